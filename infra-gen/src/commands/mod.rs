@@ -1,0 +1,75 @@
+//! One file per subcommand; this module holds the shared options and the dispatch.
+
+mod list;
+mod synth;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use infra_gen::spec::{self, Environment, LoadError};
+
+/// Exit code of invalid specs and of drift.
+pub const EXIT_INVALID: u8 = 1;
+/// Exit code of a usage error (clap uses the same).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Synthesises the event platform's CloudFormation, Terraform and Kustomize from the layered
+/// specs in environments/.
+#[derive(Debug, Parser)]
+#[command(name = "infra-gen", version, about, long_about = None)]
+pub struct Cli {
+    /// Repository root: specs, sources and output paths are relative to it.
+    #[arg(long, global = true, default_value = ".")]
+    root: PathBuf,
+    /// Spec directory, relative to the root.
+    #[arg(long, global = true, default_value = "environments")]
+    specs: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write (or, with --check, compare) the generated files.
+    Synth(synth::SynthArgs),
+    /// Check the specs only.
+    Validate,
+    /// List environments, regions and stacks.
+    List,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let specs_dir = under_root(&cli.root, &cli.specs);
+    match &cli.command {
+        Command::Synth(args) => synth::run(&cli.root, &specs_dir, args),
+        Command::Validate => validate::run(&specs_dir),
+        Command::List => list::run(&specs_dir),
+    }
+}
+
+/// `root/path`, without a leading `./` so messages name files the way users type them.
+pub fn under_root(root: &Path, path: &Path) -> PathBuf {
+    if root == Path::new(".") || path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        root.join(path)
+    }
+}
+
+/// Loads the specs; invalid specs are printed and become `Err(exit code)`.
+fn load(specs_dir: &Path) -> anyhow::Result<Result<Vec<Environment>, ExitCode>> {
+    match spec::load_dir(specs_dir) {
+        Ok(envs) => Ok(Ok(envs)),
+        Err(LoadError::Invalid(errors)) => {
+            eprintln!("{errors}");
+            eprintln!(
+                "{} error(s) in the specs; nothing was written",
+                errors.0.len()
+            );
+            Ok(Err(ExitCode::from(EXIT_INVALID)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

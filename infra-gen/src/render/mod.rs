@@ -1,0 +1,69 @@
+//! Renderers: pure functions from the construct tree (and, for Kustomize, the resolved specs)
+//! to files. None of them reads the disk or the clock; each writes only under its own
+//! top-level directory of `generated/`.
+//!
+//! Layout of `generated/`:
+//! - `cloudformation/<env>-<region>/`: a CDK cloud assembly (`manifest.json`,
+//!   `<stack>.template.json`, `<stack>.assets.json`).
+//! - `terraform/<env>/<region>/`: a root module (`versions.tf`, `main.tf`, `variables.tf`,
+//!   `outputs.tf`).
+//! - `kustomize/base/`: the consumer's manifests; `kustomize/overlays/<env>-<region>/`: one
+//!   overlay per environment and region.
+
+pub mod cloudformation;
+pub mod kustomize;
+pub mod terraform;
+
+use crate::assets::SourceHashes;
+use crate::construct::{App, ResourceKind};
+use crate::output::FileSet;
+use crate::spec::Environment;
+
+/// An output format of `infra-gen synth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Format {
+    Cloudformation,
+    Terraform,
+    Kustomize,
+}
+
+impl Format {
+    pub const ALL: [Format; 3] = [Format::Cloudformation, Format::Terraform, Format::Kustomize];
+}
+
+/// Renders the selected formats of every stack in `app`. `environments` must be the specs the
+/// app was built from.
+pub fn render(
+    app: &App,
+    environments: &[Environment],
+    formats: &[Format],
+    assets: &SourceHashes,
+) -> FileSet {
+    let mut files = FileSet::default();
+    let image_tag = assets.consumer_image_tag();
+    for format in formats {
+        match format {
+            Format::Cloudformation => app
+                .stacks()
+                .for_each(|s| cloudformation::render(s, &image_tag, &mut files)),
+            Format::Terraform => app.stacks().for_each(|s| terraform::render(s, &mut files)),
+            Format::Kustomize => kustomize::render(app, environments, &image_tag, &mut files),
+        }
+    }
+    files
+}
+
+/// Pretty JSON with a final newline: stable bytes for stable input.
+pub fn to_pretty_json(value: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("a JSON value always serialises");
+    text.push('\n');
+    text
+}
+
+/// Checkov checks that do not apply to a resource, each with the reason. The CloudFormation
+/// and Terraform renderers write them next to the resource, so a reviewer sees why.
+pub fn checkov_skips(kind: &ResourceKind) -> Vec<(&'static str, &'static str)> {
+    match kind {
+        _ => Vec::new(),
+    }
+}
