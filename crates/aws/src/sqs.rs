@@ -1,0 +1,92 @@
+//! SQS: the dead-letter sender and queue depth.
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
+use platform_events::DeadLetter;
+
+use crate::AwsError;
+
+/// Message attribute names set on every dead letter (also in the JSON body), so queue
+/// consumers and redrive tooling can filter without parsing the body.
+pub const ATTR_ERROR: &str = "error";
+pub const ATTR_SOURCE: &str = "source";
+pub const ATTR_RETRY_COUNT: &str = "retryCount";
+
+/// SQS message attributes are limited; the full error stays in the body.
+const MAX_ATTRIBUTE_CHARS: usize = 256;
+
+/// Sends [`DeadLetter`]s to one queue.
+#[derive(Clone, Debug)]
+pub struct DeadLetterQueue {
+    client: Client,
+    url: String,
+}
+
+impl DeadLetterQueue {
+    pub fn new(client: Client, url: impl Into<String>) -> Self {
+        Self {
+            client,
+            url: url.into(),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Sends one dead letter; returns the SQS message id.
+    pub async fn send(&self, letter: &DeadLetter) -> Result<String, AwsError> {
+        let body = platform_events::encode(letter).map_err(|e| AwsError::Response {
+            operation: "SQS SendMessage",
+            message: e.to_string(),
+        })?;
+        let string_attr = |value: &str| {
+            MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value.chars().take(MAX_ATTRIBUTE_CHARS).collect::<String>())
+                .build()
+        };
+        let build = |r: Result<MessageAttributeValue, _>| {
+            r.map_err(|e| AwsError::call("SQS SendMessage (attribute)", e))
+        };
+        let output = self
+            .client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(String::from_utf8_lossy(&body))
+            .message_attributes(ATTR_ERROR, build(string_attr(&letter.error))?)
+            .message_attributes(ATTR_SOURCE, build(string_attr(&letter.source))?)
+            .message_attributes(
+                ATTR_RETRY_COUNT,
+                build(
+                    MessageAttributeValue::builder()
+                        .data_type("Number")
+                        .string_value(letter.retry_count.to_string())
+                        .build(),
+                )?,
+            )
+            .send()
+            .await
+            .map_err(|e| AwsError::call("SQS SendMessage", e))?;
+        Ok(output.message_id().unwrap_or_default().to_string())
+    }
+}
+
+/// The approximate number of visible messages in a queue.
+pub async fn queue_depth(client: &Client, url: &str) -> Result<u64, AwsError> {
+    let output = client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .map_err(|e| AwsError::call("SQS GetQueueAttributes", e))?;
+    output
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages))
+        .and_then(|v| v.parse().ok())
+        .ok_or(AwsError::Response {
+            operation: "SQS GetQueueAttributes",
+            message: "no ApproximateNumberOfMessages".into(),
+        })
+}
