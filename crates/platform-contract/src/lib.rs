@@ -113,6 +113,10 @@ pub const CDC_EVENT_BUS_NAME: &str = "CDC_EVENT_BUS_NAME";
 pub const METRICS_PORT: &str = "METRICS_PORT";
 /// Region of the AWS clients (the standard SDK variable).
 pub const AWS_REGION: &str = "AWS_REGION";
+/// IP address the consumer's probe and metrics server binds (default all interfaces).
+pub const METRICS_BIND_ADDRESS: &str = "METRICS_BIND_ADDRESS";
+/// Most messages of one partition the consumer applies together (1-1000, default 100).
+pub const CDC_BATCH_SIZE: &str = "CDC_BATCH_SIZE";
 
 /// The consumer's default group id.
 pub const DEFAULT_CONSUMER_GROUP: &str = "cdc-consumers";
@@ -150,7 +154,10 @@ pub const EVENT_ROUTER_ENV: &[EnvVar] = &[
     required(PEER_REGION, "region of the peer bus"),
     required(EVENT_BUS_NAME, "local bus"),
     required(PEER_EVENT_BUS_ARN, "destination bus in the peer region"),
-    required(DLQ_URL, "dead letters when the circuit is open or retries are spent"),
+    required(
+        DLQ_URL,
+        "dead letters when the circuit is open or retries are spent",
+    ),
     optional(COMPRESSION_THRESHOLD_BYTES, "default 8192"),
     optional(CIRCUIT_FAILURE_THRESHOLD, "default 5"),
     optional(CIRCUIT_OPEN_SECONDS, "default 30"),
@@ -167,7 +174,10 @@ pub const EVENT_TRANSFORMER_ENV: &[EnvVar] = &[
     COMMON_STAGE,
     COMMON_LOG,
     required(EVENT_BUS_NAME, "bus the enriched events are forwarded to"),
-    required(EVENTS_TABLE_NAME, "table the transformed events are written to"),
+    required(
+        EVENTS_TABLE_NAME,
+        "table the transformed events are written to",
+    ),
     required(DLQ_URL, "invalid events with their validation errors"),
 ];
 
@@ -175,11 +185,17 @@ pub const HEALTH_CHECKER_ENV: &[EnvVar] = &[
     COMMON_STAGE,
     COMMON_LOG,
     required(PEER_REGION, "region of the peer health endpoint"),
-    required(EVENTS_TABLE_NAME, "table checked and where the latest status is stored"),
+    required(
+        EVENTS_TABLE_NAME,
+        "table checked and where the latest status is stored",
+    ),
     required(EVENT_BUS_NAME, "bus checked"),
     required(HEALTH_DLQ_URLS, "queues whose depth is checked"),
     required(DLQ_DEPTH_THRESHOLD, "depth that degrades the region"),
-    optional(PEER_HEALTH_URL, "peer GET /health; unset skips the peer check"),
+    optional(
+        PEER_HEALTH_URL,
+        "peer GET /health; unset skips the peer check",
+    ),
     optional(PEER_TIMEOUT_MS, "default 2000"),
 ];
 
@@ -203,8 +219,16 @@ pub const CONSUMER_ENV: &[EnvVar] = &[
     required(CDC_TOPIC_TABLES, "topic to table and key columns"),
     required(CDC_TABLE_NAME, "sink table"),
     required(CDC_DLQ_URL, "dead-letter queue"),
-    optional(CDC_EVENT_BUS_NAME, "publish a CDC event per change when set"),
+    optional(
+        CDC_EVENT_BUS_NAME,
+        "publish a CDC event per change when set",
+    ),
     optional(METRICS_PORT, "default 9090"),
+    optional(METRICS_BIND_ADDRESS, "default 0.0.0.0"),
+    optional(
+        CDC_BATCH_SIZE,
+        "messages per partition applied together, default 100",
+    ),
 ];
 
 /// One entry of [`CDC_TOPIC_TABLES`]: a Kafka topic, the source table it carries, and the key
@@ -291,7 +315,13 @@ mod tests {
 
     #[test]
     fn topic_tables_reject_malformed_entries() {
-        for bad in ["", "qlik.orders", "qlik.orders=orders", "=orders:id", "t=x:"] {
+        for bad in [
+            "",
+            "qlik.orders",
+            "qlik.orders=orders",
+            "=orders:id",
+            "t=x:",
+        ] {
             assert!(TopicTable::parse_list(bad).is_err(), "accepted {bad:?}");
         }
     }

@@ -1,0 +1,183 @@
+//! Configuration from the environment, named only through `platform_contract` so that the
+//! Kustomize ConfigMap infra-gen writes and this program agree at compile time. Validation
+//! reports every problem at once.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use platform_contract as contract;
+use platform_contract::TopicTable;
+
+/// Largest number of messages of one partition applied together.
+pub const MAX_BATCH_SIZE: usize = 1000;
+pub const DEFAULT_BATCH_SIZE: usize = 100;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub stage: String,
+    pub log_level: Option<String>,
+    pub region: String,
+    pub bootstrap_servers: String,
+    pub group_id: String,
+    pub topics: Vec<TopicTable>,
+    pub table_name: String,
+    pub dlq_url: String,
+    pub event_bus_name: Option<String>,
+    pub metrics_address: SocketAddr,
+    pub batch_size: usize,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("invalid configuration:\n  - {}", .problems.join("\n  - "))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let mut required = |name: &str| {
+            get(name).unwrap_or_else(|| {
+                problems.push(format!("{name} is required"));
+                String::new()
+            })
+        };
+        let stage = required(contract::STAGE);
+        let region = required(contract::AWS_REGION);
+        let bootstrap_servers = required(contract::KAFKA_BOOTSTRAP_SERVERS);
+        let topic_tables = required(contract::CDC_TOPIC_TABLES);
+        let table_name = required(contract::CDC_TABLE_NAME);
+        let dlq_url = required(contract::CDC_DLQ_URL);
+
+        let topics = if topic_tables.is_empty() {
+            Vec::new()
+        } else {
+            match TopicTable::parse_list(&topic_tables) {
+                Ok(entries) => {
+                    let mut seen = std::collections::HashSet::new();
+                    for entry in &entries {
+                        if !seen.insert(entry.topic.as_str()) {
+                            problems.push(format!(
+                                "{}: topic {} is mapped twice",
+                                contract::CDC_TOPIC_TABLES,
+                                entry.topic
+                            ));
+                        }
+                    }
+                    entries
+                }
+                Err(e) => {
+                    problems.push(format!("{}: {e}", contract::CDC_TOPIC_TABLES));
+                    Vec::new()
+                }
+            }
+        };
+        let port = match get(contract::METRICS_PORT) {
+            None => contract::DEFAULT_METRICS_PORT,
+            Some(text) => text.parse::<u16>().unwrap_or_else(|_| {
+                problems.push(format!(
+                    "{}: `{text}` is not a port number",
+                    contract::METRICS_PORT
+                ));
+                contract::DEFAULT_METRICS_PORT
+            }),
+        };
+        let host = match get(contract::METRICS_BIND_ADDRESS) {
+            None => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            Some(text) => text.parse::<IpAddr>().unwrap_or_else(|_| {
+                problems.push(format!(
+                    "{}: `{text}` is not an IP address",
+                    contract::METRICS_BIND_ADDRESS
+                ));
+                IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+            }),
+        };
+        let batch_size = match get(contract::CDC_BATCH_SIZE) {
+            None => DEFAULT_BATCH_SIZE,
+            Some(text) => match text.parse::<usize>() {
+                Ok(n) if (1..=MAX_BATCH_SIZE).contains(&n) => n,
+                _ => {
+                    problems.push(format!(
+                        "{}: `{text}` is not a number from 1 to {MAX_BATCH_SIZE}",
+                        contract::CDC_BATCH_SIZE
+                    ));
+                    DEFAULT_BATCH_SIZE
+                }
+            },
+        };
+        if !problems.is_empty() {
+            return Err(ConfigError { problems });
+        }
+        Ok(Config {
+            stage,
+            log_level: get(contract::LOG_LEVEL),
+            region,
+            bootstrap_servers,
+            group_id: get(contract::KAFKA_GROUP_ID)
+                .unwrap_or_else(|| contract::DEFAULT_CONSUMER_GROUP.to_string()),
+            topics,
+            table_name,
+            dlq_url,
+            event_bus_name: get(contract::CDC_EVENT_BUS_NAME),
+            metrics_address: SocketAddr::new(host, port),
+            batch_size,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn minimal() -> HashMap<&'static str, &'static str> {
+        HashMap::from([
+            (contract::STAGE, "dev"),
+            (contract::AWS_REGION, "us-east-1"),
+            (contract::KAFKA_BOOTSTRAP_SERVERS, "127.0.0.1:9092"),
+            (contract::CDC_TOPIC_TABLES, "qlik.orders=orders:order_id"),
+            (contract::CDC_TABLE_NAME, "cdc"),
+            (contract::CDC_DLQ_URL, "http://q"),
+        ])
+    }
+
+    #[test]
+    fn defaults_apply_when_optional_variables_are_unset() {
+        let env = minimal();
+        let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(config.group_id, "cdc-consumers");
+        assert_eq!(config.metrics_address.port(), 9090);
+        assert_eq!(config.event_bus_name, None);
+        assert_eq!(config.batch_size, DEFAULT_BATCH_SIZE);
+        assert_eq!(config.topics[0].key_columns, vec!["order_id"]);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let mut env = minimal();
+        env.remove(contract::CDC_TABLE_NAME);
+        env.insert(contract::METRICS_PORT, "ninety");
+        env.insert(contract::CDC_TOPIC_TABLES, "a=t:id;a=u:id");
+        env.insert(contract::CDC_BATCH_SIZE, "0");
+        let err = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.problems.len(), 4, "{text}");
+        for needle in [
+            "CDC_TABLE_NAME is required",
+            "METRICS_PORT",
+            "mapped twice",
+            "CDC_BATCH_SIZE",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from {text}");
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! One partition's work: parse, transform and apply its messages in offset order, dead-letter
+//! what can never apply, retry what failed transiently, and only then advance the offset that
+//! may be committed. Partitions run concurrently, each in its own task.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use platform_contract::TopicTable;
+use platform_events::CdcEvent;
+use tokio::sync::{Notify, mpsc};
+
+use crate::metrics::Metrics;
+use crate::outputs::{DeadLetters, EventPublisher, FailedMessage, cdc_event};
+use crate::qlik::{self, DataChange, QlikMessage};
+use crate::sink::{ApplyOutcome, OutputError, Sink};
+use crate::transform::{self, SinkWrite};
+
+/// A Kafka message handed to a partition worker.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub payload: Option<Vec<u8>>,
+    pub timestamp_ms: Option<i64>,
+    pub received_at: Instant,
+}
+
+/// Everything a worker writes to.
+pub struct Outputs {
+    pub sink: Arc<dyn Sink>,
+    pub dead_letters: Arc<dyn DeadLetters>,
+    pub events: Option<Arc<dyn EventPublisher>>,
+    pub metrics: Metrics,
+    pub region: String,
+}
+
+/// A stop request that wakes sleeping retries at once.
+#[derive(Default)]
+pub struct Stop {
+    flag: AtomicBool,
+    notify: Notify,
+}
+
+impl Stop {
+    pub fn request(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    pub fn requested(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps for `duration`; `true` if a stop was requested meanwhile.
+    async fn sleep(&self, duration: Duration) -> bool {
+        let notified = self.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if self.requested() {
+            return true;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(duration) => self.requested(),
+            _ = notified => true,
+        }
+    }
+}
+
+/// What the committer and the lag metrics read from a worker.
+pub struct PartitionProgress {
+    /// The next offset to consume: every earlier message is applied or dead-lettered.
+    /// -1 until the first batch is done.
+    pub next_offset: AtomicI64,
+    /// Kafka timestamp (ms) of the last message done, for the lag-in-seconds metric.
+    pub last_timestamp_ms: AtomicI64,
+    pub stop: Stop,
+}
+
+impl Default for PartitionProgress {
+    fn default() -> Self {
+        PartitionProgress {
+            next_offset: AtomicI64::new(-1),
+            last_timestamp_ms: AtomicI64::new(-1),
+            stop: Stop::default(),
+        }
+    }
+}
+
+/// The worker stopped before finishing a batch; the batch's offsets stay uncommitted.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Stopped;
+
+pub struct PartitionWorker {
+    pub topic: String,
+    pub partition: i32,
+    pub mapping: Arc<TopicTable>,
+    pub outputs: Arc<Outputs>,
+    pub progress: Arc<PartitionProgress>,
+    pub batch_size: usize,
+}
+
+const BACKOFF_START: Duration = Duration::from_millis(50);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// What became of one message of a batch.
+enum Handling {
+    Write {
+        write: SinkWrite,
+        change: Box<DataChange>,
+    },
+    Metadata,
+    DeadLetter {
+        error: String,
+        retry_count: u32,
+    },
+}
+
+impl PartitionWorker {
+    /// Runs until the channel closes (drain) or a stop is requested (revoke, deadline).
+    pub async fn run(self, mut inbox: mpsc::Receiver<Received>) {
+        let mut batch = Vec::with_capacity(self.batch_size);
+        while let Some(first) = inbox.recv().await {
+            if self.progress.stop.requested() {
+                return;
+            }
+            batch.clear();
+            batch.push(first);
+            while batch.len() < self.batch_size {
+                match inbox.try_recv() {
+                    Ok(message) => batch.push(message),
+                    Err(_) => break,
+                }
+            }
+            if self.process_batch(&batch).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Applies a batch; on success every message in it is commit-eligible.
+    pub async fn process_batch(&self, batch: &[Received]) -> Result<(), Stopped> {
+        let mut handlings: Vec<Handling> = batch.iter().map(|m| self.interpret(m)).collect();
+        self.apply_writes(&mut handlings).await?;
+        self.publish_events(batch, &mut handlings).await?;
+        self.dead_letter(batch, &handlings).await?;
+        let metrics = &self.outputs.metrics;
+        for message in batch {
+            metrics
+                .processing_duration
+                .observe(message.received_at.elapsed().as_secs_f64());
+        }
+        if let Some(last) = batch.last() {
+            self.progress
+                .last_timestamp_ms
+                .store(last.timestamp_ms.unwrap_or(-1), Ordering::Relaxed);
+            self.progress
+                .next_offset
+                .store(last.offset + 1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    fn interpret(&self, message: &Received) -> Handling {
+        let Some(payload) = message.payload.as_deref() else {
+            return Handling::DeadLetter {
+                error: "message has no value (a tombstone); Qlik never sends one".into(),
+                retry_count: 0,
+            };
+        };
+        match qlik::parse(payload) {
+            Ok(QlikMessage::Metadata(_)) => Handling::Metadata,
+            Ok(QlikMessage::Data(change)) => match transform::to_write(&self.mapping, &change) {
+                Ok(write) => Handling::Write {
+                    write,
+                    change: Box::new(change),
+                },
+                Err(e) => Handling::DeadLetter {
+                    error: format!("transform: {e}"),
+                    retry_count: 0,
+                },
+            },
+            Err(e) => Handling::DeadLetter {
+                error: format!("parse: {e}"),
+                retry_count: 0,
+            },
+        }
+    }
+
+    /// Applies the writes in rounds: round k holds the k-th change of each key in the batch,
+    /// so changes to one row stay in offset order while distinct rows are written together.
+    async fn apply_writes(&self, handlings: &mut [Handling]) -> Result<(), Stopped> {
+        let mut round_of_key: HashMap<&str, usize> = HashMap::new();
+        let mut rounds: Vec<Vec<usize>> = Vec::new();
+        for (index, handling) in handlings.iter().enumerate() {
+            if let Handling::Write { write, .. } = handling {
+                let round = round_of_key.entry(write.pk.as_str()).or_insert(0);
+                if rounds.len() <= *round {
+                    rounds.push(Vec::new());
+                }
+                rounds[*round].push(index);
+                *round += 1;
+            }
+        }
+        let mut outcomes: HashMap<usize, Result<ApplyOutcome, (OutputError, u32)>> = HashMap::new();
+        for round in rounds {
+            let mut pending = round;
+            let mut attempt: u32 = 0;
+            let mut backoff = BACKOFF_START;
+            while !pending.is_empty() {
+                let writes: Vec<SinkWrite> = pending
+                    .iter()
+                    .filter_map(|i| match &handlings[*i] {
+                        Handling::Write { write, .. } => Some(write.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let results = self.outputs.sink.apply(&writes).await;
+                let mut retry = Vec::new();
+                let mut last_error = None;
+                for (index, result) in pending.iter().zip(results) {
+                    match result {
+                        Ok(outcome) => {
+                            outcomes.insert(*index, Ok(outcome));
+                        }
+                        Err(e) if e.is_transient() => {
+                            last_error = Some(e);
+                            retry.push(*index);
+                        }
+                        Err(e) => {
+                            outcomes.insert(*index, Err((e, attempt)));
+                        }
+                    }
+                }
+                pending = retry;
+                if let Some(error) = last_error {
+                    attempt += 1;
+                    self.retry_pause("sink", &error, attempt, &mut backoff)
+                        .await?;
+                }
+            }
+        }
+        for (index, outcome) in outcomes {
+            let Handling::Write { write, change } = &handlings[index] else {
+                continue;
+            };
+            let operation = change.operation.as_str();
+            match outcome {
+                Ok(ApplyOutcome::Applied) => {
+                    self.outputs
+                        .metrics
+                        .record_change(&write.table, operation, "applied")
+                }
+                Ok(ApplyOutcome::Stale) => {
+                    self.outputs.metrics.stale_writes.inc();
+                    self.outputs
+                        .metrics
+                        .record_change(&write.table, operation, "stale");
+                    // Nothing changed, so there is no event to publish either.
+                    handlings[index] = Handling::Metadata;
+                }
+                Err((error, retry_count)) => {
+                    self.outputs
+                        .metrics
+                        .record_change(&write.table, operation, "dead_lettered");
+                    handlings[index] = Handling::DeadLetter {
+                        error: format!("apply: {error}"),
+                        retry_count,
+                    };
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn publish_events(
+        &self,
+        batch: &[Received],
+        handlings: &mut [Handling],
+    ) -> Result<(), Stopped> {
+        let Some(publisher) = &self.outputs.events else {
+            return Ok(());
+        };
+        let (indices, events): (Vec<usize>, Vec<CdcEvent>) = handlings
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| match h {
+                Handling::Write { write, change } => Some((
+                    i,
+                    cdc_event(
+                        &write.table,
+                        &self.mapping.key_columns,
+                        change,
+                        format!("{}/{}/{}", self.topic, self.partition, batch[i].offset),
+                        &self.outputs.region,
+                    ),
+                )),
+                _ => None,
+            })
+            .unzip();
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut attempt = 0;
+        let mut backoff = BACKOFF_START;
+        loop {
+            match publisher.publish(&events).await {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_transient() => {
+                    attempt += 1;
+                    self.retry_pause("events", &e, attempt, &mut backoff)
+                        .await?;
+                }
+                Err(e) => {
+                    // The rows are written; what failed is the event, so the dead letter says so.
+                    for index in indices {
+                        handlings[index] = Handling::DeadLetter {
+                            error: format!("publish event (row applied): {e}"),
+                            retry_count: attempt,
+                        };
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    async fn dead_letter(&self, batch: &[Received], handlings: &[Handling]) -> Result<(), Stopped> {
+        for (message, handling) in batch.iter().zip(handlings) {
+            let Handling::DeadLetter { error, retry_count } = handling else {
+                continue;
+            };
+            let failed = FailedMessage {
+                topic: self.topic.clone(),
+                partition: self.partition,
+                offset: message.offset,
+                key: message.key.clone(),
+                payload: message.payload.clone().unwrap_or_default(),
+                error: error.clone(),
+                retry_count: *retry_count,
+            };
+            tracing::warn!(topic = %self.topic, partition = self.partition, offset = message.offset,
+                error = %error, "dead-lettering message");
+            let mut attempt = 0;
+            let mut backoff = BACKOFF_START;
+            // Even a permanent refusal is retried: the dead-letter queue is the last place a
+            // message can go, and a stuck partition (visible as lag) is better than a lost one.
+            while let Err(e) = self.outputs.dead_letters.send(&failed).await {
+                attempt += 1;
+                self.retry_pause("dlq", &e, attempt, &mut backoff).await?;
+            }
+            self.outputs.metrics.dlq_messages.inc();
+        }
+        Ok(())
+    }
+
+    async fn retry_pause(
+        &self,
+        output: &str,
+        error: &OutputError,
+        attempt: u32,
+        backoff: &mut Duration,
+    ) -> Result<(), Stopped> {
+        self.outputs
+            .metrics
+            .transient_retries
+            .with_label_values(&[output])
+            .inc();
+        if attempt == 1 || attempt.is_power_of_two() {
+            tracing::warn!(topic = %self.topic, partition = self.partition, output, attempt,
+                error = %error, "output failed; retrying");
+        }
+        let jitter = Duration::from_millis(fastrand::u64(0..=backoff.as_millis() as u64 / 2));
+        if self.progress.stop.sleep(*backoff + jitter).await {
+            return Err(Stopped);
+        }
+        *backoff = (*backoff * 2).min(BACKOFF_MAX);
+        Ok(())
+    }
+}

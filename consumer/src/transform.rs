@@ -1,0 +1,237 @@
+//! The change-to-item transform: a parsed Qlik data change and the topic's mapping become one
+//! write to the sink. Pure and allocation-light; the sink applies it idempotently.
+
+use platform_contract::TopicTable;
+use serde_json::{Map, Value};
+
+use crate::qlik::{ChangeSequence, DataChange, Operation};
+
+/// Attribute names the sink reserves next to the row's columns.
+pub const PARTITION_KEY: &str = "pk";
+pub const SEQUENCE_ATTRIBUTE: &str = "_seq";
+pub const TABLE_ATTRIBUTE: &str = "_table";
+pub const OPERATION_ATTRIBUTE: &str = "_op";
+pub const TIMESTAMP_ATTRIBUTE: &str = "_ts";
+const RESERVED: [&str; 5] = [
+    PARTITION_KEY,
+    SEQUENCE_ATTRIBUTE,
+    TABLE_ATTRIBUTE,
+    OPERATION_ATTRIBUTE,
+    TIMESTAMP_ATTRIBUTE,
+];
+
+/// A column value as the sink stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttributeValue {
+    Null,
+    String(String),
+    Number(String),
+    Bool(bool),
+}
+
+impl AttributeValue {
+    fn from_json(value: &Value) -> Self {
+        match value {
+            Value::Null => AttributeValue::Null,
+            Value::String(s) => AttributeValue::String(s.clone()),
+            Value::Number(n) => AttributeValue::Number(n.to_string()),
+            Value::Bool(b) => AttributeValue::Bool(*b),
+            // Nested values do not occur in Qlik rows; keep them losslessly as JSON text.
+            other => AttributeValue::String(other.to_string()),
+        }
+    }
+}
+
+/// One idempotent, order-safe write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SinkWrite {
+    pub table: String,
+    pub pk: String,
+    pub sequence: ChangeSequence,
+    pub operation: Operation,
+    pub timestamp: Option<String>,
+    pub kind: WriteKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteKind {
+    /// Replace the row with these columns, unless the stored row has a later sequence.
+    Upsert(Vec<(String, AttributeValue)>),
+    /// Remove the row, unless the stored row has a later sequence.
+    Delete,
+}
+
+/// Why a change cannot be written; permanent, so the message is dead-lettered.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TransformError {
+    #[error("{operation} change for table {table} has no value for key column {column}")]
+    MissingKey {
+        table: String,
+        operation: &'static str,
+        column: String,
+    },
+    #[error("{operation} change for table {table} has no data image")]
+    MissingData {
+        table: String,
+        operation: &'static str,
+    },
+    #[error("column {column} of table {table} collides with the reserved attribute {column}")]
+    ReservedColumn { table: String, column: String },
+}
+
+/// The partition key `<table>#<key values joined by '#'>`.
+pub fn partition_key(mapping: &TopicTable, row: &Map<String, Value>) -> Result<String, String> {
+    let mut pk = String::with_capacity(mapping.table.len() + 16 * mapping.key_columns.len());
+    pk.push_str(&mapping.table);
+    for column in &mapping.key_columns {
+        let value = lookup(row, column).ok_or_else(|| column.clone())?;
+        pk.push('#');
+        match value {
+            Value::String(s) => pk.push_str(s),
+            Value::Null => return Err(column.clone()),
+            other => pk.push_str(&other.to_string()),
+        }
+    }
+    Ok(pk)
+}
+
+/// Column names match exactly, else case-insensitively: Qlik upper-cases names from some
+/// sources while the mapping is often written in lower case.
+fn lookup<'a>(row: &'a Map<String, Value>, column: &str) -> Option<&'a Value> {
+    row.get(column).or_else(|| {
+        row.iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(column))
+            .map(|(_, v)| v)
+    })
+}
+
+/// Turns a data change from the topic described by `mapping` into its sink write.
+pub fn to_write(mapping: &TopicTable, change: &DataChange) -> Result<SinkWrite, TransformError> {
+    let operation = change.operation;
+    let row = change
+        .row_image()
+        .ok_or_else(|| TransformError::MissingData {
+            table: mapping.table.clone(),
+            operation: operation.as_str(),
+        })?;
+    let pk = partition_key(mapping, row).map_err(|column| TransformError::MissingKey {
+        table: mapping.table.clone(),
+        operation: operation.as_str(),
+        column,
+    })?;
+    let kind = match operation {
+        Operation::Delete => WriteKind::Delete,
+        _ => {
+            let mut columns = Vec::with_capacity(row.len());
+            for (name, value) in row {
+                if RESERVED.contains(&name.as_str()) {
+                    return Err(TransformError::ReservedColumn {
+                        table: mapping.table.clone(),
+                        column: name.clone(),
+                    });
+                }
+                columns.push((name.clone(), AttributeValue::from_json(value)));
+            }
+            WriteKind::Upsert(columns)
+        }
+    };
+    Ok(SinkWrite {
+        table: mapping.table.clone(),
+        pk,
+        sequence: change.change_sequence,
+        operation,
+        timestamp: change.timestamp.clone(),
+        kind,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::qlik::{QlikMessage, parse};
+
+    fn mapping(keys: &[&str]) -> TopicTable {
+        TopicTable {
+            topic: "qlik.orders".into(),
+            table: "orders".into(),
+            key_columns: keys.iter().map(|k| k.to_string()).collect(),
+        }
+    }
+
+    fn change(bytes: &[u8]) -> DataChange {
+        match parse(bytes).unwrap() {
+            QlikMessage::Data(c) => c,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn composite_keys_join_with_hash_and_match_case_insensitively() {
+        let bytes = crate::corpus::json_data_message(
+            true,
+            "INSERT",
+            Some("5"),
+            Some(&[("ORDER_ID", Some("10")), ("LINE", Some("2")), ("QTY", None)]),
+            None,
+        );
+        let write = to_write(&mapping(&["order_id", "line"]), &change(&bytes)).unwrap();
+        assert_eq!(write.pk, "orders#10#2");
+        assert_eq!(write.sequence, 5);
+        let WriteKind::Upsert(columns) = write.kind else {
+            panic!("not an upsert")
+        };
+        assert_eq!(columns[2], ("QTY".to_string(), AttributeValue::Null));
+    }
+
+    #[test]
+    fn deletes_take_the_key_from_either_image() {
+        for (data, before) in [
+            (None, Some(&[("ID", Some("4"))][..])),
+            (Some(&[("ID", Some("4"))][..]), None),
+        ] {
+            let bytes = crate::corpus::json_data_message(false, "DELETE", Some("9"), data, before);
+            let write = to_write(&mapping(&["ID"]), &change(&bytes)).unwrap();
+            assert_eq!(
+                (write.pk.as_str(), write.kind),
+                ("orders#4", WriteKind::Delete)
+            );
+        }
+    }
+
+    #[test]
+    fn missing_or_null_keys_and_reserved_columns_are_errors() {
+        let no_key = crate::corpus::json_data_message(
+            true,
+            "INSERT",
+            Some("1"),
+            Some(&[("X", Some("1"))]),
+            None,
+        );
+        assert!(matches!(
+            to_write(&mapping(&["ID"]), &change(&no_key)),
+            Err(TransformError::MissingKey { .. })
+        ));
+        let null_key = crate::corpus::json_data_message(
+            true,
+            "UPDATE",
+            Some("1"),
+            Some(&[("ID", None)]),
+            None,
+        );
+        assert!(matches!(
+            to_write(&mapping(&["ID"]), &change(&null_key)),
+            Err(TransformError::MissingKey { .. })
+        ));
+        let reserved = crate::corpus::json_data_message(
+            true,
+            "INSERT",
+            Some("1"),
+            Some(&[("ID", Some("1")), ("_seq", Some("x"))]),
+            None,
+        );
+        assert!(matches!(
+            to_write(&mapping(&["ID"]), &change(&reserved)),
+            Err(TransformError::ReservedColumn { .. })
+        ));
+    }
+}
