@@ -17,6 +17,8 @@
 //! One emulator serves every test in parallel, so tests name their resources with
 //! [`unique_name`] instead of resetting shared state.
 
+pub mod lambda_runtime_api;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
