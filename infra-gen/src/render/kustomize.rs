@@ -1,7 +1,247 @@
-//! Kustomize: the consumer's base and one overlay per environment and region.
+//! Kustomize: the consumer's base (Deployment, ServiceAccount, Service, HPA, PDB,
+//! NetworkPolicy) and one overlay per environment and region that sets the namespace, the
+//! image, the configuration contract (a ConfigMap whose hash-suffixed name rolls the pods on
+//! change), the IRSA role, replicas and resources.
+//!
+//! The pod meets the Pod Security Standard "restricted": non-root UID, read-only root
+//! filesystem, no privilege escalation, all capabilities dropped, seccomp RuntimeDefault.
+
+use platform_contract as contract;
+use serde_json::{json, Value as Json};
 
 use crate::construct::App;
 use crate::output::FileSet;
+use crate::platform::{consumer_environment, Names, CONSUMER_SERVICE_ACCOUNT};
 use crate::spec::Environment;
 
-pub fn render(_app: &App, _environments: &[Environment], _image_tag: &str, _files: &mut FileSet) {}
+const APP: &str = "cdc-consumer";
+const CONFIG_MAP: &str = "cdc-consumer-config";
+/// The image name the base uses; overlays point it at the environment's registry.
+const BASE_IMAGE: &str = "cdc-consumer";
+const BASE: &str = "kustomize/base/";
+
+pub fn overlay_dir(env: &str, region: &str) -> String {
+    format!("kustomize/overlays/{env}-{region}/")
+}
+
+pub fn render(_app: &App, environments: &[Environment], image_tag: &str, files: &mut FileSet) {
+    files.own(BASE);
+    for (name, doc) in base() {
+        files.add(format!("{BASE}{name}"), yaml(&doc));
+    }
+    files.add(
+        format!("{BASE}kustomization.yaml"),
+        yaml(&json!({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "labels": [{ "pairs": { "app.kubernetes.io/name": APP, "app.kubernetes.io/part-of": "infra-gen" }, "includeSelectors": true }],
+            "resources": base().iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        })),
+    );
+    for env in environments {
+        for rs in &env.regions {
+            let dir = overlay_dir(&rs.env, &rs.region);
+            files.own(dir.clone());
+            let spec = &rs.spec;
+            let names = Names::new(rs);
+            let consumer = &spec.consumer;
+            let literals: Vec<String> = consumer_environment(rs).into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+            files.add(
+                format!("{dir}kustomization.yaml"),
+                yaml(&json!({
+                    "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                    "kind": "Kustomization",
+                    "namespace": consumer.namespace,
+                    "resources": ["../../base"],
+                    "labels": [{ "pairs": { "app.kubernetes.io/instance": format!("{}-{}", rs.env, rs.region), "infra-gen/environment": rs.env, "infra-gen/region": rs.region }, "includeSelectors": false }],
+                    "images": [{
+                        "name": BASE_IMAGE,
+                        "newName": names.consumer_image(&consumer.image_repository, image_tag).rsplit_once(':').map(|(n, _)| n.to_string()).unwrap_or_default(),
+                        "newTag": image_tag,
+                    }],
+                    "configMapGenerator": [{ "name": CONFIG_MAP, "literals": literals }],
+                    "patches": [{ "path": "consumer-patch.yaml" }],
+                })),
+            );
+            let patch = [
+                json!({
+                    "apiVersion": "v1",
+                    "kind": "ServiceAccount",
+                    "metadata": { "name": CONSUMER_SERVICE_ACCOUNT, "annotations": { "eks.amazonaws.com/role-arn": names.role_arn(names.consumer_role()) } },
+                }),
+                json!({
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "metadata": { "name": APP },
+                    "spec": {
+                        "replicas": consumer.replicas.min,
+                        "template": { "spec": { "containers": [{
+                            "name": APP,
+                            "resources": {
+                                "requests": { "cpu": consumer.resources.requests.cpu, "memory": consumer.resources.requests.memory },
+                                "limits": { "cpu": consumer.resources.limits.cpu, "memory": consumer.resources.limits.memory },
+                            },
+                        }]}},
+                    },
+                }),
+                json!({
+                    "apiVersion": "autoscaling/v2",
+                    "kind": "HorizontalPodAutoscaler",
+                    "metadata": { "name": APP },
+                    "spec": {
+                        "minReplicas": consumer.replicas.min,
+                        "maxReplicas": consumer.replicas.max,
+                        "metrics": [cpu_metric(consumer.target_cpu_utilization)],
+                    },
+                }),
+            ];
+            files.add(format!("{dir}consumer-patch.yaml"), yaml_documents(&patch));
+        }
+    }
+}
+
+fn cpu_metric(utilization: u32) -> Json {
+    json!({ "type": "Resource", "resource": { "name": "cpu", "target": { "type": "Utilization", "averageUtilization": utilization } } })
+}
+
+/// The base manifests, by file name.
+fn base() -> Vec<(&'static str, Json)> {
+    let port = contract::DEFAULT_METRICS_PORT;
+    let uid = contract::CONSUMER_UID;
+    let selector = json!({ "app.kubernetes.io/name": APP });
+    let probe = |path: &str, period: u32| {
+        json!({ "httpGet": { "path": path, "port": "metrics" }, "periodSeconds": period, "timeoutSeconds": 2, "failureThreshold": 3 })
+    };
+    vec![
+        (
+            "serviceaccount.yaml",
+            json!({
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": { "name": CONSUMER_SERVICE_ACCOUNT },
+                "automountServiceAccountToken": false,
+            }),
+        ),
+        (
+            "deployment.yaml",
+            json!({
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {
+                    "name": APP,
+                    "annotations": {
+                        "checkov.io/skip1": "CKV_K8S_43=The image tag is derived from the consumer's source hash and the ECR repository is tag-immutable, so a tag names exactly one image",
+                        "checkov.io/skip2": format!("CKV_K8S_40=UID {uid} is the consumer image's own non-root user; the Pod Security Standard restricted profile is met without a UID above 10000"),
+                    },
+                },
+                "spec": {
+                    "replicas": 2,
+                    "revisionHistoryLimit": 5,
+                    "selector": { "matchLabels": selector },
+                    "strategy": { "type": "RollingUpdate", "rollingUpdate": { "maxSurge": 1, "maxUnavailable": 0 } },
+                    "template": {
+                        "metadata": {
+                            "labels": selector,
+                            "annotations": { "prometheus.io/scrape": "true", "prometheus.io/port": port.to_string(), "prometheus.io/path": contract::METRICS_PATH },
+                        },
+                        "spec": {
+                            "serviceAccountName": CONSUMER_SERVICE_ACCOUNT,
+                            "automountServiceAccountToken": false,
+                            // The consumer drains and commits within 30 s of SIGTERM.
+                            "terminationGracePeriodSeconds": 45,
+                            "securityContext": {
+                                "runAsNonRoot": true,
+                                "runAsUser": uid,
+                                "runAsGroup": uid,
+                                "fsGroup": uid,
+                                "seccompProfile": { "type": "RuntimeDefault" },
+                            },
+                            "containers": [{
+                                "name": APP,
+                                "image": BASE_IMAGE,
+                                "imagePullPolicy": "Always",
+                                "ports": [{ "name": "metrics", "containerPort": port, "protocol": "TCP" }],
+                                "envFrom": [{ "configMapRef": { "name": CONFIG_MAP } }],
+                                "livenessProbe": probe(contract::HEALTH_PATH, 10),
+                                "readinessProbe": probe(contract::READY_PATH, 5),
+                                "resources": {
+                                    "requests": { "cpu": "250m", "memory": "64Mi" },
+                                    "limits": { "cpu": "1", "memory": "128Mi" },
+                                },
+                                "securityContext": {
+                                    "allowPrivilegeEscalation": false,
+                                    "readOnlyRootFilesystem": true,
+                                    "runAsNonRoot": true,
+                                    "runAsUser": uid,
+                                    "capabilities": { "drop": ["ALL"] },
+                                    "seccompProfile": { "type": "RuntimeDefault" },
+                                },
+                                "volumeMounts": [{ "name": "tmp", "mountPath": "/tmp" }],
+                            }],
+                            "volumes": [{ "name": "tmp", "emptyDir": { "sizeLimit": "64Mi" } }],
+                        },
+                    },
+                },
+            }),
+        ),
+        (
+            "service.yaml",
+            json!({
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": { "name": APP },
+                "spec": { "type": "ClusterIP", "selector": selector, "ports": [{ "name": "metrics", "port": port, "targetPort": "metrics", "protocol": "TCP" }] },
+            }),
+        ),
+        (
+            "hpa.yaml",
+            json!({
+                "apiVersion": "autoscaling/v2",
+                "kind": "HorizontalPodAutoscaler",
+                "metadata": { "name": APP },
+                "spec": {
+                    "scaleTargetRef": { "apiVersion": "apps/v1", "kind": "Deployment", "name": APP },
+                    "minReplicas": 2,
+                    "maxReplicas": 6,
+                    "metrics": [cpu_metric(70)],
+                },
+            }),
+        ),
+        (
+            "pdb.yaml",
+            json!({
+                "apiVersion": "policy/v1",
+                "kind": "PodDisruptionBudget",
+                "metadata": { "name": APP },
+                "spec": { "maxUnavailable": 1, "selector": { "matchLabels": selector } },
+            }),
+        ),
+        (
+            "networkpolicy.yaml",
+            json!({
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": { "name": APP },
+                "spec": {
+                    "podSelector": { "matchLabels": selector },
+                    "policyTypes": ["Ingress", "Egress"],
+                    // Only the metrics port is served; the kubelet's probes are not subject to it.
+                    "ingress": [{ "ports": [{ "port": port, "protocol": "TCP" }] }],
+                    "egress": [
+                        { "ports": [{ "port": 53, "protocol": "UDP" }, { "port": 53, "protocol": "TCP" }] },
+                        // Kafka (plaintext, TLS, SASL) and the AWS APIs over HTTPS.
+                        { "ports": [{ "port": 9092, "protocol": "TCP" }, { "port": 9094, "protocol": "TCP" }, { "port": 9096, "protocol": "TCP" }, { "port": 443, "protocol": "TCP" }] },
+                    ],
+                },
+            }),
+        ),
+    ]
+}
+
+fn yaml(doc: &Json) -> String {
+    serde_saphyr::to_string(doc).expect("a JSON value always serialises to YAML")
+}
+
+fn yaml_documents(docs: &[Json]) -> String {
+    docs.iter().map(yaml).collect::<Vec<_>>().join("---\n")
+}

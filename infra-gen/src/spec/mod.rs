@@ -346,12 +346,14 @@ fn typed(tree: &Located, file_start: &Origin) -> Result<EnvironmentSpec, Vec<Spe
             }
         }
         let message = err.inner().to_string();
-        // An unknown key is reported at its parent: point at the key itself.
+        // Make sure an unknown key's path ends at the key itself, not at its parent.
         if let Some(key) = message
             .strip_prefix("unknown field `")
             .and_then(|rest| rest.split('`').next())
         {
-            path = tree::field_path(&path, key);
+            if !path.ends_with(key) {
+                path = tree::field_path(&path, key);
+            }
         }
         let origin = if path.is_empty() {
             file_start
