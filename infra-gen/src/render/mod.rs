@@ -64,6 +64,23 @@ pub fn to_pretty_json(value: &serde_json::Value) -> String {
 /// and Terraform renderers write them next to the resource, so a reviewer sees why.
 pub fn checkov_skips(kind: &ResourceKind) -> Vec<(&'static str, &'static str)> {
     match kind {
+        ResourceKind::Function(f) => {
+            let mut skips = vec![(
+                "CKV_AWS_117",
+                "The functions call only regional AWS APIs and the peer region's bus; there is nothing in a VPC to reach, and a VPC would add NAT cost and cold-start latency without reducing exposure",
+            )];
+            if f.dead_letter_queue.is_none() {
+                skips.push((
+                    "CKV_AWS_116",
+                    "Invoked synchronously (API Gateway, or the DynamoDB stream mapping whose failures go to its on-failure queue); a function DLQ only receives failed asynchronous invocations",
+                ));
+            }
+            skips
+        }
+        ResourceKind::ApiStage(_) => vec![(
+            "CKV_AWS_120",
+            "GET /health must report live status, so responses are not cached; the authorizer's result cache covers the expensive path",
+        )],
         _ => Vec::new(),
     }
 }
