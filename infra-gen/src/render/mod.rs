@@ -11,6 +11,7 @@
 //!   overlay per environment and region.
 
 pub mod cloudformation;
+mod hcl;
 pub mod kustomize;
 pub mod terraform;
 

@@ -1,6 +1,962 @@
-//! Terraform: one root module per stack.
+//! Terraform: one root module per stack, in `terraform/<env>/<region>/`, describing the same
+//! resources with the same settings as the CloudFormation template, in AWS provider 5.x terms.
+//!
+//! Mappings that are not one-to-one:
+//! - A Role with statements becomes `aws_iam_role` + `aws_iam_role_policy` `<id>_policy`; a
+//!   Function whose role has statements depends on that policy, because in CloudFormation the
+//!   inline policy is part of the role and Lambda checks the role's permissions at creation
+//!   (dead-letter queue, stream source).
+//! - FunctionVersion has no resource of its own: it is `publish = true` on its function, and
+//!   references to the version resolve to `aws_lambda_function.<function>.version`.
+//!   FunctionAlias becomes `aws_lambda_alias` + `aws_lambda_provisioned_concurrency_config`.
+//! - Rule becomes `aws_cloudwatch_event_rule` + one `aws_cloudwatch_event_target` per target;
+//!   ApiMethod becomes `aws_api_gateway_method` + `aws_api_gateway_integration`; ApiStage
+//!   becomes `aws_api_gateway_stage` + `aws_api_gateway_method_settings`.
+//! - A depends-on names every Terraform resource of the construct it points at, so ordering is
+//!   what CloudFormation's DependsOn guarantees.
 
-use crate::construct::Stack;
+use std::cell::Cell;
+use std::collections::BTreeMap;
+
+use super::checkov_skips;
+use super::cloudformation::ACCESS_LOG_FORMAT;
+use super::hcl::{Block, Body, Expr, escape, quote};
+use crate::construct::*;
 use crate::output::FileSet;
 
-pub fn render(_stack: &Stack, _files: &mut FileSet) {}
+/// The AWS provider release the module is written and checked against.
+const AWS_PROVIDER_VERSION: &str = "5.80.0";
+/// The S3 backend's `use_lockfile` (native state locking, no DynamoDB table) needs 1.10.
+const REQUIRED_TERRAFORM: &str = ">= 1.10.0";
+/// CDK's default bootstrap qualifier: the CloudFormation assembly publishes function code to
+/// the bootstrap asset bucket, and this module deploys the same objects.
+const CDK_QUALIFIER: &str = "hnb659fds";
+
+/// The module directory of a stack under `generated/`.
+pub fn module_dir(stack: &Stack) -> String {
+    format!("terraform/{}/{}/", stack.env, stack.region)
+}
+
+/// Writes the stack's root module.
+pub fn render(stack: &Stack, files: &mut FileSet) {
+    let dir = module_dir(stack);
+    files.own(dir.clone());
+    let r = Resolver::new(stack);
+    let resources: Vec<Block> = stack
+        .resources
+        .iter()
+        .flat_map(|res| r.resource(res))
+        .collect();
+    let outputs: Vec<Block> = stack.outputs.iter().map(|o| r.output(o)).collect();
+    // Data sources last-minute: only the pseudo parameters something used are declared.
+    let main: Vec<Block> = r.data_sources().into_iter().chain(resources).collect();
+    files.add(format!("{dir}versions.tf"), file(versions(stack)));
+    files.add(format!("{dir}variables.tf"), file(variables(stack)));
+    files.add(format!("{dir}main.tf"), file(main));
+    files.add(format!("{dir}outputs.tf"), file(outputs));
+}
+
+/// Top-level blocks, one blank line between them.
+fn file(blocks: Vec<Block>) -> String {
+    let mut body = Body::new();
+    for (i, block) in blocks.into_iter().enumerate() {
+        if i > 0 {
+            body.blank();
+        }
+        body.push(block);
+    }
+    body.to_file()
+}
+
+fn versions(stack: &Stack) -> Vec<Block> {
+    let mut providers = Body::new();
+    providers.attr(
+        "aws",
+        Expr::Object(vec![
+            ("source".into(), Expr::str("hashicorp/aws")),
+            (
+                "version".into(),
+                Expr::str(&format!("= {AWS_PROVIDER_VERSION}")),
+            ),
+        ]),
+    );
+    let mut backend = Body::new();
+    backend
+        .attr(
+            "bucket",
+            Expr::str(&format!("infra-gen-tfstate-{}", stack.account)),
+        )
+        .attr(
+            "key",
+            Expr::str(&format!("{}/{}/terraform.tfstate", stack.env, stack.region)),
+        )
+        .attr("region", Expr::str(&stack.region))
+        .attr("encrypt", Expr::bool(true))
+        .attr("use_lockfile", Expr::bool(true));
+    let mut terraform = Body::new();
+    terraform
+        .attr("required_version", Expr::str(REQUIRED_TERRAFORM))
+        .blank()
+        .block("required_providers", &[], providers)
+        .blank()
+        .block("backend", &["s3"], backend);
+
+    let tags = stack
+        .tags
+        .iter()
+        .map(|(k, v)| {
+            let value = if k == "environment" && v == &stack.env {
+                Expr::raw("var.environment")
+            } else {
+                Expr::str(v)
+            };
+            (k.clone(), value)
+        })
+        .collect();
+    let mut default_tags = Body::new();
+    default_tags.attr("tags", Expr::Object(tags));
+    let mut provider = Body::new();
+    provider
+        .attr("region", Expr::raw("var.region"))
+        // A plan with credentials of another account fails instead of touching it.
+        .attr("allowed_account_ids", Expr::strs([stack.account.as_str()]))
+        .blank()
+        .block("default_tags", &[], default_tags);
+    vec![
+        Block::new("terraform", &[], terraform),
+        Block::new("provider", &["aws"], provider),
+    ]
+}
+
+/// The module is generated for one environment and region; the variables exist so that a
+/// pipeline can pass its own view and fail fast when it is pointed at the wrong module.
+fn variables(stack: &Stack) -> Vec<Block> {
+    let variable = |name: &str, value: &str, description: &str| {
+        let mut validation = Body::new();
+        validation
+            .attr("condition", Expr::raw(format!("var.{name} == {}", quote(value))))
+            .attr(
+                "error_message",
+                Expr::str(&format!(
+                    "This module is generated for {name} {value}; synthesise the module of the {name} you want."
+                )),
+            );
+        let mut body = Body::new();
+        body.attr("description", Expr::str(description))
+            .attr("type", Expr::raw("string"))
+            .attr("default", Expr::str(value))
+            .blank()
+            .block("validation", &[], validation);
+        Block::new("variable", &[name], body)
+    };
+    vec![
+        variable(
+            "environment",
+            &stack.env,
+            "Environment this module deploys; tags every resource.",
+        ),
+        variable(
+            "region",
+            &stack.region,
+            "AWS region this module deploys to; configures the provider.",
+        ),
+    ]
+}
+
+/// The Terraform resource type of a construct's main resource.
+fn tf_type(kind: &ResourceKind) -> &'static str {
+    use ResourceKind as K;
+    match kind {
+        K::KmsKey(_) => "aws_kms_key",
+        K::KmsAlias(_) => "aws_kms_alias",
+        K::Queue(_) => "aws_sqs_queue",
+        K::QueuePolicy(_) => "aws_sqs_queue_policy",
+        K::Table(_) => "aws_dynamodb_table",
+        K::EventBus(_) => "aws_cloudwatch_event_bus",
+        K::Secret(_) => "aws_secretsmanager_secret",
+        K::SecretPolicy(_) => "aws_secretsmanager_secret_policy",
+        K::LogGroup(_) => "aws_cloudwatch_log_group",
+        K::Role(_) => "aws_iam_role",
+        K::Function(_) | K::FunctionVersion(_) => "aws_lambda_function",
+        K::FunctionAlias(_) => "aws_lambda_alias",
+        K::EventSourceMapping(_) => "aws_lambda_event_source_mapping",
+        K::Rule(_) => "aws_cloudwatch_event_rule",
+        K::LambdaPermission(_) => "aws_lambda_permission",
+        K::RestApi(_) => "aws_api_gateway_rest_api",
+        K::ApiResource(_) => "aws_api_gateway_resource",
+        K::ApiAuthorizer(_) => "aws_api_gateway_authorizer",
+        K::ApiMethod(_) => "aws_api_gateway_method",
+        K::ApiDeployment(_) => "aws_api_gateway_deployment",
+        K::ApiStage(_) => "aws_api_gateway_stage",
+        K::Alarm(_) => "aws_cloudwatch_metric_alarm",
+    }
+}
+
+/// Names of the extra resources some constructs map to, from the construct's snake_case id.
+fn role_policy_name(role: &LogicalId) -> String {
+    format!("{}_policy", role.snake_case())
+}
+
+fn integration_name(method: &LogicalId) -> String {
+    format!("{}_integration", method.snake_case())
+}
+
+fn method_settings_name(stage: &LogicalId) -> String {
+    format!("{}_settings", stage.snake_case())
+}
+
+fn concurrency_name(alias: &LogicalId) -> String {
+    format!("{}_concurrency", alias.snake_case())
+}
+
+fn target_name(rule: &LogicalId, target: &RuleTarget) -> String {
+    format!(
+        "{}_{}",
+        rule.snake_case(),
+        LogicalId::from_path(&[&target.id]).snake_case()
+    )
+}
+
+struct Resolver<'a> {
+    stack: &'a Stack,
+    kinds: BTreeMap<&'a LogicalId, &'a ResourceKind>,
+    /// Pseudo parameters referenced so far: partition, region, account id.
+    pseudo_used: Cell<[bool; 3]>,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(stack: &'a Stack) -> Resolver<'a> {
+        Resolver {
+            stack,
+            kinds: stack.resources.iter().map(|r| (&r.id, &r.kind)).collect(),
+            pseudo_used: Cell::new([false; 3]),
+        }
+    }
+
+    fn kind(&self, id: &LogicalId) -> Option<&'a ResourceKind> {
+        self.kinds.get(id).copied()
+    }
+
+    /// `type.name` of the construct's main resource; a version is its function.
+    fn address(&self, id: &LogicalId) -> String {
+        match self.kind(id) {
+            Some(ResourceKind::FunctionVersion(v)) => self.address(&v.function),
+            Some(kind) => format!("{}.{}", tf_type(kind), id.snake_case()),
+            None => panic!("reference to {id}, which is not in the stack"),
+        }
+    }
+
+    /// Every Terraform resource of a construct, for `depends_on`.
+    fn addresses(&self, id: &LogicalId) -> Vec<String> {
+        let mut out = vec![self.address(id)];
+        match self.kind(id) {
+            Some(ResourceKind::Role(r)) if !r.statements.is_empty() => {
+                out.push(format!("aws_iam_role_policy.{}", role_policy_name(id)));
+            }
+            Some(ResourceKind::ApiMethod(_)) => {
+                out.push(format!(
+                    "aws_api_gateway_integration.{}",
+                    integration_name(id)
+                ));
+            }
+            Some(ResourceKind::ApiStage(_)) => out.push(format!(
+                "aws_api_gateway_method_settings.{}",
+                method_settings_name(id)
+            )),
+            Some(ResourceKind::FunctionAlias(_)) => out.push(format!(
+                "aws_lambda_provisioned_concurrency_config.{}",
+                concurrency_name(id)
+            )),
+            Some(ResourceKind::Rule(rule)) => out.extend(
+                rule.targets
+                    .iter()
+                    .map(|t| format!("aws_cloudwatch_event_target.{}", target_name(id, t))),
+            ),
+            _ => {}
+        }
+        out
+    }
+
+    /// The attribute expression CloudFormation's Ref / GetAtt of the same construct denotes.
+    fn attr(&self, id: &LogicalId, attr: Attr) -> String {
+        use ResourceKind as K;
+        let kind = self.kind(id);
+        let field = match (attr, kind) {
+            (Attr::Arn, Some(K::FunctionVersion(_))) => "qualified_arn",
+            (Attr::Arn, _) => "arn",
+            (Attr::Name, Some(K::Function(_))) => "function_name",
+            (Attr::Name, Some(K::FunctionVersion(_))) => "qualified_arn",
+            (
+                Attr::Name,
+                Some(K::EventBus(_) | K::Queue(_) | K::Table(_) | K::LogGroup(_) | K::Role(_))
+                | Some(K::KmsAlias(_) | K::Rule(_)),
+            ) => "name",
+            (Attr::Name, Some(K::KmsKey(_))) => "key_id",
+            (Attr::Name, Some(K::Secret(_) | K::FunctionAlias(_))) => "arn",
+            (Attr::Name, Some(K::ApiStage(_))) => "stage_name",
+            (Attr::Name, Some(K::EventSourceMapping(_))) => "uuid",
+            (Attr::Name, _) => "id",
+            (Attr::Url, _) => "url",
+            (Attr::StreamArn, _) => "stream_arn",
+            (Attr::RootResourceId, _) => "root_resource_id",
+            (Attr::Version, _) => "version",
+        };
+        format!("{}.{field}", self.address(id))
+    }
+
+    fn pseudo(&self, p: Pseudo) -> &'static str {
+        let (index, expr) = match p {
+            Pseudo::Partition => (0, "data.aws_partition.current.partition"),
+            Pseudo::Region => (1, "data.aws_region.current.name"),
+            Pseudo::AccountId => (2, "data.aws_caller_identity.current.account_id"),
+        };
+        let mut used = self.pseudo_used.get();
+        used[index] = true;
+        self.pseudo_used.set(used);
+        expr
+    }
+
+    fn data_sources(&self) -> Vec<Block> {
+        let used = self.pseudo_used.get();
+        ["aws_partition", "aws_region", "aws_caller_identity"]
+            .into_iter()
+            .zip(used)
+            .filter(|(_, used)| *used)
+            .map(|(source, _)| Block::new("data", &[source, "current"], Body::new()))
+            .collect()
+    }
+
+    fn value(&self, v: &Value) -> Expr {
+        match v {
+            Value::Str(s) => Expr::str(s),
+            Value::Int(i) => Expr::int(*i),
+            Value::Bool(b) => Expr::bool(*b),
+            Value::List(items) => Expr::List(items.iter().map(|i| self.value(i)).collect()),
+            Value::Map(entries) => Expr::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), self.value(v)))
+                    .collect(),
+            ),
+            Value::Attr(id, attr) => Expr::Raw(self.attr(id, *attr)),
+            Value::Pseudo(p) => Expr::raw(self.pseudo(*p)),
+            Value::Join(parts) => self.join(parts),
+        }
+    }
+
+    /// A template string; a lone reference stays bare, as `terraform fmt` would rewrite it.
+    fn join(&self, parts: &[Value]) -> Expr {
+        if let [single] = parts
+            && !matches!(single, Value::Str(_))
+        {
+            return self.value(single);
+        }
+        let mut out = String::from("\"");
+        for part in parts {
+            self.template_part(part, &mut out);
+        }
+        out.push('"');
+        Expr::Raw(out)
+    }
+
+    fn template_part(&self, v: &Value, out: &mut String) {
+        match v {
+            Value::Str(s) => out.push_str(&escape(s)),
+            Value::Int(i) => out.push_str(&i.to_string()),
+            Value::Bool(b) => out.push_str(&b.to_string()),
+            Value::Join(parts) => parts.iter().for_each(|p| self.template_part(p, out)),
+            Value::Attr(id, attr) => {
+                out.push_str("${");
+                out.push_str(&self.attr(id, *attr));
+                out.push('}');
+            }
+            Value::Pseudo(p) => {
+                out.push_str("${");
+                out.push_str(self.pseudo(*p));
+                out.push('}');
+            }
+            Value::List(_) | Value::Map(_) => {
+                panic!("a list or map inside a join has no string form: {v:?}")
+            }
+        }
+    }
+
+    fn one_or_many(&self, values: &[Value], resolve: impl Fn(&Value) -> Expr) -> Expr {
+        match values {
+            [one] => resolve(one),
+            many => Expr::List(many.iter().map(resolve).collect()),
+        }
+    }
+
+    /// A policy's resource. CloudFormation's log group ARN ends in `:*` (every stream of the
+    /// group) and Terraform's does not: add it back so that the permissions are the same.
+    fn statement_resource(&self, v: &Value) -> Expr {
+        match v {
+            Value::Attr(id, Attr::Arn)
+                if matches!(self.kind(id), Some(ResourceKind::LogGroup(_))) =>
+            {
+                Expr::Raw(format!("\"${{{}}}:*\"", self.attr(id, Attr::Arn)))
+            }
+            other => self.value(other),
+        }
+    }
+
+    fn statement(&self, s: &Statement, with_resource: bool) -> Expr {
+        let mut out = Vec::new();
+        if let Some(sid) = &s.sid {
+            out.push(("Sid".to_string(), Expr::str(sid)));
+        }
+        let effect = match s.effect {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        };
+        out.push(("Effect".into(), Expr::str(effect)));
+        if let Some(p) = &s.principal {
+            out.push(("Principal".into(), self.principal(p)));
+        }
+        let action = match s.actions.as_slice() {
+            [one] => Expr::str(one),
+            many => Expr::strs(many.iter().map(String::as_str)),
+        };
+        out.push(("Action".into(), action));
+        if with_resource {
+            out.push((
+                "Resource".into(),
+                self.one_or_many(&s.resources, |v| self.statement_resource(v)),
+            ));
+        }
+        if !s.conditions.is_empty() {
+            out.push(("Condition".into(), self.conditions(&s.conditions)));
+        }
+        Expr::Object(out)
+    }
+
+    fn conditions(&self, conditions: &[Condition]) -> Expr {
+        let mut by_operator: Vec<(String, Vec<(String, Expr)>)> = Vec::new();
+        for c in conditions {
+            let value = self.one_or_many(&c.values, |v| self.value(v));
+            match by_operator.iter_mut().find(|(op, _)| op == &c.operator) {
+                Some((_, entries)) => entries.push((c.key.clone(), value)),
+                None => by_operator.push((c.operator.clone(), vec![(c.key.clone(), value)])),
+            }
+        }
+        Expr::Object(
+            by_operator
+                .into_iter()
+                .map(|(op, entries)| (op, Expr::Object(entries)))
+                .collect(),
+        )
+    }
+
+    fn principal(&self, p: &Principal) -> Expr {
+        let (key, value) = match p {
+            Principal::Service(s) => ("Service", Expr::str(s)),
+            Principal::Aws(v) => ("AWS", self.value(v)),
+            Principal::Federated(v) => ("Federated", self.value(v)),
+            Principal::Any => ("AWS", Expr::str("*")),
+        };
+        Expr::Object(vec![(key.to_string(), value)])
+    }
+
+    fn document(&self, statements: impl IntoIterator<Item = Expr>) -> Expr {
+        Expr::Call(
+            "jsonencode",
+            vec![Expr::Object(vec![
+                ("Version".into(), Expr::str("2012-10-17")),
+                (
+                    "Statement".into(),
+                    Expr::List(statements.into_iter().collect()),
+                ),
+            ])],
+        )
+    }
+
+    fn policy(&self, statements: &[Statement]) -> Expr {
+        self.document(statements.iter().map(|s| self.statement(s, true)))
+    }
+
+    fn output(&self, o: &Output) -> Block {
+        let mut body = Body::new();
+        body.attr("description", Expr::str(&o.description))
+            .attr("value", self.value(&o.value));
+        Block::new(
+            "output",
+            &[&LogicalId::from_path(&[&o.name]).snake_case()],
+            body,
+        )
+    }
+
+    /// The construct's Terraform resources, main resource first.
+    fn resource(&self, res: &Resource) -> Vec<Block> {
+        let id = &res.id;
+        let name = id.snake_case();
+        let mut body = Body::new();
+        for (check, why) in checkov_skips(&res.kind) {
+            body.comment(&format!("checkov:skip={check}:{why}"));
+        }
+        let mut extra = Vec::new();
+        let mut depends_on: Vec<String> = res
+            .depends_on
+            .iter()
+            .flat_map(|d| self.addresses(d))
+            .collect();
+        let arn = |id: &LogicalId| Expr::Raw(self.attr(id, Attr::Arn));
+        let reference = |id: &LogicalId, attr: Attr| Expr::Raw(self.attr(id, attr));
+        use ResourceKind as K;
+        match &res.kind {
+            K::KmsKey(k) => {
+                body.attr("description", Expr::str(&k.description))
+                    .attr("enable_key_rotation", Expr::bool(true))
+                    .attr("policy", self.policy(&k.policy));
+            }
+            K::KmsAlias(a) => {
+                body.attr("name", Expr::str(&a.name))
+                    .attr("target_key_id", arn(&a.target_key));
+            }
+            K::Queue(q) => {
+                body.attr("name", Expr::str(&q.name))
+                    .attr("kms_master_key_id", arn(&q.kms_key))
+                    .attr("kms_data_key_reuse_period_seconds", Expr::int(300))
+                    .attr("message_retention_seconds", Expr::int(q.retention_seconds));
+                if let Some((dlq, max)) = &q.redrive {
+                    body.attr(
+                        "redrive_policy",
+                        Expr::Call(
+                            "jsonencode",
+                            vec![Expr::Object(vec![
+                                ("deadLetterTargetArn".into(), arn(dlq)),
+                                ("maxReceiveCount".into(), Expr::int(*max)),
+                            ])],
+                        ),
+                    );
+                }
+            }
+            K::QueuePolicy(p) => {
+                body.attr("queue_url", reference(&p.queue, Attr::Url))
+                    .attr("policy", self.policy(&p.statements));
+            }
+            K::Table(t) => self.table(t, &mut body),
+            K::EventBus(b) => {
+                body.attr("name", Expr::str(&b.name));
+            }
+            K::Secret(s) => {
+                body.comment(&format!(
+                    " The value ({} alphanumeric characters in CloudFormation, which generates it) is",
+                    s.generated_length
+                ))
+                .comment(" set out of band, so that it never enters the Terraform state.")
+                .attr("name", Expr::str(&s.name))
+                .attr("description", Expr::str(&s.description))
+                .attr("kms_key_id", arn(&s.kms_key));
+            }
+            K::SecretPolicy(p) => {
+                body.attr("secret_arn", arn(&p.secret))
+                    .attr("policy", self.policy(&p.statements))
+                    .attr("block_public_policy", Expr::bool(true));
+            }
+            K::LogGroup(l) => {
+                body.attr("name", Expr::str(&l.name))
+                    .attr("retention_in_days", Expr::int(l.retention_days))
+                    .attr("kms_key_id", arn(&l.kms_key));
+            }
+            K::Role(role) => {
+                let mut trust = Statement::allow(
+                    &[if role.web_identity {
+                        "sts:AssumeRoleWithWebIdentity"
+                    } else {
+                        "sts:AssumeRole"
+                    }],
+                    [],
+                );
+                trust.principal = Some(role.assumed_by.clone());
+                trust.conditions = role.trust_conditions.clone();
+                body.attr("name", Expr::str(&role.name))
+                    .attr("description", Expr::str(&role.description))
+                    .attr(
+                        "assume_role_policy",
+                        self.document([self.statement(&trust, false)]),
+                    );
+                if !role.statements.is_empty() {
+                    let mut policy = Body::new();
+                    policy
+                        .attr("name", Expr::str("least-privilege"))
+                        .attr("role", reference(id, Attr::Name))
+                        .attr("policy", self.policy(&role.statements));
+                    extra.push(resource_block(
+                        "aws_iam_role_policy",
+                        &role_policy_name(id),
+                        policy,
+                    ));
+                }
+            }
+            K::Function(f) => {
+                self.function(id, f, &mut body);
+                if let Some(K::Role(role)) = self.kind(&f.role)
+                    && !role.statements.is_empty()
+                {
+                    depends_on.push(format!("aws_iam_role_policy.{}", role_policy_name(&f.role)));
+                }
+            }
+            // Published by its function (`publish = true`); see the module documentation.
+            K::FunctionVersion(_) => return Vec::new(),
+            K::FunctionAlias(a) => {
+                body.attr("name", Expr::str(&a.name))
+                    .attr("function_name", reference(&a.function, Attr::Name))
+                    .attr("function_version", reference(&a.version, Attr::Version));
+                let mut concurrency = Body::new();
+                concurrency
+                    .attr("function_name", reference(&a.function, Attr::Name))
+                    .attr(
+                        "qualifier",
+                        Expr::raw(format!("aws_lambda_alias.{name}.name")),
+                    )
+                    .attr(
+                        "provisioned_concurrent_executions",
+                        Expr::int(a.provisioned_concurrency),
+                    );
+                extra.push(resource_block(
+                    "aws_lambda_provisioned_concurrency_config",
+                    &concurrency_name(id),
+                    concurrency,
+                ));
+            }
+            K::EventSourceMapping(m) => {
+                body.attr("function_name", reference(&m.function, Attr::Name))
+                    .attr("event_source_arn", self.value(&m.source_arn))
+                    .attr("starting_position", Expr::str("TRIM_HORIZON"))
+                    .attr("batch_size", Expr::int(m.batch_size))
+                    .attr(
+                        "bisect_batch_on_function_error",
+                        Expr::bool(m.bisect_on_error),
+                    )
+                    .attr("maximum_retry_attempts", Expr::int(m.max_retries))
+                    .attr(
+                        "maximum_record_age_in_seconds",
+                        Expr::int(m.max_record_age_seconds),
+                    )
+                    .attr(
+                        "parallelization_factor",
+                        Expr::int(m.parallelization_factor),
+                    );
+                if m.report_batch_item_failures {
+                    body.attr(
+                        "function_response_types",
+                        Expr::strs(["ReportBatchItemFailures"]),
+                    );
+                }
+                let mut on_failure = Body::new();
+                on_failure.attr("destination_arn", arn(&m.on_failure_queue));
+                let mut destination = Body::new();
+                destination.block("on_failure", &[], on_failure);
+                body.block("destination_config", &[], destination);
+            }
+            K::Rule(rule) => {
+                body.attr("name", Expr::str(&rule.name))
+                    .attr("description", Expr::str(&rule.description));
+                if let Some(bus) = &rule.bus {
+                    body.attr("event_bus_name", reference(bus, Attr::Name));
+                }
+                match &rule.trigger {
+                    RuleTrigger::Pattern(p) => {
+                        body.attr("event_pattern", Expr::Call("jsonencode", vec![json(p)]))
+                    }
+                    RuleTrigger::Schedule(s) => body.attr("schedule_expression", Expr::str(s)),
+                };
+                body.attr("state", Expr::str("ENABLED"));
+                extra.extend(rule.targets.iter().map(|t| self.rule_target(res, rule, t)));
+            }
+            K::LambdaPermission(p) => {
+                body.attr("statement_id", Expr::str(id.as_str()))
+                    .attr("action", Expr::str("lambda:InvokeFunction"))
+                    .attr("function_name", arn(&p.function))
+                    .attr("principal", Expr::str(&p.principal))
+                    .attr("source_arn", self.value(&p.source_arn));
+            }
+            K::RestApi(a) => {
+                let mut endpoint = Body::new();
+                endpoint.attr("types", Expr::strs(["REGIONAL"]));
+                body.attr("name", Expr::str(&a.name))
+                    .attr("description", Expr::str(&a.description))
+                    .block("endpoint_configuration", &[], endpoint);
+            }
+            K::ApiResource(r) => {
+                body.attr("rest_api_id", reference(&r.api, Attr::Name))
+                    .attr("parent_id", reference(&r.api, Attr::RootResourceId))
+                    .attr("path_part", Expr::str(&r.path_part));
+            }
+            K::ApiAuthorizer(a) => {
+                body.attr("name", Expr::str(&a.name))
+                    .attr("rest_api_id", reference(&a.api, Attr::Name))
+                    .attr("type", Expr::str("TOKEN"))
+                    .attr(
+                        "identity_source",
+                        Expr::str(&format!("method.request.header.{}", a.identity_header)),
+                    )
+                    .attr(
+                        "authorizer_result_ttl_in_seconds",
+                        Expr::int(a.cache_seconds),
+                    )
+                    .attr("authorizer_uri", self.invoke_arn(&a.function));
+            }
+            K::ApiMethod(m) => {
+                body.attr("rest_api_id", reference(&m.api, Attr::Name))
+                    .attr("resource_id", reference(&m.resource, Attr::Name))
+                    .attr("http_method", Expr::str(&m.http_method))
+                    .attr("authorization", Expr::str("CUSTOM"))
+                    .attr("authorizer_id", reference(&m.authorizer, Attr::Name));
+                let mut integration = Body::new();
+                integration
+                    .attr("rest_api_id", reference(&m.api, Attr::Name))
+                    .attr("resource_id", reference(&m.resource, Attr::Name))
+                    .attr(
+                        "http_method",
+                        Expr::raw(format!("aws_api_gateway_method.{name}.http_method")),
+                    )
+                    .attr("type", Expr::str("AWS_PROXY"))
+                    .attr("integration_http_method", Expr::str("POST"))
+                    .attr("uri", self.invoke_arn(&m.function));
+                extra.push(resource_block(
+                    "aws_api_gateway_integration",
+                    &integration_name(id),
+                    integration,
+                ));
+            }
+            K::ApiDeployment(d) => {
+                let mut lifecycle = Body::new();
+                // The stage moves to the new deployment before the old one is deleted.
+                lifecycle.attr("create_before_destroy", Expr::bool(true));
+                body.attr("rest_api_id", reference(&d.api, Attr::Name))
+                    .attr("description", Expr::str(&d.fingerprint))
+                    .attr(
+                        "triggers",
+                        Expr::Object(vec![("redeployment".into(), Expr::str(&d.fingerprint))]),
+                    )
+                    .block("lifecycle", &[], lifecycle);
+            }
+            K::ApiStage(s) => {
+                let mut access_log = Body::new();
+                access_log
+                    .attr("destination_arn", arn(&s.access_log_group))
+                    .attr("format", Expr::str(ACCESS_LOG_FORMAT));
+                body.attr("stage_name", Expr::str(&s.name))
+                    .attr("rest_api_id", reference(&s.api, Attr::Name))
+                    .attr("deployment_id", reference(&s.deployment, Attr::Name))
+                    .attr("xray_tracing_enabled", Expr::bool(true))
+                    .block("access_log_settings", &[], access_log);
+                let mut settings = Body::new();
+                settings
+                    .attr("metrics_enabled", Expr::bool(true))
+                    .attr(
+                        "throttling_rate_limit",
+                        Expr::raw(s.throttle_rate_limit.to_string()),
+                    )
+                    .attr("throttling_burst_limit", Expr::int(s.throttle_burst_limit));
+                let mut method_settings = Body::new();
+                method_settings
+                    .attr("rest_api_id", reference(&s.api, Attr::Name))
+                    .attr("stage_name", reference(id, Attr::Name))
+                    .attr("method_path", Expr::str("*/*"))
+                    .block("settings", &[], settings);
+                extra.push(resource_block(
+                    "aws_api_gateway_method_settings",
+                    &method_settings_name(id),
+                    method_settings,
+                ));
+            }
+            K::Alarm(a) => {
+                body.attr("alarm_name", Expr::str(&a.name))
+                    .attr("namespace", Expr::str(&a.namespace))
+                    .attr("metric_name", Expr::str(&a.metric))
+                    .attr(
+                        "dimensions",
+                        Expr::Object(vec![(a.dimension.0.clone(), self.value(&a.dimension.1))]),
+                    )
+                    .attr("statistic", Expr::str(&a.statistic))
+                    .attr("period", Expr::int(a.period_seconds))
+                    .attr("threshold", Expr::int(a.threshold))
+                    .attr("evaluation_periods", Expr::int(a.evaluation_periods))
+                    .attr(
+                        "comparison_operator",
+                        Expr::str("GreaterThanOrEqualToThreshold"),
+                    )
+                    .attr("treat_missing_data", Expr::str("notBreaching"));
+            }
+        }
+        if !depends_on.is_empty() {
+            body.attr(
+                "depends_on",
+                Expr::List(depends_on.into_iter().map(Expr::Raw).collect()),
+            );
+        }
+        if res.retain {
+            // CloudFormation keeps a retained resource when the stack goes; Terraform's
+            // nearest equivalent refuses any plan that would destroy it.
+            let mut lifecycle = Body::new();
+            lifecycle.attr("prevent_destroy", Expr::bool(true));
+            body.block("lifecycle", &[], lifecycle);
+        }
+        let mut blocks = vec![resource_block(tf_type(&res.kind), &name, body)];
+        blocks.extend(extra);
+        blocks
+    }
+
+    fn table(&self, t: &Table, body: &mut Body) {
+        body.attr("name", Expr::str(&t.name));
+        match t.provisioned {
+            None => {
+                body.attr("billing_mode", Expr::str("PAY_PER_REQUEST"));
+            }
+            Some((read, write)) => {
+                body.attr("billing_mode", Expr::str("PROVISIONED"))
+                    .attr("read_capacity", Expr::int(read))
+                    .attr("write_capacity", Expr::int(write));
+            }
+        }
+        body.attr("hash_key", Expr::str(&t.partition_key));
+        if let Some(sk) = &t.sort_key {
+            body.attr("range_key", Expr::str(sk));
+        }
+        if t.stream_new_and_old_images {
+            body.attr("stream_enabled", Expr::bool(true))
+                .attr("stream_view_type", Expr::str("NEW_AND_OLD_IMAGES"));
+        }
+        body.attr(
+            "deletion_protection_enabled",
+            Expr::bool(t.deletion_protection),
+        );
+        for key in std::iter::once(&t.partition_key).chain(&t.sort_key) {
+            let mut attribute = Body::new();
+            attribute
+                .attr("name", Expr::str(key))
+                .attr("type", Expr::str("S"));
+            body.block("attribute", &[], attribute);
+        }
+        let mut pitr = Body::new();
+        pitr.attr("enabled", Expr::bool(t.point_in_time_recovery));
+        body.block("point_in_time_recovery", &[], pitr);
+        let mut sse = Body::new();
+        sse.attr("enabled", Expr::bool(true))
+            .attr("kms_key_arn", Expr::Raw(self.attr(&t.kms_key, Attr::Arn)));
+        body.block("server_side_encryption", &[], sse);
+        if let Some(ttl_attribute) = &t.ttl_attribute {
+            let mut ttl = Body::new();
+            ttl.attr("attribute_name", Expr::str(ttl_attribute))
+                .attr("enabled", Expr::bool(true));
+            body.block("ttl", &[], ttl);
+        }
+    }
+
+    fn function(&self, id: &LogicalId, f: &Function, body: &mut Body) {
+        let published = self
+            .kinds
+            .values()
+            .any(|k| matches!(k, ResourceKind::FunctionVersion(v) if &v.function == id));
+        body.attr("function_name", Expr::str(&f.name))
+            .attr("description", Expr::str(&f.description))
+            .attr("role", Expr::Raw(self.attr(&f.role, Attr::Arn)))
+            .attr("runtime", Expr::str("provided.al2023"))
+            .attr("handler", Expr::str("bootstrap"))
+            .attr("architectures", Expr::strs([f.architecture]))
+            .attr("memory_size", Expr::int(f.memory_mb))
+            .attr("timeout", Expr::int(f.timeout_seconds));
+        if let Some(reserved) = f.reserved_concurrency {
+            body.attr("reserved_concurrent_executions", Expr::int(reserved));
+        }
+        // The key is content-addressed: new code is a new key, so no source_code_hash.
+        body.attr(
+            "s3_bucket",
+            Expr::str(&format!(
+                "cdk-{CDK_QUALIFIER}-assets-{}-{}",
+                self.stack.account, self.stack.region
+            )),
+        )
+        .attr("s3_key", Expr::str(&format!("{}.zip", f.code.hash)))
+        .attr("kms_key_arn", Expr::Raw(self.attr(&f.kms_key, Attr::Arn)));
+        if published {
+            body.attr("publish", Expr::bool(true));
+        }
+        if !f.environment.is_empty() {
+            let mut environment = Body::new();
+            environment.attr(
+                "variables",
+                Expr::Object(
+                    f.environment
+                        .iter()
+                        .map(|(k, v)| (k.clone(), self.value(v)))
+                        .collect(),
+                ),
+            );
+            body.block("environment", &[], environment);
+        }
+        let mut tracing = Body::new();
+        tracing.attr("mode", Expr::str("Active"));
+        body.block("tracing_config", &[], tracing);
+        let mut logging = Body::new();
+        logging
+            .attr("log_format", Expr::str("JSON"))
+            .attr("log_group", Expr::Raw(self.attr(&f.log_group, Attr::Name)));
+        body.block("logging_config", &[], logging);
+        if let Some(dlq) = &f.dead_letter_queue {
+            let mut dead_letter = Body::new();
+            dead_letter.attr("target_arn", Expr::Raw(self.attr(dlq, Attr::Arn)));
+            body.block("dead_letter_config", &[], dead_letter);
+        }
+    }
+
+    fn rule_target(&self, res: &Resource, rule: &Rule, t: &RuleTarget) -> Block {
+        let mut body = Body::new();
+        body.attr("rule", Expr::Raw(self.attr(&res.id, Attr::Name)));
+        if let Some(bus) = &rule.bus {
+            body.attr("event_bus_name", Expr::Raw(self.attr(bus, Attr::Name)));
+        }
+        body.attr("target_id", Expr::str(&t.id))
+            .attr("arn", self.value(&t.arn));
+        if let Some(role) = &t.role {
+            body.attr("role_arn", Expr::Raw(self.attr(role, Attr::Arn)));
+        }
+        if let Some(dlq) = &t.dead_letter_queue {
+            let mut dead_letter = Body::new();
+            dead_letter.attr("arn", Expr::Raw(self.attr(dlq, Attr::Arn)));
+            body.block("dead_letter_config", &[], dead_letter);
+        }
+        if t.max_retries.is_some() || t.max_event_age_seconds.is_some() {
+            let mut retry = Body::new();
+            if let Some(age) = t.max_event_age_seconds {
+                retry.attr("maximum_event_age_in_seconds", Expr::int(age));
+            }
+            if let Some(n) = t.max_retries {
+                retry.attr("maximum_retry_attempts", Expr::int(n));
+            }
+            body.block("retry_policy", &[], retry);
+        }
+        resource_block(
+            "aws_cloudwatch_event_target",
+            &target_name(&res.id, t),
+            body,
+        )
+    }
+
+    /// API Gateway's Lambda integration URI, which the provider exports as `invoke_arn`.
+    fn invoke_arn(&self, function: &LogicalId) -> Expr {
+        Expr::raw(format!("{}.invoke_arn", self.address(function)))
+    }
+}
+
+fn resource_block(tf_type: &str, name: &str, body: Body) -> Block {
+    Block::new("resource", &[tf_type, name], body)
+}
+
+/// A JSON value as an HCL expression, for `jsonencode`.
+fn json(v: &serde_json::Value) -> Expr {
+    use serde_json::Value as J;
+    match v {
+        J::Null => Expr::raw("null"),
+        J::Bool(b) => Expr::bool(*b),
+        J::Number(n) => Expr::raw(n.to_string()),
+        J::String(s) => Expr::str(s),
+        J::Array(items) => Expr::List(items.iter().map(json).collect()),
+        J::Object(entries) => {
+            Expr::Object(entries.iter().map(|(k, v)| (k.clone(), json(v))).collect())
+        }
+    }
+}
