@@ -914,3 +914,160 @@ pub fn consumer_environment(rs: &RegionalSpec) -> Vec<(&'static str, String)> {
     }
     env
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{SourceFile, resolve};
+
+    fn environments() -> Vec<Environment> {
+        let file = |name: &str, text: &str| SourceFile {
+            display_path: format!("environments/{name}"),
+            text: text.to_string(),
+        };
+        resolve(
+            &file(
+                "defaults.yaml",
+                include_str!("../../environments/defaults.yaml"),
+            ),
+            &[
+                file("dev.yaml", include_str!("../../environments/dev.yaml")),
+                file("prod.yaml", include_str!("../../environments/prod.yaml")),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn ids(stack: &Stack) -> Vec<String> {
+        stack.resources.iter().map(|r| r.id.to_string()).collect()
+    }
+
+    #[test]
+    fn every_function_gets_its_whole_required_contract() {
+        let app = build_app(&environments(), &SourceHashes::default()).unwrap();
+        for stack in app.stacks() {
+            for r in &stack.resources {
+                let ResourceKind::Function(f) = &r.kind else {
+                    continue;
+                };
+                let program = f
+                    .name
+                    .trim_start_matches(&format!("{PREFIX}-{}-", stack.env));
+                let contract = contract::env_contract(program)
+                    .unwrap_or_else(|| panic!("no contract for {program}"));
+                let set: Vec<&str> = f.environment.iter().map(|(k, _)| k.as_str()).collect();
+                for var in contract.iter().filter(|v| v.required) {
+                    assert!(
+                        set.contains(&var.name),
+                        "{}: {program} lacks required {}",
+                        stack.name,
+                        var.name
+                    );
+                }
+                for name in &set {
+                    assert!(
+                        contract.iter().any(|v| v.name == *name),
+                        "{}: {program} sets {name}, which is not in its contract",
+                        stack.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_consumer_environment_is_its_contract() {
+        for env in environments() {
+            for rs in &env.regions {
+                let set: Vec<&str> = consumer_environment(rs).iter().map(|(k, _)| *k).collect();
+                for var in contract::CONSUMER_ENV {
+                    assert!(
+                        !var.required || set.contains(&var.name),
+                        "consumer lacks {}",
+                        var.name
+                    );
+                }
+                assert!(
+                    set.iter()
+                        .all(|n| contract::CONSUMER_ENV.iter().any(|v| v.name == *n))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn adding_constructs_renames_nothing() {
+        let envs = environments();
+        let dev = &envs[0].regions[0];
+        let mut with_alias = dev.clone();
+        with_alias
+            .spec
+            .functions
+            .get_mut("stream-processor")
+            .unwrap()
+            .provisioned_concurrency = 1;
+        let before = ids(&build_stack(dev, &SourceHashes::default()).unwrap());
+        let after = ids(&build_stack(&with_alias, &SourceHashes::default()).unwrap());
+        let added: Vec<_> = after.iter().filter(|id| !before.contains(id)).collect();
+        assert_eq!(added, ["StreamProcessorVersion", "StreamProcessorLive"]);
+        assert!(before.iter().all(|id| after.contains(id)));
+    }
+
+    #[test]
+    fn no_role_grants_a_wildcard_action_and_wildcard_resources_are_only_xray() {
+        let app = build_app(&environments(), &SourceHashes::default()).unwrap();
+        for stack in app.stacks() {
+            for r in &stack.resources {
+                let ResourceKind::Role(role) = &r.kind else {
+                    continue;
+                };
+                for s in &role.statements {
+                    assert!(
+                        s.actions.iter().all(|a| !a.ends_with('*')),
+                        "{}: {:?}",
+                        role.name,
+                        s.actions
+                    );
+                    if s.resources.contains(&Value::str("*")) {
+                        assert!(
+                            s.actions.iter().all(|a| a.starts_with("xray:")),
+                            "{}: {:?}",
+                            role.name,
+                            s.actions
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_authorizer_can_read_the_signing_key() {
+        let app = build_app(&environments(), &SourceHashes::default()).unwrap();
+        for stack in app.stacks() {
+            let readers: Vec<&str> = stack
+                .resources
+                .iter()
+                .filter_map(|r| match &r.kind {
+                    ResourceKind::Role(role)
+                        if role.statements.iter().any(|s| {
+                            s.actions
+                                .iter()
+                                .any(|a| a == "secretsmanager:GetSecretValue")
+                        }) =>
+                    {
+                        Some(role.name.as_str())
+                    }
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(
+                readers,
+                [format!(
+                    "infra-gen-{}-{}-authorizer",
+                    stack.env, stack.region
+                )]
+            );
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Shared by the integration tests: the repository, a synth into a scratch directory, and the
+//! file listing of a tree.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Runs the built `infra-gen` binary.
+pub fn infra_gen(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_infra-gen"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run infra-gen")
+}
+
+/// Synthesises every environment, region and format of the repository's specs into a fresh
+/// scratch directory.
+pub fn synth_all() -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let result = infra_gen(
+        &["synth", "--out", out.path().to_str().unwrap()],
+        &repo_root(),
+    );
+    assert!(
+        result.status.success(),
+        "synth failed: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    out
+}
+
+/// Every file under `dir` with its bytes, sorted by relative path.
+pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((rel, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Files under `dir` whose relative path satisfies `pick`, as full paths.
+pub fn files_matching(dir: &Path, pick: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    tree(dir)
+        .into_iter()
+        .filter(|(p, _)| pick(p))
+        .map(|(p, _)| dir.join(p))
+        .collect()
+}
+
+pub fn copy_tree(from: &Path, to: &Path) {
+    for (rel, bytes) in tree(from) {
+        if rel.split('/').any(|c| c == "target") {
+            continue;
+        }
+        let dest = to.join(&rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::write(dest, bytes).unwrap();
+    }
+}
