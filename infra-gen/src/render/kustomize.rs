@@ -7,11 +7,11 @@
 //! filesystem, no privilege escalation, all capabilities dropped, seccomp RuntimeDefault.
 
 use platform_contract as contract;
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 
 use crate::construct::App;
 use crate::output::FileSet;
-use crate::platform::{consumer_environment, Names, CONSUMER_SERVICE_ACCOUNT};
+use crate::platform::{CONSUMER_SERVICE_ACCOUNT, Names, consumer_environment};
 use crate::spec::Environment;
 
 const APP: &str = "cdc-consumer";
@@ -45,7 +45,10 @@ pub fn render(_app: &App, environments: &[Environment], image_tag: &str, files: 
             let spec = &rs.spec;
             let names = Names::new(rs);
             let consumer = &spec.consumer;
-            let literals: Vec<String> = consumer_environment(rs).into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let literals: Vec<String> = consumer_environment(rs)
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             files.add(
                 format!("{dir}kustomization.yaml"),
                 yaml(&json!({
@@ -109,9 +112,7 @@ fn base() -> Vec<(&'static str, Json)> {
     let port = contract::DEFAULT_METRICS_PORT;
     let uid = contract::CONSUMER_UID;
     let selector = json!({ "app.kubernetes.io/name": APP });
-    let probe = |path: &str, period: u32| {
-        json!({ "httpGet": { "path": path, "port": "metrics" }, "periodSeconds": period, "timeoutSeconds": 2, "failureThreshold": 3 })
-    };
+    let probe = |path: &str, period: u32| json!({ "httpGet": { "path": path, "port": "metrics" }, "periodSeconds": period, "timeoutSeconds": 2, "failureThreshold": 3 });
     vec![
         (
             "serviceaccount.yaml",

@@ -8,16 +8,24 @@ const DEV: &str = include_str!("../../../environments/dev.yaml");
 const PROD: &str = include_str!("../../../environments/prod.yaml");
 
 fn source(path: &str, text: &str) -> SourceFile {
-    SourceFile { display_path: path.to_string(), text: text.to_string() }
+    SourceFile {
+        display_path: path.to_string(),
+        text: text.to_string(),
+    }
 }
 
 fn resolve_with(defaults: &str, env: &str) -> Result<Vec<Environment>, SpecErrors> {
-    resolve(&source("environments/defaults.yaml", defaults), &[source("environments/prod.yaml", env)])
+    resolve(
+        &source("environments/defaults.yaml", defaults),
+        &[source("environments/prod.yaml", env)],
+    )
 }
 
 /// The single error of a bad spec, checked to name the expected file, line and field.
 fn expect_error(defaults: &str, env: &str, file: &str, field: &str, needle: &str) -> SpecError {
-    let errors = resolve_with(defaults, env).expect_err("the spec should be rejected").0;
+    let errors = resolve_with(defaults, env)
+        .expect_err("the spec should be rejected")
+        .0;
     let error = errors
         .iter()
         .find(|e| e.field == field)
@@ -25,7 +33,10 @@ fn expect_error(defaults: &str, env: &str, file: &str, field: &str, needle: &str
         .clone();
     assert_eq!(error.file, file, "{error}");
     assert!(error.line > 0, "{error}");
-    assert!(error.to_string().contains(needle), "`{error}` lacks `{needle}`");
+    assert!(
+        error.to_string().contains(needle),
+        "`{error}` lacks `{needle}`"
+    );
     error
 }
 
@@ -40,11 +51,24 @@ fn real_specs_layer_defaults_environment_and_region() {
     assert_eq!(prod.name, "prod");
     let west = &prod.regions[0];
     let east = &prod.regions[1];
-    assert_eq!((west.region.as_str(), west.peer_region.as_str()), ("us-west-2", "us-east-1"));
-    assert_eq!((east.region.as_str(), east.peer_region.as_str()), ("us-east-1", "us-west-2"));
+    assert_eq!(
+        (west.region.as_str(), west.peer_region.as_str()),
+        ("us-west-2", "us-east-1")
+    );
+    assert_eq!(
+        (east.region.as_str(), east.peer_region.as_str()),
+        ("us-east-1", "us-west-2")
+    );
     // Environment overrides one leaf and keeps the defaults' siblings.
     let router = &west.spec.functions["event-router"];
-    assert_eq!((router.memory_mb, router.timeout_seconds, router.provisioned_concurrency), (1024, 30, 10));
+    assert_eq!(
+        (
+            router.memory_mb,
+            router.timeout_seconds,
+            router.provisioned_concurrency
+        ),
+        (1024, 30, 10)
+    );
     // Region overrides win in their region only.
     assert_eq!(west.spec.stream.batch_size, 500);
     assert_eq!(east.spec.stream.batch_size, 250);
@@ -53,72 +77,154 @@ fn real_specs_layer_defaults_environment_and_region() {
 
 #[test]
 fn unknown_keys_name_their_line() {
-    let env = PROD.replace("consumer:\n  replicas:", "consumer:\n  replicaz: 3\n  replicas:");
-    let e = expect_error(DEFAULTS, &env, "environments/prod.yaml", "consumer.replicaz", "unknown field");
+    let env = PROD.replace(
+        "consumer:\n  replicas:",
+        "consumer:\n  replicaz: 3\n  replicas:",
+    );
+    let e = expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "consumer.replicaz",
+        "unknown field",
+    );
     assert_eq!(e.line, line_of(&env, "replicaz"));
 }
 
 #[test]
 fn memory_out_of_range_names_the_environment_file() {
-    let env = PROD.replace("event-router: {memory_mb: 1024", "event-router: {memory_mb: 20000");
-    let e = expect_error(DEFAULTS, &env, "environments/prod.yaml", "functions.event-router.memory_mb", "outside 128..=10240");
+    let env = PROD.replace(
+        "event-router: {memory_mb: 1024",
+        "event-router: {memory_mb: 20000",
+    );
+    let e = expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "functions.event-router.memory_mb",
+        "outside 128..=10240",
+    );
     assert_eq!(e.line, line_of(&env, "memory_mb: 20000"));
 }
 
 #[test]
 fn a_bad_default_names_the_defaults_file() {
     let defaults = DEFAULTS.replacen("timeout_seconds: 10", "timeout_seconds: 901", 1);
-    let e = expect_error(&defaults, PROD, "environments/defaults.yaml", "functions.health-checker.timeout_seconds", "outside 1..=900");
+    let e = expect_error(
+        &defaults,
+        PROD,
+        "environments/defaults.yaml",
+        "functions.health-checker.timeout_seconds",
+        "outside 1..=900",
+    );
     assert_eq!(e.line, line_of(&defaults, "timeout_seconds: 901"));
 }
 
 #[test]
 fn account_must_be_twelve_digits() {
     let env = PROD.replace("\"333333333333\"", "\"33333\"");
-    expect_error(DEFAULTS, &env, "environments/prod.yaml", "account", "12-digit");
+    expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "account",
+        "12-digit",
+    );
 }
 
 #[test]
 fn an_unquoted_account_is_a_type_error_at_its_line() {
     let env = PROD.replace("\"333333333333\"", "333333333333");
-    expect_error(DEFAULTS, &env, "environments/prod.yaml", "account", "expected a string");
+    expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "account",
+        "expected a string",
+    );
 }
 
 #[test]
 fn invalid_region_is_rejected() {
-    let env = format!("regions: [us-west-2, us-moon-1]\n{PROD}").replace("  us-east-1:\n    stream:", "  us-moon-1:\n    stream:");
-    expect_error(DEFAULTS, &env, "environments/prod.yaml", "regions[1]", "not a known AWS region");
+    let env = format!("regions: [us-west-2, us-moon-1]\n{PROD}")
+        .replace("  us-east-1:\n    stream:", "  us-moon-1:\n    stream:");
+    expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "regions[1]",
+        "not a known AWS region",
+    );
 }
 
 #[test]
 fn provisioned_above_reserved_is_rejected() {
-    let env = PROD.replace("reserved_concurrency: 200, provisioned_concurrency: 10", "reserved_concurrency: 5, provisioned_concurrency: 10");
-    expect_error(DEFAULTS, &env, "environments/prod.yaml", "functions.event-router.provisioned_concurrency", "above reserved_concurrency 5");
+    let env = PROD.replace(
+        "reserved_concurrency: 200, provisioned_concurrency: 10",
+        "reserved_concurrency: 5, provisioned_concurrency: 10",
+    );
+    expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "functions.event-router.provisioned_concurrency",
+        "above reserved_concurrency 5",
+    );
 }
 
 #[test]
 fn override_for_an_undeployed_region_is_rejected() {
     let env = PROD.replace("  us-east-1:\n    stream:", "  eu-west-1:\n    stream:");
-    let e = expect_error(DEFAULTS, &env, "environments/prod.yaml", "region_overrides.eu-west-1", "not one of this environment's regions");
+    let e = expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "region_overrides.eu-west-1",
+        "not one of this environment's regions",
+    );
     assert_eq!(e.line, line_of(&env, "    stream:"));
 }
 
 #[test]
 fn environment_wide_keys_cannot_vary_by_region() {
-    let env = PROD.replace("  us-east-1:\n    stream:", "  us-east-1:\n    account: \"444444444444\"\n    stream:");
-    expect_error(DEFAULTS, &env, "environments/prod.yaml", "region_overrides.us-east-1.account", "environment-wide");
+    let env = PROD.replace(
+        "  us-east-1:\n    stream:",
+        "  us-east-1:\n    account: \"444444444444\"\n    stream:",
+    );
+    expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "region_overrides.us-east-1.account",
+        "environment-wide",
+    );
 }
 
 #[test]
 fn contract_variables_cannot_be_overridden() {
-    let env = PROD.replace("  health-checker: {log_retention_days: 365}", "  health-checker: {log_retention_days: 365, environment: {EVENT_BUS_NAME: x}}");
-    expect_error(DEFAULTS, &env, "environments/prod.yaml", "functions.health-checker.environment.EVENT_BUS_NAME", "configuration contract");
+    let env = PROD.replace(
+        "  health-checker: {log_retention_days: 365}",
+        "  health-checker: {log_retention_days: 365, environment: {EVENT_BUS_NAME: x}}",
+    );
+    expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "functions.health-checker.environment.EVENT_BUS_NAME",
+        "configuration contract",
+    );
 }
 
 #[test]
 fn missing_per_region_settings_say_where_to_put_them() {
     let env = PROD.replace("      eks_oidc_provider: oidc.eks.us-east-1.amazonaws.com/id/PR0D000000000000000000000000USE1\n", "");
-    expect_error(DEFAULTS, &env, "environments/defaults.yaml", "consumer.eks_oidc_provider", "region_overrides.us-east-1");
+    expect_error(
+        DEFAULTS,
+        &env,
+        "environments/defaults.yaml",
+        "consumer.eks_oidc_provider",
+        "region_overrides.us-east-1",
+    );
 }
 
 #[test]
@@ -126,27 +232,48 @@ fn yaml_syntax_errors_carry_the_position() {
     let env = PROD.replace("stream:\n  batch_size: 500", "stream:\n  batch_size: [500");
     let errors = resolve_with(DEFAULTS, &env).unwrap_err().0;
     assert_eq!(errors[0].file, "environments/prod.yaml");
-    assert!(errors[0].line >= line_of(&env, "batch_size: [500"), "{errors:?}");
+    assert!(
+        errors[0].line >= line_of(&env, "batch_size: [500"),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn bad_environment_file_names_are_rejected() {
-    let errors = resolve(&source("environments/defaults.yaml", DEFAULTS), &[source("environments/Prod_1.yaml", PROD)]).unwrap_err();
-    assert!(errors.to_string().contains("environments/Prod_1.yaml:1:1"), "{errors}");
+    let errors = resolve(
+        &source("environments/defaults.yaml", DEFAULTS),
+        &[source("environments/Prod_1.yaml", PROD)],
+    )
+    .unwrap_err();
+    assert!(
+        errors.to_string().contains("environments/Prod_1.yaml:1:1"),
+        "{errors}"
+    );
 }
 
 #[test]
 fn every_error_is_reported_not_just_the_first() {
     let env = PROD
-        .replace("event-router: {memory_mb: 1024", "event-router: {memory_mb: 64")
+        .replace(
+            "event-router: {memory_mb: 1024",
+            "event-router: {memory_mb: 64",
+        )
         .replace("throttle_burst_limit: 2000", "throttle_burst_limit: 0");
     let errors = resolve_with(DEFAULTS, &env).unwrap_err().0;
     let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-    assert!(fields.contains(&"functions.event-router.memory_mb") && fields.contains(&"api.throttle_burst_limit"), "{fields:?}");
+    assert!(
+        fields.contains(&"functions.event-router.memory_mb")
+            && fields.contains(&"api.throttle_burst_limit"),
+        "{fields:?}"
+    );
 }
 
 #[test]
 fn dev_resolves_too() {
-    let envs = resolve(&source("environments/defaults.yaml", DEFAULTS), &[source("environments/dev.yaml", DEV)]).unwrap();
+    let envs = resolve(
+        &source("environments/defaults.yaml", DEFAULTS),
+        &[source("environments/dev.yaml", DEV)],
+    )
+    .unwrap();
     assert_eq!(envs[0].spec().removal_policy, RemovalPolicy::Destroy);
 }
