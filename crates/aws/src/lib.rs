@@ -13,6 +13,7 @@
 pub mod config;
 pub mod dynamodb;
 pub mod eventbridge;
+pub mod http;
 pub mod secrets;
 pub mod sqs;
 

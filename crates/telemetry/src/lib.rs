@@ -12,6 +12,7 @@
 
 pub mod emf;
 pub mod prometheus_metrics;
+pub mod startup;
 
 /// The platform's metric names (shared by EMF and Prometheus).
 pub mod names {
