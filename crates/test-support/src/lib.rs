@@ -17,6 +17,7 @@
 //! One emulator serves every test in parallel, so tests name their resources with
 //! [`unique_name`] instead of resetting shared state.
 
+pub mod kafka;
 pub mod lambda_runtime_api;
 
 use std::path::PathBuf;
@@ -27,7 +28,9 @@ fn service(var: &str, require_flag: &str, what: &str) -> Option<String> {
         Ok(v) if !v.is_empty() => Some(v),
         _ => {
             if std::env::var(require_flag).as_deref() == Ok("1") {
-                panic!("{var} is not set but {require_flag}=1: {what} is required (run scripts/test)");
+                panic!(
+                    "{var} is not set but {require_flag}=1: {what} is required (run scripts/test)"
+                );
             }
             eprintln!("skipped: {var} is not set ({what}); scripts/test provides it");
             None
@@ -37,21 +40,36 @@ fn service(var: &str, require_flag: &str, what: &str) -> Option<String> {
 
 /// Base URL of the AWS API emulator, or `None` (test skipped) outside the suite.
 pub fn aws_endpoint() -> Option<String> {
-    service("TEST_AWS_ENDPOINT", "TEST_REQUIRE_SERVICES", "the AWS API emulator")
+    service(
+        "TEST_AWS_ENDPOINT",
+        "TEST_REQUIRE_SERVICES",
+        "the AWS API emulator",
+    )
 }
 
 /// Bootstrap address of the shared Kafka-protocol broker, or `None` outside the suite.
 pub fn kafka_bootstrap() -> Option<String> {
-    service("TEST_KAFKA_BOOTSTRAP", "TEST_REQUIRE_SERVICES", "the Kafka broker")
+    service(
+        "TEST_KAFKA_BOOTSTRAP",
+        "TEST_REQUIRE_SERVICES",
+        "the Kafka broker",
+    )
 }
 
 /// Path of a validator command installed by `scripts/tools/ensure.sh`, or `None` outside the
 /// suite.
 pub fn tool(name: &str) -> Option<PathBuf> {
-    let dir = service("TEST_TOOLS_BIN", "TEST_REQUIRE_TOOLS", "the validator tools")?;
+    let dir = service(
+        "TEST_TOOLS_BIN",
+        "TEST_REQUIRE_TOOLS",
+        "the validator tools",
+    )?;
     let path = PathBuf::from(dir).join(name);
     if !path.exists() {
-        panic!("{} is missing: scripts/tools/ensure.sh should install it", path.display());
+        panic!(
+            "{} is missing: scripts/tools/ensure.sh should install it",
+            path.display()
+        );
     }
     Some(path)
 }
