@@ -59,6 +59,9 @@ pub const PEER_EVENT_BUS_ARN: &str = "PEER_EVENT_BUS_ARN";
 pub const EVENTS_TABLE_NAME: &str = "EVENTS_TABLE_NAME";
 /// URL of the SQS dead-letter queue a program sends failed events to.
 pub const DLQ_URL: &str = "DLQ_URL";
+/// DynamoDB table (partition key `pk`, string) recording processed record ids, so a retried
+/// stream batch does not publish a record twice.
+pub const IDEMPOTENCY_TABLE_NAME: &str = "IDEMPOTENCY_TABLE_NAME";
 
 // ---- event-router ---------------------------------------------------------------------------
 
@@ -68,6 +71,9 @@ pub const COMPRESSION_THRESHOLD_BYTES: &str = "COMPRESSION_THRESHOLD_BYTES";
 pub const CIRCUIT_FAILURE_THRESHOLD: &str = "CIRCUIT_FAILURE_THRESHOLD";
 /// Seconds an open circuit waits before letting half-open probes through.
 pub const CIRCUIT_OPEN_SECONDS: &str = "CIRCUIT_OPEN_SECONDS";
+/// Which events are routed to the peer region: `;`-separated `source=detail-type` rules where
+/// either side may be `*`, e.g. `platform.orders=*;*=CustomerUpdated`. Unset routes every event.
+pub const ROUTING_RULES: &str = "ROUTING_RULES";
 
 // ---- health-checker -------------------------------------------------------------------------
 
@@ -94,6 +100,9 @@ pub const JWKS_JSON: &str = "JWKS_JSON";
 pub const JWKS_URL: &str = "JWKS_URL";
 /// Clock leeway for `exp`/`nbf`, in seconds.
 pub const JWT_LEEWAY_SECONDS: &str = "JWT_LEEWAY_SECONDS";
+/// Resource ARN (pattern) the Allow policy grants, e.g. `arn:aws:execute-api:REGION:ACCOUNT:API/*`;
+/// unset grants the request's `methodArn` only.
+pub const JWT_POLICY_RESOURCE: &str = "JWT_POLICY_RESOURCE";
 
 // ---- consumer -------------------------------------------------------------------------------
 
@@ -161,6 +170,7 @@ pub const EVENT_ROUTER_ENV: &[EnvVar] = &[
     optional(COMPRESSION_THRESHOLD_BYTES, "default 8192"),
     optional(CIRCUIT_FAILURE_THRESHOLD, "default 5"),
     optional(CIRCUIT_OPEN_SECONDS, "default 30"),
+    optional(ROUTING_RULES, "routing rules, default route everything"),
 ];
 
 pub const STREAM_PROCESSOR_ENV: &[EnvVar] = &[
@@ -168,6 +178,7 @@ pub const STREAM_PROCESSOR_ENV: &[EnvVar] = &[
     COMMON_LOG,
     required(EVENT_BUS_NAME, "bus the CDC events are published to"),
     required(EVENTS_TABLE_NAME, "table whose stream is processed"),
+    optional(IDEMPOTENCY_TABLE_NAME, "processed record ids; unset relies on stable event ids"),
 ];
 
 pub const EVENT_TRANSFORMER_ENV: &[EnvVar] = &[
@@ -208,6 +219,7 @@ pub const AUTHORIZER_ENV: &[EnvVar] = &[
     optional(JWKS_JSON, "inline JWKS for RS256/ES256"),
     optional(JWKS_URL, "JWKS URL for RS256/ES256"),
     optional(JWT_LEEWAY_SECONDS, "default 30"),
+    optional(JWT_POLICY_RESOURCE, "resource of the Allow policy, default the methodArn"),
 ];
 
 pub const CONSUMER_ENV: &[EnvVar] = &[
