@@ -178,7 +178,10 @@ pub const STREAM_PROCESSOR_ENV: &[EnvVar] = &[
     COMMON_LOG,
     required(EVENT_BUS_NAME, "bus the CDC events are published to"),
     required(EVENTS_TABLE_NAME, "table whose stream is processed"),
-    optional(IDEMPOTENCY_TABLE_NAME, "processed record ids; unset relies on stable event ids"),
+    optional(
+        IDEMPOTENCY_TABLE_NAME,
+        "processed record ids; unset relies on stable event ids",
+    ),
 ];
 
 pub const EVENT_TRANSFORMER_ENV: &[EnvVar] = &[
@@ -219,7 +222,10 @@ pub const AUTHORIZER_ENV: &[EnvVar] = &[
     optional(JWKS_JSON, "inline JWKS for RS256/ES256"),
     optional(JWKS_URL, "JWKS URL for RS256/ES256"),
     optional(JWT_LEEWAY_SECONDS, "default 30"),
-    optional(JWT_POLICY_RESOURCE, "resource of the Allow policy, default the methodArn"),
+    optional(
+        JWT_POLICY_RESOURCE,
+        "resource of the Allow policy, default the methodArn",
+    ),
 ];
 
 pub const CONSUMER_ENV: &[EnvVar] = &[
