@@ -153,6 +153,13 @@ impl Body {
         self
     }
 
+    /// Puts `#` comment lines before everything else in the body.
+    pub fn prepend_comments(&mut self, lines: &[String]) {
+        debug_assert!(lines.iter().all(|l| !l.contains('\n')));
+        self.items
+            .splice(0..0, lines.iter().map(|l| Item::Comment(l.clone())));
+    }
+
     pub fn blank(&mut self) -> &mut Body {
         self.items.push(Item::Blank);
         self

@@ -491,9 +491,7 @@ impl<'a> Resolver<'a> {
         let id = &res.id;
         let name = id.snake_case();
         let mut body = Body::new();
-        for (check, why) in checkov_skips(&res.kind) {
-            body.comment(&format!("checkov:skip={check}:{why}"));
-        }
+        let mut lifecycle = Body::new();
         let mut extra = Vec::new();
         let mut depends_on: Vec<String> = res
             .depends_on
@@ -675,6 +673,9 @@ impl<'a> Resolver<'a> {
             K::RestApi(a) => {
                 let mut endpoint = Body::new();
                 endpoint.attr("types", Expr::strs(["REGIONAL"]));
+                // CloudFormation creates a replacement before deleting the original; API
+                // names need not be unique, so Terraform can do the same.
+                lifecycle.attr("create_before_destroy", Expr::bool(true));
                 body.attr("name", Expr::str(&a.name))
                     .attr("description", Expr::str(&a.description))
                     .block("endpoint_configuration", &[], endpoint);
@@ -722,7 +723,6 @@ impl<'a> Resolver<'a> {
                 ));
             }
             K::ApiDeployment(d) => {
-                let mut lifecycle = Body::new();
                 // The stage moves to the new deployment before the old one is deleted.
                 lifecycle.attr("create_before_destroy", Expr::bool(true));
                 body.attr("rest_api_id", reference(&d.api, Attr::Name))
@@ -730,8 +730,7 @@ impl<'a> Resolver<'a> {
                     .attr(
                         "triggers",
                         Expr::Object(vec![("redeployment".into(), Expr::str(&d.fingerprint))]),
-                    )
-                    .block("lifecycle", &[], lifecycle);
+                    );
             }
             K::ApiStage(s) => {
                 let mut access_log = Body::new();
@@ -791,12 +790,22 @@ impl<'a> Resolver<'a> {
         if res.retain {
             // CloudFormation keeps a retained resource when the stack goes; Terraform's
             // nearest equivalent refuses any plan that would destroy it.
-            let mut lifecycle = Body::new();
             lifecycle.attr("prevent_destroy", Expr::bool(true));
+        }
+        if !lifecycle.is_empty() {
             body.block("lifecycle", &[], lifecycle);
         }
         let mut blocks = vec![resource_block(tf_type(&res.kind), &name, body)];
         blocks.extend(extra);
+        // A check may fire on any of the construct's resources (CKV_AWS_225 on a stage's
+        // method settings, say); a skip naming a check that another type lacks is inert.
+        let skips: Vec<String> = checkov_skips(&res.kind)
+            .into_iter()
+            .map(|(check, why)| format!("checkov:skip={check}:{why}"))
+            .collect();
+        for block in &mut blocks {
+            block.body.prepend_comments(&skips);
+        }
         blocks
     }
 
@@ -958,5 +967,310 @@ fn json(v: &serde_json::Value) -> Expr {
         J::Object(entries) => {
             Expr::Object(entries.iter().map(|(k, v)| (k.clone(), json(v))).collect())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assets::SourceHashes;
+    use crate::spec::{SourceFile, resolve};
+
+    fn source(path: &str, text: &str) -> SourceFile {
+        SourceFile {
+            display_path: path.to_string(),
+            text: text.to_string(),
+        }
+    }
+
+    /// prod's first region: it has every kind, provisioned concurrency included.
+    fn prod_stack() -> Stack {
+        let envs = resolve(
+            &source(
+                "environments/defaults.yaml",
+                include_str!("../../../environments/defaults.yaml"),
+            ),
+            &[source(
+                "environments/prod.yaml",
+                include_str!("../../../environments/prod.yaml"),
+            )],
+        )
+        .expect("the real specs resolve");
+        crate::platform::build_stack(&envs[0].regions[0], &SourceHashes::default())
+            .expect("the real specs build")
+    }
+
+    fn rendered(stack: &Stack) -> FileSet {
+        let mut files = FileSet::default();
+        render(stack, &mut files);
+        files
+    }
+
+    fn file(files: &FileSet, stack: &Stack, name: &str) -> String {
+        let path = format!("{}{name}", module_dir(stack));
+        String::from_utf8(
+            files
+                .get(&path)
+                .unwrap_or_else(|| panic!("{path}"))
+                .to_vec(),
+        )
+        .unwrap()
+    }
+
+    /// Whitespace runs collapsed, so assertions need not know the alignment.
+    fn squeezed(text: &str) -> String {
+        text.lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// (type, name) of every `resource` block, sorted.
+    fn resource_headers(main: &str) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = main
+            .lines()
+            .filter_map(|l| l.strip_prefix("resource \""))
+            .map(|rest| {
+                let mut parts = rest.split('"');
+                let ty = parts.next().unwrap().to_string();
+                let name = parts.nth(1).unwrap().to_string();
+                (ty, name)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn every_resource_has_its_terraform_counterparts() {
+        let stack = prod_stack();
+        let main = file(&rendered(&stack), &stack, "main.tf");
+        let mut expected = Vec::new();
+        let mut kinds_seen = BTreeMap::new();
+        for res in &stack.resources {
+            *kinds_seen.entry(res.kind.cfn_type()).or_insert(0) += 1;
+            let name = res.id.snake_case();
+            let mut push = |ty: &str, n: String| expected.push((ty.to_string(), n));
+            match &res.kind {
+                ResourceKind::FunctionVersion(v) => {
+                    let function = v.function.snake_case();
+                    let block = main
+                        .split("\n\n")
+                        .find(|b| {
+                            b.starts_with(&format!(
+                                "resource \"aws_lambda_function\" \"{function}\""
+                            ))
+                        })
+                        .expect("the versioned function");
+                    assert!(squeezed(block).contains("\npublish = true\n"), "{block}");
+                }
+                ResourceKind::Role(r) => {
+                    push("aws_iam_role", name.clone());
+                    if !r.statements.is_empty() {
+                        push("aws_iam_role_policy", format!("{name}_policy"));
+                    }
+                }
+                ResourceKind::FunctionAlias(_) => {
+                    push("aws_lambda_alias", name.clone());
+                    push(
+                        "aws_lambda_provisioned_concurrency_config",
+                        format!("{name}_concurrency"),
+                    );
+                }
+                ResourceKind::Rule(rule) => {
+                    push("aws_cloudwatch_event_rule", name.clone());
+                    for t in &rule.targets {
+                        let target = LogicalId::from_path(&[&t.id]).snake_case();
+                        push("aws_cloudwatch_event_target", format!("{name}_{target}"));
+                    }
+                }
+                ResourceKind::ApiMethod(_) => {
+                    push("aws_api_gateway_method", name.clone());
+                    push("aws_api_gateway_integration", format!("{name}_integration"));
+                }
+                ResourceKind::ApiStage(_) => {
+                    push("aws_api_gateway_stage", name.clone());
+                    push(
+                        "aws_api_gateway_method_settings",
+                        format!("{name}_settings"),
+                    );
+                }
+                kind => push(tf_type(kind), name),
+            }
+        }
+        expected.sort();
+        assert_eq!(resource_headers(&main), expected);
+        // The stack exercises every kind, so the mapping of each was checked above.
+        assert_eq!(kinds_seen.len(), 23, "{kinds_seen:?}");
+    }
+
+    #[test]
+    fn references_render_as_attribute_expressions() {
+        let stack = prod_stack();
+        let files = rendered(&stack);
+        let main = squeezed(&file(&files, &stack, "main.tf"));
+        for expected in [
+            "role = aws_iam_role.event_router_role.arn",
+            "kms_master_key_id = aws_kms_key.data_key.arn",
+            "queue_url = aws_sqs_queue.events_dlq.url",
+            "event_source_arn = aws_dynamodb_table.events_table.stream_arn",
+            "function_version = aws_lambda_function.event_router.version",
+            "parent_id = aws_api_gateway_rest_api.api.root_resource_id",
+            "rest_api_id = aws_api_gateway_rest_api.api.id",
+            "log_group = aws_cloudwatch_log_group.event_router_logs.name",
+            "QueueName = aws_sqs_queue.events_dlq.name",
+            "FunctionName = aws_lambda_function.event_router.function_name",
+            "authorizer_uri = aws_lambda_function.authorizer.invoke_arn",
+            // Same permissions as CloudFormation, whose log group ARN ends in `:*`.
+            r#"Resource = "${aws_cloudwatch_log_group.event_router_logs.arn}:*""#,
+            r#"AWS = "arn:${data.aws_partition.current.partition}:iam::"#,
+            "depends_on = [aws_iam_role_policy.event_router_role_policy]",
+            "depends_on = [aws_api_gateway_method.api_health_get, aws_api_gateway_integration.api_health_get_integration]",
+        ] {
+            assert!(main.contains(expected), "main.tf lacks `{expected}`");
+        }
+        assert_eq!(
+            main.matches("data \"aws_partition\" \"current\" {}")
+                .count(),
+            1
+        );
+        assert!(!main.contains("data \"aws_region\""), "declared but unused");
+        let outputs = squeezed(&file(&files, &stack, "outputs.tf"));
+        assert!(outputs.contains("output \"cdc_dlq_url\" {\ndescription = "));
+        assert!(outputs.contains("value = aws_sqs_queue.cdc_dlq.url"));
+    }
+
+    #[test]
+    fn backend_provider_and_variables_are_pinned_to_the_stack() {
+        let stack = prod_stack();
+        let files = rendered(&stack);
+        let versions = squeezed(&file(&files, &stack, "versions.tf"));
+        for expected in [
+            "version = \"= 5.80.0\"",
+            &format!("bucket = \"infra-gen-tfstate-{}\"", stack.account),
+            &format!("key = \"{}/{}/terraform.tfstate\"", stack.env, stack.region),
+            "use_lockfile = true",
+            &format!("allowed_account_ids = [\"{}\"]", stack.account),
+            "region = var.region",
+            "environment = var.environment",
+        ] {
+            assert!(
+                versions.contains(expected),
+                "versions.tf lacks `{expected}`"
+            );
+        }
+        let variables = squeezed(&file(&files, &stack, "variables.tf"));
+        assert!(variables.contains(&format!("condition = var.region == \"{}\"", stack.region)));
+    }
+
+    #[test]
+    fn every_file_keeps_the_terraform_fmt_alignment() {
+        let stack = prod_stack();
+        for (path, content) in rendered(&stack).files() {
+            let text = std::str::from_utf8(content).unwrap();
+            assert!(text.ends_with("}\n") && !text.ends_with("\n\n"), "{path}");
+            let mut run: Vec<(usize, &str)> = Vec::new();
+            for line in text.lines().chain([""]) {
+                assert!(
+                    !line.ends_with(' ') && !line.contains('\t'),
+                    "{path}: `{line}`"
+                );
+                let indent = line.len() - line.trim_start().len();
+                let single_line_assign =
+                    line.trim_start()
+                        .split_once(' ')
+                        .is_some_and(|(key, rest)| {
+                            !key.starts_with('#')
+                                && rest.trim_start().starts_with("= ")
+                                && !line.ends_with(['{', '[', '('])
+                        });
+                if single_line_assign && run.first().is_none_or(|(i, _)| *i == indent) {
+                    run.push((indent, line));
+                    continue;
+                }
+                check_run(path, &run);
+                run.clear();
+                if single_line_assign {
+                    run.push((indent, line));
+                }
+            }
+        }
+    }
+
+    /// In a run, `=` is in one column, one space after the longest key.
+    fn check_run(path: &str, run: &[(usize, &str)]) {
+        let columns: Vec<usize> = run
+            .iter()
+            .map(|(_, l)| l.find(" = ").unwrap() + 1)
+            .collect();
+        let longest = run
+            .iter()
+            .map(|(i, l)| i + l.trim_start().split(' ').next().unwrap().len())
+            .max();
+        if let Some(longest) = longest {
+            assert!(
+                columns.iter().all(|c| *c == longest + 1),
+                "{path}: {run:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn literals_are_escaped_so_that_nothing_interpolates() {
+        let mut stack = Stack::new(
+            "s".into(),
+            "dev",
+            "us-west-2",
+            "111111111111",
+            String::new(),
+        );
+        let bus = stack
+            .add(
+                &["Bus"],
+                ResourceKind::EventBus(EventBus {
+                    name: r#"a${var.x}"b\%{if}"#.into(),
+                }),
+                false,
+            )
+            .unwrap();
+        stack.output(
+            "Joined",
+            "a join with literal text",
+            Value::join([
+                Value::str("${not}:"),
+                Value::arn(&bus),
+                Value::str(":"),
+                Value::Pseudo(Pseudo::Region),
+            ]),
+        );
+        let files = rendered(&stack);
+        let main = file(&files, &stack, "main.tf");
+        assert!(main.contains(r#"name = "a$${var.x}\"b\\%%{if}""#), "{main}");
+        assert!(
+            main.contains("data \"aws_region\" \"current\" {}"),
+            "{main}"
+        );
+        let outputs = file(&files, &stack, "outputs.tf");
+        assert!(
+            outputs.contains(
+                r#"value       = "$${not}:${aws_cloudwatch_event_bus.bus.arn}:${data.aws_region.current.name}""#
+            ),
+            "{outputs}"
+        );
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        let stack = prod_stack();
+        let first = rendered(&stack);
+        assert_eq!(first, rendered(&prod_stack()));
+        let names: Vec<&String> = first.files().keys().collect();
+        assert_eq!(
+            names,
+            ["main.tf", "outputs.tf", "variables.tf", "versions.tf"]
+                .map(|f| format!("terraform/prod/{}/{f}", stack.region))
+                .iter()
+                .collect::<Vec<_>>()
+        );
     }
 }
