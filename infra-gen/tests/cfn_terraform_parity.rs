@@ -1,0 +1,112 @@
+//! Each stack's CloudFormation and Terraform describe the same resources: every CloudFormation
+//! resource has its Terraform counterpart under the snake_case of its logical id, Terraform adds
+//! only the companion resources its provider splits out, and the functions' settings agree.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+
+/// The Terraform type of each CloudFormation type; `None` where the provider folds the
+/// resource into another one (a Lambda version is the function's `publish`).
+fn terraform_type(cfn: &str) -> Option<&'static str> {
+    Some(match cfn {
+        "AWS::KMS::Key" => "aws_kms_key",
+        "AWS::KMS::Alias" => "aws_kms_alias",
+        "AWS::SQS::Queue" => "aws_sqs_queue",
+        "AWS::SQS::QueuePolicy" => "aws_sqs_queue_policy",
+        "AWS::DynamoDB::Table" => "aws_dynamodb_table",
+        "AWS::Events::EventBus" => "aws_cloudwatch_event_bus",
+        "AWS::SecretsManager::Secret" => "aws_secretsmanager_secret",
+        "AWS::SecretsManager::ResourcePolicy" => "aws_secretsmanager_secret_policy",
+        "AWS::Logs::LogGroup" => "aws_cloudwatch_log_group",
+        "AWS::IAM::Role" => "aws_iam_role",
+        "AWS::Lambda::Function" => "aws_lambda_function",
+        "AWS::Lambda::Version" => return None,
+        "AWS::Lambda::Alias" => "aws_lambda_alias",
+        "AWS::Lambda::EventSourceMapping" => "aws_lambda_event_source_mapping",
+        "AWS::Events::Rule" => "aws_cloudwatch_event_rule",
+        "AWS::Lambda::Permission" => "aws_lambda_permission",
+        "AWS::ApiGateway::RestApi" => "aws_api_gateway_rest_api",
+        "AWS::ApiGateway::Resource" => "aws_api_gateway_resource",
+        "AWS::ApiGateway::Authorizer" => "aws_api_gateway_authorizer",
+        "AWS::ApiGateway::Method" => "aws_api_gateway_method",
+        "AWS::ApiGateway::Deployment" => "aws_api_gateway_deployment",
+        "AWS::ApiGateway::Stage" => "aws_api_gateway_stage",
+        "AWS::CloudWatch::Alarm" => "aws_cloudwatch_metric_alarm",
+        other => panic!("no Terraform mapping for {other}"),
+    })
+}
+
+/// Resources Terraform's AWS provider models separately from what CloudFormation holds inline.
+const COMPANIONS: [&str; 5] = [
+    "aws_iam_role_policy",
+    "aws_cloudwatch_event_target",
+    "aws_api_gateway_integration",
+    "aws_api_gateway_method_settings",
+    "aws_lambda_provisioned_concurrency_config",
+];
+
+fn snake_case(id: &str) -> String {
+    infra_gen::construct::LogicalId::from_path(&[id]).snake_case()
+}
+
+/// `(type, name)` of every `resource "type" "name" {` in a Terraform file.
+fn terraform_resources(text: &str) -> BTreeSet<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("resource \""))
+        .map(|rest| {
+            let mut parts = rest.split('"');
+            (parts.next().unwrap().to_string(), parts.nth(1).unwrap().to_string())
+        })
+        .collect()
+}
+
+/// The body of `resource "type" "name" { ... }` (up to the closing brace at column 0).
+fn terraform_block<'a>(text: &'a str, kind: &str, name: &str) -> &'a str {
+    let start = text.find(&format!("resource \"{kind}\" \"{name}\" {{")).unwrap_or_else(|| panic!("{kind}.{name}"));
+    let end = text[start..].find("\n}\n").unwrap();
+    &text[start..start + end]
+}
+
+#[test]
+fn cloudformation_and_terraform_describe_the_same_resources() {
+    let out = synth_all();
+    let mut stacks = 0;
+    for template_path in files_matching(out.path(), |p| p.ends_with(".template.json")) {
+        let unit = template_path.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+        let (env, region) = unit.split_once('-').unwrap();
+        let template: serde_json::Value = serde_json::from_slice(&std::fs::read(&template_path).unwrap()).unwrap();
+        let main_tf = std::fs::read_to_string(out.path().join(format!("terraform/{env}/{region}/main.tf"))).unwrap();
+        let tf = terraform_resources(&main_tf);
+
+        let mut expected = BTreeSet::new();
+        for (id, resource) in template["Resources"].as_object().unwrap() {
+            if let Some(kind) = terraform_type(resource["Type"].as_str().unwrap()) {
+                expected.insert((kind.to_string(), snake_case(id)));
+            }
+        }
+        let missing: Vec<_> = expected.difference(&tf).collect();
+        assert!(missing.is_empty(), "{unit}: Terraform lacks {missing:?}");
+        let extra: Vec<_> = tf.difference(&expected).filter(|(kind, _)| !COMPANIONS.contains(&kind.as_str())).collect();
+        assert!(extra.is_empty(), "{unit}: Terraform has resources CloudFormation does not: {extra:?}");
+
+        for (id, resource) in template["Resources"].as_object().unwrap() {
+            if resource["Type"] != "AWS::Lambda::Function" {
+                continue;
+            }
+            let props = &resource["Properties"];
+            let block = terraform_block(&main_tf, "aws_lambda_function", &snake_case(id));
+            for (key, tf_key) in [("MemorySize", "memory_size"), ("Timeout", "timeout")] {
+                let line = format!("{tf_key} = {}", props[key]);
+                assert!(block.lines().any(|l| l.split_whitespace().collect::<Vec<_>>().join(" ") == line), "{unit} {id}: no `{line}` in\n{block}");
+            }
+            for var in props["Environment"]["Variables"].as_object().unwrap().keys() {
+                assert!(block.contains(&format!("{var} ")), "{unit} {id}: Terraform lacks environment variable {var}");
+            }
+        }
+        stacks += 1;
+    }
+    assert_eq!(stacks, 6);
+}
