@@ -26,8 +26,9 @@ use crate::output::FileSet;
 
 /// The AWS provider release the module is written and checked against.
 const AWS_PROVIDER_VERSION: &str = "5.80.0";
-/// The S3 backend's `use_lockfile` (native state locking, no DynamoDB table) needs 1.10.
-const REQUIRED_TERRAFORM: &str = ">= 1.10.0";
+/// The S3 backend's `use_lockfile` (native state locking, no DynamoDB table) is generally
+/// available from 1.11; older releases reject it or treat it as experimental.
+const REQUIRED_TERRAFORM: &str = ">= 1.11.0";
 /// CDK's default bootstrap qualifier: the CloudFormation assembly publishes function code to
 /// the bootstrap asset bucket, and this module deploys the same objects.
 const CDK_QUALIFIER: &str = "hnb659fds";
@@ -882,7 +883,11 @@ impl<'a> Resolver<'a> {
         .attr("s3_key", Expr::str(&format!("{}.zip", f.code.hash)))
         .attr("kms_key_arn", Expr::Raw(self.attr(&f.kms_key, Attr::Arn)));
         if published {
-            body.attr("publish", Expr::bool(true));
+            body.comment(
+                " Publishes the version CloudFormation models as its own resource; the alias",
+            )
+            .comment(" follows `version`, so every code or configuration change moves it.")
+            .attr("publish", Expr::bool(true));
         }
         if !f.environment.is_empty() {
             let mut environment = Body::new();
