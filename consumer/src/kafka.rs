@@ -225,6 +225,9 @@ pub fn run(
         .set("heartbeat.interval.ms", "1000")
         .set("statistics.interval.ms", "2000")
         .set("reconnect.backoff.max.ms", "2000")
+        // Workers buffer PARTITION_QUEUE messages each; librdkafka's default 64 MB prefetch on
+        // top of that would dominate the pod's memory for no throughput gain.
+        .set("queued.max.messages.kbytes", "8192")
         .create_with_context(context)
         .map_err(KafkaError::Create)?;
     let topics: Vec<&str> = settings.topics.iter().map(|t| t.topic.as_str()).collect();
@@ -376,8 +379,12 @@ fn hand_over(
                     permit.send(message);
                     return true;
                 }
-                // The worker is gone (revoked or stopped): the message is redelivered later.
-                Ok(Err(_)) => return true,
+                // The worker is gone (it panicked): nothing past its progress is committed, so
+                // the message is redelivered to the partition's next owner.
+                Ok(Err(_)) => {
+                    tracing::error!("partition worker has stopped; message left uncommitted");
+                    return true;
+                }
                 Err(_) if shutdown.load(Ordering::SeqCst) => return false,
                 Err(_) => {}
             }

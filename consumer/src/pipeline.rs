@@ -379,3 +379,168 @@ impl PartitionWorker {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outputs::MemoryDeadLetters;
+    use crate::sink::{BoxFuture, MemorySink};
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Fails the first `transient_failures` calls, refuses writes to `refused_pk` permanently,
+    /// and otherwise behaves like the in-memory sink.
+    struct FlakySink {
+        inner: MemorySink,
+        transient_failures: AtomicUsize,
+        refused_pk: Option<String>,
+        calls: Mutex<Vec<usize>>,
+    }
+
+    impl Sink for FlakySink {
+        fn apply<'a>(
+            &'a self,
+            writes: &'a [SinkWrite],
+        ) -> BoxFuture<'a, Vec<Result<ApplyOutcome, OutputError>>> {
+            Box::pin(async move {
+                self.calls.lock().unwrap().push(writes.len());
+                if self
+                    .transient_failures
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok()
+                {
+                    return writes
+                        .iter()
+                        .map(|_| Err(OutputError::Transient("throttled".into())))
+                        .collect();
+                }
+                let mut results = Vec::new();
+                for write in writes {
+                    if Some(&write.pk) == self.refused_pk.as_ref() {
+                        results.push(Err(OutputError::Permanent("ValidationException".into())));
+                    } else {
+                        results.extend(self.inner.apply(std::slice::from_ref(write)).await);
+                    }
+                }
+                results
+            })
+        }
+
+        fn check(&self) -> BoxFuture<'_, Result<(), OutputError>> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    fn worker(sink: Arc<FlakySink>, dead_letters: Arc<MemoryDeadLetters>) -> PartitionWorker {
+        PartitionWorker {
+            topic: "qlik.customers".into(),
+            partition: 0,
+            mapping: Arc::new(TopicTable {
+                topic: "qlik.customers".into(),
+                table: "customers".into(),
+                key_columns: vec!["ID".into()],
+            }),
+            outputs: Arc::new(Outputs {
+                sink,
+                dead_letters,
+                events: None,
+                metrics: Metrics::new().unwrap(),
+                region: "us-east-1".into(),
+            }),
+            progress: Arc::new(PartitionProgress::default()),
+            batch_size: 100,
+        }
+    }
+
+    fn message(offset: i64, payload: Vec<u8>) -> Received {
+        Received {
+            offset,
+            key: None,
+            payload: Some(payload),
+            timestamp_ms: Some(1),
+            received_at: Instant::now(),
+        }
+    }
+
+    fn change(op: &str, seq: u32, id: &str, name: &str) -> Vec<u8> {
+        let cols: &[(&str, Option<&str>)] = &[("ID", Some(id)), ("NAME", Some(name))];
+        crate::corpus::json_data_message(true, op, Some(&seq.to_string()), Some(cols), None)
+    }
+
+    #[tokio::test]
+    async fn transient_failures_are_retried_and_same_row_changes_apply_in_order() {
+        let sink = Arc::new(FlakySink {
+            inner: MemorySink::new(),
+            transient_failures: AtomicUsize::new(3),
+            refused_pk: None,
+            calls: Mutex::new(Vec::new()),
+        });
+        let dead_letters = Arc::new(MemoryDeadLetters::default());
+        let worker = worker(sink.clone(), dead_letters.clone());
+        let batch = vec![
+            message(10, change("INSERT", 1, "1", "a")),
+            message(11, change("INSERT", 2, "2", "b")),
+            message(12, change("UPDATE", 3, "1", "c")),
+            message(13, b"garbage".to_vec()),
+            message(14, change("DELETE", 4, "2", "b")),
+        ];
+        worker.process_batch(&batch).await.unwrap();
+        let rows = sink.inner.snapshot();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows["customers#1"].sequence, 3);
+        assert_eq!(worker.progress.next_offset.load(Ordering::SeqCst), 15);
+        // Three failed attempts of round one, then round one (keys 1, 2) and round two.
+        assert_eq!(*sink.calls.lock().unwrap(), vec![2, 2, 2, 2, 2]);
+        let sent = dead_letters.sent.lock().unwrap();
+        assert_eq!(sent.len(), 1, "only the garbage is dead-lettered");
+        assert_eq!(
+            (sent[0].offset, sent[0].payload.as_slice()),
+            (13, &b"garbage"[..])
+        );
+        assert!(sent[0].error.starts_with("parse:"), "{}", sent[0].error);
+    }
+
+    #[tokio::test]
+    async fn permanent_refusals_are_dead_lettered_with_their_attempts() {
+        let sink = Arc::new(FlakySink {
+            inner: MemorySink::new(),
+            transient_failures: AtomicUsize::new(1),
+            refused_pk: Some("customers#9".into()),
+            calls: Mutex::new(Vec::new()),
+        });
+        let dead_letters = Arc::new(MemoryDeadLetters::default());
+        let worker = worker(sink.clone(), dead_letters.clone());
+        let batch = vec![
+            message(0, change("INSERT", 1, "9", "too big")),
+            message(1, change("INSERT", 2, "8", "fine")),
+        ];
+        worker.process_batch(&batch).await.unwrap();
+        let sent = dead_letters.sent.lock().unwrap();
+        assert_eq!(sent.len(), 1);
+        assert_eq!((sent[0].offset, sent[0].retry_count), (0, 1));
+        assert!(sent[0].error.contains("ValidationException"));
+        assert!(sink.inner.snapshot().contains_key("customers#8"));
+    }
+
+    #[tokio::test]
+    async fn a_stop_during_retries_leaves_the_batch_uncommitted() {
+        let sink = Arc::new(FlakySink {
+            inner: MemorySink::new(),
+            transient_failures: AtomicUsize::new(usize::MAX),
+            refused_pk: None,
+            calls: Mutex::new(Vec::new()),
+        });
+        let worker = worker(sink, Arc::new(MemoryDeadLetters::default()));
+        let progress = worker.progress.clone();
+        let stopper = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            progress.stop.request();
+        });
+        let result = worker
+            .process_batch(&[message(5, change("INSERT", 1, "1", "a"))])
+            .await;
+        stopper.await.unwrap();
+        assert_eq!(result, Err(Stopped));
+        assert_eq!(worker.progress.next_offset.load(Ordering::SeqCst), -1);
+    }
+}
