@@ -9,6 +9,7 @@
 
 pub mod assets;
 pub mod construct;
+pub mod diff;
 pub mod output;
 pub mod platform;
 pub mod render;

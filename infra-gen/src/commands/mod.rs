@@ -1,5 +1,6 @@
 //! One file per subcommand; this module holds the shared options and the dispatch.
 
+mod diff;
 mod list;
 mod synth;
 mod validate;
@@ -38,6 +39,8 @@ enum Command {
     Validate,
     /// List environments, regions and stacks.
     List,
+    /// Semantic diff of the synthesised CloudFormation: regions, environments, or a past commit.
+    Diff(diff::DiffArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -46,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Synth(args) => synth::run(&cli.root, &specs_dir, args),
         Command::Validate => validate::run(&specs_dir),
         Command::List => list::run(&specs_dir),
+        Command::Diff(args) => diff::run(&cli.root, &cli.specs, args),
     }
 }
 
