@@ -58,14 +58,19 @@ fn terraform_resources(text: &str) -> BTreeSet<(String, String)> {
         .filter_map(|l| l.strip_prefix("resource \""))
         .map(|rest| {
             let mut parts = rest.split('"');
-            (parts.next().unwrap().to_string(), parts.nth(1).unwrap().to_string())
+            (
+                parts.next().unwrap().to_string(),
+                parts.nth(1).unwrap().to_string(),
+            )
         })
         .collect()
 }
 
 /// The body of `resource "type" "name" { ... }` (up to the closing brace at column 0).
 fn terraform_block<'a>(text: &'a str, kind: &str, name: &str) -> &'a str {
-    let start = text.find(&format!("resource \"{kind}\" \"{name}\" {{")).unwrap_or_else(|| panic!("{kind}.{name}"));
+    let start = text
+        .find(&format!("resource \"{kind}\" \"{name}\" {{"))
+        .unwrap_or_else(|| panic!("{kind}.{name}"));
     let end = text[start..].find("\n}\n").unwrap();
     &text[start..start + end]
 }
@@ -75,10 +80,19 @@ fn cloudformation_and_terraform_describe_the_same_resources() {
     let out = synth_all();
     let mut stacks = 0;
     for template_path in files_matching(out.path(), |p| p.ends_with(".template.json")) {
-        let unit = template_path.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+        let unit = template_path
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let (env, region) = unit.split_once('-').unwrap();
-        let template: serde_json::Value = serde_json::from_slice(&std::fs::read(&template_path).unwrap()).unwrap();
-        let main_tf = std::fs::read_to_string(out.path().join(format!("terraform/{env}/{region}/main.tf"))).unwrap();
+        let template: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&template_path).unwrap()).unwrap();
+        let main_tf =
+            std::fs::read_to_string(out.path().join(format!("terraform/{env}/{region}/main.tf")))
+                .unwrap();
         let tf = terraform_resources(&main_tf);
 
         let mut expected = BTreeSet::new();
@@ -89,8 +103,14 @@ fn cloudformation_and_terraform_describe_the_same_resources() {
         }
         let missing: Vec<_> = expected.difference(&tf).collect();
         assert!(missing.is_empty(), "{unit}: Terraform lacks {missing:?}");
-        let extra: Vec<_> = tf.difference(&expected).filter(|(kind, _)| !COMPANIONS.contains(&kind.as_str())).collect();
-        assert!(extra.is_empty(), "{unit}: Terraform has resources CloudFormation does not: {extra:?}");
+        let extra: Vec<_> = tf
+            .difference(&expected)
+            .filter(|(kind, _)| !COMPANIONS.contains(&kind.as_str()))
+            .collect();
+        assert!(
+            extra.is_empty(),
+            "{unit}: Terraform has resources CloudFormation does not: {extra:?}"
+        );
 
         for (id, resource) in template["Resources"].as_object().unwrap() {
             if resource["Type"] != "AWS::Lambda::Function" {
@@ -100,10 +120,22 @@ fn cloudformation_and_terraform_describe_the_same_resources() {
             let block = terraform_block(&main_tf, "aws_lambda_function", &snake_case(id));
             for (key, tf_key) in [("MemorySize", "memory_size"), ("Timeout", "timeout")] {
                 let line = format!("{tf_key} = {}", props[key]);
-                assert!(block.lines().any(|l| l.split_whitespace().collect::<Vec<_>>().join(" ") == line), "{unit} {id}: no `{line}` in\n{block}");
+                assert!(
+                    block
+                        .lines()
+                        .any(|l| l.split_whitespace().collect::<Vec<_>>().join(" ") == line),
+                    "{unit} {id}: no `{line}` in\n{block}"
+                );
             }
-            for var in props["Environment"]["Variables"].as_object().unwrap().keys() {
-                assert!(block.contains(&format!("{var} ")), "{unit} {id}: Terraform lacks environment variable {var}");
+            for var in props["Environment"]["Variables"]
+                .as_object()
+                .unwrap()
+                .keys()
+            {
+                assert!(
+                    block.contains(&format!("{var} ")),
+                    "{unit} {id}: Terraform lacks environment variable {var}"
+                );
             }
         }
         stacks += 1;

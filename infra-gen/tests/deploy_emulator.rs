@@ -84,7 +84,7 @@ fn check_settings(report: &Value, rs: &spec::RegionalSpec) {
             .as_array()
             .unwrap()
             .iter()
-            .any(|b| b == &format!("infra-gen-{env}").as_str())
+            .any(|b| b == format!("infra-gen-{env}").as_str())
     );
     let transform = &report["rules"][format!("infra-gen-{env}-transform")];
     assert_eq!(

@@ -10,18 +10,21 @@ use std::process::Command;
 
 use common::*;
 
-fn run(tool: &Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+/// Runs a validator; returns whether it succeeded, its stdout, and stdout+stderr for messages.
+fn run_split(tool: &Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let out = Command::new(tool)
         .args(args)
         .envs(env.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("{}: {e}", tool.display()));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let all = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), stdout, all)
+}
+
+fn run(tool: &Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let (ok, _, all) = run_split(tool, args, env);
+    (ok, all)
 }
 
 fn paths(files: &[PathBuf]) -> Vec<&str> {
@@ -105,7 +108,11 @@ fn checkov_passes_cloudformation_terraform_and_kubernetes() {
 
 /// Every overlay rendered by `kubectl kustomize`, one file per overlay.
 fn rendered_overlays(generated: &Path) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+    // checkov's Kubernetes runner passes over hidden directories, which tempdir()'s `.tmp*` are.
+    let dir = tempfile::Builder::new()
+        .prefix("rendered-overlays")
+        .tempdir()
+        .unwrap();
     let overlays = generated.join("kustomize/overlays");
     let mut count = 0;
     for entry in std::fs::read_dir(&overlays).unwrap() {

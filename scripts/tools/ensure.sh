@@ -37,7 +37,9 @@ ensure_apt() { # packages...
 }
 
 ensure_venv aws "$here/requirements-aws.txt" moto_server
-ensure_venv lint "$here/requirements-lint.txt" cfn-lint kubernetes-validate zizmor check-jsonschema python
+# The deploy test drives the emulator with boto3 from the emulator's own venv.
+ln -sf "$TOOLS_HOME/venv-aws/bin/python" "$bin/python-aws"
+ensure_venv lint "$here/requirements-lint.txt" cfn-lint kubernetes-validate zizmor check-jsonschema
 ensure_venv checkov "$here/requirements-checkov.txt" checkov
 
 npm_sum=$( (cat "$here/package.json"; cat "$here/package-lock.json" 2>/dev/null) | sha256sum | cut -c1-16)

@@ -561,6 +561,7 @@ impl Resolver<'_> {
                     "ResourcePath": "/*",
                     "HttpMethod": "*",
                     "MetricsEnabled": true,
+                    "LoggingLevel": EXECUTION_LOG_LEVEL,
                     "ThrottlingRateLimit": s.throttle_rate_limit,
                     "ThrottlingBurstLimit": s.throttle_burst_limit,
                 }],
@@ -592,6 +593,11 @@ impl Resolver<'_> {
         ]))
     }
 }
+
+/// API Gateway execution logging: errors only (INFO would log request details at volume).
+/// Like access logging, it needs the account's API Gateway CloudWatch role, which is set once
+/// per account and region outside these stacks.
+pub const EXECUTION_LOG_LEVEL: &str = "ERROR";
 
 /// API Gateway access log line: JSON with the fields an on-call engineer filters on.
 pub const ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","resourcePath":"$context.resourcePath","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength"}"#;

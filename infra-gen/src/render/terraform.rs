@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use super::checkov_skips;
 use super::cloudformation::ACCESS_LOG_FORMAT;
+use super::cloudformation::EXECUTION_LOG_LEVEL;
 use super::hcl::{Block, Body, Expr, escape, quote};
 use crate::construct::*;
 use crate::output::FileSet;
@@ -746,6 +747,7 @@ impl<'a> Resolver<'a> {
                 let mut settings = Body::new();
                 settings
                     .attr("metrics_enabled", Expr::bool(true))
+                    .attr("logging_level", Expr::str(EXECUTION_LOG_LEVEL))
                     .attr(
                         "throttling_rate_limit",
                         Expr::raw(s.throttle_rate_limit.to_string()),

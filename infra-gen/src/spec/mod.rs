@@ -350,10 +350,9 @@ fn typed(tree: &Located, file_start: &Origin) -> Result<EnvironmentSpec, Vec<Spe
         if let Some(key) = message
             .strip_prefix("unknown field `")
             .and_then(|rest| rest.split('`').next())
+            && !path.ends_with(key)
         {
-            if !path.ends_with(key) {
-                path = tree::field_path(&path, key);
-            }
+            path = tree::field_path(&path, key);
         }
         let origin = if path.is_empty() {
             file_start

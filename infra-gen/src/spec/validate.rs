@@ -184,7 +184,7 @@ pub fn spec(
     );
     if !(a.period_seconds == 10
         || a.period_seconds == 30
-        || (a.period_seconds >= 60 && a.period_seconds % 60 == 0))
+        || (a.period_seconds >= 60 && a.period_seconds.is_multiple_of(60)))
     {
         c.fail(
             "alarms.period_seconds",
@@ -198,7 +198,7 @@ pub fn spec(
         c.non_empty(&format!("routing.detail_types[{i}]"), d);
     }
     let api = &spec.api;
-    if !(api.throttle_rate_limit > 0.0) {
+    if api.throttle_rate_limit.is_nan() || api.throttle_rate_limit <= 0.0 {
         c.fail("api.throttle_rate_limit", "must be greater than 0");
     }
     c.range(
@@ -239,13 +239,13 @@ pub fn spec(
         100,
         29_000,
     );
-    if let Some(url) = &h.peer_health_url {
-        if !url.starts_with("https://") {
-            c.fail(
-                "health.peer_health_url",
-                format!("`{url}` must be an https:// URL"),
-            );
-        }
+    if let Some(url) = &h.peer_health_url
+        && !url.starts_with("https://")
+    {
+        c.fail(
+            "health.peer_health_url",
+            format!("`{url}` must be an https:// URL"),
+        );
     }
     let r = &spec.router;
     c.range(

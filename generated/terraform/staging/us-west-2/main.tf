@@ -1,0 +1,1283 @@
+data "aws_partition" "current" {}
+
+resource "aws_kms_key" "data_key" {
+  description         = "infra-gen staging data key (us-west-2)"
+  enable_key_rotation = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "AccountAdministersKey"
+        Effect = "Allow"
+        Principal = {
+          AWS = "arn:${data.aws_partition.current.partition}:iam::222222222222:root"
+        }
+        Action   = "kms:*"
+        Resource = "*"
+      },
+      {
+        Sid    = "EventBridgeWritesEncryptedDlq"
+        Effect = "Allow"
+        Principal = {
+          Service = "events.amazonaws.com"
+        }
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = "*"
+      },
+      {
+        Sid    = "CloudWatchLogsEncryptsLogGroups"
+        Effect = "Allow"
+        Principal = {
+          Service = "logs.us-west-2.amazonaws.com"
+        }
+        Action   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:DescribeKey"]
+        Resource = "*"
+        Condition = {
+          ArnLike = {
+            "kms:EncryptionContext:aws:logs:arn" = "arn:aws:logs:us-west-2:222222222222:log-group:*"
+          }
+        }
+      },
+    ]
+  })
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_kms_alias" "data_key_alias" {
+  name          = "alias/infra-gen-staging-data"
+  target_key_id = aws_kms_key.data_key.arn
+}
+
+resource "aws_sqs_queue" "stream_failure_dlq" {
+  name                              = "infra-gen-staging-stream-failures"
+  kms_master_key_id                 = aws_kms_key.data_key.arn
+  kms_data_key_reuse_period_seconds = 300
+  message_retention_seconds         = 1209600
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_sqs_queue" "events_dlq" {
+  name                              = "infra-gen-staging-events-dlq"
+  kms_master_key_id                 = aws_kms_key.data_key.arn
+  kms_data_key_reuse_period_seconds = 300
+  message_retention_seconds         = 1209600
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_sqs_queue" "cdc_dlq" {
+  name                              = "infra-gen-staging-cdc-dlq"
+  kms_master_key_id                 = aws_kms_key.data_key.arn
+  kms_data_key_reuse_period_seconds = 300
+  message_retention_seconds         = 1209600
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_dynamodb_table" "events_table" {
+  name                        = "infra-gen-staging-events"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  range_key                   = "sk"
+  stream_enabled              = true
+  stream_view_type            = "NEW_AND_OLD_IMAGES"
+  deletion_protection_enabled = true
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled = true
+  }
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.data_key.arn
+  }
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_dynamodb_table" "cdc_state_table" {
+  name                        = "infra-gen-staging-cdc-state"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  deletion_protection_enabled = true
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled = true
+  }
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.data_key.arn
+  }
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_cloudwatch_event_bus" "bus" {
+  name = "infra-gen-staging"
+}
+
+resource "aws_secretsmanager_secret" "jwt_signing_key" {
+  #checkov:skip=CKV2_AWS_57:The JWT signing key is rotated by the key-rotation runbook (the authorizer must accept old and new keys during a rotation); no rotation Lambda is deployed
+  # The value (64 alphanumeric characters in CloudFormation, which generates it) is
+  # set out of band, so that it never enters the Terraform state.
+  name        = "infra-gen/staging/jwt-signing-key"
+  description = "JWT signing key for the infra-gen staging API authorizer"
+  kms_key_id  = aws_kms_key.data_key.arn
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_cloudwatch_log_group" "event_router_logs" {
+  #checkov:skip=CKV_AWS_338:Retention is set per environment in the spec; non-production environments keep logs for less than a year by design
+  name              = "/aws/lambda/infra-gen-staging-event-router"
+  retention_in_days = 90
+  kms_key_id        = aws_kms_key.data_key.arn
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_iam_role" "event_router_role" {
+  name        = "infra-gen-staging-us-west-2-event-router"
+  description = "Execution role of infra-gen-staging-event-router"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "lambda.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+      },
+    ]
+  })
+}
+
+resource "aws_iam_role_policy" "event_router_role_policy" {
+  name = "least-privilege"
+  role = aws_iam_role.event_router_role.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "${aws_cloudwatch_log_group.event_router_logs.arn}:*"
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+        Resource = "*"
+      },
+      {
+        Effect   = "Allow"
+        Action   = "kms:Decrypt"
+        Resource = aws_kms_key.data_key.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "sqs:SendMessage"
+        Resource = aws_sqs_queue.events_dlq.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = aws_kms_key.data_key.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "events:PutEvents"
+        Resource = aws_cloudwatch_event_bus.bus.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "events:PutEvents"
+        Resource = "arn:aws:events:us-east-1:222222222222:event-bus/infra-gen-staging"
+      },
+    ]
+  })
+}
+
+resource "aws_lambda_function" "event_router" {
+  #checkov:skip=CKV_AWS_117:The functions call only regional AWS APIs and the peer region's bus; there is nothing in a VPC to reach, and a VPC would add NAT cost and cold-start latency without reducing exposure
+  #checkov:skip=CKV_AWS_272:Code is content-addressed: the S3 key is the sha256 of the sources, lockfile and build settings, and infra-gen package verifies it; AWS Signer signing is a tracked follow-up
+  function_name                  = "infra-gen-staging-event-router"
+  description                    = "infra-gen event-router (staging)"
+  role                           = aws_iam_role.event_router_role.arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = ["arm64"]
+  memory_size                    = 512
+  timeout                        = 30
+  reserved_concurrent_executions = 20
+  s3_bucket                      = "cdk-hnb659fds-assets-222222222222-us-west-2"
+  s3_key                         = "1fd04f85ca37db905b0b9e77e8a5bc528ad4001bc7ef4722337a6af2015d76b4.zip"
+  kms_key_arn                    = aws_kms_key.data_key.arn
+  environment {
+    variables = {
+      STAGE                       = "staging"
+      LOG_LEVEL                   = "info"
+      PEER_REGION                 = "us-east-1"
+      EVENT_BUS_NAME              = aws_cloudwatch_event_bus.bus.name
+      PEER_EVENT_BUS_ARN          = "arn:aws:events:us-east-1:222222222222:event-bus/infra-gen-staging"
+      DLQ_URL                     = aws_sqs_queue.events_dlq.url
+      COMPRESSION_THRESHOLD_BYTES = "8192"
+      CIRCUIT_FAILURE_THRESHOLD   = "5"
+      CIRCUIT_OPEN_SECONDS        = "30"
+    }
+  }
+  tracing_config {
+    mode = "Active"
+  }
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.event_router_logs.name
+  }
+  dead_letter_config {
+    target_arn = aws_sqs_queue.events_dlq.arn
+  }
+  depends_on = [aws_iam_role_policy.event_router_role_policy]
+}
+
+resource "aws_cloudwatch_log_group" "stream_processor_logs" {
+  #checkov:skip=CKV_AWS_338:Retention is set per environment in the spec; non-production environments keep logs for less than a year by design
+  name              = "/aws/lambda/infra-gen-staging-stream-processor"
+  retention_in_days = 90
+  kms_key_id        = aws_kms_key.data_key.arn
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_iam_role" "stream_processor_role" {
+  name        = "infra-gen-staging-us-west-2-stream-processor"
+  description = "Execution role of infra-gen-staging-stream-processor"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "lambda.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+      },
+    ]
+  })
+}
+
+resource "aws_iam_role_policy" "stream_processor_role_policy" {
+  name = "least-privilege"
+  role = aws_iam_role.stream_processor_role.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "${aws_cloudwatch_log_group.stream_processor_logs.arn}:*"
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+        Resource = "*"
+      },
+      {
+        Effect   = "Allow"
+        Action   = "kms:Decrypt"
+        Resource = aws_kms_key.data_key.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+        Resource = aws_dynamodb_table.events_table.stream_arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "dynamodb:ListStreams"
+        Resource = "${aws_dynamodb_table.events_table.arn}/stream/*"
+      },
+      {
+        Effect   = "Allow"
+        Action   = "kms:Decrypt"
+        Resource = aws_kms_key.data_key.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "sqs:SendMessage"
+        Resource = aws_sqs_queue.stream_failure_dlq.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = aws_kms_key.data_key.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "events:PutEvents"
+        Resource = aws_cloudwatch_event_bus.bus.arn
+      },
+    ]
+  })
+}
+
+resource "aws_lambda_function" "stream_processor" {
+  #checkov:skip=CKV_AWS_117:The functions call only regional AWS APIs and the peer region's bus; there is nothing in a VPC to reach, and a VPC would add NAT cost and cold-start latency without reducing exposure
+  #checkov:skip=CKV_AWS_272:Code is content-addressed: the S3 key is the sha256 of the sources, lockfile and build settings, and infra-gen package verifies it; AWS Signer signing is a tracked follow-up
+  #checkov:skip=CKV_AWS_116:Invoked synchronously (API Gateway, or the DynamoDB stream mapping whose failures go to its on-failure queue); a function DLQ only receives failed asynchronous invocations
+  function_name                  = "infra-gen-staging-stream-processor"
+  description                    = "infra-gen stream-processor (staging)"
+  role                           = aws_iam_role.stream_processor_role.arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = ["arm64"]
+  memory_size                    = 512
+  timeout                        = 60
+  reserved_concurrent_executions = 10
+  s3_bucket                      = "cdk-hnb659fds-assets-222222222222-us-west-2"
+  s3_key                         = "b409f925b17240b4bffaf682b34e9624fe7c2960300a3c0bd9f04bae7eab2614.zip"
+  kms_key_arn                    = aws_kms_key.data_key.arn
+  environment {
+    variables = {
+      STAGE             = "staging"
+      LOG_LEVEL         = "info"
+      EVENT_BUS_NAME    = aws_cloudwatch_event_bus.bus.name
+      EVENTS_TABLE_NAME = aws_dynamodb_table.events_table.name
+    }
+  }
+  tracing_config {
+    mode = "Active"
+  }
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.stream_processor_logs.name
+  }
+  depends_on = [aws_iam_role_policy.stream_processor_role_policy]
+}
+
+resource "aws_cloudwatch_log_group" "event_transformer_logs" {
+  #checkov:skip=CKV_AWS_338:Retention is set per environment in the spec; non-production environments keep logs for less than a year by design
+  name              = "/aws/lambda/infra-gen-staging-event-transformer"
+  retention_in_days = 90
+  kms_key_id        = aws_kms_key.data_key.arn
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_iam_role" "event_transformer_role" {
+  name        = "infra-gen-staging-us-west-2-event-transformer"
+  description = "Execution role of infra-gen-staging-event-transformer"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "lambda.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+      },
+    ]
+  })
+}
+
+resource "aws_iam_role_policy" "event_transformer_role_policy" {
+  name = "least-privilege"
+  role = aws_iam_role.event_transformer_role.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "${aws_cloudwatch_log_group.event_transformer_logs.arn}:*"
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+        Resource = "*"
+      },
+      {
+        Effect   = "Allow"
+        Action   = "kms:Decrypt"
+        Resource = aws_kms_key.data_key.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "sqs:SendMessage"
+        Resource = aws_sqs_queue.events_dlq.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = aws_kms_key.data_key.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Resource = aws_dynamodb_table.events_table.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = aws_kms_key.data_key.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "events:PutEvents"
+        Resource = aws_cloudwatch_event_bus.bus.arn
+      },
+    ]
+  })
+}
+
+resource "aws_lambda_function" "event_transformer" {
+  #checkov:skip=CKV_AWS_117:The functions call only regional AWS APIs and the peer region's bus; there is nothing in a VPC to reach, and a VPC would add NAT cost and cold-start latency without reducing exposure
+  #checkov:skip=CKV_AWS_272:Code is content-addressed: the S3 key is the sha256 of the sources, lockfile and build settings, and infra-gen package verifies it; AWS Signer signing is a tracked follow-up
+  function_name                  = "infra-gen-staging-event-transformer"
+  description                    = "infra-gen event-transformer (staging)"
+  role                           = aws_iam_role.event_transformer_role.arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = ["arm64"]
+  memory_size                    = 256
+  timeout                        = 30
+  reserved_concurrent_executions = 20
+  s3_bucket                      = "cdk-hnb659fds-assets-222222222222-us-west-2"
+  s3_key                         = "4f69ab8bee4cd35c654848d7888b3a277bf61fb6e6d72be127414c6f554a90c0.zip"
+  kms_key_arn                    = aws_kms_key.data_key.arn
+  environment {
+    variables = {
+      STAGE             = "staging"
+      LOG_LEVEL         = "info"
+      EVENT_BUS_NAME    = aws_cloudwatch_event_bus.bus.name
+      EVENTS_TABLE_NAME = aws_dynamodb_table.events_table.name
+      DLQ_URL           = aws_sqs_queue.events_dlq.url
+    }
+  }
+  tracing_config {
+    mode = "Active"
+  }
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.event_transformer_logs.name
+  }
+  dead_letter_config {
+    target_arn = aws_sqs_queue.events_dlq.arn
+  }
+  depends_on = [aws_iam_role_policy.event_transformer_role_policy]
+}
+
+resource "aws_cloudwatch_log_group" "health_checker_logs" {
+  #checkov:skip=CKV_AWS_338:Retention is set per environment in the spec; non-production environments keep logs for less than a year by design
+  name              = "/aws/lambda/infra-gen-staging-health-checker"
+  retention_in_days = 90
+  kms_key_id        = aws_kms_key.data_key.arn
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_iam_role" "health_checker_role" {
+  name        = "infra-gen-staging-us-west-2-health-checker"
+  description = "Execution role of infra-gen-staging-health-checker"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "lambda.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+      },
+    ]
+  })
+}
+
+resource "aws_iam_role_policy" "health_checker_role_policy" {
+  name = "least-privilege"
+  role = aws_iam_role.health_checker_role.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "${aws_cloudwatch_log_group.health_checker_logs.arn}:*"
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+        Resource = "*"
+      },
+      {
+        Effect   = "Allow"
+        Action   = "kms:Decrypt"
+        Resource = aws_kms_key.data_key.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "sqs:SendMessage"
+        Resource = aws_sqs_queue.events_dlq.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = aws_kms_key.data_key.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "dynamodb:DescribeTable"
+        Resource = aws_dynamodb_table.events_table.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Resource = aws_dynamodb_table.events_table.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = aws_kms_key.data_key.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "events:DescribeEventBus"
+        Resource = aws_cloudwatch_event_bus.bus.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "sqs:GetQueueAttributes"
+        Resource = aws_sqs_queue.stream_failure_dlq.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "sqs:GetQueueAttributes"
+        Resource = aws_sqs_queue.events_dlq.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "sqs:GetQueueAttributes"
+        Resource = aws_sqs_queue.cdc_dlq.arn
+      },
+    ]
+  })
+}
+
+resource "aws_lambda_function" "health_checker" {
+  #checkov:skip=CKV_AWS_117:The functions call only regional AWS APIs and the peer region's bus; there is nothing in a VPC to reach, and a VPC would add NAT cost and cold-start latency without reducing exposure
+  #checkov:skip=CKV_AWS_272:Code is content-addressed: the S3 key is the sha256 of the sources, lockfile and build settings, and infra-gen package verifies it; AWS Signer signing is a tracked follow-up
+  function_name                  = "infra-gen-staging-health-checker"
+  description                    = "infra-gen health-checker (staging)"
+  role                           = aws_iam_role.health_checker_role.arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = ["arm64"]
+  memory_size                    = 128
+  timeout                        = 10
+  reserved_concurrent_executions = 5
+  s3_bucket                      = "cdk-hnb659fds-assets-222222222222-us-west-2"
+  s3_key                         = "b15558448e68933a9f504c7c75c53af9a03f693472898ddb71e9eef85145f293.zip"
+  kms_key_arn                    = aws_kms_key.data_key.arn
+  environment {
+    variables = {
+      STAGE               = "staging"
+      LOG_LEVEL           = "info"
+      PEER_REGION         = "us-east-1"
+      EVENTS_TABLE_NAME   = aws_dynamodb_table.events_table.name
+      EVENT_BUS_NAME      = aws_cloudwatch_event_bus.bus.name
+      HEALTH_DLQ_URLS     = "${aws_sqs_queue.stream_failure_dlq.url},${aws_sqs_queue.events_dlq.url},https://sqs.us-west-2.amazonaws.com/222222222222/infra-gen-staging-cdc-dlq"
+      DLQ_DEPTH_THRESHOLD = "10"
+      PEER_TIMEOUT_MS     = "2000"
+      PEER_HEALTH_URL     = "https://api.staging.us-east-1.example.com/staging/health"
+    }
+  }
+  tracing_config {
+    mode = "Active"
+  }
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.health_checker_logs.name
+  }
+  dead_letter_config {
+    target_arn = aws_sqs_queue.events_dlq.arn
+  }
+  depends_on = [aws_iam_role_policy.health_checker_role_policy]
+}
+
+resource "aws_cloudwatch_log_group" "authorizer_logs" {
+  #checkov:skip=CKV_AWS_338:Retention is set per environment in the spec; non-production environments keep logs for less than a year by design
+  name              = "/aws/lambda/infra-gen-staging-authorizer"
+  retention_in_days = 90
+  kms_key_id        = aws_kms_key.data_key.arn
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_iam_role" "authorizer_role" {
+  name        = "infra-gen-staging-us-west-2-authorizer"
+  description = "Execution role of infra-gen-staging-authorizer"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "lambda.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+      },
+    ]
+  })
+}
+
+resource "aws_iam_role_policy" "authorizer_role_policy" {
+  name = "least-privilege"
+  role = aws_iam_role.authorizer_role.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "${aws_cloudwatch_log_group.authorizer_logs.arn}:*"
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+        Resource = "*"
+      },
+      {
+        Effect   = "Allow"
+        Action   = "kms:Decrypt"
+        Resource = aws_kms_key.data_key.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+        Resource = aws_secretsmanager_secret.jwt_signing_key.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "kms:Decrypt"
+        Resource = aws_kms_key.data_key.arn
+      },
+    ]
+  })
+}
+
+resource "aws_lambda_function" "authorizer" {
+  #checkov:skip=CKV_AWS_117:The functions call only regional AWS APIs and the peer region's bus; there is nothing in a VPC to reach, and a VPC would add NAT cost and cold-start latency without reducing exposure
+  #checkov:skip=CKV_AWS_272:Code is content-addressed: the S3 key is the sha256 of the sources, lockfile and build settings, and infra-gen package verifies it; AWS Signer signing is a tracked follow-up
+  #checkov:skip=CKV_AWS_116:Invoked synchronously (API Gateway, or the DynamoDB stream mapping whose failures go to its on-failure queue); a function DLQ only receives failed asynchronous invocations
+  function_name                  = "infra-gen-staging-authorizer"
+  description                    = "infra-gen authorizer (staging)"
+  role                           = aws_iam_role.authorizer_role.arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = ["arm64"]
+  memory_size                    = 128
+  timeout                        = 5
+  reserved_concurrent_executions = 20
+  s3_bucket                      = "cdk-hnb659fds-assets-222222222222-us-west-2"
+  s3_key                         = "470f30a96a643055cf66877d8d1bc396c7ad850ff741f914d30202b8fb9a922c.zip"
+  kms_key_arn                    = aws_kms_key.data_key.arn
+  environment {
+    variables = {
+      STAGE          = "staging"
+      LOG_LEVEL      = "info"
+      JWT_SECRET_ARN = aws_secretsmanager_secret.jwt_signing_key.arn
+      JWT_ISSUER     = "https://auth.example.com/"
+      JWT_AUDIENCE   = "infra-gen-api"
+    }
+  }
+  tracing_config {
+    mode = "Active"
+  }
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.authorizer_logs.name
+  }
+  depends_on = [aws_iam_role_policy.authorizer_role_policy]
+}
+
+resource "aws_lambda_event_source_mapping" "stream_processor_event_source" {
+  function_name                  = aws_lambda_function.stream_processor.function_name
+  event_source_arn               = aws_dynamodb_table.events_table.stream_arn
+  starting_position              = "TRIM_HORIZON"
+  batch_size                     = 100
+  bisect_batch_on_function_error = true
+  maximum_retry_attempts         = 3
+  maximum_record_age_in_seconds  = 3600
+  parallelization_factor         = 1
+  function_response_types        = ["ReportBatchItemFailures"]
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.stream_failure_dlq.arn
+    }
+  }
+}
+
+resource "aws_secretsmanager_secret_policy" "jwt_signing_key_policy" {
+  secret_arn = aws_secretsmanager_secret.jwt_signing_key.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "OnlyTheAuthorizerReads"
+        Effect = "Deny"
+        Principal = {
+          AWS = "*"
+        }
+        Action   = "secretsmanager:GetSecretValue"
+        Resource = "*"
+        Condition = {
+          StringNotEquals = {
+            "aws:PrincipalArn" = "arn:aws:iam::222222222222:role/infra-gen-staging-us-west-2-authorizer"
+          }
+        }
+      },
+    ]
+  })
+  block_public_policy = true
+}
+
+resource "aws_cloudwatch_event_rule" "transform_rule" {
+  name           = "infra-gen-staging-transform"
+  description    = "Route by detail-type to event-transformer"
+  event_bus_name = aws_cloudwatch_event_bus.bus.name
+  event_pattern = jsonencode({
+    "detail-type" = ["event.ingested", "event.updated", "event.deleted"]
+  })
+  state = "ENABLED"
+}
+
+resource "aws_cloudwatch_event_target" "transform_rule_infra_gen_staging_event_transformer" {
+  rule           = aws_cloudwatch_event_rule.transform_rule.name
+  event_bus_name = aws_cloudwatch_event_bus.bus.name
+  target_id      = "InfraGenStagingEventTransformer"
+  arn            = aws_lambda_function.event_transformer.arn
+  dead_letter_config {
+    arn = aws_sqs_queue.events_dlq.arn
+  }
+  retry_policy {
+    maximum_event_age_in_seconds = 7200
+    maximum_retry_attempts       = 4
+  }
+}
+
+resource "aws_lambda_permission" "transform_rule_permission" {
+  statement_id  = "TransformRulePermission"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.event_transformer.arn
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.transform_rule.arn
+}
+
+resource "aws_cloudwatch_event_rule" "route_rule" {
+  name           = "infra-gen-staging-route"
+  description    = "Events needing routing decisions go to event-router"
+  event_bus_name = aws_cloudwatch_event_bus.bus.name
+  event_pattern = jsonencode({
+    "detail-type" = ["route.request"]
+  })
+  state = "ENABLED"
+}
+
+resource "aws_cloudwatch_event_target" "route_rule_infra_gen_staging_event_router" {
+  rule           = aws_cloudwatch_event_rule.route_rule.name
+  event_bus_name = aws_cloudwatch_event_bus.bus.name
+  target_id      = "InfraGenStagingEventRouter"
+  arn            = aws_lambda_function.event_router.arn
+  dead_letter_config {
+    arn = aws_sqs_queue.events_dlq.arn
+  }
+  retry_policy {
+    maximum_event_age_in_seconds = 7200
+    maximum_retry_attempts       = 4
+  }
+}
+
+resource "aws_lambda_permission" "route_rule_permission" {
+  statement_id  = "RouteRulePermission"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.event_router.arn
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.route_rule.arn
+}
+
+resource "aws_cloudwatch_event_rule" "health_check_schedule" {
+  name                = "infra-gen-staging-health-schedule"
+  description         = "Run health-checker on its schedule"
+  schedule_expression = "rate(1 minute)"
+  state               = "ENABLED"
+}
+
+resource "aws_cloudwatch_event_target" "health_check_schedule_infra_gen_staging_health_checker" {
+  rule      = aws_cloudwatch_event_rule.health_check_schedule.name
+  target_id = "InfraGenStagingHealthChecker"
+  arn       = aws_lambda_function.health_checker.arn
+  retry_policy {
+    maximum_retry_attempts = 0
+  }
+}
+
+resource "aws_lambda_permission" "health_check_schedule_permission" {
+  statement_id  = "HealthCheckSchedulePermission"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.health_checker.arn
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.health_check_schedule.arn
+}
+
+resource "aws_iam_role" "cross_region_forward_rule_role" {
+  name        = "infra-gen-staging-us-west-2-forward"
+  description = "EventBridge forwards replicated events to us-east-1"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "events.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+      },
+    ]
+  })
+}
+
+resource "aws_iam_role_policy" "cross_region_forward_rule_role_policy" {
+  name = "least-privilege"
+  role = aws_iam_role.cross_region_forward_rule_role.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect   = "Allow"
+        Action   = "events:PutEvents"
+        Resource = "arn:aws:events:us-east-1:222222222222:event-bus/infra-gen-staging"
+      },
+    ]
+  })
+}
+
+resource "aws_cloudwatch_event_rule" "cross_region_forward_rule" {
+  name           = "infra-gen-staging-forward-to-us-east-1"
+  description    = "Forward locally originated replicated events to us-east-1"
+  event_bus_name = aws_cloudwatch_event_bus.bus.name
+  event_pattern = jsonencode({
+    detail = {
+      replicate    = [true]
+      originRegion = ["us-west-2"]
+    }
+  })
+  state = "ENABLED"
+}
+
+resource "aws_cloudwatch_event_target" "cross_region_forward_rule_peer_bus" {
+  rule           = aws_cloudwatch_event_rule.cross_region_forward_rule.name
+  event_bus_name = aws_cloudwatch_event_bus.bus.name
+  target_id      = "PeerBus"
+  arn            = "arn:aws:events:us-east-1:222222222222:event-bus/infra-gen-staging"
+  role_arn       = aws_iam_role.cross_region_forward_rule_role.arn
+  dead_letter_config {
+    arn = aws_sqs_queue.events_dlq.arn
+  }
+}
+
+resource "aws_sqs_queue_policy" "events_dlq_policy" {
+  queue_url = aws_sqs_queue.events_dlq.url
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "DenyInsecureTransport"
+        Effect = "Deny"
+        Principal = {
+          AWS = "*"
+        }
+        Action   = "sqs:*"
+        Resource = aws_sqs_queue.events_dlq.arn
+        Condition = {
+          Bool = {
+            "aws:SecureTransport" = "false"
+          }
+        }
+      },
+      {
+        Sid    = "EventBridgeRulesDeadLetter"
+        Effect = "Allow"
+        Principal = {
+          Service = "events.amazonaws.com"
+        }
+        Action   = "sqs:SendMessage"
+        Resource = aws_sqs_queue.events_dlq.arn
+        Condition = {
+          ArnEquals = {
+            "aws:SourceArn" = [aws_cloudwatch_event_rule.transform_rule.arn, aws_cloudwatch_event_rule.route_rule.arn, aws_cloudwatch_event_rule.cross_region_forward_rule.arn]
+          }
+        }
+      },
+    ]
+  })
+}
+
+resource "aws_sqs_queue_policy" "stream_failure_dlq_policy" {
+  queue_url = aws_sqs_queue.stream_failure_dlq.url
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "DenyInsecureTransport"
+        Effect = "Deny"
+        Principal = {
+          AWS = "*"
+        }
+        Action   = "sqs:*"
+        Resource = aws_sqs_queue.stream_failure_dlq.arn
+        Condition = {
+          Bool = {
+            "aws:SecureTransport" = "false"
+          }
+        }
+      },
+    ]
+  })
+}
+
+resource "aws_sqs_queue_policy" "cdc_dlq_policy" {
+  queue_url = aws_sqs_queue.cdc_dlq.url
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "DenyInsecureTransport"
+        Effect = "Deny"
+        Principal = {
+          AWS = "*"
+        }
+        Action   = "sqs:*"
+        Resource = aws_sqs_queue.cdc_dlq.arn
+        Condition = {
+          Bool = {
+            "aws:SecureTransport" = "false"
+          }
+        }
+      },
+    ]
+  })
+}
+
+resource "aws_api_gateway_rest_api" "api" {
+  name        = "infra-gen-staging-api"
+  description = "infra-gen staging API (us-west-2)"
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_api_gateway_resource" "api_health" {
+  rest_api_id = aws_api_gateway_rest_api.api.id
+  parent_id   = aws_api_gateway_rest_api.api.root_resource_id
+  path_part   = "health"
+}
+
+resource "aws_api_gateway_authorizer" "token_authorizer" {
+  name                             = "infra-gen-staging-jwt"
+  rest_api_id                      = aws_api_gateway_rest_api.api.id
+  type                             = "TOKEN"
+  identity_source                  = "method.request.header.Authorization"
+  authorizer_result_ttl_in_seconds = 300
+  authorizer_uri                   = aws_lambda_function.authorizer.invoke_arn
+}
+
+resource "aws_api_gateway_method" "api_health_get" {
+  #checkov:skip=CKV2_AWS_53:GET /health takes no body or parameters; the TOKEN authorizer validates the only input, the Authorization header
+  rest_api_id   = aws_api_gateway_rest_api.api.id
+  resource_id   = aws_api_gateway_resource.api_health.id
+  http_method   = "GET"
+  authorization = "CUSTOM"
+  authorizer_id = aws_api_gateway_authorizer.token_authorizer.id
+}
+
+resource "aws_api_gateway_integration" "api_health_get_integration" {
+  #checkov:skip=CKV2_AWS_53:GET /health takes no body or parameters; the TOKEN authorizer validates the only input, the Authorization header
+  rest_api_id             = aws_api_gateway_rest_api.api.id
+  resource_id             = aws_api_gateway_resource.api_health.id
+  http_method             = aws_api_gateway_method.api_health_get.http_method
+  type                    = "AWS_PROXY"
+  integration_http_method = "POST"
+  uri                     = aws_lambda_function.health_checker.invoke_arn
+}
+
+resource "aws_lambda_permission" "api_health_get_permission" {
+  statement_id  = "ApiHealthGETPermission"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.health_checker.arn
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "arn:${data.aws_partition.current.partition}:execute-api:us-west-2:222222222222:${aws_api_gateway_rest_api.api.id}/staging/GET/health"
+}
+
+resource "aws_lambda_permission" "token_authorizer_permission" {
+  statement_id  = "TokenAuthorizerPermission"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.authorizer.arn
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "arn:${data.aws_partition.current.partition}:execute-api:us-west-2:222222222222:${aws_api_gateway_rest_api.api.id}/authorizers/*"
+}
+
+resource "aws_api_gateway_deployment" "api_deployment" {
+  rest_api_id = aws_api_gateway_rest_api.api.id
+  description = "GET /health CUSTOM"
+  triggers = {
+    redeployment = "GET /health CUSTOM"
+  }
+  depends_on = [aws_api_gateway_method.api_health_get, aws_api_gateway_integration.api_health_get_integration]
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_cloudwatch_log_group" "api_access_logs" {
+  #checkov:skip=CKV_AWS_338:Retention is set per environment in the spec; non-production environments keep logs for less than a year by design
+  name              = "/aws/apigateway/infra-gen-staging-api"
+  retention_in_days = 90
+  kms_key_id        = aws_kms_key.data_key.arn
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_api_gateway_stage" "api_stage" {
+  #checkov:skip=CKV_AWS_120:GET /health must report live status, so responses are not cached; the authorizer's result cache covers the expensive path
+  #checkov:skip=CKV_AWS_225:Caching is off (see CKV_AWS_120), so there is no cache to encrypt
+  #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP backends; the only integration is a Lambda proxy
+  #checkov:skip=CKV2_AWS_29:The API serves one read-only, authorized, throttled endpoint; a WebACL is an account-level decision outside this stack
+  stage_name           = "staging"
+  rest_api_id          = aws_api_gateway_rest_api.api.id
+  deployment_id        = aws_api_gateway_deployment.api_deployment.id
+  xray_tracing_enabled = true
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.api_access_logs.arn
+    format          = "{\"requestId\":\"$context.requestId\",\"ip\":\"$context.identity.sourceIp\",\"requestTime\":\"$context.requestTime\",\"httpMethod\":\"$context.httpMethod\",\"resourcePath\":\"$context.resourcePath\",\"status\":\"$context.status\",\"protocol\":\"$context.protocol\",\"responseLength\":\"$context.responseLength\"}"
+  }
+}
+
+resource "aws_api_gateway_method_settings" "api_stage_settings" {
+  #checkov:skip=CKV_AWS_120:GET /health must report live status, so responses are not cached; the authorizer's result cache covers the expensive path
+  #checkov:skip=CKV_AWS_225:Caching is off (see CKV_AWS_120), so there is no cache to encrypt
+  #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP backends; the only integration is a Lambda proxy
+  #checkov:skip=CKV2_AWS_29:The API serves one read-only, authorized, throttled endpoint; a WebACL is an account-level decision outside this stack
+  rest_api_id = aws_api_gateway_rest_api.api.id
+  stage_name  = aws_api_gateway_stage.api_stage.stage_name
+  method_path = "*/*"
+  settings {
+    metrics_enabled        = true
+    logging_level          = "ERROR"
+    throttling_rate_limit  = 100
+    throttling_burst_limit = 200
+  }
+}
+
+resource "aws_iam_role" "consumer_role" {
+  name        = "infra-gen-staging-us-west-2-cdc-consumer"
+  description = "IRSA role of the CDC consumer (staging, us-west-2)"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Federated = "arn:${data.aws_partition.current.partition}:iam::222222222222:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/5TAG000000000000000000000000USW2"
+        }
+        Action = "sts:AssumeRoleWithWebIdentity"
+        Condition = {
+          StringEquals = {
+            "oidc.eks.us-west-2.amazonaws.com/id/5TAG000000000000000000000000USW2:sub" = "system:serviceaccount:cdc:cdc-consumer"
+            "oidc.eks.us-west-2.amazonaws.com/id/5TAG000000000000000000000000USW2:aud" = "sts.amazonaws.com"
+          }
+        }
+      },
+    ]
+  })
+}
+
+resource "aws_iam_role_policy" "consumer_role_policy" {
+  name = "least-privilege"
+  role = aws_iam_role.consumer_role.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect   = "Allow"
+        Action   = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+        Resource = aws_dynamodb_table.cdc_state_table.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = aws_kms_key.data_key.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = "sqs:SendMessage"
+        Resource = aws_sqs_queue.cdc_dlq.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = aws_kms_key.data_key.arn
+      },
+    ]
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "stream_failure_dlq_depth_alarm" {
+  alarm_name  = "infra-gen-staging-us-west-2-StreamFailureDlq-depth"
+  namespace   = "AWS/SQS"
+  metric_name = "ApproximateNumberOfMessagesVisible"
+  dimensions = {
+    QueueName = aws_sqs_queue.stream_failure_dlq.name
+  }
+  statistic           = "Maximum"
+  period              = 300
+  threshold           = 5
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+}
+
+resource "aws_cloudwatch_metric_alarm" "events_dlq_depth_alarm" {
+  alarm_name  = "infra-gen-staging-us-west-2-EventsDlq-depth"
+  namespace   = "AWS/SQS"
+  metric_name = "ApproximateNumberOfMessagesVisible"
+  dimensions = {
+    QueueName = aws_sqs_queue.events_dlq.name
+  }
+  statistic           = "Maximum"
+  period              = 300
+  threshold           = 5
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+}
+
+resource "aws_cloudwatch_metric_alarm" "cdc_dlq_depth_alarm" {
+  alarm_name  = "infra-gen-staging-us-west-2-CdcDlq-depth"
+  namespace   = "AWS/SQS"
+  metric_name = "ApproximateNumberOfMessagesVisible"
+  dimensions = {
+    QueueName = aws_sqs_queue.cdc_dlq.name
+  }
+  statistic           = "Maximum"
+  period              = 300
+  threshold           = 5
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+}
+
+resource "aws_cloudwatch_metric_alarm" "event_router_errors_alarm" {
+  alarm_name  = "infra-gen-staging-us-west-2-event-router-errors"
+  namespace   = "AWS/Lambda"
+  metric_name = "Errors"
+  dimensions = {
+    FunctionName = aws_lambda_function.event_router.function_name
+  }
+  statistic           = "Sum"
+  period              = 300
+  threshold           = 5
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+}
+
+resource "aws_cloudwatch_metric_alarm" "stream_processor_errors_alarm" {
+  alarm_name  = "infra-gen-staging-us-west-2-stream-processor-errors"
+  namespace   = "AWS/Lambda"
+  metric_name = "Errors"
+  dimensions = {
+    FunctionName = aws_lambda_function.stream_processor.function_name
+  }
+  statistic           = "Sum"
+  period              = 300
+  threshold           = 5
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+}
+
+resource "aws_cloudwatch_metric_alarm" "event_transformer_errors_alarm" {
+  alarm_name  = "infra-gen-staging-us-west-2-event-transformer-errors"
+  namespace   = "AWS/Lambda"
+  metric_name = "Errors"
+  dimensions = {
+    FunctionName = aws_lambda_function.event_transformer.function_name
+  }
+  statistic           = "Sum"
+  period              = 300
+  threshold           = 5
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+}
+
+resource "aws_cloudwatch_metric_alarm" "health_checker_errors_alarm" {
+  alarm_name  = "infra-gen-staging-us-west-2-health-checker-errors"
+  namespace   = "AWS/Lambda"
+  metric_name = "Errors"
+  dimensions = {
+    FunctionName = aws_lambda_function.health_checker.function_name
+  }
+  statistic           = "Sum"
+  period              = 300
+  threshold           = 5
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+}
+
+resource "aws_cloudwatch_metric_alarm" "authorizer_errors_alarm" {
+  alarm_name  = "infra-gen-staging-us-west-2-authorizer-errors"
+  namespace   = "AWS/Lambda"
+  metric_name = "Errors"
+  dimensions = {
+    FunctionName = aws_lambda_function.authorizer.function_name
+  }
+  statistic           = "Sum"
+  period              = 300
+  threshold           = 5
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+}

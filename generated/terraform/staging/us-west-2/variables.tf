@@ -1,0 +1,21 @@
+variable "environment" {
+  description = "Environment this module deploys; tags every resource."
+  type        = string
+  default     = "staging"
+
+  validation {
+    condition     = var.environment == "staging"
+    error_message = "This module is generated for environment staging; synthesise the module of the environment you want."
+  }
+}
+
+variable "region" {
+  description = "AWS region this module deploys to; configures the provider."
+  type        = string
+  default     = "us-west-2"
+
+  validation {
+    condition     = var.region == "us-west-2"
+    error_message = "This module is generated for region us-west-2; synthesise the module of the region you want."
+  }
+}
