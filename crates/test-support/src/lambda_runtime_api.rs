@@ -26,6 +26,18 @@ const PREFIX: &str = "/2018-06-01/runtime";
 /// Requests larger than this are refused (the real API's limit is 6 MB).
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
+/// The AWS SDK variables that point a function process at the emulator with static
+/// credentials (the standard `AWS_ENDPOINT_URL`, so the binary is the production one).
+pub fn emulator_aws_env(endpoint: &str, region: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_string()),
+        ("AWS_REGION", region.to_string()),
+        ("AWS_ACCESS_KEY_ID", "test".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+    ]
+}
+
 /// What the function answered to one invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
