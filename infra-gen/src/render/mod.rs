@@ -11,6 +11,7 @@
 //!   overlay per environment and region.
 
 pub mod cloudformation;
+pub mod delivery;
 mod hcl;
 pub mod kustomize;
 pub mod terraform;
@@ -26,13 +27,23 @@ pub enum Format {
     Cloudformation,
     Terraform,
     Kustomize,
+    /// `.github/workflows/` at the repository root.
+    GithubActions,
+    /// `.octopus/` at the repository root.
+    Octopus,
 }
 
 impl Format {
-    pub const ALL: [Format; 3] = [Format::Cloudformation, Format::Terraform, Format::Kustomize];
+    pub const ALL: [Format; 5] = [
+        Format::Cloudformation,
+        Format::Terraform,
+        Format::Kustomize,
+        Format::GithubActions,
+        Format::Octopus,
+    ];
 }
 
-/// Renders the selected formats of every stack in `app`. `environments` must be the specs the
+/// Renders the selected formats of every stack in `app` that live under `generated/`. `environments` must be the specs the
 /// app was built from.
 pub fn render(
     app: &App,
@@ -49,6 +60,20 @@ pub fn render(
                 .for_each(|s| cloudformation::render(s, &image_tag, &mut files)),
             Format::Terraform => app.stacks().for_each(|s| terraform::render(s, &mut files)),
             Format::Kustomize => kustomize::render(app, environments, &image_tag, &mut files),
+            Format::GithubActions | Format::Octopus => {}
+        }
+    }
+    files
+}
+
+/// Renders the selected formats that live at the repository root (delivery files).
+pub fn render_repository(environments: &[Environment], formats: &[Format]) -> FileSet {
+    let mut files = FileSet::default();
+    for format in formats {
+        match format {
+            Format::GithubActions => delivery::render_github(environments, &mut files),
+            Format::Octopus => delivery::render_octopus(environments, &mut files),
+            Format::Cloudformation | Format::Terraform | Format::Kustomize => {}
         }
     }
     files

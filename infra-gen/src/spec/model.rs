@@ -181,6 +181,8 @@ pub struct ConsumerSpec {
     pub publish_cdc_events: bool,
     /// Usually set per region under `region_overrides`.
     pub kafka_bootstrap_servers: Vec<String>,
+    /// The EKS cluster the consumer runs on (per region, under `region_overrides`).
+    pub eks_cluster_name: String,
     /// The EKS cluster's OIDC issuer without scheme, e.g.
     /// `oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`.
     pub eks_oidc_provider: String,

@@ -472,6 +472,12 @@ fn check_consumer(c: &mut Checker<'_>, spec: &EnvironmentSpec, region: &str) {
             );
         }
     }
+    if k.eks_cluster_name.is_empty() {
+        c.fail(
+            "consumer.eks_cluster_name",
+            format!("no EKS cluster for {region}: set region_overrides.{region}.consumer.eks_cluster_name"),
+        );
+    }
     let oidc = &k.eks_oidc_provider;
     if oidc.is_empty() {
         c.fail("consumer.eks_oidc_provider", format!("no EKS OIDC provider for {region}: set region_overrides.{region}.consumer.eks_oidc_provider"));

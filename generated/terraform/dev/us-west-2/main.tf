@@ -210,7 +210,7 @@ resource "aws_lambda_function" "event_router" {
   timeout                        = 30
   reserved_concurrent_executions = 10
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-west-2"
-  s3_key                         = "1fd04f85ca37db905b0b9e77e8a5bc528ad4001bc7ef4722337a6af2015d76b4.zip"
+  s3_key                         = "bc9e7fceb61fc20adcef57d60b2b534ebabba66c00eebd98b52cb31056987861.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -331,7 +331,7 @@ resource "aws_lambda_function" "stream_processor" {
   timeout                        = 60
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-west-2"
-  s3_key                         = "b409f925b17240b4bffaf682b34e9624fe7c2960300a3c0bd9f04bae7eab2614.zip"
+  s3_key                         = "39f870d5ad0531819e5275d767da7d36eceba0c60049b08b54079ba303bbf098.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -438,7 +438,7 @@ resource "aws_lambda_function" "event_transformer" {
   timeout                        = 30
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-west-2"
-  s3_key                         = "4f69ab8bee4cd35c654848d7888b3a277bf61fb6e6d72be127414c6f554a90c0.zip"
+  s3_key                         = "c81b93266743221985fa4667f739ca00aad05cb955aa0dbe7c147d481c583bf3.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -569,7 +569,7 @@ resource "aws_lambda_function" "health_checker" {
   timeout                        = 10
   reserved_concurrent_executions = 2
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-west-2"
-  s3_key                         = "b15558448e68933a9f504c7c75c53af9a03f693472898ddb71e9eef85145f293.zip"
+  s3_key                         = "2ac6052d22aee5790f8f1ec51bfcfa5b786e7071e69acc7f0b644350ee0b937f.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -670,7 +670,7 @@ resource "aws_lambda_function" "authorizer" {
   timeout                        = 5
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-west-2"
-  s3_key                         = "470f30a96a643055cf66877d8d1bc396c7ad850ff741f914d30202b8fb9a922c.zip"
+  s3_key                         = "e03267344ae2a58d1955751ef02084b5d271d5e9cb08ecb978443ec07a6235d7.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
