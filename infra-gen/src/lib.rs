@@ -11,6 +11,7 @@ pub mod assets;
 pub mod construct;
 pub mod diff;
 pub mod output;
+pub mod package;
 pub mod platform;
 pub mod render;
 pub mod spec;

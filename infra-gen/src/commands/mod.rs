@@ -2,6 +2,8 @@
 
 mod diff;
 mod list;
+mod package;
+mod release;
 mod synth;
 mod validate;
 
@@ -41,6 +43,10 @@ enum Command {
     List,
     /// Semantic diff of the synthesised CloudFormation: regions, environments, or a past commit.
     Diff(diff::DiffArgs),
+    /// Build the functions for Lambda and write their content-hashed zips.
+    Package(package::PackageArgs),
+    /// Write the Octopus packages and the release manifest of a version.
+    Release(release::ReleaseArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -50,6 +56,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate => validate::run(&specs_dir),
         Command::List => list::run(&specs_dir),
         Command::Diff(args) => diff::run(&cli.root, &cli.specs, args),
+        Command::Package(args) => package::run(&cli.root, &specs_dir, args),
+        Command::Release(args) => release::run(&cli.root, &specs_dir, args),
     }
 }
 

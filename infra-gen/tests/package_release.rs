@@ -1,0 +1,179 @@
+//! `infra-gen release` end to end (with stand-in function zips: building them is
+//! `infra-gen package`'s job, covered by its own tests), and that a one-line source change
+//! changes exactly the affected asset hashes.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use infra_gen::{assets, package, spec};
+
+/// Writes a zip for every artefact the specs deploy, named as `infra-gen package` names them.
+fn stand_in_function_zips(root: &Path, dir: &Path) -> usize {
+    let envs = spec::load_dir(&root.join("environments")).unwrap();
+    let artefacts = package::artefacts(&envs, &assets::source_hashes(root).unwrap(), &[]);
+    for a in &artefacts {
+        let bytes = package::archive::zip(vec![package::archive::Entry::executable(
+            "bootstrap",
+            a.function.as_bytes().to_vec(),
+        )])
+        .unwrap();
+        std::fs::write(dir.join(a.file_name()), bytes).unwrap();
+    }
+    artefacts.len()
+}
+
+fn release(version: &str, generated: &Path, assets_dir: &Path, out: &Path) -> std::process::Output {
+    infra_gen(
+        &[
+            "release",
+            "--version",
+            version,
+            "--generated",
+            generated.to_str().unwrap(),
+            "--assets",
+            assets_dir.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &repo_root(),
+    )
+}
+
+#[test]
+fn release_writes_every_package_with_its_sha256_and_is_reproducible() {
+    let generated = synth_all();
+    let assets_dir = tempfile::tempdir().unwrap();
+    let functions = stand_in_function_zips(&repo_root(), assets_dir.path());
+    assert_eq!(functions, 5, "all functions are arm64 in every environment");
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    for out in [first.path(), second.path()] {
+        let result = release("1.4.0-rc.1", generated.path(), assets_dir.path(), out);
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+    }
+    assert_eq!(
+        tree(first.path()),
+        tree(second.path()),
+        "two releases of the same inputs differ"
+    );
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(first.path().join("release-manifest.json")).unwrap())
+            .unwrap();
+    let packages = manifest["packages"].as_array().unwrap();
+    // An infrastructure bundle and a Kubernetes bundle per environment and region, plus the functions.
+    assert_eq!(packages.len(), 6 + 6 + 5);
+    for p in packages {
+        let file = first.path().join(p["file"].as_str().unwrap());
+        let bytes = std::fs::read(&file).unwrap();
+        assert_eq!(
+            p["sha256"],
+            infra_gen::assets::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes))
+        );
+        assert_eq!(
+            p["file"],
+            format!("packages/{}.1.4.0-rc.1.zip", p["id"].as_str().unwrap())
+        );
+    }
+    let ids: Vec<&str> = packages.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert!(
+        ids.contains(&"infra-gen.infra.prod.us-east-1")
+            && ids.contains(&"infra-gen.fn.authorizer.arm64"),
+        "{ids:?}"
+    );
+
+    // The prod us-east-1 bundle holds exactly that stack's files.
+    let bundle = std::fs::read(
+        first
+            .path()
+            .join("packages/infra-gen.infra.prod.us-east-1.1.4.0-rc.1.zip"),
+    )
+    .unwrap();
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(bundle)).unwrap();
+    let names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.unwrap().into_owned())
+        .collect();
+    for expected in [
+        "cloudformation/prod-us-east-1/infra-gen-prod-us-east-1.template.json",
+        "terraform/prod/us-east-1/main.tf",
+        "kustomize/overlays/prod-us-east-1/kustomization.yaml",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} not in {names:?}"
+        );
+    }
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains("us-west-2") && !n.contains("dev")),
+        "{names:?}"
+    );
+
+    let octopus: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(first.path().join("octopus-release.json")).unwrap())
+            .unwrap();
+    assert_eq!(octopus["releaseVersion"], "1.4.0-rc.1");
+}
+
+#[test]
+fn release_refuses_bad_versions_missing_zips_and_stale_output() {
+    let generated = synth_all();
+    let assets_dir = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    assert_eq!(
+        release("1.4", generated.path(), assets_dir.path(), out.path())
+            .status
+            .code(),
+        Some(2)
+    );
+    let missing = release("1.4.0", generated.path(), assets_dir.path(), out.path());
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("run `infra-gen package` first"));
+    stand_in_function_zips(&repo_root(), assets_dir.path());
+    std::fs::write(
+        generated.path().join("terraform/dev/us-west-2/main.tf"),
+        "# edited by hand\n",
+    )
+    .unwrap();
+    let stale = release("1.4.0", generated.path(), assets_dir.path(), out.path());
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&stale.stderr).contains("stale"));
+    assert!(tree(out.path()).is_empty(), "a refused release wrote files");
+}
+
+#[test]
+fn a_one_line_change_changes_exactly_the_affected_asset_hashes() {
+    let checkout = tempfile::tempdir().unwrap();
+    for dir in ["functions", "consumer", "crates"] {
+        copy_tree(&repo_root().join(dir), &checkout.path().join(dir));
+    }
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        std::fs::copy(repo_root().join(file), checkout.path().join(file)).unwrap();
+    }
+    let before = assets::source_hashes(checkout.path()).unwrap();
+    let main = checkout.path().join("functions/authorizer/src/main.rs");
+    let text = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(&main, format!("{text}\n// one more line\n")).unwrap();
+    let after = assets::source_hashes(checkout.path()).unwrap();
+    let changed: Vec<&String> = before
+        .0
+        .keys()
+        .filter(|k| before.0[*k] != after.0[*k])
+        .collect();
+    assert_eq!(changed, ["authorizer"]);
+
+    // A shared crate is part of every deployable's hash.
+    let contract = checkout.path().join("crates/platform-contract/src/lib.rs");
+    let text = std::fs::read_to_string(&contract).unwrap();
+    std::fs::write(&contract, format!("{text}\n// shared change\n")).unwrap();
+    let shared = assets::source_hashes(checkout.path()).unwrap();
+    assert!(after.0.keys().all(|k| after.0[k] != shared.0[k]));
+}
