@@ -15,6 +15,21 @@ pub const ATTR_RETRY_COUNT: &str = "retryCount";
 /// SQS message attributes are limited; the full error stays in the body.
 const MAX_ATTRIBUTE_CHARS: usize = 256;
 
+/// Where dead letters go; implemented by [`DeadLetterQueue`] (tests substitute a recorder).
+pub trait DeadLetterSink: Send + Sync {
+    /// Sends one dead letter; returns its message id.
+    fn send_dead_letter(
+        &self,
+        letter: &DeadLetter,
+    ) -> impl std::future::Future<Output = Result<String, AwsError>> + Send;
+}
+
+impl DeadLetterSink for DeadLetterQueue {
+    async fn send_dead_letter(&self, letter: &DeadLetter) -> Result<String, AwsError> {
+        self.send(letter).await
+    }
+}
+
 /// Sends [`DeadLetter`]s to one queue.
 #[derive(Clone, Debug)]
 pub struct DeadLetterQueue {
