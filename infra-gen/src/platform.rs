@@ -275,6 +275,47 @@ pub fn build_stack(rs: &RegionalSpec, assets: &SourceHashes) -> Result<Stack, Co
         key: key.clone(),
     };
 
+    // The API comes before the functions: the authorizer's policy names it.
+    let api = stack.add(
+        &["Api"],
+        ResourceKind::RestApi(RestApi {
+            name: names.scoped("api"),
+            description: format!("{PREFIX} {env} API ({region})"),
+        }),
+        false,
+    )?;
+
+    // ---- Idempotency records of the stream processor (a table of its own: writing them to the
+    // events table would feed its own stream).
+    let idempotency_id = stack.add(
+        &["IdempotencyTable"],
+        ResourceKind::Table(Table {
+            name: names.scoped("idempotency"),
+            partition_key: "pk".into(),
+            sort_key: None,
+            provisioned,
+            stream_new_and_old_images: false,
+            point_in_time_recovery: spec.table.point_in_time_recovery,
+            deletion_protection: spec.table.deletion_protection,
+            kms_key: key_id.clone(),
+            ttl_attribute: Some("expires_at".into()),
+        }),
+        retain,
+    )?;
+    let idempotency = TableHandle {
+        id: idempotency_id.clone(),
+        key: key.clone(),
+    };
+    let refs = Refs {
+        bus: &bus_id,
+        table: &table_id,
+        idempotency_table: &idempotency_id,
+        secret: &secret_id,
+        api: &api,
+        events_dlq: &events_dlq,
+        stream_failures: &stream_failures,
+    };
+
     // ---- Functions, each with its own role and log group.
     let mut functions: BTreeMap<&str, FunctionHandle> = BTreeMap::new();
     for name in contract::FUNCTION_NAMES {
@@ -310,16 +351,7 @@ pub fn build_stack(rs: &RegionalSpec, assets: &SourceHashes) -> Result<Stack, Co
             }),
             false,
         )?;
-        let mut environment: Vec<(String, Value)> = function_environment(
-            name,
-            rs,
-            &names,
-            &bus_id,
-            &table_id,
-            &secret_id,
-            &events_dlq,
-            &stream_failures,
-        );
+        let mut environment: Vec<(String, Value)> = function_environment(name, rs, &names, &refs);
         environment.extend(
             settings
                 .environment
@@ -382,6 +414,7 @@ pub fn build_stack(rs: &RegionalSpec, assets: &SourceHashes) -> Result<Stack, Co
     peer_bus.grant_put_events(&mut stack, &f("event-router"));
     // stream-processor: the stream, with bisect, retries and an on-failure destination.
     table.grant_stream_read(&mut stack, &f("stream-processor"));
+    idempotency.grant_read_write_data(&mut stack, &f("stream-processor"));
     stream_failures.grant_send(&mut stack, &f("stream-processor"));
     bus.grant_put_events(&mut stack, &f("stream-processor"));
     stack.add(
@@ -565,14 +598,6 @@ pub fn build_stack(rs: &RegionalSpec, assets: &SourceHashes) -> Result<Stack, Co
     }
 
     // ---- REST API: GET /health behind the TOKEN authorizer.
-    let api = stack.add(
-        &["Api"],
-        ResourceKind::RestApi(RestApi {
-            name: names.scoped("api"),
-            description: format!("{PREFIX} {env} API ({region})"),
-        }),
-        false,
-    )?;
     let health_resource = stack.add(
         &["Api", "health"],
         ResourceKind::ApiResource(ApiResource {
@@ -781,19 +806,33 @@ fn deny_insecure_transport(queue: &LogicalId) -> Statement {
         .with_condition("Bool", "aws:SecureTransport", vec![Value::str("false")])
 }
 
+/// The resources whose names and ARNs the functions' environments carry.
+struct Refs<'a> {
+    bus: &'a LogicalId,
+    table: &'a LogicalId,
+    idempotency_table: &'a LogicalId,
+    secret: &'a LogicalId,
+    api: &'a LogicalId,
+    events_dlq: &'a QueueHandle,
+    stream_failures: &'a QueueHandle,
+}
+
 /// The configuration contract of each function, as template values.
-#[allow(clippy::too_many_arguments)]
 fn function_environment(
     function: &str,
     rs: &RegionalSpec,
     names: &Names,
-    bus: &LogicalId,
-    table: &LogicalId,
-    secret: &LogicalId,
-    events_dlq: &QueueHandle,
-    stream_failures: &QueueHandle,
+    refs: &Refs<'_>,
 ) -> Vec<(String, Value)> {
     let spec = &rs.spec;
+    let Refs {
+        bus,
+        table,
+        secret,
+        events_dlq,
+        stream_failures,
+        ..
+    } = *refs;
     let mut env: Vec<(&str, Value)> = vec![
         (contract::STAGE, Value::str(rs.env.clone())),
         (contract::LOG_LEVEL, spec.log_level.as_str().into()),
@@ -802,30 +841,42 @@ fn function_environment(
     let table_name = || Value::attr(table, Attr::Name);
     let dlq_url = || Value::attr(&events_dlq.id, Attr::Url);
     match function {
-        "event-router" => env.extend([
-            (contract::PEER_REGION, Value::str(rs.peer_region.clone())),
-            (contract::EVENT_BUS_NAME, bus_name()),
-            (
-                contract::PEER_EVENT_BUS_ARN,
-                Value::str(names.bus_arn_in(&rs.peer_region)),
-            ),
-            (contract::DLQ_URL, dlq_url()),
-            (
-                contract::COMPRESSION_THRESHOLD_BYTES,
-                spec.router.compression_threshold_bytes.to_string().into(),
-            ),
-            (
-                contract::CIRCUIT_FAILURE_THRESHOLD,
-                spec.router.circuit_failure_threshold.to_string().into(),
-            ),
-            (
-                contract::CIRCUIT_OPEN_SECONDS,
-                spec.router.circuit_open_seconds.to_string().into(),
-            ),
-        ]),
+        "event-router" => {
+            env.extend([
+                (contract::PEER_REGION, Value::str(rs.peer_region.clone())),
+                (contract::EVENT_BUS_NAME, bus_name()),
+                (
+                    contract::PEER_EVENT_BUS_ARN,
+                    Value::str(names.bus_arn_in(&rs.peer_region)),
+                ),
+                (contract::DLQ_URL, dlq_url()),
+                (
+                    contract::COMPRESSION_THRESHOLD_BYTES,
+                    spec.router.compression_threshold_bytes.to_string().into(),
+                ),
+                (
+                    contract::CIRCUIT_FAILURE_THRESHOLD,
+                    spec.router.circuit_failure_threshold.to_string().into(),
+                ),
+                (
+                    contract::CIRCUIT_OPEN_SECONDS,
+                    spec.router.circuit_open_seconds.to_string().into(),
+                ),
+            ]);
+            if !spec.router.routes.is_empty() {
+                env.push((
+                    contract::ROUTING_RULES,
+                    Value::str(spec.router.routes.join(";")),
+                ));
+            }
+        }
         "stream-processor" => env.extend([
             (contract::EVENT_BUS_NAME, bus_name()),
             (contract::EVENTS_TABLE_NAME, table_name()),
+            (
+                contract::IDEMPOTENCY_TABLE_NAME,
+                Value::attr(refs.idempotency_table, Attr::Name),
+            ),
         ]),
         "event-transformer" => env.extend([
             (contract::EVENT_BUS_NAME, bus_name()),
@@ -860,6 +911,18 @@ fn function_environment(
             }
         }
         "authorizer" => env.extend([
+            // One Allow covers every method of the stage, so a cached decision serves them all.
+            (
+                contract::JWT_POLICY_RESOURCE,
+                Value::join([
+                    Value::str(format!(
+                        "arn:aws:execute-api:{}:{}:",
+                        rs.region, spec.account
+                    )),
+                    Value::attr(refs.api, Attr::Name),
+                    Value::str(format!("/{}/*", rs.env)),
+                ]),
+            ),
             (contract::JWT_SECRET_ARN, Value::arn(secret)),
             (
                 contract::JWT_ISSUER,

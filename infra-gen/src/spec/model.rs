@@ -162,6 +162,9 @@ pub struct HealthSpec {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouterSpec {
+    /// Events the router sends to the peer region, as `source=detail-type` (either side may be
+    /// `*`); empty routes every event.
+    pub routes: Vec<String>,
     pub compression_threshold_bytes: u32,
     pub circuit_failure_threshold: u32,
     pub circuit_open_seconds: u32,

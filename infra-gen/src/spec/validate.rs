@@ -248,6 +248,17 @@ pub fn spec(
         );
     }
     let r = &spec.router;
+    for (i, route) in r.routes.iter().enumerate() {
+        let valid = route.split_once('=').is_some_and(|(source, detail)| {
+            !source.is_empty() && !detail.is_empty() && !route.contains(';')
+        });
+        if !valid {
+            c.fail(
+                &format!("router.routes[{i}]"),
+                format!("`{route}` is not `source=detail-type` (`*` matches any)"),
+            );
+        }
+    }
     c.range(
         "router.compression_threshold_bytes",
         r.compression_threshold_bytes.into(),

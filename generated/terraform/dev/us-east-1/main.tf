@@ -128,6 +128,39 @@ resource "aws_secretsmanager_secret" "jwt_signing_key" {
   kms_key_id  = aws_kms_key.data_key.arn
 }
 
+resource "aws_api_gateway_rest_api" "api" {
+  name        = "infra-gen-dev-api"
+  description = "infra-gen dev API (us-east-1)"
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_dynamodb_table" "idempotency_table" {
+  name                        = "infra-gen-dev-idempotency"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  deletion_protection_enabled = false
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled = true
+  }
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.data_key.arn
+  }
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+}
+
 resource "aws_cloudwatch_log_group" "event_router_logs" {
   #checkov:skip=CKV_AWS_338:Retention is set per environment in the spec; non-production environments keep logs for less than a year by design
   name              = "/aws/lambda/infra-gen-dev-event-router"
@@ -210,7 +243,7 @@ resource "aws_lambda_function" "event_router" {
   timeout                        = 30
   reserved_concurrent_executions = 10
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "bc9e7fceb61fc20adcef57d60b2b534ebabba66c00eebd98b52cb31056987861.zip"
+  s3_key                         = "1f9c38704855f31e3abe2be64c79be75d639661639ccab4f02b13a03dab09cf6.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -300,6 +333,16 @@ resource "aws_iam_role_policy" "stream_processor_role_policy" {
       },
       {
         Effect   = "Allow"
+        Action   = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+        Resource = aws_dynamodb_table.idempotency_table.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = aws_kms_key.data_key.arn
+      },
+      {
+        Effect   = "Allow"
         Action   = "sqs:SendMessage"
         Resource = aws_sqs_queue.stream_failure_dlq.arn
       },
@@ -331,14 +374,15 @@ resource "aws_lambda_function" "stream_processor" {
   timeout                        = 60
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "39f870d5ad0531819e5275d767da7d36eceba0c60049b08b54079ba303bbf098.zip"
+  s3_key                         = "d14fdb3e19d006940d5483ec10d9f63cca4abb44f960accb1b08459125d8839b.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
-      STAGE             = "dev"
-      LOG_LEVEL         = "debug"
-      EVENT_BUS_NAME    = aws_cloudwatch_event_bus.bus.name
-      EVENTS_TABLE_NAME = aws_dynamodb_table.events_table.name
+      STAGE                  = "dev"
+      LOG_LEVEL              = "debug"
+      EVENT_BUS_NAME         = aws_cloudwatch_event_bus.bus.name
+      EVENTS_TABLE_NAME      = aws_dynamodb_table.events_table.name
+      IDEMPOTENCY_TABLE_NAME = aws_dynamodb_table.idempotency_table.name
     }
   }
   tracing_config {
@@ -438,7 +482,7 @@ resource "aws_lambda_function" "event_transformer" {
   timeout                        = 30
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "c81b93266743221985fa4667f739ca00aad05cb955aa0dbe7c147d481c583bf3.zip"
+  s3_key                         = "8900d8d3d5c779abf3d4785a80e817dc4339020545b61fd295beaad78092b283.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -569,7 +613,7 @@ resource "aws_lambda_function" "health_checker" {
   timeout                        = 10
   reserved_concurrent_executions = 2
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "2ac6052d22aee5790f8f1ec51bfcfa5b786e7071e69acc7f0b644350ee0b937f.zip"
+  s3_key                         = "1c6737a78375259793ed5de12aa87a328faa9d9dd1b9b8ce5844888bd71a4d90.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -670,15 +714,16 @@ resource "aws_lambda_function" "authorizer" {
   timeout                        = 5
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "e03267344ae2a58d1955751ef02084b5d271d5e9cb08ecb978443ec07a6235d7.zip"
+  s3_key                         = "108e4a6a85b28a5db694b25f88bff006b28a8b215e20d542b75fb499a8b96a77.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
-      STAGE          = "dev"
-      LOG_LEVEL      = "debug"
-      JWT_SECRET_ARN = aws_secretsmanager_secret.jwt_signing_key.arn
-      JWT_ISSUER     = "https://auth.example.com/"
-      JWT_AUDIENCE   = "infra-gen-api"
+      STAGE               = "dev"
+      LOG_LEVEL           = "debug"
+      JWT_POLICY_RESOURCE = "arn:aws:execute-api:us-east-1:111111111111:${aws_api_gateway_rest_api.api.id}/dev/*"
+      JWT_SECRET_ARN      = aws_secretsmanager_secret.jwt_signing_key.arn
+      JWT_ISSUER          = "https://auth.example.com/"
+      JWT_AUDIENCE        = "infra-gen-api"
     }
   }
   tracing_config {
@@ -957,17 +1002,6 @@ resource "aws_sqs_queue_policy" "cdc_dlq_policy" {
       },
     ]
   })
-}
-
-resource "aws_api_gateway_rest_api" "api" {
-  name        = "infra-gen-dev-api"
-  description = "infra-gen dev API (us-east-1)"
-  endpoint_configuration {
-    types = ["REGIONAL"]
-  }
-  lifecycle {
-    create_before_destroy = true
-  }
 }
 
 resource "aws_api_gateway_resource" "api_health" {

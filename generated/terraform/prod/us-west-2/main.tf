@@ -149,6 +149,42 @@ resource "aws_secretsmanager_secret" "jwt_signing_key" {
   }
 }
 
+resource "aws_api_gateway_rest_api" "api" {
+  name        = "infra-gen-prod-api"
+  description = "infra-gen prod API (us-west-2)"
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_dynamodb_table" "idempotency_table" {
+  name                        = "infra-gen-prod-idempotency"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  deletion_protection_enabled = true
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled = true
+  }
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.data_key.arn
+  }
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
 resource "aws_cloudwatch_log_group" "event_router_logs" {
   name              = "/aws/lambda/infra-gen-prod-event-router"
   retention_in_days = 365
@@ -233,7 +269,7 @@ resource "aws_lambda_function" "event_router" {
   timeout                        = 30
   reserved_concurrent_executions = 200
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "bc9e7fceb61fc20adcef57d60b2b534ebabba66c00eebd98b52cb31056987861.zip"
+  s3_key                         = "1f9c38704855f31e3abe2be64c79be75d639661639ccab4f02b13a03dab09cf6.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   # Publishes the version CloudFormation models as its own resource; the alias
   # follows `version`, so every code or configuration change moves it.
@@ -249,6 +285,7 @@ resource "aws_lambda_function" "event_router" {
       COMPRESSION_THRESHOLD_BYTES = "8192"
       CIRCUIT_FAILURE_THRESHOLD   = "5"
       CIRCUIT_OPEN_SECONDS        = "30"
+      ROUTING_RULES               = "platform.orders=*;platform.customers=*;*=route.request"
     }
   }
   tracing_config {
@@ -340,6 +377,16 @@ resource "aws_iam_role_policy" "stream_processor_role_policy" {
       },
       {
         Effect   = "Allow"
+        Action   = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+        Resource = aws_dynamodb_table.idempotency_table.arn
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = aws_kms_key.data_key.arn
+      },
+      {
+        Effect   = "Allow"
         Action   = "sqs:SendMessage"
         Resource = aws_sqs_queue.stream_failure_dlq.arn
       },
@@ -371,14 +418,15 @@ resource "aws_lambda_function" "stream_processor" {
   timeout                        = 60
   reserved_concurrent_executions = 50
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "39f870d5ad0531819e5275d767da7d36eceba0c60049b08b54079ba303bbf098.zip"
+  s3_key                         = "d14fdb3e19d006940d5483ec10d9f63cca4abb44f960accb1b08459125d8839b.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
-      STAGE             = "prod"
-      LOG_LEVEL         = "info"
-      EVENT_BUS_NAME    = aws_cloudwatch_event_bus.bus.name
-      EVENTS_TABLE_NAME = aws_dynamodb_table.events_table.name
+      STAGE                  = "prod"
+      LOG_LEVEL              = "info"
+      EVENT_BUS_NAME         = aws_cloudwatch_event_bus.bus.name
+      EVENTS_TABLE_NAME      = aws_dynamodb_table.events_table.name
+      IDEMPOTENCY_TABLE_NAME = aws_dynamodb_table.idempotency_table.name
     }
   }
   tracing_config {
@@ -480,7 +528,7 @@ resource "aws_lambda_function" "event_transformer" {
   timeout                        = 30
   reserved_concurrent_executions = 200
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "c81b93266743221985fa4667f739ca00aad05cb955aa0dbe7c147d481c583bf3.zip"
+  s3_key                         = "8900d8d3d5c779abf3d4785a80e817dc4339020545b61fd295beaad78092b283.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -613,7 +661,7 @@ resource "aws_lambda_function" "health_checker" {
   timeout                        = 10
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "2ac6052d22aee5790f8f1ec51bfcfa5b786e7071e69acc7f0b644350ee0b937f.zip"
+  s3_key                         = "1c6737a78375259793ed5de12aa87a328faa9d9dd1b9b8ce5844888bd71a4d90.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -716,18 +764,19 @@ resource "aws_lambda_function" "authorizer" {
   timeout                        = 5
   reserved_concurrent_executions = 200
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "e03267344ae2a58d1955751ef02084b5d271d5e9cb08ecb978443ec07a6235d7.zip"
+  s3_key                         = "108e4a6a85b28a5db694b25f88bff006b28a8b215e20d542b75fb499a8b96a77.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   # Publishes the version CloudFormation models as its own resource; the alias
   # follows `version`, so every code or configuration change moves it.
   publish = true
   environment {
     variables = {
-      STAGE          = "prod"
-      LOG_LEVEL      = "info"
-      JWT_SECRET_ARN = aws_secretsmanager_secret.jwt_signing_key.arn
-      JWT_ISSUER     = "https://auth.example.com/"
-      JWT_AUDIENCE   = "infra-gen-api"
+      STAGE               = "prod"
+      LOG_LEVEL           = "info"
+      JWT_POLICY_RESOURCE = "arn:aws:execute-api:us-west-2:333333333333:${aws_api_gateway_rest_api.api.id}/prod/*"
+      JWT_SECRET_ARN      = aws_secretsmanager_secret.jwt_signing_key.arn
+      JWT_ISSUER          = "https://auth.example.com/"
+      JWT_AUDIENCE        = "infra-gen-api"
     }
   }
   tracing_config {
@@ -1018,17 +1067,6 @@ resource "aws_sqs_queue_policy" "cdc_dlq_policy" {
       },
     ]
   })
-}
-
-resource "aws_api_gateway_rest_api" "api" {
-  name        = "infra-gen-prod-api"
-  description = "infra-gen prod API (us-west-2)"
-  endpoint_configuration {
-    types = ["REGIONAL"]
-  }
-  lifecycle {
-    create_before_destroy = true
-  }
 }
 
 resource "aws_api_gateway_resource" "api_health" {
