@@ -5,6 +5,7 @@
 //! `cargo bench -p infra-gen --bench diff` prints the median and p95 of two measurements:
 //! - end to end: read and resolve the specs, hash the sources, build the construct tree,
 //!   render every template, and diff every pair, rendering each report as JSON;
+//! - synth only: the first four steps, for scale (it includes reading every source file);
 //! - engine: only the diffs and their reports, over templates synthesised once.
 
 use std::path::Path;
@@ -32,24 +33,25 @@ fn diff_all_pairs(stacks: &[StackTemplate]) -> (usize, usize) {
     (reports.len(), bytes)
 }
 
-fn measure(name: &str, mut run: impl FnMut() -> (usize, usize)) -> Duration {
+/// Times `run`, which returns (how many `unit`s it produced, bytes produced).
+fn measure(name: &str, unit: &str, mut run: impl FnMut() -> (usize, usize)) -> Duration {
     for _ in 0..WARMUP {
         std::hint::black_box(run());
     }
     let mut times = Vec::with_capacity(ITERATIONS);
-    let mut pairs = 0;
+    let mut count = 0;
     for _ in 0..ITERATIONS {
         let start = Instant::now();
         let (reports, bytes) = std::hint::black_box(run());
         times.push(start.elapsed());
-        pairs = reports;
+        count = reports;
         std::hint::black_box(bytes);
     }
     times.sort();
     let median = times[times.len() / 2];
     let p95 = times[(times.len() * 95).div_ceil(100) - 1];
     println!(
-        "diff {name:<11} {pairs} comparisons: median {:>8.2} ms, p95 {:>8.2} ms ({ITERATIONS} iterations)",
+        "diff {name:<11} {count} {unit}: median {:>8.2} ms, p95 {:>8.2} ms ({ITERATIONS} iterations)",
         median.as_secs_f64() * 1e3,
         p95.as_secs_f64() * 1e3
     );
@@ -61,9 +63,18 @@ fn main() {
         .parent()
         .expect("the workspace root")
         .to_path_buf();
-    let end_to_end = measure("end-to-end", || diff_all_pairs(&synthesise(&root)));
+    let end_to_end = measure("end-to-end", "comparisons", || {
+        diff_all_pairs(&synthesise(&root))
+    });
+    measure("synth only", "stacks", || {
+        let stacks = synthesise(&root);
+        (
+            stacks.len(),
+            stacks.iter().map(|s| s.template.to_string().len()).sum(),
+        )
+    });
     let stacks = synthesise(&root);
-    measure("engine", || diff_all_pairs(&stacks));
+    measure("engine", "comparisons", || diff_all_pairs(&stacks));
     if end_to_end > BUDGET {
         println!(
             "over budget: p95 {:.2} ms > {} ms",
