@@ -278,6 +278,45 @@ fn an_unknown_base_ref_is_a_usage_error() {
     );
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no-such-ref"));
+    let option = infra_gen(
+        &["--root", root, "diff", "--base=--output=/tmp/x"],
+        Path::new("/"),
+    );
+    assert_eq!(option.status.code(), Some(2));
+}
+
+#[test]
+fn invalid_specs_at_the_base_commit_exit_1() {
+    let repo = committed_specs();
+    edit(
+        repo.path(),
+        "prod.yaml",
+        "memory_mb: 1024",
+        "memory_mb: 99999",
+    );
+    git(repo.path(), &["commit", "-q", "-am", "invalid"]);
+    edit(
+        repo.path(),
+        "prod.yaml",
+        "memory_mb: 99999",
+        "memory_mb: 1024",
+    );
+    let out = infra_gen(
+        &[
+            "--root",
+            repo.path().to_str().unwrap(),
+            "diff",
+            "--base",
+            "HEAD",
+        ],
+        Path::new("/"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("memory_mb") && stderr.contains("the specs at HEAD"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -82,7 +82,10 @@ pub fn run(root: &Path, specs: &Path, args: &DiffArgs) -> anyhow::Result<ExitCod
         };
         let old = match synthesise(tree.path(), &tree.path().join(specs))? {
             Ok(stacks) => stacks,
-            Err(code) => return Ok(code),
+            Err(code) => {
+                eprintln!("(those are the specs at {base}, extracted into a temporary directory)");
+                return Ok(code);
+            }
         };
         compare::against_base(&old, &new, base, args.env.as_deref())
     } else if let (Some(from), Some(to)) = (&args.from, &args.to) {
@@ -142,6 +145,11 @@ fn materialise(
     base: &str,
     specs: &Path,
 ) -> anyhow::Result<Result<tempfile::TempDir, ExitCode>> {
+    // Not an option in disguise: the ref is passed to git as an argument.
+    if base.starts_with('-') {
+        eprintln!("error: `{base}` is not a git ref");
+        return Ok(Err(ExitCode::from(EXIT_USAGE)));
+    }
     let commit = git(root)
         .args(["rev-parse", "--verify", "--quiet"])
         .arg(format!("{base}^{{commit}}"))

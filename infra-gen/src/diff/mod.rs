@@ -139,9 +139,11 @@ pub struct ResourceChange {
 pub struct PropertyChange {
     /// e.g. `Properties.Policies[0].PolicyDocument.Statement[2].Action`.
     pub path: String,
-    /// `None` when the path is added.
+    /// `None` (and absent from JSON output) when the path is added.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub old: Option<Json>,
-    /// `None` when the path is removed.
+    /// `None` (and absent from JSON output) when the path is removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<Json>,
     pub replacement: bool,
     pub security: bool,
