@@ -2,7 +2,7 @@
 //! synthesised in memory (nothing is written to `generated/`); a past commit's side from a
 //! `git archive` of what synth reads, extracted into a temporary directory.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
@@ -47,6 +47,7 @@ pub struct DiffArgs {
     /// Compare every environment and region at this commit with the working tree.
     #[arg(long, value_name = "GIT_REF")]
     base: Option<String>,
+    /// Text (for a terminal), JSON (for tools), or Markdown (for a pull-request comment).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
     /// ANSI colour in text output; `auto` colours only a terminal.
@@ -94,7 +95,9 @@ pub fn run(root: &Path, specs: &Path, args: &DiffArgs) -> anyhow::Result<ExitCod
         let regions: Vec<&str> = args.regions.iter().map(String::as_str).collect();
         compare::regions(&new, env, &regions)
     } else {
-        unreachable!("clap requires --env, --from or --base")
+        // clap's argument group already requires one of them.
+        eprintln!("error: give --env, --from/--to or --base");
+        return Ok(ExitCode::from(EXIT_USAGE));
     };
     let report = match compared {
         Ok(report) => report,
@@ -108,7 +111,16 @@ pub fn run(root: &Path, specs: &Path, args: &DiffArgs) -> anyhow::Result<ExitCod
         Color::Never => false,
         Color::Auto => std::io::stdout().is_terminal(),
     };
-    print!("{}", report::render(&report, args.format, color));
+    let text = report::render(&report, args.format, color);
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // A reader that stopped early (`| head`) is not a failure of the diff.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        written => written.context("writing the report")?,
+    }
     Ok(if args.fail && report.has_differences() {
         ExitCode::from(EXIT_INVALID)
     } else {
