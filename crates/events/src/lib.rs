@@ -98,6 +98,23 @@ pub struct EventEnvelope {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
     pub detail: Value,
+    /// Added by event-transformer after validation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrichment: Option<Enrichment>,
+}
+
+/// What event-transformer adds to a validated event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Enrichment {
+    /// Environment (stage) that received the event.
+    pub environment: String,
+    /// Region that received the event.
+    pub received_region: String,
+    /// RFC 3339 time it was received.
+    pub received_at: String,
+    /// The JSON Schema version the detail was validated against.
+    pub schema_version: String,
 }
 
 impl Versioned for EventEnvelope {

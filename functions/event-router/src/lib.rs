@@ -159,6 +159,7 @@ pub fn cross_region_entry(
                 .unwrap_or_else(|| config.region.clone()),
             correlation_id: Some(correlation_id),
             detail,
+            enrichment: None,
         },
     };
     let detail = String::from_utf8(platform_events::encode(&wrapped)?).unwrap_or_default();
