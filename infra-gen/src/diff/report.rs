@@ -173,7 +173,8 @@ fn text_resource(out: &mut String, p: &Paint, r: &ResourceChange) {
         .into_iter()
         .map(|f| p.flag(&format!("[{f}]")))
         .collect();
-    out.push_str(&format!("  {head} {}\n", tags.join(" ")).replace(" \n", "\n"));
+    out.push_str(format!("  {head} {}", tags.join(" ")).trim_end());
+    out.push('\n');
     for c in &r.properties {
         text_property(out, p, c);
     }
