@@ -52,33 +52,38 @@ pub fn aws_config(endpoint: &str) -> aws_config::SdkConfig {
         .build()
 }
 
+/// A table keyed by `pk` (S), on demand.
+pub async fn create_table(dynamo: &aws_sdk_dynamodb::Client, table: &str) {
+    dynamo
+        .create_table()
+        .table_name(table)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("create table");
+}
+
 impl Deployment {
     pub async fn create(bootstrap: &str, aws_endpoint: &str, prefix: &str) -> Self {
         let shared = aws_config(aws_endpoint);
         let dynamo = aws_sdk_dynamodb::Client::new(&shared);
         let sqs = aws_sdk_sqs::Client::new(&shared);
         let table = test_support::unique_name(&format!("{prefix}-rows"));
-        dynamo
-            .create_table()
-            .table_name(&table)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("pk")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("pk")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .unwrap(),
-            )
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await
-            .expect("create table");
+        create_table(&dynamo, &table).await;
         let dlq_url = sqs
             .create_queue()
             .queue_name(test_support::unique_name(&format!("{prefix}-dlq")))
