@@ -239,6 +239,95 @@ impl RuntimeApi {
     }
 }
 
+/// The function binary built with the workspace `lambda` profile (`target/lambda/<name>`, or
+/// `$LAMBDA_BIN_DIR/<name>`), if it exists. Benchmarks measure that artefact, not a debug build.
+pub fn lambda_profile_binary(name: &str) -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("LAMBDA_BIN_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/lambda"));
+    let path = dir.join(name);
+    path.is_file().then_some(path)
+}
+
+/// What [`measure_process`] observed.
+#[derive(Debug, Clone)]
+pub struct ProcessMeasurement {
+    /// From spawning the process to its first `GET /next`.
+    pub cold_start: Duration,
+    /// Each invocation's round trip through the emulator, sorted ascending.
+    pub round_trips: Vec<Duration>,
+    /// Peak resident set size (`VmHWM`), in KiB.
+    pub peak_rss_kib: Option<u64>,
+}
+
+impl ProcessMeasurement {
+    /// The `p`-th percentile (0-100) of the round trips.
+    pub fn round_trip_percentile(&self, p: f64) -> Duration {
+        percentile(&self.round_trips, p)
+    }
+}
+
+/// The `p`-th percentile (0-100) of sorted durations (nearest rank).
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Spawns `program` behind a fresh emulator, measures its cold start, then sends `payload`
+/// `iterations` times (after `warmup` unmeasured ones) and reads the process's peak RSS.
+/// Benchmarks only: the caller decides what the figures mean.
+pub fn measure_process(
+    program: &Path,
+    function_name: &str,
+    env: &[(&str, &str)],
+    payload: &[u8],
+    warmup: usize,
+    iterations: usize,
+) -> Result<ProcessMeasurement, String> {
+    let api = RuntimeApi::start().map_err(|e| e.to_string())?;
+    let spawned = Instant::now();
+    let process = api
+        .spawn_with(program, function_name, env, Stdio::null())
+        .map_err(|e| format!("spawning {}: {e}", program.display()))?;
+    let first_next = api
+        .wait_first_next(Duration::from_secs(10))
+        .ok_or_else(|| {
+            format!(
+                "{function_name} never asked for work: {:?}",
+                api.init_error()
+            )
+        })?;
+    let cold_start = first_next.saturating_duration_since(spawned);
+    for _ in 0..warmup {
+        api.invoke(payload, Duration::from_secs(10))?;
+    }
+    let mut round_trips = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let started = Instant::now();
+        match api.invoke(payload, Duration::from_secs(10))? {
+            Outcome::Response(_) => round_trips.push(started.elapsed()),
+            Outcome::Error(body) => return Err(String::from_utf8_lossy(&body).into_owned()),
+        }
+    }
+    round_trips.sort_unstable();
+    let peak_rss_kib = std::fs::read_to_string(format!("/proc/{}/status", process.child.id()))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        });
+    Ok(ProcessMeasurement {
+        cold_start,
+        round_trips,
+        peak_rss_kib,
+    })
+}
+
 impl Drop for RuntimeApi {
     fn drop(&mut self) {
         lock(&self.shared).shutdown = true;
