@@ -121,3 +121,60 @@ fn refuses_to_start_with_a_clear_error_when_configuration_is_missing() {
         );
     }
 }
+
+#[test]
+fn log_lines_carry_the_request_id_and_never_the_token() {
+    let api = RuntimeApi::start().unwrap();
+    let jwks =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keys/jwks.json"))
+            .unwrap();
+    let env = [
+        (contract::STAGE, "test"),
+        (contract::JWT_ISSUER, "https://issuer"),
+        (contract::JWT_AUDIENCE, "api"),
+        (
+            contract::JWT_SECRET_ARN,
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:unused",
+        ),
+        (contract::JWKS_JSON, jwks.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ];
+    let mut process = api
+        .spawn_with(
+            env!("CARGO_BIN_EXE_authorizer").as_ref(),
+            "authorizer",
+            &env,
+            std::process::Stdio::piped(),
+        )
+        .unwrap();
+    let denied = token(Algorithm::RS256, "rsa-1", "https://wrong-issuer");
+    let answer = invoke(&api, &denied);
+    assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Deny");
+    process.child.kill().unwrap();
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(process.child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
+    let denial_line = stdout
+        .lines()
+        .find(|l| l.contains("\"denied\""))
+        .unwrap_or_else(|| panic!("no denial log line in:\n{stdout}"));
+    let line: Value = serde_json::from_str(denial_line).unwrap();
+    assert_eq!(line["fields"]["reason"], "wrong issuer");
+    assert!(
+        line["span"]["requestId"]
+            .as_str()
+            .unwrap()
+            .starts_with("req-"),
+        "{denial_line}"
+    );
+    let signature = denied.rsplit('.').next().unwrap();
+    assert!(
+        !stdout.contains(signature) && !stdout.contains(&denied[..20]),
+        "a log line contains the token"
+    );
+    assert!(
+        stdout.contains("\"lambda_invocations_total\":1.0"),
+        "no EMF line:\n{stdout}"
+    );
+}
