@@ -98,7 +98,8 @@ impl Context {
             let task = handle.task;
             if self
                 .runtime
-                .block_on(tokio::time::timeout(remaining, task))
+                // The timer must be created inside the runtime, hence the async block.
+                .block_on(async move { tokio::time::timeout(remaining, task).await })
                 .is_err()
             {
                 tracing::warn!(%topic, partition, "worker did not stop in time; its batch will be redelivered");
