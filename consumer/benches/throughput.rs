@@ -112,6 +112,7 @@ fn config(bootstrap: &str, topic: &str, batch_size: usize) -> Config {
         region: "us-east-1".into(),
         bootstrap_servers: bootstrap.into(),
         group_id: test_support::unique_name("bench-pipeline"),
+        group_instance_id: None,
         topics: vec![TopicTable {
             topic: topic.into(),
             table: "orders".into(),

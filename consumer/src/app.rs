@@ -142,6 +142,7 @@ pub async fn run_until(
     let settings = Settings {
         bootstrap_servers: config.bootstrap_servers.clone(),
         group_id: config.group_id.clone(),
+        group_instance_id: config.group_instance_id.clone(),
         topics: config.topics.clone(),
         batch_size: config.batch_size,
     };

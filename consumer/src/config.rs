@@ -18,6 +18,7 @@ pub struct Config {
     pub region: String,
     pub bootstrap_servers: String,
     pub group_id: String,
+    pub group_instance_id: Option<String>,
     pub topics: Vec<TopicTable>,
     pub table_name: String,
     pub dlq_url: String,
@@ -124,6 +125,7 @@ impl Config {
             bootstrap_servers,
             group_id: get(contract::KAFKA_GROUP_ID)
                 .unwrap_or_else(|| contract::DEFAULT_CONSUMER_GROUP.to_string()),
+            group_instance_id: get(contract::KAFKA_GROUP_INSTANCE_ID),
             topics,
             table_name,
             dlq_url,

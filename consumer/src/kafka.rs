@@ -51,6 +51,7 @@ pub struct ConsumerState {
 pub struct Settings {
     pub bootstrap_servers: String,
     pub group_id: String,
+    pub group_instance_id: Option<String>,
     pub topics: Vec<TopicTable>,
     pub batch_size: usize,
 }
@@ -216,7 +217,11 @@ pub fn run(
         outputs: outputs.clone(),
         state,
     };
-    let consumer: BaseConsumer<Context> = ClientConfig::new()
+    let mut client_config = ClientConfig::new();
+    if let Some(instance) = &settings.group_instance_id {
+        client_config.set("group.instance.id", instance);
+    }
+    let consumer: BaseConsumer<Context> = client_config
         .set("bootstrap.servers", &settings.bootstrap_servers)
         .set("group.id", &settings.group_id)
         .set("enable.auto.commit", "false")

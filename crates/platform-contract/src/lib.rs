@@ -124,6 +124,9 @@ pub const METRICS_PORT: &str = "METRICS_PORT";
 pub const AWS_REGION: &str = "AWS_REGION";
 /// IP address the consumer's probe and metrics server binds (default all interfaces).
 pub const METRICS_BIND_ADDRESS: &str = "METRICS_BIND_ADDRESS";
+/// Kafka static group membership id (`group.instance.id`), e.g. the pod name: a restarted
+/// container rejoins as the same member at once instead of waiting out the dead one's session.
+pub const KAFKA_GROUP_INSTANCE_ID: &str = "KAFKA_GROUP_INSTANCE_ID";
 /// Most messages of one partition the consumer applies together (1-1000, default 100).
 pub const CDC_BATCH_SIZE: &str = "CDC_BATCH_SIZE";
 
