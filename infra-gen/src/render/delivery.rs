@@ -7,6 +7,8 @@
 //! with a loop over stages and regions, and YAML comments (the pinned actions' versions) must
 //! survive.
 
+use std::sync::LazyLock;
+
 use handlebars::Handlebars;
 use serde::Serialize;
 
@@ -133,7 +135,8 @@ fn context(environments: &[Environment]) -> Context {
     }
 }
 
-fn templates() -> Handlebars<'static> {
+/// The templates, parsed once per process.
+static TEMPLATES: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     // The outputs are YAML and HCL, not HTML.
@@ -154,11 +157,11 @@ fn templates() -> Handlebars<'static> {
             .expect("the built-in templates parse");
     }
     hb
-}
+});
 
 /// The GitHub Actions workflows.
 pub fn render_github(environments: &[Environment], files: &mut FileSet) {
-    let hb = templates();
+    let hb = &*TEMPLATES;
     let ctx = context(environments);
     for (template, path) in [("ci", CI_WORKFLOW), ("promote", PROMOTE_WORKFLOW)] {
         files.own(path);
@@ -172,7 +175,7 @@ pub fn render_github(environments: &[Environment], files: &mut FileSet) {
 
 /// The Octopus Deploy config-as-code.
 pub fn render_octopus(environments: &[Environment], files: &mut FileSet) {
-    let hb = templates();
+    let hb = &*TEMPLATES;
     let ctx = context(environments);
     files.own(OCTOPUS_DIR);
     for name in ["deployment_process", "deployment_settings"] {
