@@ -156,20 +156,47 @@ fn parse_avro_envelope(bytes: &[u8]) -> Result<QlikMessage, ParseError> {
         let headers_schema = avro::Schema::Map(Box::new(avro::Schema::String));
         reader.value(&headers_schema, &Default::default(), 0)?;
     }
-    let schema_id = optional_string(&mut reader)?;
-    let schema = optional_string(&mut reader)?;
+    let schema_id = optional_str(&mut reader)?;
+    let schema = optional_str(&mut reader)?;
     let message = reader.bytes()?;
-    let schema = schema.ok_or(ParseError::NoEmbeddedSchema(schema_id))?;
-    let payload = ParsedSchema::parse(&schema)?.decode(message)?;
+    let schema =
+        schema.ok_or_else(|| ParseError::NoEmbeddedSchema(schema_id.map(str::to_string)))?;
+    let payload = cached_schema(schema)?.decode(message)?;
     let document: Document =
         serde_json::from_value(payload).map_err(|e| ParseError::Json(e.to_string()))?;
     interpret(document, Some(envelope_kind))
 }
 
-fn optional_string(reader: &mut Reader<'_>) -> Result<Option<String>, ParseError> {
+fn optional_str<'a>(reader: &mut Reader<'a>) -> Result<Option<&'a str>, ParseError> {
     Ok(match reader.branch(2)? {
         0 => None,
-        _ => Some(reader.string()?.to_string()),
+        _ => Some(reader.string()?),
+    })
+}
+
+/// Distinct writer schemas remembered per thread. A task has one schema per table version, so
+/// this is plenty; hostile or churning schemas only cost a re-parse after the cache is reset.
+const SCHEMA_CACHE_LIMIT: usize = 256;
+
+thread_local! {
+    static SCHEMAS: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<ParsedSchema>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Parsing the embedded schema costs far more than decoding the row, and every message of a
+/// table repeats the same schema text, so parsed schemas are cached by their text.
+fn cached_schema(text: &str) -> Result<std::rc::Rc<ParsedSchema>, AvroError> {
+    SCHEMAS.with(|cache| {
+        if let Some(schema) = cache.borrow().get(text) {
+            return Ok(schema.clone());
+        }
+        let parsed = std::rc::Rc::new(ParsedSchema::parse(text)?);
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= SCHEMA_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(text.to_string(), parsed.clone());
+        Ok(parsed)
     })
 }
 
