@@ -260,20 +260,37 @@ async fn main() {
     let producer_bootstrap = bootstrap.clone();
     let producer_topic = paced_topic.clone();
     let paced_producer = async move {
-        // Wait for the group to settle so the latency is steady-state, then pace in 10 ms steps.
+        // Wait for the group to settle so the latency is steady-state, then send 1% of the
+        // rate every 10 ms from one producer.
         tokio::time::sleep(Duration::from_secs(3)).await;
+        let producer: rdkafka::producer::FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &producer_bootstrap)
+            .set("linger.ms", "1")
+            .create()
+            .expect("producer");
         let step = PACED_RATE / 100;
         let start = Instant::now();
+        let mut deliveries = Vec::with_capacity(paced_total);
         for tick in 0..paced_total / step {
-            produce_topic(
-                &producer_bootstrap,
-                &producer_topic,
-                tick * step..(tick + 1) * step,
-            )
-            .await;
+            for i in tick * step..(tick + 1) * step {
+                let (_, key, value) = message(i);
+                let (key, value) = (key.unwrap_or_default(), value.unwrap_or_default());
+                let record = rdkafka::producer::FutureRecord::to(&producer_topic)
+                    .key(&key)
+                    .payload(&value);
+                match producer.send_result(record) {
+                    Ok(delivery) => deliveries.push(delivery),
+                    Err((e, _)) => panic!("paced send failed: {e}"),
+                }
+            }
             let next = start + Duration::from_millis(10 * (tick as u64 + 1));
             tokio::time::sleep_until(next.into()).await;
         }
+        let produced_in = start.elapsed();
+        for delivery in deliveries {
+            delivery.await.expect("delivery").expect("delivered");
+        }
+        println!("paced producer: {paced_total} messages sent in {produced_in:.2?}");
     };
     let (paced, metrics) = pipeline(&bootstrap, &paced_topic, paced_total, paced_producer).await;
     println!(

@@ -378,6 +378,15 @@ fn hand_over(
     message: Received,
     shutdown: &AtomicBool,
 ) -> bool {
+    // Fast path: the queue has room, no need to enter the runtime.
+    let message = match inbox.try_send(message) {
+        Ok(()) => return true,
+        Err(mpsc::error::TrySendError::Full(message)) => message,
+        Err(mpsc::error::TrySendError::Closed(_)) => {
+            tracing::error!("partition worker has stopped; message left uncommitted");
+            return true;
+        }
+    };
     runtime.block_on(async {
         loop {
             match tokio::time::timeout(Duration::from_millis(200), inbox.reserve()).await {
