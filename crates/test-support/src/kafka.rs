@@ -85,7 +85,13 @@ impl PrivateBroker {
         let child = Command::new(binary)
             .current_dir(&self.data_dir)
             .env("RUST_LOG", "warn")
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
             .args(["--storage-engine", "sqlite://tansu.db", "--silent"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
