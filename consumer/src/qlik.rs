@@ -541,3 +541,40 @@ mod mutation_tests {
         }
     }
 }
+
+/// The fuzz seeds are valid messages, so the fuzzer starts from every shape.
+#[cfg(test)]
+mod seed_tests {
+    #[test]
+    fn every_fuzz_seed_parses() {
+        let seeds: [(&str, &[u8]); 5] = [
+            (
+                "avro_envelope_insert",
+                include_bytes!("../../fuzz/seeds/qlik_parse/avro_envelope_insert.bin"),
+            ),
+            (
+                "json_bare_delete",
+                include_bytes!("../../fuzz/seeds/qlik_parse/json_bare_delete.json"),
+            ),
+            (
+                "json_envelope_update",
+                include_bytes!("../../fuzz/seeds/qlik_parse/json_envelope_update.json"),
+            ),
+            (
+                "json_metadata",
+                include_bytes!("../../fuzz/seeds/qlik_parse/json_metadata.json"),
+            ),
+            (
+                "json_refresh",
+                include_bytes!("../../fuzz/seeds/qlik_parse/json_refresh.json"),
+            ),
+        ];
+        for (name, bytes) in seeds {
+            assert!(
+                super::parse(bytes).is_ok(),
+                "seed {name}: {:?}",
+                super::parse(bytes)
+            );
+        }
+    }
+}
