@@ -3,7 +3,7 @@
 
 use consumer::corpus;
 use consumer::qlik::{QlikMessage, parse};
-use consumer::transform::to_write;
+use consumer::transform::into_write;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use platform_contract::TopicTable;
 use std::hint::black_box;
@@ -67,7 +67,7 @@ fn parse_and_transform(c: &mut Criterion) {
                         let Ok(QlikMessage::Data(change)) = parse(black_box(bytes)) else {
                             panic!("sample did not parse");
                         };
-                        black_box(to_write(&mapping, &change).expect("transform"));
+                        black_box(into_write(&mapping, change).expect("transform"));
                     }
                 },
                 BatchSize::SmallInput,

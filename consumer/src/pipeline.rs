@@ -108,7 +108,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 enum Handling {
     Write {
         write: SinkWrite,
-        change: Box<DataChange>,
+        /// Kept only when events are published; otherwise the change moves into the write.
+        change: Option<Box<DataChange>>,
     },
     Metadata,
     DeadLetter {
@@ -171,16 +172,26 @@ impl PartitionWorker {
         };
         match qlik::parse(payload) {
             Ok(QlikMessage::Metadata(_)) => Handling::Metadata,
-            Ok(QlikMessage::Data(change)) => match transform::to_write(&self.mapping, &change) {
-                Ok(write) => Handling::Write {
-                    write,
-                    change: Box::new(change),
-                },
-                Err(e) => Handling::DeadLetter {
-                    error: format!("transform: {e}"),
-                    retry_count: 0,
-                },
-            },
+            Ok(QlikMessage::Data(change)) => {
+                let (result, kept) = if self.outputs.events.is_some() {
+                    (
+                        transform::to_write(&self.mapping, &change),
+                        Some(Box::new(change)),
+                    )
+                } else {
+                    (transform::into_write(&self.mapping, change), None)
+                };
+                match result {
+                    Ok(write) => Handling::Write {
+                        write,
+                        change: kept,
+                    },
+                    Err(e) => Handling::DeadLetter {
+                        error: format!("transform: {e}"),
+                        retry_count: 0,
+                    },
+                }
+            }
             Err(e) => Handling::DeadLetter {
                 error: format!("parse: {e}"),
                 retry_count: 0,
@@ -242,10 +253,10 @@ impl PartitionWorker {
             }
         }
         for (index, outcome) in outcomes {
-            let Handling::Write { write, change } = &handlings[index] else {
+            let Handling::Write { write, .. } = &handlings[index] else {
                 continue;
             };
-            let operation = change.operation.as_str();
+            let operation = write.operation.as_str();
             match outcome {
                 Ok(ApplyOutcome::Applied) => {
                     self.outputs
@@ -286,7 +297,10 @@ impl PartitionWorker {
             .iter()
             .enumerate()
             .filter_map(|(i, h)| match h {
-                Handling::Write { write, change } => Some((
+                Handling::Write {
+                    write,
+                    change: Some(change),
+                } => Some((
                     i,
                     cdc_event(
                         &write.table,
