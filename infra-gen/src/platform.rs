@@ -298,7 +298,8 @@ pub fn build_stack(rs: &RegionalSpec, assets: &SourceHashes) -> Result<Stack, Co
             point_in_time_recovery: spec.table.point_in_time_recovery,
             deletion_protection: spec.table.deletion_protection,
             kms_key: key_id.clone(),
-            ttl_attribute: Some("expires_at".into()),
+            // The stream processor writes `expiresAt` on each record (see functions/README.md).
+            ttl_attribute: Some("expiresAt".into()),
         }),
         retain,
     )?;
@@ -414,7 +415,11 @@ pub fn build_stack(rs: &RegionalSpec, assets: &SourceHashes) -> Result<Stack, Co
     peer_bus.grant_put_events(&mut stack, &f("event-router"));
     // stream-processor: the stream, with bisect, retries and an on-failure destination.
     table.grant_stream_read(&mut stack, &f("stream-processor"));
-    idempotency.grant_read_write_data(&mut stack, &f("stream-processor"));
+    idempotency.grant(
+        &mut stack,
+        &f("stream-processor"),
+        &["dynamodb:GetItem", "dynamodb:PutItem"],
+    );
     stream_failures.grant_send(&mut stack, &f("stream-processor"));
     bus.grant_put_events(&mut stack, &f("stream-processor"));
     stack.add(

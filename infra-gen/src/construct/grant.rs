@@ -133,6 +133,15 @@ impl TableHandle {
             )],
         );
     }
+
+    /// Exactly these item actions on the table (and use of its key).
+    pub fn grant(&self, stack: &mut Stack, to: &dyn Grantee, actions: &[&str]) {
+        stack.grant(
+            to.role(),
+            [Statement::allow(actions, [Value::arn(&self.id)])],
+        );
+        self.key.grant_encrypt_decrypt(stack, to);
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -163,6 +163,12 @@ fn base() -> Vec<(&'static str, Json)> {
                                 "imagePullPolicy": "Always",
                                 "ports": [{ "name": "metrics", "containerPort": port, "protocol": "TCP" }],
                                 "envFrom": [{ "configMapRef": { "name": CONFIG_MAP } }],
+                                // Static group membership: a restarted pod rejoins as itself,
+                                // without a rebalance of the whole group.
+                                "env": [{
+                                    "name": contract::KAFKA_GROUP_INSTANCE_ID,
+                                    "valueFrom": { "fieldRef": { "fieldPath": "metadata.name" } },
+                                }],
                                 "livenessProbe": probe(contract::HEALTH_PATH, 10),
                                 "readinessProbe": probe(contract::READY_PATH, 5),
                                 "resources": {

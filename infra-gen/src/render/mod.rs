@@ -17,7 +17,7 @@ pub mod kustomize;
 pub mod terraform;
 
 use crate::assets::SourceHashes;
-use crate::construct::{App, ResourceKind};
+use crate::construct::{App, ResourceKind, Stack};
 use crate::output::FileSet;
 use crate::spec::Environment;
 
@@ -51,17 +51,49 @@ pub fn render(
     formats: &[Format],
     assets: &SourceHashes,
 ) -> FileSet {
-    let mut files = FileSet::default();
     let image_tag = assets.consumer_image_tag();
-    for format in formats {
-        match format {
-            Format::Cloudformation => app
-                .stacks()
-                .for_each(|s| cloudformation::render(s, &image_tag, &mut files)),
-            Format::Terraform => app.stacks().for_each(|s| terraform::render(s, &mut files)),
-            Format::Kustomize => kustomize::render(app, environments, &image_tag, &mut files),
-            Format::GithubActions | Format::Octopus => {}
-        }
+    let per_stack: Vec<Format> = formats
+        .iter()
+        .copied()
+        .filter(|f| matches!(f, Format::Cloudformation | Format::Terraform))
+        .collect();
+    // Stacks render independently, so they are spread over the machine's cores; the FileSet
+    // is ordered by path, so the result does not depend on which thread wrote what.
+    let stacks: Vec<&Stack> = app.stacks().collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = stacks.len().div_ceil(workers).max(1);
+    let parts: Vec<FileSet> = std::thread::scope(|scope| {
+        let handles: Vec<_> = stacks
+            .chunks(chunk)
+            .map(|group| {
+                let (per_stack, image_tag) = (&per_stack, &image_tag);
+                scope.spawn(move || {
+                    let mut files = FileSet::default();
+                    for stack in group {
+                        for format in per_stack {
+                            match format {
+                                Format::Cloudformation => {
+                                    cloudformation::render(stack, image_tag, &mut files)
+                                }
+                                _ => terraform::render(stack, &mut files),
+                            }
+                        }
+                    }
+                    files
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a renderer panicked"))
+            .collect()
+    });
+    let mut files = FileSet::default();
+    for part in parts {
+        files.extend(part);
+    }
+    if formats.contains(&Format::Kustomize) {
+        kustomize::render(app, environments, &image_tag, &mut files);
     }
     files
 }

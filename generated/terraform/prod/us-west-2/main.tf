@@ -177,7 +177,7 @@ resource "aws_dynamodb_table" "idempotency_table" {
     kms_key_arn = aws_kms_key.data_key.arn
   }
   ttl {
-    attribute_name = "expires_at"
+    attribute_name = "expiresAt"
     enabled        = true
   }
   lifecycle {
@@ -269,7 +269,7 @@ resource "aws_lambda_function" "event_router" {
   timeout                        = 30
   reserved_concurrent_executions = 200
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "1f9c38704855f31e3abe2be64c79be75d639661639ccab4f02b13a03dab09cf6.zip"
+  s3_key                         = "3958b04d42afc861d8ef5523d474facc5a40b7a0fb24a254422a860e4d6a585e.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   # Publishes the version CloudFormation models as its own resource; the alias
   # follows `version`, so every code or configuration change moves it.
@@ -377,7 +377,7 @@ resource "aws_iam_role_policy" "stream_processor_role_policy" {
       },
       {
         Effect   = "Allow"
-        Action   = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+        Action   = ["dynamodb:GetItem", "dynamodb:PutItem"]
         Resource = aws_dynamodb_table.idempotency_table.arn
       },
       {
@@ -418,7 +418,7 @@ resource "aws_lambda_function" "stream_processor" {
   timeout                        = 60
   reserved_concurrent_executions = 50
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "d14fdb3e19d006940d5483ec10d9f63cca4abb44f960accb1b08459125d8839b.zip"
+  s3_key                         = "404906bfc932365036ae2345982a36cdf78f775ece458f3a20ac57074eefbcd2.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -528,7 +528,7 @@ resource "aws_lambda_function" "event_transformer" {
   timeout                        = 30
   reserved_concurrent_executions = 200
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "8900d8d3d5c779abf3d4785a80e817dc4339020545b61fd295beaad78092b283.zip"
+  s3_key                         = "034492b58e0b7e4b6290230269f71943f7d6e775b0b76c3104286a004883dfe9.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -661,7 +661,7 @@ resource "aws_lambda_function" "health_checker" {
   timeout                        = 10
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "1c6737a78375259793ed5de12aa87a328faa9d9dd1b9b8ce5844888bd71a4d90.zip"
+  s3_key                         = "b6e213544dfc5d356e5e4628024bd1b2ae37b7a0742b2c6d1a1762d096a038cf.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -764,7 +764,7 @@ resource "aws_lambda_function" "authorizer" {
   timeout                        = 5
   reserved_concurrent_executions = 200
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "108e4a6a85b28a5db694b25f88bff006b28a8b215e20d542b75fb499a8b96a77.zip"
+  s3_key                         = "0a2652dca9034cfe04f4d54dd1a25014ca16f7a90934958a82f8ce089ebb99d1.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   # Publishes the version CloudFormation models as its own resource; the alias
   # follows `version`, so every code or configuration change moves it.
