@@ -39,12 +39,18 @@ print(f"| command | median wall (ms) | median peak RSS (MiB) | runs |")
 print("|---|---:|---:|---:|")
 for label, (wall, rss) in rows.items():
     print(f"| {label} | {wall * 1000:.1f} | {rss:.1f} | {args.runs} |")
-labels = list(rows)
+def stacks(label):
+    return label.split(", ")[1]
+
 print()
-for ours, theirs in zip(labels[0::2], labels[1::2]):
-    (w1, m1), (w2, m2) = rows[ours], rows[theirs]
-    print(f"- {ours.split(',')[1].strip()}: CDK / infra-gen = {w2 / w1:.0f}x wall time, {m2 / m1:.0f}x peak memory")
-if len(labels) >= 4:
-    growth_ours = rows[labels[2]][0] / rows[labels[0]][0]
-    growth_cdk = rows[labels[3]][0] / rows[labels[1]][0]
-    print(f"- 10x the stacks costs infra-gen {growth_ours:.1f}x the wall time (CDK: {growth_cdk:.1f}x)")
+for label, (wall, rss) in rows.items():
+    if label.startswith("CDK"):
+        continue
+    cdk = next(l for l in rows if l.startswith("CDK") and stacks(l) == stacks(label))
+    print(f"- {label}: CDK / infra-gen = {rows[cdk][0] / wall:.0f}x wall time, {rows[cdk][1] / rss:.0f}x peak memory")
+sizes = sorted({stacks(l) for l in rows}, key=lambda s: int(s.split()[0]))
+for kind in sorted({l.split(", ", 2)[2] for l in rows if not l.startswith("CDK")}):
+    small, large = (f"infra-gen synth, {s}, {kind}" for s in (sizes[0], sizes[-1]))
+    print(f"- infra-gen {kind}: {sizes[-1]} take {rows[large][0] / rows[small][0]:.1f}x the wall time of {sizes[0]}")
+cdk_small, cdk_large = (f"CDK node app.js, {s}, CFN only" for s in (sizes[0], sizes[-1]))
+print(f"- CDK: {sizes[-1]} take {rows[cdk_large][0] / rows[cdk_small][0]:.1f}x the wall time of {sizes[0]}")
