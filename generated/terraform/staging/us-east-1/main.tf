@@ -270,7 +270,7 @@ resource "aws_lambda_function" "event_router" {
   timeout                        = 30
   reserved_concurrent_executions = 20
   s3_bucket                      = "cdk-hnb659fds-assets-222222222222-us-east-1"
-  s3_key                         = "3958b04d42afc861d8ef5523d474facc5a40b7a0fb24a254422a860e4d6a585e.zip"
+  s3_key                         = "7bfd76d95724ed19643de97cf1e58cf9179484f7416e6f3a0404c31b551811bd.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -404,7 +404,7 @@ resource "aws_lambda_function" "stream_processor" {
   timeout                        = 60
   reserved_concurrent_executions = 10
   s3_bucket                      = "cdk-hnb659fds-assets-222222222222-us-east-1"
-  s3_key                         = "404906bfc932365036ae2345982a36cdf78f775ece458f3a20ac57074eefbcd2.zip"
+  s3_key                         = "6b85899fb46dc8a3e7c48bf297bd3055e5c6684f38f9017f8a4a6f447ef9e4bf.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -515,7 +515,7 @@ resource "aws_lambda_function" "event_transformer" {
   timeout                        = 30
   reserved_concurrent_executions = 20
   s3_bucket                      = "cdk-hnb659fds-assets-222222222222-us-east-1"
-  s3_key                         = "034492b58e0b7e4b6290230269f71943f7d6e775b0b76c3104286a004883dfe9.zip"
+  s3_key                         = "2b99178cd1c2a04ffb90deae2aa46708c6548722b16a1b4b7865b835ff7095c1.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -649,7 +649,7 @@ resource "aws_lambda_function" "health_checker" {
   timeout                        = 10
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-222222222222-us-east-1"
-  s3_key                         = "b6e213544dfc5d356e5e4628024bd1b2ae37b7a0742b2c6d1a1762d096a038cf.zip"
+  s3_key                         = "302c2c94227b164b2c7065d05aeb94ba1f311e2c1043e48f015d17d1ad3d9195.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -753,7 +753,7 @@ resource "aws_lambda_function" "authorizer" {
   timeout                        = 5
   reserved_concurrent_executions = 20
   s3_bucket                      = "cdk-hnb659fds-assets-222222222222-us-east-1"
-  s3_key                         = "0a2652dca9034cfe04f4d54dd1a25014ca16f7a90934958a82f8ce089ebb99d1.zip"
+  s3_key                         = "69e33dddc6f051af41d8f0f373b2cfae3ebd8824f28ad49399075fb299c852d4.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
