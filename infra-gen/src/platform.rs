@@ -211,44 +211,63 @@ pub fn build_stack(rs: &RegionalSpec, assets: &SourceHashes) -> Result<Stack, Co
             spec.table.write_capacity.unwrap_or(1),
         )),
     };
-    let table_id = stack.add(
-        &["EventsTable"],
-        ResourceKind::Table(Table {
-            name: names.scoped("events"),
-            partition_key: "pk".into(),
-            sort_key: Some("sk".into()),
-            provisioned,
-            stream_new_and_old_images: true,
-            point_in_time_recovery: spec.table.point_in_time_recovery,
-            deletion_protection: spec.table.deletion_protection,
-            kms_key: key_id.clone(),
-            ttl_attribute: spec.table.ttl_attribute.clone(),
-        }),
-        retain,
-    )?;
-    let table = TableHandle {
-        id: table_id.clone(),
-        key: key.clone(),
+    // Every table shares the environment's billing, recovery, protection and key settings.
+    let table = |stack: &mut Stack,
+                 path: &str,
+                 name: String,
+                 sort_key: Option<&str>,
+                 stream: bool,
+                 ttl: Option<String>| {
+        let id = stack.add(
+            &[path],
+            ResourceKind::Table(Table {
+                name,
+                partition_key: "pk".into(),
+                sort_key: sort_key.map(String::from),
+                provisioned,
+                stream_new_and_old_images: stream,
+                point_in_time_recovery: spec.table.point_in_time_recovery,
+                deletion_protection: spec.table.deletion_protection,
+                kms_key: key_id.clone(),
+                ttl_attribute: ttl,
+            }),
+            retain,
+        )?;
+        Ok::<_, ConstructError>(TableHandle {
+            id,
+            key: key.clone(),
+        })
     };
-    let cdc_table_id = stack.add(
-        &["CdcStateTable"],
-        ResourceKind::Table(Table {
-            name: names.cdc_table(),
-            partition_key: "pk".into(),
-            sort_key: None,
-            provisioned,
-            stream_new_and_old_images: false,
-            point_in_time_recovery: spec.table.point_in_time_recovery,
-            deletion_protection: spec.table.deletion_protection,
-            kms_key: key_id.clone(),
-            ttl_attribute: None,
-        }),
-        retain,
+    let events_table = table(
+        &mut stack,
+        "EventsTable",
+        names.scoped("events"),
+        Some("sk"),
+        true,
+        spec.table.ttl_attribute.clone(),
     )?;
-    let cdc_table = TableHandle {
-        id: cdc_table_id.clone(),
-        key: key.clone(),
-    };
+    let table_id = events_table.id.clone();
+    let cdc_table = table(
+        &mut stack,
+        "CdcStateTable",
+        names.cdc_table(),
+        None,
+        false,
+        None,
+    )?;
+    let cdc_table_id = cdc_table.id.clone();
+    // Idempotency records of the stream processor: a table of its own, since writing them to
+    // the events table would feed its own stream. It writes `expiresAt` on each record (see
+    // functions/README.md).
+    let idempotency = table(
+        &mut stack,
+        "IdempotencyTable",
+        names.scoped("idempotency"),
+        None,
+        false,
+        Some("expiresAt".into()),
+    )?;
+    let idempotency_id = idempotency.id.clone();
 
     // ---- Buses and the signing secret.
     let bus_id = stack.add(
@@ -285,28 +304,6 @@ pub fn build_stack(rs: &RegionalSpec, assets: &SourceHashes) -> Result<Stack, Co
         false,
     )?;
 
-    // ---- Idempotency records of the stream processor (a table of its own: writing them to the
-    // events table would feed its own stream).
-    let idempotency_id = stack.add(
-        &["IdempotencyTable"],
-        ResourceKind::Table(Table {
-            name: names.scoped("idempotency"),
-            partition_key: "pk".into(),
-            sort_key: None,
-            provisioned,
-            stream_new_and_old_images: false,
-            point_in_time_recovery: spec.table.point_in_time_recovery,
-            deletion_protection: spec.table.deletion_protection,
-            kms_key: key_id.clone(),
-            // The stream processor writes `expiresAt` on each record (see functions/README.md).
-            ttl_attribute: Some("expiresAt".into()),
-        }),
-        retain,
-    )?;
-    let idempotency = TableHandle {
-        id: idempotency_id.clone(),
-        key: key.clone(),
-    };
     let refs = Refs {
         bus: &bus_id,
         table: &table_id,
@@ -414,7 +411,7 @@ pub fn build_stack(rs: &RegionalSpec, assets: &SourceHashes) -> Result<Stack, Co
     bus.grant_put_events(&mut stack, &f("event-router"));
     peer_bus.grant_put_events(&mut stack, &f("event-router"));
     // stream-processor: the stream, with bisect, retries and an on-failure destination.
-    table.grant_stream_read(&mut stack, &f("stream-processor"));
+    events_table.grant_stream_read(&mut stack, &f("stream-processor"));
     idempotency.grant(
         &mut stack,
         &f("stream-processor"),
@@ -438,11 +435,11 @@ pub fn build_stack(rs: &RegionalSpec, assets: &SourceHashes) -> Result<Stack, Co
         false,
     )?;
     // event-transformer: writes the transformed events, forwards them, dead-letters invalid ones.
-    table.grant_write_data(&mut stack, &f("event-transformer"));
+    events_table.grant_write_data(&mut stack, &f("event-transformer"));
     bus.grant_put_events(&mut stack, &f("event-transformer"));
     // health-checker: describes its dependencies and stores the latest status.
-    table.grant_describe(&mut stack, &f("health-checker"));
-    table.grant_write_data(&mut stack, &f("health-checker"));
+    events_table.grant_describe(&mut stack, &f("health-checker"));
+    events_table.grant_write_data(&mut stack, &f("health-checker"));
     bus.grant_describe(&mut stack, &f("health-checker"));
     for q in [&stream_failures, &events_dlq, &cdc_dlq] {
         q.grant_get_attributes(&mut stack, &f("health-checker"));

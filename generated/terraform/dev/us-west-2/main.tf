@@ -115,6 +115,28 @@ resource "aws_dynamodb_table" "cdc_state_table" {
   }
 }
 
+resource "aws_dynamodb_table" "idempotency_table" {
+  name                        = "infra-gen-dev-idempotency"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  deletion_protection_enabled = false
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled = true
+  }
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.data_key.arn
+  }
+  ttl {
+    attribute_name = "expiresAt"
+    enabled        = true
+  }
+}
+
 resource "aws_cloudwatch_event_bus" "bus" {
   name = "infra-gen-dev"
 }
@@ -136,28 +158,6 @@ resource "aws_api_gateway_rest_api" "api" {
   }
   lifecycle {
     create_before_destroy = true
-  }
-}
-
-resource "aws_dynamodb_table" "idempotency_table" {
-  name                        = "infra-gen-dev-idempotency"
-  billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = "pk"
-  deletion_protection_enabled = false
-  attribute {
-    name = "pk"
-    type = "S"
-  }
-  point_in_time_recovery {
-    enabled = true
-  }
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = aws_kms_key.data_key.arn
-  }
-  ttl {
-    attribute_name = "expiresAt"
-    enabled        = true
   }
 }
 
