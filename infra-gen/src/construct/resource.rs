@@ -154,6 +154,22 @@ pub struct Role {
     pub statements: Vec<Statement>,
 }
 
+impl Role {
+    /// The statement of the role's trust policy: who may assume it, on which conditions.
+    /// It has no resources; renderers leave the `Resource` key out.
+    pub fn trust_statement(&self) -> Statement {
+        let action = if self.web_identity {
+            "sts:AssumeRoleWithWebIdentity"
+        } else {
+            "sts:AssumeRole"
+        };
+        let mut trust = Statement::allow(&[action], []);
+        trust.principal = Some(self.assumed_by.clone());
+        trust.conditions = self.trust_conditions.clone();
+        trust
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Function {
     pub name: String,

@@ -406,16 +406,7 @@ impl Resolver<'_> {
                 json!({ "LogGroupName": l.name, "RetentionInDays": l.retention_days, "KmsKeyId": get_att(&l.kms_key, "Arn") })
             }
             K::Role(role) => {
-                let mut trust = Statement::allow(
-                    &[if role.web_identity {
-                        "sts:AssumeRoleWithWebIdentity"
-                    } else {
-                        "sts:AssumeRole"
-                    }],
-                    [],
-                );
-                trust.principal = Some(role.assumed_by.clone());
-                trust.conditions = role.trust_conditions.clone();
+                let trust = role.trust_statement();
                 let mut trust_json = self.statement(&trust);
                 if let Json::Object(m) = &mut trust_json {
                     m.remove("Resource");

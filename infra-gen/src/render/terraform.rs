@@ -560,16 +560,7 @@ impl<'a> Resolver<'a> {
                     .attr("kms_key_id", arn(&l.kms_key));
             }
             K::Role(role) => {
-                let mut trust = Statement::allow(
-                    &[if role.web_identity {
-                        "sts:AssumeRoleWithWebIdentity"
-                    } else {
-                        "sts:AssumeRole"
-                    }],
-                    [],
-                );
-                trust.principal = Some(role.assumed_by.clone());
-                trust.conditions = role.trust_conditions.clone();
+                let trust = role.trust_statement();
                 body.attr("name", Expr::str(&role.name))
                     .attr("description", Expr::str(&role.description))
                     .attr(
