@@ -1,11 +1,11 @@
 //! EventBridge publishing within PutEvents limits, retrying only failed entries.
 
 use std::future::Future;
-use std::time::Duration;
 
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
 use crate::AwsError;
+use crate::retry::RetryPolicy;
 
 /// PutEvents accepts at most this many entries per call.
 pub const MAX_ENTRIES_PER_CALL: usize = 10;
@@ -115,37 +115,6 @@ impl PutEventsApi for aws_sdk_eventbridge::Client {
                 },
             })
             .collect())
-    }
-}
-
-/// How failed entries are retried: exponential backoff capped at `max_delay`, with jitter
-/// (each delay is uniformly random in [cap/2, cap]) so retrying callers do not synchronise.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Total attempts per entry, including the first.
-    pub max_attempts: u32,
-    pub base_delay: Duration,
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(50),
-            max_delay: Duration::from_secs(1),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The wait before retry number `retry` (1-based).
-    pub fn delay(&self, retry: u32) -> Duration {
-        let cap = self
-            .base_delay
-            .saturating_mul(1u32 << retry.saturating_sub(1).min(16))
-            .min(self.max_delay);
-        cap / 2 + cap.mul_f64(fastrand::f64() / 2.0)
     }
 }
 
@@ -276,6 +245,7 @@ impl<A: PutEventsApi> Publisher<A> {
 mod tests {
     use super::*;
     use std::sync::Mutex;
+    use std::time::Duration;
 
     fn entry(detail_bytes: usize) -> PublishEntry {
         PublishEntry {
@@ -402,20 +372,5 @@ mod tests {
         assert_eq!(report.published, vec![(1, "id-e1".to_string())]);
         assert_eq!(report.failed[0].attempts, 2);
         assert!(report.failed[0].error.contains("ThrottlingException"));
-    }
-
-    #[test]
-    fn backoff_grows_with_jitter_within_bounds() {
-        let policy = RetryPolicy {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(350),
-        };
-        for _ in 0..100 {
-            let first = policy.delay(1);
-            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
-            let third = policy.delay(3);
-            assert!(third >= Duration::from_millis(175) && third <= Duration::from_millis(350));
-        }
     }
 }

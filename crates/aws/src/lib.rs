@@ -1,4 +1,5 @@
-//! AWS helpers shared by the functions and the Kafka consumer.
+//! AWS helpers shared by the functions and the Kafka consumer. The SDK-backed modules sit
+//! behind the default `sdk` feature; `http`, `retry` and `secrets` work without it.
 //!
 //! - [`config`]: SDK configuration from the environment (`AWS_REGION`, and the standard
 //!   `AWS_ENDPOINT_URL` so one binary runs against AWS or a local emulator).
@@ -8,13 +9,20 @@
 //!   is unit-tested without AWS.
 //! - [`dynamodb`]: plain JSON <-> DynamoDB items, and a [`dynamodb::Table`] handle.
 //! - [`sqs`]: a dead-letter sender recording error, source and retry count; queue depth.
-//! - [`secrets`]: a Secrets Manager reader with a time-bounded cache.
+//! - [`secrets`]: a Secrets Manager reader with a time-bounded cache, signing its one call
+//!   itself (SigV4 over [`http`]) so a function that needs only a secret does not link the SDK.
+//! - [`retry`]: the backoff-with-jitter timing every retrying call uses.
 
+#[cfg(feature = "sdk")]
 pub mod config;
+#[cfg(feature = "sdk")]
 pub mod dynamodb;
+#[cfg(feature = "sdk")]
 pub mod eventbridge;
 pub mod http;
+pub mod retry;
 pub mod secrets;
+#[cfg(feature = "sdk")]
 pub mod sqs;
 
 /// An AWS call failed; says which operation and why (with the SDK's full error chain).
@@ -25,6 +33,8 @@ pub enum AwsError {
         operation: &'static str,
         message: String,
     },
+    #[error("AWS configuration: {message}")]
+    Config { message: String },
     #[error("{operation}: unexpected response: {message}")]
     Response {
         operation: &'static str,
@@ -34,6 +44,7 @@ pub enum AwsError {
 
 impl AwsError {
     /// Wraps an SDK error with the operation name and its whole source chain.
+    #[cfg(feature = "sdk")]
     pub fn call<E: std::error::Error>(operation: &'static str, error: E) -> Self {
         Self::Call {
             operation,

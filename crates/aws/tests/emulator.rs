@@ -3,98 +3,28 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+use platform_aws::eventbridge::{PublishEntry, Publisher};
+use platform_aws::retry::RetryPolicy;
+use platform_aws::{
+    dynamodb::Table,
+    secrets::{CachedSecrets, SecretsManager},
+    sqs,
 };
-use aws_sdk_sqs::types::QueueAttributeName;
-use platform_aws::eventbridge::{PublishEntry, Publisher, RetryPolicy};
-use platform_aws::{config, dynamodb::Table, secrets::CachedSecrets, sqs};
 use platform_events::DeadLetter;
 use serde_json::json;
+use test_support::aws::{Emulator, emulator_config};
 use test_support::unique_name;
 
 const REGION: &str = "us-east-1";
-
-async fn queue(client: &aws_sdk_sqs::Client) -> (String, String) {
-    let url = client
-        .create_queue()
-        .queue_name(unique_name("q"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let arn = client
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
-    (url, arn)
-}
-
-async fn receive_all(
-    client: &aws_sdk_sqs::Client,
-    url: &str,
-    expected: usize,
-) -> Vec<aws_sdk_sqs::types::Message> {
-    let mut messages = Vec::new();
-    for _ in 0..20 {
-        let out = client
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .message_attribute_names("All")
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        messages.extend(out.messages.unwrap_or_default());
-        if messages.len() >= expected {
-            break;
-        }
-    }
-    messages
-}
 
 #[tokio::test]
 async fn publisher_batches_to_a_bus_delivered_by_a_rule_to_sqs() {
     let Some(endpoint) = test_support::aws_endpoint() else {
         return;
     };
-    let cfg = config::for_emulator(&endpoint, REGION).await;
-    let events = aws_sdk_eventbridge::Client::new(&cfg);
-    let sqs_client = aws_sdk_sqs::Client::new(&cfg);
-    let bus = unique_name("bus");
-    events.create_event_bus().name(&bus).send().await.unwrap();
-    let (url, arn) = queue(&sqs_client).await;
-    let rule = unique_name("rule");
-    events
-        .put_rule()
-        .name(&rule)
-        .event_bus_name(&bus)
-        .event_pattern(json!({"source": ["test.publisher"]}).to_string())
-        .send()
-        .await
-        .unwrap();
-    events
-        .put_targets()
-        .rule(&rule)
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("q")
-                .arn(&arn)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let aws = Emulator::connect(&endpoint, REGION).await;
+    let (bus, _) = aws.bus("bus").await;
+    let delivered = aws.queue_for_source(&bus, "test.publisher").await;
 
     let entries: Vec<PublishEntry> = (0..13)
         .map(|i| PublishEntry {
@@ -105,20 +35,17 @@ async fn publisher_batches_to_a_bus_delivered_by_a_rule_to_sqs() {
             resources: vec![],
         })
         .collect();
-    let report = Publisher::new(events, RetryPolicy::default())
+    let report = Publisher::new(aws.events.clone(), RetryPolicy::default())
         .publish(&entries)
         .await;
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert_eq!(report.published.len(), 13);
 
-    let messages = receive_all(&sqs_client, &url, 13).await;
-    let mut ns: Vec<i64> = messages
+    let mut ns: Vec<i64> = aws
+        .receive_json(&delivered.url, 13)
+        .await
         .iter()
-        .map(|m| {
-            serde_json::from_str::<serde_json::Value>(m.body().unwrap()).unwrap()["detail"]["n"]
-                .as_i64()
-                .unwrap()
-        })
+        .map(|event| event["detail"]["n"].as_i64().unwrap())
         .collect();
     ns.sort_unstable();
     assert_eq!(ns, (0..13).collect::<Vec<_>>());
@@ -129,8 +56,7 @@ async fn publisher_reports_entries_for_a_missing_bus_as_failed() {
     let Some(endpoint) = test_support::aws_endpoint() else {
         return;
     };
-    let cfg = config::for_emulator(&endpoint, REGION).await;
-    let events = aws_sdk_eventbridge::Client::new(&cfg);
+    let events = aws_sdk_eventbridge::Client::new(&emulator_config(&endpoint, REGION).await);
     let entries = vec![PublishEntry {
         event_bus_name: unique_name("no-such-bus"),
         source: "s".into(),
@@ -154,14 +80,13 @@ async fn dead_letters_carry_error_source_and_retry_count() {
     let Some(endpoint) = test_support::aws_endpoint() else {
         return;
     };
-    let cfg = config::for_emulator(&endpoint, REGION).await;
-    let client = aws_sdk_sqs::Client::new(&cfg);
-    let (url, _) = queue(&client).await;
-    let dlq = sqs::DeadLetterQueue::new(client.clone(), &url);
+    let aws = Emulator::connect(&endpoint, REGION).await;
+    let url = aws.queue("dlq").await.url;
+    let dlq = sqs::DeadLetterQueue::new(aws.sqs.clone(), &url);
     let letter = DeadLetter::new("event-router", "circuit open", 3, json!({"id": "e1"}));
     dlq.send(&letter).await.unwrap();
-    assert_eq!(sqs::queue_depth(&client, &url).await.unwrap(), 1);
-    let messages = receive_all(&client, &url, 1).await;
+    assert_eq!(sqs::queue_depth(&aws.sqs, &url).await.unwrap(), 1);
+    let messages = aws.receive(&url, 1).await;
     let attrs = messages[0].message_attributes().unwrap();
     assert_eq!(attrs[sqs::ATTR_SOURCE].string_value(), Some("event-router"));
     assert_eq!(attrs[sqs::ATTR_ERROR].string_value(), Some("circuit open"));
@@ -175,31 +100,9 @@ async fn table_writes_once_and_reads_plain_json() {
     let Some(endpoint) = test_support::aws_endpoint() else {
         return;
     };
-    let cfg = config::for_emulator(&endpoint, REGION).await;
-    let client = aws_sdk_dynamodb::Client::new(&cfg);
-    let name = unique_name("t");
-    client
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-    let table = Table::new(client, &name);
+    let aws = Emulator::connect(&endpoint, REGION).await;
+    let (name, _) = aws.table("t", false).await;
+    let table = Table::new(aws.dynamodb.clone(), &name);
     assert_eq!(table.status().await.unwrap(), "ACTIVE");
     let item = json!({"pk": "a", "n": 1, "nested": {"l": [true, null]}});
     let item = item.as_object().unwrap();
@@ -223,8 +126,7 @@ async fn secrets_are_read_and_cached() {
     let Some(endpoint) = test_support::aws_endpoint() else {
         return;
     };
-    let cfg = config::for_emulator(&endpoint, REGION).await;
-    let client = aws_sdk_secretsmanager::Client::new(&cfg);
+    let client = aws_sdk_secretsmanager::Client::new(&emulator_config(&endpoint, REGION).await);
     let name = unique_name("secret");
     let arn = client
         .create_secret()
@@ -235,7 +137,14 @@ async fn secrets_are_read_and_cached() {
         .unwrap()
         .arn
         .unwrap();
-    let cache = CachedSecrets::new(client.clone(), Duration::from_secs(300));
+    let reader = || {
+        SecretsManager::new(
+            Some(&endpoint),
+            REGION,
+            aws_credential_types::Credentials::new("test", "test", None, None, "emulator"),
+        )
+    };
+    let cache = CachedSecrets::new(reader(), Duration::from_secs(300));
     assert_eq!(cache.get(&arn).await.unwrap(), "v1");
     client
         .put_secret_value()
@@ -249,12 +158,12 @@ async fn secrets_are_read_and_cached() {
         "v1",
         "served from cache within the ttl"
     );
-    let uncached = CachedSecrets::new(client, Duration::ZERO);
+    let uncached = CachedSecrets::new(reader(), Duration::ZERO);
     assert_eq!(uncached.get(&arn).await.unwrap(), "v2");
-    assert!(
-        uncached
-            .get("arn:aws:secretsmanager:us-east-1:123456789012:secret:nope")
-            .await
-            .is_err()
-    );
+    let missing = uncached
+        .get("arn:aws:secretsmanager:us-east-1:123456789012:secret:nope")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(missing.contains("ResourceNotFoundException"), "{missing}");
 }

@@ -17,6 +17,7 @@
 //! One emulator serves every test in parallel, so tests name their resources with
 //! [`unique_name`] instead of resetting shared state.
 
+pub mod aws;
 pub mod kafka;
 pub mod lambda_runtime_api;
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey};
-use platform_aws::http::HttpGetter;
+use platform_aws::http::HttpClient;
 use platform_aws::secrets::{CachedSecrets, SecretSource};
 use serde::Deserialize;
 use tokio::sync::Mutex;
@@ -119,7 +119,7 @@ struct FetchedJwks {
 /// The production key source.
 pub struct KeyStore<S> {
     inline: HashMap<String, Arc<VerifyingKey>>,
-    jwks_url: Option<(String, HttpGetter)>,
+    jwks_url: Option<(String, HttpClient)>,
     fetched: Mutex<Option<FetchedJwks>>,
     secrets: CachedSecrets<S>,
     secret_id: String,
@@ -133,13 +133,7 @@ impl<S: SecretSource> KeyStore<S> {
         secret_id: String,
     ) -> Result<Self, KeyError> {
         let inline = inline_jwks.map(parse_jwks).transpose()?.unwrap_or_default();
-        let jwks_url = match jwks_url {
-            Some(url) => Some((
-                url,
-                HttpGetter::new(JWKS_MAX_BYTES).map_err(|e| KeyError::Jwks(e.to_string()))?,
-            )),
-            None => None,
-        };
+        let jwks_url = jwks_url.map(|url| (url, HttpClient::new(JWKS_MAX_BYTES)));
         Ok(Self {
             inline,
             jwks_url,
@@ -162,14 +156,18 @@ impl<S: SecretSource> KeyStore<S> {
         if !stale && !may_refetch_for_rotation {
             return Ok(known);
         }
-        let (status, body) = http
+        let response = http
             .get(url, JWKS_TIMEOUT)
             .await
             .map_err(|e| KeyError::Jwks(e.to_string()))?;
-        if status != 200 {
-            return Err(KeyError::Jwks(format!("GET {url} answered {status}")));
+        if response.status != 200 {
+            return Err(KeyError::Jwks(format!(
+                "GET {url} answered {}",
+                response.status
+            )));
         }
-        let text = String::from_utf8(body).map_err(|_| KeyError::Jwks("not UTF-8".into()))?;
+        let text =
+            String::from_utf8(response.body).map_err(|_| KeyError::Jwks("not UTF-8".into()))?;
         let keys = parse_jwks(&text)?;
         let key = keys.get(kid).cloned();
         *fetched = Some(FetchedJwks {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use authorizer::{Config, KeyStore, authorize};
 use lambda_runtime::{LambdaEvent, service_fn};
+use platform_aws::secrets::SecretsManager;
 use platform_telemetry::startup::{EnvReader, InvocationTimer};
 use serde_json::Value;
 
@@ -14,11 +15,10 @@ async fn main() -> anyhow::Result<()> {
     let log_level = env.optional(platform_contract::LOG_LEVEL);
     platform_telemetry::init_json_logs(log_level.as_deref())?;
     let config = Config::from_env(env)?;
-    let aws = platform_aws::config::from_env().await;
     let keys = KeyStore::new(
         config.jwks_json.as_deref(),
         config.jwks_url.clone(),
-        aws_sdk_secretsmanager::Client::new(&aws),
+        SecretsManager::from_env()?,
         config.secret_arn.clone(),
     )?;
     let state = Arc::new((config, keys));

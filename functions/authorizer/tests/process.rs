@@ -52,8 +52,9 @@ async fn authorizes_through_the_runtime_api_with_keys_from_jwks_and_secrets_mana
     let Some(endpoint) = test_support::aws_endpoint() else {
         return;
     };
-    let cfg = platform_aws::config::for_emulator(&endpoint, "us-east-1").await;
-    let secrets = aws_sdk_secretsmanager::Client::new(&cfg);
+    let secrets = aws_sdk_secretsmanager::Client::new(
+        &test_support::aws::emulator_config(&endpoint, "us-east-1").await,
+    );
     let secret_arn = secrets
         .create_secret()
         .name(unique_name("jwt"))

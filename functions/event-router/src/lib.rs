@@ -16,7 +16,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use circuit::{CircuitBreaker, CircuitConfig};
-use platform_aws::eventbridge::{PublishEntry, Publisher, PutEventsApi, RetryPolicy};
+use platform_aws::eventbridge::{PublishEntry, Publisher, PutEventsApi};
+use platform_aws::retry::RetryPolicy;
 use platform_aws::sqs::DeadLetterSink;
 use platform_contract as contract;
 use platform_events::{CrossRegionEvent, DeadLetter, EventEnvelope, SCHEMA_VERSION, compression};

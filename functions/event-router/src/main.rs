@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use event_router::{Config, RouteOutcome, Router};
 use lambda_runtime::{LambdaEvent, service_fn};
-use platform_aws::eventbridge::RetryPolicy;
+use platform_aws::retry::RetryPolicy;
 use platform_aws::sqs::DeadLetterQueue;
 use platform_telemetry::emf::Unit;
 use platform_telemetry::names;

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use platform_contract as contract;
 use platform_events::{CrossRegionEvent, DeadLetter};
 use serde_json::{Value, json};
+use test_support::aws::Emulator;
 use test_support::lambda_runtime_api::{FunctionProcess, RuntimeApi, emulator_aws_env};
 use test_support::unique_name;
 
@@ -15,48 +15,13 @@ const LOCAL: &str = "us-east-1";
 const PEER: &str = "us-west-2";
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-async fn queue(sqs: &aws_sdk_sqs::Client) -> (String, String) {
-    let url = sqs
-        .create_queue()
-        .queue_name(unique_name("router"))
-        .send()
+/// The bodies of the messages that arrive on `url`, once `expected` did.
+async fn receive(aws: &Emulator, url: &str, expected: usize) -> Vec<String> {
+    aws.receive(url, expected)
         .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let arn = attrs.attributes.unwrap()[&QueueAttributeName::QueueArn].clone();
-    (url, arn)
-}
-
-async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, expected: usize) -> Vec<String> {
-    let mut bodies = Vec::new();
-    for _ in 0..20 {
-        let out = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        bodies.extend(
-            out.messages
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|m| m.body),
-        );
-        if bodies.len() >= expected {
-            break;
-        }
-    }
-    bodies
+        .into_iter()
+        .filter_map(|m| m.body)
+        .collect()
 }
 
 fn start(api: &RuntimeApi, endpoint: &str, peer_bus_arn: &str, dlq_url: &str) -> FunctionProcess {
@@ -100,44 +65,11 @@ async fn routes_a_compressed_event_to_the_peer_bus() {
     let Some(endpoint) = test_support::aws_endpoint() else {
         return;
     };
-    let peer_cfg = platform_aws::config::for_emulator(&endpoint, PEER).await;
-    let local_cfg = platform_aws::config::for_emulator(&endpoint, LOCAL).await;
-    let events = aws_sdk_eventbridge::Client::new(&peer_cfg);
-    let peer_sqs = aws_sdk_sqs::Client::new(&peer_cfg);
-    let bus = unique_name("peer-bus");
-    let bus_arn = events
-        .create_event_bus()
-        .name(&bus)
-        .send()
-        .await
-        .unwrap()
-        .event_bus_arn
-        .unwrap();
-    let (target_url, target_arn) = queue(&peer_sqs).await;
-    let rule = unique_name("from-router");
-    events
-        .put_rule()
-        .name(&rule)
-        .event_bus_name(&bus)
-        .event_pattern(json!({"source": ["platform.event-router"]}).to_string())
-        .send()
-        .await
-        .unwrap();
-    events
-        .put_targets()
-        .rule(&rule)
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("q")
-                .arn(&target_arn)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let (dlq_url, _) = queue(&aws_sdk_sqs::Client::new(&local_cfg)).await;
+    let peer = Emulator::connect(&endpoint, PEER).await;
+    let local = Emulator::connect(&endpoint, LOCAL).await;
+    let (bus, bus_arn) = peer.bus("peer-bus").await;
+    let delivered = peer.queue_for_source(&bus, "platform.event-router").await;
+    let dlq_url = local.queue("router-dlq").await.url;
 
     let api = RuntimeApi::start().unwrap();
     let _router = start(&api, &endpoint, &bus_arn, &dlq_url);
@@ -145,7 +77,7 @@ async fn routes_a_compressed_event_to_the_peer_bus() {
     let answer = invoke(&api, &event);
     assert_eq!(answer, json!({"status": "routed", "compressed": true}));
 
-    let bodies = receive(&peer_sqs, &target_url, 1).await;
+    let bodies = receive(&peer, &delivered.url, 1).await;
     assert_eq!(bodies.len(), 1);
     let delivered: Value = serde_json::from_str(&bodies[0]).unwrap();
     assert_eq!(delivered["detail-type"], "OrderCreated");
@@ -169,9 +101,8 @@ async fn a_failing_peer_bus_opens_the_circuit_and_dead_letters_events() {
     let Some(endpoint) = test_support::aws_endpoint() else {
         return;
     };
-    let local_cfg = platform_aws::config::for_emulator(&endpoint, LOCAL).await;
-    let sqs = aws_sdk_sqs::Client::new(&local_cfg);
-    let (dlq_url, _) = queue(&sqs).await;
+    let local = Emulator::connect(&endpoint, LOCAL).await;
+    let dlq_url = local.queue("router-dlq").await.url;
     let missing_bus = format!(
         "arn:aws:events:{PEER}:123456789012:event-bus/{}",
         unique_name("gone")
@@ -183,7 +114,7 @@ async fn a_failing_peer_bus_opens_the_circuit_and_dead_letters_events() {
     for event in &events {
         assert_eq!(invoke(&api, event)["status"], "deadLettered");
     }
-    let mut letters: Vec<DeadLetter> = receive(&sqs, &dlq_url, 3)
+    let mut letters: Vec<DeadLetter> = receive(&local, &dlq_url, 3)
         .await
         .iter()
         .map(|b| platform_events::decode(b.as_bytes()).unwrap())

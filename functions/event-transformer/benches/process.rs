@@ -6,9 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use event_transformer::{Config, Registry, transform};
 use platform_contract as contract;
 use serde_json::json;
@@ -69,45 +66,11 @@ fn main() {
             .build()
             .unwrap();
         let (table, bus, dlq) = runtime.block_on(async {
-            let cfg = platform_aws::config::for_emulator(endpoint, "us-east-1").await;
-            let name = test_support::unique_name("bench-events");
-            aws_sdk_dynamodb::Client::new(&cfg)
-                .create_table()
-                .table_name(&name)
-                .attribute_definitions(
-                    AttributeDefinition::builder()
-                        .attribute_name("pk")
-                        .attribute_type(ScalarAttributeType::S)
-                        .build()
-                        .unwrap(),
-                )
-                .key_schema(
-                    KeySchemaElement::builder()
-                        .attribute_name("pk")
-                        .key_type(KeyType::Hash)
-                        .build()
-                        .unwrap(),
-                )
-                .billing_mode(BillingMode::PayPerRequest)
-                .send()
-                .await
-                .unwrap();
-            let bus = test_support::unique_name("bench-bus");
-            aws_sdk_eventbridge::Client::new(&cfg)
-                .create_event_bus()
-                .name(&bus)
-                .send()
-                .await
-                .unwrap();
-            let dlq = aws_sdk_sqs::Client::new(&cfg)
-                .create_queue()
-                .queue_name(test_support::unique_name("bench-dlq"))
-                .send()
-                .await
-                .unwrap()
-                .queue_url
-                .unwrap();
-            (name, bus, dlq)
+            let aws = test_support::aws::Emulator::connect(endpoint, "us-east-1").await;
+            let (table, _) = aws.table("bench-events", false).await;
+            let (bus, _) = aws.bus("bench-bus").await;
+            let dlq = aws.queue("bench-dlq").await.url;
+            (table, bus, dlq)
         });
         env.extend([
             ("AWS_ENDPOINT_URL", endpoint.clone()),

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use platform_aws::AwsError;
 use platform_aws::dynamodb::Table;
-use platform_aws::http::HttpGetter;
+use platform_aws::http::HttpClient;
 use platform_contract as contract;
 use platform_events::{CheckResult, Health, HealthStatus};
 use platform_telemetry::startup::{ConfigError, EnvReader};
@@ -134,7 +134,7 @@ pub struct Checker {
     pub table: Table,
     pub events: aws_sdk_eventbridge::Client,
     pub sqs: aws_sdk_sqs::Client,
-    pub http: HttpGetter,
+    pub http: HttpClient,
 }
 
 fn timed(
@@ -200,6 +200,7 @@ impl Checker {
                 .http
                 .get(&local_scope_url(url), self.config.peer_timeout)
                 .await
+                .map(|response| (response.status, response.body))
                 .map_err(|e| e.to_string());
             Some(timed(
                 format!("peer:{}", self.config.peer_region),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use health_checker::{Checker, Config};
 use lambda_runtime::{LambdaEvent, service_fn};
 use platform_aws::dynamodb::Table;
-use platform_aws::http::HttpGetter;
+use platform_aws::http::HttpClient;
 use platform_telemetry::startup::{EnvReader, InvocationTimer};
 use serde_json::Value;
 
@@ -24,7 +24,7 @@ async fn main() -> anyhow::Result<()> {
         table: Table::new(aws_sdk_dynamodb::Client::new(&aws), config.table.clone()),
         events: aws_sdk_eventbridge::Client::new(&aws),
         sqs: aws_sdk_sqs::Client::new(&aws),
-        http: HttpGetter::new(PEER_MAX_BODY_BYTES)?,
+        http: HttpClient::new(PEER_MAX_BODY_BYTES),
         config,
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

@@ -6,11 +6,9 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use platform_contract as contract;
 use serde_json::{Value, json};
+use test_support::aws::Emulator;
 use test_support::lambda_runtime_api::{FunctionProcess, RuntimeApi, emulator_aws_env};
 use test_support::unique_name;
 
@@ -58,44 +56,10 @@ struct Region {
 }
 
 async fn region(endpoint: &str) -> Region {
-    let cfg = platform_aws::config::for_emulator(endpoint, REGION).await;
-    let table = unique_name("health");
-    aws_sdk_dynamodb::Client::new(&cfg)
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-    let bus = unique_name("bus");
-    aws_sdk_eventbridge::Client::new(&cfg)
-        .create_event_bus()
-        .name(&bus)
-        .send()
-        .await
-        .unwrap();
-    let dlq = aws_sdk_sqs::Client::new(&cfg)
-        .create_queue()
-        .queue_name(unique_name("dlq"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let aws = Emulator::connect(endpoint, REGION).await;
+    let (table, _) = aws.table("health", false).await;
+    let (bus, _) = aws.bus("bus").await;
+    let dlq = aws.queue("dlq").await.url;
     Region { table, bus, dlq }
 }
 
@@ -166,8 +130,8 @@ async fn healthy_region_and_peer_answer_200_and_the_status_is_stored() {
     assert_eq!(check(&status, "peer:us-west-2")["status"], "healthy");
     assert_eq!(seen.lock().unwrap()[0], "GET /health?scope=local HTTP/1.1");
 
-    let cfg = platform_aws::config::for_emulator(&endpoint, REGION).await;
-    let table = platform_aws::dynamodb::Table::new(aws_sdk_dynamodb::Client::new(&cfg), &r.table);
+    let aws = Emulator::connect(&endpoint, REGION).await;
+    let table = platform_aws::dynamodb::Table::new(aws.dynamodb.clone(), &r.table);
     let stored = table
         .get_json(json!({"pk": "health#us-east-1"}).as_object().unwrap())
         .await

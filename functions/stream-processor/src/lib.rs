@@ -278,7 +278,8 @@ fn marker(event_id: &str) -> Map<String, Value> {
 mod tests {
     use super::*;
     use platform_aws::AwsError;
-    use platform_aws::eventbridge::{EntryOutcome, RetryPolicy};
+    use platform_aws::eventbridge::EntryOutcome;
+    use platform_aws::retry::RetryPolicy;
     use std::cell::RefCell;
     use std::sync::Mutex;
     use std::time::Duration;

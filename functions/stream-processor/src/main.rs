@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use platform_aws::dynamodb::Table;
-use platform_aws::eventbridge::{Publisher, RetryPolicy};
+use platform_aws::eventbridge::Publisher;
+use platform_aws::retry::RetryPolicy;
 use platform_telemetry::emf::Unit;
 use platform_telemetry::names;
 use platform_telemetry::startup::{EnvReader, InvocationTimer};

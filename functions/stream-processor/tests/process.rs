@@ -6,14 +6,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType, StreamSpecification, StreamViewType,
-};
-use aws_sdk_sqs::types::QueueAttributeName;
+use aws_sdk_dynamodb::types::AttributeValue;
 use platform_contract as contract;
 use platform_events::{CdcEvent, CdcOperation};
 use serde_json::{Value, json};
+use test_support::aws::Emulator;
 use test_support::lambda_runtime_api::{RuntimeApi, emulator_aws_env};
 use test_support::unique_name;
 
@@ -43,136 +40,21 @@ fn streams_call(endpoint: &str, action: &str, body: &Value) -> Value {
     serde_json::from_str(payload).unwrap_or_else(|e| panic!("{action}: {e}: {payload}"))
 }
 
-async fn create_table(
-    client: &aws_sdk_dynamodb::Client,
-    name: &str,
-    stream: bool,
-) -> Option<String> {
-    let mut request = client
-        .create_table()
-        .table_name(name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest);
-    if stream {
-        request = request.stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewAndOldImages)
-                .build()
-                .unwrap(),
-        );
-    }
-    request
-        .send()
-        .await
-        .unwrap()
-        .table_description
-        .unwrap()
-        .latest_stream_arn
-}
-
-async fn receive(
-    sqs: &aws_sdk_sqs::Client,
-    url: &str,
-    expected: usize,
-    waits: usize,
-) -> Vec<Value> {
-    let mut bodies = Vec::new();
-    for _ in 0..waits {
-        let out = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        bodies.extend(
-            out.messages
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|m| m.body)
-                .map(|b| serde_json::from_str(&b).unwrap()),
-        );
-        if bodies.len() >= expected {
-            break;
-        }
-    }
-    bodies
-}
-
 #[tokio::test]
 async fn a_real_stream_batch_becomes_cdc_events_on_the_bus_exactly_once() {
     let Some(endpoint) = test_support::aws_endpoint() else {
         return;
     };
-    let cfg = platform_aws::config::for_emulator(&endpoint, REGION).await;
-    let dynamo = aws_sdk_dynamodb::Client::new(&cfg);
-    let events = aws_sdk_eventbridge::Client::new(&cfg);
-    let sqs = aws_sdk_sqs::Client::new(&cfg);
-
-    let table = unique_name("orders");
-    let stream_arn = create_table(&dynamo, &table, true)
+    let aws = Emulator::connect(&endpoint, REGION).await;
+    let dynamo = &aws.dynamodb;
+    let (table, stream_arn) = aws.table("orders", true).await;
+    let stream_arn = stream_arn.expect("stream enabled");
+    let (idempotency, _) = aws.table("processed", false).await;
+    let (bus, _) = aws.bus("cdc-bus").await;
+    let url = aws
+        .queue_for_source(&bus, "platform.stream-processor")
         .await
-        .expect("stream enabled");
-    let idempotency = unique_name("processed");
-    create_table(&dynamo, &idempotency, false).await;
-    let bus = unique_name("cdc-bus");
-    events.create_event_bus().name(&bus).send().await.unwrap();
-    let url = sqs
-        .create_queue()
-        .queue_name(unique_name("cdc"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
-    let rule = unique_name("cdc-rule");
-    events
-        .put_rule()
-        .name(&rule)
-        .event_bus_name(&bus)
-        .event_pattern(json!({"source": ["platform.stream-processor"]}).to_string())
-        .send()
-        .await
-        .unwrap();
-    events
-        .put_targets()
-        .rule(&rule)
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("q")
-                .arn(&arn)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+        .url;
 
     let s = |v: &str| AttributeValue::S(v.to_string());
     dynamo
@@ -252,7 +134,7 @@ async fn a_real_stream_batch_becomes_cdc_events_on_the_bus_exactly_once() {
     };
     assert_eq!(invoke(&batch), json!({"batchItemFailures": []}));
 
-    let delivered = receive(&sqs, &url, 3, 20).await;
+    let delivered = aws.receive_json(&url, 3).await;
     assert_eq!(delivered.len(), 3);
     let mut cdc: Vec<CdcEvent> = delivered
         .iter()
@@ -289,7 +171,7 @@ async fn a_real_stream_batch_becomes_cdc_events_on_the_bus_exactly_once() {
     // The same batch again (a Lambda retry): nothing is published twice.
     assert_eq!(invoke(&batch), json!({"batchItemFailures": []}));
     assert!(
-        receive(&sqs, &url, 1, 2).await.is_empty(),
+        aws.receive_polling(&url, 1, 2).await.is_empty(),
         "a retried batch published duplicates"
     );
 
@@ -305,5 +187,5 @@ async fn a_real_stream_batch_becomes_cdc_events_on_the_bus_exactly_once() {
         answer,
         json!({"batchItemFailures": [{"itemIdentifier": failing_sequence}]})
     );
-    assert_eq!(receive(&sqs, &url, 1, 10).await.len(), 1);
+    assert_eq!(aws.receive_polling(&url, 1, 10).await.len(), 1);
 }
