@@ -1,9 +1,12 @@
-//! The pure core without I/O: bytes -> parsed change -> sink write, per message shape.
+//! The pure core without I/O: bytes -> parsed change -> sink write, per message shape, as the
+//! partition worker runs it: borrowing from the message when no event is published
+//! (`parse_and_transform`), and with the owned change an event needs
+//! (`parse_and_transform_with_events`).
 //! Run: cargo bench -p consumer --bench parse
 
 use consumer::corpus;
-use consumer::qlik::{QlikMessage, parse};
-use consumer::transform::into_write;
+use consumer::qlik::{QlikMessageRef, parse_ref};
+use consumer::transform::{into_write, to_write};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use platform_contract::TopicTable;
 use std::hint::black_box;
@@ -45,18 +48,21 @@ fn samples(shape: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn parse_and_transform(c: &mut Criterion) {
+const SHAPES: [&str; 3] = [
+    "json_envelope_update",
+    "json_bare_insert",
+    "avro_envelope_update",
+];
+
+/// Runs `apply` on 1024 messages of each shape; throughput is messages per second.
+fn bench_shapes(c: &mut Criterion, group: &str, apply: impl Fn(&TopicTable, &[u8])) {
     let mapping = TopicTable {
         topic: "qlik.orders".into(),
         table: "orders".into(),
         key_columns: vec!["order_id".into()],
     };
-    let mut group = c.benchmark_group("parse_and_transform");
-    for shape in [
-        "json_envelope_update",
-        "json_bare_insert",
-        "avro_envelope_update",
-    ] {
+    let mut group = c.benchmark_group(group);
+    for shape in SHAPES {
         let messages = samples(shape);
         group.throughput(Throughput::Elements(messages.len() as u64));
         group.bench_function(shape, |b| {
@@ -64,10 +70,7 @@ fn parse_and_transform(c: &mut Criterion) {
                 || (),
                 |()| {
                     for bytes in &messages {
-                        let Ok(QlikMessage::Data(change)) = parse(black_box(bytes)) else {
-                            panic!("sample did not parse");
-                        };
-                        black_box(into_write(&mapping, change).expect("transform"));
+                        apply(&mapping, black_box(bytes));
                     }
                 },
                 BatchSize::SmallInput,
@@ -75,6 +78,23 @@ fn parse_and_transform(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+fn parse_and_transform(c: &mut Criterion) {
+    bench_shapes(c, "parse_and_transform", |mapping, bytes| {
+        let Ok(QlikMessageRef::Data(change)) = parse_ref(bytes) else {
+            panic!("sample did not parse");
+        };
+        black_box(into_write(mapping, change).expect("transform"));
+    });
+    bench_shapes(c, "parse_and_transform_with_events", |mapping, bytes| {
+        let Ok(QlikMessageRef::Data(change)) = parse_ref(bytes) else {
+            panic!("sample did not parse");
+        };
+        let change = change.into_owned();
+        black_box(to_write(mapping, &change).expect("transform"));
+        black_box(change);
+    });
 }
 
 criterion_group!(benches, parse_and_transform);

@@ -1,15 +1,19 @@
 //! A small Avro binary decoder for the Qlik message envelope and the payload it embeds.
 //!
 //! Qlik's Avro envelope carries the payload's writer schema as JSON (`messageSchema`), so the
-//! payload can be decoded without a schema registry. We decode it into a `serde_json::Value`
-//! so that Avro and JSON messages share one interpretation path. The decoder only ever reads
-//! untrusted bytes through bounds-checked cursors, limits nesting depth and the number of
-//! decoded values, and never allocates more than the input can justify: it cannot panic, loop
-//! forever or exhaust memory on hostile input (the fuzz target checks this).
+//! payload can be decoded without a schema registry. The decoder is a serde `Deserializer` that
+//! presents the datum as `serde_json::Value` would present it, so Avro and JSON messages share
+//! one interpretation path (the typed structs of `qlik.rs`) with no intermediate tree. It only
+//! ever reads untrusted bytes through bounds-checked cursors, limits nesting depth and the
+//! number of decoded values, and never allocates more than the input can justify: it cannot
+//! panic, loop forever or exhaust memory on hostile input (the fuzz target checks this).
 
 use std::collections::HashMap;
+use std::fmt::Display;
 
-use serde_json::{Map, Number, Value};
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
 
 /// The most values one message may decode to: more than any real row, far less than memory.
 const VALUE_BUDGET_PER_INPUT_BYTE: usize = 2;
@@ -53,7 +57,12 @@ pub enum Schema {
     Double,
     Bytes,
     String,
-    Record(Vec<(String, Schema)>),
+    Record {
+        fields: Vec<(String, Schema)>,
+        /// Two fields share a name (invalid Avro, but decodable): the record is then read as a
+        /// JSON object would be, the last value under the first position.
+        repeats_names: bool,
+    },
     Enum(Vec<String>),
     Array(Box<Schema>),
     Map(Box<Schema>),
@@ -79,11 +88,45 @@ impl ParsedSchema {
         Ok(ParsedSchema { root, named })
     }
 
-    /// Decodes one datum that must use all of `bytes`.
+    /// A schema without named types.
+    pub fn anonymous(root: Schema) -> Self {
+        ParsedSchema {
+            root,
+            named: HashMap::new(),
+        }
+    }
+
+    /// Decodes one datum from the start of `bytes` into a `Value`.
     pub fn decode(&self, bytes: &[u8]) -> Result<Value, AvroError> {
+        self.deserialize(bytes).map_err(|e| match e {
+            DecodeError::Avro(e) => e,
+            // Every datum has a `Value`; kept total rather than trusted.
+            DecodeError::Shape(message) => AvroError::Schema(message),
+        })
+    }
+
+    /// Decodes one datum from the start of `bytes` straight into `T`, borrowing its strings.
+    pub fn deserialize<'a, T: Deserialize<'a>>(&self, bytes: &'a [u8]) -> Result<T, DecodeError> {
         let mut reader = Reader::new(bytes);
-        let value = reader.value(&self.root, &self.named, 0)?;
-        Ok(value)
+        T::deserialize(self.decoder(&mut reader))
+    }
+
+    /// Reads past one datum at the reader's position, checking it as decoding would.
+    pub fn skip(&self, reader: &mut Reader<'_>) -> Result<(), AvroError> {
+        match IgnoredAny::deserialize(self.decoder(reader)) {
+            Ok(IgnoredAny) => Ok(()),
+            Err(DecodeError::Avro(e)) => Err(e),
+            Err(DecodeError::Shape(message)) => Err(AvroError::Schema(message)),
+        }
+    }
+
+    fn decoder<'r, 'a>(&'r self, reader: &'r mut Reader<'a>) -> Decoder<'r, 'a> {
+        Decoder {
+            reader,
+            schema: &self.root,
+            named: &self.named,
+            depth: 0,
+        }
     }
 }
 
@@ -121,7 +164,7 @@ fn parse_schema(
                             .ok_or_else(|| {
                                 AvroError::Schema("a record has no `fields` array".into())
                             })?;
-                    let mut parsed = Vec::with_capacity(fields.len());
+                    let mut parsed: Vec<(String, Schema)> = Vec::with_capacity(fields.len());
                     for field in fields {
                         let name = field.get("name").and_then(Value::as_str).ok_or_else(|| {
                             AvroError::Schema("a record field has no name".into())
@@ -134,7 +177,14 @@ fn parse_schema(
                             parse_schema(field_type, named, depth + 1)?,
                         ));
                     }
-                    Schema::Record(parsed)
+                    let repeats_names = {
+                        let mut names = std::collections::HashSet::new();
+                        !parsed.iter().all(|(name, _)| names.insert(name.as_str()))
+                    };
+                    Schema::Record {
+                        fields: parsed,
+                        repeats_names,
+                    }
                 }
                 "enum" => Schema::Enum(
                     object
@@ -318,96 +368,286 @@ impl<'a> Reader<'a> {
         Ok(count.unsigned_abs())
     }
 
-    pub fn value(
-        &mut self,
-        schema: &Schema,
-        named: &HashMap<String, Schema>,
-        depth: usize,
-    ) -> Result<Value, AvroError> {
+    /// Every decoded value passes here: the nesting and value limits.
+    fn enter(&mut self, depth: usize) -> Result<(), AvroError> {
         if depth > MAX_DEPTH {
             return Err(AvroError::TooDeep);
         }
-        self.spend()?;
-        Ok(match schema {
-            Schema::Null => Value::Null,
-            Schema::Boolean => Value::Bool(self.take(1)?[0] != 0),
-            Schema::Int | Schema::Long => Value::Number(self.long()?.into()),
-            Schema::Float => {
-                let at = self.pos;
-                let raw = self.take(4)?;
-                let f = f32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
-                Value::Number(Number::from_f64(f64::from(f)).ok_or(AvroError::NotFinite(at))?)
+        self.spend()
+    }
+
+    fn float(&mut self) -> Result<f64, AvroError> {
+        let at = self.pos;
+        let raw = self.take(4)?;
+        let f = f64::from(f32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]));
+        f.is_finite().then_some(f).ok_or(AvroError::NotFinite(at))
+    }
+
+    fn double(&mut self) -> Result<f64, AvroError> {
+        let at = self.pos;
+        let mut le = [0u8; 8];
+        le.copy_from_slice(self.take(8)?);
+        let f = f64::from_le_bytes(le);
+        f.is_finite().then_some(f).ok_or(AvroError::NotFinite(at))
+    }
+
+    fn symbol<'s>(&mut self, symbols: &'s [String]) -> Result<&'s str, AvroError> {
+        let at = self.pos;
+        let index = self.long()?;
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| symbols.get(i))
+            .map(String::as_str)
+            .ok_or(AvroError::BadEnumIndex { at, index })
+    }
+}
+
+/// Why a datum could not be deserialised: bad Avro, or Avro of another shape than asked for.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DecodeError {
+    #[error(transparent)]
+    Avro(#[from] AvroError),
+    #[error("{0}")]
+    Shape(String),
+}
+
+/// Shape errors read exactly as serde_json words them for the same decoded value.
+impl de::Error for DecodeError {
+    fn custom<T: Display>(message: T) -> Self {
+        DecodeError::Shape(message.to_string())
+    }
+
+    fn invalid_type(unexpected: de::Unexpected, expected: &dyn de::Expected) -> Self {
+        let json = <serde_json::Error as de::Error>::invalid_type(unexpected, expected);
+        DecodeError::Shape(json.to_string())
+    }
+
+    fn invalid_value(unexpected: de::Unexpected, expected: &dyn de::Expected) -> Self {
+        let json = <serde_json::Error as de::Error>::invalid_value(unexpected, expected);
+        DecodeError::Shape(json.to_string())
+    }
+}
+
+/// One datum of `schema` at the reader's position. Records and maps are maps, arrays are
+/// sequences, enums and strings are strings, bytes and fixed are lower-case hex strings, unions
+/// are their branch, null is unit (`None` for options): what `serde_json::Value` would give.
+struct Decoder<'r, 'a> {
+    reader: &'r mut Reader<'a>,
+    schema: &'r Schema,
+    named: &'r HashMap<String, Schema>,
+    depth: usize,
+}
+
+impl<'r, 'a> Decoder<'r, 'a> {
+    fn child<'c>(&'c mut self, schema: &'c Schema) -> Decoder<'c, 'a> {
+        Decoder {
+            reader: self.reader,
+            schema,
+            named: self.named,
+            depth: self.depth + 1,
+        }
+    }
+
+    fn resolve(&self, name: &str) -> Result<&'r Schema, AvroError> {
+        self.named
+            .get(name)
+            .or_else(|| self.named.get(name.rsplit('.').next().unwrap_or(name)))
+            .ok_or_else(|| AvroError::Schema(format!("unknown named type `{name}`")))
+    }
+}
+
+impl<'de> de::Deserializer<'de> for Decoder<'_, 'de> {
+    type Error = DecodeError;
+
+    fn deserialize_any<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.reader.enter(self.depth)?;
+        match self.schema {
+            Schema::Null => visitor.visit_unit(),
+            Schema::Boolean => visitor.visit_bool(self.reader.take(1)?[0] != 0),
+            Schema::Int | Schema::Long => visitor.visit_i64(self.reader.long()?),
+            Schema::Float => visitor.visit_f64(self.reader.float()?),
+            Schema::Double => visitor.visit_f64(self.reader.double()?),
+            Schema::Bytes => visitor.visit_string(hex(self.reader.bytes()?)),
+            Schema::Fixed(size) => visitor.visit_string(hex(self.reader.take(*size)?)),
+            Schema::String => visitor.visit_borrowed_str(self.reader.string()?),
+            Schema::Enum(symbols) => visitor.visit_str(self.reader.symbol(symbols)?),
+            Schema::Record {
+                fields,
+                repeats_names: false,
+            } => visitor.visit_map(Fields {
+                decoder: self,
+                fields,
+                next: 0,
+            }),
+            Schema::Record { fields, .. } => {
+                let object = Value::deserialize(de::value::MapAccessDeserializer::new(Fields {
+                    decoder: self,
+                    fields,
+                    next: 0,
+                }))?;
+                object
+                    .deserialize_any(visitor)
+                    .map_err(|e| DecodeError::Shape(e.to_string()))
             }
-            Schema::Double => {
-                let at = self.pos;
-                let raw = self.take(8)?;
-                let mut le = [0u8; 8];
-                le.copy_from_slice(raw);
-                Value::Number(
-                    Number::from_f64(f64::from_le_bytes(le)).ok_or(AvroError::NotFinite(at))?,
-                )
-            }
-            Schema::Bytes => Value::String(hex(self.bytes()?)),
-            Schema::Fixed(size) => Value::String(hex(self.take(*size)?)),
-            Schema::String => Value::String(self.string()?.to_string()),
-            Schema::Record(fields) => {
-                let mut object = Map::with_capacity(fields.len().min(1024));
-                for (name, field_schema) in fields {
-                    let v = self.value(field_schema, named, depth + 1)?;
-                    object.insert(name.clone(), v);
-                }
-                Value::Object(object)
-            }
-            Schema::Enum(symbols) => {
-                let at = self.pos;
-                let index = self.long()?;
-                let symbol = usize::try_from(index)
-                    .ok()
-                    .and_then(|i| symbols.get(i))
-                    .ok_or(AvroError::BadEnumIndex { at, index })?;
-                Value::String(symbol.clone())
-            }
-            Schema::Array(items) => {
-                let mut out = Vec::new();
-                loop {
-                    let count = self.block_count()?;
-                    if count == 0 {
-                        break;
-                    }
-                    for _ in 0..count {
-                        out.push(self.value(items, named, depth + 1)?);
-                    }
-                }
-                Value::Array(out)
-            }
-            Schema::Map(values) => {
-                let mut out = Map::new();
-                loop {
-                    let count = self.block_count()?;
-                    if count == 0 {
-                        break;
-                    }
-                    for _ in 0..count {
-                        self.spend()?;
-                        let key = self.string()?.to_string();
-                        let v = self.value(values, named, depth + 1)?;
-                        out.insert(key, v);
-                    }
-                }
-                Value::Object(out)
-            }
+            Schema::Array(items) => visitor.visit_seq(Items {
+                decoder: self,
+                items,
+                left: 0,
+            }),
+            Schema::Map(values) => visitor.visit_map(Entries {
+                decoder: self,
+                values,
+                left: 0,
+            }),
             Schema::Union(branches) => {
-                let branch = self.branch(branches.len())?;
-                self.value(&branches[branch], named, depth + 1)?
+                let branch = self.reader.branch(branches.len())?;
+                self.child(&branches[branch]).deserialize_any(visitor)
             }
             Schema::Named(name) => {
-                let resolved = named
-                    .get(name)
-                    .or_else(|| named.get(name.rsplit('.').next().unwrap_or(name)))
-                    .ok_or_else(|| AvroError::Schema(format!("unknown named type `{name}`")))?;
-                self.value(resolved, named, depth + 1)?
+                let resolved = self.resolve(name)?;
+                self.child(resolved).deserialize_any(visitor)
             }
-        })
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, DecodeError> {
+        match self.schema {
+            Schema::Null => {
+                self.reader.enter(self.depth)?;
+                visitor.visit_none()
+            }
+            Schema::Union(branches) => {
+                self.reader.enter(self.depth)?;
+                let branch = self.reader.branch(branches.len())?;
+                self.child(&branches[branch]).deserialize_option(visitor)
+            }
+            Schema::Named(name) => {
+                self.reader.enter(self.depth)?;
+                let resolved = self.resolve(name)?;
+                self.child(resolved).deserialize_option(visitor)
+            }
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    /// As `deserialize_any`, without rendering bytes as hex for nobody.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        match self.schema {
+            Schema::Bytes => {
+                self.reader.enter(self.depth)?;
+                self.reader.bytes()?;
+                visitor.visit_unit()
+            }
+            Schema::Fixed(size) => {
+                self.reader.enter(self.depth)?;
+                self.reader.take(*size)?;
+                visitor.visit_unit()
+            }
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
+    }
+}
+
+/// A record's fields, in schema order.
+struct Fields<'r, 'a> {
+    decoder: Decoder<'r, 'a>,
+    fields: &'r [(String, Schema)],
+    next: usize,
+}
+
+impl<'de> MapAccess<'de> for Fields<'_, 'de> {
+    type Error = DecodeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DecodeError> {
+        let Some((name, _)) = self.fields.get(self.next) else {
+            return Ok(None);
+        };
+        seed.deserialize(de::value::StrDeserializer::new(name))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, DecodeError> {
+        let (_, schema) = self.fields.get(self.next).ok_or_else(|| {
+            DecodeError::Shape("a record value was asked for past its fields".into())
+        })?;
+        self.next += 1;
+        seed.deserialize(self.decoder.child(schema))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.fields.len() - self.next)
+    }
+}
+
+/// A map's entries, block by block (a negative count is followed by the block's byte size).
+struct Entries<'r, 'a> {
+    decoder: Decoder<'r, 'a>,
+    values: &'r Schema,
+    left: u64,
+}
+
+impl<'de> MapAccess<'de> for Entries<'_, 'de> {
+    type Error = DecodeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DecodeError> {
+        let reader = &mut *self.decoder.reader;
+        if self.left == 0 {
+            self.left = reader.block_count()?;
+            if self.left == 0 {
+                return Ok(None);
+            }
+        }
+        self.left -= 1;
+        reader.spend()?;
+        let key = reader.string()?;
+        seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, DecodeError> {
+        seed.deserialize(self.decoder.child(self.values))
+    }
+}
+
+/// An array's items, block by block.
+struct Items<'r, 'a> {
+    decoder: Decoder<'r, 'a>,
+    items: &'r Schema,
+    left: u64,
+}
+
+impl<'de> SeqAccess<'de> for Items<'_, 'de> {
+    type Error = DecodeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DecodeError> {
+        if self.left == 0 {
+            self.left = self.decoder.reader.block_count()?;
+            if self.left == 0 {
+                return Ok(None);
+            }
+        }
+        self.left -= 1;
+        seed.deserialize(self.decoder.child(self.items)).map(Some)
     }
 }
 
@@ -507,6 +747,85 @@ mod tests {
         assert_eq!(
             value,
             serde_json::json!({"row":{"ID":42},"before":null,"op":"DELETE","tags":{"k":"v"}})
+        );
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Typed {
+        name: String,
+        count: i64,
+        tags: Vec<String>,
+    }
+
+    fn typed_schema(name_field: &str) -> ParsedSchema {
+        ParsedSchema::parse(&format!(
+            r#"{{"type":"record","name":"T","fields":[
+                {{"name":"{name_field}","type":"string"}},
+                {{"name":"count","type":["null","long"]}},
+                {{"name":"tags","type":{{"type":"array","items":"string"}}}},
+                {{"name":"mask","type":"bytes"}}]}}"#
+        ))
+        .unwrap()
+    }
+
+    fn typed_datum(name: &str) -> Vec<u8> {
+        let mut buf = Vec::new();
+        encode::string(&mut buf, name);
+        encode::long(&mut buf, 1);
+        encode::long(&mut buf, -7);
+        encode::long(&mut buf, 1);
+        encode::string(&mut buf, "a");
+        encode::long(&mut buf, 0);
+        encode::bytes(&mut buf, &[0xca, 0xfe]);
+        buf
+    }
+
+    #[test]
+    fn decodes_straight_into_borrowing_structs() {
+        #[derive(serde::Deserialize)]
+        struct Borrowing<'a> {
+            name: &'a str,
+            count: Option<i64>,
+        }
+        let bytes = typed_datum("x");
+        let typed: Borrowing = typed_schema("name").deserialize(&bytes).unwrap();
+        assert_eq!((typed.name, typed.count), ("x", Some(-7)));
+    }
+
+    #[test]
+    fn typed_decoding_agrees_with_decoding_to_a_value() {
+        let bytes = typed_datum("x");
+        for schema in [typed_schema("name"), typed_schema("count")] {
+            let value = schema.decode(&bytes).unwrap();
+            let expected = serde_json::from_value::<serde_json::Map<String, Value>>(value.clone());
+            let direct = schema.deserialize::<serde_json::Map<String, Value>>(&bytes);
+            assert_eq!(direct.unwrap(), expected.unwrap());
+            let expected = serde_json::from_value::<Typed>(value).map_err(|e| e.to_string());
+            let direct = schema
+                .deserialize::<Typed>(&bytes)
+                .map_err(|e| e.to_string());
+            assert_eq!(direct, expected);
+        }
+        // The second schema repeats `count`: the last value wins, as in a JSON object.
+        let repeated = typed_schema("count").decode(&bytes).unwrap();
+        assert_eq!(
+            repeated,
+            serde_json::json!({"count": -7, "tags": ["a"], "mask": "cafe"})
+        );
+    }
+
+    #[test]
+    fn shape_errors_read_as_serde_json_words_them() {
+        let bytes = typed_datum("x");
+        let schema = typed_schema("tags");
+        let expected = serde_json::from_value::<Typed>(schema.decode(&bytes).unwrap())
+            .unwrap_err()
+            .to_string();
+        let direct = schema.deserialize::<Typed>(&bytes).unwrap_err();
+        assert_eq!(direct, DecodeError::Shape(expected));
+        assert_eq!(
+            schema.deserialize::<Typed>(&bytes[..3]),
+            Err(DecodeError::Avro(AvroError::Truncated(3)))
         );
     }
 

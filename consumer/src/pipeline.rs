@@ -13,7 +13,7 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::metrics::Metrics;
 use crate::outputs::{DeadLetters, EventPublisher, FailedMessage, cdc_event};
-use crate::qlik::{self, DataChange, QlikMessage};
+use crate::qlik::{self, DataChange, QlikMessageRef};
 use crate::sink::{ApplyOutcome, OutputError, Sink};
 use crate::transform::{self, SinkWrite};
 
@@ -170,10 +170,11 @@ impl PartitionWorker {
                 retry_count: 0,
             };
         };
-        match qlik::parse(payload) {
-            Ok(QlikMessage::Metadata(_)) => Handling::Metadata,
-            Ok(QlikMessage::Data(change)) => {
+        match qlik::parse_ref(payload) {
+            Ok(QlikMessageRef::Metadata(_)) => Handling::Metadata,
+            Ok(QlikMessageRef::Data(change)) => {
                 let (result, kept) = if self.outputs.events.is_some() {
+                    let change = change.into_owned();
                     (
                         transform::to_write(&self.mapping, &change),
                         Some(Box::new(change)),

@@ -2,11 +2,22 @@
 //! `atMSG` envelope, data (`DT`) and metadata (`MD`) messages, and the Avro envelope whose
 //! payload is decoded with the writer schema it embeds. Pure: bytes in, a typed message or a
 //! typed error out; it never panics on any input (fuzzed in `fuzz/`).
+//!
+//! `parse_ref` is the hot path: its message borrows strings from the input bytes, so what the
+//! caller does not use (the before image of an update, most headers) is never allocated.
+//! `parse` gives the same message as owned data.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::LazyLock;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::avro::{self, AvroError, ParsedSchema, Reader};
+use crate::avro::{AvroError, DecodeError, ParsedSchema, Reader, Schema};
+use crate::row::{Cell, Row, Text};
 
 /// The five bytes every Qlik envelope starts with.
 pub const ENVELOPE_MAGIC: &[u8; 5] = b"atMSG";
@@ -38,6 +49,15 @@ impl Operation {
             _ => return None,
         })
     }
+
+    /// The image that identifies the row: `data`, or `beforeData` for the DELETE shape that
+    /// carries only the before image.
+    fn row_image<T>(self, data: Option<T>, before_data: Option<T>) -> Option<T> {
+        match self {
+            Operation::Delete => data.or(before_data),
+            _ => data,
+        }
+    }
 }
 
 /// The ordering key of a change: Qlik's `changeSequence` as an integer. Full-load (`REFRESH`)
@@ -60,9 +80,46 @@ impl DataChange {
     /// The image that identifies the row: `data`, or `beforeData` for the DELETE shape that
     /// carries only the before image.
     pub fn row_image(&self) -> Option<&Map<String, Value>> {
-        match self.operation {
-            Operation::Delete => self.data.as_ref().or(self.before_data.as_ref()),
-            _ => self.data.as_ref(),
+        self.operation
+            .row_image(self.data.as_ref(), self.before_data.as_ref())
+    }
+}
+
+/// A data change whose strings borrow from the message bytes (those with JSON escapes are
+/// unescaped copies).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataChangeRef<'a> {
+    pub operation: Operation,
+    pub change_sequence: ChangeSequence,
+    /// UTC time of the source change; absent for full load.
+    pub timestamp: Option<Cow<'a, str>>,
+    pub transaction_id: Option<Cow<'a, str>>,
+    pub data: Option<Row<'a>>,
+    pub before_data: Option<Row<'a>>,
+}
+
+impl<'a> DataChangeRef<'a> {
+    /// The image that identifies the row: `data`, or `beforeData` for the DELETE shape that
+    /// carries only the before image.
+    pub fn row_image(&self) -> Option<&Row<'a>> {
+        self.operation
+            .row_image(self.data.as_ref(), self.before_data.as_ref())
+    }
+
+    /// Takes the identifying image out of the change.
+    pub fn take_row_image(&mut self) -> Option<Row<'a>> {
+        self.operation
+            .row_image(self.data.take(), self.before_data.take())
+    }
+
+    pub fn into_owned(self) -> DataChange {
+        DataChange {
+            operation: self.operation,
+            change_sequence: self.change_sequence,
+            timestamp: self.timestamp.map(Cow::into_owned),
+            transaction_id: self.transaction_id.map(Cow::into_owned),
+            data: self.data.map(Row::into_map),
+            before_data: self.before_data.map(Row::into_map),
         }
     }
 }
@@ -82,6 +139,21 @@ pub struct Metadata {
 pub enum QlikMessage {
     Data(DataChange),
     Metadata(Metadata),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum QlikMessageRef<'a> {
+    Data(DataChangeRef<'a>),
+    Metadata(Metadata),
+}
+
+impl QlikMessageRef<'_> {
+    pub fn into_owned(self) -> QlikMessage {
+        match self {
+            QlikMessageRef::Data(change) => QlikMessage::Data(change.into_owned()),
+            QlikMessageRef::Metadata(metadata) => QlikMessage::Metadata(metadata),
+        }
+    }
 }
 
 /// Why a message is not a valid Qlik message. Every variant is permanent: retrying the same
@@ -118,16 +190,27 @@ pub enum ParseError {
     Unrecognised,
 }
 
-/// Parses one Kafka message value.
+/// Parses one Kafka message value into owned data.
 pub fn parse(bytes: &[u8]) -> Result<QlikMessage, ParseError> {
+    parse_ref(bytes).map(QlikMessageRef::into_owned)
+}
+
+/// Parses one Kafka message value, borrowing from it.
+pub fn parse_ref(bytes: &[u8]) -> Result<QlikMessageRef<'_>, ParseError> {
     let start = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .ok_or(ParseError::Empty)?;
     if bytes[start] == b'{' {
-        let document: Document =
-            serde_json::from_slice(bytes).map_err(|e| ParseError::Json(e.to_string()))?;
-        return interpret(document, None);
+        // Given bytes, serde_json checks each string it reads for UTF-8 on its own, which costs
+        // more than reading the message; one check of the whole message is several times
+        // cheaper. Invalid UTF-8 goes to the byte parser, so that errors, and what skipped
+        // fields may contain, stay exactly as they were.
+        let document: Result<Document, _> = match std::str::from_utf8(bytes) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(bytes),
+        };
+        return interpret(document.map_err(|e| ParseError::Json(e.to_string()))?, None);
     }
     parse_avro_envelope(avro_envelope_start(bytes)?)
 }
@@ -145,25 +228,40 @@ fn avro_envelope_start(bytes: &[u8]) -> Result<&[u8], ParseError> {
     Err(ParseError::BadMagic(shown))
 }
 
+/// The envelope's `headers`, a map of strings that nothing here reads.
+static ENVELOPE_HEADERS: LazyLock<ParsedSchema> =
+    LazyLock::new(|| ParsedSchema::anonymous(Schema::Map(Box::new(Schema::String))));
+
 /// The Avro `MessageEnvelope`: magic fixed(5), type string, headers union{null,map<string>},
 /// messageSchemaId union{null,string}, messageSchema union{null,string}, message bytes.
-fn parse_avro_envelope(bytes: &[u8]) -> Result<QlikMessage, ParseError> {
+fn parse_avro_envelope(bytes: &[u8]) -> Result<QlikMessageRef<'_>, ParseError> {
     let mut reader = Reader::new(bytes);
     reader.take(ENVELOPE_MAGIC.len())?;
-    let kind = reader.string()?.to_string();
-    let envelope_kind = EnvelopeKind::parse(&kind)?;
+    let envelope_kind = EnvelopeKind::parse(reader.string()?)?;
     if reader.branch(2)? == 1 {
-        let headers_schema = avro::Schema::Map(Box::new(avro::Schema::String));
-        reader.value(&headers_schema, &Default::default(), 0)?;
+        ENVELOPE_HEADERS.skip(&mut reader)?;
     }
     let schema_id = optional_str(&mut reader)?;
-    let schema = optional_str(&mut reader)?;
+    let schema = optional_schema(&mut reader)?;
     let message = reader.bytes()?;
     let schema =
         schema.ok_or_else(|| ParseError::NoEmbeddedSchema(schema_id.map(str::to_string)))?;
-    let payload = cached_schema(schema)?.decode(message)?;
-    let document: Document =
-        serde_json::from_value(payload).map_err(|e| ParseError::Json(e.to_string()))?;
+    let schema = match schema {
+        EmbeddedSchema::Known(schema) => schema,
+        EmbeddedSchema::Text(text) => cached_schema(text)?,
+    };
+    let document: Document = match schema.deserialize(message) {
+        Ok(document) => document,
+        Err(DecodeError::Avro(e)) => return Err(ParseError::Avro(e)),
+        // Decoding stopped at the first field of the wrong shape; a payload that is also
+        // malformed further on is reported as malformed, as decoding all of it first would.
+        Err(DecodeError::Shape(shape)) => {
+            return Err(match schema.decode(message) {
+                Err(e) => ParseError::Avro(e),
+                Ok(_) => ParseError::Json(shape),
+            });
+        }
+    };
     interpret(document, Some(envelope_kind))
 }
 
@@ -178,25 +276,62 @@ fn optional_str<'a>(reader: &mut Reader<'a>) -> Result<Option<&'a str>, ParseErr
 /// this is plenty; hostile or churning schemas only cost a re-parse after the cache is reset.
 const SCHEMA_CACHE_LIMIT: usize = 256;
 
-thread_local! {
-    static SCHEMAS: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<ParsedSchema>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
-}
-
 /// Parsing the embedded schema costs far more than decoding the row, and every message of a
 /// table repeats the same schema text, so parsed schemas are cached by their text.
-fn cached_schema(text: &str) -> Result<std::rc::Rc<ParsedSchema>, AvroError> {
+#[derive(Default)]
+struct SchemaCache {
+    /// Consecutive messages on a thread mostly carry the same schema: comparing the text with
+    /// the last one is cheaper than checking it for UTF-8 and hashing it.
+    last: Option<(Rc<str>, Rc<ParsedSchema>)>,
+    parsed: HashMap<Rc<str>, Rc<ParsedSchema>>,
+}
+
+thread_local! {
+    static SCHEMAS: RefCell<SchemaCache> = RefCell::new(SchemaCache::default());
+}
+
+enum EmbeddedSchema<'a> {
+    /// The previous message's schema, whose text this one repeats.
+    Known(Rc<ParsedSchema>),
+    /// Text checked for UTF-8, not yet parsed.
+    Text(&'a str),
+}
+
+/// The `messageSchema` field, checked where it is read so that errors keep their order.
+fn optional_schema<'a>(reader: &mut Reader<'a>) -> Result<Option<EmbeddedSchema<'a>>, ParseError> {
+    if reader.branch(2)? == 0 {
+        return Ok(None);
+    }
+    let at = reader.position();
+    let text = reader.bytes()?;
+    let known = SCHEMAS.with(|cache| match &cache.borrow().last {
+        Some((last_text, schema)) if last_text.as_bytes() == text => Some(schema.clone()),
+        _ => None,
+    });
+    if let Some(schema) = known {
+        return Ok(Some(EmbeddedSchema::Known(schema)));
+    }
+    let text = std::str::from_utf8(text).map_err(|_| AvroError::NotUtf8(at))?;
+    Ok(Some(EmbeddedSchema::Text(text)))
+}
+
+fn cached_schema(text: &str) -> Result<Rc<ParsedSchema>, AvroError> {
     SCHEMAS.with(|cache| {
-        if let Some(schema) = cache.borrow().get(text) {
-            return Ok(schema.clone());
-        }
-        let parsed = std::rc::Rc::new(ParsedSchema::parse(text)?);
         let mut cache = cache.borrow_mut();
-        if cache.len() >= SCHEMA_CACHE_LIMIT {
-            cache.clear();
-        }
-        cache.insert(text.to_string(), parsed.clone());
-        Ok(parsed)
+        let (text, schema) = match cache.parsed.get_key_value(text) {
+            Some((text, schema)) => (text.clone(), schema.clone()),
+            None => {
+                let schema = Rc::new(ParsedSchema::parse(text)?);
+                if cache.parsed.len() >= SCHEMA_CACHE_LIMIT {
+                    cache.parsed.clear();
+                }
+                let text: Rc<str> = Rc::from(text);
+                cache.parsed.insert(text.clone(), schema.clone());
+                (text, schema)
+            }
+        };
+        cache.last = Some((text, schema.clone()));
+        Ok(schema)
     })
 }
 
@@ -220,15 +355,21 @@ impl EnvelopeKind {
 /// present decides what the document is. One typed pass, no intermediate `Value` tree.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-struct Document {
-    magic: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    message: Option<Box<Document>>,
-    data: Option<Map<String, Value>>,
-    before_data: Option<Map<String, Value>>,
-    headers: Option<Headers>,
-    schema_id: Option<Value>,
+struct Document<'a> {
+    #[serde(borrow)]
+    magic: Option<Text<'a>>,
+    #[serde(rename = "type", borrow)]
+    kind: Option<Text<'a>>,
+    #[serde(borrow)]
+    message: Option<Box<Document<'a>>>,
+    #[serde(borrow)]
+    data: Option<Row<'a>>,
+    #[serde(borrow)]
+    before_data: Option<Row<'a>>,
+    #[serde(borrow)]
+    headers: Option<Headers<'a>>,
+    #[serde(borrow)]
+    schema_id: Option<Cell<'a>>,
     lineage: Option<Lineage>,
     table_structure: Option<TableStructure>,
     data_schema: Option<Value>,
@@ -236,11 +377,16 @@ struct Document {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-struct Headers {
-    operation: Option<String>,
-    change_sequence: Option<Value>,
-    timestamp: Option<Value>,
-    transaction_id: Option<Value>,
+struct Headers<'a> {
+    #[serde(borrow)]
+    operation: Option<Text<'a>>,
+    /// Header values are strings in JSON and may be typed in Avro.
+    #[serde(borrow)]
+    change_sequence: Option<Cell<'a>>,
+    #[serde(borrow)]
+    timestamp: Option<Cell<'a>>,
+    #[serde(borrow)]
+    transaction_id: Option<Cell<'a>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -258,14 +404,15 @@ struct TableStructure {
 }
 
 fn interpret(
-    document: Document,
+    document: Document<'_>,
     envelope: Option<EnvelopeKind>,
-) -> Result<QlikMessage, ParseError> {
-    if let Some(magic) = &document.magic {
+) -> Result<QlikMessageRef<'_>, ParseError> {
+    if let Some(Text(magic)) = &document.magic {
         if magic != "atMSG" {
-            return Err(ParseError::BadMagic(magic.clone()));
+            return Err(ParseError::BadMagic(magic.to_string()));
         }
-        let kind = EnvelopeKind::parse(document.kind.as_deref().unwrap_or_default())?;
+        let kind = document.kind.as_ref().map_or("", |Text(kind)| kind);
+        let kind = EnvelopeKind::parse(kind)?;
         let payload = document.message.ok_or(ParseError::MissingMessage)?;
         return interpret(*payload, Some(kind));
     }
@@ -273,36 +420,36 @@ fn interpret(
         || document.table_structure.is_some()
         || document.data_schema.is_some();
     match envelope {
-        Some(EnvelopeKind::Metadata) => Ok(QlikMessage::Metadata(metadata(document))),
+        Some(EnvelopeKind::Metadata) => Ok(QlikMessageRef::Metadata(metadata(document))),
         Some(EnvelopeKind::Data) => data_change(document),
-        None if looks_like_metadata => Ok(QlikMessage::Metadata(metadata(document))),
+        None if looks_like_metadata => Ok(QlikMessageRef::Metadata(metadata(document))),
         None if document.headers.is_some() => data_change(document),
         None => Err(ParseError::Unrecognised),
     }
 }
 
-fn data_change(document: Document) -> Result<QlikMessage, ParseError> {
+fn data_change(document: Document<'_>) -> Result<QlikMessageRef<'_>, ParseError> {
     let headers = document.headers.ok_or(ParseError::MissingOperation)?;
-    let operation_text = headers.operation.ok_or(ParseError::MissingOperation)?;
-    let operation =
-        Operation::parse(&operation_text).ok_or(ParseError::UnknownOperation(operation_text))?;
-    let change_sequence = match headers.change_sequence.as_ref().and_then(non_empty_text) {
+    let Text(operation_text) = headers.operation.ok_or(ParseError::MissingOperation)?;
+    let operation = Operation::parse(&operation_text)
+        .ok_or_else(|| ParseError::UnknownOperation(operation_text.into_owned()))?;
+    let change_sequence = match headers.change_sequence.and_then(Cell::into_text) {
         Some(text) => parse_sequence(&text)?,
         None if operation == Operation::Refresh => 0,
         None => return Err(ParseError::MissingChangeSequence(operation.as_str())),
     };
-    let change = DataChange {
+    let change = DataChangeRef {
         operation,
         change_sequence,
-        timestamp: headers.timestamp.as_ref().and_then(non_empty_text),
-        transaction_id: headers.transaction_id.as_ref().and_then(non_empty_text),
+        timestamp: headers.timestamp.and_then(Cell::into_text),
+        transaction_id: headers.transaction_id.and_then(Cell::into_text),
         data: document.data,
         before_data: document.before_data,
     };
     if change.row_image().is_none() {
         return Err(ParseError::MissingRowImage(operation.as_str()));
     }
-    Ok(QlikMessage::Data(change))
+    Ok(QlikMessageRef::Data(change))
 }
 
 fn parse_sequence(text: &str) -> Result<ChangeSequence, ParseError> {
@@ -310,26 +457,18 @@ fn parse_sequence(text: &str) -> Result<ChangeSequence, ParseError> {
     if text.is_empty() || digits.len() > 38 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ParseError::BadChangeSequence(text.to_string()));
     }
-    // At most 38 digits always fit in u128 (max ~3.4e38), and in DynamoDB's number type.
-    if digits.is_empty() {
-        return Ok(0);
-    }
-    digits
-        .parse::<u128>()
-        .map_err(|_| ParseError::BadChangeSequence(text.to_string()))
+    // At most 38 digits always fit in u128 (max ~3.4e38), and in DynamoDB's number type. They
+    // are read as two u64 halves of at most 19 digits: u128 arithmetic per digit is slow.
+    const LOW_DIGITS: usize = 19;
+    let (high, low) = digits.split_at(digits.len().saturating_sub(LOW_DIGITS));
+    let value = |part: &str| {
+        part.bytes()
+            .fold(0u64, |n, digit| n * 10 + u64::from(digit - b'0'))
+    };
+    Ok(u128::from(value(high)) * 10u128.pow(LOW_DIGITS as u32) + u128::from(value(low)))
 }
 
-/// Header values are strings in JSON and may be typed in Avro; null and "" mean absent.
-fn non_empty_text(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => None,
-        Value::String(s) if s.is_empty() => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
-}
-
-fn metadata(document: Document) -> Metadata {
+fn metadata(document: Document<'_>) -> Metadata {
     let lineage = document.lineage.unwrap_or_default();
     let mut keyed: Vec<(i64, String)> = document
         .table_structure
@@ -343,7 +482,10 @@ fn metadata(document: Document) -> Metadata {
         .collect();
     keyed.sort();
     Metadata {
-        schema_id: document.schema_id.as_ref().and_then(non_empty_text),
+        schema_id: document
+            .schema_id
+            .and_then(Cell::into_text)
+            .map(Cow::into_owned),
         schema: lineage.schema,
         table: lineage.table,
         table_version: lineage.table_version,
@@ -478,6 +620,38 @@ mod tests {
         assert_eq!(
             data(parse(&prefixed).unwrap()).change_sequence,
             change.change_sequence
+        );
+    }
+
+    /// An Avro envelope whose payload has `data` as a long, then a string of `len` bytes.
+    fn avro_with_a_long_for_data(len: i64) -> Vec<u8> {
+        use crate::avro::encode;
+        let schema = r#"{"type":"record","name":"R","fields":[
+            {"name":"data","type":"long"},{"name":"note","type":"string"}]}"#;
+        let mut payload = Vec::new();
+        encode::long(&mut payload, 1);
+        encode::long(&mut payload, len);
+        payload.extend_from_slice(b"ab");
+        let mut envelope = ENVELOPE_MAGIC.to_vec();
+        encode::string(&mut envelope, "DT");
+        encode::long(&mut envelope, 0);
+        encode::optional_string(&mut envelope, None);
+        encode::optional_string(&mut envelope, Some(schema));
+        encode::bytes(&mut envelope, &payload);
+        envelope
+    }
+
+    #[test]
+    fn malformed_avro_payloads_are_avro_errors_before_shape_errors() {
+        assert_eq!(
+            parse(&avro_with_a_long_for_data(2)),
+            Err(ParseError::Json(
+                "invalid type: integer `1`, expected a map".into()
+            ))
+        );
+        assert_eq!(
+            parse(&avro_with_a_long_for_data(9)),
+            Err(ParseError::Avro(AvroError::BadLength { at: 1, len: 9 }))
         );
     }
 

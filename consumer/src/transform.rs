@@ -1,10 +1,12 @@
 //! The change-to-item transform: a parsed Qlik data change and the topic's mapping become one
 //! write to the sink. Pure and allocation-light; the sink applies it idempotently.
 
-use platform_contract::TopicTable;
-use serde_json::{Map, Value};
+use std::borrow::Cow;
 
-use crate::qlik::{ChangeSequence, DataChange, Operation};
+use platform_contract::TopicTable;
+
+use crate::qlik::{ChangeSequence, DataChange, DataChangeRef, Operation};
+use crate::row::{Cell, Row};
 
 /// Attribute names the sink reserves next to the row's columns.
 pub const PARTITION_KEY: &str = "pk";
@@ -30,21 +32,14 @@ pub enum AttributeValue {
 }
 
 impl AttributeValue {
-    fn from_json_owned(value: Value) -> Self {
-        match value {
-            Value::String(s) => AttributeValue::String(s),
-            other => Self::from_json(&other),
-        }
-    }
-
-    fn from_json(value: &Value) -> Self {
-        match value {
-            Value::Null => AttributeValue::Null,
-            Value::String(s) => AttributeValue::String(s.clone()),
-            Value::Number(n) => AttributeValue::Number(n.to_string()),
-            Value::Bool(b) => AttributeValue::Bool(*b),
+    fn from_cell(cell: Cell<'_>) -> Self {
+        match cell {
+            Cell::Null => AttributeValue::Null,
+            Cell::Text(s) => AttributeValue::String(s.into_owned()),
+            Cell::Number(n) => AttributeValue::Number(n.to_string()),
+            Cell::Bool(b) => AttributeValue::Bool(b),
             // Nested values do not occur in Qlik rows; keep them losslessly as JSON text.
-            other => AttributeValue::String(other.to_string()),
+            Cell::Nested(v) => AttributeValue::String(v.to_string()),
         }
     }
 }
@@ -87,16 +82,16 @@ pub enum TransformError {
 }
 
 /// The partition key `<table>#<key values joined by '#'>`.
-pub fn partition_key(mapping: &TopicTable, row: &Map<String, Value>) -> Result<String, String> {
+pub fn partition_key(mapping: &TopicTable, row: &Row<'_>) -> Result<String, String> {
     let mut pk = String::with_capacity(mapping.table.len() + 16 * mapping.key_columns.len());
     pk.push_str(&mapping.table);
     for column in &mapping.key_columns {
         let value = lookup(row, column).ok_or_else(|| column.clone())?;
         pk.push('#');
         match value {
-            Value::String(s) => pk.push_str(s),
-            Value::Null => return Err(column.clone()),
-            other => pk.push_str(&other.to_string()),
+            Cell::Text(s) => pk.push_str(s),
+            Cell::Null => return Err(column.clone()),
+            other => pk.push_str(&other.clone().into_value().to_string()),
         }
     }
     Ok(pk)
@@ -104,7 +99,7 @@ pub fn partition_key(mapping: &TopicTable, row: &Map<String, Value>) -> Result<S
 
 /// Column names match exactly, else case-insensitively: Qlik upper-cases names from some
 /// sources while the mapping is often written in lower case.
-fn lookup<'a>(row: &'a Map<String, Value>, column: &str) -> Option<&'a Value> {
+fn lookup<'r, 'a>(row: &'r Row<'a>, column: &str) -> Option<&'r Cell<'a>> {
     row.get(column).or_else(|| {
         row.iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(column))
@@ -112,18 +107,44 @@ fn lookup<'a>(row: &'a Map<String, Value>, column: &str) -> Option<&'a Value> {
     })
 }
 
-/// Turns a data change into its sink write, moving the column names and values (the hot path
-/// when no event needs the change afterwards).
+/// Turns a borrowed data change into its sink write: the hot path when no event needs the
+/// change afterwards. Strings the message did not have to unescape are copied once, here.
 pub fn into_write(
     mapping: &TopicTable,
-    mut change: DataChange,
+    mut change: DataChangeRef<'_>,
 ) -> Result<SinkWrite, TransformError> {
-    let operation = change.operation;
-    let row = match operation {
-        Operation::Delete => change.data.take().or(change.before_data.take()),
-        _ => change.data.take(),
-    }
-    .ok_or_else(|| TransformError::MissingData {
+    let row = change.take_row_image();
+    let timestamp = change.timestamp.map(Cow::into_owned);
+    write(
+        mapping,
+        change.operation,
+        change.change_sequence,
+        timestamp,
+        row,
+    )
+}
+
+/// Turns a data change from the topic described by `mapping` into its sink write.
+pub fn to_write(mapping: &TopicTable, change: &DataChange) -> Result<SinkWrite, TransformError> {
+    let row = change.row_image().map(Row::borrowed);
+    let timestamp = change.timestamp.clone();
+    write(
+        mapping,
+        change.operation,
+        change.change_sequence,
+        timestamp,
+        row,
+    )
+}
+
+fn write(
+    mapping: &TopicTable,
+    operation: Operation,
+    sequence: ChangeSequence,
+    timestamp: Option<String>,
+    row: Option<Row<'_>>,
+) -> Result<SinkWrite, TransformError> {
+    let row = row.ok_or_else(|| TransformError::MissingData {
         table: mapping.table.clone(),
         operation: operation.as_str(),
     })?;
@@ -136,14 +157,14 @@ pub fn into_write(
         Operation::Delete => WriteKind::Delete,
         _ => {
             let mut columns = Vec::with_capacity(row.len());
-            for (name, value) in row {
-                if RESERVED.contains(&name.as_str()) {
+            for (name, cell) in row.into_columns() {
+                if RESERVED.contains(&name.as_ref()) {
                     return Err(TransformError::ReservedColumn {
                         table: mapping.table.clone(),
-                        column: name,
+                        column: name.into_owned(),
                     });
                 }
-                columns.push((name, AttributeValue::from_json_owned(value)));
+                columns.push((name.into_owned(), AttributeValue::from_cell(cell)));
             }
             WriteKind::Upsert(columns)
         }
@@ -151,49 +172,9 @@ pub fn into_write(
     Ok(SinkWrite {
         table: mapping.table.clone(),
         pk,
-        sequence: change.change_sequence,
+        sequence,
         operation,
-        timestamp: change.timestamp.take(),
-        kind,
-    })
-}
-
-/// Turns a data change from the topic described by `mapping` into its sink write.
-pub fn to_write(mapping: &TopicTable, change: &DataChange) -> Result<SinkWrite, TransformError> {
-    let operation = change.operation;
-    let row = change
-        .row_image()
-        .ok_or_else(|| TransformError::MissingData {
-            table: mapping.table.clone(),
-            operation: operation.as_str(),
-        })?;
-    let pk = partition_key(mapping, row).map_err(|column| TransformError::MissingKey {
-        table: mapping.table.clone(),
-        operation: operation.as_str(),
-        column,
-    })?;
-    let kind = match operation {
-        Operation::Delete => WriteKind::Delete,
-        _ => {
-            let mut columns = Vec::with_capacity(row.len());
-            for (name, value) in row {
-                if RESERVED.contains(&name.as_str()) {
-                    return Err(TransformError::ReservedColumn {
-                        table: mapping.table.clone(),
-                        column: name.clone(),
-                    });
-                }
-                columns.push((name.clone(), AttributeValue::from_json(value)));
-            }
-            WriteKind::Upsert(columns)
-        }
-    };
-    Ok(SinkWrite {
-        table: mapping.table.clone(),
-        pk,
-        sequence: change.change_sequence,
-        operation,
-        timestamp: change.timestamp.clone(),
+        timestamp,
         kind,
     })
 }
@@ -201,7 +182,7 @@ pub fn to_write(mapping: &TopicTable, change: &DataChange) -> Result<SinkWrite, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::qlik::{QlikMessage, parse};
+    use crate::qlik::{QlikMessage, QlikMessageRef, parse, parse_ref};
 
     fn mapping(keys: &[&str]) -> TopicTable {
         TopicTable {
@@ -260,9 +241,11 @@ mod tests {
                 None,
             ),
         ] {
-            let c = change(&bytes);
             let m = mapping(&["order_id", "line"]);
-            assert_eq!(to_write(&m, &c), into_write(&m, c.clone()));
+            let QlikMessageRef::Data(borrowed) = parse_ref(&bytes).unwrap() else {
+                panic!("not a data change")
+            };
+            assert_eq!(to_write(&m, &change(&bytes)), into_write(&m, borrowed));
         }
     }
 
