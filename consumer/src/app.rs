@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_config::timeout::TimeoutConfig;
+use platform_aws::config::TimeoutConfig;
+use platform_aws::sqs::DeadLetterQueue;
 
 use crate::config::Config;
 use crate::kafka::{self, ConsumerState, Settings};
 use crate::metrics::Metrics;
-use crate::outputs::{EventBridgePublisher, EventPublisher, SqsDeadLetters};
+use crate::outputs::{EventBridgePublisher, EventPublisher};
 use crate::pipeline::Outputs;
 use crate::sink::DynamoSink;
 
@@ -32,18 +32,16 @@ pub enum AppError {
 /// The AWS outputs named by the configuration. `AWS_ENDPOINT_URL` (the SDK's own variable)
 /// points every client at an emulator.
 pub async fn aws_outputs(config: &Config, metrics: Metrics) -> Outputs {
-    let shared = aws_config::defaults(BehaviorVersion::latest())
-        .region(aws_config::Region::new(config.region.clone()))
-        // Short timeouts turn an unreachable service into a retried transient error quickly.
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(2))
-                .operation_attempt_timeout(Duration::from_secs(5))
-                .operation_timeout(Duration::from_secs(10))
-                .build(),
-        )
-        .load()
-        .await;
+    // Short timeouts turn an unreachable service into a retried transient error quickly.
+    let shared = platform_aws::config::from_env_with_timeouts(
+        &config.region,
+        TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .operation_attempt_timeout(Duration::from_secs(5))
+            .operation_timeout(Duration::from_secs(10))
+            .build(),
+    )
+    .await;
     let events: Option<Arc<dyn EventPublisher>> = config.event_bus_name.as_ref().map(|bus| {
         Arc::new(EventBridgePublisher::new(
             aws_sdk_eventbridge::Client::new(&shared),
@@ -55,7 +53,7 @@ pub async fn aws_outputs(config: &Config, metrics: Metrics) -> Outputs {
             aws_sdk_dynamodb::Client::new(&shared),
             &config.table_name,
         )),
-        dead_letters: Arc::new(SqsDeadLetters::new(
+        dead_letters: Arc::new(DeadLetterQueue::new(
             aws_sdk_sqs::Client::new(&shared),
             &config.dlq_url,
         )),

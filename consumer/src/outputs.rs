@@ -3,11 +3,14 @@
 use std::sync::Mutex;
 
 use base64::Engine;
+use platform_aws::eventbridge::{PublishEntry, Publisher};
+use platform_aws::retry::RetryPolicy;
+use platform_aws::sqs::DeadLetterQueue;
 use platform_events::{CdcEvent, CdcOperation, DeadLetter};
 use serde_json::{Map, Value, json};
 
 use crate::qlik::{DataChange, Operation};
-use crate::sink::{BoxFuture, OutputError, classify_aws};
+use crate::sink::{BoxFuture, OutputError};
 
 /// `source` of every dead letter and CDC event this program sends.
 pub const SOURCE: &str = "cdc-consumer";
@@ -48,46 +51,18 @@ pub trait DeadLetters: Send + Sync {
     fn send<'a>(&'a self, failed: &'a FailedMessage) -> BoxFuture<'a, Result<(), OutputError>>;
 }
 
-pub struct SqsDeadLetters {
-    client: aws_sdk_sqs::Client,
-    queue_url: String,
-}
-
-impl SqsDeadLetters {
-    pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
-        SqsDeadLetters {
-            client,
-            queue_url: queue_url.into(),
-        }
-    }
-}
-
-fn string_attribute(
-    value: String,
-) -> Result<aws_sdk_sqs::types::MessageAttributeValue, OutputError> {
-    aws_sdk_sqs::types::MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()
-        .map_err(|e| OutputError::Permanent(e.to_string()))
-}
-
-impl DeadLetters for SqsDeadLetters {
+impl DeadLetters for DeadLetterQueue {
     fn send<'a>(&'a self, failed: &'a FailedMessage) -> BoxFuture<'a, Result<(), OutputError>> {
         Box::pin(async move {
-            let body = serde_json::to_string(&failed.to_dead_letter())
-                .map_err(|e| OutputError::Permanent(e.to_string()))?;
-            self.client
-                .send_message()
-                .queue_url(&self.queue_url)
-                .message_body(body)
-                .message_attributes("topic", string_attribute(failed.topic.clone())?)
-                .message_attributes("partition", string_attribute(failed.partition.to_string())?)
-                .message_attributes("offset", string_attribute(failed.offset.to_string())?)
-                .send()
+            let origin = [
+                ("topic", failed.topic.clone()),
+                ("partition", failed.partition.to_string()),
+                ("offset", failed.offset.to_string()),
+            ];
+            self.send_with_attributes(&failed.to_dead_letter(), &origin)
                 .await
                 .map(|_| ())
-                .map_err(classify_aws)
+                .map_err(OutputError::from)
         })
     }
 }
@@ -166,18 +141,17 @@ pub trait EventPublisher: Send + Sync {
     fn publish<'a>(&'a self, events: &'a [CdcEvent]) -> BoxFuture<'a, Result<(), OutputError>>;
 }
 
+/// CDC events on one bus, through the platform publisher (batched within PutEvents limits,
+/// failed entries retried).
 pub struct EventBridgePublisher {
-    client: aws_sdk_eventbridge::Client,
+    publisher: Publisher<aws_sdk_eventbridge::Client>,
     bus_name: String,
 }
-
-/// PutEvents accepts at most ten entries per call.
-const PUT_EVENTS_MAX_ENTRIES: usize = 10;
 
 impl EventBridgePublisher {
     pub fn new(client: aws_sdk_eventbridge::Client, bus_name: impl Into<String>) -> Self {
         EventBridgePublisher {
-            client,
+            publisher: Publisher::new(client, RetryPolicy::default()),
             bus_name: bus_name.into(),
         }
     }
@@ -186,32 +160,37 @@ impl EventBridgePublisher {
 impl EventPublisher for EventBridgePublisher {
     fn publish<'a>(&'a self, events: &'a [CdcEvent]) -> BoxFuture<'a, Result<(), OutputError>> {
         Box::pin(async move {
-            for chunk in events.chunks(PUT_EVENTS_MAX_ENTRIES) {
-                let mut request = self.client.put_events();
-                for event in chunk {
-                    let detail = serde_json::to_string(event)
-                        .map_err(|e| OutputError::Permanent(e.to_string()))?;
-                    request = request.entries(
-                        aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-                            .event_bus_name(&self.bus_name)
-                            .source(SOURCE)
-                            .detail_type(event.detail_type())
-                            .detail(detail)
-                            .build(),
-                    );
-                }
-                let output = request.send().await.map_err(classify_aws)?;
-                // Failed entries are retried by the caller with the whole chunk: consumers of
-                // CDC events already deduplicate by event id (delivery is at-least-once).
-                if output.failed_entry_count() > 0 {
-                    return Err(OutputError::Transient(format!(
-                        "{} of {} events were not accepted by EventBridge",
-                        output.failed_entry_count(),
-                        chunk.len()
-                    )));
-                }
+            let entries = events
+                .iter()
+                .map(|event| {
+                    Ok(PublishEntry {
+                        event_bus_name: self.bus_name.clone(),
+                        source: SOURCE.to_string(),
+                        detail_type: event.detail_type().to_string(),
+                        detail: serde_json::to_string(event)?,
+                        resources: Vec::new(),
+                    })
+                })
+                .collect::<Result<Vec<_>, serde_json::Error>>()
+                .map_err(|e| OutputError::Permanent(e.to_string()))?;
+            let report = self.publisher.publish(&entries).await;
+            let Some(first) = report.failed.first() else {
+                return Ok(());
+            };
+            let error = format!(
+                "{} of {} events were not accepted by EventBridge (first: {})",
+                report.failed.len(),
+                entries.len(),
+                first.error
+            );
+            // An event too large for any call will never be accepted; retrying it would hold
+            // the partition forever. Anything else is retried by the pipeline with the whole
+            // batch: consumers of CDC events deduplicate by event id (at-least-once).
+            if report.failed.iter().any(|f| f.attempts == 0) {
+                Err(OutputError::Permanent(error))
+            } else {
+                Err(OutputError::Transient(error))
             }
-            Ok(())
         })
     }
 }

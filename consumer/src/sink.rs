@@ -6,8 +6,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
 
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue as DynamoValue;
+use platform_aws::AwsError;
+use platform_aws::dynamodb::Table;
 
 use crate::qlik::ChangeSequence;
 use crate::transform::{
@@ -40,6 +41,16 @@ pub enum OutputError {
 impl OutputError {
     pub fn is_transient(&self) -> bool {
         matches!(self, OutputError::Transient(_))
+    }
+}
+
+impl From<AwsError> for OutputError {
+    fn from(error: AwsError) -> Self {
+        if error.is_transient() {
+            OutputError::Transient(error.to_string())
+        } else {
+            OutputError::Permanent(error.to_string())
+        }
     }
 }
 
@@ -133,8 +144,7 @@ impl Sink for MemorySink {
 /// a replay of the same change is a harmless rewrite (which keeps event publication
 /// at-least-once after a crash between write and publish).
 pub struct DynamoSink {
-    client: aws_sdk_dynamodb::Client,
-    table_name: String,
+    table: Table,
 }
 
 const CONDITION: &str = "attribute_not_exists(#pk) OR #seq <= :seq";
@@ -142,16 +152,11 @@ const CONDITION: &str = "attribute_not_exists(#pk) OR #seq <= :seq";
 impl DynamoSink {
     pub fn new(client: aws_sdk_dynamodb::Client, table_name: impl Into<String>) -> Self {
         DynamoSink {
-            client,
-            table_name: table_name.into(),
+            table: Table::new(client, table_name),
         }
     }
 
-    async fn apply_one(
-        client: aws_sdk_dynamodb::Client,
-        table_name: String,
-        write: SinkWrite,
-    ) -> Result<ApplyOutcome, OutputError> {
+    async fn apply_one(table: Table, write: SinkWrite) -> Result<ApplyOutcome, OutputError> {
         let sequence = DynamoValue::N(write.sequence.to_string());
         let result = match write.kind {
             WriteKind::Upsert(columns) => {
@@ -169,9 +174,10 @@ impl DynamoSink {
                 if let Some(ts) = write.timestamp {
                     item.insert(TIMESTAMP_ATTRIBUTE.to_string(), DynamoValue::S(ts));
                 }
-                client
+                table
+                    .client()
                     .put_item()
-                    .table_name(table_name)
+                    .table_name(table.name())
                     .set_item(Some(item))
                     .condition_expression(CONDITION)
                     .expression_attribute_names("#pk", PARTITION_KEY)
@@ -180,11 +186,12 @@ impl DynamoSink {
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(classify)
+                    .map_err(|e| AwsError::call("DynamoDB PutItem", e))
             }
-            WriteKind::Delete => client
+            WriteKind::Delete => table
+                .client()
                 .delete_item()
-                .table_name(table_name)
+                .table_name(table.name())
                 .key(PARTITION_KEY, DynamoValue::S(write.pk))
                 .condition_expression(CONDITION)
                 .expression_attribute_names("#pk", PARTITION_KEY)
@@ -193,71 +200,23 @@ impl DynamoSink {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(classify),
+                .map_err(|e| AwsError::call("DynamoDB DeleteItem", e)),
         };
         match result {
             Ok(()) => Ok(ApplyOutcome::Applied),
-            Err(Classified::ConditionFailed) => Ok(ApplyOutcome::Stale),
-            Err(Classified::Error(e)) => Err(e),
+            Err(e) if e.is_conditional_check_failed() => Ok(ApplyOutcome::Stale),
+            Err(e) => Err(e.into()),
         }
     }
 }
 
+/// The consumer's own value type, not JSON: numbers keep their exact source text.
 fn to_dynamo(value: AttributeValue) -> DynamoValue {
     match value {
         AttributeValue::Null => DynamoValue::Null(true),
         AttributeValue::String(s) => DynamoValue::S(s),
         AttributeValue::Number(n) => DynamoValue::N(n),
         AttributeValue::Bool(b) => DynamoValue::Bool(b),
-    }
-}
-
-enum Classified {
-    ConditionFailed,
-    Error(OutputError),
-}
-
-/// Error codes that mean the request can never succeed as sent. Everything else (throttling,
-/// 5xx, timeouts, connection failures, codes we do not know) is transient: a message is only
-/// ever dead-lettered for a reason we are sure of.
-const PERMANENT_CODES: [&str; 3] = [
-    "ValidationException",
-    "SerializationException",
-    "ItemCollectionSizeLimitExceededException",
-];
-
-fn classify<E, R>(error: SdkError<E, R>) -> Classified
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
-{
-    let code = error.code().unwrap_or_default().to_string();
-    if code == "ConditionalCheckFailedException" {
-        return Classified::ConditionFailed;
-    }
-    let text = format!(
-        "{code} {}",
-        aws_sdk_dynamodb::error::DisplayErrorContext(&error)
-    );
-    if PERMANENT_CODES.contains(&code.as_str()) || matches!(error, SdkError::ConstructionFailure(_))
-    {
-        Classified::Error(OutputError::Permanent(text))
-    } else {
-        Classified::Error(OutputError::Transient(text))
-    }
-}
-
-/// Classifies any AWS SDK error (SQS, EventBridge) into transient or permanent.
-pub fn classify_aws<E, R>(error: SdkError<E, R>) -> OutputError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
-{
-    match classify(error) {
-        Classified::Error(e) => e,
-        Classified::ConditionFailed => {
-            OutputError::Permanent("ConditionalCheckFailedException".into())
-        }
     }
 }
 
@@ -270,13 +229,7 @@ impl Sink for DynamoSink {
             // Distinct keys are independent, so their writes run concurrently.
             let handles: Vec<_> = writes
                 .iter()
-                .map(|w| {
-                    tokio::spawn(Self::apply_one(
-                        self.client.clone(),
-                        self.table_name.clone(),
-                        w.clone(),
-                    ))
-                })
+                .map(|w| tokio::spawn(Self::apply_one(self.table.clone(), w.clone())))
                 .collect();
             let mut results = Vec::with_capacity(handles.len());
             for handle in handles {
@@ -291,13 +244,11 @@ impl Sink for DynamoSink {
 
     fn check(&self) -> BoxFuture<'_, Result<(), OutputError>> {
         Box::pin(async move {
-            self.client
-                .describe_table()
-                .table_name(&self.table_name)
-                .send()
+            self.table
+                .status()
                 .await
                 .map(|_| ())
-                .map_err(classify_aws)
+                .map_err(OutputError::from)
         })
     }
 }

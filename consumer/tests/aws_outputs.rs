@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue as Dynamo;
 use consumer::outputs::{
-    DeadLetters, EventBridgePublisher, EventPublisher, FailedMessage, SqsDeadLetters, cdc_event,
+    DeadLetters, EventBridgePublisher, EventPublisher, FailedMessage, cdc_event,
 };
 use consumer::qlik::{DataChange, Operation};
 use consumer::sink::{ApplyOutcome, DynamoSink, OutputError, Sink};
@@ -140,10 +140,8 @@ async fn dead_letters_carry_the_original_bytes_and_context() {
         error: "parse: not valid JSON".into(),
         retry_count: 0,
     };
-    SqsDeadLetters::new(sqs.clone(), &url)
-        .send(&failed)
-        .await
-        .unwrap();
+    let queue = platform_aws::sqs::DeadLetterQueue::new(sqs.clone(), &url);
+    DeadLetters::send(&queue, &failed).await.unwrap();
     let received = sqs
         .receive_message()
         .queue_url(&url)
@@ -166,6 +164,8 @@ async fn dead_letters_carry_the_original_bytes_and_context() {
     assert_eq!(bytes, failed.payload);
     let attributes = message.message_attributes().unwrap();
     assert_eq!(attributes["offset"].string_value(), Some("41"));
+    assert_eq!(attributes["topic"].string_value(), Some("qlik.orders"));
+    assert_eq!(attributes["source"].string_value(), Some("cdc-consumer"));
 }
 
 #[tokio::test]

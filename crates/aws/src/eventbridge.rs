@@ -138,6 +138,7 @@ pub struct FailedEntry {
     pub index: usize,
     pub entry: PublishEntry,
     pub error: String,
+    /// 0 when the entry was never sent: it is larger than any call may be.
     pub attempts: u32,
 }
 

@@ -11,9 +11,9 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use tokio::sync::Mutex;
 
-use crate::AwsError;
 use crate::http::HttpClient;
 use crate::retry::RetryPolicy;
+use crate::{AwsError, Failure};
 
 /// Where secret values come from; implemented by [`SecretsManager`].
 pub trait SecretSource: Send + Sync {
@@ -91,6 +91,7 @@ impl SecretsManager {
         let signing_error = |e: &dyn std::fmt::Display| AwsError::Call {
             operation: OPERATION,
             message: format!("signing the request: {e}"),
+            failure: Failure::Permanent,
         };
         let host = self
             .endpoint
@@ -136,38 +137,31 @@ impl SecretsManager {
         Ok(request)
     }
 
-    async fn call_once(&self, body: &[u8]) -> Result<String, Attempt> {
-        let request = self.signed_request(body).map_err(Attempt::Permanent)?;
+    async fn call_once(&self, body: &[u8]) -> Result<String, AwsError> {
+        let request = self.signed_request(body)?;
         let response = self
             .http
             .send("POST", &self.endpoint, Ok(request), CALL_TIMEOUT)
             .await
-            .map_err(|e| {
-                let transient = e.is_transient();
-                let error = AwsError::Call {
-                    operation: OPERATION,
-                    message: e.to_string(),
-                };
-                if transient {
-                    Attempt::Transient(error)
+            .map_err(|e| AwsError::Call {
+                operation: OPERATION,
+                failure: if e.is_transient() {
+                    Failure::Transient
                 } else {
-                    Attempt::Permanent(error)
-                }
+                    Failure::Permanent
+                },
+                message: e.to_string(),
             })?;
         if response.status == 200 {
             let value: GetSecretValueOutput =
-                serde_json::from_slice(&response.body).map_err(|e| {
-                    Attempt::Permanent(AwsError::Response {
-                        operation: OPERATION,
-                        message: e.to_string(),
-                    })
-                })?;
-            return value
-                .secret_string
-                .ok_or(Attempt::Permanent(AwsError::Response {
+                serde_json::from_slice(&response.body).map_err(|e| AwsError::Response {
                     operation: OPERATION,
-                    message: "the secret has no string value".into(),
-                }));
+                    message: e.to_string(),
+                })?;
+            return value.secret_string.ok_or(AwsError::Response {
+                operation: OPERATION,
+                message: "the secret has no string value".into(),
+            });
         }
         let failure: ServiceError = serde_json::from_slice(&response.body).unwrap_or_default();
         // `__type` may carry a namespace (`com.amazonaws...#Code`); the code is what follows `#`.
@@ -177,26 +171,20 @@ impl SecretsManager {
             .next()
             .unwrap_or_default()
             .to_string();
-        let error = AwsError::Call {
+        Err(AwsError::Call {
             operation: OPERATION,
             message: format!(
                 "{} {code}: {}",
                 response.status,
                 failure.message.unwrap_or_default()
             ),
-        };
-        if response.status >= 500 || code.contains("Throttling") {
-            Err(Attempt::Transient(error))
-        } else {
-            Err(Attempt::Permanent(error))
-        }
+            failure: if response.status >= 500 || code.contains("Throttling") {
+                Failure::Transient
+            } else {
+                Failure::Permanent
+            },
+        })
     }
-}
-
-/// One attempt's failure, and whether trying again can help.
-enum Attempt {
-    Transient(AwsError),
-    Permanent(AwsError),
 }
 
 #[derive(serde::Deserialize)]
@@ -220,11 +208,11 @@ impl SecretSource for SecretsManager {
         loop {
             match self.call_once(body.as_bytes()).await {
                 Ok(value) => return Ok(value),
-                Err(Attempt::Transient(_)) if attempt < self.retry.max_attempts => {
+                Err(error) if error.is_transient() && attempt < self.retry.max_attempts => {
                     tokio::time::sleep(self.retry.delay(attempt)).await;
                     attempt += 1;
                 }
-                Err(Attempt::Transient(error) | Attempt::Permanent(error)) => return Err(error),
+                Err(error) => return Err(error),
             }
         }
     }

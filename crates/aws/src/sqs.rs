@@ -1,10 +1,12 @@
 //! SQS: the dead-letter sender and queue depth.
 
+use std::collections::HashMap;
+
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
 use platform_events::DeadLetter;
 
-use crate::AwsError;
+use crate::{AwsError, Failure};
 
 /// Message attribute names set on every dead letter (also in the JSON body), so queue
 /// consumers and redrive tooling can filter without parsing the body.
@@ -51,40 +53,57 @@ impl DeadLetterQueue {
 
     /// Sends one dead letter; returns the SQS message id.
     pub async fn send(&self, letter: &DeadLetter) -> Result<String, AwsError> {
+        self.send_with_attributes(letter, &[]).await
+    }
+
+    /// Like [`send`](Self::send), plus string attributes of the caller's own (e.g. where the
+    /// message came from), for filtering without parsing the body. SQS allows ten attributes
+    /// per message, three of which are taken.
+    pub async fn send_with_attributes(
+        &self,
+        letter: &DeadLetter,
+        extra: &[(&str, String)],
+    ) -> Result<String, AwsError> {
         let body = platform_events::encode(letter).map_err(|e| AwsError::Response {
             operation: "SQS SendMessage",
             message: e.to_string(),
         })?;
-        let string_attr = |value: &str| {
-            MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(value.chars().take(MAX_ATTRIBUTE_CHARS).collect::<String>())
-                .build()
-        };
-        let build = |r: Result<MessageAttributeValue, _>| {
-            r.map_err(|e| AwsError::call("SQS SendMessage (attribute)", e))
-        };
+        let mut attributes = HashMap::with_capacity(3 + extra.len());
+        attributes.insert(ATTR_ERROR.to_string(), attribute("String", &letter.error)?);
+        attributes.insert(
+            ATTR_SOURCE.to_string(),
+            attribute("String", &letter.source)?,
+        );
+        attributes.insert(
+            ATTR_RETRY_COUNT.to_string(),
+            attribute("Number", &letter.retry_count.to_string())?,
+        );
+        for (name, value) in extra {
+            attributes.insert(name.to_string(), attribute("String", value)?);
+        }
         let output = self
             .client
             .send_message()
             .queue_url(&self.url)
             .message_body(String::from_utf8_lossy(&body))
-            .message_attributes(ATTR_ERROR, build(string_attr(&letter.error))?)
-            .message_attributes(ATTR_SOURCE, build(string_attr(&letter.source))?)
-            .message_attributes(
-                ATTR_RETRY_COUNT,
-                build(
-                    MessageAttributeValue::builder()
-                        .data_type("Number")
-                        .string_value(letter.retry_count.to_string())
-                        .build(),
-                )?,
-            )
+            .set_message_attributes(Some(attributes))
             .send()
             .await
             .map_err(|e| AwsError::call("SQS SendMessage", e))?;
         Ok(output.message_id().unwrap_or_default().to_string())
     }
+}
+
+fn attribute(data_type: &str, value: &str) -> Result<MessageAttributeValue, AwsError> {
+    MessageAttributeValue::builder()
+        .data_type(data_type)
+        .string_value(value.chars().take(MAX_ATTRIBUTE_CHARS).collect::<String>())
+        .build()
+        .map_err(|e| AwsError::Call {
+            operation: "SQS SendMessage (attribute)",
+            message: e.to_string(),
+            failure: Failure::Permanent,
+        })
 }
 
 /// The approximate number of visible messages in a queue.

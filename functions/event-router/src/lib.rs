@@ -317,6 +317,7 @@ mod tests {
                 Err(AwsError::Call {
                     operation: "PutEvents",
                     message: "connection refused".into(),
+                    failure: platform_aws::Failure::Transient,
                 })
             }
         }

@@ -259,6 +259,7 @@ mod tests {
         AwsError::Call {
             operation: "x",
             message: "ResourceNotFoundException".into(),
+            failure: platform_aws::Failure::Transient,
         }
     }
 
