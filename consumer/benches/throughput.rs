@@ -32,6 +32,9 @@ use rdkafka::message::Message;
 const MESSAGES: usize = 100_000;
 const PACED_RATE: usize = 10_000;
 const PACED_SECONDS: usize = 5;
+/// tansu answers a waiting fetch only at its deadline, where Kafka answers as soon as data
+/// arrives; a short deadline makes tansu deliver as Kafka would. Both loops use it.
+const FETCH_WAIT_MAX_MS: u32 = 10;
 
 fn message(i: usize) -> common::Produced {
     let id = (i % 20_000).to_string();
@@ -86,6 +89,7 @@ fn bare_loop(bootstrap: &str, topic: &str, expected: usize) -> Duration {
         .set("group.id", test_support::unique_name("bench-bare"))
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
+        .set("fetch.wait.max.ms", FETCH_WAIT_MAX_MS.to_string())
         .create()
         .expect("consumer");
     consumer.subscribe(&[topic]).expect("subscribe");
@@ -123,6 +127,7 @@ fn config(bootstrap: &str, topic: &str, batch_size: usize) -> Config {
         event_bus_name: None,
         metrics_address: SocketAddr::from(([127, 0, 0, 1], 0)),
         batch_size,
+        fetch_wait_max_ms: FETCH_WAIT_MAX_MS,
     }
 }
 

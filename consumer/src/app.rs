@@ -143,6 +143,7 @@ pub async fn run_until(
         group_instance_id: config.group_instance_id.clone(),
         topics: config.topics.clone(),
         batch_size: config.batch_size,
+        fetch_wait_max_ms: config.fetch_wait_max_ms,
     };
     let runtime = tokio::runtime::Handle::current();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();

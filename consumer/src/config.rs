@@ -10,6 +10,9 @@ use platform_contract::TopicTable;
 /// Largest number of messages of one partition applied together.
 pub const MAX_BATCH_SIZE: usize = 1000;
 pub const DEFAULT_BATCH_SIZE: usize = 100;
+/// librdkafka's and Kafka's own default.
+pub const DEFAULT_FETCH_WAIT_MAX_MS: u32 = 500;
+pub const MAX_FETCH_WAIT_MAX_MS: u32 = 5000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -25,6 +28,7 @@ pub struct Config {
     pub event_bus_name: Option<String>,
     pub metrics_address: SocketAddr,
     pub batch_size: usize,
+    pub fetch_wait_max_ms: u32,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -115,6 +119,19 @@ impl Config {
                 }
             },
         };
+        let fetch_wait_max_ms = match get(contract::KAFKA_FETCH_WAIT_MAX_MS) {
+            None => DEFAULT_FETCH_WAIT_MAX_MS,
+            Some(text) => match text.parse::<u32>() {
+                Ok(n) if (1..=MAX_FETCH_WAIT_MAX_MS).contains(&n) => n,
+                _ => {
+                    problems.push(format!(
+                        "{}: `{text}` is not a number of milliseconds from 1 to {MAX_FETCH_WAIT_MAX_MS}",
+                        contract::KAFKA_FETCH_WAIT_MAX_MS
+                    ));
+                    DEFAULT_FETCH_WAIT_MAX_MS
+                }
+            },
+        };
         if !problems.is_empty() {
             return Err(ConfigError { problems });
         }
@@ -132,6 +149,7 @@ impl Config {
             event_bus_name: get(contract::CDC_EVENT_BUS_NAME),
             metrics_address: SocketAddr::new(host, port),
             batch_size,
+            fetch_wait_max_ms,
         })
     }
 }
@@ -160,6 +178,7 @@ mod tests {
         assert_eq!(config.metrics_address.port(), 9090);
         assert_eq!(config.event_bus_name, None);
         assert_eq!(config.batch_size, DEFAULT_BATCH_SIZE);
+        assert_eq!(config.fetch_wait_max_ms, DEFAULT_FETCH_WAIT_MAX_MS);
         assert_eq!(config.topics[0].key_columns, vec!["order_id"]);
     }
 
@@ -170,14 +189,16 @@ mod tests {
         env.insert(contract::METRICS_PORT, "ninety");
         env.insert(contract::CDC_TOPIC_TABLES, "a=t:id;a=u:id");
         env.insert(contract::CDC_BATCH_SIZE, "0");
+        env.insert(contract::KAFKA_FETCH_WAIT_MAX_MS, "9000");
         let err = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap_err();
         let text = err.to_string();
-        assert_eq!(err.problems.len(), 4, "{text}");
+        assert_eq!(err.problems.len(), 5, "{text}");
         for needle in [
             "CDC_TABLE_NAME is required",
             "METRICS_PORT",
             "mapped twice",
             "CDC_BATCH_SIZE",
+            "KAFKA_FETCH_WAIT_MAX_MS: `9000`",
         ] {
             assert!(text.contains(needle), "{needle} missing from {text}");
         }

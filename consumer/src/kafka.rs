@@ -54,6 +54,7 @@ pub struct Settings {
     pub group_instance_id: Option<String>,
     pub topics: Vec<TopicTable>,
     pub batch_size: usize,
+    pub fetch_wait_max_ms: u32,
 }
 
 struct PartitionHandle {
@@ -231,6 +232,7 @@ pub fn run(
         .set("heartbeat.interval.ms", "1000")
         .set("statistics.interval.ms", "2000")
         .set("reconnect.backoff.max.ms", "2000")
+        .set("fetch.wait.max.ms", settings.fetch_wait_max_ms.to_string())
         // Workers buffer PARTITION_QUEUE messages each; librdkafka's default 64 MB prefetch on
         // top of that would dominate the pod's memory for no throughput gain.
         .set("queued.max.messages.kbytes", "8192")

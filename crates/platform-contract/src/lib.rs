@@ -129,6 +129,10 @@ pub const METRICS_BIND_ADDRESS: &str = "METRICS_BIND_ADDRESS";
 pub const KAFKA_GROUP_INSTANCE_ID: &str = "KAFKA_GROUP_INSTANCE_ID";
 /// Most messages of one partition the consumer applies together (1-1000, default 100).
 pub const CDC_BATCH_SIZE: &str = "CDC_BATCH_SIZE";
+/// Longest a fetch waits at the broker for data (`fetch.wait.max.ms`, 1-5000, default 500).
+/// Kafka answers a waiting fetch as soon as data arrives, so the default costs no latency there;
+/// a broker that answers only at the deadline (the test broker) turns it into bursts.
+pub const KAFKA_FETCH_WAIT_MAX_MS: &str = "KAFKA_FETCH_WAIT_MAX_MS";
 
 /// The consumer's default group id.
 pub const DEFAULT_CONSUMER_GROUP: &str = "cdc-consumers";
@@ -249,6 +253,10 @@ pub const CONSUMER_ENV: &[EnvVar] = &[
     optional(
         CDC_BATCH_SIZE,
         "messages per partition applied together, default 100",
+    ),
+    optional(
+        KAFKA_FETCH_WAIT_MAX_MS,
+        "longest broker-side fetch wait, default 500 ms",
     ),
 ];
 
