@@ -270,7 +270,7 @@ resource "aws_lambda_function" "event_router" {
   timeout                        = 30
   reserved_concurrent_executions = 20
   s3_bucket                      = "cdk-hnb659fds-assets-222222222222-us-west-2"
-  s3_key                         = "7bfd76d95724ed19643de97cf1e58cf9179484f7416e6f3a0404c31b551811bd.zip"
+  s3_key                         = "9e6d09f8665bb6c9484ffdde7b27f0c3a452c8f846329df408ffbd991ed7f6a0.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -404,7 +404,7 @@ resource "aws_lambda_function" "stream_processor" {
   timeout                        = 60
   reserved_concurrent_executions = 10
   s3_bucket                      = "cdk-hnb659fds-assets-222222222222-us-west-2"
-  s3_key                         = "6b85899fb46dc8a3e7c48bf297bd3055e5c6684f38f9017f8a4a6f447ef9e4bf.zip"
+  s3_key                         = "a607be7721d787c518e13be5bea7a00b573b8edd09dd75c90a3c631c71f17118.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -515,7 +515,7 @@ resource "aws_lambda_function" "event_transformer" {
   timeout                        = 30
   reserved_concurrent_executions = 20
   s3_bucket                      = "cdk-hnb659fds-assets-222222222222-us-west-2"
-  s3_key                         = "2b99178cd1c2a04ffb90deae2aa46708c6548722b16a1b4b7865b835ff7095c1.zip"
+  s3_key                         = "599879be22ba41cdfce241e645074e73821f2884f15ee300570189dad9737c61.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -649,7 +649,7 @@ resource "aws_lambda_function" "health_checker" {
   timeout                        = 10
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-222222222222-us-west-2"
-  s3_key                         = "302c2c94227b164b2c7065d05aeb94ba1f311e2c1043e48f015d17d1ad3d9195.zip"
+  s3_key                         = "f30f04ccae7926e80cdc22822a21dc5082d69b47fa4f61ea653fcce7cf6ee0dd.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -753,7 +753,7 @@ resource "aws_lambda_function" "authorizer" {
   timeout                        = 5
   reserved_concurrent_executions = 20
   s3_bucket                      = "cdk-hnb659fds-assets-222222222222-us-west-2"
-  s3_key                         = "69e33dddc6f051af41d8f0f373b2cfae3ebd8824f28ad49399075fb299c852d4.zip"
+  s3_key                         = "2fa8ae7dfa511ad63f5503cb9300cb89e9bfc8ce6aa5544f15a04d43ab1b0eec.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
