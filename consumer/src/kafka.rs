@@ -29,6 +29,8 @@ const REVOKE_WAIT: Duration = Duration::from_secs(10);
 /// Shutdown budget: drain queued messages for this long, then stop in-flight retries.
 const DRAIN_WAIT: Duration = Duration::from_secs(15);
 const STOP_WAIT: Duration = Duration::from_secs(5);
+/// How long closing the Kafka client may take once the final offsets are committed.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum KafkaError {
@@ -333,7 +335,28 @@ pub fn run(
         }
     }
     consumer.unsubscribe();
+    close_within(consumer, CLOSE_WAIT);
     Ok(())
+}
+
+/// Dropping the client closes it (leaves the group, joins librdkafka's threads), which waits on
+/// the broker; a broker that has stopped answering can hold that for a session timeout, past
+/// the pod's grace period. The final offsets are committed before this, so the close gets a
+/// bounded wait and the process exits either way.
+fn close_within(consumer: BaseConsumer<Context>, wait: Duration) {
+    let (closed, done) = std::sync::mpsc::channel();
+    let closing = std::thread::Builder::new()
+        .name("kafka-close".into())
+        .spawn(move || {
+            drop(consumer);
+            let _ = closed.send(());
+        });
+    if closing.is_ok() && done.recv_timeout(wait).is_err() {
+        tracing::warn!(
+            ?wait,
+            "the Kafka client did not close in time; exiting with the offsets already committed"
+        );
+    }
 }
 
 fn inbox_for(
