@@ -182,10 +182,15 @@ async fn pipeline(
     (elapsed, metrics)
 }
 
+/// The processing-duration histogram as collected: total count and cumulative buckets.
+fn processing_histogram(metrics: &Metrics) -> prometheus::proto::Histogram {
+    let proto = prometheus::core::Collector::collect(&metrics.processing_duration);
+    proto[0].get_metric()[0].get_histogram().clone()
+}
+
 /// The share of observations at or below `bound` seconds (a bucket bound).
 fn share_within(metrics: &Metrics, bound: f64) -> f64 {
-    let proto = prometheus::core::Collector::collect(&metrics.processing_duration);
-    let histogram = proto[0].get_metric()[0].get_histogram();
+    let histogram = processing_histogram(metrics);
     let total = histogram.get_sample_count() as f64;
     histogram
         .get_bucket()
@@ -196,15 +201,13 @@ fn share_within(metrics: &Metrics, bound: f64) -> f64 {
 
 /// The upper bound of the histogram bucket holding the given quantile.
 fn quantile_bound(metrics: &Metrics, q: f64) -> f64 {
-    let proto = prometheus::core::Collector::collect(&metrics.processing_duration);
-    let histogram = proto[0].get_metric()[0].get_histogram();
+    let histogram = processing_histogram(metrics);
     let total = histogram.get_sample_count() as f64;
-    for bucket in histogram.get_bucket() {
-        if bucket.cumulative_count() as f64 >= q * total {
-            return bucket.upper_bound();
-        }
-    }
-    f64::INFINITY
+    histogram
+        .get_bucket()
+        .iter()
+        .find(|bucket| bucket.cumulative_count() as f64 >= q * total)
+        .map_or(f64::INFINITY, |bucket| bucket.upper_bound())
 }
 
 async fn dynamo_run(bootstrap: &str, aws: &str, batch_size: usize, rows: usize, changes: usize) {

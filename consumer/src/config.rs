@@ -86,52 +86,38 @@ impl Config {
                 }
             }
         };
-        let port = match get(contract::METRICS_PORT) {
-            None => contract::DEFAULT_METRICS_PORT,
-            Some(text) => text.parse::<u16>().unwrap_or_else(|_| {
-                problems.push(format!(
-                    "{}: `{text}` is not a port number",
-                    contract::METRICS_PORT
-                ));
-                contract::DEFAULT_METRICS_PORT
-            }),
-        };
-        let host = match get(contract::METRICS_BIND_ADDRESS) {
-            None => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            Some(text) => text.parse::<IpAddr>().unwrap_or_else(|_| {
-                problems.push(format!(
-                    "{}: `{text}` is not an IP address",
-                    contract::METRICS_BIND_ADDRESS
-                ));
-                IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-            }),
-        };
-        let batch_size = match get(contract::CDC_BATCH_SIZE) {
-            None => DEFAULT_BATCH_SIZE,
-            Some(text) => match text.parse::<usize>() {
-                Ok(n) if (1..=MAX_BATCH_SIZE).contains(&n) => n,
-                _ => {
-                    problems.push(format!(
-                        "{}: `{text}` is not a number from 1 to {MAX_BATCH_SIZE}",
-                        contract::CDC_BATCH_SIZE
-                    ));
-                    DEFAULT_BATCH_SIZE
-                }
-            },
-        };
-        let fetch_wait_max_ms = match get(contract::KAFKA_FETCH_WAIT_MAX_MS) {
-            None => DEFAULT_FETCH_WAIT_MAX_MS,
-            Some(text) => match text.parse::<u32>() {
-                Ok(n) if (1..=MAX_FETCH_WAIT_MAX_MS).contains(&n) => n,
-                _ => {
-                    problems.push(format!(
-                        "{}: `{text}` is not a number of milliseconds from 1 to {MAX_FETCH_WAIT_MAX_MS}",
-                        contract::KAFKA_FETCH_WAIT_MAX_MS
-                    ));
-                    DEFAULT_FETCH_WAIT_MAX_MS
-                }
-            },
-        };
+        let port = parse_optional(
+            get(contract::METRICS_PORT),
+            contract::METRICS_PORT,
+            contract::DEFAULT_METRICS_PORT,
+            |_: &u16| true,
+            "a port number",
+            &mut problems,
+        );
+        let host = parse_optional(
+            get(contract::METRICS_BIND_ADDRESS),
+            contract::METRICS_BIND_ADDRESS,
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            |_| true,
+            "an IP address",
+            &mut problems,
+        );
+        let batch_size = parse_optional(
+            get(contract::CDC_BATCH_SIZE),
+            contract::CDC_BATCH_SIZE,
+            DEFAULT_BATCH_SIZE,
+            |n| (1..=MAX_BATCH_SIZE).contains(n),
+            &format!("a number from 1 to {MAX_BATCH_SIZE}"),
+            &mut problems,
+        );
+        let fetch_wait_max_ms = parse_optional(
+            get(contract::KAFKA_FETCH_WAIT_MAX_MS),
+            contract::KAFKA_FETCH_WAIT_MAX_MS,
+            DEFAULT_FETCH_WAIT_MAX_MS,
+            |n| (1..=MAX_FETCH_WAIT_MAX_MS).contains(n),
+            &format!("a number of milliseconds from 1 to {MAX_FETCH_WAIT_MAX_MS}"),
+            &mut problems,
+        );
         if !problems.is_empty() {
             return Err(ConfigError { problems });
         }
@@ -151,6 +137,28 @@ impl Config {
             batch_size,
             fetch_wait_max_ms,
         })
+    }
+}
+
+/// An optional variable: `default` when unset, else its parsed value if `accept` takes it;
+/// otherwise a problem saying what was expected, and `default` so the other checks go on.
+fn parse_optional<T: std::str::FromStr>(
+    value: Option<String>,
+    name: &str,
+    default: T,
+    accept: impl Fn(&T) -> bool,
+    expected: &str,
+    problems: &mut Vec<String>,
+) -> T {
+    let Some(text) = value else {
+        return default;
+    };
+    match text.parse::<T>() {
+        Ok(parsed) if accept(&parsed) => parsed,
+        _ => {
+            problems.push(format!("{name}: `{text}` is not {expected}"));
+            default
+        }
     }
 }
 

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use aws_sdk_dynamodb::types::AttributeValue as Dynamo;
 use consumer::outputs::{
     DeadLetters, EventBridgePublisher, EventPublisher, FailedMessage, cdc_event,
@@ -12,6 +10,7 @@ use consumer::outputs::{
 use consumer::qlik::{DataChange, Operation};
 use consumer::sink::{ApplyOutcome, DynamoSink, OutputError, Sink};
 use consumer::transform::{AttributeValue, SinkWrite, WriteKind};
+use test_support::aws::Emulator;
 
 fn upsert(pk: &str, sequence: u128, name: &str) -> SinkWrite {
     SinkWrite {
@@ -41,10 +40,9 @@ async fn dynamodb_writes_are_conditional_on_the_change_sequence() {
     let Some(aws) = test_support::aws_endpoint() else {
         return;
     };
-    let shared = common::aws_config(&aws);
-    let dynamo = aws_sdk_dynamodb::Client::new(&shared);
-    let table = test_support::unique_name("sink-rows");
-    common::create_table(&dynamo, &table).await;
+    let emulator = Emulator::connect(&aws, common::REGION).await;
+    let (table, _) = emulator.table("sink-rows", false).await;
+    let dynamo = emulator.dynamodb.clone();
     let sink = DynamoSink::new(dynamo.clone(), &table);
     sink.check().await.expect("table reachable");
 
@@ -121,16 +119,9 @@ async fn dead_letters_carry_the_original_bytes_and_context() {
     let Some(aws) = test_support::aws_endpoint() else {
         return;
     };
-    let shared = common::aws_config(&aws);
-    let sqs = aws_sdk_sqs::Client::new(&shared);
-    let url = sqs
-        .create_queue()
-        .queue_name(test_support::unique_name("dlq"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let emulator = Emulator::connect(&aws, common::REGION).await;
+    let sqs = emulator.sqs.clone();
+    let url = emulator.queue("dlq").await.url;
     let failed = FailedMessage {
         topic: "qlik.orders".into(),
         partition: 2,
@@ -173,52 +164,9 @@ async fn cdc_events_reach_eventbridge_in_chunks_of_ten() {
     let Some(aws) = test_support::aws_endpoint() else {
         return;
     };
-    let shared = common::aws_config(&aws);
-    let events = aws_sdk_eventbridge::Client::new(&shared);
-    let sqs = aws_sdk_sqs::Client::new(&shared);
-    let bus = test_support::unique_name("cdc-bus");
-    events.create_event_bus().name(&bus).send().await.unwrap();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(test_support::unique_name("cdc-events"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    let rule = test_support::unique_name("cdc-rule");
-    events
-        .put_rule()
-        .name(&rule)
-        .event_bus_name(&bus)
-        .event_pattern(r#"{"source":["cdc-consumer"]}"#)
-        .send()
-        .await
-        .unwrap();
-    events
-        .put_targets()
-        .rule(&rule)
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("queue")
-                .arn(queue_arn)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let emulator = Emulator::connect(&aws, common::REGION).await;
+    let (bus, _) = emulator.bus("cdc-bus").await;
+    let delivered = emulator.queue_for_source(&bus, "cdc-consumer").await;
 
     let mut data = serde_json::Map::new();
     data.insert("ID".into(), "7".into());
@@ -242,27 +190,15 @@ async fn cdc_events_reach_eventbridge_in_chunks_of_ten() {
         })
         .collect();
     assert_eq!(batch[0].keys["ID"], "7");
-    EventBridgePublisher::new(events, &bus)
+    EventBridgePublisher::new(emulator.events.clone(), &bus)
         .publish(&batch)
         .await
         .unwrap();
 
     let mut seen = std::collections::BTreeSet::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while seen.len() < 12 && std::time::Instant::now() < deadline {
-        let received = sqs
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        for m in received.messages() {
-            let envelope: serde_json::Value = serde_json::from_str(m.body().unwrap()).unwrap();
-            assert_eq!(envelope["detail-type"], "CdcInsert");
-            seen.insert(envelope["detail"]["eventId"].as_str().unwrap().to_string());
-        }
+    for envelope in emulator.receive_json(&delivered.url, 12).await {
+        assert_eq!(envelope["detail-type"], "CdcInsert");
+        seen.insert(envelope["detail"]["eventId"].as_str().unwrap().to_string());
     }
     assert_eq!(seen.len(), 12, "events delivered: {seen:?}");
 }

@@ -6,10 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use consumer::corpus;
 use rdkafka::ClientConfig;
@@ -18,6 +15,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use test_support::aws::Emulator;
 
 pub const REGION: &str = "us-east-1";
 
@@ -41,57 +39,11 @@ pub struct Deployment {
     pub log_dir: PathBuf,
 }
 
-pub fn aws_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .region(aws_sdk_dynamodb::config::Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
-            aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "static"),
-        ))
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .build()
-}
-
-/// A table keyed by `pk` (S), on demand.
-pub async fn create_table(dynamo: &aws_sdk_dynamodb::Client, table: &str) {
-    dynamo
-        .create_table()
-        .table_name(table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("create table");
-}
-
 impl Deployment {
     pub async fn create(bootstrap: &str, aws_endpoint: &str, prefix: &str) -> Self {
-        let shared = aws_config(aws_endpoint);
-        let dynamo = aws_sdk_dynamodb::Client::new(&shared);
-        let sqs = aws_sdk_sqs::Client::new(&shared);
-        let table = test_support::unique_name(&format!("{prefix}-rows"));
-        create_table(&dynamo, &table).await;
-        let dlq_url = sqs
-            .create_queue()
-            .queue_name(test_support::unique_name(&format!("{prefix}-dlq")))
-            .send()
-            .await
-            .expect("create queue")
-            .queue_url
-            .expect("queue url");
+        let emulator = Emulator::connect(aws_endpoint, REGION).await;
+        let (table, _) = emulator.table(&format!("{prefix}-rows"), false).await;
+        let dlq_url = emulator.queue(&format!("{prefix}-dlq")).await.url;
         let topics = vec![
             (
                 test_support::unique_name(&format!("{prefix}.qlik.customers")),
@@ -118,8 +70,8 @@ impl Deployment {
             topics,
             table,
             dlq_url,
-            dynamo,
-            sqs,
+            dynamo: emulator.dynamodb,
+            sqs: emulator.sqs,
             log_dir,
         };
         deployment.create_topics().await;

@@ -19,13 +19,13 @@ pub enum HttpError {
     Url { url: String, reason: String },
     #[error("{method} {url} timed out after {timeout:?}")]
     Timeout {
-        method: &'static str,
+        method: hyper::Method,
         url: String,
         timeout: Duration,
     },
     #[error("{method} {url}: {reason}")]
     Transport {
-        method: &'static str,
+        method: hyper::Method,
         url: String,
         reason: String,
     },
@@ -81,25 +81,26 @@ impl HttpClient {
 
     /// GETs `url`.
     pub async fn get(&self, url: &str, timeout: Duration) -> Result<Response, HttpError> {
-        let request = hyper::Request::get(url).body(Full::default());
-        self.send("GET", url, request, timeout).await
+        let request = hyper::Request::get(url)
+            .body(Full::default())
+            .map_err(|e| HttpError::Url {
+                url: url.to_string(),
+                reason: e.to_string(),
+            })?;
+        self.send(request, timeout).await
     }
 
     /// Sends `request` (built by the caller, e.g. signed) and reads the response.
     pub async fn send(
         &self,
-        method: &'static str,
-        url: &str,
-        request: Result<hyper::Request<Full<Bytes>>, hyper::http::Error>,
+        request: hyper::Request<Full<Bytes>>,
         timeout: Duration,
     ) -> Result<Response, HttpError> {
-        let request = request.map_err(|e| HttpError::Url {
-            url: url.to_string(),
-            reason: e.to_string(),
-        })?;
+        let method = request.method().clone();
+        let url = request.uri().to_string();
         let transport = |reason: String| HttpError::Transport {
-            method,
-            url: url.to_string(),
+            method: method.clone(),
+            url: url.clone(),
             reason,
         };
         let client = self.client().map_err(transport)?;
@@ -122,8 +123,8 @@ impl HttpClient {
         tokio::time::timeout(timeout, call)
             .await
             .map_err(|_| HttpError::Timeout {
-                method,
-                url: url.to_string(),
+                method: method.clone(),
+                url: url.clone(),
                 timeout,
             })?
     }

@@ -27,6 +27,8 @@ pub trait SecretSource: Send + Sync {
 pub struct SecretsManager {
     http: HttpClient,
     endpoint: String,
+    /// The endpoint's authority, signed as the `host` header; `None` when it is not a URL.
+    host: Option<String>,
     region: String,
     credentials: Credentials,
     retry: RetryPolicy,
@@ -75,12 +77,18 @@ impl SecretsManager {
     /// A client for `region`, at `endpoint` when given (an emulator), else the regional AWS
     /// endpoint.
     pub fn new(endpoint: Option<&str>, region: &str, credentials: Credentials) -> Self {
+        let endpoint = endpoint.map_or_else(
+            || format!("https://secretsmanager.{region}.amazonaws.com/"),
+            |url| format!("{}/", url.trim_end_matches('/')),
+        );
+        let host = endpoint
+            .parse::<hyper::Uri>()
+            .ok()
+            .and_then(|uri| uri.authority().map(|a| a.to_string()));
         Self {
             http: HttpClient::new(MAX_RESPONSE_BYTES),
-            endpoint: endpoint.map_or_else(
-                || format!("https://secretsmanager.{region}.amazonaws.com/"),
-                |url| format!("{}/", url.trim_end_matches('/')),
-            ),
+            endpoint,
+            host,
             region: region.to_string(),
             credentials,
             retry: RetryPolicy::default(),
@@ -93,16 +101,11 @@ impl SecretsManager {
             message: format!("signing the request: {e}"),
             failure: Failure::Permanent,
         };
-        let host = self
-            .endpoint
-            .parse::<hyper::Uri>()
-            .ok()
-            .and_then(|uri| uri.authority().map(|a| a.to_string()))
-            .ok_or_else(|| AwsError::Config {
-                message: format!("endpoint `{}` is not a URL", self.endpoint),
-            })?;
+        let host = self.host.as_deref().ok_or_else(|| AwsError::Config {
+            message: format!("endpoint `{}` is not a URL", self.endpoint),
+        })?;
         let headers = [
-            ("host", host.as_str()),
+            ("host", host),
             ("content-type", "application/x-amz-json-1.1"),
             ("x-amz-target", "secretsmanager.GetSecretValue"),
         ];
@@ -141,7 +144,7 @@ impl SecretsManager {
         let request = self.signed_request(body)?;
         let response = self
             .http
-            .send("POST", &self.endpoint, Ok(request), CALL_TIMEOUT)
+            .send(request, CALL_TIMEOUT)
             .await
             .map_err(|e| AwsError::Call {
                 operation: OPERATION,
