@@ -269,7 +269,7 @@ resource "aws_lambda_function" "event_router" {
   timeout                        = 30
   reserved_concurrent_executions = 200
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "9e6d09f8665bb6c9484ffdde7b27f0c3a452c8f846329df408ffbd991ed7f6a0.zip"
+  s3_key                         = "726975c253c60e46d183a7a92d120744efe97af81761aee8ad3848472c154f5e.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   # Publishes the version CloudFormation models as its own resource; the alias
   # follows `version`, so every code or configuration change moves it.
@@ -418,7 +418,7 @@ resource "aws_lambda_function" "stream_processor" {
   timeout                        = 60
   reserved_concurrent_executions = 50
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "a607be7721d787c518e13be5bea7a00b573b8edd09dd75c90a3c631c71f17118.zip"
+  s3_key                         = "c1cf2cf86013bfd495ca5bdf71e2a89c82ec27ac374d8aa438bb7a565908968c.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -528,7 +528,7 @@ resource "aws_lambda_function" "event_transformer" {
   timeout                        = 30
   reserved_concurrent_executions = 200
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "599879be22ba41cdfce241e645074e73821f2884f15ee300570189dad9737c61.zip"
+  s3_key                         = "1b7c1205c3776f2213583d5cfa7221690a8022db5e133b274852271b640279bf.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -661,7 +661,7 @@ resource "aws_lambda_function" "health_checker" {
   timeout                        = 10
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "f30f04ccae7926e80cdc22822a21dc5082d69b47fa4f61ea653fcce7cf6ee0dd.zip"
+  s3_key                         = "7f1f044b6c1f1c0160372f51d044dc549853be42b926c91b750532b3437ee48b.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -764,7 +764,7 @@ resource "aws_lambda_function" "authorizer" {
   timeout                        = 5
   reserved_concurrent_executions = 200
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "2fa8ae7dfa511ad63f5503cb9300cb89e9bfc8ce6aa5544f15a04d43ab1b0eec.zip"
+  s3_key                         = "da7774c33192be767b1dd1161da0ab1dba9e9ddc85fbaadf0bbb6225ed74d35d.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   # Publishes the version CloudFormation models as its own resource; the alias
   # follows `version`, so every code or configuration change moves it.
