@@ -1,0 +1,174 @@
+//! The REST API: `GET /health` (health-checker) behind a TOKEN authorizer (authorizer), one
+//! stage per environment with its throttling and KMS-encrypted access logs, and the
+//! permissions that let API Gateway invoke both functions.
+//!
+//! Built in two steps because the authorizer's environment names the API: [`Api::new`] before
+//! the functions, [`Api::add_health_route`] after them.
+
+use super::functions::Functions;
+use super::{Names, PREFIX, retain};
+use crate::construct::grant::KeyHandle;
+use crate::construct::*;
+use crate::spec::RegionalSpec;
+
+pub struct Api {
+    pub id: LogicalId,
+}
+
+impl Api {
+    pub fn new(stack: &mut Stack, rs: &RegionalSpec, names: &Names) -> Result<Api, ConstructError> {
+        let id = stack.add(
+            &["Api"],
+            ResourceKind::RestApi(RestApi {
+                name: names.scoped("api"),
+                description: format!("{PREFIX} {} API ({})", rs.env, rs.region),
+            }),
+            false,
+        )?;
+        Ok(Api { id })
+    }
+
+    /// What the authorizer's Allow covers: every method of the stage, so one cached decision
+    /// serves them all.
+    pub fn stage_methods_arn(&self, rs: &RegionalSpec) -> Value {
+        Value::join([
+            Value::str(format!(
+                "arn:aws:execute-api:{}:{}:",
+                rs.region, rs.spec.account
+            )),
+            Value::attr(&self.id, Attr::Name),
+            Value::str(format!("/{}/*", rs.env)),
+        ])
+    }
+
+    /// `GET /health` behind the authorizer, the permissions to invoke both, the deployment
+    /// and the stage.
+    pub fn add_health_route(
+        &self,
+        stack: &mut Stack,
+        rs: &RegionalSpec,
+        names: &Names,
+        key: &KeyHandle,
+        functions: &Functions,
+    ) -> Result<(), ConstructError> {
+        let api = &self.id;
+        let health_resource = stack.add(
+            &["Api", "health"],
+            ResourceKind::ApiResource(ApiResource {
+                api: api.clone(),
+                path_part: "health".into(),
+            }),
+            false,
+        )?;
+        let authorizer = stack.add(
+            &["TokenAuthorizer"],
+            ResourceKind::ApiAuthorizer(ApiAuthorizer {
+                name: names.scoped("jwt"),
+                api: api.clone(),
+                function: functions.authorizer.id.clone(),
+                identity_header: "Authorization".into(),
+                cache_seconds: rs.spec.api.authorizer_cache_seconds,
+            }),
+            false,
+        )?;
+        let method = stack.add(
+            &["Api", "health", "GET"],
+            ResourceKind::ApiMethod(ApiMethod {
+                api: api.clone(),
+                resource: health_resource,
+                http_method: "GET".into(),
+                authorizer: authorizer.clone(),
+                function: functions.health_checker.id.clone(),
+            }),
+            false,
+        )?;
+        stack.add(
+            &["Api", "health", "GET", "Permission"],
+            ResourceKind::LambdaPermission(LambdaPermission {
+                function: functions.health_checker.id.clone(),
+                principal: "apigateway.amazonaws.com".into(),
+                source_arn: self.execute_api_arn(rs, &format!("/{}/GET/health", rs.env)),
+            }),
+            false,
+        )?;
+        stack.add(
+            &["TokenAuthorizer", "Permission"],
+            ResourceKind::LambdaPermission(LambdaPermission {
+                function: functions.authorizer.id.clone(),
+                principal: "apigateway.amazonaws.com".into(),
+                source_arn: self.execute_api_arn(rs, "/authorizers/*"),
+            }),
+            false,
+        )?;
+        self.add_stage(stack, rs, names, key, &method)
+    }
+
+    /// The deployment (after the method it serves) and the stage, with throttling and access
+    /// logs.
+    fn add_stage(
+        &self,
+        stack: &mut Stack,
+        rs: &RegionalSpec,
+        names: &Names,
+        key: &KeyHandle,
+        method: &LogicalId,
+    ) -> Result<(), ConstructError> {
+        let api = &self.id;
+        let deployment = stack.add(
+            &["Api", "Deployment"],
+            ResourceKind::ApiDeployment(ApiDeployment {
+                api: api.clone(),
+                fingerprint: "GET /health CUSTOM".into(),
+            }),
+            false,
+        )?;
+        stack.depend(&deployment, method);
+        let access_logs = stack.add(
+            &["Api", "AccessLogs"],
+            ResourceKind::LogGroup(LogGroup {
+                name: format!("/aws/apigateway/{}", names.scoped("api")),
+                // The health checker's retention: the function the API fronts.
+                retention_days: rs.spec.functions["health-checker"].log_retention_days,
+                kms_key: key.id.clone(),
+            }),
+            retain(rs),
+        )?;
+        stack.add(
+            &["Api", "Stage"],
+            ResourceKind::ApiStage(ApiStage {
+                name: rs.env.clone(),
+                api: api.clone(),
+                deployment,
+                access_log_group: access_logs,
+                throttle_rate_limit: rs.spec.api.throttle_rate_limit,
+                throttle_burst_limit: rs.spec.api.throttle_burst_limit,
+            }),
+            false,
+        )?;
+        Ok(())
+    }
+
+    /// The ARN API Gateway invokes a function with, for `suffix` (`/<stage>/<method>/<path>`
+    /// or `/authorizers/*`).
+    fn execute_api_arn(&self, rs: &RegionalSpec, suffix: &str) -> Value {
+        Value::join([
+            Value::str("arn:"),
+            Value::Pseudo(Pseudo::Partition),
+            Value::str(format!(":execute-api:{}:{}:", rs.region, rs.spec.account)),
+            Value::attr(&self.id, Attr::Name),
+            Value::str(suffix.to_string()),
+        ])
+    }
+
+    /// The base URL of the stage (a stack output).
+    pub fn url(&self, rs: &RegionalSpec) -> Value {
+        Value::join([
+            Value::str("https://"),
+            Value::attr(&self.id, Attr::Name),
+            Value::str(format!(
+                ".execute-api.{}.amazonaws.com/{}/",
+                rs.region, rs.env
+            )),
+        ])
+    }
+}

@@ -1,0 +1,73 @@
+//! The deterministic names of one environment's resources in one region: the one place that
+//! spells them, shared by the constructs and by the renderers that need a name before
+//! deployment (Kustomize, workflows, release manifests).
+
+use super::PREFIX;
+use crate::spec::RegionalSpec;
+
+/// The names of one environment's resources in one region.
+#[derive(Debug, Clone)]
+pub struct Names {
+    pub env: String,
+    pub region: String,
+    pub account: String,
+}
+
+impl Names {
+    pub fn new(spec: &RegionalSpec) -> Names {
+        Names {
+            env: spec.env.clone(),
+            region: spec.region.clone(),
+            account: spec.spec.account.clone(),
+        }
+    }
+    pub fn stack(&self) -> String {
+        format!("{PREFIX}-{}-{}", self.env, self.region)
+    }
+    pub fn scoped(&self, suffix: &str) -> String {
+        format!("{PREFIX}-{}-{suffix}", self.env)
+    }
+    pub fn bus(&self) -> String {
+        format!("{PREFIX}-{}", self.env)
+    }
+    pub fn bus_arn_in(&self, region: &str) -> String {
+        format!(
+            "arn:aws:events:{region}:{}:event-bus/{}",
+            self.account,
+            self.bus()
+        )
+    }
+    pub fn function(&self, function: &str) -> String {
+        self.scoped(function)
+    }
+    /// IAM is global: role names carry the region.
+    pub fn role(&self, what: &str) -> String {
+        format!("{PREFIX}-{}-{}-{what}", self.env, self.region)
+    }
+    pub fn role_arn(&self, what: &str) -> String {
+        format!("arn:aws:iam::{}:role/{}", self.account, self.role(what))
+    }
+    pub fn queue_url(&self, queue: &str) -> String {
+        format!(
+            "https://sqs.{}.amazonaws.com/{}/{}",
+            self.region,
+            self.account,
+            self.scoped(queue)
+        )
+    }
+    pub fn cdc_table(&self) -> String {
+        self.scoped("cdc-state")
+    }
+    pub fn cdc_dlq(&self) -> &'static str {
+        "cdc-dlq"
+    }
+    pub fn consumer_role(&self) -> &'static str {
+        "cdc-consumer"
+    }
+    pub fn consumer_image(&self, repository: &str, tag: &str) -> String {
+        format!(
+            "{}.dkr.ecr.{}.amazonaws.com/{repository}:{tag}",
+            self.account, self.region
+        )
+    }
+}
