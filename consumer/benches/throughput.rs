@@ -51,7 +51,12 @@ fn message(i: usize) -> common::Produced {
     ];
     let bytes =
         consumer::corpus::json_data_message(true, "UPDATE", Some(&seq), Some(&cols), Some(&cols));
-    (String::new(), Some(id), Some(bytes))
+    common::Produced {
+        topic: String::new(),
+        key: Some(id),
+        value: Some(bytes),
+        partition: None,
+    }
 }
 
 async fn create_topic(bootstrap: &str, name: &str) {
@@ -73,9 +78,9 @@ async fn create_topic(bootstrap: &str, name: &str) {
 
 async fn produce_topic(bootstrap: &str, topic: &str, range: std::ops::Range<usize>) -> Duration {
     let messages: Vec<common::Produced> = range
-        .map(|i| {
-            let (_, k, v) = message(i);
-            (topic.to_string(), k, v)
+        .map(|i| common::Produced {
+            topic: topic.to_string(),
+            ..message(i)
         })
         .collect();
     let start = Instant::now();
@@ -128,6 +133,9 @@ fn config(bootstrap: &str, topic: &str, batch_size: usize) -> Config {
         metrics_address: SocketAddr::from(([127, 0, 0, 1], 0)),
         batch_size,
         fetch_wait_max_ms: FETCH_WAIT_MAX_MS,
+        tombstone_ttl: std::time::Duration::from_secs(
+            platform_contract::DEFAULT_CDC_TOMBSTONE_TTL_SECONDS,
+        ),
     }
 }
 
@@ -293,8 +301,9 @@ async fn main() {
         let mut deliveries = Vec::with_capacity(paced_total);
         for tick in 0..paced_total / step {
             for i in tick * step..(tick + 1) * step {
-                let (_, key, value) = message(i);
-                let (key, value) = (key.unwrap_or_default(), value.unwrap_or_default());
+                let message = message(i);
+                let key = message.key.unwrap_or_default();
+                let value = message.value.unwrap_or_default();
                 let record = rdkafka::producer::FutureRecord::to(&producer_topic)
                     .key(&key)
                     .payload(&value);

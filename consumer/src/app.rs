@@ -52,6 +52,7 @@ pub async fn aws_outputs(config: &Config, metrics: Metrics) -> Outputs {
         sink: Arc::new(DynamoSink::new(
             aws_sdk_dynamodb::Client::new(&shared),
             &config.table_name,
+            config.tombstone_ttl,
         )),
         dead_letters: Arc::new(DeadLetterQueue::new(
             aws_sdk_sqs::Client::new(&shared),

@@ -3,6 +3,7 @@
 //! reports every problem at once.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use platform_contract as contract;
 use platform_contract::TopicTable;
@@ -29,6 +30,8 @@ pub struct Config {
     pub metrics_address: SocketAddr,
     pub batch_size: usize,
     pub fetch_wait_max_ms: u32,
+    /// How long a DELETE's tombstone outlives the delete (see the README's "What is written").
+    pub tombstone_ttl: Duration,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -118,6 +121,19 @@ impl Config {
             &format!("a number of milliseconds from 1 to {MAX_FETCH_WAIT_MAX_MS}"),
             &mut problems,
         );
+        let ttl_range = contract::CDC_TOMBSTONE_TTL_RANGE;
+        let tombstone_ttl_seconds = parse_optional(
+            get(contract::CDC_TOMBSTONE_TTL_SECONDS),
+            contract::CDC_TOMBSTONE_TTL_SECONDS,
+            contract::DEFAULT_CDC_TOMBSTONE_TTL_SECONDS,
+            |n| ttl_range.contains(n),
+            &format!(
+                "a number of seconds from {} to {}",
+                ttl_range.start(),
+                ttl_range.end()
+            ),
+            &mut problems,
+        );
         if !problems.is_empty() {
             return Err(ConfigError { problems });
         }
@@ -136,6 +152,7 @@ impl Config {
             metrics_address: SocketAddr::new(host, port),
             batch_size,
             fetch_wait_max_ms,
+            tombstone_ttl: Duration::from_secs(tombstone_ttl_seconds),
         })
     }
 }
@@ -187,7 +204,27 @@ mod tests {
         assert_eq!(config.event_bus_name, None);
         assert_eq!(config.batch_size, DEFAULT_BATCH_SIZE);
         assert_eq!(config.fetch_wait_max_ms, DEFAULT_FETCH_WAIT_MAX_MS);
+        assert_eq!(config.tombstone_ttl, Duration::from_secs(14 * 24 * 3600));
         assert_eq!(config.topics[0].key_columns, vec!["order_id"]);
+    }
+
+    #[test]
+    fn the_tombstone_ttl_accepts_an_hour_to_a_year() {
+        for (text, accepted) in [
+            ("3599", false),
+            ("3600", true),
+            ("31622400", true),
+            ("31622401", false),
+        ] {
+            let mut env = minimal();
+            env.insert(contract::CDC_TOMBSTONE_TTL_SECONDS, text);
+            let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string()));
+            assert_eq!(
+                config.map(|c| c.tombstone_ttl.as_secs().to_string()).ok(),
+                accepted.then(|| text.to_string()),
+                "{text}"
+            );
+        }
     }
 
     #[test]
@@ -198,15 +235,17 @@ mod tests {
         env.insert(contract::CDC_TOPIC_TABLES, "a=t:id;a=u:id");
         env.insert(contract::CDC_BATCH_SIZE, "0");
         env.insert(contract::KAFKA_FETCH_WAIT_MAX_MS, "9000");
+        env.insert(contract::CDC_TOMBSTONE_TTL_SECONDS, "59");
         let err = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap_err();
         let text = err.to_string();
-        assert_eq!(err.problems.len(), 5, "{text}");
+        assert_eq!(err.problems.len(), 6, "{text}");
         for needle in [
             "CDC_TABLE_NAME is required",
             "METRICS_PORT",
             "mapped twice",
             "CDC_BATCH_SIZE",
             "KAFKA_FETCH_WAIT_MAX_MS: `9000`",
+            "CDC_TOMBSTONE_TTL_SECONDS: `59` is not a number of seconds from 3600 to 31622400",
         ] {
             assert!(text.contains(needle), "{needle} missing from {text}");
         }

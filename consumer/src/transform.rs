@@ -14,12 +14,18 @@ pub const SEQUENCE_ATTRIBUTE: &str = "_seq";
 pub const TABLE_ATTRIBUTE: &str = "_table";
 pub const OPERATION_ATTRIBUTE: &str = "_op";
 pub const TIMESTAMP_ATTRIBUTE: &str = "_ts";
-const RESERVED: [&str; 5] = [
+/// Marks a tombstone; a row never has it.
+pub const DELETED_ATTRIBUTE: &str = platform_contract::CDC_DELETED_ATTRIBUTE;
+/// The table's TTL attribute, on tombstones only.
+pub const EXPIRY_ATTRIBUTE: &str = platform_contract::CDC_EXPIRY_ATTRIBUTE;
+const RESERVED: [&str; 7] = [
     PARTITION_KEY,
     SEQUENCE_ATTRIBUTE,
     TABLE_ATTRIBUTE,
     OPERATION_ATTRIBUTE,
     TIMESTAMP_ATTRIBUTE,
+    DELETED_ATTRIBUTE,
+    EXPIRY_ATTRIBUTE,
 ];
 
 /// A column value as the sink stores it.
@@ -55,11 +61,13 @@ pub struct SinkWrite {
     pub kind: WriteKind,
 }
 
+/// What a write stores. Which write wins is decided by the sink (see `sink::supersedes`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum WriteKind {
-    /// Replace the row with these columns, unless the stored row has a later sequence.
+    /// Replace the item with the row's columns.
     Upsert(Vec<(String, AttributeValue)>),
-    /// Remove the row, unless the stored row has a later sequence.
+    /// Replace the item with a tombstone: the row reads as absent, and the tombstone's sequence
+    /// keeps every older change from recreating it.
     Delete,
 }
 
@@ -297,6 +305,18 @@ mod tests {
         );
         assert!(matches!(
             to_write(&mapping(&["ID"]), &change(&reserved)),
+            Err(TransformError::ReservedColumn { .. })
+        ));
+        // A source column named like the tombstone marker would make its row read as deleted.
+        let marker = crate::corpus::json_data_message(
+            true,
+            "INSERT",
+            Some("1"),
+            Some(&[("ID", Some("1")), ("_deleted", Some("N"))]),
+            None,
+        );
+        assert!(matches!(
+            to_write(&mapping(&["ID"]), &change(&marker)),
             Err(TransformError::ReservedColumn { .. })
         ));
     }

@@ -8,9 +8,12 @@ use consumer::outputs::{
     DeadLetters, EventBridgePublisher, EventPublisher, FailedMessage, cdc_event,
 };
 use consumer::qlik::{DataChange, Operation};
-use consumer::sink::{ApplyOutcome, DynamoSink, OutputError, Sink};
+use consumer::sink::{ApplyOutcome, DynamoSink, OutputError, Sink, is_tombstone, supersedes};
 use consumer::transform::{AttributeValue, SinkWrite, WriteKind};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use test_support::aws::Emulator;
+
+const TOMBSTONE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 fn upsert(pk: &str, sequence: u128, name: &str) -> SinkWrite {
     SinkWrite {
@@ -43,7 +46,7 @@ async fn dynamodb_writes_are_conditional_on_the_change_sequence() {
     let emulator = Emulator::connect(&aws, common::REGION).await;
     let (table, _) = emulator.table("sink-rows", false).await;
     let dynamo = emulator.dynamodb.clone();
-    let sink = DynamoSink::new(dynamo.clone(), &table);
+    let sink = DynamoSink::new(dynamo.clone(), &table, TOMBSTONE_TTL);
     sink.check().await.expect("table reachable");
 
     let big_sequence = 20261127000000000000000000000000005u128;
@@ -92,16 +95,44 @@ async fn dynamodb_writes_are_conditional_on_the_change_sequence() {
         outcomes(sink.apply(&[delete("customers#1", big_sequence + 1)]).await),
         [ApplyOutcome::Applied]
     );
-    let gone = dynamo
+    let tombstone = dynamo
         .get_item()
         .table_name(&table)
         .key("pk", Dynamo::S("customers#1".into()))
         .send()
         .await
-        .unwrap();
-    assert!(gone.item.is_none(), "DELETE left the row");
+        .unwrap()
+        .item
+        .expect("DELETE leaves a tombstone");
+    assert!(is_tombstone(&tombstone));
+    assert_eq!(tombstone["_deleted"], Dynamo::Bool(true));
+    assert_eq!(tombstone["_seq"], Dynamo::N((big_sequence + 1).to_string()));
+    assert_eq!(tombstone["_op"], Dynamo::S("DELETE".into()));
+    let expires: u64 = tombstone["_expires"].as_n().unwrap().parse().unwrap();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let ttl = expires.abs_diff((now + TOMBSTONE_TTL).as_secs());
+    assert!(ttl <= 60, "expires {expires} is not now + the TTL");
+    let mut attributes: Vec<_> = tombstone.keys().map(String::as_str).collect();
+    attributes.sort_unstable();
+    assert_eq!(
+        attributes,
+        ["_deleted", "_expires", "_op", "_seq", "_table", "_ts", "pk"],
+        "a tombstone keeps none of the row's columns"
+    );
+    // The row's older change, replayed after its DELETE, does not bring it back.
+    assert_eq!(
+        outcomes(
+            sink.apply(&[upsert("customers#1", big_sequence, "v5")])
+                .await
+        ),
+        [ApplyOutcome::Stale]
+    );
 
-    let missing = DynamoSink::new(dynamo, test_support::unique_name("no-such-table"));
+    let missing = DynamoSink::new(
+        dynamo,
+        test_support::unique_name("no-such-table"),
+        TOMBSTONE_TTL,
+    );
     let err = missing
         .apply(&[upsert("customers#2", 1, "x")])
         .await
@@ -112,6 +143,55 @@ async fn dynamodb_writes_are_conditional_on_the_change_sequence() {
         "a missing table must be retried, not dead-lettered: {err}"
     );
     assert!(missing.check().await.is_err());
+}
+
+/// The condition expressions, as the emulator evaluates them, decide every case as the model's
+/// `supersedes` does: nothing stored, a row or a tombstone at 5, and an upsert or a DELETE at
+/// 4, 5 and 6; then full load (sequence 0) against a tombstone at 0.
+#[tokio::test]
+async fn the_conditions_agree_with_the_model_on_every_case() {
+    let Some(aws) = test_support::aws_endpoint() else {
+        return;
+    };
+    let emulator = Emulator::connect(&aws, common::REGION).await;
+    let (table, _) = emulator.table("sink-cases", false).await;
+    let sink = DynamoSink::new(emulator.dynamodb.clone(), &table, TOMBSTONE_TTL);
+    let mut cases = Vec::new();
+    for stored in [None, Some(false), Some(true)] {
+        for sequence in [4, 5, 6] {
+            for deleting in [false, true] {
+                cases.push((stored.map(|tombstone| (5, tombstone)), sequence, deleting));
+            }
+        }
+    }
+    cases.push((Some((0, true)), 0, false));
+    for (case, (stored, sequence, deleting)) in cases.into_iter().enumerate() {
+        let pk = format!("customers#{case}");
+        if let Some((stored_sequence, tombstone)) = stored {
+            let first = if tombstone {
+                delete(&pk, stored_sequence)
+            } else {
+                upsert(&pk, stored_sequence, "stored")
+            };
+            assert_eq!(sink.apply(&[first]).await, [Ok(ApplyOutcome::Applied)]);
+        }
+        let write = if deleting {
+            delete(&pk, sequence)
+        } else {
+            upsert(&pk, sequence, "written")
+        };
+        let expected = if supersedes(&write, stored) {
+            ApplyOutcome::Applied
+        } else {
+            ApplyOutcome::Stale
+        };
+        let outcome = sink.apply(std::slice::from_ref(&write)).await;
+        assert_eq!(
+            outcome,
+            [Ok(expected)],
+            "stored {stored:?}, write at {sequence}, deleting {deleting}"
+        );
+    }
 }
 
 #[tokio::test]

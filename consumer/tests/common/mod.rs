@@ -19,10 +19,19 @@ use test_support::aws::Emulator;
 
 pub const REGION: &str = "us-east-1";
 
-/// (topic, message key, value) of one produced message.
-pub type Produced = (String, Option<String>, Option<Vec<u8>>);
+/// One message to produce.
+#[derive(Debug, Clone)]
+pub struct Produced {
+    pub topic: String,
+    pub key: Option<String>,
+    pub value: Option<Vec<u8>>,
+    /// `None`: the producer's partitioner picks it from the key.
+    pub partition: Option<i32>,
+}
+
 type Columns = Vec<(String, Option<String>)>;
-type RowState = BTreeMap<Vec<String>, Option<(u128, Columns)>>;
+/// pk -> (sequence, columns) of the rows a reader of the table sees.
+pub type Rows = BTreeMap<String, (String, BTreeMap<String, Option<String>>)>;
 pub const PARTITIONS: i32 = 3;
 pub const TEST_TIMEOUT: Duration = Duration::from_secs(150);
 
@@ -217,12 +226,16 @@ impl Deployment {
         }
     }
 
-    /// Every item of the table: pk -> (sequence, columns).
-    pub async fn table_state(
-        &self,
-    ) -> BTreeMap<String, (String, BTreeMap<String, Option<String>>)> {
-        let mut out = BTreeMap::new();
+    /// The table as a reader sees it (rows; tombstones read as absent) and its tombstones:
+    /// pk -> the DELETE's sequence. Every tombstone must expire in the future, and keep none of
+    /// the row's columns.
+    pub async fn table_state(&self) -> TableState {
+        let mut state = TableState::default();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         loop {
             let page = self
                 .dynamo
@@ -235,7 +248,7 @@ impl Deployment {
             for item in page.items() {
                 let pk = item["pk"].as_s().unwrap().clone();
                 let seq = item["_seq"].as_n().unwrap().clone();
-                let columns = item
+                let columns: BTreeMap<String, Option<String>> = item
                     .iter()
                     .filter(|(k, _)| !k.starts_with('_') && k.as_str() != "pk")
                     .map(|(k, v)| {
@@ -247,14 +260,21 @@ impl Deployment {
                         (k.clone(), value)
                     })
                     .collect();
-                out.insert(pk, (seq, columns));
+                if consumer::sink::is_tombstone(item) {
+                    let expires: u64 = item["_expires"].as_n().unwrap().parse().unwrap();
+                    assert!(expires > now, "tombstone {pk} expired at {expires}");
+                    assert!(columns.is_empty(), "tombstone {pk} keeps {columns:?}");
+                    state.tombstones.insert(pk, seq);
+                } else {
+                    state.rows.insert(pk, (seq, columns));
+                }
             }
             match page.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
                 _ => break,
             }
         }
-        out
+        state
     }
 
     /// Drains the dead-letter queue: (topic, partition, offset) -> (original bytes, body).
@@ -301,6 +321,14 @@ impl Deployment {
         }
         out
     }
+}
+
+/// What the table holds.
+#[derive(Debug, Default)]
+pub struct TableState {
+    pub rows: Rows,
+    /// pk -> the sequence of the DELETE that left the tombstone.
+    pub tombstones: BTreeMap<String, String>,
 }
 
 pub struct ConsumerProcess {
@@ -384,37 +412,77 @@ impl Drop for ConsumerProcess {
 
 /// A produced corpus with what the sink and the DLQ must hold once it is consumed.
 pub struct Corpus {
-    /// (topic, key, value) in production order.
+    /// The messages in production order.
     pub messages: Vec<Produced>,
     /// Index into `messages` of every message that must be dead-lettered.
     pub bad: BTreeSet<usize>,
     /// pk -> (sequence, columns) of every row that must exist at the end.
-    pub expected: BTreeMap<String, (String, BTreeMap<String, Option<String>>)>,
+    pub expected: Rows,
+    /// pk -> sequence of every row whose last change is a DELETE: its tombstone.
+    pub deleted: BTreeMap<String, String>,
+}
+
+/// One data change of a row, kept to replay it.
+struct Change {
+    operation: &'static str,
+    sequence: Option<u128>,
+    columns: Columns,
+}
+
+/// A Qlik message in one of its shapes: JSON with (0) or without (1) the envelope, Avro (2), or
+/// JSON with both images (3); a DELETE's image is its before image in shapes 0 and 2.
+fn encode(change: &Change, shape: usize) -> Vec<u8> {
+    let image: Vec<(&str, Option<&str>)> = change
+        .columns
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_deref()))
+        .collect();
+    let image = Some(image.as_slice());
+    let sequence = change.sequence.map(|s| format!("{s:035}"));
+    let (op, seq) = (change.operation, sequence.as_deref());
+    match (op, shape % 4) {
+        ("DELETE", 0) => corpus::json_data_message(true, op, seq, None, image),
+        ("DELETE", 1) => corpus::json_data_message(false, op, seq, image, None),
+        ("DELETE", _) => corpus::avro_data_message(op, seq, None, image),
+        (_, 0) => corpus::json_data_message(true, op, seq, image, None),
+        (_, 1) => corpus::json_data_message(false, op, seq, image, None),
+        (_, 2) => corpus::avro_data_message(op, seq, image, None),
+        _ => corpus::json_data_message(true, op, seq, image, image),
+    }
 }
 
 /// A deterministic corpus over the deployment's three topics: metadata first, full load
 /// (REFRESH), then CDC changes in every shape (JSON with and without envelope, Avro, both
-/// DELETE shapes), with malformed messages mixed in. `rows` rows per table, `changes` CDC
-/// changes per table.
+/// DELETE shapes), with malformed messages mixed in; `rows` rows per table, `changes` CDC
+/// changes per table. A row's changes go to its own partition, as Qlik keys them.
+///
+/// Then what a real stream also carries, none of which may change the table: a block of the
+/// table's messages re-sent (a Qlik task resuming from its last checkpoint), and, shuffled
+/// together, every older change of each row deleted last, replayed in JSON and in Avro, and
+/// the DELETE of each row deleted and inserted again, each on the row's partition or another.
 pub fn build_corpus(deployment: &Deployment, rows: usize, changes: usize, seed: u64) -> Corpus {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut messages = Vec::new();
     let mut bad = BTreeSet::new();
     let mut expected = BTreeMap::new();
+    let mut deleted = BTreeMap::new();
     let mut sequence: u128 = 20261127000000000000000000000000000;
     for (topic, table, keys) in &deployment.topics {
         let key_names: Vec<&str> = keys.iter().map(String::as_str).collect();
-        messages.push((
-            topic.clone(),
-            None,
-            Some(corpus::json_metadata_message(
+        messages.push(Produced {
+            topic: topic.clone(),
+            key: None,
+            value: Some(corpus::json_metadata_message(
                 table,
                 &key_names,
                 &["name", "status"],
             )),
-        ));
-        // Current state of every row of this table: key values -> Some(columns) or None.
-        let mut state: RowState = BTreeMap::new();
+            partition: None,
+        });
+        let first_of_table = messages.len();
+        // Every data change of every row of this table, in order: key values -> (the row's
+        // partition, its changes).
+        let mut history: BTreeMap<Vec<String>, (i32, Vec<Change>)> = BTreeMap::new();
         let key_values = |row: usize| -> Vec<String> {
             if keys.len() == 2 {
                 vec![(row / 3).to_string(), (row % 3).to_string()]
@@ -422,15 +490,22 @@ pub fn build_corpus(deployment: &Deployment, rows: usize, changes: usize, seed: 
                 vec![format!("{row}")]
             }
         };
-        let emit = |messages: &mut Vec<_>,
-                    state: &mut BTreeMap<_, _>,
-                    op: &str,
+        let partition_of = |row: usize| (row % PARTITIONS as usize) as i32;
+        let message = |kv: &[String], value: Vec<u8>, partition: i32| Produced {
+            topic: topic.clone(),
+            key: Some(format!("{table}#{}", kv.join("#"))),
+            value: Some(value),
+            partition: Some(partition),
+        };
+        let emit = |messages: &mut Vec<Produced>,
+                    history: &mut BTreeMap<_, (i32, Vec<Change>)>,
+                    op: &'static str,
                     seq: Option<u128>,
                     row: usize,
                     version: usize,
                     shape: usize| {
             let kv = key_values(row);
-            let mut columns: Vec<(String, Option<String>)> = keys
+            let mut columns: Columns = keys
                 .iter()
                 .cloned()
                 .zip(kv.iter().cloned().map(Some))
@@ -444,52 +519,25 @@ pub fn build_corpus(deployment: &Deployment, rows: usize, changes: usize, seed: 
                     Some(format!("s{version}"))
                 },
             ));
-            let borrowed: Vec<(&str, Option<&str>)> = columns
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_deref()))
-                .collect();
-            let seq_text = seq.map(|s| format!("{s:035}"));
-            let bytes = match (op, shape % 4) {
-                ("DELETE", 0) => {
-                    corpus::json_data_message(true, op, seq_text.as_deref(), None, Some(&borrowed))
-                }
-                ("DELETE", 1) => {
-                    corpus::json_data_message(false, op, seq_text.as_deref(), Some(&borrowed), None)
-                }
-                ("DELETE", _) => {
-                    corpus::avro_data_message(op, seq_text.as_deref(), None, Some(&borrowed))
-                }
-                (_, 0) => {
-                    corpus::json_data_message(true, op, seq_text.as_deref(), Some(&borrowed), None)
-                }
-                (_, 1) => {
-                    corpus::json_data_message(false, op, seq_text.as_deref(), Some(&borrowed), None)
-                }
-                (_, 2) => corpus::avro_data_message(op, seq_text.as_deref(), Some(&borrowed), None),
-                _ => corpus::json_data_message(
-                    true,
-                    op,
-                    seq_text.as_deref(),
-                    Some(&borrowed),
-                    Some(&borrowed),
-                ),
+            let change = Change {
+                operation: op,
+                sequence: seq,
+                columns,
             };
-            let message_key = format!("{table}#{}", kv.join("#"));
-            messages.push((topic.clone(), Some(message_key), Some(bytes)));
-            let effective = seq.unwrap_or(0);
-            if op == "DELETE" {
-                state.insert(kv, None);
-            } else {
-                state.insert(kv, Some((effective, columns)));
-            }
+            messages.push(message(&kv, encode(&change, shape), partition_of(row)));
+            let (_, changes) = history.entry(kv).or_insert((partition_of(row), Vec::new()));
+            changes.push(change);
         };
         for row in 0..rows {
-            emit(&mut messages, &mut state, "REFRESH", None, row, 0, row);
+            emit(&mut messages, &mut history, "REFRESH", None, row, 0, row);
         }
         for i in 0..changes {
             sequence += 1 + rng.u128(0..5);
             let row = rng.usize(0..rows + rows / 4);
-            let exists = state.get(&key_values(row)).is_some_and(Option::is_some);
+            let exists = history
+                .get(&key_values(row))
+                .and_then(|(_, changes)| changes.last())
+                .is_some_and(|last| last.operation != "DELETE");
             let op = match (exists, rng.u8(0..10)) {
                 (false, _) => "INSERT",
                 (true, 0..=1) => "DELETE",
@@ -497,7 +545,7 @@ pub fn build_corpus(deployment: &Deployment, rows: usize, changes: usize, seed: 
             };
             emit(
                 &mut messages,
-                &mut state,
+                &mut history,
                 op,
                 Some(sequence),
                 row,
@@ -541,13 +589,63 @@ pub fn build_corpus(deployment: &Deployment, rows: usize, changes: usize, seed: 
                     ),
                 };
                 bad.insert(messages.len());
-                messages.push((topic.clone(), Some(format!("bad-{i}")), Some(malformed)));
+                messages.push(Produced {
+                    topic: topic.clone(),
+                    key: Some(format!("bad-{i}")),
+                    value: Some(malformed),
+                    partition: None,
+                });
             }
         }
-        for (kv, row) in state {
-            if let Some((seq, columns)) = row {
-                let pk = format!("{table}#{}", kv.join("#"));
-                expected.insert(pk, (seq.to_string(), columns.into_iter().collect()));
+
+        // A task restart: the last fifth of the table's messages, from a point before it,
+        // again in order on the same partitions (malformed ones are dead-lettered again).
+        let table_end = messages.len();
+        let block_start = table_end - (table_end - first_of_table) / 5;
+        for index in block_start..table_end {
+            if bad.contains(&index) {
+                bad.insert(messages.len());
+            }
+            messages.push(messages[index].clone());
+        }
+        let mut replays = Vec::new();
+        // The row's own partition or, as often, another one.
+        let partition = |rng: &mut fastrand::Rng, own: i32| {
+            if rng.bool() {
+                own
+            } else {
+                (own + rng.i32(1..PARTITIONS)) % PARTITIONS
+            }
+        };
+        for (kv, (own, changes)) in &history {
+            let last_delete = changes.iter().rposition(|c| c.operation == "DELETE");
+            let deleted_last = last_delete == Some(changes.len() - 1);
+            for (position, change) in changes.iter().enumerate() {
+                if deleted_last && change.operation != "DELETE" {
+                    // Older than the row's last DELETE: replayed in JSON and in Avro.
+                    for shape in [rng.usize(0..2), 2] {
+                        let to = partition(&mut rng, *own);
+                        replays.push(message(kv, encode(change, shape), to));
+                    }
+                } else if change.operation == "DELETE" && position + 1 < changes.len() {
+                    // A DELETE the row outlived (it was inserted again).
+                    let to = partition(&mut rng, *own);
+                    replays.push(message(kv, encode(change, rng.usize(0..3)), to));
+                }
+            }
+        }
+        rng.shuffle(&mut replays);
+        messages.extend(replays);
+
+        for (kv, (_, changes)) in history {
+            let pk = format!("{table}#{}", kv.join("#"));
+            let last = changes.last().expect("a row has changes");
+            let seq = last.sequence.unwrap_or(0).to_string();
+            if last.operation == "DELETE" {
+                deleted.insert(pk, seq);
+            } else {
+                let columns = last.columns.iter().cloned().collect();
+                expected.insert(pk, (seq, columns));
             }
         }
     }
@@ -555,10 +653,11 @@ pub fn build_corpus(deployment: &Deployment, rows: usize, changes: usize, seed: 
         messages,
         bad,
         expected,
+        deleted,
     }
 }
 
-/// Produces `messages[range]` and returns each message's (topic, partition, offset).
+/// Produces `messages` and returns each message's (topic, partition, offset).
 pub async fn produce(bootstrap: &str, messages: &[Produced]) -> Vec<(String, i32, i64)> {
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
@@ -567,13 +666,16 @@ pub async fn produce(bootstrap: &str, messages: &[Produced]) -> Vec<(String, i32
         .create()
         .expect("producer");
     let mut pending = Vec::with_capacity(messages.len());
-    for (topic, key, value) in messages {
-        let mut record: FutureRecord<'_, String, Vec<u8>> = FutureRecord::to(topic);
-        if let Some(k) = key {
+    for message in messages {
+        let mut record: FutureRecord<'_, String, Vec<u8>> = FutureRecord::to(&message.topic);
+        if let Some(k) = &message.key {
             record = record.key(k);
         }
-        if let Some(v) = value {
+        if let Some(v) = &message.value {
             record = record.payload(v);
+        }
+        if let Some(p) = message.partition {
+            record = record.partition(p);
         }
         loop {
             match producer.send_result(record) {
@@ -589,9 +691,9 @@ pub async fn produce(bootstrap: &str, messages: &[Produced]) -> Vec<(String, i32
         }
     }
     let mut positions = Vec::with_capacity(pending.len());
-    for (future, (topic, _, _)) in pending.into_iter().zip(messages) {
+    for (future, message) in pending.into_iter().zip(messages) {
         let delivery = future.await.expect("delivery canceled").expect("delivered");
-        positions.push((topic.clone(), delivery.partition, delivery.offset));
+        positions.push((message.topic.clone(), delivery.partition, delivery.offset));
     }
     positions
 }
@@ -602,7 +704,12 @@ pub async fn assert_final_state(
     corpus: &Corpus,
     positions: &[(String, i32, i64)],
 ) {
-    let state = deployment.table_state().await;
+    let table = deployment.table_state().await;
+    assert_eq!(
+        table.tombstones, corpus.deleted,
+        "tombstones differ from the rows deleted last"
+    );
+    let state = table.rows;
     let missing: Vec<_> = corpus
         .expected
         .keys()
@@ -631,7 +738,7 @@ pub async fn assert_final_state(
         let (bytes, body) = &dlq[&positions[*index]];
         assert_eq!(
             Some(bytes),
-            corpus.messages[*index].2.as_ref(),
+            corpus.messages[*index].value.as_ref(),
             "DLQ lost the original bytes"
         );
         assert!(

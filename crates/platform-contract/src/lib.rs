@@ -133,6 +133,28 @@ pub const CDC_BATCH_SIZE: &str = "CDC_BATCH_SIZE";
 /// Kafka answers a waiting fetch as soon as data arrives, so the default costs no latency there;
 /// a broker that answers only at the deadline (the test broker) turns it into bursts.
 pub const KAFKA_FETCH_WAIT_MAX_MS: &str = "KAFKA_FETCH_WAIT_MAX_MS";
+/// Seconds a DELETE's tombstone is kept in the CDC state table (its [`CDC_EXPIRY_ATTRIBUTE`]
+/// is the delete time plus this). While it exists, no change older than the DELETE can
+/// recreate the row, so it must outlive every replay: the topic's retention (plus a segment's
+/// roll time, as Kafka deletes whole segments) and the longest Qlik task stop resumed from a
+/// checkpoint. Default [`DEFAULT_CDC_TOMBSTONE_TTL_SECONDS`].
+pub const CDC_TOMBSTONE_TTL_SECONDS: &str = "CDC_TOMBSTONE_TTL_SECONDS";
+
+/// 14 days: Kafka's default retention (7 days) plus its default segment roll (7 days), the
+/// longest a message can stay readable by default.
+pub const DEFAULT_CDC_TOMBSTONE_TTL_SECONDS: u64 = 14 * 24 * 3600;
+/// The accepted range of [`CDC_TOMBSTONE_TTL_SECONDS`]: at least an hour (shorter is no replay
+/// window at all), at most a year (a longer replay is a restore, not a replay).
+pub const CDC_TOMBSTONE_TTL_RANGE: std::ops::RangeInclusive<u64> = 3600..=366 * 24 * 3600;
+
+// ---- The consumer's CDC state table, as its readers and infra-gen see it ----------------------
+
+/// Present (`BOOL` true) on a tombstone, the item a DELETE leaves; never on a row. Readers treat
+/// an item carrying it as an absent row.
+pub const CDC_DELETED_ATTRIBUTE: &str = "_deleted";
+/// The CDC state table's TTL attribute (`N`, epoch seconds): set on tombstones only, so DynamoDB
+/// removes them once [`CDC_TOMBSTONE_TTL_SECONDS`] have passed and rows never expire.
+pub const CDC_EXPIRY_ATTRIBUTE: &str = "_expires";
 
 /// The consumer's default group id.
 pub const DEFAULT_CONSUMER_GROUP: &str = "cdc-consumers";
@@ -257,6 +279,10 @@ pub const CONSUMER_ENV: &[EnvVar] = &[
     optional(
         KAFKA_FETCH_WAIT_MAX_MS,
         "longest broker-side fetch wait, default 500 ms",
+    ),
+    optional(
+        CDC_TOMBSTONE_TTL_SECONDS,
+        "how long a DELETE's tombstone is kept, default 14 days",
     ),
 ];
 
