@@ -98,6 +98,10 @@ pub fn consumer_environment(rs: &RegionalSpec) -> Vec<(&'static str, String)> {
             contract::METRICS_PORT,
             contract::DEFAULT_METRICS_PORT.to_string(),
         ),
+        (
+            contract::CDC_TOMBSTONE_TTL_SECONDS,
+            (u64::from(spec.consumer.tombstone_ttl_days) * 24 * 3600).to_string(),
+        ),
     ];
     if spec.consumer.publish_cdc_events {
         env.push((contract::CDC_EVENT_BUS_NAME, names.bus()));

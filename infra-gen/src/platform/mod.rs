@@ -240,6 +240,33 @@ mod tests {
     }
 
     #[test]
+    fn tombstones_live_as_long_as_the_spec_says_and_expire_by_the_tables_ttl() {
+        for env in environments() {
+            for rs in &env.regions {
+                let environment = consumer_environment(rs);
+                let ttl = environment
+                    .iter()
+                    .find(|(name, _)| *name == contract::CDC_TOMBSTONE_TTL_SECONDS)
+                    .map(|(_, value)| value.parse::<u64>().unwrap());
+                let days = u64::from(rs.spec.consumer.tombstone_ttl_days);
+                assert_eq!(ttl, Some(days * 24 * 3600), "{}", rs.region);
+                assert!(contract::CDC_TOMBSTONE_TTL_RANGE.contains(&(days * 24 * 3600)));
+                let stack = build_stack(rs, &SourceHashes::default()).unwrap();
+                let ttl_attribute = stack.resources.iter().find_map(|r| match &r.kind {
+                    ResourceKind::Table(t) if t.name == Names::new(rs).cdc_table() => {
+                        Some(t.ttl_attribute.clone())
+                    }
+                    _ => None,
+                });
+                assert_eq!(
+                    ttl_attribute,
+                    Some(Some(contract::CDC_EXPIRY_ATTRIBUTE.to_string()))
+                );
+            }
+        }
+    }
+
+    #[test]
     fn adding_constructs_renames_nothing() {
         let envs = environments();
         let dev = &envs[0].regions[0];

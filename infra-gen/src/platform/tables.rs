@@ -11,7 +11,8 @@ use crate::spec::{BillingMode, RegionalSpec};
 pub struct Tables {
     /// Events by `pk`/`sk`, with a NEW_AND_OLD_IMAGES stream and the spec's TTL attribute.
     pub events: TableHandle,
-    /// The CDC consumer's sink.
+    /// The CDC consumer's sink: a row or a DELETE's tombstone per source row. Only tombstones
+    /// carry the TTL attribute, so DynamoDB removes them and never rows.
     pub cdc_state: TableHandle,
     /// The stream processor's idempotency records: a table of its own, since writing them to
     /// the events table would feed its own stream. It writes `expiresAt` on each record (see
@@ -49,7 +50,7 @@ impl Tables {
                 name: names.cdc_table(),
                 sort_key: None,
                 stream: false,
-                ttl_attribute: None,
+                ttl_attribute: Some(platform_contract::CDC_EXPIRY_ATTRIBUTE.into()),
             })?,
             idempotency: table(Shape {
                 path: "IdempotencyTable",

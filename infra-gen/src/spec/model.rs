@@ -182,6 +182,11 @@ pub struct ConsumerSpec {
     pub resources: ResourcesSpec,
     pub topics: Vec<TopicSpec>,
     pub publish_cdc_events: bool,
+    /// Days a DELETE's tombstone stays in the cdc-state table (`CDC_TOMBSTONE_TTL_SECONDS`).
+    /// While it does, no replayed older change can recreate the deleted row, so it must be
+    /// longer than the topics' retention plus a segment roll, and than the longest Qlik task
+    /// stop resumed from a checkpoint (consumer/README.md, "What is written").
+    pub tombstone_ttl_days: u32,
     /// Usually set per region under `region_overrides`.
     pub kafka_bootstrap_servers: Vec<String>,
     /// The EKS cluster the consumer runs on (per region, under `region_overrides`).

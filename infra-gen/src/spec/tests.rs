@@ -216,6 +216,23 @@ fn contract_variables_cannot_be_overridden() {
 }
 
 #[test]
+fn a_tombstone_ttl_outside_the_consumers_range_is_rejected() {
+    for days in [0, 367] {
+        let env = PROD.replace(
+            "  publish_cdc_events: true",
+            &format!("  publish_cdc_events: true\n  tombstone_ttl_days: {days}"),
+        );
+        expect_error(
+            DEFAULTS,
+            &env,
+            "environments/prod.yaml",
+            "consumer.tombstone_ttl_days",
+            "outside 1..=366",
+        );
+    }
+}
+
+#[test]
 fn missing_per_region_settings_say_where_to_put_them() {
     let env = PROD.replace("      eks_oidc_provider: oidc.eks.us-east-1.amazonaws.com/id/PR0D000000000000000000000000USE1\n", "");
     expect_error(

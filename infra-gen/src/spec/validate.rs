@@ -395,6 +395,8 @@ fn check_table(c: &mut Checker<'_>, spec: &EnvironmentSpec) {
     }
 }
 
+const DAY_SECONDS: u64 = 24 * 3600;
+
 fn check_consumer(c: &mut Checker<'_>, spec: &EnvironmentSpec, region: &str) {
     let k = &spec.consumer;
     if !is_dns_label(&k.namespace) {
@@ -415,6 +417,13 @@ fn check_consumer(c: &mut Checker<'_>, spec: &EnvironmentSpec, region: &str) {
             ),
         );
     }
+    let ttl = platform_contract::CDC_TOMBSTONE_TTL_RANGE;
+    c.range(
+        "consumer.tombstone_ttl_days",
+        k.tombstone_ttl_days.into(),
+        ttl.start().div_ceil(DAY_SECONDS),
+        ttl.end() / DAY_SECONDS,
+    );
     c.range(
         "consumer.target_cpu_utilization",
         k.target_cpu_utilization.into(),

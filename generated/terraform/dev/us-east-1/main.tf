@@ -113,6 +113,10 @@ resource "aws_dynamodb_table" "cdc_state_table" {
     enabled     = true
     kms_key_arn = aws_kms_key.data_key.arn
   }
+  ttl {
+    attribute_name = "_expires"
+    enabled        = true
+  }
 }
 
 resource "aws_dynamodb_table" "idempotency_table" {
@@ -243,7 +247,7 @@ resource "aws_lambda_function" "event_router" {
   timeout                        = 30
   reserved_concurrent_executions = 10
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "726975c253c60e46d183a7a92d120744efe97af81761aee8ad3848472c154f5e.zip"
+  s3_key                         = "654b5005e3990abb4f6efbb5a96994bf271903000ae7594d9b6092d101716d5d.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -374,7 +378,7 @@ resource "aws_lambda_function" "stream_processor" {
   timeout                        = 60
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "c1cf2cf86013bfd495ca5bdf71e2a89c82ec27ac374d8aa438bb7a565908968c.zip"
+  s3_key                         = "d9a316c0c533e9faf3a2b5965639f1983349e107dc67a446dcd48ac7b4fcc82e.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -482,7 +486,7 @@ resource "aws_lambda_function" "event_transformer" {
   timeout                        = 30
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "1b7c1205c3776f2213583d5cfa7221690a8022db5e133b274852271b640279bf.zip"
+  s3_key                         = "a0d91559421d4fdca1bca5666a175d7e7cdf9c571ec7a8e504ebbab1531c9e14.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -613,7 +617,7 @@ resource "aws_lambda_function" "health_checker" {
   timeout                        = 10
   reserved_concurrent_executions = 2
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "7f1f044b6c1f1c0160372f51d044dc549853be42b926c91b750532b3437ee48b.zip"
+  s3_key                         = "9dde2952fd6b5d95d0609f9f456708d32241b3d04af9107da4e743a89f129133.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -714,7 +718,7 @@ resource "aws_lambda_function" "authorizer" {
   timeout                        = 5
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "da7774c33192be767b1dd1161da0ab1dba9e9ddc85fbaadf0bbb6225ed74d35d.zip"
+  s3_key                         = "17033f310efd12d6b0f9c3dd0a74513920cd5be44d60cf20f378f6a9afc2b4f0.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
