@@ -35,10 +35,16 @@ pub async fn serve(
     Ok(async move { axum::serve(listener, app).await })
 }
 
+/// Partitions assigned and the sink reachable: what /ready and `cdc_consumer_ready` report.
+fn readiness(consumer: &ConsumerState) -> (bool, usize, bool) {
+    let assigned = consumer.assigned_partitions.load(Ordering::SeqCst);
+    let sink = consumer.sink_reachable.load(Ordering::SeqCst);
+    (assigned > 0 && sink, assigned, sink)
+}
+
 async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
-    let assigned = state.consumer.assigned_partitions.load(Ordering::SeqCst);
-    let sink = state.consumer.sink_reachable.load(Ordering::SeqCst);
-    let status = if assigned > 0 && sink {
+    let (ready, assigned, sink) = readiness(&state.consumer);
+    let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -50,5 +56,8 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
 }
 
 async fn metrics_text(State(state): State<AppState>) -> String {
+    // Read at scrape time, so the gauge and the probe never disagree.
+    let (ready, _, _) = readiness(&state.consumer);
+    state.metrics.ready.set(i64::from(ready));
     state.metrics.encode()
 }

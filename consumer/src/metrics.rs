@@ -1,7 +1,9 @@
 //! The consumer's Prometheus metrics, registered beside the platform's in one registry.
 
 use platform_telemetry::prometheus_metrics::PrometheusMetrics;
-use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts};
+use prometheus::{
+    Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+};
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -15,6 +17,8 @@ pub struct Metrics {
     pub stale_writes: IntCounter,
     pub transient_retries: IntCounterVec,
     pub assigned_partitions: IntGaugeVec,
+    /// 1 while /ready would answer 200; set at each scrape from the same state.
+    pub ready: IntGauge,
 }
 
 impl Metrics {
@@ -73,6 +77,10 @@ impl Metrics {
             ),
             &["topic"],
         )?;
+        let ready = IntGauge::new(
+            "cdc_consumer_ready",
+            "1 while partitions are assigned and the table answers (the /ready probe), else 0",
+        )?;
         let registry = platform.registry();
         registry.register(Box::new(messages_consumed.clone()))?;
         registry.register(Box::new(lag_messages.clone()))?;
@@ -82,6 +90,7 @@ impl Metrics {
         registry.register(Box::new(stale_writes.clone()))?;
         registry.register(Box::new(transient_retries.clone()))?;
         registry.register(Box::new(assigned_partitions.clone()))?;
+        registry.register(Box::new(ready.clone()))?;
         Ok(Metrics {
             platform,
             messages_consumed,
@@ -92,6 +101,7 @@ impl Metrics {
             stale_writes,
             transient_retries,
             assigned_partitions,
+            ready,
         })
     }
 

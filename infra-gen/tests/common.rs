@@ -23,13 +23,15 @@ pub fn infra_gen(args: &[&str], cwd: &Path) -> Output {
 }
 
 /// The formats that `synth` writes under `generated/`.
-pub const GENERATED_FORMATS: [&str; 6] = [
+pub const GENERATED_FORMATS: [&str; 8] = [
     "--format",
     "cloudformation",
     "--format",
     "terraform",
     "--format",
     "kustomize",
+    "--format",
+    "observability",
 ];
 
 /// Synthesises every environment and region of the repository's specs, in the formats that

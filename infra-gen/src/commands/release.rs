@@ -48,7 +48,12 @@ pub fn run(root: &Path, specs_dir: &Path, args: &ReleaseArgs) -> anyhow::Result<
     let fresh = render::render(
         &app,
         &envs,
-        &[Format::Cloudformation, Format::Terraform, Format::Kustomize],
+        &[
+            Format::Cloudformation,
+            Format::Terraform,
+            Format::Kustomize,
+            Format::Observability,
+        ],
         &hashes,
     );
     let generated = under_root(root, &args.generated);

@@ -120,6 +120,11 @@ pub fn build(
             let mut infra = kubernetes.clone();
             infra.push(format!("cloudformation/{}-{}/", rs.env, rs.region));
             infra.push(format!("terraform/{}/{}/", rs.env, rs.region));
+            // The environment's dashboards and rules travel with each region's release, so
+            // the Octopus step that deploys a region can load them.
+            infra.extend(crate::render::observability::release_prefixes(
+                &rs.env, &rs.region,
+            ));
             packages.push(bundle(
                 &crate::render::delivery::infra_package_id(&names),
                 &infra,

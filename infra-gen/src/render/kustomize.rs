@@ -9,6 +9,7 @@
 use platform_contract as contract;
 use serde_json::{Value as Json, json};
 
+use super::observability;
 use crate::construct::App;
 use crate::output::FileSet;
 use crate::platform::{CONSUMER_SERVICE_ACCOUNT, Names, consumer_environment};
@@ -19,6 +20,8 @@ const CONFIG_MAP: &str = "cdc-consumer-config";
 /// The image name the base uses; overlays point it at the environment's registry.
 const BASE_IMAGE: &str = "cdc-consumer";
 const BASE: &str = "kustomize/base/";
+/// The directory, inside each overlay, of its Prometheus Operator component.
+const OPERATOR_COMPONENT: &str = "prometheus-operator";
 
 pub fn overlay_dir(env: &str, region: &str) -> String {
     format!("kustomize/overlays/{env}-{region}/")
@@ -34,7 +37,7 @@ pub fn render(_app: &App, environments: &[Environment], image_tag: &str, files: 
         yaml(&json!({
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
             "kind": "Kustomization",
-            "labels": [{ "pairs": { "app.kubernetes.io/name": APP, "app.kubernetes.io/part-of": "infra-gen" }, "includeSelectors": true }],
+            "labels": [{ "pairs": service_labels(), "includeSelectors": true }],
             "resources": base().iter().map(|(n, _)| *n).collect::<Vec<_>>(),
         })),
     );
@@ -49,23 +52,29 @@ pub fn render(_app: &App, environments: &[Environment], image_tag: &str, files: 
                 .into_iter()
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
-            files.add(
-                format!("{dir}kustomization.yaml"),
-                yaml(&json!({
-                    "apiVersion": "kustomize.config.k8s.io/v1beta1",
-                    "kind": "Kustomization",
-                    "namespace": consumer.namespace,
-                    "resources": ["../../base"],
-                    "labels": [{ "pairs": { "app.kubernetes.io/instance": format!("{}-{}", rs.env, rs.region), "infra-gen/environment": rs.env, "infra-gen/region": rs.region }, "includeSelectors": false }],
-                    "images": [{
-                        "name": BASE_IMAGE,
-                        "newName": names.consumer_image(&consumer.image_repository, image_tag).rsplit_once(':').map(|(n, _)| n.to_string()).unwrap_or_default(),
-                        "newTag": image_tag,
-                    }],
-                    "configMapGenerator": [{ "name": CONFIG_MAP, "literals": literals }],
-                    "patches": [{ "path": "consumer-patch.yaml" }],
-                })),
-            );
+            let mut kustomization = json!({
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "namespace": consumer.namespace,
+                "resources": ["../../base"],
+                "labels": [{ "pairs": { "app.kubernetes.io/instance": format!("{}-{}", rs.env, rs.region), "infra-gen/environment": rs.env, "infra-gen/region": rs.region }, "includeSelectors": false }],
+                "images": [{
+                    "name": BASE_IMAGE,
+                    "newName": names.consumer_image(&consumer.image_repository, image_tag).rsplit_once(':').map(|(n, _)| n.to_string()).unwrap_or_default(),
+                    "newTag": image_tag,
+                }],
+                "configMapGenerator": [{ "name": CONFIG_MAP, "literals": literals }],
+                "patches": [{ "path": "consumer-patch.yaml" }],
+            });
+            // Clusters running the Prometheus Operator take the monitor and rules as a
+            // component; the others scrape with observability/<env>/prometheus/.
+            if env.spec().observability.prometheus_operator {
+                kustomization["components"] = json!([OPERATOR_COMPONENT]);
+            }
+            files.add(format!("{dir}kustomization.yaml"), yaml(&kustomization));
+            for (name, doc) in observability::operator(env, &rs.region, &service_labels()) {
+                files.add(format!("{dir}{OPERATOR_COMPONENT}/{name}"), yaml(&doc));
+            }
             let patch = [
                 json!({
                     "apiVersion": "v1",
@@ -101,6 +110,11 @@ pub fn render(_app: &App, environments: &[Environment], image_tag: &str, files: 
             files.add(format!("{dir}consumer-patch.yaml"), yaml_documents(&patch));
         }
     }
+}
+
+/// The labels the base stamps on every resource, the Service's included.
+fn service_labels() -> Json {
+    json!({ "app.kubernetes.io/name": APP, "app.kubernetes.io/part-of": "infra-gen" })
 }
 
 fn cpu_metric(utilization: u32) -> Json {

@@ -8,12 +8,15 @@
 //! - `terraform/<env>/<region>/`: a root module (`versions.tf`, `main.tf`, `variables.tf`,
 //!   `outputs.tf`).
 //! - `kustomize/base/`: the consumer's manifests; `kustomize/overlays/<env>-<region>/`: one
-//!   overlay per environment and region.
+//!   overlay per environment and region (with its optional `prometheus-operator/` component).
+//! - `observability/<env>/`: Grafana dashboards, Prometheus rules, their promtool tests and
+//!   scrape configs (`observability/mod.rs`).
 
 pub mod cloudformation;
 pub mod delivery;
 mod hcl;
 pub mod kustomize;
+pub mod observability;
 pub mod terraform;
 
 use crate::assets::SourceHashes;
@@ -27,6 +30,8 @@ pub enum Format {
     Cloudformation,
     Terraform,
     Kustomize,
+    /// Grafana dashboards and Prometheus rules (`observability/`).
+    Observability,
     /// `.github/workflows/` at the repository root.
     GithubActions,
     /// `.octopus/` at the repository root.
@@ -34,10 +39,11 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Cloudformation,
         Format::Terraform,
         Format::Kustomize,
+        Format::Observability,
         Format::GithubActions,
         Format::Octopus,
     ];
@@ -95,6 +101,9 @@ pub fn render(
     if formats.contains(&Format::Kustomize) {
         kustomize::render(app, environments, &image_tag, &mut files);
     }
+    if formats.contains(&Format::Observability) {
+        observability::render(environments, &mut files);
+    }
     files
 }
 
@@ -105,7 +114,10 @@ pub fn render_repository(environments: &[Environment], formats: &[Format]) -> Fi
         match format {
             Format::GithubActions => delivery::render_github(environments, &mut files),
             Format::Octopus => delivery::render_octopus(environments, &mut files),
-            Format::Cloudformation | Format::Terraform | Format::Kustomize => {}
+            Format::Cloudformation
+            | Format::Terraform
+            | Format::Kustomize
+            | Format::Observability => {}
         }
     }
     files

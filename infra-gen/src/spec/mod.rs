@@ -22,7 +22,7 @@ pub const DEFAULTS_FILE: &str = "defaults.yaml";
 /// The key of an environment file that holds per-region overrides.
 pub const REGION_OVERRIDES_KEY: &str = "region_overrides";
 /// Keys that describe the environment as a whole and so cannot differ per region.
-const ENVIRONMENT_WIDE_KEYS: [&str; 3] = ["account", "regions", "delivery"];
+const ENVIRONMENT_WIDE_KEYS: [&str; 4] = ["account", "regions", "delivery", "observability"];
 
 /// One spec file's text and the name errors should use for it.
 #[derive(Debug, Clone)]
@@ -39,8 +39,8 @@ pub struct Environment {
 }
 
 impl Environment {
-    /// The environment-wide settings (account, regions, delivery) are the same in every
-    /// region, so any region's copy serves.
+    /// The environment-wide settings (account, regions, delivery, observability) are the same
+    /// in every region, so any region's copy serves.
     pub fn spec(&self) -> &EnvironmentSpec {
         &self.regions[0].spec
     }

@@ -26,6 +26,7 @@ pub struct EnvironmentSpec {
     pub health: HealthSpec,
     pub router: RouterSpec,
     pub consumer: ConsumerSpec,
+    pub observability: ObservabilitySpec,
     pub delivery: DeliverySpec,
 }
 
@@ -235,4 +236,53 @@ pub struct DeliverySpec {
     pub requires_approval: bool,
     /// Promotion order: lower deploys first.
     pub order: u32,
+}
+
+/// Dashboards and alert rules (`generated/observability/<env>/`). Environment-wide: one set
+/// covers both regions (the dashboards have a region variable; the rules run in each region's
+/// Prometheus).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObservabilitySpec {
+    /// Where the runbooks are browsed, ending in `/`: alerts and dashboards link to
+    /// `<runbook_base_url>alerts.md#<alert>` (the repository's `docs/runbooks/`).
+    pub runbook_base_url: String,
+    /// Whether the Kustomize overlays include the Prometheus Operator component
+    /// (ServiceMonitor and PrometheusRule); clusters without the operator scrape with the
+    /// plain `scrape-config.yaml` and load `rules.yaml`.
+    pub prometheus_operator: bool,
+    pub alerts: ConsumerAlertsSpec,
+}
+
+/// The consumer's alerts: each fires once its condition has held for `for_minutes`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerAlertsSpec {
+    /// Messages behind the high watermark, per topic (the worst partition).
+    pub lag_messages: ThresholdAlertSpec,
+    /// Age in seconds of the oldest unprocessed message, per topic.
+    pub lag_seconds: ThresholdAlertSpec,
+    /// Dead letters sent in the last 10 minutes, per environment and region.
+    pub dead_letters: ThresholdAlertSpec,
+    /// The processing-latency objective in seconds: p99 over 5 minutes, receipt to
+    /// commit-eligible.
+    pub processing_p99_seconds: ThresholdAlertSpec,
+    /// A pod's /ready would answer 503 (or its scrape fails).
+    pub not_ready: DurationAlertSpec,
+    /// No member of the group holds any partition.
+    pub no_partitions: DurationAlertSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdAlertSpec {
+    /// The alert fires while the value is above this.
+    pub threshold: f64,
+    pub for_minutes: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DurationAlertSpec {
+    pub for_minutes: u32,
 }

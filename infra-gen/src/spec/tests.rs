@@ -294,3 +294,48 @@ fn dev_resolves_too() {
     .unwrap();
     assert_eq!(envs[0].spec().removal_policy, RemovalPolicy::Destroy);
 }
+
+#[test]
+fn observability_thresholds_are_checked_with_their_line() {
+    let env = format!(
+        "{PROD}observability:\n  alerts:\n    lag_seconds: {{threshold: 0, for_minutes: 5}}\n    not_ready: {{for_minutes: 2000}}\n  runbook_base_url: http://wiki/runbooks\n"
+    );
+    let e = expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "observability.alerts.lag_seconds.threshold",
+        "0 is outside 1..=604800",
+    );
+    assert_eq!(e.line, line_of(&env, "lag_seconds: {threshold: 0"));
+    let e = expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "observability.alerts.not_ready.for_minutes",
+        "2000 is outside 0..=1440",
+    );
+    assert_eq!(e.line, line_of(&env, "not_ready: {for_minutes: 2000}"));
+    expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "observability.runbook_base_url",
+        "must be an https:// URL ending in `/`",
+    );
+}
+
+#[test]
+fn observability_cannot_vary_by_region() {
+    let env = PROD.replace(
+        "  us-east-1:\n",
+        "  us-east-1:\n    observability:\n      prometheus_operator: true\n",
+    );
+    expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "region_overrides.us-east-1.observability",
+        "environment-wide",
+    );
+}

@@ -278,6 +278,7 @@ pub fn spec(
         3_600,
     );
     check_consumer(&mut c, spec, region);
+    check_observability(&mut c, spec);
     let d = &spec.delivery;
     if d.deploy_role_name.is_empty()
         || d.deploy_role_name.len() > 64
@@ -295,6 +296,59 @@ pub fn spec(
         Ok(())
     } else {
         Err(c.errors)
+    }
+}
+
+fn check_observability(c: &mut Checker<'_>, spec: &EnvironmentSpec) {
+    let o = &spec.observability;
+    let url = &o.runbook_base_url;
+    if !url.starts_with("https://") || !url.ends_with('/') || url.contains(char::is_whitespace) {
+        c.fail(
+            "observability.runbook_base_url",
+            format!("`{url}` must be an https:// URL ending in `/` (the runbooks directory)"),
+        );
+    }
+    let a = &o.alerts;
+    // A day is the longest `for` that still pages about the incident it was written for.
+    let minutes = [
+        ("lag_messages", a.lag_messages.for_minutes),
+        ("lag_seconds", a.lag_seconds.for_minutes),
+        ("dead_letters", a.dead_letters.for_minutes),
+        (
+            "processing_p99_seconds",
+            a.processing_p99_seconds.for_minutes,
+        ),
+        ("not_ready", a.not_ready.for_minutes),
+        ("no_partitions", a.no_partitions.for_minutes),
+    ];
+    for (name, value) in minutes {
+        c.range(
+            &format!("observability.alerts.{name}.for_minutes"),
+            value.into(),
+            0,
+            1_440,
+        );
+    }
+    // (name, value, lowest allowed, highest allowed, lowest inclusive)
+    let thresholds = [
+        ("lag_messages", a.lag_messages.threshold, 1.0, 1e9),
+        ("lag_seconds", a.lag_seconds.threshold, 1.0, 604_800.0),
+        ("dead_letters", a.dead_letters.threshold, 0.0, 1e6),
+        // The consumer's latency histogram ends at 10 s: a higher objective cannot be read.
+        (
+            "processing_p99_seconds",
+            a.processing_p99_seconds.threshold,
+            0.0001,
+            10.0,
+        ),
+    ];
+    for (name, value, min, max) in thresholds {
+        if !(min..=max).contains(&value) {
+            c.fail(
+                &format!("observability.alerts.{name}.threshold"),
+                format!("{value} is outside {min}..={max}"),
+            );
+        }
     }
 }
 

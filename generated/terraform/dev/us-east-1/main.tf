@@ -247,7 +247,7 @@ resource "aws_lambda_function" "event_router" {
   timeout                        = 30
   reserved_concurrent_executions = 10
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "654b5005e3990abb4f6efbb5a96994bf271903000ae7594d9b6092d101716d5d.zip"
+  s3_key                         = "e52f8bdecde48b103eb345dc9722182eff4e4e6190f5414ecf7a18f235ffd572.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -378,7 +378,7 @@ resource "aws_lambda_function" "stream_processor" {
   timeout                        = 60
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "d9a316c0c533e9faf3a2b5965639f1983349e107dc67a446dcd48ac7b4fcc82e.zip"
+  s3_key                         = "ad12e645fc4cb52881b010cb5c626ce0d45da578a59e53e57d6d540fd7d213f5.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -486,7 +486,7 @@ resource "aws_lambda_function" "event_transformer" {
   timeout                        = 30
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "a0d91559421d4fdca1bca5666a175d7e7cdf9c571ec7a8e504ebbab1531c9e14.zip"
+  s3_key                         = "dca1bcda69c694779a7dc8c1d43fa148806b357970141bf9134d2c94c227c6ec.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -617,7 +617,7 @@ resource "aws_lambda_function" "health_checker" {
   timeout                        = 10
   reserved_concurrent_executions = 2
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "9dde2952fd6b5d95d0609f9f456708d32241b3d04af9107da4e743a89f129133.zip"
+  s3_key                         = "59456a233530b25feb9a75d8bfc9e88def55761d229bd8f0fc3a6dcbd651c843.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -718,7 +718,7 @@ resource "aws_lambda_function" "authorizer" {
   timeout                        = 5
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "17033f310efd12d6b0f9c3dd0a74513920cd5be44d60cf20f378f6a9afc2b4f0.zip"
+  s3_key                         = "7c887a030d0f3d16b720a3b828808a6e01a5db29a578cd681616415c196f8347.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
