@@ -9,6 +9,7 @@
 
 pub mod assets;
 pub mod construct;
+pub mod cost;
 pub mod diff;
 pub mod output;
 pub mod package;

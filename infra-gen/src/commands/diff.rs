@@ -8,6 +8,9 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::Context;
 use clap::{ArgGroup, Args, ValueEnum};
+use infra_gen::cost::diff::CostTotals;
+use infra_gen::cost::{Money, prices};
+use infra_gen::diff::Report;
 use infra_gen::diff::compare::{self, StackTemplate};
 use infra_gen::diff::report::{self, OutputFormat};
 use infra_gen::{assets, platform};
@@ -53,9 +56,81 @@ pub struct DiffArgs {
     /// ANSI colour in text output; `auto` colours only a terminal.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
-    /// Exit 1 when anything differs.
-    #[arg(long)]
-    fail: bool,
+    /// Exit 1 when anything differs (a template or a monthly cost). With a threshold, exit 1
+    /// only when the total monthly cost rises by more than it: dollars (`--fail 100`) or a
+    /// share of the cost before (`--fail 5%`).
+    #[arg(
+        long,
+        value_name = "THRESHOLD",
+        num_args = 0..=1,
+        default_missing_value = "any",
+        value_parser = parse_fail
+    )]
+    fail: Option<FailWhen>,
+}
+
+/// When `--fail` fails the command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailWhen {
+    AnyDifference,
+    CostRisesBy(Money),
+    /// In basis points of the cost before (1% = 100).
+    CostRisesByShare(i128),
+}
+
+fn parse_fail(text: &str) -> Result<FailWhen, String> {
+    if text == "any" {
+        return Ok(FailWhen::AnyDifference);
+    }
+    let invalid =
+        || format!("`{text}` is not a threshold: give dollars (100) or a percentage (5%)");
+    match text.strip_suffix('%') {
+        // Money::parse reads the percentage as a decimal with six places: 1% = 1,000,000.
+        Some(share) => Money::parse(share)
+            .map(|m| FailWhen::CostRisesByShare(i128::from(m.0) / 10_000))
+            .ok_or_else(invalid),
+        None => Money::parse(text)
+            .map(FailWhen::CostRisesBy)
+            .ok_or_else(invalid),
+    }
+}
+
+/// Whether `report` trips `when`.
+fn fails(report: &Report, when: FailWhen) -> bool {
+    match when {
+        FailWhen::AnyDifference => report.has_differences(),
+        FailWhen::CostRisesBy(limit) => cost_rises(report, &limit.cents(), |t| t.change > limit),
+        FailWhen::CostRisesByShare(bp) => {
+            cost_rises(report, &format!("{}.{:02}%", bp / 100, bp % 100), |t| {
+                t.change_basis_points()
+                    .map_or(t.change > Money::ZERO, |share| share > bp)
+            })
+        }
+    }
+}
+
+/// Applies a cost threshold to the report's totals, saying why it fails.
+fn cost_rises(report: &Report, limit: &str, over: impl Fn(&CostTotals) -> bool) -> bool {
+    let Some(totals) = &report.cost else {
+        eprintln!("error: --fail with a cost threshold, but no stack's cost could be compared");
+        return true;
+    };
+    if totals.stacks_not_estimated > 0 {
+        eprintln!(
+            "warning: {} stack(s) not estimated; the threshold applies to the others",
+            totals.stacks_not_estimated
+        );
+    }
+    let failed = over(totals);
+    if failed {
+        eprintln!(
+            "the monthly cost rises by {} ({} -> {}), more than {limit}",
+            totals.change.cents(),
+            totals.before.cents(),
+            totals.after.cents()
+        );
+    }
+    failed
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,7 +196,7 @@ pub fn run(root: &Path, specs: &Path, args: &DiffArgs) -> anyhow::Result<ExitCod
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         written => written.context("writing the report")?,
     }
-    Ok(if args.fail && report.has_differences() {
+    Ok(if args.fail.is_some_and(|when| fails(&report, when)) {
         ExitCode::from(EXIT_INVALID)
     } else {
         ExitCode::SUCCESS
@@ -141,7 +216,11 @@ fn synthesise(
     let hashes = assets::source_hashes(root)
         .with_context(|| format!("hashing the sources under {}", root.display()))?;
     let app = platform::build_app(&envs, &hashes)?;
-    Ok(Ok(compare::stack_templates(&app)))
+    Ok(Ok(compare::priced_stack_templates(
+        &app,
+        &envs,
+        prices::prices(),
+    )))
 }
 
 fn git(root: &Path) -> Command {

@@ -1,5 +1,6 @@
 //! One file per subcommand; this module holds the shared options and the dispatch.
 
+mod cost;
 mod diff;
 mod list;
 mod package;
@@ -43,6 +44,8 @@ enum Command {
     List,
     /// Semantic diff of the synthesised CloudFormation: regions, environments, or a past commit.
     Diff(diff::DiffArgs),
+    /// Monthly cost per environment and region at AWS list prices, offline.
+    Cost(cost::CostArgs),
     /// Build the functions for Lambda and write their content-hashed zips.
     Package(package::PackageArgs),
     /// Write the Octopus packages and the release manifest of a version.
@@ -56,6 +59,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate => validate::run(&specs_dir),
         Command::List => list::run(&specs_dir),
         Command::Diff(args) => diff::run(&cli.root, &cli.specs, args),
+        Command::Cost(args) => cost::run(&specs_dir, args),
         Command::Package(args) => package::run(&cli.root, &specs_dir, args),
         Command::Release(args) => release::run(&cli.root, &specs_dir, args),
     }

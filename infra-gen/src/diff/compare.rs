@@ -14,7 +14,10 @@ use serde_json::Value as Json;
 use super::normalise::Substitutions;
 use super::{Report, StackDiff, diff_stack};
 use crate::construct::App;
+use crate::cost::diff::{self as cost_diff, Side};
+use crate::cost::{self, CostError, StackCost, prices::PriceTable};
 use crate::render::cloudformation;
+use crate::spec::Environment;
 
 /// One synthesised stack's CloudFormation template and the identifiers normalisation needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +26,8 @@ pub struct StackTemplate {
     pub region: String,
     pub account: String,
     pub template: Json,
+    /// The stack's monthly cost, when the comparison is priced ([`priced_stack_templates`]).
+    pub cost: Option<Result<StackCost, CostError>>,
 }
 
 impl StackTemplate {
@@ -56,6 +61,25 @@ pub fn stack_templates(app: &App) -> Vec<StackTemplate> {
             region: stack.region.clone(),
             account: stack.account.clone(),
             template: cloudformation::template(stack),
+            cost: None,
+        })
+        .collect()
+}
+
+/// [`stack_templates`] with each stack's monthly cost, estimated from `environments` (the
+/// specs `app` was built from): what `infra-gen diff` compares.
+pub fn priced_stack_templates(
+    app: &App,
+    environments: &[Environment],
+    prices: &PriceTable,
+) -> Vec<StackTemplate> {
+    let costs = cost::estimate_all(app.stacks(), environments, prices);
+    stack_templates(app)
+        .into_iter()
+        .zip(costs)
+        .map(|(template, cost)| StackTemplate {
+            cost: Some(cost),
+            ..template
         })
         .collect()
 }
@@ -177,12 +201,13 @@ pub fn against_base(
         .map(|(e, r)| {
             let (o, n) = (find(old, e, r), find(new, e, r));
             let old_label = o.map(|s| format!("{}@{base}", s.label()));
-            diff_stack(
+            let diff = diff_stack(
                 old_label.as_deref(),
                 n.map(StackTemplate::label).as_deref(),
                 o.map(|s| &s.template),
                 n.map(|s| &s.template),
-            )
+            );
+            with_cost(diff, o, n)
         })
         .collect();
     let scope = env.map(|e| format!(" ({e})")).unwrap_or_default();
@@ -215,19 +240,44 @@ fn normalised_diff(
     old_subs: &Substitutions,
     new_subs: &Substitutions,
 ) -> StackDiff {
-    diff_stack(
+    let diff = diff_stack(
         Some(&old.label()),
         Some(&new.label()),
         Some(&old_subs.apply(&old.template)),
         Some(&new_subs.apply(&new.template)),
-    )
+    );
+    with_cost(diff, Some(old), Some(new))
 }
 
 fn one_sided(old: Option<&StackTemplate>, new: Option<&StackTemplate>) -> StackDiff {
-    diff_stack(
+    let diff = diff_stack(
         old.map(StackTemplate::label).as_deref(),
         new.map(StackTemplate::label).as_deref(),
         old.map(|s| &s.template),
         new.map(|s| &s.template),
-    )
+    );
+    with_cost(diff, old, new)
+}
+
+/// Adds the cost change when the templates of the comparison are priced.
+fn with_cost(
+    mut diff: StackDiff,
+    old: Option<&StackTemplate>,
+    new: Option<&StackTemplate>,
+) -> StackDiff {
+    // A template without a cost (the engine's own tests) leaves the comparison unpriced.
+    if let (Some(o), Some(n)) = (cost_side(old), cost_side(new)) {
+        diff.cost = Some(cost_diff::compare(o, n));
+    }
+    diff
+}
+
+fn cost_side(template: Option<&StackTemplate>) -> Option<Side<'_>> {
+    match template {
+        None => Some(Side::Absent),
+        Some(t) => t.cost.as_ref().map(|c| match c {
+            Ok(c) => Side::Estimated(c),
+            Err(e) => Side::NotEstimated(e),
+        }),
+    }
 }

@@ -6,6 +6,8 @@
 //! `infra-gen diff` command is the edge that synthesises both sides in memory; [`compare`]
 //! pairs their stacks up and normalises what is expected to differ, [`rules`] knows
 //! CloudFormation's replacement and security semantics, and [`report`] prints the result.
+//! When the templates come with their stacks' costs ([`compare::StackTemplate::cost`]), each
+//! stack also carries its monthly cost change ([`crate::cost::diff`]).
 
 pub mod compare;
 pub mod normalise;
@@ -17,6 +19,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use crate::cost::diff::{CostTotals, StackCostChange};
+
 /// Everything that differs between the two sides of one comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
@@ -26,22 +30,30 @@ pub struct Report {
     /// Every stack of either side, in a stable order (unchanged ones too, so a reader sees
     /// what was covered).
     pub stacks: Vec<StackDiff>,
+    /// The monthly cost before and after, over every priced stack; absent when the
+    /// comparison was not priced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostTotals>,
 }
 
 impl Report {
     pub fn new(comparison: impl Into<String>, stacks: Vec<StackDiff>) -> Report {
         let summary = Summary::of(&stacks);
+        let priced: Vec<&StackCostChange> = stacks.iter().filter_map(|s| s.cost.as_ref()).collect();
+        let cost = (!priced.is_empty()).then(|| CostTotals::of(priced));
         Report {
             comparison: comparison.into(),
             summary,
             stacks,
+            cost,
         }
     }
 
+    /// A template or a monthly cost differs (a usage assumption changes the cost only).
     pub fn has_differences(&self) -> bool {
-        self.stacks
-            .iter()
-            .any(|s| s.status != StackStatus::Unchanged)
+        self.stacks.iter().any(|s| {
+            s.status != StackStatus::Unchanged || s.cost.as_ref().is_some_and(|c| c.is_change())
+        })
     }
 }
 
@@ -108,6 +120,9 @@ pub struct StackDiff {
     pub resources: Vec<ResourceChange>,
     /// Changes outside `Resources` (description, outputs), with paths from the template root.
     pub template: Vec<PropertyChange>,
+    /// The stack's monthly cost before and after, when the comparison is priced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<StackCostChange>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -177,6 +192,7 @@ pub fn diff_stack(
         status,
         resources,
         template,
+        cost: None,
     }
 }
 

@@ -4,6 +4,8 @@
 use serde_json::Value as Json;
 
 use super::{ChangeKind, PropertyChange, Report, ResourceChange, StackDiff, StackStatus, Summary};
+use crate::cost::Money;
+use crate::cost::diff::{CostTotals, StackCostChange};
 
 /// Longest rendering of one value in text and Markdown; JSON output is never shortened.
 const MAX_VALUE_CHARS: usize = 160;
@@ -88,12 +90,78 @@ fn stack_title(stack: &StackDiff) -> String {
     }
 }
 
-fn status_word(status: StackStatus) -> &'static str {
-    match status {
+fn status_word(stack: &StackDiff) -> &'static str {
+    match stack.status {
         StackStatus::Added => "stack added",
         StackStatus::Removed => "stack removed",
         StackStatus::Modified => "modified",
+        StackStatus::Unchanged if stack.cost.as_ref().is_some_and(|c| c.is_change()) => {
+            "template unchanged, cost changed"
+        }
         StackStatus::Unchanged => "no differences",
+    }
+}
+
+/// `$1.00`, or `-` for a side without the stack or without an estimate.
+fn figure(money: Option<Money>) -> String {
+    money.map_or_else(|| "-".to_string(), Money::cents)
+}
+
+/// `$1,840.02 -> $1,932.96 (+$92.94)`, `$18.05, unchanged`, `not estimated (...)`.
+fn cost_change(c: &StackCostChange) -> String {
+    match c.change {
+        None => format!(
+            "{} -> {}, change not estimated ({})",
+            figure(c.before),
+            figure(c.after),
+            c.not_estimated.join("; ")
+        ),
+        Some(change) if change == Money::ZERO && c.before == c.after => {
+            format!("{}, unchanged", figure(c.after))
+        }
+        Some(change) => format!(
+            "{} -> {} ({})",
+            figure(c.before),
+            figure(c.after),
+            change.signed_cents()
+        ),
+    }
+}
+
+/// `increases by $92.94 (+2.41%), from $3,861.44 to $3,954.38`.
+fn cost_sentence(t: &CostTotals) -> String {
+    let direction = match t.change.0.signum() {
+        0 => return format!("is unchanged at {}", t.after.cents()),
+        1 => "increases",
+        _ => "decreases",
+    };
+    let share = t
+        .change_basis_points()
+        .map(|bp| {
+            format!(
+                " ({}{}.{:02}%)",
+                if bp > 0 { "+" } else { "-" },
+                bp.abs() / 100,
+                bp.abs() % 100
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "{direction} by {}{share}, from {} to {}",
+        Money(t.change.0.abs()).cents(),
+        t.before.cents(),
+        t.after.cents()
+    )
+}
+
+fn not_estimated_note(t: &CostTotals) -> String {
+    if t.stacks_not_estimated == 0 {
+        String::new()
+    } else {
+        format!(
+            "; {} stack(s) not estimated, left out",
+            t.stacks_not_estimated
+        )
     }
 }
 
@@ -135,7 +203,7 @@ pub fn text(report: &Report, color: bool) -> String {
         out.push_str(&format!(
             "\n{}: {}\n",
             p.bold(&stack_title(stack)),
-            status_word(stack.status)
+            status_word(stack)
         ));
         if matches!(stack.status, StackStatus::Added | StackStatus::Removed) {
             let security = stack.resources.iter().filter(|r| r.security).count();
@@ -143,22 +211,42 @@ pub fn text(report: &Report, color: bool) -> String {
                 "  {} resource(s), {security} security-relevant\n",
                 stack.resources.len()
             ));
-            continue;
+        } else {
+            for r in &stack.resources {
+                text_resource(&mut out, &p, r);
+            }
+            for c in &stack.template {
+                out.push_str(&format!(
+                    "  {} template {}: {} -> {}\n",
+                    p.yellow("~"),
+                    c.path,
+                    show(c.old.as_ref()),
+                    show(c.new.as_ref())
+                ));
+            }
         }
-        for r in &stack.resources {
-            text_resource(&mut out, &p, r);
-        }
-        for c in &stack.template {
-            out.push_str(&format!(
-                "  {} template {}: {} -> {}\n",
-                p.yellow("~"),
-                c.path,
-                show(c.old.as_ref()),
-                show(c.new.as_ref())
-            ));
+        if let Some(cost) = &stack.cost {
+            out.push_str(&format!("  monthly cost: {}\n", cost_change(cost)));
+            for r in &cost.resources {
+                out.push_str(&format!(
+                    "      {} ({}): {} -> {} ({})\n",
+                    r.resource,
+                    r.resource_type,
+                    r.before.cents(),
+                    r.after.cents(),
+                    r.change.signed_cents()
+                ));
+            }
         }
     }
     out.push_str(&format!("\n{}\n", summary_line(&report.summary)));
+    if let Some(t) = &report.cost {
+        out.push_str(&format!(
+            "monthly cost {}{}\n",
+            cost_sentence(t),
+            not_estimated_note(t)
+        ));
+    }
     out
 }
 
@@ -212,6 +300,13 @@ pub fn markdown(report: &Report) -> String {
     let mut out = format!("## infra-gen diff: {}\n\n", report.comparison);
     if !report.has_differences() {
         out.push_str("No differences.\n");
+        if let Some(t) = &report.cost {
+            out.push_str(&format!(
+                "\nMonthly cost {}{}.\n",
+                cost_sentence(t),
+                not_estimated_note(t)
+            ));
+        }
         return out;
     }
     out.push_str(&format!(
@@ -223,20 +318,27 @@ pub fn markdown(report: &Report) -> String {
             "\n> [!WARNING]\n> CloudFormation will replace resources flagged REPLACEMENT.\n",
         );
     }
+    if let Some(t) = &report.cost {
+        markdown_cost_summary(&mut out, report, t);
+    }
     for stack in &report.stacks {
         out.push_str(&format!(
             "\n### {}: {}\n\n",
             cell(&stack_title(stack)),
-            status_word(stack.status)
+            status_word(stack)
         ));
         match stack.status {
-            StackStatus::Unchanged => continue,
+            StackStatus::Unchanged => {
+                markdown_stack_cost(&mut out, stack);
+                continue;
+            }
             StackStatus::Added | StackStatus::Removed => {
                 let security = stack.resources.iter().filter(|r| r.security).count();
                 out.push_str(&format!(
                     "{} resource(s), {security} security-relevant.\n",
                     stack.resources.len()
                 ));
+                markdown_stack_cost(&mut out, stack);
                 continue;
             }
             StackStatus::Modified => {}
@@ -275,6 +377,62 @@ pub fn markdown(report: &Report) -> String {
                 cell(&show(c.new.as_ref()))
             ));
         }
+        markdown_stack_cost(&mut out, stack);
     }
     out
+}
+
+/// The headline and a table of every stack's monthly cost, before the details: what a
+/// reviewer of the pull request reads first.
+fn markdown_cost_summary(out: &mut String, report: &Report, t: &CostTotals) {
+    out.push_str(&format!(
+        "\n**Monthly cost** {}{}.\n\n",
+        cost_sentence(t),
+        not_estimated_note(t)
+    ));
+    out.push_str("| Environment / region | Before | After | Change |\n|---|---:|---:|---:|\n");
+    for stack in &report.stacks {
+        let Some(c) = &stack.cost else {
+            continue;
+        };
+        let change = match c.change {
+            Some(change) => change.signed_cents(),
+            None => "not estimated".to_string(),
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            cell(&stack_title(stack)),
+            figure(c.before),
+            figure(c.after),
+            change
+        ));
+    }
+    out.push_str(&format!(
+        "| **total** | **{}** | **{}** | **{}** |\n",
+        t.before.cents(),
+        t.after.cents(),
+        t.change.signed_cents()
+    ));
+}
+
+/// A stack's cost change under its template changes, per resource whose cost moved.
+fn markdown_stack_cost(out: &mut String, stack: &StackDiff) {
+    let Some(c) = &stack.cost else {
+        return;
+    };
+    out.push_str(&format!("\nMonthly cost: {}.\n", cost_change(c)));
+    if c.resources.is_empty() {
+        return;
+    }
+    out.push_str("\n| Resource | Type | Before | After | Change |\n|---|---|---:|---:|---:|\n");
+    for r in &c.resources {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            cell(&r.resource),
+            cell(&r.resource_type),
+            r.before.cents(),
+            r.after.cents(),
+            r.change.signed_cents()
+        ));
+    }
 }

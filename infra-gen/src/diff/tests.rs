@@ -242,6 +242,7 @@ fn stack(env: &str, region: &str, peer: &str, account: &str, batch: u64) -> Stac
         region: region.into(),
         account: account.into(),
         template: t,
+        cost: None,
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod model;
 mod tree;
+mod usage;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 pub use model::*;
 use tree::{Located, Origin};
+pub use usage::*;
 
 /// The file every environment starts from.
 pub const DEFAULTS_FILE: &str = "defaults.yaml";

@@ -28,6 +28,9 @@ pub struct EnvironmentSpec {
     pub consumer: ConsumerSpec,
     pub observability: ObservabilitySpec,
     pub delivery: DeliverySpec,
+    /// What the cost estimate assumes about use (see `usage.rs`); absent in specs that
+    /// predate it.
+    pub usage: Option<super::usage::UsageSpec>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -94,14 +94,14 @@ pub fn regions(spec: &EnvironmentSpec, tree: &Located) -> Result<(), Vec<SpecErr
 }
 
 /// Collects errors against the field paths of one merged spec.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     origins: &'a BTreeMap<String, Origin>,
     fallback: &'a Origin,
     errors: Vec<SpecError>,
 }
 
 impl Checker<'_> {
-    fn fail(&mut self, field: &str, message: impl Into<String>) {
+    pub(super) fn fail(&mut self, field: &str, message: impl Into<String>) {
         // A field absent from the tree (an optional left out) is reported at its parent.
         let mut key = field.to_string();
         let origin = loop {
@@ -116,7 +116,7 @@ impl Checker<'_> {
         self.errors.push(error_at(origin, field, message));
     }
 
-    fn range(&mut self, field: &str, value: u64, min: u64, max: u64) {
+    pub(super) fn range(&mut self, field: &str, value: u64, min: u64, max: u64) {
         if value < min || value > max {
             self.fail(field, format!("{value} is outside {min}..={max}"));
         }
@@ -160,6 +160,8 @@ pub fn spec(
     }
     check_functions(&mut c, spec);
     check_table(&mut c, spec);
+    let node_types: Vec<&str> = crate::cost::prices::prices().instance_names().collect();
+    super::usage::check(&mut c, spec, &node_types);
     let s = &spec.stream;
     c.range("stream.batch_size", s.batch_size.into(), 1, 10_000);
     c.range("stream.max_retries", s.max_retries.into(), 0, 10_000);
