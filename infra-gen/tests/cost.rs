@@ -386,3 +386,23 @@ fn a_base_that_predates_usage_is_not_estimated() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("6 stack(s) not estimated"));
 }
+
+#[test]
+fn the_ci_workflow_posts_the_cost_change_on_pull_requests() {
+    let out = synth_delivery();
+    let ci = std::fs::read_to_string(out.path().join(".github/workflows/ci.yml")).unwrap();
+    let lines: Vec<&str> = ci.lines().collect();
+    let at = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("ci.yml has no `{needle}`:\n{ci}"))
+    };
+    // The pull-request job renders the Markdown diff, which carries the cost change...
+    let diff = at("-- diff --base \"origin/${BASE_REF}\" --format markdown");
+    assert!(lines[diff].ends_with("> infra-diff.md"), "{}", lines[diff]);
+    // ... and posts that file as its comment.
+    let post = at("gh pr comment \"$PR_NUMBER\" --body-file infra-diff.md");
+    assert!(post > diff);
+    assert!(at("pull-requests: write") < diff);
+}
