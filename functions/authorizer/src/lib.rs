@@ -9,17 +9,17 @@
 //! - A token's `kid` selects exactly one key, and that key accepts only its own algorithm, so
 //!   `none`, HS/RS confusion and cross-key use are all rejected.
 //! - `iss`, `aud`, `exp` are required; `exp`/`nbf` allow `JWT_LEEWAY_SECONDS` of skew.
+//! - The header and claims are read strictly (module `jose`): duplicate names, registered
+//!   members of the wrong type, an `iss` array, any `crit`, a non-JWT `typ` and `cty` are denied.
 //! - Output: `Allow` on `JWT_POLICY_RESOURCE` (default: the `methodArn`) with context
 //!   `{sub, scopes}`, otherwise `Deny`. The token is never logged.
 
+mod jose;
 pub mod keys;
-
-use std::collections::HashSet;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, Validation};
 use platform_contract as contract;
 use platform_telemetry::startup::{ConfigError, EnvReader};
 use serde::Deserialize;
@@ -79,9 +79,21 @@ pub enum Denial {
     #[error("token longer than {MAX_TOKEN_BYTES} bytes")]
     Oversized,
     #[error("malformed token: {0}")]
-    Malformed(String),
+    Malformed(&'static str),
     #[error("algorithm not accepted")]
     Algorithm,
+    #[error("duplicate header parameter")]
+    DuplicateHeaderParameter,
+    #[error("header parameter {0} has the wrong type")]
+    HeaderType(&'static str),
+    #[error("crit names an extension this authorizer does not implement")]
+    UnsupportedCritical,
+    #[error("crit is not a non-empty array of names")]
+    InvalidCritical,
+    #[error("typ is not a JWT type")]
+    TokenType,
+    #[error("cty present: nested or non-JWT content")]
+    ContentType,
     #[error("unknown kid")]
     UnknownKid,
     #[error("invalid signature")]
@@ -95,21 +107,22 @@ pub enum Denial {
     #[error("wrong audience")]
     Audience,
     #[error("missing required claim {0}")]
-    MissingClaim(String),
+    MissingClaim(&'static str),
+    #[error("duplicate claim")]
+    DuplicateClaim,
+    #[error("claim {0} has the wrong type")]
+    ClaimType(&'static str),
     #[error("keys unavailable: {0}")]
     KeysUnavailable(String),
 }
 
-/// The claims the authorizer reads; everything else is ignored.
-#[derive(Debug, Clone, Deserialize)]
+/// The claims the authorizer passes on, from a token that passed every check.
+#[derive(Debug, Clone)]
 pub struct Claims {
-    #[serde(default)]
     pub sub: Option<String>,
     /// Space-separated scopes (OAuth 2 `scope`).
-    #[serde(default)]
     pub scope: Option<String>,
     /// Array form used by some issuers.
-    #[serde(default)]
     pub scp: Option<Vec<String>>,
 }
 
@@ -159,7 +172,9 @@ pub fn extract_token(event: &Value) -> (Option<String>, Option<String>) {
     (token, parsed.method_arn)
 }
 
-/// Verifies `token` against the key its `kid` names, enforcing that key's algorithm.
+/// Verifies `token` against the key its `kid` names, enforcing that key's algorithm, then
+/// reads its claims. The header is read before the signature is checked (it names the key);
+/// the claims only after.
 pub async fn verify<K: Keys>(token: &str, keys: &K, config: &Config) -> Result<Claims, Denial> {
     if token.is_empty() {
         return Err(Denial::MissingToken);
@@ -167,70 +182,59 @@ pub async fn verify<K: Keys>(token: &str, keys: &K, config: &Config) -> Result<C
     if token.len() > MAX_TOKEN_BYTES {
         return Err(Denial::Oversized);
     }
-    // Read `alg` first so `none` and unknown algorithms are reported as such, not as
-    // unreadable headers (the library's header type cannot represent them).
-    let header_part = token.split('.').next().unwrap_or_default();
-    let header_json = URL_SAFE_NO_PAD
-        .decode(header_part)
-        .map_err(|_| Denial::Malformed("invalid base64url".into()))?;
-    let claimed_alg = serde_json::from_slice::<Value>(&header_json)
-        .ok()
-        .and_then(|h| h.get("alg").and_then(Value::as_str).map(str::to_string));
-    if !matches!(claimed_alg.as_deref(), Some("RS256" | "ES256" | "HS256")) {
-        return Err(Denial::Algorithm);
-    }
-    let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
-        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => Denial::Algorithm,
-        kind => Denial::Malformed(malformation(kind)),
-    })?;
-    if !matches!(
-        header.alg,
-        Algorithm::RS256 | Algorithm::ES256 | Algorithm::HS256
-    ) {
-        return Err(Denial::Algorithm);
-    }
-    let kid = header.kid.as_deref().ok_or(Denial::UnknownKid)?;
+    // RFC 7515 §7.1: header, payload and signature; a JWE (five parts) is not accepted.
+    let mut parts = token.split('.');
+    let (Some(header_part), Some(payload_part), Some(signature_part), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Denial::Malformed("not three dot-separated parts"));
+    };
+    let header_json = decode_part(header_part)?;
+    let header = jose::Header::parse(&header_json)?;
     let key = keys
-        .key(kid, header.alg)
+        .key(&header.kid, header.alg)
         .await
         .map_err(|e| Denial::KeysUnavailable(e.to_string()))?
         .ok_or(Denial::UnknownKid)?;
     if key.algorithm != header.alg {
         return Err(Denial::Algorithm);
     }
-    let mut validation = Validation::new(key.algorithm);
-    validation.algorithms = vec![key.algorithm];
-    validation.leeway = config.leeway_seconds;
-    validation.validate_nbf = true;
-    validation.validate_exp = true;
-    validation.required_spec_claims = HashSet::from(["exp", "iss", "aud"].map(String::from));
-    validation.set_issuer(&[&config.issuer]);
-    validation.set_audience(&[&config.audience]);
-    let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation).map_err(|e| {
-        match e.kind() {
-            ErrorKind::InvalidSignature => Denial::Signature,
-            ErrorKind::ExpiredSignature => Denial::Expired,
-            ErrorKind::ImmatureSignature => Denial::NotYetValid,
-            ErrorKind::InvalidIssuer => Denial::Issuer,
-            ErrorKind::InvalidAudience => Denial::Audience,
-            ErrorKind::MissingRequiredClaim(claim) => Denial::MissingClaim(claim.clone()),
-            ErrorKind::InvalidAlgorithm => Denial::Algorithm,
-            kind => Denial::Malformed(malformation(kind)),
+    // RFC 7515 §5.2: the signing input is the first two parts exactly as they were sent.
+    let signing_input = &token[..header_part.len() + 1 + payload_part.len()];
+    match jsonwebtoken::crypto::verify(
+        signature_part,
+        signing_input.as_bytes(),
+        &key.decoding,
+        key.algorithm,
+    ) {
+        Ok(true) => {}
+        Ok(false) => return Err(Denial::Signature),
+        Err(e) if matches!(e.kind(), ErrorKind::Base64(_)) => {
+            return Err(Denial::Malformed("invalid base64url"));
         }
-    })?;
-    Ok(data.claims)
+        // Otherwise the key is of another family than its algorithm, which `VerifyingKey`
+        // rules out; deny all the same.
+        Err(_) => return Err(Denial::Signature),
+    }
+    let claims_json = decode_part(payload_part)?;
+    jose::claims(
+        &claims_json,
+        &jose::Expected {
+            issuer: &config.issuer,
+            audience: &config.audience,
+            leeway_seconds: config.leeway_seconds,
+            now: jsonwebtoken::get_current_timestamp(),
+        },
+    )
 }
 
-/// A fixed description of a parse failure: the library's messages can quote token bytes.
-fn malformation(kind: &ErrorKind) -> String {
-    match kind {
-        ErrorKind::Base64(_) => "invalid base64url",
-        ErrorKind::Json(_) => "invalid JSON",
-        ErrorKind::Utf8(_) => "invalid UTF-8",
-        ErrorKind::InvalidToken => "not three dot-separated parts",
-        _ => "unreadable token",
-    }
-    .to_string()
+/// One base64url part (RFC 7515 §2: no padding) as UTF-8 text (RFC 7515 §5.2, RFC 7519 §7.2).
+/// The whole part is checked for UTF-8 once, so skipped members cannot hide invalid bytes.
+fn decode_part(part: &str) -> Result<String, Denial> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| Denial::Malformed("invalid base64url"))?;
+    String::from_utf8(bytes).map_err(|_| Denial::Malformed("invalid UTF-8"))
 }
 
 /// An API Gateway authorizer response.

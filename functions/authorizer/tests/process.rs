@@ -3,6 +3,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use platform_contract as contract;
 use serde_json::{Value, json};
@@ -35,6 +37,24 @@ fn token(alg: Algorithm, kid: &str, issuer: &str) -> String {
         &key,
     )
     .unwrap()
+}
+
+/// An RS256 token with exactly this header and these claims, validly signed.
+fn raw_token(header: &Value, claims: &Value) -> String {
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let key = EncodingKey::from_rsa_der(
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/keys/rsa_private.der"
+        ))
+        .unwrap(),
+    );
+    let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::RS256).unwrap();
+    format!("{input}.{signature}")
 }
 
 fn invoke(api: &RuntimeApi, token: &str) -> Value {
@@ -150,30 +170,60 @@ fn log_lines_carry_the_request_id_and_never_the_token() {
             std::process::Stdio::piped(),
         )
         .unwrap();
-    let denied = token(Algorithm::RS256, "rsa-1", "https://wrong-issuer");
-    let answer = invoke(&api, &denied);
-    assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Deny");
+    let exp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 300;
+    let claims = json!({"sub": "svc-7", "iss": "https://issuer", "aud": "api", "exp": exp});
+    let mut issuer_array = claims.clone();
+    issuer_array["iss"] = json!(["https://issuer"]);
+    // Each denied token and the reason its log line must carry.
+    let denied = [
+        (
+            token(Algorithm::RS256, "rsa-1", "https://wrong-issuer"),
+            "wrong issuer",
+        ),
+        (
+            raw_token(
+                &json!({"alg": "RS256", "kid": "rsa-1", "crit": ["x-ext"], "x-ext": 1}),
+                &claims,
+            ),
+            "crit names an extension this authorizer does not implement",
+        ),
+        (
+            raw_token(&json!({"alg": "RS256", "kid": "rsa-1"}), &issuer_array),
+            "claim iss has the wrong type",
+        ),
+    ];
+    for (jwt, _) in &denied {
+        let answer = invoke(&api, jwt);
+        assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Deny");
+    }
     process.child.kill().unwrap();
     let mut stdout = String::new();
     std::io::Read::read_to_string(process.child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
-    let denial_line = stdout
+    let denial_lines: Vec<Value> = stdout
         .lines()
-        .find(|l| l.contains("\"denied\""))
-        .unwrap_or_else(|| panic!("no denial log line in:\n{stdout}"));
-    let line: Value = serde_json::from_str(denial_line).unwrap();
-    assert_eq!(line["fields"]["reason"], "wrong issuer");
-    assert!(
-        line["span"]["requestId"]
-            .as_str()
-            .unwrap()
-            .starts_with("req-"),
-        "{denial_line}"
-    );
-    let signature = denied.rsplit('.').next().unwrap();
-    assert!(
-        !stdout.contains(signature) && !stdout.contains(&denied[..20]),
-        "a log line contains the token"
-    );
+        .filter(|l| l.contains("\"denied\""))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(denial_lines.len(), denied.len(), "{stdout}");
+    for (line, (jwt, reason)) in denial_lines.iter().zip(&denied) {
+        assert_eq!(line["fields"]["reason"], *reason);
+        assert!(
+            line["span"]["requestId"]
+                .as_str()
+                .unwrap()
+                .starts_with("req-"),
+            "{line}"
+        );
+        let signature = jwt.rsplit('.').next().unwrap();
+        assert!(
+            !stdout.contains(signature) && !stdout.contains(&jwt[..20]),
+            "a log line contains the token"
+        );
+    }
     assert!(
         stdout.contains("\"lambda_invocations_total\":1.0"),
         "no EMF line:\n{stdout}"
