@@ -35,6 +35,7 @@ fn terraform_type(cfn: &str) -> Option<&'static str> {
         "AWS::ApiGateway::Deployment" => "aws_api_gateway_deployment",
         "AWS::ApiGateway::Stage" => "aws_api_gateway_stage",
         "AWS::CloudWatch::Alarm" => "aws_cloudwatch_metric_alarm",
+        "AWS::CloudWatch::Dashboard" => "aws_cloudwatch_dashboard",
         other => panic!("no Terraform mapping for {other}"),
     })
 }
@@ -75,10 +76,20 @@ fn terraform_block<'a>(text: &'a str, kind: &str, name: &str) -> &'a str {
     &text[start..start + end]
 }
 
+/// Every string in a JSON value, keys excluded.
+fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
+}
+
 #[test]
 fn cloudformation_and_terraform_describe_the_same_resources() {
     let out = synth_all();
-    let mut stacks = 0;
+    let (mut stacks, mut dashboards) = (0, 0);
     for template_path in files_matching(out.path(), |p| p.ends_with(".template.json")) {
         let unit = template_path
             .parent()
@@ -138,7 +149,33 @@ fn cloudformation_and_terraform_describe_the_same_resources() {
                 );
             }
         }
+        // The CloudWatch dashboard: the same name, and every string of CloudFormation's body
+        // (metric, dimension value, title, query) in Terraform's `jsonencode` of it.
+        for (id, resource) in template["Resources"].as_object().unwrap() {
+            if resource["Type"] != "AWS::CloudWatch::Dashboard" {
+                continue;
+            }
+            let props = &resource["Properties"];
+            let block = terraform_block(&main_tf, "aws_cloudwatch_dashboard", &snake_case(id));
+            assert!(
+                block.contains(&format!("dashboard_name = {}", props["DashboardName"])),
+                "{unit} {id}: the dashboard names differ"
+            );
+            let body: serde_json::Value =
+                serde_json::from_str(props["DashboardBody"].as_str().unwrap()).unwrap();
+            let mut strings = Vec::new();
+            collect_strings(&body, &mut strings);
+            assert!(strings.len() > 100, "{unit} {id}: a thin dashboard");
+            for s in strings {
+                let quoted = serde_json::Value::String(s.clone()).to_string();
+                assert!(
+                    block.contains(&quoted),
+                    "{unit} {id}: Terraform's body lacks {quoted}"
+                );
+            }
+            dashboards += 1;
+        }
         stacks += 1;
     }
-    assert_eq!(stacks, 6);
+    assert_eq!((stacks, dashboards), (6, 6));
 }

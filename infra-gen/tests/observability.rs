@@ -86,7 +86,7 @@ fn promtool_checks_the_rules_and_every_alert_has_a_passing_unit_test() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|t| t["alert_rule_test"][0]["alertname"].as_str().unwrap())
+            .filter_map(|t| t["alert_rule_test"][0]["alertname"].as_str())
             .collect();
         let rules = rules(out.path(), env);
         let alerts: BTreeSet<&str> = alert_rules(&rules)
@@ -94,6 +94,16 @@ fn promtool_checks_the_rules_and_every_alert_has_a_passing_unit_test() {
             .map(|a| a["alert"].as_str().unwrap())
             .collect();
         assert_eq!(names, alerts, "{env}: an alert without a unit test");
+        assert!(
+            tests["tests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["promql_expr_test"]
+                    .as_array()
+                    .is_some_and(|e| e.len() == 2)),
+            "{env}: the lag recordings have no unit test"
+        );
         assert_eq!(alerts.len(), ALERTS);
         let (ok, text) = run(&promtool, &["test", "rules", "rules.test.yaml"], &dir);
         assert!(ok && text.contains("SUCCESS"), "{env}: {text}");
@@ -319,6 +329,22 @@ fn lint(dashboard: &Json) -> Vec<String> {
         .collect();
     if datasource_variables.is_empty() {
         fail("no datasource variable".into());
+    }
+    // Query variables: `label_values(<selector>, <label>)`, whose selector is PromQL too.
+    for (name, variable) in &variables {
+        if variable["type"] != "query" {
+            continue;
+        }
+        let query = variable["query"]["query"].as_str().unwrap_or_default();
+        match query
+            .strip_prefix("label_values(")
+            .and_then(|q| q.rsplit_once(','))
+        {
+            Some((selector, _)) => lint_promql(selector, &format!("variable {name}"), &mut fail),
+            None => fail(format!(
+                "variable {name}: `{query}` is not label_values(...)"
+            )),
+        }
     }
     let links = dashboard["links"].as_array().unwrap();
     if !links.iter().any(|l| {
@@ -590,6 +616,68 @@ fn deployed(generated: &Path, env: &str, resource_type: &str, property: &str) ->
         .collect()
 }
 
+/// What one environment's stack deploys, by the names dashboards use.
+struct Deployed {
+    functions: BTreeSet<String>,
+    queues: BTreeSet<String>,
+    apis: BTreeSet<String>,
+    log_groups: BTreeSet<String>,
+}
+
+impl Deployed {
+    fn new(generated: &Path, env: &str) -> Deployed {
+        Deployed {
+            functions: deployed(generated, env, "AWS::Lambda::Function", "FunctionName"),
+            queues: deployed(generated, env, "AWS::SQS::Queue", "QueueName"),
+            apis: deployed(generated, env, "AWS::ApiGateway::RestApi", "Name"),
+            log_groups: deployed(generated, env, "AWS::Logs::LogGroup", "LogGroupName"),
+        }
+    }
+
+    /// A metric query names something the platform emits (EMF) or AWS publishes for a
+    /// resource the stack deploys.
+    fn check_metric(
+        &self,
+        emf: &BTreeSet<(String, String, String)>,
+        (namespace, metric, dimension, value): (&str, &str, &str, &str),
+        what: &str,
+    ) {
+        if namespace == "Platform/Functions" {
+            assert!(
+                emf.contains(&(
+                    namespace.to_string(),
+                    metric.to_string(),
+                    format!("{dimension}={value}")
+                )),
+                "{what}: no function emits {metric} with {dimension}={value}"
+            );
+            return;
+        }
+        let (_, expected_dimension, metrics) = AWS_METRICS
+            .iter()
+            .find(|(n, _, _)| *n == namespace)
+            .unwrap_or_else(|| panic!("{what}: unexpected namespace {namespace}"));
+        assert!(
+            metrics.contains(&metric),
+            "{what}: {namespace} has no {metric}"
+        );
+        assert_eq!(dimension, *expected_dimension, "{what}");
+        let names = match namespace {
+            "AWS/Lambda" => &self.functions,
+            "AWS/SQS" => &self.queues,
+            _ => &self.apis,
+        };
+        assert!(names.contains(value), "{what}: {value} is not deployed");
+    }
+
+    fn check_log_group(&self, group: &str, what: &str) {
+        assert!(
+            self.log_groups.contains(group),
+            "{what}: {group} is not a log group of the stack"
+        );
+    }
+}
+
 #[test]
 fn every_cloudwatch_panel_names_a_metric_the_platform_emits() {
     let out = synth_all();
@@ -605,10 +693,7 @@ fn every_cloudwatch_panel_names_a_metric_the_platform_emits() {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        let functions = deployed(out.path(), &env, "AWS::Lambda::Function", "FunctionName");
-        let queues = deployed(out.path(), &env, "AWS::SQS::Queue", "QueueName");
-        let apis = deployed(out.path(), &env, "AWS::ApiGateway::RestApi", "Name");
-        let log_groups = deployed(out.path(), &env, "AWS::Logs::LogGroup", "LogGroupName");
+        let deployed = Deployed::new(out.path(), &env);
         for panel in dashboard["panels"].as_array().unwrap() {
             for target in panel["targets"].as_array().unwrap() {
                 if target["datasource"]["type"] != "cloudwatch" {
@@ -618,50 +703,84 @@ fn every_cloudwatch_panel_names_a_metric_the_platform_emits() {
                 let what = format!("{}: {}", path.display(), panel["title"]);
                 if target["queryMode"] == "Logs" {
                     for group in target["logGroupNames"].as_array().unwrap() {
-                        assert!(
-                            log_groups.contains(group.as_str().unwrap()),
-                            "{what}: {group} is not a log group of the stack"
-                        );
+                        deployed.check_log_group(group.as_str().unwrap(), &what);
                     }
                     continue;
                 }
-                let namespace = target["namespace"].as_str().unwrap();
-                let metric = target["metricName"].as_str().unwrap();
                 let (dimension, value) = target["dimensions"]
                     .as_object()
                     .unwrap()
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
                     .next()
                     .unwrap();
-                if namespace == "Platform/Functions" {
-                    assert!(
-                        emf.contains(&(
-                            namespace.to_string(),
-                            metric.to_string(),
-                            format!("{dimension}={value}")
-                        )),
-                        "{what}: no function emits {metric} with {dimension}={value}"
-                    );
-                    continue;
-                }
-                let (_, expected_dimension, metrics) = AWS_METRICS
-                    .iter()
-                    .find(|(n, _, _)| *n == namespace)
-                    .unwrap_or_else(|| panic!("{what}: unexpected namespace {namespace}"));
-                assert!(
-                    metrics.contains(&metric),
-                    "{what}: {namespace} has no {metric}"
+                deployed.check_metric(
+                    &emf,
+                    (
+                        target["namespace"].as_str().unwrap(),
+                        target["metricName"].as_str().unwrap(),
+                        dimension,
+                        value.as_str().unwrap(),
+                    ),
+                    &what,
                 );
-                assert_eq!(dimension, *expected_dimension, "{what}");
-                let names = match namespace {
-                    "AWS/Lambda" => &functions,
-                    "AWS/SQS" => &queues,
-                    _ => &apis,
-                };
-                assert!(names.contains(&value), "{what}: {value} is not deployed");
             }
         }
     }
     assert!(checked > 100, "only {checked} CloudWatch queries");
+}
+
+#[test]
+fn every_cloudwatch_dashboard_widget_names_a_metric_the_platform_emits() {
+    let out = synth_all();
+    let emf = emitted_emf();
+    let mut checked = 0;
+    for env in ENVIRONMENTS {
+        let deployed = Deployed::new(out.path(), env);
+        for region in ["us-west-2", "us-east-1"] {
+            let template = json_file(&out.path().join(format!(
+                "cloudformation/{env}-{region}/infra-gen-{env}-{region}.template.json"
+            )));
+            let dashboards: Vec<&Json> = template["Resources"]
+                .as_object()
+                .unwrap()
+                .values()
+                .filter(|r| r["Type"] == "AWS::CloudWatch::Dashboard")
+                .collect();
+            assert_eq!(dashboards.len(), 1, "{env}-{region}");
+            let body: Json = serde_json::from_str(
+                dashboards[0]["Properties"]["DashboardBody"]
+                    .as_str()
+                    .unwrap(),
+            )
+            .unwrap();
+            for widget in body["widgets"].as_array().unwrap() {
+                let properties = &widget["properties"];
+                let what = format!("{env}-{region}: {}", properties["title"]);
+                if widget["type"] != "text" {
+                    assert_eq!(properties["region"], region, "{what}");
+                    let right = widget["x"].as_u64().unwrap() + widget["width"].as_u64().unwrap();
+                    assert!(right <= 24, "{what}: wider than the 24-column grid");
+                }
+                if widget["type"] == "log" {
+                    let query = properties["query"].as_str().unwrap();
+                    let groups: Vec<&str> = query
+                        .split("SOURCE '")
+                        .skip(1)
+                        .map(|rest| rest.split('\'').next().unwrap())
+                        .collect();
+                    assert_eq!(groups.len(), 5, "{what}");
+                    groups
+                        .iter()
+                        .for_each(|g| deployed.check_log_group(g, &what));
+                    checked += 1;
+                }
+                for metric in properties["metrics"].as_array().into_iter().flatten() {
+                    let field = |i: usize| metric[i].as_str().unwrap();
+                    deployed.check_metric(&emf, (field(0), field(1), field(2), field(3)), &what);
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 6 * 30, "only {checked} widget queries");
 }

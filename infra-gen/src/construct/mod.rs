@@ -306,6 +306,8 @@ fn resource_references(r: &Resource) -> Vec<LogicalId> {
             s.access_log_group.clone(),
         ]),
         ResourceKind::Alarm(a) => a.dimension.1.references(&mut out),
+        // The body names resources by their deployed names, not by reference.
+        ResourceKind::Dashboard(_) => {}
     }
     out
 }

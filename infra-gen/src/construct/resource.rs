@@ -40,6 +40,7 @@ pub enum ResourceKind {
     ApiDeployment(ApiDeployment),
     ApiStage(ApiStage),
     Alarm(Alarm),
+    Dashboard(Dashboard),
 }
 
 impl ResourceKind {
@@ -69,6 +70,7 @@ impl ResourceKind {
             ResourceKind::ApiDeployment(_) => "AWS::ApiGateway::Deployment",
             ResourceKind::ApiStage(_) => "AWS::ApiGateway::Stage",
             ResourceKind::Alarm(_) => "AWS::CloudWatch::Alarm",
+            ResourceKind::Dashboard(_) => "AWS::CloudWatch::Dashboard",
         }
     }
 }
@@ -321,6 +323,15 @@ pub struct Alarm {
     pub period_seconds: u32,
     pub threshold: u32,
     pub evaluation_periods: u32,
+}
+
+/// A CloudWatch dashboard. The body is CloudWatch's own dashboard JSON (its widgets), the same
+/// in both formats; being a string once deployed, it names resources rather than referencing
+/// them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dashboard {
+    pub name: String,
+    pub body: serde_json::Value,
 }
 
 /// A stack output: a value other stacks, pipelines and people read.

@@ -295,6 +295,11 @@ impl Estimator<'_> {
                 self.alarm(id, ty, a)?;
                 None
             }
+            ResourceKind::Dashboard(_) => {
+                let item = PriceItem::CloudWatchDashboards;
+                self.charge(id, ty, "dashboard", item, Quantity::units(1))?;
+                None
+            }
         };
         if let Some(reason) = free_reason {
             self.free.push(Free {

@@ -61,6 +61,7 @@ price_items! {
     SecretsManagerApiCalls = "secretsmanager-api-calls",
     CloudWatchAlarmsStandard = "cloudwatch-alarms-standard",
     CloudWatchAlarmsHighResolution = "cloudwatch-alarms-high-resolution",
+    CloudWatchDashboards = "cloudwatch-dashboards",
     LogsIngestion = "logs-ingestion",
     LogsStorage = "logs-storage",
     EksCluster = "eks-cluster",

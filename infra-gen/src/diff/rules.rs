@@ -25,6 +25,7 @@ const REPLACEMENT: &[(&str, &[&str])] = &[
     ),
     ("AWS::ApiGateway::Stage", &["RestApiId", "StageName"]),
     ("AWS::CloudWatch::Alarm", &["AlarmName"]),
+    ("AWS::CloudWatch::Dashboard", &["DashboardName"]),
     (
         "AWS::DynamoDB::Table",
         &["TableName", "KeySchema", "LocalSecondaryIndexes"],

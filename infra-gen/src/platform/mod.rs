@@ -14,6 +14,7 @@ mod alarms;
 mod api;
 mod bus;
 mod consumer;
+mod dashboard;
 mod function_env;
 mod functions;
 mod key;
@@ -92,6 +93,7 @@ pub fn build_stack(rs: &RegionalSpec, assets: &SourceHashes) -> Result<Stack, Co
     api.add_health_route(s, rs, &names, &key, &functions)?;
     let consumer = consumer::consumer_role(s, rs, &names, &tables, &dlqs, &buses)?;
     alarms::alarms(s, rs, &names, &dlqs, &functions)?;
+    dashboard::dashboard(s, rs, &names, &dlqs, &functions)?;
     outputs(s, rs, &api, &buses, &consumer, &dlqs, &tables);
 
     stack.check_references()?;

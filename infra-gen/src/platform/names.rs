@@ -55,6 +55,10 @@ impl Names {
             self.scoped(queue)
         )
     }
+    /// Dashboards are global to the account: the name carries the region.
+    pub fn dashboard(&self) -> String {
+        format!("{PREFIX}-{}-{}-functions", self.env, self.region)
+    }
     pub fn cdc_table(&self) -> String {
         self.scoped("cdc-state")
     }

@@ -569,6 +569,10 @@ impl Resolver<'_> {
                 "ComparisonOperator": "GreaterThanOrEqualToThreshold",
                 "TreatMissingData": "notBreaching",
             }),
+            K::Dashboard(d) => json!({
+                "DashboardName": d.name,
+                "DashboardBody": d.body.to_string(),
+            }),
         }
     }
 

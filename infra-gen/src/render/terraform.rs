@@ -191,6 +191,7 @@ fn tf_type(kind: &ResourceKind) -> &'static str {
         K::ApiDeployment(_) => "aws_api_gateway_deployment",
         K::ApiStage(_) => "aws_api_gateway_stage",
         K::Alarm(_) => "aws_cloudwatch_metric_alarm",
+        K::Dashboard(_) => "aws_cloudwatch_dashboard",
     }
 }
 
@@ -774,6 +775,12 @@ impl<'a> Resolver<'a> {
                     )
                     .attr("treat_missing_data", Expr::str("notBreaching"));
             }
+            K::Dashboard(d) => {
+                body.attr("dashboard_name", Expr::str(&d.name)).attr(
+                    "dashboard_body",
+                    Expr::Call("jsonencode", vec![json(&d.body)]),
+                );
+            }
         }
         if !depends_on.is_empty() {
             body.attr(
@@ -1099,7 +1106,7 @@ mod tests {
         expected.sort();
         assert_eq!(resource_headers(&main), expected);
         // The stack exercises every kind, so the mapping of each was checked above.
-        assert_eq!(kinds_seen.len(), 23, "{kinds_seen:?}");
+        assert_eq!(kinds_seen.len(), 24, "{kinds_seen:?}");
     }
 
     #[test]

@@ -768,7 +768,7 @@ resource "aws_lambda_function" "authorizer" {
   timeout                        = 5
   reserved_concurrent_executions = 200
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "7c887a030d0f3d16b720a3b828808a6e01a5db29a578cd681616415c196f8347.zip"
+  s3_key                         = "fff2683519bae6e492a317b53748822e58d47ff76abcdc6fe8307f04b310d9f5.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   # Publishes the version CloudFormation models as its own resource; the alias
   # follows `version`, so every code or configuration change moves it.
@@ -1351,4 +1351,486 @@ resource "aws_cloudwatch_metric_alarm" "authorizer_errors_alarm" {
   evaluation_periods  = 3
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
+}
+
+resource "aws_cloudwatch_dashboard" "functions_dashboard" {
+  dashboard_name = "infra-gen-prod-us-west-2-functions"
+  dashboard_body = jsonencode({
+    widgets = [
+      {
+        type   = "text"
+        x      = 0
+        y      = 0
+        width  = 24
+        height = 2
+        properties = {
+          markdown = "## prod functions (us-west-2)\nWhat each alarm and alert means: [runbooks](https://github.com/example-org/infra-gen/blob/main/docs/runbooks/alerts.md). Both regions, the consumer and more: the Grafana dashboards in `generated/observability/prod/`."
+        }
+      },
+      {
+        type = "metric"
+        properties = {
+          title   = "Invocations"
+          view    = "timeSeries"
+          stacked = false
+          stat    = "Sum"
+          period  = 300
+          metrics = [
+            [
+              "AWS/Lambda",
+              "Invocations",
+              "FunctionName",
+              "infra-gen-prod-event-router",
+              {
+                label = "event-router"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Invocations",
+              "FunctionName",
+              "infra-gen-prod-stream-processor",
+              {
+                label = "stream-processor"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Invocations",
+              "FunctionName",
+              "infra-gen-prod-event-transformer",
+              {
+                label = "event-transformer"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Invocations",
+              "FunctionName",
+              "infra-gen-prod-health-checker",
+              {
+                label = "health-checker"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Invocations",
+              "FunctionName",
+              "infra-gen-prod-authorizer",
+              {
+                label = "authorizer"
+              },
+            ],
+          ]
+          region = "us-west-2"
+        }
+        x      = 0
+        y      = 2
+        width  = 12
+        height = 6
+      },
+      {
+        type = "metric"
+        properties = {
+          title   = "Errors"
+          view    = "timeSeries"
+          stacked = false
+          stat    = "Sum"
+          period  = 300
+          metrics = [
+            [
+              "AWS/Lambda",
+              "Errors",
+              "FunctionName",
+              "infra-gen-prod-event-router",
+              {
+                label = "event-router"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Errors",
+              "FunctionName",
+              "infra-gen-prod-stream-processor",
+              {
+                label = "stream-processor"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Errors",
+              "FunctionName",
+              "infra-gen-prod-event-transformer",
+              {
+                label = "event-transformer"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Errors",
+              "FunctionName",
+              "infra-gen-prod-health-checker",
+              {
+                label = "health-checker"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Errors",
+              "FunctionName",
+              "infra-gen-prod-authorizer",
+              {
+                label = "authorizer"
+              },
+            ],
+          ]
+          region = "us-west-2"
+        }
+        x      = 12
+        y      = 2
+        width  = 12
+        height = 6
+      },
+      {
+        type = "metric"
+        properties = {
+          title   = "Duration p99 (ms)"
+          view    = "timeSeries"
+          stacked = false
+          stat    = "p99"
+          period  = 300
+          metrics = [
+            [
+              "AWS/Lambda",
+              "Duration",
+              "FunctionName",
+              "infra-gen-prod-event-router",
+              {
+                label = "event-router"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Duration",
+              "FunctionName",
+              "infra-gen-prod-stream-processor",
+              {
+                label = "stream-processor"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Duration",
+              "FunctionName",
+              "infra-gen-prod-event-transformer",
+              {
+                label = "event-transformer"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Duration",
+              "FunctionName",
+              "infra-gen-prod-health-checker",
+              {
+                label = "health-checker"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Duration",
+              "FunctionName",
+              "infra-gen-prod-authorizer",
+              {
+                label = "authorizer"
+              },
+            ],
+          ]
+          region = "us-west-2"
+        }
+        x      = 0
+        y      = 8
+        width  = 12
+        height = 6
+      },
+      {
+        type = "metric"
+        properties = {
+          title   = "Throttles"
+          view    = "timeSeries"
+          stacked = false
+          stat    = "Sum"
+          period  = 300
+          metrics = [
+            [
+              "AWS/Lambda",
+              "Throttles",
+              "FunctionName",
+              "infra-gen-prod-event-router",
+              {
+                label = "event-router"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Throttles",
+              "FunctionName",
+              "infra-gen-prod-stream-processor",
+              {
+                label = "stream-processor"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Throttles",
+              "FunctionName",
+              "infra-gen-prod-event-transformer",
+              {
+                label = "event-transformer"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Throttles",
+              "FunctionName",
+              "infra-gen-prod-health-checker",
+              {
+                label = "health-checker"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "Throttles",
+              "FunctionName",
+              "infra-gen-prod-authorizer",
+              {
+                label = "authorizer"
+              },
+            ],
+          ]
+          region = "us-west-2"
+        }
+        x      = 12
+        y      = 8
+        width  = 12
+        height = 6
+      },
+      {
+        type = "metric"
+        properties = {
+          title   = "Concurrent executions"
+          view    = "timeSeries"
+          stacked = false
+          stat    = "Maximum"
+          period  = 300
+          metrics = [
+            [
+              "AWS/Lambda",
+              "ConcurrentExecutions",
+              "FunctionName",
+              "infra-gen-prod-event-router",
+              {
+                label = "event-router"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "ConcurrentExecutions",
+              "FunctionName",
+              "infra-gen-prod-stream-processor",
+              {
+                label = "stream-processor"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "ConcurrentExecutions",
+              "FunctionName",
+              "infra-gen-prod-event-transformer",
+              {
+                label = "event-transformer"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "ConcurrentExecutions",
+              "FunctionName",
+              "infra-gen-prod-health-checker",
+              {
+                label = "health-checker"
+              },
+            ],
+            [
+              "AWS/Lambda",
+              "ConcurrentExecutions",
+              "FunctionName",
+              "infra-gen-prod-authorizer",
+              {
+                label = "authorizer"
+              },
+            ],
+          ]
+          region = "us-west-2"
+        }
+        x      = 0
+        y      = 14
+        width  = 12
+        height = 6
+      },
+      {
+        type = "log"
+        properties = {
+          title  = "Cold starts (REPORT lines with an Init Duration)"
+          view   = "bar"
+          query  = "SOURCE '/aws/lambda/infra-gen-prod-event-router' | SOURCE '/aws/lambda/infra-gen-prod-stream-processor' | SOURCE '/aws/lambda/infra-gen-prod-event-transformer' | SOURCE '/aws/lambda/infra-gen-prod-health-checker' | SOURCE '/aws/lambda/infra-gen-prod-authorizer' | filter @type = \"REPORT\" and ispresent(@initDuration) | stats count(*) as coldStarts by bin(5m)"
+          region = "us-west-2"
+        }
+        x      = 12
+        y      = 14
+        width  = 12
+        height = 6
+      },
+      {
+        type = "metric"
+        properties = {
+          title   = "Handler errors (EMF lambda_errors_total)"
+          view    = "timeSeries"
+          stacked = false
+          stat    = "Sum"
+          period  = 300
+          metrics = [
+            [
+              "Platform/Functions",
+              "lambda_errors_total",
+              "FunctionName",
+              "event-router",
+              {
+                label = "event-router"
+              },
+            ],
+            [
+              "Platform/Functions",
+              "lambda_errors_total",
+              "FunctionName",
+              "stream-processor",
+              {
+                label = "stream-processor"
+              },
+            ],
+            [
+              "Platform/Functions",
+              "lambda_errors_total",
+              "FunctionName",
+              "event-transformer",
+              {
+                label = "event-transformer"
+              },
+            ],
+            [
+              "Platform/Functions",
+              "lambda_errors_total",
+              "FunctionName",
+              "health-checker",
+              {
+                label = "health-checker"
+              },
+            ],
+            [
+              "Platform/Functions",
+              "lambda_errors_total",
+              "FunctionName",
+              "authorizer",
+              {
+                label = "authorizer"
+              },
+            ],
+          ]
+          region = "us-west-2"
+        }
+        x      = 0
+        y      = 20
+        width  = 12
+        height = 6
+      },
+      {
+        type = "metric"
+        properties = {
+          title   = "Peer circuit (0 closed, 1 half-open, 2 open)"
+          view    = "timeSeries"
+          stacked = false
+          stat    = "Maximum"
+          period  = 300
+          metrics = [
+            [
+              "Platform/Functions",
+              "circuit_breaker_state",
+              "FunctionName",
+              "event-router",
+              {
+                label = "event-router"
+              },
+            ],
+          ]
+          region = "us-west-2"
+        }
+        x      = 12
+        y      = 20
+        width  = 12
+        height = 6
+      },
+      {
+        type = "metric"
+        properties = {
+          title   = "Cross-region latency (s) and routed events"
+          view    = "timeSeries"
+          stacked = false
+          stat    = "p99"
+          period  = 300
+          metrics = [
+            [
+              "Platform/Functions",
+              "cross_region_latency_seconds",
+              "FunctionName",
+              "event-router",
+              {
+                label = "p99 latency"
+              },
+            ],
+            [
+              "Platform/Functions",
+              "cross_region_latency_seconds",
+              "FunctionName",
+              "event-router",
+              {
+                label = "routed"
+                stat  = "SampleCount"
+                yAxis = "right"
+              },
+            ],
+          ]
+          region = "us-west-2"
+        }
+        x      = 0
+        y      = 26
+        width  = 12
+        height = 6
+      },
+      {
+        type = "metric"
+        properties = {
+          title   = "Dead-letter queue depth"
+          view    = "timeSeries"
+          stacked = false
+          stat    = "Maximum"
+          period  = 300
+          metrics = [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "infra-gen-prod-stream-failures"], ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "infra-gen-prod-events-dlq"], ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "infra-gen-prod-cdc-dlq"]]
+          region  = "us-west-2"
+        }
+        x      = 12
+        y      = 26
+        width  = 12
+        height = 6
+      },
+    ]
+  })
 }

@@ -357,11 +357,51 @@ pub fn rule_tests(env: &Environment, scope: &Scope, rules_file: &str) -> Json {
             "alert_rule_test": cases,
         }));
     }
+    tests.push(recording_test(bad, namespace));
     json!({
         "rule_files": [rules_file],
         "evaluation_interval": "1m",
         "tests": tests,
     })
+}
+
+/// The lag recordings the dashboards read: a topic's partitions summed (messages) and their
+/// worst age (seconds), per region.
+fn recording_test(region: &str, namespace: &str) -> Json {
+    let series = |name: &str, partition: u32, value: u32| {
+        json!({
+            "series": format!("{name}{{job=\"{JOB}\",namespace=\"{namespace}\",region=\"{region}\",instance=\"pod-a\",topic=\"qlik.orders\",partition=\"{partition}\"}}"),
+            "values": format!("{value}x5"),
+        })
+    };
+    let labels =
+        json!({ "job": JOB, "namespace": namespace, "region": region, "topic": "qlik.orders" });
+    let expect = |record: &str, value: u32| json!({ "expr": record, "eval_time": "1m", "exp_samples": [{ "labels": format!("{record}{}", promql_labels(&labels)), "value": value }] });
+    json!({
+        "name": "lag recordings sum messages and take the worst age across partitions",
+        "interval": "1m",
+        "input_series": [
+            series("kafka_consumer_lag", 0, 5),
+            series("kafka_consumer_lag", 1, 7),
+            series("kafka_consumer_lag_seconds", 0, 30),
+            series("kafka_consumer_lag_seconds", 1, 90),
+        ],
+        "promql_expr_test": [
+            expect("namespace_topic:kafka_consumer_lag:sum", 12),
+            expect("namespace_topic:kafka_consumer_lag_seconds:max", 90),
+        ],
+    })
+}
+
+/// `{a="x",b="y"}` from a JSON object of strings.
+fn promql_labels(labels: &Json) -> String {
+    let pairs: Vec<String> = labels
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}=\"{}\"", v.as_str().unwrap_or_default()))
+        .collect();
+    format!("{{{}}}", pairs.join(","))
 }
 
 /// The annotations as promtool renders them for one firing instance.
