@@ -35,13 +35,19 @@ fn terraform_type(cfn: &str) -> Option<&'static str> {
         "AWS::ApiGateway::Deployment" => "aws_api_gateway_deployment",
         "AWS::ApiGateway::Stage" => "aws_api_gateway_stage",
         "AWS::CloudWatch::Alarm" => "aws_cloudwatch_metric_alarm",
+        "AWS::CertificateManager::Certificate" => "aws_acm_certificate",
+        "AWS::ApiGateway::DomainName" => "aws_api_gateway_domain_name",
+        "AWS::ApiGateway::BasePathMapping" => "aws_api_gateway_base_path_mapping",
+        "AWS::Route53::HealthCheck" => "aws_route53_health_check",
+        "AWS::Route53::RecordSet" => "aws_route53_record",
         "AWS::CloudWatch::Dashboard" => "aws_cloudwatch_dashboard",
         other => panic!("no Terraform mapping for {other}"),
     })
 }
 
 /// Resources Terraform's AWS provider models separately from what CloudFormation holds inline.
-const COMPANIONS: [&str; 5] = [
+const COMPANIONS: [&str; 6] = [
+    "aws_acm_certificate_validation",
     "aws_iam_role_policy",
     "aws_cloudwatch_event_target",
     "aws_api_gateway_integration",
@@ -89,7 +95,7 @@ fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
 #[test]
 fn cloudformation_and_terraform_describe_the_same_resources() {
     let out = synth_all();
-    let (mut stacks, mut dashboards) = (0, 0);
+    let (mut stacks, mut dashboards, mut dns_records) = (0, 0, 0);
     for template_path in files_matching(out.path(), |p| p.ends_with(".template.json")) {
         let unit = template_path
             .parent()
@@ -114,9 +120,15 @@ fn cloudformation_and_terraform_describe_the_same_resources() {
         }
         let missing: Vec<_> = expected.difference(&tf).collect();
         assert!(missing.is_empty(), "{unit}: Terraform lacks {missing:?}");
+        // A certificate's DNS validation records are a companion too (CloudFormation writes
+        // them from the certificate's DomainValidationOptions).
         let extra: Vec<_> = tf
             .difference(&expected)
-            .filter(|(kind, _)| !COMPANIONS.contains(&kind.as_str()))
+            .filter(|(kind, name)| {
+                let validation =
+                    kind == "aws_route53_record" && name.ends_with("_certificate_validation");
+                !COMPANIONS.contains(&kind.as_str()) && !validation
+            })
             .collect();
         assert!(
             extra.is_empty(),
@@ -175,7 +187,83 @@ fn cloudformation_and_terraform_describe_the_same_resources() {
             }
             dashboards += 1;
         }
+        dns_records += dns_agrees(&unit, &template, &main_tf);
         stacks += 1;
     }
     assert_eq!((stacks, dashboards), (6, 6));
+    // prod sets `dns`: a shared and a regional record in each of its two regions.
+    assert_eq!(dns_records, 4);
+}
+
+/// The records' names, routing and health checks, and the health checks' targets, agree;
+/// returns the number of records compared.
+fn dns_agrees(unit: &str, template: &serde_json::Value, main_tf: &str) -> usize {
+    let squeeze = |block: &str| {
+        block
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut records = 0;
+    for (id, resource) in template["Resources"].as_object().unwrap() {
+        let props = &resource["Properties"];
+        match resource["Type"].as_str().unwrap() {
+            "AWS::Route53::RecordSet" => {
+                let block = squeeze(terraform_block(
+                    main_tf,
+                    "aws_route53_record",
+                    &snake_case(id),
+                ));
+                let mut lines = vec![format!("name = {}", props["Name"])];
+                if let Some(set) = props.get("SetIdentifier") {
+                    lines.push(format!("set_identifier = {set}"));
+                }
+                if let Some(region) = props.get("Region") {
+                    lines.push(format!("latency_routing_policy {{\nregion = {region}\n}}"));
+                }
+                if let Some(failover) = props.get("Failover") {
+                    lines.push(format!("failover_routing_policy {{\ntype = {failover}\n}}"));
+                }
+                match props.get("HealthCheckId") {
+                    Some(check) => lines.push(format!(
+                        "health_check_id = aws_route53_health_check.{}.id",
+                        snake_case(check["Ref"].as_str().unwrap())
+                    )),
+                    None => assert!(!block.contains("health_check_id"), "{unit} {id}"),
+                }
+                for line in lines {
+                    assert!(
+                        block.contains(&line),
+                        "{unit} {id}: no `{line}` in\n{block}"
+                    );
+                }
+                records += 1;
+            }
+            "AWS::Route53::HealthCheck" => {
+                let block = squeeze(terraform_block(
+                    main_tf,
+                    "aws_route53_health_check",
+                    &snake_case(id),
+                ));
+                let config = &props["HealthCheckConfig"];
+                for (key, tf_key) in [
+                    ("Type", "type"),
+                    ("FullyQualifiedDomainName", "fqdn"),
+                    ("ResourcePath", "resource_path"),
+                    ("RequestInterval", "request_interval"),
+                    ("FailureThreshold", "failure_threshold"),
+                    ("EnableSNI", "enable_sni"),
+                ] {
+                    let line = format!("{tf_key} = {}", config[key]);
+                    assert!(
+                        block.contains(&line),
+                        "{unit} {id}: no `{line}` in\n{block}"
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    records
 }

@@ -2,7 +2,9 @@
 //! resources it creates carry the spec's settings, for the resource types the emulator
 //! implements (it skips alarms, queue and secret policies, secrets and API Gateway
 //! authorizers, and ignores PITR, SSE and architectures: those are covered by cfn-lint and
-//! checkov instead).
+//! checkov instead). With `dns`, it also skips ACM certificates and API Gateway custom domains
+//! and base path mappings without a word; `emulator/deploy.py` takes them out, and the test
+//! asserts what it does create: the Route 53 health check and records.
 
 mod common;
 
@@ -51,6 +53,7 @@ fn every_stack_deploys_with_the_specs_settings() {
                 report["reason"]
             );
             check_settings(&report, rs);
+            check_dns(&report, rs);
             deployed += 1;
         }
     }
@@ -147,5 +150,68 @@ fn check_settings(report: &Value, rs: &spec::RegionalSpec) {
             .as_str()
             .unwrap()
             .ends_with(&spec.consumer.eks_oidc_provider)
+    );
+}
+
+/// With `dns`: moto skips the certificate, the custom domains and their mappings (deploy.py
+/// takes them out, see there); the health check and both records are created as the spec says.
+fn check_dns(report: &Value, rs: &spec::RegionalSpec) {
+    let skipped = report["skipped"].as_object().unwrap();
+    let Some(dns) = &rs.spec.dns else {
+        assert!(skipped.is_empty(), "{skipped:?}");
+        assert!(report["records"].as_object().unwrap().is_empty());
+        return;
+    };
+    let mut types: Vec<&str> = skipped.values().map(|t| t.as_str().unwrap()).collect();
+    types.sort();
+    assert_eq!(
+        types,
+        [
+            "AWS::ApiGateway::BasePathMapping",
+            "AWS::ApiGateway::BasePathMapping",
+            "AWS::ApiGateway::DomainName",
+            "AWS::ApiGateway::DomainName",
+            "AWS::CertificateManager::Certificate",
+        ]
+    );
+    let regional = infra_gen::platform::Names::regional_api_domain(&dns.record, &rs.region);
+    let checks = report["health_checks"].as_object().unwrap();
+    assert_eq!(checks.len(), 1, "{checks:?}");
+    let (check_id, config) = checks.iter().next().unwrap();
+    assert_eq!(config["Type"], "HTTPS");
+    assert_eq!(config["FullyQualifiedDomainName"], regional.as_str());
+    assert_eq!(config["ResourcePath"], platform_contract::API_LIVENESS_PATH);
+    assert_eq!(config["RequestInterval"], dns.health_check.interval_seconds);
+    assert_eq!(
+        config["FailureThreshold"],
+        dns.health_check.failure_threshold
+    );
+
+    let records = report["records"].as_object().unwrap();
+    let shared = &records[&format!("{} {}", dns.record, rs.region)];
+    assert_eq!(shared["SetIdentifier"], rs.region.as_str());
+    assert_eq!(shared["HealthCheckId"], check_id.as_str());
+    match dns.routing {
+        spec::DnsRouting::Latency => assert_eq!(shared["Region"], rs.region.as_str()),
+        spec::DnsRouting::Failover => {
+            let primary = dns.primary_region.as_deref() == Some(rs.region.as_str());
+            assert_eq!(
+                shared["Failover"],
+                if primary { "PRIMARY" } else { "SECONDARY" }
+            );
+        }
+    }
+    let own = &records[&regional];
+    assert!(own.get("HealthCheckId").is_none() && own.get("SetIdentifier").is_none());
+    assert_eq!(records.len(), 2, "{records:?}");
+
+    // Each region's health-checker calls the other region's liveness route by its own name.
+    let checker = &report["functions"][format!("infra-gen-{}-health-checker", rs.env)];
+    assert_eq!(
+        checker["environment"]["PEER_HEALTH_URL"],
+        format!(
+            "https://{}/live",
+            infra_gen::platform::Names::regional_api_domain(&dns.record, &rs.peer_region)
+        )
     );
 }

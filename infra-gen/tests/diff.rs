@@ -226,6 +226,65 @@ fn widening_an_iam_statement_is_flagged_as_security() {
 }
 
 #[test]
+fn switching_the_dns_routing_policy_replaces_the_shared_records() {
+    let repo = committed_specs();
+    edit(
+        repo.path(),
+        "prod.yaml",
+        "  routing: latency\n",
+        "  routing: failover\n  primary_region: us-west-2\n",
+    );
+    let report = json_report(&["--base", "HEAD", "--env", "prod"], repo.path());
+    for stack in report["stacks"].as_array().unwrap() {
+        assert_eq!(changed(stack).len(), 1, "{stack:#}");
+        let record = resource(stack, "ApiRecord");
+        assert_eq!(record["replacement"], true, "{record:#}");
+        let paths: Vec<&str> = record["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(paths, ["Properties.Failover", "Properties.Region"]);
+    }
+}
+
+#[test]
+fn renaming_the_api_record_replaces_certificate_domain_mapping_and_record() {
+    let repo = committed_specs();
+    edit(
+        repo.path(),
+        "prod.yaml",
+        "  record: api.example.com\n",
+        "  record: events.example.com\n",
+    );
+    let report = json_report(&["--base", "HEAD", "--env", "prod"], repo.path());
+    for stack in report["stacks"].as_array().unwrap() {
+        let label = stack["new"].as_str().unwrap();
+        // Every DNS resource names the record, and so does the health-checker's peer URL.
+        for id in [
+            "ApiCertificate",
+            "ApiDomain",
+            "ApiRegionalDomain",
+            "ApiRecord",
+            "ApiRegionalRecord",
+        ] {
+            assert_eq!(resource(stack, id)["replacement"], true, "{label} {id}");
+        }
+        assert_eq!(
+            resource(stack, "ApiCertificate")["security"],
+            true,
+            "{label}"
+        );
+        assert_eq!(
+            resource(stack, "HealthChecker")["replacement"],
+            false,
+            "{label}"
+        );
+    }
+}
+
+#[test]
 fn fail_exits_1_only_when_something_differs() {
     let repo = committed_specs();
     let root = repo.path().to_str().unwrap();

@@ -81,10 +81,14 @@ pub const ROUTING_RULES: &str = "ROUTING_RULES";
 pub const HEALTH_DLQ_URLS: &str = "HEALTH_DLQ_URLS";
 /// A DLQ at or above this many visible messages makes the region degraded.
 pub const DLQ_DEPTH_THRESHOLD: &str = "DLQ_DEPTH_THRESHOLD";
-/// The peer region's GET /health URL.
+/// The peer region's health URL: its `API_LIVENESS_PATH` under its region-specific name when the
+/// environment has DNS (derived by infra-gen), else a URL set in the spec.
 pub const PEER_HEALTH_URL: &str = "PEER_HEALTH_URL";
 /// Timeout of the peer health call, in milliseconds.
 pub const PEER_TIMEOUT_MS: &str = "PEER_TIMEOUT_MS";
+/// The API's unauthenticated liveness route (health-checker's liveness mode): Route 53's
+/// health checks and the peer region's health-checker call it, and neither can send a token.
+pub const API_LIVENESS_PATH: &str = "/live";
 
 // ---- authorizer -----------------------------------------------------------------------------
 

@@ -9,6 +9,12 @@
 //! the local checks only, so two regions never call each other in a loop. The result, a
 //! [`HealthStatus`], is stored as item `pk = "health#<region>"` in the table and returned:
 //! for HTTP, status 200 when healthy or degraded and 503 when unhealthy.
+//!
+//! Liveness mode: `GET /live` ([`contract::API_LIVENESS_PATH`]) has no authorizer, because
+//! Route 53's health checks and the peer region call it without a token. It runs the same
+//! local checks, stores nothing, and answers only `{"status": "<healthy|degraded|unhealthy>"}`
+//! with the same status codes and `Cache-Control: no-store`: an anonymous caller learns the
+//! region's state word and nothing about queues, depths, errors or latencies.
 
 use std::time::{Duration, Instant};
 
@@ -227,6 +233,10 @@ impl Checker {
 
     /// Handles a scheduled or API Gateway invocation.
     pub async fn handle(&self, event: &Value) -> Value {
+        if is_liveness(event) {
+            let status = self.check(false).await;
+            return liveness_response(status.status);
+        }
         let is_http = event.get("httpMethod").is_some() || event.get("requestContext").is_some();
         let local_only = event
             .get("queryStringParameters")
@@ -248,6 +258,21 @@ impl Checker {
             body
         }
     }
+}
+
+/// Whether API Gateway invoked the function for the liveness route (the proxy event's
+/// `resource` is the route's path template, whatever domain or stage it came through).
+pub fn is_liveness(event: &Value) -> bool {
+    event.get("resource").and_then(Value::as_str) == Some(contract::API_LIVENESS_PATH)
+}
+
+/// The liveness answer: the status word only, never cached.
+pub fn liveness_response(health: Health) -> Value {
+    json!({
+        "statusCode": classify::http_status(health),
+        "headers": {"content-type": "application/json", "cache-control": "no-store"},
+        "body": json!({ "status": health }).to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -301,6 +326,33 @@ mod tests {
             local_scope_url("https://x/health?a=1"),
             "https://x/health?a=1&scope=local"
         );
+    }
+
+    #[test]
+    fn liveness_answers_the_status_word_only_and_is_never_cached() {
+        assert!(is_liveness(
+            &json!({"resource": "/live", "httpMethod": "GET"})
+        ));
+        assert!(!is_liveness(
+            &json!({"resource": "/health", "httpMethod": "GET"})
+        ));
+        assert!(!is_liveness(&json!({"source": "aws.events"})));
+        for (health, code, word) in [
+            (Health::Healthy, 200, "healthy"),
+            (Health::Degraded, 200, "degraded"),
+            (Health::Unhealthy, 503, "unhealthy"),
+        ] {
+            let response = liveness_response(health);
+            assert_eq!(response["statusCode"], code);
+            assert_eq!(response["headers"]["cache-control"], "no-store");
+            let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+            assert_eq!(body, json!({ "status": word }));
+            // The peer region reads this body as the region's status.
+            let (seen, _) = classify::peer(&Ok((code, response["body"].as_str().unwrap().into())));
+            if code == 200 {
+                assert_eq!(seen, health);
+            }
+        }
     }
 
     #[test]

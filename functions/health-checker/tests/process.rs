@@ -189,3 +189,50 @@ async fn a_missing_queue_or_a_silent_peer_degrades_and_a_missing_table_is_unheal
     assert_eq!(status["status"], "unhealthy");
     assert_eq!(check(&status, "table")["status"], "unhealthy");
 }
+
+/// `GET /live`: the local checks' status word only, never stored, never the peer.
+#[tokio::test]
+async fn liveness_reports_the_local_status_word_only_and_stores_nothing() {
+    let Some(endpoint) = test_support::aws_endpoint() else {
+        return;
+    };
+    let r = region(&endpoint).await;
+    let missing_queue = format!("{endpoint}/123456789012/{}", unique_name("missing"));
+    let (peer_url, seen) = peer(Some(r#"{"status":"healthy"}"#));
+    let api = RuntimeApi::start().unwrap();
+    let _f = start(
+        &api,
+        &endpoint,
+        &r,
+        &format!("{},{missing_queue}", r.dlq),
+        Some(&peer_url),
+    );
+    let live = json!({"resource": contract::API_LIVENESS_PATH, "path": "/live", "httpMethod": "GET", "requestContext": {"requestId": "r"}});
+    let answer = invoke(&api, &live);
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    assert_eq!(answer["headers"]["cache-control"], "no-store");
+    // The real local checks: the missing queue degrades the region, and that is all it says.
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body, json!({"status": "degraded"}));
+    assert!(seen.lock().unwrap().is_empty(), "liveness called the peer");
+
+    let aws = Emulator::connect(&endpoint, REGION).await;
+    let table = platform_aws::dynamodb::Table::new(aws.dynamodb.clone(), &r.table);
+    let stored = table
+        .get_json(json!({"pk": "health#us-east-1"}).as_object().unwrap())
+        .await
+        .unwrap();
+    assert!(stored.is_none(), "liveness stored {stored:?}");
+    drop(_f);
+
+    let gone = Region {
+        table: unique_name("no-table"),
+        bus: r.bus.clone(),
+        dlq: r.dlq.clone(),
+    };
+    let api = RuntimeApi::start().unwrap();
+    let _f = start(&api, &endpoint, &gone, &gone.dlq, None);
+    let answer = invoke(&api, &live);
+    assert_eq!(answer["statusCode"], 503, "{answer}");
+    assert_eq!(answer["body"], r#"{"status":"unhealthy"}"#);
+}

@@ -293,12 +293,10 @@ fn resource_references(r: &Resource) -> Vec<LogicalId> {
         }
         ResourceKind::ApiResource(a) => out.push(a.api.clone()),
         ResourceKind::ApiAuthorizer(a) => out.extend([a.api.clone(), a.function.clone()]),
-        ResourceKind::ApiMethod(m) => out.extend([
-            m.api.clone(),
-            m.resource.clone(),
-            m.authorizer.clone(),
-            m.function.clone(),
-        ]),
+        ResourceKind::ApiMethod(m) => {
+            out.extend([m.api.clone(), m.resource.clone(), m.function.clone()]);
+            out.extend(m.authorizer.iter().cloned());
+        }
         ResourceKind::ApiDeployment(d) => out.push(d.api.clone()),
         ResourceKind::ApiStage(s) => out.extend([
             s.api.clone(),
@@ -306,6 +304,15 @@ fn resource_references(r: &Resource) -> Vec<LogicalId> {
             s.access_log_group.clone(),
         ]),
         ResourceKind::Alarm(a) => a.dimension.1.references(&mut out),
+        ResourceKind::Certificate(_) | ResourceKind::HealthCheck(_) => {}
+        ResourceKind::ApiDomain(d) => out.push(d.certificate.clone()),
+        ResourceKind::ApiBasePathMapping(m) => {
+            out.extend([m.domain.clone(), m.api.clone(), m.stage.clone()])
+        }
+        ResourceKind::DnsRecord(r) => {
+            out.push(r.target.clone());
+            out.extend(r.health_check.iter().cloned());
+        }
         // The body names resources by their deployed names, not by reference.
         ResourceKind::Dashboard(_) => {}
     }

@@ -295,6 +295,16 @@ impl Estimator<'_> {
                 self.alarm(id, ty, a)?;
                 None
             }
+            ResourceKind::Certificate(_) => free("public ACM certificates are free"),
+            ResourceKind::ApiDomain(_) | ResourceKind::ApiBasePathMapping(_) => {
+                free("API Gateway custom domains and mappings are free")
+            }
+            ResourceKind::HealthCheck(_) => free(
+                "not yet priced: Route 53 health checks are USD 0.50/month plus USD 1.00 for HTTPS (dr-cost-observability.md)",
+            ),
+            ResourceKind::DnsRecord(_) => free(
+                "not yet priced: Route 53 records are billed per query, on the hosted zone outside this stack",
+            ),
             ResourceKind::Dashboard(_) => {
                 let item = PriceItem::CloudWatchDashboards;
                 self.charge(id, ty, "dashboard", item, Quantity::units(1))?;

@@ -14,6 +14,19 @@ const ALL_PROPERTIES: &str = "*";
 /// new physical resource and delete the old one.
 const REPLACEMENT: &[(&str, &[&str])] = &[
     ("AWS::ApiGateway::Authorizer", &["RestApiId"]),
+    ("AWS::ApiGateway::BasePathMapping", &["DomainName"]),
+    ("AWS::ApiGateway::DomainName", &["DomainName"]),
+    (
+        "AWS::CertificateManager::Certificate",
+        &[
+            "DomainName",
+            "SubjectAlternativeNames",
+            "ValidationMethod",
+            "DomainValidationOptions",
+            "CertificateAuthorityArn",
+            "KeyAlgorithm",
+        ],
+    ),
     (
         "AWS::ApiGateway::Deployment",
         &["RestApiId", "DeploymentCanarySettings"],
@@ -54,6 +67,21 @@ const REPLACEMENT: &[(&str, &[&str])] = &[
         &["FunctionName", "CodeSha256", "Description"],
     ),
     ("AWS::Logs::LogGroup", &["LogGroupName"]),
+    // The name and zone per the reference; Route 53 cannot change a record's routing policy
+    // or set identifier in place either (ChangeResourceRecordSets deletes and creates), so a
+    // switch between latency and failover replaces the record: for a moment that region is
+    // not in the answer.
+    (
+        "AWS::Route53::RecordSet",
+        &[
+            "Name",
+            "HostedZoneId",
+            "HostedZoneName",
+            "SetIdentifier",
+            "Region",
+            "Failover",
+        ],
+    ),
     ("AWS::SecretsManager::ResourcePolicy", &["SecretId"]),
     ("AWS::SecretsManager::Secret", &["Name"]),
     ("AWS::SQS::Queue", &["QueueName", "FifoQueue"]),
@@ -63,6 +91,8 @@ const REPLACEMENT: &[(&str, &[&str])] = &[
 /// trust or authorize.
 const SECURITY_TYPES: &[&str] = &[
     "AWS::ApiGateway::Authorizer",
+    // The TLS identity the API presents.
+    "AWS::CertificateManager::Certificate",
     "AWS::IAM::Group",
     "AWS::IAM::InstanceProfile",
     "AWS::IAM::ManagedPolicy",
@@ -104,6 +134,8 @@ const SECURITY_PROPERTIES: &[&str] = &[
     "KmsMasterKeyId",
     "SqsManagedSseEnabled",
     "SSESpecification",
+    "RegionalCertificateArn",
+    "SecurityPolicy",
     // Authorization of callers.
     "ApiKeyRequired",
     "AuthorizationScopes",
@@ -183,6 +215,40 @@ mod tests {
             "Properties.MemorySize"
         ));
         assert!(!requires_replacement("AWS::Unknown::Thing", "Properties.X"));
+    }
+
+    #[test]
+    fn a_records_name_or_routing_policy_replaces_it_and_its_health_check_does_not() {
+        let r = "AWS::Route53::RecordSet";
+        assert!(requires_replacement(r, "Properties.Name"));
+        assert!(requires_replacement(r, "Properties.Region"));
+        assert!(requires_replacement(r, "Properties.Failover"));
+        assert!(requires_replacement(r, "Properties.SetIdentifier"));
+        assert!(!requires_replacement(r, "Properties.HealthCheckId"));
+        assert!(!requires_replacement(r, "Properties.AliasTarget.DNSName"));
+        assert!(requires_replacement(
+            "AWS::CertificateManager::Certificate",
+            "Properties.SubjectAlternativeNames[0]"
+        ));
+        assert!(requires_replacement(
+            "AWS::ApiGateway::DomainName",
+            "Properties.DomainName"
+        ));
+    }
+
+    #[test]
+    fn tls_settings_of_the_api_domain_are_security_relevant() {
+        let d = "AWS::ApiGateway::DomainName";
+        assert!(security_relevant(d, "Properties.SecurityPolicy"));
+        assert!(security_relevant(d, "Properties.RegionalCertificateArn"));
+        assert!(!security_relevant(d, "Properties.EndpointConfiguration"));
+        assert!(security_relevant_type(
+            "AWS::CertificateManager::Certificate"
+        ));
+        assert!(!security_relevant(
+            "AWS::Route53::RecordSet",
+            "Properties.Region"
+        ));
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! The REST API: `GET /health` (health-checker) behind a TOKEN authorizer (authorizer), one
 //! stage per environment with its throttling and KMS-encrypted access logs, and the
-//! permissions that let API Gateway invoke both functions.
+//! permissions that let API Gateway invoke both functions. With `dns` set, also `GET /live`
+//! without authorization: the health-checker's liveness mode (the local checks' status word
+//! only, nothing stored, `no-store`), which the Route 53 health checks and the peer region
+//! call, neither of which holds a token. It has its own low throttle so that an anonymous
+//! caller cannot spend the stage's capacity or much Lambda time.
 //!
 //! Built in two steps because the authorizer's environment names the API: [`Api::new`] before
 //! the functions, [`Api::add_health_route`] after them.
@@ -10,10 +14,21 @@ use super::{Names, PREFIX, retain};
 use crate::construct::grant::KeyHandle;
 use crate::construct::*;
 use crate::spec::RegionalSpec;
+use platform_contract::API_LIVENESS_PATH as LIVENESS_PATH;
 
 pub struct Api {
     pub id: LogicalId,
 }
+
+/// The stage, once [`Api::add_health_route`] has made it.
+pub struct ApiStageHandle {
+    pub id: LogicalId,
+}
+
+/// Requests per second the liveness route admits (steady and burst): Route 53's checkers at
+/// the 10-second interval send about 1.6 per second, the peer region one a minute.
+const LIVENESS_RATE_LIMIT: f64 = 10.0;
+const LIVENESS_BURST_LIMIT: u32 = 20;
 
 impl Api {
     pub fn new(stack: &mut Stack, rs: &RegionalSpec, names: &Names) -> Result<Api, ConstructError> {
@@ -41,8 +56,8 @@ impl Api {
         ])
     }
 
-    /// `GET /health` behind the authorizer, the permissions to invoke both, the deployment
-    /// and the stage.
+    /// `GET /health` behind the authorizer (and `GET /live` without it when the environment
+    /// has DNS), the permissions to invoke both functions, the deployment and the stage.
     pub fn add_health_route(
         &self,
         stack: &mut Stack,
@@ -50,7 +65,7 @@ impl Api {
         names: &Names,
         key: &KeyHandle,
         functions: &Functions,
-    ) -> Result<(), ConstructError> {
+    ) -> Result<ApiStageHandle, ConstructError> {
         let api = &self.id;
         let health_resource = stack.add(
             &["Api", "health"],
@@ -77,7 +92,7 @@ impl Api {
                 api: api.clone(),
                 resource: health_resource,
                 http_method: "GET".into(),
-                authorizer: authorizer.clone(),
+                authorizer: Some(authorizer.clone()),
                 function: functions.health_checker.id.clone(),
             }),
             false,
@@ -100,7 +115,50 @@ impl Api {
             }),
             false,
         )?;
-        self.add_stage(stack, rs, names, key, &method)
+        let mut methods = vec![method];
+        if rs.spec.dns.is_some() {
+            methods.push(self.add_liveness_route(stack, rs, functions)?);
+        }
+        self.add_stage(stack, rs, names, key, &methods)
+    }
+
+    /// `GET /live`, open: see the module documentation.
+    fn add_liveness_route(
+        &self,
+        stack: &mut Stack,
+        rs: &RegionalSpec,
+        functions: &Functions,
+    ) -> Result<LogicalId, ConstructError> {
+        let path = LIVENESS_PATH.trim_start_matches('/');
+        let resource = stack.add(
+            &["Api", path],
+            ResourceKind::ApiResource(ApiResource {
+                api: self.id.clone(),
+                path_part: path.into(),
+            }),
+            false,
+        )?;
+        let method = stack.add(
+            &["Api", path, "GET"],
+            ResourceKind::ApiMethod(ApiMethod {
+                api: self.id.clone(),
+                resource,
+                http_method: "GET".into(),
+                authorizer: None,
+                function: functions.health_checker.id.clone(),
+            }),
+            false,
+        )?;
+        stack.add(
+            &["Api", path, "GET", "Permission"],
+            ResourceKind::LambdaPermission(LambdaPermission {
+                function: functions.health_checker.id.clone(),
+                principal: "apigateway.amazonaws.com".into(),
+                source_arn: self.execute_api_arn(rs, &format!("/{}/GET/{path}", rs.env)),
+            }),
+            false,
+        )?;
+        Ok(method)
     }
 
     /// The deployment (after the method it serves) and the stage, with throttling and access
@@ -111,18 +169,26 @@ impl Api {
         rs: &RegionalSpec,
         names: &Names,
         key: &KeyHandle,
-        method: &LogicalId,
-    ) -> Result<(), ConstructError> {
+        methods: &[LogicalId],
+    ) -> Result<ApiStageHandle, ConstructError> {
         let api = &self.id;
+        let liveness = rs.spec.dns.is_some();
+        let fingerprint = if liveness {
+            format!("GET /health CUSTOM, GET {LIVENESS_PATH} NONE")
+        } else {
+            "GET /health CUSTOM".into()
+        };
         let deployment = stack.add(
             &["Api", "Deployment"],
             ResourceKind::ApiDeployment(ApiDeployment {
                 api: api.clone(),
-                fingerprint: "GET /health CUSTOM".into(),
+                fingerprint,
             }),
             false,
         )?;
-        stack.depend(&deployment, method);
+        for method in methods {
+            stack.depend(&deployment, method);
+        }
         let access_logs = stack.add(
             &["Api", "AccessLogs"],
             ResourceKind::LogGroup(LogGroup {
@@ -133,7 +199,7 @@ impl Api {
             }),
             retain(rs),
         )?;
-        stack.add(
+        let stage = stack.add(
             &["Api", "Stage"],
             ResourceKind::ApiStage(ApiStage {
                 name: rs.env.clone(),
@@ -142,10 +208,19 @@ impl Api {
                 access_log_group: access_logs,
                 throttle_rate_limit: rs.spec.api.throttle_rate_limit,
                 throttle_burst_limit: rs.spec.api.throttle_burst_limit,
+                method_throttles: liveness
+                    .then(|| MethodThrottle {
+                        path: LIVENESS_PATH.trim_start_matches('/').into(),
+                        http_method: "GET".into(),
+                        rate_limit: LIVENESS_RATE_LIMIT,
+                        burst_limit: LIVENESS_BURST_LIMIT,
+                    })
+                    .into_iter()
+                    .collect(),
             }),
             false,
         )?;
-        Ok(())
+        Ok(ApiStageHandle { id: stage })
     }
 
     /// The ARN API Gateway invokes a function with, for `suffix` (`/<stage>/<method>/<path>`

@@ -125,7 +125,13 @@ fn health_checker(env: &mut Env, rs: &RegionalSpec, names: &Names, deps: &Functi
             health.peer_timeout_ms.to_string().into(),
         ),
     ]);
-    if let Some(url) = &health.peer_health_url {
-        env.push((contract::PEER_HEALTH_URL, Value::str(url.clone())));
+    // With DNS, the peer's liveness route under its region-specific name: it needs no token
+    // and always reaches the peer (the shared name may resolve to this very region).
+    let peer_url = match &rs.spec.dns {
+        Some(dns) => Some(Names::peer_liveness_url(&dns.record, &rs.peer_region)),
+        None => health.peer_health_url.clone(),
+    };
+    if let Some(url) = peer_url {
+        env.push((contract::PEER_HEALTH_URL, Value::str(url)));
     }
 }

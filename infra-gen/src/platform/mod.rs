@@ -15,6 +15,7 @@ mod api;
 mod bus;
 mod consumer;
 mod dashboard;
+mod dns;
 mod function_env;
 mod functions;
 mod key;
@@ -90,7 +91,8 @@ pub fn build_stack(rs: &RegionalSpec, assets: &SourceHashes) -> Result<Stack, Co
     signing_key.grant_only_to_authorizer(s, &names, &functions.authorizer)?;
     let routing = Routing::new(s, rs, &names, &buses, &dlqs, &functions)?;
     dlqs.add_policies(s, &routing.dead_letter_sources)?;
-    api.add_health_route(s, rs, &names, &key, &functions)?;
+    let stage = api.add_health_route(s, rs, &names, &key, &functions)?;
+    dns::dns(s, rs, &names, &api, &stage)?;
     let consumer = consumer::consumer_role(s, rs, &names, &tables, &dlqs, &buses)?;
     alarms::alarms(s, rs, &names, &dlqs, &functions)?;
     dashboard::dashboard(s, rs, &names, &dlqs, &functions)?;

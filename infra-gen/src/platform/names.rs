@@ -59,6 +59,24 @@ impl Names {
     pub fn dashboard(&self) -> String {
         format!("{PREFIX}-{}-{}-functions", self.env, self.region)
     }
+    /// The API's region-specific name: the shared record with `-<region>` appended to its
+    /// first label (`api.example.com` -> `api-us-west-2.example.com`), a sibling in the same
+    /// zone.
+    pub fn regional_api_domain(record: &str, region: &str) -> String {
+        match record.split_once('.') {
+            Some((first, rest)) => format!("{first}-{region}.{rest}"),
+            None => format!("{record}-{region}"),
+        }
+    }
+    /// The peer region's liveness URL under its region-specific name, when the environment
+    /// has DNS.
+    pub fn peer_liveness_url(record: &str, peer_region: &str) -> String {
+        format!(
+            "https://{}{}",
+            Names::regional_api_domain(record, peer_region),
+            platform_contract::API_LIVENESS_PATH
+        )
+    }
     pub fn cdc_table(&self) -> String {
         self.scoped("cdc-state")
     }

@@ -528,14 +528,26 @@ impl Resolver<'_> {
                 "AuthorizerResultTtlInSeconds": a.cache_seconds,
                 "AuthorizerUri": self.invoke_uri(&a.function),
             }),
-            K::ApiMethod(m) => json!({
-                "RestApiId": reference(&m.api),
-                "ResourceId": reference(&m.resource),
-                "HttpMethod": m.http_method,
-                "AuthorizationType": "CUSTOM",
-                "AuthorizerId": reference(&m.authorizer),
-                "Integration": { "Type": "AWS_PROXY", "IntegrationHttpMethod": "POST", "Uri": self.invoke_uri(&m.function) },
-            }),
+            K::ApiMethod(m) => {
+                let mut props = Map::new();
+                props.insert("RestApiId".into(), reference(&m.api));
+                props.insert("ResourceId".into(), reference(&m.resource));
+                props.insert("HttpMethod".into(), m.http_method.as_str().into());
+                match &m.authorizer {
+                    Some(authorizer) => {
+                        props.insert("AuthorizationType".into(), "CUSTOM".into());
+                        props.insert("AuthorizerId".into(), reference(authorizer));
+                    }
+                    None => {
+                        props.insert("AuthorizationType".into(), "NONE".into());
+                    }
+                }
+                props.insert(
+                    "Integration".into(),
+                    json!({ "Type": "AWS_PROXY", "IntegrationHttpMethod": "POST", "Uri": self.invoke_uri(&m.function) }),
+                );
+                Json::Object(props)
+            }
             K::ApiDeployment(d) => {
                 json!({ "RestApiId": reference(&d.api), "Description": d.fingerprint })
             }
@@ -548,14 +560,22 @@ impl Resolver<'_> {
                     "DestinationArn": get_att(&s.access_log_group, "Arn"),
                     "Format": ACCESS_LOG_FORMAT,
                 },
-                "MethodSettings": [{
+                "MethodSettings": std::iter::once(json!({
                     "ResourcePath": "/*",
                     "HttpMethod": "*",
                     "MetricsEnabled": true,
                     "LoggingLevel": EXECUTION_LOG_LEVEL,
                     "ThrottlingRateLimit": s.throttle_rate_limit,
                     "ThrottlingBurstLimit": s.throttle_burst_limit,
-                }],
+                })).chain(s.method_throttles.iter().map(|t| json!({
+                    // API Gateway escapes the path's slashes as `~1`.
+                    "ResourcePath": format!("/{}", t.path.replace('/', "~1")),
+                    "HttpMethod": t.http_method,
+                    "MetricsEnabled": true,
+                    "LoggingLevel": EXECUTION_LOG_LEVEL,
+                    "ThrottlingRateLimit": t.rate_limit,
+                    "ThrottlingBurstLimit": t.burst_limit,
+                }))).collect::<Vec<_>>(),
             }),
             K::Alarm(a) => json!({
                 "AlarmName": a.name,
@@ -569,6 +589,79 @@ impl Resolver<'_> {
                 "ComparisonOperator": "GreaterThanOrEqualToThreshold",
                 "TreatMissingData": "notBreaching",
             }),
+            K::Certificate(c) => json!({
+                "DomainName": c.domain,
+                "SubjectAlternativeNames": c.alternative_names,
+                "ValidationMethod": "DNS",
+                // CloudFormation writes the validation records into the zone itself.
+                "DomainValidationOptions": std::iter::once(&c.domain).chain(&c.alternative_names)
+                    .map(|name| json!({ "DomainName": name, "HostedZoneId": c.hosted_zone_id }))
+                    .collect::<Vec<_>>(),
+                "CertificateTransparencyLoggingPreference": "ENABLED",
+            }),
+            K::ApiDomain(d) => json!({
+                "DomainName": d.name,
+                "RegionalCertificateArn": reference(&d.certificate),
+                "EndpointConfiguration": { "Types": ["REGIONAL"] },
+                "SecurityPolicy": API_DOMAIN_SECURITY_POLICY,
+            }),
+            K::ApiBasePathMapping(m) => json!({
+                "DomainName": reference(&m.domain),
+                "RestApiId": reference(&m.api),
+                "Stage": reference(&m.stage),
+            }),
+            K::HealthCheck(h) => json!({
+                "HealthCheckConfig": {
+                    "Type": "HTTPS",
+                    "FullyQualifiedDomainName": h.fqdn,
+                    "Port": 443,
+                    "ResourcePath": h.path,
+                    "RequestInterval": h.interval_seconds,
+                    "FailureThreshold": h.failure_threshold,
+                    "EnableSNI": true,
+                },
+                "HealthCheckTags": [{ "Key": "Name", "Value": h.name }],
+            }),
+            K::DnsRecord(r) => {
+                let mut props = Map::new();
+                props.insert("HostedZoneId".into(), r.hosted_zone_id.as_str().into());
+                props.insert("Name".into(), r.name.as_str().into());
+                props.insert("Type".into(), "A".into());
+                props.insert(
+                    "AliasTarget".into(),
+                    json!({
+                        "DNSName": get_att(&r.target, "RegionalDomainName"),
+                        "HostedZoneId": get_att(&r.target, "RegionalHostedZoneId"),
+                        // The attached health check decides; API Gateway's own target
+                        // health rarely reflects a regional failure of this platform.
+                        "EvaluateTargetHealth": false,
+                    }),
+                );
+                match &r.routing {
+                    RecordRouting::Simple => {}
+                    RecordRouting::Latency {
+                        set_identifier,
+                        region,
+                    } => {
+                        props.insert("SetIdentifier".into(), set_identifier.as_str().into());
+                        props.insert("Region".into(), region.as_str().into());
+                    }
+                    RecordRouting::Failover {
+                        set_identifier,
+                        primary,
+                    } => {
+                        props.insert("SetIdentifier".into(), set_identifier.as_str().into());
+                        props.insert(
+                            "Failover".into(),
+                            if *primary { "PRIMARY" } else { "SECONDARY" }.into(),
+                        );
+                    }
+                }
+                if let Some(check) = &r.health_check {
+                    props.insert("HealthCheckId".into(), reference(check));
+                }
+                Json::Object(props)
+            }
             K::Dashboard(d) => json!({
                 "DashboardName": d.name,
                 "DashboardBody": d.body.to_string(),
@@ -588,6 +681,9 @@ impl Resolver<'_> {
         ]))
     }
 }
+
+/// The custom domains' TLS policy: TLS 1.2 minimum.
+pub const API_DOMAIN_SECURITY_POLICY: &str = "TLS_1_2";
 
 /// API Gateway execution logging: errors only (INFO would log request details at volume).
 /// Like access logging, it needs the account's API Gateway CloudWatch role, which is set once

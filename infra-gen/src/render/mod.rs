@@ -161,11 +161,21 @@ pub fn checkov_skips(kind: &ResourceKind) -> Vec<(&'static str, &'static str)> {
             "CKV2_AWS_57",
             "The JWT signing key is rotated by the key-rotation runbook (the authorizer must accept old and new keys during a rotation); no rotation Lambda is deployed",
         )],
-        ResourceKind::ApiMethod(_) => vec![(
+        ResourceKind::ApiMethod(m) if m.authorizer.is_some() => vec![(
             "CKV2_AWS_53",
             "GET /health takes no body or parameters; the TOKEN authorizer validates the only input, the Authorization header",
         )],
-        ResourceKind::ApiStage(_) => vec![
+        ResourceKind::ApiMethod(_) => vec![
+            (
+                "CKV_AWS_59",
+                "GET /live is the Route 53 health check's target, and Route 53 cannot send credentials; it answers only the region's status word, caches nothing and has its own low throttle",
+            ),
+            (
+                "CKV2_AWS_53",
+                "GET /live reads no body, header or parameter: there is no input to validate",
+            ),
+        ],
+        ResourceKind::ApiStage(s) => vec![
             (
                 "CKV_AWS_120",
                 "GET /health must report live status, so responses are not cached; the authorizer's result cache covers the expensive path",
@@ -180,7 +190,11 @@ pub fn checkov_skips(kind: &ResourceKind) -> Vec<(&'static str, &'static str)> {
             ),
             (
                 "CKV2_AWS_29",
-                "The API serves one read-only, authorized, throttled endpoint; a WebACL is an account-level decision outside this stack",
+                if s.method_throttles.is_empty() {
+                    "The API serves one read-only, authorized, throttled endpoint; a WebACL is an account-level decision outside this stack"
+                } else {
+                    "The API serves read-only, throttled endpoints: GET /health authorized, GET /live open with its own low throttle and a status word as its only output; a WebACL is an account-level decision outside this stack"
+                },
             ),
         ],
         _ => Vec::new(),

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use super::checkov_skips;
 use super::cloudformation::ACCESS_LOG_FORMAT;
-use super::cloudformation::EXECUTION_LOG_LEVEL;
+use super::cloudformation::{API_DOMAIN_SECURITY_POLICY, EXECUTION_LOG_LEVEL};
 use super::hcl::{Block, Body, Expr, escape, quote};
 use crate::construct::*;
 use crate::output::FileSet;
@@ -191,6 +191,11 @@ fn tf_type(kind: &ResourceKind) -> &'static str {
         K::ApiDeployment(_) => "aws_api_gateway_deployment",
         K::ApiStage(_) => "aws_api_gateway_stage",
         K::Alarm(_) => "aws_cloudwatch_metric_alarm",
+        K::Certificate(_) => "aws_acm_certificate",
+        K::ApiDomain(_) => "aws_api_gateway_domain_name",
+        K::ApiBasePathMapping(_) => "aws_api_gateway_base_path_mapping",
+        K::HealthCheck(_) => "aws_route53_health_check",
+        K::DnsRecord(_) => "aws_route53_record",
         K::Dashboard(_) => "aws_cloudwatch_dashboard",
     }
 }
@@ -206,6 +211,16 @@ fn integration_name(method: &LogicalId) -> String {
 
 fn method_settings_name(stage: &LogicalId) -> String {
     format!("{}_settings", stage.snake_case())
+}
+
+fn method_throttle_name(stage: &LogicalId, throttle: &MethodThrottle) -> String {
+    let method = LogicalId::from_path(&[&throttle.path, &throttle.http_method]);
+    format!("{}_{}_settings", stage.snake_case(), method.snake_case())
+}
+
+/// A certificate's DNS validation records and the resource that waits for them.
+fn validation_name(certificate: &LogicalId) -> String {
+    format!("{}_validation", certificate.snake_case())
 }
 
 fn concurrency_name(alias: &LogicalId) -> String {
@@ -262,10 +277,22 @@ impl<'a> Resolver<'a> {
                     integration_name(id)
                 ));
             }
-            Some(ResourceKind::ApiStage(_)) => out.push(format!(
-                "aws_api_gateway_method_settings.{}",
-                method_settings_name(id)
-            )),
+            Some(ResourceKind::ApiStage(stage)) => {
+                out.push(format!(
+                    "aws_api_gateway_method_settings.{}",
+                    method_settings_name(id)
+                ));
+                out.extend(stage.method_throttles.iter().map(|t| {
+                    format!(
+                        "aws_api_gateway_method_settings.{}",
+                        method_throttle_name(id, t)
+                    )
+                }));
+            }
+            Some(ResourceKind::Certificate(_)) => out.extend([
+                format!("aws_route53_record.{}", validation_name(id)),
+                format!("aws_acm_certificate_validation.{}", validation_name(id)),
+            ]),
             Some(ResourceKind::FunctionAlias(_)) => out.push(format!(
                 "aws_lambda_provisioned_concurrency_config.{}",
                 concurrency_name(id)
@@ -696,9 +723,16 @@ impl<'a> Resolver<'a> {
             K::ApiMethod(m) => {
                 body.attr("rest_api_id", reference(&m.api, Attr::Name))
                     .attr("resource_id", reference(&m.resource, Attr::Name))
-                    .attr("http_method", Expr::str(&m.http_method))
-                    .attr("authorization", Expr::str("CUSTOM"))
-                    .attr("authorizer_id", reference(&m.authorizer, Attr::Name));
+                    .attr("http_method", Expr::str(&m.http_method));
+                match &m.authorizer {
+                    Some(authorizer) => {
+                        body.attr("authorization", Expr::str("CUSTOM"))
+                            .attr("authorizer_id", reference(authorizer, Attr::Name));
+                    }
+                    None => {
+                        body.attr("authorization", Expr::str("NONE"));
+                    }
+                }
                 let mut integration = Body::new();
                 integration
                     .attr("rest_api_id", reference(&m.api, Attr::Name))
@@ -756,6 +790,28 @@ impl<'a> Resolver<'a> {
                     &method_settings_name(id),
                     method_settings,
                 ));
+                for t in &s.method_throttles {
+                    let mut settings = Body::new();
+                    settings
+                        .attr("metrics_enabled", Expr::bool(true))
+                        .attr("logging_level", Expr::str(EXECUTION_LOG_LEVEL))
+                        .attr("throttling_rate_limit", Expr::raw(t.rate_limit.to_string()))
+                        .attr("throttling_burst_limit", Expr::int(t.burst_limit));
+                    let mut method_settings = Body::new();
+                    method_settings
+                        .attr("rest_api_id", reference(&s.api, Attr::Name))
+                        .attr("stage_name", reference(id, Attr::Name))
+                        .attr(
+                            "method_path",
+                            Expr::str(&format!("{}/{}", t.path, t.http_method)),
+                        )
+                        .block("settings", &[], settings);
+                    extra.push(resource_block(
+                        "aws_api_gateway_method_settings",
+                        &method_throttle_name(id, t),
+                        method_settings,
+                    ));
+                }
             }
             K::Alarm(a) => {
                 body.attr("alarm_name", Expr::str(&a.name))
@@ -774,6 +830,101 @@ impl<'a> Resolver<'a> {
                         Expr::str("GreaterThanOrEqualToThreshold"),
                     )
                     .attr("treat_missing_data", Expr::str("notBreaching"));
+            }
+            K::Certificate(c) => {
+                let mut options = Body::new();
+                options.attr(
+                    "certificate_transparency_logging_preference",
+                    Expr::str("ENABLED"),
+                );
+                // A renamed certificate is replaced while the domain still uses the old one.
+                lifecycle.attr("create_before_destroy", Expr::bool(true));
+                body.attr("domain_name", Expr::str(&c.domain))
+                    .attr(
+                        "subject_alternative_names",
+                        Expr::strs(c.alternative_names.iter().map(String::as_str)),
+                    )
+                    .attr("validation_method", Expr::str("DNS"))
+                    .block("options", &[], options);
+                extra.extend(self.certificate_validation(id, c));
+            }
+            K::ApiDomain(d) => {
+                let mut endpoint = Body::new();
+                endpoint.attr("types", Expr::strs(["REGIONAL"]));
+                body.attr("domain_name", Expr::str(&d.name))
+                    // The validated ARN: the domain waits until ACM has issued the certificate,
+                    // as CloudFormation's certificate resource does.
+                    .attr(
+                        "regional_certificate_arn",
+                        Expr::raw(format!(
+                            "aws_acm_certificate_validation.{}.certificate_arn",
+                            validation_name(&d.certificate)
+                        )),
+                    )
+                    .attr("security_policy", Expr::str(API_DOMAIN_SECURITY_POLICY))
+                    .block("endpoint_configuration", &[], endpoint);
+            }
+            K::ApiBasePathMapping(m) => {
+                body.attr(
+                    "domain_name",
+                    Expr::raw(format!("{}.domain_name", self.address(&m.domain))),
+                )
+                .attr("api_id", reference(&m.api, Attr::Name))
+                .attr("stage_name", reference(&m.stage, Attr::Name));
+            }
+            K::HealthCheck(h) => {
+                // Operators invert the check to force the region out of DNS; a later apply
+                // must not silently undo that.
+                lifecycle.attr("ignore_changes", Expr::List(vec![Expr::raw("inverted")]));
+                body.attr("type", Expr::str("HTTPS"))
+                    .attr("fqdn", Expr::str(&h.fqdn))
+                    .attr("port", Expr::int(443))
+                    .attr("resource_path", Expr::str(&h.path))
+                    .attr("request_interval", Expr::int(h.interval_seconds))
+                    .attr("failure_threshold", Expr::int(h.failure_threshold))
+                    .attr("enable_sni", Expr::bool(true))
+                    .attr(
+                        "tags",
+                        Expr::Object(vec![("Name".into(), Expr::str(&h.name))]),
+                    );
+            }
+            K::DnsRecord(r) => {
+                let domain = self.address(&r.target);
+                let mut alias = Body::new();
+                alias
+                    .attr("name", Expr::raw(format!("{domain}.regional_domain_name")))
+                    .attr("zone_id", Expr::raw(format!("{domain}.regional_zone_id")))
+                    .attr("evaluate_target_health", Expr::bool(false));
+                body.attr("zone_id", Expr::str(&r.hosted_zone_id))
+                    .attr("name", Expr::str(&r.name))
+                    .attr("type", Expr::str("A"));
+                match &r.routing {
+                    RecordRouting::Simple => {}
+                    RecordRouting::Latency { set_identifier, .. }
+                    | RecordRouting::Failover { set_identifier, .. } => {
+                        body.attr("set_identifier", Expr::str(set_identifier));
+                    }
+                }
+                if let Some(check) = &r.health_check {
+                    body.attr("health_check_id", reference(check, Attr::Name));
+                }
+                body.block("alias", &[], alias);
+                match &r.routing {
+                    RecordRouting::Simple => {}
+                    RecordRouting::Latency { region, .. } => {
+                        let mut policy = Body::new();
+                        policy.attr("region", Expr::str(region));
+                        body.block("latency_routing_policy", &[], policy);
+                    }
+                    RecordRouting::Failover { primary, .. } => {
+                        let mut policy = Body::new();
+                        policy.attr(
+                            "type",
+                            Expr::str(if *primary { "PRIMARY" } else { "SECONDARY" }),
+                        );
+                        body.block("failover_routing_policy", &[], policy);
+                    }
+                }
             }
             K::Dashboard(d) => {
                 body.attr("dashboard_name", Expr::str(&d.name)).attr(
@@ -950,6 +1101,43 @@ impl<'a> Resolver<'a> {
         )
     }
 
+    /// The DNS records ACM asks for, in the certificate's zone, and the resource that waits
+    /// until the certificate is issued (CloudFormation does both inside the certificate).
+    fn certificate_validation(&self, id: &LogicalId, c: &Certificate) -> [Block; 2] {
+        let certificate = self.address(id);
+        let name = validation_name(id);
+        let mut record = Body::new();
+        record
+            .attr(
+                "for_each",
+                Expr::raw(format!(
+                    "{{ for o in {certificate}.domain_validation_options : o.domain_name => o }}"
+                )),
+            )
+            .blank()
+            .attr("zone_id", Expr::str(&c.hosted_zone_id))
+            .attr("name", Expr::raw("each.value.resource_record_name"))
+            .attr("type", Expr::raw("each.value.resource_record_type"))
+            .attr(
+                "records",
+                Expr::List(vec![Expr::raw("each.value.resource_record_value")]),
+            )
+            .attr("ttl", Expr::int(60))
+            // Another region's certificate for the same names asks for the same record.
+            .attr("allow_overwrite", Expr::bool(true));
+        let mut validation = Body::new();
+        validation
+            .attr("certificate_arn", Expr::raw(format!("{certificate}.arn")))
+            .attr(
+                "validation_record_fqdns",
+                Expr::raw(format!("[for r in aws_route53_record.{name} : r.fqdn]")),
+            );
+        [
+            resource_block("aws_route53_record", &name, record),
+            resource_block("aws_acm_certificate_validation", &name, validation),
+        ]
+    }
+
     /// API Gateway's Lambda integration URI, which the provider exports as `invoke_arn`.
     fn invoke_arn(&self, function: &LogicalId) -> Expr {
         Expr::raw(format!("{}.invoke_arn", self.address(function)))
@@ -1093,11 +1281,25 @@ mod tests {
                     push("aws_api_gateway_method", name.clone());
                     push("aws_api_gateway_integration", format!("{name}_integration"));
                 }
-                ResourceKind::ApiStage(_) => {
+                ResourceKind::ApiStage(stage) => {
                     push("aws_api_gateway_stage", name.clone());
                     push(
                         "aws_api_gateway_method_settings",
                         format!("{name}_settings"),
+                    );
+                    for t in &stage.method_throttles {
+                        push(
+                            "aws_api_gateway_method_settings",
+                            format!("{name}_{}_get_settings", t.path),
+                        );
+                    }
+                }
+                ResourceKind::Certificate(_) => {
+                    push("aws_acm_certificate", name.clone());
+                    push("aws_route53_record", format!("{name}_validation"));
+                    push(
+                        "aws_acm_certificate_validation",
+                        format!("{name}_validation"),
                     );
                 }
                 kind => push(tf_type(kind), name),
@@ -1106,7 +1308,7 @@ mod tests {
         expected.sort();
         assert_eq!(resource_headers(&main), expected);
         // The stack exercises every kind, so the mapping of each was checked above.
-        assert_eq!(kinds_seen.len(), 24, "{kinds_seen:?}");
+        assert_eq!(kinds_seen.len(), 29, "{kinds_seen:?}");
     }
 
     #[test]
@@ -1130,7 +1332,12 @@ mod tests {
             r#"Resource = "${aws_cloudwatch_log_group.event_router_logs.arn}:*""#,
             r#"AWS = "arn:${data.aws_partition.current.partition}:iam::"#,
             "depends_on = [aws_iam_role_policy.event_router_role_policy]",
-            "depends_on = [aws_api_gateway_method.api_health_get, aws_api_gateway_integration.api_health_get_integration]",
+            // prod has DNS, so the deployment also waits for the liveness route.
+            "depends_on = [aws_api_gateway_method.api_health_get, aws_api_gateway_integration.api_health_get_integration, aws_api_gateway_method.api_live_get, aws_api_gateway_integration.api_live_get_integration]",
+            r#"authorization = "NONE""#,
+            "regional_certificate_arn = aws_acm_certificate_validation.api_certificate_validation.certificate_arn",
+            "health_check_id = aws_route53_health_check.api_health_check.id",
+            "name = aws_api_gateway_domain_name.api_domain.regional_domain_name",
         ] {
             assert!(main.contains(expected), "main.tf lacks `{expected}`");
         }

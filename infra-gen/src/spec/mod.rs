@@ -24,7 +24,7 @@ pub const DEFAULTS_FILE: &str = "defaults.yaml";
 /// The key of an environment file that holds per-region overrides.
 pub const REGION_OVERRIDES_KEY: &str = "region_overrides";
 /// Keys that describe the environment as a whole and so cannot differ per region.
-const ENVIRONMENT_WIDE_KEYS: [&str; 4] = ["account", "regions", "delivery", "observability"];
+const ENVIRONMENT_WIDE_KEYS: [&str; 5] = ["account", "regions", "delivery", "observability", "dns"];
 
 /// One spec file's text and the name errors should use for it.
 #[derive(Debug, Clone)]
@@ -41,7 +41,7 @@ pub struct Environment {
 }
 
 impl Environment {
-    /// The environment-wide settings (account, regions, delivery, observability) are the same
+    /// The environment-wide settings (account, regions, delivery, observability, dns) are the same
     /// in every region, so any region's copy serves.
     pub fn spec(&self) -> &EnvironmentSpec {
         &self.regions[0].spec

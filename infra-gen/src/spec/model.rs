@@ -28,6 +28,9 @@ pub struct EnvironmentSpec {
     pub consumer: ConsumerSpec,
     pub observability: ObservabilitySpec,
     pub delivery: DeliverySpec,
+    /// One DNS name for the API across both regions (Route 53); absent: each region is
+    /// reached by its own execute-api URL only.
+    pub dns: Option<DnsSpec>,
     /// What the cost estimate assumes about use (see `usage.rs`); absent in specs that
     /// predate it.
     pub usage: Option<super::usage::UsageSpec>,
@@ -161,6 +164,74 @@ pub struct HealthSpec {
     /// The peer region's GET /health URL (its API id is not known to this region's stack);
     /// set per region under `region_overrides`. `null` skips the peer check.
     pub peer_health_url: Option<String>,
+}
+
+/// The API's DNS: a shared record steered between the regions by Route 53, and one
+/// region-specific record per region (see `platform/dns.rs`). Environment-wide.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsSpec {
+    /// The Route 53 public hosted zone that holds the records, e.g. `Z0123456789ABCDEFGHIJ`.
+    pub hosted_zone_id: String,
+    /// The zone's domain, e.g. `example.com`; the records must lie inside it.
+    pub zone: String,
+    /// The API's shared name, e.g. `api.example.com`: a strict subdomain of `zone`.
+    pub record: String,
+    #[serde(default)]
+    pub routing: DnsRouting,
+    /// With `routing: failover`, the region that serves while healthy; absent with `latency`.
+    pub primary_region: Option<String>,
+    #[serde(default)]
+    pub health_check: DnsHealthCheckSpec,
+}
+
+/// How Route 53 answers for the shared record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsRouting {
+    /// Active/active: each client gets the nearest healthy region.
+    #[default]
+    Latency,
+    /// Active/passive: the primary region while healthy, else the other.
+    Failover,
+}
+
+impl DnsRouting {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnsRouting::Latency => "latency",
+            DnsRouting::Failover => "failover",
+        }
+    }
+}
+
+/// The Route 53 health check on each region's liveness route.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsHealthCheckSpec {
+    /// Seconds between checks from each checker: 10 (fast, priced higher) or 30.
+    #[serde(default = "default_interval")]
+    pub interval_seconds: u32,
+    /// Consecutive failures before Route 53 considers the region unhealthy (1-10).
+    #[serde(default = "default_failure_threshold")]
+    pub failure_threshold: u32,
+}
+
+fn default_interval() -> u32 {
+    30
+}
+
+fn default_failure_threshold() -> u32 {
+    3
+}
+
+impl Default for DnsHealthCheckSpec {
+    fn default() -> Self {
+        DnsHealthCheckSpec {
+            interval_seconds: default_interval(),
+            failure_threshold: default_failure_threshold(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -339,3 +339,162 @@ fn observability_cannot_vary_by_region() {
         "environment-wide",
     );
 }
+
+#[test]
+fn dns_defaults_to_latency_routing_and_a_30_second_check() {
+    let env = PROD.replace(
+        "  routing: latency\n  health_check: {interval_seconds: 30, failure_threshold: 3}\n",
+        "",
+    );
+    let envs = resolve_with(DEFAULTS, &env).unwrap();
+    let dns = envs[0].regions[0].spec.dns.clone().unwrap();
+    assert_eq!(dns.routing, DnsRouting::Latency);
+    assert_eq!(dns.primary_region, None);
+    assert_eq!(dns.health_check, DnsHealthCheckSpec::default());
+    assert_eq!(
+        (
+            dns.health_check.interval_seconds,
+            dns.health_check.failure_threshold
+        ),
+        (30, 3)
+    );
+}
+
+#[test]
+fn failover_routing_needs_one_of_the_environments_regions_as_primary() {
+    let failover = PROD.replace("  routing: latency\n", "  routing: failover\n");
+    let error = expect_error(
+        DEFAULTS,
+        &failover,
+        "environments/prod.yaml",
+        "dns.primary_region",
+        "needs the primary region",
+    );
+    // Reported at the `dns` block (where its mapping starts), the parent of the missing key.
+    assert_eq!(error.line, line_of(&failover, "hosted_zone_id"));
+    let elsewhere = PROD.replace(
+        "  routing: latency\n",
+        "  routing: failover\n  primary_region: eu-west-1\n",
+    );
+    let error = expect_error(
+        DEFAULTS,
+        &elsewhere,
+        "environments/prod.yaml",
+        "dns.primary_region",
+        "not one of this environment's regions",
+    );
+    assert_eq!(error.line, line_of(&elsewhere, "primary_region"));
+    let ok = PROD.replace(
+        "  routing: latency\n",
+        "  routing: failover\n  primary_region: us-east-1\n",
+    );
+    let envs = resolve_with(DEFAULTS, &ok).unwrap();
+    assert_eq!(
+        envs[0].regions[0].spec.dns.as_ref().unwrap().routing,
+        DnsRouting::Failover
+    );
+}
+
+#[test]
+fn latency_routing_has_no_primary_region() {
+    let env = PROD.replace(
+        "  routing: latency\n",
+        "  routing: latency\n  primary_region: us-west-2\n",
+    );
+    let error = expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "dns.primary_region",
+        "active/active",
+    );
+    assert_eq!(error.line, line_of(&env, "primary_region"));
+}
+
+#[test]
+fn dns_names_zone_and_health_check_are_checked_with_their_line() {
+    for (from, to, field, needle) in [
+        (
+            "record: api.example.com",
+            "record: api.example.org",
+            "dns.record",
+            "must be a subdomain of the zone",
+        ),
+        (
+            "record: api.example.com",
+            "record: example.com",
+            "dns.record",
+            "not its apex",
+        ),
+        (
+            "record: api.example.com",
+            "record: Api.example.com.",
+            "dns.record",
+            "not a lowercase domain name",
+        ),
+        (
+            "zone: example.com",
+            "zone: localhost",
+            "dns.zone",
+            "not a lowercase domain name",
+        ),
+        (
+            "hosted_zone_id: Z0333333333EXAMPLEPROD",
+            "hosted_zone_id: example.com",
+            "dns.hosted_zone_id",
+            "not a Route 53 hosted zone id",
+        ),
+        (
+            "routing: latency",
+            "routing: weighted",
+            "dns.routing",
+            "weighted",
+        ),
+    ] {
+        let env = PROD.replace(from, to);
+        let error = expect_error(DEFAULTS, &env, "environments/prod.yaml", field, needle);
+        assert_eq!(error.line, line_of(&env, to), "{error}");
+    }
+    let env = PROD.replace(
+        "interval_seconds: 30, failure_threshold: 3",
+        "interval_seconds: 20, failure_threshold: 11",
+    );
+    for (field, needle) in [
+        ("dns.health_check.interval_seconds", "must be 10 or 30"),
+        ("dns.health_check.failure_threshold", "outside 1..=10"),
+    ] {
+        let error = expect_error(DEFAULTS, &env, "environments/prod.yaml", field, needle);
+        assert_eq!(error.line, line_of(&env, "interval_seconds: 20"));
+    }
+}
+
+#[test]
+fn with_dns_the_peer_url_is_derived_not_typed() {
+    let env = PROD.replace(
+        "  us-east-1:\n    stream:",
+        "  us-east-1:\n    health:\n      peer_health_url: https://api-us-west-2.example.com/health\n    stream:",
+    );
+    let error = expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "health.peer_health_url",
+        "derived from `dns.record`",
+    );
+    assert_eq!(error.line, line_of(&env, "peer_health_url"));
+}
+
+#[test]
+fn dns_cannot_vary_by_region() {
+    let env = PROD.replace(
+        "  us-east-1:\n    stream:",
+        "  us-east-1:\n    dns: {routing: failover}\n    stream:",
+    );
+    expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml",
+        "region_overrides.us-east-1.dns",
+        "environment-wide",
+    );
+}

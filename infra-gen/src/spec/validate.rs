@@ -7,7 +7,7 @@ use platform_contract::FUNCTION_NAMES;
 
 use super::tree::{Located, Origin};
 use super::{EnvironmentSpec, SpecError, error_at};
-use crate::spec::{BillingMode, TopicSpec};
+use crate::spec::{BillingMode, DnsRouting, TopicSpec};
 
 /// The regions the platform can deploy to (commercial partition).
 pub const KNOWN_REGIONS: [&str; 17] = [
@@ -281,6 +281,7 @@ pub fn spec(
     );
     check_consumer(&mut c, spec, region);
     check_observability(&mut c, spec);
+    check_dns(&mut c, spec);
     let d = &spec.delivery;
     if d.deploy_role_name.is_empty()
         || d.deploy_role_name.len() > 64
@@ -299,6 +300,110 @@ pub fn spec(
     } else {
         Err(c.errors)
     }
+}
+
+/// The longest region name in [`KNOWN_REGIONS`]: a region-specific record name must fit a
+/// DNS label with it.
+const LONGEST_REGION: usize = 14;
+
+fn check_dns(c: &mut Checker<'_>, spec: &EnvironmentSpec) {
+    let Some(dns) = &spec.dns else {
+        return;
+    };
+    let zone_id_ok = dns.hosted_zone_id.starts_with('Z')
+        && (2..=32).contains(&dns.hosted_zone_id.len())
+        && dns
+            .hosted_zone_id
+            .chars()
+            .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit());
+    if !zone_id_ok {
+        c.fail(
+            "dns.hosted_zone_id",
+            format!(
+                "`{}` is not a Route 53 hosted zone id (Z followed by uppercase letters and digits)",
+                dns.hosted_zone_id
+            ),
+        );
+    }
+    let zone_ok = is_domain_name(&dns.zone);
+    if !zone_ok {
+        c.fail(
+            "dns.zone",
+            format!(
+                "`{}` is not a lowercase domain name without a trailing dot",
+                dns.zone
+            ),
+        );
+    }
+    if !is_domain_name(&dns.record) {
+        c.fail(
+            "dns.record",
+            format!(
+                "`{}` is not a lowercase domain name without a trailing dot",
+                dns.record
+            ),
+        );
+    } else if zone_ok && !dns.record.ends_with(&format!(".{}", dns.zone)) {
+        // The region-specific names derive from the record's first label, so the record
+        // cannot be the zone apex.
+        c.fail(
+            "dns.record",
+            format!(
+                "`{}` must be a subdomain of the zone `{}` (not its apex)",
+                dns.record, dns.zone
+            ),
+        );
+    } else if dns.record.split('.').next().unwrap_or_default().len() + 1 + LONGEST_REGION > 63 {
+        c.fail(
+            "dns.record",
+            format!(
+                "the first label of `{}` leaves no room for `-<region>` in a 63-character DNS label",
+                dns.record
+            ),
+        );
+    }
+    match (dns.routing, &dns.primary_region) {
+        (DnsRouting::Failover, None) => c.fail(
+            "dns.primary_region",
+            "`routing: failover` needs the primary region",
+        ),
+        (DnsRouting::Failover, Some(primary)) if !spec.regions.contains(primary) => c.fail(
+            "dns.primary_region",
+            format!(
+                "`{primary}` is not one of this environment's regions ({})",
+                spec.regions.join(", ")
+            ),
+        ),
+        (DnsRouting::Latency, Some(_)) => c.fail(
+            "dns.primary_region",
+            "only `routing: failover` has a primary region; latency routing is active/active",
+        ),
+        _ => {}
+    }
+    let interval = dns.health_check.interval_seconds;
+    if interval != 10 && interval != 30 {
+        c.fail(
+            "dns.health_check.interval_seconds",
+            format!("{interval} must be 10 or 30 (Route 53's request intervals)"),
+        );
+    }
+    c.range(
+        "dns.health_check.failure_threshold",
+        dns.health_check.failure_threshold.into(),
+        1,
+        10,
+    );
+    if spec.health.peer_health_url.is_some() {
+        c.fail(
+            "health.peer_health_url",
+            "with `dns` set, the peer's URL is derived from `dns.record`: remove this setting",
+        );
+    }
+}
+
+/// A lowercase, fully qualified domain name without the trailing dot: 2+ labels, 253 chars.
+fn is_domain_name(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').count() >= 2 && s.split('.').all(is_dns_label)
 }
 
 fn check_observability(c: &mut Checker<'_>, spec: &EnvironmentSpec) {

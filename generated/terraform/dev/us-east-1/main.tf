@@ -247,7 +247,7 @@ resource "aws_lambda_function" "event_router" {
   timeout                        = 30
   reserved_concurrent_executions = 10
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "e52f8bdecde48b103eb345dc9722182eff4e4e6190f5414ecf7a18f235ffd572.zip"
+  s3_key                         = "750619206aeb3e38810e683874bb219807b59758cbe7a9c2a5bfa4cb2c65f477.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -378,7 +378,7 @@ resource "aws_lambda_function" "stream_processor" {
   timeout                        = 60
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "ad12e645fc4cb52881b010cb5c626ce0d45da578a59e53e57d6d540fd7d213f5.zip"
+  s3_key                         = "713b3e6c1df7ecb04d6a2fefdf7adba35678eae43376982d8f707926e5770b07.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -486,7 +486,7 @@ resource "aws_lambda_function" "event_transformer" {
   timeout                        = 30
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "dca1bcda69c694779a7dc8c1d43fa148806b357970141bf9134d2c94c227c6ec.zip"
+  s3_key                         = "c4e0e89e013c20c5f530ff46a58ace9f35b2781da5a7111d2682b93729191cb5.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -617,7 +617,7 @@ resource "aws_lambda_function" "health_checker" {
   timeout                        = 10
   reserved_concurrent_executions = 2
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "59456a233530b25feb9a75d8bfc9e88def55761d229bd8f0fc3a6dcbd651c843.zip"
+  s3_key                         = "f1c10c9598bc20e0f3850f48813bc1f3748c070e5b107a837fc09543f084aa87.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -718,7 +718,7 @@ resource "aws_lambda_function" "authorizer" {
   timeout                        = 5
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-111111111111-us-east-1"
-  s3_key                         = "fff2683519bae6e492a317b53748822e58d47ff76abcdc6fe8307f04b310d9f5.zip"
+  s3_key                         = "ba540cb9d9b0a8292db4ed515f98d076d367f989e1889edf2d8ad3c5d5053b99.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {

@@ -273,7 +273,7 @@ resource "aws_lambda_function" "event_router" {
   timeout                        = 30
   reserved_concurrent_executions = 200
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "e52f8bdecde48b103eb345dc9722182eff4e4e6190f5414ecf7a18f235ffd572.zip"
+  s3_key                         = "750619206aeb3e38810e683874bb219807b59758cbe7a9c2a5bfa4cb2c65f477.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   # Publishes the version CloudFormation models as its own resource; the alias
   # follows `version`, so every code or configuration change moves it.
@@ -422,7 +422,7 @@ resource "aws_lambda_function" "stream_processor" {
   timeout                        = 60
   reserved_concurrent_executions = 50
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "ad12e645fc4cb52881b010cb5c626ce0d45da578a59e53e57d6d540fd7d213f5.zip"
+  s3_key                         = "713b3e6c1df7ecb04d6a2fefdf7adba35678eae43376982d8f707926e5770b07.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -532,7 +532,7 @@ resource "aws_lambda_function" "event_transformer" {
   timeout                        = 30
   reserved_concurrent_executions = 200
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "dca1bcda69c694779a7dc8c1d43fa148806b357970141bf9134d2c94c227c6ec.zip"
+  s3_key                         = "c4e0e89e013c20c5f530ff46a58ace9f35b2781da5a7111d2682b93729191cb5.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -665,7 +665,7 @@ resource "aws_lambda_function" "health_checker" {
   timeout                        = 10
   reserved_concurrent_executions = 5
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "59456a233530b25feb9a75d8bfc9e88def55761d229bd8f0fc3a6dcbd651c843.zip"
+  s3_key                         = "f1c10c9598bc20e0f3850f48813bc1f3748c070e5b107a837fc09543f084aa87.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -677,7 +677,7 @@ resource "aws_lambda_function" "health_checker" {
       HEALTH_DLQ_URLS     = "${aws_sqs_queue.stream_failure_dlq.url},${aws_sqs_queue.events_dlq.url},https://sqs.us-west-2.amazonaws.com/333333333333/infra-gen-prod-cdc-dlq"
       DLQ_DEPTH_THRESHOLD = "10"
       PEER_TIMEOUT_MS     = "2000"
-      PEER_HEALTH_URL     = "https://api.prod.us-east-1.example.com/prod/health"
+      PEER_HEALTH_URL     = "https://api-us-east-1.example.com/live"
     }
   }
   tracing_config {
@@ -768,7 +768,7 @@ resource "aws_lambda_function" "authorizer" {
   timeout                        = 5
   reserved_concurrent_executions = 200
   s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-west-2"
-  s3_key                         = "fff2683519bae6e492a317b53748822e58d47ff76abcdc6fe8307f04b310d9f5.zip"
+  s3_key                         = "ba540cb9d9b0a8292db4ed515f98d076d367f989e1889edf2d8ad3c5d5053b99.zip"
   kms_key_arn                    = aws_kms_key.data_key.arn
   # Publishes the version CloudFormation models as its own resource; the alias
   # follows `version`, so every code or configuration change moves it.
@@ -1123,13 +1123,47 @@ resource "aws_lambda_permission" "token_authorizer_permission" {
   source_arn    = "arn:${data.aws_partition.current.partition}:execute-api:us-west-2:333333333333:${aws_api_gateway_rest_api.api.id}/authorizers/*"
 }
 
+resource "aws_api_gateway_resource" "api_live" {
+  rest_api_id = aws_api_gateway_rest_api.api.id
+  parent_id   = aws_api_gateway_rest_api.api.root_resource_id
+  path_part   = "live"
+}
+
+resource "aws_api_gateway_method" "api_live_get" {
+  #checkov:skip=CKV_AWS_59:GET /live is the Route 53 health check's target, and Route 53 cannot send credentials; it answers only the region's status word, caches nothing and has its own low throttle
+  #checkov:skip=CKV2_AWS_53:GET /live reads no body, header or parameter: there is no input to validate
+  rest_api_id   = aws_api_gateway_rest_api.api.id
+  resource_id   = aws_api_gateway_resource.api_live.id
+  http_method   = "GET"
+  authorization = "NONE"
+}
+
+resource "aws_api_gateway_integration" "api_live_get_integration" {
+  #checkov:skip=CKV_AWS_59:GET /live is the Route 53 health check's target, and Route 53 cannot send credentials; it answers only the region's status word, caches nothing and has its own low throttle
+  #checkov:skip=CKV2_AWS_53:GET /live reads no body, header or parameter: there is no input to validate
+  rest_api_id             = aws_api_gateway_rest_api.api.id
+  resource_id             = aws_api_gateway_resource.api_live.id
+  http_method             = aws_api_gateway_method.api_live_get.http_method
+  type                    = "AWS_PROXY"
+  integration_http_method = "POST"
+  uri                     = aws_lambda_function.health_checker.invoke_arn
+}
+
+resource "aws_lambda_permission" "api_live_get_permission" {
+  statement_id  = "ApiLiveGETPermission"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.health_checker.arn
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "arn:${data.aws_partition.current.partition}:execute-api:us-west-2:333333333333:${aws_api_gateway_rest_api.api.id}/prod/GET/live"
+}
+
 resource "aws_api_gateway_deployment" "api_deployment" {
   rest_api_id = aws_api_gateway_rest_api.api.id
-  description = "GET /health CUSTOM"
+  description = "GET /health CUSTOM, GET /live NONE"
   triggers = {
-    redeployment = "GET /health CUSTOM"
+    redeployment = "GET /health CUSTOM, GET /live NONE"
   }
-  depends_on = [aws_api_gateway_method.api_health_get, aws_api_gateway_integration.api_health_get_integration]
+  depends_on = [aws_api_gateway_method.api_health_get, aws_api_gateway_integration.api_health_get_integration, aws_api_gateway_method.api_live_get, aws_api_gateway_integration.api_live_get_integration]
   lifecycle {
     create_before_destroy = true
   }
@@ -1148,7 +1182,7 @@ resource "aws_api_gateway_stage" "api_stage" {
   #checkov:skip=CKV_AWS_120:GET /health must report live status, so responses are not cached; the authorizer's result cache covers the expensive path
   #checkov:skip=CKV_AWS_225:Caching is off (see CKV_AWS_120), so there is no cache to encrypt
   #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP backends; the only integration is a Lambda proxy
-  #checkov:skip=CKV2_AWS_29:The API serves one read-only, authorized, throttled endpoint; a WebACL is an account-level decision outside this stack
+  #checkov:skip=CKV2_AWS_29:The API serves read-only, throttled endpoints: GET /health authorized, GET /live open with its own low throttle and a status word as its only output; a WebACL is an account-level decision outside this stack
   stage_name           = "prod"
   rest_api_id          = aws_api_gateway_rest_api.api.id
   deployment_id        = aws_api_gateway_deployment.api_deployment.id
@@ -1163,7 +1197,7 @@ resource "aws_api_gateway_method_settings" "api_stage_settings" {
   #checkov:skip=CKV_AWS_120:GET /health must report live status, so responses are not cached; the authorizer's result cache covers the expensive path
   #checkov:skip=CKV_AWS_225:Caching is off (see CKV_AWS_120), so there is no cache to encrypt
   #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP backends; the only integration is a Lambda proxy
-  #checkov:skip=CKV2_AWS_29:The API serves one read-only, authorized, throttled endpoint; a WebACL is an account-level decision outside this stack
+  #checkov:skip=CKV2_AWS_29:The API serves read-only, throttled endpoints: GET /health authorized, GET /live open with its own low throttle and a status word as its only output; a WebACL is an account-level decision outside this stack
   rest_api_id = aws_api_gateway_rest_api.api.id
   stage_name  = aws_api_gateway_stage.api_stage.stage_name
   method_path = "*/*"
@@ -1172,6 +1206,123 @@ resource "aws_api_gateway_method_settings" "api_stage_settings" {
     logging_level          = "ERROR"
     throttling_rate_limit  = 1000
     throttling_burst_limit = 2000
+  }
+}
+
+resource "aws_api_gateway_method_settings" "api_stage_live_get_settings" {
+  #checkov:skip=CKV_AWS_120:GET /health must report live status, so responses are not cached; the authorizer's result cache covers the expensive path
+  #checkov:skip=CKV_AWS_225:Caching is off (see CKV_AWS_120), so there is no cache to encrypt
+  #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP backends; the only integration is a Lambda proxy
+  #checkov:skip=CKV2_AWS_29:The API serves read-only, throttled endpoints: GET /health authorized, GET /live open with its own low throttle and a status word as its only output; a WebACL is an account-level decision outside this stack
+  rest_api_id = aws_api_gateway_rest_api.api.id
+  stage_name  = aws_api_gateway_stage.api_stage.stage_name
+  method_path = "live/GET"
+  settings {
+    metrics_enabled        = true
+    logging_level          = "ERROR"
+    throttling_rate_limit  = 10
+    throttling_burst_limit = 20
+  }
+}
+
+resource "aws_acm_certificate" "api_certificate" {
+  domain_name               = "api.example.com"
+  subject_alternative_names = ["api-us-west-2.example.com"]
+  validation_method         = "DNS"
+  options {
+    certificate_transparency_logging_preference = "ENABLED"
+  }
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_route53_record" "api_certificate_validation" {
+  for_each = { for o in aws_acm_certificate.api_certificate.domain_validation_options : o.domain_name => o }
+
+  zone_id         = "Z0333333333EXAMPLEPROD"
+  name            = each.value.resource_record_name
+  type            = each.value.resource_record_type
+  records         = [each.value.resource_record_value]
+  ttl             = 60
+  allow_overwrite = true
+}
+
+resource "aws_acm_certificate_validation" "api_certificate_validation" {
+  certificate_arn         = aws_acm_certificate.api_certificate.arn
+  validation_record_fqdns = [for r in aws_route53_record.api_certificate_validation : r.fqdn]
+}
+
+resource "aws_api_gateway_domain_name" "api_domain" {
+  domain_name              = "api.example.com"
+  regional_certificate_arn = aws_acm_certificate_validation.api_certificate_validation.certificate_arn
+  security_policy          = "TLS_1_2"
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+}
+
+resource "aws_api_gateway_base_path_mapping" "api_domain_mapping" {
+  domain_name = aws_api_gateway_domain_name.api_domain.domain_name
+  api_id      = aws_api_gateway_rest_api.api.id
+  stage_name  = aws_api_gateway_stage.api_stage.stage_name
+}
+
+resource "aws_api_gateway_domain_name" "api_regional_domain" {
+  domain_name              = "api-us-west-2.example.com"
+  regional_certificate_arn = aws_acm_certificate_validation.api_certificate_validation.certificate_arn
+  security_policy          = "TLS_1_2"
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+}
+
+resource "aws_api_gateway_base_path_mapping" "api_regional_domain_mapping" {
+  domain_name = aws_api_gateway_domain_name.api_regional_domain.domain_name
+  api_id      = aws_api_gateway_rest_api.api.id
+  stage_name  = aws_api_gateway_stage.api_stage.stage_name
+}
+
+resource "aws_route53_health_check" "api_health_check" {
+  type              = "HTTPS"
+  fqdn              = "api-us-west-2.example.com"
+  port              = 443
+  resource_path     = "/live"
+  request_interval  = 30
+  failure_threshold = 3
+  enable_sni        = true
+  tags = {
+    Name = "infra-gen-prod-us-west-2-api-live"
+  }
+  lifecycle {
+    ignore_changes = [inverted]
+  }
+}
+
+resource "aws_route53_record" "api_record" {
+  zone_id         = "Z0333333333EXAMPLEPROD"
+  name            = "api.example.com"
+  type            = "A"
+  set_identifier  = "us-west-2"
+  health_check_id = aws_route53_health_check.api_health_check.id
+  alias {
+    name                   = aws_api_gateway_domain_name.api_domain.regional_domain_name
+    zone_id                = aws_api_gateway_domain_name.api_domain.regional_zone_id
+    evaluate_target_health = false
+  }
+  latency_routing_policy {
+    region = "us-west-2"
+  }
+}
+
+resource "aws_route53_record" "api_regional_record" {
+  zone_id = "Z0333333333EXAMPLEPROD"
+  name    = "api-us-west-2.example.com"
+  type    = "A"
+  alias {
+    name                   = aws_api_gateway_domain_name.api_regional_domain.regional_domain_name
+    zone_id                = aws_api_gateway_domain_name.api_regional_domain.regional_zone_id
+    evaluate_target_health = false
   }
 }
 
