@@ -10,7 +10,9 @@
 //! What is not priced, and why: free tiers (ignored on purpose, see the price file);
 //! DynamoDB Streams reads by Lambda (free); EventBridge rule matching, scheduled rules and
 //! deliveries to Lambda and SQS (free); IAM, resource policies, aliases, versions,
-//! permissions and API Gateway's sub-resources (free); CloudWatch metrics the platform's
+//! permissions and API Gateway's sub-resources and custom domains (free); public ACM
+//! certificates and Route 53 alias queries to API Gateway (free), the hosted zone (not the
+//! stack's); CloudWatch metrics the platform's
 //! alarms read (AWS-vended metrics are free); KMS calls other than `usage.kms`; Kafka (the
 //! brokers are not the platform's).
 
@@ -24,7 +26,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::construct::{
-    Alarm, Function, FunctionAlias, LogicalId, Resource, ResourceKind, Rule, Stack, Table, Value,
+    Alarm, Function, FunctionAlias, HealthCheck, LogicalId, Resource, ResourceKind, Rule, Stack,
+    Table, Value,
 };
 use crate::spec::{Decimal, Environment, PodAllocation, RegionalSpec, UsageSpec};
 pub use money::{Money, Quantity, UnitPrice};
@@ -41,6 +44,8 @@ const EVENT_CHUNK_KB: u64 = 64;
 const WRITE_UNIT_KB: u64 = 1;
 /// A standard-resolution alarm evaluates periods of at least a minute.
 const STANDARD_ALARM_PERIOD_SECONDS: u32 = 60;
+/// Route 53 checks every 30 s unless the (charged) fast interval of 10 s is chosen.
+const STANDARD_HEALTH_CHECK_INTERVAL_SECONDS: u32 = 30;
 
 /// Why a stack could not be priced.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -126,7 +131,7 @@ pub struct StackCost {
 }
 
 impl StackCost {
-    /// Monthly cost per resource: (resource type, cost), in line order.
+    /// Monthly cost per resource: (resource type, cost), by resource.
     pub fn by_resource(&self) -> BTreeMap<&str, (&'static str, Money)> {
         let mut out: BTreeMap<&str, (&'static str, Money)> = BTreeMap::new();
         for line in &self.lines {
@@ -299,11 +304,12 @@ impl Estimator<'_> {
             ResourceKind::ApiDomain(_) | ResourceKind::ApiBasePathMapping(_) => {
                 free("API Gateway custom domains and mappings are free")
             }
-            ResourceKind::HealthCheck(_) => free(
-                "not yet priced: Route 53 health checks are USD 0.50/month plus USD 1.00 for HTTPS (dr-cost-observability.md)",
-            ),
+            ResourceKind::HealthCheck(h) => {
+                self.health_check(id, ty, h)?;
+                None
+            }
             ResourceKind::DnsRecord(_) => free(
-                "not yet priced: Route 53 records are billed per query, on the hosted zone outside this stack",
+                "alias queries to an API Gateway domain are free, whatever the routing; the hosted zone is not the stack's",
             ),
             ResourceKind::Dashboard(_) => {
                 let item = PriceItem::CloudWatchDashboards;
@@ -572,6 +578,31 @@ impl Estimator<'_> {
             &format!("storage, {retention_days} days retained"),
             PriceItem::LogsStorage,
             stored,
+        )
+    }
+
+    /// A Route 53 health check of the API's regional name, with the optional features it
+    /// uses: HTTPS always, the fast (10 s) interval when set. Its probes of `/live` are API
+    /// requests and function invocations like any other: they belong in `usage.api` and
+    /// `usage.functions.health-checker`.
+    fn health_check(
+        &mut self,
+        id: &str,
+        ty: &'static str,
+        h: &HealthCheck,
+    ) -> Result<(), CostError> {
+        let item = PriceItem::Route53HealthChecks;
+        self.charge(id, ty, "health check", item, Quantity::units(1))?;
+        let mut features = vec!["HTTPS"];
+        if h.interval_seconds < STANDARD_HEALTH_CHECK_INTERVAL_SECONDS {
+            features.push("fast interval");
+        }
+        self.charge(
+            id,
+            ty,
+            &format!("optional features: {}", features.join(", ")),
+            PriceItem::Route53HealthCheckFeatures,
+            Quantity::units(features.len() as u64),
         )
     }
 

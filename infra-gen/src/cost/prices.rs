@@ -65,6 +65,10 @@ price_items! {
     LogsIngestion = "logs-ingestion",
     LogsStorage = "logs-storage",
     EksCluster = "eks-cluster",
+    /// A health check of an endpoint that is not an AWS resource of the account.
+    Route53HealthChecks = "route53-health-checks",
+    /// Each optional feature of such a check: HTTPS, string matching, fast interval, latency.
+    Route53HealthCheckFeatures = "route53-health-check-features",
 }
 
 /// What a price is for: a service item, or an EC2 instance type.

@@ -239,6 +239,38 @@ fn totals_are_the_sum_of_the_lines() {
     );
 }
 
+#[test]
+fn dns_health_checks_are_fixed_monthly_items_and_alias_records_are_free() {
+    let dns = |interval: u32| {
+        format!(
+            "dns: {{hosted_zone_id: Z0TEST, zone: example.com, record: api.example.com, routing: latency, health_check: {{interval_seconds: {interval}, failure_threshold: 3}}}}\nregion_overrides:"
+        )
+    };
+    let c = cost_with(|t| t.replacen("region_overrides:", &dns(30), 1));
+    let check = &c
+        .lines
+        .iter()
+        .find(|l| l.resource_type == "AWS::Route53::HealthCheck")
+        .expect("a health check with dns on")
+        .resource;
+    // A check of an endpoint outside the account, $0.75, with HTTPS at $2.00.
+    assert_eq!(line(&c, check, "health check"), usd("0.75"));
+    assert_eq!(line(&c, check, "optional features: HTTPS"), usd("2"));
+    // The 10 s interval is a second feature.
+    let fast = cost_with(|t| t.replacen("region_overrides:", &dns(10), 1));
+    assert_eq!(
+        line(&fast, check, "optional features: HTTPS, fast interval"),
+        usd("4")
+    );
+    for free in [
+        "AWS::Route53::RecordSet",
+        "AWS::CertificateManager::Certificate",
+        "AWS::ApiGateway::DomainName",
+    ] {
+        assert!(c.free.iter().any(|f| f.resource_type == free), "{free}");
+    }
+}
+
 /// The change `edit` makes to the test stack's monthly cost, per `compare`.
 fn change(edit: impl Fn(&str) -> String) -> (Money, Vec<(String, Money)>) {
     let (old, new) = (test_cost(), cost_with(edit));
