@@ -373,8 +373,9 @@ pub struct ApiBasePathMapping {
     pub stage: LogicalId,
 }
 
-/// A Route 53 HTTPS health check (SNI on, port 443). `Inverted` is left to operators
-/// (`infra-gen ops failover` forces a region out with it) and not managed here.
+/// A Route 53 HTTPS health check (SNI on, port 443). Operators force a region out by
+/// pointing it at another path (`scripts/ops/dns-region`): Terraform ignores changes to the
+/// path, and CloudFormation resets it only when the check's own settings change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthCheck {
     /// Tagged as `Name`, which the Route 53 console shows.

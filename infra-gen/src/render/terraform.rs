@@ -873,9 +873,12 @@ impl<'a> Resolver<'a> {
                 .attr("stage_name", reference(&m.stage, Attr::Name));
             }
             K::HealthCheck(h) => {
-                // Operators invert the check to force the region out of DNS; a later apply
-                // must not silently undo that.
-                lifecycle.attr("ignore_changes", Expr::List(vec![Expr::raw("inverted")]));
+                // `scripts/ops/dns-region out` points the check at a path the API does not
+                // have to force the region out of DNS; a later apply must not undo that.
+                lifecycle.attr(
+                    "ignore_changes",
+                    Expr::List(vec![Expr::raw("resource_path")]),
+                );
                 body.attr("type", Expr::str("HTTPS"))
                     .attr("fqdn", Expr::str(&h.fqdn))
                     .attr("port", Expr::int(443))

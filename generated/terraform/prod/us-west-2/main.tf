@@ -1295,7 +1295,7 @@ resource "aws_route53_health_check" "api_health_check" {
     Name = "infra-gen-prod-us-west-2-api-live"
   }
   lifecycle {
-    ignore_changes = [inverted]
+    ignore_changes = [resource_path]
   }
 }
 
