@@ -212,3 +212,22 @@ fn list_names_every_stack() {
         assert!(text.contains(stack), "{text}");
     }
 }
+
+/// The promotion smoke-checks `/health` (401 without a token) in every environment, and the
+/// open `/live` (200) exactly where `dns` gives the API one.
+#[test]
+fn promotion_smoke_checks_the_liveness_route_where_dns_is_set() {
+    let out = synth_delivery();
+    let workflow =
+        std::fs::read_to_string(out.path().join(".github/workflows/promote.yml")).unwrap();
+    let envs = infra_gen::spec::load_dir(&repo_root().join("environments")).unwrap();
+    for env in &envs {
+        let job = workflow
+            .split("\n  deploy-")
+            .find(|job| job.starts_with(&format!("{}:", env.name)))
+            .unwrap_or_else(|| panic!("no deploy job for {}", env.name));
+        assert!(job.contains("\"${url}health\")\n          test \"$code\" = 401"));
+        let live = job.contains("\"${url}live\")\n          test \"$code\" = 200");
+        assert_eq!(live, env.spec().dns.is_some(), "{}", env.name);
+    }
+}

@@ -46,6 +46,8 @@ struct Stage {
     needs: String,
     role_arn: String,
     namespace: String,
+    /// The environment has `dns`, so its API has the open `GET /live` to smoke-check too.
+    liveness: bool,
     regions: Vec<StageRegion>,
 }
 
@@ -89,6 +91,7 @@ fn context(environments: &[Environment]) -> Context {
                     spec.account, spec.delivery.deploy_role_name
                 ),
                 namespace: spec.consumer.namespace.clone(),
+                liveness: spec.dns.is_some(),
                 regions: env
                     .regions
                     .iter()
