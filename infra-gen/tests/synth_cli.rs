@@ -214,7 +214,7 @@ fn list_names_every_stack() {
 }
 
 /// The promotion smoke-checks `/health` (401 without a token) in every environment, and the
-/// open `/live` (200) exactly where `dns` gives the API one.
+/// open `/live` (200) exactly where `dns` gives the API one, in GitHub Actions and Octopus.
 #[test]
 fn promotion_smoke_checks_the_liveness_route_where_dns_is_set() {
     let out = synth_delivery();
@@ -229,5 +229,24 @@ fn promotion_smoke_checks_the_liveness_route_where_dns_is_set() {
         assert!(job.contains("\"${url}health\")\n          test \"$code\" = 401"));
         let live = job.contains("\"${url}live\")\n          test \"$code\" = 200");
         assert_eq!(live, env.spec().dns.is_some(), "{}", env.name);
+    }
+    // Octopus: one process for every environment, so the liveness step is scoped to those.
+    let process =
+        std::fs::read_to_string(out.path().join(".octopus/deployment_process.ocl")).unwrap();
+    let with_dns: Vec<String> = envs
+        .iter()
+        .filter(|e| e.spec().dns.is_some())
+        .map(|e| format!("\"{}\"", e.name))
+        .collect();
+    for region in &envs[0].spec().regions {
+        let step = process
+            .split("\nstep ")
+            .find(|s| s.starts_with(&format!("\"smoke-check-live-{region}\"")))
+            .unwrap_or_else(|| panic!("no liveness smoke check in {region}"));
+        assert!(step.contains(&format!("environments = [{}]", with_dns.join(", "))));
+        assert!(
+            step.contains("live\\\"); test \\\"$code\\\" = 200"),
+            "{step}"
+        );
     }
 }

@@ -67,6 +67,8 @@ struct Context {
     /// Regions in the order the first environment lists them (all environments share the pair).
     regions: Vec<StageRegion>,
     approval_environments: String,
+    /// The environments with `dns`, whose Octopus smoke check also tries the open `/live`.
+    liveness_environments: String,
 }
 
 /// Environments in promotion order (`delivery.order`, then name).
@@ -123,6 +125,12 @@ fn context(environments: &[Environment]) -> Context {
         .map(|e| format!("\"{}\"", e.name))
         .collect::<Vec<_>>()
         .join(", ");
+    let liveness_environments = ordered
+        .iter()
+        .filter(|e| e.spec().dns.is_some())
+        .map(|e| format!("\"{}\"", e.name))
+        .collect::<Vec<_>>()
+        .join(", ");
     Context {
         actions: &ACTIONS,
         cdk_cli_version: CDK_CLI_VERSION,
@@ -135,6 +143,7 @@ fn context(environments: &[Environment]) -> Context {
         stages,
         regions,
         approval_environments,
+        liveness_environments,
     }
 }
 
