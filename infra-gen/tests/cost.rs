@@ -6,25 +6,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
 use serde_json::Value as Json;
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn succeeded(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        stdout(out),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout(out)
-}
 
 fn run_in(root: &Path, args: &[&str]) -> Output {
     let mut all = vec!["--root", root.to_str().unwrap()];
@@ -45,32 +30,6 @@ fn micro(value: &Json) -> i64 {
     let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
     sign * (whole.parse::<i64>().unwrap() * 1_000_000
         + format!("{frac:0<6}").parse::<i64>().unwrap())
-}
-
-fn edit(root: &Path, file: &str, from: &str, to: &str) {
-    let path = root.join("environments").join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{file} has no `{from}`");
-    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-}
-
-fn git(root: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=infra-gen test",
-            "-c",
-            "user.email=test@example.com",
-        ])
-        .args(args)
-        .current_dir(root)
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A git repository holding a copy of the repository's specs, `prepare`d, in one commit.

@@ -6,28 +6,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use common::*;
 use infra_gen::diff::compare::{self, StackTemplate};
 use infra_gen::diff::{ChangeKind, StackStatus};
 use infra_gen::{assets, platform, spec};
 use serde_json::{Value as Json, json};
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn succeeded(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        stdout(out),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout(out)
-}
 
 fn json_report(args: &[&str], root: &Path) -> Json {
     let root = root.to_str().unwrap();
@@ -74,32 +58,6 @@ fn specs_copy() -> tempfile::TempDir {
         &dir.path().join("environments"),
     );
     dir
-}
-
-fn edit(root: &Path, file: &str, from: &str, to: &str) {
-    let path = root.join("environments").join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{file} has no `{from}`");
-    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-}
-
-fn git(root: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=infra-gen test",
-            "-c",
-            "user.email=test@example.com",
-        ])
-        .args(args)
-        .current_dir(root)
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A git repository whose one commit holds the repository's specs.

@@ -1,11 +1,9 @@
 //! `infra-gen cost`: the monthly cost of every stack at AWS list prices, from the specs and
 //! the construct tree, offline.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Args;
 use infra_gen::assets::SourceHashes;
 use infra_gen::cost::report::{self, CostFormat};
@@ -72,14 +70,6 @@ pub fn run(specs_dir: &Path, args: &CostArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_INVALID));
     }
     let text = report::render(&costs, args.format);
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        // A reader that stopped early (`| head`) is not a failure.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        written => written.context("writing the report")?,
-    }
+    super::print_report(&text)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2,7 +2,7 @@
 //! synthesised in memory (nothing is written to `generated/`); a past commit's side from a
 //! `git archive` of what synth reads, extracted into a temporary directory.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
@@ -187,15 +187,7 @@ pub fn run(root: &Path, specs: &Path, args: &DiffArgs) -> anyhow::Result<ExitCod
         Color::Auto => std::io::stdout().is_terminal(),
     };
     let text = report::render(&report, args.format, color);
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        // A reader that stopped early (`| head`) is not a failure of the diff.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        written => written.context("writing the report")?,
-    }
+    super::print_report(&text)?;
     Ok(if args.fail.is_some_and(|when| fails(&report, when)) {
         ExitCode::from(EXIT_INVALID)
     } else {

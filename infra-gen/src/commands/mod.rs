@@ -89,3 +89,18 @@ fn load(specs_dir: &Path) -> anyhow::Result<Result<Vec<Environment>, ExitCode>> 
         Err(e) => Err(e.into()),
     }
 }
+
+/// Writes a report to standard output. A reader that stopped early (`| head`) is not a
+/// failure of the command, so a broken pipe is not an error.
+fn print_report(text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => written.context("writing the report"),
+    }
+}
