@@ -41,6 +41,7 @@ ensure_venv aws "$here/requirements-aws.txt" moto_server
 ln -sf "$TOOLS_HOME/venv-aws/bin/python" "$bin/python-aws"
 ensure_venv lint "$here/requirements-lint.txt" cfn-lint kubernetes-validate zizmor check-jsonschema
 ensure_venv checkov "$here/requirements-checkov.txt" checkov
+ensure_venv ops "$here/requirements-ops.txt" aws
 
 npm_sum=$( (cat "$here/package.json"; cat "$here/package-lock.json" 2>/dev/null) | sha256sum | cut -c1-16)
 if ! stamp_ok npm "$npm_sum"; then
@@ -85,6 +86,8 @@ ln -sf "$TOOLS_HOME/prometheus/usr/bin/prometheus" "$bin/prometheus"
 
 # rdkafka's bundled librdkafka build needs cmake and libcurl headers.
 ensure_apt cmake libcurl4-openssl-dev
+# The runbook's commands (scripts/ops/) read AWS CLI output with jq.
+ensure_apt jq
 
 # The Kafka-protocol broker for the consumer tests; sqlite storage (memory:// loses messages).
 if [ "$(tansu --version 2>/dev/null | awk '{print $2}')" != "0.6.0" ] && [ ! -x "$bin/tansu" ]; then
