@@ -1,9 +1,10 @@
 //! The REST API: `GET /health` (health-checker) behind a TOKEN authorizer (authorizer), one
 //! stage per environment with its throttling and KMS-encrypted access logs, and the
-//! permissions that let API Gateway invoke both functions. With `dns` set, also `GET /live`
-//! without authorization: the health-checker's liveness mode (the local checks' status word
-//! only, nothing stored, `no-store`), which the Route 53 health checks and the peer region
-//! call, neither of which holds a token. It has its own low throttle so that an anonymous
+//! permissions that let API Gateway invoke both functions; and `GET /live` without
+//! authorization: the health-checker's liveness mode (the local checks' status word only,
+//! nothing stored, `no-store`), which the peer region's health-checker calls and, with `dns`
+//! set, the Route 53 health checks too; neither holds a token. Every environment has it, so
+//! the peer check works through the API with or without DNS. It has its own low throttle so that an anonymous
 //! caller cannot spend the stage's capacity or much Lambda time.
 //!
 //! Built in two steps because the authorizer's environment names the API: [`Api::new`] before
@@ -56,8 +57,7 @@ impl Api {
         ])
     }
 
-    /// `GET /health` behind the authorizer (and `GET /live` without it when the environment
-    /// has DNS), the permissions to invoke both functions, the deployment and the stage.
+    /// `GET /health` behind the authorizer and `GET /live` without it, the permissions to invoke both functions, the deployment and the stage.
     pub fn add_health_route(
         &self,
         stack: &mut Stack,
@@ -115,11 +115,8 @@ impl Api {
             }),
             false,
         )?;
-        let mut methods = vec![method];
-        if rs.spec.dns.is_some() {
-            methods.push(self.add_liveness_route(stack, rs, functions)?);
-        }
-        self.add_stage(stack, rs, names, key, &methods)
+        let liveness = self.add_liveness_route(stack, rs, functions)?;
+        self.add_stage(stack, rs, names, key, &[method, liveness])
     }
 
     /// `GET /live`, open: see the module documentation.
@@ -172,12 +169,8 @@ impl Api {
         methods: &[LogicalId],
     ) -> Result<ApiStageHandle, ConstructError> {
         let api = &self.id;
-        let liveness = rs.spec.dns.is_some();
-        let fingerprint = if liveness {
-            format!("GET /health CUSTOM, GET {LIVENESS_PATH} NONE")
-        } else {
-            "GET /health CUSTOM".into()
-        };
+        // Changes whenever the routes do, so CloudFormation deploys them again.
+        let fingerprint = format!("GET /health CUSTOM, GET {LIVENESS_PATH} NONE");
         let deployment = stack.add(
             &["Api", "Deployment"],
             ResourceKind::ApiDeployment(ApiDeployment {
@@ -208,15 +201,12 @@ impl Api {
                 access_log_group: access_logs,
                 throttle_rate_limit: rs.spec.api.throttle_rate_limit,
                 throttle_burst_limit: rs.spec.api.throttle_burst_limit,
-                method_throttles: liveness
-                    .then(|| MethodThrottle {
-                        path: LIVENESS_PATH.trim_start_matches('/').into(),
-                        http_method: "GET".into(),
-                        rate_limit: LIVENESS_RATE_LIMIT,
-                        burst_limit: LIVENESS_BURST_LIMIT,
-                    })
-                    .into_iter()
-                    .collect(),
+                method_throttles: vec![MethodThrottle {
+                    path: LIVENESS_PATH.trim_start_matches('/').into(),
+                    http_method: "GET".into(),
+                    rate_limit: LIVENESS_RATE_LIMIT,
+                    burst_limit: LIVENESS_BURST_LIMIT,
+                }],
             }),
             false,
         )?;

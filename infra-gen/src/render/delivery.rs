@@ -46,8 +46,6 @@ struct Stage {
     needs: String,
     role_arn: String,
     namespace: String,
-    /// The environment has `dns`, so its API has the open `GET /live` to smoke-check too.
-    liveness: bool,
     regions: Vec<StageRegion>,
 }
 
@@ -67,8 +65,6 @@ struct Context {
     /// Regions in the order the first environment lists them (all environments share the pair).
     regions: Vec<StageRegion>,
     approval_environments: String,
-    /// The environments with `dns`, whose Octopus smoke check also tries the open `/live`.
-    liveness_environments: String,
 }
 
 /// Environments in promotion order (`delivery.order`, then name).
@@ -93,7 +89,6 @@ fn context(environments: &[Environment]) -> Context {
                     spec.account, spec.delivery.deploy_role_name
                 ),
                 namespace: spec.consumer.namespace.clone(),
-                liveness: spec.dns.is_some(),
                 regions: env
                     .regions
                     .iter()
@@ -125,12 +120,6 @@ fn context(environments: &[Environment]) -> Context {
         .map(|e| format!("\"{}\"", e.name))
         .collect::<Vec<_>>()
         .join(", ");
-    let liveness_environments = ordered
-        .iter()
-        .filter(|e| e.spec().dns.is_some())
-        .map(|e| format!("\"{}\"", e.name))
-        .collect::<Vec<_>>()
-        .join(", ");
     Context {
         actions: &ACTIONS,
         cdk_cli_version: CDK_CLI_VERSION,
@@ -143,7 +132,6 @@ fn context(environments: &[Environment]) -> Context {
         stages,
         regions,
         approval_environments,
-        liveness_environments,
     }
 }
 

@@ -1335,7 +1335,7 @@ mod tests {
             r#"Resource = "${aws_cloudwatch_log_group.event_router_logs.arn}:*""#,
             r#"AWS = "arn:${data.aws_partition.current.partition}:iam::"#,
             "depends_on = [aws_iam_role_policy.event_router_role_policy]",
-            // prod has DNS, so the deployment also waits for the liveness route.
+            // The deployment waits for both routes, the open liveness one included.
             "depends_on = [aws_api_gateway_method.api_health_get, aws_api_gateway_integration.api_health_get_integration, aws_api_gateway_method.api_live_get, aws_api_gateway_integration.api_live_get_integration]",
             r#"authorization = "NONE""#,
             "regional_certificate_arn = aws_acm_certificate_validation.api_certificate_validation.certificate_arn",

@@ -161,8 +161,9 @@ pub struct HealthSpec {
     pub schedule: String,
     pub dlq_depth_threshold: u32,
     pub peer_timeout_ms: u32,
-    /// The peer region's GET /health URL (its API id is not known to this region's stack);
-    /// set per region under `region_overrides`. `null` skips the peer check.
+    /// The peer region's open `GET /live` URL (its API id is not known to this region's
+    /// stack; `/health` needs a token the health-checker does not hold); set per region under
+    /// `region_overrides`. `null` skips the peer check; with `dns` it is derived instead.
     pub peer_health_url: Option<String>,
 }
 

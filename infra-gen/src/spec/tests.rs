@@ -469,10 +469,24 @@ fn dns_names_zone_and_health_check_are_checked_with_their_line() {
 }
 
 #[test]
+fn a_typed_peer_url_must_be_the_open_liveness_route() {
+    // The defect this guards against: `/health` needs a token the health-checker never holds.
+    let env = DEV.replacen("/dev/live", "/dev/health", 1);
+    let error = expect_error(
+        DEFAULTS,
+        &env,
+        "environments/prod.yaml", // the name `resolve_with` gives the environment's text
+        "health.peer_health_url",
+        "open `/live` route",
+    );
+    assert_eq!(error.line, line_of(&env, "/dev/health"));
+}
+
+#[test]
 fn with_dns_the_peer_url_is_derived_not_typed() {
     let env = PROD.replace(
         "  us-east-1:\n    stream:",
-        "  us-east-1:\n    health:\n      peer_health_url: https://api-us-west-2.example.com/health\n    stream:",
+        "  us-east-1:\n    health:\n      peer_health_url: https://api-us-west-2.example.com/prod/live\n    stream:",
     );
     let error = expect_error(
         DEFAULTS,

@@ -241,13 +241,22 @@ pub fn spec(
         100,
         29_000,
     );
-    if let Some(url) = &h.peer_health_url
-        && !url.starts_with("https://")
-    {
-        c.fail(
-            "health.peer_health_url",
-            format!("`{url}` must be an https:// URL"),
-        );
+    if let Some(url) = &h.peer_health_url {
+        if !url.starts_with("https://") {
+            c.fail(
+                "health.peer_health_url",
+                format!("`{url}` must be an https:// URL"),
+            );
+        }
+        // The detailed `/health` sits behind the authorizer and the health-checker holds no
+        // token: any other route answers 401 and degrades this region forever.
+        let liveness = platform_contract::API_LIVENESS_PATH;
+        if !url.trim_end_matches('/').ends_with(liveness) {
+            c.fail(
+                "health.peer_health_url",
+                format!("`{url}` must be the peer API's open `{liveness}` route (`.../<stage>{liveness}`)"),
+            );
+        }
     }
     let r = &spec.router;
     for (i, route) in r.routes.iter().enumerate() {

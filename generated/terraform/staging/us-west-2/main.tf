@@ -665,7 +665,7 @@ resource "aws_lambda_function" "health_checker" {
       HEALTH_DLQ_URLS     = "${aws_sqs_queue.stream_failure_dlq.url},${aws_sqs_queue.events_dlq.url},https://sqs.us-west-2.amazonaws.com/222222222222/infra-gen-staging-cdc-dlq"
       DLQ_DEPTH_THRESHOLD = "10"
       PEER_TIMEOUT_MS     = "2000"
-      PEER_HEALTH_URL     = "https://api.staging.us-east-1.example.com/staging/health"
+      PEER_HEALTH_URL     = "https://api.staging.us-east-1.example.com/staging/live"
     }
   }
   tracing_config {
@@ -1097,13 +1097,47 @@ resource "aws_lambda_permission" "token_authorizer_permission" {
   source_arn    = "arn:${data.aws_partition.current.partition}:execute-api:us-west-2:222222222222:${aws_api_gateway_rest_api.api.id}/authorizers/*"
 }
 
+resource "aws_api_gateway_resource" "api_live" {
+  rest_api_id = aws_api_gateway_rest_api.api.id
+  parent_id   = aws_api_gateway_rest_api.api.root_resource_id
+  path_part   = "live"
+}
+
+resource "aws_api_gateway_method" "api_live_get" {
+  #checkov:skip=CKV_AWS_59:GET /live is the Route 53 health check's target, and Route 53 cannot send credentials; it answers only the region's status word, caches nothing and has its own low throttle
+  #checkov:skip=CKV2_AWS_53:GET /live reads no body, header or parameter: there is no input to validate
+  rest_api_id   = aws_api_gateway_rest_api.api.id
+  resource_id   = aws_api_gateway_resource.api_live.id
+  http_method   = "GET"
+  authorization = "NONE"
+}
+
+resource "aws_api_gateway_integration" "api_live_get_integration" {
+  #checkov:skip=CKV_AWS_59:GET /live is the Route 53 health check's target, and Route 53 cannot send credentials; it answers only the region's status word, caches nothing and has its own low throttle
+  #checkov:skip=CKV2_AWS_53:GET /live reads no body, header or parameter: there is no input to validate
+  rest_api_id             = aws_api_gateway_rest_api.api.id
+  resource_id             = aws_api_gateway_resource.api_live.id
+  http_method             = aws_api_gateway_method.api_live_get.http_method
+  type                    = "AWS_PROXY"
+  integration_http_method = "POST"
+  uri                     = aws_lambda_function.health_checker.invoke_arn
+}
+
+resource "aws_lambda_permission" "api_live_get_permission" {
+  statement_id  = "ApiLiveGETPermission"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.health_checker.arn
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "arn:${data.aws_partition.current.partition}:execute-api:us-west-2:222222222222:${aws_api_gateway_rest_api.api.id}/staging/GET/live"
+}
+
 resource "aws_api_gateway_deployment" "api_deployment" {
   rest_api_id = aws_api_gateway_rest_api.api.id
-  description = "GET /health CUSTOM"
+  description = "GET /health CUSTOM, GET /live NONE"
   triggers = {
-    redeployment = "GET /health CUSTOM"
+    redeployment = "GET /health CUSTOM, GET /live NONE"
   }
-  depends_on = [aws_api_gateway_method.api_health_get, aws_api_gateway_integration.api_health_get_integration]
+  depends_on = [aws_api_gateway_method.api_health_get, aws_api_gateway_integration.api_health_get_integration, aws_api_gateway_method.api_live_get, aws_api_gateway_integration.api_live_get_integration]
   lifecycle {
     create_before_destroy = true
   }
@@ -1123,7 +1157,7 @@ resource "aws_api_gateway_stage" "api_stage" {
   #checkov:skip=CKV_AWS_120:GET /health must report live status, so responses are not cached; the authorizer's result cache covers the expensive path
   #checkov:skip=CKV_AWS_225:Caching is off (see CKV_AWS_120), so there is no cache to encrypt
   #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP backends; the only integration is a Lambda proxy
-  #checkov:skip=CKV2_AWS_29:The API serves one read-only, authorized, throttled endpoint; a WebACL is an account-level decision outside this stack
+  #checkov:skip=CKV2_AWS_29:The API serves read-only, throttled endpoints: GET /health authorized, GET /live open with its own low throttle and a status word as its only output; a WebACL is an account-level decision outside this stack
   stage_name           = "staging"
   rest_api_id          = aws_api_gateway_rest_api.api.id
   deployment_id        = aws_api_gateway_deployment.api_deployment.id
@@ -1138,7 +1172,7 @@ resource "aws_api_gateway_method_settings" "api_stage_settings" {
   #checkov:skip=CKV_AWS_120:GET /health must report live status, so responses are not cached; the authorizer's result cache covers the expensive path
   #checkov:skip=CKV_AWS_225:Caching is off (see CKV_AWS_120), so there is no cache to encrypt
   #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP backends; the only integration is a Lambda proxy
-  #checkov:skip=CKV2_AWS_29:The API serves one read-only, authorized, throttled endpoint; a WebACL is an account-level decision outside this stack
+  #checkov:skip=CKV2_AWS_29:The API serves read-only, throttled endpoints: GET /health authorized, GET /live open with its own low throttle and a status word as its only output; a WebACL is an account-level decision outside this stack
   rest_api_id = aws_api_gateway_rest_api.api.id
   stage_name  = aws_api_gateway_stage.api_stage.stage_name
   method_path = "*/*"
@@ -1147,6 +1181,22 @@ resource "aws_api_gateway_method_settings" "api_stage_settings" {
     logging_level          = "ERROR"
     throttling_rate_limit  = 100
     throttling_burst_limit = 200
+  }
+}
+
+resource "aws_api_gateway_method_settings" "api_stage_live_get_settings" {
+  #checkov:skip=CKV_AWS_120:GET /health must report live status, so responses are not cached; the authorizer's result cache covers the expensive path
+  #checkov:skip=CKV_AWS_225:Caching is off (see CKV_AWS_120), so there is no cache to encrypt
+  #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP backends; the only integration is a Lambda proxy
+  #checkov:skip=CKV2_AWS_29:The API serves read-only, throttled endpoints: GET /health authorized, GET /live open with its own low throttle and a status word as its only output; a WebACL is an account-level decision outside this stack
+  rest_api_id = aws_api_gateway_rest_api.api.id
+  stage_name  = aws_api_gateway_stage.api_stage.stage_name
+  method_path = "live/GET"
+  settings {
+    metrics_enabled        = true
+    logging_level          = "ERROR"
+    throttling_rate_limit  = 10
+    throttling_burst_limit = 20
   }
 }
 
