@@ -55,6 +55,17 @@ struct Region {
     dlq: String,
 }
 
+impl Region {
+    /// The same region with a table that does not exist: its checks turn unhealthy.
+    fn without_table(&self) -> Region {
+        Region {
+            table: unique_name("no-table"),
+            bus: self.bus.clone(),
+            dlq: self.dlq.clone(),
+        }
+    }
+}
+
 async fn region(endpoint: &str) -> Region {
     let aws = Emulator::connect(endpoint, REGION).await;
     let (table, _) = aws.table("health", false).await;
@@ -176,11 +187,7 @@ async fn a_missing_queue_or_a_silent_peer_degrades_and_a_missing_table_is_unheal
     );
     drop(_f);
 
-    let gone = Region {
-        table: unique_name("no-table"),
-        bus: r.bus.clone(),
-        dlq: r.dlq.clone(),
-    };
+    let gone = r.without_table();
     let api = RuntimeApi::start().unwrap();
     let _f = start(&api, &endpoint, &gone, &gone.dlq, None);
     let answer = invoke(&api, &get_health());
@@ -225,11 +232,7 @@ async fn liveness_reports_the_local_status_word_only_and_stores_nothing() {
     assert!(stored.is_none(), "liveness stored {stored:?}");
     drop(_f);
 
-    let gone = Region {
-        table: unique_name("no-table"),
-        bus: r.bus.clone(),
-        dlq: r.dlq.clone(),
-    };
+    let gone = r.without_table();
     let api = RuntimeApi::start().unwrap();
     let _f = start(&api, &endpoint, &gone, &gone.dlq, None);
     let answer = invoke(&api, &live);

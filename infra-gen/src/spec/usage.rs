@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use platform_contract::FUNCTION_NAMES;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
@@ -205,22 +204,7 @@ pub(super) fn check(c: &mut Checker<'_>, spec: &EnvironmentSpec, known_node_type
     let Some(u) = &spec.usage else {
         return;
     };
-    for name in u.functions.keys() {
-        if !FUNCTION_NAMES.contains(&name.as_str()) {
-            c.fail(
-                &format!("usage.functions.{name}"),
-                format!(
-                    "unknown function; the platform's functions are {}",
-                    FUNCTION_NAMES.join(", ")
-                ),
-            );
-        }
-    }
-    for name in FUNCTION_NAMES {
-        let Some(f) = u.functions.get(name) else {
-            c.fail("usage.functions", format!("function `{name}` has no usage"));
-            continue;
-        };
+    for (name, f) in c.per_function("usage.functions", &u.functions, "usage") {
         // Lambda stops an invocation at its timeout, so no average can exceed it.
         let timeout_ms = spec
             .functions

@@ -122,6 +122,36 @@ impl Checker<'_> {
         }
     }
 
+    /// A map keyed by function (`field.<name>`) must name each of the platform's functions
+    /// and nothing else; `missing` says what a function lacks. Returns the entries present, in
+    /// `FUNCTION_NAMES` order, for their own checks.
+    pub(super) fn per_function<'m, T>(
+        &mut self,
+        field: &str,
+        map: &'m BTreeMap<String, T>,
+        missing: &str,
+    ) -> Vec<(&'static str, &'m T)> {
+        for name in map.keys() {
+            if !FUNCTION_NAMES.contains(&name.as_str()) {
+                self.fail(
+                    &format!("{field}.{name}"),
+                    format!(
+                        "unknown function; the platform's functions are {}",
+                        FUNCTION_NAMES.join(", ")
+                    ),
+                );
+            }
+        }
+        let mut present = Vec::new();
+        for name in FUNCTION_NAMES {
+            match map.get(name) {
+                Some(entry) => present.push((name, entry)),
+                None => self.fail(field, format!("function `{name}` has no {missing}")),
+            }
+        }
+        present
+    }
+
     fn non_empty(&mut self, field: &str, value: &str) {
         if value.trim().is_empty() {
             self.fail(field, "must not be empty");
@@ -474,22 +504,7 @@ fn check_functions(c: &mut Checker<'_>, spec: &EnvironmentSpec) {
         .filter_map(|f| platform_contract::env_contract(f))
         .flat_map(|vars| vars.iter().map(|v| v.name))
         .collect();
-    for name in spec.functions.keys() {
-        if !FUNCTION_NAMES.contains(&name.as_str()) {
-            c.fail(
-                &format!("functions.{name}"),
-                format!(
-                    "unknown function; the platform's functions are {}",
-                    FUNCTION_NAMES.join(", ")
-                ),
-            );
-        }
-    }
-    for name in FUNCTION_NAMES {
-        let Some(f) = spec.functions.get(name) else {
-            c.fail("functions", format!("function `{name}` has no settings"));
-            continue;
-        };
+    for (name, f) in c.per_function("functions", &spec.functions, "settings") {
         let field = |leaf: &str| format!("functions.{name}.{leaf}");
         c.range(&field("memory_mb"), f.memory_mb.into(), 128, 10_240);
         c.range(&field("timeout_seconds"), f.timeout_seconds.into(), 1, 900);
