@@ -36,6 +36,19 @@ ensure_apt() { # packages...
   DEBIAN_FRONTEND=noninteractive "${a[@]}" apt-get install -y -qq "${missing[@]}" >&2
 }
 
+unpack_deb() { # dir-name stamp-value package=version... : Debian packages unpacked under $TOOLS_HOME/dir-name
+  local name=$1 stamp=$2; shift 2
+  if stamp_ok "$name" "$stamp" && [ -d "$TOOLS_HOME/$name" ]; then return 0; fi
+  log "unpacking Debian $*"
+  local dl; dl=$(mktemp -d)
+  (cd "$dl" && apt-get download -qq "$@" 2>/dev/null) \
+    || { apt-get update -qq >&2 && (cd "$dl" && apt-get download -qq "$@") >&2; }
+  rm -rf "$TOOLS_HOME/$name"
+  local deb; for deb in "$dl"/*.deb; do dpkg-deb -x "$deb" "$TOOLS_HOME/$name"; done
+  rm -rf "$dl"
+  stamp_set "$name" "$stamp"
+}
+
 ensure_venv aws "$here/requirements-aws.txt" moto_server
 # The deploy test drives the emulator with boto3 from the emulator's own venv.
 ln -sf "$TOOLS_HOME/venv-aws/bin/python" "$bin/python-aws"
@@ -71,16 +84,7 @@ fi
 # promtool and the Prometheus server for the observability tests: Debian's package unpacked
 # under $TOOLS_HOME (installing it would start a system service and create a user).
 prometheus_deb=2.42.0+ds-5+deb12u1
-if ! stamp_ok prometheus "$prometheus_deb" || [ ! -x "$TOOLS_HOME/prometheus/usr/bin/promtool" ]; then
-  log "unpacking Debian prometheus $prometheus_deb"
-  dl=$(mktemp -d)
-  (cd "$dl" && apt-get download -qq "prometheus=$prometheus_deb" 2>/dev/null) \
-    || { apt-get update -qq >&2 && (cd "$dl" && apt-get download -qq "prometheus=$prometheus_deb") >&2; }
-  rm -rf "$TOOLS_HOME/prometheus"
-  dpkg-deb -x "$dl"/prometheus_*.deb "$TOOLS_HOME/prometheus"
-  rm -rf "$dl"
-  stamp_set prometheus "$prometheus_deb"
-fi
+unpack_deb prometheus "$prometheus_deb" "prometheus=$prometheus_deb"
 ln -sf "$TOOLS_HOME/prometheus/usr/bin/promtool" "$bin/promtool"
 ln -sf "$TOOLS_HOME/prometheus/usr/bin/prometheus" "$bin/prometheus"
 
@@ -96,5 +100,13 @@ if [ "$(tansu --version 2>/dev/null | awk '{print $2}')" != "0.6.0" ] && [ ! -x 
 fi
 if [ -x "$TOOLS_HOME/cargo/bin/tansu" ]; then ln -sf "$TOOLS_HOME/cargo/bin/tansu" "$bin/tansu";
 elif command -v tansu >/dev/null; then ln -sf "$(command -v tansu)" "$bin/tansu"; fi
+
+# Further tools, one file each (sourced in name order, with the helpers above in scope): each
+# owner adds its own file, so installers of unrelated tools never edit the same lines.
+for part in "$here"/ensure.d/*.sh; do
+  [ -e "$part" ] || continue
+  # shellcheck source=/dev/null
+  . "$part"
+done
 
 echo "$bin"
