@@ -63,45 +63,44 @@ fn stderr_suffix(tail: &str) -> String {
     }
 }
 
-/// Which of the kernel's error classes an error response carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which side an error response blames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KernelErrorKind {
     /// `@jsii/kernel.Fault`: a misuse of the protocol (unknown type, bad argument, missing
     /// object), i.e. a bug on the host side or in generated bindings.
     Fault,
-    /// `@jsii/kernel.RuntimeError`: an exception thrown by the library's JavaScript code.
+    /// An exception thrown by the library's JavaScript code (name `@jsii/kernel.RuntimeError`,
+    /// `Error`, `TypeError`, ... : see [`KernelError::name`]).
     RuntimeError,
-    /// Any other `name` the kernel reports (kept verbatim), or none.
-    Other(Option<String>),
 }
 
 impl KernelErrorKind {
     pub(crate) fn from_name(name: Option<&str>) -> Self {
         match name {
             Some("@jsii/kernel.Fault") => Self::Fault,
-            Some("@jsii/kernel.RuntimeError") => Self::RuntimeError,
-            other => Self::Other(other.map(str::to_owned)),
+            _ => Self::RuntimeError,
         }
     }
 }
 
 /// An `{"error": ...}` response of the kernel.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("jsii kernel {}: {message}", kind_label(.kind))]
+#[error("jsii kernel {}: {message}", kind_label(*.kind, .name.as_deref()))]
 pub struct KernelError {
     pub kind: KernelErrorKind,
+    /// The JavaScript error's `name` as the kernel sent it (`@jsii/kernel.Fault`, `Error`, ...).
+    pub name: Option<String>,
     /// The JavaScript error message.
     pub message: String,
     /// The JavaScript stack trace, when the kernel sent one (`JSII_NOSTACK` turns it off).
     pub stack: Option<String>,
 }
 
-fn kind_label(kind: &KernelErrorKind) -> &str {
-    match kind {
-        KernelErrorKind::Fault => "fault",
-        KernelErrorKind::RuntimeError => "runtime error",
-        KernelErrorKind::Other(Some(name)) => name,
-        KernelErrorKind::Other(None) => "error",
+fn kind_label(kind: KernelErrorKind, name: Option<&str>) -> String {
+    match (kind, name) {
+        (KernelErrorKind::Fault, _) => "fault".to_owned(),
+        (KernelErrorKind::RuntimeError, Some(name)) => format!("runtime error ({name})"),
+        (KernelErrorKind::RuntimeError, None) => "runtime error".to_owned(),
     }
 }
 

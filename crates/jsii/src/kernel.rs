@@ -264,10 +264,9 @@ impl Kernel {
         };
         let hello = match read_message(&mut channel, config.trace) {
             Ok(m) => m,
-            Err(reason) => {
-                let e = reason.into_error(&stderr_tail);
-                kill_and_reap(&mut channel);
-                return Err(e);
+            Err(failure) => {
+                let status = kill_and_reap(&mut channel);
+                return Err(failure.with_status(status).into_error(&stderr_tail));
             }
         };
         let runtime_version = hello
@@ -617,14 +616,9 @@ impl Kernel {
         let mut channel = guard.borrow_mut();
         let status = kill_and_reap(&mut channel);
         self.shared.alive.store(false, Ordering::Release);
-        let error = match failure {
-            Failure::Gone(reason) => Failure::Gone(match status {
-                Some(s) => format!("{reason}; the process {s}"),
-                None => reason,
-            }),
-            other => other,
-        }
-        .into_error(&self.shared.stderr_tail);
+        let error = failure
+            .with_status(status)
+            .into_error(&self.shared.stderr_tail);
         *self.shared.gone.lock() = Some(match &error {
             Error::KernelExited { reason, .. } => reason.clone(),
             other => other.to_string(),
@@ -639,8 +633,10 @@ impl Kernel {
                 return Ok(ok);
             }
             if let Some(error) = message.remove("error") {
+                let name = message.get("name").and_then(Value::as_str);
                 return Err(Error::Kernel(KernelError {
-                    kind: KernelErrorKind::from_name(message.get("name").and_then(Value::as_str)),
+                    kind: KernelErrorKind::from_name(name),
+                    name: name.map(str::to_owned),
                     message: error
                         .as_str()
                         .map_or_else(|| error.to_string(), str::to_owned),
@@ -842,6 +838,13 @@ enum Failure {
 }
 
 impl Failure {
+    fn with_status(self, status: Option<String>) -> Self {
+        match (self, status) {
+            (Failure::Gone(reason), Some(s)) => Failure::Gone(format!("{reason}; the process {s}")),
+            (other, _) => other,
+        }
+    }
+
     fn into_error(self, stderr_tail: &Mutex<VecDeque<String>>) -> Error {
         match self {
             Failure::Gone(reason) => Error::KernelExited {

@@ -47,6 +47,9 @@ pub struct Package {
     pub version: String,
     /// The `.tgz` as the registry served it (its integrity was checked at install).
     pub tarball: PathBuf,
+    /// The registry's `sha512-...` integrity of the tarball, as pinned.
+    #[serde(default)]
+    pub integrity: Option<String>,
     /// Names of the jsii packages it depends on (all of them listed earlier in the manifest).
     #[serde(default)]
     pub dependencies: Vec<String>,
