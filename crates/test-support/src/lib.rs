@@ -20,6 +20,7 @@
 pub mod aws;
 pub mod kafka;
 pub mod lambda_runtime_api;
+pub mod moto;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
