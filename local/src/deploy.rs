@@ -1,6 +1,7 @@
 //! Deploying a region's stack to the emulator and reading back what was deployed.
 //!
-//! The stack is the cloud assembly's template, deployed as the promotion deploys it. The
+//! The stacks are the cloud assemblies, deployed with the real CDK CLI
+//! (`scripts/ops/deploy-emulator`, which lists its own emulator workarounds). The
 //! emulator (moto) does not implement everything the template declares; what the local
 //! platform creates or changes itself, and why:
 //!
@@ -116,39 +117,141 @@ pub fn template_path(generated: &Path, env: &str, region: &str) -> PathBuf {
     ))
 }
 
-/// Deploys the stack: with `scripts/ops/deploy-emulator` (the real CDK CLI on the cloud
-/// assembly) when present, else by a CloudFormation create-stack of the template
-/// (`infra-gen/tests/emulator/deploy.py`, which also uploads the function code objects).
-pub fn deploy_stack(
-    repo_root: &Path,
-    tools_bin: &Path,
-    generated: &Path,
-    emulator: &str,
-    env: &str,
-    region: &str,
-) -> anyhow::Result<()> {
-    let stack = format!("infra-gen-{env}-{region}");
-    let template = template_path(generated, env, region);
-    if !template.exists() {
-        bail!("no template at {}", template.display());
+/// Stands in for Cargo in `infra_gen::package`: the emulator stores the function zips but never
+/// runs them, and the local processes are host builds, so each zip's `bootstrap` is a small
+/// script saying so (the assembly's asset names and the zipping stay infra-gen's own).
+struct PlaceholderBuilder {
+    dir: PathBuf,
+}
+
+impl infra_gen::package::Builder for PlaceholderBuilder {
+    fn build(&self, package: &str, target: &str) -> anyhow::Result<PathBuf> {
+        let path = self.dir.join(format!("{package}-{target}"));
+        std::fs::create_dir_all(&self.dir)?;
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\necho '{package} ({target}): a local-platform placeholder; the function runs as a host process' >&2\nexit 1\n"
+            ),
+        )?;
+        Ok(path)
     }
-    let script = repo_root.join("infra-gen/tests/emulator/deploy.py");
-    let out = Command::new(tools_bin.join("python-aws"))
-        .arg(&script)
-        .args([emulator, region, &stack])
-        .arg(&template)
+}
+
+/// Writes the function zips the environment's assemblies name (their `*.assets.json` file
+/// assets, `<function>-<asset hash>.zip`) into `out`.
+pub fn placeholder_assets(
+    generated: &Path,
+    environment: &infra_gen::spec::Environment,
+    scratch: &Path,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let mut artefacts = std::collections::BTreeSet::new();
+    for rs in &environment.regions {
+        let manifest = generated.join(format!(
+            "cloudformation/{0}-{1}/infra-gen-{0}-{1}.assets.json",
+            rs.env, rs.region
+        ));
+        let assets: Value = serde_json::from_slice(
+            &std::fs::read(&manifest).with_context(|| manifest.display().to_string())?,
+        )?;
+        for file in assets["files"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, f)| f)
+        {
+            let Some(name) = file["source"]["path"]
+                .as_str()
+                .and_then(|p| Path::new(p).file_name())
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".zip"))
+            else {
+                continue;
+            };
+            let Some((function, hash)) = name.rsplit_once('-') else {
+                continue;
+            };
+            let architecture = rs
+                .spec
+                .functions
+                .get(function)
+                .map_or("arm64", |f| f.architecture.as_str());
+            artefacts.insert(infra_gen::package::Artefact {
+                function: function.to_string(),
+                architecture: architecture.to_string(),
+                asset_hash: hash.to_string(),
+            });
+        }
+    }
+    // `infra_gen::package::package` would also check that the sources did not change while
+    // it built; a placeholder does not depend on them, so only its build and zip steps are
+    // used.
+    use infra_gen::package::{Builder as _, archive};
+    let builder = PlaceholderBuilder {
+        dir: scratch.to_path_buf(),
+    };
+    for artefact in &artefacts {
+        let binary = std::fs::read(builder.build(&artefact.function, artefact.rust_target())?)?;
+        let bytes = archive::zip(vec![archive::Entry::executable("bootstrap", binary)])?;
+        infra_gen::package::write_atomically(&out.join(artefact.file_name()), &bytes)?;
+    }
+    Ok(())
+}
+
+/// Deploys the environment's assemblies (`generated/cloudformation/<env>-<region>`) to the
+/// emulator with `scripts/ops/deploy-emulator`: the real CDK CLI, bootstrap then deploy, as
+/// the promotion deploys them.
+pub fn deploy_stacks(
+    repo_root: &Path,
+    generated: &Path,
+    assets: &Path,
+    emulator: &str,
+    account: &str,
+    env: &str,
+    regions: &[String],
+    log: &Path,
+) -> anyhow::Result<()> {
+    let script = repo_root.join("scripts/ops/deploy-emulator");
+    let mut command = Command::new(&script);
+    command
+        .arg("--endpoint")
+        .arg(format!("{account}={emulator}"))
+        .arg("--assets")
+        .arg(assets);
+    for region in regions {
+        let assembly = generated.join(format!("cloudformation/{env}-{region}"));
+        if !assembly.join("manifest.json").exists() {
+            bail!("no cloud assembly at {}", assembly.display());
+        }
+        command.arg(assembly);
+    }
+    let errors = std::fs::File::create(log)?;
+    let out = command
+        .stderr(errors)
         .output()
         .with_context(|| format!("running {}", script.display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(15).collect();
         bail!(
-            "deploying {stack}: {}",
-            String::from_utf8_lossy(&out.stderr)
+            "deploy-emulator failed ({}):\n{}",
+            out.status,
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         );
     }
-    let report: Value =
-        serde_json::from_slice(&out.stdout).context("reading deploy.py's report")?;
-    if report["status"] != "CREATE_COMPLETE" {
-        bail!("{stack}: {} ({})", report["status"], report["reason"]);
+    for region in regions {
+        let stack = format!("infra-gen-{env}-{region}");
+        let deployed = stdout.lines().any(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.first() == Some(&"stack")
+                && fields.get(1) == Some(&stack.as_str())
+                && fields.get(4).is_some_and(|s| s.ends_with("_COMPLETE"))
+        });
+        if !deployed {
+            bail!("deploy-emulator did not report {stack} deployed:\n{stdout}");
+        }
     }
     Ok(())
 }

@@ -263,24 +263,35 @@ impl Platform {
             ))),
         ));
 
-        // Deploy both stacks at once (the CDK CLI wants `localhost` for the emulator).
-        let deploy_endpoint = format!("http://localhost:{emulator_port}");
-        let mut deploys = tokio::task::JoinSet::new();
-        for rs in &environment.regions {
-            let (repo, tools, generated, endpoint, env, region) = (
+        // The stacks, through the cloud assemblies and the real CDK CLI (it wants
+        // `localhost` for the emulator; deploy-emulator rewrites 127.0.0.1 itself).
+        let assets = root.join("assets");
+        deploy::placeholder_assets(
+            &generated,
+            &environment,
+            &root.join("placeholders"),
+            &assets,
+        )?;
+        let regions: Vec<String> = environment
+            .regions
+            .iter()
+            .map(|r| r.region.clone())
+            .collect();
+        {
+            let (repo, generated, emulator, account, env, log) = (
                 options.repo_root.clone(),
-                options.tools_bin.clone(),
                 generated.clone(),
-                deploy_endpoint.clone(),
+                platform.endpoints.emulator.clone(),
+                account.clone(),
                 options.env.clone(),
-                rs.region.clone(),
+                logs.join("deploy.log"),
             );
-            deploys.spawn_blocking(move || {
-                deploy::deploy_stack(&repo, &tools, &generated, &endpoint, &env, &region)
-            });
-        }
-        while let Some(result) = deploys.join_next().await {
-            result??;
+            tokio::task::spawn_blocking(move || {
+                deploy::deploy_stacks(
+                    &repo, &generated, &assets, &emulator, &account, &env, &regions, &log,
+                )
+            })
+            .await??;
         }
 
         // API front listeners first: each region's health-checker needs its peer's URL.

@@ -113,7 +113,7 @@ pub fn default_tools_bin() -> PathBuf {
 }
 
 /// The tools `up` runs.
-pub const REQUIRED_TOOLS: [&str; 3] = ["moto_server", "tansu", "python-aws"];
+pub const REQUIRED_TOOLS: [&str; 4] = ["moto_server", "tansu", "cdk", "aws"];
 
 /// Runs `scripts/tools/ensure.sh` when a required tool is missing from `tools_bin` (it installs
 /// every test tool at its pinned version and is idempotent, but takes seconds even when
