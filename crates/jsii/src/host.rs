@@ -14,6 +14,10 @@ use crate::objref::ObjRef;
 /// call the kernel freely, on the thread it was called on) and `this`, the kernel object being
 /// called (invoke a method on it to reach the JavaScript implementation, i.e. `super`).
 ///
+/// Nested requests must come from the thread the callback runs on: the kernel is busy with the
+/// outer request until the callback returns, so a callback that waits for another thread's
+/// request to the same kernel waits forever.
+///
 /// The registry holds the object for as long as the kernel runs (JavaScript may call it at any
 /// time); so it must not own a [`Kernel`] or an [`ObjRef`] itself, or the kernel never closes.
 /// Use the context's instead.

@@ -172,6 +172,8 @@ pub(crate) struct Shared {
     objects: Mutex<ObjectTable>,
     hosts: Mutex<HashMap<String, Arc<dyn HostObject>>>,
     loaded: Mutex<HashMap<String, String>>,
+    /// Names whose closure [`Kernel::require`] loaded (its fast path: bindings call it a lot).
+    required: Mutex<HashSet<String>>,
     gone: Mutex<Option<String>>,
     alive: AtomicBool,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
@@ -295,6 +297,7 @@ impl Kernel {
                 objects: Mutex::new(ObjectTable::default()),
                 hosts: Mutex::new(HashMap::new()),
                 loaded: Mutex::new(HashMap::new()),
+                required: Mutex::new(HashSet::new()),
                 gone: Mutex::new(None),
                 alive: AtomicBool::new(true),
                 stderr_tail,
@@ -379,12 +382,16 @@ impl Kernel {
     /// dependencies first; already loaded ones are skipped. Generated bindings call this before
     /// their first request.
     pub fn require(&self, name: &str) -> Result<()> {
+        if self.shared.required.lock().contains(name) {
+            return Ok(());
+        }
         let manifest = self
             .shared
             .manifest
             .as_ref()
             .ok_or_else(|| Error::UnknownAssembly(name.to_owned()))?;
         self.load_all(manifest.closure(name)?)?;
+        self.shared.required.lock().insert(name.to_owned());
         Ok(())
     }
 

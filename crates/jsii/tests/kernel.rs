@@ -436,3 +436,24 @@ fn a_missing_program_is_a_spawn_error() {
         .unwrap_err();
     assert!(matches!(err, Error::Spawn { .. }), "{err}");
 }
+
+#[test]
+fn the_global_kernel_is_shared_until_shut_down() {
+    if common::manifest().is_none() {
+        return;
+    }
+    let first = jsii::global().unwrap();
+    let again = jsii::global().unwrap();
+    assert_eq!(first.pid(), again.pid());
+    first.require("constructs").unwrap();
+    let pid = first.pid();
+    drop((first, again));
+    jsii::shutdown_global();
+    assert!(
+        !common::process_exists(pid),
+        "shutdown_global reaps the kernel"
+    );
+    let next = jsii::global().unwrap();
+    assert_ne!(next.pid(), pid);
+    jsii::shutdown_global();
+}
