@@ -41,12 +41,14 @@ fn terraform_type(cfn: &str) -> Option<&'static str> {
         "AWS::Route53::HealthCheck" => "aws_route53_health_check",
         "AWS::Route53::RecordSet" => "aws_route53_record",
         "AWS::CloudWatch::Dashboard" => "aws_cloudwatch_dashboard",
+        "AWS::ECR::Repository" => "aws_ecr_repository",
         other => panic!("no Terraform mapping for {other}"),
     })
 }
 
 /// Resources Terraform's AWS provider models separately from what CloudFormation holds inline.
-const COMPANIONS: [&str; 6] = [
+const COMPANIONS: [&str; 7] = [
+    "aws_ecr_lifecycle_policy",
     "aws_acm_certificate_validation",
     "aws_iam_role_policy",
     "aws_cloudwatch_event_target",

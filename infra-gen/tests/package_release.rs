@@ -24,7 +24,22 @@ fn stand_in_function_zips(root: &Path, dir: &Path) -> usize {
     artefacts.len()
 }
 
+/// Writes a stand-in of the consumer image record `infra-gen package` writes, under `dir`.
+fn stand_in_image_record(root: &Path, dir: &Path) -> std::path::PathBuf {
+    let record = serde_json::json!({
+        "repository": "infra-gen/cdc-consumer",
+        "tag": assets::source_hashes(root).unwrap().consumer_image_tag(),
+        "digest": format!("sha256:{}", "ab".repeat(32)),
+        "compressed_size_bytes": 1234,
+        "architecture": "amd64",
+    });
+    let path = dir.join("cdc-consumer.json");
+    std::fs::write(&path, record.to_string()).unwrap();
+    path
+}
+
 fn release(version: &str, generated: &Path, assets_dir: &Path, out: &Path) -> std::process::Output {
+    let image = assets_dir.join("cdc-consumer.json");
     infra_gen(
         &[
             "release",
@@ -34,6 +49,8 @@ fn release(version: &str, generated: &Path, assets_dir: &Path, out: &Path) -> st
             generated.to_str().unwrap(),
             "--assets",
             assets_dir.to_str().unwrap(),
+            "--image",
+            image.to_str().unwrap(),
             "--out",
             out.to_str().unwrap(),
         ],
@@ -47,6 +64,7 @@ fn release_writes_every_package_with_its_sha256_and_is_reproducible() {
     let assets_dir = tempfile::tempdir().unwrap();
     let functions = stand_in_function_zips(&repo_root(), assets_dir.path());
     assert_eq!(functions, 5, "all functions are arm64 in every environment");
+    stand_in_image_record(&repo_root(), assets_dir.path());
     let first = tempfile::tempdir().unwrap();
     let second = tempfile::tempdir().unwrap();
     for out in [first.path(), second.path()] {
@@ -124,6 +142,17 @@ fn release_writes_every_package_with_its_sha256_and_is_reproducible() {
         serde_json::from_slice(&std::fs::read(first.path().join("octopus-release.json")).unwrap())
             .unwrap();
     assert_eq!(octopus["releaseVersion"], "1.4.0-rc.1");
+    // The manifest names the image every stage publishes, by digest.
+    assert_eq!(
+        manifest["image"]["digest"],
+        format!("sha256:{}", "ab".repeat(32))
+    );
+    assert_eq!(
+        manifest["image"]["tag"],
+        assets::source_hashes(&repo_root())
+            .unwrap()
+            .consumer_image_tag()
+    );
 }
 
 #[test]
@@ -141,6 +170,22 @@ fn release_refuses_bad_versions_missing_zips_and_stale_output() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("run `infra-gen package` first"));
     stand_in_function_zips(&repo_root(), assets_dir.path());
+    // Without the image record: refused, naming the file and the command that writes it.
+    let no_image = release("1.4.0", generated.path(), assets_dir.path(), out.path());
+    assert_eq!(no_image.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&no_image.stderr);
+    assert!(
+        stderr.contains("cdc-consumer.json is missing: run `infra-gen package` first"),
+        "{stderr}"
+    );
+    let record = stand_in_image_record(&repo_root(), assets_dir.path());
+    // An image built from other sources than the overlays name: refused.
+    let text = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(&record, text.replace("\"sha-", "\"sha-0")).unwrap();
+    let stale_image = release("1.4.0", generated.path(), assets_dir.path(), out.path());
+    assert!(!stale_image.status.success());
+    assert!(String::from_utf8_lossy(&stale_image.stderr).contains("run `infra-gen package` again"));
+    stand_in_image_record(&repo_root(), assets_dir.path());
     std::fs::write(
         generated.path().join("terraform/dev/us-west-2/main.tf"),
         "# edited by hand\n",

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use infra_gen::output::{self, FileSet};
-use infra_gen::package::release::{self, FunctionZip};
+use infra_gen::package::release::{self, ConsumerImage, FunctionZip};
 use infra_gen::package::{self};
 use infra_gen::render::{self, Format};
 use infra_gen::{assets, platform};
@@ -26,6 +26,9 @@ pub struct ReleaseArgs {
     /// Where `infra-gen package` wrote the function zips, relative to the root.
     #[arg(long, default_value = package::ASSET_DIR)]
     assets: PathBuf,
+    /// The consumer image record `infra-gen package` wrote, relative to the root.
+    #[arg(long, default_value = "target/images/cdc-consumer.json")]
+    image: PathBuf,
     /// The committed synthesised output, relative to the root.
     #[arg(long, default_value = "generated")]
     generated: PathBuf,
@@ -87,11 +90,25 @@ pub fn run(root: &Path, specs_dir: &Path, args: &ReleaseArgs) -> anyhow::Result<
             bytes,
         });
     }
+    let image_path = under_root(root, &args.image);
+    let image = match std::fs::read(&image_path) {
+        Ok(bytes) => ConsumerImage::parse(&image_path.display().to_string(), &bytes)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!(
+                "error: {} is missing: run `infra-gen package` first (it builds the consumer image)",
+                image_path.display()
+            );
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", image_path.display())),
+    };
     let built = release::build(
         &args.version,
         &envs,
         &fresh,
         &functions,
+        &image,
+        &hashes.consumer_image_tag(),
         &args.octopus_space,
     )?;
     let mut files = FileSet::default();

@@ -315,6 +315,7 @@ fn resource_references(r: &Resource) -> Vec<LogicalId> {
         }
         // The body names resources by their deployed names, not by reference.
         ResourceKind::Dashboard(_) => {}
+        ResourceKind::ImageRepository(r) => out.push(r.kms_key.clone()),
     }
     out
 }

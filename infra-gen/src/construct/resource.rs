@@ -46,6 +46,7 @@ pub enum ResourceKind {
     HealthCheck(HealthCheck),
     DnsRecord(DnsRecord),
     Dashboard(Dashboard),
+    ImageRepository(ImageRepository),
 }
 
 impl ResourceKind {
@@ -81,6 +82,7 @@ impl ResourceKind {
             ResourceKind::HealthCheck(_) => "AWS::Route53::HealthCheck",
             ResourceKind::DnsRecord(_) => "AWS::Route53::RecordSet",
             ResourceKind::Dashboard(_) => "AWS::CloudWatch::Dashboard",
+            ResourceKind::ImageRepository(_) => "AWS::ECR::Repository",
         }
     }
 }
@@ -420,6 +422,19 @@ pub enum RecordRouting {
 pub struct Dashboard {
     pub name: String,
     pub body: serde_json::Value,
+}
+
+/// A container image repository (ECR): tags never move, every push is scanned, images are
+/// encrypted with the stack's key and old ones expire by the lifecycle rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageRepository {
+    pub name: String,
+    pub kms_key: LogicalId,
+    /// The lifecycle rule keeps this many most recent images, tagged or not.
+    pub keep_images: u32,
+    /// Deleting the stack deletes the images too (environments that do not retain stores);
+    /// otherwise a repository with images cannot be deleted.
+    pub empty_on_delete: bool,
 }
 
 /// A stack output: a value other stacks, pipelines and people read.

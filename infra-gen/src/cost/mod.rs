@@ -38,6 +38,9 @@ pub const HOURS_PER_MONTH: u128 = 730;
 const SECONDS_PER_MONTH: u128 = HOURS_PER_MONTH * 3_600;
 /// Bytes per GB in AWS bills (data transfer, logs, storage).
 const BYTES_PER_GB: u128 = 1 << 30;
+/// The consumer image's compressed size budget (issue 10 aims under 15 MB), in MiB: what one
+/// stored image is charged as.
+const CONSUMER_IMAGE_BUDGET_MB: u32 = 15;
 /// EventBridge bills events in chunks of 64 KB, SQS requests likewise.
 const EVENT_CHUNK_KB: u64 = 64;
 /// A DynamoDB write request unit covers 1 KB.
@@ -314,6 +317,16 @@ impl Estimator<'_> {
             ResourceKind::Dashboard(_) => {
                 let item = PriceItem::CloudWatchDashboards;
                 self.charge(id, ty, "dashboard", item, Quantity::units(1))?;
+                None
+            }
+            ResourceKind::ImageRepository(repo) => {
+                // An upper bound: the lifecycle rule's image count at the consumer image's
+                // size budget, as if no layer were shared between images.
+                let gb = Quantity::ratio(
+                    u128::from(repo.keep_images) * u128::from(CONSUMER_IMAGE_BUDGET_MB),
+                    1024,
+                );
+                self.charge(id, ty, "image storage", PriceItem::EcrStorage, gb)?;
                 None
             }
         };

@@ -62,6 +62,7 @@ price_items! {
     CloudWatchAlarmsStandard = "cloudwatch-alarms-standard",
     CloudWatchAlarmsHighResolution = "cloudwatch-alarms-high-resolution",
     CloudWatchDashboards = "cloudwatch-dashboards",
+    EcrStorage = "ecr-storage",
     LogsIngestion = "logs-ingestion",
     LogsStorage = "logs-storage",
     EksCluster = "eks-cluster",

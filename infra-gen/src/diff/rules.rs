@@ -43,6 +43,10 @@ const REPLACEMENT: &[(&str, &[&str])] = &[
         "AWS::DynamoDB::Table",
         &["TableName", "KeySchema", "LocalSecondaryIndexes"],
     ),
+    (
+        "AWS::ECR::Repository",
+        &["RepositoryName", "EncryptionConfiguration"],
+    ),
     ("AWS::Events::EventBus", &["Name", "EventSourceName"]),
     ("AWS::Events::Rule", &["Name", "EventBusName"]),
     ("AWS::IAM::ManagedPolicy", &["ManagedPolicyName", "Path"]),
@@ -124,6 +128,7 @@ const SECURITY_PROPERTIES: &[&str] = &[
     "Role",
     "RoleArn",
     "ExecutionRoleArn",
+    "RepositoryPolicyText",
     // Encryption at rest and in transit.
     "BucketEncryption",
     "EnableKeyRotation",
@@ -134,6 +139,9 @@ const SECURITY_PROPERTIES: &[&str] = &[
     "KmsMasterKeyId",
     "SqsManagedSseEnabled",
     "SSESpecification",
+    "EncryptionConfiguration",
+    // Whether an image tag can be moved to other content (what a deployment pulls).
+    "ImageTagMutability",
     "RegionalCertificateArn",
     "SecurityPolicy",
     // Authorization of callers.

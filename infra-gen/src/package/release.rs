@@ -2,7 +2,7 @@
 //! the release manifest listing each package's id, version and sha256. Pure: the command
 //! supplies the synthesised files and the function zips.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::archive::{self, Entry};
@@ -28,6 +28,12 @@ pub enum ReleaseError {
     EmptyBundle(String),
     #[error("archive: {0}")]
     Zip(String),
+    #[error("{file}: not an image record of `infra-gen package`: {reason}")]
+    BadImageRecord { file: String, reason: String },
+    #[error(
+        "the consumer image is tagged `{built}`, but the overlays run `{expected}`: run `infra-gen package` again"
+    )]
+    StaleImage { built: String, expected: String },
 }
 
 /// Checks `MAJOR.MINOR.PATCH[-pre][+build]`.
@@ -73,6 +79,45 @@ pub struct ReleaseManifest {
     pub project: &'static str,
     pub version: String,
     pub packages: Vec<ReleasePackage>,
+    /// The consumer image every stage publishes to its own repository and runs.
+    pub image: ConsumerImage,
+}
+
+/// The consumer image `infra-gen package` built (`target/images/cdc-consumer.json`): the
+/// promotion workflow pushes exactly this digest, under this tag, in every stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerImage {
+    pub repository: String,
+    pub tag: String,
+    pub digest: String,
+    pub compressed_size_bytes: u64,
+    pub architecture: String,
+}
+
+impl ConsumerImage {
+    /// Reads `infra-gen package`'s image record; `display` names the file in errors.
+    pub fn parse(display: &str, bytes: &[u8]) -> Result<ConsumerImage, ReleaseError> {
+        let image: ConsumerImage =
+            serde_json::from_slice(bytes).map_err(|e| ReleaseError::BadImageRecord {
+                file: display.to_string(),
+                reason: e.to_string(),
+            })?;
+        let bad = |reason: String| ReleaseError::BadImageRecord {
+            file: display.to_string(),
+            reason,
+        };
+        let hex = image
+            .digest
+            .strip_prefix("sha256:")
+            .ok_or_else(|| bad(format!("digest `{}` is not sha256:<hex>", image.digest)))?;
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad(format!(
+                "digest `{}` is not sha256:<hex>",
+                image.digest
+            )));
+        }
+        Ok(image)
+    }
 }
 
 /// A function zip produced by `infra-gen package`.
@@ -93,9 +138,18 @@ pub fn build(
     environments: &[Environment],
     generated: &FileSet,
     functions: &[FunctionZip],
+    image: &ConsumerImage,
+    image_tag: &str,
     octopus_space: &str,
 ) -> Result<Release, ReleaseError> {
     validate_semver(version)?;
+    // The overlays in this release run `image_tag`; an image of other sources must not ship.
+    if image.tag != image_tag {
+        return Err(ReleaseError::StaleImage {
+            built: image.tag.clone(),
+            expected: image_tag.to_string(),
+        });
+    }
     let mut packages: Vec<(String, Vec<u8>)> = Vec::new();
     let bundle = |id: &str, prefixes: &[String]| -> Result<(String, Vec<u8>), ReleaseError> {
         let entries: Vec<Entry> = generated
@@ -173,6 +227,7 @@ pub fn build(
         project: OCTOPUS_PROJECT,
         version: version.to_string(),
         packages: listed,
+        image: image.clone(),
     };
     files.push((
         "release-manifest.json".into(),
@@ -196,6 +251,19 @@ fn pretty(value: &serde_json::Value) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_records_are_checked() {
+        let good = br#"{"repository":"infra-gen/cdc-consumer","tag":"sha-0123456789abcdef","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","compressed_size_bytes":1,"architecture":"amd64"}"#;
+        assert_eq!(
+            ConsumerImage::parse("x.json", good).unwrap().tag,
+            "sha-0123456789abcdef"
+        );
+        let short = String::from_utf8_lossy(good).replace(&"0".repeat(64), "00");
+        let err = ConsumerImage::parse("x.json", short.as_bytes()).unwrap_err();
+        assert!(err.to_string().starts_with("x.json: "), "{err}");
+        assert!(ConsumerImage::parse("x.json", b"{}").is_err());
+    }
 
     #[test]
     fn semantic_versions() {

@@ -21,6 +21,7 @@ mod functions;
 mod key;
 mod names;
 mod queues;
+mod registry;
 mod rules;
 mod signing_key;
 mod stream;
@@ -28,6 +29,7 @@ mod tables;
 
 pub use consumer::{CONSUMER_SERVICE_ACCOUNT, consumer_environment};
 pub use names::Names;
+pub use registry::{KEEP_IMAGES, lifecycle_policy};
 
 use crate::assets::SourceHashes;
 use crate::construct::grant::RoleHandle;
@@ -94,9 +96,10 @@ pub fn build_stack(rs: &RegionalSpec, assets: &SourceHashes) -> Result<Stack, Co
     let stage = api.add_health_route(s, rs, &names, &key, &functions)?;
     dns::dns(s, rs, &names, &api, &stage)?;
     let consumer = consumer::consumer_role(s, rs, &names, &tables, &dlqs, &buses)?;
+    let repository = registry::consumer_repository(s, rs, &names, &key)?;
     alarms::alarms(s, rs, &names, &dlqs, &functions)?;
     dashboard::dashboard(s, rs, &names, &dlqs, &functions)?;
-    outputs(s, rs, &api, &buses, &consumer, &dlqs, &tables);
+    outputs(s, rs, &api, &buses, &consumer, &repository, &dlqs, &tables);
 
     stack.check_references()?;
     Ok(stack)
@@ -129,12 +132,14 @@ fn new_stack(rs: &RegionalSpec, names: &Names) -> Stack {
 }
 
 /// The stack's outputs.
+#[allow(clippy::too_many_arguments)]
 fn outputs(
     stack: &mut Stack,
     rs: &RegionalSpec,
     api: &Api,
     buses: &EventBuses,
     consumer: &RoleHandle,
+    repository: &registry::ImageRepositoryHandle,
     dlqs: &DeadLetterQueues,
     tables: &Tables,
 ) {
@@ -148,6 +153,11 @@ fn outputs(
         "ConsumerRoleArn",
         "IRSA role of the CDC consumer",
         Value::arn(&consumer.id),
+    );
+    stack.output(
+        "ConsumerImageRepositoryUri",
+        "Where the promotion workflow pushes the CDC consumer image and the overlay pulls it",
+        Value::attr(&repository.id, Attr::Url),
     );
     stack.output(
         "CdcDlqUrl",

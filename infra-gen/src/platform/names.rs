@@ -86,10 +86,20 @@ impl Names {
     pub fn consumer_role(&self) -> &'static str {
         "cdc-consumer"
     }
+    /// The consumer's image repository: ECR names are per account and region, and each
+    /// environment has its own account, so the spec's name is used as it is.
+    pub fn consumer_repository(&self, repository: &str) -> String {
+        repository.to_string()
+    }
+    /// The registry host of this account and region.
+    pub fn registry(&self) -> String {
+        format!("{}.dkr.ecr.{}.amazonaws.com", self.account, self.region)
+    }
     pub fn consumer_image(&self, repository: &str, tag: &str) -> String {
         format!(
-            "{}.dkr.ecr.{}.amazonaws.com/{repository}:{tag}",
-            self.account, self.region
+            "{}/{}:{tag}",
+            self.registry(),
+            self.consumer_repository(repository)
         )
     }
 }

@@ -171,6 +171,7 @@ pub fn template(stack: &Stack) -> Json {
                     | ResourceKind::KmsKey(_)
                     | ResourceKind::Secret(_)
                     | ResourceKind::LogGroup(_)
+                    | ResourceKind::ImageRepository(_)
             )
         {
             body.insert("UpdateReplacePolicy".into(), policy.into());
@@ -224,6 +225,7 @@ impl Resolver<'_> {
             (Attr::Name, Some(K::EventBus(_))) => get_att(id, "Name"),
             (Attr::Name, Some(K::Queue(_))) => get_att(id, "QueueName"),
             (Attr::Name, _) => reference(id),
+            (Attr::Url, Some(K::ImageRepository(_))) => get_att(id, "RepositoryUri"),
             (Attr::Url, _) => reference(id),
             (Attr::StreamArn, _) => get_att(id, "StreamArn"),
             (Attr::RootResourceId, _) => get_att(id, "RootResourceId"),
@@ -665,6 +667,14 @@ impl Resolver<'_> {
             K::Dashboard(d) => json!({
                 "DashboardName": d.name,
                 "DashboardBody": d.body.to_string(),
+            }),
+            K::ImageRepository(r) => json!({
+                "RepositoryName": r.name,
+                "ImageTagMutability": "IMMUTABLE",
+                "ImageScanningConfiguration": { "ScanOnPush": true },
+                "EncryptionConfiguration": { "EncryptionType": "KMS", "KmsKey": get_att(&r.kms_key, "Arn") },
+                "LifecyclePolicy": { "LifecyclePolicyText": crate::platform::lifecycle_policy(r.keep_images).to_string() },
+                "EmptyOnDelete": r.empty_on_delete,
             }),
         }
     }

@@ -44,6 +44,11 @@ struct Actions {
 struct Stage {
     name: String,
     needs: String,
+    /// What this stage's Octopus record waits for: the release, or the previous stage's record
+    /// (Octopus's lifecycle takes the stages in order).
+    record_needs: String,
+    /// The spec's `delivery.requires_approval`: the job's GitHub environment is the gate.
+    requires_approval: bool,
     role_arn: String,
     namespace: String,
     regions: Vec<StageRegion>,
@@ -53,6 +58,9 @@ struct Stage {
 struct StageRegion {
     region: String,
     cluster: String,
+    /// Where the stage publishes the consumer image and its overlay pulls it from.
+    registry: String,
+    repository: String,
 }
 
 #[derive(Serialize)]
@@ -64,7 +72,6 @@ struct Context {
     stage_list: String,
     /// Regions in the order the first environment lists them (all environments share the pair).
     regions: Vec<StageRegion>,
-    approval_environments: String,
 }
 
 /// Environments in promotion order (`delivery.order`, then name).
@@ -77,6 +84,7 @@ pub fn promotion_order(environments: &[Environment]) -> Vec<&Environment> {
 fn context(environments: &[Environment]) -> Context {
     let ordered = promotion_order(environments);
     let mut previous = "build".to_string();
+    let mut previous_record = "octopus-release".to_string();
     let stages: Vec<Stage> = ordered
         .iter()
         .map(|env| {
@@ -84,6 +92,8 @@ fn context(environments: &[Environment]) -> Context {
             let stage = Stage {
                 name: env.name.clone(),
                 needs: previous.clone(),
+                record_needs: previous_record.clone(),
+                requires_approval: spec.delivery.requires_approval,
                 role_arn: format!(
                     "arn:aws:iam::{}:role/{}",
                     spec.account, spec.delivery.deploy_role_name
@@ -92,13 +102,20 @@ fn context(environments: &[Environment]) -> Context {
                 regions: env
                     .regions
                     .iter()
-                    .map(|r| StageRegion {
-                        region: r.region.clone(),
-                        cluster: r.spec.consumer.eks_cluster_name.clone(),
+                    .map(|r| {
+                        let names = Names::new(r);
+                        StageRegion {
+                            region: r.region.clone(),
+                            cluster: r.spec.consumer.eks_cluster_name.clone(),
+                            registry: names.registry(),
+                            repository: names
+                                .consumer_repository(&r.spec.consumer.image_repository),
+                        }
                     })
                     .collect(),
             };
             previous = format!("deploy-{}", env.name);
+            previous_record = format!("record-{}", env.name);
             stage
         })
         .collect();
@@ -110,16 +127,12 @@ fn context(environments: &[Environment]) -> Context {
                 .map(|r| StageRegion {
                     region: r.region.clone(),
                     cluster: String::new(),
+                    registry: String::new(),
+                    repository: String::new(),
                 })
                 .collect()
         })
         .unwrap_or_default();
-    let approval_environments = ordered
-        .iter()
-        .filter(|e| e.spec().delivery.requires_approval)
-        .map(|e| format!("\"{}\"", e.name))
-        .collect::<Vec<_>>()
-        .join(", ");
     Context {
         actions: &ACTIONS,
         cdk_cli_version: CDK_CLI_VERSION,
@@ -131,7 +144,6 @@ fn context(environments: &[Environment]) -> Context {
             .join(", "),
         stages,
         regions,
-        approval_environments,
     }
 }
 

@@ -29,18 +29,27 @@ pub fn overlay_dir(env: &str, region: &str) -> String {
 
 pub fn render(_app: &App, environments: &[Environment], image_tag: &str, files: &mut FileSet) {
     files.own(BASE);
-    for (name, doc) in base() {
-        files.add(format!("{BASE}{name}"), yaml(&doc));
+    // The base is deployable as it stands, and scanners read its files one by one: every
+    // manifest has a namespace (the first environment's in promotion order; each overlay sets
+    // its own) and the image a tag (each overlay sets the registry).
+    let namespace = crate::render::delivery::promotion_order(environments)
+        .first()
+        .map(|env| env.spec().consumer.namespace.clone())
+        .unwrap_or_else(|| "default".into());
+    let mut base = base(image_tag);
+    for (_, doc) in &mut base {
+        doc["metadata"]["namespace"] = namespace.clone().into();
     }
-    files.add(
-        format!("{BASE}kustomization.yaml"),
-        yaml(&json!({
-            "apiVersion": "kustomize.config.k8s.io/v1beta1",
-            "kind": "Kustomization",
-            "labels": [{ "pairs": service_labels(), "includeSelectors": true }],
-            "resources": base().iter().map(|(n, _)| *n).collect::<Vec<_>>(),
-        })),
-    );
+    for (name, doc) in &base {
+        files.add(format!("{BASE}{name}"), yaml(doc));
+    }
+    let kustomization = json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "labels": [{ "pairs": service_labels(), "includeSelectors": true }],
+        "resources": base.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+    });
+    files.add(format!("{BASE}kustomization.yaml"), yaml(&kustomization));
     for env in environments {
         for rs in &env.regions {
             let dir = overlay_dir(&rs.env, &rs.region);
@@ -64,14 +73,12 @@ pub fn render(_app: &App, environments: &[Environment], image_tag: &str, files: 
                     "newTag": image_tag,
                 }],
                 "configMapGenerator": [{ "name": CONFIG_MAP, "literals": literals }],
-                "patches": [{ "path": "consumer-patch.yaml" }],
             });
             // Clusters running the Prometheus Operator take the monitor and rules as a
             // component; the others scrape with observability/<env>/prometheus/.
             if env.spec().observability.prometheus_operator {
                 kustomization["components"] = json!([OPERATOR_COMPONENT]);
             }
-            files.add(format!("{dir}kustomization.yaml"), yaml(&kustomization));
             for (name, doc) in observability::operator(env, &rs.region, &service_labels()) {
                 files.add(format!("{dir}{OPERATOR_COMPONENT}/{name}"), yaml(&doc));
             }
@@ -107,7 +114,19 @@ pub fn render(_app: &App, environments: &[Environment], image_tag: &str, files: 
                     },
                 }),
             ];
-            files.add(format!("{dir}consumer-patch.yaml"), yaml_documents(&patch));
+            // Inline, each aimed at its target: a patch file of partial manifests is what
+            // `checkov -d` (and any other manifest scanner) reads as whole, broken manifests.
+            // The rendered overlay, patches applied, is what gets checked and applied.
+            kustomization["patches"] = patch
+                .iter()
+                .map(|doc| {
+                    json!({
+                        "target": { "kind": doc["kind"], "name": doc["metadata"]["name"] },
+                        "patch": yaml(doc),
+                    })
+                })
+                .collect();
+            files.add(format!("{dir}kustomization.yaml"), yaml(&kustomization));
         }
     }
 }
@@ -122,7 +141,7 @@ fn cpu_metric(utilization: u32) -> Json {
 }
 
 /// The base manifests, by file name.
-fn base() -> Vec<(&'static str, Json)> {
+fn base(image_tag: &str) -> Vec<(&'static str, Json)> {
     let port = contract::DEFAULT_METRICS_PORT;
     let uid = contract::CONSUMER_UID;
     let selector = json!({ "app.kubernetes.io/name": APP });
@@ -173,7 +192,7 @@ fn base() -> Vec<(&'static str, Json)> {
                             },
                             "containers": [{
                                 "name": APP,
-                                "image": BASE_IMAGE,
+                                "image": format!("{BASE_IMAGE}:{image_tag}"),
                                 "imagePullPolicy": "Always",
                                 "ports": [{ "name": "metrics", "containerPort": port, "protocol": "TCP" }],
                                 "envFrom": [{ "configMapRef": { "name": CONFIG_MAP } }],
@@ -261,8 +280,4 @@ fn base() -> Vec<(&'static str, Json)> {
 
 fn yaml(doc: &Json) -> String {
     serde_saphyr::to_string(doc).expect("a JSON value always serialises to YAML")
-}
-
-fn yaml_documents(docs: &[Json]) -> String {
-    docs.iter().map(yaml).collect::<Vec<_>>().join("---\n")
 }

@@ -30,9 +30,6 @@ const AWS_PROVIDER_VERSION: &str = "5.80.0";
 /// The S3 backend's `use_lockfile` (native state locking, no DynamoDB table) is generally
 /// available from 1.11; older releases reject it or treat it as experimental.
 const REQUIRED_TERRAFORM: &str = ">= 1.11.0";
-/// CDK's default bootstrap qualifier: the CloudFormation assembly publishes function code to
-/// the bootstrap asset bucket, and this module deploys the same objects.
-const CDK_QUALIFIER: &str = "hnb659fds";
 
 /// The module directory of a stack under `generated/`.
 pub fn module_dir(stack: &Stack) -> String {
@@ -55,7 +52,181 @@ pub fn render(stack: &Stack, files: &mut FileSet) {
     files.add(format!("{dir}versions.tf"), file(versions(stack)));
     files.add(format!("{dir}variables.tf"), file(variables(stack)));
     files.add(format!("{dir}main.tf"), file(main));
+    files.add(format!("{dir}artefacts.tf"), file(artefacts(stack)));
     files.add(format!("{dir}outputs.tf"), file(outputs));
+}
+
+/// The repository root seen from a module directory (`generated/terraform/<env>/<region>/`):
+/// `infra-gen package` writes the function zips under it, in `crate::package::ASSET_DIR`.
+pub const ROOT_FROM_MODULE: &str = "../../../..";
+/// The Terraform-only bucket holding the module's function code.
+const ARTEFACT_BUCKET: &str = "artefacts";
+
+/// The `aws_s3_object` of a function's code.
+fn code_object_name(function: &LogicalId) -> String {
+    format!("{}_code", function.snake_case())
+}
+
+/// Terraform's own code delivery, so that `terraform apply` alone deploys the functions
+/// (CloudFormation's `cdk deploy` publishes to the CDK bootstrap bucket instead, which only
+/// it fills): a bucket of the module's own, and one object per function whose source is the
+/// zip `infra-gen package` wrote. Kept out of `main.tf`, which mirrors the template resource
+/// for resource.
+fn artefacts(stack: &Stack) -> Vec<Block> {
+    let key = stack
+        .resources
+        .iter()
+        .find(|r| matches!(r.kind, ResourceKind::KmsKey(_)))
+        .map(|r| format!("{}.arn", Resolver::new(stack).address(&r.id)))
+        .expect("every stack has its data key");
+    let bucket_ref = format!("aws_s3_bucket.{ARTEFACT_BUCKET}.id");
+    let on_bucket = || {
+        let mut body = Body::new();
+        body.attr("bucket", Expr::raw(&bucket_ref));
+        body
+    };
+    let skip = |check: &str, why: &str| format!("checkov:skip={check}:{why}");
+    let mut bucket = Body::new();
+    bucket.prepend_comments(&[
+        skip("CKV_AWS_18", "Holds only build outputs that infra-gen package reproduces byte for byte; writes come from the deploy role, which CloudTrail records"),
+        skip("CKV_AWS_144", "The objects are rebuilt from the sources; each region's module has its own bucket, so nothing needs replicating"),
+        skip("CKV2_AWS_62", "Nothing reacts to uploads: Terraform points each function at its object in the same apply"),
+    ]);
+    bucket
+        .attr(
+            "bucket",
+            Expr::str(&format!(
+                "{}-tf-{ARTEFACT_BUCKET}-{}",
+                stack.name, stack.account
+            )),
+        )
+        .comment(" Build outputs only: destroying the module may take them with it.")
+        .attr("force_destroy", Expr::bool(true));
+    let mut versioning_configuration = Body::new();
+    versioning_configuration.attr("status", Expr::str("Enabled"));
+    let mut versioning = on_bucket();
+    versioning.block("versioning_configuration", &[], versioning_configuration);
+    let mut by_default = Body::new();
+    by_default
+        .attr("sse_algorithm", Expr::str("aws:kms"))
+        .attr("kms_master_key_id", Expr::raw(&key));
+    let mut rule = Body::new();
+    rule.block("apply_server_side_encryption_by_default", &[], by_default)
+        .attr("bucket_key_enabled", Expr::bool(true));
+    let mut encryption = on_bucket();
+    encryption.block("rule", &[], rule);
+    let mut public_access = on_bucket();
+    for setting in [
+        "block_public_acls",
+        "block_public_policy",
+        "ignore_public_acls",
+        "restrict_public_buckets",
+    ] {
+        public_access.attr(setting, Expr::bool(true));
+    }
+    let bucket_arn = format!("aws_s3_bucket.{ARTEFACT_BUCKET}.arn");
+    let deny_plain_http = Expr::Object(vec![
+        ("Sid".into(), Expr::str("DenyPlainHttp")),
+        ("Effect".into(), Expr::str("Deny")),
+        ("Principal".into(), Expr::str("*")),
+        ("Action".into(), Expr::str("s3:*")),
+        (
+            "Resource".into(),
+            Expr::List(vec![
+                Expr::raw(&bucket_arn),
+                Expr::raw(format!("\"${{{bucket_arn}}}/*\"")),
+            ]),
+        ),
+        (
+            "Condition".into(),
+            Expr::Object(vec![(
+                "Bool".into(),
+                Expr::Object(vec![("aws:SecureTransport".into(), Expr::str("false"))]),
+            )]),
+        ),
+    ]);
+    let mut policy = on_bucket();
+    policy.attr(
+        "policy",
+        Expr::Call(
+            "jsonencode",
+            vec![Expr::Object(vec![
+                ("Version".into(), Expr::str("2012-10-17")),
+                ("Statement".into(), Expr::List(vec![deny_plain_http])),
+            ])],
+        ),
+    );
+    let mut noncurrent = Body::new();
+    noncurrent.attr("noncurrent_days", Expr::int(30));
+    let mut abort = Body::new();
+    abort.attr("days_after_initiation", Expr::int(1));
+    let mut lifecycle_rule = Body::new();
+    lifecycle_rule
+        .attr("id", Expr::str("expire-replaced-code"))
+        .attr("status", Expr::str("Enabled"))
+        .block("filter", &[], Body::new())
+        .block("noncurrent_version_expiration", &[], noncurrent)
+        .block("abort_incomplete_multipart_upload", &[], abort);
+    let mut lifecycle = on_bucket();
+    lifecycle.block("rule", &[], lifecycle_rule);
+
+    let mut blocks = vec![
+        resource_block("aws_s3_bucket", ARTEFACT_BUCKET, bucket),
+        resource_block("aws_s3_bucket_versioning", ARTEFACT_BUCKET, versioning),
+        resource_block(
+            "aws_s3_bucket_server_side_encryption_configuration",
+            ARTEFACT_BUCKET,
+            encryption,
+        ),
+        resource_block(
+            "aws_s3_bucket_public_access_block",
+            ARTEFACT_BUCKET,
+            public_access,
+        ),
+        resource_block("aws_s3_bucket_policy", ARTEFACT_BUCKET, policy),
+        resource_block(
+            "aws_s3_bucket_lifecycle_configuration",
+            ARTEFACT_BUCKET,
+            lifecycle,
+        ),
+    ];
+    for r in &stack.resources {
+        let ResourceKind::Function(f) = &r.kind else {
+            continue;
+        };
+        let function = f.code.source_dir.trim_start_matches("functions/");
+        // A template string: `path.module` is interpolated, the rest is plain path.
+        let source = Expr::raw(format!(
+            "\"${{path.module}}/{}\"",
+            escape(&format!(
+                "{ROOT_FROM_MODULE}/{}/{}",
+                crate::package::ASSET_DIR,
+                f.code.file_name(function)
+            ))
+        ));
+        let mut object = Body::new();
+        object
+            .attr("bucket", Expr::raw(&bucket_ref))
+            .attr("key", Expr::str(&f.code.file_name(function)))
+            .comment(" Written by `infra-gen package`; run it before `terraform plan`.")
+            .attr("source", source.clone())
+            .attr("source_hash", Expr::Call("filemd5", vec![source]))
+            .attr("server_side_encryption", Expr::str("aws:kms"))
+            .attr("kms_key_id", Expr::raw(&key))
+            .attr(
+                "depends_on",
+                Expr::List(vec![
+                    Expr::raw(format!("aws_s3_bucket_versioning.{ARTEFACT_BUCKET}")),
+                    Expr::raw(format!("aws_s3_bucket_policy.{ARTEFACT_BUCKET}")),
+                ]),
+            );
+        blocks.push(resource_block(
+            "aws_s3_object",
+            &code_object_name(&r.id),
+            object,
+        ));
+    }
+    blocks
 }
 
 /// Top-level blocks, one blank line between them.
@@ -197,6 +368,7 @@ fn tf_type(kind: &ResourceKind) -> &'static str {
         K::HealthCheck(_) => "aws_route53_health_check",
         K::DnsRecord(_) => "aws_route53_record",
         K::Dashboard(_) => "aws_cloudwatch_dashboard",
+        K::ImageRepository(_) => "aws_ecr_repository",
     }
 }
 
@@ -223,6 +395,10 @@ fn validation_name(certificate: &LogicalId) -> String {
     format!("{}_validation", certificate.snake_case())
 }
 
+fn lifecycle_policy_name(repository: &LogicalId) -> String {
+    format!("{}_lifecycle", repository.snake_case())
+}
+
 fn concurrency_name(alias: &LogicalId) -> String {
     format!("{}_concurrency", alias.snake_case())
 }
@@ -236,7 +412,6 @@ fn target_name(rule: &LogicalId, target: &RuleTarget) -> String {
 }
 
 struct Resolver<'a> {
-    stack: &'a Stack,
     kinds: BTreeMap<&'a LogicalId, &'a ResourceKind>,
     /// Pseudo parameters referenced so far: partition, region, account id.
     pseudo_used: Cell<[bool; 3]>,
@@ -245,7 +420,6 @@ struct Resolver<'a> {
 impl<'a> Resolver<'a> {
     fn new(stack: &'a Stack) -> Resolver<'a> {
         Resolver {
-            stack,
             kinds: stack.resources.iter().map(|r| (&r.id, &r.kind)).collect(),
             pseudo_used: Cell::new([false; 3]),
         }
@@ -297,6 +471,10 @@ impl<'a> Resolver<'a> {
                 "aws_lambda_provisioned_concurrency_config.{}",
                 concurrency_name(id)
             )),
+            Some(ResourceKind::ImageRepository(_)) => out.push(format!(
+                "aws_ecr_lifecycle_policy.{}",
+                lifecycle_policy_name(id)
+            )),
             Some(ResourceKind::Rule(rule)) => out.extend(
                 rule.targets
                     .iter()
@@ -326,6 +504,7 @@ impl<'a> Resolver<'a> {
             (Attr::Name, Some(K::ApiStage(_))) => "stage_name",
             (Attr::Name, Some(K::EventSourceMapping(_))) => "uuid",
             (Attr::Name, _) => "id",
+            (Attr::Url, Some(K::ImageRepository(_))) => "repository_url",
             (Attr::Url, _) => "url",
             (Attr::StreamArn, _) => "stream_arn",
             (Attr::RootResourceId, _) => "root_resource_id",
@@ -935,6 +1114,37 @@ impl<'a> Resolver<'a> {
                     Expr::Call("jsonencode", vec![json(&d.body)]),
                 );
             }
+            K::ImageRepository(r) => {
+                body.attr("name", Expr::str(&r.name))
+                    .attr("image_tag_mutability", Expr::str("IMMUTABLE"))
+                    .attr("force_delete", Expr::bool(r.empty_on_delete));
+                let mut scanning = Body::new();
+                scanning.attr("scan_on_push", Expr::bool(true));
+                body.block("image_scanning_configuration", &[], scanning);
+                let mut encryption = Body::new();
+                encryption
+                    .attr("encryption_type", Expr::str("KMS"))
+                    .attr("kms_key", arn(&r.kms_key));
+                body.block("encryption_configuration", &[], encryption);
+                let mut policy = Body::new();
+                policy
+                    .attr(
+                        "repository",
+                        Expr::Raw(format!("{}.name", self.address(id))),
+                    )
+                    .attr(
+                        "policy",
+                        Expr::Call(
+                            "jsonencode",
+                            vec![json(&crate::platform::lifecycle_policy(r.keep_images))],
+                        ),
+                    );
+                extra.push(resource_block(
+                    "aws_ecr_lifecycle_policy",
+                    &lifecycle_policy_name(id),
+                    policy,
+                ));
+            }
         }
         if !depends_on.is_empty() {
             body.attr(
@@ -1026,16 +1236,16 @@ impl<'a> Resolver<'a> {
         if let Some(reserved) = f.reserved_concurrency {
             body.attr("reserved_concurrent_executions", Expr::int(reserved));
         }
-        // The key is content-addressed: new code is a new key, so no source_code_hash.
-        body.attr(
-            "s3_bucket",
-            Expr::str(&format!(
-                "cdk-{CDK_QUALIFIER}-assets-{}-{}",
-                self.stack.account, self.stack.region
-            )),
-        )
-        .attr("s3_key", Expr::str(&format!("{}.zip", f.code.hash)))
-        .attr("kms_key_arn", Expr::Raw(self.attr(&f.kms_key, Attr::Arn)));
+        // The code is the module's own object (artefacts.tf); its key is content-addressed,
+        // so new code is a new key, and the version pins exactly the uploaded bytes.
+        let object = format!("aws_s3_object.{}", code_object_name(id));
+        body.attr("s3_bucket", Expr::raw(format!("{object}.bucket")))
+            .attr("s3_key", Expr::raw(format!("{object}.key")))
+            .attr(
+                "s3_object_version",
+                Expr::raw(format!("{object}.version_id")),
+            )
+            .attr("kms_key_arn", Expr::Raw(self.attr(&f.kms_key, Attr::Arn)));
         if published {
             body.comment(
                 " Publishes the version CloudFormation models as its own resource; the alias",

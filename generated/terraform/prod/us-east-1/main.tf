@@ -272,8 +272,9 @@ resource "aws_lambda_function" "event_router" {
   memory_size                    = 1024
   timeout                        = 30
   reserved_concurrent_executions = 200
-  s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-east-1"
-  s3_key                         = "750619206aeb3e38810e683874bb219807b59758cbe7a9c2a5bfa4cb2c65f477.zip"
+  s3_bucket                      = aws_s3_object.event_router_code.bucket
+  s3_key                         = aws_s3_object.event_router_code.key
+  s3_object_version              = aws_s3_object.event_router_code.version_id
   kms_key_arn                    = aws_kms_key.data_key.arn
   # Publishes the version CloudFormation models as its own resource; the alias
   # follows `version`, so every code or configuration change moves it.
@@ -421,8 +422,9 @@ resource "aws_lambda_function" "stream_processor" {
   memory_size                    = 1024
   timeout                        = 60
   reserved_concurrent_executions = 50
-  s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-east-1"
-  s3_key                         = "713b3e6c1df7ecb04d6a2fefdf7adba35678eae43376982d8f707926e5770b07.zip"
+  s3_bucket                      = aws_s3_object.stream_processor_code.bucket
+  s3_key                         = aws_s3_object.stream_processor_code.key
+  s3_object_version              = aws_s3_object.stream_processor_code.version_id
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -531,8 +533,9 @@ resource "aws_lambda_function" "event_transformer" {
   memory_size                    = 512
   timeout                        = 30
   reserved_concurrent_executions = 200
-  s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-east-1"
-  s3_key                         = "c4e0e89e013c20c5f530ff46a58ace9f35b2781da5a7111d2682b93729191cb5.zip"
+  s3_bucket                      = aws_s3_object.event_transformer_code.bucket
+  s3_key                         = aws_s3_object.event_transformer_code.key
+  s3_object_version              = aws_s3_object.event_transformer_code.version_id
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -664,8 +667,9 @@ resource "aws_lambda_function" "health_checker" {
   memory_size                    = 128
   timeout                        = 10
   reserved_concurrent_executions = 5
-  s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-east-1"
-  s3_key                         = "f1c10c9598bc20e0f3850f48813bc1f3748c070e5b107a837fc09543f084aa87.zip"
+  s3_bucket                      = aws_s3_object.health_checker_code.bucket
+  s3_key                         = aws_s3_object.health_checker_code.key
+  s3_object_version              = aws_s3_object.health_checker_code.version_id
   kms_key_arn                    = aws_kms_key.data_key.arn
   environment {
     variables = {
@@ -767,8 +771,9 @@ resource "aws_lambda_function" "authorizer" {
   memory_size                    = 256
   timeout                        = 5
   reserved_concurrent_executions = 200
-  s3_bucket                      = "cdk-hnb659fds-assets-333333333333-us-east-1"
-  s3_key                         = "ba540cb9d9b0a8292db4ed515f98d076d367f989e1889edf2d8ad3c5d5053b99.zip"
+  s3_bucket                      = aws_s3_object.authorizer_code.bucket
+  s3_key                         = aws_s3_object.authorizer_code.key
+  s3_object_version              = aws_s3_object.authorizer_code.version_id
   kms_key_arn                    = aws_kms_key.data_key.arn
   # Publishes the version CloudFormation models as its own resource; the alias
   # follows `version`, so every code or configuration change moves it.
@@ -1379,6 +1384,42 @@ resource "aws_iam_role_policy" "consumer_role_policy" {
         Effect   = "Allow"
         Action   = "events:PutEvents"
         Resource = aws_cloudwatch_event_bus.bus.arn
+      },
+    ]
+  })
+}
+
+resource "aws_ecr_repository" "consumer_image_repository" {
+  name                 = "infra-gen/cdc-consumer"
+  image_tag_mutability = "IMMUTABLE"
+  force_delete         = false
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+  encryption_configuration {
+    encryption_type = "KMS"
+    kms_key         = aws_kms_key.data_key.arn
+  }
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_ecr_lifecycle_policy" "consumer_image_repository_lifecycle" {
+  repository = aws_ecr_repository.consumer_image_repository.name
+  policy = jsonencode({
+    rules = [
+      {
+        rulePriority = 1
+        description  = "Keep the 30 most recent images"
+        selection = {
+          tagStatus   = "any"
+          countType   = "imageCountMoreThan"
+          countNumber = 30
+        }
+        action = {
+          type = "expire"
+        }
       },
     ]
   })

@@ -13,6 +13,11 @@ output "consumer_role_arn" {
   value       = aws_iam_role.consumer_role.arn
 }
 
+output "consumer_image_repository_uri" {
+  description = "Where the promotion workflow pushes the CDC consumer image and the overlay pulls it"
+  value       = aws_ecr_repository.consumer_image_repository.repository_url
+}
+
 output "cdc_dlq_url" {
   description = "Dead-letter queue of the CDC consumer"
   value       = aws_sqs_queue.cdc_dlq.url
