@@ -202,16 +202,33 @@ pub fn placeholder_assets(
 /// Deploys the environment's assemblies (`generated/cloudformation/<env>-<region>`) to the
 /// emulator with `scripts/ops/deploy-emulator`: the real CDK CLI, bootstrap then deploy, as
 /// the promotion deploys them.
-pub fn deploy_stacks(
-    repo_root: &Path,
-    generated: &Path,
-    assets: &Path,
-    emulator: &str,
-    account: &str,
-    env: &str,
-    regions: &[String],
-    log: &Path,
-) -> anyhow::Result<()> {
+#[derive(Debug, Clone)]
+pub struct DeployRequest {
+    pub repo_root: PathBuf,
+    /// Where the assemblies are (`generated/`).
+    pub generated: PathBuf,
+    /// The function zips the assemblies name.
+    pub assets: PathBuf,
+    pub emulator: String,
+    pub account: String,
+    pub env: String,
+    pub regions: Vec<String>,
+    /// The CLI's progress (stderr).
+    pub log: PathBuf,
+}
+
+/// Runs the deploy; see [`DeployRequest`].
+pub fn deploy_stacks(request: &DeployRequest) -> anyhow::Result<()> {
+    let DeployRequest {
+        repo_root,
+        generated,
+        assets,
+        emulator,
+        account,
+        env,
+        regions,
+        log,
+    } = request;
     let script = repo_root.join("scripts/ops/deploy-emulator");
     let mut command = Command::new(&script);
     command

@@ -277,22 +277,17 @@ impl Platform {
             .iter()
             .map(|r| r.region.clone())
             .collect();
-        {
-            let (repo, generated, emulator, account, env, log) = (
-                options.repo_root.clone(),
-                generated.clone(),
-                platform.endpoints.emulator.clone(),
-                account.clone(),
-                options.env.clone(),
-                logs.join("deploy.log"),
-            );
-            tokio::task::spawn_blocking(move || {
-                deploy::deploy_stacks(
-                    &repo, &generated, &assets, &emulator, &account, &env, &regions, &log,
-                )
-            })
-            .await??;
-        }
+        let request = deploy::DeployRequest {
+            repo_root: options.repo_root.clone(),
+            generated: generated.clone(),
+            assets,
+            emulator: platform.endpoints.emulator.clone(),
+            account: account.clone(),
+            env: options.env.clone(),
+            regions,
+            log: logs.join("deploy.log"),
+        };
+        tokio::task::spawn_blocking(move || deploy::deploy_stacks(&request)).await??;
 
         // API front listeners first: each region's health-checker needs its peer's URL.
         let mut listeners = BTreeMap::new();
