@@ -1,5 +1,5 @@
-//! Packaging: Lambda zips named by content hash (`infra-gen package`) and Octopus release
-//! packages (`infra-gen release`).
+//! Packaging: Lambda zips named by content hash and the consumer's OCI image named by its tag
+//! (`infra-gen package`), and Octopus release packages (`infra-gen release`).
 //!
 //! The asset hash that templates reference comes from the sources (`crate::assets`), so synth
 //! never compiles. Packaging builds the functions, refuses to run when `generated/` does not
@@ -7,6 +7,8 @@
 //! change while it built.
 
 pub mod archive;
+pub mod consumer_image;
+pub mod image;
 pub mod release;
 
 use std::collections::BTreeSet;
