@@ -506,3 +506,109 @@ fn checkov_as_users_run_it_on_generated_finds_nothing() {
         );
     }
 }
+
+/// The repository each overlay pulls from is what its template creates: the template's data
+/// key and image repository, exactly as generated, created by CloudFormation on the emulator
+/// (one per account, so the registry's account is the stack's), answer with the overlay's
+/// image name. moto keeps the name and tag immutability; it drops scanning, encryption and the
+/// lifecycle policy (cfn-lint and checkov check those statically).
+#[test]
+fn the_repository_each_overlay_pulls_from_is_created_by_its_stack() {
+    let Some(aws) = test_support::tool("aws") else {
+        return;
+    };
+    let generated = synth_all();
+    let envs = spec::load_dir(&repo_root().join("environments")).unwrap();
+    let mut created = 0;
+    for env in &envs {
+        let account = &env.spec().account;
+        let Some(emulator) = test_support::moto::AccountEmulator::start(account) else {
+            return;
+        };
+        for rs in &env.regions {
+            let unit = format!("{}-{}", rs.env, rs.region);
+            let stack = format!("infra-gen-{unit}");
+            let template: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(
+                    generated
+                        .path()
+                        .join(format!("cloudformation/{unit}/{stack}.template.json")),
+                )
+                .unwrap(),
+            )
+            .unwrap();
+            let resources = template["Resources"].as_object().unwrap();
+            let (repository_id, _) = resources
+                .iter()
+                .find(|(_, r)| r["Type"] == "AWS::ECR::Repository")
+                .expect("the stack creates the image repository");
+            let subset = serde_json::json!({
+                "Resources": {
+                    "DataKey": resources["DataKey"],
+                    repository_id.clone(): resources[repository_id],
+                }
+            });
+            let file = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(file.path(), subset.to_string()).unwrap();
+            let run = |args: &[&str]| -> serde_json::Value {
+                let out = Command::new(&aws)
+                    .args([
+                        "--endpoint-url",
+                        &emulator.endpoint(),
+                        "--region",
+                        &rs.region,
+                    ])
+                    .args(["--output", "json"])
+                    .args(args)
+                    .env("AWS_ACCESS_KEY_ID", format!("AKIA{account}"))
+                    .env("AWS_SECRET_ACCESS_KEY", "emulator")
+                    .output()
+                    .expect("run the AWS CLI");
+                assert!(
+                    out.status.success(),
+                    "aws {args:?}: {} (emulator log {})",
+                    String::from_utf8_lossy(&out.stderr),
+                    emulator.log().display()
+                );
+                serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+            };
+            run(&[
+                "cloudformation",
+                "create-stack",
+                "--stack-name",
+                &stack,
+                "--template-body",
+                &format!("file://{}", file.path().display()),
+            ]);
+            let mut status = String::new();
+            for _ in 0..60 {
+                status =
+                    run(&["cloudformation", "describe-stacks", "--stack-name", &stack])["Stacks"]
+                        [0]["StackStatus"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                if !status.ends_with("_IN_PROGRESS") {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+            assert_eq!(status, "CREATE_COMPLETE", "{unit}");
+            let images =
+                overlay_images(&generated.path().join(format!("kustomize/overlays/{unit}")));
+            let (name, _tag) = images[0].rsplit_once(':').unwrap();
+            let repository = name.split_once('/').unwrap().1;
+            let described = run(&[
+                "ecr",
+                "describe-repositories",
+                "--repository-names",
+                repository,
+            ]);
+            let found = &described["repositories"][0];
+            assert_eq!(found["repositoryUri"], name, "{unit}");
+            assert_eq!(found["imageTagMutability"], "IMMUTABLE", "{unit}");
+            created += 1;
+        }
+    }
+    assert_eq!(created, 6);
+}

@@ -52,7 +52,10 @@ pub fn render(stack: &Stack, files: &mut FileSet) {
     files.add(format!("{dir}versions.tf"), file(versions(stack)));
     files.add(format!("{dir}variables.tf"), file(variables(stack)));
     files.add(format!("{dir}main.tf"), file(main));
-    files.add(format!("{dir}artefacts.tf"), file(artefacts(stack)));
+    let artefacts = artefacts(stack);
+    if !artefacts.is_empty() {
+        files.add(format!("{dir}artefacts.tf"), file(artefacts));
+    }
     files.add(format!("{dir}outputs.tf"), file(outputs));
 }
 
@@ -73,12 +76,20 @@ fn code_object_name(function: &LogicalId) -> String {
 /// zip `infra-gen package` wrote. Kept out of `main.tf`, which mirrors the template resource
 /// for resource.
 fn artefacts(stack: &Stack) -> Vec<Block> {
+    if !stack
+        .resources
+        .iter()
+        .any(|r| matches!(r.kind, ResourceKind::Function(_)))
+    {
+        return Vec::new();
+    }
+    // The platform's stacks always have their data key; a stack without one gets the
+    // AWS-managed S3 key.
     let key = stack
         .resources
         .iter()
         .find(|r| matches!(r.kind, ResourceKind::KmsKey(_)))
-        .map(|r| format!("{}.arn", Resolver::new(stack).address(&r.id)))
-        .expect("every stack has its data key");
+        .map(|r| format!("{}.arn", Resolver::new(stack).address(&r.id)));
     let bucket_ref = format!("aws_s3_bucket.{ARTEFACT_BUCKET}.id");
     let on_bucket = || {
         let mut body = Body::new();
@@ -107,9 +118,10 @@ fn artefacts(stack: &Stack) -> Vec<Block> {
     let mut versioning = on_bucket();
     versioning.block("versioning_configuration", &[], versioning_configuration);
     let mut by_default = Body::new();
-    by_default
-        .attr("sse_algorithm", Expr::str("aws:kms"))
-        .attr("kms_master_key_id", Expr::raw(&key));
+    by_default.attr("sse_algorithm", Expr::str("aws:kms"));
+    if let Some(key) = &key {
+        by_default.attr("kms_master_key_id", Expr::raw(key));
+    }
     let mut rule = Body::new();
     rule.block("apply_server_side_encryption_by_default", &[], by_default)
         .attr("bucket_key_enabled", Expr::bool(true));
@@ -211,15 +223,17 @@ fn artefacts(stack: &Stack) -> Vec<Block> {
             .comment(" Written by `infra-gen package`; run it before `terraform plan`.")
             .attr("source", source.clone())
             .attr("source_hash", Expr::Call("filemd5", vec![source]))
-            .attr("server_side_encryption", Expr::str("aws:kms"))
-            .attr("kms_key_id", Expr::raw(&key))
-            .attr(
-                "depends_on",
-                Expr::List(vec![
-                    Expr::raw(format!("aws_s3_bucket_versioning.{ARTEFACT_BUCKET}")),
-                    Expr::raw(format!("aws_s3_bucket_policy.{ARTEFACT_BUCKET}")),
-                ]),
-            );
+            .attr("server_side_encryption", Expr::str("aws:kms"));
+        if let Some(key) = &key {
+            object.attr("kms_key_id", Expr::raw(key));
+        }
+        object.attr(
+            "depends_on",
+            Expr::List(vec![
+                Expr::raw(format!("aws_s3_bucket_versioning.{ARTEFACT_BUCKET}")),
+                Expr::raw(format!("aws_s3_bucket_policy.{ARTEFACT_BUCKET}")),
+            ]),
+        );
         blocks.push(resource_block(
             "aws_s3_object",
             &code_object_name(&r.id),
@@ -1515,13 +1529,17 @@ mod tests {
                         format!("{name}_validation"),
                     );
                 }
+                ResourceKind::ImageRepository(_) => {
+                    push("aws_ecr_repository", name.clone());
+                    push("aws_ecr_lifecycle_policy", format!("{name}_lifecycle"));
+                }
                 kind => push(tf_type(kind), name),
             }
         }
         expected.sort();
         assert_eq!(resource_headers(&main), expected);
         // The stack exercises every kind, so the mapping of each was checked above.
-        assert_eq!(kinds_seen.len(), 29, "{kinds_seen:?}");
+        assert_eq!(kinds_seen.len(), 30, "{kinds_seen:?}");
     }
 
     #[test]
@@ -1692,10 +1710,16 @@ mod tests {
         let names: Vec<&String> = first.files().keys().collect();
         assert_eq!(
             names,
-            ["main.tf", "outputs.tf", "variables.tf", "versions.tf"]
-                .map(|f| format!("terraform/prod/{}/{f}", stack.region))
-                .iter()
-                .collect::<Vec<_>>()
+            [
+                "artefacts.tf",
+                "main.tf",
+                "outputs.tf",
+                "variables.tf",
+                "versions.tf"
+            ]
+            .map(|f| format!("terraform/prod/{}/{f}", stack.region))
+            .iter()
+            .collect::<Vec<_>>()
         );
     }
 }
