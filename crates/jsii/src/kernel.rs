@@ -542,10 +542,11 @@ impl Kernel {
     /// Sends a raw protocol request and returns the `ok` payload, serving callbacks; for APIs
     /// this type does not wrap (`getBinScriptCommand`, ...).
     pub fn request(&self, request: Value) -> Result<Value> {
+        let line = encode(&request)?;
         let guard = self.shared.channel.lock();
         self.check_alive()?;
-        self.flush_released(&guard)?;
-        self.send(&guard, &request)?;
+        self.flush_released(&guard, &line)?;
+        self.send_line(&guard, line)?;
         self.await_response(&guard)
     }
 
@@ -601,10 +602,10 @@ impl Kernel {
     }
 
     fn send(&self, guard: &RefCell<Channel>, message: &Value) -> Result<()> {
-        let mut line = serde_json::to_string(message).map_err(|e| Error::Protocol {
-            reason: format!("cannot encode a request: {e}"),
-            line: String::new(),
-        })?;
+        self.send_line(guard, encode(message)?)
+    }
+
+    fn send_line(&self, guard: &RefCell<Channel>, mut line: String) -> Result<()> {
         if self.shared.trace {
             eprintln!("[jsii] > {line}");
         }
@@ -750,12 +751,21 @@ impl Kernel {
     }
 
     /// Sends the `del`s of dropped handles, in pipelined batches.
-    fn flush_released(&self, guard: &RefCell<Channel>) -> Result<()> {
+    /// Ids the `next` request mentions stay queued: a wire value made from a handle just
+    /// dropped still works for the request it was made for.
+    fn flush_released(&self, guard: &RefCell<Channel>, next: &str) -> Result<()> {
         loop {
             let batch: Vec<String> = {
                 let mut table = self.shared.objects.lock();
-                let n = table.queued.len().min(DEL_BATCH);
-                let batch: Vec<String> = table.queued.drain(..n).collect();
+                let mut batch = Vec::new();
+                let mut i = 0;
+                while i < table.queued.len() && batch.len() < DEL_BATCH {
+                    if mentions(next, &table.queued[i]) {
+                        i += 1;
+                    } else {
+                        batch.push(table.queued.swap_remove(i));
+                    }
+                }
                 table.released.extend(batch.iter().cloned());
                 batch
             };
@@ -965,6 +975,19 @@ fn forward_output(
         .expect("spawning a thread for the kernel's output")
 }
 
+fn encode(message: &Value) -> Result<String> {
+    serde_json::to_string(message).map_err(|e| Error::Protocol {
+        reason: format!("cannot encode a request: {e}"),
+        line: String::new(),
+    })
+}
+
+/// Whether the JSON text `line` contains the string `id` (as a whole JSON string).
+fn mentions(line: &str, id: &str) -> bool {
+    line.match_indices(id)
+        .any(|(at, _)| line[..at].ends_with('"') && line[at + id.len()..].starts_with('"'))
+}
+
 fn take(mut ok: Value, key: &str) -> Value {
     ok.get_mut(key).map(Value::take).unwrap_or(Value::Null)
 }
@@ -989,5 +1012,18 @@ pub fn shutdown_global() {
     let kernel = GLOBAL.lock().take();
     if let Some(k) = kernel {
         let _ = k.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentions;
+
+    #[test]
+    fn mentions_matches_whole_json_strings_only() {
+        let line = r#"{"args":[{"$jsii.byref":"aws-cdk-lib.Duration@10003"}]}"#;
+        assert!(mentions(line, "aws-cdk-lib.Duration@10003"));
+        assert!(!mentions(line, "aws-cdk-lib.Duration@1000"));
+        assert!(!mentions(line, "Duration@10003"));
     }
 }

@@ -64,6 +64,10 @@ pub struct Manifest {
     /// Extracted `.jsii.gz` type models by package name (for the binding generator).
     #[serde(default)]
     pub assemblies: BTreeMap<String, PathBuf>,
+    /// The closure as plain Node.js packages (links into the kernel's package cache), for
+    /// running the same library from JavaScript: `node --preserve-symlinks` with `NODE_PATH`.
+    #[serde(default)]
+    pub node_modules: Option<PathBuf>,
 }
 
 impl Manifest {
@@ -91,6 +95,9 @@ impl Manifest {
         }
         for a in m.assemblies.values_mut() {
             *a = base.join(&*a);
+        }
+        if let Some(n) = &mut m.node_modules {
+            *n = base.join(&*n);
         }
         for (i, p) in m.packages.iter().enumerate() {
             for d in &p.dependencies {

@@ -17,6 +17,8 @@ use crate::wire;
 /// registration. When the last one is dropped the kernel is told to forget the object (`del`),
 /// so JavaScript can collect it. The `del` is queued and sent before this kernel's next request,
 /// so dropping is safe anywhere: inside a callback, on another thread, while a request runs.
+/// A `del` is held back while the request being sent mentions the id, so a wire value made
+/// from a handle that is then dropped still works for that request.
 ///
 /// **Pin what JavaScript keeps and may hand back.** The kernel (1.140.0) cannot re-register an
 /// object after `del`: if JavaScript later returns it (a construct reached through the tree,

@@ -241,6 +241,15 @@ fn dropped_handles_release_kernel_objects() {
         "object count grew from {before} to {after} over 10,000 create-and-drop cycles"
     );
 
+    // A wire value made from a handle just dropped still works for the next request.
+    let group = kernel.create("constructs.DependencyGroup", vec![]).unwrap();
+    let wire = group.to_wire();
+    drop(group);
+    kernel
+        .create("constructs.DependencyGroup", vec![wire])
+        .expect("the dropped group is still known for this request");
+    assert_eq!(kernel.stats().unwrap().object_count, after);
+
     // Clones and re-adoptions share one registration: nothing is released while one lives.
     let group = kernel.create("constructs.DependencyGroup", vec![]).unwrap();
     let again = kernel.adopt(&group.to_wire()).unwrap();

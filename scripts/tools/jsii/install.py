@@ -12,6 +12,9 @@ integrity checked against the pinned one. Into DEST it writes:
   runtime/                     @jsii/runtime unpacked (webpack/lib/program.js is the kernel)
   assemblies/<name>.jsii[.gz]  each package's type model, for the binding generator
   package-cache/               the kernel's extracted-tarball cache, warmed once here
+  node_modules/<name>          links into that cache: the closure as plain Node.js packages
+                               (run with `node --preserve-symlinks`, NODE_PATH=node_modules),
+                               for JavaScript apps compared with the Rust ones
   manifest.json                the above with the load order; read by crates/jsii
 
 Idempotent: a tarball whose integrity already matches is not fetched again.
@@ -183,6 +186,23 @@ def warm_cache(dest, manifest):
             proc.wait()
 
 
+def link_node_modules(dest, manifest):
+    """node_modules/<name> -> the kernel's cache entry of each package (one copy on disk)."""
+    cache = os.path.join(dest, "package-cache")
+    tmp = os.path.join(dest, "node_modules.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for p in manifest["packages"]:
+        entries = glob.glob(os.path.join(cache, p["name"], p["version"], "*", "package.json"))
+        if len(entries) != 1:
+            sys.exit(f"expected one cache entry of {p['name']}@{p['version']}, found {entries}")
+        link = os.path.join(tmp, p["name"])
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(os.path.dirname(entries[0]), link)
+    final = os.path.join(dest, "node_modules")
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+
+
 def main():
     pins_path, dest = sys.argv[1], os.path.abspath(sys.argv[2])
     pins = read_pins(pins_path)
@@ -211,6 +231,8 @@ def main():
         if model:
             manifest["assemblies"][pin["name"]] = os.path.relpath(model, dest)
     warm_cache(dest, manifest)
+    link_node_modules(dest, manifest)
+    manifest["node_modules"] = "node_modules"
     path = os.path.join(dest, "manifest.json")
     with open(path + ".tmp", "w") as f:
         json.dump(manifest, f, indent=2)
