@@ -34,6 +34,8 @@ pub struct Front {
     /// The region's functions by deployed name.
     pub functions: BTreeMap<String, Arc<Function>>,
     cache: Mutex<HashMap<String, (Instant, Decision)>>,
+    /// Requests served per resource path (`/live`, ...), whatever the answer.
+    served: Mutex<BTreeMap<String, u64>>,
 }
 
 #[derive(Debug, Clone)]
@@ -55,7 +57,16 @@ impl Front {
             api,
             functions,
             cache: Mutex::new(HashMap::new()),
+            served: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// How many requests for the resource `path` (e.g. `/live`) reached a method.
+    pub fn served(&self, path: &str) -> u64 {
+        self.served
+            .lock()
+            .map(|s| s.get(path).copied().unwrap_or(0))
+            .unwrap_or(0)
     }
 
     fn method_arn(&self, method: &str, path: &str) -> String {
@@ -107,6 +118,9 @@ async fn handle(State(front): State<Arc<Front>>, request: Request) -> Response {
     else {
         return message(StatusCode::FORBIDDEN, "Missing Authentication Token");
     };
+    if let Ok(mut served) = front.served.lock() {
+        *served.entry(resource_path.clone()).or_default() += 1;
+    }
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Too Long");
     };

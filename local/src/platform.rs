@@ -592,6 +592,12 @@ impl Platform {
         Ok(())
     }
 
+    /// How many requests `region`'s API front served for the resource `path` (`/live`,
+    /// `/health`): proof that a call went through the API path.
+    pub fn api_requests(&self, region: &str, path: &str) -> anyhow::Result<u64> {
+        Ok(self.runtime(region)?.front.served(path))
+    }
+
     /// Whether `region` is up.
     pub fn is_up(&self, region: &str) -> bool {
         self.down.read().is_ok_and(|d| !d.contains(region))
