@@ -17,12 +17,13 @@
 
 mod raw;
 mod support;
+mod typed;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use jsii::{Kernel, KernelConfig};
+use jsii::{Kernel, Manifest};
 use jsii_compliance::fixture::{self, Toolchain};
 use jsii_compliance::report::{self, Report, Status};
 
@@ -30,6 +31,8 @@ use raw::RawCase;
 use support::Cx;
 
 enum Entry {
+    /// Through the generated bindings.
+    Typed(RawCase),
     Wire(RawCase),
     Binding(RawCase, &'static str),
     /// A binding-level case with no host-API counterpart (e.g. equality of Rust structs).
@@ -37,19 +40,17 @@ enum Entry {
     NotApplicable(&'static str),
 }
 
-use Entry::{Binding, NotApplicable, Pending, Wire};
+use Entry::{Binding, NotApplicable, Pending, Typed, Wire};
 
-const NEEDS_STRUCTS: &str =
-    "needs generated struct types (fields, Option for optional, PartialEq, serialisation)";
-const NEEDS_CLASSES: &str = "needs generated class handles with typed methods and properties";
-const NEEDS_ENUMS: &str = "needs generated Rust enums for jsii enums";
-const NEEDS_UNIONS: &str = "needs generated Rust enums for jsii unions";
-const NEEDS_TRAITS: &str = "needs generated interface traits implementable by Rust types";
-const NEEDS_OVERRIDES: &str =
-    "needs generated override traits so a Rust type can subclass a jsii class";
-const NEEDS_COLLECTIONS: &str = "needs generated typed collections (Vec, BTreeMap) of values";
-const NEEDS_DOWNCAST: &str = "needs a generated checked cast from a handle to a derived type";
-const NEEDS_NAMES: &str = "needs generated names with Rust keywords escaped (r#type, r#match)";
+const NEEDS_OVERRIDES: &str = "jsii-bindgen generates no way for a Rust type to subclass a \
+     jsii class and override its members (no override traits; only interfaces get `...Impl` \
+     traits)";
+const NEEDS_PARTIAL_EQ: &str = "the generated structs derive Clone, Debug and Default but not \
+     PartialEq, so two structs cannot be compared";
+const NEEDS_ASYNC_OVERRIDES: &str = "jsii-bindgen skips async methods and generates no \
+     override traits";
+const NEEDS_ASYNC: &str = "jsii-bindgen skips async methods (\"not mapped: ... (async)\"), so \
+     the bindings cannot call them";
 
 const IMMUTABLE: &str = "Rust returns collections as owned values (Vec, BTreeMap): the caller's \
      copy, mutable only through a `mut` binding and never aliasing the kernel's, so there is no \
@@ -61,18 +62,18 @@ fn cases() -> Vec<(&'static str, Entry)> {
     use raw::*;
     vec![
         // kernel
-        ("callMethods", Binding(call_methods, NEEDS_CLASSES)),
+        ("callMethods", Typed(typed::call_methods)),
         (
             "getSetPrimitiveProperties",
-            Binding(get_set_primitive_properties, NEEDS_CLASSES),
+            Typed(typed::get_set_primitive_properties),
         ),
         (
             "getAndSetNonPrimitiveProperties",
-            Binding(get_and_set_non_primitive_properties, NEEDS_CLASSES),
+            Typed(typed::get_and_set_non_primitive_properties),
         ),
         (
             "createObjectAndCtorOverloads",
-            Binding(create_object_and_ctor_overloads, NEEDS_CLASSES),
+            Typed(typed::create_object_and_ctor_overloads),
         ),
         (
             "fluentApi",
@@ -82,20 +83,17 @@ fn cases() -> Vec<(&'static str, Entry)> {
         ),
         (
             "testFluentApiWithDerivedClasses",
-            Binding(test_fluent_api_with_derived_classes, NEEDS_CLASSES),
+            Typed(typed::test_fluent_api_with_derived_classes),
         ),
-        ("statics", Binding(statics, NEEDS_CLASSES)),
-        ("consts", Binding(consts, NEEDS_CLASSES)),
+        ("statics", Typed(typed::statics)),
+        ("consts", Typed(typed::consts)),
         (
             "variadicMethodCanBeInvoked",
-            Binding(variadic_method_can_be_invoked, NEEDS_CLASSES),
+            Typed(typed::variadic_method_can_be_invoked),
         ),
         (
             "classWithPrivateConstructorAndAutomaticProperties",
-            Binding(
-                class_with_private_constructor_and_automatic_properties,
-                NEEDS_CLASSES,
-            ),
+            Typed(typed::class_with_private_constructor_and_automatic_properties),
         ),
         ("nodeStandardLibrary", Wire(node_standard_library)),
         ("testJsiiAgent", Wire(test_jsii_agent)),
@@ -104,24 +102,18 @@ fn cases() -> Vec<(&'static str, Entry)> {
             Wire(stripped_deprecated_member_can_be_received),
         ),
         // values
-        ("primitiveTypes", Binding(primitive_types, NEEDS_CLASSES)),
+        ("primitiveTypes", Typed(typed::primitive_types)),
         ("dynamicTypes", Wire(dynamic_types)),
-        ("dates", Binding(dates, NEEDS_CLASSES)),
+        ("dates", Typed(typed::dates)),
         (
             "iso8601DoesNotDeserializeToDate",
-            Wire(iso8601_does_not_deserialize_to_date),
+            Typed(typed::iso8601_does_not_deserialize_to_date),
         ),
-        (
-            "getAndSetEnumValues",
-            Binding(get_and_set_enum_values, NEEDS_ENUMS),
-        ),
-        (
-            "canLoadEnumValues",
-            Binding(can_load_enum_values, NEEDS_ENUMS),
-        ),
+        ("getAndSetEnumValues", Typed(typed::get_and_set_enum_values)),
+        ("canLoadEnumValues", Typed(typed::can_load_enum_values)),
         (
             "useEnumFromScopedModule",
-            Binding(use_enum_from_scoped_module, NEEDS_ENUMS),
+            Typed(typed::use_enum_from_scoped_module),
         ),
         ("undefinedAndNull", Wire(undefined_and_null)),
         (
@@ -129,15 +121,12 @@ fn cases() -> Vec<(&'static str, Entry)> {
             Wire(null_should_be_treated_as_undefined),
         ),
         // collections
-        (
-            "collectionTypes",
-            Binding(collection_types, NEEDS_COLLECTIONS),
-        ),
-        ("arrays", Binding(arrays, NEEDS_COLLECTIONS)),
-        ("maps", Binding(maps, NEEDS_COLLECTIONS)),
+        ("collectionTypes", Typed(typed::collection_types)),
+        ("arrays", Typed(typed::arrays)),
+        ("maps", Typed(typed::maps)),
         (
             "arrayReturnedByMethodCanBeRead",
-            Binding(array_returned_by_method_can_be_read, NEEDS_COLLECTIONS),
+            Typed(typed::array_returned_by_method_can_be_read),
         ),
         (
             "arrayReturnedByMethodCannotBeModified",
@@ -145,7 +134,7 @@ fn cases() -> Vec<(&'static str, Entry)> {
         ),
         (
             "mapReturnedByMethodCanBeRead",
-            Binding(map_returned_by_method_can_be_read, NEEDS_COLLECTIONS),
+            Typed(typed::map_returned_by_method_can_be_read),
         ),
         (
             "mapReturnedByMethodCannotBeModified",
@@ -153,19 +142,16 @@ fn cases() -> Vec<(&'static str, Entry)> {
         ),
         (
             "listInClassCanBeReadCorrectly",
-            Binding(list_in_class_can_be_read_correctly, NEEDS_COLLECTIONS),
+            Typed(typed::list_in_class_can_be_read_correctly),
         ),
         (
             "mapInClassCanBeReadCorrectly",
-            Binding(map_in_class_can_be_read_correctly, NEEDS_COLLECTIONS),
+            Typed(typed::map_in_class_can_be_read_correctly),
         ),
         ("mapInClassCannotBeModified", NotApplicable(IMMUTABLE)),
         (
             "staticListInClassCanBeReadCorrectly",
-            Binding(
-                static_list_in_class_can_be_read_correctly,
-                NEEDS_COLLECTIONS,
-            ),
+            Typed(typed::static_list_in_class_can_be_read_correctly),
         ),
         (
             "staticListInClassCannotBeModified",
@@ -173,37 +159,37 @@ fn cases() -> Vec<(&'static str, Entry)> {
         ),
         (
             "staticMapInClassCanBeReadCorrectly",
-            Binding(static_map_in_class_can_be_read_correctly, NEEDS_COLLECTIONS),
+            Typed(typed::static_map_in_class_can_be_read_correctly),
         ),
         ("staticMapInClassCannotBeModified", NotApplicable(IMMUTABLE)),
         (
             "testNullIsAValidOptionalList",
-            Binding(test_null_is_a_valid_optional_list, NEEDS_COLLECTIONS),
+            Typed(typed::test_null_is_a_valid_optional_list),
         ),
         (
             "testNullIsAValidOptionalMap",
-            Binding(test_null_is_a_valid_optional_map, NEEDS_COLLECTIONS),
+            Typed(typed::test_null_is_a_valid_optional_map),
         ),
         (
             "collectionOfInterfaces_ListOfStructs",
-            Binding(collection_of_interfaces_list_of_structs, NEEDS_STRUCTS),
+            Typed(typed::collection_of_interfaces_list_of_structs),
         ),
         (
             "collectionOfInterfaces_MapOfStructs",
-            Binding(collection_of_interfaces_map_of_structs, NEEDS_STRUCTS),
+            Typed(typed::collection_of_interfaces_map_of_structs),
         ),
         (
             "collectionOfInterfaces_ListOfInterfaces",
-            Binding(collection_of_interfaces_list_of_interfaces, NEEDS_TRAITS),
+            Typed(typed::collection_of_interfaces_list_of_interfaces),
         ),
         (
             "collectionOfInterfaces_MapOfInterfaces",
-            Binding(collection_of_interfaces_map_of_interfaces, NEEDS_TRAITS),
+            Typed(typed::collection_of_interfaces_map_of_interfaces),
         ),
         // structs
         (
             "structs_serializeToJsii",
-            Binding(structs_serialize_to_jsii, NEEDS_STRUCTS),
+            Typed(typed::structs_serialize_to_jsii),
         ),
         (
             "structsAreUndecoratedOntheWayToKernel",
@@ -211,7 +197,7 @@ fn cases() -> Vec<(&'static str, Entry)> {
         ),
         (
             "structs_returnedLiteralEqualsNativeBuilt",
-            Pending(NEEDS_STRUCTS),
+            Pending(NEEDS_PARTIAL_EQ),
         ),
         (
             "structs_stepBuilders",
@@ -222,35 +208,35 @@ fn cases() -> Vec<(&'static str, Entry)> {
         (
             "structs_containsNullChecks",
             Pending(
-                "needs generated structs whose required fields are not Option (a missing one does not compile)",
+                "the generated structs make required fields Option too (StructA.required_string: Option<String>) and derive Default, so a struct without a required field compiles and is sent; nothing fails at construction",
             ),
         ),
-        ("structs_nonOptionalequals", Pending(NEEDS_STRUCTS)),
+        ("structs_nonOptionalequals", Pending(NEEDS_PARTIAL_EQ)),
         ("structs_nonOptionalhashCode", NotApplicable(HASH)),
-        ("structs_optionalEquals", Pending(NEEDS_STRUCTS)),
+        ("structs_optionalEquals", Pending(NEEDS_PARTIAL_EQ)),
         ("structs_optionalHashCode", NotApplicable(HASH)),
-        ("structs_multiplePropertiesEquals", Pending(NEEDS_STRUCTS)),
+        (
+            "structs_multiplePropertiesEquals",
+            Pending(NEEDS_PARTIAL_EQ),
+        ),
         ("structs_multiplePropertiesHashCode", NotApplicable(HASH)),
         (
             "structs_withDiamondInheritance_correctlyDedupeProperties",
-            Binding(
-                structs_with_diamond_inheritance_correctly_dedupe_properties,
-                NEEDS_STRUCTS,
-            ),
+            Typed(typed::structs_with_diamond_inheritance_correctly_dedupe_properties),
         ),
         (
             "testStructsCanBeDowncastedToParentType",
-            Binding(test_structs_can_be_downcasted_to_parent_type, NEEDS_STRUCTS),
+            Typed(typed::test_structs_can_be_downcasted_to_parent_type),
         ),
-        ("useNestedStruct", Binding(use_nested_struct, NEEDS_STRUCTS)),
+        ("useNestedStruct", Typed(typed::use_nested_struct)),
         ("eraseUnsetDataValues", Wire(erase_unset_data_values)),
         (
             "liftedKwargWithSameNameAsPositionalArg",
-            Binding(lifted_kwarg_with_same_name_as_positional_arg, NEEDS_STRUCTS),
+            Typed(typed::lifted_kwarg_with_same_name_as_positional_arg),
         ),
         (
             "equalsIsResistantToPropertyShadowingResultVariable",
-            Pending(NEEDS_STRUCTS),
+            Pending(NEEDS_PARTIAL_EQ),
         ),
         (
             "hashCodeIsResistantToPropertyShadowingResultVariable",
@@ -262,12 +248,12 @@ fn cases() -> Vec<(&'static str, Entry)> {
             "creationOfNativeObjectsFromJavaScriptObjects",
             Binding(
                 creation_of_native_objects_from_java_script_objects,
-                "needs the bindings to map a host object's kernel reference back to the same Rust value",
+                "the bindings keep no registry from a kernel reference back to the Rust value behind it (`from_impl` hands out a handle only), so reading an `any` property gives a handle, never the same Rust instance",
             ),
         ),
         (
             "testNativeObjectsWithInterfaces",
-            Binding(test_native_objects_with_interfaces, NEEDS_TRAITS),
+            Typed(typed::test_native_objects_with_interfaces),
         ),
         (
             "objectIdDoesNotGetReallocatedWhenTheConstructorPassesThisOut",
@@ -275,65 +261,53 @@ fn cases() -> Vec<(&'static str, Entry)> {
         ),
         (
             "classesCanSelfReferenceDuringClassInitialization",
-            Binding(
-                classes_can_self_reference_during_class_initialization,
-                NEEDS_CLASSES,
-            ),
+            Typed(typed::classes_can_self_reference_during_class_initialization),
         ),
         (
             "objRefsAreLabelledUsingWithTheMostCorrectType",
-            Binding(
-                obj_refs_are_labelled_using_with_the_most_correct_type,
-                NEEDS_DOWNCAST,
-            ),
+            Typed(typed::obj_refs_are_labelled_using_with_the_most_correct_type),
         ),
         (
             "receiveInstanceOfPrivateClass",
-            Binding(receive_instance_of_private_class, NEEDS_TRAITS),
+            Typed(typed::receive_instance_of_private_class),
         ),
-        ("returnAbstract", Binding(return_abstract, NEEDS_CLASSES)),
+        ("returnAbstract", Typed(typed::return_abstract)),
         (
             "unmarshallIntoAbstractType",
-            Binding(unmarshall_into_abstract_type, NEEDS_CLASSES),
+            Typed(typed::unmarshall_into_abstract_type),
         ),
         (
             "returnSubclassThatImplementsInterface976",
-            Binding(return_subclass_that_implements_interface976, NEEDS_TRAITS),
+            Typed(typed::return_subclass_that_implements_interface976),
         ),
         (
             "testJSObjectLiteralToNative",
-            Binding(test_js_object_literal_to_native, NEEDS_CLASSES),
+            Typed(typed::test_js_object_literal_to_native),
         ),
         (
             "classCanBeUsedWhenNotExpressedlyLoaded",
             Wire(class_can_be_used_when_not_expressedly_loaded),
         ),
-        ("downcasting", Binding(downcasting, NEEDS_DOWNCAST)),
+        ("downcasting", Typed(typed::downcasting)),
         // interfaces
-        ("testInterfaces", Binding(test_interfaces, NEEDS_TRAITS)),
+        ("testInterfaces", Typed(typed::test_interfaces)),
         (
             "testInterfaceParameter",
-            Binding(test_interface_parameter, NEEDS_TRAITS),
+            Typed(typed::test_interface_parameter),
         ),
-        (
-            "testLiteralInterface",
-            Binding(test_literal_interface, NEEDS_TRAITS),
-        ),
+        ("testLiteralInterface", Typed(typed::test_literal_interface)),
         (
             "canUseInterfaceSetters",
-            Binding(can_use_interface_setters, NEEDS_TRAITS),
+            Typed(typed::can_use_interface_setters),
         ),
-        ("interfaceBuilder", Binding(interface_builder, NEEDS_TRAITS)),
+        ("interfaceBuilder", Typed(typed::interface_builder)),
         (
             "pureInterfacesCanBeUsedTransparently",
-            Binding(pure_interfaces_can_be_used_transparently, NEEDS_TRAITS),
+            Typed(typed::pure_interfaces_can_be_used_transparently),
         ),
         (
             "pureInterfacesCanBeUsedTransparently_WhenTransitivelyImplementing",
-            Binding(
-                pure_interfaces_can_be_used_transparently_when_transitively_implementing,
-                NEEDS_TRAITS,
-            ),
+            Typed(typed::pure_interfaces_can_be_used_transparently_when_transitively_implementing),
         ),
         (
             "interfacesCanBeUsedTransparently_WhenAddedToJsiiType",
@@ -344,33 +318,30 @@ fn cases() -> Vec<(&'static str, Entry)> {
         ),
         (
             "canLeverageIndirectInterfacePolymorphism",
-            Binding(can_leverage_indirect_interface_polymorphism, NEEDS_TRAITS),
+            Typed(typed::can_leverage_indirect_interface_polymorphism),
         ),
         (
             "callbackParameterIsInterface",
-            Binding(callback_parameter_is_interface, NEEDS_TRAITS),
+            Typed(typed::callback_parameter_is_interface),
         ),
         // unions
-        ("unionTypes", Binding(union_types, NEEDS_UNIONS)),
-        ("unionProperties", Binding(union_properties, NEEDS_UNIONS)),
+        ("unionTypes", Typed(typed::union_types)),
+        ("unionProperties", Typed(typed::union_properties)),
         (
             "unionPropertiesWithBuilder",
-            Binding(union_properties_with_builder, NEEDS_UNIONS),
+            Typed(typed::union_properties_with_builder),
         ),
         (
             "correctlyDeserializesStructUnions",
-            Binding(correctly_deserializes_struct_unions, NEEDS_UNIONS),
+            Typed(typed::correctly_deserializes_struct_unions),
         ),
         (
             "canObtainReferenceWithOverloadedSetter",
-            Binding(can_obtain_reference_with_overloaded_setter, NEEDS_UNIONS),
+            Typed(typed::can_obtain_reference_with_overloaded_setter),
         ),
         (
             "canObtainStructReferenceWithOverloadedSetter",
-            Binding(
-                can_obtain_struct_reference_with_overloaded_setter,
-                NEEDS_UNIONS,
-            ),
+            Typed(typed::can_obtain_struct_reference_with_overloaded_setter),
         ),
         // errors
         ("exceptions", Wire(exceptions)),
@@ -406,7 +377,7 @@ fn cases() -> Vec<(&'static str, Entry)> {
         ),
         (
             "propertyOverrides_interfaces",
-            Binding(property_overrides_interfaces, NEEDS_TRAITS),
+            Typed(typed::property_overrides_interfaces),
         ),
         (
             "canOverrideProtectedMethod",
@@ -467,41 +438,47 @@ fn cases() -> Vec<(&'static str, Entry)> {
         // async
         (
             "asyncOverrides_callAsyncMethod",
-            Wire(async_overrides_call_async_method),
+            Binding(async_overrides_call_async_method, NEEDS_ASYNC),
         ),
         (
             "asyncOverrides_overrideAsyncMethod",
-            Wire(async_overrides_override_async_method),
+            Binding(async_overrides_override_async_method, NEEDS_ASYNC_OVERRIDES),
         ),
         (
             "asyncOverrides_overrideAsyncMethodByParentClass",
-            Wire(async_overrides_override_async_method_by_parent_class),
+            Binding(
+                async_overrides_override_async_method_by_parent_class,
+                NEEDS_ASYNC_OVERRIDES,
+            ),
         ),
         (
             "asyncOverrides_overrideCallsSuper",
-            Wire(async_overrides_override_calls_super),
+            Binding(async_overrides_override_calls_super, NEEDS_ASYNC_OVERRIDES),
         ),
         (
             "asyncOverrides_twoOverrides",
-            Wire(async_overrides_two_overrides),
+            Binding(async_overrides_two_overrides, NEEDS_ASYNC_OVERRIDES),
         ),
         (
             "asyncOverrides_overrideThrows",
-            Wire(async_overrides_override_throws),
+            Binding(async_overrides_override_throws, NEEDS_ASYNC_OVERRIDES),
         ),
-        ("voidReturningAsync", Wire(void_returning_async)),
+        (
+            "voidReturningAsync",
+            Binding(void_returning_async, NEEDS_ASYNC),
+        ),
         // naming
         (
             "reservedKeywordsAreSlugifiedInMethodNames",
-            Binding(reserved_keywords_on_the_wire, NEEDS_NAMES),
+            Typed(typed::reserved_keywords_are_slugified_in_method_names),
         ),
         (
             "reservedKeywordsAreSlugifiedInClassProperties",
-            Binding(reserved_keywords_on_the_wire, NEEDS_NAMES),
+            Typed(typed::reserved_keywords_are_slugified_in_class_properties),
         ),
         (
             "reservedKeywordsAreSlugifiedInStructProperties",
-            Binding(reserved_keywords_on_the_wire, NEEDS_NAMES),
+            Typed(typed::reserved_keywords_are_slugified_in_struct_properties),
         ),
     ]
 }
@@ -541,17 +518,56 @@ fn stable(message: &str, scratch: &str) -> String {
     out
 }
 
-fn kernel_config() -> Option<KernelConfig> {
-    match KernelConfig::from_env() {
-        Ok(c) => Some(c),
-        Err(e) if std::env::var("TEST_REQUIRE_TOOLS").as_deref() == Ok("1") => {
-            panic!("the jsii runtime is required (TEST_REQUIRE_TOOLS=1): {e}")
+/// The installer's jsii manifest (for the pinned runtime), or `None` when the test is skipped.
+fn installed_manifest() -> Option<Manifest> {
+    let found = Manifest::discover();
+    match found {
+        Ok(Some(m)) => Some(m),
+        other if std::env::var("TEST_REQUIRE_TOOLS").as_deref() == Ok("1") => {
+            panic!("the jsii runtime is required (TEST_REQUIRE_TOOLS=1): {other:?}")
         }
-        Err(e) => {
-            eprintln!("skipped: {e}");
+        other => {
+            eprintln!(
+                "skipped: the jsii runtime is not installed ({other:?}); scripts/tools/ensure.sh installs it"
+            );
             None
         }
     }
+}
+
+/// A manifest naming the installer's runtime and the fixture's tarballs, so the generated
+/// bindings' `require` loads the fixture like any installed assembly.
+fn write_fixture_manifest(installed: &Manifest, built: &fixture::Built, dir: &Path) -> PathBuf {
+    let packages: Vec<serde_json::Value> = built
+        .load_order()
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let deps: Vec<&str> = built.load_order()[..i]
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect();
+            serde_json::json!({
+                "name": a.name, "version": a.version, "tarball": a.tarball, "dependencies": deps,
+            })
+        })
+        .collect();
+    let manifest = serde_json::json!({
+        "runtime": { "version": installed.runtime.version, "dir": installed.runtime.dir },
+        "packages": packages,
+    });
+    let path = dir.join("fixture-manifest.json");
+    std::fs::write(&path, manifest.to_string()).expect("write the fixture manifest");
+    path
+}
+
+/// The process's kernel (started again if a case killed it) with the fixture loaded.
+fn fixture_kernel() -> Kernel {
+    let kernel = jsii::global().expect("start the jsii kernel");
+    kernel
+        .require(jsii_compliance_bindings::JSII_ASSEMBLY)
+        .expect("load the fixture assemblies");
+    kernel
 }
 
 #[test]
@@ -559,7 +575,7 @@ fn compliance_report_matches_the_committed_one() {
     let Some(jsii_bin) = test_support::tool("jsii") else {
         return;
     };
-    let Some(config) = kernel_config() else {
+    let Some(installed) = installed_manifest() else {
         return;
     };
     let scratch = tempfile::tempdir().expect("scratch dir");
@@ -571,16 +587,11 @@ fn compliance_report_matches_the_committed_one() {
         .unwrap_or_else(|e| panic!("building the fixture: {e}"));
     let compiled = started.elapsed();
 
-    let start_kernel = || {
-        let kernel = Kernel::start(config.clone()).expect("start the jsii kernel");
-        for assembly in built.load_order() {
-            kernel
-                .load(&assembly.name, &assembly.version, &assembly.tarball)
-                .unwrap_or_else(|e| panic!("load {}: {e}", assembly.name));
-        }
-        kernel
-    };
-    let mut kernel = start_kernel();
+    let manifest = write_fixture_manifest(&installed, &built, scratch.path());
+    // SAFETY: this binary's only test sets the variable before any kernel starts, and nothing
+    // else in the process reads or writes the environment concurrently.
+    unsafe { std::env::set_var("JSII_MANIFEST", &manifest) };
+    let mut kernel = fixture_kernel();
     // COMPLIANCE_CASES=a,b runs only those cases (for debugging; no report comparison).
     let only: Option<Vec<String>> = std::env::var("COMPLIANCE_CASES")
         .ok()
@@ -594,14 +605,12 @@ fn compliance_report_matches_the_committed_one() {
         }
         // A case that kills the kernel fails on its own; the next one gets a fresh kernel.
         if !kernel.is_alive() {
-            kernel = start_kernel();
+            kernel = fixture_kernel();
         }
         let status = match entry {
             NotApplicable(reason) => Status::NotApplicable(reason.to_owned()),
-            Pending(needs) => Status::Failure(format!(
-                "{needs}; the fixture's generated bindings are not in use yet"
-            )),
-            Wire(case) => match run_raw(&kernel, case, &scratch_text) {
+            Pending(needs) => Status::Failure(needs.to_owned()),
+            Typed(case) | Wire(case) => match run_raw(&kernel, case, &scratch_text) {
                 Ok(()) => Status::Success,
                 Err(e) => Status::Failure(e),
             },
@@ -611,8 +620,7 @@ fn compliance_report_matches_the_committed_one() {
                     Err(e) => format!("fails: {e}"),
                 };
                 Status::Failure(format!(
-                    "{needs}; the fixture's generated bindings are not in use yet (the same \
-                     behaviour through the host API {underlying})"
+                    "{needs} (the same behaviour through the host API {underlying})"
                 ))
             }
         };
@@ -622,7 +630,8 @@ fn compliance_report_matches_the_committed_one() {
         report.record(name, status).expect("each case once");
     }
     let ran = cases_started.elapsed();
-    kernel.close().expect("close the kernel");
+    drop(kernel);
+    jsii::shutdown_global();
 
     if only.is_some() {
         return;
@@ -655,4 +664,24 @@ fn check_against_committed(fresh: &serde_json::Value) {
         path.display(),
         diff.join("\n")
     );
+}
+
+/// jsii-bindgen's union decoding, reduced from `correctlyDeserializesStructUnions`: the kernel
+/// returns a struct by reference, labelled with the struct's FQN in `$jsii.interfaces`, and the
+/// generated `from_wire` of a union of structs accepts only by-value shapes, so it finds no
+/// variant ("no variant of StructAOrStructB matches {"$jsii.byref": ...}"). A fixed generator
+/// picks the variant from `$jsii.interfaces` before reading any field, so the error must not be
+/// "no variant". Run with `--ignored` once the generator is fixed, then un-ignore.
+#[test]
+#[ignore = "jsii-bindgen: a union of structs cannot decode a struct returned by reference"]
+fn union_of_structs_decodes_a_struct_returned_by_reference() {
+    use jsii_compliance_bindings::runtime::FromWire;
+    let by_ref = serde_json::json!({
+        "$jsii.byref": "Object@10000",
+        "$jsii.interfaces": ["infra-gen-compliance-fixture.StructA"],
+    });
+    let decoded = jsii_compliance_bindings::StructAOrStructB::from_wire(by_ref);
+    if let Err(e) = decoded {
+        assert!(!e.to_string().contains("no variant"), "{e}");
+    }
 }

@@ -149,12 +149,6 @@ impl Cx {
             .with_context(|| format!("sget {fqn}.{property}"))
     }
 
-    pub fn sset(&self, fqn: &str, property: &str, value: Value) -> Result<()> {
-        self.k
-            .sset(fqn, property, value)
-            .with_context(|| format!("sset {fqn}.{property}"))
-    }
-
     /// The object a wire value refers to (pinned, as in [`Cx::new_obj`]).
     pub fn obj(&self, v: &Value) -> Result<ObjRef> {
         let o = self

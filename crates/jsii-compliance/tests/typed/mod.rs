@@ -1,0 +1,971 @@
+//! The cases through the fixture's generated bindings (`bindings/`, made by jsii-bindgen):
+//! typed Rust calls, no wire values.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Context, Result};
+use jsii_compliance_bindings as fx;
+use jsii_compliance_bindings::infra_gen_compliance_base as base;
+use jsii_compliance_bindings::prelude::*;
+use jsii_compliance_bindings::runtime::{self as rt, JsiiObject, Upcast};
+
+use crate::support::Cx;
+
+fn num(v: f64) -> Result<base::Num> {
+    Ok(base::Num::new(v)?)
+}
+
+fn same(a: &dyn JsiiObject, b: &dyn JsiiObject) -> bool {
+    a.jsii_ref() == b.jsii_ref()
+}
+
+// ---- kernel -------------------------------------------------------------------------------
+
+pub fn call_methods(cx: &mut Cx) -> Result<()> {
+    let acc = fx::Accumulator::new(None)?;
+    acc.add(10.0)?;
+    cx.eq("after add", acc.value()?, 10.0)?;
+    acc.mul(2.0)?;
+    cx.eq("after mul", acc.value()?, 20.0)?;
+    acc.pow(5.0)?;
+    cx.eq("after pow", acc.value()?, 3_200_000.0)?;
+    acc.neg()?;
+    cx.eq("after neg", acc.value()?, -3_200_000.0)
+}
+
+pub fn get_set_primitive_properties(cx: &mut Cx) -> Result<()> {
+    let twenty = num(20.0)?;
+    cx.eq("value", twenty.value()?, 20.0)?;
+    cx.eq("doubled", twenty.doubled()?, 40.0)?;
+    let (a, b) = (num(20.0)?, num(10.0)?);
+    let plus = fx::Plus::new(&a, &b)?;
+    cx.eq("-(20+10)", fx::Negation::new(&plus)?.value()?, -30.0)?;
+    let (x, y) = (num(3.0)?, num(4.0)?);
+    cx.eq("3^4", fx::Power::new(&x, &y)?.value()?, 81.0)?;
+    let sink = fx::KitchenSink::new()?;
+    sink.set_number_property(1234.0)?;
+    cx.eq("numberProperty", sink.number_property()?, 1234.0)
+}
+
+pub fn get_and_set_non_primitive_properties(cx: &mut Cx) -> Result<()> {
+    let acc = fx::Accumulator::new(None)?;
+    acc.add(3_200_000.0)?;
+    acc.neg()?;
+    let two = num(2.0)?;
+    let curr = acc.curr()?;
+    let doubled = fx::Product::new(&two, &curr)?;
+    acc.set_curr(doubled.upcast())?;
+    cx.eq("value", acc.value()?, -6_400_000.0)?;
+    cx.check("curr is the object set", same(&acc.curr()?, &doubled))
+}
+
+pub fn create_object_and_ctor_overloads(cx: &mut Cx) -> Result<()> {
+    cx.eq(
+        "without",
+        fx::Optionals::new("a", None)?.description()?,
+        "a".to_owned(),
+    )?;
+    cx.eq(
+        "with",
+        fx::Optionals::new("a", Some(2.0))?.description()?,
+        "a:2".to_owned(),
+    )?;
+    let props = fx::AccumulatorProps {
+        initial: Some(5.0),
+        ..Default::default()
+    };
+    cx.eq(
+        "with props",
+        fx::Accumulator::new(Some(&props))?.value()?,
+        5.0,
+    )
+}
+
+pub fn test_fluent_api_with_derived_classes(cx: &mut Cx) -> Result<()> {
+    let child = fx::KitchenSinkChild::new()?;
+    child.set_string_property("Hello".into())?;
+    child.set_number_property(12.0)?;
+    cx.eq("string", child.string_property()?, "Hello".to_owned())?;
+    cx.eq("number", child.number_property()?, 12.0)
+}
+
+pub fn statics(cx: &mut Cx) -> Result<()> {
+    cx.eq(
+        "greet",
+        fx::Statics::greet("Yoyo")?,
+        "hello, Yoyo!".to_owned(),
+    )?;
+    let default = fx::Statics::instance()?;
+    cx.eq("default instance", default.value()?, "default".to_owned())?;
+    let fresh = fx::Statics::new("new value")?;
+    fx::Statics::set_instance(fresh.clone())?;
+    let now = fx::Statics::instance()?;
+    cx.check("same instance back", same(&now, &fresh))?;
+    cx.eq("its value", now.value()?, "new value".to_owned())?;
+    cx.eq("nonConstStatic", fx::Statics::non_const_static()?, 100.0)?;
+    fx::Statics::set_instance(default)?;
+    Ok(())
+}
+
+pub fn consts(cx: &mut Cx) -> Result<()> {
+    cx.eq("FOO", fx::Statics::foo()?, "hello".to_owned())?;
+    cx.eq("BAR", fx::Statics::bar()?, 1234.0)?;
+    cx.eq(
+        "CONST_OBJ.hello()",
+        fx::Statics::const_obj()?.hello()?,
+        "world".to_owned(),
+    )?;
+    let zoo = fx::Statics::zoo_bar()?;
+    cx.eq(
+        "ZOO_BAR",
+        zoo.get("hello").cloned(),
+        Some("world".to_owned()),
+    )
+}
+
+pub fn variadic_method_can_be_invoked(cx: &mut Cx) -> Result<()> {
+    let v = fx::Variadic::new(&[1.0])?;
+    cx.eq(
+        "asArray",
+        v.as_array(3.0, &[4.0, 5.0, 6.0])?,
+        vec![1.0, 3.0, 4.0, 5.0, 6.0],
+    )
+}
+
+pub fn class_with_private_constructor_and_automatic_properties(cx: &mut Cx) -> Result<()> {
+    let o = fx::PrivateCtor::create("Hello", "Bye")?;
+    cx.eq("readWriteString", o.read_write_string()?, "Bye".to_owned())?;
+    o.set_read_write_string("Hello".into())?;
+    cx.eq("readOnlyString", o.read_only_string()?, "Hello".to_owned())?;
+    cx.eq("after set", o.read_write_string()?, "Hello".to_owned())
+}
+
+// ---- values -------------------------------------------------------------------------------
+
+fn date(text: &str) -> Result<rt::Date> {
+    Ok(chrono::DateTime::parse_from_rfc3339(text)?.with_timezone(&chrono::Utc))
+}
+
+pub fn primitive_types(cx: &mut Cx) -> Result<()> {
+    let s = fx::KitchenSink::new()?;
+    s.set_boolean_property(true)?;
+    cx.eq("boolean", s.boolean_property()?, true)?;
+    s.set_string_property("foo".into())?;
+    cx.eq("string", s.string_property()?, "foo".to_owned())?;
+    s.set_number_property(1234.0)?;
+    cx.eq("number", s.number_property()?, 1234.0)?;
+    s.set_json_property(serde_json::json!({"Foo": {"Bar": 123}}))?;
+    cx.eq(
+        "json",
+        s.json_property()?["Foo"]["Bar"].as_f64(),
+        Some(123.0),
+    )?;
+    let d = date("1970-01-01T00:00:00.123Z")?;
+    s.set_date_property(d)?;
+    cx.eq("date", s.date_property()?, d)
+}
+
+pub fn dates(cx: &mut Cx) -> Result<()> {
+    let s = fx::KitchenSink::new()?;
+    let d = date("1970-01-01T00:02:08Z")?;
+    s.set_date_property(d)?;
+    cx.eq("typed", s.date_property()?, d)?;
+    let any = date("1970-01-01T00:16:39Z")?;
+    s.set_any_property(rt::to_wire(&any))?;
+    cx.eq("any", rt::from_wire::<rt::Date>(s.any_property()?)?, any)?;
+    cx.eq("JS saw a Date", s.any_is_date()?, true)
+}
+
+pub fn get_and_set_enum_values(cx: &mut Cx) -> Result<()> {
+    let acc = fx::Accumulator::new(None)?;
+    acc.add(9.0)?;
+    cx.eq("default", acc.style()?, fx::RenderStyle::Plain)?;
+    acc.set_style(fx::RenderStyle::Fancy)?;
+    cx.eq("set", acc.style()?, fx::RenderStyle::Fancy)?;
+    cx.eq("render", acc.render()?, "<<(0 + 9)>>".to_owned())
+}
+
+pub fn can_load_enum_values(cx: &mut Cx) -> Result<()> {
+    let s = fx::EnumSource::random_string_like()?;
+    cx.check(
+        "string-like",
+        matches!(s, fx::StringLike::A | fx::StringLike::B),
+    )?;
+    let i = fx::EnumSource::random_integer_like()?;
+    cx.check(
+        "integer-like",
+        matches!(i, fx::IntegerLike::One | fx::IntegerLike::Two),
+    )
+}
+
+pub fn use_enum_from_scoped_module(cx: &mut Cx) -> Result<()> {
+    let h = fx::ToneHolder::new()?;
+    cx.eq("default", h.tone()?, base::Tone::Loud)?;
+    h.set_tone(base::Tone::Calm)?;
+    cx.eq("loadTone", h.load_tone()?, base::Tone::Calm)?;
+    h.save_tone(base::Tone::Loud)?;
+    cx.eq("after save", h.tone()?, base::Tone::Loud)
+}
+
+// ---- collections --------------------------------------------------------------------------
+
+pub fn collection_types(cx: &mut Cx) -> Result<()> {
+    let s = fx::KitchenSink::new()?;
+    s.set_array_property(vec!["Hello".into(), "World".into()])?;
+    cx.eq(
+        "array",
+        s.array_property()?.get(1).cloned(),
+        Some("World".to_owned()),
+    )?;
+    let n = num(123.0)?;
+    s.set_map_property(rt::Map::from([("Foo".to_owned(), n.clone())]))?;
+    let got = s.map_property()?;
+    cx.eq("map", got.get("Foo").context("Foo")?.value()?, 123.0)
+}
+
+pub fn arrays(cx: &mut Cx) -> Result<()> {
+    let total = fx::Total::new()?;
+    let (five, ten, two, three) = (num(5.0)?, num(10.0)?, num(2.0)?, num(3.0)?);
+    let product = fx::Product::new(&two, &three)?;
+    total.set_parts(vec![five.upcast(), ten.upcast(), product.upcast()])?;
+    cx.eq("sum", total.value()?, 21.0)?;
+    let parts = total.parts()?;
+    cx.eq("parts[0]", parts[0].value()?, 5.0)?;
+    cx.check("parts[2] identity", same(&parts[2], &product))
+}
+
+pub fn maps(cx: &mut Cx) -> Result<()> {
+    let acc = fx::Accumulator::new(None)?;
+    acc.add(10.0)?;
+    acc.add(20.0)?;
+    acc.mul(2.0)?;
+    let log = acc.operations_log()?;
+    let adds = log.get("add").context("add")?;
+    cx.eq("adds", adds.len(), 2)?;
+    cx.eq("muls", log.get("mul").context("mul")?.len(), 1)?;
+    cx.eq("second add", adds[1].value()?, 30.0)
+}
+
+pub fn array_returned_by_method_can_be_read(cx: &mut Cx) -> Result<()> {
+    cx.eq(
+        "list",
+        fx::Collections::create_a_list()?,
+        vec!["one".to_owned(), "two".to_owned()],
+    )
+}
+
+fn key_values() -> rt::Map<String, String> {
+    rt::Map::from([
+        ("key1".to_owned(), "value1".to_owned()),
+        ("key2".to_owned(), "value2".to_owned()),
+    ])
+}
+
+pub fn map_returned_by_method_can_be_read(cx: &mut Cx) -> Result<()> {
+    cx.eq("map", fx::Collections::create_a_map()?, key_values())
+}
+
+pub fn list_in_class_can_be_read_correctly(cx: &mut Cx) -> Result<()> {
+    let c = fx::Collections::new(&rt::Map::new(), &["one".into(), "two".into()])?;
+    cx.eq(
+        "array",
+        c.array()?,
+        vec!["one".to_owned(), "two".to_owned()],
+    )
+}
+
+pub fn map_in_class_can_be_read_correctly(cx: &mut Cx) -> Result<()> {
+    let m = rt::Map::from([("key".to_owned(), "value".to_owned())]);
+    let c = fx::Collections::new(&m, &[])?;
+    cx.eq("map", c.map()?, m)
+}
+
+pub fn static_list_in_class_can_be_read_correctly(cx: &mut Cx) -> Result<()> {
+    cx.eq(
+        "staticArray",
+        fx::Collections::static_array()?,
+        vec!["one".to_owned(), "two".to_owned()],
+    )
+}
+
+pub fn static_map_in_class_can_be_read_correctly(cx: &mut Cx) -> Result<()> {
+    cx.eq("staticMap", fx::Collections::static_map()?, key_values())
+}
+
+pub fn test_null_is_a_valid_optional_list(cx: &mut Cx) -> Result<()> {
+    cx.eq("maybeList", fx::Disappointing::maybe_list()?, None)
+}
+
+pub fn test_null_is_a_valid_optional_map(cx: &mut Cx) -> Result<()> {
+    cx.eq("maybeMap", fx::Disappointing::maybe_map()?, None)
+}
+
+pub fn collection_of_interfaces_list_of_structs(cx: &mut Cx) -> Result<()> {
+    let list = fx::InterfaceCollections::list_of_structs()?;
+    cx.eq(
+        "requiredString",
+        list[0].required_string.clone(),
+        Some("Hello, I am a struct!".to_owned()),
+    )
+}
+
+pub fn collection_of_interfaces_map_of_structs(cx: &mut Cx) -> Result<()> {
+    let map = fx::InterfaceCollections::map_of_structs()?;
+    cx.eq(
+        "A",
+        map.get("A").context("A")?.required_string.clone(),
+        Some("Hello, I am a struct!".to_owned()),
+    )
+}
+
+pub fn collection_of_interfaces_list_of_interfaces(cx: &mut Cx) -> Result<()> {
+    let bells = fx::InterfaceCollections::list_of_interfaces()?;
+    cx.eq("two bells", bells.len(), 2)?;
+    for bell in &bells {
+        bell.ring()?;
+        cx.checks += 1;
+    }
+    Ok(())
+}
+
+pub fn collection_of_interfaces_map_of_interfaces(cx: &mut Cx) -> Result<()> {
+    let bells = fx::InterfaceCollections::map_of_interfaces()?;
+    cx.eq("two bells", bells.len(), 2)?;
+    for bell in bells.values() {
+        bell.ring()?;
+        cx.checks += 1;
+    }
+    Ok(())
+}
+
+// ---- structs ------------------------------------------------------------------------------
+
+pub fn structs_serialize_to_jsii(cx: &mut Cx) -> Result<()> {
+    let reader = fx::StructReader::new()?;
+    let first = base::Measure {
+        label: Some("FirstString".into()),
+        count: Some(999.0),
+        tags: Some(vec!["First".into(), "Optional".into()]),
+    };
+    cx.eq("readCount", reader.read_count(&first)?, 999.0)?;
+    let trouble = fx::DoubleTrouble::new()?;
+    let derived = fx::DerivedMeasure {
+        label: Some("String".into()),
+        count: Some(1234.0),
+        tags: Some(vec!["one".into(), "two".into()]),
+        non_primitive: Some(trouble.clone()),
+        another_required: Some(date("2026-01-01T00:00:00Z")?),
+        flag: Some(false),
+        another_optional: None,
+    };
+    let back = reader.read_derived_non_primitive(&derived)?;
+    cx.check("nonPrimitive identity", same(&back, &trouble))?;
+    cx.eq(
+        "date field",
+        reader.read_derived_time(&derived)?,
+        1_767_225_600_000.0,
+    )?;
+    let literal = reader.struct_literal()?;
+    cx.eq(
+        "first",
+        literal.first,
+        Some("first from a literal".to_owned()),
+    )?;
+    cx.eq("second", literal.second, None)?;
+    cx.eq("third", literal.third, Some(false))
+}
+
+pub fn structs_with_diamond_inheritance_correctly_dedupe_properties(cx: &mut Cx) -> Result<()> {
+    let s = fx::DiamondBottom {
+        base_level: Some("base".into()),
+        left_level: Some("left".into()),
+        right_level: Some("right".into()),
+        bottom_level: Some("bottom".into()),
+    };
+    cx.eq(
+        "describe",
+        fx::DiamondReader::describe(&s)?,
+        "base/left/right/bottom".to_owned(),
+    )
+}
+
+pub fn test_structs_can_be_downcasted_to_parent_type(cx: &mut Cx) -> Result<()> {
+    let parent = fx::StructDowncast::take_this()?;
+    cx.eq("parent field", parent.foo, Some("parent field".to_owned()))?;
+    let child = fx::StructDowncast::take_child()?;
+    cx.eq("child foo", child.foo, Some("parent field".to_owned()))?;
+    cx.eq("child bar", child.bar, Some(42.0))
+}
+
+pub fn use_nested_struct(cx: &mut Cx) -> Result<()> {
+    let s = fx::NestingNestedStruct {
+        name: Some("Bond, James Bond".into()),
+    };
+    cx.eq(
+        "namespace struct",
+        fx::Nesting::consume(&s)?,
+        "Bond, James Bond".to_owned(),
+    )?;
+    let d = fx::deep::HolderNested {
+        name: Some("deep".into()),
+        level: Some(2.0),
+    };
+    cx.eq(
+        "submodule struct",
+        fx::deep::Holder::consume(&d)?,
+        "deep (2)".to_owned(),
+    )
+}
+
+pub fn lifted_kwarg_with_same_name_as_positional_arg(cx: &mut Cx) -> Result<()> {
+    let bell = fx::PublicBell::new()?;
+    let props = fx::ScopeProps {
+        scope: Some("Driiiing!".into()),
+    };
+    let amb = fx::Ambiguous::new(&bell, &props)?;
+    cx.check("scope", same(&amb.scope()?, &bell))?;
+    cx.eq("props", amb.props()?.scope, Some("Driiiing!".to_owned()))
+}
+
+// ---- references ---------------------------------------------------------------------------
+
+pub fn test_native_objects_with_interfaces(cx: &mut Cx) -> Result<()> {
+    struct Counter(AtomicUsize);
+    impl base::IRandomImpl for Counter {
+        fn next(&self) -> rt::R<f64> {
+            Ok(1000.0 * (self.0.fetch_add(1, Ordering::SeqCst) + 1) as f64)
+        }
+    }
+    let native = base::IRandom::from_impl(Counter(AtomicUsize::new(0)))?;
+    let generator = fx::NumberGenerator::new(&native)?;
+    cx.check("generator identity", same(&generator.generator()?, &native))?;
+    cx.eq("first", generator.next_times100()?, 100_000.0)?;
+    cx.eq("second", generator.next_times100()?, 200_000.0)?;
+    cx.eq(
+        "isSameGenerator",
+        generator.is_same_generator(&native)?,
+        true,
+    )
+}
+
+pub fn classes_can_self_reference_during_class_initialization(cx: &mut Cx) -> Result<()> {
+    let outer = fx::Outer::new()?;
+    let inner = outer.inner()?;
+    cx.check("inner.outer", same(&inner.outer()?, &outer))
+}
+
+pub fn obj_refs_are_labelled_using_with_the_most_correct_type(cx: &mut Cx) -> Result<()> {
+    let class = fx::Makers::make_class()?;
+    let mid = class
+        .downcast::<fx::MidClass>()
+        .context("the BaseClass is a MidClass")?;
+    cx.eq("MidClass member", mid.mid()?, true)?;
+    cx.eq(
+        "interface call",
+        fx::Makers::make_interface()?.bye()?,
+        "bye".to_owned(),
+    )
+}
+
+pub fn receive_instance_of_private_class(cx: &mut Cx) -> Result<()> {
+    let r = fx::ReturnsPrivate::new()?;
+    cx.eq("success", r.private_implementation()?.success()?, true)
+}
+
+pub fn return_abstract(cx: &mut Cx) -> Result<()> {
+    let r = fx::AbstractReturner::new()?;
+    let a = r.give_me_abstract()?;
+    cx.eq(
+        "abstractMethod",
+        a.abstract_method("John")?,
+        "Hello, John!!".to_owned(),
+    )?;
+    cx.eq(
+        "propFromInterface",
+        a.upcast::<fx::IPropFromInterface>().prop_from_interface()?,
+        "propFromInterfaceValue".to_owned(),
+    )?;
+    cx.eq("nonAbstractMethod", a.non_abstract_method()?, 42.0)?;
+    cx.eq(
+        "interface prop",
+        r.give_me_interface()?.prop_from_interface()?,
+        "propFromInterfaceValue".to_owned(),
+    )?;
+    cx.eq(
+        "abstractProperty",
+        r.return_abstract_from_property()?.abstract_property()?,
+        "hello-abstract-property".to_owned(),
+    )
+}
+
+pub fn unmarshall_into_abstract_type(cx: &mut Cx) -> Result<()> {
+    let acc = fx::Accumulator::new(None)?;
+    acc.add(120.0)?;
+    cx.eq("curr value", acc.curr()?.value()?, 120.0)
+}
+
+pub fn return_subclass_that_implements_interface976(cx: &mut Cx) -> Result<()> {
+    cx.eq("foo", fx::SubclassReturner::return_return()?.foo()?, 333.0)
+}
+
+pub fn test_js_object_literal_to_native(cx: &mut Cx) -> Result<()> {
+    let o = fx::LiteralMaker::new()?.return_literal()?;
+    cx.eq("propA", o.prop_a()?, "Hello".to_owned())?;
+    cx.eq("propB", o.prop_b()?, 102.0)
+}
+
+pub fn downcasting(cx: &mut Cx) -> Result<()> {
+    // `any` arrives as a handle to the nearest exported class (PublicBase); the unchecked cast
+    // (the caller vouches, like Go's UnsafeCast) makes it an IReturnsFoo.
+    let any = fx::SubclassReturner::return_anonymous()?;
+    let r = rt::object_from_wire(any)?;
+    let has_foo = <fx::IReturnsFoo as rt::FromObjRef>::from_obj_ref(r);
+    cx.eq("foo through the interface", has_foo.foo()?, 333.0)
+}
+
+// ---- interfaces ---------------------------------------------------------------------------
+
+struct NativeGreeter;
+impl base::IGreeterImpl for NativeGreeter {
+    fn hello(&self) -> rt::R<String> {
+        Ok("I am a native!".into())
+    }
+}
+
+pub fn test_interfaces(cx: &mut Cx) -> Result<()> {
+    let (a, b) = (num(10.0)?, num(20.0)?);
+    let plus = fx::Plus::new(&a, &b)?;
+    cx.eq(
+        "Plus as IGreeter",
+        plus.hello()?,
+        "Hello from a binary operation".to_owned(),
+    )?;
+    let c = num(30.0)?;
+    let product = fx::Product::new(&a, &c)?;
+    cx.eq(
+        "Product as IFarewell",
+        product.goodbye()?,
+        "Goodbye from a product".to_owned(),
+    )?;
+    cx.eq("Product as IRandom", product.next()?, 89.0)?;
+    let trouble = fx::DoubleTrouble::new()?;
+    cx.eq("DoubleTrouble hello", trouble.hello()?, "world".to_owned())?;
+    cx.eq("DoubleTrouble next", trouble.next()?, 12.0)?;
+    let poly = fx::Polymorphism::new()?;
+    cx.eq(
+        "sayHello(product)",
+        poly.say_hello(&product)?,
+        "oh, Hello from a binary operation".to_owned(),
+    )?;
+    cx.eq(
+        "sayHello(trouble)",
+        poly.say_hello(&trouble)?,
+        "oh, world".to_owned(),
+    )?;
+    let native = base::IGreeter::from_impl(NativeGreeter)?;
+    cx.eq(
+        "sayHello(native)",
+        poly.say_hello(&native)?,
+        "oh, I am a native!".to_owned(),
+    )
+}
+
+pub fn test_interface_parameter(cx: &mut Cx) -> Result<()> {
+    let greeter = fx::LiteralMaker::new()?.give_me_greeter()?;
+    cx.eq(
+        "hello",
+        greeter.hello()?,
+        "I am literally friendly!".to_owned(),
+    )?;
+    let aug = fx::GreetingAugmenter::new()?;
+    cx.eq(
+        "betterGreeting",
+        aug.better_greeting(&greeter)?,
+        "I am literally friendly! Let me buy you a drink!".to_owned(),
+    )
+}
+
+pub fn test_literal_interface(cx: &mut Cx) -> Result<()> {
+    let maker = fx::LiteralMaker::new()?;
+    cx.eq(
+        "hello",
+        maker.give_me_greeter()?.hello()?,
+        "I am literally friendly!".to_owned(),
+    )?;
+    let gr = maker.give_me_greeting_random()?;
+    cx.eq("gen hello", gr.hello()?, "greeting random".to_owned())?;
+    cx.eq("gen next", gr.next()?, 42.0)
+}
+
+pub fn can_use_interface_setters(cx: &mut Cx) -> Result<()> {
+    let o = fx::PropertyProvider::provide()?;
+    cx.eq("not yet set", o.was_set()?, false)?;
+    o.set_property("New Value".into())?;
+    cx.eq("wasSet", o.was_set()?, true)?;
+    cx.eq("value", o.property()?, "New Value".to_owned())
+}
+
+struct Props {
+    read_only: &'static str,
+    suffix: &'static str,
+    value: Mutex<String>,
+}
+impl fx::IInterfaceWithPropertiesImpl for Props {
+    fn read_only_string(&self) -> rt::R<String> {
+        Ok(self.read_only.into())
+    }
+    fn read_write_string(&self) -> rt::R<String> {
+        Ok(format!(
+            "{}{}",
+            self.value.lock().expect("not poisoned"),
+            self.suffix
+        ))
+    }
+    fn set_read_write_string(&self, value: String) -> rt::R<()> {
+        *self.value.lock().expect("not poisoned") = value;
+        Ok(())
+    }
+}
+
+fn uses_properties(
+    cx: &mut Cx,
+    read_only: &'static str,
+    suffix: &'static str,
+    expect: &str,
+) -> Result<()> {
+    let host = fx::IInterfaceWithProperties::from_impl(Props {
+        read_only,
+        suffix,
+        value: Mutex::new(String::new()),
+    })?;
+    let uses = fx::UsesInterfaceWithProperties::new(&host)?;
+    cx.eq("justRead", uses.just_read()?, read_only.to_owned())?;
+    cx.eq(
+        "writeAndRead",
+        uses.write_and_read("Hello")?,
+        expect.to_owned(),
+    )
+}
+
+pub fn interface_builder(cx: &mut Cx) -> Result<()> {
+    uses_properties(cx, "READ_ONLY", "", "Hello")
+}
+
+pub fn property_overrides_interfaces(cx: &mut Cx) -> Result<()> {
+    uses_properties(cx, "READ_ONLY_STRING", "?", "Hello?")
+}
+
+fn britney() -> fx::StructB {
+    fx::StructB {
+        required_string: Some("It's Britney b**ch!".into()),
+        ..Default::default()
+    }
+}
+
+struct Delegate;
+impl fx::IStructReturningDelegateImpl for Delegate {
+    fn return_struct(&self) -> rt::R<fx::StructB> {
+        Ok(britney())
+    }
+}
+
+pub fn pure_interfaces_can_be_used_transparently(cx: &mut Cx) -> Result<()> {
+    let delegate = fx::IStructReturningDelegate::from_impl(Delegate)?;
+    let got = fx::ConsumePureInterface::new(&delegate)?.work_it_baby()?;
+    cx.eq("workItBaby", got.required_string, britney().required_string)
+}
+
+/// Implements IGreeter and IRandom only through a blanket impl over another trait: the Rust
+/// counterpart of implementing an interface through a base class.
+trait Friendly: Send + Sync + 'static {
+    fn name(&self) -> String;
+}
+struct Transitive;
+impl Friendly for Transitive {
+    fn name(&self) -> String {
+        "hi".into()
+    }
+}
+struct ViaFriendly<T>(T);
+impl<T: Friendly> fx::IGreetingRandomImpl for ViaFriendly<T> {
+    fn hello(&self) -> rt::R<String> {
+        Ok(self.0.name())
+    }
+    fn next(&self) -> rt::R<f64> {
+        Ok(4.0)
+    }
+}
+
+pub fn pure_interfaces_can_be_used_transparently_when_transitively_implementing(
+    cx: &mut Cx,
+) -> Result<()> {
+    let delegate = fx::IGreetingRandom::from_impl(ViaFriendly(Transitive))?;
+    let generator = fx::NumberGenerator::new(&delegate)?;
+    cx.eq("as IRandom", generator.next_times100()?, 400.0)?;
+    cx.eq(
+        "as IGreeter",
+        fx::Polymorphism::new()?.say_hello(&delegate)?,
+        "oh, hi".to_owned(),
+    )
+}
+
+pub fn can_leverage_indirect_interface_polymorphism(cx: &mut Cx) -> Result<()> {
+    let p = fx::AnonymousProvider::new()?;
+    cx.eq("as class", p.provide_as_class()?.value()?, 1337.0)?;
+    let iface = p.provide_as_interface()?;
+    cx.eq("as interface value", iface.value()?, 1337.0)?;
+    cx.eq(
+        "as interface verb",
+        iface.verb()?,
+        "to implement".to_owned(),
+    )
+}
+
+struct Ringer;
+impl fx::IBellRingerImpl for Ringer {
+    fn your_turn(&self, bell: fx::IBell) -> rt::R<()> {
+        bell.ring()
+    }
+}
+
+pub fn callback_parameter_is_interface(cx: &mut Cx) -> Result<()> {
+    let ringer = fx::IBellRinger::from_impl(Ringer)?;
+    cx.eq(
+        "object literal",
+        fx::ConsumerCanRingBell::implemented_by_object_literal(&ringer)?,
+        true,
+    )?;
+    cx.eq(
+        "private class",
+        fx::ConsumerCanRingBell::implemented_by_private_class(&ringer)?,
+        true,
+    )?;
+    cx.eq(
+        "public class",
+        fx::ConsumerCanRingBell::implemented_by_public_class(&ringer)?,
+        true,
+    )
+}
+
+pub fn iso8601_does_not_deserialize_to_date(cx: &mut Cx) -> Result<()> {
+    struct Clock;
+    impl fx::IClockImpl for Clock {
+        fn iso(&self) -> rt::R<String> {
+            Ok("2026-11-30T20:00:00.000Z".into())
+        }
+    }
+    let reader = fx::ClockReader::new(&fx::IClock::from_impl(Clock)?)?;
+    cx.eq(
+        "read",
+        reader.read()?,
+        "2026-11-30T20:00:00.000Z".to_owned(),
+    )
+}
+
+// ---- unions -------------------------------------------------------------------------------
+
+pub fn union_types(cx: &mut Cx) -> Result<()> {
+    let s = fx::KitchenSink::new()?;
+    s.set_union_property(fx::StringOrNumberOrProduct::Number(1234.0))?;
+    cx.check(
+        "number",
+        matches!(s.union_property()?, fx::StringOrNumberOrProduct::Number(n) if n == 1234.0),
+    )?;
+    s.set_union_property(fx::StringOrNumberOrProduct::String("Hello".into()))?;
+    cx.check(
+        "string",
+        matches!(s.union_property()?, fx::StringOrNumberOrProduct::String(t) if t == "Hello"),
+    )?;
+    let (two, twelve) = (num(2.0)?, num(12.0)?);
+    let product = fx::Product::new(&two, &twelve)?;
+    s.set_union_property(fx::StringOrNumberOrProduct::Product(product.clone()))?;
+    match s.union_property()? {
+        fx::StringOrNumberOrProduct::Product(p) => cx.eq("object value", p.value()?, 24.0)?,
+        other => anyhow::bail!("expected a Product, got {other:?}"),
+    }
+    let n99 = num(99.0)?;
+    s.set_union_map_property(rt::Map::from([(
+        "Foo".to_owned(),
+        fx::StringOrNumberOrNum::Num(n99.clone()),
+    )]))?;
+    match s.union_map_property()?.remove("Foo") {
+        Some(fx::StringOrNumberOrNum::Num(n)) => cx.eq("map member", n.value()?, 99.0)?,
+        other => anyhow::bail!("expected a Num, got {other:?}"),
+    }
+    let n33 = num(33.0)?;
+    s.set_union_array_property(vec![
+        fx::NumberOrValue::Number(123.0),
+        fx::NumberOrValue::Value(n33.upcast()),
+    ])?;
+    let a = s.union_array_property()?;
+    cx.check(
+        "array number",
+        matches!(a[0], fx::NumberOrValue::Number(n) if n == 123.0),
+    )?;
+    match &a[1] {
+        fx::NumberOrValue::Value(v) => cx.eq("array object", v.value()?, 33.0),
+        other => anyhow::bail!("expected a Value, got {other:?}"),
+    }
+}
+
+pub fn union_properties(cx: &mut Cx) -> Result<()> {
+    let props = fx::AccumulatorProps {
+        initial: Some(0.0),
+        max: Some(f64::MAX),
+    };
+    let acc = fx::Accumulator::new(Some(&props))?;
+    let (nine, three, ten) = (num(9.0)?, num(3.0)?, num(10.0)?);
+    let product = fx::Product::new(&nine, &three)?;
+    acc.set_union_property(Some(fx::ProductOrPower::Product(product)))?;
+    cx.check(
+        "Product",
+        matches!(acc.union_property()?, Some(fx::ProductOrPower::Product(_))),
+    )?;
+    cx.eq("readUnionValue", acc.read_union_value()?, 27.0)?;
+    let power = fx::Power::new(&ten, &three)?;
+    acc.set_union_property(Some(fx::ProductOrPower::Power(power)))?;
+    cx.check(
+        "Power",
+        matches!(acc.union_property()?, Some(fx::ProductOrPower::Power(_))),
+    )
+}
+
+pub fn union_properties_with_builder(cx: &mut Cx) -> Result<()> {
+    let sink = fx::KitchenSink::new()?;
+    for (bag, expected) in [
+        (
+            fx::UnionBag {
+                bar: Some(fx::StringOrNumberOrKitchenSink::Number(12.0)),
+                foo: Some(fx::StringOrNumber::String("Hello".into())),
+            },
+            "number/string",
+        ),
+        (
+            fx::UnionBag {
+                bar: Some(fx::StringOrNumberOrKitchenSink::String(
+                    "BarIsString".into(),
+                )),
+                foo: None,
+            },
+            "string/undefined",
+        ),
+        (
+            fx::UnionBag {
+                bar: Some(fx::StringOrNumberOrKitchenSink::KitchenSink(sink.clone())),
+                foo: Some(fx::StringOrNumber::Number(999.0)),
+            },
+            "KitchenSink/number",
+        ),
+    ] {
+        cx.eq(
+            expected,
+            fx::StructUnionConsumer::describe_bag(&bag)?,
+            expected.to_owned(),
+        )?;
+    }
+    Ok(())
+}
+
+pub fn correctly_deserializes_struct_unions(cx: &mut Cx) -> Result<()> {
+    let a0 = fx::StructA {
+        required_string: Some("Present!".into()),
+        optional_string: Some("Bazinga!".into()),
+        ..Default::default()
+    };
+    let a1 = fx::StructA {
+        required_string: Some("Present!".into()),
+        optional_number: Some(1337.0),
+        ..Default::default()
+    };
+    let b0 = fx::StructB {
+        required_string: Some("Present!".into()),
+        optional_boolean: Some(true),
+        ..Default::default()
+    };
+    let b1 = fx::StructB {
+        required_string: Some("Present!".into()),
+        optional_struct_a: Some(a1.clone()),
+        ..Default::default()
+    };
+    for (s, is_a) in [
+        (fx::StructAOrStructB::from(a0), true),
+        (fx::StructAOrStructB::from(a1), true),
+        (fx::StructAOrStructB::from(b0), false),
+        (fx::StructAOrStructB::from(b1), false),
+    ] {
+        cx.eq(
+            "isStructA",
+            fx::StructUnionConsumer::is_struct_a(s.clone())?,
+            is_a,
+        )?;
+        cx.eq("isStructB", fx::StructUnionConsumer::is_struct_b(s)?, !is_a)?;
+    }
+    cx.check(
+        "provide(false) is a StructA",
+        matches!(
+            fx::StructUnionConsumer::provide(false)?,
+            fx::StructAOrStructB::StructA(_)
+        ),
+    )?;
+    cx.check(
+        "provide(true) is a StructB",
+        matches!(
+            fx::StructUnionConsumer::provide(true)?,
+            fx::StructAOrStructB::StructB(_)
+        ),
+    )
+}
+
+pub fn can_obtain_reference_with_overloaded_setter(cx: &mut Cx) -> Result<()> {
+    let o = fx::ConfusingSetter::make_instance()?;
+    let one = num(1.0)?;
+    o.set_union_property(Some(fx::IGreeterOrStringOrNumList::StringOrNumList(vec![
+        fx::StringOrNum::String("a".into()),
+        fx::StringOrNum::Num(one),
+    ])))?;
+    match o.union_property()? {
+        Some(fx::IGreeterOrStringOrNumList::StringOrNumList(l)) => cx.check(
+            "list member",
+            matches!(&l[0], fx::StringOrNum::String(s) if s == "a"),
+        ),
+        other => anyhow::bail!("expected the list, got {other:?}"),
+    }
+}
+
+pub fn can_obtain_struct_reference_with_overloaded_setter(cx: &mut Cx) -> Result<()> {
+    let s = fx::ConfusingSetter::make_struct_instance()?;
+    cx.check("an empty struct came back", s.union_property.is_none())
+}
+
+// ---- naming -------------------------------------------------------------------------------
+
+pub fn reserved_keywords_are_slugified_in_method_names(cx: &mut Cx) -> Result<()> {
+    let k = fx::Keywords::new()?;
+    cx.eq("match", k.r#match()?, "match".to_owned())?;
+    cx.eq("impl", k.r#impl()?, "impl".to_owned())?;
+    cx.eq("fn", k.r#fn()?, "fn".to_owned())?;
+    cx.eq("self", k.self_()?, "self".to_owned())
+}
+
+pub fn reserved_keywords_are_slugified_in_class_properties(cx: &mut Cx) -> Result<()> {
+    let k = fx::Keywords::new()?;
+    cx.eq("type", k.r#type()?, "type".to_owned())?;
+    k.set_ref("changed".into())?;
+    cx.eq("ref", k.r#ref()?, "changed".to_owned())?;
+    cx.eq("loop", k.r#loop()?, "loop".to_owned())
+}
+
+pub fn reserved_keywords_are_slugified_in_struct_properties(cx: &mut Cx) -> Result<()> {
+    let s = fx::KeywordStruct {
+        r#type: Some("t".into()),
+        r#move: Some("m".into()),
+        r#impl: Some("i".into()),
+        r#match: None,
+    };
+    cx.eq(
+        "readStruct",
+        fx::Keywords::read_struct(&s)?,
+        "t,m,i".to_owned(),
+    )
+}
