@@ -134,7 +134,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Up { env, environments } => {
             let mut options = Options::new(&env);
             options.environments = environments;
-            let platform = Platform::start(options).await?;
+            // Ctrl-C while starting drops what was started (processes, temporary directory).
+            let platform = tokio::select! {
+                started = Platform::start(options) => started?,
+                _ = tokio::signal::ctrl_c() => {
+                    eprintln!("local-platform: interrupted while starting");
+                    return Ok(());
+                }
+            };
             let file = platform.endpoints().temp_dir.join("endpoints.json");
             std::fs::write(&file, serde_json::to_vec_pretty(platform.endpoints())?)?;
             print_endpoints(platform.endpoints(), &file);
