@@ -131,6 +131,7 @@ async fn journeys_through_both_regions() {
     let platform = start(specs.path(), tools_bin).await;
     let started = Instant::now();
     event_crosses_regions(&platform).await;
+    a_row_is_streamed_as_a_cdc_event(&platform).await;
     eprintln!("journey a: {:.1} s", started.elapsed().as_secs_f64());
     let started = Instant::now();
     qlik_change_becomes_a_row(&platform).await;
@@ -283,6 +284,40 @@ async fn event_crosses_regions(platform: &Platform) {
         assert_eq!(&original.detail, expected, "readable in its original form");
     }
     assert_eq!(compressed, 1, "only the large event is compressed");
+}
+
+/// a, the stream part of the first leg without the transformer (see
+/// [`an_event_is_transformed_stored_and_streamed`]): a row written to us-west-2's events table
+/// is read from its stream through the deployed event source mapping and published by the
+/// stream-processor as a `CdcInsert` event on the region's bus.
+async fn a_row_is_streamed_as_a_cdc_event(platform: &Platform) {
+    let aws = &platform.endpoints().aws;
+    let west = platform.region("us-west-2").unwrap();
+    let west_aws = Emulator::connect(aws, "us-west-2").await;
+    let cdc_events = west_aws
+        .queue_for_source(&west.bus_name, "platform.stream-processor")
+        .await;
+    let row = json!({"pk": "event#journey-a-stream", "sk": "v1", "orderId": "streamed"});
+    west_aws
+        .dynamodb
+        .put_item()
+        .table_name(&west.events_table)
+        .set_item(Some(platform_aws::dynamodb::json_to_item(
+            row.as_object().unwrap(),
+        )))
+        .send()
+        .await
+        .unwrap();
+    let published = west_aws.receive_json(&cdc_events.url, 1).await;
+    let insert = published
+        .iter()
+        .find(|e| e.to_string().contains("event#journey-a-stream"))
+        .unwrap_or_else(|| panic!("no CDC event for the row: {published:?}"));
+    assert_eq!(insert["detail-type"], "CdcInsert", "{insert}");
+    assert!(
+        insert["detail"].to_string().contains("streamed"),
+        "{insert}"
+    );
 }
 
 /// b. A Qlik change produced to a region's broker becomes a row, and a CDC event only where
