@@ -144,18 +144,12 @@ impl BenchSuite for Cdc {
 
     async fn bench(&mut self, _: &mut (), info: &IterInfo) -> anyhow::Result<IterReport> {
         let key = format!("{}-{}", self.run, info.runner_seq);
-        // Qlik's change sequences are fixed-width decimal strings that grow with each change.
-        let sequence = format!("20261130{:027}", info.runner_seq);
-        let columns = [
-            (self.key_column.as_str(), Some(key.as_str())),
-            ("status", Some("placed")),
-        ];
-        let value = consumer::corpus::json_data_message(
-            true,
-            "INSERT",
-            Some(&sequence),
-            Some(&columns),
-            None,
+        let value = crate::feed::qlik_insert(
+            info.runner_seq,
+            &[
+                (self.key_column.as_str(), key.as_str()),
+                ("status", "placed"),
+            ],
         );
         let record = FutureRecord::to(&self.topic).key(&key).payload(&value);
         let started = Instant::now();
