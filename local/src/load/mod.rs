@@ -1,9 +1,9 @@
 //! `local-platform load`: what the seed's k6 tests intended, on the rlt load-testing crate.
 //! Three scenarios: authenticated `GET /health` on a region's API, events put on a region's
 //! bus (PutEvents through the AWS SDK), and Qlik CDC messages produced to a region's broker
-//! (rdkafka, messages from the consumer's corpus builders through `feed::qlik_insert`). Each run is bounded by a request
-//! count and a time limit, whichever comes first, and reports throughput, p50/p95/p99 and the
-//! errors.
+//! (rdkafka; messages from the consumer's corpus builders, through `feed::qlik_insert`).
+//! Each run is bounded by a request count and a time limit, whichever comes first, and
+//! reports throughput, p50/p95/p99 and the errors.
 //!
 //! Targets: the local platform's endpoints (which must be loopback addresses), or a deployed
 //! environment's, given explicitly (`--url`, `--bootstrap`); see [`target`].
