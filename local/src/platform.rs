@@ -246,7 +246,7 @@ impl Platform {
             regions: Vec::new(),
             down: DownRegions::default(),
             tasks: Vec::new(),
-            jwt_secret: token::random_secret(64),
+            jwt_secret: token::random_secret(64).context("reading /dev/urandom")?,
             brokers,
             emulator: Some(emulator),
             temp: Some(temp),

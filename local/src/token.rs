@@ -42,12 +42,22 @@ pub fn mint(secret: &str, request: &TokenRequest) -> Result<String, jsonwebtoken
 }
 
 /// A random alphanumeric secret of `length` characters (the template asks Secrets Manager for
-/// 64 without punctuation).
-pub fn random_secret(length: usize) -> String {
+/// 64 without punctuation), from the kernel's CSPRNG: the platform may listen on loopback for
+/// hours, so its signing key should not be guessable.
+pub fn random_secret(length: usize) -> std::io::Result<String> {
+    use std::io::Read as _;
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    (0..length)
-        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
-        .collect()
+    let mut urandom = std::fs::File::open("/dev/urandom")?;
+    let mut out = String::with_capacity(length);
+    let mut byte = [0u8; 1];
+    while out.len() < length {
+        urandom.read_exact(&mut byte)?;
+        // 248 = 4 x 62: rejecting the rest keeps every character equally likely.
+        if byte[0] < 248 {
+            out.push(ALPHABET[usize::from(byte[0]) % ALPHABET.len()] as char);
+        }
+    }
+    Ok(out)
 }
 
 /// A token for the running platform described by `endpoints`: the signing secret read from
@@ -80,4 +90,17 @@ pub async fn mint_for(
             lifetime_seconds: 3600,
         },
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_alphanumeric_and_differ() {
+        let (a, b) = (random_secret(64).unwrap(), random_secret(64).unwrap());
+        assert_eq!(a.len(), 64);
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric()), "{a}");
+        assert_ne!(a, b);
+    }
 }
