@@ -95,15 +95,15 @@ fn cases() -> Vec<(&'static str, Entry)> {
             "classWithPrivateConstructorAndAutomaticProperties",
             Typed(typed::class_with_private_constructor_and_automatic_properties),
         ),
-        ("nodeStandardLibrary", Wire(node_standard_library)),
-        ("testJsiiAgent", Wire(test_jsii_agent)),
+        ("nodeStandardLibrary", Typed(typed::node_standard_library)),
+        ("testJsiiAgent", Typed(typed::test_jsii_agent)),
         (
             "strippedDeprecatedMemberCanBeReceived",
-            Wire(stripped_deprecated_member_can_be_received),
+            Typed(typed::stripped_deprecated_member_can_be_received),
         ),
         // values
         ("primitiveTypes", Typed(typed::primitive_types)),
-        ("dynamicTypes", Wire(dynamic_types)),
+        ("dynamicTypes", Typed(typed::dynamic_types)),
         ("dates", Typed(typed::dates)),
         (
             "iso8601DoesNotDeserializeToDate",
@@ -115,10 +115,10 @@ fn cases() -> Vec<(&'static str, Entry)> {
             "useEnumFromScopedModule",
             Typed(typed::use_enum_from_scoped_module),
         ),
-        ("undefinedAndNull", Wire(undefined_and_null)),
+        ("undefinedAndNull", Typed(typed::undefined_and_null)),
         (
             "nullShouldBeTreatedAsUndefined",
-            Wire(null_should_be_treated_as_undefined),
+            Typed(typed::null_should_be_treated_as_undefined),
         ),
         // collections
         ("collectionTypes", Typed(typed::collection_types)),
@@ -193,7 +193,7 @@ fn cases() -> Vec<(&'static str, Entry)> {
         ),
         (
             "structsAreUndecoratedOntheWayToKernel",
-            Wire(structs_are_undecorated_on_the_way_to_kernel),
+            Typed(typed::structs_are_undecorated_on_the_way_to_kernel),
         ),
         (
             "structs_returnedLiteralEqualsNativeBuilt",
@@ -229,7 +229,10 @@ fn cases() -> Vec<(&'static str, Entry)> {
             Typed(typed::test_structs_can_be_downcasted_to_parent_type),
         ),
         ("useNestedStruct", Typed(typed::use_nested_struct)),
-        ("eraseUnsetDataValues", Wire(erase_unset_data_values)),
+        (
+            "eraseUnsetDataValues",
+            Typed(typed::erase_unset_data_values),
+        ),
         (
             "liftedKwargWithSameNameAsPositionalArg",
             Typed(typed::lifted_kwarg_with_same_name_as_positional_arg),
@@ -344,8 +347,8 @@ fn cases() -> Vec<(&'static str, Entry)> {
             Typed(typed::can_obtain_struct_reference_with_overloaded_setter),
         ),
         // errors
-        ("exceptions", Wire(exceptions)),
-        ("exceptionMessage", Wire(exception_message)),
+        ("exceptions", Typed(typed::exceptions)),
+        ("exceptionMessage", Typed(typed::exception_message)),
         // sync overrides
         (
             "syncOverrides",

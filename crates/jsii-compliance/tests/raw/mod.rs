@@ -3,10 +3,10 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use jsii::CallbackError;
 use jsii::wire;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::support::{Cx, Native, b, f, num, text};
 
@@ -30,14 +30,6 @@ pub fn plain(v: &Value) -> Value {
     }
 }
 
-fn n(cx: &Cx, value: f64) -> Result<Value> {
-    Ok(cx.new_obj(&b("Num"), vec![json!(value)])?.to_wire())
-}
-
-fn value_of(cx: &Cx, v: &Value) -> Result<f64> {
-    num(&cx.get(&cx.obj(v)?, "value")?)
-}
-
 fn e(enum_fqn: &str, member: &str) -> Value {
     wire::enum_member(enum_fqn, member)
 }
@@ -48,162 +40,11 @@ fn cb(e: anyhow::Error) -> CallbackError {
 
 // ---- kernel -------------------------------------------------------------------------------
 
-pub fn node_standard_library(cx: &mut Cx) -> Result<()> {
-    let o = cx.new_obj(&f("NodeStandardLibrary"), vec![])?;
-    cx.eq(
-        "fs",
-        cx.call(&o, "fsRoundTripSync", vec![])?,
-        json!("Hello, resource!"),
-    )?;
-    cx.check(
-        "os.platform",
-        !text(&cx.call(&o, "osPlatform", vec![])?)?.is_empty(),
-    )?;
-    cx.eq(
-        "sha256",
-        cx.call(&o, "cryptoSha256", vec![])?,
-        json!("1307990e6ba5ca145eb35e99182a9bec46531bc54ddf656a602c780fa0240dee"),
-    )?;
-    let promise = cx.k.begin(&o, "fsRoundTrip", vec![])?;
-    cx.eq(
-        "async fs",
-        cx.k.end(promise)?,
-        json!("Hello, async resource!"),
-    )
-}
-
-pub fn test_jsii_agent(cx: &mut Cx) -> Result<()> {
-    let agent = text(&cx.sget(&f("JsiiAgent"), "value")?)?;
-    cx.check(
-        &format!("JSII_AGENT names Rust: {agent}"),
-        agent.starts_with("Rust/"),
-    )
-}
-
-pub fn stripped_deprecated_member_can_be_received(cx: &mut Cx) -> Result<()> {
-    let got = cx.scall(&f("ModernFactory"), "create", vec![])?;
-    let o = cx.obj(&got)?;
-    cx.eq("answer", cx.get(&o, "answer")?, json!(42))
-}
-
 // ---- values -------------------------------------------------------------------------------
-
-pub fn dynamic_types(cx: &mut Cx) -> Result<()> {
-    let s = cx.new_obj(&f("KitchenSink"), vec![])?;
-    for v in [json!(false), json!("String"), json!(12.5)] {
-        cx.set(&s, "anyProperty", v.clone())?;
-        cx.eq("scalar any", cx.get(&s, "anyProperty")?, v)?;
-    }
-    cx.set(&s, "anyProperty", json!({"Goo": ["Hello", {"World": 123}]}))?;
-    cx.eq(
-        "nested json",
-        plain(&cx.get(&s, "anyProperty")?)["Goo"][1]["World"].clone(),
-        json!(123),
-    )?;
-    cx.set(&s, "anyProperty", json!(["Hello", "World"]))?;
-    cx.eq(
-        "array",
-        plain(&cx.get(&s, "anyProperty")?),
-        json!(["Hello", "World"]),
-    )?;
-    let twelve = n(cx, 12.0)?;
-    cx.set(&s, "anyProperty", json!(["Hybrid", twelve, 123, false]))?;
-    let got = cx.get(&s, "anyProperty")?;
-    cx.eq("array of any[2]", got[2].clone(), json!(123))?;
-    cx.eq(
-        "array of any[1] is the object",
-        value_of(cx, &got[1])?,
-        12.0,
-    )?;
-    cx.set(&s, "anyProperty", json!({"MapKey": "MapValue"}))?;
-    cx.eq(
-        "map",
-        plain(&cx.get(&s, "anyProperty")?),
-        json!({"MapKey": "MapValue"}),
-    )?;
-    let product = cx.new_obj(&f("Product"), vec![n(cx, 10.0)?, n(cx, 20.0)?])?;
-    cx.set(&s, "anyProperty", product.to_wire())?;
-    let back = cx.obj(&cx.get(&s, "anyProperty")?)?;
-    cx.eq("object identity", back.clone(), product)?;
-    cx.eq("object value", num(&cx.get(&back, "value")?)?, 200.0)?;
-    cx.set(&s, "anyProperty", wire::date("1970-01-01T00:20:34.000Z"))?;
-    cx.eq(
-        "date",
-        cx.get(&s, "anyProperty")?,
-        wire::date("1970-01-01T00:20:34.000Z"),
-    )
-}
-
-pub fn undefined_and_null(cx: &mut Cx) -> Result<()> {
-    let acc = cx.new_obj(&f("Accumulator"), vec![])?;
-    cx.eq("unset max", cx.get(&acc, "maxValue")?, Value::Null)?;
-    cx.set(&acc, "maxValue", json!(10))?;
-    cx.set(&acc, "maxValue", Value::Null)?;
-    cx.eq("reset max", cx.get(&acc, "maxValue")?, Value::Null)
-}
-
-pub fn null_should_be_treated_as_undefined(cx: &mut Cx) -> Result<()> {
-    let o = cx.new_obj(&f("NullAsUndefined"), vec![json!("hello"), Value::Null])?;
-    cx.call(&o, "giveMeUndefined", vec![Value::Null])?;
-    cx.call(
-        &o,
-        "giveMeUndefinedInsideAnObject",
-        vec![json!({
-            "thisShouldBeUndefined": null,
-            "arrayWithThreeElementsAndUndefinedAsSecondArgument": ["hello", null, "boom"],
-        })],
-    )?;
-    cx.set(&o, "changeMeToUndefined", Value::Null)?;
-    cx.call(&o, "verifyPropertyIsUndefined", vec![])?;
-    cx.checks += 4; // each call above throws in JavaScript unless it saw undefined
-    Ok(())
-}
 
 // ---- collections --------------------------------------------------------------------------
 
 // ---- structs ------------------------------------------------------------------------------
-
-pub fn structs_are_undecorated_on_the_way_to_kernel(cx: &mut Cx) -> Result<()> {
-    let s = wire::struct_value(
-        &f("StructB"),
-        Map::from_iter([
-            ("requiredString".into(), json!("Bazinga!")),
-            ("optionalBoolean".into(), json!(false)),
-        ]),
-    );
-    let j = text(&cx.scall(&f("JsonFormatter"), "stringify", vec![s])?)?;
-    let parsed: Value = serde_json::from_str(&j)?;
-    cx.eq(
-        "JSON the library saw",
-        parsed,
-        json!({"requiredString": "Bazinga!", "optionalBoolean": false}),
-    )
-}
-
-pub fn erase_unset_data_values(cx: &mut Cx) -> Result<()> {
-    let er = f("EraseUnset");
-    let opts = json!({"option1": "option1"});
-    cx.eq(
-        "option1",
-        cx.scall(&er, "doesKeyExist", vec![opts.clone(), json!("option1")])?,
-        json!(true),
-    )?;
-    cx.eq(
-        "option2",
-        cx.scall(&er, "doesKeyExist", vec![opts, json!("option2")])?,
-        json!(false),
-    )?;
-    cx.eq(
-        "prop1IsNull",
-        plain(&cx.scall(&er, "prop1IsNull", vec![])?),
-        json!({"prop2": "value2"}),
-    )?;
-    cx.eq(
-        "prop2IsUndefined",
-        plain(&cx.scall(&er, "prop2IsUndefined", vec![])?),
-        json!({"prop1": "value1"}),
-    )
-}
 
 // ---- references ---------------------------------------------------------------------------
 
@@ -318,40 +159,6 @@ pub fn interfaces_can_be_used_transparently_when_added_to_jsii_type(cx: &mut Cx)
 // ---- unions -------------------------------------------------------------------------------
 
 // ---- errors -------------------------------------------------------------------------------
-
-pub fn exceptions(cx: &mut Cx) -> Result<()> {
-    let acc = cx.new_obj(&f("Accumulator"), vec![json!({"initial": 20, "max": 30})])?;
-    cx.call(&acc, "add", vec![json!(3)])?;
-    cx.eq("23", num(&cx.get(&acc, "value")?)?, 23.0)?;
-    let msg = cx.fails("add past max", cx.k.invoke(&acc, "add", vec![json!(10)]))?;
-    cx.check(
-        &format!("message: {msg}"),
-        msg.contains("exceed the maximum value 30"),
-    )?;
-    cx.set(&acc, "maxValue", json!(40))?;
-    cx.call(&acc, "add", vec![json!(10)])?;
-    cx.eq("still usable", num(&cx.get(&acc, "value")?)?, 33.0)
-}
-
-pub fn exception_message(cx: &mut Cx) -> Result<()> {
-    let r = cx.k.sinvoke(
-        &f("Thrower"),
-        "throwWithMessage",
-        vec![json!("a custom message")],
-    );
-    let err = match r {
-        Ok(v) => anyhow::bail!("expected an error, got {v}"),
-        Err(e) => e,
-    };
-    let k = err.kernel_error().context("a kernel error")?;
-    // The kernel forwards the error's class name with its message.
-    cx.eq(
-        "message",
-        k.message.as_str(),
-        "FixtureError: a custom message",
-    )?;
-    cx.eq("kind", k.kind, jsii::KernelErrorKind::RuntimeError)
-}
 
 // ---- sync overrides -----------------------------------------------------------------------
 

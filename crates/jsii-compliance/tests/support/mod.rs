@@ -137,18 +137,6 @@ impl Cx {
             .with_context(|| format!("set {}.{property}", o.fqn()))
     }
 
-    pub fn scall(&self, fqn: &str, method: &str, args: Vec<Value>) -> Result<Value> {
-        self.k
-            .sinvoke(fqn, method, args)
-            .with_context(|| format!("sinvoke {fqn}.{method}"))
-    }
-
-    pub fn sget(&self, fqn: &str, property: &str) -> Result<Value> {
-        self.k
-            .sget(fqn, property)
-            .with_context(|| format!("sget {fqn}.{property}"))
-    }
-
     /// The object a wire value refers to (pinned, as in [`Cx::new_obj`]).
     pub fn obj(&self, v: &Value) -> Result<ObjRef> {
         let o = self

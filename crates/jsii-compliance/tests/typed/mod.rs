@@ -141,6 +141,37 @@ pub fn class_with_private_constructor_and_automatic_properties(cx: &mut Cx) -> R
     cx.eq("after set", o.read_write_string()?, "Hello".to_owned())
 }
 
+pub fn node_standard_library(cx: &mut Cx) -> Result<()> {
+    let o = fx::NodeStandardLibrary::new()?;
+    cx.eq("fs", o.fs_round_trip_sync()?, "Hello, resource!".to_owned())?;
+    cx.check("os.platform", !o.os_platform()?.is_empty())?;
+    cx.eq(
+        "sha256",
+        o.crypto_sha256()?,
+        "1307990e6ba5ca145eb35e99182a9bec46531bc54ddf656a602c780fa0240dee".to_owned(),
+    )?;
+    // The async fs call is not generated (jsii-bindgen skips async methods): the host's
+    // begin/end runs it, so the kernel's event loop is proven too.
+    let p = cx.k.begin(o.jsii_ref(), "fsRoundTrip", vec![])?;
+    cx.eq(
+        "async fs",
+        cx.k.end(p)?,
+        serde_json::json!("Hello, async resource!"),
+    )
+}
+
+pub fn test_jsii_agent(cx: &mut Cx) -> Result<()> {
+    let agent = fx::JsiiAgent::value()?.context("JSII_AGENT is set")?;
+    cx.check(
+        &format!("JSII_AGENT names Rust: {agent}"),
+        agent.starts_with("Rust/"),
+    )
+}
+
+pub fn stripped_deprecated_member_can_be_received(cx: &mut Cx) -> Result<()> {
+    cx.eq("answer", fx::ModernFactory::create()?.answer()?, 42.0)
+}
+
 // ---- values -------------------------------------------------------------------------------
 
 fn date(text: &str) -> Result<rt::Date> {
@@ -175,6 +206,150 @@ pub fn dates(cx: &mut Cx) -> Result<()> {
     s.set_any_property(rt::to_wire(&any))?;
     cx.eq("any", rt::from_wire::<rt::Date>(s.any_property()?)?, any)?;
     cx.eq("JS saw a Date", s.any_is_date()?, true)
+}
+
+pub fn dynamic_types(cx: &mut Cx) -> Result<()> {
+    use serde_json::json;
+    let s = fx::KitchenSink::new()?;
+    for v in [json!(false), json!("String"), json!(12.5)] {
+        s.set_any_property(v.clone())?;
+        cx.eq("scalar any", s.any_property()?, v)?;
+    }
+    s.set_any_property(json!({"Goo": ["Hello", {"World": 123}]}))?;
+    cx.eq(
+        "nested json",
+        s.any_property()?["Goo"][1]["World"].as_f64(),
+        Some(123.0),
+    )?;
+    s.set_any_property(json!(["Hello", "World"]))?;
+    cx.eq("array", s.any_property()?, json!(["Hello", "World"]))?;
+    let twelve = num(12.0)?;
+    s.set_any_property(json!(["Hybrid", rt::to_wire(&twelve), 123, false]))?;
+    let got = s.any_property()?;
+    cx.eq("array of any[2]", got[2].as_f64(), Some(123.0))?;
+    let back: base::Num = rt::from_wire(got[1].clone())?;
+    cx.eq("array of any[1] is the object", back.value()?, 12.0)?;
+    s.set_any_property(json!({"MapKey": "MapValue"}))?;
+    cx.eq(
+        "map",
+        s.any_property()?["MapKey"].as_str(),
+        Some("MapValue"),
+    )?;
+    let (ten, twenty) = (num(10.0)?, num(20.0)?);
+    let product = fx::Product::new(&ten, &twenty)?;
+    s.set_any_property(rt::to_wire(&product))?;
+    let back: fx::Product = rt::from_wire(s.any_property()?)?;
+    cx.check("object identity", same(&back, &product))?;
+    cx.eq("object value", back.value()?, 200.0)?;
+    let d = date("1970-01-01T00:20:34Z")?;
+    s.set_any_property(rt::to_wire(&d))?;
+    cx.eq("date", rt::from_wire::<rt::Date>(s.any_property()?)?, d)
+}
+
+pub fn undefined_and_null(cx: &mut Cx) -> Result<()> {
+    let acc = fx::Accumulator::new(None)?;
+    cx.eq("unset max", acc.max_value()?, None)?;
+    acc.set_max_value(Some(10.0))?;
+    cx.eq("set max", acc.max_value()?, Some(10.0))?;
+    acc.set_max_value(None)?;
+    cx.eq("reset max", acc.max_value()?, None)
+}
+
+pub fn null_should_be_treated_as_undefined(cx: &mut Cx) -> Result<()> {
+    // Each call throws in JavaScript unless it saw `undefined` where Rust passed None.
+    let o = fx::NullAsUndefined::new("hello", None)?;
+    o.give_me_undefined(None)?;
+    cx.checks += 1;
+    o.give_me_undefined_inside_an_object(&fx::NullData {
+        this_should_be_undefined: None,
+        array_with_three_elements_and_undefined_as_second_argument: Some(vec![
+            serde_json::json!("hello"),
+            serde_json::Value::Null,
+            serde_json::json!("boom"),
+        ]),
+    })?;
+    cx.checks += 1;
+    o.set_change_me_to_undefined(None)?;
+    o.verify_property_is_undefined()?;
+    cx.checks += 1;
+    Ok(())
+}
+
+pub fn erase_unset_data_values(cx: &mut Cx) -> Result<()> {
+    let opts = fx::EraseOptions {
+        option1: Some("option1".into()),
+        ..Default::default()
+    };
+    cx.eq(
+        "option1",
+        fx::EraseUnset::does_key_exist(&opts, "option1")?,
+        true,
+    )?;
+    cx.eq(
+        "option2 absent",
+        fx::EraseUnset::does_key_exist(&opts, "option2")?,
+        false,
+    )?;
+    let p1 = fx::EraseUnset::prop1_is_null()?;
+    cx.eq(
+        "prop1IsNull keys",
+        p1.keys().cloned().collect::<Vec<_>>(),
+        vec!["prop2".to_owned()],
+    )?;
+    let p2 = fx::EraseUnset::prop2_is_undefined()?;
+    cx.eq(
+        "prop2IsUndefined keys",
+        p2.keys().cloned().collect::<Vec<_>>(),
+        vec!["prop1".to_owned()],
+    )
+}
+
+pub fn structs_are_undecorated_on_the_way_to_kernel(cx: &mut Cx) -> Result<()> {
+    let s = fx::StructB {
+        required_string: Some("Bazinga!".into()),
+        optional_boolean: Some(false),
+        ..Default::default()
+    };
+    let text = fx::JsonFormatter::stringify(Some(&rt::to_wire(&s)))?.context("some JSON")?;
+    let seen: serde_json::Value = serde_json::from_str(&text)?;
+    cx.eq(
+        "JSON the library saw",
+        seen,
+        serde_json::json!({"requiredString": "Bazinga!", "optionalBoolean": false}),
+    )
+}
+
+pub fn exceptions(cx: &mut Cx) -> Result<()> {
+    let props = fx::AccumulatorProps {
+        initial: Some(20.0),
+        max: Some(30.0),
+    };
+    let acc = fx::Accumulator::new(Some(&props))?;
+    acc.add(3.0)?;
+    cx.eq("23", acc.value()?, 23.0)?;
+    let msg = cx.fails("add past max", acc.add(10.0))?;
+    cx.check(
+        &format!("message: {msg}"),
+        msg.contains("exceed the maximum value 30"),
+    )?;
+    acc.set_max_value(Some(40.0))?;
+    acc.add(10.0)?;
+    cx.eq("still usable", acc.value()?, 33.0)
+}
+
+pub fn exception_message(cx: &mut Cx) -> Result<()> {
+    let err = match fx::Thrower::throw_with_message("a custom message") {
+        Ok(()) => anyhow::bail!("expected an error"),
+        Err(e) => e,
+    };
+    let k = err.kernel_error().context("a kernel error")?;
+    // The kernel forwards the error's class name with its message.
+    cx.eq(
+        "message",
+        k.message.as_str(),
+        "FixtureError: a custom message",
+    )?;
+    cx.eq("kind", k.kind, jsii::KernelErrorKind::RuntimeError)
 }
 
 pub fn get_and_set_enum_values(cx: &mut Cx) -> Result<()> {
