@@ -210,7 +210,8 @@ pub async fn run_stream(
             .await;
         }
         if idle {
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            // Lambda polls each shard about four times a second.
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
 }
