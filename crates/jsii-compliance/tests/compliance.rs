@@ -202,7 +202,7 @@ fn cases() -> Vec<(&'static str, Entry)> {
         (
             "structs_stepBuilders",
             NotApplicable(
-                "Rust builds a struct with one struct literal, every required field checked by the compiler; there are no step builders, as in Go",
+                "Rust builds a jsii struct with one struct literal (`..Default::default()` for the rest); there are no step builders to chain, as in Go",
             ),
         ),
         (
