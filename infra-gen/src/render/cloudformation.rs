@@ -22,13 +22,16 @@ pub fn assembly_dir(stack: &Stack) -> String {
     format!("cloudformation/{}-{}/", stack.env, stack.region)
 }
 
-/// Writes the stack's cloud assembly.
-pub fn render(stack: &Stack, consumer_image_tag: &str, files: &mut FileSet) {
+/// Writes the stack's cloud assembly. It has no docker image asset: the consumer image is
+/// built once by `infra-gen package` (no Docker) and pushed by the promotion workflow to the
+/// stack's own repository, which the overlays pull from; an image asset would build it again
+/// with Docker and publish it to the bootstrap repository, where nothing pulls it.
+pub fn render(stack: &Stack, files: &mut FileSet) {
     let dir = assembly_dir(stack);
     files.own(dir.clone());
     let template = to_pretty_json(&template(stack));
     let template_hash = hex(&Sha256::digest(template.as_bytes()));
-    let assets = to_pretty_json(&asset_manifest(stack, &template_hash, consumer_image_tag));
+    let assets = to_pretty_json(&asset_manifest(stack, &template_hash));
     let manifest = to_pretty_json(&manifest(stack, &template_hash));
     files.add(format!("{dir}{}.template.json", stack.name), template);
     files.add(format!("{dir}{}.assets.json", stack.name), assets);
@@ -88,7 +91,7 @@ fn manifest(stack: &Stack, template_hash: &str) -> Json {
     })
 }
 
-fn asset_manifest(stack: &Stack, template_hash: &str, consumer_image_tag: &str) -> Json {
+fn asset_manifest(stack: &Stack, template_hash: &str) -> Json {
     let destination_key = format!("{}-{}", stack.account, stack.region);
     let file_destination = |object_key: String| {
         json!({ destination_key.clone(): {
@@ -127,18 +130,6 @@ fn asset_manifest(stack: &Stack, template_hash: &str, consumer_image_tag: &str) 
     json!({
         "version": CLOUD_ASSEMBLY_VERSION,
         "files": files,
-        "dockerImages": {
-            consumer_image_tag: {
-                "displayName": "cdc-consumer image",
-                "source": { "directory": "../../..", "dockerFile": "consumer/Dockerfile" },
-                "destinations": { destination_key: {
-                    "repositoryName": format!("cdk-{QUALIFIER}-container-assets-{}-{}", stack.account, stack.region),
-                    "imageTag": consumer_image_tag,
-                    "region": stack.region,
-                    "assumeRoleArn": bootstrap_role(stack, "image-publishing-role"),
-                }}
-            }
-        }
     })
 }
 

@@ -72,15 +72,13 @@ pub fn render(
         let handles: Vec<_> = stacks
             .chunks(chunk)
             .map(|group| {
-                let (per_stack, image_tag) = (&per_stack, &image_tag);
+                let per_stack = &per_stack;
                 scope.spawn(move || {
                     let mut files = FileSet::default();
                     for stack in group {
                         for format in per_stack {
                             match format {
-                                Format::Cloudformation => {
-                                    cloudformation::render(stack, image_tag, &mut files)
-                                }
+                                Format::Cloudformation => cloudformation::render(stack, &mut files),
                                 _ => terraform::render(stack, &mut files),
                             }
                         }

@@ -69,6 +69,18 @@ for resource in template["Resources"].values():
     if resource["Type"] == "AWS::Lambda::Function":
         s3.put_object(Bucket=bucket, Key=resource["Properties"]["Code"]["S3Key"], Body=archive.getvalue())
 
+# Each environment has its own account, so every stack names its image repository the same
+# (`consumer.image_repository`); the emulator has one account for all of them. The repository
+# an earlier stack (or run) created in this region is removed first, as if it were another
+# account's.
+ecr = client("ecr")
+for resource in template["Resources"].values():
+    if resource["Type"] == "AWS::ECR::Repository":
+        try:
+            ecr.delete_repository(repositoryName=resource["Properties"]["RepositoryName"], force=True)
+        except ecr.exceptions.RepositoryNotFoundException:
+            pass
+
 cfn = client("cloudformation")
 cfn.create_stack(StackName=stack_name, TemplateBody=template_text, Capabilities=["CAPABILITY_NAMED_IAM"])
 deadline = time.time() + 120

@@ -71,10 +71,10 @@ resource "aws_s3_bucket_lifecycle_configuration" "artefacts" {
 
 resource "aws_s3_object" "event_router_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "event-router-e9e6688349e5156ef7ba0a6ce53034139b279eaf2bee87dffd66ee6c4f7cbd42.zip"
+  key    = "event-router-e1128f46e7fdf4266d112e25d016abe24964e46db9af4327e1d98f6c32ba3205.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/event-router-e9e6688349e5156ef7ba0a6ce53034139b279eaf2bee87dffd66ee6c4f7cbd42.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-router-e9e6688349e5156ef7ba0a6ce53034139b279eaf2bee87dffd66ee6c4f7cbd42.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/event-router-e1128f46e7fdf4266d112e25d016abe24964e46db9af4327e1d98f6c32ba3205.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-router-e1128f46e7fdf4266d112e25d016abe24964e46db9af4327e1d98f6c32ba3205.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -82,10 +82,10 @@ resource "aws_s3_object" "event_router_code" {
 
 resource "aws_s3_object" "stream_processor_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "stream-processor-886b033a72ad5f53922aab817cc5a8e2151e3250bfc477b93f29defc6b9a5083.zip"
+  key    = "stream-processor-9aa20f7b5eb533803aec604e5e048867719c90f73038c59337112b11bc51c495.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/stream-processor-886b033a72ad5f53922aab817cc5a8e2151e3250bfc477b93f29defc6b9a5083.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/stream-processor-886b033a72ad5f53922aab817cc5a8e2151e3250bfc477b93f29defc6b9a5083.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/stream-processor-9aa20f7b5eb533803aec604e5e048867719c90f73038c59337112b11bc51c495.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/stream-processor-9aa20f7b5eb533803aec604e5e048867719c90f73038c59337112b11bc51c495.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -93,10 +93,10 @@ resource "aws_s3_object" "stream_processor_code" {
 
 resource "aws_s3_object" "event_transformer_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "event-transformer-db122da0675c0535d510740bc4c51c4da06954a57b34ab9fc183eae769df7a64.zip"
+  key    = "event-transformer-135e8f092150015841d07dc20f6aa675e15f7da70ec188a69dd6689248ac8b3b.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/event-transformer-db122da0675c0535d510740bc4c51c4da06954a57b34ab9fc183eae769df7a64.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-transformer-db122da0675c0535d510740bc4c51c4da06954a57b34ab9fc183eae769df7a64.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/event-transformer-135e8f092150015841d07dc20f6aa675e15f7da70ec188a69dd6689248ac8b3b.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-transformer-135e8f092150015841d07dc20f6aa675e15f7da70ec188a69dd6689248ac8b3b.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -104,10 +104,10 @@ resource "aws_s3_object" "event_transformer_code" {
 
 resource "aws_s3_object" "health_checker_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "health-checker-e2be381242a5fd001da01c53dc5516fca9367e1859c7abc52d3bfe730cbb40bc.zip"
+  key    = "health-checker-15b688399261d545e83d9f8c19f462bfd732107f31bd08671c70af86fc91c347.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/health-checker-e2be381242a5fd001da01c53dc5516fca9367e1859c7abc52d3bfe730cbb40bc.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/health-checker-e2be381242a5fd001da01c53dc5516fca9367e1859c7abc52d3bfe730cbb40bc.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/health-checker-15b688399261d545e83d9f8c19f462bfd732107f31bd08671c70af86fc91c347.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/health-checker-15b688399261d545e83d9f8c19f462bfd732107f31bd08671c70af86fc91c347.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -115,10 +115,10 @@ resource "aws_s3_object" "health_checker_code" {
 
 resource "aws_s3_object" "authorizer_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "authorizer-d40369a118d35a9ad2159f08253a4fd9f8f1e911f9f1404a1e334f3aa9783a20.zip"
+  key    = "authorizer-18eca264330f7a3823618ed7dda1c5e606130108dd6bdf49537754e195dc8532.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/authorizer-d40369a118d35a9ad2159f08253a4fd9f8f1e911f9f1404a1e334f3aa9783a20.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/authorizer-d40369a118d35a9ad2159f08253a4fd9f8f1e911f9f1404a1e334f3aa9783a20.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/authorizer-18eca264330f7a3823618ed7dda1c5e606130108dd6bdf49537754e195dc8532.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/authorizer-18eca264330f7a3823618ed7dda1c5e606130108dd6bdf49537754e195dc8532.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
