@@ -13,6 +13,8 @@
 //! cannot reach, so the test re-runs itself (`runs_inside_its_namespace`) inside
 //! `bwrap --unshare-net` and starts a private broker and emulator there, next to the image.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -181,19 +183,12 @@ impl Built {
     }
 }
 
-fn repository_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
 /// The image, built once per test process exactly as `infra-gen package` builds it (release
 /// build in the shared `target/`, so the suite pays for it once), into a scratch directory.
 fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let root = repository_root();
+        let root = common::repo_root();
         let dir = tempfile::tempdir().unwrap();
         let images = dir.path().join("images");
         let builder = CargoConsumerBuilder {
@@ -317,6 +312,64 @@ fn skopeo_and_umoci_read_the_image_as_built() {
         .filter(|f| f.as_str() != "usr/local/bin/cdc-consumer")
         .collect();
     assert!(unexpected.is_empty(), "{unexpected:?}");
+}
+
+#[test]
+fn infra_gen_package_writes_the_image_every_overlay_runs() {
+    if test_support::tool("skopeo").is_none() {
+        return;
+    }
+    let built = built();
+    let root = common::repo_root();
+    let out = tempfile::tempdir().unwrap();
+    let output = common::infra_gen(
+        &[
+            "package",
+            "--image-only",
+            "--images-out",
+            out.path().to_str().unwrap(),
+        ],
+        &root,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.path().join(format!("{CONSUMER_IMAGE}.json"))).unwrap(),
+    )
+    .unwrap();
+    // The command and the library give the same image.
+    assert_eq!(record["digest"], built.record.digest.as_str());
+    assert_eq!(record["repository"], built.record.repository.as_str());
+    assert_eq!(record["tag"], built.record.tag.as_str());
+    // Every overlay runs exactly this repository and tag.
+    let overlays = root.join("generated/kustomize/overlays");
+    let mut checked = 0;
+    for overlay in std::fs::read_dir(&overlays).unwrap() {
+        let file = overlay.unwrap().path().join("kustomization.yaml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let kustomization: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+        let image = &kustomization["images"][0];
+        assert_eq!(image["name"], "cdc-consumer", "{}", file.display());
+        assert!(
+            image["newName"].as_str().is_some_and(
+                |n| n.ends_with(&format!(".amazonaws.com/{}", built.record.repository))
+            ),
+            "{}: {}",
+            file.display(),
+            image["newName"]
+        );
+        assert_eq!(
+            image["newTag"],
+            built.record.tag.as_str(),
+            "{}",
+            file.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 6, "{checked} overlays");
 }
 
 /// A child process killed when the test ends, however it ends.
