@@ -75,8 +75,14 @@ pub mod aws_secretsmanager;
 #[cfg(feature = "aws_sqs")]
 #[rustfmt::skip]
 pub mod aws_sqs;
+#[cfg(feature = "cloud_assembly_schema")]
+#[rustfmt::skip]
+pub mod cloud_assembly_schema;
 #[rustfmt::skip]
 pub mod constructs;
+#[cfg(feature = "cx_api")]
+#[rustfmt::skip]
+pub mod cx_api;
 #[rustfmt::skip]
 pub mod interfaces;
 
@@ -110,7 +116,11 @@ pub mod prelude {
     pub use crate::aws_secretsmanager::prelude::*;
     #[cfg(feature = "aws_sqs")]
     pub use crate::aws_sqs::prelude::*;
+    #[cfg(feature = "cloud_assembly_schema")]
+    pub use crate::cloud_assembly_schema::prelude::*;
     pub use crate::constructs::prelude::*;
+    #[cfg(feature = "cx_api")]
+    pub use crate::cx_api::prelude::*;
     pub use crate::interfaces::prelude::*;
     pub use crate::root::prelude::*;
 }

@@ -937,6 +937,43 @@ pub trait AssetManifestBuilderExt: rt::IsA<AssetManifestBuilder> {
     fn has_assets(&self) -> rt::R<bool> {
         rt::from_wire(rt::get(self.jsii_ref(), "hasAssets")?)
     }
+    /// Add a docker asset source and destination to the manifest.
+    ///
+    /// sourceHash should be unique for every source.
+    #[cfg(feature = "cloud_assembly_schema")]
+    fn add_docker_image_asset(&self, stack: &dyn rt::IsA<crate::Stack>, source_hash: &str, source: &crate::cloud_assembly_schema::DockerImageSource, dest: &crate::cloud_assembly_schema::DockerImageDestination, options: rt::Option<&crate::AddDockerImageAssetOptions>) -> rt::R<crate::cloud_assembly_schema::DockerImageDestination> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "addDockerImageAsset", vec![rt::to_wire(&stack), rt::to_wire(&source_hash), rt::to_wire(&source), rt::to_wire(&dest), rt::to_wire(&options)])?)
+    }
+    /// Add a file asset source and destination to the manifest.
+    ///
+    /// sourceHash should be unique for every source.
+    #[cfg(feature = "cloud_assembly_schema")]
+    fn add_file_asset(&self, stack: &dyn rt::IsA<crate::Stack>, source_hash: &str, source: &crate::cloud_assembly_schema::FileSource, dest: &crate::cloud_assembly_schema::FileDestination, options: rt::Option<&crate::AddFileAssetOptions>) -> rt::R<crate::cloud_assembly_schema::FileDestination> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "addFileAsset", vec![rt::to_wire(&stack), rt::to_wire(&source_hash), rt::to_wire(&source), rt::to_wire(&dest), rt::to_wire(&options)])?)
+    }
+    /// Add a docker image asset to the manifest with default settings.
+    ///
+    /// Derive the region from the stack, use the asset hash as the key, and set the prefix.
+    #[cfg(feature = "cloud_assembly_schema")]
+    fn default_add_docker_image_asset(&self, stack: &dyn rt::IsA<crate::Stack>, asset: &crate::DockerImageAssetSource, target: &crate::AssetManifestDockerImageDestination, options: rt::Option<&crate::AddDockerImageAssetOptions>) -> rt::R<crate::cloud_assembly_schema::DockerImageDestination> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "defaultAddDockerImageAsset", vec![rt::to_wire(&stack), rt::to_wire(&asset), rt::to_wire(&target), rt::to_wire(&options)])?)
+    }
+    /// Add a file asset to the manifest with default settings.
+    ///
+    /// Derive the region from the stack, use the asset hash as the key, copy the
+    /// file extension over, and set the prefix.
+    #[cfg(feature = "cloud_assembly_schema")]
+    fn default_add_file_asset(&self, stack: &dyn rt::IsA<crate::Stack>, asset: &crate::FileAssetSource, target: &crate::AssetManifestFileDestination, options: rt::Option<&crate::AddFileAssetOptions>) -> rt::R<crate::cloud_assembly_schema::FileDestination> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "defaultAddFileAsset", vec![rt::to_wire(&stack), rt::to_wire(&asset), rt::to_wire(&target), rt::to_wire(&options)])?)
+    }
+    /// Write the manifest to disk, and add it to the synthesis session.
+    ///
+    /// Return the artifact id, which should be added to the `additionalDependencies`
+    /// field of the stack artifact.
+    #[cfg(feature = "cloud_assembly_schema")]
+    fn emit_manifest(&self, stack: &dyn rt::IsA<crate::Stack>, session: &dyn rt::IsA<crate::ISynthesisSession>, options: rt::Option<&crate::cloud_assembly_schema::AssetManifestOptions>, dependencies: rt::Option<&[rt::String]>) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "emitManifest", vec![rt::to_wire(&stack), rt::to_wire(&session), rt::to_wire(&options), rt::to_wire(&dependencies)])?)
+    }
 }
 impl<O: rt::IsA<AssetManifestBuilder> + ?Sized> AssetManifestBuilderExt for O {}
 
@@ -15031,6 +15068,16 @@ rt::handle!(ISynthesisSession, "aws-cdk-lib.ISynthesisSession");
 
 /// The members of [`ISynthesisSession`], for it and every type that is one.
 pub trait ISynthesisSessionExt: rt::IsA<ISynthesisSession> {
+    /// Cloud assembly builder.
+    #[cfg(feature = "cx_api")]
+    fn assembly(&self) -> rt::R<crate::cx_api::CloudAssemblyBuilder> {
+        rt::from_wire(rt::get(self.jsii_ref(), "assembly")?)
+    }
+    #[cfg(feature = "cx_api")]
+    /// Sets `assembly`.
+    fn set_assembly(&self, value: crate::cx_api::CloudAssemblyBuilder) -> rt::R<()> {
+        rt::set(self.jsii_ref(), "assembly", rt::to_wire(&value))
+    }
     /// The output directory for this synthesis session.
     fn outdir(&self) -> rt::R<rt::String> {
         rt::from_wire(rt::get(self.jsii_ref(), "outdir")?)
@@ -15051,6 +15098,81 @@ pub trait ISynthesisSessionExt: rt::IsA<ISynthesisSession> {
     }
 }
 impl<O: rt::IsA<ISynthesisSession> + ?Sized> ISynthesisSessionExt for O {}
+
+/// Implement this to make a Rust value usable as [`ISynthesisSession`]: see [`ISynthesisSession::from_impl`].
+pub trait ISynthesisSessionImpl: Send + Sync + 'static {
+    /// Cloud assembly builder.
+    #[cfg(feature = "cx_api")]
+    fn assembly(&self) -> rt::R<crate::cx_api::CloudAssemblyBuilder>;
+    #[cfg(feature = "cx_api")]
+    /// Sets `assembly`; read-only unless implemented.
+    fn set_assembly(&self, value: crate::cx_api::CloudAssemblyBuilder) -> rt::R<()> {
+        let _ = value;
+        Err(rt::read_only("assembly"))
+    }
+    /// The output directory for this synthesis session.
+    fn outdir(&self) -> rt::R<rt::String>;
+    /// Sets `outdir`; read-only unless implemented.
+    fn set_outdir(&self, value: rt::String) -> rt::R<()> {
+        let _ = value;
+        Err(rt::read_only("outdir"))
+    }
+    /// Whether the stack should be validated after synthesis to check for error metadata.
+    ///
+    /// Default: - false
+    fn validate_on_synth(&self) -> rt::R<rt::Option<bool>>;
+    /// Sets `validateOnSynth`; read-only unless implemented.
+    fn set_validate_on_synth(&self, value: rt::Option<bool>) -> rt::R<()> {
+        let _ = value;
+        Err(rt::read_only("validateOnSynth"))
+    }
+}
+impl ISynthesisSession {
+    /// A [`ISynthesisSession`] whose members run in this process: the kernel calls back into `imp`.
+    pub fn from_impl<T: ISynthesisSessionImpl>(imp: T) -> rt::R<Self> {
+        #[allow(unused_mut)]
+        let mut methods: rt::Vec<&'static str> = rt::Vec::new();
+        #[allow(unused_mut)]
+        let mut properties: rt::Vec<&'static str> = rt::Vec::new();
+        #[cfg(feature = "cx_api")]
+        properties.push("assembly");
+        properties.push("outdir");
+        properties.push("validateOnSynth");
+        rt::host_object(Self::FQN, &methods, &properties, ISynthesisSessionHost(imp)).map(Self)
+    }
+}
+struct ISynthesisSessionHost<T>(T);
+impl<T: ISynthesisSessionImpl> rt::HostObject for ISynthesisSessionHost<T> {
+    fn invoke(&self, method: &str, args: rt::Vec<rt::Value>) -> rt::R<rt::Value> {
+        #[allow(unused_mut, unused_variables)]
+        let mut args = rt::Args::new(args);
+        match method {
+            _ => Err(rt::no_such_member(Self::FQN, method)),
+        }
+    }
+    fn get(&self, property: &str) -> rt::R<rt::Value> {
+        match property {
+            #[cfg(feature = "cx_api")]
+            "assembly" => Ok(rt::to_wire(&self.0.assembly()?)),
+            "outdir" => Ok(rt::to_wire(&self.0.outdir()?)),
+            "validateOnSynth" => Ok(rt::to_wire(&self.0.validate_on_synth()?)),
+            _ => Err(rt::no_such_member(Self::FQN, property)),
+        }
+    }
+    #[allow(unused_variables)]
+    fn set(&self, property: &str, value: rt::Value) -> rt::R<()> {
+        match property {
+            #[cfg(feature = "cx_api")]
+            "assembly" => self.0.set_assembly(rt::from_wire(value)?),
+            "outdir" => self.0.set_outdir(rt::from_wire(value)?),
+            "validateOnSynth" => self.0.set_validate_on_synth(rt::from_wire(value)?),
+            _ => Err(rt::no_such_member(Self::FQN, property)),
+        }
+    }
+}
+impl<T> ISynthesisSessionHost<T> {
+    const FQN: &'static str = "aws-cdk-lib.ISynthesisSession";
+}
 
 /// Interface to implement tags.
 #[derive(Clone, Debug)]
@@ -18507,6 +18629,18 @@ pub trait StackExt: rt::IsA<Stack> {
     fn rename_logical_id(&self, old_id: &str, new_id: &str) -> rt::R<()> {
         rt::void(rt::invoke(self.jsii_ref(), "renameLogicalId", vec![rt::to_wire(&old_id), rt::to_wire(&new_id)])?)
     }
+    /// Indicate that a context key was expected.
+    ///
+    /// Contains instructions which will be emitted into the cloud assembly on how
+    /// the key should be supplied.
+    ///
+    /// # Arguments
+    ///
+    /// - `report`: The set of parameters needed to obtain the context.
+    #[cfg(feature = "cloud_assembly_schema")]
+    fn report_missing_context_key(&self, report: &crate::cloud_assembly_schema::MissingContext) -> rt::R<()> {
+        rt::void(rt::invoke(self.jsii_ref(), "reportMissingContextKey", vec![rt::to_wire(&report)])?)
+    }
     /// Resolve a tokenized value in the context of the current stack.
     fn resolve(&self, obj: &rt::Value) -> rt::R<rt::Value> {
         rt::from_wire(rt::invoke(self.jsii_ref(), "resolve", vec![rt::to_wire(&obj)])?)
@@ -18773,6 +18907,14 @@ pub trait StageExt: rt::IsA<Stage> {
     /// The default region for all resources defined within this stage.
     fn region(&self) -> rt::R<rt::Option<rt::String>> {
         rt::from_wire(rt::get(self.jsii_ref(), "region")?)
+    }
+    /// Synthesize this stage into a cloud assembly.
+    ///
+    /// Once an assembly has been synthesized, it cannot be modified. Subsequent
+    /// calls will return the same assembly.
+    #[cfg(feature = "cx_api")]
+    fn synth(&self, options: rt::Option<&crate::StageSynthesisOptions>) -> rt::R<crate::cx_api::CloudAssembly> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "synth", vec![rt::to_wire(&options)])?)
     }
 }
 impl<O: rt::IsA<Stage> + ?Sized> StageExt for O {}
@@ -19059,6 +19201,11 @@ pub struct SynthesizeStackArtifactOptions {
     ///
     /// Default: - No role is passed (currently assumed role/credentials are used)
     pub cloud_formation_execution_role_arn: rt::Option<rt::String>,
+    /// The role to use to look up values from the target AWS account.
+    ///
+    /// Default: - None
+    #[cfg(feature = "cloud_assembly_schema")]
+    pub lookup_role: rt::Option<crate::cloud_assembly_schema::BootstrapRole>,
     /// Values for CloudFormation stack parameters that should be passed when the stack is deployed.
     ///
     /// Default: - No parameters
@@ -19086,6 +19233,8 @@ impl rt::ToWire for SynthesizeStackArtifactOptions {
         rt::put(&mut data, "assumeRoleExternalId", &self.assume_role_external_id);
         rt::put(&mut data, "bootstrapStackVersionSsmParameter", &self.bootstrap_stack_version_ssm_parameter);
         rt::put(&mut data, "cloudFormationExecutionRoleArn", &self.cloud_formation_execution_role_arn);
+        #[cfg(feature = "cloud_assembly_schema")]
+        rt::put(&mut data, "lookupRole", &self.lookup_role);
         rt::put(&mut data, "parameters", &self.parameters);
         rt::put(&mut data, "requiresBootstrapStackVersion", &self.requires_bootstrap_stack_version);
         rt::put(&mut data, "stackTemplateAssetObjectUrl", &self.stack_template_asset_object_url);
@@ -19103,6 +19252,8 @@ impl rt::FromWire for SynthesizeStackArtifactOptions {
             assume_role_external_id: src.field("assumeRoleExternalId")?,
             bootstrap_stack_version_ssm_parameter: src.field("bootstrapStackVersionSsmParameter")?,
             cloud_formation_execution_role_arn: src.field("cloudFormationExecutionRoleArn")?,
+            #[cfg(feature = "cloud_assembly_schema")]
+            lookup_role: src.field("lookupRole")?,
             parameters: src.field("parameters")?,
             requires_bootstrap_stack_version: src.field("requiresBootstrapStackVersion")?,
             stack_template_asset_object_url: src.field("stackTemplateAssetObjectUrl")?,

@@ -506,7 +506,12 @@ impl<'a> Generator<'a> {
         for d in &o.dependencies {
             let _ = writeln!(s, "{d}");
         }
-        s.push_str("\n[features]\ndefault = []\n");
+        let defaults: Vec<String> = o
+            .default_features
+            .iter()
+            .map(|f| format!("\"{f}\""))
+            .collect();
+        let _ = writeln!(s, "\n[features]\ndefault = [{}]", defaults.join(", "));
         let mut all = Vec::new();
         for (i, m) in self.modules.iter().enumerate() {
             let Some(f) = m.feature.as_ref().filter(|_| self.included[i]) else {

@@ -56,6 +56,8 @@ pub struct Options {
     /// Generate only these submodules (by feature name, e.g. `aws_sqs`) and what they stand
     /// on; `None` for all. Members that name a type of a left-out module are not generated.
     pub modules: Option<Vec<String>>,
+    /// The generated crate's default features.
+    pub default_features: Vec<String>,
 }
 
 /// The generated crate: relative path -> file contents, plus what could not be mapped.
@@ -241,9 +243,12 @@ pub mod presets {
         "aws_secretsmanager",
         "aws_cloudwatch",
         "aws_route53",
+        // `App::synth` returns a `cx_api::CloudAssembly` (the synthesised templates).
+        "cx_api",
     ];
 
     /// Options for the committed crate, given the assemblies' "name@version" note.
+    /// The platform's modules are its default features.
     pub fn aws_cdk_lib_options(primary_version: &str, source_note: String) -> crate::Options {
         crate::Options {
             crate_name: "aws-cdk-lib".into(),
@@ -252,9 +257,12 @@ pub mod presets {
                 "jsii = { path = \"../jsii\" }".into(),
                 "serde_json.workspace = true".into(),
                 "chrono.workspace = true".into(),
+                "\n[dev-dependencies]".into(),
+                "tempfile.workspace = true".into(),
             ],
             source_note,
             modules: Some(AWS_CDK_LIB_MODULES.iter().map(|m| m.to_string()).collect()),
+            default_features: AWS_CDK_LIB_MODULES.iter().map(|m| m.to_string()).collect(),
         }
     }
 }

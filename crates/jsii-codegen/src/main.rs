@@ -26,6 +26,9 @@ struct Cli {
     /// stand on; all when absent.
     #[arg(long, value_delimiter = ',')]
     modules: Option<Vec<String>>,
+    /// Default features of the generated crate (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    default_features: Vec<String>,
     /// Compare with what is in `--out` instead of writing; fail when it differs.
     #[arg(long)]
     check: bool,
@@ -49,6 +52,7 @@ fn main() -> anyhow::Result<()> {
         dependencies: cli.dependencies.clone(),
         source_note: note,
         modules: cli.modules.clone(),
+        default_features: cli.default_features.clone(),
     };
     let generated = jsii_codegen::generate(&asms, &opts)?;
     if cli.check {

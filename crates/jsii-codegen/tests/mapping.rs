@@ -20,6 +20,7 @@ fn gen_from(types: serde_json::Value, submodules: serde_json::Value) -> Generate
         dependencies: vec!["jsii = { path = \"../jsii\" }".into()],
         source_note: "calc@1.2.3".into(),
         modules: None,
+        default_features: vec![],
     };
     generate(&[asm], &opts).unwrap()
 }
