@@ -15,6 +15,10 @@
 //!   delivered; the runner invokes the function with each message, with the target's retry
 //!   policy and dead-letter queue. A schedule rule's Lambda target is removed and the runner
 //!   fires the schedule itself.
+//! - **The table stream's event source mapping** is left out of the copy of each assembly
+//!   that is deployed (moto "invokes" the function on every write, fails without Docker, and
+//!   empties the stream's shard): the runner reads the stream with the template's mapping
+//!   settings ([`emulator_assemblies`]).
 //! - **The API's TOKEN authorizer** (`AWS::ApiGateway::Authorizer`, skipped by moto, so the
 //!   method read back has no authorizer id) and the **stage** (moto creates none): read from
 //!   the deployed template.
@@ -205,8 +209,8 @@ pub fn placeholder_assets(
 #[derive(Debug, Clone)]
 pub struct DeployRequest {
     pub repo_root: PathBuf,
-    /// Where the assemblies are (`generated/`).
-    pub generated: PathBuf,
+    /// The assembly directories to deploy ([`emulator_assemblies`]).
+    pub assemblies: Vec<PathBuf>,
     /// The function zips the assemblies name.
     pub assets: PathBuf,
     pub emulator: String,
@@ -221,7 +225,7 @@ pub struct DeployRequest {
 pub fn deploy_stacks(request: &DeployRequest) -> anyhow::Result<()> {
     let DeployRequest {
         repo_root,
-        generated,
+        assemblies,
         assets,
         emulator,
         account,
@@ -236,8 +240,7 @@ pub fn deploy_stacks(request: &DeployRequest) -> anyhow::Result<()> {
         .arg(format!("{account}={emulator}"))
         .arg("--assets")
         .arg(assets);
-    for region in regions {
-        let assembly = generated.join(format!("cloudformation/{env}-{region}"));
+    for assembly in assemblies {
         if !assembly.join("manifest.json").exists() {
             bail!("no cloud assembly at {}", assembly.display());
         }
@@ -397,38 +400,7 @@ pub async fn read_back(
 
     let rules = retarget_rules(events, sqs, env, &region, account).await?;
 
-    let mappings = client
-        .rest("lambda", "GET", "/2015-03-31/event-source-mappings/", None)
-        .await?;
-    let stream = mappings["EventSourceMappings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| {
-            m["EventSourceArn"]
-                .as_str()
-                .is_some_and(|a| a.contains(":table/"))
-        })
-        .find_map(|m| {
-            let function = function_name_in(m["FunctionArn"].as_str()?)?;
-            functions.contains_key(&function).then(|| StreamMapping {
-                function,
-                stream_arn: m["EventSourceArn"].as_str().unwrap_or_default().to_string(),
-                batch_size: m["BatchSize"].as_u64().unwrap_or(100) as usize,
-                starting_position: m["StartingPosition"]
-                    .as_str()
-                    .unwrap_or("TRIM_HORIZON")
-                    .to_string(),
-                bisect_on_error: m["BisectBatchOnFunctionError"].as_bool().unwrap_or(false),
-                max_retries: m["MaximumRetryAttempts"].as_i64().unwrap_or(-1),
-                on_failure_arn: m["DestinationConfig"]["OnFailure"]["Destination"]
-                    .as_str()
-                    .map(str::to_string),
-                report_batch_item_failures: m["FunctionResponseTypes"]
-                    .as_array()
-                    .is_some_and(|t| t.iter().any(|t| t == "ReportBatchItemFailures")),
-            })
-        });
+    let stream = stream_mapping(client, &template, &logical_to_function, account).await?;
 
     let api = read_api(client, &template, &logical_to_function).await?;
 
@@ -443,6 +415,105 @@ pub async fn read_back(
         api,
         jwt_secret_arn,
     })
+}
+
+/// The stream trigger from the template's event source mapping (see [`emulator_assemblies`]
+/// for why it is not deployed to the emulator), its stream read back from the table.
+async fn stream_mapping(
+    client: &SignedClient,
+    template: &Value,
+    logical_to_function: &BTreeMap<String, String>,
+    account: &str,
+) -> anyhow::Result<Option<StreamMapping>> {
+    let Some((logical, mapping)) =
+        resources_of_type(template, "AWS::Lambda::EventSourceMapping").next()
+    else {
+        return Ok(None);
+    };
+    let m = &mapping["Properties"];
+    let function = m["FunctionName"]["Ref"]
+        .as_str()
+        .and_then(|l| logical_to_function.get(l))
+        .with_context(|| format!("{logical}: FunctionName is not a function of the stack"))?
+        .clone();
+    let table_logical = get_att_target(&m["EventSourceArn"])
+        .with_context(|| format!("{logical}: EventSourceArn is not a table's stream"))?;
+    let table = template["Resources"][&table_logical]["Properties"]["TableName"]
+        .as_str()
+        .with_context(|| format!("{table_logical} has no TableName"))?;
+    let described = client
+        .json(
+            "dynamodb",
+            "1.0",
+            "DynamoDB_20120810.DescribeTable",
+            &json!({"TableName": table}),
+        )
+        .await?;
+    let stream_arn = described["Table"]["LatestStreamArn"]
+        .as_str()
+        .with_context(|| format!("{table} has no stream in the emulator"))?
+        .to_string();
+    let on_failure_arn = get_att_target(&m["DestinationConfig"]["OnFailure"]["Destination"])
+        .and_then(|queue| {
+            template["Resources"][&queue]["Properties"]["QueueName"]
+                .as_str()
+                .map(|name| format!("arn:aws:sqs:{}:{account}:{name}", client.region()))
+        });
+    Ok(Some(StreamMapping {
+        function,
+        stream_arn,
+        batch_size: m["BatchSize"].as_u64().unwrap_or(100) as usize,
+        starting_position: m["StartingPosition"]
+            .as_str()
+            .unwrap_or("TRIM_HORIZON")
+            .to_string(),
+        bisect_on_error: m["BisectBatchOnFunctionError"].as_bool().unwrap_or(false),
+        max_retries: m["MaximumRetryAttempts"].as_i64().unwrap_or(-1),
+        on_failure_arn,
+        report_batch_item_failures: m["FunctionResponseTypes"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "ReportBatchItemFailures")),
+    }))
+}
+
+/// Copies the environment's assemblies to `out`, each template without its event source
+/// mappings, and returns the copies' directories. moto registers a DynamoDB event source
+/// mapping on its table and, on every write, "invokes" the function (which fails without
+/// Docker) and then empties the stream's shard, so a record is only readable for the moment
+/// that takes: no poller can read the stream reliably while the mapping is deployed. The
+/// runner plays the mapping from the template's settings instead ([`stream_mapping`]).
+pub fn emulator_assemblies(
+    generated: &Path,
+    env: &str,
+    regions: &[String],
+    out: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let mut copies = Vec::new();
+    for region in regions {
+        let name = format!("{env}-{region}");
+        let source = generated.join("cloudformation").join(&name);
+        let target = out.join(&name);
+        std::fs::create_dir_all(&target)?;
+        for entry in std::fs::read_dir(&source)
+            .with_context(|| format!("no cloud assembly at {}", source.display()))?
+        {
+            let entry = entry?;
+            let file_name = entry.file_name();
+            let text = std::fs::read_to_string(entry.path())?;
+            let text = if file_name.to_string_lossy().ends_with(".template.json") {
+                let mut template: Value = serde_json::from_str(&text)?;
+                if let Some(resources) = template["Resources"].as_object_mut() {
+                    resources.retain(|_, r| r["Type"] != "AWS::Lambda::EventSourceMapping");
+                }
+                serde_json::to_string_pretty(&template)?
+            } else {
+                text
+            };
+            std::fs::write(target.join(&file_name), text)?;
+        }
+        copies.push(target);
+    }
+    Ok(copies)
 }
 
 async fn read_api(

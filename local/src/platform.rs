@@ -277,9 +277,15 @@ impl Platform {
             .iter()
             .map(|r| r.region.clone())
             .collect();
+        let assemblies = deploy::emulator_assemblies(
+            &generated,
+            &options.env,
+            &regions,
+            &root.join("assemblies"),
+        )?;
         let request = deploy::DeployRequest {
             repo_root: options.repo_root.clone(),
-            generated: generated.clone(),
+            assemblies,
             assets,
             emulator: platform.endpoints.emulator.clone(),
             account: account.clone(),

@@ -2,6 +2,7 @@
 //! rule's shadow queue, the events table's stream through the event source mapping's
 //! settings, and the schedule rule.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -157,18 +158,22 @@ pub async fn run_stream(
     mut up: Up,
 ) {
     let mut iterators: Vec<(String, Option<String>)> = Vec::new();
+    // The last sequence number delivered per shard: a refreshed iterator starts after it, so
+    // nothing is delivered twice or skipped when an iterator fails or expires.
+    let mut checkpoints: HashMap<String, String> = HashMap::new();
     loop {
         wait_up(&mut up).await;
         if iterators.is_empty() {
-            match shard_iterators(&streams, &mapping).await {
-                Ok(found) => iterators = found,
-                Err(_) => {
+            match shard_iterators(&streams, &mapping, &checkpoints).await {
+                Ok(found) if !found.is_empty() => iterators = found,
+                _ => {
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     continue;
                 }
             }
         }
         let mut idle = true;
+        let mut refresh = false;
         for (shard, iterator) in &mut iterators {
             let Some(current) = iterator.clone() else {
                 continue;
@@ -182,7 +187,8 @@ pub async fn run_stream(
                 )
                 .await;
             let Ok(got) = got else {
-                continue;
+                refresh = true;
+                break;
             };
             *iterator = got["NextShardIterator"].as_str().map(str::to_string);
             let records: Vec<Value> = got["Records"]
@@ -195,9 +201,9 @@ pub async fn run_stream(
                     r
                 })
                 .collect();
-            if records.is_empty() {
+            let Some(last) = records.last().map(|r| sequence(r).to_string()) else {
                 continue;
-            }
+            };
             idle = false;
             deliver(
                 &sqs,
@@ -208,6 +214,12 @@ pub async fn run_stream(
                 records,
             )
             .await;
+            checkpoints.insert(shard.clone(), last);
+        }
+        if refresh {
+            iterators.clear();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            continue;
         }
         if idle {
             // Lambda polls each shard about four times a second.
@@ -219,6 +231,7 @@ pub async fn run_stream(
 async fn shard_iterators(
     streams: &SignedClient,
     mapping: &StreamMapping,
+    checkpoints: &HashMap<String, String>,
 ) -> Result<Vec<(String, Option<String>)>, crate::aws_api::ApiError> {
     let described = streams
         .json(
@@ -235,16 +248,20 @@ async fn shard_iterators(
         .flatten()
     {
         let shard_id = shard["ShardId"].as_str().unwrap_or_default().to_string();
+        let mut request = json!({"StreamArn": mapping.stream_arn, "ShardId": shard_id});
+        match checkpoints.get(&shard_id) {
+            Some(after) => {
+                request["ShardIteratorType"] = json!("AFTER_SEQUENCE_NUMBER");
+                request["SequenceNumber"] = json!(after);
+            }
+            None => request["ShardIteratorType"] = json!(mapping.starting_position),
+        }
         let iterator = streams
             .json(
                 "dynamodb",
                 "1.0",
                 "DynamoDBStreams_20120810.GetShardIterator",
-                &json!({
-                    "StreamArn": mapping.stream_arn,
-                    "ShardId": shard_id,
-                    "ShardIteratorType": mapping.starting_position,
-                }),
+                &request,
             )
             .await?;
         out.push((

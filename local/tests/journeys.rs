@@ -308,11 +308,21 @@ async fn a_row_is_streamed_as_a_cdc_event(platform: &Platform) {
         .send()
         .await
         .unwrap();
-    let published = west_aws.receive_json(&cdc_events.url, 1).await;
+    let published: Vec<Value> = west_aws
+        .receive_polling(&cdc_events.url, 1, 60)
+        .await
+        .iter()
+        .filter_map(|m| serde_json::from_str(m.body()?).ok())
+        .collect();
     let insert = published
         .iter()
         .find(|e| e.to_string().contains("event#journey-a-stream"))
-        .unwrap_or_else(|| panic!("no CDC event for the row: {published:?}"));
+        .unwrap_or_else(|| {
+            panic!(
+                "no CDC event for the row: {published:?}\nstream-processor log:\n{}",
+                log_tail(&west.logs.join("stream-processor.log"))
+            )
+        });
     assert_eq!(insert["detail-type"], "CdcInsert", "{insert}");
     assert!(
         insert["detail"].to_string().contains("streamed"),
@@ -502,6 +512,16 @@ fn up_then_ctrl_c_leaves_nothing_behind() {
         .filter(|pid| Path::new(&format!("/proc/{pid}")).exists())
         .collect();
     assert!(alive.is_empty(), "processes left behind: {alive:?}");
+}
+
+/// The last lines of a function's log that are not DEBUG, for failure messages.
+fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains(r#""level":"DEBUG""#))
+        .collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
 /// Every process below `pid` (from /proc).
