@@ -41,7 +41,7 @@ function build(outdir) {
     handler: 'index.handler',
     code: lambda.Code.fromInline('exports.handler = async () => ({ ok: true });'),
     timeout: Duration.seconds(10),
-    environment: { TABLE_NAME: table.tableName, QUEUE_URL: queue.queueUrl },
+    environment: { QUEUE_URL: queue.queueUrl, TABLE_NAME: table.tableName },
   });
   table.grantReadWriteData(handler);
   queue.grantSendMessages(handler);

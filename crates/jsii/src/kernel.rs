@@ -1007,6 +1007,19 @@ pub fn global() -> Result<Kernel> {
     Ok(kernel)
 }
 
+/// The process's kernel, started with `config` if none is running (a running one is returned
+/// as it is): for programs and tests that need their own settings, e.g. the kernel's
+/// environment, before generated bindings (which use [`global`]) make their first call.
+pub fn global_with(config: KernelConfig) -> Result<Kernel> {
+    let mut slot = GLOBAL.lock();
+    if let Some(k) = slot.as_ref().filter(|k| k.is_alive()) {
+        return Ok(k.clone());
+    }
+    let kernel = Kernel::start(config)?;
+    *slot = Some(kernel.clone());
+    Ok(kernel)
+}
+
 /// Closes the process's kernel (see [`global`]); a later [`global`] starts a new one.
 pub fn shutdown_global() {
     let kernel = GLOBAL.lock().take();

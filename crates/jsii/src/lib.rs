@@ -36,7 +36,9 @@ pub mod wire;
 
 pub use error::{CallbackError, Error, KernelError, KernelErrorKind, Result};
 pub use host::{CallContext, CreateOptions, HostObject, Override};
-pub use kernel::{Kernel, KernelConfig, LoadInfo, Promise, Stats, global, shutdown_global};
+pub use kernel::{
+    Kernel, KernelConfig, LoadInfo, Promise, Stats, global, global_with, shutdown_global,
+};
 pub use manifest::{Manifest, Package, RuntimeInfo};
 pub use objref::ObjRef;
 pub use serde_json::Value;
