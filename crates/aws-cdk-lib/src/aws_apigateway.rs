@@ -3,7 +3,7 @@
 use crate::runtime as rt;
 
 /// Options when binding a log destination to a RestApi Stage.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessLogDestinationConfig {
     /// Required. The Amazon Resource Name (ARN) of the destination resource.
     pub destination_arn: rt::Option<rt::String>,
@@ -31,7 +31,7 @@ impl rt::FromWire for AccessLogDestinationConfig {
 }
 
 /// $context variables that can be used to customize access log pattern.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AccessLogField(rt::ObjRef);
 rt::handle!(AccessLogField, "aws-cdk-lib.aws_apigateway.AccessLogField");
 impl AccessLogField {
@@ -427,7 +427,7 @@ pub trait AccessLogFieldExt: rt::IsA<AccessLogField> {
 impl<O: rt::IsA<AccessLogField> + ?Sized> AccessLogFieldExt for O {}
 
 /// factory methods for access log format.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AccessLogFormat(rt::ObjRef);
 rt::handle!(AccessLogFormat, "aws-cdk-lib.aws_apigateway.AccessLogFormat");
 impl AccessLogFormat {
@@ -463,7 +463,7 @@ pub trait AccessLogFormatExt: rt::IsA<AccessLogFormat> {
 impl<O: rt::IsA<AccessLogFormat> + ?Sized> AccessLogFormatExt for O {}
 
 /// Options to the UsagePlan.addApiKey() method.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddApiKeyOptions {
     /// Override the CloudFormation logical id of the AWS::ApiGateway::UsagePlanKey resource.
     ///
@@ -493,7 +493,7 @@ impl rt::FromWire for AddApiKeyOptions {
 }
 
 /// Represents an OpenAPI definition asset.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ApiDefinition(rt::ObjRef);
 rt::handle!(ApiDefinition, "aws-cdk-lib.aws_apigateway.ApiDefinition");
 impl ApiDefinition {
@@ -527,7 +527,7 @@ pub trait ApiDefinitionExt: rt::IsA<ApiDefinition> {
 impl<O: rt::IsA<ApiDefinition> + ?Sized> ApiDefinitionExt for O {}
 
 /// Post-Binding Configuration for a CDK construct.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiDefinitionConfig {
     /// Inline specification (mutually exclusive with `s3Location`).
     ///
@@ -563,7 +563,7 @@ impl rt::FromWire for ApiDefinitionConfig {
 }
 
 /// S3 location of the API definition file.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiDefinitionS3Location {
     /// Required. The S3 bucket.
     pub bucket: rt::Option<rt::String>,
@@ -604,7 +604,7 @@ impl rt::FromWire for ApiDefinitionS3Location {
 ///
 /// An ApiKey can be distributed to API clients that are executing requests
 /// for Method resources that require an Api Key.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ApiKey(rt::ObjRef);
 rt::handle!(ApiKey, "aws-cdk-lib.aws_apigateway.ApiKey");
 impl rt::IsA<crate::IResource> for ApiKey {}
@@ -675,7 +675,7 @@ pub trait ApiKeyExt: rt::IsA<ApiKey> {
 impl<O: rt::IsA<ApiKey> + ?Sized> ApiKeyExt for O {}
 
 /// Collection of grant methods for a IApiKeyRef.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ApiKeyGrants(rt::ObjRef);
 rt::handle!(ApiKeyGrants, "aws-cdk-lib.aws_apigateway.ApiKeyGrants");
 impl ApiKeyGrants {
@@ -707,7 +707,7 @@ pub trait ApiKeyGrantsExt: rt::IsA<ApiKeyGrants> {
 impl<O: rt::IsA<ApiKeyGrants> + ?Sized> ApiKeyGrantsExt for O {}
 
 /// The options for creating an API Key.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiKeyOptions {
     /// A name for the API key.
     ///
@@ -773,7 +773,7 @@ impl rt::FromWire for ApiKeyOptions {
 }
 
 /// ApiKey Properties.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiKeyProps {
     /// An AWS Marketplace customer identifier to use when integrating with the AWS SaaS Marketplace.
     ///
@@ -905,7 +905,7 @@ impl rt::FromWire for ApiKeySourceType {
 }
 
 /// Options for creating an api mapping.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiMappingOptions {
     /// The api path name that callers of the API must provide in the URL after the domain name (e.g. `example.com/base-path`). If you specify this property, it can't be an empty string.
     ///
@@ -939,7 +939,7 @@ impl rt::FromWire for ApiMappingOptions {
 }
 
 /// OpenAPI specification from a local file.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AssetApiDefinition(rt::ObjRef);
 rt::handle!(AssetApiDefinition, "aws-cdk-lib.aws_apigateway.AssetApiDefinition");
 impl rt::IsA<crate::aws_apigateway::ApiDefinition> for AssetApiDefinition {}
@@ -991,7 +991,7 @@ impl rt::FromWire for AuthorizationType {
 }
 
 /// Base class for all custom authorizers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Authorizer(rt::ObjRef);
 rt::handle!(Authorizer, "aws-cdk-lib.aws_apigateway.Authorizer");
 impl rt::IsA<crate::IResource> for Authorizer {}
@@ -1019,7 +1019,7 @@ impl<O: rt::IsA<Authorizer> + ?Sized> AuthorizerExt for O {}
 /// intended for calling all AWS service actions, but is not recommended for
 /// calling a Lambda function, because the Lambda custom integration is a legacy
 /// technology.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AwsIntegration(rt::ObjRef);
 rt::handle!(AwsIntegration, "aws-cdk-lib.aws_apigateway.AwsIntegration");
 impl rt::IsA<crate::aws_apigateway::Integration> for AwsIntegration {}
@@ -1034,7 +1034,7 @@ pub trait AwsIntegrationExt: rt::IsA<AwsIntegration> {
 }
 impl<O: rt::IsA<AwsIntegration> + ?Sized> AwsIntegrationExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsIntegrationProps {
     /// Required. The name of the integrated AWS service (e.g. `s3`).
     pub service: rt::Option<rt::String>,
@@ -1115,7 +1115,7 @@ impl rt::FromWire for AwsIntegrationProps {
 ///
 /// Unless you're importing a domain with `DomainName.fromDomainNameAttributes()`,
 /// you can use `DomainName.addBasePathMapping()` to define mappings.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BasePathMapping(rt::ObjRef);
 rt::handle!(BasePathMapping, "aws-cdk-lib.aws_apigateway.BasePathMapping");
 impl rt::IsA<crate::IResource> for BasePathMapping {}
@@ -1139,7 +1139,7 @@ pub trait BasePathMappingExt: rt::IsA<BasePathMapping> {
 }
 impl<O: rt::IsA<BasePathMapping> + ?Sized> BasePathMappingExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasePathMappingOptions {
     /// Whether to attach the base path mapping to a stage.
     ///
@@ -1184,7 +1184,7 @@ impl rt::FromWire for BasePathMappingOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasePathMappingProps {
     /// Required. The DomainName to associate with this base path mapping.
     pub domain_name: rt::Option<crate::interfaces::aws_apigateway::IDomainNameRef>,
@@ -1244,7 +1244,7 @@ impl rt::FromWire for BasePathMappingProps {
 /// When you delete a stack containing this resource, API Gateway can still assume the provided IAM role to write API logs to CloudWatch Logs. To deny API Gateway access to write API logs to CloudWatch logs, update the permissions policies or change the IAM role to deny access.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnAccount(rt::ObjRef);
 rt::handle!(CfnAccount, "aws-cdk-lib.aws_apigateway.CfnAccount");
 impl rt::IsA<crate::CfnElement> for CfnAccount {}
@@ -1303,7 +1303,7 @@ impl<O: rt::IsA<CfnAccount> + ?Sized> CfnAccountExt for O {}
 /// Properties for defining a `CfnAccount`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAccountProps {
     /// The ARN of an Amazon CloudWatch role for the current Account.
     ///
@@ -1337,7 +1337,7 @@ impl rt::FromWire for CfnAccountProps {
 /// To specify which API key clients must use, map the API key with the `RestApi` and `Stage` resources that include the methods that require a key.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnApiKey(rt::ObjRef);
 rt::handle!(CfnApiKey, "aws-cdk-lib.aws_apigateway.CfnApiKey");
 impl rt::IsA<crate::CfnElement> for CfnApiKey {}
@@ -1477,7 +1477,7 @@ impl<O: rt::IsA<CfnApiKey> + ?Sized> CfnApiKeyExt for O {}
 /// `StageKey` is a property of the [AWS::ApiGateway::ApiKey](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-apikey.html) resource that specifies the stage to associate with the API key. This association allows only clients with the key to make requests to methods in that stage.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnApiKeyStageKeyProperty {
     /// The string identifier of the associated RestApi.
     ///
@@ -1515,7 +1515,7 @@ impl rt::FromWire for CfnApiKeyStageKeyProperty {
 /// Properties for defining a `CfnApiKey`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnApiKeyProps {
     /// An AWS Marketplace customer identifier, when integrating with the AWS SaaS Marketplace.
     ///
@@ -1601,7 +1601,7 @@ impl rt::FromWire for CfnApiKeyProps {
 /// API Gateway activates the authorizer when a client calls those methods.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnAuthorizer(rt::ObjRef);
 rt::handle!(CfnAuthorizer, "aws-cdk-lib.aws_apigateway.CfnAuthorizer");
 impl rt::IsA<crate::CfnElement> for CfnAuthorizer {}
@@ -1750,7 +1750,7 @@ impl<O: rt::IsA<CfnAuthorizer> + ?Sized> CfnAuthorizerExt for O {}
 /// Properties for defining a `CfnAuthorizer`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAuthorizerProps {
     /// Required. The name of the authorizer.
     ///
@@ -1844,7 +1844,7 @@ impl rt::FromWire for CfnAuthorizerProps {
 /// Supported only for public custom domain names.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnBasePathMapping(rt::ObjRef);
 rt::handle!(CfnBasePathMapping, "aws-cdk-lib.aws_apigateway.CfnBasePathMapping");
 impl rt::IsA<crate::CfnElement> for CfnBasePathMapping {}
@@ -1933,7 +1933,7 @@ impl<O: rt::IsA<CfnBasePathMapping> + ?Sized> CfnBasePathMappingExt for O {}
 /// Properties for defining a `CfnBasePathMapping`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnBasePathMappingProps {
     /// Required. The domain name of the BasePathMapping resource to be described.
     ///
@@ -1989,7 +1989,7 @@ impl rt::FromWire for CfnBasePathMappingProps {
 /// Supported only for private custom domain names.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnBasePathMappingV2(rt::ObjRef);
 rt::handle!(CfnBasePathMappingV2, "aws-cdk-lib.aws_apigateway.CfnBasePathMappingV2");
 impl rt::IsA<crate::CfnElement> for CfnBasePathMappingV2 {}
@@ -2076,7 +2076,7 @@ impl<O: rt::IsA<CfnBasePathMappingV2> + ?Sized> CfnBasePathMappingV2Ext for O {}
 /// Properties for defining a `CfnBasePathMappingV2`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnBasePathMappingV2Props {
     /// Required. The ARN of the domain name for the BasePathMappingV2 resource to be described.
     ///
@@ -2130,7 +2130,7 @@ impl rt::FromWire for CfnBasePathMappingV2Props {
 /// The `AWS::ApiGateway::ClientCertificate` resource creates a client certificate that API Gateway uses to configure client-side SSL authentication for sending requests to the integration endpoint.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnClientCertificate(rt::ObjRef);
 rt::handle!(CfnClientCertificate, "aws-cdk-lib.aws_apigateway.CfnClientCertificate");
 impl rt::IsA<crate::CfnElement> for CfnClientCertificate {}
@@ -2210,7 +2210,7 @@ impl<O: rt::IsA<CfnClientCertificate> + ?Sized> CfnClientCertificateExt for O {}
 /// Properties for defining a `CfnClientCertificate`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientCertificateProps {
     /// The description of the client certificate.
     ///
@@ -2252,7 +2252,7 @@ impl rt::FromWire for CfnClientCertificateProps {
 /// The stage acts as an environment.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDeployment(rt::ObjRef);
 rt::handle!(CfnDeployment, "aws-cdk-lib.aws_apigateway.CfnDeployment");
 impl rt::IsA<crate::CfnElement> for CfnDeployment {}
@@ -2353,7 +2353,7 @@ impl<O: rt::IsA<CfnDeployment> + ?Sized> CfnDeploymentExt for O {}
 /// `AccessLogSetting` is a property of the [StageDescription](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-deployment-stagedescription.html) property type.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDeploymentAccessLogSettingProperty {
     /// The Amazon Resource Name (ARN) of the CloudWatch Logs log group or Kinesis Data Firehose delivery stream to receive access logs.
     ///
@@ -2397,7 +2397,7 @@ impl rt::FromWire for CfnDeploymentAccessLogSettingProperty {
 /// `CanarySetting` is a property of the [StageDescription](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-deployment-stagedescription.html) property type.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDeploymentCanarySettingProperty {
     /// The percent (0-100) of traffic diverted to a canary deployment.
     ///
@@ -2443,7 +2443,7 @@ impl rt::FromWire for CfnDeploymentCanarySettingProperty {
 /// The `DeploymentCanarySettings` property type specifies settings for the canary deployment.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDeploymentDeploymentCanarySettingsProperty {
     /// The percentage (0.0-100.0) of traffic routed to the canary deployment.
     ///
@@ -2493,7 +2493,7 @@ impl rt::FromWire for CfnDeploymentDeploymentCanarySettingsProperty {
 /// The `MethodSettings` property of the [Amazon API Gateway Deployment StageDescription](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-deployment-stagedescription.html) property type contains a list of `MethodSetting` property types.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDeploymentMethodSettingProperty {
     /// Specifies whether the cached responses are encrypted.
     ///
@@ -2589,7 +2589,7 @@ impl rt::FromWire for CfnDeploymentMethodSettingProperty {
 /// `StageDescription` is a property of the [AWS::ApiGateway::Deployment](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-deployment.html) resource that configures a deployment stage.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDeploymentStageDescriptionProperty {
     /// Specifies settings for logging access in this stage.
     ///
@@ -2747,7 +2747,7 @@ impl rt::FromWire for CfnDeploymentStageDescriptionProperty {
 /// Properties for defining a `CfnDeployment`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDeploymentProps {
     /// Required. The string identifier of the associated RestApi.
     ///
@@ -2807,7 +2807,7 @@ impl rt::FromWire for CfnDeploymentProps {
 /// For more information, see [Representation of API Documentation in API Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-documenting-api-content-representation.html) in the *API Gateway Developer Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDocumentationPart(rt::ObjRef);
 rt::handle!(CfnDocumentationPart, "aws-cdk-lib.aws_apigateway.CfnDocumentationPart");
 impl rt::IsA<crate::CfnElement> for CfnDocumentationPart {}
@@ -2888,7 +2888,7 @@ impl<O: rt::IsA<CfnDocumentationPart> + ?Sized> CfnDocumentationPartExt for O {}
 /// > For more information about each property, including constraints and valid values, see [DocumentationPart](https://docs.aws.amazon.com/apigateway/latest/api/API_DocumentationPartLocation.html) in the *Amazon API Gateway REST API Reference* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDocumentationPartLocationProperty {
     /// The HTTP verb of a method.
     ///
@@ -2954,7 +2954,7 @@ impl rt::FromWire for CfnDocumentationPartLocationProperty {
 /// Properties for defining a `CfnDocumentationPart`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDocumentationPartProps {
     /// Required. The location of the targeted API entity of the to-be-created documentation part.
     ///
@@ -3002,7 +3002,7 @@ impl rt::FromWire for CfnDocumentationPartProps {
 /// For more information, see [Representation of API Documentation in API Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-documenting-api-content-representation.html) in the *API Gateway Developer Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDocumentationVersion(rt::ObjRef);
 rt::handle!(CfnDocumentationVersion, "aws-cdk-lib.aws_apigateway.CfnDocumentationVersion");
 impl rt::IsA<crate::CfnElement> for CfnDocumentationVersion {}
@@ -3073,7 +3073,7 @@ impl<O: rt::IsA<CfnDocumentationVersion> + ?Sized> CfnDocumentationVersionExt fo
 /// Properties for defining a `CfnDocumentationVersion`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDocumentationVersionProps {
     /// Required. The version identifier of the to-be-updated documentation version.
     ///
@@ -3121,7 +3121,7 @@ impl rt::FromWire for CfnDocumentationVersionProps {
 /// You can use a custom domain name to provide a URL that's more intuitive and easier to recall. For more information about using custom domain names, see [Set up Custom Domain Name for an API in API Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-custom-domains.html) in the *API Gateway Developer Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDomainName(rt::ObjRef);
 rt::handle!(CfnDomainName, "aws-cdk-lib.aws_apigateway.CfnDomainName");
 impl rt::IsA<crate::CfnElement> for CfnDomainName {}
@@ -3319,7 +3319,7 @@ impl<O: rt::IsA<CfnDomainName> + ?Sized> CfnDomainNameExt for O {}
 /// `EndpointConfiguration` is a property of the [AWS::ApiGateway::DomainName](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-domainname.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDomainNameEndpointConfigurationProperty {
     /// The IP address types that can invoke this DomainName.
     ///
@@ -3363,7 +3363,7 @@ impl rt::FromWire for CfnDomainNameEndpointConfigurationProperty {
 /// If specified, API Gateway performs two-way authentication between the client and the server. Clients must present a trusted certificate to access your API.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDomainNameMutualTlsAuthenticationProperty {
     /// An Amazon S3 URL that specifies the truststore for mutual TLS authentication, for example `s3://bucket-name/key-name` .
     ///
@@ -3409,7 +3409,7 @@ impl rt::FromWire for CfnDomainNameMutualTlsAuthenticationProperty {
 /// You can only create or delete a DomainNameAccessAssociation using CloudFormation. To reject a domain name access association, use the AWS CLI.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDomainNameAccessAssociation(rt::ObjRef);
 rt::handle!(CfnDomainNameAccessAssociation, "aws-cdk-lib.aws_apigateway.CfnDomainNameAccessAssociation");
 impl rt::IsA<crate::CfnElement> for CfnDomainNameAccessAssociation {}
@@ -3503,7 +3503,7 @@ impl<O: rt::IsA<CfnDomainNameAccessAssociation> + ?Sized> CfnDomainNameAccessAss
 /// Properties for defining a `CfnDomainNameAccessAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDomainNameAccessAssociationProps {
     /// Required. The identifier of the domain name access association source.
     ///
@@ -3559,7 +3559,7 @@ impl rt::FromWire for CfnDomainNameAccessAssociationProps {
 /// Properties for defining a `CfnDomainName`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDomainNameProps {
     /// The reference to an AWS -managed certificate that will be used by edge-optimized endpoint or private endpoint for this domain name.
     ///
@@ -3661,7 +3661,7 @@ impl rt::FromWire for CfnDomainNameProps {
 /// You can use a private custom domain name to provide a URL for your private API that's more intuitive and easier to recall.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDomainNameV2(rt::ObjRef);
 rt::handle!(CfnDomainNameV2, "aws-cdk-lib.aws_apigateway.CfnDomainNameV2");
 impl rt::IsA<crate::CfnElement> for CfnDomainNameV2 {}
@@ -3795,7 +3795,7 @@ impl<O: rt::IsA<CfnDomainNameV2> + ?Sized> CfnDomainNameV2Ext for O {}
 /// The endpoint configuration to indicate the types of endpoints an API (RestApi) or its custom domain name (DomainName) has and the IP address types that can invoke it.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDomainNameV2EndpointConfigurationProperty {
     /// The IP address types that can invoke an API (RestApi) or a DomainName.
     ///
@@ -3837,7 +3837,7 @@ impl rt::FromWire for CfnDomainNameV2EndpointConfigurationProperty {
 /// Properties for defining a `CfnDomainNameV2`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDomainNameV2Props {
     /// The reference to an AWS -managed certificate that will be used by the private endpoint for this domain name.
     ///
@@ -3923,7 +3923,7 @@ impl rt::FromWire for CfnDomainNameV2Props {
 /// When you delete a stack containing this resource, your custom gateway responses are reset. For more information, see [API Gateway Responses](https://docs.aws.amazon.com/apigateway/latest/developerguide/customize-gateway-responses.html#api-gateway-gatewayResponse-definition) in the *API Gateway Developer Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnGatewayResponse(rt::ObjRef);
 rt::handle!(CfnGatewayResponse, "aws-cdk-lib.aws_apigateway.CfnGatewayResponse");
 impl rt::IsA<crate::CfnElement> for CfnGatewayResponse {}
@@ -4022,7 +4022,7 @@ impl<O: rt::IsA<CfnGatewayResponse> + ?Sized> CfnGatewayResponseExt for O {}
 /// Properties for defining a `CfnGatewayResponse`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGatewayResponseProps {
     /// Required. The response type of the associated GatewayResponse.
     ///
@@ -4078,7 +4078,7 @@ impl rt::FromWire for CfnGatewayResponseProps {
 /// The `AWS::ApiGateway::Method` resource creates API Gateway methods that define the parameters and body that clients must send in their requests.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnMethod(rt::ObjRef);
 rt::handle!(CfnMethod, "aws-cdk-lib.aws_apigateway.CfnMethod");
 impl rt::IsA<crate::CfnElement> for CfnMethod {}
@@ -4249,7 +4249,7 @@ impl<O: rt::IsA<CfnMethod> + ?Sized> CfnMethodExt for O {}
 /// `Integration` is a property of the [AWS::ApiGateway::Method](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-method.html) resource that specifies information about the target backend that a method calls.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMethodIntegrationProperty {
     /// Required. Specifies an API method integration type. The valid value is one of the following:.
     ///
@@ -4403,7 +4403,7 @@ impl rt::FromWire for CfnMethodIntegrationProperty {
 /// `IntegrationResponse` is a property of the [Amazon API Gateway Method Integration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apitgateway-method-integration.html) property type that specifies the response that API Gateway sends after a method's backend finishes processing a request.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMethodIntegrationResponseProperty {
     /// Required. Specifies the status code that is used to map the integration response to an existing MethodResponse.
     ///
@@ -4471,7 +4471,7 @@ impl rt::FromWire for CfnMethodIntegrationResponseProperty {
 /// The method response is passed from the back end through the associated integration response that can be transformed using a mapping template.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMethodMethodResponseProperty {
     /// Required. The method response's status code.
     ///
@@ -4519,7 +4519,7 @@ impl rt::FromWire for CfnMethodMethodResponseProperty {
 /// Properties for defining a `CfnMethod`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMethodProps {
     /// Required. The method's HTTP verb.
     ///
@@ -4635,7 +4635,7 @@ impl rt::FromWire for CfnMethodProps {
 /// The `AWS::ApiGateway::Model` resource defines the structure of a request or response payload for an API method.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnModel(rt::ObjRef);
 rt::handle!(CfnModel, "aws-cdk-lib.aws_apigateway.CfnModel");
 impl rt::IsA<crate::CfnElement> for CfnModel {}
@@ -4726,7 +4726,7 @@ impl<O: rt::IsA<CfnModel> + ?Sized> CfnModelExt for O {}
 /// Properties for defining a `CfnModel`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnModelProps {
     /// Required. The string identifier of the associated RestApi.
     ///
@@ -4790,7 +4790,7 @@ impl rt::FromWire for CfnModelProps {
 /// For more information, see [Enable Basic Request Validation for an API in API Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-request-validation.html) in the *API Gateway Developer Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRequestValidator(rt::ObjRef);
 rt::handle!(CfnRequestValidator, "aws-cdk-lib.aws_apigateway.CfnRequestValidator");
 impl rt::IsA<crate::CfnElement> for CfnRequestValidator {}
@@ -4879,7 +4879,7 @@ impl<O: rt::IsA<CfnRequestValidator> + ?Sized> CfnRequestValidatorExt for O {}
 /// Properties for defining a `CfnRequestValidator`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRequestValidatorProps {
     /// Required. The string identifier of the associated RestApi.
     ///
@@ -4929,7 +4929,7 @@ impl rt::FromWire for CfnRequestValidatorProps {
 /// The `AWS::ApiGateway::Resource` resource creates a resource in an API.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnResource(rt::ObjRef);
 rt::handle!(CfnResource, "aws-cdk-lib.aws_apigateway.CfnResource");
 impl rt::IsA<crate::CfnElement> for CfnResource {}
@@ -5008,7 +5008,7 @@ impl<O: rt::IsA<CfnResource> + ?Sized> CfnResourceExt for O {}
 /// Properties for defining a `CfnResource`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnResourceProps {
     /// Required. The parent resource's identifier.
     ///
@@ -5056,7 +5056,7 @@ impl rt::FromWire for CfnResourceProps {
 /// > On January 1, 2016, the Swagger Specification was donated to the [OpenAPI initiative](https://docs.aws.amazon.com/https://www.openapis.org/) , becoming the foundation of the OpenAPI Specification.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRestApi(rt::ObjRef);
 rt::handle!(CfnRestApi, "aws-cdk-lib.aws_apigateway.CfnRestApi");
 impl rt::IsA<crate::CfnElement> for CfnRestApi {}
@@ -5300,7 +5300,7 @@ impl<O: rt::IsA<CfnRestApi> + ?Sized> CfnRestApiExt for O {}
 /// `EndpointConfiguration` is a property of the [AWS::ApiGateway::RestApi](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-restapi.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRestApiEndpointConfigurationProperty {
     /// The IP address types that can invoke an API (RestApi).
     ///
@@ -5352,7 +5352,7 @@ impl rt::FromWire for CfnRestApiEndpointConfigurationProperty {
 /// > On January 1, 2016, the Swagger Specification was donated to the [OpenAPI initiative](https://docs.aws.amazon.com/https://www.openapis.org/) , becoming the foundation of the OpenAPI Specification.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRestApiS3LocationProperty {
     /// The name of the S3 bucket where the OpenAPI file is stored.
     ///
@@ -5404,7 +5404,7 @@ impl rt::FromWire for CfnRestApiS3LocationProperty {
 /// Properties for defining a `CfnRestApi`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRestApiProps {
     /// The source of the API key for metering requests according to a usage plan.
     ///
@@ -5570,7 +5570,7 @@ impl rt::FromWire for CfnRestApiProps {
 /// The `AWS::ApiGateway::Stage` resource creates a stage for a deployment.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnStage(rt::ObjRef);
 rt::handle!(CfnStage, "aws-cdk-lib.aws_apigateway.CfnStage");
 impl rt::IsA<crate::CfnElement> for CfnStage {}
@@ -5754,7 +5754,7 @@ impl<O: rt::IsA<CfnStage> + ?Sized> CfnStageExt for O {}
 /// `AccessLogSetting` is a property of the [AWS::ApiGateway::Stage](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-stage.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnStageAccessLogSettingProperty {
     /// The Amazon Resource Name (ARN) of the CloudWatch Logs log group or Kinesis Data Firehose delivery stream to receive access logs.
     ///
@@ -5794,7 +5794,7 @@ impl rt::FromWire for CfnStageAccessLogSettingProperty {
 /// Configuration settings of a canary deployment.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnStageCanarySettingProperty {
     /// The ID of the canary deployment.
     ///
@@ -5848,7 +5848,7 @@ impl rt::FromWire for CfnStageCanarySettingProperty {
 /// The `MethodSettings` property of the `AWS::ApiGateway::Stage` resource contains a list of `MethodSetting` property types.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnStageMethodSettingProperty {
     /// Specifies whether the cached responses are encrypted.
     ///
@@ -5946,7 +5946,7 @@ impl rt::FromWire for CfnStageMethodSettingProperty {
 /// Properties for defining a `CfnStage`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnStageProps {
     /// Required. The string identifier of the associated RestApi.
     ///
@@ -6072,7 +6072,7 @@ impl rt::FromWire for CfnStageProps {
 /// In some cases clients can exceed the targets that you set. Don’t rely on usage plans to control costs. Consider using [AWS Budgets](https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-managing-costs.html) to monitor costs and [AWS WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) to manage API requests.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnUsagePlan(rt::ObjRef);
 rt::handle!(CfnUsagePlan, "aws-cdk-lib.aws_apigateway.CfnUsagePlan");
 impl rt::IsA<crate::CfnElement> for CfnUsagePlan {}
@@ -6192,7 +6192,7 @@ impl<O: rt::IsA<CfnUsagePlan> + ?Sized> CfnUsagePlanExt for O {}
 /// API stage name of the associated API stage in a usage plan.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnUsagePlanApiStageProperty {
     /// API Id of the associated API stage in a usage plan.
     ///
@@ -6238,7 +6238,7 @@ impl rt::FromWire for CfnUsagePlanApiStageProperty {
 /// In some cases clients can exceed the targets that you set. Don’t rely on usage plans to control costs. Consider using [AWS Budgets](https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-managing-costs.html) to monitor costs and [AWS WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) to manage API requests.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnUsagePlanQuotaSettingsProperty {
     /// The target maximum number of requests that can be made in a given time period.
     ///
@@ -6284,7 +6284,7 @@ impl rt::FromWire for CfnUsagePlanQuotaSettingsProperty {
 /// `ThrottleSettings` is a property of the [AWS::ApiGateway::UsagePlan](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-usageplan.html) resource that specifies the overall request rate (average requests per second) and burst capacity when users call your REST APIs.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnUsagePlanThrottleSettingsProperty {
     /// The API target request burst rate limit.
     ///
@@ -6326,7 +6326,7 @@ impl rt::FromWire for CfnUsagePlanThrottleSettingsProperty {
 /// This association determines which users the usage plan is applied to.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnUsagePlanKey(rt::ObjRef);
 rt::handle!(CfnUsagePlanKey, "aws-cdk-lib.aws_apigateway.CfnUsagePlanKey");
 impl rt::IsA<crate::CfnElement> for CfnUsagePlanKey {}
@@ -6405,7 +6405,7 @@ impl<O: rt::IsA<CfnUsagePlanKey> + ?Sized> CfnUsagePlanKeyExt for O {}
 /// Properties for defining a `CfnUsagePlanKey`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnUsagePlanKeyProps {
     /// Required. The Id of the UsagePlanKey resource.
     ///
@@ -6449,7 +6449,7 @@ impl rt::FromWire for CfnUsagePlanKeyProps {
 /// Properties for defining a `CfnUsagePlan`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnUsagePlanProps {
     /// The associated API stages of a usage plan.
     ///
@@ -6515,7 +6515,7 @@ impl rt::FromWire for CfnUsagePlanProps {
 /// For more information, see [vpclink:create](https://docs.aws.amazon.com/apigateway/latest/api/API_CreateVpcLink.html) in the `Amazon API Gateway REST API Reference` .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVpcLink(rt::ObjRef);
 rt::handle!(CfnVpcLink, "aws-cdk-lib.aws_apigateway.CfnVpcLink");
 impl rt::IsA<crate::CfnElement> for CfnVpcLink {}
@@ -6615,7 +6615,7 @@ impl<O: rt::IsA<CfnVpcLink> + ?Sized> CfnVpcLinkExt for O {}
 /// Properties for defining a `CfnVpcLink`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVpcLinkProps {
     /// Required. The name used to label and identify the VPC link.
     ///
@@ -6657,7 +6657,7 @@ impl rt::FromWire for CfnVpcLinkProps {
 }
 
 /// Cognito user pools based custom authorizer.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CognitoUserPoolsAuthorizer(rt::ObjRef);
 rt::handle!(CognitoUserPoolsAuthorizer, "aws-cdk-lib.aws_apigateway.CognitoUserPoolsAuthorizer");
 impl rt::IsA<crate::IResource> for CognitoUserPoolsAuthorizer {}
@@ -6688,7 +6688,7 @@ pub trait CognitoUserPoolsAuthorizerExt: rt::IsA<CognitoUserPoolsAuthorizer> {
 impl<O: rt::IsA<CognitoUserPoolsAuthorizer> + ?Sized> CognitoUserPoolsAuthorizerExt for O {}
 
 /// Properties for CognitoUserPoolsAuthorizer.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CognitoUserPoolsAuthorizerProps {
     /// An optional human friendly name for the authorizer.
     ///
@@ -6803,7 +6803,7 @@ impl rt::FromWire for ContentHandling {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Cors(rt::ObjRef);
 rt::handle!(Cors, "aws-cdk-lib.aws_apigateway.Cors");
 impl Cors {
@@ -6826,7 +6826,7 @@ pub trait CorsExt: rt::IsA<Cors> {
 }
 impl<O: rt::IsA<Cors> + ?Sized> CorsExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CorsOptions {
     /// Required. Specifies the list of origins that are allowed to make requests to this resource.
     ///
@@ -6947,7 +6947,7 @@ impl rt::FromWire for CorsOptions {
 /// resources are created, which means that it will represent a "half-baked"
 /// model. Use the `node.addDependency(dep)` method to circumvent that. This is done
 /// automatically for the `restApi.latestDeployment` deployment.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Deployment(rt::ObjRef);
 rt::handle!(Deployment, "aws-cdk-lib.aws_apigateway.Deployment");
 impl rt::IsA<crate::IResource> for Deployment {}
@@ -6989,7 +6989,7 @@ pub trait DeploymentExt: rt::IsA<Deployment> {
 }
 impl<O: rt::IsA<Deployment> + ?Sized> DeploymentExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentProps {
     /// Required. The Rest API to deploy.
     pub api: rt::Option<crate::aws_apigateway::IRestApi>,
@@ -7039,7 +7039,7 @@ impl rt::FromWire for DeploymentProps {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DomainName(rt::ObjRef);
 rt::handle!(DomainName, "aws-cdk-lib.aws_apigateway.DomainName");
 impl rt::IsA<crate::IResource> for DomainName {}
@@ -7096,7 +7096,7 @@ pub trait DomainNameExt: rt::IsA<DomainName> {
 }
 impl<O: rt::IsA<DomainName> + ?Sized> DomainNameExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainNameAttributes {
     /// Required. The domain name (e.g. `example.com`).
     pub domain_name: rt::Option<rt::String>,
@@ -7131,7 +7131,7 @@ impl rt::FromWire for DomainNameAttributes {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainNameOptions {
     /// Required. The custom domain name for your API.
     ///
@@ -7194,7 +7194,7 @@ impl rt::FromWire for DomainNameOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainNameProps {
     /// If specified, all requests to this domain will be mapped to the production deployment of this API.
     ///
@@ -7314,7 +7314,7 @@ impl rt::FromWire for EndpointAccessMode {
 /// The endpoint configuration of a REST API, including VPCs and endpoint types.
 ///
 /// EndpointConfiguration is a property of the AWS::ApiGateway::RestApi resource.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointConfiguration {
     /// Required. A list of endpoint types of an API or its custom domain name.
     ///
@@ -7396,7 +7396,7 @@ impl rt::FromWire for EndpointType {
 }
 
 /// Use a Firehose delivery stream as a custom access log destination for API Gateway.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FirehoseLogDestination(rt::ObjRef);
 rt::handle!(FirehoseLogDestination, "aws-cdk-lib.aws_apigateway.FirehoseLogDestination");
 impl rt::IsA<crate::aws_apigateway::IAccessLogDestination> for FirehoseLogDestination {}
@@ -7407,7 +7407,7 @@ pub trait FirehoseLogDestinationExt: rt::IsA<FirehoseLogDestination> {
 impl<O: rt::IsA<FirehoseLogDestination> + ?Sized> FirehoseLogDestinationExt for O {}
 
 /// Configure the response received by clients, produced from the API Gateway backend.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GatewayResponse(rt::ObjRef);
 rt::handle!(GatewayResponse, "aws-cdk-lib.aws_apigateway.GatewayResponse");
 impl rt::IsA<crate::IResource> for GatewayResponse {}
@@ -7438,7 +7438,7 @@ pub trait GatewayResponseExt: rt::IsA<GatewayResponse> {
 impl<O: rt::IsA<GatewayResponse> + ?Sized> GatewayResponseExt for O {}
 
 /// Options to add gateway response.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayResponseOptions {
     /// Required. Response type to associate with gateway response.
     pub r#type: rt::Option<crate::aws_apigateway::ResponseType>,
@@ -7484,7 +7484,7 @@ impl rt::FromWire for GatewayResponseOptions {
 }
 
 /// Properties for a new gateway response.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayResponseProps {
     /// Required. Rest api resource to target.
     pub rest_api: rt::Option<crate::aws_apigateway::IRestApi>,
@@ -7543,7 +7543,7 @@ impl rt::FromWire for GatewayResponseProps {
 /// proxy integration setup steps, you need to specify how the incoming request
 /// data is mapped to the integration request and how the resulting integration
 /// response data is mapped to the method response.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HttpIntegration(rt::ObjRef);
 rt::handle!(HttpIntegration, "aws-cdk-lib.aws_apigateway.HttpIntegration");
 impl rt::IsA<crate::aws_apigateway::Integration> for HttpIntegration {}
@@ -7558,7 +7558,7 @@ pub trait HttpIntegrationExt: rt::IsA<HttpIntegration> {
 }
 impl<O: rt::IsA<HttpIntegration> + ?Sized> HttpIntegrationExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpIntegrationProps {
     /// HTTP method to use when invoking the backend URL.
     ///
@@ -7600,7 +7600,7 @@ impl rt::FromWire for HttpIntegrationProps {
 }
 
 /// Access log destination for a RestApi Stage.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAccessLogDestination(rt::ObjRef);
 rt::handle!(IAccessLogDestination, "aws-cdk-lib.aws_apigateway.IAccessLogDestination");
 
@@ -7656,7 +7656,7 @@ impl<T> IAccessLogDestinationHost<T> {
 }
 
 /// API keys are alphanumeric string values that you distribute to app developer customers to grant access to your API.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IApiKey(rt::ObjRef);
 rt::handle!(IApiKey, "aws-cdk-lib.aws_apigateway.IApiKey");
 impl rt::IsA<crate::IResource> for IApiKey {}
@@ -7774,7 +7774,7 @@ impl<T> IApiKeyHost<T> {
 }
 
 /// Represents an API Gateway authorizer.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAuthorizer(rt::ObjRef);
 rt::handle!(IAuthorizer, "aws-cdk-lib.aws_apigateway.IAuthorizer");
 
@@ -7837,7 +7837,7 @@ impl<T> IAuthorizerHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_apigateway.IAuthorizer";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDomainName(rt::ObjRef);
 rt::handle!(IDomainName, "aws-cdk-lib.aws_apigateway.IDomainName");
 impl rt::IsA<crate::IResource> for IDomainName {}
@@ -7963,7 +7963,7 @@ impl<T> IDomainNameHost<T> {
 }
 
 /// Represents gateway response resource.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IGatewayResponse(rt::ObjRef);
 rt::handle!(IGatewayResponse, "aws-cdk-lib.aws_apigateway.IGatewayResponse");
 impl rt::IsA<crate::IResource> for IGatewayResponse {}
@@ -8064,7 +8064,7 @@ impl<T> IGatewayResponseHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_apigateway.IGatewayResponse";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IModel(rt::ObjRef);
 rt::handle!(IModel, "aws-cdk-lib.aws_apigateway.IModel");
 
@@ -8119,7 +8119,7 @@ impl<T> IModelHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_apigateway.IModel";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRequestValidator(rt::ObjRef);
 rt::handle!(IRequestValidator, "aws-cdk-lib.aws_apigateway.IRequestValidator");
 impl rt::IsA<crate::IResource> for IRequestValidator {}
@@ -8228,7 +8228,7 @@ impl<T> IRequestValidatorHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_apigateway.IRequestValidator";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IResource(rt::ObjRef);
 rt::handle!(IResource, "aws-cdk-lib.aws_apigateway.IResource");
 impl rt::IsA<crate::IResource> for IResource {}
@@ -8517,7 +8517,7 @@ impl<T> IResourceHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_apigateway.IResource";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRestApi(rt::ObjRef);
 rt::handle!(IRestApi, "aws-cdk-lib.aws_apigateway.IRestApi");
 impl rt::IsA<crate::IResource> for IRestApi {}
@@ -8715,7 +8715,7 @@ impl<T> IRestApiHost<T> {
 }
 
 /// Represents an APIGateway Stage.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IStage(rt::ObjRef);
 rt::handle!(IStage, "aws-cdk-lib.aws_apigateway.IStage");
 impl rt::IsA<crate::IResource> for IStage {}
@@ -8841,7 +8841,7 @@ impl<T> IStageHost<T> {
 }
 
 /// A UsagePlan, either managed by this CDK app, or imported.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IUsagePlan(rt::ObjRef);
 rt::handle!(IUsagePlan, "aws-cdk-lib.aws_apigateway.IUsagePlan");
 impl rt::IsA<crate::IResource> for IUsagePlan {}
@@ -8969,7 +8969,7 @@ impl<T> IUsagePlanHost<T> {
 }
 
 /// Represents an API Gateway VpcLink.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVpcLink(rt::ObjRef);
 rt::handle!(IVpcLink, "aws-cdk-lib.aws_apigateway.IVpcLink");
 impl rt::IsA<crate::IResource> for IVpcLink {}
@@ -9082,7 +9082,7 @@ impl<T> IVpcLinkHost<T> {
 ///
 /// The source can be specified either as a literal value (e.g: `Auth`) which
 /// cannot be blank, or as an unresolved string token.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IdentitySource(rt::ObjRef);
 rt::handle!(IdentitySource, "aws-cdk-lib.aws_apigateway.IdentitySource");
 impl IdentitySource {
@@ -9129,7 +9129,7 @@ pub trait IdentitySourceExt: rt::IsA<IdentitySource> {
 impl<O: rt::IsA<IdentitySource> + ?Sized> IdentitySourceExt for O {}
 
 /// OpenAPI specification from an inline JSON object.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InlineApiDefinition(rt::ObjRef);
 rt::handle!(InlineApiDefinition, "aws-cdk-lib.aws_apigateway.InlineApiDefinition");
 impl rt::IsA<crate::aws_apigateway::ApiDefinition> for InlineApiDefinition {}
@@ -9148,7 +9148,7 @@ impl<O: rt::IsA<InlineApiDefinition> + ?Sized> InlineApiDefinitionExt for O {}
 ///
 /// Use one of the concrete classes such as `MockIntegration`, `AwsIntegration`, `LambdaIntegration`
 /// or implement on your own by specifying the set of props.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Integration(rt::ObjRef);
 rt::handle!(Integration, "aws-cdk-lib.aws_apigateway.Integration");
 impl Integration {
@@ -9167,7 +9167,7 @@ pub trait IntegrationExt: rt::IsA<Integration> {
 impl<O: rt::IsA<Integration> + ?Sized> IntegrationExt for O {}
 
 /// Result of binding an Integration to a Method.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegrationConfig {
     /// Required. Specifies an API method integration type.
     pub r#type: rt::Option<crate::aws_apigateway::IntegrationType>,
@@ -9225,7 +9225,7 @@ impl rt::FromWire for IntegrationConfig {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegrationOptions {
     /// A list of request parameters whose values are to be cached.
     ///
@@ -9359,7 +9359,7 @@ impl rt::FromWire for IntegrationOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegrationProps {
     /// Required. Specifies an API method integration type.
     pub r#type: rt::Option<crate::aws_apigateway::IntegrationType>,
@@ -9408,7 +9408,7 @@ impl rt::FromWire for IntegrationProps {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegrationResponse {
     /// Required. The status code that API Gateway uses to map the integration response to a MethodResponse status code.
     pub status_code: rt::Option<rt::String>,
@@ -9566,7 +9566,7 @@ impl rt::FromWire for IpAddressType {
 /// Represents a JSON schema definition of the structure of a REST API model.
 ///
 /// Copied from npm module jsonschema.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonSchema {
     pub additional_items: rt::Option<BoolOrJsonSchema>,
     pub additional_properties: rt::Option<BoolOrJsonSchema>,
@@ -9779,7 +9779,7 @@ impl rt::FromWire for JsonSchemaVersion {
 }
 
 /// Properties for controlling items output in JSON standard format.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonWithStandardFieldProps {
     /// Required. If this flag is enabled, the principal identifier of the caller will be output to the log.
     pub caller: rt::Option<bool>,
@@ -9839,7 +9839,7 @@ impl rt::FromWire for JsonWithStandardFieldProps {
 }
 
 /// Base properties for all lambda authorizers.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaAuthorizerProps {
     /// Required. The handler for the authorizer lambda function.
     ///
@@ -9901,7 +9901,7 @@ impl rt::FromWire for LambdaAuthorizerProps {
 }
 
 /// Integrates an AWS Lambda function to an API Gateway method.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LambdaIntegration(rt::ObjRef);
 rt::handle!(LambdaIntegration, "aws-cdk-lib.aws_apigateway.LambdaIntegration");
 impl rt::IsA<crate::aws_apigateway::AwsIntegration> for LambdaIntegration {}
@@ -9918,7 +9918,7 @@ pub trait LambdaIntegrationExt: rt::IsA<LambdaIntegration> {
 }
 impl<O: rt::IsA<LambdaIntegration> + ?Sized> LambdaIntegrationExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaIntegrationOptions {
     /// Allow invoking method from AWS Console UI (for testing purposes).
     ///
@@ -10088,7 +10088,7 @@ impl rt::FromWire for LambdaIntegrationOptions {
 /// Use the `proxy` property to define a greedy proxy ("{proxy+}") and "ANY"
 /// method from the specified path. If not defined, you will need to explicity
 /// add resources and methods to the API.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LambdaRestApi(rt::ObjRef);
 rt::handle!(LambdaRestApi, "aws-cdk-lib.aws_apigateway.LambdaRestApi");
 impl rt::IsA<crate::IResource> for LambdaRestApi {}
@@ -10118,7 +10118,7 @@ pub trait LambdaRestApiExt: rt::IsA<LambdaRestApi> {
 }
 impl<O: rt::IsA<LambdaRestApi> + ?Sized> LambdaRestApiExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaRestApiProps {
     /// Required. The default Lambda function that handles all requests from this API.
     ///
@@ -10350,7 +10350,7 @@ impl rt::FromWire for LambdaRestApiProps {
 }
 
 /// Use CloudWatch Logs as a custom access log destination for API Gateway.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LogGroupLogDestination(rt::ObjRef);
 rt::handle!(LogGroupLogDestination, "aws-cdk-lib.aws_apigateway.LogGroupLogDestination");
 impl rt::IsA<crate::aws_apigateway::IAccessLogDestination> for LogGroupLogDestination {}
@@ -10367,7 +10367,7 @@ pub trait LogGroupLogDestinationExt: rt::IsA<LogGroupLogDestination> {
 impl<O: rt::IsA<LogGroupLogDestination> + ?Sized> LogGroupLogDestinationExt for O {}
 
 /// The mTLS authentication configuration for a custom domain name.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MTLSConfig {
     /// Required. The key in S3 to look at for the trust store.
     pub key: rt::Option<rt::String>,
@@ -10402,7 +10402,7 @@ impl rt::FromWire for MTLSConfig {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Method(rt::ObjRef);
 rt::handle!(Method, "aws-cdk-lib.aws_apigateway.Method");
 impl rt::IsA<crate::IResource> for Method {}
@@ -10529,7 +10529,7 @@ pub trait MethodExt: rt::IsA<Method> {
 }
 impl<O: rt::IsA<Method> + ?Sized> MethodExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MethodDeploymentOptions {
     /// Indicates whether the cached responses are encrypted.
     ///
@@ -10648,7 +10648,7 @@ impl rt::FromWire for MethodLoggingLevel {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MethodOptions {
     /// Indicates whether the method requires clients to submit a valid API key.
     ///
@@ -10761,7 +10761,7 @@ impl rt::FromWire for MethodOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MethodProps {
     /// Required. The HTTP method ("GET", "POST", "PUT", ...) that clients use to call this method.
     pub http_method: rt::Option<rt::String>,
@@ -10807,7 +10807,7 @@ impl rt::FromWire for MethodProps {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MethodResponse {
     /// Required. The method response's status code, which you map to an IntegrationResponse.
     ///
@@ -10868,7 +10868,7 @@ impl rt::FromWire for MethodResponse {
 /// that the API method permits CORS access. In fact, the API Gateway console
 /// integrates the OPTIONS method to support CORS with a mock integration.
 /// Gateway responses are other examples of mock integrations.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MockIntegration(rt::ObjRef);
 rt::handle!(MockIntegration, "aws-cdk-lib.aws_apigateway.MockIntegration");
 impl rt::IsA<crate::aws_apigateway::Integration> for MockIntegration {}
@@ -10883,7 +10883,7 @@ pub trait MockIntegrationExt: rt::IsA<MockIntegration> {
 }
 impl<O: rt::IsA<MockIntegration> + ?Sized> MockIntegrationExt for O {}
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Model(rt::ObjRef);
 rt::handle!(Model, "aws-cdk-lib.aws_apigateway.Model");
 impl rt::IsA<crate::IResource> for Model {}
@@ -10946,7 +10946,7 @@ pub trait ModelExt: rt::IsA<Model> {
 }
 impl<O: rt::IsA<Model> + ?Sized> ModelExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelOptions {
     /// Required. The schema to use to transform data to one or more output formats.
     ///
@@ -11005,7 +11005,7 @@ impl rt::FromWire for ModelOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelProps {
     /// Required. The rest API that this model is part of.
     ///
@@ -11149,7 +11149,7 @@ impl rt::FromWire for Period {
 }
 
 /// Defines a {proxy+} greedy resource and an ANY method on a route.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ProxyResource(rt::ObjRef);
 rt::handle!(ProxyResource, "aws-cdk-lib.aws_apigateway.ProxyResource");
 impl rt::IsA<crate::IResource> for ProxyResource {}
@@ -11181,7 +11181,7 @@ pub trait ProxyResourceExt: rt::IsA<ProxyResource> {
 }
 impl<O: rt::IsA<ProxyResource> + ?Sized> ProxyResourceExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProxyResourceOptions {
     /// Adds an "ANY" method to this resource.
     ///
@@ -11233,7 +11233,7 @@ impl rt::FromWire for ProxyResourceOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProxyResourceProps {
     /// Required. The parent resource of this resource.
     ///
@@ -11293,7 +11293,7 @@ impl rt::FromWire for ProxyResourceProps {
 }
 
 /// Specifies the maximum number of requests that clients can make to API Gateway APIs.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuotaSettings {
     /// The maximum number of requests that users can make within the specified time period.
     ///
@@ -11335,7 +11335,7 @@ impl rt::FromWire for QuotaSettings {
 }
 
 /// An API Gateway ApiKey, for which a rate limiting configuration can be specified.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RateLimitedApiKey(rt::ObjRef);
 rt::handle!(RateLimitedApiKey, "aws-cdk-lib.aws_apigateway.RateLimitedApiKey");
 impl rt::IsA<crate::IResource> for RateLimitedApiKey {}
@@ -11402,7 +11402,7 @@ pub trait RateLimitedApiKeyExt: rt::IsA<RateLimitedApiKey> {
 impl<O: rt::IsA<RateLimitedApiKey> + ?Sized> RateLimitedApiKeyExt for O {}
 
 /// RateLimitedApiKey properties.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitedApiKeyProps {
     /// API Stages to be associated with the RateLimitedApiKey.
     ///
@@ -11525,7 +11525,7 @@ impl rt::FromWire for RateLimitedApiKeyProps {
 /// Request-based lambda authorizer that recognizes the caller's identity via request parameters, such as headers, paths, query strings, stage variables, or context variables.
 ///
 /// Based on the request, authorization is performed by a lambda function.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RequestAuthorizer(rt::ObjRef);
 rt::handle!(RequestAuthorizer, "aws-cdk-lib.aws_apigateway.RequestAuthorizer");
 impl rt::IsA<crate::IResource> for RequestAuthorizer {}
@@ -11556,7 +11556,7 @@ pub trait RequestAuthorizerExt: rt::IsA<RequestAuthorizer> {
 impl<O: rt::IsA<RequestAuthorizer> + ?Sized> RequestAuthorizerExt for O {}
 
 /// Properties for RequestAuthorizer.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestAuthorizerProps {
     /// Required. An array of request header mapping expressions for identities.
     ///
@@ -11633,7 +11633,7 @@ impl rt::FromWire for RequestAuthorizerProps {
 /// Configure what must be included in the `requestContext`.
 ///
 /// More details can be found at mapping templates documentation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestContext {
     /// Represents the information of $context.identity.accountId.
     ///
@@ -11810,7 +11810,7 @@ impl rt::FromWire for RequestContext {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RequestValidator(rt::ObjRef);
 rt::handle!(RequestValidator, "aws-cdk-lib.aws_apigateway.RequestValidator");
 impl rt::IsA<crate::IResource> for RequestValidator {}
@@ -11839,7 +11839,7 @@ pub trait RequestValidatorExt: rt::IsA<RequestValidator> {
 }
 impl<O: rt::IsA<RequestValidator> + ?Sized> RequestValidatorExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestValidatorOptions {
     /// The name of this request validator.
     ///
@@ -11880,7 +11880,7 @@ impl rt::FromWire for RequestValidatorOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestValidatorProps {
     /// Required. The rest API that this model is part of.
     ///
@@ -11930,7 +11930,7 @@ impl rt::FromWire for RequestValidatorProps {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Resource(rt::ObjRef);
 rt::handle!(Resource, "aws-cdk-lib.aws_apigateway.Resource");
 impl rt::IsA<crate::IResource> for Resource {}
@@ -11962,7 +11962,7 @@ pub trait ResourceExt: rt::IsA<Resource> {
 impl<O: rt::IsA<Resource> + ?Sized> ResourceExt for O {}
 
 /// Attributes that can be specified when importing a Resource.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceAttributes {
     /// Required. The full path of this resource.
     pub path: rt::Option<rt::String>,
@@ -11997,7 +11997,7 @@ impl rt::FromWire for ResourceAttributes {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ResourceBase(rt::ObjRef);
 rt::handle!(ResourceBase, "aws-cdk-lib.aws_apigateway.ResourceBase");
 impl rt::IsA<crate::IResource> for ResourceBase {}
@@ -12014,7 +12014,7 @@ pub trait ResourceBaseExt: rt::IsA<ResourceBase> {
 }
 impl<O: rt::IsA<ResourceBase> + ?Sized> ResourceBaseExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceOptions {
     /// Adds a CORS preflight OPTIONS method to this resource and all child resources.
     ///
@@ -12057,7 +12057,7 @@ impl rt::FromWire for ResourceOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceProps {
     /// Required. The parent resource of this resource.
     ///
@@ -12148,7 +12148,7 @@ impl rt::FromWire for ResponseTransferMode {
 }
 
 /// Supported types of gateway responses.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ResponseType(rt::ObjRef);
 rt::handle!(ResponseType, "aws-cdk-lib.aws_apigateway.ResponseType");
 impl ResponseType {
@@ -12257,7 +12257,7 @@ impl<O: rt::IsA<ResponseType> + ?Sized> ResponseTypeExt for O {}
 ///
 /// By default, the API will automatically be deployed and accessible from a
 /// public endpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RestApi(rt::ObjRef);
 rt::handle!(RestApi, "aws-cdk-lib.aws_apigateway.RestApi");
 impl rt::IsA<crate::IResource> for RestApi {}
@@ -12311,7 +12311,7 @@ pub trait RestApiExt: rt::IsA<RestApi> {
 impl<O: rt::IsA<RestApi> + ?Sized> RestApiExt for O {}
 
 /// Attributes that can be specified when importing a RestApi.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RestApiAttributes {
     /// Required. The ID of the API Gateway RestApi.
     pub rest_api_id: rt::Option<rt::String>,
@@ -12349,7 +12349,7 @@ impl rt::FromWire for RestApiAttributes {
 }
 
 /// Base implementation that are common to various implementations of IRestApi.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RestApiBase(rt::ObjRef);
 rt::handle!(RestApiBase, "aws-cdk-lib.aws_apigateway.RestApiBase");
 impl rt::IsA<crate::IResource> for RestApiBase {}
@@ -12469,7 +12469,7 @@ pub trait RestApiBaseExt: rt::IsA<RestApiBase> {
 impl<O: rt::IsA<RestApiBase> + ?Sized> RestApiBaseExt for O {}
 
 /// Represents the props that all Rest APIs share.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RestApiBaseProps {
     /// Automatically configure an AWS CloudWatch role for API Gateway.
     ///
@@ -12647,7 +12647,7 @@ impl rt::FromWire for RestApiMode {
 }
 
 /// Props to create a new instance of RestApi.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RestApiProps {
     /// The source of the API key for metering requests according to a usage plan.
     ///
@@ -12854,7 +12854,7 @@ impl rt::FromWire for RestApiProps {
 }
 
 /// OpenAPI specification from an S3 archive.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct S3ApiDefinition(rt::ObjRef);
 rt::handle!(S3ApiDefinition, "aws-cdk-lib.aws_apigateway.S3ApiDefinition");
 impl rt::IsA<crate::aws_apigateway::ApiDefinition> for S3ApiDefinition {}
@@ -12865,7 +12865,7 @@ pub trait S3ApiDefinitionExt: rt::IsA<S3ApiDefinition> {
 impl<O: rt::IsA<S3ApiDefinition> + ?Sized> S3ApiDefinitionExt for O {}
 
 /// Integrates an AWS Sagemaker Endpoint to an API Gateway method.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SagemakerIntegration(rt::ObjRef);
 rt::handle!(SagemakerIntegration, "aws-cdk-lib.aws_apigateway.SagemakerIntegration");
 impl rt::IsA<crate::aws_apigateway::AwsIntegration> for SagemakerIntegration {}
@@ -12877,7 +12877,7 @@ pub trait SagemakerIntegrationExt: rt::IsA<SagemakerIntegration> {
 impl<O: rt::IsA<SagemakerIntegration> + ?Sized> SagemakerIntegrationExt for O {}
 
 /// Options for SageMakerIntegration.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SagemakerIntegrationOptions {
     /// A list of request parameters whose values are to be cached.
     ///
@@ -13076,7 +13076,7 @@ impl rt::FromWire for SecurityPolicy {
 /// Represents a REST API in Amazon API Gateway, created with an OpenAPI specification.
 ///
 /// Some properties normally accessible on
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SpecRestApi(rt::ObjRef);
 rt::handle!(SpecRestApi, "aws-cdk-lib.aws_apigateway.SpecRestApi");
 impl rt::IsA<crate::IResource> for SpecRestApi {}
@@ -13106,7 +13106,7 @@ pub trait SpecRestApiExt: rt::IsA<SpecRestApi> {
 impl<O: rt::IsA<SpecRestApi> + ?Sized> SpecRestApiExt for O {}
 
 /// Props to instantiate a new SpecRestApi.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpecRestApiProps {
     /// Required. An OpenAPI definition compatible with API Gateway.
     pub api_definition: rt::Option<crate::aws_apigateway::ApiDefinition>,
@@ -13290,7 +13290,7 @@ impl rt::FromWire for SpecRestApiProps {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Stage(rt::ObjRef);
 rt::handle!(Stage, "aws-cdk-lib.aws_apigateway.Stage");
 impl rt::IsA<crate::IResource> for Stage {}
@@ -13322,7 +13322,7 @@ pub trait StageExt: rt::IsA<Stage> {
 impl<O: rt::IsA<Stage> + ?Sized> StageExt for O {}
 
 /// The attributes of an imported Stage.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StageAttributes {
     /// Required. The RestApi that the stage belongs to.
     pub rest_api: rt::Option<crate::aws_apigateway::IRestApi>,
@@ -13354,7 +13354,7 @@ impl rt::FromWire for StageAttributes {
 }
 
 /// Base class for an ApiGateway Stage.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StageBase(rt::ObjRef);
 rt::handle!(StageBase, "aws-cdk-lib.aws_apigateway.StageBase");
 impl rt::IsA<crate::IResource> for StageBase {}
@@ -13444,7 +13444,7 @@ pub trait StageBaseExt: rt::IsA<StageBase> {
 }
 impl<O: rt::IsA<StageBase> + ?Sized> StageBaseExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StageOptions {
     /// The CloudWatch Logs log group or Firehose delivery stream where to write access logs.
     ///
@@ -13605,7 +13605,7 @@ impl rt::FromWire for StageOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StageProps {
     /// Required. The deployment that this stage points to [disable-awslint:ref-via-interface].
     pub deployment: rt::Option<crate::aws_apigateway::Deployment>,
@@ -13771,7 +13771,7 @@ impl rt::FromWire for StageProps {
 }
 
 /// Options when configuring Step Functions synchronous integration with Rest API.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StepFunctionsExecutionIntegrationOptions {
     /// If the whole authorizer object, including custom context values should be in the execution input.
     ///
@@ -13988,7 +13988,7 @@ impl rt::FromWire for StepFunctionsExecutionIntegrationOptions {
 }
 
 /// Options to integrate with various StepFunction API.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StepFunctionsIntegration(rt::ObjRef);
 rt::handle!(StepFunctionsIntegration, "aws-cdk-lib.aws_apigateway.StepFunctionsIntegration");
 impl StepFunctionsIntegration {
@@ -14003,7 +14003,7 @@ pub trait StepFunctionsIntegrationExt: rt::IsA<StepFunctionsIntegration> {
 impl<O: rt::IsA<StepFunctionsIntegration> + ?Sized> StepFunctionsIntegrationExt for O {}
 
 /// Defines an API Gateway REST API with a Synchrounous Express State Machine as a proxy integration.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StepFunctionsRestApi(rt::ObjRef);
 rt::handle!(StepFunctionsRestApi, "aws-cdk-lib.aws_apigateway.StepFunctionsRestApi");
 impl rt::IsA<crate::IResource> for StepFunctionsRestApi {}
@@ -14034,7 +14034,7 @@ pub trait StepFunctionsRestApiExt: rt::IsA<StepFunctionsRestApi> {
 impl<O: rt::IsA<StepFunctionsRestApi> + ?Sized> StepFunctionsRestApiExt for O {}
 
 /// Properties for StepFunctionsRestApi.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StepFunctionsRestApiProps {
     /// If the whole authorizer object, including custom context values should be in the execution input.
     ///
@@ -14329,7 +14329,7 @@ impl rt::FromWire for StepFunctionsRestApiProps {
 }
 
 /// Container for defining throttling parameters to API stages or methods.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThrottleSettings {
     /// The maximum API request rate limit over a time ranging from one to a few seconds.
     ///
@@ -14365,7 +14365,7 @@ impl rt::FromWire for ThrottleSettings {
 }
 
 /// Represents per-method throttling for a resource.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThrottlingPerMethod {
     /// Required. [disable-awslint:ref-via-interface] The method for which you specify the throttling settings.
     ///
@@ -14403,7 +14403,7 @@ impl rt::FromWire for ThrottlingPerMethod {
 /// Token based lambda authorizer that recognizes the caller's identity as a bearer token, such as a JSON Web Token (JWT) or an OAuth token.
 ///
 /// Based on the token, authorization is performed by a lambda function.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TokenAuthorizer(rt::ObjRef);
 rt::handle!(TokenAuthorizer, "aws-cdk-lib.aws_apigateway.TokenAuthorizer");
 impl rt::IsA<crate::IResource> for TokenAuthorizer {}
@@ -14434,7 +14434,7 @@ pub trait TokenAuthorizerExt: rt::IsA<TokenAuthorizer> {
 impl<O: rt::IsA<TokenAuthorizer> + ?Sized> TokenAuthorizerExt for O {}
 
 /// Properties for TokenAuthorizer.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenAuthorizerProps {
     /// The request header mapping expression for the bearer token.
     ///
@@ -14513,7 +14513,7 @@ impl rt::FromWire for TokenAuthorizerProps {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UsagePlan(rt::ObjRef);
 rt::handle!(UsagePlan, "aws-cdk-lib.aws_apigateway.UsagePlan");
 impl rt::IsA<crate::IResource> for UsagePlan {}
@@ -14554,7 +14554,7 @@ pub trait UsagePlanExt: rt::IsA<UsagePlan> {
 impl<O: rt::IsA<UsagePlan> + ?Sized> UsagePlanExt for O {}
 
 /// Represents the API stages that a usage plan applies to.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UsagePlanPerApiStage {
     /// Default: none
     pub api: rt::Option<crate::aws_apigateway::IRestApi>,
@@ -14591,7 +14591,7 @@ impl rt::FromWire for UsagePlanPerApiStage {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UsagePlanProps {
     /// API Stages to be associated with the usage plan.
     ///
@@ -14645,7 +14645,7 @@ impl rt::FromWire for UsagePlanProps {
 }
 
 /// Define a new VPC Link Specifies an API Gateway VPC link for a RestApi to access resources in an Amazon Virtual Private Cloud (VPC).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VpcLink(rt::ObjRef);
 rt::handle!(VpcLink, "aws-cdk-lib.aws_apigateway.VpcLink");
 impl rt::IsA<crate::IResource> for VpcLink {}
@@ -14676,7 +14676,7 @@ pub trait VpcLinkExt: rt::IsA<VpcLink> {
 impl<O: rt::IsA<VpcLink> + ?Sized> VpcLinkExt for O {}
 
 /// Properties for a VpcLink.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcLinkProps {
     /// The description of the VPC link.
     ///
@@ -14712,7 +14712,7 @@ impl rt::FromWire for VpcLinkProps {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIApiKeyRef {
     String(rt::String),
     IApiKeyRef(crate::interfaces::aws_apigateway::IApiKeyRef),
@@ -14754,7 +14754,7 @@ impl From<crate::interfaces::aws_apigateway::IApiKeyRef> for StringOrIApiKeyRef 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIAuthorizerRef {
     String(rt::String),
     IAuthorizerRef(crate::interfaces::aws_apigateway::IAuthorizerRef),
@@ -14796,7 +14796,7 @@ impl From<crate::interfaces::aws_apigateway::IAuthorizerRef> for StringOrIAuthor
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIClientCertificateRef {
     String(rt::String),
     IClientCertificateRef(crate::interfaces::aws_apigateway::IClientCertificateRef),
@@ -14838,7 +14838,7 @@ impl From<crate::interfaces::aws_apigateway::IClientCertificateRef> for StringOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIDeploymentRef {
     String(rt::String),
     IDeploymentRef(crate::interfaces::aws_apigateway::IDeploymentRef),
@@ -14880,7 +14880,7 @@ impl From<crate::interfaces::aws_apigateway::IDeploymentRef> for StringOrIDeploy
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIDomainNameRef {
     String(rt::String),
     IDomainNameRef(crate::interfaces::aws_apigateway::IDomainNameRef),
@@ -14922,7 +14922,7 @@ impl From<crate::interfaces::aws_apigateway::IDomainNameRef> for StringOrIDomain
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIRequestValidatorRef {
     String(rt::String),
     IRequestValidatorRef(crate::interfaces::aws_apigateway::IRequestValidatorRef),
@@ -14964,7 +14964,7 @@ impl From<crate::interfaces::aws_apigateway::IRequestValidatorRef> for StringOrI
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIResourceRef {
     String(rt::String),
     IResourceRef(crate::interfaces::aws_apigateway::IResourceRef),
@@ -15006,7 +15006,7 @@ impl From<crate::interfaces::aws_apigateway::IResourceRef> for StringOrIResource
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIRestApiRef {
     String(rt::String),
     IRestApiRef(crate::interfaces::aws_apigateway::IRestApiRef),
@@ -15048,7 +15048,7 @@ impl From<crate::interfaces::aws_apigateway::IRestApiRef> for StringOrIRestApiRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIStageRef {
     String(rt::String),
     IStageRef(crate::interfaces::aws_apigateway::IStageRef),
@@ -15090,7 +15090,7 @@ impl From<crate::interfaces::aws_apigateway::IStageRef> for StringOrIStageRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIUsagePlanRef {
     String(rt::String),
     IUsagePlanRef(crate::interfaces::aws_apigateway::IUsagePlanRef),
@@ -15132,7 +15132,7 @@ impl From<crate::interfaces::aws_apigateway::IUsagePlanRef> for StringOrIUsagePl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIRoleRef {
     String(rt::String),
     IRoleRef(crate::interfaces::aws_iam::IRoleRef),
@@ -15174,7 +15174,7 @@ impl From<crate::interfaces::aws_iam::IRoleRef> for StringOrIRoleRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BoolOrIResolvable {
     Bool(bool),
     IResolvable(crate::IResolvable),
@@ -15211,7 +15211,7 @@ impl From<crate::IResolvable> for BoolOrIResolvable {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BoolOrJsonSchema {
     Bool(bool),
     JsonSchema(rt::Box<crate::aws_apigateway::JsonSchema>),
@@ -15248,7 +15248,7 @@ impl From<crate::aws_apigateway::JsonSchema> for BoolOrJsonSchema {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnApiKeyStageKeyProperty {
     IResolvable(crate::IResolvable),
     CfnApiKeyStageKeyProperty(rt::Box<crate::aws_apigateway::CfnApiKeyStageKeyProperty>),
@@ -15285,7 +15285,7 @@ impl From<crate::aws_apigateway::CfnApiKeyStageKeyProperty> for IResolvableOrCfn
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnDeploymentAccessLogSettingProperty {
     IResolvable(crate::IResolvable),
     CfnDeploymentAccessLogSettingProperty(rt::Box<crate::aws_apigateway::CfnDeploymentAccessLogSettingProperty>),
@@ -15322,7 +15322,7 @@ impl From<crate::aws_apigateway::CfnDeploymentAccessLogSettingProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnDeploymentCanarySettingProperty {
     IResolvable(crate::IResolvable),
     CfnDeploymentCanarySettingProperty(rt::Box<crate::aws_apigateway::CfnDeploymentCanarySettingProperty>),
@@ -15359,7 +15359,7 @@ impl From<crate::aws_apigateway::CfnDeploymentCanarySettingProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnDeploymentDeploymentCanarySettingsProperty {
     IResolvable(crate::IResolvable),
     CfnDeploymentDeploymentCanarySettingsProperty(rt::Box<crate::aws_apigateway::CfnDeploymentDeploymentCanarySettingsProperty>),
@@ -15396,7 +15396,7 @@ impl From<crate::aws_apigateway::CfnDeploymentDeploymentCanarySettingsProperty> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnDeploymentMethodSettingProperty {
     IResolvable(crate::IResolvable),
     CfnDeploymentMethodSettingProperty(rt::Box<crate::aws_apigateway::CfnDeploymentMethodSettingProperty>),
@@ -15433,7 +15433,7 @@ impl From<crate::aws_apigateway::CfnDeploymentMethodSettingProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnDeploymentStageDescriptionProperty {
     IResolvable(crate::IResolvable),
     CfnDeploymentStageDescriptionProperty(rt::Box<crate::aws_apigateway::CfnDeploymentStageDescriptionProperty>),
@@ -15470,7 +15470,7 @@ impl From<crate::aws_apigateway::CfnDeploymentStageDescriptionProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnDocumentationPartLocationProperty {
     IResolvable(crate::IResolvable),
     CfnDocumentationPartLocationProperty(rt::Box<crate::aws_apigateway::CfnDocumentationPartLocationProperty>),
@@ -15507,7 +15507,7 @@ impl From<crate::aws_apigateway::CfnDocumentationPartLocationProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnDomainNameEndpointConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnDomainNameEndpointConfigurationProperty(rt::Box<crate::aws_apigateway::CfnDomainNameEndpointConfigurationProperty>),
@@ -15544,7 +15544,7 @@ impl From<crate::aws_apigateway::CfnDomainNameEndpointConfigurationProperty> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnDomainNameMutualTlsAuthenticationProperty {
     IResolvable(crate::IResolvable),
     CfnDomainNameMutualTlsAuthenticationProperty(rt::Box<crate::aws_apigateway::CfnDomainNameMutualTlsAuthenticationProperty>),
@@ -15581,7 +15581,7 @@ impl From<crate::aws_apigateway::CfnDomainNameMutualTlsAuthenticationProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnDomainNameV2EndpointConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnDomainNameV2EndpointConfigurationProperty(rt::Box<crate::aws_apigateway::CfnDomainNameV2EndpointConfigurationProperty>),
@@ -15618,7 +15618,7 @@ impl From<crate::aws_apigateway::CfnDomainNameV2EndpointConfigurationProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMethodIntegrationProperty {
     IResolvable(crate::IResolvable),
     CfnMethodIntegrationProperty(rt::Box<crate::aws_apigateway::CfnMethodIntegrationProperty>),
@@ -15655,7 +15655,7 @@ impl From<crate::aws_apigateway::CfnMethodIntegrationProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMethodIntegrationResponseProperty {
     IResolvable(crate::IResolvable),
     CfnMethodIntegrationResponseProperty(rt::Box<crate::aws_apigateway::CfnMethodIntegrationResponseProperty>),
@@ -15692,7 +15692,7 @@ impl From<crate::aws_apigateway::CfnMethodIntegrationResponseProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMethodMethodResponseProperty {
     IResolvable(crate::IResolvable),
     CfnMethodMethodResponseProperty(rt::Box<crate::aws_apigateway::CfnMethodMethodResponseProperty>),
@@ -15729,7 +15729,7 @@ impl From<crate::aws_apigateway::CfnMethodMethodResponseProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRestApiEndpointConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnRestApiEndpointConfigurationProperty(rt::Box<crate::aws_apigateway::CfnRestApiEndpointConfigurationProperty>),
@@ -15766,7 +15766,7 @@ impl From<crate::aws_apigateway::CfnRestApiEndpointConfigurationProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRestApiS3LocationProperty {
     IResolvable(crate::IResolvable),
     CfnRestApiS3LocationProperty(rt::Box<crate::aws_apigateway::CfnRestApiS3LocationProperty>),
@@ -15803,7 +15803,7 @@ impl From<crate::aws_apigateway::CfnRestApiS3LocationProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnStageAccessLogSettingProperty {
     IResolvable(crate::IResolvable),
     CfnStageAccessLogSettingProperty(rt::Box<crate::aws_apigateway::CfnStageAccessLogSettingProperty>),
@@ -15840,7 +15840,7 @@ impl From<crate::aws_apigateway::CfnStageAccessLogSettingProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnStageCanarySettingProperty {
     IResolvable(crate::IResolvable),
     CfnStageCanarySettingProperty(rt::Box<crate::aws_apigateway::CfnStageCanarySettingProperty>),
@@ -15877,7 +15877,7 @@ impl From<crate::aws_apigateway::CfnStageCanarySettingProperty> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnStageMethodSettingProperty {
     IResolvable(crate::IResolvable),
     CfnStageMethodSettingProperty(rt::Box<crate::aws_apigateway::CfnStageMethodSettingProperty>),
@@ -15914,7 +15914,7 @@ impl From<crate::aws_apigateway::CfnStageMethodSettingProperty> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnUsagePlanApiStageProperty {
     IResolvable(crate::IResolvable),
     CfnUsagePlanApiStageProperty(rt::Box<crate::aws_apigateway::CfnUsagePlanApiStageProperty>),
@@ -15951,7 +15951,7 @@ impl From<crate::aws_apigateway::CfnUsagePlanApiStageProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnUsagePlanQuotaSettingsProperty {
     IResolvable(crate::IResolvable),
     CfnUsagePlanQuotaSettingsProperty(rt::Box<crate::aws_apigateway::CfnUsagePlanQuotaSettingsProperty>),
@@ -15988,7 +15988,7 @@ impl From<crate::aws_apigateway::CfnUsagePlanQuotaSettingsProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnUsagePlanThrottleSettingsProperty {
     IResolvable(crate::IResolvable),
     CfnUsagePlanThrottleSettingsProperty(rt::Box<crate::aws_apigateway::CfnUsagePlanThrottleSettingsProperty>),
@@ -16025,7 +16025,7 @@ impl From<crate::aws_apigateway::CfnUsagePlanThrottleSettingsProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnApiKeyStageKeyPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnApiKeyStageKeyPropertyList(rt::Vec<IResolvableOrCfnApiKeyStageKeyProperty>),
@@ -16062,7 +16062,7 @@ impl From<rt::Vec<IResolvableOrCfnApiKeyStageKeyProperty>> for IResolvableOrIRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnDeploymentMethodSettingPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnDeploymentMethodSettingPropertyList(rt::Vec<IResolvableOrCfnDeploymentMethodSettingProperty>),
@@ -16099,7 +16099,7 @@ impl From<rt::Vec<IResolvableOrCfnDeploymentMethodSettingProperty>> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnMethodIntegrationResponsePropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnMethodIntegrationResponsePropertyList(rt::Vec<IResolvableOrCfnMethodIntegrationResponseProperty>),
@@ -16136,7 +16136,7 @@ impl From<rt::Vec<IResolvableOrCfnMethodIntegrationResponseProperty>> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnMethodMethodResponsePropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnMethodMethodResponsePropertyList(rt::Vec<IResolvableOrCfnMethodMethodResponseProperty>),
@@ -16173,7 +16173,7 @@ impl From<rt::Vec<IResolvableOrCfnMethodMethodResponseProperty>> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnStageMethodSettingPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnStageMethodSettingPropertyList(rt::Vec<IResolvableOrCfnStageMethodSettingProperty>),
@@ -16210,7 +16210,7 @@ impl From<rt::Vec<IResolvableOrCfnStageMethodSettingProperty>> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnUsagePlanApiStagePropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnUsagePlanApiStagePropertyList(rt::Vec<IResolvableOrCfnUsagePlanApiStageProperty>),
@@ -16247,7 +16247,7 @@ impl From<rt::Vec<IResolvableOrCfnUsagePlanApiStageProperty>> for IResolvableOrI
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrStringMap {
     IResolvable(crate::IResolvable),
     StringMap(rt::Map<rt::String, rt::String>),
@@ -16284,7 +16284,7 @@ impl From<rt::Map<rt::String, rt::String>> for IResolvableOrStringMap {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrBoolOrIResolvableMap {
     IResolvable(crate::IResolvable),
     BoolOrIResolvableMap(rt::Map<rt::String, BoolOrIResolvable>),
@@ -16321,7 +16321,7 @@ impl From<rt::Map<rt::String, BoolOrIResolvable>> for IResolvableOrBoolOrIResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnUsagePlanThrottleSettingsPropertyMap {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnUsagePlanThrottleSettingsPropertyMap(rt::Map<rt::String, IResolvableOrCfnUsagePlanThrottleSettingsProperty>),
@@ -16358,7 +16358,7 @@ impl From<rt::Map<rt::String, IResolvableOrCfnUsagePlanThrottleSettingsProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum JsonSchemaOrJsonSchemaList {
     JsonSchema(rt::Box<crate::aws_apigateway::JsonSchema>),
     JsonSchemaList(rt::Vec<crate::aws_apigateway::JsonSchema>),
@@ -16395,7 +16395,7 @@ impl From<rt::Vec<crate::aws_apigateway::JsonSchema>> for JsonSchemaOrJsonSchema
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum JsonSchemaTypeOrJsonSchemaTypeList {
     JsonSchemaType(crate::aws_apigateway::JsonSchemaType),
     JsonSchemaTypeList(rt::Vec<crate::aws_apigateway::JsonSchemaType>),
@@ -16432,7 +16432,7 @@ impl From<rt::Vec<crate::aws_apigateway::JsonSchemaType>> for JsonSchemaTypeOrJs
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringListOrJsonSchema {
     StringList(rt::Vec<rt::String>),
     JsonSchema(rt::Box<crate::aws_apigateway::JsonSchema>),

@@ -3,7 +3,7 @@
 use crate::runtime as rt;
 
 /// An alarm on a CloudWatch metric.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Alarm(rt::ObjRef);
 rt::handle!(Alarm, "aws-cdk-lib.aws_cloudwatch.Alarm");
 impl rt::IsA<crate::IResource> for Alarm {}
@@ -85,7 +85,7 @@ pub trait AlarmExt: rt::IsA<Alarm> {
 impl<O: rt::IsA<Alarm> + ?Sized> AlarmExt for O {}
 
 /// Properties for an alarm action.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmActionConfig {
     /// Required. Return the ARN that should be used for a CloudWatch Alarm action.
     pub alarm_action_arn: rt::Option<rt::String>,
@@ -113,7 +113,7 @@ impl rt::FromWire for AlarmActionConfig {
 }
 
 /// The base class for Alarm and CompositeAlarm resources.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AlarmBase(rt::ObjRef);
 rt::handle!(AlarmBase, "aws-cdk-lib.aws_cloudwatch.AlarmBase");
 impl rt::IsA<crate::IResource> for AlarmBase {}
@@ -154,7 +154,7 @@ pub trait AlarmBaseExt: rt::IsA<AlarmBase> {
 impl<O: rt::IsA<AlarmBase> + ?Sized> AlarmBaseExt for O {}
 
 /// A CloudWatch Alarm Mute Rule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AlarmMuteRule(rt::ObjRef);
 rt::handle!(AlarmMuteRule, "aws-cdk-lib.aws_cloudwatch.AlarmMuteRule");
 impl rt::IsA<crate::IResource> for AlarmMuteRule {}
@@ -205,7 +205,7 @@ pub trait AlarmMuteRuleExt: rt::IsA<AlarmMuteRule> {
 impl<O: rt::IsA<AlarmMuteRule> + ?Sized> AlarmMuteRuleExt for O {}
 
 /// Options used to configure a CloudWatch alarm mute rule.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmMuteRuleOptions {
     /// Required. The length of time that alarms remain muted when the schedule activates.
     ///
@@ -282,7 +282,7 @@ impl rt::FromWire for AlarmMuteRuleOptions {
 }
 
 /// Properties used to configure a CloudWatch alarm mute rule.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmMuteRuleProps {
     /// The list of alarms that this mute rule targets.
     ///
@@ -367,7 +367,7 @@ impl rt::FromWire for AlarmMuteRuleProps {
 }
 
 /// Properties for Alarms.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmProps {
     /// Required. The metric to add the alarm on.
     ///
@@ -454,7 +454,7 @@ impl rt::FromWire for AlarmProps {
 }
 
 /// Class with static functions to build AlarmRule for Composite Alarms.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AlarmRule(rt::ObjRef);
 rt::handle!(AlarmRule, "aws-cdk-lib.aws_cloudwatch.AlarmRule");
 impl AlarmRule {
@@ -574,7 +574,7 @@ impl rt::FromWire for AlarmState {
 }
 
 /// A dashboard widget that displays alarms in a grid view.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AlarmStatusWidget(rt::ObjRef);
 rt::handle!(AlarmStatusWidget, "aws-cdk-lib.aws_cloudwatch.AlarmStatusWidget");
 impl rt::IsA<crate::aws_cloudwatch::ConcreteWidget> for AlarmStatusWidget {}
@@ -591,7 +591,7 @@ pub trait AlarmStatusWidgetExt: rt::IsA<AlarmStatusWidget> {
 impl<O: rt::IsA<AlarmStatusWidget> + ?Sized> AlarmStatusWidgetExt for O {}
 
 /// Properties for an Alarm Status Widget.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmStatusWidgetProps {
     /// Required. CloudWatch Alarms to show in widget.
     pub alarms: rt::Option<rt::Vec<crate::interfaces::aws_cloudwatch::IAlarmRef>>,
@@ -696,7 +696,7 @@ impl rt::FromWire for AlarmStatusWidgetSortBy {
 }
 
 /// Display the metric associated with an alarm, including the alarm line.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AlarmWidget(rt::ObjRef);
 rt::handle!(AlarmWidget, "aws-cdk-lib.aws_cloudwatch.AlarmWidget");
 impl rt::IsA<crate::aws_cloudwatch::ConcreteWidget> for AlarmWidget {}
@@ -713,7 +713,7 @@ pub trait AlarmWidgetExt: rt::IsA<AlarmWidget> {
 impl<O: rt::IsA<AlarmWidget> + ?Sized> AlarmWidgetExt for O {}
 
 /// Properties for an AlarmWidget.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmWidgetProps {
     /// Required. The alarm to show.
     pub alarm: rt::Option<crate::interfaces::aws_cloudwatch::IAlarmRef>,
@@ -788,7 +788,7 @@ impl rt::FromWire for AlarmWidgetProps {
 ///
 /// This alarm type is specifically designed for use with anomaly detection operators
 /// like LESS_THAN_LOWER_OR_GREATER_THAN_UPPER_THRESHOLD.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AnomalyDetectionAlarm(rt::ObjRef);
 rt::handle!(AnomalyDetectionAlarm, "aws-cdk-lib.aws_cloudwatch.AnomalyDetectionAlarm");
 impl rt::IsA<crate::IResource> for AnomalyDetectionAlarm {}
@@ -818,7 +818,7 @@ pub trait AnomalyDetectionAlarmExt: rt::IsA<AnomalyDetectionAlarm> {
 impl<O: rt::IsA<AnomalyDetectionAlarm> + ?Sized> AnomalyDetectionAlarmExt for O {}
 
 /// Properties for Anomaly Detection Alarms.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnomalyDetectionAlarmProps {
     /// Required. The number of periods over which data is compared to the specified threshold.
     pub evaluation_periods: rt::Option<f64>,
@@ -948,7 +948,7 @@ impl rt::FromWire for AnomalyDetectionAlarmProps {
 }
 
 /// Properties needed to make an anomaly detection alarm from a metric.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnomalyDetectionMetricOptions {
     /// Required. The metric to add the alarm on.
     ///
@@ -1059,7 +1059,7 @@ impl rt::FromWire for AnomalyDetectionMetricOptions {
 }
 
 /// Options for the AT_LEAST AlarmRule wrapper function.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AtLeastOptions {
     /// Required. Alarms to evaluate in the AT_LEAST expression.
     ///
@@ -1099,7 +1099,7 @@ impl rt::FromWire for AtLeastOptions {
 ///
 /// Use `AtLeastThreshold.count()` for an absolute number or
 /// `AtLeastThreshold.percentage()` for a percentage-based threshold.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AtLeastThreshold(rt::ObjRef);
 rt::handle!(AtLeastThreshold, "aws-cdk-lib.aws_cloudwatch.AtLeastThreshold");
 impl AtLeastThreshold {
@@ -1131,7 +1131,7 @@ pub trait AtLeastThresholdExt: rt::IsA<AtLeastThreshold> {
 impl<O: rt::IsA<AtLeastThreshold> + ?Sized> AtLeastThresholdExt for O {}
 
 /// Represents a calendar date and time.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CalendarDateTime {
     /// Required. The day of the date.
     ///
@@ -1187,7 +1187,7 @@ impl rt::FromWire for CalendarDateTime {
 /// An access grant authorizes a principal to perform a set of actions on resources in a space.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnAccessGrant(rt::ObjRef);
 rt::handle!(CfnAccessGrant, "aws-cdk-lib.aws_cloudwatch.CfnAccessGrant");
 impl rt::IsA<crate::CfnElement> for CfnAccessGrant {}
@@ -1345,7 +1345,7 @@ impl<O: rt::IsA<CfnAccessGrant> + ?Sized> CfnAccessGrantExt for O {}
 /// A single attribute condition used to match principals for attribute-based access.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAccessGrantAccessGrantPrincipalAttributeProperty {
     /// Required. The Identity Center user attribute to match on.
     ///
@@ -1387,7 +1387,7 @@ impl rt::FromWire for CfnAccessGrantAccessGrantPrincipalAttributeProperty {
 /// Specify PrincipalId, PrincipalAttributes, or both.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAccessGrantAccessGrantPrincipalProperty {
     /// Required. The type of principal receiving the grant.
     ///
@@ -1437,7 +1437,7 @@ impl rt::FromWire for CfnAccessGrantAccessGrantPrincipalProperty {
 /// Associates a resource type with optional ARN patterns, tag conditions, and row-level filters.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAccessGrantResourceScopeProperty {
     /// Required. The resource type name, for example DataSet or OmniDashboard.
     ///
@@ -1503,7 +1503,7 @@ impl rt::FromWire for CfnAccessGrantResourceScopeProperty {
 /// A row is visible when its value for the given field matches the filter's values.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAccessGrantRowScopeProperty {
     /// Required. The field the allowlist applies to, for example serviceName or accountId.
     ///
@@ -1547,7 +1547,7 @@ impl rt::FromWire for CfnAccessGrantRowScopeProperty {
 /// A group of actions within an access grant, together with the resource scopes and context conditions that apply to exactly those actions.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAccessGrantScopedActionsProperty {
     /// Required. The actions this group applies to, each in vendor-code:Action form.
     ///
@@ -1591,7 +1591,7 @@ impl rt::FromWire for CfnAccessGrantScopedActionsProperty {
 /// Properties for defining a `CfnAccessGrant`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAccessGrantProps {
     /// Required. The ID of the domain the grant belongs to.
     ///
@@ -1663,7 +1663,7 @@ impl rt::FromWire for CfnAccessGrantProps {
 /// Resource type definition for AWS::CloudWatch::AccessProfile.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnAccessProfile(rt::ObjRef);
 rt::handle!(CfnAccessProfile, "aws-cdk-lib.aws_cloudwatch.CfnAccessProfile");
 impl rt::IsA<crate::CfnElement> for CfnAccessProfile {}
@@ -1785,7 +1785,7 @@ impl<O: rt::IsA<CfnAccessProfile> + ?Sized> CfnAccessProfileExt for O {}
 /// Properties for defining a `CfnAccessProfile`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAccessProfileProps {
     /// Required. The name of the access profile.
     ///
@@ -1839,7 +1839,7 @@ impl rt::FromWire for CfnAccessProfileProps {
 /// When you update an existing alarm, its state is left unchanged, but the update completely overwrites the previous configuration of the alarm.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnAlarm(rt::ObjRef);
 rt::handle!(CfnAlarm, "aws-cdk-lib.aws_cloudwatch.CfnAlarm");
 impl rt::IsA<crate::CfnElement> for CfnAlarm {}
@@ -2173,7 +2173,7 @@ pub trait CfnAlarmExt: rt::IsA<CfnAlarm> {
 impl<O: rt::IsA<CfnAlarm> + ?Sized> CfnAlarmExt for O {}
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmActionConfigurationProperty {
     /// Stability: external.
     pub alarm_tags_propagation: rt::Option<IResolvableOrCfnAlarmAlarmTagsPropagationProperty>,
@@ -2203,7 +2203,7 @@ impl rt::FromWire for CfnAlarmActionConfigurationProperty {
 /// Contains the configuration that determines how a PromQL alarm evaluates its contributors, including the query to run and the durations that define when contributors transition between states.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmAlarmPromQLCriteriaProperty {
     /// The duration, in seconds, that a contributor must be continuously breaching before it transitions to the ``ALARM`` state.
     ///
@@ -2247,7 +2247,7 @@ impl rt::FromWire for CfnAlarmAlarmPromQLCriteriaProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmAlarmTagsPropagationProperty {
     /// Required. Whether the alarm's tags are included in its action notifications and state-change events.
     ///
@@ -2297,7 +2297,7 @@ impl rt::FromWire for CfnAlarmAlarmTagsPropagationProperty {
 /// Dimensions are name/value pairs that can be associated with a CloudWatch metric. You can specify a maximum of 30 dimensions for a given metric.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmDimensionProperty {
     /// Required. The name of the dimension, from 1–255 characters in length.
     ///
@@ -2339,7 +2339,7 @@ impl rt::FromWire for CfnAlarmDimensionProperty {
 /// This is a union type that currently supports ``PromQLCriteria``.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmEvaluationCriteriaProperty {
     /// Contains the configuration that determines how a PromQL alarm evaluates its contributors, including the query to run and the durations that define when contributors transition between states.
     ///
@@ -2374,7 +2374,7 @@ impl rt::FromWire for CfnAlarmEvaluationCriteriaProperty {
 ///  For more information, see [Alarm evaluation windows](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-evaluation-window.html) in the *CloudWatch User Guide*.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmEvaluationWindowProperty {
     /// A sliding window, which advances each time the alarm is evaluated, forming a rolling time window.
     ///
@@ -2419,7 +2419,7 @@ impl rt::FromWire for CfnAlarmEvaluationWindowProperty {
 /// Any expression used must return a single time series. For more information, see [Metric Math Syntax and Functions](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html#metric-math-syntax) in the *Amazon CloudWatch User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmMetricDataQueryProperty {
     /// Required. A short name used to tie this object to the results in the response.
     ///
@@ -2507,7 +2507,7 @@ impl rt::FromWire for CfnAlarmMetricDataQueryProperty {
 /// `Metric` is a property of the [MetricStat](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-alarm-metricstat.html) property type.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmMetricProperty {
     /// The metric dimensions that you want to be used for the metric that the alarm will watch.
     ///
@@ -2555,7 +2555,7 @@ impl rt::FromWire for CfnAlarmMetricProperty {
 /// `MetricStat` is a property of the [MetricDataQuery](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-alarm-metricdataquery.html) property type.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmMetricStatProperty {
     /// Required. The metric to return, including the metric name, namespace, and dimensions.
     ///
@@ -2620,7 +2620,7 @@ impl rt::FromWire for CfnAlarmMetricStatProperty {
 ///  Choose a wall clock window when your monitoring is tied to a business or calendar period, such as daily reports, batch jobs, or backups, or when you want alarm evaluations to match the periods shown on a metric dashboard.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmWallClockWindowProperty {
     /// The time zone to use when the alarm aligns the evaluation window to clock boundaries.
     ///
@@ -2658,7 +2658,7 @@ impl rt::FromWire for CfnAlarmWallClockWindowProperty {
 ///  During the warm-up period, the alarm stays in ``INSUFFICIENT_DATA`` and does not perform alarm actions.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmWarmUpConfigurationProperty {
     /// Specifies whether the alarm waits for the full warm-up period before it starts to evaluate.
     ///
@@ -2701,7 +2701,7 @@ impl rt::FromWire for CfnAlarmWarmUpConfigurationProperty {
 /// Resource Type definition for AWS::CloudWatch::AlarmMuteRule that allows defining a rule and targeting alarms to mute their actions during the specified window.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnAlarmMuteRule(rt::ObjRef);
 rt::handle!(CfnAlarmMuteRule, "aws-cdk-lib.aws_cloudwatch.CfnAlarmMuteRule");
 impl rt::IsA<crate::CfnElement> for CfnAlarmMuteRule {}
@@ -2841,7 +2841,7 @@ impl<O: rt::IsA<CfnAlarmMuteRule> + ?Sized> CfnAlarmMuteRuleExt for O {}
 /// Targets to be muted.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmMuteRuleMuteTargetsProperty {
     /// Required. The alarm names to be mute by the AlarmMuteRule.
     ///
@@ -2873,7 +2873,7 @@ impl rt::FromWire for CfnAlarmMuteRuleMuteTargetsProperty {
 /// The rule for the mute.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmMuteRuleRuleProperty {
     /// Required. Schedule for the mute to be active.
     ///
@@ -2905,7 +2905,7 @@ impl rt::FromWire for CfnAlarmMuteRuleRuleProperty {
 /// Schedule for the mute to be active.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmMuteRuleScheduleProperty {
     /// Required. The duration of the schedule when it triggers.
     ///
@@ -2949,7 +2949,7 @@ impl rt::FromWire for CfnAlarmMuteRuleScheduleProperty {
 /// Properties for defining a `CfnAlarmMuteRule`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmMuteRuleProps {
     /// Required. The rule for the mute.
     ///
@@ -3017,7 +3017,7 @@ impl rt::FromWire for CfnAlarmMuteRuleProps {
 /// Properties for defining a `CfnAlarm`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAlarmProps {
     /// Stability: external.
     pub action_configuration: rt::Option<IResolvableOrCfnAlarmActionConfigurationProperty>,
@@ -3255,7 +3255,7 @@ impl rt::FromWire for CfnAlarmProps {
 /// For more information see [Using CloudWatch anomaly detection.](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Anomaly_Detection.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnAnomalyDetector(rt::ObjRef);
 rt::handle!(CfnAnomalyDetector, "aws-cdk-lib.aws_cloudwatch.CfnAnomalyDetector");
 impl rt::IsA<crate::CfnElement> for CfnAnomalyDetector {}
@@ -3382,7 +3382,7 @@ impl<O: rt::IsA<CfnAnomalyDetector> + ?Sized> CfnAnomalyDetectorExt for O {}
 /// The configuration can also include the time zone to use for the metric.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAnomalyDetectorConfigurationProperty {
     /// Specifies an array of time ranges to exclude from use when the anomaly detection model is trained and updated.
     ///
@@ -3430,7 +3430,7 @@ impl rt::FromWire for CfnAnomalyDetectorConfigurationProperty {
 /// You can assign up to 30 dimensions to a metric.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAnomalyDetectorDimensionProperty {
     /// Required. The name of the dimension.
     ///
@@ -3470,7 +3470,7 @@ impl rt::FromWire for CfnAnomalyDetectorDimensionProperty {
 /// This object includes parameters that you can use to provide information to CloudWatch to help it build more accurate anomaly detection models.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAnomalyDetectorMetricCharacteristicsProperty {
     /// Set this parameter to true if values for this metric consistently include spikes that should not be considered to be anomalies.
     ///
@@ -3514,7 +3514,7 @@ impl rt::FromWire for CfnAnomalyDetectorMetricCharacteristicsProperty {
 /// Some of the parameters of this structure also have different uses whether you are using this structure in a `GetMetricData` operation or a `PutMetricAlarm` operation. These differences are explained in the following parameter list.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAnomalyDetectorMetricDataQueryProperty {
     /// Required. A short name used to tie this object to the results in the response.
     ///
@@ -3610,7 +3610,7 @@ impl rt::FromWire for CfnAnomalyDetectorMetricDataQueryProperty {
 /// The designated math expression must return a single time series.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAnomalyDetectorMetricMathAnomalyDetectorProperty {
     /// An array of metric data query structures that enables you to create an anomaly detector based on the result of a metric math expression.
     ///
@@ -3644,7 +3644,7 @@ impl rt::FromWire for CfnAnomalyDetectorMetricMathAnomalyDetectorProperty {
 /// Represents a specific metric.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAnomalyDetectorMetricProperty {
     /// Required. The name of the metric.
     ///
@@ -3690,7 +3690,7 @@ impl rt::FromWire for CfnAnomalyDetectorMetricProperty {
 /// This structure defines the metric to be returned, along with the statistics, period, and units.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAnomalyDetectorMetricStatProperty {
     /// Required. The metric to return, including the metric name, namespace, and dimensions.
     ///
@@ -3752,7 +3752,7 @@ impl rt::FromWire for CfnAnomalyDetectorMetricStatProperty {
 /// Each `Range` specifies one range of days or times to exclude from use for training or updating an anomaly detection model.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAnomalyDetectorRangeProperty {
     /// Required. The end time of the range to exclude.
     ///
@@ -3796,7 +3796,7 @@ impl rt::FromWire for CfnAnomalyDetectorRangeProperty {
 /// If you have enabled unified cross-account observability, and this account is a monitoring account, the metric can be in the same account or a source account.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAnomalyDetectorSingleMetricAnomalyDetectorProperty {
     /// If the CloudWatch metric that provides the time series that the anomaly detector uses as input is in another account, specify that account ID here.
     ///
@@ -3854,7 +3854,7 @@ impl rt::FromWire for CfnAnomalyDetectorSingleMetricAnomalyDetectorProperty {
 /// Properties for defining a `CfnAnomalyDetector`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAnomalyDetectorProps {
     /// Specifies details about how the anomaly detection model is to be trained, including time ranges to exclude when training and updating the model.
     ///
@@ -3942,7 +3942,7 @@ impl rt::FromWire for CfnAnomalyDetectorProps {
 /// When you update an existing alarm, its state is left unchanged, but the update completely overwrites the previous configuration of the alarm.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnCompositeAlarm(rt::ObjRef);
 rt::handle!(CfnCompositeAlarm, "aws-cdk-lib.aws_cloudwatch.CfnCompositeAlarm");
 impl rt::IsA<crate::CfnElement> for CfnCompositeAlarm {}
@@ -4126,7 +4126,7 @@ impl<O: rt::IsA<CfnCompositeAlarm> + ?Sized> CfnCompositeAlarmExt for O {}
 /// Configuration that applies to the notifications this alarm sends when it performs its actions.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCompositeAlarmActionConfigurationProperty {
     /// Controls whether the alarm's tags are included in its action notifications and state-change events, and which tag keys are included.
     ///
@@ -4162,7 +4162,7 @@ impl rt::FromWire for CfnCompositeAlarmActionConfigurationProperty {
 /// Specify IncludedTagKeys or ExcludedTagKeys, but not both. Omit both to include every tag.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCompositeAlarmAlarmTagsPropagationProperty {
     /// Required. Whether the alarm's tags are included in its action notifications and state-change events.
     ///
@@ -4210,7 +4210,7 @@ impl rt::FromWire for CfnCompositeAlarmAlarmTagsPropagationProperty {
 /// Properties for defining a `CfnCompositeAlarm`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCompositeAlarmProps {
     /// Required. An expression that specifies which other alarms are to be evaluated to determine this composite alarm's state.
     ///
@@ -4336,7 +4336,7 @@ impl rt::FromWire for CfnCompositeAlarmProps {
 /// All dashboards in your account are global, not region-specific.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDashboard(rt::ObjRef);
 rt::handle!(CfnDashboard, "aws-cdk-lib.aws_cloudwatch.CfnDashboard");
 impl rt::IsA<crate::CfnElement> for CfnDashboard {}
@@ -4418,7 +4418,7 @@ impl<O: rt::IsA<CfnDashboard> + ?Sized> CfnDashboardExt for O {}
 /// Properties for defining a `CfnDashboard`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDashboardProps {
     /// Required. The detailed information about the dashboard in JSON format, including the widgets to include and their location on the dashboard.
     ///
@@ -4472,7 +4472,7 @@ impl rt::FromWire for CfnDashboardProps {
 /// A domain is the identity and access boundary for CloudWatch Omni. It configures the identity providers users sign in through and provides the sign-in URL for your team.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDomain(rt::ObjRef);
 rt::handle!(CfnDomain, "aws-cdk-lib.aws_cloudwatch.CfnDomain");
 impl rt::IsA<crate::CfnElement> for CfnDomain {}
@@ -4616,7 +4616,7 @@ impl<O: rt::IsA<CfnDomain> + ?Sized> CfnDomainExt for O {}
 /// Required when identityProviders includes IDC.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDomainIdentityCenterConfigurationProperty {
     /// Identity Center instance ARN.
     ///
@@ -4648,7 +4648,7 @@ impl rt::FromWire for CfnDomainIdentityCenterConfigurationProperty {
 /// Identity provider configuration for the domain.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDomainIdentityProviderConfigurationProperty {
     /// Identity Center configuration.
     ///
@@ -4684,7 +4684,7 @@ impl rt::FromWire for CfnDomainIdentityProviderConfigurationProperty {
 /// An organization access grant authorizes a principal to administer an organization domain.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDomainAccessGrantForOrganization(rt::ObjRef);
 rt::handle!(CfnDomainAccessGrantForOrganization, "aws-cdk-lib.aws_cloudwatch.CfnDomainAccessGrantForOrganization");
 impl rt::IsA<crate::CfnElement> for CfnDomainAccessGrantForOrganization {}
@@ -4818,7 +4818,7 @@ impl<O: rt::IsA<CfnDomainAccessGrantForOrganization> + ?Sized> CfnDomainAccessGr
 /// Supply PrincipalId, or PrincipalAttributes for an attribute-based grant.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDomainAccessGrantForOrganizationOrganizationAccessGrantPrincipalProperty {
     /// Required. The type of principal the grant is issued to.
     ///
@@ -4862,7 +4862,7 @@ impl rt::FromWire for CfnDomainAccessGrantForOrganizationOrganizationAccessGrant
 /// An attribute key-value pair used to select principals.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDomainAccessGrantForOrganizationPrincipalAttributeProperty {
     /// Required. The attribute name.
     ///
@@ -4900,7 +4900,7 @@ impl rt::FromWire for CfnDomainAccessGrantForOrganizationPrincipalAttributePrope
 /// Properties for defining a `CfnDomainAccessGrantForOrganization`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDomainAccessGrantForOrganizationProps {
     /// Required. The ID of the organization domain the grant belongs to.
     ///
@@ -4960,7 +4960,7 @@ impl rt::FromWire for CfnDomainAccessGrantForOrganizationProps {
 /// An organization domain provides a single sign-in URL and centralized identity provider configuration for your AWS Organization, removing the need for each account to configure its own domain. Only the management account can create it.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDomainForOrganization(rt::ObjRef);
 rt::handle!(CfnDomainForOrganization, "aws-cdk-lib.aws_cloudwatch.CfnDomainForOrganization");
 impl rt::IsA<crate::CfnElement> for CfnDomainForOrganization {}
@@ -5126,7 +5126,7 @@ impl<O: rt::IsA<CfnDomainForOrganization> + ?Sized> CfnDomainForOrganizationExt 
 /// Required when identityProviders includes IDC.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDomainForOrganizationIdentityCenterConfigurationProperty {
     /// Identity Center instance ARN.
     ///
@@ -5158,7 +5158,7 @@ impl rt::FromWire for CfnDomainForOrganizationIdentityCenterConfigurationPropert
 /// Identity provider configuration for the domain.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDomainForOrganizationIdentityProviderConfigurationProperty {
     /// Identity Center configuration.
     ///
@@ -5192,7 +5192,7 @@ impl rt::FromWire for CfnDomainForOrganizationIdentityProviderConfigurationPrope
 /// Properties for defining a `CfnDomainForOrganization`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDomainForOrganizationProps {
     /// Required. The ARN of the customer-provided IAM role in the management account used for domain access.
     ///
@@ -5248,7 +5248,7 @@ impl rt::FromWire for CfnDomainForOrganizationProps {
 /// Properties for defining a `CfnDomain`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDomainProps {
     /// Required. The identity providers configured for the domain.
     ///
@@ -5300,7 +5300,7 @@ impl rt::FromWire for CfnDomainProps {
 /// Rules evaluate log events in a CloudWatch Logs log group, enabling you to find contributor data for the log events in that log group. For more information, see [Using Contributor Insights to Analyze High-Cardinality Data](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/ContributorInsights.html) in the *Amazon CloudWatch User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnInsightRule(rt::ObjRef);
 rt::handle!(CfnInsightRule, "aws-cdk-lib.aws_cloudwatch.CfnInsightRule");
 impl rt::IsA<crate::CfnElement> for CfnInsightRule {}
@@ -5408,7 +5408,7 @@ impl<O: rt::IsA<CfnInsightRule> + ?Sized> CfnInsightRuleExt for O {}
 /// Properties for defining a `CfnInsightRule`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInsightRuleProps {
     /// Required. The definition of the rule, as a JSON object.
     ///
@@ -5480,7 +5480,7 @@ impl rt::FromWire for CfnInsightRuleProps {
 /// Manages a CloudWatch (Amazon CloudWatch Observability / Omni) account-scoped integration. V1 supports AWS_CONFIG_SLREC, AWS_INTEGRATION, and EXTERNAL_AGENT.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnIntegration(rt::ObjRef);
 rt::handle!(CfnIntegration, "aws-cdk-lib.aws_cloudwatch.CfnIntegration");
 impl rt::IsA<crate::CfnElement> for CfnIntegration {}
@@ -5618,7 +5618,7 @@ impl<O: rt::IsA<CfnIntegration> + ?Sized> CfnIntegrationExt for O {}
 /// API-key credential material that can be rotated in place on update.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIntegrationApiKeyCredentialProperty {
     /// Required.
     ///
@@ -5652,7 +5652,7 @@ impl rt::FromWire for CfnIntegrationApiKeyCredentialProperty {
 /// Stored encrypted and never returned on read.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIntegrationIntegrationCredentialProperty {
     /// Required. API-key credential material that can be rotated in place on update.
     ///
@@ -5682,7 +5682,7 @@ impl rt::FromWire for CfnIntegrationIntegrationCredentialProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIntegrationTagsItemsProperty {
     /// Required.
     ///
@@ -5720,7 +5720,7 @@ impl rt::FromWire for CfnIntegrationTagsItemsProperty {
 /// Properties for defining a `CfnIntegration`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIntegrationProps {
     /// Required. The type of integration.
     ///
@@ -5794,7 +5794,7 @@ impl rt::FromWire for CfnIntegrationProps {
 /// A LogAlarm evaluates scheduled query results from CloudWatch Logs and triggers actions when thresholds are breached.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnLogAlarm(rt::ObjRef);
 rt::handle!(CfnLogAlarm, "aws-cdk-lib.aws_cloudwatch.CfnLogAlarm");
 impl rt::IsA<crate::CfnElement> for CfnLogAlarm {}
@@ -6016,7 +6016,7 @@ impl<O: rt::IsA<CfnLogAlarm> + ?Sized> CfnLogAlarmExt for O {}
 /// Configuration that applies to the notifications this alarm sends when it performs its actions.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLogAlarmActionConfigurationProperty {
     /// Controls whether the alarm's tags are included in its action notifications and state-change events, and which tag keys are included.
     ///
@@ -6052,7 +6052,7 @@ impl rt::FromWire for CfnLogAlarmActionConfigurationProperty {
 /// Specify IncludedTagKeys or ExcludedTagKeys, but not both. Omit both to include every tag.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLogAlarmAlarmTagsPropagationProperty {
     /// Required. Whether the alarm's tags are included in its action notifications and state-change events.
     ///
@@ -6100,7 +6100,7 @@ impl rt::FromWire for CfnLogAlarmAlarmTagsPropagationProperty {
 /// The schedule configuration for the scheduled query.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLogAlarmScheduleConfigurationProperty {
     /// Required. The expression that defines when the scheduled query runs, e.g. rate(1 minute).
     ///
@@ -6148,7 +6148,7 @@ impl rt::FromWire for CfnLogAlarmScheduleConfigurationProperty {
 /// The scheduled query configuration for the log alarm.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLogAlarmScheduledQueryConfigurationProperty {
     /// Required. The aggregation expression for the scheduled query, e.g. count(*) or avg(latency) by host.
     ///
@@ -6212,7 +6212,7 @@ impl rt::FromWire for CfnLogAlarmScheduledQueryConfigurationProperty {
 /// A warm-up period delays alarm evaluation after you create or update the alarm. This reduces alarm noise from missing data while a new resource or service starts up. During the warm-up period, the alarm stays in INSUFFICIENT_DATA and doesn't perform alarm actions.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLogAlarmWarmUpConfigurationProperty {
     /// Specifies whether the alarm waits for the full warm-up period before it starts evaluating.
     ///
@@ -6254,7 +6254,7 @@ impl rt::FromWire for CfnLogAlarmWarmUpConfigurationProperty {
 /// Properties for defining a `CfnLogAlarm`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLogAlarmProps {
     /// Required. The arithmetic operation to use when comparing the specified threshold and the query results.
     ///
@@ -6410,7 +6410,7 @@ impl rt::FromWire for CfnLogAlarmProps {
 /// If you create a metric stream in an account that has been set up as a monitoring account in CloudWatch cross-account observability, you can choose whether to include metrics from linked source accounts in the metric stream.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnMetricStream(rt::ObjRef);
 rt::handle!(CfnMetricStream, "aws-cdk-lib.aws_cloudwatch.CfnMetricStream");
 impl rt::IsA<crate::CfnElement> for CfnMetricStream {}
@@ -6584,7 +6584,7 @@ impl<O: rt::IsA<CfnMetricStream> + ?Sized> CfnMetricStreamExt for O {}
 /// A metric stream's filters can include up to 1000 total names. This limit applies to the sum of namespace names and metric names in the filters. For example, this could include 10 metric namespace filters with 99 metrics each, or 20 namespace filters with 49 metrics specified in each filter.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMetricStreamMetricStreamFilterProperty {
     /// Required. The name of the metric namespace in the filter.
     ///
@@ -6630,7 +6630,7 @@ impl rt::FromWire for CfnMetricStreamMetricStreamFilterProperty {
 /// All metrics that match the combination of metric name and namespace will be streamed with the additional statistics, no matter their dimensions.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMetricStreamMetricStreamStatisticsConfigurationProperty {
     /// Required. The additional statistics to stream for the metrics listed in `IncludeMetrics` .
     ///
@@ -6668,7 +6668,7 @@ impl rt::FromWire for CfnMetricStreamMetricStreamStatisticsConfigurationProperty
 /// A structure that specifies the metric name and namespace for one metric that is going to have additional statistics included in the stream.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMetricStreamMetricStreamStatisticsMetricProperty {
     /// Required. The name of the metric.
     ///
@@ -6706,7 +6706,7 @@ impl rt::FromWire for CfnMetricStreamMetricStreamStatisticsMetricProperty {
 /// Properties for defining a `CfnMetricStream`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMetricStreamProps {
     /// Required. The output format for the stream.
     ///
@@ -6811,7 +6811,7 @@ impl rt::FromWire for CfnMetricStreamProps {
 /// AWS::CloudWatch::OTelEnrichment enables OTel metric enrichment in CloudWatch, allowing CloudWatch vended metrics to be available for PromQL querying enriched with AWS resource tags and metadata.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnOTelEnrichment(rt::ObjRef);
 rt::handle!(CfnOTelEnrichment, "aws-cdk-lib.aws_cloudwatch.CfnOTelEnrichment");
 impl rt::IsA<crate::CfnElement> for CfnOTelEnrichment {}
@@ -6888,7 +6888,7 @@ impl<O: rt::IsA<CfnOTelEnrichment> + ?Sized> CfnOTelEnrichmentExt for O {}
 /// The same shape serves both the include and the exclude direction. Namespaces are compared byte-for-byte and case-sensitively; no wildcards, prefixes or normalization.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnOTelEnrichmentOTelEnrichmentMetricSelectorProperty {
     /// Required. The CloudWatch namespace this selector applies to.
     ///
@@ -6928,7 +6928,7 @@ impl rt::FromWire for CfnOTelEnrichmentOTelEnrichmentMetricSelectorProperty {
 /// Properties for defining a `CfnOTelEnrichment`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnOTelEnrichmentProps {
     /// Removes metrics from the include set.
     ///
@@ -6972,7 +6972,7 @@ impl rt::FromWire for CfnOTelEnrichmentProps {
 /// A dashboard is a saved arrangement of panels that shows your team one agreed view of a system, backed by queries against your space's telemetry.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnOmniDashboard(rt::ObjRef);
 rt::handle!(CfnOmniDashboard, "aws-cdk-lib.aws_cloudwatch.CfnOmniDashboard");
 impl rt::IsA<crate::CfnElement> for CfnOmniDashboard {}
@@ -7098,7 +7098,7 @@ impl<O: rt::IsA<CfnOmniDashboard> + ?Sized> CfnOmniDashboardExt for O {}
 /// Properties for defining a `CfnOmniDashboard`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnOmniDashboardProps {
     /// Required. The dashboard definition.
     ///
@@ -7156,7 +7156,7 @@ impl rt::FromWire for CfnOmniDashboardProps {
 /// Manages the detailed monitoring metric selections for an AWS resource, identified by the ARN of the resource being monitored.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnResourceMetricsConfiguration(rt::ObjRef);
 rt::handle!(CfnResourceMetricsConfiguration, "aws-cdk-lib.aws_cloudwatch.CfnResourceMetricsConfiguration");
 impl rt::IsA<crate::CfnElement> for CfnResourceMetricsConfiguration {}
@@ -7229,7 +7229,7 @@ impl<O: rt::IsA<CfnResourceMetricsConfiguration> + ?Sized> CfnResourceMetricsCon
 /// Defines which metrics are enabled for detailed monitoring on the resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnResourceMetricsConfigurationResourceMetricSelectionProperty {
     /// Required. The list of metric names to include in detailed monitoring for the resource.
     ///
@@ -7261,7 +7261,7 @@ impl rt::FromWire for CfnResourceMetricsConfigurationResourceMetricSelectionProp
 /// Properties for defining a `CfnResourceMetricsConfiguration`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnResourceMetricsConfigurationProps {
     /// Required. The Amazon Resource Name (ARN) of the resource for which the detailed monitoring metrics configuration is managed.
     ///
@@ -7299,7 +7299,7 @@ impl rt::FromWire for CfnResourceMetricsConfigurationProps {
 /// Resource type definition for AWS::CloudWatch::Space.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSpace(rt::ObjRef);
 rt::handle!(CfnSpace, "aws-cdk-lib.aws_cloudwatch.CfnSpace");
 impl rt::IsA<crate::CfnElement> for CfnSpace {}
@@ -7447,7 +7447,7 @@ impl<O: rt::IsA<CfnSpace> + ?Sized> CfnSpaceExt for O {}
 /// The encryption configuration for the space.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpaceEncryptionConfigurationProperty {
     /// Required. Whether the space is encrypted with an AWS owned key or a customer managed key.
     ///
@@ -7487,7 +7487,7 @@ impl rt::FromWire for CfnSpaceEncryptionConfigurationProperty {
 /// Properties for defining a `CfnSpace`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpaceProps {
     /// Required. The Amazon Resource Name (ARN) of the IAM role the space uses to access observability data.
     ///
@@ -7551,7 +7551,7 @@ impl rt::FromWire for CfnSpaceProps {
 /// A view is a named, reusable SQL query that can be referenced from CloudWatch telemetry queries. View names must be unique within the account and region.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnView(rt::ObjRef);
 rt::handle!(CfnView, "aws-cdk-lib.aws_cloudwatch.CfnView");
 impl rt::IsA<crate::CfnElement> for CfnView {}
@@ -7675,7 +7675,7 @@ impl<O: rt::IsA<CfnView> + ?Sized> CfnViewExt for O {}
 /// Properties for defining a `CfnView`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnViewProps {
     /// Required. The SQL query that defines the view.
     ///
@@ -7725,7 +7725,7 @@ impl rt::FromWire for CfnViewProps {
 }
 
 /// A set of standard colours that can be used in annotations in a GraphWidget.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Color(rt::ObjRef);
 rt::handle!(Color, "aws-cdk-lib.aws_cloudwatch.Color");
 impl Color {
@@ -7771,7 +7771,7 @@ impl<O: rt::IsA<Color> + ?Sized> ColorExt for O {}
 /// A widget that contains other widgets in a vertical column.
 ///
 /// Widgets will be laid out next to each other
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Column(rt::ObjRef);
 rt::handle!(Column, "aws-cdk-lib.aws_cloudwatch.Column");
 impl rt::IsA<crate::aws_cloudwatch::IWidget> for Column {}
@@ -7795,7 +7795,7 @@ pub trait ColumnExt: rt::IsA<Column> {
 impl<O: rt::IsA<Column> + ?Sized> ColumnExt for O {}
 
 /// Options shared by most methods accepting metric options.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CommonMetricOptions {
     /// Account which this metric comes from.
     ///
@@ -7994,7 +7994,7 @@ impl rt::FromWire for ComparisonOperator {
 }
 
 /// A Composite Alarm based on Alarm Rule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CompositeAlarm(rt::ObjRef);
 rt::handle!(CompositeAlarm, "aws-cdk-lib.aws_cloudwatch.CompositeAlarm");
 impl rt::IsA<crate::IResource> for CompositeAlarm {}
@@ -8043,7 +8043,7 @@ pub trait CompositeAlarmExt: rt::IsA<CompositeAlarm> {
 impl<O: rt::IsA<CompositeAlarm> + ?Sized> CompositeAlarmExt for O {}
 
 /// Properties for creating a Composite Alarm.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositeAlarmProps {
     /// Required. Expression that specifies which other alarms are to be evaluated to determine this composite alarm's state.
     pub alarm_rule: rt::Option<crate::aws_cloudwatch::IAlarmRule>,
@@ -8113,7 +8113,7 @@ impl rt::FromWire for CompositeAlarmProps {
 /// A real CloudWatch widget that has its own fixed size and remembers its position.
 ///
 /// This is in contrast to other widgets which exist for layout purposes.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ConcreteWidget(rt::ObjRef);
 rt::handle!(ConcreteWidget, "aws-cdk-lib.aws_cloudwatch.ConcreteWidget");
 impl rt::IsA<crate::aws_cloudwatch::IWidget> for ConcreteWidget {}
@@ -8124,7 +8124,7 @@ pub trait ConcreteWidgetExt: rt::IsA<ConcreteWidget> {
 impl<O: rt::IsA<ConcreteWidget> + ?Sized> ConcreteWidgetExt for O {}
 
 /// Properties needed to make an alarm from a metric.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateAlarmOptions {
     /// Required. The number of periods over which data is compared to the specified threshold.
     pub evaluation_periods: rt::Option<f64>,
@@ -8207,7 +8207,7 @@ impl rt::FromWire for CreateAlarmOptions {
 ///
 /// All fields are strings so you can use complex expressions.
 /// Absence of a field implies '*'.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CronOptions {
     /// Required. The minute to run this rule at.
     pub minute: rt::Option<rt::String>,
@@ -8265,7 +8265,7 @@ impl rt::FromWire for CronOptions {
 }
 
 /// A CustomWidget shows the result of a AWS lambda function.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CustomWidget(rt::ObjRef);
 rt::handle!(CustomWidget, "aws-cdk-lib.aws_cloudwatch.CustomWidget");
 impl rt::IsA<crate::aws_cloudwatch::ConcreteWidget> for CustomWidget {}
@@ -8282,7 +8282,7 @@ pub trait CustomWidgetExt: rt::IsA<CustomWidget> {
 impl<O: rt::IsA<CustomWidget> + ?Sized> CustomWidgetExt for O {}
 
 /// The properties for a CustomWidget.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomWidgetProps {
     /// Required. The Arn of the AWS Lambda function that returns HTML or JSON that will be displayed in the widget.
     pub function_arn: rt::Option<rt::String>,
@@ -8351,7 +8351,7 @@ impl rt::FromWire for CustomWidgetProps {
 }
 
 /// A CloudWatch dashboard.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Dashboard(rt::ObjRef);
 rt::handle!(Dashboard, "aws-cdk-lib.aws_cloudwatch.Dashboard");
 impl rt::IsA<crate::IResource> for Dashboard {}
@@ -8403,7 +8403,7 @@ pub trait DashboardExt: rt::IsA<Dashboard> {
 impl<O: rt::IsA<Dashboard> + ?Sized> DashboardExt for O {}
 
 /// Properties for defining a CloudWatch Dashboard.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashboardProps {
     /// Name of the dashboard.
     ///
@@ -8489,7 +8489,7 @@ impl rt::FromWire for DashboardProps {
 }
 
 /// Dashboard Variable.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DashboardVariable(rt::ObjRef);
 rt::handle!(DashboardVariable, "aws-cdk-lib.aws_cloudwatch.DashboardVariable");
 impl rt::IsA<crate::aws_cloudwatch::IVariable> for DashboardVariable {}
@@ -8505,7 +8505,7 @@ pub trait DashboardVariableExt: rt::IsA<DashboardVariable> {
 impl<O: rt::IsA<DashboardVariable> + ?Sized> DashboardVariableExt for O {}
 
 /// Options for {@link DashboardVariable}.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashboardVariableOptions {
     /// Required. Unique id.
     pub id: rt::Option<rt::String>,
@@ -8569,7 +8569,7 @@ impl rt::FromWire for DashboardVariableOptions {
 }
 
 /// Default value for use in {@link DashboardVariableOptions}.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DefaultValue(rt::ObjRef);
 rt::handle!(DefaultValue, "aws-cdk-lib.aws_cloudwatch.DefaultValue");
 impl DefaultValue {
@@ -8596,7 +8596,7 @@ pub trait DefaultValueExt: rt::IsA<DefaultValue> {
 impl<O: rt::IsA<DefaultValue> + ?Sized> DefaultValueExt for O {}
 
 /// Metric dimension.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dimension {
     /// Required. Name of the dimension.
     pub name: rt::Option<rt::String>,
@@ -8628,7 +8628,7 @@ impl rt::FromWire for Dimension {
 }
 
 /// A dashboard gauge widget that displays metrics.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GaugeWidget(rt::ObjRef);
 rt::handle!(GaugeWidget, "aws-cdk-lib.aws_cloudwatch.GaugeWidget");
 impl rt::IsA<crate::aws_cloudwatch::ConcreteWidget> for GaugeWidget {}
@@ -8653,7 +8653,7 @@ pub trait GaugeWidgetExt: rt::IsA<GaugeWidget> {
 impl<O: rt::IsA<GaugeWidget> + ?Sized> GaugeWidgetExt for O {}
 
 /// Properties for a GaugeWidget.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeWidgetProps {
     /// Annotations for the left Y axis.
     ///
@@ -8792,7 +8792,7 @@ impl rt::FromWire for GaugeWidgetProps {
 }
 
 /// A dashboard widget that displays metrics.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GraphWidget(rt::ObjRef);
 rt::handle!(GraphWidget, "aws-cdk-lib.aws_cloudwatch.GraphWidget");
 impl rt::IsA<crate::aws_cloudwatch::ConcreteWidget> for GraphWidget {}
@@ -8825,7 +8825,7 @@ pub trait GraphWidgetExt: rt::IsA<GraphWidget> {
 impl<O: rt::IsA<GraphWidget> + ?Sized> GraphWidgetExt for O {}
 
 /// Properties for a GraphWidget.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GraphWidgetProps {
     /// Whether the graph should show labels on the chart.
     ///
@@ -9046,7 +9046,7 @@ impl rt::FromWire for GraphWidgetView {
 }
 
 /// Horizontal annotation to be added to a graph.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HorizontalAnnotation {
     /// Required. The value of the annotation.
     pub value: rt::Option<f64>,
@@ -9098,7 +9098,7 @@ impl rt::FromWire for HorizontalAnnotation {
 }
 
 /// Represents a CloudWatch Alarm.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAlarm(rt::ObjRef);
 rt::handle!(IAlarm, "aws-cdk-lib.aws_cloudwatch.IAlarm");
 impl rt::IsA<crate::IResource> for IAlarm {}
@@ -9221,7 +9221,7 @@ impl<T> IAlarmHost<T> {
 }
 
 /// Interface for objects that can be the targets of CloudWatch alarm actions.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAlarmAction(rt::ObjRef);
 rt::handle!(IAlarmAction, "aws-cdk-lib.aws_cloudwatch.IAlarmAction");
 
@@ -9287,7 +9287,7 @@ impl<T> IAlarmActionHost<T> {
 }
 
 /// Represents an instance of a CloudWatch alarm mute rule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAlarmMuteRule(rt::ObjRef);
 rt::handle!(IAlarmMuteRule, "aws-cdk-lib.aws_cloudwatch.IAlarmMuteRule");
 impl rt::IsA<crate::IResource> for IAlarmMuteRule {}
@@ -9405,7 +9405,7 @@ impl<T> IAlarmMuteRuleHost<T> {
 }
 
 /// Interface for Alarm Rule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAlarmRule(rt::ObjRef);
 rt::handle!(IAlarmRule, "aws-cdk-lib.aws_cloudwatch.IAlarmRule");
 
@@ -9461,7 +9461,7 @@ impl<T> IAlarmRuleHost<T> {
 }
 
 /// Interface for metrics.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IMetric(rt::ObjRef);
 rt::handle!(IMetric, "aws-cdk-lib.aws_cloudwatch.IMetric");
 
@@ -9555,7 +9555,7 @@ impl<T> IMetricHost<T> {
 }
 
 /// A single dashboard variable.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVariable(rt::ObjRef);
 rt::handle!(IVariable, "aws-cdk-lib.aws_cloudwatch.IVariable");
 
@@ -9611,7 +9611,7 @@ impl<T> IVariableHost<T> {
 }
 
 /// A single dashboard widget.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IWidget(rt::ObjRef);
 rt::handle!(IWidget, "aws-cdk-lib.aws_cloudwatch.IWidget");
 
@@ -9835,7 +9835,7 @@ impl rt::FromWire for LogQueryVisualizationType {
 }
 
 /// Display query results from Logs Insights.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LogQueryWidget(rt::ObjRef);
 rt::handle!(LogQueryWidget, "aws-cdk-lib.aws_cloudwatch.LogQueryWidget");
 impl rt::IsA<crate::aws_cloudwatch::ConcreteWidget> for LogQueryWidget {}
@@ -9852,7 +9852,7 @@ pub trait LogQueryWidgetExt: rt::IsA<LogQueryWidget> {
 impl<O: rt::IsA<LogQueryWidget> + ?Sized> LogQueryWidgetExt for O {}
 
 /// Properties for a Query widget.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogQueryWidgetProps {
     /// Required. Names of log groups to query.
     pub log_group_names: rt::Option<rt::Vec<rt::String>>,
@@ -9959,7 +9959,7 @@ impl rt::FromWire for LogQueryWidgetProps {
 /// This class does not represent a resource, so hence is not a construct. Instead,
 /// MathExpression is an abstraction that makes it easy to specify metrics for use in both
 /// alarms and graphs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MathExpression(rt::ObjRef);
 rt::handle!(MathExpression, "aws-cdk-lib.aws_cloudwatch.MathExpression");
 impl rt::IsA<crate::aws_cloudwatch::IMetric> for MathExpression {}
@@ -10028,7 +10028,7 @@ pub trait MathExpressionExt: rt::IsA<MathExpression> {
 impl<O: rt::IsA<MathExpression> + ?Sized> MathExpressionExt for O {}
 
 /// Configurable options for MathExpressions.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MathExpressionOptions {
     /// Color for this metric when added to a Graph in a Dashboard.
     ///
@@ -10121,7 +10121,7 @@ impl rt::FromWire for MathExpressionOptions {
 }
 
 /// Properties for a MathExpression.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MathExpressionProps {
     /// Required. The expression defining the metric.
     ///
@@ -10270,7 +10270,7 @@ impl rt::FromWire for MathExpressionProps {
 /// This class does not represent a resource, so hence is not a construct. Instead,
 /// Metric is an abstraction that makes it easy to specify metrics for use in both
 /// alarms and graphs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Metric(rt::ObjRef);
 rt::handle!(Metric, "aws-cdk-lib.aws_cloudwatch.Metric");
 impl rt::IsA<crate::aws_cloudwatch::IMetric> for Metric {}
@@ -10385,7 +10385,7 @@ pub trait MetricExt: rt::IsA<Metric> {
 impl<O: rt::IsA<Metric> + ?Sized> MetricExt for O {}
 
 /// Properties of a rendered metric.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricConfig {
     /// In case the metric is a math expression, the details of the math expression.
     ///
@@ -10436,7 +10436,7 @@ impl rt::FromWire for MetricConfig {
 }
 
 /// Properties for a concrete metric.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricExpressionConfig {
     /// Required. Math expression for the metric.
     pub expression: rt::Option<rt::String>,
@@ -10484,7 +10484,7 @@ impl rt::FromWire for MetricExpressionConfig {
 }
 
 /// Properties of a metric that can be changed.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricOptions {
     /// Account which this metric comes from.
     ///
@@ -10623,7 +10623,7 @@ impl rt::FromWire for MetricOptions {
 }
 
 /// Properties for a metric.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricProps {
     /// Required. Name of the metric.
     pub metric_name: rt::Option<rt::String>,
@@ -10773,7 +10773,7 @@ impl rt::FromWire for MetricProps {
 ///
 /// NOTE: `unit` is no longer on this object since it is only used for `Alarms`, and doesn't mean what one
 /// would expect it to mean there anyway. It is most likely to be misused.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricStatConfig {
     /// Required. Name of the metric.
     pub metric_name: rt::Option<rt::String>,
@@ -10856,7 +10856,7 @@ impl rt::FromWire for MetricStatConfig {
 }
 
 /// Basic properties for widgets that display metrics.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricWidgetProps {
     /// The AWS account ID where the metrics are located.
     ///
@@ -10952,7 +10952,7 @@ impl rt::FromWire for PeriodOverride {
 }
 
 /// A CloudWatch Alarm based on a PromQL query expression.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PromQLAlarm(rt::ObjRef);
 rt::handle!(PromQLAlarm, "aws-cdk-lib.aws_cloudwatch.PromQLAlarm");
 impl rt::IsA<crate::IResource> for PromQLAlarm {}
@@ -10989,7 +10989,7 @@ pub trait PromQLAlarmExt: rt::IsA<PromQLAlarm> {
 impl<O: rt::IsA<PromQLAlarm> + ?Sized> PromQLAlarmExt for O {}
 
 /// Properties for creating a PromQL Alarm.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromQLAlarmProps {
     /// Required. The frequency at which the alarm is evaluated.
     ///
@@ -11055,7 +11055,7 @@ impl rt::FromWire for PromQLAlarmProps {
 /// A widget that contains other widgets in a horizontal row.
 ///
 /// Widgets will be laid out next to each other
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Row(rt::ObjRef);
 rt::handle!(Row, "aws-cdk-lib.aws_cloudwatch.Row");
 impl rt::IsA<crate::aws_cloudwatch::IWidget> for Row {}
@@ -11082,7 +11082,7 @@ impl<O: rt::IsA<Row> + ?Sized> RowExt for O {}
 ///
 /// You can choose from three schedule types when configuring your schedule: cron-based and one-time schedules.
 /// Cron-based schedule is recurring schedule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ScheduleExpression(rt::ObjRef);
 rt::handle!(ScheduleExpression, "aws-cdk-lib.aws_cloudwatch.ScheduleExpression");
 impl ScheduleExpression {
@@ -11124,7 +11124,7 @@ pub trait ScheduleExpressionExt: rt::IsA<ScheduleExpression> {
 impl<O: rt::IsA<ScheduleExpression> + ?Sized> ScheduleExpressionExt for O {}
 
 /// Search components for use with {@link Values.fromSearchComponents}.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SearchComponents {
     /// Required. The list of dimensions to be used in the search expression.
     pub dimensions: rt::Option<rt::Vec<rt::String>>,
@@ -11180,7 +11180,7 @@ impl rt::FromWire for SearchComponents {
 ///
 /// This class does not represent a resource, so hence is not a construct. Instead,
 /// SearchExpression is an abstraction that makes it easy to specify metrics for use in graphs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SearchExpression(rt::ObjRef);
 rt::handle!(SearchExpression, "aws-cdk-lib.aws_cloudwatch.SearchExpression");
 impl rt::IsA<crate::aws_cloudwatch::IMetric> for SearchExpression {}
@@ -11238,7 +11238,7 @@ pub trait SearchExpressionExt: rt::IsA<SearchExpression> {
 impl<O: rt::IsA<SearchExpression> + ?Sized> SearchExpressionExt for O {}
 
 /// Configurable options for SearchExpressions.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SearchExpressionOptions {
     /// Color for the metric produced by the search expression.
     ///
@@ -11326,7 +11326,7 @@ impl rt::FromWire for SearchExpressionOptions {
 }
 
 /// Properties for a SearchExpression.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SearchExpressionProps {
     /// Required. The search expression defining the metrics to be retrieved.
     ///
@@ -11469,7 +11469,7 @@ impl rt::FromWire for Shading {
 }
 
 /// A dashboard widget that displays the most recent value for every metric.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SingleValueWidget(rt::ObjRef);
 rt::handle!(SingleValueWidget, "aws-cdk-lib.aws_cloudwatch.SingleValueWidget");
 impl rt::IsA<crate::aws_cloudwatch::ConcreteWidget> for SingleValueWidget {}
@@ -11486,7 +11486,7 @@ pub trait SingleValueWidgetExt: rt::IsA<SingleValueWidget> {
 impl<O: rt::IsA<SingleValueWidget> + ?Sized> SingleValueWidgetExt for O {}
 
 /// Properties for a SingleValueWidget.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleValueWidgetProps {
     /// Required. Metrics to display.
     pub metrics: rt::Option<rt::Vec<crate::aws_cloudwatch::IMetric>>,
@@ -11608,7 +11608,7 @@ impl rt::FromWire for SingleValueWidgetProps {
 }
 
 /// A widget that doesn't display anything but takes up space.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Spacer(rt::ObjRef);
 rt::handle!(Spacer, "aws-cdk-lib.aws_cloudwatch.Spacer");
 impl rt::IsA<crate::aws_cloudwatch::IWidget> for Spacer {}
@@ -11624,7 +11624,7 @@ pub trait SpacerExt: rt::IsA<Spacer> {
 impl<O: rt::IsA<Spacer> + ?Sized> SpacerExt for O {}
 
 /// Props of the spacer.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpacerProps {
     /// Height of the spacer.
     ///
@@ -11725,7 +11725,7 @@ impl rt::FromWire for Statistic {
 }
 
 /// Factory functions for standard statistics strings.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Stats(rt::ObjRef);
 rt::handle!(Stats, "aws-cdk-lib.aws_cloudwatch.Stats");
 impl Stats {
@@ -11962,7 +11962,7 @@ impl rt::FromWire for TableSummaryColumn {
 }
 
 /// Properties for TableWidget's summary columns.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableSummaryProps {
     /// Summary columns.
     ///
@@ -12004,7 +12004,7 @@ impl rt::FromWire for TableSummaryProps {
 }
 
 /// Thresholds for highlighting cells in TableWidget.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TableThreshold(rt::ObjRef);
 rt::handle!(TableThreshold, "aws-cdk-lib.aws_cloudwatch.TableThreshold");
 impl TableThreshold {
@@ -12047,7 +12047,7 @@ pub trait TableThresholdExt: rt::IsA<TableThreshold> {
 impl<O: rt::IsA<TableThreshold> + ?Sized> TableThresholdExt for O {}
 
 /// A dashboard widget that displays metrics.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TableWidget(rt::ObjRef);
 rt::handle!(TableWidget, "aws-cdk-lib.aws_cloudwatch.TableWidget");
 impl rt::IsA<crate::aws_cloudwatch::ConcreteWidget> for TableWidget {}
@@ -12072,7 +12072,7 @@ pub trait TableWidgetExt: rt::IsA<TableWidget> {
 impl<O: rt::IsA<TableWidget> + ?Sized> TableWidgetExt for O {}
 
 /// Properties for a TableWidget.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableWidgetProps {
     /// The end of the time range to use for each widget independently from those of the dashboard.
     ///
@@ -12223,7 +12223,7 @@ impl rt::FromWire for TableWidgetProps {
 }
 
 /// A dashboard widget that displays MarkDown.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TextWidget(rt::ObjRef);
 rt::handle!(TextWidget, "aws-cdk-lib.aws_cloudwatch.TextWidget");
 impl rt::IsA<crate::aws_cloudwatch::ConcreteWidget> for TextWidget {}
@@ -12274,7 +12274,7 @@ impl rt::FromWire for TextWidgetBackground {
 }
 
 /// Properties for a Text widget.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextWidgetProps {
     /// Required. The text to display, in MarkDown format.
     pub markdown: rt::Option<rt::String>,
@@ -12496,7 +12496,7 @@ impl rt::FromWire for Unit {
 }
 
 /// A class for providing values for use with {@link VariableInputType.SELECT} and {@link VariableInputType.RADIO} dashboard variables.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Values(rt::ObjRef);
 rt::handle!(Values, "aws-cdk-lib.aws_cloudwatch.Values");
 impl Values {
@@ -12597,7 +12597,7 @@ impl rt::FromWire for VariableType {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VariableValue {
     /// Required. Value of the selected item.
     pub value: rt::Option<rt::String>,
@@ -12631,7 +12631,7 @@ impl rt::FromWire for VariableValue {
 }
 
 /// Vertical annotation to be added to a graph.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VerticalAnnotation {
     /// Required. The date and time (in ISO 8601 format) in the graph where the vertical annotation line is to appear.
     pub date: rt::Option<rt::String>,
@@ -12721,7 +12721,7 @@ impl rt::FromWire for VerticalShading {
 }
 
 /// Properties for a Y-Axis.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct YAxisProps {
     /// The label.
     ///
@@ -12769,7 +12769,7 @@ impl rt::FromWire for YAxisProps {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIAlarmRefOrICompositeAlarmRef {
     String(rt::String),
     IAlarmRef(crate::interfaces::aws_cloudwatch::IAlarmRef),
@@ -12821,7 +12821,7 @@ impl From<crate::interfaces::aws_cloudwatch::ICompositeAlarmRef> for StringOrIAl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIRoleRef {
     String(rt::String),
     #[cfg(feature = "interfaces__aws_iam")]
@@ -12869,7 +12869,7 @@ impl From<crate::interfaces::aws_iam::IRoleRef> for StringOrIRoleRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BoolOrIResolvable {
     Bool(bool),
     IResolvable(crate::IResolvable),
@@ -12906,7 +12906,7 @@ impl From<crate::IResolvable> for BoolOrIResolvable {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAccessGrantAccessGrantPrincipalAttributeProperty {
     IResolvable(crate::IResolvable),
     CfnAccessGrantAccessGrantPrincipalAttributeProperty(rt::Box<crate::aws_cloudwatch::CfnAccessGrantAccessGrantPrincipalAttributeProperty>),
@@ -12943,7 +12943,7 @@ impl From<crate::aws_cloudwatch::CfnAccessGrantAccessGrantPrincipalAttributeProp
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAccessGrantAccessGrantPrincipalProperty {
     IResolvable(crate::IResolvable),
     CfnAccessGrantAccessGrantPrincipalProperty(rt::Box<crate::aws_cloudwatch::CfnAccessGrantAccessGrantPrincipalProperty>),
@@ -12980,7 +12980,7 @@ impl From<crate::aws_cloudwatch::CfnAccessGrantAccessGrantPrincipalProperty> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAccessGrantResourceScopeProperty {
     IResolvable(crate::IResolvable),
     CfnAccessGrantResourceScopeProperty(rt::Box<crate::aws_cloudwatch::CfnAccessGrantResourceScopeProperty>),
@@ -13017,7 +13017,7 @@ impl From<crate::aws_cloudwatch::CfnAccessGrantResourceScopeProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAccessGrantRowScopeProperty {
     IResolvable(crate::IResolvable),
     CfnAccessGrantRowScopeProperty(rt::Box<crate::aws_cloudwatch::CfnAccessGrantRowScopeProperty>),
@@ -13054,7 +13054,7 @@ impl From<crate::aws_cloudwatch::CfnAccessGrantRowScopeProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAccessGrantScopedActionsProperty {
     IResolvable(crate::IResolvable),
     CfnAccessGrantScopedActionsProperty(rt::Box<crate::aws_cloudwatch::CfnAccessGrantScopedActionsProperty>),
@@ -13091,7 +13091,7 @@ impl From<crate::aws_cloudwatch::CfnAccessGrantScopedActionsProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAlarmActionConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnAlarmActionConfigurationProperty(rt::Box<crate::aws_cloudwatch::CfnAlarmActionConfigurationProperty>),
@@ -13128,7 +13128,7 @@ impl From<crate::aws_cloudwatch::CfnAlarmActionConfigurationProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAlarmAlarmPromQLCriteriaProperty {
     IResolvable(crate::IResolvable),
     CfnAlarmAlarmPromQLCriteriaProperty(rt::Box<crate::aws_cloudwatch::CfnAlarmAlarmPromQLCriteriaProperty>),
@@ -13165,7 +13165,7 @@ impl From<crate::aws_cloudwatch::CfnAlarmAlarmPromQLCriteriaProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAlarmAlarmTagsPropagationProperty {
     IResolvable(crate::IResolvable),
     CfnAlarmAlarmTagsPropagationProperty(rt::Box<crate::aws_cloudwatch::CfnAlarmAlarmTagsPropagationProperty>),
@@ -13202,7 +13202,7 @@ impl From<crate::aws_cloudwatch::CfnAlarmAlarmTagsPropagationProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAlarmDimensionProperty {
     IResolvable(crate::IResolvable),
     CfnAlarmDimensionProperty(rt::Box<crate::aws_cloudwatch::CfnAlarmDimensionProperty>),
@@ -13239,7 +13239,7 @@ impl From<crate::aws_cloudwatch::CfnAlarmDimensionProperty> for IResolvableOrCfn
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAlarmEvaluationCriteriaProperty {
     IResolvable(crate::IResolvable),
     CfnAlarmEvaluationCriteriaProperty(rt::Box<crate::aws_cloudwatch::CfnAlarmEvaluationCriteriaProperty>),
@@ -13276,7 +13276,7 @@ impl From<crate::aws_cloudwatch::CfnAlarmEvaluationCriteriaProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAlarmEvaluationWindowProperty {
     IResolvable(crate::IResolvable),
     CfnAlarmEvaluationWindowProperty(rt::Box<crate::aws_cloudwatch::CfnAlarmEvaluationWindowProperty>),
@@ -13313,7 +13313,7 @@ impl From<crate::aws_cloudwatch::CfnAlarmEvaluationWindowProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAlarmMetricDataQueryProperty {
     IResolvable(crate::IResolvable),
     CfnAlarmMetricDataQueryProperty(rt::Box<crate::aws_cloudwatch::CfnAlarmMetricDataQueryProperty>),
@@ -13350,7 +13350,7 @@ impl From<crate::aws_cloudwatch::CfnAlarmMetricDataQueryProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAlarmMetricProperty {
     IResolvable(crate::IResolvable),
     CfnAlarmMetricProperty(rt::Box<crate::aws_cloudwatch::CfnAlarmMetricProperty>),
@@ -13387,7 +13387,7 @@ impl From<crate::aws_cloudwatch::CfnAlarmMetricProperty> for IResolvableOrCfnAla
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAlarmMetricStatProperty {
     IResolvable(crate::IResolvable),
     CfnAlarmMetricStatProperty(rt::Box<crate::aws_cloudwatch::CfnAlarmMetricStatProperty>),
@@ -13424,7 +13424,7 @@ impl From<crate::aws_cloudwatch::CfnAlarmMetricStatProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAlarmWallClockWindowProperty {
     IResolvable(crate::IResolvable),
     CfnAlarmWallClockWindowProperty(rt::Box<crate::aws_cloudwatch::CfnAlarmWallClockWindowProperty>),
@@ -13461,7 +13461,7 @@ impl From<crate::aws_cloudwatch::CfnAlarmWallClockWindowProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAlarmWarmUpConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnAlarmWarmUpConfigurationProperty(rt::Box<crate::aws_cloudwatch::CfnAlarmWarmUpConfigurationProperty>),
@@ -13498,7 +13498,7 @@ impl From<crate::aws_cloudwatch::CfnAlarmWarmUpConfigurationProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAlarmMuteRuleMuteTargetsProperty {
     IResolvable(crate::IResolvable),
     CfnAlarmMuteRuleMuteTargetsProperty(rt::Box<crate::aws_cloudwatch::CfnAlarmMuteRuleMuteTargetsProperty>),
@@ -13535,7 +13535,7 @@ impl From<crate::aws_cloudwatch::CfnAlarmMuteRuleMuteTargetsProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAlarmMuteRuleRuleProperty {
     IResolvable(crate::IResolvable),
     CfnAlarmMuteRuleRuleProperty(rt::Box<crate::aws_cloudwatch::CfnAlarmMuteRuleRuleProperty>),
@@ -13572,7 +13572,7 @@ impl From<crate::aws_cloudwatch::CfnAlarmMuteRuleRuleProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAlarmMuteRuleScheduleProperty {
     IResolvable(crate::IResolvable),
     CfnAlarmMuteRuleScheduleProperty(rt::Box<crate::aws_cloudwatch::CfnAlarmMuteRuleScheduleProperty>),
@@ -13609,7 +13609,7 @@ impl From<crate::aws_cloudwatch::CfnAlarmMuteRuleScheduleProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAnomalyDetectorConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnAnomalyDetectorConfigurationProperty(rt::Box<crate::aws_cloudwatch::CfnAnomalyDetectorConfigurationProperty>),
@@ -13646,7 +13646,7 @@ impl From<crate::aws_cloudwatch::CfnAnomalyDetectorConfigurationProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAnomalyDetectorDimensionProperty {
     IResolvable(crate::IResolvable),
     CfnAnomalyDetectorDimensionProperty(rt::Box<crate::aws_cloudwatch::CfnAnomalyDetectorDimensionProperty>),
@@ -13683,7 +13683,7 @@ impl From<crate::aws_cloudwatch::CfnAnomalyDetectorDimensionProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAnomalyDetectorMetricCharacteristicsProperty {
     IResolvable(crate::IResolvable),
     CfnAnomalyDetectorMetricCharacteristicsProperty(rt::Box<crate::aws_cloudwatch::CfnAnomalyDetectorMetricCharacteristicsProperty>),
@@ -13720,7 +13720,7 @@ impl From<crate::aws_cloudwatch::CfnAnomalyDetectorMetricCharacteristicsProperty
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAnomalyDetectorMetricDataQueryProperty {
     IResolvable(crate::IResolvable),
     CfnAnomalyDetectorMetricDataQueryProperty(rt::Box<crate::aws_cloudwatch::CfnAnomalyDetectorMetricDataQueryProperty>),
@@ -13757,7 +13757,7 @@ impl From<crate::aws_cloudwatch::CfnAnomalyDetectorMetricDataQueryProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAnomalyDetectorMetricMathAnomalyDetectorProperty {
     IResolvable(crate::IResolvable),
     CfnAnomalyDetectorMetricMathAnomalyDetectorProperty(rt::Box<crate::aws_cloudwatch::CfnAnomalyDetectorMetricMathAnomalyDetectorProperty>),
@@ -13794,7 +13794,7 @@ impl From<crate::aws_cloudwatch::CfnAnomalyDetectorMetricMathAnomalyDetectorProp
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAnomalyDetectorMetricProperty {
     IResolvable(crate::IResolvable),
     CfnAnomalyDetectorMetricProperty(rt::Box<crate::aws_cloudwatch::CfnAnomalyDetectorMetricProperty>),
@@ -13831,7 +13831,7 @@ impl From<crate::aws_cloudwatch::CfnAnomalyDetectorMetricProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAnomalyDetectorMetricStatProperty {
     IResolvable(crate::IResolvable),
     CfnAnomalyDetectorMetricStatProperty(rt::Box<crate::aws_cloudwatch::CfnAnomalyDetectorMetricStatProperty>),
@@ -13868,7 +13868,7 @@ impl From<crate::aws_cloudwatch::CfnAnomalyDetectorMetricStatProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAnomalyDetectorRangeProperty {
     IResolvable(crate::IResolvable),
     CfnAnomalyDetectorRangeProperty(rt::Box<crate::aws_cloudwatch::CfnAnomalyDetectorRangeProperty>),
@@ -13905,7 +13905,7 @@ impl From<crate::aws_cloudwatch::CfnAnomalyDetectorRangeProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAnomalyDetectorSingleMetricAnomalyDetectorProperty {
     IResolvable(crate::IResolvable),
     CfnAnomalyDetectorSingleMetricAnomalyDetectorProperty(rt::Box<crate::aws_cloudwatch::CfnAnomalyDetectorSingleMetricAnomalyDetectorProperty>),
@@ -13942,7 +13942,7 @@ impl From<crate::aws_cloudwatch::CfnAnomalyDetectorSingleMetricAnomalyDetectorPr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCompositeAlarmActionConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnCompositeAlarmActionConfigurationProperty(rt::Box<crate::aws_cloudwatch::CfnCompositeAlarmActionConfigurationProperty>),
@@ -13979,7 +13979,7 @@ impl From<crate::aws_cloudwatch::CfnCompositeAlarmActionConfigurationProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCompositeAlarmAlarmTagsPropagationProperty {
     IResolvable(crate::IResolvable),
     CfnCompositeAlarmAlarmTagsPropagationProperty(rt::Box<crate::aws_cloudwatch::CfnCompositeAlarmAlarmTagsPropagationProperty>),
@@ -14016,7 +14016,7 @@ impl From<crate::aws_cloudwatch::CfnCompositeAlarmAlarmTagsPropagationProperty> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnDomainIdentityCenterConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnDomainIdentityCenterConfigurationProperty(rt::Box<crate::aws_cloudwatch::CfnDomainIdentityCenterConfigurationProperty>),
@@ -14053,7 +14053,7 @@ impl From<crate::aws_cloudwatch::CfnDomainIdentityCenterConfigurationProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnDomainIdentityProviderConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnDomainIdentityProviderConfigurationProperty(rt::Box<crate::aws_cloudwatch::CfnDomainIdentityProviderConfigurationProperty>),
@@ -14090,7 +14090,7 @@ impl From<crate::aws_cloudwatch::CfnDomainIdentityProviderConfigurationProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore45 {
     IResolvable(crate::IResolvable),
     CfnDomainAccessGrantForOrganizationOrganizationAccessGrantPrincipalProperty(rt::Box<crate::aws_cloudwatch::CfnDomainAccessGrantForOrganizationOrganizationAccessGrantPrincipalProperty>),
@@ -14127,7 +14127,7 @@ impl From<crate::aws_cloudwatch::CfnDomainAccessGrantForOrganizationOrganization
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnDomainAccessGrantForOrganizationPrincipalAttributeProperty {
     IResolvable(crate::IResolvable),
     CfnDomainAccessGrantForOrganizationPrincipalAttributeProperty(rt::Box<crate::aws_cloudwatch::CfnDomainAccessGrantForOrganizationPrincipalAttributeProperty>),
@@ -14164,7 +14164,7 @@ impl From<crate::aws_cloudwatch::CfnDomainAccessGrantForOrganizationPrincipalAtt
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnDomainForOrganizationIdentityCenterConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnDomainForOrganizationIdentityCenterConfigurationProperty(rt::Box<crate::aws_cloudwatch::CfnDomainForOrganizationIdentityCenterConfigurationProperty>),
@@ -14201,7 +14201,7 @@ impl From<crate::aws_cloudwatch::CfnDomainForOrganizationIdentityCenterConfigura
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnDomainForOrganizationIdentityProviderConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnDomainForOrganizationIdentityProviderConfigurationProperty(rt::Box<crate::aws_cloudwatch::CfnDomainForOrganizationIdentityProviderConfigurationProperty>),
@@ -14238,7 +14238,7 @@ impl From<crate::aws_cloudwatch::CfnDomainForOrganizationIdentityProviderConfigu
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnIntegrationApiKeyCredentialProperty {
     IResolvable(crate::IResolvable),
     CfnIntegrationApiKeyCredentialProperty(rt::Box<crate::aws_cloudwatch::CfnIntegrationApiKeyCredentialProperty>),
@@ -14275,7 +14275,7 @@ impl From<crate::aws_cloudwatch::CfnIntegrationApiKeyCredentialProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnIntegrationIntegrationCredentialProperty {
     IResolvable(crate::IResolvable),
     CfnIntegrationIntegrationCredentialProperty(rt::Box<crate::aws_cloudwatch::CfnIntegrationIntegrationCredentialProperty>),
@@ -14312,7 +14312,7 @@ impl From<crate::aws_cloudwatch::CfnIntegrationIntegrationCredentialProperty> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLogAlarmActionConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnLogAlarmActionConfigurationProperty(rt::Box<crate::aws_cloudwatch::CfnLogAlarmActionConfigurationProperty>),
@@ -14349,7 +14349,7 @@ impl From<crate::aws_cloudwatch::CfnLogAlarmActionConfigurationProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLogAlarmAlarmTagsPropagationProperty {
     IResolvable(crate::IResolvable),
     CfnLogAlarmAlarmTagsPropagationProperty(rt::Box<crate::aws_cloudwatch::CfnLogAlarmAlarmTagsPropagationProperty>),
@@ -14386,7 +14386,7 @@ impl From<crate::aws_cloudwatch::CfnLogAlarmAlarmTagsPropagationProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLogAlarmScheduleConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnLogAlarmScheduleConfigurationProperty(rt::Box<crate::aws_cloudwatch::CfnLogAlarmScheduleConfigurationProperty>),
@@ -14423,7 +14423,7 @@ impl From<crate::aws_cloudwatch::CfnLogAlarmScheduleConfigurationProperty> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLogAlarmScheduledQueryConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnLogAlarmScheduledQueryConfigurationProperty(rt::Box<crate::aws_cloudwatch::CfnLogAlarmScheduledQueryConfigurationProperty>),
@@ -14460,7 +14460,7 @@ impl From<crate::aws_cloudwatch::CfnLogAlarmScheduledQueryConfigurationProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLogAlarmWarmUpConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnLogAlarmWarmUpConfigurationProperty(rt::Box<crate::aws_cloudwatch::CfnLogAlarmWarmUpConfigurationProperty>),
@@ -14497,7 +14497,7 @@ impl From<crate::aws_cloudwatch::CfnLogAlarmWarmUpConfigurationProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMetricStreamMetricStreamFilterProperty {
     IResolvable(crate::IResolvable),
     CfnMetricStreamMetricStreamFilterProperty(rt::Box<crate::aws_cloudwatch::CfnMetricStreamMetricStreamFilterProperty>),
@@ -14534,7 +14534,7 @@ impl From<crate::aws_cloudwatch::CfnMetricStreamMetricStreamFilterProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMetricStreamMetricStreamStatisticsConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnMetricStreamMetricStreamStatisticsConfigurationProperty(rt::Box<crate::aws_cloudwatch::CfnMetricStreamMetricStreamStatisticsConfigurationProperty>),
@@ -14571,7 +14571,7 @@ impl From<crate::aws_cloudwatch::CfnMetricStreamMetricStreamStatisticsConfigurat
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMetricStreamMetricStreamStatisticsMetricProperty {
     IResolvable(crate::IResolvable),
     CfnMetricStreamMetricStreamStatisticsMetricProperty(rt::Box<crate::aws_cloudwatch::CfnMetricStreamMetricStreamStatisticsMetricProperty>),
@@ -14608,7 +14608,7 @@ impl From<crate::aws_cloudwatch::CfnMetricStreamMetricStreamStatisticsMetricProp
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnOTelEnrichmentOTelEnrichmentMetricSelectorProperty {
     IResolvable(crate::IResolvable),
     CfnOTelEnrichmentOTelEnrichmentMetricSelectorProperty(rt::Box<crate::aws_cloudwatch::CfnOTelEnrichmentOTelEnrichmentMetricSelectorProperty>),
@@ -14645,7 +14645,7 @@ impl From<crate::aws_cloudwatch::CfnOTelEnrichmentOTelEnrichmentMetricSelectorPr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnResourceMetricsConfigurationResourceMetricSelectionProperty {
     IResolvable(crate::IResolvable),
     CfnResourceMetricsConfigurationResourceMetricSelectionProperty(rt::Box<crate::aws_cloudwatch::CfnResourceMetricsConfigurationResourceMetricSelectionProperty>),
@@ -14682,7 +14682,7 @@ impl From<crate::aws_cloudwatch::CfnResourceMetricsConfigurationResourceMetricSe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpaceEncryptionConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnSpaceEncryptionConfigurationProperty(rt::Box<crate::aws_cloudwatch::CfnSpaceEncryptionConfigurationProperty>),
@@ -14719,7 +14719,7 @@ impl From<crate::aws_cloudwatch::CfnSpaceEncryptionConfigurationProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore4 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnAccessGrantAccessGrantPrincipalAttributePropertyList(rt::Vec<IResolvableOrCfnAccessGrantAccessGrantPrincipalAttributeProperty>),
@@ -14756,7 +14756,7 @@ impl From<rt::Vec<IResolvableOrCfnAccessGrantAccessGrantPrincipalAttributeProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnAccessGrantResourceScopePropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnAccessGrantResourceScopePropertyList(rt::Vec<IResolvableOrCfnAccessGrantResourceScopeProperty>),
@@ -14793,7 +14793,7 @@ impl From<rt::Vec<IResolvableOrCfnAccessGrantResourceScopeProperty>> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnAccessGrantRowScopePropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnAccessGrantRowScopePropertyList(rt::Vec<IResolvableOrCfnAccessGrantRowScopeProperty>),
@@ -14830,7 +14830,7 @@ impl From<rt::Vec<IResolvableOrCfnAccessGrantRowScopeProperty>> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnAccessGrantScopedActionsPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnAccessGrantScopedActionsPropertyList(rt::Vec<IResolvableOrCfnAccessGrantScopedActionsProperty>),
@@ -14867,7 +14867,7 @@ impl From<rt::Vec<IResolvableOrCfnAccessGrantScopedActionsProperty>> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnAlarmDimensionPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnAlarmDimensionPropertyList(rt::Vec<IResolvableOrCfnAlarmDimensionProperty>),
@@ -14904,7 +14904,7 @@ impl From<rt::Vec<IResolvableOrCfnAlarmDimensionProperty>> for IResolvableOrIRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnAlarmMetricDataQueryPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnAlarmMetricDataQueryPropertyList(rt::Vec<IResolvableOrCfnAlarmMetricDataQueryProperty>),
@@ -14941,7 +14941,7 @@ impl From<rt::Vec<IResolvableOrCfnAlarmMetricDataQueryProperty>> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnAnomalyDetectorDimensionPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnAnomalyDetectorDimensionPropertyList(rt::Vec<IResolvableOrCfnAnomalyDetectorDimensionProperty>),
@@ -14978,7 +14978,7 @@ impl From<rt::Vec<IResolvableOrCfnAnomalyDetectorDimensionProperty>> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnAnomalyDetectorMetricDataQueryPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnAnomalyDetectorMetricDataQueryPropertyList(rt::Vec<IResolvableOrCfnAnomalyDetectorMetricDataQueryProperty>),
@@ -15015,7 +15015,7 @@ impl From<rt::Vec<IResolvableOrCfnAnomalyDetectorMetricDataQueryProperty>> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnAnomalyDetectorRangePropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnAnomalyDetectorRangePropertyList(rt::Vec<IResolvableOrCfnAnomalyDetectorRangeProperty>),
@@ -15052,7 +15052,7 @@ impl From<rt::Vec<IResolvableOrCfnAnomalyDetectorRangeProperty>> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore47 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnDomainAccessGrantForOrganizationPrincipalAttributePropertyList(rt::Vec<IResolvableOrCfnDomainAccessGrantForOrganizationPrincipalAttributeProperty>),
@@ -15089,7 +15089,7 @@ impl From<rt::Vec<IResolvableOrCfnDomainAccessGrantForOrganizationPrincipalAttri
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnMetricStreamMetricStreamFilterPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnMetricStreamMetricStreamFilterPropertyList(rt::Vec<IResolvableOrCfnMetricStreamMetricStreamFilterProperty>),
@@ -15126,7 +15126,7 @@ impl From<rt::Vec<IResolvableOrCfnMetricStreamMetricStreamFilterProperty>> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore61 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnMetricStreamMetricStreamStatisticsConfigurationPropertyList(rt::Vec<IResolvableOrCfnMetricStreamMetricStreamStatisticsConfigurationProperty>),
@@ -15163,7 +15163,7 @@ impl From<rt::Vec<IResolvableOrCfnMetricStreamMetricStreamStatisticsConfiguratio
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore63 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnMetricStreamMetricStreamStatisticsMetricPropertyList(rt::Vec<IResolvableOrCfnMetricStreamMetricStreamStatisticsMetricProperty>),
@@ -15200,7 +15200,7 @@ impl From<rt::Vec<IResolvableOrCfnMetricStreamMetricStreamStatisticsMetricProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore66 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnOTelEnrichmentOTelEnrichmentMetricSelectorPropertyList(rt::Vec<IResolvableOrCfnOTelEnrichmentOTelEnrichmentMetricSelectorProperty>),
@@ -15237,7 +15237,7 @@ impl From<rt::Vec<IResolvableOrCfnOTelEnrichmentOTelEnrichmentMetricSelectorProp
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore68 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnResourceMetricsConfigurationResourceMetricSelectionPropertyList(rt::Vec<IResolvableOrCfnResourceMetricsConfigurationResourceMetricSelectionProperty>),
@@ -15274,7 +15274,7 @@ impl From<rt::Vec<IResolvableOrCfnResourceMetricsConfigurationResourceMetricSele
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrIResolvableOrCfnAccessGrantRowScopePropertyListList {
     IResolvable(crate::IResolvable),
     IResolvableOrIResolvableOrCfnAccessGrantRowScopePropertyListList(rt::Vec<IResolvableOrIResolvableOrCfnAccessGrantRowScopePropertyList>),
@@ -15311,7 +15311,7 @@ impl From<rt::Vec<IResolvableOrIResolvableOrCfnAccessGrantRowScopePropertyList>>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrStringMap {
     IResolvable(crate::IResolvable),
     StringMap(rt::Map<rt::String, rt::String>),
@@ -15348,7 +15348,7 @@ impl From<rt::Map<rt::String, rt::String>> for IResolvableOrStringMap {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrStringListMap {
     IResolvable(crate::IResolvable),
     StringListMap(rt::Map<rt::String, rt::Vec<rt::String>>),

@@ -39,7 +39,7 @@ impl rt::FromWire for ApproximateCreationDateTimePrecision {
 }
 
 /// Represents an attribute for describing the key schema for the table and indexes.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Attribute {
     /// Required. The name of an attribute.
     pub name: rt::Option<rt::String>,
@@ -109,7 +109,7 @@ impl rt::FromWire for AttributeType {
 }
 
 /// Options used to configure autoscaled capacity.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoscaledCapacityOptions {
     /// Required. The maximum allowable capacity.
     pub max_capacity: rt::Option<f64>,
@@ -158,7 +158,7 @@ impl rt::FromWire for AutoscaledCapacityOptions {
 }
 
 /// Represents how capacity is managed and how you are charged for read and write throughput for a DynamoDB table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Billing(rt::ObjRef);
 rt::handle!(Billing, "aws-cdk-lib.aws_dynamodb.Billing");
 impl Billing {
@@ -223,7 +223,7 @@ impl rt::FromWire for BillingMode {
 }
 
 /// Represents the amount of read and write operations supported by a DynamoDB table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Capacity(rt::ObjRef);
 rt::handle!(Capacity, "aws-cdk-lib.aws_dynamodb.Capacity");
 impl Capacity {
@@ -344,7 +344,7 @@ impl rt::FromWire for CapacityMode {
 /// - In AWS CloudFormation , each global table is controlled by a single stack, in a single region, regardless of the number of replicas. When you deploy your template, CloudFormation will create/update all replicas as part of a single stack operation. You should not deploy the same `AWS::DynamoDB::GlobalTable` resource in multiple regions. Doing so will result in errors, and is unsupported. If you deploy your application template in multiple regions, you can use conditions to only create the resource in a single region. Alternatively, you can choose to define your `AWS::DynamoDB::GlobalTable` resources in a stack separate from your application stack, and make sure it is only deployed to a single region.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnGlobalTable(rt::ObjRef);
 rt::handle!(CfnGlobalTable, "aws-cdk-lib.aws_dynamodb.CfnGlobalTable");
 impl rt::IsA<crate::CfnElement> for CfnGlobalTable {}
@@ -605,7 +605,7 @@ impl<O: rt::IsA<CfnGlobalTable> + ?Sized> CfnGlobalTableExt for O {}
 /// Represents an attribute for describing the schema for the table and indexes.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableAttributeDefinitionProperty {
     /// Required. A name for the attribute.
     ///
@@ -647,7 +647,7 @@ impl rt::FromWire for CfnGlobalTableAttributeDefinitionProperty {
 /// Configures a scalable target and an autoscaling policy for a table or global secondary index's read or write capacity.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableCapacityAutoScalingSettingsProperty {
     /// Required. The maximum provisioned capacity units for the global table.
     ///
@@ -703,7 +703,7 @@ impl rt::FromWire for CfnGlobalTableCapacityAutoScalingSettingsProperty {
 /// Configures contributor insights settings for a replica or one of its indexes.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableContributorInsightsSpecificationProperty {
     /// Required. Indicates whether CloudWatch Contributor Insights are to be enabled (true) or disabled (false).
     ///
@@ -741,7 +741,7 @@ impl rt::FromWire for CfnGlobalTableContributorInsightsSpecificationProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableGlobalReadProvisionedThroughputSettingsProperty {
     /// Stability: external.
     pub read_capacity_units: rt::Option<f64>,
@@ -773,7 +773,7 @@ impl rt::FromWire for CfnGlobalTableGlobalReadProvisionedThroughputSettingsPrope
 /// The index will be defined on all replicas.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableGlobalSecondaryIndexProperty {
     /// Required. The name of the global secondary index.
     ///
@@ -865,7 +865,7 @@ impl rt::FromWire for CfnGlobalTableGlobalSecondaryIndexProperty {
 /// - AP Region set: Asia Pacific (Tokyo), Asia Pacific (Seoul), Asia Pacific (Osaka)
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableGlobalTableWitnessProperty {
     /// The name of the AWS Region that serves as a witness for the MRSC global table.
     ///
@@ -903,7 +903,7 @@ impl rt::FromWire for CfnGlobalTableGlobalTableWitnessProperty {
 /// A `KeySchemaElement` must be a scalar, top-level attribute (not a nested attribute). The data type must be one of String, Number, or Binary. The attribute cannot be nested within a List or a Map.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableKeySchemaProperty {
     /// Required. The name of a key attribute.
     ///
@@ -948,7 +948,7 @@ impl rt::FromWire for CfnGlobalTableKeySchemaProperty {
 /// The Kinesis Data Streams configuration for the specified global table replica.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableKinesisStreamSpecificationProperty {
     /// Required. The ARN for a specific Kinesis data stream.
     ///
@@ -988,7 +988,7 @@ impl rt::FromWire for CfnGlobalTableKinesisStreamSpecificationProperty {
 /// A local secondary index can only be created when its parent table is created.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableLocalSecondaryIndexProperty {
     /// Required. The name of the local secondary index.
     ///
@@ -1040,7 +1040,7 @@ impl rt::FromWire for CfnGlobalTableLocalSecondaryIndexProperty {
 /// Represents the settings used to enable point in time recovery.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTablePointInTimeRecoverySpecificationProperty {
     /// Indicates whether point in time recovery is enabled (true) or disabled (false) on the table.
     ///
@@ -1082,7 +1082,7 @@ impl rt::FromWire for CfnGlobalTablePointInTimeRecoverySpecificationProperty {
 /// These are in addition to the primary key attributes and index key attributes, which are automatically projected.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableProjectionProperty {
     /// Represents the non-key attribute names which will be projected into the index.
     ///
@@ -1130,7 +1130,7 @@ impl rt::FromWire for CfnGlobalTableProjectionProperty {
 /// You can only specify this setting if your resource uses the `PAY_PER_REQUEST` `BillingMode` .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableReadOnDemandThroughputSettingsProperty {
     /// Maximum number of read request units for the specified replica of a global table.
     ///
@@ -1164,7 +1164,7 @@ impl rt::FromWire for CfnGlobalTableReadOnDemandThroughputSettingsProperty {
 /// You must specify a value for either `ReadCapacityUnits` or `ReadCapacityAutoScalingSettings` , but not both. You can switch between fixed capacity and auto scaling.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableReadProvisionedThroughputSettingsProperty {
     /// Specifies auto scaling settings for the replica table or global secondary index.
     ///
@@ -1202,7 +1202,7 @@ impl rt::FromWire for CfnGlobalTableReadProvisionedThroughputSettingsProperty {
 /// Represents the properties of a global secondary index that can be set on a per-replica basis.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableReplicaGlobalSecondaryIndexSpecificationProperty {
     /// Required. The name of the global secondary index.
     ///
@@ -1260,7 +1260,7 @@ impl rt::FromWire for CfnGlobalTableReplicaGlobalSecondaryIndexSpecificationProp
 /// The key can be specified via ARN, key ID, or alias. The key must be created in the same region as the replica.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableReplicaSSESpecificationProperty {
     /// Required. The AWS  key that should be used for the AWS  encryption.
     ///
@@ -1294,7 +1294,7 @@ impl rt::FromWire for CfnGlobalTableReplicaSSESpecificationProperty {
 /// Defines settings specific to a single replica of a global table.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableReplicaSpecificationProperty {
     /// Required. The region in which this replica exists.
     ///
@@ -1422,7 +1422,7 @@ impl rt::FromWire for CfnGlobalTableReplicaSpecificationProperty {
 /// Represents the DynamoDB Streams configuration for a global table replica.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableReplicaStreamSpecificationProperty {
     /// A resource-based policy document that contains the permissions for the specified stream of a DynamoDB global table replica.
     ///
@@ -1482,7 +1482,7 @@ impl rt::FromWire for CfnGlobalTableReplicaStreamSpecificationProperty {
 /// For a full list of all considerations, see [Resource-based policy considerations](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-considerations.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableResourcePolicyProperty {
     /// Required. A resource-based policy document that contains permissions to add to the specified DynamoDB table, its indexes, and stream.
     ///
@@ -1516,7 +1516,7 @@ impl rt::FromWire for CfnGlobalTableResourcePolicyProperty {
 /// Represents the settings used to enable server-side encryption.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableSSESpecificationProperty {
     /// Required. Indicates whether server-side encryption is performed using an AWS managed key or an AWS owned key.
     ///
@@ -1556,7 +1556,7 @@ impl rt::FromWire for CfnGlobalTableSSESpecificationProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableSearchSchemaElementProperty {
     /// Required.
     ///
@@ -1596,7 +1596,7 @@ impl rt::FromWire for CfnGlobalTableSearchSchemaElementProperty {
 /// You can only modify this value for a `AWS::DynamoDB::GlobalTable` resource configured for multi-Region eventual consistency (MREC, the default) if that resource contains only one entry in `Replicas` . You must specify a value for this property for a `AWS::DynamoDB::GlobalTable` resource configured for MREC with more than one entry in `Replicas` . For Multi-Region Strong Consistency (MRSC), Streams are not required and can be changed for existing tables.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableStreamSpecificationProperty {
     /// Required. When an item in the table is modified, `StreamViewType` determines what information is written to the stream for this table.
     ///
@@ -1635,7 +1635,7 @@ impl rt::FromWire for CfnGlobalTableStreamSpecificationProperty {
 /// Defines a target tracking scaling policy.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableTargetTrackingScalingPolicyConfigurationProperty {
     /// Required. Defines a target value for the scaling policy.
     ///
@@ -1689,7 +1689,7 @@ impl rt::FromWire for CfnGlobalTableTargetTrackingScalingPolicyConfigurationProp
 /// All replicas will have the same time to live configuration.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableTimeToLiveSpecificationProperty {
     /// Required. Indicates whether TTL is to be enabled (true) or disabled (false) on the table.
     ///
@@ -1727,7 +1727,7 @@ impl rt::FromWire for CfnGlobalTableTimeToLiveSpecificationProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableVectorAttributeProperty {
     /// Required.
     ///
@@ -1757,7 +1757,7 @@ impl rt::FromWire for CfnGlobalTableVectorAttributeProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableVectorIndexProperty {
     /// Required.
     ///
@@ -1819,7 +1819,7 @@ impl rt::FromWire for CfnGlobalTableVectorIndexProperty {
 /// The settings can be modified using the `UpdateTable` operation to meet the throughput requirements of an upcoming peak event.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableWarmThroughputProperty {
     /// Represents the number of read operations your base table can instantaneously support.
     ///
@@ -1859,7 +1859,7 @@ impl rt::FromWire for CfnGlobalTableWarmThroughputProperty {
 /// You can only specify this setting if your resource uses the `PAY_PER_REQUEST` `BillingMode` .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableWriteOnDemandThroughputSettingsProperty {
     /// Maximum number of write request settings for the specified replica of a global table.
     ///
@@ -1893,7 +1893,7 @@ impl rt::FromWire for CfnGlobalTableWriteOnDemandThroughputSettingsProperty {
 /// This policy will be applied to all replicas. This setting must be specified if `BillingMode` is set to `PROVISIONED` .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableWriteProvisionedThroughputSettingsProperty {
     /// Specifies auto scaling settings for the replica table or global secondary index.
     ///
@@ -1925,7 +1925,7 @@ impl rt::FromWire for CfnGlobalTableWriteProvisionedThroughputSettingsProperty {
 /// Properties for defining a `CfnGlobalTable`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGlobalTableProps {
     /// Required. Specifies the list of replicas for your global table.
     ///
@@ -2113,7 +2113,7 @@ impl rt::FromWire for CfnGlobalTableProps {
 /// > Our guidance is to use the latest schema documented for your AWS CloudFormation templates. This schema supports the provisioning of all table settings below. When using this schema in your AWS CloudFormation templates, please ensure that your Identity and Access Management ( IAM ) policies are updated with appropriate permissions to allow for the authorization of these setting changes.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTable(rt::ObjRef);
 rt::handle!(CfnTable, "aws-cdk-lib.aws_dynamodb.CfnTable");
 impl rt::IsA<crate::CfnElement> for CfnTable {}
@@ -2395,7 +2395,7 @@ impl<O: rt::IsA<CfnTable> + ?Sized> CfnTableExt for O {}
 /// Represents an attribute for describing the schema for the table and indexes.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableAttributeDefinitionProperty {
     /// Required. A name for the attribute.
     ///
@@ -2437,7 +2437,7 @@ impl rt::FromWire for CfnTableAttributeDefinitionProperty {
 /// Configures contributor insights settings for a table or one of its indexes.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableContributorInsightsSpecificationProperty {
     /// Required. Indicates whether CloudWatch Contributor Insights are to be enabled (true) or disabled (false).
     ///
@@ -2479,7 +2479,7 @@ impl rt::FromWire for CfnTableContributorInsightsSpecificationProperty {
 /// The values are Delimiter and HeaderList.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableCsvProperty {
     /// The delimiter used for separating items in the CSV file being imported.
     ///
@@ -2519,7 +2519,7 @@ impl rt::FromWire for CfnTableCsvProperty {
 /// Represents the properties of a global secondary index.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableGlobalSecondaryIndexProperty {
     /// Required. The name of the global secondary index.
     ///
@@ -2603,7 +2603,7 @@ impl rt::FromWire for CfnTableGlobalSecondaryIndexProperty {
 /// Specifies the properties of data being imported from the S3 bucket source to the table.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableImportSourceSpecificationProperty {
     /// Required. The format of the source data.
     ///
@@ -2657,7 +2657,7 @@ impl rt::FromWire for CfnTableImportSourceSpecificationProperty {
 /// There is one value, CsvOption.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableInputFormatOptionsProperty {
     /// The options for imported source files in CSV format.
     ///
@@ -2697,7 +2697,7 @@ impl rt::FromWire for CfnTableInputFormatOptionsProperty {
 /// A `KeySchemaElement` must be a scalar, top-level attribute (not a nested attribute). The data type must be one of String, Number, or Binary. The attribute cannot be nested within a List or a Map.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableKeySchemaProperty {
     /// Required. The name of a key attribute.
     ///
@@ -2742,7 +2742,7 @@ impl rt::FromWire for CfnTableKeySchemaProperty {
 /// The Kinesis Data Streams configuration for the specified table.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableKinesisStreamSpecificationProperty {
     /// Required. The ARN for a specific Kinesis data stream.
     ///
@@ -2784,7 +2784,7 @@ impl rt::FromWire for CfnTableKinesisStreamSpecificationProperty {
 /// A local secondary index can only be created when its parent table is created.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableLocalSecondaryIndexProperty {
     /// Required. The name of the local secondary index.
     ///
@@ -2838,7 +2838,7 @@ impl rt::FromWire for CfnTableLocalSecondaryIndexProperty {
 /// If you use this property, you must specify `MaxReadRequestUnits` , `MaxWriteRequestUnits` , or both.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableOnDemandThroughputProperty {
     /// Maximum number of read request units for the specified table.
     ///
@@ -2880,7 +2880,7 @@ impl rt::FromWire for CfnTableOnDemandThroughputProperty {
 /// The settings used to enable point in time recovery.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTablePointInTimeRecoverySpecificationProperty {
     /// Indicates whether point in time recovery is enabled (true) or disabled (false) on the table.
     ///
@@ -2922,7 +2922,7 @@ impl rt::FromWire for CfnTablePointInTimeRecoverySpecificationProperty {
 /// These are in addition to the primary key attributes and index key attributes, which are automatically projected.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableProjectionProperty {
     /// Represents the non-key attribute names which will be projected into the index.
     ///
@@ -2970,7 +2970,7 @@ impl rt::FromWire for CfnTableProjectionProperty {
 /// For more information about the contents of a provisioned throughput structure, see [Amazon DynamoDB Table ProvisionedThroughput](https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ProvisionedThroughput.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableProvisionedThroughputProperty {
     /// Required. The maximum number of strongly consistent reads consumed per second before DynamoDB returns a `ThrottlingException` .
     ///
@@ -3032,7 +3032,7 @@ impl rt::FromWire for CfnTableProvisionedThroughputProperty {
 /// For a full list of all considerations, see [Resource-based policy considerations](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-considerations.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableResourcePolicyProperty {
     /// Required. A resource-based policy document that contains permissions to add to the specified DynamoDB table, index, or both.
     ///
@@ -3066,7 +3066,7 @@ impl rt::FromWire for CfnTableResourcePolicyProperty {
 /// The S3 bucket that is being imported from.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableS3BucketSourceProperty {
     /// Required. The S3 bucket that is being imported from.
     ///
@@ -3112,7 +3112,7 @@ impl rt::FromWire for CfnTableS3BucketSourceProperty {
 /// Represents the settings used to enable server-side encryption.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableSSESpecificationProperty {
     /// Required. Indicates whether server-side encryption is done using an AWS managed key or an AWS owned key.
     ///
@@ -3160,7 +3160,7 @@ impl rt::FromWire for CfnTableSSESpecificationProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableSearchSchemaElementProperty {
     /// Required.
     ///
@@ -3198,7 +3198,7 @@ impl rt::FromWire for CfnTableSearchSchemaElementProperty {
 /// Represents the DynamoDB Streams configuration for a table in DynamoDB.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableStreamSpecificationProperty {
     /// Required. When an item in the table is modified, `StreamViewType` determines what information is written to the stream for this table.
     ///
@@ -3258,7 +3258,7 @@ impl rt::FromWire for CfnTableStreamSpecificationProperty {
 /// Represents the settings used to enable or disable Time to Live (TTL) for the specified table.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableTimeToLiveSpecificationProperty {
     /// Required. Indicates whether TTL is to be enabled (true) or disabled (false) on the table.
     ///
@@ -3297,7 +3297,7 @@ impl rt::FromWire for CfnTableTimeToLiveSpecificationProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableVectorAttributeProperty {
     /// Required.
     ///
@@ -3327,7 +3327,7 @@ impl rt::FromWire for CfnTableVectorAttributeProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableVectorIndexProperty {
     /// Required.
     ///
@@ -3391,7 +3391,7 @@ impl rt::FromWire for CfnTableVectorIndexProperty {
 /// The settings can be modified using the `UpdateTable` operation to meet the throughput requirements of an upcoming peak event.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableWarmThroughputProperty {
     /// Represents the number of read operations your base table can instantaneously support.
     ///
@@ -3429,7 +3429,7 @@ impl rt::FromWire for CfnTableWarmThroughputProperty {
 /// Properties for defining a `CfnTable`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTableProps {
     /// Required. Specifies the attributes that make up the primary key for the table.
     ///
@@ -3663,7 +3663,7 @@ impl rt::FromWire for ContributorInsightsMode {
 }
 
 /// Reference to ContributorInsightsSpecification.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContributorInsightsSpecification {
     /// Required. Indicates whether contributor insights is enabled.
     ///
@@ -3699,7 +3699,7 @@ impl rt::FromWire for ContributorInsightsSpecification {
 }
 
 /// The options for imported source files in CSV format.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CsvOptions {
     /// The delimiter used for separating items in the CSV file being imported.
     ///
@@ -3746,7 +3746,7 @@ impl rt::FromWire for CsvOptions {
 }
 
 /// Properties for enabling DynamoDB capacity scaling.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnableScalingProps {
     /// Required. Maximum capacity to scale to.
     pub max_capacity: rt::Option<f64>,
@@ -3778,7 +3778,7 @@ impl rt::FromWire for EnableScalingProps {
 }
 
 /// Properties for a global secondary index.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalSecondaryIndexProps {
     /// Whether CloudWatch contributor insights is enabled for the specified global secondary index.
     ///
@@ -3929,7 +3929,7 @@ impl rt::FromWire for GlobalSecondaryIndexProps {
 }
 
 /// Properties used to configure a global secondary index.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalSecondaryIndexPropsV2 {
     /// The maximum read request units.
     ///
@@ -4103,7 +4103,7 @@ impl rt::FromWire for GlobalTableSettingsReplicationMode {
 }
 
 /// Interface for scalable attributes.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IScalableTableAttribute(rt::ObjRef);
 rt::handle!(IScalableTableAttribute, "aws-cdk-lib.aws_dynamodb.IScalableTableAttribute");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IScalableTableAttribute {}
@@ -4121,7 +4121,7 @@ pub trait IScalableTableAttributeExt: rt::IsA<IScalableTableAttribute> {
 impl<O: rt::IsA<IScalableTableAttribute> + ?Sized> IScalableTableAttributeExt for O {}
 
 /// An interface that represents a DynamoDB Table - either created with the CDK, or an existing one.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITable(rt::ObjRef);
 rt::handle!(ITable, "aws-cdk-lib.aws_dynamodb.ITable");
 impl rt::IsA<crate::IResource> for ITable {}
@@ -4617,7 +4617,7 @@ impl<T> ITableHost<T> {
 }
 
 /// Represents an instance of a DynamoDB table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITableV2(rt::ObjRef);
 rt::handle!(ITableV2, "aws-cdk-lib.aws_dynamodb.ITableV2");
 impl rt::IsA<crate::IResource> for ITableV2 {}
@@ -4943,7 +4943,7 @@ impl<T> ITableV2Host<T> {
 }
 
 /// Properties for importing data from the S3.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImportSourceSpecification {
     /// Required. The format of the imported data.
     pub input_format: rt::Option<crate::aws_dynamodb::InputFormat>,
@@ -5027,7 +5027,7 @@ impl rt::FromWire for InputCompressionType {
 }
 
 /// The format of the source data.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InputFormat(rt::ObjRef);
 rt::handle!(InputFormat, "aws-cdk-lib.aws_dynamodb.InputFormat");
 impl InputFormat {
@@ -5051,7 +5051,7 @@ pub trait InputFormatExt: rt::IsA<InputFormat> {
 impl<O: rt::IsA<InputFormat> + ?Sized> InputFormatExt for O {}
 
 /// A description of a key schema of an LSI, GSI or Table.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeySchema {
     /// Required. Partition key definition.
     ///
@@ -5088,7 +5088,7 @@ impl rt::FromWire for KeySchema {
 }
 
 /// Properties for a local secondary index.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalSecondaryIndexProps {
     /// Required. The attribute of a sort key for the local secondary index.
     pub sort_key: rt::Option<crate::aws_dynamodb::Attribute>,
@@ -5132,7 +5132,7 @@ impl rt::FromWire for LocalSecondaryIndexProps {
 }
 
 /// Properties used to configure maximum throughput for an on-demand table.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaxThroughputProps {
     /// The max read request units.
     ///
@@ -5290,7 +5290,7 @@ impl rt::FromWire for Operation {
 }
 
 /// Options for configuring metrics that considers multiple operations.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OperationsMetricOptions {
     /// The operations to apply the metric to.
     ///
@@ -5438,7 +5438,7 @@ impl rt::FromWire for OperationsMetricOptions {
 }
 
 /// Reference to PointInTimeRecovey Specification for continuous backups.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PointInTimeRecoverySpecification {
     /// Required. Indicates whether point in time recovery is enabled (true) or disabled (false) on the table.
     ///
@@ -5518,7 +5518,7 @@ impl rt::FromWire for ProjectionType {
 }
 
 /// Options used to configure global secondary indexes on a replica table.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaGlobalSecondaryIndexOptions {
     /// Whether CloudWatch contributor insights is enabled for a specific global secondary index on a replica table.
     ///
@@ -5573,7 +5573,7 @@ impl rt::FromWire for ReplicaGlobalSecondaryIndexOptions {
 }
 
 /// Properties used to configure a replica table.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaTableProps {
     /// Required. The region that the replica table will be created in.
     pub region: rt::Option<rt::String>,
@@ -5683,7 +5683,7 @@ impl rt::FromWire for ReplicaTableProps {
 }
 
 /// Represents the table schema attributes.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaOptions {
     /// Partition key attribute definition.
     ///
@@ -5727,7 +5727,7 @@ impl rt::FromWire for SchemaOptions {
 }
 
 /// Properties for a secondary index.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecondaryIndexProps {
     /// Required. The name of the secondary index.
     pub index_name: rt::Option<rt::String>,
@@ -5767,7 +5767,7 @@ impl rt::FromWire for SecondaryIndexProps {
 }
 
 /// A set of permissions to grant on a Table Stream.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StreamGrants(rt::ObjRef);
 rt::handle!(StreamGrants, "aws-cdk-lib.aws_dynamodb.StreamGrants");
 impl StreamGrants {
@@ -5813,7 +5813,7 @@ pub trait StreamGrantsExt: rt::IsA<StreamGrants> {
 impl<O: rt::IsA<StreamGrants> + ?Sized> StreamGrantsExt for O {}
 
 /// Construction properties for StreamGrants.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamGrantsProps {
     /// Required. The ARN of the Stream.
     pub table_stream_arn: rt::Option<rt::String>,
@@ -5903,7 +5903,7 @@ impl rt::FromWire for StreamViewType {
 }
 
 /// Options for configuring a system errors metric that considers multiple operations.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SystemErrorsForOperationsMetricOptions {
     /// The operations to apply the metric to.
     ///
@@ -6051,7 +6051,7 @@ impl rt::FromWire for SystemErrorsForOperationsMetricOptions {
 }
 
 /// Provides a DynamoDB table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Table(rt::ObjRef);
 rt::handle!(Table, "aws-cdk-lib.aws_dynamodb.Table");
 impl rt::IsA<crate::IResource> for Table {}
@@ -6155,7 +6155,7 @@ pub trait TableExt: rt::IsA<Table> {
 impl<O: rt::IsA<Table> + ?Sized> TableExt for O {}
 
 /// Reference to a dynamodb table.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableAttributes {
     /// KMS encryption key, if this table uses a customer-managed encryption key.
     ///
@@ -6241,7 +6241,7 @@ impl rt::FromWire for TableAttributes {
 }
 
 /// Attributes of a DynamoDB table.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableAttributesV2 {
     /// KMS encryption key for the table.
     ///
@@ -6328,7 +6328,7 @@ impl rt::FromWire for TableAttributesV2 {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TableBase(rt::ObjRef);
 rt::handle!(TableBase, "aws-cdk-lib.aws_dynamodb.TableBase");
 impl rt::IsA<crate::IResource> for TableBase {}
@@ -6386,7 +6386,7 @@ pub trait TableBaseExt: rt::IsA<TableBase> {
 impl<O: rt::IsA<TableBase> + ?Sized> TableBaseExt for O {}
 
 /// Base class for a DynamoDB table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TableBaseV2(rt::ObjRef);
 rt::handle!(TableBaseV2, "aws-cdk-lib.aws_dynamodb.TableBaseV2");
 impl rt::IsA<crate::IResource> for TableBaseV2 {}
@@ -6520,7 +6520,7 @@ impl rt::FromWire for TableEncryption {
 }
 
 /// Represents server-side encryption for a DynamoDB table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TableEncryptionV2(rt::ObjRef);
 rt::handle!(TableEncryptionV2, "aws-cdk-lib.aws_dynamodb.TableEncryptionV2");
 impl TableEncryptionV2 {
@@ -6560,7 +6560,7 @@ pub trait TableEncryptionV2Ext: rt::IsA<TableEncryptionV2> {
 impl<O: rt::IsA<TableEncryptionV2> + ?Sized> TableEncryptionV2Ext for O {}
 
 /// A set of permissions to grant on a Table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TableGrants(rt::ObjRef);
 rt::handle!(TableGrants, "aws-cdk-lib.aws_dynamodb.TableGrants");
 impl TableGrants {
@@ -6654,7 +6654,7 @@ pub trait TableGrantsExt: rt::IsA<TableGrants> {
 impl<O: rt::IsA<TableGrants> + ?Sized> TableGrantsExt for O {}
 
 /// Construction properties for TableGrants.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableGrantsProps {
     /// Required. The table to grant permissions on.
     pub table: rt::Option<crate::interfaces::aws_dynamodb::ITableRef>,
@@ -6716,7 +6716,7 @@ impl rt::FromWire for TableGrantsProps {
 /// Properties of a DynamoDB Table.
 ///
 /// Use `TableProps` for all table properties
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableOptions {
     /// Specify how you are charged for read and write throughput and how you manage capacity.
     ///
@@ -6959,7 +6959,7 @@ impl rt::FromWire for TableOptions {
 }
 
 /// Options used to configure a DynamoDB table.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableOptionsV2 {
     /// Whether CloudWatch contributor insights is enabled.
     ///
@@ -7043,7 +7043,7 @@ impl rt::FromWire for TableOptionsV2 {
 }
 
 /// Properties for a DynamoDB Table.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableProps {
     /// Kinesis Data Stream approximate creation timestamp precision.
     ///
@@ -7298,7 +7298,7 @@ impl rt::FromWire for TableProps {
 }
 
 /// Properties used to configure a DynamoDB table.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TablePropsV2 {
     /// Required. Partition key attribute definition.
     pub partition_key: rt::Option<crate::aws_dynamodb::Attribute>,
@@ -7492,7 +7492,7 @@ impl rt::FromWire for TablePropsV2 {
 }
 
 /// A DynamoDB Table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TableV2(rt::ObjRef);
 rt::handle!(TableV2, "aws-cdk-lib.aws_dynamodb.TableV2");
 impl rt::IsA<crate::IResource> for TableV2 {}
@@ -7619,7 +7619,7 @@ impl<O: rt::IsA<TableV2> + ?Sized> TableV2Ext for O {}
 ///
 /// Permissions on the replica side are automatically configured. You must manually add
 /// permissions to the source table using `sourceTable.grants.multiAccountReplicationTo(replica.tableArn)`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TableV2MultiAccountReplica(rt::ObjRef);
 rt::handle!(TableV2MultiAccountReplica, "aws-cdk-lib.aws_dynamodb.TableV2MultiAccountReplica");
 impl rt::IsA<crate::IResource> for TableV2MultiAccountReplica {}
@@ -7665,7 +7665,7 @@ impl<O: rt::IsA<TableV2MultiAccountReplica> + ?Sized> TableV2MultiAccountReplica
 ///
 /// Note: partitionKey, sortKey, and localSecondaryIndexes are not options because CloudFormation
 /// automatically inherits the key schema and LSIs from the source table via globalTableSourceArn.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableV2MultiAccountReplicaProps {
     /// The server-side encryption configuration for the replica table.
     ///
@@ -7799,7 +7799,7 @@ impl rt::FromWire for TableV2MultiAccountReplicaProps {
 }
 
 /// Properties used to configure provisioned throughput for a DynamoDB table.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThroughputProps {
     /// Required. The read capacity.
     pub read_capacity: rt::Option<crate::aws_dynamodb::Capacity>,
@@ -7831,7 +7831,7 @@ impl rt::FromWire for ThroughputProps {
 }
 
 /// Properties for enabling DynamoDB utilization tracking.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UtilizationScalingProps {
     /// Required. Target utilization percentage for the attribute.
     pub target_utilization_percent: rt::Option<f64>,
@@ -7898,7 +7898,7 @@ impl rt::FromWire for UtilizationScalingProps {
 }
 
 /// Reference to WarmThroughput for a DynamoDB table.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WarmThroughput {
     /// Configures the number of read units per second a table will be able to handle instantly.
     ///
@@ -7934,7 +7934,7 @@ impl rt::FromWire for WarmThroughput {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BoolOrIResolvable {
     Bool(bool),
     IResolvable(crate::IResolvable),
@@ -7971,7 +7971,7 @@ impl From<crate::IResolvable> for BoolOrIResolvable {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableAttributeDefinitionProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableAttributeDefinitionProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableAttributeDefinitionProperty>),
@@ -8008,7 +8008,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableAttributeDefinitionProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableCapacityAutoScalingSettingsProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableCapacityAutoScalingSettingsProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableCapacityAutoScalingSettingsProperty>),
@@ -8045,7 +8045,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableCapacityAutoScalingSettingsProperty
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableContributorInsightsSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableContributorInsightsSpecificationProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableContributorInsightsSpecificationProperty>),
@@ -8082,7 +8082,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableContributorInsightsSpecificationPro
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableGlobalReadProvisionedThroughputSettingsProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableGlobalReadProvisionedThroughputSettingsProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableGlobalReadProvisionedThroughputSettingsProperty>),
@@ -8119,7 +8119,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableGlobalReadProvisionedThroughputSett
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableGlobalSecondaryIndexProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableGlobalSecondaryIndexProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableGlobalSecondaryIndexProperty>),
@@ -8156,7 +8156,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableGlobalSecondaryIndexProperty> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableGlobalTableWitnessProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableGlobalTableWitnessProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableGlobalTableWitnessProperty>),
@@ -8193,7 +8193,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableGlobalTableWitnessProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableKeySchemaProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableKeySchemaProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableKeySchemaProperty>),
@@ -8230,7 +8230,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableKeySchemaProperty> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableKinesisStreamSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableKinesisStreamSpecificationProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableKinesisStreamSpecificationProperty>),
@@ -8267,7 +8267,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableKinesisStreamSpecificationProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableLocalSecondaryIndexProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableLocalSecondaryIndexProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableLocalSecondaryIndexProperty>),
@@ -8304,7 +8304,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableLocalSecondaryIndexProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTablePointInTimeRecoverySpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTablePointInTimeRecoverySpecificationProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTablePointInTimeRecoverySpecificationProperty>),
@@ -8341,7 +8341,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTablePointInTimeRecoverySpecificationPro
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableProjectionProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableProjectionProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableProjectionProperty>),
@@ -8378,7 +8378,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableProjectionProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableReadOnDemandThroughputSettingsProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableReadOnDemandThroughputSettingsProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableReadOnDemandThroughputSettingsProperty>),
@@ -8415,7 +8415,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableReadOnDemandThroughputSettingsPrope
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableReadProvisionedThroughputSettingsProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableReadProvisionedThroughputSettingsProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableReadProvisionedThroughputSettingsProperty>),
@@ -8452,7 +8452,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableReadProvisionedThroughputSettingsPr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableReplicaGlobalSecondaryIndexSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableReplicaGlobalSecondaryIndexSpecificationProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableReplicaGlobalSecondaryIndexSpecificationProperty>),
@@ -8489,7 +8489,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableReplicaGlobalSecondaryIndexSpecific
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableReplicaSSESpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableReplicaSSESpecificationProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableReplicaSSESpecificationProperty>),
@@ -8526,7 +8526,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableReplicaSSESpecificationProperty> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableReplicaSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableReplicaSpecificationProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableReplicaSpecificationProperty>),
@@ -8563,7 +8563,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableReplicaSpecificationProperty> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableReplicaStreamSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableReplicaStreamSpecificationProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableReplicaStreamSpecificationProperty>),
@@ -8600,7 +8600,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableReplicaStreamSpecificationProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableResourcePolicyProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableResourcePolicyProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableResourcePolicyProperty>),
@@ -8637,7 +8637,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableResourcePolicyProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableSSESpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableSSESpecificationProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableSSESpecificationProperty>),
@@ -8674,7 +8674,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableSSESpecificationProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableSearchSchemaElementProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableSearchSchemaElementProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableSearchSchemaElementProperty>),
@@ -8711,7 +8711,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableSearchSchemaElementProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableStreamSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableStreamSpecificationProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableStreamSpecificationProperty>),
@@ -8748,7 +8748,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableStreamSpecificationProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableTargetTrackingScalingPolicyConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableTargetTrackingScalingPolicyConfigurationProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableTargetTrackingScalingPolicyConfigurationProperty>),
@@ -8785,7 +8785,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableTargetTrackingScalingPolicyConfigur
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableTimeToLiveSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableTimeToLiveSpecificationProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableTimeToLiveSpecificationProperty>),
@@ -8822,7 +8822,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableTimeToLiveSpecificationProperty> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableVectorAttributeProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableVectorAttributeProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableVectorAttributeProperty>),
@@ -8859,7 +8859,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableVectorAttributeProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableVectorIndexProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableVectorIndexProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableVectorIndexProperty>),
@@ -8896,7 +8896,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableVectorIndexProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableWarmThroughputProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableWarmThroughputProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableWarmThroughputProperty>),
@@ -8933,7 +8933,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableWarmThroughputProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableWriteOnDemandThroughputSettingsProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableWriteOnDemandThroughputSettingsProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableWriteOnDemandThroughputSettingsProperty>),
@@ -8970,7 +8970,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableWriteOnDemandThroughputSettingsProp
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGlobalTableWriteProvisionedThroughputSettingsProperty {
     IResolvable(crate::IResolvable),
     CfnGlobalTableWriteProvisionedThroughputSettingsProperty(rt::Box<crate::aws_dynamodb::CfnGlobalTableWriteProvisionedThroughputSettingsProperty>),
@@ -9007,7 +9007,7 @@ impl From<crate::aws_dynamodb::CfnGlobalTableWriteProvisionedThroughputSettingsP
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableAttributeDefinitionProperty {
     IResolvable(crate::IResolvable),
     CfnTableAttributeDefinitionProperty(rt::Box<crate::aws_dynamodb::CfnTableAttributeDefinitionProperty>),
@@ -9044,7 +9044,7 @@ impl From<crate::aws_dynamodb::CfnTableAttributeDefinitionProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableContributorInsightsSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnTableContributorInsightsSpecificationProperty(rt::Box<crate::aws_dynamodb::CfnTableContributorInsightsSpecificationProperty>),
@@ -9081,7 +9081,7 @@ impl From<crate::aws_dynamodb::CfnTableContributorInsightsSpecificationProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableCsvProperty {
     IResolvable(crate::IResolvable),
     CfnTableCsvProperty(rt::Box<crate::aws_dynamodb::CfnTableCsvProperty>),
@@ -9118,7 +9118,7 @@ impl From<crate::aws_dynamodb::CfnTableCsvProperty> for IResolvableOrCfnTableCsv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableGlobalSecondaryIndexProperty {
     IResolvable(crate::IResolvable),
     CfnTableGlobalSecondaryIndexProperty(rt::Box<crate::aws_dynamodb::CfnTableGlobalSecondaryIndexProperty>),
@@ -9155,7 +9155,7 @@ impl From<crate::aws_dynamodb::CfnTableGlobalSecondaryIndexProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableImportSourceSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnTableImportSourceSpecificationProperty(rt::Box<crate::aws_dynamodb::CfnTableImportSourceSpecificationProperty>),
@@ -9192,7 +9192,7 @@ impl From<crate::aws_dynamodb::CfnTableImportSourceSpecificationProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableInputFormatOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnTableInputFormatOptionsProperty(rt::Box<crate::aws_dynamodb::CfnTableInputFormatOptionsProperty>),
@@ -9229,7 +9229,7 @@ impl From<crate::aws_dynamodb::CfnTableInputFormatOptionsProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableKeySchemaProperty {
     IResolvable(crate::IResolvable),
     CfnTableKeySchemaProperty(rt::Box<crate::aws_dynamodb::CfnTableKeySchemaProperty>),
@@ -9266,7 +9266,7 @@ impl From<crate::aws_dynamodb::CfnTableKeySchemaProperty> for IResolvableOrCfnTa
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableKinesisStreamSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnTableKinesisStreamSpecificationProperty(rt::Box<crate::aws_dynamodb::CfnTableKinesisStreamSpecificationProperty>),
@@ -9303,7 +9303,7 @@ impl From<crate::aws_dynamodb::CfnTableKinesisStreamSpecificationProperty> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableLocalSecondaryIndexProperty {
     IResolvable(crate::IResolvable),
     CfnTableLocalSecondaryIndexProperty(rt::Box<crate::aws_dynamodb::CfnTableLocalSecondaryIndexProperty>),
@@ -9340,7 +9340,7 @@ impl From<crate::aws_dynamodb::CfnTableLocalSecondaryIndexProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableOnDemandThroughputProperty {
     IResolvable(crate::IResolvable),
     CfnTableOnDemandThroughputProperty(rt::Box<crate::aws_dynamodb::CfnTableOnDemandThroughputProperty>),
@@ -9377,7 +9377,7 @@ impl From<crate::aws_dynamodb::CfnTableOnDemandThroughputProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTablePointInTimeRecoverySpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnTablePointInTimeRecoverySpecificationProperty(rt::Box<crate::aws_dynamodb::CfnTablePointInTimeRecoverySpecificationProperty>),
@@ -9414,7 +9414,7 @@ impl From<crate::aws_dynamodb::CfnTablePointInTimeRecoverySpecificationProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableProjectionProperty {
     IResolvable(crate::IResolvable),
     CfnTableProjectionProperty(rt::Box<crate::aws_dynamodb::CfnTableProjectionProperty>),
@@ -9451,7 +9451,7 @@ impl From<crate::aws_dynamodb::CfnTableProjectionProperty> for IResolvableOrCfnT
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableProvisionedThroughputProperty {
     IResolvable(crate::IResolvable),
     CfnTableProvisionedThroughputProperty(rt::Box<crate::aws_dynamodb::CfnTableProvisionedThroughputProperty>),
@@ -9488,7 +9488,7 @@ impl From<crate::aws_dynamodb::CfnTableProvisionedThroughputProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableResourcePolicyProperty {
     IResolvable(crate::IResolvable),
     CfnTableResourcePolicyProperty(rt::Box<crate::aws_dynamodb::CfnTableResourcePolicyProperty>),
@@ -9525,7 +9525,7 @@ impl From<crate::aws_dynamodb::CfnTableResourcePolicyProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableS3BucketSourceProperty {
     IResolvable(crate::IResolvable),
     CfnTableS3BucketSourceProperty(rt::Box<crate::aws_dynamodb::CfnTableS3BucketSourceProperty>),
@@ -9562,7 +9562,7 @@ impl From<crate::aws_dynamodb::CfnTableS3BucketSourceProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableSSESpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnTableSSESpecificationProperty(rt::Box<crate::aws_dynamodb::CfnTableSSESpecificationProperty>),
@@ -9599,7 +9599,7 @@ impl From<crate::aws_dynamodb::CfnTableSSESpecificationProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableSearchSchemaElementProperty {
     IResolvable(crate::IResolvable),
     CfnTableSearchSchemaElementProperty(rt::Box<crate::aws_dynamodb::CfnTableSearchSchemaElementProperty>),
@@ -9636,7 +9636,7 @@ impl From<crate::aws_dynamodb::CfnTableSearchSchemaElementProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableStreamSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnTableStreamSpecificationProperty(rt::Box<crate::aws_dynamodb::CfnTableStreamSpecificationProperty>),
@@ -9673,7 +9673,7 @@ impl From<crate::aws_dynamodb::CfnTableStreamSpecificationProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableTimeToLiveSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnTableTimeToLiveSpecificationProperty(rt::Box<crate::aws_dynamodb::CfnTableTimeToLiveSpecificationProperty>),
@@ -9710,7 +9710,7 @@ impl From<crate::aws_dynamodb::CfnTableTimeToLiveSpecificationProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableVectorAttributeProperty {
     IResolvable(crate::IResolvable),
     CfnTableVectorAttributeProperty(rt::Box<crate::aws_dynamodb::CfnTableVectorAttributeProperty>),
@@ -9747,7 +9747,7 @@ impl From<crate::aws_dynamodb::CfnTableVectorAttributeProperty> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableVectorIndexProperty {
     IResolvable(crate::IResolvable),
     CfnTableVectorIndexProperty(rt::Box<crate::aws_dynamodb::CfnTableVectorIndexProperty>),
@@ -9784,7 +9784,7 @@ impl From<crate::aws_dynamodb::CfnTableVectorIndexProperty> for IResolvableOrCfn
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTableWarmThroughputProperty {
     IResolvable(crate::IResolvable),
     CfnTableWarmThroughputProperty(rt::Box<crate::aws_dynamodb::CfnTableWarmThroughputProperty>),
@@ -9821,7 +9821,7 @@ impl From<crate::aws_dynamodb::CfnTableWarmThroughputProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnGlobalTableAttributeDefinitionPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnGlobalTableAttributeDefinitionPropertyList(rt::Vec<IResolvableOrCfnGlobalTableAttributeDefinitionProperty>),
@@ -9858,7 +9858,7 @@ impl From<rt::Vec<IResolvableOrCfnGlobalTableAttributeDefinitionProperty>> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnGlobalTableGlobalSecondaryIndexPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnGlobalTableGlobalSecondaryIndexPropertyList(rt::Vec<IResolvableOrCfnGlobalTableGlobalSecondaryIndexProperty>),
@@ -9895,7 +9895,7 @@ impl From<rt::Vec<IResolvableOrCfnGlobalTableGlobalSecondaryIndexProperty>> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnGlobalTableGlobalTableWitnessPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnGlobalTableGlobalTableWitnessPropertyList(rt::Vec<IResolvableOrCfnGlobalTableGlobalTableWitnessProperty>),
@@ -9932,7 +9932,7 @@ impl From<rt::Vec<IResolvableOrCfnGlobalTableGlobalTableWitnessProperty>> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnGlobalTableKeySchemaPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnGlobalTableKeySchemaPropertyList(rt::Vec<IResolvableOrCfnGlobalTableKeySchemaProperty>),
@@ -9969,7 +9969,7 @@ impl From<rt::Vec<IResolvableOrCfnGlobalTableKeySchemaProperty>> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnGlobalTableLocalSecondaryIndexPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnGlobalTableLocalSecondaryIndexPropertyList(rt::Vec<IResolvableOrCfnGlobalTableLocalSecondaryIndexProperty>),
@@ -10006,7 +10006,7 @@ impl From<rt::Vec<IResolvableOrCfnGlobalTableLocalSecondaryIndexProperty>> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore29 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnGlobalTableReplicaGlobalSecondaryIndexSpecificationPropertyList(rt::Vec<IResolvableOrCfnGlobalTableReplicaGlobalSecondaryIndexSpecificationProperty>),
@@ -10043,7 +10043,7 @@ impl From<rt::Vec<IResolvableOrCfnGlobalTableReplicaGlobalSecondaryIndexSpecific
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnGlobalTableReplicaSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnGlobalTableReplicaSpecificationPropertyList(rt::Vec<IResolvableOrCfnGlobalTableReplicaSpecificationProperty>),
@@ -10080,7 +10080,7 @@ impl From<rt::Vec<IResolvableOrCfnGlobalTableReplicaSpecificationProperty>> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnGlobalTableSearchSchemaElementPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnGlobalTableSearchSchemaElementPropertyList(rt::Vec<IResolvableOrCfnGlobalTableSearchSchemaElementProperty>),
@@ -10117,7 +10117,7 @@ impl From<rt::Vec<IResolvableOrCfnGlobalTableSearchSchemaElementProperty>> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnGlobalTableVectorIndexPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnGlobalTableVectorIndexPropertyList(rt::Vec<IResolvableOrCfnGlobalTableVectorIndexProperty>),
@@ -10154,7 +10154,7 @@ impl From<rt::Vec<IResolvableOrCfnGlobalTableVectorIndexProperty>> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTableAttributeDefinitionPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTableAttributeDefinitionPropertyList(rt::Vec<IResolvableOrCfnTableAttributeDefinitionProperty>),
@@ -10191,7 +10191,7 @@ impl From<rt::Vec<IResolvableOrCfnTableAttributeDefinitionProperty>> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTableGlobalSecondaryIndexPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTableGlobalSecondaryIndexPropertyList(rt::Vec<IResolvableOrCfnTableGlobalSecondaryIndexProperty>),
@@ -10228,7 +10228,7 @@ impl From<rt::Vec<IResolvableOrCfnTableGlobalSecondaryIndexProperty>> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTableKeySchemaPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTableKeySchemaPropertyList(rt::Vec<IResolvableOrCfnTableKeySchemaProperty>),
@@ -10265,7 +10265,7 @@ impl From<rt::Vec<IResolvableOrCfnTableKeySchemaProperty>> for IResolvableOrIRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTableLocalSecondaryIndexPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTableLocalSecondaryIndexPropertyList(rt::Vec<IResolvableOrCfnTableLocalSecondaryIndexProperty>),
@@ -10302,7 +10302,7 @@ impl From<rt::Vec<IResolvableOrCfnTableLocalSecondaryIndexProperty>> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTableSearchSchemaElementPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTableSearchSchemaElementPropertyList(rt::Vec<IResolvableOrCfnTableSearchSchemaElementProperty>),
@@ -10339,7 +10339,7 @@ impl From<rt::Vec<IResolvableOrCfnTableSearchSchemaElementProperty>> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTableVectorIndexPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTableVectorIndexPropertyList(rt::Vec<IResolvableOrCfnTableVectorIndexProperty>),

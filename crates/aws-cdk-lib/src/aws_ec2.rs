@@ -211,7 +211,7 @@ impl rt::FromWire for AcceleratorType {
 }
 
 /// Either an IPv4 or an IPv6 CIDR.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AclCidr(rt::ObjRef);
 rt::handle!(AclCidr, "aws-cdk-lib.aws_ec2.AclCidr");
 impl AclCidr {
@@ -242,7 +242,7 @@ pub trait AclCidrExt: rt::IsA<AclCidr> {
 impl<O: rt::IsA<AclCidr> + ?Sized> AclCidrExt for O {}
 
 /// Acl Configuration for CIDR.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AclCidrConfig {
     /// Ipv4 CIDR.
     pub cidr_block: rt::Option<rt::String>,
@@ -274,7 +274,7 @@ impl rt::FromWire for AclCidrConfig {
 }
 
 /// Properties to create Icmp.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AclIcmp {
     /// The Internet Control Message Protocol (ICMP) code.
     ///
@@ -313,7 +313,7 @@ impl rt::FromWire for AclIcmp {
 }
 
 /// Properties to create PortRange.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AclPortRange {
     /// The first port in the range.
     ///
@@ -349,7 +349,7 @@ impl rt::FromWire for AclPortRange {
 }
 
 /// The traffic that is configured using a Network ACL entry.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AclTraffic(rt::ObjRef);
 rt::handle!(AclTraffic, "aws-cdk-lib.aws_ec2.AclTraffic");
 impl AclTraffic {
@@ -394,7 +394,7 @@ pub trait AclTrafficExt: rt::IsA<AclTraffic> {
 impl<O: rt::IsA<AclTraffic> + ?Sized> AclTrafficExt for O {}
 
 /// Acl Configuration for traffic.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AclTrafficConfig {
     /// Required. The protocol number.
     ///
@@ -481,7 +481,7 @@ impl rt::FromWire for Action {
 }
 
 /// Options for adding a NAT gateway to a public subnet.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddNatGatewayOptions {
     /// Maximum amount of time to wait before forcibly releasing the IP addresses if connections are still in progress.
     ///
@@ -511,7 +511,7 @@ impl rt::FromWire for AddNatGatewayOptions {
 }
 
 /// Options for adding a new route to a subnet.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddRouteOptions {
     /// Required. The ID of the router.
     ///
@@ -598,7 +598,7 @@ impl rt::FromWire for AddressFamily {
 }
 
 /// Request for subnets CIDR to be allocated for a Vpc.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllocateCidrRequest {
     /// Required. The Subnets to be allocated.
     pub requested_subnets: rt::Option<rt::Vec<crate::aws_ec2::RequestedSubnet>>,
@@ -630,7 +630,7 @@ impl rt::FromWire for AllocateCidrRequest {
 }
 
 /// Request for subnet IPv6 CIDRs to be allocated for a VPC.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllocateIpv6CidrRequest {
     /// Required. List of subnets allocated with IPv4 CIDRs.
     pub allocated_subnets: rt::Option<rt::Vec<crate::aws_ec2::AllocatedSubnet>>,
@@ -662,7 +662,7 @@ impl rt::FromWire for AllocateIpv6CidrRequest {
 }
 
 /// Request for allocation of the VPC IPv6 CIDR.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllocateVpcIpv6CidrRequest {
     /// Required. The VPC construct to attach to.
     pub scope: rt::Option<crate::constructs::Construct>,
@@ -694,7 +694,7 @@ impl rt::FromWire for AllocateVpcIpv6CidrRequest {
 }
 
 /// CIDR Allocated Subnet.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllocatedSubnet {
     /// Required. IPv4 CIDR Allocations for a Subnet.
     ///
@@ -732,7 +732,7 @@ impl rt::FromWire for AllocatedSubnet {
 }
 
 /// A SSM Parameter that contains the AMI ID for Amazon Linux 2023.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AmazonLinux2022ImageSsmParameter(rt::ObjRef);
 rt::handle!(AmazonLinux2022ImageSsmParameter, "aws-cdk-lib.aws_ec2.AmazonLinux2022ImageSsmParameter");
 impl rt::IsA<crate::aws_ec2::AmazonLinuxImageSsmParameterBase> for AmazonLinux2022ImageSsmParameter {}
@@ -764,7 +764,7 @@ pub trait AmazonLinux2022ImageSsmParameterExt: rt::IsA<AmazonLinux2022ImageSsmPa
 impl<O: rt::IsA<AmazonLinux2022ImageSsmParameter> + ?Sized> AmazonLinux2022ImageSsmParameterExt for O {}
 
 /// Properties specific to al2022 images.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonLinux2022ImageSsmParameterProps {
     /// What kernel version of Amazon Linux to use.
     ///
@@ -838,7 +838,7 @@ impl rt::FromWire for AmazonLinux2022ImageSsmParameterProps {
 }
 
 /// Amazon Linux 2022 kernel versions.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AmazonLinux2022Kernel(rt::ObjRef);
 rt::handle!(AmazonLinux2022Kernel, "aws-cdk-lib.aws_ec2.AmazonLinux2022Kernel");
 impl AmazonLinux2022Kernel {
@@ -874,7 +874,7 @@ pub trait AmazonLinux2022KernelExt: rt::IsA<AmazonLinux2022Kernel> {
 impl<O: rt::IsA<AmazonLinux2022Kernel> + ?Sized> AmazonLinux2022KernelExt for O {}
 
 /// A SSM Parameter that contains the AMI ID for Amazon Linux 2023.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AmazonLinux2023ImageSsmParameter(rt::ObjRef);
 rt::handle!(AmazonLinux2023ImageSsmParameter, "aws-cdk-lib.aws_ec2.AmazonLinux2023ImageSsmParameter");
 impl rt::IsA<crate::aws_ec2::AmazonLinuxImageSsmParameterBase> for AmazonLinux2023ImageSsmParameter {}
@@ -906,7 +906,7 @@ pub trait AmazonLinux2023ImageSsmParameterExt: rt::IsA<AmazonLinux2023ImageSsmPa
 impl<O: rt::IsA<AmazonLinux2023ImageSsmParameter> + ?Sized> AmazonLinux2023ImageSsmParameterExt for O {}
 
 /// Properties specific to al2023 images.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonLinux2023ImageSsmParameterProps {
     /// What kernel version of Amazon Linux to use.
     ///
@@ -980,7 +980,7 @@ impl rt::FromWire for AmazonLinux2023ImageSsmParameterProps {
 }
 
 /// Amazon Linux 2023 kernel versions.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AmazonLinux2023Kernel(rt::ObjRef);
 rt::handle!(AmazonLinux2023Kernel, "aws-cdk-lib.aws_ec2.AmazonLinux2023Kernel");
 impl AmazonLinux2023Kernel {
@@ -1016,7 +1016,7 @@ pub trait AmazonLinux2023KernelExt: rt::IsA<AmazonLinux2023Kernel> {
 impl<O: rt::IsA<AmazonLinux2023Kernel> + ?Sized> AmazonLinux2023KernelExt for O {}
 
 /// A SSM Parameter that contains the AMI ID for Amazon Linux 2.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AmazonLinux2ImageSsmParameter(rt::ObjRef);
 rt::handle!(AmazonLinux2ImageSsmParameter, "aws-cdk-lib.aws_ec2.AmazonLinux2ImageSsmParameter");
 impl rt::IsA<crate::aws_ec2::AmazonLinuxImageSsmParameterBase> for AmazonLinux2ImageSsmParameter {}
@@ -1048,7 +1048,7 @@ pub trait AmazonLinux2ImageSsmParameterExt: rt::IsA<AmazonLinux2ImageSsmParamete
 impl<O: rt::IsA<AmazonLinux2ImageSsmParameter> + ?Sized> AmazonLinux2ImageSsmParameterExt for O {}
 
 /// Properties specific to amzn2 images.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonLinux2ImageSsmParameterProps {
     /// What kernel version of Amazon Linux to use.
     ///
@@ -1134,7 +1134,7 @@ impl rt::FromWire for AmazonLinux2ImageSsmParameterProps {
 }
 
 /// Amazon Linux 2 kernel versions.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AmazonLinux2Kernel(rt::ObjRef);
 rt::handle!(AmazonLinux2Kernel, "aws-cdk-lib.aws_ec2.AmazonLinux2Kernel");
 impl AmazonLinux2Kernel {
@@ -1287,7 +1287,7 @@ impl rt::FromWire for AmazonLinuxGeneration {
 /// on the instance if you are using this image.
 ///
 /// The AMI ID is selected using the values published to the SSM parameter store.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AmazonLinuxImage(rt::ObjRef);
 rt::handle!(AmazonLinuxImage, "aws-cdk-lib.aws_ec2.AmazonLinuxImage");
 impl rt::IsA<crate::aws_ec2::GenericSSMParameterImage> for AmazonLinuxImage {}
@@ -1308,7 +1308,7 @@ pub trait AmazonLinuxImageExt: rt::IsA<AmazonLinuxImage> {
 impl<O: rt::IsA<AmazonLinuxImage> + ?Sized> AmazonLinuxImageExt for O {}
 
 /// Amazon Linux image properties.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonLinuxImageProps {
     /// Adds an additional discriminator to the `cdk.context.json` cache key.
     ///
@@ -1399,7 +1399,7 @@ impl rt::FromWire for AmazonLinuxImageProps {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AmazonLinuxImageSsmParameterBase(rt::ObjRef);
 rt::handle!(AmazonLinuxImageSsmParameterBase, "aws-cdk-lib.aws_ec2.AmazonLinuxImageSsmParameterBase");
 impl rt::IsA<crate::aws_ec2::IMachineImage> for AmazonLinuxImageSsmParameterBase {}
@@ -1410,7 +1410,7 @@ pub trait AmazonLinuxImageSsmParameterBaseExt: rt::IsA<AmazonLinuxImageSsmParame
 impl<O: rt::IsA<AmazonLinuxImageSsmParameterBase> + ?Sized> AmazonLinuxImageSsmParameterBaseExt for O {}
 
 /// Base options for amazon linux ssm parameters.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonLinuxImageSsmParameterBaseOptions {
     /// Adds an additional discriminator to the `cdk.context.json` cache key.
     ///
@@ -1466,7 +1466,7 @@ impl rt::FromWire for AmazonLinuxImageSsmParameterBaseOptions {
 }
 
 /// Base properties for an Amazon Linux SSM Parameter.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonLinuxImageSsmParameterBaseProps {
     /// Required. The name of the SSM parameter that contains the AMI value.
     pub parameter_name: rt::Option<rt::String>,
@@ -1526,7 +1526,7 @@ impl rt::FromWire for AmazonLinuxImageSsmParameterBaseProps {
 }
 
 /// Common options across all generations.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonLinuxImageSsmParameterCommonOptions {
     /// CPU Type.
     ///
@@ -1700,7 +1700,7 @@ impl rt::FromWire for AmazonLinuxVirt {
 }
 
 /// Options for applying CloudFormation init to an instance or instance group.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplyCloudFormationInitOptions {
     /// ConfigSet to activate.
     ///
@@ -1798,7 +1798,7 @@ impl rt::FromWire for ApplyCloudFormationInitOptions {
 }
 
 /// Options for attaching a CloudFormationInit to a resource.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttachInitOptions {
     /// Required. Instance role of the consuming instance or fleet.
     pub instance_role: rt::Option<crate::aws_iam::IRole>,
@@ -1903,7 +1903,7 @@ impl rt::FromWire for AttachInitOptions {
 /// Configuration for a specific Availability Zone in a Regional NAT Gateway.
 ///
 /// This is used to manually specify which EIPs to use in each AZ.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AvailabilityZoneAddress {
     /// Required. The allocation IDs of the Elastic IP addresses to be used for handling outbound NAT traffic in this specific Availability Zone.
     pub allocation_ids: rt::Option<rt::Vec<rt::String>>,
@@ -1947,7 +1947,7 @@ impl rt::FromWire for AvailabilityZoneAddress {
 }
 
 /// Configuration for AwsIpam.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsIpamProps {
     /// Required. Ipam Pool Id for ipv4 allocation.
     pub ipv4_ipam_pool_id: rt::Option<rt::String>,
@@ -2039,7 +2039,7 @@ impl rt::FromWire for BareMetal {
 /// The operating system is Amazon Linux 2 with the latest SSM agent installed
 ///
 /// You can also configure this bastion host to allow connections via SSH
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BastionHostLinux(rt::ObjRef);
 rt::handle!(BastionHostLinux, "aws-cdk-lib.aws_ec2.BastionHostLinux");
 impl rt::IsA<crate::IResource> for BastionHostLinux {}
@@ -2083,7 +2083,7 @@ pub trait BastionHostLinuxExt: rt::IsA<BastionHostLinux> {
 impl<O: rt::IsA<BastionHostLinux> + ?Sized> BastionHostLinuxExt for O {}
 
 /// Properties of the bastion host.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BastionHostLinuxProps {
     /// Required. VPC to launch the instance in.
     pub vpc: rt::Option<crate::aws_ec2::IVpc>,
@@ -2200,7 +2200,7 @@ impl rt::FromWire for BastionHostLinuxProps {
 }
 
 /// Block device.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlockDevice {
     /// Required. The device name exposed to the EC2 instance.
     ///
@@ -2245,7 +2245,7 @@ impl rt::FromWire for BlockDevice {
 }
 
 /// Describes a block device mapping for an EC2 instance or Auto Scaling group.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BlockDeviceVolume(rt::ObjRef);
 rt::handle!(BlockDeviceVolume, "aws-cdk-lib.aws_ec2.BlockDeviceVolume");
 impl BlockDeviceVolume {
@@ -2342,7 +2342,7 @@ impl rt::FromWire for BurstablePerformance {
 /// Configure a health check with a Protocol, Port, and Path, and then associate it with EC2 instances via AWS::EC2::ApplicationStatusCheckInstanceAssociation or AWS::EC2::ApplicationStatusCheckTagAssociation.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnApplicationStatusCheck(rt::ObjRef);
 rt::handle!(CfnApplicationStatusCheck, "aws-cdk-lib.aws_ec2.CfnApplicationStatusCheck");
 impl rt::IsA<crate::CfnElement> for CfnApplicationStatusCheck {}
@@ -2554,7 +2554,7 @@ pub trait CfnApplicationStatusCheckExt: rt::IsA<CfnApplicationStatusCheck> {
 impl<O: rt::IsA<CfnApplicationStatusCheck> + ?Sized> CfnApplicationStatusCheckExt for O {}
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnApplicationStatusCheckHealthCheckPathDestinationProperty {
     /// Stability: external.
     pub security_group_id: rt::Option<rt::String>,
@@ -2586,7 +2586,7 @@ impl rt::FromWire for CfnApplicationStatusCheckHealthCheckPathDestinationPropert
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnApplicationStatusCheckHealthCheckPathProperty {
     /// Stability: external.
     pub destinations: rt::Option<IResolvableOrMore3>,
@@ -2618,7 +2618,7 @@ impl rt::FromWire for CfnApplicationStatusCheckHealthCheckPathProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnApplicationStatusCheckHealthCheckPathSourceProperty {
     /// Stability: external.
     pub security_group_id: rt::Option<rt::String>,
@@ -2652,7 +2652,7 @@ impl rt::FromWire for CfnApplicationStatusCheckHealthCheckPathSourceProperty {
 /// Properties for defining a `CfnApplicationStatusCheck`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnApplicationStatusCheckProps {
     /// Required. The port used for the health check.
     ///
@@ -2770,7 +2770,7 @@ impl rt::FromWire for CfnApplicationStatusCheckProps {
 /// This allows you to automatically export capacity usage data to an S3 bucket on a scheduled basis. The exported data includes metrics for On-Demand, Spot, and Capacity Reservations usage across your organization.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnCapacityManagerDataExport(rt::ObjRef);
 rt::handle!(CfnCapacityManagerDataExport, "aws-cdk-lib.aws_ec2.CfnCapacityManagerDataExport");
 impl rt::IsA<crate::CfnElement> for CfnCapacityManagerDataExport {}
@@ -2878,7 +2878,7 @@ impl<O: rt::IsA<CfnCapacityManagerDataExport> + ?Sized> CfnCapacityManagerDataEx
 /// Properties for defining a `CfnCapacityManagerDataExport`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityManagerDataExportProps {
     /// Required. The file format of the exported data.
     ///
@@ -2936,7 +2936,7 @@ impl rt::FromWire for CfnCapacityManagerDataExportProps {
 /// For more information, see [Capacity Reservations](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-capacity-reservations.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnCapacityReservation(rt::ObjRef);
 rt::handle!(CfnCapacityReservation, "aws-cdk-lib.aws_ec2.CfnCapacityReservation");
 impl rt::IsA<crate::CfnElement> for CfnCapacityReservation {}
@@ -3265,7 +3265,7 @@ impl<O: rt::IsA<CfnCapacityReservation> + ?Sized> CfnCapacityReservationExt for 
 /// Information about instance capacity usage for a Capacity Reservation.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityReservationCapacityAllocationProperty {
     /// The usage type.
     ///
@@ -3307,7 +3307,7 @@ impl rt::FromWire for CfnCapacityReservationCapacityAllocationProperty {
 /// Information about your commitment for a future-dated Capacity Reservation.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityReservationCommitmentInfoProperty {
     /// The date and time at which the commitment duration expires, in the ISO8601 format in the UTC time zone ( `YYYY-MM-DDThh:mm:ss.sssZ` ). You can't decrease the instance count or cancel the Capacity Reservation before this date and time.
     ///
@@ -3347,7 +3347,7 @@ impl rt::FromWire for CfnCapacityReservationCommitmentInfoProperty {
 /// For more information, see [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityReservationTagSpecificationProperty {
     /// The type of resource to tag.
     ///
@@ -3389,7 +3389,7 @@ impl rt::FromWire for CfnCapacityReservationTagSpecificationProperty {
 /// For more information, see [Capacity Reservation Fleets](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/cr-fleets.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnCapacityReservationFleet(rt::ObjRef);
 rt::handle!(CfnCapacityReservationFleet, "aws-cdk-lib.aws_ec2.CfnCapacityReservationFleet");
 impl rt::IsA<crate::CfnElement> for CfnCapacityReservationFleet {}
@@ -3538,7 +3538,7 @@ impl<O: rt::IsA<CfnCapacityReservationFleet> + ?Sized> CfnCapacityReservationFle
 /// `InstanceTypeSpecification` is a property of the [AWS::EC2::CapacityReservationFleet](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-capacityreservationfleet.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityReservationFleetInstanceTypeSpecificationProperty {
     /// The Availability Zone in which the Capacity Reservation Fleet reserves the capacity.
     ///
@@ -3622,7 +3622,7 @@ impl rt::FromWire for CfnCapacityReservationFleetInstanceTypeSpecificationProper
 /// > The `Valid Values` lists all the resource types that can be tagged. However, the action you're using might not support tagging all of these resource types. If you try to tag a resource type that is unsupported for the action you're using, you'll get an error.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityReservationFleetTagSpecificationProperty {
     /// The type of resource to tag on creation. Specify `capacity-reservation-fleet` .
     ///
@@ -3662,7 +3662,7 @@ impl rt::FromWire for CfnCapacityReservationFleetTagSpecificationProperty {
 /// Properties for defining a `CfnCapacityReservationFleet`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityReservationFleetProps {
     /// The strategy used by the Capacity Reservation Fleet to determine which of the specified instance types to use.
     ///
@@ -3767,7 +3767,7 @@ impl rt::FromWire for CfnCapacityReservationFleetProps {
 /// Properties for defining a `CfnCapacityReservation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityReservationProps {
     /// Required. The number of instances for which to reserve capacity.
     ///
@@ -3926,7 +3926,7 @@ impl rt::FromWire for CfnCapacityReservationProps {
 /// For more information about carrier gateways, see [Carrier gateways](https://docs.aws.amazon.com/wavelength/latest/developerguide/how-wavelengths-work.html#wavelength-carrier-gateway) in the *AWS Wavelength Developer Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnCarrierGateway(rt::ObjRef);
 rt::handle!(CfnCarrierGateway, "aws-cdk-lib.aws_ec2.CfnCarrierGateway");
 impl rt::IsA<crate::CfnElement> for CfnCarrierGateway {}
@@ -4016,7 +4016,7 @@ impl<O: rt::IsA<CfnCarrierGateway> + ?Sized> CfnCarrierGatewayExt for O {}
 /// Properties for defining a `CfnCarrierGateway`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCarrierGatewayProps {
     /// Required. The ID of the VPC associated with the carrier gateway.
     ///
@@ -4056,7 +4056,7 @@ impl rt::FromWire for CfnCarrierGatewayProps {
 /// Ingress authorization rules act as firewall rules that grant access to networks. You must configure ingress authorization rules to enable clients to access resources in AWS or on-premises networks.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnClientVpnAuthorizationRule(rt::ObjRef);
 rt::handle!(CfnClientVpnAuthorizationRule, "aws-cdk-lib.aws_ec2.CfnClientVpnAuthorizationRule");
 impl rt::IsA<crate::CfnElement> for CfnClientVpnAuthorizationRule {}
@@ -4153,7 +4153,7 @@ impl<O: rt::IsA<CfnClientVpnAuthorizationRule> + ?Sized> CfnClientVpnAuthorizati
 /// Properties for defining a `CfnClientVpnAuthorizationRule`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnAuthorizationRuleProps {
     /// Required. The ID of the Client VPN endpoint.
     ///
@@ -4215,7 +4215,7 @@ impl rt::FromWire for CfnClientVpnAuthorizationRuleProps {
 /// A Client VPN endpoint is the resource you create and configure to enable and manage client VPN sessions. It is the destination endpoint at which all client VPN sessions are terminated.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnClientVpnEndpoint(rt::ObjRef);
 rt::handle!(CfnClientVpnEndpoint, "aws-cdk-lib.aws_ec2.CfnClientVpnEndpoint");
 impl rt::IsA<crate::CfnElement> for CfnClientVpnEndpoint {}
@@ -4492,7 +4492,7 @@ pub trait CfnClientVpnEndpointExt: rt::IsA<CfnClientVpnEndpoint> {
 impl<O: rt::IsA<CfnClientVpnEndpoint> + ?Sized> CfnClientVpnEndpointExt for O {}
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnEndpointAuthorizationPolicyProperty {
     /// Required. The Cedar policy document.
     ///
@@ -4536,7 +4536,7 @@ impl rt::FromWire for CfnClientVpnEndpointAuthorizationPolicyProperty {
 /// Information about the client certificate to be used for authentication.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnEndpointCertificateAuthenticationRequestProperty {
     /// Required. The ARN of the client certificate.
     ///
@@ -4572,7 +4572,7 @@ impl rt::FromWire for CfnClientVpnEndpointCertificateAuthenticationRequestProper
 /// For more information, see [Authentication](https://docs.aws.amazon.com/vpn/latest/clientvpn-admin/authentication-authrization.html#client-authentication) in the *AWS Client VPN Administrator Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnEndpointClientAuthenticationRequestProperty {
     /// Required. The type of client authentication to be used.
     ///
@@ -4628,7 +4628,7 @@ impl rt::FromWire for CfnClientVpnEndpointClientAuthenticationRequestProperty {
 /// The default is `false` (not enabled).
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnEndpointClientConnectOptionsProperty {
     /// Required. Indicates whether client connect options are enabled.
     ///
@@ -4668,7 +4668,7 @@ impl rt::FromWire for CfnClientVpnEndpointClientConnectOptionsProperty {
 /// Options for enabling a customizable text banner that will be displayed on AWS provided clients when a VPN session is established.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnEndpointClientLoginBannerOptionsProperty {
     /// Required. Enable or disable a customizable text banner that will be displayed on AWS provided clients when a VPN session is established.
     ///
@@ -4716,7 +4716,7 @@ impl rt::FromWire for CfnClientVpnEndpointClientLoginBannerOptionsProperty {
 /// Client Route Enforcement works by monitoring the route table of a connected device for routing policy changes to the VPN connection. If the feature detects any VPN routing policy modifications, it will automatically force an update to the route table, reverting it back to the expected route configurations.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnEndpointClientRouteEnforcementOptionsProperty {
     /// Enable or disable Client Route Enforcement.
     ///
@@ -4754,7 +4754,7 @@ impl rt::FromWire for CfnClientVpnEndpointClientRouteEnforcementOptionsProperty 
 /// Describes the client connection logging options for the Client VPN endpoint.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnEndpointConnectionLogOptionsProperty {
     /// Required. Indicates whether connection logging is enabled.
     ///
@@ -4804,7 +4804,7 @@ impl rt::FromWire for CfnClientVpnEndpointConnectionLogOptionsProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnEndpointDevicePostureOptionsProperty {
     /// Required. Whether device posture is enabled for the Client VPN endpoint.
     ///
@@ -4840,7 +4840,7 @@ impl rt::FromWire for CfnClientVpnEndpointDevicePostureOptionsProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnEndpointDevicePostureTrustProviderProperty {
     /// Required. The tenant identifier registered with the trust provider.
     ///
@@ -4886,7 +4886,7 @@ impl rt::FromWire for CfnClientVpnEndpointDevicePostureTrustProviderProperty {
 /// Describes the Active Directory to be used for client authentication.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnEndpointDirectoryServiceAuthenticationRequestProperty {
     /// Required. The ID of the Active Directory to be used for authentication.
     ///
@@ -4918,7 +4918,7 @@ impl rt::FromWire for CfnClientVpnEndpointDirectoryServiceAuthenticationRequestP
 /// The IAM SAML identity provider used for federated authentication.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnEndpointFederatedAuthenticationRequestProperty {
     /// Required. The Amazon Resource Name (ARN) of the IAM SAML identity provider.
     ///
@@ -4956,7 +4956,7 @@ impl rt::FromWire for CfnClientVpnEndpointFederatedAuthenticationRequestProperty
 /// Specifies the tags to apply to the Client VPN endpoint.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnEndpointTagSpecificationProperty {
     /// Required. The type of resource to tag.
     ///
@@ -4994,7 +4994,7 @@ impl rt::FromWire for CfnClientVpnEndpointTagSpecificationProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnEndpointTransitGatewayConfigurationProperty {
     /// Required.
     ///
@@ -5034,7 +5034,7 @@ impl rt::FromWire for CfnClientVpnEndpointTransitGatewayConfigurationProperty {
 /// Properties for defining a `CfnClientVpnEndpoint`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnEndpointProps {
     /// Required. Information about the authentication method to be used to authenticate clients.
     ///
@@ -5239,7 +5239,7 @@ impl rt::FromWire for CfnClientVpnEndpointProps {
 /// A target network association must be created before you can specify a route. If you're setting up all the components of a Client VPN endpoint at the same time, you must use the [DependsOn Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html) to declare a dependency on the `AWS::EC2::ClientVpnTargetNetworkAssociation` resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnClientVpnRoute(rt::ObjRef);
 rt::handle!(CfnClientVpnRoute, "aws-cdk-lib.aws_ec2.CfnClientVpnRoute");
 impl rt::IsA<crate::CfnElement> for CfnClientVpnRoute {}
@@ -5328,7 +5328,7 @@ impl<O: rt::IsA<CfnClientVpnRoute> + ?Sized> CfnClientVpnRouteExt for O {}
 /// Properties for defining a `CfnClientVpnRoute`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnRouteProps {
     /// Required. The ID of the Client VPN endpoint to which to add the route.
     ///
@@ -5389,7 +5389,7 @@ impl rt::FromWire for CfnClientVpnRouteProps {
 /// A target network is a subnet in a VPC. You can associate multiple subnets from the same VPC with a Client VPN endpoint. You can associate only one subnet in each Availability Zone. We recommend that you associate at least two subnets to provide Availability Zone redundancy.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnClientVpnTargetNetworkAssociation(rt::ObjRef);
 rt::handle!(CfnClientVpnTargetNetworkAssociation, "aws-cdk-lib.aws_ec2.CfnClientVpnTargetNetworkAssociation");
 impl rt::IsA<crate::CfnElement> for CfnClientVpnTargetNetworkAssociation {}
@@ -5476,7 +5476,7 @@ impl<O: rt::IsA<CfnClientVpnTargetNetworkAssociation> + ?Sized> CfnClientVpnTarg
 /// Properties for defining a `CfnClientVpnTargetNetworkAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnClientVpnTargetNetworkAssociationProps {
     /// Required. The ID of the Client VPN endpoint.
     ///
@@ -5530,7 +5530,7 @@ impl rt::FromWire for CfnClientVpnTargetNetworkAssociationProps {
 /// Specifies a customer gateway.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnCustomerGateway(rt::ObjRef);
 rt::handle!(CfnCustomerGateway, "aws-cdk-lib.aws_ec2.CfnCustomerGateway");
 impl rt::IsA<crate::CfnElement> for CfnCustomerGateway {}
@@ -5658,7 +5658,7 @@ impl<O: rt::IsA<CfnCustomerGateway> + ?Sized> CfnCustomerGatewayExt for O {}
 /// Properties for defining a `CfnCustomerGateway`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCustomerGatewayProps {
     /// Required. The IP address for the customer gateway device's outside interface.
     ///
@@ -5742,7 +5742,7 @@ impl rt::FromWire for CfnCustomerGatewayProps {
 /// You must specify at least one of the following properties: `DomainNameServers` , `NetbiosNameServers` , `NtpServers` . If you specify `NetbiosNameServers` , you must specify `NetbiosNodeType` .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDHCPOptions(rt::ObjRef);
 rt::handle!(CfnDHCPOptions, "aws-cdk-lib.aws_ec2.CfnDHCPOptions");
 impl rt::IsA<crate::CfnElement> for CfnDHCPOptions {}
@@ -5870,7 +5870,7 @@ impl<O: rt::IsA<CfnDHCPOptions> + ?Sized> CfnDHCPOptionsExt for O {}
 /// Properties for defining a `CfnDHCPOptions`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDHCPOptionsProps {
     /// This value is used to complete unqualified DNS hostnames.
     ///
@@ -5948,7 +5948,7 @@ impl rt::FromWire for CfnDHCPOptionsProps {
 /// An EC2 Fleet can launch multiple instance types across multiple Availability Zones, using the On-Demand Instance, Reserved Instance, and Spot Instance purchasing models together. Using EC2 Fleet, you can define separate On-Demand and Spot capacity targets, specify the instance types that work best for your applications, and specify how Amazon EC2 should distribute your fleet capacity within each purchasing model. For more information, see [Launching an EC2 Fleet](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnEC2Fleet(rt::ObjRef);
 rt::handle!(CfnEC2Fleet, "aws-cdk-lib.aws_ec2.CfnEC2Fleet");
 impl rt::IsA<crate::CfnElement> for CfnEC2Fleet {}
@@ -6139,7 +6139,7 @@ impl<O: rt::IsA<CfnEC2Fleet> + ?Sized> CfnEC2FleetExt for O {}
 /// To exclude accelerator-enabled instance types, set `Max` to `0` .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetAcceleratorCountRequestProperty {
     /// The maximum number of accelerators.
     ///
@@ -6181,7 +6181,7 @@ impl rt::FromWire for CfnEC2FleetAcceleratorCountRequestProperty {
 /// The minimum and maximum amount of total accelerator memory, in MiB.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetAcceleratorTotalMemoryMiBRequestProperty {
     /// The maximum amount of accelerator memory, in MiB.
     ///
@@ -6225,7 +6225,7 @@ impl rt::FromWire for CfnEC2FleetAcceleratorTotalMemoryMiBRequestProperty {
 /// For more information, see [Amazon EBS–optimized instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetBaselineEbsBandwidthMbpsRequestProperty {
     /// The maximum baseline bandwidth, in Mbps.
     ///
@@ -6271,7 +6271,7 @@ impl rt::FromWire for CfnEC2FleetBaselineEbsBandwidthMbpsRequestProperty {
 /// Currently, this parameter only supports CPU performance as a baseline performance factor. For example, specifying `c6i` would use the CPU performance of the `c6i` family as the baseline reference.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetBaselinePerformanceFactorsRequestProperty {
     /// The CPU performance to consider, using an instance family as the baseline reference.
     ///
@@ -6303,7 +6303,7 @@ impl rt::FromWire for CfnEC2FleetBaselinePerformanceFactorsRequestProperty {
 /// Describes a block device mapping, which defines the EBS volumes and instance store volumes to attach to an instance at launch.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetBlockDeviceMappingProperty {
     /// The device name.
     ///
@@ -6365,7 +6365,7 @@ impl rt::FromWire for CfnEC2FleetBlockDeviceMappingProperty {
 /// For more information, see [Capacity rebalancing](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-capacity-rebalance.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetCapacityRebalanceProperty {
     /// The replacement strategy to use. Only available for fleets of type `maintain` .
     ///
@@ -6417,7 +6417,7 @@ impl rt::FromWire for CfnEC2FleetCapacityRebalanceProperty {
 /// For more information about Capacity Reservations, see [On-Demand Capacity Reservations](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-capacity-reservations.html) in the *Amazon EC2 User Guide* . For examples of using Capacity Reservations in an EC2 Fleet, see [EC2 Fleet example configurations](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-examples.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetCapacityReservationOptionsRequestProperty {
     /// Indicates whether to use unused Capacity Reservations for fulfilling On-Demand capacity.
     ///
@@ -6451,7 +6451,7 @@ impl rt::FromWire for CfnEC2FleetCapacityReservationOptionsRequestProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetCapacityReservationTargetRequestProperty {
     /// Stability: external.
     pub capacity_reservation_ids: rt::Option<rt::Vec<rt::String>>,
@@ -6485,7 +6485,7 @@ impl rt::FromWire for CfnEC2FleetCapacityReservationTargetRequestProperty {
 /// The CPU performance to consider, using an instance family as the baseline reference.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetCpuPerformanceFactorRequestProperty {
     /// Specify an instance family to use as the baseline reference for CPU performance.
     ///
@@ -6521,7 +6521,7 @@ impl rt::FromWire for CfnEC2FleetCpuPerformanceFactorRequestProperty {
 /// Describes a block device for an EBS volume.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetEbsBlockDeviceProperty {
     /// Indicates whether the EBS volume is deleted on instance termination.
     ///
@@ -6635,7 +6635,7 @@ impl rt::FromWire for CfnEC2FleetEbsBlockDeviceProperty {
 /// `FleetLaunchTemplateConfigRequest` is a property of the [AWS::EC2::EC2Fleet](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ec2fleet.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetFleetLaunchTemplateConfigRequestProperty {
     /// The launch template to use.
     ///
@@ -6679,7 +6679,7 @@ impl rt::FromWire for CfnEC2FleetFleetLaunchTemplateConfigRequestProperty {
 /// `FleetLaunchTemplateOverridesRequest` is a property of the [FleetLaunchTemplateConfigRequest](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-fleetlaunchtemplateconfigrequest.html) property type.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetFleetLaunchTemplateOverridesRequestProperty {
     /// The Availability Zone in which to launch the instances. For example, `us-east-2a` .
     ///
@@ -6828,7 +6828,7 @@ impl rt::FromWire for CfnEC2FleetFleetLaunchTemplateOverridesRequestProperty {
 /// For examples of launch templates, see [Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html#aws-resource-ec2-launchtemplate--examples) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetFleetLaunchTemplateSpecificationRequestProperty {
     /// Required. The launch template version number, `$Latest` , or `$Default` . You must specify a value, otherwise the request fails.
     ///
@@ -6882,7 +6882,7 @@ impl rt::FromWire for CfnEC2FleetFleetLaunchTemplateSpecificationRequestProperty
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetIamInstanceProfileSpecificationProperty {
     /// Stability: external.
     pub arn: rt::Option<rt::String>,
@@ -6914,7 +6914,7 @@ impl rt::FromWire for CfnEC2FleetIamInstanceProfileSpecificationProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetInstanceMetadataOptionsRequestProperty {
     /// Stability: external.
     pub http_endpoint: rt::Option<rt::String>,
@@ -6969,7 +6969,7 @@ impl rt::FromWire for CfnEC2FleetInstanceMetadataOptionsRequestProperty {
 /// For more information, see [Specify attributes for instance type selection for EC2 Fleet or Spot Fleet](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-attribute-based-instance-type-selection.html) and [Spot placement score](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-placement-score.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetInstanceRequirementsRequestProperty {
     /// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an instance.
     ///
@@ -7310,7 +7310,7 @@ impl rt::FromWire for CfnEC2FleetInstanceRequirementsRequestProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetIpv6AddressRequestProperty {
     /// Stability: external.
     pub ipv6_address: rt::Option<rt::String>,
@@ -7340,7 +7340,7 @@ impl rt::FromWire for CfnEC2FleetIpv6AddressRequestProperty {
 /// The strategies for managing your Spot Instances that are at an elevated risk of being interrupted.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetMaintenanceStrategiesProperty {
     /// The strategy to use when Amazon EC2 emits a signal that your Spot Instance is at an elevated risk of being interrupted.
     ///
@@ -7372,7 +7372,7 @@ impl rt::FromWire for CfnEC2FleetMaintenanceStrategiesProperty {
 /// The minimum and maximum amount of memory per vCPU, in GiB.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetMemoryGiBPerVCpuRequestProperty {
     /// The maximum amount of memory per vCPU, in GiB.
     ///
@@ -7414,7 +7414,7 @@ impl rt::FromWire for CfnEC2FleetMemoryGiBPerVCpuRequestProperty {
 /// The minimum and maximum amount of memory, in MiB.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetMemoryMiBRequestProperty {
     /// The maximum amount of memory, in MiB.
     ///
@@ -7454,7 +7454,7 @@ impl rt::FromWire for CfnEC2FleetMemoryMiBRequestProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetMultiAvailabilityZoneConfigurationProperty {
     /// Stability: external.
     pub configuration_type: rt::Option<rt::String>,
@@ -7490,7 +7490,7 @@ impl rt::FromWire for CfnEC2FleetMultiAvailabilityZoneConfigurationProperty {
 /// > Setting the minimum bandwidth does not guarantee that your instance will achieve the minimum bandwidth. Amazon EC2 will identify instance types that support the specified minimum bandwidth, but the actual bandwidth of your instance might go below the specified minimum at times. For more information, see [Available instance bandwidth](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-network-bandwidth.html#available-instance-bandwidth) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetNetworkBandwidthGbpsRequestProperty {
     /// The maximum amount of network bandwidth, in Gbps.
     ///
@@ -7532,7 +7532,7 @@ impl rt::FromWire for CfnEC2FleetNetworkBandwidthGbpsRequestProperty {
 /// The minimum and maximum number of network interfaces.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetNetworkInterfaceCountRequestProperty {
     /// The maximum number of network interfaces.
     ///
@@ -7572,7 +7572,7 @@ impl rt::FromWire for CfnEC2FleetNetworkInterfaceCountRequestProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetNetworkInterfaceSpecificationRequestProperty {
     /// Stability: external.
     pub associate_public_ip_address: rt::Option<BoolOrIResolvable>,
@@ -7656,7 +7656,7 @@ impl rt::FromWire for CfnEC2FleetNetworkInterfaceSpecificationRequestProperty {
 /// `OnDemandOptionsRequest` is a property of the [AWS::EC2::EC2Fleet](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ec2fleet.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetOnDemandOptionsRequestProperty {
     /// The strategy that determines the order of the launch template overrides to use in fulfilling On-Demand capacity.
     ///
@@ -7742,7 +7742,7 @@ impl rt::FromWire for CfnEC2FleetOnDemandOptionsRequestProperty {
 /// > Currently, only one instance family can be specified in the list.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetPerformanceFactorReferenceRequestProperty {
     /// The instance family to use as a baseline reference.
     ///
@@ -7791,7 +7791,7 @@ impl rt::FromWire for CfnEC2FleetPerformanceFactorReferenceRequestProperty {
 /// Describes the placement of an instance.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetPlacementProperty {
     /// The affinity setting for the instance on the Dedicated Host.
     ///
@@ -7883,7 +7883,7 @@ impl rt::FromWire for CfnEC2FleetPlacementProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetPrivateIpAddressSpecificationRequestProperty {
     /// Stability: external.
     pub primary: rt::Option<BoolOrIResolvable>,
@@ -7915,7 +7915,7 @@ impl rt::FromWire for CfnEC2FleetPrivateIpAddressSpecificationRequestProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetReservedCapacityFallbackOptionsRequestProperty {
     /// Stability: external.
     pub market_types: rt::Option<rt::Vec<rt::String>>,
@@ -7943,7 +7943,7 @@ impl rt::FromWire for CfnEC2FleetReservedCapacityFallbackOptionsRequestProperty 
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetReservedCapacityOptionsRequestProperty {
     /// Stability: external.
     pub allocation_strategy: rt::Option<rt::String>,
@@ -7987,7 +7987,7 @@ impl rt::FromWire for CfnEC2FleetReservedCapacityOptionsRequestProperty {
 /// `SpotOptionsRequest` is a property of the [AWS::EC2::EC2Fleet](https://docs.aws.amazon.com//AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ec2fleet.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetSpotOptionsRequestProperty {
     /// Indicates how to allocate the target Spot Instance capacity across the Spot Instance pools specified by the EC2 Fleet.
     ///
@@ -8087,7 +8087,7 @@ impl rt::FromWire for CfnEC2FleetSpotOptionsRequestProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetStandbyAvailabilityZoneProperty {
     /// Stability: external.
     pub availability_zone: rt::Option<rt::String>,
@@ -8123,7 +8123,7 @@ impl rt::FromWire for CfnEC2FleetStandbyAvailabilityZoneProperty {
 /// `TagSpecification` is a property of the [AWS::EC2::EC2Fleet](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ec2fleet.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetTagSpecificationProperty {
     /// The type of resource to tag.
     ///
@@ -8165,7 +8165,7 @@ impl rt::FromWire for CfnEC2FleetTagSpecificationProperty {
 /// `TargetCapacitySpecificationRequest` is a property of the [AWS::EC2::EC2Fleet](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ec2fleet.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetTargetCapacitySpecificationRequestProperty {
     /// Required. The number of units to request, filled using the default target capacity type.
     ///
@@ -8223,7 +8223,7 @@ impl rt::FromWire for CfnEC2FleetTargetCapacitySpecificationRequestProperty {
 /// The minimum and maximum amount of total local storage, in GB.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetTotalLocalStorageGBRequestProperty {
     /// The maximum amount of total local storage, in GB.
     ///
@@ -8265,7 +8265,7 @@ impl rt::FromWire for CfnEC2FleetTotalLocalStorageGBRequestProperty {
 /// The minimum and maximum number of vCPUs.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetVCpuCountRangeRequestProperty {
     /// The maximum number of vCPUs.
     ///
@@ -8307,7 +8307,7 @@ impl rt::FromWire for CfnEC2FleetVCpuCountRangeRequestProperty {
 /// Properties for defining a `CfnEC2Fleet`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEC2FleetProps {
     /// Required. The configuration for the EC2 Fleet.
     ///
@@ -8431,7 +8431,7 @@ impl rt::FromWire for CfnEC2FleetProps {
 /// For more information, see [Elastic IP Addresses](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/elastic-ip-addresses-eip.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnEIP(rt::ObjRef);
 rt::handle!(CfnEIP, "aws-cdk-lib.aws_ec2.CfnEIP");
 impl rt::IsA<crate::CfnElement> for CfnEIP {}
@@ -8575,7 +8575,7 @@ impl<O: rt::IsA<CfnEIP> + ?Sized> CfnEIPExt for O {}
 /// You must specify `AllocationId` and either `InstanceId` , `NetworkInterfaceId` , or `PrivateIpAddress` .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnEIPAssociation(rt::ObjRef);
 rt::handle!(CfnEIPAssociation, "aws-cdk-lib.aws_ec2.CfnEIPAssociation");
 impl rt::IsA<crate::CfnElement> for CfnEIPAssociation {}
@@ -8671,7 +8671,7 @@ impl<O: rt::IsA<CfnEIPAssociation> + ?Sized> CfnEIPAssociationExt for O {}
 /// Properties for defining a `CfnEIPAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEIPAssociationProps {
     /// The allocation ID.
     ///
@@ -8736,7 +8736,7 @@ impl rt::FromWire for CfnEIPAssociationProps {
 /// Properties for defining a `CfnEIP`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEIPProps {
     /// An Elastic IP address or a carrier IP address in a Wavelength Zone.
     ///
@@ -8832,7 +8832,7 @@ impl rt::FromWire for CfnEIPProps {
 /// For more information, see [Egress-only internet gateway](https://docs.aws.amazon.com/vpc/latest/userguide/egress-only-internet-gateway.html) in the *Amazon VPC User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnEgressOnlyInternetGateway(rt::ObjRef);
 rt::handle!(CfnEgressOnlyInternetGateway, "aws-cdk-lib.aws_ec2.CfnEgressOnlyInternetGateway");
 impl rt::IsA<crate::CfnElement> for CfnEgressOnlyInternetGateway {}
@@ -8910,7 +8910,7 @@ impl<O: rt::IsA<CfnEgressOnlyInternetGateway> + ?Sized> CfnEgressOnlyInternetGat
 /// Properties for defining a `CfnEgressOnlyInternetGateway`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEgressOnlyInternetGatewayProps {
     /// Required. The ID of the VPC for which to create the egress-only internet gateway.
     ///
@@ -8954,7 +8954,7 @@ impl rt::FromWire for CfnEgressOnlyInternetGatewayProps {
 /// To enable the IAM role to access the Amazon S3 object, you must grant it permission to call `s3:GetObject` on the Amazon S3 bucket returned by the command. To enable the IAM role to access the KMS key, you must grant it permission to call `kms:Decrypt` on the KMS key returned by the command. For more information, see [Grant the role permission to access the certificate and encryption key](https://docs.aws.amazon.com/enclaves/latest/user/nitro-enclave-refapp.html#add-policy) in the *AWS Nitro Enclaves User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnEnclaveCertificateIamRoleAssociation(rt::ObjRef);
 rt::handle!(CfnEnclaveCertificateIamRoleAssociation, "aws-cdk-lib.aws_ec2.CfnEnclaveCertificateIamRoleAssociation");
 impl rt::IsA<crate::CfnElement> for CfnEnclaveCertificateIamRoleAssociation {}
@@ -9035,7 +9035,7 @@ impl<O: rt::IsA<CfnEnclaveCertificateIamRoleAssociation> + ?Sized> CfnEnclaveCer
 /// Properties for defining a `CfnEnclaveCertificateIamRoleAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEnclaveCertificateIamRoleAssociationProps {
     /// Required. The ARN of the ACM certificate with which to associate the IAM role.
     ///
@@ -9077,7 +9077,7 @@ impl rt::FromWire for CfnEnclaveCertificateIamRoleAssociationProps {
 /// To view the log data, use Amazon CloudWatch Logs (CloudWatch Logs) to help troubleshoot connection issues. For example, you can use a flow log to investigate why certain traffic isn't reaching an instance, which can help you diagnose overly restrictive security group rules. For more information, see [VPC Flow Logs](https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs.html) in the *Amazon VPC User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnFlowLog(rt::ObjRef);
 rt::handle!(CfnFlowLog, "aws-cdk-lib.aws_ec2.CfnFlowLog");
 impl rt::IsA<crate::CfnElement> for CfnFlowLog {}
@@ -9269,7 +9269,7 @@ impl<O: rt::IsA<CfnFlowLog> + ?Sized> CfnFlowLogExt for O {}
 /// Describes the destination options for a flow log.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFlowLogDestinationOptionsProperty {
     /// Required. The format for the flow log.
     ///
@@ -9317,7 +9317,7 @@ impl rt::FromWire for CfnFlowLogDestinationOptionsProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFlowLogTagFieldSpecificationProperty {
     /// Required.
     ///
@@ -9355,7 +9355,7 @@ impl rt::FromWire for CfnFlowLogTagFieldSpecificationProperty {
 /// Properties for defining a `CfnFlowLog`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFlowLogProps {
     /// Required. The ID of the resource to monitor.
     ///
@@ -9476,7 +9476,7 @@ impl rt::FromWire for CfnFlowLogProps {
 /// Creates and manages an Amazon FPGA Image (AFI) from a design checkpoint (DCP).
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnFpgaImage(rt::ObjRef);
 rt::handle!(CfnFpgaImage, "aws-cdk-lib.aws_ec2.CfnFpgaImage");
 impl rt::IsA<crate::CfnElement> for CfnFpgaImage {}
@@ -9626,7 +9626,7 @@ impl<O: rt::IsA<CfnFpgaImage> + ?Sized> CfnFpgaImageExt for O {}
 /// Describes a storage location in Amazon S3.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFpgaImageStorageLocationProperty {
     /// The name of the S3 bucket.
     ///
@@ -9664,7 +9664,7 @@ impl rt::FromWire for CfnFpgaImageStorageLocationProperty {
 /// Properties for defining a `CfnFpgaImage`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFpgaImageProps {
     /// A description for the AFI.
     ///
@@ -9722,7 +9722,7 @@ impl rt::FromWire for CfnFpgaImageProps {
 /// The gateway and route table must be in the same VPC. This association causes the incoming traffic to the gateway to be routed according to the routes in the route table.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnGatewayRouteTableAssociation(rt::ObjRef);
 rt::handle!(CfnGatewayRouteTableAssociation, "aws-cdk-lib.aws_ec2.CfnGatewayRouteTableAssociation");
 impl rt::IsA<crate::CfnElement> for CfnGatewayRouteTableAssociation {}
@@ -9789,7 +9789,7 @@ impl<O: rt::IsA<CfnGatewayRouteTableAssociation> + ?Sized> CfnGatewayRouteTableA
 /// Properties for defining a `CfnGatewayRouteTableAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGatewayRouteTableAssociationProps {
     /// Required. The ID of the gateway.
     ///
@@ -9829,7 +9829,7 @@ impl rt::FromWire for CfnGatewayRouteTableAssociationProps {
 /// Because the host is fully dedicated for your use, it can help you address compliance requirements and reduce costs by allowing you to use your existing server-bound software licenses. For more information, see [Dedicated Hosts](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/dedicated-hosts-overview.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnHost(rt::ObjRef);
 rt::handle!(CfnHost, "aws-cdk-lib.aws_ec2.CfnHost");
 impl rt::IsA<crate::CfnElement> for CfnHost {}
@@ -9967,7 +9967,7 @@ impl<O: rt::IsA<CfnHost> + ?Sized> CfnHostExt for O {}
 /// Properties for defining a `CfnHost`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHostProps {
     /// Required. The Availability Zone in which to allocate the Dedicated Host.
     ///
@@ -10069,7 +10069,7 @@ impl rt::FromWire for CfnHostProps {
 /// There are AWS Identity and Access Management (IAM) permissions required to fully manage an IPAM in CloudFormation. For more information, see [Example policy](https://docs.aws.amazon.com/vpc/latest/ipam/iam-ipam-policy-examples.html) in the *Amazon VPC IPAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnIPAM(rt::ObjRef);
 rt::handle!(CfnIPAM, "aws-cdk-lib.aws_ec2.CfnIPAM");
 impl rt::IsA<crate::CfnElement> for CfnIPAM {}
@@ -10249,7 +10249,7 @@ impl<O: rt::IsA<CfnIPAM> + ?Sized> CfnIPAMExt for O {}
 /// For more information about operating Regions, see [Create an IPAM](https://docs.aws.amazon.com//vpc/latest/ipam/create-ipam.html) in the *Amazon VPC IPAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMIpamOperatingRegionProperty {
     /// Required. The name of the operating Region.
     ///
@@ -10281,7 +10281,7 @@ impl rt::FromWire for CfnIPAMIpamOperatingRegionProperty {
 /// If your IPAM is integrated with AWS Organizations, you can exclude an [organizational unit (OU)](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_getting-started_concepts.html#organizationalunit) from being managed by IPAM. When you exclude an OU, IPAM will not manage the IP addresses in accounts in that OU. For more information, see [Exclude organizational units from IPAM](https://docs.aws.amazon.com/vpc/latest/ipam/exclude-ous.html) in the *Amazon Virtual Private Cloud IP Address Manager User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMIpamOrganizationalUnitExclusionProperty {
     /// Required. An AWS Organizations entity path.
     ///
@@ -10315,7 +10315,7 @@ impl rt::FromWire for CfnIPAMIpamOrganizationalUnitExclusionProperty {
 /// In IPAM, an allocation is a CIDR assignment from an IPAM pool to another IPAM pool or to a resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnIPAMAllocation(rt::ObjRef);
 rt::handle!(CfnIPAMAllocation, "aws-cdk-lib.aws_ec2.CfnIPAMAllocation");
 impl rt::IsA<crate::CfnElement> for CfnIPAMAllocation {}
@@ -10406,7 +10406,7 @@ impl<O: rt::IsA<CfnIPAMAllocation> + ?Sized> CfnIPAMAllocationExt for O {}
 /// Properties for defining a `CfnIPAMAllocation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMAllocationProps {
     /// Required. The ID of the IPAM pool from which you would like to allocate a CIDR.
     ///
@@ -10468,7 +10468,7 @@ impl rt::FromWire for CfnIPAMAllocationProps {
 /// Pools enable you to organize your IP addresses according to your routing and security needs. For example, if you have separate routing and security needs for development and production applications, you can create a pool for each.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnIPAMPool(rt::ObjRef);
 rt::handle!(CfnIPAMPool, "aws-cdk-lib.aws_ec2.CfnIPAMPool");
 impl rt::IsA<crate::CfnElement> for CfnIPAMPool {}
@@ -10740,7 +10740,7 @@ impl<O: rt::IsA<CfnIPAMPool> + ?Sized> CfnIPAMPoolExt for O {}
 /// > This resource type does not allow you to provision a CIDR using the netmask length. To provision a CIDR using netmask length, use [AWS::EC2::IPAMPoolCidr](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ipampoolcidr.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMPoolProvisionedCidrProperty {
     /// Required. The CIDR provisioned to the IPAM pool.
     ///
@@ -10774,7 +10774,7 @@ impl rt::FromWire for CfnIPAMPoolProvisionedCidrProperty {
 /// The resource used to provision CIDRs to a resource planning pool.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMPoolSourceResourceProperty {
     /// Required. The source resource ID.
     ///
@@ -10824,7 +10824,7 @@ impl rt::FromWire for CfnIPAMPoolSourceResourceProperty {
 /// A CIDR provisioned to an IPAM pool.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnIPAMPoolCidr(rt::ObjRef);
 rt::handle!(CfnIPAMPoolCidr, "aws-cdk-lib.aws_ec2.CfnIPAMPoolCidr");
 impl rt::IsA<crate::CfnElement> for CfnIPAMPoolCidr {}
@@ -10907,7 +10907,7 @@ impl<O: rt::IsA<CfnIPAMPoolCidr> + ?Sized> CfnIPAMPoolCidrExt for O {}
 /// Properties for defining a `CfnIPAMPoolCidr`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMPoolCidrProps {
     /// Required. The ID of the IPAM pool.
     ///
@@ -10955,7 +10955,7 @@ impl rt::FromWire for CfnIPAMPoolCidrProps {
 /// Properties for defining a `CfnIPAMPool`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMPoolProps {
     /// Required. The address family of the pool.
     ///
@@ -11106,7 +11106,7 @@ impl rt::FromWire for CfnIPAMPoolProps {
 /// Resource Type definition for AWS::EC2::IPAMPrefixListResolver.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnIPAMPrefixListResolver(rt::ObjRef);
 rt::handle!(CfnIPAMPrefixListResolver, "aws-cdk-lib.aws_ec2.CfnIPAMPrefixListResolver");
 impl rt::IsA<crate::CfnElement> for CfnIPAMPrefixListResolver {}
@@ -11232,7 +11232,7 @@ impl<O: rt::IsA<CfnIPAMPrefixListResolver> + ?Sized> CfnIPAMPrefixListResolverEx
 /// (1) For IPAM Pool CIDR rules, you can specify an ipamPoolId; if not specified, the rule will apply to all IPAM Pool CIDRs in the scope.  (2) For IPAM Resource CIDR rules, you can specify resourceId, resourceOwner, resourceRegion, cidr, or resourceTag.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMPrefixListResolverIpamPrefixListResolverRuleConditionProperty {
     /// Required. Equals, Not equals, or Subnet Of.
     ///
@@ -11314,7 +11314,7 @@ impl rt::FromWire for CfnIPAMPrefixListResolverIpamPrefixListResolverRuleConditi
 /// If a CIDR matches any of the rules, it will be included. If a rule has multiple conditions, the CIDR has to match every condition of that rule. You can create a prefix list resolver without rules, but you'll need to add at least one rule before it can actually automate your prefix list updates.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMPrefixListResolverIpamPrefixListResolverRuleProperty {
     /// Required. There are three rule types: (1) Static CIDR: A fixed list of CIDRs that don't change (like a manual list replicated across Regions).
     ///
@@ -11376,7 +11376,7 @@ impl rt::FromWire for CfnIPAMPrefixListResolverIpamPrefixListResolverRulePropert
 /// Properties for defining a `CfnIPAMPrefixListResolver`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMPrefixListResolverProps {
     /// Required. The address family of the address space in this Prefix List Resolver.
     ///
@@ -11432,7 +11432,7 @@ impl rt::FromWire for CfnIPAMPrefixListResolverProps {
 /// Resource Type definition for AWS::EC2::IPAMPrefixListResolverTarget.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnIPAMPrefixListResolverTarget(rt::ObjRef);
 rt::handle!(CfnIPAMPrefixListResolverTarget, "aws-cdk-lib.aws_ec2.CfnIPAMPrefixListResolverTarget");
 impl rt::IsA<crate::CfnElement> for CfnIPAMPrefixListResolverTarget {}
@@ -11562,7 +11562,7 @@ impl<O: rt::IsA<CfnIPAMPrefixListResolverTarget> + ?Sized> CfnIPAMPrefixListReso
 /// Properties for defining a `CfnIPAMPrefixListResolverTarget`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMPrefixListResolverTargetProps {
     /// Required. The Id of the IPAM Prefix List Resolver associated with this Target.
     ///
@@ -11624,7 +11624,7 @@ impl rt::FromWire for CfnIPAMPrefixListResolverTargetProps {
 /// Properties for defining a `CfnIPAM`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMProps {
     /// If your IPAM is integrated with AWS Organizations, you can exclude an [organizational unit (OU)](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_getting-started_concepts.html#organizationalunit) from being managed by IPAM. When you exclude an OU, IPAM will not manage the IP addresses in accounts in that OU. For more information, see [Exclude organizational units from IPAM](https://docs.aws.amazon.com/vpc/latest/ipam/exclude-ous.html) in the *Amazon Virtual Private Cloud IP Address Manager User Guide* .
     ///
@@ -11709,7 +11709,7 @@ impl rt::FromWire for CfnIPAMProps {
 /// A resource discovery is an IPAM component that enables IPAM to manage and monitor resources that belong to the owning account.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnIPAMResourceDiscovery(rt::ObjRef);
 rt::handle!(CfnIPAMResourceDiscovery, "aws-cdk-lib.aws_ec2.CfnIPAMResourceDiscovery");
 impl rt::IsA<crate::CfnElement> for CfnIPAMResourceDiscovery {}
@@ -11862,7 +11862,7 @@ impl<O: rt::IsA<CfnIPAMResourceDiscovery> + ?Sized> CfnIPAMResourceDiscoveryExt 
 /// For more information about operating Regions, see [Create an IPAM](https://docs.aws.amazon.com//vpc/latest/ipam/create-ipam.html) in the *Amazon VPC IPAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMResourceDiscoveryIpamOperatingRegionProperty {
     /// Required. The name of the operating Region.
     ///
@@ -11894,7 +11894,7 @@ impl rt::FromWire for CfnIPAMResourceDiscoveryIpamOperatingRegionProperty {
 /// If your IPAM is integrated with AWS Organizations, you can exclude an [organizational unit (OU)](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_getting-started_concepts.html#organizationalunit) from being managed by IPAM. When you exclude an OU, IPAM will not manage the IP addresses in accounts in that OU. For more information, see [Exclude organizational units from IPAM](https://docs.aws.amazon.com/vpc/latest/ipam/exclude-ous.html) in the *Amazon Virtual Private Cloud IP Address Manager User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMResourceDiscoveryIpamResourceDiscoveryOrganizationalUnitExclusionProperty {
     /// Required. An AWS Organizations entity path.
     ///
@@ -11930,7 +11930,7 @@ impl rt::FromWire for CfnIPAMResourceDiscoveryIpamResourceDiscoveryOrganizationa
 /// An associated resource discovery is a resource discovery that has been associated with an IPAM. IPAM aggregates the resource CIDRs discovered by the associated resource discovery.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnIPAMResourceDiscoveryAssociation(rt::ObjRef);
 rt::handle!(CfnIPAMResourceDiscoveryAssociation, "aws-cdk-lib.aws_ec2.CfnIPAMResourceDiscoveryAssociation");
 impl rt::IsA<crate::CfnElement> for CfnIPAMResourceDiscoveryAssociation {}
@@ -12081,7 +12081,7 @@ impl<O: rt::IsA<CfnIPAMResourceDiscoveryAssociation> + ?Sized> CfnIPAMResourceDi
 /// Properties for defining a `CfnIPAMResourceDiscoveryAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMResourceDiscoveryAssociationProps {
     /// Required. The IPAM ID.
     ///
@@ -12127,7 +12127,7 @@ impl rt::FromWire for CfnIPAMResourceDiscoveryAssociationProps {
 /// Properties for defining a `CfnIPAMResourceDiscovery`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMResourceDiscoveryProps {
     /// The resource discovery description.
     ///
@@ -12185,7 +12185,7 @@ impl rt::FromWire for CfnIPAMResourceDiscoveryProps {
 /// For more information, see [How IPAM works](https://docs.aws.amazon.com//vpc/latest/ipam/how-it-works-ipam.html) in the *Amazon VPC IPAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnIPAMScope(rt::ObjRef);
 rt::handle!(CfnIPAMScope, "aws-cdk-lib.aws_ec2.CfnIPAMScope");
 impl rt::IsA<crate::CfnElement> for CfnIPAMScope {}
@@ -12323,7 +12323,7 @@ impl<O: rt::IsA<CfnIPAMScope> + ?Sized> CfnIPAMScopeExt for O {}
 /// In IPAM, an external authority is a third-party IP address management system that provides CIDR blocks when you provision address space for top-level IPAM pools. This allows you to use your existing IP management system to control which address ranges are allocated to AWS while using Amazon VPC IPAM to manage subnets within those ranges.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMScopeIpamScopeExternalAuthorityConfigurationProperty {
     /// Required. The identifier for the external resource managing this scope.
     ///
@@ -12365,7 +12365,7 @@ impl rt::FromWire for CfnIPAMScopeIpamScopeExternalAuthorityConfigurationPropert
 /// Properties for defining a `CfnIPAMScope`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPAMScopeProps {
     /// Required. The ID of the IPAM for which you're creating this scope.
     ///
@@ -12423,7 +12423,7 @@ impl rt::FromWire for CfnIPAMScopeProps {
 /// A public IPv4 pool is an EC2 IP address pool required for the public IPv4 CIDRs that you own and bring to AWS to manage with IPAM (BYOIP).
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnIPv4Pool(rt::ObjRef);
 rt::handle!(CfnIPv4Pool, "aws-cdk-lib.aws_ec2.CfnIPv4Pool");
 impl rt::IsA<crate::CfnElement> for CfnIPv4Pool {}
@@ -12515,7 +12515,7 @@ impl<O: rt::IsA<CfnIPv4Pool> + ?Sized> CfnIPv4PoolExt for O {}
 /// Properties for defining a `CfnIPv4Pool`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIPv4PoolProps {
     /// Any tags assigned to the public IPv4 pool.
     ///
@@ -12549,7 +12549,7 @@ impl rt::FromWire for CfnIPv4PoolProps {
 /// If an Elastic IP address is attached to your instance, AWS CloudFormation reattaches the Elastic IP address after it updates the instance. For more information about updating stacks, see [AWS CloudFormation Stacks Updates](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnInstance(rt::ObjRef);
 rt::handle!(CfnInstance, "aws-cdk-lib.aws_ec2.CfnInstance");
 impl rt::IsA<crate::CfnElement> for CfnInstance {}
@@ -13075,7 +13075,7 @@ impl<O: rt::IsA<CfnInstance> + ?Sized> CfnInstanceExt for O {}
 /// `AssociationParameter` is a property of the [SsmAssociation](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-ssmassociation.html) property type.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceAssociationParameterProperty {
     /// Required. The name of an input parameter that is in the associated SSM document.
     ///
@@ -13119,7 +13119,7 @@ impl rt::FromWire for CfnInstanceAssociationParameterProperty {
 /// > After the instance is running, you can modify only the `DeleteOnTermination` parameter for the attached volumes without interrupting the instance. Modifying any other parameter results in instance [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceBlockDeviceMappingProperty {
     /// Required. The device name. For available device names, see [Device names for volumes](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/device_naming.html) .
     ///
@@ -13189,7 +13189,7 @@ impl rt::FromWire for CfnInstanceBlockDeviceMappingProperty {
 /// For more information, see [Optimize CPU options](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-optimize-cpu.html) in the *Amazon Elastic Compute Cloud User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceCpuOptionsProperty {
     /// The number of CPU cores for the instance.
     ///
@@ -13231,7 +13231,7 @@ impl rt::FromWire for CfnInstanceCpuOptionsProperty {
 /// For more information, see [Burstable performance instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceCreditSpecificationProperty {
     /// The credit option for CPU usage of the instance.
     ///
@@ -13271,7 +13271,7 @@ impl rt::FromWire for CfnInstanceCreditSpecificationProperty {
 /// > After the instance is running, you can modify only the `DeleteOnTermination` parameters for the attached volumes without interrupting the instance. Modifying any other parameter results in instance [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceEbsProperty {
     /// Indicates whether the EBS volume is deleted on instance termination.
     ///
@@ -13395,7 +13395,7 @@ impl rt::FromWire for CfnInstanceEbsProperty {
 /// `ElasticGpuSpecification` is a property of the [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceElasticGpuSpecificationProperty {
     /// Required. The type of Elastic Graphics accelerator.
     ///
@@ -13431,7 +13431,7 @@ impl rt::FromWire for CfnInstanceElasticGpuSpecificationProperty {
 /// `ElasticInferenceAccelerator` is a property of the [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceElasticInferenceAcceleratorProperty {
     /// Required. The type of elastic inference accelerator.
     ///
@@ -13475,7 +13475,7 @@ impl rt::FromWire for CfnInstanceElasticInferenceAcceleratorProperty {
 /// To improve the reliability of network packet delivery, ENA Express reorders network packets on the receiving end by default. However, some UDP-based applications are designed to handle network packets that are out of order to reduce the overhead for packet delivery at the network layer. When ENA Express is enabled, you can specify whether UDP network traffic uses it.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceEnaSrdSpecificationProperty {
     /// Indicates whether ENA Express is enabled for the network interface.
     ///
@@ -13515,7 +13515,7 @@ impl rt::FromWire for CfnInstanceEnaSrdSpecificationProperty {
 /// When it's enabled, TCP traffic automatically uses it. However, some UDP-based applications are designed to handle network packets that are out of order, without a need for retransmission, such as live video broadcasting or other near-real-time applications. For UDP traffic, you can specify whether to use ENA Express, based on your application environment needs.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceEnaSrdUdpSpecificationProperty {
     /// Indicates whether UDP traffic to and from the instance uses ENA Express.
     ///
@@ -13549,7 +13549,7 @@ impl rt::FromWire for CfnInstanceEnaSrdUdpSpecificationProperty {
 /// Indicates whether the instance is enabled for AWS Nitro Enclaves.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceEnclaveOptionsProperty {
     /// If this parameter is set to `true` , the instance is enabled for AWS Nitro Enclaves;
     ///
@@ -13585,7 +13585,7 @@ impl rt::FromWire for CfnInstanceEnclaveOptionsProperty {
 /// `HibernationOptions` is a property of the [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceHibernationOptionsProperty {
     /// Set to `true` to enable your instance for hibernation.
     ///
@@ -13628,7 +13628,7 @@ impl rt::FromWire for CfnInstanceHibernationOptionsProperty {
 /// `InstanceIpv6Address` is a property of the [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceInstanceIpv6AddressProperty {
     /// Required. The IPv6 address.
     ///
@@ -13667,7 +13667,7 @@ impl rt::FromWire for CfnInstanceInstanceIpv6AddressProperty {
 /// For information about creating a launch template, see [AWS::EC2::LaunchTemplate](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html) and [Create a launch template](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-templates.html#create-launch-template) in the *Amazon EC2 User Guide* . For example launch templates, see the [Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html#aws-resource-ec2-launchtemplate--examples) for `AWS::EC2::LaunchTemplate` .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceLaunchTemplateSpecificationProperty {
     /// Required. The version number of the launch template. You must specify this property.
     ///
@@ -13719,7 +13719,7 @@ impl rt::FromWire for CfnInstanceLaunchTemplateSpecificationProperty {
 /// `LicenseSpecification` is a property of the [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceLicenseSpecificationProperty {
     /// Required. The Amazon Resource Name (ARN) of the license configuration.
     ///
@@ -13751,7 +13751,7 @@ impl rt::FromWire for CfnInstanceLicenseSpecificationProperty {
 /// Specifies the metadata options for the instance.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceMetadataOptionsProperty {
     /// Enables or disables the HTTP metadata endpoint on your instances.
     ///
@@ -13835,7 +13835,7 @@ impl rt::FromWire for CfnInstanceMetadataOptionsProperty {
 /// Alternatively, you can attach an existing network interface when launching an instance. For an example, see the [AWS::EC2:NetworkInterface examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkinterface.html#aws-resource-ec2-networkinterface--examples) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceNetworkInterfaceProperty {
     /// Required. The position of the network interface in the attachment order.
     ///
@@ -13969,7 +13969,7 @@ impl rt::FromWire for CfnInstanceNetworkInterfaceProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceNoDeviceProperty {
 }
 impl CfnInstanceNoDeviceProperty {
@@ -13997,7 +13997,7 @@ impl rt::FromWire for CfnInstanceNoDeviceProperty {
 /// For IPv4 only subnets, an instance DNS name must be based on the instance IPv4 address. For IPv6 only subnets, an instance DNS name must be based on the instance ID. For dual-stack subnets, you can specify whether DNS names use the instance IPv4 address or the instance ID. For more information, see [Amazon EC2 instance hostname types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *Amazon Elastic Compute Cloud User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstancePrivateDnsNameOptionsProperty {
     /// Indicates whether to respond to DNS queries for instance hostnames with DNS AAAA records.
     ///
@@ -14047,7 +14047,7 @@ impl rt::FromWire for CfnInstancePrivateDnsNameOptionsProperty {
 /// Specifies a secondary private IPv4 address for a network interface.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstancePrivateIpAddressSpecificationProperty {
     /// Required. Indicates whether the private IPv4 address is the primary private IPv4 address.
     ///
@@ -14089,7 +14089,7 @@ impl rt::FromWire for CfnInstancePrivateIpAddressSpecificationProperty {
 /// `SsmAssociations` is a property of the [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceSsmAssociationProperty {
     /// Required. The name of an SSM document to associate with the instance.
     ///
@@ -14127,7 +14127,7 @@ impl rt::FromWire for CfnInstanceSsmAssociationProperty {
 /// Describes the current state of an instance.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceStateProperty {
     /// The state of the instance as a 16-bit unsigned integer.
     ///
@@ -14182,7 +14182,7 @@ impl rt::FromWire for CfnInstanceStateProperty {
 /// `Volume` is an embedded property of the [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html) resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceVolumeProperty {
     /// Required. The device name (for example, `/dev/sdh` or `xvdh` ).
     ///
@@ -14226,7 +14226,7 @@ impl rt::FromWire for CfnInstanceVolumeProperty {
 /// With the replacement update behavior, CloudFormation usually creates the new resource first, changes references to point to the new resource, and then deletes the old resource. However, you can create only one EC2 Instance Connect Endpoint per VPC, so the replacement process fails. If you need to modify an EC2 Instance Connect Endpoint, you must replace the resource manually.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnInstanceConnectEndpoint(rt::ObjRef);
 rt::handle!(CfnInstanceConnectEndpoint, "aws-cdk-lib.aws_ec2.CfnInstanceConnectEndpoint");
 impl rt::IsA<crate::CfnElement> for CfnInstanceConnectEndpoint {}
@@ -14404,7 +14404,7 @@ impl<O: rt::IsA<CfnInstanceConnectEndpoint> + ?Sized> CfnInstanceConnectEndpoint
 /// The DNS names of the endpoint.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceConnectEndpointInstanceConnectEndpointDnsNamesProperty {
     /// The DNS name of the EC2 Instance Connect Endpoint.
     ///
@@ -14442,7 +14442,7 @@ impl rt::FromWire for CfnInstanceConnectEndpointInstanceConnectEndpointDnsNamesP
 /// The public DNS names of the endpoint, including IPv4-only and dualstack DNS names.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceConnectEndpointInstanceConnectEndpointPublicDnsNamesProperty {
     /// The DNS names of the endpoint.
     ///
@@ -14480,7 +14480,7 @@ impl rt::FromWire for CfnInstanceConnectEndpointInstanceConnectEndpointPublicDns
 /// Properties for defining a `CfnInstanceConnectEndpoint`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceConnectEndpointProps {
     /// Required. The ID of the subnet in which to create the EC2 Instance Connect Endpoint.
     ///
@@ -14547,7 +14547,7 @@ impl rt::FromWire for CfnInstanceConnectEndpointProps {
 /// An event window defines a recurring set of time ranges, or a cron expression, during which AWS-initiated maintenance events may be scheduled for the associated Amazon EC2 instances or Dedicated Hosts.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnInstanceEventWindow(rt::ObjRef);
 rt::handle!(CfnInstanceEventWindow, "aws-cdk-lib.aws_ec2.CfnInstanceEventWindow");
 impl rt::IsA<crate::CfnElement> for CfnInstanceEventWindow {}
@@ -14653,7 +14653,7 @@ impl<O: rt::IsA<CfnInstanceEventWindow> + ?Sized> CfnInstanceEventWindowExt for 
 /// A time range during which an AWS-initiated maintenance event may occur.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceEventWindowTimeRangeProperty {
     /// The hour when the time range ends.
     ///
@@ -14703,7 +14703,7 @@ impl rt::FromWire for CfnInstanceEventWindowTimeRangeProperty {
 /// Properties for defining a `CfnInstanceEventWindow`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceEventWindowProps {
     /// The cron expression defined for the event window.
     ///
@@ -14757,7 +14757,7 @@ impl rt::FromWire for CfnInstanceEventWindowProps {
 /// Properties for defining a `CfnInstance`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceProps {
     /// This property is reserved for internal use.
     ///
@@ -15131,7 +15131,7 @@ impl rt::FromWire for CfnInstanceProps {
 /// After creating the Internet gateway, you then attach it to a VPC.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnInternetGateway(rt::ObjRef);
 rt::handle!(CfnInternetGateway, "aws-cdk-lib.aws_ec2.CfnInternetGateway");
 impl rt::IsA<crate::CfnElement> for CfnInternetGateway {}
@@ -15199,7 +15199,7 @@ impl<O: rt::IsA<CfnInternetGateway> + ?Sized> CfnInternetGatewayExt for O {}
 /// Properties for defining a `CfnInternetGateway`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInternetGatewayProps {
     /// Any tags to assign to the internet gateway.
     ///
@@ -15231,7 +15231,7 @@ impl rt::FromWire for CfnInternetGatewayProps {
 /// A route server association is the connection established between a route server and a VPC.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnIpPoolRouteTableAssociation(rt::ObjRef);
 rt::handle!(CfnIpPoolRouteTableAssociation, "aws-cdk-lib.aws_ec2.CfnIpPoolRouteTableAssociation");
 impl rt::IsA<crate::CfnElement> for CfnIpPoolRouteTableAssociation {}
@@ -15298,7 +15298,7 @@ impl<O: rt::IsA<CfnIpPoolRouteTableAssociation> + ?Sized> CfnIpPoolRouteTableAss
 /// Properties for defining a `CfnIpPoolRouteTableAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIpPoolRouteTableAssociationProps {
     /// Required. The ID of a public IPv4 address pool.
     ///
@@ -15338,7 +15338,7 @@ impl rt::FromWire for CfnIpPoolRouteTableAssociationProps {
 /// For example, you can use a verification token to validate that you control a public IP address range when you bring an IP address range to AWS (BYOIP).
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnIpamExternalResourceVerificationToken(rt::ObjRef);
 rt::handle!(CfnIpamExternalResourceVerificationToken, "aws-cdk-lib.aws_ec2.CfnIpamExternalResourceVerificationToken");
 impl rt::IsA<crate::CfnElement> for CfnIpamExternalResourceVerificationToken {}
@@ -15458,7 +15458,7 @@ impl<O: rt::IsA<CfnIpamExternalResourceVerificationToken> + ?Sized> CfnIpamExter
 /// Properties for defining a `CfnIpamExternalResourceVerificationToken`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIpamExternalResourceVerificationTokenProps {
     /// Required. The ID of the IPAM that will create the token.
     ///
@@ -15498,7 +15498,7 @@ impl rt::FromWire for CfnIpamExternalResourceVerificationTokenProps {
 /// Use it to have IPAM create Route Origin Authorizations (ROAs) for IP address prefixes registered with the internet registry. The IPAM must be in the Advanced tier.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnIpamInternetRegistryAssociation(rt::ObjRef);
 rt::handle!(CfnIpamInternetRegistryAssociation, "aws-cdk-lib.aws_ec2.CfnIpamInternetRegistryAssociation");
 impl rt::IsA<crate::CfnElement> for CfnIpamInternetRegistryAssociation {}
@@ -15630,7 +15630,7 @@ impl<O: rt::IsA<CfnIpamInternetRegistryAssociation> + ?Sized> CfnIpamInternetReg
 /// Properties for defining a `CfnIpamInternetRegistryAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIpamInternetRegistryAssociationProps {
     /// Required. The ID of the IPAM to associate with the internet registry.
     ///
@@ -15697,7 +15697,7 @@ impl rt::FromWire for CfnIpamInternetRegistryAssociationProps {
 /// When CloudFormation deletes a key pair that was created or imported by a stack, it also deletes the parameter that was used to store the private key material in Parameter Store.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnKeyPair(rt::ObjRef);
 rt::handle!(CfnKeyPair, "aws-cdk-lib.aws_ec2.CfnKeyPair");
 impl rt::IsA<crate::CfnElement> for CfnKeyPair {}
@@ -15811,7 +15811,7 @@ impl<O: rt::IsA<CfnKeyPair> + ?Sized> CfnKeyPairExt for O {}
 /// Properties for defining a `CfnKeyPair`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnKeyPairProps {
     /// Required. A unique name for the key pair.
     ///
@@ -15890,7 +15890,7 @@ impl rt::FromWire for CfnKeyPairProps {
 /// For more information, see [Launch an instance from a launch template](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-templates.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnLaunchTemplate(rt::ObjRef);
 rt::handle!(CfnLaunchTemplate, "aws-cdk-lib.aws_ec2.CfnLaunchTemplate");
 impl rt::IsA<crate::CfnElement> for CfnLaunchTemplate {}
@@ -16001,7 +16001,7 @@ impl<O: rt::IsA<CfnLaunchTemplate> + ?Sized> CfnLaunchTemplateExt for O {}
 /// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an instance.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateAcceleratorCountProperty {
     /// The maximum number of accelerators.
     ///
@@ -16043,7 +16043,7 @@ impl rt::FromWire for CfnLaunchTemplateAcceleratorCountProperty {
 /// The minimum and maximum amount of total accelerator memory, in MiB.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateAcceleratorTotalMemoryMiBProperty {
     /// The maximum amount of accelerator memory, in MiB.
     ///
@@ -16087,7 +16087,7 @@ impl rt::FromWire for CfnLaunchTemplateAcceleratorTotalMemoryMiBProperty {
 /// For more information, see [Amazon EBS–optimized instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateBaselineEbsBandwidthMbpsProperty {
     /// The maximum baseline bandwidth, in Mbps.
     ///
@@ -16133,7 +16133,7 @@ impl rt::FromWire for CfnLaunchTemplateBaselineEbsBandwidthMbpsProperty {
 /// Currently, this parameter only supports CPU performance as a baseline performance factor. For example, specifying `c6i` would use the CPU performance of the `c6i` family as the baseline reference.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateBaselinePerformanceFactorsProperty {
     /// The CPU performance to consider, using an instance family as the baseline reference.
     ///
@@ -16169,7 +16169,7 @@ impl rt::FromWire for CfnLaunchTemplateBaselinePerformanceFactorsProperty {
 /// `BlockDeviceMapping` is a property of [AWS::EC2::LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateBlockDeviceMappingProperty {
     /// The device name (for example, /dev/sdh or xvdh).
     ///
@@ -16223,7 +16223,7 @@ impl rt::FromWire for CfnLaunchTemplateBlockDeviceMappingProperty {
 /// `CapacityReservationSpecification` is a property of [AWS::EC2::LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateCapacityReservationSpecificationProperty {
     /// Indicates the instance's Capacity Reservation preferences. Possible preferences include:.
     ///
@@ -16267,7 +16267,7 @@ impl rt::FromWire for CfnLaunchTemplateCapacityReservationSpecificationProperty 
 /// `CapacityReservationTarget` is a property of the [Amazon EC2 LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html) property type.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateCapacityReservationTargetProperty {
     /// The ID of the Capacity Reservation in which to run the instance.
     ///
@@ -16307,7 +16307,7 @@ impl rt::FromWire for CfnLaunchTemplateCapacityReservationTargetProperty {
 /// For more information, see [Connection tracking timeouts](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-connection-tracking.html#connection-tracking-timeouts) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateConnectionTrackingSpecificationProperty {
     /// Timeout (in seconds) for idle TCP connections in an established state.
     ///
@@ -16361,7 +16361,7 @@ impl rt::FromWire for CfnLaunchTemplateConnectionTrackingSpecificationProperty {
 /// `CpuOptions` is a property of [AWS::EC2::LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateCpuOptionsProperty {
     /// Indicates whether to enable the instance for AMD SEV-SNP.
     ///
@@ -16415,7 +16415,7 @@ impl rt::FromWire for CfnLaunchTemplateCpuOptionsProperty {
 /// Specifies the CPU performance to consider when using an instance family as the baseline reference.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateCpuProperty {
     /// The instance family to use as the baseline reference for CPU performance.
     ///
@@ -16451,7 +16451,7 @@ impl rt::FromWire for CfnLaunchTemplateCpuProperty {
 /// `CreditSpecification` is a property of [AWS::EC2::LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateCreditSpecificationProperty {
     /// The credit option for CPU usage of a T instance.
     ///
@@ -16487,7 +16487,7 @@ impl rt::FromWire for CfnLaunchTemplateCreditSpecificationProperty {
 /// `Ebs` is a property of [AWS::EC2::LaunchTemplate BlockDeviceMapping](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-blockdevicemapping.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateEbsProperty {
     /// Indicates whether the EBS volume is deleted on instance termination.
     ///
@@ -16609,7 +16609,7 @@ impl rt::FromWire for CfnLaunchTemplateEbsProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateElasticGpuSpecificationProperty {
     /// Stability: external.
     pub r#type: rt::Option<rt::String>,
@@ -16643,7 +16643,7 @@ impl rt::FromWire for CfnLaunchTemplateElasticGpuSpecificationProperty {
 /// To improve the reliability of network packet delivery, ENA Express reorders network packets on the receiving end by default. However, some UDP-based applications are designed to handle network packets that are out of order to reduce the overhead for packet delivery at the network layer. When ENA Express is enabled, you can specify whether UDP network traffic uses it.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateEnaSrdSpecificationProperty {
     /// Indicates whether ENA Express is enabled for the network interface.
     ///
@@ -16683,7 +16683,7 @@ impl rt::FromWire for CfnLaunchTemplateEnaSrdSpecificationProperty {
 /// When it's enabled, TCP traffic automatically uses it. However, some UDP-based applications are designed to handle network packets that are out of order, without a need for retransmission, such as live video broadcasting or other near-real-time applications. For UDP traffic, you can specify whether to use ENA Express, based on your application environment needs.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateEnaSrdUdpSpecificationProperty {
     /// Indicates whether UDP traffic to and from the instance uses ENA Express.
     ///
@@ -16717,7 +16717,7 @@ impl rt::FromWire for CfnLaunchTemplateEnaSrdUdpSpecificationProperty {
 /// Indicates whether the instance is enabled for AWS Nitro Enclaves.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateEnclaveOptionsProperty {
     /// If this parameter is set to `true` , the instance is enabled for AWS Nitro Enclaves;
     ///
@@ -16755,7 +16755,7 @@ impl rt::FromWire for CfnLaunchTemplateEnclaveOptionsProperty {
 /// `HibernationOptions` is a property of [AWS::EC2::LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateHibernationOptionsProperty {
     /// If you set this parameter to `true` , the instance is enabled for hibernation.
     ///
@@ -16795,7 +16795,7 @@ impl rt::FromWire for CfnLaunchTemplateHibernationOptionsProperty {
 /// `IamInstanceProfile` is a property of [AWS::EC2::LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateIamInstanceProfileProperty {
     /// The Amazon Resource Name (ARN) of the instance profile.
     ///
@@ -16835,7 +16835,7 @@ impl rt::FromWire for CfnLaunchTemplateIamInstanceProfileProperty {
 /// `InstanceMarketOptions` is a property of the [AWS::EC2::LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateInstanceMarketOptionsProperty {
     /// The market type.
     ///
@@ -16890,7 +16890,7 @@ impl rt::FromWire for CfnLaunchTemplateInstanceMarketOptionsProperty {
 /// For more information, see [Specify attributes for instance type selection for EC2 Fleet or Spot Fleet](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-attribute-based-instance-type-selection.html) and [Spot placement score](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-placement-score.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateInstanceRequirementsProperty {
     /// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an instance.
     ///
@@ -17223,7 +17223,7 @@ impl rt::FromWire for CfnLaunchTemplateInstanceRequirementsProperty {
 /// `Ipv4PrefixSpecification` is a property of [AWS::EC2::LaunchTemplate NetworkInterface](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateIpv4PrefixSpecificationProperty {
     /// The IPv4 prefix.
     ///
@@ -17259,7 +17259,7 @@ impl rt::FromWire for CfnLaunchTemplateIpv4PrefixSpecificationProperty {
 /// `Ipv6Add` is a property of [AWS::EC2::LaunchTemplate NetworkInterface](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateIpv6AddProperty {
     /// One or more specific IPv6 addresses from the IPv6 CIDR block range of your subnet.
     ///
@@ -17295,7 +17295,7 @@ impl rt::FromWire for CfnLaunchTemplateIpv6AddProperty {
 /// `Ipv6PrefixSpecification` is a property of [AWS::EC2::LaunchTemplate NetworkInterface](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateIpv6PrefixSpecificationProperty {
     /// The IPv6 prefix.
     ///
@@ -17329,7 +17329,7 @@ impl rt::FromWire for CfnLaunchTemplateIpv6PrefixSpecificationProperty {
 /// > You must specify at least one parameter for the launch template data.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateLaunchTemplateDataProperty {
     /// The block device mapping.
     ///
@@ -17615,7 +17615,7 @@ impl rt::FromWire for CfnLaunchTemplateLaunchTemplateDataProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateLaunchTemplateElasticInferenceAcceleratorProperty {
     /// Stability: external.
     pub count: rt::Option<f64>,
@@ -17653,7 +17653,7 @@ impl rt::FromWire for CfnLaunchTemplateLaunchTemplateElasticInferenceAccelerator
 /// `LaunchTemplateTagSpecification` is a property of [AWS::EC2::LaunchTemplate](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateLaunchTemplateTagSpecificationProperty {
     /// The type of resource.
     ///
@@ -17695,7 +17695,7 @@ impl rt::FromWire for CfnLaunchTemplateLaunchTemplateTagSpecificationProperty {
 /// `LicenseSpecification` is a property of [AWS::EC2::LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateLicenseSpecificationProperty {
     /// The Amazon Resource Name (ARN) of the license configuration.
     ///
@@ -17727,7 +17727,7 @@ impl rt::FromWire for CfnLaunchTemplateLicenseSpecificationProperty {
 /// The maintenance options of your instance.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateMaintenanceOptionsProperty {
     /// Disables the automatic recovery behavior of your instance or sets it to default.
     ///
@@ -17759,7 +17759,7 @@ impl rt::FromWire for CfnLaunchTemplateMaintenanceOptionsProperty {
 /// The minimum and maximum amount of memory per vCPU, in GiB.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateMemoryGiBPerVCpuProperty {
     /// The maximum amount of memory per vCPU, in GiB.
     ///
@@ -17801,7 +17801,7 @@ impl rt::FromWire for CfnLaunchTemplateMemoryGiBPerVCpuProperty {
 /// The minimum and maximum amount of memory, in MiB.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateMemoryMiBProperty {
     /// The maximum amount of memory, in MiB.
     ///
@@ -17847,7 +17847,7 @@ impl rt::FromWire for CfnLaunchTemplateMemoryMiBProperty {
 /// `MetadataOptions` is a property of [AWS::EC2::LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateMetadataOptionsProperty {
     /// Enables or disables the HTTP metadata endpoint on your instances.
     ///
@@ -17928,7 +17928,7 @@ impl rt::FromWire for CfnLaunchTemplateMetadataOptionsProperty {
 /// `Monitoring` is a property of [AWS::EC2::LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateMonitoringProperty {
     /// Specify `true` to enable detailed monitoring.
     ///
@@ -17964,7 +17964,7 @@ impl rt::FromWire for CfnLaunchTemplateMonitoringProperty {
 /// > Setting the minimum bandwidth does not guarantee that your instance will achieve the minimum bandwidth. Amazon EC2 will identify instance types that support the specified minimum bandwidth, but the actual bandwidth of your instance might go below the specified minimum at times. For more information, see [Available instance bandwidth](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-network-bandwidth.html#available-instance-bandwidth) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateNetworkBandwidthGbpsProperty {
     /// The maximum amount of network bandwidth, in Gbps.
     ///
@@ -18006,7 +18006,7 @@ impl rt::FromWire for CfnLaunchTemplateNetworkBandwidthGbpsProperty {
 /// The minimum and maximum number of network interfaces.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateNetworkInterfaceCountProperty {
     /// The maximum number of network interfaces.
     ///
@@ -18050,7 +18050,7 @@ impl rt::FromWire for CfnLaunchTemplateNetworkInterfaceCountProperty {
 /// `NetworkInterface` is a property of [AWS::EC2::LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateNetworkInterfaceProperty {
     /// Associates a Carrier IP address with eth0 for a new network interface.
     ///
@@ -18246,7 +18246,7 @@ impl rt::FromWire for CfnLaunchTemplateNetworkInterfaceProperty {
 /// Contains settings for the network performance options for the instance.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateNetworkPerformanceOptionsProperty {
     /// Specify the bandwidth weighting option to boost the associated type of baseline bandwidth, as follows:.
     ///
@@ -18284,7 +18284,7 @@ impl rt::FromWire for CfnLaunchTemplateNetworkPerformanceOptionsProperty {
 /// `Placement` is a property of [AWS::EC2::LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplatePlacementProperty {
     /// The affinity setting for an instance on a Dedicated Host.
     ///
@@ -18376,7 +18376,7 @@ impl rt::FromWire for CfnLaunchTemplatePlacementProperty {
 /// For more information, see [Amazon EC2 instance hostname types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *Amazon Elastic Compute Cloud User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplatePrivateDnsNameOptionsProperty {
     /// Indicates whether to respond to DNS queries for instance hostnames with DNS AAAA records.
     ///
@@ -18424,7 +18424,7 @@ impl rt::FromWire for CfnLaunchTemplatePrivateDnsNameOptionsProperty {
 /// `PrivateIpAdd` is a property of [AWS::EC2::LaunchTemplate NetworkInterface](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplatePrivateIpAddProperty {
     /// Indicates whether the private IPv4 address is the primary private IPv4 address.
     ///
@@ -18464,7 +18464,7 @@ impl rt::FromWire for CfnLaunchTemplatePrivateIpAddProperty {
 /// Specifies an instance family to use as the baseline reference for CPU performance.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateReferenceProperty {
     /// The instance family to use as a baseline reference.
     ///
@@ -18513,7 +18513,7 @@ impl rt::FromWire for CfnLaunchTemplateReferenceProperty {
 /// `SpotOptions` is a property of [AWS::EC2::LaunchTemplate InstanceMarketOptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata-instancemarketoptions.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateSpotOptionsProperty {
     /// Deprecated.
     ///
@@ -18584,7 +18584,7 @@ impl rt::FromWire for CfnLaunchTemplateSpotOptionsProperty {
 /// `TagSpecification` is a property type of [`TagSpecifications`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html#cfn-ec2-launchtemplate-launchtemplatedata-tagspecifications) . [`TagSpecifications`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html#cfn-ec2-launchtemplate-launchtemplatedata-tagspecifications) is a property of [AWS::EC2::LaunchTemplate LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateTagSpecificationProperty {
     /// The type of resource to tag.
     ///
@@ -18626,7 +18626,7 @@ impl rt::FromWire for CfnLaunchTemplateTagSpecificationProperty {
 /// The minimum and maximum amount of total local storage, in GB.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateTotalLocalStorageGBProperty {
     /// The maximum amount of total local storage, in GB.
     ///
@@ -18668,7 +18668,7 @@ impl rt::FromWire for CfnLaunchTemplateTotalLocalStorageGBProperty {
 /// The minimum and maximum number of vCPUs.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateVCpuCountProperty {
     /// The maximum number of vCPUs.
     ///
@@ -18710,7 +18710,7 @@ impl rt::FromWire for CfnLaunchTemplateVCpuCountProperty {
 /// Properties for defining a `CfnLaunchTemplate`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLaunchTemplateProps {
     /// Required. The information for the launch template.
     ///
@@ -18767,7 +18767,7 @@ impl rt::FromWire for CfnLaunchTemplateProps {
 /// - `NetworkInterfaceId`
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnLocalGatewayRoute(rt::ObjRef);
 rt::handle!(CfnLocalGatewayRoute, "aws-cdk-lib.aws_ec2.CfnLocalGatewayRoute");
 impl rt::IsA<crate::CfnElement> for CfnLocalGatewayRoute {}
@@ -18860,7 +18860,7 @@ impl<O: rt::IsA<CfnLocalGatewayRoute> + ?Sized> CfnLocalGatewayRouteExt for O {}
 /// Properties for defining a `CfnLocalGatewayRoute`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLocalGatewayRouteProps {
     /// Required. The CIDR block used for destination matches.
     ///
@@ -18910,7 +18910,7 @@ impl rt::FromWire for CfnLocalGatewayRouteProps {
 /// Describes a local gateway route table.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnLocalGatewayRouteTable(rt::ObjRef);
 rt::handle!(CfnLocalGatewayRouteTable, "aws-cdk-lib.aws_ec2.CfnLocalGatewayRouteTable");
 impl rt::IsA<crate::CfnElement> for CfnLocalGatewayRouteTable {}
@@ -19016,7 +19016,7 @@ impl<O: rt::IsA<CfnLocalGatewayRouteTable> + ?Sized> CfnLocalGatewayRouteTableEx
 /// Properties for defining a `CfnLocalGatewayRouteTable`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLocalGatewayRouteTableProps {
     /// Required. The ID of the local gateway.
     ///
@@ -19060,7 +19060,7 @@ impl rt::FromWire for CfnLocalGatewayRouteTableProps {
 /// Associates the specified VPC with the specified local gateway route table.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnLocalGatewayRouteTableVPCAssociation(rt::ObjRef);
 rt::handle!(CfnLocalGatewayRouteTableVPCAssociation, "aws-cdk-lib.aws_ec2.CfnLocalGatewayRouteTableVPCAssociation");
 impl rt::IsA<crate::CfnElement> for CfnLocalGatewayRouteTableVPCAssociation {}
@@ -19160,7 +19160,7 @@ impl<O: rt::IsA<CfnLocalGatewayRouteTableVPCAssociation> + ?Sized> CfnLocalGatew
 /// Properties for defining a `CfnLocalGatewayRouteTableVPCAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLocalGatewayRouteTableVPCAssociationProps {
     /// Required. The ID of the local gateway route table.
     ///
@@ -19204,7 +19204,7 @@ impl rt::FromWire for CfnLocalGatewayRouteTableVPCAssociationProps {
 /// Describes an association between a local gateway route table and a virtual interface group.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnLocalGatewayRouteTableVirtualInterfaceGroupAssociation(rt::ObjRef);
 rt::handle!(CfnLocalGatewayRouteTableVirtualInterfaceGroupAssociation, "aws-cdk-lib.aws_ec2.CfnLocalGatewayRouteTableVirtualInterfaceGroupAssociation");
 impl rt::IsA<crate::CfnElement> for CfnLocalGatewayRouteTableVirtualInterfaceGroupAssociation {}
@@ -19316,7 +19316,7 @@ impl<O: rt::IsA<CfnLocalGatewayRouteTableVirtualInterfaceGroupAssociation> + ?Si
 /// Properties for defining a `CfnLocalGatewayRouteTableVirtualInterfaceGroupAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLocalGatewayRouteTableVirtualInterfaceGroupAssociationProps {
     /// Required. The ID of the local gateway route table.
     ///
@@ -19360,7 +19360,7 @@ impl rt::FromWire for CfnLocalGatewayRouteTableVirtualInterfaceGroupAssociationP
 /// Describes a local gateway virtual interface.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnLocalGatewayVirtualInterface(rt::ObjRef);
 rt::handle!(CfnLocalGatewayVirtualInterface, "aws-cdk-lib.aws_ec2.CfnLocalGatewayVirtualInterface");
 impl rt::IsA<crate::CfnElement> for CfnLocalGatewayVirtualInterface {}
@@ -19522,7 +19522,7 @@ impl<O: rt::IsA<CfnLocalGatewayVirtualInterface> + ?Sized> CfnLocalGatewayVirtua
 /// Describes a local gateway virtual interface group.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnLocalGatewayVirtualInterfaceGroup(rt::ObjRef);
 rt::handle!(CfnLocalGatewayVirtualInterfaceGroup, "aws-cdk-lib.aws_ec2.CfnLocalGatewayVirtualInterfaceGroup");
 impl rt::IsA<crate::CfnElement> for CfnLocalGatewayVirtualInterfaceGroup {}
@@ -19650,7 +19650,7 @@ impl<O: rt::IsA<CfnLocalGatewayVirtualInterfaceGroup> + ?Sized> CfnLocalGatewayV
 /// Properties for defining a `CfnLocalGatewayVirtualInterfaceGroup`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLocalGatewayVirtualInterfaceGroupProps {
     /// Required. The ID of the local gateway.
     ///
@@ -19700,7 +19700,7 @@ impl rt::FromWire for CfnLocalGatewayVirtualInterfaceGroupProps {
 /// Properties for defining a `CfnLocalGatewayVirtualInterface`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLocalGatewayVirtualInterfaceProps {
     /// Required. The local address.
     ///
@@ -19782,7 +19782,7 @@ impl rt::FromWire for CfnLocalGatewayVirtualInterfaceProps {
 /// > When you associate an Elastic IP address or secondary Elastic IP address with a public NAT gateway, the network border group of the Elastic IP address must match the network border group of the Availability Zone (AZ) that the public NAT gateway is in. Otherwise, the NAT gateway fails to launch. You can see the network border group for the AZ by viewing the details of the subnet. Similarly, you can view the network border group for the Elastic IP address by viewing its details. For more information, see [Allocate an Elastic IP address](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-eips.html#allocate-eip) in the *Amazon VPC User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnNatGateway(rt::ObjRef);
 rt::handle!(CfnNatGateway, "aws-cdk-lib.aws_ec2.CfnNatGateway");
 impl rt::IsA<crate::CfnElement> for CfnNatGateway {}
@@ -19996,7 +19996,7 @@ impl<O: rt::IsA<CfnNatGateway> + ?Sized> CfnNatGatewayExt for O {}
 /// For more information, see [Regional NAT gateways for automatic multi-AZ expansion](https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateways-regional.html) in the *Amazon VPC User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNatGatewayAvailabilityZoneAddressProperty {
     /// Required. The allocation IDs of the Elastic IP addresses (EIPs) to be used for handling outbound NAT traffic in this specific Availability Zone.
     ///
@@ -20048,7 +20048,7 @@ impl rt::FromWire for CfnNatGatewayAvailabilityZoneAddressProperty {
 /// Properties for defining a `CfnNatGateway`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNatGatewayProps {
     /// [Public NAT gateway only] The allocation ID of the Elastic IP address that's associated with the NAT gateway.
     ///
@@ -20176,7 +20176,7 @@ impl rt::FromWire for CfnNatGatewayProps {
 /// To add a network ACL entry, see [AWS::EC2::NetworkAclEntry](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkaclentry.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnNetworkAcl(rt::ObjRef);
 rt::handle!(CfnNetworkAcl, "aws-cdk-lib.aws_ec2.CfnNetworkAcl");
 impl rt::IsA<crate::CfnElement> for CfnNetworkAcl {}
@@ -20250,7 +20250,7 @@ impl<O: rt::IsA<CfnNetworkAcl> + ?Sized> CfnNetworkAclExt for O {}
 /// For information about the protocol value, see [Protocol Numbers](https://docs.aws.amazon.com/https://www.iana.org/assignments/protocol-numbers/protocol-numbers.xhtml) on the Internet Assigned Numbers Authority (IANA) website.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnNetworkAclEntry(rt::ObjRef);
 rt::handle!(CfnNetworkAclEntry, "aws-cdk-lib.aws_ec2.CfnNetworkAclEntry");
 impl rt::IsA<crate::CfnElement> for CfnNetworkAclEntry {}
@@ -20387,7 +20387,7 @@ impl<O: rt::IsA<CfnNetworkAclEntry> + ?Sized> CfnNetworkAclEntryExt for O {}
 /// Describes the ICMP type and code.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkAclEntryIcmpProperty {
     /// The Internet Control Message Protocol (ICMP) code.
     ///
@@ -20429,7 +20429,7 @@ impl rt::FromWire for CfnNetworkAclEntryIcmpProperty {
 /// Describes a range of ports.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkAclEntryPortRangeProperty {
     /// The first port in the range.
     ///
@@ -20471,7 +20471,7 @@ impl rt::FromWire for CfnNetworkAclEntryPortRangeProperty {
 /// Properties for defining a `CfnNetworkAclEntry`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkAclEntryProps {
     /// Required. The ID of the ACL for the entry.
     ///
@@ -20567,7 +20567,7 @@ impl rt::FromWire for CfnNetworkAclEntryProps {
 /// Properties for defining a `CfnNetworkAcl`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkAclProps {
     /// Required. The ID of the VPC for the network ACL.
     ///
@@ -20609,7 +20609,7 @@ impl rt::FromWire for CfnNetworkAclProps {
 /// Network Access Analyzer identifies unintended network access to your resources on AWS . When you start an analysis on a Network Access Scope, Network Access Analyzer produces findings. For more information, see the [Network Access Analyzer User Guide](https://docs.aws.amazon.com/vpc/latest/network-access-analyzer/) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnNetworkInsightsAccessScope(rt::ObjRef);
 rt::handle!(CfnNetworkInsightsAccessScope, "aws-cdk-lib.aws_ec2.CfnNetworkInsightsAccessScope");
 impl rt::IsA<crate::CfnElement> for CfnNetworkInsightsAccessScope {}
@@ -20721,7 +20721,7 @@ impl<O: rt::IsA<CfnNetworkInsightsAccessScope> + ?Sized> CfnNetworkInsightsAcces
 /// Describes a path.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAccessScopeAccessScopePathRequestProperty {
     /// The destination.
     ///
@@ -20765,7 +20765,7 @@ impl rt::FromWire for CfnNetworkInsightsAccessScopeAccessScopePathRequestPropert
 /// Describes a packet header statement.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAccessScopePacketHeaderStatementRequestProperty {
     /// The destination addresses.
     ///
@@ -20833,7 +20833,7 @@ impl rt::FromWire for CfnNetworkInsightsAccessScopePacketHeaderStatementRequestP
 /// Describes a path statement.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAccessScopePathStatementRequestProperty {
     /// The packet header statement.
     ///
@@ -20871,7 +20871,7 @@ impl rt::FromWire for CfnNetworkInsightsAccessScopePathStatementRequestProperty 
 /// Describes a resource statement.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAccessScopeResourceStatementRequestProperty {
     /// The resources.
     ///
@@ -20909,7 +20909,7 @@ impl rt::FromWire for CfnNetworkInsightsAccessScopeResourceStatementRequestPrope
 /// Describes a through resource statement.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAccessScopeThroughResourcesStatementRequestProperty {
     /// The resource statement.
     ///
@@ -20941,7 +20941,7 @@ impl rt::FromWire for CfnNetworkInsightsAccessScopeThroughResourcesStatementRequ
 /// Describes a Network Access Scope analysis.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnNetworkInsightsAccessScopeAnalysis(rt::ObjRef);
 rt::handle!(CfnNetworkInsightsAccessScopeAnalysis, "aws-cdk-lib.aws_ec2.CfnNetworkInsightsAccessScopeAnalysis");
 impl rt::IsA<crate::CfnElement> for CfnNetworkInsightsAccessScopeAnalysis {}
@@ -21067,7 +21067,7 @@ impl<O: rt::IsA<CfnNetworkInsightsAccessScopeAnalysis> + ?Sized> CfnNetworkInsig
 /// Properties for defining a `CfnNetworkInsightsAccessScopeAnalysis`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAccessScopeAnalysisProps {
     /// Required. The ID of the Network Access Scope.
     ///
@@ -21105,7 +21105,7 @@ impl rt::FromWire for CfnNetworkInsightsAccessScopeAnalysisProps {
 /// Properties for defining a `CfnNetworkInsightsAccessScope`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAccessScopeProps {
     /// The paths to exclude.
     ///
@@ -21149,7 +21149,7 @@ impl rt::FromWire for CfnNetworkInsightsAccessScopeProps {
 /// Specifies a network insights analysis.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnNetworkInsightsAnalysis(rt::ObjRef);
 rt::handle!(CfnNetworkInsightsAnalysis, "aws-cdk-lib.aws_ec2.CfnNetworkInsightsAnalysis");
 impl rt::IsA<crate::CfnElement> for CfnNetworkInsightsAnalysis {}
@@ -21327,7 +21327,7 @@ impl<O: rt::IsA<CfnNetworkInsightsAnalysis> + ?Sized> CfnNetworkInsightsAnalysis
 /// For more information, see [Reachability Analyzer additional detail codes](https://docs.aws.amazon.com/vpc/latest/reachability/additional-detail-codes.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAnalysisAdditionalDetailProperty {
     /// The additional detail code.
     ///
@@ -21377,7 +21377,7 @@ impl rt::FromWire for CfnNetworkInsightsAnalysisAdditionalDetailProperty {
 /// Describes an potential intermediate component of a feasible path.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAnalysisAlternatePathHintProperty {
     /// The Amazon Resource Name (ARN) of the component.
     ///
@@ -21415,7 +21415,7 @@ impl rt::FromWire for CfnNetworkInsightsAnalysisAlternatePathHintProperty {
 /// Describes a network access control (ACL) rule.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAnalysisAnalysisAclRuleProperty {
     /// The IPv4 address range, in CIDR notation.
     ///
@@ -21477,7 +21477,7 @@ impl rt::FromWire for CfnNetworkInsightsAnalysisAnalysisAclRuleProperty {
 /// Describes a path component.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAnalysisAnalysisComponentProperty {
     /// The Amazon Resource Name (ARN) of the component.
     ///
@@ -21515,7 +21515,7 @@ impl rt::FromWire for CfnNetworkInsightsAnalysisAnalysisComponentProperty {
 /// Describes a load balancer listener.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAnalysisAnalysisLoadBalancerListenerProperty {
     /// [Classic Load Balancers] The back-end port for the listener.
     ///
@@ -21553,7 +21553,7 @@ impl rt::FromWire for CfnNetworkInsightsAnalysisAnalysisLoadBalancerListenerProp
 /// Describes a load balancer target.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAnalysisAnalysisLoadBalancerTargetProperty {
     /// The IP address.
     ///
@@ -21605,7 +21605,7 @@ impl rt::FromWire for CfnNetworkInsightsAnalysisAnalysisLoadBalancerTargetProper
 /// Reflects any changes made by a component as traffic passes through. The fields of an inbound header are null except for the first component of a path.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAnalysisAnalysisPacketHeaderProperty {
     /// The destination addresses.
     ///
@@ -21661,7 +21661,7 @@ impl rt::FromWire for CfnNetworkInsightsAnalysisAnalysisPacketHeaderProperty {
 /// Describes a route table route.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAnalysisAnalysisRouteTableRouteProperty {
     /// The destination IPv4 address, in CIDR notation.
     ///
@@ -21760,7 +21760,7 @@ impl rt::FromWire for CfnNetworkInsightsAnalysisAnalysisRouteTableRouteProperty 
 /// Describes a security group rule.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAnalysisAnalysisSecurityGroupRuleProperty {
     /// The IPv4 address range, in CIDR notation.
     ///
@@ -21823,7 +21823,7 @@ impl rt::FromWire for CfnNetworkInsightsAnalysisAnalysisSecurityGroupRulePropert
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAnalysisAnalysisTransitGatewayPolicyTableEntryProperty {
     /// Stability: external.
     pub destination_cidr: rt::Option<rt::String>,
@@ -21879,7 +21879,7 @@ impl rt::FromWire for CfnNetworkInsightsAnalysisAnalysisTransitGatewayPolicyTabl
 /// For more information, see [Reachability Analyzer explanation codes](https://docs.aws.amazon.com/vpc/latest/reachability/explanation-codes.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAnalysisExplanationProperty {
     /// The network ACL.
     ///
@@ -22222,7 +22222,7 @@ impl rt::FromWire for CfnNetworkInsightsAnalysisExplanationProperty {
 /// Describes a path component.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAnalysisPathComponentProperty {
     /// The network ACL rule.
     ///
@@ -22354,7 +22354,7 @@ impl rt::FromWire for CfnNetworkInsightsAnalysisPathComponentProperty {
 /// Describes a range of ports.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAnalysisPortRangeProperty {
     /// The first port in the range.
     ///
@@ -22392,7 +22392,7 @@ impl rt::FromWire for CfnNetworkInsightsAnalysisPortRangeProperty {
 /// Describes a route in a transit gateway route table.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAnalysisTransitGatewayRouteTableRouteProperty {
     /// The ID of the route attachment.
     ///
@@ -22463,7 +22463,7 @@ impl rt::FromWire for CfnNetworkInsightsAnalysisTransitGatewayRouteTableRoutePro
 /// Properties for defining a `CfnNetworkInsightsAnalysis`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsAnalysisProps {
     /// Required. The ID of the path.
     ///
@@ -22521,7 +22521,7 @@ impl rt::FromWire for CfnNetworkInsightsAnalysisProps {
 /// VPC Reachability Analyzer enables you to analyze and debug network reachability between two resources in your virtual private cloud (VPC). For more information, see the [Reachability Analyzer User Guide](https://docs.aws.amazon.com/vpc/latest/reachability/what-is-reachability-analyzer.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnNetworkInsightsPath(rt::ObjRef);
 rt::handle!(CfnNetworkInsightsPath, "aws-cdk-lib.aws_ec2.CfnNetworkInsightsPath");
 impl rt::IsA<crate::CfnElement> for CfnNetworkInsightsPath {}
@@ -22699,7 +22699,7 @@ impl<O: rt::IsA<CfnNetworkInsightsPath> + ?Sized> CfnNetworkInsightsPathExt for 
 /// Describes a port range.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsPathFilterPortRangeProperty {
     /// The first port in the range.
     ///
@@ -22739,7 +22739,7 @@ impl rt::FromWire for CfnNetworkInsightsPathFilterPortRangeProperty {
 /// Use path filters to scope the analysis when there can be multiple resulting paths.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsPathPathFilterProperty {
     /// The destination IPv4 address.
     ///
@@ -22789,7 +22789,7 @@ impl rt::FromWire for CfnNetworkInsightsPathPathFilterProperty {
 /// Properties for defining a `CfnNetworkInsightsPath`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInsightsPathProps {
     /// Required. The protocol.
     ///
@@ -22877,7 +22877,7 @@ impl rt::FromWire for CfnNetworkInsightsPathProps {
 /// Describes a network interface in an Amazon EC2 instance for AWS CloudFormation .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnNetworkInterface(rt::ObjRef);
 rt::handle!(CfnNetworkInterface, "aws-cdk-lib.aws_ec2.CfnNetworkInterface");
 impl rt::IsA<crate::CfnElement> for CfnNetworkInterface {}
@@ -23151,7 +23151,7 @@ impl<O: rt::IsA<CfnNetworkInterface> + ?Sized> CfnNetworkInterfaceExt for O {}
 /// For more information, see [Connection tracking timeouts](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-connection-tracking.html#connection-tracking-timeouts) in the *Amazon Elastic Compute Cloud User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInterfaceConnectionTrackingSpecificationProperty {
     /// Timeout (in seconds) for idle TCP connections in an established state.
     ///
@@ -23201,7 +23201,7 @@ impl rt::FromWire for CfnNetworkInterfaceConnectionTrackingSpecificationProperty
 /// Describes the IPv6 addresses to associate with the network interface.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInterfaceInstanceIpv6AddressProperty {
     /// Required. An IPv6 address to associate with the network interface.
     ///
@@ -23233,7 +23233,7 @@ impl rt::FromWire for CfnNetworkInterfaceInstanceIpv6AddressProperty {
 /// Describes an IPv4 prefix.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInterfaceIpv4PrefixSpecificationProperty {
     /// Required. The IPv4 prefix.
     ///
@@ -23267,7 +23267,7 @@ impl rt::FromWire for CfnNetworkInterfaceIpv4PrefixSpecificationProperty {
 /// Describes the IPv6 prefix.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInterfaceIpv6PrefixSpecificationProperty {
     /// Required. The IPv6 prefix.
     ///
@@ -23301,7 +23301,7 @@ impl rt::FromWire for CfnNetworkInterfaceIpv6PrefixSpecificationProperty {
 /// Describes a secondary private IPv4 address for a network interface.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInterfacePrivateIpAddressSpecificationProperty {
     /// Required. Sets the private IP address as the primary private address.
     ///
@@ -23343,7 +23343,7 @@ impl rt::FromWire for CfnNetworkInterfacePrivateIpAddressSpecificationProperty {
 /// For more information, see [EC2 instance hostnames, DNS names, and domains](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInterfacePublicIpDnsNameOptionsProperty {
     /// The public hostname type.
     ///
@@ -23403,7 +23403,7 @@ impl rt::FromWire for CfnNetworkInterfacePublicIpDnsNameOptionsProperty {
 /// You can use this resource type to attach additional network interfaces to an instance without interruption.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnNetworkInterfaceAttachment(rt::ObjRef);
 rt::handle!(CfnNetworkInterfaceAttachment, "aws-cdk-lib.aws_ec2.CfnNetworkInterfaceAttachment");
 impl rt::IsA<crate::CfnElement> for CfnNetworkInterfaceAttachment {}
@@ -23514,7 +23514,7 @@ impl<O: rt::IsA<CfnNetworkInterfaceAttachment> + ?Sized> CfnNetworkInterfaceAtta
 /// To improve the reliability of network packet delivery, ENA Express reorders network packets on the receiving end by default. However, some UDP-based applications are designed to handle network packets that are out of order to reduce the overhead for packet delivery at the network layer. When ENA Express is enabled, you can specify whether UDP network traffic uses it.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInterfaceAttachmentEnaSrdSpecificationProperty {
     /// Indicates whether ENA Express is enabled for the network interface.
     ///
@@ -23554,7 +23554,7 @@ impl rt::FromWire for CfnNetworkInterfaceAttachmentEnaSrdSpecificationProperty {
 /// When it's enabled, TCP traffic automatically uses it. However, some UDP-based applications are designed to handle network packets that are out of order, without a need for retransmission, such as live video broadcasting or other near-real-time applications. For UDP traffic, you can specify whether to use ENA Express, based on your application environment needs.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInterfaceAttachmentEnaSrdUdpSpecificationProperty {
     /// Indicates whether UDP traffic to and from the instance uses ENA Express.
     ///
@@ -23588,7 +23588,7 @@ impl rt::FromWire for CfnNetworkInterfaceAttachmentEnaSrdUdpSpecificationPropert
 /// Properties for defining a `CfnNetworkInterfaceAttachment`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInterfaceAttachmentProps {
     /// Required. The network interface's position in the attachment order.
     ///
@@ -23656,7 +23656,7 @@ impl rt::FromWire for CfnNetworkInterfaceAttachmentProps {
 /// Specifies a permission for the network interface, For example, you can grant an AWS -authorized account permission to attach the network interface to an instance in their account.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnNetworkInterfacePermission(rt::ObjRef);
 rt::handle!(CfnNetworkInterfacePermission, "aws-cdk-lib.aws_ec2.CfnNetworkInterfacePermission");
 impl rt::IsA<crate::CfnElement> for CfnNetworkInterfacePermission {}
@@ -23731,7 +23731,7 @@ impl<O: rt::IsA<CfnNetworkInterfacePermission> + ?Sized> CfnNetworkInterfacePerm
 /// Properties for defining a `CfnNetworkInterfacePermission`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInterfacePermissionProps {
     /// Required. The AWS account ID.
     ///
@@ -23775,7 +23775,7 @@ impl rt::FromWire for CfnNetworkInterfacePermissionProps {
 /// Properties for defining a `CfnNetworkInterface`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkInterfaceProps {
     /// Required. The ID of the subnet to associate with the network interface.
     ///
@@ -23941,7 +23941,7 @@ impl rt::FromWire for CfnNetworkInterfaceProps {
 /// Describes Infrastructure Performance subscriptions.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnNetworkPerformanceMetricSubscription(rt::ObjRef);
 rt::handle!(CfnNetworkPerformanceMetricSubscription, "aws-cdk-lib.aws_ec2.CfnNetworkPerformanceMetricSubscription");
 impl rt::IsA<crate::CfnElement> for CfnNetworkPerformanceMetricSubscription {}
@@ -24022,7 +24022,7 @@ impl<O: rt::IsA<CfnNetworkPerformanceMetricSubscription> + ?Sized> CfnNetworkPer
 /// Properties for defining a `CfnNetworkPerformanceMetricSubscription`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkPerformanceMetricSubscriptionProps {
     /// Required. The Region or Availability Zone that's the target for the subscription.
     ///
@@ -24082,7 +24082,7 @@ impl rt::FromWire for CfnNetworkPerformanceMetricSubscriptionProps {
 /// For more information, see [Placement Groups](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/placement-groups.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnPlacementGroup(rt::ObjRef);
 rt::handle!(CfnPlacementGroup, "aws-cdk-lib.aws_ec2.CfnPlacementGroup");
 impl rt::IsA<crate::CfnElement> for CfnPlacementGroup {}
@@ -24186,7 +24186,7 @@ impl<O: rt::IsA<CfnPlacementGroup> + ?Sized> CfnPlacementGroupExt for O {}
 /// Properties for defining a `CfnPlacementGroup`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnPlacementGroupProps {
     /// The ID of a parent placement group.
     ///
@@ -24251,7 +24251,7 @@ impl rt::FromWire for CfnPlacementGroupProps {
 /// You can add one or more entries to the prefix list. Each entry consists of a CIDR block and an optional description.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnPrefixList(rt::ObjRef);
 rt::handle!(CfnPrefixList, "aws-cdk-lib.aws_ec2.CfnPrefixList");
 impl rt::IsA<crate::CfnElement> for CfnPrefixList {}
@@ -24391,7 +24391,7 @@ impl<O: rt::IsA<CfnPrefixList> + ?Sized> CfnPrefixListExt for O {}
 /// An entry for a prefix list.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnPrefixListEntryProperty {
     /// Required. The CIDR block.
     ///
@@ -24431,7 +24431,7 @@ impl rt::FromWire for CfnPrefixListEntryProperty {
 /// Properties for defining a `CfnPrefixList`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnPrefixListProps {
     /// Required. The IP address type.
     ///
@@ -24499,7 +24499,7 @@ impl rt::FromWire for CfnPrefixListProps {
 /// If you create a route that references a transit gateway in the same template where you create the transit gateway, you must declare a dependency on the transit gateway attachment. The route table cannot use the transit gateway until it has successfully attached to the VPC. Add a [DependsOn Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html) in the `AWS::EC2::Route` resource to explicitly declare a dependency on the `AWS::EC2::TransitGatewayAttachment` resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRoute(rt::ObjRef);
 rt::handle!(CfnRoute, "aws-cdk-lib.aws_ec2.CfnRoute");
 impl rt::IsA<crate::CfnElement> for CfnRoute {}
@@ -24706,7 +24706,7 @@ impl<O: rt::IsA<CfnRoute> + ?Sized> CfnRouteExt for O {}
 /// Properties for defining a `CfnRoute`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRouteProps {
     /// Required. The ID of the route table for the route.
     ///
@@ -24842,7 +24842,7 @@ impl rt::FromWire for CfnRouteProps {
 /// For more information see [Dynamic routing in your VPC with VPC Route Server](https://docs.aws.amazon.com/vpc/latest/userguide/dynamic-routing-route-server.html) in the *Amazon VPC User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRouteServer(rt::ObjRef);
 rt::handle!(CfnRouteServer, "aws-cdk-lib.aws_ec2.CfnRouteServer");
 impl rt::IsA<crate::CfnElement> for CfnRouteServer {}
@@ -24964,7 +24964,7 @@ impl<O: rt::IsA<CfnRouteServer> + ?Sized> CfnRouteServerExt for O {}
 /// A route server association is the connection established between a route server and a VPC.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRouteServerAssociation(rt::ObjRef);
 rt::handle!(CfnRouteServerAssociation, "aws-cdk-lib.aws_ec2.CfnRouteServerAssociation");
 impl rt::IsA<crate::CfnElement> for CfnRouteServerAssociation {}
@@ -25025,7 +25025,7 @@ impl<O: rt::IsA<CfnRouteServerAssociation> + ?Sized> CfnRouteServerAssociationEx
 /// Properties for defining a `CfnRouteServerAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRouteServerAssociationProps {
     /// Required. The ID of the associated route server.
     ///
@@ -25067,7 +25067,7 @@ impl rt::FromWire for CfnRouteServerAssociationProps {
 /// For more information see [Dynamic routing in your VPC with VPC Route Server](https://docs.aws.amazon.com/vpc/latest/userguide/dynamic-routing-route-server.html) in the *Amazon VPC User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRouteServerEndpoint(rt::ObjRef);
 rt::handle!(CfnRouteServerEndpoint, "aws-cdk-lib.aws_ec2.CfnRouteServerEndpoint");
 impl rt::IsA<crate::CfnElement> for CfnRouteServerEndpoint {}
@@ -25185,7 +25185,7 @@ impl<O: rt::IsA<CfnRouteServerEndpoint> + ?Sized> CfnRouteServerEndpointExt for 
 /// Properties for defining a `CfnRouteServerEndpoint`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRouteServerEndpointProps {
     /// Required. The ID of the route server associated with this endpoint.
     ///
@@ -25231,7 +25231,7 @@ impl rt::FromWire for CfnRouteServerEndpointProps {
 /// A route server peer is a session between a route server endpoint and the device deployed in AWS (such as a firewall appliance or other network security function running on an EC2 instance).
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRouteServerPeer(rt::ObjRef);
 rt::handle!(CfnRouteServerPeer, "aws-cdk-lib.aws_ec2.CfnRouteServerPeer");
 impl rt::IsA<crate::CfnElement> for CfnRouteServerPeer {}
@@ -25371,7 +25371,7 @@ impl<O: rt::IsA<CfnRouteServerPeer> + ?Sized> CfnRouteServerPeerExt for O {}
 /// The BGP configuration options for this peer, including ASN (Autonomous System Number) and BFD (Bidrectional Forwarding Detection) settings.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRouteServerPeerBgpOptionsProperty {
     /// The Border Gateway Protocol (BGP) Autonomous System Number (ASN) for the appliance.
     ///
@@ -25418,7 +25418,7 @@ impl rt::FromWire for CfnRouteServerPeerBgpOptionsProperty {
 /// Properties for defining a `CfnRouteServerPeer`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRouteServerPeerProps {
     /// Required. The BGP configuration options for this peer, including ASN (Autonomous System Number) and BFD (Bidrectional Forwarding Detection) settings.
     ///
@@ -25470,7 +25470,7 @@ impl rt::FromWire for CfnRouteServerPeerProps {
 /// For more information see [Dynamic routing in your VPC with VPC Route Server](https://docs.aws.amazon.com/vpc/latest/userguide/dynamic-routing-route-server.html) in the *Amazon VPC User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRouteServerPropagation(rt::ObjRef);
 rt::handle!(CfnRouteServerPropagation, "aws-cdk-lib.aws_ec2.CfnRouteServerPropagation");
 impl rt::IsA<crate::CfnElement> for CfnRouteServerPropagation {}
@@ -25531,7 +25531,7 @@ impl<O: rt::IsA<CfnRouteServerPropagation> + ?Sized> CfnRouteServerPropagationEx
 /// Properties for defining a `CfnRouteServerPropagation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRouteServerPropagationProps {
     /// Required. The ID of the route server configured for route propagation.
     ///
@@ -25569,7 +25569,7 @@ impl rt::FromWire for CfnRouteServerPropagationProps {
 /// Properties for defining a `CfnRouteServer`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRouteServerProps {
     /// Required. The Border Gateway Protocol (BGP) Autonomous System Number (ASN) for the appliance.
     ///
@@ -25637,7 +25637,7 @@ impl rt::FromWire for CfnRouteServerProps {
 /// For more information, see [Route tables](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html) in the *Amazon VPC User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRouteTable(rt::ObjRef);
 rt::handle!(CfnRouteTable, "aws-cdk-lib.aws_ec2.CfnRouteTable");
 impl rt::IsA<crate::CfnElement> for CfnRouteTable {}
@@ -25715,7 +25715,7 @@ impl<O: rt::IsA<CfnRouteTable> + ?Sized> CfnRouteTableExt for O {}
 /// Properties for defining a `CfnRouteTable`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRouteTableProps {
     /// Required. The ID of the VPC.
     ///
@@ -25755,7 +25755,7 @@ impl rt::FromWire for CfnRouteTableProps {
 /// Creates a secondary network for RDMA (Remote Direct Memory Access) connectivity.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSecondaryNetwork(rt::ObjRef);
 rt::handle!(CfnSecondaryNetwork, "aws-cdk-lib.aws_ec2.CfnSecondaryNetwork");
 impl rt::IsA<crate::CfnElement> for CfnSecondaryNetwork {}
@@ -25853,7 +25853,7 @@ pub trait CfnSecondaryNetworkExt: rt::IsA<CfnSecondaryNetwork> {
 impl<O: rt::IsA<CfnSecondaryNetwork> + ?Sized> CfnSecondaryNetworkExt for O {}
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSecondaryNetworkIpv4CidrBlockAssociationProperty {
     /// The association ID for the IPv4 CIDR block.
     ///
@@ -25897,7 +25897,7 @@ impl rt::FromWire for CfnSecondaryNetworkIpv4CidrBlockAssociationProperty {
 /// Properties for defining a `CfnSecondaryNetwork`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSecondaryNetworkProps {
     /// Required. The IPv4 CIDR block for the secondary network.
     ///
@@ -25953,7 +25953,7 @@ impl rt::FromWire for CfnSecondaryNetworkProps {
 /// > To cross-reference two security groups in the ingress and egress rules of those security groups, use the [AWS::EC2::SecurityGroupEgress](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-security-group-egress.html) and [AWS::EC2::SecurityGroupIngress](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-security-group-ingress.html) resources to define your rules. Do not use the embedded ingress and egress rules in the `AWS::EC2::SecurityGroup` . Doing so creates a circular dependency, which CloudFormation doesn't allow.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSecurityGroup(rt::ObjRef);
 rt::handle!(CfnSecurityGroup, "aws-cdk-lib.aws_ec2.CfnSecurityGroup");
 impl rt::IsA<crate::CfnElement> for CfnSecurityGroup {}
@@ -26093,7 +26093,7 @@ impl<O: rt::IsA<CfnSecurityGroup> + ?Sized> CfnSecurityGroupExt for O {}
 /// Rule changes are propagated to instances associated with the security group as quickly as possible. However, a small delay might occur.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSecurityGroupEgressProperty {
     /// Required. The IP protocol name ( `tcp` , `udp` , `icmp` , `icmpv6` ) or number (see [Protocol Numbers](https://docs.aws.amazon.com/http://www.iana.org/assignments/protocol-numbers/protocol-numbers.xhtml) ).
     ///
@@ -26197,7 +26197,7 @@ impl rt::FromWire for CfnSecurityGroupEgressProperty {
 /// Rule changes are propagated to instances associated with the security group as quickly as possible. However, a small delay might occur.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSecurityGroupIngressProperty {
     /// Required. The IP protocol name ( `tcp` , `udp` , `icmp` , `icmpv6` ) or number (see [Protocol Numbers](https://docs.aws.amazon.com/http://www.iana.org/assignments/protocol-numbers/protocol-numbers.xhtml) ).
     ///
@@ -26317,7 +26317,7 @@ impl rt::FromWire for CfnSecurityGroupIngressProperty {
 /// Rule changes are propagated to instances associated with the security group as quickly as possible. However, a small delay might occur.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSecurityGroupEgress(rt::ObjRef);
 rt::handle!(CfnSecurityGroupEgress, "aws-cdk-lib.aws_ec2.CfnSecurityGroupEgress");
 impl rt::IsA<crate::CfnElement> for CfnSecurityGroupEgress {}
@@ -26452,7 +26452,7 @@ impl<O: rt::IsA<CfnSecurityGroupEgress> + ?Sized> CfnSecurityGroupEgressExt for 
 /// Properties for defining a `CfnSecurityGroupEgress`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSecurityGroupEgressProps {
     /// Required. The ID of the security group.
     ///
@@ -26564,7 +26564,7 @@ impl rt::FromWire for CfnSecurityGroupEgressProps {
 /// Rule changes are propagated to instances associated with the security group as quickly as possible. However, a small delay might occur.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSecurityGroupIngress(rt::ObjRef);
 rt::handle!(CfnSecurityGroupIngress, "aws-cdk-lib.aws_ec2.CfnSecurityGroupIngress");
 impl rt::IsA<crate::CfnElement> for CfnSecurityGroupIngress {}
@@ -26731,7 +26731,7 @@ impl<O: rt::IsA<CfnSecurityGroupIngress> + ?Sized> CfnSecurityGroupIngressExt fo
 /// Properties for defining a `CfnSecurityGroupIngress`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSecurityGroupIngressProps {
     /// Required. The IP protocol name ( `tcp` , `udp` , `icmp` , `icmpv6` ) or number (see [Protocol Numbers](https://docs.aws.amazon.com/http://www.iana.org/assignments/protocol-numbers/protocol-numbers.xhtml) ).
     ///
@@ -26863,7 +26863,7 @@ impl rt::FromWire for CfnSecurityGroupIngressProps {
 /// Properties for defining a `CfnSecurityGroup`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSecurityGroupProps {
     /// Required. A description for the security group.
     ///
@@ -26935,7 +26935,7 @@ impl rt::FromWire for CfnSecurityGroupProps {
 /// A security group association with a VPC.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSecurityGroupVpcAssociation(rt::ObjRef);
 rt::handle!(CfnSecurityGroupVpcAssociation, "aws-cdk-lib.aws_ec2.CfnSecurityGroupVpcAssociation");
 impl rt::IsA<crate::CfnElement> for CfnSecurityGroupVpcAssociation {}
@@ -27014,7 +27014,7 @@ impl<O: rt::IsA<CfnSecurityGroupVpcAssociation> + ?Sized> CfnSecurityGroupVpcAss
 /// Properties for defining a `CfnSecurityGroupVpcAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSecurityGroupVpcAssociationProps {
     /// Required. The association's security group ID.
     ///
@@ -27052,7 +27052,7 @@ impl rt::FromWire for CfnSecurityGroupVpcAssociationProps {
 /// Creates a snapshot of an EBS volume and stores it in Amazon S3.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSnapshot(rt::ObjRef);
 rt::handle!(CfnSnapshot, "aws-cdk-lib.aws_ec2.CfnSnapshot");
 impl rt::IsA<crate::CfnElement> for CfnSnapshot {}
@@ -27186,7 +27186,7 @@ pub trait CfnSnapshotExt: rt::IsA<CfnSnapshot> {
 impl<O: rt::IsA<CfnSnapshot> + ?Sized> CfnSnapshotExt for O {}
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSnapshotTagsItemsProperty {
     /// Required.
     ///
@@ -27226,7 +27226,7 @@ impl rt::FromWire for CfnSnapshotTagsItemsProperty {
 /// For more information, see [Block public access for snapshots](https://docs.aws.amazon.com/ebs/latest/userguide/block-public-access-snapshots.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSnapshotBlockPublicAccess(rt::ObjRef);
 rt::handle!(CfnSnapshotBlockPublicAccess, "aws-cdk-lib.aws_ec2.CfnSnapshotBlockPublicAccess");
 impl rt::IsA<crate::CfnElement> for CfnSnapshotBlockPublicAccess {}
@@ -27283,7 +27283,7 @@ impl<O: rt::IsA<CfnSnapshotBlockPublicAccess> + ?Sized> CfnSnapshotBlockPublicAc
 /// Properties for defining a `CfnSnapshotBlockPublicAccess`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSnapshotBlockPublicAccessProps {
     /// Required. The mode in which to enable block public access for snapshots for the Region.
     ///
@@ -27322,7 +27322,7 @@ impl rt::FromWire for CfnSnapshotBlockPublicAccessProps {
 /// Properties for defining a `CfnSnapshot`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSnapshotProps {
     /// Required. The ID of the Amazon EBS volume.
     ///
@@ -27378,7 +27378,7 @@ impl rt::FromWire for CfnSnapshotProps {
 /// For more information, see [Spot Fleet](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-fleet.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSpotFleet(rt::ObjRef);
 rt::handle!(CfnSpotFleet, "aws-cdk-lib.aws_ec2.CfnSpotFleet");
 impl rt::IsA<crate::CfnElement> for CfnSpotFleet {}
@@ -27447,7 +27447,7 @@ impl<O: rt::IsA<CfnSpotFleet> + ?Sized> CfnSpotFleetExt for O {}
 /// To exclude accelerator-enabled instance types, set `Max` to `0` .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetAcceleratorCountRequestProperty {
     /// The maximum number of accelerators.
     ///
@@ -27489,7 +27489,7 @@ impl rt::FromWire for CfnSpotFleetAcceleratorCountRequestProperty {
 /// The minimum and maximum amount of total accelerator memory, in MiB.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetAcceleratorTotalMemoryMiBRequestProperty {
     /// The maximum amount of accelerator memory, in MiB.
     ///
@@ -27533,7 +27533,7 @@ impl rt::FromWire for CfnSpotFleetAcceleratorTotalMemoryMiBRequestProperty {
 /// For more information, see [Amazon EBS–optimized instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetBaselineEbsBandwidthMbpsRequestProperty {
     /// The maximum baseline bandwidth, in Mbps.
     ///
@@ -27579,7 +27579,7 @@ impl rt::FromWire for CfnSpotFleetBaselineEbsBandwidthMbpsRequestProperty {
 /// Currently, this parameter only supports CPU performance as a baseline performance factor. For example, specifying `c6i` would use the CPU performance of the `c6i` family as the baseline reference.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetBaselinePerformanceFactorsRequestProperty {
     /// The CPU performance to consider, using an instance family as the baseline reference.
     ///
@@ -27613,7 +27613,7 @@ impl rt::FromWire for CfnSpotFleetBaselinePerformanceFactorsRequestProperty {
 /// You can specify `Ebs` or `VirtualName` , but not both.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetBlockDeviceMappingProperty {
     /// Required. The device name.
     ///
@@ -27673,7 +27673,7 @@ impl rt::FromWire for CfnSpotFleetBlockDeviceMappingProperty {
 /// Specifies a Classic Load Balancer.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetClassicLoadBalancerProperty {
     /// Required. The name of the load balancer.
     ///
@@ -27707,7 +27707,7 @@ impl rt::FromWire for CfnSpotFleetClassicLoadBalancerProperty {
 /// Spot Fleet registers the running Spot Instances with these Classic Load Balancers.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetClassicLoadBalancersConfigProperty {
     /// Required. One or more Classic Load Balancers.
     ///
@@ -27739,7 +27739,7 @@ impl rt::FromWire for CfnSpotFleetClassicLoadBalancersConfigProperty {
 /// The CPU performance to consider, using an instance family as the baseline reference.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetCpuPerformanceFactorRequestProperty {
     /// Specify an instance family to use as the baseline reference for CPU performance.
     ///
@@ -27775,7 +27775,7 @@ impl rt::FromWire for CfnSpotFleetCpuPerformanceFactorRequestProperty {
 /// Describes a block device for an EBS volume.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetEbsBlockDeviceProperty {
     /// Indicates whether the EBS volume is deleted on instance termination.
     ///
@@ -27883,7 +27883,7 @@ impl rt::FromWire for CfnSpotFleetEbsBlockDeviceProperty {
 /// For examples of launch templates, see [Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html#aws-resource-ec2-launchtemplate--examples) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetFleetLaunchTemplateSpecificationProperty {
     /// Required. The version number of the launch template.
     ///
@@ -27933,7 +27933,7 @@ impl rt::FromWire for CfnSpotFleetFleetLaunchTemplateSpecificationProperty {
 /// Describes a security group.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetGroupIdentifierProperty {
     /// Required. The ID of the security group.
     ///
@@ -27965,7 +27965,7 @@ impl rt::FromWire for CfnSpotFleetGroupIdentifierProperty {
 /// Describes an IAM instance profile.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetIamInstanceProfileSpecificationProperty {
     /// The Amazon Resource Name (ARN) of the instance profile.
     ///
@@ -27997,7 +27997,7 @@ impl rt::FromWire for CfnSpotFleetIamInstanceProfileSpecificationProperty {
 /// Describes an IPv6 address.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetInstanceIpv6AddressProperty {
     /// Required. The IPv6 address.
     ///
@@ -28029,7 +28029,7 @@ impl rt::FromWire for CfnSpotFleetInstanceIpv6AddressProperty {
 /// Describes a network interface.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetInstanceNetworkInterfaceSpecificationProperty {
     /// Indicates whether to assign a public IPv4 address to an instance you launch in a VPC.
     ///
@@ -28160,7 +28160,7 @@ impl rt::FromWire for CfnSpotFleetInstanceNetworkInterfaceSpecificationProperty 
 /// For more information, see [Specify attributes for instance type selection for EC2 Fleet or Spot Fleet](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-attribute-based-instance-type-selection.html) and [Spot placement score](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-placement-score.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetInstanceRequirementsRequestProperty {
     /// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an instance.
     ///
@@ -28503,7 +28503,7 @@ impl rt::FromWire for CfnSpotFleetInstanceRequirementsRequestProperty {
 /// Specifies a launch template and overrides.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetLaunchTemplateConfigProperty {
     /// The launch template to use.
     ///
@@ -28543,7 +28543,7 @@ impl rt::FromWire for CfnSpotFleetLaunchTemplateConfigProperty {
 /// Specifies overrides for a launch template.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetLaunchTemplateOverridesProperty {
     /// The Availability Zone in which to launch the instances. For example, `us-east-2a` .
     ///
@@ -28641,7 +28641,7 @@ impl rt::FromWire for CfnSpotFleetLaunchTemplateOverridesProperty {
 /// Specifies the Classic Load Balancers and target groups to attach to a Spot Fleet request.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetLoadBalancersConfigProperty {
     /// The Classic Load Balancers.
     ///
@@ -28679,7 +28679,7 @@ impl rt::FromWire for CfnSpotFleetLoadBalancersConfigProperty {
 /// The minimum and maximum amount of memory per vCPU, in GiB.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetMemoryGiBPerVCpuRequestProperty {
     /// The maximum amount of memory per vCPU, in GiB.
     ///
@@ -28721,7 +28721,7 @@ impl rt::FromWire for CfnSpotFleetMemoryGiBPerVCpuRequestProperty {
 /// The minimum and maximum amount of memory, in MiB.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetMemoryMiBRequestProperty {
     /// The maximum amount of memory, in MiB.
     ///
@@ -28767,7 +28767,7 @@ impl rt::FromWire for CfnSpotFleetMemoryMiBRequestProperty {
 /// Default: No minimum or maximum limits
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetNetworkBandwidthGbpsRequestProperty {
     /// The maximum amount of network bandwidth, in Gbps.
     ///
@@ -28809,7 +28809,7 @@ impl rt::FromWire for CfnSpotFleetNetworkBandwidthGbpsRequestProperty {
 /// The minimum and maximum number of network interfaces.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetNetworkInterfaceCountRequestProperty {
     /// The maximum number of network interfaces.
     ///
@@ -28855,7 +28855,7 @@ impl rt::FromWire for CfnSpotFleetNetworkInterfaceCountRequestProperty {
 /// > Currently, only one instance family can be specified in the list.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetPerformanceFactorReferenceRequestProperty {
     /// The instance family to use as a baseline reference.
     ///
@@ -28904,7 +28904,7 @@ impl rt::FromWire for CfnSpotFleetPerformanceFactorReferenceRequestProperty {
 /// Describes a secondary private IPv4 address for a network interface.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetPrivateIpAddressSpecificationProperty {
     /// Required. The private IPv4 address.
     ///
@@ -28946,7 +28946,7 @@ impl rt::FromWire for CfnSpotFleetPrivateIpAddressSpecificationProperty {
 /// For more information, see [Capacity rebalancing](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-fleet-capacity-rebalance.html) in the *Amazon EC2 User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetSpotCapacityRebalanceProperty {
     /// The replacement strategy to use. Only available for fleets of type `maintain` .
     ///
@@ -28996,7 +28996,7 @@ impl rt::FromWire for CfnSpotFleetSpotCapacityRebalanceProperty {
 /// If you include On-Demand capacity in your fleet request, you can't use `SpotFleetLaunchSpecification` ; you must use [LaunchTemplateConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-launchtemplateconfig.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetSpotFleetLaunchSpecificationProperty {
     /// Required. The ID of the AMI.
     ///
@@ -29162,7 +29162,7 @@ impl rt::FromWire for CfnSpotFleetSpotFleetLaunchSpecificationProperty {
 /// Describes whether monitoring is enabled.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetSpotFleetMonitoringProperty {
     /// Enables monitoring for the instance.
     ///
@@ -29202,7 +29202,7 @@ impl rt::FromWire for CfnSpotFleetSpotFleetMonitoringProperty {
 /// You must specify either `LaunchSpecifications` or `LaunchTemplateConfigs` .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetSpotFleetRequestConfigDataProperty {
     /// Required. The Amazon Resource Name (ARN) of an AWS Identity and Access Management (IAM) role that grants the Spot Fleet the permission to request, launch, terminate, and tag instances on your behalf.
     ///
@@ -29423,7 +29423,7 @@ impl rt::FromWire for CfnSpotFleetSpotFleetRequestConfigDataProperty {
 /// The tags for a Spot Fleet resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetSpotFleetTagSpecificationProperty {
     /// The type of resource.
     ///
@@ -29463,7 +29463,7 @@ impl rt::FromWire for CfnSpotFleetSpotFleetTagSpecificationProperty {
 /// The strategies for managing your Spot Instances that are at an elevated risk of being interrupted.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetSpotMaintenanceStrategiesProperty {
     /// The Spot Instance replacement strategy to use when Amazon EC2 emits a signal that your Spot Instance is at an elevated risk of being interrupted.
     ///
@@ -29497,7 +29497,7 @@ impl rt::FromWire for CfnSpotFleetSpotMaintenanceStrategiesProperty {
 /// Describes Spot Instance placement.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetSpotPlacementProperty {
     /// The Availability Zone.
     ///
@@ -29555,7 +29555,7 @@ impl rt::FromWire for CfnSpotFleetSpotPlacementProperty {
 /// Describes a load balancer target group.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetTargetGroupProperty {
     /// Required. The Amazon Resource Name (ARN) of the target group.
     ///
@@ -29589,7 +29589,7 @@ impl rt::FromWire for CfnSpotFleetTargetGroupProperty {
 /// Spot Fleet registers the running Spot Instances with these target groups.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetTargetGroupsConfigProperty {
     /// Required. One or more target groups.
     ///
@@ -29621,7 +29621,7 @@ impl rt::FromWire for CfnSpotFleetTargetGroupsConfigProperty {
 /// The minimum and maximum amount of total local storage, in GB.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetTotalLocalStorageGBRequestProperty {
     /// The maximum amount of total local storage, in GB.
     ///
@@ -29663,7 +29663,7 @@ impl rt::FromWire for CfnSpotFleetTotalLocalStorageGBRequestProperty {
 /// The minimum and maximum number of vCPUs.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetVCpuCountRangeRequestProperty {
     /// The maximum number of vCPUs.
     ///
@@ -29705,7 +29705,7 @@ impl rt::FromWire for CfnSpotFleetVCpuCountRangeRequestProperty {
 /// Properties for defining a `CfnSpotFleet`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSpotFleetProps {
     /// Required. Describes the configuration of a Spot Fleet request.
     ///
@@ -29743,7 +29743,7 @@ impl rt::FromWire for CfnSpotFleetProps {
 /// Resource Type definition for AWS::EC2::SqlHaStandbyDetectedInstance.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSqlHaStandbyDetectedInstance(rt::ObjRef);
 rt::handle!(CfnSqlHaStandbyDetectedInstance, "aws-cdk-lib.aws_ec2.CfnSqlHaStandbyDetectedInstance");
 impl rt::IsA<crate::CfnElement> for CfnSqlHaStandbyDetectedInstance {}
@@ -29822,7 +29822,7 @@ impl<O: rt::IsA<CfnSqlHaStandbyDetectedInstance> + ?Sized> CfnSqlHaStandbyDetect
 /// Properties for defining a `CfnSqlHaStandbyDetectedInstance`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSqlHaStandbyDetectedInstanceProps {
     /// Required. The ID of the EC2 instance to enable for SQL Server high availability standby detection.
     ///
@@ -29866,7 +29866,7 @@ impl rt::FromWire for CfnSqlHaStandbyDetectedInstanceProps {
 /// For more information, see [Subnets for your VPC](https://docs.aws.amazon.com/vpc/latest/userguide/configure-subnets.html) in the *Amazon VPC User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSubnet(rt::ObjRef);
 rt::handle!(CfnSubnet, "aws-cdk-lib.aws_ec2.CfnSubnet");
 impl rt::IsA<crate::CfnElement> for CfnSubnet {}
@@ -30148,7 +30148,7 @@ impl<O: rt::IsA<CfnSubnet> + ?Sized> CfnSubnetExt for O {}
 /// Specifies the state of VPC Block Public Access (BPA).
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSubnetBlockPublicAccessStatesProperty {
     /// The mode of VPC BPA.
     ///
@@ -30184,7 +30184,7 @@ impl rt::FromWire for CfnSubnetBlockPublicAccessStatesProperty {
 /// Specifies the options for instance hostnames.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSubnetPrivateDnsNameOptionsOnLaunchProperty {
     /// Indicates whether to respond to DNS queries for instance hostname with DNS AAAA records.
     ///
@@ -30232,7 +30232,7 @@ impl rt::FromWire for CfnSubnetPrivateDnsNameOptionsOnLaunchProperty {
 /// You can associate a single IPv6 CIDR block with your subnet.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSubnetCidrBlock(rt::ObjRef);
 rt::handle!(CfnSubnetCidrBlock, "aws-cdk-lib.aws_ec2.CfnSubnetCidrBlock");
 impl rt::IsA<crate::CfnElement> for CfnSubnetCidrBlock {}
@@ -30335,7 +30335,7 @@ impl<O: rt::IsA<CfnSubnetCidrBlock> + ?Sized> CfnSubnetCidrBlockExt for O {}
 /// Properties for defining a `CfnSubnetCidrBlock`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSubnetCidrBlockProps {
     /// Required. The ID of the subnet.
     ///
@@ -30385,7 +30385,7 @@ impl rt::FromWire for CfnSubnetCidrBlockProps {
 /// Resource Type definition for a CIDR range reserved inside an Amazon EC2 subnet.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSubnetCidrReservation(rt::ObjRef);
 rt::handle!(CfnSubnetCidrReservation, "aws-cdk-lib.aws_ec2.CfnSubnetCidrReservation");
 impl rt::IsA<crate::CfnElement> for CfnSubnetCidrReservation {}
@@ -30499,7 +30499,7 @@ impl<O: rt::IsA<CfnSubnetCidrReservation> + ?Sized> CfnSubnetCidrReservationExt 
 /// Properties for defining a `CfnSubnetCidrReservation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSubnetCidrReservationProps {
     /// Required. The IPv4 or IPv6 CIDR range to reserve.
     ///
@@ -30561,7 +30561,7 @@ impl rt::FromWire for CfnSubnetCidrReservationProps {
 /// When `AWS::EC2::SubnetNetworkAclAssociation` resources are created during create or update operations, AWS CloudFormation adopts existing resources that share the same key properties (the properties that contribute to uniquely identify the resource). However, if the operation fails and rolls back, AWS CloudFormation deletes the previously out-of-band resources. You can protect against this behavior by using `Retain` deletion policies. For more information, see [DeletionPolicy Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSubnetNetworkAclAssociation(rt::ObjRef);
 rt::handle!(CfnSubnetNetworkAclAssociation, "aws-cdk-lib.aws_ec2.CfnSubnetNetworkAclAssociation");
 impl rt::IsA<crate::CfnElement> for CfnSubnetNetworkAclAssociation {}
@@ -30628,7 +30628,7 @@ impl<O: rt::IsA<CfnSubnetNetworkAclAssociation> + ?Sized> CfnSubnetNetworkAclAss
 /// Properties for defining a `CfnSubnetNetworkAclAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSubnetNetworkAclAssociationProps {
     /// Required. The ID of the network ACL.
     ///
@@ -30666,7 +30666,7 @@ impl rt::FromWire for CfnSubnetNetworkAclAssociationProps {
 /// Properties for defining a `CfnSubnet`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSubnetProps {
     /// Required. The ID of the VPC the subnet is in.
     ///
@@ -30822,7 +30822,7 @@ impl rt::FromWire for CfnSubnetProps {
 /// The subnet and route table must be in the same VPC. This association causes traffic originating from the subnet to be routed according to the routes in the route table. A route table can be associated with multiple subnets. To create a route table, see [AWS::EC2::RouteTable](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-routetable.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSubnetRouteTableAssociation(rt::ObjRef);
 rt::handle!(CfnSubnetRouteTableAssociation, "aws-cdk-lib.aws_ec2.CfnSubnetRouteTableAssociation");
 impl rt::IsA<crate::CfnElement> for CfnSubnetRouteTableAssociation {}
@@ -30889,7 +30889,7 @@ impl<O: rt::IsA<CfnSubnetRouteTableAssociation> + ?Sized> CfnSubnetRouteTableAss
 /// Properties for defining a `CfnSubnetRouteTableAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSubnetRouteTableAssociationProps {
     /// Required. The ID of the route table.
     ///
@@ -30933,7 +30933,7 @@ impl rt::FromWire for CfnSubnetRouteTableAssociationProps {
 /// By default, no traffic is mirrored. To mirror traffic, use [AWS::EC2::TrafficMirrorFilterRule](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-trafficmirrorfilterrule.html) to add Traffic Mirror rules to the filter. The rules you add define what traffic gets mirrored.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTrafficMirrorFilter(rt::ObjRef);
 rt::handle!(CfnTrafficMirrorFilter, "aws-cdk-lib.aws_ec2.CfnTrafficMirrorFilter");
 impl rt::IsA<crate::CfnElement> for CfnTrafficMirrorFilter {}
@@ -31021,7 +31021,7 @@ impl<O: rt::IsA<CfnTrafficMirrorFilter> + ?Sized> CfnTrafficMirrorFilterExt for 
 /// Properties for defining a `CfnTrafficMirrorFilter`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTrafficMirrorFilterProps {
     /// The description of the Traffic Mirror filter.
     ///
@@ -31071,7 +31071,7 @@ impl rt::FromWire for CfnTrafficMirrorFilterProps {
 /// You need the Traffic Mirror filter ID when you create the rule.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTrafficMirrorFilterRule(rt::ObjRef);
 rt::handle!(CfnTrafficMirrorFilterRule, "aws-cdk-lib.aws_ec2.CfnTrafficMirrorFilterRule");
 impl rt::IsA<crate::CfnElement> for CfnTrafficMirrorFilterRule {}
@@ -31239,7 +31239,7 @@ impl<O: rt::IsA<CfnTrafficMirrorFilterRule> + ?Sized> CfnTrafficMirrorFilterRule
 /// Describes the Traffic Mirror port range.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTrafficMirrorFilterRuleTrafficMirrorPortRangeProperty {
     /// Required. The start of the Traffic Mirror port range.
     ///
@@ -31281,7 +31281,7 @@ impl rt::FromWire for CfnTrafficMirrorFilterRuleTrafficMirrorPortRangeProperty {
 /// Properties for defining a `CfnTrafficMirrorFilterRule`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTrafficMirrorFilterRuleProps {
     /// Required. The destination CIDR block to assign to the Traffic Mirror rule.
     ///
@@ -31383,7 +31383,7 @@ impl rt::FromWire for CfnTrafficMirrorFilterRuleProps {
 /// By default, no traffic is mirrored. Use [AWS::EC2::TrafficMirrorFilterRule](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-trafficmirrorfilterrule.html) to specify filter rules that specify the traffic to mirror.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTrafficMirrorSession(rt::ObjRef);
 rt::handle!(CfnTrafficMirrorSession, "aws-cdk-lib.aws_ec2.CfnTrafficMirrorSession");
 impl rt::IsA<crate::CfnElement> for CfnTrafficMirrorSession {}
@@ -31531,7 +31531,7 @@ impl<O: rt::IsA<CfnTrafficMirrorSession> + ?Sized> CfnTrafficMirrorSessionExt fo
 /// Properties for defining a `CfnTrafficMirrorSession`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTrafficMirrorSessionProps {
     /// Required. The ID of the source network interface.
     ///
@@ -31629,7 +31629,7 @@ impl rt::FromWire for CfnTrafficMirrorSessionProps {
 /// To use the target in a Traffic Mirror session, use [AWS::EC2::TrafficMirrorSession](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-trafficmirrorsession.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTrafficMirrorTarget(rt::ObjRef);
 rt::handle!(CfnTrafficMirrorTarget, "aws-cdk-lib.aws_ec2.CfnTrafficMirrorTarget");
 impl rt::IsA<crate::CfnElement> for CfnTrafficMirrorTarget {}
@@ -31735,7 +31735,7 @@ impl<O: rt::IsA<CfnTrafficMirrorTarget> + ?Sized> CfnTrafficMirrorTargetExt for 
 /// Properties for defining a `CfnTrafficMirrorTarget`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTrafficMirrorTargetProps {
     /// The description of the Traffic Mirror target.
     ///
@@ -31801,7 +31801,7 @@ impl rt::FromWire for CfnTrafficMirrorTargetProps {
 /// To create a transit gateway with `EncryptionSupport` enabled through CloudFormation, you will need the `ec2:ModifyTransitGateway` Identity and Access Management (IAM) permission. For more information, see `ModifyTransitGateway` in [Actions, resources, and condition keys for Amazon EC2](https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-actions-as-) of the *Identify and Access Management Service Authorization Reference* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGateway(rt::ObjRef);
 rt::handle!(CfnTransitGateway, "aws-cdk-lib.aws_ec2.CfnTransitGateway");
 impl rt::IsA<crate::CfnElement> for CfnTransitGateway {}
@@ -32021,7 +32021,7 @@ impl<O: rt::IsA<CfnTransitGateway> + ?Sized> CfnTransitGatewayExt for O {}
 /// To update tags for a VPC attachment after creation without replacing the attachment, use [AWS::EC2::TransitGatewayVpcAttachment](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewayvpcattachment.html) instead.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayAttachment(rt::ObjRef);
 rt::handle!(CfnTransitGatewayAttachment, "aws-cdk-lib.aws_ec2.CfnTransitGatewayAttachment");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayAttachment {}
@@ -32129,7 +32129,7 @@ impl<O: rt::IsA<CfnTransitGatewayAttachment> + ?Sized> CfnTransitGatewayAttachme
 /// Describes the VPC attachment options.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayAttachmentOptionsProperty {
     /// Enable or disable appliance mode support.
     ///
@@ -32191,7 +32191,7 @@ impl rt::FromWire for CfnTransitGatewayAttachmentOptionsProperty {
 /// Configures static 1:1 NAT on a transit gateway attachment. Each rule translates a source CIDR to a NAT CIDR. NatGatewaySupport controls whether creating this resource activates the rules or stages them; deleting this resource disables NAT gateway support and removes all NAT rules. This resource must be managed from the account that owns the transit gateway. NAT support depends on the attachment type, and the transit gateway rejects a request to configure NAT on an attachment type that does not support it.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayAttachmentNatConfiguration(rt::ObjRef);
 rt::handle!(CfnTransitGatewayAttachmentNatConfiguration, "aws-cdk-lib.aws_ec2.CfnTransitGatewayAttachmentNatConfiguration");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayAttachmentNatConfiguration {}
@@ -32286,7 +32286,7 @@ impl<O: rt::IsA<CfnTransitGatewayAttachmentNatConfiguration> + ?Sized> CfnTransi
 /// Traffic whose source address falls within MatchSourceCidr is translated to the corresponding address in NatCidr.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayAttachmentNatConfigurationNatRuleProperty {
     /// Required. The source CIDR that the rule matches on.
     ///
@@ -32330,7 +32330,7 @@ impl rt::FromWire for CfnTransitGatewayAttachmentNatConfigurationNatRuleProperty
 /// Properties for defining a `CfnTransitGatewayAttachmentNatConfiguration`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayAttachmentNatConfigurationProps {
     /// Required. The complete set of NAT rules for the attachment.
     ///
@@ -32386,7 +32386,7 @@ impl rt::FromWire for CfnTransitGatewayAttachmentNatConfigurationProps {
 /// Properties for defining a `CfnTransitGatewayAttachment`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayAttachmentProps {
     /// Required. The IDs of one or more subnets.
     ///
@@ -32448,7 +32448,7 @@ impl rt::FromWire for CfnTransitGatewayAttachmentProps {
 /// A Connect attachment uses an existing VPC or AWS Direct Connect attachment as the underlying transport mechanism.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayConnect(rt::ObjRef);
 rt::handle!(CfnTransitGatewayConnect, "aws-cdk-lib.aws_ec2.CfnTransitGatewayConnect");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayConnect {}
@@ -32554,7 +32554,7 @@ impl<O: rt::IsA<CfnTransitGatewayConnect> + ?Sized> CfnTransitGatewayConnectExt 
 /// Describes the Connect attachment options.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayConnectTransitGatewayConnectOptionsProperty {
     /// The tunnel protocol.
     ///
@@ -32586,7 +32586,7 @@ impl rt::FromWire for CfnTransitGatewayConnectTransitGatewayConnectOptionsProper
 /// Describes a transit gateway Connect peer.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayConnectPeer(rt::ObjRef);
 rt::handle!(CfnTransitGatewayConnectPeer, "aws-cdk-lib.aws_ec2.CfnTransitGatewayConnectPeer");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayConnectPeer {}
@@ -32698,7 +32698,7 @@ impl<O: rt::IsA<CfnTransitGatewayConnectPeer> + ?Sized> CfnTransitGatewayConnect
 /// The BGP configuration information.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayConnectPeerTransitGatewayAttachmentBgpConfigurationProperty {
     /// The BGP status.
     ///
@@ -32754,7 +32754,7 @@ impl rt::FromWire for CfnTransitGatewayConnectPeerTransitGatewayAttachmentBgpCon
 /// Describes the Connect peer details.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayConnectPeerTransitGatewayConnectPeerConfigurationProperty {
     /// Required. The range of interior BGP peer IP addresses.
     ///
@@ -32810,7 +32810,7 @@ impl rt::FromWire for CfnTransitGatewayConnectPeerTransitGatewayConnectPeerConfi
 /// Properties for defining a `CfnTransitGatewayConnectPeer`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayConnectPeerProps {
     /// Required. The Connect peer details.
     ///
@@ -32854,7 +32854,7 @@ impl rt::FromWire for CfnTransitGatewayConnectPeerProps {
 /// Properties for defining a `CfnTransitGatewayConnect`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayConnectProps {
     /// Required. The Connect attachment options.
     ///
@@ -32900,7 +32900,7 @@ impl rt::FromWire for CfnTransitGatewayConnectProps {
 /// Describes a transit gateway metering policy.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayMeteringPolicy(rt::ObjRef);
 rt::handle!(CfnTransitGatewayMeteringPolicy, "aws-cdk-lib.aws_ec2.CfnTransitGatewayMeteringPolicy");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayMeteringPolicy {}
@@ -33000,7 +33000,7 @@ impl<O: rt::IsA<CfnTransitGatewayMeteringPolicy> + ?Sized> CfnTransitGatewayMete
 /// Creates an entry in a transit gateway metering policy to define traffic measurement rules.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayMeteringPolicyEntry(rt::ObjRef);
 rt::handle!(CfnTransitGatewayMeteringPolicyEntry, "aws-cdk-lib.aws_ec2.CfnTransitGatewayMeteringPolicyEntry");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayMeteringPolicyEntry {}
@@ -33169,7 +33169,7 @@ impl<O: rt::IsA<CfnTransitGatewayMeteringPolicyEntry> + ?Sized> CfnTransitGatewa
 /// Properties for defining a `CfnTransitGatewayMeteringPolicyEntry`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayMeteringPolicyEntryProps {
     /// Required. The AWS account ID to which the metered traffic is attributed.
     ///
@@ -33263,7 +33263,7 @@ impl rt::FromWire for CfnTransitGatewayMeteringPolicyEntryProps {
 /// Properties for defining a `CfnTransitGatewayMeteringPolicy`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayMeteringPolicyProps {
     /// Required. The ID of the transit gateway associated with the metering policy.
     ///
@@ -33309,7 +33309,7 @@ impl rt::FromWire for CfnTransitGatewayMeteringPolicyProps {
 /// The transit gateway must be in the available state before you create a domain.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayMulticastDomain(rt::ObjRef);
 rt::handle!(CfnTransitGatewayMulticastDomain, "aws-cdk-lib.aws_ec2.CfnTransitGatewayMulticastDomain");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayMulticastDomain {}
@@ -33421,7 +33421,7 @@ impl<O: rt::IsA<CfnTransitGatewayMulticastDomain> + ?Sized> CfnTransitGatewayMul
 /// The options for the transit gateway multicast domain.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayMulticastDomainOptionsProperty {
     /// Indicates whether to automatically accept cross-account subnet associations that are associated with the transit gateway multicast domain.
     ///
@@ -33467,7 +33467,7 @@ impl rt::FromWire for CfnTransitGatewayMulticastDomainOptionsProperty {
 /// The transit gateway attachment must be in the available state before you can add a resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayMulticastDomainAssociation(rt::ObjRef);
 rt::handle!(CfnTransitGatewayMulticastDomainAssociation, "aws-cdk-lib.aws_ec2.CfnTransitGatewayMulticastDomainAssociation");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayMulticastDomainAssociation {}
@@ -33556,7 +33556,7 @@ impl<O: rt::IsA<CfnTransitGatewayMulticastDomainAssociation> + ?Sized> CfnTransi
 /// Properties for defining a `CfnTransitGatewayMulticastDomainAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayMulticastDomainAssociationProps {
     /// Required. The IDs of the subnets to associate with the transit gateway multicast domain.
     ///
@@ -33600,7 +33600,7 @@ impl rt::FromWire for CfnTransitGatewayMulticastDomainAssociationProps {
 /// Properties for defining a `CfnTransitGatewayMulticastDomain`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayMulticastDomainProps {
     /// Required. The ID of the transit gateway.
     ///
@@ -33650,7 +33650,7 @@ impl rt::FromWire for CfnTransitGatewayMulticastDomainProps {
 /// A member is a network interface associated with a supported EC2 instance that receives multicast traffic. For information about supported instances, see [Multicast Consideration](https://docs.aws.amazon.com/vpc/latest/tgw/transit-gateway-limits.html#multicast-limits) in *Amazon VPC Transit Gateways* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayMulticastGroupMember(rt::ObjRef);
 rt::handle!(CfnTransitGatewayMulticastGroupMember, "aws-cdk-lib.aws_ec2.CfnTransitGatewayMulticastGroupMember");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayMulticastGroupMember {}
@@ -33767,7 +33767,7 @@ impl<O: rt::IsA<CfnTransitGatewayMulticastGroupMember> + ?Sized> CfnTransitGatew
 /// Properties for defining a `CfnTransitGatewayMulticastGroupMember`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayMulticastGroupMemberProps {
     /// Required. The IP address assigned to the transit gateway multicast group.
     ///
@@ -33813,7 +33813,7 @@ impl rt::FromWire for CfnTransitGatewayMulticastGroupMemberProps {
 /// A multicast source is a network interface attached to a supported instance that sends multicast traffic. For information about supported instances, see [Multicast Considerations](https://docs.aws.amazon.com/vpc/latest/tgw/transit-gateway-limits.html#multicast-limits) in *Amazon VPC Transit Gateways* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayMulticastGroupSource(rt::ObjRef);
 rt::handle!(CfnTransitGatewayMulticastGroupSource, "aws-cdk-lib.aws_ec2.CfnTransitGatewayMulticastGroupSource");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayMulticastGroupSource {}
@@ -33930,7 +33930,7 @@ impl<O: rt::IsA<CfnTransitGatewayMulticastGroupSource> + ?Sized> CfnTransitGatew
 /// Properties for defining a `CfnTransitGatewayMulticastGroupSource`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayMulticastGroupSourceProps {
     /// Required. The IP address assigned to the transit gateway multicast group.
     ///
@@ -33978,7 +33978,7 @@ impl rt::FromWire for CfnTransitGatewayMulticastGroupSourceProps {
 /// After you create the peering attachment, the owner of the accepter transit gateway must accept the attachment request.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayPeeringAttachment(rt::ObjRef);
 rt::handle!(CfnTransitGatewayPeeringAttachment, "aws-cdk-lib.aws_ec2.CfnTransitGatewayPeeringAttachment");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayPeeringAttachment {}
@@ -34112,7 +34112,7 @@ impl<O: rt::IsA<CfnTransitGatewayPeeringAttachment> + ?Sized> CfnTransitGatewayP
 /// The status of the transit gateway peering attachment.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayPeeringAttachmentPeeringAttachmentStatusProperty {
     /// The status code.
     ///
@@ -34150,7 +34150,7 @@ impl rt::FromWire for CfnTransitGatewayPeeringAttachmentPeeringAttachmentStatusP
 /// Properties for defining a `CfnTransitGatewayPeeringAttachment`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayPeeringAttachmentProps {
     /// Required. The ID of the AWS account that owns the transit gateway.
     ///
@@ -34206,7 +34206,7 @@ impl rt::FromWire for CfnTransitGatewayPeeringAttachmentProps {
 /// AWS::EC2::TransitGatewayPolicyTable Resource Definition.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayPolicyTable(rt::ObjRef);
 rt::handle!(CfnTransitGatewayPolicyTable, "aws-cdk-lib.aws_ec2.CfnTransitGatewayPolicyTable");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayPolicyTable {}
@@ -34294,7 +34294,7 @@ impl<O: rt::IsA<CfnTransitGatewayPolicyTable> + ?Sized> CfnTransitGatewayPolicyT
 /// AWS::EC2::TransitGatewayPolicyTableAssociation Resource Definition.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayPolicyTableAssociation(rt::ObjRef);
 rt::handle!(CfnTransitGatewayPolicyTableAssociation, "aws-cdk-lib.aws_ec2.CfnTransitGatewayPolicyTableAssociation");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayPolicyTableAssociation {}
@@ -34361,7 +34361,7 @@ impl<O: rt::IsA<CfnTransitGatewayPolicyTableAssociation> + ?Sized> CfnTransitGat
 /// Properties for defining a `CfnTransitGatewayPolicyTableAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayPolicyTableAssociationProps {
     /// Required. The ID of transit gateway attachment.
     ///
@@ -34399,7 +34399,7 @@ impl rt::FromWire for CfnTransitGatewayPolicyTableAssociationProps {
 /// AWS::EC2::TransitGatewayPolicyTableEntry Resource Definition.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayPolicyTableEntry(rt::ObjRef);
 rt::handle!(CfnTransitGatewayPolicyTableEntry, "aws-cdk-lib.aws_ec2.CfnTransitGatewayPolicyTableEntry");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayPolicyTableEntry {}
@@ -34482,7 +34482,7 @@ pub trait CfnTransitGatewayPolicyTableEntryExt: rt::IsA<CfnTransitGatewayPolicyT
 impl<O: rt::IsA<CfnTransitGatewayPolicyTableEntry> + ?Sized> CfnTransitGatewayPolicyTableEntryExt for O {}
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayPolicyTableEntryTransitGatewayPolicyRuleProperty {
     /// The destination CIDR block for the transit gateway policy rule.
     ///
@@ -34538,7 +34538,7 @@ impl rt::FromWire for CfnTransitGatewayPolicyTableEntryTransitGatewayPolicyRuleP
 /// Properties for defining a `CfnTransitGatewayPolicyTableEntry`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayPolicyTableEntryProps {
     /// Required.
     ///
@@ -34588,7 +34588,7 @@ impl rt::FromWire for CfnTransitGatewayPolicyTableEntryProps {
 /// Properties for defining a `CfnTransitGatewayPolicyTable`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayPolicyTableProps {
     /// Required. The Id of transit gateway.
     ///
@@ -34624,7 +34624,7 @@ impl rt::FromWire for CfnTransitGatewayPolicyTableProps {
 /// Properties for defining a `CfnTransitGateway`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayProps {
     /// A private Autonomous System Number (ASN) for the Amazon side of a BGP session.
     ///
@@ -34752,7 +34752,7 @@ impl rt::FromWire for CfnTransitGatewayProps {
 /// Specifies a static route for a transit gateway route table.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayRoute(rt::ObjRef);
 rt::handle!(CfnTransitGatewayRoute, "aws-cdk-lib.aws_ec2.CfnTransitGatewayRoute");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayRoute {}
@@ -34833,7 +34833,7 @@ impl<O: rt::IsA<CfnTransitGatewayRoute> + ?Sized> CfnTransitGatewayRouteExt for 
 /// Properties for defining a `CfnTransitGatewayRoute`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayRouteProps {
     /// Required. The CIDR block used for destination matches.
     ///
@@ -34883,7 +34883,7 @@ impl rt::FromWire for CfnTransitGatewayRouteProps {
 /// Specifies a route table for a transit gateway.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayRouteTable(rt::ObjRef);
 rt::handle!(CfnTransitGatewayRouteTable, "aws-cdk-lib.aws_ec2.CfnTransitGatewayRouteTable");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayRouteTable {}
@@ -34965,7 +34965,7 @@ impl<O: rt::IsA<CfnTransitGatewayRouteTable> + ?Sized> CfnTransitGatewayRouteTab
 /// Before you can update the route table associated with an attachment, you must disassociate the transit gateway route table that is currently associated with the attachment. First update the stack to remove the associated transit gateway route table, and then update the stack with the ID of the new transit gateway route table to associate. In addition, the attachment must be in an `available` state; otherwise, the request will return an error.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayRouteTableAssociation(rt::ObjRef);
 rt::handle!(CfnTransitGatewayRouteTableAssociation, "aws-cdk-lib.aws_ec2.CfnTransitGatewayRouteTableAssociation");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayRouteTableAssociation {}
@@ -35026,7 +35026,7 @@ impl<O: rt::IsA<CfnTransitGatewayRouteTableAssociation> + ?Sized> CfnTransitGate
 /// Properties for defining a `CfnTransitGatewayRouteTableAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayRouteTableAssociationProps {
     /// Required. The ID of the attachment.
     ///
@@ -35066,7 +35066,7 @@ impl rt::FromWire for CfnTransitGatewayRouteTableAssociationProps {
 /// For more information about enabling transit gateway route propagation, see [EnableTransitGatewayRouteTablePropagation](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EnableTransitGatewayRouteTablePropagation.html) in the *Amazon EC2 API Reference* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayRouteTablePropagation(rt::ObjRef);
 rt::handle!(CfnTransitGatewayRouteTablePropagation, "aws-cdk-lib.aws_ec2.CfnTransitGatewayRouteTablePropagation");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayRouteTablePropagation {}
@@ -35127,7 +35127,7 @@ impl<O: rt::IsA<CfnTransitGatewayRouteTablePropagation> + ?Sized> CfnTransitGate
 /// Properties for defining a `CfnTransitGatewayRouteTablePropagation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayRouteTablePropagationProps {
     /// Required. The ID of the attachment.
     ///
@@ -35165,7 +35165,7 @@ impl rt::FromWire for CfnTransitGatewayRouteTablePropagationProps {
 /// Properties for defining a `CfnTransitGatewayRouteTable`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayRouteTableProps {
     /// Required. The ID of the transit gateway.
     ///
@@ -35203,7 +35203,7 @@ impl rt::FromWire for CfnTransitGatewayRouteTableProps {
 /// Specifies a VPC attachment.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransitGatewayVpcAttachment(rt::ObjRef);
 rt::handle!(CfnTransitGatewayVpcAttachment, "aws-cdk-lib.aws_ec2.CfnTransitGatewayVpcAttachment");
 impl rt::IsA<crate::CfnElement> for CfnTransitGatewayVpcAttachment {}
@@ -35321,7 +35321,7 @@ impl<O: rt::IsA<CfnTransitGatewayVpcAttachment> + ?Sized> CfnTransitGatewayVpcAt
 /// Describes the VPC attachment options.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayVpcAttachmentOptionsProperty {
     /// Enable or disable appliance mode support.
     ///
@@ -35381,7 +35381,7 @@ impl rt::FromWire for CfnTransitGatewayVpcAttachmentOptionsProperty {
 /// Properties for defining a `CfnTransitGatewayVpcAttachment`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransitGatewayVpcAttachmentProps {
     /// Required. The IDs of the subnets.
     ///
@@ -35455,7 +35455,7 @@ impl rt::FromWire for CfnTransitGatewayVpcAttachmentProps {
 /// For more information, see [Virtual private clouds (VPC)](https://docs.aws.amazon.com/vpc/latest/userguide/configure-your-vpc.html) in the *Amazon VPC User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPC(rt::ObjRef);
 rt::handle!(CfnVPC, "aws-cdk-lib.aws_ec2.CfnVPC");
 impl rt::IsA<crate::CfnElement> for CfnVPC {}
@@ -35827,7 +35827,7 @@ impl<O: rt::IsA<CfnVPC> + ?Sized> CfnVPCExt for O {}
 /// For more information, see [Enforce VPC encryption in transit](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html) in the *Amazon VPC User Guide*.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCVpcEncryptionControlExclusionProperty {
     /// The current state of the exclusion configuration.
     ///
@@ -35867,7 +35867,7 @@ impl rt::FromWire for CfnVPCVpcEncryptionControlExclusionProperty {
 /// For more information, see [Enforce VPC encryption in transit](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html) in the *Amazon VPC User Guide*.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCVpcEncryptionControlExclusionsProperty {
     /// Describes an exclusion configuration for VPC Encryption Control.
     ///
@@ -35959,7 +35959,7 @@ impl rt::FromWire for CfnVPCVpcEncryptionControlExclusionsProperty {
 /// For more information, see [Enforce VPC encryption in transit](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html) in the *Amazon VPC User Guide*.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCVpcEncryptionControlProperty {
     /// Stability: external.
     pub egress_only_internet_gateway_exclusion: rt::Option<rt::String>,
@@ -36057,7 +36057,7 @@ impl rt::FromWire for CfnVPCVpcEncryptionControlProperty {
 /// A VPC BPA exclusion is a mode that can be applied to a single VPC or subnet that exempts it from the account’s BPA mode and will allow bidirectional or egress-only access. You can create BPA exclusions for VPCs and subnets even when BPA is not enabled on the account to ensure that there is no traffic disruption to the exclusions when VPC BPA is turned on. To learn more about VPC BPA, see [Block public access to VPCs and subnets](https://docs.aws.amazon.com/vpc/latest/userguide/security-vpc-bpa.html) in the *Amazon VPC User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPCBlockPublicAccessExclusion(rt::ObjRef);
 rt::handle!(CfnVPCBlockPublicAccessExclusion, "aws-cdk-lib.aws_ec2.CfnVPCBlockPublicAccessExclusion");
 impl rt::IsA<crate::CfnElement> for CfnVPCBlockPublicAccessExclusion {}
@@ -36145,7 +36145,7 @@ impl<O: rt::IsA<CfnVPCBlockPublicAccessExclusion> + ?Sized> CfnVPCBlockPublicAcc
 /// Properties for defining a `CfnVPCBlockPublicAccessExclusion`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCBlockPublicAccessExclusionProps {
     /// Required. The desired VPC Block Public Access mode for a specific VPC or subnet exclusion.
     ///
@@ -36204,7 +36204,7 @@ impl rt::FromWire for CfnVPCBlockPublicAccessExclusionProps {
 /// To learn more about VPC BPA, see [Block public access to VPCs and subnets](https://docs.aws.amazon.com/vpc/latest/userguide/security-vpc-bpa.html) in the *Amazon VPC User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPCBlockPublicAccessOptions(rt::ObjRef);
 rt::handle!(CfnVPCBlockPublicAccessOptions, "aws-cdk-lib.aws_ec2.CfnVPCBlockPublicAccessOptions");
 impl rt::IsA<crate::CfnElement> for CfnVPCBlockPublicAccessOptions {}
@@ -36269,7 +36269,7 @@ impl<O: rt::IsA<CfnVPCBlockPublicAccessOptions> + ?Sized> CfnVPCBlockPublicAcces
 /// Properties for defining a `CfnVPCBlockPublicAccessOptions`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCBlockPublicAccessOptionsProps {
     /// Required. The desired VPC Block Public Access mode for internet gateways in your account.
     ///
@@ -36310,7 +36310,7 @@ impl rt::FromWire for CfnVPCBlockPublicAccessOptionsProps {
 /// For more information, see [VPC CIDR blocks](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html) in the *Amazon VPC User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPCCidrBlock(rt::ObjRef);
 rt::handle!(CfnVPCCidrBlock, "aws-cdk-lib.aws_ec2.CfnVPCCidrBlock");
 impl rt::IsA<crate::CfnElement> for CfnVPCCidrBlock {}
@@ -36475,7 +36475,7 @@ impl<O: rt::IsA<CfnVPCCidrBlock> + ?Sized> CfnVPCCidrBlockExt for O {}
 /// Properties for defining a `CfnVPCCidrBlock`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCCidrBlockProps {
     /// Required. The ID of the VPC.
     ///
@@ -36581,7 +36581,7 @@ impl rt::FromWire for CfnVPCCidrBlockProps {
 /// After you associate the options with the VPC, any existing instances and all new instances that you launch in that VPC use the options. You don't need to restart or relaunch the instances. They automatically pick up the changes within a few hours, depending on how frequently the instance renews its DHCP lease. You can explicitly renew the lease using the operating system on the instance.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPCDHCPOptionsAssociation(rt::ObjRef);
 rt::handle!(CfnVPCDHCPOptionsAssociation, "aws-cdk-lib.aws_ec2.CfnVPCDHCPOptionsAssociation");
 impl rt::IsA<crate::CfnElement> for CfnVPCDHCPOptionsAssociation {}
@@ -36642,7 +36642,7 @@ impl<O: rt::IsA<CfnVPCDHCPOptionsAssociation> + ?Sized> CfnVPCDHCPOptionsAssocia
 /// Properties for defining a `CfnVPCDHCPOptionsAssociation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCDHCPOptionsAssociationProps {
     /// Required. The ID of the DHCP options set, or `default` to associate no DHCP options with the VPC.
     ///
@@ -36682,7 +36682,7 @@ impl rt::FromWire for CfnVPCDHCPOptionsAssociationProps {
 /// For more information, see [Enforce VPC encryption in transit](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html) in the *Amazon VPC User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPCEncryptionControl(rt::ObjRef);
 rt::handle!(CfnVPCEncryptionControl, "aws-cdk-lib.aws_ec2.CfnVPCEncryptionControl");
 impl rt::IsA<crate::CfnElement> for CfnVPCEncryptionControl {}
@@ -37010,7 +37010,7 @@ impl<O: rt::IsA<CfnVPCEncryptionControl> + ?Sized> CfnVPCEncryptionControlExt fo
 /// Information about resource exclusions for the VPC Encryption Control configuration.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCEncryptionControlResourceExclusionsProperty {
     /// Specifies whether to exclude egress-only internet gateway traffic from encryption enforcement.
     ///
@@ -37086,7 +37086,7 @@ impl rt::FromWire for CfnVPCEncryptionControlResourceExclusionsProperty {
 /// For more information, see [Enforce VPC encryption in transit](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html) in the *Amazon VPC User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCEncryptionControlVpcEncryptionControlExclusionProperty {
     /// The current state of the exclusion configuration.
     ///
@@ -37124,7 +37124,7 @@ impl rt::FromWire for CfnVPCEncryptionControlVpcEncryptionControlExclusionProper
 /// Properties for defining a `CfnVPCEncryptionControl`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCEncryptionControlProps {
     /// Specifies whether to exclude egress-only internet gateway traffic from encryption enforcement.
     ///
@@ -37224,7 +37224,7 @@ impl rt::FromWire for CfnVPCEncryptionControlProps {
 /// An endpoint of type `GatewayLoadBalancer` provides private connectivity between your VPC and virtual appliances from a service provider.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPCEndpoint(rt::ObjRef);
 rt::handle!(CfnVPCEndpoint, "aws-cdk-lib.aws_ec2.CfnVPCEndpoint");
 impl rt::IsA<crate::CfnElement> for CfnVPCEndpoint {}
@@ -37452,7 +37452,7 @@ impl<O: rt::IsA<CfnVPCEndpoint> + ?Sized> CfnVPCEndpointExt for O {}
 /// Describes the DNS options for an endpoint.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCEndpointDnsOptionsSpecificationProperty {
     /// The DNS records created for the endpoint.
     ///
@@ -37512,7 +37512,7 @@ impl rt::FromWire for CfnVPCEndpointDnsOptionsSpecificationProperty {
 /// You can create a connection notification for interface endpoints only.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPCEndpointConnectionNotification(rt::ObjRef);
 rt::handle!(CfnVPCEndpointConnectionNotification, "aws-cdk-lib.aws_ec2.CfnVPCEndpointConnectionNotification");
 impl rt::IsA<crate::CfnElement> for CfnVPCEndpointConnectionNotification {}
@@ -37599,7 +37599,7 @@ impl<O: rt::IsA<CfnVPCEndpointConnectionNotification> + ?Sized> CfnVPCEndpointCo
 /// Properties for defining a `CfnVPCEndpointConnectionNotification`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCEndpointConnectionNotificationProps {
     /// Required. The endpoint events for which to receive notifications.
     ///
@@ -37645,7 +37645,7 @@ impl rt::FromWire for CfnVPCEndpointConnectionNotificationProps {
 /// Properties for defining a `CfnVPCEndpoint`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCEndpointProps {
     /// Required. The ID of the VPC.
     ///
@@ -37784,7 +37784,7 @@ impl rt::FromWire for CfnVPCEndpointProps {
 /// For more information, see the [AWS PrivateLink User Guide](https://docs.aws.amazon.com/vpc/latest/privatelink/) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPCEndpointService(rt::ObjRef);
 rt::handle!(CfnVPCEndpointService, "aws-cdk-lib.aws_ec2.CfnVPCEndpointService");
 impl rt::IsA<crate::CfnElement> for CfnVPCEndpointService {}
@@ -37942,7 +37942,7 @@ pub trait CfnVPCEndpointServiceExt: rt::IsA<CfnVPCEndpointService> {
 impl<O: rt::IsA<CfnVPCEndpointService> + ?Sized> CfnVPCEndpointServiceExt for O {}
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCEndpointServicePrivateDnsNameConfigurationProperty {
     /// Stability: external.
     pub name: rt::Option<rt::String>,
@@ -37986,7 +37986,7 @@ impl rt::FromWire for CfnVPCEndpointServicePrivateDnsNameConfigurationProperty {
 /// If you grant permissions to all principals, the service is public. Any users who know the name of a public service can send a request to attach an endpoint. If the service does not require manual approval, attachments are automatically approved.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPCEndpointServicePermissions(rt::ObjRef);
 rt::handle!(CfnVPCEndpointServicePermissions, "aws-cdk-lib.aws_ec2.CfnVPCEndpointServicePermissions");
 impl rt::IsA<crate::CfnElement> for CfnVPCEndpointServicePermissions {}
@@ -38047,7 +38047,7 @@ impl<O: rt::IsA<CfnVPCEndpointServicePermissions> + ?Sized> CfnVPCEndpointServic
 /// Properties for defining a `CfnVPCEndpointServicePermissions`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCEndpointServicePermissionsProps {
     /// Required. The ID of the service.
     ///
@@ -38087,7 +38087,7 @@ impl rt::FromWire for CfnVPCEndpointServicePermissionsProps {
 /// Properties for defining a `CfnVPCEndpointService`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCEndpointServiceProps {
     /// Indicates whether requests from service consumers to create an endpoint to your service must be accepted.
     ///
@@ -38167,7 +38167,7 @@ impl rt::FromWire for CfnVPCEndpointServiceProps {
 /// Attaches an internet gateway, or a virtual private gateway to a VPC, enabling connectivity between the internet and the VPC.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPCGatewayAttachment(rt::ObjRef);
 rt::handle!(CfnVPCGatewayAttachment, "aws-cdk-lib.aws_ec2.CfnVPCGatewayAttachment");
 impl rt::IsA<crate::CfnElement> for CfnVPCGatewayAttachment {}
@@ -38244,7 +38244,7 @@ impl<O: rt::IsA<CfnVPCGatewayAttachment> + ?Sized> CfnVPCGatewayAttachmentExt fo
 /// Properties for defining a `CfnVPCGatewayAttachment`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCGatewayAttachmentProps {
     /// Required. The ID of the VPC.
     ///
@@ -38300,7 +38300,7 @@ impl rt::FromWire for CfnVPCGatewayAttachmentProps {
 /// If the requester and acceptor VPCs are in the same account, the peering request is accepted without a peering role.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPCPeeringConnection(rt::ObjRef);
 rt::handle!(CfnVPCPeeringConnection, "aws-cdk-lib.aws_ec2.CfnVPCPeeringConnection");
 impl rt::IsA<crate::CfnElement> for CfnVPCPeeringConnection {}
@@ -38428,7 +38428,7 @@ impl<O: rt::IsA<CfnVPCPeeringConnection> + ?Sized> CfnVPCPeeringConnectionExt fo
 /// Properties for defining a `CfnVPCPeeringConnection`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCPeeringConnectionProps {
     /// Required. The ID of the VPC with which you are creating the VPC peering connection.
     ///
@@ -38506,7 +38506,7 @@ impl rt::FromWire for CfnVPCPeeringConnectionProps {
 /// Properties for defining a `CfnVPC`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPCProps {
     /// The IPv4 network range for the VPC, in CIDR notation.
     ///
@@ -38603,7 +38603,7 @@ impl rt::FromWire for CfnVPCProps {
 /// Describes a VPN concentrator.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPNConcentrator(rt::ObjRef);
 rt::handle!(CfnVPNConcentrator, "aws-cdk-lib.aws_ec2.CfnVPNConcentrator");
 impl rt::IsA<crate::CfnElement> for CfnVPNConcentrator {}
@@ -38697,7 +38697,7 @@ impl<O: rt::IsA<CfnVPNConcentrator> + ?Sized> CfnVPNConcentratorExt for O {}
 /// Properties for defining a `CfnVPNConcentrator`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPNConcentratorProps {
     /// Required. The type of VPN concentrator.
     ///
@@ -38747,7 +38747,7 @@ impl rt::FromWire for CfnVPNConcentratorProps {
 /// For more information, see [AWS Site-to-Site VPN](https://docs.aws.amazon.com/vpn/latest/s2svpn/VPC_VPN.html) in the *AWS Site-to-Site VPN User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPNConnection(rt::ObjRef);
 rt::handle!(CfnVPNConnection, "aws-cdk-lib.aws_ec2.CfnVPNConnection");
 impl rt::IsA<crate::CfnElement> for CfnVPNConnection {}
@@ -38985,7 +38985,7 @@ impl<O: rt::IsA<CfnVPNConnection> + ?Sized> CfnVPNConnectionExt for O {}
 /// Options for sending VPN tunnel logs to CloudWatch.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPNConnectionCloudwatchLogOptionsSpecificationProperty {
     /// Specifies whether to enable BGP logging for the VPN connection. Default value is `False` .
     ///
@@ -39055,7 +39055,7 @@ impl rt::FromWire for CfnVPNConnectionCloudwatchLogOptionsSpecificationProperty 
 /// The IKE version that is permitted for the VPN tunnel.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPNConnectionIKEVersionsRequestListValueProperty {
     /// The IKE version.
     ///
@@ -39087,7 +39087,7 @@ impl rt::FromWire for CfnVPNConnectionIKEVersionsRequestListValueProperty {
 /// Specifies a Diffie-Hellman group number for the VPN tunnel for phase 1 IKE negotiations.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPNConnectionPhase1DHGroupNumbersRequestListValueProperty {
     /// The Diffie-Hellmann group number.
     ///
@@ -39119,7 +39119,7 @@ impl rt::FromWire for CfnVPNConnectionPhase1DHGroupNumbersRequestListValueProper
 /// Specifies the encryption algorithm for the VPN tunnel for phase 1 IKE negotiations.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPNConnectionPhase1EncryptionAlgorithmsRequestListValueProperty {
     /// The value for the encryption algorithm.
     ///
@@ -39151,7 +39151,7 @@ impl rt::FromWire for CfnVPNConnectionPhase1EncryptionAlgorithmsRequestListValue
 /// Specifies the integrity algorithm for the VPN tunnel for phase 1 IKE negotiations.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPNConnectionPhase1IntegrityAlgorithmsRequestListValueProperty {
     /// The value for the integrity algorithm.
     ///
@@ -39183,7 +39183,7 @@ impl rt::FromWire for CfnVPNConnectionPhase1IntegrityAlgorithmsRequestListValueP
 /// Specifies a Diffie-Hellman group number for the VPN tunnel for phase 2 IKE negotiations.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPNConnectionPhase2DHGroupNumbersRequestListValueProperty {
     /// The Diffie-Hellmann group number.
     ///
@@ -39215,7 +39215,7 @@ impl rt::FromWire for CfnVPNConnectionPhase2DHGroupNumbersRequestListValueProper
 /// Specifies the encryption algorithm for the VPN tunnel for phase 2 IKE negotiations.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPNConnectionPhase2EncryptionAlgorithmsRequestListValueProperty {
     /// The encryption algorithm.
     ///
@@ -39247,7 +39247,7 @@ impl rt::FromWire for CfnVPNConnectionPhase2EncryptionAlgorithmsRequestListValue
 /// Specifies the integrity algorithm for the VPN tunnel for phase 2 IKE negotiations.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPNConnectionPhase2IntegrityAlgorithmsRequestListValueProperty {
     /// The integrity algorithm.
     ///
@@ -39279,7 +39279,7 @@ impl rt::FromWire for CfnVPNConnectionPhase2IntegrityAlgorithmsRequestListValueP
 /// Options for logging VPN tunnel activity.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPNConnectionVpnTunnelLogOptionsSpecificationProperty {
     /// Options for sending VPN tunnel logs to CloudWatch.
     ///
@@ -39311,7 +39311,7 @@ impl rt::FromWire for CfnVPNConnectionVpnTunnelLogOptionsSpecificationProperty {
 /// The tunnel options for a single VPN tunnel.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPNConnectionVpnTunnelOptionsSpecificationProperty {
     /// The action to take after DPD timeout occurs.
     ///
@@ -39527,7 +39527,7 @@ impl rt::FromWire for CfnVPNConnectionVpnTunnelOptionsSpecificationProperty {
 /// Properties for defining a `CfnVPNConnection`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPNConnectionProps {
     /// Required. The ID of the customer gateway at your end of the VPN connection.
     ///
@@ -39695,7 +39695,7 @@ impl rt::FromWire for CfnVPNConnectionProps {
 /// For more information, see [AWS Site-to-Site VPN](https://docs.aws.amazon.com/vpn/latest/s2svpn/VPC_VPN.html) in the *AWS Site-to-Site VPN User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPNConnectionRoute(rt::ObjRef);
 rt::handle!(CfnVPNConnectionRoute, "aws-cdk-lib.aws_ec2.CfnVPNConnectionRoute");
 impl rt::IsA<crate::CfnElement> for CfnVPNConnectionRoute {}
@@ -39756,7 +39756,7 @@ impl<O: rt::IsA<CfnVPNConnectionRoute> + ?Sized> CfnVPNConnectionRouteExt for O 
 /// Properties for defining a `CfnVPNConnectionRoute`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPNConnectionRouteProps {
     /// Required. The CIDR block associated with the local subnet of the customer network.
     ///
@@ -39798,7 +39798,7 @@ impl rt::FromWire for CfnVPNConnectionRouteProps {
 /// For more information, see [AWS Site-to-Site VPN](https://docs.aws.amazon.com/vpn/latest/s2svpn/VPC_VPN.html) in the *AWS Site-to-Site VPN User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPNGateway(rt::ObjRef);
 rt::handle!(CfnVPNGateway, "aws-cdk-lib.aws_ec2.CfnVPNGateway");
 impl rt::IsA<crate::CfnElement> for CfnVPNGateway {}
@@ -39886,7 +39886,7 @@ impl<O: rt::IsA<CfnVPNGateway> + ?Sized> CfnVPNGatewayExt for O {}
 /// Properties for defining a `CfnVPNGateway`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPNGatewayProps {
     /// Required. The type of VPN connection the virtual private gateway supports.
     ///
@@ -39932,7 +39932,7 @@ impl rt::FromWire for CfnVPNGatewayProps {
 /// If you reference a VPN gateway that is in the same template as your VPN gateway route propagation, you must explicitly declare a dependency on the VPN gateway attachment. The `AWS::EC2::VPNGatewayRoutePropagation` resource cannot use the VPN gateway until it has successfully attached to the VPC. Add a [DependsOn Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html) in the `AWS::EC2::VPNGatewayRoutePropagation` resource to explicitly declare a dependency on the VPN gateway attachment.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVPNGatewayRoutePropagation(rt::ObjRef);
 rt::handle!(CfnVPNGatewayRoutePropagation, "aws-cdk-lib.aws_ec2.CfnVPNGatewayRoutePropagation");
 impl rt::IsA<crate::CfnElement> for CfnVPNGatewayRoutePropagation {}
@@ -39999,7 +39999,7 @@ impl<O: rt::IsA<CfnVPNGatewayRoutePropagation> + ?Sized> CfnVPNGatewayRoutePropa
 /// Properties for defining a `CfnVPNGatewayRoutePropagation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVPNGatewayRoutePropagationProps {
     /// Required. The ID of the route table.
     ///
@@ -40043,7 +40043,7 @@ impl rt::FromWire for CfnVPNGatewayRoutePropagationProps {
 /// It must be attached to an AWS Verified Access group. An AWS Verified Access endpoint must also have an attached access policy before you attached it to a group.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVerifiedAccessEndpoint(rt::ObjRef);
 rt::handle!(CfnVerifiedAccessEndpoint, "aws-cdk-lib.aws_ec2.CfnVerifiedAccessEndpoint");
 impl rt::IsA<crate::CfnElement> for CfnVerifiedAccessEndpoint {}
@@ -40297,7 +40297,7 @@ impl<O: rt::IsA<CfnVerifiedAccessEndpoint> + ?Sized> CfnVerifiedAccessEndpointEx
 /// Describes the CIDR options for a Verified Access endpoint.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessEndpointCidrOptionsProperty {
     /// The CIDR.
     ///
@@ -40347,7 +40347,7 @@ impl rt::FromWire for CfnVerifiedAccessEndpointCidrOptionsProperty {
 /// Describes the load balancer options when creating an AWS Verified Access endpoint using the `load-balancer` type.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessEndpointLoadBalancerOptionsProperty {
     /// The ARN of the load balancer.
     ///
@@ -40405,7 +40405,7 @@ impl rt::FromWire for CfnVerifiedAccessEndpointLoadBalancerOptionsProperty {
 /// Describes the network interface options when creating an AWS Verified Access endpoint using the `network-interface` type.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessEndpointNetworkInterfaceOptionsProperty {
     /// The ID of the network interface.
     ///
@@ -40455,7 +40455,7 @@ impl rt::FromWire for CfnVerifiedAccessEndpointNetworkInterfaceOptionsProperty {
 /// Describes the port range for a Verified Access endpoint.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessEndpointPortRangeProperty {
     /// The start of the port range.
     ///
@@ -40493,7 +40493,7 @@ impl rt::FromWire for CfnVerifiedAccessEndpointPortRangeProperty {
 /// Describes the RDS options for a Verified Access endpoint.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessEndpointRdsOptionsProperty {
     /// The port.
     ///
@@ -40565,7 +40565,7 @@ impl rt::FromWire for CfnVerifiedAccessEndpointRdsOptionsProperty {
 /// You also have the option of using customer managed KMS keys, which can be specified using the options below.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessEndpointSseSpecificationProperty {
     /// Enable or disable the use of customer managed KMS keys for server side encryption.
     ///
@@ -40605,7 +40605,7 @@ impl rt::FromWire for CfnVerifiedAccessEndpointSseSpecificationProperty {
 /// Properties for defining a `CfnVerifiedAccessEndpoint`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessEndpointProps {
     /// Required. The type of attachment used to provide connectivity between the AWS Verified Access endpoint and the application.
     ///
@@ -40731,7 +40731,7 @@ impl rt::FromWire for CfnVerifiedAccessEndpointProps {
 /// Each instance within a Verified Access group shares an Verified Access policy. For example, you can group all Verified Access instances associated with "sales" applications together and use one common Verified Access policy.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVerifiedAccessGroup(rt::ObjRef);
 rt::handle!(CfnVerifiedAccessGroup, "aws-cdk-lib.aws_ec2.CfnVerifiedAccessGroup");
 impl rt::IsA<crate::CfnElement> for CfnVerifiedAccessGroup {}
@@ -40881,7 +40881,7 @@ impl<O: rt::IsA<CfnVerifiedAccessGroup> + ?Sized> CfnVerifiedAccessGroupExt for 
 /// You also have the option of using customer managed KMS keys, which can be specified using the options below.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessGroupSseSpecificationProperty {
     /// Enable or disable the use of customer managed KMS keys for server side encryption.
     ///
@@ -40921,7 +40921,7 @@ impl rt::FromWire for CfnVerifiedAccessGroupSseSpecificationProperty {
 /// Properties for defining a `CfnVerifiedAccessGroup`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessGroupProps {
     /// Required. The ID of the AWS Verified Access instance.
     ///
@@ -40983,7 +40983,7 @@ impl rt::FromWire for CfnVerifiedAccessGroupProps {
 /// An AWS Verified Access instance is a regional entity that evaluates application requests and grants access only when your security requirements are met.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVerifiedAccessInstance(rt::ObjRef);
 rt::handle!(CfnVerifiedAccessInstance, "aws-cdk-lib.aws_ec2.CfnVerifiedAccessInstance");
 impl rt::IsA<crate::CfnElement> for CfnVerifiedAccessInstance {}
@@ -41129,7 +41129,7 @@ impl<O: rt::IsA<CfnVerifiedAccessInstance> + ?Sized> CfnVerifiedAccessInstanceEx
 /// Options for CloudWatch Logs as a logging destination.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessInstanceCloudWatchLogsProperty {
     /// Indicates whether logging is enabled.
     ///
@@ -41167,7 +41167,7 @@ impl rt::FromWire for CfnVerifiedAccessInstanceCloudWatchLogsProperty {
 /// Options for Kinesis as a logging destination.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessInstanceKinesisDataFirehoseProperty {
     /// The ID of the delivery stream.
     ///
@@ -41205,7 +41205,7 @@ impl rt::FromWire for CfnVerifiedAccessInstanceKinesisDataFirehoseProperty {
 /// Options for Amazon S3 as a logging destination.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessInstanceS3Property {
     /// The bucket name.
     ///
@@ -41255,7 +41255,7 @@ impl rt::FromWire for CfnVerifiedAccessInstanceS3Property {
 /// Describes the options for Verified Access logs.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessInstanceVerifiedAccessLogsProperty {
     /// CloudWatch Logs logging destination.
     ///
@@ -41315,7 +41315,7 @@ impl rt::FromWire for CfnVerifiedAccessInstanceVerifiedAccessLogsProperty {
 /// When an application request is made, the identity information sent by the trust provider is evaluated by Verified Access before allowing or denying the application request.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessInstanceVerifiedAccessTrustProviderProperty {
     /// A description for the AWS Verified Access trust provider.
     ///
@@ -41371,7 +41371,7 @@ impl rt::FromWire for CfnVerifiedAccessInstanceVerifiedAccessTrustProviderProper
 /// Properties for defining a `CfnVerifiedAccessInstance`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessInstanceProps {
     /// The custom subdomain.
     ///
@@ -41441,7 +41441,7 @@ impl rt::FromWire for CfnVerifiedAccessInstanceProps {
 /// When an application request is made, the identity information sent by the trust provider is evaluated by Verified Access before allowing or denying the application request.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVerifiedAccessTrustProvider(rt::ObjRef);
 rt::handle!(CfnVerifiedAccessTrustProvider, "aws-cdk-lib.aws_ec2.CfnVerifiedAccessTrustProvider");
 impl rt::IsA<crate::CfnElement> for CfnVerifiedAccessTrustProvider {}
@@ -41611,7 +41611,7 @@ impl<O: rt::IsA<CfnVerifiedAccessTrustProvider> + ?Sized> CfnVerifiedAccessTrust
 /// Describes the options for an AWS Verified Access device-identity based trust provider.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessTrustProviderDeviceOptionsProperty {
     /// The URL AWS Verified Access will use to verify the authenticity of the device tokens.
     ///
@@ -41649,7 +41649,7 @@ impl rt::FromWire for CfnVerifiedAccessTrustProviderDeviceOptionsProperty {
 /// Describes the OpenID Connect (OIDC) options.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessTrustProviderNativeApplicationOidcOptionsProperty {
     /// The authorization endpoint of the IdP.
     ///
@@ -41723,7 +41723,7 @@ impl rt::FromWire for CfnVerifiedAccessTrustProviderNativeApplicationOidcOptions
 /// Describes the options for an OpenID Connect-compatible user-identity trust provider.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessTrustProviderOidcOptionsProperty {
     /// The OIDC authorization endpoint.
     ///
@@ -41793,7 +41793,7 @@ impl rt::FromWire for CfnVerifiedAccessTrustProviderOidcOptionsProperty {
 /// You also have the option of using customer managed KMS keys, which can be specified using the options below.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessTrustProviderSseSpecificationProperty {
     /// Enable or disable the use of customer managed KMS keys for server side encryption.
     ///
@@ -41833,7 +41833,7 @@ impl rt::FromWire for CfnVerifiedAccessTrustProviderSseSpecificationProperty {
 /// Properties for defining a `CfnVerifiedAccessTrustProvider`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVerifiedAccessTrustProviderProps {
     /// Required. The identifier to be used when working with policy rules.
     ///
@@ -41935,7 +41935,7 @@ impl rt::FromWire for CfnVerifiedAccessTrustProviderProps {
 /// > If you set a deletion policy that creates a snapshot, all tags on the volume are included in the snapshot.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVolume(rt::ObjRef);
 rt::handle!(CfnVolume, "aws-cdk-lib.aws_ec2.CfnVolume");
 impl rt::IsA<crate::CfnElement> for CfnVolume {}
@@ -42155,7 +42155,7 @@ impl<O: rt::IsA<CfnVolume> + ?Sized> CfnVolumeExt for O {}
 /// If the root volume is detached from an instance with an AWS Marketplace product code, then the product codes from that volume are no longer associated with the instance.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVolumeAttachment(rt::ObjRef);
 rt::handle!(CfnVolumeAttachment, "aws-cdk-lib.aws_ec2.CfnVolumeAttachment");
 impl rt::IsA<crate::CfnElement> for CfnVolumeAttachment {}
@@ -42236,7 +42236,7 @@ impl<O: rt::IsA<CfnVolumeAttachment> + ?Sized> CfnVolumeAttachmentExt for O {}
 /// Properties for defining a `CfnVolumeAttachment`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVolumeAttachmentProps {
     /// Required. The ID of the instance to which the volume attaches.
     ///
@@ -42292,7 +42292,7 @@ impl rt::FromWire for CfnVolumeAttachmentProps {
 /// Properties for defining a `CfnVolume`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVolumeProps {
     /// Indicates whether the volume is auto-enabled for I/O operations.
     ///
@@ -42492,7 +42492,7 @@ impl rt::FromWire for CfnVolumeProps {
 }
 
 /// Options for Client Route Enforcement.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientRouteEnforcementOptions {
     /// Required. Enable or disable Client Route Enforcement.
     ///
@@ -42522,7 +42522,7 @@ impl rt::FromWire for ClientRouteEnforcementOptions {
 }
 
 /// A client VPN authorization rule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientVpnAuthorizationRule(rt::ObjRef);
 rt::handle!(ClientVpnAuthorizationRule, "aws-cdk-lib.aws_ec2.ClientVpnAuthorizationRule");
 impl rt::IsA<crate::IResource> for ClientVpnAuthorizationRule {}
@@ -42547,7 +42547,7 @@ pub trait ClientVpnAuthorizationRuleExt: rt::IsA<ClientVpnAuthorizationRule> {
 impl<O: rt::IsA<ClientVpnAuthorizationRule> + ?Sized> ClientVpnAuthorizationRuleExt for O {}
 
 /// Options for a ClientVpnAuthorizationRule.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientVpnAuthorizationRuleOptions {
     /// Required. The IPv4 address range, in CIDR notation, of the network for which access is being authorized.
     pub cidr: rt::Option<rt::String>,
@@ -42587,7 +42587,7 @@ impl rt::FromWire for ClientVpnAuthorizationRuleOptions {
 }
 
 /// Properties for a ClientVpnAuthorizationRule.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientVpnAuthorizationRuleProps {
     /// The client VPN endpoint to which to add the rule.
     ///
@@ -42633,7 +42633,7 @@ impl rt::FromWire for ClientVpnAuthorizationRuleProps {
 }
 
 /// A client VPN connection.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientVpnEndpoint(rt::ObjRef);
 rt::handle!(ClientVpnEndpoint, "aws-cdk-lib.aws_ec2.ClientVpnEndpoint");
 impl rt::IsA<crate::IResource> for ClientVpnEndpoint {}
@@ -42673,7 +42673,7 @@ pub trait ClientVpnEndpointExt: rt::IsA<ClientVpnEndpoint> {
 impl<O: rt::IsA<ClientVpnEndpoint> + ?Sized> ClientVpnEndpointExt for O {}
 
 /// Attributes when importing an existing client VPN endpoint.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientVpnEndpointAttributes {
     /// Required. The endpoint ID.
     pub endpoint_id: rt::Option<rt::String>,
@@ -42705,7 +42705,7 @@ impl rt::FromWire for ClientVpnEndpointAttributes {
 }
 
 /// Options for a client VPN endpoint.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientVpnEndpointOptions {
     /// Required. The IPv4 address range, in CIDR notation, from which to assign client IP addresses.
     ///
@@ -42882,7 +42882,7 @@ impl rt::FromWire for ClientVpnEndpointOptions {
 }
 
 /// Properties for a client VPN endpoint.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientVpnEndpointProps {
     /// Required. The VPC to connect to.
     pub vpc: rt::Option<crate::aws_ec2::IVpc>,
@@ -43063,7 +43063,7 @@ impl rt::FromWire for ClientVpnEndpointProps {
 }
 
 /// A client VPN route.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientVpnRoute(rt::ObjRef);
 rt::handle!(ClientVpnRoute, "aws-cdk-lib.aws_ec2.ClientVpnRoute");
 impl rt::IsA<crate::IResource> for ClientVpnRoute {}
@@ -43088,7 +43088,7 @@ pub trait ClientVpnRouteExt: rt::IsA<ClientVpnRoute> {
 impl<O: rt::IsA<ClientVpnRoute> + ?Sized> ClientVpnRouteExt for O {}
 
 /// Options for a ClientVpnRoute.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientVpnRouteOptions {
     /// Required. The IPv4 address range, in CIDR notation, of the route destination.
     ///
@@ -43133,7 +43133,7 @@ impl rt::FromWire for ClientVpnRouteOptions {
 }
 
 /// Properties for a ClientVpnRoute.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientVpnRouteProps {
     /// The client VPN endpoint to which to add the route.
     ///
@@ -43184,7 +43184,7 @@ impl rt::FromWire for ClientVpnRouteProps {
 }
 
 /// Target for a client VPN route.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientVpnRouteTarget(rt::ObjRef);
 rt::handle!(ClientVpnRouteTarget, "aws-cdk-lib.aws_ec2.ClientVpnRouteTarget");
 impl ClientVpnRouteTarget {
@@ -43253,7 +43253,7 @@ impl rt::FromWire for ClientVpnSessionTimeout {
 }
 
 /// User-based authentication for a client VPN endpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientVpnUserBasedAuthentication(rt::ObjRef);
 rt::handle!(ClientVpnUserBasedAuthentication, "aws-cdk-lib.aws_ec2.ClientVpnUserBasedAuthentication");
 impl ClientVpnUserBasedAuthentication {
@@ -43277,7 +43277,7 @@ pub trait ClientVpnUserBasedAuthenticationExt: rt::IsA<ClientVpnUserBasedAuthent
 impl<O: rt::IsA<ClientVpnUserBasedAuthentication> + ?Sized> ClientVpnUserBasedAuthenticationExt for O {}
 
 /// A CloudFormation-init configuration.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CloudFormationInit(rt::ObjRef);
 rt::handle!(CloudFormationInit, "aws-cdk-lib.aws_ec2.CloudFormationInit");
 impl CloudFormationInit {
@@ -43328,7 +43328,7 @@ pub trait CloudFormationInitExt: rt::IsA<CloudFormationInit> {
 impl<O: rt::IsA<CloudFormationInit> + ?Sized> CloudFormationInitExt for O {}
 
 /// Basic NetworkACL entry props.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CommonNetworkAclEntryOptions {
     /// Required. The CIDR range to allow or deny.
     pub cidr: rt::Option<crate::aws_ec2::AclCidr>,
@@ -43391,7 +43391,7 @@ impl rt::FromWire for CommonNetworkAclEntryOptions {
 }
 
 /// Options for CloudFormationInit.withConfigSets.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigSetProps {
     /// Required. The sets of configs to pick from.
     pub configs: rt::Option<rt::Map<rt::String, crate::aws_ec2::InitConfig>>,
@@ -43425,7 +43425,7 @@ impl rt::FromWire for ConfigSetProps {
 /// Options passed by the VPC when NAT needs to be configured.
 ///
 /// Don't use this directly, the VPC will pass it automatically.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigureNatOptions {
     /// Required. The public subnets where the NAT providers need to be placed.
     ///
@@ -43465,7 +43465,7 @@ impl rt::FromWire for ConfigureNatOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionRule {
     /// Required. Start of port range for the TCP and UDP protocols, or an ICMP type number.
     ///
@@ -43535,7 +43535,7 @@ impl rt::FromWire for ConnectionRule {
 /// add rules in both security groups
 ///
 /// This object can manage one or more security groups.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Connections(rt::ObjRef);
 rt::handle!(Connections, "aws-cdk-lib.aws_ec2.Connections");
 impl rt::IsA<crate::aws_ec2::IConnectable> for Connections {}
@@ -43606,7 +43606,7 @@ pub trait ConnectionsExt: rt::IsA<Connections> {
 impl<O: rt::IsA<Connections> + ?Sized> ConnectionsExt for O {}
 
 /// Properties to intialize a new Connections object.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionsProps {
     /// Default port range for initiating connections to and from this object.
     ///
@@ -43728,7 +43728,7 @@ impl rt::FromWire for CpuManufacturer {
 }
 
 /// Request for IPv6 CIDR block to be split up.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateIpv6CidrBlocksRequest {
     /// Required. The IPv6 CIDR block string representation.
     pub ipv6_selected_cidr: rt::Option<rt::String>,
@@ -43810,7 +43810,7 @@ impl rt::FromWire for DefaultInstanceTenancy {
 ///
 /// TODO: there are other destination options, currently they are
 /// only for s3 destinations (not sure if that will change)
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationOptions {
     /// The format for the flow log.
     ///
@@ -43852,7 +43852,7 @@ impl rt::FromWire for DestinationOptions {
 }
 
 /// Block device options for an EBS volume.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsDeviceOptions {
     /// Specifies whether the EBS volume is encrypted.
     ///
@@ -43939,7 +43939,7 @@ impl rt::FromWire for EbsDeviceOptions {
 }
 
 /// Base block device options for an EBS volume.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsDeviceOptionsBase {
     /// Indicates whether to delete the volume when the instance is terminated.
     ///
@@ -44007,7 +44007,7 @@ impl rt::FromWire for EbsDeviceOptionsBase {
 }
 
 /// Properties of an EBS block device.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsDeviceProps {
     /// The snapshot ID of the volume to use.
     ///
@@ -44108,7 +44108,7 @@ impl rt::FromWire for EbsDeviceProps {
 }
 
 /// Block device options for an EBS volume created from a snapshot.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsDeviceSnapshotOptions {
     /// The volume size, in Gibibytes (GiB).
     ///
@@ -44238,7 +44238,7 @@ impl rt::FromWire for EbsDeviceVolumeType {
 }
 
 /// Configuration for an egress security group rule.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EgressRuleConfig {
     /// The ID of a destination prefix list.
     ///
@@ -44286,7 +44286,7 @@ impl rt::FromWire for EgressRuleConfig {
 }
 
 /// Options for the Vpc.enableVpnGateway() method.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnableVpnGatewayOptions {
     /// Provide an array of subnets where the route propagation should be added.
     ///
@@ -44326,7 +44326,7 @@ impl rt::FromWire for EnableVpnGatewayOptions {
 }
 
 /// Options when executing a file.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecuteFileOptions {
     /// Required. The path to the file.
     pub file_path: rt::Option<rt::String>,
@@ -44360,7 +44360,7 @@ impl rt::FromWire for ExecuteFileOptions {
 }
 
 /// A VPC flow log.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FlowLog(rt::ObjRef);
 rt::handle!(FlowLog, "aws-cdk-lib.aws_ec2.FlowLog");
 impl rt::IsA<crate::IResource> for FlowLog {}
@@ -44411,7 +44411,7 @@ pub trait FlowLogExt: rt::IsA<FlowLog> {
 impl<O: rt::IsA<FlowLog> + ?Sized> FlowLogExt for O {}
 
 /// The destination type for the flow log.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FlowLogDestination(rt::ObjRef);
 rt::handle!(FlowLogDestination, "aws-cdk-lib.aws_ec2.FlowLogDestination");
 impl FlowLogDestination {
@@ -44443,7 +44443,7 @@ pub trait FlowLogDestinationExt: rt::IsA<FlowLogDestination> {
 impl<O: rt::IsA<FlowLogDestination> + ?Sized> FlowLogDestinationExt for O {}
 
 /// Flow Log Destination configuration.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowLogDestinationConfig {
     /// Required. The type of destination to publish the flow logs to.
     ///
@@ -44619,7 +44619,7 @@ impl rt::FromWire for FlowLogMaxAggregationInterval {
 }
 
 /// Options to add a flow log to a VPC.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowLogOptions {
     /// Specifies the type of destination to which the flow log data is to be published.
     ///
@@ -44680,7 +44680,7 @@ impl rt::FromWire for FlowLogOptions {
 }
 
 /// Properties of a VPC Flow Log.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowLogProps {
     /// Required. The type of resource for which to create the flow log.
     pub resource_type: rt::Option<crate::aws_ec2::FlowLogResourceType>,
@@ -44753,7 +44753,7 @@ impl rt::FromWire for FlowLogProps {
 }
 
 /// The type of resource to create the flow log for.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FlowLogResourceType(rt::ObjRef);
 rt::handle!(FlowLogResourceType, "aws-cdk-lib.aws_ec2.FlowLogResourceType");
 impl FlowLogResourceType {
@@ -44839,7 +44839,7 @@ impl rt::FromWire for FlowLogTrafficType {
 }
 
 /// Pair represents a gateway created by NAT Provider.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayConfig {
     /// Required. Availability Zone.
     pub az: rt::Option<rt::String>,
@@ -44871,7 +44871,7 @@ impl rt::FromWire for GatewayConfig {
 }
 
 /// A gateway VPC endpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GatewayVpcEndpoint(rt::ObjRef);
 rt::handle!(GatewayVpcEndpoint, "aws-cdk-lib.aws_ec2.GatewayVpcEndpoint");
 impl rt::IsA<crate::IResource> for GatewayVpcEndpoint {}
@@ -44913,7 +44913,7 @@ pub trait GatewayVpcEndpointExt: rt::IsA<GatewayVpcEndpoint> {
 impl<O: rt::IsA<GatewayVpcEndpoint> + ?Sized> GatewayVpcEndpointExt for O {}
 
 /// An AWS service for a gateway VPC endpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GatewayVpcEndpointAwsService(rt::ObjRef);
 rt::handle!(GatewayVpcEndpointAwsService, "aws-cdk-lib.aws_ec2.GatewayVpcEndpointAwsService");
 impl rt::IsA<crate::aws_ec2::IGatewayVpcEndpointService> for GatewayVpcEndpointAwsService {}
@@ -44938,7 +44938,7 @@ pub trait GatewayVpcEndpointAwsServiceExt: rt::IsA<GatewayVpcEndpointAwsService>
 impl<O: rt::IsA<GatewayVpcEndpointAwsService> + ?Sized> GatewayVpcEndpointAwsServiceExt for O {}
 
 /// Options to add a gateway endpoint to a VPC.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayVpcEndpointOptions {
     /// Required. The service to use for this gateway VPC endpoint.
     pub service: rt::Option<crate::aws_ec2::IGatewayVpcEndpointService>,
@@ -44987,7 +44987,7 @@ impl rt::FromWire for GatewayVpcEndpointOptions {
 }
 
 /// Construction properties for a GatewayVpcEndpoint.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayVpcEndpointProps {
     /// Required. The VPC network in which the gateway endpoint will be used.
     pub vpc: rt::Option<crate::aws_ec2::IVpc>,
@@ -45043,7 +45043,7 @@ impl rt::FromWire for GatewayVpcEndpointProps {
 ///
 /// Linux images IDs are not published to SSM parameter store yet, so you'll have to
 /// manually specify an AMI map.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GenericLinuxImage(rt::ObjRef);
 rt::handle!(GenericLinuxImage, "aws-cdk-lib.aws_ec2.GenericLinuxImage");
 impl rt::IsA<crate::aws_ec2::IMachineImage> for GenericLinuxImage {}
@@ -45059,7 +45059,7 @@ pub trait GenericLinuxImageExt: rt::IsA<GenericLinuxImage> {
 impl<O: rt::IsA<GenericLinuxImage> + ?Sized> GenericLinuxImageExt for O {}
 
 /// Configuration options for GenericLinuxImage.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GenericLinuxImageProps {
     /// Initial user data.
     ///
@@ -45096,7 +45096,7 @@ impl rt::FromWire for GenericLinuxImageProps {
 /// on the instance if you are using this image.
 ///
 /// The AMI ID is selected using the values published to the SSM parameter store.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GenericSSMParameterImage(rt::ObjRef);
 rt::handle!(GenericSSMParameterImage, "aws-cdk-lib.aws_ec2.GenericSSMParameterImage");
 impl rt::IsA<crate::aws_ec2::IMachineImage> for GenericSSMParameterImage {}
@@ -45118,7 +45118,7 @@ impl<O: rt::IsA<GenericSSMParameterImage> + ?Sized> GenericSSMParameterImageExt 
 /// Construct a Windows machine image from an AMI map.
 ///
 /// Allows you to create a generic Windows EC2 , manually specify an AMI map.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GenericWindowsImage(rt::ObjRef);
 rt::handle!(GenericWindowsImage, "aws-cdk-lib.aws_ec2.GenericWindowsImage");
 impl rt::IsA<crate::aws_ec2::IMachineImage> for GenericWindowsImage {}
@@ -45134,7 +45134,7 @@ pub trait GenericWindowsImageExt: rt::IsA<GenericWindowsImage> {
 impl<O: rt::IsA<GenericWindowsImage> + ?Sized> GenericWindowsImageExt for O {}
 
 /// Configuration options for GenericWindowsImage.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GenericWindowsImageProps {
     /// Initial user data.
     ///
@@ -45201,7 +45201,7 @@ impl rt::FromWire for HttpTokens {
 }
 
 /// A connection handler for client VPN endpoints.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IClientVpnConnectionHandler(rt::ObjRef);
 rt::handle!(IClientVpnConnectionHandler, "aws-cdk-lib.aws_ec2.IClientVpnConnectionHandler");
 
@@ -45265,7 +45265,7 @@ impl<T> IClientVpnConnectionHandlerHost<T> {
 }
 
 /// A client VPN endpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IClientVpnEndpoint(rt::ObjRef);
 rt::handle!(IClientVpnEndpoint, "aws-cdk-lib.aws_ec2.IClientVpnEndpoint");
 impl rt::IsA<crate::IResource> for IClientVpnEndpoint {}
@@ -45388,7 +45388,7 @@ impl<T> IClientVpnEndpointHost<T> {
 }
 
 /// An object that has a Connections object.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IConnectable(rt::ObjRef);
 rt::handle!(IConnectable, "aws-cdk-lib.aws_ec2.IConnectable");
 
@@ -45444,7 +45444,7 @@ impl<T> IConnectableHost<T> {
 }
 
 /// A FlowLog.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IFlowLog(rt::ObjRef);
 rt::handle!(IFlowLog, "aws-cdk-lib.aws_ec2.IFlowLog");
 impl rt::IsA<crate::IResource> for IFlowLog {}
@@ -45554,7 +45554,7 @@ impl<T> IFlowLogHost<T> {
 }
 
 /// A gateway VPC endpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IGatewayVpcEndpoint(rt::ObjRef);
 rt::handle!(IGatewayVpcEndpoint, "aws-cdk-lib.aws_ec2.IGatewayVpcEndpoint");
 impl rt::IsA<crate::IResource> for IGatewayVpcEndpoint {}
@@ -45661,7 +45661,7 @@ impl<T> IGatewayVpcEndpointHost<T> {
 }
 
 /// A service for a gateway VPC endpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IGatewayVpcEndpointService(rt::ObjRef);
 rt::handle!(IGatewayVpcEndpointService, "aws-cdk-lib.aws_ec2.IGatewayVpcEndpointService");
 
@@ -45716,7 +45716,7 @@ impl<T> IGatewayVpcEndpointServiceHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_ec2.IGatewayVpcEndpointService";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IInstance(rt::ObjRef);
 rt::handle!(IInstance, "aws-cdk-lib.aws_ec2.IInstance");
 impl rt::IsA<crate::IResource> for IInstance {}
@@ -45884,7 +45884,7 @@ impl<T> IInstanceHost<T> {
 }
 
 /// An interface VPC endpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IInterfaceVpcEndpoint(rt::ObjRef);
 rt::handle!(IInterfaceVpcEndpoint, "aws-cdk-lib.aws_ec2.IInterfaceVpcEndpoint");
 impl rt::IsA<crate::IResource> for IInterfaceVpcEndpoint {}
@@ -45996,7 +45996,7 @@ impl<T> IInterfaceVpcEndpointHost<T> {
 }
 
 /// A service for an interface VPC endpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IInterfaceVpcEndpointService(rt::ObjRef);
 rt::handle!(IInterfaceVpcEndpointService, "aws-cdk-lib.aws_ec2.IInterfaceVpcEndpointService");
 
@@ -46070,7 +46070,7 @@ impl<T> IInterfaceVpcEndpointServiceHost<T> {
 /// Implementations for ip address management.
 ///
 /// Note this is specific to the IPv4 CIDR.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIpAddresses(rt::ObjRef);
 rt::handle!(IIpAddresses, "aws-cdk-lib.aws_ec2.IIpAddresses");
 
@@ -46144,7 +46144,7 @@ impl<T> IIpAddressesHost<T> {
 /// Implementations for IPv6 address management.
 ///
 /// Note this is specific to the IPv6 CIDR.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIpv6Addresses(rt::ObjRef);
 rt::handle!(IIpv6Addresses, "aws-cdk-lib.aws_ec2.IIpv6Addresses");
 
@@ -46250,7 +46250,7 @@ impl<T> IIpv6AddressesHost<T> {
 }
 
 /// An EC2 Key Pair.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IKeyPair(rt::ObjRef);
 rt::handle!(IKeyPair, "aws-cdk-lib.aws_ec2.IKeyPair");
 impl rt::IsA<crate::IResource> for IKeyPair {}
@@ -46368,7 +46368,7 @@ impl<T> IKeyPairHost<T> {
 }
 
 /// Interface for LaunchTemplate-like objects.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILaunchTemplate(rt::ObjRef);
 rt::handle!(ILaunchTemplate, "aws-cdk-lib.aws_ec2.ILaunchTemplate");
 impl rt::IsA<crate::IResource> for ILaunchTemplate {}
@@ -46502,7 +46502,7 @@ impl<T> ILaunchTemplateHost<T> {
 }
 
 /// Interface for classes that can select an appropriate machine image to use.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IMachineImage(rt::ObjRef);
 rt::handle!(IMachineImage, "aws-cdk-lib.aws_ec2.IMachineImage");
 
@@ -46558,7 +46558,7 @@ impl<T> IMachineImageHost<T> {
 }
 
 /// A NetworkAcl.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INetworkAcl(rt::ObjRef);
 rt::handle!(INetworkAcl, "aws-cdk-lib.aws_ec2.INetworkAcl");
 impl rt::IsA<crate::IResource> for INetworkAcl {}
@@ -46676,7 +46676,7 @@ impl<T> INetworkAclHost<T> {
 }
 
 /// A NetworkAclEntry.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INetworkAclEntry(rt::ObjRef);
 rt::handle!(INetworkAclEntry, "aws-cdk-lib.aws_ec2.INetworkAclEntry");
 impl rt::IsA<crate::IResource> for INetworkAclEntry {}
@@ -46786,7 +46786,7 @@ impl<T> INetworkAclEntryHost<T> {
 }
 
 /// Interface for classes that provide the peer-specification parts of a security group rule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPeer(rt::ObjRef);
 rt::handle!(IPeer, "aws-cdk-lib.aws_ec2.IPeer");
 impl rt::IsA<crate::aws_ec2::IConnectable> for IPeer {}
@@ -46871,7 +46871,7 @@ impl<T> IPeerHost<T> {
 }
 
 /// Determines where your instances are placed on the underlying hardware according to the specified PlacementGroupStrategy.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPlacementGroup(rt::ObjRef);
 rt::handle!(IPlacementGroup, "aws-cdk-lib.aws_ec2.IPlacementGroup");
 impl rt::IsA<crate::IResource> for IPlacementGroup {}
@@ -47045,7 +47045,7 @@ impl<T> IPlacementGroupHost<T> {
 }
 
 /// A prefix list.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPrefixList(rt::ObjRef);
 rt::handle!(IPrefixList, "aws-cdk-lib.aws_ec2.IPrefixList");
 impl rt::IsA<crate::IResource> for IPrefixList {}
@@ -47176,7 +47176,7 @@ impl<T> IPrefixListHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_ec2.IPrefixList";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPrivateSubnet(rt::ObjRef);
 rt::handle!(IPrivateSubnet, "aws-cdk-lib.aws_ec2.IPrivateSubnet");
 impl rt::IsA<crate::IResource> for IPrivateSubnet {}
@@ -47306,7 +47306,7 @@ impl<T> IPrivateSubnetHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_ec2.IPrivateSubnet";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPublicSubnet(rt::ObjRef);
 rt::handle!(IPublicSubnet, "aws-cdk-lib.aws_ec2.IPublicSubnet");
 impl rt::IsA<crate::IResource> for IPublicSubnet {}
@@ -47437,7 +47437,7 @@ impl<T> IPublicSubnetHost<T> {
 }
 
 /// An abstract route table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRouteTable(rt::ObjRef);
 rt::handle!(IRouteTable, "aws-cdk-lib.aws_ec2.IRouteTable");
 
@@ -47493,7 +47493,7 @@ impl<T> IRouteTableHost<T> {
 }
 
 /// Interface for security group-like objects.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISecurityGroup(rt::ObjRef);
 rt::handle!(ISecurityGroup, "aws-cdk-lib.aws_ec2.ISecurityGroup");
 impl rt::IsA<crate::IResource> for ISecurityGroup {}
@@ -47672,7 +47672,7 @@ impl<T> ISecurityGroupHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_ec2.ISecurityGroup";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISubnet(rt::ObjRef);
 rt::handle!(ISubnet, "aws-cdk-lib.aws_ec2.ISubnet");
 impl rt::IsA<crate::IResource> for ISubnet {}
@@ -47830,7 +47830,7 @@ impl<T> ISubnetHost<T> {
 }
 
 /// A SubnetNetworkAclAssociation.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISubnetNetworkAclAssociation(rt::ObjRef);
 rt::handle!(ISubnetNetworkAclAssociation, "aws-cdk-lib.aws_ec2.ISubnetNetworkAclAssociation");
 impl rt::IsA<crate::IResource> for ISubnetNetworkAclAssociation {}
@@ -47940,7 +47940,7 @@ impl<T> ISubnetNetworkAclAssociationHost<T> {
 }
 
 /// An EBS Volume in AWS EC2.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVolume(rt::ObjRef);
 rt::handle!(IVolume, "aws-cdk-lib.aws_ec2.IVolume");
 impl rt::IsA<crate::IResource> for IVolume {}
@@ -48185,7 +48185,7 @@ impl<T> IVolumeHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_ec2.IVolume";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVpc(rt::ObjRef);
 rt::handle!(IVpc, "aws-cdk-lib.aws_ec2.IVpc");
 impl rt::IsA<crate::IResource> for IVpc {}
@@ -48421,7 +48421,7 @@ impl<T> IVpcHost<T> {
 }
 
 /// A VPC endpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVpcEndpoint(rt::ObjRef);
 rt::handle!(IVpcEndpoint, "aws-cdk-lib.aws_ec2.IVpcEndpoint");
 impl rt::IsA<crate::IResource> for IVpcEndpoint {}
@@ -48531,7 +48531,7 @@ impl<T> IVpcEndpointHost<T> {
 }
 
 /// A VPC endpoint service.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVpcEndpointService(rt::ObjRef);
 rt::handle!(IVpcEndpointService, "aws-cdk-lib.aws_ec2.IVpcEndpointService");
 impl rt::IsA<crate::IResource> for IVpcEndpointService {}
@@ -48649,7 +48649,7 @@ impl<T> IVpcEndpointServiceHost<T> {
 }
 
 /// A load balancer that can host a VPC Endpoint Service.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVpcEndpointServiceLoadBalancer(rt::ObjRef);
 rt::handle!(IVpcEndpointServiceLoadBalancer, "aws-cdk-lib.aws_ec2.IVpcEndpointServiceLoadBalancer");
 
@@ -48704,7 +48704,7 @@ impl<T> IVpcEndpointServiceLoadBalancerHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_ec2.IVpcEndpointServiceLoadBalancer";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVpnConnection(rt::ObjRef);
 rt::handle!(IVpnConnection, "aws-cdk-lib.aws_ec2.IVpnConnection");
 impl rt::IsA<crate::IResource> for IVpnConnection {}
@@ -48898,7 +48898,7 @@ impl<T> IVpnConnectionHost<T> {
 }
 
 /// The virtual private gateway interface.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVpnGateway(rt::ObjRef);
 rt::handle!(IVpnGateway, "aws-cdk-lib.aws_ec2.IVpnGateway");
 impl rt::IsA<crate::IResource> for IVpnGateway {}
@@ -49008,7 +49008,7 @@ impl<T> IVpnGatewayHost<T> {
 }
 
 /// Configuration for an ingress security group rule.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressRuleConfig {
     /// The ID of a source prefix list.
     ///
@@ -49062,7 +49062,7 @@ impl rt::FromWire for IngressRuleConfig {
 }
 
 /// Command to execute on the instance.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InitCommand(rt::ObjRef);
 rt::handle!(InitCommand, "aws-cdk-lib.aws_ec2.InitCommand");
 impl rt::IsA<crate::aws_ec2::InitElement> for InitCommand {}
@@ -49088,7 +49088,7 @@ pub trait InitCommandExt: rt::IsA<InitCommand> {
 impl<O: rt::IsA<InitCommand> + ?Sized> InitCommandExt for O {}
 
 /// Options for InitCommand.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InitCommandOptions {
     /// The working directory.
     ///
@@ -49165,7 +49165,7 @@ impl rt::FromWire for InitCommandOptions {
 }
 
 /// Represents a duration to wait after a command has finished, in case of a reboot (Windows only).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InitCommandWaitDuration(rt::ObjRef);
 rt::handle!(InitCommandWaitDuration, "aws-cdk-lib.aws_ec2.InitCommandWaitDuration");
 impl InitCommandWaitDuration {
@@ -49189,7 +49189,7 @@ pub trait InitCommandWaitDurationExt: rt::IsA<InitCommandWaitDuration> {
 impl<O: rt::IsA<InitCommandWaitDuration> + ?Sized> InitCommandWaitDurationExt for O {}
 
 /// A collection of configuration elements.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InitConfig(rt::ObjRef);
 rt::handle!(InitConfig, "aws-cdk-lib.aws_ec2.InitConfig");
 impl InitConfig {
@@ -49212,7 +49212,7 @@ pub trait InitConfigExt: rt::IsA<InitConfig> {
 impl<O: rt::IsA<InitConfig> + ?Sized> InitConfigExt for O {}
 
 /// Base class for all CloudFormation Init elements.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InitElement(rt::ObjRef);
 rt::handle!(InitElement, "aws-cdk-lib.aws_ec2.InitElement");
 
@@ -49226,7 +49226,7 @@ pub trait InitElementExt: rt::IsA<InitElement> {
 impl<O: rt::IsA<InitElement> + ?Sized> InitElementExt for O {}
 
 /// Create files on the EC2 instance.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InitFile(rt::ObjRef);
 rt::handle!(InitFile, "aws-cdk-lib.aws_ec2.InitFile");
 impl rt::IsA<crate::aws_ec2::InitElement> for InitFile {}
@@ -49272,7 +49272,7 @@ pub trait InitFileExt: rt::IsA<InitFile> {
 impl<O: rt::IsA<InitFile> + ?Sized> InitFileExt for O {}
 
 /// Additional options for creating an InitFile from an asset.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InitFileAssetOptions {
     /// True if the inlined content (from a string or file) should be treated as base64 encoded.
     ///
@@ -49453,7 +49453,7 @@ impl rt::FromWire for InitFileAssetOptions {
 }
 
 /// Options for InitFile.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InitFileOptions {
     /// True if the inlined content (from a string or file) should be treated as base64 encoded.
     ///
@@ -49522,7 +49522,7 @@ impl rt::FromWire for InitFileOptions {
 /// Create Linux/UNIX groups and assign group IDs.
 ///
 /// Not supported for Windows systems.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InitGroup(rt::ObjRef);
 rt::handle!(InitGroup, "aws-cdk-lib.aws_ec2.InitGroup");
 impl rt::IsA<crate::aws_ec2::InitElement> for InitGroup {}
@@ -49539,7 +49539,7 @@ pub trait InitGroupExt: rt::IsA<InitGroup> {
 impl<O: rt::IsA<InitGroup> + ?Sized> InitGroupExt for O {}
 
 /// A package to be installed during cfn-init time.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InitPackage(rt::ObjRef);
 rt::handle!(InitPackage, "aws-cdk-lib.aws_ec2.InitPackage");
 impl rt::IsA<crate::aws_ec2::InitElement> for InitPackage {}
@@ -49576,7 +49576,7 @@ pub trait InitPackageExt: rt::IsA<InitPackage> {
 impl<O: rt::IsA<InitPackage> + ?Sized> InitPackageExt for O {}
 
 /// A services that be enabled, disabled or restarted when the instance is launched.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InitService(rt::ObjRef);
 rt::handle!(InitService, "aws-cdk-lib.aws_ec2.InitService");
 impl rt::IsA<crate::aws_ec2::InitElement> for InitService {}
@@ -49609,7 +49609,7 @@ pub trait InitServiceExt: rt::IsA<InitService> {
 impl<O: rt::IsA<InitService> + ?Sized> InitServiceExt for O {}
 
 /// Options for an InitService.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InitServiceOptions {
     /// Enable or disable this service.
     ///
@@ -49688,7 +49688,7 @@ impl rt::FromWire for InitServiceOptions {
 ///   ec2.InitService.enable('nginx', { serviceRestartHandle: handle }),
 /// );
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InitServiceRestartHandle(rt::ObjRef);
 rt::handle!(InitServiceRestartHandle, "aws-cdk-lib.aws_ec2.InitServiceRestartHandle");
 impl InitServiceRestartHandle {
@@ -49703,7 +49703,7 @@ pub trait InitServiceRestartHandleExt: rt::IsA<InitServiceRestartHandle> {
 impl<O: rt::IsA<InitServiceRestartHandle> + ?Sized> InitServiceRestartHandleExt for O {}
 
 /// Extract an archive into a directory.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InitSource(rt::ObjRef);
 rt::handle!(InitSource, "aws-cdk-lib.aws_ec2.InitSource");
 impl rt::IsA<crate::aws_ec2::InitElement> for InitSource {}
@@ -49728,7 +49728,7 @@ pub trait InitSourceExt: rt::IsA<InitSource> {
 impl<O: rt::IsA<InitSource> + ?Sized> InitSourceExt for O {}
 
 /// Additional options for an InitSource that builds an asset from local files.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InitSourceAssetOptions {
     /// Restart the given services after this archive has been extracted.
     ///
@@ -49872,7 +49872,7 @@ impl rt::FromWire for InitSourceAssetOptions {
 }
 
 /// Additional options for an InitSource.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InitSourceOptions {
     /// Restart the given services after this archive has been extracted.
     ///
@@ -49907,7 +49907,7 @@ impl rt::FromWire for InitSourceOptions {
 /// /sbin/nologin. This is by design and cannot be modified.
 ///
 /// Not supported for Windows systems.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InitUser(rt::ObjRef);
 rt::handle!(InitUser, "aws-cdk-lib.aws_ec2.InitUser");
 impl rt::IsA<crate::aws_ec2::InitElement> for InitUser {}
@@ -49924,7 +49924,7 @@ pub trait InitUserExt: rt::IsA<InitUser> {
 impl<O: rt::IsA<InitUser> + ?Sized> InitUserExt for O {}
 
 /// Optional parameters used when creating a user.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InitUserOptions {
     /// A list of group names.
     ///
@@ -49972,7 +49972,7 @@ impl rt::FromWire for InitUserOptions {
 }
 
 /// This represents a single EC2 instance.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Instance(rt::ObjRef);
 rt::handle!(Instance, "aws-cdk-lib.aws_ec2.Instance");
 impl rt::IsA<crate::IResource> for Instance {}
@@ -51498,7 +51498,7 @@ impl rt::FromWire for InstanceInitiatedShutdownBehavior {
 }
 
 /// Properties of an EC2 Instance.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceProps {
     /// Required. Type of instance to launch.
     pub instance_type: rt::Option<crate::aws_ec2::InstanceType>,
@@ -51852,7 +51852,7 @@ impl rt::FromWire for InstanceProps {
 /// construct node and it will be skipped.
 ///
 /// To cover Instances already associated with Launch Templates, use `LaunchTemplateImdsAspect`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InstanceRequireImdsv2Aspect(rt::ObjRef);
 rt::handle!(InstanceRequireImdsv2Aspect, "aws-cdk-lib.aws_ec2.InstanceRequireImdsv2Aspect");
 impl rt::IsA<crate::IAspect> for InstanceRequireImdsv2Aspect {}
@@ -51868,7 +51868,7 @@ pub trait InstanceRequireImdsv2AspectExt: rt::IsA<InstanceRequireImdsv2Aspect> {
 impl<O: rt::IsA<InstanceRequireImdsv2Aspect> + ?Sized> InstanceRequireImdsv2AspectExt for O {}
 
 /// Properties for `InstanceRequireImdsv2Aspect`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceRequireImdsv2AspectProps {
     /// Whether warnings that would be raised when an Instance is associated with an existing Launch Template should be suppressed or not.
     ///
@@ -51915,7 +51915,7 @@ impl rt::FromWire for InstanceRequireImdsv2AspectProps {
 /// - ExcludedInstanceTypes - The instance types to exclude from the list, even if they match your specified attributes.
 ///
 /// Note: You must specify VCpuCount and MemoryMiB. All other attributes are optional. Any unspecified optional attribute is set to its default.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceRequirementsConfig {
     /// Required. The minimum instance memory size for an instance type, in MiB.
     ///
@@ -52362,7 +52362,7 @@ impl rt::FromWire for InstanceSize {
 ///
 /// This class takes a literal string, good if you already
 /// know the identifier of the type you want.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InstanceType(rt::ObjRef);
 rt::handle!(InstanceType, "aws-cdk-lib.aws_ec2.InstanceType");
 impl InstanceType {
@@ -52401,7 +52401,7 @@ pub trait InstanceTypeExt: rt::IsA<InstanceType> {
 impl<O: rt::IsA<InstanceType> + ?Sized> InstanceTypeExt for O {}
 
 /// A interface VPC endpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InterfaceVpcEndpoint(rt::ObjRef);
 rt::handle!(InterfaceVpcEndpoint, "aws-cdk-lib.aws_ec2.InterfaceVpcEndpoint");
 impl rt::IsA<crate::IResource> for InterfaceVpcEndpoint {}
@@ -52460,7 +52460,7 @@ pub trait InterfaceVpcEndpointExt: rt::IsA<InterfaceVpcEndpoint> {
 impl<O: rt::IsA<InterfaceVpcEndpoint> + ?Sized> InterfaceVpcEndpointExt for O {}
 
 /// Construction properties for an ImportedInterfaceVpcEndpoint.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InterfaceVpcEndpointAttributes {
     /// Required. The port of the service of the interface VPC endpoint.
     pub port: rt::Option<f64>,
@@ -52499,7 +52499,7 @@ impl rt::FromWire for InterfaceVpcEndpointAttributes {
 }
 
 /// An AWS service for an interface VPC endpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InterfaceVpcEndpointAwsService(rt::ObjRef);
 rt::handle!(InterfaceVpcEndpointAwsService, "aws-cdk-lib.aws_ec2.InterfaceVpcEndpointAwsService");
 impl rt::IsA<crate::aws_ec2::IInterfaceVpcEndpointService> for InterfaceVpcEndpointAwsService {}
@@ -53730,7 +53730,7 @@ pub trait InterfaceVpcEndpointAwsServiceExt: rt::IsA<InterfaceVpcEndpointAwsServ
 impl<O: rt::IsA<InterfaceVpcEndpointAwsService> + ?Sized> InterfaceVpcEndpointAwsServiceExt for O {}
 
 /// Optional properties for the InterfaceVpcEndpointAwsService class.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InterfaceVpcEndpointAwsServiceProps {
     /// If true, the service is a global endpoint and its name will not be prefixed with the stack's region.
     ///
@@ -53760,7 +53760,7 @@ impl rt::FromWire for InterfaceVpcEndpointAwsServiceProps {
 }
 
 /// Options to add an interface endpoint to a VPC.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InterfaceVpcEndpointOptions {
     /// Required. The service to use for this interface VPC endpoint.
     pub service: rt::Option<crate::aws_ec2::IInterfaceVpcEndpointService>,
@@ -53857,7 +53857,7 @@ impl rt::FromWire for InterfaceVpcEndpointOptions {
 }
 
 /// Construction properties for an InterfaceVpcEndpoint.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InterfaceVpcEndpointProps {
     /// Required. The VPC network in which the interface endpoint will be used.
     pub vpc: rt::Option<crate::aws_ec2::IVpc>,
@@ -53958,7 +53958,7 @@ impl rt::FromWire for InterfaceVpcEndpointProps {
 }
 
 /// A custom-hosted service for an interface VPC endpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InterfaceVpcEndpointService(rt::ObjRef);
 rt::handle!(InterfaceVpcEndpointService, "aws-cdk-lib.aws_ec2.InterfaceVpcEndpointService");
 impl rt::IsA<crate::aws_ec2::IInterfaceVpcEndpointService> for InterfaceVpcEndpointService {}
@@ -54010,7 +54010,7 @@ impl rt::FromWire for IpAddressType {
 /// An abstract Provider of IpAddresses.
 ///
 /// Note this is specific to the IPv4 CIDR.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IpAddresses(rt::ObjRef);
 rt::handle!(IpAddresses, "aws-cdk-lib.aws_ec2.IpAddresses");
 impl IpAddresses {
@@ -54080,7 +54080,7 @@ impl rt::FromWire for IpProtocol {
 /// An abstract Provider of Ipv6Addresses.
 ///
 /// Note this is specific to the IPv6 CIDR.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Ipv6Addresses(rt::ObjRef);
 rt::handle!(Ipv6Addresses, "aws-cdk-lib.aws_ec2.Ipv6Addresses");
 impl Ipv6Addresses {
@@ -54098,7 +54098,7 @@ pub trait Ipv6AddressesExt: rt::IsA<Ipv6Addresses> {
 impl<O: rt::IsA<Ipv6Addresses> + ?Sized> Ipv6AddressesExt for O {}
 
 /// An EC2 Key Pair.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KeyPair(rt::ObjRef);
 rt::handle!(KeyPair, "aws-cdk-lib.aws_ec2.KeyPair");
 impl rt::IsA<crate::IResource> for KeyPair {}
@@ -54152,7 +54152,7 @@ pub trait KeyPairExt: rt::IsA<KeyPair> {
 impl<O: rt::IsA<KeyPair> + ?Sized> KeyPairExt for O {}
 
 /// Attributes of a Key Pair.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyPairAttributes {
     /// Required. The unique name of the key pair.
     pub key_pair_name: rt::Option<rt::String>,
@@ -54220,7 +54220,7 @@ impl rt::FromWire for KeyPairFormat {
 }
 
 /// The properties of a Key Pair.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyPairProps {
     /// The format of the key pair.
     ///
@@ -54344,7 +54344,7 @@ impl rt::FromWire for KeyPairType {
 }
 
 /// This represents an EC2 LaunchTemplate.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LaunchTemplate(rt::ObjRef);
 rt::handle!(LaunchTemplate, "aws-cdk-lib.aws_ec2.LaunchTemplate");
 impl rt::IsA<crate::IResource> for LaunchTemplate {}
@@ -54413,7 +54413,7 @@ pub trait LaunchTemplateExt: rt::IsA<LaunchTemplate> {
 impl<O: rt::IsA<LaunchTemplate> + ?Sized> LaunchTemplateExt for O {}
 
 /// Attributes for an imported LaunchTemplate.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateAttributes {
     /// The identifier of the Launch Template.
     ///
@@ -54459,7 +54459,7 @@ impl rt::FromWire for LaunchTemplateAttributes {
 }
 
 /// The CPU options for the instance.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateCpuOptions {
     /// Indicates whether to enable the instance for AMD SEV-SNP.
     ///
@@ -54549,7 +54549,7 @@ impl rt::FromWire for LaunchTemplateHttpTokens {
 }
 
 /// Properties of a LaunchTemplate.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateProps {
     /// Whether instances should have a public IP addresses associated with them.
     ///
@@ -54772,7 +54772,7 @@ impl rt::FromWire for LaunchTemplateProps {
 }
 
 /// Aspect that applies IMDS configuration on EC2 Launch Template constructs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LaunchTemplateRequireImdsv2Aspect(rt::ObjRef);
 rt::handle!(LaunchTemplateRequireImdsv2Aspect, "aws-cdk-lib.aws_ec2.LaunchTemplateRequireImdsv2Aspect");
 impl rt::IsA<crate::IAspect> for LaunchTemplateRequireImdsv2Aspect {}
@@ -54788,7 +54788,7 @@ pub trait LaunchTemplateRequireImdsv2AspectExt: rt::IsA<LaunchTemplateRequireImd
 impl<O: rt::IsA<LaunchTemplateRequireImdsv2Aspect> + ?Sized> LaunchTemplateRequireImdsv2AspectExt for O {}
 
 /// Properties for `LaunchTemplateRequireImdsv2Aspect`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateRequireImdsv2AspectProps {
     /// Whether warning annotations from this Aspect should be suppressed or not.
     ///
@@ -54818,7 +54818,7 @@ impl rt::FromWire for LaunchTemplateRequireImdsv2AspectProps {
 }
 
 /// A class that provides convenient access to special version tokens for LaunchTemplate versions.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LaunchTemplateSpecialVersions(rt::ObjRef);
 rt::handle!(LaunchTemplateSpecialVersions, "aws-cdk-lib.aws_ec2.LaunchTemplateSpecialVersions");
 impl LaunchTemplateSpecialVersions {
@@ -54841,7 +54841,7 @@ pub trait LaunchTemplateSpecialVersionsExt: rt::IsA<LaunchTemplateSpecialVersion
 impl<O: rt::IsA<LaunchTemplateSpecialVersions> + ?Sized> LaunchTemplateSpecialVersionsExt for O {}
 
 /// Interface for the Spot market instance options provided in a LaunchTemplate.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateSpotOptions {
     /// Spot Instances with a defined duration (also known as Spot blocks) are designed not to be interrupted and will run continuously for the duration you select.
     ///
@@ -54908,7 +54908,7 @@ impl rt::FromWire for LaunchTemplateSpotOptions {
 }
 
 /// Options when constructing UserData for Linux.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinuxUserDataOptions {
     /// Shebang for the UserData script.
     ///
@@ -55019,7 +55019,7 @@ impl rt::FromWire for LocalStorageType {
 }
 
 /// Options for InitPackage.rpm/InitPackage.msi.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationPackageOptions {
     /// Identifier key for this package.
     ///
@@ -55057,7 +55057,7 @@ impl rt::FromWire for LocationPackageOptions {
 }
 
 /// The following table describes all of the available fields for a flow log record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LogFormat(rt::ObjRef);
 rt::handle!(LogFormat, "aws-cdk-lib.aws_ec2.LogFormat");
 impl LogFormat {
@@ -55282,7 +55282,7 @@ impl<O: rt::IsA<LogFormat> + ?Sized> LogFormatExt for O {}
 /// https://docs.aws.amazon.com/cdk/latest/guide/context.html for more information.
 /// If `props.additionalCacheKey` is set, the context key uses that value as a discriminator
 /// rather than the cached value being global across all lookups.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LookupMachineImage(rt::ObjRef);
 rt::handle!(LookupMachineImage, "aws-cdk-lib.aws_ec2.LookupMachineImage");
 impl rt::IsA<crate::aws_ec2::IMachineImage> for LookupMachineImage {}
@@ -55298,7 +55298,7 @@ pub trait LookupMachineImageExt: rt::IsA<LookupMachineImage> {
 impl<O: rt::IsA<LookupMachineImage> + ?Sized> LookupMachineImageExt for O {}
 
 /// Properties for looking up an image.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LookupMachineImageProps {
     /// Required. Name of the image (may contain wildcards).
     pub name: rt::Option<rt::String>,
@@ -55356,7 +55356,7 @@ impl rt::FromWire for LookupMachineImageProps {
 }
 
 /// Factory functions for standard Amazon Machine Image objects.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MachineImage(rt::ObjRef);
 rt::handle!(MachineImage, "aws-cdk-lib.aws_ec2.MachineImage");
 impl MachineImage {
@@ -55489,7 +55489,7 @@ pub trait MachineImageExt: rt::IsA<MachineImage> {
 impl<O: rt::IsA<MachineImage> + ?Sized> MachineImageExt for O {}
 
 /// Configuration for a machine image.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MachineImageConfig {
     /// Required. The AMI ID of the image to use.
     pub image_id: rt::Option<rt::String>,
@@ -55525,7 +55525,7 @@ impl rt::FromWire for MachineImageConfig {
 }
 
 /// The base class for all classes which can be used as `MultipartUserData`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MultipartBody(rt::ObjRef);
 rt::handle!(MultipartBody, "aws-cdk-lib.aws_ec2.MultipartBody");
 impl MultipartBody {
@@ -55569,7 +55569,7 @@ pub trait MultipartBodyExt: rt::IsA<MultipartBody> {
 impl<O: rt::IsA<MultipartBody> + ?Sized> MultipartBodyExt for O {}
 
 /// Options when creating `MultipartBody`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultipartBodyOptions {
     /// Required. `Content-Type` header of this part.
     ///
@@ -55618,7 +55618,7 @@ impl rt::FromWire for MultipartBodyOptions {
 ///
 /// This class represents MIME multipart user data, as described in.
 /// [Specifying Multiple User Data Blocks Using a MIME Multi Part Archive](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bootstrap_container_instance.html#multi-part_user_data)
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MultipartUserData(rt::ObjRef);
 rt::handle!(MultipartUserData, "aws-cdk-lib.aws_ec2.MultipartUserData");
 impl rt::IsA<crate::aws_ec2::UserData> for MultipartUserData {}
@@ -55660,7 +55660,7 @@ pub trait MultipartUserDataExt: rt::IsA<MultipartUserData> {
 impl<O: rt::IsA<MultipartUserData> + ?Sized> MultipartUserDataExt for O {}
 
 /// Options for creating `MultipartUserData`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultipartUserDataOptions {
     /// The string used to separate parts in multipart user data archive (it's like MIME boundary).
     ///
@@ -55692,7 +55692,7 @@ impl rt::FromWire for MultipartUserDataOptions {
 }
 
 /// Options for InitPackage.yum/apt/rubyGem/python.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NamedPackageOptions {
     /// Restart the given services after this command has run.
     ///
@@ -55728,7 +55728,7 @@ impl rt::FromWire for NamedPackageOptions {
 }
 
 /// Properties for a NAT gateway.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NatGatewayProps {
     /// EIP allocation IDs for the NAT gateways.
     ///
@@ -55764,7 +55764,7 @@ impl rt::FromWire for NatGatewayProps {
 }
 
 /// Provider for NAT Gateways.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NatGatewayProvider(rt::ObjRef);
 rt::handle!(NatGatewayProvider, "aws-cdk-lib.aws_ec2.NatGatewayProvider");
 impl rt::IsA<crate::aws_ec2::NatProvider> for NatGatewayProvider {}
@@ -55780,7 +55780,7 @@ pub trait NatGatewayProviderExt: rt::IsA<NatGatewayProvider> {
 impl<O: rt::IsA<NatGatewayProvider> + ?Sized> NatGatewayProviderExt for O {}
 
 /// Machine image representing the latest NAT instance image.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NatInstanceImage(rt::ObjRef);
 rt::handle!(NatInstanceImage, "aws-cdk-lib.aws_ec2.NatInstanceImage");
 impl rt::IsA<crate::aws_ec2::IMachineImage> for NatInstanceImage {}
@@ -55797,7 +55797,7 @@ pub trait NatInstanceImageExt: rt::IsA<NatInstanceImage> {
 impl<O: rt::IsA<NatInstanceImage> + ?Sized> NatInstanceImageExt for O {}
 
 /// Properties for a NAT instance.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NatInstanceProps {
     /// Required. Instance type of the NAT instance.
     pub instance_type: rt::Option<crate::aws_ec2::InstanceType>,
@@ -55905,7 +55905,7 @@ impl rt::FromWire for NatInstanceProps {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "use NatInstanceProviderV2. NatInstanceProvider is deprecated since\nthe instance image used has reached EOL on Dec 31 2023")]
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NatInstanceProvider(rt::ObjRef);
 rt::handle!(NatInstanceProvider, "aws-cdk-lib.aws_ec2.NatInstanceProvider");
 impl rt::IsA<crate::aws_ec2::IConnectable> for NatInstanceProvider {}
@@ -55931,7 +55931,7 @@ impl<O: rt::IsA<NatInstanceProvider> + ?Sized> NatInstanceProviderExt for O {}
 /// Modern NAT provider which uses NAT Instances.
 ///
 /// The instance uses Amazon Linux 2023 as the operating system.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NatInstanceProviderV2(rt::ObjRef);
 rt::handle!(NatInstanceProviderV2, "aws-cdk-lib.aws_ec2.NatInstanceProviderV2");
 impl rt::IsA<crate::aws_ec2::IConnectable> for NatInstanceProviderV2 {}
@@ -55963,7 +55963,7 @@ impl<O: rt::IsA<NatInstanceProviderV2> + ?Sized> NatInstanceProviderV2Ext for O 
 ///
 /// Determines what type of NAT provider to create, either NAT gateways or NAT
 /// instance.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NatProvider(rt::ObjRef);
 rt::handle!(NatProvider, "aws-cdk-lib.aws_ec2.NatProvider");
 impl NatProvider {
@@ -56069,7 +56069,7 @@ impl rt::FromWire for NatTrafficDirection {
 ///
 /// By default, will deny all inbound and outbound traffic unless entries are
 /// added explicitly allowing it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NetworkAcl(rt::ObjRef);
 rt::handle!(NetworkAcl, "aws-cdk-lib.aws_ec2.NetworkAcl");
 impl rt::IsA<crate::IResource> for NetworkAcl {}
@@ -56108,7 +56108,7 @@ pub trait NetworkAclExt: rt::IsA<NetworkAcl> {
 impl<O: rt::IsA<NetworkAcl> + ?Sized> NetworkAclExt for O {}
 
 /// Define an entry in a Network ACL table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NetworkAclEntry(rt::ObjRef);
 rt::handle!(NetworkAclEntry, "aws-cdk-lib.aws_ec2.NetworkAclEntry");
 impl rt::IsA<crate::IResource> for NetworkAclEntry {}
@@ -56135,7 +56135,7 @@ pub trait NetworkAclEntryExt: rt::IsA<NetworkAclEntry> {
 impl<O: rt::IsA<NetworkAclEntry> + ?Sized> NetworkAclEntryExt for O {}
 
 /// Properties to create NetworkAclEntry.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkAclEntryProps {
     /// Required. The network ACL this entry applies to.
     pub network_acl: rt::Option<crate::aws_ec2::INetworkAcl>,
@@ -56202,7 +56202,7 @@ impl rt::FromWire for NetworkAclEntryProps {
 }
 
 /// Properties to create NetworkAcl.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkAclProps {
     /// Required. The VPC in which to create the NetworkACL.
     pub vpc: rt::Option<crate::aws_ec2::IVpc>,
@@ -56293,7 +56293,7 @@ impl rt::FromWire for OperatingSystemType {
 /// If you want to address a connection partner by Security Group, you can just
 /// use the Security Group (or the construct that contains a Security Group)
 /// directly, as it already implements `IPeer`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Peer(rt::ObjRef);
 rt::handle!(Peer, "aws-cdk-lib.aws_ec2.Peer");
 impl Peer {
@@ -56335,7 +56335,7 @@ impl<O: rt::IsA<Peer> + ?Sized> PeerExt for O {}
 ///
 /// Placement groups give you fine-grained control over
 /// where your instances are provisioned.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PlacementGroup(rt::ObjRef);
 rt::handle!(PlacementGroup, "aws-cdk-lib.aws_ec2.PlacementGroup");
 impl rt::IsA<crate::IResource> for PlacementGroup {}
@@ -56366,7 +56366,7 @@ pub trait PlacementGroupExt: rt::IsA<PlacementGroup> {
 impl<O: rt::IsA<PlacementGroup> + ?Sized> PlacementGroupExt for O {}
 
 /// Props for a PlacementGroup.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlacementGroupProps {
     /// The number of partitions.
     ///
@@ -56513,7 +56513,7 @@ impl rt::FromWire for PlacementGroupStrategy {
 }
 
 /// Interface for classes that provide the connection-specification parts of a security group rule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Port(rt::ObjRef);
 rt::handle!(Port, "aws-cdk-lib.aws_ec2.Port");
 impl Port {
@@ -56663,7 +56663,7 @@ pub trait PortExt: rt::IsA<Port> {
 impl<O: rt::IsA<Port> + ?Sized> PortExt for O {}
 
 /// Properties to create a port range.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortProps {
     /// Required. The protocol for the range.
     pub protocol: rt::Option<crate::aws_ec2::Protocol>,
@@ -56707,7 +56707,7 @@ impl rt::FromWire for PortProps {
 }
 
 /// A managed prefix list.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PrefixList(rt::ObjRef);
 rt::handle!(PrefixList, "aws-cdk-lib.aws_ec2.PrefixList");
 impl rt::IsA<crate::IResource> for PrefixList {}
@@ -56764,7 +56764,7 @@ pub trait PrefixListExt: rt::IsA<PrefixList> {
 impl<O: rt::IsA<PrefixList> + ?Sized> PrefixListExt for O {}
 
 /// Properties for looking up an existing managed prefix list.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrefixListLookupOptions {
     /// Required. The name of the managed prefix list.
     pub prefix_list_name: rt::Option<rt::String>,
@@ -56804,7 +56804,7 @@ impl rt::FromWire for PrefixListLookupOptions {
 }
 
 /// Options to add a prefix list.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrefixListOptions {
     /// The maximum number of entries for the prefix list.
     ///
@@ -56834,7 +56834,7 @@ impl rt::FromWire for PrefixListOptions {
 }
 
 /// Properties for creating a prefix list.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrefixListProps {
     /// The address family of the prefix list.
     ///
@@ -56882,7 +56882,7 @@ impl rt::FromWire for PrefixListProps {
 }
 
 /// Represents a private VPC subnet resource.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PrivateSubnet(rt::ObjRef);
 rt::handle!(PrivateSubnet, "aws-cdk-lib.aws_ec2.PrivateSubnet");
 impl rt::IsA<crate::IResource> for PrivateSubnet {}
@@ -56913,7 +56913,7 @@ pub trait PrivateSubnetExt: rt::IsA<PrivateSubnet> {
 }
 impl<O: rt::IsA<PrivateSubnet> + ?Sized> PrivateSubnetExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateSubnetAttributes {
     /// Required. The subnetId for this particular subnet.
     pub subnet_id: rt::Option<rt::String>,
@@ -56958,7 +56958,7 @@ impl rt::FromWire for PrivateSubnetAttributes {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateSubnetProps {
     /// Required. The availability zone for the subnet.
     pub availability_zone: rt::Option<rt::String>,
@@ -57485,7 +57485,7 @@ impl rt::FromWire for Protocol {
 }
 
 /// Represents a public VPC subnet resource.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PublicSubnet(rt::ObjRef);
 rt::handle!(PublicSubnet, "aws-cdk-lib.aws_ec2.PublicSubnet");
 impl rt::IsA<crate::IResource> for PublicSubnet {}
@@ -57527,7 +57527,7 @@ pub trait PublicSubnetExt: rt::IsA<PublicSubnet> {
 }
 impl<O: rt::IsA<PublicSubnet> + ?Sized> PublicSubnetExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicSubnetAttributes {
     /// Required. The subnetId for this particular subnet.
     pub subnet_id: rt::Option<rt::String>,
@@ -57572,7 +57572,7 @@ impl rt::FromWire for PublicSubnetAttributes {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicSubnetProps {
     /// Required. The availability zone for the subnet.
     pub availability_zone: rt::Option<rt::String>,
@@ -57633,7 +57633,7 @@ impl rt::FromWire for PublicSubnetProps {
 ///
 /// Regional NAT Gateways provide automatic multi-AZ redundancy with a single gateway that scales across availability zones.
 /// Unlike zonal NAT gateways, a regional NAT gateway does not require a public subnet and is created at the VPC level.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RegionalNatGatewayProvider(rt::ObjRef);
 rt::handle!(RegionalNatGatewayProvider, "aws-cdk-lib.aws_ec2.RegionalNatGatewayProvider");
 impl rt::IsA<crate::aws_ec2::NatProvider> for RegionalNatGatewayProvider {}
@@ -57652,7 +57652,7 @@ impl<O: rt::IsA<RegionalNatGatewayProvider> + ?Sized> RegionalNatGatewayProvider
 ///
 /// Regional NAT Gateways provide automatic multi-AZ redundancy with a single
 /// gateway that scales across availability zones.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegionalNatGatewayProviderProps {
     /// The allocation ID of the Elastic IP address to use for this NAT gateway.
     ///
@@ -57716,7 +57716,7 @@ impl rt::FromWire for RegionalNatGatewayProviderProps {
 }
 
 /// Subnet requested for allocation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestedSubnet {
     /// Required. The availability zone for the subnet.
     pub availability_zone: rt::Option<rt::String>,
@@ -57755,7 +57755,7 @@ impl rt::FromWire for RequestedSubnet {
 ///
 /// This Machine Image comes with an imageId as `resolve:ssm:parameter-name` or `resolve:ssm:parameter-name:version` format
 /// as described in the document:
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ResolveSsmParameterAtLaunchImage(rt::ObjRef);
 rt::handle!(ResolveSsmParameterAtLaunchImage, "aws-cdk-lib.aws_ec2.ResolveSsmParameterAtLaunchImage");
 impl rt::IsA<crate::aws_ec2::IMachineImage> for ResolveSsmParameterAtLaunchImage {}
@@ -57845,7 +57845,7 @@ impl rt::FromWire for RouterType {
 }
 
 /// Common configuration properties shared by ingress and egress security group rules.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleConfig {
     /// The IPv4 address range, in CIDR format.
     ///
@@ -57881,7 +57881,7 @@ impl rt::FromWire for RuleConfig {
 }
 
 /// The scope and id in which a given SecurityGroup rule should be defined.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleScope {
     /// Required. The construct ID to use for the rule.
     pub id: rt::Option<rt::String>,
@@ -57913,7 +57913,7 @@ impl rt::FromWire for RuleScope {
 }
 
 /// Options for writing logs to a S3 destination.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3DestinationOptions {
     /// The format for the flow log.
     ///
@@ -57955,7 +57955,7 @@ impl rt::FromWire for S3DestinationOptions {
 }
 
 /// Options when downloading files from S3.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3DownloadOptions {
     /// Required. The key of the file to download.
     pub bucket_key: rt::Option<rt::String>,
@@ -58029,7 +58029,7 @@ impl rt::FromWire for S3DownloadOptions {
 ///   mutable: false
 /// });
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SecurityGroup(rt::ObjRef);
 rt::handle!(SecurityGroup, "aws-cdk-lib.aws_ec2.SecurityGroup");
 impl rt::IsA<crate::IResource> for SecurityGroup {}
@@ -58092,7 +58092,7 @@ pub trait SecurityGroupExt: rt::IsA<SecurityGroup> {
 impl<O: rt::IsA<SecurityGroup> + ?Sized> SecurityGroupExt for O {}
 
 /// Additional options for imported security groups.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityGroupImportOptions {
     /// Mark the SecurityGroup as having been created allowing all outbound ipv6 traffic.
     ///
@@ -58144,7 +58144,7 @@ impl rt::FromWire for SecurityGroupImportOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityGroupProps {
     /// Required. The VPC in which to create the security group.
     pub vpc: rt::Option<crate::aws_ec2::IVpc>,
@@ -58230,7 +58230,7 @@ impl rt::FromWire for SecurityGroupProps {
 }
 
 /// Result of selecting a subset of subnets from a VPC.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelectedSubnets {
     /// Required. The respective AZs of each subnet.
     pub availability_zones: rt::Option<rt::Vec<rt::String>>,
@@ -58410,7 +58410,7 @@ impl rt::FromWire for SpotRequestType {
 }
 
 /// Properties for GenericSsmParameterImage.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SsmParameterImageOptions {
     /// Adds an additional discriminator to the `cdk.context.json` cache key.
     ///
@@ -58478,7 +58478,7 @@ impl rt::FromWire for SsmParameterImageOptions {
 }
 
 /// Represents a new VPC subnet resource.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Subnet(rt::ObjRef);
 rt::handle!(Subnet, "aws-cdk-lib.aws_ec2.Subnet");
 impl rt::IsA<crate::IResource> for Subnet {}
@@ -58593,7 +58593,7 @@ pub trait SubnetExt: rt::IsA<Subnet> {
 }
 impl<O: rt::IsA<Subnet> + ?Sized> SubnetExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetAttributes {
     /// Required. The subnetId for this particular subnet.
     pub subnet_id: rt::Option<rt::String>,
@@ -58639,7 +58639,7 @@ impl rt::FromWire for SubnetAttributes {
 }
 
 /// Specify configuration parameters for a single subnet group in a VPC.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetConfiguration {
     /// Required. Logical name for the subnet group.
     ///
@@ -58719,7 +58719,7 @@ impl rt::FromWire for SubnetConfiguration {
 }
 
 /// Contains logic which chooses a set of subnets from a larger list, in conjunction with SubnetSelection, to determine where to place AWS resources such as VPC endpoints, EC2 instances, etc.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SubnetFilter(rt::ObjRef);
 rt::handle!(SubnetFilter, "aws-cdk-lib.aws_ec2.SubnetFilter");
 impl SubnetFilter {
@@ -58763,7 +58763,7 @@ pub trait SubnetFilterExt: rt::IsA<SubnetFilter> {
 impl<O: rt::IsA<SubnetFilter> + ?Sized> SubnetFilterExt for O {}
 
 /// CIDR Allocated Subnets.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetIpamOptions {
     /// Required. CIDR Allocations for Subnets.
     pub allocated_subnets: rt::Option<rt::Vec<crate::aws_ec2::AllocatedSubnet>>,
@@ -58790,7 +58790,7 @@ impl rt::FromWire for SubnetIpamOptions {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SubnetNetworkAclAssociation(rt::ObjRef);
 rt::handle!(SubnetNetworkAclAssociation, "aws-cdk-lib.aws_ec2.SubnetNetworkAclAssociation");
 impl rt::IsA<crate::IResource> for SubnetNetworkAclAssociation {}
@@ -58828,7 +58828,7 @@ pub trait SubnetNetworkAclAssociationExt: rt::IsA<SubnetNetworkAclAssociation> {
 impl<O: rt::IsA<SubnetNetworkAclAssociation> + ?Sized> SubnetNetworkAclAssociationExt for O {}
 
 /// Properties to create a SubnetNetworkAclAssociation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetNetworkAclAssociationProps {
     /// Required. The Network ACL this association is defined for.
     pub network_acl: rt::Option<crate::interfaces::aws_ec2::INetworkAclRef>,
@@ -58869,7 +58869,7 @@ impl rt::FromWire for SubnetNetworkAclAssociationProps {
 }
 
 /// Specify configuration parameters for a VPC subnet.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetProps {
     /// Required. The availability zone for the subnet.
     pub availability_zone: rt::Option<rt::String>,
@@ -58932,7 +58932,7 @@ impl rt::FromWire for SubnetProps {
 /// type to provide placement settings.
 ///
 /// By default, the instances are placed in the private subnets.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetSelection {
     /// Select subnets only in the given AZs.
     ///
@@ -59102,7 +59102,7 @@ impl rt::FromWire for SubnetType {
 }
 
 /// Options for creating a SystemD configuration file.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SystemdConfigFileOptions {
     /// Required. The command to run to start this service.
     pub command: rt::Option<rt::String>,
@@ -59251,7 +59251,7 @@ impl rt::FromWire for TransportProtocol {
 }
 
 /// Instance User Data.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UserData(rt::ObjRef);
 rt::handle!(UserData, "aws-cdk-lib.aws_ec2.UserData");
 impl UserData {
@@ -59302,7 +59302,7 @@ pub trait UserDataExt: rt::IsA<UserData> {
 impl<O: rt::IsA<UserData> + ?Sized> UserDataExt for O {}
 
 /// Creates a new EBS Volume in AWS EC2.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Volume(rt::ObjRef);
 rt::handle!(Volume, "aws-cdk-lib.aws_ec2.Volume");
 impl rt::IsA<crate::IResource> for Volume {}
@@ -59339,7 +59339,7 @@ pub trait VolumeExt: rt::IsA<Volume> {
 impl<O: rt::IsA<Volume> + ?Sized> VolumeExt for O {}
 
 /// Attributes required to import an existing EBS Volume into the Stack.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeAttributes {
     /// Required. The availability zone that the EBS Volume is contained within (ex: us-west-2a).
     pub availability_zone: rt::Option<rt::String>,
@@ -59380,7 +59380,7 @@ impl rt::FromWire for VolumeAttributes {
 }
 
 /// Properties of an EBS Volume.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeProps {
     /// Required. The Availability Zone in which to create the volume.
     pub availability_zone: rt::Option<rt::String>,
@@ -59560,7 +59560,7 @@ impl rt::FromWire for VolumeProps {
 ///   // ...
 /// }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Vpc(rt::ObjRef);
 rt::handle!(Vpc, "aws-cdk-lib.aws_ec2.Vpc");
 impl rt::IsA<crate::IResource> for Vpc {}
@@ -59670,7 +59670,7 @@ pub trait VpcExt: rt::IsA<Vpc> {
 impl<O: rt::IsA<Vpc> + ?Sized> VpcExt for O {}
 
 /// Properties that reference an external Vpc.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcAttributes {
     /// Required. List of availability zones for the subnets in this VPC.
     pub availability_zones: rt::Option<rt::Vec<rt::String>>,
@@ -59813,7 +59813,7 @@ impl rt::FromWire for VpcAttributes {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VpcEndpoint(rt::ObjRef);
 rt::handle!(VpcEndpoint, "aws-cdk-lib.aws_ec2.VpcEndpoint");
 impl rt::IsA<crate::IResource> for VpcEndpoint {}
@@ -59977,7 +59977,7 @@ impl rt::FromWire for VpcEndpointPrivateDnsOnlyForInboundResolverEndpoint {
 }
 
 /// A VPC endpoint service.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VpcEndpointService(rt::ObjRef);
 rt::handle!(VpcEndpointService, "aws-cdk-lib.aws_ec2.VpcEndpointService");
 impl rt::IsA<crate::IResource> for VpcEndpointService {}
@@ -60024,7 +60024,7 @@ pub trait VpcEndpointServiceExt: rt::IsA<VpcEndpointService> {
 impl<O: rt::IsA<VpcEndpointService> + ?Sized> VpcEndpointServiceExt for O {}
 
 /// Construction properties for a VpcEndpointService.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcEndpointServiceProps {
     /// Required. One or more load balancers to host the VPC Endpoint Service.
     pub vpc_endpoint_service_load_balancers: rt::Option<rt::Vec<crate::aws_ec2::IVpcEndpointServiceLoadBalancer>>,
@@ -60138,7 +60138,7 @@ impl rt::FromWire for VpcEndpointType {
 }
 
 /// CIDR Allocated Vpc.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcIpamOptions {
     /// CIDR Block for Vpc.
     ///
@@ -60183,7 +60183,7 @@ impl rt::FromWire for VpcIpamOptions {
 ///
 /// The combination of properties must specify filter down to exactly one
 /// non-default VPC, otherwise an error is raised.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcLookupOptions {
     /// Whether to match the default VPC.
     ///
@@ -60272,7 +60272,7 @@ impl rt::FromWire for VpcLookupOptions {
 }
 
 /// Configuration for Vpc.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcProps {
     /// Availability zones this VPC spans.
     ///
@@ -60531,7 +60531,7 @@ impl rt::FromWire for VpcProps {
 }
 
 /// Define a VPN Connection.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VpnConnection(rt::ObjRef);
 rt::handle!(VpnConnection, "aws-cdk-lib.aws_ec2.VpnConnection");
 impl rt::IsA<crate::IResource> for VpnConnection {}
@@ -60589,7 +60589,7 @@ pub trait VpnConnectionExt: rt::IsA<VpnConnection> {
 impl<O: rt::IsA<VpnConnection> + ?Sized> VpnConnectionExt for O {}
 
 /// Attributes of an imported VpnConnection.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpnConnectionAttributes {
     /// Required. The ASN of the customer gateway.
     pub customer_gateway_asn: rt::Option<f64>,
@@ -60629,7 +60629,7 @@ impl rt::FromWire for VpnConnectionAttributes {
 }
 
 /// Base class for Vpn connections.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VpnConnectionBase(rt::ObjRef);
 rt::handle!(VpnConnectionBase, "aws-cdk-lib.aws_ec2.VpnConnectionBase");
 impl rt::IsA<crate::IResource> for VpnConnectionBase {}
@@ -60646,7 +60646,7 @@ pub trait VpnConnectionBaseExt: rt::IsA<VpnConnectionBase> {
 }
 impl<O: rt::IsA<VpnConnectionBase> + ?Sized> VpnConnectionBaseExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpnConnectionOptions {
     /// Required. The ip address of the customer gateway.
     pub ip: rt::Option<rt::String>,
@@ -60694,7 +60694,7 @@ impl rt::FromWire for VpnConnectionOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpnConnectionProps {
     /// Required. The VPC to connect to.
     pub vpc: rt::Option<crate::aws_ec2::IVpc>,
@@ -60781,7 +60781,7 @@ impl rt::FromWire for VpnConnectionType {
 }
 
 /// The VPN Gateway that shall be added to the VPC.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VpnGateway(rt::ObjRef);
 rt::handle!(VpnGateway, "aws-cdk-lib.aws_ec2.VpnGateway");
 impl rt::IsA<crate::IResource> for VpnGateway {}
@@ -60808,7 +60808,7 @@ pub trait VpnGatewayExt: rt::IsA<VpnGateway> {
 impl<O: rt::IsA<VpnGateway> + ?Sized> VpnGatewayExt for O {}
 
 /// The VpnGateway Properties.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpnGatewayProps {
     /// Required. Default type ipsec.1.
     pub r#type: rt::Option<rt::String>,
@@ -60875,7 +60875,7 @@ impl rt::FromWire for VpnPort {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpnTunnelOption {
     /// The pre-shared key (PSK) to establish initial authentication between the virtual private gateway and customer gateway.
     ///
@@ -60941,7 +60941,7 @@ impl rt::FromWire for VpnTunnelOption {
 /// The AMI ID is selected using the values published to the SSM parameter store.
 ///
 /// https://aws.amazon.com/blogs/mt/query-for-the-latest-windows-ami-using-systems-manager-parameter-store/
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WindowsImage(rt::ObjRef);
 rt::handle!(WindowsImage, "aws-cdk-lib.aws_ec2.WindowsImage");
 impl rt::IsA<crate::aws_ec2::GenericSSMParameterImage> for WindowsImage {}
@@ -60958,7 +60958,7 @@ pub trait WindowsImageExt: rt::IsA<WindowsImage> {
 impl<O: rt::IsA<WindowsImage> + ?Sized> WindowsImageExt for O {}
 
 /// Configuration options for WindowsImage.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WindowsImageProps {
     /// Initial user data.
     ///
@@ -60988,7 +60988,7 @@ impl rt::FromWire for WindowsImageProps {
 }
 
 /// Options when constructing UserData for Windows.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WindowsUserDataOptions {
     /// Set to true to set this userdata to persist through an instance reboot;
     ///
@@ -62192,7 +62192,7 @@ impl rt::FromWire for WindowsVersion {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrICarrierGatewayRef {
     String(rt::String),
     ICarrierGatewayRef(crate::interfaces::aws_ec2::ICarrierGatewayRef),
@@ -62234,7 +62234,7 @@ impl From<crate::interfaces::aws_ec2::ICarrierGatewayRef> for StringOrICarrierGa
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrICustomerGatewayRef {
     String(rt::String),
     ICustomerGatewayRef(crate::interfaces::aws_ec2::ICustomerGatewayRef),
@@ -62276,7 +62276,7 @@ impl From<crate::interfaces::aws_ec2::ICustomerGatewayRef> for StringOrICustomer
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIDHCPOptionsRef {
     String(rt::String),
     IDHCPOptionsRef(crate::interfaces::aws_ec2::IDHCPOptionsRef),
@@ -62318,7 +62318,7 @@ impl From<crate::interfaces::aws_ec2::IDHCPOptionsRef> for StringOrIDHCPOptionsR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIEIPRef {
     String(rt::String),
     IEIPRef(crate::interfaces::aws_ec2::IEIPRef),
@@ -62360,7 +62360,7 @@ impl From<crate::interfaces::aws_ec2::IEIPRef> for StringOrIEIPRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIEgressOnlyInternetGatewayRef {
     String(rt::String),
     IEgressOnlyInternetGatewayRef(crate::interfaces::aws_ec2::IEgressOnlyInternetGatewayRef),
@@ -62402,7 +62402,7 @@ impl From<crate::interfaces::aws_ec2::IEgressOnlyInternetGatewayRef> for StringO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIHostRef {
     String(rt::String),
     IHostRef(crate::interfaces::aws_ec2::IHostRef),
@@ -62444,7 +62444,7 @@ impl From<crate::interfaces::aws_ec2::IHostRef> for StringOrIHostRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIInstanceRef {
     String(rt::String),
     IInstanceRef(crate::interfaces::aws_ec2::IInstanceRef),
@@ -62486,7 +62486,7 @@ impl From<crate::interfaces::aws_ec2::IInstanceRef> for StringOrIInstanceRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIInternetGatewayRef {
     String(rt::String),
     IInternetGatewayRef(crate::interfaces::aws_ec2::IInternetGatewayRef),
@@ -62528,7 +62528,7 @@ impl From<crate::interfaces::aws_ec2::IInternetGatewayRef> for StringOrIInternet
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIInternetGatewayRefOrIVPNGatewayRef {
     String(rt::String),
     IInternetGatewayRef(crate::interfaces::aws_ec2::IInternetGatewayRef),
@@ -62580,7 +62580,7 @@ impl From<crate::interfaces::aws_ec2::IVPNGatewayRef> for StringOrIInternetGatew
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrINatGatewayRef {
     String(rt::String),
     INatGatewayRef(crate::interfaces::aws_ec2::INatGatewayRef),
@@ -62622,7 +62622,7 @@ impl From<crate::interfaces::aws_ec2::INatGatewayRef> for StringOrINatGatewayRef
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrINetworkAclRef {
     String(rt::String),
     INetworkAclRef(crate::interfaces::aws_ec2::INetworkAclRef),
@@ -62664,7 +62664,7 @@ impl From<crate::interfaces::aws_ec2::INetworkAclRef> for StringOrINetworkAclRef
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrINetworkInterfaceRef {
     String(rt::String),
     INetworkInterfaceRef(crate::interfaces::aws_ec2::INetworkInterfaceRef),
@@ -62706,7 +62706,7 @@ impl From<crate::interfaces::aws_ec2::INetworkInterfaceRef> for StringOrINetwork
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIPlacementGroupRef {
     String(rt::String),
     IPlacementGroupRef(crate::interfaces::aws_ec2::IPlacementGroupRef),
@@ -62748,7 +62748,7 @@ impl From<crate::interfaces::aws_ec2::IPlacementGroupRef> for StringOrIPlacement
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIPrefixListRef {
     String(rt::String),
     IPrefixListRef(crate::interfaces::aws_ec2::IPrefixListRef),
@@ -62790,7 +62790,7 @@ impl From<crate::interfaces::aws_ec2::IPrefixListRef> for StringOrIPrefixListRef
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIRouteTableRef {
     String(rt::String),
     IRouteTableRef(crate::interfaces::aws_ec2::IRouteTableRef),
@@ -62832,7 +62832,7 @@ impl From<crate::interfaces::aws_ec2::IRouteTableRef> for StringOrIRouteTableRef
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrISecurityGroupRef {
     String(rt::String),
     ISecurityGroupRef(crate::interfaces::aws_ec2::ISecurityGroupRef),
@@ -62874,7 +62874,7 @@ impl From<crate::interfaces::aws_ec2::ISecurityGroupRef> for StringOrISecurityGr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrISubnetRef {
     String(rt::String),
     ISubnetRef(crate::interfaces::aws_ec2::ISubnetRef),
@@ -62916,7 +62916,7 @@ impl From<crate::interfaces::aws_ec2::ISubnetRef> for StringOrISubnetRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrISubnetRefOrITransitGatewayRefOrIVPCRef {
     String(rt::String),
     ISubnetRef(crate::interfaces::aws_ec2::ISubnetRef),
@@ -62978,7 +62978,7 @@ impl From<crate::interfaces::aws_ec2::IVPCRef> for StringOrISubnetRefOrITransitG
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrITransitGatewayAttachmentRef {
     String(rt::String),
     ITransitGatewayAttachmentRef(crate::interfaces::aws_ec2::ITransitGatewayAttachmentRef),
@@ -63020,7 +63020,7 @@ impl From<crate::interfaces::aws_ec2::ITransitGatewayAttachmentRef> for StringOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrITransitGatewayAttachmentRefOrITransitGatewayPeeringAttachmentRef {
     String(rt::String),
     ITransitGatewayAttachmentRef(crate::interfaces::aws_ec2::ITransitGatewayAttachmentRef),
@@ -63072,7 +63072,7 @@ impl From<crate::interfaces::aws_ec2::ITransitGatewayPeeringAttachmentRef> for S
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrITransitGatewayRef {
     String(rt::String),
     ITransitGatewayRef(crate::interfaces::aws_ec2::ITransitGatewayRef),
@@ -63114,7 +63114,7 @@ impl From<crate::interfaces::aws_ec2::ITransitGatewayRef> for StringOrITransitGa
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrITransitGatewayRouteTableRef {
     String(rt::String),
     ITransitGatewayRouteTableRef(crate::interfaces::aws_ec2::ITransitGatewayRouteTableRef),
@@ -63156,7 +63156,7 @@ impl From<crate::interfaces::aws_ec2::ITransitGatewayRouteTableRef> for StringOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrITransitGatewayVpcAttachmentRef {
     String(rt::String),
     ITransitGatewayVpcAttachmentRef(crate::interfaces::aws_ec2::ITransitGatewayVpcAttachmentRef),
@@ -63198,7 +63198,7 @@ impl From<crate::interfaces::aws_ec2::ITransitGatewayVpcAttachmentRef> for Strin
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIVPCEndpointServiceRef {
     String(rt::String),
     IVPCEndpointServiceRef(crate::interfaces::aws_ec2::IVPCEndpointServiceRef),
@@ -63240,7 +63240,7 @@ impl From<crate::interfaces::aws_ec2::IVPCEndpointServiceRef> for StringOrIVPCEn
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIVPCPeeringConnectionRef {
     String(rt::String),
     IVPCPeeringConnectionRef(crate::interfaces::aws_ec2::IVPCPeeringConnectionRef),
@@ -63282,7 +63282,7 @@ impl From<crate::interfaces::aws_ec2::IVPCPeeringConnectionRef> for StringOrIVPC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIVPCRef {
     String(rt::String),
     IVPCRef(crate::interfaces::aws_ec2::IVPCRef),
@@ -63324,7 +63324,7 @@ impl From<crate::interfaces::aws_ec2::IVPCRef> for StringOrIVPCRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIVPNConnectionRef {
     String(rt::String),
     IVPNConnectionRef(crate::interfaces::aws_ec2::IVPNConnectionRef),
@@ -63366,7 +63366,7 @@ impl From<crate::interfaces::aws_ec2::IVPNConnectionRef> for StringOrIVPNConnect
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIVPNGatewayRef {
     String(rt::String),
     IVPNGatewayRef(crate::interfaces::aws_ec2::IVPNGatewayRef),
@@ -63408,7 +63408,7 @@ impl From<crate::interfaces::aws_ec2::IVPNGatewayRef> for StringOrIVPNGatewayRef
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIVolumeRef {
     String(rt::String),
     IVolumeRef(crate::interfaces::aws_ec2::IVolumeRef),
@@ -63450,7 +63450,7 @@ impl From<crate::interfaces::aws_ec2::IVolumeRef> for StringOrIVolumeRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIInstanceProfileRef {
     String(rt::String),
     IInstanceProfileRef(crate::interfaces::aws_iam::IInstanceProfileRef),
@@ -63492,7 +63492,7 @@ impl From<crate::interfaces::aws_iam::IInstanceProfileRef> for StringOrIInstance
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIRoleRef {
     String(rt::String),
     IRoleRef(crate::interfaces::aws_iam::IRoleRef),
@@ -63534,7 +63534,7 @@ impl From<crate::interfaces::aws_iam::IRoleRef> for StringOrIRoleRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrILogGroupRef {
     String(rt::String),
     #[cfg(feature = "interfaces__aws_logs")]
@@ -63582,7 +63582,7 @@ impl From<crate::interfaces::aws_logs::ILogGroupRef> for StringOrILogGroupRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BoolOrIResolvable {
     Bool(bool),
     IResolvable(crate::IResolvable),
@@ -63619,7 +63619,7 @@ impl From<crate::IResolvable> for BoolOrIResolvable {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTag {
     IResolvable(crate::IResolvable),
     CfnTag(rt::Box<crate::CfnTag>),
@@ -63656,7 +63656,7 @@ impl From<crate::CfnTag> for IResolvableOrCfnTag {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnApplicationStatusCheckHealthCheckPathDestinationProperty {
     IResolvable(crate::IResolvable),
     CfnApplicationStatusCheckHealthCheckPathDestinationProperty(rt::Box<crate::aws_ec2::CfnApplicationStatusCheckHealthCheckPathDestinationProperty>),
@@ -63693,7 +63693,7 @@ impl From<crate::aws_ec2::CfnApplicationStatusCheckHealthCheckPathDestinationPro
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnApplicationStatusCheckHealthCheckPathProperty {
     IResolvable(crate::IResolvable),
     CfnApplicationStatusCheckHealthCheckPathProperty(rt::Box<crate::aws_ec2::CfnApplicationStatusCheckHealthCheckPathProperty>),
@@ -63730,7 +63730,7 @@ impl From<crate::aws_ec2::CfnApplicationStatusCheckHealthCheckPathProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnApplicationStatusCheckHealthCheckPathSourceProperty {
     IResolvable(crate::IResolvable),
     CfnApplicationStatusCheckHealthCheckPathSourceProperty(rt::Box<crate::aws_ec2::CfnApplicationStatusCheckHealthCheckPathSourceProperty>),
@@ -63767,7 +63767,7 @@ impl From<crate::aws_ec2::CfnApplicationStatusCheckHealthCheckPathSourceProperty
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCapacityReservationTagSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnCapacityReservationTagSpecificationProperty(rt::Box<crate::aws_ec2::CfnCapacityReservationTagSpecificationProperty>),
@@ -63804,7 +63804,7 @@ impl From<crate::aws_ec2::CfnCapacityReservationTagSpecificationProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCapacityReservationFleetInstanceTypeSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnCapacityReservationFleetInstanceTypeSpecificationProperty(rt::Box<crate::aws_ec2::CfnCapacityReservationFleetInstanceTypeSpecificationProperty>),
@@ -63841,7 +63841,7 @@ impl From<crate::aws_ec2::CfnCapacityReservationFleetInstanceTypeSpecificationPr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCapacityReservationFleetTagSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnCapacityReservationFleetTagSpecificationProperty(rt::Box<crate::aws_ec2::CfnCapacityReservationFleetTagSpecificationProperty>),
@@ -63878,7 +63878,7 @@ impl From<crate::aws_ec2::CfnCapacityReservationFleetTagSpecificationProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnClientVpnEndpointAuthorizationPolicyProperty {
     IResolvable(crate::IResolvable),
     CfnClientVpnEndpointAuthorizationPolicyProperty(rt::Box<crate::aws_ec2::CfnClientVpnEndpointAuthorizationPolicyProperty>),
@@ -63915,7 +63915,7 @@ impl From<crate::aws_ec2::CfnClientVpnEndpointAuthorizationPolicyProperty> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnClientVpnEndpointCertificateAuthenticationRequestProperty {
     IResolvable(crate::IResolvable),
     CfnClientVpnEndpointCertificateAuthenticationRequestProperty(rt::Box<crate::aws_ec2::CfnClientVpnEndpointCertificateAuthenticationRequestProperty>),
@@ -63952,7 +63952,7 @@ impl From<crate::aws_ec2::CfnClientVpnEndpointCertificateAuthenticationRequestPr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnClientVpnEndpointClientAuthenticationRequestProperty {
     IResolvable(crate::IResolvable),
     CfnClientVpnEndpointClientAuthenticationRequestProperty(rt::Box<crate::aws_ec2::CfnClientVpnEndpointClientAuthenticationRequestProperty>),
@@ -63989,7 +63989,7 @@ impl From<crate::aws_ec2::CfnClientVpnEndpointClientAuthenticationRequestPropert
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnClientVpnEndpointClientConnectOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnClientVpnEndpointClientConnectOptionsProperty(rt::Box<crate::aws_ec2::CfnClientVpnEndpointClientConnectOptionsProperty>),
@@ -64026,7 +64026,7 @@ impl From<crate::aws_ec2::CfnClientVpnEndpointClientConnectOptionsProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnClientVpnEndpointClientLoginBannerOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnClientVpnEndpointClientLoginBannerOptionsProperty(rt::Box<crate::aws_ec2::CfnClientVpnEndpointClientLoginBannerOptionsProperty>),
@@ -64063,7 +64063,7 @@ impl From<crate::aws_ec2::CfnClientVpnEndpointClientLoginBannerOptionsProperty> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnClientVpnEndpointClientRouteEnforcementOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnClientVpnEndpointClientRouteEnforcementOptionsProperty(rt::Box<crate::aws_ec2::CfnClientVpnEndpointClientRouteEnforcementOptionsProperty>),
@@ -64100,7 +64100,7 @@ impl From<crate::aws_ec2::CfnClientVpnEndpointClientRouteEnforcementOptionsPrope
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnClientVpnEndpointConnectionLogOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnClientVpnEndpointConnectionLogOptionsProperty(rt::Box<crate::aws_ec2::CfnClientVpnEndpointConnectionLogOptionsProperty>),
@@ -64137,7 +64137,7 @@ impl From<crate::aws_ec2::CfnClientVpnEndpointConnectionLogOptionsProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnClientVpnEndpointDevicePostureOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnClientVpnEndpointDevicePostureOptionsProperty(rt::Box<crate::aws_ec2::CfnClientVpnEndpointDevicePostureOptionsProperty>),
@@ -64174,7 +64174,7 @@ impl From<crate::aws_ec2::CfnClientVpnEndpointDevicePostureOptionsProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnClientVpnEndpointDevicePostureTrustProviderProperty {
     IResolvable(crate::IResolvable),
     CfnClientVpnEndpointDevicePostureTrustProviderProperty(rt::Box<crate::aws_ec2::CfnClientVpnEndpointDevicePostureTrustProviderProperty>),
@@ -64211,7 +64211,7 @@ impl From<crate::aws_ec2::CfnClientVpnEndpointDevicePostureTrustProviderProperty
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnClientVpnEndpointDirectoryServiceAuthenticationRequestProperty {
     IResolvable(crate::IResolvable),
     CfnClientVpnEndpointDirectoryServiceAuthenticationRequestProperty(rt::Box<crate::aws_ec2::CfnClientVpnEndpointDirectoryServiceAuthenticationRequestProperty>),
@@ -64248,7 +64248,7 @@ impl From<crate::aws_ec2::CfnClientVpnEndpointDirectoryServiceAuthenticationRequ
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnClientVpnEndpointFederatedAuthenticationRequestProperty {
     IResolvable(crate::IResolvable),
     CfnClientVpnEndpointFederatedAuthenticationRequestProperty(rt::Box<crate::aws_ec2::CfnClientVpnEndpointFederatedAuthenticationRequestProperty>),
@@ -64285,7 +64285,7 @@ impl From<crate::aws_ec2::CfnClientVpnEndpointFederatedAuthenticationRequestProp
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnClientVpnEndpointTagSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnClientVpnEndpointTagSpecificationProperty(rt::Box<crate::aws_ec2::CfnClientVpnEndpointTagSpecificationProperty>),
@@ -64322,7 +64322,7 @@ impl From<crate::aws_ec2::CfnClientVpnEndpointTagSpecificationProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnClientVpnEndpointTransitGatewayConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnClientVpnEndpointTransitGatewayConfigurationProperty(rt::Box<crate::aws_ec2::CfnClientVpnEndpointTransitGatewayConfigurationProperty>),
@@ -64359,7 +64359,7 @@ impl From<crate::aws_ec2::CfnClientVpnEndpointTransitGatewayConfigurationPropert
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetAcceleratorCountRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetAcceleratorCountRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetAcceleratorCountRequestProperty>),
@@ -64396,7 +64396,7 @@ impl From<crate::aws_ec2::CfnEC2FleetAcceleratorCountRequestProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetAcceleratorTotalMemoryMiBRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetAcceleratorTotalMemoryMiBRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetAcceleratorTotalMemoryMiBRequestProperty>),
@@ -64433,7 +64433,7 @@ impl From<crate::aws_ec2::CfnEC2FleetAcceleratorTotalMemoryMiBRequestProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetBaselineEbsBandwidthMbpsRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetBaselineEbsBandwidthMbpsRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetBaselineEbsBandwidthMbpsRequestProperty>),
@@ -64470,7 +64470,7 @@ impl From<crate::aws_ec2::CfnEC2FleetBaselineEbsBandwidthMbpsRequestProperty> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetBaselinePerformanceFactorsRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetBaselinePerformanceFactorsRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetBaselinePerformanceFactorsRequestProperty>),
@@ -64507,7 +64507,7 @@ impl From<crate::aws_ec2::CfnEC2FleetBaselinePerformanceFactorsRequestProperty> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetBlockDeviceMappingProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetBlockDeviceMappingProperty(rt::Box<crate::aws_ec2::CfnEC2FleetBlockDeviceMappingProperty>),
@@ -64544,7 +64544,7 @@ impl From<crate::aws_ec2::CfnEC2FleetBlockDeviceMappingProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetCapacityRebalanceProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetCapacityRebalanceProperty(rt::Box<crate::aws_ec2::CfnEC2FleetCapacityRebalanceProperty>),
@@ -64581,7 +64581,7 @@ impl From<crate::aws_ec2::CfnEC2FleetCapacityRebalanceProperty> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetCapacityReservationOptionsRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetCapacityReservationOptionsRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetCapacityReservationOptionsRequestProperty>),
@@ -64618,7 +64618,7 @@ impl From<crate::aws_ec2::CfnEC2FleetCapacityReservationOptionsRequestProperty> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetCapacityReservationTargetRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetCapacityReservationTargetRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetCapacityReservationTargetRequestProperty>),
@@ -64655,7 +64655,7 @@ impl From<crate::aws_ec2::CfnEC2FleetCapacityReservationTargetRequestProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetCpuPerformanceFactorRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetCpuPerformanceFactorRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetCpuPerformanceFactorRequestProperty>),
@@ -64692,7 +64692,7 @@ impl From<crate::aws_ec2::CfnEC2FleetCpuPerformanceFactorRequestProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetEbsBlockDeviceProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetEbsBlockDeviceProperty(rt::Box<crate::aws_ec2::CfnEC2FleetEbsBlockDeviceProperty>),
@@ -64729,7 +64729,7 @@ impl From<crate::aws_ec2::CfnEC2FleetEbsBlockDeviceProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetFleetLaunchTemplateConfigRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetFleetLaunchTemplateConfigRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetFleetLaunchTemplateConfigRequestProperty>),
@@ -64766,7 +64766,7 @@ impl From<crate::aws_ec2::CfnEC2FleetFleetLaunchTemplateConfigRequestProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetFleetLaunchTemplateOverridesRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetFleetLaunchTemplateOverridesRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetFleetLaunchTemplateOverridesRequestProperty>),
@@ -64803,7 +64803,7 @@ impl From<crate::aws_ec2::CfnEC2FleetFleetLaunchTemplateOverridesRequestProperty
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetFleetLaunchTemplateSpecificationRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetFleetLaunchTemplateSpecificationRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetFleetLaunchTemplateSpecificationRequestProperty>),
@@ -64840,7 +64840,7 @@ impl From<crate::aws_ec2::CfnEC2FleetFleetLaunchTemplateSpecificationRequestProp
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetIamInstanceProfileSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetIamInstanceProfileSpecificationProperty(rt::Box<crate::aws_ec2::CfnEC2FleetIamInstanceProfileSpecificationProperty>),
@@ -64877,7 +64877,7 @@ impl From<crate::aws_ec2::CfnEC2FleetIamInstanceProfileSpecificationProperty> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetInstanceMetadataOptionsRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetInstanceMetadataOptionsRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetInstanceMetadataOptionsRequestProperty>),
@@ -64914,7 +64914,7 @@ impl From<crate::aws_ec2::CfnEC2FleetInstanceMetadataOptionsRequestProperty> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetInstanceRequirementsRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetInstanceRequirementsRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetInstanceRequirementsRequestProperty>),
@@ -64951,7 +64951,7 @@ impl From<crate::aws_ec2::CfnEC2FleetInstanceRequirementsRequestProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetIpv6AddressRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetIpv6AddressRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetIpv6AddressRequestProperty>),
@@ -64988,7 +64988,7 @@ impl From<crate::aws_ec2::CfnEC2FleetIpv6AddressRequestProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetMaintenanceStrategiesProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetMaintenanceStrategiesProperty(rt::Box<crate::aws_ec2::CfnEC2FleetMaintenanceStrategiesProperty>),
@@ -65025,7 +65025,7 @@ impl From<crate::aws_ec2::CfnEC2FleetMaintenanceStrategiesProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetMemoryGiBPerVCpuRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetMemoryGiBPerVCpuRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetMemoryGiBPerVCpuRequestProperty>),
@@ -65062,7 +65062,7 @@ impl From<crate::aws_ec2::CfnEC2FleetMemoryGiBPerVCpuRequestProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetMemoryMiBRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetMemoryMiBRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetMemoryMiBRequestProperty>),
@@ -65099,7 +65099,7 @@ impl From<crate::aws_ec2::CfnEC2FleetMemoryMiBRequestProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetMultiAvailabilityZoneConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetMultiAvailabilityZoneConfigurationProperty(rt::Box<crate::aws_ec2::CfnEC2FleetMultiAvailabilityZoneConfigurationProperty>),
@@ -65136,7 +65136,7 @@ impl From<crate::aws_ec2::CfnEC2FleetMultiAvailabilityZoneConfigurationProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetNetworkBandwidthGbpsRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetNetworkBandwidthGbpsRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetNetworkBandwidthGbpsRequestProperty>),
@@ -65173,7 +65173,7 @@ impl From<crate::aws_ec2::CfnEC2FleetNetworkBandwidthGbpsRequestProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetNetworkInterfaceCountRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetNetworkInterfaceCountRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetNetworkInterfaceCountRequestProperty>),
@@ -65210,7 +65210,7 @@ impl From<crate::aws_ec2::CfnEC2FleetNetworkInterfaceCountRequestProperty> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetNetworkInterfaceSpecificationRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetNetworkInterfaceSpecificationRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetNetworkInterfaceSpecificationRequestProperty>),
@@ -65247,7 +65247,7 @@ impl From<crate::aws_ec2::CfnEC2FleetNetworkInterfaceSpecificationRequestPropert
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetOnDemandOptionsRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetOnDemandOptionsRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetOnDemandOptionsRequestProperty>),
@@ -65284,7 +65284,7 @@ impl From<crate::aws_ec2::CfnEC2FleetOnDemandOptionsRequestProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetPerformanceFactorReferenceRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetPerformanceFactorReferenceRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetPerformanceFactorReferenceRequestProperty>),
@@ -65321,7 +65321,7 @@ impl From<crate::aws_ec2::CfnEC2FleetPerformanceFactorReferenceRequestProperty> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetPlacementProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetPlacementProperty(rt::Box<crate::aws_ec2::CfnEC2FleetPlacementProperty>),
@@ -65358,7 +65358,7 @@ impl From<crate::aws_ec2::CfnEC2FleetPlacementProperty> for IResolvableOrCfnEC2F
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetPrivateIpAddressSpecificationRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetPrivateIpAddressSpecificationRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetPrivateIpAddressSpecificationRequestProperty>),
@@ -65395,7 +65395,7 @@ impl From<crate::aws_ec2::CfnEC2FleetPrivateIpAddressSpecificationRequestPropert
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetReservedCapacityFallbackOptionsRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetReservedCapacityFallbackOptionsRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetReservedCapacityFallbackOptionsRequestProperty>),
@@ -65432,7 +65432,7 @@ impl From<crate::aws_ec2::CfnEC2FleetReservedCapacityFallbackOptionsRequestPrope
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetReservedCapacityOptionsRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetReservedCapacityOptionsRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetReservedCapacityOptionsRequestProperty>),
@@ -65469,7 +65469,7 @@ impl From<crate::aws_ec2::CfnEC2FleetReservedCapacityOptionsRequestProperty> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetSpotOptionsRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetSpotOptionsRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetSpotOptionsRequestProperty>),
@@ -65506,7 +65506,7 @@ impl From<crate::aws_ec2::CfnEC2FleetSpotOptionsRequestProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetStandbyAvailabilityZoneProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetStandbyAvailabilityZoneProperty(rt::Box<crate::aws_ec2::CfnEC2FleetStandbyAvailabilityZoneProperty>),
@@ -65543,7 +65543,7 @@ impl From<crate::aws_ec2::CfnEC2FleetStandbyAvailabilityZoneProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetTagSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetTagSpecificationProperty(rt::Box<crate::aws_ec2::CfnEC2FleetTagSpecificationProperty>),
@@ -65580,7 +65580,7 @@ impl From<crate::aws_ec2::CfnEC2FleetTagSpecificationProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetTargetCapacitySpecificationRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetTargetCapacitySpecificationRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetTargetCapacitySpecificationRequestProperty>),
@@ -65617,7 +65617,7 @@ impl From<crate::aws_ec2::CfnEC2FleetTargetCapacitySpecificationRequestProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetTotalLocalStorageGBRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetTotalLocalStorageGBRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetTotalLocalStorageGBRequestProperty>),
@@ -65654,7 +65654,7 @@ impl From<crate::aws_ec2::CfnEC2FleetTotalLocalStorageGBRequestProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEC2FleetVCpuCountRangeRequestProperty {
     IResolvable(crate::IResolvable),
     CfnEC2FleetVCpuCountRangeRequestProperty(rt::Box<crate::aws_ec2::CfnEC2FleetVCpuCountRangeRequestProperty>),
@@ -65691,7 +65691,7 @@ impl From<crate::aws_ec2::CfnEC2FleetVCpuCountRangeRequestProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFlowLogTagFieldSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnFlowLogTagFieldSpecificationProperty(rt::Box<crate::aws_ec2::CfnFlowLogTagFieldSpecificationProperty>),
@@ -65728,7 +65728,7 @@ impl From<crate::aws_ec2::CfnFlowLogTagFieldSpecificationProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFpgaImageStorageLocationProperty {
     IResolvable(crate::IResolvable),
     CfnFpgaImageStorageLocationProperty(rt::Box<crate::aws_ec2::CfnFpgaImageStorageLocationProperty>),
@@ -65765,7 +65765,7 @@ impl From<crate::aws_ec2::CfnFpgaImageStorageLocationProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnIPAMIpamOperatingRegionProperty {
     IResolvable(crate::IResolvable),
     CfnIPAMIpamOperatingRegionProperty(rt::Box<crate::aws_ec2::CfnIPAMIpamOperatingRegionProperty>),
@@ -65802,7 +65802,7 @@ impl From<crate::aws_ec2::CfnIPAMIpamOperatingRegionProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnIPAMIpamOrganizationalUnitExclusionProperty {
     IResolvable(crate::IResolvable),
     CfnIPAMIpamOrganizationalUnitExclusionProperty(rt::Box<crate::aws_ec2::CfnIPAMIpamOrganizationalUnitExclusionProperty>),
@@ -65839,7 +65839,7 @@ impl From<crate::aws_ec2::CfnIPAMIpamOrganizationalUnitExclusionProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnIPAMPoolProvisionedCidrProperty {
     IResolvable(crate::IResolvable),
     CfnIPAMPoolProvisionedCidrProperty(rt::Box<crate::aws_ec2::CfnIPAMPoolProvisionedCidrProperty>),
@@ -65876,7 +65876,7 @@ impl From<crate::aws_ec2::CfnIPAMPoolProvisionedCidrProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnIPAMPoolSourceResourceProperty {
     IResolvable(crate::IResolvable),
     CfnIPAMPoolSourceResourceProperty(rt::Box<crate::aws_ec2::CfnIPAMPoolSourceResourceProperty>),
@@ -65913,7 +65913,7 @@ impl From<crate::aws_ec2::CfnIPAMPoolSourceResourceProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore96 {
     IResolvable(crate::IResolvable),
     CfnIPAMPrefixListResolverIpamPrefixListResolverRuleConditionProperty(rt::Box<crate::aws_ec2::CfnIPAMPrefixListResolverIpamPrefixListResolverRuleConditionProperty>),
@@ -65950,7 +65950,7 @@ impl From<crate::aws_ec2::CfnIPAMPrefixListResolverIpamPrefixListResolverRuleCon
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnIPAMPrefixListResolverIpamPrefixListResolverRuleProperty {
     IResolvable(crate::IResolvable),
     CfnIPAMPrefixListResolverIpamPrefixListResolverRuleProperty(rt::Box<crate::aws_ec2::CfnIPAMPrefixListResolverIpamPrefixListResolverRuleProperty>),
@@ -65987,7 +65987,7 @@ impl From<crate::aws_ec2::CfnIPAMPrefixListResolverIpamPrefixListResolverRulePro
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnIPAMResourceDiscoveryIpamOperatingRegionProperty {
     IResolvable(crate::IResolvable),
     CfnIPAMResourceDiscoveryIpamOperatingRegionProperty(rt::Box<crate::aws_ec2::CfnIPAMResourceDiscoveryIpamOperatingRegionProperty>),
@@ -66024,7 +66024,7 @@ impl From<crate::aws_ec2::CfnIPAMResourceDiscoveryIpamOperatingRegionProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore100 {
     IResolvable(crate::IResolvable),
     CfnIPAMResourceDiscoveryIpamResourceDiscoveryOrganizationalUnitExclusionProperty(rt::Box<crate::aws_ec2::CfnIPAMResourceDiscoveryIpamResourceDiscoveryOrganizationalUnitExclusionProperty>),
@@ -66061,7 +66061,7 @@ impl From<crate::aws_ec2::CfnIPAMResourceDiscoveryIpamResourceDiscoveryOrganizat
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnIPAMScopeIpamScopeExternalAuthorityConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnIPAMScopeIpamScopeExternalAuthorityConfigurationProperty(rt::Box<crate::aws_ec2::CfnIPAMScopeIpamScopeExternalAuthorityConfigurationProperty>),
@@ -66098,7 +66098,7 @@ impl From<crate::aws_ec2::CfnIPAMScopeIpamScopeExternalAuthorityConfigurationPro
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceAssociationParameterProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceAssociationParameterProperty(rt::Box<crate::aws_ec2::CfnInstanceAssociationParameterProperty>),
@@ -66135,7 +66135,7 @@ impl From<crate::aws_ec2::CfnInstanceAssociationParameterProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceBlockDeviceMappingProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceBlockDeviceMappingProperty(rt::Box<crate::aws_ec2::CfnInstanceBlockDeviceMappingProperty>),
@@ -66172,7 +66172,7 @@ impl From<crate::aws_ec2::CfnInstanceBlockDeviceMappingProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceCpuOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceCpuOptionsProperty(rt::Box<crate::aws_ec2::CfnInstanceCpuOptionsProperty>),
@@ -66209,7 +66209,7 @@ impl From<crate::aws_ec2::CfnInstanceCpuOptionsProperty> for IResolvableOrCfnIns
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceCreditSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceCreditSpecificationProperty(rt::Box<crate::aws_ec2::CfnInstanceCreditSpecificationProperty>),
@@ -66246,7 +66246,7 @@ impl From<crate::aws_ec2::CfnInstanceCreditSpecificationProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceEbsProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceEbsProperty(rt::Box<crate::aws_ec2::CfnInstanceEbsProperty>),
@@ -66283,7 +66283,7 @@ impl From<crate::aws_ec2::CfnInstanceEbsProperty> for IResolvableOrCfnInstanceEb
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceElasticGpuSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceElasticGpuSpecificationProperty(rt::Box<crate::aws_ec2::CfnInstanceElasticGpuSpecificationProperty>),
@@ -66320,7 +66320,7 @@ impl From<crate::aws_ec2::CfnInstanceElasticGpuSpecificationProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceElasticInferenceAcceleratorProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceElasticInferenceAcceleratorProperty(rt::Box<crate::aws_ec2::CfnInstanceElasticInferenceAcceleratorProperty>),
@@ -66357,7 +66357,7 @@ impl From<crate::aws_ec2::CfnInstanceElasticInferenceAcceleratorProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceEnaSrdSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceEnaSrdSpecificationProperty(rt::Box<crate::aws_ec2::CfnInstanceEnaSrdSpecificationProperty>),
@@ -66394,7 +66394,7 @@ impl From<crate::aws_ec2::CfnInstanceEnaSrdSpecificationProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceEnaSrdUdpSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceEnaSrdUdpSpecificationProperty(rt::Box<crate::aws_ec2::CfnInstanceEnaSrdUdpSpecificationProperty>),
@@ -66431,7 +66431,7 @@ impl From<crate::aws_ec2::CfnInstanceEnaSrdUdpSpecificationProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceEnclaveOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceEnclaveOptionsProperty(rt::Box<crate::aws_ec2::CfnInstanceEnclaveOptionsProperty>),
@@ -66468,7 +66468,7 @@ impl From<crate::aws_ec2::CfnInstanceEnclaveOptionsProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceHibernationOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceHibernationOptionsProperty(rt::Box<crate::aws_ec2::CfnInstanceHibernationOptionsProperty>),
@@ -66505,7 +66505,7 @@ impl From<crate::aws_ec2::CfnInstanceHibernationOptionsProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceInstanceIpv6AddressProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceInstanceIpv6AddressProperty(rt::Box<crate::aws_ec2::CfnInstanceInstanceIpv6AddressProperty>),
@@ -66542,7 +66542,7 @@ impl From<crate::aws_ec2::CfnInstanceInstanceIpv6AddressProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceLaunchTemplateSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceLaunchTemplateSpecificationProperty(rt::Box<crate::aws_ec2::CfnInstanceLaunchTemplateSpecificationProperty>),
@@ -66579,7 +66579,7 @@ impl From<crate::aws_ec2::CfnInstanceLaunchTemplateSpecificationProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceLicenseSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceLicenseSpecificationProperty(rt::Box<crate::aws_ec2::CfnInstanceLicenseSpecificationProperty>),
@@ -66616,7 +66616,7 @@ impl From<crate::aws_ec2::CfnInstanceLicenseSpecificationProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceMetadataOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceMetadataOptionsProperty(rt::Box<crate::aws_ec2::CfnInstanceMetadataOptionsProperty>),
@@ -66653,7 +66653,7 @@ impl From<crate::aws_ec2::CfnInstanceMetadataOptionsProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceNetworkInterfaceProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceNetworkInterfaceProperty(rt::Box<crate::aws_ec2::CfnInstanceNetworkInterfaceProperty>),
@@ -66690,7 +66690,7 @@ impl From<crate::aws_ec2::CfnInstanceNetworkInterfaceProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceNoDeviceProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceNoDeviceProperty(rt::Box<crate::aws_ec2::CfnInstanceNoDeviceProperty>),
@@ -66727,7 +66727,7 @@ impl From<crate::aws_ec2::CfnInstanceNoDeviceProperty> for IResolvableOrCfnInsta
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstancePrivateDnsNameOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnInstancePrivateDnsNameOptionsProperty(rt::Box<crate::aws_ec2::CfnInstancePrivateDnsNameOptionsProperty>),
@@ -66764,7 +66764,7 @@ impl From<crate::aws_ec2::CfnInstancePrivateDnsNameOptionsProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstancePrivateIpAddressSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnInstancePrivateIpAddressSpecificationProperty(rt::Box<crate::aws_ec2::CfnInstancePrivateIpAddressSpecificationProperty>),
@@ -66801,7 +66801,7 @@ impl From<crate::aws_ec2::CfnInstancePrivateIpAddressSpecificationProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceSsmAssociationProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceSsmAssociationProperty(rt::Box<crate::aws_ec2::CfnInstanceSsmAssociationProperty>),
@@ -66838,7 +66838,7 @@ impl From<crate::aws_ec2::CfnInstanceSsmAssociationProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceVolumeProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceVolumeProperty(rt::Box<crate::aws_ec2::CfnInstanceVolumeProperty>),
@@ -66875,7 +66875,7 @@ impl From<crate::aws_ec2::CfnInstanceVolumeProperty> for IResolvableOrCfnInstanc
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceConnectEndpointInstanceConnectEndpointDnsNamesProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceConnectEndpointInstanceConnectEndpointDnsNamesProperty(rt::Box<crate::aws_ec2::CfnInstanceConnectEndpointInstanceConnectEndpointDnsNamesProperty>),
@@ -66912,7 +66912,7 @@ impl From<crate::aws_ec2::CfnInstanceConnectEndpointInstanceConnectEndpointDnsNa
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnInstanceEventWindowTimeRangeProperty {
     IResolvable(crate::IResolvable),
     CfnInstanceEventWindowTimeRangeProperty(rt::Box<crate::aws_ec2::CfnInstanceEventWindowTimeRangeProperty>),
@@ -66949,7 +66949,7 @@ impl From<crate::aws_ec2::CfnInstanceEventWindowTimeRangeProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateAcceleratorCountProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateAcceleratorCountProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateAcceleratorCountProperty>),
@@ -66986,7 +66986,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateAcceleratorCountProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateAcceleratorTotalMemoryMiBProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateAcceleratorTotalMemoryMiBProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateAcceleratorTotalMemoryMiBProperty>),
@@ -67023,7 +67023,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateAcceleratorTotalMemoryMiBProperty> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateBaselineEbsBandwidthMbpsProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateBaselineEbsBandwidthMbpsProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateBaselineEbsBandwidthMbpsProperty>),
@@ -67060,7 +67060,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateBaselineEbsBandwidthMbpsProperty> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateBaselinePerformanceFactorsProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateBaselinePerformanceFactorsProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateBaselinePerformanceFactorsProperty>),
@@ -67097,7 +67097,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateBaselinePerformanceFactorsProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateBlockDeviceMappingProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateBlockDeviceMappingProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateBlockDeviceMappingProperty>),
@@ -67134,7 +67134,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateBlockDeviceMappingProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateCapacityReservationSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateCapacityReservationSpecificationProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateCapacityReservationSpecificationProperty>),
@@ -67171,7 +67171,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateCapacityReservationSpecificationPrope
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateCapacityReservationTargetProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateCapacityReservationTargetProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateCapacityReservationTargetProperty>),
@@ -67208,7 +67208,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateCapacityReservationTargetProperty> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateConnectionTrackingSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateConnectionTrackingSpecificationProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateConnectionTrackingSpecificationProperty>),
@@ -67245,7 +67245,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateConnectionTrackingSpecificationProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateCpuOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateCpuOptionsProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateCpuOptionsProperty>),
@@ -67282,7 +67282,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateCpuOptionsProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateCpuProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateCpuProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateCpuProperty>),
@@ -67319,7 +67319,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateCpuProperty> for IResolvableOrCfnLaun
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateCreditSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateCreditSpecificationProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateCreditSpecificationProperty>),
@@ -67356,7 +67356,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateCreditSpecificationProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateEbsProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateEbsProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateEbsProperty>),
@@ -67393,7 +67393,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateEbsProperty> for IResolvableOrCfnLaun
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateElasticGpuSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateElasticGpuSpecificationProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateElasticGpuSpecificationProperty>),
@@ -67430,7 +67430,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateElasticGpuSpecificationProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateEnaSrdSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateEnaSrdSpecificationProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateEnaSrdSpecificationProperty>),
@@ -67467,7 +67467,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateEnaSrdSpecificationProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateEnaSrdUdpSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateEnaSrdUdpSpecificationProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateEnaSrdUdpSpecificationProperty>),
@@ -67504,7 +67504,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateEnaSrdUdpSpecificationProperty> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateEnclaveOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateEnclaveOptionsProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateEnclaveOptionsProperty>),
@@ -67541,7 +67541,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateEnclaveOptionsProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateHibernationOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateHibernationOptionsProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateHibernationOptionsProperty>),
@@ -67578,7 +67578,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateHibernationOptionsProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateIamInstanceProfileProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateIamInstanceProfileProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateIamInstanceProfileProperty>),
@@ -67615,7 +67615,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateIamInstanceProfileProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateInstanceMarketOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateInstanceMarketOptionsProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateInstanceMarketOptionsProperty>),
@@ -67652,7 +67652,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateInstanceMarketOptionsProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateInstanceRequirementsProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateInstanceRequirementsProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateInstanceRequirementsProperty>),
@@ -67689,7 +67689,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateInstanceRequirementsProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateIpv4PrefixSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateIpv4PrefixSpecificationProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateIpv4PrefixSpecificationProperty>),
@@ -67726,7 +67726,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateIpv4PrefixSpecificationProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateIpv6AddProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateIpv6AddProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateIpv6AddProperty>),
@@ -67763,7 +67763,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateIpv6AddProperty> for IResolvableOrCfn
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateIpv6PrefixSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateIpv6PrefixSpecificationProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateIpv6PrefixSpecificationProperty>),
@@ -67800,7 +67800,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateIpv6PrefixSpecificationProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateLaunchTemplateDataProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateLaunchTemplateDataProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateLaunchTemplateDataProperty>),
@@ -67837,7 +67837,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateLaunchTemplateDataProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateLaunchTemplateElasticInferenceAcceleratorProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateLaunchTemplateElasticInferenceAcceleratorProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateLaunchTemplateElasticInferenceAcceleratorProperty>),
@@ -67874,7 +67874,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateLaunchTemplateElasticInferenceAcceler
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateLaunchTemplateTagSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateLaunchTemplateTagSpecificationProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateLaunchTemplateTagSpecificationProperty>),
@@ -67911,7 +67911,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateLaunchTemplateTagSpecificationPropert
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateLicenseSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateLicenseSpecificationProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateLicenseSpecificationProperty>),
@@ -67948,7 +67948,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateLicenseSpecificationProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateMaintenanceOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateMaintenanceOptionsProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateMaintenanceOptionsProperty>),
@@ -67985,7 +67985,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateMaintenanceOptionsProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateMemoryGiBPerVCpuProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateMemoryGiBPerVCpuProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateMemoryGiBPerVCpuProperty>),
@@ -68022,7 +68022,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateMemoryGiBPerVCpuProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateMemoryMiBProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateMemoryMiBProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateMemoryMiBProperty>),
@@ -68059,7 +68059,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateMemoryMiBProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateMetadataOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateMetadataOptionsProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateMetadataOptionsProperty>),
@@ -68096,7 +68096,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateMetadataOptionsProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateMonitoringProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateMonitoringProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateMonitoringProperty>),
@@ -68133,7 +68133,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateMonitoringProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateNetworkBandwidthGbpsProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateNetworkBandwidthGbpsProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateNetworkBandwidthGbpsProperty>),
@@ -68170,7 +68170,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateNetworkBandwidthGbpsProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateNetworkInterfaceCountProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateNetworkInterfaceCountProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateNetworkInterfaceCountProperty>),
@@ -68207,7 +68207,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateNetworkInterfaceCountProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateNetworkInterfaceProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateNetworkInterfaceProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateNetworkInterfaceProperty>),
@@ -68244,7 +68244,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateNetworkInterfaceProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateNetworkPerformanceOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateNetworkPerformanceOptionsProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateNetworkPerformanceOptionsProperty>),
@@ -68281,7 +68281,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateNetworkPerformanceOptionsProperty> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplatePlacementProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplatePlacementProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplatePlacementProperty>),
@@ -68318,7 +68318,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplatePlacementProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplatePrivateDnsNameOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplatePrivateDnsNameOptionsProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplatePrivateDnsNameOptionsProperty>),
@@ -68355,7 +68355,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplatePrivateDnsNameOptionsProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplatePrivateIpAddProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplatePrivateIpAddProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplatePrivateIpAddProperty>),
@@ -68392,7 +68392,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplatePrivateIpAddProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateReferenceProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateReferenceProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateReferenceProperty>),
@@ -68429,7 +68429,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateReferenceProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateSpotOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateSpotOptionsProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateSpotOptionsProperty>),
@@ -68466,7 +68466,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateSpotOptionsProperty> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateTagSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateTagSpecificationProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateTagSpecificationProperty>),
@@ -68503,7 +68503,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateTagSpecificationProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateTotalLocalStorageGBProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateTotalLocalStorageGBProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateTotalLocalStorageGBProperty>),
@@ -68540,7 +68540,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateTotalLocalStorageGBProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLaunchTemplateVCpuCountProperty {
     IResolvable(crate::IResolvable),
     CfnLaunchTemplateVCpuCountProperty(rt::Box<crate::aws_ec2::CfnLaunchTemplateVCpuCountProperty>),
@@ -68577,7 +68577,7 @@ impl From<crate::aws_ec2::CfnLaunchTemplateVCpuCountProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNatGatewayAvailabilityZoneAddressProperty {
     IResolvable(crate::IResolvable),
     CfnNatGatewayAvailabilityZoneAddressProperty(rt::Box<crate::aws_ec2::CfnNatGatewayAvailabilityZoneAddressProperty>),
@@ -68614,7 +68614,7 @@ impl From<crate::aws_ec2::CfnNatGatewayAvailabilityZoneAddressProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkAclEntryIcmpProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkAclEntryIcmpProperty(rt::Box<crate::aws_ec2::CfnNetworkAclEntryIcmpProperty>),
@@ -68651,7 +68651,7 @@ impl From<crate::aws_ec2::CfnNetworkAclEntryIcmpProperty> for IResolvableOrCfnNe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkAclEntryPortRangeProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkAclEntryPortRangeProperty(rt::Box<crate::aws_ec2::CfnNetworkAclEntryPortRangeProperty>),
@@ -68688,7 +68688,7 @@ impl From<crate::aws_ec2::CfnNetworkAclEntryPortRangeProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsAccessScopeAccessScopePathRequestProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAccessScopeAccessScopePathRequestProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAccessScopeAccessScopePathRequestProperty>),
@@ -68725,7 +68725,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAccessScopeAccessScopePathRequestPro
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsAccessScopePacketHeaderStatementRequestProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAccessScopePacketHeaderStatementRequestProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAccessScopePacketHeaderStatementRequestProperty>),
@@ -68762,7 +68762,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAccessScopePacketHeaderStatementRequ
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsAccessScopePathStatementRequestProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAccessScopePathStatementRequestProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAccessScopePathStatementRequestProperty>),
@@ -68799,7 +68799,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAccessScopePathStatementRequestPrope
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsAccessScopeResourceStatementRequestProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAccessScopeResourceStatementRequestProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAccessScopeResourceStatementRequestProperty>),
@@ -68836,7 +68836,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAccessScopeResourceStatementRequestP
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore205 {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAccessScopeThroughResourcesStatementRequestProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAccessScopeThroughResourcesStatementRequestProperty>),
@@ -68873,7 +68873,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAccessScopeThroughResourcesStatement
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsAnalysisAdditionalDetailProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAnalysisAdditionalDetailProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAnalysisAdditionalDetailProperty>),
@@ -68910,7 +68910,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAnalysisAdditionalDetailProperty> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsAnalysisAnalysisAclRuleProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAnalysisAnalysisAclRuleProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisAclRuleProperty>),
@@ -68947,7 +68947,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisAclRuleProperty> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsAnalysisAnalysisComponentProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAnalysisAnalysisComponentProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisComponentProperty>),
@@ -68984,7 +68984,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisComponentProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsAnalysisAnalysisLoadBalancerListenerProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAnalysisAnalysisLoadBalancerListenerProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisLoadBalancerListenerProperty>),
@@ -69021,7 +69021,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisLoadBalancerListener
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsAnalysisAnalysisLoadBalancerTargetProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAnalysisAnalysisLoadBalancerTargetProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisLoadBalancerTargetProperty>),
@@ -69058,7 +69058,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisLoadBalancerTargetPr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsAnalysisAnalysisPacketHeaderProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAnalysisAnalysisPacketHeaderProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisPacketHeaderProperty>),
@@ -69095,7 +69095,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisPacketHeaderProperty
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsAnalysisAnalysisRouteTableRouteProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAnalysisAnalysisRouteTableRouteProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisRouteTableRouteProperty>),
@@ -69132,7 +69132,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisRouteTableRoutePrope
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsAnalysisAnalysisSecurityGroupRuleProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAnalysisAnalysisSecurityGroupRuleProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisSecurityGroupRuleProperty>),
@@ -69169,7 +69169,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisSecurityGroupRulePro
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore218 {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAnalysisAnalysisTransitGatewayPolicyTableEntryProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisTransitGatewayPolicyTableEntryProperty>),
@@ -69206,7 +69206,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAnalysisAnalysisTransitGatewayPolicy
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsAnalysisExplanationProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAnalysisExplanationProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAnalysisExplanationProperty>),
@@ -69243,7 +69243,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAnalysisExplanationProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsAnalysisPortRangeProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAnalysisPortRangeProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAnalysisPortRangeProperty>),
@@ -69280,7 +69280,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAnalysisPortRangeProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsAnalysisTransitGatewayRouteTableRouteProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsAnalysisTransitGatewayRouteTableRouteProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsAnalysisTransitGatewayRouteTableRouteProperty>),
@@ -69317,7 +69317,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsAnalysisTransitGatewayRouteTableRout
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsPathFilterPortRangeProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsPathFilterPortRangeProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsPathFilterPortRangeProperty>),
@@ -69354,7 +69354,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsPathFilterPortRangeProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInsightsPathPathFilterProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInsightsPathPathFilterProperty(rt::Box<crate::aws_ec2::CfnNetworkInsightsPathPathFilterProperty>),
@@ -69391,7 +69391,7 @@ impl From<crate::aws_ec2::CfnNetworkInsightsPathPathFilterProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInterfaceConnectionTrackingSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInterfaceConnectionTrackingSpecificationProperty(rt::Box<crate::aws_ec2::CfnNetworkInterfaceConnectionTrackingSpecificationProperty>),
@@ -69428,7 +69428,7 @@ impl From<crate::aws_ec2::CfnNetworkInterfaceConnectionTrackingSpecificationProp
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInterfaceInstanceIpv6AddressProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInterfaceInstanceIpv6AddressProperty(rt::Box<crate::aws_ec2::CfnNetworkInterfaceInstanceIpv6AddressProperty>),
@@ -69465,7 +69465,7 @@ impl From<crate::aws_ec2::CfnNetworkInterfaceInstanceIpv6AddressProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInterfaceIpv4PrefixSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInterfaceIpv4PrefixSpecificationProperty(rt::Box<crate::aws_ec2::CfnNetworkInterfaceIpv4PrefixSpecificationProperty>),
@@ -69502,7 +69502,7 @@ impl From<crate::aws_ec2::CfnNetworkInterfaceIpv4PrefixSpecificationProperty> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInterfaceIpv6PrefixSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInterfaceIpv6PrefixSpecificationProperty(rt::Box<crate::aws_ec2::CfnNetworkInterfaceIpv6PrefixSpecificationProperty>),
@@ -69539,7 +69539,7 @@ impl From<crate::aws_ec2::CfnNetworkInterfaceIpv6PrefixSpecificationProperty> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInterfacePrivateIpAddressSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInterfacePrivateIpAddressSpecificationProperty(rt::Box<crate::aws_ec2::CfnNetworkInterfacePrivateIpAddressSpecificationProperty>),
@@ -69576,7 +69576,7 @@ impl From<crate::aws_ec2::CfnNetworkInterfacePrivateIpAddressSpecificationProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInterfaceAttachmentEnaSrdSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInterfaceAttachmentEnaSrdSpecificationProperty(rt::Box<crate::aws_ec2::CfnNetworkInterfaceAttachmentEnaSrdSpecificationProperty>),
@@ -69613,7 +69613,7 @@ impl From<crate::aws_ec2::CfnNetworkInterfaceAttachmentEnaSrdSpecificationProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkInterfaceAttachmentEnaSrdUdpSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkInterfaceAttachmentEnaSrdUdpSpecificationProperty(rt::Box<crate::aws_ec2::CfnNetworkInterfaceAttachmentEnaSrdUdpSpecificationProperty>),
@@ -69650,7 +69650,7 @@ impl From<crate::aws_ec2::CfnNetworkInterfaceAttachmentEnaSrdUdpSpecificationPro
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnPrefixListEntryProperty {
     IResolvable(crate::IResolvable),
     CfnPrefixListEntryProperty(rt::Box<crate::aws_ec2::CfnPrefixListEntryProperty>),
@@ -69687,7 +69687,7 @@ impl From<crate::aws_ec2::CfnPrefixListEntryProperty> for IResolvableOrCfnPrefix
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRouteServerPeerBgpOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnRouteServerPeerBgpOptionsProperty(rt::Box<crate::aws_ec2::CfnRouteServerPeerBgpOptionsProperty>),
@@ -69724,7 +69724,7 @@ impl From<crate::aws_ec2::CfnRouteServerPeerBgpOptionsProperty> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSecurityGroupEgressProperty {
     IResolvable(crate::IResolvable),
     CfnSecurityGroupEgressProperty(rt::Box<crate::aws_ec2::CfnSecurityGroupEgressProperty>),
@@ -69761,7 +69761,7 @@ impl From<crate::aws_ec2::CfnSecurityGroupEgressProperty> for IResolvableOrCfnSe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSecurityGroupIngressProperty {
     IResolvable(crate::IResolvable),
     CfnSecurityGroupIngressProperty(rt::Box<crate::aws_ec2::CfnSecurityGroupIngressProperty>),
@@ -69798,7 +69798,7 @@ impl From<crate::aws_ec2::CfnSecurityGroupIngressProperty> for IResolvableOrCfnS
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetAcceleratorCountRequestProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetAcceleratorCountRequestProperty(rt::Box<crate::aws_ec2::CfnSpotFleetAcceleratorCountRequestProperty>),
@@ -69835,7 +69835,7 @@ impl From<crate::aws_ec2::CfnSpotFleetAcceleratorCountRequestProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetAcceleratorTotalMemoryMiBRequestProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetAcceleratorTotalMemoryMiBRequestProperty(rt::Box<crate::aws_ec2::CfnSpotFleetAcceleratorTotalMemoryMiBRequestProperty>),
@@ -69872,7 +69872,7 @@ impl From<crate::aws_ec2::CfnSpotFleetAcceleratorTotalMemoryMiBRequestProperty> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetBaselineEbsBandwidthMbpsRequestProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetBaselineEbsBandwidthMbpsRequestProperty(rt::Box<crate::aws_ec2::CfnSpotFleetBaselineEbsBandwidthMbpsRequestProperty>),
@@ -69909,7 +69909,7 @@ impl From<crate::aws_ec2::CfnSpotFleetBaselineEbsBandwidthMbpsRequestProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetBaselinePerformanceFactorsRequestProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetBaselinePerformanceFactorsRequestProperty(rt::Box<crate::aws_ec2::CfnSpotFleetBaselinePerformanceFactorsRequestProperty>),
@@ -69946,7 +69946,7 @@ impl From<crate::aws_ec2::CfnSpotFleetBaselinePerformanceFactorsRequestProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetBlockDeviceMappingProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetBlockDeviceMappingProperty(rt::Box<crate::aws_ec2::CfnSpotFleetBlockDeviceMappingProperty>),
@@ -69983,7 +69983,7 @@ impl From<crate::aws_ec2::CfnSpotFleetBlockDeviceMappingProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetClassicLoadBalancerProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetClassicLoadBalancerProperty(rt::Box<crate::aws_ec2::CfnSpotFleetClassicLoadBalancerProperty>),
@@ -70020,7 +70020,7 @@ impl From<crate::aws_ec2::CfnSpotFleetClassicLoadBalancerProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetClassicLoadBalancersConfigProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetClassicLoadBalancersConfigProperty(rt::Box<crate::aws_ec2::CfnSpotFleetClassicLoadBalancersConfigProperty>),
@@ -70057,7 +70057,7 @@ impl From<crate::aws_ec2::CfnSpotFleetClassicLoadBalancersConfigProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetCpuPerformanceFactorRequestProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetCpuPerformanceFactorRequestProperty(rt::Box<crate::aws_ec2::CfnSpotFleetCpuPerformanceFactorRequestProperty>),
@@ -70094,7 +70094,7 @@ impl From<crate::aws_ec2::CfnSpotFleetCpuPerformanceFactorRequestProperty> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetEbsBlockDeviceProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetEbsBlockDeviceProperty(rt::Box<crate::aws_ec2::CfnSpotFleetEbsBlockDeviceProperty>),
@@ -70131,7 +70131,7 @@ impl From<crate::aws_ec2::CfnSpotFleetEbsBlockDeviceProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetFleetLaunchTemplateSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetFleetLaunchTemplateSpecificationProperty(rt::Box<crate::aws_ec2::CfnSpotFleetFleetLaunchTemplateSpecificationProperty>),
@@ -70168,7 +70168,7 @@ impl From<crate::aws_ec2::CfnSpotFleetFleetLaunchTemplateSpecificationProperty> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetGroupIdentifierProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetGroupIdentifierProperty(rt::Box<crate::aws_ec2::CfnSpotFleetGroupIdentifierProperty>),
@@ -70205,7 +70205,7 @@ impl From<crate::aws_ec2::CfnSpotFleetGroupIdentifierProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetIamInstanceProfileSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetIamInstanceProfileSpecificationProperty(rt::Box<crate::aws_ec2::CfnSpotFleetIamInstanceProfileSpecificationProperty>),
@@ -70242,7 +70242,7 @@ impl From<crate::aws_ec2::CfnSpotFleetIamInstanceProfileSpecificationProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetInstanceIpv6AddressProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetInstanceIpv6AddressProperty(rt::Box<crate::aws_ec2::CfnSpotFleetInstanceIpv6AddressProperty>),
@@ -70279,7 +70279,7 @@ impl From<crate::aws_ec2::CfnSpotFleetInstanceIpv6AddressProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetInstanceNetworkInterfaceSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetInstanceNetworkInterfaceSpecificationProperty(rt::Box<crate::aws_ec2::CfnSpotFleetInstanceNetworkInterfaceSpecificationProperty>),
@@ -70316,7 +70316,7 @@ impl From<crate::aws_ec2::CfnSpotFleetInstanceNetworkInterfaceSpecificationPrope
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetInstanceRequirementsRequestProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetInstanceRequirementsRequestProperty(rt::Box<crate::aws_ec2::CfnSpotFleetInstanceRequirementsRequestProperty>),
@@ -70353,7 +70353,7 @@ impl From<crate::aws_ec2::CfnSpotFleetInstanceRequirementsRequestProperty> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetLaunchTemplateConfigProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetLaunchTemplateConfigProperty(rt::Box<crate::aws_ec2::CfnSpotFleetLaunchTemplateConfigProperty>),
@@ -70390,7 +70390,7 @@ impl From<crate::aws_ec2::CfnSpotFleetLaunchTemplateConfigProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetLaunchTemplateOverridesProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetLaunchTemplateOverridesProperty(rt::Box<crate::aws_ec2::CfnSpotFleetLaunchTemplateOverridesProperty>),
@@ -70427,7 +70427,7 @@ impl From<crate::aws_ec2::CfnSpotFleetLaunchTemplateOverridesProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetLoadBalancersConfigProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetLoadBalancersConfigProperty(rt::Box<crate::aws_ec2::CfnSpotFleetLoadBalancersConfigProperty>),
@@ -70464,7 +70464,7 @@ impl From<crate::aws_ec2::CfnSpotFleetLoadBalancersConfigProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetMemoryGiBPerVCpuRequestProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetMemoryGiBPerVCpuRequestProperty(rt::Box<crate::aws_ec2::CfnSpotFleetMemoryGiBPerVCpuRequestProperty>),
@@ -70501,7 +70501,7 @@ impl From<crate::aws_ec2::CfnSpotFleetMemoryGiBPerVCpuRequestProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetMemoryMiBRequestProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetMemoryMiBRequestProperty(rt::Box<crate::aws_ec2::CfnSpotFleetMemoryMiBRequestProperty>),
@@ -70538,7 +70538,7 @@ impl From<crate::aws_ec2::CfnSpotFleetMemoryMiBRequestProperty> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetNetworkBandwidthGbpsRequestProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetNetworkBandwidthGbpsRequestProperty(rt::Box<crate::aws_ec2::CfnSpotFleetNetworkBandwidthGbpsRequestProperty>),
@@ -70575,7 +70575,7 @@ impl From<crate::aws_ec2::CfnSpotFleetNetworkBandwidthGbpsRequestProperty> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetNetworkInterfaceCountRequestProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetNetworkInterfaceCountRequestProperty(rt::Box<crate::aws_ec2::CfnSpotFleetNetworkInterfaceCountRequestProperty>),
@@ -70612,7 +70612,7 @@ impl From<crate::aws_ec2::CfnSpotFleetNetworkInterfaceCountRequestProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetPerformanceFactorReferenceRequestProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetPerformanceFactorReferenceRequestProperty(rt::Box<crate::aws_ec2::CfnSpotFleetPerformanceFactorReferenceRequestProperty>),
@@ -70649,7 +70649,7 @@ impl From<crate::aws_ec2::CfnSpotFleetPerformanceFactorReferenceRequestProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetPrivateIpAddressSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetPrivateIpAddressSpecificationProperty(rt::Box<crate::aws_ec2::CfnSpotFleetPrivateIpAddressSpecificationProperty>),
@@ -70686,7 +70686,7 @@ impl From<crate::aws_ec2::CfnSpotFleetPrivateIpAddressSpecificationProperty> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetSpotCapacityRebalanceProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetSpotCapacityRebalanceProperty(rt::Box<crate::aws_ec2::CfnSpotFleetSpotCapacityRebalanceProperty>),
@@ -70723,7 +70723,7 @@ impl From<crate::aws_ec2::CfnSpotFleetSpotCapacityRebalanceProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetSpotFleetLaunchSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetSpotFleetLaunchSpecificationProperty(rt::Box<crate::aws_ec2::CfnSpotFleetSpotFleetLaunchSpecificationProperty>),
@@ -70760,7 +70760,7 @@ impl From<crate::aws_ec2::CfnSpotFleetSpotFleetLaunchSpecificationProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetSpotFleetMonitoringProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetSpotFleetMonitoringProperty(rt::Box<crate::aws_ec2::CfnSpotFleetSpotFleetMonitoringProperty>),
@@ -70797,7 +70797,7 @@ impl From<crate::aws_ec2::CfnSpotFleetSpotFleetMonitoringProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetSpotFleetRequestConfigDataProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetSpotFleetRequestConfigDataProperty(rt::Box<crate::aws_ec2::CfnSpotFleetSpotFleetRequestConfigDataProperty>),
@@ -70834,7 +70834,7 @@ impl From<crate::aws_ec2::CfnSpotFleetSpotFleetRequestConfigDataProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetSpotFleetTagSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetSpotFleetTagSpecificationProperty(rt::Box<crate::aws_ec2::CfnSpotFleetSpotFleetTagSpecificationProperty>),
@@ -70871,7 +70871,7 @@ impl From<crate::aws_ec2::CfnSpotFleetSpotFleetTagSpecificationProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetSpotMaintenanceStrategiesProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetSpotMaintenanceStrategiesProperty(rt::Box<crate::aws_ec2::CfnSpotFleetSpotMaintenanceStrategiesProperty>),
@@ -70908,7 +70908,7 @@ impl From<crate::aws_ec2::CfnSpotFleetSpotMaintenanceStrategiesProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetSpotPlacementProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetSpotPlacementProperty(rt::Box<crate::aws_ec2::CfnSpotFleetSpotPlacementProperty>),
@@ -70945,7 +70945,7 @@ impl From<crate::aws_ec2::CfnSpotFleetSpotPlacementProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetTargetGroupProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetTargetGroupProperty(rt::Box<crate::aws_ec2::CfnSpotFleetTargetGroupProperty>),
@@ -70982,7 +70982,7 @@ impl From<crate::aws_ec2::CfnSpotFleetTargetGroupProperty> for IResolvableOrCfnS
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetTargetGroupsConfigProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetTargetGroupsConfigProperty(rt::Box<crate::aws_ec2::CfnSpotFleetTargetGroupsConfigProperty>),
@@ -71019,7 +71019,7 @@ impl From<crate::aws_ec2::CfnSpotFleetTargetGroupsConfigProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetTotalLocalStorageGBRequestProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetTotalLocalStorageGBRequestProperty(rt::Box<crate::aws_ec2::CfnSpotFleetTotalLocalStorageGBRequestProperty>),
@@ -71056,7 +71056,7 @@ impl From<crate::aws_ec2::CfnSpotFleetTotalLocalStorageGBRequestProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSpotFleetVCpuCountRangeRequestProperty {
     IResolvable(crate::IResolvable),
     CfnSpotFleetVCpuCountRangeRequestProperty(rt::Box<crate::aws_ec2::CfnSpotFleetVCpuCountRangeRequestProperty>),
@@ -71093,7 +71093,7 @@ impl From<crate::aws_ec2::CfnSpotFleetVCpuCountRangeRequestProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTrafficMirrorFilterRuleTrafficMirrorPortRangeProperty {
     IResolvable(crate::IResolvable),
     CfnTrafficMirrorFilterRuleTrafficMirrorPortRangeProperty(rt::Box<crate::aws_ec2::CfnTrafficMirrorFilterRuleTrafficMirrorPortRangeProperty>),
@@ -71130,7 +71130,7 @@ impl From<crate::aws_ec2::CfnTrafficMirrorFilterRuleTrafficMirrorPortRangeProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransitGatewayAttachmentNatConfigurationNatRuleProperty {
     IResolvable(crate::IResolvable),
     CfnTransitGatewayAttachmentNatConfigurationNatRuleProperty(rt::Box<crate::aws_ec2::CfnTransitGatewayAttachmentNatConfigurationNatRuleProperty>),
@@ -71167,7 +71167,7 @@ impl From<crate::aws_ec2::CfnTransitGatewayAttachmentNatConfigurationNatRuleProp
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransitGatewayConnectTransitGatewayConnectOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnTransitGatewayConnectTransitGatewayConnectOptionsProperty(rt::Box<crate::aws_ec2::CfnTransitGatewayConnectTransitGatewayConnectOptionsProperty>),
@@ -71204,7 +71204,7 @@ impl From<crate::aws_ec2::CfnTransitGatewayConnectTransitGatewayConnectOptionsPr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore304 {
     IResolvable(crate::IResolvable),
     CfnTransitGatewayConnectPeerTransitGatewayAttachmentBgpConfigurationProperty(rt::Box<crate::aws_ec2::CfnTransitGatewayConnectPeerTransitGatewayAttachmentBgpConfigurationProperty>),
@@ -71241,7 +71241,7 @@ impl From<crate::aws_ec2::CfnTransitGatewayConnectPeerTransitGatewayAttachmentBg
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore303 {
     IResolvable(crate::IResolvable),
     CfnTransitGatewayConnectPeerTransitGatewayConnectPeerConfigurationProperty(rt::Box<crate::aws_ec2::CfnTransitGatewayConnectPeerTransitGatewayConnectPeerConfigurationProperty>),
@@ -71278,7 +71278,7 @@ impl From<crate::aws_ec2::CfnTransitGatewayConnectPeerTransitGatewayConnectPeerC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransitGatewayPolicyTableEntryTransitGatewayPolicyRuleProperty {
     IResolvable(crate::IResolvable),
     CfnTransitGatewayPolicyTableEntryTransitGatewayPolicyRuleProperty(rt::Box<crate::aws_ec2::CfnTransitGatewayPolicyTableEntryTransitGatewayPolicyRuleProperty>),
@@ -71315,7 +71315,7 @@ impl From<crate::aws_ec2::CfnTransitGatewayPolicyTableEntryTransitGatewayPolicyR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPCVpcEncryptionControlExclusionProperty {
     IResolvable(crate::IResolvable),
     CfnVPCVpcEncryptionControlExclusionProperty(rt::Box<crate::aws_ec2::CfnVPCVpcEncryptionControlExclusionProperty>),
@@ -71352,7 +71352,7 @@ impl From<crate::aws_ec2::CfnVPCVpcEncryptionControlExclusionProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPCVpcEncryptionControlExclusionsProperty {
     IResolvable(crate::IResolvable),
     CfnVPCVpcEncryptionControlExclusionsProperty(rt::Box<crate::aws_ec2::CfnVPCVpcEncryptionControlExclusionsProperty>),
@@ -71389,7 +71389,7 @@ impl From<crate::aws_ec2::CfnVPCVpcEncryptionControlExclusionsProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPCVpcEncryptionControlProperty {
     IResolvable(crate::IResolvable),
     CfnVPCVpcEncryptionControlProperty(rt::Box<crate::aws_ec2::CfnVPCVpcEncryptionControlProperty>),
@@ -71426,7 +71426,7 @@ impl From<crate::aws_ec2::CfnVPCVpcEncryptionControlProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPCEncryptionControlVpcEncryptionControlExclusionProperty {
     IResolvable(crate::IResolvable),
     CfnVPCEncryptionControlVpcEncryptionControlExclusionProperty(rt::Box<crate::aws_ec2::CfnVPCEncryptionControlVpcEncryptionControlExclusionProperty>),
@@ -71463,7 +71463,7 @@ impl From<crate::aws_ec2::CfnVPCEncryptionControlVpcEncryptionControlExclusionPr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPCEndpointDnsOptionsSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnVPCEndpointDnsOptionsSpecificationProperty(rt::Box<crate::aws_ec2::CfnVPCEndpointDnsOptionsSpecificationProperty>),
@@ -71500,7 +71500,7 @@ impl From<crate::aws_ec2::CfnVPCEndpointDnsOptionsSpecificationProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPCEndpointServicePrivateDnsNameConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnVPCEndpointServicePrivateDnsNameConfigurationProperty(rt::Box<crate::aws_ec2::CfnVPCEndpointServicePrivateDnsNameConfigurationProperty>),
@@ -71537,7 +71537,7 @@ impl From<crate::aws_ec2::CfnVPCEndpointServicePrivateDnsNameConfigurationProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPNConnectionCloudwatchLogOptionsSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnVPNConnectionCloudwatchLogOptionsSpecificationProperty(rt::Box<crate::aws_ec2::CfnVPNConnectionCloudwatchLogOptionsSpecificationProperty>),
@@ -71574,7 +71574,7 @@ impl From<crate::aws_ec2::CfnVPNConnectionCloudwatchLogOptionsSpecificationPrope
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPNConnectionIKEVersionsRequestListValueProperty {
     IResolvable(crate::IResolvable),
     CfnVPNConnectionIKEVersionsRequestListValueProperty(rt::Box<crate::aws_ec2::CfnVPNConnectionIKEVersionsRequestListValueProperty>),
@@ -71611,7 +71611,7 @@ impl From<crate::aws_ec2::CfnVPNConnectionIKEVersionsRequestListValueProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPNConnectionPhase1DHGroupNumbersRequestListValueProperty {
     IResolvable(crate::IResolvable),
     CfnVPNConnectionPhase1DHGroupNumbersRequestListValueProperty(rt::Box<crate::aws_ec2::CfnVPNConnectionPhase1DHGroupNumbersRequestListValueProperty>),
@@ -71648,7 +71648,7 @@ impl From<crate::aws_ec2::CfnVPNConnectionPhase1DHGroupNumbersRequestListValuePr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPNConnectionPhase1EncryptionAlgorithmsRequestListValueProperty {
     IResolvable(crate::IResolvable),
     CfnVPNConnectionPhase1EncryptionAlgorithmsRequestListValueProperty(rt::Box<crate::aws_ec2::CfnVPNConnectionPhase1EncryptionAlgorithmsRequestListValueProperty>),
@@ -71685,7 +71685,7 @@ impl From<crate::aws_ec2::CfnVPNConnectionPhase1EncryptionAlgorithmsRequestListV
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPNConnectionPhase1IntegrityAlgorithmsRequestListValueProperty {
     IResolvable(crate::IResolvable),
     CfnVPNConnectionPhase1IntegrityAlgorithmsRequestListValueProperty(rt::Box<crate::aws_ec2::CfnVPNConnectionPhase1IntegrityAlgorithmsRequestListValueProperty>),
@@ -71722,7 +71722,7 @@ impl From<crate::aws_ec2::CfnVPNConnectionPhase1IntegrityAlgorithmsRequestListVa
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPNConnectionPhase2DHGroupNumbersRequestListValueProperty {
     IResolvable(crate::IResolvable),
     CfnVPNConnectionPhase2DHGroupNumbersRequestListValueProperty(rt::Box<crate::aws_ec2::CfnVPNConnectionPhase2DHGroupNumbersRequestListValueProperty>),
@@ -71759,7 +71759,7 @@ impl From<crate::aws_ec2::CfnVPNConnectionPhase2DHGroupNumbersRequestListValuePr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPNConnectionPhase2EncryptionAlgorithmsRequestListValueProperty {
     IResolvable(crate::IResolvable),
     CfnVPNConnectionPhase2EncryptionAlgorithmsRequestListValueProperty(rt::Box<crate::aws_ec2::CfnVPNConnectionPhase2EncryptionAlgorithmsRequestListValueProperty>),
@@ -71796,7 +71796,7 @@ impl From<crate::aws_ec2::CfnVPNConnectionPhase2EncryptionAlgorithmsRequestListV
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPNConnectionPhase2IntegrityAlgorithmsRequestListValueProperty {
     IResolvable(crate::IResolvable),
     CfnVPNConnectionPhase2IntegrityAlgorithmsRequestListValueProperty(rt::Box<crate::aws_ec2::CfnVPNConnectionPhase2IntegrityAlgorithmsRequestListValueProperty>),
@@ -71833,7 +71833,7 @@ impl From<crate::aws_ec2::CfnVPNConnectionPhase2IntegrityAlgorithmsRequestListVa
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPNConnectionVpnTunnelLogOptionsSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnVPNConnectionVpnTunnelLogOptionsSpecificationProperty(rt::Box<crate::aws_ec2::CfnVPNConnectionVpnTunnelLogOptionsSpecificationProperty>),
@@ -71870,7 +71870,7 @@ impl From<crate::aws_ec2::CfnVPNConnectionVpnTunnelLogOptionsSpecificationProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVPNConnectionVpnTunnelOptionsSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnVPNConnectionVpnTunnelOptionsSpecificationProperty(rt::Box<crate::aws_ec2::CfnVPNConnectionVpnTunnelOptionsSpecificationProperty>),
@@ -71907,7 +71907,7 @@ impl From<crate::aws_ec2::CfnVPNConnectionVpnTunnelOptionsSpecificationProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessEndpointCidrOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessEndpointCidrOptionsProperty(rt::Box<crate::aws_ec2::CfnVerifiedAccessEndpointCidrOptionsProperty>),
@@ -71944,7 +71944,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessEndpointCidrOptionsProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessEndpointLoadBalancerOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessEndpointLoadBalancerOptionsProperty(rt::Box<crate::aws_ec2::CfnVerifiedAccessEndpointLoadBalancerOptionsProperty>),
@@ -71981,7 +71981,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessEndpointLoadBalancerOptionsProperty> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessEndpointNetworkInterfaceOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessEndpointNetworkInterfaceOptionsProperty(rt::Box<crate::aws_ec2::CfnVerifiedAccessEndpointNetworkInterfaceOptionsProperty>),
@@ -72018,7 +72018,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessEndpointNetworkInterfaceOptionsProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessEndpointPortRangeProperty {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessEndpointPortRangeProperty(rt::Box<crate::aws_ec2::CfnVerifiedAccessEndpointPortRangeProperty>),
@@ -72055,7 +72055,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessEndpointPortRangeProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessEndpointRdsOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessEndpointRdsOptionsProperty(rt::Box<crate::aws_ec2::CfnVerifiedAccessEndpointRdsOptionsProperty>),
@@ -72092,7 +72092,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessEndpointRdsOptionsProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessEndpointSseSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessEndpointSseSpecificationProperty(rt::Box<crate::aws_ec2::CfnVerifiedAccessEndpointSseSpecificationProperty>),
@@ -72129,7 +72129,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessEndpointSseSpecificationProperty> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessGroupSseSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessGroupSseSpecificationProperty(rt::Box<crate::aws_ec2::CfnVerifiedAccessGroupSseSpecificationProperty>),
@@ -72166,7 +72166,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessGroupSseSpecificationProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessInstanceCloudWatchLogsProperty {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessInstanceCloudWatchLogsProperty(rt::Box<crate::aws_ec2::CfnVerifiedAccessInstanceCloudWatchLogsProperty>),
@@ -72203,7 +72203,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessInstanceCloudWatchLogsProperty> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessInstanceKinesisDataFirehoseProperty {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessInstanceKinesisDataFirehoseProperty(rt::Box<crate::aws_ec2::CfnVerifiedAccessInstanceKinesisDataFirehoseProperty>),
@@ -72240,7 +72240,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessInstanceKinesisDataFirehoseProperty> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessInstanceS3Property {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessInstanceS3Property(rt::Box<crate::aws_ec2::CfnVerifiedAccessInstanceS3Property>),
@@ -72277,7 +72277,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessInstanceS3Property> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessInstanceVerifiedAccessLogsProperty {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessInstanceVerifiedAccessLogsProperty(rt::Box<crate::aws_ec2::CfnVerifiedAccessInstanceVerifiedAccessLogsProperty>),
@@ -72314,7 +72314,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessInstanceVerifiedAccessLogsProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessInstanceVerifiedAccessTrustProviderProperty {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessInstanceVerifiedAccessTrustProviderProperty(rt::Box<crate::aws_ec2::CfnVerifiedAccessInstanceVerifiedAccessTrustProviderProperty>),
@@ -72351,7 +72351,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessInstanceVerifiedAccessTrustProviderPr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessTrustProviderDeviceOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessTrustProviderDeviceOptionsProperty(rt::Box<crate::aws_ec2::CfnVerifiedAccessTrustProviderDeviceOptionsProperty>),
@@ -72388,7 +72388,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessTrustProviderDeviceOptionsProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessTrustProviderNativeApplicationOidcOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessTrustProviderNativeApplicationOidcOptionsProperty(rt::Box<crate::aws_ec2::CfnVerifiedAccessTrustProviderNativeApplicationOidcOptionsProperty>),
@@ -72425,7 +72425,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessTrustProviderNativeApplicationOidcOpt
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessTrustProviderOidcOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessTrustProviderOidcOptionsProperty(rt::Box<crate::aws_ec2::CfnVerifiedAccessTrustProviderOidcOptionsProperty>),
@@ -72462,7 +72462,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessTrustProviderOidcOptionsProperty> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVerifiedAccessTrustProviderSseSpecificationProperty {
     IResolvable(crate::IResolvable),
     CfnVerifiedAccessTrustProviderSseSpecificationProperty(rt::Box<crate::aws_ec2::CfnVerifiedAccessTrustProviderSseSpecificationProperty>),
@@ -72499,7 +72499,7 @@ impl From<crate::aws_ec2::CfnVerifiedAccessTrustProviderSseSpecificationProperty
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTagList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTagList(rt::Vec<IResolvableOrCfnTag>),
@@ -72536,7 +72536,7 @@ impl From<rt::Vec<IResolvableOrCfnTag>> for IResolvableOrIResolvableOrCfnTagList
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore3 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnApplicationStatusCheckHealthCheckPathDestinationPropertyList(rt::Vec<IResolvableOrCfnApplicationStatusCheckHealthCheckPathDestinationProperty>),
@@ -72573,7 +72573,7 @@ impl From<rt::Vec<IResolvableOrCfnApplicationStatusCheckHealthCheckPathDestinati
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnApplicationStatusCheckHealthCheckPathPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnApplicationStatusCheckHealthCheckPathPropertyList(rt::Vec<IResolvableOrCfnApplicationStatusCheckHealthCheckPathProperty>),
@@ -72610,7 +72610,7 @@ impl From<rt::Vec<IResolvableOrCfnApplicationStatusCheckHealthCheckPathProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnCapacityReservationTagSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnCapacityReservationTagSpecificationPropertyList(rt::Vec<IResolvableOrCfnCapacityReservationTagSpecificationProperty>),
@@ -72647,7 +72647,7 @@ impl From<rt::Vec<IResolvableOrCfnCapacityReservationTagSpecificationProperty>> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore9 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnCapacityReservationFleetInstanceTypeSpecificationPropertyList(rt::Vec<IResolvableOrCfnCapacityReservationFleetInstanceTypeSpecificationProperty>),
@@ -72684,7 +72684,7 @@ impl From<rt::Vec<IResolvableOrCfnCapacityReservationFleetInstanceTypeSpecificat
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore11 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnCapacityReservationFleetTagSpecificationPropertyList(rt::Vec<IResolvableOrCfnCapacityReservationFleetTagSpecificationProperty>),
@@ -72721,7 +72721,7 @@ impl From<rt::Vec<IResolvableOrCfnCapacityReservationFleetTagSpecificationProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore14 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnClientVpnEndpointClientAuthenticationRequestPropertyList(rt::Vec<IResolvableOrCfnClientVpnEndpointClientAuthenticationRequestProperty>),
@@ -72758,7 +72758,7 @@ impl From<rt::Vec<IResolvableOrCfnClientVpnEndpointClientAuthenticationRequestPr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore28 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnClientVpnEndpointDevicePostureTrustProviderPropertyList(rt::Vec<IResolvableOrCfnClientVpnEndpointDevicePostureTrustProviderProperty>),
@@ -72795,7 +72795,7 @@ impl From<rt::Vec<IResolvableOrCfnClientVpnEndpointDevicePostureTrustProviderPro
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnClientVpnEndpointTagSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnClientVpnEndpointTagSpecificationPropertyList(rt::Vec<IResolvableOrCfnClientVpnEndpointTagSpecificationProperty>),
@@ -72832,7 +72832,7 @@ impl From<rt::Vec<IResolvableOrCfnClientVpnEndpointTagSpecificationProperty>> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnEC2FleetBlockDeviceMappingPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnEC2FleetBlockDeviceMappingPropertyList(rt::Vec<IResolvableOrCfnEC2FleetBlockDeviceMappingProperty>),
@@ -72869,7 +72869,7 @@ impl From<rt::Vec<IResolvableOrCfnEC2FleetBlockDeviceMappingProperty>> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore30 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnEC2FleetFleetLaunchTemplateConfigRequestPropertyList(rt::Vec<IResolvableOrCfnEC2FleetFleetLaunchTemplateConfigRequestProperty>),
@@ -72906,7 +72906,7 @@ impl From<rt::Vec<IResolvableOrCfnEC2FleetFleetLaunchTemplateConfigRequestProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore44 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnEC2FleetFleetLaunchTemplateOverridesRequestPropertyList(rt::Vec<IResolvableOrCfnEC2FleetFleetLaunchTemplateOverridesRequestProperty>),
@@ -72943,7 +72943,7 @@ impl From<rt::Vec<IResolvableOrCfnEC2FleetFleetLaunchTemplateOverridesRequestPro
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnEC2FleetIpv6AddressRequestPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnEC2FleetIpv6AddressRequestPropertyList(rt::Vec<IResolvableOrCfnEC2FleetIpv6AddressRequestProperty>),
@@ -72980,7 +72980,7 @@ impl From<rt::Vec<IResolvableOrCfnEC2FleetIpv6AddressRequestProperty>> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore51 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnEC2FleetNetworkInterfaceSpecificationRequestPropertyList(rt::Vec<IResolvableOrCfnEC2FleetNetworkInterfaceSpecificationRequestProperty>),
@@ -73017,7 +73017,7 @@ impl From<rt::Vec<IResolvableOrCfnEC2FleetNetworkInterfaceSpecificationRequestPr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore40 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnEC2FleetPerformanceFactorReferenceRequestPropertyList(rt::Vec<IResolvableOrCfnEC2FleetPerformanceFactorReferenceRequestProperty>),
@@ -73054,7 +73054,7 @@ impl From<rt::Vec<IResolvableOrCfnEC2FleetPerformanceFactorReferenceRequestPrope
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore69 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnEC2FleetPrivateIpAddressSpecificationRequestPropertyList(rt::Vec<IResolvableOrCfnEC2FleetPrivateIpAddressSpecificationRequestProperty>),
@@ -73091,7 +73091,7 @@ impl From<rt::Vec<IResolvableOrCfnEC2FleetPrivateIpAddressSpecificationRequestPr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnEC2FleetStandbyAvailabilityZonePropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnEC2FleetStandbyAvailabilityZonePropertyList(rt::Vec<IResolvableOrCfnEC2FleetStandbyAvailabilityZoneProperty>),
@@ -73128,7 +73128,7 @@ impl From<rt::Vec<IResolvableOrCfnEC2FleetStandbyAvailabilityZoneProperty>> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnEC2FleetTagSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnEC2FleetTagSpecificationPropertyList(rt::Vec<IResolvableOrCfnEC2FleetTagSpecificationProperty>),
@@ -73165,7 +73165,7 @@ impl From<rt::Vec<IResolvableOrCfnEC2FleetTagSpecificationProperty>> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnFlowLogTagFieldSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnFlowLogTagFieldSpecificationPropertyList(rt::Vec<IResolvableOrCfnFlowLogTagFieldSpecificationProperty>),
@@ -73202,7 +73202,7 @@ impl From<rt::Vec<IResolvableOrCfnFlowLogTagFieldSpecificationProperty>> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnIPAMIpamOperatingRegionPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnIPAMIpamOperatingRegionPropertyList(rt::Vec<IResolvableOrCfnIPAMIpamOperatingRegionProperty>),
@@ -73239,7 +73239,7 @@ impl From<rt::Vec<IResolvableOrCfnIPAMIpamOperatingRegionProperty>> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnIPAMIpamOrganizationalUnitExclusionPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnIPAMIpamOrganizationalUnitExclusionPropertyList(rt::Vec<IResolvableOrCfnIPAMIpamOrganizationalUnitExclusionProperty>),
@@ -73276,7 +73276,7 @@ impl From<rt::Vec<IResolvableOrCfnIPAMIpamOrganizationalUnitExclusionProperty>> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnIPAMPoolProvisionedCidrPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnIPAMPoolProvisionedCidrPropertyList(rt::Vec<IResolvableOrCfnIPAMPoolProvisionedCidrProperty>),
@@ -73313,7 +73313,7 @@ impl From<rt::Vec<IResolvableOrCfnIPAMPoolProvisionedCidrProperty>> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore97 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnIPAMPrefixListResolverIpamPrefixListResolverRuleConditionPropertyList(rt::Vec<IResolvableOrMore96>),
@@ -73350,7 +73350,7 @@ impl From<rt::Vec<IResolvableOrMore96>> for IResolvableOrMore97 {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore95 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnIPAMPrefixListResolverIpamPrefixListResolverRulePropertyList(rt::Vec<IResolvableOrCfnIPAMPrefixListResolverIpamPrefixListResolverRuleProperty>),
@@ -73387,7 +73387,7 @@ impl From<rt::Vec<IResolvableOrCfnIPAMPrefixListResolverIpamPrefixListResolverRu
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore99 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnIPAMResourceDiscoveryIpamOperatingRegionPropertyList(rt::Vec<IResolvableOrCfnIPAMResourceDiscoveryIpamOperatingRegionProperty>),
@@ -73424,7 +73424,7 @@ impl From<rt::Vec<IResolvableOrCfnIPAMResourceDiscoveryIpamOperatingRegionProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore101 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnIPAMResourceDiscoveryIpamResourceDiscoveryOrganizationalUnitExclusionPropertyList(rt::Vec<IResolvableOrMore100>),
@@ -73461,7 +73461,7 @@ impl From<rt::Vec<IResolvableOrMore100>> for IResolvableOrMore101 {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnInstanceAssociationParameterPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnInstanceAssociationParameterPropertyList(rt::Vec<IResolvableOrCfnInstanceAssociationParameterProperty>),
@@ -73498,7 +73498,7 @@ impl From<rt::Vec<IResolvableOrCfnInstanceAssociationParameterProperty>> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnInstanceBlockDeviceMappingPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnInstanceBlockDeviceMappingPropertyList(rt::Vec<IResolvableOrCfnInstanceBlockDeviceMappingProperty>),
@@ -73535,7 +73535,7 @@ impl From<rt::Vec<IResolvableOrCfnInstanceBlockDeviceMappingProperty>> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnInstanceElasticGpuSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnInstanceElasticGpuSpecificationPropertyList(rt::Vec<IResolvableOrCfnInstanceElasticGpuSpecificationProperty>),
@@ -73572,7 +73572,7 @@ impl From<rt::Vec<IResolvableOrCfnInstanceElasticGpuSpecificationProperty>> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnInstanceElasticInferenceAcceleratorPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnInstanceElasticInferenceAcceleratorPropertyList(rt::Vec<IResolvableOrCfnInstanceElasticInferenceAcceleratorProperty>),
@@ -73609,7 +73609,7 @@ impl From<rt::Vec<IResolvableOrCfnInstanceElasticInferenceAcceleratorProperty>> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnInstanceInstanceIpv6AddressPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnInstanceInstanceIpv6AddressPropertyList(rt::Vec<IResolvableOrCfnInstanceInstanceIpv6AddressProperty>),
@@ -73646,7 +73646,7 @@ impl From<rt::Vec<IResolvableOrCfnInstanceInstanceIpv6AddressProperty>> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnInstanceLicenseSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnInstanceLicenseSpecificationPropertyList(rt::Vec<IResolvableOrCfnInstanceLicenseSpecificationProperty>),
@@ -73683,7 +73683,7 @@ impl From<rt::Vec<IResolvableOrCfnInstanceLicenseSpecificationProperty>> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnInstanceNetworkInterfacePropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnInstanceNetworkInterfacePropertyList(rt::Vec<IResolvableOrCfnInstanceNetworkInterfaceProperty>),
@@ -73720,7 +73720,7 @@ impl From<rt::Vec<IResolvableOrCfnInstanceNetworkInterfaceProperty>> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnInstancePrivateIpAddressSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnInstancePrivateIpAddressSpecificationPropertyList(rt::Vec<IResolvableOrCfnInstancePrivateIpAddressSpecificationProperty>),
@@ -73757,7 +73757,7 @@ impl From<rt::Vec<IResolvableOrCfnInstancePrivateIpAddressSpecificationProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnInstanceSsmAssociationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnInstanceSsmAssociationPropertyList(rt::Vec<IResolvableOrCfnInstanceSsmAssociationProperty>),
@@ -73794,7 +73794,7 @@ impl From<rt::Vec<IResolvableOrCfnInstanceSsmAssociationProperty>> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnInstanceVolumePropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnInstanceVolumePropertyList(rt::Vec<IResolvableOrCfnInstanceVolumeProperty>),
@@ -73831,7 +73831,7 @@ impl From<rt::Vec<IResolvableOrCfnInstanceVolumeProperty>> for IResolvableOrIRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnInstanceEventWindowTimeRangePropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnInstanceEventWindowTimeRangePropertyList(rt::Vec<IResolvableOrCfnInstanceEventWindowTimeRangeProperty>),
@@ -73868,7 +73868,7 @@ impl From<rt::Vec<IResolvableOrCfnInstanceEventWindowTimeRangeProperty>> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnLaunchTemplateBlockDeviceMappingPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnLaunchTemplateBlockDeviceMappingPropertyList(rt::Vec<IResolvableOrCfnLaunchTemplateBlockDeviceMappingProperty>),
@@ -73905,7 +73905,7 @@ impl From<rt::Vec<IResolvableOrCfnLaunchTemplateBlockDeviceMappingProperty>> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnLaunchTemplateElasticGpuSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnLaunchTemplateElasticGpuSpecificationPropertyList(rt::Vec<IResolvableOrCfnLaunchTemplateElasticGpuSpecificationProperty>),
@@ -73942,7 +73942,7 @@ impl From<rt::Vec<IResolvableOrCfnLaunchTemplateElasticGpuSpecificationProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnLaunchTemplateIpv4PrefixSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnLaunchTemplateIpv4PrefixSpecificationPropertyList(rt::Vec<IResolvableOrCfnLaunchTemplateIpv4PrefixSpecificationProperty>),
@@ -73979,7 +73979,7 @@ impl From<rt::Vec<IResolvableOrCfnLaunchTemplateIpv4PrefixSpecificationProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnLaunchTemplateIpv6AddPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnLaunchTemplateIpv6AddPropertyList(rt::Vec<IResolvableOrCfnLaunchTemplateIpv6AddProperty>),
@@ -74016,7 +74016,7 @@ impl From<rt::Vec<IResolvableOrCfnLaunchTemplateIpv6AddProperty>> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnLaunchTemplateIpv6PrefixSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnLaunchTemplateIpv6PrefixSpecificationPropertyList(rt::Vec<IResolvableOrCfnLaunchTemplateIpv6PrefixSpecificationProperty>),
@@ -74053,7 +74053,7 @@ impl From<rt::Vec<IResolvableOrCfnLaunchTemplateIpv6PrefixSpecificationProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore170 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnLaunchTemplateLaunchTemplateElasticInferenceAcceleratorPropertyList(rt::Vec<IResolvableOrCfnLaunchTemplateLaunchTemplateElasticInferenceAcceleratorProperty>),
@@ -74090,7 +74090,7 @@ impl From<rt::Vec<IResolvableOrCfnLaunchTemplateLaunchTemplateElasticInferenceAc
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore144 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnLaunchTemplateLaunchTemplateTagSpecificationPropertyList(rt::Vec<IResolvableOrCfnLaunchTemplateLaunchTemplateTagSpecificationProperty>),
@@ -74127,7 +74127,7 @@ impl From<rt::Vec<IResolvableOrCfnLaunchTemplateLaunchTemplateTagSpecificationPr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnLaunchTemplateLicenseSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnLaunchTemplateLicenseSpecificationPropertyList(rt::Vec<IResolvableOrCfnLaunchTemplateLicenseSpecificationProperty>),
@@ -74164,7 +74164,7 @@ impl From<rt::Vec<IResolvableOrCfnLaunchTemplateLicenseSpecificationProperty>> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnLaunchTemplateNetworkInterfacePropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnLaunchTemplateNetworkInterfacePropertyList(rt::Vec<IResolvableOrCfnLaunchTemplateNetworkInterfaceProperty>),
@@ -74201,7 +74201,7 @@ impl From<rt::Vec<IResolvableOrCfnLaunchTemplateNetworkInterfaceProperty>> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnLaunchTemplatePrivateIpAddPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnLaunchTemplatePrivateIpAddPropertyList(rt::Vec<IResolvableOrCfnLaunchTemplatePrivateIpAddProperty>),
@@ -74238,7 +74238,7 @@ impl From<rt::Vec<IResolvableOrCfnLaunchTemplatePrivateIpAddProperty>> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnLaunchTemplateReferencePropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnLaunchTemplateReferencePropertyList(rt::Vec<IResolvableOrCfnLaunchTemplateReferenceProperty>),
@@ -74275,7 +74275,7 @@ impl From<rt::Vec<IResolvableOrCfnLaunchTemplateReferenceProperty>> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnLaunchTemplateTagSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnLaunchTemplateTagSpecificationPropertyList(rt::Vec<IResolvableOrCfnLaunchTemplateTagSpecificationProperty>),
@@ -74312,7 +74312,7 @@ impl From<rt::Vec<IResolvableOrCfnLaunchTemplateTagSpecificationProperty>> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnNatGatewayAvailabilityZoneAddressPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnNatGatewayAvailabilityZoneAddressPropertyList(rt::Vec<IResolvableOrCfnNatGatewayAvailabilityZoneAddressProperty>),
@@ -74349,7 +74349,7 @@ impl From<rt::Vec<IResolvableOrCfnNatGatewayAvailabilityZoneAddressProperty>> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore203 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnNetworkInsightsAccessScopeAccessScopePathRequestPropertyList(rt::Vec<IResolvableOrCfnNetworkInsightsAccessScopeAccessScopePathRequestProperty>),
@@ -74386,7 +74386,7 @@ impl From<rt::Vec<IResolvableOrCfnNetworkInsightsAccessScopeAccessScopePathReque
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore206 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnNetworkInsightsAccessScopeThroughResourcesStatementRequestPropertyList(rt::Vec<IResolvableOrMore205>),
@@ -74423,7 +74423,7 @@ impl From<rt::Vec<IResolvableOrMore205>> for IResolvableOrMore206 {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnNetworkInsightsAnalysisAdditionalDetailPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnNetworkInsightsAnalysisAdditionalDetailPropertyList(rt::Vec<IResolvableOrCfnNetworkInsightsAnalysisAdditionalDetailProperty>),
@@ -74460,7 +74460,7 @@ impl From<rt::Vec<IResolvableOrCfnNetworkInsightsAnalysisAdditionalDetailPropert
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore210 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnNetworkInsightsAnalysisAnalysisComponentPropertyList(rt::Vec<IResolvableOrCfnNetworkInsightsAnalysisAnalysisComponentProperty>),
@@ -74497,7 +74497,7 @@ impl From<rt::Vec<IResolvableOrCfnNetworkInsightsAnalysisAnalysisComponentProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnNetworkInsightsAnalysisExplanationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnNetworkInsightsAnalysisExplanationPropertyList(rt::Vec<IResolvableOrCfnNetworkInsightsAnalysisExplanationProperty>),
@@ -74534,7 +74534,7 @@ impl From<rt::Vec<IResolvableOrCfnNetworkInsightsAnalysisExplanationProperty>> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnNetworkInsightsAnalysisPortRangePropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnNetworkInsightsAnalysisPortRangePropertyList(rt::Vec<IResolvableOrCfnNetworkInsightsAnalysisPortRangeProperty>),
@@ -74571,7 +74571,7 @@ impl From<rt::Vec<IResolvableOrCfnNetworkInsightsAnalysisPortRangeProperty>> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnNetworkInterfaceInstanceIpv6AddressPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnNetworkInterfaceInstanceIpv6AddressPropertyList(rt::Vec<IResolvableOrCfnNetworkInterfaceInstanceIpv6AddressProperty>),
@@ -74608,7 +74608,7 @@ impl From<rt::Vec<IResolvableOrCfnNetworkInterfaceInstanceIpv6AddressProperty>> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnNetworkInterfaceIpv4PrefixSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnNetworkInterfaceIpv4PrefixSpecificationPropertyList(rt::Vec<IResolvableOrCfnNetworkInterfaceIpv4PrefixSpecificationProperty>),
@@ -74645,7 +74645,7 @@ impl From<rt::Vec<IResolvableOrCfnNetworkInterfaceIpv4PrefixSpecificationPropert
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnNetworkInterfaceIpv6PrefixSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnNetworkInterfaceIpv6PrefixSpecificationPropertyList(rt::Vec<IResolvableOrCfnNetworkInterfaceIpv6PrefixSpecificationProperty>),
@@ -74682,7 +74682,7 @@ impl From<rt::Vec<IResolvableOrCfnNetworkInterfaceIpv6PrefixSpecificationPropert
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore235 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnNetworkInterfacePrivateIpAddressSpecificationPropertyList(rt::Vec<IResolvableOrCfnNetworkInterfacePrivateIpAddressSpecificationProperty>),
@@ -74719,7 +74719,7 @@ impl From<rt::Vec<IResolvableOrCfnNetworkInterfacePrivateIpAddressSpecificationP
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnPrefixListEntryPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnPrefixListEntryPropertyList(rt::Vec<IResolvableOrCfnPrefixListEntryProperty>),
@@ -74756,7 +74756,7 @@ impl From<rt::Vec<IResolvableOrCfnPrefixListEntryProperty>> for IResolvableOrIRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnSecurityGroupEgressPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSecurityGroupEgressPropertyList(rt::Vec<IResolvableOrCfnSecurityGroupEgressProperty>),
@@ -74793,7 +74793,7 @@ impl From<rt::Vec<IResolvableOrCfnSecurityGroupEgressProperty>> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnSecurityGroupIngressPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSecurityGroupIngressPropertyList(rt::Vec<IResolvableOrCfnSecurityGroupIngressProperty>),
@@ -74830,7 +74830,7 @@ impl From<rt::Vec<IResolvableOrCfnSecurityGroupIngressProperty>> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnSpotFleetBlockDeviceMappingPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSpotFleetBlockDeviceMappingPropertyList(rt::Vec<IResolvableOrCfnSpotFleetBlockDeviceMappingProperty>),
@@ -74867,7 +74867,7 @@ impl From<rt::Vec<IResolvableOrCfnSpotFleetBlockDeviceMappingProperty>> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnSpotFleetClassicLoadBalancerPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSpotFleetClassicLoadBalancerPropertyList(rt::Vec<IResolvableOrCfnSpotFleetClassicLoadBalancerProperty>),
@@ -74904,7 +74904,7 @@ impl From<rt::Vec<IResolvableOrCfnSpotFleetClassicLoadBalancerProperty>> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnSpotFleetGroupIdentifierPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSpotFleetGroupIdentifierPropertyList(rt::Vec<IResolvableOrCfnSpotFleetGroupIdentifierProperty>),
@@ -74941,7 +74941,7 @@ impl From<rt::Vec<IResolvableOrCfnSpotFleetGroupIdentifierProperty>> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnSpotFleetInstanceIpv6AddressPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSpotFleetInstanceIpv6AddressPropertyList(rt::Vec<IResolvableOrCfnSpotFleetInstanceIpv6AddressProperty>),
@@ -74978,7 +74978,7 @@ impl From<rt::Vec<IResolvableOrCfnSpotFleetInstanceIpv6AddressProperty>> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore283 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSpotFleetInstanceNetworkInterfaceSpecificationPropertyList(rt::Vec<IResolvableOrCfnSpotFleetInstanceNetworkInterfaceSpecificationProperty>),
@@ -75015,7 +75015,7 @@ impl From<rt::Vec<IResolvableOrCfnSpotFleetInstanceNetworkInterfaceSpecification
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnSpotFleetLaunchTemplateConfigPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSpotFleetLaunchTemplateConfigPropertyList(rt::Vec<IResolvableOrCfnSpotFleetLaunchTemplateConfigProperty>),
@@ -75052,7 +75052,7 @@ impl From<rt::Vec<IResolvableOrCfnSpotFleetLaunchTemplateConfigProperty>> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnSpotFleetLaunchTemplateOverridesPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSpotFleetLaunchTemplateOverridesPropertyList(rt::Vec<IResolvableOrCfnSpotFleetLaunchTemplateOverridesProperty>),
@@ -75089,7 +75089,7 @@ impl From<rt::Vec<IResolvableOrCfnSpotFleetLaunchTemplateOverridesProperty>> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore257 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSpotFleetPerformanceFactorReferenceRequestPropertyList(rt::Vec<IResolvableOrCfnSpotFleetPerformanceFactorReferenceRequestProperty>),
@@ -75126,7 +75126,7 @@ impl From<rt::Vec<IResolvableOrCfnSpotFleetPerformanceFactorReferenceRequestProp
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnSpotFleetPrivateIpAddressSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSpotFleetPrivateIpAddressSpecificationPropertyList(rt::Vec<IResolvableOrCfnSpotFleetPrivateIpAddressSpecificationProperty>),
@@ -75163,7 +75163,7 @@ impl From<rt::Vec<IResolvableOrCfnSpotFleetPrivateIpAddressSpecificationProperty
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnSpotFleetSpotFleetLaunchSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSpotFleetSpotFleetLaunchSpecificationPropertyList(rt::Vec<IResolvableOrCfnSpotFleetSpotFleetLaunchSpecificationProperty>),
@@ -75200,7 +75200,7 @@ impl From<rt::Vec<IResolvableOrCfnSpotFleetSpotFleetLaunchSpecificationProperty>
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnSpotFleetSpotFleetTagSpecificationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSpotFleetSpotFleetTagSpecificationPropertyList(rt::Vec<IResolvableOrCfnSpotFleetSpotFleetTagSpecificationProperty>),
@@ -75237,7 +75237,7 @@ impl From<rt::Vec<IResolvableOrCfnSpotFleetSpotFleetTagSpecificationProperty>> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnSpotFleetTargetGroupPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSpotFleetTargetGroupPropertyList(rt::Vec<IResolvableOrCfnSpotFleetTargetGroupProperty>),
@@ -75274,7 +75274,7 @@ impl From<rt::Vec<IResolvableOrCfnSpotFleetTargetGroupProperty>> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore301 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTransitGatewayAttachmentNatConfigurationNatRulePropertyList(rt::Vec<IResolvableOrCfnTransitGatewayAttachmentNatConfigurationNatRuleProperty>),
@@ -75311,7 +75311,7 @@ impl From<rt::Vec<IResolvableOrCfnTransitGatewayAttachmentNatConfigurationNatRul
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore305 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTransitGatewayConnectPeerTransitGatewayAttachmentBgpConfigurationPropertyList(rt::Vec<IResolvableOrMore304>),
@@ -75348,7 +75348,7 @@ impl From<rt::Vec<IResolvableOrMore304>> for IResolvableOrMore305 {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore325 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnVPNConnectionIKEVersionsRequestListValuePropertyList(rt::Vec<IResolvableOrCfnVPNConnectionIKEVersionsRequestListValueProperty>),
@@ -75385,7 +75385,7 @@ impl From<rt::Vec<IResolvableOrCfnVPNConnectionIKEVersionsRequestListValueProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore328 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnVPNConnectionPhase1DHGroupNumbersRequestListValuePropertyList(rt::Vec<IResolvableOrCfnVPNConnectionPhase1DHGroupNumbersRequestListValueProperty>),
@@ -75422,7 +75422,7 @@ impl From<rt::Vec<IResolvableOrCfnVPNConnectionPhase1DHGroupNumbersRequestListVa
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore330 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnVPNConnectionPhase1EncryptionAlgorithmsRequestListValuePropertyList(rt::Vec<IResolvableOrCfnVPNConnectionPhase1EncryptionAlgorithmsRequestListValueProperty>),
@@ -75459,7 +75459,7 @@ impl From<rt::Vec<IResolvableOrCfnVPNConnectionPhase1EncryptionAlgorithmsRequest
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore332 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnVPNConnectionPhase1IntegrityAlgorithmsRequestListValuePropertyList(rt::Vec<IResolvableOrCfnVPNConnectionPhase1IntegrityAlgorithmsRequestListValueProperty>),
@@ -75496,7 +75496,7 @@ impl From<rt::Vec<IResolvableOrCfnVPNConnectionPhase1IntegrityAlgorithmsRequestL
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore334 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnVPNConnectionPhase2DHGroupNumbersRequestListValuePropertyList(rt::Vec<IResolvableOrCfnVPNConnectionPhase2DHGroupNumbersRequestListValueProperty>),
@@ -75533,7 +75533,7 @@ impl From<rt::Vec<IResolvableOrCfnVPNConnectionPhase2DHGroupNumbersRequestListVa
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore336 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnVPNConnectionPhase2EncryptionAlgorithmsRequestListValuePropertyList(rt::Vec<IResolvableOrCfnVPNConnectionPhase2EncryptionAlgorithmsRequestListValueProperty>),
@@ -75570,7 +75570,7 @@ impl From<rt::Vec<IResolvableOrCfnVPNConnectionPhase2EncryptionAlgorithmsRequest
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore338 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnVPNConnectionPhase2IntegrityAlgorithmsRequestListValuePropertyList(rt::Vec<IResolvableOrCfnVPNConnectionPhase2IntegrityAlgorithmsRequestListValueProperty>),
@@ -75607,7 +75607,7 @@ impl From<rt::Vec<IResolvableOrCfnVPNConnectionPhase2IntegrityAlgorithmsRequestL
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore322 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnVPNConnectionVpnTunnelOptionsSpecificationPropertyList(rt::Vec<IResolvableOrCfnVPNConnectionVpnTunnelOptionsSpecificationProperty>),
@@ -75644,7 +75644,7 @@ impl From<rt::Vec<IResolvableOrCfnVPNConnectionVpnTunnelOptionsSpecificationProp
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnVerifiedAccessEndpointPortRangePropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnVerifiedAccessEndpointPortRangePropertyList(rt::Vec<IResolvableOrCfnVerifiedAccessEndpointPortRangeProperty>),
@@ -75681,7 +75681,7 @@ impl From<rt::Vec<IResolvableOrCfnVerifiedAccessEndpointPortRangeProperty>> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore351 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnVerifiedAccessInstanceVerifiedAccessTrustProviderPropertyList(rt::Vec<IResolvableOrCfnVerifiedAccessInstanceVerifiedAccessTrustProviderProperty>),

@@ -3,7 +3,7 @@
 use crate::runtime as rt;
 
 /// Define an EventBridge Api Destination.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ApiDestination(rt::ObjRef);
 rt::handle!(ApiDestination, "aws-cdk-lib.aws_events.ApiDestination");
 impl rt::IsA<crate::IResource> for ApiDestination {}
@@ -44,7 +44,7 @@ pub trait ApiDestinationExt: rt::IsA<ApiDestination> {
 impl<O: rt::IsA<ApiDestination> + ?Sized> ApiDestinationExt for O {}
 
 /// The properties to import an existing Api Destination.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiDestinationAttributes {
     /// Required. The ARN of the Api Destination.
     pub api_destination_arn: rt::Option<rt::String>,
@@ -82,7 +82,7 @@ impl rt::FromWire for ApiDestinationAttributes {
 }
 
 /// The event API Destination properties.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiDestinationProps {
     /// Required. The ARN of the connection to use for the API destination.
     pub connection: rt::Option<crate::interfaces::aws_events::IConnectionRef>,
@@ -138,7 +138,7 @@ impl rt::FromWire for ApiDestinationProps {
 }
 
 /// Define an EventBridge Archive.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Archive(rt::ObjRef);
 rt::handle!(Archive, "aws-cdk-lib.aws_events.Archive");
 impl rt::IsA<crate::IResource> for Archive {}
@@ -171,7 +171,7 @@ pub trait ArchiveExt: rt::IsA<Archive> {
 impl<O: rt::IsA<Archive> + ?Sized> ArchiveExt for O {}
 
 /// The event archive properties.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArchiveProps {
     /// Required. The event source associated with the archive.
     pub source_event_bus: rt::Option<crate::interfaces::aws_events::IEventBusRef>,
@@ -232,7 +232,7 @@ impl rt::FromWire for ArchiveProps {
 }
 
 /// Authorization type for an API Destination Connection.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Authorization(rt::ObjRef);
 rt::handle!(Authorization, "aws-cdk-lib.aws_events.Authorization");
 impl Authorization {
@@ -259,7 +259,7 @@ pub trait AuthorizationExt: rt::IsA<Authorization> {
 impl<O: rt::IsA<Authorization> + ?Sized> AuthorizationExt for O {}
 
 /// The event archive base properties.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BaseArchiveProps {
     /// Required. An event pattern to use to filter events sent to the archive.
     pub event_pattern: rt::Option<crate::aws_events::EventPattern>,
@@ -329,7 +329,7 @@ impl rt::FromWire for BaseArchiveProps {
 /// For examples of CloudFormation templates that use secrets, see [Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-events-connection.html#aws-resource-events-connection--examples) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnApiDestination(rt::ObjRef);
 rt::handle!(CfnApiDestination, "aws-cdk-lib.aws_events.CfnApiDestination");
 impl rt::IsA<crate::CfnElement> for CfnApiDestination {}
@@ -464,7 +464,7 @@ impl<O: rt::IsA<CfnApiDestination> + ?Sized> CfnApiDestinationExt for O {}
 /// Properties for defining a `CfnApiDestination`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnApiDestinationProps {
     /// Required. The ARN of the connection to use for the API destination.
     ///
@@ -534,7 +534,7 @@ impl rt::FromWire for CfnApiDestinationProps {
 /// > For more information, see [Encrypting archives](https://docs.aws.amazon.com/eventbridge/latest/userguide/encryption-archives.html) in the *Amazon EventBridge User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnArchive(rt::ObjRef);
 rt::handle!(CfnArchive, "aws-cdk-lib.aws_events.CfnArchive");
 impl rt::IsA<crate::CfnElement> for CfnArchive {}
@@ -657,7 +657,7 @@ impl<O: rt::IsA<CfnArchive> + ?Sized> CfnArchiveExt for O {}
 /// Properties for defining a `CfnArchive`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnArchiveProps {
     /// Required. The ARN of the event bus that sends events to the archive.
     ///
@@ -735,7 +735,7 @@ impl rt::FromWire for CfnArchiveProps {
 /// For more information, see [Connections for endpoint targets](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-target-connection.html) in the *Amazon EventBridge User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnConnection(rt::ObjRef);
 rt::handle!(CfnConnection, "aws-cdk-lib.aws_events.CfnConnection");
 impl rt::IsA<crate::CfnElement> for CfnConnection {}
@@ -892,7 +892,7 @@ impl<O: rt::IsA<CfnConnection> + ?Sized> CfnConnectionExt for O {}
 /// The API key authorization parameters for the connection.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnConnectionApiKeyAuthParametersProperty {
     /// Required. The name of the API key to use for authorization.
     ///
@@ -930,7 +930,7 @@ impl rt::FromWire for CfnConnectionApiKeyAuthParametersProperty {
 /// Tthe authorization parameters to use for the connection.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnConnectionAuthParametersProperty {
     /// The API Key parameters to use for authorization.
     ///
@@ -988,7 +988,7 @@ impl rt::FromWire for CfnConnectionAuthParametersProperty {
 /// The Basic authorization parameters for the connection.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnConnectionBasicAuthParametersProperty {
     /// Required. The password associated with the user name to use for Basic authorization.
     ///
@@ -1026,7 +1026,7 @@ impl rt::FromWire for CfnConnectionBasicAuthParametersProperty {
 /// The OAuth authorization parameters to use for the connection.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnConnectionClientParametersProperty {
     /// Required. The client ID to use for OAuth authorization.
     ///
@@ -1064,7 +1064,7 @@ impl rt::FromWire for CfnConnectionClientParametersProperty {
 /// Any additional parameters for the connection.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnConnectionConnectionHttpParametersProperty {
     /// Any additional body string parameters for the connection.
     ///
@@ -1110,7 +1110,7 @@ impl rt::FromWire for CfnConnectionConnectionHttpParametersProperty {
 /// For more information, see [Authorization methods for connections](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-target-connection-auth.html) in the **Amazon EventBridge User Guide** .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnConnectionConnectivityParametersProperty {
     /// Required. The parameters for EventBridge to use when invoking the resource endpoint.
     ///
@@ -1144,7 +1144,7 @@ impl rt::FromWire for CfnConnectionConnectivityParametersProperty {
 /// For more information, see [Connecting to private APIs](https://docs.aws.amazon.com/eventbridge/latest/userguide/connection-private.html) in the **Amazon EventBridge User Guide** .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnConnectionInvocationConnectivityParametersProperty {
     /// Required. The parameters for EventBridge to use when invoking the resource endpoint.
     ///
@@ -1176,7 +1176,7 @@ impl rt::FromWire for CfnConnectionInvocationConnectivityParametersProperty {
 /// Contains the OAuth authorization parameters to use for the connection.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnConnectionOAuthParametersProperty {
     /// Required. The URL to the authorization endpoint when OAuth is specified as the authorization type.
     ///
@@ -1228,7 +1228,7 @@ impl rt::FromWire for CfnConnectionOAuthParametersProperty {
 /// You can include up to 100 additional query string parameters per request. Each additional parameter counts towards the event payload size, which cannot exceed 64 KB.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnConnectionParameterProperty {
     /// Required. The key for a query string parameter.
     ///
@@ -1274,7 +1274,7 @@ impl rt::FromWire for CfnConnectionParameterProperty {
 /// The parameters for EventBridge to use when invoking the resource endpoint.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnConnectionResourceParametersProperty {
     /// Required. The Amazon Resource Name (ARN) of the Amazon VPC Lattice resource configuration for the resource endpoint.
     ///
@@ -1314,7 +1314,7 @@ impl rt::FromWire for CfnConnectionResourceParametersProperty {
 /// Properties for defining a `CfnConnection`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnConnectionProps {
     /// The type of authorization to use for the connection.
     ///
@@ -1390,7 +1390,7 @@ impl rt::FromWire for CfnConnectionProps {
 /// For more information about global endpoints, see [Making applications Regional-fault tolerant with global endpoints and event replication](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-global-endpoints.html) in the **Amazon EventBridge User Guide** .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnEndpoint(rt::ObjRef);
 rt::handle!(CfnEndpoint, "aws-cdk-lib.aws_events.CfnEndpoint");
 impl rt::IsA<crate::CfnElement> for CfnEndpoint {}
@@ -1537,7 +1537,7 @@ impl<O: rt::IsA<CfnEndpoint> + ?Sized> CfnEndpointExt for O {}
 /// The event buses the endpoint is associated with.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEndpointEndpointEventBusProperty {
     /// Required. The ARN of the event bus the endpoint is associated with.
     ///
@@ -1571,7 +1571,7 @@ impl rt::FromWire for CfnEndpointEndpointEventBusProperty {
 /// This includes what triggers failover and what happens when it's triggered.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEndpointFailoverConfigProperty {
     /// Required. The main Region of the endpoint.
     ///
@@ -1609,7 +1609,7 @@ impl rt::FromWire for CfnEndpointFailoverConfigProperty {
 /// The primary Region of the endpoint.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEndpointPrimaryProperty {
     /// Required. The ARN of the health check used by the endpoint to determine whether failover is triggered.
     ///
@@ -1641,7 +1641,7 @@ impl rt::FromWire for CfnEndpointPrimaryProperty {
 /// Endpoints can replicate all events to the secondary Region.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEndpointReplicationConfigProperty {
     /// Required. The state of event replication.
     ///
@@ -1673,7 +1673,7 @@ impl rt::FromWire for CfnEndpointReplicationConfigProperty {
 /// The routing configuration of the endpoint.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEndpointRoutingConfigProperty {
     /// Required. The failover configuration for an endpoint.
     ///
@@ -1707,7 +1707,7 @@ impl rt::FromWire for CfnEndpointRoutingConfigProperty {
 /// The secondary Region that processes events when failover is triggered or replication is enabled.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEndpointSecondaryProperty {
     /// Required. Defines the secondary Region.
     ///
@@ -1739,7 +1739,7 @@ impl rt::FromWire for CfnEndpointSecondaryProperty {
 /// Properties for defining a `CfnEndpoint`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEndpointProps {
     /// Required. The event buses being used by the endpoint.
     ///
@@ -1809,7 +1809,7 @@ impl rt::FromWire for CfnEndpointProps {
 /// > As an aid to help you jumpstart developing CloudFormation templates, the EventBridge console enables you to create templates from the existing event buses in your account. For more information, see [Generating CloudFormation templates from an EventBridge event bus](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-generate-event-bus-template.html) in the *Amazon EventBridge User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnEventBus(rt::ObjRef);
 rt::handle!(CfnEventBus, "aws-cdk-lib.aws_events.CfnEventBus");
 impl rt::IsA<crate::CfnElement> for CfnEventBus {}
@@ -1965,7 +1965,7 @@ impl<O: rt::IsA<CfnEventBus> + ?Sized> CfnEventBusExt for O {}
 /// For more information, see [Using dead-letter queues to process undelivered events](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html#eb-rule-dlq) in the *EventBridge User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventBusDeadLetterConfigProperty {
     /// The ARN of the SQS queue specified as the target for the dead-letter queue.
     ///
@@ -1999,7 +1999,7 @@ impl rt::FromWire for CfnEventBusDeadLetterConfigProperty {
 /// For more information, see [Configuring logs for event buses](https://docs.aws.amazon.com/eb-event-bus-logs.html) in the *EventBridge User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventBusLogConfigProperty {
     /// Whether EventBridge include detailed event information in the records it generates.
     ///
@@ -2053,7 +2053,7 @@ impl rt::FromWire for CfnEventBusLogConfigProperty {
 /// The permission policy on the event bus cannot exceed 10 KB in size.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnEventBusPolicy(rt::ObjRef);
 rt::handle!(CfnEventBusPolicy, "aws-cdk-lib.aws_events.CfnEventBusPolicy");
 impl rt::IsA<crate::CfnElement> for CfnEventBusPolicy {}
@@ -2157,7 +2157,7 @@ impl<O: rt::IsA<CfnEventBusPolicy> + ?Sized> CfnEventBusPolicyExt for O {}
 /// This parameter enables you to limit the permission to accounts that fulfill a certain condition, such as being a member of a certain AWS organization.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventBusPolicyConditionProperty {
     /// Specifies the value for the key.
     ///
@@ -2207,7 +2207,7 @@ impl rt::FromWire for CfnEventBusPolicyConditionProperty {
 /// Properties for defining a `CfnEventBusPolicy`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventBusPolicyProps {
     /// Required. An identifier string for the external account that you are granting permissions to.
     ///
@@ -2282,7 +2282,7 @@ impl rt::FromWire for CfnEventBusPolicyProps {
 /// Properties for defining a `CfnEventBus`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventBusProps {
     /// Required. The name of the new event bus.
     ///
@@ -2399,7 +2399,7 @@ impl rt::FromWire for CfnEventBusProps {
 /// > As an aid to help you jumpstart developing CloudFormation templates, the EventBridge console enables you to create templates from the existing rules in your account. For more information, see [Generating CloudFormation templates from an EventBridge rule](https://docs.aws.amazon.com/eventbridge/latest/userguide/rule-generate-template.html) in the *Amazon EventBridge User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRule(rt::ObjRef);
 rt::handle!(CfnRule, "aws-cdk-lib.aws_events.CfnRule");
 impl rt::IsA<crate::CfnElement> for CfnRule {}
@@ -2553,7 +2553,7 @@ impl<O: rt::IsA<CfnRule> + ?Sized> CfnRuleExt for O {}
 /// Contains the GraphQL operation to be parsed and executed, if the event target is an AWS AppSync API.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleAppSyncParametersProperty {
     /// Required. The GraphQL operation; that is, the query, mutation, or subscription to be parsed and executed by the GraphQL service.
     ///
@@ -2589,7 +2589,7 @@ impl rt::FromWire for CfnRuleAppSyncParametersProperty {
 /// This structure is relevant only for ECS tasks that use the `awsvpc` network mode.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleAwsVpcConfigurationProperty {
     /// Required. Specifies the subnets associated with the task.
     ///
@@ -2641,7 +2641,7 @@ impl rt::FromWire for CfnRuleAwsVpcConfigurationProperty {
 /// The array size can be between 2 and 10,000. If you specify array properties for a job, it becomes an array job. This parameter is used only if the target is an AWS Batch job.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleBatchArrayPropertiesProperty {
     /// The size of the array, if this is an array batch job.
     ///
@@ -2675,7 +2675,7 @@ impl rt::FromWire for CfnRuleBatchArrayPropertiesProperty {
 /// The custom parameters to be used when the target is an AWS Batch job.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleBatchParametersProperty {
     /// Required. The ARN or name of the job definition to use if the event target is an AWS Batch job.
     ///
@@ -2733,7 +2733,7 @@ impl rt::FromWire for CfnRuleBatchParametersProperty {
 /// If you specify a retry strategy here, it overrides the retry strategy defined in the job definition.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleBatchRetryStrategyProperty {
     /// The number of times to attempt to retry, if the job fails.
     ///
@@ -2769,7 +2769,7 @@ impl rt::FromWire for CfnRuleBatchRetryStrategyProperty {
 /// To learn more, see [CapacityProviderStrategyItem](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html) in the Amazon ECS API Reference.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleCapacityProviderStrategyItemProperty {
     /// Required. The short name of the capacity provider.
     ///
@@ -2819,7 +2819,7 @@ impl rt::FromWire for CfnRuleCapacityProviderStrategyItemProperty {
 /// For more information, see [Using dead-letter queues to process undelivered events](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html#eb-rule-dlq) in the *EventBridge User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleDeadLetterConfigProperty {
     /// The ARN of the SQS queue specified as the target for the dead-letter queue.
     ///
@@ -2851,7 +2851,7 @@ impl rt::FromWire for CfnRuleDeadLetterConfigProperty {
 /// The custom parameters to be used when the target is an Amazon ECS task.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleEcsParametersProperty {
     /// Required. The ARN of the task definition to use if the event target is an Amazon ECS task.
     ///
@@ -2991,7 +2991,7 @@ impl rt::FromWire for CfnRuleEcsParametersProperty {
 /// In the latter case, these are merged with any InvocationParameters specified on the Connection, with any values from the Connection taking precedence.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleHttpParametersProperty {
     /// The headers that need to be sent as part of request invoking the API Gateway API or EventBridge ApiDestination.
     ///
@@ -3035,7 +3035,7 @@ impl rt::FromWire for CfnRuleHttpParametersProperty {
 /// Contains the parameters needed for you to provide custom input to a target based on one or more pieces of data extracted from the event.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleInputTransformerProperty {
     /// Required. Input template where you specify placeholders that will be filled with the values of the keys from `InputPathsMap` to customize the data sent to the target.
     ///
@@ -3123,7 +3123,7 @@ impl rt::FromWire for CfnRuleInputTransformerProperty {
 /// If you do not include this parameter, the default is to use the `eventId` as the partition key.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleKinesisParametersProperty {
     /// Required. The JSON path to be extracted from the event and used as the partition key.
     ///
@@ -3157,7 +3157,7 @@ impl rt::FromWire for CfnRuleKinesisParametersProperty {
 /// This structure specifies the network configuration for an ECS task.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleNetworkConfigurationProperty {
     /// Use this structure to specify the VPC subnets and security groups for the task, and whether a public IP address is to be used.
     ///
@@ -3193,7 +3193,7 @@ impl rt::FromWire for CfnRuleNetworkConfigurationProperty {
 /// To learn more, see [Task Placement Constraints](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-constraints.html) in the Amazon Elastic Container Service Developer Guide.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRulePlacementConstraintProperty {
     /// A cluster query language expression to apply to the constraint.
     ///
@@ -3237,7 +3237,7 @@ impl rt::FromWire for CfnRulePlacementConstraintProperty {
 /// To learn more, see [Task Placement Strategies](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-strategies.html) in the Amazon Elastic Container Service Service Developer Guide.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRulePlacementStrategyProperty {
     /// The field to apply the placement strategy against.
     ///
@@ -3279,7 +3279,7 @@ impl rt::FromWire for CfnRulePlacementStrategyProperty {
 /// These are custom parameters to be used when the target is a Amazon Redshift cluster to invoke the Amazon Redshift Data API ExecuteStatement based on EventBridge events.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleRedshiftDataParametersProperty {
     /// Required. The name of the database.
     ///
@@ -3357,7 +3357,7 @@ impl rt::FromWire for CfnRuleRedshiftDataParametersProperty {
 /// A `RetryPolicy` object that includes information about the retry policy settings.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleRetryPolicyProperty {
     /// The maximum amount of time, in seconds, to continue to make retry attempts.
     ///
@@ -3397,7 +3397,7 @@ impl rt::FromWire for CfnRuleRetryPolicyProperty {
 /// This parameter contains the criteria (either InstanceIds or a tag) used to specify which EC2 instances are to be sent the command.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleRunCommandParametersProperty {
     /// Required. Currently, we support including only one RunCommandTarget block, which specifies either an array of InstanceIds or a tag.
     ///
@@ -3431,7 +3431,7 @@ impl rt::FromWire for CfnRuleRunCommandParametersProperty {
 /// Each `RunCommandTarget` block can include only one key, but this key may specify multiple values.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleRunCommandTargetProperty {
     /// Required. Can be either `tag:` *tag-key* or `InstanceIds` .
     ///
@@ -3471,7 +3471,7 @@ impl rt::FromWire for CfnRuleRunCommandTargetProperty {
 /// Name/Value pair of a parameter to start execution of a SageMaker AI Model Building Pipeline.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleSageMakerPipelineParameterProperty {
     /// Required. Name of parameter to start execution of a SageMaker AI Model Building Pipeline.
     ///
@@ -3509,7 +3509,7 @@ impl rt::FromWire for CfnRuleSageMakerPipelineParameterProperty {
 /// These are custom parameters to use when the target is a SageMaker AI Model Building Pipeline that starts based on EventBridge events.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleSageMakerPipelineParametersProperty {
     /// List of Parameter names and values for SageMaker AI Model Building Pipeline execution.
     ///
@@ -3541,7 +3541,7 @@ impl rt::FromWire for CfnRuleSageMakerPipelineParametersProperty {
 /// The custom parameters for EventBridge to use for a target that is an Amazon SQS fair or FIFO queue.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleSqsParametersProperty {
     /// Required. The ID of the message group to use as the target.
     ///
@@ -3577,7 +3577,7 @@ impl rt::FromWire for CfnRuleSqsParametersProperty {
 /// > Currently, tags are only available when using ECS with EventBridge .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleTagProperty {
     /// A string you can use to assign a value.
     ///
@@ -3621,7 +3621,7 @@ impl rt::FromWire for CfnRuleTagProperty {
 /// If you are setting the event bus of another account as the target, and that account granted permission to your account through an organization instead of directly by the account ID, then you must specify a `RoleArn` with proper permissions in the `Target` structure. For more information, see [Sending and Receiving Events Between AWS Accounts](https://docs.aws.amazon.com/eventbridge/latest/userguide/eventbridge-cross-account-event-delivery.html) in the *Amazon EventBridge User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleTargetProperty {
     /// Required. The Amazon Resource Name (ARN) of the target.
     ///
@@ -3773,7 +3773,7 @@ impl rt::FromWire for CfnRuleTargetProperty {
 /// Properties for defining a `CfnRule`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleProps {
     /// The description of the rule.
     ///
@@ -3916,7 +3916,7 @@ impl rt::FromWire for CfnRuleProps {
 }
 
 /// Define an EventBridge Connection.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Connection(rt::ObjRef);
 rt::handle!(Connection, "aws-cdk-lib.aws_events.Connection");
 impl rt::IsA<crate::IResource> for Connection {}
@@ -3963,7 +3963,7 @@ pub trait ConnectionExt: rt::IsA<Connection> {
 impl<O: rt::IsA<Connection> + ?Sized> ConnectionExt for O {}
 
 /// Interface with properties necessary to import a reusable Connection.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionAttributes {
     /// Required. The ARN of the connection created.
     pub connection_arn: rt::Option<rt::String>,
@@ -4001,7 +4001,7 @@ impl rt::FromWire for ConnectionAttributes {
 /// An API Destination Connection.
 ///
 /// A connection defines the authorization type and credentials to use for authorization with an API destination HTTP endpoint.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionProps {
     /// Required. The authorization type for the connection.
     pub authorization: rt::Option<crate::aws_events::Authorization>,
@@ -4062,7 +4062,7 @@ impl rt::FromWire for ConnectionProps {
 ///
 /// All fields are strings so you can use complex expressions. Absence of
 /// a field implies '*' or '?', whichever one is appropriate.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CronOptions {
     /// The day of the month to run this rule at.
     ///
@@ -4122,7 +4122,7 @@ impl rt::FromWire for CronOptions {
 }
 
 /// Define an EventBridge EventBus.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EventBus(rt::ObjRef);
 rt::handle!(EventBus, "aws-cdk-lib.aws_events.EventBus");
 impl rt::IsA<crate::IResource> for EventBus {}
@@ -4193,7 +4193,7 @@ pub trait EventBusExt: rt::IsA<EventBus> {
 impl<O: rt::IsA<EventBus> + ?Sized> EventBusExt for O {}
 
 /// Interface with properties necessary to import a reusable EventBus.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBusAttributes {
     /// Required. The ARN of this event bus resource.
     pub event_bus_arn: rt::Option<rt::String>,
@@ -4235,7 +4235,7 @@ impl rt::FromWire for EventBusAttributes {
 }
 
 /// Collection of grant methods for a IEventBusRef.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EventBusGrants(rt::ObjRef);
 rt::handle!(EventBusGrants, "aws-cdk-lib.aws_events.EventBusGrants");
 impl EventBusGrants {
@@ -4270,7 +4270,7 @@ impl<O: rt::IsA<EventBusGrants> + ?Sized> EventBusGrantsExt for O {}
 /// policy.
 ///
 /// Prefer to use `addToResourcePolicy()` instead.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EventBusPolicy(rt::ObjRef);
 rt::handle!(EventBusPolicy, "aws-cdk-lib.aws_events.EventBusPolicy");
 impl rt::IsA<crate::IResource> for EventBusPolicy {}
@@ -4295,7 +4295,7 @@ pub trait EventBusPolicyExt: rt::IsA<EventBusPolicy> {
 impl<O: rt::IsA<EventBusPolicy> + ?Sized> EventBusPolicyExt for O {}
 
 /// Properties to associate Event Buses with a policy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBusPolicyProps {
     /// Required. The event bus to which the policy applies.
     pub event_bus: rt::Option<crate::aws_events::IEventBus>,
@@ -4331,7 +4331,7 @@ impl rt::FromWire for EventBusPolicyProps {
 }
 
 /// Properties to define an event bus.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBusProps {
     /// Dead-letter queue for the event bus.
     ///
@@ -4399,7 +4399,7 @@ impl rt::FromWire for EventBusProps {
 }
 
 /// Common options for Events.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventCommonOptions {
     /// The scope to use if the source of the rule and its target are in different Stacks (but in the same account & region).
     ///
@@ -4461,7 +4461,7 @@ impl rt::FromWire for EventCommonOptions {
 ///
 /// Because these are string tokens, they can be embedded in template literals and
 /// composed with other strings.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EventField(rt::ObjRef);
 rt::handle!(EventField, "aws-cdk-lib.aws_events.EventField");
 impl rt::IsA<crate::IResolvable> for EventField {}
@@ -4539,7 +4539,7 @@ impl<O: rt::IsA<EventField> + ?Sized> EventFieldExt for O {}
 ///
 /// For custom events, some optional properties are required. For more information, see
 /// [Minimum information needed for a valid custom event](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html#eb-custom-event).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventPattern {
     /// The 12-digit number identifying an AWS account.
     ///
@@ -4697,7 +4697,7 @@ impl rt::FromWire for HttpMethod {
 }
 
 /// An additional HTTP parameter to send along with the OAuth request.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HttpParameter(rt::ObjRef);
 rt::handle!(HttpParameter, "aws-cdk-lib.aws_events.HttpParameter");
 impl HttpParameter {
@@ -4719,7 +4719,7 @@ pub trait HttpParameterExt: rt::IsA<HttpParameter> {
 impl<O: rt::IsA<HttpParameter> + ?Sized> HttpParameterExt for O {}
 
 /// Interface for API Destinations.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IApiDestination(rt::ObjRef);
 rt::handle!(IApiDestination, "aws-cdk-lib.aws_events.IApiDestination");
 impl rt::IsA<crate::IResource> for IApiDestination {}
@@ -4845,7 +4845,7 @@ impl<T> IApiDestinationHost<T> {
 }
 
 /// Interface for EventBus Connections.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IConnection(rt::ObjRef);
 rt::handle!(IConnection, "aws-cdk-lib.aws_events.IConnection");
 impl rt::IsA<crate::IResource> for IConnection {}
@@ -4971,7 +4971,7 @@ impl<T> IConnectionHost<T> {
 }
 
 /// Interface which all EventBus based classes MUST implement.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEventBus(rt::ObjRef);
 rt::handle!(IEventBus, "aws-cdk-lib.aws_events.IEventBus");
 impl rt::IsA<crate::IResource> for IEventBus {}
@@ -5145,7 +5145,7 @@ impl<T> IEventBusHost<T> {
 }
 
 /// Represents an EventBridge Rule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRule(rt::ObjRef);
 rt::handle!(IRule, "aws-cdk-lib.aws_events.IRule");
 impl rt::IsA<crate::IResource> for IRule {}
@@ -5263,7 +5263,7 @@ impl<T> IRuleHost<T> {
 }
 
 /// An abstract target for EventRules.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRuleTarget(rt::ObjRef);
 rt::handle!(IRuleTarget, "aws-cdk-lib.aws_events.IRuleTarget");
 
@@ -5418,7 +5418,7 @@ impl rt::FromWire for Level {
 }
 
 /// Interface for Logging Configuration of the Event Bus.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogConfig {
     /// Whether EventBridge include detailed event information in the records it generates.
     ///
@@ -5454,7 +5454,7 @@ impl rt::FromWire for LogConfig {
 }
 
 /// An event pattern matcher.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Match(rt::ObjRef);
 rt::handle!(Match, "aws-cdk-lib.aws_events.Match");
 impl rt::IsA<crate::IResolvable> for Match {}
@@ -5585,7 +5585,7 @@ pub trait MatchExt: rt::IsA<Match> {
 impl<O: rt::IsA<Match> + ?Sized> MatchExt for O {}
 
 /// Properties for `Authorization.oauth()`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OAuthAuthorizationProps {
     /// Required. The URL to the authorization endpoint.
     pub authorization_endpoint: rt::Option<rt::String>,
@@ -5645,7 +5645,7 @@ impl rt::FromWire for OAuthAuthorizationProps {
 }
 
 /// Standard set of options for `onXxx` event handlers on construct.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnEventOptions {
     /// The target to register for the event.
     ///
@@ -5705,7 +5705,7 @@ impl rt::FromWire for OnEventOptions {
 }
 
 /// Defines an EventBridge Rule in this stack.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Rule(rt::ObjRef);
 rt::handle!(Rule, "aws-cdk-lib.aws_events.Rule");
 impl rt::IsA<crate::IResource> for Rule {}
@@ -5783,7 +5783,7 @@ pub trait RuleExt: rt::IsA<Rule> {
 impl<O: rt::IsA<Rule> + ?Sized> RuleExt for O {}
 
 /// Properties for defining an EventBridge Rule.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleProps {
     /// Indicates whether the rule is enabled.
     ///
@@ -5877,7 +5877,7 @@ impl rt::FromWire for RuleProps {
 }
 
 /// Properties for an event rule target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleTargetConfig {
     /// Required. The Amazon Resource Name (ARN) of the target.
     pub arn: rt::Option<rt::String>,
@@ -5996,7 +5996,7 @@ impl rt::FromWire for RuleTargetConfig {
 /// For example, `fromObject({ foo: 'bar' })` produces a literal `Input`, while
 /// `fromObject({ id: EventField.fromPath('$.detail.instance-id') })` produces an
 /// `InputTransformer` with the path lifted into `InputPathsMap`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RuleTargetInput(rt::ObjRef);
 rt::handle!(RuleTargetInput, "aws-cdk-lib.aws_events.RuleTargetInput");
 impl RuleTargetInput {
@@ -6064,7 +6064,7 @@ pub trait RuleTargetInputExt: rt::IsA<RuleTargetInput> {
 impl<O: rt::IsA<RuleTargetInput> + ?Sized> RuleTargetInputExt for O {}
 
 /// The input properties for an event target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleTargetInputProperties {
     /// Literal input to the target service (must be valid JSON).
     ///
@@ -6115,7 +6115,7 @@ impl rt::FromWire for RuleTargetInputProperties {
 /// Schedule for scheduled event rules.
 ///
 /// Note that rates cannot be defined in fractions of minutes.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Schedule(rt::ObjRef);
 rt::handle!(Schedule, "aws-cdk-lib.aws_events.Schedule");
 impl Schedule {
@@ -6149,7 +6149,7 @@ pub trait ScheduleExt: rt::IsA<Schedule> {
 impl<O: rt::IsA<Schedule> + ?Sized> ScheduleExt for O {}
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIEventBusRef {
     String(rt::String),
     IEventBusRef(crate::interfaces::aws_events::IEventBusRef),
@@ -6191,7 +6191,7 @@ impl From<crate::interfaces::aws_events::IEventBusRef> for StringOrIEventBusRef 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIRoleRef {
     String(rt::String),
     IRoleRef(crate::interfaces::aws_iam::IRoleRef),
@@ -6233,7 +6233,7 @@ impl From<crate::interfaces::aws_iam::IRoleRef> for StringOrIRoleRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BoolOrIResolvable {
     Bool(bool),
     IResolvable(crate::IResolvable),
@@ -6270,7 +6270,7 @@ impl From<crate::IResolvable> for BoolOrIResolvable {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTag {
     IResolvable(crate::IResolvable),
     CfnTag(rt::Box<crate::CfnTag>),
@@ -6307,7 +6307,7 @@ impl From<crate::CfnTag> for IResolvableOrCfnTag {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnConnectionApiKeyAuthParametersProperty {
     IResolvable(crate::IResolvable),
     CfnConnectionApiKeyAuthParametersProperty(rt::Box<crate::aws_events::CfnConnectionApiKeyAuthParametersProperty>),
@@ -6344,7 +6344,7 @@ impl From<crate::aws_events::CfnConnectionApiKeyAuthParametersProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnConnectionAuthParametersProperty {
     IResolvable(crate::IResolvable),
     CfnConnectionAuthParametersProperty(rt::Box<crate::aws_events::CfnConnectionAuthParametersProperty>),
@@ -6381,7 +6381,7 @@ impl From<crate::aws_events::CfnConnectionAuthParametersProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnConnectionBasicAuthParametersProperty {
     IResolvable(crate::IResolvable),
     CfnConnectionBasicAuthParametersProperty(rt::Box<crate::aws_events::CfnConnectionBasicAuthParametersProperty>),
@@ -6418,7 +6418,7 @@ impl From<crate::aws_events::CfnConnectionBasicAuthParametersProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnConnectionClientParametersProperty {
     IResolvable(crate::IResolvable),
     CfnConnectionClientParametersProperty(rt::Box<crate::aws_events::CfnConnectionClientParametersProperty>),
@@ -6455,7 +6455,7 @@ impl From<crate::aws_events::CfnConnectionClientParametersProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnConnectionConnectionHttpParametersProperty {
     IResolvable(crate::IResolvable),
     CfnConnectionConnectionHttpParametersProperty(rt::Box<crate::aws_events::CfnConnectionConnectionHttpParametersProperty>),
@@ -6492,7 +6492,7 @@ impl From<crate::aws_events::CfnConnectionConnectionHttpParametersProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnConnectionConnectivityParametersProperty {
     IResolvable(crate::IResolvable),
     CfnConnectionConnectivityParametersProperty(rt::Box<crate::aws_events::CfnConnectionConnectivityParametersProperty>),
@@ -6529,7 +6529,7 @@ impl From<crate::aws_events::CfnConnectionConnectivityParametersProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnConnectionInvocationConnectivityParametersProperty {
     IResolvable(crate::IResolvable),
     CfnConnectionInvocationConnectivityParametersProperty(rt::Box<crate::aws_events::CfnConnectionInvocationConnectivityParametersProperty>),
@@ -6566,7 +6566,7 @@ impl From<crate::aws_events::CfnConnectionInvocationConnectivityParametersProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnConnectionOAuthParametersProperty {
     IResolvable(crate::IResolvable),
     CfnConnectionOAuthParametersProperty(rt::Box<crate::aws_events::CfnConnectionOAuthParametersProperty>),
@@ -6603,7 +6603,7 @@ impl From<crate::aws_events::CfnConnectionOAuthParametersProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnConnectionParameterProperty {
     IResolvable(crate::IResolvable),
     CfnConnectionParameterProperty(rt::Box<crate::aws_events::CfnConnectionParameterProperty>),
@@ -6640,7 +6640,7 @@ impl From<crate::aws_events::CfnConnectionParameterProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnConnectionResourceParametersProperty {
     IResolvable(crate::IResolvable),
     CfnConnectionResourceParametersProperty(rt::Box<crate::aws_events::CfnConnectionResourceParametersProperty>),
@@ -6677,7 +6677,7 @@ impl From<crate::aws_events::CfnConnectionResourceParametersProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEndpointEndpointEventBusProperty {
     IResolvable(crate::IResolvable),
     CfnEndpointEndpointEventBusProperty(rt::Box<crate::aws_events::CfnEndpointEndpointEventBusProperty>),
@@ -6714,7 +6714,7 @@ impl From<crate::aws_events::CfnEndpointEndpointEventBusProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEndpointFailoverConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEndpointFailoverConfigProperty(rt::Box<crate::aws_events::CfnEndpointFailoverConfigProperty>),
@@ -6751,7 +6751,7 @@ impl From<crate::aws_events::CfnEndpointFailoverConfigProperty> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEndpointPrimaryProperty {
     IResolvable(crate::IResolvable),
     CfnEndpointPrimaryProperty(rt::Box<crate::aws_events::CfnEndpointPrimaryProperty>),
@@ -6788,7 +6788,7 @@ impl From<crate::aws_events::CfnEndpointPrimaryProperty> for IResolvableOrCfnEnd
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEndpointReplicationConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEndpointReplicationConfigProperty(rt::Box<crate::aws_events::CfnEndpointReplicationConfigProperty>),
@@ -6825,7 +6825,7 @@ impl From<crate::aws_events::CfnEndpointReplicationConfigProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEndpointRoutingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEndpointRoutingConfigProperty(rt::Box<crate::aws_events::CfnEndpointRoutingConfigProperty>),
@@ -6862,7 +6862,7 @@ impl From<crate::aws_events::CfnEndpointRoutingConfigProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEndpointSecondaryProperty {
     IResolvable(crate::IResolvable),
     CfnEndpointSecondaryProperty(rt::Box<crate::aws_events::CfnEndpointSecondaryProperty>),
@@ -6899,7 +6899,7 @@ impl From<crate::aws_events::CfnEndpointSecondaryProperty> for IResolvableOrCfnE
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventBusDeadLetterConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEventBusDeadLetterConfigProperty(rt::Box<crate::aws_events::CfnEventBusDeadLetterConfigProperty>),
@@ -6936,7 +6936,7 @@ impl From<crate::aws_events::CfnEventBusDeadLetterConfigProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventBusLogConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEventBusLogConfigProperty(rt::Box<crate::aws_events::CfnEventBusLogConfigProperty>),
@@ -6973,7 +6973,7 @@ impl From<crate::aws_events::CfnEventBusLogConfigProperty> for IResolvableOrCfnE
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventBusPolicyConditionProperty {
     IResolvable(crate::IResolvable),
     CfnEventBusPolicyConditionProperty(rt::Box<crate::aws_events::CfnEventBusPolicyConditionProperty>),
@@ -7010,7 +7010,7 @@ impl From<crate::aws_events::CfnEventBusPolicyConditionProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleAppSyncParametersProperty {
     IResolvable(crate::IResolvable),
     CfnRuleAppSyncParametersProperty(rt::Box<crate::aws_events::CfnRuleAppSyncParametersProperty>),
@@ -7047,7 +7047,7 @@ impl From<crate::aws_events::CfnRuleAppSyncParametersProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleAwsVpcConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnRuleAwsVpcConfigurationProperty(rt::Box<crate::aws_events::CfnRuleAwsVpcConfigurationProperty>),
@@ -7084,7 +7084,7 @@ impl From<crate::aws_events::CfnRuleAwsVpcConfigurationProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleBatchArrayPropertiesProperty {
     IResolvable(crate::IResolvable),
     CfnRuleBatchArrayPropertiesProperty(rt::Box<crate::aws_events::CfnRuleBatchArrayPropertiesProperty>),
@@ -7121,7 +7121,7 @@ impl From<crate::aws_events::CfnRuleBatchArrayPropertiesProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleBatchParametersProperty {
     IResolvable(crate::IResolvable),
     CfnRuleBatchParametersProperty(rt::Box<crate::aws_events::CfnRuleBatchParametersProperty>),
@@ -7158,7 +7158,7 @@ impl From<crate::aws_events::CfnRuleBatchParametersProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleBatchRetryStrategyProperty {
     IResolvable(crate::IResolvable),
     CfnRuleBatchRetryStrategyProperty(rt::Box<crate::aws_events::CfnRuleBatchRetryStrategyProperty>),
@@ -7195,7 +7195,7 @@ impl From<crate::aws_events::CfnRuleBatchRetryStrategyProperty> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleCapacityProviderStrategyItemProperty {
     IResolvable(crate::IResolvable),
     CfnRuleCapacityProviderStrategyItemProperty(rt::Box<crate::aws_events::CfnRuleCapacityProviderStrategyItemProperty>),
@@ -7232,7 +7232,7 @@ impl From<crate::aws_events::CfnRuleCapacityProviderStrategyItemProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleDeadLetterConfigProperty {
     IResolvable(crate::IResolvable),
     CfnRuleDeadLetterConfigProperty(rt::Box<crate::aws_events::CfnRuleDeadLetterConfigProperty>),
@@ -7269,7 +7269,7 @@ impl From<crate::aws_events::CfnRuleDeadLetterConfigProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleEcsParametersProperty {
     IResolvable(crate::IResolvable),
     CfnRuleEcsParametersProperty(rt::Box<crate::aws_events::CfnRuleEcsParametersProperty>),
@@ -7306,7 +7306,7 @@ impl From<crate::aws_events::CfnRuleEcsParametersProperty> for IResolvableOrCfnR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleHttpParametersProperty {
     IResolvable(crate::IResolvable),
     CfnRuleHttpParametersProperty(rt::Box<crate::aws_events::CfnRuleHttpParametersProperty>),
@@ -7343,7 +7343,7 @@ impl From<crate::aws_events::CfnRuleHttpParametersProperty> for IResolvableOrCfn
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleInputTransformerProperty {
     IResolvable(crate::IResolvable),
     CfnRuleInputTransformerProperty(rt::Box<crate::aws_events::CfnRuleInputTransformerProperty>),
@@ -7380,7 +7380,7 @@ impl From<crate::aws_events::CfnRuleInputTransformerProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleKinesisParametersProperty {
     IResolvable(crate::IResolvable),
     CfnRuleKinesisParametersProperty(rt::Box<crate::aws_events::CfnRuleKinesisParametersProperty>),
@@ -7417,7 +7417,7 @@ impl From<crate::aws_events::CfnRuleKinesisParametersProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleNetworkConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnRuleNetworkConfigurationProperty(rt::Box<crate::aws_events::CfnRuleNetworkConfigurationProperty>),
@@ -7454,7 +7454,7 @@ impl From<crate::aws_events::CfnRuleNetworkConfigurationProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRulePlacementConstraintProperty {
     IResolvable(crate::IResolvable),
     CfnRulePlacementConstraintProperty(rt::Box<crate::aws_events::CfnRulePlacementConstraintProperty>),
@@ -7491,7 +7491,7 @@ impl From<crate::aws_events::CfnRulePlacementConstraintProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRulePlacementStrategyProperty {
     IResolvable(crate::IResolvable),
     CfnRulePlacementStrategyProperty(rt::Box<crate::aws_events::CfnRulePlacementStrategyProperty>),
@@ -7528,7 +7528,7 @@ impl From<crate::aws_events::CfnRulePlacementStrategyProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleRedshiftDataParametersProperty {
     IResolvable(crate::IResolvable),
     CfnRuleRedshiftDataParametersProperty(rt::Box<crate::aws_events::CfnRuleRedshiftDataParametersProperty>),
@@ -7565,7 +7565,7 @@ impl From<crate::aws_events::CfnRuleRedshiftDataParametersProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleRetryPolicyProperty {
     IResolvable(crate::IResolvable),
     CfnRuleRetryPolicyProperty(rt::Box<crate::aws_events::CfnRuleRetryPolicyProperty>),
@@ -7602,7 +7602,7 @@ impl From<crate::aws_events::CfnRuleRetryPolicyProperty> for IResolvableOrCfnRul
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleRunCommandParametersProperty {
     IResolvable(crate::IResolvable),
     CfnRuleRunCommandParametersProperty(rt::Box<crate::aws_events::CfnRuleRunCommandParametersProperty>),
@@ -7639,7 +7639,7 @@ impl From<crate::aws_events::CfnRuleRunCommandParametersProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleRunCommandTargetProperty {
     IResolvable(crate::IResolvable),
     CfnRuleRunCommandTargetProperty(rt::Box<crate::aws_events::CfnRuleRunCommandTargetProperty>),
@@ -7676,7 +7676,7 @@ impl From<crate::aws_events::CfnRuleRunCommandTargetProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleSageMakerPipelineParameterProperty {
     IResolvable(crate::IResolvable),
     CfnRuleSageMakerPipelineParameterProperty(rt::Box<crate::aws_events::CfnRuleSageMakerPipelineParameterProperty>),
@@ -7713,7 +7713,7 @@ impl From<crate::aws_events::CfnRuleSageMakerPipelineParameterProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleSageMakerPipelineParametersProperty {
     IResolvable(crate::IResolvable),
     CfnRuleSageMakerPipelineParametersProperty(rt::Box<crate::aws_events::CfnRuleSageMakerPipelineParametersProperty>),
@@ -7750,7 +7750,7 @@ impl From<crate::aws_events::CfnRuleSageMakerPipelineParametersProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleSqsParametersProperty {
     IResolvable(crate::IResolvable),
     CfnRuleSqsParametersProperty(rt::Box<crate::aws_events::CfnRuleSqsParametersProperty>),
@@ -7787,7 +7787,7 @@ impl From<crate::aws_events::CfnRuleSqsParametersProperty> for IResolvableOrCfnR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRuleTargetProperty {
     IResolvable(crate::IResolvable),
     CfnRuleTargetProperty(rt::Box<crate::aws_events::CfnRuleTargetProperty>),
@@ -7824,7 +7824,7 @@ impl From<crate::aws_events::CfnRuleTargetProperty> for IResolvableOrCfnRuleTarg
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTagList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTagList(rt::Vec<IResolvableOrCfnTag>),
@@ -7861,7 +7861,7 @@ impl From<rt::Vec<IResolvableOrCfnTag>> for IResolvableOrIResolvableOrCfnTagList
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnConnectionParameterPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnConnectionParameterPropertyList(rt::Vec<IResolvableOrCfnConnectionParameterProperty>),
@@ -7898,7 +7898,7 @@ impl From<rt::Vec<IResolvableOrCfnConnectionParameterProperty>> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnEndpointEndpointEventBusPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnEndpointEndpointEventBusPropertyList(rt::Vec<IResolvableOrCfnEndpointEndpointEventBusProperty>),
@@ -7935,7 +7935,7 @@ impl From<rt::Vec<IResolvableOrCfnEndpointEndpointEventBusProperty>> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnRuleCapacityProviderStrategyItemPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnRuleCapacityProviderStrategyItemPropertyList(rt::Vec<IResolvableOrCfnRuleCapacityProviderStrategyItemProperty>),
@@ -7972,7 +7972,7 @@ impl From<rt::Vec<IResolvableOrCfnRuleCapacityProviderStrategyItemProperty>> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnRulePlacementConstraintPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnRulePlacementConstraintPropertyList(rt::Vec<IResolvableOrCfnRulePlacementConstraintProperty>),
@@ -8009,7 +8009,7 @@ impl From<rt::Vec<IResolvableOrCfnRulePlacementConstraintProperty>> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnRulePlacementStrategyPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnRulePlacementStrategyPropertyList(rt::Vec<IResolvableOrCfnRulePlacementStrategyProperty>),
@@ -8046,7 +8046,7 @@ impl From<rt::Vec<IResolvableOrCfnRulePlacementStrategyProperty>> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnRuleRunCommandTargetPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnRuleRunCommandTargetPropertyList(rt::Vec<IResolvableOrCfnRuleRunCommandTargetProperty>),
@@ -8083,7 +8083,7 @@ impl From<rt::Vec<IResolvableOrCfnRuleRunCommandTargetProperty>> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnRuleSageMakerPipelineParameterPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnRuleSageMakerPipelineParameterPropertyList(rt::Vec<IResolvableOrCfnRuleSageMakerPipelineParameterProperty>),
@@ -8120,7 +8120,7 @@ impl From<rt::Vec<IResolvableOrCfnRuleSageMakerPipelineParameterProperty>> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnRuleTargetPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnRuleTargetPropertyList(rt::Vec<IResolvableOrCfnRuleTargetProperty>),
@@ -8157,7 +8157,7 @@ impl From<rt::Vec<IResolvableOrCfnRuleTargetProperty>> for IResolvableOrIResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrStringMap {
     IResolvable(crate::IResolvable),
     StringMap(rt::Map<rt::String, rt::String>),

@@ -3,7 +3,7 @@
 use crate::runtime as rt;
 
 /// Use an API Destination rule target.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ApiDestination(rt::ObjRef);
 rt::handle!(ApiDestination, "aws-cdk-lib.aws_events_targets.ApiDestination");
 impl rt::IsA<crate::aws_events::IRuleTarget> for ApiDestination {}
@@ -19,7 +19,7 @@ pub trait ApiDestinationExt: rt::IsA<ApiDestination> {
 impl<O: rt::IsA<ApiDestination> + ?Sized> ApiDestinationExt for O {}
 
 /// Customize the EventBridge Api Destinations Target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiDestinationProps {
     /// The event to send.
     ///
@@ -117,7 +117,7 @@ impl rt::FromWire for ApiDestinationProps {
 }
 
 /// Use an API Gateway REST APIs as a target for Amazon EventBridge rules.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ApiGateway(rt::ObjRef);
 rt::handle!(ApiGateway, "aws-cdk-lib.aws_events_targets.ApiGateway");
 impl rt::IsA<crate::aws_events::IRuleTarget> for ApiGateway {}
@@ -145,7 +145,7 @@ pub trait ApiGatewayExt: rt::IsA<ApiGateway> {
 impl<O: rt::IsA<ApiGateway> + ?Sized> ApiGatewayExt for O {}
 
 /// Customize the API Gateway Event Target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiGatewayProps {
     /// The role to assume before invoking the target (i.e., the pipeline) when the given rule is triggered.
     ///
@@ -251,7 +251,7 @@ impl rt::FromWire for ApiGatewayProps {
 }
 
 /// Use an API Gateway V2 HTTP APIs as a target for Amazon EventBridge rules.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ApiGatewayV2(rt::ObjRef);
 rt::handle!(ApiGatewayV2, "aws-cdk-lib.aws_events_targets.ApiGatewayV2");
 impl rt::IsA<crate::aws_events::IRuleTarget> for ApiGatewayV2 {}
@@ -262,7 +262,7 @@ pub trait ApiGatewayV2Ext: rt::IsA<ApiGatewayV2> {
 impl<O: rt::IsA<ApiGatewayV2> + ?Sized> ApiGatewayV2Ext for O {}
 
 /// Use an AppSync GraphQL API as a target for Amazon EventBridge rules.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AppSync(rt::ObjRef);
 rt::handle!(AppSync, "aws-cdk-lib.aws_events_targets.AppSync");
 impl rt::IsA<crate::aws_events::IRuleTarget> for AppSync {}
@@ -273,7 +273,7 @@ pub trait AppSyncExt: rt::IsA<AppSync> {
 impl<O: rt::IsA<AppSync> + ?Sized> AppSyncExt for O {}
 
 /// Customize the AppSync GraphQL API target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppSyncGraphQLApiProps {
     /// Required. The GraphQL operation;
     ///
@@ -347,7 +347,7 @@ impl rt::FromWire for AppSyncGraphQLApiProps {
 }
 
 /// Use an AWS Lambda function that makes API calls as an event rule target.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AwsApi(rt::ObjRef);
 rt::handle!(AwsApi, "aws-cdk-lib.aws_events_targets.AwsApi");
 impl rt::IsA<crate::aws_events::IRuleTarget> for AwsApi {}
@@ -363,7 +363,7 @@ pub trait AwsApiExt: rt::IsA<AwsApi> {
 impl<O: rt::IsA<AwsApi> + ?Sized> AwsApiExt for O {}
 
 /// Rule target input for an AwsApi target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsApiInput {
     /// Required. The service action to call.
     pub action: rt::Option<rt::String>,
@@ -418,7 +418,7 @@ impl rt::FromWire for AwsApiInput {
 }
 
 /// Properties for an AwsApi target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsApiProps {
     /// The IAM policy statement to allow the API call.
     ///
@@ -487,7 +487,7 @@ impl rt::FromWire for AwsApiProps {
 /// `new BatchJob(jobQueue.jobQueueArn, jobQueue, jobDefinition.jobDefinitionArn, jobDefinition)`
 ///
 /// In the future this API will be improved to be fully typed
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BatchJob(rt::ObjRef);
 rt::handle!(BatchJob, "aws-cdk-lib.aws_events_targets.BatchJob");
 impl rt::IsA<crate::aws_events::IRuleTarget> for BatchJob {}
@@ -503,7 +503,7 @@ pub trait BatchJobExt: rt::IsA<BatchJob> {
 impl<O: rt::IsA<BatchJob> + ?Sized> BatchJobExt for O {}
 
 /// Customize the Batch Job Event Target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BatchJobProps {
     /// The number of times to attempt to retry, if the job fails.
     ///
@@ -588,7 +588,7 @@ impl rt::FromWire for BatchJobProps {
 }
 
 /// Use an AWS CloudWatch LogGroup as an event rule target.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CloudWatchLogGroup(rt::ObjRef);
 rt::handle!(CloudWatchLogGroup, "aws-cdk-lib.aws_events_targets.CloudWatchLogGroup");
 impl rt::IsA<crate::aws_events::IRuleTarget> for CloudWatchLogGroup {}
@@ -605,7 +605,7 @@ pub trait CloudWatchLogGroupExt: rt::IsA<CloudWatchLogGroup> {
 impl<O: rt::IsA<CloudWatchLogGroup> + ?Sized> CloudWatchLogGroupExt for O {}
 
 /// Start a CodeBuild build when an Amazon EventBridge rule is triggered.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CodeBuildProject(rt::ObjRef);
 rt::handle!(CodeBuildProject, "aws-cdk-lib.aws_events_targets.CodeBuildProject");
 impl rt::IsA<crate::aws_events::IRuleTarget> for CodeBuildProject {}
@@ -616,7 +616,7 @@ pub trait CodeBuildProjectExt: rt::IsA<CodeBuildProject> {
 impl<O: rt::IsA<CodeBuildProject> + ?Sized> CodeBuildProjectExt for O {}
 
 /// Customize the CodeBuild Event Target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeBuildProjectProps {
     /// The event to send to CodeBuild.
     ///
@@ -685,7 +685,7 @@ impl rt::FromWire for CodeBuildProjectProps {
 }
 
 /// Allows the pipeline to be used as an EventBridge rule target.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CodePipeline(rt::ObjRef);
 rt::handle!(CodePipeline, "aws-cdk-lib.aws_events_targets.CodePipeline");
 impl rt::IsA<crate::aws_events::IRuleTarget> for CodePipeline {}
@@ -696,7 +696,7 @@ pub trait CodePipelineExt: rt::IsA<CodePipeline> {
 impl<O: rt::IsA<CodePipeline> + ?Sized> CodePipelineExt for O {}
 
 /// Customization options when creating a `CodePipeline` event target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodePipelineTargetOptions {
     /// The role to assume before invoking the target (i.e., the pipeline) when the given rule is triggered.
     ///
@@ -756,7 +756,7 @@ impl rt::FromWire for CodePipelineTargetOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerOverride {
     /// Required. Name of the container inside the task definition.
     pub container_name: rt::Option<rt::String>,
@@ -812,7 +812,7 @@ impl rt::FromWire for ContainerOverride {
 }
 
 /// Start a task on an ECS cluster.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EcsTask(rt::ObjRef);
 rt::handle!(EcsTask, "aws-cdk-lib.aws_events_targets.EcsTask");
 impl rt::IsA<crate::aws_events::IRuleTarget> for EcsTask {}
@@ -837,7 +837,7 @@ pub trait EcsTaskExt: rt::IsA<EcsTask> {
 impl<O: rt::IsA<EcsTask> + ?Sized> EcsTaskExt for O {}
 
 /// Properties to define an ECS Event Task.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcsTaskProps {
     /// Specifies whether the task's elastic network interface receives a public IP address.
     ///
@@ -999,7 +999,7 @@ impl rt::FromWire for EcsTaskProps {
 }
 
 /// Override ephemeral storage for the task.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EphemeralStorageOverride {
     /// Required. The total amount, in GiB, of ephemeral storage to set for the task.
     ///
@@ -1029,7 +1029,7 @@ impl rt::FromWire for EphemeralStorageOverride {
 }
 
 /// Notify an existing Event Bus of an event.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EventBus(rt::ObjRef);
 rt::handle!(EventBus, "aws-cdk-lib.aws_events_targets.EventBus");
 impl rt::IsA<crate::aws_events::IRuleTarget> for EventBus {}
@@ -1047,7 +1047,7 @@ impl<O: rt::IsA<EventBus> + ?Sized> EventBusExt for O {}
 /// Configuration properties of an Event Bus event.
 ///
 /// Cannot extend TargetBaseProps. Retry policy is not supported for Event bus targets.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBusProps {
     /// The SQS queue to be used as deadLetterQueue. Check out the [considerations for using a dead-letter queue](https://docs.aws.amazon.com/eventbridge/latest/userguide/rule-dlq.html#dlq-considerations).
     ///
@@ -1090,7 +1090,7 @@ impl rt::FromWire for EventBusProps {
 }
 
 /// Customize the Amazon Data Firehose Stream Event Target.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FirehoseDeliveryStream(rt::ObjRef);
 rt::handle!(FirehoseDeliveryStream, "aws-cdk-lib.aws_events_targets.FirehoseDeliveryStream");
 impl rt::IsA<crate::aws_events::IRuleTarget> for FirehoseDeliveryStream {}
@@ -1101,7 +1101,7 @@ pub trait FirehoseDeliveryStreamExt: rt::IsA<FirehoseDeliveryStream> {
 impl<O: rt::IsA<FirehoseDeliveryStream> + ?Sized> FirehoseDeliveryStreamExt for O {}
 
 /// Customize the Amazon Data Firehose Stream Event Target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirehoseDeliveryStreamProps {
     /// The message to send to the stream.
     ///
@@ -1136,7 +1136,7 @@ impl rt::FromWire for FirehoseDeliveryStreamProps {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "Use aws_kinesisfirehose.IDeliveryStream")]
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDeliveryStream(rt::ObjRef);
 rt::handle!(IDeliveryStream, "aws-cdk-lib.aws_events_targets.IDeliveryStream");
 impl rt::IsA<crate::IResource> for IDeliveryStream {}
@@ -1255,7 +1255,7 @@ impl<T> IDeliveryStreamHost<T> {
 }
 
 /// Override inference accelerators for the task.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceAcceleratorOverride {
     /// Required. The Elastic Inference accelerator device name to override for the task.
     ///
@@ -1292,7 +1292,7 @@ impl rt::FromWire for InferenceAcceleratorOverride {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "Use FirehoseDeliveryStream")]
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KinesisFirehoseStream(rt::ObjRef);
 rt::handle!(KinesisFirehoseStream, "aws-cdk-lib.aws_events_targets.KinesisFirehoseStream");
 impl rt::IsA<crate::aws_events::IRuleTarget> for KinesisFirehoseStream {}
@@ -1306,7 +1306,7 @@ impl<O: rt::IsA<KinesisFirehoseStream> + ?Sized> KinesisFirehoseStreamExt for O 
 ///
 /// Stability: deprecated.
 #[deprecated(note = "Use FirehoseDeliveryStreamProps")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisFirehoseStreamProps {
     /// The message to send to the stream.
     ///
@@ -1343,7 +1343,7 @@ impl rt::FromWire for KinesisFirehoseStreamProps {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "Use FirehoseDeliveryStream")]
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KinesisFirehoseStreamV2(rt::ObjRef);
 rt::handle!(KinesisFirehoseStreamV2, "aws-cdk-lib.aws_events_targets.KinesisFirehoseStreamV2");
 impl rt::IsA<crate::aws_events::IRuleTarget> for KinesisFirehoseStreamV2 {}
@@ -1360,7 +1360,7 @@ pub trait KinesisFirehoseStreamV2Ext: rt::IsA<KinesisFirehoseStreamV2> {
 impl<O: rt::IsA<KinesisFirehoseStreamV2> + ?Sized> KinesisFirehoseStreamV2Ext for O {}
 
 /// Use a Kinesis Stream as a target for AWS CloudWatch event rules.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KinesisStream(rt::ObjRef);
 rt::handle!(KinesisStream, "aws-cdk-lib.aws_events_targets.KinesisStream");
 impl rt::IsA<crate::aws_events::IRuleTarget> for KinesisStream {}
@@ -1371,7 +1371,7 @@ pub trait KinesisStreamExt: rt::IsA<KinesisStream> {
 impl<O: rt::IsA<KinesisStream> + ?Sized> KinesisStreamExt for O {}
 
 /// Customize the Kinesis Stream Event Target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisStreamProps {
     /// The message to send to the stream.
     ///
@@ -1440,7 +1440,7 @@ impl rt::FromWire for KinesisStreamProps {
 }
 
 /// Use an AWS Lambda function as an event rule target.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LambdaFunction(rt::ObjRef);
 rt::handle!(LambdaFunction, "aws-cdk-lib.aws_events_targets.LambdaFunction");
 impl rt::IsA<crate::aws_events::IRuleTarget> for LambdaFunction {}
@@ -1457,7 +1457,7 @@ pub trait LambdaFunctionExt: rt::IsA<LambdaFunction> {
 impl<O: rt::IsA<LambdaFunction> + ?Sized> LambdaFunctionExt for O {}
 
 /// Customize the Lambda Event Target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaFunctionProps {
     /// The event to send to the Lambda.
     ///
@@ -1520,7 +1520,7 @@ impl rt::FromWire for LambdaFunctionProps {
 }
 
 /// Customize the CloudWatch LogGroup Event Target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogGroupProps {
     /// The event to send to the CloudWatch LogGroup.
     ///
@@ -1600,7 +1600,7 @@ impl rt::FromWire for LogGroupProps {
 }
 
 /// The input to send to the CloudWatch LogGroup target.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LogGroupTargetInput(rt::ObjRef);
 rt::handle!(LogGroupTargetInput, "aws-cdk-lib.aws_events_targets.LogGroupTargetInput");
 impl rt::IsA<crate::aws_events::RuleTargetInput> for LogGroupTargetInput {}
@@ -1630,7 +1630,7 @@ pub trait LogGroupTargetInputExt: rt::IsA<LogGroupTargetInput> {
 impl<O: rt::IsA<LogGroupTargetInput> + ?Sized> LogGroupTargetInputExt for O {}
 
 /// Options used when creating a target input template.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogGroupTargetInputOptions {
     /// The value provided here will be used in the Log "message" field.
     ///
@@ -1674,7 +1674,7 @@ impl rt::FromWire for LogGroupTargetInputOptions {
 /// Schedule an Amazon Redshift Query to be run, using the Redshift Data API.
 ///
 /// If you would like Amazon Redshift to identify the Event Bridge rule, and present it in the Amazon Redshift console, append a `QS2-` prefix to both `statementName` and `ruleName`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RedshiftQuery(rt::ObjRef);
 rt::handle!(RedshiftQuery, "aws-cdk-lib.aws_events_targets.RedshiftQuery");
 impl rt::IsA<crate::aws_events::IRuleTarget> for RedshiftQuery {}
@@ -1690,7 +1690,7 @@ pub trait RedshiftQueryExt: rt::IsA<RedshiftQuery> {
 impl<O: rt::IsA<RedshiftQuery> + ?Sized> RedshiftQueryExt for O {}
 
 /// Configuration properties of an Amazon Redshift Query event.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftQueryProps {
     /// Required. The Amazon Redshift database to run the query against.
     pub database: rt::Option<rt::String>,
@@ -1784,7 +1784,7 @@ impl rt::FromWire for RedshiftQueryProps {
 }
 
 /// Use a StepFunctions state machine as a target for Amazon EventBridge rules.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SfnStateMachine(rt::ObjRef);
 rt::handle!(SfnStateMachine, "aws-cdk-lib.aws_events_targets.SfnStateMachine");
 impl rt::IsA<crate::aws_events::IRuleTarget> for SfnStateMachine {}
@@ -1795,7 +1795,7 @@ pub trait SfnStateMachineExt: rt::IsA<SfnStateMachine> {
 impl<O: rt::IsA<SfnStateMachine> + ?Sized> SfnStateMachineExt for O {}
 
 /// Customize the Step Functions State Machine target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SfnStateMachineProps {
     /// The input to the state machine execution.
     ///
@@ -1864,7 +1864,7 @@ impl rt::FromWire for SfnStateMachineProps {
 /// Use an SNS topic as a target for Amazon EventBridge rules.
 ///
 /// If the topic is imported the required permissions to publish to that topic need to be set manually.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SnsTopic(rt::ObjRef);
 rt::handle!(SnsTopic, "aws-cdk-lib.aws_events_targets.SnsTopic");
 impl rt::IsA<crate::aws_events::IRuleTarget> for SnsTopic {}
@@ -1875,7 +1875,7 @@ pub trait SnsTopicExt: rt::IsA<SnsTopic> {
 impl<O: rt::IsA<SnsTopic> + ?Sized> SnsTopicExt for O {}
 
 /// Customize the SNS Topic Event Target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnsTopicProps {
     /// Specifies whether an IAM role should be used to publish to the topic.
     ///
@@ -1948,7 +1948,7 @@ impl rt::FromWire for SnsTopicProps {
 }
 
 /// Use an SQS Queue as a target for Amazon EventBridge rules.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SqsQueue(rt::ObjRef);
 rt::handle!(SqsQueue, "aws-cdk-lib.aws_events_targets.SqsQueue");
 impl rt::IsA<crate::aws_events::IRuleTarget> for SqsQueue {}
@@ -1969,7 +1969,7 @@ pub trait SqsQueueExt: rt::IsA<SqsQueue> {
 impl<O: rt::IsA<SqsQueue> + ?Sized> SqsQueueExt for O {}
 
 /// Customize the SQS Queue Event Target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SqsQueueProps {
     /// The message to send to the queue.
     ///
@@ -2043,7 +2043,7 @@ impl rt::FromWire for SqsQueueProps {
 /// Metadata that you apply to a resource to help categorize and organize the resource.
 ///
 /// Each tag consists of a key and an optional value, both of which you define.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tag {
     /// Required. Key is the name of the tag.
     pub key: rt::Option<rt::String>,
@@ -2075,7 +2075,7 @@ impl rt::FromWire for Tag {
 }
 
 /// The generic properties for an RuleTarget.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetBaseProps {
     /// The SQS queue to be used as deadLetterQueue. Check out the [considerations for using a dead-letter queue](https://docs.aws.amazon.com/eventbridge/latest/userguide/rule-dlq.html#dlq-considerations).
     ///
@@ -2130,7 +2130,7 @@ impl rt::FromWire for TargetBaseProps {
 }
 
 /// An environment variable to be set in the container run as a task.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskEnvironmentVariable {
     /// Required. Name for the environment variable.
     ///

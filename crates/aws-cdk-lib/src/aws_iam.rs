@@ -3,7 +3,7 @@
 use crate::runtime as rt;
 
 /// Define a new IAM Access Key.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AccessKey(rt::ObjRef);
 rt::handle!(AccessKey, "aws-cdk-lib.aws_iam.AccessKey");
 impl rt::IsA<crate::IResource> for AccessKey {}
@@ -30,7 +30,7 @@ pub trait AccessKeyExt: rt::IsA<AccessKey> {
 impl<O: rt::IsA<AccessKey> + ?Sized> AccessKeyExt for O {}
 
 /// Properties for defining an IAM access key.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessKeyProps {
     /// Required. The IAM user this key will belong to.
     ///
@@ -122,7 +122,7 @@ impl rt::FromWire for AccessKeyStatus {
 }
 
 /// Specify AWS account ID as the principal entity in a policy to delegate authority to the account.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AccountPrincipal(rt::ObjRef);
 rt::handle!(AccountPrincipal, "aws-cdk-lib.aws_iam.AccountPrincipal");
 impl rt::IsA<crate::aws_iam::ArnPrincipal> for AccountPrincipal {}
@@ -147,7 +147,7 @@ pub trait AccountPrincipalExt: rt::IsA<AccountPrincipal> {
 impl<O: rt::IsA<AccountPrincipal> + ?Sized> AccountPrincipalExt for O {}
 
 /// Use the AWS account into which a stack is deployed as the principal entity in a policy.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AccountRootPrincipal(rt::ObjRef);
 rt::handle!(AccountRootPrincipal, "aws-cdk-lib.aws_iam.AccountRootPrincipal");
 impl rt::IsA<crate::aws_iam::AccountPrincipal> for AccountRootPrincipal {}
@@ -169,7 +169,7 @@ pub trait AccountRootPrincipalExt: rt::IsA<AccountRootPrincipal> {
 impl<O: rt::IsA<AccountRootPrincipal> + ?Sized> AccountRootPrincipalExt for O {}
 
 /// Result of calling `addToPrincipalPolicy`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddToPrincipalPolicyResult {
     /// Required. Whether the statement was added to the identity's policies.
     pub statement_added: rt::Option<bool>,
@@ -203,7 +203,7 @@ impl rt::FromWire for AddToPrincipalPolicyResult {
 }
 
 /// Result of calling addToResourcePolicy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddToResourcePolicyResult {
     /// Required. Whether the statement was added.
     pub statement_added: rt::Option<bool>,
@@ -245,7 +245,7 @@ impl rt::FromWire for AddToResourcePolicyResult {
 /// `AnyPrincipal` renders to `Principal: { AWS: "*" }`. This is correct
 /// most of the time, but in cases where you need the other principal,
 /// use `StarPrincipal` instead.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AnyPrincipal(rt::ObjRef);
 rt::handle!(AnyPrincipal, "aws-cdk-lib.aws_iam.AnyPrincipal");
 impl rt::IsA<crate::aws_iam::ArnPrincipal> for AnyPrincipal {}
@@ -269,7 +269,7 @@ impl<O: rt::IsA<AnyPrincipal> + ?Sized> AnyPrincipalExt for O {}
 ///
 /// You can specify AWS accounts, IAM users, Federated SAML users, IAM roles, and specific assumed-role sessions.
 /// You cannot specify IAM groups or instance profiles as principals
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ArnPrincipal(rt::ObjRef);
 rt::handle!(ArnPrincipal, "aws-cdk-lib.aws_iam.ArnPrincipal");
 impl rt::IsA<crate::aws_iam::IAssumeRolePrincipal> for ArnPrincipal {}
@@ -305,7 +305,7 @@ impl<O: rt::IsA<ArnPrincipal> + ?Sized> ArnPrincipalExt for O {}
 /// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html
 ///
 /// for more details.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CanonicalUserPrincipal(rt::ObjRef);
 rt::handle!(CanonicalUserPrincipal, "aws-cdk-lib.aws_iam.CanonicalUserPrincipal");
 impl rt::IsA<crate::aws_iam::IAssumeRolePrincipal> for CanonicalUserPrincipal {}
@@ -340,7 +340,7 @@ impl<O: rt::IsA<CanonicalUserPrincipal> + ?Sized> CanonicalUserPrincipalExt for 
 /// > To ensure the security of your AWS account , the secret access key is accessible only during key and user creation. You must save the key (for example, in a text file) if you want to be able to access it again. If a secret key is lost, you can rotate access keys by increasing the value of the `serial` property.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnAccessKey(rt::ObjRef);
 rt::handle!(CfnAccessKey, "aws-cdk-lib.aws_iam.CfnAccessKey");
 impl rt::IsA<crate::CfnElement> for CfnAccessKey {}
@@ -425,7 +425,7 @@ impl<O: rt::IsA<CfnAccessKey> + ?Sized> CfnAccessKeyExt for O {}
 /// Properties for defining a `CfnAccessKey`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAccessKeyProps {
     /// Required. The name of the IAM user that the new key will belong to.
     ///
@@ -477,7 +477,7 @@ impl rt::FromWire for CfnAccessKeyProps {
 /// For information about the number of groups you can create, see [Limitations on IAM Entities](https://docs.aws.amazon.com/IAM/latest/UserGuide/LimitationsOnEntities.html) in the *IAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnGroup(rt::ObjRef);
 rt::handle!(CfnGroup, "aws-cdk-lib.aws_iam.CfnGroup");
 impl rt::IsA<crate::CfnElement> for CfnGroup {}
@@ -578,7 +578,7 @@ impl<O: rt::IsA<CfnGroup> + ?Sized> CfnGroupExt for O {}
 /// For more information about managed policies, see [Managed Policies and Inline Policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/policies-managed-vs-inline.html) in the *IAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGroupPolicyProperty {
     /// Required. The policy document.
     ///
@@ -620,7 +620,7 @@ impl rt::FromWire for CfnGroupPolicyProperty {
 /// For information about the maximum number of inline policies that you can embed in a group, see [IAM and AWS STS quotas](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) in the *IAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnGroupPolicy(rt::ObjRef);
 rt::handle!(CfnGroupPolicy, "aws-cdk-lib.aws_iam.CfnGroupPolicy");
 impl rt::IsA<crate::CfnElement> for CfnGroupPolicy {}
@@ -691,7 +691,7 @@ impl<O: rt::IsA<CfnGroupPolicy> + ?Sized> CfnGroupPolicyExt for O {}
 /// Properties for defining a `CfnGroupPolicy`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGroupPolicyProps {
     /// Required. The name of the group to associate the policy with.
     ///
@@ -747,7 +747,7 @@ impl rt::FromWire for CfnGroupPolicyProps {
 /// Properties for defining a `CfnGroup`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGroupProps {
     /// The name of the group to create. Do not include the path in this value.
     ///
@@ -819,7 +819,7 @@ impl rt::FromWire for CfnGroupProps {
 /// For information about the number of instance profiles you can create, see [IAM object quotas](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) in the *IAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnInstanceProfile(rt::ObjRef);
 rt::handle!(CfnInstanceProfile, "aws-cdk-lib.aws_iam.CfnInstanceProfile");
 impl rt::IsA<crate::CfnElement> for CfnInstanceProfile {}
@@ -904,7 +904,7 @@ impl<O: rt::IsA<CfnInstanceProfile> + ?Sized> CfnInstanceProfileExt for O {}
 /// Properties for defining a `CfnInstanceProfile`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnInstanceProfileProps {
     /// Required. The name of the role to associate with the instance profile.
     ///
@@ -964,7 +964,7 @@ impl rt::FromWire for CfnInstanceProfileProps {
 /// For more information about managed policies in general, see [Managed policies and inline policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/policies-managed-vs-inline.html) in the *IAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnManagedPolicy(rt::ObjRef);
 rt::handle!(CfnManagedPolicy, "aws-cdk-lib.aws_iam.CfnManagedPolicy");
 impl rt::IsA<crate::CfnElement> for CfnManagedPolicy {}
@@ -1133,7 +1133,7 @@ impl<O: rt::IsA<CfnManagedPolicy> + ?Sized> CfnManagedPolicyExt for O {}
 /// Properties for defining a `CfnManagedPolicy`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnManagedPolicyProps {
     /// Required. The JSON policy document that you want to use as the content for the new policy.
     ///
@@ -1261,7 +1261,7 @@ impl rt::FromWire for CfnManagedPolicyProps {
 /// > The trust for the OIDC provider is derived from the IAM provider that this operation creates. Therefore, it is best to limit access to the [CreateOpenIDConnectProvider](https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html) operation to highly privileged users.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnOIDCProvider(rt::ObjRef);
 rt::handle!(CfnOIDCProvider, "aws-cdk-lib.aws_iam.CfnOIDCProvider");
 impl rt::IsA<crate::CfnElement> for CfnOIDCProvider {}
@@ -1353,7 +1353,7 @@ impl<O: rt::IsA<CfnOIDCProvider> + ?Sized> CfnOIDCProviderExt for O {}
 /// Properties for defining a `CfnOIDCProvider`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnOIDCProviderProps {
     /// A list of client IDs (also known as audiences) that are associated with the specified IAM OIDC provider resource object.
     ///
@@ -1427,7 +1427,7 @@ impl rt::FromWire for CfnOIDCProviderProps {
 /// > - [`AWS::IAM::UserPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-userpolicy.html)
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnPolicy(rt::ObjRef);
 rt::handle!(CfnPolicy, "aws-cdk-lib.aws_iam.CfnPolicy");
 impl rt::IsA<crate::CfnElement> for CfnPolicy {}
@@ -1526,7 +1526,7 @@ impl<O: rt::IsA<CfnPolicy> + ?Sized> CfnPolicyExt for O {}
 /// Properties for defining a `CfnPolicy`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnPolicyProps {
     /// Required. The policy document.
     ///
@@ -1602,7 +1602,7 @@ impl rt::FromWire for CfnPolicyProps {
 /// For more information about roles, see [IAM roles](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html) in the *IAM User Guide* . For information about quotas for role names and the number of roles you can create, see [IAM and AWS STS quotas](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) in the *IAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRole(rt::ObjRef);
 rt::handle!(CfnRole, "aws-cdk-lib.aws_iam.CfnRole");
 impl rt::IsA<crate::CfnElement> for CfnRole {}
@@ -1762,7 +1762,7 @@ impl<O: rt::IsA<CfnRole> + ?Sized> CfnRoleExt for O {}
 /// For more information about managed policies, refer to [Managed Policies and Inline Policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/policies-managed-vs-inline.html) in the *IAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRolePolicyProperty {
     /// Required. The entire contents of the policy that defines permissions.
     ///
@@ -1808,7 +1808,7 @@ impl rt::FromWire for CfnRolePolicyProperty {
 /// For information about the maximum number of inline policies that you can embed with a role, see [IAM and AWS STS quotas](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) in the *IAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRolePolicy(rt::ObjRef);
 rt::handle!(CfnRolePolicy, "aws-cdk-lib.aws_iam.CfnRolePolicy");
 impl rt::IsA<crate::CfnElement> for CfnRolePolicy {}
@@ -1879,7 +1879,7 @@ impl<O: rt::IsA<CfnRolePolicy> + ?Sized> CfnRolePolicyExt for O {}
 /// Properties for defining a `CfnRolePolicy`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRolePolicyProps {
     /// Required. The name of the policy document.
     ///
@@ -1935,7 +1935,7 @@ impl rt::FromWire for CfnRolePolicyProps {
 /// Properties for defining a `CfnRole`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRoleProps {
     /// Required. The trust policy that is associated with this role.
     ///
@@ -2059,7 +2059,7 @@ impl rt::FromWire for CfnRoleProps {
 /// For more information, see [Enabling SAML 2.0 federated users to access the AWS Management Console](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_enable-console-saml.html) and [About SAML 2.0-based federation](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_saml.html) in the *IAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSAMLProvider(rt::ObjRef);
 rt::handle!(CfnSAMLProvider, "aws-cdk-lib.aws_iam.CfnSAMLProvider");
 impl rt::IsA<crate::CfnElement> for CfnSAMLProvider {}
@@ -2189,7 +2189,7 @@ impl<O: rt::IsA<CfnSAMLProvider> + ?Sized> CfnSAMLProviderExt for O {}
 /// This data type is used as a response element in the [GetSAMLProvider](https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetSAMLProvider.html) operation.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSAMLProviderSAMLPrivateKeyProperty {
     /// Required. The unique identifier for the SAML private key.
     ///
@@ -2227,7 +2227,7 @@ impl rt::FromWire for CfnSAMLProviderSAMLPrivateKeyProperty {
 /// Properties for defining a `CfnSAMLProvider`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSAMLProviderProps {
     /// Specifies the new private key from your external identity provider.
     ///
@@ -2315,7 +2315,7 @@ impl rt::FromWire for CfnSAMLProviderProps {
 /// > Because the body of the public key certificate, private key, and the certificate chain can be large, you should use POST rather than GET when calling `UploadServerCertificate` . For information about setting up signatures and authorization through the API, see [Signing AWS API requests](https://docs.aws.amazon.com/general/latest/gr/signing_aws_api_requests.html) in the *AWS General Reference* . For general information about using the Query API with IAM, see [Calling the API by making HTTP query requests](https://docs.aws.amazon.com/IAM/latest/UserGuide/programming.html) in the *IAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnServerCertificate(rt::ObjRef);
 rt::handle!(CfnServerCertificate, "aws-cdk-lib.aws_iam.CfnServerCertificate");
 impl rt::IsA<crate::CfnElement> for CfnServerCertificate {}
@@ -2427,7 +2427,7 @@ impl<O: rt::IsA<CfnServerCertificate> + ?Sized> CfnServerCertificateExt for O {}
 /// Properties for defining a `CfnServerCertificate`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnServerCertificateProps {
     /// The contents of the public key certificate.
     ///
@@ -2511,7 +2511,7 @@ impl rt::FromWire for CfnServerCertificateProps {
 /// To attach a policy to this service-linked role, you must make the request using the AWS service that depends on this role.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnServiceLinkedRole(rt::ObjRef);
 rt::handle!(CfnServiceLinkedRole, "aws-cdk-lib.aws_iam.CfnServiceLinkedRole");
 impl rt::IsA<crate::CfnElement> for CfnServiceLinkedRole {}
@@ -2590,7 +2590,7 @@ impl<O: rt::IsA<CfnServiceLinkedRole> + ?Sized> CfnServiceLinkedRoleExt for O {}
 /// Properties for defining a `CfnServiceLinkedRole`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnServiceLinkedRoleProps {
     /// The service principal for the AWS service to which this role is attached.
     ///
@@ -2644,7 +2644,7 @@ impl rt::FromWire for CfnServiceLinkedRoleProps {
 /// For information about quotas for the number of IAM users you can create, see [IAM and AWS STS quotas](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) in the *IAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnUser(rt::ObjRef);
 rt::handle!(CfnUser, "aws-cdk-lib.aws_iam.CfnUser");
 impl rt::IsA<crate::CfnElement> for CfnUser {}
@@ -2782,7 +2782,7 @@ impl<O: rt::IsA<CfnUser> + ?Sized> CfnUserExt for O {}
 /// For more information about managing passwords, see [Managing Passwords](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_ManagingLogins.html) in the *IAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnUserLoginProfileProperty {
     /// Required. The user's password.
     ///
@@ -2824,7 +2824,7 @@ impl rt::FromWire for CfnUserLoginProfileProperty {
 /// For more information about managed policies, refer to [Managed Policies and Inline Policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/policies-managed-vs-inline.html) in the *IAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnUserPolicyProperty {
     /// Required. The entire contents of the policy that defines permissions.
     ///
@@ -2868,7 +2868,7 @@ impl rt::FromWire for CfnUserPolicyProperty {
 /// For information about the maximum number of inline policies that you can embed in a user, see [IAM and AWS STS quotas](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) in the *IAM User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnUserPolicy(rt::ObjRef);
 rt::handle!(CfnUserPolicy, "aws-cdk-lib.aws_iam.CfnUserPolicy");
 impl rt::IsA<crate::CfnElement> for CfnUserPolicy {}
@@ -2939,7 +2939,7 @@ impl<O: rt::IsA<CfnUserPolicy> + ?Sized> CfnUserPolicyExt for O {}
 /// Properties for defining a `CfnUserPolicy`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnUserPolicyProps {
     /// Required. The name of the policy document.
     ///
@@ -2995,7 +2995,7 @@ impl rt::FromWire for CfnUserPolicyProps {
 /// Properties for defining a `CfnUser`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnUserProps {
     /// A list of group names to which you want to add the user.
     ///
@@ -3105,7 +3105,7 @@ impl rt::FromWire for CfnUserProps {
 /// Adds the specified user to the specified group.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnUserToGroupAddition(rt::ObjRef);
 rt::handle!(CfnUserToGroupAddition, "aws-cdk-lib.aws_iam.CfnUserToGroupAddition");
 impl rt::IsA<crate::CfnElement> for CfnUserToGroupAddition {}
@@ -3174,7 +3174,7 @@ impl<O: rt::IsA<CfnUserToGroupAddition> + ?Sized> CfnUserToGroupAdditionExt for 
 /// Properties for defining a `CfnUserToGroupAddition`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnUserToGroupAdditionProps {
     /// Required. The name of the group to update.
     ///
@@ -3220,7 +3220,7 @@ impl rt::FromWire for CfnUserToGroupAdditionProps {
 /// > The seed information contained in the QR code and the Base32 string should be treated like any other secret access information. In other words, protect the seed information as you would your AWS access keys or your passwords. After you provision your virtual device, you should ensure that the information is destroyed following secure procedures.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVirtualMFADevice(rt::ObjRef);
 rt::handle!(CfnVirtualMFADevice, "aws-cdk-lib.aws_iam.CfnVirtualMFADevice");
 impl rt::IsA<crate::CfnElement> for CfnVirtualMFADevice {}
@@ -3308,7 +3308,7 @@ impl<O: rt::IsA<CfnVirtualMFADevice> + ?Sized> CfnVirtualMFADeviceExt for O {}
 /// Properties for defining a `CfnVirtualMFADevice`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVirtualMFADeviceProps {
     /// Required. The IAM user associated with this virtual MFA device.
     ///
@@ -3370,7 +3370,7 @@ impl rt::FromWire for CfnVirtualMFADeviceProps {
 }
 
 /// Basic options for a grant operation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CommonGrantOptions {
     /// Required. The actions to grant.
     pub actions: rt::Option<rt::Vec<rt::String>>,
@@ -3414,7 +3414,7 @@ impl rt::FromWire for CommonGrantOptions {
 }
 
 /// Helper class for working with `IComparablePrincipal`s.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ComparablePrincipal(rt::ObjRef);
 rt::handle!(ComparablePrincipal, "aws-cdk-lib.aws_iam.ComparablePrincipal");
 impl ComparablePrincipal {
@@ -3441,7 +3441,7 @@ impl<O: rt::IsA<ComparablePrincipal> + ?Sized> ComparablePrincipalExt for O {}
 /// Not as simple as eagerly getting the dependency roots from the
 /// inner dependables, as they may be mutable so we need to defer
 /// the query.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CompositeDependable(rt::ObjRef);
 rt::handle!(CompositeDependable, "aws-cdk-lib.aws_iam.CompositeDependable");
 impl rt::IsA<crate::constructs::IDependable> for CompositeDependable {}
@@ -3460,7 +3460,7 @@ impl<O: rt::IsA<CompositeDependable> + ?Sized> CompositeDependableExt for O {}
 ///
 /// A composite principal cannot
 /// have conditions. i.e. multiple ServicePrincipals that form a composite principal
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CompositePrincipal(rt::ObjRef);
 rt::handle!(CompositePrincipal, "aws-cdk-lib.aws_iam.CompositePrincipal");
 impl rt::IsA<crate::aws_iam::IAssumeRolePrincipal> for CompositePrincipal {}
@@ -3495,7 +3495,7 @@ pub trait CompositePrincipalExt: rt::IsA<CompositePrincipal> {
 impl<O: rt::IsA<CompositePrincipal> + ?Sized> CompositePrincipalExt for O {}
 
 /// Options for customizing IAM role creation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomizeRolesOptions {
     /// Whether or not to synthesize the resource into the CFN template.
     ///
@@ -3537,7 +3537,7 @@ impl rt::FromWire for CustomizeRolesOptions {
 }
 
 /// Default factories for encrypted resources.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DefaultEncryptedResourceFactories(rt::ObjRef);
 rt::handle!(DefaultEncryptedResourceFactories, "aws-cdk-lib.aws_iam.DefaultEncryptedResourceFactories");
 impl DefaultEncryptedResourceFactories {
@@ -3577,7 +3577,7 @@ pub trait DefaultEncryptedResourceFactoriesExt: rt::IsA<DefaultEncryptedResource
 impl<O: rt::IsA<DefaultEncryptedResourceFactories> + ?Sized> DefaultEncryptedResourceFactoriesExt for O {}
 
 /// Default factories for resources with policies.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DefaultPolicyFactories(rt::ObjRef);
 rt::handle!(DefaultPolicyFactories, "aws-cdk-lib.aws_iam.DefaultPolicyFactories");
 impl DefaultPolicyFactories {
@@ -3658,7 +3658,7 @@ impl rt::FromWire for Effect {
 ///
 /// This class provides methods to retrieve IEncryptedResource instances from constructs,
 /// enabling automatic KMS key permission grants during IAM grant operations.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EncryptedResources(rt::ObjRef);
 rt::handle!(EncryptedResources, "aws-cdk-lib.aws_iam.EncryptedResources");
 impl EncryptedResources {
@@ -3684,7 +3684,7 @@ impl<O: rt::IsA<EncryptedResources> + ?Sized> EncryptedResourcesExt for O {}
 ///
 /// Additional condition keys are available when the temporary security credentials are used to make a request.
 /// You can use these keys to write policies that limit the access of federated users.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FederatedPrincipal(rt::ObjRef);
 rt::handle!(FederatedPrincipal, "aws-cdk-lib.aws_iam.FederatedPrincipal");
 impl rt::IsA<crate::aws_iam::IAssumeRolePrincipal> for FederatedPrincipal {}
@@ -3712,7 +3712,7 @@ pub trait FederatedPrincipalExt: rt::IsA<FederatedPrincipal> {
 impl<O: rt::IsA<FederatedPrincipal> + ?Sized> FederatedPrincipalExt for O {}
 
 /// Options allowing customizing the behavior of `Role.fromRoleArn`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FromRoleArnOptions {
     /// For immutable roles: add grants to resources instead of dropping them.
     ///
@@ -3765,7 +3765,7 @@ impl rt::FromWire for FromRoleArnOptions {
 }
 
 /// Options allowing customizing the behavior of `Role.fromRoleName`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FromRoleNameOptions {
     /// For immutable roles: add grants to resources instead of dropping them.
     ///
@@ -3821,7 +3821,7 @@ impl rt::FromWire for FromRoleNameOptions {
 ///
 /// This class is not instantiable by consumers on purpose, so that they will be
 /// required to call the Grant factory functions.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Grant(rt::ObjRef);
 rt::handle!(Grant, "aws-cdk-lib.aws_iam.Grant");
 impl rt::IsA<crate::constructs::IDependable> for Grant {}
@@ -3942,7 +3942,7 @@ pub trait GrantExt: rt::IsA<Grant> {
 impl<O: rt::IsA<Grant> + ?Sized> GrantExt for O {}
 
 /// Result of a call to grantOnKey().
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrantOnKeyResult {
     /// The Grant object, if a grant was created.
     ///
@@ -3972,7 +3972,7 @@ impl rt::FromWire for GrantOnKeyResult {
 }
 
 /// Options for a grant operation to both identity and resource.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrantOnPrincipalAndResourceOptions {
     /// Required. The resource with a resource policy.
     ///
@@ -4036,7 +4036,7 @@ impl rt::FromWire for GrantOnPrincipalAndResourceOptions {
 }
 
 /// Options for a grant operation that only applies to principals.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrantOnPrincipalOptions {
     /// Construct to report warnings on in case grant could not be registered.
     ///
@@ -4093,7 +4093,7 @@ impl rt::FromWire for GrantOnPrincipalOptions {
 /// This differs from GrantWithResourceOptions in that it requires a pre-constructed
 /// PolicyStatement rather than constructing one from individual permissions.
 /// Use this when you need fine-grained control over the initial policy statement's contents.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrantPolicyWithResourceOptions {
     /// Required. The policy statement to add to the resource's policy.
     ///
@@ -4160,7 +4160,7 @@ impl rt::FromWire for GrantPolicyWithResourceOptions {
 }
 
 /// Options for a grant operation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrantWithResourceOptions {
     /// Required. The resource with a resource policy.
     ///
@@ -4219,7 +4219,7 @@ impl rt::FromWire for GrantWithResourceOptions {
 }
 
 /// Utility methods to check for specific types of grantable resources.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GrantableResources(rt::ObjRef);
 rt::handle!(GrantableResources, "aws-cdk-lib.aws_iam.GrantableResources");
 impl GrantableResources {
@@ -4242,7 +4242,7 @@ pub trait GrantableResourcesExt: rt::IsA<GrantableResources> {
 impl<O: rt::IsA<GrantableResources> + ?Sized> GrantableResourcesExt for O {}
 
 /// An IAM Group (collection of IAM users) lets you specify permissions for multiple users, which can make it easier to manage permissions for those users.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Group(rt::ObjRef);
 rt::handle!(Group, "aws-cdk-lib.aws_iam.Group");
 impl rt::IsA<crate::IResource> for Group {}
@@ -4311,7 +4311,7 @@ pub trait GroupExt: rt::IsA<Group> {
 impl<O: rt::IsA<Group> + ?Sized> GroupExt for O {}
 
 /// Properties for defining an IAM group.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupProps {
     /// A name for the IAM group.
     ///
@@ -4369,7 +4369,7 @@ impl rt::FromWire for GroupProps {
 }
 
 /// Represents an IAM Access Key.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAccessKey(rt::ObjRef);
 rt::handle!(IAccessKey, "aws-cdk-lib.aws_iam.IAccessKey");
 impl rt::IsA<crate::IResource> for IAccessKey {}
@@ -4493,7 +4493,7 @@ impl<T> IAccessKeyHost<T> {
 ///
 /// If that control is necessary, they can implement `IAssumeRolePrincipal` to get full
 /// access to a Role's AssumeRolePolicyDocument.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAssumeRolePrincipal(rt::ObjRef);
 rt::handle!(IAssumeRolePrincipal, "aws-cdk-lib.aws_iam.IAssumeRolePrincipal");
 impl rt::IsA<crate::aws_iam::IGrantable> for IAssumeRolePrincipal {}
@@ -4585,7 +4585,7 @@ impl<T> IAssumeRolePrincipalHost<T> {
 ///
 /// This only needs to be implemented for principals that could potentially be value-equal.
 /// Identity-equal principals will be handled correctly by default.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IComparablePrincipal(rt::ObjRef);
 rt::handle!(IComparablePrincipal, "aws-cdk-lib.aws_iam.IComparablePrincipal");
 impl rt::IsA<crate::aws_iam::IGrantable> for IComparablePrincipal {}
@@ -4668,7 +4668,7 @@ impl<T> IComparablePrincipalHost<T> {
 }
 
 /// A resource that contains data that can be encrypted, using a KMS key.s.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEncryptedResource(rt::ObjRef);
 rt::handle!(IEncryptedResource, "aws-cdk-lib.aws_iam.IEncryptedResource");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IEncryptedResource {}
@@ -4747,7 +4747,7 @@ impl<T> IEncryptedResourceHost<T> {
 /// CloudFormation resource types (e.g., 'AWS::DynamoDB::Table'). The CDK's grant system uses
 /// these factories to automatically add necessary KMS key permissions when granting access to
 /// encrypted resources.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEncryptedResourceFactory(rt::ObjRef);
 rt::handle!(IEncryptedResourceFactory, "aws-cdk-lib.aws_iam.IEncryptedResourceFactory");
 
@@ -4811,7 +4811,7 @@ impl<T> IEncryptedResourceFactoryHost<T> {
 }
 
 /// Any object that has an associated principal that a permission can be granted to.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IGrantable(rt::ObjRef);
 rt::handle!(IGrantable, "aws-cdk-lib.aws_iam.IGrantable");
 
@@ -4867,7 +4867,7 @@ impl<T> IGrantableHost<T> {
 }
 
 /// Represents an IAM Group.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IGroup(rt::ObjRef);
 rt::handle!(IGroup, "aws-cdk-lib.aws_iam.IGroup");
 impl rt::IsA<crate::IResource> for IGroup {}
@@ -5033,7 +5033,7 @@ impl<T> IGroupHost<T> {
 /// A construct that represents an IAM principal, such as a user, group or role.
 ///
 /// [awslint:interface-extends-ref]
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIdentity(rt::ObjRef);
 rt::handle!(IIdentity, "aws-cdk-lib.aws_iam.IIdentity");
 impl rt::IsA<crate::IResource> for IIdentity {}
@@ -5191,7 +5191,7 @@ impl<T> IIdentityHost<T> {
 }
 
 /// Represents an IAM Instance Profile.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IInstanceProfile(rt::ObjRef);
 rt::handle!(IInstanceProfile, "aws-cdk-lib.aws_iam.IInstanceProfile");
 impl rt::IsA<crate::IResource> for IInstanceProfile {}
@@ -5317,7 +5317,7 @@ impl<T> IInstanceProfileHost<T> {
 }
 
 /// A managed policy.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IManagedPolicy(rt::ObjRef);
 rt::handle!(IManagedPolicy, "aws-cdk-lib.aws_iam.IManagedPolicy");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IManagedPolicy {}
@@ -5410,7 +5410,7 @@ impl<T> IManagedPolicyHost<T> {
 }
 
 /// Represents an IAM OpenID Connect provider.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IOidcProvider(rt::ObjRef);
 rt::handle!(IOidcProvider, "aws-cdk-lib.aws_iam.IOidcProvider");
 impl rt::IsA<crate::IResource> for IOidcProvider {}
@@ -5552,7 +5552,7 @@ impl<T> IOidcProviderHost<T> {
 }
 
 /// Represents an IAM OpenID Connect provider.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IOpenIdConnectProvider(rt::ObjRef);
 rt::handle!(IOpenIdConnectProvider, "aws-cdk-lib.aws_iam.IOpenIdConnectProvider");
 impl rt::IsA<crate::IResource> for IOpenIdConnectProvider {}
@@ -5670,7 +5670,7 @@ impl<T> IOpenIdConnectProviderHost<T> {
 }
 
 /// Represents an IAM Policy.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPolicy(rt::ObjRef);
 rt::handle!(IPolicy, "aws-cdk-lib.aws_iam.IPolicy");
 impl rt::IsA<crate::IResource> for IPolicy {}
@@ -5794,7 +5794,7 @@ impl<T> IPolicyHost<T> {
 /// A single logical Principal may also map to a set of physical principals.
 /// For example, `new OrganizationPrincipal('o-12345abcde')` represents all
 /// identities that are part of the given AWS Organization.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPrincipal(rt::ObjRef);
 rt::handle!(IPrincipal, "aws-cdk-lib.aws_iam.IPrincipal");
 impl rt::IsA<crate::aws_iam::IGrantable> for IPrincipal {}
@@ -5899,7 +5899,7 @@ impl<T> IPrincipalHost<T> {
 /// specific CloudFormation resource types (e.g., 'AWS::DynamoDB::Table'). The CDK's grant
 /// system uses these factories to determine whether a resource supports resource policies
 /// and to create the appropriate wrapper when needed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IResourcePolicyFactory(rt::ObjRef);
 rt::handle!(IResourcePolicyFactory, "aws-cdk-lib.aws_iam.IResourcePolicyFactory");
 
@@ -5969,7 +5969,7 @@ impl<T> IResourcePolicyFactoryHost<T> {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "Implement `IResourceWithPolicyV2` instead.")]
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IResourceWithPolicy(rt::ObjRef);
 rt::handle!(IResourceWithPolicy, "aws-cdk-lib.aws_iam.IResourceWithPolicy");
 impl rt::IsA<crate::IResource> for IResourceWithPolicy {}
@@ -6069,7 +6069,7 @@ impl<T> IResourceWithPolicyHost<T> {
 }
 
 /// A resource with a resource policy that can be added to.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IResourceWithPolicyV2(rt::ObjRef);
 rt::handle!(IResourceWithPolicyV2, "aws-cdk-lib.aws_iam.IResourceWithPolicyV2");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IResourceWithPolicyV2 {}
@@ -6138,7 +6138,7 @@ impl<T> IResourceWithPolicyV2Host<T> {
 }
 
 /// A Role object.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRole(rt::ObjRef);
 rt::handle!(IRole, "aws-cdk-lib.aws_iam.IRole");
 impl rt::IsA<crate::IResource> for IRole {}
@@ -6326,7 +6326,7 @@ impl<T> IRoleHost<T> {
 }
 
 /// A SAML provider.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISamlProvider(rt::ObjRef);
 rt::handle!(ISamlProvider, "aws-cdk-lib.aws_iam.ISamlProvider");
 impl rt::IsA<crate::IResource> for ISamlProvider {}
@@ -6436,7 +6436,7 @@ impl<T> ISamlProviderHost<T> {
 }
 
 /// Represents an IAM user.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IUser(rt::ObjRef);
 rt::handle!(IUser, "aws-cdk-lib.aws_iam.IUser");
 impl rt::IsA<crate::IResource> for IUser {}
@@ -6608,7 +6608,7 @@ impl<T> IUserHost<T> {
 }
 
 /// IAM Instance Profile.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InstanceProfile(rt::ObjRef);
 rt::handle!(InstanceProfile, "aws-cdk-lib.aws_iam.InstanceProfile");
 impl rt::IsA<crate::IResource> for InstanceProfile {}
@@ -6671,7 +6671,7 @@ pub trait InstanceProfileExt: rt::IsA<InstanceProfile> {
 impl<O: rt::IsA<InstanceProfile> + ?Sized> InstanceProfileExt for O {}
 
 /// Attributes of an Instance Profile.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceProfileAttributes {
     /// Required. The ARN of the InstanceProfile.
     ///
@@ -6707,7 +6707,7 @@ impl rt::FromWire for InstanceProfileAttributes {
 }
 
 /// Properties of an Instance Profile.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceProfileProps {
     /// The name of the InstanceProfile to create.
     ///
@@ -6757,7 +6757,7 @@ impl rt::FromWire for InstanceProfileProps {
 /// (such as when AutoScaling is configured). The role can be configured in one
 /// place, but if it never gets used it doesn't get instantiated and will
 /// not be synthesized or deployed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LazyRole(rt::ObjRef);
 rt::handle!(LazyRole, "aws-cdk-lib.aws_iam.LazyRole");
 impl rt::IsA<crate::IResource> for LazyRole {}
@@ -6795,7 +6795,7 @@ pub trait LazyRoleExt: rt::IsA<LazyRole> {
 impl<O: rt::IsA<LazyRole> + ?Sized> LazyRoleExt for O {}
 
 /// Properties for defining a LazyRole.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LazyRoleProps {
     /// Required. The IAM principal (i.e. `new ServicePrincipal('sns.amazonaws.com')`) which can assume this role.
     ///
@@ -6921,7 +6921,7 @@ impl rt::FromWire for LazyRoleProps {
 }
 
 /// Managed policy.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ManagedPolicy(rt::ObjRef);
 rt::handle!(ManagedPolicy, "aws-cdk-lib.aws_iam.ManagedPolicy");
 impl rt::IsA<crate::IResource> for ManagedPolicy {}
@@ -7019,7 +7019,7 @@ pub trait ManagedPolicyExt: rt::IsA<ManagedPolicy> {
 impl<O: rt::IsA<ManagedPolicy> + ?Sized> ManagedPolicyExt for O {}
 
 /// Properties for defining an IAM managed policy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedPolicyProps {
     /// A description of the managed policy.
     ///
@@ -7124,7 +7124,7 @@ impl rt::FromWire for ManagedPolicyProps {
 /// account. This is useful when creating a mobile app or web application that
 /// requires access to AWS resources, but you don't want to create custom sign-in
 /// code or manage your own user identities.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OidcProviderNative(rt::ObjRef);
 rt::handle!(OidcProviderNative, "aws-cdk-lib.aws_iam.OidcProviderNative");
 impl rt::IsA<crate::IResource> for OidcProviderNative {}
@@ -7166,7 +7166,7 @@ pub trait OidcProviderNativeExt: rt::IsA<OidcProviderNative> {
 impl<O: rt::IsA<OidcProviderNative> + ?Sized> OidcProviderNativeExt for O {}
 
 /// Initialization properties for `OIDCProviderNative`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OidcProviderNativeProps {
     /// Required. The URL of the identity provider.
     ///
@@ -7262,7 +7262,7 @@ impl rt::FromWire for OidcProviderNativeProps {
 }
 
 /// A principal that represents a federated identity provider as from a OpenID Connect provider.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OpenIdConnectPrincipal(rt::ObjRef);
 rt::handle!(OpenIdConnectPrincipal, "aws-cdk-lib.aws_iam.OpenIdConnectPrincipal");
 impl rt::IsA<crate::aws_iam::FederatedPrincipal> for OpenIdConnectPrincipal {}
@@ -7307,7 +7307,7 @@ impl<O: rt::IsA<OpenIdConnectPrincipal> + ?Sized> OpenIdConnectPrincipalExt for 
 /// 1. Consider implementing the feature in `OidcProviderNative` instead
 /// 2. Discuss with the CDK team before proceeding
 /// 3. Ensure any changes maintain strict backward compatibility
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OpenIdConnectProvider(rt::ObjRef);
 rt::handle!(OpenIdConnectProvider, "aws-cdk-lib.aws_iam.OpenIdConnectProvider");
 impl rt::IsA<crate::IResource> for OpenIdConnectProvider {}
@@ -7349,7 +7349,7 @@ pub trait OpenIdConnectProviderExt: rt::IsA<OpenIdConnectProvider> {
 impl<O: rt::IsA<OpenIdConnectProvider> + ?Sized> OpenIdConnectProviderExt for O {}
 
 /// Initialization properties for `OpenIdConnectProvider`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenIdConnectProviderProps {
     /// Required. The URL of the identity provider.
     ///
@@ -7433,7 +7433,7 @@ impl rt::FromWire for OpenIdConnectProviderProps {
 }
 
 /// A principal that represents an AWS Organization.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OrganizationPrincipal(rt::ObjRef);
 rt::handle!(OrganizationPrincipal, "aws-cdk-lib.aws_iam.OrganizationPrincipal");
 impl rt::IsA<crate::aws_iam::IAssumeRolePrincipal> for OrganizationPrincipal {}
@@ -7462,7 +7462,7 @@ impl<O: rt::IsA<OrganizationPrincipal> + ?Sized> OrganizationPrincipalExt for O 
 /// const policy = iam.ManagedPolicy.fromAwsManagedPolicyName('ReadOnlyAccess');
 /// iam.PermissionsBoundary.of(this).apply(policy);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PermissionsBoundary(rt::ObjRef);
 rt::handle!(PermissionsBoundary, "aws-cdk-lib.aws_iam.PermissionsBoundary");
 impl PermissionsBoundary {
@@ -7490,7 +7490,7 @@ pub trait PermissionsBoundaryExt: rt::IsA<PermissionsBoundary> {
 impl<O: rt::IsA<PermissionsBoundary> + ?Sized> PermissionsBoundaryExt for O {}
 
 /// The AWS::IAM::Policy resource associates an [inline](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#inline) IAM policy with IAM users, roles, or groups. For more information about IAM policies, see [Overview of IAM Policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/policies_overview.html) in the IAM User Guide guide.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Policy(rt::ObjRef);
 rt::handle!(Policy, "aws-cdk-lib.aws_iam.Policy");
 impl rt::IsA<crate::IResource> for Policy {}
@@ -7542,7 +7542,7 @@ pub trait PolicyExt: rt::IsA<Policy> {
 impl<O: rt::IsA<Policy> + ?Sized> PolicyExt for O {}
 
 /// A PolicyDocument is a collection of statements.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PolicyDocument(rt::ObjRef);
 rt::handle!(PolicyDocument, "aws-cdk-lib.aws_iam.PolicyDocument");
 impl rt::IsA<crate::IResolvable> for PolicyDocument {}
@@ -7614,7 +7614,7 @@ pub trait PolicyDocumentExt: rt::IsA<PolicyDocument> {
 impl<O: rt::IsA<PolicyDocument> + ?Sized> PolicyDocumentExt for O {}
 
 /// Properties for a new PolicyDocument.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyDocumentProps {
     /// Automatically assign Statement Ids to all statements.
     ///
@@ -7667,7 +7667,7 @@ impl rt::FromWire for PolicyDocumentProps {
 }
 
 /// Properties for defining an IAM inline policy document.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyProps {
     /// Initial PolicyDocument to use for this Policy.
     ///
@@ -7760,7 +7760,7 @@ impl rt::FromWire for PolicyProps {
 }
 
 /// Represents a statement in an IAM policy document.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PolicyStatement(rt::ObjRef);
 rt::handle!(PolicyStatement, "aws-cdk-lib.aws_iam.PolicyStatement");
 impl PolicyStatement {
@@ -8050,7 +8050,7 @@ pub trait PolicyStatementExt: rt::IsA<PolicyStatement> {
 impl<O: rt::IsA<PolicyStatement> + ?Sized> PolicyStatementExt for O {}
 
 /// Interface for creating a policy statement.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyStatementProps {
     /// List of actions to add to the statement.
     ///
@@ -8134,7 +8134,7 @@ impl rt::FromWire for PolicyStatementProps {
 }
 
 /// Base class for policy principals.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PrincipalBase(rt::ObjRef);
 rt::handle!(PrincipalBase, "aws-cdk-lib.aws_iam.PrincipalBase");
 impl rt::IsA<crate::aws_iam::IAssumeRolePrincipal> for PrincipalBase {}
@@ -8185,7 +8185,7 @@ impl<O: rt::IsA<PrincipalBase> + ?Sized> PrincipalBaseExt for O {}
 /// special type of principal that is just the string '*', which is treated
 /// differently by some services. To represent that principal, `principalJson`
 /// should contain `{ 'LiteralString': ['*'] }`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PrincipalPolicyFragment(rt::ObjRef);
 rt::handle!(PrincipalPolicyFragment, "aws-cdk-lib.aws_iam.PrincipalPolicyFragment");
 impl PrincipalPolicyFragment {
@@ -8214,7 +8214,7 @@ impl<O: rt::IsA<PrincipalPolicyFragment> + ?Sized> PrincipalPolicyFragmentExt fo
 ///
 /// For more information about conditions, see:
 /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PrincipalWithConditions(rt::ObjRef);
 rt::handle!(PrincipalWithConditions, "aws-cdk-lib.aws_iam.PrincipalWithConditions");
 impl rt::IsA<crate::aws_iam::IAssumeRolePrincipal> for PrincipalWithConditions {}
@@ -8251,7 +8251,7 @@ pub trait PrincipalWithConditionsExt: rt::IsA<PrincipalWithConditions> {
 impl<O: rt::IsA<PrincipalWithConditions> + ?Sized> PrincipalWithConditionsExt for O {}
 
 /// Options for resource-based policy validation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicyValidationOptions {
     /// Whether to skip resource validation for policies where resources are implicit (e.g., ECR repository policies where the resource is the repository itself).
     ///
@@ -8284,7 +8284,7 @@ impl rt::FromWire for ResourcePolicyValidationOptions {
 ///
 /// This class provides methods to retrieve IResourceWithPolicyV2 instances from constructs,
 /// enabling resource-based policy management during IAM grant operations.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ResourceWithPolicies(rt::ObjRef);
 rt::handle!(ResourceWithPolicies, "aws-cdk-lib.aws_iam.ResourceWithPolicies");
 impl ResourceWithPolicies {
@@ -8310,7 +8310,7 @@ impl<O: rt::IsA<ResourceWithPolicies> + ?Sized> ResourceWithPoliciesExt for O {}
 ///
 /// Defines an IAM role. The role is created with an assume policy document associated with
 /// the specified AWS service principal defined in `serviceAssumeRole`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Role(rt::ObjRef);
 rt::handle!(Role, "aws-cdk-lib.aws_iam.Role");
 impl rt::IsA<crate::IResource> for Role {}
@@ -8436,7 +8436,7 @@ pub trait RoleExt: rt::IsA<Role> {
 impl<O: rt::IsA<Role> + ?Sized> RoleExt for O {}
 
 /// Collection of grant methods for a IRoleRef.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RoleGrants(rt::ObjRef);
 rt::handle!(RoleGrants, "aws-cdk-lib.aws_iam.RoleGrants");
 impl RoleGrants {
@@ -8460,7 +8460,7 @@ pub trait RoleGrantsExt: rt::IsA<RoleGrants> {
 impl<O: rt::IsA<RoleGrants> + ?Sized> RoleGrantsExt for O {}
 
 /// Properties for looking up an existing Role.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleLookupOptions {
     /// Required. The name of the role to lookup.
     ///
@@ -8522,7 +8522,7 @@ impl rt::FromWire for RoleLookupOptions {
 }
 
 /// Properties for defining an IAM Role.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleProps {
     /// Required. The IAM principal (i.e. `new ServicePrincipal('sns.amazonaws.com')`) which can assume this role.
     ///
@@ -8648,7 +8648,7 @@ impl rt::FromWire for RoleProps {
 }
 
 /// Principal entity that represents a SAML federated identity provider for programmatic and AWS Management Console access.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SamlConsolePrincipal(rt::ObjRef);
 rt::handle!(SamlConsolePrincipal, "aws-cdk-lib.aws_iam.SamlConsolePrincipal");
 impl rt::IsA<crate::aws_iam::FederatedPrincipal> for SamlConsolePrincipal {}
@@ -8670,7 +8670,7 @@ pub trait SamlConsolePrincipalExt: rt::IsA<SamlConsolePrincipal> {
 impl<O: rt::IsA<SamlConsolePrincipal> + ?Sized> SamlConsolePrincipalExt for O {}
 
 /// A SAML metadata document.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SamlMetadataDocument(rt::ObjRef);
 rt::handle!(SamlMetadataDocument, "aws-cdk-lib.aws_iam.SamlMetadataDocument");
 impl SamlMetadataDocument {
@@ -8694,7 +8694,7 @@ pub trait SamlMetadataDocumentExt: rt::IsA<SamlMetadataDocument> {
 impl<O: rt::IsA<SamlMetadataDocument> + ?Sized> SamlMetadataDocumentExt for O {}
 
 /// Principal entity that represents a SAML federated identity provider.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SamlPrincipal(rt::ObjRef);
 rt::handle!(SamlPrincipal, "aws-cdk-lib.aws_iam.SamlPrincipal");
 impl rt::IsA<crate::aws_iam::FederatedPrincipal> for SamlPrincipal {}
@@ -8715,7 +8715,7 @@ pub trait SamlPrincipalExt: rt::IsA<SamlPrincipal> {
 impl<O: rt::IsA<SamlPrincipal> + ?Sized> SamlPrincipalExt for O {}
 
 /// A SAML provider.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SamlProvider(rt::ObjRef);
 rt::handle!(SamlProvider, "aws-cdk-lib.aws_iam.SamlProvider");
 impl rt::IsA<crate::IResource> for SamlProvider {}
@@ -8746,7 +8746,7 @@ pub trait SamlProviderExt: rt::IsA<SamlProvider> {
 impl<O: rt::IsA<SamlProvider> + ?Sized> SamlProviderExt for O {}
 
 /// Properties for a SAML provider.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SamlProviderProps {
     /// Required. An XML document generated by an identity provider (IdP) that supports SAML 2.0. The document includes the issuer's name, expiration information, and keys that can be used to validate the SAML authentication response (assertions) that are received from the IdP. You must generate the metadata document using the identity management software that is used as your organization's IdP.
     pub metadata_document: rt::Option<crate::aws_iam::SamlMetadataDocument>,
@@ -8786,7 +8786,7 @@ impl rt::FromWire for SamlProviderProps {
 }
 
 /// An IAM principal that represents an AWS service (i.e. `sqs.amazonaws.com`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ServicePrincipal(rt::ObjRef);
 rt::handle!(ServicePrincipal, "aws-cdk-lib.aws_iam.ServicePrincipal");
 impl rt::IsA<crate::aws_iam::IAssumeRolePrincipal> for ServicePrincipal {}
@@ -8835,7 +8835,7 @@ pub trait ServicePrincipalExt: rt::IsA<ServicePrincipal> {
 impl<O: rt::IsA<ServicePrincipal> + ?Sized> ServicePrincipalExt for O {}
 
 /// Options for a service principal.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServicePrincipalOpts {
     /// Additional conditions to add to the Service Principal.
     ///
@@ -8891,7 +8891,7 @@ impl rt::FromWire for ServicePrincipalOpts {
 ///
 /// For more information on session tags, see:
 /// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SessionTagsPrincipal(rt::ObjRef);
 rt::handle!(SessionTagsPrincipal, "aws-cdk-lib.aws_iam.SessionTagsPrincipal");
 impl rt::IsA<crate::aws_iam::IAssumeRolePrincipal> for SessionTagsPrincipal {}
@@ -8917,7 +8917,7 @@ impl<O: rt::IsA<SessionTagsPrincipal> + ?Sized> SessionTagsPrincipalExt for O {}
 ///
 /// `StarPrincipal` renders to `Principal: *`. Most of the time, you
 /// should use `AnyPrincipal` instead.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StarPrincipal(rt::ObjRef);
 rt::handle!(StarPrincipal, "aws-cdk-lib.aws_iam.StarPrincipal");
 impl rt::IsA<crate::aws_iam::IAssumeRolePrincipal> for StarPrincipal {}
@@ -8945,7 +8945,7 @@ impl<O: rt::IsA<StarPrincipal> + ?Sized> StarPrincipalExt for O {}
 /// imported with them. When that happens, we use an instance of this class
 /// instead, which will add user warnings when statements are attempted to be
 /// added to it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UnknownPrincipal(rt::ObjRef);
 rt::handle!(UnknownPrincipal, "aws-cdk-lib.aws_iam.UnknownPrincipal");
 impl rt::IsA<crate::aws_iam::IGrantable> for UnknownPrincipal {}
@@ -8966,7 +8966,7 @@ pub trait UnknownPrincipalExt: rt::IsA<UnknownPrincipal> {
 impl<O: rt::IsA<UnknownPrincipal> + ?Sized> UnknownPrincipalExt for O {}
 
 /// Properties for an UnknownPrincipal.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UnknownPrincipalProps {
     /// Required. The resource the role proxy is for.
     pub resource: rt::Option<crate::constructs::IConstruct>,
@@ -8994,7 +8994,7 @@ impl rt::FromWire for UnknownPrincipalProps {
 }
 
 /// Define a new IAM user.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct User(rt::ObjRef);
 rt::handle!(User, "aws-cdk-lib.aws_iam.User");
 impl rt::IsA<crate::IResource> for User {}
@@ -9068,7 +9068,7 @@ pub trait UserExt: rt::IsA<User> {
 impl<O: rt::IsA<User> + ?Sized> UserExt for O {}
 
 /// Represents a user defined outside of this stack.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserAttributes {
     /// Required. The ARN of the user.
     ///
@@ -9098,7 +9098,7 @@ impl rt::FromWire for UserAttributes {
 }
 
 /// Properties for defining an IAM user.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserProps {
     /// Groups to add this user to.
     ///
@@ -9198,7 +9198,7 @@ impl rt::FromWire for UserProps {
 }
 
 /// A principal that represents a federated identity provider as Web Identity such as Cognito, Amazon, Facebook, Google, etc.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WebIdentityPrincipal(rt::ObjRef);
 rt::handle!(WebIdentityPrincipal, "aws-cdk-lib.aws_iam.WebIdentityPrincipal");
 impl rt::IsA<crate::aws_iam::FederatedPrincipal> for WebIdentityPrincipal {}
@@ -9219,7 +9219,7 @@ pub trait WebIdentityPrincipalExt: rt::IsA<WebIdentityPrincipal> {
 impl<O: rt::IsA<WebIdentityPrincipal> + ?Sized> WebIdentityPrincipalExt for O {}
 
 /// Options for the `withoutPolicyUpdates()` modifier of a Role.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WithoutPolicyUpdatesOptions {
     /// Add grants to resources instead of dropping them.
     ///
@@ -9254,7 +9254,7 @@ impl rt::FromWire for WithoutPolicyUpdatesOptions {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIGroupRef {
     String(rt::String),
     IGroupRef(crate::interfaces::aws_iam::IGroupRef),
@@ -9296,7 +9296,7 @@ impl From<crate::interfaces::aws_iam::IGroupRef> for StringOrIGroupRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIManagedPolicyRef {
     String(rt::String),
     IManagedPolicyRef(crate::interfaces::aws_iam::IManagedPolicyRef),
@@ -9338,7 +9338,7 @@ impl From<crate::interfaces::aws_iam::IManagedPolicyRef> for StringOrIManagedPol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIRoleRef {
     String(rt::String),
     IRoleRef(crate::interfaces::aws_iam::IRoleRef),
@@ -9380,7 +9380,7 @@ impl From<crate::interfaces::aws_iam::IRoleRef> for StringOrIRoleRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIUserRef {
     String(rt::String),
     IUserRef(crate::interfaces::aws_iam::IUserRef),
@@ -9422,7 +9422,7 @@ impl From<crate::interfaces::aws_iam::IUserRef> for StringOrIUserRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BoolOrIResolvable {
     Bool(bool),
     IResolvable(crate::IResolvable),
@@ -9459,7 +9459,7 @@ impl From<crate::IResolvable> for BoolOrIResolvable {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGroupPolicyProperty {
     IResolvable(crate::IResolvable),
     CfnGroupPolicyProperty(rt::Box<crate::aws_iam::CfnGroupPolicyProperty>),
@@ -9496,7 +9496,7 @@ impl From<crate::aws_iam::CfnGroupPolicyProperty> for IResolvableOrCfnGroupPolic
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRolePolicyProperty {
     IResolvable(crate::IResolvable),
     CfnRolePolicyProperty(rt::Box<crate::aws_iam::CfnRolePolicyProperty>),
@@ -9533,7 +9533,7 @@ impl From<crate::aws_iam::CfnRolePolicyProperty> for IResolvableOrCfnRolePolicyP
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSAMLProviderSAMLPrivateKeyProperty {
     IResolvable(crate::IResolvable),
     CfnSAMLProviderSAMLPrivateKeyProperty(rt::Box<crate::aws_iam::CfnSAMLProviderSAMLPrivateKeyProperty>),
@@ -9570,7 +9570,7 @@ impl From<crate::aws_iam::CfnSAMLProviderSAMLPrivateKeyProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnUserLoginProfileProperty {
     IResolvable(crate::IResolvable),
     CfnUserLoginProfileProperty(rt::Box<crate::aws_iam::CfnUserLoginProfileProperty>),
@@ -9607,7 +9607,7 @@ impl From<crate::aws_iam::CfnUserLoginProfileProperty> for IResolvableOrCfnUserL
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnUserPolicyProperty {
     IResolvable(crate::IResolvable),
     CfnUserPolicyProperty(rt::Box<crate::aws_iam::CfnUserPolicyProperty>),
@@ -9644,7 +9644,7 @@ impl From<crate::aws_iam::CfnUserPolicyProperty> for IResolvableOrCfnUserPolicyP
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnGroupPolicyPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnGroupPolicyPropertyList(rt::Vec<IResolvableOrCfnGroupPolicyProperty>),
@@ -9681,7 +9681,7 @@ impl From<rt::Vec<IResolvableOrCfnGroupPolicyProperty>> for IResolvableOrIResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnRolePolicyPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnRolePolicyPropertyList(rt::Vec<IResolvableOrCfnRolePolicyProperty>),
@@ -9718,7 +9718,7 @@ impl From<rt::Vec<IResolvableOrCfnRolePolicyProperty>> for IResolvableOrIResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnSAMLProviderSAMLPrivateKeyPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSAMLProviderSAMLPrivateKeyPropertyList(rt::Vec<IResolvableOrCfnSAMLProviderSAMLPrivateKeyProperty>),
@@ -9755,7 +9755,7 @@ impl From<rt::Vec<IResolvableOrCfnSAMLProviderSAMLPrivateKeyProperty>> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnUserPolicyPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnUserPolicyPropertyList(rt::Vec<IResolvableOrCfnUserPolicyProperty>),

@@ -10,7 +10,7 @@ use crate::runtime as rt;
 /// Working with Aliases in the AWS Key Management Service Developer Guide.
 ///
 /// You can also add an alias for a key by calling `key.addAlias(alias)`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Alias(rt::ObjRef);
 rt::handle!(Alias, "aws-cdk-lib.aws_kms.Alias");
 impl rt::IsA<crate::IResource> for Alias {}
@@ -72,7 +72,7 @@ pub trait AliasExt: rt::IsA<Alias> {
 impl<O: rt::IsA<Alias> + ?Sized> AliasExt for O {}
 
 /// Properties of a reference to an existing KMS Alias.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AliasAttributes {
     /// Required. Specifies the alias name.
     ///
@@ -106,7 +106,7 @@ impl rt::FromWire for AliasAttributes {
 }
 
 /// Construction properties for a KMS Key Alias object.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AliasProps {
     /// Required. The name of the alias.
     ///
@@ -169,7 +169,7 @@ impl rt::FromWire for AliasProps {
 /// AWS  CloudFormation resources are available in all AWS Regions in which AWS  and CloudFormation are supported.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnAlias(rt::ObjRef);
 rt::handle!(CfnAlias, "aws-cdk-lib.aws_kms.CfnAlias");
 impl rt::IsA<crate::CfnElement> for CfnAlias {}
@@ -232,7 +232,7 @@ impl<O: rt::IsA<CfnAlias> + ?Sized> CfnAliasExt for O {}
 /// Properties for defining a `CfnAlias`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAliasProps {
     /// Required. Specifies the alias name. This value must begin with `alias/` followed by a name, such as `alias/ExampleAlias` .
     ///
@@ -303,7 +303,7 @@ impl rt::FromWire for CfnAliasProps {
 /// AWS  CloudFormation resources are available in all Regions in which AWS  and CloudFormation are supported. You can use the `AWS::KMS::Key` resource to create and manage all KMS key types that are supported in a Region.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnKey(rt::ObjRef);
 rt::handle!(CfnKey, "aws-cdk-lib.aws_kms.CfnKey");
 impl rt::IsA<crate::CfnElement> for CfnKey {}
@@ -501,7 +501,7 @@ impl<O: rt::IsA<CfnKey> + ?Sized> CfnKeyExt for O {}
 /// Properties for defining a `CfnKey`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnKeyProps {
     /// Skips ("bypasses") the key policy lockout safety check. The default value is false.
     ///
@@ -763,7 +763,7 @@ impl rt::FromWire for CfnKeyProps {
 /// AWS  CloudFormation resources are available in all AWS Regions in which AWS  and CloudFormation are supported. You can use the `AWS::KMS::ReplicaKey` resource to create replica keys in all Regions that support multi-Region KMS keys. For details, see [Multi-Region keys in AWS](https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html) in the ** .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnReplicaKey(rt::ObjRef);
 rt::handle!(CfnReplicaKey, "aws-cdk-lib.aws_kms.CfnReplicaKey");
 impl rt::IsA<crate::CfnElement> for CfnReplicaKey {}
@@ -887,7 +887,7 @@ impl<O: rt::IsA<CfnReplicaKey> + ?Sized> CfnReplicaKeyExt for O {}
 /// Properties for defining a `CfnReplicaKey`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnReplicaKeyProps {
     /// Required. The key policy that authorizes use of the replica key.
     ///
@@ -1004,7 +1004,7 @@ impl rt::FromWire for CfnReplicaKeyProps {
 /// A KMS Key alias.
 ///
 /// An alias can be used in all places that expect a key.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAlias(rt::ObjRef);
 rt::handle!(IAlias, "aws-cdk-lib.aws_kms.IAlias");
 impl rt::IsA<crate::IResource> for IAlias {}
@@ -1190,7 +1190,7 @@ impl<T> IAliasHost<T> {
 ///
 /// This interface does double duty: it represents an actual KMS keys, but it
 /// also represents things that can behave like KMS keys, like a key alias.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IKey(rt::ObjRef);
 rt::handle!(IKey, "aws-cdk-lib.aws_kms.IKey");
 impl rt::IsA<crate::IResource> for IKey {}
@@ -1406,7 +1406,7 @@ impl<T> IKeyHost<T> {
 }
 
 /// Defines a KMS key.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Key(rt::ObjRef);
 rt::handle!(Key, "aws-cdk-lib.aws_kms.Key");
 impl rt::IsA<crate::IResource> for Key {}
@@ -1509,7 +1509,7 @@ pub trait KeyExt: rt::IsA<Key> {
 impl<O: rt::IsA<Key> + ?Sized> KeyExt for O {}
 
 /// Collection of grant methods for an IKey.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KeyGrants(rt::ObjRef);
 rt::handle!(KeyGrants, "aws-cdk-lib.aws_kms.KeyGrants");
 impl KeyGrants {
@@ -1572,7 +1572,7 @@ pub trait KeyGrantsExt: rt::IsA<KeyGrants> {
 impl<O: rt::IsA<KeyGrants> + ?Sized> KeyGrantsExt for O {}
 
 /// Properties for looking up an existing Key.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyLookupOptions {
     /// Required. The alias name of the Key.
     ///
@@ -1615,7 +1615,7 @@ impl rt::FromWire for KeyLookupOptions {
 }
 
 /// Construction properties for a KMS Key object.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyProps {
     /// A list of principals to add as key administrators to the key policy.
     ///
@@ -1918,7 +1918,7 @@ impl rt::FromWire for KeyUsage {
 }
 
 /// A principal to allow access to a key if it's being used through another AWS service.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ViaServicePrincipal(rt::ObjRef);
 rt::handle!(ViaServicePrincipal, "aws-cdk-lib.aws_kms.ViaServicePrincipal");
 impl rt::IsA<crate::aws_iam::IAssumeRolePrincipal> for ViaServicePrincipal {}
@@ -1938,7 +1938,7 @@ pub trait ViaServicePrincipalExt: rt::IsA<ViaServicePrincipal> {
 impl<O: rt::IsA<ViaServicePrincipal> + ?Sized> ViaServicePrincipalExt for O {}
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIKeyRefOrIReplicaKeyRef {
     String(rt::String),
     IKeyRef(crate::interfaces::aws_kms::IKeyRef),
@@ -1990,7 +1990,7 @@ impl From<crate::interfaces::aws_kms::IReplicaKeyRef> for StringOrIKeyRefOrIRepl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BoolOrIResolvable {
     Bool(bool),
     IResolvable(crate::IResolvable),

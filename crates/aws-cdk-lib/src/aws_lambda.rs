@@ -8,7 +8,7 @@ use crate::runtime as rt;
 /// For the recommended optimized ADOT Lambda layers (the `AWSOpenTelemetryDistro*` family),
 /// add the layer via `Function.addLayers()` and set the `AWS_LAMBDA_EXEC_WRAPPER`
 /// environment variable to `/opt/otel-instrument` instead.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdotInstrumentationConfig {
     /// Required. The startup script to run, see ADOT documentation to pick the right script for your use case: https://aws-otel.github.io/docs/getting-started/lambda.
     pub exec_wrapper: rt::Option<crate::aws_lambda::AdotLambdaExecWrapper>,
@@ -92,7 +92,7 @@ impl rt::FromWire for AdotLambdaExecWrapper {
 /// The collection of versions of the ADOT Lambda Layer for generic purpose.
 ///
 /// **Note:** These are legacy ADOT Lambda layers with an embedded collector.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AdotLambdaLayerGenericVersion(rt::ObjRef);
 rt::handle!(AdotLambdaLayerGenericVersion, "aws-cdk-lib.aws_lambda.AdotLambdaLayerGenericVersion");
 impl AdotLambdaLayerGenericVersion {
@@ -154,7 +154,7 @@ impl<O: rt::IsA<AdotLambdaLayerGenericVersion> + ?Sized> AdotLambdaLayerGenericV
 /// The collection of versions of the ADOT Lambda Layer for Java auto-instrumentation.
 ///
 /// **Note:** These are legacy ADOT Lambda layers with an embedded collector.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AdotLambdaLayerJavaAutoInstrumentationVersion(rt::ObjRef);
 rt::handle!(AdotLambdaLayerJavaAutoInstrumentationVersion, "aws-cdk-lib.aws_lambda.AdotLambdaLayerJavaAutoInstrumentationVersion");
 impl AdotLambdaLayerJavaAutoInstrumentationVersion {
@@ -208,7 +208,7 @@ impl<O: rt::IsA<AdotLambdaLayerJavaAutoInstrumentationVersion> + ?Sized> AdotLam
 /// The collection of versions of the ADOT Lambda Layer for JavaScript SDK.
 ///
 /// **Note:** These are legacy ADOT Lambda layers with an embedded collector.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AdotLambdaLayerJavaScriptSdkVersion(rt::ObjRef);
 rt::handle!(AdotLambdaLayerJavaScriptSdkVersion, "aws-cdk-lib.aws_lambda.AdotLambdaLayerJavaScriptSdkVersion");
 impl AdotLambdaLayerJavaScriptSdkVersion {
@@ -262,7 +262,7 @@ impl<O: rt::IsA<AdotLambdaLayerJavaScriptSdkVersion> + ?Sized> AdotLambdaLayerJa
 /// The collection of versions of the ADOT Lambda Layer for Java SDK.
 ///
 /// **Note:** These are legacy ADOT Lambda layers with an embedded collector.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AdotLambdaLayerJavaSdkVersion(rt::ObjRef);
 rt::handle!(AdotLambdaLayerJavaSdkVersion, "aws-cdk-lib.aws_lambda.AdotLambdaLayerJavaSdkVersion");
 impl AdotLambdaLayerJavaSdkVersion {
@@ -316,7 +316,7 @@ impl<O: rt::IsA<AdotLambdaLayerJavaSdkVersion> + ?Sized> AdotLambdaLayerJavaSdkV
 /// The collection of versions of the ADOT Lambda Layer for Python SDK.
 ///
 /// **Note:** These are legacy ADOT Lambda layers with an embedded collector.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AdotLambdaLayerPythonSdkVersion(rt::ObjRef);
 rt::handle!(AdotLambdaLayerPythonSdkVersion, "aws-cdk-lib.aws_lambda.AdotLambdaLayerPythonSdkVersion");
 impl AdotLambdaLayerPythonSdkVersion {
@@ -400,7 +400,7 @@ impl<O: rt::IsA<AdotLambdaLayerPythonSdkVersion> + ?Sized> AdotLambdaLayerPython
 /// **Note:** These resolve to the legacy ADOT Lambda layers with an embedded collector.
 /// For the recommended optimized layers, use `LayerVersion.fromLayerVersionArn()` with
 /// an `AWSOpenTelemetryDistro*` layer ARN instead.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AdotLayerVersion(rt::ObjRef);
 rt::handle!(AdotLayerVersion, "aws-cdk-lib.aws_lambda.AdotLayerVersion");
 impl AdotLayerVersion {
@@ -452,7 +452,7 @@ pub trait AdotLayerVersionExt: rt::IsA<AdotLayerVersion> {
 impl<O: rt::IsA<AdotLayerVersion> + ?Sized> AdotLayerVersionExt for O {}
 
 /// A new alias to a particular version of a Lambda function.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Alias(rt::ObjRef);
 rt::handle!(Alias, "aws-cdk-lib.aws_lambda.Alias");
 impl rt::IsA<crate::IResource> for Alias {}
@@ -499,7 +499,7 @@ pub trait AliasExt: rt::IsA<Alias> {
 }
 impl<O: rt::IsA<Alias> + ?Sized> AliasExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AliasAttributes {
     /// Required.
     pub alias_name: rt::Option<rt::String>,
@@ -531,7 +531,7 @@ impl rt::FromWire for AliasAttributes {
 }
 
 /// Options for `lambda.Alias`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AliasOptions {
     /// Additional versions with individual weights this alias points to.
     ///
@@ -615,7 +615,7 @@ impl rt::FromWire for AliasOptions {
 }
 
 /// Properties for a new Lambda alias.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AliasProps {
     /// Required. Name of this alias.
     pub alias_name: rt::Option<rt::String>,
@@ -759,7 +759,7 @@ impl rt::FromWire for ApplicationLogLevel {
 }
 
 /// Architectures supported by AWS Lambda.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Architecture(rt::ObjRef);
 rt::handle!(Architecture, "aws-cdk-lib.aws_lambda.Architecture");
 impl Architecture {
@@ -802,7 +802,7 @@ pub trait ArchitectureExt: rt::IsA<Architecture> {
 impl<O: rt::IsA<Architecture> + ?Sized> ArchitectureExt for O {}
 
 /// Lambda code from a local directory.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AssetCode(rt::ObjRef);
 rt::handle!(AssetCode, "aws-cdk-lib.aws_lambda.AssetCode");
 impl rt::IsA<crate::aws_lambda::Code> for AssetCode {}
@@ -821,7 +821,7 @@ pub trait AssetCodeExt: rt::IsA<AssetCode> {
 impl<O: rt::IsA<AssetCode> + ?Sized> AssetCodeExt for O {}
 
 /// Represents an ECR image that will be constructed from the specified asset and can be bound as Lambda code.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AssetImageCode(rt::ObjRef);
 rt::handle!(AssetImageCode, "aws-cdk-lib.aws_lambda.AssetImageCode");
 impl rt::IsA<crate::aws_lambda::Code> for AssetImageCode {}
@@ -841,7 +841,7 @@ pub trait AssetImageCodeExt: rt::IsA<AssetImageCode> {
 impl<O: rt::IsA<AssetImageCode> + ?Sized> AssetImageCodeExt for O {}
 
 /// Properties to initialize a new AssetImage.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetImageCodeProps {
     /// Specify or override the CMD on the specified Docker image or Dockerfile.
     ///
@@ -1011,7 +1011,7 @@ impl rt::FromWire for AssetImageCodeProps {
 }
 
 /// Properties for enabling Lambda autoscaling.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoScalingOptions {
     /// Required. Maximum capacity to scale to.
     pub max_capacity: rt::Option<f64>,
@@ -1045,7 +1045,7 @@ impl rt::FromWire for AutoScalingOptions {
 }
 
 /// Optional parameters for creating code using bucket.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BucketOptions {
     /// Optional S3 object version.
     ///
@@ -1094,7 +1094,7 @@ impl rt::FromWire for BucketOptions {
 }
 
 /// A Lambda capacity provider that manages compute resources for Lambda functions.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CapacityProvider(rt::ObjRef);
 rt::handle!(CapacityProvider, "aws-cdk-lib.aws_lambda.CapacityProvider");
 impl rt::IsA<crate::IResource> for CapacityProvider {}
@@ -1161,7 +1161,7 @@ pub trait CapacityProviderExt: rt::IsA<CapacityProvider> {
 impl<O: rt::IsA<CapacityProvider> + ?Sized> CapacityProviderExt for O {}
 
 /// Attributes for importing an existing Lambda capacity provider.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProviderAttributes {
     /// Required. The Amazon Resource Name (ARN) of the capacity provider.
     ///
@@ -1191,7 +1191,7 @@ impl rt::FromWire for CapacityProviderAttributes {
 }
 
 /// Options for creating a function associated with a capacity provider.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProviderFunctionOptions {
     /// Specifies the execution environment memory per VCPU, in GiB.
     ///
@@ -1239,7 +1239,7 @@ impl rt::FromWire for CapacityProviderFunctionOptions {
 }
 
 /// Properties for creating a Lambda capacity provider.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProviderProps {
     /// Required. A list of security group IDs to associate with EC2 instances launched by the capacity provider.
     ///
@@ -1354,7 +1354,7 @@ impl rt::FromWire for CapacityProviderProps {
 /// You can also map an alias to split invocation requests between two versions. Use the `RoutingConfig` parameter to specify a second version and the percentage of invocation requests that it receives.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnAlias(rt::ObjRef);
 rt::handle!(CfnAlias, "aws-cdk-lib.aws_lambda.CfnAlias");
 impl rt::IsA<crate::CfnElement> for CfnAlias {}
@@ -1465,7 +1465,7 @@ impl<O: rt::IsA<CfnAlias> + ?Sized> CfnAliasExt for O {}
 /// The [traffic-shifting](https://docs.aws.amazon.com/lambda/latest/dg/lambda-traffic-shifting-using-aliases.html) configuration of a Lambda function alias.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAliasAliasRoutingConfigurationProperty {
     /// The second version, and the percentage of traffic that's routed to it.
     ///
@@ -1497,7 +1497,7 @@ impl rt::FromWire for CfnAliasAliasRoutingConfigurationProperty {
 /// A provisioned concurrency configuration for a function's alias.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAliasProvisionedConcurrencyConfigurationProperty {
     /// Required. The amount of provisioned concurrency to allocate for the alias.
     ///
@@ -1529,7 +1529,7 @@ impl rt::FromWire for CfnAliasProvisionedConcurrencyConfigurationProperty {
 /// The [traffic-shifting](https://docs.aws.amazon.com/lambda/latest/dg/lambda-traffic-shifting-using-aliases.html) configuration of a Lambda function alias.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAliasVersionWeightProperty {
     /// Required. The qualifier of the second version.
     ///
@@ -1567,7 +1567,7 @@ impl rt::FromWire for CfnAliasVersionWeightProperty {
 /// Properties for defining a `CfnAlias`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAliasProps {
     /// Required. The name or ARN of the Lambda function.
     ///
@@ -1635,7 +1635,7 @@ impl rt::FromWire for CfnAliasProps {
 /// Creates a capacity provider that manages compute resources for Lambda functions.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnCapacityProvider(rt::ObjRef);
 rt::handle!(CfnCapacityProvider, "aws-cdk-lib.aws_lambda.CfnCapacityProvider");
 impl rt::IsA<crate::CfnElement> for CfnCapacityProvider {}
@@ -1791,7 +1791,7 @@ impl<O: rt::IsA<CfnCapacityProvider> + ?Sized> CfnCapacityProviderExt for O {}
 /// The capacity provider's Amazon CloudWatch Logs configuration settings.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityProviderCapacityProviderLoggingConfigProperty {
     /// The name of the Amazon CloudWatch log group the capacity provider sends logs to.
     ///
@@ -1833,7 +1833,7 @@ impl rt::FromWire for CfnCapacityProviderCapacityProviderLoggingConfigProperty {
 /// Configuration that specifies the permissions required for the capacity provider to manage compute resources.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityProviderCapacityProviderPermissionsConfigProperty {
     /// Required. The ARN of the IAM role that the capacity provider uses to manage compute instances and other AWS resources.
     ///
@@ -1865,7 +1865,7 @@ impl rt::FromWire for CfnCapacityProviderCapacityProviderPermissionsConfigProper
 /// Configuration that defines how the capacity provider scales compute instances based on demand and policies.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityProviderCapacityProviderScalingConfigProperty {
     /// The maximum number of vCPUs that the capacity provider can provision across all compute instances.
     ///
@@ -1909,7 +1909,7 @@ impl rt::FromWire for CfnCapacityProviderCapacityProviderScalingConfigProperty {
 /// Configuration that specifies the telemetry collection for the capacity provider.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityProviderCapacityProviderTelemetryConfigProperty {
     /// The capacity provider's Amazon CloudWatch Logs configuration settings.
     ///
@@ -1941,7 +1941,7 @@ impl rt::FromWire for CfnCapacityProviderCapacityProviderTelemetryConfigProperty
 /// VPC configuration that specifies the network settings for compute instances managed by the capacity provider.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityProviderCapacityProviderVpcConfigProperty {
     /// Required. A list of security group IDs that control network access for compute instances managed by the capacity provider.
     ///
@@ -1979,7 +1979,7 @@ impl rt::FromWire for CfnCapacityProviderCapacityProviderVpcConfigProperty {
 /// Specifications that define the characteristics and constraints for compute instances used by the capacity provider.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityProviderInstanceRequirementsProperty {
     /// A list of EC2 instance types that the capacity provider is allowed to use.
     ///
@@ -2027,7 +2027,7 @@ impl rt::FromWire for CfnCapacityProviderInstanceRequirementsProperty {
 /// Configuration that defines how tags are propagated to managed resources.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityProviderPropagateTagsConfigProperty {
     /// A list of tags to explicitly propagate to managed resources.
     ///
@@ -2067,7 +2067,7 @@ impl rt::FromWire for CfnCapacityProviderPropagateTagsConfigProperty {
 /// A scaling policy for the capacity provider that automatically adjusts capacity to maintain a target value for a specific metric.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityProviderTargetTrackingScalingPolicyProperty {
     /// Required. The predefined metric type to track for scaling decisions.
     ///
@@ -2105,7 +2105,7 @@ impl rt::FromWire for CfnCapacityProviderTargetTrackingScalingPolicyProperty {
 /// Properties for defining a `CfnCapacityProvider`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCapacityProviderProps {
     /// Required. The permissions configuration for the capacity provider.
     ///
@@ -2183,7 +2183,7 @@ impl rt::FromWire for CfnCapacityProviderProps {
 /// Details about a [Code signing configuration](https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnCodeSigningConfig(rt::ObjRef);
 rt::handle!(CfnCodeSigningConfig, "aws-cdk-lib.aws_lambda.CfnCodeSigningConfig");
 impl rt::IsA<crate::CfnElement> for CfnCodeSigningConfig {}
@@ -2281,7 +2281,7 @@ impl<O: rt::IsA<CfnCodeSigningConfig> + ?Sized> CfnCodeSigningConfigExt for O {}
 /// List of signing profiles that can sign a code package.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCodeSigningConfigAllowedPublishersProperty {
     /// Required. The Amazon Resource Name (ARN) for each of the signing profiles.
     ///
@@ -2315,7 +2315,7 @@ impl rt::FromWire for CfnCodeSigningConfigAllowedPublishersProperty {
 /// Code signing configuration [policies](https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning.html#config-codesigning-policies) specify the validation failure action for signature mismatch or expiry.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCodeSigningConfigCodeSigningPoliciesProperty {
     /// Required. Code signing configuration policy for deployment validation failure.
     ///
@@ -2353,7 +2353,7 @@ impl rt::FromWire for CfnCodeSigningConfigCodeSigningPoliciesProperty {
 /// Properties for defining a `CfnCodeSigningConfig`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCodeSigningConfigProps {
     /// Required. List of allowed publishers.
     ///
@@ -2407,7 +2407,7 @@ impl rt::FromWire for CfnCodeSigningConfigProps {
 /// By default, Lambda retries an asynchronous invocation twice if the function returns an error. It retains events in a queue for up to six hours. When an event fails all processing attempts or stays in the asynchronous invocation queue for too long, Lambda discards it.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnEventInvokeConfig(rt::ObjRef);
 rt::handle!(CfnEventInvokeConfig, "aws-cdk-lib.aws_lambda.CfnEventInvokeConfig");
 impl rt::IsA<crate::CfnElement> for CfnEventInvokeConfig {}
@@ -2500,7 +2500,7 @@ impl<O: rt::IsA<CfnEventInvokeConfig> + ?Sized> CfnEventInvokeConfigExt for O {}
 /// For more information, see [Adding a destination](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-async-destinations) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventInvokeConfigDestinationConfigProperty {
     /// The destination configuration for failed invocations.
     ///
@@ -2544,7 +2544,7 @@ impl rt::FromWire for CfnEventInvokeConfigDestinationConfigProperty {
 /// For more information, see [Adding a destination](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-async-destinations) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventInvokeConfigOnFailureProperty {
     /// Required. The Amazon Resource Name (ARN) of the destination resource.
     ///
@@ -2586,7 +2586,7 @@ impl rt::FromWire for CfnEventInvokeConfigOnFailureProperty {
 /// > `OnSuccess` is not supported in `CreateEventSourceMapping` or `UpdateEventSourceMapping` requests.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventInvokeConfigOnSuccessProperty {
     /// Required. The Amazon Resource Name (ARN) of the destination resource.
     ///
@@ -2620,7 +2620,7 @@ impl rt::FromWire for CfnEventInvokeConfigOnSuccessProperty {
 /// Properties for defining a `CfnEventInvokeConfig`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventInvokeConfigProps {
     /// Required. The name of the Lambda function.
     ///
@@ -2706,7 +2706,7 @@ impl rt::FromWire for CfnEventInvokeConfigProps {
 /// - [Configuring Amazon DocumentDB as an event source](https://docs.aws.amazon.com/lambda/latest/dg/with-documentdb.html)
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnEventSourceMapping(rt::ObjRef);
 rt::handle!(CfnEventSourceMapping, "aws-cdk-lib.aws_lambda.CfnEventSourceMapping");
 impl rt::IsA<crate::CfnElement> for CfnEventSourceMapping {}
@@ -3048,7 +3048,7 @@ impl<O: rt::IsA<CfnEventSourceMapping> + ?Sized> CfnEventSourceMappingExt for O 
 /// Specific configuration settings for an Amazon Managed Streaming for Apache Kafka (Amazon MSK) event source.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingAmazonManagedKafkaEventSourceConfigProperty {
     /// The identifier for the Kafka consumer group to join.
     ///
@@ -3090,7 +3090,7 @@ impl rt::FromWire for CfnEventSourceMappingAmazonManagedKafkaEventSourceConfigPr
 /// For more information, see [Adding a destination](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-async-destinations) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingDestinationConfigProperty {
     /// The destination configuration for failed invocations.
     ///
@@ -3122,7 +3122,7 @@ impl rt::FromWire for CfnEventSourceMappingDestinationConfigProperty {
 /// Specific configuration settings for a DocumentDB event source.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingDocumentDBEventSourceConfigProperty {
     /// The name of the collection to consume within the database.
     ///
@@ -3170,7 +3170,7 @@ impl rt::FromWire for CfnEventSourceMappingDocumentDBEventSourceConfigProperty {
 /// The list of bootstrap servers for your Kafka brokers in the following format: `"KafkaBootstrapServers": ["abc.xyz.com:xxxx","abc2.xyz.com:xxxx"]` .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingEndpointsProperty {
     /// The list of bootstrap servers for your Kafka brokers in the following format: `"KafkaBootstrapServers": ["abc.xyz.com:xxxx","abc2.xyz.com:xxxx"]` .
     ///
@@ -3202,7 +3202,7 @@ impl rt::FromWire for CfnEventSourceMappingEndpointsProperty {
 /// An object that contains the filters for an event source.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingFilterCriteriaProperty {
     /// A list of filters.
     ///
@@ -3234,7 +3234,7 @@ impl rt::FromWire for CfnEventSourceMappingFilterCriteriaProperty {
 /// A structure within a `FilterCriteria` object that defines an event filtering pattern.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingFilterProperty {
     /// A filter pattern.
     ///
@@ -3268,7 +3268,7 @@ impl rt::FromWire for CfnEventSourceMappingFilterProperty {
 /// The function's Amazon CloudWatch Logs configuration settings.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingLoggingConfigProperty {
     /// Set this property to filter the system logs for your function that Lambda sends to CloudWatch.
     ///
@@ -3304,7 +3304,7 @@ impl rt::FromWire for CfnEventSourceMappingLoggingConfigProperty {
 /// Use this configuration object to define which metrics you want your event source mapping to produce.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingMetricsConfigProperty {
     /// The metrics you want your event source mapping to produce.
     ///
@@ -3340,7 +3340,7 @@ impl rt::FromWire for CfnEventSourceMappingMetricsConfigProperty {
 /// For more information, see [Adding a destination](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-async-destinations) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingOnFailureProperty {
     /// The Amazon Resource Name (ARN) of the destination resource.
     ///
@@ -3378,7 +3378,7 @@ impl rt::FromWire for CfnEventSourceMappingOnFailureProperty {
 /// The [provisioned mode](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html#invocation-eventsourcemapping-provisioned-mode) configuration for the event source. Use Provisioned Mode to customize the minimum and maximum number of event pollers for your event source.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingProvisionedPollerConfigProperty {
     /// The maximum number of event pollers this event source can scale up to.
     ///
@@ -3430,7 +3430,7 @@ impl rt::FromWire for CfnEventSourceMappingProvisionedPollerConfigProperty {
 /// To remove the configuration, pass an empty value.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingScalingConfigProperty {
     /// Limits the number of concurrent instances that the Amazon SQS event source can invoke.
     ///
@@ -3466,7 +3466,7 @@ impl rt::FromWire for CfnEventSourceMappingScalingConfigProperty {
 /// If you're working with a Confluent schema registry, choose the authentication method in the `Type` field, and provide the AWS Secrets Manager secret ARN in the `URI` field.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingSchemaRegistryAccessConfigProperty {
     /// The type of authentication Lambda uses to access your schema registry.
     ///
@@ -3504,7 +3504,7 @@ impl rt::FromWire for CfnEventSourceMappingSchemaRegistryAccessConfigProperty {
 /// Specific configuration settings for a Kafka schema registry.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingSchemaRegistryConfigProperty {
     /// An array of access configuration objects that tell Lambda how to authenticate with your schema registry.
     ///
@@ -3560,7 +3560,7 @@ impl rt::FromWire for CfnEventSourceMappingSchemaRegistryConfigProperty {
 /// Specific schema validation configuration settings that tell Lambda the message attributes you want to validate and filter using your schema registry.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingSchemaValidationConfigProperty {
     /// The attributes you want your schema registry to validate and filter for.
     ///
@@ -3594,7 +3594,7 @@ impl rt::FromWire for CfnEventSourceMappingSchemaValidationConfigProperty {
 /// The self-managed Apache Kafka cluster for your event source.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingSelfManagedEventSourceProperty {
     /// The list of bootstrap servers for your Kafka brokers in the following format: `"KafkaBootstrapServers": ["abc.xyz.com:xxxx","abc2.xyz.com:xxxx"]` .
     ///
@@ -3626,7 +3626,7 @@ impl rt::FromWire for CfnEventSourceMappingSelfManagedEventSourceProperty {
 /// Specific configuration settings for a self-managed Apache Kafka event source.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingSelfManagedKafkaEventSourceConfigProperty {
     /// The identifier for the Kafka consumer group to join.
     ///
@@ -3674,7 +3674,7 @@ impl rt::FromWire for CfnEventSourceMappingSelfManagedKafkaEventSourceConfigProp
 /// An array of the authentication protocol, VPC components, or virtual host to secure and define your event source.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingSourceAccessConfigurationProperty {
     /// The type of authentication protocol, VPC components, or virtual host for your event source. For example: `"Type":"SASL_SCRAM_512_AUTH"` .
     ///
@@ -3724,7 +3724,7 @@ impl rt::FromWire for CfnEventSourceMappingSourceAccessConfigurationProperty {
 /// Properties for defining a `CfnEventSourceMapping`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnEventSourceMappingProps {
     /// Required. The name or ARN of the Lambda function.
     ///
@@ -3985,7 +3985,7 @@ impl rt::FromWire for CfnEventSourceMappingProps {
 /// For a complete introduction to Lambda functions, see [What is Lambda?](https://docs.aws.amazon.com/lambda/latest/dg/lambda-welcome.html) in the *Lambda developer guide.*
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnFunction(rt::ObjRef);
 rt::handle!(CfnFunction, "aws-cdk-lib.aws_lambda.CfnFunction");
 impl rt::IsA<crate::CfnElement> for CfnFunction {}
@@ -4377,7 +4377,7 @@ impl<O: rt::IsA<CfnFunction> + ?Sized> CfnFunctionExt for O {}
 /// Configuration for the capacity provider that manages compute resources for Lambda functions.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionCapacityProviderConfigProperty {
     /// Required. Configuration for Lambda-managed instances used by the capacity provider.
     ///
@@ -4413,7 +4413,7 @@ impl rt::FromWire for CfnFunctionCapacityProviderConfigProperty {
 /// Changes to a deployment package in Amazon S3 or a container image in ECR are not detected automatically during stack updates. To update the function code, change the object key or version in the template.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionCodeProperty {
     /// URI of a [container image](https://docs.aws.amazon.com/lambda/latest/dg/lambda-images.html) in the Amazon ECR registry.
     ///
@@ -4493,7 +4493,7 @@ impl rt::FromWire for CfnFunctionCodeProperty {
 /// The [dead-letter queue](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq) for failed asynchronous invocations.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionDeadLetterConfigProperty {
     /// The Amazon Resource Name (ARN) of an Amazon SQS queue or Amazon SNS topic.
     ///
@@ -4525,7 +4525,7 @@ impl rt::FromWire for CfnFunctionDeadLetterConfigProperty {
 /// Configuration settings for [durable functions](https://docs.aws.amazon.com/lambda/latest/dg/durable-functions.html) , including execution timeout and retention period for execution history.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionDurableConfigProperty {
     /// Required. The maximum time (in seconds) that a durable execution can run before timing out.
     ///
@@ -4577,7 +4577,7 @@ impl rt::FromWire for CfnFunctionDurableConfigProperty {
 /// You can use environment variables to adjust your function's behavior without updating code. An environment variable is a pair of strings that are stored in a function's version-specific configuration.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionEnvironmentProperty {
     /// Environment variable key-value pairs. For more information, see [Using Lambda environment variables](https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html) .
     ///
@@ -4613,7 +4613,7 @@ impl rt::FromWire for CfnFunctionEnvironmentProperty {
 /// The default value is 512, but it can be any whole number between 512 and 10,240 MB.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionEphemeralStorageProperty {
     /// Required. The size of the function's `/tmp` directory.
     ///
@@ -4645,7 +4645,7 @@ impl rt::FromWire for CfnFunctionEphemeralStorageProperty {
 /// Details about the connection between a Lambda function and an [Amazon EFS file system](https://docs.aws.amazon.com/lambda/latest/dg/configuration-filesystem.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionFileSystemConfigProperty {
     /// Required. The Amazon Resource Name (ARN) of the Amazon EFS access point that provides access to the file system.
     ///
@@ -4689,7 +4689,7 @@ impl rt::FromWire for CfnFunctionFileSystemConfigProperty {
 /// Configuration that defines the scaling behavior for a Lambda Managed Instances function, including the minimum and maximum number of execution environments that can be provisioned.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionFunctionScalingConfigProperty {
     /// The maximum number of execution environments that can be provisioned for the function.
     ///
@@ -4729,7 +4729,7 @@ impl rt::FromWire for CfnFunctionFunctionScalingConfigProperty {
 /// For more information, see [Container image settings](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#images-parms) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionImageConfigProperty {
     /// Specifies parameters that you want to pass in with ENTRYPOINT.
     ///
@@ -4779,7 +4779,7 @@ impl rt::FromWire for CfnFunctionImageConfigProperty {
 /// Configuration for Lambda-managed instances used by the capacity provider.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionLambdaManagedInstancesCapacityProviderConfigProperty {
     /// Required. The Amazon Resource Name (ARN) of the capacity provider.
     ///
@@ -4823,7 +4823,7 @@ impl rt::FromWire for CfnFunctionLambdaManagedInstancesCapacityProviderConfigPro
 /// The function's Amazon CloudWatch Logs configuration settings.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionLoggingConfigProperty {
     /// Set this property to filter the application logs for your function that Lambda sends to CloudWatch.
     ///
@@ -4883,7 +4883,7 @@ impl rt::FromWire for CfnFunctionLoggingConfigProperty {
 /// For more information, see [Runtime updates](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionRuntimeManagementConfigProperty {
     /// Required. Specify the runtime update mode.
     ///
@@ -4929,7 +4929,7 @@ impl rt::FromWire for CfnFunctionRuntimeManagementConfigProperty {
 /// Setting controls how your function accesses data from an Amazon S3 file system.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionS3FilesConfigProperty {
     /// Specifies if a function reads from the file system for the lowest latency, or through Amazon S3 Files feature "direct Amazon S3 bucket reads" for the highest throughput.
     ///
@@ -4968,7 +4968,7 @@ impl rt::FromWire for CfnFunctionS3FilesConfigProperty {
 /// The function's [AWS Lambda SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html) setting.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionSnapStartProperty {
     /// Required. Set `ApplyOn` to `PublishedVersions` to create a snapshot of the initialized execution environment when you publish a function version.
     ///
@@ -5000,7 +5000,7 @@ impl rt::FromWire for CfnFunctionSnapStartProperty {
 /// The function's [SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html) setting.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionSnapStartResponseProperty {
     /// When set to `PublishedVersions` , Lambda creates a snapshot of the execution environment when you publish a function version.
     ///
@@ -5040,7 +5040,7 @@ impl rt::FromWire for CfnFunctionSnapStartResponseProperty {
 /// This allows you to configure specific tenant isolation strategies for your function invocations. Tenant isolation configuration cannot be modified after function creation.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionTenancyConfigProperty {
     /// Required. Tenant isolation mode allows for invocation to be sent to a corresponding execution environment dedicated to a specific tenant ID.
     ///
@@ -5072,7 +5072,7 @@ impl rt::FromWire for CfnFunctionTenancyConfigProperty {
 /// The function's [AWS X-Ray](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html) tracing configuration. To sample and record incoming requests, set `Mode` to `Active` .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionTracingConfigProperty {
     /// The tracing mode.
     ///
@@ -5110,7 +5110,7 @@ impl rt::FromWire for CfnFunctionTracingConfigProperty {
 /// > To monitor network interfaces, CloudFormation needs the `ec2:DescribeNetworkInterfaces` permission. It obtains this from the user or role that modifies the stack. If you don't provide this permission, CloudFormation does not wait for network interfaces to be deleted.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionVpcConfigProperty {
     /// Allows outbound IPv6 traffic on VPC functions that are connected to dual-stack subnets.
     ///
@@ -5154,7 +5154,7 @@ impl rt::FromWire for CfnFunctionVpcConfigProperty {
 /// Properties for defining a `CfnFunction`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFunctionProps {
     /// Required. The code for the function. You can define your function code in multiple ways:.
     ///
@@ -5419,7 +5419,7 @@ impl rt::FromWire for CfnFunctionProps {
 /// The `AWS::Lambda::LayerVersion` resource creates a [Lambda layer](https://docs.aws.amazon.com/lambda/latest/dg/configuration-layers.html) from a ZIP archive.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnLayerVersion(rt::ObjRef);
 rt::handle!(CfnLayerVersion, "aws-cdk-lib.aws_lambda.CfnLayerVersion");
 impl rt::IsA<crate::CfnElement> for CfnLayerVersion {}
@@ -5532,7 +5532,7 @@ impl<O: rt::IsA<CfnLayerVersion> + ?Sized> CfnLayerVersionExt for O {}
 /// A ZIP archive that contains the contents of an [Lambda layer](https://docs.aws.amazon.com/lambda/latest/dg/configuration-layers.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLayerVersionContentProperty {
     /// Required. The Amazon S3 bucket of the layer archive.
     ///
@@ -5584,7 +5584,7 @@ impl rt::FromWire for CfnLayerVersionContentProperty {
 /// > Since the release of the [UpdateReplacePolicy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatereplacepolicy.html) both `UpdateReplacePolicy` and `DeletionPolicy` are required to protect your Resources/LayerPermissions from deletion.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnLayerVersionPermission(rt::ObjRef);
 rt::handle!(CfnLayerVersionPermission, "aws-cdk-lib.aws_lambda.CfnLayerVersionPermission");
 impl rt::IsA<crate::CfnElement> for CfnLayerVersionPermission {}
@@ -5671,7 +5671,7 @@ impl<O: rt::IsA<CfnLayerVersionPermission> + ?Sized> CfnLayerVersionPermissionEx
 /// Properties for defining a `CfnLayerVersionPermission`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLayerVersionPermissionProps {
     /// Required. The API action that grants access to the layer.
     ///
@@ -5725,7 +5725,7 @@ impl rt::FromWire for CfnLayerVersionPermissionProps {
 /// Properties for defining a `CfnLayerVersion`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLayerVersionProps {
     /// Required. The function layer archive.
     ///
@@ -5791,7 +5791,7 @@ impl rt::FromWire for CfnLayerVersionProps {
 /// Resource Type definition for AWS::Lambda::MicrovmImage.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnMicrovmImage(rt::ObjRef);
 rt::handle!(CfnMicrovmImage, "aws-cdk-lib.aws_lambda.CfnMicrovmImage");
 impl rt::IsA<crate::CfnElement> for CfnMicrovmImage {}
@@ -6001,7 +6001,7 @@ pub trait CfnMicrovmImageExt: rt::IsA<CfnMicrovmImage> {
 impl<O: rt::IsA<CfnMicrovmImage> + ?Sized> CfnMicrovmImageExt for O {}
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMicrovmImageCloudWatchLoggingProperty {
     /// Stability: external.
     pub log_group: rt::Option<rt::String>,
@@ -6033,7 +6033,7 @@ impl rt::FromWire for CfnMicrovmImageCloudWatchLoggingProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMicrovmImageCodeArtifactProperty {
     /// Required.
     ///
@@ -6063,7 +6063,7 @@ impl rt::FromWire for CfnMicrovmImageCodeArtifactProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMicrovmImageCpuConfigurationProperty {
     /// Required.
     ///
@@ -6093,7 +6093,7 @@ impl rt::FromWire for CfnMicrovmImageCpuConfigurationProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMicrovmImageEnvironmentVariableProperty {
     /// Required.
     ///
@@ -6129,7 +6129,7 @@ impl rt::FromWire for CfnMicrovmImageEnvironmentVariableProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMicrovmImageHooksProperty {
     /// Stability: external.
     pub microvm_hooks: rt::Option<IResolvableOrCfnMicrovmImageMicrovmHooksProperty>,
@@ -6165,7 +6165,7 @@ impl rt::FromWire for CfnMicrovmImageHooksProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMicrovmImageLoggingProperty {
     /// Stability: external.
     pub cloud_watch: rt::Option<IResolvableOrCfnMicrovmImageCloudWatchLoggingProperty>,
@@ -6199,7 +6199,7 @@ impl rt::FromWire for CfnMicrovmImageLoggingProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMicrovmImageMicrovmHooksProperty {
     /// Stability: external.
     pub resume: rt::Option<rt::String>,
@@ -6255,7 +6255,7 @@ impl rt::FromWire for CfnMicrovmImageMicrovmHooksProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMicrovmImageMicrovmImageHooksProperty {
     /// Stability: external.
     pub ready: rt::Option<rt::String>,
@@ -6295,7 +6295,7 @@ impl rt::FromWire for CfnMicrovmImageMicrovmImageHooksProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMicrovmImageResourcesProperty {
     /// Required.
     ///
@@ -6327,7 +6327,7 @@ impl rt::FromWire for CfnMicrovmImageResourcesProperty {
 /// Properties for defining a `CfnMicrovmImage`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMicrovmImageProps {
     /// Required.
     ///
@@ -6445,7 +6445,7 @@ impl rt::FromWire for CfnMicrovmImageProps {
 /// Resource Type definition for AWS::Lambda::NetworkConnector.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnNetworkConnector(rt::ObjRef);
 rt::handle!(CfnNetworkConnector, "aws-cdk-lib.aws_lambda.CfnNetworkConnector");
 impl rt::IsA<crate::CfnElement> for CfnNetworkConnector {}
@@ -6561,7 +6561,7 @@ impl<O: rt::IsA<CfnNetworkConnector> + ?Sized> CfnNetworkConnectorExt for O {}
 /// Specify a VpcEgressConfiguration to enable outbound traffic routing through your VPC.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkConnectorConfigProperty {
     /// Required. The VPC egress configuration for the network connector.
     ///
@@ -6597,7 +6597,7 @@ impl rt::FromWire for CfnNetworkConnectorConfigProperty {
 /// Specifies the subnets, security groups, and network protocol for routing outbound traffic through your VPC.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkConnectorVpcEgressConfigurationProperty {
     /// Required. The types of Lambda compute resources that can use this connector.
     ///
@@ -6659,7 +6659,7 @@ impl rt::FromWire for CfnNetworkConnectorVpcEgressConfigurationProperty {
 /// Properties for defining a `CfnNetworkConnector`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnNetworkConnectorProps {
     /// Required. The network configuration for the connector.
     ///
@@ -6719,7 +6719,7 @@ impl rt::FromWire for CfnNetworkConnectorProps {
 /// Useful when you don't have access to the code of your Lambda from your CDK code, so you can't use Assets,
 /// and you want to deploy the Lambda in a CodePipeline, using CloudFormation Actions -
 /// you can fill the parameters using the `#assign` method.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnParametersCode(rt::ObjRef);
 rt::handle!(CfnParametersCode, "aws-cdk-lib.aws_lambda.CfnParametersCode");
 impl rt::IsA<crate::aws_lambda::Code> for CfnParametersCode {}
@@ -6745,7 +6745,7 @@ pub trait CfnParametersCodeExt: rt::IsA<CfnParametersCode> {
 impl<O: rt::IsA<CfnParametersCode> + ?Sized> CfnParametersCodeExt for O {}
 
 /// Construction properties for `CfnParametersCode`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnParametersCodeProps {
     /// The CloudFormation parameter that represents the name of the S3 Bucket where the Lambda code will be located in.
     ///
@@ -6806,7 +6806,7 @@ impl rt::FromWire for CfnParametersCodeProps {
 /// This resource adds a statement to a resource-based permission policy for the function. For more information about function policies, see [Lambda Function Policies](https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnPermission(rt::ObjRef);
 rt::handle!(CfnPermission, "aws-cdk-lib.aws_lambda.CfnPermission");
 impl rt::IsA<crate::CfnElement> for CfnPermission {}
@@ -6941,7 +6941,7 @@ impl<O: rt::IsA<CfnPermission> + ?Sized> CfnPermissionExt for O {}
 /// Properties for defining a `CfnPermission`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnPermissionProps {
     /// Required. The action that the principal can use on the function.
     ///
@@ -7045,7 +7045,7 @@ impl rt::FromWire for CfnPermissionProps {
 ///   1.  Delete all the existing ``AWS::Lambda::Permission`` resources for the function.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnResourcePolicy(rt::ObjRef);
 rt::handle!(CfnResourcePolicy, "aws-cdk-lib.aws_lambda.CfnResourcePolicy");
 impl rt::IsA<crate::CfnElement> for CfnResourcePolicy {}
@@ -7104,7 +7104,7 @@ impl<O: rt::IsA<CfnResourcePolicy> + ?Sized> CfnResourcePolicyExt for O {}
 /// Properties for defining a `CfnResourcePolicy`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnResourcePolicyProps {
     /// Required. The policy document you want to add to your LAM resource.
     ///
@@ -7147,7 +7147,7 @@ impl rt::FromWire for CfnResourcePolicyProps {
 /// A [function URL](https://docs.aws.amazon.com/lambda/latest/dg/lambda-urls.html) is a dedicated HTTP(S) endpoint that you can use to invoke your function.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnUrl(rt::ObjRef);
 rt::handle!(CfnUrl, "aws-cdk-lib.aws_lambda.CfnUrl");
 impl rt::IsA<crate::CfnElement> for CfnUrl {}
@@ -7250,7 +7250,7 @@ impl<O: rt::IsA<CfnUrl> + ?Sized> CfnUrlExt for O {}
 /// The [Cross-Origin Resource Sharing (CORS)](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS) settings for your function URL. Use CORS to grant access to your function URL from any origin. You can also use CORS to control access for specific HTTP headers and methods in requests to your function URL.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnUrlCorsProperty {
     /// Whether you want to allow cookies or other credentials in requests to your function URL.
     ///
@@ -7326,7 +7326,7 @@ impl rt::FromWire for CfnUrlCorsProperty {
 /// Properties for defining a `CfnUrl`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnUrlProps {
     /// Required. The type of authentication that your function URL uses.
     ///
@@ -7393,7 +7393,7 @@ impl rt::FromWire for CfnUrlProps {
 /// The `AWS::Lambda::Version` resource creates a [version](https://docs.aws.amazon.com/lambda/latest/dg/versioning-aliases.html) from the current code and configuration of a function. Use versions to create a snapshot of your function code and configuration that doesn't change.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnVersion(rt::ObjRef);
 rt::handle!(CfnVersion, "aws-cdk-lib.aws_lambda.CfnVersion");
 impl rt::IsA<crate::CfnElement> for CfnVersion {}
@@ -7506,7 +7506,7 @@ impl<O: rt::IsA<CfnVersion> + ?Sized> CfnVersionExt for O {}
 /// Configuration that defines the scaling behavior for a Lambda Managed Instances function, including the minimum and maximum number of execution environments that can be provisioned.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVersionFunctionScalingConfigProperty {
     /// The maximum number of execution environments that can be provisioned for the function.
     ///
@@ -7544,7 +7544,7 @@ impl rt::FromWire for CfnVersionFunctionScalingConfigProperty {
 /// A [provisioned concurrency](https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html) configuration for a function's version.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVersionProvisionedConcurrencyConfigurationProperty {
     /// Required. The amount of provisioned concurrency to allocate for the version.
     ///
@@ -7578,7 +7578,7 @@ impl rt::FromWire for CfnVersionProvisionedConcurrencyConfigurationProperty {
 /// For more information, see [Runtime updates](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVersionRuntimePolicyProperty {
     /// Required. Specify the runtime update mode.
     ///
@@ -7624,7 +7624,7 @@ impl rt::FromWire for CfnVersionRuntimePolicyProperty {
 /// Properties for defining a `CfnVersion`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnVersionProps {
     /// Required. The name or ARN of the Lambda function.
     ///
@@ -7700,7 +7700,7 @@ impl rt::FromWire for CfnVersionProps {
 /// Creates a Lambda Web function container.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnWebFunction(rt::ObjRef);
 rt::handle!(CfnWebFunction, "aws-cdk-lib.aws_lambda.CfnWebFunction");
 impl rt::IsA<crate::CfnElement> for CfnWebFunction {}
@@ -7804,7 +7804,7 @@ impl<O: rt::IsA<CfnWebFunction> + ?Sized> CfnWebFunctionExt for O {}
 /// An endpoint exposes a Lambda web function over HTTPS and routes traffic to one or more revisions. The endpoint type determines how traffic is served and routed across Regions.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnWebFunctionEndpoint(rt::ObjRef);
 rt::handle!(CfnWebFunctionEndpoint, "aws-cdk-lib.aws_lambda.CfnWebFunctionEndpoint");
 impl rt::IsA<crate::CfnElement> for CfnWebFunctionEndpoint {}
@@ -7995,7 +7995,7 @@ impl<O: rt::IsA<CfnWebFunctionEndpoint> + ?Sized> CfnWebFunctionEndpointExt for 
 /// Per-region endpoint information.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWebFunctionEndpointRegionalEndpointProperty {
     /// The authentication type for the endpoint.
     ///
@@ -8079,7 +8079,7 @@ impl rt::FromWire for CfnWebFunctionEndpointRegionalEndpointProperty {
 /// A revision routing entry.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWebFunctionEndpointRevisionWeightProperty {
     /// Required. The revision identifier.
     ///
@@ -8119,7 +8119,7 @@ impl rt::FromWire for CfnWebFunctionEndpointRevisionWeightProperty {
 /// Optionally constrains how many concurrent execution environments the endpoint can use, in addition to your account's vCPU quota.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWebFunctionEndpointScalingConfigProperty {
     /// The maximum number of concurrent execution environments for the endpoint.
     ///
@@ -8155,7 +8155,7 @@ impl rt::FromWire for CfnWebFunctionEndpointScalingConfigProperty {
 /// Optionally constrains the request rate that the endpoint accepts, in addition to your account's rate limit quota.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWebFunctionEndpointThrottleConfigProperty {
     /// The maximum request rate per second for the endpoint, up to a maximum of 10000.
     ///
@@ -8189,7 +8189,7 @@ impl rt::FromWire for CfnWebFunctionEndpointThrottleConfigProperty {
 /// Properties for defining a `CfnWebFunctionEndpoint`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWebFunctionEndpointProps {
     /// Required. The authentication type for the endpoint.
     ///
@@ -8277,7 +8277,7 @@ impl rt::FromWire for CfnWebFunctionEndpointProps {
 /// Properties for defining a `CfnWebFunction`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWebFunctionProps {
     /// Required. The name of the web function.
     ///
@@ -8319,7 +8319,7 @@ impl rt::FromWire for CfnWebFunctionProps {
 /// An immutable revision of a Lambda web function, containing the function code and configuration.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnWebFunctionRevision(rt::ObjRef);
 rt::handle!(CfnWebFunctionRevision, "aws-cdk-lib.aws_lambda.CfnWebFunctionRevision");
 impl rt::IsA<crate::CfnElement> for CfnWebFunctionRevision {}
@@ -8446,7 +8446,7 @@ impl<O: rt::IsA<CfnWebFunctionRevision> + ?Sized> CfnWebFunctionRevisionExt for 
 /// The build configuration for the revision.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWebFunctionRevisionBuildConfigProperty {
     /// Required. The code configuration for the revision.
     ///
@@ -8484,7 +8484,7 @@ impl rt::FromWire for CfnWebFunctionRevisionBuildConfigProperty {
 /// The code configuration for the revision.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWebFunctionRevisionCodeConfigProperty {
     /// Required. The S3 location of the function code.
     ///
@@ -8516,7 +8516,7 @@ impl rt::FromWire for CfnWebFunctionRevisionCodeConfigProperty {
 /// The logging configuration.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWebFunctionRevisionLoggingConfigProperty {
     /// The application log level.
     ///
@@ -8560,7 +8560,7 @@ impl rt::FromWire for CfnWebFunctionRevisionLoggingConfigProperty {
 /// The runtime configuration for the revision.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWebFunctionRevisionRuntimeConfigProperty {
     /// Required. The runtime identifier.
     ///
@@ -8592,7 +8592,7 @@ impl rt::FromWire for CfnWebFunctionRevisionRuntimeConfigProperty {
 /// The S3 location of the function code.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWebFunctionRevisionS3ObjectProperty {
     /// Required. The S3 bucket name.
     ///
@@ -8636,7 +8636,7 @@ impl rt::FromWire for CfnWebFunctionRevisionS3ObjectProperty {
 /// The service configuration for the revision.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWebFunctionRevisionServiceConfigProperty {
     /// Required. The ARN of the execution role.
     ///
@@ -8698,7 +8698,7 @@ impl rt::FromWire for CfnWebFunctionRevisionServiceConfigProperty {
 /// The telemetry configuration.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWebFunctionRevisionTelemetryConfigProperty {
     /// The logging configuration.
     ///
@@ -8730,7 +8730,7 @@ impl rt::FromWire for CfnWebFunctionRevisionTelemetryConfigProperty {
 /// Properties for defining a `CfnWebFunctionRevision`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWebFunctionRevisionProps {
     /// Required. The build configuration for the revision.
     ///
@@ -8786,7 +8786,7 @@ impl rt::FromWire for CfnWebFunctionRevisionProps {
 }
 
 /// Represents the Lambda Handler Code.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Code(rt::ObjRef);
 rt::handle!(Code, "aws-cdk-lib.aws_lambda.Code");
 impl Code {
@@ -8860,7 +8860,7 @@ pub trait CodeExt: rt::IsA<Code> {
 impl<O: rt::IsA<Code> + ?Sized> CodeExt for O {}
 
 /// Result of binding `Code` into a `Function`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeConfig {
     /// Docker image configuration (mutually exclusive with `s3Location` and `inlineCode`).
     ///
@@ -8910,7 +8910,7 @@ impl rt::FromWire for CodeConfig {
 }
 
 /// Result of the bind when an ECR image is used.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeImageConfig {
     /// Required. URI to the Docker image.
     pub image_uri: rt::Option<rt::String>,
@@ -8963,7 +8963,7 @@ impl rt::FromWire for CodeImageConfig {
 }
 
 /// Defines a Code Signing Config.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CodeSigningConfig(rt::ObjRef);
 rt::handle!(CodeSigningConfig, "aws-cdk-lib.aws_lambda.CodeSigningConfig");
 impl rt::IsA<crate::IResource> for CodeSigningConfig {}
@@ -9000,7 +9000,7 @@ pub trait CodeSigningConfigExt: rt::IsA<CodeSigningConfig> {
 impl<O: rt::IsA<CodeSigningConfig> + ?Sized> CodeSigningConfigExt for O {}
 
 /// Construction properties for a Code Signing Config object.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeSigningConfigProps {
     /// Code signing configuration description.
     ///
@@ -9041,7 +9041,7 @@ impl rt::FromWire for CodeSigningConfigProps {
 }
 
 /// Options for creating `AssetCode` with a custom command, such as running a buildfile.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomCommandOptions {
     /// options that are passed to the spawned process, which determine the characteristics of the spawned process.
     ///
@@ -9185,7 +9185,7 @@ impl rt::FromWire for CustomCommandOptions {
 }
 
 /// A destination configuration.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationConfig {
     /// Required. The Amazon Resource Name (ARN) of the destination resource.
     pub destination: rt::Option<rt::String>,
@@ -9213,7 +9213,7 @@ impl rt::FromWire for DestinationConfig {
 }
 
 /// Options when binding a destination to a function.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationOptions {
     /// Required. The destination type.
     pub r#type: rt::Option<crate::aws_lambda::DestinationType>,
@@ -9287,7 +9287,7 @@ impl rt::FromWire for DestinationType {
 ///   permissions; grant read access to the execution role yourself.
 /// - `DirectS3Read.auto()` — let the service decide based on the function's memory.
 /// - `DirectS3Read.disabled()` — always read through the mount.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DirectS3Read(rt::ObjRef);
 rt::handle!(DirectS3Read, "aws-cdk-lib.aws_lambda.DirectS3Read");
 impl DirectS3Read {
@@ -9325,7 +9325,7 @@ pub trait DirectS3ReadExt: rt::IsA<DirectS3Read> {
 impl<O: rt::IsA<DirectS3Read> + ?Sized> DirectS3ReadExt for O {}
 
 /// A destination configuration.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DlqDestinationConfig {
     /// Required. The Amazon Resource Name (ARN) of the destination resource.
     pub destination: rt::Option<rt::String>,
@@ -9353,7 +9353,7 @@ impl rt::FromWire for DlqDestinationConfig {
 }
 
 /// Options when creating an asset from a Docker build.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerBuildAssetOptions {
     /// The path in the Docker image where the asset is located after the build operation.
     ///
@@ -9451,7 +9451,7 @@ impl rt::FromWire for DockerBuildAssetOptions {
 }
 
 /// Code property for the DockerImageFunction construct.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DockerImageCode(rt::ObjRef);
 rt::handle!(DockerImageCode, "aws-cdk-lib.aws_lambda.DockerImageCode");
 impl DockerImageCode {
@@ -9472,7 +9472,7 @@ pub trait DockerImageCodeExt: rt::IsA<DockerImageCode> {
 impl<O: rt::IsA<DockerImageCode> + ?Sized> DockerImageCodeExt for O {}
 
 /// Create a lambda function where the handler is a docker image.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DockerImageFunction(rt::ObjRef);
 rt::handle!(DockerImageFunction, "aws-cdk-lib.aws_lambda.DockerImageFunction");
 impl rt::IsA<crate::IResource> for DockerImageFunction {}
@@ -9504,7 +9504,7 @@ pub trait DockerImageFunctionExt: rt::IsA<DockerImageFunction> {
 impl<O: rt::IsA<DockerImageFunction> + ?Sized> DockerImageFunctionExt for O {}
 
 /// Properties to configure a new DockerImageFunction construct.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerImageFunctionProps {
     /// Required. The source code of your Lambda function.
     ///
@@ -9984,7 +9984,7 @@ impl rt::FromWire for DockerImageFunctionProps {
 /// Configuration for durable functions.
 ///
 /// Lambda durable functions allow for long-running executions with persistent state.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DurableConfig {
     /// Required. The amount of time that Lambda allows a durable function to run before stopping it.
     ///
@@ -10025,7 +10025,7 @@ impl rt::FromWire for DurableConfig {
 }
 
 /// Represents a Docker image in ECR that can be bound as Lambda Code.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EcrImageCode(rt::ObjRef);
 rt::handle!(EcrImageCode, "aws-cdk-lib.aws_lambda.EcrImageCode");
 impl rt::IsA<crate::aws_lambda::Code> for EcrImageCode {}
@@ -10040,7 +10040,7 @@ pub trait EcrImageCodeExt: rt::IsA<EcrImageCode> {
 impl<O: rt::IsA<EcrImageCode> + ?Sized> EcrImageCodeExt for O {}
 
 /// Properties to initialize a new EcrImageCode.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcrImageCodeProps {
     /// Specify or override the CMD on the specified Docker image or Dockerfile.
     ///
@@ -10104,7 +10104,7 @@ impl rt::FromWire for EcrImageCodeProps {
 }
 
 /// Environment variables options.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentOptions {
     /// When used in Lambda@Edge via edgeArn() API, these environment variables will be removed.
     ///
@@ -10141,7 +10141,7 @@ impl rt::FromWire for EnvironmentOptions {
 /// returns an error. It retains events in a queue for up to six hours. When an
 /// event fails all processing attempts or stays in the asynchronous invocation
 /// queue for too long, Lambda discards it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EventInvokeConfig(rt::ObjRef);
 rt::handle!(EventInvokeConfig, "aws-cdk-lib.aws_lambda.EventInvokeConfig");
 impl rt::IsA<crate::IResource> for EventInvokeConfig {}
@@ -10166,7 +10166,7 @@ pub trait EventInvokeConfigExt: rt::IsA<EventInvokeConfig> {
 impl<O: rt::IsA<EventInvokeConfig> + ?Sized> EventInvokeConfigExt for O {}
 
 /// Options to add an EventInvokeConfig to a function.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventInvokeConfigOptions {
     /// The maximum age of a request that Lambda sends to a function for processing.
     ///
@@ -10220,7 +10220,7 @@ impl rt::FromWire for EventInvokeConfigOptions {
 }
 
 /// Properties for an EventInvokeConfig.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventInvokeConfigProps {
     /// Required. The Lambda function.
     pub function: rt::Option<crate::aws_lambda::IFunction>,
@@ -10284,7 +10284,7 @@ impl rt::FromWire for EventInvokeConfigProps {
 }
 
 /// The format target function should receive record in.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EventRecordFormat(rt::ObjRef);
 rt::handle!(EventRecordFormat, "aws-cdk-lib.aws_lambda.EventRecordFormat");
 impl EventRecordFormat {
@@ -10328,7 +10328,7 @@ impl<O: rt::IsA<EventRecordFormat> + ?Sized> EventRecordFormatExt for O {}
 ///
 /// The `SqsEventSource` class will automatically create the mapping, and will also
 /// modify the Lambda's execution role so it can consume messages from the queue.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EventSourceMapping(rt::ObjRef);
 rt::handle!(EventSourceMapping, "aws-cdk-lib.aws_lambda.EventSourceMapping");
 impl rt::IsA<crate::IResource> for EventSourceMapping {}
@@ -10419,7 +10419,7 @@ impl rt::FromWire for EventSourceMappingLogLevel {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventSourceMappingOptions {
     /// The largest number of records that AWS Lambda will retrieve from your event source at the time of invoking your function.
     ///
@@ -10635,7 +10635,7 @@ impl rt::FromWire for EventSourceMappingOptions {
 }
 
 /// Properties for declaring a new event source mapping.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventSourceMappingProps {
     /// Required. The target AWS Lambda function.
     pub target: rt::Option<crate::aws_lambda::IFunction>,
@@ -10855,7 +10855,7 @@ impl rt::FromWire for EventSourceMappingProps {
 }
 
 /// Represents the filesystem for the Lambda function.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FileSystem(rt::ObjRef);
 rt::handle!(FileSystem, "aws-cdk-lib.aws_lambda.FileSystem");
 
@@ -10869,7 +10869,7 @@ pub trait FileSystemExt: rt::IsA<FileSystem> {
 impl<O: rt::IsA<FileSystem> + ?Sized> FileSystemExt for O {}
 
 /// FileSystem configurations for the Lambda function.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileSystemConfig {
     /// Required. ARN of the access point.
     pub arn: rt::Option<rt::String>,
@@ -10919,7 +10919,7 @@ impl rt::FromWire for FileSystemConfig {
 }
 
 /// Filter criteria for Lambda event filtering.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FilterCriteria(rt::ObjRef);
 rt::handle!(FilterCriteria, "aws-cdk-lib.aws_lambda.FilterCriteria");
 impl FilterCriteria {
@@ -10938,7 +10938,7 @@ pub trait FilterCriteriaExt: rt::IsA<FilterCriteria> {
 impl<O: rt::IsA<FilterCriteria> + ?Sized> FilterCriteriaExt for O {}
 
 /// Filter rules for Lambda event filtering.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FilterRule(rt::ObjRef);
 rt::handle!(FilterRule, "aws-cdk-lib.aws_lambda.FilterRule");
 impl FilterRule {
@@ -10989,7 +10989,7 @@ pub trait FilterRuleExt: rt::IsA<FilterRule> {
 impl<O: rt::IsA<FilterRule> + ?Sized> FilterRuleExt for O {}
 
 /// This construct does not yet reproduce all features from the underlying resource library.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Function(rt::ObjRef);
 rt::handle!(Function, "aws-cdk-lib.aws_lambda.Function");
 impl rt::IsA<crate::IResource> for Function {}
@@ -11198,7 +11198,7 @@ pub trait FunctionExt: rt::IsA<Function> {
 impl<O: rt::IsA<Function> + ?Sized> FunctionExt for O {}
 
 /// Represents a Lambda function defined outside of this stack.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionAttributes {
     /// Required. The ARN of the Lambda function.
     ///
@@ -11280,7 +11280,7 @@ impl rt::FromWire for FunctionAttributes {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FunctionBase(rt::ObjRef);
 rt::handle!(FunctionBase, "aws-cdk-lib.aws_lambda.FunctionBase");
 impl rt::IsA<crate::IResource> for FunctionBase {}
@@ -11310,7 +11310,7 @@ pub trait FunctionBaseExt: rt::IsA<FunctionBase> {
 impl<O: rt::IsA<FunctionBase> + ?Sized> FunctionBaseExt for O {}
 
 /// Non runtime options.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionOptions {
     /// Specify the configuration of AWS Distro for OpenTelemetry (ADOT) instrumentation.
     ///
@@ -11779,7 +11779,7 @@ impl rt::FromWire for FunctionOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionProps {
     /// Required. The source code of your Lambda function.
     ///
@@ -12280,7 +12280,7 @@ impl rt::FromWire for FunctionProps {
 }
 
 /// Defines a Lambda function url.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FunctionUrl(rt::ObjRef);
 rt::handle!(FunctionUrl, "aws-cdk-lib.aws_lambda.FunctionUrl");
 impl rt::IsA<crate::IResource> for FunctionUrl {}
@@ -12341,7 +12341,7 @@ impl rt::FromWire for FunctionUrlAuthType {
 }
 
 /// Specifies a cross-origin access property for a function URL.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionUrlCorsOptions {
     /// Whether to allow cookies or other credentials in requests to your function URL.
     ///
@@ -12401,7 +12401,7 @@ impl rt::FromWire for FunctionUrlCorsOptions {
 }
 
 /// Options to add a url to a Lambda function.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionUrlOptions {
     /// The type of authentication that your function URL uses.
     ///
@@ -12443,7 +12443,7 @@ impl rt::FromWire for FunctionUrlOptions {
 }
 
 /// Properties for a FunctionUrl.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionUrlProps {
     /// Required. The function to which this url refers.
     ///
@@ -12496,7 +12496,7 @@ impl rt::FromWire for FunctionUrlProps {
 /// changes the function hash, as such changes must be associated with a new
 /// version. This aspect will change the function description in these cases,
 /// which "validates" the new function hash.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FunctionVersionUpgrade(rt::ObjRef);
 rt::handle!(FunctionVersionUpgrade, "aws-cdk-lib.aws_lambda.FunctionVersionUpgrade");
 impl rt::IsA<crate::IAspect> for FunctionVersionUpgrade {}
@@ -12512,7 +12512,7 @@ pub trait FunctionVersionUpgradeExt: rt::IsA<FunctionVersionUpgrade> {
 impl<O: rt::IsA<FunctionVersionUpgrade> + ?Sized> FunctionVersionUpgradeExt for O {}
 
 /// Lambda function handler.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Handler(rt::ObjRef);
 rt::handle!(Handler, "aws-cdk-lib.aws_lambda.Handler");
 impl Handler {
@@ -12585,7 +12585,7 @@ impl rt::FromWire for HttpMethod {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAlias(rt::ObjRef);
 rt::handle!(IAlias, "aws-cdk-lib.aws_lambda.IAlias");
 impl rt::IsA<crate::IResource> for IAlias {}
@@ -12880,7 +12880,7 @@ impl<T> IAliasHost<T> {
 }
 
 /// Represents a Lambda capacity provider.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICapacityProvider(rt::ObjRef);
 rt::handle!(ICapacityProvider, "aws-cdk-lib.aws_lambda.ICapacityProvider");
 impl rt::IsA<crate::IResource> for ICapacityProvider {}
@@ -12998,7 +12998,7 @@ impl<T> ICapacityProviderHost<T> {
 }
 
 /// A Code Signing Config.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICodeSigningConfig(rt::ObjRef);
 rt::handle!(ICodeSigningConfig, "aws-cdk-lib.aws_lambda.ICodeSigningConfig");
 impl rt::IsA<crate::IResource> for ICodeSigningConfig {}
@@ -13116,7 +13116,7 @@ impl<T> ICodeSigningConfigHost<T> {
 }
 
 /// A Lambda destination.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDestination(rt::ObjRef);
 rt::handle!(IDestination, "aws-cdk-lib.aws_lambda.IDestination");
 
@@ -13172,7 +13172,7 @@ impl<T> IDestinationHost<T> {
 }
 
 /// An abstract class which represents an AWS Lambda event source.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEventSource(rt::ObjRef);
 rt::handle!(IEventSource, "aws-cdk-lib.aws_lambda.IEventSource");
 
@@ -13236,7 +13236,7 @@ impl<T> IEventSourceHost<T> {
 }
 
 /// A DLQ for an event source.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEventSourceDlq(rt::ObjRef);
 rt::handle!(IEventSourceDlq, "aws-cdk-lib.aws_lambda.IEventSourceDlq");
 
@@ -13292,7 +13292,7 @@ impl<T> IEventSourceDlqHost<T> {
 }
 
 /// Represents an event source mapping for a lambda function.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEventSourceMapping(rt::ObjRef);
 rt::handle!(IEventSourceMapping, "aws-cdk-lib.aws_lambda.IEventSourceMapping");
 impl rt::IsA<crate::IResource> for IEventSourceMapping {}
@@ -13409,7 +13409,7 @@ impl<T> IEventSourceMappingHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_lambda.IEventSourceMapping";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IFunction(rt::ObjRef);
 rt::handle!(IFunction, "aws-cdk-lib.aws_lambda.IFunction");
 impl rt::IsA<crate::IResource> for IFunction {}
@@ -13829,7 +13829,7 @@ impl<T> IFunctionHost<T> {
 }
 
 /// A Lambda function Url.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IFunctionUrl(rt::ObjRef);
 rt::handle!(IFunctionUrl, "aws-cdk-lib.aws_lambda.IFunctionUrl");
 impl rt::IsA<crate::IResource> for IFunctionUrl {}
@@ -13962,7 +13962,7 @@ impl<T> IFunctionUrlHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_lambda.IFunctionUrl";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILayerVersion(rt::ObjRef);
 rt::handle!(ILayerVersion, "aws-cdk-lib.aws_lambda.ILayerVersion");
 impl rt::IsA<crate::IResource> for ILayerVersion {}
@@ -14116,7 +14116,7 @@ impl<T> ILayerVersionHost<T> {
 }
 
 /// A Lambda Network Connector.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INetworkConnector(rt::ObjRef);
 rt::handle!(INetworkConnector, "aws-cdk-lib.aws_lambda.INetworkConnector");
 impl rt::IsA<crate::IResource> for INetworkConnector {}
@@ -14248,7 +14248,7 @@ impl<T> INetworkConnectorHost<T> {
 }
 
 /// Interface for scalable attributes.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IScalableFunctionAttribute(rt::ObjRef);
 rt::handle!(IScalableFunctionAttribute, "aws-cdk-lib.aws_lambda.IScalableFunctionAttribute");
 impl rt::IsA<crate::constructs::IConstruct> for IScalableFunctionAttribute {}
@@ -14268,7 +14268,7 @@ pub trait IScalableFunctionAttributeExt: rt::IsA<IScalableFunctionAttribute> {
 impl<O: rt::IsA<IScalableFunctionAttribute> + ?Sized> IScalableFunctionAttributeExt for O {}
 
 /// A schema registry for an event source.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISchemaRegistry(rt::ObjRef);
 rt::handle!(ISchemaRegistry, "aws-cdk-lib.aws_lambda.ISchemaRegistry");
 
@@ -14323,7 +14323,7 @@ impl<T> ISchemaRegistryHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_lambda.ISchemaRegistry";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVersion(rt::ObjRef);
 rt::handle!(IVersion, "aws-cdk-lib.aws_lambda.IVersion");
 impl rt::IsA<crate::IResource> for IVersion {}
@@ -14650,7 +14650,7 @@ impl<T> IVersionHost<T> {
 }
 
 /// Represents a WebFunction resource, either created in this stack or imported.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IWebFunction(rt::ObjRef);
 rt::handle!(IWebFunction, "aws-cdk-lib.aws_lambda.IWebFunction");
 impl rt::IsA<crate::IResource> for IWebFunction {}
@@ -14804,7 +14804,7 @@ impl<T> IWebFunctionHost<T> {
 }
 
 /// Represents a WebFunction endpoint, either created in this stack or imported.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IWebFunctionEndpoint(rt::ObjRef);
 rt::handle!(IWebFunctionEndpoint, "aws-cdk-lib.aws_lambda.IWebFunctionEndpoint");
 impl rt::IsA<crate::IResource> for IWebFunctionEndpoint {}
@@ -14959,7 +14959,7 @@ impl<T> IWebFunctionEndpointHost<T> {
 }
 
 /// Lambda code from an inline string.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InlineCode(rt::ObjRef);
 rt::handle!(InlineCode, "aws-cdk-lib.aws_lambda.InlineCode");
 impl rt::IsA<crate::aws_lambda::Code> for InlineCode {}
@@ -14981,7 +14981,7 @@ impl<O: rt::IsA<InlineCode> + ?Sized> InlineCodeExt for O {}
 /// Configuration for filtering instance types that a capacity provider can use.
 ///
 /// Instances types can either be allowed or excluded, not both.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InstanceTypeFilter(rt::ObjRef);
 rt::handle!(InstanceTypeFilter, "aws-cdk-lib.aws_lambda.InstanceTypeFilter");
 impl InstanceTypeFilter {
@@ -15062,7 +15062,7 @@ impl rt::FromWire for InvokeMode {
 /// If you're working with an AWS Glue schema registry, don't provide authentication details in this object. Instead, ensure that your execution role has the required permissions for Lambda to access your cluster.
 ///
 /// If you're working with a Confluent schema registry, choose the authentication method in the Type field, and provide the AWS Secrets Manager secret ARN in the URI field.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaSchemaRegistryAccessConfig {
     /// Required. The type of authentication Lambda uses to access your schema registry.
     pub r#type: rt::Option<crate::aws_lambda::KafkaSchemaRegistryAccessConfigType>,
@@ -15094,7 +15094,7 @@ impl rt::FromWire for KafkaSchemaRegistryAccessConfig {
 }
 
 /// The type of authentication protocol for your schema registry.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KafkaSchemaRegistryAccessConfigType(rt::ObjRef);
 rt::handle!(KafkaSchemaRegistryAccessConfigType, "aws-cdk-lib.aws_lambda.KafkaSchemaRegistryAccessConfigType");
 impl KafkaSchemaRegistryAccessConfigType {
@@ -15150,7 +15150,7 @@ pub trait KafkaSchemaRegistryAccessConfigTypeExt: rt::IsA<KafkaSchemaRegistryAcc
 impl<O: rt::IsA<KafkaSchemaRegistryAccessConfigType> + ?Sized> KafkaSchemaRegistryAccessConfigTypeExt for O {}
 
 /// (Amazon MSK and self-managed Apache Kafka only) Specific configuration settings for a Kafka schema registry.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaSchemaRegistryConfig {
     /// Required. The record format that Lambda delivers to your function after schema validation.
     ///
@@ -15203,7 +15203,7 @@ impl rt::FromWire for KafkaSchemaRegistryConfig {
 }
 
 /// Specific schema validation configuration settings that tell Lambda the message attributes you want to validate and filter using your schema registry.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KafkaSchemaValidationAttribute(rt::ObjRef);
 rt::handle!(KafkaSchemaValidationAttribute, "aws-cdk-lib.aws_lambda.KafkaSchemaValidationAttribute");
 impl KafkaSchemaValidationAttribute {
@@ -15231,7 +15231,7 @@ pub trait KafkaSchemaValidationAttributeExt: rt::IsA<KafkaSchemaValidationAttrib
 impl<O: rt::IsA<KafkaSchemaValidationAttribute> + ?Sized> KafkaSchemaValidationAttributeExt for O {}
 
 /// Specific schema validation configuration settings that tell Lambda the message attributes you want to validate and filter using your schema registry.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaSchemaValidationConfig {
     /// Required. The attributes you want your schema registry to validate and filter for.
     ///
@@ -15261,7 +15261,7 @@ impl rt::FromWire for KafkaSchemaValidationConfig {
 }
 
 /// Version of CloudWatch Lambda Insights.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LambdaInsightsVersion(rt::ObjRef);
 rt::handle!(LambdaInsightsVersion, "aws-cdk-lib.aws_lambda.LambdaInsightsVersion");
 impl LambdaInsightsVersion {
@@ -15351,7 +15351,7 @@ pub trait LambdaInsightsVersionExt: rt::IsA<LambdaInsightsVersion> {
 }
 impl<O: rt::IsA<LambdaInsightsVersion> + ?Sized> LambdaInsightsVersionExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaRuntimeProps {
     /// The Docker image name to be used for bundling in this runtime.
     ///
@@ -15405,7 +15405,7 @@ impl rt::FromWire for LambdaRuntimeProps {
 }
 
 /// The scaling configuration that will be applied to the $LATEST.PUBLISHED version.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LatestPublishedScalingConfig {
     /// The maximum number of execution environments allowed for the $LATEST.PUBLISHED version when published into a capacity provider.
     ///
@@ -15447,7 +15447,7 @@ impl rt::FromWire for LatestPublishedScalingConfig {
 }
 
 /// Defines a new Lambda Layer version.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LayerVersion(rt::ObjRef);
 rt::handle!(LayerVersion, "aws-cdk-lib.aws_lambda.LayerVersion");
 impl rt::IsA<crate::IResource> for LayerVersion {}
@@ -15490,7 +15490,7 @@ pub trait LayerVersionExt: rt::IsA<LayerVersion> {
 impl<O: rt::IsA<LayerVersion> + ?Sized> LayerVersionExt for O {}
 
 /// Properties necessary to import a LayerVersion.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayerVersionAttributes {
     /// Required. The ARN of the LayerVersion.
     pub layer_version_arn: rt::Option<rt::String>,
@@ -15522,7 +15522,7 @@ impl rt::FromWire for LayerVersionAttributes {
 }
 
 /// Non runtime options.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayerVersionOptions {
     /// The description the this Lambda Layer.
     ///
@@ -15570,7 +15570,7 @@ impl rt::FromWire for LayerVersionOptions {
 }
 
 /// Identification of an account (or organization) that is allowed to access a Lambda Layer Version.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayerVersionPermission {
     /// Required. The AWS Account id of the account that is authorized to use a Lambda Layer Version.
     ///
@@ -15606,7 +15606,7 @@ impl rt::FromWire for LayerVersionPermission {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayerVersionProps {
     /// Required. The content of this Layer.
     ///
@@ -15712,7 +15712,7 @@ impl rt::FromWire for LogFormat {
 }
 
 /// Retry options for all AWS API calls.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogRetentionRetryOptions {
     /// The base duration to use in the exponential backoff for operation retries.
     ///
@@ -15830,7 +15830,7 @@ impl rt::FromWire for MetricType {
 }
 
 /// Configuration for collecting metrics from the event source.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricsConfig {
     /// Required. List of metric types to enable for this event source.
     pub metrics: rt::Option<rt::Vec<crate::aws_lambda::MetricType>>,
@@ -15868,7 +15868,7 @@ impl rt::FromWire for MetricsConfig {
 /// updated, the revision is replaced and moves to the new version as part of that deployment.
 /// To hold a WebFunction on a fixed version instead — or to reference a connector from another
 /// stack — import the version with `fromNetworkConnectorVersionArn`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NetworkConnector(rt::ObjRef);
 rt::handle!(NetworkConnector, "aws-cdk-lib.aws_lambda.NetworkConnector");
 impl rt::IsA<crate::IResource> for NetworkConnector {}
@@ -15944,7 +15944,7 @@ pub trait NetworkConnectorExt: rt::IsA<NetworkConnector> {
 impl<O: rt::IsA<NetworkConnector> + ?Sized> NetworkConnectorExt for O {}
 
 /// Attributes of an existing network connector, for importing it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConnectorAttributes {
     /// Required. The unqualified ARN of the connector.
     pub network_connector_arn: rt::Option<rt::String>,
@@ -16018,7 +16018,7 @@ impl rt::FromWire for NetworkConnectorComputeType {
 ///
 /// Exactly one kind of configuration applies to a connector; pick it with one of the static
 /// factories.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NetworkConnectorConfiguration(rt::ObjRef);
 rt::handle!(NetworkConnectorConfiguration, "aws-cdk-lib.aws_lambda.NetworkConnectorConfiguration");
 impl NetworkConnectorConfiguration {
@@ -16034,7 +16034,7 @@ pub trait NetworkConnectorConfigurationExt: rt::IsA<NetworkConnectorConfiguratio
 impl<O: rt::IsA<NetworkConnectorConfiguration> + ?Sized> NetworkConnectorConfigurationExt for O {}
 
 /// Properties for a network connector.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConnectorProps {
     /// Required. The network configuration.
     pub configuration: rt::Option<crate::aws_lambda::NetworkConnectorConfiguration>,
@@ -16127,7 +16127,7 @@ impl rt::FromWire for NetworkConnectorProtocol {
 }
 
 /// Parameters and Secrets Extension layer version.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ParamsAndSecretsLayerVersion(rt::ObjRef);
 rt::handle!(ParamsAndSecretsLayerVersion, "aws-cdk-lib.aws_lambda.ParamsAndSecretsLayerVersion");
 impl ParamsAndSecretsLayerVersion {
@@ -16196,7 +16196,7 @@ impl rt::FromWire for ParamsAndSecretsLogLevel {
 }
 
 /// Parameters and Secrets Extension configuration options.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParamsAndSecretsOptions {
     /// Whether the Parameters and Secrets Extension will cache parameters and secrets.
     ///
@@ -16338,7 +16338,7 @@ impl rt::FromWire for ParamsAndSecretsVersions {
 }
 
 /// Represents a permission statement that can be added to a Lambda function's resource policy via the `addPermission()` method.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Permission {
     /// Required. The entity for which you are granting permission to invoke the Lambda function.
     ///
@@ -16459,7 +16459,7 @@ impl rt::FromWire for Permission {
 /// ```text
 /// propagateTags: lambda.PropagateTags.explicit({ env: 'prod', team: 'platform' })
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PropagateTags(rt::ObjRef);
 rt::handle!(PropagateTags, "aws-cdk-lib.aws_lambda.PropagateTags");
 impl PropagateTags {
@@ -16491,7 +16491,7 @@ pub trait PropagateTagsExt: rt::IsA<PropagateTags> {
 impl<O: rt::IsA<PropagateTags> + ?Sized> PropagateTagsExt for O {}
 
 /// (Amazon MSK and self-managed Apache Kafka only) The provisioned mode configuration for the event source.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisionedPollerConfig {
     /// The maximum number of pollers that can be provisioned.
     ///
@@ -16543,7 +16543,7 @@ impl rt::FromWire for ProvisionedPollerConfig {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct QualifiedFunctionBase(rt::ObjRef);
 rt::handle!(QualifiedFunctionBase, "aws-cdk-lib.aws_lambda.QualifiedFunctionBase");
 impl rt::IsA<crate::IResource> for QualifiedFunctionBase {}
@@ -16601,7 +16601,7 @@ impl rt::FromWire for RecursiveLoop {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceBindOptions {
     /// The name of the CloudFormation property to annotate with asset metadata.
     ///
@@ -16637,7 +16637,7 @@ impl rt::FromWire for ResourceBindOptions {
 ///
 /// For NodeJS lambda functions, it is recommended to use the latest LTS NodeJS runtime available
 /// (`Runtime.NODEJS_LATEST`) to keep the lambda function up-to-date.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Runtime(rt::ObjRef);
 rt::handle!(Runtime, "aws-cdk-lib.aws_lambda.Runtime");
 impl Runtime {
@@ -17022,7 +17022,7 @@ impl rt::FromWire for RuntimeFamily {
 }
 
 /// Specify the runtime update mode.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RuntimeManagementMode(rt::ObjRef);
 rt::handle!(RuntimeManagementMode, "aws-cdk-lib.aws_lambda.RuntimeManagementMode");
 impl RuntimeManagementMode {
@@ -17067,7 +17067,7 @@ pub trait RuntimeManagementModeExt: rt::IsA<RuntimeManagementMode> {
 impl<O: rt::IsA<RuntimeManagementMode> + ?Sized> RuntimeManagementModeExt for O {}
 
 /// Lambda code from an S3 archive.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct S3Code(rt::ObjRef);
 rt::handle!(S3Code, "aws-cdk-lib.aws_lambda.S3Code");
 impl rt::IsA<crate::aws_lambda::Code> for S3Code {}
@@ -17084,7 +17084,7 @@ impl<O: rt::IsA<S3Code> + ?Sized> S3CodeExt for O {}
 /// Lambda code from an S3 archive.
 ///
 /// With option to set KMSKey for encryption.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct S3CodeV2(rt::ObjRef);
 rt::handle!(S3CodeV2, "aws-cdk-lib.aws_lambda.S3CodeV2");
 impl rt::IsA<crate::aws_lambda::Code> for S3CodeV2 {}
@@ -17099,7 +17099,7 @@ pub trait S3CodeV2Ext: rt::IsA<S3CodeV2> {
 impl<O: rt::IsA<S3CodeV2> + ?Sized> S3CodeV2Ext for O {}
 
 /// Options for mounting an S3 Files filesystem.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3FilesOptions {
     /// The DirectS3Read configuration for the S3 Files filesystem.
     ///
@@ -17167,7 +17167,7 @@ impl rt::FromWire for S3ObjectStorageMode {
 }
 
 /// Configuration options for scaling a capacity provider, including scaling mode and policies.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ScalingOptions(rt::ObjRef);
 rt::handle!(ScalingOptions, "aws-cdk-lib.aws_lambda.ScalingOptions");
 impl ScalingOptions {
@@ -17201,7 +17201,7 @@ pub trait ScalingOptionsExt: rt::IsA<ScalingOptions> {
 impl<O: rt::IsA<ScalingOptions> + ?Sized> ScalingOptionsExt for O {}
 
 /// Properties for schema registry configuration.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaRegistryProps {
     /// Required. The record format that Lambda delivers to your function after schema validation.
     ///
@@ -17245,7 +17245,7 @@ impl rt::FromWire for SchemaRegistryProps {
 /// once and only once, irrespective of how many times the construct is declared to be part of the stack.
 /// This is guaranteed as long as the `uuid` property and the optional `lambdaPurpose` property stay the same
 /// whenever they're declared into the stack.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SingletonFunction(rt::ObjRef);
 rt::handle!(SingletonFunction, "aws-cdk-lib.aws_lambda.SingletonFunction");
 impl rt::IsA<crate::IResource> for SingletonFunction {}
@@ -17339,7 +17339,7 @@ pub trait SingletonFunctionExt: rt::IsA<SingletonFunction> {
 impl<O: rt::IsA<SingletonFunction> + ?Sized> SingletonFunctionExt for O {}
 
 /// Properties for a newly created singleton Lambda.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingletonFunctionProps {
     /// Required. A unique identifier to identify this lambda.
     ///
@@ -17856,7 +17856,7 @@ impl rt::FromWire for SingletonFunctionProps {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SnapStartConf(rt::ObjRef);
 rt::handle!(SnapStartConf, "aws-cdk-lib.aws_lambda.SnapStartConf");
 impl SnapStartConf {
@@ -17871,7 +17871,7 @@ pub trait SnapStartConfExt: rt::IsA<SnapStartConf> {
 impl<O: rt::IsA<SnapStartConf> + ?Sized> SnapStartConfExt for O {}
 
 /// Specific settings like the authentication protocol or the VPC components to secure access to your event source.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceAccessConfiguration {
     /// Required. The type of authentication protocol or the VPC components for your event source.
     ///
@@ -17908,7 +17908,7 @@ impl rt::FromWire for SourceAccessConfiguration {
 }
 
 /// The type of authentication protocol or the VPC components for your event source's SourceAccessConfiguration.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SourceAccessConfigurationType(rt::ObjRef);
 rt::handle!(SourceAccessConfigurationType, "aws-cdk-lib.aws_lambda.SourceAccessConfigurationType");
 impl SourceAccessConfigurationType {
@@ -18043,7 +18043,7 @@ impl rt::FromWire for SystemLogLevel {
 }
 
 /// A target tracking scaling policy that automatically adjusts the capacity provider's compute resources to maintain a specified target value by tracking the required CloudWatch metric.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TargetTrackingScalingPolicy(rt::ObjRef);
 rt::handle!(TargetTrackingScalingPolicy, "aws-cdk-lib.aws_lambda.TargetTrackingScalingPolicy");
 impl TargetTrackingScalingPolicy {
@@ -18087,7 +18087,7 @@ impl<O: rt::IsA<TargetTrackingScalingPolicy> + ?Sized> TargetTrackingScalingPoli
 /// - Provisioned Concurrency
 /// - Function URLs
 /// - Most Event sources (only API Gateway is supported)
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TenancyConfig(rt::ObjRef);
 rt::handle!(TenancyConfig, "aws-cdk-lib.aws_lambda.TenancyConfig");
 impl TenancyConfig {
@@ -18186,7 +18186,7 @@ impl rt::FromWire for UntrustedArtifactOnDeployment {
 }
 
 /// Options for enabling Lambda utilization tracking.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UtilizationScalingOptions {
     /// Required. Utilization target for the attribute.
     ///
@@ -18269,7 +18269,7 @@ impl rt::FromWire for UtilizationScalingOptions {
 /// If you want to ensure that you're associating the right version with
 /// the right deployment, specify the `codeSha256` property while
 /// creating the `Version.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Version(rt::ObjRef);
 rt::handle!(Version, "aws-cdk-lib.aws_lambda.Version");
 impl rt::IsA<crate::IResource> for Version {}
@@ -18315,7 +18315,7 @@ pub trait VersionExt: rt::IsA<Version> {
 }
 impl<O: rt::IsA<Version> + ?Sized> VersionExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VersionAttributes {
     /// Required. The lambda function.
     pub lambda: rt::Option<crate::aws_lambda::IFunction>,
@@ -18347,7 +18347,7 @@ impl rt::FromWire for VersionAttributes {
 }
 
 /// Options for `lambda.Version`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VersionOptions {
     /// SHA256 of the version of the Lambda source code.
     ///
@@ -18445,7 +18445,7 @@ impl rt::FromWire for VersionOptions {
 }
 
 /// Properties for a new Lambda version.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VersionProps {
     /// Required. Function to get the value of.
     pub lambda: rt::Option<crate::aws_lambda::IFunction>,
@@ -18547,7 +18547,7 @@ impl rt::FromWire for VersionProps {
 }
 
 /// A version/weight pair for routing traffic to Lambda functions.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VersionWeight {
     /// Required. The version to route traffic to.
     pub version: rt::Option<crate::aws_lambda::IVersion>,
@@ -18579,7 +18579,7 @@ impl rt::FromWire for VersionWeight {
 }
 
 /// Configuration for a connector that gives the compute egress into a VPC.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcEgressConfiguration {
     /// Required. The Lambda compute resource type this connector serves.
     ///
@@ -18640,7 +18640,7 @@ impl rt::FromWire for VpcEgressConfiguration {
 /// A Lambda WebFunction L2 construct.
 ///
 /// Creates a WebFunction with a revision and endpoint for serving HTTP traffic.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WebFunction(rt::ObjRef);
 rt::handle!(WebFunction, "aws-cdk-lib.aws_lambda.WebFunction");
 impl rt::IsA<crate::IResource> for WebFunction {}
@@ -18725,7 +18725,7 @@ impl<O: rt::IsA<WebFunction> + ?Sized> WebFunctionExt for O {}
 /// The asset is a staging copy in the CDK asset bucket; the function serves the object the copy
 /// writes to the destination bucket. So `readers` and `deployTime` apply to that staged object
 /// only — read access to the code the function runs is granted on the destination bucket.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionAssetOptions {
     /// Configuration for the custom resource that copies the staged asset into the destination bucket.
     ///
@@ -18872,7 +18872,7 @@ impl rt::FromWire for WebFunctionAssetOptions {
 }
 
 /// Attributes for importing an existing WebFunction.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionAttributes {
     /// Required. The ARN of the WebFunction.
     pub web_function_arn: rt::Option<rt::String>,
@@ -18939,7 +18939,7 @@ impl rt::FromWire for WebFunctionAuthType {
 }
 
 /// Base class for WebFunction, shared between real and imported instances.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WebFunctionBase(rt::ObjRef);
 rt::handle!(WebFunctionBase, "aws-cdk-lib.aws_lambda.WebFunctionBase");
 impl rt::IsA<crate::IResource> for WebFunctionBase {}
@@ -18982,7 +18982,7 @@ impl<O: rt::IsA<WebFunctionBase> + ?Sized> WebFunctionBaseExt for O {}
 ///
 /// Unlike `lambda.Code`, there is deliberately no plain `fromAsset()`: each asset factory
 /// names the bucket the code is staged to, so the choice is explicit at the call site.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WebFunctionCode(rt::ObjRef);
 rt::handle!(WebFunctionCode, "aws-cdk-lib.aws_lambda.WebFunctionCode");
 impl WebFunctionCode {
@@ -19029,7 +19029,7 @@ pub trait WebFunctionCodeExt: rt::IsA<WebFunctionCode> {
 impl<O: rt::IsA<WebFunctionCode> + ?Sized> WebFunctionCodeExt for O {}
 
 /// Options passed by `WebFunction` when binding code.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionCodeBindOptions {
     /// Required. The ARN of the WebFunction the code is bound to.
     ///
@@ -19059,7 +19059,7 @@ impl rt::FromWire for WebFunctionCodeBindOptions {
 }
 
 /// WebFunction code configuration result.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionCodeConfig {
     /// Required. The S3 location of the code.
     pub s3_location: rt::Option<crate::aws_lambda::WebFunctionS3Location>,
@@ -19091,7 +19091,7 @@ impl rt::FromWire for WebFunctionCodeConfig {
 /// The function is a stack-level singleton: every copy whose options resolve to the same
 /// configuration shares one function. Supplying different options produces a separate
 /// function, since a single Lambda cannot hold two conflicting configurations.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionCodeCopyOptions {
     /// The log group the Lambda function sends logs to.
     ///
@@ -19159,7 +19159,7 @@ impl rt::FromWire for WebFunctionCodeCopyOptions {
 ///
 /// Used for the endpoint a WebFunction creates for itself, whose auth type is set by
 /// `WebFunctionProps.defaultEndpointAuth`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionDefaultEndpointOptions {
     /// A description of the endpoint.
     ///
@@ -19245,7 +19245,7 @@ impl rt::FromWire for WebFunctionDefaultEndpointOptions {
 ///
 /// A `WebFunction` creates one, `fn.endpoint`. Create more with `fn.addEndpoint()`, for example
 /// to serve the same function with a different auth type or endpoint type.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WebFunctionEndpoint(rt::ObjRef);
 rt::handle!(WebFunctionEndpoint, "aws-cdk-lib.aws_lambda.WebFunctionEndpoint");
 impl rt::IsA<crate::IResource> for WebFunctionEndpoint {}
@@ -19288,7 +19288,7 @@ pub trait WebFunctionEndpointExt: rt::IsA<WebFunctionEndpoint> {
 impl<O: rt::IsA<WebFunctionEndpoint> + ?Sized> WebFunctionEndpointExt for O {}
 
 /// Attributes for importing an existing WebFunction endpoint.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionEndpointAttributes {
     /// Required. How the endpoint authenticates requests.
     ///
@@ -19334,7 +19334,7 @@ impl rt::FromWire for WebFunctionEndpointAttributes {
 }
 
 /// Base class for WebFunctionEndpoint, shared between real and imported instances.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WebFunctionEndpointBase(rt::ObjRef);
 rt::handle!(WebFunctionEndpointBase, "aws-cdk-lib.aws_lambda.WebFunctionEndpointBase");
 impl rt::IsA<crate::IResource> for WebFunctionEndpointBase {}
@@ -19353,7 +19353,7 @@ pub trait WebFunctionEndpointBaseExt: rt::IsA<WebFunctionEndpointBase> {
 impl<O: rt::IsA<WebFunctionEndpointBase> + ?Sized> WebFunctionEndpointBaseExt for O {}
 
 /// Collection of grant methods for a WebFunction endpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WebFunctionEndpointGrants(rt::ObjRef);
 rt::handle!(WebFunctionEndpointGrants, "aws-cdk-lib.aws_lambda.WebFunctionEndpointGrants");
 impl WebFunctionEndpointGrants {
@@ -19383,7 +19383,7 @@ impl<O: rt::IsA<WebFunctionEndpointGrants> + ?Sized> WebFunctionEndpointGrantsEx
 ///
 /// A regional location carries its replica Regions, and a home-Region one has none, so a
 /// combination the service rejects cannot be expressed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WebFunctionEndpointLocation(rt::ObjRef);
 rt::handle!(WebFunctionEndpointLocation, "aws-cdk-lib.aws_lambda.WebFunctionEndpointLocation");
 impl WebFunctionEndpointLocation {
@@ -19427,7 +19427,7 @@ pub trait WebFunctionEndpointLocationExt: rt::IsA<WebFunctionEndpointLocation> {
 impl<O: rt::IsA<WebFunctionEndpointLocation> + ?Sized> WebFunctionEndpointLocationExt for O {}
 
 /// Settings of a WebFunction endpoint.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionEndpointOptions {
     /// Required. The authentication type for the WebFunction endpoint.
     ///
@@ -19522,7 +19522,7 @@ impl rt::FromWire for WebFunctionEndpointOptions {
 }
 
 /// Properties for defining a `WebFunctionEndpoint`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionEndpointProps {
     /// Required. The revisions that receive the endpoint's traffic.
     ///
@@ -19673,7 +19673,7 @@ impl rt::FromWire for WebFunctionEndpointType {
 }
 
 /// Options for `WebFunctionCode.fromAssetToManagedBucket()`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionManagedBucketAssetOptions {
     /// Configuration for the custom resource that copies the staged asset into the destination bucket.
     ///
@@ -19820,7 +19820,7 @@ impl rt::FromWire for WebFunctionManagedBucketAssetOptions {
 }
 
 /// Properties for defining a `WebFunction`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionProps {
     /// Required. The deployment package for the WebFunction.
     pub code: rt::Option<crate::aws_lambda::WebFunctionCode>,
@@ -19996,7 +19996,7 @@ impl rt::FromWire for WebFunctionProps {
 }
 
 /// Options for `WebFunctionCode.fromAssetToProvidedBucket()`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionProvidedBucketAssetOptions {
     /// Prefix for the object key written into your bucket.
     ///
@@ -20157,7 +20157,7 @@ impl rt::FromWire for WebFunctionProvidedBucketAssetOptions {
 }
 
 /// Runtime environment for WebFunction.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WebFunctionRuntime(rt::ObjRef);
 rt::handle!(WebFunctionRuntime, "aws-cdk-lib.aws_lambda.WebFunctionRuntime");
 impl WebFunctionRuntime {
@@ -20202,7 +20202,7 @@ pub trait WebFunctionRuntimeExt: rt::IsA<WebFunctionRuntime> {
 impl<O: rt::IsA<WebFunctionRuntime> + ?Sized> WebFunctionRuntimeExt for O {}
 
 /// S3 location for WebFunction code.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionS3Location {
     /// Required. The S3 bucket name.
     pub bucket_name: rt::Option<rt::String>,
@@ -20240,7 +20240,7 @@ impl rt::FromWire for WebFunctionS3Location {
 }
 
 /// How a WebFunction endpoint splits its traffic between revisions.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WebFunctionTraffic(rt::ObjRef);
 rt::handle!(WebFunctionTraffic, "aws-cdk-lib.aws_lambda.WebFunctionTraffic");
 impl WebFunctionTraffic {
@@ -20260,7 +20260,7 @@ pub trait WebFunctionTrafficExt: rt::IsA<WebFunctionTraffic> {
 impl<O: rt::IsA<WebFunctionTraffic> + ?Sized> WebFunctionTrafficExt for O {}
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrNumberOrBool {
     String(rt::String),
     Number(f64),
@@ -20312,7 +20312,7 @@ impl From<bool> for StringOrNumberOrBool {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIRoleRef {
     String(rt::String),
     IRoleRef(crate::interfaces::aws_iam::IRoleRef),
@@ -20354,7 +20354,7 @@ impl From<crate::interfaces::aws_iam::IRoleRef> for StringOrIRoleRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIRoleRefOrIUserRef {
     String(rt::String),
     IRoleRef(crate::interfaces::aws_iam::IRoleRef),
@@ -20406,7 +20406,7 @@ impl From<crate::interfaces::aws_iam::IUserRef> for StringOrIRoleRefOrIUserRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIKeyRef {
     String(rt::String),
     #[cfg(feature = "interfaces__aws_kms")]
@@ -20454,7 +20454,7 @@ impl From<crate::interfaces::aws_kms::IKeyRef> for StringOrIKeyRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrICodeSigningConfigRef {
     String(rt::String),
     ICodeSigningConfigRef(crate::interfaces::aws_lambda::ICodeSigningConfigRef),
@@ -20496,7 +20496,7 @@ impl From<crate::interfaces::aws_lambda::ICodeSigningConfigRef> for StringOrICod
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIFunctionRef {
     String(rt::String),
     IFunctionRef(crate::interfaces::aws_lambda::IFunctionRef),
@@ -20538,7 +20538,7 @@ impl From<crate::interfaces::aws_lambda::IFunctionRef> for StringOrIFunctionRef 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIFunctionRefOrIVersionRef {
     String(rt::String),
     IFunctionRef(crate::interfaces::aws_lambda::IFunctionRef),
@@ -20590,7 +20590,7 @@ impl From<crate::interfaces::aws_lambda::IVersionRef> for StringOrIFunctionRefOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrILayerVersionRef {
     String(rt::String),
     ILayerVersionRef(crate::interfaces::aws_lambda::ILayerVersionRef),
@@ -20632,7 +20632,7 @@ impl From<crate::interfaces::aws_lambda::ILayerVersionRef> for StringOrILayerVer
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BoolOrIResolvable {
     Bool(bool),
     IResolvable(crate::IResolvable),
@@ -20669,7 +20669,7 @@ impl From<crate::IResolvable> for BoolOrIResolvable {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTag {
     IResolvable(crate::IResolvable),
     CfnTag(rt::Box<crate::CfnTag>),
@@ -20706,7 +20706,7 @@ impl From<crate::CfnTag> for IResolvableOrCfnTag {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAliasAliasRoutingConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnAliasAliasRoutingConfigurationProperty(rt::Box<crate::aws_lambda::CfnAliasAliasRoutingConfigurationProperty>),
@@ -20743,7 +20743,7 @@ impl From<crate::aws_lambda::CfnAliasAliasRoutingConfigurationProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAliasProvisionedConcurrencyConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnAliasProvisionedConcurrencyConfigurationProperty(rt::Box<crate::aws_lambda::CfnAliasProvisionedConcurrencyConfigurationProperty>),
@@ -20780,7 +20780,7 @@ impl From<crate::aws_lambda::CfnAliasProvisionedConcurrencyConfigurationProperty
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnAliasVersionWeightProperty {
     IResolvable(crate::IResolvable),
     CfnAliasVersionWeightProperty(rt::Box<crate::aws_lambda::CfnAliasVersionWeightProperty>),
@@ -20817,7 +20817,7 @@ impl From<crate::aws_lambda::CfnAliasVersionWeightProperty> for IResolvableOrCfn
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCapacityProviderCapacityProviderLoggingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnCapacityProviderCapacityProviderLoggingConfigProperty(rt::Box<crate::aws_lambda::CfnCapacityProviderCapacityProviderLoggingConfigProperty>),
@@ -20854,7 +20854,7 @@ impl From<crate::aws_lambda::CfnCapacityProviderCapacityProviderLoggingConfigPro
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCapacityProviderCapacityProviderPermissionsConfigProperty {
     IResolvable(crate::IResolvable),
     CfnCapacityProviderCapacityProviderPermissionsConfigProperty(rt::Box<crate::aws_lambda::CfnCapacityProviderCapacityProviderPermissionsConfigProperty>),
@@ -20891,7 +20891,7 @@ impl From<crate::aws_lambda::CfnCapacityProviderCapacityProviderPermissionsConfi
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCapacityProviderCapacityProviderScalingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnCapacityProviderCapacityProviderScalingConfigProperty(rt::Box<crate::aws_lambda::CfnCapacityProviderCapacityProviderScalingConfigProperty>),
@@ -20928,7 +20928,7 @@ impl From<crate::aws_lambda::CfnCapacityProviderCapacityProviderScalingConfigPro
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCapacityProviderCapacityProviderTelemetryConfigProperty {
     IResolvable(crate::IResolvable),
     CfnCapacityProviderCapacityProviderTelemetryConfigProperty(rt::Box<crate::aws_lambda::CfnCapacityProviderCapacityProviderTelemetryConfigProperty>),
@@ -20965,7 +20965,7 @@ impl From<crate::aws_lambda::CfnCapacityProviderCapacityProviderTelemetryConfigP
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCapacityProviderCapacityProviderVpcConfigProperty {
     IResolvable(crate::IResolvable),
     CfnCapacityProviderCapacityProviderVpcConfigProperty(rt::Box<crate::aws_lambda::CfnCapacityProviderCapacityProviderVpcConfigProperty>),
@@ -21002,7 +21002,7 @@ impl From<crate::aws_lambda::CfnCapacityProviderCapacityProviderVpcConfigPropert
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCapacityProviderInstanceRequirementsProperty {
     IResolvable(crate::IResolvable),
     CfnCapacityProviderInstanceRequirementsProperty(rt::Box<crate::aws_lambda::CfnCapacityProviderInstanceRequirementsProperty>),
@@ -21039,7 +21039,7 @@ impl From<crate::aws_lambda::CfnCapacityProviderInstanceRequirementsProperty> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCapacityProviderPropagateTagsConfigProperty {
     IResolvable(crate::IResolvable),
     CfnCapacityProviderPropagateTagsConfigProperty(rt::Box<crate::aws_lambda::CfnCapacityProviderPropagateTagsConfigProperty>),
@@ -21076,7 +21076,7 @@ impl From<crate::aws_lambda::CfnCapacityProviderPropagateTagsConfigProperty> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCapacityProviderTargetTrackingScalingPolicyProperty {
     IResolvable(crate::IResolvable),
     CfnCapacityProviderTargetTrackingScalingPolicyProperty(rt::Box<crate::aws_lambda::CfnCapacityProviderTargetTrackingScalingPolicyProperty>),
@@ -21113,7 +21113,7 @@ impl From<crate::aws_lambda::CfnCapacityProviderTargetTrackingScalingPolicyPrope
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCodeSigningConfigAllowedPublishersProperty {
     IResolvable(crate::IResolvable),
     CfnCodeSigningConfigAllowedPublishersProperty(rt::Box<crate::aws_lambda::CfnCodeSigningConfigAllowedPublishersProperty>),
@@ -21150,7 +21150,7 @@ impl From<crate::aws_lambda::CfnCodeSigningConfigAllowedPublishersProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCodeSigningConfigCodeSigningPoliciesProperty {
     IResolvable(crate::IResolvable),
     CfnCodeSigningConfigCodeSigningPoliciesProperty(rt::Box<crate::aws_lambda::CfnCodeSigningConfigCodeSigningPoliciesProperty>),
@@ -21187,7 +21187,7 @@ impl From<crate::aws_lambda::CfnCodeSigningConfigCodeSigningPoliciesProperty> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventInvokeConfigDestinationConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEventInvokeConfigDestinationConfigProperty(rt::Box<crate::aws_lambda::CfnEventInvokeConfigDestinationConfigProperty>),
@@ -21224,7 +21224,7 @@ impl From<crate::aws_lambda::CfnEventInvokeConfigDestinationConfigProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventInvokeConfigOnFailureProperty {
     IResolvable(crate::IResolvable),
     CfnEventInvokeConfigOnFailureProperty(rt::Box<crate::aws_lambda::CfnEventInvokeConfigOnFailureProperty>),
@@ -21261,7 +21261,7 @@ impl From<crate::aws_lambda::CfnEventInvokeConfigOnFailureProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventInvokeConfigOnSuccessProperty {
     IResolvable(crate::IResolvable),
     CfnEventInvokeConfigOnSuccessProperty(rt::Box<crate::aws_lambda::CfnEventInvokeConfigOnSuccessProperty>),
@@ -21298,7 +21298,7 @@ impl From<crate::aws_lambda::CfnEventInvokeConfigOnSuccessProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingAmazonManagedKafkaEventSourceConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingAmazonManagedKafkaEventSourceConfigProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingAmazonManagedKafkaEventSourceConfigProperty>),
@@ -21335,7 +21335,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingAmazonManagedKafkaEventSourceC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingDestinationConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingDestinationConfigProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingDestinationConfigProperty>),
@@ -21372,7 +21372,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingDestinationConfigProperty> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingDocumentDBEventSourceConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingDocumentDBEventSourceConfigProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingDocumentDBEventSourceConfigProperty>),
@@ -21409,7 +21409,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingDocumentDBEventSourceConfigPro
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingEndpointsProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingEndpointsProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingEndpointsProperty>),
@@ -21446,7 +21446,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingEndpointsProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingFilterCriteriaProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingFilterCriteriaProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingFilterCriteriaProperty>),
@@ -21483,7 +21483,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingFilterCriteriaProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingFilterProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingFilterProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingFilterProperty>),
@@ -21520,7 +21520,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingFilterProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingLoggingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingLoggingConfigProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingLoggingConfigProperty>),
@@ -21557,7 +21557,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingLoggingConfigProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingMetricsConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingMetricsConfigProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingMetricsConfigProperty>),
@@ -21594,7 +21594,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingMetricsConfigProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingOnFailureProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingOnFailureProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingOnFailureProperty>),
@@ -21631,7 +21631,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingOnFailureProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingProvisionedPollerConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingProvisionedPollerConfigProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingProvisionedPollerConfigProperty>),
@@ -21668,7 +21668,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingProvisionedPollerConfigPropert
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingScalingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingScalingConfigProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingScalingConfigProperty>),
@@ -21705,7 +21705,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingScalingConfigProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingSchemaRegistryAccessConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingSchemaRegistryAccessConfigProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingSchemaRegistryAccessConfigProperty>),
@@ -21742,7 +21742,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingSchemaRegistryAccessConfigProp
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingSchemaRegistryConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingSchemaRegistryConfigProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingSchemaRegistryConfigProperty>),
@@ -21779,7 +21779,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingSchemaRegistryConfigProperty> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingSchemaValidationConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingSchemaValidationConfigProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingSchemaValidationConfigProperty>),
@@ -21816,7 +21816,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingSchemaValidationConfigProperty
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingSelfManagedEventSourceProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingSelfManagedEventSourceProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingSelfManagedEventSourceProperty>),
@@ -21853,7 +21853,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingSelfManagedEventSourceProperty
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingSelfManagedKafkaEventSourceConfigProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingSelfManagedKafkaEventSourceConfigProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingSelfManagedKafkaEventSourceConfigProperty>),
@@ -21890,7 +21890,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingSelfManagedKafkaEventSourceCon
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnEventSourceMappingSourceAccessConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnEventSourceMappingSourceAccessConfigurationProperty(rt::Box<crate::aws_lambda::CfnEventSourceMappingSourceAccessConfigurationProperty>),
@@ -21927,7 +21927,7 @@ impl From<crate::aws_lambda::CfnEventSourceMappingSourceAccessConfigurationPrope
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionCapacityProviderConfigProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionCapacityProviderConfigProperty(rt::Box<crate::aws_lambda::CfnFunctionCapacityProviderConfigProperty>),
@@ -21964,7 +21964,7 @@ impl From<crate::aws_lambda::CfnFunctionCapacityProviderConfigProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionCodeProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionCodeProperty(rt::Box<crate::aws_lambda::CfnFunctionCodeProperty>),
@@ -22001,7 +22001,7 @@ impl From<crate::aws_lambda::CfnFunctionCodeProperty> for IResolvableOrCfnFuncti
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionDeadLetterConfigProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionDeadLetterConfigProperty(rt::Box<crate::aws_lambda::CfnFunctionDeadLetterConfigProperty>),
@@ -22038,7 +22038,7 @@ impl From<crate::aws_lambda::CfnFunctionDeadLetterConfigProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionDurableConfigProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionDurableConfigProperty(rt::Box<crate::aws_lambda::CfnFunctionDurableConfigProperty>),
@@ -22075,7 +22075,7 @@ impl From<crate::aws_lambda::CfnFunctionDurableConfigProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionEnvironmentProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionEnvironmentProperty(rt::Box<crate::aws_lambda::CfnFunctionEnvironmentProperty>),
@@ -22112,7 +22112,7 @@ impl From<crate::aws_lambda::CfnFunctionEnvironmentProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionEphemeralStorageProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionEphemeralStorageProperty(rt::Box<crate::aws_lambda::CfnFunctionEphemeralStorageProperty>),
@@ -22149,7 +22149,7 @@ impl From<crate::aws_lambda::CfnFunctionEphemeralStorageProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionFileSystemConfigProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionFileSystemConfigProperty(rt::Box<crate::aws_lambda::CfnFunctionFileSystemConfigProperty>),
@@ -22186,7 +22186,7 @@ impl From<crate::aws_lambda::CfnFunctionFileSystemConfigProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionFunctionScalingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionFunctionScalingConfigProperty(rt::Box<crate::aws_lambda::CfnFunctionFunctionScalingConfigProperty>),
@@ -22223,7 +22223,7 @@ impl From<crate::aws_lambda::CfnFunctionFunctionScalingConfigProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionImageConfigProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionImageConfigProperty(rt::Box<crate::aws_lambda::CfnFunctionImageConfigProperty>),
@@ -22260,7 +22260,7 @@ impl From<crate::aws_lambda::CfnFunctionImageConfigProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionLambdaManagedInstancesCapacityProviderConfigProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionLambdaManagedInstancesCapacityProviderConfigProperty(rt::Box<crate::aws_lambda::CfnFunctionLambdaManagedInstancesCapacityProviderConfigProperty>),
@@ -22297,7 +22297,7 @@ impl From<crate::aws_lambda::CfnFunctionLambdaManagedInstancesCapacityProviderCo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionLoggingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionLoggingConfigProperty(rt::Box<crate::aws_lambda::CfnFunctionLoggingConfigProperty>),
@@ -22334,7 +22334,7 @@ impl From<crate::aws_lambda::CfnFunctionLoggingConfigProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionRuntimeManagementConfigProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionRuntimeManagementConfigProperty(rt::Box<crate::aws_lambda::CfnFunctionRuntimeManagementConfigProperty>),
@@ -22371,7 +22371,7 @@ impl From<crate::aws_lambda::CfnFunctionRuntimeManagementConfigProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionS3FilesConfigProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionS3FilesConfigProperty(rt::Box<crate::aws_lambda::CfnFunctionS3FilesConfigProperty>),
@@ -22408,7 +22408,7 @@ impl From<crate::aws_lambda::CfnFunctionS3FilesConfigProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionSnapStartProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionSnapStartProperty(rt::Box<crate::aws_lambda::CfnFunctionSnapStartProperty>),
@@ -22445,7 +22445,7 @@ impl From<crate::aws_lambda::CfnFunctionSnapStartProperty> for IResolvableOrCfnF
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionTenancyConfigProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionTenancyConfigProperty(rt::Box<crate::aws_lambda::CfnFunctionTenancyConfigProperty>),
@@ -22482,7 +22482,7 @@ impl From<crate::aws_lambda::CfnFunctionTenancyConfigProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionTracingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionTracingConfigProperty(rt::Box<crate::aws_lambda::CfnFunctionTracingConfigProperty>),
@@ -22519,7 +22519,7 @@ impl From<crate::aws_lambda::CfnFunctionTracingConfigProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnFunctionVpcConfigProperty {
     IResolvable(crate::IResolvable),
     CfnFunctionVpcConfigProperty(rt::Box<crate::aws_lambda::CfnFunctionVpcConfigProperty>),
@@ -22556,7 +22556,7 @@ impl From<crate::aws_lambda::CfnFunctionVpcConfigProperty> for IResolvableOrCfnF
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLayerVersionContentProperty {
     IResolvable(crate::IResolvable),
     CfnLayerVersionContentProperty(rt::Box<crate::aws_lambda::CfnLayerVersionContentProperty>),
@@ -22593,7 +22593,7 @@ impl From<crate::aws_lambda::CfnLayerVersionContentProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMicrovmImageCloudWatchLoggingProperty {
     IResolvable(crate::IResolvable),
     CfnMicrovmImageCloudWatchLoggingProperty(rt::Box<crate::aws_lambda::CfnMicrovmImageCloudWatchLoggingProperty>),
@@ -22630,7 +22630,7 @@ impl From<crate::aws_lambda::CfnMicrovmImageCloudWatchLoggingProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMicrovmImageCodeArtifactProperty {
     IResolvable(crate::IResolvable),
     CfnMicrovmImageCodeArtifactProperty(rt::Box<crate::aws_lambda::CfnMicrovmImageCodeArtifactProperty>),
@@ -22667,7 +22667,7 @@ impl From<crate::aws_lambda::CfnMicrovmImageCodeArtifactProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMicrovmImageCpuConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnMicrovmImageCpuConfigurationProperty(rt::Box<crate::aws_lambda::CfnMicrovmImageCpuConfigurationProperty>),
@@ -22704,7 +22704,7 @@ impl From<crate::aws_lambda::CfnMicrovmImageCpuConfigurationProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMicrovmImageEnvironmentVariableProperty {
     IResolvable(crate::IResolvable),
     CfnMicrovmImageEnvironmentVariableProperty(rt::Box<crate::aws_lambda::CfnMicrovmImageEnvironmentVariableProperty>),
@@ -22741,7 +22741,7 @@ impl From<crate::aws_lambda::CfnMicrovmImageEnvironmentVariableProperty> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMicrovmImageHooksProperty {
     IResolvable(crate::IResolvable),
     CfnMicrovmImageHooksProperty(rt::Box<crate::aws_lambda::CfnMicrovmImageHooksProperty>),
@@ -22778,7 +22778,7 @@ impl From<crate::aws_lambda::CfnMicrovmImageHooksProperty> for IResolvableOrCfnM
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMicrovmImageLoggingProperty {
     IResolvable(crate::IResolvable),
     CfnMicrovmImageLoggingProperty(rt::Box<crate::aws_lambda::CfnMicrovmImageLoggingProperty>),
@@ -22815,7 +22815,7 @@ impl From<crate::aws_lambda::CfnMicrovmImageLoggingProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMicrovmImageMicrovmHooksProperty {
     IResolvable(crate::IResolvable),
     CfnMicrovmImageMicrovmHooksProperty(rt::Box<crate::aws_lambda::CfnMicrovmImageMicrovmHooksProperty>),
@@ -22852,7 +22852,7 @@ impl From<crate::aws_lambda::CfnMicrovmImageMicrovmHooksProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMicrovmImageMicrovmImageHooksProperty {
     IResolvable(crate::IResolvable),
     CfnMicrovmImageMicrovmImageHooksProperty(rt::Box<crate::aws_lambda::CfnMicrovmImageMicrovmImageHooksProperty>),
@@ -22889,7 +22889,7 @@ impl From<crate::aws_lambda::CfnMicrovmImageMicrovmImageHooksProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMicrovmImageResourcesProperty {
     IResolvable(crate::IResolvable),
     CfnMicrovmImageResourcesProperty(rt::Box<crate::aws_lambda::CfnMicrovmImageResourcesProperty>),
@@ -22926,7 +22926,7 @@ impl From<crate::aws_lambda::CfnMicrovmImageResourcesProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkConnectorConfigProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkConnectorConfigProperty(rt::Box<crate::aws_lambda::CfnNetworkConnectorConfigProperty>),
@@ -22963,7 +22963,7 @@ impl From<crate::aws_lambda::CfnNetworkConnectorConfigProperty> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnNetworkConnectorVpcEgressConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnNetworkConnectorVpcEgressConfigurationProperty(rt::Box<crate::aws_lambda::CfnNetworkConnectorVpcEgressConfigurationProperty>),
@@ -23000,7 +23000,7 @@ impl From<crate::aws_lambda::CfnNetworkConnectorVpcEgressConfigurationProperty> 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnUrlCorsProperty {
     IResolvable(crate::IResolvable),
     CfnUrlCorsProperty(rt::Box<crate::aws_lambda::CfnUrlCorsProperty>),
@@ -23037,7 +23037,7 @@ impl From<crate::aws_lambda::CfnUrlCorsProperty> for IResolvableOrCfnUrlCorsProp
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVersionFunctionScalingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnVersionFunctionScalingConfigProperty(rt::Box<crate::aws_lambda::CfnVersionFunctionScalingConfigProperty>),
@@ -23074,7 +23074,7 @@ impl From<crate::aws_lambda::CfnVersionFunctionScalingConfigProperty> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVersionProvisionedConcurrencyConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnVersionProvisionedConcurrencyConfigurationProperty(rt::Box<crate::aws_lambda::CfnVersionProvisionedConcurrencyConfigurationProperty>),
@@ -23111,7 +23111,7 @@ impl From<crate::aws_lambda::CfnVersionProvisionedConcurrencyConfigurationProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnVersionRuntimePolicyProperty {
     IResolvable(crate::IResolvable),
     CfnVersionRuntimePolicyProperty(rt::Box<crate::aws_lambda::CfnVersionRuntimePolicyProperty>),
@@ -23148,7 +23148,7 @@ impl From<crate::aws_lambda::CfnVersionRuntimePolicyProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnWebFunctionEndpointRevisionWeightProperty {
     IResolvable(crate::IResolvable),
     CfnWebFunctionEndpointRevisionWeightProperty(rt::Box<crate::aws_lambda::CfnWebFunctionEndpointRevisionWeightProperty>),
@@ -23185,7 +23185,7 @@ impl From<crate::aws_lambda::CfnWebFunctionEndpointRevisionWeightProperty> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnWebFunctionEndpointScalingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnWebFunctionEndpointScalingConfigProperty(rt::Box<crate::aws_lambda::CfnWebFunctionEndpointScalingConfigProperty>),
@@ -23222,7 +23222,7 @@ impl From<crate::aws_lambda::CfnWebFunctionEndpointScalingConfigProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnWebFunctionEndpointThrottleConfigProperty {
     IResolvable(crate::IResolvable),
     CfnWebFunctionEndpointThrottleConfigProperty(rt::Box<crate::aws_lambda::CfnWebFunctionEndpointThrottleConfigProperty>),
@@ -23259,7 +23259,7 @@ impl From<crate::aws_lambda::CfnWebFunctionEndpointThrottleConfigProperty> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnWebFunctionRevisionBuildConfigProperty {
     IResolvable(crate::IResolvable),
     CfnWebFunctionRevisionBuildConfigProperty(rt::Box<crate::aws_lambda::CfnWebFunctionRevisionBuildConfigProperty>),
@@ -23296,7 +23296,7 @@ impl From<crate::aws_lambda::CfnWebFunctionRevisionBuildConfigProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnWebFunctionRevisionCodeConfigProperty {
     IResolvable(crate::IResolvable),
     CfnWebFunctionRevisionCodeConfigProperty(rt::Box<crate::aws_lambda::CfnWebFunctionRevisionCodeConfigProperty>),
@@ -23333,7 +23333,7 @@ impl From<crate::aws_lambda::CfnWebFunctionRevisionCodeConfigProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnWebFunctionRevisionLoggingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnWebFunctionRevisionLoggingConfigProperty(rt::Box<crate::aws_lambda::CfnWebFunctionRevisionLoggingConfigProperty>),
@@ -23370,7 +23370,7 @@ impl From<crate::aws_lambda::CfnWebFunctionRevisionLoggingConfigProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnWebFunctionRevisionRuntimeConfigProperty {
     IResolvable(crate::IResolvable),
     CfnWebFunctionRevisionRuntimeConfigProperty(rt::Box<crate::aws_lambda::CfnWebFunctionRevisionRuntimeConfigProperty>),
@@ -23407,7 +23407,7 @@ impl From<crate::aws_lambda::CfnWebFunctionRevisionRuntimeConfigProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnWebFunctionRevisionS3ObjectProperty {
     IResolvable(crate::IResolvable),
     CfnWebFunctionRevisionS3ObjectProperty(rt::Box<crate::aws_lambda::CfnWebFunctionRevisionS3ObjectProperty>),
@@ -23444,7 +23444,7 @@ impl From<crate::aws_lambda::CfnWebFunctionRevisionS3ObjectProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnWebFunctionRevisionServiceConfigProperty {
     IResolvable(crate::IResolvable),
     CfnWebFunctionRevisionServiceConfigProperty(rt::Box<crate::aws_lambda::CfnWebFunctionRevisionServiceConfigProperty>),
@@ -23481,7 +23481,7 @@ impl From<crate::aws_lambda::CfnWebFunctionRevisionServiceConfigProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnWebFunctionRevisionTelemetryConfigProperty {
     IResolvable(crate::IResolvable),
     CfnWebFunctionRevisionTelemetryConfigProperty(rt::Box<crate::aws_lambda::CfnWebFunctionRevisionTelemetryConfigProperty>),
@@ -23518,7 +23518,7 @@ impl From<crate::aws_lambda::CfnWebFunctionRevisionTelemetryConfigProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTagList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTagList(rt::Vec<IResolvableOrCfnTag>),
@@ -23555,7 +23555,7 @@ impl From<rt::Vec<IResolvableOrCfnTag>> for IResolvableOrIResolvableOrCfnTagList
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnAliasVersionWeightPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnAliasVersionWeightPropertyList(rt::Vec<IResolvableOrCfnAliasVersionWeightProperty>),
@@ -23592,7 +23592,7 @@ impl From<rt::Vec<IResolvableOrCfnAliasVersionWeightProperty>> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore12 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnCapacityProviderTargetTrackingScalingPolicyPropertyList(rt::Vec<IResolvableOrCfnCapacityProviderTargetTrackingScalingPolicyProperty>),
@@ -23629,7 +23629,7 @@ impl From<rt::Vec<IResolvableOrCfnCapacityProviderTargetTrackingScalingPolicyPro
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnEventSourceMappingFilterPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnEventSourceMappingFilterPropertyList(rt::Vec<IResolvableOrCfnEventSourceMappingFilterProperty>),
@@ -23666,7 +23666,7 @@ impl From<rt::Vec<IResolvableOrCfnEventSourceMappingFilterProperty>> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore39 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnEventSourceMappingSchemaRegistryAccessConfigPropertyList(rt::Vec<IResolvableOrCfnEventSourceMappingSchemaRegistryAccessConfigProperty>),
@@ -23703,7 +23703,7 @@ impl From<rt::Vec<IResolvableOrCfnEventSourceMappingSchemaRegistryAccessConfigPr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore41 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnEventSourceMappingSchemaValidationConfigPropertyList(rt::Vec<IResolvableOrCfnEventSourceMappingSchemaValidationConfigProperty>),
@@ -23740,7 +23740,7 @@ impl From<rt::Vec<IResolvableOrCfnEventSourceMappingSchemaValidationConfigProper
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore33 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnEventSourceMappingSourceAccessConfigurationPropertyList(rt::Vec<IResolvableOrCfnEventSourceMappingSourceAccessConfigurationProperty>),
@@ -23777,7 +23777,7 @@ impl From<rt::Vec<IResolvableOrCfnEventSourceMappingSourceAccessConfigurationPro
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnFunctionFileSystemConfigPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnFunctionFileSystemConfigPropertyList(rt::Vec<IResolvableOrCfnFunctionFileSystemConfigProperty>),
@@ -23814,7 +23814,7 @@ impl From<rt::Vec<IResolvableOrCfnFunctionFileSystemConfigProperty>> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnMicrovmImageCpuConfigurationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnMicrovmImageCpuConfigurationPropertyList(rt::Vec<IResolvableOrCfnMicrovmImageCpuConfigurationProperty>),
@@ -23851,7 +23851,7 @@ impl From<rt::Vec<IResolvableOrCfnMicrovmImageCpuConfigurationProperty>> for IRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnMicrovmImageEnvironmentVariablePropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnMicrovmImageEnvironmentVariablePropertyList(rt::Vec<IResolvableOrCfnMicrovmImageEnvironmentVariableProperty>),
@@ -23888,7 +23888,7 @@ impl From<rt::Vec<IResolvableOrCfnMicrovmImageEnvironmentVariableProperty>> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnMicrovmImageResourcesPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnMicrovmImageResourcesPropertyList(rt::Vec<IResolvableOrCfnMicrovmImageResourcesProperty>),
@@ -23925,7 +23925,7 @@ impl From<rt::Vec<IResolvableOrCfnMicrovmImageResourcesProperty>> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnWebFunctionEndpointRevisionWeightPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnWebFunctionEndpointRevisionWeightPropertyList(rt::Vec<IResolvableOrCfnWebFunctionEndpointRevisionWeightProperty>),
@@ -23962,7 +23962,7 @@ impl From<rt::Vec<IResolvableOrCfnWebFunctionEndpointRevisionWeightProperty>> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrStringMap {
     IResolvable(crate::IResolvable),
     StringMap(rt::Map<rt::String, rt::String>),

@@ -2,7 +2,7 @@
 #[allow(unused_imports)]
 use crate::runtime as rt;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ApiEventSource(rt::ObjRef);
 rt::handle!(ApiEventSource, "aws-cdk-lib.aws_lambda_event_sources.ApiEventSource");
 impl rt::IsA<crate::aws_lambda::IEventSource> for ApiEventSource {}
@@ -61,7 +61,7 @@ impl rt::FromWire for AuthenticationMethod {
 }
 
 /// The set of properties for streaming event sources shared by Dynamo, Kinesis and Kafka.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BaseStreamEventSourceProps {
     /// Required. Where to begin consuming the stream.
     pub starting_position: rt::Option<crate::aws_lambda::StartingPosition>,
@@ -127,7 +127,7 @@ impl rt::FromWire for BaseStreamEventSourceProps {
 }
 
 /// Confluent schema registry configuration for a Lambda event source.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ConfluentSchemaRegistry(rt::ObjRef);
 rt::handle!(ConfluentSchemaRegistry, "aws-cdk-lib.aws_lambda_event_sources.ConfluentSchemaRegistry");
 impl rt::IsA<crate::aws_lambda::ISchemaRegistry> for ConfluentSchemaRegistry {}
@@ -143,7 +143,7 @@ pub trait ConfluentSchemaRegistryExt: rt::IsA<ConfluentSchemaRegistry> {
 impl<O: rt::IsA<ConfluentSchemaRegistry> + ?Sized> ConfluentSchemaRegistryExt for O {}
 
 /// Properties for confluent schema registry configuration.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfluentSchemaRegistryProps {
     /// Required. The type of authentication for schema registry credentials.
     ///
@@ -203,7 +203,7 @@ impl rt::FromWire for ConfluentSchemaRegistryProps {
 }
 
 /// Use an Amazon DynamoDB stream as an event source for AWS Lambda.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DynamoEventSource(rt::ObjRef);
 rt::handle!(DynamoEventSource, "aws-cdk-lib.aws_lambda_event_sources.DynamoEventSource");
 impl rt::IsA<crate::aws_lambda::IEventSource> for DynamoEventSource {}
@@ -228,7 +228,7 @@ pub trait DynamoEventSourceExt: rt::IsA<DynamoEventSource> {
 }
 impl<O: rt::IsA<DynamoEventSource> + ?Sized> DynamoEventSourceExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamoEventSourceProps {
     /// If the function returns an error, split the batch in two and retry.
     ///
@@ -373,7 +373,7 @@ impl rt::FromWire for DynamoEventSourceProps {
 }
 
 /// Glue schema registry configuration for a Lambda event source.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GlueSchemaRegistry(rt::ObjRef);
 rt::handle!(GlueSchemaRegistry, "aws-cdk-lib.aws_lambda_event_sources.GlueSchemaRegistry");
 impl rt::IsA<crate::aws_lambda::ISchemaRegistry> for GlueSchemaRegistry {}
@@ -389,7 +389,7 @@ pub trait GlueSchemaRegistryExt: rt::IsA<GlueSchemaRegistry> {
 impl<O: rt::IsA<GlueSchemaRegistry> + ?Sized> GlueSchemaRegistryExt for O {}
 
 /// Properties for glue schema registry configuration.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlueSchemaRegistryProps {
     /// The Arn of your glue schema registry.
     ///
@@ -448,7 +448,7 @@ impl rt::FromWire for GlueSchemaRegistryProps {
 /// - Only alphanumeric characters, dots (.), underscores (_), and hyphens (-) are allowed
 /// - Cannot be empty
 /// - Must be a valid Kafka topic name
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KafkaDlq(rt::ObjRef);
 rt::handle!(KafkaDlq, "aws-cdk-lib.aws_lambda_event_sources.KafkaDlq");
 impl rt::IsA<crate::aws_lambda::IEventSourceDlq> for KafkaDlq {}
@@ -465,7 +465,7 @@ pub trait KafkaDlqExt: rt::IsA<KafkaDlq> {
 impl<O: rt::IsA<KafkaDlq> + ?Sized> KafkaDlqExt for O {}
 
 /// Properties for a Kafka event source.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaEventSourceProps {
     /// Required. The Kafka topic to subscribe to.
     pub topic: rt::Option<rt::String>,
@@ -633,7 +633,7 @@ impl rt::FromWire for KafkaEventSourceProps {
 }
 
 /// Use an Amazon Kinesis stream consumer as an event source for AWS Lambda.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KinesisConsumerEventSource(rt::ObjRef);
 rt::handle!(KinesisConsumerEventSource, "aws-cdk-lib.aws_lambda_event_sources.KinesisConsumerEventSource");
 impl rt::IsA<crate::aws_lambda::IEventSource> for KinesisConsumerEventSource {}
@@ -653,7 +653,7 @@ pub trait KinesisConsumerEventSourceExt: rt::IsA<KinesisConsumerEventSource> {
 impl<O: rt::IsA<KinesisConsumerEventSource> + ?Sized> KinesisConsumerEventSourceExt for O {}
 
 /// Use an Amazon Kinesis stream as an event source for AWS Lambda.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KinesisEventSource(rt::ObjRef);
 rt::handle!(KinesisEventSource, "aws-cdk-lib.aws_lambda_event_sources.KinesisEventSource");
 impl rt::IsA<crate::aws_lambda::IEventSource> for KinesisEventSource {}
@@ -672,7 +672,7 @@ pub trait KinesisEventSourceExt: rt::IsA<KinesisEventSource> {
 }
 impl<O: rt::IsA<KinesisEventSource> + ?Sized> KinesisEventSourceExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisEventSourceProps {
     /// The time from which to start reading, in Unix time seconds.
     ///
@@ -823,7 +823,7 @@ impl rt::FromWire for KinesisEventSourceProps {
 }
 
 /// Use a MSK cluster as a streaming source for AWS Lambda.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ManagedKafkaEventSource(rt::ObjRef);
 rt::handle!(ManagedKafkaEventSource, "aws-cdk-lib.aws_lambda_event_sources.ManagedKafkaEventSource");
 impl rt::IsA<crate::aws_lambda::IEventSource> for ManagedKafkaEventSource {}
@@ -848,7 +848,7 @@ pub trait ManagedKafkaEventSourceExt: rt::IsA<ManagedKafkaEventSource> {
 impl<O: rt::IsA<ManagedKafkaEventSource> + ?Sized> ManagedKafkaEventSourceExt for O {}
 
 /// Properties for a MSK event source.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedKafkaEventSourceProps {
     /// Required. An MSK cluster construct.
     pub cluster_arn: rt::Option<rt::String>,
@@ -1020,7 +1020,7 @@ impl rt::FromWire for ManagedKafkaEventSourceProps {
 }
 
 /// (Amazon MSK and self-managed Apache Kafka only) The provisioned mode configuration for the event source.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisionedPollerConfig {
     /// The maximum number of pollers that can be provisioned.
     ///
@@ -1069,7 +1069,7 @@ impl rt::FromWire for ProvisionedPollerConfig {
 }
 
 /// Use S3 bucket notifications as an event source for AWS Lambda.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct S3EventSource(rt::ObjRef);
 rt::handle!(S3EventSource, "aws-cdk-lib.aws_lambda_event_sources.S3EventSource");
 impl rt::IsA<crate::aws_lambda::IEventSource> for S3EventSource {}
@@ -1079,7 +1079,7 @@ pub trait S3EventSourceExt: rt::IsA<S3EventSource> {
 }
 impl<O: rt::IsA<S3EventSource> + ?Sized> S3EventSourceExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3EventSourceProps {
 }
 impl S3EventSourceProps {
@@ -1103,7 +1103,7 @@ impl rt::FromWire for S3EventSourceProps {
 }
 
 /// S3EventSourceV2 Use S3 bucket notifications as an event source for AWS Lambda.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct S3EventSourceV2(rt::ObjRef);
 rt::handle!(S3EventSourceV2, "aws-cdk-lib.aws_lambda_event_sources.S3EventSourceV2");
 impl rt::IsA<crate::aws_lambda::IEventSource> for S3EventSourceV2 {}
@@ -1114,7 +1114,7 @@ pub trait S3EventSourceV2Ext: rt::IsA<S3EventSourceV2> {
 impl<O: rt::IsA<S3EventSourceV2> + ?Sized> S3EventSourceV2Ext for O {}
 
 /// An S3 dead letter bucket destination configuration for a Lambda event source.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct S3OnFailureDestination(rt::ObjRef);
 rt::handle!(S3OnFailureDestination, "aws-cdk-lib.aws_lambda_event_sources.S3OnFailureDestination");
 impl rt::IsA<crate::aws_lambda::IEventSourceDlq> for S3OnFailureDestination {}
@@ -1125,7 +1125,7 @@ pub trait S3OnFailureDestinationExt: rt::IsA<S3OnFailureDestination> {
 impl<O: rt::IsA<S3OnFailureDestination> + ?Sized> S3OnFailureDestinationExt for O {}
 
 /// Use a self hosted Kafka installation as a streaming source for AWS Lambda.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SelfManagedKafkaEventSource(rt::ObjRef);
 rt::handle!(SelfManagedKafkaEventSource, "aws-cdk-lib.aws_lambda_event_sources.SelfManagedKafkaEventSource");
 impl rt::IsA<crate::aws_lambda::IEventSource> for SelfManagedKafkaEventSource {}
@@ -1144,7 +1144,7 @@ impl<O: rt::IsA<SelfManagedKafkaEventSource> + ?Sized> SelfManagedKafkaEventSour
 /// Properties for a self managed Kafka cluster event source.
 ///
 /// If your Kafka cluster is only reachable via VPC make sure to configure it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfManagedKafkaEventSourceProps {
     /// Required. The list of host and port pairs that are the addresses of the Kafka brokers in a "bootstrap" Kafka cluster that a Kafka client connects to initially to bootstrap itself.
     ///
@@ -1351,7 +1351,7 @@ impl rt::FromWire for SelfManagedKafkaEventSourceProps {
 }
 
 /// An SNS dead letter queue destination configuration for a Lambda event source.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SnsDlq(rt::ObjRef);
 rt::handle!(SnsDlq, "aws-cdk-lib.aws_lambda_event_sources.SnsDlq");
 impl rt::IsA<crate::aws_lambda::IEventSourceDlq> for SnsDlq {}
@@ -1362,7 +1362,7 @@ pub trait SnsDlqExt: rt::IsA<SnsDlq> {
 impl<O: rt::IsA<SnsDlq> + ?Sized> SnsDlqExt for O {}
 
 /// Use an Amazon SNS topic as an event source for AWS Lambda.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SnsEventSource(rt::ObjRef);
 rt::handle!(SnsEventSource, "aws-cdk-lib.aws_lambda_event_sources.SnsEventSource");
 impl rt::IsA<crate::aws_lambda::IEventSource> for SnsEventSource {}
@@ -1373,7 +1373,7 @@ pub trait SnsEventSourceExt: rt::IsA<SnsEventSource> {
 impl<O: rt::IsA<SnsEventSource> + ?Sized> SnsEventSourceExt for O {}
 
 /// Properties forwarded to the Lambda Subscription.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnsEventSourceProps {
     /// Queue to be used as dead letter queue.
     ///
@@ -1408,7 +1408,7 @@ impl rt::FromWire for SnsEventSourceProps {
 }
 
 /// An SQS dead letter queue destination configuration for a Lambda event source.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SqsDlq(rt::ObjRef);
 rt::handle!(SqsDlq, "aws-cdk-lib.aws_lambda_event_sources.SqsDlq");
 impl rt::IsA<crate::aws_lambda::IEventSourceDlq> for SqsDlq {}
@@ -1425,7 +1425,7 @@ pub trait SqsDlqExt: rt::IsA<SqsDlq> {
 impl<O: rt::IsA<SqsDlq> + ?Sized> SqsDlqExt for O {}
 
 /// Use an Amazon SQS queue as an event source for AWS Lambda.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SqsEventSource(rt::ObjRef);
 rt::handle!(SqsEventSource, "aws-cdk-lib.aws_lambda_event_sources.SqsEventSource");
 impl rt::IsA<crate::aws_lambda::IEventSource> for SqsEventSource {}
@@ -1453,7 +1453,7 @@ pub trait SqsEventSourceExt: rt::IsA<SqsEventSource> {
 }
 impl<O: rt::IsA<SqsEventSource> + ?Sized> SqsEventSourceExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SqsEventSourceProps {
     /// The largest number of records that AWS Lambda will retrieve from your event source at the time of invoking your function.
     ///
@@ -1545,7 +1545,7 @@ impl rt::FromWire for SqsEventSourceProps {
 }
 
 /// Use an stream as an event source for AWS Lambda.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StreamEventSource(rt::ObjRef);
 rt::handle!(StreamEventSource, "aws-cdk-lib.aws_lambda_event_sources.StreamEventSource");
 impl rt::IsA<crate::aws_lambda::IEventSource> for StreamEventSource {}
@@ -1556,7 +1556,7 @@ pub trait StreamEventSourceExt: rt::IsA<StreamEventSource> {
 impl<O: rt::IsA<StreamEventSource> + ?Sized> StreamEventSourceExt for O {}
 
 /// The set of properties for streaming event sources shared by Dynamo and Kinesis.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamEventSourceProps {
     /// If the function returns an error, split the batch in two and retry.
     ///

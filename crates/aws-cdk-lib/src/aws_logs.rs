@@ -3,7 +3,7 @@
 use crate::runtime as rt;
 
 /// This object defines one key that will be added with the addKeys processor.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddKeyEntryProperty {
     /// Required. The key of the new entry to be added to the log event.
     pub key: rt::Option<rt::String>,
@@ -43,7 +43,7 @@ impl rt::FromWire for AddKeyEntryProperty {
 /// This processor adds new key-value pairs to the log event.
 ///
 /// For more information about this processor including examples, see addKeys in the CloudWatch Logs User Guide.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddKeysProperty {
     /// Required. An array of objects, where each object contains information about one key to add to the log event.
     pub entries: rt::Option<rt::Vec<crate::aws_logs::AddKeyEntryProperty>>,
@@ -71,7 +71,7 @@ impl rt::FromWire for AddKeysProperty {
 }
 
 /// Base properties for all processor types.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BaseProcessorProps {
 }
 impl BaseProcessorProps {
@@ -152,7 +152,7 @@ impl rt::FromWire for BaseProcessorProps {
 /// You can also set up a transformer at the log-group level. For more information, see [AWS::Logs::Transformer](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-transformer.html) . If there is both a log-group level transformer created with `PutTransformer` and an account-level transformer that could apply to the same log group, the log group uses only the log-group level transformer. It ignores the account-level transformer.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnAccountPolicy(rt::ObjRef);
 rt::handle!(CfnAccountPolicy, "aws-cdk-lib.aws_logs.CfnAccountPolicy");
 impl rt::IsA<crate::CfnElement> for CfnAccountPolicy {}
@@ -251,7 +251,7 @@ impl<O: rt::IsA<CfnAccountPolicy> + ?Sized> CfnAccountPolicyExt for O {}
 /// Properties for defining a `CfnAccountPolicy`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAccountPolicyProps {
     /// Required. Specify the policy, in JSON.
     ///
@@ -372,7 +372,7 @@ impl rt::FromWire for CfnAccountPolicyProps {
 /// To update an existing delivery configuration, use [UpdateDeliveryConfiguration](https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_UpdateDeliveryConfiguration.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDelivery(rt::ObjRef);
 rt::handle!(CfnDelivery, "aws-cdk-lib.aws_logs.CfnDelivery");
 impl rt::IsA<crate::CfnElement> for CfnDelivery {}
@@ -517,7 +517,7 @@ impl<O: rt::IsA<CfnDelivery> + ?Sized> CfnDeliveryExt for O {}
 /// You can configure a single delivery source to send logs to multiple destinations by creating multiple deliveries. You can also create multiple deliveries to configure multiple delivery sources to send logs to the same delivery destination.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDeliveryDestination(rt::ObjRef);
 rt::handle!(CfnDeliveryDestination, "aws-cdk-lib.aws_logs.CfnDeliveryDestination");
 impl rt::IsA<crate::CfnElement> for CfnDeliveryDestination {}
@@ -641,7 +641,7 @@ impl<O: rt::IsA<CfnDeliveryDestination> + ?Sized> CfnDeliveryDestinationExt for 
 /// An IAM policy that grants permissions to CloudWatch Logs to deliver logs cross-account to a specified destination in this account.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDeliveryDestinationDestinationPolicyProperty {
     /// A name for an existing destination.
     ///
@@ -681,7 +681,7 @@ impl rt::FromWire for CfnDeliveryDestinationDestinationPolicyProperty {
 /// Properties for defining a `CfnDeliveryDestination`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDeliveryDestinationProps {
     /// Required. The name of this delivery destination.
     ///
@@ -749,7 +749,7 @@ impl rt::FromWire for CfnDeliveryDestinationProps {
 /// Properties for defining a `CfnDelivery`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDeliveryProps {
     /// Required. The ARN of the delivery destination that is associated with this delivery.
     ///
@@ -835,7 +835,7 @@ impl rt::FromWire for CfnDeliveryProps {
 /// You can configure a single delivery source to send logs to multiple destinations by creating multiple deliveries. You can also create multiple deliveries to configure multiple delivery sources to send logs to the same delivery destination.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDeliverySource(rt::ObjRef);
 rt::handle!(CfnDeliverySource, "aws-cdk-lib.aws_logs.CfnDeliverySource");
 impl rt::IsA<crate::CfnElement> for CfnDeliverySource {}
@@ -977,7 +977,7 @@ impl<O: rt::IsA<CfnDeliverySource> + ?Sized> CfnDeliverySourceExt for O {}
 /// Properties for defining a `CfnDeliverySource`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDeliverySourceProps {
     /// Required. The unique name of the delivery source.
     ///
@@ -1043,7 +1043,7 @@ impl rt::FromWire for CfnDeliverySourceProps {
 /// A destination encapsulates a physical resource (such as an Amazon Kinesis data stream) and enables you to subscribe that resource to a stream of log events.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDestination(rt::ObjRef);
 rt::handle!(CfnDestination, "aws-cdk-lib.aws_logs.CfnDestination");
 impl rt::IsA<crate::CfnElement> for CfnDestination {}
@@ -1157,7 +1157,7 @@ impl<O: rt::IsA<CfnDestination> + ?Sized> CfnDestinationExt for O {}
 /// Properties for defining a `CfnDestination`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDestinationProps {
     /// Required. The name of the destination.
     ///
@@ -1213,7 +1213,7 @@ impl rt::FromWire for CfnDestinationProps {
 /// You can use this operation only to create a new integration. You can't modify an existing integration.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnIntegration(rt::ObjRef);
 rt::handle!(CfnIntegration, "aws-cdk-lib.aws_logs.CfnIntegration");
 impl rt::IsA<crate::CfnElement> for CfnIntegration {}
@@ -1290,7 +1290,7 @@ impl<O: rt::IsA<CfnIntegration> + ?Sized> CfnIntegrationExt for O {}
 /// This structure contains configuration details about an integration between CloudWatch Logs and OpenSearch Service.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIntegrationOpenSearchResourceConfigProperty {
     /// Required. Specify the ARNs of IAM roles and IAM users who you want to grant permission to for viewing the dashboards.
     ///
@@ -1354,7 +1354,7 @@ impl rt::FromWire for CfnIntegrationOpenSearchResourceConfigProperty {
 /// This structure contains configuration details about an integration between CloudWatch Logs and another entity.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIntegrationResourceConfigProperty {
     /// This structure contains configuration details about an integration between CloudWatch Logs and OpenSearch Service.
     ///
@@ -1386,7 +1386,7 @@ impl rt::FromWire for CfnIntegrationResourceConfigProperty {
 /// Properties for defining a `CfnIntegration`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnIntegrationProps {
     /// Required. The name of this integration.
     ///
@@ -1440,7 +1440,7 @@ impl rt::FromWire for CfnIntegrationProps {
 /// For more information see [Log anomaly detection](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/LogsAnomalyDetection.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnLogAnomalyDetector(rt::ObjRef);
 rt::handle!(CfnLogAnomalyDetector, "aws-cdk-lib.aws_logs.CfnLogAnomalyDetector");
 impl rt::IsA<crate::CfnElement> for CfnLogAnomalyDetector {}
@@ -1575,7 +1575,7 @@ impl<O: rt::IsA<CfnLogAnomalyDetector> + ?Sized> CfnLogAnomalyDetectorExt for O 
 /// Properties for defining a `CfnLogAnomalyDetector`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLogAnomalyDetectorProps {
     /// The ID of the account to create the anomaly detector in.
     ///
@@ -1663,7 +1663,7 @@ impl rt::FromWire for CfnLogAnomalyDetectorProps {
 /// - Log group names consist of the following characters: a-z, A-Z, 0-9, '_' (underscore), '-' (hyphen), '/' (forward slash), and '.' (period).
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnLogGroup(rt::ObjRef);
 rt::handle!(CfnLogGroup, "aws-cdk-lib.aws_logs.CfnLogGroup");
 impl rt::IsA<crate::CfnElement> for CfnLogGroup {}
@@ -1829,7 +1829,7 @@ impl<O: rt::IsA<CfnLogGroup> + ?Sized> CfnLogGroupExt for O {}
 /// Properties for defining a `CfnLogGroup`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLogGroupProps {
     /// Indicates whether bearer token authentication is enabled for this log group.
     ///
@@ -1970,7 +1970,7 @@ impl rt::FromWire for CfnLogGroupProps {
 /// - The ':' (colon) and '*' (asterisk) characters are not allowed.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnLogStream(rt::ObjRef);
 rt::handle!(CfnLogStream, "aws-cdk-lib.aws_logs.CfnLogStream");
 impl rt::IsA<crate::CfnElement> for CfnLogStream {}
@@ -2031,7 +2031,7 @@ impl<O: rt::IsA<CfnLogStream> + ?Sized> CfnLogStreamExt for O {}
 /// Properties for defining a `CfnLogStream`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLogStreamProps {
     /// Required. The name of the log group where the log stream is created.
     ///
@@ -2075,7 +2075,7 @@ impl rt::FromWire for CfnLogStreamProps {
 /// The maximum number of metric filters that can be associated with a log group is 100.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnMetricFilter(rt::ObjRef);
 rt::handle!(CfnMetricFilter, "aws-cdk-lib.aws_logs.CfnMetricFilter");
 impl rt::IsA<crate::CfnElement> for CfnMetricFilter {}
@@ -2196,7 +2196,7 @@ impl<O: rt::IsA<CfnMetricFilter> + ?Sized> CfnMetricFilterExt for O {}
 /// > You can also set up a billing alarm to alert you if your charges are higher than expected. For more information, see [Creating a Billing Alarm to Monitor Your Estimated AWS Charges](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/monitor_estimated_charges_with_cloudwatch.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMetricFilterDimensionProperty {
     /// Required. The name for the CloudWatch metric dimension that the metric filter creates.
     ///
@@ -2238,7 +2238,7 @@ impl rt::FromWire for CfnMetricFilterDimensionProperty {
 /// `MetricTransformation` is a property of the `AWS::Logs::MetricFilter` resource that describes how to transform log streams into a CloudWatch metric.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMetricFilterMetricTransformationProperty {
     /// Required. The name of the CloudWatch metric.
     ///
@@ -2314,7 +2314,7 @@ impl rt::FromWire for CfnMetricFilterMetricTransformationProperty {
 /// Properties for defining a `CfnMetricFilter`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMetricFilterProps {
     /// Required. A filter pattern for extracting metric data out of ingested log events.
     ///
@@ -2394,7 +2394,7 @@ impl rt::FromWire for CfnMetricFilterProps {
 /// For more information, see [Analyzing Log Data with CloudWatch Logs Insights](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AnalyzingLogData.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnQueryDefinition(rt::ObjRef);
 rt::handle!(CfnQueryDefinition, "aws-cdk-lib.aws_logs.CfnQueryDefinition");
 impl rt::IsA<crate::CfnElement> for CfnQueryDefinition {}
@@ -2493,7 +2493,7 @@ impl<O: rt::IsA<CfnQueryDefinition> + ?Sized> CfnQueryDefinitionExt for O {}
 /// Query parameters are supported only for Logs Insights QL queries. They are placeholder variables that you can reference in a query string using the {{parameterName}} syntax. Each parameter can include a default value and a description.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnQueryDefinitionQueryParameterProperty {
     /// Required. The name of the query parameter.
     ///
@@ -2539,7 +2539,7 @@ impl rt::FromWire for CfnQueryDefinitionQueryParameterProperty {
 /// Properties for defining a `CfnQueryDefinition`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnQueryDefinitionProps {
     /// Required. A name for the query definition.
     ///
@@ -2607,7 +2607,7 @@ impl rt::FromWire for CfnQueryDefinitionProps {
 /// An account can have up to 10 resource policies per AWS Region.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnResourcePolicy(rt::ObjRef);
 rt::handle!(CfnResourcePolicy, "aws-cdk-lib.aws_logs.CfnResourcePolicy");
 impl rt::IsA<crate::CfnElement> for CfnResourcePolicy {}
@@ -2668,7 +2668,7 @@ impl<O: rt::IsA<CfnResourcePolicy> + ?Sized> CfnResourcePolicyExt for O {}
 /// Properties for defining a `CfnResourcePolicy`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnResourcePolicyProps {
     /// Required. The details of the policy.
     ///
@@ -2708,7 +2708,7 @@ impl rt::FromWire for CfnResourcePolicyProps {
 /// Creates a new Scheduled Query that allows you to define a Logs Insights query that will run on a schedule and configure actions to take with the query results.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnScheduledQuery(rt::ObjRef);
 rt::handle!(CfnScheduledQuery, "aws-cdk-lib.aws_logs.CfnScheduledQuery");
 impl rt::IsA<crate::CfnElement> for CfnScheduledQuery {}
@@ -2884,7 +2884,7 @@ pub trait CfnScheduledQueryExt: rt::IsA<CfnScheduledQuery> {
 impl<O: rt::IsA<CfnScheduledQuery> + ?Sized> CfnScheduledQueryExt for O {}
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnScheduledQueryDestinationConfigurationProperty {
     /// Stability: external.
     pub s3_configuration: rt::Option<IResolvableOrCfnScheduledQueryS3ConfigurationProperty>,
@@ -2912,7 +2912,7 @@ impl rt::FromWire for CfnScheduledQueryDestinationConfigurationProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnScheduledQueryS3ConfigurationProperty {
     /// Required.
     ///
@@ -2948,7 +2948,7 @@ impl rt::FromWire for CfnScheduledQueryS3ConfigurationProperty {
 }
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnScheduledQueryTagsItemsProperty {
     /// Required.
     ///
@@ -2986,7 +2986,7 @@ impl rt::FromWire for CfnScheduledQueryTagsItemsProperty {
 /// Properties for defining a `CfnScheduledQuery`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnScheduledQueryProps {
     /// Required.
     ///
@@ -3080,7 +3080,7 @@ impl rt::FromWire for CfnScheduledQueryProps {
 /// Manages the storage tier policy for a CloudWatch Logs account. When created, enables Intelligent-Tiering which automatically moves infrequently accessed log data to lower-cost storage tiers. Deleting this resource reverts the account to standard (single-tier) storage.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnStorageTierPolicy(rt::ObjRef);
 rt::handle!(CfnStorageTierPolicy, "aws-cdk-lib.aws_logs.CfnStorageTierPolicy");
 impl rt::IsA<crate::CfnElement> for CfnStorageTierPolicy {}
@@ -3143,7 +3143,7 @@ impl<O: rt::IsA<CfnStorageTierPolicy> + ?Sized> CfnStorageTierPolicyExt for O {}
 /// Properties for defining a `CfnStorageTierPolicy`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnStorageTierPolicyProps {
     /// Required. The storage tier to apply.
     ///
@@ -3186,7 +3186,7 @@ impl rt::FromWire for CfnStorageTierPolicyProps {
 /// There can be as many as two subscription filters associated with a log group.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSubscriptionFilter(rt::ObjRef);
 rt::handle!(CfnSubscriptionFilter, "aws-cdk-lib.aws_logs.CfnSubscriptionFilter");
 impl rt::IsA<crate::CfnElement> for CfnSubscriptionFilter {}
@@ -3317,7 +3317,7 @@ impl<O: rt::IsA<CfnSubscriptionFilter> + ?Sized> CfnSubscriptionFilterExt for O 
 /// Properties for defining a `CfnSubscriptionFilter`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSubscriptionFilterProps {
     /// Required. The filtering expressions that restrict what gets delivered to the destination AWS resource.
     ///
@@ -3419,7 +3419,7 @@ impl rt::FromWire for CfnSubscriptionFilterProps {
 /// You can also set up a transformer at the account level. For more information, see [PutAccountPolicy](https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutAccountPolicy.html) . If there is both a log-group level transformer created with `PutTransformer` and an account-level transformer that could apply to the same log group, the log group uses only the log-group level transformer. It ignores the account-level transformer.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTransformer(rt::ObjRef);
 rt::handle!(CfnTransformer, "aws-cdk-lib.aws_logs.CfnTransformer");
 impl rt::IsA<crate::CfnElement> for CfnTransformer {}
@@ -3480,7 +3480,7 @@ impl<O: rt::IsA<CfnTransformer> + ?Sized> CfnTransformerExt for O {}
 /// This object defines one key that will be added with the [addKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-addKey) processor.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerAddKeyEntryProperty {
     /// Required. The key of the new entry to be added to the log event.
     ///
@@ -3528,7 +3528,7 @@ impl rt::FromWire for CfnTransformerAddKeyEntryProperty {
 /// For more information about this processor including examples, see [addKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-addKeys) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerAddKeysProperty {
     /// Required. An array of objects, where each object contains the information about one key to add to the log event.
     ///
@@ -3560,7 +3560,7 @@ impl rt::FromWire for CfnTransformerAddKeysProperty {
 /// This object defines one value to be copied with the [copyValue](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-copyValue) processor.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerCopyValueEntryProperty {
     /// Required. The key to copy.
     ///
@@ -3610,7 +3610,7 @@ impl rt::FromWire for CfnTransformerCopyValueEntryProperty {
 /// For more information about this processor including examples, see [copyValue](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-copyValue) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerCopyValueProperty {
     /// Required. An array of `CopyValueEntry` objects, where each object contains the information about one field value to copy.
     ///
@@ -3644,7 +3644,7 @@ impl rt::FromWire for CfnTransformerCopyValueProperty {
 /// For more information about this processor including examples, see [csv](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-csv) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerCsvProperty {
     /// An array of names to use for the columns in the transformed log event.
     ///
@@ -3704,7 +3704,7 @@ impl rt::FromWire for CfnTransformerCsvProperty {
 /// For more information about this processor including examples, see [datetimeConverter](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-datetimeConverter) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerDateTimeConverterProperty {
     /// Required. A list of patterns to match against the `source` field.
     ///
@@ -3782,7 +3782,7 @@ impl rt::FromWire for CfnTransformerDateTimeConverterProperty {
 /// For more information about this processor including examples, see [deleteKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-deleteKeys) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerDeleteKeysProperty {
     /// Required. The list of keys to delete.
     ///
@@ -3818,7 +3818,7 @@ impl rt::FromWire for CfnTransformerDeleteKeysProperty {
 /// For more information about this processor including examples, see [grok](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-Grok) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerGrokProperty {
     /// Required. The grok pattern to match against the log event.
     ///
@@ -3862,7 +3862,7 @@ impl rt::FromWire for CfnTransformerGrokProperty {
 /// For more information about this processor including examples, see [listToMap](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-listToMap) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerListToMapProperty {
     /// Required. The key of the field to be extracted as keys in the generated map.
     ///
@@ -3932,7 +3932,7 @@ impl rt::FromWire for CfnTransformerListToMapProperty {
 /// For more information about this processor including examples, see [lowerCaseString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-lowerCaseString) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerLowerCaseStringProperty {
     /// Required. The array caontaining the keys of the fields to convert to lowercase.
     ///
@@ -3964,7 +3964,7 @@ impl rt::FromWire for CfnTransformerLowerCaseStringProperty {
 /// This object defines one key that will be moved with the [moveKey](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-moveKey) processor.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerMoveKeyEntryProperty {
     /// Required. The key to move.
     ///
@@ -4012,7 +4012,7 @@ impl rt::FromWire for CfnTransformerMoveKeyEntryProperty {
 /// For more information about this processor including examples, see [moveKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-moveKeys) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerMoveKeysProperty {
     /// Required. An array of objects, where each object contains the information about one key to move.
     ///
@@ -4050,7 +4050,7 @@ impl rt::FromWire for CfnTransformerMoveKeysProperty {
 /// If you use this processor, it must be the first processor in your transformer.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerParseCloudfrontProperty {
     /// Omit this parameter and the whole log message will be processed by this processor.
     ///
@@ -4090,7 +4090,7 @@ impl rt::FromWire for CfnTransformerParseCloudfrontProperty {
 /// For more information about this processor including examples, see [parseJSON](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-parseJSON) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerParseJSONProperty {
     /// The location to put the parsed key value pair into.
     ///
@@ -4134,7 +4134,7 @@ impl rt::FromWire for CfnTransformerParseJSONProperty {
 /// For more information about this processor including examples, see [parseKeyValue](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-parseKeyValue) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerParseKeyValueProperty {
     /// The destination field to put the extracted key-value pairs into.
     ///
@@ -4216,7 +4216,7 @@ impl rt::FromWire for CfnTransformerParseKeyValueProperty {
 /// > If you use this processor, it must be the first processor in your transformer.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerParsePostgresProperty {
     /// Omit this parameter and the whole log message will be processed by this processor.
     ///
@@ -4254,7 +4254,7 @@ impl rt::FromWire for CfnTransformerParsePostgresProperty {
 /// > If you use this processor, it must be the first processor in your transformer.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerParseRoute53Property {
     /// Omit this parameter and the whole log message will be processed by this processor.
     ///
@@ -4290,7 +4290,7 @@ impl rt::FromWire for CfnTransformerParseRoute53Property {
 /// For more information about this processor including examples, see [parseToOCSF](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-parseToOCSF) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerParseToOCSFProperty {
     /// Required. Specify the service or process that produces the log events that will be converted with this processor.
     ///
@@ -4348,7 +4348,7 @@ impl rt::FromWire for CfnTransformerParseToOCSFProperty {
 /// > If you use this processor, it must be the first processor in your transformer.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerParseVPCProperty {
     /// Omit this parameter and the whole log message will be processed by this processor.
     ///
@@ -4388,7 +4388,7 @@ impl rt::FromWire for CfnTransformerParseVPCProperty {
 /// > If you use this processor, it must be the first processor in your transformer.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerParseWAFProperty {
     /// Omit this parameter and the whole log message will be processed by this processor.
     ///
@@ -4422,7 +4422,7 @@ impl rt::FromWire for CfnTransformerParseWAFProperty {
 /// This structure contains the information about one processor in a log transformer.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerProcessorProperty {
     /// Use this parameter to include the [addKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-addKeys) processor in your transformer.
     ///
@@ -4596,7 +4596,7 @@ impl rt::FromWire for CfnTransformerProcessorProperty {
 /// This object defines one key that will be renamed with the [renameKey](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-renameKey) processor.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerRenameKeyEntryProperty {
     /// Required. The key to rename.
     ///
@@ -4644,7 +4644,7 @@ impl rt::FromWire for CfnTransformerRenameKeyEntryProperty {
 /// For more information about this processor including examples, see [renameKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-renameKeys) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerRenameKeysProperty {
     /// Required. An array of `RenameKeyEntry` objects, where each object contains the information about a single key to rename.
     ///
@@ -4676,7 +4676,7 @@ impl rt::FromWire for CfnTransformerRenameKeysProperty {
 /// This object defines one log field that will be split with the [splitString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-splitString) processor.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerSplitStringEntryProperty {
     /// Required. The separator characters to split the string entry on.
     ///
@@ -4716,7 +4716,7 @@ impl rt::FromWire for CfnTransformerSplitStringEntryProperty {
 /// For more information about this processor including examples, see [splitString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-splitString) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerSplitStringProperty {
     /// Required. An array of `SplitStringEntry` objects, where each object contains the information about one field to split.
     ///
@@ -4748,7 +4748,7 @@ impl rt::FromWire for CfnTransformerSplitStringProperty {
 /// This object defines one log field key that will be replaced using the [substituteString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-substituteString) processor.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerSubstituteStringEntryProperty {
     /// Required. The regular expression string to be replaced.
     ///
@@ -4796,7 +4796,7 @@ impl rt::FromWire for CfnTransformerSubstituteStringEntryProperty {
 /// For more information about this processor including examples, see [substituteString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-substituteString) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerSubstituteStringProperty {
     /// Required. An array of objects, where each object contains the information about one key to match and replace.
     ///
@@ -4830,7 +4830,7 @@ impl rt::FromWire for CfnTransformerSubstituteStringProperty {
 /// For more information about this processor including examples, see [trimString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-trimString) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerTrimStringProperty {
     /// Required. The array containing the keys of the fields to trim.
     ///
@@ -4862,7 +4862,7 @@ impl rt::FromWire for CfnTransformerTrimStringProperty {
 /// This object defines one value type that will be converted using the [typeConverter](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-typeConverter) processor.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerTypeConverterEntryProperty {
     /// Required. The key with the value that is to be converted to a different type.
     ///
@@ -4906,7 +4906,7 @@ impl rt::FromWire for CfnTransformerTypeConverterEntryProperty {
 /// For more information about this processor including examples, see [trimString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-trimString) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerTypeConverterProperty {
     /// Required. An array of `TypeConverterEntry` objects, where each object contains the information about one field to change the type of.
     ///
@@ -4940,7 +4940,7 @@ impl rt::FromWire for CfnTransformerTypeConverterProperty {
 /// For more information about this processor including examples, see [upperCaseString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-upperCaseString) in the *CloudWatch Logs User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerUpperCaseStringProperty {
     /// Required. The array of containing the keys of the field to convert to uppercase.
     ///
@@ -4972,7 +4972,7 @@ impl rt::FromWire for CfnTransformerUpperCaseStringProperty {
 /// Properties for defining a `CfnTransformer`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTransformerProps {
     /// Required. Specify either the name or ARN of the log group to create the transformer for.
     ///
@@ -5009,7 +5009,7 @@ impl rt::FromWire for CfnTransformerProps {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnRestriction {
     /// Required. Comparison operator to use.
     pub comparison: rt::Option<rt::String>,
@@ -5049,7 +5049,7 @@ impl rt::FromWire for ColumnRestriction {
 }
 
 /// This object defines one value to be copied with the copyValue processor.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CopyValueEntryProperty {
     /// Required. The key to copy.
     pub source: rt::Option<rt::String>,
@@ -5091,7 +5091,7 @@ impl rt::FromWire for CopyValueEntryProperty {
 /// This processor copies values within a log event.
 /// You can also use this processor to add metadata to log events by copying values from metadata keys.
 /// For more information about this processor including examples, see copyValue in the CloudWatch Logs User Guide.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CopyValueProperty {
     /// Required. List of sources and target to copy.
     ///
@@ -5130,7 +5130,7 @@ impl rt::FromWire for CopyValueProperty {
 /// classes in the `aws-cdk-lib/aws-logs-destinations` package (such as
 /// `KinesisDestination`) only handle same-account scenarios and do not
 /// automatically create `CrossAccountDestination` for cross-account usage.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CrossAccountDestination(rt::ObjRef);
 rt::handle!(CrossAccountDestination, "aws-cdk-lib.aws_logs.CrossAccountDestination");
 impl rt::IsA<crate::IResource> for CrossAccountDestination {}
@@ -5171,7 +5171,7 @@ pub trait CrossAccountDestinationExt: rt::IsA<CrossAccountDestination> {
 impl<O: rt::IsA<CrossAccountDestination> + ?Sized> CrossAccountDestinationExt for O {}
 
 /// Properties for a CrossAccountDestination.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrossAccountDestinationProps {
     /// Required. The role to assume that grants permissions to write to 'target'.
     ///
@@ -5213,7 +5213,7 @@ impl rt::FromWire for CrossAccountDestinationProps {
 /// The CSV processor parses comma-separated values (CSV) from the log events into columns.
 ///
 /// For more information about this processor including examples, see csv in the CloudWatch Logs User Guide.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CsvProperty {
     /// An array of names to use for the columns in the transformed log event.
     ///
@@ -5263,7 +5263,7 @@ impl rt::FromWire for CsvProperty {
 /// A custom data identifier.
 ///
 /// Include a custom data identifier name and regular expression in the JSON policy used to define the data protection policy.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CustomDataIdentifier(rt::ObjRef);
 rt::handle!(CustomDataIdentifier, "aws-cdk-lib.aws_logs.CustomDataIdentifier");
 impl rt::IsA<crate::aws_logs::DataIdentifier> for CustomDataIdentifier {}
@@ -5284,7 +5284,7 @@ pub trait CustomDataIdentifierExt: rt::IsA<CustomDataIdentifier> {
 impl<O: rt::IsA<CustomDataIdentifier> + ?Sized> CustomDataIdentifierExt for O {}
 
 /// Processor for data conversion operations.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DataConverterProcessor(rt::ObjRef);
 rt::handle!(DataConverterProcessor, "aws-cdk-lib.aws_logs.DataConverterProcessor");
 impl rt::IsA<crate::aws_logs::IProcessor> for DataConverterProcessor {}
@@ -5309,7 +5309,7 @@ pub trait DataConverterProcessorExt: rt::IsA<DataConverterProcessor> {
 impl<O: rt::IsA<DataConverterProcessor> + ?Sized> DataConverterProcessorExt for O {}
 
 /// Properties for creating data converter processors.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataConverterProps {
     /// Required. The type of data conversion operation.
     pub r#type: rt::Option<crate::aws_logs::DataConverterType>,
@@ -5391,7 +5391,7 @@ impl rt::FromWire for DataConverterType {
 /// A data protection identifier.
 ///
 /// If an identifier is supported but not in this class, it can be passed in the constructor instead.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DataIdentifier(rt::ObjRef);
 rt::handle!(DataIdentifier, "aws-cdk-lib.aws_logs.DataIdentifier");
 impl DataIdentifier {
@@ -5710,7 +5710,7 @@ pub trait DataIdentifierExt: rt::IsA<DataIdentifier> {
 impl<O: rt::IsA<DataIdentifier> + ?Sized> DataIdentifierExt for O {}
 
 /// Creates a data protection policy for CloudWatch Logs log groups.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DataProtectionPolicy(rt::ObjRef);
 rt::handle!(DataProtectionPolicy, "aws-cdk-lib.aws_logs.DataProtectionPolicy");
 impl DataProtectionPolicy {
@@ -5725,7 +5725,7 @@ pub trait DataProtectionPolicyExt: rt::IsA<DataProtectionPolicy> {
 impl<O: rt::IsA<DataProtectionPolicy> + ?Sized> DataProtectionPolicyExt for O {}
 
 /// Properties for creating a data protection policy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataProtectionPolicyProps {
     /// Required. List of data protection identifiers.
     ///
@@ -5786,7 +5786,7 @@ impl rt::FromWire for DataProtectionPolicyProps {
 /// This processor converts a datetime string into a format that you specify.
 ///
 /// For more information about this processor including examples, see datetimeConverter in the CloudWatch Logs User Guide.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimeConverterProperty {
     /// Required. The locale of the source field.
     pub locale: rt::Option<rt::String>,
@@ -5966,7 +5966,7 @@ impl rt::FromWire for Distribution {
 }
 
 /// Creates a field index policy for CloudWatch Logs log groups.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FieldIndexPolicy(rt::ObjRef);
 rt::handle!(FieldIndexPolicy, "aws-cdk-lib.aws_logs.FieldIndexPolicy");
 impl FieldIndexPolicy {
@@ -5981,7 +5981,7 @@ pub trait FieldIndexPolicyExt: rt::IsA<FieldIndexPolicy> {
 impl<O: rt::IsA<FieldIndexPolicy> + ?Sized> FieldIndexPolicyExt for O {}
 
 /// Properties for creating field index policies.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldIndexPolicyProps {
     /// Required. List of fields to index in log events.
     ///
@@ -6011,7 +6011,7 @@ impl rt::FromWire for FieldIndexPolicyProps {
 }
 
 /// A collection of static methods to generate appropriate ILogPatterns.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FilterPattern(rt::ObjRef);
 rt::handle!(FilterPattern, "aws-cdk-lib.aws_logs.FilterPattern");
 impl FilterPattern {
@@ -6191,7 +6191,7 @@ impl<O: rt::IsA<FilterPattern> + ?Sized> FilterPatternExt for O {}
 ///
 /// This processor can also extract fields from log messages.
 /// For more information about this processor including examples, see grok in the CloudWatch Logs User Guide.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrokProperty {
     /// Required. The grok pattern to match against the log event.
     ///
@@ -6228,7 +6228,7 @@ impl rt::FromWire for GrokProperty {
 }
 
 /// Interface for objects that can render themselves to log patterns.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IFilterPattern(rt::ObjRef);
 rt::handle!(IFilterPattern, "aws-cdk-lib.aws_logs.IFilterPattern");
 
@@ -6281,7 +6281,7 @@ impl<T> IFilterPatternHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_logs.IFilterPattern";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILogGroup(rt::ObjRef);
 rt::handle!(ILogGroup, "aws-cdk-lib.aws_logs.ILogGroup");
 impl rt::IsA<crate::IResource> for ILogGroup {}
@@ -6618,7 +6618,7 @@ impl<T> ILogGroupHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_logs.ILogGroup";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILogStream(rt::ObjRef);
 rt::handle!(ILogStream, "aws-cdk-lib.aws_logs.ILogStream");
 impl rt::IsA<crate::IResource> for ILogStream {}
@@ -6728,7 +6728,7 @@ impl<T> ILogStreamHost<T> {
 }
 
 /// Interface for classes that can be the destination of a log Subscription.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILogSubscriptionDestination(rt::ObjRef);
 rt::handle!(ILogSubscriptionDestination, "aws-cdk-lib.aws_logs.ILogSubscriptionDestination");
 
@@ -6801,7 +6801,7 @@ impl<T> ILogSubscriptionDestinationHost<T> {
 ///
 /// A log transformer is a series of processors, where each processor applies one type of transformation
 /// to the log events. The processors work one after another, in the order that they are listed, like a pipeline.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IProcessor(rt::ObjRef);
 rt::handle!(IProcessor, "aws-cdk-lib.aws_logs.IProcessor");
 
@@ -6849,7 +6849,7 @@ impl<T> IProcessorHost<T> {
 }
 
 /// Processor for JSON mutation operations.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct JsonMutatorProcessor(rt::ObjRef);
 rt::handle!(JsonMutatorProcessor, "aws-cdk-lib.aws_logs.JsonMutatorProcessor");
 impl rt::IsA<crate::aws_logs::IProcessor> for JsonMutatorProcessor {}
@@ -6874,7 +6874,7 @@ pub trait JsonMutatorProcessorExt: rt::IsA<JsonMutatorProcessor> {
 impl<O: rt::IsA<JsonMutatorProcessor> + ?Sized> JsonMutatorProcessorExt for O {}
 
 /// Properties for creating JSON mutator processors.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonMutatorProps {
     /// Required. The type of JSON mutation operation.
     pub r#type: rt::Option<crate::aws_logs::JsonMutatorType>,
@@ -7002,7 +7002,7 @@ impl rt::FromWire for JsonMutatorType {
 }
 
 /// Base class for patterns that only match JSON log events.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct JsonPattern(rt::ObjRef);
 rt::handle!(JsonPattern, "aws-cdk-lib.aws_logs.JsonPattern");
 impl rt::IsA<crate::aws_logs::IFilterPattern> for JsonPattern {}
@@ -7098,7 +7098,7 @@ impl rt::FromWire for KeyValuePairDelimiter {
 /// This processor takes a list of objects that contain key fields, and converts them into a map of target keys.
 ///
 /// For more information about this processor including examples, see listToMap in the CloudWatch Logs User Guide.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListToMapProperty {
     /// Required. The key of the field to be extracted as keys in the generated map.
     pub key: rt::Option<rt::String>,
@@ -7156,7 +7156,7 @@ impl rt::FromWire for ListToMapProperty {
 }
 
 /// Define a CloudWatch Log Group.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LogGroup(rt::ObjRef);
 rt::handle!(LogGroup, "aws-cdk-lib.aws_logs.LogGroup");
 impl rt::IsA<crate::IResource> for LogGroup {}
@@ -7235,7 +7235,7 @@ impl rt::FromWire for LogGroupClass {
 }
 
 /// Collection of grant methods for a ILogGroupRef.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LogGroupGrants(rt::ObjRef);
 rt::handle!(LogGroupGrants, "aws-cdk-lib.aws_logs.LogGroupGrants");
 impl LogGroupGrants {
@@ -7263,7 +7263,7 @@ pub trait LogGroupGrantsExt: rt::IsA<LogGroupGrants> {
 impl<O: rt::IsA<LogGroupGrants> + ?Sized> LogGroupGrantsExt for O {}
 
 /// Properties for a LogGroup.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogGroupProps {
     /// Data Protection Policy for this log group.
     ///
@@ -7363,7 +7363,7 @@ impl rt::FromWire for LogGroupProps {
 /// is removed when `retentionDays` is `undefined` or equal to `Infinity`.
 /// Log group can be created in the region that is different from stack region by
 /// specifying `logGroupRegion`
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LogRetention(rt::ObjRef);
 rt::handle!(LogRetention, "aws-cdk-lib.aws_logs.LogRetention");
 impl rt::IsA<crate::constructs::Construct> for LogRetention {}
@@ -7389,7 +7389,7 @@ pub trait LogRetentionExt: rt::IsA<LogRetention> {
 impl<O: rt::IsA<LogRetention> + ?Sized> LogRetentionExt for O {}
 
 /// Construction properties for a LogRetention.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogRetentionProps {
     /// Required. The log group name.
     pub log_group_name: rt::Option<rt::String>,
@@ -7445,7 +7445,7 @@ impl rt::FromWire for LogRetentionProps {
 }
 
 /// Retry options for all AWS API calls.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogRetentionRetryOptions {
     /// The base duration to use in the exponential backoff for operation retries.
     ///
@@ -7484,7 +7484,7 @@ impl rt::FromWire for LogRetentionRetryOptions {
 }
 
 /// Define a Log Stream in a Log Group.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LogStream(rt::ObjRef);
 rt::handle!(LogStream, "aws-cdk-lib.aws_logs.LogStream");
 impl rt::IsA<crate::IResource> for LogStream {}
@@ -7519,7 +7519,7 @@ pub trait LogStreamExt: rt::IsA<LogStream> {
 impl<O: rt::IsA<LogStream> + ?Sized> LogStreamExt for O {}
 
 /// Attributes for importing a LogStream.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogStreamAttributes {
     /// Required. The name of the log group.
     ///
@@ -7553,7 +7553,7 @@ impl rt::FromWire for LogStreamAttributes {
 }
 
 /// Properties for a LogStream.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogStreamProps {
     /// Required. The log group to create a log stream for.
     pub log_group: rt::Option<crate::interfaces::aws_logs::ILogGroupRef>,
@@ -7601,7 +7601,7 @@ impl rt::FromWire for LogStreamProps {
 }
 
 /// Properties returned by a Subscription destination.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogSubscriptionDestinationConfig {
     /// Required. The ARN of the subscription's destination.
     pub arn: rt::Option<rt::String>,
@@ -7635,7 +7635,7 @@ impl rt::FromWire for LogSubscriptionDestinationConfig {
 }
 
 /// A filter that extracts information from CloudWatch Logs and emits to CloudWatch Metrics.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MetricFilter(rt::ObjRef);
 rt::handle!(MetricFilter, "aws-cdk-lib.aws_logs.MetricFilter");
 impl rt::IsA<crate::IResource> for MetricFilter {}
@@ -7667,7 +7667,7 @@ pub trait MetricFilterExt: rt::IsA<MetricFilter> {
 impl<O: rt::IsA<MetricFilter> + ?Sized> MetricFilterExt for O {}
 
 /// Properties for a MetricFilter created from a LogGroup.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricFilterOptions {
     /// Required. Pattern to search for log events.
     pub filter_pattern: rt::Option<crate::aws_logs::IFilterPattern>,
@@ -7757,7 +7757,7 @@ impl rt::FromWire for MetricFilterOptions {
 }
 
 /// Properties for a MetricFilter.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricFilterProps {
     /// Required. The log group to create the filter on.
     pub log_group: rt::Option<crate::interfaces::aws_logs::ILogGroupRef>,
@@ -7851,7 +7851,7 @@ impl rt::FromWire for MetricFilterProps {
 }
 
 /// This object defines one key that will be moved with the moveKey processor.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MoveKeyEntryProperty {
     /// Required. The key to move.
     pub source: rt::Option<rt::String>,
@@ -7892,7 +7892,7 @@ impl rt::FromWire for MoveKeyEntryProperty {
 ///
 /// The original key is deleted.
 /// For more information about this processor including examples, see moveKeys in the CloudWatch Logs User Guide.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MoveKeysProperty {
     /// Required. An array of objects, where each object contains information about one key to move.
     pub entries: rt::Option<rt::Vec<crate::aws_logs::MoveKeyEntryProperty>>,
@@ -8002,7 +8002,7 @@ impl rt::FromWire for OCSFVersion {
 /// Additionally, because you must have at least one parse-type processor in a transformer, you can use ParseJSON as that
 /// processor for JSON-format logs, so that you can also apply other processors, such as mutate processors, to these logs.
 /// For more information about this processor including examples, see parseJSON in the CloudWatch Logs User Guide.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParseJSONProperty {
     /// The location to put the parsed key value pair into.
     ///
@@ -8042,7 +8042,7 @@ impl rt::FromWire for ParseJSONProperty {
 /// This processor parses a specified field in the original log event into key-value pairs.
 ///
 /// For more information about this processor including examples, see parseKeyValue in the CloudWatch Logs User Guide.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParseKeyValueProperty {
     /// The destination field to put the extracted key-value pairs into.
     ///
@@ -8110,7 +8110,7 @@ impl rt::FromWire for ParseKeyValueProperty {
 }
 
 /// Processor to parse events from CloudTrail, Route53Resolver, VPCFlow, EKSAudit and AWSWAF into OCSF V1.1 format.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParseToOCSFProperty {
     /// Required. Type of input log event source to convert to OCSF format.
     pub event_source: rt::Option<crate::aws_logs::OCSFSourceType>,
@@ -8150,7 +8150,7 @@ impl rt::FromWire for ParseToOCSFProperty {
 }
 
 /// Parser processor for common data formats.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ParserProcessor(rt::ObjRef);
 rt::handle!(ParserProcessor, "aws-cdk-lib.aws_logs.ParserProcessor");
 impl rt::IsA<crate::aws_logs::IProcessor> for ParserProcessor {}
@@ -8175,7 +8175,7 @@ pub trait ParserProcessorExt: rt::IsA<ParserProcessor> {
 impl<O: rt::IsA<ParserProcessor> + ?Sized> ParserProcessorExt for O {}
 
 /// Properties for creating configurable parser processors.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParserProcessorProps {
     /// Required. The type of parser processor.
     pub r#type: rt::Option<crate::aws_logs::ParserProcessorType>,
@@ -8293,7 +8293,7 @@ impl rt::FromWire for ParserProcessorType {
 /// This processor adds new key-value pairs to the log event.
 ///
 /// For more information about this processor including examples, see addKeys in the CloudWatch Logs User Guide.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcessorDeleteKeysProperty {
     /// Required. A list of keys to delete.
     pub with_keys: rt::Option<rt::Vec<rt::String>>,
@@ -8321,7 +8321,7 @@ impl rt::FromWire for ProcessorDeleteKeysProperty {
 }
 
 /// Define a query definition for CloudWatch Logs Insights.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct QueryDefinition(rt::ObjRef);
 rt::handle!(QueryDefinition, "aws-cdk-lib.aws_logs.QueryDefinition");
 impl rt::IsA<crate::IResource> for QueryDefinition {}
@@ -8350,7 +8350,7 @@ pub trait QueryDefinitionExt: rt::IsA<QueryDefinition> {
 impl<O: rt::IsA<QueryDefinition> + ?Sized> QueryDefinitionExt for O {}
 
 /// Properties for a QueryDefinition.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryDefinitionProps {
     /// Required. Name of the query definition.
     pub query_definition_name: rt::Option<rt::String>,
@@ -8388,7 +8388,7 @@ impl rt::FromWire for QueryDefinitionProps {
 }
 
 /// Define a QueryString.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct QueryString(rt::ObjRef);
 rt::handle!(QueryString, "aws-cdk-lib.aws_logs.QueryString");
 impl QueryString {
@@ -8415,7 +8415,7 @@ pub trait QueryStringExt: rt::IsA<QueryString> {
 impl<O: rt::IsA<QueryString> + ?Sized> QueryStringExt for O {}
 
 /// Properties for a QueryString.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryStringProps {
     /// Specifies which fields to display in the query results.
     ///
@@ -8558,7 +8558,7 @@ impl rt::FromWire for QuoteCharacter {
 }
 
 /// This object defines one key that will be renamed with the renameKey processor.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RenameKeyEntryProperty {
     /// Required. The key to rename.
     pub key: rt::Option<rt::String>,
@@ -8598,7 +8598,7 @@ impl rt::FromWire for RenameKeyEntryProperty {
 /// Use this processor to rename keys in a log event.
 ///
 /// For more information about this processor including examples, see renameKeys in the CloudWatch Logs User Guide.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RenameKeysProperty {
     /// Required. An array of RenameKeyEntry objects, where each object contains information about one key to rename.
     pub entries: rt::Option<rt::Vec<crate::aws_logs::RenameKeyEntryProperty>>,
@@ -8637,7 +8637,7 @@ impl rt::FromWire for RenameKeysProperty {
 /// policy.
 ///
 /// Prefer to use `addToResourcePolicy()` instead.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ResourcePolicy(rt::ObjRef);
 rt::handle!(ResourcePolicy, "aws-cdk-lib.aws_logs.ResourcePolicy");
 impl rt::IsA<crate::IResource> for ResourcePolicy {}
@@ -8666,7 +8666,7 @@ pub trait ResourcePolicyExt: rt::IsA<ResourcePolicy> {
 impl<O: rt::IsA<ResourcePolicy> + ?Sized> ResourcePolicyExt for O {}
 
 /// Properties to define Cloudwatch log group resource policy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicyProps {
     /// Initial statements to add to the resource policy.
     ///
@@ -8820,7 +8820,7 @@ impl rt::FromWire for RetentionDays {
 }
 
 /// Space delimited text pattern.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SpaceDelimitedTextPattern(rt::ObjRef);
 rt::handle!(SpaceDelimitedTextPattern, "aws-cdk-lib.aws_logs.SpaceDelimitedTextPattern");
 impl rt::IsA<crate::aws_logs::IFilterPattern> for SpaceDelimitedTextPattern {}
@@ -8851,7 +8851,7 @@ pub trait SpaceDelimitedTextPatternExt: rt::IsA<SpaceDelimitedTextPattern> {
 impl<O: rt::IsA<SpaceDelimitedTextPattern> + ?Sized> SpaceDelimitedTextPatternExt for O {}
 
 /// This object defines one log field that will be split with the splitString processor.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SplitStringEntryProperty {
     /// Required. The separator character to split the string on.
     pub delimiter: rt::Option<crate::aws_logs::DelimiterCharacter>,
@@ -8885,7 +8885,7 @@ impl rt::FromWire for SplitStringEntryProperty {
 /// Use this processor to split a field into an array of strings using a delimiting character.
 ///
 /// For more information about this processor including examples, see splitString in the CloudWatch Logs User Guide.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SplitStringProperty {
     /// Required. An array of SplitStringEntry objects, where each object contains information about one field to split.
     pub entries: rt::Option<rt::Vec<crate::aws_logs::SplitStringEntryProperty>>,
@@ -8913,7 +8913,7 @@ impl rt::FromWire for SplitStringProperty {
 }
 
 /// Properties for a new LogStream created from a LogGroup.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamOptions {
     /// The name of the log stream to create.
     ///
@@ -8945,7 +8945,7 @@ impl rt::FromWire for StreamOptions {
 }
 
 /// Processor for string mutation operations.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StringMutatorProcessor(rt::ObjRef);
 rt::handle!(StringMutatorProcessor, "aws-cdk-lib.aws_logs.StringMutatorProcessor");
 impl rt::IsA<crate::aws_logs::IProcessor> for StringMutatorProcessor {}
@@ -8970,7 +8970,7 @@ pub trait StringMutatorProcessorExt: rt::IsA<StringMutatorProcessor> {
 impl<O: rt::IsA<StringMutatorProcessor> + ?Sized> StringMutatorProcessorExt for O {}
 
 /// Properties for creating string mutator processors.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringMutatorProps {
     /// Required. The type of string mutation operation.
     pub r#type: rt::Option<crate::aws_logs::StringMutatorType>,
@@ -9086,7 +9086,7 @@ impl rt::FromWire for StringMutatorType {
 }
 
 /// A new Subscription on a CloudWatch log group.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SubscriptionFilter(rt::ObjRef);
 rt::handle!(SubscriptionFilter, "aws-cdk-lib.aws_logs.SubscriptionFilter");
 impl rt::IsA<crate::IResource> for SubscriptionFilter {}
@@ -9111,7 +9111,7 @@ pub trait SubscriptionFilterExt: rt::IsA<SubscriptionFilter> {
 impl<O: rt::IsA<SubscriptionFilter> + ?Sized> SubscriptionFilterExt for O {}
 
 /// Properties for a new SubscriptionFilter created from a LogGroup.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubscriptionFilterOptions {
     /// Required. The destination to send the filtered events to.
     ///
@@ -9159,7 +9159,7 @@ impl rt::FromWire for SubscriptionFilterOptions {
 }
 
 /// Properties for a SubscriptionFilter.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubscriptionFilterProps {
     /// Required. The log group to create the subscription on.
     pub log_group: rt::Option<crate::interfaces::aws_logs::ILogGroupRef>,
@@ -9211,7 +9211,7 @@ impl rt::FromWire for SubscriptionFilterProps {
 }
 
 /// This object defines one log field key that will be replaced using the substituteString processor.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubstituteStringEntryProperty {
     /// Required. The regular expression string to be replaced.
     pub from: rt::Option<rt::String>,
@@ -9249,7 +9249,7 @@ impl rt::FromWire for SubstituteStringEntryProperty {
 /// This processor matches a key's value against a regular expression and replaces all matches with a replacement string.
 ///
 /// For more information about this processor including examples, see substituteString in the CloudWatch Logs User Guide.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubstituteStringProperty {
     /// Required. An array of objects, where each object contains information about one key to match and replace.
     pub entries: rt::Option<rt::Vec<crate::aws_logs::SubstituteStringEntryProperty>>,
@@ -9277,7 +9277,7 @@ impl rt::FromWire for SubstituteStringProperty {
 }
 
 /// Represent the L2 construct for the AWS::Logs::Transformer CloudFormation resource.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Transformer(rt::ObjRef);
 rt::handle!(Transformer, "aws-cdk-lib.aws_logs.Transformer");
 impl rt::IsA<crate::IResource> for Transformer {}
@@ -9305,7 +9305,7 @@ pub trait TransformerExt: rt::IsA<Transformer> {
 impl<O: rt::IsA<Transformer> + ?Sized> TransformerExt for O {}
 
 /// Properties for Transformer created from LogGroup.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformerOptions {
     /// Required. List of processors in a transformer.
     pub transformer_config: rt::Option<rt::Vec<crate::aws_logs::IProcessor>>,
@@ -9340,7 +9340,7 @@ impl rt::FromWire for TransformerOptions {
 ///
 /// This
 /// interface defines all configuration options for the CfnTransformer construct.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformerProps {
     /// Required. Existing log group that you want to associate with this transformer.
     pub log_group: rt::Option<crate::interfaces::aws_logs::ILogGroupRef>,
@@ -9376,7 +9376,7 @@ impl rt::FromWire for TransformerProps {
 }
 
 /// This object defines one value type that will be converted using the typeConverter processor.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TypeConverterEntryProperty {
     /// Required. The key with the value that is to be converted to a different type.
     pub key: rt::Option<rt::String>,
@@ -9411,7 +9411,7 @@ impl rt::FromWire for TypeConverterEntryProperty {
 ///
 /// It's a casting processor that changes the types of the specified fields.
 /// For more information about this processor including examples, see typeConverter in the CloudWatch Logs User Guide.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TypeConverterProperty {
     /// Required. An array of TypeConverterEntry objects, where each object contains information about one field to change the type of.
     pub entries: rt::Option<rt::Vec<crate::aws_logs::TypeConverterEntryProperty>>,
@@ -9483,7 +9483,7 @@ impl rt::FromWire for TypeConverterType {
 }
 
 /// Parser processor for AWS vended logs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VendedLogParser(rt::ObjRef);
 rt::handle!(VendedLogParser, "aws-cdk-lib.aws_logs.VendedLogParser");
 impl rt::IsA<crate::aws_logs::IProcessor> for VendedLogParser {}
@@ -9508,7 +9508,7 @@ pub trait VendedLogParserExt: rt::IsA<VendedLogParser> {
 impl<O: rt::IsA<VendedLogParser> + ?Sized> VendedLogParserExt for O {}
 
 /// Properties for creating AWS vended log parsers.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VendedLogParserProps {
     /// Required. The type of AWS vended log to parse.
     pub log_type: rt::Option<crate::aws_logs::VendedLogType>,
@@ -9590,7 +9590,7 @@ impl rt::FromWire for VendedLogType {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIRoleRef {
     String(rt::String),
     IRoleRef(crate::interfaces::aws_iam::IRoleRef),
@@ -9632,7 +9632,7 @@ impl From<crate::interfaces::aws_iam::IRoleRef> for StringOrIRoleRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIKeyRef {
     String(rt::String),
     #[cfg(feature = "interfaces__aws_kms")]
@@ -9680,7 +9680,7 @@ impl From<crate::interfaces::aws_kms::IKeyRef> for StringOrIKeyRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIFunctionRef {
     String(rt::String),
     #[cfg(feature = "interfaces__aws_lambda")]
@@ -9728,7 +9728,7 @@ impl From<crate::interfaces::aws_lambda::IFunctionRef> for StringOrIFunctionRef 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrILogGroupRef {
     String(rt::String),
     ILogGroupRef(crate::interfaces::aws_logs::ILogGroupRef),
@@ -9770,7 +9770,7 @@ impl From<crate::interfaces::aws_logs::ILogGroupRef> for StringOrILogGroupRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BoolOrIResolvable {
     Bool(bool),
     IResolvable(crate::IResolvable),
@@ -9807,7 +9807,7 @@ impl From<crate::IResolvable> for BoolOrIResolvable {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnDeliveryDestinationDestinationPolicyProperty {
     IResolvable(crate::IResolvable),
     CfnDeliveryDestinationDestinationPolicyProperty(rt::Box<crate::aws_logs::CfnDeliveryDestinationDestinationPolicyProperty>),
@@ -9844,7 +9844,7 @@ impl From<crate::aws_logs::CfnDeliveryDestinationDestinationPolicyProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnIntegrationOpenSearchResourceConfigProperty {
     IResolvable(crate::IResolvable),
     CfnIntegrationOpenSearchResourceConfigProperty(rt::Box<crate::aws_logs::CfnIntegrationOpenSearchResourceConfigProperty>),
@@ -9881,7 +9881,7 @@ impl From<crate::aws_logs::CfnIntegrationOpenSearchResourceConfigProperty> for I
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnIntegrationResourceConfigProperty {
     IResolvable(crate::IResolvable),
     CfnIntegrationResourceConfigProperty(rt::Box<crate::aws_logs::CfnIntegrationResourceConfigProperty>),
@@ -9918,7 +9918,7 @@ impl From<crate::aws_logs::CfnIntegrationResourceConfigProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMetricFilterDimensionProperty {
     IResolvable(crate::IResolvable),
     CfnMetricFilterDimensionProperty(rt::Box<crate::aws_logs::CfnMetricFilterDimensionProperty>),
@@ -9955,7 +9955,7 @@ impl From<crate::aws_logs::CfnMetricFilterDimensionProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnMetricFilterMetricTransformationProperty {
     IResolvable(crate::IResolvable),
     CfnMetricFilterMetricTransformationProperty(rt::Box<crate::aws_logs::CfnMetricFilterMetricTransformationProperty>),
@@ -9992,7 +9992,7 @@ impl From<crate::aws_logs::CfnMetricFilterMetricTransformationProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnQueryDefinitionQueryParameterProperty {
     IResolvable(crate::IResolvable),
     CfnQueryDefinitionQueryParameterProperty(rt::Box<crate::aws_logs::CfnQueryDefinitionQueryParameterProperty>),
@@ -10029,7 +10029,7 @@ impl From<crate::aws_logs::CfnQueryDefinitionQueryParameterProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnScheduledQueryDestinationConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnScheduledQueryDestinationConfigurationProperty(rt::Box<crate::aws_logs::CfnScheduledQueryDestinationConfigurationProperty>),
@@ -10066,7 +10066,7 @@ impl From<crate::aws_logs::CfnScheduledQueryDestinationConfigurationProperty> fo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnScheduledQueryS3ConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnScheduledQueryS3ConfigurationProperty(rt::Box<crate::aws_logs::CfnScheduledQueryS3ConfigurationProperty>),
@@ -10103,7 +10103,7 @@ impl From<crate::aws_logs::CfnScheduledQueryS3ConfigurationProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerAddKeyEntryProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerAddKeyEntryProperty(rt::Box<crate::aws_logs::CfnTransformerAddKeyEntryProperty>),
@@ -10140,7 +10140,7 @@ impl From<crate::aws_logs::CfnTransformerAddKeyEntryProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerAddKeysProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerAddKeysProperty(rt::Box<crate::aws_logs::CfnTransformerAddKeysProperty>),
@@ -10177,7 +10177,7 @@ impl From<crate::aws_logs::CfnTransformerAddKeysProperty> for IResolvableOrCfnTr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerCopyValueEntryProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerCopyValueEntryProperty(rt::Box<crate::aws_logs::CfnTransformerCopyValueEntryProperty>),
@@ -10214,7 +10214,7 @@ impl From<crate::aws_logs::CfnTransformerCopyValueEntryProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerCopyValueProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerCopyValueProperty(rt::Box<crate::aws_logs::CfnTransformerCopyValueProperty>),
@@ -10251,7 +10251,7 @@ impl From<crate::aws_logs::CfnTransformerCopyValueProperty> for IResolvableOrCfn
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerCsvProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerCsvProperty(rt::Box<crate::aws_logs::CfnTransformerCsvProperty>),
@@ -10288,7 +10288,7 @@ impl From<crate::aws_logs::CfnTransformerCsvProperty> for IResolvableOrCfnTransf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerDateTimeConverterProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerDateTimeConverterProperty(rt::Box<crate::aws_logs::CfnTransformerDateTimeConverterProperty>),
@@ -10325,7 +10325,7 @@ impl From<crate::aws_logs::CfnTransformerDateTimeConverterProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerDeleteKeysProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerDeleteKeysProperty(rt::Box<crate::aws_logs::CfnTransformerDeleteKeysProperty>),
@@ -10362,7 +10362,7 @@ impl From<crate::aws_logs::CfnTransformerDeleteKeysProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerGrokProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerGrokProperty(rt::Box<crate::aws_logs::CfnTransformerGrokProperty>),
@@ -10399,7 +10399,7 @@ impl From<crate::aws_logs::CfnTransformerGrokProperty> for IResolvableOrCfnTrans
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerListToMapProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerListToMapProperty(rt::Box<crate::aws_logs::CfnTransformerListToMapProperty>),
@@ -10436,7 +10436,7 @@ impl From<crate::aws_logs::CfnTransformerListToMapProperty> for IResolvableOrCfn
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerLowerCaseStringProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerLowerCaseStringProperty(rt::Box<crate::aws_logs::CfnTransformerLowerCaseStringProperty>),
@@ -10473,7 +10473,7 @@ impl From<crate::aws_logs::CfnTransformerLowerCaseStringProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerMoveKeyEntryProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerMoveKeyEntryProperty(rt::Box<crate::aws_logs::CfnTransformerMoveKeyEntryProperty>),
@@ -10510,7 +10510,7 @@ impl From<crate::aws_logs::CfnTransformerMoveKeyEntryProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerMoveKeysProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerMoveKeysProperty(rt::Box<crate::aws_logs::CfnTransformerMoveKeysProperty>),
@@ -10547,7 +10547,7 @@ impl From<crate::aws_logs::CfnTransformerMoveKeysProperty> for IResolvableOrCfnT
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerParseCloudfrontProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerParseCloudfrontProperty(rt::Box<crate::aws_logs::CfnTransformerParseCloudfrontProperty>),
@@ -10584,7 +10584,7 @@ impl From<crate::aws_logs::CfnTransformerParseCloudfrontProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerParseJSONProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerParseJSONProperty(rt::Box<crate::aws_logs::CfnTransformerParseJSONProperty>),
@@ -10621,7 +10621,7 @@ impl From<crate::aws_logs::CfnTransformerParseJSONProperty> for IResolvableOrCfn
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerParseKeyValueProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerParseKeyValueProperty(rt::Box<crate::aws_logs::CfnTransformerParseKeyValueProperty>),
@@ -10658,7 +10658,7 @@ impl From<crate::aws_logs::CfnTransformerParseKeyValueProperty> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerParsePostgresProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerParsePostgresProperty(rt::Box<crate::aws_logs::CfnTransformerParsePostgresProperty>),
@@ -10695,7 +10695,7 @@ impl From<crate::aws_logs::CfnTransformerParsePostgresProperty> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerParseRoute53Property {
     IResolvable(crate::IResolvable),
     CfnTransformerParseRoute53Property(rt::Box<crate::aws_logs::CfnTransformerParseRoute53Property>),
@@ -10732,7 +10732,7 @@ impl From<crate::aws_logs::CfnTransformerParseRoute53Property> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerParseToOCSFProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerParseToOCSFProperty(rt::Box<crate::aws_logs::CfnTransformerParseToOCSFProperty>),
@@ -10769,7 +10769,7 @@ impl From<crate::aws_logs::CfnTransformerParseToOCSFProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerParseVPCProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerParseVPCProperty(rt::Box<crate::aws_logs::CfnTransformerParseVPCProperty>),
@@ -10806,7 +10806,7 @@ impl From<crate::aws_logs::CfnTransformerParseVPCProperty> for IResolvableOrCfnT
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerParseWAFProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerParseWAFProperty(rt::Box<crate::aws_logs::CfnTransformerParseWAFProperty>),
@@ -10843,7 +10843,7 @@ impl From<crate::aws_logs::CfnTransformerParseWAFProperty> for IResolvableOrCfnT
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerProcessorProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerProcessorProperty(rt::Box<crate::aws_logs::CfnTransformerProcessorProperty>),
@@ -10880,7 +10880,7 @@ impl From<crate::aws_logs::CfnTransformerProcessorProperty> for IResolvableOrCfn
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerRenameKeyEntryProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerRenameKeyEntryProperty(rt::Box<crate::aws_logs::CfnTransformerRenameKeyEntryProperty>),
@@ -10917,7 +10917,7 @@ impl From<crate::aws_logs::CfnTransformerRenameKeyEntryProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerRenameKeysProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerRenameKeysProperty(rt::Box<crate::aws_logs::CfnTransformerRenameKeysProperty>),
@@ -10954,7 +10954,7 @@ impl From<crate::aws_logs::CfnTransformerRenameKeysProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerSplitStringEntryProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerSplitStringEntryProperty(rt::Box<crate::aws_logs::CfnTransformerSplitStringEntryProperty>),
@@ -10991,7 +10991,7 @@ impl From<crate::aws_logs::CfnTransformerSplitStringEntryProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerSplitStringProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerSplitStringProperty(rt::Box<crate::aws_logs::CfnTransformerSplitStringProperty>),
@@ -11028,7 +11028,7 @@ impl From<crate::aws_logs::CfnTransformerSplitStringProperty> for IResolvableOrC
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerSubstituteStringEntryProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerSubstituteStringEntryProperty(rt::Box<crate::aws_logs::CfnTransformerSubstituteStringEntryProperty>),
@@ -11065,7 +11065,7 @@ impl From<crate::aws_logs::CfnTransformerSubstituteStringEntryProperty> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerSubstituteStringProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerSubstituteStringProperty(rt::Box<crate::aws_logs::CfnTransformerSubstituteStringProperty>),
@@ -11102,7 +11102,7 @@ impl From<crate::aws_logs::CfnTransformerSubstituteStringProperty> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerTrimStringProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerTrimStringProperty(rt::Box<crate::aws_logs::CfnTransformerTrimStringProperty>),
@@ -11139,7 +11139,7 @@ impl From<crate::aws_logs::CfnTransformerTrimStringProperty> for IResolvableOrCf
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerTypeConverterEntryProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerTypeConverterEntryProperty(rt::Box<crate::aws_logs::CfnTransformerTypeConverterEntryProperty>),
@@ -11176,7 +11176,7 @@ impl From<crate::aws_logs::CfnTransformerTypeConverterEntryProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerTypeConverterProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerTypeConverterProperty(rt::Box<crate::aws_logs::CfnTransformerTypeConverterProperty>),
@@ -11213,7 +11213,7 @@ impl From<crate::aws_logs::CfnTransformerTypeConverterProperty> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTransformerUpperCaseStringProperty {
     IResolvable(crate::IResolvable),
     CfnTransformerUpperCaseStringProperty(rt::Box<crate::aws_logs::CfnTransformerUpperCaseStringProperty>),
@@ -11250,7 +11250,7 @@ impl From<crate::aws_logs::CfnTransformerUpperCaseStringProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnMetricFilterDimensionPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnMetricFilterDimensionPropertyList(rt::Vec<IResolvableOrCfnMetricFilterDimensionProperty>),
@@ -11287,7 +11287,7 @@ impl From<rt::Vec<IResolvableOrCfnMetricFilterDimensionProperty>> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnMetricFilterMetricTransformationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnMetricFilterMetricTransformationPropertyList(rt::Vec<IResolvableOrCfnMetricFilterMetricTransformationProperty>),
@@ -11324,7 +11324,7 @@ impl From<rt::Vec<IResolvableOrCfnMetricFilterMetricTransformationProperty>> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnQueryDefinitionQueryParameterPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnQueryDefinitionQueryParameterPropertyList(rt::Vec<IResolvableOrCfnQueryDefinitionQueryParameterProperty>),
@@ -11361,7 +11361,7 @@ impl From<rt::Vec<IResolvableOrCfnQueryDefinitionQueryParameterProperty>> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTransformerAddKeyEntryPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTransformerAddKeyEntryPropertyList(rt::Vec<IResolvableOrCfnTransformerAddKeyEntryProperty>),
@@ -11398,7 +11398,7 @@ impl From<rt::Vec<IResolvableOrCfnTransformerAddKeyEntryProperty>> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTransformerCopyValueEntryPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTransformerCopyValueEntryPropertyList(rt::Vec<IResolvableOrCfnTransformerCopyValueEntryProperty>),
@@ -11435,7 +11435,7 @@ impl From<rt::Vec<IResolvableOrCfnTransformerCopyValueEntryProperty>> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTransformerMoveKeyEntryPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTransformerMoveKeyEntryPropertyList(rt::Vec<IResolvableOrCfnTransformerMoveKeyEntryProperty>),
@@ -11472,7 +11472,7 @@ impl From<rt::Vec<IResolvableOrCfnTransformerMoveKeyEntryProperty>> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTransformerProcessorPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTransformerProcessorPropertyList(rt::Vec<IResolvableOrCfnTransformerProcessorProperty>),
@@ -11509,7 +11509,7 @@ impl From<rt::Vec<IResolvableOrCfnTransformerProcessorProperty>> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTransformerRenameKeyEntryPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTransformerRenameKeyEntryPropertyList(rt::Vec<IResolvableOrCfnTransformerRenameKeyEntryProperty>),
@@ -11546,7 +11546,7 @@ impl From<rt::Vec<IResolvableOrCfnTransformerRenameKeyEntryProperty>> for IResol
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTransformerSplitStringEntryPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTransformerSplitStringEntryPropertyList(rt::Vec<IResolvableOrCfnTransformerSplitStringEntryProperty>),
@@ -11583,7 +11583,7 @@ impl From<rt::Vec<IResolvableOrCfnTransformerSplitStringEntryProperty>> for IRes
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTransformerSubstituteStringEntryPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTransformerSubstituteStringEntryPropertyList(rt::Vec<IResolvableOrCfnTransformerSubstituteStringEntryProperty>),
@@ -11620,7 +11620,7 @@ impl From<rt::Vec<IResolvableOrCfnTransformerSubstituteStringEntryProperty>> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnTransformerTypeConverterEntryPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnTransformerTypeConverterEntryPropertyList(rt::Vec<IResolvableOrCfnTransformerTypeConverterEntryProperty>),
@@ -11657,7 +11657,7 @@ impl From<rt::Vec<IResolvableOrCfnTransformerTypeConverterEntryProperty>> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrStringMap {
     IResolvable(crate::IResolvable),
     StringMap(rt::Map<rt::String, rt::String>),
@@ -11694,7 +11694,7 @@ impl From<rt::Map<rt::String, rt::String>> for IResolvableOrStringMap {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum AnyListOrIResolvable {
     AnyList(rt::Vec<rt::Value>),
     IResolvable(crate::IResolvable),

@@ -3,7 +3,7 @@
 use crate::runtime as rt;
 
 /// A DNS A record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ARecord(rt::ObjRef);
 rt::handle!(ARecord, "aws-cdk-lib.aws_route53.ARecord");
 impl rt::IsA<crate::IResource> for ARecord {}
@@ -44,7 +44,7 @@ pub trait ARecordExt: rt::IsA<ARecord> {
 impl<O: rt::IsA<ARecord> + ?Sized> ARecordExt for O {}
 
 /// Construction properties to import existing ARecord as target.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ARecordAttrs {
     /// Required. Existing A record DNS name to set RecordTarget.
     pub target_dns: rt::Option<rt::String>,
@@ -190,7 +190,7 @@ impl rt::FromWire for ARecordAttrs {
 }
 
 /// Construction properties for a ARecord.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ARecordProps {
     /// Required. The target.
     pub target: rt::Option<crate::aws_route53::RecordTarget>,
@@ -336,7 +336,7 @@ impl rt::FromWire for ARecordProps {
 }
 
 /// A DNS AAAA record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AaaaRecord(rt::ObjRef);
 rt::handle!(AaaaRecord, "aws-cdk-lib.aws_route53.AaaaRecord");
 impl rt::IsA<crate::IResource> for AaaaRecord {}
@@ -364,7 +364,7 @@ pub trait AaaaRecordExt: rt::IsA<AaaaRecord> {
 impl<O: rt::IsA<AaaaRecord> + ?Sized> AaaaRecordExt for O {}
 
 /// Construction properties for a AaaaRecord.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AaaaRecordProps {
     /// Required. The target.
     pub target: rt::Option<crate::aws_route53::RecordTarget>,
@@ -510,7 +510,7 @@ impl rt::FromWire for AaaaRecordProps {
 }
 
 /// A CloudWatch alarm that you want Amazon Route 53 health checker to use to determine whether this health check is healthy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmIdentifier {
     /// Required. The name of the CloudWatch alarm that you want Amazon Route 53 health checkers to use to determine whether this health check is healthy.
     pub name: rt::Option<rt::String>,
@@ -542,7 +542,7 @@ impl rt::FromWire for AlarmIdentifier {
 }
 
 /// Represents the properties of an alias target destination.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AliasRecordTargetConfig {
     /// Required. DNS name of the target.
     pub dns_name: rt::Option<rt::String>,
@@ -580,7 +580,7 @@ impl rt::FromWire for AliasRecordTargetConfig {
 }
 
 /// The ALPN protocol identifier.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Alpn(rt::ObjRef);
 rt::handle!(Alpn, "aws-cdk-lib.aws_route53.Alpn");
 impl Alpn {
@@ -619,7 +619,7 @@ impl<O: rt::IsA<Alpn> + ?Sized> AlpnExt for O {}
 ///
 /// A CAA record to restrict certificate authorities allowed
 /// to issue certificates for a domain to Amazon only.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CaaAmazonRecord(rt::ObjRef);
 rt::handle!(CaaAmazonRecord, "aws-cdk-lib.aws_route53.CaaAmazonRecord");
 impl rt::IsA<crate::IResource> for CaaAmazonRecord {}
@@ -648,7 +648,7 @@ pub trait CaaAmazonRecordExt: rt::IsA<CaaAmazonRecord> {
 impl<O: rt::IsA<CaaAmazonRecord> + ?Sized> CaaAmazonRecordExt for O {}
 
 /// Construction properties for a CaaAmazonRecord.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaaAmazonRecordProps {
     /// Required. The hosted zone in which to define the new record.
     pub zone: rt::Option<crate::aws_route53::IHostedZone>,
@@ -790,7 +790,7 @@ impl rt::FromWire for CaaAmazonRecordProps {
 }
 
 /// A DNS CAA record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CaaRecord(rt::ObjRef);
 rt::handle!(CaaRecord, "aws-cdk-lib.aws_route53.CaaRecord");
 impl rt::IsA<crate::IResource> for CaaRecord {}
@@ -818,7 +818,7 @@ pub trait CaaRecordExt: rt::IsA<CaaRecord> {
 impl<O: rt::IsA<CaaRecord> + ?Sized> CaaRecordExt for O {}
 
 /// Construction properties for a CaaRecord.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaaRecordProps {
     /// Required. The values.
     pub values: rt::Option<rt::Vec<crate::aws_route53::CaaRecordValue>>,
@@ -964,7 +964,7 @@ impl rt::FromWire for CaaRecordProps {
 }
 
 /// Properties for a CAA record value.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaaRecordValue {
     /// Required. The flag.
     pub flag: rt::Option<f64>,
@@ -1040,7 +1040,7 @@ impl rt::FromWire for CaaTag {
 /// Creates a CIDR collection in the current AWS account.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnCidrCollection(rt::ObjRef);
 rt::handle!(CfnCidrCollection, "aws-cdk-lib.aws_route53.CfnCidrCollection");
 impl rt::IsA<crate::CfnElement> for CfnCidrCollection {}
@@ -1117,7 +1117,7 @@ impl<O: rt::IsA<CfnCidrCollection> + ?Sized> CfnCidrCollectionExt for O {}
 /// Specifies the list of CIDR blocks for a CIDR location.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCidrCollectionLocationProperty {
     /// Required. List of CIDR blocks.
     ///
@@ -1155,7 +1155,7 @@ impl rt::FromWire for CfnCidrCollectionLocationProperty {
 /// Properties for defining a `CfnCidrCollection`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCidrCollectionProps {
     /// Required. The name of a CIDR collection.
     ///
@@ -1193,7 +1193,7 @@ impl rt::FromWire for CfnCidrCollectionProps {
 /// The `AWS::Route53::DNSSEC` resource is used to enable DNSSEC signing in a hosted zone.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDNSSEC(rt::ObjRef);
 rt::handle!(CfnDNSSEC, "aws-cdk-lib.aws_route53.CfnDNSSEC");
 impl rt::IsA<crate::CfnElement> for CfnDNSSEC {}
@@ -1244,7 +1244,7 @@ impl<O: rt::IsA<CfnDNSSEC> + ?Sized> CfnDNSSECExt for O {}
 /// Properties for defining a `CfnDNSSEC`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDNSSECProps {
     /// Required. A unique string (ID) that is used to identify a hosted zone.
     ///
@@ -1280,7 +1280,7 @@ impl rt::FromWire for CfnDNSSECProps {
 /// Creates a reusable delegation set (a group of four name servers) that can be associated with multiple hosted zones.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDelegationSet(rt::ObjRef);
 rt::handle!(CfnDelegationSet, "aws-cdk-lib.aws_route53.CfnDelegationSet");
 impl rt::IsA<crate::CfnElement> for CfnDelegationSet {}
@@ -1349,7 +1349,7 @@ impl<O: rt::IsA<CfnDelegationSet> + ?Sized> CfnDelegationSetExt for O {}
 /// Properties for defining a `CfnDelegationSet`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDelegationSetProps {
 }
 impl CfnDelegationSetProps {
@@ -1391,7 +1391,7 @@ impl rt::FromWire for CfnDelegationSetProps {
 /// - You can create a CloudWatch metric, associate an alarm with the metric, and then create a health check that is based on the state of the alarm. For example, you might create a CloudWatch metric that checks the status of the Amazon EC2 `StatusCheckFailed` metric, add an alarm to the metric, and then create a health check that is based on the state of the alarm. For information about creating CloudWatch metrics and alarms by using the CloudWatch console, see the [Amazon CloudWatch User Guide](https://docs.aws.amazon.com/AmazonCloudWatch/latest/DeveloperGuide/WhatIsCloudWatch.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnHealthCheck(rt::ObjRef);
 rt::handle!(CfnHealthCheck, "aws-cdk-lib.aws_route53.CfnHealthCheck");
 impl rt::IsA<crate::CfnElement> for CfnHealthCheck {}
@@ -1465,7 +1465,7 @@ impl<O: rt::IsA<CfnHealthCheck> + ?Sized> CfnHealthCheckExt for O {}
 /// A complex type that identifies the CloudWatch alarm that you want Amazon Route 53 health checkers to use to determine whether the specified health check is healthy.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHealthCheckAlarmIdentifierProperty {
     /// Required. The name of the CloudWatch alarm that you want Amazon Route 53 health checkers to use to determine whether this health check is healthy.
     ///
@@ -1510,7 +1510,7 @@ impl rt::FromWire for CfnHealthCheckAlarmIdentifierProperty {
 /// A complex type that contains information about the health check.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHealthCheckHealthCheckConfigProperty {
     /// Required. The type of health check that you want to create, which indicates how Amazon Route 53 determines whether an endpoint is healthy.
     ///
@@ -1751,7 +1751,7 @@ impl rt::FromWire for CfnHealthCheckHealthCheckConfigProperty {
 /// The `HealthCheckTag` property describes one key-value pair that is associated with an `AWS::Route53::HealthCheck` resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHealthCheckHealthCheckTagProperty {
     /// Required. The value of `Key` depends on the operation that you want to perform:.
     ///
@@ -1797,7 +1797,7 @@ impl rt::FromWire for CfnHealthCheckHealthCheckTagProperty {
 /// Properties for defining a `CfnHealthCheck`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHealthCheckProps {
     /// Required. A complex type that contains detailed information about one health check.
     ///
@@ -1862,7 +1862,7 @@ impl rt::FromWire for CfnHealthCheckProps {
 /// > For more information, see [Access Management](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) in the *AWS General Reference* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnHostedZone(rt::ObjRef);
 rt::handle!(CfnHostedZone, "aws-cdk-lib.aws_route53.CfnHostedZone");
 impl rt::IsA<crate::CfnElement> for CfnHostedZone {}
@@ -1992,7 +1992,7 @@ impl<O: rt::IsA<CfnHostedZone> + ?Sized> CfnHostedZoneExt for O {}
 /// If you don't want to specify a comment, omit both the `HostedZoneConfig` and `Comment` elements.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHostedZoneHostedZoneConfigProperty {
     /// Any comments that you want to include about the hosted zone.
     ///
@@ -2024,7 +2024,7 @@ impl rt::FromWire for CfnHostedZoneHostedZoneConfigProperty {
 /// Represents the features configuration for a hosted zone, including the status of various features and any associated failure reasons.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHostedZoneHostedZoneFeaturesProperty {
     /// Stability: external.
     pub enable_accelerated_recovery: rt::Option<BoolOrIResolvable>,
@@ -2054,7 +2054,7 @@ impl rt::FromWire for CfnHostedZoneHostedZoneFeaturesProperty {
 /// A complex type that contains information about a tag that you want to add or edit for the specified health check or hosted zone.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHostedZoneHostedZoneTagProperty {
     /// Required. The value of `Key` depends on the operation that you want to perform:.
     ///
@@ -2100,7 +2100,7 @@ impl rt::FromWire for CfnHostedZoneHostedZoneTagProperty {
 /// A complex type that contains information about a configuration for DNS query logging.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHostedZoneQueryLoggingConfigProperty {
     /// Required. The Amazon Resource Name (ARN) of the CloudWatch Logs log group that Amazon Route 53 is publishing logs to.
     ///
@@ -2136,7 +2136,7 @@ impl rt::FromWire for CfnHostedZoneQueryLoggingConfigProperty {
 /// > For public hosted zones, omit `VPCs` , `VPCId` , and `VPCRegion` .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHostedZoneVPCProperty {
     /// Required. *Private hosted zones only:* The ID of an Amazon VPC.
     ///
@@ -2178,7 +2178,7 @@ impl rt::FromWire for CfnHostedZoneVPCProperty {
 /// Properties for defining a `CfnHostedZone`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHostedZoneProps {
     /// Stability: external.
     pub delegation_set_id: rt::Option<rt::String>,
@@ -2305,7 +2305,7 @@ impl rt::FromWire for CfnHostedZoneProps {
 /// The hosted zone ID is passed as a parameter in the KSK properties. You can specify the properties of this KSK using the `Name` , `Status` , and `KeyManagementServiceArn` properties of the resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnKeySigningKey(rt::ObjRef);
 rt::handle!(CfnKeySigningKey, "aws-cdk-lib.aws_route53.CfnKeySigningKey");
 impl rt::IsA<crate::CfnElement> for CfnKeySigningKey {}
@@ -2386,7 +2386,7 @@ impl<O: rt::IsA<CfnKeySigningKey> + ?Sized> CfnKeySigningKeyExt for O {}
 /// Properties for defining a `CfnKeySigningKey`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnKeySigningKeyProps {
     /// Required. The unique string (ID) that is used to identify a hosted zone.
     ///
@@ -2452,7 +2452,7 @@ impl rt::FromWire for CfnKeySigningKeyProps {
 /// Creates a configuration for DNS query logging, which publishes query logs for a public hosted zone to an Amazon CloudWatch Logs log group.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnQueryLoggingConfig(rt::ObjRef);
 rt::handle!(CfnQueryLoggingConfig, "aws-cdk-lib.aws_route53.CfnQueryLoggingConfig");
 impl rt::IsA<crate::CfnElement> for CfnQueryLoggingConfig {}
@@ -2529,7 +2529,7 @@ impl<O: rt::IsA<CfnQueryLoggingConfig> + ?Sized> CfnQueryLoggingConfigExt for O 
 /// Properties for defining a `CfnQueryLoggingConfig`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnQueryLoggingConfigProps {
     /// Required. The Amazon Resource Name (ARN) of the CloudWatch Logs log group in us-east-1 that Amazon Route 53 publishes query logs to.
     ///
@@ -2571,7 +2571,7 @@ impl rt::FromWire for CfnQueryLoggingConfigProps {
 /// For more information, see [ChangeResourceRecordSets](https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html) in the *Amazon Route 53 API Reference* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRecordSet(rt::ObjRef);
 rt::handle!(CfnRecordSet, "aws-cdk-lib.aws_route53.CfnRecordSet");
 impl rt::IsA<crate::CfnElement> for CfnRecordSet {}
@@ -2779,7 +2779,7 @@ impl<O: rt::IsA<CfnRecordSet> + ?Sized> CfnRecordSetExt for O {}
 /// - For information about creating failover records in a private hosted zone, see [Configuring Failover in a Private Hosted Zone](https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-private-hosted-zones.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRecordSetAliasTargetProperty {
     /// Required. *Alias records only:* The value that you specify depends on where you want to route queries:.
     ///
@@ -2929,7 +2929,7 @@ impl rt::FromWire for CfnRecordSetAliasTargetProperty {
 /// A `LocationName` with an asterisk “*” can be used to create a default CIDR record. `CollectionId` is still required for default record.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRecordSetCidrRoutingConfigProperty {
     /// Required. The CIDR collection ID.
     ///
@@ -2967,7 +2967,7 @@ impl rt::FromWire for CfnRecordSetCidrRoutingConfigProperty {
 /// A complex type that contains information about a geographic location.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRecordSetGeoLocationProperty {
     /// For geolocation resource record sets, a two-letter abbreviation that identifies a continent. Route 53 supports the following continent codes:.
     ///
@@ -3027,7 +3027,7 @@ impl rt::FromWire for CfnRecordSetGeoLocationProperty {
 /// A complex type that contains an optional comment, the name and ID of the hosted zone that you want to make changes in, and values for the records that you want to create.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRecordSetGroup(rt::ObjRef);
 rt::handle!(CfnRecordSetGroup, "aws-cdk-lib.aws_route53.CfnRecordSetGroup");
 impl rt::IsA<crate::CfnElement> for CfnRecordSetGroup {}
@@ -3119,7 +3119,7 @@ impl<O: rt::IsA<CfnRecordSetGroup> + ?Sized> CfnRecordSetGroupExt for O {}
 /// - For information about creating failover records in a private hosted zone, see [Configuring Failover in a Private Hosted Zone](https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-private-hosted-zones.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRecordSetGroupAliasTargetProperty {
     /// Required. *Alias records only:* The value that you specify depends on where you want to route queries:.
     ///
@@ -3263,7 +3263,7 @@ impl rt::FromWire for CfnRecordSetGroupAliasTargetProperty {
 /// A `LocationName` with an asterisk “*” can be used to create a default CIDR record. `CollectionId` is still required for default record.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRecordSetGroupCidrRoutingConfigProperty {
     /// Required. The CIDR collection ID.
     ///
@@ -3301,7 +3301,7 @@ impl rt::FromWire for CfnRecordSetGroupCidrRoutingConfigProperty {
 /// A complex type that lists the coordinates for a geoproximity resource record.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRecordSetGroupCoordinatesProperty {
     /// Required. Specifies a coordinate of the north–south position of a geographic point on the surface of the Earth (-90 - 90).
     ///
@@ -3339,7 +3339,7 @@ impl rt::FromWire for CfnRecordSetGroupCoordinatesProperty {
 /// A complex type that contains information about a geographic location.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRecordSetGroupGeoLocationProperty {
     /// For geolocation resource record sets, a two-letter abbreviation that identifies a continent. Route 53 supports the following continent codes:.
     ///
@@ -3403,7 +3403,7 @@ impl rt::FromWire for CfnRecordSetGroupGeoLocationProperty {
 /// For more information about geoproximity routing, see [Geoproximity routing](https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-policy-geoproximity.html) in the *Amazon Route 53 Developer Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRecordSetGroupGeoProximityLocationProperty {
     /// The AWS Region the resource you are directing DNS traffic to, is in.
     ///
@@ -3464,7 +3464,7 @@ impl rt::FromWire for CfnRecordSetGroupGeoProximityLocationProperty {
 /// Information about one record that you want to create.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRecordSetGroupRecordSetProperty {
     /// Required. The name of the record that you want to create, update, or delete.
     ///
@@ -3760,7 +3760,7 @@ impl rt::FromWire for CfnRecordSetGroupRecordSetProperty {
 /// Properties for defining a `CfnRecordSetGroup`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRecordSetGroupProps {
     /// *Optional:* Any comments you want to include about a change batch request.
     ///
@@ -3818,7 +3818,7 @@ impl rt::FromWire for CfnRecordSetGroupProps {
 /// Properties for defining a `CfnRecordSet`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRecordSetProps {
     /// Required. The name of the record that you want to create, update, or delete.
     ///
@@ -4124,7 +4124,7 @@ impl rt::FromWire for CfnRecordSetProps {
 /// Creates a Route 53 traffic policy, a JSON document that describes how Route 53 responds to DNS queries for a domain name.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTrafficPolicy(rt::ObjRef);
 rt::handle!(CfnTrafficPolicy, "aws-cdk-lib.aws_route53.CfnTrafficPolicy");
 impl rt::IsA<crate::CfnElement> for CfnTrafficPolicy {}
@@ -4225,7 +4225,7 @@ impl<O: rt::IsA<CfnTrafficPolicy> + ?Sized> CfnTrafficPolicyExt for O {}
 /// Applies a version of a Route 53 traffic policy to a DNS name in a public hosted zone, and Route 53 creates and owns the resource record sets that answer queries for that name.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTrafficPolicyInstance(rt::ObjRef);
 rt::handle!(CfnTrafficPolicyInstance, "aws-cdk-lib.aws_route53.CfnTrafficPolicyInstance");
 impl rt::IsA<crate::CfnElement> for CfnTrafficPolicyInstance {}
@@ -4348,7 +4348,7 @@ impl<O: rt::IsA<CfnTrafficPolicyInstance> + ?Sized> CfnTrafficPolicyInstanceExt 
 /// Properties for defining a `CfnTrafficPolicyInstance`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTrafficPolicyInstanceProps {
     /// Required. The ID of the hosted zone that Amazon Route 53 creates the resource record sets in.
     ///
@@ -4410,7 +4410,7 @@ impl rt::FromWire for CfnTrafficPolicyInstanceProps {
 /// Properties for defining a `CfnTrafficPolicy`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTrafficPolicyProps {
     /// Required. The definition of the traffic policy in JSON format.
     ///
@@ -4452,7 +4452,7 @@ impl rt::FromWire for CfnTrafficPolicyProps {
 }
 
 /// Configuration for CIDR routing in Route 53 resource record set objects.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CidrRoutingConfig(rt::ObjRef);
 rt::handle!(CidrRoutingConfig, "aws-cdk-lib.aws_route53.CidrRoutingConfig");
 impl CidrRoutingConfig {
@@ -4486,7 +4486,7 @@ pub trait CidrRoutingConfigExt: rt::IsA<CidrRoutingConfig> {
 impl<O: rt::IsA<CidrRoutingConfig> + ?Sized> CidrRoutingConfigExt for O {}
 
 /// Properties for configuring CIDR routing in Route 53 resource record set objects.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CidrRoutingConfigProps {
     /// Required. The CIDR collection ID.
     pub collection_id: rt::Option<rt::String>,
@@ -4520,7 +4520,7 @@ impl rt::FromWire for CidrRoutingConfigProps {
 }
 
 /// A DNS CNAME record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CnameRecord(rt::ObjRef);
 rt::handle!(CnameRecord, "aws-cdk-lib.aws_route53.CnameRecord");
 impl rt::IsA<crate::IResource> for CnameRecord {}
@@ -4548,7 +4548,7 @@ pub trait CnameRecordExt: rt::IsA<CnameRecord> {
 impl<O: rt::IsA<CnameRecord> + ?Sized> CnameRecordExt for O {}
 
 /// Construction properties for a CnameRecord.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CnameRecordProps {
     /// Required. The domain name of the target that this record should point to.
     pub domain_name: rt::Option<rt::String>,
@@ -4694,7 +4694,7 @@ impl rt::FromWire for CnameRecordProps {
 }
 
 /// Common properties to create a Route 53 hosted zone.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CommonHostedZoneProps {
     /// Required. The name of the domain.
     ///
@@ -4803,7 +4803,7 @@ impl rt::FromWire for Continent {
 ///
 /// WARNING: The default removal policy of this resource is DESTROY, therefore, if this resource's logical ID changes or
 /// if this resource is removed from the stack, the existing NS record will be removed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CrossAccountZoneDelegationRecord(rt::ObjRef);
 rt::handle!(CrossAccountZoneDelegationRecord, "aws-cdk-lib.aws_route53.CrossAccountZoneDelegationRecord");
 impl rt::IsA<crate::constructs::Construct> for CrossAccountZoneDelegationRecord {}
@@ -4821,7 +4821,7 @@ pub trait CrossAccountZoneDelegationRecordExt: rt::IsA<CrossAccountZoneDelegatio
 impl<O: rt::IsA<CrossAccountZoneDelegationRecord> + ?Sized> CrossAccountZoneDelegationRecordExt for O {}
 
 /// Construction properties for a CrossAccountZoneDelegationRecord.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrossAccountZoneDelegationRecordProps {
     /// Required. The zone to be delegated.
     pub delegated_zone: rt::Option<crate::aws_route53::IHostedZone>,
@@ -4886,7 +4886,7 @@ impl rt::FromWire for CrossAccountZoneDelegationRecordProps {
 }
 
 /// A DNS DS record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DsRecord(rt::ObjRef);
 rt::handle!(DsRecord, "aws-cdk-lib.aws_route53.DsRecord");
 impl rt::IsA<crate::IResource> for DsRecord {}
@@ -4914,7 +4914,7 @@ pub trait DsRecordExt: rt::IsA<DsRecord> {
 impl<O: rt::IsA<DsRecord> + ?Sized> DsRecordExt for O {}
 
 /// Construction properties for a DSRecord.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DsRecordProps {
     /// Required. The DS values.
     pub values: rt::Option<rt::Vec<rt::String>>,
@@ -5094,7 +5094,7 @@ impl rt::FromWire for Failover {
 }
 
 /// Routing based on geographical location.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GeoLocation(rt::ObjRef);
 rt::handle!(GeoLocation, "aws-cdk-lib.aws_route53.GeoLocation");
 impl GeoLocation {
@@ -5144,7 +5144,7 @@ pub trait GeoLocationExt: rt::IsA<GeoLocation> {
 impl<O: rt::IsA<GeoLocation> + ?Sized> GeoLocationExt for O {}
 
 /// Options for the delegation permissions granted.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrantDelegationOptions {
     /// List of hosted zone names to allow delegation to in the grant permissions.
     ///
@@ -5188,7 +5188,7 @@ impl rt::FromWire for GrantDelegationOptions {
 /// - The status of other health checks, and
 /// - The CloudWatch alarm that you specify,
 /// - The status of an Amazon Route 53 routing control.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HealthCheck(rt::ObjRef);
 rt::handle!(HealthCheck, "aws-cdk-lib.aws_route53.HealthCheck");
 impl rt::IsA<crate::IResource> for HealthCheck {}
@@ -5226,7 +5226,7 @@ pub trait HealthCheckExt: rt::IsA<HealthCheck> {
 impl<O: rt::IsA<HealthCheck> + ?Sized> HealthCheckExt for O {}
 
 /// Properties for a new health check.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthCheckProps {
     /// Required. The type of health check to be associated with the record.
     pub r#type: rt::Option<crate::aws_route53::HealthCheckType>,
@@ -5461,7 +5461,7 @@ impl rt::FromWire for HealthCheckType {
 }
 
 /// Container for records, and records contain information about how to route traffic for a specific domain, such as example.com and its subdomains (acme.example.com, zenith.example.com).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HostedZone(rt::ObjRef);
 rt::handle!(HostedZone, "aws-cdk-lib.aws_route53.HostedZone");
 impl rt::IsA<crate::IResource> for HostedZone {}
@@ -5542,7 +5542,7 @@ pub trait HostedZoneExt: rt::IsA<HostedZone> {
 impl<O: rt::IsA<HostedZone> + ?Sized> HostedZoneExt for O {}
 
 /// Reference to a hosted zone.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostedZoneAttributes {
     /// Required. Identifier of the hosted zone.
     pub hosted_zone_id: rt::Option<rt::String>,
@@ -5574,7 +5574,7 @@ impl rt::FromWire for HostedZoneAttributes {
 }
 
 /// Collection of grant methods for a INamedHostedZoneRef.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HostedZoneGrants(rt::ObjRef);
 rt::handle!(HostedZoneGrants, "aws-cdk-lib.aws_route53.HostedZoneGrants");
 impl HostedZoneGrants {
@@ -5595,7 +5595,7 @@ pub trait HostedZoneGrantsExt: rt::IsA<HostedZoneGrants> {
 impl<O: rt::IsA<HostedZoneGrants> + ?Sized> HostedZoneGrantsExt for O {}
 
 /// Properties of a new hosted zone.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostedZoneProps {
     /// A VPC that you want to associate with this hosted zone.
     ///
@@ -5658,7 +5658,7 @@ impl rt::FromWire for HostedZoneProps {
 }
 
 /// Zone properties for looking up the Hosted Zone.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostedZoneProviderProps {
     /// Required. The zone domain e.g. example.com.
     pub domain_name: rt::Option<rt::String>,
@@ -5701,7 +5701,7 @@ impl rt::FromWire for HostedZoneProviderProps {
 }
 
 /// A DNS HTTPS record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HttpsRecord(rt::ObjRef);
 rt::handle!(HttpsRecord, "aws-cdk-lib.aws_route53.HttpsRecord");
 impl rt::IsA<crate::IResource> for HttpsRecord {}
@@ -5729,7 +5729,7 @@ pub trait HttpsRecordExt: rt::IsA<HttpsRecord> {
 impl<O: rt::IsA<HttpsRecord> + ?Sized> HttpsRecordExt for O {}
 
 /// Construction properties for an HttpsRecord.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpsRecordProps {
     /// The target (mostly used as an alias target to CloudFront).
     ///
@@ -5883,7 +5883,7 @@ impl rt::FromWire for HttpsRecordProps {
 }
 
 /// Properties of an HTTPS ServiceMode record.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpsRecordServiceModeProps {
     /// Indicates the set of Application-Layer Protocol Negotiation (ALPN) protocol identifiers and associated transport protocols supported by this service endpoint.
     ///
@@ -5957,7 +5957,7 @@ impl rt::FromWire for HttpsRecordServiceModeProps {
 }
 
 /// Represents an HTTPS record value.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HttpsRecordValue(rt::ObjRef);
 rt::handle!(HttpsRecordValue, "aws-cdk-lib.aws_route53.HttpsRecordValue");
 impl HttpsRecordValue {
@@ -5985,7 +5985,7 @@ pub trait HttpsRecordValueExt: rt::IsA<HttpsRecordValue> {
 impl<O: rt::IsA<HttpsRecordValue> + ?Sized> HttpsRecordValueExt for O {}
 
 /// Classes that are valid alias record targets, like CloudFront distributions and load balancers, should implement this interface.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAliasRecordTarget(rt::ObjRef);
 rt::handle!(IAliasRecordTarget, "aws-cdk-lib.aws_route53.IAliasRecordTarget");
 
@@ -6041,7 +6041,7 @@ impl<T> IAliasRecordTargetHost<T> {
 }
 
 /// Imported or created health check.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IHealthCheck(rt::ObjRef);
 rt::handle!(IHealthCheck, "aws-cdk-lib.aws_route53.IHealthCheck");
 impl rt::IsA<crate::IResource> for IHealthCheck {}
@@ -6151,7 +6151,7 @@ impl<T> IHealthCheckHost<T> {
 }
 
 /// Imported or created hosted zone.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IHostedZone(rt::ObjRef);
 rt::handle!(IHostedZone, "aws-cdk-lib.aws_route53.IHostedZone");
 impl rt::IsA<crate::IResource> for IHostedZone {}
@@ -6305,7 +6305,7 @@ impl<T> IHostedZoneHost<T> {
 }
 
 /// A Key Signing Key for a Route 53 Hosted Zone.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IKeySigningKey(rt::ObjRef);
 rt::handle!(IKeySigningKey, "aws-cdk-lib.aws_route53.IKeySigningKey");
 impl rt::IsA<crate::IResource> for IKeySigningKey {}
@@ -6430,7 +6430,7 @@ impl<T> IKeySigningKeyHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_route53.IKeySigningKey";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INamedHostedZoneRef(rt::ObjRef);
 rt::handle!(INamedHostedZoneRef, "aws-cdk-lib.aws_route53.INamedHostedZoneRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for INamedHostedZoneRef {}
@@ -6521,7 +6521,7 @@ impl<T> INamedHostedZoneRefHost<T> {
 }
 
 /// Represents a Route 53 private hosted zone.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPrivateHostedZone(rt::ObjRef);
 rt::handle!(IPrivateHostedZone, "aws-cdk-lib.aws_route53.IPrivateHostedZone");
 impl rt::IsA<crate::IResource> for IPrivateHostedZone {}
@@ -6653,7 +6653,7 @@ impl<T> IPrivateHostedZoneHost<T> {
 }
 
 /// Represents a Route 53 public hosted zone.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPublicHostedZone(rt::ObjRef);
 rt::handle!(IPublicHostedZone, "aws-cdk-lib.aws_route53.IPublicHostedZone");
 impl rt::IsA<crate::IResource> for IPublicHostedZone {}
@@ -6785,7 +6785,7 @@ impl<T> IPublicHostedZoneHost<T> {
 }
 
 /// A record set.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRecordSet(rt::ObjRef);
 rt::handle!(IRecordSet, "aws-cdk-lib.aws_route53.IRecordSet");
 impl rt::IsA<crate::IResource> for IRecordSet {}
@@ -6933,7 +6933,7 @@ impl rt::FromWire for InsufficientDataHealthStatusEnum {
 }
 
 /// A Key Signing Key for a Route 53 Hosted Zone.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KeySigningKey(rt::ObjRef);
 rt::handle!(KeySigningKey, "aws-cdk-lib.aws_route53.KeySigningKey");
 impl rt::IsA<crate::IResource> for KeySigningKey {}
@@ -6964,7 +6964,7 @@ pub trait KeySigningKeyExt: rt::IsA<KeySigningKey> {
 impl<O: rt::IsA<KeySigningKey> + ?Sized> KeySigningKeyExt for O {}
 
 /// The attributes of a key signing key.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeySigningKeyAttributes {
     /// Required. The hosted zone that the key signing key signs.
     pub hosted_zone: rt::Option<crate::aws_route53::IHostedZone>,
@@ -6996,7 +6996,7 @@ impl rt::FromWire for KeySigningKeyAttributes {
 }
 
 /// Properties for constructing a Key Signing Key.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeySigningKeyProps {
     /// Required. The hosted zone that this key will be used to sign.
     pub hosted_zone: rt::Option<crate::aws_route53::IHostedZone>,
@@ -7082,7 +7082,7 @@ impl rt::FromWire for KeySigningKeyStatus {
 }
 
 /// A DNS MX record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MxRecord(rt::ObjRef);
 rt::handle!(MxRecord, "aws-cdk-lib.aws_route53.MxRecord");
 impl rt::IsA<crate::IResource> for MxRecord {}
@@ -7110,7 +7110,7 @@ pub trait MxRecordExt: rt::IsA<MxRecord> {
 impl<O: rt::IsA<MxRecord> + ?Sized> MxRecordExt for O {}
 
 /// Construction properties for a MxRecord.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MxRecordProps {
     /// Required. The values.
     pub values: rt::Option<rt::Vec<crate::aws_route53::MxRecordValue>>,
@@ -7256,7 +7256,7 @@ impl rt::FromWire for MxRecordProps {
 }
 
 /// Properties for a MX record value.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MxRecordValue {
     /// Required. The mail server host name.
     pub host_name: rt::Option<rt::String>,
@@ -7288,7 +7288,7 @@ impl rt::FromWire for MxRecordValue {
 }
 
 /// A DNS NS record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NsRecord(rt::ObjRef);
 rt::handle!(NsRecord, "aws-cdk-lib.aws_route53.NsRecord");
 impl rt::IsA<crate::IResource> for NsRecord {}
@@ -7316,7 +7316,7 @@ pub trait NsRecordExt: rt::IsA<NsRecord> {
 impl<O: rt::IsA<NsRecord> + ?Sized> NsRecordExt for O {}
 
 /// Construction properties for a NSRecord.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NsRecordProps {
     /// Required. The NS values.
     pub values: rt::Option<rt::Vec<rt::String>>,
@@ -7465,7 +7465,7 @@ impl rt::FromWire for NsRecordProps {
 ///
 /// Note that `enableDnsHostnames` and `enableDnsSupport` must have been enabled
 /// for the VPC you're configuring for private hosted zones.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PrivateHostedZone(rt::ObjRef);
 rt::handle!(PrivateHostedZone, "aws-cdk-lib.aws_route53.PrivateHostedZone");
 impl rt::IsA<crate::IResource> for PrivateHostedZone {}
@@ -7520,7 +7520,7 @@ pub trait PrivateHostedZoneExt: rt::IsA<PrivateHostedZone> {
 impl<O: rt::IsA<PrivateHostedZone> + ?Sized> PrivateHostedZoneExt for O {}
 
 /// Reference to a private hosted zone.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateHostedZoneAttributes {
     /// Required. Identifier of the hosted zone.
     pub hosted_zone_id: rt::Option<rt::String>,
@@ -7552,7 +7552,7 @@ impl rt::FromWire for PrivateHostedZoneAttributes {
 }
 
 /// Properties to create a Route 53 private hosted zone.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateHostedZoneProps {
     /// Required. A VPC that you want to associate with this hosted zone.
     ///
@@ -7611,7 +7611,7 @@ impl rt::FromWire for PrivateHostedZoneProps {
 }
 
 /// Create a Route53 public hosted zone.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PublicHostedZone(rt::ObjRef);
 rt::handle!(PublicHostedZone, "aws-cdk-lib.aws_route53.PublicHostedZone");
 impl rt::IsA<crate::IResource> for PublicHostedZone {}
@@ -7680,7 +7680,7 @@ pub trait PublicHostedZoneExt: rt::IsA<PublicHostedZone> {
 impl<O: rt::IsA<PublicHostedZone> + ?Sized> PublicHostedZoneExt for O {}
 
 /// Reference to a public hosted zone.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicHostedZoneAttributes {
     /// Required. Identifier of the hosted zone.
     pub hosted_zone_id: rt::Option<rt::String>,
@@ -7712,7 +7712,7 @@ impl rt::FromWire for PublicHostedZoneAttributes {
 }
 
 /// Construction properties for a PublicHostedZone.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicHostedZoneProps {
     /// Whether to enable accelerated recovery for this hosted zone.
     ///
@@ -7811,7 +7811,7 @@ impl rt::FromWire for PublicHostedZoneProps {
 }
 
 /// A record set.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RecordSet(rt::ObjRef);
 rt::handle!(RecordSet, "aws-cdk-lib.aws_route53.RecordSet");
 impl rt::IsA<crate::IResource> for RecordSet {}
@@ -7838,7 +7838,7 @@ pub trait RecordSetExt: rt::IsA<RecordSet> {
 impl<O: rt::IsA<RecordSet> + ?Sized> RecordSetExt for O {}
 
 /// Options for a RecordSet.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordSetOptions {
     /// Required. The hosted zone in which to define the new record.
     pub zone: rt::Option<crate::aws_route53::IHostedZone>,
@@ -7980,7 +7980,7 @@ impl rt::FromWire for RecordSetOptions {
 }
 
 /// Construction properties for a RecordSet.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordSetProps {
     /// Required. The record type.
     pub record_type: rt::Option<crate::aws_route53::RecordType>,
@@ -8130,7 +8130,7 @@ impl rt::FromWire for RecordSetProps {
 }
 
 /// Type union for a record that accepts multiple types of target.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RecordTarget(rt::ObjRef);
 rt::handle!(RecordTarget, "aws-cdk-lib.aws_route53.RecordTarget");
 impl RecordTarget {
@@ -8271,7 +8271,7 @@ impl rt::FromWire for RecordType {
 }
 
 /// A DNS SRV record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SrvRecord(rt::ObjRef);
 rt::handle!(SrvRecord, "aws-cdk-lib.aws_route53.SrvRecord");
 impl rt::IsA<crate::IResource> for SrvRecord {}
@@ -8299,7 +8299,7 @@ pub trait SrvRecordExt: rt::IsA<SrvRecord> {
 impl<O: rt::IsA<SrvRecord> + ?Sized> SrvRecordExt for O {}
 
 /// Construction properties for a SrvRecord.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SrvRecordProps {
     /// Required. The values.
     pub values: rt::Option<rt::Vec<crate::aws_route53::SrvRecordValue>>,
@@ -8445,7 +8445,7 @@ impl rt::FromWire for SrvRecordProps {
 }
 
 /// Properties for a SRV record value.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SrvRecordValue {
     /// Required. The server host name.
     pub host_name: rt::Option<rt::String>,
@@ -8485,7 +8485,7 @@ impl rt::FromWire for SrvRecordValue {
 }
 
 /// A DNS SVCB record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SvcbRecord(rt::ObjRef);
 rt::handle!(SvcbRecord, "aws-cdk-lib.aws_route53.SvcbRecord");
 impl rt::IsA<crate::IResource> for SvcbRecord {}
@@ -8513,7 +8513,7 @@ pub trait SvcbRecordExt: rt::IsA<SvcbRecord> {
 impl<O: rt::IsA<SvcbRecord> + ?Sized> SvcbRecordExt for O {}
 
 /// Construction properties for an SvcbRecord.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SvcbRecordProps {
     /// Required. The values.
     pub values: rt::Option<rt::Vec<crate::aws_route53::SvcbRecordValue>>,
@@ -8659,7 +8659,7 @@ impl rt::FromWire for SvcbRecordProps {
 }
 
 /// Base properties of an SVCB ServiceMode record value.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SvcbRecordServiceModeProps {
     /// Indicates the set of Application-Layer Protocol Negotiation (ALPN) protocol identifiers and associated transport protocols supported by this service endpoint.
     ///
@@ -8733,7 +8733,7 @@ impl rt::FromWire for SvcbRecordServiceModeProps {
 }
 
 /// Represents an SVCB record value.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SvcbRecordValue(rt::ObjRef);
 rt::handle!(SvcbRecordValue, "aws-cdk-lib.aws_route53.SvcbRecordValue");
 impl SvcbRecordValue {
@@ -8761,7 +8761,7 @@ pub trait SvcbRecordValueExt: rt::IsA<SvcbRecordValue> {
 impl<O: rt::IsA<SvcbRecordValue> + ?Sized> SvcbRecordValueExt for O {}
 
 /// A DNS TXT record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TxtRecord(rt::ObjRef);
 rt::handle!(TxtRecord, "aws-cdk-lib.aws_route53.TxtRecord");
 impl rt::IsA<crate::IResource> for TxtRecord {}
@@ -8789,7 +8789,7 @@ pub trait TxtRecordExt: rt::IsA<TxtRecord> {
 impl<O: rt::IsA<TxtRecord> + ?Sized> TxtRecordExt for O {}
 
 /// Construction properties for a TxtRecord.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TxtRecordProps {
     /// Required. The text values.
     pub values: rt::Option<rt::Vec<rt::String>>,
@@ -8935,7 +8935,7 @@ impl rt::FromWire for TxtRecordProps {
 }
 
 /// A Private DNS configuration for a VPC endpoint service.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VpcEndpointServiceDomainName(rt::ObjRef);
 rt::handle!(VpcEndpointServiceDomainName, "aws-cdk-lib.aws_route53.VpcEndpointServiceDomainName");
 impl rt::IsA<crate::constructs::Construct> for VpcEndpointServiceDomainName {}
@@ -8961,7 +8961,7 @@ pub trait VpcEndpointServiceDomainNameExt: rt::IsA<VpcEndpointServiceDomainName>
 impl<O: rt::IsA<VpcEndpointServiceDomainName> + ?Sized> VpcEndpointServiceDomainNameExt for O {}
 
 /// Properties to configure a VPC Endpoint Service domain name.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcEndpointServiceDomainNameProps {
     /// Required. The domain name to use.
     ///
@@ -9004,7 +9004,7 @@ impl rt::FromWire for VpcEndpointServiceDomainNameProps {
 }
 
 /// Options available when creating a delegation relationship from one PublicHostedZone to another.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZoneDelegationOptions {
     /// A comment to add on the DNS record created to incorporate the delegation.
     ///
@@ -9040,7 +9040,7 @@ impl rt::FromWire for ZoneDelegationOptions {
 }
 
 /// A record to delegate further lookups to a different set of name servers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ZoneDelegationRecord(rt::ObjRef);
 rt::handle!(ZoneDelegationRecord, "aws-cdk-lib.aws_route53.ZoneDelegationRecord");
 impl rt::IsA<crate::IResource> for ZoneDelegationRecord {}
@@ -9068,7 +9068,7 @@ pub trait ZoneDelegationRecordExt: rt::IsA<ZoneDelegationRecord> {
 impl<O: rt::IsA<ZoneDelegationRecord> + ?Sized> ZoneDelegationRecordExt for O {}
 
 /// Construction properties for a ZoneDelegationRecord.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZoneDelegationRecordProps {
     /// Required. The name servers to report in the delegation records.
     pub name_servers: rt::Option<rt::Vec<rt::String>>,
@@ -9214,7 +9214,7 @@ impl rt::FromWire for ZoneDelegationRecordProps {
 }
 
 /// Options for enabling key signing from a hosted zone.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZoneSigningOptions {
     /// Required. The customer-managed KMS key that will be used to sign the records.
     ///
@@ -9256,7 +9256,7 @@ impl rt::FromWire for ZoneSigningOptions {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BoolOrIResolvable {
     Bool(bool),
     IResolvable(crate::IResolvable),
@@ -9293,7 +9293,7 @@ impl From<crate::IResolvable> for BoolOrIResolvable {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnCidrCollectionLocationProperty {
     IResolvable(crate::IResolvable),
     CfnCidrCollectionLocationProperty(rt::Box<crate::aws_route53::CfnCidrCollectionLocationProperty>),
@@ -9330,7 +9330,7 @@ impl From<crate::aws_route53::CfnCidrCollectionLocationProperty> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnHealthCheckAlarmIdentifierProperty {
     IResolvable(crate::IResolvable),
     CfnHealthCheckAlarmIdentifierProperty(rt::Box<crate::aws_route53::CfnHealthCheckAlarmIdentifierProperty>),
@@ -9367,7 +9367,7 @@ impl From<crate::aws_route53::CfnHealthCheckAlarmIdentifierProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnHealthCheckHealthCheckConfigProperty {
     IResolvable(crate::IResolvable),
     CfnHealthCheckHealthCheckConfigProperty(rt::Box<crate::aws_route53::CfnHealthCheckHealthCheckConfigProperty>),
@@ -9404,7 +9404,7 @@ impl From<crate::aws_route53::CfnHealthCheckHealthCheckConfigProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnHostedZoneHostedZoneConfigProperty {
     IResolvable(crate::IResolvable),
     CfnHostedZoneHostedZoneConfigProperty(rt::Box<crate::aws_route53::CfnHostedZoneHostedZoneConfigProperty>),
@@ -9441,7 +9441,7 @@ impl From<crate::aws_route53::CfnHostedZoneHostedZoneConfigProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnHostedZoneHostedZoneFeaturesProperty {
     IResolvable(crate::IResolvable),
     CfnHostedZoneHostedZoneFeaturesProperty(rt::Box<crate::aws_route53::CfnHostedZoneHostedZoneFeaturesProperty>),
@@ -9478,7 +9478,7 @@ impl From<crate::aws_route53::CfnHostedZoneHostedZoneFeaturesProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnHostedZoneQueryLoggingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnHostedZoneQueryLoggingConfigProperty(rt::Box<crate::aws_route53::CfnHostedZoneQueryLoggingConfigProperty>),
@@ -9515,7 +9515,7 @@ impl From<crate::aws_route53::CfnHostedZoneQueryLoggingConfigProperty> for IReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnHostedZoneVPCProperty {
     IResolvable(crate::IResolvable),
     CfnHostedZoneVPCProperty(rt::Box<crate::aws_route53::CfnHostedZoneVPCProperty>),
@@ -9552,7 +9552,7 @@ impl From<crate::aws_route53::CfnHostedZoneVPCProperty> for IResolvableOrCfnHost
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRecordSetAliasTargetProperty {
     IResolvable(crate::IResolvable),
     CfnRecordSetAliasTargetProperty(rt::Box<crate::aws_route53::CfnRecordSetAliasTargetProperty>),
@@ -9589,7 +9589,7 @@ impl From<crate::aws_route53::CfnRecordSetAliasTargetProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRecordSetCidrRoutingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnRecordSetCidrRoutingConfigProperty(rt::Box<crate::aws_route53::CfnRecordSetCidrRoutingConfigProperty>),
@@ -9626,7 +9626,7 @@ impl From<crate::aws_route53::CfnRecordSetCidrRoutingConfigProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRecordSetGeoLocationProperty {
     IResolvable(crate::IResolvable),
     CfnRecordSetGeoLocationProperty(rt::Box<crate::aws_route53::CfnRecordSetGeoLocationProperty>),
@@ -9663,7 +9663,7 @@ impl From<crate::aws_route53::CfnRecordSetGeoLocationProperty> for IResolvableOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRecordSetGroupAliasTargetProperty {
     IResolvable(crate::IResolvable),
     CfnRecordSetGroupAliasTargetProperty(rt::Box<crate::aws_route53::CfnRecordSetGroupAliasTargetProperty>),
@@ -9700,7 +9700,7 @@ impl From<crate::aws_route53::CfnRecordSetGroupAliasTargetProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRecordSetGroupCidrRoutingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnRecordSetGroupCidrRoutingConfigProperty(rt::Box<crate::aws_route53::CfnRecordSetGroupCidrRoutingConfigProperty>),
@@ -9737,7 +9737,7 @@ impl From<crate::aws_route53::CfnRecordSetGroupCidrRoutingConfigProperty> for IR
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRecordSetGroupCoordinatesProperty {
     IResolvable(crate::IResolvable),
     CfnRecordSetGroupCoordinatesProperty(rt::Box<crate::aws_route53::CfnRecordSetGroupCoordinatesProperty>),
@@ -9774,7 +9774,7 @@ impl From<crate::aws_route53::CfnRecordSetGroupCoordinatesProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRecordSetGroupGeoLocationProperty {
     IResolvable(crate::IResolvable),
     CfnRecordSetGroupGeoLocationProperty(rt::Box<crate::aws_route53::CfnRecordSetGroupGeoLocationProperty>),
@@ -9811,7 +9811,7 @@ impl From<crate::aws_route53::CfnRecordSetGroupGeoLocationProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRecordSetGroupGeoProximityLocationProperty {
     IResolvable(crate::IResolvable),
     CfnRecordSetGroupGeoProximityLocationProperty(rt::Box<crate::aws_route53::CfnRecordSetGroupGeoProximityLocationProperty>),
@@ -9848,7 +9848,7 @@ impl From<crate::aws_route53::CfnRecordSetGroupGeoProximityLocationProperty> for
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRecordSetGroupRecordSetProperty {
     IResolvable(crate::IResolvable),
     CfnRecordSetGroupRecordSetProperty(rt::Box<crate::aws_route53::CfnRecordSetGroupRecordSetProperty>),
@@ -9885,7 +9885,7 @@ impl From<crate::aws_route53::CfnRecordSetGroupRecordSetProperty> for IResolvabl
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnCidrCollectionLocationPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnCidrCollectionLocationPropertyList(rt::Vec<IResolvableOrCfnCidrCollectionLocationProperty>),
@@ -9922,7 +9922,7 @@ impl From<rt::Vec<IResolvableOrCfnCidrCollectionLocationProperty>> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnHostedZoneVPCPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnHostedZoneVPCPropertyList(rt::Vec<IResolvableOrCfnHostedZoneVPCProperty>),
@@ -9959,7 +9959,7 @@ impl From<rt::Vec<IResolvableOrCfnHostedZoneVPCProperty>> for IResolvableOrIReso
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnRecordSetGroupRecordSetPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnRecordSetGroupRecordSetPropertyList(rt::Vec<IResolvableOrCfnRecordSetGroupRecordSetProperty>),

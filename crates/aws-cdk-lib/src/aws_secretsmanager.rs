@@ -3,7 +3,7 @@
 use crate::runtime as rt;
 
 /// Options to add a secret attachment to a secret.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttachedSecretOptions {
     /// Required. The target to attach the secret to.
     pub target: rt::Option<crate::aws_secretsmanager::ISecretAttachmentTarget>,
@@ -87,7 +87,7 @@ impl rt::FromWire for AttachmentTargetType {
 /// *Required permissions:* `secretsmanager:PutResourcePolicy` , `secretsmanager:GetResourcePolicy` . For more information, see [IAM policy actions for Secrets Manager](https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html#awssecretsmanager-actions-as-permissions) and [Authentication and access control in Secrets Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnResourcePolicy(rt::ObjRef);
 rt::handle!(CfnResourcePolicy, "aws-cdk-lib.aws_secretsmanager.CfnResourcePolicy");
 impl rt::IsA<crate::CfnElement> for CfnResourcePolicy {}
@@ -164,7 +164,7 @@ impl<O: rt::IsA<CfnResourcePolicy> + ?Sized> CfnResourcePolicyExt for O {}
 /// Properties for defining a `CfnResourcePolicy`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnResourcePolicyProps {
     /// Required. A JSON-formatted string for an AWS resource-based policy.
     ///
@@ -229,7 +229,7 @@ impl rt::FromWire for CfnResourcePolicyProps {
 /// > - Add a `DependsOn` attribute to the `RotationSchedule` resource that uses a `SecretTargetAttachment` . This ensures the rotation is configured after the secret is populated with connection details. > You can define only one rotation schedule per secret.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRotationSchedule(rt::ObjRef);
 rt::handle!(CfnRotationSchedule, "aws-cdk-lib.aws_secretsmanager.CfnRotationSchedule");
 impl rt::IsA<crate::CfnElement> for CfnRotationSchedule {}
@@ -350,7 +350,7 @@ impl<O: rt::IsA<CfnRotationSchedule> + ?Sized> CfnRotationScheduleExt for O {}
 /// A list of key value pairs in JSON format specified by the partner. For more information, see [Managed external secret partners](https://docs.aws.amazon.com/secretsmanager/latest/userguide/mes-partners.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRotationScheduleExternalSecretRotationMetadataItemProperty {
     /// Required. The key that identifies the item.
     ///
@@ -394,7 +394,7 @@ impl rt::FromWire for CfnRotationScheduleExternalSecretRotationMetadataItemPrope
 /// For Amazon Redshift admin user credentials, see [AWS::Redshift::Cluster](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-cluster.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRotationScheduleHostedRotationLambdaProperty {
     /// Required. The rotation template to base the rotation function on, one of the following:.
     ///
@@ -546,7 +546,7 @@ impl rt::FromWire for CfnRotationScheduleHostedRotationLambdaProperty {
 /// > - To prevent unintended rotations, use a `ScheduleExpression` with `cron()` for granular control over rotation windows.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRotationScheduleRotationRulesProperty {
     /// The number of days between automatic scheduled rotations of the secret.
     ///
@@ -602,7 +602,7 @@ impl rt::FromWire for CfnRotationScheduleRotationRulesProperty {
 /// Properties for defining a `CfnRotationSchedule`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRotationScheduleProps {
     /// Required. The ARN or name of the secret to rotate. This is unique for each rotation schedule definition.
     ///
@@ -711,7 +711,7 @@ impl rt::FromWire for CfnRotationScheduleProps {
 /// For information about retrieving a secret in code, see [Retrieve secrets from Secrets Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSecret(rt::ObjRef);
 rt::handle!(CfnSecret, "aws-cdk-lib.aws_secretsmanager.CfnSecret");
 impl rt::IsA<crate::CfnElement> for CfnSecret {}
@@ -853,7 +853,7 @@ impl<O: rt::IsA<CfnSecret> + ?Sized> CfnSecretExt for O {}
 /// *Required permissions:* `secretsmanager:GetRandomPassword` . For more information, see [IAM policy actions for Secrets Manager](https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html#awssecretsmanager-actions-as-permissions) and [Authentication and access control in Secrets Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSecretGenerateSecretStringProperty {
     /// A string of the characters that you don't want in the password.
     ///
@@ -957,7 +957,7 @@ impl rt::FromWire for CfnSecretGenerateSecretStringProperty {
 /// Specifies a `Region` and the `KmsKeyId` for a replica secret.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSecretReplicaRegionProperty {
     /// Required. A string that represents a `Region` , for example "us-east-1".
     ///
@@ -997,7 +997,7 @@ impl rt::FromWire for CfnSecretReplicaRegionProperty {
 /// Properties for defining a `CfnSecret`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSecretProps {
     /// The description of the secret.
     ///
@@ -1125,7 +1125,7 @@ impl rt::FromWire for CfnSecretProps {
 /// For Amazon Redshift admin user credentials, see [AWS::Redshift::Cluster](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-cluster.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnSecretTargetAttachment(rt::ObjRef);
 rt::handle!(CfnSecretTargetAttachment, "aws-cdk-lib.aws_secretsmanager.CfnSecretTargetAttachment");
 impl rt::IsA<crate::CfnElement> for CfnSecretTargetAttachment {}
@@ -1200,7 +1200,7 @@ impl<O: rt::IsA<CfnSecretTargetAttachment> + ?Sized> CfnSecretTargetAttachmentEx
 /// Properties for defining a `CfnSecretTargetAttachment`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnSecretTargetAttachmentProps {
     /// Required. The ARN or name of the secret.
     ///
@@ -1254,7 +1254,7 @@ impl rt::FromWire for CfnSecretTargetAttachmentProps {
 }
 
 /// A hosted rotation.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HostedRotation(rt::ObjRef);
 rt::handle!(HostedRotation, "aws-cdk-lib.aws_secretsmanager.HostedRotation");
 impl rt::IsA<crate::aws_ec2::IConnectable> for HostedRotation {}
@@ -1327,7 +1327,7 @@ pub trait HostedRotationExt: rt::IsA<HostedRotation> {
 impl<O: rt::IsA<HostedRotation> + ?Sized> HostedRotationExt for O {}
 
 /// Hosted rotation type.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HostedRotationType(rt::ObjRef);
 rt::handle!(HostedRotationType, "aws-cdk-lib.aws_secretsmanager.HostedRotationType");
 impl HostedRotationType {
@@ -1403,7 +1403,7 @@ pub trait HostedRotationTypeExt: rt::IsA<HostedRotationType> {
 impl<O: rt::IsA<HostedRotationType> + ?Sized> HostedRotationTypeExt for O {}
 
 /// A secret in AWS Secrets Manager.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISecret(rt::ObjRef);
 rt::handle!(ISecret, "aws-cdk-lib.aws_secretsmanager.ISecret");
 impl rt::IsA<crate::IResource> for ISecret {}
@@ -1677,7 +1677,7 @@ impl<T> ISecretHost<T> {
 }
 
 /// A secret attachment target.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISecretAttachmentTarget(rt::ObjRef);
 rt::handle!(ISecretAttachmentTarget, "aws-cdk-lib.aws_secretsmanager.ISecretAttachmentTarget");
 
@@ -1732,7 +1732,7 @@ impl<T> ISecretAttachmentTargetHost<T> {
     const FQN: &'static str = "aws-cdk-lib.aws_secretsmanager.ISecretAttachmentTarget";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISecretTargetAttachment(rt::ObjRef);
 rt::handle!(ISecretTargetAttachment, "aws-cdk-lib.aws_secretsmanager.ISecretTargetAttachment");
 impl rt::IsA<crate::IResource> for ISecretTargetAttachment {}
@@ -1937,7 +1937,7 @@ impl<T> ISecretTargetAttachmentHost<T> {
 }
 
 /// Multi user hosted rotation options.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiUserHostedRotationOptions {
     /// Required. The master secret for a multi user rotation scheme.
     pub master_secret: rt::Option<crate::aws_secretsmanager::ISecret>,
@@ -1996,7 +1996,7 @@ impl rt::FromWire for MultiUserHostedRotationOptions {
 }
 
 /// Secret replica region.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaRegion {
     /// Required. The name of the region.
     pub region: rt::Option<rt::String>,
@@ -2044,7 +2044,7 @@ impl rt::FromWire for ReplicaRegion {
 /// policy.
 ///
 /// Prefer to use `addToResourcePolicy()` instead.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ResourcePolicy(rt::ObjRef);
 rt::handle!(ResourcePolicy, "aws-cdk-lib.aws_secretsmanager.ResourcePolicy");
 impl rt::IsA<crate::IResource> for ResourcePolicy {}
@@ -2073,7 +2073,7 @@ pub trait ResourcePolicyExt: rt::IsA<ResourcePolicy> {
 impl<O: rt::IsA<ResourcePolicy> + ?Sized> ResourcePolicyExt for O {}
 
 /// Construction properties for a ResourcePolicy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicyProps {
     /// Required. The secret to attach a resource-based permissions policy.
     pub secret: rt::Option<crate::aws_secretsmanager::ISecret>,
@@ -2101,7 +2101,7 @@ impl rt::FromWire for ResourcePolicyProps {
 }
 
 /// A rotation schedule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RotationSchedule(rt::ObjRef);
 rt::handle!(RotationSchedule, "aws-cdk-lib.aws_secretsmanager.RotationSchedule");
 impl rt::IsA<crate::IResource> for RotationSchedule {}
@@ -2126,7 +2126,7 @@ pub trait RotationScheduleExt: rt::IsA<RotationSchedule> {
 impl<O: rt::IsA<RotationSchedule> + ?Sized> RotationScheduleExt for O {}
 
 /// Options to add a rotation schedule to a secret.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RotationScheduleOptions {
     /// Specifies the number of days after the previous rotation before Secrets Manager triggers the next automatic rotation.
     ///
@@ -2182,7 +2182,7 @@ impl rt::FromWire for RotationScheduleOptions {
 }
 
 /// Construction properties for a RotationSchedule.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RotationScheduleProps {
     /// Required. The secret to rotate.
     ///
@@ -2259,7 +2259,7 @@ impl rt::FromWire for RotationScheduleProps {
 }
 
 /// Creates a new secret in AWS SecretsManager.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Secret(rt::ObjRef);
 rt::handle!(Secret, "aws-cdk-lib.aws_secretsmanager.Secret");
 impl rt::IsA<crate::IResource> for Secret {}
@@ -2336,7 +2336,7 @@ pub trait SecretExt: rt::IsA<Secret> {
 impl<O: rt::IsA<Secret> + ?Sized> SecretExt for O {}
 
 /// Attachment target specifications.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretAttachmentTargetProps {
     /// Required. The id of the target to attach the secret to.
     pub target_id: rt::Option<rt::String>,
@@ -2370,7 +2370,7 @@ impl rt::FromWire for SecretAttachmentTargetProps {
 /// Attributes required to import an existing secret into the Stack.
 ///
 /// One ARN format (`secretArn`, `secretCompleteArn`, `secretPartialArn`) must be provided.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretAttributes {
     /// The encryption key that is used to encrypt the secret, unless the default SecretsManager key is used.
     #[cfg(feature = "aws_kms")]
@@ -2415,7 +2415,7 @@ impl rt::FromWire for SecretAttributes {
 }
 
 /// The properties required to create a new secret in AWS Secrets Manager.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretProps {
     /// An optional, human-friendly description of the secret.
     ///
@@ -2538,7 +2538,7 @@ impl rt::FromWire for SecretProps {
 }
 
 /// Secret rotation for a service or database.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SecretRotation(rt::ObjRef);
 rt::handle!(SecretRotation, "aws-cdk-lib.aws_secretsmanager.SecretRotation");
 impl rt::IsA<crate::constructs::Construct> for SecretRotation {}
@@ -2556,7 +2556,7 @@ pub trait SecretRotationExt: rt::IsA<SecretRotation> {
 impl<O: rt::IsA<SecretRotation> + ?Sized> SecretRotationExt for O {}
 
 /// A secret rotation serverless application.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SecretRotationApplication(rt::ObjRef);
 rt::handle!(SecretRotationApplication, "aws-cdk-lib.aws_secretsmanager.SecretRotationApplication");
 impl SecretRotationApplication {
@@ -2651,7 +2651,7 @@ pub trait SecretRotationApplicationExt: rt::IsA<SecretRotationApplication> {
 impl<O: rt::IsA<SecretRotationApplication> + ?Sized> SecretRotationApplicationExt for O {}
 
 /// Options for a SecretRotationApplication.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretRotationApplicationOptions {
     /// Semantic versions for partitions other than 'aws'.
     ///
@@ -2689,7 +2689,7 @@ impl rt::FromWire for SecretRotationApplicationOptions {
 }
 
 /// Construction properties for a SecretRotation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretRotationProps {
     /// Required. The serverless application for the rotation.
     pub application: rt::Option<crate::aws_secretsmanager::SecretRotationApplication>,
@@ -2791,7 +2791,7 @@ impl rt::FromWire for SecretRotationProps {
 }
 
 /// Configuration to generate secrets such as passwords automatically.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretStringGenerator {
     /// A string that includes characters that shouldn't be included in the generated password.
     ///
@@ -2888,7 +2888,7 @@ impl rt::FromWire for SecretStringGenerator {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "Use `cdk.SecretValue` instead.")]
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SecretStringValueBeta1(rt::ObjRef);
 rt::handle!(SecretStringValueBeta1, "aws-cdk-lib.aws_secretsmanager.SecretStringValueBeta1");
 impl SecretStringValueBeta1 {
@@ -2957,7 +2957,7 @@ pub trait SecretStringValueBeta1Ext: rt::IsA<SecretStringValueBeta1> {
 impl<O: rt::IsA<SecretStringValueBeta1> + ?Sized> SecretStringValueBeta1Ext for O {}
 
 /// An attached secret.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SecretTargetAttachment(rt::ObjRef);
 rt::handle!(SecretTargetAttachment, "aws-cdk-lib.aws_secretsmanager.SecretTargetAttachment");
 impl rt::IsA<crate::IResource> for SecretTargetAttachment {}
@@ -2989,7 +2989,7 @@ pub trait SecretTargetAttachmentExt: rt::IsA<SecretTargetAttachment> {
 impl<O: rt::IsA<SecretTargetAttachment> + ?Sized> SecretTargetAttachmentExt for O {}
 
 /// Construction properties for an AttachedSecret.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretTargetAttachmentProps {
     /// Required. The secret to attach to the target.
     pub secret: rt::Option<crate::aws_secretsmanager::ISecret>,
@@ -3021,7 +3021,7 @@ impl rt::FromWire for SecretTargetAttachmentProps {
 }
 
 /// Single user hosted rotation options.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleUserHostedRotationOptions {
     /// A string of the characters that you don't want in the password.
     ///
@@ -3076,7 +3076,7 @@ impl rt::FromWire for SingleUserHostedRotationOptions {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIKeyRef {
     String(rt::String),
     #[cfg(feature = "interfaces__aws_kms")]
@@ -3124,7 +3124,7 @@ impl From<crate::interfaces::aws_kms::IKeyRef> for StringOrIKeyRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrISecretRef {
     String(rt::String),
     ISecretRef(crate::interfaces::aws_secretsmanager::ISecretRef),
@@ -3166,7 +3166,7 @@ impl From<crate::interfaces::aws_secretsmanager::ISecretRef> for StringOrISecret
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BoolOrIResolvable {
     Bool(bool),
     IResolvable(crate::IResolvable),
@@ -3203,7 +3203,7 @@ impl From<crate::IResolvable> for BoolOrIResolvable {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRotationScheduleExternalSecretRotationMetadataItemProperty {
     IResolvable(crate::IResolvable),
     CfnRotationScheduleExternalSecretRotationMetadataItemProperty(rt::Box<crate::aws_secretsmanager::CfnRotationScheduleExternalSecretRotationMetadataItemProperty>),
@@ -3240,7 +3240,7 @@ impl From<crate::aws_secretsmanager::CfnRotationScheduleExternalSecretRotationMe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRotationScheduleHostedRotationLambdaProperty {
     IResolvable(crate::IResolvable),
     CfnRotationScheduleHostedRotationLambdaProperty(rt::Box<crate::aws_secretsmanager::CfnRotationScheduleHostedRotationLambdaProperty>),
@@ -3277,7 +3277,7 @@ impl From<crate::aws_secretsmanager::CfnRotationScheduleHostedRotationLambdaProp
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnRotationScheduleRotationRulesProperty {
     IResolvable(crate::IResolvable),
     CfnRotationScheduleRotationRulesProperty(rt::Box<crate::aws_secretsmanager::CfnRotationScheduleRotationRulesProperty>),
@@ -3314,7 +3314,7 @@ impl From<crate::aws_secretsmanager::CfnRotationScheduleRotationRulesProperty> f
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSecretGenerateSecretStringProperty {
     IResolvable(crate::IResolvable),
     CfnSecretGenerateSecretStringProperty(rt::Box<crate::aws_secretsmanager::CfnSecretGenerateSecretStringProperty>),
@@ -3351,7 +3351,7 @@ impl From<crate::aws_secretsmanager::CfnSecretGenerateSecretStringProperty> for 
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnSecretReplicaRegionProperty {
     IResolvable(crate::IResolvable),
     CfnSecretReplicaRegionProperty(rt::Box<crate::aws_secretsmanager::CfnSecretReplicaRegionProperty>),
@@ -3388,7 +3388,7 @@ impl From<crate::aws_secretsmanager::CfnSecretReplicaRegionProperty> for IResolv
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore3 {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnRotationScheduleExternalSecretRotationMetadataItemPropertyList(rt::Vec<IResolvableOrCfnRotationScheduleExternalSecretRotationMetadataItemProperty>),
@@ -3425,7 +3425,7 @@ impl From<rt::Vec<IResolvableOrCfnRotationScheduleExternalSecretRotationMetadata
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnSecretReplicaRegionPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnSecretReplicaRegionPropertyList(rt::Vec<IResolvableOrCfnSecretReplicaRegionProperty>),

@@ -16,7 +16,7 @@ use crate::runtime as rt;
 /// For more information about creating FIFO (first-in-first-out) queues, see [Creating an Amazon SQS queue ( CloudFormation )](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/create-queue-cloudformation.html) in the *Amazon SQS Developer Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnQueue(rt::ObjRef);
 rt::handle!(CfnQueue, "aws-cdk-lib.aws_sqs.CfnQueue");
 impl rt::IsA<crate::CfnElement> for CfnQueue {}
@@ -244,7 +244,7 @@ impl<O: rt::IsA<CfnQueue> + ?Sized> CfnQueueExt for O {}
 /// The `AWS::SQS::QueueInlinePolicy` resource associates one Amazon SQS queue with one policy.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnQueueInlinePolicy(rt::ObjRef);
 rt::handle!(CfnQueueInlinePolicy, "aws-cdk-lib.aws_sqs.CfnQueueInlinePolicy");
 impl rt::IsA<crate::CfnElement> for CfnQueueInlinePolicy {}
@@ -305,7 +305,7 @@ impl<O: rt::IsA<CfnQueueInlinePolicy> + ?Sized> CfnQueueInlinePolicyExt for O {}
 /// Properties for defining a `CfnQueueInlinePolicy`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnQueueInlinePolicyProps {
     /// Required. A policy document that contains the permissions for the specified Amazon SQS queues.
     ///
@@ -349,7 +349,7 @@ impl rt::FromWire for CfnQueueInlinePolicyProps {
 /// For an example snippet, see [Declaring an Amazon SQS policy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/quickref-iam.html#scenario-sqs-policy) in the *CloudFormation User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnQueuePolicy(rt::ObjRef);
 rt::handle!(CfnQueuePolicy, "aws-cdk-lib.aws_sqs.CfnQueuePolicy");
 impl rt::IsA<crate::CfnElement> for CfnQueuePolicy {}
@@ -416,7 +416,7 @@ impl<O: rt::IsA<CfnQueuePolicy> + ?Sized> CfnQueuePolicyExt for O {}
 /// Properties for defining a `CfnQueuePolicy`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnQueuePolicyProps {
     /// Required. A policy document that contains the permissions for the specified Amazon SQS queues.
     ///
@@ -458,7 +458,7 @@ impl rt::FromWire for CfnQueuePolicyProps {
 /// Properties for defining a `CfnQueue`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnQueueProps {
     /// For first-in-first-out (FIFO) queues, specifies whether to enable content-based deduplication.
     ///
@@ -655,7 +655,7 @@ impl rt::FromWire for CfnQueueProps {
 }
 
 /// Dead letter queue settings.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeadLetterQueue {
     /// Required. The number of times a message can be unsuccessfully dequeued before being moved to the dead-letter queue.
     pub max_receive_count: rt::Option<f64>,
@@ -755,7 +755,7 @@ impl rt::FromWire for FifoThroughputLimit {
 }
 
 /// Represents an SQS queue.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IQueue(rt::ObjRef);
 rt::handle!(IQueue, "aws-cdk-lib.aws_sqs.IQueue");
 impl rt::IsA<crate::IResource> for IQueue {}
@@ -1223,7 +1223,7 @@ impl<T> IQueueHost<T> {
 }
 
 /// A new Amazon SQS queue.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Queue(rt::ObjRef);
 rt::handle!(Queue, "aws-cdk-lib.aws_sqs.Queue");
 impl rt::IsA<crate::IResource> for Queue {}
@@ -1270,7 +1270,7 @@ pub trait QueueExt: rt::IsA<Queue> {
 impl<O: rt::IsA<Queue> + ?Sized> QueueExt for O {}
 
 /// Reference to a queue.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueAttributes {
     /// Required. The ARN of the queue.
     pub queue_arn: rt::Option<rt::String>,
@@ -1324,7 +1324,7 @@ impl rt::FromWire for QueueAttributes {
 }
 
 /// Reference to a new or existing Amazon SQS queue.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct QueueBase(rt::ObjRef);
 rt::handle!(QueueBase, "aws-cdk-lib.aws_sqs.QueueBase");
 impl rt::IsA<crate::IResource> for QueueBase {}
@@ -1394,7 +1394,7 @@ impl rt::FromWire for QueueEncryption {
 }
 
 /// Collection of grant methods for a IQueueRef.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct QueueGrants(rt::ObjRef);
 rt::handle!(QueueGrants, "aws-cdk-lib.aws_sqs.QueueGrants");
 impl QueueGrants {
@@ -1466,7 +1466,7 @@ impl<O: rt::IsA<QueueGrants> + ?Sized> QueueGrantsExt for O {}
 /// policy.
 ///
 /// Prefer to use `addToResourcePolicy()` instead.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct QueuePolicy(rt::ObjRef);
 rt::handle!(QueuePolicy, "aws-cdk-lib.aws_sqs.QueuePolicy");
 impl rt::IsA<crate::IResource> for QueuePolicy {}
@@ -1501,7 +1501,7 @@ pub trait QueuePolicyExt: rt::IsA<QueuePolicy> {
 impl<O: rt::IsA<QueuePolicy> + ?Sized> QueuePolicyExt for O {}
 
 /// Properties to associate SQS queues with a policy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueuePolicyProps {
     /// Required. The set of queues this policy applies to.
     pub queues: rt::Option<rt::Vec<crate::aws_sqs::IQueue>>,
@@ -1529,7 +1529,7 @@ impl rt::FromWire for QueuePolicyProps {
 }
 
 /// Properties for creating a new Queue.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueProps {
     /// Specifies whether to enable content-based deduplication.
     ///
@@ -1712,7 +1712,7 @@ impl rt::FromWire for QueueProps {
 }
 
 /// Permission settings for the dead letter source queue.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedriveAllowPolicy {
     /// Permission settings for source queues that can designate this queue as their dead-letter queue.
     ///
@@ -1795,7 +1795,7 @@ impl rt::FromWire for RedrivePermission {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIAliasRefOrIKeyRef {
     String(rt::String),
     #[cfg(feature = "interfaces__aws_kms")]
@@ -1857,7 +1857,7 @@ impl From<crate::interfaces::aws_kms::IKeyRef> for StringOrIAliasRefOrIKeyRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BoolOrIResolvable {
     Bool(bool),
     IResolvable(crate::IResolvable),

@@ -3,7 +3,7 @@
 use crate::runtime as rt;
 
 /// Query to AMI context provider.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmiContextQuery {
     /// Required. Filters to DescribeImages call.
     pub filters: rt::Option<rt::Map<rt::String, rt::Vec<rt::String>>>,
@@ -66,7 +66,7 @@ impl rt::FromWire for AmiContextQuery {
 }
 
 /// A manifest for a single artifact within the cloud assembly.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArtifactManifest {
     /// Required. The type of artifact.
     pub r#type: rt::Option<crate::cloud_assembly_schema::ArtifactType>,
@@ -256,7 +256,7 @@ impl rt::FromWire for ArtifactType {
 }
 
 /// A manifest which describes the cloud assembly.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssemblyManifest {
     /// Required. Protocol version.
     pub version: rt::Option<rt::String>,
@@ -316,7 +316,7 @@ impl rt::FromWire for AssemblyManifest {
 }
 
 /// Definitions for the asset manifest.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetManifest {
     /// Required. Version of the manifest.
     pub version: rt::Option<rt::String>,
@@ -356,7 +356,7 @@ impl rt::FromWire for AssetManifest {
 }
 
 /// Configuration options for the Asset Manifest.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetManifestOptions {
     /// SSM parameter where the bootstrap stack version number can be found.
     ///
@@ -398,7 +398,7 @@ impl rt::FromWire for AssetManifestOptions {
 }
 
 /// Artifact properties for the Asset Manifest.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetManifestProperties {
     /// Required. Filename of the asset manifest.
     pub file: rt::Option<rt::String>,
@@ -444,7 +444,7 @@ impl rt::FromWire for AssetManifestProperties {
 }
 
 /// Query to availability zone context provider.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AvailabilityZonesContextQuery {
     /// Required. Query account.
     pub account: rt::Option<rt::String>,
@@ -497,7 +497,7 @@ impl rt::FromWire for AvailabilityZonesContextQuery {
 }
 
 /// Artifact properties for CloudFormation stacks.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsCloudFormationStackProperties {
     /// Required. A file relative to the assembly root which contains the CloudFormation template for this stack.
     pub template_file: rt::Option<rt::String>,
@@ -626,7 +626,7 @@ impl rt::FromWire for AwsCloudFormationStackProperties {
 }
 
 /// Destination for assets that need to be uploaded to AWS.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsDestination {
     /// Additional options to pass to STS when assuming the role.
     ///
@@ -677,7 +677,7 @@ impl rt::FromWire for AwsDestination {
 }
 
 /// Information needed to access an IAM role created as part of the bootstrap process.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BootstrapRole {
     /// Required. The ARN of the IAM role created as part of bootrapping e.g. lookupRoleArn.
     pub arn: rt::Option<rt::String>,
@@ -737,7 +737,7 @@ impl rt::FromWire for BootstrapRole {
 /// the CDK build will generate a synthetic example for the below, but it
 /// doesn't have enough type information about the literal string union
 /// to generate a validly compiling example).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CcApiContextQuery {
     /// Required. This is a set of properties returned from CC API that we want to return from ContextQuery.
     ///
@@ -897,7 +897,7 @@ impl rt::FromWire for CcApiContextQuery {
 }
 
 /// Represents a cdk command i.e. `synth`, `deploy`, & `destroy`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CdkCommand {
     /// Whether or not to run this command as part of the workflow This can be used if you only want to test some of the workflow for example enable `synth` and disable `deploy` & `destroy` in order to limit the test to synthesis.
     ///
@@ -939,7 +939,7 @@ impl rt::FromWire for CdkCommand {
 }
 
 /// Options for specific cdk commands that are run as part of the integration test workflow.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CdkCommands {
     /// Options to for the cdk deploy command.
     ///
@@ -975,7 +975,7 @@ impl rt::FromWire for CdkCommands {
 }
 
 /// A node in the construct creation stack trace.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudFormationResourceJson {
     /// Required. The logical ID of the resource in the CloudFormation template.
     pub logical_id: rt::Option<rt::String>,
@@ -1018,7 +1018,7 @@ impl rt::FromWire for CloudFormationResourceJson {
 }
 
 /// Options for configuring the Docker cache backend.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerImageAssetCacheOption {
     /// Required. The type of cache to use.
     ///
@@ -1058,7 +1058,7 @@ impl rt::FromWire for ContainerImageAssetCacheOption {
 }
 
 /// Metadata Entry spec for container images.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerImageAssetMetadataEntry {
     /// Required. Logical identifier for the asset.
     pub id: rt::Option<rt::String>,
@@ -1192,7 +1192,7 @@ impl rt::FromWire for ContainerImageAssetMetadataEntry {
 }
 
 /// Options for context lookup roles.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContextLookupRoleOptions {
     /// Required. Query account.
     pub account: rt::Option<rt::String>,
@@ -1319,7 +1319,7 @@ impl rt::FromWire for ContextProvider {
 }
 
 /// Default CDK CLI options that apply to all commands.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultCdkOptions {
     /// Deploy all stacks.
     ///
@@ -1493,7 +1493,7 @@ impl rt::FromWire for DefaultCdkOptions {
 }
 
 /// Represents a cdk deploy command.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeployCommand {
     /// Additional arguments to pass to the command This can be used to test specific CLI functionality.
     ///
@@ -1541,7 +1541,7 @@ impl rt::FromWire for DeployCommand {
 }
 
 /// Options to use with cdk deploy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeployOptions {
     /// Optional name to use for the CloudFormation change set.
     ///
@@ -1803,7 +1803,7 @@ impl rt::FromWire for DeployOptions {
 }
 
 /// Represents a cdk destroy command.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestroyCommand {
     /// Additional arguments to pass to the command This can be used to test specific CLI functionality.
     ///
@@ -1851,7 +1851,7 @@ impl rt::FromWire for DestroyCommand {
 }
 
 /// Options to use with cdk destroy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestroyOptions {
     /// Only destroy the given stack.
     ///
@@ -2037,7 +2037,7 @@ impl rt::FromWire for DestroyOptions {
 }
 
 /// Options for configuring the Docker cache backend.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerCacheOption {
     /// Required. The type of cache to use.
     ///
@@ -2077,7 +2077,7 @@ impl rt::FromWire for DockerCacheOption {
 }
 
 /// A file asset.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerImageAsset {
     /// Required. Destinations for this container asset.
     pub destinations: rt::Option<rt::Map<rt::String, crate::cloud_assembly_schema::DockerImageDestination>>,
@@ -2115,7 +2115,7 @@ impl rt::FromWire for DockerImageAsset {
 }
 
 /// Where to publish docker images.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerImageDestination {
     /// Required. Tag of the image to publish.
     pub image_tag: rt::Option<rt::String>,
@@ -2174,7 +2174,7 @@ impl rt::FromWire for DockerImageDestination {
 }
 
 /// Properties for how to produce a Docker image from a source.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerImageSource {
     /// Disable the cache and pass `--no-cache` to the `docker build` command.
     ///
@@ -2300,7 +2300,7 @@ impl rt::FromWire for DockerImageSource {
 }
 
 /// Query to endpoint service context provider.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointServiceAvailabilityZonesContextQuery {
     /// Required. Query service name.
     pub service_name: rt::Option<rt::String>,
@@ -2357,7 +2357,7 @@ impl rt::FromWire for EndpointServiceAvailabilityZonesContextQuery {
 }
 
 /// A single feature flag.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FeatureFlag {
     /// Explanation about the purpose of this flag that can be shown to the user.
     ///
@@ -2422,7 +2422,7 @@ impl rt::FromWire for FeatureFlag {
 ///
 /// A feature flag report is small enough that all the properties can be inlined
 /// here, and doesn't need an additional file.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FeatureFlagReportProperties {
     /// Required. Information about every feature flag supported by this library.
     pub flags: rt::Option<rt::Map<rt::String, crate::cloud_assembly_schema::FeatureFlag>>,
@@ -2454,7 +2454,7 @@ impl rt::FromWire for FeatureFlagReportProperties {
 }
 
 /// A file asset.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileAsset {
     /// Required. Destinations for this file asset.
     pub destinations: rt::Option<rt::Map<rt::String, crate::cloud_assembly_schema::FileDestination>>,
@@ -2492,7 +2492,7 @@ impl rt::FromWire for FileAsset {
 }
 
 /// Metadata Entry spec for files.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileAssetMetadataEntry {
     /// Required. The name of the parameter where the hash of the bundled asset should be passed in.
     pub artifact_hash_parameter: rt::Option<rt::String>,
@@ -2578,7 +2578,7 @@ impl rt::FromWire for FileAssetPackaging {
 }
 
 /// Where in S3 a file asset needs to be published.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileDestination {
     /// Required. The name of the bucket.
     pub bucket_name: rt::Option<rt::String>,
@@ -2637,7 +2637,7 @@ impl rt::FromWire for FileDestination {
 }
 
 /// Describe the source of a file asset.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileSource {
     /// External command which will produce the file asset to upload.
     ///
@@ -2683,7 +2683,7 @@ impl rt::FromWire for FileSource {
 }
 
 /// Commands to run at predefined points during the integration test workflow.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Hooks {
     /// Commands to run prior after deploying the cdk stacks in the integration test.
     ///
@@ -2731,7 +2731,7 @@ impl rt::FromWire for Hooks {
 }
 
 /// Query to hosted zone context provider.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostedZoneContextQuery {
     /// Required. The domain name e.g. example.com to lookup.
     pub domain_name: rt::Option<rt::String>,
@@ -2814,7 +2814,7 @@ impl rt::FromWire for HostedZoneContextQuery {
 /// in memory during execution and use an implementation-specific contract.
 /// However when an implementation is providing an external contract,
 /// this interface should be used.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICloudAssembly(rt::ObjRef);
 rt::handle!(ICloudAssembly, "aws-cdk-lib.cloud_assembly_schema.ICloudAssembly");
 
@@ -2876,7 +2876,7 @@ impl<T> ICloudAssemblyHost<T> {
 }
 
 /// Definitions for the integration testing manifest.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegManifest {
     /// Required. test cases.
     pub test_cases: rt::Option<rt::Map<rt::String, crate::cloud_assembly_schema::TestCase>>,
@@ -2928,7 +2928,7 @@ impl rt::FromWire for IntegManifest {
 }
 
 /// Query input for looking up a KMS Key.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyContextQuery {
     /// Required. Alias name used to search the Key.
     pub alias_name: rt::Option<rt::String>,
@@ -2985,7 +2985,7 @@ impl rt::FromWire for KeyContextQuery {
 }
 
 /// Query input for looking up a load balancer.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadBalancerContextQuery {
     /// Required. Filter load balancers by their type.
     pub load_balancer_type: rt::Option<crate::cloud_assembly_schema::LoadBalancerType>,
@@ -3054,7 +3054,7 @@ impl rt::FromWire for LoadBalancerContextQuery {
 }
 
 /// Filters for selecting load balancers.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadBalancerFilter {
     /// Required. Filter load balancers by their type.
     pub load_balancer_type: rt::Option<crate::cloud_assembly_schema::LoadBalancerType>,
@@ -3123,7 +3123,7 @@ impl rt::FromWire for LoadBalancerFilter {
 }
 
 /// Query input for looking up a load balancer listener.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadBalancerListenerContextQuery {
     /// Find by listener's arn.
     ///
@@ -3294,7 +3294,7 @@ impl rt::FromWire for LoadBalancerType {
 }
 
 /// Options for the loadManifest operation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadManifestOptions {
     /// Skip enum checks.
     ///
@@ -3355,7 +3355,7 @@ impl rt::FromWire for LoadManifestOptions {
 }
 
 /// Protocol utility class.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Manifest(rt::ObjRef);
 rt::handle!(Manifest, "aws-cdk-lib.cloud_assembly_schema.Manifest");
 impl Manifest {
@@ -3434,7 +3434,7 @@ pub trait ManifestExt: rt::IsA<Manifest> {
 impl<O: rt::IsA<Manifest> + ?Sized> ManifestExt for O {}
 
 /// A metadata entry in a cloud assembly artifact.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetadataEntry {
     /// Required. The type of the metadata entry.
     pub r#type: rt::Option<rt::String>,
@@ -3474,7 +3474,7 @@ impl rt::FromWire for MetadataEntry {
 }
 
 /// Represents a missing piece of context.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MissingContext {
     /// Required. The missing context key.
     pub key: rt::Option<rt::String>,
@@ -3510,7 +3510,7 @@ impl rt::FromWire for MissingContext {
 }
 
 /// Artifact properties for nested cloud assemblies.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NestedCloudAssemblyProperties {
     /// Required. Relative path to the nested cloud assembly.
     pub directory_name: rt::Option<rt::String>,
@@ -3547,7 +3547,7 @@ impl rt::FromWire for NestedCloudAssemblyProperties {
 ///
 /// This alternate branch is necessary because it needs to be able to escape all type checking
 /// we do on on the cloud assembly -- we cannot know the properties that will be used a priori.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginContextQuery {
     /// Required. The name of the plugin.
     pub plugin_name: rt::Option<rt::String>,
@@ -3575,7 +3575,7 @@ impl rt::FromWire for PluginContextQuery {
 }
 
 /// A report from a single validation plugin.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginReportJson {
     /// Required. Whether the plugin's validation passed or failed.
     pub conclusion: rt::Option<rt::String>,
@@ -3639,7 +3639,7 @@ impl rt::FromWire for PluginReportJson {
 }
 
 /// The top-level structure of the policy validation report file.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyValidationReportJson {
     /// Required. Reports from all validation plugins that ran during synthesis.
     pub plugin_reports: rt::Option<rt::Vec<crate::cloud_assembly_schema::PluginReportJson>>,
@@ -3675,7 +3675,7 @@ impl rt::FromWire for PolicyValidationReportJson {
 }
 
 /// A single policy violation found by a validation plugin.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyViolationJson {
     /// Required. A description of the violation.
     pub description: rt::Option<rt::String>,
@@ -3736,7 +3736,7 @@ impl rt::FromWire for PolicyViolationJson {
 }
 
 /// Metadata type of a PropertyMutation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PropertyMutationMetadataEntry {
     /// Required. Name of the property.
     pub property_name: rt::Option<rt::String>,
@@ -3810,7 +3810,7 @@ impl rt::FromWire for RequireApproval {
 }
 
 /// Information about the application's runtime components.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuntimeInfo {
     /// Required. The list of libraries loaded in the application, associated with their versions.
     pub libraries: rt::Option<rt::Map<rt::String, rt::String>>,
@@ -3838,7 +3838,7 @@ impl rt::FromWire for RuntimeInfo {
 }
 
 /// Query to SSM Parameter Context Provider.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SSMParameterContextQuery {
     /// Required. Parameter name to query.
     pub parameter_name: rt::Option<rt::String>,
@@ -3895,7 +3895,7 @@ impl rt::FromWire for SSMParameterContextQuery {
 }
 
 /// Query input for looking up a security group.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityGroupContextQuery {
     /// Security group id.
     ///
@@ -3966,7 +3966,7 @@ impl rt::FromWire for SecurityGroupContextQuery {
 }
 
 /// A violation that was acknowledged/suppressed and excluded from the active violation set.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SuppressedViolationJson {
     /// Required. The acknowledgement ID that caused this violation to be suppressed.
     ///
@@ -4053,7 +4053,7 @@ impl rt::FromWire for SuppressedViolationJson {
 }
 
 /// Metadata Entry spec for stack tag.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tag {
     /// Required. Tag key.
     ///
@@ -4093,7 +4093,7 @@ impl rt::FromWire for Tag {
 }
 
 /// Represents an integration test case.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestCase {
     /// Required. Stacks that should be tested as part of this test case The stackNames will be passed as args to the cdk commands so dependent stacks will be automatically deployed unless `exclusively` is passed.
     pub stacks: rt::Option<rt::Vec<rt::String>>,
@@ -4192,7 +4192,7 @@ impl rt::FromWire for TestCase {
 }
 
 /// The set of options to control the workflow of the test runner.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestOptions {
     /// Whether to allow resources that fail to delete during a stack update.
     ///
@@ -4273,7 +4273,7 @@ impl rt::FromWire for TestOptions {
 }
 
 /// Artifact properties for the Construct Tree Artifact.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TreeArtifactProperties {
     /// Required. Filename of the tree artifact.
     pub file: rt::Option<rt::String>,
@@ -4300,7 +4300,7 @@ impl rt::FromWire for TreeArtifactProperties {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UnconfiguredBehavesLike {
     /// Historical accident, don't use.
     ///
@@ -4345,7 +4345,7 @@ impl rt::FromWire for UnconfiguredBehavesLike {
 }
 
 /// A construct that violated a policy rule.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ViolatingConstructJson {
     /// Required. The construct path as defined in the application.
     ///
@@ -4404,7 +4404,7 @@ impl rt::FromWire for ViolatingConstructJson {
 }
 
 /// Query input for looking up a VPC.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcContextQuery {
     /// Required. Filters to apply to the VPC.
     ///
@@ -4489,7 +4489,7 @@ impl rt::FromWire for VpcContextQuery {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrMore2 {
     String(rt::String),
     Number(f64),
@@ -4581,7 +4581,7 @@ impl From<rt::Vec<StringOrTag>> for StringOrMore2 {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrTag {
     String(rt::String),
     Tag(rt::Box<crate::cloud_assembly_schema::Tag>),
@@ -4623,7 +4623,7 @@ impl From<crate::cloud_assembly_schema::Tag> for StringOrTag {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum AmiContextQueryOrMore3 {
     AmiContextQuery(rt::Box<crate::cloud_assembly_schema::AmiContextQuery>),
     AvailabilityZonesContextQuery(rt::Box<crate::cloud_assembly_schema::AvailabilityZonesContextQuery>),
@@ -4760,7 +4760,7 @@ impl From<crate::cloud_assembly_schema::PluginContextQuery> for AmiContextQueryO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum AwsCloudFormationStackPropertiesOrMore0 {
     AwsCloudFormationStackProperties(rt::Box<crate::cloud_assembly_schema::AwsCloudFormationStackProperties>),
     AssetManifestProperties(rt::Box<crate::cloud_assembly_schema::AssetManifestProperties>),

@@ -6,7 +6,7 @@ use crate::runtime as rt;
 ///
 /// All constructs besides the root construct must be created within the scope of
 /// another construct.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Construct(rt::ObjRef);
 rt::handle!(Construct, "constructs.Construct");
 impl rt::IsA<crate::constructs::IConstruct> for Construct {}
@@ -90,7 +90,7 @@ impl rt::FromWire for ConstructOrder {
 /// explicitly. This is used to implement certain framework features that are
 /// not intended to be used by Construct consumers, and so should be hidden
 /// from accidental use.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Dependable(rt::ObjRef);
 rt::handle!(Dependable, "constructs.Dependable");
 impl Dependable {
@@ -127,7 +127,7 @@ impl<O: rt::IsA<Dependable> + ?Sized> DependableExt for O {}
 ///
 /// This class can be used when a set of constructs which are disjoint in the
 /// construct tree needs to be combined to be used as a single dependable.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DependencyGroup(rt::ObjRef);
 rt::handle!(DependencyGroup, "constructs.DependencyGroup");
 impl rt::IsA<crate::constructs::IDependable> for DependencyGroup {}
@@ -147,7 +147,7 @@ pub trait DependencyGroupExt: rt::IsA<DependencyGroup> {
 impl<O: rt::IsA<DependencyGroup> + ?Sized> DependencyGroupExt for O {}
 
 /// Represents a construct.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IConstruct(rt::ObjRef);
 rt::handle!(IConstruct, "constructs.IConstruct");
 impl rt::IsA<crate::constructs::IDependable> for IConstruct {}
@@ -234,7 +234,7 @@ impl<T> IConstructHost<T> {
 /// constructs. An ordering dependency implies that the resources represented by
 /// those constructs are deployed before the resources depending ON them are
 /// deployed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDependable(rt::ObjRef);
 rt::handle!(IDependable, "constructs.IDependable");
 
@@ -282,7 +282,7 @@ impl<T> IDependableHost<T> {
 }
 
 /// A mixin is a reusable piece of functionality that can be applied to constructs to add behavior, properties, or modify existing functionality without inheritance.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IMixin(rt::ObjRef);
 rt::handle!(IMixin, "constructs.IMixin");
 
@@ -346,7 +346,7 @@ impl<T> IMixinHost<T> {
 }
 
 /// Implement this interface in order for the construct to be able to validate itself.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IValidation(rt::ObjRef);
 rt::handle!(IValidation, "constructs.IValidation");
 
@@ -408,7 +408,7 @@ impl<T> IValidationHost<T> {
 }
 
 /// An entry in the construct metadata table.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetadataEntry {
     /// Required. The data.
     pub data: rt::Option<rt::Value>,
@@ -448,7 +448,7 @@ impl rt::FromWire for MetadataEntry {
 }
 
 /// Options for `construct.addMetadata()`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetadataOptions {
     /// Include stack trace with metadata entry.
     ///
@@ -493,7 +493,7 @@ impl rt::FromWire for MetadataOptions {
 }
 
 /// Represents the construct node in the scope tree.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Node(rt::ObjRef);
 rt::handle!(Node, "constructs.Node");
 impl Node {
@@ -766,7 +766,7 @@ impl<O: rt::IsA<Node> + ?Sized> NodeExt for O {}
 ///
 /// The root construct represents the top of the construct tree and is not contained within a parent scope itself.
 /// For root constructs, the id is optional.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RootConstruct(rt::ObjRef);
 rt::handle!(RootConstruct, "constructs.RootConstruct");
 impl rt::IsA<crate::constructs::Construct> for RootConstruct {}

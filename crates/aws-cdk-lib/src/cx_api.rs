@@ -2,7 +2,7 @@
 #[allow(unused_imports)]
 use crate::runtime as rt;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssemblyBuildOptions {
 }
 impl AssemblyBuildOptions {
@@ -26,7 +26,7 @@ impl rt::FromWire for AssemblyBuildOptions {
 }
 
 /// Asset manifest is a description of a set of assets which need to be built and published.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AssetManifestArtifact(rt::ObjRef);
 rt::handle!(AssetManifestArtifact, "aws-cdk-lib.cx_api.AssetManifestArtifact");
 impl rt::IsA<crate::cx_api::CloudArtifact> for AssetManifestArtifact {}
@@ -81,7 +81,7 @@ impl<O: rt::IsA<AssetManifestArtifact> + ?Sized> AssetManifestArtifactExt for O 
 ///
 /// Stability: deprecated.
 #[deprecated(note = "The definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsCloudFormationStackProperties {
     /// Required. A file relative to the assembly root which contains the CloudFormation template for this stack.
     ///
@@ -133,7 +133,7 @@ impl rt::FromWire for AwsCloudFormationStackProperties {
 }
 
 /// Represents an artifact within a cloud assembly.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CloudArtifact(rt::ObjRef);
 rt::handle!(CloudArtifact, "aws-cdk-lib.cx_api.CloudArtifact");
 impl CloudArtifact {
@@ -187,7 +187,7 @@ pub trait CloudArtifactExt: rt::IsA<CloudArtifact> {
 impl<O: rt::IsA<CloudArtifact> + ?Sized> CloudArtifactExt for O {}
 
 /// Represents a deployable cloud application.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CloudAssembly(rt::ObjRef);
 rt::handle!(CloudAssembly, "aws-cdk-lib.cx_api.CloudAssembly");
 impl rt::IsA<crate::cloud_assembly_schema::ICloudAssembly> for CloudAssembly {}
@@ -324,7 +324,7 @@ pub trait CloudAssemblyExt: rt::IsA<CloudAssembly> {
 impl<O: rt::IsA<CloudAssembly> + ?Sized> CloudAssemblyExt for O {}
 
 /// Can be used to build a cloud assembly.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CloudAssemblyBuilder(rt::ObjRef);
 rt::handle!(CloudAssemblyBuilder, "aws-cdk-lib.cx_api.CloudAssemblyBuilder");
 impl CloudAssemblyBuilder {
@@ -377,7 +377,7 @@ pub trait CloudAssemblyBuilderExt: rt::IsA<CloudAssemblyBuilder> {
 impl<O: rt::IsA<CloudAssemblyBuilder> + ?Sized> CloudAssemblyBuilderExt for O {}
 
 /// Construction properties for CloudAssemblyBuilder.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudAssemblyBuilderProps {
     /// Use the given asset output directory.
     ///
@@ -412,7 +412,7 @@ impl rt::FromWire for CloudAssemblyBuilderProps {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CloudFormationStackArtifact(rt::ObjRef);
 rt::handle!(CloudFormationStackArtifact, "aws-cdk-lib.cx_api.CloudFormationStackArtifact");
 impl rt::IsA<crate::cx_api::CloudArtifact> for CloudFormationStackArtifact {}
@@ -560,7 +560,7 @@ impl<O: rt::IsA<CloudFormationStackArtifact> + ?Sized> CloudFormationStackArtifa
 ///
 /// Stability: deprecated.
 #[deprecated(note = "The definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointServiceAvailabilityZonesContextQuery {
     /// Query account.
     ///
@@ -605,7 +605,7 @@ impl rt::FromWire for EndpointServiceAvailabilityZonesContextQuery {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "The official definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Environment {
     /// Required. The AWS account this environment deploys into.
     ///
@@ -650,7 +650,7 @@ impl rt::FromWire for Environment {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "The definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentPlaceholderValues {
     /// Required. Return the account.
     ///
@@ -698,7 +698,7 @@ impl rt::FromWire for EnvironmentPlaceholderValues {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "The definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EnvironmentPlaceholders(rt::ObjRef);
 rt::handle!(EnvironmentPlaceholders, "aws-cdk-lib.cx_api.EnvironmentPlaceholders");
 impl EnvironmentPlaceholders {
@@ -741,7 +741,7 @@ impl<O: rt::IsA<EnvironmentPlaceholders> + ?Sized> EnvironmentPlaceholdersExt fo
 
 /// Stability: deprecated.
 #[deprecated(note = "The definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EnvironmentUtils(rt::ObjRef);
 rt::handle!(EnvironmentUtils, "aws-cdk-lib.cx_api.EnvironmentUtils");
 impl EnvironmentUtils {
@@ -775,12 +775,36 @@ impl<O: rt::IsA<EnvironmentUtils> + ?Sized> EnvironmentUtilsExt for O {}
 ///
 /// Stability: deprecated.
 #[deprecated(note = "The definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEnvironmentPlaceholderProvider(rt::ObjRef);
 rt::handle!(IEnvironmentPlaceholderProvider, "aws-cdk-lib.cx_api.IEnvironmentPlaceholderProvider");
 
 /// The members of [`IEnvironmentPlaceholderProvider`], for it and every type that is one.
 pub trait IEnvironmentPlaceholderProviderExt: rt::IsA<IEnvironmentPlaceholderProvider> {
+    /// Return the account.
+    ///
+    /// Asynchronous in the library: this call blocks until the promise settles.
+    ///
+    /// Stability: deprecated.
+    fn account_id(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke_async(self.jsii_ref(), "accountId", vec![])?)
+    }
+    /// Return the partition.
+    ///
+    /// Asynchronous in the library: this call blocks until the promise settles.
+    ///
+    /// Stability: deprecated.
+    fn partition(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke_async(self.jsii_ref(), "partition", vec![])?)
+    }
+    /// Return the region.
+    ///
+    /// Asynchronous in the library: this call blocks until the promise settles.
+    ///
+    /// Stability: deprecated.
+    fn region(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke_async(self.jsii_ref(), "region", vec![])?)
+    }
 }
 impl<O: rt::IsA<IEnvironmentPlaceholderProvider> + ?Sized> IEnvironmentPlaceholderProviderExt for O {}
 
@@ -788,7 +812,7 @@ impl<O: rt::IsA<IEnvironmentPlaceholderProvider> + ?Sized> IEnvironmentPlacehold
 ///
 /// Stability: deprecated.
 #[deprecated(note = "The definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyContextResponse {
     /// Required. Id of the key.
     ///
@@ -821,7 +845,7 @@ impl rt::FromWire for KeyContextResponse {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "The definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadBalancerContextResponse {
     /// Required. Type of IP address.
     ///
@@ -931,7 +955,7 @@ impl rt::FromWire for LoadBalancerIpAddressType {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "The definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadBalancerListenerContextResponse {
     /// Required. The ARN of the listener.
     ///
@@ -974,7 +998,7 @@ impl rt::FromWire for LoadBalancerListenerContextResponse {
 
 /// Stability: deprecated.
 #[deprecated(note = "The official definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetadataEntryResult {
     /// Required. The path in which this entry was defined.
     ///
@@ -1020,7 +1044,7 @@ impl rt::FromWire for MetadataEntryResult {
 }
 
 /// Asset manifest is a description of a set of assets which need to be built and published.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NestedCloudAssemblyArtifact(rt::ObjRef);
 rt::handle!(NestedCloudAssemblyArtifact, "aws-cdk-lib.cx_api.NestedCloudAssemblyArtifact");
 impl rt::IsA<crate::cx_api::CloudArtifact> for NestedCloudAssemblyArtifact {}
@@ -1073,7 +1097,7 @@ impl<O: rt::IsA<NestedCloudAssemblyArtifact> + ?Sized> NestedCloudAssemblyArtifa
 ///
 /// Stability: deprecated.
 #[deprecated(note = "The definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityGroupContextResponse {
     /// Required. Whether the security group allows all outbound traffic.
     ///
@@ -1114,7 +1138,7 @@ impl rt::FromWire for SecurityGroupContextResponse {
 
 /// Stability: deprecated.
 #[deprecated(note = "The official definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SynthesisMessage {
     /// Required.
     ///
@@ -1194,7 +1218,7 @@ impl rt::FromWire for SynthesisMessageLevel {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TreeCloudArtifact(rt::ObjRef);
 rt::handle!(TreeCloudArtifact, "aws-cdk-lib.cx_api.TreeCloudArtifact");
 impl rt::IsA<crate::cx_api::CloudArtifact> for TreeCloudArtifact {}
@@ -1234,7 +1258,7 @@ impl<O: rt::IsA<TreeCloudArtifact> + ?Sized> TreeCloudArtifactExt for O {}
 ///
 /// Stability: deprecated.
 #[deprecated(note = "The definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcContextResponse {
     /// Required. AZs.
     ///
@@ -1388,7 +1412,7 @@ impl rt::FromWire for VpcContextResponse {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "The definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcSubnet {
     /// Required. The code of the availability zone this subnet is in (for example, 'us-west-2a').
     ///
@@ -1443,7 +1467,7 @@ impl rt::FromWire for VpcSubnet {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "The definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcSubnetGroup {
     /// Required. The name of the subnet group, determined by looking at the tags of of the subnets that belong to it.
     ///
@@ -1538,7 +1562,7 @@ impl rt::FromWire for VpcSubnetGroupType {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrMore2 {
     String(rt::String),
     Number(f64),
@@ -1630,7 +1654,7 @@ impl From<rt::Vec<StringOrTag>> for StringOrMore2 {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrTag {
     String(rt::String),
     Tag(rt::Box<crate::cloud_assembly_schema::Tag>),
@@ -1672,7 +1696,7 @@ impl From<crate::cloud_assembly_schema::Tag> for StringOrTag {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum FileAssetMetadataEntryOrContainerImageAssetMetadataEntry {
     FileAssetMetadataEntry(rt::Box<crate::cloud_assembly_schema::FileAssetMetadataEntry>),
     ContainerImageAssetMetadataEntry(rt::Box<crate::cloud_assembly_schema::ContainerImageAssetMetadataEntry>),

@@ -45,7 +45,7 @@ pub mod aws_secretsmanager;
 pub mod aws_sqs;
 
 /// Used to indicate that a particular construct has an resource environment.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEnvironmentAware(rt::ObjRef);
 rt::handle!(IEnvironmentAware, "aws-cdk-lib.interfaces.IEnvironmentAware");
 
@@ -119,7 +119,7 @@ impl<T> IEnvironmentAwareHost<T> {
 /// Represents the environment a given resource lives in.
 ///
 /// Used as the return value for the `IEnvironmentAware.env` property.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceEnvironment {
     /// Required. The AWS Account ID that this resource belongs to.
     ///

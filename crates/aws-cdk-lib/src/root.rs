@@ -3,7 +3,7 @@
 use crate::runtime as rt;
 
 /// Properties for AWS EventBridge event metadata.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AWSEventMetadataProps {
     /// Identifies the AWS region where the event originated.
     ///
@@ -53,7 +53,7 @@ impl rt::FromWire for AWSEventMetadataProps {
 }
 
 /// An acknowledgment of a validation rule, used to suppress it from output.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Acknowledgment {
     /// Required. The rule ID to acknowledge.
     pub id: rt::Option<rt::String>,
@@ -108,7 +108,7 @@ impl rt::FromWire for Acknowledgment {
 }
 
 /// Options for the addDockerImageAsset operation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddDockerImageAssetOptions {
     /// A display name to associate with the asset.
     ///
@@ -138,7 +138,7 @@ impl rt::FromWire for AddDockerImageAssetOptions {
 }
 
 /// Options for the addFileAsset operation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddFileAssetOptions {
     /// A display name to associate with the asset.
     ///
@@ -168,7 +168,7 @@ impl rt::FromWire for AddFileAssetOptions {
 }
 
 /// Includes API for attaching annotations such as warning messages to constructs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Annotations(rt::ObjRef);
 rt::handle!(Annotations, "aws-cdk-lib.Annotations");
 impl Annotations {
@@ -301,7 +301,7 @@ impl<O: rt::IsA<Annotations> + ?Sized> AnnotationsExt for O {}
 /// directory specified by `outdir`. Cloud assemblies includes artifacts such as
 /// CloudFormation templates and assets that are needed to deploy this app into
 /// the AWS cloud.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct App(rt::ObjRef);
 rt::handle!(App, "aws-cdk-lib.App");
 impl rt::IsA<crate::Stage> for App {}
@@ -333,7 +333,7 @@ pub trait AppExt: rt::IsA<App> {
 impl<O: rt::IsA<App> + ?Sized> AppExt for O {}
 
 /// Initialization props for apps.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppProps {
     /// Include runtime versioning information in the Stacks of this app.
     ///
@@ -492,7 +492,7 @@ impl rt::FromWire for AppProps {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Arn(rt::ObjRef);
 rt::handle!(Arn, "aws-cdk-lib.Arn");
 impl Arn {
@@ -557,7 +557,7 @@ pub trait ArnExt: rt::IsA<Arn> {
 }
 impl<O: rt::IsA<Arn> + ?Sized> ArnExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArnComponents {
     /// Required. Resource type (e.g. "table", "autoScalingGroup", "certificate"). For some resource types, e.g. S3 buckets, this field defines the bucket name.
     pub resource: rt::Option<rt::String>,
@@ -692,7 +692,7 @@ impl rt::FromWire for ArnFormat {
 /// Strategies for merging arrays in L1 property mixins.
 ///
 /// Array elements are never deep-merged.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ArrayMergeStrategy(rt::ObjRef);
 rt::handle!(ArrayMergeStrategy, "aws-cdk-lib.ArrayMergeStrategy");
 impl ArrayMergeStrategy {
@@ -739,7 +739,7 @@ impl<O: rt::IsA<ArrayMergeStrategy> + ?Sized> ArrayMergeStrategyExt for O {}
 ///
 /// Stores the Aspect, the pointer to the construct it was applied
 /// to, and the priority value of that Aspect.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AspectApplication(rt::ObjRef);
 rt::handle!(AspectApplication, "aws-cdk-lib.AspectApplication");
 impl AspectApplication {
@@ -773,7 +773,7 @@ pub trait AspectApplicationExt: rt::IsA<AspectApplication> {
 impl<O: rt::IsA<AspectApplication> + ?Sized> AspectApplicationExt for O {}
 
 /// Options when Applying an Aspect.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AspectOptions {
     /// The priority value to apply on an Aspect. Priority must be a non-negative integer.
     ///
@@ -806,7 +806,7 @@ impl rt::FromWire for AspectOptions {
 }
 
 /// Default Priority values for Aspects.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AspectPriority(rt::ObjRef);
 rt::handle!(AspectPriority, "aws-cdk-lib.AspectPriority");
 impl AspectPriority {
@@ -833,7 +833,7 @@ pub trait AspectPriorityExt: rt::IsA<AspectPriority> {
 impl<O: rt::IsA<AspectPriority> + ?Sized> AspectPriorityExt for O {}
 
 /// Aspects can be applied to CDK tree scopes and can operate on the tree before synthesis.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Aspects(rt::ObjRef);
 rt::handle!(Aspects, "aws-cdk-lib.Aspects");
 impl Aspects {
@@ -922,7 +922,7 @@ impl rt::FromWire for AssetHashType {
 /// Build an asset manifest from assets added to a stack.
 ///
 /// This class does not need to be used by app builders; it is only necessary for building Stack Synthesizers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AssetManifestBuilder(rt::ObjRef);
 rt::handle!(AssetManifestBuilder, "aws-cdk-lib.AssetManifestBuilder");
 impl AssetManifestBuilder {
@@ -978,7 +978,7 @@ pub trait AssetManifestBuilderExt: rt::IsA<AssetManifestBuilder> {
 impl<O: rt::IsA<AssetManifestBuilder> + ?Sized> AssetManifestBuilderExt for O {}
 
 /// The destination for a docker image asset, when it is given to the AssetManifestBuilder.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetManifestDockerImageDestination {
     /// Required. Repository name where the docker image asset should be written.
     pub repository_name: rt::Option<rt::String>,
@@ -1018,7 +1018,7 @@ impl rt::FromWire for AssetManifestDockerImageDestination {
 }
 
 /// The destination for a file asset, when it is given to the AssetManifestBuilder.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetManifestFileDestination {
     /// Required. Bucket name where the file asset should be written.
     pub bucket_name: rt::Option<rt::String>,
@@ -1058,7 +1058,7 @@ impl rt::FromWire for AssetManifestFileDestination {
 }
 
 /// Asset hash options.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetOptions {
     /// Specify a custom hash for this asset.
     ///
@@ -1135,7 +1135,7 @@ impl rt::FromWire for AssetOptions {
 ///
 /// The file/directory are staged based on their content hash (fingerprint). This
 /// means that only if content was changed, copy will happen.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AssetStaging(rt::ObjRef);
 rt::handle!(AssetStaging, "aws-cdk-lib.AssetStaging");
 impl rt::IsA<crate::constructs::Construct> for AssetStaging {}
@@ -1216,7 +1216,7 @@ pub trait AssetStagingExt: rt::IsA<AssetStaging> {
 impl<O: rt::IsA<AssetStaging> + ?Sized> AssetStagingExt for O {}
 
 /// Initialization properties for `AssetStaging`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetStagingProps {
     /// Required. The source file or directory to copy from.
     pub source_path: rt::Option<rt::String>,
@@ -1314,7 +1314,7 @@ impl rt::FromWire for AssetStagingProps {
 /// Since pseudo parameters need to be anchored to a stack somewhere in the
 /// construct tree, this class takes an scope parameter; the pseudo parameter
 /// values can be obtained as properties from an scoped object.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Aws(rt::ObjRef);
 rt::handle!(Aws, "aws-cdk-lib.Aws");
 impl Aws {
@@ -1355,7 +1355,7 @@ impl<O: rt::IsA<Aws> + ?Sized> AwsExt for O {}
 /// cannot be negative, or as an unresolved number token.
 ///
 /// When the amount is passed as a token, unit conversion is not possible.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Bitrate(rt::ObjRef);
 rt::handle!(Bitrate, "aws-cdk-lib.Bitrate");
 impl Bitrate {
@@ -1434,7 +1434,7 @@ impl<O: rt::IsA<Bitrate> + ?Sized> BitrateExt for O {}
 /// Used by the CodePipeline construct for the support stacks needed for
 /// cross-region replication S3 buckets. App builders do not need to use this
 /// synthesizer directly.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BootstraplessSynthesizer(rt::ObjRef);
 rt::handle!(BootstraplessSynthesizer, "aws-cdk-lib.BootstraplessSynthesizer");
 impl rt::IsA<crate::DefaultStackSynthesizer> for BootstraplessSynthesizer {}
@@ -1454,7 +1454,7 @@ pub trait BootstraplessSynthesizerExt: rt::IsA<BootstraplessSynthesizer> {
 impl<O: rt::IsA<BootstraplessSynthesizer> + ?Sized> BootstraplessSynthesizerExt for O {}
 
 /// Construction properties of `BootstraplessSynthesizer`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BootstraplessSynthesizerProps {
     /// The CFN execution Role ARN to use.
     ///
@@ -1534,7 +1534,7 @@ impl rt::FromWire for BundlingFileAccess {
 }
 
 /// Bundling options.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BundlingOptions {
     /// Required. The Docker image where the command will run.
     pub image: rt::Option<crate::DockerImage>,
@@ -1707,7 +1707,7 @@ impl rt::FromWire for BundlingOutput {
 /// replace instances gradually.
 ///
 /// This policy is mutually exclusive with AutoScalingRollingUpdate.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAutoScalingInstanceRefresh {
     /// Required. The strategy to use for the instance refresh.
     pub strategy: rt::Option<rt::String>,
@@ -1739,7 +1739,7 @@ impl rt::FromWire for CfnAutoScalingInstanceRefresh {
 }
 
 /// Alarm specification for the AutoScalingInstanceRefresh update policy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAutoScalingInstanceRefreshAlarmSpecification {
     /// The names of the CloudWatch alarms to monitor.
     pub alarms: rt::Option<rt::Vec<rt::String>>,
@@ -1767,7 +1767,7 @@ impl rt::FromWire for CfnAutoScalingInstanceRefreshAlarmSpecification {
 }
 
 /// Preferences for the AutoScalingInstanceRefresh update policy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAutoScalingInstanceRefreshPreferences {
     /// The CloudWatch alarms to monitor during the instance refresh.
     ///
@@ -1874,7 +1874,7 @@ impl rt::FromWire for CfnAutoScalingInstanceRefreshPreferences {
 /// instances (specified by the MinSuccessfulInstancesPercent property) don't signal success within the Timeout period
 /// (specified in the CreationPolicy policy), the replacement update fails and AWS CloudFormation rolls back to the old
 /// Auto Scaling group.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAutoScalingReplacingUpdate {
     pub will_replace: rt::Option<bool>,
 }
@@ -1904,7 +1904,7 @@ impl rt::FromWire for CfnAutoScalingReplacingUpdate {
 ///
 /// Rolling updates enable you to specify whether AWS CloudFormation updates instances that are in an Auto Scaling
 /// group in batches or all at once.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAutoScalingRollingUpdate {
     /// Specifies the maximum number of instances that AWS CloudFormation updates.
     pub max_batch_size: rt::Option<f64>,
@@ -2003,7 +2003,7 @@ impl rt::FromWire for CfnAutoScalingRollingUpdate {
 /// If you do not want AWS CloudFormation to change any of the group size property values when you have a scheduled action in
 /// effect, use the AutoScalingScheduledAction update policy to prevent AWS CloudFormation from changing the MinSize, MaxSize,
 /// or DesiredCapacity properties unless you have modified these values in your template.\
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnAutoScalingScheduledAction {
     pub ignore_unmodified_group_size_properties: rt::Option<bool>,
 }
@@ -2085,7 +2085,7 @@ impl rt::FromWire for CfnCapabilities {
 /// Resource type definition for AWS::CloudFormation::ChangeSet.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnChangeSet(rt::ObjRef);
 rt::handle!(CfnChangeSet, "aws-cdk-lib.CfnChangeSet");
 impl rt::IsA<crate::CfnElement> for CfnChangeSet {}
@@ -2293,7 +2293,7 @@ pub trait CfnChangeSetExt: rt::IsA<CfnChangeSet> {
 impl<O: rt::IsA<CfnChangeSet> + ?Sized> CfnChangeSetExt for O {}
 
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnChangeSetTagsItemsProperty {
     /// Required.
     ///
@@ -2331,7 +2331,7 @@ impl rt::FromWire for CfnChangeSetTagsItemsProperty {
 /// Properties for defining a `CfnChangeSet`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnChangeSetProps {
     /// Required. The name of the change set.
     ///
@@ -2449,7 +2449,7 @@ impl rt::FromWire for CfnChangeSetProps {
 /// Additional options for the blue/green deployment.
 ///
 /// The type of the `CfnCodeDeployBlueGreenHookProps.additionalOptions` property.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCodeDeployBlueGreenAdditionalOptions {
     /// Specifies time to wait, in minutes, before terminating the blue resources.
     ///
@@ -2481,7 +2481,7 @@ impl rt::FromWire for CfnCodeDeployBlueGreenAdditionalOptions {
 /// The application actually being deployed.
 ///
 /// Type of the `CfnCodeDeployBlueGreenHookProps.applications` property.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCodeDeployBlueGreenApplication {
     /// Required. The detailed attributes of the deployed target.
     pub ecs_attributes: rt::Option<crate::CfnCodeDeployBlueGreenEcsAttributes>,
@@ -2513,7 +2513,7 @@ impl rt::FromWire for CfnCodeDeployBlueGreenApplication {
 }
 
 /// Type of the `CfnCodeDeployBlueGreenApplication.target` property.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCodeDeployBlueGreenApplicationTarget {
     /// Required. The logical id of the target resource.
     pub logical_id: rt::Option<rt::String>,
@@ -2549,7 +2549,7 @@ impl rt::FromWire for CfnCodeDeployBlueGreenApplicationTarget {
 /// The attributes of the ECS Service being deployed.
 ///
 /// Type of the `CfnCodeDeployBlueGreenApplication.ecsAttributes` property.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCodeDeployBlueGreenEcsAttributes {
     /// Required. The logical IDs of the blue and green, respectively, AWS::ECS::TaskDefinition task definitions.
     pub task_definitions: rt::Option<rt::Vec<rt::String>>,
@@ -2585,7 +2585,7 @@ impl rt::FromWire for CfnCodeDeployBlueGreenEcsAttributes {
 }
 
 /// A CloudFormation Hook for CodeDeploy blue-green ECS deployments.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnCodeDeployBlueGreenHook(rt::ObjRef);
 rt::handle!(CfnCodeDeployBlueGreenHook, "aws-cdk-lib.CfnCodeDeployBlueGreenHook");
 impl rt::IsA<crate::CfnElement> for CfnCodeDeployBlueGreenHook {}
@@ -2657,7 +2657,7 @@ pub trait CfnCodeDeployBlueGreenHookExt: rt::IsA<CfnCodeDeployBlueGreenHook> {
 impl<O: rt::IsA<CfnCodeDeployBlueGreenHook> + ?Sized> CfnCodeDeployBlueGreenHookExt for O {}
 
 /// Construction properties of `CfnCodeDeployBlueGreenHook`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCodeDeployBlueGreenHookProps {
     /// Required. Properties of the Amazon ECS applications being deployed.
     pub applications: rt::Option<rt::Vec<crate::CfnCodeDeployBlueGreenApplication>>,
@@ -2714,7 +2714,7 @@ impl rt::FromWire for CfnCodeDeployBlueGreenHookProps {
 /// Lifecycle events for blue-green deployments.
 ///
 /// The type of the `CfnCodeDeployBlueGreenHookProps.lifecycleEventHooks` property.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCodeDeployBlueGreenLifecycleEventHooks {
     /// Function to use to run tasks after the test listener serves traffic to the replacement task set.
     ///
@@ -2768,7 +2768,7 @@ impl rt::FromWire for CfnCodeDeployBlueGreenLifecycleEventHooks {
 }
 
 /// To perform an AWS CodeDeploy deployment when the version changes on an AWS::Lambda::Alias resource, use the CodeDeployLambdaAliasUpdate update policy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCodeDeployLambdaAliasUpdate {
     /// Required. The name of the AWS CodeDeploy application.
     pub application_name: rt::Option<rt::String>,
@@ -2810,7 +2810,7 @@ impl rt::FromWire for CfnCodeDeployLambdaAliasUpdate {
 }
 
 /// Represents a CloudFormation condition, for resources which must be conditionally created and the determination must be made at deploy time.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnCondition(rt::ObjRef);
 rt::handle!(CfnCondition, "aws-cdk-lib.CfnCondition");
 impl rt::IsA<crate::CfnElement> for CfnCondition {}
@@ -2842,7 +2842,7 @@ pub trait CfnConditionExt: rt::IsA<CfnCondition> {
 }
 impl<O: rt::IsA<CfnCondition> + ?Sized> CfnConditionExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnConditionProps {
     /// The expression that the condition will evaluate.
     ///
@@ -2886,7 +2886,7 @@ impl rt::FromWire for CfnConditionProps {
 /// be running before proceeding. In such cases, you can add a CreationPolicy attribute to the instance, and then send a success
 /// signal to the instance after the applications are installed and configured. For a detailed example, see Deploying Applications
 /// on Amazon EC2 with AWS CloudFormation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCreationPolicy {
     /// For an Auto Scaling group replacement update, specifies how many instances must signal success for the update to succeed.
     pub auto_scaling_creation_policy: rt::Option<crate::CfnResourceAutoScalingCreationPolicy>,
@@ -2930,7 +2930,7 @@ impl rt::FromWire for CfnCreationPolicy {
 /// > If you use AWS PrivateLink , custom resources in the VPC must have access to CloudFormation -specific Amazon S3 buckets. Custom resources must send responses to a presigned Amazon S3 URL. If they can't send responses to Amazon S3 , CloudFormation won't receive a response and the stack operation fails. For more information, see [Access CloudFormation using an interface endpoint ( AWS PrivateLink )](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/vpc-interface-endpoints.html) in the *CloudFormation User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnCustomResource(rt::ObjRef);
 rt::handle!(CfnCustomResource, "aws-cdk-lib.CfnCustomResource");
 impl rt::IsA<crate::CfnElement> for CfnCustomResource {}
@@ -2995,7 +2995,7 @@ impl<O: rt::IsA<CfnCustomResource> + ?Sized> CfnCustomResourceExt for O {}
 /// Properties for defining a `CfnCustomResource`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCustomResourceProps {
     /// Required. The service token, such as an Amazon  topic ARN or Lambda function ARN.
     ///
@@ -3102,7 +3102,7 @@ impl rt::FromWire for CfnDeletionPolicy {
 ///
 /// This is a Construct so that subclasses will (eventually) be able to attach
 /// metadata to themselves without having to change call signatures.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnDynamicReference(rt::ObjRef);
 rt::handle!(CfnDynamicReference, "aws-cdk-lib.CfnDynamicReference");
 impl rt::IsA<crate::IResolvable> for CfnDynamicReference {}
@@ -3119,7 +3119,7 @@ pub trait CfnDynamicReferenceExt: rt::IsA<CfnDynamicReference> {
 impl<O: rt::IsA<CfnDynamicReference> + ?Sized> CfnDynamicReferenceExt for O {}
 
 /// Properties for a Dynamic Reference.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDynamicReferenceProps {
     /// Required. The reference key of the dynamic reference.
     pub reference_key: rt::Option<rt::String>,
@@ -3189,7 +3189,7 @@ impl rt::FromWire for CfnDynamicReferenceService {
 }
 
 /// An element of a CloudFormation stack.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnElement(rt::ObjRef);
 rt::handle!(CfnElement, "aws-cdk-lib.CfnElement");
 impl rt::IsA<crate::constructs::Construct> for CfnElement {}
@@ -3239,7 +3239,7 @@ impl<O: rt::IsA<CfnElement> + ?Sized> CfnElementExt for O {}
 /// Creates a generated template from existing resources using the CloudFormation IaC Generator.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnGeneratedTemplate(rt::ObjRef);
 rt::handle!(CfnGeneratedTemplate, "aws-cdk-lib.CfnGeneratedTemplate");
 impl rt::IsA<crate::CfnElement> for CfnGeneratedTemplate {}
@@ -3340,7 +3340,7 @@ impl<O: rt::IsA<CfnGeneratedTemplate> + ?Sized> CfnGeneratedTemplateExt for O {}
 /// The configuration details of the generated template.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGeneratedTemplateTemplateConfigurationProperty {
     /// The DeletionPolicy assigned to resources in the generated template.
     ///
@@ -3378,7 +3378,7 @@ impl rt::FromWire for CfnGeneratedTemplateTemplateConfigurationProperty {
 /// A summary of the progress of the template generation.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGeneratedTemplateTemplateProgressProperty {
     /// The number of resources that failed the template generation.
     ///
@@ -3428,7 +3428,7 @@ impl rt::FromWire for CfnGeneratedTemplateTemplateProgressProperty {
 /// Properties for defining a `CfnGeneratedTemplate`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGeneratedTemplateProps {
     /// Required. The name assigned to the generated template.
     ///
@@ -3470,7 +3470,7 @@ impl rt::FromWire for CfnGeneratedTemplateProps {
 /// For more information, see [Guard Hooks](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/guard-hooks.html) in the *CloudFormation Hooks User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnGuardHook(rt::ObjRef);
 rt::handle!(CfnGuardHook, "aws-cdk-lib.CfnGuardHook");
 impl rt::IsA<crate::CfnElement> for CfnGuardHook {}
@@ -3619,7 +3619,7 @@ impl<O: rt::IsA<CfnGuardHook> + ?Sized> CfnGuardHookExt for O {}
 /// Hook targets are the destination where hooks will be invoked against.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGuardHookHookTargetProperty {
     /// Required. Target actions are the type of operation hooks will be executed at.
     ///
@@ -3665,7 +3665,7 @@ impl rt::FromWire for CfnGuardHookHookTargetProperty {
 /// Specifies the input parameters for a Guard Hook.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGuardHookOptionsProperty {
     /// Specifies the S3 location where your input parameters are located.
     ///
@@ -3697,7 +3697,7 @@ impl rt::FromWire for CfnGuardHookOptionsProperty {
 /// Specifies the S3 location where your Guard rules or input parameters are located.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGuardHookS3LocationProperty {
     /// Required. Specifies the S3 path to the file that contains your Guard rules or input parameters (in the form `s3://<bucket name>/<file name>` ).
     ///
@@ -3745,7 +3745,7 @@ impl rt::FromWire for CfnGuardHookS3LocationProperty {
 /// For more information, see [CloudFormation Hooks stack level filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-stack-level-filtering.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGuardHookStackFiltersProperty {
     /// Required. The filtering criteria.
     ///
@@ -3796,7 +3796,7 @@ impl rt::FromWire for CfnGuardHookStackFiltersProperty {
 /// For more information, see [CloudFormation Hooks stack level filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-stack-level-filtering.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGuardHookStackNamesProperty {
     /// The stack names to exclude.
     ///
@@ -3840,7 +3840,7 @@ impl rt::FromWire for CfnGuardHookStackNamesProperty {
 /// For more information, see [CloudFormation Hooks stack level filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-stack-level-filtering.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGuardHookStackRolesProperty {
     /// The IAM role ARNs for stacks you want to exclude.
     ///
@@ -3884,7 +3884,7 @@ impl rt::FromWire for CfnGuardHookStackRolesProperty {
 /// For more information, see [CloudFormation Hook target filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-target-filtering.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGuardHookTargetFiltersProperty {
     /// Required. List of hook targets.
     ///
@@ -3934,7 +3934,7 @@ impl rt::FromWire for CfnGuardHookTargetFiltersProperty {
 /// Properties for defining a `CfnGuardHook`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnGuardHookProps {
     /// Required. The type name alias for the Hook. This alias must be unique per account and Region.
     ///
@@ -4049,7 +4049,7 @@ impl rt::FromWire for CfnGuardHookProps {
 }
 
 /// Represents a CloudFormation resource.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnHook(rt::ObjRef);
 rt::handle!(CfnHook, "aws-cdk-lib.CfnHook");
 impl rt::IsA<crate::CfnElement> for CfnHook {}
@@ -4081,7 +4081,7 @@ impl<O: rt::IsA<CfnHook> + ?Sized> CfnHookExt for O {}
 /// This resource type is not compatible with Guard and Lambda Hooks.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnHookDefaultVersion(rt::ObjRef);
 rt::handle!(CfnHookDefaultVersion, "aws-cdk-lib.CfnHookDefaultVersion");
 impl rt::IsA<crate::CfnElement> for CfnHookDefaultVersion {}
@@ -4162,7 +4162,7 @@ impl<O: rt::IsA<CfnHookDefaultVersion> + ?Sized> CfnHookDefaultVersionExt for O 
 /// Properties for defining a `CfnHookDefaultVersion`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHookDefaultVersionProps {
     /// The name of the Hook.
     ///
@@ -4210,7 +4210,7 @@ impl rt::FromWire for CfnHookDefaultVersionProps {
 }
 
 /// Construction properties of `CfnHook`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHookProps {
     /// Required. The type of the hook (for example, "AWS::CodeDeploy::BlueGreen").
     pub r#type: rt::Option<rt::String>,
@@ -4248,7 +4248,7 @@ impl rt::FromWire for CfnHookProps {
 /// For information about the CloudFormation registry, see [Managing extensions with the CloudFormation registry](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/registry.html) in the *CloudFormation User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnHookTypeConfig(rt::ObjRef);
 rt::handle!(CfnHookTypeConfig, "aws-cdk-lib.CfnHookTypeConfig");
 impl rt::IsA<crate::CfnElement> for CfnHookTypeConfig {}
@@ -4335,7 +4335,7 @@ impl<O: rt::IsA<CfnHookTypeConfig> + ?Sized> CfnHookTypeConfigExt for O {}
 /// Properties for defining a `CfnHookTypeConfig`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHookTypeConfigProps {
     /// Required. Specifies the activated Hook type configuration, in this AWS account and AWS Region .
     ///
@@ -4401,7 +4401,7 @@ impl rt::FromWire for CfnHookTypeConfigProps {
 /// This resource type is not compatible with Guard and Lambda Hooks.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnHookVersion(rt::ObjRef);
 rt::handle!(CfnHookVersion, "aws-cdk-lib.CfnHookVersion");
 impl rt::IsA<crate::CfnElement> for CfnHookVersion {}
@@ -4519,7 +4519,7 @@ impl<O: rt::IsA<CfnHookVersion> + ?Sized> CfnHookVersionExt for O {}
 /// The `LoggingConfig` property type specifies logging configuration information for an extension.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHookVersionLoggingConfigProperty {
     /// The Amazon CloudWatch Logs group to which CloudFormation sends error logging information when invoking the extension's handlers.
     ///
@@ -4557,7 +4557,7 @@ impl rt::FromWire for CfnHookVersionLoggingConfigProperty {
 /// Properties for defining a `CfnHookVersion`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnHookVersionProps {
     /// Required. A URL to the Amazon S3 bucket for the Hook project package that contains the necessary files for the Hook you want to register.
     ///
@@ -4631,7 +4631,7 @@ impl rt::FromWire for CfnHookVersionProps {
 /// This object is resolvable, so it can be used as a value.
 ///
 /// This construct is backed by a custom resource.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnJson(rt::ObjRef);
 rt::handle!(CfnJson, "aws-cdk-lib.CfnJson");
 impl rt::IsA<crate::IResolvable> for CfnJson {}
@@ -4660,7 +4660,7 @@ pub trait CfnJsonExt: rt::IsA<CfnJson> {
 }
 impl<O: rt::IsA<CfnJson> + ?Sized> CfnJsonExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnJsonProps {
     /// Required. The value to resolve.
     ///
@@ -4697,7 +4697,7 @@ impl rt::FromWire for CfnJsonProps {
 /// For more information, see [Lambda Hooks](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/lambda-hooks.html) in the *CloudFormation Hooks User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnLambdaHook(rt::ObjRef);
 rt::handle!(CfnLambdaHook, "aws-cdk-lib.CfnLambdaHook");
 impl rt::IsA<crate::CfnElement> for CfnLambdaHook {}
@@ -4848,7 +4848,7 @@ impl<O: rt::IsA<CfnLambdaHook> + ?Sized> CfnLambdaHookExt for O {}
 /// Hook targets are the destination where hooks will be invoked against.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLambdaHookHookTargetProperty {
     /// Required. Target actions are the type of operation hooks will be executed at.
     ///
@@ -4894,7 +4894,7 @@ impl rt::FromWire for CfnLambdaHookHookTargetProperty {
 /// Contains logging configuration information for an extension.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLambdaHookLoggingConfigProperty {
     /// Required. The Amazon CloudWatch Logs group to which CloudFormation sends error logging information when invoking the extension's handlers.
     ///
@@ -4936,7 +4936,7 @@ impl rt::FromWire for CfnLambdaHookLoggingConfigProperty {
 /// For more information, see [CloudFormation Hooks stack level filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-stack-level-filtering.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLambdaHookStackFiltersProperty {
     /// Required. The filtering criteria.
     ///
@@ -4987,7 +4987,7 @@ impl rt::FromWire for CfnLambdaHookStackFiltersProperty {
 /// For more information, see [CloudFormation Hooks stack level filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-stack-level-filtering.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLambdaHookStackNamesProperty {
     /// The stack names to exclude.
     ///
@@ -5031,7 +5031,7 @@ impl rt::FromWire for CfnLambdaHookStackNamesProperty {
 /// For more information, see [CloudFormation Hooks stack level filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-stack-level-filtering.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLambdaHookStackRolesProperty {
     /// The IAM role ARNs for stacks you want to exclude.
     ///
@@ -5075,7 +5075,7 @@ impl rt::FromWire for CfnLambdaHookStackRolesProperty {
 /// For more information, see [CloudFormation Hook target filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-target-filtering.html) .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLambdaHookTargetFiltersProperty {
     /// Required. List of hook targets.
     ///
@@ -5125,7 +5125,7 @@ impl rt::FromWire for CfnLambdaHookTargetFiltersProperty {
 /// Properties for defining a `CfnLambdaHook`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnLambdaHookProps {
     /// Required. The type name alias for the Hook. This alias must be unique per account and Region.
     ///
@@ -5245,7 +5245,7 @@ impl rt::FromWire for CfnLambdaHookProps {
 /// For more information, see [Perform custom processing on CloudFormation templates with template macros](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-macros.html) in the *CloudFormation User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnMacro(rt::ObjRef);
 rt::handle!(CfnMacro, "aws-cdk-lib.CfnMacro");
 impl rt::IsA<crate::CfnElement> for CfnMacro {}
@@ -5342,7 +5342,7 @@ impl<O: rt::IsA<CfnMacro> + ?Sized> CfnMacroExt for O {}
 /// Properties for defining a `CfnMacro`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMacroProps {
     /// Required. The Amazon Resource Name (ARN) of the underlying Lambda function that you want CloudFormation to invoke when the macro is run.
     ///
@@ -5400,7 +5400,7 @@ impl rt::FromWire for CfnMacroProps {
 }
 
 /// Represents a CloudFormation mapping.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnMapping(rt::ObjRef);
 rt::handle!(CfnMapping, "aws-cdk-lib.CfnMapping");
 impl rt::IsA<crate::CfnElement> for CfnMapping {}
@@ -5426,7 +5426,7 @@ pub trait CfnMappingExt: rt::IsA<CfnMapping> {
 }
 impl<O: rt::IsA<CfnMapping> + ?Sized> CfnMappingExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMappingProps {
     pub lazy: rt::Option<bool>,
     /// Mapping of key to a set of corresponding set of named values.
@@ -5473,7 +5473,7 @@ impl rt::FromWire for CfnMappingProps {
 /// For information about the CloudFormation registry, see [Managing extensions with the CloudFormation registry](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/registry.html) in the *CloudFormation User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnModuleDefaultVersion(rt::ObjRef);
 rt::handle!(CfnModuleDefaultVersion, "aws-cdk-lib.CfnModuleDefaultVersion");
 impl rt::IsA<crate::CfnElement> for CfnModuleDefaultVersion {}
@@ -5544,7 +5544,7 @@ impl<O: rt::IsA<CfnModuleDefaultVersion> + ?Sized> CfnModuleDefaultVersionExt fo
 /// Properties for defining a `CfnModuleDefaultVersion`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnModuleDefaultVersionProps {
     /// The Amazon Resource Name (ARN) of the module version to set as the default version.
     ///
@@ -5600,7 +5600,7 @@ impl rt::FromWire for CfnModuleDefaultVersionProps {
 /// For information about the CloudFormation registry, see [Managing extensions with the CloudFormation registry](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/registry.html) in the *CloudFormation User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnModuleVersion(rt::ObjRef);
 rt::handle!(CfnModuleVersion, "aws-cdk-lib.CfnModuleVersion");
 impl rt::IsA<crate::CfnElement> for CfnModuleVersion {}
@@ -5718,7 +5718,7 @@ impl<O: rt::IsA<CfnModuleVersion> + ?Sized> CfnModuleVersionExt for O {}
 /// Properties for defining a `CfnModuleVersion`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnModuleVersionProps {
     /// Required. The name of the module being registered.
     ///
@@ -5757,7 +5757,7 @@ impl rt::FromWire for CfnModuleVersionProps {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnOutput(rt::ObjRef);
 rt::handle!(CfnOutput, "aws-cdk-lib.CfnOutput");
 impl rt::IsA<crate::CfnElement> for CfnOutput {}
@@ -5842,7 +5842,7 @@ pub trait CfnOutputExt: rt::IsA<CfnOutput> {
 }
 impl<O: rt::IsA<CfnOutput> + ?Sized> CfnOutputExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnOutputProps {
     /// Required. The value of the property returned by the aws cloudformation describe-stacks command.
     ///
@@ -5906,7 +5906,7 @@ impl rt::FromWire for CfnOutputProps {
 /// Use the optional Parameters section to customize your templates.
 /// Parameters enable you to input custom values to your template each time you create or
 /// update a stack.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnParameter(rt::ObjRef);
 rt::handle!(CfnParameter, "aws-cdk-lib.CfnParameter");
 impl rt::IsA<crate::CfnElement> for CfnParameter {}
@@ -6062,7 +6062,7 @@ pub trait CfnParameterExt: rt::IsA<CfnParameter> {
 }
 impl<O: rt::IsA<CfnParameter> + ?Sized> CfnParameterExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnParameterProps {
     /// A regular expression that represents the patterns to allow for String types.
     ///
@@ -6176,7 +6176,7 @@ impl rt::FromWire for CfnParameterProps {
 /// An extension must have a test status of `PASSED` before it can be published. For more information, see [Publishing extensions to make them available for public use](https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/publish-extension.html) in the *CloudFormation Command Line Interface (CLI) User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnPublicTypeVersion(rt::ObjRef);
 rt::handle!(CfnPublicTypeVersion, "aws-cdk-lib.CfnPublicTypeVersion");
 impl rt::IsA<crate::CfnElement> for CfnPublicTypeVersion {}
@@ -6287,7 +6287,7 @@ impl<O: rt::IsA<CfnPublicTypeVersion> + ?Sized> CfnPublicTypeVersionExt for O {}
 /// Properties for defining a `CfnPublicTypeVersion`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnPublicTypeVersionProps {
     /// The Amazon Resource Number (ARN) of the extension.
     ///
@@ -6370,7 +6370,7 @@ impl rt::FromWire for CfnPublicTypeVersionProps {
 /// For information on requirements for registering as a public extension publisher, see [Publishing extensions to make them available for public use](https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/publish-extension.htm) in the *CloudFormation Command Line Interface (CLI) User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnPublisher(rt::ObjRef);
 rt::handle!(CfnPublisher, "aws-cdk-lib.CfnPublisher");
 impl rt::IsA<crate::CfnElement> for CfnPublisher {}
@@ -6457,7 +6457,7 @@ impl<O: rt::IsA<CfnPublisher> + ?Sized> CfnPublisherExt for O {}
 /// Properties for defining a `CfnPublisher`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnPublisherProps {
     /// Required. Whether you accept the [Terms and Conditions](https://docs.aws.amazon.com/https://cloudformation-registry-documents.s3.amazonaws.com/Terms_and_Conditions_for_AWS_CloudFormation_Registry_Publishers.pdf) for publishing extensions in the CloudFormation registry. You must accept the terms and conditions in order to register to publish public extensions to the CloudFormation registry.
     ///
@@ -6504,7 +6504,7 @@ impl rt::FromWire for CfnPublisherProps {
 /// Resource constructs do not inherit from CfnRefElement because they have their
 /// own, more specific types returned from the .ref attribute. Also, some
 /// resources aren't referenceable at all (such as BucketPolicies or GatewayAttachments).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRefElement(rt::ObjRef);
 rt::handle!(CfnRefElement, "aws-cdk-lib.CfnRefElement");
 impl rt::IsA<crate::CfnElement> for CfnRefElement {}
@@ -6525,7 +6525,7 @@ pub trait CfnRefElementExt: rt::IsA<CfnRefElement> {
 impl<O: rt::IsA<CfnRefElement> + ?Sized> CfnRefElementExt for O {}
 
 /// Represents a CloudFormation resource.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnResource(rt::ObjRef);
 rt::handle!(CfnResource, "aws-cdk-lib.CfnResource");
 impl rt::IsA<crate::CfnElement> for CfnResource {}
@@ -6757,7 +6757,7 @@ pub trait CfnResourceExt: rt::IsA<CfnResource> {
 impl<O: rt::IsA<CfnResource> + ?Sized> CfnResourceExt for O {}
 
 /// For an Auto Scaling group replacement update, specifies how many instances must signal success for the update to succeed.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnResourceAutoScalingCreationPolicy {
     /// Specifies the percentage of instances in an Auto Scaling replacement update that must signal success for the update to succeed.
     ///
@@ -6796,7 +6796,7 @@ impl rt::FromWire for CfnResourceAutoScalingCreationPolicy {
 /// For information about the CloudFormation registry, see [Managing extensions with the CloudFormation registry](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/registry.html) in the *CloudFormation User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnResourceDefaultVersion(rt::ObjRef);
 rt::handle!(CfnResourceDefaultVersion, "aws-cdk-lib.CfnResourceDefaultVersion");
 impl rt::IsA<crate::CfnElement> for CfnResourceDefaultVersion {}
@@ -6877,7 +6877,7 @@ impl<O: rt::IsA<CfnResourceDefaultVersion> + ?Sized> CfnResourceDefaultVersionEx
 /// Properties for defining a `CfnResourceDefaultVersion`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnResourceDefaultVersionProps {
     /// The name of the resource.
     ///
@@ -6926,7 +6926,7 @@ impl rt::FromWire for CfnResourceDefaultVersionProps {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnResourceProps {
     /// Required. CloudFormation resource type (e.g. `AWS::S3::Bucket`).
     pub r#type: rt::Option<rt::String>,
@@ -6960,7 +6960,7 @@ impl rt::FromWire for CfnResourceProps {
 }
 
 /// When AWS CloudFormation creates the associated resource, configures the number of required success signals and the length of time that AWS CloudFormation waits for those signals.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnResourceSignal {
     /// The number of success signals AWS CloudFormation must receive before it sets the resource status as CREATE_COMPLETE.
     ///
@@ -7010,7 +7010,7 @@ impl rt::FromWire for CfnResourceSignal {
 /// You can have a maximum of 50 resource versions registered at a time. This maximum is per account and per Region.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnResourceVersion(rt::ObjRef);
 rt::handle!(CfnResourceVersion, "aws-cdk-lib.CfnResourceVersion");
 impl rt::IsA<crate::CfnElement> for CfnResourceVersion {}
@@ -7150,7 +7150,7 @@ impl<O: rt::IsA<CfnResourceVersion> + ?Sized> CfnResourceVersionExt for O {}
 /// Logging configuration information for a resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnResourceVersionLoggingConfigProperty {
     /// The Amazon CloudWatch logs group to which CloudFormation sends error logging information when invoking the type's handlers.
     ///
@@ -7188,7 +7188,7 @@ impl rt::FromWire for CfnResourceVersionLoggingConfigProperty {
 /// Properties for defining a `CfnResourceVersion`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnResourceVersionProps {
     /// Required. A URL to the S3 bucket for the resource project package that contains the necessary files for the resource you want to register.
     ///
@@ -7263,7 +7263,7 @@ impl rt::FromWire for CfnResourceVersionProps {
 /// A rule can include a RuleCondition property and must include an Assertions property.
 /// For each rule, you can define only one rule condition; you can define one or more asserts within the Assertions property.
 /// You define a rule condition and assertions by using rule-specific intrinsic functions.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnRule(rt::ObjRef);
 rt::handle!(CfnRule, "aws-cdk-lib.CfnRule");
 impl rt::IsA<crate::CfnElement> for CfnRule {}
@@ -7293,7 +7293,7 @@ pub trait CfnRuleExt: rt::IsA<CfnRule> {
 impl<O: rt::IsA<CfnRule> + ?Sized> CfnRuleExt for O {}
 
 /// A rule assertion.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleAssertion {
     /// Required. The assertion.
     pub assert: rt::Option<crate::ICfnConditionExpression>,
@@ -7344,7 +7344,7 @@ impl rt::FromWire for CfnRuleAssertion {
 ///  Fn::ValueOfAll
 ///
 /// https://docs.aws.amazon.com/servicecatalog/latest/adminguide/reference-template_constraint_rules.html
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnRuleProps {
     /// Assertions which define the rule.
     ///
@@ -7428,7 +7428,7 @@ impl rt::FromWire for CfnRuleProps {
 /// > - `StackStatus`
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnStack(rt::ObjRef);
 rt::handle!(CfnStack, "aws-cdk-lib.CfnStack");
 impl rt::IsA<crate::CfnElement> for CfnStack {}
@@ -7572,7 +7572,7 @@ impl<O: rt::IsA<CfnStack> + ?Sized> CfnStackExt for O {}
 /// The `Output` data type.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnStackOutputProperty {
     /// User defined description associated with the output.
     ///
@@ -7622,7 +7622,7 @@ impl rt::FromWire for CfnStackOutputProperty {
 /// Properties for defining a `CfnStack`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnStackProps {
     /// The Amazon SNS topic ARNs to publish stack related events.
     ///
@@ -7702,7 +7702,7 @@ impl rt::FromWire for CfnStackProps {
 /// > Run deployments to nested StackSets from the parent stack, not directly through the StackSet API.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnStackSet(rt::ObjRef);
 rt::handle!(CfnStackSet, "aws-cdk-lib.CfnStackSet");
 impl rt::IsA<crate::CfnElement> for CfnStackSet {}
@@ -7902,7 +7902,7 @@ impl<O: rt::IsA<CfnStackSet> + ?Sized> CfnStackSetExt for O {}
 /// For more information, see [Enable or disable automatic deployments for StackSets in AWS Organizations](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-manage-auto-deployment.html) in the *CloudFormation User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnStackSetAutoDeploymentProperty {
     /// A list of StackSet ARNs that this StackSet depends on for auto-deployment operations.
     ///
@@ -7961,7 +7961,7 @@ impl rt::FromWire for CfnStackSetAutoDeploymentProperty {
 /// - You must specify either the `Accounts` or `AccountsUrl` property, but not both.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnStackSetDeploymentTargetsProperty {
     /// Refines which accounts to deploy stacks to by specifying how to use the `Accounts` and `OrganizationalUnitIds` properties together.
     ///
@@ -8027,7 +8027,7 @@ impl rt::FromWire for CfnStackSetDeploymentTargetsProperty {
 /// Describes whether StackSets performs non-conflicting operations concurrently and queues conflicting operations.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnStackSetManagedExecutionProperty {
     /// When `true` , CloudFormation performs non-conflicting operations concurrently and queues conflicting operations.
     ///
@@ -8069,7 +8069,7 @@ impl rt::FromWire for CfnStackSetManagedExecutionProperty {
 /// For more information on maximum concurrent accounts and failure tolerance, see [StackSet operation options](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-concepts.html#stackset-ops-options) in the *CloudFormation User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnStackSetOperationPreferencesProperty {
     /// Specifies how the concurrency level behaves during the operation execution.
     ///
@@ -8164,7 +8164,7 @@ impl rt::FromWire for CfnStackSetOperationPreferencesProperty {
 /// The Parameter data type.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnStackSetParameterProperty {
     /// Required. The key associated with the parameter.
     ///
@@ -8204,7 +8204,7 @@ impl rt::FromWire for CfnStackSetParameterProperty {
 /// Stack instances in some specific accounts and Regions.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnStackSetStackInstancesProperty {
     /// Required. The AWS Organizations accounts or AWS accounts to deploy stacks to in the specified Regions.
     ///
@@ -8248,7 +8248,7 @@ impl rt::FromWire for CfnStackSetStackInstancesProperty {
 /// Properties for defining a `CfnStackSet`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnStackSetProps {
     /// Required. Describes how the IAM roles required for StackSet operations are created.
     ///
@@ -8419,7 +8419,7 @@ impl rt::FromWire for CfnStackSetProps {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTag {
     /// Required.
     pub key: rt::Option<rt::String>,
@@ -8451,7 +8451,7 @@ impl rt::FromWire for CfnTag {
 }
 
 /// A traffic route, representing where the traffic is being directed to.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTrafficRoute {
     /// Required. The logical id of the target resource.
     pub logical_id: rt::Option<rt::String>,
@@ -8485,7 +8485,7 @@ impl rt::FromWire for CfnTrafficRoute {
 }
 
 /// Type of the `CfnCodeDeployBlueGreenEcsAttributes.trafficRouting` property.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTrafficRouting {
     /// Required. The listener to be used by your load balancer to direct traffic to your target groups.
     pub prod_traffic_route: rt::Option<crate::CfnTrafficRoute>,
@@ -8523,7 +8523,7 @@ impl rt::FromWire for CfnTrafficRouting {
 /// Traffic routing configuration settings.
 ///
 /// The type of the `CfnCodeDeployBlueGreenHookProps.trafficRoutingConfig` property.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTrafficRoutingConfig {
     /// Required. The type of traffic shifting used by the blue-green deployment configuration.
     pub r#type: rt::Option<crate::CfnTrafficRoutingType>,
@@ -8563,7 +8563,7 @@ impl rt::FromWire for CfnTrafficRoutingConfig {
 }
 
 /// The traffic routing configuration if `CfnTrafficRoutingConfig.type` is `CfnTrafficRoutingType.TIME_BASED_CANARY`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTrafficRoutingTimeBasedCanary {
     /// The number of minutes between the first and second traffic shifts of a time-based canary deployment.
     ///
@@ -8601,7 +8601,7 @@ impl rt::FromWire for CfnTrafficRoutingTimeBasedCanary {
 }
 
 /// The traffic routing configuration if `CfnTrafficRoutingConfig.type` is `CfnTrafficRoutingType.TIME_BASED_LINEAR`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTrafficRoutingTimeBasedLinear {
     /// The number of minutes between the first and second traffic shifts of a time-based linear deployment.
     ///
@@ -8683,7 +8683,7 @@ impl rt::FromWire for CfnTrafficRoutingType {
 /// For information about the CloudFormation registry, see [Managing extensions with the CloudFormation registry](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/registry.html) in the *CloudFormation User Guide* .
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnTypeActivation(rt::ObjRef);
 rt::handle!(CfnTypeActivation, "aws-cdk-lib.CfnTypeActivation");
 impl rt::IsA<crate::CfnElement> for CfnTypeActivation {}
@@ -8834,7 +8834,7 @@ impl<O: rt::IsA<CfnTypeActivation> + ?Sized> CfnTypeActivationExt for O {}
 /// Contains logging configuration information for an extension.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTypeActivationLoggingConfigProperty {
     /// The Amazon CloudWatch Logs group to which CloudFormation sends error logging information when invoking the extension's handlers.
     ///
@@ -8872,7 +8872,7 @@ impl rt::FromWire for CfnTypeActivationLoggingConfigProperty {
 /// Properties for defining a `CfnTypeActivation`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTypeActivationProps {
     /// Whether to automatically update the extension in this account and Region when a new *minor* version is published by the extension publisher.
     ///
@@ -8984,7 +8984,7 @@ impl rt::FromWire for CfnTypeActivationProps {
 ///
 /// AWS CloudFormation invokes one of three update policies depending on the type of change you make or whether a
 /// scheduled action is associated with the Auto Scaling group.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnUpdatePolicy {
     /// To specify how AWS CloudFormation handles instance refresh for an Auto Scaling group, use the AutoScalingInstanceRefresh policy.
     ///
@@ -9053,7 +9053,7 @@ impl rt::FromWire for CfnUpdatePolicy {
 /// > If you use AWS PrivateLink , resources in the VPC that respond to wait conditions must have access to CloudFormation , specific Amazon S3 buckets. Resources must send wait condition responses to a presigned Amazon S3 URL. If they can't send responses to Amazon S3 , CloudFormation won't receive a response and the stack operation fails. For more information, see [Access CloudFormation using an interface endpoint ( AWS PrivateLink )](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/vpc-interface-endpoints.html) in the *CloudFormation User Guide* . > For Amazon EC2 and Auto Scaling resources, we recommend that you use a `CreationPolicy` attribute instead of wait conditions. Add a `CreationPolicy` attribute to those resources, and use the `cfn-signal` helper script to signal when an instance creation process has completed successfully.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnWaitCondition(rt::ObjRef);
 rt::handle!(CfnWaitCondition, "aws-cdk-lib.CfnWaitCondition");
 impl rt::IsA<crate::CfnElement> for CfnWaitCondition {}
@@ -9142,7 +9142,7 @@ impl<O: rt::IsA<CfnWaitCondition> + ?Sized> CfnWaitConditionExt for O {}
 /// Updates aren't supported for this resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnWaitConditionHandle(rt::ObjRef);
 rt::handle!(CfnWaitConditionHandle, "aws-cdk-lib.CfnWaitConditionHandle");
 impl rt::IsA<crate::CfnElement> for CfnWaitConditionHandle {}
@@ -9189,7 +9189,7 @@ impl<O: rt::IsA<CfnWaitConditionHandle> + ?Sized> CfnWaitConditionHandleExt for 
 /// Properties for defining a `CfnWaitConditionHandle`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWaitConditionHandleProps {
 }
 impl CfnWaitConditionHandleProps {
@@ -9215,7 +9215,7 @@ impl rt::FromWire for CfnWaitConditionHandleProps {
 /// Properties for defining a `CfnWaitCondition`.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnWaitConditionProps {
     /// The number of success signals that CloudFormation must receive before it continues the stack creation process.
     ///
@@ -9288,7 +9288,7 @@ impl rt::FromWire for CfnWaitConditionProps {
 /// By default, expects the environment to have been bootstrapped with just the staging resources
 /// of the Bootstrap Stack V2 (also known as "modern bootstrap stack"). You can override
 /// the default names using the synthesizer's construction properties.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CliCredentialsStackSynthesizer(rt::ObjRef);
 rt::handle!(CliCredentialsStackSynthesizer, "aws-cdk-lib.CliCredentialsStackSynthesizer");
 impl rt::IsA<crate::IBoundStackSynthesizer> for CliCredentialsStackSynthesizer {}
@@ -9307,7 +9307,7 @@ pub trait CliCredentialsStackSynthesizerExt: rt::IsA<CliCredentialsStackSynthesi
 impl<O: rt::IsA<CliCredentialsStackSynthesizer> + ?Sized> CliCredentialsStackSynthesizerExt for O {}
 
 /// Properties for the CliCredentialsStackSynthesizer.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CliCredentialsStackSynthesizerProps {
     /// bucketPrefix to use while storing S3 Assets.
     ///
@@ -9379,7 +9379,7 @@ impl rt::FromWire for CliCredentialsStackSynthesizerProps {
 }
 
 /// Validation plugin that uses the CloudFormation validation engine to evaluate templates against built-in rules.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CloudFormationValidatePlugin(rt::ObjRef);
 rt::handle!(CloudFormationValidatePlugin, "aws-cdk-lib.CloudFormationValidatePlugin");
 impl rt::IsA<crate::IPolicyValidationPlugin> for CloudFormationValidatePlugin {}
@@ -9399,7 +9399,7 @@ pub trait CloudFormationValidatePluginExt: rt::IsA<CloudFormationValidatePlugin>
 impl<O: rt::IsA<CloudFormationValidatePlugin> + ?Sized> CloudFormationValidatePluginExt for O {}
 
 /// Properties for configuring the CloudFormationValidatePlugin.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudFormationValidatePluginProps {
     /// Custom Guard rules to evaluate in addition to built-in rules.
     ///
@@ -9446,7 +9446,7 @@ impl rt::FromWire for CloudFormationValidatePluginProps {
 }
 
 /// Options for the combine strategy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CombineStrategyOptions {
     /// Strategy for merging arrays.
     ///
@@ -9476,7 +9476,7 @@ impl rt::FromWire for CombineStrategyOptions {
 }
 
 /// Selects constructs from a construct tree based on various criteria.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ConstructSelector(rt::ObjRef);
 rt::handle!(ConstructSelector, "aws-cdk-lib.ConstructSelector");
 impl ConstructSelector {
@@ -9525,7 +9525,7 @@ impl<O: rt::IsA<ConstructSelector> + ?Sized> ConstructSelectorExt for O {}
 /// more context variables (output).
 ///
 /// ContextProvider needs access to a Construct to hook into the context mechanism.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ContextProvider(rt::ObjRef);
 rt::handle!(ContextProvider, "aws-cdk-lib.ContextProvider");
 impl ContextProvider {
@@ -9543,7 +9543,7 @@ pub trait ContextProviderExt: rt::IsA<ContextProvider> {
 impl<O: rt::IsA<ContextProvider> + ?Sized> ContextProviderExt for O {}
 
 /// Options applied when copying directories.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CopyOptions {
     /// File paths matching the patterns will be excluded.
     ///
@@ -9588,7 +9588,7 @@ impl rt::FromWire for CopyOptions {
 }
 
 /// Ergonomic API for configuring cross-stack reference strength on a construct.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CrossStackReferences(rt::ObjRef);
 rt::handle!(CrossStackReferences, "aws-cdk-lib.CrossStackReferences");
 impl CrossStackReferences {
@@ -9652,7 +9652,7 @@ impl<O: rt::IsA<CrossStackReferences> + ?Sized> CrossStackReferencesExt for O {}
 ///   you should use the `CustomResourceProvider` construct in this package.
 /// - If you want full control over the provider, you can always directly use
 ///   a Lambda Function or SNS Topic by passing the ARN into `serviceToken`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CustomResource(rt::ObjRef);
 rt::handle!(CustomResource, "aws-cdk-lib.CustomResource");
 impl rt::IsA<crate::IResource> for CustomResource {}
@@ -9703,7 +9703,7 @@ pub trait CustomResourceExt: rt::IsA<CustomResource> {
 impl<O: rt::IsA<CustomResource> + ?Sized> CustomResourceExt for O {}
 
 /// Properties to provide a Lambda-backed custom resource.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceProps {
     /// Required. The ARN of the provider which implements this custom resource type.
     ///
@@ -9848,7 +9848,7 @@ impl rt::FromWire for CustomResourceProps {
 /// README of the `custom-resources` module. Be sure to give the documentation
 /// in that module a read, regardless of whether you end up using the Provider
 /// class in there or this one.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CustomResourceProvider(rt::ObjRef);
 rt::handle!(CustomResourceProvider, "aws-cdk-lib.CustomResourceProvider");
 impl rt::IsA<crate::CustomResourceProviderBase> for CustomResourceProvider {}
@@ -9884,7 +9884,7 @@ pub trait CustomResourceProviderExt: rt::IsA<CustomResourceProvider> {
 impl<O: rt::IsA<CustomResourceProvider> + ?Sized> CustomResourceProviderExt for O {}
 
 /// Base class for creating a custom resource provider.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CustomResourceProviderBase(rt::ObjRef);
 rt::handle!(CustomResourceProviderBase, "aws-cdk-lib.CustomResourceProviderBase");
 impl rt::IsA<crate::constructs::Construct> for CustomResourceProviderBase {}
@@ -9919,7 +9919,7 @@ pub trait CustomResourceProviderBaseExt: rt::IsA<CustomResourceProviderBase> {
 impl<O: rt::IsA<CustomResourceProviderBase> + ?Sized> CustomResourceProviderBaseExt for O {}
 
 /// Initialization properties for `CustomResourceProviderBase`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceProviderBaseProps {
     /// Required. A local file system directory with the provider's code.
     ///
@@ -9996,7 +9996,7 @@ impl rt::FromWire for CustomResourceProviderBaseProps {
 }
 
 /// Initialization options for custom resource providers.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceProviderOptions {
     /// A description of the function.
     ///
@@ -10062,7 +10062,7 @@ impl rt::FromWire for CustomResourceProviderOptions {
 }
 
 /// Initialization properties for `CustomResourceProvider`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceProviderProps {
     /// Required. A local file system directory with the provider's code.
     ///
@@ -10220,7 +10220,7 @@ impl rt::FromWire for CustomResourceProviderRuntime {
 /// (also known as "modern bootstrap stack"). The synthesizer adds a version
 /// check to the template, to make sure the bootstrap stack is recent enough
 /// to support all features expected by this synthesizer.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DefaultStackSynthesizer(rt::ObjRef);
 rt::handle!(DefaultStackSynthesizer, "aws-cdk-lib.DefaultStackSynthesizer");
 impl rt::IsA<crate::IBoundStackSynthesizer> for DefaultStackSynthesizer {}
@@ -10295,7 +10295,7 @@ pub trait DefaultStackSynthesizerExt: rt::IsA<DefaultStackSynthesizer> {
 impl<O: rt::IsA<DefaultStackSynthesizer> + ?Sized> DefaultStackSynthesizerExt for O {}
 
 /// Configuration properties for DefaultStackSynthesizer.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultStackSynthesizerProps {
     /// Bootstrap stack version SSM parameter.
     ///
@@ -10513,7 +10513,7 @@ impl rt::FromWire for DefaultStackSynthesizerProps {
 }
 
 /// Default resolver implementation.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DefaultTokenResolver(rt::ObjRef);
 rt::handle!(DefaultTokenResolver, "aws-cdk-lib.DefaultTokenResolver");
 impl rt::IsA<crate::ITokenResolver> for DefaultTokenResolver {}
@@ -10529,7 +10529,7 @@ pub trait DefaultTokenResolverExt: rt::IsA<DefaultTokenResolver> {
 impl<O: rt::IsA<DefaultTokenResolver> + ?Sized> DefaultTokenResolverExt for O {}
 
 /// Docker build options.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerBuildOptions {
     /// Build args.
     ///
@@ -10617,7 +10617,7 @@ impl rt::FromWire for DockerBuildOptions {
 /// Methods to build Docker CLI arguments for builds using secrets.
 ///
 /// Docker BuildKit must be enabled to use build secrets.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DockerBuildSecret(rt::ObjRef);
 rt::handle!(DockerBuildSecret, "aws-cdk-lib.DockerBuildSecret");
 impl DockerBuildSecret {
@@ -10640,7 +10640,7 @@ pub trait DockerBuildSecretExt: rt::IsA<DockerBuildSecret> {
 impl<O: rt::IsA<DockerBuildSecret> + ?Sized> DockerBuildSecretExt for O {}
 
 /// Options for configuring the Docker cache backend.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerCacheOption {
     /// Required. The type of cache to use.
     ///
@@ -10680,7 +10680,7 @@ impl rt::FromWire for DockerCacheOption {
 }
 
 /// Ignores file paths based on the [`.dockerignore specification`](https://docs.docker.com/engine/reference/builder/#dockerignore-file).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DockerIgnoreStrategy(rt::ObjRef);
 rt::handle!(DockerIgnoreStrategy, "aws-cdk-lib.DockerIgnoreStrategy");
 impl rt::IsA<crate::IgnoreStrategy> for DockerIgnoreStrategy {}
@@ -10696,7 +10696,7 @@ pub trait DockerIgnoreStrategyExt: rt::IsA<DockerIgnoreStrategy> {
 impl<O: rt::IsA<DockerIgnoreStrategy> + ?Sized> DockerIgnoreStrategyExt for O {}
 
 /// A Docker image.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DockerImage(rt::ObjRef);
 rt::handle!(DockerImage, "aws-cdk-lib.DockerImage");
 impl DockerImage {
@@ -10754,7 +10754,7 @@ impl<O: rt::IsA<DockerImage> + ?Sized> DockerImageExt for O {}
 ///
 /// This is where the image can be
 /// consumed at runtime.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerImageAssetLocation {
     /// Required. The URI of the image in Amazon ECR (including a tag).
     pub image_uri: rt::Option<rt::String>,
@@ -10791,7 +10791,7 @@ impl rt::FromWire for DockerImageAssetLocation {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerImageAssetSource {
     /// Required. The hash of the contents of the docker build context.
     ///
@@ -10955,7 +10955,7 @@ impl rt::FromWire for DockerImageAssetSource {
 }
 
 /// Docker run options.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerRunOptions {
     /// The command to run in the container.
     ///
@@ -11041,7 +11041,7 @@ impl rt::FromWire for DockerRunOptions {
 }
 
 /// A Docker volume.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerVolume {
     /// Required. The path where the file or directory is mounted in the container.
     pub container_path: rt::Option<rt::String>,
@@ -11126,7 +11126,7 @@ impl rt::FromWire for DockerVolumeConsistency {
 /// cannot be negative, or as an unresolved number token.
 ///
 /// When the amount is passed as a token, unit conversion is not possible.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Duration(rt::ObjRef);
 rt::handle!(Duration, "aws-cdk-lib.Duration");
 impl Duration {
@@ -11244,7 +11244,7 @@ pub trait DurationExt: rt::IsA<Duration> {
 impl<O: rt::IsA<Duration> + ?Sized> DurationExt for O {}
 
 /// Properties to string encodings.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncodingOptions {
     /// A hint for the Token's purpose when stringifying it.
     pub display_hint: rt::Option<rt::String>,
@@ -11272,7 +11272,7 @@ impl rt::FromWire for EncodingOptions {
 }
 
 /// Options for configuring permissions on encrypted resources.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptedPermissionsOptions {
     /// The KMS key actions to grant permissions for.
     ///
@@ -11308,7 +11308,7 @@ impl rt::FromWire for EncryptedPermissionsOptions {
 }
 
 /// The deployment environment for a stack.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Environment {
     /// The AWS account ID for this environment.
     ///
@@ -11358,7 +11358,7 @@ impl rt::FromWire for Environment {
 }
 
 /// Helper to check if an error is of a certain type.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Errors(rt::ObjRef);
 rt::handle!(Errors, "aws-cdk-lib.Errors");
 impl Errors {
@@ -11414,7 +11414,7 @@ impl<O: rt::IsA<Errors> + ?Sized> ErrorsExt for O {}
 /// Represents a date of expiration.
 ///
 /// The amount can be specified either as a Date object, timestamp, Duration or string.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Expiration(rt::ObjRef);
 rt::handle!(Expiration, "aws-cdk-lib.Expiration");
 impl Expiration {
@@ -11482,7 +11482,7 @@ pub trait ExpirationExt: rt::IsA<Expiration> {
 impl<O: rt::IsA<Expiration> + ?Sized> ExpirationExt for O {}
 
 /// Options for the `stack.exportValue()` method.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExportValueOptions {
     /// The description of the outputs.
     ///
@@ -11523,7 +11523,7 @@ impl rt::FromWire for ExportValueOptions {
 /// `aws-cdk-lib/cx-api` module.
 ///
 /// The state of the flag for this application is stored as a CDK context variable.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FeatureFlags(rt::ObjRef);
 rt::handle!(FeatureFlags, "aws-cdk-lib.FeatureFlags");
 impl FeatureFlags {
@@ -11550,7 +11550,7 @@ impl<O: rt::IsA<FeatureFlags> + ?Sized> FeatureFlagsExt for O {}
 ///
 /// This is where the asset
 /// can be consumed at runtime.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileAssetLocation {
     /// Required. The name of the Amazon S3 bucket.
     pub bucket_name: rt::Option<rt::String>,
@@ -11654,7 +11654,7 @@ impl rt::FromWire for FileAssetPackaging {
 }
 
 /// Represents the source for a file asset.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileAssetSource {
     /// Required. A hash on the content source.
     ///
@@ -11734,7 +11734,7 @@ impl rt::FromWire for FileAssetSource {
 }
 
 /// Options applied when copying directories into the staging location.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileCopyOptions {
     /// File paths matching the patterns will be excluded.
     ///
@@ -11779,7 +11779,7 @@ impl rt::FromWire for FileCopyOptions {
 }
 
 /// Options related to calculating source hash.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileFingerprintOptions {
     /// Extra information to encode into the fingerprint (e.g. build instructions and other inputs).
     ///
@@ -11830,7 +11830,7 @@ impl rt::FromWire for FileFingerprintOptions {
 }
 
 /// File system utilities.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FileSystem(rt::ObjRef);
 rt::handle!(FileSystem, "aws-cdk-lib.FileSystem");
 impl FileSystem {
@@ -11895,7 +11895,7 @@ pub trait FileSystemExt: rt::IsA<FileSystem> {
 impl<O: rt::IsA<FileSystem> + ?Sized> FileSystemExt for O {}
 
 /// Options related to calculating source hash.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FingerprintOptions {
     /// Extra information to encode into the fingerprint (e.g. build instructions and other inputs).
     ///
@@ -11948,7 +11948,7 @@ impl rt::FromWire for FingerprintOptions {
 /// CloudFormation intrinsic functions.
 ///
 /// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Fn(rt::ObjRef);
 rt::handle!(Fn, "aws-cdk-lib.Fn");
 impl Fn {
@@ -12286,7 +12286,7 @@ pub trait FnExt: rt::IsA<Fn> {
 }
 impl<O: rt::IsA<Fn> + ?Sized> FnExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GetContextKeyOptions {
     /// Required. The context provider to query.
     pub provider: rt::Option<rt::String>,
@@ -12329,7 +12329,7 @@ impl rt::FromWire for GetContextKeyOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GetContextKeyResult {
     /// Required.
     pub key: rt::Option<rt::String>,
@@ -12360,7 +12360,7 @@ impl rt::FromWire for GetContextKeyResult {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GetContextValueOptions {
     /// Required. The value to return if the lookup has not yet been performed.
     ///
@@ -12470,7 +12470,7 @@ impl rt::FromWire for GetContextValueOptions {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GetContextValueResult {
     pub value: rt::Option<rt::Value>,
 }
@@ -12497,7 +12497,7 @@ impl rt::FromWire for GetContextValueResult {
 }
 
 /// Ignores file paths based on the [`.gitignore specification`](https://git-scm.com/docs/gitignore).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GitIgnoreStrategy(rt::ObjRef);
 rt::handle!(GitIgnoreStrategy, "aws-cdk-lib.GitIgnoreStrategy");
 impl rt::IsA<crate::IgnoreStrategy> for GitIgnoreStrategy {}
@@ -12513,7 +12513,7 @@ pub trait GitIgnoreStrategyExt: rt::IsA<GitIgnoreStrategy> {
 impl<O: rt::IsA<GitIgnoreStrategy> + ?Sized> GitIgnoreStrategyExt for O {}
 
 /// Ignores file paths based on simple glob patterns.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GlobIgnoreStrategy(rt::ObjRef);
 rt::handle!(GlobIgnoreStrategy, "aws-cdk-lib.GlobIgnoreStrategy");
 impl rt::IsA<crate::IgnoreStrategy> for GlobIgnoreStrategy {}
@@ -12529,7 +12529,7 @@ pub trait GlobIgnoreStrategyExt: rt::IsA<GlobIgnoreStrategy> {
 impl<O: rt::IsA<GlobIgnoreStrategy> + ?Sized> GlobIgnoreStrategyExt for O {}
 
 /// Interface for lazy untyped value producers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAnyProducer(rt::ObjRef);
 rt::handle!(IAnyProducer, "aws-cdk-lib.IAnyProducer");
 
@@ -12585,7 +12585,7 @@ impl<T> IAnyProducerHost<T> {
 }
 
 /// Interface for merging arrays.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IArrayMergeStrategy(rt::ObjRef);
 rt::handle!(IArrayMergeStrategy, "aws-cdk-lib.IArrayMergeStrategy");
 
@@ -12641,7 +12641,7 @@ impl<T> IArrayMergeStrategyHost<T> {
 }
 
 /// Represents an Aspect.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAspect(rt::ObjRef);
 rt::handle!(IAspect, "aws-cdk-lib.IAspect");
 
@@ -12697,7 +12697,7 @@ impl<T> IAspectHost<T> {
 }
 
 /// Common interface for all assets.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAsset(rt::ObjRef);
 rt::handle!(IAsset, "aws-cdk-lib.IAsset");
 
@@ -12763,7 +12763,7 @@ impl<T> IAssetHost<T> {
 /// A Stack Synthesizer, obtained from `IReusableStackSynthesizer.`.
 ///
 /// Just a type alias with a very concrete contract.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IBoundStackSynthesizer(rt::ObjRef);
 rt::handle!(IBoundStackSynthesizer, "aws-cdk-lib.IBoundStackSynthesizer");
 impl rt::IsA<crate::IStackSynthesizer> for IBoundStackSynthesizer {}
@@ -12882,7 +12882,7 @@ impl<T> IBoundStackSynthesizerHost<T> {
 ///   queueName: Fn.conditionIf('Condition', 'Hello', 'World').toString()
 /// });
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICfnConditionExpression(rt::ObjRef);
 rt::handle!(ICfnConditionExpression, "aws-cdk-lib.ICfnConditionExpression");
 impl rt::IsA<crate::IResolvable> for ICfnConditionExpression {}
@@ -12954,7 +12954,7 @@ impl<T> ICfnConditionExpressionHost<T> {
     const FQN: &'static str = "aws-cdk-lib.ICfnConditionExpression";
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICfnResourceOptions(rt::ObjRef);
 rt::handle!(ICfnResourceOptions, "aws-cdk-lib.ICfnResourceOptions");
 
@@ -13196,7 +13196,7 @@ impl<T> ICfnResourceOptionsHost<T> {
 /// Interface to specify certain functions as Service Catalog rule-specific.
 ///
 /// These functions can only be used in ``Rules`` section of template.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICfnRuleConditionExpression(rt::ObjRef);
 rt::handle!(ICfnRuleConditionExpression, "aws-cdk-lib.ICfnRuleConditionExpression");
 impl rt::IsA<crate::ICfnConditionExpression> for ICfnRuleConditionExpression {}
@@ -13282,7 +13282,7 @@ impl<T> ICfnRuleConditionExpressionHost<T> {
 }
 
 /// Selects constructs from a construct tree.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IConstructSelector(rt::ObjRef);
 rt::handle!(IConstructSelector, "aws-cdk-lib.IConstructSelector");
 
@@ -13340,7 +13340,7 @@ impl<T> IConstructSelectorHost<T> {
 /// Function used to concatenate symbols in the target document language.
 ///
 /// Interface so it could potentially be exposed over jsii.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IFragmentConcatenator(rt::ObjRef);
 rt::handle!(IFragmentConcatenator, "aws-cdk-lib.IFragmentConcatenator");
 
@@ -13396,7 +13396,7 @@ impl<T> IFragmentConcatenatorHost<T> {
 }
 
 /// Interface for examining a construct and exposing metadata.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IInspectable(rt::ObjRef);
 rt::handle!(IInspectable, "aws-cdk-lib.IInspectable");
 
@@ -13460,7 +13460,7 @@ impl<T> IInspectableHost<T> {
 }
 
 /// Interface for lazy list producers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IListProducer(rt::ObjRef);
 rt::handle!(IListProducer, "aws-cdk-lib.IListProducer");
 
@@ -13516,7 +13516,7 @@ impl<T> IListProducerHost<T> {
 }
 
 /// Local bundling.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILocalBundling(rt::ObjRef);
 rt::handle!(ILocalBundling, "aws-cdk-lib.ILocalBundling");
 
@@ -13588,7 +13588,7 @@ impl<T> ILocalBundlingHost<T> {
 }
 
 /// Interface for applying properties to a target using a specific strategy.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IMergeStrategy(rt::ObjRef);
 rt::handle!(IMergeStrategy, "aws-cdk-lib.IMergeStrategy");
 
@@ -13656,7 +13656,7 @@ impl<T> IMergeStrategyHost<T> {
 }
 
 /// Interface for lazy number producers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INumberProducer(rt::ObjRef);
 rt::handle!(INumberProducer, "aws-cdk-lib.INumberProducer");
 
@@ -13712,7 +13712,7 @@ impl<T> INumberProducerHost<T> {
 }
 
 /// Context available to the validation plugin.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPolicyValidationContext(rt::ObjRef);
 rt::handle!(IPolicyValidationContext, "aws-cdk-lib.IPolicyValidationContext");
 
@@ -13833,7 +13833,7 @@ impl<T> IPolicyValidationContextHost<T> {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "Use `IPolicyValidationContext` instead.")]
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPolicyValidationContextBeta1(rt::ObjRef);
 rt::handle!(IPolicyValidationContextBeta1, "aws-cdk-lib.IPolicyValidationContextBeta1");
 
@@ -13915,7 +13915,7 @@ impl<T> IPolicyValidationContextBeta1Host<T> {
 }
 
 /// Represents a validation plugin that will be executed during synthesis.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPolicyValidationPlugin(rt::ObjRef);
 rt::handle!(IPolicyValidationPlugin, "aws-cdk-lib.IPolicyValidationPlugin");
 
@@ -14014,7 +14014,7 @@ impl<T> IPolicyValidationPluginHost<T> {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "Use `IPolicyValidationPlugin` instead.")]
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPolicyValidationPluginBeta1(rt::ObjRef);
 rt::handle!(IPolicyValidationPluginBeta1, "aws-cdk-lib.IPolicyValidationPluginBeta1");
 
@@ -14126,7 +14126,7 @@ impl<T> IPolicyValidationPluginBeta1Host<T> {
 }
 
 /// A Token that can post-process the complete resolved value, after resolve() has recursed over it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPostProcessor(rt::ObjRef);
 rt::handle!(IPostProcessor, "aws-cdk-lib.IPostProcessor");
 
@@ -14184,7 +14184,7 @@ impl<T> IPostProcessorHost<T> {
 /// This interface define an inject function that operates on a Construct's Property.
 ///
 /// The Construct must have a constructUniqueId to uniquely identify itself.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPropertyInjector(rt::ObjRef);
 rt::handle!(IPropertyInjector, "aws-cdk-lib.IPropertyInjector");
 
@@ -14250,7 +14250,7 @@ impl<T> IPropertyInjectorHost<T> {
 /// Interface for values that can be resolvable later.
 ///
 /// Tokens are special objects that participate in synthesis.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IResolvable(rt::ObjRef);
 rt::handle!(IResolvable, "aws-cdk-lib.IResolvable");
 
@@ -14346,7 +14346,7 @@ impl<T> IResolvableHost<T> {
 }
 
 /// Current resolution context for tokens.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IResolveContext(rt::ObjRef);
 rt::handle!(IResolveContext, "aws-cdk-lib.IResolveContext");
 
@@ -14434,7 +14434,7 @@ impl<T> IResolveContextHost<T> {
 }
 
 /// Interface for L2 Resource constructs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IResource(rt::ObjRef);
 rt::handle!(IResource, "aws-cdk-lib.IResource");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IResource {}
@@ -14551,7 +14551,7 @@ impl<T> IResourceHost<T> {
 /// For backwards compatibility reasons, this class inherits from
 /// `IStackSynthesizer`, but if an object implements `IReusableStackSynthesizer`,
 /// no other methods than `reusableBind()` will be called.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IReusableStackSynthesizer(rt::ObjRef);
 rt::handle!(IReusableStackSynthesizer, "aws-cdk-lib.IReusableStackSynthesizer");
 impl rt::IsA<crate::IStackSynthesizer> for IReusableStackSynthesizer {}
@@ -14652,7 +14652,7 @@ impl<T> IReusableStackSynthesizerHost<T> {
 }
 
 /// Interface for (stable) lazy untyped value producers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IStableAnyProducer(rt::ObjRef);
 rt::handle!(IStableAnyProducer, "aws-cdk-lib.IStableAnyProducer");
 
@@ -14708,7 +14708,7 @@ impl<T> IStableAnyProducerHost<T> {
 }
 
 /// Interface for (stable) lazy list producers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IStableListProducer(rt::ObjRef);
 rt::handle!(IStableListProducer, "aws-cdk-lib.IStableListProducer");
 
@@ -14764,7 +14764,7 @@ impl<T> IStableListProducerHost<T> {
 }
 
 /// Interface for (stable) lazy number producers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IStableNumberProducer(rt::ObjRef);
 rt::handle!(IStableNumberProducer, "aws-cdk-lib.IStableNumberProducer");
 
@@ -14820,7 +14820,7 @@ impl<T> IStableNumberProducerHost<T> {
 }
 
 /// Interface for (stable) lazy string producers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IStableStringProducer(rt::ObjRef);
 rt::handle!(IStableStringProducer, "aws-cdk-lib.IStableStringProducer");
 
@@ -14876,7 +14876,7 @@ impl<T> IStableStringProducerHost<T> {
 }
 
 /// Encodes information how a certain Stack should be deployed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IStackSynthesizer(rt::ObjRef);
 rt::handle!(IStackSynthesizer, "aws-cdk-lib.IStackSynthesizer");
 
@@ -15004,7 +15004,7 @@ impl<T> IStackSynthesizerHost<T> {
 }
 
 /// Interface for lazy string producers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IStringProducer(rt::ObjRef);
 rt::handle!(IStringProducer, "aws-cdk-lib.IStringProducer");
 
@@ -15062,7 +15062,7 @@ impl<T> IStringProducerHost<T> {
 /// Represents a single session of synthesis.
 ///
 /// Passed into `Construct.synthesize()` methods.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISynthesisSession(rt::ObjRef);
 rt::handle!(ISynthesisSession, "aws-cdk-lib.ISynthesisSession");
 
@@ -15175,7 +15175,7 @@ impl<T> ISynthesisSessionHost<T> {
 }
 
 /// Interface to implement tags.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITaggable(rt::ObjRef);
 rt::handle!(ITaggable, "aws-cdk-lib.ITaggable");
 
@@ -15238,7 +15238,7 @@ impl<T> ITaggableHost<T> {
 /// To mark these resources as taggable, we need to put the `TagManager` in a new property
 /// whose name is unlikely to conflict with any existing properties. Hence, a new interface
 /// for that purpose. All future resources will implement `ITaggableV2`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITaggableV2(rt::ObjRef);
 rt::handle!(ITaggableV2, "aws-cdk-lib.ITaggableV2");
 
@@ -15294,7 +15294,7 @@ impl<T> ITaggableV2Host<T> {
 }
 
 /// CloudFormation template options for a stack.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITemplateOptions(rt::ObjRef);
 rt::handle!(ITemplateOptions, "aws-cdk-lib.ITemplateOptions");
 
@@ -15420,7 +15420,7 @@ impl<T> ITemplateOptionsHost<T> {
 /// Interface to apply operation to tokens in a string.
 ///
 /// Interface so it can be exported via jsii.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITokenMapper(rt::ObjRef);
 rt::handle!(ITokenMapper, "aws-cdk-lib.ITokenMapper");
 
@@ -15476,7 +15476,7 @@ impl<T> ITokenMapperHost<T> {
 }
 
 /// How to resolve tokens.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITokenResolver(rt::ObjRef);
 rt::handle!(ITokenResolver, "aws-cdk-lib.ITokenResolver");
 
@@ -15598,7 +15598,7 @@ impl rt::FromWire for IgnoreMode {
 }
 
 /// Represents file path ignoring behavior.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IgnoreStrategy(rt::ObjRef);
 rt::handle!(IgnoreStrategy, "aws-cdk-lib.IgnoreStrategy");
 impl IgnoreStrategy {
@@ -15663,7 +15663,7 @@ pub trait IgnoreStrategyExt: rt::IsA<IgnoreStrategy> {
 impl<O: rt::IsA<IgnoreStrategy> + ?Sized> IgnoreStrategyExt for O {}
 
 /// This defines the values needed for Injection.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InjectionContext {
     /// Required. id from the Construct constructor.
     pub id: rt::Option<rt::String>,
@@ -15700,7 +15700,7 @@ impl rt::FromWire for InjectionContext {
 /// because of a limitation of jsii (https://github.com/aws/jsii/issues/524).
 ///
 /// This class will disappear in a future release and should not be used.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Intrinsic(rt::ObjRef);
 rt::handle!(Intrinsic, "aws-cdk-lib.Intrinsic");
 impl rt::IsA<crate::IResolvable> for Intrinsic {}
@@ -15730,7 +15730,7 @@ pub trait IntrinsicExt: rt::IsA<Intrinsic> {
 impl<O: rt::IsA<Intrinsic> + ?Sized> IntrinsicExt for O {}
 
 /// Customization properties for an Intrinsic token.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntrinsicProps {
     /// Capture the stack trace of where this token is created.
     ///
@@ -15766,7 +15766,7 @@ impl rt::FromWire for IntrinsicProps {
 }
 
 /// An object which serializes to the JSON `null` literal, and which can safely be passed across languages where `undefined` and `null` are not different.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct JsonNull(rt::ObjRef);
 rt::handle!(JsonNull, "aws-cdk-lib.JsonNull");
 impl rt::IsA<crate::IResolvable> for JsonNull {}
@@ -15790,7 +15790,7 @@ impl<O: rt::IsA<JsonNull> + ?Sized> JsonNullExt for O {}
 ///
 /// Can be used to return a string, list or numeric value whose actual value
 /// will only be calculated later, during synthesis.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Lazy(rt::ObjRef);
 rt::handle!(Lazy, "aws-cdk-lib.Lazy");
 impl Lazy {
@@ -15903,7 +15903,7 @@ pub trait LazyExt: rt::IsA<Lazy> {
 impl<O: rt::IsA<Lazy> + ?Sized> LazyExt for O {}
 
 /// Options for creating lazy untyped tokens.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LazyAnyValueOptions {
     /// Use the given name as a display hint.
     ///
@@ -15939,7 +15939,7 @@ impl rt::FromWire for LazyAnyValueOptions {
 }
 
 /// Options for creating a lazy list token.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LazyListValueOptions {
     /// Use the given name as a display hint.
     ///
@@ -15975,7 +15975,7 @@ impl rt::FromWire for LazyListValueOptions {
 }
 
 /// Options for creating a lazy string token.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LazyStringValueOptions {
     /// Use the given name as a display hint.
     ///
@@ -16023,7 +16023,7 @@ impl rt::FromWire for LazyStringValueOptions {
 ///
 /// This is the only StackSynthesizer that supports customizing asset behavior
 /// by overriding `Stack.addFileAsset()` and `Stack.addDockerImageAsset()`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LegacyStackSynthesizer(rt::ObjRef);
 rt::handle!(LegacyStackSynthesizer, "aws-cdk-lib.LegacyStackSynthesizer");
 impl rt::IsA<crate::IBoundStackSynthesizer> for LegacyStackSynthesizer {}
@@ -16042,7 +16042,7 @@ pub trait LegacyStackSynthesizerExt: rt::IsA<LegacyStackSynthesizer> {
 impl<O: rt::IsA<LegacyStackSynthesizer> + ?Sized> LegacyStackSynthesizerExt for O {}
 
 /// Manages removal policies for resources without existing policies within a construct scope.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MissingRemovalPolicies(rt::ObjRef);
 rt::handle!(MissingRemovalPolicies, "aws-cdk-lib.MissingRemovalPolicies");
 impl MissingRemovalPolicies {
@@ -16103,7 +16103,7 @@ pub trait MissingRemovalPoliciesExt: rt::IsA<MissingRemovalPolicies> {
 impl<O: rt::IsA<MissingRemovalPolicies> + ?Sized> MissingRemovalPoliciesExt for O {}
 
 /// Abstract base class for mixins that provides default implementations.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Mixin(rt::ObjRef);
 rt::handle!(Mixin, "aws-cdk-lib.Mixin");
 impl rt::IsA<crate::constructs::IMixin> for Mixin {}
@@ -16124,7 +16124,7 @@ pub trait MixinExt: rt::IsA<Mixin> {
 impl<O: rt::IsA<Mixin> + ?Sized> MixinExt for O {}
 
 /// Represents a successful mixin application.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MixinApplication {
     /// Required. The construct the mixin was applied to.
     pub construct: rt::Option<crate::constructs::IConstruct>,
@@ -16156,7 +16156,7 @@ impl rt::FromWire for MixinApplication {
 }
 
 /// Applies mixins to constructs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MixinApplicator(rt::ObjRef);
 rt::handle!(MixinApplicator, "aws-cdk-lib.MixinApplicator");
 impl MixinApplicator {
@@ -16197,7 +16197,7 @@ pub trait MixinApplicatorExt: rt::IsA<MixinApplicator> {
 impl<O: rt::IsA<MixinApplicator> + ?Sized> MixinApplicatorExt for O {}
 
 /// Main entry point for applying mixins.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Mixins(rt::ObjRef);
 rt::handle!(Mixins, "aws-cdk-lib.Mixins");
 impl Mixins {
@@ -16219,7 +16219,7 @@ impl<O: rt::IsA<Mixins> + ?Sized> MixinsExt for O {}
 ///
 /// For example, those can be
 /// used to allocate unique physical names for resources.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Names(rt::ObjRef);
 rt::handle!(Names, "aws-cdk-lib.Names");
 impl Names {
@@ -16293,7 +16293,7 @@ impl<O: rt::IsA<Names> + ?Sized> NamesExt for O {}
 /// Cross references of resource attributes between the parent stack and the
 /// nested stack will automatically be translated to stack parameters and
 /// outputs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NestedStack(rt::ObjRef);
 rt::handle!(NestedStack, "aws-cdk-lib.NestedStack");
 impl rt::IsA<crate::ITaggable> for NestedStack {}
@@ -16326,7 +16326,7 @@ pub trait NestedStackExt: rt::IsA<NestedStack> {
 impl<O: rt::IsA<NestedStack> + ?Sized> NestedStackExt for O {}
 
 /// Initialization props for the `NestedStack` construct.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NestedStackProps {
     /// A description of the stack.
     ///
@@ -16413,7 +16413,7 @@ impl rt::FromWire for NestedStackProps {
 ///
 /// This synthesizer is automatically used for `NestedStack` constructs.
 /// App builder do not need to use this class directly.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NestedStackSynthesizer(rt::ObjRef);
 rt::handle!(NestedStackSynthesizer, "aws-cdk-lib.NestedStackSynthesizer");
 impl rt::IsA<crate::IStackSynthesizer> for NestedStackSynthesizer {}
@@ -16439,7 +16439,7 @@ impl<O: rt::IsA<NestedStackSynthesizer> + ?Sized> NestedStackSynthesizerExt for 
 ///
 /// It is possible to apply different permissions boundaries to different scopes
 /// within your app. In this case the most specifically applied one wins
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PermissionsBoundary(rt::ObjRef);
 rt::handle!(PermissionsBoundary, "aws-cdk-lib.PermissionsBoundary");
 impl PermissionsBoundary {
@@ -16487,7 +16487,7 @@ pub trait PermissionsBoundaryExt: rt::IsA<PermissionsBoundary> {
 impl<O: rt::IsA<PermissionsBoundary> + ?Sized> PermissionsBoundaryExt for O {}
 
 /// Options for binding a Permissions Boundary to a construct scope.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PermissionsBoundaryBindOptions {
 }
 impl PermissionsBoundaryBindOptions {
@@ -16511,7 +16511,7 @@ impl rt::FromWire for PermissionsBoundaryBindOptions {
 }
 
 /// Options for configuring permissions in the `<Resource>.actions()` method.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PermissionsOptions {
     /// The ARNs of the resources to grant permissions on.
     ///
@@ -16541,7 +16541,7 @@ impl rt::FromWire for PermissionsOptions {
 }
 
 /// Includes special markers for automatic generation of physical names.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PhysicalName(rt::ObjRef);
 rt::handle!(PhysicalName, "aws-cdk-lib.PhysicalName");
 impl PhysicalName {
@@ -16564,7 +16564,7 @@ pub trait PhysicalNameExt: rt::IsA<PhysicalName> {
 impl<O: rt::IsA<PhysicalName> + ?Sized> PhysicalNameExt for O {}
 
 /// The report emitted by the plugin after evaluation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyValidationPluginReport {
     /// Required. Whether or not the report was successful.
     pub success: rt::Option<bool>,
@@ -16611,7 +16611,7 @@ impl rt::FromWire for PolicyValidationPluginReport {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "Use `PolicyValidationPluginReport` instead.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyValidationPluginReportBeta1 {
     /// Required. Whether or not the report was successful.
     ///
@@ -16738,7 +16738,7 @@ impl rt::FromWire for PolicyValidationReportStatusBeta1 {
 }
 
 /// Information about a single stack that is being validated.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyValidationStack {
     /// Required. The Stack's construct path.
     pub stack_construct_path: rt::Option<rt::String>,
@@ -16782,7 +16782,7 @@ impl rt::FromWire for PolicyValidationStack {
 }
 
 /// Resource violating a specific rule.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyViolatingResource {
     /// Required. The locations in the CloudFormation template that pose the violations.
     ///
@@ -16847,7 +16847,7 @@ impl rt::FromWire for PolicyViolatingResource {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "Use `PolicyViolatingResource` instead.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyViolatingResourceBeta1 {
     /// Required. The locations in the CloudFormation template that pose the violations.
     ///
@@ -16889,7 +16889,7 @@ impl rt::FromWire for PolicyViolatingResourceBeta1 {
 }
 
 /// Violation produced by the validation plugin.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyViolation {
     /// Required. The description of the violation.
     pub description: rt::Option<rt::String>,
@@ -16952,7 +16952,7 @@ impl rt::FromWire for PolicyViolation {
 ///
 /// Stability: deprecated.
 #[deprecated(note = "Use `PolicyViolation` instead.")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyViolationBeta1 {
     /// Required. The description of the violation.
     ///
@@ -17026,7 +17026,7 @@ impl rt::FromWire for PolicyViolationBeta1 {
 /// This is a collection of ProjectInjectors assigned to this scope.
 ///
 /// It is keyed by constructUniqueId.  There can be only one ProjectInjector for a constructUniqueId.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PropertyInjectors(rt::ObjRef);
 rt::handle!(PropertyInjectors, "aws-cdk-lib.PropertyInjectors");
 impl PropertyInjectors {
@@ -17078,7 +17078,7 @@ pub trait PropertyInjectorsExt: rt::IsA<PropertyInjectors> {
 impl<O: rt::IsA<PropertyInjectors> + ?Sized> PropertyInjectorsExt for O {}
 
 /// Strategy for handling nested properties in L1 property mixins.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PropertyMergeStrategy(rt::ObjRef);
 rt::handle!(PropertyMergeStrategy, "aws-cdk-lib.PropertyMergeStrategy");
 impl PropertyMergeStrategy {
@@ -17110,7 +17110,7 @@ impl<O: rt::IsA<PropertyMergeStrategy> + ?Sized> PropertyMergeStrategyExt for O 
 /// An intrinsic Token that represents a reference to a construct.
 ///
 /// References are recorded.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Reference(rt::ObjRef);
 rt::handle!(Reference, "aws-cdk-lib.Reference");
 impl rt::IsA<crate::IResolvable> for Reference {}
@@ -17185,7 +17185,7 @@ impl rt::FromWire for ReferenceStrength {
 }
 
 /// Manages removal policies for all resources within a construct scope, overriding any existing policies by default.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RemovalPolicies(rt::ObjRef);
 rt::handle!(RemovalPolicies, "aws-cdk-lib.RemovalPolicies");
 impl RemovalPolicies {
@@ -17324,7 +17324,7 @@ impl rt::FromWire for RemovalPolicy {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RemovalPolicyOptions {
     /// Apply the same deletion policy to the resource's "UpdateReplacePolicy".
     ///
@@ -17361,7 +17361,7 @@ impl rt::FromWire for RemovalPolicyOptions {
 }
 
 /// Properties for applying a removal policy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RemovalPolicyProps {
     /// Apply the removal policy only to specific resource types.
     ///
@@ -17414,7 +17414,7 @@ impl rt::FromWire for RemovalPolicyProps {
 }
 
 /// The RemoveTag Aspect will handle removing tags from this node and children.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RemoveTag(rt::ObjRef);
 rt::handle!(RemoveTag, "aws-cdk-lib.RemoveTag");
 impl rt::IsA<crate::IAspect> for RemoveTag {}
@@ -17472,7 +17472,7 @@ impl rt::FromWire for ResolutionTypeHint {
 }
 
 /// Options that can be changed while doing a recursive resolve.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResolveChangeContextOptions {
     /// Change the 'allowIntrinsicKeys' option.
     ///
@@ -17513,7 +17513,7 @@ impl rt::FromWire for ResolveChangeContextOptions {
 /// implementors and resolution hooks, whereas this struct is just to bundle
 /// a number of things that would otherwise be arguments to resolve() in a
 /// readable way.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResolveOptions {
     /// Required. The resolver to apply to any resolvable tokens found.
     pub resolver: rt::Option<crate::ITokenResolver>,
@@ -17557,7 +17557,7 @@ impl rt::FromWire for ResolveOptions {
 }
 
 /// An L2 construct which represents an AWS resource.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Resource(rt::ObjRef);
 rt::handle!(Resource, "aws-cdk-lib.Resource");
 impl rt::IsA<crate::IResource> for Resource {}
@@ -17596,7 +17596,7 @@ pub trait ResourceExt: rt::IsA<Resource> {
 impl<O: rt::IsA<Resource> + ?Sized> ResourceExt for O {}
 
 /// Construction properties for `Resource`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceProps {
     /// The AWS account ID this resource belongs to.
     ///
@@ -17655,7 +17655,7 @@ impl rt::FromWire for ResourceProps {
 }
 
 /// Options for the 'reverse()' operation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReverseOptions {
     /// Fail if the given string is a concatenation.
     ///
@@ -17687,7 +17687,7 @@ impl rt::FromWire for ReverseOptions {
 }
 
 /// Options for specifying a role.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleOptions {
     /// Required. ARN of the role to assume.
     pub assume_role_arn: rt::Option<rt::String>,
@@ -17734,7 +17734,7 @@ impl rt::FromWire for RoleOptions {
 ///
 /// These pseudo parameters are anchored to a stack somewhere in the construct
 /// tree, and their values will be exported automatically.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ScopedAws(rt::ObjRef);
 rt::handle!(ScopedAws, "aws-cdk-lib.ScopedAws");
 impl ScopedAws {
@@ -17797,7 +17797,7 @@ impl<O: rt::IsA<ScopedAws> + ?Sized> ScopedAwsExt for O {}
 /// (If you are writing something like an AWS Lambda Function and need to access
 /// a secret inside it, make the API call to `GetSecretValue` directly inside
 /// your Lamba's code, instead of using environment variables.)
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SecretValue(rt::ObjRef);
 rt::handle!(SecretValue, "aws-cdk-lib.SecretValue");
 impl rt::IsA<crate::IResolvable> for SecretValue {}
@@ -17925,7 +17925,7 @@ pub trait SecretValueExt: rt::IsA<SecretValue> {
 impl<O: rt::IsA<SecretValue> + ?Sized> SecretValueExt for O {}
 
 /// Options for referencing a secret value from Secrets Manager.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretsManagerSecretOptions {
     /// The key of a JSON field to retrieve.
     ///
@@ -17978,7 +17978,7 @@ impl rt::FromWire for SecretsManagerSecretOptions {
 /// Since Mixins and Aspects are both implementations of the visitor pattern,
 /// they can be converted from each other. Mixins are applied immediately (imperative),
 /// while Aspects are applied during synthesis (declarative).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Shims(rt::ObjRef);
 rt::handle!(Shims, "aws-cdk-lib.Shims");
 impl Shims {
@@ -18017,7 +18017,7 @@ impl<O: rt::IsA<Shims> + ?Sized> ShimsExt for O {}
 /// cannot be negative, or as an unresolved number token.
 ///
 /// When the amount is passed as a token, unit conversion is not possible.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Size(rt::ObjRef);
 rt::handle!(Size, "aws-cdk-lib.Size");
 impl Size {
@@ -18147,7 +18147,7 @@ pub trait SizeExt: rt::IsA<Size> {
 impl<O: rt::IsA<Size> + ?Sized> SizeExt for O {}
 
 /// Options for how to convert time to a different unit.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SizeConversionOptions {
     /// How conversions should behave when it encounters a non-integer result.
     ///
@@ -18217,7 +18217,7 @@ impl rt::FromWire for SizeRoundingBehavior {
 }
 
 /// A root construct which represents a single CloudFormation stack.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Stack(rt::ObjRef);
 rt::handle!(Stack, "aws-cdk-lib.Stack");
 impl rt::IsA<crate::ITaggable> for Stack {}
@@ -18670,7 +18670,7 @@ pub trait StackExt: rt::IsA<Stack> {
 }
 impl<O: rt::IsA<Stack> + ?Sized> StackExt for O {}
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackProps {
     /// Include runtime versioning information in this Stack.
     ///
@@ -18818,7 +18818,7 @@ impl rt::FromWire for StackProps {
 /// This class needs to exist to provide public surface area for external
 /// implementations of stack synthesizers. The protected methods give
 /// access to functions that are otherwise
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StackSynthesizer(rt::ObjRef);
 rt::handle!(StackSynthesizer, "aws-cdk-lib.StackSynthesizer");
 impl rt::IsA<crate::IStackSynthesizer> for StackSynthesizer {}
@@ -18836,7 +18836,7 @@ impl<O: rt::IsA<StackSynthesizer> + ?Sized> StackSynthesizerExt for O {}
 /// You can then instantiate your subclass multiple times to model multiple
 /// copies of your application which should be deployed to different
 /// environments.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Stage(rt::ObjRef);
 rt::handle!(Stage, "aws-cdk-lib.Stage");
 impl rt::IsA<crate::constructs::Construct> for Stage {}
@@ -18920,7 +18920,7 @@ pub trait StageExt: rt::IsA<Stage> {
 impl<O: rt::IsA<Stage> + ?Sized> StageExt for O {}
 
 /// Initialization props for a stage.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StageProps {
     /// Default AWS environment (account/region) for `Stack`s in this `Stage`.
     ///
@@ -19019,7 +19019,7 @@ impl rt::FromWire for StageProps {
 }
 
 /// Options for assembly synthesis.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StageSynthesisOptions {
     /// Whether or not run the stabilization loop while invoking Aspects.
     ///
@@ -19083,7 +19083,7 @@ impl rt::FromWire for StageSynthesisOptions {
 /// Converts all fragments to strings and concats those.
 ///
 /// Drops 'undefined's.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StringConcat(rt::ObjRef);
 rt::handle!(StringConcat, "aws-cdk-lib.StringConcat");
 impl rt::IsA<crate::IFragmentConcatenator> for StringConcat {}
@@ -19163,7 +19163,7 @@ impl rt::FromWire for SymlinkFollowMode {
 ///
 /// A subset of `cxschema.AwsCloudFormationStackProperties` of optional settings that need to be
 /// configurable by synthesizers, plus `additionalDependencies`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SynthesizeStackArtifactOptions {
     /// Identifiers of additional dependencies.
     ///
@@ -19262,7 +19262,7 @@ impl rt::FromWire for SynthesizeStackArtifactOptions {
 }
 
 /// The Tag Aspect will handle adding a tag to this node and cascading tags to children.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Tag(rt::ObjRef);
 rt::handle!(Tag, "aws-cdk-lib.Tag");
 impl rt::IsA<crate::IAspect> for Tag {}
@@ -19291,7 +19291,7 @@ impl<O: rt::IsA<Tag> + ?Sized> TagExt for O {}
 /// will indicate which resources are taggable. However, sometimes you will need this
 /// to make custom resources taggable. Used `tagManager.renderedTags` to obtain a
 /// value that will resolve to the tags at synthesis time.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TagManager(rt::ObjRef);
 rt::handle!(TagManager, "aws-cdk-lib.TagManager");
 impl TagManager {
@@ -19369,7 +19369,7 @@ pub trait TagManagerExt: rt::IsA<TagManager> {
 impl<O: rt::IsA<TagManager> + ?Sized> TagManagerExt for O {}
 
 /// Options to configure TagManager behavior.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagManagerOptions {
     /// The name of the property in CloudFormation for these tags.
     ///
@@ -19401,7 +19401,7 @@ impl rt::FromWire for TagManagerOptions {
 }
 
 /// Properties for a tag.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagProps {
     /// Whether the tag should be applied to instances in an AutoScalingGroup.
     ///
@@ -19506,7 +19506,7 @@ impl rt::FromWire for TagType {
 }
 
 /// Manages AWS tags for all resources within a construct scope.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Tags(rt::ObjRef);
 rt::handle!(Tags, "aws-cdk-lib.Tags");
 impl Tags {
@@ -19551,7 +19551,7 @@ pub trait TagsExt: rt::IsA<Tags> {
 impl<O: rt::IsA<Tags> + ?Sized> TagsExt for O {}
 
 /// Options for how to convert time to a different unit.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeConversionOptions {
     /// If `true`, conversions into a larger time unit (e.g. `Seconds` to `Minutes`) will fail if the result is not an integer.
     ///
@@ -19583,7 +19583,7 @@ impl rt::FromWire for TimeConversionOptions {
 /// Canonical names of the IANA time zones, derived from the IANA Time Zone Database.
 ///
 /// For more information, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TimeZone(rt::ObjRef);
 rt::handle!(TimeZone, "aws-cdk-lib.TimeZone");
 impl TimeZone {
@@ -21726,7 +21726,7 @@ impl<O: rt::IsA<TimeZone> + ?Sized> TimeZoneExt for O {}
 ///
 /// Tokens can be embedded into strings while retaining their original
 /// semantics.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Token(rt::ObjRef);
 rt::handle!(Token, "aws-cdk-lib.Token");
 impl Token {
@@ -21793,7 +21793,7 @@ impl<O: rt::IsA<Token> + ?Sized> TokenExt for O {}
 /// An enum-like class that represents the result of comparing two Tokens.
 ///
 /// The return type of `Token.compareStrings`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TokenComparison(rt::ObjRef);
 rt::handle!(TokenComparison, "aws-cdk-lib.TokenComparison");
 impl TokenComparison {
@@ -21821,7 +21821,7 @@ pub trait TokenComparisonExt: rt::IsA<TokenComparison> {
 impl<O: rt::IsA<TokenComparison> + ?Sized> TokenComparisonExt for O {}
 
 /// Less oft-needed functions to manipulate Tokens.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Tokenization(rt::ObjRef);
 rt::handle!(Tokenization, "aws-cdk-lib.Tokenization");
 impl Tokenization {
@@ -21882,7 +21882,7 @@ pub trait TokenizationExt: rt::IsA<Tokenization> {
 impl<O: rt::IsA<Tokenization> + ?Sized> TokenizationExt for O {}
 
 /// Fragments of a concatenated string containing stringified Tokens.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TokenizedStringFragments(rt::ObjRef);
 rt::handle!(TokenizedStringFragments, "aws-cdk-lib.TokenizedStringFragments");
 impl TokenizedStringFragments {
@@ -21929,7 +21929,7 @@ pub trait TokenizedStringFragmentsExt: rt::IsA<TokenizedStringFragments> {
 impl<O: rt::IsA<TokenizedStringFragments> + ?Sized> TokenizedStringFragmentsExt for O {}
 
 /// Inspector that maintains an attribute bag.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TreeInspector(rt::ObjRef);
 rt::handle!(TreeInspector, "aws-cdk-lib.TreeInspector");
 impl TreeInspector {
@@ -21960,7 +21960,7 @@ pub trait TreeInspectorExt: rt::IsA<TreeInspector> {
 impl<O: rt::IsA<TreeInspector> + ?Sized> TreeInspectorExt for O {}
 
 /// Options for creating a unique resource name.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UniqueResourceNameOptions {
     /// Non-alphanumeric characters allowed in the unique resource name.
     ///
@@ -22005,7 +22005,7 @@ impl rt::FromWire for UniqueResourceNameOptions {
 ///
 /// Models a tree of validation errors so that we have as much information as possible
 /// about the failure that occurred.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ValidationResult(rt::ObjRef);
 rt::handle!(ValidationResult, "aws-cdk-lib.ValidationResult");
 impl ValidationResult {
@@ -22041,7 +22041,7 @@ pub trait ValidationResultExt: rt::IsA<ValidationResult> {
 impl<O: rt::IsA<ValidationResult> + ?Sized> ValidationResultExt for O {}
 
 /// A collection of validation results.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ValidationResults(rt::ObjRef);
 rt::handle!(ValidationResults, "aws-cdk-lib.ValidationResults");
 impl ValidationResults {
@@ -22079,7 +22079,7 @@ pub trait ValidationResultsExt: rt::IsA<ValidationResults> {
 impl<O: rt::IsA<ValidationResults> + ?Sized> ValidationResultsExt for O {}
 
 /// A custom rule source for the validation engine.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidationRuleSource {
     /// Required. The rule content (e.g., Rego policy source code).
     pub content: rt::Option<rt::String>,
@@ -22111,7 +22111,7 @@ impl rt::FromWire for ValidationRuleSource {
 }
 
 /// Manages validations for CDK constructs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Validations(rt::ObjRef);
 rt::handle!(Validations, "aws-cdk-lib.Validations");
 impl Validations {
@@ -22198,7 +22198,7 @@ pub trait ValidationsExt: rt::IsA<Validations> {
 impl<O: rt::IsA<Validations> + ?Sized> ValidationsExt for O {}
 
 /// Options for adding an acknowledgeable warning via `Annotations.addWarningV2` or `Validations.addWarning`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WarningOptions {
     /// Structured context describing this specific warning occurrence.
     ///
@@ -22235,7 +22235,7 @@ impl rt::FromWire for WarningOptions {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIModuleVersionRef {
     String(rt::String),
     IModuleVersionRef(crate::interfaces::aws_cloudformation::IModuleVersionRef),
@@ -22277,7 +22277,7 @@ impl From<crate::interfaces::aws_cloudformation::IModuleVersionRef> for StringOr
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIResourceVersionRef {
     String(rt::String),
     IResourceVersionRef(crate::interfaces::aws_cloudformation::IResourceVersionRef),
@@ -22319,7 +22319,7 @@ impl From<crate::interfaces::aws_cloudformation::IResourceVersionRef> for String
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StringOrIRoleRef {
     String(rt::String),
     #[cfg(feature = "interfaces__aws_iam")]
@@ -22367,7 +22367,7 @@ impl From<crate::interfaces::aws_iam::IRoleRef> for StringOrIRoleRef {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BoolOrIResolvable {
     Bool(bool),
     IResolvable(crate::IResolvable),
@@ -22404,7 +22404,7 @@ impl From<crate::IResolvable> for BoolOrIResolvable {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGeneratedTemplateTemplateConfigurationProperty {
     IResolvable(crate::IResolvable),
     CfnGeneratedTemplateTemplateConfigurationProperty(rt::Box<crate::CfnGeneratedTemplateTemplateConfigurationProperty>),
@@ -22441,7 +22441,7 @@ impl From<crate::CfnGeneratedTemplateTemplateConfigurationProperty> for IResolva
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGuardHookHookTargetProperty {
     IResolvable(crate::IResolvable),
     CfnGuardHookHookTargetProperty(rt::Box<crate::CfnGuardHookHookTargetProperty>),
@@ -22478,7 +22478,7 @@ impl From<crate::CfnGuardHookHookTargetProperty> for IResolvableOrCfnGuardHookHo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGuardHookOptionsProperty {
     IResolvable(crate::IResolvable),
     CfnGuardHookOptionsProperty(rt::Box<crate::CfnGuardHookOptionsProperty>),
@@ -22515,7 +22515,7 @@ impl From<crate::CfnGuardHookOptionsProperty> for IResolvableOrCfnGuardHookOptio
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGuardHookS3LocationProperty {
     IResolvable(crate::IResolvable),
     CfnGuardHookS3LocationProperty(rt::Box<crate::CfnGuardHookS3LocationProperty>),
@@ -22552,7 +22552,7 @@ impl From<crate::CfnGuardHookS3LocationProperty> for IResolvableOrCfnGuardHookS3
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrMore6 {
     IResolvable(crate::IResolvable),
     CfnGuardHookS3LocationProperty(rt::Box<crate::CfnGuardHookS3LocationProperty>),
@@ -22599,7 +22599,7 @@ impl From<rt::Vec<IResolvableOrCfnGuardHookS3LocationProperty>> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGuardHookStackFiltersProperty {
     IResolvable(crate::IResolvable),
     CfnGuardHookStackFiltersProperty(rt::Box<crate::CfnGuardHookStackFiltersProperty>),
@@ -22636,7 +22636,7 @@ impl From<crate::CfnGuardHookStackFiltersProperty> for IResolvableOrCfnGuardHook
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGuardHookStackNamesProperty {
     IResolvable(crate::IResolvable),
     CfnGuardHookStackNamesProperty(rt::Box<crate::CfnGuardHookStackNamesProperty>),
@@ -22673,7 +22673,7 @@ impl From<crate::CfnGuardHookStackNamesProperty> for IResolvableOrCfnGuardHookSt
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGuardHookStackRolesProperty {
     IResolvable(crate::IResolvable),
     CfnGuardHookStackRolesProperty(rt::Box<crate::CfnGuardHookStackRolesProperty>),
@@ -22710,7 +22710,7 @@ impl From<crate::CfnGuardHookStackRolesProperty> for IResolvableOrCfnGuardHookSt
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnGuardHookTargetFiltersProperty {
     IResolvable(crate::IResolvable),
     CfnGuardHookTargetFiltersProperty(rt::Box<crate::CfnGuardHookTargetFiltersProperty>),
@@ -22747,7 +22747,7 @@ impl From<crate::CfnGuardHookTargetFiltersProperty> for IResolvableOrCfnGuardHoo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnHookVersionLoggingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnHookVersionLoggingConfigProperty(rt::Box<crate::CfnHookVersionLoggingConfigProperty>),
@@ -22784,7 +22784,7 @@ impl From<crate::CfnHookVersionLoggingConfigProperty> for IResolvableOrCfnHookVe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLambdaHookHookTargetProperty {
     IResolvable(crate::IResolvable),
     CfnLambdaHookHookTargetProperty(rt::Box<crate::CfnLambdaHookHookTargetProperty>),
@@ -22821,7 +22821,7 @@ impl From<crate::CfnLambdaHookHookTargetProperty> for IResolvableOrCfnLambdaHook
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLambdaHookLoggingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnLambdaHookLoggingConfigProperty(rt::Box<crate::CfnLambdaHookLoggingConfigProperty>),
@@ -22858,7 +22858,7 @@ impl From<crate::CfnLambdaHookLoggingConfigProperty> for IResolvableOrCfnLambdaH
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLambdaHookStackFiltersProperty {
     IResolvable(crate::IResolvable),
     CfnLambdaHookStackFiltersProperty(rt::Box<crate::CfnLambdaHookStackFiltersProperty>),
@@ -22895,7 +22895,7 @@ impl From<crate::CfnLambdaHookStackFiltersProperty> for IResolvableOrCfnLambdaHo
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLambdaHookStackNamesProperty {
     IResolvable(crate::IResolvable),
     CfnLambdaHookStackNamesProperty(rt::Box<crate::CfnLambdaHookStackNamesProperty>),
@@ -22932,7 +22932,7 @@ impl From<crate::CfnLambdaHookStackNamesProperty> for IResolvableOrCfnLambdaHook
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLambdaHookStackRolesProperty {
     IResolvable(crate::IResolvable),
     CfnLambdaHookStackRolesProperty(rt::Box<crate::CfnLambdaHookStackRolesProperty>),
@@ -22969,7 +22969,7 @@ impl From<crate::CfnLambdaHookStackRolesProperty> for IResolvableOrCfnLambdaHook
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnLambdaHookTargetFiltersProperty {
     IResolvable(crate::IResolvable),
     CfnLambdaHookTargetFiltersProperty(rt::Box<crate::CfnLambdaHookTargetFiltersProperty>),
@@ -23006,7 +23006,7 @@ impl From<crate::CfnLambdaHookTargetFiltersProperty> for IResolvableOrCfnLambdaH
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnResourceVersionLoggingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnResourceVersionLoggingConfigProperty(rt::Box<crate::CfnResourceVersionLoggingConfigProperty>),
@@ -23043,7 +23043,7 @@ impl From<crate::CfnResourceVersionLoggingConfigProperty> for IResolvableOrCfnRe
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnStackSetAutoDeploymentProperty {
     IResolvable(crate::IResolvable),
     CfnStackSetAutoDeploymentProperty(rt::Box<crate::CfnStackSetAutoDeploymentProperty>),
@@ -23080,7 +23080,7 @@ impl From<crate::CfnStackSetAutoDeploymentProperty> for IResolvableOrCfnStackSet
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnStackSetDeploymentTargetsProperty {
     IResolvable(crate::IResolvable),
     CfnStackSetDeploymentTargetsProperty(rt::Box<crate::CfnStackSetDeploymentTargetsProperty>),
@@ -23117,7 +23117,7 @@ impl From<crate::CfnStackSetDeploymentTargetsProperty> for IResolvableOrCfnStack
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnStackSetOperationPreferencesProperty {
     IResolvable(crate::IResolvable),
     CfnStackSetOperationPreferencesProperty(rt::Box<crate::CfnStackSetOperationPreferencesProperty>),
@@ -23154,7 +23154,7 @@ impl From<crate::CfnStackSetOperationPreferencesProperty> for IResolvableOrCfnSt
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnStackSetParameterProperty {
     IResolvable(crate::IResolvable),
     CfnStackSetParameterProperty(rt::Box<crate::CfnStackSetParameterProperty>),
@@ -23191,7 +23191,7 @@ impl From<crate::CfnStackSetParameterProperty> for IResolvableOrCfnStackSetParam
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnStackSetStackInstancesProperty {
     IResolvable(crate::IResolvable),
     CfnStackSetStackInstancesProperty(rt::Box<crate::CfnStackSetStackInstancesProperty>),
@@ -23228,7 +23228,7 @@ impl From<crate::CfnStackSetStackInstancesProperty> for IResolvableOrCfnStackSet
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrCfnTypeActivationLoggingConfigProperty {
     IResolvable(crate::IResolvable),
     CfnTypeActivationLoggingConfigProperty(rt::Box<crate::CfnTypeActivationLoggingConfigProperty>),
@@ -23265,7 +23265,7 @@ impl From<crate::CfnTypeActivationLoggingConfigProperty> for IResolvableOrCfnTyp
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnGuardHookHookTargetPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnGuardHookHookTargetPropertyList(rt::Vec<IResolvableOrCfnGuardHookHookTargetProperty>),
@@ -23302,7 +23302,7 @@ impl From<rt::Vec<IResolvableOrCfnGuardHookHookTargetProperty>> for IResolvableO
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnLambdaHookHookTargetPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnLambdaHookHookTargetPropertyList(rt::Vec<IResolvableOrCfnLambdaHookHookTargetProperty>),
@@ -23339,7 +23339,7 @@ impl From<rt::Vec<IResolvableOrCfnLambdaHookHookTargetProperty>> for IResolvable
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnStackSetParameterPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnStackSetParameterPropertyList(rt::Vec<IResolvableOrCfnStackSetParameterProperty>),
@@ -23376,7 +23376,7 @@ impl From<rt::Vec<IResolvableOrCfnStackSetParameterProperty>> for IResolvableOrI
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrIResolvableOrCfnStackSetStackInstancesPropertyList {
     IResolvable(crate::IResolvable),
     IResolvableOrCfnStackSetStackInstancesPropertyList(rt::Vec<IResolvableOrCfnStackSetStackInstancesProperty>),
@@ -23413,7 +23413,7 @@ impl From<rt::Vec<IResolvableOrCfnStackSetStackInstancesProperty>> for IResolvab
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum IResolvableOrStringMap {
     IResolvable(crate::IResolvable),
     StringMap(rt::Map<rt::String, rt::String>),
@@ -23450,7 +23450,7 @@ impl From<rt::Map<rt::String, rt::String>> for IResolvableOrStringMap {
 }
 
 /// One of the types a jsii union allows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StackOrCfnResource {
     Stack(crate::Stack),
     CfnResource(crate::CfnResource),

@@ -788,7 +788,7 @@ impl<'a> Generator<'a> {
         docs(out, "", &i.docs);
         let _ = writeln!(
             out,
-            "#[derive(Clone, Debug, Default)]\npub struct {name} {{"
+            "#[derive(Clone, Debug, Default, PartialEq)]\npub struct {name} {{"
         );
         for (field, p, ty, gate) in &fields {
             let mut d = p.docs.clone();
@@ -841,7 +841,7 @@ impl<'a> Generator<'a> {
         docs(out, "", d);
         let _ = writeln!(
             out,
-            "#[derive(Clone, Debug)]\npub struct {name}(rt::ObjRef);\nrt::handle!({name}, \"{fqn}\");"
+            "#[derive(Clone, Debug, PartialEq, Eq, Hash)]\npub struct {name}(rt::ObjRef);\nrt::handle!({name}, \"{fqn}\");"
         );
         for anc in self.ancestors(fqn) {
             if let Some(a) = self.info(&anc) {
@@ -1027,21 +1027,30 @@ impl<'a> Generator<'a> {
             .iter()
             .filter(|x| !x.is_static && !x.protected && x.overrides.is_none())
         {
-            if meth.is_async {
-                self.skipped.push(format!("{name}.{} (async)", meth.name));
-                continue;
-            }
             let Some((sig, args, ret, conv, gate)) = self.method_parts(m, meth) else {
                 self.skipped.push(format!("{name}.{}", meth.name));
                 continue;
             };
             let fname = unique(&mut taken, snake(&meth.name));
-            method_docs(&mut body, &meth.docs, &meth.parameters);
+            let mut d = meth.docs.clone();
+            // Async methods run to completion (kernel `begin` + `end`) before returning.
+            let call = if meth.is_async {
+                let note =
+                    "Asynchronous in the library: this call blocks until the promise settles.";
+                d.remarks = Some(match d.remarks.take() {
+                    Some(r) => format!("{r}\n\n{note}"),
+                    None => note.to_string(),
+                });
+                "rt::invoke_async"
+            } else {
+                "rt::invoke"
+            };
+            method_docs(&mut body, &d, &meth.parameters);
             let _ = write!(body, "{}", indent(&gate, "    "));
             let sep = if sig.is_empty() { "" } else { ", " };
             let _ = writeln!(
                 body,
-                "    fn {fname}(&self{sep}{sig}) -> rt::R<{ret}> {{\n        {conv}rt::invoke(self.jsii_ref(), \"{}\", {args})?)\n    }}",
+                "    fn {fname}(&self{sep}{sig}) -> rt::R<{ret}> {{\n        {conv}{call}(self.jsii_ref(), \"{}\", {args})?)\n    }}",
                 meth.name
             );
         }
@@ -1231,7 +1240,7 @@ impl<'a> Generator<'a> {
         let rows = &def.variants;
         let _ = writeln!(
             out,
-            "/// One of the types a jsii union allows.\n#[derive(Clone, Debug)]\npub enum {name} {{"
+            "/// One of the types a jsii union allows.\n#[derive(Clone, Debug, PartialEq)]\npub enum {name} {{"
         );
         for (v, _, ty, gate) in rows {
             let _ = write!(out, "{}", indent(gate, "    "));

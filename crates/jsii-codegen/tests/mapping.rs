@@ -61,7 +61,7 @@ fn structs_flatten_inherited_properties_into_option_fields() {
     // Structs go to the kernel as $jsii.struct with their own fqn, unset fields left out.
     assert!(src.contains("rt::put(&mut data, \"baseName\", &self.base_name);"));
     assert!(src.contains("pub const FQN: &'static str = \"calc.ChildProps\";"));
-    assert!(src.contains("#[derive(Clone, Debug, Default)]\npub struct ChildProps"));
+    assert!(src.contains("#[derive(Clone, Debug, Default, PartialEq)]\npub struct ChildProps"));
 }
 
 #[test]
@@ -131,6 +131,7 @@ fn optional_trailing_and_variadic_parameters() {
                 "initializer": {"parameters": [{"name": "id", "type": string()}, {"name": "props", "optional": true, "type": {"fqn": "calc.CalcProps"}}]},
                 "methods": [
                     {"name": "sum", "variadic": true, "parameters": [{"name": "first", "type": {"primitive": "number"}}, {"name": "rest", "variadic": true, "type": {"primitive": "number"}}], "returns": {"type": {"primitive": "number"}}},
+                    {"name": "later", "async": true, "returns": {"type": {"primitive": "number"}}},
                     {"name": "describe", "static": true, "parameters": [{"name": "calc", "type": {"fqn": "calc.Calc"}, "optional": true}], "returns": {"type": string(), "optional": true}},
                 ]},
             "calc.CalcProps": {"kind": "interface", "datatype": true, "fqn": "calc.CalcProps", "name": "CalcProps", "properties": []},
@@ -146,6 +147,9 @@ fn optional_trailing_and_variadic_parameters() {
     assert!(src.contains("rt::args_variadic(vec![rt::to_wire(&first)], rest)"));
     assert!(src.contains("pub fn describe(calc: rt::Option<&dyn rt::IsA<crate::Calc>>) -> rt::R<rt::Option<rt::String>>"));
     assert!(src.contains("rt::sinvoke(Self::FQN, \"describe\""));
+    // Async methods block on the kernel's promise (begin + end).
+    assert!(src.contains("fn later(&self) -> rt::R<f64>"), "{src}");
+    assert!(src.contains("rt::from_wire(rt::invoke_async(self.jsii_ref(), \"later\", vec![])?)"));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use crate::runtime as rt;
 /// A reference to a Account resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccountReference {
     /// Required. The Id of the Account resource.
     ///
@@ -37,7 +37,7 @@ impl rt::FromWire for AccountReference {
 /// A reference to a ApiKey resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiKeyReference {
     /// Required. The APIKeyId of the ApiKey resource.
     ///
@@ -69,7 +69,7 @@ impl rt::FromWire for ApiKeyReference {
 /// A reference to a Authorizer resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthorizerReference {
     /// Required. The AuthorizerId of the Authorizer resource.
     ///
@@ -107,7 +107,7 @@ impl rt::FromWire for AuthorizerReference {
 /// A reference to a BasePathMapping resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasePathMappingReference {
     /// Required. The BasePath of the BasePathMapping resource.
     ///
@@ -145,7 +145,7 @@ impl rt::FromWire for BasePathMappingReference {
 /// A reference to a BasePathMappingV2 resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasePathMappingV2Reference {
     /// Required. The BasePathMappingArn of the BasePathMappingV2 resource.
     ///
@@ -177,7 +177,7 @@ impl rt::FromWire for BasePathMappingV2Reference {
 /// A reference to a ClientCertificate resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientCertificateReference {
     /// Required. The ClientCertificateId of the ClientCertificate resource.
     ///
@@ -209,7 +209,7 @@ impl rt::FromWire for ClientCertificateReference {
 /// A reference to a Deployment resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentReference {
     /// Required. The DeploymentId of the Deployment resource.
     ///
@@ -247,7 +247,7 @@ impl rt::FromWire for DeploymentReference {
 /// A reference to a DocumentationPart resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentationPartReference {
     /// Required. The DocumentationPartId of the DocumentationPart resource.
     ///
@@ -285,7 +285,7 @@ impl rt::FromWire for DocumentationPartReference {
 /// A reference to a DocumentationVersion resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentationVersionReference {
     /// Required. The DocumentationVersion of the DocumentationVersion resource.
     ///
@@ -323,7 +323,7 @@ impl rt::FromWire for DocumentationVersionReference {
 /// A reference to a DomainNameAccessAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainNameAccessAssociationReference {
     /// Required. The DomainNameAccessAssociationArn of the DomainNameAccessAssociation resource.
     ///
@@ -355,7 +355,7 @@ impl rt::FromWire for DomainNameAccessAssociationReference {
 /// A reference to a DomainName resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainNameReference {
     /// Required. The DomainName of the DomainName resource.
     ///
@@ -393,7 +393,7 @@ impl rt::FromWire for DomainNameReference {
 /// A reference to a DomainNameV2 resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainNameV2Reference {
     /// Required. The DomainNameArn of the DomainNameV2 resource.
     ///
@@ -425,7 +425,7 @@ impl rt::FromWire for DomainNameV2Reference {
 /// A reference to a GatewayResponse resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayResponseReference {
     /// Required. The Id of the GatewayResponse resource.
     ///
@@ -457,7 +457,7 @@ impl rt::FromWire for GatewayResponseReference {
 /// Indicates that this resource can be referenced as a Account.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAccountRef(rt::ObjRef);
 rt::handle!(IAccountRef, "aws-cdk-lib.interfaces.aws_apigateway.IAccountRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IAccountRef {}
@@ -549,7 +549,7 @@ impl<T> IAccountRefHost<T> {
 /// Indicates that this resource can be referenced as a ApiKey.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IApiKeyRef(rt::ObjRef);
 rt::handle!(IApiKeyRef, "aws-cdk-lib.interfaces.aws_apigateway.IApiKeyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IApiKeyRef {}
@@ -641,7 +641,7 @@ impl<T> IApiKeyRefHost<T> {
 /// Indicates that this resource can be referenced as a Authorizer.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAuthorizerRef(rt::ObjRef);
 rt::handle!(IAuthorizerRef, "aws-cdk-lib.interfaces.aws_apigateway.IAuthorizerRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IAuthorizerRef {}
@@ -733,7 +733,7 @@ impl<T> IAuthorizerRefHost<T> {
 /// Indicates that this resource can be referenced as a BasePathMapping.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IBasePathMappingRef(rt::ObjRef);
 rt::handle!(IBasePathMappingRef, "aws-cdk-lib.interfaces.aws_apigateway.IBasePathMappingRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IBasePathMappingRef {}
@@ -825,7 +825,7 @@ impl<T> IBasePathMappingRefHost<T> {
 /// Indicates that this resource can be referenced as a BasePathMappingV2.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IBasePathMappingV2Ref(rt::ObjRef);
 rt::handle!(IBasePathMappingV2Ref, "aws-cdk-lib.interfaces.aws_apigateway.IBasePathMappingV2Ref");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IBasePathMappingV2Ref {}
@@ -917,7 +917,7 @@ impl<T> IBasePathMappingV2RefHost<T> {
 /// Indicates that this resource can be referenced as a ClientCertificate.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IClientCertificateRef(rt::ObjRef);
 rt::handle!(IClientCertificateRef, "aws-cdk-lib.interfaces.aws_apigateway.IClientCertificateRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IClientCertificateRef {}
@@ -1009,7 +1009,7 @@ impl<T> IClientCertificateRefHost<T> {
 /// Indicates that this resource can be referenced as a Deployment.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDeploymentRef(rt::ObjRef);
 rt::handle!(IDeploymentRef, "aws-cdk-lib.interfaces.aws_apigateway.IDeploymentRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDeploymentRef {}
@@ -1101,7 +1101,7 @@ impl<T> IDeploymentRefHost<T> {
 /// Indicates that this resource can be referenced as a DocumentationPart.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDocumentationPartRef(rt::ObjRef);
 rt::handle!(IDocumentationPartRef, "aws-cdk-lib.interfaces.aws_apigateway.IDocumentationPartRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDocumentationPartRef {}
@@ -1193,7 +1193,7 @@ impl<T> IDocumentationPartRefHost<T> {
 /// Indicates that this resource can be referenced as a DocumentationVersion.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDocumentationVersionRef(rt::ObjRef);
 rt::handle!(IDocumentationVersionRef, "aws-cdk-lib.interfaces.aws_apigateway.IDocumentationVersionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDocumentationVersionRef {}
@@ -1285,7 +1285,7 @@ impl<T> IDocumentationVersionRefHost<T> {
 /// Indicates that this resource can be referenced as a DomainNameAccessAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDomainNameAccessAssociationRef(rt::ObjRef);
 rt::handle!(IDomainNameAccessAssociationRef, "aws-cdk-lib.interfaces.aws_apigateway.IDomainNameAccessAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDomainNameAccessAssociationRef {}
@@ -1377,7 +1377,7 @@ impl<T> IDomainNameAccessAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a DomainName.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDomainNameRef(rt::ObjRef);
 rt::handle!(IDomainNameRef, "aws-cdk-lib.interfaces.aws_apigateway.IDomainNameRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDomainNameRef {}
@@ -1469,7 +1469,7 @@ impl<T> IDomainNameRefHost<T> {
 /// Indicates that this resource can be referenced as a DomainNameV2.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDomainNameV2Ref(rt::ObjRef);
 rt::handle!(IDomainNameV2Ref, "aws-cdk-lib.interfaces.aws_apigateway.IDomainNameV2Ref");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDomainNameV2Ref {}
@@ -1561,7 +1561,7 @@ impl<T> IDomainNameV2RefHost<T> {
 /// Indicates that this resource can be referenced as a GatewayResponse.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IGatewayResponseRef(rt::ObjRef);
 rt::handle!(IGatewayResponseRef, "aws-cdk-lib.interfaces.aws_apigateway.IGatewayResponseRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IGatewayResponseRef {}
@@ -1653,7 +1653,7 @@ impl<T> IGatewayResponseRefHost<T> {
 /// Indicates that this resource can be referenced as a Method.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IMethodRef(rt::ObjRef);
 rt::handle!(IMethodRef, "aws-cdk-lib.interfaces.aws_apigateway.IMethodRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IMethodRef {}
@@ -1745,7 +1745,7 @@ impl<T> IMethodRefHost<T> {
 /// Indicates that this resource can be referenced as a Model.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IModelRef(rt::ObjRef);
 rt::handle!(IModelRef, "aws-cdk-lib.interfaces.aws_apigateway.IModelRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IModelRef {}
@@ -1837,7 +1837,7 @@ impl<T> IModelRefHost<T> {
 /// Indicates that this resource can be referenced as a RequestValidator.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRequestValidatorRef(rt::ObjRef);
 rt::handle!(IRequestValidatorRef, "aws-cdk-lib.interfaces.aws_apigateway.IRequestValidatorRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IRequestValidatorRef {}
@@ -1929,7 +1929,7 @@ impl<T> IRequestValidatorRefHost<T> {
 /// Indicates that this resource can be referenced as a Resource.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IResourceRef(rt::ObjRef);
 rt::handle!(IResourceRef, "aws-cdk-lib.interfaces.aws_apigateway.IResourceRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IResourceRef {}
@@ -2021,7 +2021,7 @@ impl<T> IResourceRefHost<T> {
 /// Indicates that this resource can be referenced as a RestApi.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRestApiRef(rt::ObjRef);
 rt::handle!(IRestApiRef, "aws-cdk-lib.interfaces.aws_apigateway.IRestApiRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IRestApiRef {}
@@ -2113,7 +2113,7 @@ impl<T> IRestApiRefHost<T> {
 /// Indicates that this resource can be referenced as a Stage.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IStageRef(rt::ObjRef);
 rt::handle!(IStageRef, "aws-cdk-lib.interfaces.aws_apigateway.IStageRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IStageRef {}
@@ -2205,7 +2205,7 @@ impl<T> IStageRefHost<T> {
 /// Indicates that this resource can be referenced as a UsagePlanKey.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IUsagePlanKeyRef(rt::ObjRef);
 rt::handle!(IUsagePlanKeyRef, "aws-cdk-lib.interfaces.aws_apigateway.IUsagePlanKeyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IUsagePlanKeyRef {}
@@ -2297,7 +2297,7 @@ impl<T> IUsagePlanKeyRefHost<T> {
 /// Indicates that this resource can be referenced as a UsagePlan.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IUsagePlanRef(rt::ObjRef);
 rt::handle!(IUsagePlanRef, "aws-cdk-lib.interfaces.aws_apigateway.IUsagePlanRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IUsagePlanRef {}
@@ -2389,7 +2389,7 @@ impl<T> IUsagePlanRefHost<T> {
 /// Indicates that this resource can be referenced as a VpcLink.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVpcLinkRef(rt::ObjRef);
 rt::handle!(IVpcLinkRef, "aws-cdk-lib.interfaces.aws_apigateway.IVpcLinkRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVpcLinkRef {}
@@ -2481,7 +2481,7 @@ impl<T> IVpcLinkRefHost<T> {
 /// A reference to a Method resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MethodReference {
     /// Required. The HttpMethod of the Method resource.
     ///
@@ -2525,7 +2525,7 @@ impl rt::FromWire for MethodReference {
 /// A reference to a Model resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelReference {
     /// Required. The Name of the Model resource.
     ///
@@ -2557,7 +2557,7 @@ impl rt::FromWire for ModelReference {
 /// A reference to a RequestValidator resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestValidatorReference {
     /// Required. The RequestValidatorId of the RequestValidator resource.
     ///
@@ -2589,7 +2589,7 @@ impl rt::FromWire for RequestValidatorReference {
 /// A reference to a Resource resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceReference {
     /// Required. The ResourceId of the Resource resource.
     ///
@@ -2627,7 +2627,7 @@ impl rt::FromWire for ResourceReference {
 /// A reference to a RestApi resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RestApiReference {
     /// Required. The RestApiId of the RestApi resource.
     ///
@@ -2659,7 +2659,7 @@ impl rt::FromWire for RestApiReference {
 /// A reference to a Stage resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StageReference {
     /// Required. The RestApiId of the Stage resource.
     ///
@@ -2697,7 +2697,7 @@ impl rt::FromWire for StageReference {
 /// A reference to a UsagePlanKey resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UsagePlanKeyReference {
     /// Required. The Id of the UsagePlanKey resource.
     ///
@@ -2729,7 +2729,7 @@ impl rt::FromWire for UsagePlanKeyReference {
 /// A reference to a UsagePlan resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UsagePlanReference {
     /// Required. The Id of the UsagePlan resource.
     ///
@@ -2761,7 +2761,7 @@ impl rt::FromWire for UsagePlanReference {
 /// A reference to a VpcLink resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcLinkReference {
     /// Required. The VpcLinkId of the VpcLink resource.
     ///

@@ -5,7 +5,7 @@ use crate::runtime as rt;
 /// Indicates that this resource can be referenced as a ScalableTarget.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IScalableTargetRef(rt::ObjRef);
 rt::handle!(IScalableTargetRef, "aws-cdk-lib.interfaces.aws_applicationautoscaling.IScalableTargetRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IScalableTargetRef {}
@@ -97,7 +97,7 @@ impl<T> IScalableTargetRefHost<T> {
 /// Indicates that this resource can be referenced as a ScalingPolicy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IScalingPolicyRef(rt::ObjRef);
 rt::handle!(IScalingPolicyRef, "aws-cdk-lib.interfaces.aws_applicationautoscaling.IScalingPolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IScalingPolicyRef {}
@@ -189,7 +189,7 @@ impl<T> IScalingPolicyRefHost<T> {
 /// A reference to a ScalableTarget resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalableTargetReference {
     /// Required. The ResourceId of the ScalableTarget resource.
     ///
@@ -233,7 +233,7 @@ impl rt::FromWire for ScalableTargetReference {
 /// A reference to a ScalingPolicy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingPolicyReference {
     /// Required. The ScalableDimension of the ScalingPolicy resource.
     ///

@@ -5,7 +5,7 @@ use crate::runtime as rt;
 /// A reference to a ChangeSet resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChangeSetReference {
     /// Required. The ChangeSetId of the ChangeSet resource.
     ///
@@ -37,7 +37,7 @@ impl rt::FromWire for ChangeSetReference {
 /// A reference to a CustomResource resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceReference {
     /// Required. The Id of the CustomResource resource.
     ///
@@ -69,7 +69,7 @@ impl rt::FromWire for CustomResourceReference {
 /// A reference to a GeneratedTemplate resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeneratedTemplateReference {
     /// Required. The GeneratedTemplateId of the GeneratedTemplate resource.
     ///
@@ -101,7 +101,7 @@ impl rt::FromWire for GeneratedTemplateReference {
 /// A reference to a GuardHook resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardHookReference {
     /// Required. The HookArn of the GuardHook resource.
     ///
@@ -133,7 +133,7 @@ impl rt::FromWire for GuardHookReference {
 /// A reference to a HookDefaultVersion resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HookDefaultVersionReference {
     /// Required. The Arn of the HookDefaultVersion resource.
     ///
@@ -165,7 +165,7 @@ impl rt::FromWire for HookDefaultVersionReference {
 /// A reference to a HookTypeConfig resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HookTypeConfigReference {
     /// Required. The ConfigurationArn of the HookTypeConfig resource.
     ///
@@ -197,7 +197,7 @@ impl rt::FromWire for HookTypeConfigReference {
 /// A reference to a HookVersion resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HookVersionReference {
     /// Required. The Arn of the HookVersion resource.
     ///
@@ -229,7 +229,7 @@ impl rt::FromWire for HookVersionReference {
 /// Indicates that this resource can be referenced as a ChangeSet.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IChangeSetRef(rt::ObjRef);
 rt::handle!(IChangeSetRef, "aws-cdk-lib.interfaces.aws_cloudformation.IChangeSetRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IChangeSetRef {}
@@ -321,7 +321,7 @@ impl<T> IChangeSetRefHost<T> {
 /// Indicates that this resource can be referenced as a CustomResource.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICustomResourceRef(rt::ObjRef);
 rt::handle!(ICustomResourceRef, "aws-cdk-lib.interfaces.aws_cloudformation.ICustomResourceRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ICustomResourceRef {}
@@ -413,7 +413,7 @@ impl<T> ICustomResourceRefHost<T> {
 /// Indicates that this resource can be referenced as a GeneratedTemplate.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IGeneratedTemplateRef(rt::ObjRef);
 rt::handle!(IGeneratedTemplateRef, "aws-cdk-lib.interfaces.aws_cloudformation.IGeneratedTemplateRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IGeneratedTemplateRef {}
@@ -505,7 +505,7 @@ impl<T> IGeneratedTemplateRefHost<T> {
 /// Indicates that this resource can be referenced as a GuardHook.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IGuardHookRef(rt::ObjRef);
 rt::handle!(IGuardHookRef, "aws-cdk-lib.interfaces.aws_cloudformation.IGuardHookRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IGuardHookRef {}
@@ -597,7 +597,7 @@ impl<T> IGuardHookRefHost<T> {
 /// Indicates that this resource can be referenced as a HookDefaultVersion.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IHookDefaultVersionRef(rt::ObjRef);
 rt::handle!(IHookDefaultVersionRef, "aws-cdk-lib.interfaces.aws_cloudformation.IHookDefaultVersionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IHookDefaultVersionRef {}
@@ -689,7 +689,7 @@ impl<T> IHookDefaultVersionRefHost<T> {
 /// Indicates that this resource can be referenced as a HookTypeConfig.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IHookTypeConfigRef(rt::ObjRef);
 rt::handle!(IHookTypeConfigRef, "aws-cdk-lib.interfaces.aws_cloudformation.IHookTypeConfigRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IHookTypeConfigRef {}
@@ -781,7 +781,7 @@ impl<T> IHookTypeConfigRefHost<T> {
 /// Indicates that this resource can be referenced as a HookVersion.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IHookVersionRef(rt::ObjRef);
 rt::handle!(IHookVersionRef, "aws-cdk-lib.interfaces.aws_cloudformation.IHookVersionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IHookVersionRef {}
@@ -873,7 +873,7 @@ impl<T> IHookVersionRefHost<T> {
 /// Indicates that this resource can be referenced as a LambdaHook.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILambdaHookRef(rt::ObjRef);
 rt::handle!(ILambdaHookRef, "aws-cdk-lib.interfaces.aws_cloudformation.ILambdaHookRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ILambdaHookRef {}
@@ -965,7 +965,7 @@ impl<T> ILambdaHookRefHost<T> {
 /// Indicates that this resource can be referenced as a Macro.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IMacroRef(rt::ObjRef);
 rt::handle!(IMacroRef, "aws-cdk-lib.interfaces.aws_cloudformation.IMacroRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IMacroRef {}
@@ -1057,7 +1057,7 @@ impl<T> IMacroRefHost<T> {
 /// Indicates that this resource can be referenced as a ModuleDefaultVersion.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IModuleDefaultVersionRef(rt::ObjRef);
 rt::handle!(IModuleDefaultVersionRef, "aws-cdk-lib.interfaces.aws_cloudformation.IModuleDefaultVersionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IModuleDefaultVersionRef {}
@@ -1149,7 +1149,7 @@ impl<T> IModuleDefaultVersionRefHost<T> {
 /// Indicates that this resource can be referenced as a ModuleVersion.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IModuleVersionRef(rt::ObjRef);
 rt::handle!(IModuleVersionRef, "aws-cdk-lib.interfaces.aws_cloudformation.IModuleVersionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IModuleVersionRef {}
@@ -1241,7 +1241,7 @@ impl<T> IModuleVersionRefHost<T> {
 /// Indicates that this resource can be referenced as a PublicTypeVersion.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPublicTypeVersionRef(rt::ObjRef);
 rt::handle!(IPublicTypeVersionRef, "aws-cdk-lib.interfaces.aws_cloudformation.IPublicTypeVersionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IPublicTypeVersionRef {}
@@ -1333,7 +1333,7 @@ impl<T> IPublicTypeVersionRefHost<T> {
 /// Indicates that this resource can be referenced as a Publisher.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPublisherRef(rt::ObjRef);
 rt::handle!(IPublisherRef, "aws-cdk-lib.interfaces.aws_cloudformation.IPublisherRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IPublisherRef {}
@@ -1425,7 +1425,7 @@ impl<T> IPublisherRefHost<T> {
 /// Indicates that this resource can be referenced as a ResourceDefaultVersion.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IResourceDefaultVersionRef(rt::ObjRef);
 rt::handle!(IResourceDefaultVersionRef, "aws-cdk-lib.interfaces.aws_cloudformation.IResourceDefaultVersionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IResourceDefaultVersionRef {}
@@ -1517,7 +1517,7 @@ impl<T> IResourceDefaultVersionRefHost<T> {
 /// Indicates that this resource can be referenced as a ResourceVersion.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IResourceVersionRef(rt::ObjRef);
 rt::handle!(IResourceVersionRef, "aws-cdk-lib.interfaces.aws_cloudformation.IResourceVersionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IResourceVersionRef {}
@@ -1609,7 +1609,7 @@ impl<T> IResourceVersionRefHost<T> {
 /// Indicates that this resource can be referenced as a Stack.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IStackRef(rt::ObjRef);
 rt::handle!(IStackRef, "aws-cdk-lib.interfaces.aws_cloudformation.IStackRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IStackRef {}
@@ -1701,7 +1701,7 @@ impl<T> IStackRefHost<T> {
 /// Indicates that this resource can be referenced as a StackSet.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IStackSetRef(rt::ObjRef);
 rt::handle!(IStackSetRef, "aws-cdk-lib.interfaces.aws_cloudformation.IStackSetRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IStackSetRef {}
@@ -1793,7 +1793,7 @@ impl<T> IStackSetRefHost<T> {
 /// Indicates that this resource can be referenced as a TypeActivation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITypeActivationRef(rt::ObjRef);
 rt::handle!(ITypeActivationRef, "aws-cdk-lib.interfaces.aws_cloudformation.ITypeActivationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITypeActivationRef {}
@@ -1885,7 +1885,7 @@ impl<T> ITypeActivationRefHost<T> {
 /// Indicates that this resource can be referenced as a WaitConditionHandle.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IWaitConditionHandleRef(rt::ObjRef);
 rt::handle!(IWaitConditionHandleRef, "aws-cdk-lib.interfaces.aws_cloudformation.IWaitConditionHandleRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IWaitConditionHandleRef {}
@@ -1977,7 +1977,7 @@ impl<T> IWaitConditionHandleRefHost<T> {
 /// Indicates that this resource can be referenced as a WaitCondition.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IWaitConditionRef(rt::ObjRef);
 rt::handle!(IWaitConditionRef, "aws-cdk-lib.interfaces.aws_cloudformation.IWaitConditionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IWaitConditionRef {}
@@ -2069,7 +2069,7 @@ impl<T> IWaitConditionRefHost<T> {
 /// A reference to a LambdaHook resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaHookReference {
     /// Required. The HookArn of the LambdaHook resource.
     ///
@@ -2101,7 +2101,7 @@ impl rt::FromWire for LambdaHookReference {
 /// A reference to a Macro resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MacroReference {
     /// Required. The Id of the Macro resource.
     ///
@@ -2133,7 +2133,7 @@ impl rt::FromWire for MacroReference {
 /// A reference to a ModuleDefaultVersion resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModuleDefaultVersionReference {
     /// Required. The Arn of the ModuleDefaultVersion resource.
     ///
@@ -2165,7 +2165,7 @@ impl rt::FromWire for ModuleDefaultVersionReference {
 /// A reference to a ModuleVersion resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModuleVersionReference {
     /// Required. The Arn of the ModuleVersion resource.
     ///
@@ -2197,7 +2197,7 @@ impl rt::FromWire for ModuleVersionReference {
 /// A reference to a PublicTypeVersion resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicTypeVersionReference {
     /// Required. The PublicTypeArn of the PublicTypeVersion resource.
     ///
@@ -2229,7 +2229,7 @@ impl rt::FromWire for PublicTypeVersionReference {
 /// A reference to a Publisher resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublisherReference {
     /// Required. The PublisherId of the Publisher resource.
     ///
@@ -2261,7 +2261,7 @@ impl rt::FromWire for PublisherReference {
 /// A reference to a ResourceDefaultVersion resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceDefaultVersionReference {
     /// Required. The Arn of the ResourceDefaultVersion resource.
     ///
@@ -2293,7 +2293,7 @@ impl rt::FromWire for ResourceDefaultVersionReference {
 /// A reference to a ResourceVersion resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceVersionReference {
     /// Required. The Arn of the ResourceVersion resource.
     ///
@@ -2325,7 +2325,7 @@ impl rt::FromWire for ResourceVersionReference {
 /// A reference to a Stack resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackReference {
     /// Required. The StackId of the Stack resource.
     ///
@@ -2357,7 +2357,7 @@ impl rt::FromWire for StackReference {
 /// A reference to a StackSet resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackSetReference {
     /// Required. The StackSetId of the StackSet resource.
     ///
@@ -2389,7 +2389,7 @@ impl rt::FromWire for StackSetReference {
 /// A reference to a TypeActivation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TypeActivationReference {
     /// Required. The Arn of the TypeActivation resource.
     ///
@@ -2421,7 +2421,7 @@ impl rt::FromWire for TypeActivationReference {
 /// A reference to a WaitConditionHandle resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaitConditionHandleReference {
     /// Required. The Id of the WaitConditionHandle resource.
     ///
@@ -2453,7 +2453,7 @@ impl rt::FromWire for WaitConditionHandleReference {
 /// A reference to a WaitCondition resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaitConditionReference {
     /// Required. The Id of the WaitCondition resource.
     ///

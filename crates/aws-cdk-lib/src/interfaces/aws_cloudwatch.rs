@@ -5,7 +5,7 @@ use crate::runtime as rt;
 /// A reference to a AccessGrant resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessGrantReference {
     /// Required. The Arn of the AccessGrant resource.
     ///
@@ -37,7 +37,7 @@ impl rt::FromWire for AccessGrantReference {
 /// A reference to a AccessProfile resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessProfileReference {
     /// Required. The ARN of the AccessProfile resource.
     ///
@@ -81,7 +81,7 @@ impl rt::FromWire for AccessProfileReference {
 /// A reference to a AlarmMuteRule resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmMuteRuleReference {
     /// Required. The Arn of the AlarmMuteRule resource.
     ///
@@ -113,7 +113,7 @@ impl rt::FromWire for AlarmMuteRuleReference {
 /// A reference to a Alarm resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmReference {
     /// Required. The ARN of the Alarm resource.
     ///
@@ -151,7 +151,7 @@ impl rt::FromWire for AlarmReference {
 /// A reference to a AnomalyDetector resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnomalyDetectorReference {
     /// Required. The Id of the AnomalyDetector resource.
     ///
@@ -183,7 +183,7 @@ impl rt::FromWire for AnomalyDetectorReference {
 /// A reference to a CompositeAlarm resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositeAlarmReference {
     /// Required. The AlarmName of the CompositeAlarm resource.
     ///
@@ -221,7 +221,7 @@ impl rt::FromWire for CompositeAlarmReference {
 /// A reference to a Dashboard resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashboardReference {
     /// Required. The DashboardName of the Dashboard resource.
     ///
@@ -253,7 +253,7 @@ impl rt::FromWire for DashboardReference {
 /// A reference to a DomainAccessGrantForOrganization resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainAccessGrantForOrganizationReference {
     /// Required. The Arn of the DomainAccessGrantForOrganization resource.
     ///
@@ -285,7 +285,7 @@ impl rt::FromWire for DomainAccessGrantForOrganizationReference {
 /// A reference to a DomainForOrganization resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainForOrganizationReference {
     /// Required. The Arn of the DomainForOrganization resource.
     ///
@@ -317,7 +317,7 @@ impl rt::FromWire for DomainForOrganizationReference {
 /// A reference to a Domain resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainReference {
     /// Required. The Arn of the Domain resource.
     ///
@@ -349,7 +349,7 @@ impl rt::FromWire for DomainReference {
 /// Indicates that this resource can be referenced as a AccessGrant.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAccessGrantRef(rt::ObjRef);
 rt::handle!(IAccessGrantRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IAccessGrantRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IAccessGrantRef {}
@@ -441,7 +441,7 @@ impl<T> IAccessGrantRefHost<T> {
 /// Indicates that this resource can be referenced as a AccessProfile.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAccessProfileRef(rt::ObjRef);
 rt::handle!(IAccessProfileRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IAccessProfileRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IAccessProfileRef {}
@@ -533,7 +533,7 @@ impl<T> IAccessProfileRefHost<T> {
 /// Indicates that this resource can be referenced as a AlarmMuteRule.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAlarmMuteRuleRef(rt::ObjRef);
 rt::handle!(IAlarmMuteRuleRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IAlarmMuteRuleRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IAlarmMuteRuleRef {}
@@ -625,7 +625,7 @@ impl<T> IAlarmMuteRuleRefHost<T> {
 /// Indicates that this resource can be referenced as a Alarm.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAlarmRef(rt::ObjRef);
 rt::handle!(IAlarmRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IAlarmRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IAlarmRef {}
@@ -717,7 +717,7 @@ impl<T> IAlarmRefHost<T> {
 /// Indicates that this resource can be referenced as a AnomalyDetector.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAnomalyDetectorRef(rt::ObjRef);
 rt::handle!(IAnomalyDetectorRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IAnomalyDetectorRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IAnomalyDetectorRef {}
@@ -809,7 +809,7 @@ impl<T> IAnomalyDetectorRefHost<T> {
 /// Indicates that this resource can be referenced as a CompositeAlarm.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICompositeAlarmRef(rt::ObjRef);
 rt::handle!(ICompositeAlarmRef, "aws-cdk-lib.interfaces.aws_cloudwatch.ICompositeAlarmRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ICompositeAlarmRef {}
@@ -901,7 +901,7 @@ impl<T> ICompositeAlarmRefHost<T> {
 /// Indicates that this resource can be referenced as a Dashboard.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDashboardRef(rt::ObjRef);
 rt::handle!(IDashboardRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IDashboardRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDashboardRef {}
@@ -993,7 +993,7 @@ impl<T> IDashboardRefHost<T> {
 /// Indicates that this resource can be referenced as a DomainAccessGrantForOrganization.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDomainAccessGrantForOrganizationRef(rt::ObjRef);
 rt::handle!(IDomainAccessGrantForOrganizationRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IDomainAccessGrantForOrganizationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDomainAccessGrantForOrganizationRef {}
@@ -1085,7 +1085,7 @@ impl<T> IDomainAccessGrantForOrganizationRefHost<T> {
 /// Indicates that this resource can be referenced as a DomainForOrganization.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDomainForOrganizationRef(rt::ObjRef);
 rt::handle!(IDomainForOrganizationRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IDomainForOrganizationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDomainForOrganizationRef {}
@@ -1177,7 +1177,7 @@ impl<T> IDomainForOrganizationRefHost<T> {
 /// Indicates that this resource can be referenced as a Domain.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDomainRef(rt::ObjRef);
 rt::handle!(IDomainRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IDomainRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDomainRef {}
@@ -1269,7 +1269,7 @@ impl<T> IDomainRefHost<T> {
 /// Indicates that this resource can be referenced as a InsightRule.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IInsightRuleRef(rt::ObjRef);
 rt::handle!(IInsightRuleRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IInsightRuleRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IInsightRuleRef {}
@@ -1361,7 +1361,7 @@ impl<T> IInsightRuleRefHost<T> {
 /// Indicates that this resource can be referenced as a Integration.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIntegrationRef(rt::ObjRef);
 rt::handle!(IIntegrationRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IIntegrationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IIntegrationRef {}
@@ -1453,7 +1453,7 @@ impl<T> IIntegrationRefHost<T> {
 /// Indicates that this resource can be referenced as a LogAlarm.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILogAlarmRef(rt::ObjRef);
 rt::handle!(ILogAlarmRef, "aws-cdk-lib.interfaces.aws_cloudwatch.ILogAlarmRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ILogAlarmRef {}
@@ -1545,7 +1545,7 @@ impl<T> ILogAlarmRefHost<T> {
 /// Indicates that this resource can be referenced as a MetricStream.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IMetricStreamRef(rt::ObjRef);
 rt::handle!(IMetricStreamRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IMetricStreamRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IMetricStreamRef {}
@@ -1637,7 +1637,7 @@ impl<T> IMetricStreamRefHost<T> {
 /// Indicates that this resource can be referenced as a OTelEnrichment.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IOTelEnrichmentRef(rt::ObjRef);
 rt::handle!(IOTelEnrichmentRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IOTelEnrichmentRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IOTelEnrichmentRef {}
@@ -1729,7 +1729,7 @@ impl<T> IOTelEnrichmentRefHost<T> {
 /// Indicates that this resource can be referenced as a OmniDashboard.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IOmniDashboardRef(rt::ObjRef);
 rt::handle!(IOmniDashboardRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IOmniDashboardRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IOmniDashboardRef {}
@@ -1821,7 +1821,7 @@ impl<T> IOmniDashboardRefHost<T> {
 /// Indicates that this resource can be referenced as a ResourceMetricsConfiguration.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IResourceMetricsConfigurationRef(rt::ObjRef);
 rt::handle!(IResourceMetricsConfigurationRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IResourceMetricsConfigurationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IResourceMetricsConfigurationRef {}
@@ -1913,7 +1913,7 @@ impl<T> IResourceMetricsConfigurationRefHost<T> {
 /// Indicates that this resource can be referenced as a Space.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISpaceRef(rt::ObjRef);
 rt::handle!(ISpaceRef, "aws-cdk-lib.interfaces.aws_cloudwatch.ISpaceRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISpaceRef {}
@@ -2005,7 +2005,7 @@ impl<T> ISpaceRefHost<T> {
 /// Indicates that this resource can be referenced as a View.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IViewRef(rt::ObjRef);
 rt::handle!(IViewRef, "aws-cdk-lib.interfaces.aws_cloudwatch.IViewRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IViewRef {}
@@ -2097,7 +2097,7 @@ impl<T> IViewRefHost<T> {
 /// A reference to a InsightRule resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InsightRuleReference {
     /// Required. The Arn of the InsightRule resource.
     ///
@@ -2129,7 +2129,7 @@ impl rt::FromWire for InsightRuleReference {
 /// A reference to a Integration resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegrationReference {
     /// Required. The IntegrationArn of the Integration resource.
     ///
@@ -2161,7 +2161,7 @@ impl rt::FromWire for IntegrationReference {
 /// A reference to a LogAlarm resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogAlarmReference {
     /// Required. The AlarmName of the LogAlarm resource.
     ///
@@ -2199,7 +2199,7 @@ impl rt::FromWire for LogAlarmReference {
 /// A reference to a MetricStream resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricStreamReference {
     /// Required. The ARN of the MetricStream resource.
     ///
@@ -2237,7 +2237,7 @@ impl rt::FromWire for MetricStreamReference {
 /// A reference to a OTelEnrichment resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OTelEnrichmentReference {
     /// Required. The AccountId of the OTelEnrichment resource.
     ///
@@ -2269,7 +2269,7 @@ impl rt::FromWire for OTelEnrichmentReference {
 /// A reference to a OmniDashboard resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OmniDashboardReference {
     /// Required. The DashboardId of the OmniDashboard resource.
     ///
@@ -2313,7 +2313,7 @@ impl rt::FromWire for OmniDashboardReference {
 /// A reference to a ResourceMetricsConfiguration resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceMetricsConfigurationReference {
     /// Required. The ResourceArn of the ResourceMetricsConfiguration resource.
     ///
@@ -2345,7 +2345,7 @@ impl rt::FromWire for ResourceMetricsConfigurationReference {
 /// A reference to a Space resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpaceReference {
     /// Required. The Arn of the Space resource.
     ///
@@ -2377,7 +2377,7 @@ impl rt::FromWire for SpaceReference {
 /// A reference to a View resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ViewReference {
     /// Required. The ARN of the View resource.
     ///

@@ -5,7 +5,7 @@ use crate::runtime as rt;
 /// A reference to a GlobalTable resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalTableReference {
     /// Required. The ARN of the GlobalTable resource.
     ///
@@ -43,7 +43,7 @@ impl rt::FromWire for GlobalTableReference {
 /// Indicates that this resource can be referenced as a GlobalTable.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IGlobalTableRef(rt::ObjRef);
 rt::handle!(IGlobalTableRef, "aws-cdk-lib.interfaces.aws_dynamodb.IGlobalTableRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IGlobalTableRef {}
@@ -135,7 +135,7 @@ impl<T> IGlobalTableRefHost<T> {
 /// Indicates that this resource can be referenced as a Table.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITableRef(rt::ObjRef);
 rt::handle!(ITableRef, "aws-cdk-lib.interfaces.aws_dynamodb.ITableRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITableRef {}
@@ -227,7 +227,7 @@ impl<T> ITableRefHost<T> {
 /// A reference to a Table resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableReference {
     /// Required. The ARN of the Table resource.
     ///

@@ -5,7 +5,7 @@ use crate::runtime as rt;
 /// A reference to a ApplicationStatusCheck resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationStatusCheckReference {
     /// Required. The Arn of the ApplicationStatusCheck resource.
     ///
@@ -37,7 +37,7 @@ impl rt::FromWire for ApplicationStatusCheckReference {
 /// A reference to a CapacityManagerDataExport resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityManagerDataExportReference {
     /// Required. The CapacityManagerDataExportId of the CapacityManagerDataExport resource.
     ///
@@ -69,7 +69,7 @@ impl rt::FromWire for CapacityManagerDataExportReference {
 /// A reference to a CapacityReservationFleet resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityReservationFleetReference {
     /// Required. The CapacityReservationFleetId of the CapacityReservationFleet resource.
     ///
@@ -101,7 +101,7 @@ impl rt::FromWire for CapacityReservationFleetReference {
 /// A reference to a CapacityReservation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityReservationReference {
     /// Required. The ARN of the CapacityReservation resource.
     ///
@@ -139,7 +139,7 @@ impl rt::FromWire for CapacityReservationReference {
 /// A reference to a CarrierGateway resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CarrierGatewayReference {
     /// Required. The CarrierGatewayId of the CarrierGateway resource.
     ///
@@ -171,7 +171,7 @@ impl rt::FromWire for CarrierGatewayReference {
 /// A reference to a ClientVpnAuthorizationRule resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientVpnAuthorizationRuleReference {
     /// Required. The Id of the ClientVpnAuthorizationRule resource.
     ///
@@ -203,7 +203,7 @@ impl rt::FromWire for ClientVpnAuthorizationRuleReference {
 /// A reference to a ClientVpnEndpoint resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientVpnEndpointReference {
     /// Required. The Id of the ClientVpnEndpoint resource.
     ///
@@ -235,7 +235,7 @@ impl rt::FromWire for ClientVpnEndpointReference {
 /// A reference to a ClientVpnRoute resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientVpnRouteReference {
     /// Required. The Id of the ClientVpnRoute resource.
     ///
@@ -267,7 +267,7 @@ impl rt::FromWire for ClientVpnRouteReference {
 /// A reference to a ClientVpnTargetNetworkAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientVpnTargetNetworkAssociationReference {
     /// Required. The AssociationId of the ClientVpnTargetNetworkAssociation resource.
     ///
@@ -305,7 +305,7 @@ impl rt::FromWire for ClientVpnTargetNetworkAssociationReference {
 /// A reference to a CustomerGateway resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomerGatewayReference {
     /// Required. The CustomerGatewayId of the CustomerGateway resource.
     ///
@@ -337,7 +337,7 @@ impl rt::FromWire for CustomerGatewayReference {
 /// A reference to a DHCPOptions resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DHCPOptionsReference {
     /// Required. The DhcpOptionsId of the DHCPOptions resource.
     ///
@@ -369,7 +369,7 @@ impl rt::FromWire for DHCPOptionsReference {
 /// A reference to a EC2Fleet resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EC2FleetReference {
     /// Required. The FleetId of the EC2Fleet resource.
     ///
@@ -401,7 +401,7 @@ impl rt::FromWire for EC2FleetReference {
 /// A reference to a EIPAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EIPAssociationReference {
     /// Required. The Id of the EIPAssociation resource.
     ///
@@ -433,7 +433,7 @@ impl rt::FromWire for EIPAssociationReference {
 /// A reference to a EIP resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EIPReference {
     /// Required. The AllocationId of the EIP resource.
     ///
@@ -471,7 +471,7 @@ impl rt::FromWire for EIPReference {
 /// A reference to a EgressOnlyInternetGateway resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EgressOnlyInternetGatewayReference {
     /// Required. The Id of the EgressOnlyInternetGateway resource.
     ///
@@ -503,7 +503,7 @@ impl rt::FromWire for EgressOnlyInternetGatewayReference {
 /// A reference to a EnclaveCertificateIamRoleAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnclaveCertificateIamRoleAssociationReference {
     /// Required. The CertificateArn of the EnclaveCertificateIamRoleAssociation resource.
     ///
@@ -541,7 +541,7 @@ impl rt::FromWire for EnclaveCertificateIamRoleAssociationReference {
 /// A reference to a FlowLog resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowLogReference {
     /// Required. The Id of the FlowLog resource.
     ///
@@ -573,7 +573,7 @@ impl rt::FromWire for FlowLogReference {
 /// A reference to a FpgaImage resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FpgaImageReference {
     /// Required. The Arn of the FpgaImage resource.
     ///
@@ -605,7 +605,7 @@ impl rt::FromWire for FpgaImageReference {
 /// A reference to a GatewayRouteTableAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayRouteTableAssociationReference {
     /// Required. The GatewayId of the GatewayRouteTableAssociation resource.
     ///
@@ -637,7 +637,7 @@ impl rt::FromWire for GatewayRouteTableAssociationReference {
 /// A reference to a Host resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostReference {
     /// Required. The HostId of the Host resource.
     ///
@@ -669,7 +669,7 @@ impl rt::FromWire for HostReference {
 /// Indicates that this resource can be referenced as a ApplicationStatusCheck.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IApplicationStatusCheckRef(rt::ObjRef);
 rt::handle!(IApplicationStatusCheckRef, "aws-cdk-lib.interfaces.aws_ec2.IApplicationStatusCheckRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IApplicationStatusCheckRef {}
@@ -761,7 +761,7 @@ impl<T> IApplicationStatusCheckRefHost<T> {
 /// Indicates that this resource can be referenced as a CapacityManagerDataExport.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICapacityManagerDataExportRef(rt::ObjRef);
 rt::handle!(ICapacityManagerDataExportRef, "aws-cdk-lib.interfaces.aws_ec2.ICapacityManagerDataExportRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ICapacityManagerDataExportRef {}
@@ -853,7 +853,7 @@ impl<T> ICapacityManagerDataExportRefHost<T> {
 /// Indicates that this resource can be referenced as a CapacityReservationFleet.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICapacityReservationFleetRef(rt::ObjRef);
 rt::handle!(ICapacityReservationFleetRef, "aws-cdk-lib.interfaces.aws_ec2.ICapacityReservationFleetRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ICapacityReservationFleetRef {}
@@ -945,7 +945,7 @@ impl<T> ICapacityReservationFleetRefHost<T> {
 /// Indicates that this resource can be referenced as a CapacityReservation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICapacityReservationRef(rt::ObjRef);
 rt::handle!(ICapacityReservationRef, "aws-cdk-lib.interfaces.aws_ec2.ICapacityReservationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ICapacityReservationRef {}
@@ -1037,7 +1037,7 @@ impl<T> ICapacityReservationRefHost<T> {
 /// Indicates that this resource can be referenced as a CarrierGateway.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICarrierGatewayRef(rt::ObjRef);
 rt::handle!(ICarrierGatewayRef, "aws-cdk-lib.interfaces.aws_ec2.ICarrierGatewayRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ICarrierGatewayRef {}
@@ -1129,7 +1129,7 @@ impl<T> ICarrierGatewayRefHost<T> {
 /// Indicates that this resource can be referenced as a ClientVpnAuthorizationRule.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IClientVpnAuthorizationRuleRef(rt::ObjRef);
 rt::handle!(IClientVpnAuthorizationRuleRef, "aws-cdk-lib.interfaces.aws_ec2.IClientVpnAuthorizationRuleRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IClientVpnAuthorizationRuleRef {}
@@ -1221,7 +1221,7 @@ impl<T> IClientVpnAuthorizationRuleRefHost<T> {
 /// Indicates that this resource can be referenced as a ClientVpnEndpoint.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IClientVpnEndpointRef(rt::ObjRef);
 rt::handle!(IClientVpnEndpointRef, "aws-cdk-lib.interfaces.aws_ec2.IClientVpnEndpointRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IClientVpnEndpointRef {}
@@ -1313,7 +1313,7 @@ impl<T> IClientVpnEndpointRefHost<T> {
 /// Indicates that this resource can be referenced as a ClientVpnRoute.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IClientVpnRouteRef(rt::ObjRef);
 rt::handle!(IClientVpnRouteRef, "aws-cdk-lib.interfaces.aws_ec2.IClientVpnRouteRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IClientVpnRouteRef {}
@@ -1405,7 +1405,7 @@ impl<T> IClientVpnRouteRefHost<T> {
 /// Indicates that this resource can be referenced as a ClientVpnTargetNetworkAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IClientVpnTargetNetworkAssociationRef(rt::ObjRef);
 rt::handle!(IClientVpnTargetNetworkAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.IClientVpnTargetNetworkAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IClientVpnTargetNetworkAssociationRef {}
@@ -1497,7 +1497,7 @@ impl<T> IClientVpnTargetNetworkAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a CustomerGateway.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICustomerGatewayRef(rt::ObjRef);
 rt::handle!(ICustomerGatewayRef, "aws-cdk-lib.interfaces.aws_ec2.ICustomerGatewayRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ICustomerGatewayRef {}
@@ -1589,7 +1589,7 @@ impl<T> ICustomerGatewayRefHost<T> {
 /// Indicates that this resource can be referenced as a DHCPOptions.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDHCPOptionsRef(rt::ObjRef);
 rt::handle!(IDHCPOptionsRef, "aws-cdk-lib.interfaces.aws_ec2.IDHCPOptionsRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDHCPOptionsRef {}
@@ -1681,7 +1681,7 @@ impl<T> IDHCPOptionsRefHost<T> {
 /// Indicates that this resource can be referenced as a EC2Fleet.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEC2FleetRef(rt::ObjRef);
 rt::handle!(IEC2FleetRef, "aws-cdk-lib.interfaces.aws_ec2.IEC2FleetRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IEC2FleetRef {}
@@ -1773,7 +1773,7 @@ impl<T> IEC2FleetRefHost<T> {
 /// Indicates that this resource can be referenced as a EIPAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEIPAssociationRef(rt::ObjRef);
 rt::handle!(IEIPAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.IEIPAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IEIPAssociationRef {}
@@ -1865,7 +1865,7 @@ impl<T> IEIPAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a EIP.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEIPRef(rt::ObjRef);
 rt::handle!(IEIPRef, "aws-cdk-lib.interfaces.aws_ec2.IEIPRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IEIPRef {}
@@ -1957,7 +1957,7 @@ impl<T> IEIPRefHost<T> {
 /// Indicates that this resource can be referenced as a EgressOnlyInternetGateway.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEgressOnlyInternetGatewayRef(rt::ObjRef);
 rt::handle!(IEgressOnlyInternetGatewayRef, "aws-cdk-lib.interfaces.aws_ec2.IEgressOnlyInternetGatewayRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IEgressOnlyInternetGatewayRef {}
@@ -2049,7 +2049,7 @@ impl<T> IEgressOnlyInternetGatewayRefHost<T> {
 /// Indicates that this resource can be referenced as a EnclaveCertificateIamRoleAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEnclaveCertificateIamRoleAssociationRef(rt::ObjRef);
 rt::handle!(IEnclaveCertificateIamRoleAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.IEnclaveCertificateIamRoleAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IEnclaveCertificateIamRoleAssociationRef {}
@@ -2141,7 +2141,7 @@ impl<T> IEnclaveCertificateIamRoleAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a FlowLog.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IFlowLogRef(rt::ObjRef);
 rt::handle!(IFlowLogRef, "aws-cdk-lib.interfaces.aws_ec2.IFlowLogRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IFlowLogRef {}
@@ -2233,7 +2233,7 @@ impl<T> IFlowLogRefHost<T> {
 /// Indicates that this resource can be referenced as a FpgaImage.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IFpgaImageRef(rt::ObjRef);
 rt::handle!(IFpgaImageRef, "aws-cdk-lib.interfaces.aws_ec2.IFpgaImageRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IFpgaImageRef {}
@@ -2325,7 +2325,7 @@ impl<T> IFpgaImageRefHost<T> {
 /// Indicates that this resource can be referenced as a GatewayRouteTableAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IGatewayRouteTableAssociationRef(rt::ObjRef);
 rt::handle!(IGatewayRouteTableAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.IGatewayRouteTableAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IGatewayRouteTableAssociationRef {}
@@ -2417,7 +2417,7 @@ impl<T> IGatewayRouteTableAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a Host.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IHostRef(rt::ObjRef);
 rt::handle!(IHostRef, "aws-cdk-lib.interfaces.aws_ec2.IHostRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IHostRef {}
@@ -2509,7 +2509,7 @@ impl<T> IHostRefHost<T> {
 /// Indicates that this resource can be referenced as a IPAMAllocation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIPAMAllocationRef(rt::ObjRef);
 rt::handle!(IIPAMAllocationRef, "aws-cdk-lib.interfaces.aws_ec2.IIPAMAllocationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IIPAMAllocationRef {}
@@ -2601,7 +2601,7 @@ impl<T> IIPAMAllocationRefHost<T> {
 /// Indicates that this resource can be referenced as a IPAMPoolCidr.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIPAMPoolCidrRef(rt::ObjRef);
 rt::handle!(IIPAMPoolCidrRef, "aws-cdk-lib.interfaces.aws_ec2.IIPAMPoolCidrRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IIPAMPoolCidrRef {}
@@ -2693,7 +2693,7 @@ impl<T> IIPAMPoolCidrRefHost<T> {
 /// Indicates that this resource can be referenced as a IPAMPool.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIPAMPoolRef(rt::ObjRef);
 rt::handle!(IIPAMPoolRef, "aws-cdk-lib.interfaces.aws_ec2.IIPAMPoolRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IIPAMPoolRef {}
@@ -2785,7 +2785,7 @@ impl<T> IIPAMPoolRefHost<T> {
 /// Indicates that this resource can be referenced as a IPAMPrefixListResolver.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIPAMPrefixListResolverRef(rt::ObjRef);
 rt::handle!(IIPAMPrefixListResolverRef, "aws-cdk-lib.interfaces.aws_ec2.IIPAMPrefixListResolverRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IIPAMPrefixListResolverRef {}
@@ -2877,7 +2877,7 @@ impl<T> IIPAMPrefixListResolverRefHost<T> {
 /// Indicates that this resource can be referenced as a IPAMPrefixListResolverTarget.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIPAMPrefixListResolverTargetRef(rt::ObjRef);
 rt::handle!(IIPAMPrefixListResolverTargetRef, "aws-cdk-lib.interfaces.aws_ec2.IIPAMPrefixListResolverTargetRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IIPAMPrefixListResolverTargetRef {}
@@ -2969,7 +2969,7 @@ impl<T> IIPAMPrefixListResolverTargetRefHost<T> {
 /// Indicates that this resource can be referenced as a IPAM.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIPAMRef(rt::ObjRef);
 rt::handle!(IIPAMRef, "aws-cdk-lib.interfaces.aws_ec2.IIPAMRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IIPAMRef {}
@@ -3061,7 +3061,7 @@ impl<T> IIPAMRefHost<T> {
 /// Indicates that this resource can be referenced as a IPAMResourceDiscoveryAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIPAMResourceDiscoveryAssociationRef(rt::ObjRef);
 rt::handle!(IIPAMResourceDiscoveryAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.IIPAMResourceDiscoveryAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IIPAMResourceDiscoveryAssociationRef {}
@@ -3153,7 +3153,7 @@ impl<T> IIPAMResourceDiscoveryAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a IPAMResourceDiscovery.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIPAMResourceDiscoveryRef(rt::ObjRef);
 rt::handle!(IIPAMResourceDiscoveryRef, "aws-cdk-lib.interfaces.aws_ec2.IIPAMResourceDiscoveryRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IIPAMResourceDiscoveryRef {}
@@ -3245,7 +3245,7 @@ impl<T> IIPAMResourceDiscoveryRefHost<T> {
 /// Indicates that this resource can be referenced as a IPAMScope.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIPAMScopeRef(rt::ObjRef);
 rt::handle!(IIPAMScopeRef, "aws-cdk-lib.interfaces.aws_ec2.IIPAMScopeRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IIPAMScopeRef {}
@@ -3337,7 +3337,7 @@ impl<T> IIPAMScopeRefHost<T> {
 /// Indicates that this resource can be referenced as a IPv4Pool.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIPv4PoolRef(rt::ObjRef);
 rt::handle!(IIPv4PoolRef, "aws-cdk-lib.interfaces.aws_ec2.IIPv4PoolRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IIPv4PoolRef {}
@@ -3429,7 +3429,7 @@ impl<T> IIPv4PoolRefHost<T> {
 /// Indicates that this resource can be referenced as a InstanceConnectEndpoint.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IInstanceConnectEndpointRef(rt::ObjRef);
 rt::handle!(IInstanceConnectEndpointRef, "aws-cdk-lib.interfaces.aws_ec2.IInstanceConnectEndpointRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IInstanceConnectEndpointRef {}
@@ -3521,7 +3521,7 @@ impl<T> IInstanceConnectEndpointRefHost<T> {
 /// Indicates that this resource can be referenced as a InstanceEventWindow.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IInstanceEventWindowRef(rt::ObjRef);
 rt::handle!(IInstanceEventWindowRef, "aws-cdk-lib.interfaces.aws_ec2.IInstanceEventWindowRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IInstanceEventWindowRef {}
@@ -3613,7 +3613,7 @@ impl<T> IInstanceEventWindowRefHost<T> {
 /// Indicates that this resource can be referenced as a Instance.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IInstanceRef(rt::ObjRef);
 rt::handle!(IInstanceRef, "aws-cdk-lib.interfaces.aws_ec2.IInstanceRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IInstanceRef {}
@@ -3705,7 +3705,7 @@ impl<T> IInstanceRefHost<T> {
 /// Indicates that this resource can be referenced as a InternetGateway.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IInternetGatewayRef(rt::ObjRef);
 rt::handle!(IInternetGatewayRef, "aws-cdk-lib.interfaces.aws_ec2.IInternetGatewayRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IInternetGatewayRef {}
@@ -3797,7 +3797,7 @@ impl<T> IInternetGatewayRefHost<T> {
 /// Indicates that this resource can be referenced as a IpPoolRouteTableAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIpPoolRouteTableAssociationRef(rt::ObjRef);
 rt::handle!(IIpPoolRouteTableAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.IIpPoolRouteTableAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IIpPoolRouteTableAssociationRef {}
@@ -3889,7 +3889,7 @@ impl<T> IIpPoolRouteTableAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a IpamExternalResourceVerificationToken.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIpamExternalResourceVerificationTokenRef(rt::ObjRef);
 rt::handle!(IIpamExternalResourceVerificationTokenRef, "aws-cdk-lib.interfaces.aws_ec2.IIpamExternalResourceVerificationTokenRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IIpamExternalResourceVerificationTokenRef {}
@@ -3981,7 +3981,7 @@ impl<T> IIpamExternalResourceVerificationTokenRefHost<T> {
 /// Indicates that this resource can be referenced as a IpamInternetRegistryAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIpamInternetRegistryAssociationRef(rt::ObjRef);
 rt::handle!(IIpamInternetRegistryAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.IIpamInternetRegistryAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IIpamInternetRegistryAssociationRef {}
@@ -4073,7 +4073,7 @@ impl<T> IIpamInternetRegistryAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a KeyPair.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IKeyPairRef(rt::ObjRef);
 rt::handle!(IKeyPairRef, "aws-cdk-lib.interfaces.aws_ec2.IKeyPairRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IKeyPairRef {}
@@ -4165,7 +4165,7 @@ impl<T> IKeyPairRefHost<T> {
 /// Indicates that this resource can be referenced as a LaunchTemplate.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILaunchTemplateRef(rt::ObjRef);
 rt::handle!(ILaunchTemplateRef, "aws-cdk-lib.interfaces.aws_ec2.ILaunchTemplateRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ILaunchTemplateRef {}
@@ -4257,7 +4257,7 @@ impl<T> ILaunchTemplateRefHost<T> {
 /// Indicates that this resource can be referenced as a LocalGatewayRoute.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILocalGatewayRouteRef(rt::ObjRef);
 rt::handle!(ILocalGatewayRouteRef, "aws-cdk-lib.interfaces.aws_ec2.ILocalGatewayRouteRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ILocalGatewayRouteRef {}
@@ -4349,7 +4349,7 @@ impl<T> ILocalGatewayRouteRefHost<T> {
 /// Indicates that this resource can be referenced as a LocalGatewayRouteTable.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILocalGatewayRouteTableRef(rt::ObjRef);
 rt::handle!(ILocalGatewayRouteTableRef, "aws-cdk-lib.interfaces.aws_ec2.ILocalGatewayRouteTableRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ILocalGatewayRouteTableRef {}
@@ -4441,7 +4441,7 @@ impl<T> ILocalGatewayRouteTableRefHost<T> {
 /// Indicates that this resource can be referenced as a LocalGatewayRouteTableVPCAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILocalGatewayRouteTableVPCAssociationRef(rt::ObjRef);
 rt::handle!(ILocalGatewayRouteTableVPCAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.ILocalGatewayRouteTableVPCAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ILocalGatewayRouteTableVPCAssociationRef {}
@@ -4533,7 +4533,7 @@ impl<T> ILocalGatewayRouteTableVPCAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a LocalGatewayRouteTableVirtualInterfaceGroupAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILocalGatewayRouteTableVirtualInterfaceGroupAssociationRef(rt::ObjRef);
 rt::handle!(ILocalGatewayRouteTableVirtualInterfaceGroupAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.ILocalGatewayRouteTableVirtualInterfaceGroupAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ILocalGatewayRouteTableVirtualInterfaceGroupAssociationRef {}
@@ -4625,7 +4625,7 @@ impl<T> ILocalGatewayRouteTableVirtualInterfaceGroupAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a LocalGatewayVirtualInterfaceGroup.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILocalGatewayVirtualInterfaceGroupRef(rt::ObjRef);
 rt::handle!(ILocalGatewayVirtualInterfaceGroupRef, "aws-cdk-lib.interfaces.aws_ec2.ILocalGatewayVirtualInterfaceGroupRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ILocalGatewayVirtualInterfaceGroupRef {}
@@ -4717,7 +4717,7 @@ impl<T> ILocalGatewayVirtualInterfaceGroupRefHost<T> {
 /// Indicates that this resource can be referenced as a LocalGatewayVirtualInterface.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILocalGatewayVirtualInterfaceRef(rt::ObjRef);
 rt::handle!(ILocalGatewayVirtualInterfaceRef, "aws-cdk-lib.interfaces.aws_ec2.ILocalGatewayVirtualInterfaceRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ILocalGatewayVirtualInterfaceRef {}
@@ -4809,7 +4809,7 @@ impl<T> ILocalGatewayVirtualInterfaceRefHost<T> {
 /// Indicates that this resource can be referenced as a NatGateway.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INatGatewayRef(rt::ObjRef);
 rt::handle!(INatGatewayRef, "aws-cdk-lib.interfaces.aws_ec2.INatGatewayRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for INatGatewayRef {}
@@ -4901,7 +4901,7 @@ impl<T> INatGatewayRefHost<T> {
 /// Indicates that this resource can be referenced as a NetworkAclEntry.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INetworkAclEntryRef(rt::ObjRef);
 rt::handle!(INetworkAclEntryRef, "aws-cdk-lib.interfaces.aws_ec2.INetworkAclEntryRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for INetworkAclEntryRef {}
@@ -4993,7 +4993,7 @@ impl<T> INetworkAclEntryRefHost<T> {
 /// Indicates that this resource can be referenced as a NetworkAcl.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INetworkAclRef(rt::ObjRef);
 rt::handle!(INetworkAclRef, "aws-cdk-lib.interfaces.aws_ec2.INetworkAclRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for INetworkAclRef {}
@@ -5085,7 +5085,7 @@ impl<T> INetworkAclRefHost<T> {
 /// Indicates that this resource can be referenced as a NetworkInsightsAccessScopeAnalysis.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INetworkInsightsAccessScopeAnalysisRef(rt::ObjRef);
 rt::handle!(INetworkInsightsAccessScopeAnalysisRef, "aws-cdk-lib.interfaces.aws_ec2.INetworkInsightsAccessScopeAnalysisRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for INetworkInsightsAccessScopeAnalysisRef {}
@@ -5177,7 +5177,7 @@ impl<T> INetworkInsightsAccessScopeAnalysisRefHost<T> {
 /// Indicates that this resource can be referenced as a NetworkInsightsAccessScope.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INetworkInsightsAccessScopeRef(rt::ObjRef);
 rt::handle!(INetworkInsightsAccessScopeRef, "aws-cdk-lib.interfaces.aws_ec2.INetworkInsightsAccessScopeRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for INetworkInsightsAccessScopeRef {}
@@ -5269,7 +5269,7 @@ impl<T> INetworkInsightsAccessScopeRefHost<T> {
 /// Indicates that this resource can be referenced as a NetworkInsightsAnalysis.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INetworkInsightsAnalysisRef(rt::ObjRef);
 rt::handle!(INetworkInsightsAnalysisRef, "aws-cdk-lib.interfaces.aws_ec2.INetworkInsightsAnalysisRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for INetworkInsightsAnalysisRef {}
@@ -5361,7 +5361,7 @@ impl<T> INetworkInsightsAnalysisRefHost<T> {
 /// Indicates that this resource can be referenced as a NetworkInsightsPath.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INetworkInsightsPathRef(rt::ObjRef);
 rt::handle!(INetworkInsightsPathRef, "aws-cdk-lib.interfaces.aws_ec2.INetworkInsightsPathRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for INetworkInsightsPathRef {}
@@ -5453,7 +5453,7 @@ impl<T> INetworkInsightsPathRefHost<T> {
 /// Indicates that this resource can be referenced as a NetworkInterfaceAttachment.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INetworkInterfaceAttachmentRef(rt::ObjRef);
 rt::handle!(INetworkInterfaceAttachmentRef, "aws-cdk-lib.interfaces.aws_ec2.INetworkInterfaceAttachmentRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for INetworkInterfaceAttachmentRef {}
@@ -5545,7 +5545,7 @@ impl<T> INetworkInterfaceAttachmentRefHost<T> {
 /// Indicates that this resource can be referenced as a NetworkInterfacePermission.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INetworkInterfacePermissionRef(rt::ObjRef);
 rt::handle!(INetworkInterfacePermissionRef, "aws-cdk-lib.interfaces.aws_ec2.INetworkInterfacePermissionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for INetworkInterfacePermissionRef {}
@@ -5637,7 +5637,7 @@ impl<T> INetworkInterfacePermissionRefHost<T> {
 /// Indicates that this resource can be referenced as a NetworkInterface.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INetworkInterfaceRef(rt::ObjRef);
 rt::handle!(INetworkInterfaceRef, "aws-cdk-lib.interfaces.aws_ec2.INetworkInterfaceRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for INetworkInterfaceRef {}
@@ -5729,7 +5729,7 @@ impl<T> INetworkInterfaceRefHost<T> {
 /// Indicates that this resource can be referenced as a NetworkPerformanceMetricSubscription.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INetworkPerformanceMetricSubscriptionRef(rt::ObjRef);
 rt::handle!(INetworkPerformanceMetricSubscriptionRef, "aws-cdk-lib.interfaces.aws_ec2.INetworkPerformanceMetricSubscriptionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for INetworkPerformanceMetricSubscriptionRef {}
@@ -5821,7 +5821,7 @@ impl<T> INetworkPerformanceMetricSubscriptionRefHost<T> {
 /// A reference to a IPAMAllocation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IPAMAllocationReference {
     /// Required. The Cidr of the IPAMAllocation resource.
     ///
@@ -5865,7 +5865,7 @@ impl rt::FromWire for IPAMAllocationReference {
 /// A reference to a IPAMPoolCidr resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IPAMPoolCidrReference {
     /// Required. The IpamPoolCidrId of the IPAMPoolCidr resource.
     ///
@@ -5903,7 +5903,7 @@ impl rt::FromWire for IPAMPoolCidrReference {
 /// A reference to a IPAMPool resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IPAMPoolReference {
     /// Required. The ARN of the IPAMPool resource.
     ///
@@ -5941,7 +5941,7 @@ impl rt::FromWire for IPAMPoolReference {
 /// A reference to a IPAMPrefixListResolver resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IPAMPrefixListResolverReference {
     /// Required. The ARN of the IPAMPrefixListResolver resource.
     ///
@@ -5979,7 +5979,7 @@ impl rt::FromWire for IPAMPrefixListResolverReference {
 /// A reference to a IPAMPrefixListResolverTarget resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IPAMPrefixListResolverTargetReference {
     /// Required. The ARN of the IPAMPrefixListResolverTarget resource.
     ///
@@ -6017,7 +6017,7 @@ impl rt::FromWire for IPAMPrefixListResolverTargetReference {
 /// A reference to a IPAM resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IPAMReference {
     /// Required. The ARN of the IPAM resource.
     ///
@@ -6055,7 +6055,7 @@ impl rt::FromWire for IPAMReference {
 /// A reference to a IPAMResourceDiscoveryAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IPAMResourceDiscoveryAssociationReference {
     /// Required. The ARN of the IPAMResourceDiscoveryAssociation resource.
     ///
@@ -6093,7 +6093,7 @@ impl rt::FromWire for IPAMResourceDiscoveryAssociationReference {
 /// A reference to a IPAMResourceDiscovery resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IPAMResourceDiscoveryReference {
     /// Required. The ARN of the IPAMResourceDiscovery resource.
     ///
@@ -6131,7 +6131,7 @@ impl rt::FromWire for IPAMResourceDiscoveryReference {
 /// A reference to a IPAMScope resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IPAMScopeReference {
     /// Required. The ARN of the IPAMScope resource.
     ///
@@ -6169,7 +6169,7 @@ impl rt::FromWire for IPAMScopeReference {
 /// Indicates that this resource can be referenced as a PlacementGroup.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPlacementGroupRef(rt::ObjRef);
 rt::handle!(IPlacementGroupRef, "aws-cdk-lib.interfaces.aws_ec2.IPlacementGroupRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IPlacementGroupRef {}
@@ -6261,7 +6261,7 @@ impl<T> IPlacementGroupRefHost<T> {
 /// Indicates that this resource can be referenced as a PrefixList.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPrefixListRef(rt::ObjRef);
 rt::handle!(IPrefixListRef, "aws-cdk-lib.interfaces.aws_ec2.IPrefixListRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IPrefixListRef {}
@@ -6353,7 +6353,7 @@ impl<T> IPrefixListRefHost<T> {
 /// A reference to a IPv4Pool resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IPv4PoolReference {
     /// Required. The Arn of the IPv4Pool resource.
     ///
@@ -6385,7 +6385,7 @@ impl rt::FromWire for IPv4PoolReference {
 /// Indicates that this resource can be referenced as a Route.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRouteRef(rt::ObjRef);
 rt::handle!(IRouteRef, "aws-cdk-lib.interfaces.aws_ec2.IRouteRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IRouteRef {}
@@ -6477,7 +6477,7 @@ impl<T> IRouteRefHost<T> {
 /// Indicates that this resource can be referenced as a RouteServerAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRouteServerAssociationRef(rt::ObjRef);
 rt::handle!(IRouteServerAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.IRouteServerAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IRouteServerAssociationRef {}
@@ -6569,7 +6569,7 @@ impl<T> IRouteServerAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a RouteServerEndpoint.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRouteServerEndpointRef(rt::ObjRef);
 rt::handle!(IRouteServerEndpointRef, "aws-cdk-lib.interfaces.aws_ec2.IRouteServerEndpointRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IRouteServerEndpointRef {}
@@ -6661,7 +6661,7 @@ impl<T> IRouteServerEndpointRefHost<T> {
 /// Indicates that this resource can be referenced as a RouteServerPeer.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRouteServerPeerRef(rt::ObjRef);
 rt::handle!(IRouteServerPeerRef, "aws-cdk-lib.interfaces.aws_ec2.IRouteServerPeerRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IRouteServerPeerRef {}
@@ -6753,7 +6753,7 @@ impl<T> IRouteServerPeerRefHost<T> {
 /// Indicates that this resource can be referenced as a RouteServerPropagation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRouteServerPropagationRef(rt::ObjRef);
 rt::handle!(IRouteServerPropagationRef, "aws-cdk-lib.interfaces.aws_ec2.IRouteServerPropagationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IRouteServerPropagationRef {}
@@ -6845,7 +6845,7 @@ impl<T> IRouteServerPropagationRefHost<T> {
 /// Indicates that this resource can be referenced as a RouteServer.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRouteServerRef(rt::ObjRef);
 rt::handle!(IRouteServerRef, "aws-cdk-lib.interfaces.aws_ec2.IRouteServerRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IRouteServerRef {}
@@ -6937,7 +6937,7 @@ impl<T> IRouteServerRefHost<T> {
 /// Indicates that this resource can be referenced as a RouteTable.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRouteTableRef(rt::ObjRef);
 rt::handle!(IRouteTableRef, "aws-cdk-lib.interfaces.aws_ec2.IRouteTableRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IRouteTableRef {}
@@ -7029,7 +7029,7 @@ impl<T> IRouteTableRefHost<T> {
 /// Indicates that this resource can be referenced as a SecondaryNetwork.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISecondaryNetworkRef(rt::ObjRef);
 rt::handle!(ISecondaryNetworkRef, "aws-cdk-lib.interfaces.aws_ec2.ISecondaryNetworkRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISecondaryNetworkRef {}
@@ -7121,7 +7121,7 @@ impl<T> ISecondaryNetworkRefHost<T> {
 /// Indicates that this resource can be referenced as a SecurityGroupEgress.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISecurityGroupEgressRef(rt::ObjRef);
 rt::handle!(ISecurityGroupEgressRef, "aws-cdk-lib.interfaces.aws_ec2.ISecurityGroupEgressRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISecurityGroupEgressRef {}
@@ -7213,7 +7213,7 @@ impl<T> ISecurityGroupEgressRefHost<T> {
 /// Indicates that this resource can be referenced as a SecurityGroupIngress.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISecurityGroupIngressRef(rt::ObjRef);
 rt::handle!(ISecurityGroupIngressRef, "aws-cdk-lib.interfaces.aws_ec2.ISecurityGroupIngressRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISecurityGroupIngressRef {}
@@ -7305,7 +7305,7 @@ impl<T> ISecurityGroupIngressRefHost<T> {
 /// Indicates that this resource can be referenced as a SecurityGroup.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISecurityGroupRef(rt::ObjRef);
 rt::handle!(ISecurityGroupRef, "aws-cdk-lib.interfaces.aws_ec2.ISecurityGroupRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISecurityGroupRef {}
@@ -7397,7 +7397,7 @@ impl<T> ISecurityGroupRefHost<T> {
 /// Indicates that this resource can be referenced as a SecurityGroupVpcAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISecurityGroupVpcAssociationRef(rt::ObjRef);
 rt::handle!(ISecurityGroupVpcAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.ISecurityGroupVpcAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISecurityGroupVpcAssociationRef {}
@@ -7489,7 +7489,7 @@ impl<T> ISecurityGroupVpcAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a SnapshotBlockPublicAccess.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISnapshotBlockPublicAccessRef(rt::ObjRef);
 rt::handle!(ISnapshotBlockPublicAccessRef, "aws-cdk-lib.interfaces.aws_ec2.ISnapshotBlockPublicAccessRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISnapshotBlockPublicAccessRef {}
@@ -7581,7 +7581,7 @@ impl<T> ISnapshotBlockPublicAccessRefHost<T> {
 /// Indicates that this resource can be referenced as a Snapshot.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISnapshotRef(rt::ObjRef);
 rt::handle!(ISnapshotRef, "aws-cdk-lib.interfaces.aws_ec2.ISnapshotRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISnapshotRef {}
@@ -7673,7 +7673,7 @@ impl<T> ISnapshotRefHost<T> {
 /// Indicates that this resource can be referenced as a SpotFleet.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISpotFleetRef(rt::ObjRef);
 rt::handle!(ISpotFleetRef, "aws-cdk-lib.interfaces.aws_ec2.ISpotFleetRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISpotFleetRef {}
@@ -7765,7 +7765,7 @@ impl<T> ISpotFleetRefHost<T> {
 /// Indicates that this resource can be referenced as a SqlHaStandbyDetectedInstance.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISqlHaStandbyDetectedInstanceRef(rt::ObjRef);
 rt::handle!(ISqlHaStandbyDetectedInstanceRef, "aws-cdk-lib.interfaces.aws_ec2.ISqlHaStandbyDetectedInstanceRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISqlHaStandbyDetectedInstanceRef {}
@@ -7857,7 +7857,7 @@ impl<T> ISqlHaStandbyDetectedInstanceRefHost<T> {
 /// Indicates that this resource can be referenced as a SubnetCidrBlock.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISubnetCidrBlockRef(rt::ObjRef);
 rt::handle!(ISubnetCidrBlockRef, "aws-cdk-lib.interfaces.aws_ec2.ISubnetCidrBlockRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISubnetCidrBlockRef {}
@@ -7949,7 +7949,7 @@ impl<T> ISubnetCidrBlockRefHost<T> {
 /// Indicates that this resource can be referenced as a SubnetCidrReservation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISubnetCidrReservationRef(rt::ObjRef);
 rt::handle!(ISubnetCidrReservationRef, "aws-cdk-lib.interfaces.aws_ec2.ISubnetCidrReservationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISubnetCidrReservationRef {}
@@ -8041,7 +8041,7 @@ impl<T> ISubnetCidrReservationRefHost<T> {
 /// Indicates that this resource can be referenced as a SubnetNetworkAclAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISubnetNetworkAclAssociationRef(rt::ObjRef);
 rt::handle!(ISubnetNetworkAclAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.ISubnetNetworkAclAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISubnetNetworkAclAssociationRef {}
@@ -8133,7 +8133,7 @@ impl<T> ISubnetNetworkAclAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a Subnet.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISubnetRef(rt::ObjRef);
 rt::handle!(ISubnetRef, "aws-cdk-lib.interfaces.aws_ec2.ISubnetRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISubnetRef {}
@@ -8225,7 +8225,7 @@ impl<T> ISubnetRefHost<T> {
 /// Indicates that this resource can be referenced as a SubnetRouteTableAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISubnetRouteTableAssociationRef(rt::ObjRef);
 rt::handle!(ISubnetRouteTableAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.ISubnetRouteTableAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISubnetRouteTableAssociationRef {}
@@ -8317,7 +8317,7 @@ impl<T> ISubnetRouteTableAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a TrafficMirrorFilter.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITrafficMirrorFilterRef(rt::ObjRef);
 rt::handle!(ITrafficMirrorFilterRef, "aws-cdk-lib.interfaces.aws_ec2.ITrafficMirrorFilterRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITrafficMirrorFilterRef {}
@@ -8409,7 +8409,7 @@ impl<T> ITrafficMirrorFilterRefHost<T> {
 /// Indicates that this resource can be referenced as a TrafficMirrorFilterRule.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITrafficMirrorFilterRuleRef(rt::ObjRef);
 rt::handle!(ITrafficMirrorFilterRuleRef, "aws-cdk-lib.interfaces.aws_ec2.ITrafficMirrorFilterRuleRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITrafficMirrorFilterRuleRef {}
@@ -8501,7 +8501,7 @@ impl<T> ITrafficMirrorFilterRuleRefHost<T> {
 /// Indicates that this resource can be referenced as a TrafficMirrorSession.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITrafficMirrorSessionRef(rt::ObjRef);
 rt::handle!(ITrafficMirrorSessionRef, "aws-cdk-lib.interfaces.aws_ec2.ITrafficMirrorSessionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITrafficMirrorSessionRef {}
@@ -8593,7 +8593,7 @@ impl<T> ITrafficMirrorSessionRefHost<T> {
 /// Indicates that this resource can be referenced as a TrafficMirrorTarget.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITrafficMirrorTargetRef(rt::ObjRef);
 rt::handle!(ITrafficMirrorTargetRef, "aws-cdk-lib.interfaces.aws_ec2.ITrafficMirrorTargetRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITrafficMirrorTargetRef {}
@@ -8685,7 +8685,7 @@ impl<T> ITrafficMirrorTargetRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayAttachmentNatConfiguration.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayAttachmentNatConfigurationRef(rt::ObjRef);
 rt::handle!(ITransitGatewayAttachmentNatConfigurationRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayAttachmentNatConfigurationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayAttachmentNatConfigurationRef {}
@@ -8777,7 +8777,7 @@ impl<T> ITransitGatewayAttachmentNatConfigurationRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayAttachment.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayAttachmentRef(rt::ObjRef);
 rt::handle!(ITransitGatewayAttachmentRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayAttachmentRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayAttachmentRef {}
@@ -8869,7 +8869,7 @@ impl<T> ITransitGatewayAttachmentRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayConnectPeer.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayConnectPeerRef(rt::ObjRef);
 rt::handle!(ITransitGatewayConnectPeerRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayConnectPeerRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayConnectPeerRef {}
@@ -8961,7 +8961,7 @@ impl<T> ITransitGatewayConnectPeerRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayConnect.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayConnectRef(rt::ObjRef);
 rt::handle!(ITransitGatewayConnectRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayConnectRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayConnectRef {}
@@ -9053,7 +9053,7 @@ impl<T> ITransitGatewayConnectRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayMeteringPolicyEntry.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayMeteringPolicyEntryRef(rt::ObjRef);
 rt::handle!(ITransitGatewayMeteringPolicyEntryRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayMeteringPolicyEntryRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayMeteringPolicyEntryRef {}
@@ -9145,7 +9145,7 @@ impl<T> ITransitGatewayMeteringPolicyEntryRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayMeteringPolicy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayMeteringPolicyRef(rt::ObjRef);
 rt::handle!(ITransitGatewayMeteringPolicyRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayMeteringPolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayMeteringPolicyRef {}
@@ -9237,7 +9237,7 @@ impl<T> ITransitGatewayMeteringPolicyRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayMulticastDomainAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayMulticastDomainAssociationRef(rt::ObjRef);
 rt::handle!(ITransitGatewayMulticastDomainAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayMulticastDomainAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayMulticastDomainAssociationRef {}
@@ -9329,7 +9329,7 @@ impl<T> ITransitGatewayMulticastDomainAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayMulticastDomain.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayMulticastDomainRef(rt::ObjRef);
 rt::handle!(ITransitGatewayMulticastDomainRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayMulticastDomainRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayMulticastDomainRef {}
@@ -9421,7 +9421,7 @@ impl<T> ITransitGatewayMulticastDomainRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayMulticastGroupMember.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayMulticastGroupMemberRef(rt::ObjRef);
 rt::handle!(ITransitGatewayMulticastGroupMemberRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayMulticastGroupMemberRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayMulticastGroupMemberRef {}
@@ -9513,7 +9513,7 @@ impl<T> ITransitGatewayMulticastGroupMemberRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayMulticastGroupSource.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayMulticastGroupSourceRef(rt::ObjRef);
 rt::handle!(ITransitGatewayMulticastGroupSourceRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayMulticastGroupSourceRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayMulticastGroupSourceRef {}
@@ -9605,7 +9605,7 @@ impl<T> ITransitGatewayMulticastGroupSourceRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayPeeringAttachment.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayPeeringAttachmentRef(rt::ObjRef);
 rt::handle!(ITransitGatewayPeeringAttachmentRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayPeeringAttachmentRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayPeeringAttachmentRef {}
@@ -9697,7 +9697,7 @@ impl<T> ITransitGatewayPeeringAttachmentRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayPolicyTableAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayPolicyTableAssociationRef(rt::ObjRef);
 rt::handle!(ITransitGatewayPolicyTableAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayPolicyTableAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayPolicyTableAssociationRef {}
@@ -9789,7 +9789,7 @@ impl<T> ITransitGatewayPolicyTableAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayPolicyTableEntry.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayPolicyTableEntryRef(rt::ObjRef);
 rt::handle!(ITransitGatewayPolicyTableEntryRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayPolicyTableEntryRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayPolicyTableEntryRef {}
@@ -9881,7 +9881,7 @@ impl<T> ITransitGatewayPolicyTableEntryRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayPolicyTable.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayPolicyTableRef(rt::ObjRef);
 rt::handle!(ITransitGatewayPolicyTableRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayPolicyTableRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayPolicyTableRef {}
@@ -9973,7 +9973,7 @@ impl<T> ITransitGatewayPolicyTableRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGateway.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayRef(rt::ObjRef);
 rt::handle!(ITransitGatewayRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayRef {}
@@ -10065,7 +10065,7 @@ impl<T> ITransitGatewayRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayRoute.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayRouteRef(rt::ObjRef);
 rt::handle!(ITransitGatewayRouteRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayRouteRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayRouteRef {}
@@ -10157,7 +10157,7 @@ impl<T> ITransitGatewayRouteRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayRouteTableAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayRouteTableAssociationRef(rt::ObjRef);
 rt::handle!(ITransitGatewayRouteTableAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayRouteTableAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayRouteTableAssociationRef {}
@@ -10249,7 +10249,7 @@ impl<T> ITransitGatewayRouteTableAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayRouteTablePropagation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayRouteTablePropagationRef(rt::ObjRef);
 rt::handle!(ITransitGatewayRouteTablePropagationRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayRouteTablePropagationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayRouteTablePropagationRef {}
@@ -10341,7 +10341,7 @@ impl<T> ITransitGatewayRouteTablePropagationRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayRouteTable.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayRouteTableRef(rt::ObjRef);
 rt::handle!(ITransitGatewayRouteTableRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayRouteTableRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayRouteTableRef {}
@@ -10433,7 +10433,7 @@ impl<T> ITransitGatewayRouteTableRefHost<T> {
 /// Indicates that this resource can be referenced as a TransitGatewayVpcAttachment.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransitGatewayVpcAttachmentRef(rt::ObjRef);
 rt::handle!(ITransitGatewayVpcAttachmentRef, "aws-cdk-lib.interfaces.aws_ec2.ITransitGatewayVpcAttachmentRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransitGatewayVpcAttachmentRef {}
@@ -10525,7 +10525,7 @@ impl<T> ITransitGatewayVpcAttachmentRefHost<T> {
 /// Indicates that this resource can be referenced as a VPCBlockPublicAccessExclusion.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPCBlockPublicAccessExclusionRef(rt::ObjRef);
 rt::handle!(IVPCBlockPublicAccessExclusionRef, "aws-cdk-lib.interfaces.aws_ec2.IVPCBlockPublicAccessExclusionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPCBlockPublicAccessExclusionRef {}
@@ -10617,7 +10617,7 @@ impl<T> IVPCBlockPublicAccessExclusionRefHost<T> {
 /// Indicates that this resource can be referenced as a VPCBlockPublicAccessOptions.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPCBlockPublicAccessOptionsRef(rt::ObjRef);
 rt::handle!(IVPCBlockPublicAccessOptionsRef, "aws-cdk-lib.interfaces.aws_ec2.IVPCBlockPublicAccessOptionsRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPCBlockPublicAccessOptionsRef {}
@@ -10709,7 +10709,7 @@ impl<T> IVPCBlockPublicAccessOptionsRefHost<T> {
 /// Indicates that this resource can be referenced as a VPCCidrBlock.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPCCidrBlockRef(rt::ObjRef);
 rt::handle!(IVPCCidrBlockRef, "aws-cdk-lib.interfaces.aws_ec2.IVPCCidrBlockRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPCCidrBlockRef {}
@@ -10801,7 +10801,7 @@ impl<T> IVPCCidrBlockRefHost<T> {
 /// Indicates that this resource can be referenced as a VPCDHCPOptionsAssociation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPCDHCPOptionsAssociationRef(rt::ObjRef);
 rt::handle!(IVPCDHCPOptionsAssociationRef, "aws-cdk-lib.interfaces.aws_ec2.IVPCDHCPOptionsAssociationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPCDHCPOptionsAssociationRef {}
@@ -10893,7 +10893,7 @@ impl<T> IVPCDHCPOptionsAssociationRefHost<T> {
 /// Indicates that this resource can be referenced as a VPCEncryptionControl.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPCEncryptionControlRef(rt::ObjRef);
 rt::handle!(IVPCEncryptionControlRef, "aws-cdk-lib.interfaces.aws_ec2.IVPCEncryptionControlRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPCEncryptionControlRef {}
@@ -10985,7 +10985,7 @@ impl<T> IVPCEncryptionControlRefHost<T> {
 /// Indicates that this resource can be referenced as a VPCEndpointConnectionNotification.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPCEndpointConnectionNotificationRef(rt::ObjRef);
 rt::handle!(IVPCEndpointConnectionNotificationRef, "aws-cdk-lib.interfaces.aws_ec2.IVPCEndpointConnectionNotificationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPCEndpointConnectionNotificationRef {}
@@ -11077,7 +11077,7 @@ impl<T> IVPCEndpointConnectionNotificationRefHost<T> {
 /// Indicates that this resource can be referenced as a VPCEndpoint.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPCEndpointRef(rt::ObjRef);
 rt::handle!(IVPCEndpointRef, "aws-cdk-lib.interfaces.aws_ec2.IVPCEndpointRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPCEndpointRef {}
@@ -11169,7 +11169,7 @@ impl<T> IVPCEndpointRefHost<T> {
 /// Indicates that this resource can be referenced as a VPCEndpointServicePermissions.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPCEndpointServicePermissionsRef(rt::ObjRef);
 rt::handle!(IVPCEndpointServicePermissionsRef, "aws-cdk-lib.interfaces.aws_ec2.IVPCEndpointServicePermissionsRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPCEndpointServicePermissionsRef {}
@@ -11261,7 +11261,7 @@ impl<T> IVPCEndpointServicePermissionsRefHost<T> {
 /// Indicates that this resource can be referenced as a VPCEndpointService.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPCEndpointServiceRef(rt::ObjRef);
 rt::handle!(IVPCEndpointServiceRef, "aws-cdk-lib.interfaces.aws_ec2.IVPCEndpointServiceRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPCEndpointServiceRef {}
@@ -11353,7 +11353,7 @@ impl<T> IVPCEndpointServiceRefHost<T> {
 /// Indicates that this resource can be referenced as a VPCGatewayAttachment.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPCGatewayAttachmentRef(rt::ObjRef);
 rt::handle!(IVPCGatewayAttachmentRef, "aws-cdk-lib.interfaces.aws_ec2.IVPCGatewayAttachmentRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPCGatewayAttachmentRef {}
@@ -11445,7 +11445,7 @@ impl<T> IVPCGatewayAttachmentRefHost<T> {
 /// Indicates that this resource can be referenced as a VPCPeeringConnection.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPCPeeringConnectionRef(rt::ObjRef);
 rt::handle!(IVPCPeeringConnectionRef, "aws-cdk-lib.interfaces.aws_ec2.IVPCPeeringConnectionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPCPeeringConnectionRef {}
@@ -11537,7 +11537,7 @@ impl<T> IVPCPeeringConnectionRefHost<T> {
 /// Indicates that this resource can be referenced as a VPC.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPCRef(rt::ObjRef);
 rt::handle!(IVPCRef, "aws-cdk-lib.interfaces.aws_ec2.IVPCRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPCRef {}
@@ -11629,7 +11629,7 @@ impl<T> IVPCRefHost<T> {
 /// Indicates that this resource can be referenced as a VPNConcentrator.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPNConcentratorRef(rt::ObjRef);
 rt::handle!(IVPNConcentratorRef, "aws-cdk-lib.interfaces.aws_ec2.IVPNConcentratorRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPNConcentratorRef {}
@@ -11721,7 +11721,7 @@ impl<T> IVPNConcentratorRefHost<T> {
 /// Indicates that this resource can be referenced as a VPNConnection.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPNConnectionRef(rt::ObjRef);
 rt::handle!(IVPNConnectionRef, "aws-cdk-lib.interfaces.aws_ec2.IVPNConnectionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPNConnectionRef {}
@@ -11813,7 +11813,7 @@ impl<T> IVPNConnectionRefHost<T> {
 /// Indicates that this resource can be referenced as a VPNConnectionRoute.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPNConnectionRouteRef(rt::ObjRef);
 rt::handle!(IVPNConnectionRouteRef, "aws-cdk-lib.interfaces.aws_ec2.IVPNConnectionRouteRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPNConnectionRouteRef {}
@@ -11905,7 +11905,7 @@ impl<T> IVPNConnectionRouteRefHost<T> {
 /// Indicates that this resource can be referenced as a VPNGateway.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPNGatewayRef(rt::ObjRef);
 rt::handle!(IVPNGatewayRef, "aws-cdk-lib.interfaces.aws_ec2.IVPNGatewayRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPNGatewayRef {}
@@ -11997,7 +11997,7 @@ impl<T> IVPNGatewayRefHost<T> {
 /// Indicates that this resource can be referenced as a VPNGatewayRoutePropagation.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVPNGatewayRoutePropagationRef(rt::ObjRef);
 rt::handle!(IVPNGatewayRoutePropagationRef, "aws-cdk-lib.interfaces.aws_ec2.IVPNGatewayRoutePropagationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVPNGatewayRoutePropagationRef {}
@@ -12089,7 +12089,7 @@ impl<T> IVPNGatewayRoutePropagationRefHost<T> {
 /// Indicates that this resource can be referenced as a VerifiedAccessEndpoint.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVerifiedAccessEndpointRef(rt::ObjRef);
 rt::handle!(IVerifiedAccessEndpointRef, "aws-cdk-lib.interfaces.aws_ec2.IVerifiedAccessEndpointRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVerifiedAccessEndpointRef {}
@@ -12181,7 +12181,7 @@ impl<T> IVerifiedAccessEndpointRefHost<T> {
 /// Indicates that this resource can be referenced as a VerifiedAccessGroup.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVerifiedAccessGroupRef(rt::ObjRef);
 rt::handle!(IVerifiedAccessGroupRef, "aws-cdk-lib.interfaces.aws_ec2.IVerifiedAccessGroupRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVerifiedAccessGroupRef {}
@@ -12273,7 +12273,7 @@ impl<T> IVerifiedAccessGroupRefHost<T> {
 /// Indicates that this resource can be referenced as a VerifiedAccessInstance.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVerifiedAccessInstanceRef(rt::ObjRef);
 rt::handle!(IVerifiedAccessInstanceRef, "aws-cdk-lib.interfaces.aws_ec2.IVerifiedAccessInstanceRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVerifiedAccessInstanceRef {}
@@ -12365,7 +12365,7 @@ impl<T> IVerifiedAccessInstanceRefHost<T> {
 /// Indicates that this resource can be referenced as a VerifiedAccessTrustProvider.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVerifiedAccessTrustProviderRef(rt::ObjRef);
 rt::handle!(IVerifiedAccessTrustProviderRef, "aws-cdk-lib.interfaces.aws_ec2.IVerifiedAccessTrustProviderRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVerifiedAccessTrustProviderRef {}
@@ -12457,7 +12457,7 @@ impl<T> IVerifiedAccessTrustProviderRefHost<T> {
 /// Indicates that this resource can be referenced as a VolumeAttachment.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVolumeAttachmentRef(rt::ObjRef);
 rt::handle!(IVolumeAttachmentRef, "aws-cdk-lib.interfaces.aws_ec2.IVolumeAttachmentRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVolumeAttachmentRef {}
@@ -12549,7 +12549,7 @@ impl<T> IVolumeAttachmentRefHost<T> {
 /// Indicates that this resource can be referenced as a Volume.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVolumeRef(rt::ObjRef);
 rt::handle!(IVolumeRef, "aws-cdk-lib.interfaces.aws_ec2.IVolumeRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVolumeRef {}
@@ -12641,7 +12641,7 @@ impl<T> IVolumeRefHost<T> {
 /// A reference to a InstanceConnectEndpoint resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceConnectEndpointReference {
     /// Required. The ARN of the InstanceConnectEndpoint resource.
     ///
@@ -12679,7 +12679,7 @@ impl rt::FromWire for InstanceConnectEndpointReference {
 /// A reference to a InstanceEventWindow resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceEventWindowReference {
     /// Required. The Arn of the InstanceEventWindow resource.
     ///
@@ -12711,7 +12711,7 @@ impl rt::FromWire for InstanceEventWindowReference {
 /// A reference to a Instance resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceReference {
     /// Required. The InstanceId of the Instance resource.
     ///
@@ -12743,7 +12743,7 @@ impl rt::FromWire for InstanceReference {
 /// A reference to a InternetGateway resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InternetGatewayReference {
     /// Required. The InternetGatewayId of the InternetGateway resource.
     ///
@@ -12775,7 +12775,7 @@ impl rt::FromWire for InternetGatewayReference {
 /// A reference to a IpPoolRouteTableAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpPoolRouteTableAssociationReference {
     /// Required. The AssociationId of the IpPoolRouteTableAssociation resource.
     ///
@@ -12807,7 +12807,7 @@ impl rt::FromWire for IpPoolRouteTableAssociationReference {
 /// A reference to a IpamExternalResourceVerificationToken resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamExternalResourceVerificationTokenReference {
     /// Required. The IpamExternalResourceVerificationTokenArn of the IpamExternalResourceVerificationToken resource.
     ///
@@ -12839,7 +12839,7 @@ impl rt::FromWire for IpamExternalResourceVerificationTokenReference {
 /// A reference to a IpamInternetRegistryAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamInternetRegistryAssociationReference {
     /// Required. The IpamInternetRegistryAssociationArn of the IpamInternetRegistryAssociation resource.
     ///
@@ -12871,7 +12871,7 @@ impl rt::FromWire for IpamInternetRegistryAssociationReference {
 /// A reference to a KeyPair resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyPairReference {
     /// Required. The KeyName of the KeyPair resource.
     ///
@@ -12903,7 +12903,7 @@ impl rt::FromWire for KeyPairReference {
 /// A reference to a LaunchTemplate resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateReference {
     /// Required. The LaunchTemplateId of the LaunchTemplate resource.
     ///
@@ -12935,7 +12935,7 @@ impl rt::FromWire for LaunchTemplateReference {
 /// A reference to a LocalGatewayRoute resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalGatewayRouteReference {
     /// Required. The DestinationCidrBlock of the LocalGatewayRoute resource.
     ///
@@ -12973,7 +12973,7 @@ impl rt::FromWire for LocalGatewayRouteReference {
 /// A reference to a LocalGatewayRouteTable resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalGatewayRouteTableReference {
     /// Required. The ARN of the LocalGatewayRouteTable resource.
     ///
@@ -13011,7 +13011,7 @@ impl rt::FromWire for LocalGatewayRouteTableReference {
 /// A reference to a LocalGatewayRouteTableVPCAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalGatewayRouteTableVPCAssociationReference {
     /// Required. The LocalGatewayRouteTableVpcAssociationId of the LocalGatewayRouteTableVPCAssociation resource.
     ///
@@ -13043,7 +13043,7 @@ impl rt::FromWire for LocalGatewayRouteTableVPCAssociationReference {
 /// A reference to a LocalGatewayRouteTableVirtualInterfaceGroupAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalGatewayRouteTableVirtualInterfaceGroupAssociationReference {
     /// Required. The LocalGatewayRouteTableVirtualInterfaceGroupAssociationId of the LocalGatewayRouteTableVirtualInterfaceGroupAssociation resource.
     ///
@@ -13075,7 +13075,7 @@ impl rt::FromWire for LocalGatewayRouteTableVirtualInterfaceGroupAssociationRefe
 /// A reference to a LocalGatewayVirtualInterfaceGroup resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalGatewayVirtualInterfaceGroupReference {
     /// Required. The ARN of the LocalGatewayVirtualInterfaceGroup resource.
     ///
@@ -13113,7 +13113,7 @@ impl rt::FromWire for LocalGatewayVirtualInterfaceGroupReference {
 /// A reference to a LocalGatewayVirtualInterface resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalGatewayVirtualInterfaceReference {
     /// Required. The LocalGatewayVirtualInterfaceId of the LocalGatewayVirtualInterface resource.
     ///
@@ -13145,7 +13145,7 @@ impl rt::FromWire for LocalGatewayVirtualInterfaceReference {
 /// A reference to a NatGateway resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NatGatewayReference {
     /// Required. The NatGatewayId of the NatGateway resource.
     ///
@@ -13177,7 +13177,7 @@ impl rt::FromWire for NatGatewayReference {
 /// A reference to a NetworkAclEntry resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkAclEntryReference {
     /// Required. The Id of the NetworkAclEntry resource.
     ///
@@ -13209,7 +13209,7 @@ impl rt::FromWire for NetworkAclEntryReference {
 /// A reference to a NetworkAcl resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkAclReference {
     /// Required. The Id of the NetworkAcl resource.
     ///
@@ -13241,7 +13241,7 @@ impl rt::FromWire for NetworkAclReference {
 /// A reference to a NetworkInsightsAccessScopeAnalysis resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInsightsAccessScopeAnalysisReference {
     /// Required. The ARN of the NetworkInsightsAccessScopeAnalysis resource.
     ///
@@ -13279,7 +13279,7 @@ impl rt::FromWire for NetworkInsightsAccessScopeAnalysisReference {
 /// A reference to a NetworkInsightsAccessScope resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInsightsAccessScopeReference {
     /// Required. The ARN of the NetworkInsightsAccessScope resource.
     ///
@@ -13317,7 +13317,7 @@ impl rt::FromWire for NetworkInsightsAccessScopeReference {
 /// A reference to a NetworkInsightsAnalysis resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInsightsAnalysisReference {
     /// Required. The ARN of the NetworkInsightsAnalysis resource.
     ///
@@ -13355,7 +13355,7 @@ impl rt::FromWire for NetworkInsightsAnalysisReference {
 /// A reference to a NetworkInsightsPath resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInsightsPathReference {
     /// Required. The ARN of the NetworkInsightsPath resource.
     ///
@@ -13393,7 +13393,7 @@ impl rt::FromWire for NetworkInsightsPathReference {
 /// A reference to a NetworkInterfaceAttachment resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInterfaceAttachmentReference {
     /// Required. The AttachmentId of the NetworkInterfaceAttachment resource.
     ///
@@ -13425,7 +13425,7 @@ impl rt::FromWire for NetworkInterfaceAttachmentReference {
 /// A reference to a NetworkInterfacePermission resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInterfacePermissionReference {
     /// Required. The Id of the NetworkInterfacePermission resource.
     ///
@@ -13457,7 +13457,7 @@ impl rt::FromWire for NetworkInterfacePermissionReference {
 /// A reference to a NetworkInterface resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInterfaceReference {
     /// Required. The Id of the NetworkInterface resource.
     ///
@@ -13489,7 +13489,7 @@ impl rt::FromWire for NetworkInterfaceReference {
 /// A reference to a NetworkPerformanceMetricSubscription resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkPerformanceMetricSubscriptionReference {
     /// Required. The Destination of the NetworkPerformanceMetricSubscription resource.
     ///
@@ -13539,7 +13539,7 @@ impl rt::FromWire for NetworkPerformanceMetricSubscriptionReference {
 /// A reference to a PlacementGroup resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlacementGroupReference {
     /// Required. The GroupName of the PlacementGroup resource.
     ///
@@ -13571,7 +13571,7 @@ impl rt::FromWire for PlacementGroupReference {
 /// A reference to a PrefixList resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrefixListReference {
     /// Required. The ARN of the PrefixList resource.
     ///
@@ -13609,7 +13609,7 @@ impl rt::FromWire for PrefixListReference {
 /// A reference to a Route resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteReference {
     /// Required. The CidrBlock of the Route resource.
     ///
@@ -13647,7 +13647,7 @@ impl rt::FromWire for RouteReference {
 /// A reference to a RouteServerAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteServerAssociationReference {
     /// Required. The RouteServerId of the RouteServerAssociation resource.
     ///
@@ -13685,7 +13685,7 @@ impl rt::FromWire for RouteServerAssociationReference {
 /// A reference to a RouteServerEndpoint resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteServerEndpointReference {
     /// Required. The ARN of the RouteServerEndpoint resource.
     ///
@@ -13723,7 +13723,7 @@ impl rt::FromWire for RouteServerEndpointReference {
 /// A reference to a RouteServerPeer resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteServerPeerReference {
     /// Required. The ARN of the RouteServerPeer resource.
     ///
@@ -13761,7 +13761,7 @@ impl rt::FromWire for RouteServerPeerReference {
 /// A reference to a RouteServerPropagation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteServerPropagationReference {
     /// Required. The RouteServerId of the RouteServerPropagation resource.
     ///
@@ -13799,7 +13799,7 @@ impl rt::FromWire for RouteServerPropagationReference {
 /// A reference to a RouteServer resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteServerReference {
     /// Required. The ARN of the RouteServer resource.
     ///
@@ -13837,7 +13837,7 @@ impl rt::FromWire for RouteServerReference {
 /// A reference to a RouteTable resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteTableReference {
     /// Required. The RouteTableId of the RouteTable resource.
     ///
@@ -13869,7 +13869,7 @@ impl rt::FromWire for RouteTableReference {
 /// A reference to a SecondaryNetwork resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecondaryNetworkReference {
     /// Required. The SecondaryNetworkArn of the SecondaryNetwork resource.
     ///
@@ -13901,7 +13901,7 @@ impl rt::FromWire for SecondaryNetworkReference {
 /// A reference to a SecurityGroupEgress resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityGroupEgressReference {
     /// Required. The Id of the SecurityGroupEgress resource.
     ///
@@ -13933,7 +13933,7 @@ impl rt::FromWire for SecurityGroupEgressReference {
 /// A reference to a SecurityGroupIngress resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityGroupIngressReference {
     /// Required. The Id of the SecurityGroupIngress resource.
     ///
@@ -13965,7 +13965,7 @@ impl rt::FromWire for SecurityGroupIngressReference {
 /// A reference to a SecurityGroup resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityGroupReference {
     /// Required. The Id of the SecurityGroup resource.
     ///
@@ -13997,7 +13997,7 @@ impl rt::FromWire for SecurityGroupReference {
 /// A reference to a SecurityGroupVpcAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityGroupVpcAssociationReference {
     /// Required. The GroupId of the SecurityGroupVpcAssociation resource.
     ///
@@ -14035,7 +14035,7 @@ impl rt::FromWire for SecurityGroupVpcAssociationReference {
 /// A reference to a SnapshotBlockPublicAccess resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnapshotBlockPublicAccessReference {
     /// Required. The AccountId of the SnapshotBlockPublicAccess resource.
     ///
@@ -14067,7 +14067,7 @@ impl rt::FromWire for SnapshotBlockPublicAccessReference {
 /// A reference to a Snapshot resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnapshotReference {
     /// Required. The Arn of the Snapshot resource.
     ///
@@ -14099,7 +14099,7 @@ impl rt::FromWire for SnapshotReference {
 /// A reference to a SpotFleet resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotFleetReference {
     /// Required. The Id of the SpotFleet resource.
     ///
@@ -14131,7 +14131,7 @@ impl rt::FromWire for SpotFleetReference {
 /// A reference to a SqlHaStandbyDetectedInstance resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SqlHaStandbyDetectedInstanceReference {
     /// Required. The InstanceId of the SqlHaStandbyDetectedInstance resource.
     ///
@@ -14163,7 +14163,7 @@ impl rt::FromWire for SqlHaStandbyDetectedInstanceReference {
 /// A reference to a SubnetCidrBlock resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetCidrBlockReference {
     /// Required. The Id of the SubnetCidrBlock resource.
     ///
@@ -14195,7 +14195,7 @@ impl rt::FromWire for SubnetCidrBlockReference {
 /// A reference to a SubnetCidrReservation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetCidrReservationReference {
     /// Required. The ARN of the SubnetCidrReservation resource.
     ///
@@ -14239,7 +14239,7 @@ impl rt::FromWire for SubnetCidrReservationReference {
 /// A reference to a SubnetNetworkAclAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetNetworkAclAssociationReference {
     /// Required. The AssociationId of the SubnetNetworkAclAssociation resource.
     ///
@@ -14271,7 +14271,7 @@ impl rt::FromWire for SubnetNetworkAclAssociationReference {
 /// A reference to a Subnet resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetReference {
     /// Required. The SubnetId of the Subnet resource.
     ///
@@ -14303,7 +14303,7 @@ impl rt::FromWire for SubnetReference {
 /// A reference to a SubnetRouteTableAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetRouteTableAssociationReference {
     /// Required. The Id of the SubnetRouteTableAssociation resource.
     ///
@@ -14335,7 +14335,7 @@ impl rt::FromWire for SubnetRouteTableAssociationReference {
 /// A reference to a TrafficMirrorFilter resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficMirrorFilterReference {
     /// Required. The Id of the TrafficMirrorFilter resource.
     ///
@@ -14367,7 +14367,7 @@ impl rt::FromWire for TrafficMirrorFilterReference {
 /// A reference to a TrafficMirrorFilterRule resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficMirrorFilterRuleReference {
     /// Required. The TrafficMirrorFilterRuleId of the TrafficMirrorFilterRule resource.
     ///
@@ -14399,7 +14399,7 @@ impl rt::FromWire for TrafficMirrorFilterRuleReference {
 /// A reference to a TrafficMirrorSession resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficMirrorSessionReference {
     /// Required. The Id of the TrafficMirrorSession resource.
     ///
@@ -14431,7 +14431,7 @@ impl rt::FromWire for TrafficMirrorSessionReference {
 /// A reference to a TrafficMirrorTarget resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficMirrorTargetReference {
     /// Required. The Id of the TrafficMirrorTarget resource.
     ///
@@ -14463,7 +14463,7 @@ impl rt::FromWire for TrafficMirrorTargetReference {
 /// A reference to a TransitGatewayAttachmentNatConfiguration resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayAttachmentNatConfigurationReference {
     /// Required. The Arn of the TransitGatewayAttachmentNatConfiguration resource.
     ///
@@ -14495,7 +14495,7 @@ impl rt::FromWire for TransitGatewayAttachmentNatConfigurationReference {
 /// A reference to a TransitGatewayAttachment resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayAttachmentReference {
     /// Required. The Id of the TransitGatewayAttachment resource.
     ///
@@ -14527,7 +14527,7 @@ impl rt::FromWire for TransitGatewayAttachmentReference {
 /// A reference to a TransitGatewayConnectPeer resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayConnectPeerReference {
     /// Required. The TransitGatewayConnectPeerId of the TransitGatewayConnectPeer resource.
     ///
@@ -14559,7 +14559,7 @@ impl rt::FromWire for TransitGatewayConnectPeerReference {
 /// A reference to a TransitGatewayConnect resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayConnectReference {
     /// Required. The TransitGatewayAttachmentId of the TransitGatewayConnect resource.
     ///
@@ -14591,7 +14591,7 @@ impl rt::FromWire for TransitGatewayConnectReference {
 /// A reference to a TransitGatewayMeteringPolicyEntry resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayMeteringPolicyEntryReference {
     /// Required. The PolicyRuleNumber of the TransitGatewayMeteringPolicyEntry resource.
     ///
@@ -14629,7 +14629,7 @@ impl rt::FromWire for TransitGatewayMeteringPolicyEntryReference {
 /// A reference to a TransitGatewayMeteringPolicy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayMeteringPolicyReference {
     /// Required. The TransitGatewayMeteringPolicyId of the TransitGatewayMeteringPolicy resource.
     ///
@@ -14661,7 +14661,7 @@ impl rt::FromWire for TransitGatewayMeteringPolicyReference {
 /// A reference to a TransitGatewayMulticastDomainAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayMulticastDomainAssociationReference {
     /// Required. The SubnetId of the TransitGatewayMulticastDomainAssociation resource.
     ///
@@ -14705,7 +14705,7 @@ impl rt::FromWire for TransitGatewayMulticastDomainAssociationReference {
 /// A reference to a TransitGatewayMulticastDomain resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayMulticastDomainReference {
     /// Required. The ARN of the TransitGatewayMulticastDomain resource.
     ///
@@ -14743,7 +14743,7 @@ impl rt::FromWire for TransitGatewayMulticastDomainReference {
 /// A reference to a TransitGatewayMulticastGroupMember resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayMulticastGroupMemberReference {
     /// Required. The GroupIpAddress of the TransitGatewayMulticastGroupMember resource.
     ///
@@ -14787,7 +14787,7 @@ impl rt::FromWire for TransitGatewayMulticastGroupMemberReference {
 /// A reference to a TransitGatewayMulticastGroupSource resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayMulticastGroupSourceReference {
     /// Required. The GroupIpAddress of the TransitGatewayMulticastGroupSource resource.
     ///
@@ -14831,7 +14831,7 @@ impl rt::FromWire for TransitGatewayMulticastGroupSourceReference {
 /// A reference to a TransitGatewayPeeringAttachment resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayPeeringAttachmentReference {
     /// Required. The TransitGatewayAttachmentId of the TransitGatewayPeeringAttachment resource.
     ///
@@ -14863,7 +14863,7 @@ impl rt::FromWire for TransitGatewayPeeringAttachmentReference {
 /// A reference to a TransitGatewayPolicyTableAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayPolicyTableAssociationReference {
     /// Required. The TransitGatewayAttachmentId of the TransitGatewayPolicyTableAssociation resource.
     ///
@@ -14901,7 +14901,7 @@ impl rt::FromWire for TransitGatewayPolicyTableAssociationReference {
 /// A reference to a TransitGatewayPolicyTableEntry resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayPolicyTableEntryReference {
     /// Required. The PolicyRuleNumber of the TransitGatewayPolicyTableEntry resource.
     ///
@@ -14939,7 +14939,7 @@ impl rt::FromWire for TransitGatewayPolicyTableEntryReference {
 /// A reference to a TransitGatewayPolicyTable resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayPolicyTableReference {
     /// Required. The TransitGatewayPolicyTableId of the TransitGatewayPolicyTable resource.
     ///
@@ -14971,7 +14971,7 @@ impl rt::FromWire for TransitGatewayPolicyTableReference {
 /// A reference to a TransitGateway resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayReference {
     /// Required. The ARN of the TransitGateway resource.
     ///
@@ -15009,7 +15009,7 @@ impl rt::FromWire for TransitGatewayReference {
 /// A reference to a TransitGatewayRoute resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayRouteReference {
     /// Required. The DestinationCidrBlock of the TransitGatewayRoute resource.
     ///
@@ -15047,7 +15047,7 @@ impl rt::FromWire for TransitGatewayRouteReference {
 /// A reference to a TransitGatewayRouteTableAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayRouteTableAssociationReference {
     /// Required. The TransitGatewayAttachmentId of the TransitGatewayRouteTableAssociation resource.
     ///
@@ -15085,7 +15085,7 @@ impl rt::FromWire for TransitGatewayRouteTableAssociationReference {
 /// A reference to a TransitGatewayRouteTablePropagation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayRouteTablePropagationReference {
     /// Required. The TransitGatewayAttachmentId of the TransitGatewayRouteTablePropagation resource.
     ///
@@ -15123,7 +15123,7 @@ impl rt::FromWire for TransitGatewayRouteTablePropagationReference {
 /// A reference to a TransitGatewayRouteTable resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayRouteTableReference {
     /// Required. The TransitGatewayRouteTableId of the TransitGatewayRouteTable resource.
     ///
@@ -15155,7 +15155,7 @@ impl rt::FromWire for TransitGatewayRouteTableReference {
 /// A reference to a TransitGatewayVpcAttachment resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayVpcAttachmentReference {
     /// Required. The Id of the TransitGatewayVpcAttachment resource.
     ///
@@ -15187,7 +15187,7 @@ impl rt::FromWire for TransitGatewayVpcAttachmentReference {
 /// A reference to a VPCBlockPublicAccessExclusion resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPCBlockPublicAccessExclusionReference {
     /// Required. The ExclusionId of the VPCBlockPublicAccessExclusion resource.
     ///
@@ -15219,7 +15219,7 @@ impl rt::FromWire for VPCBlockPublicAccessExclusionReference {
 /// A reference to a VPCBlockPublicAccessOptions resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPCBlockPublicAccessOptionsReference {
     /// Required. The AccountId of the VPCBlockPublicAccessOptions resource.
     ///
@@ -15251,7 +15251,7 @@ impl rt::FromWire for VPCBlockPublicAccessOptionsReference {
 /// A reference to a VPCCidrBlock resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPCCidrBlockReference {
     /// Required. The Id of the VPCCidrBlock resource.
     ///
@@ -15289,7 +15289,7 @@ impl rt::FromWire for VPCCidrBlockReference {
 /// A reference to a VPCDHCPOptionsAssociation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPCDHCPOptionsAssociationReference {
     /// Required. The DhcpOptionsId of the VPCDHCPOptionsAssociation resource.
     ///
@@ -15327,7 +15327,7 @@ impl rt::FromWire for VPCDHCPOptionsAssociationReference {
 /// A reference to a VPCEncryptionControl resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPCEncryptionControlReference {
     /// Required. The VpcEncryptionControlId of the VPCEncryptionControl resource.
     ///
@@ -15359,7 +15359,7 @@ impl rt::FromWire for VPCEncryptionControlReference {
 /// A reference to a VPCEndpointConnectionNotification resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPCEndpointConnectionNotificationReference {
     /// Required. The VPCEndpointConnectionNotificationId of the VPCEndpointConnectionNotification resource.
     ///
@@ -15391,7 +15391,7 @@ impl rt::FromWire for VPCEndpointConnectionNotificationReference {
 /// A reference to a VPCEndpoint resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPCEndpointReference {
     /// Required. The Id of the VPCEndpoint resource.
     ///
@@ -15423,7 +15423,7 @@ impl rt::FromWire for VPCEndpointReference {
 /// A reference to a VPCEndpointServicePermissions resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPCEndpointServicePermissionsReference {
     /// Required. The ServiceId of the VPCEndpointServicePermissions resource.
     ///
@@ -15455,7 +15455,7 @@ impl rt::FromWire for VPCEndpointServicePermissionsReference {
 /// A reference to a VPCEndpointService resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPCEndpointServiceReference {
     /// Required. The ServiceId of the VPCEndpointService resource.
     ///
@@ -15487,7 +15487,7 @@ impl rt::FromWire for VPCEndpointServiceReference {
 /// A reference to a VPCGatewayAttachment resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPCGatewayAttachmentReference {
     /// Required. The AttachmentType of the VPCGatewayAttachment resource.
     ///
@@ -15525,7 +15525,7 @@ impl rt::FromWire for VPCGatewayAttachmentReference {
 /// A reference to a VPCPeeringConnection resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPCPeeringConnectionReference {
     /// Required. The Id of the VPCPeeringConnection resource.
     ///
@@ -15557,7 +15557,7 @@ impl rt::FromWire for VPCPeeringConnectionReference {
 /// A reference to a VPC resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPCReference {
     /// Required. The VpcId of the VPC resource.
     ///
@@ -15589,7 +15589,7 @@ impl rt::FromWire for VPCReference {
 /// A reference to a VPNConcentrator resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPNConcentratorReference {
     /// Required. The VpnConcentratorId of the VPNConcentrator resource.
     ///
@@ -15621,7 +15621,7 @@ impl rt::FromWire for VPNConcentratorReference {
 /// A reference to a VPNConnection resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPNConnectionReference {
     /// Required. The VpnConnectionId of the VPNConnection resource.
     ///
@@ -15653,7 +15653,7 @@ impl rt::FromWire for VPNConnectionReference {
 /// A reference to a VPNConnectionRoute resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPNConnectionRouteReference {
     /// Required. The DestinationCidrBlock of the VPNConnectionRoute resource.
     ///
@@ -15691,7 +15691,7 @@ impl rt::FromWire for VPNConnectionRouteReference {
 /// A reference to a VPNGateway resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPNGatewayReference {
     /// Required. The VPNGatewayId of the VPNGateway resource.
     ///
@@ -15723,7 +15723,7 @@ impl rt::FromWire for VPNGatewayReference {
 /// A reference to a VPNGatewayRoutePropagation resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VPNGatewayRoutePropagationReference {
     /// Required. The Id of the VPNGatewayRoutePropagation resource.
     ///
@@ -15755,7 +15755,7 @@ impl rt::FromWire for VPNGatewayRoutePropagationReference {
 /// A reference to a VerifiedAccessEndpoint resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VerifiedAccessEndpointReference {
     /// Required. The VerifiedAccessEndpointId of the VerifiedAccessEndpoint resource.
     ///
@@ -15787,7 +15787,7 @@ impl rt::FromWire for VerifiedAccessEndpointReference {
 /// A reference to a VerifiedAccessGroup resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VerifiedAccessGroupReference {
     /// Required. The ARN of the VerifiedAccessGroup resource.
     ///
@@ -15825,7 +15825,7 @@ impl rt::FromWire for VerifiedAccessGroupReference {
 /// A reference to a VerifiedAccessInstance resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VerifiedAccessInstanceReference {
     /// Required. The VerifiedAccessInstanceId of the VerifiedAccessInstance resource.
     ///
@@ -15857,7 +15857,7 @@ impl rt::FromWire for VerifiedAccessInstanceReference {
 /// A reference to a VerifiedAccessTrustProvider resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VerifiedAccessTrustProviderReference {
     /// Required. The VerifiedAccessTrustProviderId of the VerifiedAccessTrustProvider resource.
     ///
@@ -15889,7 +15889,7 @@ impl rt::FromWire for VerifiedAccessTrustProviderReference {
 /// A reference to a VolumeAttachment resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeAttachmentReference {
     /// Required. The InstanceId of the VolumeAttachment resource.
     ///
@@ -15927,7 +15927,7 @@ impl rt::FromWire for VolumeAttachmentReference {
 /// A reference to a Volume resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeReference {
     /// Required. The VolumeId of the Volume resource.
     ///

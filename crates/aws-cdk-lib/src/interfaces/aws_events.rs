@@ -5,7 +5,7 @@ use crate::runtime as rt;
 /// A reference to a ApiDestination resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiDestinationReference {
     /// Required. The ARN of the ApiDestination resource.
     ///
@@ -43,7 +43,7 @@ impl rt::FromWire for ApiDestinationReference {
 /// A reference to a Archive resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArchiveReference {
     /// Required. The ARN of the Archive resource.
     ///
@@ -81,7 +81,7 @@ impl rt::FromWire for ArchiveReference {
 /// A reference to a Connection resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionReference {
     /// Required. The ARN of the Connection resource.
     ///
@@ -119,7 +119,7 @@ impl rt::FromWire for ConnectionReference {
 /// A reference to a Endpoint resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointReference {
     /// Required. The ARN of the Endpoint resource.
     ///
@@ -157,7 +157,7 @@ impl rt::FromWire for EndpointReference {
 /// A reference to a EventBusPolicy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBusPolicyReference {
     /// Required. The EventBusName of the EventBusPolicy resource.
     ///
@@ -195,7 +195,7 @@ impl rt::FromWire for EventBusPolicyReference {
 /// A reference to a EventBus resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBusReference {
     /// Required. The ARN of the EventBus resource.
     ///
@@ -233,7 +233,7 @@ impl rt::FromWire for EventBusReference {
 /// Indicates that this resource can be referenced as a ApiDestination.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IApiDestinationRef(rt::ObjRef);
 rt::handle!(IApiDestinationRef, "aws-cdk-lib.interfaces.aws_events.IApiDestinationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IApiDestinationRef {}
@@ -325,7 +325,7 @@ impl<T> IApiDestinationRefHost<T> {
 /// Indicates that this resource can be referenced as a Archive.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IArchiveRef(rt::ObjRef);
 rt::handle!(IArchiveRef, "aws-cdk-lib.interfaces.aws_events.IArchiveRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IArchiveRef {}
@@ -417,7 +417,7 @@ impl<T> IArchiveRefHost<T> {
 /// Indicates that this resource can be referenced as a Connection.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IConnectionRef(rt::ObjRef);
 rt::handle!(IConnectionRef, "aws-cdk-lib.interfaces.aws_events.IConnectionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IConnectionRef {}
@@ -509,7 +509,7 @@ impl<T> IConnectionRefHost<T> {
 /// Indicates that this resource can be referenced as a Endpoint.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEndpointRef(rt::ObjRef);
 rt::handle!(IEndpointRef, "aws-cdk-lib.interfaces.aws_events.IEndpointRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IEndpointRef {}
@@ -601,7 +601,7 @@ impl<T> IEndpointRefHost<T> {
 /// Indicates that this resource can be referenced as a EventBusPolicy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEventBusPolicyRef(rt::ObjRef);
 rt::handle!(IEventBusPolicyRef, "aws-cdk-lib.interfaces.aws_events.IEventBusPolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IEventBusPolicyRef {}
@@ -693,7 +693,7 @@ impl<T> IEventBusPolicyRefHost<T> {
 /// Indicates that this resource can be referenced as a EventBus.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEventBusRef(rt::ObjRef);
 rt::handle!(IEventBusRef, "aws-cdk-lib.interfaces.aws_events.IEventBusRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IEventBusRef {}
@@ -785,7 +785,7 @@ impl<T> IEventBusRefHost<T> {
 /// Indicates that this resource can be referenced as a Rule.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRuleRef(rt::ObjRef);
 rt::handle!(IRuleRef, "aws-cdk-lib.interfaces.aws_events.IRuleRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IRuleRef {}
@@ -877,7 +877,7 @@ impl<T> IRuleRefHost<T> {
 /// A reference to a Rule resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleReference {
     /// Required. The Arn of the Rule resource.
     ///

@@ -5,7 +5,7 @@ use crate::runtime as rt;
 /// A reference to a AccessKey resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessKeyReference {
     /// Required. The Id of the AccessKey resource.
     ///
@@ -37,7 +37,7 @@ impl rt::FromWire for AccessKeyReference {
 /// A reference to a GroupPolicy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupPolicyReference {
     /// Required. The GroupName of the GroupPolicy resource.
     ///
@@ -75,7 +75,7 @@ impl rt::FromWire for GroupPolicyReference {
 /// A reference to a Group resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupReference {
     /// Required. The ARN of the Group resource.
     ///
@@ -113,7 +113,7 @@ impl rt::FromWire for GroupReference {
 /// Indicates that this resource can be referenced as a AccessKey.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAccessKeyRef(rt::ObjRef);
 rt::handle!(IAccessKeyRef, "aws-cdk-lib.interfaces.aws_iam.IAccessKeyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IAccessKeyRef {}
@@ -205,7 +205,7 @@ impl<T> IAccessKeyRefHost<T> {
 /// Indicates that this resource can be referenced as a GroupPolicy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IGroupPolicyRef(rt::ObjRef);
 rt::handle!(IGroupPolicyRef, "aws-cdk-lib.interfaces.aws_iam.IGroupPolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IGroupPolicyRef {}
@@ -297,7 +297,7 @@ impl<T> IGroupPolicyRefHost<T> {
 /// Indicates that this resource can be referenced as a Group.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IGroupRef(rt::ObjRef);
 rt::handle!(IGroupRef, "aws-cdk-lib.interfaces.aws_iam.IGroupRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IGroupRef {}
@@ -389,7 +389,7 @@ impl<T> IGroupRefHost<T> {
 /// Indicates that this resource can be referenced as a InstanceProfile.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IInstanceProfileRef(rt::ObjRef);
 rt::handle!(IInstanceProfileRef, "aws-cdk-lib.interfaces.aws_iam.IInstanceProfileRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IInstanceProfileRef {}
@@ -481,7 +481,7 @@ impl<T> IInstanceProfileRefHost<T> {
 /// Indicates that this resource can be referenced as a ManagedPolicy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IManagedPolicyRef(rt::ObjRef);
 rt::handle!(IManagedPolicyRef, "aws-cdk-lib.interfaces.aws_iam.IManagedPolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IManagedPolicyRef {}
@@ -573,7 +573,7 @@ impl<T> IManagedPolicyRefHost<T> {
 /// Indicates that this resource can be referenced as a OIDCProvider.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IOIDCProviderRef(rt::ObjRef);
 rt::handle!(IOIDCProviderRef, "aws-cdk-lib.interfaces.aws_iam.IOIDCProviderRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IOIDCProviderRef {}
@@ -665,7 +665,7 @@ impl<T> IOIDCProviderRefHost<T> {
 /// Indicates that this resource can be referenced as a Policy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPolicyRef(rt::ObjRef);
 rt::handle!(IPolicyRef, "aws-cdk-lib.interfaces.aws_iam.IPolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IPolicyRef {}
@@ -757,7 +757,7 @@ impl<T> IPolicyRefHost<T> {
 /// Indicates that this resource can be referenced as a RolePolicy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRolePolicyRef(rt::ObjRef);
 rt::handle!(IRolePolicyRef, "aws-cdk-lib.interfaces.aws_iam.IRolePolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IRolePolicyRef {}
@@ -849,7 +849,7 @@ impl<T> IRolePolicyRefHost<T> {
 /// Indicates that this resource can be referenced as a Role.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRoleRef(rt::ObjRef);
 rt::handle!(IRoleRef, "aws-cdk-lib.interfaces.aws_iam.IRoleRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IRoleRef {}
@@ -941,7 +941,7 @@ impl<T> IRoleRefHost<T> {
 /// Indicates that this resource can be referenced as a SAMLProvider.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISAMLProviderRef(rt::ObjRef);
 rt::handle!(ISAMLProviderRef, "aws-cdk-lib.interfaces.aws_iam.ISAMLProviderRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISAMLProviderRef {}
@@ -1033,7 +1033,7 @@ impl<T> ISAMLProviderRefHost<T> {
 /// Indicates that this resource can be referenced as a ServerCertificate.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IServerCertificateRef(rt::ObjRef);
 rt::handle!(IServerCertificateRef, "aws-cdk-lib.interfaces.aws_iam.IServerCertificateRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IServerCertificateRef {}
@@ -1125,7 +1125,7 @@ impl<T> IServerCertificateRefHost<T> {
 /// Indicates that this resource can be referenced as a ServiceLinkedRole.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IServiceLinkedRoleRef(rt::ObjRef);
 rt::handle!(IServiceLinkedRoleRef, "aws-cdk-lib.interfaces.aws_iam.IServiceLinkedRoleRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IServiceLinkedRoleRef {}
@@ -1217,7 +1217,7 @@ impl<T> IServiceLinkedRoleRefHost<T> {
 /// Indicates that this resource can be referenced as a UserPolicy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IUserPolicyRef(rt::ObjRef);
 rt::handle!(IUserPolicyRef, "aws-cdk-lib.interfaces.aws_iam.IUserPolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IUserPolicyRef {}
@@ -1309,7 +1309,7 @@ impl<T> IUserPolicyRefHost<T> {
 /// Indicates that this resource can be referenced as a User.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IUserRef(rt::ObjRef);
 rt::handle!(IUserRef, "aws-cdk-lib.interfaces.aws_iam.IUserRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IUserRef {}
@@ -1401,7 +1401,7 @@ impl<T> IUserRefHost<T> {
 /// Indicates that this resource can be referenced as a UserToGroupAddition.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IUserToGroupAdditionRef(rt::ObjRef);
 rt::handle!(IUserToGroupAdditionRef, "aws-cdk-lib.interfaces.aws_iam.IUserToGroupAdditionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IUserToGroupAdditionRef {}
@@ -1493,7 +1493,7 @@ impl<T> IUserToGroupAdditionRefHost<T> {
 /// Indicates that this resource can be referenced as a VirtualMFADevice.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVirtualMFADeviceRef(rt::ObjRef);
 rt::handle!(IVirtualMFADeviceRef, "aws-cdk-lib.interfaces.aws_iam.IVirtualMFADeviceRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVirtualMFADeviceRef {}
@@ -1585,7 +1585,7 @@ impl<T> IVirtualMFADeviceRefHost<T> {
 /// A reference to a InstanceProfile resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceProfileReference {
     /// Required. The ARN of the InstanceProfile resource.
     ///
@@ -1623,7 +1623,7 @@ impl rt::FromWire for InstanceProfileReference {
 /// A reference to a ManagedPolicy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedPolicyReference {
     /// Required. The PolicyArn of the ManagedPolicy resource.
     ///
@@ -1655,7 +1655,7 @@ impl rt::FromWire for ManagedPolicyReference {
 /// A reference to a OIDCProvider resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OIDCProviderReference {
     /// Required. The Arn of the OIDCProvider resource.
     ///
@@ -1687,7 +1687,7 @@ impl rt::FromWire for OIDCProviderReference {
 /// A reference to a Policy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyReference {
     /// Required. The Id of the Policy resource.
     ///
@@ -1719,7 +1719,7 @@ impl rt::FromWire for PolicyReference {
 /// A reference to a RolePolicy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RolePolicyReference {
     /// Required. The PolicyName of the RolePolicy resource.
     ///
@@ -1757,7 +1757,7 @@ impl rt::FromWire for RolePolicyReference {
 /// A reference to a Role resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleReference {
     /// Required. The ARN of the Role resource.
     ///
@@ -1795,7 +1795,7 @@ impl rt::FromWire for RoleReference {
 /// A reference to a SAMLProvider resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SAMLProviderReference {
     /// Required. The Arn of the SAMLProvider resource.
     ///
@@ -1827,7 +1827,7 @@ impl rt::FromWire for SAMLProviderReference {
 /// A reference to a ServerCertificate resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerCertificateReference {
     /// Required. The ARN of the ServerCertificate resource.
     ///
@@ -1865,7 +1865,7 @@ impl rt::FromWire for ServerCertificateReference {
 /// A reference to a ServiceLinkedRole resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceLinkedRoleReference {
     /// Required. The RoleName of the ServiceLinkedRole resource.
     ///
@@ -1897,7 +1897,7 @@ impl rt::FromWire for ServiceLinkedRoleReference {
 /// A reference to a UserPolicy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPolicyReference {
     /// Required. The PolicyName of the UserPolicy resource.
     ///
@@ -1935,7 +1935,7 @@ impl rt::FromWire for UserPolicyReference {
 /// A reference to a User resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserReference {
     /// Required. The ARN of the User resource.
     ///
@@ -1973,7 +1973,7 @@ impl rt::FromWire for UserReference {
 /// A reference to a UserToGroupAddition resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserToGroupAdditionReference {
     /// Required. The Id of the UserToGroupAddition resource.
     ///
@@ -2005,7 +2005,7 @@ impl rt::FromWire for UserToGroupAdditionReference {
 /// A reference to a VirtualMFADevice resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualMFADeviceReference {
     /// Required. The SerialNumber of the VirtualMFADevice resource.
     ///

@@ -5,7 +5,7 @@ use crate::runtime as rt;
 /// A reference to a Alias resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AliasReference {
     /// Required. The AliasName of the Alias resource.
     ///
@@ -37,7 +37,7 @@ impl rt::FromWire for AliasReference {
 /// Indicates that this resource can be referenced as a Alias.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAliasRef(rt::ObjRef);
 rt::handle!(IAliasRef, "aws-cdk-lib.interfaces.aws_kms.IAliasRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IAliasRef {}
@@ -129,7 +129,7 @@ impl<T> IAliasRefHost<T> {
 /// Indicates that this resource can be referenced as a Key.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IKeyRef(rt::ObjRef);
 rt::handle!(IKeyRef, "aws-cdk-lib.interfaces.aws_kms.IKeyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IKeyRef {}
@@ -221,7 +221,7 @@ impl<T> IKeyRefHost<T> {
 /// Indicates that this resource can be referenced as a ReplicaKey.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IReplicaKeyRef(rt::ObjRef);
 rt::handle!(IReplicaKeyRef, "aws-cdk-lib.interfaces.aws_kms.IReplicaKeyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IReplicaKeyRef {}
@@ -313,7 +313,7 @@ impl<T> IReplicaKeyRefHost<T> {
 /// A reference to a Key resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyReference {
     /// Required. The ARN of the Key resource.
     ///
@@ -351,7 +351,7 @@ impl rt::FromWire for KeyReference {
 /// A reference to a ReplicaKey resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaKeyReference {
     /// Required. The KeyId of the ReplicaKey resource.
     ///

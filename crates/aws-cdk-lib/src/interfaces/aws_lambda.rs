@@ -5,7 +5,7 @@ use crate::runtime as rt;
 /// A reference to a Alias resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AliasReference {
     /// Required. The AliasArn of the Alias resource.
     ///
@@ -37,7 +37,7 @@ impl rt::FromWire for AliasReference {
 /// A reference to a CapacityProvider resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProviderReference {
     /// Required. The ARN of the CapacityProvider resource.
     ///
@@ -75,7 +75,7 @@ impl rt::FromWire for CapacityProviderReference {
 /// A reference to a CodeSigningConfig resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeSigningConfigReference {
     /// Required. The CodeSigningConfigArn of the CodeSigningConfig resource.
     ///
@@ -107,7 +107,7 @@ impl rt::FromWire for CodeSigningConfigReference {
 /// A reference to a EventInvokeConfig resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventInvokeConfigReference {
     /// Required. The FunctionName of the EventInvokeConfig resource.
     ///
@@ -145,7 +145,7 @@ impl rt::FromWire for EventInvokeConfigReference {
 /// A reference to a EventSourceMapping resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventSourceMappingReference {
     /// Required. The ARN of the EventSourceMapping resource.
     ///
@@ -183,7 +183,7 @@ impl rt::FromWire for EventSourceMappingReference {
 /// A reference to a Function resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionReference {
     /// Required. The ARN of the Function resource.
     ///
@@ -221,7 +221,7 @@ impl rt::FromWire for FunctionReference {
 /// Indicates that this resource can be referenced as a Alias.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAliasRef(rt::ObjRef);
 rt::handle!(IAliasRef, "aws-cdk-lib.interfaces.aws_lambda.IAliasRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IAliasRef {}
@@ -313,7 +313,7 @@ impl<T> IAliasRefHost<T> {
 /// Indicates that this resource can be referenced as a CapacityProvider.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICapacityProviderRef(rt::ObjRef);
 rt::handle!(ICapacityProviderRef, "aws-cdk-lib.interfaces.aws_lambda.ICapacityProviderRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ICapacityProviderRef {}
@@ -405,7 +405,7 @@ impl<T> ICapacityProviderRefHost<T> {
 /// Indicates that this resource can be referenced as a CodeSigningConfig.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICodeSigningConfigRef(rt::ObjRef);
 rt::handle!(ICodeSigningConfigRef, "aws-cdk-lib.interfaces.aws_lambda.ICodeSigningConfigRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ICodeSigningConfigRef {}
@@ -497,7 +497,7 @@ impl<T> ICodeSigningConfigRefHost<T> {
 /// Indicates that this resource can be referenced as a EventInvokeConfig.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEventInvokeConfigRef(rt::ObjRef);
 rt::handle!(IEventInvokeConfigRef, "aws-cdk-lib.interfaces.aws_lambda.IEventInvokeConfigRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IEventInvokeConfigRef {}
@@ -589,7 +589,7 @@ impl<T> IEventInvokeConfigRefHost<T> {
 /// Indicates that this resource can be referenced as a EventSourceMapping.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IEventSourceMappingRef(rt::ObjRef);
 rt::handle!(IEventSourceMappingRef, "aws-cdk-lib.interfaces.aws_lambda.IEventSourceMappingRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IEventSourceMappingRef {}
@@ -681,7 +681,7 @@ impl<T> IEventSourceMappingRefHost<T> {
 /// Indicates that this resource can be referenced as a Function.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IFunctionRef(rt::ObjRef);
 rt::handle!(IFunctionRef, "aws-cdk-lib.interfaces.aws_lambda.IFunctionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IFunctionRef {}
@@ -773,7 +773,7 @@ impl<T> IFunctionRefHost<T> {
 /// Indicates that this resource can be referenced as a LayerVersionPermission.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILayerVersionPermissionRef(rt::ObjRef);
 rt::handle!(ILayerVersionPermissionRef, "aws-cdk-lib.interfaces.aws_lambda.ILayerVersionPermissionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ILayerVersionPermissionRef {}
@@ -865,7 +865,7 @@ impl<T> ILayerVersionPermissionRefHost<T> {
 /// Indicates that this resource can be referenced as a LayerVersion.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILayerVersionRef(rt::ObjRef);
 rt::handle!(ILayerVersionRef, "aws-cdk-lib.interfaces.aws_lambda.ILayerVersionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ILayerVersionRef {}
@@ -957,7 +957,7 @@ impl<T> ILayerVersionRefHost<T> {
 /// Indicates that this resource can be referenced as a MicrovmImage.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IMicrovmImageRef(rt::ObjRef);
 rt::handle!(IMicrovmImageRef, "aws-cdk-lib.interfaces.aws_lambda.IMicrovmImageRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IMicrovmImageRef {}
@@ -1049,7 +1049,7 @@ impl<T> IMicrovmImageRefHost<T> {
 /// Indicates that this resource can be referenced as a NetworkConnector.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct INetworkConnectorRef(rt::ObjRef);
 rt::handle!(INetworkConnectorRef, "aws-cdk-lib.interfaces.aws_lambda.INetworkConnectorRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for INetworkConnectorRef {}
@@ -1141,7 +1141,7 @@ impl<T> INetworkConnectorRefHost<T> {
 /// Indicates that this resource can be referenced as a Permission.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IPermissionRef(rt::ObjRef);
 rt::handle!(IPermissionRef, "aws-cdk-lib.interfaces.aws_lambda.IPermissionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IPermissionRef {}
@@ -1233,7 +1233,7 @@ impl<T> IPermissionRefHost<T> {
 /// Indicates that this resource can be referenced as a ResourcePolicy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IResourcePolicyRef(rt::ObjRef);
 rt::handle!(IResourcePolicyRef, "aws-cdk-lib.interfaces.aws_lambda.IResourcePolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IResourcePolicyRef {}
@@ -1325,7 +1325,7 @@ impl<T> IResourcePolicyRefHost<T> {
 /// Indicates that this resource can be referenced as a Url.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IUrlRef(rt::ObjRef);
 rt::handle!(IUrlRef, "aws-cdk-lib.interfaces.aws_lambda.IUrlRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IUrlRef {}
@@ -1417,7 +1417,7 @@ impl<T> IUrlRefHost<T> {
 /// Indicates that this resource can be referenced as a Version.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IVersionRef(rt::ObjRef);
 rt::handle!(IVersionRef, "aws-cdk-lib.interfaces.aws_lambda.IVersionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IVersionRef {}
@@ -1509,7 +1509,7 @@ impl<T> IVersionRefHost<T> {
 /// Indicates that this resource can be referenced as a WebFunctionEndpoint.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IWebFunctionEndpointRef(rt::ObjRef);
 rt::handle!(IWebFunctionEndpointRef, "aws-cdk-lib.interfaces.aws_lambda.IWebFunctionEndpointRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IWebFunctionEndpointRef {}
@@ -1601,7 +1601,7 @@ impl<T> IWebFunctionEndpointRefHost<T> {
 /// Indicates that this resource can be referenced as a WebFunction.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IWebFunctionRef(rt::ObjRef);
 rt::handle!(IWebFunctionRef, "aws-cdk-lib.interfaces.aws_lambda.IWebFunctionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IWebFunctionRef {}
@@ -1693,7 +1693,7 @@ impl<T> IWebFunctionRefHost<T> {
 /// Indicates that this resource can be referenced as a WebFunctionRevision.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IWebFunctionRevisionRef(rt::ObjRef);
 rt::handle!(IWebFunctionRevisionRef, "aws-cdk-lib.interfaces.aws_lambda.IWebFunctionRevisionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IWebFunctionRevisionRef {}
@@ -1785,7 +1785,7 @@ impl<T> IWebFunctionRevisionRefHost<T> {
 /// A reference to a LayerVersionPermission resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayerVersionPermissionReference {
     /// Required. The Id of the LayerVersionPermission resource.
     ///
@@ -1817,7 +1817,7 @@ impl rt::FromWire for LayerVersionPermissionReference {
 /// A reference to a LayerVersion resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayerVersionReference {
     /// Required. The LayerVersionArn of the LayerVersion resource.
     ///
@@ -1849,7 +1849,7 @@ impl rt::FromWire for LayerVersionReference {
 /// A reference to a MicrovmImage resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MicrovmImageReference {
     /// Required. The ImageArn of the MicrovmImage resource.
     ///
@@ -1881,7 +1881,7 @@ impl rt::FromWire for MicrovmImageReference {
 /// A reference to a NetworkConnector resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConnectorReference {
     /// Required. The Arn of the NetworkConnector resource.
     ///
@@ -1913,7 +1913,7 @@ impl rt::FromWire for NetworkConnectorReference {
 /// A reference to a Permission resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PermissionReference {
     /// Required. The FunctionName of the Permission resource.
     ///
@@ -1951,7 +1951,7 @@ impl rt::FromWire for PermissionReference {
 /// A reference to a ResourcePolicy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicyReference {
     /// Required. The ResourceArn of the ResourcePolicy resource.
     ///
@@ -1983,7 +1983,7 @@ impl rt::FromWire for ResourcePolicyReference {
 /// A reference to a Url resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UrlReference {
     /// Required. The FunctionArn of the Url resource.
     ///
@@ -2015,7 +2015,7 @@ impl rt::FromWire for UrlReference {
 /// A reference to a Version resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VersionReference {
     /// Required. The FunctionArn of the Version resource.
     ///
@@ -2047,7 +2047,7 @@ impl rt::FromWire for VersionReference {
 /// A reference to a WebFunctionEndpoint resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionEndpointReference {
     /// Required. The EndpointArn of the WebFunctionEndpoint resource.
     ///
@@ -2079,7 +2079,7 @@ impl rt::FromWire for WebFunctionEndpointReference {
 /// A reference to a WebFunction resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionReference {
     /// Required. The FunctionArn of the WebFunction resource.
     ///
@@ -2117,7 +2117,7 @@ impl rt::FromWire for WebFunctionReference {
 /// A reference to a WebFunctionRevision resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionRevisionReference {
     /// Required. The RevisionArn of the WebFunctionRevision resource.
     ///

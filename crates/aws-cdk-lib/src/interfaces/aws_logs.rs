@@ -5,7 +5,7 @@ use crate::runtime as rt;
 /// A reference to a AccountPolicy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccountPolicyReference {
     /// Required. The AccountId of the AccountPolicy resource.
     ///
@@ -49,7 +49,7 @@ impl rt::FromWire for AccountPolicyReference {
 /// A reference to a DeliveryDestination resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeliveryDestinationReference {
     /// Required. The ARN of the DeliveryDestination resource.
     ///
@@ -87,7 +87,7 @@ impl rt::FromWire for DeliveryDestinationReference {
 /// A reference to a Delivery resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeliveryReference {
     /// Required. The ARN of the Delivery resource.
     ///
@@ -125,7 +125,7 @@ impl rt::FromWire for DeliveryReference {
 /// A reference to a DeliverySource resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeliverySourceReference {
     /// Required. The ARN of the DeliverySource resource.
     ///
@@ -163,7 +163,7 @@ impl rt::FromWire for DeliverySourceReference {
 /// A reference to a Destination resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationReference {
     /// Required. The ARN of the Destination resource.
     ///
@@ -201,7 +201,7 @@ impl rt::FromWire for DestinationReference {
 /// Indicates that this resource can be referenced as a AccountPolicy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IAccountPolicyRef(rt::ObjRef);
 rt::handle!(IAccountPolicyRef, "aws-cdk-lib.interfaces.aws_logs.IAccountPolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IAccountPolicyRef {}
@@ -293,7 +293,7 @@ impl<T> IAccountPolicyRefHost<T> {
 /// Indicates that this resource can be referenced as a DeliveryDestination.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDeliveryDestinationRef(rt::ObjRef);
 rt::handle!(IDeliveryDestinationRef, "aws-cdk-lib.interfaces.aws_logs.IDeliveryDestinationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDeliveryDestinationRef {}
@@ -385,7 +385,7 @@ impl<T> IDeliveryDestinationRefHost<T> {
 /// Indicates that this resource can be referenced as a Delivery.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDeliveryRef(rt::ObjRef);
 rt::handle!(IDeliveryRef, "aws-cdk-lib.interfaces.aws_logs.IDeliveryRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDeliveryRef {}
@@ -477,7 +477,7 @@ impl<T> IDeliveryRefHost<T> {
 /// Indicates that this resource can be referenced as a DeliverySource.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDeliverySourceRef(rt::ObjRef);
 rt::handle!(IDeliverySourceRef, "aws-cdk-lib.interfaces.aws_logs.IDeliverySourceRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDeliverySourceRef {}
@@ -569,7 +569,7 @@ impl<T> IDeliverySourceRefHost<T> {
 /// Indicates that this resource can be referenced as a Destination.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDestinationRef(rt::ObjRef);
 rt::handle!(IDestinationRef, "aws-cdk-lib.interfaces.aws_logs.IDestinationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDestinationRef {}
@@ -661,7 +661,7 @@ impl<T> IDestinationRefHost<T> {
 /// Indicates that this resource can be referenced as a Integration.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IIntegrationRef(rt::ObjRef);
 rt::handle!(IIntegrationRef, "aws-cdk-lib.interfaces.aws_logs.IIntegrationRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IIntegrationRef {}
@@ -753,7 +753,7 @@ impl<T> IIntegrationRefHost<T> {
 /// Indicates that this resource can be referenced as a LogAnomalyDetector.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILogAnomalyDetectorRef(rt::ObjRef);
 rt::handle!(ILogAnomalyDetectorRef, "aws-cdk-lib.interfaces.aws_logs.ILogAnomalyDetectorRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ILogAnomalyDetectorRef {}
@@ -845,7 +845,7 @@ impl<T> ILogAnomalyDetectorRefHost<T> {
 /// Indicates that this resource can be referenced as a LogGroup.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILogGroupRef(rt::ObjRef);
 rt::handle!(ILogGroupRef, "aws-cdk-lib.interfaces.aws_logs.ILogGroupRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ILogGroupRef {}
@@ -937,7 +937,7 @@ impl<T> ILogGroupRefHost<T> {
 /// Indicates that this resource can be referenced as a LogStream.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ILogStreamRef(rt::ObjRef);
 rt::handle!(ILogStreamRef, "aws-cdk-lib.interfaces.aws_logs.ILogStreamRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ILogStreamRef {}
@@ -1029,7 +1029,7 @@ impl<T> ILogStreamRefHost<T> {
 /// Indicates that this resource can be referenced as a MetricFilter.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IMetricFilterRef(rt::ObjRef);
 rt::handle!(IMetricFilterRef, "aws-cdk-lib.interfaces.aws_logs.IMetricFilterRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IMetricFilterRef {}
@@ -1121,7 +1121,7 @@ impl<T> IMetricFilterRefHost<T> {
 /// Indicates that this resource can be referenced as a QueryDefinition.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IQueryDefinitionRef(rt::ObjRef);
 rt::handle!(IQueryDefinitionRef, "aws-cdk-lib.interfaces.aws_logs.IQueryDefinitionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IQueryDefinitionRef {}
@@ -1213,7 +1213,7 @@ impl<T> IQueryDefinitionRefHost<T> {
 /// Indicates that this resource can be referenced as a ResourcePolicy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IResourcePolicyRef(rt::ObjRef);
 rt::handle!(IResourcePolicyRef, "aws-cdk-lib.interfaces.aws_logs.IResourcePolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IResourcePolicyRef {}
@@ -1305,7 +1305,7 @@ impl<T> IResourcePolicyRefHost<T> {
 /// Indicates that this resource can be referenced as a ScheduledQuery.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IScheduledQueryRef(rt::ObjRef);
 rt::handle!(IScheduledQueryRef, "aws-cdk-lib.interfaces.aws_logs.IScheduledQueryRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IScheduledQueryRef {}
@@ -1397,7 +1397,7 @@ impl<T> IScheduledQueryRefHost<T> {
 /// Indicates that this resource can be referenced as a StorageTierPolicy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IStorageTierPolicyRef(rt::ObjRef);
 rt::handle!(IStorageTierPolicyRef, "aws-cdk-lib.interfaces.aws_logs.IStorageTierPolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IStorageTierPolicyRef {}
@@ -1489,7 +1489,7 @@ impl<T> IStorageTierPolicyRefHost<T> {
 /// Indicates that this resource can be referenced as a SubscriptionFilter.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISubscriptionFilterRef(rt::ObjRef);
 rt::handle!(ISubscriptionFilterRef, "aws-cdk-lib.interfaces.aws_logs.ISubscriptionFilterRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISubscriptionFilterRef {}
@@ -1581,7 +1581,7 @@ impl<T> ISubscriptionFilterRefHost<T> {
 /// Indicates that this resource can be referenced as a Transformer.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITransformerRef(rt::ObjRef);
 rt::handle!(ITransformerRef, "aws-cdk-lib.interfaces.aws_logs.ITransformerRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITransformerRef {}
@@ -1673,7 +1673,7 @@ impl<T> ITransformerRefHost<T> {
 /// A reference to a Integration resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegrationReference {
     /// Required. The IntegrationName of the Integration resource.
     ///
@@ -1705,7 +1705,7 @@ impl rt::FromWire for IntegrationReference {
 /// A reference to a LogAnomalyDetector resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogAnomalyDetectorReference {
     /// Required. The AnomalyDetectorArn of the LogAnomalyDetector resource.
     ///
@@ -1737,7 +1737,7 @@ impl rt::FromWire for LogAnomalyDetectorReference {
 /// A reference to a LogGroup resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogGroupReference {
     /// Required. The ARN of the LogGroup resource.
     ///
@@ -1775,7 +1775,7 @@ impl rt::FromWire for LogGroupReference {
 /// A reference to a LogStream resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogStreamReference {
     /// Required. The LogGroupName of the LogStream resource.
     ///
@@ -1813,7 +1813,7 @@ impl rt::FromWire for LogStreamReference {
 /// A reference to a MetricFilter resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricFilterReference {
     /// Required. The FilterName of the MetricFilter resource.
     ///
@@ -1851,7 +1851,7 @@ impl rt::FromWire for MetricFilterReference {
 /// A reference to a QueryDefinition resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryDefinitionReference {
     /// Required. The QueryDefinitionId of the QueryDefinition resource.
     ///
@@ -1883,7 +1883,7 @@ impl rt::FromWire for QueryDefinitionReference {
 /// A reference to a ResourcePolicy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicyReference {
     /// Required. The PolicyName of the ResourcePolicy resource.
     ///
@@ -1915,7 +1915,7 @@ impl rt::FromWire for ResourcePolicyReference {
 /// A reference to a ScheduledQuery resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduledQueryReference {
     /// Required. The ScheduledQueryArn of the ScheduledQuery resource.
     ///
@@ -1947,7 +1947,7 @@ impl rt::FromWire for ScheduledQueryReference {
 /// A reference to a StorageTierPolicy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageTierPolicyReference {
     /// Required. The AccountId of the StorageTierPolicy resource.
     ///
@@ -1979,7 +1979,7 @@ impl rt::FromWire for StorageTierPolicyReference {
 /// A reference to a SubscriptionFilter resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubscriptionFilterReference {
     /// Required. The FilterName of the SubscriptionFilter resource.
     ///
@@ -2017,7 +2017,7 @@ impl rt::FromWire for SubscriptionFilterReference {
 /// A reference to a Transformer resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformerReference {
     /// Required. The LogGroupIdentifier of the Transformer resource.
     ///

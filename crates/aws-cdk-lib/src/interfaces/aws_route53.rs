@@ -5,7 +5,7 @@ use crate::runtime as rt;
 /// A reference to a CidrCollection resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CidrCollectionReference {
     /// Required. The ARN of the CidrCollection resource.
     ///
@@ -43,7 +43,7 @@ impl rt::FromWire for CidrCollectionReference {
 /// A reference to a DNSSEC resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DNSSECReference {
     /// Required. The HostedZoneId of the DNSSEC resource.
     ///
@@ -75,7 +75,7 @@ impl rt::FromWire for DNSSECReference {
 /// A reference to a DelegationSet resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DelegationSetReference {
     /// Required. The Arn of the DelegationSet resource.
     ///
@@ -107,7 +107,7 @@ impl rt::FromWire for DelegationSetReference {
 /// A reference to a HealthCheck resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthCheckReference {
     /// Required. The HealthCheckId of the HealthCheck resource.
     ///
@@ -139,7 +139,7 @@ impl rt::FromWire for HealthCheckReference {
 /// A reference to a HostedZone resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostedZoneReference {
     /// Required. The Id of the HostedZone resource.
     ///
@@ -171,7 +171,7 @@ impl rt::FromWire for HostedZoneReference {
 /// Indicates that this resource can be referenced as a CidrCollection.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ICidrCollectionRef(rt::ObjRef);
 rt::handle!(ICidrCollectionRef, "aws-cdk-lib.interfaces.aws_route53.ICidrCollectionRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ICidrCollectionRef {}
@@ -263,7 +263,7 @@ impl<T> ICidrCollectionRefHost<T> {
 /// Indicates that this resource can be referenced as a DNSSEC.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDNSSECRef(rt::ObjRef);
 rt::handle!(IDNSSECRef, "aws-cdk-lib.interfaces.aws_route53.IDNSSECRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDNSSECRef {}
@@ -355,7 +355,7 @@ impl<T> IDNSSECRefHost<T> {
 /// Indicates that this resource can be referenced as a DelegationSet.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IDelegationSetRef(rt::ObjRef);
 rt::handle!(IDelegationSetRef, "aws-cdk-lib.interfaces.aws_route53.IDelegationSetRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IDelegationSetRef {}
@@ -447,7 +447,7 @@ impl<T> IDelegationSetRefHost<T> {
 /// Indicates that this resource can be referenced as a HealthCheck.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IHealthCheckRef(rt::ObjRef);
 rt::handle!(IHealthCheckRef, "aws-cdk-lib.interfaces.aws_route53.IHealthCheckRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IHealthCheckRef {}
@@ -539,7 +539,7 @@ impl<T> IHealthCheckRefHost<T> {
 /// Indicates that this resource can be referenced as a HostedZone.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IHostedZoneRef(rt::ObjRef);
 rt::handle!(IHostedZoneRef, "aws-cdk-lib.interfaces.aws_route53.IHostedZoneRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IHostedZoneRef {}
@@ -631,7 +631,7 @@ impl<T> IHostedZoneRefHost<T> {
 /// Indicates that this resource can be referenced as a KeySigningKey.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IKeySigningKeyRef(rt::ObjRef);
 rt::handle!(IKeySigningKeyRef, "aws-cdk-lib.interfaces.aws_route53.IKeySigningKeyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IKeySigningKeyRef {}
@@ -723,7 +723,7 @@ impl<T> IKeySigningKeyRefHost<T> {
 /// Indicates that this resource can be referenced as a QueryLoggingConfig.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IQueryLoggingConfigRef(rt::ObjRef);
 rt::handle!(IQueryLoggingConfigRef, "aws-cdk-lib.interfaces.aws_route53.IQueryLoggingConfigRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IQueryLoggingConfigRef {}
@@ -815,7 +815,7 @@ impl<T> IQueryLoggingConfigRefHost<T> {
 /// Indicates that this resource can be referenced as a RecordSetGroup.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRecordSetGroupRef(rt::ObjRef);
 rt::handle!(IRecordSetGroupRef, "aws-cdk-lib.interfaces.aws_route53.IRecordSetGroupRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IRecordSetGroupRef {}
@@ -907,7 +907,7 @@ impl<T> IRecordSetGroupRefHost<T> {
 /// Indicates that this resource can be referenced as a RecordSet.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRecordSetRef(rt::ObjRef);
 rt::handle!(IRecordSetRef, "aws-cdk-lib.interfaces.aws_route53.IRecordSetRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IRecordSetRef {}
@@ -999,7 +999,7 @@ impl<T> IRecordSetRefHost<T> {
 /// Indicates that this resource can be referenced as a TrafficPolicyInstance.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITrafficPolicyInstanceRef(rt::ObjRef);
 rt::handle!(ITrafficPolicyInstanceRef, "aws-cdk-lib.interfaces.aws_route53.ITrafficPolicyInstanceRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITrafficPolicyInstanceRef {}
@@ -1091,7 +1091,7 @@ impl<T> ITrafficPolicyInstanceRefHost<T> {
 /// Indicates that this resource can be referenced as a TrafficPolicy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ITrafficPolicyRef(rt::ObjRef);
 rt::handle!(ITrafficPolicyRef, "aws-cdk-lib.interfaces.aws_route53.ITrafficPolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ITrafficPolicyRef {}
@@ -1183,7 +1183,7 @@ impl<T> ITrafficPolicyRefHost<T> {
 /// A reference to a KeySigningKey resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeySigningKeyReference {
     /// Required. The HostedZoneId of the KeySigningKey resource.
     ///
@@ -1221,7 +1221,7 @@ impl rt::FromWire for KeySigningKeyReference {
 /// A reference to a QueryLoggingConfig resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryLoggingConfigReference {
     /// Required. The Arn of the QueryLoggingConfig resource.
     ///
@@ -1253,7 +1253,7 @@ impl rt::FromWire for QueryLoggingConfigReference {
 /// A reference to a RecordSetGroup resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordSetGroupReference {
     /// Required. The Id of the RecordSetGroup resource.
     ///
@@ -1285,7 +1285,7 @@ impl rt::FromWire for RecordSetGroupReference {
 /// A reference to a RecordSet resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordSetReference {
     /// Required. The Name of the RecordSet resource.
     ///
@@ -1323,7 +1323,7 @@ impl rt::FromWire for RecordSetReference {
 /// A reference to a TrafficPolicyInstance resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficPolicyInstanceReference {
     /// Required. The Arn of the TrafficPolicyInstance resource.
     ///
@@ -1355,7 +1355,7 @@ impl rt::FromWire for TrafficPolicyInstanceReference {
 /// A reference to a TrafficPolicy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficPolicyReference {
     /// Required. The Arn of the TrafficPolicy resource.
     ///

@@ -5,7 +5,7 @@ use crate::runtime as rt;
 /// Indicates that this resource can be referenced as a ResourcePolicy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IResourcePolicyRef(rt::ObjRef);
 rt::handle!(IResourcePolicyRef, "aws-cdk-lib.interfaces.aws_secretsmanager.IResourcePolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IResourcePolicyRef {}
@@ -97,7 +97,7 @@ impl<T> IResourcePolicyRefHost<T> {
 /// Indicates that this resource can be referenced as a RotationSchedule.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IRotationScheduleRef(rt::ObjRef);
 rt::handle!(IRotationScheduleRef, "aws-cdk-lib.interfaces.aws_secretsmanager.IRotationScheduleRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IRotationScheduleRef {}
@@ -189,7 +189,7 @@ impl<T> IRotationScheduleRefHost<T> {
 /// Indicates that this resource can be referenced as a Secret.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISecretRef(rt::ObjRef);
 rt::handle!(ISecretRef, "aws-cdk-lib.interfaces.aws_secretsmanager.ISecretRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISecretRef {}
@@ -281,7 +281,7 @@ impl<T> ISecretRefHost<T> {
 /// Indicates that this resource can be referenced as a SecretTargetAttachment.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ISecretTargetAttachmentRef(rt::ObjRef);
 rt::handle!(ISecretTargetAttachmentRef, "aws-cdk-lib.interfaces.aws_secretsmanager.ISecretTargetAttachmentRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for ISecretTargetAttachmentRef {}
@@ -373,7 +373,7 @@ impl<T> ISecretTargetAttachmentRefHost<T> {
 /// A reference to a ResourcePolicy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicyReference {
     /// Required. The SecretId of the ResourcePolicy resource.
     ///
@@ -405,7 +405,7 @@ impl rt::FromWire for ResourcePolicyReference {
 /// A reference to a RotationSchedule resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RotationScheduleReference {
     /// Required. The Id of the RotationSchedule resource.
     ///
@@ -437,7 +437,7 @@ impl rt::FromWire for RotationScheduleReference {
 /// A reference to a Secret resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretReference {
     /// Required. The Id of the Secret resource.
     ///
@@ -469,7 +469,7 @@ impl rt::FromWire for SecretReference {
 /// A reference to a SecretTargetAttachment resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretTargetAttachmentReference {
     /// Required. The SecretId of the SecretTargetAttachment resource.
     ///

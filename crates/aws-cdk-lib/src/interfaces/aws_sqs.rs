@@ -5,7 +5,7 @@ use crate::runtime as rt;
 /// Indicates that this resource can be referenced as a QueueInlinePolicy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IQueueInlinePolicyRef(rt::ObjRef);
 rt::handle!(IQueueInlinePolicyRef, "aws-cdk-lib.interfaces.aws_sqs.IQueueInlinePolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IQueueInlinePolicyRef {}
@@ -97,7 +97,7 @@ impl<T> IQueueInlinePolicyRefHost<T> {
 /// Indicates that this resource can be referenced as a QueuePolicy.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IQueuePolicyRef(rt::ObjRef);
 rt::handle!(IQueuePolicyRef, "aws-cdk-lib.interfaces.aws_sqs.IQueuePolicyRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IQueuePolicyRef {}
@@ -189,7 +189,7 @@ impl<T> IQueuePolicyRefHost<T> {
 /// Indicates that this resource can be referenced as a Queue.
 ///
 /// Stability: experimental.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IQueueRef(rt::ObjRef);
 rt::handle!(IQueueRef, "aws-cdk-lib.interfaces.aws_sqs.IQueueRef");
 impl rt::IsA<crate::interfaces::IEnvironmentAware> for IQueueRef {}
@@ -281,7 +281,7 @@ impl<T> IQueueRefHost<T> {
 /// A reference to a QueueInlinePolicy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueInlinePolicyReference {
     /// Required. The Queue of the QueueInlinePolicy resource.
     ///
@@ -313,7 +313,7 @@ impl rt::FromWire for QueueInlinePolicyReference {
 /// A reference to a QueuePolicy resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueuePolicyReference {
     /// Required. The Id of the QueuePolicy resource.
     ///
@@ -345,7 +345,7 @@ impl rt::FromWire for QueuePolicyReference {
 /// A reference to a Queue resource.
 ///
 /// Stability: external.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueReference {
     /// Required. The ARN of the Queue resource.
     ///
