@@ -744,8 +744,11 @@ impl Kernel {
                 _ => return Ok(()),
             };
             for cb in callbacks {
-                let complete = self.run_callback(cb);
-                self.request(json!({ "complete": complete }))?;
+                // Unlike a sync callback's `{"complete": ...}` answer, this one is a request
+                // of its own: `{"api": "complete", "cbid", "result" | "err"}`.
+                let mut complete = self.run_callback(cb);
+                complete["api"] = json!("complete");
+                self.request(complete)?;
             }
         }
     }
