@@ -413,6 +413,13 @@ pub fn invoke(obj: &ObjRef, method: &str, args: Vec<Value>) -> R<Value> {
     obj.invoke(method, args)
 }
 
+/// An async method: `begin`, then `end`, which waits for the promise (callbacks are served).
+pub fn invoke_async(obj: &ObjRef, method: &str, args: Vec<Value>) -> R<Value> {
+    let kernel = obj.kernel();
+    let promise = kernel.begin(obj, method, args)?;
+    kernel.end(promise)
+}
+
 pub fn sinvoke(fqn: &str, method: &str, args: Vec<Value>) -> R<Value> {
     kernel()?.sinvoke(fqn, method, args)
 }
