@@ -164,3 +164,19 @@ pub fn git(root: &Path, args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `kubectl kustomize DIR`'s output; panics with kubectl's stderr when it fails.
+pub fn kustomize(dir: &Path) -> Vec<u8> {
+    let out = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .expect("kubectl is on the machine");
+    assert!(
+        out.status.success(),
+        "kubectl kustomize {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

@@ -44,29 +44,6 @@ fn fixed_runtime() -> RuntimeFiles {
     }
 }
 
-/// Every file under `dir`, by relative path, with its bytes.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                out.push((rel, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[test]
 fn the_same_inputs_give_the_same_layout_in_any_directory() {
     let binary = b"\x7fELF the consumer".to_vec();
@@ -95,8 +72,8 @@ fn the_same_inputs_give_the_same_layout_in_any_directory() {
     assert!(a.digest.starts_with("sha256:") && a.digest.len() == 71);
     assert_eq!(a.architecture, "amd64");
     assert_eq!(
-        tree(&first.path().join(CONSUMER_IMAGE)),
-        tree(&nested.join(CONSUMER_IMAGE))
+        common::tree(&first.path().join(CONSUMER_IMAGE)),
+        common::tree(&nested.join(CONSUMER_IMAGE))
     );
     // The record is the documented shape, nothing more.
     let record: serde_json::Value = serde_json::from_slice(
@@ -280,7 +257,7 @@ fn skopeo_and_umoci_read_the_image_as_built() {
 
     let scratch = tempfile::tempdir().unwrap();
     let rootfs = unpack(&umoci, built, scratch.path());
-    let files: Vec<String> = tree(&rootfs).into_iter().map(|(p, _)| p).collect();
+    let files: Vec<String> = common::tree(&rootfs).into_iter().map(|(p, _)| p).collect();
     for shell in ["bin/sh", "bin/bash", "bin/busybox", "usr/bin/sh"] {
         assert!(!rootfs.join(shell).exists(), "{shell} in the image");
     }
@@ -465,8 +442,8 @@ fn the_registry_serves_the_pushed_image_under_its_recorded_digest() {
         index["manifests"][0]["digest"],
         built.record.digest.as_str()
     );
-    let original = tree(&built.images.join(CONSUMER_IMAGE));
-    let again = tree(&pulled);
+    let original = common::tree(&built.images.join(CONSUMER_IMAGE));
+    let again = common::tree(&pulled);
     let blobs = |t: &[(String, Vec<u8>)]| -> Vec<(String, Vec<u8>)> {
         t.iter()
             .filter(|(p, _)| p.starts_with("blobs/"))

@@ -47,18 +47,8 @@ impl ImageRef {
 
 /// The container images of a rendered overlay.
 fn overlay_images(overlay: &Path) -> Vec<String> {
-    let out = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(overlay)
-        .output()
-        .expect("kubectl is on the machine");
-    assert!(
-        out.status.success(),
-        "kubectl kustomize {}: {}",
-        overlay.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut images: Vec<String> = String::from_utf8_lossy(&out.stdout)
+    let rendered = kustomize(overlay);
+    let mut images: Vec<String> = String::from_utf8_lossy(&rendered)
         .lines()
         .filter_map(|l| l.trim().strip_prefix("image: "))
         .map(|i| i.trim_matches('"').to_string())

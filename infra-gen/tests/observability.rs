@@ -163,17 +163,8 @@ fn the_operator_component_carries_exactly_the_rules_and_builds() {
     let mut text = std::fs::read_to_string(&kustomization).unwrap();
     text.push_str("components:\n- prometheus-operator\n");
     std::fs::write(&kustomization, text).unwrap();
-    let built = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(&overlay)
-        .output()
-        .expect("kubectl is on the machine");
-    let manifests = String::from_utf8_lossy(&built.stdout);
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    let built = kustomize(&overlay);
+    let manifests = String::from_utf8_lossy(&built);
     for kind in ["kind: ServiceMonitor", "kind: PrometheusRule"] {
         assert!(manifests.contains(kind), "{kind} missing:\n{manifests}");
     }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use infra_gen::output::{self, FileSet};
-use infra_gen::package::release::{self, ConsumerImage, FunctionZip};
+use infra_gen::package::release::{self, FunctionZip};
 use infra_gen::package::{self};
 use infra_gen::render::{self, Format};
 use infra_gen::{assets, platform};
@@ -92,7 +92,7 @@ pub fn run(root: &Path, specs_dir: &Path, args: &ReleaseArgs) -> anyhow::Result<
     }
     let image_path = under_root(root, &args.image);
     let image = match std::fs::read(&image_path) {
-        Ok(bytes) => ConsumerImage::parse(&image_path.display().to_string(), &bytes)?,
+        Ok(bytes) => release::parse_image_record(&image_path.display().to_string(), &bytes)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             eprintln!(
                 "error: {} is missing: run `infra-gen package` first (it builds the consumer image)",

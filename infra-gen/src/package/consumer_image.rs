@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::Context;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::image::{self, Image, RuntimeFiles};
 use super::write_atomically;
@@ -28,7 +28,7 @@ pub const CONSUMER_PROFILE: &str = "release";
 pub const HOST_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 /// `target/images/cdc-consumer.json`: what was built and where it is to be published.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageRecord {
     /// The repository in every environment's registry (`consumer.image_repository`).
     pub repository: String,

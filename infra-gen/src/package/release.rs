@@ -2,10 +2,11 @@
 //! the release manifest listing each package's id, version and sha256. Pure: the command
 //! supplies the synthesised files and the function zips.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::archive::{self, Entry};
+use super::consumer_image::ImageRecord;
 use crate::assets::hex;
 use crate::output::FileSet;
 use crate::platform::Names;
@@ -80,44 +81,33 @@ pub struct ReleaseManifest {
     pub version: String,
     pub packages: Vec<ReleasePackage>,
     /// The consumer image every stage publishes to its own repository and runs.
-    pub image: ConsumerImage,
+    pub image: ImageRecord,
 }
 
-/// The consumer image `infra-gen package` built (`target/images/cdc-consumer.json`): the
-/// promotion workflow pushes exactly this digest, under this tag, in every stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConsumerImage {
-    pub repository: String,
-    pub tag: String,
-    pub digest: String,
-    pub compressed_size_bytes: u64,
-    pub architecture: String,
-}
-
-impl ConsumerImage {
-    /// Reads `infra-gen package`'s image record; `display` names the file in errors.
-    pub fn parse(display: &str, bytes: &[u8]) -> Result<ConsumerImage, ReleaseError> {
-        let image: ConsumerImage =
-            serde_json::from_slice(bytes).map_err(|e| ReleaseError::BadImageRecord {
-                file: display.to_string(),
-                reason: e.to_string(),
-            })?;
-        let bad = |reason: String| ReleaseError::BadImageRecord {
+/// Reads `infra-gen package`'s image record (`target/images/cdc-consumer.json`): the promotion
+/// workflow pushes exactly this digest, under this tag, in every stage. `display` names the
+/// file in errors.
+pub fn parse_image_record(display: &str, bytes: &[u8]) -> Result<ImageRecord, ReleaseError> {
+    let image: ImageRecord =
+        serde_json::from_slice(bytes).map_err(|e| ReleaseError::BadImageRecord {
             file: display.to_string(),
-            reason,
-        };
-        let hex = image
-            .digest
-            .strip_prefix("sha256:")
-            .ok_or_else(|| bad(format!("digest `{}` is not sha256:<hex>", image.digest)))?;
-        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(bad(format!(
-                "digest `{}` is not sha256:<hex>",
-                image.digest
-            )));
-        }
-        Ok(image)
+            reason: e.to_string(),
+        })?;
+    let bad = |reason: String| ReleaseError::BadImageRecord {
+        file: display.to_string(),
+        reason,
+    };
+    let hex = image
+        .digest
+        .strip_prefix("sha256:")
+        .ok_or_else(|| bad(format!("digest `{}` is not sha256:<hex>", image.digest)))?;
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad(format!(
+            "digest `{}` is not sha256:<hex>",
+            image.digest
+        )));
     }
+    Ok(image)
 }
 
 /// A function zip produced by `infra-gen package`.
@@ -138,7 +128,7 @@ pub fn build(
     environments: &[Environment],
     generated: &FileSet,
     functions: &[FunctionZip],
-    image: &ConsumerImage,
+    image: &ImageRecord,
     image_tag: &str,
     octopus_space: &str,
 ) -> Result<Release, ReleaseError> {
@@ -256,13 +246,13 @@ mod tests {
     fn image_records_are_checked() {
         let good = br#"{"repository":"infra-gen/cdc-consumer","tag":"sha-0123456789abcdef","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","compressed_size_bytes":1,"architecture":"amd64"}"#;
         assert_eq!(
-            ConsumerImage::parse("x.json", good).unwrap().tag,
+            parse_image_record("x.json", good).unwrap().tag,
             "sha-0123456789abcdef"
         );
         let short = String::from_utf8_lossy(good).replace(&"0".repeat(64), "00");
-        let err = ConsumerImage::parse("x.json", short.as_bytes()).unwrap_err();
+        let err = parse_image_record("x.json", short.as_bytes()).unwrap_err();
         assert!(err.to_string().starts_with("x.json: "), "{err}");
-        assert!(ConsumerImage::parse("x.json", b"{}").is_err());
+        assert!(parse_image_record("x.json", b"{}").is_err());
     }
 
     #[test]
