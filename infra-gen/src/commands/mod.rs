@@ -46,7 +46,7 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Monthly cost per environment and region at AWS list prices, offline.
     Cost(cost::CostArgs),
-    /// Build the functions for Lambda and write their content-hashed zips.
+    /// Build the functions (content-hashed Lambda zips) and the consumer's OCI image.
     Package(package::PackageArgs),
     /// Write the Octopus packages and the release manifest of a version.
     Release(release::ReleaseArgs),
