@@ -45,12 +45,8 @@ use Entry::{Binding, NotApplicable, Pending, Typed, Wire};
 const NEEDS_OVERRIDES: &str = "jsii-bindgen generates no way for a Rust type to subclass a \
      jsii class and override its members (no override traits; only interfaces get `...Impl` \
      traits)";
-const NEEDS_PARTIAL_EQ: &str = "the generated structs derive Clone, Debug and Default but not \
-     PartialEq, so two structs cannot be compared";
-const NEEDS_ASYNC_OVERRIDES: &str = "jsii-bindgen skips async methods and generates no \
-     override traits";
-const NEEDS_ASYNC: &str = "jsii-bindgen skips async methods (\"not mapped: ... (async)\"), so \
-     the bindings cannot call them";
+const NEEDS_ASYNC_OVERRIDES: &str = "the bindings call async methods (blocking) but generate \
+     no override traits, so Rust cannot override one";
 
 const IMMUTABLE: &str = "Rust returns collections as owned values (Vec, BTreeMap): the caller's \
      copy, mutable only through a `mut` binding and never aliasing the kernel's, so there is no \
@@ -197,7 +193,7 @@ fn cases() -> Vec<(&'static str, Entry)> {
         ),
         (
             "structs_returnedLiteralEqualsNativeBuilt",
-            Pending(NEEDS_PARTIAL_EQ),
+            Typed(typed::structs_returned_literal_equals_native_built),
         ),
         (
             "structs_stepBuilders",
@@ -211,13 +207,19 @@ fn cases() -> Vec<(&'static str, Entry)> {
                 "the generated structs make required fields Option too (StructA.required_string: Option<String>) and derive Default, so a struct without a required field compiles and is sent; nothing fails at construction",
             ),
         ),
-        ("structs_nonOptionalequals", Pending(NEEDS_PARTIAL_EQ)),
+        (
+            "structs_nonOptionalequals",
+            Typed(typed::structs_non_optional_equals),
+        ),
         ("structs_nonOptionalhashCode", NotApplicable(HASH)),
-        ("structs_optionalEquals", Pending(NEEDS_PARTIAL_EQ)),
+        (
+            "structs_optionalEquals",
+            Typed(typed::structs_optional_equals),
+        ),
         ("structs_optionalHashCode", NotApplicable(HASH)),
         (
             "structs_multiplePropertiesEquals",
-            Pending(NEEDS_PARTIAL_EQ),
+            Typed(typed::structs_multiple_properties_equals),
         ),
         ("structs_multiplePropertiesHashCode", NotApplicable(HASH)),
         (
@@ -239,7 +241,7 @@ fn cases() -> Vec<(&'static str, Entry)> {
         ),
         (
             "equalsIsResistantToPropertyShadowingResultVariable",
-            Pending(NEEDS_PARTIAL_EQ),
+            Typed(typed::equals_is_resistant_to_property_shadowing_result_variable),
         ),
         (
             "hashCodeIsResistantToPropertyShadowingResultVariable",
@@ -441,7 +443,7 @@ fn cases() -> Vec<(&'static str, Entry)> {
         // async
         (
             "asyncOverrides_callAsyncMethod",
-            Binding(async_overrides_call_async_method, NEEDS_ASYNC),
+            Typed(typed::async_overrides_call_async_method),
         ),
         (
             "asyncOverrides_overrideAsyncMethod",
@@ -466,10 +468,7 @@ fn cases() -> Vec<(&'static str, Entry)> {
             "asyncOverrides_overrideThrows",
             Binding(async_overrides_override_throws, NEEDS_ASYNC_OVERRIDES),
         ),
-        (
-            "voidReturningAsync",
-            Binding(void_returning_async, NEEDS_ASYNC),
-        ),
+        ("voidReturningAsync", Typed(typed::void_returning_async)),
         // naming
         (
             "reservedKeywordsAreSlugifiedInMethodNames",

@@ -479,14 +479,6 @@ pub fn do_not_override_privates_property(cx: &mut Cx) -> Result<()> {
 
 // ---- async --------------------------------------------------------------------------------
 
-pub fn async_overrides_call_async_method(cx: &mut Cx) -> Result<()> {
-    let o = cx.new_obj(&f("AsyncDefaults"), vec![])?;
-    let p = cx.k.begin(&o, "callMe", vec![])?;
-    cx.eq("callMe", cx.k.end(p)?, json!(133))?;
-    let p = cx.k.begin(&o, "overrideMe", vec![json!(44)])?;
-    cx.eq("overrideMe", cx.k.end(p)?, json!(484))
-}
-
 pub fn async_overrides_override_async_method(cx: &mut Cx) -> Result<()> {
     let o = cx.subclass(
         &f("AsyncVirtual"),
@@ -558,12 +550,6 @@ pub fn async_overrides_override_throws(cx: &mut Cx) -> Result<()> {
         &format!("message: {msg}"),
         msg.contains("Thrown by native code"),
     )
-}
-
-pub fn void_returning_async(cx: &mut Cx) -> Result<()> {
-    let o = cx.new_obj(&f("AsyncVirtual"), vec![])?;
-    let p = cx.k.begin(&o, "doNothing", vec![])?;
-    cx.eq("doNothing", cx.k.end(p)?, Value::Null)
 }
 
 // ---- naming (the wire keeps the jsii names) -----------------------------------------------

@@ -150,13 +150,12 @@ pub fn node_standard_library(cx: &mut Cx) -> Result<()> {
         o.crypto_sha256()?,
         "1307990e6ba5ca145eb35e99182a9bec46531bc54ddf656a602c780fa0240dee".to_owned(),
     )?;
-    // The async fs call is not generated (jsii-bindgen skips async methods): the host's
-    // begin/end runs it, so the kernel's event loop is proven too.
-    let p = cx.k.begin(o.jsii_ref(), "fsRoundTrip", vec![])?;
+    // The async fs call blocks until its promise settles, so the kernel's event loop is
+    // proven too.
     cx.eq(
         "async fs",
-        cx.k.end(p)?,
-        serde_json::json!("Hello, async resource!"),
+        o.fs_round_trip()?,
+        "Hello, async resource!".to_owned(),
     )
 }
 
@@ -549,6 +548,95 @@ pub fn structs_serialize_to_jsii(cx: &mut Cx) -> Result<()> {
     )?;
     cx.eq("second", literal.second, None)?;
     cx.eq("third", literal.third, Some(false))
+}
+
+/// `a == b` must hold and `a == c` must not: equality that compares the fields.
+fn equality<T: PartialEq + std::fmt::Debug>(
+    cx: &mut Cx,
+    what: &str,
+    a: &T,
+    b: &T,
+    c: &T,
+) -> Result<()> {
+    cx.eq(&format!("{what}: equal fields"), a, b)?;
+    cx.check(
+        &format!("{what}: a different field makes them unequal ({a:?} vs {c:?})"),
+        a != c,
+    )
+}
+
+pub fn structs_returned_literal_equals_native_built(cx: &mut Cx) -> Result<()> {
+    let returned = fx::StructReader::new()?.struct_literal()?;
+    let native = base::OnlyOptionals {
+        first: Some("first from a literal".into()),
+        third: Some(false),
+        ..Default::default()
+    };
+    cx.eq(
+        "a literal from JavaScript equals the Rust-built struct",
+        returned,
+        native,
+    )
+}
+
+fn struct_b(optional_boolean: Option<bool>, required: &str) -> fx::StructB {
+    fx::StructB {
+        required_string: Some(required.into()),
+        optional_boolean,
+        ..Default::default()
+    }
+}
+
+pub fn structs_non_optional_equals(cx: &mut Cx) -> Result<()> {
+    let (a, b) = (
+        struct_b(None, "this is required"),
+        struct_b(None, "this is required"),
+    );
+    equality(cx, "StructB", &a, &b, &struct_b(None, "something else"))
+}
+
+pub fn structs_optional_equals(cx: &mut Cx) -> Result<()> {
+    let (a, b) = (
+        struct_b(Some(true), "required"),
+        struct_b(Some(true), "required"),
+    );
+    equality(cx, "StructB", &a, &b, &struct_b(Some(false), "required"))
+}
+
+fn diamond(top: &str) -> fx::DiamondBottom {
+    fx::DiamondBottom {
+        base_level: Some("base".into()),
+        left_level: Some("left".into()),
+        right_level: Some("right".into()),
+        bottom_level: Some(top.into()),
+    }
+}
+
+pub fn structs_multiple_properties_equals(cx: &mut Cx) -> Result<()> {
+    equality(
+        cx,
+        "DiamondBottom",
+        &diamond("top"),
+        &diamond("top"),
+        &diamond("other"),
+    )
+}
+
+pub fn equals_is_resistant_to_property_shadowing_result_variable(cx: &mut Cx) -> Result<()> {
+    // Fields named like the locals a generated `eq` might use (result, other, that, hash).
+    let shadowing = |default: &str| fx::ShadowingStruct {
+        default: Some(default.into()),
+        result: Some("result".into()),
+        other: Some("other".into()),
+        ..Default::default()
+    };
+    equality(
+        cx,
+        "ShadowingStruct",
+        &shadowing("one"),
+        &shadowing("one"),
+        &shadowing("two"),
+    )
 }
 
 pub fn structs_with_diamond_inheritance_correctly_dedupe_properties(cx: &mut Cx) -> Result<()> {
@@ -1143,4 +1231,19 @@ pub fn reserved_keywords_are_slugified_in_struct_properties(cx: &mut Cx) -> Resu
         fx::Keywords::read_struct(&s)?,
         "t,m,i".to_owned(),
     )
+}
+
+// ---- async --------------------------------------------------------------------------------
+
+pub fn async_overrides_call_async_method(cx: &mut Cx) -> Result<()> {
+    let o = fx::AsyncDefaults::new()?;
+    cx.eq("callMe", o.call_me()?, 133.0)?;
+    cx.eq("overrideMe", o.override_me(44.0)?, 484.0)
+}
+
+pub fn void_returning_async(cx: &mut Cx) -> Result<()> {
+    let o = fx::AsyncVirtual::new()?;
+    o.do_nothing()?;
+    // The promise settled without a value, and the object is still usable afterwards.
+    cx.eq("dontOverrideMe after doNothing", o.dont_override_me()?, 8.0)
 }
