@@ -172,6 +172,12 @@ pub const READY_PATH: &str = "/ready";
 pub const METRICS_PATH: &str = "/metrics";
 /// UID the consumer container runs as.
 pub const CONSUMER_UID: u32 = 1001;
+/// The CPU architecture of the consumer's image, as Kubernetes' `kubernetes.io/arch` names it.
+/// `infra-gen package` builds the image for its host (the promotion workflow's x86_64 runners)
+/// and refuses any other; the overlays pin the pods to nodes of this architecture, and a spec
+/// whose consumer node type has another is refused (an amd64 binary on a Graviton node would
+/// fail with `exec format error`).
+pub const CONSUMER_IMAGE_ARCHITECTURE: &str = "amd64";
 
 /// The environment contract of each deployed program, by name (a function name from
 /// [`FUNCTION_NAMES`] or `"consumer"`). `None` for an unknown program.

@@ -175,9 +175,27 @@ pub fn singular(unit: &str) -> String {
         .join(" ")
 }
 
+/// The CPU architecture of an instance type, as Kubernetes' `kubernetes.io/arch` and OCI name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Architecture {
+    Amd64,
+    Arm64,
+}
+
+impl Architecture {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Architecture::Amd64 => "amd64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+}
+
 /// An EC2 instance type the consumer's nodes may be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instance {
+    pub architecture: Architecture,
     pub vcpu: u32,
     pub memory_gib: u32,
 }
@@ -239,6 +257,7 @@ impl PriceTable {
             table.instances.insert(
                 name.clone(),
                 Instance {
+                    architecture: instance.architecture,
                     vcpu: instance.vcpu,
                     memory_gib: instance.memory_gib,
                 },
@@ -374,6 +393,7 @@ struct ItemEntry {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct InstanceEntry {
+    architecture: Architecture,
     vcpu: u32,
     memory_gib: u32,
     regions: BTreeMap<String, RegionEntry>,

@@ -42,7 +42,7 @@ usage:
   api: {requests_per_month: 400000000, log_gb_per_month: 0.1}
   kms: {requests_per_month: 50000}
   secret: {requests_per_month: 5000}
-  consumer: {average_between_min_and_max: 0.25, node_type: m7g.large, allocation: requests, owns_cluster: true}
+  consumer: {average_between_min_and_max: 0.25, node_type: m6i.large, allocation: requests, owns_cluster: true}
   cdc: {messages_per_second: 20, average_item_kb: 1.5}
 region_overrides:
   us-west-2:
@@ -220,13 +220,13 @@ fn high_resolution_alarms_cost_three_times_as_much() {
 fn consumer_pods_by_requested_share_or_a_node_each() {
     let c = test_cost();
     // 2 + 0.25 x (6 - 2) = 3 pods; 250m of 2 vCPU (12.5%) beats 64Mi of 8 GiB;
-    // 3 x 0.125 x 730 = 273.75 node-hours at $0.0816.
-    assert_eq!(line(&c, "Consumer", "3 pods on average"), usd("22.338"));
+    // 3 x 0.125 x 730 = 273.75 node-hours at $0.096 (m6i.large).
+    assert_eq!(line(&c, "Consumer", "3 pods on average"), usd("26.28"));
     let whole_nodes = cost_with(|t| t.replace("allocation: requests", "allocation: node_per_pod"));
-    assert_eq!(line(&whole_nodes, "Consumer", "3 pods"), usd("178.704"));
+    assert_eq!(line(&whole_nodes, "Consumer", "3 pods"), usd("210.24"));
     // Memory decides when it is the larger share: 3Gi of 8 GiB = 37.5%.
     let memory_bound = cost_with(|t| t.replace("memory: 64Mi", "memory: 3Gi"));
-    assert_eq!(line(&memory_bound, "Consumer", "3 pods"), usd("67.014"));
+    assert_eq!(line(&memory_bound, "Consumer", "3 pods"), usd("78.84"));
 }
 
 #[test]
@@ -310,7 +310,7 @@ fn each_kind_of_change_moves_the_cost_by_the_right_amount() {
     );
     // Replicas max 6 -> 10: 3 -> 4 pods on average, 0.125 x 730 node-hours more.
     let (total, _) = change(|t| t.replace("max: 6", "max: 10"));
-    assert_eq!(total, usd("7.446"));
+    assert_eq!(total, usd("8.76"));
     // Usage: 10M more router requests at 20 ms and 1 GB.
     let (total, _) = change(|t| {
         t.replace(
@@ -433,7 +433,7 @@ fn the_seeds_estimates_under_the_seeds_assumptions() {
     let pods = cost_with(|t| {
         t.replace("max: 6", "max: 3")
             .replace("min: 2", "min: 3")
-            .replace("node_type: m7g.large", "node_type: m5.large")
+            .replace("node_type: m6i.large", "node_type: m5.large")
             .replace("allocation: requests", "allocation: node_per_pod")
     });
     assert_eq!(line(&pods, "Consumer", "3 pods"), usd("210.24"));

@@ -188,6 +188,15 @@ pub fn package_consumer_image(
 ) -> anyhow::Result<(ImageRecord, Image)> {
     let tag = crate::assets::source_hashes(root)?.consumer_image_tag();
     let (binary, rust_target) = builder.build()?;
+    let architecture = image::oci_architecture(&rust_target)?;
+    anyhow::ensure!(
+        architecture == platform_contract::CONSUMER_IMAGE_ARCHITECTURE,
+        "this host builds the consumer for {architecture} ({rust_target}), but the overlays run \
+         it on {} nodes (platform_contract::CONSUMER_IMAGE_ARCHITECTURE): build the image on an \
+         {} host",
+        platform_contract::CONSUMER_IMAGE_ARCHITECTURE,
+        platform_contract::CONSUMER_IMAGE_ARCHITECTURE
+    );
     let runtime = host_runtime_files(&binary)?;
     let bytes = stripped(&binary)?;
     let after = crate::assets::source_hashes(root)?.consumer_image_tag();

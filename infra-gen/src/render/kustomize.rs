@@ -181,6 +181,8 @@ fn base(image_tag: &str) -> Vec<(&'static str, Json)> {
                         "spec": {
                             "serviceAccountName": CONSUMER_SERVICE_ACCOUNT,
                             "automountServiceAccountToken": false,
+                            // The image is built for one architecture (see the contract).
+                            "nodeSelector": { "kubernetes.io/arch": contract::CONSUMER_IMAGE_ARCHITECTURE },
                             // The consumer drains and commits within 30 s of SIGTERM.
                             "terminationGracePeriodSeconds": 45,
                             "securityContext": {

@@ -14,6 +14,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
+use platform_contract as contract;
+
 use super::EnvironmentSpec;
 use super::validate::Checker;
 
@@ -200,7 +202,12 @@ impl Visitor<'_> for DecimalVisitor {
 }
 
 /// Limits AWS puts on the inputs, and their consistency with the rest of the spec.
-pub(super) fn check(c: &mut Checker<'_>, spec: &EnvironmentSpec, known_node_types: &[&str]) {
+/// `known_node_types`: the priced instance types with their architectures.
+pub(super) fn check(
+    c: &mut Checker<'_>,
+    spec: &EnvironmentSpec,
+    known_node_types: &[(&str, &str)],
+) {
     let Some(u) = &spec.usage else {
         return;
     };
@@ -245,15 +252,34 @@ pub(super) fn check(c: &mut Checker<'_>, spec: &EnvironmentSpec, known_node_type
         Decimal(0),
         Decimal::ONE,
     );
-    if !known_node_types.contains(&u.consumer.node_type.as_str()) {
-        c.fail(
+    match known_node_types
+        .iter()
+        .find(|(name, _)| *name == u.consumer.node_type)
+    {
+        None => c.fail(
             "usage.consumer.node_type",
             format!(
                 "`{}` has no price; priced node types: {}",
                 u.consumer.node_type,
-                known_node_types.join(", ")
+                known_node_types
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
-        );
+        ),
+        Some((_, architecture)) if *architecture != contract::CONSUMER_IMAGE_ARCHITECTURE => c
+            .fail(
+                "usage.consumer.node_type",
+                format!(
+                    "`{}` is an {architecture} instance, but the consumer's image is built for {} \
+                 (its pods run only on such nodes); choose an {} node type",
+                    u.consumer.node_type,
+                    contract::CONSUMER_IMAGE_ARCHITECTURE,
+                    contract::CONSUMER_IMAGE_ARCHITECTURE
+                ),
+            ),
+        Some(_) => {}
     }
 }
 
@@ -356,6 +382,28 @@ mod tests {
             "usage.consumer.node_type",
         );
         assert!(e.contains("m7g.large"), "{e}");
+    }
+
+    #[test]
+    fn a_node_type_the_consumer_image_cannot_run_on_is_an_error_at_its_line() {
+        // m7g is Graviton (arm64); the image is built for amd64.
+        let env = prod_without_usage().replacen(
+            "region_overrides:",
+            "usage:\n  consumer: {node_type: m7g.large}\nregion_overrides:",
+            1,
+        );
+        let errs = errors(DEFAULTS, &env);
+        let e = expect(
+            &errs,
+            "environments/prod.yaml",
+            &env,
+            "node_type: m7g.large",
+            "usage.consumer.node_type",
+        );
+        assert!(
+            e.contains("`m7g.large` is an arm64 instance") && e.contains("built for amd64"),
+            "{e}"
+        );
     }
 
     #[test]

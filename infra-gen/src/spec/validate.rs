@@ -190,7 +190,11 @@ pub fn spec(
     }
     check_functions(&mut c, spec);
     check_table(&mut c, spec);
-    let node_types: Vec<&str> = crate::cost::prices::prices().instance_names().collect();
+    let prices = crate::cost::prices::prices();
+    let node_types: Vec<(&str, &str)> = prices
+        .instance_names()
+        .filter_map(|name| Some((name, prices.instance(name)?.architecture.as_str())))
+        .collect();
     super::usage::check(&mut c, spec, &node_types);
     let s = &spec.stream;
     c.range("stream.batch_size", s.batch_size.into(), 1, 10_000);
