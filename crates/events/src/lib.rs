@@ -12,9 +12,12 @@
 //! | [`CrossRegionEvent`] | an envelope forwarded to the peer region, possibly compressed |
 //! | [`HealthStatus`] | a region's aggregated health with each check's result |
 //! | [`DeadLetter`] | what a dead-letter queue message carries: error, source, retry count |
+//!
+//! [`keys`] builds the events table's item keys (`pk` and `sk`) for every writer.
 
 pub mod compression;
 pub mod dynamo_json;
+pub mod keys;
 mod time;
 
 use serde::de::DeserializeOwned;

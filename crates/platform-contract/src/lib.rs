@@ -63,6 +63,18 @@ pub const DLQ_URL: &str = "DLQ_URL";
 /// stream batch does not publish a record twice.
 pub const IDEMPOTENCY_TABLE_NAME: &str = "IDEMPOTENCY_TABLE_NAME";
 
+// ---- The tables' keys and the bus rules, as the programs and infra-gen see them -------------
+
+/// The partition key (`S`) of every platform table: events, idempotency and CDC state.
+pub const TABLE_PARTITION_KEY: &str = "pk";
+/// The events table's sort key (`S`); the other tables have none. Writers build both keys with
+/// `platform_events::keys`, so an item always carries the key the table declares.
+pub const EVENTS_TABLE_SORT_KEY: &str = "sk";
+/// The EventBridge source of what event-transformer forwards. The transform rule excludes it:
+/// the forwarded event keeps its detail-type, so without the exclusion the rule would deliver
+/// the transformer's own output back to it.
+pub const EVENT_TRANSFORMER_SOURCE: &str = "platform.event-transformer";
+
 // ---- event-router ---------------------------------------------------------------------------
 
 /// Payloads larger than this many bytes are zstd-compressed before crossing regions.

@@ -1,6 +1,7 @@
 //! Resources on the AWS API emulator for integration tests: SDK clients with fixed test
-//! credentials, and the few shapes every test builds (a `pk` table, a bus, a queue, a rule
-//! delivering a bus's events to a queue, reading a queue until enough messages arrived).
+//! credentials, and the few shapes every test builds (a `pk` table or a table as infra-gen
+//! deploys it, a bus, a queue, a rule delivering a bus's events to a queue, reading a queue
+//! until enough messages arrived).
 //! Every name comes from [`crate::unique_name`], so tests share one emulator safely.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -30,6 +31,28 @@ pub struct Emulator {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub events: aws_sdk_eventbridge::Client,
     pub sqs: aws_sdk_sqs::Client,
+}
+
+/// The committed CloudFormation template [`Emulator::table_as_deployed`] reads. Every stack
+/// declares its tables alike (infra-gen's `platform/tables.rs` builds one shape for all of
+/// them), and CI's `infra-gen synth --check` keeps this file equal to what infra-gen generates.
+pub const DEPLOYED_TEMPLATE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../generated/cloudformation/dev-us-east-1/infra-gen-dev-us-east-1.template.json"
+);
+
+/// The `Properties` of the `AWS::DynamoDB::Table` resource `logical_id` in [`DEPLOYED_TEMPLATE`].
+pub fn deployed_table_properties(logical_id: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(DEPLOYED_TEMPLATE)
+        .unwrap_or_else(|e| panic!("reading {DEPLOYED_TEMPLATE}: {e}"));
+    let template: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{DEPLOYED_TEMPLATE} is not JSON: {e}"));
+    let resource = &template["Resources"][logical_id];
+    assert_eq!(
+        resource["Type"], "AWS::DynamoDB::Table",
+        "{logical_id} in {DEPLOYED_TEMPLATE}"
+    );
+    resource["Properties"].clone()
 }
 
 /// A queue's URL (to send and receive) and ARN (to name it in rules and policies).
@@ -77,6 +100,71 @@ impl Emulator {
                 StreamSpecification::builder()
                     .stream_enabled(true)
                     .stream_view_type(StreamViewType::NewAndOldImages)
+                    .build()
+                    .expect("complete stream specification"),
+            );
+        }
+        let created = request.send().await.expect("CreateTable on the emulator");
+        let stream_arn = created.table_description.and_then(|d| d.latest_stream_arn);
+        (name, stream_arn)
+    }
+
+    /// A table with the key schema, attribute definitions and stream of the table `logical_id`
+    /// (e.g. `EventsTable`) as infra-gen deploys it, read from the committed template
+    /// [`DEPLOYED_TEMPLATE`], so a writer's test fails when its items lack a key the deployed
+    /// table declares; the name and the stream's ARN are returned. Billing is on-demand whatever
+    /// the template says: the emulator does not enforce capacity.
+    pub async fn table_as_deployed(
+        &self,
+        logical_id: &str,
+        prefix: &str,
+    ) -> (String, Option<String>) {
+        let properties = deployed_table_properties(logical_id);
+        let text = |v: &serde_json::Value, field: &str| -> String {
+            v[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("{logical_id}: {field} is not a string in {v}"))
+                .to_string()
+        };
+        let list = |field: &str| -> Vec<serde_json::Value> {
+            properties[field]
+                .as_array()
+                .unwrap_or_else(|| panic!("{logical_id}: no {field} in {DEPLOYED_TEMPLATE}"))
+                .clone()
+        };
+        let name = unique_name(prefix);
+        let mut request = self
+            .dynamodb
+            .create_table()
+            .table_name(&name)
+            .billing_mode(BillingMode::PayPerRequest);
+        for key in list("KeySchema") {
+            request = request.key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(text(&key, "AttributeName"))
+                    .key_type(KeyType::from(text(&key, "KeyType").as_str()))
+                    .build()
+                    .expect("complete key schema"),
+            );
+        }
+        for attribute in list("AttributeDefinitions") {
+            request = request.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(text(&attribute, "AttributeName"))
+                    .attribute_type(ScalarAttributeType::from(
+                        text(&attribute, "AttributeType").as_str(),
+                    ))
+                    .build()
+                    .expect("complete attribute definition"),
+            );
+        }
+        if let Some(stream) = properties.get("StreamSpecification") {
+            request = request.stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::from(
+                        text(stream, "StreamViewType").as_str(),
+                    ))
                     .build()
                     .expect("complete stream specification"),
             );

@@ -5,11 +5,16 @@
 //! validated against `schemas/<detail-type>/v<N>.json`, where N is `detail.schemaVersion`
 //! (default `1`). A valid event becomes an [`EventEnvelope`] with `correlationId`
 //! (`detail.correlationId`, else the event id) and an [`Enrichment`] (environment, receiving
-//! region, received time, schema version); it is written to `EVENTS_TABLE_NAME`
-//! (`pk = "event#<id>"`) and put on `EVENT_BUS_NAME` with source [`SOURCE`]. An invalid event
-//! (unreadable, unknown detail-type or version, schema violations) goes to `DLQ_URL` with every
-//! validation error. Answers `{"status": "forwarded" | "invalid", ...}`; the invocation fails
-//! (and Lambda retries) only when forwarding or dead-lettering fails.
+//! region, received time, schema version); it is written to `EVENTS_TABLE_NAME` under
+//! [`EventsTableKey::event`] (`pk = "event#<id>"`, `sk = "envelope"`) and put on
+//! `EVENT_BUS_NAME` with source [`SOURCE`] and its own detail-type. An invalid event
+//! (unreadable, unknown detail-type or version, schema violations, or the transformer's own
+//! output) goes to `DLQ_URL` with every validation error. Answers
+//! `{"status": "forwarded" | "invalid", ...}`; the invocation fails (and Lambda retries) only
+//! when storing, forwarding or dead-lettering fails.
+//!
+//! The detail-types the transform rule delivers (`routing.detail_types` in the specs) must each
+//! have a schema here; infra-gen's tests read `schemas/` to check that every environment's do.
 
 pub mod schema;
 
@@ -20,16 +25,18 @@ use platform_aws::dynamodb::Table;
 use platform_aws::eventbridge::{PublishEntry, Publisher, PutEventsApi};
 use platform_aws::sqs::DeadLetterSink;
 use platform_contract as contract;
+use platform_events::keys::EventsTableKey;
 use platform_events::{DeadLetter, Enrichment, EventEnvelope, SCHEMA_VERSION};
 use platform_telemetry::startup::{ConfigError, EnvReader};
 use schema::Schema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// The EventBridge source of forwarded events.
-pub const SOURCE: &str = "platform.event-transformer";
+/// The EventBridge source of forwarded events (the transform rule excludes it).
+pub const SOURCE: &str = contract::EVENT_TRANSFORMER_SOURCE;
 
-/// The schemas kept in the repo, compiled in: (detail-type, version, document).
+/// The schemas kept in the repo, compiled in: (detail-type, version, document). A test checks
+/// that this lists exactly the files under `schemas/`, the directory infra-gen's tests read.
 pub const SCHEMA_FILES: &[(&str, &str, &str)] = &[
     (
         "OrderCreated",
@@ -111,6 +118,13 @@ pub fn transform(
 ) -> Result<EventEnvelope, Vec<String>> {
     let incoming: IncomingEvent = serde_json::from_value(payload.clone())
         .map_err(|e| vec![format!("not an EventBridge event: {e}")])?;
+    // The rule excludes this source; should a rule ever deliver it anyway, transforming it again
+    // would wrap an envelope in an envelope, and forwarding that would deliver it once more.
+    if incoming.source == SOURCE {
+        return Err(vec![format!(
+            "event-transformer's own output (source `{SOURCE}`): the transform rule must exclude it"
+        )]);
+    }
     let version = match incoming.detail.get("schemaVersion") {
         None => "1".to_string(),
         Some(Value::String(v)) => v.clone(),
@@ -188,11 +202,11 @@ impl<P: PutEventsApi, D: DeadLetterSink> Transformer<P, D> {
             Ok(envelope) => {
                 let detail = serde_json::to_string(&envelope).unwrap_or_default();
                 if let Some(table) = &self.table {
-                    let mut item = serde_json::to_value(&envelope)
+                    let attributes = serde_json::to_value(&envelope)
                         .ok()
                         .and_then(|v| v.as_object().cloned())
                         .unwrap_or_default();
-                    item.insert("pk".into(), json!(format!("event#{}", envelope.id)));
+                    let item = EventsTableKey::event(&envelope.id).item(attributes);
                     table.put_json(&item).await.map_err(TransformError::Store)?;
                 }
                 let entry = PublishEntry {
@@ -247,6 +261,54 @@ mod tests {
         for (detail_type, version, _) in SCHEMA_FILES {
             assert!(registry.get(detail_type, version).is_some());
         }
+    }
+
+    #[test]
+    fn the_compiled_schemas_are_exactly_the_schema_files() {
+        // infra-gen checks routed detail-types against this directory, so a file that is not
+        // compiled in (or an entry without a file) would make the two sides disagree.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+        let mut on_disk = Vec::new();
+        for detail_type in std::fs::read_dir(&dir).unwrap() {
+            let detail_type = detail_type.unwrap();
+            for file in std::fs::read_dir(detail_type.path()).unwrap() {
+                let name = file.unwrap().file_name().to_string_lossy().into_owned();
+                let version = name
+                    .strip_prefix('v')
+                    .and_then(|n| n.strip_suffix(".json"))
+                    .unwrap_or_else(|| panic!("schemas/{name}: not v<N>.json"));
+                on_disk.push((
+                    detail_type.file_name().to_string_lossy().into_owned(),
+                    version.to_string(),
+                ));
+            }
+        }
+        let mut compiled: Vec<(String, String)> = SCHEMA_FILES
+            .iter()
+            .map(|(t, v, _)| (t.to_string(), v.to_string()))
+            .collect();
+        on_disk.sort();
+        compiled.sort();
+        assert_eq!(compiled, on_disk);
+    }
+
+    #[test]
+    fn its_own_output_is_never_transformed_again() {
+        let registry = Registry::load().unwrap();
+        let incoming = event(
+            "OrderCreated",
+            json!({"orderId": "o", "customerId": "c", "amount": 5, "currency": "EUR"}),
+        );
+        let envelope = transform(&incoming, &registry, &config(), "t".into()).unwrap();
+        let mut output = event("OrderCreated", serde_json::to_value(&envelope).unwrap());
+        output["source"] = json!(SOURCE);
+        let errors = transform(&output, &registry, &config(), "t".into()).unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "event-transformer's own output (source `platform.event-transformer`): the transform rule must exclude it"
+            ]
+        );
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! event-transformer as a process behind the local Lambda Runtime API against the AWS
-//! emulator: a valid event is stored and forwarded (read back through a rule's SQS target);
-//! an invalid one lands in the DLQ with its validation errors.
+//! emulator: a valid event is stored (in a table keyed as infra-gen deploys the events table)
+//! and forwarded (read back through a rule's SQS target); an invalid one lands in the DLQ with
+//! its validation errors.
 
 use std::time::Duration;
 
 use platform_contract as contract;
+use platform_events::keys::EventsTableKey;
 use platform_events::{DeadLetter, EventEnvelope};
 use serde_json::{Value, json};
 use test_support::aws::Emulator;
@@ -19,7 +21,7 @@ async fn forwards_valid_events_and_dead_letters_invalid_ones_with_their_errors()
         return;
     };
     let aws = Emulator::connect(&endpoint, REGION).await;
-    let (table, _) = aws.table("events", false).await;
+    let (table, _) = aws.table_as_deployed("EventsTable", "events").await;
     let (bus, _) = aws.bus("bus").await;
     let forwarded_queue = aws
         .queue_for_source(&bus, "platform.event-transformer")
@@ -71,7 +73,7 @@ async fn forwards_valid_events_and_dead_letters_invalid_ones_with_their_errors()
         ("staging", REGION)
     );
     let stored = platform_aws::dynamodb::Table::new(aws.dynamodb.clone(), &table)
-        .get_json(json!({"pk": format!("event#{id}")}).as_object().unwrap())
+        .get_json(&EventsTableKey::event(&id).to_json())
         .await
         .unwrap()
         .expect("stored");

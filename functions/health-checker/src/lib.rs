@@ -7,7 +7,8 @@
 //! degraded), and `PEER_HEALTH_URL` with `?scope=local` within `PEER_TIMEOUT_MS` (a failing
 //! peer degrades this region, never makes it unhealthy). A request with `scope=local` runs
 //! the local checks only, so two regions never call each other in a loop. The result, a
-//! [`HealthStatus`], is stored as item `pk = "health#<region>"` in the table and returned:
+//! [`HealthStatus`], is stored in the table under [`EventsTableKey::health`]
+//! (`pk = "health#<region>"`, `sk = "latest"`, replaced on each check) and returned:
 //! for HTTP, status 200 when healthy or degraded and 503 when unhealthy.
 //!
 //! Liveness mode: `GET /live` ([`contract::API_LIVENESS_PATH`]) has no authorizer, because
@@ -22,6 +23,7 @@ use platform_aws::AwsError;
 use platform_aws::dynamodb::Table;
 use platform_aws::http::HttpClient;
 use platform_contract as contract;
+use platform_events::keys::EventsTableKey;
 use platform_events::{CheckResult, Health, HealthStatus};
 use platform_telemetry::startup::{ConfigError, EnvReader};
 use serde_json::{Value, json};
@@ -223,11 +225,11 @@ impl Checker {
 
     /// Stores the status as the region's latest.
     pub async fn store(&self, status: &HealthStatus) -> Result<(), AwsError> {
-        let mut item = serde_json::to_value(status)
+        let attributes = serde_json::to_value(status)
             .ok()
             .and_then(|v| v.as_object().cloned())
             .unwrap_or_default();
-        item.insert("pk".into(), json!(format!("health#{}", status.region)));
+        let item = EventsTableKey::health(&status.region).item(attributes);
         self.table.put_json(&item).await
     }
 

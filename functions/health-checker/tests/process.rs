@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use platform_contract as contract;
+use platform_events::keys::EventsTableKey;
 use serde_json::{Value, json};
 use test_support::aws::Emulator;
 use test_support::lambda_runtime_api::{FunctionProcess, RuntimeApi, emulator_aws_env};
@@ -68,7 +69,8 @@ impl Region {
 
 async fn region(endpoint: &str) -> Region {
     let aws = Emulator::connect(endpoint, REGION).await;
-    let (table, _) = aws.table("health", false).await;
+    // Keyed as infra-gen deploys the events table, so a status without its full key fails.
+    let (table, _) = aws.table_as_deployed("EventsTable", "health").await;
     let (bus, _) = aws.bus("bus").await;
     let dlq = aws.queue("dlq").await.url;
     Region { table, bus, dlq }
@@ -144,7 +146,7 @@ async fn healthy_region_and_peer_answer_200_and_the_status_is_stored() {
     let aws = Emulator::connect(&endpoint, REGION).await;
     let table = platform_aws::dynamodb::Table::new(aws.dynamodb.clone(), &r.table);
     let stored = table
-        .get_json(json!({"pk": "health#us-east-1"}).as_object().unwrap())
+        .get_json(&EventsTableKey::health(REGION).to_json())
         .await
         .unwrap()
         .unwrap();
@@ -226,7 +228,7 @@ async fn liveness_reports_the_local_status_word_only_and_stores_nothing() {
     let aws = Emulator::connect(&endpoint, REGION).await;
     let table = platform_aws::dynamodb::Table::new(aws.dynamodb.clone(), &r.table);
     let stored = table
-        .get_json(json!({"pk": "health#us-east-1"}).as_object().unwrap())
+        .get_json(&EventsTableKey::health(REGION).to_json())
         .await
         .unwrap();
     assert!(stored.is_none(), "liveness stored {stored:?}");

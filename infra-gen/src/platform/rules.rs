@@ -1,4 +1,5 @@
-//! The EventBridge rules on the local bus: detail-types to event-transformer, routing requests
+//! The EventBridge rules on the local bus: detail-types to event-transformer (except what it
+//! forwarded itself, which keeps its detail-type), routing requests
 //! to event-router, the health-checker schedule, and the forwarding of locally originated
 //! replicated events to the peer region's bus (with a role of its own). Each Lambda target
 //! comes with the permission that lets EventBridge invoke it.
@@ -38,9 +39,7 @@ impl Routing {
                 name: names.scoped("transform"),
                 description: "Route by detail-type to event-transformer".into(),
                 bus: Some(bus.clone()),
-                trigger: RuleTrigger::Pattern(
-                    json!({ "detail-type": rs.spec.routing.detail_types }),
-                ),
+                trigger: RuleTrigger::Pattern(transform_pattern(&rs.spec.routing.detail_types)),
                 targets: vec![lambda_target(transformer, Some(dlq), 4, Some(7200))],
             },
             transformer,
@@ -76,6 +75,16 @@ impl Routing {
             dead_letter_sources: vec![transform, route, forward],
         })
     }
+}
+
+/// The transform rule's pattern: the routed detail-types from any source but the transformer.
+/// The transformer forwards each event on this bus with the detail-type it arrived with, so
+/// without the exclusion every forwarded event would be delivered back to it.
+fn transform_pattern(detail_types: &[String]) -> serde_json::Value {
+    json!({
+        "detail-type": detail_types,
+        "source": [{ "anything-but": [platform_contract::EVENT_TRANSFORMER_SOURCE] }],
+    })
 }
 
 /// A rule invoking `function`, and the permission for EventBridge to do so from that rule.
@@ -159,4 +168,86 @@ fn forward_to_peer(
         }),
         false,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::assets::SourceHashes;
+    use crate::platform::build_stack;
+
+    fn repo_root() -> &'static Path {
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+    }
+
+    /// Every environment and region of the repository's specs, as synth resolves them.
+    fn regions() -> Vec<RegionalSpec> {
+        crate::spec::load_dir(&repo_root().join("environments"))
+            .unwrap()
+            .into_iter()
+            .flat_map(|env| env.regions)
+            .collect()
+    }
+
+    /// The detail-types that have a schema: the directories of event-transformer's `schemas/`
+    /// holding a `v1.json` (what an event without `schemaVersion` is validated against). The
+    /// transformer compiles in exactly these files (its own test checks that).
+    fn schema_detail_types() -> Vec<String> {
+        let dir = repo_root().join("functions/event-transformer/schemas");
+        let mut found: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.join("v1.json").is_file())
+            .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn every_routed_detail_type_has_a_transformer_schema() {
+        let schemas = schema_detail_types();
+        assert!(!schemas.is_empty(), "no schemas found");
+        for rs in regions() {
+            for detail_type in &rs.spec.routing.detail_types {
+                assert!(
+                    schemas.contains(detail_type),
+                    "{}/{}: routing.detail_types routes `{detail_type}` to event-transformer, \
+                     which has no schema for it (it has {schemas:?}), so every such event \
+                     would be dead-lettered",
+                    rs.env,
+                    rs.region
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_transform_rule_routes_the_spec_s_types_but_not_the_transformer_s_output() {
+        for rs in regions() {
+            let stack = build_stack(&rs, &SourceHashes::default()).unwrap();
+            let pattern = stack
+                .resources
+                .iter()
+                .find_map(|r| match &r.kind {
+                    ResourceKind::Rule(rule) if r.id.as_str() == "TransformRule" => {
+                        Some(rule.trigger.clone())
+                    }
+                    _ => None,
+                })
+                .expect("a TransformRule");
+            assert_eq!(
+                pattern,
+                RuleTrigger::Pattern(json!({
+                    "detail-type": rs.spec.routing.detail_types,
+                    "source": [{"anything-but": ["platform.event-transformer"]}],
+                })),
+                "{}/{}",
+                rs.env,
+                rs.region
+            );
+        }
+    }
 }

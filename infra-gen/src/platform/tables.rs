@@ -41,7 +41,7 @@ impl Tables {
             events: table(Shape {
                 path: "EventsTable",
                 name: names.scoped("events"),
-                sort_key: Some("sk"),
+                sort_key: Some(platform_contract::EVENTS_TABLE_SORT_KEY),
                 stream: true,
                 ttl_attribute: rs.spec.table.ttl_attribute.clone(),
             })?,
@@ -81,7 +81,7 @@ fn add_table(
         &[shape.path],
         ResourceKind::Table(Table {
             name: shape.name,
-            partition_key: "pk".into(),
+            partition_key: platform_contract::TABLE_PARTITION_KEY.into(),
             sort_key: shape.sort_key.map(String::from),
             provisioned,
             stream_new_and_old_images: shape.stream,

@@ -71,10 +71,10 @@ resource "aws_s3_bucket_lifecycle_configuration" "artefacts" {
 
 resource "aws_s3_object" "event_router_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "event-router-e1128f46e7fdf4266d112e25d016abe24964e46db9af4327e1d98f6c32ba3205.zip"
+  key    = "event-router-d1e52e3453c8a181ff5f33f64629806c3dd0b931a36ab1cc8664f8646cfef351.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/event-router-e1128f46e7fdf4266d112e25d016abe24964e46db9af4327e1d98f6c32ba3205.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-router-e1128f46e7fdf4266d112e25d016abe24964e46db9af4327e1d98f6c32ba3205.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/event-router-d1e52e3453c8a181ff5f33f64629806c3dd0b931a36ab1cc8664f8646cfef351.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-router-d1e52e3453c8a181ff5f33f64629806c3dd0b931a36ab1cc8664f8646cfef351.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -82,10 +82,10 @@ resource "aws_s3_object" "event_router_code" {
 
 resource "aws_s3_object" "stream_processor_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "stream-processor-9aa20f7b5eb533803aec604e5e048867719c90f73038c59337112b11bc51c495.zip"
+  key    = "stream-processor-36b70f3de6d56888ec949dd2adebbe462faaf6c0798aae38fecb5efa774b737c.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/stream-processor-9aa20f7b5eb533803aec604e5e048867719c90f73038c59337112b11bc51c495.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/stream-processor-9aa20f7b5eb533803aec604e5e048867719c90f73038c59337112b11bc51c495.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/stream-processor-36b70f3de6d56888ec949dd2adebbe462faaf6c0798aae38fecb5efa774b737c.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/stream-processor-36b70f3de6d56888ec949dd2adebbe462faaf6c0798aae38fecb5efa774b737c.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -93,10 +93,10 @@ resource "aws_s3_object" "stream_processor_code" {
 
 resource "aws_s3_object" "event_transformer_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "event-transformer-135e8f092150015841d07dc20f6aa675e15f7da70ec188a69dd6689248ac8b3b.zip"
+  key    = "event-transformer-908908ef948f6042d85bdc8fbeddd65d639001dbdef817201881ea07a6514a0a.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/event-transformer-135e8f092150015841d07dc20f6aa675e15f7da70ec188a69dd6689248ac8b3b.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-transformer-135e8f092150015841d07dc20f6aa675e15f7da70ec188a69dd6689248ac8b3b.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/event-transformer-908908ef948f6042d85bdc8fbeddd65d639001dbdef817201881ea07a6514a0a.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-transformer-908908ef948f6042d85bdc8fbeddd65d639001dbdef817201881ea07a6514a0a.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -104,10 +104,10 @@ resource "aws_s3_object" "event_transformer_code" {
 
 resource "aws_s3_object" "health_checker_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "health-checker-15b688399261d545e83d9f8c19f462bfd732107f31bd08671c70af86fc91c347.zip"
+  key    = "health-checker-f8941b0f961d7d76f58fb0ddb004bdbfe1f724f8ac75aeb4d0695d5ff7794136.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/health-checker-15b688399261d545e83d9f8c19f462bfd732107f31bd08671c70af86fc91c347.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/health-checker-15b688399261d545e83d9f8c19f462bfd732107f31bd08671c70af86fc91c347.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/health-checker-f8941b0f961d7d76f58fb0ddb004bdbfe1f724f8ac75aeb4d0695d5ff7794136.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/health-checker-f8941b0f961d7d76f58fb0ddb004bdbfe1f724f8ac75aeb4d0695d5ff7794136.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -115,10 +115,10 @@ resource "aws_s3_object" "health_checker_code" {
 
 resource "aws_s3_object" "authorizer_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "authorizer-18eca264330f7a3823618ed7dda1c5e606130108dd6bdf49537754e195dc8532.zip"
+  key    = "authorizer-47da8b1062bf08ec5da3f3543775cea2acb1a7b4e25cf97c3537149416746c8e.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/authorizer-18eca264330f7a3823618ed7dda1c5e606130108dd6bdf49537754e195dc8532.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/authorizer-18eca264330f7a3823618ed7dda1c5e606130108dd6bdf49537754e195dc8532.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/authorizer-47da8b1062bf08ec5da3f3543775cea2acb1a7b4e25cf97c3537149416746c8e.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/authorizer-47da8b1062bf08ec5da3f3543775cea2acb1a7b4e25cf97c3537149416746c8e.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]

@@ -856,7 +856,12 @@ resource "aws_cloudwatch_event_rule" "transform_rule" {
   description    = "Route by detail-type to event-transformer"
   event_bus_name = aws_cloudwatch_event_bus.bus.name
   event_pattern = jsonencode({
-    "detail-type" = ["event.ingested", "event.updated", "event.deleted"]
+    "detail-type" = ["OrderCreated", "CustomerUpdated"]
+    source = [
+      {
+        "anything-but" = ["platform.event-transformer"]
+      },
+    ]
   })
   state = "ENABLED"
 }
