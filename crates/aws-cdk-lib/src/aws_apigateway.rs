@@ -426,6 +426,41 @@ pub trait AccessLogFieldExt: rt::IsA<AccessLogField> {
 }
 impl<O: rt::IsA<AccessLogField> + ?Sized> AccessLogFieldExt for O {}
 
+/// The members of [`AccessLogField`] a Rust type can override; [`AccessLogField::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AccessLogFieldOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl AccessLogField {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AccessLogFieldOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AccessLogFieldOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AccessLogFieldOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `AccessLogField` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AccessLogFieldOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// factory methods for access log format.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AccessLogFormat(rt::ObjRef);
@@ -461,6 +496,49 @@ pub trait AccessLogFormatExt: rt::IsA<AccessLogFormat> {
     }
 }
 impl<O: rt::IsA<AccessLogFormat> + ?Sized> AccessLogFormatExt for O {}
+
+/// The members of [`AccessLogFormat`] a Rust type can override; [`AccessLogFormat::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AccessLogFormatOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &AccessLogFormat) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+}
+impl AccessLogFormat {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AccessLogFormatOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AccessLogFormatOverrides>::OVERRIDES {
+            out.push(match *name {
+                "to_string" => rt::Override::method("toString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AccessLogFormatOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as AccessLogFormatOverrides>::to_string(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `AccessLogFormat` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AccessLogFormatOverrides>(overrides: T, format: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&format)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options to the UsagePlan.addApiKey() method.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -525,6 +603,56 @@ pub trait ApiDefinitionExt: rt::IsA<ApiDefinition> {
     }
 }
 impl<O: rt::IsA<ApiDefinition> + ?Sized> ApiDefinitionExt for O {}
+
+/// The members of [`ApiDefinition`] a Rust type can override; [`ApiDefinition::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ApiDefinitionOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &ApiDefinition, scope: crate::constructs::Construct) -> rt::R<crate::aws_apigateway::ApiDefinitionConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&scope)])?)
+    }
+    /// `bindAfterCreate`: by default the library's implementation (`super`).
+    fn bind_after_create(&self, this: &ApiDefinition, scope: crate::constructs::Construct, rest_api: crate::interfaces::aws_apigateway::IRestApiRef) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "bindAfterCreate", vec![rt::to_wire(&scope), rt::to_wire(&rest_api)])?)
+    }
+}
+impl ApiDefinition {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ApiDefinitionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ApiDefinitionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                "bind_after_create" => rt::Override::method("bindAfterCreate"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ApiDefinitionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as ApiDefinitionOverrides>::bind(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("bindAfterCreate", mut args) => Ok(rt::to_wire(&<T as ApiDefinitionOverrides>::bind_after_create(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ApiDefinition` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ApiDefinitionOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("bind", "bind")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Post-Binding Configuration for a CDK construct.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -674,6 +802,87 @@ pub trait ApiKeyExt: rt::IsA<ApiKey> {
 }
 impl<O: rt::IsA<ApiKey> + ?Sized> ApiKeyExt for O {}
 
+/// The members of [`ApiKey`] a Rust type can override; [`ApiKey::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ApiKeyOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `apiKeyRef`; by default the library's implementation (`super`).
+    fn api_key_ref(&self, this: &ApiKey) -> rt::R<crate::interfaces::aws_apigateway::ApiKeyReference> {
+        rt::from_wire(rt::get(&this.0, "apiKeyRef")?)
+    }
+    /// Reads `grants`; by default the library's implementation (`super`).
+    fn grants(&self, this: &ApiKey) -> rt::R<crate::aws_apigateway::ApiKeyGrants> {
+        rt::from_wire(rt::get(&this.0, "grants")?)
+    }
+    /// Reads `keyArn`; by default the library's implementation (`super`).
+    fn key_arn(&self, this: &ApiKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "keyArn")?)
+    }
+    /// Reads `keyId`; by default the library's implementation (`super`).
+    fn key_id(&self, this: &ApiKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "keyId")?)
+    }
+    /// `grantRead`: by default the library's implementation (`super`).
+    fn grant_read(&self, this: &ApiKey, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantRead", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantReadWrite`: by default the library's implementation (`super`).
+    fn grant_read_write(&self, this: &ApiKey, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantReadWrite", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantWrite`: by default the library's implementation (`super`).
+    fn grant_write(&self, this: &ApiKey, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantWrite", vec![rt::to_wire(&grantee)])?)
+    }
+}
+impl ApiKey {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ApiKeyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ApiKeyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "api_key_ref" => rt::Override::property("apiKeyRef"),
+                "grants" => rt::Override::property("grants"),
+                "key_arn" => rt::Override::property("keyArn"),
+                "key_id" => rt::Override::property("keyId"),
+                "grant_read" => rt::Override::method("grantRead"),
+                "grant_read_write" => rt::Override::method("grantReadWrite"),
+                "grant_write" => rt::Override::method("grantWrite"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ApiKeyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("apiKeyRef") => Ok(rt::to_wire(&<T as ApiKeyOverrides>::api_key_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grants") => Ok(rt::to_wire(&<T as ApiKeyOverrides>::grants(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keyArn") => Ok(rt::to_wire(&<T as ApiKeyOverrides>::key_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keyId") => Ok(rt::to_wire(&<T as ApiKeyOverrides>::key_id(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("grantRead", mut args) => Ok(rt::to_wire(&<T as ApiKeyOverrides>::grant_read(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantReadWrite", mut args) => Ok(rt::to_wire(&<T as ApiKeyOverrides>::grant_read_write(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantWrite", mut args) => Ok(rt::to_wire(&<T as ApiKeyOverrides>::grant_write(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `ApiKey` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ApiKeyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_apigateway::ApiKeyProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Collection of grant methods for a IApiKeyRef.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ApiKeyGrants(rt::ObjRef);
@@ -687,6 +896,10 @@ impl ApiKeyGrants {
 
 /// The members of [`ApiKeyGrants`], for it and every type that is one.
 pub trait ApiKeyGrantsExt: rt::IsA<ApiKeyGrants> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn resource(&self) -> rt::R<crate::interfaces::aws_apigateway::IApiKeyRef> {
+        rt::from_wire(rt::get(self.jsii_ref(), "resource")?)
+    }
     /// Grant the given identity custom permissions.
     fn actions(&self, grantee: &dyn rt::IsA<crate::aws_iam::IGrantable>, actions: &[rt::String], options: rt::Option<&crate::PermissionsOptions>) -> rt::R<crate::aws_iam::Grant> {
         rt::from_wire(rt::invoke(self.jsii_ref(), "actions", vec![rt::to_wire(&grantee), rt::to_wire(&actions), rt::to_wire(&options)])?)
@@ -705,6 +918,66 @@ pub trait ApiKeyGrantsExt: rt::IsA<ApiKeyGrants> {
     }
 }
 impl<O: rt::IsA<ApiKeyGrants> + ?Sized> ApiKeyGrantsExt for O {}
+
+/// The members of [`ApiKeyGrants`] a Rust type can override; [`ApiKeyGrants::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ApiKeyGrantsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `resource`; by default the library's implementation (`super`).
+    fn resource(&self, this: &ApiKeyGrants) -> rt::R<crate::interfaces::aws_apigateway::IApiKeyRef> {
+        rt::from_wire(rt::get(&this.0, "resource")?)
+    }
+    /// `actions`: by default the library's implementation (`super`).
+    fn actions(&self, this: &ApiKeyGrants, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>, options: rt::Option<crate::PermissionsOptions>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "actions", vec![rt::to_wire(&grantee), rt::to_wire(&actions), rt::to_wire(&options)])?)
+    }
+    /// `read`: by default the library's implementation (`super`).
+    fn read(&self, this: &ApiKeyGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "read", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `readWrite`: by default the library's implementation (`super`).
+    fn read_write(&self, this: &ApiKeyGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "readWrite", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `write`: by default the library's implementation (`super`).
+    fn write(&self, this: &ApiKeyGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "write", vec![rt::to_wire(&grantee)])?)
+    }
+}
+impl ApiKeyGrants {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ApiKeyGrantsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ApiKeyGrantsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "resource" => rt::Override::property("resource"),
+                "actions" => rt::Override::method("actions"),
+                "read" => rt::Override::method("read"),
+                "read_write" => rt::Override::method("readWrite"),
+                "write" => rt::Override::method("write"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ApiKeyGrantsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("resource") => Ok(rt::to_wire(&<T as ApiKeyGrantsOverrides>::resource(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("actions", mut args) => Ok(rt::to_wire(&<T as ApiKeyGrantsOverrides>::actions(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("read", mut args) => Ok(rt::to_wire(&<T as ApiKeyGrantsOverrides>::read(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("readWrite", mut args) => Ok(rt::to_wire(&<T as ApiKeyGrantsOverrides>::read_write(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("write", mut args) => Ok(rt::to_wire(&<T as ApiKeyGrantsOverrides>::write(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// The options for creating an API Key.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -949,6 +1222,36 @@ pub trait AssetApiDefinitionExt: rt::IsA<AssetApiDefinition> {
 }
 impl<O: rt::IsA<AssetApiDefinition> + ?Sized> AssetApiDefinitionExt for O {}
 
+/// The members of [`AssetApiDefinition`] a Rust type can override; [`AssetApiDefinition::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::ApiDefinitionOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AssetApiDefinitionOverrides: crate::aws_apigateway::ApiDefinitionOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl AssetApiDefinition {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AssetApiDefinitionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AssetApiDefinitionOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_apigateway::ApiDefinition::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AssetApiDefinitionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_apigateway::ApiDefinition::__jsii_dispatch(imp, this, call),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AuthorizationType {
     /// Open access.
@@ -1013,6 +1316,58 @@ pub trait AuthorizerExt: rt::IsA<Authorizer> {
 }
 impl<O: rt::IsA<Authorizer> + ?Sized> AuthorizerExt for O {}
 
+/// The members of [`Authorizer`] a Rust type can override; [`Authorizer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AuthorizerOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `authorizerId`; by default the library's implementation (`super`).
+    fn authorizer_id(&self, this: &Authorizer) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "authorizerId")?)
+    }
+    /// Reads `authorizationType`; by default the library's implementation (`super`).
+    fn authorization_type(&self, this: &Authorizer) -> rt::R<rt::Option<crate::aws_apigateway::AuthorizationType>> {
+        rt::from_wire(rt::get(&this.0, "authorizationType")?)
+    }
+}
+impl Authorizer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AuthorizerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AuthorizerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "authorizer_id" => rt::Override::property("authorizerId"),
+                "authorization_type" => rt::Override::property("authorizationType"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AuthorizerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("authorizerId") => Ok(rt::to_wire(&<T as AuthorizerOverrides>::authorizer_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("authorizationType") => Ok(rt::to_wire(&<T as AuthorizerOverrides>::authorization_type(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Authorizer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AuthorizerOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::ResourceProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("authorizerId", "authorizer_id")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// This type of integration lets an API expose AWS service actions.
 ///
 /// It is
@@ -1033,6 +1388,43 @@ impl AwsIntegration {
 pub trait AwsIntegrationExt: rt::IsA<AwsIntegration> {
 }
 impl<O: rt::IsA<AwsIntegration> + ?Sized> AwsIntegrationExt for O {}
+
+/// The members of [`AwsIntegration`] a Rust type can override; [`AwsIntegration::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::IntegrationOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AwsIntegrationOverrides: crate::aws_apigateway::IntegrationOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl AwsIntegration {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AwsIntegrationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AwsIntegrationOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_apigateway::Integration::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AwsIntegrationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_apigateway::Integration::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `AwsIntegration` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AwsIntegrationOverrides>(overrides: T, props: &crate::aws_apigateway::AwsIntegrationProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsIntegrationProps {
@@ -1138,6 +1530,43 @@ impl BasePathMapping {
 pub trait BasePathMappingExt: rt::IsA<BasePathMapping> {
 }
 impl<O: rt::IsA<BasePathMapping> + ?Sized> BasePathMappingExt for O {}
+
+/// The members of [`BasePathMapping`] a Rust type can override; [`BasePathMapping::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait BasePathMappingOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl BasePathMapping {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: BasePathMappingOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as BasePathMappingOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: BasePathMappingOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `BasePathMapping` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: BasePathMappingOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::BasePathMappingProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasePathMappingOptions {
@@ -1299,6 +1728,77 @@ pub trait CfnAccountExt: rt::IsA<CfnAccount> {
     }
 }
 impl<O: rt::IsA<CfnAccount> + ?Sized> CfnAccountExt for O {}
+
+/// The members of [`CfnAccount`] a Rust type can override; [`CfnAccount::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnAccountOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `accountRef`; by default the library's implementation (`super`).
+    fn account_ref(&self, this: &CfnAccount) -> rt::R<crate::interfaces::aws_apigateway::AccountReference> {
+        rt::from_wire(rt::get(&this.0, "accountRef")?)
+    }
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnAccount) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `cloudWatchRoleArn`; by default the library's implementation (`super`).
+    fn cloud_watch_role_arn(&self, this: &CfnAccount) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "cloudWatchRoleArn")?)
+    }
+    /// Writes `cloudWatchRoleArn`; by default the library's implementation (`super`).
+    fn set_cloud_watch_role_arn(&self, this: &CfnAccount, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "cloudWatchRoleArn", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnAccount, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnAccount {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnAccountOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnAccountOverrides>::OVERRIDES {
+            out.push(match *name {
+                "account_ref" => rt::Override::property("accountRef"),
+                "attr_id" => rt::Override::property("attrId"),
+                "cloud_watch_role_arn" | "set_cloud_watch_role_arn" => rt::Override::property("cloudWatchRoleArn"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnAccountOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("accountRef") => Ok(rt::to_wire(&<T as CfnAccountOverrides>::account_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnAccountOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cloudWatchRoleArn") => Ok(rt::to_wire(&<T as CfnAccountOverrides>::cloud_watch_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("cloudWatchRoleArn", value) => {
+                <T as CfnAccountOverrides>::set_cloud_watch_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnAccountOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnAccount` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnAccountOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_apigateway::CfnAccountProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnAccount`.
 ///
@@ -1473,6 +1973,181 @@ pub trait CfnApiKeyExt: rt::IsA<CfnApiKey> {
     }
 }
 impl<O: rt::IsA<CfnApiKey> + ?Sized> CfnApiKeyExt for O {}
+
+/// The members of [`CfnApiKey`] a Rust type can override; [`CfnApiKey::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnApiKeyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `apiKeyRef`; by default the library's implementation (`super`).
+    fn api_key_ref(&self, this: &CfnApiKey) -> rt::R<crate::interfaces::aws_apigateway::ApiKeyReference> {
+        rt::from_wire(rt::get(&this.0, "apiKeyRef")?)
+    }
+    /// Reads `attrApiKeyId`; by default the library's implementation (`super`).
+    fn attr_api_key_id(&self, this: &CfnApiKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrApiKeyId")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnApiKey) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `customerId`; by default the library's implementation (`super`).
+    fn customer_id(&self, this: &CfnApiKey) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "customerId")?)
+    }
+    /// Writes `customerId`; by default the library's implementation (`super`).
+    fn set_customer_id(&self, this: &CfnApiKey, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "customerId", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnApiKey) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnApiKey, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `enabled`; by default the library's implementation (`super`).
+    fn enabled(&self, this: &CfnApiKey) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "enabled")?)
+    }
+    /// Writes `enabled`; by default the library's implementation (`super`).
+    fn set_enabled(&self, this: &CfnApiKey, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "enabled", rt::to_wire(&value))
+    }
+    /// Reads `generateDistinctId`; by default the library's implementation (`super`).
+    fn generate_distinct_id(&self, this: &CfnApiKey) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "generateDistinctId")?)
+    }
+    /// Writes `generateDistinctId`; by default the library's implementation (`super`).
+    fn set_generate_distinct_id(&self, this: &CfnApiKey, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "generateDistinctId", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnApiKey) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnApiKey, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `stageKeys`; by default the library's implementation (`super`).
+    fn stage_keys(&self, this: &CfnApiKey) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnApiKeyStageKeyPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "stageKeys")?)
+    }
+    /// Writes `stageKeys`; by default the library's implementation (`super`).
+    fn set_stage_keys(&self, this: &CfnApiKey, value: rt::Option<IResolvableOrIResolvableOrCfnApiKeyStageKeyPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "stageKeys", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnApiKey) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnApiKey, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// Reads `value`; by default the library's implementation (`super`).
+    fn value(&self, this: &CfnApiKey) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "value")?)
+    }
+    /// Writes `value`; by default the library's implementation (`super`).
+    fn set_value(&self, this: &CfnApiKey, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "value", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnApiKey, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnApiKey {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnApiKeyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnApiKeyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "api_key_ref" => rt::Override::property("apiKeyRef"),
+                "attr_api_key_id" => rt::Override::property("attrApiKeyId"),
+                "tags" => rt::Override::property("tags"),
+                "customer_id" | "set_customer_id" => rt::Override::property("customerId"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "enabled" | "set_enabled" => rt::Override::property("enabled"),
+                "generate_distinct_id" | "set_generate_distinct_id" => rt::Override::property("generateDistinctId"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "stage_keys" | "set_stage_keys" => rt::Override::property("stageKeys"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "value" | "set_value" => rt::Override::property("value"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnApiKeyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("apiKeyRef") => Ok(rt::to_wire(&<T as CfnApiKeyOverrides>::api_key_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrApiKeyId") => Ok(rt::to_wire(&<T as CfnApiKeyOverrides>::attr_api_key_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnApiKeyOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("customerId") => Ok(rt::to_wire(&<T as CfnApiKeyOverrides>::customer_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("customerId", value) => {
+                <T as CfnApiKeyOverrides>::set_customer_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnApiKeyOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnApiKeyOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("enabled") => Ok(rt::to_wire(&<T as CfnApiKeyOverrides>::enabled(imp, &Self(this.clone()))?)),
+            rt::Call::Set("enabled", value) => {
+                <T as CfnApiKeyOverrides>::set_enabled(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("generateDistinctId") => Ok(rt::to_wire(&<T as CfnApiKeyOverrides>::generate_distinct_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("generateDistinctId", value) => {
+                <T as CfnApiKeyOverrides>::set_generate_distinct_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnApiKeyOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnApiKeyOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("stageKeys") => Ok(rt::to_wire(&<T as CfnApiKeyOverrides>::stage_keys(imp, &Self(this.clone()))?)),
+            rt::Call::Set("stageKeys", value) => {
+                <T as CfnApiKeyOverrides>::set_stage_keys(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnApiKeyOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnApiKeyOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("value") => Ok(rt::to_wire(&<T as CfnApiKeyOverrides>::value(imp, &Self(this.clone()))?)),
+            rt::Call::Set("value", value) => {
+                <T as CfnApiKeyOverrides>::set_value(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnApiKeyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnApiKey` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnApiKeyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_apigateway::CfnApiKeyProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// `StageKey` is a property of the [AWS::ApiGateway::ApiKey](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-apikey.html) resource that specifies the stage to associate with the API key. This association allows only clients with the key to make requests to methods in that stage.
 ///
@@ -1747,6 +2422,203 @@ pub trait CfnAuthorizerExt: rt::IsA<CfnAuthorizer> {
 }
 impl<O: rt::IsA<CfnAuthorizer> + ?Sized> CfnAuthorizerExt for O {}
 
+/// The members of [`CfnAuthorizer`] a Rust type can override; [`CfnAuthorizer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnAuthorizerOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrAuthorizerId`; by default the library's implementation (`super`).
+    fn attr_authorizer_id(&self, this: &CfnAuthorizer) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrAuthorizerId")?)
+    }
+    /// Reads `authorizerRef`; by default the library's implementation (`super`).
+    fn authorizer_ref(&self, this: &CfnAuthorizer) -> rt::R<crate::interfaces::aws_apigateway::AuthorizerReference> {
+        rt::from_wire(rt::get(&this.0, "authorizerRef")?)
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnAuthorizer) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnAuthorizer, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `restApiId`; by default the library's implementation (`super`).
+    fn rest_api_id(&self, this: &CfnAuthorizer) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "restApiId")?)
+    }
+    /// Writes `restApiId`; by default the library's implementation (`super`).
+    fn set_rest_api_id(&self, this: &CfnAuthorizer, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "restApiId", rt::to_wire(&value))
+    }
+    /// Reads `type`; by default the library's implementation (`super`).
+    fn r#type(&self, this: &CfnAuthorizer) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "type")?)
+    }
+    /// Writes `type`; by default the library's implementation (`super`).
+    fn set_type(&self, this: &CfnAuthorizer, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "type", rt::to_wire(&value))
+    }
+    /// Reads `authorizerCredentials`; by default the library's implementation (`super`).
+    fn authorizer_credentials(&self, this: &CfnAuthorizer) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "authorizerCredentials")?)
+    }
+    /// Writes `authorizerCredentials`; by default the library's implementation (`super`).
+    fn set_authorizer_credentials(&self, this: &CfnAuthorizer, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "authorizerCredentials", rt::to_wire(&value))
+    }
+    /// Reads `authorizerResultTtlInSeconds`; by default the library's implementation (`super`).
+    fn authorizer_result_ttl_in_seconds(&self, this: &CfnAuthorizer) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "authorizerResultTtlInSeconds")?)
+    }
+    /// Writes `authorizerResultTtlInSeconds`; by default the library's implementation (`super`).
+    fn set_authorizer_result_ttl_in_seconds(&self, this: &CfnAuthorizer, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "authorizerResultTtlInSeconds", rt::to_wire(&value))
+    }
+    /// Reads `authorizerUri`; by default the library's implementation (`super`).
+    fn authorizer_uri(&self, this: &CfnAuthorizer) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "authorizerUri")?)
+    }
+    /// Writes `authorizerUri`; by default the library's implementation (`super`).
+    fn set_authorizer_uri(&self, this: &CfnAuthorizer, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "authorizerUri", rt::to_wire(&value))
+    }
+    /// Reads `authType`; by default the library's implementation (`super`).
+    fn auth_type(&self, this: &CfnAuthorizer) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "authType")?)
+    }
+    /// Writes `authType`; by default the library's implementation (`super`).
+    fn set_auth_type(&self, this: &CfnAuthorizer, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "authType", rt::to_wire(&value))
+    }
+    /// Reads `identitySource`; by default the library's implementation (`super`).
+    fn identity_source(&self, this: &CfnAuthorizer) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "identitySource")?)
+    }
+    /// Writes `identitySource`; by default the library's implementation (`super`).
+    fn set_identity_source(&self, this: &CfnAuthorizer, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "identitySource", rt::to_wire(&value))
+    }
+    /// Reads `identityValidationExpression`; by default the library's implementation (`super`).
+    fn identity_validation_expression(&self, this: &CfnAuthorizer) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "identityValidationExpression")?)
+    }
+    /// Writes `identityValidationExpression`; by default the library's implementation (`super`).
+    fn set_identity_validation_expression(&self, this: &CfnAuthorizer, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "identityValidationExpression", rt::to_wire(&value))
+    }
+    /// Reads `providerArns`; by default the library's implementation (`super`).
+    fn provider_arns(&self, this: &CfnAuthorizer) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "providerArns")?)
+    }
+    /// Writes `providerArns`; by default the library's implementation (`super`).
+    fn set_provider_arns(&self, this: &CfnAuthorizer, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "providerArns", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnAuthorizer, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnAuthorizer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnAuthorizerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnAuthorizerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_authorizer_id" => rt::Override::property("attrAuthorizerId"),
+                "authorizer_ref" => rt::Override::property("authorizerRef"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "rest_api_id" | "set_rest_api_id" => rt::Override::property("restApiId"),
+                "type" | "set_type" => rt::Override::property("type"),
+                "authorizer_credentials" | "set_authorizer_credentials" => rt::Override::property("authorizerCredentials"),
+                "authorizer_result_ttl_in_seconds" | "set_authorizer_result_ttl_in_seconds" => rt::Override::property("authorizerResultTtlInSeconds"),
+                "authorizer_uri" | "set_authorizer_uri" => rt::Override::property("authorizerUri"),
+                "auth_type" | "set_auth_type" => rt::Override::property("authType"),
+                "identity_source" | "set_identity_source" => rt::Override::property("identitySource"),
+                "identity_validation_expression" | "set_identity_validation_expression" => rt::Override::property("identityValidationExpression"),
+                "provider_arns" | "set_provider_arns" => rt::Override::property("providerArns"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnAuthorizerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrAuthorizerId") => Ok(rt::to_wire(&<T as CfnAuthorizerOverrides>::attr_authorizer_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("authorizerRef") => Ok(rt::to_wire(&<T as CfnAuthorizerOverrides>::authorizer_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnAuthorizerOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnAuthorizerOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("restApiId") => Ok(rt::to_wire(&<T as CfnAuthorizerOverrides>::rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("restApiId", value) => {
+                <T as CfnAuthorizerOverrides>::set_rest_api_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("type") => Ok(rt::to_wire(&<T as CfnAuthorizerOverrides>::r#type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("type", value) => {
+                <T as CfnAuthorizerOverrides>::set_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("authorizerCredentials") => Ok(rt::to_wire(&<T as CfnAuthorizerOverrides>::authorizer_credentials(imp, &Self(this.clone()))?)),
+            rt::Call::Set("authorizerCredentials", value) => {
+                <T as CfnAuthorizerOverrides>::set_authorizer_credentials(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("authorizerResultTtlInSeconds") => Ok(rt::to_wire(&<T as CfnAuthorizerOverrides>::authorizer_result_ttl_in_seconds(imp, &Self(this.clone()))?)),
+            rt::Call::Set("authorizerResultTtlInSeconds", value) => {
+                <T as CfnAuthorizerOverrides>::set_authorizer_result_ttl_in_seconds(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("authorizerUri") => Ok(rt::to_wire(&<T as CfnAuthorizerOverrides>::authorizer_uri(imp, &Self(this.clone()))?)),
+            rt::Call::Set("authorizerUri", value) => {
+                <T as CfnAuthorizerOverrides>::set_authorizer_uri(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("authType") => Ok(rt::to_wire(&<T as CfnAuthorizerOverrides>::auth_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("authType", value) => {
+                <T as CfnAuthorizerOverrides>::set_auth_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("identitySource") => Ok(rt::to_wire(&<T as CfnAuthorizerOverrides>::identity_source(imp, &Self(this.clone()))?)),
+            rt::Call::Set("identitySource", value) => {
+                <T as CfnAuthorizerOverrides>::set_identity_source(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("identityValidationExpression") => Ok(rt::to_wire(&<T as CfnAuthorizerOverrides>::identity_validation_expression(imp, &Self(this.clone()))?)),
+            rt::Call::Set("identityValidationExpression", value) => {
+                <T as CfnAuthorizerOverrides>::set_identity_validation_expression(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("providerArns") => Ok(rt::to_wire(&<T as CfnAuthorizerOverrides>::provider_arns(imp, &Self(this.clone()))?)),
+            rt::Call::Set("providerArns", value) => {
+                <T as CfnAuthorizerOverrides>::set_provider_arns(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnAuthorizerOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnAuthorizer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnAuthorizerOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CfnAuthorizerProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnAuthorizer`.
 ///
 /// Stability: external.
@@ -1930,6 +2802,127 @@ pub trait CfnBasePathMappingExt: rt::IsA<CfnBasePathMapping> {
 }
 impl<O: rt::IsA<CfnBasePathMapping> + ?Sized> CfnBasePathMappingExt for O {}
 
+/// The members of [`CfnBasePathMapping`] a Rust type can override; [`CfnBasePathMapping::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnBasePathMappingOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `basePathMappingRef`; by default the library's implementation (`super`).
+    fn base_path_mapping_ref(&self, this: &CfnBasePathMapping) -> rt::R<crate::interfaces::aws_apigateway::BasePathMappingReference> {
+        rt::from_wire(rt::get(&this.0, "basePathMappingRef")?)
+    }
+    /// Reads `domainName`; by default the library's implementation (`super`).
+    fn domain_name(&self, this: &CfnBasePathMapping) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "domainName")?)
+    }
+    /// Writes `domainName`; by default the library's implementation (`super`).
+    fn set_domain_name(&self, this: &CfnBasePathMapping, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "domainName", rt::to_wire(&value))
+    }
+    /// Reads `basePath`; by default the library's implementation (`super`).
+    fn base_path(&self, this: &CfnBasePathMapping) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "basePath")?)
+    }
+    /// Writes `basePath`; by default the library's implementation (`super`).
+    fn set_base_path(&self, this: &CfnBasePathMapping, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "basePath", rt::to_wire(&value))
+    }
+    /// Reads `id`; by default the library's implementation (`super`).
+    fn id(&self, this: &CfnBasePathMapping) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "id")?)
+    }
+    /// Writes `id`; by default the library's implementation (`super`).
+    fn set_id(&self, this: &CfnBasePathMapping, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "id", rt::to_wire(&value))
+    }
+    /// Reads `restApiId`; by default the library's implementation (`super`).
+    fn rest_api_id(&self, this: &CfnBasePathMapping) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "restApiId")?)
+    }
+    /// Writes `restApiId`; by default the library's implementation (`super`).
+    fn set_rest_api_id(&self, this: &CfnBasePathMapping, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "restApiId", rt::to_wire(&value))
+    }
+    /// Reads `stage`; by default the library's implementation (`super`).
+    fn stage(&self, this: &CfnBasePathMapping) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "stage")?)
+    }
+    /// Writes `stage`; by default the library's implementation (`super`).
+    fn set_stage(&self, this: &CfnBasePathMapping, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "stage", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnBasePathMapping, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnBasePathMapping {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnBasePathMappingOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnBasePathMappingOverrides>::OVERRIDES {
+            out.push(match *name {
+                "base_path_mapping_ref" => rt::Override::property("basePathMappingRef"),
+                "domain_name" | "set_domain_name" => rt::Override::property("domainName"),
+                "base_path" | "set_base_path" => rt::Override::property("basePath"),
+                "id" | "set_id" => rt::Override::property("id"),
+                "rest_api_id" | "set_rest_api_id" => rt::Override::property("restApiId"),
+                "stage" | "set_stage" => rt::Override::property("stage"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnBasePathMappingOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("basePathMappingRef") => Ok(rt::to_wire(&<T as CfnBasePathMappingOverrides>::base_path_mapping_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainName") => Ok(rt::to_wire(&<T as CfnBasePathMappingOverrides>::domain_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("domainName", value) => {
+                <T as CfnBasePathMappingOverrides>::set_domain_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("basePath") => Ok(rt::to_wire(&<T as CfnBasePathMappingOverrides>::base_path(imp, &Self(this.clone()))?)),
+            rt::Call::Set("basePath", value) => {
+                <T as CfnBasePathMappingOverrides>::set_base_path(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("id") => Ok(rt::to_wire(&<T as CfnBasePathMappingOverrides>::id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("id", value) => {
+                <T as CfnBasePathMappingOverrides>::set_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("restApiId") => Ok(rt::to_wire(&<T as CfnBasePathMappingOverrides>::rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("restApiId", value) => {
+                <T as CfnBasePathMappingOverrides>::set_rest_api_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("stage") => Ok(rt::to_wire(&<T as CfnBasePathMappingOverrides>::stage(imp, &Self(this.clone()))?)),
+            rt::Call::Set("stage", value) => {
+                <T as CfnBasePathMappingOverrides>::set_stage(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnBasePathMappingOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnBasePathMapping` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnBasePathMappingOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CfnBasePathMappingProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnBasePathMapping`.
 ///
 /// Stability: external.
@@ -2073,6 +3066,119 @@ pub trait CfnBasePathMappingV2Ext: rt::IsA<CfnBasePathMappingV2> {
 }
 impl<O: rt::IsA<CfnBasePathMappingV2> + ?Sized> CfnBasePathMappingV2Ext for O {}
 
+/// The members of [`CfnBasePathMappingV2`] a Rust type can override; [`CfnBasePathMappingV2::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnBasePathMappingV2Overrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrBasePathMappingArn`; by default the library's implementation (`super`).
+    fn attr_base_path_mapping_arn(&self, this: &CfnBasePathMappingV2) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrBasePathMappingArn")?)
+    }
+    /// Reads `basePathMappingV2Ref`; by default the library's implementation (`super`).
+    fn base_path_mapping_v2_ref(&self, this: &CfnBasePathMappingV2) -> rt::R<crate::interfaces::aws_apigateway::BasePathMappingV2Reference> {
+        rt::from_wire(rt::get(&this.0, "basePathMappingV2Ref")?)
+    }
+    /// Reads `domainNameArn`; by default the library's implementation (`super`).
+    fn domain_name_arn(&self, this: &CfnBasePathMappingV2) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "domainNameArn")?)
+    }
+    /// Writes `domainNameArn`; by default the library's implementation (`super`).
+    fn set_domain_name_arn(&self, this: &CfnBasePathMappingV2, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "domainNameArn", rt::to_wire(&value))
+    }
+    /// Reads `restApiId`; by default the library's implementation (`super`).
+    fn rest_api_id(&self, this: &CfnBasePathMappingV2) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "restApiId")?)
+    }
+    /// Writes `restApiId`; by default the library's implementation (`super`).
+    fn set_rest_api_id(&self, this: &CfnBasePathMappingV2, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "restApiId", rt::to_wire(&value))
+    }
+    /// Reads `basePath`; by default the library's implementation (`super`).
+    fn base_path(&self, this: &CfnBasePathMappingV2) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "basePath")?)
+    }
+    /// Writes `basePath`; by default the library's implementation (`super`).
+    fn set_base_path(&self, this: &CfnBasePathMappingV2, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "basePath", rt::to_wire(&value))
+    }
+    /// Reads `stage`; by default the library's implementation (`super`).
+    fn stage(&self, this: &CfnBasePathMappingV2) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "stage")?)
+    }
+    /// Writes `stage`; by default the library's implementation (`super`).
+    fn set_stage(&self, this: &CfnBasePathMappingV2, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "stage", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnBasePathMappingV2, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnBasePathMappingV2 {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnBasePathMappingV2Overrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnBasePathMappingV2Overrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_base_path_mapping_arn" => rt::Override::property("attrBasePathMappingArn"),
+                "base_path_mapping_v2_ref" => rt::Override::property("basePathMappingV2Ref"),
+                "domain_name_arn" | "set_domain_name_arn" => rt::Override::property("domainNameArn"),
+                "rest_api_id" | "set_rest_api_id" => rt::Override::property("restApiId"),
+                "base_path" | "set_base_path" => rt::Override::property("basePath"),
+                "stage" | "set_stage" => rt::Override::property("stage"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnBasePathMappingV2Overrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrBasePathMappingArn") => Ok(rt::to_wire(&<T as CfnBasePathMappingV2Overrides>::attr_base_path_mapping_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("basePathMappingV2Ref") => Ok(rt::to_wire(&<T as CfnBasePathMappingV2Overrides>::base_path_mapping_v2_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainNameArn") => Ok(rt::to_wire(&<T as CfnBasePathMappingV2Overrides>::domain_name_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("domainNameArn", value) => {
+                <T as CfnBasePathMappingV2Overrides>::set_domain_name_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("restApiId") => Ok(rt::to_wire(&<T as CfnBasePathMappingV2Overrides>::rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("restApiId", value) => {
+                <T as CfnBasePathMappingV2Overrides>::set_rest_api_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("basePath") => Ok(rt::to_wire(&<T as CfnBasePathMappingV2Overrides>::base_path(imp, &Self(this.clone()))?)),
+            rt::Call::Set("basePath", value) => {
+                <T as CfnBasePathMappingV2Overrides>::set_base_path(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("stage") => Ok(rt::to_wire(&<T as CfnBasePathMappingV2Overrides>::stage(imp, &Self(this.clone()))?)),
+            rt::Call::Set("stage", value) => {
+                <T as CfnBasePathMappingV2Overrides>::set_stage(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnBasePathMappingV2Overrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnBasePathMappingV2` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnBasePathMappingV2Overrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CfnBasePathMappingV2Props) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnBasePathMappingV2`.
 ///
 /// Stability: external.
@@ -2206,6 +3312,97 @@ pub trait CfnClientCertificateExt: rt::IsA<CfnClientCertificate> {
     }
 }
 impl<O: rt::IsA<CfnClientCertificate> + ?Sized> CfnClientCertificateExt for O {}
+
+/// The members of [`CfnClientCertificate`] a Rust type can override; [`CfnClientCertificate::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnClientCertificateOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrClientCertificateId`; by default the library's implementation (`super`).
+    fn attr_client_certificate_id(&self, this: &CfnClientCertificate) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrClientCertificateId")?)
+    }
+    /// Reads `clientCertificateRef`; by default the library's implementation (`super`).
+    fn client_certificate_ref(&self, this: &CfnClientCertificate) -> rt::R<crate::interfaces::aws_apigateway::ClientCertificateReference> {
+        rt::from_wire(rt::get(&this.0, "clientCertificateRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnClientCertificate) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnClientCertificate) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnClientCertificate, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnClientCertificate) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnClientCertificate, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnClientCertificate, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnClientCertificate {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnClientCertificateOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnClientCertificateOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_client_certificate_id" => rt::Override::property("attrClientCertificateId"),
+                "client_certificate_ref" => rt::Override::property("clientCertificateRef"),
+                "tags" => rt::Override::property("tags"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnClientCertificateOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrClientCertificateId") => Ok(rt::to_wire(&<T as CfnClientCertificateOverrides>::attr_client_certificate_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("clientCertificateRef") => Ok(rt::to_wire(&<T as CfnClientCertificateOverrides>::client_certificate_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnClientCertificateOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnClientCertificateOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnClientCertificateOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnClientCertificateOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnClientCertificateOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnClientCertificateOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnClientCertificate` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnClientCertificateOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_apigateway::CfnClientCertificateProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnClientCertificate`.
 ///
@@ -2347,6 +3544,133 @@ pub trait CfnDeploymentExt: rt::IsA<CfnDeployment> {
     }
 }
 impl<O: rt::IsA<CfnDeployment> + ?Sized> CfnDeploymentExt for O {}
+
+/// The members of [`CfnDeployment`] a Rust type can override; [`CfnDeployment::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDeploymentOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrDeploymentId`; by default the library's implementation (`super`).
+    fn attr_deployment_id(&self, this: &CfnDeployment) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDeploymentId")?)
+    }
+    /// Reads `deploymentRef`; by default the library's implementation (`super`).
+    fn deployment_ref(&self, this: &CfnDeployment) -> rt::R<crate::interfaces::aws_apigateway::DeploymentReference> {
+        rt::from_wire(rt::get(&this.0, "deploymentRef")?)
+    }
+    /// Reads `restApiId`; by default the library's implementation (`super`).
+    fn rest_api_id(&self, this: &CfnDeployment) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "restApiId")?)
+    }
+    /// Writes `restApiId`; by default the library's implementation (`super`).
+    fn set_rest_api_id(&self, this: &CfnDeployment, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "restApiId", rt::to_wire(&value))
+    }
+    /// Reads `deploymentCanarySettings`; by default the library's implementation (`super`).
+    fn deployment_canary_settings(&self, this: &CfnDeployment) -> rt::R<rt::Option<IResolvableOrCfnDeploymentDeploymentCanarySettingsProperty>> {
+        rt::from_wire(rt::get(&this.0, "deploymentCanarySettings")?)
+    }
+    /// Writes `deploymentCanarySettings`; by default the library's implementation (`super`).
+    fn set_deployment_canary_settings(&self, this: &CfnDeployment, value: rt::Option<IResolvableOrCfnDeploymentDeploymentCanarySettingsProperty>) -> rt::R<()> {
+        rt::set(&this.0, "deploymentCanarySettings", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnDeployment) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnDeployment, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `stageDescription`; by default the library's implementation (`super`).
+    fn stage_description(&self, this: &CfnDeployment) -> rt::R<rt::Option<IResolvableOrCfnDeploymentStageDescriptionProperty>> {
+        rt::from_wire(rt::get(&this.0, "stageDescription")?)
+    }
+    /// Writes `stageDescription`; by default the library's implementation (`super`).
+    fn set_stage_description(&self, this: &CfnDeployment, value: rt::Option<IResolvableOrCfnDeploymentStageDescriptionProperty>) -> rt::R<()> {
+        rt::set(&this.0, "stageDescription", rt::to_wire(&value))
+    }
+    /// Reads `stageName`; by default the library's implementation (`super`).
+    fn stage_name(&self, this: &CfnDeployment) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "stageName")?)
+    }
+    /// Writes `stageName`; by default the library's implementation (`super`).
+    fn set_stage_name(&self, this: &CfnDeployment, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "stageName", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDeployment, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDeployment {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDeploymentOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDeploymentOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_deployment_id" => rt::Override::property("attrDeploymentId"),
+                "deployment_ref" => rt::Override::property("deploymentRef"),
+                "rest_api_id" | "set_rest_api_id" => rt::Override::property("restApiId"),
+                "deployment_canary_settings" | "set_deployment_canary_settings" => rt::Override::property("deploymentCanarySettings"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "stage_description" | "set_stage_description" => rt::Override::property("stageDescription"),
+                "stage_name" | "set_stage_name" => rt::Override::property("stageName"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDeploymentOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrDeploymentId") => Ok(rt::to_wire(&<T as CfnDeploymentOverrides>::attr_deployment_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("deploymentRef") => Ok(rt::to_wire(&<T as CfnDeploymentOverrides>::deployment_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("restApiId") => Ok(rt::to_wire(&<T as CfnDeploymentOverrides>::rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("restApiId", value) => {
+                <T as CfnDeploymentOverrides>::set_rest_api_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("deploymentCanarySettings") => Ok(rt::to_wire(&<T as CfnDeploymentOverrides>::deployment_canary_settings(imp, &Self(this.clone()))?)),
+            rt::Call::Set("deploymentCanarySettings", value) => {
+                <T as CfnDeploymentOverrides>::set_deployment_canary_settings(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnDeploymentOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnDeploymentOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("stageDescription") => Ok(rt::to_wire(&<T as CfnDeploymentOverrides>::stage_description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("stageDescription", value) => {
+                <T as CfnDeploymentOverrides>::set_stage_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("stageName") => Ok(rt::to_wire(&<T as CfnDeploymentOverrides>::stage_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("stageName", value) => {
+                <T as CfnDeploymentOverrides>::set_stage_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDeploymentOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDeployment` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDeploymentOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CfnDeploymentProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The `AccessLogSetting` property type specifies settings for logging access in this stage.
 ///
@@ -2881,6 +4205,105 @@ pub trait CfnDocumentationPartExt: rt::IsA<CfnDocumentationPart> {
 }
 impl<O: rt::IsA<CfnDocumentationPart> + ?Sized> CfnDocumentationPartExt for O {}
 
+/// The members of [`CfnDocumentationPart`] a Rust type can override; [`CfnDocumentationPart::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDocumentationPartOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrDocumentationPartId`; by default the library's implementation (`super`).
+    fn attr_documentation_part_id(&self, this: &CfnDocumentationPart) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDocumentationPartId")?)
+    }
+    /// Reads `documentationPartRef`; by default the library's implementation (`super`).
+    fn documentation_part_ref(&self, this: &CfnDocumentationPart) -> rt::R<crate::interfaces::aws_apigateway::DocumentationPartReference> {
+        rt::from_wire(rt::get(&this.0, "documentationPartRef")?)
+    }
+    /// Reads `location`; by default the library's implementation (`super`).
+    fn location(&self, this: &CfnDocumentationPart) -> rt::R<IResolvableOrCfnDocumentationPartLocationProperty> {
+        rt::from_wire(rt::get(&this.0, "location")?)
+    }
+    /// Writes `location`; by default the library's implementation (`super`).
+    fn set_location(&self, this: &CfnDocumentationPart, value: IResolvableOrCfnDocumentationPartLocationProperty) -> rt::R<()> {
+        rt::set(&this.0, "location", rt::to_wire(&value))
+    }
+    /// Reads `properties`; by default the library's implementation (`super`).
+    fn properties(&self, this: &CfnDocumentationPart) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "properties")?)
+    }
+    /// Writes `properties`; by default the library's implementation (`super`).
+    fn set_properties(&self, this: &CfnDocumentationPart, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "properties", rt::to_wire(&value))
+    }
+    /// Reads `restApiId`; by default the library's implementation (`super`).
+    fn rest_api_id(&self, this: &CfnDocumentationPart) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "restApiId")?)
+    }
+    /// Writes `restApiId`; by default the library's implementation (`super`).
+    fn set_rest_api_id(&self, this: &CfnDocumentationPart, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "restApiId", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDocumentationPart, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDocumentationPart {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDocumentationPartOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDocumentationPartOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_documentation_part_id" => rt::Override::property("attrDocumentationPartId"),
+                "documentation_part_ref" => rt::Override::property("documentationPartRef"),
+                "location" | "set_location" => rt::Override::property("location"),
+                "properties" | "set_properties" => rt::Override::property("properties"),
+                "rest_api_id" | "set_rest_api_id" => rt::Override::property("restApiId"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDocumentationPartOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrDocumentationPartId") => Ok(rt::to_wire(&<T as CfnDocumentationPartOverrides>::attr_documentation_part_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("documentationPartRef") => Ok(rt::to_wire(&<T as CfnDocumentationPartOverrides>::documentation_part_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("location") => Ok(rt::to_wire(&<T as CfnDocumentationPartOverrides>::location(imp, &Self(this.clone()))?)),
+            rt::Call::Set("location", value) => {
+                <T as CfnDocumentationPartOverrides>::set_location(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("properties") => Ok(rt::to_wire(&<T as CfnDocumentationPartOverrides>::properties(imp, &Self(this.clone()))?)),
+            rt::Call::Set("properties", value) => {
+                <T as CfnDocumentationPartOverrides>::set_properties(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("restApiId") => Ok(rt::to_wire(&<T as CfnDocumentationPartOverrides>::rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("restApiId", value) => {
+                <T as CfnDocumentationPartOverrides>::set_rest_api_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDocumentationPartOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDocumentationPart` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDocumentationPartOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CfnDocumentationPartProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The `Location` property specifies the location of the Amazon API Gateway API entity that the documentation applies to.
 ///
 /// `Location` is a property of the [AWS::ApiGateway::DocumentationPart](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-documentationpart.html) resource.
@@ -3069,6 +4492,99 @@ pub trait CfnDocumentationVersionExt: rt::IsA<CfnDocumentationVersion> {
     }
 }
 impl<O: rt::IsA<CfnDocumentationVersion> + ?Sized> CfnDocumentationVersionExt for O {}
+
+/// The members of [`CfnDocumentationVersion`] a Rust type can override; [`CfnDocumentationVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDocumentationVersionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `documentationVersionRef`; by default the library's implementation (`super`).
+    fn documentation_version_ref(&self, this: &CfnDocumentationVersion) -> rt::R<crate::interfaces::aws_apigateway::DocumentationVersionReference> {
+        rt::from_wire(rt::get(&this.0, "documentationVersionRef")?)
+    }
+    /// Reads `documentationVersion`; by default the library's implementation (`super`).
+    fn documentation_version(&self, this: &CfnDocumentationVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "documentationVersion")?)
+    }
+    /// Writes `documentationVersion`; by default the library's implementation (`super`).
+    fn set_documentation_version(&self, this: &CfnDocumentationVersion, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "documentationVersion", rt::to_wire(&value))
+    }
+    /// Reads `restApiId`; by default the library's implementation (`super`).
+    fn rest_api_id(&self, this: &CfnDocumentationVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "restApiId")?)
+    }
+    /// Writes `restApiId`; by default the library's implementation (`super`).
+    fn set_rest_api_id(&self, this: &CfnDocumentationVersion, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "restApiId", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnDocumentationVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnDocumentationVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDocumentationVersion, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDocumentationVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDocumentationVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDocumentationVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "documentation_version_ref" => rt::Override::property("documentationVersionRef"),
+                "documentation_version" | "set_documentation_version" => rt::Override::property("documentationVersion"),
+                "rest_api_id" | "set_rest_api_id" => rt::Override::property("restApiId"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDocumentationVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("documentationVersionRef") => Ok(rt::to_wire(&<T as CfnDocumentationVersionOverrides>::documentation_version_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("documentationVersion") => Ok(rt::to_wire(&<T as CfnDocumentationVersionOverrides>::documentation_version(imp, &Self(this.clone()))?)),
+            rt::Call::Set("documentationVersion", value) => {
+                <T as CfnDocumentationVersionOverrides>::set_documentation_version(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("restApiId") => Ok(rt::to_wire(&<T as CfnDocumentationVersionOverrides>::rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("restApiId", value) => {
+                <T as CfnDocumentationVersionOverrides>::set_rest_api_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnDocumentationVersionOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnDocumentationVersionOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDocumentationVersionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDocumentationVersion` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDocumentationVersionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CfnDocumentationVersionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnDocumentationVersion`.
 ///
@@ -3314,6 +4830,233 @@ pub trait CfnDomainNameExt: rt::IsA<CfnDomainName> {
 }
 impl<O: rt::IsA<CfnDomainName> + ?Sized> CfnDomainNameExt for O {}
 
+/// The members of [`CfnDomainName`] a Rust type can override; [`CfnDomainName::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDomainNameOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrDistributionDomainName`; by default the library's implementation (`super`).
+    fn attr_distribution_domain_name(&self, this: &CfnDomainName) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDistributionDomainName")?)
+    }
+    /// Reads `attrDistributionHostedZoneId`; by default the library's implementation (`super`).
+    fn attr_distribution_hosted_zone_id(&self, this: &CfnDomainName) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDistributionHostedZoneId")?)
+    }
+    /// Reads `attrDomainNameArn`; by default the library's implementation (`super`).
+    fn attr_domain_name_arn(&self, this: &CfnDomainName) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDomainNameArn")?)
+    }
+    /// Reads `attrRegionalDomainName`; by default the library's implementation (`super`).
+    fn attr_regional_domain_name(&self, this: &CfnDomainName) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrRegionalDomainName")?)
+    }
+    /// Reads `attrRegionalHostedZoneId`; by default the library's implementation (`super`).
+    fn attr_regional_hosted_zone_id(&self, this: &CfnDomainName) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrRegionalHostedZoneId")?)
+    }
+    /// Reads `domainNameRef`; by default the library's implementation (`super`).
+    fn domain_name_ref(&self, this: &CfnDomainName) -> rt::R<crate::interfaces::aws_apigateway::DomainNameReference> {
+        rt::from_wire(rt::get(&this.0, "domainNameRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnDomainName) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `certificateArn`; by default the library's implementation (`super`).
+    fn certificate_arn(&self, this: &CfnDomainName) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "certificateArn")?)
+    }
+    /// Writes `certificateArn`; by default the library's implementation (`super`).
+    fn set_certificate_arn(&self, this: &CfnDomainName, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "certificateArn", rt::to_wire(&value))
+    }
+    /// Reads `domainName`; by default the library's implementation (`super`).
+    fn domain_name(&self, this: &CfnDomainName) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "domainName")?)
+    }
+    /// Writes `domainName`; by default the library's implementation (`super`).
+    fn set_domain_name(&self, this: &CfnDomainName, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "domainName", rt::to_wire(&value))
+    }
+    /// Reads `endpointAccessMode`; by default the library's implementation (`super`).
+    fn endpoint_access_mode(&self, this: &CfnDomainName) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "endpointAccessMode")?)
+    }
+    /// Writes `endpointAccessMode`; by default the library's implementation (`super`).
+    fn set_endpoint_access_mode(&self, this: &CfnDomainName, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "endpointAccessMode", rt::to_wire(&value))
+    }
+    /// Reads `endpointConfiguration`; by default the library's implementation (`super`).
+    fn endpoint_configuration(&self, this: &CfnDomainName) -> rt::R<rt::Option<IResolvableOrCfnDomainNameEndpointConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "endpointConfiguration")?)
+    }
+    /// Writes `endpointConfiguration`; by default the library's implementation (`super`).
+    fn set_endpoint_configuration(&self, this: &CfnDomainName, value: rt::Option<IResolvableOrCfnDomainNameEndpointConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "endpointConfiguration", rt::to_wire(&value))
+    }
+    /// Reads `mutualTlsAuthentication`; by default the library's implementation (`super`).
+    fn mutual_tls_authentication(&self, this: &CfnDomainName) -> rt::R<rt::Option<IResolvableOrCfnDomainNameMutualTlsAuthenticationProperty>> {
+        rt::from_wire(rt::get(&this.0, "mutualTlsAuthentication")?)
+    }
+    /// Writes `mutualTlsAuthentication`; by default the library's implementation (`super`).
+    fn set_mutual_tls_authentication(&self, this: &CfnDomainName, value: rt::Option<IResolvableOrCfnDomainNameMutualTlsAuthenticationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "mutualTlsAuthentication", rt::to_wire(&value))
+    }
+    /// Reads `ownershipVerificationCertificateArn`; by default the library's implementation (`super`).
+    fn ownership_verification_certificate_arn(&self, this: &CfnDomainName) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "ownershipVerificationCertificateArn")?)
+    }
+    /// Writes `ownershipVerificationCertificateArn`; by default the library's implementation (`super`).
+    fn set_ownership_verification_certificate_arn(&self, this: &CfnDomainName, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "ownershipVerificationCertificateArn", rt::to_wire(&value))
+    }
+    /// Reads `regionalCertificateArn`; by default the library's implementation (`super`).
+    fn regional_certificate_arn(&self, this: &CfnDomainName) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "regionalCertificateArn")?)
+    }
+    /// Writes `regionalCertificateArn`; by default the library's implementation (`super`).
+    fn set_regional_certificate_arn(&self, this: &CfnDomainName, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "regionalCertificateArn", rt::to_wire(&value))
+    }
+    /// Reads `routingMode`; by default the library's implementation (`super`).
+    fn routing_mode(&self, this: &CfnDomainName) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "routingMode")?)
+    }
+    /// Writes `routingMode`; by default the library's implementation (`super`).
+    fn set_routing_mode(&self, this: &CfnDomainName, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "routingMode", rt::to_wire(&value))
+    }
+    /// Reads `securityPolicy`; by default the library's implementation (`super`).
+    fn security_policy(&self, this: &CfnDomainName) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "securityPolicy")?)
+    }
+    /// Writes `securityPolicy`; by default the library's implementation (`super`).
+    fn set_security_policy(&self, this: &CfnDomainName, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "securityPolicy", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnDomainName) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnDomainName, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDomainName, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDomainName {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDomainNameOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDomainNameOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_distribution_domain_name" => rt::Override::property("attrDistributionDomainName"),
+                "attr_distribution_hosted_zone_id" => rt::Override::property("attrDistributionHostedZoneId"),
+                "attr_domain_name_arn" => rt::Override::property("attrDomainNameArn"),
+                "attr_regional_domain_name" => rt::Override::property("attrRegionalDomainName"),
+                "attr_regional_hosted_zone_id" => rt::Override::property("attrRegionalHostedZoneId"),
+                "domain_name_ref" => rt::Override::property("domainNameRef"),
+                "tags" => rt::Override::property("tags"),
+                "certificate_arn" | "set_certificate_arn" => rt::Override::property("certificateArn"),
+                "domain_name" | "set_domain_name" => rt::Override::property("domainName"),
+                "endpoint_access_mode" | "set_endpoint_access_mode" => rt::Override::property("endpointAccessMode"),
+                "endpoint_configuration" | "set_endpoint_configuration" => rt::Override::property("endpointConfiguration"),
+                "mutual_tls_authentication" | "set_mutual_tls_authentication" => rt::Override::property("mutualTlsAuthentication"),
+                "ownership_verification_certificate_arn" | "set_ownership_verification_certificate_arn" => rt::Override::property("ownershipVerificationCertificateArn"),
+                "regional_certificate_arn" | "set_regional_certificate_arn" => rt::Override::property("regionalCertificateArn"),
+                "routing_mode" | "set_routing_mode" => rt::Override::property("routingMode"),
+                "security_policy" | "set_security_policy" => rt::Override::property("securityPolicy"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDomainNameOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrDistributionDomainName") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::attr_distribution_domain_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrDistributionHostedZoneId") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::attr_distribution_hosted_zone_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrDomainNameArn") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::attr_domain_name_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrRegionalDomainName") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::attr_regional_domain_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrRegionalHostedZoneId") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::attr_regional_hosted_zone_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainNameRef") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::domain_name_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("certificateArn") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::certificate_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("certificateArn", value) => {
+                <T as CfnDomainNameOverrides>::set_certificate_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("domainName") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::domain_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("domainName", value) => {
+                <T as CfnDomainNameOverrides>::set_domain_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("endpointAccessMode") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::endpoint_access_mode(imp, &Self(this.clone()))?)),
+            rt::Call::Set("endpointAccessMode", value) => {
+                <T as CfnDomainNameOverrides>::set_endpoint_access_mode(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("endpointConfiguration") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::endpoint_configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("endpointConfiguration", value) => {
+                <T as CfnDomainNameOverrides>::set_endpoint_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("mutualTlsAuthentication") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::mutual_tls_authentication(imp, &Self(this.clone()))?)),
+            rt::Call::Set("mutualTlsAuthentication", value) => {
+                <T as CfnDomainNameOverrides>::set_mutual_tls_authentication(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("ownershipVerificationCertificateArn") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::ownership_verification_certificate_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("ownershipVerificationCertificateArn", value) => {
+                <T as CfnDomainNameOverrides>::set_ownership_verification_certificate_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("regionalCertificateArn") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::regional_certificate_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("regionalCertificateArn", value) => {
+                <T as CfnDomainNameOverrides>::set_regional_certificate_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("routingMode") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::routing_mode(imp, &Self(this.clone()))?)),
+            rt::Call::Set("routingMode", value) => {
+                <T as CfnDomainNameOverrides>::set_routing_mode(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("securityPolicy") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::security_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("securityPolicy", value) => {
+                <T as CfnDomainNameOverrides>::set_security_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnDomainNameOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDomainNameOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDomainName` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDomainNameOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_apigateway::CfnDomainNameProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The `EndpointConfiguration` property type specifies the endpoint types and IP address types of an Amazon API Gateway domain name.
 ///
 /// `EndpointConfiguration` is a property of the [AWS::ApiGateway::DomainName](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-domainname.html) resource.
@@ -3499,6 +5242,125 @@ pub trait CfnDomainNameAccessAssociationExt: rt::IsA<CfnDomainNameAccessAssociat
     }
 }
 impl<O: rt::IsA<CfnDomainNameAccessAssociation> + ?Sized> CfnDomainNameAccessAssociationExt for O {}
+
+/// The members of [`CfnDomainNameAccessAssociation`] a Rust type can override; [`CfnDomainNameAccessAssociation::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDomainNameAccessAssociationOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrDomainNameAccessAssociationArn`; by default the library's implementation (`super`).
+    fn attr_domain_name_access_association_arn(&self, this: &CfnDomainNameAccessAssociation) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDomainNameAccessAssociationArn")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnDomainNameAccessAssociation) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `domainNameAccessAssociationRef`; by default the library's implementation (`super`).
+    fn domain_name_access_association_ref(&self, this: &CfnDomainNameAccessAssociation) -> rt::R<crate::interfaces::aws_apigateway::DomainNameAccessAssociationReference> {
+        rt::from_wire(rt::get(&this.0, "domainNameAccessAssociationRef")?)
+    }
+    /// Reads `accessAssociationSource`; by default the library's implementation (`super`).
+    fn access_association_source(&self, this: &CfnDomainNameAccessAssociation) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "accessAssociationSource")?)
+    }
+    /// Writes `accessAssociationSource`; by default the library's implementation (`super`).
+    fn set_access_association_source(&self, this: &CfnDomainNameAccessAssociation, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "accessAssociationSource", rt::to_wire(&value))
+    }
+    /// Reads `accessAssociationSourceType`; by default the library's implementation (`super`).
+    fn access_association_source_type(&self, this: &CfnDomainNameAccessAssociation) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "accessAssociationSourceType")?)
+    }
+    /// Writes `accessAssociationSourceType`; by default the library's implementation (`super`).
+    fn set_access_association_source_type(&self, this: &CfnDomainNameAccessAssociation, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "accessAssociationSourceType", rt::to_wire(&value))
+    }
+    /// Reads `domainNameArn`; by default the library's implementation (`super`).
+    fn domain_name_arn(&self, this: &CfnDomainNameAccessAssociation) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "domainNameArn")?)
+    }
+    /// Writes `domainNameArn`; by default the library's implementation (`super`).
+    fn set_domain_name_arn(&self, this: &CfnDomainNameAccessAssociation, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "domainNameArn", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnDomainNameAccessAssociation) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnDomainNameAccessAssociation, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDomainNameAccessAssociation, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDomainNameAccessAssociation {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDomainNameAccessAssociationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDomainNameAccessAssociationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_domain_name_access_association_arn" => rt::Override::property("attrDomainNameAccessAssociationArn"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "domain_name_access_association_ref" => rt::Override::property("domainNameAccessAssociationRef"),
+                "access_association_source" | "set_access_association_source" => rt::Override::property("accessAssociationSource"),
+                "access_association_source_type" | "set_access_association_source_type" => rt::Override::property("accessAssociationSourceType"),
+                "domain_name_arn" | "set_domain_name_arn" => rt::Override::property("domainNameArn"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDomainNameAccessAssociationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrDomainNameAccessAssociationArn") => Ok(rt::to_wire(&<T as CfnDomainNameAccessAssociationOverrides>::attr_domain_name_access_association_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnDomainNameAccessAssociationOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainNameAccessAssociationRef") => Ok(rt::to_wire(&<T as CfnDomainNameAccessAssociationOverrides>::domain_name_access_association_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("accessAssociationSource") => Ok(rt::to_wire(&<T as CfnDomainNameAccessAssociationOverrides>::access_association_source(imp, &Self(this.clone()))?)),
+            rt::Call::Set("accessAssociationSource", value) => {
+                <T as CfnDomainNameAccessAssociationOverrides>::set_access_association_source(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("accessAssociationSourceType") => Ok(rt::to_wire(&<T as CfnDomainNameAccessAssociationOverrides>::access_association_source_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("accessAssociationSourceType", value) => {
+                <T as CfnDomainNameAccessAssociationOverrides>::set_access_association_source_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("domainNameArn") => Ok(rt::to_wire(&<T as CfnDomainNameAccessAssociationOverrides>::domain_name_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("domainNameArn", value) => {
+                <T as CfnDomainNameAccessAssociationOverrides>::set_domain_name_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnDomainNameAccessAssociationOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnDomainNameAccessAssociationOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDomainNameAccessAssociationOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDomainNameAccessAssociation` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDomainNameAccessAssociationOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CfnDomainNameAccessAssociationProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnDomainNameAccessAssociation`.
 ///
@@ -3792,6 +5654,187 @@ pub trait CfnDomainNameV2Ext: rt::IsA<CfnDomainNameV2> {
 }
 impl<O: rt::IsA<CfnDomainNameV2> + ?Sized> CfnDomainNameV2Ext for O {}
 
+/// The members of [`CfnDomainNameV2`] a Rust type can override; [`CfnDomainNameV2::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDomainNameV2Overrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrDomainNameArn`; by default the library's implementation (`super`).
+    fn attr_domain_name_arn(&self, this: &CfnDomainNameV2) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDomainNameArn")?)
+    }
+    /// Reads `attrDomainNameId`; by default the library's implementation (`super`).
+    fn attr_domain_name_id(&self, this: &CfnDomainNameV2) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDomainNameId")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnDomainNameV2) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `domainNameV2Ref`; by default the library's implementation (`super`).
+    fn domain_name_v2_ref(&self, this: &CfnDomainNameV2) -> rt::R<crate::interfaces::aws_apigateway::DomainNameV2Reference> {
+        rt::from_wire(rt::get(&this.0, "domainNameV2Ref")?)
+    }
+    /// Reads `policy`; by default the library's implementation (`super`).
+    fn policy(&self, this: &CfnDomainNameV2) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "policy")?)
+    }
+    /// Writes `policy`; by default the library's implementation (`super`).
+    fn set_policy(&self, this: &CfnDomainNameV2, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "policy", rt::to_wire(&value))
+    }
+    /// Reads `certificateArn`; by default the library's implementation (`super`).
+    fn certificate_arn(&self, this: &CfnDomainNameV2) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "certificateArn")?)
+    }
+    /// Writes `certificateArn`; by default the library's implementation (`super`).
+    fn set_certificate_arn(&self, this: &CfnDomainNameV2, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "certificateArn", rt::to_wire(&value))
+    }
+    /// Reads `domainName`; by default the library's implementation (`super`).
+    fn domain_name(&self, this: &CfnDomainNameV2) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "domainName")?)
+    }
+    /// Writes `domainName`; by default the library's implementation (`super`).
+    fn set_domain_name(&self, this: &CfnDomainNameV2, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "domainName", rt::to_wire(&value))
+    }
+    /// Reads `endpointAccessMode`; by default the library's implementation (`super`).
+    fn endpoint_access_mode(&self, this: &CfnDomainNameV2) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "endpointAccessMode")?)
+    }
+    /// Writes `endpointAccessMode`; by default the library's implementation (`super`).
+    fn set_endpoint_access_mode(&self, this: &CfnDomainNameV2, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "endpointAccessMode", rt::to_wire(&value))
+    }
+    /// Reads `endpointConfiguration`; by default the library's implementation (`super`).
+    fn endpoint_configuration(&self, this: &CfnDomainNameV2) -> rt::R<rt::Option<IResolvableOrCfnDomainNameV2EndpointConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "endpointConfiguration")?)
+    }
+    /// Writes `endpointConfiguration`; by default the library's implementation (`super`).
+    fn set_endpoint_configuration(&self, this: &CfnDomainNameV2, value: rt::Option<IResolvableOrCfnDomainNameV2EndpointConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "endpointConfiguration", rt::to_wire(&value))
+    }
+    /// Reads `routingMode`; by default the library's implementation (`super`).
+    fn routing_mode(&self, this: &CfnDomainNameV2) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "routingMode")?)
+    }
+    /// Writes `routingMode`; by default the library's implementation (`super`).
+    fn set_routing_mode(&self, this: &CfnDomainNameV2, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "routingMode", rt::to_wire(&value))
+    }
+    /// Reads `securityPolicy`; by default the library's implementation (`super`).
+    fn security_policy(&self, this: &CfnDomainNameV2) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "securityPolicy")?)
+    }
+    /// Writes `securityPolicy`; by default the library's implementation (`super`).
+    fn set_security_policy(&self, this: &CfnDomainNameV2, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "securityPolicy", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnDomainNameV2) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnDomainNameV2, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDomainNameV2, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDomainNameV2 {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDomainNameV2Overrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDomainNameV2Overrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_domain_name_arn" => rt::Override::property("attrDomainNameArn"),
+                "attr_domain_name_id" => rt::Override::property("attrDomainNameId"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "domain_name_v2_ref" => rt::Override::property("domainNameV2Ref"),
+                "policy" | "set_policy" => rt::Override::property("policy"),
+                "certificate_arn" | "set_certificate_arn" => rt::Override::property("certificateArn"),
+                "domain_name" | "set_domain_name" => rt::Override::property("domainName"),
+                "endpoint_access_mode" | "set_endpoint_access_mode" => rt::Override::property("endpointAccessMode"),
+                "endpoint_configuration" | "set_endpoint_configuration" => rt::Override::property("endpointConfiguration"),
+                "routing_mode" | "set_routing_mode" => rt::Override::property("routingMode"),
+                "security_policy" | "set_security_policy" => rt::Override::property("securityPolicy"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDomainNameV2Overrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrDomainNameArn") => Ok(rt::to_wire(&<T as CfnDomainNameV2Overrides>::attr_domain_name_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrDomainNameId") => Ok(rt::to_wire(&<T as CfnDomainNameV2Overrides>::attr_domain_name_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnDomainNameV2Overrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainNameV2Ref") => Ok(rt::to_wire(&<T as CfnDomainNameV2Overrides>::domain_name_v2_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policy") => Ok(rt::to_wire(&<T as CfnDomainNameV2Overrides>::policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policy", value) => {
+                <T as CfnDomainNameV2Overrides>::set_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("certificateArn") => Ok(rt::to_wire(&<T as CfnDomainNameV2Overrides>::certificate_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("certificateArn", value) => {
+                <T as CfnDomainNameV2Overrides>::set_certificate_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("domainName") => Ok(rt::to_wire(&<T as CfnDomainNameV2Overrides>::domain_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("domainName", value) => {
+                <T as CfnDomainNameV2Overrides>::set_domain_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("endpointAccessMode") => Ok(rt::to_wire(&<T as CfnDomainNameV2Overrides>::endpoint_access_mode(imp, &Self(this.clone()))?)),
+            rt::Call::Set("endpointAccessMode", value) => {
+                <T as CfnDomainNameV2Overrides>::set_endpoint_access_mode(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("endpointConfiguration") => Ok(rt::to_wire(&<T as CfnDomainNameV2Overrides>::endpoint_configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("endpointConfiguration", value) => {
+                <T as CfnDomainNameV2Overrides>::set_endpoint_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("routingMode") => Ok(rt::to_wire(&<T as CfnDomainNameV2Overrides>::routing_mode(imp, &Self(this.clone()))?)),
+            rt::Call::Set("routingMode", value) => {
+                <T as CfnDomainNameV2Overrides>::set_routing_mode(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("securityPolicy") => Ok(rt::to_wire(&<T as CfnDomainNameV2Overrides>::security_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("securityPolicy", value) => {
+                <T as CfnDomainNameV2Overrides>::set_security_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnDomainNameV2Overrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnDomainNameV2Overrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDomainNameV2Overrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDomainNameV2` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDomainNameV2Overrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_apigateway::CfnDomainNameV2Props>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The endpoint configuration to indicate the types of endpoints an API (RestApi) or its custom domain name (DomainName) has and the IP address types that can invoke it.
 ///
 /// Stability: external.
@@ -4019,6 +6062,133 @@ pub trait CfnGatewayResponseExt: rt::IsA<CfnGatewayResponse> {
 }
 impl<O: rt::IsA<CfnGatewayResponse> + ?Sized> CfnGatewayResponseExt for O {}
 
+/// The members of [`CfnGatewayResponse`] a Rust type can override; [`CfnGatewayResponse::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnGatewayResponseOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnGatewayResponse) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `gatewayResponseRef`; by default the library's implementation (`super`).
+    fn gateway_response_ref(&self, this: &CfnGatewayResponse) -> rt::R<crate::interfaces::aws_apigateway::GatewayResponseReference> {
+        rt::from_wire(rt::get(&this.0, "gatewayResponseRef")?)
+    }
+    /// Reads `responseType`; by default the library's implementation (`super`).
+    fn response_type(&self, this: &CfnGatewayResponse) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "responseType")?)
+    }
+    /// Writes `responseType`; by default the library's implementation (`super`).
+    fn set_response_type(&self, this: &CfnGatewayResponse, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "responseType", rt::to_wire(&value))
+    }
+    /// Reads `restApiId`; by default the library's implementation (`super`).
+    fn rest_api_id(&self, this: &CfnGatewayResponse) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "restApiId")?)
+    }
+    /// Writes `restApiId`; by default the library's implementation (`super`).
+    fn set_rest_api_id(&self, this: &CfnGatewayResponse, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "restApiId", rt::to_wire(&value))
+    }
+    /// Reads `responseParameters`; by default the library's implementation (`super`).
+    fn response_parameters(&self, this: &CfnGatewayResponse) -> rt::R<rt::Option<IResolvableOrStringMap>> {
+        rt::from_wire(rt::get(&this.0, "responseParameters")?)
+    }
+    /// Writes `responseParameters`; by default the library's implementation (`super`).
+    fn set_response_parameters(&self, this: &CfnGatewayResponse, value: rt::Option<IResolvableOrStringMap>) -> rt::R<()> {
+        rt::set(&this.0, "responseParameters", rt::to_wire(&value))
+    }
+    /// Reads `responseTemplates`; by default the library's implementation (`super`).
+    fn response_templates(&self, this: &CfnGatewayResponse) -> rt::R<rt::Option<IResolvableOrStringMap>> {
+        rt::from_wire(rt::get(&this.0, "responseTemplates")?)
+    }
+    /// Writes `responseTemplates`; by default the library's implementation (`super`).
+    fn set_response_templates(&self, this: &CfnGatewayResponse, value: rt::Option<IResolvableOrStringMap>) -> rt::R<()> {
+        rt::set(&this.0, "responseTemplates", rt::to_wire(&value))
+    }
+    /// Reads `statusCode`; by default the library's implementation (`super`).
+    fn status_code(&self, this: &CfnGatewayResponse) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "statusCode")?)
+    }
+    /// Writes `statusCode`; by default the library's implementation (`super`).
+    fn set_status_code(&self, this: &CfnGatewayResponse, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "statusCode", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnGatewayResponse, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnGatewayResponse {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnGatewayResponseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnGatewayResponseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "gateway_response_ref" => rt::Override::property("gatewayResponseRef"),
+                "response_type" | "set_response_type" => rt::Override::property("responseType"),
+                "rest_api_id" | "set_rest_api_id" => rt::Override::property("restApiId"),
+                "response_parameters" | "set_response_parameters" => rt::Override::property("responseParameters"),
+                "response_templates" | "set_response_templates" => rt::Override::property("responseTemplates"),
+                "status_code" | "set_status_code" => rt::Override::property("statusCode"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnGatewayResponseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnGatewayResponseOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("gatewayResponseRef") => Ok(rt::to_wire(&<T as CfnGatewayResponseOverrides>::gateway_response_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("responseType") => Ok(rt::to_wire(&<T as CfnGatewayResponseOverrides>::response_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("responseType", value) => {
+                <T as CfnGatewayResponseOverrides>::set_response_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("restApiId") => Ok(rt::to_wire(&<T as CfnGatewayResponseOverrides>::rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("restApiId", value) => {
+                <T as CfnGatewayResponseOverrides>::set_rest_api_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("responseParameters") => Ok(rt::to_wire(&<T as CfnGatewayResponseOverrides>::response_parameters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("responseParameters", value) => {
+                <T as CfnGatewayResponseOverrides>::set_response_parameters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("responseTemplates") => Ok(rt::to_wire(&<T as CfnGatewayResponseOverrides>::response_templates(imp, &Self(this.clone()))?)),
+            rt::Call::Set("responseTemplates", value) => {
+                <T as CfnGatewayResponseOverrides>::set_response_templates(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("statusCode") => Ok(rt::to_wire(&<T as CfnGatewayResponseOverrides>::status_code(imp, &Self(this.clone()))?)),
+            rt::Call::Set("statusCode", value) => {
+                <T as CfnGatewayResponseOverrides>::set_status_code(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnGatewayResponseOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnGatewayResponse` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnGatewayResponseOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CfnGatewayResponseProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnGatewayResponse`.
 ///
 /// Stability: external.
@@ -4245,6 +6415,239 @@ pub trait CfnMethodExt: rt::IsA<CfnMethod> {
     }
 }
 impl<O: rt::IsA<CfnMethod> + ?Sized> CfnMethodExt for O {}
+
+/// The members of [`CfnMethod`] a Rust type can override; [`CfnMethod::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnMethodOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `methodRef`; by default the library's implementation (`super`).
+    fn method_ref(&self, this: &CfnMethod) -> rt::R<crate::interfaces::aws_apigateway::MethodReference> {
+        rt::from_wire(rt::get(&this.0, "methodRef")?)
+    }
+    /// Reads `httpMethod`; by default the library's implementation (`super`).
+    fn http_method(&self, this: &CfnMethod) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "httpMethod")?)
+    }
+    /// Writes `httpMethod`; by default the library's implementation (`super`).
+    fn set_http_method(&self, this: &CfnMethod, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "httpMethod", rt::to_wire(&value))
+    }
+    /// Reads `resourceId`; by default the library's implementation (`super`).
+    fn resource_id(&self, this: &CfnMethod) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "resourceId")?)
+    }
+    /// Writes `resourceId`; by default the library's implementation (`super`).
+    fn set_resource_id(&self, this: &CfnMethod, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "resourceId", rt::to_wire(&value))
+    }
+    /// Reads `restApiId`; by default the library's implementation (`super`).
+    fn rest_api_id(&self, this: &CfnMethod) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "restApiId")?)
+    }
+    /// Writes `restApiId`; by default the library's implementation (`super`).
+    fn set_rest_api_id(&self, this: &CfnMethod, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "restApiId", rt::to_wire(&value))
+    }
+    /// Reads `apiKeyRequired`; by default the library's implementation (`super`).
+    fn api_key_required(&self, this: &CfnMethod) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "apiKeyRequired")?)
+    }
+    /// Writes `apiKeyRequired`; by default the library's implementation (`super`).
+    fn set_api_key_required(&self, this: &CfnMethod, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "apiKeyRequired", rt::to_wire(&value))
+    }
+    /// Reads `authorizationScopes`; by default the library's implementation (`super`).
+    fn authorization_scopes(&self, this: &CfnMethod) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "authorizationScopes")?)
+    }
+    /// Writes `authorizationScopes`; by default the library's implementation (`super`).
+    fn set_authorization_scopes(&self, this: &CfnMethod, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "authorizationScopes", rt::to_wire(&value))
+    }
+    /// Reads `authorizationType`; by default the library's implementation (`super`).
+    fn authorization_type(&self, this: &CfnMethod) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "authorizationType")?)
+    }
+    /// Writes `authorizationType`; by default the library's implementation (`super`).
+    fn set_authorization_type(&self, this: &CfnMethod, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "authorizationType", rt::to_wire(&value))
+    }
+    /// Reads `authorizerId`; by default the library's implementation (`super`).
+    fn authorizer_id(&self, this: &CfnMethod) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "authorizerId")?)
+    }
+    /// Writes `authorizerId`; by default the library's implementation (`super`).
+    fn set_authorizer_id(&self, this: &CfnMethod, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "authorizerId", rt::to_wire(&value))
+    }
+    /// Reads `integration`; by default the library's implementation (`super`).
+    fn integration(&self, this: &CfnMethod) -> rt::R<rt::Option<IResolvableOrCfnMethodIntegrationProperty>> {
+        rt::from_wire(rt::get(&this.0, "integration")?)
+    }
+    /// Writes `integration`; by default the library's implementation (`super`).
+    fn set_integration(&self, this: &CfnMethod, value: rt::Option<IResolvableOrCfnMethodIntegrationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "integration", rt::to_wire(&value))
+    }
+    /// Reads `methodResponses`; by default the library's implementation (`super`).
+    fn method_responses(&self, this: &CfnMethod) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnMethodMethodResponsePropertyList>> {
+        rt::from_wire(rt::get(&this.0, "methodResponses")?)
+    }
+    /// Writes `methodResponses`; by default the library's implementation (`super`).
+    fn set_method_responses(&self, this: &CfnMethod, value: rt::Option<IResolvableOrIResolvableOrCfnMethodMethodResponsePropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "methodResponses", rt::to_wire(&value))
+    }
+    /// Reads `operationName`; by default the library's implementation (`super`).
+    fn operation_name(&self, this: &CfnMethod) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "operationName")?)
+    }
+    /// Writes `operationName`; by default the library's implementation (`super`).
+    fn set_operation_name(&self, this: &CfnMethod, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "operationName", rt::to_wire(&value))
+    }
+    /// Reads `requestModels`; by default the library's implementation (`super`).
+    fn request_models(&self, this: &CfnMethod) -> rt::R<rt::Option<IResolvableOrStringMap>> {
+        rt::from_wire(rt::get(&this.0, "requestModels")?)
+    }
+    /// Writes `requestModels`; by default the library's implementation (`super`).
+    fn set_request_models(&self, this: &CfnMethod, value: rt::Option<IResolvableOrStringMap>) -> rt::R<()> {
+        rt::set(&this.0, "requestModels", rt::to_wire(&value))
+    }
+    /// Reads `requestParameters`; by default the library's implementation (`super`).
+    fn request_parameters(&self, this: &CfnMethod) -> rt::R<rt::Option<IResolvableOrBoolOrIResolvableMap>> {
+        rt::from_wire(rt::get(&this.0, "requestParameters")?)
+    }
+    /// Writes `requestParameters`; by default the library's implementation (`super`).
+    fn set_request_parameters(&self, this: &CfnMethod, value: rt::Option<IResolvableOrBoolOrIResolvableMap>) -> rt::R<()> {
+        rt::set(&this.0, "requestParameters", rt::to_wire(&value))
+    }
+    /// Reads `requestValidatorId`; by default the library's implementation (`super`).
+    fn request_validator_id(&self, this: &CfnMethod) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "requestValidatorId")?)
+    }
+    /// Writes `requestValidatorId`; by default the library's implementation (`super`).
+    fn set_request_validator_id(&self, this: &CfnMethod, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "requestValidatorId", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnMethod, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnMethod {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnMethodOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnMethodOverrides>::OVERRIDES {
+            out.push(match *name {
+                "method_ref" => rt::Override::property("methodRef"),
+                "http_method" | "set_http_method" => rt::Override::property("httpMethod"),
+                "resource_id" | "set_resource_id" => rt::Override::property("resourceId"),
+                "rest_api_id" | "set_rest_api_id" => rt::Override::property("restApiId"),
+                "api_key_required" | "set_api_key_required" => rt::Override::property("apiKeyRequired"),
+                "authorization_scopes" | "set_authorization_scopes" => rt::Override::property("authorizationScopes"),
+                "authorization_type" | "set_authorization_type" => rt::Override::property("authorizationType"),
+                "authorizer_id" | "set_authorizer_id" => rt::Override::property("authorizerId"),
+                "integration" | "set_integration" => rt::Override::property("integration"),
+                "method_responses" | "set_method_responses" => rt::Override::property("methodResponses"),
+                "operation_name" | "set_operation_name" => rt::Override::property("operationName"),
+                "request_models" | "set_request_models" => rt::Override::property("requestModels"),
+                "request_parameters" | "set_request_parameters" => rt::Override::property("requestParameters"),
+                "request_validator_id" | "set_request_validator_id" => rt::Override::property("requestValidatorId"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnMethodOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("methodRef") => Ok(rt::to_wire(&<T as CfnMethodOverrides>::method_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("httpMethod") => Ok(rt::to_wire(&<T as CfnMethodOverrides>::http_method(imp, &Self(this.clone()))?)),
+            rt::Call::Set("httpMethod", value) => {
+                <T as CfnMethodOverrides>::set_http_method(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("resourceId") => Ok(rt::to_wire(&<T as CfnMethodOverrides>::resource_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("resourceId", value) => {
+                <T as CfnMethodOverrides>::set_resource_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("restApiId") => Ok(rt::to_wire(&<T as CfnMethodOverrides>::rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("restApiId", value) => {
+                <T as CfnMethodOverrides>::set_rest_api_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("apiKeyRequired") => Ok(rt::to_wire(&<T as CfnMethodOverrides>::api_key_required(imp, &Self(this.clone()))?)),
+            rt::Call::Set("apiKeyRequired", value) => {
+                <T as CfnMethodOverrides>::set_api_key_required(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("authorizationScopes") => Ok(rt::to_wire(&<T as CfnMethodOverrides>::authorization_scopes(imp, &Self(this.clone()))?)),
+            rt::Call::Set("authorizationScopes", value) => {
+                <T as CfnMethodOverrides>::set_authorization_scopes(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("authorizationType") => Ok(rt::to_wire(&<T as CfnMethodOverrides>::authorization_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("authorizationType", value) => {
+                <T as CfnMethodOverrides>::set_authorization_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("authorizerId") => Ok(rt::to_wire(&<T as CfnMethodOverrides>::authorizer_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("authorizerId", value) => {
+                <T as CfnMethodOverrides>::set_authorizer_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("integration") => Ok(rt::to_wire(&<T as CfnMethodOverrides>::integration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("integration", value) => {
+                <T as CfnMethodOverrides>::set_integration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("methodResponses") => Ok(rt::to_wire(&<T as CfnMethodOverrides>::method_responses(imp, &Self(this.clone()))?)),
+            rt::Call::Set("methodResponses", value) => {
+                <T as CfnMethodOverrides>::set_method_responses(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("operationName") => Ok(rt::to_wire(&<T as CfnMethodOverrides>::operation_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("operationName", value) => {
+                <T as CfnMethodOverrides>::set_operation_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("requestModels") => Ok(rt::to_wire(&<T as CfnMethodOverrides>::request_models(imp, &Self(this.clone()))?)),
+            rt::Call::Set("requestModels", value) => {
+                <T as CfnMethodOverrides>::set_request_models(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("requestParameters") => Ok(rt::to_wire(&<T as CfnMethodOverrides>::request_parameters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("requestParameters", value) => {
+                <T as CfnMethodOverrides>::set_request_parameters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("requestValidatorId") => Ok(rt::to_wire(&<T as CfnMethodOverrides>::request_validator_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("requestValidatorId", value) => {
+                <T as CfnMethodOverrides>::set_request_validator_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnMethodOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnMethod` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnMethodOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CfnMethodProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// `Integration` is a property of the [AWS::ApiGateway::Method](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-method.html) resource that specifies information about the target backend that a method calls.
 ///
@@ -4723,6 +7126,127 @@ pub trait CfnModelExt: rt::IsA<CfnModel> {
 }
 impl<O: rt::IsA<CfnModel> + ?Sized> CfnModelExt for O {}
 
+/// The members of [`CfnModel`] a Rust type can override; [`CfnModel::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnModelOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `modelRef`; by default the library's implementation (`super`).
+    fn model_ref(&self, this: &CfnModel) -> rt::R<crate::interfaces::aws_apigateway::ModelReference> {
+        rt::from_wire(rt::get(&this.0, "modelRef")?)
+    }
+    /// Reads `restApiId`; by default the library's implementation (`super`).
+    fn rest_api_id(&self, this: &CfnModel) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "restApiId")?)
+    }
+    /// Writes `restApiId`; by default the library's implementation (`super`).
+    fn set_rest_api_id(&self, this: &CfnModel, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "restApiId", rt::to_wire(&value))
+    }
+    /// Reads `schema`; by default the library's implementation (`super`).
+    fn schema(&self, this: &CfnModel) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "schema")?)
+    }
+    /// Writes `schema`; by default the library's implementation (`super`).
+    fn set_schema(&self, this: &CfnModel, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "schema", rt::to_wire(&value))
+    }
+    /// Reads `contentType`; by default the library's implementation (`super`).
+    fn content_type(&self, this: &CfnModel) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "contentType")?)
+    }
+    /// Writes `contentType`; by default the library's implementation (`super`).
+    fn set_content_type(&self, this: &CfnModel, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "contentType", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnModel) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnModel, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnModel) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnModel, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnModel, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnModel {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnModelOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnModelOverrides>::OVERRIDES {
+            out.push(match *name {
+                "model_ref" => rt::Override::property("modelRef"),
+                "rest_api_id" | "set_rest_api_id" => rt::Override::property("restApiId"),
+                "schema" | "set_schema" => rt::Override::property("schema"),
+                "content_type" | "set_content_type" => rt::Override::property("contentType"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnModelOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("modelRef") => Ok(rt::to_wire(&<T as CfnModelOverrides>::model_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("restApiId") => Ok(rt::to_wire(&<T as CfnModelOverrides>::rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("restApiId", value) => {
+                <T as CfnModelOverrides>::set_rest_api_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("schema") => Ok(rt::to_wire(&<T as CfnModelOverrides>::schema(imp, &Self(this.clone()))?)),
+            rt::Call::Set("schema", value) => {
+                <T as CfnModelOverrides>::set_schema(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("contentType") => Ok(rt::to_wire(&<T as CfnModelOverrides>::content_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("contentType", value) => {
+                <T as CfnModelOverrides>::set_content_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnModelOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnModelOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnModelOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnModelOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnModelOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnModel` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnModelOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CfnModelProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnModel`.
 ///
 /// Stability: external.
@@ -4876,6 +7400,119 @@ pub trait CfnRequestValidatorExt: rt::IsA<CfnRequestValidator> {
 }
 impl<O: rt::IsA<CfnRequestValidator> + ?Sized> CfnRequestValidatorExt for O {}
 
+/// The members of [`CfnRequestValidator`] a Rust type can override; [`CfnRequestValidator::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnRequestValidatorOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrRequestValidatorId`; by default the library's implementation (`super`).
+    fn attr_request_validator_id(&self, this: &CfnRequestValidator) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrRequestValidatorId")?)
+    }
+    /// Reads `requestValidatorRef`; by default the library's implementation (`super`).
+    fn request_validator_ref(&self, this: &CfnRequestValidator) -> rt::R<crate::interfaces::aws_apigateway::RequestValidatorReference> {
+        rt::from_wire(rt::get(&this.0, "requestValidatorRef")?)
+    }
+    /// Reads `restApiId`; by default the library's implementation (`super`).
+    fn rest_api_id(&self, this: &CfnRequestValidator) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "restApiId")?)
+    }
+    /// Writes `restApiId`; by default the library's implementation (`super`).
+    fn set_rest_api_id(&self, this: &CfnRequestValidator, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "restApiId", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnRequestValidator) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnRequestValidator, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `validateRequestBody`; by default the library's implementation (`super`).
+    fn validate_request_body(&self, this: &CfnRequestValidator) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "validateRequestBody")?)
+    }
+    /// Writes `validateRequestBody`; by default the library's implementation (`super`).
+    fn set_validate_request_body(&self, this: &CfnRequestValidator, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "validateRequestBody", rt::to_wire(&value))
+    }
+    /// Reads `validateRequestParameters`; by default the library's implementation (`super`).
+    fn validate_request_parameters(&self, this: &CfnRequestValidator) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "validateRequestParameters")?)
+    }
+    /// Writes `validateRequestParameters`; by default the library's implementation (`super`).
+    fn set_validate_request_parameters(&self, this: &CfnRequestValidator, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "validateRequestParameters", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnRequestValidator, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnRequestValidator {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnRequestValidatorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnRequestValidatorOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_request_validator_id" => rt::Override::property("attrRequestValidatorId"),
+                "request_validator_ref" => rt::Override::property("requestValidatorRef"),
+                "rest_api_id" | "set_rest_api_id" => rt::Override::property("restApiId"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "validate_request_body" | "set_validate_request_body" => rt::Override::property("validateRequestBody"),
+                "validate_request_parameters" | "set_validate_request_parameters" => rt::Override::property("validateRequestParameters"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnRequestValidatorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrRequestValidatorId") => Ok(rt::to_wire(&<T as CfnRequestValidatorOverrides>::attr_request_validator_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("requestValidatorRef") => Ok(rt::to_wire(&<T as CfnRequestValidatorOverrides>::request_validator_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("restApiId") => Ok(rt::to_wire(&<T as CfnRequestValidatorOverrides>::rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("restApiId", value) => {
+                <T as CfnRequestValidatorOverrides>::set_rest_api_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnRequestValidatorOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnRequestValidatorOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("validateRequestBody") => Ok(rt::to_wire(&<T as CfnRequestValidatorOverrides>::validate_request_body(imp, &Self(this.clone()))?)),
+            rt::Call::Set("validateRequestBody", value) => {
+                <T as CfnRequestValidatorOverrides>::set_validate_request_body(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("validateRequestParameters") => Ok(rt::to_wire(&<T as CfnRequestValidatorOverrides>::validate_request_parameters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("validateRequestParameters", value) => {
+                <T as CfnRequestValidatorOverrides>::set_validate_request_parameters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnRequestValidatorOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnRequestValidator` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnRequestValidatorOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CfnRequestValidatorProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnRequestValidator`.
 ///
 /// Stability: external.
@@ -5004,6 +7641,105 @@ pub trait CfnResourceExt: rt::IsA<CfnResource> {
     }
 }
 impl<O: rt::IsA<CfnResource> + ?Sized> CfnResourceExt for O {}
+
+/// The members of [`CfnResource`] a Rust type can override; [`CfnResource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnResourceOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrResourceId`; by default the library's implementation (`super`).
+    fn attr_resource_id(&self, this: &CfnResource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrResourceId")?)
+    }
+    /// Reads `resourceRef`; by default the library's implementation (`super`).
+    fn resource_ref(&self, this: &CfnResource) -> rt::R<crate::interfaces::aws_apigateway::ResourceReference> {
+        rt::from_wire(rt::get(&this.0, "resourceRef")?)
+    }
+    /// Reads `parentId`; by default the library's implementation (`super`).
+    fn parent_id(&self, this: &CfnResource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "parentId")?)
+    }
+    /// Writes `parentId`; by default the library's implementation (`super`).
+    fn set_parent_id(&self, this: &CfnResource, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "parentId", rt::to_wire(&value))
+    }
+    /// Reads `pathPart`; by default the library's implementation (`super`).
+    fn path_part(&self, this: &CfnResource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "pathPart")?)
+    }
+    /// Writes `pathPart`; by default the library's implementation (`super`).
+    fn set_path_part(&self, this: &CfnResource, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "pathPart", rt::to_wire(&value))
+    }
+    /// Reads `restApiId`; by default the library's implementation (`super`).
+    fn rest_api_id(&self, this: &CfnResource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "restApiId")?)
+    }
+    /// Writes `restApiId`; by default the library's implementation (`super`).
+    fn set_rest_api_id(&self, this: &CfnResource, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "restApiId", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnResource, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnResource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnResourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnResourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_resource_id" => rt::Override::property("attrResourceId"),
+                "resource_ref" => rt::Override::property("resourceRef"),
+                "parent_id" | "set_parent_id" => rt::Override::property("parentId"),
+                "path_part" | "set_path_part" => rt::Override::property("pathPart"),
+                "rest_api_id" | "set_rest_api_id" => rt::Override::property("restApiId"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnResourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrResourceId") => Ok(rt::to_wire(&<T as CfnResourceOverrides>::attr_resource_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resourceRef") => Ok(rt::to_wire(&<T as CfnResourceOverrides>::resource_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("parentId") => Ok(rt::to_wire(&<T as CfnResourceOverrides>::parent_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("parentId", value) => {
+                <T as CfnResourceOverrides>::set_parent_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("pathPart") => Ok(rt::to_wire(&<T as CfnResourceOverrides>::path_part(imp, &Self(this.clone()))?)),
+            rt::Call::Set("pathPart", value) => {
+                <T as CfnResourceOverrides>::set_path_part(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("restApiId") => Ok(rt::to_wire(&<T as CfnResourceOverrides>::rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("restApiId", value) => {
+                <T as CfnResourceOverrides>::set_rest_api_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnResource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnResourceOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CfnResourceProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnResource`.
 ///
@@ -5294,6 +8030,327 @@ pub trait CfnRestApiExt: rt::IsA<CfnRestApi> {
     }
 }
 impl<O: rt::IsA<CfnRestApi> + ?Sized> CfnRestApiExt for O {}
+
+/// The members of [`CfnRestApi`] a Rust type can override; [`CfnRestApi::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnRestApiOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrRestApiId`; by default the library's implementation (`super`).
+    fn attr_rest_api_id(&self, this: &CfnRestApi) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrRestApiId")?)
+    }
+    /// Reads `attrRootResourceId`; by default the library's implementation (`super`).
+    fn attr_root_resource_id(&self, this: &CfnRestApi) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrRootResourceId")?)
+    }
+    /// Reads `restApiRef`; by default the library's implementation (`super`).
+    fn rest_api_ref(&self, this: &CfnRestApi) -> rt::R<crate::interfaces::aws_apigateway::RestApiReference> {
+        rt::from_wire(rt::get(&this.0, "restApiRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnRestApi) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `body`; by default the library's implementation (`super`).
+    fn body(&self, this: &CfnRestApi) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "body")?)
+    }
+    /// Writes `body`; by default the library's implementation (`super`).
+    fn set_body(&self, this: &CfnRestApi, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "body", rt::to_wire(&value))
+    }
+    /// Reads `policy`; by default the library's implementation (`super`).
+    fn policy(&self, this: &CfnRestApi) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "policy")?)
+    }
+    /// Writes `policy`; by default the library's implementation (`super`).
+    fn set_policy(&self, this: &CfnRestApi, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "policy", rt::to_wire(&value))
+    }
+    /// Reads `apiKeySourceType`; by default the library's implementation (`super`).
+    fn api_key_source_type(&self, this: &CfnRestApi) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "apiKeySourceType")?)
+    }
+    /// Writes `apiKeySourceType`; by default the library's implementation (`super`).
+    fn set_api_key_source_type(&self, this: &CfnRestApi, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "apiKeySourceType", rt::to_wire(&value))
+    }
+    /// Reads `binaryMediaTypes`; by default the library's implementation (`super`).
+    fn binary_media_types(&self, this: &CfnRestApi) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "binaryMediaTypes")?)
+    }
+    /// Writes `binaryMediaTypes`; by default the library's implementation (`super`).
+    fn set_binary_media_types(&self, this: &CfnRestApi, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "binaryMediaTypes", rt::to_wire(&value))
+    }
+    /// Reads `bodyS3Location`; by default the library's implementation (`super`).
+    fn body_s3_location(&self, this: &CfnRestApi) -> rt::R<rt::Option<IResolvableOrCfnRestApiS3LocationProperty>> {
+        rt::from_wire(rt::get(&this.0, "bodyS3Location")?)
+    }
+    /// Writes `bodyS3Location`; by default the library's implementation (`super`).
+    fn set_body_s3_location(&self, this: &CfnRestApi, value: rt::Option<IResolvableOrCfnRestApiS3LocationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "bodyS3Location", rt::to_wire(&value))
+    }
+    /// Reads `cloneFrom`; by default the library's implementation (`super`).
+    fn clone_from(&self, this: &CfnRestApi) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "cloneFrom")?)
+    }
+    /// Writes `cloneFrom`; by default the library's implementation (`super`).
+    fn set_clone_from(&self, this: &CfnRestApi, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "cloneFrom", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnRestApi) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnRestApi, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `disableExecuteApiEndpoint`; by default the library's implementation (`super`).
+    fn disable_execute_api_endpoint(&self, this: &CfnRestApi) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "disableExecuteApiEndpoint")?)
+    }
+    /// Writes `disableExecuteApiEndpoint`; by default the library's implementation (`super`).
+    fn set_disable_execute_api_endpoint(&self, this: &CfnRestApi, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "disableExecuteApiEndpoint", rt::to_wire(&value))
+    }
+    /// Reads `endpointAccessMode`; by default the library's implementation (`super`).
+    fn endpoint_access_mode(&self, this: &CfnRestApi) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "endpointAccessMode")?)
+    }
+    /// Writes `endpointAccessMode`; by default the library's implementation (`super`).
+    fn set_endpoint_access_mode(&self, this: &CfnRestApi, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "endpointAccessMode", rt::to_wire(&value))
+    }
+    /// Reads `endpointConfiguration`; by default the library's implementation (`super`).
+    fn endpoint_configuration(&self, this: &CfnRestApi) -> rt::R<rt::Option<IResolvableOrCfnRestApiEndpointConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "endpointConfiguration")?)
+    }
+    /// Writes `endpointConfiguration`; by default the library's implementation (`super`).
+    fn set_endpoint_configuration(&self, this: &CfnRestApi, value: rt::Option<IResolvableOrCfnRestApiEndpointConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "endpointConfiguration", rt::to_wire(&value))
+    }
+    /// Reads `failOnWarnings`; by default the library's implementation (`super`).
+    fn fail_on_warnings(&self, this: &CfnRestApi) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "failOnWarnings")?)
+    }
+    /// Writes `failOnWarnings`; by default the library's implementation (`super`).
+    fn set_fail_on_warnings(&self, this: &CfnRestApi, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "failOnWarnings", rt::to_wire(&value))
+    }
+    /// Reads `minimumCompressionSize`; by default the library's implementation (`super`).
+    fn minimum_compression_size(&self, this: &CfnRestApi) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "minimumCompressionSize")?)
+    }
+    /// Writes `minimumCompressionSize`; by default the library's implementation (`super`).
+    fn set_minimum_compression_size(&self, this: &CfnRestApi, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "minimumCompressionSize", rt::to_wire(&value))
+    }
+    /// Reads `mode`; by default the library's implementation (`super`).
+    fn mode(&self, this: &CfnRestApi) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "mode")?)
+    }
+    /// Writes `mode`; by default the library's implementation (`super`).
+    fn set_mode(&self, this: &CfnRestApi, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "mode", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnRestApi) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnRestApi, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `parameters`; by default the library's implementation (`super`).
+    fn parameters(&self, this: &CfnRestApi) -> rt::R<rt::Option<IResolvableOrStringMap>> {
+        rt::from_wire(rt::get(&this.0, "parameters")?)
+    }
+    /// Writes `parameters`; by default the library's implementation (`super`).
+    fn set_parameters(&self, this: &CfnRestApi, value: rt::Option<IResolvableOrStringMap>) -> rt::R<()> {
+        rt::set(&this.0, "parameters", rt::to_wire(&value))
+    }
+    /// Reads `securityPolicy`; by default the library's implementation (`super`).
+    fn security_policy(&self, this: &CfnRestApi) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "securityPolicy")?)
+    }
+    /// Writes `securityPolicy`; by default the library's implementation (`super`).
+    fn set_security_policy(&self, this: &CfnRestApi, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "securityPolicy", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnRestApi) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnRestApi, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// Reads `version`; by default the library's implementation (`super`).
+    fn version(&self, this: &CfnRestApi) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "version")?)
+    }
+    /// Writes `version`; by default the library's implementation (`super`).
+    fn set_version(&self, this: &CfnRestApi, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "version", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnRestApi, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnRestApi {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnRestApiOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnRestApiOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_rest_api_id" => rt::Override::property("attrRestApiId"),
+                "attr_root_resource_id" => rt::Override::property("attrRootResourceId"),
+                "rest_api_ref" => rt::Override::property("restApiRef"),
+                "tags" => rt::Override::property("tags"),
+                "body" | "set_body" => rt::Override::property("body"),
+                "policy" | "set_policy" => rt::Override::property("policy"),
+                "api_key_source_type" | "set_api_key_source_type" => rt::Override::property("apiKeySourceType"),
+                "binary_media_types" | "set_binary_media_types" => rt::Override::property("binaryMediaTypes"),
+                "body_s3_location" | "set_body_s3_location" => rt::Override::property("bodyS3Location"),
+                "clone_from" | "set_clone_from" => rt::Override::property("cloneFrom"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "disable_execute_api_endpoint" | "set_disable_execute_api_endpoint" => rt::Override::property("disableExecuteApiEndpoint"),
+                "endpoint_access_mode" | "set_endpoint_access_mode" => rt::Override::property("endpointAccessMode"),
+                "endpoint_configuration" | "set_endpoint_configuration" => rt::Override::property("endpointConfiguration"),
+                "fail_on_warnings" | "set_fail_on_warnings" => rt::Override::property("failOnWarnings"),
+                "minimum_compression_size" | "set_minimum_compression_size" => rt::Override::property("minimumCompressionSize"),
+                "mode" | "set_mode" => rt::Override::property("mode"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "parameters" | "set_parameters" => rt::Override::property("parameters"),
+                "security_policy" | "set_security_policy" => rt::Override::property("securityPolicy"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "version" | "set_version" => rt::Override::property("version"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnRestApiOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrRestApiId") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::attr_rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrRootResourceId") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::attr_root_resource_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("restApiRef") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::rest_api_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("body") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::body(imp, &Self(this.clone()))?)),
+            rt::Call::Set("body", value) => {
+                <T as CfnRestApiOverrides>::set_body(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("policy") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policy", value) => {
+                <T as CfnRestApiOverrides>::set_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("apiKeySourceType") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::api_key_source_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("apiKeySourceType", value) => {
+                <T as CfnRestApiOverrides>::set_api_key_source_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("binaryMediaTypes") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::binary_media_types(imp, &Self(this.clone()))?)),
+            rt::Call::Set("binaryMediaTypes", value) => {
+                <T as CfnRestApiOverrides>::set_binary_media_types(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("bodyS3Location") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::body_s3_location(imp, &Self(this.clone()))?)),
+            rt::Call::Set("bodyS3Location", value) => {
+                <T as CfnRestApiOverrides>::set_body_s3_location(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("cloneFrom") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::clone_from(imp, &Self(this.clone()))?)),
+            rt::Call::Set("cloneFrom", value) => {
+                <T as CfnRestApiOverrides>::set_clone_from(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnRestApiOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("disableExecuteApiEndpoint") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::disable_execute_api_endpoint(imp, &Self(this.clone()))?)),
+            rt::Call::Set("disableExecuteApiEndpoint", value) => {
+                <T as CfnRestApiOverrides>::set_disable_execute_api_endpoint(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("endpointAccessMode") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::endpoint_access_mode(imp, &Self(this.clone()))?)),
+            rt::Call::Set("endpointAccessMode", value) => {
+                <T as CfnRestApiOverrides>::set_endpoint_access_mode(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("endpointConfiguration") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::endpoint_configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("endpointConfiguration", value) => {
+                <T as CfnRestApiOverrides>::set_endpoint_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("failOnWarnings") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::fail_on_warnings(imp, &Self(this.clone()))?)),
+            rt::Call::Set("failOnWarnings", value) => {
+                <T as CfnRestApiOverrides>::set_fail_on_warnings(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("minimumCompressionSize") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::minimum_compression_size(imp, &Self(this.clone()))?)),
+            rt::Call::Set("minimumCompressionSize", value) => {
+                <T as CfnRestApiOverrides>::set_minimum_compression_size(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("mode") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::mode(imp, &Self(this.clone()))?)),
+            rt::Call::Set("mode", value) => {
+                <T as CfnRestApiOverrides>::set_mode(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnRestApiOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("parameters") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::parameters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("parameters", value) => {
+                <T as CfnRestApiOverrides>::set_parameters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("securityPolicy") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::security_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("securityPolicy", value) => {
+                <T as CfnRestApiOverrides>::set_security_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnRestApiOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("version") => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::version(imp, &Self(this.clone()))?)),
+            rt::Call::Set("version", value) => {
+                <T as CfnRestApiOverrides>::set_version(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnRestApiOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnRestApi` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnRestApiOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_apigateway::CfnRestApiProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The `EndpointConfiguration` property type specifies the endpoint types and IP address types of a REST API.
 ///
@@ -5749,6 +8806,259 @@ pub trait CfnStageExt: rt::IsA<CfnStage> {
 }
 impl<O: rt::IsA<CfnStage> + ?Sized> CfnStageExt for O {}
 
+/// The members of [`CfnStage`] a Rust type can override; [`CfnStage::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnStageOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `stageRef`; by default the library's implementation (`super`).
+    fn stage_ref(&self, this: &CfnStage) -> rt::R<crate::interfaces::aws_apigateway::StageReference> {
+        rt::from_wire(rt::get(&this.0, "stageRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnStage) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `restApiId`; by default the library's implementation (`super`).
+    fn rest_api_id(&self, this: &CfnStage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "restApiId")?)
+    }
+    /// Writes `restApiId`; by default the library's implementation (`super`).
+    fn set_rest_api_id(&self, this: &CfnStage, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "restApiId", rt::to_wire(&value))
+    }
+    /// Reads `accessLogSetting`; by default the library's implementation (`super`).
+    fn access_log_setting(&self, this: &CfnStage) -> rt::R<rt::Option<IResolvableOrCfnStageAccessLogSettingProperty>> {
+        rt::from_wire(rt::get(&this.0, "accessLogSetting")?)
+    }
+    /// Writes `accessLogSetting`; by default the library's implementation (`super`).
+    fn set_access_log_setting(&self, this: &CfnStage, value: rt::Option<IResolvableOrCfnStageAccessLogSettingProperty>) -> rt::R<()> {
+        rt::set(&this.0, "accessLogSetting", rt::to_wire(&value))
+    }
+    /// Reads `cacheClusterEnabled`; by default the library's implementation (`super`).
+    fn cache_cluster_enabled(&self, this: &CfnStage) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "cacheClusterEnabled")?)
+    }
+    /// Writes `cacheClusterEnabled`; by default the library's implementation (`super`).
+    fn set_cache_cluster_enabled(&self, this: &CfnStage, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "cacheClusterEnabled", rt::to_wire(&value))
+    }
+    /// Reads `cacheClusterSize`; by default the library's implementation (`super`).
+    fn cache_cluster_size(&self, this: &CfnStage) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "cacheClusterSize")?)
+    }
+    /// Writes `cacheClusterSize`; by default the library's implementation (`super`).
+    fn set_cache_cluster_size(&self, this: &CfnStage, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "cacheClusterSize", rt::to_wire(&value))
+    }
+    /// Reads `canarySetting`; by default the library's implementation (`super`).
+    fn canary_setting(&self, this: &CfnStage) -> rt::R<rt::Option<IResolvableOrCfnStageCanarySettingProperty>> {
+        rt::from_wire(rt::get(&this.0, "canarySetting")?)
+    }
+    /// Writes `canarySetting`; by default the library's implementation (`super`).
+    fn set_canary_setting(&self, this: &CfnStage, value: rt::Option<IResolvableOrCfnStageCanarySettingProperty>) -> rt::R<()> {
+        rt::set(&this.0, "canarySetting", rt::to_wire(&value))
+    }
+    /// Reads `clientCertificateId`; by default the library's implementation (`super`).
+    fn client_certificate_id(&self, this: &CfnStage) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "clientCertificateId")?)
+    }
+    /// Writes `clientCertificateId`; by default the library's implementation (`super`).
+    fn set_client_certificate_id(&self, this: &CfnStage, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "clientCertificateId", rt::to_wire(&value))
+    }
+    /// Reads `deploymentId`; by default the library's implementation (`super`).
+    fn deployment_id(&self, this: &CfnStage) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "deploymentId")?)
+    }
+    /// Writes `deploymentId`; by default the library's implementation (`super`).
+    fn set_deployment_id(&self, this: &CfnStage, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "deploymentId", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnStage) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnStage, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `documentationVersion`; by default the library's implementation (`super`).
+    fn documentation_version(&self, this: &CfnStage) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "documentationVersion")?)
+    }
+    /// Writes `documentationVersion`; by default the library's implementation (`super`).
+    fn set_documentation_version(&self, this: &CfnStage, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "documentationVersion", rt::to_wire(&value))
+    }
+    /// Reads `methodSettings`; by default the library's implementation (`super`).
+    fn method_settings(&self, this: &CfnStage) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnStageMethodSettingPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "methodSettings")?)
+    }
+    /// Writes `methodSettings`; by default the library's implementation (`super`).
+    fn set_method_settings(&self, this: &CfnStage, value: rt::Option<IResolvableOrIResolvableOrCfnStageMethodSettingPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "methodSettings", rt::to_wire(&value))
+    }
+    /// Reads `stageName`; by default the library's implementation (`super`).
+    fn stage_name(&self, this: &CfnStage) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "stageName")?)
+    }
+    /// Writes `stageName`; by default the library's implementation (`super`).
+    fn set_stage_name(&self, this: &CfnStage, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "stageName", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnStage) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnStage, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// Reads `tracingEnabled`; by default the library's implementation (`super`).
+    fn tracing_enabled(&self, this: &CfnStage) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "tracingEnabled")?)
+    }
+    /// Writes `tracingEnabled`; by default the library's implementation (`super`).
+    fn set_tracing_enabled(&self, this: &CfnStage, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "tracingEnabled", rt::to_wire(&value))
+    }
+    /// Reads `variables`; by default the library's implementation (`super`).
+    fn variables(&self, this: &CfnStage) -> rt::R<rt::Option<IResolvableOrStringMap>> {
+        rt::from_wire(rt::get(&this.0, "variables")?)
+    }
+    /// Writes `variables`; by default the library's implementation (`super`).
+    fn set_variables(&self, this: &CfnStage, value: rt::Option<IResolvableOrStringMap>) -> rt::R<()> {
+        rt::set(&this.0, "variables", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnStage, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnStage {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnStageOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnStageOverrides>::OVERRIDES {
+            out.push(match *name {
+                "stage_ref" => rt::Override::property("stageRef"),
+                "tags" => rt::Override::property("tags"),
+                "rest_api_id" | "set_rest_api_id" => rt::Override::property("restApiId"),
+                "access_log_setting" | "set_access_log_setting" => rt::Override::property("accessLogSetting"),
+                "cache_cluster_enabled" | "set_cache_cluster_enabled" => rt::Override::property("cacheClusterEnabled"),
+                "cache_cluster_size" | "set_cache_cluster_size" => rt::Override::property("cacheClusterSize"),
+                "canary_setting" | "set_canary_setting" => rt::Override::property("canarySetting"),
+                "client_certificate_id" | "set_client_certificate_id" => rt::Override::property("clientCertificateId"),
+                "deployment_id" | "set_deployment_id" => rt::Override::property("deploymentId"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "documentation_version" | "set_documentation_version" => rt::Override::property("documentationVersion"),
+                "method_settings" | "set_method_settings" => rt::Override::property("methodSettings"),
+                "stage_name" | "set_stage_name" => rt::Override::property("stageName"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "tracing_enabled" | "set_tracing_enabled" => rt::Override::property("tracingEnabled"),
+                "variables" | "set_variables" => rt::Override::property("variables"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnStageOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("stageRef") => Ok(rt::to_wire(&<T as CfnStageOverrides>::stage_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnStageOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("restApiId") => Ok(rt::to_wire(&<T as CfnStageOverrides>::rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("restApiId", value) => {
+                <T as CfnStageOverrides>::set_rest_api_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("accessLogSetting") => Ok(rt::to_wire(&<T as CfnStageOverrides>::access_log_setting(imp, &Self(this.clone()))?)),
+            rt::Call::Set("accessLogSetting", value) => {
+                <T as CfnStageOverrides>::set_access_log_setting(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("cacheClusterEnabled") => Ok(rt::to_wire(&<T as CfnStageOverrides>::cache_cluster_enabled(imp, &Self(this.clone()))?)),
+            rt::Call::Set("cacheClusterEnabled", value) => {
+                <T as CfnStageOverrides>::set_cache_cluster_enabled(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("cacheClusterSize") => Ok(rt::to_wire(&<T as CfnStageOverrides>::cache_cluster_size(imp, &Self(this.clone()))?)),
+            rt::Call::Set("cacheClusterSize", value) => {
+                <T as CfnStageOverrides>::set_cache_cluster_size(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("canarySetting") => Ok(rt::to_wire(&<T as CfnStageOverrides>::canary_setting(imp, &Self(this.clone()))?)),
+            rt::Call::Set("canarySetting", value) => {
+                <T as CfnStageOverrides>::set_canary_setting(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("clientCertificateId") => Ok(rt::to_wire(&<T as CfnStageOverrides>::client_certificate_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("clientCertificateId", value) => {
+                <T as CfnStageOverrides>::set_client_certificate_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("deploymentId") => Ok(rt::to_wire(&<T as CfnStageOverrides>::deployment_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("deploymentId", value) => {
+                <T as CfnStageOverrides>::set_deployment_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnStageOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnStageOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("documentationVersion") => Ok(rt::to_wire(&<T as CfnStageOverrides>::documentation_version(imp, &Self(this.clone()))?)),
+            rt::Call::Set("documentationVersion", value) => {
+                <T as CfnStageOverrides>::set_documentation_version(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("methodSettings") => Ok(rt::to_wire(&<T as CfnStageOverrides>::method_settings(imp, &Self(this.clone()))?)),
+            rt::Call::Set("methodSettings", value) => {
+                <T as CfnStageOverrides>::set_method_settings(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("stageName") => Ok(rt::to_wire(&<T as CfnStageOverrides>::stage_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("stageName", value) => {
+                <T as CfnStageOverrides>::set_stage_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnStageOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnStageOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tracingEnabled") => Ok(rt::to_wire(&<T as CfnStageOverrides>::tracing_enabled(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tracingEnabled", value) => {
+                <T as CfnStageOverrides>::set_tracing_enabled(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("variables") => Ok(rt::to_wire(&<T as CfnStageOverrides>::variables(imp, &Self(this.clone()))?)),
+            rt::Call::Set("variables", value) => {
+                <T as CfnStageOverrides>::set_variables(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnStageOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnStage` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnStageOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CfnStageProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The `AccessLogSetting` property type specifies settings for logging access in this stage.
 ///
 /// `AccessLogSetting` is a property of the [AWS::ApiGateway::Stage](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-stage.html) resource.
@@ -6189,6 +9499,153 @@ pub trait CfnUsagePlanExt: rt::IsA<CfnUsagePlan> {
 }
 impl<O: rt::IsA<CfnUsagePlan> + ?Sized> CfnUsagePlanExt for O {}
 
+/// The members of [`CfnUsagePlan`] a Rust type can override; [`CfnUsagePlan::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnUsagePlanOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnUsagePlan) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnUsagePlan) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `usagePlanRef`; by default the library's implementation (`super`).
+    fn usage_plan_ref(&self, this: &CfnUsagePlan) -> rt::R<crate::interfaces::aws_apigateway::UsagePlanReference> {
+        rt::from_wire(rt::get(&this.0, "usagePlanRef")?)
+    }
+    /// Reads `apiStages`; by default the library's implementation (`super`).
+    fn api_stages(&self, this: &CfnUsagePlan) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnUsagePlanApiStagePropertyList>> {
+        rt::from_wire(rt::get(&this.0, "apiStages")?)
+    }
+    /// Writes `apiStages`; by default the library's implementation (`super`).
+    fn set_api_stages(&self, this: &CfnUsagePlan, value: rt::Option<IResolvableOrIResolvableOrCfnUsagePlanApiStagePropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "apiStages", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnUsagePlan) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnUsagePlan, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `quota`; by default the library's implementation (`super`).
+    fn quota(&self, this: &CfnUsagePlan) -> rt::R<rt::Option<IResolvableOrCfnUsagePlanQuotaSettingsProperty>> {
+        rt::from_wire(rt::get(&this.0, "quota")?)
+    }
+    /// Writes `quota`; by default the library's implementation (`super`).
+    fn set_quota(&self, this: &CfnUsagePlan, value: rt::Option<IResolvableOrCfnUsagePlanQuotaSettingsProperty>) -> rt::R<()> {
+        rt::set(&this.0, "quota", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnUsagePlan) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnUsagePlan, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// Reads `throttle`; by default the library's implementation (`super`).
+    fn throttle(&self, this: &CfnUsagePlan) -> rt::R<rt::Option<IResolvableOrCfnUsagePlanThrottleSettingsProperty>> {
+        rt::from_wire(rt::get(&this.0, "throttle")?)
+    }
+    /// Writes `throttle`; by default the library's implementation (`super`).
+    fn set_throttle(&self, this: &CfnUsagePlan, value: rt::Option<IResolvableOrCfnUsagePlanThrottleSettingsProperty>) -> rt::R<()> {
+        rt::set(&this.0, "throttle", rt::to_wire(&value))
+    }
+    /// Reads `usagePlanName`; by default the library's implementation (`super`).
+    fn usage_plan_name(&self, this: &CfnUsagePlan) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "usagePlanName")?)
+    }
+    /// Writes `usagePlanName`; by default the library's implementation (`super`).
+    fn set_usage_plan_name(&self, this: &CfnUsagePlan, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "usagePlanName", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnUsagePlan, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnUsagePlan {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnUsagePlanOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnUsagePlanOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "tags" => rt::Override::property("tags"),
+                "usage_plan_ref" => rt::Override::property("usagePlanRef"),
+                "api_stages" | "set_api_stages" => rt::Override::property("apiStages"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "quota" | "set_quota" => rt::Override::property("quota"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "throttle" | "set_throttle" => rt::Override::property("throttle"),
+                "usage_plan_name" | "set_usage_plan_name" => rt::Override::property("usagePlanName"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnUsagePlanOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnUsagePlanOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnUsagePlanOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("usagePlanRef") => Ok(rt::to_wire(&<T as CfnUsagePlanOverrides>::usage_plan_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("apiStages") => Ok(rt::to_wire(&<T as CfnUsagePlanOverrides>::api_stages(imp, &Self(this.clone()))?)),
+            rt::Call::Set("apiStages", value) => {
+                <T as CfnUsagePlanOverrides>::set_api_stages(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnUsagePlanOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnUsagePlanOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("quota") => Ok(rt::to_wire(&<T as CfnUsagePlanOverrides>::quota(imp, &Self(this.clone()))?)),
+            rt::Call::Set("quota", value) => {
+                <T as CfnUsagePlanOverrides>::set_quota(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnUsagePlanOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnUsagePlanOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("throttle") => Ok(rt::to_wire(&<T as CfnUsagePlanOverrides>::throttle(imp, &Self(this.clone()))?)),
+            rt::Call::Set("throttle", value) => {
+                <T as CfnUsagePlanOverrides>::set_throttle(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("usagePlanName") => Ok(rt::to_wire(&<T as CfnUsagePlanOverrides>::usage_plan_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("usagePlanName", value) => {
+                <T as CfnUsagePlanOverrides>::set_usage_plan_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnUsagePlanOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnUsagePlan` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnUsagePlanOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_apigateway::CfnUsagePlanProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// API stage name of the associated API stage in a usage plan.
 ///
 /// Stability: external.
@@ -6402,6 +9859,105 @@ pub trait CfnUsagePlanKeyExt: rt::IsA<CfnUsagePlanKey> {
 }
 impl<O: rt::IsA<CfnUsagePlanKey> + ?Sized> CfnUsagePlanKeyExt for O {}
 
+/// The members of [`CfnUsagePlanKey`] a Rust type can override; [`CfnUsagePlanKey::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnUsagePlanKeyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnUsagePlanKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `usagePlanKeyRef`; by default the library's implementation (`super`).
+    fn usage_plan_key_ref(&self, this: &CfnUsagePlanKey) -> rt::R<crate::interfaces::aws_apigateway::UsagePlanKeyReference> {
+        rt::from_wire(rt::get(&this.0, "usagePlanKeyRef")?)
+    }
+    /// Reads `keyId`; by default the library's implementation (`super`).
+    fn key_id(&self, this: &CfnUsagePlanKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "keyId")?)
+    }
+    /// Writes `keyId`; by default the library's implementation (`super`).
+    fn set_key_id(&self, this: &CfnUsagePlanKey, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "keyId", rt::to_wire(&value))
+    }
+    /// Reads `keyType`; by default the library's implementation (`super`).
+    fn key_type(&self, this: &CfnUsagePlanKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "keyType")?)
+    }
+    /// Writes `keyType`; by default the library's implementation (`super`).
+    fn set_key_type(&self, this: &CfnUsagePlanKey, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "keyType", rt::to_wire(&value))
+    }
+    /// Reads `usagePlanId`; by default the library's implementation (`super`).
+    fn usage_plan_id(&self, this: &CfnUsagePlanKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "usagePlanId")?)
+    }
+    /// Writes `usagePlanId`; by default the library's implementation (`super`).
+    fn set_usage_plan_id(&self, this: &CfnUsagePlanKey, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "usagePlanId", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnUsagePlanKey, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnUsagePlanKey {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnUsagePlanKeyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnUsagePlanKeyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "usage_plan_key_ref" => rt::Override::property("usagePlanKeyRef"),
+                "key_id" | "set_key_id" => rt::Override::property("keyId"),
+                "key_type" | "set_key_type" => rt::Override::property("keyType"),
+                "usage_plan_id" | "set_usage_plan_id" => rt::Override::property("usagePlanId"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnUsagePlanKeyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnUsagePlanKeyOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("usagePlanKeyRef") => Ok(rt::to_wire(&<T as CfnUsagePlanKeyOverrides>::usage_plan_key_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keyId") => Ok(rt::to_wire(&<T as CfnUsagePlanKeyOverrides>::key_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("keyId", value) => {
+                <T as CfnUsagePlanKeyOverrides>::set_key_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("keyType") => Ok(rt::to_wire(&<T as CfnUsagePlanKeyOverrides>::key_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("keyType", value) => {
+                <T as CfnUsagePlanKeyOverrides>::set_key_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("usagePlanId") => Ok(rt::to_wire(&<T as CfnUsagePlanKeyOverrides>::usage_plan_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("usagePlanId", value) => {
+                <T as CfnUsagePlanKeyOverrides>::set_usage_plan_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnUsagePlanKeyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnUsagePlanKey` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnUsagePlanKeyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CfnUsagePlanKeyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnUsagePlanKey`.
 ///
 /// Stability: external.
@@ -6612,6 +10168,125 @@ pub trait CfnVpcLinkExt: rt::IsA<CfnVpcLink> {
 }
 impl<O: rt::IsA<CfnVpcLink> + ?Sized> CfnVpcLinkExt for O {}
 
+/// The members of [`CfnVpcLink`] a Rust type can override; [`CfnVpcLink::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnVpcLinkOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrVpcLinkId`; by default the library's implementation (`super`).
+    fn attr_vpc_link_id(&self, this: &CfnVpcLink) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrVpcLinkId")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnVpcLink) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `vpcLinkRef`; by default the library's implementation (`super`).
+    fn vpc_link_ref(&self, this: &CfnVpcLink) -> rt::R<crate::interfaces::aws_apigateway::VpcLinkReference> {
+        rt::from_wire(rt::get(&this.0, "vpcLinkRef")?)
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnVpcLink) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnVpcLink, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `targetArns`; by default the library's implementation (`super`).
+    fn target_arns(&self, this: &CfnVpcLink) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "targetArns")?)
+    }
+    /// Writes `targetArns`; by default the library's implementation (`super`).
+    fn set_target_arns(&self, this: &CfnVpcLink, value: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "targetArns", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnVpcLink) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnVpcLink, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnVpcLink) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnVpcLink, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnVpcLink, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnVpcLink {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnVpcLinkOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnVpcLinkOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_vpc_link_id" => rt::Override::property("attrVpcLinkId"),
+                "tags" => rt::Override::property("tags"),
+                "vpc_link_ref" => rt::Override::property("vpcLinkRef"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "target_arns" | "set_target_arns" => rt::Override::property("targetArns"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnVpcLinkOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrVpcLinkId") => Ok(rt::to_wire(&<T as CfnVpcLinkOverrides>::attr_vpc_link_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnVpcLinkOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("vpcLinkRef") => Ok(rt::to_wire(&<T as CfnVpcLinkOverrides>::vpc_link_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnVpcLinkOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnVpcLinkOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("targetArns") => Ok(rt::to_wire(&<T as CfnVpcLinkOverrides>::target_arns(imp, &Self(this.clone()))?)),
+            rt::Call::Set("targetArns", value) => {
+                <T as CfnVpcLinkOverrides>::set_target_arns(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnVpcLinkOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnVpcLinkOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnVpcLinkOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnVpcLinkOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnVpcLinkOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnVpcLink` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnVpcLinkOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CfnVpcLinkProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnVpcLink`.
 ///
 /// Stability: external.
@@ -6686,6 +10361,51 @@ pub trait CognitoUserPoolsAuthorizerExt: rt::IsA<CognitoUserPoolsAuthorizer> {
     }
 }
 impl<O: rt::IsA<CognitoUserPoolsAuthorizer> + ?Sized> CognitoUserPoolsAuthorizerExt for O {}
+
+/// The members of [`CognitoUserPoolsAuthorizer`] a Rust type can override; [`CognitoUserPoolsAuthorizer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::AuthorizerOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CognitoUserPoolsAuthorizerOverrides: crate::aws_apigateway::AuthorizerOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `authorizerArn`; by default the library's implementation (`super`).
+    fn authorizer_arn(&self, this: &CognitoUserPoolsAuthorizer) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "authorizerArn")?)
+    }
+}
+impl CognitoUserPoolsAuthorizer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CognitoUserPoolsAuthorizerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CognitoUserPoolsAuthorizerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "authorizer_arn" => rt::Override::property("authorizerArn"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_apigateway::Authorizer::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CognitoUserPoolsAuthorizerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("authorizerArn") => Ok(rt::to_wire(&<T as CognitoUserPoolsAuthorizerOverrides>::authorizer_arn(imp, &Self(this.clone()))?)),
+            call => crate::aws_apigateway::Authorizer::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CognitoUserPoolsAuthorizer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CognitoUserPoolsAuthorizerOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::CognitoUserPoolsAuthorizerProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for CognitoUserPoolsAuthorizer.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -6825,6 +10545,34 @@ impl Cors {
 pub trait CorsExt: rt::IsA<Cors> {
 }
 impl<O: rt::IsA<Cors> + ?Sized> CorsExt for O {}
+
+/// The members of [`Cors`] a Rust type can override; [`Cors::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait CorsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Cors {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CorsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as CorsOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CorsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CorsOptions {
@@ -6989,6 +10737,69 @@ pub trait DeploymentExt: rt::IsA<Deployment> {
 }
 impl<O: rt::IsA<Deployment> + ?Sized> DeploymentExt for O {}
 
+/// The members of [`Deployment`] a Rust type can override; [`Deployment::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait DeploymentOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `api`; by default the library's implementation (`super`).
+    fn api(&self, this: &Deployment) -> rt::R<crate::aws_apigateway::IRestApi> {
+        rt::from_wire(rt::get(&this.0, "api")?)
+    }
+    /// Reads `deploymentId`; by default the library's implementation (`super`).
+    fn deployment_id(&self, this: &Deployment) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "deploymentId")?)
+    }
+    /// Reads `stageName`; by default the library's implementation (`super`).
+    fn stage_name(&self, this: &Deployment) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "stageName")?)
+    }
+    /// `addToLogicalId`: by default the library's implementation (`super`).
+    fn add_to_logical_id(&self, this: &Deployment, data: rt::Value) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addToLogicalId", vec![rt::to_wire(&data)])?)
+    }
+}
+impl Deployment {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DeploymentOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DeploymentOverrides>::OVERRIDES {
+            out.push(match *name {
+                "api" => rt::Override::property("api"),
+                "deployment_id" => rt::Override::property("deploymentId"),
+                "stage_name" => rt::Override::property("stageName"),
+                "add_to_logical_id" => rt::Override::method("addToLogicalId"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DeploymentOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("api") => Ok(rt::to_wire(&<T as DeploymentOverrides>::api(imp, &Self(this.clone()))?)),
+            rt::Call::Get("deploymentId") => Ok(rt::to_wire(&<T as DeploymentOverrides>::deployment_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stageName") => Ok(rt::to_wire(&<T as DeploymentOverrides>::stage_name(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addToLogicalId", mut args) => Ok(rt::to_wire(&<T as DeploymentOverrides>::add_to_logical_id(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Deployment` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DeploymentOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::DeploymentProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentProps {
     /// Required. The Rest API to deploy.
@@ -7095,6 +10906,81 @@ pub trait DomainNameExt: rt::IsA<DomainName> {
     }
 }
 impl<O: rt::IsA<DomainName> + ?Sized> DomainNameExt for O {}
+
+/// The members of [`DomainName`] a Rust type can override; [`DomainName::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait DomainNameOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `domainName`; by default the library's implementation (`super`).
+    fn domain_name(&self, this: &DomainName) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "domainName")?)
+    }
+    /// Reads `domainNameAliasDomainName`; by default the library's implementation (`super`).
+    fn domain_name_alias_domain_name(&self, this: &DomainName) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "domainNameAliasDomainName")?)
+    }
+    /// Reads `domainNameAliasHostedZoneId`; by default the library's implementation (`super`).
+    fn domain_name_alias_hosted_zone_id(&self, this: &DomainName) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "domainNameAliasHostedZoneId")?)
+    }
+    /// Reads `domainNameRef`; by default the library's implementation (`super`).
+    fn domain_name_ref(&self, this: &DomainName) -> rt::R<crate::interfaces::aws_apigateway::DomainNameReference> {
+        rt::from_wire(rt::get(&this.0, "domainNameRef")?)
+    }
+    /// `addApiMapping`: by default the library's implementation (`super`).
+    fn add_api_mapping(&self, this: &DomainName, target_stage: crate::interfaces::aws_apigateway::IStageRef, options: rt::Option<crate::aws_apigateway::ApiMappingOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addApiMapping", vec![rt::to_wire(&target_stage), rt::to_wire(&options)])?)
+    }
+    /// `addBasePathMapping`: by default the library's implementation (`super`).
+    fn add_base_path_mapping(&self, this: &DomainName, target_api: crate::interfaces::aws_apigateway::IRestApiRef, options: rt::Option<crate::aws_apigateway::BasePathMappingOptions>) -> rt::R<crate::aws_apigateway::BasePathMapping> {
+        rt::from_wire(rt::invoke(&this.0, "addBasePathMapping", vec![rt::to_wire(&target_api), rt::to_wire(&options)])?)
+    }
+}
+impl DomainName {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DomainNameOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DomainNameOverrides>::OVERRIDES {
+            out.push(match *name {
+                "domain_name" => rt::Override::property("domainName"),
+                "domain_name_alias_domain_name" => rt::Override::property("domainNameAliasDomainName"),
+                "domain_name_alias_hosted_zone_id" => rt::Override::property("domainNameAliasHostedZoneId"),
+                "domain_name_ref" => rt::Override::property("domainNameRef"),
+                "add_api_mapping" => rt::Override::method("addApiMapping"),
+                "add_base_path_mapping" => rt::Override::method("addBasePathMapping"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DomainNameOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("domainName") => Ok(rt::to_wire(&<T as DomainNameOverrides>::domain_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainNameAliasDomainName") => Ok(rt::to_wire(&<T as DomainNameOverrides>::domain_name_alias_domain_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainNameAliasHostedZoneId") => Ok(rt::to_wire(&<T as DomainNameOverrides>::domain_name_alias_hosted_zone_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainNameRef") => Ok(rt::to_wire(&<T as DomainNameOverrides>::domain_name_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addApiMapping", mut args) => Ok(rt::to_wire(&<T as DomainNameOverrides>::add_api_mapping(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addBasePathMapping", mut args) => Ok(rt::to_wire(&<T as DomainNameOverrides>::add_base_path_mapping(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `DomainName` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DomainNameOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::DomainNameProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainNameAttributes {
@@ -7406,6 +11292,42 @@ pub trait FirehoseLogDestinationExt: rt::IsA<FirehoseLogDestination> {
 }
 impl<O: rt::IsA<FirehoseLogDestination> + ?Sized> FirehoseLogDestinationExt for O {}
 
+/// The members of [`FirehoseLogDestination`] a Rust type can override; [`FirehoseLogDestination::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait FirehoseLogDestinationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &FirehoseLogDestination, stage: crate::interfaces::aws_apigateway::IStageRef) -> rt::R<crate::aws_apigateway::AccessLogDestinationConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&stage)])?)
+    }
+}
+impl FirehoseLogDestination {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FirehoseLogDestinationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as FirehoseLogDestinationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FirehoseLogDestinationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as FirehoseLogDestinationOverrides>::bind(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Configure the response received by clients, produced from the API Gateway backend.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GatewayResponse(rt::ObjRef);
@@ -7436,6 +11358,51 @@ impl GatewayResponse {
 pub trait GatewayResponseExt: rt::IsA<GatewayResponse> {
 }
 impl<O: rt::IsA<GatewayResponse> + ?Sized> GatewayResponseExt for O {}
+
+/// The members of [`GatewayResponse`] a Rust type can override; [`GatewayResponse::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait GatewayResponseOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `gatewayResponseRef`; by default the library's implementation (`super`).
+    fn gateway_response_ref(&self, this: &GatewayResponse) -> rt::R<crate::interfaces::aws_apigateway::GatewayResponseReference> {
+        rt::from_wire(rt::get(&this.0, "gatewayResponseRef")?)
+    }
+}
+impl GatewayResponse {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: GatewayResponseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as GatewayResponseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "gateway_response_ref" => rt::Override::property("gatewayResponseRef"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: GatewayResponseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("gatewayResponseRef") => Ok(rt::to_wire(&<T as GatewayResponseOverrides>::gateway_response_ref(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `GatewayResponse` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: GatewayResponseOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::GatewayResponseProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options to add gateway response.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -7557,6 +11524,43 @@ impl HttpIntegration {
 pub trait HttpIntegrationExt: rt::IsA<HttpIntegration> {
 }
 impl<O: rt::IsA<HttpIntegration> + ?Sized> HttpIntegrationExt for O {}
+
+/// The members of [`HttpIntegration`] a Rust type can override; [`HttpIntegration::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::IntegrationOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait HttpIntegrationOverrides: crate::aws_apigateway::IntegrationOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl HttpIntegration {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: HttpIntegrationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as HttpIntegrationOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_apigateway::Integration::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: HttpIntegrationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_apigateway::Integration::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `HttpIntegration` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: HttpIntegrationOverrides>(overrides: T, url: &str, props: rt::Option<&crate::aws_apigateway::HttpIntegrationProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&url), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpIntegrationProps {
@@ -9128,6 +13132,41 @@ pub trait IdentitySourceExt: rt::IsA<IdentitySource> {
 }
 impl<O: rt::IsA<IdentitySource> + ?Sized> IdentitySourceExt for O {}
 
+/// The members of [`IdentitySource`] a Rust type can override; [`IdentitySource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait IdentitySourceOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl IdentitySource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: IdentitySourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as IdentitySourceOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: IdentitySourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `IdentitySource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: IdentitySourceOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// OpenAPI specification from an inline JSON object.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InlineApiDefinition(rt::ObjRef);
@@ -9143,6 +13182,43 @@ impl InlineApiDefinition {
 pub trait InlineApiDefinitionExt: rt::IsA<InlineApiDefinition> {
 }
 impl<O: rt::IsA<InlineApiDefinition> + ?Sized> InlineApiDefinitionExt for O {}
+
+/// The members of [`InlineApiDefinition`] a Rust type can override; [`InlineApiDefinition::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::ApiDefinitionOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait InlineApiDefinitionOverrides: crate::aws_apigateway::ApiDefinitionOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl InlineApiDefinition {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: InlineApiDefinitionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as InlineApiDefinitionOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_apigateway::ApiDefinition::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: InlineApiDefinitionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_apigateway::ApiDefinition::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `InlineApiDefinition` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: InlineApiDefinitionOverrides>(overrides: T, definition: &rt::Value) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&definition)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Base class for backend integrations for an API Gateway method.
 ///
@@ -9165,6 +13241,49 @@ pub trait IntegrationExt: rt::IsA<Integration> {
     }
 }
 impl<O: rt::IsA<Integration> + ?Sized> IntegrationExt for O {}
+
+/// The members of [`Integration`] a Rust type can override; [`Integration::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait IntegrationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &Integration, method: crate::aws_apigateway::Method) -> rt::R<crate::aws_apigateway::IntegrationConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&method)])?)
+    }
+}
+impl Integration {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: IntegrationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as IntegrationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: IntegrationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as IntegrationOverrides>::bind(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Integration` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: IntegrationOverrides>(overrides: T, props: &crate::aws_apigateway::IntegrationProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Result of binding an Integration to a Method.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -9918,6 +14037,44 @@ pub trait LambdaIntegrationExt: rt::IsA<LambdaIntegration> {
 }
 impl<O: rt::IsA<LambdaIntegration> + ?Sized> LambdaIntegrationExt for O {}
 
+/// The members of [`LambdaIntegration`] a Rust type can override; [`LambdaIntegration::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::AwsIntegrationOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait LambdaIntegrationOverrides: crate::aws_apigateway::AwsIntegrationOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl LambdaIntegration {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LambdaIntegrationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as LambdaIntegrationOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_apigateway::AwsIntegration::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LambdaIntegrationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_apigateway::AwsIntegration::__jsii_dispatch(imp, this, call),
+        }
+    }
+    #[cfg(feature = "aws_lambda")]
+    /// A `LambdaIntegration` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: LambdaIntegrationOverrides>(overrides: T, handler: &dyn rt::IsA<crate::aws_lambda::IFunction>, options: rt::Option<&crate::aws_apigateway::LambdaIntegrationOptions>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&handler), rt::to_wire(&options)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaIntegrationOptions {
     /// Allow invoking method from AWS Console UI (for testing purposes).
@@ -10117,6 +14274,43 @@ impl LambdaRestApi {
 pub trait LambdaRestApiExt: rt::IsA<LambdaRestApi> {
 }
 impl<O: rt::IsA<LambdaRestApi> + ?Sized> LambdaRestApiExt for O {}
+
+/// The members of [`LambdaRestApi`] a Rust type can override; [`LambdaRestApi::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::RestApiOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait LambdaRestApiOverrides: crate::aws_apigateway::RestApiOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl LambdaRestApi {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LambdaRestApiOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as LambdaRestApiOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_apigateway::RestApi::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LambdaRestApiOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_apigateway::RestApi::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `LambdaRestApi` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: LambdaRestApiOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::LambdaRestApiProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaRestApiProps {
@@ -10366,6 +14560,50 @@ pub trait LogGroupLogDestinationExt: rt::IsA<LogGroupLogDestination> {
 }
 impl<O: rt::IsA<LogGroupLogDestination> + ?Sized> LogGroupLogDestinationExt for O {}
 
+/// The members of [`LogGroupLogDestination`] a Rust type can override; [`LogGroupLogDestination::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait LogGroupLogDestinationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &LogGroupLogDestination, stage: crate::interfaces::aws_apigateway::IStageRef) -> rt::R<crate::aws_apigateway::AccessLogDestinationConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&stage)])?)
+    }
+}
+impl LogGroupLogDestination {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LogGroupLogDestinationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as LogGroupLogDestinationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LogGroupLogDestinationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as LogGroupLogDestinationOverrides>::bind(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    #[cfg(feature = "interfaces__aws_logs")]
+    /// A `LogGroupLogDestination` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: LogGroupLogDestinationOverrides>(overrides: T, log_group: &dyn rt::IsA<crate::interfaces::aws_logs::ILogGroupRef>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&log_group)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The mTLS authentication configuration for a custom domain name.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MTLSConfig {
@@ -10528,6 +14766,165 @@ pub trait MethodExt: rt::IsA<Method> {
     }
 }
 impl<O: rt::IsA<Method> + ?Sized> MethodExt for O {}
+
+/// The members of [`Method`] a Rust type can override; [`Method::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait MethodOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `api`; by default the library's implementation (`super`).
+    fn api(&self, this: &Method) -> rt::R<crate::aws_apigateway::IRestApi> {
+        rt::from_wire(rt::get(&this.0, "api")?)
+    }
+    /// Reads `httpMethod`; by default the library's implementation (`super`).
+    fn http_method(&self, this: &Method) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "httpMethod")?)
+    }
+    /// Reads `methodArn`; by default the library's implementation (`super`).
+    fn method_arn(&self, this: &Method) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "methodArn")?)
+    }
+    /// Reads `methodId`; by default the library's implementation (`super`).
+    fn method_id(&self, this: &Method) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "methodId")?)
+    }
+    /// Reads `resource`; by default the library's implementation (`super`).
+    fn resource(&self, this: &Method) -> rt::R<crate::aws_apigateway::IResource> {
+        rt::from_wire(rt::get(&this.0, "resource")?)
+    }
+    /// Reads `testMethodArn`; by default the library's implementation (`super`).
+    fn test_method_arn(&self, this: &Method) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "testMethodArn")?)
+    }
+    /// `addMethodResponse`: by default the library's implementation (`super`).
+    fn add_method_response(&self, this: &Method, method_response: crate::aws_apigateway::MethodResponse) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addMethodResponse", vec![rt::to_wire(&method_response)])?)
+    }
+    /// `grantExecute`: by default the library's implementation (`super`).
+    fn grant_execute(&self, this: &Method, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantExecute", vec![rt::to_wire(&grantee)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metric`: by default the library's implementation (`super`).
+    fn metric(&self, this: &Method, metric_name: rt::String, stage: crate::interfaces::aws_apigateway::IStageRef, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metric", vec![rt::to_wire(&metric_name), rt::to_wire(&stage), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricCacheHitCount`: by default the library's implementation (`super`).
+    fn metric_cache_hit_count(&self, this: &Method, stage: crate::interfaces::aws_apigateway::IStageRef, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricCacheHitCount", vec![rt::to_wire(&stage), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricCacheMissCount`: by default the library's implementation (`super`).
+    fn metric_cache_miss_count(&self, this: &Method, stage: crate::interfaces::aws_apigateway::IStageRef, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricCacheMissCount", vec![rt::to_wire(&stage), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricClientError`: by default the library's implementation (`super`).
+    fn metric_client_error(&self, this: &Method, stage: crate::interfaces::aws_apigateway::IStageRef, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricClientError", vec![rt::to_wire(&stage), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricCount`: by default the library's implementation (`super`).
+    fn metric_count(&self, this: &Method, stage: crate::interfaces::aws_apigateway::IStageRef, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricCount", vec![rt::to_wire(&stage), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricIntegrationLatency`: by default the library's implementation (`super`).
+    fn metric_integration_latency(&self, this: &Method, stage: crate::interfaces::aws_apigateway::IStageRef, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricIntegrationLatency", vec![rt::to_wire(&stage), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricLatency`: by default the library's implementation (`super`).
+    fn metric_latency(&self, this: &Method, stage: crate::interfaces::aws_apigateway::IStageRef, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricLatency", vec![rt::to_wire(&stage), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricServerError`: by default the library's implementation (`super`).
+    fn metric_server_error(&self, this: &Method, stage: crate::interfaces::aws_apigateway::IStageRef, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricServerError", vec![rt::to_wire(&stage), rt::to_wire(&props)])?)
+    }
+}
+impl Method {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: MethodOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as MethodOverrides>::OVERRIDES {
+            out.push(match *name {
+                "api" => rt::Override::property("api"),
+                "http_method" => rt::Override::property("httpMethod"),
+                "method_arn" => rt::Override::property("methodArn"),
+                "method_id" => rt::Override::property("methodId"),
+                "resource" => rt::Override::property("resource"),
+                "test_method_arn" => rt::Override::property("testMethodArn"),
+                "add_method_response" => rt::Override::method("addMethodResponse"),
+                "grant_execute" => rt::Override::method("grantExecute"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric" => rt::Override::method("metric"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_cache_hit_count" => rt::Override::method("metricCacheHitCount"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_cache_miss_count" => rt::Override::method("metricCacheMissCount"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_client_error" => rt::Override::method("metricClientError"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_count" => rt::Override::method("metricCount"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_integration_latency" => rt::Override::method("metricIntegrationLatency"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_latency" => rt::Override::method("metricLatency"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_server_error" => rt::Override::method("metricServerError"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: MethodOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("api") => Ok(rt::to_wire(&<T as MethodOverrides>::api(imp, &Self(this.clone()))?)),
+            rt::Call::Get("httpMethod") => Ok(rt::to_wire(&<T as MethodOverrides>::http_method(imp, &Self(this.clone()))?)),
+            rt::Call::Get("methodArn") => Ok(rt::to_wire(&<T as MethodOverrides>::method_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("methodId") => Ok(rt::to_wire(&<T as MethodOverrides>::method_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resource") => Ok(rt::to_wire(&<T as MethodOverrides>::resource(imp, &Self(this.clone()))?)),
+            rt::Call::Get("testMethodArn") => Ok(rt::to_wire(&<T as MethodOverrides>::test_method_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addMethodResponse", mut args) => Ok(rt::to_wire(&<T as MethodOverrides>::add_method_response(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantExecute", mut args) => Ok(rt::to_wire(&<T as MethodOverrides>::grant_execute(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metric", mut args) => Ok(rt::to_wire(&<T as MethodOverrides>::metric(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricCacheHitCount", mut args) => Ok(rt::to_wire(&<T as MethodOverrides>::metric_cache_hit_count(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricCacheMissCount", mut args) => Ok(rt::to_wire(&<T as MethodOverrides>::metric_cache_miss_count(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricClientError", mut args) => Ok(rt::to_wire(&<T as MethodOverrides>::metric_client_error(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricCount", mut args) => Ok(rt::to_wire(&<T as MethodOverrides>::metric_count(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricIntegrationLatency", mut args) => Ok(rt::to_wire(&<T as MethodOverrides>::metric_integration_latency(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricLatency", mut args) => Ok(rt::to_wire(&<T as MethodOverrides>::metric_latency(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricServerError", mut args) => Ok(rt::to_wire(&<T as MethodOverrides>::metric_server_error(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Method` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: MethodOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::MethodProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MethodDeploymentOptions {
@@ -10883,6 +15280,43 @@ pub trait MockIntegrationExt: rt::IsA<MockIntegration> {
 }
 impl<O: rt::IsA<MockIntegration> + ?Sized> MockIntegrationExt for O {}
 
+/// The members of [`MockIntegration`] a Rust type can override; [`MockIntegration::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::IntegrationOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait MockIntegrationOverrides: crate::aws_apigateway::IntegrationOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl MockIntegration {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: MockIntegrationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as MockIntegrationOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_apigateway::Integration::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: MockIntegrationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_apigateway::Integration::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `MockIntegration` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: MockIntegrationOverrides>(overrides: T, options: rt::Option<&crate::aws_apigateway::IntegrationOptions>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&options)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Model(rt::ObjRef);
 rt::handle!(Model, "aws-cdk-lib.aws_apigateway.Model");
@@ -10945,6 +15379,51 @@ impl Model {
 pub trait ModelExt: rt::IsA<Model> {
 }
 impl<O: rt::IsA<Model> + ?Sized> ModelExt for O {}
+
+/// The members of [`Model`] a Rust type can override; [`Model::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ModelOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `modelId`; by default the library's implementation (`super`).
+    fn model_id(&self, this: &Model) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "modelId")?)
+    }
+}
+impl Model {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ModelOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ModelOverrides>::OVERRIDES {
+            out.push(match *name {
+                "model_id" => rt::Override::property("modelId"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ModelOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("modelId") => Ok(rt::to_wire(&<T as ModelOverrides>::model_id(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Model` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ModelOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::ModelProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelOptions {
@@ -11181,6 +15660,51 @@ pub trait ProxyResourceExt: rt::IsA<ProxyResource> {
 }
 impl<O: rt::IsA<ProxyResource> + ?Sized> ProxyResourceExt for O {}
 
+/// The members of [`ProxyResource`] a Rust type can override; [`ProxyResource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ProxyResourceOverrides: crate::aws_apigateway::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `anyMethod`; by default the library's implementation (`super`).
+    fn any_method(&self, this: &ProxyResource) -> rt::R<rt::Option<crate::aws_apigateway::Method>> {
+        rt::from_wire(rt::get(&this.0, "anyMethod")?)
+    }
+}
+impl ProxyResource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ProxyResourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ProxyResourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "any_method" => rt::Override::property("anyMethod"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_apigateway::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ProxyResourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("anyMethod") => Ok(rt::to_wire(&<T as ProxyResourceOverrides>::any_method(imp, &Self(this.clone()))?)),
+            call => crate::aws_apigateway::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `ProxyResource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ProxyResourceOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::ProxyResourceProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProxyResourceOptions {
     /// Adds an "ANY" method to this resource.
@@ -11401,6 +15925,87 @@ pub trait RateLimitedApiKeyExt: rt::IsA<RateLimitedApiKey> {
 }
 impl<O: rt::IsA<RateLimitedApiKey> + ?Sized> RateLimitedApiKeyExt for O {}
 
+/// The members of [`RateLimitedApiKey`] a Rust type can override; [`RateLimitedApiKey::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait RateLimitedApiKeyOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `apiKeyRef`; by default the library's implementation (`super`).
+    fn api_key_ref(&self, this: &RateLimitedApiKey) -> rt::R<crate::interfaces::aws_apigateway::ApiKeyReference> {
+        rt::from_wire(rt::get(&this.0, "apiKeyRef")?)
+    }
+    /// Reads `grants`; by default the library's implementation (`super`).
+    fn grants(&self, this: &RateLimitedApiKey) -> rt::R<crate::aws_apigateway::ApiKeyGrants> {
+        rt::from_wire(rt::get(&this.0, "grants")?)
+    }
+    /// Reads `keyArn`; by default the library's implementation (`super`).
+    fn key_arn(&self, this: &RateLimitedApiKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "keyArn")?)
+    }
+    /// Reads `keyId`; by default the library's implementation (`super`).
+    fn key_id(&self, this: &RateLimitedApiKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "keyId")?)
+    }
+    /// `grantRead`: by default the library's implementation (`super`).
+    fn grant_read(&self, this: &RateLimitedApiKey, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantRead", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantReadWrite`: by default the library's implementation (`super`).
+    fn grant_read_write(&self, this: &RateLimitedApiKey, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantReadWrite", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantWrite`: by default the library's implementation (`super`).
+    fn grant_write(&self, this: &RateLimitedApiKey, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantWrite", vec![rt::to_wire(&grantee)])?)
+    }
+}
+impl RateLimitedApiKey {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RateLimitedApiKeyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RateLimitedApiKeyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "api_key_ref" => rt::Override::property("apiKeyRef"),
+                "grants" => rt::Override::property("grants"),
+                "key_arn" => rt::Override::property("keyArn"),
+                "key_id" => rt::Override::property("keyId"),
+                "grant_read" => rt::Override::method("grantRead"),
+                "grant_read_write" => rt::Override::method("grantReadWrite"),
+                "grant_write" => rt::Override::method("grantWrite"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RateLimitedApiKeyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("apiKeyRef") => Ok(rt::to_wire(&<T as RateLimitedApiKeyOverrides>::api_key_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grants") => Ok(rt::to_wire(&<T as RateLimitedApiKeyOverrides>::grants(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keyArn") => Ok(rt::to_wire(&<T as RateLimitedApiKeyOverrides>::key_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keyId") => Ok(rt::to_wire(&<T as RateLimitedApiKeyOverrides>::key_id(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("grantRead", mut args) => Ok(rt::to_wire(&<T as RateLimitedApiKeyOverrides>::grant_read(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantReadWrite", mut args) => Ok(rt::to_wire(&<T as RateLimitedApiKeyOverrides>::grant_read_write(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantWrite", mut args) => Ok(rt::to_wire(&<T as RateLimitedApiKeyOverrides>::grant_write(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `RateLimitedApiKey` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RateLimitedApiKeyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_apigateway::RateLimitedApiKeyProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// RateLimitedApiKey properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitedApiKeyProps {
@@ -11552,8 +16157,139 @@ pub trait RequestAuthorizerExt: rt::IsA<RequestAuthorizer> {
     fn authorizer_arn(&self) -> rt::R<rt::String> {
         rt::from_wire(rt::get(self.jsii_ref(), "authorizerArn")?)
     }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn authorizer_props(&self) -> rt::R<crate::aws_apigateway::CfnAuthorizerProps> {
+        rt::from_wire(rt::get(self.jsii_ref(), "authorizerProps")?)
+    }
+    /// The Lambda function handler that this authorizer uses.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    #[cfg(feature = "aws_lambda")]
+    fn handler(&self) -> rt::R<crate::aws_lambda::IFunction> {
+        rt::from_wire(rt::get(self.jsii_ref(), "handler")?)
+    }
+    /// The IAM role that the API Gateway service assumes while invoking the Lambda function.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn role(&self) -> rt::R<rt::Option<crate::aws_iam::IRole>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "role")?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn rest_api_id(&self) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "restApiId")?)
+    }
+    /// Sets `restApiId`.
+    fn set_rest_api_id(&self, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(self.jsii_ref(), "restApiId", rt::to_wire(&value))
+    }
+    /// Returns a token that resolves to the Rest Api Id at the time of synthesis.
+    ///
+    /// Throws an error, during token resolution, if no RestApi is attached to this authorizer.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn lazy_rest_api_id(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "lazyRestApiId", vec![])?)
+    }
+    /// Sets up the permissions necessary for the API Gateway service to invoke the Lambda function.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn setup_permissions(&self) -> rt::R<()> {
+        rt::void(rt::invoke(self.jsii_ref(), "setupPermissions", vec![])?)
+    }
 }
 impl<O: rt::IsA<RequestAuthorizer> + ?Sized> RequestAuthorizerExt for O {}
+
+/// The members of [`RequestAuthorizer`] a Rust type can override; [`RequestAuthorizer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::AuthorizerOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait RequestAuthorizerOverrides: crate::aws_apigateway::AuthorizerOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `authorizerArn`; by default the library's implementation (`super`).
+    fn authorizer_arn(&self, this: &RequestAuthorizer) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "authorizerArn")?)
+    }
+    /// Reads `authorizerProps`; by default the library's implementation (`super`).
+    fn authorizer_props(&self, this: &RequestAuthorizer) -> rt::R<crate::aws_apigateway::CfnAuthorizerProps> {
+        rt::from_wire(rt::get(&this.0, "authorizerProps")?)
+    }
+    #[cfg(feature = "aws_lambda")]
+    /// Reads `handler`; by default the library's implementation (`super`).
+    fn handler(&self, this: &RequestAuthorizer) -> rt::R<crate::aws_lambda::IFunction> {
+        rt::from_wire(rt::get(&this.0, "handler")?)
+    }
+    /// Reads `role`; by default the library's implementation (`super`).
+    fn role(&self, this: &RequestAuthorizer) -> rt::R<rt::Option<crate::aws_iam::IRole>> {
+        rt::from_wire(rt::get(&this.0, "role")?)
+    }
+    /// Reads `restApiId`; by default the library's implementation (`super`).
+    fn rest_api_id(&self, this: &RequestAuthorizer) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "restApiId")?)
+    }
+    /// Writes `restApiId`; by default the library's implementation (`super`).
+    fn set_rest_api_id(&self, this: &RequestAuthorizer, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "restApiId", rt::to_wire(&value))
+    }
+    /// `lazyRestApiId`: by default the library's implementation (`super`).
+    fn lazy_rest_api_id(&self, this: &RequestAuthorizer) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "lazyRestApiId", vec![])?)
+    }
+    /// `setupPermissions`: by default the library's implementation (`super`).
+    fn setup_permissions(&self, this: &RequestAuthorizer) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "setupPermissions", vec![])?)
+    }
+}
+impl RequestAuthorizer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RequestAuthorizerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RequestAuthorizerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "authorizer_arn" => rt::Override::property("authorizerArn"),
+                "authorizer_props" => rt::Override::property("authorizerProps"),
+                #[cfg(feature = "aws_lambda")]
+                "handler" => rt::Override::property("handler"),
+                "role" => rt::Override::property("role"),
+                "rest_api_id" | "set_rest_api_id" => rt::Override::property("restApiId"),
+                "lazy_rest_api_id" => rt::Override::method("lazyRestApiId"),
+                "setup_permissions" => rt::Override::method("setupPermissions"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_apigateway::Authorizer::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RequestAuthorizerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("authorizerArn") => Ok(rt::to_wire(&<T as RequestAuthorizerOverrides>::authorizer_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("authorizerProps") => Ok(rt::to_wire(&<T as RequestAuthorizerOverrides>::authorizer_props(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "aws_lambda")]
+            rt::Call::Get("handler") => Ok(rt::to_wire(&<T as RequestAuthorizerOverrides>::handler(imp, &Self(this.clone()))?)),
+            rt::Call::Get("role") => Ok(rt::to_wire(&<T as RequestAuthorizerOverrides>::role(imp, &Self(this.clone()))?)),
+            rt::Call::Get("restApiId") => Ok(rt::to_wire(&<T as RequestAuthorizerOverrides>::rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("restApiId", value) => {
+                <T as RequestAuthorizerOverrides>::set_rest_api_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("lazyRestApiId", _) => Ok(rt::to_wire(&<T as RequestAuthorizerOverrides>::lazy_rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("setupPermissions", _) => Ok(rt::to_wire(&<T as RequestAuthorizerOverrides>::setup_permissions(imp, &Self(this.clone()))?)),
+            call => crate::aws_apigateway::Authorizer::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `RequestAuthorizer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RequestAuthorizerOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::RequestAuthorizerProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for RequestAuthorizer.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -11839,6 +16575,57 @@ pub trait RequestValidatorExt: rt::IsA<RequestValidator> {
 }
 impl<O: rt::IsA<RequestValidator> + ?Sized> RequestValidatorExt for O {}
 
+/// The members of [`RequestValidator`] a Rust type can override; [`RequestValidator::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait RequestValidatorOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `requestValidatorId`; by default the library's implementation (`super`).
+    fn request_validator_id(&self, this: &RequestValidator) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "requestValidatorId")?)
+    }
+    /// Reads `requestValidatorRef`; by default the library's implementation (`super`).
+    fn request_validator_ref(&self, this: &RequestValidator) -> rt::R<crate::interfaces::aws_apigateway::RequestValidatorReference> {
+        rt::from_wire(rt::get(&this.0, "requestValidatorRef")?)
+    }
+}
+impl RequestValidator {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RequestValidatorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RequestValidatorOverrides>::OVERRIDES {
+            out.push(match *name {
+                "request_validator_id" => rt::Override::property("requestValidatorId"),
+                "request_validator_ref" => rt::Override::property("requestValidatorRef"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RequestValidatorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("requestValidatorId") => Ok(rt::to_wire(&<T as RequestValidatorOverrides>::request_validator_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("requestValidatorRef") => Ok(rt::to_wire(&<T as RequestValidatorOverrides>::request_validator_ref(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `RequestValidator` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RequestValidatorOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::RequestValidatorProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestValidatorOptions {
     /// The name of this request validator.
@@ -11961,6 +16748,43 @@ pub trait ResourceExt: rt::IsA<Resource> {
 }
 impl<O: rt::IsA<Resource> + ?Sized> ResourceExt for O {}
 
+/// The members of [`Resource`] a Rust type can override; [`Resource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::ResourceBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ResourceOverrides: crate::aws_apigateway::ResourceBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Resource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ResourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ResourceOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_apigateway::ResourceBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ResourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_apigateway::ResourceBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Resource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ResourceOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::ResourceProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Attributes that can be specified when importing a Resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceAttributes {
@@ -12013,6 +16837,130 @@ impl rt::IsA<crate::constructs::IDependable> for ResourceBase {}
 pub trait ResourceBaseExt: rt::IsA<ResourceBase> {
 }
 impl<O: rt::IsA<ResourceBase> + ?Sized> ResourceBaseExt for O {}
+
+/// The members of [`ResourceBase`] a Rust type can override; [`ResourceBase::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ResourceBaseOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `api`; by default the library's implementation (`super`).
+    fn api(&self, this: &ResourceBase) -> rt::R<crate::aws_apigateway::IRestApi> {
+        rt::from_wire(rt::get(&this.0, "api")?)
+    }
+    /// Reads `path`; by default the library's implementation (`super`).
+    fn path(&self, this: &ResourceBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "path")?)
+    }
+    /// Reads `resourceId`; by default the library's implementation (`super`).
+    fn resource_id(&self, this: &ResourceBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "resourceId")?)
+    }
+    /// Reads `resourceRef`; by default the library's implementation (`super`).
+    fn resource_ref(&self, this: &ResourceBase) -> rt::R<crate::interfaces::aws_apigateway::ResourceReference> {
+        rt::from_wire(rt::get(&this.0, "resourceRef")?)
+    }
+    /// Reads `defaultCorsPreflightOptions`; by default the library's implementation (`super`).
+    fn default_cors_preflight_options(&self, this: &ResourceBase) -> rt::R<rt::Option<crate::aws_apigateway::CorsOptions>> {
+        rt::from_wire(rt::get(&this.0, "defaultCorsPreflightOptions")?)
+    }
+    /// Reads `defaultIntegration`; by default the library's implementation (`super`).
+    fn default_integration(&self, this: &ResourceBase) -> rt::R<rt::Option<crate::aws_apigateway::Integration>> {
+        rt::from_wire(rt::get(&this.0, "defaultIntegration")?)
+    }
+    /// Reads `defaultMethodOptions`; by default the library's implementation (`super`).
+    fn default_method_options(&self, this: &ResourceBase) -> rt::R<rt::Option<crate::aws_apigateway::MethodOptions>> {
+        rt::from_wire(rt::get(&this.0, "defaultMethodOptions")?)
+    }
+    /// Reads `parentResource`; by default the library's implementation (`super`).
+    fn parent_resource(&self, this: &ResourceBase) -> rt::R<rt::Option<crate::aws_apigateway::IResource>> {
+        rt::from_wire(rt::get(&this.0, "parentResource")?)
+    }
+    /// `addCorsPreflight`: by default the library's implementation (`super`).
+    fn add_cors_preflight(&self, this: &ResourceBase, options: crate::aws_apigateway::CorsOptions) -> rt::R<crate::aws_apigateway::Method> {
+        rt::from_wire(rt::invoke(&this.0, "addCorsPreflight", vec![rt::to_wire(&options)])?)
+    }
+    /// `addMethod`: by default the library's implementation (`super`).
+    fn add_method(&self, this: &ResourceBase, http_method: rt::String, integration: rt::Option<crate::aws_apigateway::Integration>, options: rt::Option<crate::aws_apigateway::MethodOptions>) -> rt::R<crate::aws_apigateway::Method> {
+        rt::from_wire(rt::invoke(&this.0, "addMethod", vec![rt::to_wire(&http_method), rt::to_wire(&integration), rt::to_wire(&options)])?)
+    }
+    /// `addProxy`: by default the library's implementation (`super`).
+    fn add_proxy(&self, this: &ResourceBase, options: rt::Option<crate::aws_apigateway::ProxyResourceOptions>) -> rt::R<crate::aws_apigateway::ProxyResource> {
+        rt::from_wire(rt::invoke(&this.0, "addProxy", vec![rt::to_wire(&options)])?)
+    }
+    /// `addResource`: by default the library's implementation (`super`).
+    fn add_resource(&self, this: &ResourceBase, path_part: rt::String, options: rt::Option<crate::aws_apigateway::ResourceOptions>) -> rt::R<crate::aws_apigateway::Resource> {
+        rt::from_wire(rt::invoke(&this.0, "addResource", vec![rt::to_wire(&path_part), rt::to_wire(&options)])?)
+    }
+    /// `getResource`: by default the library's implementation (`super`).
+    fn get_resource(&self, this: &ResourceBase, path_part: rt::String) -> rt::R<rt::Option<crate::aws_apigateway::IResource>> {
+        rt::from_wire(rt::invoke(&this.0, "getResource", vec![rt::to_wire(&path_part)])?)
+    }
+    /// `resourceForPath`: by default the library's implementation (`super`).
+    fn resource_for_path(&self, this: &ResourceBase, path: rt::String) -> rt::R<crate::aws_apigateway::Resource> {
+        rt::from_wire(rt::invoke(&this.0, "resourceForPath", vec![rt::to_wire(&path)])?)
+    }
+}
+impl ResourceBase {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ResourceBaseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ResourceBaseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "api" => rt::Override::property("api"),
+                "path" => rt::Override::property("path"),
+                "resource_id" => rt::Override::property("resourceId"),
+                "resource_ref" => rt::Override::property("resourceRef"),
+                "default_cors_preflight_options" => rt::Override::property("defaultCorsPreflightOptions"),
+                "default_integration" => rt::Override::property("defaultIntegration"),
+                "default_method_options" => rt::Override::property("defaultMethodOptions"),
+                "parent_resource" => rt::Override::property("parentResource"),
+                "add_cors_preflight" => rt::Override::method("addCorsPreflight"),
+                "add_method" => rt::Override::method("addMethod"),
+                "add_proxy" => rt::Override::method("addProxy"),
+                "add_resource" => rt::Override::method("addResource"),
+                "get_resource" => rt::Override::method("getResource"),
+                "resource_for_path" => rt::Override::method("resourceForPath"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ResourceBaseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("api") => Ok(rt::to_wire(&<T as ResourceBaseOverrides>::api(imp, &Self(this.clone()))?)),
+            rt::Call::Get("path") => Ok(rt::to_wire(&<T as ResourceBaseOverrides>::path(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resourceId") => Ok(rt::to_wire(&<T as ResourceBaseOverrides>::resource_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resourceRef") => Ok(rt::to_wire(&<T as ResourceBaseOverrides>::resource_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("defaultCorsPreflightOptions") => Ok(rt::to_wire(&<T as ResourceBaseOverrides>::default_cors_preflight_options(imp, &Self(this.clone()))?)),
+            rt::Call::Get("defaultIntegration") => Ok(rt::to_wire(&<T as ResourceBaseOverrides>::default_integration(imp, &Self(this.clone()))?)),
+            rt::Call::Get("defaultMethodOptions") => Ok(rt::to_wire(&<T as ResourceBaseOverrides>::default_method_options(imp, &Self(this.clone()))?)),
+            rt::Call::Get("parentResource") => Ok(rt::to_wire(&<T as ResourceBaseOverrides>::parent_resource(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addCorsPreflight", mut args) => Ok(rt::to_wire(&<T as ResourceBaseOverrides>::add_cors_preflight(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addMethod", mut args) => Ok(rt::to_wire(&<T as ResourceBaseOverrides>::add_method(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addProxy", mut args) => Ok(rt::to_wire(&<T as ResourceBaseOverrides>::add_proxy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addResource", mut args) => Ok(rt::to_wire(&<T as ResourceBaseOverrides>::add_resource(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("getResource", mut args) => Ok(rt::to_wire(&<T as ResourceBaseOverrides>::get_resource(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("resourceForPath", mut args) => Ok(rt::to_wire(&<T as ResourceBaseOverrides>::resource_for_path(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `ResourceBase` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ResourceBaseOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("api", "api"), ("path", "path"), ("resourceId", "resource_id"), ("defaultCorsPreflightOptions", "default_cors_preflight_options"), ("defaultIntegration", "default_integration"), ("defaultMethodOptions", "default_method_options"), ("parentResource", "parent_resource")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceOptions {
@@ -12251,6 +17199,42 @@ pub trait ResponseTypeExt: rt::IsA<ResponseType> {
 }
 impl<O: rt::IsA<ResponseType> + ?Sized> ResponseTypeExt for O {}
 
+/// The members of [`ResponseType`] a Rust type can override; [`ResponseType::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ResponseTypeOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `responseType`; by default the library's implementation (`super`).
+    fn response_type(&self, this: &ResponseType) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "responseType")?)
+    }
+}
+impl ResponseType {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ResponseTypeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ResponseTypeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "response_type" => rt::Override::property("responseType"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ResponseTypeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("responseType") => Ok(rt::to_wire(&<T as ResponseTypeOverrides>::response_type(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Represents a REST API in Amazon API Gateway.
 ///
 /// Use `addResource` and `addMethod` to configure the API model.
@@ -12309,6 +17293,63 @@ pub trait RestApiExt: rt::IsA<RestApi> {
     }
 }
 impl<O: rt::IsA<RestApi> + ?Sized> RestApiExt for O {}
+
+/// The members of [`RestApi`] a Rust type can override; [`RestApi::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::RestApiBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait RestApiOverrides: crate::aws_apigateway::RestApiBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `methods`; by default the library's implementation (`super`).
+    fn methods(&self, this: &RestApi) -> rt::R<rt::Vec<crate::aws_apigateway::Method>> {
+        rt::from_wire(rt::get(&this.0, "methods")?)
+    }
+    /// `addModel`: by default the library's implementation (`super`).
+    fn add_model(&self, this: &RestApi, id: rt::String, props: crate::aws_apigateway::ModelOptions) -> rt::R<crate::aws_apigateway::Model> {
+        rt::from_wire(rt::invoke(&this.0, "addModel", vec![rt::to_wire(&id), rt::to_wire(&props)])?)
+    }
+    /// `addRequestValidator`: by default the library's implementation (`super`).
+    fn add_request_validator(&self, this: &RestApi, id: rt::String, props: crate::aws_apigateway::RequestValidatorOptions) -> rt::R<crate::aws_apigateway::RequestValidator> {
+        rt::from_wire(rt::invoke(&this.0, "addRequestValidator", vec![rt::to_wire(&id), rt::to_wire(&props)])?)
+    }
+}
+impl RestApi {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RestApiOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RestApiOverrides>::OVERRIDES {
+            out.push(match *name {
+                "methods" => rt::Override::property("methods"),
+                "add_model" => rt::Override::method("addModel"),
+                "add_request_validator" => rt::Override::method("addRequestValidator"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_apigateway::RestApiBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RestApiOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("methods") => Ok(rt::to_wire(&<T as RestApiOverrides>::methods(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addModel", mut args) => Ok(rt::to_wire(&<T as RestApiOverrides>::add_model(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addRequestValidator", mut args) => Ok(rt::to_wire(&<T as RestApiOverrides>::add_request_validator(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => crate::aws_apigateway::RestApiBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `RestApi` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RestApiOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_apigateway::RestApiProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Attributes that can be specified when importing a RestApi.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -12372,6 +17413,24 @@ pub trait RestApiBaseExt: rt::IsA<RestApiBase> {
     /// The first domain name mapped to this API, if defined through the `domainName` configuration prop, or added via `addDomainName`.
     fn domain_name(&self) -> rt::R<rt::Option<crate::aws_apigateway::DomainName>> {
         rt::from_wire(rt::get(self.jsii_ref(), "domainName")?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn cloud_watch_account(&self) -> rt::R<rt::Option<crate::aws_apigateway::CfnAccount>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "cloudWatchAccount")?)
+    }
+    /// Sets `cloudWatchAccount`.
+    fn set_cloud_watch_account(&self, value: rt::Option<crate::aws_apigateway::CfnAccount>) -> rt::R<()> {
+        rt::set(self.jsii_ref(), "cloudWatchAccount", rt::to_wire(&value))
+    }
+    /// A policy document that contains the resource policy for this RestApi.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn resource_policy(&self) -> rt::R<rt::Option<crate::aws_iam::PolicyDocument>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "resourcePolicy")?)
+    }
+    /// Sets `resourcePolicy`.
+    fn set_resource_policy(&self, value: rt::Option<crate::aws_iam::PolicyDocument>) -> rt::R<()> {
+        rt::set(self.jsii_ref(), "resourcePolicy", rt::to_wire(&value))
     }
     /// Add an ApiKey to the deploymentStage.
     fn add_api_key(&self, id: &str, options: rt::Option<&crate::aws_apigateway::ApiKeyOptions>) -> rt::R<crate::aws_apigateway::IApiKey> {
@@ -12467,6 +17526,259 @@ pub trait RestApiBaseExt: rt::IsA<RestApiBase> {
     }
 }
 impl<O: rt::IsA<RestApiBase> + ?Sized> RestApiBaseExt for O {}
+
+/// The members of [`RestApiBase`] a Rust type can override; [`RestApiBase::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait RestApiBaseOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `restApiId`; by default the library's implementation (`super`).
+    fn rest_api_id(&self, this: &RestApiBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "restApiId")?)
+    }
+    /// Reads `restApiName`; by default the library's implementation (`super`).
+    fn rest_api_name(&self, this: &RestApiBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "restApiName")?)
+    }
+    /// Reads `restApiRef`; by default the library's implementation (`super`).
+    fn rest_api_ref(&self, this: &RestApiBase) -> rt::R<crate::interfaces::aws_apigateway::RestApiReference> {
+        rt::from_wire(rt::get(&this.0, "restApiRef")?)
+    }
+    /// Reads `restApiRootResourceId`; by default the library's implementation (`super`).
+    fn rest_api_root_resource_id(&self, this: &RestApiBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "restApiRootResourceId")?)
+    }
+    /// Reads `root`; by default the library's implementation (`super`).
+    fn root(&self, this: &RestApiBase) -> rt::R<crate::aws_apigateway::IResource> {
+        rt::from_wire(rt::get(&this.0, "root")?)
+    }
+    /// Reads `url`; by default the library's implementation (`super`).
+    fn url(&self, this: &RestApiBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "url")?)
+    }
+    /// Reads `domainName`; by default the library's implementation (`super`).
+    fn domain_name(&self, this: &RestApiBase) -> rt::R<rt::Option<crate::aws_apigateway::DomainName>> {
+        rt::from_wire(rt::get(&this.0, "domainName")?)
+    }
+    /// Reads `latestDeployment`; by default the library's implementation (`super`).
+    fn latest_deployment(&self, this: &RestApiBase) -> rt::R<rt::Option<crate::aws_apigateway::Deployment>> {
+        rt::from_wire(rt::get(&this.0, "latestDeployment")?)
+    }
+    /// Reads `deploymentStage`; by default the library's implementation (`super`).
+    fn deployment_stage(&self, this: &RestApiBase) -> rt::R<crate::aws_apigateway::Stage> {
+        rt::from_wire(rt::get(&this.0, "deploymentStage")?)
+    }
+    /// Writes `deploymentStage`; by default the library's implementation (`super`).
+    fn set_deployment_stage(&self, this: &RestApiBase, value: crate::aws_apigateway::Stage) -> rt::R<()> {
+        rt::set(&this.0, "deploymentStage", rt::to_wire(&value))
+    }
+    /// Reads `cloudWatchAccount`; by default the library's implementation (`super`).
+    fn cloud_watch_account(&self, this: &RestApiBase) -> rt::R<rt::Option<crate::aws_apigateway::CfnAccount>> {
+        rt::from_wire(rt::get(&this.0, "cloudWatchAccount")?)
+    }
+    /// Writes `cloudWatchAccount`; by default the library's implementation (`super`).
+    fn set_cloud_watch_account(&self, this: &RestApiBase, value: rt::Option<crate::aws_apigateway::CfnAccount>) -> rt::R<()> {
+        rt::set(&this.0, "cloudWatchAccount", rt::to_wire(&value))
+    }
+    /// Reads `resourcePolicy`; by default the library's implementation (`super`).
+    fn resource_policy(&self, this: &RestApiBase) -> rt::R<rt::Option<crate::aws_iam::PolicyDocument>> {
+        rt::from_wire(rt::get(&this.0, "resourcePolicy")?)
+    }
+    /// Writes `resourcePolicy`; by default the library's implementation (`super`).
+    fn set_resource_policy(&self, this: &RestApiBase, value: rt::Option<crate::aws_iam::PolicyDocument>) -> rt::R<()> {
+        rt::set(&this.0, "resourcePolicy", rt::to_wire(&value))
+    }
+    /// `addApiKey`: by default the library's implementation (`super`).
+    fn add_api_key(&self, this: &RestApiBase, id: rt::String, options: rt::Option<crate::aws_apigateway::ApiKeyOptions>) -> rt::R<crate::aws_apigateway::IApiKey> {
+        rt::from_wire(rt::invoke(&this.0, "addApiKey", vec![rt::to_wire(&id), rt::to_wire(&options)])?)
+    }
+    /// `addDomainName`: by default the library's implementation (`super`).
+    fn add_domain_name(&self, this: &RestApiBase, id: rt::String, options: crate::aws_apigateway::DomainNameOptions) -> rt::R<crate::aws_apigateway::DomainName> {
+        rt::from_wire(rt::invoke(&this.0, "addDomainName", vec![rt::to_wire(&id), rt::to_wire(&options)])?)
+    }
+    /// `addGatewayResponse`: by default the library's implementation (`super`).
+    fn add_gateway_response(&self, this: &RestApiBase, id: rt::String, options: crate::aws_apigateway::GatewayResponseOptions) -> rt::R<crate::aws_apigateway::GatewayResponse> {
+        rt::from_wire(rt::invoke(&this.0, "addGatewayResponse", vec![rt::to_wire(&id), rt::to_wire(&options)])?)
+    }
+    /// `addToResourcePolicy`: by default the library's implementation (`super`).
+    fn add_to_resource_policy(&self, this: &RestApiBase, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToResourcePolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToResourcePolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `addUsagePlan`: by default the library's implementation (`super`).
+    fn add_usage_plan(&self, this: &RestApiBase, id: rt::String, props: rt::Option<crate::aws_apigateway::UsagePlanProps>) -> rt::R<crate::aws_apigateway::UsagePlan> {
+        rt::from_wire(rt::invoke(&this.0, "addUsagePlan", vec![rt::to_wire(&id), rt::to_wire(&props)])?)
+    }
+    /// `arnForExecuteApi`: by default the library's implementation (`super`).
+    fn arn_for_execute_api(&self, this: &RestApiBase, method: rt::Option<rt::String>, path: rt::Option<rt::String>, stage: rt::Option<rt::String>) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "arnForExecuteApi", vec![rt::to_wire(&method), rt::to_wire(&path), rt::to_wire(&stage)])?)
+    }
+    #[cfg(feature = "aws_ec2")]
+    /// `grantInvokeFromVpcEndpointsOnly`: by default the library's implementation (`super`).
+    fn grant_invoke_from_vpc_endpoints_only(&self, this: &RestApiBase, vpc_endpoints: rt::Vec<crate::aws_ec2::IVpcEndpoint>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "grantInvokeFromVpcEndpointsOnly", vec![rt::to_wire(&vpc_endpoints)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metric`: by default the library's implementation (`super`).
+    fn metric(&self, this: &RestApiBase, metric_name: rt::String, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metric", vec![rt::to_wire(&metric_name), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricCacheHitCount`: by default the library's implementation (`super`).
+    fn metric_cache_hit_count(&self, this: &RestApiBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricCacheHitCount", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricCacheMissCount`: by default the library's implementation (`super`).
+    fn metric_cache_miss_count(&self, this: &RestApiBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricCacheMissCount", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricClientError`: by default the library's implementation (`super`).
+    fn metric_client_error(&self, this: &RestApiBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricClientError", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricCount`: by default the library's implementation (`super`).
+    fn metric_count(&self, this: &RestApiBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricCount", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricIntegrationLatency`: by default the library's implementation (`super`).
+    fn metric_integration_latency(&self, this: &RestApiBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricIntegrationLatency", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricLatency`: by default the library's implementation (`super`).
+    fn metric_latency(&self, this: &RestApiBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricLatency", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricServerError`: by default the library's implementation (`super`).
+    fn metric_server_error(&self, this: &RestApiBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricServerError", vec![rt::to_wire(&props)])?)
+    }
+    /// `urlForPath`: by default the library's implementation (`super`).
+    fn url_for_path(&self, this: &RestApiBase, path: rt::Option<rt::String>) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "urlForPath", vec![rt::to_wire(&path)])?)
+    }
+}
+impl RestApiBase {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RestApiBaseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RestApiBaseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "rest_api_id" => rt::Override::property("restApiId"),
+                "rest_api_name" => rt::Override::property("restApiName"),
+                "rest_api_ref" => rt::Override::property("restApiRef"),
+                "rest_api_root_resource_id" => rt::Override::property("restApiRootResourceId"),
+                "root" => rt::Override::property("root"),
+                "url" => rt::Override::property("url"),
+                "domain_name" => rt::Override::property("domainName"),
+                "latest_deployment" => rt::Override::property("latestDeployment"),
+                "deployment_stage" | "set_deployment_stage" => rt::Override::property("deploymentStage"),
+                "cloud_watch_account" | "set_cloud_watch_account" => rt::Override::property("cloudWatchAccount"),
+                "resource_policy" | "set_resource_policy" => rt::Override::property("resourcePolicy"),
+                "add_api_key" => rt::Override::method("addApiKey"),
+                "add_domain_name" => rt::Override::method("addDomainName"),
+                "add_gateway_response" => rt::Override::method("addGatewayResponse"),
+                "add_to_resource_policy" => rt::Override::method("addToResourcePolicy"),
+                "add_usage_plan" => rt::Override::method("addUsagePlan"),
+                "arn_for_execute_api" => rt::Override::method("arnForExecuteApi"),
+                #[cfg(feature = "aws_ec2")]
+                "grant_invoke_from_vpc_endpoints_only" => rt::Override::method("grantInvokeFromVpcEndpointsOnly"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric" => rt::Override::method("metric"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_cache_hit_count" => rt::Override::method("metricCacheHitCount"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_cache_miss_count" => rt::Override::method("metricCacheMissCount"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_client_error" => rt::Override::method("metricClientError"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_count" => rt::Override::method("metricCount"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_integration_latency" => rt::Override::method("metricIntegrationLatency"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_latency" => rt::Override::method("metricLatency"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_server_error" => rt::Override::method("metricServerError"),
+                "url_for_path" => rt::Override::method("urlForPath"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RestApiBaseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("restApiId") => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("restApiName") => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::rest_api_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("restApiRef") => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::rest_api_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("restApiRootResourceId") => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::rest_api_root_resource_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("root") => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::root(imp, &Self(this.clone()))?)),
+            rt::Call::Get("url") => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::url(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainName") => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::domain_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("latestDeployment") => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::latest_deployment(imp, &Self(this.clone()))?)),
+            rt::Call::Get("deploymentStage") => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::deployment_stage(imp, &Self(this.clone()))?)),
+            rt::Call::Set("deploymentStage", value) => {
+                <T as RestApiBaseOverrides>::set_deployment_stage(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("cloudWatchAccount") => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::cloud_watch_account(imp, &Self(this.clone()))?)),
+            rt::Call::Set("cloudWatchAccount", value) => {
+                <T as RestApiBaseOverrides>::set_cloud_watch_account(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("resourcePolicy") => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::resource_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("resourcePolicy", value) => {
+                <T as RestApiBaseOverrides>::set_resource_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("addApiKey", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::add_api_key(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addDomainName", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::add_domain_name(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addGatewayResponse", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::add_gateway_response(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addToResourcePolicy", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::add_to_resource_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addUsagePlan", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::add_usage_plan(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("arnForExecuteApi", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::arn_for_execute_api(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_ec2")]
+            rt::Call::Invoke("grantInvokeFromVpcEndpointsOnly", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::grant_invoke_from_vpc_endpoints_only(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metric", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::metric(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricCacheHitCount", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::metric_cache_hit_count(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricCacheMissCount", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::metric_cache_miss_count(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricClientError", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::metric_client_error(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricCount", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::metric_count(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricIntegrationLatency", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::metric_integration_latency(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricLatency", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::metric_latency(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricServerError", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::metric_server_error(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("urlForPath", mut args) => Ok(rt::to_wire(&<T as RestApiBaseOverrides>::url_for_path(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `RestApiBase` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RestApiBaseOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_apigateway::RestApiBaseProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("restApiId", "rest_api_id"), ("restApiRootResourceId", "rest_api_root_resource_id"), ("root", "root"), ("addToResourcePolicy", "add_to_resource_policy")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Represents the props that all Rest APIs share.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -12864,6 +18176,36 @@ pub trait S3ApiDefinitionExt: rt::IsA<S3ApiDefinition> {
 }
 impl<O: rt::IsA<S3ApiDefinition> + ?Sized> S3ApiDefinitionExt for O {}
 
+/// The members of [`S3ApiDefinition`] a Rust type can override; [`S3ApiDefinition::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::ApiDefinitionOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait S3ApiDefinitionOverrides: crate::aws_apigateway::ApiDefinitionOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl S3ApiDefinition {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: S3ApiDefinitionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as S3ApiDefinitionOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_apigateway::ApiDefinition::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: S3ApiDefinitionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_apigateway::ApiDefinition::__jsii_dispatch(imp, this, call),
+        }
+    }
+}
+
 /// Integrates an AWS Sagemaker Endpoint to an API Gateway method.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SagemakerIntegration(rt::ObjRef);
@@ -12875,6 +18217,36 @@ impl rt::IsA<crate::aws_apigateway::Integration> for SagemakerIntegration {}
 pub trait SagemakerIntegrationExt: rt::IsA<SagemakerIntegration> {
 }
 impl<O: rt::IsA<SagemakerIntegration> + ?Sized> SagemakerIntegrationExt for O {}
+
+/// The members of [`SagemakerIntegration`] a Rust type can override; [`SagemakerIntegration::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::AwsIntegrationOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SagemakerIntegrationOverrides: crate::aws_apigateway::AwsIntegrationOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl SagemakerIntegration {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SagemakerIntegrationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as SagemakerIntegrationOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_apigateway::AwsIntegration::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SagemakerIntegrationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_apigateway::AwsIntegration::__jsii_dispatch(imp, this, call),
+        }
+    }
+}
 
 /// Options for SageMakerIntegration.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -13105,6 +18477,43 @@ pub trait SpecRestApiExt: rt::IsA<SpecRestApi> {
 }
 impl<O: rt::IsA<SpecRestApi> + ?Sized> SpecRestApiExt for O {}
 
+/// The members of [`SpecRestApi`] a Rust type can override; [`SpecRestApi::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::RestApiBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SpecRestApiOverrides: crate::aws_apigateway::RestApiBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl SpecRestApi {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SpecRestApiOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as SpecRestApiOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_apigateway::RestApiBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SpecRestApiOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_apigateway::RestApiBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `SpecRestApi` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SpecRestApiOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::SpecRestApiProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Props to instantiate a new SpecRestApi.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpecRestApiProps {
@@ -13321,6 +18730,43 @@ pub trait StageExt: rt::IsA<Stage> {
 }
 impl<O: rt::IsA<Stage> + ?Sized> StageExt for O {}
 
+/// The members of [`Stage`] a Rust type can override; [`Stage::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::StageBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait StageOverrides: crate::aws_apigateway::StageBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Stage {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StageOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as StageOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_apigateway::StageBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StageOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_apigateway::StageBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Stage` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StageOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::StageProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The attributes of an imported Stage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StageAttributes {
@@ -13443,6 +18889,154 @@ pub trait StageBaseExt: rt::IsA<StageBase> {
     }
 }
 impl<O: rt::IsA<StageBase> + ?Sized> StageBaseExt for O {}
+
+/// The members of [`StageBase`] a Rust type can override; [`StageBase::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait StageBaseOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `restApi`; by default the library's implementation (`super`).
+    fn rest_api(&self, this: &StageBase) -> rt::R<crate::aws_apigateway::IRestApi> {
+        rt::from_wire(rt::get(&this.0, "restApi")?)
+    }
+    /// Reads `stageArn`; by default the library's implementation (`super`).
+    fn stage_arn(&self, this: &StageBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "stageArn")?)
+    }
+    /// Reads `stageName`; by default the library's implementation (`super`).
+    fn stage_name(&self, this: &StageBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "stageName")?)
+    }
+    /// Reads `stageRef`; by default the library's implementation (`super`).
+    fn stage_ref(&self, this: &StageBase) -> rt::R<crate::interfaces::aws_apigateway::StageReference> {
+        rt::from_wire(rt::get(&this.0, "stageRef")?)
+    }
+    /// `addApiKey`: by default the library's implementation (`super`).
+    fn add_api_key(&self, this: &StageBase, id: rt::String, options: rt::Option<crate::aws_apigateway::ApiKeyOptions>) -> rt::R<crate::aws_apigateway::IApiKey> {
+        rt::from_wire(rt::invoke(&this.0, "addApiKey", vec![rt::to_wire(&id), rt::to_wire(&options)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metric`: by default the library's implementation (`super`).
+    fn metric(&self, this: &StageBase, metric_name: rt::String, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metric", vec![rt::to_wire(&metric_name), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricCacheHitCount`: by default the library's implementation (`super`).
+    fn metric_cache_hit_count(&self, this: &StageBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricCacheHitCount", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricCacheMissCount`: by default the library's implementation (`super`).
+    fn metric_cache_miss_count(&self, this: &StageBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricCacheMissCount", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricClientError`: by default the library's implementation (`super`).
+    fn metric_client_error(&self, this: &StageBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricClientError", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricCount`: by default the library's implementation (`super`).
+    fn metric_count(&self, this: &StageBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricCount", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricIntegrationLatency`: by default the library's implementation (`super`).
+    fn metric_integration_latency(&self, this: &StageBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricIntegrationLatency", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricLatency`: by default the library's implementation (`super`).
+    fn metric_latency(&self, this: &StageBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricLatency", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricServerError`: by default the library's implementation (`super`).
+    fn metric_server_error(&self, this: &StageBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricServerError", vec![rt::to_wire(&props)])?)
+    }
+    /// `urlForPath`: by default the library's implementation (`super`).
+    fn url_for_path(&self, this: &StageBase, path: rt::Option<rt::String>) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "urlForPath", vec![rt::to_wire(&path)])?)
+    }
+}
+impl StageBase {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StageBaseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as StageBaseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "rest_api" => rt::Override::property("restApi"),
+                "stage_arn" => rt::Override::property("stageArn"),
+                "stage_name" => rt::Override::property("stageName"),
+                "stage_ref" => rt::Override::property("stageRef"),
+                "add_api_key" => rt::Override::method("addApiKey"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric" => rt::Override::method("metric"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_cache_hit_count" => rt::Override::method("metricCacheHitCount"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_cache_miss_count" => rt::Override::method("metricCacheMissCount"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_client_error" => rt::Override::method("metricClientError"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_count" => rt::Override::method("metricCount"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_integration_latency" => rt::Override::method("metricIntegrationLatency"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_latency" => rt::Override::method("metricLatency"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_server_error" => rt::Override::method("metricServerError"),
+                "url_for_path" => rt::Override::method("urlForPath"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StageBaseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("restApi") => Ok(rt::to_wire(&<T as StageBaseOverrides>::rest_api(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stageArn") => Ok(rt::to_wire(&<T as StageBaseOverrides>::stage_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stageName") => Ok(rt::to_wire(&<T as StageBaseOverrides>::stage_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stageRef") => Ok(rt::to_wire(&<T as StageBaseOverrides>::stage_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addApiKey", mut args) => Ok(rt::to_wire(&<T as StageBaseOverrides>::add_api_key(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metric", mut args) => Ok(rt::to_wire(&<T as StageBaseOverrides>::metric(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricCacheHitCount", mut args) => Ok(rt::to_wire(&<T as StageBaseOverrides>::metric_cache_hit_count(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricCacheMissCount", mut args) => Ok(rt::to_wire(&<T as StageBaseOverrides>::metric_cache_miss_count(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricClientError", mut args) => Ok(rt::to_wire(&<T as StageBaseOverrides>::metric_client_error(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricCount", mut args) => Ok(rt::to_wire(&<T as StageBaseOverrides>::metric_count(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricIntegrationLatency", mut args) => Ok(rt::to_wire(&<T as StageBaseOverrides>::metric_integration_latency(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricLatency", mut args) => Ok(rt::to_wire(&<T as StageBaseOverrides>::metric_latency(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricServerError", mut args) => Ok(rt::to_wire(&<T as StageBaseOverrides>::metric_server_error(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("urlForPath", mut args) => Ok(rt::to_wire(&<T as StageBaseOverrides>::url_for_path(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `StageBase` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StageBaseOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::ResourceProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("restApi", "rest_api"), ("stageName", "stage_name")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StageOptions {
@@ -14002,6 +19596,41 @@ pub trait StepFunctionsIntegrationExt: rt::IsA<StepFunctionsIntegration> {
 }
 impl<O: rt::IsA<StepFunctionsIntegration> + ?Sized> StepFunctionsIntegrationExt for O {}
 
+/// The members of [`StepFunctionsIntegration`] a Rust type can override; [`StepFunctionsIntegration::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait StepFunctionsIntegrationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl StepFunctionsIntegration {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StepFunctionsIntegrationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as StepFunctionsIntegrationOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StepFunctionsIntegrationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `StepFunctionsIntegration` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StepFunctionsIntegrationOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Defines an API Gateway REST API with a Synchrounous Express State Machine as a proxy integration.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StepFunctionsRestApi(rt::ObjRef);
@@ -14032,6 +19661,43 @@ impl StepFunctionsRestApi {
 pub trait StepFunctionsRestApiExt: rt::IsA<StepFunctionsRestApi> {
 }
 impl<O: rt::IsA<StepFunctionsRestApi> + ?Sized> StepFunctionsRestApiExt for O {}
+
+/// The members of [`StepFunctionsRestApi`] a Rust type can override; [`StepFunctionsRestApi::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::RestApiOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait StepFunctionsRestApiOverrides: crate::aws_apigateway::RestApiOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl StepFunctionsRestApi {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StepFunctionsRestApiOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as StepFunctionsRestApiOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_apigateway::RestApi::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StepFunctionsRestApiOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_apigateway::RestApi::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `StepFunctionsRestApi` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StepFunctionsRestApiOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::StepFunctionsRestApiProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for StepFunctionsRestApi.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -14430,8 +20096,139 @@ pub trait TokenAuthorizerExt: rt::IsA<TokenAuthorizer> {
     fn authorizer_arn(&self) -> rt::R<rt::String> {
         rt::from_wire(rt::get(self.jsii_ref(), "authorizerArn")?)
     }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn authorizer_props(&self) -> rt::R<crate::aws_apigateway::CfnAuthorizerProps> {
+        rt::from_wire(rt::get(self.jsii_ref(), "authorizerProps")?)
+    }
+    /// The Lambda function handler that this authorizer uses.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    #[cfg(feature = "aws_lambda")]
+    fn handler(&self) -> rt::R<crate::aws_lambda::IFunction> {
+        rt::from_wire(rt::get(self.jsii_ref(), "handler")?)
+    }
+    /// The IAM role that the API Gateway service assumes while invoking the Lambda function.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn role(&self) -> rt::R<rt::Option<crate::aws_iam::IRole>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "role")?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn rest_api_id(&self) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "restApiId")?)
+    }
+    /// Sets `restApiId`.
+    fn set_rest_api_id(&self, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(self.jsii_ref(), "restApiId", rt::to_wire(&value))
+    }
+    /// Returns a token that resolves to the Rest Api Id at the time of synthesis.
+    ///
+    /// Throws an error, during token resolution, if no RestApi is attached to this authorizer.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn lazy_rest_api_id(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "lazyRestApiId", vec![])?)
+    }
+    /// Sets up the permissions necessary for the API Gateway service to invoke the Lambda function.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn setup_permissions(&self) -> rt::R<()> {
+        rt::void(rt::invoke(self.jsii_ref(), "setupPermissions", vec![])?)
+    }
 }
 impl<O: rt::IsA<TokenAuthorizer> + ?Sized> TokenAuthorizerExt for O {}
+
+/// The members of [`TokenAuthorizer`] a Rust type can override; [`TokenAuthorizer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_apigateway::AuthorizerOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait TokenAuthorizerOverrides: crate::aws_apigateway::AuthorizerOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `authorizerArn`; by default the library's implementation (`super`).
+    fn authorizer_arn(&self, this: &TokenAuthorizer) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "authorizerArn")?)
+    }
+    /// Reads `authorizerProps`; by default the library's implementation (`super`).
+    fn authorizer_props(&self, this: &TokenAuthorizer) -> rt::R<crate::aws_apigateway::CfnAuthorizerProps> {
+        rt::from_wire(rt::get(&this.0, "authorizerProps")?)
+    }
+    #[cfg(feature = "aws_lambda")]
+    /// Reads `handler`; by default the library's implementation (`super`).
+    fn handler(&self, this: &TokenAuthorizer) -> rt::R<crate::aws_lambda::IFunction> {
+        rt::from_wire(rt::get(&this.0, "handler")?)
+    }
+    /// Reads `role`; by default the library's implementation (`super`).
+    fn role(&self, this: &TokenAuthorizer) -> rt::R<rt::Option<crate::aws_iam::IRole>> {
+        rt::from_wire(rt::get(&this.0, "role")?)
+    }
+    /// Reads `restApiId`; by default the library's implementation (`super`).
+    fn rest_api_id(&self, this: &TokenAuthorizer) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "restApiId")?)
+    }
+    /// Writes `restApiId`; by default the library's implementation (`super`).
+    fn set_rest_api_id(&self, this: &TokenAuthorizer, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "restApiId", rt::to_wire(&value))
+    }
+    /// `lazyRestApiId`: by default the library's implementation (`super`).
+    fn lazy_rest_api_id(&self, this: &TokenAuthorizer) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "lazyRestApiId", vec![])?)
+    }
+    /// `setupPermissions`: by default the library's implementation (`super`).
+    fn setup_permissions(&self, this: &TokenAuthorizer) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "setupPermissions", vec![])?)
+    }
+}
+impl TokenAuthorizer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TokenAuthorizerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TokenAuthorizerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "authorizer_arn" => rt::Override::property("authorizerArn"),
+                "authorizer_props" => rt::Override::property("authorizerProps"),
+                #[cfg(feature = "aws_lambda")]
+                "handler" => rt::Override::property("handler"),
+                "role" => rt::Override::property("role"),
+                "rest_api_id" | "set_rest_api_id" => rt::Override::property("restApiId"),
+                "lazy_rest_api_id" => rt::Override::method("lazyRestApiId"),
+                "setup_permissions" => rt::Override::method("setupPermissions"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_apigateway::Authorizer::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TokenAuthorizerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("authorizerArn") => Ok(rt::to_wire(&<T as TokenAuthorizerOverrides>::authorizer_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("authorizerProps") => Ok(rt::to_wire(&<T as TokenAuthorizerOverrides>::authorizer_props(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "aws_lambda")]
+            rt::Call::Get("handler") => Ok(rt::to_wire(&<T as TokenAuthorizerOverrides>::handler(imp, &Self(this.clone()))?)),
+            rt::Call::Get("role") => Ok(rt::to_wire(&<T as TokenAuthorizerOverrides>::role(imp, &Self(this.clone()))?)),
+            rt::Call::Get("restApiId") => Ok(rt::to_wire(&<T as TokenAuthorizerOverrides>::rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("restApiId", value) => {
+                <T as TokenAuthorizerOverrides>::set_rest_api_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("lazyRestApiId", _) => Ok(rt::to_wire(&<T as TokenAuthorizerOverrides>::lazy_rest_api_id(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("setupPermissions", _) => Ok(rt::to_wire(&<T as TokenAuthorizerOverrides>::setup_permissions(imp, &Self(this.clone()))?)),
+            call => crate::aws_apigateway::Authorizer::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `TokenAuthorizer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TokenAuthorizerOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_apigateway::TokenAuthorizerProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for TokenAuthorizer.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -14552,6 +20349,69 @@ pub trait UsagePlanExt: rt::IsA<UsagePlan> {
     }
 }
 impl<O: rt::IsA<UsagePlan> + ?Sized> UsagePlanExt for O {}
+
+/// The members of [`UsagePlan`] a Rust type can override; [`UsagePlan::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait UsagePlanOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `usagePlanId`; by default the library's implementation (`super`).
+    fn usage_plan_id(&self, this: &UsagePlan) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "usagePlanId")?)
+    }
+    /// Reads `usagePlanRef`; by default the library's implementation (`super`).
+    fn usage_plan_ref(&self, this: &UsagePlan) -> rt::R<crate::interfaces::aws_apigateway::UsagePlanReference> {
+        rt::from_wire(rt::get(&this.0, "usagePlanRef")?)
+    }
+    /// `addApiKey`: by default the library's implementation (`super`).
+    fn add_api_key(&self, this: &UsagePlan, api_key: crate::interfaces::aws_apigateway::IApiKeyRef, options: rt::Option<crate::aws_apigateway::AddApiKeyOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addApiKey", vec![rt::to_wire(&api_key), rt::to_wire(&options)])?)
+    }
+    /// `addApiStage`: by default the library's implementation (`super`).
+    fn add_api_stage(&self, this: &UsagePlan, api_stage: crate::aws_apigateway::UsagePlanPerApiStage) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addApiStage", vec![rt::to_wire(&api_stage)])?)
+    }
+}
+impl UsagePlan {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: UsagePlanOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as UsagePlanOverrides>::OVERRIDES {
+            out.push(match *name {
+                "usage_plan_id" => rt::Override::property("usagePlanId"),
+                "usage_plan_ref" => rt::Override::property("usagePlanRef"),
+                "add_api_key" => rt::Override::method("addApiKey"),
+                "add_api_stage" => rt::Override::method("addApiStage"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: UsagePlanOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("usagePlanId") => Ok(rt::to_wire(&<T as UsagePlanOverrides>::usage_plan_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("usagePlanRef") => Ok(rt::to_wire(&<T as UsagePlanOverrides>::usage_plan_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addApiKey", mut args) => Ok(rt::to_wire(&<T as UsagePlanOverrides>::add_api_key(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addApiStage", mut args) => Ok(rt::to_wire(&<T as UsagePlanOverrides>::add_api_stage(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `UsagePlan` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: UsagePlanOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_apigateway::UsagePlanProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Represents the API stages that a usage plan applies to.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -14674,6 +20534,57 @@ impl VpcLink {
 pub trait VpcLinkExt: rt::IsA<VpcLink> {
 }
 impl<O: rt::IsA<VpcLink> + ?Sized> VpcLinkExt for O {}
+
+/// The members of [`VpcLink`] a Rust type can override; [`VpcLink::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait VpcLinkOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `vpcLinkId`; by default the library's implementation (`super`).
+    fn vpc_link_id(&self, this: &VpcLink) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "vpcLinkId")?)
+    }
+    /// Reads `vpcLinkRef`; by default the library's implementation (`super`).
+    fn vpc_link_ref(&self, this: &VpcLink) -> rt::R<crate::interfaces::aws_apigateway::VpcLinkReference> {
+        rt::from_wire(rt::get(&this.0, "vpcLinkRef")?)
+    }
+}
+impl VpcLink {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: VpcLinkOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as VpcLinkOverrides>::OVERRIDES {
+            out.push(match *name {
+                "vpc_link_id" => rt::Override::property("vpcLinkId"),
+                "vpc_link_ref" => rt::Override::property("vpcLinkRef"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: VpcLinkOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("vpcLinkId") => Ok(rt::to_wire(&<T as VpcLinkOverrides>::vpc_link_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("vpcLinkRef") => Ok(rt::to_wire(&<T as VpcLinkOverrides>::vpc_link_ref(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `VpcLink` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: VpcLinkOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_apigateway::VpcLinkProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for a VpcLink.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -84,6 +84,57 @@ pub trait AlarmExt: rt::IsA<Alarm> {
 }
 impl<O: rt::IsA<Alarm> + ?Sized> AlarmExt for O {}
 
+/// The members of [`Alarm`] a Rust type can override; [`Alarm::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_cloudwatch::AlarmBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AlarmOverrides: crate::aws_cloudwatch::AlarmBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `metric`; by default the library's implementation (`super`).
+    fn metric(&self, this: &Alarm) -> rt::R<crate::aws_cloudwatch::IMetric> {
+        rt::from_wire(rt::get(&this.0, "metric")?)
+    }
+    /// `toAnnotation`: by default the library's implementation (`super`).
+    fn to_annotation(&self, this: &Alarm) -> rt::R<crate::aws_cloudwatch::HorizontalAnnotation> {
+        rt::from_wire(rt::invoke(&this.0, "toAnnotation", vec![])?)
+    }
+}
+impl Alarm {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AlarmOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AlarmOverrides>::OVERRIDES {
+            out.push(match *name {
+                "metric" => rt::Override::property("metric"),
+                "to_annotation" => rt::Override::method("toAnnotation"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_cloudwatch::AlarmBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AlarmOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("metric") => Ok(rt::to_wire(&<T as AlarmOverrides>::metric(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toAnnotation", _) => Ok(rt::to_wire(&<T as AlarmOverrides>::to_annotation(imp, &Self(this.clone()))?)),
+            call => crate::aws_cloudwatch::AlarmBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Alarm` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AlarmOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::AlarmProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for an alarm action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmActionConfig {
@@ -128,6 +179,30 @@ impl rt::IsA<crate::constructs::IDependable> for AlarmBase {}
 
 /// The members of [`AlarmBase`], for it and every type that is one.
 pub trait AlarmBaseExt: rt::IsA<AlarmBase> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn alarm_action_arns(&self) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "alarmActionArns")?)
+    }
+    /// Sets `alarmActionArns`.
+    fn set_alarm_action_arns(&self, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(self.jsii_ref(), "alarmActionArns", rt::to_wire(&value))
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn insufficient_data_action_arns(&self) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "insufficientDataActionArns")?)
+    }
+    /// Sets `insufficientDataActionArns`.
+    fn set_insufficient_data_action_arns(&self, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(self.jsii_ref(), "insufficientDataActionArns", rt::to_wire(&value))
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn ok_action_arns(&self) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "okActionArns")?)
+    }
+    /// Sets `okActionArns`.
+    fn set_ok_action_arns(&self, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(self.jsii_ref(), "okActionArns", rt::to_wire(&value))
+    }
     /// Trigger this action if the alarm fires.
     ///
     /// Typically SnsAction or AutoScalingAction.
@@ -152,6 +227,136 @@ pub trait AlarmBaseExt: rt::IsA<AlarmBase> {
     }
 }
 impl<O: rt::IsA<AlarmBase> + ?Sized> AlarmBaseExt for O {}
+
+/// The members of [`AlarmBase`] a Rust type can override; [`AlarmBase::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AlarmBaseOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `alarmArn`; by default the library's implementation (`super`).
+    fn alarm_arn(&self, this: &AlarmBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "alarmArn")?)
+    }
+    /// Reads `alarmName`; by default the library's implementation (`super`).
+    fn alarm_name(&self, this: &AlarmBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "alarmName")?)
+    }
+    /// Reads `alarmRef`; by default the library's implementation (`super`).
+    fn alarm_ref(&self, this: &AlarmBase) -> rt::R<crate::interfaces::aws_cloudwatch::AlarmReference> {
+        rt::from_wire(rt::get(&this.0, "alarmRef")?)
+    }
+    /// Reads `alarmActionArns`; by default the library's implementation (`super`).
+    fn alarm_action_arns(&self, this: &AlarmBase) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "alarmActionArns")?)
+    }
+    /// Writes `alarmActionArns`; by default the library's implementation (`super`).
+    fn set_alarm_action_arns(&self, this: &AlarmBase, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "alarmActionArns", rt::to_wire(&value))
+    }
+    /// Reads `insufficientDataActionArns`; by default the library's implementation (`super`).
+    fn insufficient_data_action_arns(&self, this: &AlarmBase) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "insufficientDataActionArns")?)
+    }
+    /// Writes `insufficientDataActionArns`; by default the library's implementation (`super`).
+    fn set_insufficient_data_action_arns(&self, this: &AlarmBase, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "insufficientDataActionArns", rt::to_wire(&value))
+    }
+    /// Reads `okActionArns`; by default the library's implementation (`super`).
+    fn ok_action_arns(&self, this: &AlarmBase) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "okActionArns")?)
+    }
+    /// Writes `okActionArns`; by default the library's implementation (`super`).
+    fn set_ok_action_arns(&self, this: &AlarmBase, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "okActionArns", rt::to_wire(&value))
+    }
+    /// `addAlarmAction`: by default the library's implementation (`super`).
+    fn add_alarm_action(&self, this: &AlarmBase, actions: rt::Vec<crate::aws_cloudwatch::IAlarmAction>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addAlarmAction", rt::args_variadic(vec![], &actions))?)
+    }
+    /// `addAlarmMuteRule`: by default the library's implementation (`super`).
+    fn add_alarm_mute_rule(&self, this: &AlarmBase, id: rt::String, options: crate::aws_cloudwatch::AlarmMuteRuleOptions) -> rt::R<crate::aws_cloudwatch::AlarmMuteRule> {
+        rt::from_wire(rt::invoke(&this.0, "addAlarmMuteRule", vec![rt::to_wire(&id), rt::to_wire(&options)])?)
+    }
+    /// `addInsufficientDataAction`: by default the library's implementation (`super`).
+    fn add_insufficient_data_action(&self, this: &AlarmBase, actions: rt::Vec<crate::aws_cloudwatch::IAlarmAction>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addInsufficientDataAction", rt::args_variadic(vec![], &actions))?)
+    }
+    /// `addOkAction`: by default the library's implementation (`super`).
+    fn add_ok_action(&self, this: &AlarmBase, actions: rt::Vec<crate::aws_cloudwatch::IAlarmAction>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addOkAction", rt::args_variadic(vec![], &actions))?)
+    }
+    /// `renderAlarmRule`: by default the library's implementation (`super`).
+    fn render_alarm_rule(&self, this: &AlarmBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "renderAlarmRule", vec![])?)
+    }
+}
+impl AlarmBase {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AlarmBaseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AlarmBaseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "alarm_arn" => rt::Override::property("alarmArn"),
+                "alarm_name" => rt::Override::property("alarmName"),
+                "alarm_ref" => rt::Override::property("alarmRef"),
+                "alarm_action_arns" | "set_alarm_action_arns" => rt::Override::property("alarmActionArns"),
+                "insufficient_data_action_arns" | "set_insufficient_data_action_arns" => rt::Override::property("insufficientDataActionArns"),
+                "ok_action_arns" | "set_ok_action_arns" => rt::Override::property("okActionArns"),
+                "add_alarm_action" => rt::Override::method("addAlarmAction"),
+                "add_alarm_mute_rule" => rt::Override::method("addAlarmMuteRule"),
+                "add_insufficient_data_action" => rt::Override::method("addInsufficientDataAction"),
+                "add_ok_action" => rt::Override::method("addOkAction"),
+                "render_alarm_rule" => rt::Override::method("renderAlarmRule"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AlarmBaseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("alarmArn") => Ok(rt::to_wire(&<T as AlarmBaseOverrides>::alarm_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("alarmName") => Ok(rt::to_wire(&<T as AlarmBaseOverrides>::alarm_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("alarmRef") => Ok(rt::to_wire(&<T as AlarmBaseOverrides>::alarm_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("alarmActionArns") => Ok(rt::to_wire(&<T as AlarmBaseOverrides>::alarm_action_arns(imp, &Self(this.clone()))?)),
+            rt::Call::Set("alarmActionArns", value) => {
+                <T as AlarmBaseOverrides>::set_alarm_action_arns(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("insufficientDataActionArns") => Ok(rt::to_wire(&<T as AlarmBaseOverrides>::insufficient_data_action_arns(imp, &Self(this.clone()))?)),
+            rt::Call::Set("insufficientDataActionArns", value) => {
+                <T as AlarmBaseOverrides>::set_insufficient_data_action_arns(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("okActionArns") => Ok(rt::to_wire(&<T as AlarmBaseOverrides>::ok_action_arns(imp, &Self(this.clone()))?)),
+            rt::Call::Set("okActionArns", value) => {
+                <T as AlarmBaseOverrides>::set_ok_action_arns(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("addAlarmAction", mut args) => Ok(rt::to_wire(&<T as AlarmBaseOverrides>::add_alarm_action(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("addAlarmMuteRule", mut args) => Ok(rt::to_wire(&<T as AlarmBaseOverrides>::add_alarm_mute_rule(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addInsufficientDataAction", mut args) => Ok(rt::to_wire(&<T as AlarmBaseOverrides>::add_insufficient_data_action(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("addOkAction", mut args) => Ok(rt::to_wire(&<T as AlarmBaseOverrides>::add_ok_action(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("renderAlarmRule", _) => Ok(rt::to_wire(&<T as AlarmBaseOverrides>::render_alarm_rule(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `AlarmBase` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AlarmBaseOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::ResourceProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("alarmArn", "alarm_arn"), ("alarmName", "alarm_name")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A CloudWatch Alarm Mute Rule.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -203,6 +408,69 @@ pub trait AlarmMuteRuleExt: rt::IsA<AlarmMuteRule> {
     }
 }
 impl<O: rt::IsA<AlarmMuteRule> + ?Sized> AlarmMuteRuleExt for O {}
+
+/// The members of [`AlarmMuteRule`] a Rust type can override; [`AlarmMuteRule::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AlarmMuteRuleOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `alarmMuteRuleArn`; by default the library's implementation (`super`).
+    fn alarm_mute_rule_arn(&self, this: &AlarmMuteRule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "alarmMuteRuleArn")?)
+    }
+    /// Reads `alarmMuteRuleName`; by default the library's implementation (`super`).
+    fn alarm_mute_rule_name(&self, this: &AlarmMuteRule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "alarmMuteRuleName")?)
+    }
+    /// Reads `alarmMuteRuleRef`; by default the library's implementation (`super`).
+    fn alarm_mute_rule_ref(&self, this: &AlarmMuteRule) -> rt::R<crate::interfaces::aws_cloudwatch::AlarmMuteRuleReference> {
+        rt::from_wire(rt::get(&this.0, "alarmMuteRuleRef")?)
+    }
+    /// `addAlarm`: by default the library's implementation (`super`).
+    fn add_alarm(&self, this: &AlarmMuteRule, alarm: crate::interfaces::aws_cloudwatch::IAlarmRef) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addAlarm", vec![rt::to_wire(&alarm)])?)
+    }
+}
+impl AlarmMuteRule {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AlarmMuteRuleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AlarmMuteRuleOverrides>::OVERRIDES {
+            out.push(match *name {
+                "alarm_mute_rule_arn" => rt::Override::property("alarmMuteRuleArn"),
+                "alarm_mute_rule_name" => rt::Override::property("alarmMuteRuleName"),
+                "alarm_mute_rule_ref" => rt::Override::property("alarmMuteRuleRef"),
+                "add_alarm" => rt::Override::method("addAlarm"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AlarmMuteRuleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("alarmMuteRuleArn") => Ok(rt::to_wire(&<T as AlarmMuteRuleOverrides>::alarm_mute_rule_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("alarmMuteRuleName") => Ok(rt::to_wire(&<T as AlarmMuteRuleOverrides>::alarm_mute_rule_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("alarmMuteRuleRef") => Ok(rt::to_wire(&<T as AlarmMuteRuleOverrides>::alarm_mute_rule_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addAlarm", mut args) => Ok(rt::to_wire(&<T as AlarmMuteRuleOverrides>::add_alarm(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `AlarmMuteRule` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AlarmMuteRuleOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::AlarmMuteRuleProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options used to configure a CloudWatch alarm mute rule.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -535,6 +803,41 @@ pub trait AlarmRuleExt: rt::IsA<AlarmRule> {
 }
 impl<O: rt::IsA<AlarmRule> + ?Sized> AlarmRuleExt for O {}
 
+/// The members of [`AlarmRule`] a Rust type can override; [`AlarmRule::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AlarmRuleOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl AlarmRule {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AlarmRuleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AlarmRuleOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AlarmRuleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `AlarmRule` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AlarmRuleOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Enumeration indicates state of Alarm used in building Alarm Rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AlarmState {
@@ -589,6 +892,43 @@ impl AlarmStatusWidget {
 pub trait AlarmStatusWidgetExt: rt::IsA<AlarmStatusWidget> {
 }
 impl<O: rt::IsA<AlarmStatusWidget> + ?Sized> AlarmStatusWidgetExt for O {}
+
+/// The members of [`AlarmStatusWidget`] a Rust type can override; [`AlarmStatusWidget::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_cloudwatch::ConcreteWidgetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AlarmStatusWidgetOverrides: crate::aws_cloudwatch::ConcreteWidgetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl AlarmStatusWidget {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AlarmStatusWidgetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AlarmStatusWidgetOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_cloudwatch::ConcreteWidget::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AlarmStatusWidgetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_cloudwatch::ConcreteWidget::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `AlarmStatusWidget` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AlarmStatusWidgetOverrides>(overrides: T, props: &crate::aws_cloudwatch::AlarmStatusWidgetProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for an Alarm Status Widget.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -712,6 +1052,43 @@ pub trait AlarmWidgetExt: rt::IsA<AlarmWidget> {
 }
 impl<O: rt::IsA<AlarmWidget> + ?Sized> AlarmWidgetExt for O {}
 
+/// The members of [`AlarmWidget`] a Rust type can override; [`AlarmWidget::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_cloudwatch::ConcreteWidgetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AlarmWidgetOverrides: crate::aws_cloudwatch::ConcreteWidgetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl AlarmWidget {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AlarmWidgetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AlarmWidgetOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_cloudwatch::ConcreteWidget::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AlarmWidgetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_cloudwatch::ConcreteWidget::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `AlarmWidget` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AlarmWidgetOverrides>(overrides: T, props: &crate::aws_cloudwatch::AlarmWidgetProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for an AlarmWidget.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmWidgetProps {
@@ -816,6 +1193,43 @@ impl AnomalyDetectionAlarm {
 pub trait AnomalyDetectionAlarmExt: rt::IsA<AnomalyDetectionAlarm> {
 }
 impl<O: rt::IsA<AnomalyDetectionAlarm> + ?Sized> AnomalyDetectionAlarmExt for O {}
+
+/// The members of [`AnomalyDetectionAlarm`] a Rust type can override; [`AnomalyDetectionAlarm::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_cloudwatch::AlarmOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AnomalyDetectionAlarmOverrides: crate::aws_cloudwatch::AlarmOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl AnomalyDetectionAlarm {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AnomalyDetectionAlarmOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AnomalyDetectionAlarmOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_cloudwatch::Alarm::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AnomalyDetectionAlarmOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_cloudwatch::Alarm::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `AnomalyDetectionAlarm` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AnomalyDetectionAlarmOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::AnomalyDetectionAlarmProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for Anomaly Detection Alarms.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1130,6 +1544,41 @@ pub trait AtLeastThresholdExt: rt::IsA<AtLeastThreshold> {
 }
 impl<O: rt::IsA<AtLeastThreshold> + ?Sized> AtLeastThresholdExt for O {}
 
+/// The members of [`AtLeastThreshold`] a Rust type can override; [`AtLeastThreshold::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AtLeastThresholdOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl AtLeastThreshold {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AtLeastThresholdOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AtLeastThresholdOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AtLeastThresholdOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `AtLeastThreshold` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AtLeastThresholdOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Represents a calendar date and time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CalendarDateTime {
@@ -1341,6 +1790,203 @@ pub trait CfnAccessGrantExt: rt::IsA<CfnAccessGrant> {
     }
 }
 impl<O: rt::IsA<CfnAccessGrant> + ?Sized> CfnAccessGrantExt for O {}
+
+/// The members of [`CfnAccessGrant`] a Rust type can override; [`CfnAccessGrant::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnAccessGrantOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `accessGrantRef`; by default the library's implementation (`super`).
+    fn access_grant_ref(&self, this: &CfnAccessGrant) -> rt::R<crate::interfaces::aws_cloudwatch::AccessGrantReference> {
+        rt::from_wire(rt::get(&this.0, "accessGrantRef")?)
+    }
+    /// Reads `attrAccountId`; by default the library's implementation (`super`).
+    fn attr_account_id(&self, this: &CfnAccessGrant) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrAccountId")?)
+    }
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnAccessGrant) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrCreatedAt`; by default the library's implementation (`super`).
+    fn attr_created_at(&self, this: &CfnAccessGrant) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedAt")?)
+    }
+    /// Reads `attrCreatedBy`; by default the library's implementation (`super`).
+    fn attr_created_by(&self, this: &CfnAccessGrant) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedBy")?)
+    }
+    /// Reads `attrGrantId`; by default the library's implementation (`super`).
+    fn attr_grant_id(&self, this: &CfnAccessGrant) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrGrantId")?)
+    }
+    /// Reads `attrGrantType`; by default the library's implementation (`super`).
+    fn attr_grant_type(&self, this: &CfnAccessGrant) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrGrantType")?)
+    }
+    /// Reads `attrUpdatedAt`; by default the library's implementation (`super`).
+    fn attr_updated_at(&self, this: &CfnAccessGrant) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdatedAt")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnAccessGrant) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `domainId`; by default the library's implementation (`super`).
+    fn domain_id(&self, this: &CfnAccessGrant) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "domainId")?)
+    }
+    /// Writes `domainId`; by default the library's implementation (`super`).
+    fn set_domain_id(&self, this: &CfnAccessGrant, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "domainId", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnAccessGrant) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnAccessGrant, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `permission`; by default the library's implementation (`super`).
+    fn permission(&self, this: &CfnAccessGrant) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "permission")?)
+    }
+    /// Writes `permission`; by default the library's implementation (`super`).
+    fn set_permission(&self, this: &CfnAccessGrant, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "permission", rt::to_wire(&value))
+    }
+    /// Reads `principal`; by default the library's implementation (`super`).
+    fn principal(&self, this: &CfnAccessGrant) -> rt::R<IResolvableOrCfnAccessGrantAccessGrantPrincipalProperty> {
+        rt::from_wire(rt::get(&this.0, "principal")?)
+    }
+    /// Writes `principal`; by default the library's implementation (`super`).
+    fn set_principal(&self, this: &CfnAccessGrant, value: IResolvableOrCfnAccessGrantAccessGrantPrincipalProperty) -> rt::R<()> {
+        rt::set(&this.0, "principal", rt::to_wire(&value))
+    }
+    /// Reads `spaceId`; by default the library's implementation (`super`).
+    fn space_id(&self, this: &CfnAccessGrant) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "spaceId")?)
+    }
+    /// Writes `spaceId`; by default the library's implementation (`super`).
+    fn set_space_id(&self, this: &CfnAccessGrant, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "spaceId", rt::to_wire(&value))
+    }
+    /// Reads `scopedActions`; by default the library's implementation (`super`).
+    fn scoped_actions(&self, this: &CfnAccessGrant) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnAccessGrantScopedActionsPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "scopedActions")?)
+    }
+    /// Writes `scopedActions`; by default the library's implementation (`super`).
+    fn set_scoped_actions(&self, this: &CfnAccessGrant, value: rt::Option<IResolvableOrIResolvableOrCfnAccessGrantScopedActionsPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "scopedActions", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnAccessGrant) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnAccessGrant, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnAccessGrant, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnAccessGrant {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnAccessGrantOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnAccessGrantOverrides>::OVERRIDES {
+            out.push(match *name {
+                "access_grant_ref" => rt::Override::property("accessGrantRef"),
+                "attr_account_id" => rt::Override::property("attrAccountId"),
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_created_at" => rt::Override::property("attrCreatedAt"),
+                "attr_created_by" => rt::Override::property("attrCreatedBy"),
+                "attr_grant_id" => rt::Override::property("attrGrantId"),
+                "attr_grant_type" => rt::Override::property("attrGrantType"),
+                "attr_updated_at" => rt::Override::property("attrUpdatedAt"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "domain_id" | "set_domain_id" => rt::Override::property("domainId"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "permission" | "set_permission" => rt::Override::property("permission"),
+                "principal" | "set_principal" => rt::Override::property("principal"),
+                "space_id" | "set_space_id" => rt::Override::property("spaceId"),
+                "scoped_actions" | "set_scoped_actions" => rt::Override::property("scopedActions"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnAccessGrantOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("accessGrantRef") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::access_grant_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrAccountId") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::attr_account_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreatedAt") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::attr_created_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreatedBy") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::attr_created_by(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrGrantId") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::attr_grant_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrGrantType") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::attr_grant_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdatedAt") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::attr_updated_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainId") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::domain_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("domainId", value) => {
+                <T as CfnAccessGrantOverrides>::set_domain_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnAccessGrantOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("permission") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::permission(imp, &Self(this.clone()))?)),
+            rt::Call::Set("permission", value) => {
+                <T as CfnAccessGrantOverrides>::set_permission(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("principal") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::principal(imp, &Self(this.clone()))?)),
+            rt::Call::Set("principal", value) => {
+                <T as CfnAccessGrantOverrides>::set_principal(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("spaceId") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::space_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("spaceId", value) => {
+                <T as CfnAccessGrantOverrides>::set_space_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("scopedActions") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::scoped_actions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("scopedActions", value) => {
+                <T as CfnAccessGrantOverrides>::set_scoped_actions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnAccessGrantOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnAccessGrantOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnAccessGrant` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnAccessGrantOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnAccessGrantProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A single attribute condition used to match principals for attribute-based access.
 ///
@@ -1782,6 +2428,155 @@ pub trait CfnAccessProfileExt: rt::IsA<CfnAccessProfile> {
 }
 impl<O: rt::IsA<CfnAccessProfile> + ?Sized> CfnAccessProfileExt for O {}
 
+/// The members of [`CfnAccessProfile`] a Rust type can override; [`CfnAccessProfile::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnAccessProfileOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `accessProfileRef`; by default the library's implementation (`super`).
+    fn access_profile_ref(&self, this: &CfnAccessProfile) -> rt::R<crate::interfaces::aws_cloudwatch::AccessProfileReference> {
+        rt::from_wire(rt::get(&this.0, "accessProfileRef")?)
+    }
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnAccessProfile) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrAssumeStatus`; by default the library's implementation (`super`).
+    fn attr_assume_status(&self, this: &CfnAccessProfile) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrAssumeStatus")?)
+    }
+    /// Reads `attrCreatedAt`; by default the library's implementation (`super`).
+    fn attr_created_at(&self, this: &CfnAccessProfile) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedAt")?)
+    }
+    /// Reads `attrProfileId`; by default the library's implementation (`super`).
+    fn attr_profile_id(&self, this: &CfnAccessProfile) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrProfileId")?)
+    }
+    /// Reads `attrProfileType`; by default the library's implementation (`super`).
+    fn attr_profile_type(&self, this: &CfnAccessProfile) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrProfileType")?)
+    }
+    /// Reads `attrUpdatedAt`; by default the library's implementation (`super`).
+    fn attr_updated_at(&self, this: &CfnAccessProfile) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdatedAt")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnAccessProfile) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnAccessProfile) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnAccessProfile, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `spaceId`; by default the library's implementation (`super`).
+    fn space_id(&self, this: &CfnAccessProfile) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "spaceId")?)
+    }
+    /// Writes `spaceId`; by default the library's implementation (`super`).
+    fn set_space_id(&self, this: &CfnAccessProfile, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "spaceId", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnAccessProfile) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnAccessProfile, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnAccessProfile) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnAccessProfile, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnAccessProfile, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnAccessProfile {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnAccessProfileOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnAccessProfileOverrides>::OVERRIDES {
+            out.push(match *name {
+                "access_profile_ref" => rt::Override::property("accessProfileRef"),
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_assume_status" => rt::Override::property("attrAssumeStatus"),
+                "attr_created_at" => rt::Override::property("attrCreatedAt"),
+                "attr_profile_id" => rt::Override::property("attrProfileId"),
+                "attr_profile_type" => rt::Override::property("attrProfileType"),
+                "attr_updated_at" => rt::Override::property("attrUpdatedAt"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "space_id" | "set_space_id" => rt::Override::property("spaceId"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnAccessProfileOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("accessProfileRef") => Ok(rt::to_wire(&<T as CfnAccessProfileOverrides>::access_profile_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnAccessProfileOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrAssumeStatus") => Ok(rt::to_wire(&<T as CfnAccessProfileOverrides>::attr_assume_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreatedAt") => Ok(rt::to_wire(&<T as CfnAccessProfileOverrides>::attr_created_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrProfileId") => Ok(rt::to_wire(&<T as CfnAccessProfileOverrides>::attr_profile_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrProfileType") => Ok(rt::to_wire(&<T as CfnAccessProfileOverrides>::attr_profile_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdatedAt") => Ok(rt::to_wire(&<T as CfnAccessProfileOverrides>::attr_updated_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnAccessProfileOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnAccessProfileOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnAccessProfileOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("spaceId") => Ok(rt::to_wire(&<T as CfnAccessProfileOverrides>::space_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("spaceId", value) => {
+                <T as CfnAccessProfileOverrides>::set_space_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnAccessProfileOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnAccessProfileOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnAccessProfileOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnAccessProfileOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnAccessProfileOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnAccessProfile` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnAccessProfileOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnAccessProfileProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnAccessProfile`.
 ///
 /// Stability: external.
@@ -2171,6 +2966,447 @@ pub trait CfnAlarmExt: rt::IsA<CfnAlarm> {
     }
 }
 impl<O: rt::IsA<CfnAlarm> + ?Sized> CfnAlarmExt for O {}
+
+/// The members of [`CfnAlarm`] a Rust type can override; [`CfnAlarm::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnAlarmOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `alarmRef`; by default the library's implementation (`super`).
+    fn alarm_ref(&self, this: &CfnAlarm) -> rt::R<crate::interfaces::aws_cloudwatch::AlarmReference> {
+        rt::from_wire(rt::get(&this.0, "alarmRef")?)
+    }
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnAlarm) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnAlarm) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `actionConfiguration`; by default the library's implementation (`super`).
+    fn action_configuration(&self, this: &CfnAlarm) -> rt::R<rt::Option<IResolvableOrCfnAlarmActionConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "actionConfiguration")?)
+    }
+    /// Writes `actionConfiguration`; by default the library's implementation (`super`).
+    fn set_action_configuration(&self, this: &CfnAlarm, value: rt::Option<IResolvableOrCfnAlarmActionConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "actionConfiguration", rt::to_wire(&value))
+    }
+    /// Reads `actionsEnabled`; by default the library's implementation (`super`).
+    fn actions_enabled(&self, this: &CfnAlarm) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "actionsEnabled")?)
+    }
+    /// Writes `actionsEnabled`; by default the library's implementation (`super`).
+    fn set_actions_enabled(&self, this: &CfnAlarm, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "actionsEnabled", rt::to_wire(&value))
+    }
+    /// Reads `alarmActions`; by default the library's implementation (`super`).
+    fn alarm_actions(&self, this: &CfnAlarm) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "alarmActions")?)
+    }
+    /// Writes `alarmActions`; by default the library's implementation (`super`).
+    fn set_alarm_actions(&self, this: &CfnAlarm, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "alarmActions", rt::to_wire(&value))
+    }
+    /// Reads `alarmDescription`; by default the library's implementation (`super`).
+    fn alarm_description(&self, this: &CfnAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "alarmDescription")?)
+    }
+    /// Writes `alarmDescription`; by default the library's implementation (`super`).
+    fn set_alarm_description(&self, this: &CfnAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "alarmDescription", rt::to_wire(&value))
+    }
+    /// Reads `alarmName`; by default the library's implementation (`super`).
+    fn alarm_name(&self, this: &CfnAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "alarmName")?)
+    }
+    /// Writes `alarmName`; by default the library's implementation (`super`).
+    fn set_alarm_name(&self, this: &CfnAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "alarmName", rt::to_wire(&value))
+    }
+    /// Reads `comparisonOperator`; by default the library's implementation (`super`).
+    fn comparison_operator(&self, this: &CfnAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "comparisonOperator")?)
+    }
+    /// Writes `comparisonOperator`; by default the library's implementation (`super`).
+    fn set_comparison_operator(&self, this: &CfnAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "comparisonOperator", rt::to_wire(&value))
+    }
+    /// Reads `datapointsToAlarm`; by default the library's implementation (`super`).
+    fn datapoints_to_alarm(&self, this: &CfnAlarm) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "datapointsToAlarm")?)
+    }
+    /// Writes `datapointsToAlarm`; by default the library's implementation (`super`).
+    fn set_datapoints_to_alarm(&self, this: &CfnAlarm, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "datapointsToAlarm", rt::to_wire(&value))
+    }
+    /// Reads `dimensions`; by default the library's implementation (`super`).
+    fn dimensions(&self, this: &CfnAlarm) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnAlarmDimensionPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "dimensions")?)
+    }
+    /// Writes `dimensions`; by default the library's implementation (`super`).
+    fn set_dimensions(&self, this: &CfnAlarm, value: rt::Option<IResolvableOrIResolvableOrCfnAlarmDimensionPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "dimensions", rt::to_wire(&value))
+    }
+    /// Reads `evaluateLowSampleCountPercentile`; by default the library's implementation (`super`).
+    fn evaluate_low_sample_count_percentile(&self, this: &CfnAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "evaluateLowSampleCountPercentile")?)
+    }
+    /// Writes `evaluateLowSampleCountPercentile`; by default the library's implementation (`super`).
+    fn set_evaluate_low_sample_count_percentile(&self, this: &CfnAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "evaluateLowSampleCountPercentile", rt::to_wire(&value))
+    }
+    /// Reads `evaluationCriteria`; by default the library's implementation (`super`).
+    fn evaluation_criteria(&self, this: &CfnAlarm) -> rt::R<rt::Option<IResolvableOrCfnAlarmEvaluationCriteriaProperty>> {
+        rt::from_wire(rt::get(&this.0, "evaluationCriteria")?)
+    }
+    /// Writes `evaluationCriteria`; by default the library's implementation (`super`).
+    fn set_evaluation_criteria(&self, this: &CfnAlarm, value: rt::Option<IResolvableOrCfnAlarmEvaluationCriteriaProperty>) -> rt::R<()> {
+        rt::set(&this.0, "evaluationCriteria", rt::to_wire(&value))
+    }
+    /// Reads `evaluationInterval`; by default the library's implementation (`super`).
+    fn evaluation_interval(&self, this: &CfnAlarm) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "evaluationInterval")?)
+    }
+    /// Writes `evaluationInterval`; by default the library's implementation (`super`).
+    fn set_evaluation_interval(&self, this: &CfnAlarm, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "evaluationInterval", rt::to_wire(&value))
+    }
+    /// Reads `evaluationPeriods`; by default the library's implementation (`super`).
+    fn evaluation_periods(&self, this: &CfnAlarm) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "evaluationPeriods")?)
+    }
+    /// Writes `evaluationPeriods`; by default the library's implementation (`super`).
+    fn set_evaluation_periods(&self, this: &CfnAlarm, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "evaluationPeriods", rt::to_wire(&value))
+    }
+    /// Reads `evaluationWindow`; by default the library's implementation (`super`).
+    fn evaluation_window(&self, this: &CfnAlarm) -> rt::R<rt::Option<IResolvableOrCfnAlarmEvaluationWindowProperty>> {
+        rt::from_wire(rt::get(&this.0, "evaluationWindow")?)
+    }
+    /// Writes `evaluationWindow`; by default the library's implementation (`super`).
+    fn set_evaluation_window(&self, this: &CfnAlarm, value: rt::Option<IResolvableOrCfnAlarmEvaluationWindowProperty>) -> rt::R<()> {
+        rt::set(&this.0, "evaluationWindow", rt::to_wire(&value))
+    }
+    /// Reads `extendedStatistic`; by default the library's implementation (`super`).
+    fn extended_statistic(&self, this: &CfnAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "extendedStatistic")?)
+    }
+    /// Writes `extendedStatistic`; by default the library's implementation (`super`).
+    fn set_extended_statistic(&self, this: &CfnAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "extendedStatistic", rt::to_wire(&value))
+    }
+    /// Reads `insufficientDataActions`; by default the library's implementation (`super`).
+    fn insufficient_data_actions(&self, this: &CfnAlarm) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "insufficientDataActions")?)
+    }
+    /// Writes `insufficientDataActions`; by default the library's implementation (`super`).
+    fn set_insufficient_data_actions(&self, this: &CfnAlarm, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "insufficientDataActions", rt::to_wire(&value))
+    }
+    /// Reads `metricName`; by default the library's implementation (`super`).
+    fn metric_name(&self, this: &CfnAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "metricName")?)
+    }
+    /// Writes `metricName`; by default the library's implementation (`super`).
+    fn set_metric_name(&self, this: &CfnAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "metricName", rt::to_wire(&value))
+    }
+    /// Reads `metrics`; by default the library's implementation (`super`).
+    fn metrics(&self, this: &CfnAlarm) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnAlarmMetricDataQueryPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "metrics")?)
+    }
+    /// Writes `metrics`; by default the library's implementation (`super`).
+    fn set_metrics(&self, this: &CfnAlarm, value: rt::Option<IResolvableOrIResolvableOrCfnAlarmMetricDataQueryPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "metrics", rt::to_wire(&value))
+    }
+    /// Reads `namespace`; by default the library's implementation (`super`).
+    fn namespace(&self, this: &CfnAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "namespace")?)
+    }
+    /// Writes `namespace`; by default the library's implementation (`super`).
+    fn set_namespace(&self, this: &CfnAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "namespace", rt::to_wire(&value))
+    }
+    /// Reads `okActions`; by default the library's implementation (`super`).
+    fn ok_actions(&self, this: &CfnAlarm) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "okActions")?)
+    }
+    /// Writes `okActions`; by default the library's implementation (`super`).
+    fn set_ok_actions(&self, this: &CfnAlarm, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "okActions", rt::to_wire(&value))
+    }
+    /// Reads `period`; by default the library's implementation (`super`).
+    fn period(&self, this: &CfnAlarm) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "period")?)
+    }
+    /// Writes `period`; by default the library's implementation (`super`).
+    fn set_period(&self, this: &CfnAlarm, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "period", rt::to_wire(&value))
+    }
+    /// Reads `statistic`; by default the library's implementation (`super`).
+    fn statistic(&self, this: &CfnAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "statistic")?)
+    }
+    /// Writes `statistic`; by default the library's implementation (`super`).
+    fn set_statistic(&self, this: &CfnAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "statistic", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnAlarm) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnAlarm, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// Reads `threshold`; by default the library's implementation (`super`).
+    fn threshold(&self, this: &CfnAlarm) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "threshold")?)
+    }
+    /// Writes `threshold`; by default the library's implementation (`super`).
+    fn set_threshold(&self, this: &CfnAlarm, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "threshold", rt::to_wire(&value))
+    }
+    /// Reads `thresholdMetricId`; by default the library's implementation (`super`).
+    fn threshold_metric_id(&self, this: &CfnAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "thresholdMetricId")?)
+    }
+    /// Writes `thresholdMetricId`; by default the library's implementation (`super`).
+    fn set_threshold_metric_id(&self, this: &CfnAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "thresholdMetricId", rt::to_wire(&value))
+    }
+    /// Reads `treatMissingData`; by default the library's implementation (`super`).
+    fn treat_missing_data(&self, this: &CfnAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "treatMissingData")?)
+    }
+    /// Writes `treatMissingData`; by default the library's implementation (`super`).
+    fn set_treat_missing_data(&self, this: &CfnAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "treatMissingData", rt::to_wire(&value))
+    }
+    /// Reads `unit`; by default the library's implementation (`super`).
+    fn unit(&self, this: &CfnAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "unit")?)
+    }
+    /// Writes `unit`; by default the library's implementation (`super`).
+    fn set_unit(&self, this: &CfnAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "unit", rt::to_wire(&value))
+    }
+    /// Reads `warmUpConfiguration`; by default the library's implementation (`super`).
+    fn warm_up_configuration(&self, this: &CfnAlarm) -> rt::R<rt::Option<IResolvableOrCfnAlarmWarmUpConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "warmUpConfiguration")?)
+    }
+    /// Writes `warmUpConfiguration`; by default the library's implementation (`super`).
+    fn set_warm_up_configuration(&self, this: &CfnAlarm, value: rt::Option<IResolvableOrCfnAlarmWarmUpConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "warmUpConfiguration", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnAlarm, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnAlarm {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnAlarmOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnAlarmOverrides>::OVERRIDES {
+            out.push(match *name {
+                "alarm_ref" => rt::Override::property("alarmRef"),
+                "attr_arn" => rt::Override::property("attrArn"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "action_configuration" | "set_action_configuration" => rt::Override::property("actionConfiguration"),
+                "actions_enabled" | "set_actions_enabled" => rt::Override::property("actionsEnabled"),
+                "alarm_actions" | "set_alarm_actions" => rt::Override::property("alarmActions"),
+                "alarm_description" | "set_alarm_description" => rt::Override::property("alarmDescription"),
+                "alarm_name" | "set_alarm_name" => rt::Override::property("alarmName"),
+                "comparison_operator" | "set_comparison_operator" => rt::Override::property("comparisonOperator"),
+                "datapoints_to_alarm" | "set_datapoints_to_alarm" => rt::Override::property("datapointsToAlarm"),
+                "dimensions" | "set_dimensions" => rt::Override::property("dimensions"),
+                "evaluate_low_sample_count_percentile" | "set_evaluate_low_sample_count_percentile" => rt::Override::property("evaluateLowSampleCountPercentile"),
+                "evaluation_criteria" | "set_evaluation_criteria" => rt::Override::property("evaluationCriteria"),
+                "evaluation_interval" | "set_evaluation_interval" => rt::Override::property("evaluationInterval"),
+                "evaluation_periods" | "set_evaluation_periods" => rt::Override::property("evaluationPeriods"),
+                "evaluation_window" | "set_evaluation_window" => rt::Override::property("evaluationWindow"),
+                "extended_statistic" | "set_extended_statistic" => rt::Override::property("extendedStatistic"),
+                "insufficient_data_actions" | "set_insufficient_data_actions" => rt::Override::property("insufficientDataActions"),
+                "metric_name" | "set_metric_name" => rt::Override::property("metricName"),
+                "metrics" | "set_metrics" => rt::Override::property("metrics"),
+                "namespace" | "set_namespace" => rt::Override::property("namespace"),
+                "ok_actions" | "set_ok_actions" => rt::Override::property("okActions"),
+                "period" | "set_period" => rt::Override::property("period"),
+                "statistic" | "set_statistic" => rt::Override::property("statistic"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "threshold" | "set_threshold" => rt::Override::property("threshold"),
+                "threshold_metric_id" | "set_threshold_metric_id" => rt::Override::property("thresholdMetricId"),
+                "treat_missing_data" | "set_treat_missing_data" => rt::Override::property("treatMissingData"),
+                "unit" | "set_unit" => rt::Override::property("unit"),
+                "warm_up_configuration" | "set_warm_up_configuration" => rt::Override::property("warmUpConfiguration"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnAlarmOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("alarmRef") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::alarm_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("actionConfiguration") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::action_configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("actionConfiguration", value) => {
+                <T as CfnAlarmOverrides>::set_action_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("actionsEnabled") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::actions_enabled(imp, &Self(this.clone()))?)),
+            rt::Call::Set("actionsEnabled", value) => {
+                <T as CfnAlarmOverrides>::set_actions_enabled(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("alarmActions") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::alarm_actions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("alarmActions", value) => {
+                <T as CfnAlarmOverrides>::set_alarm_actions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("alarmDescription") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::alarm_description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("alarmDescription", value) => {
+                <T as CfnAlarmOverrides>::set_alarm_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("alarmName") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::alarm_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("alarmName", value) => {
+                <T as CfnAlarmOverrides>::set_alarm_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("comparisonOperator") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::comparison_operator(imp, &Self(this.clone()))?)),
+            rt::Call::Set("comparisonOperator", value) => {
+                <T as CfnAlarmOverrides>::set_comparison_operator(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("datapointsToAlarm") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::datapoints_to_alarm(imp, &Self(this.clone()))?)),
+            rt::Call::Set("datapointsToAlarm", value) => {
+                <T as CfnAlarmOverrides>::set_datapoints_to_alarm(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("dimensions") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::dimensions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("dimensions", value) => {
+                <T as CfnAlarmOverrides>::set_dimensions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("evaluateLowSampleCountPercentile") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::evaluate_low_sample_count_percentile(imp, &Self(this.clone()))?)),
+            rt::Call::Set("evaluateLowSampleCountPercentile", value) => {
+                <T as CfnAlarmOverrides>::set_evaluate_low_sample_count_percentile(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("evaluationCriteria") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::evaluation_criteria(imp, &Self(this.clone()))?)),
+            rt::Call::Set("evaluationCriteria", value) => {
+                <T as CfnAlarmOverrides>::set_evaluation_criteria(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("evaluationInterval") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::evaluation_interval(imp, &Self(this.clone()))?)),
+            rt::Call::Set("evaluationInterval", value) => {
+                <T as CfnAlarmOverrides>::set_evaluation_interval(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("evaluationPeriods") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::evaluation_periods(imp, &Self(this.clone()))?)),
+            rt::Call::Set("evaluationPeriods", value) => {
+                <T as CfnAlarmOverrides>::set_evaluation_periods(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("evaluationWindow") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::evaluation_window(imp, &Self(this.clone()))?)),
+            rt::Call::Set("evaluationWindow", value) => {
+                <T as CfnAlarmOverrides>::set_evaluation_window(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("extendedStatistic") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::extended_statistic(imp, &Self(this.clone()))?)),
+            rt::Call::Set("extendedStatistic", value) => {
+                <T as CfnAlarmOverrides>::set_extended_statistic(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("insufficientDataActions") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::insufficient_data_actions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("insufficientDataActions", value) => {
+                <T as CfnAlarmOverrides>::set_insufficient_data_actions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("metricName") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::metric_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("metricName", value) => {
+                <T as CfnAlarmOverrides>::set_metric_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("metrics") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::metrics(imp, &Self(this.clone()))?)),
+            rt::Call::Set("metrics", value) => {
+                <T as CfnAlarmOverrides>::set_metrics(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("namespace") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::namespace(imp, &Self(this.clone()))?)),
+            rt::Call::Set("namespace", value) => {
+                <T as CfnAlarmOverrides>::set_namespace(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("okActions") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::ok_actions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("okActions", value) => {
+                <T as CfnAlarmOverrides>::set_ok_actions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("period") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::period(imp, &Self(this.clone()))?)),
+            rt::Call::Set("period", value) => {
+                <T as CfnAlarmOverrides>::set_period(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("statistic") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::statistic(imp, &Self(this.clone()))?)),
+            rt::Call::Set("statistic", value) => {
+                <T as CfnAlarmOverrides>::set_statistic(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnAlarmOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("threshold") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::threshold(imp, &Self(this.clone()))?)),
+            rt::Call::Set("threshold", value) => {
+                <T as CfnAlarmOverrides>::set_threshold(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("thresholdMetricId") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::threshold_metric_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("thresholdMetricId", value) => {
+                <T as CfnAlarmOverrides>::set_threshold_metric_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("treatMissingData") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::treat_missing_data(imp, &Self(this.clone()))?)),
+            rt::Call::Set("treatMissingData", value) => {
+                <T as CfnAlarmOverrides>::set_treat_missing_data(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("unit") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::unit(imp, &Self(this.clone()))?)),
+            rt::Call::Set("unit", value) => {
+                <T as CfnAlarmOverrides>::set_unit(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("warmUpConfiguration") => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::warm_up_configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("warmUpConfiguration", value) => {
+                <T as CfnAlarmOverrides>::set_warm_up_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnAlarmOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnAlarm` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnAlarmOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_cloudwatch::CfnAlarmProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Stability: external.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -2838,6 +4074,185 @@ pub trait CfnAlarmMuteRuleExt: rt::IsA<CfnAlarmMuteRule> {
 }
 impl<O: rt::IsA<CfnAlarmMuteRule> + ?Sized> CfnAlarmMuteRuleExt for O {}
 
+/// The members of [`CfnAlarmMuteRule`] a Rust type can override; [`CfnAlarmMuteRule::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnAlarmMuteRuleOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `alarmMuteRuleRef`; by default the library's implementation (`super`).
+    fn alarm_mute_rule_ref(&self, this: &CfnAlarmMuteRule) -> rt::R<crate::interfaces::aws_cloudwatch::AlarmMuteRuleReference> {
+        rt::from_wire(rt::get(&this.0, "alarmMuteRuleRef")?)
+    }
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnAlarmMuteRule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrLastUpdatedTimestamp`; by default the library's implementation (`super`).
+    fn attr_last_updated_timestamp(&self, this: &CfnAlarmMuteRule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrLastUpdatedTimestamp")?)
+    }
+    /// Reads `attrMuteType`; by default the library's implementation (`super`).
+    fn attr_mute_type(&self, this: &CfnAlarmMuteRule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrMuteType")?)
+    }
+    /// Reads `attrStatus`; by default the library's implementation (`super`).
+    fn attr_status(&self, this: &CfnAlarmMuteRule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStatus")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnAlarmMuteRule) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `rule`; by default the library's implementation (`super`).
+    fn rule(&self, this: &CfnAlarmMuteRule) -> rt::R<IResolvableOrCfnAlarmMuteRuleRuleProperty> {
+        rt::from_wire(rt::get(&this.0, "rule")?)
+    }
+    /// Writes `rule`; by default the library's implementation (`super`).
+    fn set_rule(&self, this: &CfnAlarmMuteRule, value: IResolvableOrCfnAlarmMuteRuleRuleProperty) -> rt::R<()> {
+        rt::set(&this.0, "rule", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnAlarmMuteRule) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnAlarmMuteRule, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `expireDate`; by default the library's implementation (`super`).
+    fn expire_date(&self, this: &CfnAlarmMuteRule) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "expireDate")?)
+    }
+    /// Writes `expireDate`; by default the library's implementation (`super`).
+    fn set_expire_date(&self, this: &CfnAlarmMuteRule, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "expireDate", rt::to_wire(&value))
+    }
+    /// Reads `muteTargets`; by default the library's implementation (`super`).
+    fn mute_targets(&self, this: &CfnAlarmMuteRule) -> rt::R<rt::Option<IResolvableOrCfnAlarmMuteRuleMuteTargetsProperty>> {
+        rt::from_wire(rt::get(&this.0, "muteTargets")?)
+    }
+    /// Writes `muteTargets`; by default the library's implementation (`super`).
+    fn set_mute_targets(&self, this: &CfnAlarmMuteRule, value: rt::Option<IResolvableOrCfnAlarmMuteRuleMuteTargetsProperty>) -> rt::R<()> {
+        rt::set(&this.0, "muteTargets", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnAlarmMuteRule) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnAlarmMuteRule, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `startDate`; by default the library's implementation (`super`).
+    fn start_date(&self, this: &CfnAlarmMuteRule) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "startDate")?)
+    }
+    /// Writes `startDate`; by default the library's implementation (`super`).
+    fn set_start_date(&self, this: &CfnAlarmMuteRule, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "startDate", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnAlarmMuteRule) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnAlarmMuteRule, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnAlarmMuteRule, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnAlarmMuteRule {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnAlarmMuteRuleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnAlarmMuteRuleOverrides>::OVERRIDES {
+            out.push(match *name {
+                "alarm_mute_rule_ref" => rt::Override::property("alarmMuteRuleRef"),
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_last_updated_timestamp" => rt::Override::property("attrLastUpdatedTimestamp"),
+                "attr_mute_type" => rt::Override::property("attrMuteType"),
+                "attr_status" => rt::Override::property("attrStatus"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "rule" | "set_rule" => rt::Override::property("rule"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "expire_date" | "set_expire_date" => rt::Override::property("expireDate"),
+                "mute_targets" | "set_mute_targets" => rt::Override::property("muteTargets"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "start_date" | "set_start_date" => rt::Override::property("startDate"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnAlarmMuteRuleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("alarmMuteRuleRef") => Ok(rt::to_wire(&<T as CfnAlarmMuteRuleOverrides>::alarm_mute_rule_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnAlarmMuteRuleOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrLastUpdatedTimestamp") => Ok(rt::to_wire(&<T as CfnAlarmMuteRuleOverrides>::attr_last_updated_timestamp(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrMuteType") => Ok(rt::to_wire(&<T as CfnAlarmMuteRuleOverrides>::attr_mute_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStatus") => Ok(rt::to_wire(&<T as CfnAlarmMuteRuleOverrides>::attr_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnAlarmMuteRuleOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("rule") => Ok(rt::to_wire(&<T as CfnAlarmMuteRuleOverrides>::rule(imp, &Self(this.clone()))?)),
+            rt::Call::Set("rule", value) => {
+                <T as CfnAlarmMuteRuleOverrides>::set_rule(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnAlarmMuteRuleOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnAlarmMuteRuleOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("expireDate") => Ok(rt::to_wire(&<T as CfnAlarmMuteRuleOverrides>::expire_date(imp, &Self(this.clone()))?)),
+            rt::Call::Set("expireDate", value) => {
+                <T as CfnAlarmMuteRuleOverrides>::set_expire_date(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("muteTargets") => Ok(rt::to_wire(&<T as CfnAlarmMuteRuleOverrides>::mute_targets(imp, &Self(this.clone()))?)),
+            rt::Call::Set("muteTargets", value) => {
+                <T as CfnAlarmMuteRuleOverrides>::set_mute_targets(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnAlarmMuteRuleOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnAlarmMuteRuleOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("startDate") => Ok(rt::to_wire(&<T as CfnAlarmMuteRuleOverrides>::start_date(imp, &Self(this.clone()))?)),
+            rt::Call::Set("startDate", value) => {
+                <T as CfnAlarmMuteRuleOverrides>::set_start_date(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnAlarmMuteRuleOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnAlarmMuteRuleOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnAlarmMuteRuleOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnAlarmMuteRule` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnAlarmMuteRuleOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnAlarmMuteRuleProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Targets to be muted.
 ///
 /// Stability: external.
@@ -3376,6 +4791,175 @@ pub trait CfnAnomalyDetectorExt: rt::IsA<CfnAnomalyDetector> {
     }
 }
 impl<O: rt::IsA<CfnAnomalyDetector> + ?Sized> CfnAnomalyDetectorExt for O {}
+
+/// The members of [`CfnAnomalyDetector`] a Rust type can override; [`CfnAnomalyDetector::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnAnomalyDetectorOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `anomalyDetectorRef`; by default the library's implementation (`super`).
+    fn anomaly_detector_ref(&self, this: &CfnAnomalyDetector) -> rt::R<crate::interfaces::aws_cloudwatch::AnomalyDetectorReference> {
+        rt::from_wire(rt::get(&this.0, "anomalyDetectorRef")?)
+    }
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnAnomalyDetector) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `configuration`; by default the library's implementation (`super`).
+    fn configuration(&self, this: &CfnAnomalyDetector) -> rt::R<rt::Option<IResolvableOrCfnAnomalyDetectorConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "configuration")?)
+    }
+    /// Writes `configuration`; by default the library's implementation (`super`).
+    fn set_configuration(&self, this: &CfnAnomalyDetector, value: rt::Option<IResolvableOrCfnAnomalyDetectorConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "configuration", rt::to_wire(&value))
+    }
+    /// Reads `dimensions`; by default the library's implementation (`super`).
+    fn dimensions(&self, this: &CfnAnomalyDetector) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnAnomalyDetectorDimensionPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "dimensions")?)
+    }
+    /// Writes `dimensions`; by default the library's implementation (`super`).
+    fn set_dimensions(&self, this: &CfnAnomalyDetector, value: rt::Option<IResolvableOrIResolvableOrCfnAnomalyDetectorDimensionPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "dimensions", rt::to_wire(&value))
+    }
+    /// Reads `metricCharacteristics`; by default the library's implementation (`super`).
+    fn metric_characteristics(&self, this: &CfnAnomalyDetector) -> rt::R<rt::Option<IResolvableOrCfnAnomalyDetectorMetricCharacteristicsProperty>> {
+        rt::from_wire(rt::get(&this.0, "metricCharacteristics")?)
+    }
+    /// Writes `metricCharacteristics`; by default the library's implementation (`super`).
+    fn set_metric_characteristics(&self, this: &CfnAnomalyDetector, value: rt::Option<IResolvableOrCfnAnomalyDetectorMetricCharacteristicsProperty>) -> rt::R<()> {
+        rt::set(&this.0, "metricCharacteristics", rt::to_wire(&value))
+    }
+    /// Reads `metricMathAnomalyDetector`; by default the library's implementation (`super`).
+    fn metric_math_anomaly_detector(&self, this: &CfnAnomalyDetector) -> rt::R<rt::Option<IResolvableOrCfnAnomalyDetectorMetricMathAnomalyDetectorProperty>> {
+        rt::from_wire(rt::get(&this.0, "metricMathAnomalyDetector")?)
+    }
+    /// Writes `metricMathAnomalyDetector`; by default the library's implementation (`super`).
+    fn set_metric_math_anomaly_detector(&self, this: &CfnAnomalyDetector, value: rt::Option<IResolvableOrCfnAnomalyDetectorMetricMathAnomalyDetectorProperty>) -> rt::R<()> {
+        rt::set(&this.0, "metricMathAnomalyDetector", rt::to_wire(&value))
+    }
+    /// Reads `metricName`; by default the library's implementation (`super`).
+    fn metric_name(&self, this: &CfnAnomalyDetector) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "metricName")?)
+    }
+    /// Writes `metricName`; by default the library's implementation (`super`).
+    fn set_metric_name(&self, this: &CfnAnomalyDetector, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "metricName", rt::to_wire(&value))
+    }
+    /// Reads `namespace`; by default the library's implementation (`super`).
+    fn namespace(&self, this: &CfnAnomalyDetector) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "namespace")?)
+    }
+    /// Writes `namespace`; by default the library's implementation (`super`).
+    fn set_namespace(&self, this: &CfnAnomalyDetector, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "namespace", rt::to_wire(&value))
+    }
+    /// Reads `singleMetricAnomalyDetector`; by default the library's implementation (`super`).
+    fn single_metric_anomaly_detector(&self, this: &CfnAnomalyDetector) -> rt::R<rt::Option<IResolvableOrCfnAnomalyDetectorSingleMetricAnomalyDetectorProperty>> {
+        rt::from_wire(rt::get(&this.0, "singleMetricAnomalyDetector")?)
+    }
+    /// Writes `singleMetricAnomalyDetector`; by default the library's implementation (`super`).
+    fn set_single_metric_anomaly_detector(&self, this: &CfnAnomalyDetector, value: rt::Option<IResolvableOrCfnAnomalyDetectorSingleMetricAnomalyDetectorProperty>) -> rt::R<()> {
+        rt::set(&this.0, "singleMetricAnomalyDetector", rt::to_wire(&value))
+    }
+    /// Reads `stat`; by default the library's implementation (`super`).
+    fn stat(&self, this: &CfnAnomalyDetector) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "stat")?)
+    }
+    /// Writes `stat`; by default the library's implementation (`super`).
+    fn set_stat(&self, this: &CfnAnomalyDetector, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "stat", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnAnomalyDetector, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnAnomalyDetector {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnAnomalyDetectorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnAnomalyDetectorOverrides>::OVERRIDES {
+            out.push(match *name {
+                "anomaly_detector_ref" => rt::Override::property("anomalyDetectorRef"),
+                "attr_id" => rt::Override::property("attrId"),
+                "configuration" | "set_configuration" => rt::Override::property("configuration"),
+                "dimensions" | "set_dimensions" => rt::Override::property("dimensions"),
+                "metric_characteristics" | "set_metric_characteristics" => rt::Override::property("metricCharacteristics"),
+                "metric_math_anomaly_detector" | "set_metric_math_anomaly_detector" => rt::Override::property("metricMathAnomalyDetector"),
+                "metric_name" | "set_metric_name" => rt::Override::property("metricName"),
+                "namespace" | "set_namespace" => rt::Override::property("namespace"),
+                "single_metric_anomaly_detector" | "set_single_metric_anomaly_detector" => rt::Override::property("singleMetricAnomalyDetector"),
+                "stat" | "set_stat" => rt::Override::property("stat"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnAnomalyDetectorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("anomalyDetectorRef") => Ok(rt::to_wire(&<T as CfnAnomalyDetectorOverrides>::anomaly_detector_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnAnomalyDetectorOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("configuration") => Ok(rt::to_wire(&<T as CfnAnomalyDetectorOverrides>::configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("configuration", value) => {
+                <T as CfnAnomalyDetectorOverrides>::set_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("dimensions") => Ok(rt::to_wire(&<T as CfnAnomalyDetectorOverrides>::dimensions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("dimensions", value) => {
+                <T as CfnAnomalyDetectorOverrides>::set_dimensions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("metricCharacteristics") => Ok(rt::to_wire(&<T as CfnAnomalyDetectorOverrides>::metric_characteristics(imp, &Self(this.clone()))?)),
+            rt::Call::Set("metricCharacteristics", value) => {
+                <T as CfnAnomalyDetectorOverrides>::set_metric_characteristics(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("metricMathAnomalyDetector") => Ok(rt::to_wire(&<T as CfnAnomalyDetectorOverrides>::metric_math_anomaly_detector(imp, &Self(this.clone()))?)),
+            rt::Call::Set("metricMathAnomalyDetector", value) => {
+                <T as CfnAnomalyDetectorOverrides>::set_metric_math_anomaly_detector(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("metricName") => Ok(rt::to_wire(&<T as CfnAnomalyDetectorOverrides>::metric_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("metricName", value) => {
+                <T as CfnAnomalyDetectorOverrides>::set_metric_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("namespace") => Ok(rt::to_wire(&<T as CfnAnomalyDetectorOverrides>::namespace(imp, &Self(this.clone()))?)),
+            rt::Call::Set("namespace", value) => {
+                <T as CfnAnomalyDetectorOverrides>::set_namespace(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("singleMetricAnomalyDetector") => Ok(rt::to_wire(&<T as CfnAnomalyDetectorOverrides>::single_metric_anomaly_detector(imp, &Self(this.clone()))?)),
+            rt::Call::Set("singleMetricAnomalyDetector", value) => {
+                <T as CfnAnomalyDetectorOverrides>::set_single_metric_anomaly_detector(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("stat") => Ok(rt::to_wire(&<T as CfnAnomalyDetectorOverrides>::stat(imp, &Self(this.clone()))?)),
+            rt::Call::Set("stat", value) => {
+                <T as CfnAnomalyDetectorOverrides>::set_stat(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnAnomalyDetectorOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnAnomalyDetector` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnAnomalyDetectorOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_cloudwatch::CfnAnomalyDetectorProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Specifies details about how the anomaly detection model is to be trained, including time ranges to exclude when training and updating the model.
 ///
@@ -4123,6 +5707,237 @@ pub trait CfnCompositeAlarmExt: rt::IsA<CfnCompositeAlarm> {
 }
 impl<O: rt::IsA<CfnCompositeAlarm> + ?Sized> CfnCompositeAlarmExt for O {}
 
+/// The members of [`CfnCompositeAlarm`] a Rust type can override; [`CfnCompositeAlarm::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnCompositeAlarmOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnCompositeAlarm) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnCompositeAlarm) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `compositeAlarmRef`; by default the library's implementation (`super`).
+    fn composite_alarm_ref(&self, this: &CfnCompositeAlarm) -> rt::R<crate::interfaces::aws_cloudwatch::CompositeAlarmReference> {
+        rt::from_wire(rt::get(&this.0, "compositeAlarmRef")?)
+    }
+    /// Reads `alarmRule`; by default the library's implementation (`super`).
+    fn alarm_rule(&self, this: &CfnCompositeAlarm) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "alarmRule")?)
+    }
+    /// Writes `alarmRule`; by default the library's implementation (`super`).
+    fn set_alarm_rule(&self, this: &CfnCompositeAlarm, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "alarmRule", rt::to_wire(&value))
+    }
+    /// Reads `actionConfiguration`; by default the library's implementation (`super`).
+    fn action_configuration(&self, this: &CfnCompositeAlarm) -> rt::R<rt::Option<IResolvableOrCfnCompositeAlarmActionConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "actionConfiguration")?)
+    }
+    /// Writes `actionConfiguration`; by default the library's implementation (`super`).
+    fn set_action_configuration(&self, this: &CfnCompositeAlarm, value: rt::Option<IResolvableOrCfnCompositeAlarmActionConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "actionConfiguration", rt::to_wire(&value))
+    }
+    /// Reads `actionsEnabled`; by default the library's implementation (`super`).
+    fn actions_enabled(&self, this: &CfnCompositeAlarm) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "actionsEnabled")?)
+    }
+    /// Writes `actionsEnabled`; by default the library's implementation (`super`).
+    fn set_actions_enabled(&self, this: &CfnCompositeAlarm, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "actionsEnabled", rt::to_wire(&value))
+    }
+    /// Reads `actionsSuppressor`; by default the library's implementation (`super`).
+    fn actions_suppressor(&self, this: &CfnCompositeAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "actionsSuppressor")?)
+    }
+    /// Writes `actionsSuppressor`; by default the library's implementation (`super`).
+    fn set_actions_suppressor(&self, this: &CfnCompositeAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "actionsSuppressor", rt::to_wire(&value))
+    }
+    /// Reads `actionsSuppressorExtensionPeriod`; by default the library's implementation (`super`).
+    fn actions_suppressor_extension_period(&self, this: &CfnCompositeAlarm) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "actionsSuppressorExtensionPeriod")?)
+    }
+    /// Writes `actionsSuppressorExtensionPeriod`; by default the library's implementation (`super`).
+    fn set_actions_suppressor_extension_period(&self, this: &CfnCompositeAlarm, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "actionsSuppressorExtensionPeriod", rt::to_wire(&value))
+    }
+    /// Reads `actionsSuppressorWaitPeriod`; by default the library's implementation (`super`).
+    fn actions_suppressor_wait_period(&self, this: &CfnCompositeAlarm) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "actionsSuppressorWaitPeriod")?)
+    }
+    /// Writes `actionsSuppressorWaitPeriod`; by default the library's implementation (`super`).
+    fn set_actions_suppressor_wait_period(&self, this: &CfnCompositeAlarm, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "actionsSuppressorWaitPeriod", rt::to_wire(&value))
+    }
+    /// Reads `alarmActions`; by default the library's implementation (`super`).
+    fn alarm_actions(&self, this: &CfnCompositeAlarm) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "alarmActions")?)
+    }
+    /// Writes `alarmActions`; by default the library's implementation (`super`).
+    fn set_alarm_actions(&self, this: &CfnCompositeAlarm, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "alarmActions", rt::to_wire(&value))
+    }
+    /// Reads `alarmDescription`; by default the library's implementation (`super`).
+    fn alarm_description(&self, this: &CfnCompositeAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "alarmDescription")?)
+    }
+    /// Writes `alarmDescription`; by default the library's implementation (`super`).
+    fn set_alarm_description(&self, this: &CfnCompositeAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "alarmDescription", rt::to_wire(&value))
+    }
+    /// Reads `alarmName`; by default the library's implementation (`super`).
+    fn alarm_name(&self, this: &CfnCompositeAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "alarmName")?)
+    }
+    /// Writes `alarmName`; by default the library's implementation (`super`).
+    fn set_alarm_name(&self, this: &CfnCompositeAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "alarmName", rt::to_wire(&value))
+    }
+    /// Reads `insufficientDataActions`; by default the library's implementation (`super`).
+    fn insufficient_data_actions(&self, this: &CfnCompositeAlarm) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "insufficientDataActions")?)
+    }
+    /// Writes `insufficientDataActions`; by default the library's implementation (`super`).
+    fn set_insufficient_data_actions(&self, this: &CfnCompositeAlarm, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "insufficientDataActions", rt::to_wire(&value))
+    }
+    /// Reads `okActions`; by default the library's implementation (`super`).
+    fn ok_actions(&self, this: &CfnCompositeAlarm) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "okActions")?)
+    }
+    /// Writes `okActions`; by default the library's implementation (`super`).
+    fn set_ok_actions(&self, this: &CfnCompositeAlarm, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "okActions", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnCompositeAlarm) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnCompositeAlarm, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnCompositeAlarm, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnCompositeAlarm {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnCompositeAlarmOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnCompositeAlarmOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "composite_alarm_ref" => rt::Override::property("compositeAlarmRef"),
+                "alarm_rule" | "set_alarm_rule" => rt::Override::property("alarmRule"),
+                "action_configuration" | "set_action_configuration" => rt::Override::property("actionConfiguration"),
+                "actions_enabled" | "set_actions_enabled" => rt::Override::property("actionsEnabled"),
+                "actions_suppressor" | "set_actions_suppressor" => rt::Override::property("actionsSuppressor"),
+                "actions_suppressor_extension_period" | "set_actions_suppressor_extension_period" => rt::Override::property("actionsSuppressorExtensionPeriod"),
+                "actions_suppressor_wait_period" | "set_actions_suppressor_wait_period" => rt::Override::property("actionsSuppressorWaitPeriod"),
+                "alarm_actions" | "set_alarm_actions" => rt::Override::property("alarmActions"),
+                "alarm_description" | "set_alarm_description" => rt::Override::property("alarmDescription"),
+                "alarm_name" | "set_alarm_name" => rt::Override::property("alarmName"),
+                "insufficient_data_actions" | "set_insufficient_data_actions" => rt::Override::property("insufficientDataActions"),
+                "ok_actions" | "set_ok_actions" => rt::Override::property("okActions"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnCompositeAlarmOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("compositeAlarmRef") => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::composite_alarm_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("alarmRule") => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::alarm_rule(imp, &Self(this.clone()))?)),
+            rt::Call::Set("alarmRule", value) => {
+                <T as CfnCompositeAlarmOverrides>::set_alarm_rule(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("actionConfiguration") => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::action_configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("actionConfiguration", value) => {
+                <T as CfnCompositeAlarmOverrides>::set_action_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("actionsEnabled") => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::actions_enabled(imp, &Self(this.clone()))?)),
+            rt::Call::Set("actionsEnabled", value) => {
+                <T as CfnCompositeAlarmOverrides>::set_actions_enabled(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("actionsSuppressor") => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::actions_suppressor(imp, &Self(this.clone()))?)),
+            rt::Call::Set("actionsSuppressor", value) => {
+                <T as CfnCompositeAlarmOverrides>::set_actions_suppressor(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("actionsSuppressorExtensionPeriod") => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::actions_suppressor_extension_period(imp, &Self(this.clone()))?)),
+            rt::Call::Set("actionsSuppressorExtensionPeriod", value) => {
+                <T as CfnCompositeAlarmOverrides>::set_actions_suppressor_extension_period(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("actionsSuppressorWaitPeriod") => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::actions_suppressor_wait_period(imp, &Self(this.clone()))?)),
+            rt::Call::Set("actionsSuppressorWaitPeriod", value) => {
+                <T as CfnCompositeAlarmOverrides>::set_actions_suppressor_wait_period(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("alarmActions") => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::alarm_actions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("alarmActions", value) => {
+                <T as CfnCompositeAlarmOverrides>::set_alarm_actions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("alarmDescription") => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::alarm_description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("alarmDescription", value) => {
+                <T as CfnCompositeAlarmOverrides>::set_alarm_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("alarmName") => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::alarm_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("alarmName", value) => {
+                <T as CfnCompositeAlarmOverrides>::set_alarm_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("insufficientDataActions") => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::insufficient_data_actions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("insufficientDataActions", value) => {
+                <T as CfnCompositeAlarmOverrides>::set_insufficient_data_actions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("okActions") => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::ok_actions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("okActions", value) => {
+                <T as CfnCompositeAlarmOverrides>::set_ok_actions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnCompositeAlarmOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnCompositeAlarmOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnCompositeAlarm` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnCompositeAlarmOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnCompositeAlarmProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Configuration that applies to the notifications this alarm sends when it performs its actions.
 ///
 /// Stability: external.
@@ -4415,6 +6230,105 @@ pub trait CfnDashboardExt: rt::IsA<CfnDashboard> {
 }
 impl<O: rt::IsA<CfnDashboard> + ?Sized> CfnDashboardExt for O {}
 
+/// The members of [`CfnDashboard`] a Rust type can override; [`CfnDashboard::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDashboardOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnDashboard) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `dashboardRef`; by default the library's implementation (`super`).
+    fn dashboard_ref(&self, this: &CfnDashboard) -> rt::R<crate::interfaces::aws_cloudwatch::DashboardReference> {
+        rt::from_wire(rt::get(&this.0, "dashboardRef")?)
+    }
+    /// Reads `dashboardBody`; by default the library's implementation (`super`).
+    fn dashboard_body(&self, this: &CfnDashboard) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "dashboardBody")?)
+    }
+    /// Writes `dashboardBody`; by default the library's implementation (`super`).
+    fn set_dashboard_body(&self, this: &CfnDashboard, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "dashboardBody", rt::to_wire(&value))
+    }
+    /// Reads `dashboardName`; by default the library's implementation (`super`).
+    fn dashboard_name(&self, this: &CfnDashboard) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "dashboardName")?)
+    }
+    /// Writes `dashboardName`; by default the library's implementation (`super`).
+    fn set_dashboard_name(&self, this: &CfnDashboard, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "dashboardName", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnDashboard) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnDashboard, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDashboard, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDashboard {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDashboardOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDashboardOverrides>::OVERRIDES {
+            out.push(match *name {
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "dashboard_ref" => rt::Override::property("dashboardRef"),
+                "dashboard_body" | "set_dashboard_body" => rt::Override::property("dashboardBody"),
+                "dashboard_name" | "set_dashboard_name" => rt::Override::property("dashboardName"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDashboardOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnDashboardOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("dashboardRef") => Ok(rt::to_wire(&<T as CfnDashboardOverrides>::dashboard_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("dashboardBody") => Ok(rt::to_wire(&<T as CfnDashboardOverrides>::dashboard_body(imp, &Self(this.clone()))?)),
+            rt::Call::Set("dashboardBody", value) => {
+                <T as CfnDashboardOverrides>::set_dashboard_body(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("dashboardName") => Ok(rt::to_wire(&<T as CfnDashboardOverrides>::dashboard_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("dashboardName", value) => {
+                <T as CfnDashboardOverrides>::set_dashboard_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnDashboardOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnDashboardOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDashboardOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDashboard` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDashboardOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnDashboardProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnDashboard`.
 ///
 /// Stability: external.
@@ -4610,6 +6524,173 @@ pub trait CfnDomainExt: rt::IsA<CfnDomain> {
     }
 }
 impl<O: rt::IsA<CfnDomain> + ?Sized> CfnDomainExt for O {}
+
+/// The members of [`CfnDomain`] a Rust type can override; [`CfnDomain::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDomainOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnDomain) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrCreatedAt`; by default the library's implementation (`super`).
+    fn attr_created_at(&self, this: &CfnDomain) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedAt")?)
+    }
+    /// Reads `attrCustomEndpointUrls`; by default the library's implementation (`super`).
+    fn attr_custom_endpoint_urls(&self, this: &CfnDomain) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "attrCustomEndpointUrls")?)
+    }
+    /// Reads `attrDomainEndpointUrl`; by default the library's implementation (`super`).
+    fn attr_domain_endpoint_url(&self, this: &CfnDomain) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDomainEndpointUrl")?)
+    }
+    /// Reads `attrDomainId`; by default the library's implementation (`super`).
+    fn attr_domain_id(&self, this: &CfnDomain) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDomainId")?)
+    }
+    /// Reads `attrIdentityCenterApplicationArn`; by default the library's implementation (`super`).
+    fn attr_identity_center_application_arn(&self, this: &CfnDomain) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrIdentityCenterApplicationArn")?)
+    }
+    /// Reads `attrRegion`; by default the library's implementation (`super`).
+    fn attr_region(&self, this: &CfnDomain) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrRegion")?)
+    }
+    /// Reads `attrStatus`; by default the library's implementation (`super`).
+    fn attr_status(&self, this: &CfnDomain) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStatus")?)
+    }
+    /// Reads `attrUpdatedAt`; by default the library's implementation (`super`).
+    fn attr_updated_at(&self, this: &CfnDomain) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdatedAt")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnDomain) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `domainRef`; by default the library's implementation (`super`).
+    fn domain_ref(&self, this: &CfnDomain) -> rt::R<crate::interfaces::aws_cloudwatch::DomainReference> {
+        rt::from_wire(rt::get(&this.0, "domainRef")?)
+    }
+    /// Reads `identityProviders`; by default the library's implementation (`super`).
+    fn identity_providers(&self, this: &CfnDomain) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "identityProviders")?)
+    }
+    /// Writes `identityProviders`; by default the library's implementation (`super`).
+    fn set_identity_providers(&self, this: &CfnDomain, value: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "identityProviders", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnDomain) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnDomain, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `identityProviderConfiguration`; by default the library's implementation (`super`).
+    fn identity_provider_configuration(&self, this: &CfnDomain) -> rt::R<rt::Option<IResolvableOrCfnDomainIdentityProviderConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "identityProviderConfiguration")?)
+    }
+    /// Writes `identityProviderConfiguration`; by default the library's implementation (`super`).
+    fn set_identity_provider_configuration(&self, this: &CfnDomain, value: rt::Option<IResolvableOrCfnDomainIdentityProviderConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "identityProviderConfiguration", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnDomain) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnDomain, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDomain, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDomain {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDomainOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDomainOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_created_at" => rt::Override::property("attrCreatedAt"),
+                "attr_custom_endpoint_urls" => rt::Override::property("attrCustomEndpointUrls"),
+                "attr_domain_endpoint_url" => rt::Override::property("attrDomainEndpointUrl"),
+                "attr_domain_id" => rt::Override::property("attrDomainId"),
+                "attr_identity_center_application_arn" => rt::Override::property("attrIdentityCenterApplicationArn"),
+                "attr_region" => rt::Override::property("attrRegion"),
+                "attr_status" => rt::Override::property("attrStatus"),
+                "attr_updated_at" => rt::Override::property("attrUpdatedAt"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "domain_ref" => rt::Override::property("domainRef"),
+                "identity_providers" | "set_identity_providers" => rt::Override::property("identityProviders"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "identity_provider_configuration" | "set_identity_provider_configuration" => rt::Override::property("identityProviderConfiguration"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDomainOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnDomainOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreatedAt") => Ok(rt::to_wire(&<T as CfnDomainOverrides>::attr_created_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCustomEndpointUrls") => Ok(rt::to_wire(&<T as CfnDomainOverrides>::attr_custom_endpoint_urls(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrDomainEndpointUrl") => Ok(rt::to_wire(&<T as CfnDomainOverrides>::attr_domain_endpoint_url(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrDomainId") => Ok(rt::to_wire(&<T as CfnDomainOverrides>::attr_domain_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrIdentityCenterApplicationArn") => Ok(rt::to_wire(&<T as CfnDomainOverrides>::attr_identity_center_application_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrRegion") => Ok(rt::to_wire(&<T as CfnDomainOverrides>::attr_region(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStatus") => Ok(rt::to_wire(&<T as CfnDomainOverrides>::attr_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdatedAt") => Ok(rt::to_wire(&<T as CfnDomainOverrides>::attr_updated_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnDomainOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainRef") => Ok(rt::to_wire(&<T as CfnDomainOverrides>::domain_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("identityProviders") => Ok(rt::to_wire(&<T as CfnDomainOverrides>::identity_providers(imp, &Self(this.clone()))?)),
+            rt::Call::Set("identityProviders", value) => {
+                <T as CfnDomainOverrides>::set_identity_providers(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnDomainOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnDomainOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("identityProviderConfiguration") => Ok(rt::to_wire(&<T as CfnDomainOverrides>::identity_provider_configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("identityProviderConfiguration", value) => {
+                <T as CfnDomainOverrides>::set_identity_provider_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnDomainOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnDomainOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDomainOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDomain` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDomainOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnDomainProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Identity Center configuration.
 ///
@@ -4812,6 +6893,169 @@ pub trait CfnDomainAccessGrantForOrganizationExt: rt::IsA<CfnDomainAccessGrantFo
     }
 }
 impl<O: rt::IsA<CfnDomainAccessGrantForOrganization> + ?Sized> CfnDomainAccessGrantForOrganizationExt for O {}
+
+/// The members of [`CfnDomainAccessGrantForOrganization`] a Rust type can override; [`CfnDomainAccessGrantForOrganization::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDomainAccessGrantForOrganizationOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnDomainAccessGrantForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrCreatedAt`; by default the library's implementation (`super`).
+    fn attr_created_at(&self, this: &CfnDomainAccessGrantForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedAt")?)
+    }
+    /// Reads `attrCreatedBy`; by default the library's implementation (`super`).
+    fn attr_created_by(&self, this: &CfnDomainAccessGrantForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedBy")?)
+    }
+    /// Reads `attrGrantId`; by default the library's implementation (`super`).
+    fn attr_grant_id(&self, this: &CfnDomainAccessGrantForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrGrantId")?)
+    }
+    /// Reads `attrGrantType`; by default the library's implementation (`super`).
+    fn attr_grant_type(&self, this: &CfnDomainAccessGrantForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrGrantType")?)
+    }
+    /// Reads `attrUpdatedAt`; by default the library's implementation (`super`).
+    fn attr_updated_at(&self, this: &CfnDomainAccessGrantForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdatedAt")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnDomainAccessGrantForOrganization) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `domainAccessGrantForOrganizationRef`; by default the library's implementation (`super`).
+    fn domain_access_grant_for_organization_ref(&self, this: &CfnDomainAccessGrantForOrganization) -> rt::R<crate::interfaces::aws_cloudwatch::DomainAccessGrantForOrganizationReference> {
+        rt::from_wire(rt::get(&this.0, "domainAccessGrantForOrganizationRef")?)
+    }
+    /// Reads `domainId`; by default the library's implementation (`super`).
+    fn domain_id(&self, this: &CfnDomainAccessGrantForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "domainId")?)
+    }
+    /// Writes `domainId`; by default the library's implementation (`super`).
+    fn set_domain_id(&self, this: &CfnDomainAccessGrantForOrganization, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "domainId", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnDomainAccessGrantForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnDomainAccessGrantForOrganization, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `permission`; by default the library's implementation (`super`).
+    fn permission(&self, this: &CfnDomainAccessGrantForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "permission")?)
+    }
+    /// Writes `permission`; by default the library's implementation (`super`).
+    fn set_permission(&self, this: &CfnDomainAccessGrantForOrganization, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "permission", rt::to_wire(&value))
+    }
+    /// Reads `principal`; by default the library's implementation (`super`).
+    fn principal(&self, this: &CfnDomainAccessGrantForOrganization) -> rt::R<IResolvableOrMore45> {
+        rt::from_wire(rt::get(&this.0, "principal")?)
+    }
+    /// Writes `principal`; by default the library's implementation (`super`).
+    fn set_principal(&self, this: &CfnDomainAccessGrantForOrganization, value: IResolvableOrMore45) -> rt::R<()> {
+        rt::set(&this.0, "principal", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnDomainAccessGrantForOrganization) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnDomainAccessGrantForOrganization, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDomainAccessGrantForOrganization, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDomainAccessGrantForOrganization {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDomainAccessGrantForOrganizationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDomainAccessGrantForOrganizationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_created_at" => rt::Override::property("attrCreatedAt"),
+                "attr_created_by" => rt::Override::property("attrCreatedBy"),
+                "attr_grant_id" => rt::Override::property("attrGrantId"),
+                "attr_grant_type" => rt::Override::property("attrGrantType"),
+                "attr_updated_at" => rt::Override::property("attrUpdatedAt"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "domain_access_grant_for_organization_ref" => rt::Override::property("domainAccessGrantForOrganizationRef"),
+                "domain_id" | "set_domain_id" => rt::Override::property("domainId"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "permission" | "set_permission" => rt::Override::property("permission"),
+                "principal" | "set_principal" => rt::Override::property("principal"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDomainAccessGrantForOrganizationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnDomainAccessGrantForOrganizationOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreatedAt") => Ok(rt::to_wire(&<T as CfnDomainAccessGrantForOrganizationOverrides>::attr_created_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreatedBy") => Ok(rt::to_wire(&<T as CfnDomainAccessGrantForOrganizationOverrides>::attr_created_by(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrGrantId") => Ok(rt::to_wire(&<T as CfnDomainAccessGrantForOrganizationOverrides>::attr_grant_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrGrantType") => Ok(rt::to_wire(&<T as CfnDomainAccessGrantForOrganizationOverrides>::attr_grant_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdatedAt") => Ok(rt::to_wire(&<T as CfnDomainAccessGrantForOrganizationOverrides>::attr_updated_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnDomainAccessGrantForOrganizationOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainAccessGrantForOrganizationRef") => Ok(rt::to_wire(&<T as CfnDomainAccessGrantForOrganizationOverrides>::domain_access_grant_for_organization_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainId") => Ok(rt::to_wire(&<T as CfnDomainAccessGrantForOrganizationOverrides>::domain_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("domainId", value) => {
+                <T as CfnDomainAccessGrantForOrganizationOverrides>::set_domain_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnDomainAccessGrantForOrganizationOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnDomainAccessGrantForOrganizationOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("permission") => Ok(rt::to_wire(&<T as CfnDomainAccessGrantForOrganizationOverrides>::permission(imp, &Self(this.clone()))?)),
+            rt::Call::Set("permission", value) => {
+                <T as CfnDomainAccessGrantForOrganizationOverrides>::set_permission(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("principal") => Ok(rt::to_wire(&<T as CfnDomainAccessGrantForOrganizationOverrides>::principal(imp, &Self(this.clone()))?)),
+            rt::Call::Set("principal", value) => {
+                <T as CfnDomainAccessGrantForOrganizationOverrides>::set_principal(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnDomainAccessGrantForOrganizationOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnDomainAccessGrantForOrganizationOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDomainAccessGrantForOrganizationOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDomainAccessGrantForOrganization` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDomainAccessGrantForOrganizationOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnDomainAccessGrantForOrganizationProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The principal the grant is issued to.
 ///
@@ -5121,6 +7365,199 @@ pub trait CfnDomainForOrganizationExt: rt::IsA<CfnDomainForOrganization> {
 }
 impl<O: rt::IsA<CfnDomainForOrganization> + ?Sized> CfnDomainForOrganizationExt for O {}
 
+/// The members of [`CfnDomainForOrganization`] a Rust type can override; [`CfnDomainForOrganization::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDomainForOrganizationOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnDomainForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrCreatedAt`; by default the library's implementation (`super`).
+    fn attr_created_at(&self, this: &CfnDomainForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedAt")?)
+    }
+    /// Reads `attrCustomEndpointUrls`; by default the library's implementation (`super`).
+    fn attr_custom_endpoint_urls(&self, this: &CfnDomainForOrganization) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "attrCustomEndpointUrls")?)
+    }
+    /// Reads `attrDomainEndpointUrl`; by default the library's implementation (`super`).
+    fn attr_domain_endpoint_url(&self, this: &CfnDomainForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDomainEndpointUrl")?)
+    }
+    /// Reads `attrDomainId`; by default the library's implementation (`super`).
+    fn attr_domain_id(&self, this: &CfnDomainForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDomainId")?)
+    }
+    /// Reads `attrIdentityCenterApplicationArn`; by default the library's implementation (`super`).
+    fn attr_identity_center_application_arn(&self, this: &CfnDomainForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrIdentityCenterApplicationArn")?)
+    }
+    /// Reads `attrOrganizationId`; by default the library's implementation (`super`).
+    fn attr_organization_id(&self, this: &CfnDomainForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrOrganizationId")?)
+    }
+    /// Reads `attrOwnerAccountId`; by default the library's implementation (`super`).
+    fn attr_owner_account_id(&self, this: &CfnDomainForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrOwnerAccountId")?)
+    }
+    /// Reads `attrRegion`; by default the library's implementation (`super`).
+    fn attr_region(&self, this: &CfnDomainForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrRegion")?)
+    }
+    /// Reads `attrStatus`; by default the library's implementation (`super`).
+    fn attr_status(&self, this: &CfnDomainForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStatus")?)
+    }
+    /// Reads `attrUpdatedAt`; by default the library's implementation (`super`).
+    fn attr_updated_at(&self, this: &CfnDomainForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdatedAt")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnDomainForOrganization) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `domainForOrganizationRef`; by default the library's implementation (`super`).
+    fn domain_for_organization_ref(&self, this: &CfnDomainForOrganization) -> rt::R<crate::interfaces::aws_cloudwatch::DomainForOrganizationReference> {
+        rt::from_wire(rt::get(&this.0, "domainForOrganizationRef")?)
+    }
+    /// Reads `domainAccessRoleArn`; by default the library's implementation (`super`).
+    fn domain_access_role_arn(&self, this: &CfnDomainForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "domainAccessRoleArn")?)
+    }
+    /// Writes `domainAccessRoleArn`; by default the library's implementation (`super`).
+    fn set_domain_access_role_arn(&self, this: &CfnDomainForOrganization, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "domainAccessRoleArn", rt::to_wire(&value))
+    }
+    /// Reads `identityProviders`; by default the library's implementation (`super`).
+    fn identity_providers(&self, this: &CfnDomainForOrganization) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "identityProviders")?)
+    }
+    /// Writes `identityProviders`; by default the library's implementation (`super`).
+    fn set_identity_providers(&self, this: &CfnDomainForOrganization, value: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "identityProviders", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnDomainForOrganization) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnDomainForOrganization, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `identityProviderConfiguration`; by default the library's implementation (`super`).
+    fn identity_provider_configuration(&self, this: &CfnDomainForOrganization) -> rt::R<rt::Option<IResolvableOrCfnDomainForOrganizationIdentityProviderConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "identityProviderConfiguration")?)
+    }
+    /// Writes `identityProviderConfiguration`; by default the library's implementation (`super`).
+    fn set_identity_provider_configuration(&self, this: &CfnDomainForOrganization, value: rt::Option<IResolvableOrCfnDomainForOrganizationIdentityProviderConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "identityProviderConfiguration", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnDomainForOrganization) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnDomainForOrganization, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDomainForOrganization, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDomainForOrganization {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDomainForOrganizationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDomainForOrganizationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_created_at" => rt::Override::property("attrCreatedAt"),
+                "attr_custom_endpoint_urls" => rt::Override::property("attrCustomEndpointUrls"),
+                "attr_domain_endpoint_url" => rt::Override::property("attrDomainEndpointUrl"),
+                "attr_domain_id" => rt::Override::property("attrDomainId"),
+                "attr_identity_center_application_arn" => rt::Override::property("attrIdentityCenterApplicationArn"),
+                "attr_organization_id" => rt::Override::property("attrOrganizationId"),
+                "attr_owner_account_id" => rt::Override::property("attrOwnerAccountId"),
+                "attr_region" => rt::Override::property("attrRegion"),
+                "attr_status" => rt::Override::property("attrStatus"),
+                "attr_updated_at" => rt::Override::property("attrUpdatedAt"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "domain_for_organization_ref" => rt::Override::property("domainForOrganizationRef"),
+                "domain_access_role_arn" | "set_domain_access_role_arn" => rt::Override::property("domainAccessRoleArn"),
+                "identity_providers" | "set_identity_providers" => rt::Override::property("identityProviders"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "identity_provider_configuration" | "set_identity_provider_configuration" => rt::Override::property("identityProviderConfiguration"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDomainForOrganizationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreatedAt") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::attr_created_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCustomEndpointUrls") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::attr_custom_endpoint_urls(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrDomainEndpointUrl") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::attr_domain_endpoint_url(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrDomainId") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::attr_domain_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrIdentityCenterApplicationArn") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::attr_identity_center_application_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrOrganizationId") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::attr_organization_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrOwnerAccountId") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::attr_owner_account_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrRegion") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::attr_region(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStatus") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::attr_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdatedAt") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::attr_updated_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainForOrganizationRef") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::domain_for_organization_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainAccessRoleArn") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::domain_access_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("domainAccessRoleArn", value) => {
+                <T as CfnDomainForOrganizationOverrides>::set_domain_access_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("identityProviders") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::identity_providers(imp, &Self(this.clone()))?)),
+            rt::Call::Set("identityProviders", value) => {
+                <T as CfnDomainForOrganizationOverrides>::set_identity_providers(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnDomainForOrganizationOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("identityProviderConfiguration") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::identity_provider_configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("identityProviderConfiguration", value) => {
+                <T as CfnDomainForOrganizationOverrides>::set_identity_provider_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnDomainForOrganizationOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDomainForOrganizationOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDomainForOrganization` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDomainForOrganizationOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnDomainForOrganizationProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Identity Center configuration.
 ///
 /// Required when identityProviders includes IDC.
@@ -5405,6 +7842,145 @@ pub trait CfnInsightRuleExt: rt::IsA<CfnInsightRule> {
 }
 impl<O: rt::IsA<CfnInsightRule> + ?Sized> CfnInsightRuleExt for O {}
 
+/// The members of [`CfnInsightRule`] a Rust type can override; [`CfnInsightRule::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnInsightRuleOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnInsightRule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrRuleName`; by default the library's implementation (`super`).
+    fn attr_rule_name(&self, this: &CfnInsightRule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrRuleName")?)
+    }
+    /// Reads `insightRuleRef`; by default the library's implementation (`super`).
+    fn insight_rule_ref(&self, this: &CfnInsightRule) -> rt::R<crate::interfaces::aws_cloudwatch::InsightRuleReference> {
+        rt::from_wire(rt::get(&this.0, "insightRuleRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnInsightRule) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `ruleBody`; by default the library's implementation (`super`).
+    fn rule_body(&self, this: &CfnInsightRule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "ruleBody")?)
+    }
+    /// Writes `ruleBody`; by default the library's implementation (`super`).
+    fn set_rule_body(&self, this: &CfnInsightRule, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "ruleBody", rt::to_wire(&value))
+    }
+    /// Reads `ruleName`; by default the library's implementation (`super`).
+    fn rule_name(&self, this: &CfnInsightRule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "ruleName")?)
+    }
+    /// Writes `ruleName`; by default the library's implementation (`super`).
+    fn set_rule_name(&self, this: &CfnInsightRule, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "ruleName", rt::to_wire(&value))
+    }
+    /// Reads `ruleState`; by default the library's implementation (`super`).
+    fn rule_state(&self, this: &CfnInsightRule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "ruleState")?)
+    }
+    /// Writes `ruleState`; by default the library's implementation (`super`).
+    fn set_rule_state(&self, this: &CfnInsightRule, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "ruleState", rt::to_wire(&value))
+    }
+    /// Reads `applyOnTransformedLogs`; by default the library's implementation (`super`).
+    fn apply_on_transformed_logs(&self, this: &CfnInsightRule) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "applyOnTransformedLogs")?)
+    }
+    /// Writes `applyOnTransformedLogs`; by default the library's implementation (`super`).
+    fn set_apply_on_transformed_logs(&self, this: &CfnInsightRule, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "applyOnTransformedLogs", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnInsightRule) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnInsightRule, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnInsightRule, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnInsightRule {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnInsightRuleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnInsightRuleOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_rule_name" => rt::Override::property("attrRuleName"),
+                "insight_rule_ref" => rt::Override::property("insightRuleRef"),
+                "tags" => rt::Override::property("tags"),
+                "rule_body" | "set_rule_body" => rt::Override::property("ruleBody"),
+                "rule_name" | "set_rule_name" => rt::Override::property("ruleName"),
+                "rule_state" | "set_rule_state" => rt::Override::property("ruleState"),
+                "apply_on_transformed_logs" | "set_apply_on_transformed_logs" => rt::Override::property("applyOnTransformedLogs"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnInsightRuleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnInsightRuleOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrRuleName") => Ok(rt::to_wire(&<T as CfnInsightRuleOverrides>::attr_rule_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("insightRuleRef") => Ok(rt::to_wire(&<T as CfnInsightRuleOverrides>::insight_rule_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnInsightRuleOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("ruleBody") => Ok(rt::to_wire(&<T as CfnInsightRuleOverrides>::rule_body(imp, &Self(this.clone()))?)),
+            rt::Call::Set("ruleBody", value) => {
+                <T as CfnInsightRuleOverrides>::set_rule_body(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("ruleName") => Ok(rt::to_wire(&<T as CfnInsightRuleOverrides>::rule_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("ruleName", value) => {
+                <T as CfnInsightRuleOverrides>::set_rule_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("ruleState") => Ok(rt::to_wire(&<T as CfnInsightRuleOverrides>::rule_state(imp, &Self(this.clone()))?)),
+            rt::Call::Set("ruleState", value) => {
+                <T as CfnInsightRuleOverrides>::set_rule_state(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("applyOnTransformedLogs") => Ok(rt::to_wire(&<T as CfnInsightRuleOverrides>::apply_on_transformed_logs(imp, &Self(this.clone()))?)),
+            rt::Call::Set("applyOnTransformedLogs", value) => {
+                <T as CfnInsightRuleOverrides>::set_apply_on_transformed_logs(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnInsightRuleOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnInsightRuleOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnInsightRuleOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnInsightRule` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnInsightRuleOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnInsightRuleProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnInsightRule`.
 ///
 /// Stability: external.
@@ -5614,6 +8190,177 @@ pub trait CfnIntegrationExt: rt::IsA<CfnIntegration> {
     }
 }
 impl<O: rt::IsA<CfnIntegration> + ?Sized> CfnIntegrationExt for O {}
+
+/// The members of [`CfnIntegration`] a Rust type can override; [`CfnIntegration::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnIntegrationOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrCreatedAt`; by default the library's implementation (`super`).
+    fn attr_created_at(&self, this: &CfnIntegration) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedAt")?)
+    }
+    /// Reads `attrIntegrationArn`; by default the library's implementation (`super`).
+    fn attr_integration_arn(&self, this: &CfnIntegration) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrIntegrationArn")?)
+    }
+    /// Reads `attrIntegrationId`; by default the library's implementation (`super`).
+    fn attr_integration_id(&self, this: &CfnIntegration) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrIntegrationId")?)
+    }
+    /// Reads `attrStatus`; by default the library's implementation (`super`).
+    fn attr_status(&self, this: &CfnIntegration) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStatus")?)
+    }
+    /// Reads `attrUpdatedAt`; by default the library's implementation (`super`).
+    fn attr_updated_at(&self, this: &CfnIntegration) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdatedAt")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnIntegration) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `integrationRef`; by default the library's implementation (`super`).
+    fn integration_ref(&self, this: &CfnIntegration) -> rt::R<crate::interfaces::aws_cloudwatch::IntegrationReference> {
+        rt::from_wire(rt::get(&this.0, "integrationRef")?)
+    }
+    /// Reads `integrationType`; by default the library's implementation (`super`).
+    fn integration_type(&self, this: &CfnIntegration) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "integrationType")?)
+    }
+    /// Writes `integrationType`; by default the library's implementation (`super`).
+    fn set_integration_type(&self, this: &CfnIntegration, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "integrationType", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnIntegration) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnIntegration, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `credential`; by default the library's implementation (`super`).
+    fn credential(&self, this: &CfnIntegration) -> rt::R<rt::Option<IResolvableOrCfnIntegrationIntegrationCredentialProperty>> {
+        rt::from_wire(rt::get(&this.0, "credential")?)
+    }
+    /// Writes `credential`; by default the library's implementation (`super`).
+    fn set_credential(&self, this: &CfnIntegration, value: rt::Option<IResolvableOrCfnIntegrationIntegrationCredentialProperty>) -> rt::R<()> {
+        rt::set(&this.0, "credential", rt::to_wire(&value))
+    }
+    /// Reads `integrationAttributes`; by default the library's implementation (`super`).
+    fn integration_attributes(&self, this: &CfnIntegration) -> rt::R<rt::Option<IResolvableOrStringMap>> {
+        rt::from_wire(rt::get(&this.0, "integrationAttributes")?)
+    }
+    /// Writes `integrationAttributes`; by default the library's implementation (`super`).
+    fn set_integration_attributes(&self, this: &CfnIntegration, value: rt::Option<IResolvableOrStringMap>) -> rt::R<()> {
+        rt::set(&this.0, "integrationAttributes", rt::to_wire(&value))
+    }
+    /// Reads `roleArn`; by default the library's implementation (`super`).
+    fn role_arn(&self, this: &CfnIntegration) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "roleArn")?)
+    }
+    /// Writes `roleArn`; by default the library's implementation (`super`).
+    fn set_role_arn(&self, this: &CfnIntegration, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "roleArn", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnIntegration) -> rt::R<rt::Option<rt::Vec<crate::aws_cloudwatch::CfnIntegrationTagsItemsProperty>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnIntegration, value: rt::Option<rt::Vec<crate::aws_cloudwatch::CfnIntegrationTagsItemsProperty>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnIntegration, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnIntegration {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnIntegrationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnIntegrationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_created_at" => rt::Override::property("attrCreatedAt"),
+                "attr_integration_arn" => rt::Override::property("attrIntegrationArn"),
+                "attr_integration_id" => rt::Override::property("attrIntegrationId"),
+                "attr_status" => rt::Override::property("attrStatus"),
+                "attr_updated_at" => rt::Override::property("attrUpdatedAt"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "integration_ref" => rt::Override::property("integrationRef"),
+                "integration_type" | "set_integration_type" => rt::Override::property("integrationType"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "credential" | "set_credential" => rt::Override::property("credential"),
+                "integration_attributes" | "set_integration_attributes" => rt::Override::property("integrationAttributes"),
+                "role_arn" | "set_role_arn" => rt::Override::property("roleArn"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnIntegrationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrCreatedAt") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::attr_created_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrIntegrationArn") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::attr_integration_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrIntegrationId") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::attr_integration_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStatus") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::attr_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdatedAt") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::attr_updated_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("integrationRef") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::integration_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("integrationType") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::integration_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("integrationType", value) => {
+                <T as CfnIntegrationOverrides>::set_integration_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnIntegrationOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("credential") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::credential(imp, &Self(this.clone()))?)),
+            rt::Call::Set("credential", value) => {
+                <T as CfnIntegrationOverrides>::set_credential(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("integrationAttributes") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::integration_attributes(imp, &Self(this.clone()))?)),
+            rt::Call::Set("integrationAttributes", value) => {
+                <T as CfnIntegrationOverrides>::set_integration_attributes(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("roleArn") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("roleArn", value) => {
+                <T as CfnIntegrationOverrides>::set_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnIntegrationOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnIntegration` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnIntegrationOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnIntegrationProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// API-key credential material that can be rotated in place on update.
 ///
@@ -6012,6 +8759,307 @@ pub trait CfnLogAlarmExt: rt::IsA<CfnLogAlarm> {
     }
 }
 impl<O: rt::IsA<CfnLogAlarm> + ?Sized> CfnLogAlarmExt for O {}
+
+/// The members of [`CfnLogAlarm`] a Rust type can override; [`CfnLogAlarm::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnLogAlarmOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnLogAlarm) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnLogAlarm) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `logAlarmRef`; by default the library's implementation (`super`).
+    fn log_alarm_ref(&self, this: &CfnLogAlarm) -> rt::R<crate::interfaces::aws_cloudwatch::LogAlarmReference> {
+        rt::from_wire(rt::get(&this.0, "logAlarmRef")?)
+    }
+    /// Reads `comparisonOperator`; by default the library's implementation (`super`).
+    fn comparison_operator(&self, this: &CfnLogAlarm) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "comparisonOperator")?)
+    }
+    /// Writes `comparisonOperator`; by default the library's implementation (`super`).
+    fn set_comparison_operator(&self, this: &CfnLogAlarm, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "comparisonOperator", rt::to_wire(&value))
+    }
+    /// Reads `queryResultsToAlarm`; by default the library's implementation (`super`).
+    fn query_results_to_alarm(&self, this: &CfnLogAlarm) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "queryResultsToAlarm")?)
+    }
+    /// Writes `queryResultsToAlarm`; by default the library's implementation (`super`).
+    fn set_query_results_to_alarm(&self, this: &CfnLogAlarm, value: f64) -> rt::R<()> {
+        rt::set(&this.0, "queryResultsToAlarm", rt::to_wire(&value))
+    }
+    /// Reads `queryResultsToEvaluate`; by default the library's implementation (`super`).
+    fn query_results_to_evaluate(&self, this: &CfnLogAlarm) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "queryResultsToEvaluate")?)
+    }
+    /// Writes `queryResultsToEvaluate`; by default the library's implementation (`super`).
+    fn set_query_results_to_evaluate(&self, this: &CfnLogAlarm, value: f64) -> rt::R<()> {
+        rt::set(&this.0, "queryResultsToEvaluate", rt::to_wire(&value))
+    }
+    /// Reads `scheduledQueryConfiguration`; by default the library's implementation (`super`).
+    fn scheduled_query_configuration(&self, this: &CfnLogAlarm) -> rt::R<IResolvableOrCfnLogAlarmScheduledQueryConfigurationProperty> {
+        rt::from_wire(rt::get(&this.0, "scheduledQueryConfiguration")?)
+    }
+    /// Writes `scheduledQueryConfiguration`; by default the library's implementation (`super`).
+    fn set_scheduled_query_configuration(&self, this: &CfnLogAlarm, value: IResolvableOrCfnLogAlarmScheduledQueryConfigurationProperty) -> rt::R<()> {
+        rt::set(&this.0, "scheduledQueryConfiguration", rt::to_wire(&value))
+    }
+    /// Reads `threshold`; by default the library's implementation (`super`).
+    fn threshold(&self, this: &CfnLogAlarm) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "threshold")?)
+    }
+    /// Writes `threshold`; by default the library's implementation (`super`).
+    fn set_threshold(&self, this: &CfnLogAlarm, value: f64) -> rt::R<()> {
+        rt::set(&this.0, "threshold", rt::to_wire(&value))
+    }
+    /// Reads `actionConfiguration`; by default the library's implementation (`super`).
+    fn action_configuration(&self, this: &CfnLogAlarm) -> rt::R<rt::Option<IResolvableOrCfnLogAlarmActionConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "actionConfiguration")?)
+    }
+    /// Writes `actionConfiguration`; by default the library's implementation (`super`).
+    fn set_action_configuration(&self, this: &CfnLogAlarm, value: rt::Option<IResolvableOrCfnLogAlarmActionConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "actionConfiguration", rt::to_wire(&value))
+    }
+    /// Reads `actionLogLineCount`; by default the library's implementation (`super`).
+    fn action_log_line_count(&self, this: &CfnLogAlarm) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "actionLogLineCount")?)
+    }
+    /// Writes `actionLogLineCount`; by default the library's implementation (`super`).
+    fn set_action_log_line_count(&self, this: &CfnLogAlarm, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "actionLogLineCount", rt::to_wire(&value))
+    }
+    /// Reads `actionLogLineRoleArn`; by default the library's implementation (`super`).
+    fn action_log_line_role_arn(&self, this: &CfnLogAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "actionLogLineRoleArn")?)
+    }
+    /// Writes `actionLogLineRoleArn`; by default the library's implementation (`super`).
+    fn set_action_log_line_role_arn(&self, this: &CfnLogAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "actionLogLineRoleArn", rt::to_wire(&value))
+    }
+    /// Reads `actionsEnabled`; by default the library's implementation (`super`).
+    fn actions_enabled(&self, this: &CfnLogAlarm) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "actionsEnabled")?)
+    }
+    /// Writes `actionsEnabled`; by default the library's implementation (`super`).
+    fn set_actions_enabled(&self, this: &CfnLogAlarm, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "actionsEnabled", rt::to_wire(&value))
+    }
+    /// Reads `alarmActions`; by default the library's implementation (`super`).
+    fn alarm_actions(&self, this: &CfnLogAlarm) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "alarmActions")?)
+    }
+    /// Writes `alarmActions`; by default the library's implementation (`super`).
+    fn set_alarm_actions(&self, this: &CfnLogAlarm, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "alarmActions", rt::to_wire(&value))
+    }
+    /// Reads `alarmDescription`; by default the library's implementation (`super`).
+    fn alarm_description(&self, this: &CfnLogAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "alarmDescription")?)
+    }
+    /// Writes `alarmDescription`; by default the library's implementation (`super`).
+    fn set_alarm_description(&self, this: &CfnLogAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "alarmDescription", rt::to_wire(&value))
+    }
+    /// Reads `alarmName`; by default the library's implementation (`super`).
+    fn alarm_name(&self, this: &CfnLogAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "alarmName")?)
+    }
+    /// Writes `alarmName`; by default the library's implementation (`super`).
+    fn set_alarm_name(&self, this: &CfnLogAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "alarmName", rt::to_wire(&value))
+    }
+    /// Reads `insufficientDataActions`; by default the library's implementation (`super`).
+    fn insufficient_data_actions(&self, this: &CfnLogAlarm) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "insufficientDataActions")?)
+    }
+    /// Writes `insufficientDataActions`; by default the library's implementation (`super`).
+    fn set_insufficient_data_actions(&self, this: &CfnLogAlarm, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "insufficientDataActions", rt::to_wire(&value))
+    }
+    /// Reads `okActions`; by default the library's implementation (`super`).
+    fn ok_actions(&self, this: &CfnLogAlarm) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "okActions")?)
+    }
+    /// Writes `okActions`; by default the library's implementation (`super`).
+    fn set_ok_actions(&self, this: &CfnLogAlarm, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "okActions", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnLogAlarm) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnLogAlarm, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// Reads `treatMissingData`; by default the library's implementation (`super`).
+    fn treat_missing_data(&self, this: &CfnLogAlarm) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "treatMissingData")?)
+    }
+    /// Writes `treatMissingData`; by default the library's implementation (`super`).
+    fn set_treat_missing_data(&self, this: &CfnLogAlarm, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "treatMissingData", rt::to_wire(&value))
+    }
+    /// Reads `warmUpConfiguration`; by default the library's implementation (`super`).
+    fn warm_up_configuration(&self, this: &CfnLogAlarm) -> rt::R<rt::Option<IResolvableOrCfnLogAlarmWarmUpConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "warmUpConfiguration")?)
+    }
+    /// Writes `warmUpConfiguration`; by default the library's implementation (`super`).
+    fn set_warm_up_configuration(&self, this: &CfnLogAlarm, value: rt::Option<IResolvableOrCfnLogAlarmWarmUpConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "warmUpConfiguration", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnLogAlarm, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnLogAlarm {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnLogAlarmOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnLogAlarmOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "log_alarm_ref" => rt::Override::property("logAlarmRef"),
+                "comparison_operator" | "set_comparison_operator" => rt::Override::property("comparisonOperator"),
+                "query_results_to_alarm" | "set_query_results_to_alarm" => rt::Override::property("queryResultsToAlarm"),
+                "query_results_to_evaluate" | "set_query_results_to_evaluate" => rt::Override::property("queryResultsToEvaluate"),
+                "scheduled_query_configuration" | "set_scheduled_query_configuration" => rt::Override::property("scheduledQueryConfiguration"),
+                "threshold" | "set_threshold" => rt::Override::property("threshold"),
+                "action_configuration" | "set_action_configuration" => rt::Override::property("actionConfiguration"),
+                "action_log_line_count" | "set_action_log_line_count" => rt::Override::property("actionLogLineCount"),
+                "action_log_line_role_arn" | "set_action_log_line_role_arn" => rt::Override::property("actionLogLineRoleArn"),
+                "actions_enabled" | "set_actions_enabled" => rt::Override::property("actionsEnabled"),
+                "alarm_actions" | "set_alarm_actions" => rt::Override::property("alarmActions"),
+                "alarm_description" | "set_alarm_description" => rt::Override::property("alarmDescription"),
+                "alarm_name" | "set_alarm_name" => rt::Override::property("alarmName"),
+                "insufficient_data_actions" | "set_insufficient_data_actions" => rt::Override::property("insufficientDataActions"),
+                "ok_actions" | "set_ok_actions" => rt::Override::property("okActions"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "treat_missing_data" | "set_treat_missing_data" => rt::Override::property("treatMissingData"),
+                "warm_up_configuration" | "set_warm_up_configuration" => rt::Override::property("warmUpConfiguration"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnLogAlarmOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("logAlarmRef") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::log_alarm_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("comparisonOperator") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::comparison_operator(imp, &Self(this.clone()))?)),
+            rt::Call::Set("comparisonOperator", value) => {
+                <T as CfnLogAlarmOverrides>::set_comparison_operator(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("queryResultsToAlarm") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::query_results_to_alarm(imp, &Self(this.clone()))?)),
+            rt::Call::Set("queryResultsToAlarm", value) => {
+                <T as CfnLogAlarmOverrides>::set_query_results_to_alarm(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("queryResultsToEvaluate") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::query_results_to_evaluate(imp, &Self(this.clone()))?)),
+            rt::Call::Set("queryResultsToEvaluate", value) => {
+                <T as CfnLogAlarmOverrides>::set_query_results_to_evaluate(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("scheduledQueryConfiguration") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::scheduled_query_configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("scheduledQueryConfiguration", value) => {
+                <T as CfnLogAlarmOverrides>::set_scheduled_query_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("threshold") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::threshold(imp, &Self(this.clone()))?)),
+            rt::Call::Set("threshold", value) => {
+                <T as CfnLogAlarmOverrides>::set_threshold(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("actionConfiguration") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::action_configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("actionConfiguration", value) => {
+                <T as CfnLogAlarmOverrides>::set_action_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("actionLogLineCount") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::action_log_line_count(imp, &Self(this.clone()))?)),
+            rt::Call::Set("actionLogLineCount", value) => {
+                <T as CfnLogAlarmOverrides>::set_action_log_line_count(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("actionLogLineRoleArn") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::action_log_line_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("actionLogLineRoleArn", value) => {
+                <T as CfnLogAlarmOverrides>::set_action_log_line_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("actionsEnabled") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::actions_enabled(imp, &Self(this.clone()))?)),
+            rt::Call::Set("actionsEnabled", value) => {
+                <T as CfnLogAlarmOverrides>::set_actions_enabled(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("alarmActions") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::alarm_actions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("alarmActions", value) => {
+                <T as CfnLogAlarmOverrides>::set_alarm_actions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("alarmDescription") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::alarm_description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("alarmDescription", value) => {
+                <T as CfnLogAlarmOverrides>::set_alarm_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("alarmName") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::alarm_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("alarmName", value) => {
+                <T as CfnLogAlarmOverrides>::set_alarm_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("insufficientDataActions") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::insufficient_data_actions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("insufficientDataActions", value) => {
+                <T as CfnLogAlarmOverrides>::set_insufficient_data_actions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("okActions") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::ok_actions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("okActions", value) => {
+                <T as CfnLogAlarmOverrides>::set_ok_actions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnLogAlarmOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("treatMissingData") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::treat_missing_data(imp, &Self(this.clone()))?)),
+            rt::Call::Set("treatMissingData", value) => {
+                <T as CfnLogAlarmOverrides>::set_treat_missing_data(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("warmUpConfiguration") => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::warm_up_configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("warmUpConfiguration", value) => {
+                <T as CfnLogAlarmOverrides>::set_warm_up_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnLogAlarmOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnLogAlarm` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnLogAlarmOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnLogAlarmProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Configuration that applies to the notifications this alarm sends when it performs its actions.
 ///
@@ -6579,6 +9627,213 @@ pub trait CfnMetricStreamExt: rt::IsA<CfnMetricStream> {
 }
 impl<O: rt::IsA<CfnMetricStream> + ?Sized> CfnMetricStreamExt for O {}
 
+/// The members of [`CfnMetricStream`] a Rust type can override; [`CfnMetricStream::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnMetricStreamOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnMetricStream) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrCreationDate`; by default the library's implementation (`super`).
+    fn attr_creation_date(&self, this: &CfnMetricStream) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreationDate")?)
+    }
+    /// Reads `attrLastUpdateDate`; by default the library's implementation (`super`).
+    fn attr_last_update_date(&self, this: &CfnMetricStream) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrLastUpdateDate")?)
+    }
+    /// Reads `attrState`; by default the library's implementation (`super`).
+    fn attr_state(&self, this: &CfnMetricStream) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrState")?)
+    }
+    /// Reads `metricStreamRef`; by default the library's implementation (`super`).
+    fn metric_stream_ref(&self, this: &CfnMetricStream) -> rt::R<crate::interfaces::aws_cloudwatch::MetricStreamReference> {
+        rt::from_wire(rt::get(&this.0, "metricStreamRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnMetricStream) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `firehoseArn`; by default the library's implementation (`super`).
+    fn firehose_arn(&self, this: &CfnMetricStream) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "firehoseArn")?)
+    }
+    /// Writes `firehoseArn`; by default the library's implementation (`super`).
+    fn set_firehose_arn(&self, this: &CfnMetricStream, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "firehoseArn", rt::to_wire(&value))
+    }
+    /// Reads `outputFormat`; by default the library's implementation (`super`).
+    fn output_format(&self, this: &CfnMetricStream) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "outputFormat")?)
+    }
+    /// Writes `outputFormat`; by default the library's implementation (`super`).
+    fn set_output_format(&self, this: &CfnMetricStream, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "outputFormat", rt::to_wire(&value))
+    }
+    /// Reads `roleArn`; by default the library's implementation (`super`).
+    fn role_arn(&self, this: &CfnMetricStream) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "roleArn")?)
+    }
+    /// Writes `roleArn`; by default the library's implementation (`super`).
+    fn set_role_arn(&self, this: &CfnMetricStream, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "roleArn", rt::to_wire(&value))
+    }
+    /// Reads `excludeFilters`; by default the library's implementation (`super`).
+    fn exclude_filters(&self, this: &CfnMetricStream) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnMetricStreamMetricStreamFilterPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "excludeFilters")?)
+    }
+    /// Writes `excludeFilters`; by default the library's implementation (`super`).
+    fn set_exclude_filters(&self, this: &CfnMetricStream, value: rt::Option<IResolvableOrIResolvableOrCfnMetricStreamMetricStreamFilterPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "excludeFilters", rt::to_wire(&value))
+    }
+    /// Reads `includeFilters`; by default the library's implementation (`super`).
+    fn include_filters(&self, this: &CfnMetricStream) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnMetricStreamMetricStreamFilterPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "includeFilters")?)
+    }
+    /// Writes `includeFilters`; by default the library's implementation (`super`).
+    fn set_include_filters(&self, this: &CfnMetricStream, value: rt::Option<IResolvableOrIResolvableOrCfnMetricStreamMetricStreamFilterPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "includeFilters", rt::to_wire(&value))
+    }
+    /// Reads `includeLinkedAccountsMetrics`; by default the library's implementation (`super`).
+    fn include_linked_accounts_metrics(&self, this: &CfnMetricStream) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "includeLinkedAccountsMetrics")?)
+    }
+    /// Writes `includeLinkedAccountsMetrics`; by default the library's implementation (`super`).
+    fn set_include_linked_accounts_metrics(&self, this: &CfnMetricStream, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "includeLinkedAccountsMetrics", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnMetricStream) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnMetricStream, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `statisticsConfigurations`; by default the library's implementation (`super`).
+    fn statistics_configurations(&self, this: &CfnMetricStream) -> rt::R<rt::Option<IResolvableOrMore61>> {
+        rt::from_wire(rt::get(&this.0, "statisticsConfigurations")?)
+    }
+    /// Writes `statisticsConfigurations`; by default the library's implementation (`super`).
+    fn set_statistics_configurations(&self, this: &CfnMetricStream, value: rt::Option<IResolvableOrMore61>) -> rt::R<()> {
+        rt::set(&this.0, "statisticsConfigurations", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnMetricStream) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnMetricStream, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnMetricStream, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnMetricStream {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnMetricStreamOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnMetricStreamOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_creation_date" => rt::Override::property("attrCreationDate"),
+                "attr_last_update_date" => rt::Override::property("attrLastUpdateDate"),
+                "attr_state" => rt::Override::property("attrState"),
+                "metric_stream_ref" => rt::Override::property("metricStreamRef"),
+                "tags" => rt::Override::property("tags"),
+                "firehose_arn" | "set_firehose_arn" => rt::Override::property("firehoseArn"),
+                "output_format" | "set_output_format" => rt::Override::property("outputFormat"),
+                "role_arn" | "set_role_arn" => rt::Override::property("roleArn"),
+                "exclude_filters" | "set_exclude_filters" => rt::Override::property("excludeFilters"),
+                "include_filters" | "set_include_filters" => rt::Override::property("includeFilters"),
+                "include_linked_accounts_metrics" | "set_include_linked_accounts_metrics" => rt::Override::property("includeLinkedAccountsMetrics"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "statistics_configurations" | "set_statistics_configurations" => rt::Override::property("statisticsConfigurations"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnMetricStreamOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreationDate") => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::attr_creation_date(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrLastUpdateDate") => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::attr_last_update_date(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrState") => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::attr_state(imp, &Self(this.clone()))?)),
+            rt::Call::Get("metricStreamRef") => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::metric_stream_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("firehoseArn") => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::firehose_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("firehoseArn", value) => {
+                <T as CfnMetricStreamOverrides>::set_firehose_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("outputFormat") => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::output_format(imp, &Self(this.clone()))?)),
+            rt::Call::Set("outputFormat", value) => {
+                <T as CfnMetricStreamOverrides>::set_output_format(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("roleArn") => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("roleArn", value) => {
+                <T as CfnMetricStreamOverrides>::set_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("excludeFilters") => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::exclude_filters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("excludeFilters", value) => {
+                <T as CfnMetricStreamOverrides>::set_exclude_filters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("includeFilters") => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::include_filters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("includeFilters", value) => {
+                <T as CfnMetricStreamOverrides>::set_include_filters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("includeLinkedAccountsMetrics") => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::include_linked_accounts_metrics(imp, &Self(this.clone()))?)),
+            rt::Call::Set("includeLinkedAccountsMetrics", value) => {
+                <T as CfnMetricStreamOverrides>::set_include_linked_accounts_metrics(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnMetricStreamOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("statisticsConfigurations") => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::statistics_configurations(imp, &Self(this.clone()))?)),
+            rt::Call::Set("statisticsConfigurations", value) => {
+                <T as CfnMetricStreamOverrides>::set_statistics_configurations(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnMetricStreamOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnMetricStreamOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnMetricStream` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnMetricStreamOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnMetricStreamProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// This structure contains a metric namespace and optionally, a list of metric names, to either include in a metric ' stream or exclude from a metric stream.
 ///
 /// A metric stream's filters can include up to 1000 total names. This limit applies to the sum of namespace names and metric names in the filters. For example, this could include 10 metric namespace filters with 99 metrics each, or 20 namespace filters with 49 metrics specified in each filter.
@@ -6883,6 +10138,97 @@ pub trait CfnOTelEnrichmentExt: rt::IsA<CfnOTelEnrichment> {
 }
 impl<O: rt::IsA<CfnOTelEnrichment> + ?Sized> CfnOTelEnrichmentExt for O {}
 
+/// The members of [`CfnOTelEnrichment`] a Rust type can override; [`CfnOTelEnrichment::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnOTelEnrichmentOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrAccountId`; by default the library's implementation (`super`).
+    fn attr_account_id(&self, this: &CfnOTelEnrichment) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrAccountId")?)
+    }
+    /// Reads `attrStatus`; by default the library's implementation (`super`).
+    fn attr_status(&self, this: &CfnOTelEnrichment) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStatus")?)
+    }
+    /// Reads `oTelEnrichmentRef`; by default the library's implementation (`super`).
+    fn o_tel_enrichment_ref(&self, this: &CfnOTelEnrichment) -> rt::R<crate::interfaces::aws_cloudwatch::OTelEnrichmentReference> {
+        rt::from_wire(rt::get(&this.0, "oTelEnrichmentRef")?)
+    }
+    /// Reads `excludeFilters`; by default the library's implementation (`super`).
+    fn exclude_filters(&self, this: &CfnOTelEnrichment) -> rt::R<rt::Option<IResolvableOrMore66>> {
+        rt::from_wire(rt::get(&this.0, "excludeFilters")?)
+    }
+    /// Writes `excludeFilters`; by default the library's implementation (`super`).
+    fn set_exclude_filters(&self, this: &CfnOTelEnrichment, value: rt::Option<IResolvableOrMore66>) -> rt::R<()> {
+        rt::set(&this.0, "excludeFilters", rt::to_wire(&value))
+    }
+    /// Reads `includeFilters`; by default the library's implementation (`super`).
+    fn include_filters(&self, this: &CfnOTelEnrichment) -> rt::R<rt::Option<IResolvableOrMore66>> {
+        rt::from_wire(rt::get(&this.0, "includeFilters")?)
+    }
+    /// Writes `includeFilters`; by default the library's implementation (`super`).
+    fn set_include_filters(&self, this: &CfnOTelEnrichment, value: rt::Option<IResolvableOrMore66>) -> rt::R<()> {
+        rt::set(&this.0, "includeFilters", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnOTelEnrichment, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnOTelEnrichment {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnOTelEnrichmentOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnOTelEnrichmentOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_account_id" => rt::Override::property("attrAccountId"),
+                "attr_status" => rt::Override::property("attrStatus"),
+                "o_tel_enrichment_ref" => rt::Override::property("oTelEnrichmentRef"),
+                "exclude_filters" | "set_exclude_filters" => rt::Override::property("excludeFilters"),
+                "include_filters" | "set_include_filters" => rt::Override::property("includeFilters"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnOTelEnrichmentOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrAccountId") => Ok(rt::to_wire(&<T as CfnOTelEnrichmentOverrides>::attr_account_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStatus") => Ok(rt::to_wire(&<T as CfnOTelEnrichmentOverrides>::attr_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("oTelEnrichmentRef") => Ok(rt::to_wire(&<T as CfnOTelEnrichmentOverrides>::o_tel_enrichment_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("excludeFilters") => Ok(rt::to_wire(&<T as CfnOTelEnrichmentOverrides>::exclude_filters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("excludeFilters", value) => {
+                <T as CfnOTelEnrichmentOverrides>::set_exclude_filters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("includeFilters") => Ok(rt::to_wire(&<T as CfnOTelEnrichmentOverrides>::include_filters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("includeFilters", value) => {
+                <T as CfnOTelEnrichmentOverrides>::set_include_filters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnOTelEnrichmentOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnOTelEnrichment` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnOTelEnrichmentOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_cloudwatch::CfnOTelEnrichmentProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Selects metrics within one namespace.
 ///
 /// The same shape serves both the include and the exclude direction. Namespaces are compared byte-for-byte and case-sensitively; no wildcards, prefixes or normalization.
@@ -7095,6 +10441,163 @@ pub trait CfnOmniDashboardExt: rt::IsA<CfnOmniDashboard> {
 }
 impl<O: rt::IsA<CfnOmniDashboard> + ?Sized> CfnOmniDashboardExt for O {}
 
+/// The members of [`CfnOmniDashboard`] a Rust type can override; [`CfnOmniDashboard::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnOmniDashboardOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnOmniDashboard) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrCreatedAt`; by default the library's implementation (`super`).
+    fn attr_created_at(&self, this: &CfnOmniDashboard) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedAt")?)
+    }
+    /// Reads `attrCreatedBy`; by default the library's implementation (`super`).
+    fn attr_created_by(&self, this: &CfnOmniDashboard) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedBy")?)
+    }
+    /// Reads `attrDashboardId`; by default the library's implementation (`super`).
+    fn attr_dashboard_id(&self, this: &CfnOmniDashboard) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDashboardId")?)
+    }
+    /// Reads `attrUpdatedAt`; by default the library's implementation (`super`).
+    fn attr_updated_at(&self, this: &CfnOmniDashboard) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdatedAt")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnOmniDashboard) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `omniDashboardRef`; by default the library's implementation (`super`).
+    fn omni_dashboard_ref(&self, this: &CfnOmniDashboard) -> rt::R<crate::interfaces::aws_cloudwatch::OmniDashboardReference> {
+        rt::from_wire(rt::get(&this.0, "omniDashboardRef")?)
+    }
+    /// Reads `body`; by default the library's implementation (`super`).
+    fn body(&self, this: &CfnOmniDashboard) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "body")?)
+    }
+    /// Writes `body`; by default the library's implementation (`super`).
+    fn set_body(&self, this: &CfnOmniDashboard, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "body", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnOmniDashboard) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnOmniDashboard, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `spaceId`; by default the library's implementation (`super`).
+    fn space_id(&self, this: &CfnOmniDashboard) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "spaceId")?)
+    }
+    /// Writes `spaceId`; by default the library's implementation (`super`).
+    fn set_space_id(&self, this: &CfnOmniDashboard, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "spaceId", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnOmniDashboard) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnOmniDashboard, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnOmniDashboard) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnOmniDashboard, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnOmniDashboard, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnOmniDashboard {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnOmniDashboardOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnOmniDashboardOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_created_at" => rt::Override::property("attrCreatedAt"),
+                "attr_created_by" => rt::Override::property("attrCreatedBy"),
+                "attr_dashboard_id" => rt::Override::property("attrDashboardId"),
+                "attr_updated_at" => rt::Override::property("attrUpdatedAt"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "omni_dashboard_ref" => rt::Override::property("omniDashboardRef"),
+                "body" | "set_body" => rt::Override::property("body"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "space_id" | "set_space_id" => rt::Override::property("spaceId"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnOmniDashboardOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnOmniDashboardOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreatedAt") => Ok(rt::to_wire(&<T as CfnOmniDashboardOverrides>::attr_created_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreatedBy") => Ok(rt::to_wire(&<T as CfnOmniDashboardOverrides>::attr_created_by(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrDashboardId") => Ok(rt::to_wire(&<T as CfnOmniDashboardOverrides>::attr_dashboard_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdatedAt") => Ok(rt::to_wire(&<T as CfnOmniDashboardOverrides>::attr_updated_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnOmniDashboardOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("omniDashboardRef") => Ok(rt::to_wire(&<T as CfnOmniDashboardOverrides>::omni_dashboard_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("body") => Ok(rt::to_wire(&<T as CfnOmniDashboardOverrides>::body(imp, &Self(this.clone()))?)),
+            rt::Call::Set("body", value) => {
+                <T as CfnOmniDashboardOverrides>::set_body(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnOmniDashboardOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnOmniDashboardOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("spaceId") => Ok(rt::to_wire(&<T as CfnOmniDashboardOverrides>::space_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("spaceId", value) => {
+                <T as CfnOmniDashboardOverrides>::set_space_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnOmniDashboardOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnOmniDashboardOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnOmniDashboardOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnOmniDashboardOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnOmniDashboardOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnOmniDashboard` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnOmniDashboardOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnOmniDashboardProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnOmniDashboard`.
 ///
 /// Stability: external.
@@ -7225,6 +10728,97 @@ pub trait CfnResourceMetricsConfigurationExt: rt::IsA<CfnResourceMetricsConfigur
     }
 }
 impl<O: rt::IsA<CfnResourceMetricsConfiguration> + ?Sized> CfnResourceMetricsConfigurationExt for O {}
+
+/// The members of [`CfnResourceMetricsConfiguration`] a Rust type can override; [`CfnResourceMetricsConfiguration::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnResourceMetricsConfigurationOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrCreatedAt`; by default the library's implementation (`super`).
+    fn attr_created_at(&self, this: &CfnResourceMetricsConfiguration) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedAt")?)
+    }
+    /// Reads `attrUpdatedAt`; by default the library's implementation (`super`).
+    fn attr_updated_at(&self, this: &CfnResourceMetricsConfiguration) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdatedAt")?)
+    }
+    /// Reads `resourceMetricsConfigurationRef`; by default the library's implementation (`super`).
+    fn resource_metrics_configuration_ref(&self, this: &CfnResourceMetricsConfiguration) -> rt::R<crate::interfaces::aws_cloudwatch::ResourceMetricsConfigurationReference> {
+        rt::from_wire(rt::get(&this.0, "resourceMetricsConfigurationRef")?)
+    }
+    /// Reads `resourceArn`; by default the library's implementation (`super`).
+    fn resource_arn(&self, this: &CfnResourceMetricsConfiguration) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "resourceArn")?)
+    }
+    /// Writes `resourceArn`; by default the library's implementation (`super`).
+    fn set_resource_arn(&self, this: &CfnResourceMetricsConfiguration, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "resourceArn", rt::to_wire(&value))
+    }
+    /// Reads `metricSelections`; by default the library's implementation (`super`).
+    fn metric_selections(&self, this: &CfnResourceMetricsConfiguration) -> rt::R<rt::Option<IResolvableOrMore68>> {
+        rt::from_wire(rt::get(&this.0, "metricSelections")?)
+    }
+    /// Writes `metricSelections`; by default the library's implementation (`super`).
+    fn set_metric_selections(&self, this: &CfnResourceMetricsConfiguration, value: rt::Option<IResolvableOrMore68>) -> rt::R<()> {
+        rt::set(&this.0, "metricSelections", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnResourceMetricsConfiguration, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnResourceMetricsConfiguration {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnResourceMetricsConfigurationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnResourceMetricsConfigurationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_created_at" => rt::Override::property("attrCreatedAt"),
+                "attr_updated_at" => rt::Override::property("attrUpdatedAt"),
+                "resource_metrics_configuration_ref" => rt::Override::property("resourceMetricsConfigurationRef"),
+                "resource_arn" | "set_resource_arn" => rt::Override::property("resourceArn"),
+                "metric_selections" | "set_metric_selections" => rt::Override::property("metricSelections"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnResourceMetricsConfigurationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrCreatedAt") => Ok(rt::to_wire(&<T as CfnResourceMetricsConfigurationOverrides>::attr_created_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdatedAt") => Ok(rt::to_wire(&<T as CfnResourceMetricsConfigurationOverrides>::attr_updated_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resourceMetricsConfigurationRef") => Ok(rt::to_wire(&<T as CfnResourceMetricsConfigurationOverrides>::resource_metrics_configuration_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resourceArn") => Ok(rt::to_wire(&<T as CfnResourceMetricsConfigurationOverrides>::resource_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("resourceArn", value) => {
+                <T as CfnResourceMetricsConfigurationOverrides>::set_resource_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("metricSelections") => Ok(rt::to_wire(&<T as CfnResourceMetricsConfigurationOverrides>::metric_selections(imp, &Self(this.clone()))?)),
+            rt::Call::Set("metricSelections", value) => {
+                <T as CfnResourceMetricsConfigurationOverrides>::set_metric_selections(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnResourceMetricsConfigurationOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnResourceMetricsConfiguration` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnResourceMetricsConfigurationOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnResourceMetricsConfigurationProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Defines which metrics are enabled for detailed monitoring on the resource.
 ///
@@ -7443,6 +11037,189 @@ pub trait CfnSpaceExt: rt::IsA<CfnSpace> {
     }
 }
 impl<O: rt::IsA<CfnSpace> + ?Sized> CfnSpaceExt for O {}
+
+/// The members of [`CfnSpace`] a Rust type can override; [`CfnSpace::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnSpaceOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnSpace) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrCreatedAt`; by default the library's implementation (`super`).
+    fn attr_created_at(&self, this: &CfnSpace) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedAt")?)
+    }
+    /// Reads `attrOwnerAccountId`; by default the library's implementation (`super`).
+    fn attr_owner_account_id(&self, this: &CfnSpace) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrOwnerAccountId")?)
+    }
+    /// Reads `attrRegion`; by default the library's implementation (`super`).
+    fn attr_region(&self, this: &CfnSpace) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrRegion")?)
+    }
+    /// Reads `attrSpaceId`; by default the library's implementation (`super`).
+    fn attr_space_id(&self, this: &CfnSpace) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrSpaceId")?)
+    }
+    /// Reads `attrStatus`; by default the library's implementation (`super`).
+    fn attr_status(&self, this: &CfnSpace) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStatus")?)
+    }
+    /// Reads `attrUpdatedAt`; by default the library's implementation (`super`).
+    fn attr_updated_at(&self, this: &CfnSpace) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdatedAt")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnSpace) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `spaceRef`; by default the library's implementation (`super`).
+    fn space_ref(&self, this: &CfnSpace) -> rt::R<crate::interfaces::aws_cloudwatch::SpaceReference> {
+        rt::from_wire(rt::get(&this.0, "spaceRef")?)
+    }
+    /// Reads `dataAccessRoleArn`; by default the library's implementation (`super`).
+    fn data_access_role_arn(&self, this: &CfnSpace) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "dataAccessRoleArn")?)
+    }
+    /// Writes `dataAccessRoleArn`; by default the library's implementation (`super`).
+    fn set_data_access_role_arn(&self, this: &CfnSpace, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "dataAccessRoleArn", rt::to_wire(&value))
+    }
+    /// Reads `domainId`; by default the library's implementation (`super`).
+    fn domain_id(&self, this: &CfnSpace) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "domainId")?)
+    }
+    /// Writes `domainId`; by default the library's implementation (`super`).
+    fn set_domain_id(&self, this: &CfnSpace, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "domainId", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnSpace) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnSpace, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `agentCoreEvaluationRoleArn`; by default the library's implementation (`super`).
+    fn agent_core_evaluation_role_arn(&self, this: &CfnSpace) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "agentCoreEvaluationRoleArn")?)
+    }
+    /// Writes `agentCoreEvaluationRoleArn`; by default the library's implementation (`super`).
+    fn set_agent_core_evaluation_role_arn(&self, this: &CfnSpace, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "agentCoreEvaluationRoleArn", rt::to_wire(&value))
+    }
+    /// Reads `encryptionConfiguration`; by default the library's implementation (`super`).
+    fn encryption_configuration(&self, this: &CfnSpace) -> rt::R<rt::Option<IResolvableOrCfnSpaceEncryptionConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "encryptionConfiguration")?)
+    }
+    /// Writes `encryptionConfiguration`; by default the library's implementation (`super`).
+    fn set_encryption_configuration(&self, this: &CfnSpace, value: rt::Option<IResolvableOrCfnSpaceEncryptionConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "encryptionConfiguration", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnSpace) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnSpace, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnSpace, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnSpace {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnSpaceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnSpaceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_created_at" => rt::Override::property("attrCreatedAt"),
+                "attr_owner_account_id" => rt::Override::property("attrOwnerAccountId"),
+                "attr_region" => rt::Override::property("attrRegion"),
+                "attr_space_id" => rt::Override::property("attrSpaceId"),
+                "attr_status" => rt::Override::property("attrStatus"),
+                "attr_updated_at" => rt::Override::property("attrUpdatedAt"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "space_ref" => rt::Override::property("spaceRef"),
+                "data_access_role_arn" | "set_data_access_role_arn" => rt::Override::property("dataAccessRoleArn"),
+                "domain_id" | "set_domain_id" => rt::Override::property("domainId"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "agent_core_evaluation_role_arn" | "set_agent_core_evaluation_role_arn" => rt::Override::property("agentCoreEvaluationRoleArn"),
+                "encryption_configuration" | "set_encryption_configuration" => rt::Override::property("encryptionConfiguration"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnSpaceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreatedAt") => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::attr_created_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrOwnerAccountId") => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::attr_owner_account_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrRegion") => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::attr_region(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrSpaceId") => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::attr_space_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStatus") => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::attr_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdatedAt") => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::attr_updated_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("spaceRef") => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::space_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("dataAccessRoleArn") => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::data_access_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("dataAccessRoleArn", value) => {
+                <T as CfnSpaceOverrides>::set_data_access_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("domainId") => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::domain_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("domainId", value) => {
+                <T as CfnSpaceOverrides>::set_domain_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnSpaceOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("agentCoreEvaluationRoleArn") => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::agent_core_evaluation_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("agentCoreEvaluationRoleArn", value) => {
+                <T as CfnSpaceOverrides>::set_agent_core_evaluation_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("encryptionConfiguration") => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::encryption_configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("encryptionConfiguration", value) => {
+                <T as CfnSpaceOverrides>::set_encryption_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnSpaceOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnSpaceOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnSpace` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnSpaceOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnSpaceProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The encryption configuration for the space.
 ///
@@ -7672,6 +11449,143 @@ pub trait CfnViewExt: rt::IsA<CfnView> {
 }
 impl<O: rt::IsA<CfnView> + ?Sized> CfnViewExt for O {}
 
+/// The members of [`CfnView`] a Rust type can override; [`CfnView::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnViewOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnView) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrCreatedAt`; by default the library's implementation (`super`).
+    fn attr_created_at(&self, this: &CfnView) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedAt")?)
+    }
+    /// Reads `attrType`; by default the library's implementation (`super`).
+    fn attr_type(&self, this: &CfnView) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrType")?)
+    }
+    /// Reads `attrUpdatedAt`; by default the library's implementation (`super`).
+    fn attr_updated_at(&self, this: &CfnView) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdatedAt")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnView) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `viewRef`; by default the library's implementation (`super`).
+    fn view_ref(&self, this: &CfnView) -> rt::R<crate::interfaces::aws_cloudwatch::ViewReference> {
+        rt::from_wire(rt::get(&this.0, "viewRef")?)
+    }
+    /// Reads `definition`; by default the library's implementation (`super`).
+    fn definition(&self, this: &CfnView) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "definition")?)
+    }
+    /// Writes `definition`; by default the library's implementation (`super`).
+    fn set_definition(&self, this: &CfnView, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "definition", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnView) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnView, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnView) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnView, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnView) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnView, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnView, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnView {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnViewOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnViewOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_created_at" => rt::Override::property("attrCreatedAt"),
+                "attr_type" => rt::Override::property("attrType"),
+                "attr_updated_at" => rt::Override::property("attrUpdatedAt"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "view_ref" => rt::Override::property("viewRef"),
+                "definition" | "set_definition" => rt::Override::property("definition"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnViewOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnViewOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreatedAt") => Ok(rt::to_wire(&<T as CfnViewOverrides>::attr_created_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrType") => Ok(rt::to_wire(&<T as CfnViewOverrides>::attr_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdatedAt") => Ok(rt::to_wire(&<T as CfnViewOverrides>::attr_updated_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnViewOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("viewRef") => Ok(rt::to_wire(&<T as CfnViewOverrides>::view_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("definition") => Ok(rt::to_wire(&<T as CfnViewOverrides>::definition(imp, &Self(this.clone()))?)),
+            rt::Call::Set("definition", value) => {
+                <T as CfnViewOverrides>::set_definition(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnViewOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnViewOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnViewOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnViewOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnViewOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnViewOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnViewOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnView` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnViewOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CfnViewProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnView`.
 ///
 /// Stability: external.
@@ -7768,6 +11682,34 @@ pub trait ColorExt: rt::IsA<Color> {
 }
 impl<O: rt::IsA<Color> + ?Sized> ColorExt for O {}
 
+/// The members of [`Color`] a Rust type can override; [`Color::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ColorOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Color {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ColorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ColorOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ColorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// A widget that contains other widgets in a vertical column.
 ///
 /// Widgets will be laid out next to each other
@@ -7793,6 +11735,79 @@ pub trait ColumnExt: rt::IsA<Column> {
     }
 }
 impl<O: rt::IsA<Column> + ?Sized> ColumnExt for O {}
+
+/// The members of [`Column`] a Rust type can override; [`Column::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ColumnOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `height`; by default the library's implementation (`super`).
+    fn height(&self, this: &Column) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "height")?)
+    }
+    /// Reads `widgets`; by default the library's implementation (`super`).
+    fn widgets(&self, this: &Column) -> rt::R<rt::Vec<crate::aws_cloudwatch::IWidget>> {
+        rt::from_wire(rt::get(&this.0, "widgets")?)
+    }
+    /// Reads `width`; by default the library's implementation (`super`).
+    fn width(&self, this: &Column) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "width")?)
+    }
+    /// `addWidget`: by default the library's implementation (`super`).
+    fn add_widget(&self, this: &Column, w: crate::aws_cloudwatch::IWidget) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addWidget", vec![rt::to_wire(&w)])?)
+    }
+    /// `position`: by default the library's implementation (`super`).
+    fn position(&self, this: &Column, x: f64, y: f64) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "position", vec![rt::to_wire(&x), rt::to_wire(&y)])?)
+    }
+    /// `toJson`: by default the library's implementation (`super`).
+    fn to_json(&self, this: &Column) -> rt::R<rt::Vec<rt::Value>> {
+        rt::from_wire(rt::invoke(&this.0, "toJson", vec![])?)
+    }
+}
+impl Column {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ColumnOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ColumnOverrides>::OVERRIDES {
+            out.push(match *name {
+                "height" => rt::Override::property("height"),
+                "widgets" => rt::Override::property("widgets"),
+                "width" => rt::Override::property("width"),
+                "add_widget" => rt::Override::method("addWidget"),
+                "position" => rt::Override::method("position"),
+                "to_json" => rt::Override::method("toJson"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ColumnOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("height") => Ok(rt::to_wire(&<T as ColumnOverrides>::height(imp, &Self(this.clone()))?)),
+            rt::Call::Get("widgets") => Ok(rt::to_wire(&<T as ColumnOverrides>::widgets(imp, &Self(this.clone()))?)),
+            rt::Call::Get("width") => Ok(rt::to_wire(&<T as ColumnOverrides>::width(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addWidget", mut args) => Ok(rt::to_wire(&<T as ColumnOverrides>::add_widget(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("position", mut args) => Ok(rt::to_wire(&<T as ColumnOverrides>::position(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("toJson", _) => Ok(rt::to_wire(&<T as ColumnOverrides>::to_json(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Column` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ColumnOverrides>(overrides: T, widgets: &[crate::aws_cloudwatch::IWidget]) -> rt::R<Self> {
+        let args = rt::args_variadic(vec![], widgets);
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options shared by most methods accepting metric options.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -8042,6 +12057,43 @@ pub trait CompositeAlarmExt: rt::IsA<CompositeAlarm> {
 }
 impl<O: rt::IsA<CompositeAlarm> + ?Sized> CompositeAlarmExt for O {}
 
+/// The members of [`CompositeAlarm`] a Rust type can override; [`CompositeAlarm::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_cloudwatch::AlarmBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CompositeAlarmOverrides: crate::aws_cloudwatch::AlarmBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl CompositeAlarm {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CompositeAlarmOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as CompositeAlarmOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_cloudwatch::AlarmBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CompositeAlarmOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_cloudwatch::AlarmBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CompositeAlarm` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CompositeAlarmOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::CompositeAlarmProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for creating a Composite Alarm.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositeAlarmProps {
@@ -8120,8 +12172,138 @@ impl rt::IsA<crate::aws_cloudwatch::IWidget> for ConcreteWidget {}
 
 /// The members of [`ConcreteWidget`], for it and every type that is one.
 pub trait ConcreteWidgetExt: rt::IsA<ConcreteWidget> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn x(&self) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "x")?)
+    }
+    /// Sets `x`.
+    fn set_x(&self, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(self.jsii_ref(), "x", rt::to_wire(&value))
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn y(&self) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "y")?)
+    }
+    /// Sets `y`.
+    fn set_y(&self, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(self.jsii_ref(), "y", rt::to_wire(&value))
+    }
+    /// Copy the warnings from the given metric.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn copy_metric_warnings(&self, ms: &[crate::aws_cloudwatch::IMetric]) -> rt::R<()> {
+        rt::void(rt::invoke(self.jsii_ref(), "copyMetricWarnings", rt::args_variadic(vec![], ms))?)
+    }
 }
 impl<O: rt::IsA<ConcreteWidget> + ?Sized> ConcreteWidgetExt for O {}
+
+/// The members of [`ConcreteWidget`] a Rust type can override; [`ConcreteWidget::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ConcreteWidgetOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `height`; by default the library's implementation (`super`).
+    fn height(&self, this: &ConcreteWidget) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "height")?)
+    }
+    /// Reads `width`; by default the library's implementation (`super`).
+    fn width(&self, this: &ConcreteWidget) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "width")?)
+    }
+    /// Reads `warnings`; by default the library's implementation (`super`).
+    fn warnings(&self, this: &ConcreteWidget) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "warnings")?)
+    }
+    /// Reads `warningsV2`; by default the library's implementation (`super`).
+    fn warnings_v2(&self, this: &ConcreteWidget) -> rt::R<rt::Option<rt::Map<rt::String, rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "warningsV2")?)
+    }
+    /// Reads `x`; by default the library's implementation (`super`).
+    fn x(&self, this: &ConcreteWidget) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "x")?)
+    }
+    /// Writes `x`; by default the library's implementation (`super`).
+    fn set_x(&self, this: &ConcreteWidget, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "x", rt::to_wire(&value))
+    }
+    /// Reads `y`; by default the library's implementation (`super`).
+    fn y(&self, this: &ConcreteWidget) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "y")?)
+    }
+    /// Writes `y`; by default the library's implementation (`super`).
+    fn set_y(&self, this: &ConcreteWidget, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "y", rt::to_wire(&value))
+    }
+    /// `copyMetricWarnings`: by default the library's implementation (`super`).
+    fn copy_metric_warnings(&self, this: &ConcreteWidget, ms: rt::Vec<crate::aws_cloudwatch::IMetric>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "copyMetricWarnings", rt::args_variadic(vec![], &ms))?)
+    }
+    /// `position`: by default the library's implementation (`super`).
+    fn position(&self, this: &ConcreteWidget, x: f64, y: f64) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "position", vec![rt::to_wire(&x), rt::to_wire(&y)])?)
+    }
+    /// `toJson`: by default the library's implementation (`super`).
+    fn to_json(&self, this: &ConcreteWidget) -> rt::R<rt::Vec<rt::Value>> {
+        rt::from_wire(rt::invoke(&this.0, "toJson", vec![])?)
+    }
+}
+impl ConcreteWidget {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ConcreteWidgetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ConcreteWidgetOverrides>::OVERRIDES {
+            out.push(match *name {
+                "height" => rt::Override::property("height"),
+                "width" => rt::Override::property("width"),
+                "warnings" => rt::Override::property("warnings"),
+                "warnings_v2" => rt::Override::property("warningsV2"),
+                "x" | "set_x" => rt::Override::property("x"),
+                "y" | "set_y" => rt::Override::property("y"),
+                "copy_metric_warnings" => rt::Override::method("copyMetricWarnings"),
+                "position" => rt::Override::method("position"),
+                "to_json" => rt::Override::method("toJson"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ConcreteWidgetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("height") => Ok(rt::to_wire(&<T as ConcreteWidgetOverrides>::height(imp, &Self(this.clone()))?)),
+            rt::Call::Get("width") => Ok(rt::to_wire(&<T as ConcreteWidgetOverrides>::width(imp, &Self(this.clone()))?)),
+            rt::Call::Get("warnings") => Ok(rt::to_wire(&<T as ConcreteWidgetOverrides>::warnings(imp, &Self(this.clone()))?)),
+            rt::Call::Get("warningsV2") => Ok(rt::to_wire(&<T as ConcreteWidgetOverrides>::warnings_v2(imp, &Self(this.clone()))?)),
+            rt::Call::Get("x") => Ok(rt::to_wire(&<T as ConcreteWidgetOverrides>::x(imp, &Self(this.clone()))?)),
+            rt::Call::Set("x", value) => {
+                <T as ConcreteWidgetOverrides>::set_x(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("y") => Ok(rt::to_wire(&<T as ConcreteWidgetOverrides>::y(imp, &Self(this.clone()))?)),
+            rt::Call::Set("y", value) => {
+                <T as ConcreteWidgetOverrides>::set_y(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("copyMetricWarnings", mut args) => Ok(rt::to_wire(&<T as ConcreteWidgetOverrides>::copy_metric_warnings(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("position", mut args) => Ok(rt::to_wire(&<T as ConcreteWidgetOverrides>::position(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("toJson", _) => Ok(rt::to_wire(&<T as ConcreteWidgetOverrides>::to_json(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ConcreteWidget` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ConcreteWidgetOverrides>(overrides: T, width: f64, height: f64) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&width), rt::to_wire(&height)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("toJson", "to_json")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties needed to make an alarm from a metric.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -8281,6 +12463,43 @@ pub trait CustomWidgetExt: rt::IsA<CustomWidget> {
 }
 impl<O: rt::IsA<CustomWidget> + ?Sized> CustomWidgetExt for O {}
 
+/// The members of [`CustomWidget`] a Rust type can override; [`CustomWidget::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_cloudwatch::ConcreteWidgetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CustomWidgetOverrides: crate::aws_cloudwatch::ConcreteWidgetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl CustomWidget {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CustomWidgetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as CustomWidgetOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_cloudwatch::ConcreteWidget::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CustomWidgetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_cloudwatch::ConcreteWidget::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CustomWidget` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CustomWidgetOverrides>(overrides: T, props: &crate::aws_cloudwatch::CustomWidgetProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The properties for a CustomWidget.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomWidgetProps {
@@ -8402,6 +12621,69 @@ pub trait DashboardExt: rt::IsA<Dashboard> {
 }
 impl<O: rt::IsA<Dashboard> + ?Sized> DashboardExt for O {}
 
+/// The members of [`Dashboard`] a Rust type can override; [`Dashboard::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait DashboardOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `dashboardArn`; by default the library's implementation (`super`).
+    fn dashboard_arn(&self, this: &Dashboard) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "dashboardArn")?)
+    }
+    /// Reads `dashboardName`; by default the library's implementation (`super`).
+    fn dashboard_name(&self, this: &Dashboard) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "dashboardName")?)
+    }
+    /// `addVariable`: by default the library's implementation (`super`).
+    fn add_variable(&self, this: &Dashboard, variable: crate::aws_cloudwatch::IVariable) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addVariable", vec![rt::to_wire(&variable)])?)
+    }
+    /// `addWidgets`: by default the library's implementation (`super`).
+    fn add_widgets(&self, this: &Dashboard, widgets: rt::Vec<crate::aws_cloudwatch::IWidget>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addWidgets", rt::args_variadic(vec![], &widgets))?)
+    }
+}
+impl Dashboard {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DashboardOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DashboardOverrides>::OVERRIDES {
+            out.push(match *name {
+                "dashboard_arn" => rt::Override::property("dashboardArn"),
+                "dashboard_name" => rt::Override::property("dashboardName"),
+                "add_variable" => rt::Override::method("addVariable"),
+                "add_widgets" => rt::Override::method("addWidgets"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DashboardOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("dashboardArn") => Ok(rt::to_wire(&<T as DashboardOverrides>::dashboard_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("dashboardName") => Ok(rt::to_wire(&<T as DashboardOverrides>::dashboard_name(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addVariable", mut args) => Ok(rt::to_wire(&<T as DashboardOverrides>::add_variable(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addWidgets", mut args) => Ok(rt::to_wire(&<T as DashboardOverrides>::add_widgets(imp, &Self(this.clone()), args.rest()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Dashboard` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DashboardOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_cloudwatch::DashboardProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a CloudWatch Dashboard.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashboardProps {
@@ -8504,6 +12786,49 @@ pub trait DashboardVariableExt: rt::IsA<DashboardVariable> {
 }
 impl<O: rt::IsA<DashboardVariable> + ?Sized> DashboardVariableExt for O {}
 
+/// The members of [`DashboardVariable`] a Rust type can override; [`DashboardVariable::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DashboardVariableOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `toJson`: by default the library's implementation (`super`).
+    fn to_json(&self, this: &DashboardVariable) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "toJson", vec![])?)
+    }
+}
+impl DashboardVariable {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DashboardVariableOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DashboardVariableOverrides>::OVERRIDES {
+            out.push(match *name {
+                "to_json" => rt::Override::method("toJson"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DashboardVariableOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("toJson", _) => Ok(rt::to_wire(&<T as DashboardVariableOverrides>::to_json(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `DashboardVariable` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DashboardVariableOverrides>(overrides: T, options: &crate::aws_cloudwatch::DashboardVariableOptions) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&options)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Options for {@link DashboardVariable}.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashboardVariableOptions {
@@ -8595,6 +12920,42 @@ pub trait DefaultValueExt: rt::IsA<DefaultValue> {
 }
 impl<O: rt::IsA<DefaultValue> + ?Sized> DefaultValueExt for O {}
 
+/// The members of [`DefaultValue`] a Rust type can override; [`DefaultValue::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DefaultValueOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `val`; by default the library's implementation (`super`).
+    fn val(&self, this: &DefaultValue) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "val")?)
+    }
+}
+impl DefaultValue {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DefaultValueOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DefaultValueOverrides>::OVERRIDES {
+            out.push(match *name {
+                "val" => rt::Override::property("val"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DefaultValueOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("val") => Ok(rt::to_wire(&<T as DefaultValueOverrides>::val(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Metric dimension.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dimension {
@@ -8651,6 +13012,51 @@ pub trait GaugeWidgetExt: rt::IsA<GaugeWidget> {
     }
 }
 impl<O: rt::IsA<GaugeWidget> + ?Sized> GaugeWidgetExt for O {}
+
+/// The members of [`GaugeWidget`] a Rust type can override; [`GaugeWidget::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_cloudwatch::ConcreteWidgetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait GaugeWidgetOverrides: crate::aws_cloudwatch::ConcreteWidgetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `addMetric`: by default the library's implementation (`super`).
+    fn add_metric(&self, this: &GaugeWidget, metric: crate::aws_cloudwatch::IMetric) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addMetric", vec![rt::to_wire(&metric)])?)
+    }
+}
+impl GaugeWidget {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: GaugeWidgetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as GaugeWidgetOverrides>::OVERRIDES {
+            out.push(match *name {
+                "add_metric" => rt::Override::method("addMetric"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_cloudwatch::ConcreteWidget::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: GaugeWidgetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("addMetric", mut args) => Ok(rt::to_wire(&<T as GaugeWidgetOverrides>::add_metric(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::aws_cloudwatch::ConcreteWidget::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `GaugeWidget` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: GaugeWidgetOverrides>(overrides: T, props: &crate::aws_cloudwatch::GaugeWidgetProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for a GaugeWidget.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -8823,6 +13229,57 @@ pub trait GraphWidgetExt: rt::IsA<GraphWidget> {
     }
 }
 impl<O: rt::IsA<GraphWidget> + ?Sized> GraphWidgetExt for O {}
+
+/// The members of [`GraphWidget`] a Rust type can override; [`GraphWidget::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_cloudwatch::ConcreteWidgetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait GraphWidgetOverrides: crate::aws_cloudwatch::ConcreteWidgetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `addLeftMetric`: by default the library's implementation (`super`).
+    fn add_left_metric(&self, this: &GraphWidget, metric: crate::aws_cloudwatch::IMetric) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addLeftMetric", vec![rt::to_wire(&metric)])?)
+    }
+    /// `addRightMetric`: by default the library's implementation (`super`).
+    fn add_right_metric(&self, this: &GraphWidget, metric: crate::aws_cloudwatch::IMetric) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addRightMetric", vec![rt::to_wire(&metric)])?)
+    }
+}
+impl GraphWidget {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: GraphWidgetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as GraphWidgetOverrides>::OVERRIDES {
+            out.push(match *name {
+                "add_left_metric" => rt::Override::method("addLeftMetric"),
+                "add_right_metric" => rt::Override::method("addRightMetric"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_cloudwatch::ConcreteWidget::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: GraphWidgetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("addLeftMetric", mut args) => Ok(rt::to_wire(&<T as GraphWidgetOverrides>::add_left_metric(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addRightMetric", mut args) => Ok(rt::to_wire(&<T as GraphWidgetOverrides>::add_right_metric(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::aws_cloudwatch::ConcreteWidget::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `GraphWidget` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: GraphWidgetOverrides>(overrides: T, props: &crate::aws_cloudwatch::GraphWidgetProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for a GraphWidget.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -9851,6 +14308,43 @@ pub trait LogQueryWidgetExt: rt::IsA<LogQueryWidget> {
 }
 impl<O: rt::IsA<LogQueryWidget> + ?Sized> LogQueryWidgetExt for O {}
 
+/// The members of [`LogQueryWidget`] a Rust type can override; [`LogQueryWidget::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_cloudwatch::ConcreteWidgetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait LogQueryWidgetOverrides: crate::aws_cloudwatch::ConcreteWidgetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl LogQueryWidget {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LogQueryWidgetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as LogQueryWidgetOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_cloudwatch::ConcreteWidget::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LogQueryWidgetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_cloudwatch::ConcreteWidget::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `LogQueryWidget` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: LogQueryWidgetOverrides>(overrides: T, props: &crate::aws_cloudwatch::LogQueryWidgetProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for a Query widget.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogQueryWidgetProps {
@@ -10026,6 +14520,127 @@ pub trait MathExpressionExt: rt::IsA<MathExpression> {
     }
 }
 impl<O: rt::IsA<MathExpression> + ?Sized> MathExpressionExt for O {}
+
+/// The members of [`MathExpression`] a Rust type can override; [`MathExpression::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait MathExpressionOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `expression`; by default the library's implementation (`super`).
+    fn expression(&self, this: &MathExpression) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "expression")?)
+    }
+    /// Reads `period`; by default the library's implementation (`super`).
+    fn period(&self, this: &MathExpression) -> rt::R<crate::Duration> {
+        rt::from_wire(rt::get(&this.0, "period")?)
+    }
+    /// Reads `usingMetrics`; by default the library's implementation (`super`).
+    fn using_metrics(&self, this: &MathExpression) -> rt::R<rt::Map<rt::String, crate::aws_cloudwatch::IMetric>> {
+        rt::from_wire(rt::get(&this.0, "usingMetrics")?)
+    }
+    /// Reads `color`; by default the library's implementation (`super`).
+    fn color(&self, this: &MathExpression) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "color")?)
+    }
+    /// Reads `label`; by default the library's implementation (`super`).
+    fn label(&self, this: &MathExpression) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "label")?)
+    }
+    /// Reads `searchAccount`; by default the library's implementation (`super`).
+    fn search_account(&self, this: &MathExpression) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "searchAccount")?)
+    }
+    /// Reads `searchRegion`; by default the library's implementation (`super`).
+    fn search_region(&self, this: &MathExpression) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "searchRegion")?)
+    }
+    /// Reads `visible`; by default the library's implementation (`super`).
+    fn visible(&self, this: &MathExpression) -> rt::R<rt::Option<bool>> {
+        rt::from_wire(rt::get(&this.0, "visible")?)
+    }
+    /// Reads `warnings`; by default the library's implementation (`super`).
+    fn warnings(&self, this: &MathExpression) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "warnings")?)
+    }
+    /// Reads `warningsV2`; by default the library's implementation (`super`).
+    fn warnings_v2(&self, this: &MathExpression) -> rt::R<rt::Option<rt::Map<rt::String, rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "warningsV2")?)
+    }
+    /// `createAlarm`: by default the library's implementation (`super`).
+    fn create_alarm(&self, this: &MathExpression, scope: crate::constructs::Construct, id: rt::String, props: crate::aws_cloudwatch::CreateAlarmOptions) -> rt::R<crate::aws_cloudwatch::Alarm> {
+        rt::from_wire(rt::invoke(&this.0, "createAlarm", vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)])?)
+    }
+    /// `toMetricConfig`: by default the library's implementation (`super`).
+    fn to_metric_config(&self, this: &MathExpression) -> rt::R<crate::aws_cloudwatch::MetricConfig> {
+        rt::from_wire(rt::invoke(&this.0, "toMetricConfig", vec![])?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &MathExpression) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+    /// `with`: by default the library's implementation (`super`).
+    fn with(&self, this: &MathExpression, props: crate::aws_cloudwatch::MathExpressionOptions) -> rt::R<crate::aws_cloudwatch::MathExpression> {
+        rt::from_wire(rt::invoke(&this.0, "with", vec![rt::to_wire(&props)])?)
+    }
+}
+impl MathExpression {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: MathExpressionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as MathExpressionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "expression" => rt::Override::property("expression"),
+                "period" => rt::Override::property("period"),
+                "using_metrics" => rt::Override::property("usingMetrics"),
+                "color" => rt::Override::property("color"),
+                "label" => rt::Override::property("label"),
+                "search_account" => rt::Override::property("searchAccount"),
+                "search_region" => rt::Override::property("searchRegion"),
+                "visible" => rt::Override::property("visible"),
+                "warnings" => rt::Override::property("warnings"),
+                "warnings_v2" => rt::Override::property("warningsV2"),
+                "create_alarm" => rt::Override::method("createAlarm"),
+                "to_metric_config" => rt::Override::method("toMetricConfig"),
+                "to_string" => rt::Override::method("toString"),
+                "with" => rt::Override::method("with"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: MathExpressionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("expression") => Ok(rt::to_wire(&<T as MathExpressionOverrides>::expression(imp, &Self(this.clone()))?)),
+            rt::Call::Get("period") => Ok(rt::to_wire(&<T as MathExpressionOverrides>::period(imp, &Self(this.clone()))?)),
+            rt::Call::Get("usingMetrics") => Ok(rt::to_wire(&<T as MathExpressionOverrides>::using_metrics(imp, &Self(this.clone()))?)),
+            rt::Call::Get("color") => Ok(rt::to_wire(&<T as MathExpressionOverrides>::color(imp, &Self(this.clone()))?)),
+            rt::Call::Get("label") => Ok(rt::to_wire(&<T as MathExpressionOverrides>::label(imp, &Self(this.clone()))?)),
+            rt::Call::Get("searchAccount") => Ok(rt::to_wire(&<T as MathExpressionOverrides>::search_account(imp, &Self(this.clone()))?)),
+            rt::Call::Get("searchRegion") => Ok(rt::to_wire(&<T as MathExpressionOverrides>::search_region(imp, &Self(this.clone()))?)),
+            rt::Call::Get("visible") => Ok(rt::to_wire(&<T as MathExpressionOverrides>::visible(imp, &Self(this.clone()))?)),
+            rt::Call::Get("warnings") => Ok(rt::to_wire(&<T as MathExpressionOverrides>::warnings(imp, &Self(this.clone()))?)),
+            rt::Call::Get("warningsV2") => Ok(rt::to_wire(&<T as MathExpressionOverrides>::warnings_v2(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("createAlarm", mut args) => Ok(rt::to_wire(&<T as MathExpressionOverrides>::create_alarm(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("toMetricConfig", _) => Ok(rt::to_wire(&<T as MathExpressionOverrides>::to_metric_config(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as MathExpressionOverrides>::to_string(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("with", mut args) => Ok(rt::to_wire(&<T as MathExpressionOverrides>::with(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `MathExpression` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: MathExpressionOverrides>(overrides: T, props: &crate::aws_cloudwatch::MathExpressionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Configurable options for MathExpressions.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -10383,6 +14998,157 @@ pub trait MetricExt: rt::IsA<Metric> {
     }
 }
 impl<O: rt::IsA<Metric> + ?Sized> MetricExt for O {}
+
+/// The members of [`Metric`] a Rust type can override; [`Metric::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait MetricOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `metricName`; by default the library's implementation (`super`).
+    fn metric_name(&self, this: &Metric) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "metricName")?)
+    }
+    /// Reads `namespace`; by default the library's implementation (`super`).
+    fn namespace(&self, this: &Metric) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "namespace")?)
+    }
+    /// Reads `period`; by default the library's implementation (`super`).
+    fn period(&self, this: &Metric) -> rt::R<crate::Duration> {
+        rt::from_wire(rt::get(&this.0, "period")?)
+    }
+    /// Reads `statistic`; by default the library's implementation (`super`).
+    fn statistic(&self, this: &Metric) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "statistic")?)
+    }
+    /// Reads `account`; by default the library's implementation (`super`).
+    fn account(&self, this: &Metric) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "account")?)
+    }
+    /// Reads `color`; by default the library's implementation (`super`).
+    fn color(&self, this: &Metric) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "color")?)
+    }
+    /// Reads `dimensions`; by default the library's implementation (`super`).
+    fn dimensions(&self, this: &Metric) -> rt::R<rt::Option<rt::Map<rt::String, rt::Value>>> {
+        rt::from_wire(rt::get(&this.0, "dimensions")?)
+    }
+    /// Reads `id`; by default the library's implementation (`super`).
+    fn id(&self, this: &Metric) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "id")?)
+    }
+    /// Reads `label`; by default the library's implementation (`super`).
+    fn label(&self, this: &Metric) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "label")?)
+    }
+    /// Reads `region`; by default the library's implementation (`super`).
+    fn region(&self, this: &Metric) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "region")?)
+    }
+    /// Reads `unit`; by default the library's implementation (`super`).
+    fn unit(&self, this: &Metric) -> rt::R<rt::Option<crate::aws_cloudwatch::Unit>> {
+        rt::from_wire(rt::get(&this.0, "unit")?)
+    }
+    /// Reads `visible`; by default the library's implementation (`super`).
+    fn visible(&self, this: &Metric) -> rt::R<rt::Option<bool>> {
+        rt::from_wire(rt::get(&this.0, "visible")?)
+    }
+    /// Reads `warnings`; by default the library's implementation (`super`).
+    fn warnings(&self, this: &Metric) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "warnings")?)
+    }
+    /// Reads `warningsV2`; by default the library's implementation (`super`).
+    fn warnings_v2(&self, this: &Metric) -> rt::R<rt::Option<rt::Map<rt::String, rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "warningsV2")?)
+    }
+    /// `attachTo`: by default the library's implementation (`super`).
+    fn attach_to(&self, this: &Metric, scope: crate::constructs::IConstruct) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "attachTo", vec![rt::to_wire(&scope)])?)
+    }
+    /// `createAlarm`: by default the library's implementation (`super`).
+    fn create_alarm(&self, this: &Metric, scope: crate::constructs::Construct, id: rt::String, props: crate::aws_cloudwatch::CreateAlarmOptions) -> rt::R<crate::aws_cloudwatch::Alarm> {
+        rt::from_wire(rt::invoke(&this.0, "createAlarm", vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)])?)
+    }
+    /// `toMetricConfig`: by default the library's implementation (`super`).
+    fn to_metric_config(&self, this: &Metric) -> rt::R<crate::aws_cloudwatch::MetricConfig> {
+        rt::from_wire(rt::invoke(&this.0, "toMetricConfig", vec![])?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &Metric) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+    /// `with`: by default the library's implementation (`super`).
+    fn with(&self, this: &Metric, props: crate::aws_cloudwatch::MetricOptions) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "with", vec![rt::to_wire(&props)])?)
+    }
+}
+impl Metric {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: MetricOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as MetricOverrides>::OVERRIDES {
+            out.push(match *name {
+                "metric_name" => rt::Override::property("metricName"),
+                "namespace" => rt::Override::property("namespace"),
+                "period" => rt::Override::property("period"),
+                "statistic" => rt::Override::property("statistic"),
+                "account" => rt::Override::property("account"),
+                "color" => rt::Override::property("color"),
+                "dimensions" => rt::Override::property("dimensions"),
+                "id" => rt::Override::property("id"),
+                "label" => rt::Override::property("label"),
+                "region" => rt::Override::property("region"),
+                "unit" => rt::Override::property("unit"),
+                "visible" => rt::Override::property("visible"),
+                "warnings" => rt::Override::property("warnings"),
+                "warnings_v2" => rt::Override::property("warningsV2"),
+                "attach_to" => rt::Override::method("attachTo"),
+                "create_alarm" => rt::Override::method("createAlarm"),
+                "to_metric_config" => rt::Override::method("toMetricConfig"),
+                "to_string" => rt::Override::method("toString"),
+                "with" => rt::Override::method("with"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: MetricOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("metricName") => Ok(rt::to_wire(&<T as MetricOverrides>::metric_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("namespace") => Ok(rt::to_wire(&<T as MetricOverrides>::namespace(imp, &Self(this.clone()))?)),
+            rt::Call::Get("period") => Ok(rt::to_wire(&<T as MetricOverrides>::period(imp, &Self(this.clone()))?)),
+            rt::Call::Get("statistic") => Ok(rt::to_wire(&<T as MetricOverrides>::statistic(imp, &Self(this.clone()))?)),
+            rt::Call::Get("account") => Ok(rt::to_wire(&<T as MetricOverrides>::account(imp, &Self(this.clone()))?)),
+            rt::Call::Get("color") => Ok(rt::to_wire(&<T as MetricOverrides>::color(imp, &Self(this.clone()))?)),
+            rt::Call::Get("dimensions") => Ok(rt::to_wire(&<T as MetricOverrides>::dimensions(imp, &Self(this.clone()))?)),
+            rt::Call::Get("id") => Ok(rt::to_wire(&<T as MetricOverrides>::id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("label") => Ok(rt::to_wire(&<T as MetricOverrides>::label(imp, &Self(this.clone()))?)),
+            rt::Call::Get("region") => Ok(rt::to_wire(&<T as MetricOverrides>::region(imp, &Self(this.clone()))?)),
+            rt::Call::Get("unit") => Ok(rt::to_wire(&<T as MetricOverrides>::unit(imp, &Self(this.clone()))?)),
+            rt::Call::Get("visible") => Ok(rt::to_wire(&<T as MetricOverrides>::visible(imp, &Self(this.clone()))?)),
+            rt::Call::Get("warnings") => Ok(rt::to_wire(&<T as MetricOverrides>::warnings(imp, &Self(this.clone()))?)),
+            rt::Call::Get("warningsV2") => Ok(rt::to_wire(&<T as MetricOverrides>::warnings_v2(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("attachTo", mut args) => Ok(rt::to_wire(&<T as MetricOverrides>::attach_to(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("createAlarm", mut args) => Ok(rt::to_wire(&<T as MetricOverrides>::create_alarm(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("toMetricConfig", _) => Ok(rt::to_wire(&<T as MetricOverrides>::to_metric_config(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as MetricOverrides>::to_string(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("with", mut args) => Ok(rt::to_wire(&<T as MetricOverrides>::with(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Metric` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: MetricOverrides>(overrides: T, props: &crate::aws_cloudwatch::MetricProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties of a rendered metric.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -10988,6 +15754,43 @@ pub trait PromQLAlarmExt: rt::IsA<PromQLAlarm> {
 }
 impl<O: rt::IsA<PromQLAlarm> + ?Sized> PromQLAlarmExt for O {}
 
+/// The members of [`PromQLAlarm`] a Rust type can override; [`PromQLAlarm::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_cloudwatch::AlarmBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait PromQLAlarmOverrides: crate::aws_cloudwatch::AlarmBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl PromQLAlarm {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PromQLAlarmOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as PromQLAlarmOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_cloudwatch::AlarmBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PromQLAlarmOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_cloudwatch::AlarmBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `PromQLAlarm` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PromQLAlarmOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_cloudwatch::PromQLAlarmProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for creating a PromQL Alarm.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromQLAlarmProps {
@@ -11078,6 +15881,79 @@ pub trait RowExt: rt::IsA<Row> {
 }
 impl<O: rt::IsA<Row> + ?Sized> RowExt for O {}
 
+/// The members of [`Row`] a Rust type can override; [`Row::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait RowOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `height`; by default the library's implementation (`super`).
+    fn height(&self, this: &Row) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "height")?)
+    }
+    /// Reads `widgets`; by default the library's implementation (`super`).
+    fn widgets(&self, this: &Row) -> rt::R<rt::Vec<crate::aws_cloudwatch::IWidget>> {
+        rt::from_wire(rt::get(&this.0, "widgets")?)
+    }
+    /// Reads `width`; by default the library's implementation (`super`).
+    fn width(&self, this: &Row) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "width")?)
+    }
+    /// `addWidget`: by default the library's implementation (`super`).
+    fn add_widget(&self, this: &Row, w: crate::aws_cloudwatch::IWidget) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addWidget", vec![rt::to_wire(&w)])?)
+    }
+    /// `position`: by default the library's implementation (`super`).
+    fn position(&self, this: &Row, x: f64, y: f64) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "position", vec![rt::to_wire(&x), rt::to_wire(&y)])?)
+    }
+    /// `toJson`: by default the library's implementation (`super`).
+    fn to_json(&self, this: &Row) -> rt::R<rt::Vec<rt::Value>> {
+        rt::from_wire(rt::invoke(&this.0, "toJson", vec![])?)
+    }
+}
+impl Row {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RowOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RowOverrides>::OVERRIDES {
+            out.push(match *name {
+                "height" => rt::Override::property("height"),
+                "widgets" => rt::Override::property("widgets"),
+                "width" => rt::Override::property("width"),
+                "add_widget" => rt::Override::method("addWidget"),
+                "position" => rt::Override::method("position"),
+                "to_json" => rt::Override::method("toJson"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RowOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("height") => Ok(rt::to_wire(&<T as RowOverrides>::height(imp, &Self(this.clone()))?)),
+            rt::Call::Get("widgets") => Ok(rt::to_wire(&<T as RowOverrides>::widgets(imp, &Self(this.clone()))?)),
+            rt::Call::Get("width") => Ok(rt::to_wire(&<T as RowOverrides>::width(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addWidget", mut args) => Ok(rt::to_wire(&<T as RowOverrides>::add_widget(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("position", mut args) => Ok(rt::to_wire(&<T as RowOverrides>::position(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("toJson", _) => Ok(rt::to_wire(&<T as RowOverrides>::to_json(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Row` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RowOverrides>(overrides: T, widgets: &[crate::aws_cloudwatch::IWidget]) -> rt::R<Self> {
+        let args = rt::args_variadic(vec![], widgets);
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Schedule expression for CloudWatch alarm mute rule.
 ///
 /// You can choose from three schedule types when configuring your schedule: cron-based and one-time schedules.
@@ -11122,6 +15998,56 @@ pub trait ScheduleExpressionExt: rt::IsA<ScheduleExpression> {
     }
 }
 impl<O: rt::IsA<ScheduleExpression> + ?Sized> ScheduleExpressionExt for O {}
+
+/// The members of [`ScheduleExpression`] a Rust type can override; [`ScheduleExpression::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ScheduleExpressionOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `expressionString`; by default the library's implementation (`super`).
+    fn expression_string(&self, this: &ScheduleExpression) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "expressionString")?)
+    }
+    /// Reads `timeZone`; by default the library's implementation (`super`).
+    fn time_zone(&self, this: &ScheduleExpression) -> rt::R<rt::Option<crate::TimeZone>> {
+        rt::from_wire(rt::get(&this.0, "timeZone")?)
+    }
+}
+impl ScheduleExpression {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ScheduleExpressionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ScheduleExpressionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "expression_string" => rt::Override::property("expressionString"),
+                "time_zone" => rt::Override::property("timeZone"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ScheduleExpressionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("expressionString") => Ok(rt::to_wire(&<T as ScheduleExpressionOverrides>::expression_string(imp, &Self(this.clone()))?)),
+            rt::Call::Get("timeZone") => Ok(rt::to_wire(&<T as ScheduleExpressionOverrides>::time_zone(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ScheduleExpression` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ScheduleExpressionOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("expressionString", "expression_string"), ("timeZone", "time_zone")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Search components for use with {@link Values.fromSearchComponents}.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -11236,6 +16162,115 @@ pub trait SearchExpressionExt: rt::IsA<SearchExpression> {
     }
 }
 impl<O: rt::IsA<SearchExpression> + ?Sized> SearchExpressionExt for O {}
+
+/// The members of [`SearchExpression`] a Rust type can override; [`SearchExpression::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SearchExpressionOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `expression`; by default the library's implementation (`super`).
+    fn expression(&self, this: &SearchExpression) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "expression")?)
+    }
+    /// Reads `period`; by default the library's implementation (`super`).
+    fn period(&self, this: &SearchExpression) -> rt::R<crate::Duration> {
+        rt::from_wire(rt::get(&this.0, "period")?)
+    }
+    /// Reads `color`; by default the library's implementation (`super`).
+    fn color(&self, this: &SearchExpression) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "color")?)
+    }
+    /// Reads `label`; by default the library's implementation (`super`).
+    fn label(&self, this: &SearchExpression) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "label")?)
+    }
+    /// Reads `searchAccount`; by default the library's implementation (`super`).
+    fn search_account(&self, this: &SearchExpression) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "searchAccount")?)
+    }
+    /// Reads `searchRegion`; by default the library's implementation (`super`).
+    fn search_region(&self, this: &SearchExpression) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "searchRegion")?)
+    }
+    /// Reads `visible`; by default the library's implementation (`super`).
+    fn visible(&self, this: &SearchExpression) -> rt::R<rt::Option<bool>> {
+        rt::from_wire(rt::get(&this.0, "visible")?)
+    }
+    /// Reads `warnings`; by default the library's implementation (`super`).
+    fn warnings(&self, this: &SearchExpression) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "warnings")?)
+    }
+    /// Reads `warningsV2`; by default the library's implementation (`super`).
+    fn warnings_v2(&self, this: &SearchExpression) -> rt::R<rt::Option<rt::Map<rt::String, rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "warningsV2")?)
+    }
+    /// `toMetricConfig`: by default the library's implementation (`super`).
+    fn to_metric_config(&self, this: &SearchExpression) -> rt::R<crate::aws_cloudwatch::MetricConfig> {
+        rt::from_wire(rt::invoke(&this.0, "toMetricConfig", vec![])?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &SearchExpression) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+    /// `with`: by default the library's implementation (`super`).
+    fn with(&self, this: &SearchExpression, props: crate::aws_cloudwatch::SearchExpressionOptions) -> rt::R<crate::aws_cloudwatch::SearchExpression> {
+        rt::from_wire(rt::invoke(&this.0, "with", vec![rt::to_wire(&props)])?)
+    }
+}
+impl SearchExpression {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SearchExpressionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SearchExpressionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "expression" => rt::Override::property("expression"),
+                "period" => rt::Override::property("period"),
+                "color" => rt::Override::property("color"),
+                "label" => rt::Override::property("label"),
+                "search_account" => rt::Override::property("searchAccount"),
+                "search_region" => rt::Override::property("searchRegion"),
+                "visible" => rt::Override::property("visible"),
+                "warnings" => rt::Override::property("warnings"),
+                "warnings_v2" => rt::Override::property("warningsV2"),
+                "to_metric_config" => rt::Override::method("toMetricConfig"),
+                "to_string" => rt::Override::method("toString"),
+                "with" => rt::Override::method("with"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SearchExpressionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("expression") => Ok(rt::to_wire(&<T as SearchExpressionOverrides>::expression(imp, &Self(this.clone()))?)),
+            rt::Call::Get("period") => Ok(rt::to_wire(&<T as SearchExpressionOverrides>::period(imp, &Self(this.clone()))?)),
+            rt::Call::Get("color") => Ok(rt::to_wire(&<T as SearchExpressionOverrides>::color(imp, &Self(this.clone()))?)),
+            rt::Call::Get("label") => Ok(rt::to_wire(&<T as SearchExpressionOverrides>::label(imp, &Self(this.clone()))?)),
+            rt::Call::Get("searchAccount") => Ok(rt::to_wire(&<T as SearchExpressionOverrides>::search_account(imp, &Self(this.clone()))?)),
+            rt::Call::Get("searchRegion") => Ok(rt::to_wire(&<T as SearchExpressionOverrides>::search_region(imp, &Self(this.clone()))?)),
+            rt::Call::Get("visible") => Ok(rt::to_wire(&<T as SearchExpressionOverrides>::visible(imp, &Self(this.clone()))?)),
+            rt::Call::Get("warnings") => Ok(rt::to_wire(&<T as SearchExpressionOverrides>::warnings(imp, &Self(this.clone()))?)),
+            rt::Call::Get("warningsV2") => Ok(rt::to_wire(&<T as SearchExpressionOverrides>::warnings_v2(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toMetricConfig", _) => Ok(rt::to_wire(&<T as SearchExpressionOverrides>::to_metric_config(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as SearchExpressionOverrides>::to_string(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("with", mut args) => Ok(rt::to_wire(&<T as SearchExpressionOverrides>::with(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `SearchExpression` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SearchExpressionOverrides>(overrides: T, props: &crate::aws_cloudwatch::SearchExpressionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Configurable options for SearchExpressions.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -11485,6 +16520,43 @@ pub trait SingleValueWidgetExt: rt::IsA<SingleValueWidget> {
 }
 impl<O: rt::IsA<SingleValueWidget> + ?Sized> SingleValueWidgetExt for O {}
 
+/// The members of [`SingleValueWidget`] a Rust type can override; [`SingleValueWidget::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_cloudwatch::ConcreteWidgetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SingleValueWidgetOverrides: crate::aws_cloudwatch::ConcreteWidgetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl SingleValueWidget {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SingleValueWidgetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as SingleValueWidgetOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_cloudwatch::ConcreteWidget::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SingleValueWidgetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_cloudwatch::ConcreteWidget::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `SingleValueWidget` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SingleValueWidgetOverrides>(overrides: T, props: &crate::aws_cloudwatch::SingleValueWidgetProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for a SingleValueWidget.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleValueWidgetProps {
@@ -11622,6 +16694,67 @@ impl Spacer {
 pub trait SpacerExt: rt::IsA<Spacer> {
 }
 impl<O: rt::IsA<Spacer> + ?Sized> SpacerExt for O {}
+
+/// The members of [`Spacer`] a Rust type can override; [`Spacer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SpacerOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `height`; by default the library's implementation (`super`).
+    fn height(&self, this: &Spacer) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "height")?)
+    }
+    /// Reads `width`; by default the library's implementation (`super`).
+    fn width(&self, this: &Spacer) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "width")?)
+    }
+    /// `position`: by default the library's implementation (`super`).
+    fn position(&self, this: &Spacer, x: f64, y: f64) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "position", vec![rt::to_wire(&x), rt::to_wire(&y)])?)
+    }
+    /// `toJson`: by default the library's implementation (`super`).
+    fn to_json(&self, this: &Spacer) -> rt::R<rt::Vec<rt::Value>> {
+        rt::from_wire(rt::invoke(&this.0, "toJson", vec![])?)
+    }
+}
+impl Spacer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SpacerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SpacerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "height" => rt::Override::property("height"),
+                "width" => rt::Override::property("width"),
+                "position" => rt::Override::method("position"),
+                "to_json" => rt::Override::method("toJson"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SpacerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("height") => Ok(rt::to_wire(&<T as SpacerOverrides>::height(imp, &Self(this.clone()))?)),
+            rt::Call::Get("width") => Ok(rt::to_wire(&<T as SpacerOverrides>::width(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("position", mut args) => Ok(rt::to_wire(&<T as SpacerOverrides>::position(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("toJson", _) => Ok(rt::to_wire(&<T as SpacerOverrides>::to_json(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Spacer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SpacerOverrides>(overrides: T, props: rt::Option<&crate::aws_cloudwatch::SpacerProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Props of the spacer.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -11885,6 +17018,41 @@ pub trait StatsExt: rt::IsA<Stats> {
 }
 impl<O: rt::IsA<Stats> + ?Sized> StatsExt for O {}
 
+/// The members of [`Stats`] a Rust type can override; [`Stats::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait StatsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Stats {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StatsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as StatsOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StatsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Stats` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StatsOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Layout for TableWidget.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TableLayout {
@@ -12046,6 +17214,42 @@ pub trait TableThresholdExt: rt::IsA<TableThreshold> {
 }
 impl<O: rt::IsA<TableThreshold> + ?Sized> TableThresholdExt for O {}
 
+/// The members of [`TableThreshold`] a Rust type can override; [`TableThreshold::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait TableThresholdOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `toJson`: by default the library's implementation (`super`).
+    fn to_json(&self, this: &TableThreshold) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "toJson", vec![])?)
+    }
+}
+impl TableThreshold {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TableThresholdOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TableThresholdOverrides>::OVERRIDES {
+            out.push(match *name {
+                "to_json" => rt::Override::method("toJson"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TableThresholdOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("toJson", _) => Ok(rt::to_wire(&<T as TableThresholdOverrides>::to_json(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// A dashboard widget that displays metrics.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TableWidget(rt::ObjRef);
@@ -12070,6 +17274,51 @@ pub trait TableWidgetExt: rt::IsA<TableWidget> {
     }
 }
 impl<O: rt::IsA<TableWidget> + ?Sized> TableWidgetExt for O {}
+
+/// The members of [`TableWidget`] a Rust type can override; [`TableWidget::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_cloudwatch::ConcreteWidgetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait TableWidgetOverrides: crate::aws_cloudwatch::ConcreteWidgetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `addMetric`: by default the library's implementation (`super`).
+    fn add_metric(&self, this: &TableWidget, metric: crate::aws_cloudwatch::IMetric) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addMetric", vec![rt::to_wire(&metric)])?)
+    }
+}
+impl TableWidget {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TableWidgetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TableWidgetOverrides>::OVERRIDES {
+            out.push(match *name {
+                "add_metric" => rt::Override::method("addMetric"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_cloudwatch::ConcreteWidget::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TableWidgetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("addMetric", mut args) => Ok(rt::to_wire(&<T as TableWidgetOverrides>::add_metric(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::aws_cloudwatch::ConcreteWidget::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `TableWidget` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TableWidgetOverrides>(overrides: T, props: &crate::aws_cloudwatch::TableWidgetProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for a TableWidget.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -12238,6 +17487,43 @@ impl TextWidget {
 pub trait TextWidgetExt: rt::IsA<TextWidget> {
 }
 impl<O: rt::IsA<TextWidget> + ?Sized> TextWidgetExt for O {}
+
+/// The members of [`TextWidget`] a Rust type can override; [`TextWidget::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_cloudwatch::ConcreteWidgetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait TextWidgetOverrides: crate::aws_cloudwatch::ConcreteWidgetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl TextWidget {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TextWidgetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as TextWidgetOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_cloudwatch::ConcreteWidget::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TextWidgetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_cloudwatch::ConcreteWidget::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `TextWidget` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TextWidgetOverrides>(overrides: T, props: &crate::aws_cloudwatch::TextWidgetProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Background types available.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -12526,6 +17812,50 @@ pub trait ValuesExt: rt::IsA<Values> {
     }
 }
 impl<O: rt::IsA<Values> + ?Sized> ValuesExt for O {}
+
+/// The members of [`Values`] a Rust type can override; [`Values::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ValuesOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `toJson`: by default the library's implementation (`super`).
+    fn to_json(&self, this: &Values) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "toJson", vec![])?)
+    }
+}
+impl Values {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ValuesOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ValuesOverrides>::OVERRIDES {
+            out.push(match *name {
+                "to_json" => rt::Override::method("toJson"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ValuesOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("toJson", _) => Ok(rt::to_wire(&<T as ValuesOverrides>::to_json(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Values` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ValuesOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("toJson", "to_json")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum VariableInputType {

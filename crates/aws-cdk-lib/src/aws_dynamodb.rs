@@ -186,6 +186,42 @@ pub trait BillingExt: rt::IsA<Billing> {
 }
 impl<O: rt::IsA<Billing> + ?Sized> BillingExt for O {}
 
+/// The members of [`Billing`] a Rust type can override; [`Billing::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait BillingOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `mode`; by default the library's implementation (`super`).
+    fn mode(&self, this: &Billing) -> rt::R<crate::aws_dynamodb::BillingMode> {
+        rt::from_wire(rt::get(&this.0, "mode")?)
+    }
+}
+impl Billing {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: BillingOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as BillingOverrides>::OVERRIDES {
+            out.push(match *name {
+                "mode" => rt::Override::property("mode"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: BillingOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("mode") => Ok(rt::to_wire(&<T as BillingOverrides>::mode(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// DynamoDB's Read/Write capacity modes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BillingMode {
@@ -254,6 +290,42 @@ pub trait CapacityExt: rt::IsA<Capacity> {
     }
 }
 impl<O: rt::IsA<Capacity> + ?Sized> CapacityExt for O {}
+
+/// The members of [`Capacity`] a Rust type can override; [`Capacity::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait CapacityOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `mode`; by default the library's implementation (`super`).
+    fn mode(&self, this: &Capacity) -> rt::R<crate::aws_dynamodb::CapacityMode> {
+        rt::from_wire(rt::get(&this.0, "mode")?)
+    }
+}
+impl Capacity {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CapacityOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CapacityOverrides>::OVERRIDES {
+            out.push(match *name {
+                "mode" => rt::Override::property("mode"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CapacityOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("mode") => Ok(rt::to_wire(&<T as CapacityOverrides>::mode(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Capacity modes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -601,6 +673,355 @@ pub trait CfnGlobalTableExt: rt::IsA<CfnGlobalTable> {
     }
 }
 impl<O: rt::IsA<CfnGlobalTable> + ?Sized> CfnGlobalTableExt for O {}
+
+/// The members of [`CfnGlobalTable`] a Rust type can override; [`CfnGlobalTable::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnGlobalTableOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnGlobalTable) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrStreamArn`; by default the library's implementation (`super`).
+    fn attr_stream_arn(&self, this: &CfnGlobalTable) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStreamArn")?)
+    }
+    /// Reads `attrTableId`; by default the library's implementation (`super`).
+    fn attr_table_id(&self, this: &CfnGlobalTable) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrTableId")?)
+    }
+    /// Reads `globalTableRef`; by default the library's implementation (`super`).
+    fn global_table_ref(&self, this: &CfnGlobalTable) -> rt::R<crate::interfaces::aws_dynamodb::GlobalTableReference> {
+        rt::from_wire(rt::get(&this.0, "globalTableRef")?)
+    }
+    /// Reads `replicas`; by default the library's implementation (`super`).
+    fn replicas(&self, this: &CfnGlobalTable) -> rt::R<IResolvableOrIResolvableOrCfnGlobalTableReplicaSpecificationPropertyList> {
+        rt::from_wire(rt::get(&this.0, "replicas")?)
+    }
+    /// Writes `replicas`; by default the library's implementation (`super`).
+    fn set_replicas(&self, this: &CfnGlobalTable, value: IResolvableOrIResolvableOrCfnGlobalTableReplicaSpecificationPropertyList) -> rt::R<()> {
+        rt::set(&this.0, "replicas", rt::to_wire(&value))
+    }
+    /// Reads `attributeDefinitions`; by default the library's implementation (`super`).
+    fn attribute_definitions(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnGlobalTableAttributeDefinitionPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "attributeDefinitions")?)
+    }
+    /// Writes `attributeDefinitions`; by default the library's implementation (`super`).
+    fn set_attribute_definitions(&self, this: &CfnGlobalTable, value: rt::Option<IResolvableOrIResolvableOrCfnGlobalTableAttributeDefinitionPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "attributeDefinitions", rt::to_wire(&value))
+    }
+    /// Reads `billingMode`; by default the library's implementation (`super`).
+    fn billing_mode(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "billingMode")?)
+    }
+    /// Writes `billingMode`; by default the library's implementation (`super`).
+    fn set_billing_mode(&self, this: &CfnGlobalTable, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "billingMode", rt::to_wire(&value))
+    }
+    /// Reads `globalSecondaryIndexes`; by default the library's implementation (`super`).
+    fn global_secondary_indexes(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnGlobalTableGlobalSecondaryIndexPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "globalSecondaryIndexes")?)
+    }
+    /// Writes `globalSecondaryIndexes`; by default the library's implementation (`super`).
+    fn set_global_secondary_indexes(&self, this: &CfnGlobalTable, value: rt::Option<IResolvableOrIResolvableOrCfnGlobalTableGlobalSecondaryIndexPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "globalSecondaryIndexes", rt::to_wire(&value))
+    }
+    /// Reads `globalTableSourceArn`; by default the library's implementation (`super`).
+    fn global_table_source_arn(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "globalTableSourceArn")?)
+    }
+    /// Writes `globalTableSourceArn`; by default the library's implementation (`super`).
+    fn set_global_table_source_arn(&self, this: &CfnGlobalTable, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "globalTableSourceArn", rt::to_wire(&value))
+    }
+    /// Reads `globalTableWitnesses`; by default the library's implementation (`super`).
+    fn global_table_witnesses(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnGlobalTableGlobalTableWitnessPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "globalTableWitnesses")?)
+    }
+    /// Writes `globalTableWitnesses`; by default the library's implementation (`super`).
+    fn set_global_table_witnesses(&self, this: &CfnGlobalTable, value: rt::Option<IResolvableOrIResolvableOrCfnGlobalTableGlobalTableWitnessPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "globalTableWitnesses", rt::to_wire(&value))
+    }
+    /// Reads `keySchema`; by default the library's implementation (`super`).
+    fn key_schema(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnGlobalTableKeySchemaPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "keySchema")?)
+    }
+    /// Writes `keySchema`; by default the library's implementation (`super`).
+    fn set_key_schema(&self, this: &CfnGlobalTable, value: rt::Option<IResolvableOrIResolvableOrCfnGlobalTableKeySchemaPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "keySchema", rt::to_wire(&value))
+    }
+    /// Reads `localSecondaryIndexes`; by default the library's implementation (`super`).
+    fn local_secondary_indexes(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnGlobalTableLocalSecondaryIndexPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "localSecondaryIndexes")?)
+    }
+    /// Writes `localSecondaryIndexes`; by default the library's implementation (`super`).
+    fn set_local_secondary_indexes(&self, this: &CfnGlobalTable, value: rt::Option<IResolvableOrIResolvableOrCfnGlobalTableLocalSecondaryIndexPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "localSecondaryIndexes", rt::to_wire(&value))
+    }
+    /// Reads `multiRegionConsistency`; by default the library's implementation (`super`).
+    fn multi_region_consistency(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "multiRegionConsistency")?)
+    }
+    /// Writes `multiRegionConsistency`; by default the library's implementation (`super`).
+    fn set_multi_region_consistency(&self, this: &CfnGlobalTable, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "multiRegionConsistency", rt::to_wire(&value))
+    }
+    /// Reads `readOnDemandThroughputSettings`; by default the library's implementation (`super`).
+    fn read_on_demand_throughput_settings(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<IResolvableOrCfnGlobalTableReadOnDemandThroughputSettingsProperty>> {
+        rt::from_wire(rt::get(&this.0, "readOnDemandThroughputSettings")?)
+    }
+    /// Writes `readOnDemandThroughputSettings`; by default the library's implementation (`super`).
+    fn set_read_on_demand_throughput_settings(&self, this: &CfnGlobalTable, value: rt::Option<IResolvableOrCfnGlobalTableReadOnDemandThroughputSettingsProperty>) -> rt::R<()> {
+        rt::set(&this.0, "readOnDemandThroughputSettings", rt::to_wire(&value))
+    }
+    /// Reads `readProvisionedThroughputSettings`; by default the library's implementation (`super`).
+    fn read_provisioned_throughput_settings(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<IResolvableOrCfnGlobalTableGlobalReadProvisionedThroughputSettingsProperty>> {
+        rt::from_wire(rt::get(&this.0, "readProvisionedThroughputSettings")?)
+    }
+    /// Writes `readProvisionedThroughputSettings`; by default the library's implementation (`super`).
+    fn set_read_provisioned_throughput_settings(&self, this: &CfnGlobalTable, value: rt::Option<IResolvableOrCfnGlobalTableGlobalReadProvisionedThroughputSettingsProperty>) -> rt::R<()> {
+        rt::set(&this.0, "readProvisionedThroughputSettings", rt::to_wire(&value))
+    }
+    /// Reads `sseSpecification`; by default the library's implementation (`super`).
+    fn sse_specification(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<IResolvableOrCfnGlobalTableSSESpecificationProperty>> {
+        rt::from_wire(rt::get(&this.0, "sseSpecification")?)
+    }
+    /// Writes `sseSpecification`; by default the library's implementation (`super`).
+    fn set_sse_specification(&self, this: &CfnGlobalTable, value: rt::Option<IResolvableOrCfnGlobalTableSSESpecificationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "sseSpecification", rt::to_wire(&value))
+    }
+    /// Reads `streamSpecification`; by default the library's implementation (`super`).
+    fn stream_specification(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<IResolvableOrCfnGlobalTableStreamSpecificationProperty>> {
+        rt::from_wire(rt::get(&this.0, "streamSpecification")?)
+    }
+    /// Writes `streamSpecification`; by default the library's implementation (`super`).
+    fn set_stream_specification(&self, this: &CfnGlobalTable, value: rt::Option<IResolvableOrCfnGlobalTableStreamSpecificationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "streamSpecification", rt::to_wire(&value))
+    }
+    /// Reads `tableName`; by default the library's implementation (`super`).
+    fn table_name(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "tableName")?)
+    }
+    /// Writes `tableName`; by default the library's implementation (`super`).
+    fn set_table_name(&self, this: &CfnGlobalTable, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "tableName", rt::to_wire(&value))
+    }
+    /// Reads `tableType`; by default the library's implementation (`super`).
+    fn table_type(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "tableType")?)
+    }
+    /// Writes `tableType`; by default the library's implementation (`super`).
+    fn set_table_type(&self, this: &CfnGlobalTable, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "tableType", rt::to_wire(&value))
+    }
+    /// Reads `timeToLiveSpecification`; by default the library's implementation (`super`).
+    fn time_to_live_specification(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<IResolvableOrCfnGlobalTableTimeToLiveSpecificationProperty>> {
+        rt::from_wire(rt::get(&this.0, "timeToLiveSpecification")?)
+    }
+    /// Writes `timeToLiveSpecification`; by default the library's implementation (`super`).
+    fn set_time_to_live_specification(&self, this: &CfnGlobalTable, value: rt::Option<IResolvableOrCfnGlobalTableTimeToLiveSpecificationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "timeToLiveSpecification", rt::to_wire(&value))
+    }
+    /// Reads `vectorIndexes`; by default the library's implementation (`super`).
+    fn vector_indexes(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnGlobalTableVectorIndexPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "vectorIndexes")?)
+    }
+    /// Writes `vectorIndexes`; by default the library's implementation (`super`).
+    fn set_vector_indexes(&self, this: &CfnGlobalTable, value: rt::Option<IResolvableOrIResolvableOrCfnGlobalTableVectorIndexPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "vectorIndexes", rt::to_wire(&value))
+    }
+    /// Reads `warmThroughput`; by default the library's implementation (`super`).
+    fn warm_throughput(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<IResolvableOrCfnGlobalTableWarmThroughputProperty>> {
+        rt::from_wire(rt::get(&this.0, "warmThroughput")?)
+    }
+    /// Writes `warmThroughput`; by default the library's implementation (`super`).
+    fn set_warm_throughput(&self, this: &CfnGlobalTable, value: rt::Option<IResolvableOrCfnGlobalTableWarmThroughputProperty>) -> rt::R<()> {
+        rt::set(&this.0, "warmThroughput", rt::to_wire(&value))
+    }
+    /// Reads `writeOnDemandThroughputSettings`; by default the library's implementation (`super`).
+    fn write_on_demand_throughput_settings(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<IResolvableOrCfnGlobalTableWriteOnDemandThroughputSettingsProperty>> {
+        rt::from_wire(rt::get(&this.0, "writeOnDemandThroughputSettings")?)
+    }
+    /// Writes `writeOnDemandThroughputSettings`; by default the library's implementation (`super`).
+    fn set_write_on_demand_throughput_settings(&self, this: &CfnGlobalTable, value: rt::Option<IResolvableOrCfnGlobalTableWriteOnDemandThroughputSettingsProperty>) -> rt::R<()> {
+        rt::set(&this.0, "writeOnDemandThroughputSettings", rt::to_wire(&value))
+    }
+    /// Reads `writeProvisionedThroughputSettings`; by default the library's implementation (`super`).
+    fn write_provisioned_throughput_settings(&self, this: &CfnGlobalTable) -> rt::R<rt::Option<IResolvableOrCfnGlobalTableWriteProvisionedThroughputSettingsProperty>> {
+        rt::from_wire(rt::get(&this.0, "writeProvisionedThroughputSettings")?)
+    }
+    /// Writes `writeProvisionedThroughputSettings`; by default the library's implementation (`super`).
+    fn set_write_provisioned_throughput_settings(&self, this: &CfnGlobalTable, value: rt::Option<IResolvableOrCfnGlobalTableWriteProvisionedThroughputSettingsProperty>) -> rt::R<()> {
+        rt::set(&this.0, "writeProvisionedThroughputSettings", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnGlobalTable, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnGlobalTable {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnGlobalTableOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnGlobalTableOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_stream_arn" => rt::Override::property("attrStreamArn"),
+                "attr_table_id" => rt::Override::property("attrTableId"),
+                "global_table_ref" => rt::Override::property("globalTableRef"),
+                "replicas" | "set_replicas" => rt::Override::property("replicas"),
+                "attribute_definitions" | "set_attribute_definitions" => rt::Override::property("attributeDefinitions"),
+                "billing_mode" | "set_billing_mode" => rt::Override::property("billingMode"),
+                "global_secondary_indexes" | "set_global_secondary_indexes" => rt::Override::property("globalSecondaryIndexes"),
+                "global_table_source_arn" | "set_global_table_source_arn" => rt::Override::property("globalTableSourceArn"),
+                "global_table_witnesses" | "set_global_table_witnesses" => rt::Override::property("globalTableWitnesses"),
+                "key_schema" | "set_key_schema" => rt::Override::property("keySchema"),
+                "local_secondary_indexes" | "set_local_secondary_indexes" => rt::Override::property("localSecondaryIndexes"),
+                "multi_region_consistency" | "set_multi_region_consistency" => rt::Override::property("multiRegionConsistency"),
+                "read_on_demand_throughput_settings" | "set_read_on_demand_throughput_settings" => rt::Override::property("readOnDemandThroughputSettings"),
+                "read_provisioned_throughput_settings" | "set_read_provisioned_throughput_settings" => rt::Override::property("readProvisionedThroughputSettings"),
+                "sse_specification" | "set_sse_specification" => rt::Override::property("sseSpecification"),
+                "stream_specification" | "set_stream_specification" => rt::Override::property("streamSpecification"),
+                "table_name" | "set_table_name" => rt::Override::property("tableName"),
+                "table_type" | "set_table_type" => rt::Override::property("tableType"),
+                "time_to_live_specification" | "set_time_to_live_specification" => rt::Override::property("timeToLiveSpecification"),
+                "vector_indexes" | "set_vector_indexes" => rt::Override::property("vectorIndexes"),
+                "warm_throughput" | "set_warm_throughput" => rt::Override::property("warmThroughput"),
+                "write_on_demand_throughput_settings" | "set_write_on_demand_throughput_settings" => rt::Override::property("writeOnDemandThroughputSettings"),
+                "write_provisioned_throughput_settings" | "set_write_provisioned_throughput_settings" => rt::Override::property("writeProvisionedThroughputSettings"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnGlobalTableOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStreamArn") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::attr_stream_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrTableId") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::attr_table_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("globalTableRef") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::global_table_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("replicas") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::replicas(imp, &Self(this.clone()))?)),
+            rt::Call::Set("replicas", value) => {
+                <T as CfnGlobalTableOverrides>::set_replicas(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("attributeDefinitions") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::attribute_definitions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("attributeDefinitions", value) => {
+                <T as CfnGlobalTableOverrides>::set_attribute_definitions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("billingMode") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::billing_mode(imp, &Self(this.clone()))?)),
+            rt::Call::Set("billingMode", value) => {
+                <T as CfnGlobalTableOverrides>::set_billing_mode(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("globalSecondaryIndexes") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::global_secondary_indexes(imp, &Self(this.clone()))?)),
+            rt::Call::Set("globalSecondaryIndexes", value) => {
+                <T as CfnGlobalTableOverrides>::set_global_secondary_indexes(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("globalTableSourceArn") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::global_table_source_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("globalTableSourceArn", value) => {
+                <T as CfnGlobalTableOverrides>::set_global_table_source_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("globalTableWitnesses") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::global_table_witnesses(imp, &Self(this.clone()))?)),
+            rt::Call::Set("globalTableWitnesses", value) => {
+                <T as CfnGlobalTableOverrides>::set_global_table_witnesses(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("keySchema") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::key_schema(imp, &Self(this.clone()))?)),
+            rt::Call::Set("keySchema", value) => {
+                <T as CfnGlobalTableOverrides>::set_key_schema(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("localSecondaryIndexes") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::local_secondary_indexes(imp, &Self(this.clone()))?)),
+            rt::Call::Set("localSecondaryIndexes", value) => {
+                <T as CfnGlobalTableOverrides>::set_local_secondary_indexes(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("multiRegionConsistency") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::multi_region_consistency(imp, &Self(this.clone()))?)),
+            rt::Call::Set("multiRegionConsistency", value) => {
+                <T as CfnGlobalTableOverrides>::set_multi_region_consistency(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("readOnDemandThroughputSettings") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::read_on_demand_throughput_settings(imp, &Self(this.clone()))?)),
+            rt::Call::Set("readOnDemandThroughputSettings", value) => {
+                <T as CfnGlobalTableOverrides>::set_read_on_demand_throughput_settings(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("readProvisionedThroughputSettings") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::read_provisioned_throughput_settings(imp, &Self(this.clone()))?)),
+            rt::Call::Set("readProvisionedThroughputSettings", value) => {
+                <T as CfnGlobalTableOverrides>::set_read_provisioned_throughput_settings(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("sseSpecification") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::sse_specification(imp, &Self(this.clone()))?)),
+            rt::Call::Set("sseSpecification", value) => {
+                <T as CfnGlobalTableOverrides>::set_sse_specification(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("streamSpecification") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::stream_specification(imp, &Self(this.clone()))?)),
+            rt::Call::Set("streamSpecification", value) => {
+                <T as CfnGlobalTableOverrides>::set_stream_specification(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tableName") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::table_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tableName", value) => {
+                <T as CfnGlobalTableOverrides>::set_table_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tableType") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::table_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tableType", value) => {
+                <T as CfnGlobalTableOverrides>::set_table_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("timeToLiveSpecification") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::time_to_live_specification(imp, &Self(this.clone()))?)),
+            rt::Call::Set("timeToLiveSpecification", value) => {
+                <T as CfnGlobalTableOverrides>::set_time_to_live_specification(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("vectorIndexes") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::vector_indexes(imp, &Self(this.clone()))?)),
+            rt::Call::Set("vectorIndexes", value) => {
+                <T as CfnGlobalTableOverrides>::set_vector_indexes(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("warmThroughput") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::warm_throughput(imp, &Self(this.clone()))?)),
+            rt::Call::Set("warmThroughput", value) => {
+                <T as CfnGlobalTableOverrides>::set_warm_throughput(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("writeOnDemandThroughputSettings") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::write_on_demand_throughput_settings(imp, &Self(this.clone()))?)),
+            rt::Call::Set("writeOnDemandThroughputSettings", value) => {
+                <T as CfnGlobalTableOverrides>::set_write_on_demand_throughput_settings(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("writeProvisionedThroughputSettings") => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::write_provisioned_throughput_settings(imp, &Self(this.clone()))?)),
+            rt::Call::Set("writeProvisionedThroughputSettings", value) => {
+                <T as CfnGlobalTableOverrides>::set_write_provisioned_throughput_settings(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnGlobalTableOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnGlobalTable` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnGlobalTableOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_dynamodb::CfnGlobalTableProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Represents an attribute for describing the schema for the table and indexes.
 ///
@@ -2391,6 +2812,369 @@ pub trait CfnTableExt: rt::IsA<CfnTable> {
     }
 }
 impl<O: rt::IsA<CfnTable> + ?Sized> CfnTableExt for O {}
+
+/// The members of [`CfnTable`] a Rust type can override; [`CfnTable::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnTableOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnTable) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrStreamArn`; by default the library's implementation (`super`).
+    fn attr_stream_arn(&self, this: &CfnTable) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStreamArn")?)
+    }
+    /// Reads `tableRef`; by default the library's implementation (`super`).
+    fn table_ref(&self, this: &CfnTable) -> rt::R<crate::interfaces::aws_dynamodb::TableReference> {
+        rt::from_wire(rt::get(&this.0, "tableRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnTable) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `keySchema`; by default the library's implementation (`super`).
+    fn key_schema(&self, this: &CfnTable) -> rt::R<IResolvableOrIResolvableOrCfnTableKeySchemaPropertyList> {
+        rt::from_wire(rt::get(&this.0, "keySchema")?)
+    }
+    /// Writes `keySchema`; by default the library's implementation (`super`).
+    fn set_key_schema(&self, this: &CfnTable, value: IResolvableOrIResolvableOrCfnTableKeySchemaPropertyList) -> rt::R<()> {
+        rt::set(&this.0, "keySchema", rt::to_wire(&value))
+    }
+    /// Reads `attributeDefinitions`; by default the library's implementation (`super`).
+    fn attribute_definitions(&self, this: &CfnTable) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnTableAttributeDefinitionPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "attributeDefinitions")?)
+    }
+    /// Writes `attributeDefinitions`; by default the library's implementation (`super`).
+    fn set_attribute_definitions(&self, this: &CfnTable, value: rt::Option<IResolvableOrIResolvableOrCfnTableAttributeDefinitionPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "attributeDefinitions", rt::to_wire(&value))
+    }
+    /// Reads `billingMode`; by default the library's implementation (`super`).
+    fn billing_mode(&self, this: &CfnTable) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "billingMode")?)
+    }
+    /// Writes `billingMode`; by default the library's implementation (`super`).
+    fn set_billing_mode(&self, this: &CfnTable, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "billingMode", rt::to_wire(&value))
+    }
+    /// Reads `contributorInsightsSpecification`; by default the library's implementation (`super`).
+    fn contributor_insights_specification(&self, this: &CfnTable) -> rt::R<rt::Option<IResolvableOrCfnTableContributorInsightsSpecificationProperty>> {
+        rt::from_wire(rt::get(&this.0, "contributorInsightsSpecification")?)
+    }
+    /// Writes `contributorInsightsSpecification`; by default the library's implementation (`super`).
+    fn set_contributor_insights_specification(&self, this: &CfnTable, value: rt::Option<IResolvableOrCfnTableContributorInsightsSpecificationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "contributorInsightsSpecification", rt::to_wire(&value))
+    }
+    /// Reads `deletionProtectionEnabled`; by default the library's implementation (`super`).
+    fn deletion_protection_enabled(&self, this: &CfnTable) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "deletionProtectionEnabled")?)
+    }
+    /// Writes `deletionProtectionEnabled`; by default the library's implementation (`super`).
+    fn set_deletion_protection_enabled(&self, this: &CfnTable, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "deletionProtectionEnabled", rt::to_wire(&value))
+    }
+    /// Reads `globalSecondaryIndexes`; by default the library's implementation (`super`).
+    fn global_secondary_indexes(&self, this: &CfnTable) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnTableGlobalSecondaryIndexPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "globalSecondaryIndexes")?)
+    }
+    /// Writes `globalSecondaryIndexes`; by default the library's implementation (`super`).
+    fn set_global_secondary_indexes(&self, this: &CfnTable, value: rt::Option<IResolvableOrIResolvableOrCfnTableGlobalSecondaryIndexPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "globalSecondaryIndexes", rt::to_wire(&value))
+    }
+    /// Reads `importSourceSpecification`; by default the library's implementation (`super`).
+    fn import_source_specification(&self, this: &CfnTable) -> rt::R<rt::Option<IResolvableOrCfnTableImportSourceSpecificationProperty>> {
+        rt::from_wire(rt::get(&this.0, "importSourceSpecification")?)
+    }
+    /// Writes `importSourceSpecification`; by default the library's implementation (`super`).
+    fn set_import_source_specification(&self, this: &CfnTable, value: rt::Option<IResolvableOrCfnTableImportSourceSpecificationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "importSourceSpecification", rt::to_wire(&value))
+    }
+    /// Reads `kinesisStreamSpecification`; by default the library's implementation (`super`).
+    fn kinesis_stream_specification(&self, this: &CfnTable) -> rt::R<rt::Option<IResolvableOrCfnTableKinesisStreamSpecificationProperty>> {
+        rt::from_wire(rt::get(&this.0, "kinesisStreamSpecification")?)
+    }
+    /// Writes `kinesisStreamSpecification`; by default the library's implementation (`super`).
+    fn set_kinesis_stream_specification(&self, this: &CfnTable, value: rt::Option<IResolvableOrCfnTableKinesisStreamSpecificationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "kinesisStreamSpecification", rt::to_wire(&value))
+    }
+    /// Reads `localSecondaryIndexes`; by default the library's implementation (`super`).
+    fn local_secondary_indexes(&self, this: &CfnTable) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnTableLocalSecondaryIndexPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "localSecondaryIndexes")?)
+    }
+    /// Writes `localSecondaryIndexes`; by default the library's implementation (`super`).
+    fn set_local_secondary_indexes(&self, this: &CfnTable, value: rt::Option<IResolvableOrIResolvableOrCfnTableLocalSecondaryIndexPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "localSecondaryIndexes", rt::to_wire(&value))
+    }
+    /// Reads `onDemandThroughput`; by default the library's implementation (`super`).
+    fn on_demand_throughput(&self, this: &CfnTable) -> rt::R<rt::Option<IResolvableOrCfnTableOnDemandThroughputProperty>> {
+        rt::from_wire(rt::get(&this.0, "onDemandThroughput")?)
+    }
+    /// Writes `onDemandThroughput`; by default the library's implementation (`super`).
+    fn set_on_demand_throughput(&self, this: &CfnTable, value: rt::Option<IResolvableOrCfnTableOnDemandThroughputProperty>) -> rt::R<()> {
+        rt::set(&this.0, "onDemandThroughput", rt::to_wire(&value))
+    }
+    /// Reads `pointInTimeRecoverySpecification`; by default the library's implementation (`super`).
+    fn point_in_time_recovery_specification(&self, this: &CfnTable) -> rt::R<rt::Option<IResolvableOrCfnTablePointInTimeRecoverySpecificationProperty>> {
+        rt::from_wire(rt::get(&this.0, "pointInTimeRecoverySpecification")?)
+    }
+    /// Writes `pointInTimeRecoverySpecification`; by default the library's implementation (`super`).
+    fn set_point_in_time_recovery_specification(&self, this: &CfnTable, value: rt::Option<IResolvableOrCfnTablePointInTimeRecoverySpecificationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "pointInTimeRecoverySpecification", rt::to_wire(&value))
+    }
+    /// Reads `provisionedThroughput`; by default the library's implementation (`super`).
+    fn provisioned_throughput(&self, this: &CfnTable) -> rt::R<rt::Option<IResolvableOrCfnTableProvisionedThroughputProperty>> {
+        rt::from_wire(rt::get(&this.0, "provisionedThroughput")?)
+    }
+    /// Writes `provisionedThroughput`; by default the library's implementation (`super`).
+    fn set_provisioned_throughput(&self, this: &CfnTable, value: rt::Option<IResolvableOrCfnTableProvisionedThroughputProperty>) -> rt::R<()> {
+        rt::set(&this.0, "provisionedThroughput", rt::to_wire(&value))
+    }
+    /// Reads `resourcePolicy`; by default the library's implementation (`super`).
+    fn resource_policy(&self, this: &CfnTable) -> rt::R<rt::Option<IResolvableOrCfnTableResourcePolicyProperty>> {
+        rt::from_wire(rt::get(&this.0, "resourcePolicy")?)
+    }
+    /// Writes `resourcePolicy`; by default the library's implementation (`super`).
+    fn set_resource_policy(&self, this: &CfnTable, value: rt::Option<IResolvableOrCfnTableResourcePolicyProperty>) -> rt::R<()> {
+        rt::set(&this.0, "resourcePolicy", rt::to_wire(&value))
+    }
+    /// Reads `sseSpecification`; by default the library's implementation (`super`).
+    fn sse_specification(&self, this: &CfnTable) -> rt::R<rt::Option<IResolvableOrCfnTableSSESpecificationProperty>> {
+        rt::from_wire(rt::get(&this.0, "sseSpecification")?)
+    }
+    /// Writes `sseSpecification`; by default the library's implementation (`super`).
+    fn set_sse_specification(&self, this: &CfnTable, value: rt::Option<IResolvableOrCfnTableSSESpecificationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "sseSpecification", rt::to_wire(&value))
+    }
+    /// Reads `streamSpecification`; by default the library's implementation (`super`).
+    fn stream_specification(&self, this: &CfnTable) -> rt::R<rt::Option<IResolvableOrCfnTableStreamSpecificationProperty>> {
+        rt::from_wire(rt::get(&this.0, "streamSpecification")?)
+    }
+    /// Writes `streamSpecification`; by default the library's implementation (`super`).
+    fn set_stream_specification(&self, this: &CfnTable, value: rt::Option<IResolvableOrCfnTableStreamSpecificationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "streamSpecification", rt::to_wire(&value))
+    }
+    /// Reads `tableClass`; by default the library's implementation (`super`).
+    fn table_class(&self, this: &CfnTable) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "tableClass")?)
+    }
+    /// Writes `tableClass`; by default the library's implementation (`super`).
+    fn set_table_class(&self, this: &CfnTable, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "tableClass", rt::to_wire(&value))
+    }
+    /// Reads `tableName`; by default the library's implementation (`super`).
+    fn table_name(&self, this: &CfnTable) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "tableName")?)
+    }
+    /// Writes `tableName`; by default the library's implementation (`super`).
+    fn set_table_name(&self, this: &CfnTable, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "tableName", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnTable) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnTable, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// Reads `timeToLiveSpecification`; by default the library's implementation (`super`).
+    fn time_to_live_specification(&self, this: &CfnTable) -> rt::R<rt::Option<IResolvableOrCfnTableTimeToLiveSpecificationProperty>> {
+        rt::from_wire(rt::get(&this.0, "timeToLiveSpecification")?)
+    }
+    /// Writes `timeToLiveSpecification`; by default the library's implementation (`super`).
+    fn set_time_to_live_specification(&self, this: &CfnTable, value: rt::Option<IResolvableOrCfnTableTimeToLiveSpecificationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "timeToLiveSpecification", rt::to_wire(&value))
+    }
+    /// Reads `vectorIndexes`; by default the library's implementation (`super`).
+    fn vector_indexes(&self, this: &CfnTable) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnTableVectorIndexPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "vectorIndexes")?)
+    }
+    /// Writes `vectorIndexes`; by default the library's implementation (`super`).
+    fn set_vector_indexes(&self, this: &CfnTable, value: rt::Option<IResolvableOrIResolvableOrCfnTableVectorIndexPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "vectorIndexes", rt::to_wire(&value))
+    }
+    /// Reads `warmThroughput`; by default the library's implementation (`super`).
+    fn warm_throughput(&self, this: &CfnTable) -> rt::R<rt::Option<IResolvableOrCfnTableWarmThroughputProperty>> {
+        rt::from_wire(rt::get(&this.0, "warmThroughput")?)
+    }
+    /// Writes `warmThroughput`; by default the library's implementation (`super`).
+    fn set_warm_throughput(&self, this: &CfnTable, value: rt::Option<IResolvableOrCfnTableWarmThroughputProperty>) -> rt::R<()> {
+        rt::set(&this.0, "warmThroughput", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnTable, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnTable {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnTableOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnTableOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_stream_arn" => rt::Override::property("attrStreamArn"),
+                "table_ref" => rt::Override::property("tableRef"),
+                "tags" => rt::Override::property("tags"),
+                "key_schema" | "set_key_schema" => rt::Override::property("keySchema"),
+                "attribute_definitions" | "set_attribute_definitions" => rt::Override::property("attributeDefinitions"),
+                "billing_mode" | "set_billing_mode" => rt::Override::property("billingMode"),
+                "contributor_insights_specification" | "set_contributor_insights_specification" => rt::Override::property("contributorInsightsSpecification"),
+                "deletion_protection_enabled" | "set_deletion_protection_enabled" => rt::Override::property("deletionProtectionEnabled"),
+                "global_secondary_indexes" | "set_global_secondary_indexes" => rt::Override::property("globalSecondaryIndexes"),
+                "import_source_specification" | "set_import_source_specification" => rt::Override::property("importSourceSpecification"),
+                "kinesis_stream_specification" | "set_kinesis_stream_specification" => rt::Override::property("kinesisStreamSpecification"),
+                "local_secondary_indexes" | "set_local_secondary_indexes" => rt::Override::property("localSecondaryIndexes"),
+                "on_demand_throughput" | "set_on_demand_throughput" => rt::Override::property("onDemandThroughput"),
+                "point_in_time_recovery_specification" | "set_point_in_time_recovery_specification" => rt::Override::property("pointInTimeRecoverySpecification"),
+                "provisioned_throughput" | "set_provisioned_throughput" => rt::Override::property("provisionedThroughput"),
+                "resource_policy" | "set_resource_policy" => rt::Override::property("resourcePolicy"),
+                "sse_specification" | "set_sse_specification" => rt::Override::property("sseSpecification"),
+                "stream_specification" | "set_stream_specification" => rt::Override::property("streamSpecification"),
+                "table_class" | "set_table_class" => rt::Override::property("tableClass"),
+                "table_name" | "set_table_name" => rt::Override::property("tableName"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "time_to_live_specification" | "set_time_to_live_specification" => rt::Override::property("timeToLiveSpecification"),
+                "vector_indexes" | "set_vector_indexes" => rt::Override::property("vectorIndexes"),
+                "warm_throughput" | "set_warm_throughput" => rt::Override::property("warmThroughput"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnTableOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnTableOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStreamArn") => Ok(rt::to_wire(&<T as CfnTableOverrides>::attr_stream_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tableRef") => Ok(rt::to_wire(&<T as CfnTableOverrides>::table_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnTableOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keySchema") => Ok(rt::to_wire(&<T as CfnTableOverrides>::key_schema(imp, &Self(this.clone()))?)),
+            rt::Call::Set("keySchema", value) => {
+                <T as CfnTableOverrides>::set_key_schema(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("attributeDefinitions") => Ok(rt::to_wire(&<T as CfnTableOverrides>::attribute_definitions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("attributeDefinitions", value) => {
+                <T as CfnTableOverrides>::set_attribute_definitions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("billingMode") => Ok(rt::to_wire(&<T as CfnTableOverrides>::billing_mode(imp, &Self(this.clone()))?)),
+            rt::Call::Set("billingMode", value) => {
+                <T as CfnTableOverrides>::set_billing_mode(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("contributorInsightsSpecification") => Ok(rt::to_wire(&<T as CfnTableOverrides>::contributor_insights_specification(imp, &Self(this.clone()))?)),
+            rt::Call::Set("contributorInsightsSpecification", value) => {
+                <T as CfnTableOverrides>::set_contributor_insights_specification(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("deletionProtectionEnabled") => Ok(rt::to_wire(&<T as CfnTableOverrides>::deletion_protection_enabled(imp, &Self(this.clone()))?)),
+            rt::Call::Set("deletionProtectionEnabled", value) => {
+                <T as CfnTableOverrides>::set_deletion_protection_enabled(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("globalSecondaryIndexes") => Ok(rt::to_wire(&<T as CfnTableOverrides>::global_secondary_indexes(imp, &Self(this.clone()))?)),
+            rt::Call::Set("globalSecondaryIndexes", value) => {
+                <T as CfnTableOverrides>::set_global_secondary_indexes(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("importSourceSpecification") => Ok(rt::to_wire(&<T as CfnTableOverrides>::import_source_specification(imp, &Self(this.clone()))?)),
+            rt::Call::Set("importSourceSpecification", value) => {
+                <T as CfnTableOverrides>::set_import_source_specification(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("kinesisStreamSpecification") => Ok(rt::to_wire(&<T as CfnTableOverrides>::kinesis_stream_specification(imp, &Self(this.clone()))?)),
+            rt::Call::Set("kinesisStreamSpecification", value) => {
+                <T as CfnTableOverrides>::set_kinesis_stream_specification(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("localSecondaryIndexes") => Ok(rt::to_wire(&<T as CfnTableOverrides>::local_secondary_indexes(imp, &Self(this.clone()))?)),
+            rt::Call::Set("localSecondaryIndexes", value) => {
+                <T as CfnTableOverrides>::set_local_secondary_indexes(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("onDemandThroughput") => Ok(rt::to_wire(&<T as CfnTableOverrides>::on_demand_throughput(imp, &Self(this.clone()))?)),
+            rt::Call::Set("onDemandThroughput", value) => {
+                <T as CfnTableOverrides>::set_on_demand_throughput(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("pointInTimeRecoverySpecification") => Ok(rt::to_wire(&<T as CfnTableOverrides>::point_in_time_recovery_specification(imp, &Self(this.clone()))?)),
+            rt::Call::Set("pointInTimeRecoverySpecification", value) => {
+                <T as CfnTableOverrides>::set_point_in_time_recovery_specification(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("provisionedThroughput") => Ok(rt::to_wire(&<T as CfnTableOverrides>::provisioned_throughput(imp, &Self(this.clone()))?)),
+            rt::Call::Set("provisionedThroughput", value) => {
+                <T as CfnTableOverrides>::set_provisioned_throughput(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("resourcePolicy") => Ok(rt::to_wire(&<T as CfnTableOverrides>::resource_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("resourcePolicy", value) => {
+                <T as CfnTableOverrides>::set_resource_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("sseSpecification") => Ok(rt::to_wire(&<T as CfnTableOverrides>::sse_specification(imp, &Self(this.clone()))?)),
+            rt::Call::Set("sseSpecification", value) => {
+                <T as CfnTableOverrides>::set_sse_specification(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("streamSpecification") => Ok(rt::to_wire(&<T as CfnTableOverrides>::stream_specification(imp, &Self(this.clone()))?)),
+            rt::Call::Set("streamSpecification", value) => {
+                <T as CfnTableOverrides>::set_stream_specification(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tableClass") => Ok(rt::to_wire(&<T as CfnTableOverrides>::table_class(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tableClass", value) => {
+                <T as CfnTableOverrides>::set_table_class(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tableName") => Ok(rt::to_wire(&<T as CfnTableOverrides>::table_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tableName", value) => {
+                <T as CfnTableOverrides>::set_table_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnTableOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnTableOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("timeToLiveSpecification") => Ok(rt::to_wire(&<T as CfnTableOverrides>::time_to_live_specification(imp, &Self(this.clone()))?)),
+            rt::Call::Set("timeToLiveSpecification", value) => {
+                <T as CfnTableOverrides>::set_time_to_live_specification(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("vectorIndexes") => Ok(rt::to_wire(&<T as CfnTableOverrides>::vector_indexes(imp, &Self(this.clone()))?)),
+            rt::Call::Set("vectorIndexes", value) => {
+                <T as CfnTableOverrides>::set_vector_indexes(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("warmThroughput") => Ok(rt::to_wire(&<T as CfnTableOverrides>::warm_throughput(imp, &Self(this.clone()))?)),
+            rt::Call::Set("warmThroughput", value) => {
+                <T as CfnTableOverrides>::set_warm_throughput(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnTableOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnTable` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnTableOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_dynamodb::CfnTableProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Represents an attribute for describing the schema for the table and indexes.
 ///
@@ -5050,6 +5834,41 @@ pub trait InputFormatExt: rt::IsA<InputFormat> {
 }
 impl<O: rt::IsA<InputFormat> + ?Sized> InputFormatExt for O {}
 
+/// The members of [`InputFormat`] a Rust type can override; [`InputFormat::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait InputFormatOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl InputFormat {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: InputFormatOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as InputFormatOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: InputFormatOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `InputFormat` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: InputFormatOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A description of a key schema of an LSI, GSI or Table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeySchema {
@@ -5812,6 +6631,61 @@ pub trait StreamGrantsExt: rt::IsA<StreamGrants> {
 }
 impl<O: rt::IsA<StreamGrants> + ?Sized> StreamGrantsExt for O {}
 
+/// The members of [`StreamGrants`] a Rust type can override; [`StreamGrants::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait StreamGrantsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `actions`: by default the library's implementation (`super`).
+    fn actions(&self, this: &StreamGrants, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "actions", rt::args_variadic(vec![rt::to_wire(&grantee)], &actions))?)
+    }
+    /// `list`: by default the library's implementation (`super`).
+    fn list(&self, this: &StreamGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "list", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `read`: by default the library's implementation (`super`).
+    fn read(&self, this: &StreamGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "read", vec![rt::to_wire(&grantee)])?)
+    }
+}
+impl StreamGrants {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StreamGrantsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as StreamGrantsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "actions" => rt::Override::method("actions"),
+                "list" => rt::Override::method("list"),
+                "read" => rt::Override::method("read"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StreamGrantsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("actions", mut args) => Ok(rt::to_wire(&<T as StreamGrantsOverrides>::actions(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("list", mut args) => Ok(rt::to_wire(&<T as StreamGrantsOverrides>::list(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("read", mut args) => Ok(rt::to_wire(&<T as StreamGrantsOverrides>::read(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `StreamGrants` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StreamGrantsOverrides>(overrides: T, props: &crate::aws_dynamodb::StreamGrantsProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Construction properties for StreamGrants.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamGrantsProps {
@@ -6154,6 +7028,93 @@ pub trait TableExt: rt::IsA<Table> {
 }
 impl<O: rt::IsA<Table> + ?Sized> TableExt for O {}
 
+/// The members of [`Table`] a Rust type can override; [`Table::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_dynamodb::TableBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait TableOverrides: crate::aws_dynamodb::TableBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `addGlobalSecondaryIndex`: by default the library's implementation (`super`).
+    fn add_global_secondary_index(&self, this: &Table, props: crate::aws_dynamodb::GlobalSecondaryIndexProps) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addGlobalSecondaryIndex", vec![rt::to_wire(&props)])?)
+    }
+    /// `addLocalSecondaryIndex`: by default the library's implementation (`super`).
+    fn add_local_secondary_index(&self, this: &Table, props: crate::aws_dynamodb::LocalSecondaryIndexProps) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addLocalSecondaryIndex", vec![rt::to_wire(&props)])?)
+    }
+    /// `autoScaleGlobalSecondaryIndexReadCapacity`: by default the library's implementation (`super`).
+    fn auto_scale_global_secondary_index_read_capacity(&self, this: &Table, index_name: rt::String, props: crate::aws_dynamodb::EnableScalingProps) -> rt::R<crate::aws_dynamodb::IScalableTableAttribute> {
+        rt::from_wire(rt::invoke(&this.0, "autoScaleGlobalSecondaryIndexReadCapacity", vec![rt::to_wire(&index_name), rt::to_wire(&props)])?)
+    }
+    /// `autoScaleGlobalSecondaryIndexWriteCapacity`: by default the library's implementation (`super`).
+    fn auto_scale_global_secondary_index_write_capacity(&self, this: &Table, index_name: rt::String, props: crate::aws_dynamodb::EnableScalingProps) -> rt::R<crate::aws_dynamodb::IScalableTableAttribute> {
+        rt::from_wire(rt::invoke(&this.0, "autoScaleGlobalSecondaryIndexWriteCapacity", vec![rt::to_wire(&index_name), rt::to_wire(&props)])?)
+    }
+    /// `autoScaleReadCapacity`: by default the library's implementation (`super`).
+    fn auto_scale_read_capacity(&self, this: &Table, props: crate::aws_dynamodb::EnableScalingProps) -> rt::R<crate::aws_dynamodb::IScalableTableAttribute> {
+        rt::from_wire(rt::invoke(&this.0, "autoScaleReadCapacity", vec![rt::to_wire(&props)])?)
+    }
+    /// `autoScaleWriteCapacity`: by default the library's implementation (`super`).
+    fn auto_scale_write_capacity(&self, this: &Table, props: crate::aws_dynamodb::EnableScalingProps) -> rt::R<crate::aws_dynamodb::IScalableTableAttribute> {
+        rt::from_wire(rt::invoke(&this.0, "autoScaleWriteCapacity", vec![rt::to_wire(&props)])?)
+    }
+    /// `schema`: by default the library's implementation (`super`).
+    fn schema(&self, this: &Table, index_name: rt::Option<rt::String>) -> rt::R<crate::aws_dynamodb::SchemaOptions> {
+        rt::from_wire(rt::invoke(&this.0, "schema", vec![rt::to_wire(&index_name)])?)
+    }
+    /// `schemaV2`: by default the library's implementation (`super`).
+    fn schema_v2(&self, this: &Table, index_name: rt::Option<rt::String>) -> rt::R<crate::aws_dynamodb::KeySchema> {
+        rt::from_wire(rt::invoke(&this.0, "schemaV2", vec![rt::to_wire(&index_name)])?)
+    }
+}
+impl Table {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TableOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TableOverrides>::OVERRIDES {
+            out.push(match *name {
+                "add_global_secondary_index" => rt::Override::method("addGlobalSecondaryIndex"),
+                "add_local_secondary_index" => rt::Override::method("addLocalSecondaryIndex"),
+                "auto_scale_global_secondary_index_read_capacity" => rt::Override::method("autoScaleGlobalSecondaryIndexReadCapacity"),
+                "auto_scale_global_secondary_index_write_capacity" => rt::Override::method("autoScaleGlobalSecondaryIndexWriteCapacity"),
+                "auto_scale_read_capacity" => rt::Override::method("autoScaleReadCapacity"),
+                "auto_scale_write_capacity" => rt::Override::method("autoScaleWriteCapacity"),
+                "schema" => rt::Override::method("schema"),
+                "schema_v2" => rt::Override::method("schemaV2"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_dynamodb::TableBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TableOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("addGlobalSecondaryIndex", mut args) => Ok(rt::to_wire(&<T as TableOverrides>::add_global_secondary_index(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addLocalSecondaryIndex", mut args) => Ok(rt::to_wire(&<T as TableOverrides>::add_local_secondary_index(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("autoScaleGlobalSecondaryIndexReadCapacity", mut args) => Ok(rt::to_wire(&<T as TableOverrides>::auto_scale_global_secondary_index_read_capacity(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("autoScaleGlobalSecondaryIndexWriteCapacity", mut args) => Ok(rt::to_wire(&<T as TableOverrides>::auto_scale_global_secondary_index_write_capacity(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("autoScaleReadCapacity", mut args) => Ok(rt::to_wire(&<T as TableOverrides>::auto_scale_read_capacity(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("autoScaleWriteCapacity", mut args) => Ok(rt::to_wire(&<T as TableOverrides>::auto_scale_write_capacity(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("schema", mut args) => Ok(rt::to_wire(&<T as TableOverrides>::schema(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("schemaV2", mut args) => Ok(rt::to_wire(&<T as TableOverrides>::schema_v2(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::aws_dynamodb::TableBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Table` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TableOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_dynamodb::TableProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Reference to a dynamodb table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableAttributes {
@@ -6349,6 +7310,17 @@ pub trait TableBaseExt: rt::IsA<TableBase> {
     fn grants(&self) -> rt::R<crate::aws_dynamodb::TableGrants> {
         rt::from_wire(rt::get(self.jsii_ref(), "grants")?)
     }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn has_index(&self) -> rt::R<bool> {
+        rt::from_wire(rt::get(self.jsii_ref(), "hasIndex")?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    ///
+    /// Stability: deprecated.
+    #[deprecated(note = "This member is still filled but it is not read")]
+    fn regional_arns(&self) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "regionalArns")?)
+    }
     /// Grant a predefined set of permissions on this Table's Stream, if present.
     ///
     /// Will throw if the Table has not been configured for streaming.
@@ -6385,6 +7357,282 @@ pub trait TableBaseExt: rt::IsA<TableBase> {
 }
 impl<O: rt::IsA<TableBase> + ?Sized> TableBaseExt for O {}
 
+/// The members of [`TableBase`] a Rust type can override; [`TableBase::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait TableBaseOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `grants`; by default the library's implementation (`super`).
+    fn grants(&self, this: &TableBase) -> rt::R<crate::aws_dynamodb::TableGrants> {
+        rt::from_wire(rt::get(&this.0, "grants")?)
+    }
+    /// Reads `hasIndex`; by default the library's implementation (`super`).
+    fn has_index(&self, this: &TableBase) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "hasIndex")?)
+    }
+    /// Reads `regionalArns`; by default the library's implementation (`super`).
+    fn regional_arns(&self, this: &TableBase) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "regionalArns")?)
+    }
+    /// Reads `streamGrants`; by default the library's implementation (`super`).
+    fn stream_grants(&self, this: &TableBase) -> rt::R<crate::aws_dynamodb::StreamGrants> {
+        rt::from_wire(rt::get(&this.0, "streamGrants")?)
+    }
+    /// Reads `tableArn`; by default the library's implementation (`super`).
+    fn table_arn(&self, this: &TableBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "tableArn")?)
+    }
+    /// Reads `tableName`; by default the library's implementation (`super`).
+    fn table_name(&self, this: &TableBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "tableName")?)
+    }
+    /// Reads `tableRef`; by default the library's implementation (`super`).
+    fn table_ref(&self, this: &TableBase) -> rt::R<crate::interfaces::aws_dynamodb::TableReference> {
+        rt::from_wire(rt::get(&this.0, "tableRef")?)
+    }
+    #[cfg(feature = "aws_kms")]
+    /// Reads `encryptionKey`; by default the library's implementation (`super`).
+    fn encryption_key(&self, this: &TableBase) -> rt::R<rt::Option<crate::aws_kms::IKey>> {
+        rt::from_wire(rt::get(&this.0, "encryptionKey")?)
+    }
+    /// Reads `regions`; by default the library's implementation (`super`).
+    fn regions(&self, this: &TableBase) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "regions")?)
+    }
+    /// Reads `tableStreamArn`; by default the library's implementation (`super`).
+    fn table_stream_arn(&self, this: &TableBase) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "tableStreamArn")?)
+    }
+    /// Reads `resourcePolicy`; by default the library's implementation (`super`).
+    fn resource_policy(&self, this: &TableBase) -> rt::R<rt::Option<crate::aws_iam::PolicyDocument>> {
+        rt::from_wire(rt::get(&this.0, "resourcePolicy")?)
+    }
+    /// Writes `resourcePolicy`; by default the library's implementation (`super`).
+    fn set_resource_policy(&self, this: &TableBase, value: rt::Option<crate::aws_iam::PolicyDocument>) -> rt::R<()> {
+        rt::set(&this.0, "resourcePolicy", rt::to_wire(&value))
+    }
+    /// `addToResourcePolicy`: by default the library's implementation (`super`).
+    fn add_to_resource_policy(&self, this: &TableBase, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToResourcePolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToResourcePolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `grant`: by default the library's implementation (`super`).
+    fn grant(&self, this: &TableBase, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grant", rt::args_variadic(vec![rt::to_wire(&grantee)], &actions))?)
+    }
+    /// `grantFullAccess`: by default the library's implementation (`super`).
+    fn grant_full_access(&self, this: &TableBase, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantFullAccess", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantOnKey`: by default the library's implementation (`super`).
+    fn grant_on_key(&self, this: &TableBase, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::GrantOnKeyResult> {
+        rt::from_wire(rt::invoke(&this.0, "grantOnKey", rt::args_variadic(vec![rt::to_wire(&grantee)], &actions))?)
+    }
+    /// `grantReadData`: by default the library's implementation (`super`).
+    fn grant_read_data(&self, this: &TableBase, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantReadData", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantReadWriteData`: by default the library's implementation (`super`).
+    fn grant_read_write_data(&self, this: &TableBase, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantReadWriteData", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantStream`: by default the library's implementation (`super`).
+    fn grant_stream(&self, this: &TableBase, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantStream", rt::args_variadic(vec![rt::to_wire(&grantee)], &actions))?)
+    }
+    /// `grantStreamRead`: by default the library's implementation (`super`).
+    fn grant_stream_read(&self, this: &TableBase, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantStreamRead", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantTableListStreams`: by default the library's implementation (`super`).
+    fn grant_table_list_streams(&self, this: &TableBase, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantTableListStreams", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantWriteData`: by default the library's implementation (`super`).
+    fn grant_write_data(&self, this: &TableBase, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantWriteData", vec![rt::to_wire(&grantee)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metric`: by default the library's implementation (`super`).
+    fn metric(&self, this: &TableBase, metric_name: rt::String, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metric", vec![rt::to_wire(&metric_name), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricConditionalCheckFailedRequests`: by default the library's implementation (`super`).
+    fn metric_conditional_check_failed_requests(&self, this: &TableBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricConditionalCheckFailedRequests", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricConsumedReadCapacityUnits`: by default the library's implementation (`super`).
+    fn metric_consumed_read_capacity_units(&self, this: &TableBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricConsumedReadCapacityUnits", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricConsumedWriteCapacityUnits`: by default the library's implementation (`super`).
+    fn metric_consumed_write_capacity_units(&self, this: &TableBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricConsumedWriteCapacityUnits", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricSuccessfulRequestLatency`: by default the library's implementation (`super`).
+    fn metric_successful_request_latency(&self, this: &TableBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricSuccessfulRequestLatency", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricSystemErrors`: by default the library's implementation (`super`).
+    fn metric_system_errors(&self, this: &TableBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricSystemErrors", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricSystemErrorsForOperations`: by default the library's implementation (`super`).
+    fn metric_system_errors_for_operations(&self, this: &TableBase, props: rt::Option<crate::aws_dynamodb::SystemErrorsForOperationsMetricOptions>) -> rt::R<crate::aws_cloudwatch::IMetric> {
+        rt::from_wire(rt::invoke(&this.0, "metricSystemErrorsForOperations", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricThrottledRequests`: by default the library's implementation (`super`).
+    fn metric_throttled_requests(&self, this: &TableBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricThrottledRequests", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricThrottledRequestsForOperation`: by default the library's implementation (`super`).
+    fn metric_throttled_requests_for_operation(&self, this: &TableBase, operation: rt::String, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricThrottledRequestsForOperation", vec![rt::to_wire(&operation), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricThrottledRequestsForOperations`: by default the library's implementation (`super`).
+    fn metric_throttled_requests_for_operations(&self, this: &TableBase, props: rt::Option<crate::aws_dynamodb::OperationsMetricOptions>) -> rt::R<crate::aws_cloudwatch::IMetric> {
+        rt::from_wire(rt::invoke(&this.0, "metricThrottledRequestsForOperations", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricUserErrors`: by default the library's implementation (`super`).
+    fn metric_user_errors(&self, this: &TableBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricUserErrors", vec![rt::to_wire(&props)])?)
+    }
+}
+impl TableBase {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TableBaseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TableBaseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "grants" => rt::Override::property("grants"),
+                "has_index" => rt::Override::property("hasIndex"),
+                "regional_arns" => rt::Override::property("regionalArns"),
+                "stream_grants" => rt::Override::property("streamGrants"),
+                "table_arn" => rt::Override::property("tableArn"),
+                "table_name" => rt::Override::property("tableName"),
+                "table_ref" => rt::Override::property("tableRef"),
+                #[cfg(feature = "aws_kms")]
+                "encryption_key" => rt::Override::property("encryptionKey"),
+                "regions" => rt::Override::property("regions"),
+                "table_stream_arn" => rt::Override::property("tableStreamArn"),
+                "resource_policy" | "set_resource_policy" => rt::Override::property("resourcePolicy"),
+                "add_to_resource_policy" => rt::Override::method("addToResourcePolicy"),
+                "grant" => rt::Override::method("grant"),
+                "grant_full_access" => rt::Override::method("grantFullAccess"),
+                "grant_on_key" => rt::Override::method("grantOnKey"),
+                "grant_read_data" => rt::Override::method("grantReadData"),
+                "grant_read_write_data" => rt::Override::method("grantReadWriteData"),
+                "grant_stream" => rt::Override::method("grantStream"),
+                "grant_stream_read" => rt::Override::method("grantStreamRead"),
+                "grant_table_list_streams" => rt::Override::method("grantTableListStreams"),
+                "grant_write_data" => rt::Override::method("grantWriteData"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric" => rt::Override::method("metric"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_conditional_check_failed_requests" => rt::Override::method("metricConditionalCheckFailedRequests"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_consumed_read_capacity_units" => rt::Override::method("metricConsumedReadCapacityUnits"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_consumed_write_capacity_units" => rt::Override::method("metricConsumedWriteCapacityUnits"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_successful_request_latency" => rt::Override::method("metricSuccessfulRequestLatency"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_system_errors" => rt::Override::method("metricSystemErrors"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_system_errors_for_operations" => rt::Override::method("metricSystemErrorsForOperations"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_throttled_requests" => rt::Override::method("metricThrottledRequests"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_throttled_requests_for_operation" => rt::Override::method("metricThrottledRequestsForOperation"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_throttled_requests_for_operations" => rt::Override::method("metricThrottledRequestsForOperations"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_user_errors" => rt::Override::method("metricUserErrors"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TableBaseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("grants") => Ok(rt::to_wire(&<T as TableBaseOverrides>::grants(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hasIndex") => Ok(rt::to_wire(&<T as TableBaseOverrides>::has_index(imp, &Self(this.clone()))?)),
+            rt::Call::Get("regionalArns") => Ok(rt::to_wire(&<T as TableBaseOverrides>::regional_arns(imp, &Self(this.clone()))?)),
+            rt::Call::Get("streamGrants") => Ok(rt::to_wire(&<T as TableBaseOverrides>::stream_grants(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tableArn") => Ok(rt::to_wire(&<T as TableBaseOverrides>::table_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tableName") => Ok(rt::to_wire(&<T as TableBaseOverrides>::table_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tableRef") => Ok(rt::to_wire(&<T as TableBaseOverrides>::table_ref(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "aws_kms")]
+            rt::Call::Get("encryptionKey") => Ok(rt::to_wire(&<T as TableBaseOverrides>::encryption_key(imp, &Self(this.clone()))?)),
+            rt::Call::Get("regions") => Ok(rt::to_wire(&<T as TableBaseOverrides>::regions(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tableStreamArn") => Ok(rt::to_wire(&<T as TableBaseOverrides>::table_stream_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resourcePolicy") => Ok(rt::to_wire(&<T as TableBaseOverrides>::resource_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("resourcePolicy", value) => {
+                <T as TableBaseOverrides>::set_resource_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("addToResourcePolicy", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::add_to_resource_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grant", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::grant(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("grantFullAccess", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::grant_full_access(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantOnKey", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::grant_on_key(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("grantReadData", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::grant_read_data(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantReadWriteData", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::grant_read_write_data(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantStream", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::grant_stream(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("grantStreamRead", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::grant_stream_read(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantTableListStreams", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::grant_table_list_streams(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantWriteData", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::grant_write_data(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metric", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::metric(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricConditionalCheckFailedRequests", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::metric_conditional_check_failed_requests(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricConsumedReadCapacityUnits", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::metric_consumed_read_capacity_units(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricConsumedWriteCapacityUnits", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::metric_consumed_write_capacity_units(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricSuccessfulRequestLatency", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::metric_successful_request_latency(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricSystemErrors", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::metric_system_errors(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricSystemErrorsForOperations", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::metric_system_errors_for_operations(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricThrottledRequests", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::metric_throttled_requests(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricThrottledRequestsForOperation", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::metric_throttled_requests_for_operation(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricThrottledRequestsForOperations", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::metric_throttled_requests_for_operations(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricUserErrors", mut args) => Ok(rt::to_wire(&<T as TableBaseOverrides>::metric_user_errors(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `TableBase` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TableBaseOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::ResourceProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("hasIndex", "has_index"), ("tableArn", "table_arn"), ("tableName", "table_name"), ("encryptionKey", "encryption_key"), ("regions", "regions"), ("tableStreamArn", "table_stream_arn"), ("resourcePolicy", "resource_policy"), ("addToResourcePolicy", "add_to_resource_policy")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Base class for a DynamoDB table.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TableBaseV2(rt::ObjRef);
@@ -6403,6 +7651,14 @@ impl rt::IsA<crate::constructs::IDependable> for TableBaseV2 {}
 
 /// The members of [`TableBaseV2`], for it and every type that is one.
 pub trait TableBaseV2Ext: rt::IsA<TableBaseV2> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn has_index(&self) -> rt::R<bool> {
+        rt::from_wire(rt::get(self.jsii_ref(), "hasIndex")?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn region(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(self.jsii_ref(), "region")?)
+    }
     /// The resource policy for the table.
     fn resource_policy(&self) -> rt::R<rt::Option<crate::aws_iam::PolicyDocument>> {
         rt::from_wire(rt::get(self.jsii_ref(), "resourcePolicy")?)
@@ -6438,6 +7694,276 @@ pub trait TableBaseV2Ext: rt::IsA<TableBaseV2> {
     }
 }
 impl<O: rt::IsA<TableBaseV2> + ?Sized> TableBaseV2Ext for O {}
+
+/// The members of [`TableBaseV2`] a Rust type can override; [`TableBaseV2::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait TableBaseV2Overrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `grants`; by default the library's implementation (`super`).
+    fn grants(&self, this: &TableBaseV2) -> rt::R<crate::aws_dynamodb::TableGrants> {
+        rt::from_wire(rt::get(&this.0, "grants")?)
+    }
+    /// Reads `hasIndex`; by default the library's implementation (`super`).
+    fn has_index(&self, this: &TableBaseV2) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "hasIndex")?)
+    }
+    /// Reads `region`; by default the library's implementation (`super`).
+    fn region(&self, this: &TableBaseV2) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "region")?)
+    }
+    /// Reads `tableArn`; by default the library's implementation (`super`).
+    fn table_arn(&self, this: &TableBaseV2) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "tableArn")?)
+    }
+    /// Reads `tableName`; by default the library's implementation (`super`).
+    fn table_name(&self, this: &TableBaseV2) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "tableName")?)
+    }
+    /// Reads `tableRef`; by default the library's implementation (`super`).
+    fn table_ref(&self, this: &TableBaseV2) -> rt::R<crate::interfaces::aws_dynamodb::TableReference> {
+        rt::from_wire(rt::get(&this.0, "tableRef")?)
+    }
+    #[cfg(feature = "aws_kms")]
+    /// Reads `encryptionKey`; by default the library's implementation (`super`).
+    fn encryption_key(&self, this: &TableBaseV2) -> rt::R<rt::Option<crate::aws_kms::IKey>> {
+        rt::from_wire(rt::get(&this.0, "encryptionKey")?)
+    }
+    /// Reads `tableId`; by default the library's implementation (`super`).
+    fn table_id(&self, this: &TableBaseV2) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "tableId")?)
+    }
+    /// Reads `tableStreamArn`; by default the library's implementation (`super`).
+    fn table_stream_arn(&self, this: &TableBaseV2) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "tableStreamArn")?)
+    }
+    /// Reads `resourcePolicy`; by default the library's implementation (`super`).
+    fn resource_policy(&self, this: &TableBaseV2) -> rt::R<rt::Option<crate::aws_iam::PolicyDocument>> {
+        rt::from_wire(rt::get(&this.0, "resourcePolicy")?)
+    }
+    /// Writes `resourcePolicy`; by default the library's implementation (`super`).
+    fn set_resource_policy(&self, this: &TableBaseV2, value: rt::Option<crate::aws_iam::PolicyDocument>) -> rt::R<()> {
+        rt::set(&this.0, "resourcePolicy", rt::to_wire(&value))
+    }
+    /// `addToResourcePolicy`: by default the library's implementation (`super`).
+    fn add_to_resource_policy(&self, this: &TableBaseV2, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToResourcePolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToResourcePolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `grant`: by default the library's implementation (`super`).
+    fn grant(&self, this: &TableBaseV2, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grant", rt::args_variadic(vec![rt::to_wire(&grantee)], &actions))?)
+    }
+    /// `grantFullAccess`: by default the library's implementation (`super`).
+    fn grant_full_access(&self, this: &TableBaseV2, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantFullAccess", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantOnKey`: by default the library's implementation (`super`).
+    fn grant_on_key(&self, this: &TableBaseV2, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::GrantOnKeyResult> {
+        rt::from_wire(rt::invoke(&this.0, "grantOnKey", rt::args_variadic(vec![rt::to_wire(&grantee)], &actions))?)
+    }
+    /// `grantReadData`: by default the library's implementation (`super`).
+    fn grant_read_data(&self, this: &TableBaseV2, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantReadData", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantReadWriteData`: by default the library's implementation (`super`).
+    fn grant_read_write_data(&self, this: &TableBaseV2, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantReadWriteData", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantStream`: by default the library's implementation (`super`).
+    fn grant_stream(&self, this: &TableBaseV2, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantStream", rt::args_variadic(vec![rt::to_wire(&grantee)], &actions))?)
+    }
+    /// `grantStreamRead`: by default the library's implementation (`super`).
+    fn grant_stream_read(&self, this: &TableBaseV2, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantStreamRead", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantTableListStreams`: by default the library's implementation (`super`).
+    fn grant_table_list_streams(&self, this: &TableBaseV2, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantTableListStreams", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantWriteData`: by default the library's implementation (`super`).
+    fn grant_write_data(&self, this: &TableBaseV2, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantWriteData", vec![rt::to_wire(&grantee)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metric`: by default the library's implementation (`super`).
+    fn metric(&self, this: &TableBaseV2, metric_name: rt::String, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metric", vec![rt::to_wire(&metric_name), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricConditionalCheckFailedRequests`: by default the library's implementation (`super`).
+    fn metric_conditional_check_failed_requests(&self, this: &TableBaseV2, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricConditionalCheckFailedRequests", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricConsumedReadCapacityUnits`: by default the library's implementation (`super`).
+    fn metric_consumed_read_capacity_units(&self, this: &TableBaseV2, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricConsumedReadCapacityUnits", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricConsumedWriteCapacityUnits`: by default the library's implementation (`super`).
+    fn metric_consumed_write_capacity_units(&self, this: &TableBaseV2, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricConsumedWriteCapacityUnits", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricSuccessfulRequestLatency`: by default the library's implementation (`super`).
+    fn metric_successful_request_latency(&self, this: &TableBaseV2, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricSuccessfulRequestLatency", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricSystemErrors`: by default the library's implementation (`super`).
+    fn metric_system_errors(&self, this: &TableBaseV2, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricSystemErrors", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricSystemErrorsForOperations`: by default the library's implementation (`super`).
+    fn metric_system_errors_for_operations(&self, this: &TableBaseV2, props: rt::Option<crate::aws_dynamodb::SystemErrorsForOperationsMetricOptions>) -> rt::R<crate::aws_cloudwatch::IMetric> {
+        rt::from_wire(rt::invoke(&this.0, "metricSystemErrorsForOperations", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricThrottledRequests`: by default the library's implementation (`super`).
+    fn metric_throttled_requests(&self, this: &TableBaseV2, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricThrottledRequests", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricThrottledRequestsForOperation`: by default the library's implementation (`super`).
+    fn metric_throttled_requests_for_operation(&self, this: &TableBaseV2, operation: rt::String, props: rt::Option<crate::aws_dynamodb::OperationsMetricOptions>) -> rt::R<crate::aws_cloudwatch::IMetric> {
+        rt::from_wire(rt::invoke(&this.0, "metricThrottledRequestsForOperation", vec![rt::to_wire(&operation), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricThrottledRequestsForOperations`: by default the library's implementation (`super`).
+    fn metric_throttled_requests_for_operations(&self, this: &TableBaseV2, props: rt::Option<crate::aws_dynamodb::OperationsMetricOptions>) -> rt::R<crate::aws_cloudwatch::IMetric> {
+        rt::from_wire(rt::invoke(&this.0, "metricThrottledRequestsForOperations", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricUserErrors`: by default the library's implementation (`super`).
+    fn metric_user_errors(&self, this: &TableBaseV2, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricUserErrors", vec![rt::to_wire(&props)])?)
+    }
+}
+impl TableBaseV2 {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TableBaseV2Overrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TableBaseV2Overrides>::OVERRIDES {
+            out.push(match *name {
+                "grants" => rt::Override::property("grants"),
+                "has_index" => rt::Override::property("hasIndex"),
+                "region" => rt::Override::property("region"),
+                "table_arn" => rt::Override::property("tableArn"),
+                "table_name" => rt::Override::property("tableName"),
+                "table_ref" => rt::Override::property("tableRef"),
+                #[cfg(feature = "aws_kms")]
+                "encryption_key" => rt::Override::property("encryptionKey"),
+                "table_id" => rt::Override::property("tableId"),
+                "table_stream_arn" => rt::Override::property("tableStreamArn"),
+                "resource_policy" | "set_resource_policy" => rt::Override::property("resourcePolicy"),
+                "add_to_resource_policy" => rt::Override::method("addToResourcePolicy"),
+                "grant" => rt::Override::method("grant"),
+                "grant_full_access" => rt::Override::method("grantFullAccess"),
+                "grant_on_key" => rt::Override::method("grantOnKey"),
+                "grant_read_data" => rt::Override::method("grantReadData"),
+                "grant_read_write_data" => rt::Override::method("grantReadWriteData"),
+                "grant_stream" => rt::Override::method("grantStream"),
+                "grant_stream_read" => rt::Override::method("grantStreamRead"),
+                "grant_table_list_streams" => rt::Override::method("grantTableListStreams"),
+                "grant_write_data" => rt::Override::method("grantWriteData"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric" => rt::Override::method("metric"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_conditional_check_failed_requests" => rt::Override::method("metricConditionalCheckFailedRequests"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_consumed_read_capacity_units" => rt::Override::method("metricConsumedReadCapacityUnits"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_consumed_write_capacity_units" => rt::Override::method("metricConsumedWriteCapacityUnits"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_successful_request_latency" => rt::Override::method("metricSuccessfulRequestLatency"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_system_errors" => rt::Override::method("metricSystemErrors"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_system_errors_for_operations" => rt::Override::method("metricSystemErrorsForOperations"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_throttled_requests" => rt::Override::method("metricThrottledRequests"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_throttled_requests_for_operation" => rt::Override::method("metricThrottledRequestsForOperation"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_throttled_requests_for_operations" => rt::Override::method("metricThrottledRequestsForOperations"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_user_errors" => rt::Override::method("metricUserErrors"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TableBaseV2Overrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("grants") => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::grants(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hasIndex") => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::has_index(imp, &Self(this.clone()))?)),
+            rt::Call::Get("region") => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::region(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tableArn") => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::table_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tableName") => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::table_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tableRef") => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::table_ref(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "aws_kms")]
+            rt::Call::Get("encryptionKey") => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::encryption_key(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tableId") => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::table_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tableStreamArn") => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::table_stream_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resourcePolicy") => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::resource_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("resourcePolicy", value) => {
+                <T as TableBaseV2Overrides>::set_resource_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("addToResourcePolicy", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::add_to_resource_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grant", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::grant(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("grantFullAccess", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::grant_full_access(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantOnKey", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::grant_on_key(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("grantReadData", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::grant_read_data(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantReadWriteData", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::grant_read_write_data(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantStream", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::grant_stream(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("grantStreamRead", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::grant_stream_read(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantTableListStreams", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::grant_table_list_streams(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantWriteData", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::grant_write_data(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metric", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::metric(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricConditionalCheckFailedRequests", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::metric_conditional_check_failed_requests(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricConsumedReadCapacityUnits", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::metric_consumed_read_capacity_units(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricConsumedWriteCapacityUnits", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::metric_consumed_write_capacity_units(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricSuccessfulRequestLatency", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::metric_successful_request_latency(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricSystemErrors", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::metric_system_errors(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricSystemErrorsForOperations", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::metric_system_errors_for_operations(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricThrottledRequests", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::metric_throttled_requests(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricThrottledRequestsForOperation", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::metric_throttled_requests_for_operation(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricThrottledRequestsForOperations", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::metric_throttled_requests_for_operations(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricUserErrors", mut args) => Ok(rt::to_wire(&<T as TableBaseV2Overrides>::metric_user_errors(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `TableBaseV2` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TableBaseV2Overrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::ResourceProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("grants", "grants"), ("hasIndex", "has_index"), ("region", "region"), ("tableArn", "table_arn"), ("tableName", "table_name"), ("encryptionKey", "encryption_key"), ("tableId", "table_id"), ("tableStreamArn", "table_stream_arn"), ("resourcePolicy", "resource_policy"), ("addToResourcePolicy", "add_to_resource_policy")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// DynamoDB's table class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -6559,6 +8085,57 @@ pub trait TableEncryptionV2Ext: rt::IsA<TableEncryptionV2> {
 }
 impl<O: rt::IsA<TableEncryptionV2> + ?Sized> TableEncryptionV2Ext for O {}
 
+/// The members of [`TableEncryptionV2`] a Rust type can override; [`TableEncryptionV2::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait TableEncryptionV2Overrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `type`; by default the library's implementation (`super`).
+    fn r#type(&self, this: &TableEncryptionV2) -> rt::R<crate::aws_dynamodb::TableEncryption> {
+        rt::from_wire(rt::get(&this.0, "type")?)
+    }
+    /// Reads `replicaKeyArns`; by default the library's implementation (`super`).
+    fn replica_key_arns(&self, this: &TableEncryptionV2) -> rt::R<rt::Option<rt::Map<rt::String, rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "replicaKeyArns")?)
+    }
+    #[cfg(feature = "aws_kms")]
+    /// Reads `tableKey`; by default the library's implementation (`super`).
+    fn table_key(&self, this: &TableEncryptionV2) -> rt::R<rt::Option<crate::aws_kms::IKey>> {
+        rt::from_wire(rt::get(&this.0, "tableKey")?)
+    }
+}
+impl TableEncryptionV2 {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TableEncryptionV2Overrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TableEncryptionV2Overrides>::OVERRIDES {
+            out.push(match *name {
+                "type" => rt::Override::property("type"),
+                "replica_key_arns" => rt::Override::property("replicaKeyArns"),
+                #[cfg(feature = "aws_kms")]
+                "table_key" => rt::Override::property("tableKey"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TableEncryptionV2Overrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("type") => Ok(rt::to_wire(&<T as TableEncryptionV2Overrides>::r#type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("replicaKeyArns") => Ok(rt::to_wire(&<T as TableEncryptionV2Overrides>::replica_key_arns(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "aws_kms")]
+            rt::Call::Get("tableKey") => Ok(rt::to_wire(&<T as TableEncryptionV2Overrides>::table_key(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// A set of permissions to grant on a Table.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TableGrants(rt::ObjRef);
@@ -6652,6 +8229,85 @@ pub trait TableGrantsExt: rt::IsA<TableGrants> {
     }
 }
 impl<O: rt::IsA<TableGrants> + ?Sized> TableGrantsExt for O {}
+
+/// The members of [`TableGrants`] a Rust type can override; [`TableGrants::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait TableGrantsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `actions`: by default the library's implementation (`super`).
+    fn actions(&self, this: &TableGrants, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "actions", rt::args_variadic(vec![rt::to_wire(&grantee)], &actions))?)
+    }
+    /// `fullAccess`: by default the library's implementation (`super`).
+    fn full_access(&self, this: &TableGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "fullAccess", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `multiAccountReplicationFrom`: by default the library's implementation (`super`).
+    fn multi_account_replication_from(&self, this: &TableGrants, source_replica_arn: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "multiAccountReplicationFrom", vec![rt::to_wire(&source_replica_arn)])?)
+    }
+    /// `multiAccountReplicationTo`: by default the library's implementation (`super`).
+    fn multi_account_replication_to(&self, this: &TableGrants, destination_replica_arn: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "multiAccountReplicationTo", vec![rt::to_wire(&destination_replica_arn)])?)
+    }
+    /// `readData`: by default the library's implementation (`super`).
+    fn read_data(&self, this: &TableGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "readData", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `readWriteData`: by default the library's implementation (`super`).
+    fn read_write_data(&self, this: &TableGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "readWriteData", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `writeData`: by default the library's implementation (`super`).
+    fn write_data(&self, this: &TableGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "writeData", vec![rt::to_wire(&grantee)])?)
+    }
+}
+impl TableGrants {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TableGrantsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TableGrantsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "actions" => rt::Override::method("actions"),
+                "full_access" => rt::Override::method("fullAccess"),
+                "multi_account_replication_from" => rt::Override::method("multiAccountReplicationFrom"),
+                "multi_account_replication_to" => rt::Override::method("multiAccountReplicationTo"),
+                "read_data" => rt::Override::method("readData"),
+                "read_write_data" => rt::Override::method("readWriteData"),
+                "write_data" => rt::Override::method("writeData"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TableGrantsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("actions", mut args) => Ok(rt::to_wire(&<T as TableGrantsOverrides>::actions(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("fullAccess", mut args) => Ok(rt::to_wire(&<T as TableGrantsOverrides>::full_access(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("multiAccountReplicationFrom", mut args) => Ok(rt::to_wire(&<T as TableGrantsOverrides>::multi_account_replication_from(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("multiAccountReplicationTo", mut args) => Ok(rt::to_wire(&<T as TableGrantsOverrides>::multi_account_replication_to(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("readData", mut args) => Ok(rt::to_wire(&<T as TableGrantsOverrides>::read_data(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("readWriteData", mut args) => Ok(rt::to_wire(&<T as TableGrantsOverrides>::read_write_data(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("writeData", mut args) => Ok(rt::to_wire(&<T as TableGrantsOverrides>::write_data(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `TableGrants` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TableGrantsOverrides>(overrides: T, props: &crate::aws_dynamodb::TableGrantsProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for TableGrants.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -7549,6 +9205,10 @@ impl TableV2 {
 
 /// The members of [`TableV2`], for it and every type that is one.
 pub trait TableV2Ext: rt::IsA<TableV2> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn tags(&self) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(self.jsii_ref(), "tags")?)
+    }
     /// Resource policy associated with this table's stream.
     fn stream_resource_policy(&self) -> rt::R<rt::Option<crate::aws_iam::PolicyDocument>> {
         rt::from_wire(rt::get(self.jsii_ref(), "streamResourcePolicy")?)
@@ -7612,6 +9272,95 @@ pub trait TableV2Ext: rt::IsA<TableV2> {
 }
 impl<O: rt::IsA<TableV2> + ?Sized> TableV2Ext for O {}
 
+/// The members of [`TableV2`] a Rust type can override; [`TableV2::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_dynamodb::TableBaseV2Overrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait TableV2Overrides: crate::aws_dynamodb::TableBaseV2Overrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &TableV2) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `streamResourcePolicy`; by default the library's implementation (`super`).
+    fn stream_resource_policy(&self, this: &TableV2) -> rt::R<rt::Option<crate::aws_iam::PolicyDocument>> {
+        rt::from_wire(rt::get(&this.0, "streamResourcePolicy")?)
+    }
+    /// Writes `streamResourcePolicy`; by default the library's implementation (`super`).
+    fn set_stream_resource_policy(&self, this: &TableV2, value: rt::Option<crate::aws_iam::PolicyDocument>) -> rt::R<()> {
+        rt::set(&this.0, "streamResourcePolicy", rt::to_wire(&value))
+    }
+    /// `addGlobalSecondaryIndex`: by default the library's implementation (`super`).
+    fn add_global_secondary_index(&self, this: &TableV2, props: crate::aws_dynamodb::GlobalSecondaryIndexPropsV2) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addGlobalSecondaryIndex", vec![rt::to_wire(&props)])?)
+    }
+    /// `addLocalSecondaryIndex`: by default the library's implementation (`super`).
+    fn add_local_secondary_index(&self, this: &TableV2, props: crate::aws_dynamodb::LocalSecondaryIndexProps) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addLocalSecondaryIndex", vec![rt::to_wire(&props)])?)
+    }
+    /// `addReplica`: by default the library's implementation (`super`).
+    fn add_replica(&self, this: &TableV2, props: crate::aws_dynamodb::ReplicaTableProps) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addReplica", vec![rt::to_wire(&props)])?)
+    }
+    /// `addToStreamResourcePolicy`: by default the library's implementation (`super`).
+    fn add_to_stream_resource_policy(&self, this: &TableV2, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToResourcePolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToStreamResourcePolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `replica`: by default the library's implementation (`super`).
+    fn replica(&self, this: &TableV2, region: rt::String) -> rt::R<crate::aws_dynamodb::ITableV2> {
+        rt::from_wire(rt::invoke(&this.0, "replica", vec![rt::to_wire(&region)])?)
+    }
+}
+impl TableV2 {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TableV2Overrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TableV2Overrides>::OVERRIDES {
+            out.push(match *name {
+                "tags" => rt::Override::property("tags"),
+                "stream_resource_policy" | "set_stream_resource_policy" => rt::Override::property("streamResourcePolicy"),
+                "add_global_secondary_index" => rt::Override::method("addGlobalSecondaryIndex"),
+                "add_local_secondary_index" => rt::Override::method("addLocalSecondaryIndex"),
+                "add_replica" => rt::Override::method("addReplica"),
+                "add_to_stream_resource_policy" => rt::Override::method("addToStreamResourcePolicy"),
+                "replica" => rt::Override::method("replica"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_dynamodb::TableBaseV2::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TableV2Overrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as TableV2Overrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("streamResourcePolicy") => Ok(rt::to_wire(&<T as TableV2Overrides>::stream_resource_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("streamResourcePolicy", value) => {
+                <T as TableV2Overrides>::set_stream_resource_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("addGlobalSecondaryIndex", mut args) => Ok(rt::to_wire(&<T as TableV2Overrides>::add_global_secondary_index(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addLocalSecondaryIndex", mut args) => Ok(rt::to_wire(&<T as TableV2Overrides>::add_local_secondary_index(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addReplica", mut args) => Ok(rt::to_wire(&<T as TableV2Overrides>::add_replica(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToStreamResourcePolicy", mut args) => Ok(rt::to_wire(&<T as TableV2Overrides>::add_to_stream_resource_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("replica", mut args) => Ok(rt::to_wire(&<T as TableV2Overrides>::replica(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::aws_dynamodb::TableBaseV2::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `TableV2` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TableV2Overrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_dynamodb::TablePropsV2) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A multi-account replica of a DynamoDB table.
 ///
 /// This construct represents a replica table in a different AWS account from the source table.
@@ -7660,6 +9409,65 @@ pub trait TableV2MultiAccountReplicaExt: rt::IsA<TableV2MultiAccountReplica> {
     }
 }
 impl<O: rt::IsA<TableV2MultiAccountReplica> + ?Sized> TableV2MultiAccountReplicaExt for O {}
+
+/// The members of [`TableV2MultiAccountReplica`] a Rust type can override; [`TableV2MultiAccountReplica::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_dynamodb::TableBaseV2Overrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait TableV2MultiAccountReplicaOverrides: crate::aws_dynamodb::TableBaseV2Overrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `streamResourcePolicy`; by default the library's implementation (`super`).
+    fn stream_resource_policy(&self, this: &TableV2MultiAccountReplica) -> rt::R<rt::Option<crate::aws_iam::PolicyDocument>> {
+        rt::from_wire(rt::get(&this.0, "streamResourcePolicy")?)
+    }
+    /// Writes `streamResourcePolicy`; by default the library's implementation (`super`).
+    fn set_stream_resource_policy(&self, this: &TableV2MultiAccountReplica, value: rt::Option<crate::aws_iam::PolicyDocument>) -> rt::R<()> {
+        rt::set(&this.0, "streamResourcePolicy", rt::to_wire(&value))
+    }
+    /// `addToStreamResourcePolicy`: by default the library's implementation (`super`).
+    fn add_to_stream_resource_policy(&self, this: &TableV2MultiAccountReplica, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToResourcePolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToStreamResourcePolicy", vec![rt::to_wire(&statement)])?)
+    }
+}
+impl TableV2MultiAccountReplica {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TableV2MultiAccountReplicaOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TableV2MultiAccountReplicaOverrides>::OVERRIDES {
+            out.push(match *name {
+                "stream_resource_policy" | "set_stream_resource_policy" => rt::Override::property("streamResourcePolicy"),
+                "add_to_stream_resource_policy" => rt::Override::method("addToStreamResourcePolicy"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_dynamodb::TableBaseV2::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TableV2MultiAccountReplicaOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("streamResourcePolicy") => Ok(rt::to_wire(&<T as TableV2MultiAccountReplicaOverrides>::stream_resource_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("streamResourcePolicy", value) => {
+                <T as TableV2MultiAccountReplicaOverrides>::set_stream_resource_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("addToStreamResourcePolicy", mut args) => Ok(rt::to_wire(&<T as TableV2MultiAccountReplicaOverrides>::add_to_stream_resource_policy(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::aws_dynamodb::TableBaseV2::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `TableV2MultiAccountReplica` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TableV2MultiAccountReplicaOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_dynamodb::TableV2MultiAccountReplicaProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for creating a multi-account replica table.
 ///

@@ -43,6 +43,75 @@ pub trait ApiDestinationExt: rt::IsA<ApiDestination> {
 }
 impl<O: rt::IsA<ApiDestination> + ?Sized> ApiDestinationExt for O {}
 
+/// The members of [`ApiDestination`] a Rust type can override; [`ApiDestination::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ApiDestinationOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `apiDestinationArn`; by default the library's implementation (`super`).
+    fn api_destination_arn(&self, this: &ApiDestination) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "apiDestinationArn")?)
+    }
+    /// Reads `apiDestinationName`; by default the library's implementation (`super`).
+    fn api_destination_name(&self, this: &ApiDestination) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "apiDestinationName")?)
+    }
+    /// Reads `apiDestinationRef`; by default the library's implementation (`super`).
+    fn api_destination_ref(&self, this: &ApiDestination) -> rt::R<crate::interfaces::aws_events::ApiDestinationReference> {
+        rt::from_wire(rt::get(&this.0, "apiDestinationRef")?)
+    }
+    /// Reads `connection`; by default the library's implementation (`super`).
+    fn connection(&self, this: &ApiDestination) -> rt::R<crate::aws_events::IConnection> {
+        rt::from_wire(rt::get(&this.0, "connection")?)
+    }
+    /// Reads `apiDestinationArnForPolicy`; by default the library's implementation (`super`).
+    fn api_destination_arn_for_policy(&self, this: &ApiDestination) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "apiDestinationArnForPolicy")?)
+    }
+}
+impl ApiDestination {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ApiDestinationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ApiDestinationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "api_destination_arn" => rt::Override::property("apiDestinationArn"),
+                "api_destination_name" => rt::Override::property("apiDestinationName"),
+                "api_destination_ref" => rt::Override::property("apiDestinationRef"),
+                "connection" => rt::Override::property("connection"),
+                "api_destination_arn_for_policy" => rt::Override::property("apiDestinationArnForPolicy"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ApiDestinationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("apiDestinationArn") => Ok(rt::to_wire(&<T as ApiDestinationOverrides>::api_destination_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("apiDestinationName") => Ok(rt::to_wire(&<T as ApiDestinationOverrides>::api_destination_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("apiDestinationRef") => Ok(rt::to_wire(&<T as ApiDestinationOverrides>::api_destination_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("connection") => Ok(rt::to_wire(&<T as ApiDestinationOverrides>::connection(imp, &Self(this.clone()))?)),
+            rt::Call::Get("apiDestinationArnForPolicy") => Ok(rt::to_wire(&<T as ApiDestinationOverrides>::api_destination_arn_for_policy(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `ApiDestination` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ApiDestinationOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_events::ApiDestinationProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The properties to import an existing Api Destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiDestinationAttributes {
@@ -170,6 +239,57 @@ pub trait ArchiveExt: rt::IsA<Archive> {
 }
 impl<O: rt::IsA<Archive> + ?Sized> ArchiveExt for O {}
 
+/// The members of [`Archive`] a Rust type can override; [`Archive::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ArchiveOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `archiveArn`; by default the library's implementation (`super`).
+    fn archive_arn(&self, this: &Archive) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "archiveArn")?)
+    }
+    /// Reads `archiveName`; by default the library's implementation (`super`).
+    fn archive_name(&self, this: &Archive) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "archiveName")?)
+    }
+}
+impl Archive {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ArchiveOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ArchiveOverrides>::OVERRIDES {
+            out.push(match *name {
+                "archive_arn" => rt::Override::property("archiveArn"),
+                "archive_name" => rt::Override::property("archiveName"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ArchiveOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("archiveArn") => Ok(rt::to_wire(&<T as ArchiveOverrides>::archive_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("archiveName") => Ok(rt::to_wire(&<T as ArchiveOverrides>::archive_name(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Archive` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ArchiveOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_events::ArchiveProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The event archive properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArchiveProps {
@@ -257,6 +377,41 @@ impl Authorization {
 pub trait AuthorizationExt: rt::IsA<Authorization> {
 }
 impl<O: rt::IsA<Authorization> + ?Sized> AuthorizationExt for O {}
+
+/// The members of [`Authorization`] a Rust type can override; [`Authorization::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AuthorizationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Authorization {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AuthorizationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AuthorizationOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AuthorizationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Authorization` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AuthorizationOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The event archive base properties.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -461,6 +616,153 @@ pub trait CfnApiDestinationExt: rt::IsA<CfnApiDestination> {
 }
 impl<O: rt::IsA<CfnApiDestination> + ?Sized> CfnApiDestinationExt for O {}
 
+/// The members of [`CfnApiDestination`] a Rust type can override; [`CfnApiDestination::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnApiDestinationOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `apiDestinationRef`; by default the library's implementation (`super`).
+    fn api_destination_ref(&self, this: &CfnApiDestination) -> rt::R<crate::interfaces::aws_events::ApiDestinationReference> {
+        rt::from_wire(rt::get(&this.0, "apiDestinationRef")?)
+    }
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnApiDestination) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrArnForPolicy`; by default the library's implementation (`super`).
+    fn attr_arn_for_policy(&self, this: &CfnApiDestination) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArnForPolicy")?)
+    }
+    /// Reads `connectionArn`; by default the library's implementation (`super`).
+    fn connection_arn(&self, this: &CfnApiDestination) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "connectionArn")?)
+    }
+    /// Writes `connectionArn`; by default the library's implementation (`super`).
+    fn set_connection_arn(&self, this: &CfnApiDestination, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "connectionArn", rt::to_wire(&value))
+    }
+    /// Reads `httpMethod`; by default the library's implementation (`super`).
+    fn http_method(&self, this: &CfnApiDestination) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "httpMethod")?)
+    }
+    /// Writes `httpMethod`; by default the library's implementation (`super`).
+    fn set_http_method(&self, this: &CfnApiDestination, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "httpMethod", rt::to_wire(&value))
+    }
+    /// Reads `invocationEndpoint`; by default the library's implementation (`super`).
+    fn invocation_endpoint(&self, this: &CfnApiDestination) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "invocationEndpoint")?)
+    }
+    /// Writes `invocationEndpoint`; by default the library's implementation (`super`).
+    fn set_invocation_endpoint(&self, this: &CfnApiDestination, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "invocationEndpoint", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnApiDestination) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnApiDestination, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `invocationRateLimitPerSecond`; by default the library's implementation (`super`).
+    fn invocation_rate_limit_per_second(&self, this: &CfnApiDestination) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "invocationRateLimitPerSecond")?)
+    }
+    /// Writes `invocationRateLimitPerSecond`; by default the library's implementation (`super`).
+    fn set_invocation_rate_limit_per_second(&self, this: &CfnApiDestination, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "invocationRateLimitPerSecond", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnApiDestination) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnApiDestination, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnApiDestination, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnApiDestination {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnApiDestinationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnApiDestinationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "api_destination_ref" => rt::Override::property("apiDestinationRef"),
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_arn_for_policy" => rt::Override::property("attrArnForPolicy"),
+                "connection_arn" | "set_connection_arn" => rt::Override::property("connectionArn"),
+                "http_method" | "set_http_method" => rt::Override::property("httpMethod"),
+                "invocation_endpoint" | "set_invocation_endpoint" => rt::Override::property("invocationEndpoint"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "invocation_rate_limit_per_second" | "set_invocation_rate_limit_per_second" => rt::Override::property("invocationRateLimitPerSecond"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnApiDestinationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("apiDestinationRef") => Ok(rt::to_wire(&<T as CfnApiDestinationOverrides>::api_destination_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnApiDestinationOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrArnForPolicy") => Ok(rt::to_wire(&<T as CfnApiDestinationOverrides>::attr_arn_for_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Get("connectionArn") => Ok(rt::to_wire(&<T as CfnApiDestinationOverrides>::connection_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("connectionArn", value) => {
+                <T as CfnApiDestinationOverrides>::set_connection_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("httpMethod") => Ok(rt::to_wire(&<T as CfnApiDestinationOverrides>::http_method(imp, &Self(this.clone()))?)),
+            rt::Call::Set("httpMethod", value) => {
+                <T as CfnApiDestinationOverrides>::set_http_method(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("invocationEndpoint") => Ok(rt::to_wire(&<T as CfnApiDestinationOverrides>::invocation_endpoint(imp, &Self(this.clone()))?)),
+            rt::Call::Set("invocationEndpoint", value) => {
+                <T as CfnApiDestinationOverrides>::set_invocation_endpoint(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnApiDestinationOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnApiDestinationOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("invocationRateLimitPerSecond") => Ok(rt::to_wire(&<T as CfnApiDestinationOverrides>::invocation_rate_limit_per_second(imp, &Self(this.clone()))?)),
+            rt::Call::Set("invocationRateLimitPerSecond", value) => {
+                <T as CfnApiDestinationOverrides>::set_invocation_rate_limit_per_second(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnApiDestinationOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnApiDestinationOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnApiDestinationOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnApiDestination` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnApiDestinationOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_events::CfnApiDestinationProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnApiDestination`.
 ///
 /// Stability: external.
@@ -653,6 +955,147 @@ pub trait CfnArchiveExt: rt::IsA<CfnArchive> {
     }
 }
 impl<O: rt::IsA<CfnArchive> + ?Sized> CfnArchiveExt for O {}
+
+/// The members of [`CfnArchive`] a Rust type can override; [`CfnArchive::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnArchiveOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `archiveRef`; by default the library's implementation (`super`).
+    fn archive_ref(&self, this: &CfnArchive) -> rt::R<crate::interfaces::aws_events::ArchiveReference> {
+        rt::from_wire(rt::get(&this.0, "archiveRef")?)
+    }
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnArchive) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `eventPattern`; by default the library's implementation (`super`).
+    fn event_pattern(&self, this: &CfnArchive) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "eventPattern")?)
+    }
+    /// Writes `eventPattern`; by default the library's implementation (`super`).
+    fn set_event_pattern(&self, this: &CfnArchive, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "eventPattern", rt::to_wire(&value))
+    }
+    /// Reads `sourceArn`; by default the library's implementation (`super`).
+    fn source_arn(&self, this: &CfnArchive) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "sourceArn")?)
+    }
+    /// Writes `sourceArn`; by default the library's implementation (`super`).
+    fn set_source_arn(&self, this: &CfnArchive, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "sourceArn", rt::to_wire(&value))
+    }
+    /// Reads `archiveName`; by default the library's implementation (`super`).
+    fn archive_name(&self, this: &CfnArchive) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "archiveName")?)
+    }
+    /// Writes `archiveName`; by default the library's implementation (`super`).
+    fn set_archive_name(&self, this: &CfnArchive, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "archiveName", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnArchive) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnArchive, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `kmsKeyIdentifier`; by default the library's implementation (`super`).
+    fn kms_key_identifier(&self, this: &CfnArchive) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "kmsKeyIdentifier")?)
+    }
+    /// Writes `kmsKeyIdentifier`; by default the library's implementation (`super`).
+    fn set_kms_key_identifier(&self, this: &CfnArchive, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "kmsKeyIdentifier", rt::to_wire(&value))
+    }
+    /// Reads `retentionDays`; by default the library's implementation (`super`).
+    fn retention_days(&self, this: &CfnArchive) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "retentionDays")?)
+    }
+    /// Writes `retentionDays`; by default the library's implementation (`super`).
+    fn set_retention_days(&self, this: &CfnArchive, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "retentionDays", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnArchive, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnArchive {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnArchiveOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnArchiveOverrides>::OVERRIDES {
+            out.push(match *name {
+                "archive_ref" => rt::Override::property("archiveRef"),
+                "attr_arn" => rt::Override::property("attrArn"),
+                "event_pattern" | "set_event_pattern" => rt::Override::property("eventPattern"),
+                "source_arn" | "set_source_arn" => rt::Override::property("sourceArn"),
+                "archive_name" | "set_archive_name" => rt::Override::property("archiveName"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "kms_key_identifier" | "set_kms_key_identifier" => rt::Override::property("kmsKeyIdentifier"),
+                "retention_days" | "set_retention_days" => rt::Override::property("retentionDays"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnArchiveOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("archiveRef") => Ok(rt::to_wire(&<T as CfnArchiveOverrides>::archive_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnArchiveOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventPattern") => Ok(rt::to_wire(&<T as CfnArchiveOverrides>::event_pattern(imp, &Self(this.clone()))?)),
+            rt::Call::Set("eventPattern", value) => {
+                <T as CfnArchiveOverrides>::set_event_pattern(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("sourceArn") => Ok(rt::to_wire(&<T as CfnArchiveOverrides>::source_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("sourceArn", value) => {
+                <T as CfnArchiveOverrides>::set_source_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("archiveName") => Ok(rt::to_wire(&<T as CfnArchiveOverrides>::archive_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("archiveName", value) => {
+                <T as CfnArchiveOverrides>::set_archive_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnArchiveOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnArchiveOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("kmsKeyIdentifier") => Ok(rt::to_wire(&<T as CfnArchiveOverrides>::kms_key_identifier(imp, &Self(this.clone()))?)),
+            rt::Call::Set("kmsKeyIdentifier", value) => {
+                <T as CfnArchiveOverrides>::set_kms_key_identifier(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("retentionDays") => Ok(rt::to_wire(&<T as CfnArchiveOverrides>::retention_days(imp, &Self(this.clone()))?)),
+            rt::Call::Set("retentionDays", value) => {
+                <T as CfnArchiveOverrides>::set_retention_days(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnArchiveOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnArchive` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnArchiveOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_events::CfnArchiveProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnArchive`.
 ///
@@ -888,6 +1331,171 @@ pub trait CfnConnectionExt: rt::IsA<CfnConnection> {
     }
 }
 impl<O: rt::IsA<CfnConnection> + ?Sized> CfnConnectionExt for O {}
+
+/// The members of [`CfnConnection`] a Rust type can override; [`CfnConnection::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnConnectionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnConnection) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrArnForPolicy`; by default the library's implementation (`super`).
+    fn attr_arn_for_policy(&self, this: &CfnConnection) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArnForPolicy")?)
+    }
+    /// Reads `attrAuthParametersConnectivityParametersResourceParametersResourceAssociationArn`; by default the library's implementation (`super`).
+    fn attr_auth_parameters_connectivity_parameters_resource_parameters_resource_association_arn(&self, this: &CfnConnection) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrAuthParametersConnectivityParametersResourceParametersResourceAssociationArn")?)
+    }
+    /// Reads `attrInvocationConnectivityParametersResourceParametersResourceAssociationArn`; by default the library's implementation (`super`).
+    fn attr_invocation_connectivity_parameters_resource_parameters_resource_association_arn(&self, this: &CfnConnection) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrInvocationConnectivityParametersResourceParametersResourceAssociationArn")?)
+    }
+    /// Reads `attrSecretArn`; by default the library's implementation (`super`).
+    fn attr_secret_arn(&self, this: &CfnConnection) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrSecretArn")?)
+    }
+    /// Reads `connectionRef`; by default the library's implementation (`super`).
+    fn connection_ref(&self, this: &CfnConnection) -> rt::R<crate::interfaces::aws_events::ConnectionReference> {
+        rt::from_wire(rt::get(&this.0, "connectionRef")?)
+    }
+    /// Reads `authorizationType`; by default the library's implementation (`super`).
+    fn authorization_type(&self, this: &CfnConnection) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "authorizationType")?)
+    }
+    /// Writes `authorizationType`; by default the library's implementation (`super`).
+    fn set_authorization_type(&self, this: &CfnConnection, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "authorizationType", rt::to_wire(&value))
+    }
+    /// Reads `authParameters`; by default the library's implementation (`super`).
+    fn auth_parameters(&self, this: &CfnConnection) -> rt::R<rt::Option<IResolvableOrCfnConnectionAuthParametersProperty>> {
+        rt::from_wire(rt::get(&this.0, "authParameters")?)
+    }
+    /// Writes `authParameters`; by default the library's implementation (`super`).
+    fn set_auth_parameters(&self, this: &CfnConnection, value: rt::Option<IResolvableOrCfnConnectionAuthParametersProperty>) -> rt::R<()> {
+        rt::set(&this.0, "authParameters", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnConnection) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnConnection, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `invocationConnectivityParameters`; by default the library's implementation (`super`).
+    fn invocation_connectivity_parameters(&self, this: &CfnConnection) -> rt::R<rt::Option<IResolvableOrCfnConnectionInvocationConnectivityParametersProperty>> {
+        rt::from_wire(rt::get(&this.0, "invocationConnectivityParameters")?)
+    }
+    /// Writes `invocationConnectivityParameters`; by default the library's implementation (`super`).
+    fn set_invocation_connectivity_parameters(&self, this: &CfnConnection, value: rt::Option<IResolvableOrCfnConnectionInvocationConnectivityParametersProperty>) -> rt::R<()> {
+        rt::set(&this.0, "invocationConnectivityParameters", rt::to_wire(&value))
+    }
+    /// Reads `kmsKeyIdentifier`; by default the library's implementation (`super`).
+    fn kms_key_identifier(&self, this: &CfnConnection) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "kmsKeyIdentifier")?)
+    }
+    /// Writes `kmsKeyIdentifier`; by default the library's implementation (`super`).
+    fn set_kms_key_identifier(&self, this: &CfnConnection, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "kmsKeyIdentifier", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnConnection) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnConnection, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnConnection, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnConnection {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnConnectionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnConnectionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_arn_for_policy" => rt::Override::property("attrArnForPolicy"),
+                "attr_auth_parameters_connectivity_parameters_resource_parameters_resource_association_arn" => rt::Override::property("attrAuthParametersConnectivityParametersResourceParametersResourceAssociationArn"),
+                "attr_invocation_connectivity_parameters_resource_parameters_resource_association_arn" => rt::Override::property("attrInvocationConnectivityParametersResourceParametersResourceAssociationArn"),
+                "attr_secret_arn" => rt::Override::property("attrSecretArn"),
+                "connection_ref" => rt::Override::property("connectionRef"),
+                "authorization_type" | "set_authorization_type" => rt::Override::property("authorizationType"),
+                "auth_parameters" | "set_auth_parameters" => rt::Override::property("authParameters"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "invocation_connectivity_parameters" | "set_invocation_connectivity_parameters" => rt::Override::property("invocationConnectivityParameters"),
+                "kms_key_identifier" | "set_kms_key_identifier" => rt::Override::property("kmsKeyIdentifier"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnConnectionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnConnectionOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrArnForPolicy") => Ok(rt::to_wire(&<T as CfnConnectionOverrides>::attr_arn_for_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrAuthParametersConnectivityParametersResourceParametersResourceAssociationArn") => Ok(rt::to_wire(&<T as CfnConnectionOverrides>::attr_auth_parameters_connectivity_parameters_resource_parameters_resource_association_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrInvocationConnectivityParametersResourceParametersResourceAssociationArn") => Ok(rt::to_wire(&<T as CfnConnectionOverrides>::attr_invocation_connectivity_parameters_resource_parameters_resource_association_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrSecretArn") => Ok(rt::to_wire(&<T as CfnConnectionOverrides>::attr_secret_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("connectionRef") => Ok(rt::to_wire(&<T as CfnConnectionOverrides>::connection_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("authorizationType") => Ok(rt::to_wire(&<T as CfnConnectionOverrides>::authorization_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("authorizationType", value) => {
+                <T as CfnConnectionOverrides>::set_authorization_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("authParameters") => Ok(rt::to_wire(&<T as CfnConnectionOverrides>::auth_parameters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("authParameters", value) => {
+                <T as CfnConnectionOverrides>::set_auth_parameters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnConnectionOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnConnectionOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("invocationConnectivityParameters") => Ok(rt::to_wire(&<T as CfnConnectionOverrides>::invocation_connectivity_parameters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("invocationConnectivityParameters", value) => {
+                <T as CfnConnectionOverrides>::set_invocation_connectivity_parameters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("kmsKeyIdentifier") => Ok(rt::to_wire(&<T as CfnConnectionOverrides>::kms_key_identifier(imp, &Self(this.clone()))?)),
+            rt::Call::Set("kmsKeyIdentifier", value) => {
+                <T as CfnConnectionOverrides>::set_kms_key_identifier(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnConnectionOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnConnectionOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnConnectionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnConnection` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnConnectionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_events::CfnConnectionProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The API key authorization parameters for the connection.
 ///
@@ -1534,6 +2142,171 @@ pub trait CfnEndpointExt: rt::IsA<CfnEndpoint> {
 }
 impl<O: rt::IsA<CfnEndpoint> + ?Sized> CfnEndpointExt for O {}
 
+/// The members of [`CfnEndpoint`] a Rust type can override; [`CfnEndpoint::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnEndpointOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrEndpointId`; by default the library's implementation (`super`).
+    fn attr_endpoint_id(&self, this: &CfnEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrEndpointId")?)
+    }
+    /// Reads `attrEndpointUrl`; by default the library's implementation (`super`).
+    fn attr_endpoint_url(&self, this: &CfnEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrEndpointUrl")?)
+    }
+    /// Reads `attrState`; by default the library's implementation (`super`).
+    fn attr_state(&self, this: &CfnEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrState")?)
+    }
+    /// Reads `attrStateReason`; by default the library's implementation (`super`).
+    fn attr_state_reason(&self, this: &CfnEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStateReason")?)
+    }
+    /// Reads `endpointRef`; by default the library's implementation (`super`).
+    fn endpoint_ref(&self, this: &CfnEndpoint) -> rt::R<crate::interfaces::aws_events::EndpointReference> {
+        rt::from_wire(rt::get(&this.0, "endpointRef")?)
+    }
+    /// Reads `eventBuses`; by default the library's implementation (`super`).
+    fn event_buses(&self, this: &CfnEndpoint) -> rt::R<IResolvableOrIResolvableOrCfnEndpointEndpointEventBusPropertyList> {
+        rt::from_wire(rt::get(&this.0, "eventBuses")?)
+    }
+    /// Writes `eventBuses`; by default the library's implementation (`super`).
+    fn set_event_buses(&self, this: &CfnEndpoint, value: IResolvableOrIResolvableOrCfnEndpointEndpointEventBusPropertyList) -> rt::R<()> {
+        rt::set(&this.0, "eventBuses", rt::to_wire(&value))
+    }
+    /// Reads `routingConfig`; by default the library's implementation (`super`).
+    fn routing_config(&self, this: &CfnEndpoint) -> rt::R<IResolvableOrCfnEndpointRoutingConfigProperty> {
+        rt::from_wire(rt::get(&this.0, "routingConfig")?)
+    }
+    /// Writes `routingConfig`; by default the library's implementation (`super`).
+    fn set_routing_config(&self, this: &CfnEndpoint, value: IResolvableOrCfnEndpointRoutingConfigProperty) -> rt::R<()> {
+        rt::set(&this.0, "routingConfig", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnEndpoint) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnEndpoint, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnEndpoint) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnEndpoint, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `replicationConfig`; by default the library's implementation (`super`).
+    fn replication_config(&self, this: &CfnEndpoint) -> rt::R<rt::Option<IResolvableOrCfnEndpointReplicationConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "replicationConfig")?)
+    }
+    /// Writes `replicationConfig`; by default the library's implementation (`super`).
+    fn set_replication_config(&self, this: &CfnEndpoint, value: rt::Option<IResolvableOrCfnEndpointReplicationConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "replicationConfig", rt::to_wire(&value))
+    }
+    /// Reads `roleArn`; by default the library's implementation (`super`).
+    fn role_arn(&self, this: &CfnEndpoint) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "roleArn")?)
+    }
+    /// Writes `roleArn`; by default the library's implementation (`super`).
+    fn set_role_arn(&self, this: &CfnEndpoint, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "roleArn", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnEndpoint, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnEndpoint {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnEndpointOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnEndpointOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_endpoint_id" => rt::Override::property("attrEndpointId"),
+                "attr_endpoint_url" => rt::Override::property("attrEndpointUrl"),
+                "attr_state" => rt::Override::property("attrState"),
+                "attr_state_reason" => rt::Override::property("attrStateReason"),
+                "endpoint_ref" => rt::Override::property("endpointRef"),
+                "event_buses" | "set_event_buses" => rt::Override::property("eventBuses"),
+                "routing_config" | "set_routing_config" => rt::Override::property("routingConfig"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "replication_config" | "set_replication_config" => rt::Override::property("replicationConfig"),
+                "role_arn" | "set_role_arn" => rt::Override::property("roleArn"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnEndpointOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnEndpointOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrEndpointId") => Ok(rt::to_wire(&<T as CfnEndpointOverrides>::attr_endpoint_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrEndpointUrl") => Ok(rt::to_wire(&<T as CfnEndpointOverrides>::attr_endpoint_url(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrState") => Ok(rt::to_wire(&<T as CfnEndpointOverrides>::attr_state(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStateReason") => Ok(rt::to_wire(&<T as CfnEndpointOverrides>::attr_state_reason(imp, &Self(this.clone()))?)),
+            rt::Call::Get("endpointRef") => Ok(rt::to_wire(&<T as CfnEndpointOverrides>::endpoint_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventBuses") => Ok(rt::to_wire(&<T as CfnEndpointOverrides>::event_buses(imp, &Self(this.clone()))?)),
+            rt::Call::Set("eventBuses", value) => {
+                <T as CfnEndpointOverrides>::set_event_buses(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("routingConfig") => Ok(rt::to_wire(&<T as CfnEndpointOverrides>::routing_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("routingConfig", value) => {
+                <T as CfnEndpointOverrides>::set_routing_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnEndpointOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnEndpointOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnEndpointOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnEndpointOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("replicationConfig") => Ok(rt::to_wire(&<T as CfnEndpointOverrides>::replication_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("replicationConfig", value) => {
+                <T as CfnEndpointOverrides>::set_replication_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("roleArn") => Ok(rt::to_wire(&<T as CfnEndpointOverrides>::role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("roleArn", value) => {
+                <T as CfnEndpointOverrides>::set_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnEndpointOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnEndpoint` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnEndpointOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_events::CfnEndpointProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The event buses the endpoint is associated with.
 ///
 /// Stability: external.
@@ -1960,6 +2733,193 @@ pub trait CfnEventBusExt: rt::IsA<CfnEventBus> {
 }
 impl<O: rt::IsA<CfnEventBus> + ?Sized> CfnEventBusExt for O {}
 
+/// The members of [`CfnEventBus`] a Rust type can override; [`CfnEventBus::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnEventBusOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnEventBus) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrName`; by default the library's implementation (`super`).
+    fn attr_name(&self, this: &CfnEventBus) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrName")?)
+    }
+    /// Reads `attrPolicy`; by default the library's implementation (`super`).
+    fn attr_policy(&self, this: &CfnEventBus) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrPolicy")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnEventBus) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `eventBusRef`; by default the library's implementation (`super`).
+    fn event_bus_ref(&self, this: &CfnEventBus) -> rt::R<crate::interfaces::aws_events::EventBusReference> {
+        rt::from_wire(rt::get(&this.0, "eventBusRef")?)
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnEventBus) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnEventBus, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `policy`; by default the library's implementation (`super`).
+    fn policy(&self, this: &CfnEventBus) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "policy")?)
+    }
+    /// Writes `policy`; by default the library's implementation (`super`).
+    fn set_policy(&self, this: &CfnEventBus, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "policy", rt::to_wire(&value))
+    }
+    /// Reads `deadLetterConfig`; by default the library's implementation (`super`).
+    fn dead_letter_config(&self, this: &CfnEventBus) -> rt::R<rt::Option<IResolvableOrCfnEventBusDeadLetterConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "deadLetterConfig")?)
+    }
+    /// Writes `deadLetterConfig`; by default the library's implementation (`super`).
+    fn set_dead_letter_config(&self, this: &CfnEventBus, value: rt::Option<IResolvableOrCfnEventBusDeadLetterConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "deadLetterConfig", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnEventBus) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnEventBus, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `eventSourceName`; by default the library's implementation (`super`).
+    fn event_source_name(&self, this: &CfnEventBus) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "eventSourceName")?)
+    }
+    /// Writes `eventSourceName`; by default the library's implementation (`super`).
+    fn set_event_source_name(&self, this: &CfnEventBus, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "eventSourceName", rt::to_wire(&value))
+    }
+    /// Reads `kmsKeyIdentifier`; by default the library's implementation (`super`).
+    fn kms_key_identifier(&self, this: &CfnEventBus) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "kmsKeyIdentifier")?)
+    }
+    /// Writes `kmsKeyIdentifier`; by default the library's implementation (`super`).
+    fn set_kms_key_identifier(&self, this: &CfnEventBus, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "kmsKeyIdentifier", rt::to_wire(&value))
+    }
+    /// Reads `logConfig`; by default the library's implementation (`super`).
+    fn log_config(&self, this: &CfnEventBus) -> rt::R<rt::Option<IResolvableOrCfnEventBusLogConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "logConfig")?)
+    }
+    /// Writes `logConfig`; by default the library's implementation (`super`).
+    fn set_log_config(&self, this: &CfnEventBus, value: rt::Option<IResolvableOrCfnEventBusLogConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "logConfig", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnEventBus) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnEventBus, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnEventBus, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnEventBus {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnEventBusOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnEventBusOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_name" => rt::Override::property("attrName"),
+                "attr_policy" => rt::Override::property("attrPolicy"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "event_bus_ref" => rt::Override::property("eventBusRef"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "policy" | "set_policy" => rt::Override::property("policy"),
+                "dead_letter_config" | "set_dead_letter_config" => rt::Override::property("deadLetterConfig"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "event_source_name" | "set_event_source_name" => rt::Override::property("eventSourceName"),
+                "kms_key_identifier" | "set_kms_key_identifier" => rt::Override::property("kmsKeyIdentifier"),
+                "log_config" | "set_log_config" => rt::Override::property("logConfig"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnEventBusOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnEventBusOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrName") => Ok(rt::to_wire(&<T as CfnEventBusOverrides>::attr_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrPolicy") => Ok(rt::to_wire(&<T as CfnEventBusOverrides>::attr_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnEventBusOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventBusRef") => Ok(rt::to_wire(&<T as CfnEventBusOverrides>::event_bus_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnEventBusOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnEventBusOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("policy") => Ok(rt::to_wire(&<T as CfnEventBusOverrides>::policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policy", value) => {
+                <T as CfnEventBusOverrides>::set_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("deadLetterConfig") => Ok(rt::to_wire(&<T as CfnEventBusOverrides>::dead_letter_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("deadLetterConfig", value) => {
+                <T as CfnEventBusOverrides>::set_dead_letter_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnEventBusOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnEventBusOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("eventSourceName") => Ok(rt::to_wire(&<T as CfnEventBusOverrides>::event_source_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("eventSourceName", value) => {
+                <T as CfnEventBusOverrides>::set_event_source_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("kmsKeyIdentifier") => Ok(rt::to_wire(&<T as CfnEventBusOverrides>::kms_key_identifier(imp, &Self(this.clone()))?)),
+            rt::Call::Set("kmsKeyIdentifier", value) => {
+                <T as CfnEventBusOverrides>::set_kms_key_identifier(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("logConfig") => Ok(rt::to_wire(&<T as CfnEventBusOverrides>::log_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logConfig", value) => {
+                <T as CfnEventBusOverrides>::set_log_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnEventBusOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnEventBusOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnEventBusOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnEventBus` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnEventBusOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_events::CfnEventBusProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Configuration details of the Amazon SQS queue for EventBridge to use as a dead-letter queue (DLQ).
 ///
 /// For more information, see [Using dead-letter queues to process undelivered events](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html#eb-rule-dlq) in the *EventBridge User Guide* .
@@ -2153,6 +3113,141 @@ pub trait CfnEventBusPolicyExt: rt::IsA<CfnEventBusPolicy> {
     }
 }
 impl<O: rt::IsA<CfnEventBusPolicy> + ?Sized> CfnEventBusPolicyExt for O {}
+
+/// The members of [`CfnEventBusPolicy`] a Rust type can override; [`CfnEventBusPolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnEventBusPolicyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `eventBusPolicyRef`; by default the library's implementation (`super`).
+    fn event_bus_policy_ref(&self, this: &CfnEventBusPolicy) -> rt::R<crate::interfaces::aws_events::EventBusPolicyReference> {
+        rt::from_wire(rt::get(&this.0, "eventBusPolicyRef")?)
+    }
+    /// Reads `statement`; by default the library's implementation (`super`).
+    fn statement(&self, this: &CfnEventBusPolicy) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "statement")?)
+    }
+    /// Writes `statement`; by default the library's implementation (`super`).
+    fn set_statement(&self, this: &CfnEventBusPolicy, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "statement", rt::to_wire(&value))
+    }
+    /// Reads `statementId`; by default the library's implementation (`super`).
+    fn statement_id(&self, this: &CfnEventBusPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "statementId")?)
+    }
+    /// Writes `statementId`; by default the library's implementation (`super`).
+    fn set_statement_id(&self, this: &CfnEventBusPolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "statementId", rt::to_wire(&value))
+    }
+    /// Reads `action`; by default the library's implementation (`super`).
+    fn action(&self, this: &CfnEventBusPolicy) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "action")?)
+    }
+    /// Writes `action`; by default the library's implementation (`super`).
+    fn set_action(&self, this: &CfnEventBusPolicy, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "action", rt::to_wire(&value))
+    }
+    /// Reads `condition`; by default the library's implementation (`super`).
+    fn condition(&self, this: &CfnEventBusPolicy) -> rt::R<rt::Option<IResolvableOrCfnEventBusPolicyConditionProperty>> {
+        rt::from_wire(rt::get(&this.0, "condition")?)
+    }
+    /// Writes `condition`; by default the library's implementation (`super`).
+    fn set_condition(&self, this: &CfnEventBusPolicy, value: rt::Option<IResolvableOrCfnEventBusPolicyConditionProperty>) -> rt::R<()> {
+        rt::set(&this.0, "condition", rt::to_wire(&value))
+    }
+    /// Reads `eventBusName`; by default the library's implementation (`super`).
+    fn event_bus_name(&self, this: &CfnEventBusPolicy) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "eventBusName")?)
+    }
+    /// Writes `eventBusName`; by default the library's implementation (`super`).
+    fn set_event_bus_name(&self, this: &CfnEventBusPolicy, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "eventBusName", rt::to_wire(&value))
+    }
+    /// Reads `principal`; by default the library's implementation (`super`).
+    fn principal(&self, this: &CfnEventBusPolicy) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "principal")?)
+    }
+    /// Writes `principal`; by default the library's implementation (`super`).
+    fn set_principal(&self, this: &CfnEventBusPolicy, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "principal", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnEventBusPolicy, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnEventBusPolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnEventBusPolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnEventBusPolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "event_bus_policy_ref" => rt::Override::property("eventBusPolicyRef"),
+                "statement" | "set_statement" => rt::Override::property("statement"),
+                "statement_id" | "set_statement_id" => rt::Override::property("statementId"),
+                "action" | "set_action" => rt::Override::property("action"),
+                "condition" | "set_condition" => rt::Override::property("condition"),
+                "event_bus_name" | "set_event_bus_name" => rt::Override::property("eventBusName"),
+                "principal" | "set_principal" => rt::Override::property("principal"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnEventBusPolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("eventBusPolicyRef") => Ok(rt::to_wire(&<T as CfnEventBusPolicyOverrides>::event_bus_policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("statement") => Ok(rt::to_wire(&<T as CfnEventBusPolicyOverrides>::statement(imp, &Self(this.clone()))?)),
+            rt::Call::Set("statement", value) => {
+                <T as CfnEventBusPolicyOverrides>::set_statement(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("statementId") => Ok(rt::to_wire(&<T as CfnEventBusPolicyOverrides>::statement_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("statementId", value) => {
+                <T as CfnEventBusPolicyOverrides>::set_statement_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("action") => Ok(rt::to_wire(&<T as CfnEventBusPolicyOverrides>::action(imp, &Self(this.clone()))?)),
+            rt::Call::Set("action", value) => {
+                <T as CfnEventBusPolicyOverrides>::set_action(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("condition") => Ok(rt::to_wire(&<T as CfnEventBusPolicyOverrides>::condition(imp, &Self(this.clone()))?)),
+            rt::Call::Set("condition", value) => {
+                <T as CfnEventBusPolicyOverrides>::set_condition(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("eventBusName") => Ok(rt::to_wire(&<T as CfnEventBusPolicyOverrides>::event_bus_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("eventBusName", value) => {
+                <T as CfnEventBusPolicyOverrides>::set_event_bus_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("principal") => Ok(rt::to_wire(&<T as CfnEventBusPolicyOverrides>::principal(imp, &Self(this.clone()))?)),
+            rt::Call::Set("principal", value) => {
+                <T as CfnEventBusPolicyOverrides>::set_principal(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnEventBusPolicyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnEventBusPolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnEventBusPolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_events::CfnEventBusPolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// This parameter enables you to limit the permission to accounts that fulfill a certain condition, such as being a member of a certain AWS organization.
 ///
@@ -2549,6 +3644,201 @@ pub trait CfnRuleExt: rt::IsA<CfnRule> {
     }
 }
 impl<O: rt::IsA<CfnRule> + ?Sized> CfnRuleExt for O {}
+
+/// The members of [`CfnRule`] a Rust type can override; [`CfnRule::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnRuleOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnRule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrRuleName`; by default the library's implementation (`super`).
+    fn attr_rule_name(&self, this: &CfnRule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrRuleName")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnRule) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `ruleRef`; by default the library's implementation (`super`).
+    fn rule_ref(&self, this: &CfnRule) -> rt::R<crate::interfaces::aws_events::RuleReference> {
+        rt::from_wire(rt::get(&this.0, "ruleRef")?)
+    }
+    /// Reads `eventPattern`; by default the library's implementation (`super`).
+    fn event_pattern(&self, this: &CfnRule) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "eventPattern")?)
+    }
+    /// Writes `eventPattern`; by default the library's implementation (`super`).
+    fn set_event_pattern(&self, this: &CfnRule, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "eventPattern", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnRule) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnRule, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `eventBusName`; by default the library's implementation (`super`).
+    fn event_bus_name(&self, this: &CfnRule) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "eventBusName")?)
+    }
+    /// Writes `eventBusName`; by default the library's implementation (`super`).
+    fn set_event_bus_name(&self, this: &CfnRule, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "eventBusName", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnRule) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnRule, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `roleArn`; by default the library's implementation (`super`).
+    fn role_arn(&self, this: &CfnRule) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "roleArn")?)
+    }
+    /// Writes `roleArn`; by default the library's implementation (`super`).
+    fn set_role_arn(&self, this: &CfnRule, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "roleArn", rt::to_wire(&value))
+    }
+    /// Reads `scheduleExpression`; by default the library's implementation (`super`).
+    fn schedule_expression(&self, this: &CfnRule) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "scheduleExpression")?)
+    }
+    /// Writes `scheduleExpression`; by default the library's implementation (`super`).
+    fn set_schedule_expression(&self, this: &CfnRule, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "scheduleExpression", rt::to_wire(&value))
+    }
+    /// Reads `state`; by default the library's implementation (`super`).
+    fn state(&self, this: &CfnRule) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "state")?)
+    }
+    /// Writes `state`; by default the library's implementation (`super`).
+    fn set_state(&self, this: &CfnRule, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "state", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnRule) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnRule, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// Reads `targets`; by default the library's implementation (`super`).
+    fn targets(&self, this: &CfnRule) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnRuleTargetPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "targets")?)
+    }
+    /// Writes `targets`; by default the library's implementation (`super`).
+    fn set_targets(&self, this: &CfnRule, value: rt::Option<IResolvableOrIResolvableOrCfnRuleTargetPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "targets", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnRule, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnRule {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnRuleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnRuleOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_rule_name" => rt::Override::property("attrRuleName"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "rule_ref" => rt::Override::property("ruleRef"),
+                "event_pattern" | "set_event_pattern" => rt::Override::property("eventPattern"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "event_bus_name" | "set_event_bus_name" => rt::Override::property("eventBusName"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "role_arn" | "set_role_arn" => rt::Override::property("roleArn"),
+                "schedule_expression" | "set_schedule_expression" => rt::Override::property("scheduleExpression"),
+                "state" | "set_state" => rt::Override::property("state"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "targets" | "set_targets" => rt::Override::property("targets"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnRuleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnRuleOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrRuleName") => Ok(rt::to_wire(&<T as CfnRuleOverrides>::attr_rule_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnRuleOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("ruleRef") => Ok(rt::to_wire(&<T as CfnRuleOverrides>::rule_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventPattern") => Ok(rt::to_wire(&<T as CfnRuleOverrides>::event_pattern(imp, &Self(this.clone()))?)),
+            rt::Call::Set("eventPattern", value) => {
+                <T as CfnRuleOverrides>::set_event_pattern(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnRuleOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnRuleOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("eventBusName") => Ok(rt::to_wire(&<T as CfnRuleOverrides>::event_bus_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("eventBusName", value) => {
+                <T as CfnRuleOverrides>::set_event_bus_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnRuleOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnRuleOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("roleArn") => Ok(rt::to_wire(&<T as CfnRuleOverrides>::role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("roleArn", value) => {
+                <T as CfnRuleOverrides>::set_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("scheduleExpression") => Ok(rt::to_wire(&<T as CfnRuleOverrides>::schedule_expression(imp, &Self(this.clone()))?)),
+            rt::Call::Set("scheduleExpression", value) => {
+                <T as CfnRuleOverrides>::set_schedule_expression(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("state") => Ok(rt::to_wire(&<T as CfnRuleOverrides>::state(imp, &Self(this.clone()))?)),
+            rt::Call::Set("state", value) => {
+                <T as CfnRuleOverrides>::set_state(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnRuleOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnRuleOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("targets") => Ok(rt::to_wire(&<T as CfnRuleOverrides>::targets(imp, &Self(this.clone()))?)),
+            rt::Call::Set("targets", value) => {
+                <T as CfnRuleOverrides>::set_targets(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnRuleOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnRule` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnRuleOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_events::CfnRuleProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Contains the GraphQL operation to be parsed and executed, if the event target is an AWS AppSync API.
 ///
@@ -3962,6 +5252,69 @@ pub trait ConnectionExt: rt::IsA<Connection> {
 }
 impl<O: rt::IsA<Connection> + ?Sized> ConnectionExt for O {}
 
+/// The members of [`Connection`] a Rust type can override; [`Connection::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ConnectionOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `connectionArn`; by default the library's implementation (`super`).
+    fn connection_arn(&self, this: &Connection) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "connectionArn")?)
+    }
+    /// Reads `connectionName`; by default the library's implementation (`super`).
+    fn connection_name(&self, this: &Connection) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "connectionName")?)
+    }
+    /// Reads `connectionRef`; by default the library's implementation (`super`).
+    fn connection_ref(&self, this: &Connection) -> rt::R<crate::interfaces::aws_events::ConnectionReference> {
+        rt::from_wire(rt::get(&this.0, "connectionRef")?)
+    }
+    /// Reads `connectionSecretArn`; by default the library's implementation (`super`).
+    fn connection_secret_arn(&self, this: &Connection) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "connectionSecretArn")?)
+    }
+}
+impl Connection {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ConnectionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ConnectionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "connection_arn" => rt::Override::property("connectionArn"),
+                "connection_name" => rt::Override::property("connectionName"),
+                "connection_ref" => rt::Override::property("connectionRef"),
+                "connection_secret_arn" => rt::Override::property("connectionSecretArn"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ConnectionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("connectionArn") => Ok(rt::to_wire(&<T as ConnectionOverrides>::connection_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("connectionName") => Ok(rt::to_wire(&<T as ConnectionOverrides>::connection_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("connectionRef") => Ok(rt::to_wire(&<T as ConnectionOverrides>::connection_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("connectionSecretArn") => Ok(rt::to_wire(&<T as ConnectionOverrides>::connection_secret_arn(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Connection` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ConnectionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_events::ConnectionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Interface with properties necessary to import a reusable Connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionAttributes {
@@ -4192,6 +5545,99 @@ pub trait EventBusExt: rt::IsA<EventBus> {
 }
 impl<O: rt::IsA<EventBus> + ?Sized> EventBusExt for O {}
 
+/// The members of [`EventBus`] a Rust type can override; [`EventBus::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait EventBusOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `eventBusArn`; by default the library's implementation (`super`).
+    fn event_bus_arn(&self, this: &EventBus) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "eventBusArn")?)
+    }
+    /// Reads `eventBusName`; by default the library's implementation (`super`).
+    fn event_bus_name(&self, this: &EventBus) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "eventBusName")?)
+    }
+    /// Reads `eventBusPolicy`; by default the library's implementation (`super`).
+    fn event_bus_policy(&self, this: &EventBus) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "eventBusPolicy")?)
+    }
+    /// Reads `eventBusRef`; by default the library's implementation (`super`).
+    fn event_bus_ref(&self, this: &EventBus) -> rt::R<crate::interfaces::aws_events::EventBusReference> {
+        rt::from_wire(rt::get(&this.0, "eventBusRef")?)
+    }
+    /// Reads `grants`; by default the library's implementation (`super`).
+    fn grants(&self, this: &EventBus) -> rt::R<crate::aws_events::EventBusGrants> {
+        rt::from_wire(rt::get(&this.0, "grants")?)
+    }
+    /// Reads `eventSourceName`; by default the library's implementation (`super`).
+    fn event_source_name(&self, this: &EventBus) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "eventSourceName")?)
+    }
+    /// `addToResourcePolicy`: by default the library's implementation (`super`).
+    fn add_to_resource_policy(&self, this: &EventBus, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToResourcePolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToResourcePolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `archive`: by default the library's implementation (`super`).
+    fn archive(&self, this: &EventBus, id: rt::String, props: crate::aws_events::BaseArchiveProps) -> rt::R<crate::aws_events::Archive> {
+        rt::from_wire(rt::invoke(&this.0, "archive", vec![rt::to_wire(&id), rt::to_wire(&props)])?)
+    }
+    /// `grantPutEventsTo`: by default the library's implementation (`super`).
+    fn grant_put_events_to(&self, this: &EventBus, grantee: crate::aws_iam::IGrantable, sid: rt::Option<rt::String>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantPutEventsTo", vec![rt::to_wire(&grantee), rt::to_wire(&sid)])?)
+    }
+}
+impl EventBus {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: EventBusOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as EventBusOverrides>::OVERRIDES {
+            out.push(match *name {
+                "event_bus_arn" => rt::Override::property("eventBusArn"),
+                "event_bus_name" => rt::Override::property("eventBusName"),
+                "event_bus_policy" => rt::Override::property("eventBusPolicy"),
+                "event_bus_ref" => rt::Override::property("eventBusRef"),
+                "grants" => rt::Override::property("grants"),
+                "event_source_name" => rt::Override::property("eventSourceName"),
+                "add_to_resource_policy" => rt::Override::method("addToResourcePolicy"),
+                "archive" => rt::Override::method("archive"),
+                "grant_put_events_to" => rt::Override::method("grantPutEventsTo"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: EventBusOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("eventBusArn") => Ok(rt::to_wire(&<T as EventBusOverrides>::event_bus_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventBusName") => Ok(rt::to_wire(&<T as EventBusOverrides>::event_bus_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventBusPolicy") => Ok(rt::to_wire(&<T as EventBusOverrides>::event_bus_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventBusRef") => Ok(rt::to_wire(&<T as EventBusOverrides>::event_bus_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grants") => Ok(rt::to_wire(&<T as EventBusOverrides>::grants(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventSourceName") => Ok(rt::to_wire(&<T as EventBusOverrides>::event_source_name(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addToResourcePolicy", mut args) => Ok(rt::to_wire(&<T as EventBusOverrides>::add_to_resource_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("archive", mut args) => Ok(rt::to_wire(&<T as EventBusOverrides>::archive(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("grantPutEventsTo", mut args) => Ok(rt::to_wire(&<T as EventBusOverrides>::grant_put_events_to(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `EventBus` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: EventBusOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_events::EventBusProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Interface with properties necessary to import a reusable EventBus.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBusAttributes {
@@ -4247,6 +5693,10 @@ impl EventBusGrants {
 
 /// The members of [`EventBusGrants`], for it and every type that is one.
 pub trait EventBusGrantsExt: rt::IsA<EventBusGrants> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn resource(&self) -> rt::R<crate::interfaces::aws_events::IEventBusRef> {
+        rt::from_wire(rt::get(self.jsii_ref(), "resource")?)
+    }
     /// Grant the given identity custom permissions.
     fn actions(&self, grantee: &dyn rt::IsA<crate::aws_iam::IGrantable>, actions: &[rt::String], options: rt::Option<&crate::PermissionsOptions>) -> rt::R<crate::aws_iam::Grant> {
         rt::from_wire(rt::invoke(self.jsii_ref(), "actions", vec![rt::to_wire(&grantee), rt::to_wire(&actions), rt::to_wire(&options)])?)
@@ -4257,6 +5707,54 @@ pub trait EventBusGrantsExt: rt::IsA<EventBusGrants> {
     }
 }
 impl<O: rt::IsA<EventBusGrants> + ?Sized> EventBusGrantsExt for O {}
+
+/// The members of [`EventBusGrants`] a Rust type can override; [`EventBusGrants::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait EventBusGrantsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `resource`; by default the library's implementation (`super`).
+    fn resource(&self, this: &EventBusGrants) -> rt::R<crate::interfaces::aws_events::IEventBusRef> {
+        rt::from_wire(rt::get(&this.0, "resource")?)
+    }
+    /// `actions`: by default the library's implementation (`super`).
+    fn actions(&self, this: &EventBusGrants, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>, options: rt::Option<crate::PermissionsOptions>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "actions", vec![rt::to_wire(&grantee), rt::to_wire(&actions), rt::to_wire(&options)])?)
+    }
+    /// `allPutEvents`: by default the library's implementation (`super`).
+    fn all_put_events(&self, this: &EventBusGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "allPutEvents", vec![rt::to_wire(&grantee)])?)
+    }
+}
+impl EventBusGrants {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: EventBusGrantsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as EventBusGrantsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "resource" => rt::Override::property("resource"),
+                "actions" => rt::Override::method("actions"),
+                "all_put_events" => rt::Override::method("allPutEvents"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: EventBusGrantsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("resource") => Ok(rt::to_wire(&<T as EventBusGrantsOverrides>::resource(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("actions", mut args) => Ok(rt::to_wire(&<T as EventBusGrantsOverrides>::actions(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("allPutEvents", mut args) => Ok(rt::to_wire(&<T as EventBusGrantsOverrides>::all_put_events(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// The policy for an Event Bus.
 ///
@@ -4293,6 +5791,43 @@ impl EventBusPolicy {
 pub trait EventBusPolicyExt: rt::IsA<EventBusPolicy> {
 }
 impl<O: rt::IsA<EventBusPolicy> + ?Sized> EventBusPolicyExt for O {}
+
+/// The members of [`EventBusPolicy`] a Rust type can override; [`EventBusPolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait EventBusPolicyOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl EventBusPolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: EventBusPolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as EventBusPolicyOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: EventBusPolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `EventBusPolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: EventBusPolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_events::EventBusPolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties to associate Event Buses with a policy.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -4513,6 +6048,72 @@ pub trait EventFieldExt: rt::IsA<EventField> {
 }
 impl<O: rt::IsA<EventField> + ?Sized> EventFieldExt for O {}
 
+/// The members of [`EventField`] a Rust type can override; [`EventField::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait EventFieldOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `creationStack`; by default the library's implementation (`super`).
+    fn creation_stack(&self, this: &EventField) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "creationStack")?)
+    }
+    /// Reads `displayHint`; by default the library's implementation (`super`).
+    fn display_hint(&self, this: &EventField) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "displayHint")?)
+    }
+    /// Reads `path`; by default the library's implementation (`super`).
+    fn path(&self, this: &EventField) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "path")?)
+    }
+    /// `resolve`: by default the library's implementation (`super`).
+    fn resolve(&self, this: &EventField, ctx: crate::IResolveContext) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "resolve", vec![rt::to_wire(&ctx)])?)
+    }
+    /// `toJSON`: by default the library's implementation (`super`).
+    fn to_json(&self, this: &EventField) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toJSON", vec![])?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &EventField) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+}
+impl EventField {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: EventFieldOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as EventFieldOverrides>::OVERRIDES {
+            out.push(match *name {
+                "creation_stack" => rt::Override::property("creationStack"),
+                "display_hint" => rt::Override::property("displayHint"),
+                "path" => rt::Override::property("path"),
+                "resolve" => rt::Override::method("resolve"),
+                "to_json" => rt::Override::method("toJSON"),
+                "to_string" => rt::Override::method("toString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: EventFieldOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("creationStack") => Ok(rt::to_wire(&<T as EventFieldOverrides>::creation_stack(imp, &Self(this.clone()))?)),
+            rt::Call::Get("displayHint") => Ok(rt::to_wire(&<T as EventFieldOverrides>::display_hint(imp, &Self(this.clone()))?)),
+            rt::Call::Get("path") => Ok(rt::to_wire(&<T as EventFieldOverrides>::path(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("resolve", mut args) => Ok(rt::to_wire(&<T as EventFieldOverrides>::resolve(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toJSON", _) => Ok(rt::to_wire(&<T as EventFieldOverrides>::to_json(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as EventFieldOverrides>::to_string(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Events in Amazon CloudWatch Events are represented as JSON objects. For more information about JSON objects, see RFC 7159.
 ///
 /// Rules use event patterns to select events and route them to targets. A
@@ -4717,6 +6318,41 @@ impl HttpParameter {
 pub trait HttpParameterExt: rt::IsA<HttpParameter> {
 }
 impl<O: rt::IsA<HttpParameter> + ?Sized> HttpParameterExt for O {}
+
+/// The members of [`HttpParameter`] a Rust type can override; [`HttpParameter::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait HttpParameterOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl HttpParameter {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: HttpParameterOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as HttpParameterOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: HttpParameterOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `HttpParameter` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: HttpParameterOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Interface for API Destinations.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -5584,6 +7220,60 @@ pub trait MatchExt: rt::IsA<Match> {
 }
 impl<O: rt::IsA<Match> + ?Sized> MatchExt for O {}
 
+/// The members of [`Match`] a Rust type can override; [`Match::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait MatchOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `creationStack`; by default the library's implementation (`super`).
+    fn creation_stack(&self, this: &Match) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "creationStack")?)
+    }
+    /// `asList`: by default the library's implementation (`super`).
+    fn as_list(&self, this: &Match) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "asList", vec![])?)
+    }
+    /// `resolve`: by default the library's implementation (`super`).
+    fn resolve(&self, this: &Match, context: crate::IResolveContext) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "resolve", vec![rt::to_wire(&context)])?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &Match) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+}
+impl Match {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: MatchOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as MatchOverrides>::OVERRIDES {
+            out.push(match *name {
+                "creation_stack" => rt::Override::property("creationStack"),
+                "as_list" => rt::Override::method("asList"),
+                "resolve" => rt::Override::method("resolve"),
+                "to_string" => rt::Override::method("toString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: MatchOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("creationStack") => Ok(rt::to_wire(&<T as MatchOverrides>::creation_stack(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("asList", _) => Ok(rt::to_wire(&<T as MatchOverrides>::as_list(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("resolve", mut args) => Ok(rt::to_wire(&<T as MatchOverrides>::resolve(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as MatchOverrides>::to_string(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Properties for `Authorization.oauth()`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OAuthAuthorizationProps {
@@ -5779,8 +7469,87 @@ pub trait RuleExt: rt::IsA<Rule> {
     fn add_target(&self, target: rt::Option<&dyn rt::IsA<crate::aws_events::IRuleTarget>>) -> rt::R<()> {
         rt::void(rt::invoke(self.jsii_ref(), "addTarget", vec![rt::to_wire(&target)])?)
     }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn validate_rule(&self) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "validateRule", vec![])?)
+    }
 }
 impl<O: rt::IsA<Rule> + ?Sized> RuleExt for O {}
+
+/// The members of [`Rule`] a Rust type can override; [`Rule::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait RuleOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `ruleArn`; by default the library's implementation (`super`).
+    fn rule_arn(&self, this: &Rule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "ruleArn")?)
+    }
+    /// Reads `ruleName`; by default the library's implementation (`super`).
+    fn rule_name(&self, this: &Rule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "ruleName")?)
+    }
+    /// Reads `ruleRef`; by default the library's implementation (`super`).
+    fn rule_ref(&self, this: &Rule) -> rt::R<crate::interfaces::aws_events::RuleReference> {
+        rt::from_wire(rt::get(&this.0, "ruleRef")?)
+    }
+    /// `addEventPattern`: by default the library's implementation (`super`).
+    fn add_event_pattern(&self, this: &Rule, event_pattern: rt::Option<crate::aws_events::EventPattern>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addEventPattern", vec![rt::to_wire(&event_pattern)])?)
+    }
+    /// `addTarget`: by default the library's implementation (`super`).
+    fn add_target(&self, this: &Rule, target: rt::Option<crate::aws_events::IRuleTarget>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addTarget", vec![rt::to_wire(&target)])?)
+    }
+    /// `validateRule`: by default the library's implementation (`super`).
+    fn validate_rule(&self, this: &Rule) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "validateRule", vec![])?)
+    }
+}
+impl Rule {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RuleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RuleOverrides>::OVERRIDES {
+            out.push(match *name {
+                "rule_arn" => rt::Override::property("ruleArn"),
+                "rule_name" => rt::Override::property("ruleName"),
+                "rule_ref" => rt::Override::property("ruleRef"),
+                "add_event_pattern" => rt::Override::method("addEventPattern"),
+                "add_target" => rt::Override::method("addTarget"),
+                "validate_rule" => rt::Override::method("validateRule"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RuleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("ruleArn") => Ok(rt::to_wire(&<T as RuleOverrides>::rule_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("ruleName") => Ok(rt::to_wire(&<T as RuleOverrides>::rule_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("ruleRef") => Ok(rt::to_wire(&<T as RuleOverrides>::rule_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addEventPattern", mut args) => Ok(rt::to_wire(&<T as RuleOverrides>::add_event_pattern(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addTarget", mut args) => Ok(rt::to_wire(&<T as RuleOverrides>::add_target(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("validateRule", _) => Ok(rt::to_wire(&<T as RuleOverrides>::validate_rule(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Rule` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RuleOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_events::RuleProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining an EventBridge Rule.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -6063,6 +7832,50 @@ pub trait RuleTargetInputExt: rt::IsA<RuleTargetInput> {
 }
 impl<O: rt::IsA<RuleTargetInput> + ?Sized> RuleTargetInputExt for O {}
 
+/// The members of [`RuleTargetInput`] a Rust type can override; [`RuleTargetInput::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait RuleTargetInputOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &RuleTargetInput, rule: crate::interfaces::aws_events::IRuleRef) -> rt::R<crate::aws_events::RuleTargetInputProperties> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule)])?)
+    }
+}
+impl RuleTargetInput {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RuleTargetInputOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RuleTargetInputOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RuleTargetInputOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as RuleTargetInputOverrides>::bind(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `RuleTargetInput` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RuleTargetInputOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("bind", "bind")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The input properties for an event target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleTargetInputProperties {
@@ -6147,6 +7960,50 @@ pub trait ScheduleExt: rt::IsA<Schedule> {
     }
 }
 impl<O: rt::IsA<Schedule> + ?Sized> ScheduleExt for O {}
+
+/// The members of [`Schedule`] a Rust type can override; [`Schedule::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ScheduleOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `expressionString`; by default the library's implementation (`super`).
+    fn expression_string(&self, this: &Schedule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "expressionString")?)
+    }
+}
+impl Schedule {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ScheduleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ScheduleOverrides>::OVERRIDES {
+            out.push(match *name {
+                "expression_string" => rt::Override::property("expressionString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ScheduleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("expressionString") => Ok(rt::to_wire(&<T as ScheduleOverrides>::expression_string(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Schedule` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ScheduleOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("expressionString", "expression_string")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// One of the types a jsii union allows.
 #[derive(Clone, Debug, PartialEq)]

@@ -18,6 +18,49 @@ pub trait ApiDestinationExt: rt::IsA<ApiDestination> {
 }
 impl<O: rt::IsA<ApiDestination> + ?Sized> ApiDestinationExt for O {}
 
+/// The members of [`ApiDestination`] a Rust type can override; [`ApiDestination::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ApiDestinationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &ApiDestination, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl ApiDestination {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ApiDestinationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ApiDestinationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ApiDestinationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as ApiDestinationOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ApiDestination` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ApiDestinationOverrides>(overrides: T, api_destination: &dyn rt::IsA<crate::aws_events::IApiDestination>, props: rt::Option<&crate::aws_events_targets::ApiDestinationProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&api_destination), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Customize the EventBridge Api Destinations Target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiDestinationProps {
@@ -144,6 +187,68 @@ pub trait ApiGatewayExt: rt::IsA<ApiGateway> {
 }
 impl<O: rt::IsA<ApiGateway> + ?Sized> ApiGatewayExt for O {}
 
+/// The members of [`ApiGateway`] a Rust type can override; [`ApiGateway::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ApiGatewayOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    #[cfg(feature = "aws_apigateway")]
+    /// Reads `iRestApi`; by default the library's implementation (`super`).
+    fn i_rest_api(&self, this: &ApiGateway) -> rt::R<crate::aws_apigateway::IRestApi> {
+        rt::from_wire(rt::get(&this.0, "iRestApi")?)
+    }
+    #[cfg(feature = "aws_apigateway")]
+    /// Reads `restApi`; by default the library's implementation (`super`).
+    fn rest_api(&self, this: &ApiGateway) -> rt::R<crate::aws_apigateway::RestApi> {
+        rt::from_wire(rt::get(&this.0, "restApi")?)
+    }
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &ApiGateway, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl ApiGateway {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ApiGatewayOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ApiGatewayOverrides>::OVERRIDES {
+            out.push(match *name {
+                #[cfg(feature = "aws_apigateway")]
+                "i_rest_api" => rt::Override::property("iRestApi"),
+                #[cfg(feature = "aws_apigateway")]
+                "rest_api" => rt::Override::property("restApi"),
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ApiGatewayOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            #[cfg(feature = "aws_apigateway")]
+            rt::Call::Get("iRestApi") => Ok(rt::to_wire(&<T as ApiGatewayOverrides>::i_rest_api(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "aws_apigateway")]
+            rt::Call::Get("restApi") => Ok(rt::to_wire(&<T as ApiGatewayOverrides>::rest_api(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as ApiGatewayOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    #[cfg(feature = "aws_apigateway")]
+    /// A `ApiGateway` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ApiGatewayOverrides>(overrides: T, rest_api: &dyn rt::IsA<crate::aws_apigateway::IRestApi>, props: rt::Option<&crate::aws_events_targets::ApiGatewayProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&rest_api), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Customize the API Gateway Event Target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiGatewayProps {
@@ -261,6 +366,42 @@ pub trait ApiGatewayV2Ext: rt::IsA<ApiGatewayV2> {
 }
 impl<O: rt::IsA<ApiGatewayV2> + ?Sized> ApiGatewayV2Ext for O {}
 
+/// The members of [`ApiGatewayV2`] a Rust type can override; [`ApiGatewayV2::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ApiGatewayV2Overrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &ApiGatewayV2, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl ApiGatewayV2 {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ApiGatewayV2Overrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ApiGatewayV2Overrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ApiGatewayV2Overrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as ApiGatewayV2Overrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Use an AppSync GraphQL API as a target for Amazon EventBridge rules.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AppSync(rt::ObjRef);
@@ -271,6 +412,42 @@ impl rt::IsA<crate::aws_events::IRuleTarget> for AppSync {}
 pub trait AppSyncExt: rt::IsA<AppSync> {
 }
 impl<O: rt::IsA<AppSync> + ?Sized> AppSyncExt for O {}
+
+/// The members of [`AppSync`] a Rust type can override; [`AppSync::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AppSyncOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &AppSync, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl AppSync {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AppSyncOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AppSyncOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AppSyncOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as AppSyncOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Customize the AppSync GraphQL API target.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -361,6 +538,49 @@ impl AwsApi {
 pub trait AwsApiExt: rt::IsA<AwsApi> {
 }
 impl<O: rt::IsA<AwsApi> + ?Sized> AwsApiExt for O {}
+
+/// The members of [`AwsApi`] a Rust type can override; [`AwsApi::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AwsApiOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &AwsApi, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl AwsApi {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AwsApiOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AwsApiOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AwsApiOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as AwsApiOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `AwsApi` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AwsApiOverrides>(overrides: T, props: &crate::aws_events_targets::AwsApiProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Rule target input for an AwsApi target.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -502,6 +722,49 @@ pub trait BatchJobExt: rt::IsA<BatchJob> {
 }
 impl<O: rt::IsA<BatchJob> + ?Sized> BatchJobExt for O {}
 
+/// The members of [`BatchJob`] a Rust type can override; [`BatchJob::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait BatchJobOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &BatchJob, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl BatchJob {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: BatchJobOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as BatchJobOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: BatchJobOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as BatchJobOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `BatchJob` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: BatchJobOverrides>(overrides: T, job_queue_arn: &str, job_queue_scope: &dyn rt::IsA<crate::constructs::IConstruct>, job_definition_arn: &str, job_definition_scope: &dyn rt::IsA<crate::constructs::IConstruct>, props: rt::Option<&crate::aws_events_targets::BatchJobProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&job_queue_arn), rt::to_wire(&job_queue_scope), rt::to_wire(&job_definition_arn), rt::to_wire(&job_definition_scope), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Customize the Batch Job Event Target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BatchJobProps {
@@ -604,6 +867,50 @@ pub trait CloudWatchLogGroupExt: rt::IsA<CloudWatchLogGroup> {
 }
 impl<O: rt::IsA<CloudWatchLogGroup> + ?Sized> CloudWatchLogGroupExt for O {}
 
+/// The members of [`CloudWatchLogGroup`] a Rust type can override; [`CloudWatchLogGroup::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait CloudWatchLogGroupOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &CloudWatchLogGroup, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl CloudWatchLogGroup {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CloudWatchLogGroupOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CloudWatchLogGroupOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CloudWatchLogGroupOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as CloudWatchLogGroupOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    #[cfg(feature = "interfaces__aws_logs")]
+    /// A `CloudWatchLogGroup` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CloudWatchLogGroupOverrides>(overrides: T, log_group: &dyn rt::IsA<crate::interfaces::aws_logs::ILogGroupRef>, props: rt::Option<&crate::aws_events_targets::LogGroupProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&log_group), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Start a CodeBuild build when an Amazon EventBridge rule is triggered.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CodeBuildProject(rt::ObjRef);
@@ -614,6 +921,42 @@ impl rt::IsA<crate::aws_events::IRuleTarget> for CodeBuildProject {}
 pub trait CodeBuildProjectExt: rt::IsA<CodeBuildProject> {
 }
 impl<O: rt::IsA<CodeBuildProject> + ?Sized> CodeBuildProjectExt for O {}
+
+/// The members of [`CodeBuildProject`] a Rust type can override; [`CodeBuildProject::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait CodeBuildProjectOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &CodeBuildProject, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl CodeBuildProject {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CodeBuildProjectOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CodeBuildProjectOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CodeBuildProjectOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as CodeBuildProjectOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Customize the CodeBuild Event Target.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -694,6 +1037,42 @@ impl rt::IsA<crate::aws_events::IRuleTarget> for CodePipeline {}
 pub trait CodePipelineExt: rt::IsA<CodePipeline> {
 }
 impl<O: rt::IsA<CodePipeline> + ?Sized> CodePipelineExt for O {}
+
+/// The members of [`CodePipeline`] a Rust type can override; [`CodePipeline::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait CodePipelineOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &CodePipeline, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl CodePipeline {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CodePipelineOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CodePipelineOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CodePipelineOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as CodePipelineOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Customization options when creating a `CodePipeline` event target.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -835,6 +1214,58 @@ pub trait EcsTaskExt: rt::IsA<EcsTask> {
     }
 }
 impl<O: rt::IsA<EcsTask> + ?Sized> EcsTaskExt for O {}
+
+/// The members of [`EcsTask`] a Rust type can override; [`EcsTask::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait EcsTaskOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    #[cfg(feature = "aws_ec2")]
+    /// Reads `securityGroups`; by default the library's implementation (`super`).
+    fn security_groups(&self, this: &EcsTask) -> rt::R<rt::Option<rt::Vec<crate::aws_ec2::ISecurityGroup>>> {
+        rt::from_wire(rt::get(&this.0, "securityGroups")?)
+    }
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &EcsTask, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl EcsTask {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: EcsTaskOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as EcsTaskOverrides>::OVERRIDES {
+            out.push(match *name {
+                #[cfg(feature = "aws_ec2")]
+                "security_groups" => rt::Override::property("securityGroups"),
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: EcsTaskOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            #[cfg(feature = "aws_ec2")]
+            rt::Call::Get("securityGroups") => Ok(rt::to_wire(&<T as EcsTaskOverrides>::security_groups(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as EcsTaskOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `EcsTask` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: EcsTaskOverrides>(overrides: T, props: &crate::aws_events_targets::EcsTaskProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties to define an ECS Event Task.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1044,6 +1475,49 @@ pub trait EventBusExt: rt::IsA<EventBus> {
 }
 impl<O: rt::IsA<EventBus> + ?Sized> EventBusExt for O {}
 
+/// The members of [`EventBus`] a Rust type can override; [`EventBus::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait EventBusOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &EventBus, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl EventBus {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: EventBusOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as EventBusOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: EventBusOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as EventBusOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `EventBus` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: EventBusOverrides>(overrides: T, event_bus: &dyn rt::IsA<crate::aws_events::IEventBus>, props: rt::Option<&crate::aws_events_targets::EventBusProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&event_bus), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Configuration properties of an Event Bus event.
 ///
 /// Cannot extend TargetBaseProps. Retry policy is not supported for Event bus targets.
@@ -1099,6 +1573,42 @@ impl rt::IsA<crate::aws_events::IRuleTarget> for FirehoseDeliveryStream {}
 pub trait FirehoseDeliveryStreamExt: rt::IsA<FirehoseDeliveryStream> {
 }
 impl<O: rt::IsA<FirehoseDeliveryStream> + ?Sized> FirehoseDeliveryStreamExt for O {}
+
+/// The members of [`FirehoseDeliveryStream`] a Rust type can override; [`FirehoseDeliveryStream::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait FirehoseDeliveryStreamOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &FirehoseDeliveryStream, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl FirehoseDeliveryStream {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FirehoseDeliveryStreamOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as FirehoseDeliveryStreamOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FirehoseDeliveryStreamOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as FirehoseDeliveryStreamOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Customize the Amazon Data Firehose Stream Event Target.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1302,6 +1812,42 @@ pub trait KinesisFirehoseStreamExt: rt::IsA<KinesisFirehoseStream> {
 }
 impl<O: rt::IsA<KinesisFirehoseStream> + ?Sized> KinesisFirehoseStreamExt for O {}
 
+/// The members of [`KinesisFirehoseStream`] a Rust type can override; [`KinesisFirehoseStream::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait KinesisFirehoseStreamOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &KinesisFirehoseStream, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl KinesisFirehoseStream {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: KinesisFirehoseStreamOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as KinesisFirehoseStreamOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: KinesisFirehoseStreamOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as KinesisFirehoseStreamOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Customize the Amazon Data Firehose Stream Event Target.
 ///
 /// Stability: deprecated.
@@ -1359,6 +1905,49 @@ pub trait KinesisFirehoseStreamV2Ext: rt::IsA<KinesisFirehoseStreamV2> {
 }
 impl<O: rt::IsA<KinesisFirehoseStreamV2> + ?Sized> KinesisFirehoseStreamV2Ext for O {}
 
+/// The members of [`KinesisFirehoseStreamV2`] a Rust type can override; [`KinesisFirehoseStreamV2::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait KinesisFirehoseStreamV2Overrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &KinesisFirehoseStreamV2, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl KinesisFirehoseStreamV2 {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: KinesisFirehoseStreamV2Overrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as KinesisFirehoseStreamV2Overrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: KinesisFirehoseStreamV2Overrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as KinesisFirehoseStreamV2Overrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `KinesisFirehoseStreamV2` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: KinesisFirehoseStreamV2Overrides>(overrides: T, stream: &dyn rt::IsA<crate::aws_events_targets::IDeliveryStream>, props: rt::Option<&crate::aws_events_targets::KinesisFirehoseStreamProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&stream), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Use a Kinesis Stream as a target for AWS CloudWatch event rules.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KinesisStream(rt::ObjRef);
@@ -1369,6 +1958,42 @@ impl rt::IsA<crate::aws_events::IRuleTarget> for KinesisStream {}
 pub trait KinesisStreamExt: rt::IsA<KinesisStream> {
 }
 impl<O: rt::IsA<KinesisStream> + ?Sized> KinesisStreamExt for O {}
+
+/// The members of [`KinesisStream`] a Rust type can override; [`KinesisStream::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait KinesisStreamOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &KinesisStream, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl KinesisStream {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: KinesisStreamOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as KinesisStreamOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: KinesisStreamOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as KinesisStreamOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Customize the Kinesis Stream Event Target.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1455,6 +2080,50 @@ impl LambdaFunction {
 pub trait LambdaFunctionExt: rt::IsA<LambdaFunction> {
 }
 impl<O: rt::IsA<LambdaFunction> + ?Sized> LambdaFunctionExt for O {}
+
+/// The members of [`LambdaFunction`] a Rust type can override; [`LambdaFunction::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait LambdaFunctionOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &LambdaFunction, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl LambdaFunction {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LambdaFunctionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as LambdaFunctionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LambdaFunctionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as LambdaFunctionOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    #[cfg(feature = "aws_lambda")]
+    /// A `LambdaFunction` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: LambdaFunctionOverrides>(overrides: T, handler: &dyn rt::IsA<crate::aws_lambda::IFunction>, props: rt::Option<&crate::aws_events_targets::LambdaFunctionProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&handler), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Customize the Lambda Event Target.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1629,6 +2298,44 @@ pub trait LogGroupTargetInputExt: rt::IsA<LogGroupTargetInput> {
 }
 impl<O: rt::IsA<LogGroupTargetInput> + ?Sized> LogGroupTargetInputExt for O {}
 
+/// The members of [`LogGroupTargetInput`] a Rust type can override; [`LogGroupTargetInput::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_events::RuleTargetInputOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait LogGroupTargetInputOverrides: crate::aws_events::RuleTargetInputOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl LogGroupTargetInput {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LogGroupTargetInputOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as LogGroupTargetInputOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_events::RuleTargetInput::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LogGroupTargetInputOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_events::RuleTargetInput::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `LogGroupTargetInput` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: LogGroupTargetInputOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("bind", "bind")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Options used when creating a target input template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogGroupTargetInputOptions {
@@ -1688,6 +2395,49 @@ impl RedshiftQuery {
 pub trait RedshiftQueryExt: rt::IsA<RedshiftQuery> {
 }
 impl<O: rt::IsA<RedshiftQuery> + ?Sized> RedshiftQueryExt for O {}
+
+/// The members of [`RedshiftQuery`] a Rust type can override; [`RedshiftQuery::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait RedshiftQueryOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &RedshiftQuery, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl RedshiftQuery {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RedshiftQueryOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RedshiftQueryOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RedshiftQueryOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as RedshiftQueryOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `RedshiftQuery` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RedshiftQueryOverrides>(overrides: T, cluster_arn: &str, props: &crate::aws_events_targets::RedshiftQueryProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&cluster_arn), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Configuration properties of an Amazon Redshift Query event.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1794,6 +2544,42 @@ pub trait SfnStateMachineExt: rt::IsA<SfnStateMachine> {
 }
 impl<O: rt::IsA<SfnStateMachine> + ?Sized> SfnStateMachineExt for O {}
 
+/// The members of [`SfnStateMachine`] a Rust type can override; [`SfnStateMachine::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SfnStateMachineOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &SfnStateMachine, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl SfnStateMachine {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SfnStateMachineOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SfnStateMachineOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SfnStateMachineOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as SfnStateMachineOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Customize the Step Functions State Machine target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SfnStateMachineProps {
@@ -1873,6 +2659,42 @@ impl rt::IsA<crate::aws_events::IRuleTarget> for SnsTopic {}
 pub trait SnsTopicExt: rt::IsA<SnsTopic> {
 }
 impl<O: rt::IsA<SnsTopic> + ?Sized> SnsTopicExt for O {}
+
+/// The members of [`SnsTopic`] a Rust type can override; [`SnsTopic::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SnsTopicOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &SnsTopic, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl SnsTopic {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SnsTopicOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SnsTopicOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SnsTopicOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as SnsTopicOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Customize the SNS Topic Event Target.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1967,6 +2789,59 @@ pub trait SqsQueueExt: rt::IsA<SqsQueue> {
     }
 }
 impl<O: rt::IsA<SqsQueue> + ?Sized> SqsQueueExt for O {}
+
+/// The members of [`SqsQueue`] a Rust type can override; [`SqsQueue::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SqsQueueOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    #[cfg(feature = "aws_sqs")]
+    /// Reads `queue`; by default the library's implementation (`super`).
+    fn queue(&self, this: &SqsQueue) -> rt::R<crate::aws_sqs::IQueue> {
+        rt::from_wire(rt::get(&this.0, "queue")?)
+    }
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &SqsQueue, rule: crate::interfaces::aws_events::IRuleRef, id: rt::Option<rt::String>) -> rt::R<crate::aws_events::RuleTargetConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&rule), rt::to_wire(&id)])?)
+    }
+}
+impl SqsQueue {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SqsQueueOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SqsQueueOverrides>::OVERRIDES {
+            out.push(match *name {
+                #[cfg(feature = "aws_sqs")]
+                "queue" => rt::Override::property("queue"),
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SqsQueueOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            #[cfg(feature = "aws_sqs")]
+            rt::Call::Get("queue") => Ok(rt::to_wire(&<T as SqsQueueOverrides>::queue(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as SqsQueueOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    #[cfg(feature = "aws_sqs")]
+    /// A `SqsQueue` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SqsQueueOverrides>(overrides: T, queue: &dyn rt::IsA<crate::aws_sqs::IQueue>, props: rt::Option<&crate::aws_events_targets::SqsQueueProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&queue), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Customize the SQS Queue Event Target.
 #[derive(Clone, Debug, Default, PartialEq)]

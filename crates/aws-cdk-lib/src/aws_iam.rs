@@ -29,6 +29,63 @@ pub trait AccessKeyExt: rt::IsA<AccessKey> {
 }
 impl<O: rt::IsA<AccessKey> + ?Sized> AccessKeyExt for O {}
 
+/// The members of [`AccessKey`] a Rust type can override; [`AccessKey::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AccessKeyOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `accessKeyId`; by default the library's implementation (`super`).
+    fn access_key_id(&self, this: &AccessKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "accessKeyId")?)
+    }
+    /// Reads `accessKeyRef`; by default the library's implementation (`super`).
+    fn access_key_ref(&self, this: &AccessKey) -> rt::R<crate::interfaces::aws_iam::AccessKeyReference> {
+        rt::from_wire(rt::get(&this.0, "accessKeyRef")?)
+    }
+    /// Reads `secretAccessKey`; by default the library's implementation (`super`).
+    fn secret_access_key(&self, this: &AccessKey) -> rt::R<crate::SecretValue> {
+        rt::from_wire(rt::get(&this.0, "secretAccessKey")?)
+    }
+}
+impl AccessKey {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AccessKeyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AccessKeyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "access_key_id" => rt::Override::property("accessKeyId"),
+                "access_key_ref" => rt::Override::property("accessKeyRef"),
+                "secret_access_key" => rt::Override::property("secretAccessKey"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AccessKeyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("accessKeyId") => Ok(rt::to_wire(&<T as AccessKeyOverrides>::access_key_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("accessKeyRef") => Ok(rt::to_wire(&<T as AccessKeyOverrides>::access_key_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretAccessKey") => Ok(rt::to_wire(&<T as AccessKeyOverrides>::secret_access_key(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `AccessKey` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AccessKeyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::AccessKeyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining an IAM access key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessKeyProps {
@@ -146,6 +203,51 @@ pub trait AccountPrincipalExt: rt::IsA<AccountPrincipal> {
 }
 impl<O: rt::IsA<AccountPrincipal> + ?Sized> AccountPrincipalExt for O {}
 
+/// The members of [`AccountPrincipal`] a Rust type can override; [`AccountPrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::ArnPrincipalOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AccountPrincipalOverrides: crate::aws_iam::ArnPrincipalOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `accountId`; by default the library's implementation (`super`).
+    fn account_id(&self, this: &AccountPrincipal) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "accountId")?)
+    }
+}
+impl AccountPrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AccountPrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AccountPrincipalOverrides>::OVERRIDES {
+            out.push(match *name {
+                "account_id" => rt::Override::property("accountId"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_iam::ArnPrincipal::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AccountPrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("accountId") => Ok(rt::to_wire(&<T as AccountPrincipalOverrides>::account_id(imp, &Self(this.clone()))?)),
+            call => crate::aws_iam::ArnPrincipal::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `AccountPrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AccountPrincipalOverrides>(overrides: T, account_id: &rt::Value) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&account_id)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Use the AWS account into which a stack is deployed as the principal entity in a policy.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AccountRootPrincipal(rt::ObjRef);
@@ -167,6 +269,43 @@ impl AccountRootPrincipal {
 pub trait AccountRootPrincipalExt: rt::IsA<AccountRootPrincipal> {
 }
 impl<O: rt::IsA<AccountRootPrincipal> + ?Sized> AccountRootPrincipalExt for O {}
+
+/// The members of [`AccountRootPrincipal`] a Rust type can override; [`AccountRootPrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::AccountPrincipalOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AccountRootPrincipalOverrides: crate::aws_iam::AccountPrincipalOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl AccountRootPrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AccountRootPrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AccountRootPrincipalOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_iam::AccountPrincipal::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AccountRootPrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_iam::AccountPrincipal::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `AccountRootPrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AccountRootPrincipalOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Result of calling `addToPrincipalPolicy`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -265,6 +404,43 @@ pub trait AnyPrincipalExt: rt::IsA<AnyPrincipal> {
 }
 impl<O: rt::IsA<AnyPrincipal> + ?Sized> AnyPrincipalExt for O {}
 
+/// The members of [`AnyPrincipal`] a Rust type can override; [`AnyPrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::ArnPrincipalOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AnyPrincipalOverrides: crate::aws_iam::ArnPrincipalOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl AnyPrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AnyPrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AnyPrincipalOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_iam::ArnPrincipal::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AnyPrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_iam::ArnPrincipal::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `AnyPrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AnyPrincipalOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Specify a principal by the Amazon Resource Name (ARN).
 ///
 /// You can specify AWS accounts, IAM users, Federated SAML users, IAM roles, and specific assumed-role sessions.
@@ -295,6 +471,57 @@ pub trait ArnPrincipalExt: rt::IsA<ArnPrincipal> {
     }
 }
 impl<O: rt::IsA<ArnPrincipal> + ?Sized> ArnPrincipalExt for O {}
+
+/// The members of [`ArnPrincipal`] a Rust type can override; [`ArnPrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::PrincipalBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ArnPrincipalOverrides: crate::aws_iam::PrincipalBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `arn`; by default the library's implementation (`super`).
+    fn arn(&self, this: &ArnPrincipal) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "arn")?)
+    }
+    /// `inOrganization`: by default the library's implementation (`super`).
+    fn in_organization(&self, this: &ArnPrincipal, organization_id: rt::String) -> rt::R<crate::aws_iam::PrincipalBase> {
+        rt::from_wire(rt::invoke(&this.0, "inOrganization", vec![rt::to_wire(&organization_id)])?)
+    }
+}
+impl ArnPrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ArnPrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ArnPrincipalOverrides>::OVERRIDES {
+            out.push(match *name {
+                "arn" => rt::Override::property("arn"),
+                "in_organization" => rt::Override::method("inOrganization"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_iam::PrincipalBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ArnPrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("arn") => Ok(rt::to_wire(&<T as ArnPrincipalOverrides>::arn(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("inOrganization", mut args) => Ok(rt::to_wire(&<T as ArnPrincipalOverrides>::in_organization(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::aws_iam::PrincipalBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `ArnPrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ArnPrincipalOverrides>(overrides: T, arn: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&arn)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A policy principal for canonicalUserIds - useful for S3 bucket policies that use Origin Access identities.
 ///
@@ -330,6 +557,51 @@ pub trait CanonicalUserPrincipalExt: rt::IsA<CanonicalUserPrincipal> {
     }
 }
 impl<O: rt::IsA<CanonicalUserPrincipal> + ?Sized> CanonicalUserPrincipalExt for O {}
+
+/// The members of [`CanonicalUserPrincipal`] a Rust type can override; [`CanonicalUserPrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::PrincipalBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CanonicalUserPrincipalOverrides: crate::aws_iam::PrincipalBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `canonicalUserId`; by default the library's implementation (`super`).
+    fn canonical_user_id(&self, this: &CanonicalUserPrincipal) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "canonicalUserId")?)
+    }
+}
+impl CanonicalUserPrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CanonicalUserPrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CanonicalUserPrincipalOverrides>::OVERRIDES {
+            out.push(match *name {
+                "canonical_user_id" => rt::Override::property("canonicalUserId"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_iam::PrincipalBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CanonicalUserPrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("canonicalUserId") => Ok(rt::to_wire(&<T as CanonicalUserPrincipalOverrides>::canonical_user_id(imp, &Self(this.clone()))?)),
+            call => crate::aws_iam::PrincipalBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CanonicalUserPrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CanonicalUserPrincipalOverrides>(overrides: T, canonical_user_id: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&canonical_user_id)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Creates a new AWS secret access key and corresponding AWS access key ID for the specified user.
 ///
@@ -421,6 +693,111 @@ pub trait CfnAccessKeyExt: rt::IsA<CfnAccessKey> {
     }
 }
 impl<O: rt::IsA<CfnAccessKey> + ?Sized> CfnAccessKeyExt for O {}
+
+/// The members of [`CfnAccessKey`] a Rust type can override; [`CfnAccessKey::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnAccessKeyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `accessKeyRef`; by default the library's implementation (`super`).
+    fn access_key_ref(&self, this: &CfnAccessKey) -> rt::R<crate::interfaces::aws_iam::AccessKeyReference> {
+        rt::from_wire(rt::get(&this.0, "accessKeyRef")?)
+    }
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnAccessKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `attrSecretAccessKey`; by default the library's implementation (`super`).
+    fn attr_secret_access_key(&self, this: &CfnAccessKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrSecretAccessKey")?)
+    }
+    /// Reads `userName`; by default the library's implementation (`super`).
+    fn user_name(&self, this: &CfnAccessKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "userName")?)
+    }
+    /// Writes `userName`; by default the library's implementation (`super`).
+    fn set_user_name(&self, this: &CfnAccessKey, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "userName", rt::to_wire(&value))
+    }
+    /// Reads `serial`; by default the library's implementation (`super`).
+    fn serial(&self, this: &CfnAccessKey) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "serial")?)
+    }
+    /// Writes `serial`; by default the library's implementation (`super`).
+    fn set_serial(&self, this: &CfnAccessKey, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "serial", rt::to_wire(&value))
+    }
+    /// Reads `status`; by default the library's implementation (`super`).
+    fn status(&self, this: &CfnAccessKey) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "status")?)
+    }
+    /// Writes `status`; by default the library's implementation (`super`).
+    fn set_status(&self, this: &CfnAccessKey, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "status", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnAccessKey, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnAccessKey {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnAccessKeyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnAccessKeyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "access_key_ref" => rt::Override::property("accessKeyRef"),
+                "attr_id" => rt::Override::property("attrId"),
+                "attr_secret_access_key" => rt::Override::property("attrSecretAccessKey"),
+                "user_name" | "set_user_name" => rt::Override::property("userName"),
+                "serial" | "set_serial" => rt::Override::property("serial"),
+                "status" | "set_status" => rt::Override::property("status"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnAccessKeyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("accessKeyRef") => Ok(rt::to_wire(&<T as CfnAccessKeyOverrides>::access_key_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnAccessKeyOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrSecretAccessKey") => Ok(rt::to_wire(&<T as CfnAccessKeyOverrides>::attr_secret_access_key(imp, &Self(this.clone()))?)),
+            rt::Call::Get("userName") => Ok(rt::to_wire(&<T as CfnAccessKeyOverrides>::user_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("userName", value) => {
+                <T as CfnAccessKeyOverrides>::set_user_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("serial") => Ok(rt::to_wire(&<T as CfnAccessKeyOverrides>::serial(imp, &Self(this.clone()))?)),
+            rt::Call::Set("serial", value) => {
+                <T as CfnAccessKeyOverrides>::set_serial(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("status") => Ok(rt::to_wire(&<T as CfnAccessKeyOverrides>::status(imp, &Self(this.clone()))?)),
+            rt::Call::Set("status", value) => {
+                <T as CfnAccessKeyOverrides>::set_status(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnAccessKeyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnAccessKey` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnAccessKeyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::CfnAccessKeyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnAccessKey`.
 ///
@@ -571,6 +948,119 @@ pub trait CfnGroupExt: rt::IsA<CfnGroup> {
 }
 impl<O: rt::IsA<CfnGroup> + ?Sized> CfnGroupExt for O {}
 
+/// The members of [`CfnGroup`] a Rust type can override; [`CfnGroup::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnGroupOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnGroup) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `groupRef`; by default the library's implementation (`super`).
+    fn group_ref(&self, this: &CfnGroup) -> rt::R<crate::interfaces::aws_iam::GroupReference> {
+        rt::from_wire(rt::get(&this.0, "groupRef")?)
+    }
+    /// Reads `groupName`; by default the library's implementation (`super`).
+    fn group_name(&self, this: &CfnGroup) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "groupName")?)
+    }
+    /// Writes `groupName`; by default the library's implementation (`super`).
+    fn set_group_name(&self, this: &CfnGroup, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "groupName", rt::to_wire(&value))
+    }
+    /// Reads `managedPolicyArns`; by default the library's implementation (`super`).
+    fn managed_policy_arns(&self, this: &CfnGroup) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "managedPolicyArns")?)
+    }
+    /// Writes `managedPolicyArns`; by default the library's implementation (`super`).
+    fn set_managed_policy_arns(&self, this: &CfnGroup, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "managedPolicyArns", rt::to_wire(&value))
+    }
+    /// Reads `path`; by default the library's implementation (`super`).
+    fn path(&self, this: &CfnGroup) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "path")?)
+    }
+    /// Writes `path`; by default the library's implementation (`super`).
+    fn set_path(&self, this: &CfnGroup, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "path", rt::to_wire(&value))
+    }
+    /// Reads `policies`; by default the library's implementation (`super`).
+    fn policies(&self, this: &CfnGroup) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnGroupPolicyPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "policies")?)
+    }
+    /// Writes `policies`; by default the library's implementation (`super`).
+    fn set_policies(&self, this: &CfnGroup, value: rt::Option<IResolvableOrIResolvableOrCfnGroupPolicyPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "policies", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnGroup, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnGroup {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnGroupOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnGroupOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "group_ref" => rt::Override::property("groupRef"),
+                "group_name" | "set_group_name" => rt::Override::property("groupName"),
+                "managed_policy_arns" | "set_managed_policy_arns" => rt::Override::property("managedPolicyArns"),
+                "path" | "set_path" => rt::Override::property("path"),
+                "policies" | "set_policies" => rt::Override::property("policies"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnGroupOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnGroupOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("groupRef") => Ok(rt::to_wire(&<T as CfnGroupOverrides>::group_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("groupName") => Ok(rt::to_wire(&<T as CfnGroupOverrides>::group_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("groupName", value) => {
+                <T as CfnGroupOverrides>::set_group_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("managedPolicyArns") => Ok(rt::to_wire(&<T as CfnGroupOverrides>::managed_policy_arns(imp, &Self(this.clone()))?)),
+            rt::Call::Set("managedPolicyArns", value) => {
+                <T as CfnGroupOverrides>::set_managed_policy_arns(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("path") => Ok(rt::to_wire(&<T as CfnGroupOverrides>::path(imp, &Self(this.clone()))?)),
+            rt::Call::Set("path", value) => {
+                <T as CfnGroupOverrides>::set_path(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("policies") => Ok(rt::to_wire(&<T as CfnGroupOverrides>::policies(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policies", value) => {
+                <T as CfnGroupOverrides>::set_policies(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnGroupOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnGroup` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnGroupOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_iam::CfnGroupProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Contains information about an attached policy.
 ///
 /// An attached policy is a managed policy that has been attached to a user, group, or role.
@@ -687,6 +1177,99 @@ pub trait CfnGroupPolicyExt: rt::IsA<CfnGroupPolicy> {
     }
 }
 impl<O: rt::IsA<CfnGroupPolicy> + ?Sized> CfnGroupPolicyExt for O {}
+
+/// The members of [`CfnGroupPolicy`] a Rust type can override; [`CfnGroupPolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnGroupPolicyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `groupPolicyRef`; by default the library's implementation (`super`).
+    fn group_policy_ref(&self, this: &CfnGroupPolicy) -> rt::R<crate::interfaces::aws_iam::GroupPolicyReference> {
+        rt::from_wire(rt::get(&this.0, "groupPolicyRef")?)
+    }
+    /// Reads `groupName`; by default the library's implementation (`super`).
+    fn group_name(&self, this: &CfnGroupPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "groupName")?)
+    }
+    /// Writes `groupName`; by default the library's implementation (`super`).
+    fn set_group_name(&self, this: &CfnGroupPolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "groupName", rt::to_wire(&value))
+    }
+    /// Reads `policyDocument`; by default the library's implementation (`super`).
+    fn policy_document(&self, this: &CfnGroupPolicy) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "policyDocument")?)
+    }
+    /// Writes `policyDocument`; by default the library's implementation (`super`).
+    fn set_policy_document(&self, this: &CfnGroupPolicy, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "policyDocument", rt::to_wire(&value))
+    }
+    /// Reads `policyName`; by default the library's implementation (`super`).
+    fn policy_name(&self, this: &CfnGroupPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "policyName")?)
+    }
+    /// Writes `policyName`; by default the library's implementation (`super`).
+    fn set_policy_name(&self, this: &CfnGroupPolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "policyName", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnGroupPolicy, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnGroupPolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnGroupPolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnGroupPolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "group_policy_ref" => rt::Override::property("groupPolicyRef"),
+                "group_name" | "set_group_name" => rt::Override::property("groupName"),
+                "policy_document" | "set_policy_document" => rt::Override::property("policyDocument"),
+                "policy_name" | "set_policy_name" => rt::Override::property("policyName"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnGroupPolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("groupPolicyRef") => Ok(rt::to_wire(&<T as CfnGroupPolicyOverrides>::group_policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("groupName") => Ok(rt::to_wire(&<T as CfnGroupPolicyOverrides>::group_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("groupName", value) => {
+                <T as CfnGroupPolicyOverrides>::set_group_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("policyDocument") => Ok(rt::to_wire(&<T as CfnGroupPolicyOverrides>::policy_document(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyDocument", value) => {
+                <T as CfnGroupPolicyOverrides>::set_policy_document(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("policyName") => Ok(rt::to_wire(&<T as CfnGroupPolicyOverrides>::policy_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyName", value) => {
+                <T as CfnGroupPolicyOverrides>::set_policy_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnGroupPolicyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnGroupPolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnGroupPolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::CfnGroupPolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnGroupPolicy`.
 ///
@@ -900,6 +1483,105 @@ pub trait CfnInstanceProfileExt: rt::IsA<CfnInstanceProfile> {
     }
 }
 impl<O: rt::IsA<CfnInstanceProfile> + ?Sized> CfnInstanceProfileExt for O {}
+
+/// The members of [`CfnInstanceProfile`] a Rust type can override; [`CfnInstanceProfile::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnInstanceProfileOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnInstanceProfile) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `instanceProfileRef`; by default the library's implementation (`super`).
+    fn instance_profile_ref(&self, this: &CfnInstanceProfile) -> rt::R<crate::interfaces::aws_iam::InstanceProfileReference> {
+        rt::from_wire(rt::get(&this.0, "instanceProfileRef")?)
+    }
+    /// Reads `roles`; by default the library's implementation (`super`).
+    fn roles(&self, this: &CfnInstanceProfile) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "roles")?)
+    }
+    /// Writes `roles`; by default the library's implementation (`super`).
+    fn set_roles(&self, this: &CfnInstanceProfile, value: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "roles", rt::to_wire(&value))
+    }
+    /// Reads `instanceProfileName`; by default the library's implementation (`super`).
+    fn instance_profile_name(&self, this: &CfnInstanceProfile) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "instanceProfileName")?)
+    }
+    /// Writes `instanceProfileName`; by default the library's implementation (`super`).
+    fn set_instance_profile_name(&self, this: &CfnInstanceProfile, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "instanceProfileName", rt::to_wire(&value))
+    }
+    /// Reads `path`; by default the library's implementation (`super`).
+    fn path(&self, this: &CfnInstanceProfile) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "path")?)
+    }
+    /// Writes `path`; by default the library's implementation (`super`).
+    fn set_path(&self, this: &CfnInstanceProfile, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "path", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnInstanceProfile, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnInstanceProfile {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnInstanceProfileOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnInstanceProfileOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "instance_profile_ref" => rt::Override::property("instanceProfileRef"),
+                "roles" | "set_roles" => rt::Override::property("roles"),
+                "instance_profile_name" | "set_instance_profile_name" => rt::Override::property("instanceProfileName"),
+                "path" | "set_path" => rt::Override::property("path"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnInstanceProfileOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnInstanceProfileOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("instanceProfileRef") => Ok(rt::to_wire(&<T as CfnInstanceProfileOverrides>::instance_profile_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("roles") => Ok(rt::to_wire(&<T as CfnInstanceProfileOverrides>::roles(imp, &Self(this.clone()))?)),
+            rt::Call::Set("roles", value) => {
+                <T as CfnInstanceProfileOverrides>::set_roles(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("instanceProfileName") => Ok(rt::to_wire(&<T as CfnInstanceProfileOverrides>::instance_profile_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("instanceProfileName", value) => {
+                <T as CfnInstanceProfileOverrides>::set_instance_profile_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("path") => Ok(rt::to_wire(&<T as CfnInstanceProfileOverrides>::path(imp, &Self(this.clone()))?)),
+            rt::Call::Set("path", value) => {
+                <T as CfnInstanceProfileOverrides>::set_path(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnInstanceProfileOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnInstanceProfile` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnInstanceProfileOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::CfnInstanceProfileProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnInstanceProfile`.
 ///
@@ -1130,6 +1812,203 @@ pub trait CfnManagedPolicyExt: rt::IsA<CfnManagedPolicy> {
 }
 impl<O: rt::IsA<CfnManagedPolicy> + ?Sized> CfnManagedPolicyExt for O {}
 
+/// The members of [`CfnManagedPolicy`] a Rust type can override; [`CfnManagedPolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnManagedPolicyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrAttachmentCount`; by default the library's implementation (`super`).
+    fn attr_attachment_count(&self, this: &CfnManagedPolicy) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "attrAttachmentCount")?)
+    }
+    /// Reads `attrCreateDate`; by default the library's implementation (`super`).
+    fn attr_create_date(&self, this: &CfnManagedPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreateDate")?)
+    }
+    /// Reads `attrDefaultVersionId`; by default the library's implementation (`super`).
+    fn attr_default_version_id(&self, this: &CfnManagedPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDefaultVersionId")?)
+    }
+    /// Reads `attrIsAttachable`; by default the library's implementation (`super`).
+    fn attr_is_attachable(&self, this: &CfnManagedPolicy) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "attrIsAttachable")?)
+    }
+    /// Reads `attrPermissionsBoundaryUsageCount`; by default the library's implementation (`super`).
+    fn attr_permissions_boundary_usage_count(&self, this: &CfnManagedPolicy) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "attrPermissionsBoundaryUsageCount")?)
+    }
+    /// Reads `attrPolicyArn`; by default the library's implementation (`super`).
+    fn attr_policy_arn(&self, this: &CfnManagedPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrPolicyArn")?)
+    }
+    /// Reads `attrPolicyId`; by default the library's implementation (`super`).
+    fn attr_policy_id(&self, this: &CfnManagedPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrPolicyId")?)
+    }
+    /// Reads `attrUpdateDate`; by default the library's implementation (`super`).
+    fn attr_update_date(&self, this: &CfnManagedPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdateDate")?)
+    }
+    /// Reads `managedPolicyRef`; by default the library's implementation (`super`).
+    fn managed_policy_ref(&self, this: &CfnManagedPolicy) -> rt::R<crate::interfaces::aws_iam::ManagedPolicyReference> {
+        rt::from_wire(rt::get(&this.0, "managedPolicyRef")?)
+    }
+    /// Reads `policyDocument`; by default the library's implementation (`super`).
+    fn policy_document(&self, this: &CfnManagedPolicy) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "policyDocument")?)
+    }
+    /// Writes `policyDocument`; by default the library's implementation (`super`).
+    fn set_policy_document(&self, this: &CfnManagedPolicy, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "policyDocument", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnManagedPolicy) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnManagedPolicy, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `groups`; by default the library's implementation (`super`).
+    fn groups(&self, this: &CfnManagedPolicy) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "groups")?)
+    }
+    /// Writes `groups`; by default the library's implementation (`super`).
+    fn set_groups(&self, this: &CfnManagedPolicy, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "groups", rt::to_wire(&value))
+    }
+    /// Reads `managedPolicyName`; by default the library's implementation (`super`).
+    fn managed_policy_name(&self, this: &CfnManagedPolicy) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "managedPolicyName")?)
+    }
+    /// Writes `managedPolicyName`; by default the library's implementation (`super`).
+    fn set_managed_policy_name(&self, this: &CfnManagedPolicy, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "managedPolicyName", rt::to_wire(&value))
+    }
+    /// Reads `path`; by default the library's implementation (`super`).
+    fn path(&self, this: &CfnManagedPolicy) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "path")?)
+    }
+    /// Writes `path`; by default the library's implementation (`super`).
+    fn set_path(&self, this: &CfnManagedPolicy, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "path", rt::to_wire(&value))
+    }
+    /// Reads `roles`; by default the library's implementation (`super`).
+    fn roles(&self, this: &CfnManagedPolicy) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "roles")?)
+    }
+    /// Writes `roles`; by default the library's implementation (`super`).
+    fn set_roles(&self, this: &CfnManagedPolicy, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "roles", rt::to_wire(&value))
+    }
+    /// Reads `users`; by default the library's implementation (`super`).
+    fn users(&self, this: &CfnManagedPolicy) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "users")?)
+    }
+    /// Writes `users`; by default the library's implementation (`super`).
+    fn set_users(&self, this: &CfnManagedPolicy, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "users", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnManagedPolicy, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnManagedPolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnManagedPolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnManagedPolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_attachment_count" => rt::Override::property("attrAttachmentCount"),
+                "attr_create_date" => rt::Override::property("attrCreateDate"),
+                "attr_default_version_id" => rt::Override::property("attrDefaultVersionId"),
+                "attr_is_attachable" => rt::Override::property("attrIsAttachable"),
+                "attr_permissions_boundary_usage_count" => rt::Override::property("attrPermissionsBoundaryUsageCount"),
+                "attr_policy_arn" => rt::Override::property("attrPolicyArn"),
+                "attr_policy_id" => rt::Override::property("attrPolicyId"),
+                "attr_update_date" => rt::Override::property("attrUpdateDate"),
+                "managed_policy_ref" => rt::Override::property("managedPolicyRef"),
+                "policy_document" | "set_policy_document" => rt::Override::property("policyDocument"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "groups" | "set_groups" => rt::Override::property("groups"),
+                "managed_policy_name" | "set_managed_policy_name" => rt::Override::property("managedPolicyName"),
+                "path" | "set_path" => rt::Override::property("path"),
+                "roles" | "set_roles" => rt::Override::property("roles"),
+                "users" | "set_users" => rt::Override::property("users"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnManagedPolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrAttachmentCount") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::attr_attachment_count(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreateDate") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::attr_create_date(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrDefaultVersionId") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::attr_default_version_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrIsAttachable") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::attr_is_attachable(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrPermissionsBoundaryUsageCount") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::attr_permissions_boundary_usage_count(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrPolicyArn") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::attr_policy_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrPolicyId") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::attr_policy_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdateDate") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::attr_update_date(imp, &Self(this.clone()))?)),
+            rt::Call::Get("managedPolicyRef") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::managed_policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyDocument") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::policy_document(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyDocument", value) => {
+                <T as CfnManagedPolicyOverrides>::set_policy_document(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnManagedPolicyOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("groups") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::groups(imp, &Self(this.clone()))?)),
+            rt::Call::Set("groups", value) => {
+                <T as CfnManagedPolicyOverrides>::set_groups(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("managedPolicyName") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::managed_policy_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("managedPolicyName", value) => {
+                <T as CfnManagedPolicyOverrides>::set_managed_policy_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("path") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::path(imp, &Self(this.clone()))?)),
+            rt::Call::Set("path", value) => {
+                <T as CfnManagedPolicyOverrides>::set_path(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("roles") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::roles(imp, &Self(this.clone()))?)),
+            rt::Call::Set("roles", value) => {
+                <T as CfnManagedPolicyOverrides>::set_roles(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("users") => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::users(imp, &Self(this.clone()))?)),
+            rt::Call::Set("users", value) => {
+                <T as CfnManagedPolicyOverrides>::set_users(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnManagedPolicyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnManagedPolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnManagedPolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::CfnManagedPolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnManagedPolicy`.
 ///
 /// Stability: external.
@@ -1350,6 +2229,125 @@ pub trait CfnOIDCProviderExt: rt::IsA<CfnOIDCProvider> {
 }
 impl<O: rt::IsA<CfnOIDCProvider> + ?Sized> CfnOIDCProviderExt for O {}
 
+/// The members of [`CfnOIDCProvider`] a Rust type can override; [`CfnOIDCProvider::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnOIDCProviderOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnOIDCProvider) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `oidcProviderRef`; by default the library's implementation (`super`).
+    fn oidc_provider_ref(&self, this: &CfnOIDCProvider) -> rt::R<crate::interfaces::aws_iam::OIDCProviderReference> {
+        rt::from_wire(rt::get(&this.0, "oidcProviderRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnOIDCProvider) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `clientIdList`; by default the library's implementation (`super`).
+    fn client_id_list(&self, this: &CfnOIDCProvider) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "clientIdList")?)
+    }
+    /// Writes `clientIdList`; by default the library's implementation (`super`).
+    fn set_client_id_list(&self, this: &CfnOIDCProvider, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "clientIdList", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnOIDCProvider) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnOIDCProvider, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// Reads `thumbprintList`; by default the library's implementation (`super`).
+    fn thumbprint_list(&self, this: &CfnOIDCProvider) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "thumbprintList")?)
+    }
+    /// Writes `thumbprintList`; by default the library's implementation (`super`).
+    fn set_thumbprint_list(&self, this: &CfnOIDCProvider, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "thumbprintList", rt::to_wire(&value))
+    }
+    /// Reads `url`; by default the library's implementation (`super`).
+    fn url(&self, this: &CfnOIDCProvider) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "url")?)
+    }
+    /// Writes `url`; by default the library's implementation (`super`).
+    fn set_url(&self, this: &CfnOIDCProvider, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "url", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnOIDCProvider, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnOIDCProvider {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnOIDCProviderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnOIDCProviderOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "oidc_provider_ref" => rt::Override::property("oidcProviderRef"),
+                "tags" => rt::Override::property("tags"),
+                "client_id_list" | "set_client_id_list" => rt::Override::property("clientIdList"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "thumbprint_list" | "set_thumbprint_list" => rt::Override::property("thumbprintList"),
+                "url" | "set_url" => rt::Override::property("url"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnOIDCProviderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnOIDCProviderOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("oidcProviderRef") => Ok(rt::to_wire(&<T as CfnOIDCProviderOverrides>::oidc_provider_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnOIDCProviderOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("clientIdList") => Ok(rt::to_wire(&<T as CfnOIDCProviderOverrides>::client_id_list(imp, &Self(this.clone()))?)),
+            rt::Call::Set("clientIdList", value) => {
+                <T as CfnOIDCProviderOverrides>::set_client_id_list(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnOIDCProviderOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnOIDCProviderOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("thumbprintList") => Ok(rt::to_wire(&<T as CfnOIDCProviderOverrides>::thumbprint_list(imp, &Self(this.clone()))?)),
+            rt::Call::Set("thumbprintList", value) => {
+                <T as CfnOIDCProviderOverrides>::set_thumbprint_list(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("url") => Ok(rt::to_wire(&<T as CfnOIDCProviderOverrides>::url(imp, &Self(this.clone()))?)),
+            rt::Call::Set("url", value) => {
+                <T as CfnOIDCProviderOverrides>::set_url(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnOIDCProviderOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnOIDCProvider` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnOIDCProviderOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_iam::CfnOIDCProviderProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnOIDCProvider`.
 ///
 /// Stability: external.
@@ -1522,6 +2520,133 @@ pub trait CfnPolicyExt: rt::IsA<CfnPolicy> {
     }
 }
 impl<O: rt::IsA<CfnPolicy> + ?Sized> CfnPolicyExt for O {}
+
+/// The members of [`CfnPolicy`] a Rust type can override; [`CfnPolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnPolicyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `policyRef`; by default the library's implementation (`super`).
+    fn policy_ref(&self, this: &CfnPolicy) -> rt::R<crate::interfaces::aws_iam::PolicyReference> {
+        rt::from_wire(rt::get(&this.0, "policyRef")?)
+    }
+    /// Reads `policyDocument`; by default the library's implementation (`super`).
+    fn policy_document(&self, this: &CfnPolicy) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "policyDocument")?)
+    }
+    /// Writes `policyDocument`; by default the library's implementation (`super`).
+    fn set_policy_document(&self, this: &CfnPolicy, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "policyDocument", rt::to_wire(&value))
+    }
+    /// Reads `policyName`; by default the library's implementation (`super`).
+    fn policy_name(&self, this: &CfnPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "policyName")?)
+    }
+    /// Writes `policyName`; by default the library's implementation (`super`).
+    fn set_policy_name(&self, this: &CfnPolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "policyName", rt::to_wire(&value))
+    }
+    /// Reads `groups`; by default the library's implementation (`super`).
+    fn groups(&self, this: &CfnPolicy) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "groups")?)
+    }
+    /// Writes `groups`; by default the library's implementation (`super`).
+    fn set_groups(&self, this: &CfnPolicy, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "groups", rt::to_wire(&value))
+    }
+    /// Reads `roles`; by default the library's implementation (`super`).
+    fn roles(&self, this: &CfnPolicy) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "roles")?)
+    }
+    /// Writes `roles`; by default the library's implementation (`super`).
+    fn set_roles(&self, this: &CfnPolicy, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "roles", rt::to_wire(&value))
+    }
+    /// Reads `users`; by default the library's implementation (`super`).
+    fn users(&self, this: &CfnPolicy) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "users")?)
+    }
+    /// Writes `users`; by default the library's implementation (`super`).
+    fn set_users(&self, this: &CfnPolicy, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "users", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnPolicy, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnPolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnPolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnPolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "policy_ref" => rt::Override::property("policyRef"),
+                "policy_document" | "set_policy_document" => rt::Override::property("policyDocument"),
+                "policy_name" | "set_policy_name" => rt::Override::property("policyName"),
+                "groups" | "set_groups" => rt::Override::property("groups"),
+                "roles" | "set_roles" => rt::Override::property("roles"),
+                "users" | "set_users" => rt::Override::property("users"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnPolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnPolicyOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyRef") => Ok(rt::to_wire(&<T as CfnPolicyOverrides>::policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyDocument") => Ok(rt::to_wire(&<T as CfnPolicyOverrides>::policy_document(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyDocument", value) => {
+                <T as CfnPolicyOverrides>::set_policy_document(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("policyName") => Ok(rt::to_wire(&<T as CfnPolicyOverrides>::policy_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyName", value) => {
+                <T as CfnPolicyOverrides>::set_policy_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("groups") => Ok(rt::to_wire(&<T as CfnPolicyOverrides>::groups(imp, &Self(this.clone()))?)),
+            rt::Call::Set("groups", value) => {
+                <T as CfnPolicyOverrides>::set_groups(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("roles") => Ok(rt::to_wire(&<T as CfnPolicyOverrides>::roles(imp, &Self(this.clone()))?)),
+            rt::Call::Set("roles", value) => {
+                <T as CfnPolicyOverrides>::set_roles(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("users") => Ok(rt::to_wire(&<T as CfnPolicyOverrides>::users(imp, &Self(this.clone()))?)),
+            rt::Call::Set("users", value) => {
+                <T as CfnPolicyOverrides>::set_users(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnPolicyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnPolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnPolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::CfnPolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnPolicy`.
 ///
@@ -1755,6 +2880,201 @@ pub trait CfnRoleExt: rt::IsA<CfnRole> {
 }
 impl<O: rt::IsA<CfnRole> + ?Sized> CfnRoleExt for O {}
 
+/// The members of [`CfnRole`] a Rust type can override; [`CfnRole::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnRoleOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnRole) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrRoleId`; by default the library's implementation (`super`).
+    fn attr_role_id(&self, this: &CfnRole) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrRoleId")?)
+    }
+    /// Reads `roleRef`; by default the library's implementation (`super`).
+    fn role_ref(&self, this: &CfnRole) -> rt::R<crate::interfaces::aws_iam::RoleReference> {
+        rt::from_wire(rt::get(&this.0, "roleRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnRole) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `assumeRolePolicyDocument`; by default the library's implementation (`super`).
+    fn assume_role_policy_document(&self, this: &CfnRole) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "assumeRolePolicyDocument")?)
+    }
+    /// Writes `assumeRolePolicyDocument`; by default the library's implementation (`super`).
+    fn set_assume_role_policy_document(&self, this: &CfnRole, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "assumeRolePolicyDocument", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnRole) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnRole, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `managedPolicyArns`; by default the library's implementation (`super`).
+    fn managed_policy_arns(&self, this: &CfnRole) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "managedPolicyArns")?)
+    }
+    /// Writes `managedPolicyArns`; by default the library's implementation (`super`).
+    fn set_managed_policy_arns(&self, this: &CfnRole, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "managedPolicyArns", rt::to_wire(&value))
+    }
+    /// Reads `maxSessionDuration`; by default the library's implementation (`super`).
+    fn max_session_duration(&self, this: &CfnRole) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "maxSessionDuration")?)
+    }
+    /// Writes `maxSessionDuration`; by default the library's implementation (`super`).
+    fn set_max_session_duration(&self, this: &CfnRole, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "maxSessionDuration", rt::to_wire(&value))
+    }
+    /// Reads `path`; by default the library's implementation (`super`).
+    fn path(&self, this: &CfnRole) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "path")?)
+    }
+    /// Writes `path`; by default the library's implementation (`super`).
+    fn set_path(&self, this: &CfnRole, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "path", rt::to_wire(&value))
+    }
+    /// Reads `permissionsBoundary`; by default the library's implementation (`super`).
+    fn permissions_boundary(&self, this: &CfnRole) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "permissionsBoundary")?)
+    }
+    /// Writes `permissionsBoundary`; by default the library's implementation (`super`).
+    fn set_permissions_boundary(&self, this: &CfnRole, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "permissionsBoundary", rt::to_wire(&value))
+    }
+    /// Reads `policies`; by default the library's implementation (`super`).
+    fn policies(&self, this: &CfnRole) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnRolePolicyPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "policies")?)
+    }
+    /// Writes `policies`; by default the library's implementation (`super`).
+    fn set_policies(&self, this: &CfnRole, value: rt::Option<IResolvableOrIResolvableOrCfnRolePolicyPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "policies", rt::to_wire(&value))
+    }
+    /// Reads `roleName`; by default the library's implementation (`super`).
+    fn role_name(&self, this: &CfnRole) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "roleName")?)
+    }
+    /// Writes `roleName`; by default the library's implementation (`super`).
+    fn set_role_name(&self, this: &CfnRole, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "roleName", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnRole) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnRole, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnRole, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnRole {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnRoleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnRoleOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_role_id" => rt::Override::property("attrRoleId"),
+                "role_ref" => rt::Override::property("roleRef"),
+                "tags" => rt::Override::property("tags"),
+                "assume_role_policy_document" | "set_assume_role_policy_document" => rt::Override::property("assumeRolePolicyDocument"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "managed_policy_arns" | "set_managed_policy_arns" => rt::Override::property("managedPolicyArns"),
+                "max_session_duration" | "set_max_session_duration" => rt::Override::property("maxSessionDuration"),
+                "path" | "set_path" => rt::Override::property("path"),
+                "permissions_boundary" | "set_permissions_boundary" => rt::Override::property("permissionsBoundary"),
+                "policies" | "set_policies" => rt::Override::property("policies"),
+                "role_name" | "set_role_name" => rt::Override::property("roleName"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnRoleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnRoleOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrRoleId") => Ok(rt::to_wire(&<T as CfnRoleOverrides>::attr_role_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("roleRef") => Ok(rt::to_wire(&<T as CfnRoleOverrides>::role_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnRoleOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("assumeRolePolicyDocument") => Ok(rt::to_wire(&<T as CfnRoleOverrides>::assume_role_policy_document(imp, &Self(this.clone()))?)),
+            rt::Call::Set("assumeRolePolicyDocument", value) => {
+                <T as CfnRoleOverrides>::set_assume_role_policy_document(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnRoleOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnRoleOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("managedPolicyArns") => Ok(rt::to_wire(&<T as CfnRoleOverrides>::managed_policy_arns(imp, &Self(this.clone()))?)),
+            rt::Call::Set("managedPolicyArns", value) => {
+                <T as CfnRoleOverrides>::set_managed_policy_arns(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("maxSessionDuration") => Ok(rt::to_wire(&<T as CfnRoleOverrides>::max_session_duration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("maxSessionDuration", value) => {
+                <T as CfnRoleOverrides>::set_max_session_duration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("path") => Ok(rt::to_wire(&<T as CfnRoleOverrides>::path(imp, &Self(this.clone()))?)),
+            rt::Call::Set("path", value) => {
+                <T as CfnRoleOverrides>::set_path(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("permissionsBoundary") => Ok(rt::to_wire(&<T as CfnRoleOverrides>::permissions_boundary(imp, &Self(this.clone()))?)),
+            rt::Call::Set("permissionsBoundary", value) => {
+                <T as CfnRoleOverrides>::set_permissions_boundary(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("policies") => Ok(rt::to_wire(&<T as CfnRoleOverrides>::policies(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policies", value) => {
+                <T as CfnRoleOverrides>::set_policies(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("roleName") => Ok(rt::to_wire(&<T as CfnRoleOverrides>::role_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("roleName", value) => {
+                <T as CfnRoleOverrides>::set_role_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnRoleOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnRoleOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnRoleOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnRole` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnRoleOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::CfnRoleProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Contains information about an attached policy.
 ///
 /// An attached policy is a managed policy that has been attached to a user, group, or role.
@@ -1875,6 +3195,99 @@ pub trait CfnRolePolicyExt: rt::IsA<CfnRolePolicy> {
     }
 }
 impl<O: rt::IsA<CfnRolePolicy> + ?Sized> CfnRolePolicyExt for O {}
+
+/// The members of [`CfnRolePolicy`] a Rust type can override; [`CfnRolePolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnRolePolicyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `rolePolicyRef`; by default the library's implementation (`super`).
+    fn role_policy_ref(&self, this: &CfnRolePolicy) -> rt::R<crate::interfaces::aws_iam::RolePolicyReference> {
+        rt::from_wire(rt::get(&this.0, "rolePolicyRef")?)
+    }
+    /// Reads `policyDocument`; by default the library's implementation (`super`).
+    fn policy_document(&self, this: &CfnRolePolicy) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "policyDocument")?)
+    }
+    /// Writes `policyDocument`; by default the library's implementation (`super`).
+    fn set_policy_document(&self, this: &CfnRolePolicy, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "policyDocument", rt::to_wire(&value))
+    }
+    /// Reads `policyName`; by default the library's implementation (`super`).
+    fn policy_name(&self, this: &CfnRolePolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "policyName")?)
+    }
+    /// Writes `policyName`; by default the library's implementation (`super`).
+    fn set_policy_name(&self, this: &CfnRolePolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "policyName", rt::to_wire(&value))
+    }
+    /// Reads `roleName`; by default the library's implementation (`super`).
+    fn role_name(&self, this: &CfnRolePolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "roleName")?)
+    }
+    /// Writes `roleName`; by default the library's implementation (`super`).
+    fn set_role_name(&self, this: &CfnRolePolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "roleName", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnRolePolicy, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnRolePolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnRolePolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnRolePolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "role_policy_ref" => rt::Override::property("rolePolicyRef"),
+                "policy_document" | "set_policy_document" => rt::Override::property("policyDocument"),
+                "policy_name" | "set_policy_name" => rt::Override::property("policyName"),
+                "role_name" | "set_role_name" => rt::Override::property("roleName"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnRolePolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("rolePolicyRef") => Ok(rt::to_wire(&<T as CfnRolePolicyOverrides>::role_policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyDocument") => Ok(rt::to_wire(&<T as CfnRolePolicyOverrides>::policy_document(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyDocument", value) => {
+                <T as CfnRolePolicyOverrides>::set_policy_document(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("policyName") => Ok(rt::to_wire(&<T as CfnRolePolicyOverrides>::policy_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyName", value) => {
+                <T as CfnRolePolicyOverrides>::set_policy_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("roleName") => Ok(rt::to_wire(&<T as CfnRolePolicyOverrides>::role_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("roleName", value) => {
+                <T as CfnRolePolicyOverrides>::set_role_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnRolePolicyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnRolePolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnRolePolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::CfnRolePolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnRolePolicy`.
 ///
@@ -2184,6 +3597,173 @@ pub trait CfnSAMLProviderExt: rt::IsA<CfnSAMLProvider> {
 }
 impl<O: rt::IsA<CfnSAMLProvider> + ?Sized> CfnSAMLProviderExt for O {}
 
+/// The members of [`CfnSAMLProvider`] a Rust type can override; [`CfnSAMLProvider::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnSAMLProviderOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnSAMLProvider) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrSamlProviderUuid`; by default the library's implementation (`super`).
+    fn attr_saml_provider_uuid(&self, this: &CfnSAMLProvider) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrSamlProviderUuid")?)
+    }
+    /// Reads `samlProviderRef`; by default the library's implementation (`super`).
+    fn saml_provider_ref(&self, this: &CfnSAMLProvider) -> rt::R<crate::interfaces::aws_iam::SAMLProviderReference> {
+        rt::from_wire(rt::get(&this.0, "samlProviderRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnSAMLProvider) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `addPrivateKey`; by default the library's implementation (`super`).
+    fn add_private_key(&self, this: &CfnSAMLProvider) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "addPrivateKey")?)
+    }
+    /// Writes `addPrivateKey`; by default the library's implementation (`super`).
+    fn set_add_private_key(&self, this: &CfnSAMLProvider, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "addPrivateKey", rt::to_wire(&value))
+    }
+    /// Reads `assertionEncryptionMode`; by default the library's implementation (`super`).
+    fn assertion_encryption_mode(&self, this: &CfnSAMLProvider) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "assertionEncryptionMode")?)
+    }
+    /// Writes `assertionEncryptionMode`; by default the library's implementation (`super`).
+    fn set_assertion_encryption_mode(&self, this: &CfnSAMLProvider, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "assertionEncryptionMode", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnSAMLProvider) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnSAMLProvider, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `privateKeyList`; by default the library's implementation (`super`).
+    fn private_key_list(&self, this: &CfnSAMLProvider) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnSAMLProviderSAMLPrivateKeyPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "privateKeyList")?)
+    }
+    /// Writes `privateKeyList`; by default the library's implementation (`super`).
+    fn set_private_key_list(&self, this: &CfnSAMLProvider, value: rt::Option<IResolvableOrIResolvableOrCfnSAMLProviderSAMLPrivateKeyPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "privateKeyList", rt::to_wire(&value))
+    }
+    /// Reads `removePrivateKey`; by default the library's implementation (`super`).
+    fn remove_private_key(&self, this: &CfnSAMLProvider) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "removePrivateKey")?)
+    }
+    /// Writes `removePrivateKey`; by default the library's implementation (`super`).
+    fn set_remove_private_key(&self, this: &CfnSAMLProvider, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "removePrivateKey", rt::to_wire(&value))
+    }
+    /// Reads `samlMetadataDocument`; by default the library's implementation (`super`).
+    fn saml_metadata_document(&self, this: &CfnSAMLProvider) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "samlMetadataDocument")?)
+    }
+    /// Writes `samlMetadataDocument`; by default the library's implementation (`super`).
+    fn set_saml_metadata_document(&self, this: &CfnSAMLProvider, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "samlMetadataDocument", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnSAMLProvider) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnSAMLProvider, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnSAMLProvider, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnSAMLProvider {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnSAMLProviderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnSAMLProviderOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_saml_provider_uuid" => rt::Override::property("attrSamlProviderUuid"),
+                "saml_provider_ref" => rt::Override::property("samlProviderRef"),
+                "tags" => rt::Override::property("tags"),
+                "add_private_key" | "set_add_private_key" => rt::Override::property("addPrivateKey"),
+                "assertion_encryption_mode" | "set_assertion_encryption_mode" => rt::Override::property("assertionEncryptionMode"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "private_key_list" | "set_private_key_list" => rt::Override::property("privateKeyList"),
+                "remove_private_key" | "set_remove_private_key" => rt::Override::property("removePrivateKey"),
+                "saml_metadata_document" | "set_saml_metadata_document" => rt::Override::property("samlMetadataDocument"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnSAMLProviderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnSAMLProviderOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrSamlProviderUuid") => Ok(rt::to_wire(&<T as CfnSAMLProviderOverrides>::attr_saml_provider_uuid(imp, &Self(this.clone()))?)),
+            rt::Call::Get("samlProviderRef") => Ok(rt::to_wire(&<T as CfnSAMLProviderOverrides>::saml_provider_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnSAMLProviderOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("addPrivateKey") => Ok(rt::to_wire(&<T as CfnSAMLProviderOverrides>::add_private_key(imp, &Self(this.clone()))?)),
+            rt::Call::Set("addPrivateKey", value) => {
+                <T as CfnSAMLProviderOverrides>::set_add_private_key(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("assertionEncryptionMode") => Ok(rt::to_wire(&<T as CfnSAMLProviderOverrides>::assertion_encryption_mode(imp, &Self(this.clone()))?)),
+            rt::Call::Set("assertionEncryptionMode", value) => {
+                <T as CfnSAMLProviderOverrides>::set_assertion_encryption_mode(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnSAMLProviderOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnSAMLProviderOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("privateKeyList") => Ok(rt::to_wire(&<T as CfnSAMLProviderOverrides>::private_key_list(imp, &Self(this.clone()))?)),
+            rt::Call::Set("privateKeyList", value) => {
+                <T as CfnSAMLProviderOverrides>::set_private_key_list(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("removePrivateKey") => Ok(rt::to_wire(&<T as CfnSAMLProviderOverrides>::remove_private_key(imp, &Self(this.clone()))?)),
+            rt::Call::Set("removePrivateKey", value) => {
+                <T as CfnSAMLProviderOverrides>::set_remove_private_key(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("samlMetadataDocument") => Ok(rt::to_wire(&<T as CfnSAMLProviderOverrides>::saml_metadata_document(imp, &Self(this.clone()))?)),
+            rt::Call::Set("samlMetadataDocument", value) => {
+                <T as CfnSAMLProviderOverrides>::set_saml_metadata_document(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnSAMLProviderOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnSAMLProviderOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnSAMLProviderOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnSAMLProvider` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnSAMLProviderOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_iam::CfnSAMLProviderProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Contains the private keys for the SAML provider.
 ///
 /// This data type is used as a response element in the [GetSAMLProvider](https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetSAMLProvider.html) operation.
@@ -2424,6 +4004,153 @@ pub trait CfnServerCertificateExt: rt::IsA<CfnServerCertificate> {
 }
 impl<O: rt::IsA<CfnServerCertificate> + ?Sized> CfnServerCertificateExt for O {}
 
+/// The members of [`CfnServerCertificate`] a Rust type can override; [`CfnServerCertificate::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnServerCertificateOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnServerCertificate) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `serverCertificateRef`; by default the library's implementation (`super`).
+    fn server_certificate_ref(&self, this: &CfnServerCertificate) -> rt::R<crate::interfaces::aws_iam::ServerCertificateReference> {
+        rt::from_wire(rt::get(&this.0, "serverCertificateRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnServerCertificate) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `certificateBody`; by default the library's implementation (`super`).
+    fn certificate_body(&self, this: &CfnServerCertificate) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "certificateBody")?)
+    }
+    /// Writes `certificateBody`; by default the library's implementation (`super`).
+    fn set_certificate_body(&self, this: &CfnServerCertificate, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "certificateBody", rt::to_wire(&value))
+    }
+    /// Reads `certificateChain`; by default the library's implementation (`super`).
+    fn certificate_chain(&self, this: &CfnServerCertificate) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "certificateChain")?)
+    }
+    /// Writes `certificateChain`; by default the library's implementation (`super`).
+    fn set_certificate_chain(&self, this: &CfnServerCertificate, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "certificateChain", rt::to_wire(&value))
+    }
+    /// Reads `path`; by default the library's implementation (`super`).
+    fn path(&self, this: &CfnServerCertificate) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "path")?)
+    }
+    /// Writes `path`; by default the library's implementation (`super`).
+    fn set_path(&self, this: &CfnServerCertificate, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "path", rt::to_wire(&value))
+    }
+    /// Reads `privateKey`; by default the library's implementation (`super`).
+    fn private_key(&self, this: &CfnServerCertificate) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "privateKey")?)
+    }
+    /// Writes `privateKey`; by default the library's implementation (`super`).
+    fn set_private_key(&self, this: &CfnServerCertificate, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "privateKey", rt::to_wire(&value))
+    }
+    /// Reads `serverCertificateName`; by default the library's implementation (`super`).
+    fn server_certificate_name(&self, this: &CfnServerCertificate) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "serverCertificateName")?)
+    }
+    /// Writes `serverCertificateName`; by default the library's implementation (`super`).
+    fn set_server_certificate_name(&self, this: &CfnServerCertificate, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "serverCertificateName", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnServerCertificate) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnServerCertificate, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnServerCertificate, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnServerCertificate {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnServerCertificateOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnServerCertificateOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "server_certificate_ref" => rt::Override::property("serverCertificateRef"),
+                "tags" => rt::Override::property("tags"),
+                "certificate_body" | "set_certificate_body" => rt::Override::property("certificateBody"),
+                "certificate_chain" | "set_certificate_chain" => rt::Override::property("certificateChain"),
+                "path" | "set_path" => rt::Override::property("path"),
+                "private_key" | "set_private_key" => rt::Override::property("privateKey"),
+                "server_certificate_name" | "set_server_certificate_name" => rt::Override::property("serverCertificateName"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnServerCertificateOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnServerCertificateOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("serverCertificateRef") => Ok(rt::to_wire(&<T as CfnServerCertificateOverrides>::server_certificate_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnServerCertificateOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("certificateBody") => Ok(rt::to_wire(&<T as CfnServerCertificateOverrides>::certificate_body(imp, &Self(this.clone()))?)),
+            rt::Call::Set("certificateBody", value) => {
+                <T as CfnServerCertificateOverrides>::set_certificate_body(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("certificateChain") => Ok(rt::to_wire(&<T as CfnServerCertificateOverrides>::certificate_chain(imp, &Self(this.clone()))?)),
+            rt::Call::Set("certificateChain", value) => {
+                <T as CfnServerCertificateOverrides>::set_certificate_chain(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("path") => Ok(rt::to_wire(&<T as CfnServerCertificateOverrides>::path(imp, &Self(this.clone()))?)),
+            rt::Call::Set("path", value) => {
+                <T as CfnServerCertificateOverrides>::set_path(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("privateKey") => Ok(rt::to_wire(&<T as CfnServerCertificateOverrides>::private_key(imp, &Self(this.clone()))?)),
+            rt::Call::Set("privateKey", value) => {
+                <T as CfnServerCertificateOverrides>::set_private_key(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("serverCertificateName") => Ok(rt::to_wire(&<T as CfnServerCertificateOverrides>::server_certificate_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("serverCertificateName", value) => {
+                <T as CfnServerCertificateOverrides>::set_server_certificate_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnServerCertificateOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnServerCertificateOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnServerCertificateOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnServerCertificate` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnServerCertificateOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_iam::CfnServerCertificateProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnServerCertificate`.
 ///
 /// Stability: external.
@@ -2586,6 +4313,105 @@ pub trait CfnServiceLinkedRoleExt: rt::IsA<CfnServiceLinkedRole> {
     }
 }
 impl<O: rt::IsA<CfnServiceLinkedRole> + ?Sized> CfnServiceLinkedRoleExt for O {}
+
+/// The members of [`CfnServiceLinkedRole`] a Rust type can override; [`CfnServiceLinkedRole::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnServiceLinkedRoleOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrRoleName`; by default the library's implementation (`super`).
+    fn attr_role_name(&self, this: &CfnServiceLinkedRole) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrRoleName")?)
+    }
+    /// Reads `serviceLinkedRoleRef`; by default the library's implementation (`super`).
+    fn service_linked_role_ref(&self, this: &CfnServiceLinkedRole) -> rt::R<crate::interfaces::aws_iam::ServiceLinkedRoleReference> {
+        rt::from_wire(rt::get(&this.0, "serviceLinkedRoleRef")?)
+    }
+    /// Reads `awsServiceName`; by default the library's implementation (`super`).
+    fn aws_service_name(&self, this: &CfnServiceLinkedRole) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "awsServiceName")?)
+    }
+    /// Writes `awsServiceName`; by default the library's implementation (`super`).
+    fn set_aws_service_name(&self, this: &CfnServiceLinkedRole, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "awsServiceName", rt::to_wire(&value))
+    }
+    /// Reads `customSuffix`; by default the library's implementation (`super`).
+    fn custom_suffix(&self, this: &CfnServiceLinkedRole) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "customSuffix")?)
+    }
+    /// Writes `customSuffix`; by default the library's implementation (`super`).
+    fn set_custom_suffix(&self, this: &CfnServiceLinkedRole, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "customSuffix", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnServiceLinkedRole) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnServiceLinkedRole, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnServiceLinkedRole, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnServiceLinkedRole {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnServiceLinkedRoleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnServiceLinkedRoleOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_role_name" => rt::Override::property("attrRoleName"),
+                "service_linked_role_ref" => rt::Override::property("serviceLinkedRoleRef"),
+                "aws_service_name" | "set_aws_service_name" => rt::Override::property("awsServiceName"),
+                "custom_suffix" | "set_custom_suffix" => rt::Override::property("customSuffix"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnServiceLinkedRoleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrRoleName") => Ok(rt::to_wire(&<T as CfnServiceLinkedRoleOverrides>::attr_role_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("serviceLinkedRoleRef") => Ok(rt::to_wire(&<T as CfnServiceLinkedRoleOverrides>::service_linked_role_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("awsServiceName") => Ok(rt::to_wire(&<T as CfnServiceLinkedRoleOverrides>::aws_service_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("awsServiceName", value) => {
+                <T as CfnServiceLinkedRoleOverrides>::set_aws_service_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("customSuffix") => Ok(rt::to_wire(&<T as CfnServiceLinkedRoleOverrides>::custom_suffix(imp, &Self(this.clone()))?)),
+            rt::Call::Set("customSuffix", value) => {
+                <T as CfnServiceLinkedRoleOverrides>::set_custom_suffix(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnServiceLinkedRoleOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnServiceLinkedRoleOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnServiceLinkedRoleOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnServiceLinkedRole` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnServiceLinkedRoleOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_iam::CfnServiceLinkedRoleProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnServiceLinkedRole`.
 ///
@@ -2777,6 +4603,181 @@ pub trait CfnUserExt: rt::IsA<CfnUser> {
 }
 impl<O: rt::IsA<CfnUser> + ?Sized> CfnUserExt for O {}
 
+/// The members of [`CfnUser`] a Rust type can override; [`CfnUser::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnUserOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnUser) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnUser) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `userRef`; by default the library's implementation (`super`).
+    fn user_ref(&self, this: &CfnUser) -> rt::R<crate::interfaces::aws_iam::UserReference> {
+        rt::from_wire(rt::get(&this.0, "userRef")?)
+    }
+    /// Reads `groups`; by default the library's implementation (`super`).
+    fn groups(&self, this: &CfnUser) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "groups")?)
+    }
+    /// Writes `groups`; by default the library's implementation (`super`).
+    fn set_groups(&self, this: &CfnUser, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "groups", rt::to_wire(&value))
+    }
+    /// Reads `loginProfile`; by default the library's implementation (`super`).
+    fn login_profile(&self, this: &CfnUser) -> rt::R<rt::Option<IResolvableOrCfnUserLoginProfileProperty>> {
+        rt::from_wire(rt::get(&this.0, "loginProfile")?)
+    }
+    /// Writes `loginProfile`; by default the library's implementation (`super`).
+    fn set_login_profile(&self, this: &CfnUser, value: rt::Option<IResolvableOrCfnUserLoginProfileProperty>) -> rt::R<()> {
+        rt::set(&this.0, "loginProfile", rt::to_wire(&value))
+    }
+    /// Reads `managedPolicyArns`; by default the library's implementation (`super`).
+    fn managed_policy_arns(&self, this: &CfnUser) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "managedPolicyArns")?)
+    }
+    /// Writes `managedPolicyArns`; by default the library's implementation (`super`).
+    fn set_managed_policy_arns(&self, this: &CfnUser, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "managedPolicyArns", rt::to_wire(&value))
+    }
+    /// Reads `path`; by default the library's implementation (`super`).
+    fn path(&self, this: &CfnUser) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "path")?)
+    }
+    /// Writes `path`; by default the library's implementation (`super`).
+    fn set_path(&self, this: &CfnUser, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "path", rt::to_wire(&value))
+    }
+    /// Reads `permissionsBoundary`; by default the library's implementation (`super`).
+    fn permissions_boundary(&self, this: &CfnUser) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "permissionsBoundary")?)
+    }
+    /// Writes `permissionsBoundary`; by default the library's implementation (`super`).
+    fn set_permissions_boundary(&self, this: &CfnUser, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "permissionsBoundary", rt::to_wire(&value))
+    }
+    /// Reads `policies`; by default the library's implementation (`super`).
+    fn policies(&self, this: &CfnUser) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnUserPolicyPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "policies")?)
+    }
+    /// Writes `policies`; by default the library's implementation (`super`).
+    fn set_policies(&self, this: &CfnUser, value: rt::Option<IResolvableOrIResolvableOrCfnUserPolicyPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "policies", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnUser) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnUser, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// Reads `userName`; by default the library's implementation (`super`).
+    fn user_name(&self, this: &CfnUser) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "userName")?)
+    }
+    /// Writes `userName`; by default the library's implementation (`super`).
+    fn set_user_name(&self, this: &CfnUser, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "userName", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnUser, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnUser {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnUserOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnUserOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "tags" => rt::Override::property("tags"),
+                "user_ref" => rt::Override::property("userRef"),
+                "groups" | "set_groups" => rt::Override::property("groups"),
+                "login_profile" | "set_login_profile" => rt::Override::property("loginProfile"),
+                "managed_policy_arns" | "set_managed_policy_arns" => rt::Override::property("managedPolicyArns"),
+                "path" | "set_path" => rt::Override::property("path"),
+                "permissions_boundary" | "set_permissions_boundary" => rt::Override::property("permissionsBoundary"),
+                "policies" | "set_policies" => rt::Override::property("policies"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "user_name" | "set_user_name" => rt::Override::property("userName"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnUserOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnUserOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnUserOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("userRef") => Ok(rt::to_wire(&<T as CfnUserOverrides>::user_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("groups") => Ok(rt::to_wire(&<T as CfnUserOverrides>::groups(imp, &Self(this.clone()))?)),
+            rt::Call::Set("groups", value) => {
+                <T as CfnUserOverrides>::set_groups(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("loginProfile") => Ok(rt::to_wire(&<T as CfnUserOverrides>::login_profile(imp, &Self(this.clone()))?)),
+            rt::Call::Set("loginProfile", value) => {
+                <T as CfnUserOverrides>::set_login_profile(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("managedPolicyArns") => Ok(rt::to_wire(&<T as CfnUserOverrides>::managed_policy_arns(imp, &Self(this.clone()))?)),
+            rt::Call::Set("managedPolicyArns", value) => {
+                <T as CfnUserOverrides>::set_managed_policy_arns(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("path") => Ok(rt::to_wire(&<T as CfnUserOverrides>::path(imp, &Self(this.clone()))?)),
+            rt::Call::Set("path", value) => {
+                <T as CfnUserOverrides>::set_path(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("permissionsBoundary") => Ok(rt::to_wire(&<T as CfnUserOverrides>::permissions_boundary(imp, &Self(this.clone()))?)),
+            rt::Call::Set("permissionsBoundary", value) => {
+                <T as CfnUserOverrides>::set_permissions_boundary(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("policies") => Ok(rt::to_wire(&<T as CfnUserOverrides>::policies(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policies", value) => {
+                <T as CfnUserOverrides>::set_policies(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnUserOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnUserOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("userName") => Ok(rt::to_wire(&<T as CfnUserOverrides>::user_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("userName", value) => {
+                <T as CfnUserOverrides>::set_user_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnUserOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnUser` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnUserOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_iam::CfnUserProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Creates a password for the specified user, giving the user the ability to access AWS services through the AWS Management Console .
 ///
 /// For more information about managing passwords, see [Managing Passwords](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_ManagingLogins.html) in the *IAM User Guide* .
@@ -2935,6 +4936,99 @@ pub trait CfnUserPolicyExt: rt::IsA<CfnUserPolicy> {
     }
 }
 impl<O: rt::IsA<CfnUserPolicy> + ?Sized> CfnUserPolicyExt for O {}
+
+/// The members of [`CfnUserPolicy`] a Rust type can override; [`CfnUserPolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnUserPolicyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `userPolicyRef`; by default the library's implementation (`super`).
+    fn user_policy_ref(&self, this: &CfnUserPolicy) -> rt::R<crate::interfaces::aws_iam::UserPolicyReference> {
+        rt::from_wire(rt::get(&this.0, "userPolicyRef")?)
+    }
+    /// Reads `policyDocument`; by default the library's implementation (`super`).
+    fn policy_document(&self, this: &CfnUserPolicy) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "policyDocument")?)
+    }
+    /// Writes `policyDocument`; by default the library's implementation (`super`).
+    fn set_policy_document(&self, this: &CfnUserPolicy, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "policyDocument", rt::to_wire(&value))
+    }
+    /// Reads `policyName`; by default the library's implementation (`super`).
+    fn policy_name(&self, this: &CfnUserPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "policyName")?)
+    }
+    /// Writes `policyName`; by default the library's implementation (`super`).
+    fn set_policy_name(&self, this: &CfnUserPolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "policyName", rt::to_wire(&value))
+    }
+    /// Reads `userName`; by default the library's implementation (`super`).
+    fn user_name(&self, this: &CfnUserPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "userName")?)
+    }
+    /// Writes `userName`; by default the library's implementation (`super`).
+    fn set_user_name(&self, this: &CfnUserPolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "userName", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnUserPolicy, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnUserPolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnUserPolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnUserPolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "user_policy_ref" => rt::Override::property("userPolicyRef"),
+                "policy_document" | "set_policy_document" => rt::Override::property("policyDocument"),
+                "policy_name" | "set_policy_name" => rt::Override::property("policyName"),
+                "user_name" | "set_user_name" => rt::Override::property("userName"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnUserPolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("userPolicyRef") => Ok(rt::to_wire(&<T as CfnUserPolicyOverrides>::user_policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyDocument") => Ok(rt::to_wire(&<T as CfnUserPolicyOverrides>::policy_document(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyDocument", value) => {
+                <T as CfnUserPolicyOverrides>::set_policy_document(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("policyName") => Ok(rt::to_wire(&<T as CfnUserPolicyOverrides>::policy_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyName", value) => {
+                <T as CfnUserPolicyOverrides>::set_policy_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("userName") => Ok(rt::to_wire(&<T as CfnUserPolicyOverrides>::user_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("userName", value) => {
+                <T as CfnUserPolicyOverrides>::set_user_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnUserPolicyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnUserPolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnUserPolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::CfnUserPolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnUserPolicy`.
 ///
@@ -3171,6 +5265,91 @@ pub trait CfnUserToGroupAdditionExt: rt::IsA<CfnUserToGroupAddition> {
 }
 impl<O: rt::IsA<CfnUserToGroupAddition> + ?Sized> CfnUserToGroupAdditionExt for O {}
 
+/// The members of [`CfnUserToGroupAddition`] a Rust type can override; [`CfnUserToGroupAddition::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnUserToGroupAdditionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnUserToGroupAddition) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `userToGroupAdditionRef`; by default the library's implementation (`super`).
+    fn user_to_group_addition_ref(&self, this: &CfnUserToGroupAddition) -> rt::R<crate::interfaces::aws_iam::UserToGroupAdditionReference> {
+        rt::from_wire(rt::get(&this.0, "userToGroupAdditionRef")?)
+    }
+    /// Reads `groupName`; by default the library's implementation (`super`).
+    fn group_name(&self, this: &CfnUserToGroupAddition) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "groupName")?)
+    }
+    /// Writes `groupName`; by default the library's implementation (`super`).
+    fn set_group_name(&self, this: &CfnUserToGroupAddition, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "groupName", rt::to_wire(&value))
+    }
+    /// Reads `users`; by default the library's implementation (`super`).
+    fn users(&self, this: &CfnUserToGroupAddition) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "users")?)
+    }
+    /// Writes `users`; by default the library's implementation (`super`).
+    fn set_users(&self, this: &CfnUserToGroupAddition, value: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "users", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnUserToGroupAddition, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnUserToGroupAddition {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnUserToGroupAdditionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnUserToGroupAdditionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "user_to_group_addition_ref" => rt::Override::property("userToGroupAdditionRef"),
+                "group_name" | "set_group_name" => rt::Override::property("groupName"),
+                "users" | "set_users" => rt::Override::property("users"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnUserToGroupAdditionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnUserToGroupAdditionOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("userToGroupAdditionRef") => Ok(rt::to_wire(&<T as CfnUserToGroupAdditionOverrides>::user_to_group_addition_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("groupName") => Ok(rt::to_wire(&<T as CfnUserToGroupAdditionOverrides>::group_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("groupName", value) => {
+                <T as CfnUserToGroupAdditionOverrides>::set_group_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("users") => Ok(rt::to_wire(&<T as CfnUserToGroupAdditionOverrides>::users(imp, &Self(this.clone()))?)),
+            rt::Call::Set("users", value) => {
+                <T as CfnUserToGroupAdditionOverrides>::set_users(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnUserToGroupAdditionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnUserToGroupAddition` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnUserToGroupAdditionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::CfnUserToGroupAdditionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnUserToGroupAddition`.
 ///
 /// Stability: external.
@@ -3305,6 +5484,125 @@ pub trait CfnVirtualMFADeviceExt: rt::IsA<CfnVirtualMFADevice> {
 }
 impl<O: rt::IsA<CfnVirtualMFADevice> + ?Sized> CfnVirtualMFADeviceExt for O {}
 
+/// The members of [`CfnVirtualMFADevice`] a Rust type can override; [`CfnVirtualMFADevice::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnVirtualMFADeviceOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrSerialNumber`; by default the library's implementation (`super`).
+    fn attr_serial_number(&self, this: &CfnVirtualMFADevice) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrSerialNumber")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnVirtualMFADevice) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `virtualMfaDeviceRef`; by default the library's implementation (`super`).
+    fn virtual_mfa_device_ref(&self, this: &CfnVirtualMFADevice) -> rt::R<crate::interfaces::aws_iam::VirtualMFADeviceReference> {
+        rt::from_wire(rt::get(&this.0, "virtualMfaDeviceRef")?)
+    }
+    /// Reads `users`; by default the library's implementation (`super`).
+    fn users(&self, this: &CfnVirtualMFADevice) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "users")?)
+    }
+    /// Writes `users`; by default the library's implementation (`super`).
+    fn set_users(&self, this: &CfnVirtualMFADevice, value: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "users", rt::to_wire(&value))
+    }
+    /// Reads `path`; by default the library's implementation (`super`).
+    fn path(&self, this: &CfnVirtualMFADevice) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "path")?)
+    }
+    /// Writes `path`; by default the library's implementation (`super`).
+    fn set_path(&self, this: &CfnVirtualMFADevice, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "path", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnVirtualMFADevice) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnVirtualMFADevice, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// Reads `virtualMfaDeviceName`; by default the library's implementation (`super`).
+    fn virtual_mfa_device_name(&self, this: &CfnVirtualMFADevice) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "virtualMfaDeviceName")?)
+    }
+    /// Writes `virtualMfaDeviceName`; by default the library's implementation (`super`).
+    fn set_virtual_mfa_device_name(&self, this: &CfnVirtualMFADevice, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "virtualMfaDeviceName", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnVirtualMFADevice, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnVirtualMFADevice {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnVirtualMFADeviceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnVirtualMFADeviceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_serial_number" => rt::Override::property("attrSerialNumber"),
+                "tags" => rt::Override::property("tags"),
+                "virtual_mfa_device_ref" => rt::Override::property("virtualMfaDeviceRef"),
+                "users" | "set_users" => rt::Override::property("users"),
+                "path" | "set_path" => rt::Override::property("path"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "virtual_mfa_device_name" | "set_virtual_mfa_device_name" => rt::Override::property("virtualMfaDeviceName"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnVirtualMFADeviceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrSerialNumber") => Ok(rt::to_wire(&<T as CfnVirtualMFADeviceOverrides>::attr_serial_number(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnVirtualMFADeviceOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("virtualMfaDeviceRef") => Ok(rt::to_wire(&<T as CfnVirtualMFADeviceOverrides>::virtual_mfa_device_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("users") => Ok(rt::to_wire(&<T as CfnVirtualMFADeviceOverrides>::users(imp, &Self(this.clone()))?)),
+            rt::Call::Set("users", value) => {
+                <T as CfnVirtualMFADeviceOverrides>::set_users(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("path") => Ok(rt::to_wire(&<T as CfnVirtualMFADeviceOverrides>::path(imp, &Self(this.clone()))?)),
+            rt::Call::Set("path", value) => {
+                <T as CfnVirtualMFADeviceOverrides>::set_path(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnVirtualMFADeviceOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnVirtualMFADeviceOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("virtualMfaDeviceName") => Ok(rt::to_wire(&<T as CfnVirtualMFADeviceOverrides>::virtual_mfa_device_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("virtualMfaDeviceName", value) => {
+                <T as CfnVirtualMFADeviceOverrides>::set_virtual_mfa_device_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnVirtualMFADeviceOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnVirtualMFADevice` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnVirtualMFADeviceOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::CfnVirtualMFADeviceProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnVirtualMFADevice`.
 ///
 /// Stability: external.
@@ -3436,6 +5734,41 @@ pub trait ComparablePrincipalExt: rt::IsA<ComparablePrincipal> {
 }
 impl<O: rt::IsA<ComparablePrincipal> + ?Sized> ComparablePrincipalExt for O {}
 
+/// The members of [`ComparablePrincipal`] a Rust type can override; [`ComparablePrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ComparablePrincipalOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl ComparablePrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ComparablePrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ComparablePrincipalOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ComparablePrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ComparablePrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ComparablePrincipalOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Composite dependable.
 ///
 /// Not as simple as eagerly getting the dependency roots from the
@@ -3455,6 +5788,41 @@ impl CompositeDependable {
 pub trait CompositeDependableExt: rt::IsA<CompositeDependable> {
 }
 impl<O: rt::IsA<CompositeDependable> + ?Sized> CompositeDependableExt for O {}
+
+/// The members of [`CompositeDependable`] a Rust type can override; [`CompositeDependable::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait CompositeDependableOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl CompositeDependable {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CompositeDependableOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as CompositeDependableOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CompositeDependableOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `CompositeDependable` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CompositeDependableOverrides>(overrides: T, dependables: &[crate::constructs::IDependable]) -> rt::R<Self> {
+        let args = rt::args_variadic(vec![], dependables);
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Represents a principal that has multiple types of principals.
 ///
@@ -3493,6 +5861,57 @@ pub trait CompositePrincipalExt: rt::IsA<CompositePrincipal> {
     }
 }
 impl<O: rt::IsA<CompositePrincipal> + ?Sized> CompositePrincipalExt for O {}
+
+/// The members of [`CompositePrincipal`] a Rust type can override; [`CompositePrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::PrincipalBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CompositePrincipalOverrides: crate::aws_iam::PrincipalBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `principals`; by default the library's implementation (`super`).
+    fn principals(&self, this: &CompositePrincipal) -> rt::R<rt::Vec<crate::aws_iam::IPrincipal>> {
+        rt::from_wire(rt::get(&this.0, "principals")?)
+    }
+    /// `addPrincipals`: by default the library's implementation (`super`).
+    fn add_principals(&self, this: &CompositePrincipal, principals: rt::Vec<crate::aws_iam::IPrincipal>) -> rt::R<crate::aws_iam::CompositePrincipal> {
+        rt::from_wire(rt::invoke(&this.0, "addPrincipals", rt::args_variadic(vec![], &principals))?)
+    }
+}
+impl CompositePrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CompositePrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CompositePrincipalOverrides>::OVERRIDES {
+            out.push(match *name {
+                "principals" => rt::Override::property("principals"),
+                "add_principals" => rt::Override::method("addPrincipals"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_iam::PrincipalBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CompositePrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("principals") => Ok(rt::to_wire(&<T as CompositePrincipalOverrides>::principals(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addPrincipals", mut args) => Ok(rt::to_wire(&<T as CompositePrincipalOverrides>::add_principals(imp, &Self(this.clone()), args.rest()?)?)),
+            call => crate::aws_iam::PrincipalBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CompositePrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CompositePrincipalOverrides>(overrides: T, principals: &[crate::aws_iam::IPrincipal]) -> rt::R<Self> {
+        let args = rt::args_variadic(vec![], principals);
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options for customizing IAM role creation.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -3576,6 +5995,41 @@ pub trait DefaultEncryptedResourceFactoriesExt: rt::IsA<DefaultEncryptedResource
 }
 impl<O: rt::IsA<DefaultEncryptedResourceFactories> + ?Sized> DefaultEncryptedResourceFactoriesExt for O {}
 
+/// The members of [`DefaultEncryptedResourceFactories`] a Rust type can override; [`DefaultEncryptedResourceFactories::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DefaultEncryptedResourceFactoriesOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl DefaultEncryptedResourceFactories {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DefaultEncryptedResourceFactoriesOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as DefaultEncryptedResourceFactoriesOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DefaultEncryptedResourceFactoriesOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `DefaultEncryptedResourceFactories` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DefaultEncryptedResourceFactoriesOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Default factories for resources with policies.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DefaultPolicyFactories(rt::ObjRef);
@@ -3615,6 +6069,41 @@ impl DefaultPolicyFactories {
 pub trait DefaultPolicyFactoriesExt: rt::IsA<DefaultPolicyFactories> {
 }
 impl<O: rt::IsA<DefaultPolicyFactories> + ?Sized> DefaultPolicyFactoriesExt for O {}
+
+/// The members of [`DefaultPolicyFactories`] a Rust type can override; [`DefaultPolicyFactories::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DefaultPolicyFactoriesOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl DefaultPolicyFactories {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DefaultPolicyFactoriesOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as DefaultPolicyFactoriesOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DefaultPolicyFactoriesOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `DefaultPolicyFactories` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DefaultPolicyFactoriesOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The Effect element of an IAM policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -3680,6 +6169,41 @@ pub trait EncryptedResourcesExt: rt::IsA<EncryptedResources> {
 }
 impl<O: rt::IsA<EncryptedResources> + ?Sized> EncryptedResourcesExt for O {}
 
+/// The members of [`EncryptedResources`] a Rust type can override; [`EncryptedResources::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait EncryptedResourcesOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl EncryptedResources {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: EncryptedResourcesOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as EncryptedResourcesOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: EncryptedResourcesOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `EncryptedResources` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: EncryptedResourcesOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Principal entity that represents a federated identity provider such as Amazon Cognito, that can be used to provide temporary security credentials to users who have been authenticated.
 ///
 /// Additional condition keys are available when the temporary security credentials are used to make a request.
@@ -3710,6 +6234,57 @@ pub trait FederatedPrincipalExt: rt::IsA<FederatedPrincipal> {
     }
 }
 impl<O: rt::IsA<FederatedPrincipal> + ?Sized> FederatedPrincipalExt for O {}
+
+/// The members of [`FederatedPrincipal`] a Rust type can override; [`FederatedPrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::PrincipalBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait FederatedPrincipalOverrides: crate::aws_iam::PrincipalBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `conditions`; by default the library's implementation (`super`).
+    fn conditions(&self, this: &FederatedPrincipal) -> rt::R<rt::Map<rt::String, rt::Value>> {
+        rt::from_wire(rt::get(&this.0, "conditions")?)
+    }
+    /// Reads `federated`; by default the library's implementation (`super`).
+    fn federated(&self, this: &FederatedPrincipal) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "federated")?)
+    }
+}
+impl FederatedPrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FederatedPrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as FederatedPrincipalOverrides>::OVERRIDES {
+            out.push(match *name {
+                "conditions" => rt::Override::property("conditions"),
+                "federated" => rt::Override::property("federated"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_iam::PrincipalBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FederatedPrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("conditions") => Ok(rt::to_wire(&<T as FederatedPrincipalOverrides>::conditions(imp, &Self(this.clone()))?)),
+            rt::Call::Get("federated") => Ok(rt::to_wire(&<T as FederatedPrincipalOverrides>::federated(imp, &Self(this.clone()))?)),
+            call => crate::aws_iam::PrincipalBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `FederatedPrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: FederatedPrincipalOverrides>(overrides: T, federated: &str, conditions: rt::Option<&rt::Map<rt::String, rt::Value>>, assume_role_action: rt::Option<&str>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&federated), rt::to_wire(&conditions), rt::to_wire(&assume_role_action)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options allowing customizing the behavior of `Role.fromRoleArn`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -3940,6 +6515,84 @@ pub trait GrantExt: rt::IsA<Grant> {
     }
 }
 impl<O: rt::IsA<Grant> + ?Sized> GrantExt for O {}
+
+/// The members of [`Grant`] a Rust type can override; [`Grant::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait GrantOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `principalStatements`; by default the library's implementation (`super`).
+    fn principal_statements(&self, this: &Grant) -> rt::R<rt::Vec<crate::aws_iam::PolicyStatement>> {
+        rt::from_wire(rt::get(&this.0, "principalStatements")?)
+    }
+    /// Reads `resourceStatements`; by default the library's implementation (`super`).
+    fn resource_statements(&self, this: &Grant) -> rt::R<rt::Vec<crate::aws_iam::PolicyStatement>> {
+        rt::from_wire(rt::get(&this.0, "resourceStatements")?)
+    }
+    /// Reads `success`; by default the library's implementation (`super`).
+    fn success(&self, this: &Grant) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "success")?)
+    }
+    /// Reads `principalStatement`; by default the library's implementation (`super`).
+    fn principal_statement(&self, this: &Grant) -> rt::R<rt::Option<crate::aws_iam::PolicyStatement>> {
+        rt::from_wire(rt::get(&this.0, "principalStatement")?)
+    }
+    /// Reads `resourceStatement`; by default the library's implementation (`super`).
+    fn resource_statement(&self, this: &Grant) -> rt::R<rt::Option<crate::aws_iam::PolicyStatement>> {
+        rt::from_wire(rt::get(&this.0, "resourceStatement")?)
+    }
+    /// `applyBefore`: by default the library's implementation (`super`).
+    fn apply_before(&self, this: &Grant, constructs: rt::Vec<crate::constructs::IConstruct>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "applyBefore", rt::args_variadic(vec![], &constructs))?)
+    }
+    /// `assertSuccess`: by default the library's implementation (`super`).
+    fn assert_success(&self, this: &Grant) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "assertSuccess", vec![])?)
+    }
+    /// `combine`: by default the library's implementation (`super`).
+    fn combine(&self, this: &Grant, rhs: crate::aws_iam::Grant) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "combine", vec![rt::to_wire(&rhs)])?)
+    }
+}
+impl Grant {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: GrantOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as GrantOverrides>::OVERRIDES {
+            out.push(match *name {
+                "principal_statements" => rt::Override::property("principalStatements"),
+                "resource_statements" => rt::Override::property("resourceStatements"),
+                "success" => rt::Override::property("success"),
+                "principal_statement" => rt::Override::property("principalStatement"),
+                "resource_statement" => rt::Override::property("resourceStatement"),
+                "apply_before" => rt::Override::method("applyBefore"),
+                "assert_success" => rt::Override::method("assertSuccess"),
+                "combine" => rt::Override::method("combine"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: GrantOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("principalStatements") => Ok(rt::to_wire(&<T as GrantOverrides>::principal_statements(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resourceStatements") => Ok(rt::to_wire(&<T as GrantOverrides>::resource_statements(imp, &Self(this.clone()))?)),
+            rt::Call::Get("success") => Ok(rt::to_wire(&<T as GrantOverrides>::success(imp, &Self(this.clone()))?)),
+            rt::Call::Get("principalStatement") => Ok(rt::to_wire(&<T as GrantOverrides>::principal_statement(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resourceStatement") => Ok(rt::to_wire(&<T as GrantOverrides>::resource_statement(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("applyBefore", mut args) => Ok(rt::to_wire(&<T as GrantOverrides>::apply_before(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("assertSuccess", _) => Ok(rt::to_wire(&<T as GrantOverrides>::assert_success(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("combine", mut args) => Ok(rt::to_wire(&<T as GrantOverrides>::combine(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Result of a call to grantOnKey().
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -4241,6 +6894,41 @@ pub trait GrantableResourcesExt: rt::IsA<GrantableResources> {
 }
 impl<O: rt::IsA<GrantableResources> + ?Sized> GrantableResourcesExt for O {}
 
+/// The members of [`GrantableResources`] a Rust type can override; [`GrantableResources::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait GrantableResourcesOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl GrantableResources {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: GrantableResourcesOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as GrantableResourcesOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: GrantableResourcesOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `GrantableResources` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: GrantableResourcesOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// An IAM Group (collection of IAM users) lets you specify permissions for multiple users, which can make it easier to manage permissions for those users.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Group(rt::ObjRef);
@@ -4309,6 +6997,117 @@ pub trait GroupExt: rt::IsA<Group> {
     }
 }
 impl<O: rt::IsA<Group> + ?Sized> GroupExt for O {}
+
+/// The members of [`Group`] a Rust type can override; [`Group::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait GroupOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `assumeRoleAction`; by default the library's implementation (`super`).
+    fn assume_role_action(&self, this: &Group) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "assumeRoleAction")?)
+    }
+    /// Reads `grantPrincipal`; by default the library's implementation (`super`).
+    fn grant_principal(&self, this: &Group) -> rt::R<crate::aws_iam::IPrincipal> {
+        rt::from_wire(rt::get(&this.0, "grantPrincipal")?)
+    }
+    /// Reads `groupArn`; by default the library's implementation (`super`).
+    fn group_arn(&self, this: &Group) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "groupArn")?)
+    }
+    /// Reads `groupName`; by default the library's implementation (`super`).
+    fn group_name(&self, this: &Group) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "groupName")?)
+    }
+    /// Reads `groupRef`; by default the library's implementation (`super`).
+    fn group_ref(&self, this: &Group) -> rt::R<crate::interfaces::aws_iam::GroupReference> {
+        rt::from_wire(rt::get(&this.0, "groupRef")?)
+    }
+    /// Reads `policyFragment`; by default the library's implementation (`super`).
+    fn policy_fragment(&self, this: &Group) -> rt::R<crate::aws_iam::PrincipalPolicyFragment> {
+        rt::from_wire(rt::get(&this.0, "policyFragment")?)
+    }
+    /// Reads `principalAccount`; by default the library's implementation (`super`).
+    fn principal_account(&self, this: &Group) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "principalAccount")?)
+    }
+    /// `addManagedPolicy`: by default the library's implementation (`super`).
+    fn add_managed_policy(&self, this: &Group, policy: crate::aws_iam::IManagedPolicy) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addManagedPolicy", vec![rt::to_wire(&policy)])?)
+    }
+    /// `addToPolicy`: by default the library's implementation (`super`).
+    fn add_to_policy(&self, this: &Group, statement: crate::aws_iam::PolicyStatement) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "addToPolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `addToPrincipalPolicy`: by default the library's implementation (`super`).
+    fn add_to_principal_policy(&self, this: &Group, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToPrincipalPolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToPrincipalPolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `addUser`: by default the library's implementation (`super`).
+    fn add_user(&self, this: &Group, user: crate::aws_iam::IUser) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addUser", vec![rt::to_wire(&user)])?)
+    }
+    /// `attachInlinePolicy`: by default the library's implementation (`super`).
+    fn attach_inline_policy(&self, this: &Group, policy: crate::aws_iam::Policy) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "attachInlinePolicy", vec![rt::to_wire(&policy)])?)
+    }
+}
+impl Group {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: GroupOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as GroupOverrides>::OVERRIDES {
+            out.push(match *name {
+                "assume_role_action" => rt::Override::property("assumeRoleAction"),
+                "grant_principal" => rt::Override::property("grantPrincipal"),
+                "group_arn" => rt::Override::property("groupArn"),
+                "group_name" => rt::Override::property("groupName"),
+                "group_ref" => rt::Override::property("groupRef"),
+                "policy_fragment" => rt::Override::property("policyFragment"),
+                "principal_account" => rt::Override::property("principalAccount"),
+                "add_managed_policy" => rt::Override::method("addManagedPolicy"),
+                "add_to_policy" => rt::Override::method("addToPolicy"),
+                "add_to_principal_policy" => rt::Override::method("addToPrincipalPolicy"),
+                "add_user" => rt::Override::method("addUser"),
+                "attach_inline_policy" => rt::Override::method("attachInlinePolicy"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: GroupOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("assumeRoleAction") => Ok(rt::to_wire(&<T as GroupOverrides>::assume_role_action(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grantPrincipal") => Ok(rt::to_wire(&<T as GroupOverrides>::grant_principal(imp, &Self(this.clone()))?)),
+            rt::Call::Get("groupArn") => Ok(rt::to_wire(&<T as GroupOverrides>::group_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("groupName") => Ok(rt::to_wire(&<T as GroupOverrides>::group_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("groupRef") => Ok(rt::to_wire(&<T as GroupOverrides>::group_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyFragment") => Ok(rt::to_wire(&<T as GroupOverrides>::policy_fragment(imp, &Self(this.clone()))?)),
+            rt::Call::Get("principalAccount") => Ok(rt::to_wire(&<T as GroupOverrides>::principal_account(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addManagedPolicy", mut args) => Ok(rt::to_wire(&<T as GroupOverrides>::add_managed_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToPolicy", mut args) => Ok(rt::to_wire(&<T as GroupOverrides>::add_to_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToPrincipalPolicy", mut args) => Ok(rt::to_wire(&<T as GroupOverrides>::add_to_principal_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addUser", mut args) => Ok(rt::to_wire(&<T as GroupOverrides>::add_user(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("attachInlinePolicy", mut args) => Ok(rt::to_wire(&<T as GroupOverrides>::attach_inline_policy(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Group` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: GroupOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_iam::GroupProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining an IAM group.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -6670,6 +9469,69 @@ pub trait InstanceProfileExt: rt::IsA<InstanceProfile> {
 }
 impl<O: rt::IsA<InstanceProfile> + ?Sized> InstanceProfileExt for O {}
 
+/// The members of [`InstanceProfile`] a Rust type can override; [`InstanceProfile::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait InstanceProfileOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `instanceProfileArn`; by default the library's implementation (`super`).
+    fn instance_profile_arn(&self, this: &InstanceProfile) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "instanceProfileArn")?)
+    }
+    /// Reads `instanceProfileName`; by default the library's implementation (`super`).
+    fn instance_profile_name(&self, this: &InstanceProfile) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "instanceProfileName")?)
+    }
+    /// Reads `instanceProfileRef`; by default the library's implementation (`super`).
+    fn instance_profile_ref(&self, this: &InstanceProfile) -> rt::R<crate::interfaces::aws_iam::InstanceProfileReference> {
+        rt::from_wire(rt::get(&this.0, "instanceProfileRef")?)
+    }
+    /// Reads `role`; by default the library's implementation (`super`).
+    fn role(&self, this: &InstanceProfile) -> rt::R<rt::Option<crate::aws_iam::IRole>> {
+        rt::from_wire(rt::get(&this.0, "role")?)
+    }
+}
+impl InstanceProfile {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: InstanceProfileOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as InstanceProfileOverrides>::OVERRIDES {
+            out.push(match *name {
+                "instance_profile_arn" => rt::Override::property("instanceProfileArn"),
+                "instance_profile_name" => rt::Override::property("instanceProfileName"),
+                "instance_profile_ref" => rt::Override::property("instanceProfileRef"),
+                "role" => rt::Override::property("role"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: InstanceProfileOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("instanceProfileArn") => Ok(rt::to_wire(&<T as InstanceProfileOverrides>::instance_profile_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("instanceProfileName") => Ok(rt::to_wire(&<T as InstanceProfileOverrides>::instance_profile_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("instanceProfileRef") => Ok(rt::to_wire(&<T as InstanceProfileOverrides>::instance_profile_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("role") => Ok(rt::to_wire(&<T as InstanceProfileOverrides>::role(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `InstanceProfile` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: InstanceProfileOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_iam::InstanceProfileProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Attributes of an Instance Profile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceProfileAttributes {
@@ -6793,6 +9655,135 @@ pub trait LazyRoleExt: rt::IsA<LazyRole> {
     }
 }
 impl<O: rt::IsA<LazyRole> + ?Sized> LazyRoleExt for O {}
+
+/// The members of [`LazyRole`] a Rust type can override; [`LazyRole::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait LazyRoleOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `assumeRoleAction`; by default the library's implementation (`super`).
+    fn assume_role_action(&self, this: &LazyRole) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "assumeRoleAction")?)
+    }
+    /// Reads `grantPrincipal`; by default the library's implementation (`super`).
+    fn grant_principal(&self, this: &LazyRole) -> rt::R<crate::aws_iam::IPrincipal> {
+        rt::from_wire(rt::get(&this.0, "grantPrincipal")?)
+    }
+    /// Reads `policyFragment`; by default the library's implementation (`super`).
+    fn policy_fragment(&self, this: &LazyRole) -> rt::R<crate::aws_iam::PrincipalPolicyFragment> {
+        rt::from_wire(rt::get(&this.0, "policyFragment")?)
+    }
+    /// Reads `roleArn`; by default the library's implementation (`super`).
+    fn role_arn(&self, this: &LazyRole) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "roleArn")?)
+    }
+    /// Reads `roleId`; by default the library's implementation (`super`).
+    fn role_id(&self, this: &LazyRole) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "roleId")?)
+    }
+    /// Reads `roleName`; by default the library's implementation (`super`).
+    fn role_name(&self, this: &LazyRole) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "roleName")?)
+    }
+    /// Reads `roleRef`; by default the library's implementation (`super`).
+    fn role_ref(&self, this: &LazyRole) -> rt::R<crate::interfaces::aws_iam::RoleReference> {
+        rt::from_wire(rt::get(&this.0, "roleRef")?)
+    }
+    /// Reads `principalAccount`; by default the library's implementation (`super`).
+    fn principal_account(&self, this: &LazyRole) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "principalAccount")?)
+    }
+    /// `addManagedPolicy`: by default the library's implementation (`super`).
+    fn add_managed_policy(&self, this: &LazyRole, policy: crate::aws_iam::IManagedPolicy) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addManagedPolicy", vec![rt::to_wire(&policy)])?)
+    }
+    /// `addToPolicy`: by default the library's implementation (`super`).
+    fn add_to_policy(&self, this: &LazyRole, statement: crate::aws_iam::PolicyStatement) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "addToPolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `addToPrincipalPolicy`: by default the library's implementation (`super`).
+    fn add_to_principal_policy(&self, this: &LazyRole, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToPrincipalPolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToPrincipalPolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `attachInlinePolicy`: by default the library's implementation (`super`).
+    fn attach_inline_policy(&self, this: &LazyRole, policy: crate::aws_iam::Policy) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "attachInlinePolicy", vec![rt::to_wire(&policy)])?)
+    }
+    /// `grant`: by default the library's implementation (`super`).
+    fn grant(&self, this: &LazyRole, identity: crate::aws_iam::IPrincipal, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grant", rt::args_variadic(vec![rt::to_wire(&identity)], &actions))?)
+    }
+    /// `grantAssumeRole`: by default the library's implementation (`super`).
+    fn grant_assume_role(&self, this: &LazyRole, identity: crate::aws_iam::IPrincipal) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantAssumeRole", vec![rt::to_wire(&identity)])?)
+    }
+    /// `grantPassRole`: by default the library's implementation (`super`).
+    fn grant_pass_role(&self, this: &LazyRole, identity: crate::aws_iam::IPrincipal) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantPassRole", vec![rt::to_wire(&identity)])?)
+    }
+}
+impl LazyRole {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LazyRoleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as LazyRoleOverrides>::OVERRIDES {
+            out.push(match *name {
+                "assume_role_action" => rt::Override::property("assumeRoleAction"),
+                "grant_principal" => rt::Override::property("grantPrincipal"),
+                "policy_fragment" => rt::Override::property("policyFragment"),
+                "role_arn" => rt::Override::property("roleArn"),
+                "role_id" => rt::Override::property("roleId"),
+                "role_name" => rt::Override::property("roleName"),
+                "role_ref" => rt::Override::property("roleRef"),
+                "principal_account" => rt::Override::property("principalAccount"),
+                "add_managed_policy" => rt::Override::method("addManagedPolicy"),
+                "add_to_policy" => rt::Override::method("addToPolicy"),
+                "add_to_principal_policy" => rt::Override::method("addToPrincipalPolicy"),
+                "attach_inline_policy" => rt::Override::method("attachInlinePolicy"),
+                "grant" => rt::Override::method("grant"),
+                "grant_assume_role" => rt::Override::method("grantAssumeRole"),
+                "grant_pass_role" => rt::Override::method("grantPassRole"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LazyRoleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("assumeRoleAction") => Ok(rt::to_wire(&<T as LazyRoleOverrides>::assume_role_action(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grantPrincipal") => Ok(rt::to_wire(&<T as LazyRoleOverrides>::grant_principal(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyFragment") => Ok(rt::to_wire(&<T as LazyRoleOverrides>::policy_fragment(imp, &Self(this.clone()))?)),
+            rt::Call::Get("roleArn") => Ok(rt::to_wire(&<T as LazyRoleOverrides>::role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("roleId") => Ok(rt::to_wire(&<T as LazyRoleOverrides>::role_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("roleName") => Ok(rt::to_wire(&<T as LazyRoleOverrides>::role_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("roleRef") => Ok(rt::to_wire(&<T as LazyRoleOverrides>::role_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("principalAccount") => Ok(rt::to_wire(&<T as LazyRoleOverrides>::principal_account(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addManagedPolicy", mut args) => Ok(rt::to_wire(&<T as LazyRoleOverrides>::add_managed_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToPolicy", mut args) => Ok(rt::to_wire(&<T as LazyRoleOverrides>::add_to_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToPrincipalPolicy", mut args) => Ok(rt::to_wire(&<T as LazyRoleOverrides>::add_to_principal_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("attachInlinePolicy", mut args) => Ok(rt::to_wire(&<T as LazyRoleOverrides>::attach_inline_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grant", mut args) => Ok(rt::to_wire(&<T as LazyRoleOverrides>::grant(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("grantAssumeRole", mut args) => Ok(rt::to_wire(&<T as LazyRoleOverrides>::grant_assume_role(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantPassRole", mut args) => Ok(rt::to_wire(&<T as LazyRoleOverrides>::grant_pass_role(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `LazyRole` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: LazyRoleOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::LazyRoleProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a LazyRole.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -7018,6 +10009,111 @@ pub trait ManagedPolicyExt: rt::IsA<ManagedPolicy> {
 }
 impl<O: rt::IsA<ManagedPolicy> + ?Sized> ManagedPolicyExt for O {}
 
+/// The members of [`ManagedPolicy`] a Rust type can override; [`ManagedPolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ManagedPolicyOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &ManagedPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Reads `document`; by default the library's implementation (`super`).
+    fn document(&self, this: &ManagedPolicy) -> rt::R<crate::aws_iam::PolicyDocument> {
+        rt::from_wire(rt::get(&this.0, "document")?)
+    }
+    /// Reads `grantPrincipal`; by default the library's implementation (`super`).
+    fn grant_principal(&self, this: &ManagedPolicy) -> rt::R<crate::aws_iam::IPrincipal> {
+        rt::from_wire(rt::get(&this.0, "grantPrincipal")?)
+    }
+    /// Reads `managedPolicyArn`; by default the library's implementation (`super`).
+    fn managed_policy_arn(&self, this: &ManagedPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "managedPolicyArn")?)
+    }
+    /// Reads `managedPolicyName`; by default the library's implementation (`super`).
+    fn managed_policy_name(&self, this: &ManagedPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "managedPolicyName")?)
+    }
+    /// Reads `managedPolicyRef`; by default the library's implementation (`super`).
+    fn managed_policy_ref(&self, this: &ManagedPolicy) -> rt::R<crate::interfaces::aws_iam::ManagedPolicyReference> {
+        rt::from_wire(rt::get(&this.0, "managedPolicyRef")?)
+    }
+    /// Reads `path`; by default the library's implementation (`super`).
+    fn path(&self, this: &ManagedPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "path")?)
+    }
+    /// `addStatements`: by default the library's implementation (`super`).
+    fn add_statements(&self, this: &ManagedPolicy, statement: rt::Vec<crate::aws_iam::PolicyStatement>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addStatements", rt::args_variadic(vec![], &statement))?)
+    }
+    /// `attachToGroup`: by default the library's implementation (`super`).
+    fn attach_to_group(&self, this: &ManagedPolicy, group: crate::interfaces::aws_iam::IGroupRef) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "attachToGroup", vec![rt::to_wire(&group)])?)
+    }
+    /// `attachToRole`: by default the library's implementation (`super`).
+    fn attach_to_role(&self, this: &ManagedPolicy, role: crate::aws_iam::IRole) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "attachToRole", vec![rt::to_wire(&role)])?)
+    }
+    /// `attachToUser`: by default the library's implementation (`super`).
+    fn attach_to_user(&self, this: &ManagedPolicy, user: crate::interfaces::aws_iam::IUserRef) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "attachToUser", vec![rt::to_wire(&user)])?)
+    }
+}
+impl ManagedPolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ManagedPolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ManagedPolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "description" => rt::Override::property("description"),
+                "document" => rt::Override::property("document"),
+                "grant_principal" => rt::Override::property("grantPrincipal"),
+                "managed_policy_arn" => rt::Override::property("managedPolicyArn"),
+                "managed_policy_name" => rt::Override::property("managedPolicyName"),
+                "managed_policy_ref" => rt::Override::property("managedPolicyRef"),
+                "path" => rt::Override::property("path"),
+                "add_statements" => rt::Override::method("addStatements"),
+                "attach_to_group" => rt::Override::method("attachToGroup"),
+                "attach_to_role" => rt::Override::method("attachToRole"),
+                "attach_to_user" => rt::Override::method("attachToUser"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ManagedPolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as ManagedPolicyOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Get("document") => Ok(rt::to_wire(&<T as ManagedPolicyOverrides>::document(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grantPrincipal") => Ok(rt::to_wire(&<T as ManagedPolicyOverrides>::grant_principal(imp, &Self(this.clone()))?)),
+            rt::Call::Get("managedPolicyArn") => Ok(rt::to_wire(&<T as ManagedPolicyOverrides>::managed_policy_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("managedPolicyName") => Ok(rt::to_wire(&<T as ManagedPolicyOverrides>::managed_policy_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("managedPolicyRef") => Ok(rt::to_wire(&<T as ManagedPolicyOverrides>::managed_policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("path") => Ok(rt::to_wire(&<T as ManagedPolicyOverrides>::path(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addStatements", mut args) => Ok(rt::to_wire(&<T as ManagedPolicyOverrides>::add_statements(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("attachToGroup", mut args) => Ok(rt::to_wire(&<T as ManagedPolicyOverrides>::attach_to_group(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("attachToRole", mut args) => Ok(rt::to_wire(&<T as ManagedPolicyOverrides>::attach_to_role(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("attachToUser", mut args) => Ok(rt::to_wire(&<T as ManagedPolicyOverrides>::attach_to_user(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `ManagedPolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ManagedPolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_iam::ManagedPolicyProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining an IAM managed policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedPolicyProps {
@@ -7165,6 +10261,81 @@ pub trait OidcProviderNativeExt: rt::IsA<OidcProviderNative> {
 }
 impl<O: rt::IsA<OidcProviderNative> + ?Sized> OidcProviderNativeExt for O {}
 
+/// The members of [`OidcProviderNative`] a Rust type can override; [`OidcProviderNative::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait OidcProviderNativeOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `oidcProviderArn`; by default the library's implementation (`super`).
+    fn oidc_provider_arn(&self, this: &OidcProviderNative) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "oidcProviderArn")?)
+    }
+    /// Reads `oidcProviderIssuer`; by default the library's implementation (`super`).
+    fn oidc_provider_issuer(&self, this: &OidcProviderNative) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "oidcProviderIssuer")?)
+    }
+    /// Reads `oidcProviderRef`; by default the library's implementation (`super`).
+    fn oidc_provider_ref(&self, this: &OidcProviderNative) -> rt::R<crate::interfaces::aws_iam::OIDCProviderReference> {
+        rt::from_wire(rt::get(&this.0, "oidcProviderRef")?)
+    }
+    /// Reads `oidcProviderThumbprints`; by default the library's implementation (`super`).
+    fn oidc_provider_thumbprints(&self, this: &OidcProviderNative) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "oidcProviderThumbprints")?)
+    }
+    /// Reads `openIdConnectProviderArn`; by default the library's implementation (`super`).
+    fn open_id_connect_provider_arn(&self, this: &OidcProviderNative) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "openIdConnectProviderArn")?)
+    }
+    /// Reads `openIdConnectProviderIssuer`; by default the library's implementation (`super`).
+    fn open_id_connect_provider_issuer(&self, this: &OidcProviderNative) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "openIdConnectProviderIssuer")?)
+    }
+}
+impl OidcProviderNative {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: OidcProviderNativeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as OidcProviderNativeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "oidc_provider_arn" => rt::Override::property("oidcProviderArn"),
+                "oidc_provider_issuer" => rt::Override::property("oidcProviderIssuer"),
+                "oidc_provider_ref" => rt::Override::property("oidcProviderRef"),
+                "oidc_provider_thumbprints" => rt::Override::property("oidcProviderThumbprints"),
+                "open_id_connect_provider_arn" => rt::Override::property("openIdConnectProviderArn"),
+                "open_id_connect_provider_issuer" => rt::Override::property("openIdConnectProviderIssuer"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: OidcProviderNativeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("oidcProviderArn") => Ok(rt::to_wire(&<T as OidcProviderNativeOverrides>::oidc_provider_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("oidcProviderIssuer") => Ok(rt::to_wire(&<T as OidcProviderNativeOverrides>::oidc_provider_issuer(imp, &Self(this.clone()))?)),
+            rt::Call::Get("oidcProviderRef") => Ok(rt::to_wire(&<T as OidcProviderNativeOverrides>::oidc_provider_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("oidcProviderThumbprints") => Ok(rt::to_wire(&<T as OidcProviderNativeOverrides>::oidc_provider_thumbprints(imp, &Self(this.clone()))?)),
+            rt::Call::Get("openIdConnectProviderArn") => Ok(rt::to_wire(&<T as OidcProviderNativeOverrides>::open_id_connect_provider_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("openIdConnectProviderIssuer") => Ok(rt::to_wire(&<T as OidcProviderNativeOverrides>::open_id_connect_provider_issuer(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `OidcProviderNative` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: OidcProviderNativeOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::OidcProviderNativeProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Initialization properties for `OIDCProviderNative`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OidcProviderNativeProps {
@@ -7283,6 +10454,43 @@ pub trait OpenIdConnectPrincipalExt: rt::IsA<OpenIdConnectPrincipal> {
 }
 impl<O: rt::IsA<OpenIdConnectPrincipal> + ?Sized> OpenIdConnectPrincipalExt for O {}
 
+/// The members of [`OpenIdConnectPrincipal`] a Rust type can override; [`OpenIdConnectPrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::WebIdentityPrincipalOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait OpenIdConnectPrincipalOverrides: crate::aws_iam::WebIdentityPrincipalOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl OpenIdConnectPrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: OpenIdConnectPrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as OpenIdConnectPrincipalOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_iam::WebIdentityPrincipal::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: OpenIdConnectPrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_iam::WebIdentityPrincipal::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `OpenIdConnectPrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: OpenIdConnectPrincipalOverrides>(overrides: T, open_id_connect_provider: &dyn rt::IsA<crate::interfaces::aws_iam::IOIDCProviderRef>, conditions: rt::Option<&rt::Map<rt::String, rt::Value>>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&open_id_connect_provider), rt::to_wire(&conditions)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// IAM OIDC identity providers are entities in IAM that describe an external identity provider (IdP) service that supports the OpenID Connect (OIDC) standard, such as Google or Salesforce.
 ///
 /// You use an IAM OIDC identity provider
@@ -7347,6 +10555,69 @@ pub trait OpenIdConnectProviderExt: rt::IsA<OpenIdConnectProvider> {
     }
 }
 impl<O: rt::IsA<OpenIdConnectProvider> + ?Sized> OpenIdConnectProviderExt for O {}
+
+/// The members of [`OpenIdConnectProvider`] a Rust type can override; [`OpenIdConnectProvider::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait OpenIdConnectProviderOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `oidcProviderRef`; by default the library's implementation (`super`).
+    fn oidc_provider_ref(&self, this: &OpenIdConnectProvider) -> rt::R<crate::interfaces::aws_iam::OIDCProviderReference> {
+        rt::from_wire(rt::get(&this.0, "oidcProviderRef")?)
+    }
+    /// Reads `openIdConnectProviderArn`; by default the library's implementation (`super`).
+    fn open_id_connect_provider_arn(&self, this: &OpenIdConnectProvider) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "openIdConnectProviderArn")?)
+    }
+    /// Reads `openIdConnectProviderIssuer`; by default the library's implementation (`super`).
+    fn open_id_connect_provider_issuer(&self, this: &OpenIdConnectProvider) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "openIdConnectProviderIssuer")?)
+    }
+    /// Reads `openIdConnectProviderthumbprints`; by default the library's implementation (`super`).
+    fn open_id_connect_providerthumbprints(&self, this: &OpenIdConnectProvider) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "openIdConnectProviderthumbprints")?)
+    }
+}
+impl OpenIdConnectProvider {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: OpenIdConnectProviderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as OpenIdConnectProviderOverrides>::OVERRIDES {
+            out.push(match *name {
+                "oidc_provider_ref" => rt::Override::property("oidcProviderRef"),
+                "open_id_connect_provider_arn" => rt::Override::property("openIdConnectProviderArn"),
+                "open_id_connect_provider_issuer" => rt::Override::property("openIdConnectProviderIssuer"),
+                "open_id_connect_providerthumbprints" => rt::Override::property("openIdConnectProviderthumbprints"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: OpenIdConnectProviderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("oidcProviderRef") => Ok(rt::to_wire(&<T as OpenIdConnectProviderOverrides>::oidc_provider_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("openIdConnectProviderArn") => Ok(rt::to_wire(&<T as OpenIdConnectProviderOverrides>::open_id_connect_provider_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("openIdConnectProviderIssuer") => Ok(rt::to_wire(&<T as OpenIdConnectProviderOverrides>::open_id_connect_provider_issuer(imp, &Self(this.clone()))?)),
+            rt::Call::Get("openIdConnectProviderthumbprints") => Ok(rt::to_wire(&<T as OpenIdConnectProviderOverrides>::open_id_connect_providerthumbprints(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `OpenIdConnectProvider` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: OpenIdConnectProviderOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::OpenIdConnectProviderProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Initialization properties for `OpenIdConnectProvider`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -7456,6 +10727,51 @@ pub trait OrganizationPrincipalExt: rt::IsA<OrganizationPrincipal> {
 }
 impl<O: rt::IsA<OrganizationPrincipal> + ?Sized> OrganizationPrincipalExt for O {}
 
+/// The members of [`OrganizationPrincipal`] a Rust type can override; [`OrganizationPrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::PrincipalBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait OrganizationPrincipalOverrides: crate::aws_iam::PrincipalBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `organizationId`; by default the library's implementation (`super`).
+    fn organization_id(&self, this: &OrganizationPrincipal) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "organizationId")?)
+    }
+}
+impl OrganizationPrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: OrganizationPrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as OrganizationPrincipalOverrides>::OVERRIDES {
+            out.push(match *name {
+                "organization_id" => rt::Override::property("organizationId"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_iam::PrincipalBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: OrganizationPrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("organizationId") => Ok(rt::to_wire(&<T as OrganizationPrincipalOverrides>::organization_id(imp, &Self(this.clone()))?)),
+            call => crate::aws_iam::PrincipalBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `OrganizationPrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: OrganizationPrincipalOverrides>(overrides: T, organization_id: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&organization_id)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Modify the Permissions Boundaries of Users and Roles in a construct tree.
 ///
 /// ```text
@@ -7488,6 +10804,48 @@ pub trait PermissionsBoundaryExt: rt::IsA<PermissionsBoundary> {
     }
 }
 impl<O: rt::IsA<PermissionsBoundary> + ?Sized> PermissionsBoundaryExt for O {}
+
+/// The members of [`PermissionsBoundary`] a Rust type can override; [`PermissionsBoundary::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PermissionsBoundaryOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `apply`: by default the library's implementation (`super`).
+    fn apply(&self, this: &PermissionsBoundary, boundary_policy: crate::aws_iam::IManagedPolicy) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "apply", vec![rt::to_wire(&boundary_policy)])?)
+    }
+    /// `clear`: by default the library's implementation (`super`).
+    fn clear(&self, this: &PermissionsBoundary) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "clear", vec![])?)
+    }
+}
+impl PermissionsBoundary {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PermissionsBoundaryOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PermissionsBoundaryOverrides>::OVERRIDES {
+            out.push(match *name {
+                "apply" => rt::Override::method("apply"),
+                "clear" => rt::Override::method("clear"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PermissionsBoundaryOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("apply", mut args) => Ok(rt::to_wire(&<T as PermissionsBoundaryOverrides>::apply(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("clear", _) => Ok(rt::to_wire(&<T as PermissionsBoundaryOverrides>::clear(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// The AWS::IAM::Policy resource associates an [inline](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#inline) IAM policy with IAM users, roles, or groups. For more information about IAM policies, see [Overview of IAM Policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/policies_overview.html) in the IAM User Guide guide.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -7540,6 +10898,93 @@ pub trait PolicyExt: rt::IsA<Policy> {
     }
 }
 impl<O: rt::IsA<Policy> + ?Sized> PolicyExt for O {}
+
+/// The members of [`Policy`] a Rust type can override; [`Policy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait PolicyOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `document`; by default the library's implementation (`super`).
+    fn document(&self, this: &Policy) -> rt::R<crate::aws_iam::PolicyDocument> {
+        rt::from_wire(rt::get(&this.0, "document")?)
+    }
+    /// Reads `grantPrincipal`; by default the library's implementation (`super`).
+    fn grant_principal(&self, this: &Policy) -> rt::R<crate::aws_iam::IPrincipal> {
+        rt::from_wire(rt::get(&this.0, "grantPrincipal")?)
+    }
+    /// Reads `policyName`; by default the library's implementation (`super`).
+    fn policy_name(&self, this: &Policy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "policyName")?)
+    }
+    /// Reads `policyRef`; by default the library's implementation (`super`).
+    fn policy_ref(&self, this: &Policy) -> rt::R<crate::interfaces::aws_iam::PolicyReference> {
+        rt::from_wire(rt::get(&this.0, "policyRef")?)
+    }
+    /// `addStatements`: by default the library's implementation (`super`).
+    fn add_statements(&self, this: &Policy, statement: rt::Vec<crate::aws_iam::PolicyStatement>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addStatements", rt::args_variadic(vec![], &statement))?)
+    }
+    /// `attachToGroup`: by default the library's implementation (`super`).
+    fn attach_to_group(&self, this: &Policy, group: crate::aws_iam::IGroup) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "attachToGroup", vec![rt::to_wire(&group)])?)
+    }
+    /// `attachToRole`: by default the library's implementation (`super`).
+    fn attach_to_role(&self, this: &Policy, role: crate::aws_iam::IRole) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "attachToRole", vec![rt::to_wire(&role)])?)
+    }
+    /// `attachToUser`: by default the library's implementation (`super`).
+    fn attach_to_user(&self, this: &Policy, user: crate::aws_iam::IUser) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "attachToUser", vec![rt::to_wire(&user)])?)
+    }
+}
+impl Policy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "document" => rt::Override::property("document"),
+                "grant_principal" => rt::Override::property("grantPrincipal"),
+                "policy_name" => rt::Override::property("policyName"),
+                "policy_ref" => rt::Override::property("policyRef"),
+                "add_statements" => rt::Override::method("addStatements"),
+                "attach_to_group" => rt::Override::method("attachToGroup"),
+                "attach_to_role" => rt::Override::method("attachToRole"),
+                "attach_to_user" => rt::Override::method("attachToUser"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("document") => Ok(rt::to_wire(&<T as PolicyOverrides>::document(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grantPrincipal") => Ok(rt::to_wire(&<T as PolicyOverrides>::grant_principal(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyName") => Ok(rt::to_wire(&<T as PolicyOverrides>::policy_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyRef") => Ok(rt::to_wire(&<T as PolicyOverrides>::policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addStatements", mut args) => Ok(rt::to_wire(&<T as PolicyOverrides>::add_statements(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("attachToGroup", mut args) => Ok(rt::to_wire(&<T as PolicyOverrides>::attach_to_group(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("attachToRole", mut args) => Ok(rt::to_wire(&<T as PolicyOverrides>::attach_to_role(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("attachToUser", mut args) => Ok(rt::to_wire(&<T as PolicyOverrides>::attach_to_user(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Policy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_iam::PolicyProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A PolicyDocument is a collection of statements.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -7612,6 +11057,109 @@ pub trait PolicyDocumentExt: rt::IsA<PolicyDocument> {
     }
 }
 impl<O: rt::IsA<PolicyDocument> + ?Sized> PolicyDocumentExt for O {}
+
+/// The members of [`PolicyDocument`] a Rust type can override; [`PolicyDocument::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PolicyDocumentOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `creationStack`; by default the library's implementation (`super`).
+    fn creation_stack(&self, this: &PolicyDocument) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "creationStack")?)
+    }
+    /// Reads `isEmpty`; by default the library's implementation (`super`).
+    fn is_empty(&self, this: &PolicyDocument) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "isEmpty")?)
+    }
+    /// Reads `statementCount`; by default the library's implementation (`super`).
+    fn statement_count(&self, this: &PolicyDocument) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "statementCount")?)
+    }
+    /// `addStatements`: by default the library's implementation (`super`).
+    fn add_statements(&self, this: &PolicyDocument, statement: rt::Vec<crate::aws_iam::PolicyStatement>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addStatements", rt::args_variadic(vec![], &statement))?)
+    }
+    /// `resolve`: by default the library's implementation (`super`).
+    fn resolve(&self, this: &PolicyDocument, context: crate::IResolveContext) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "resolve", vec![rt::to_wire(&context)])?)
+    }
+    /// `toJSON`: by default the library's implementation (`super`).
+    fn to_json(&self, this: &PolicyDocument) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "toJSON", vec![])?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &PolicyDocument) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+    /// `validateForAnyPolicy`: by default the library's implementation (`super`).
+    fn validate_for_any_policy(&self, this: &PolicyDocument) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "validateForAnyPolicy", vec![])?)
+    }
+    /// `validateForIdentityPolicy`: by default the library's implementation (`super`).
+    fn validate_for_identity_policy(&self, this: &PolicyDocument) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "validateForIdentityPolicy", vec![])?)
+    }
+    /// `validateForResourcePolicy`: by default the library's implementation (`super`).
+    fn validate_for_resource_policy(&self, this: &PolicyDocument, options: rt::Option<crate::aws_iam::ResourcePolicyValidationOptions>) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "validateForResourcePolicy", vec![rt::to_wire(&options)])?)
+    }
+    /// `validateForTrustPolicy`: by default the library's implementation (`super`).
+    fn validate_for_trust_policy(&self, this: &PolicyDocument) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "validateForTrustPolicy", vec![])?)
+    }
+}
+impl PolicyDocument {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PolicyDocumentOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PolicyDocumentOverrides>::OVERRIDES {
+            out.push(match *name {
+                "creation_stack" => rt::Override::property("creationStack"),
+                "is_empty" => rt::Override::property("isEmpty"),
+                "statement_count" => rt::Override::property("statementCount"),
+                "add_statements" => rt::Override::method("addStatements"),
+                "resolve" => rt::Override::method("resolve"),
+                "to_json" => rt::Override::method("toJSON"),
+                "to_string" => rt::Override::method("toString"),
+                "validate_for_any_policy" => rt::Override::method("validateForAnyPolicy"),
+                "validate_for_identity_policy" => rt::Override::method("validateForIdentityPolicy"),
+                "validate_for_resource_policy" => rt::Override::method("validateForResourcePolicy"),
+                "validate_for_trust_policy" => rt::Override::method("validateForTrustPolicy"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PolicyDocumentOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("creationStack") => Ok(rt::to_wire(&<T as PolicyDocumentOverrides>::creation_stack(imp, &Self(this.clone()))?)),
+            rt::Call::Get("isEmpty") => Ok(rt::to_wire(&<T as PolicyDocumentOverrides>::is_empty(imp, &Self(this.clone()))?)),
+            rt::Call::Get("statementCount") => Ok(rt::to_wire(&<T as PolicyDocumentOverrides>::statement_count(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addStatements", mut args) => Ok(rt::to_wire(&<T as PolicyDocumentOverrides>::add_statements(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("resolve", mut args) => Ok(rt::to_wire(&<T as PolicyDocumentOverrides>::resolve(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toJSON", _) => Ok(rt::to_wire(&<T as PolicyDocumentOverrides>::to_json(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as PolicyDocumentOverrides>::to_string(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("validateForAnyPolicy", _) => Ok(rt::to_wire(&<T as PolicyDocumentOverrides>::validate_for_any_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("validateForIdentityPolicy", _) => Ok(rt::to_wire(&<T as PolicyDocumentOverrides>::validate_for_identity_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("validateForResourcePolicy", mut args) => Ok(rt::to_wire(&<T as PolicyDocumentOverrides>::validate_for_resource_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("validateForTrustPolicy", _) => Ok(rt::to_wire(&<T as PolicyDocumentOverrides>::validate_for_trust_policy(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `PolicyDocument` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PolicyDocumentOverrides>(overrides: T, props: rt::Option<&crate::aws_iam::PolicyDocumentProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for a new PolicyDocument.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -8049,6 +11597,299 @@ pub trait PolicyStatementExt: rt::IsA<PolicyStatement> {
 }
 impl<O: rt::IsA<PolicyStatement> + ?Sized> PolicyStatementExt for O {}
 
+/// The members of [`PolicyStatement`] a Rust type can override; [`PolicyStatement::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PolicyStatementOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `actions`; by default the library's implementation (`super`).
+    fn actions(&self, this: &PolicyStatement) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "actions")?)
+    }
+    /// Reads `conditions`; by default the library's implementation (`super`).
+    fn conditions(&self, this: &PolicyStatement) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "conditions")?)
+    }
+    /// Reads `frozen`; by default the library's implementation (`super`).
+    fn frozen(&self, this: &PolicyStatement) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "frozen")?)
+    }
+    /// Reads `hasPrincipal`; by default the library's implementation (`super`).
+    fn has_principal(&self, this: &PolicyStatement) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "hasPrincipal")?)
+    }
+    /// Reads `hasResource`; by default the library's implementation (`super`).
+    fn has_resource(&self, this: &PolicyStatement) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "hasResource")?)
+    }
+    /// Reads `notActions`; by default the library's implementation (`super`).
+    fn not_actions(&self, this: &PolicyStatement) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "notActions")?)
+    }
+    /// Reads `notPrincipals`; by default the library's implementation (`super`).
+    fn not_principals(&self, this: &PolicyStatement) -> rt::R<rt::Vec<crate::aws_iam::IPrincipal>> {
+        rt::from_wire(rt::get(&this.0, "notPrincipals")?)
+    }
+    /// Reads `notResources`; by default the library's implementation (`super`).
+    fn not_resources(&self, this: &PolicyStatement) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "notResources")?)
+    }
+    /// Reads `principals`; by default the library's implementation (`super`).
+    fn principals(&self, this: &PolicyStatement) -> rt::R<rt::Vec<crate::aws_iam::IPrincipal>> {
+        rt::from_wire(rt::get(&this.0, "principals")?)
+    }
+    /// Reads `resources`; by default the library's implementation (`super`).
+    fn resources(&self, this: &PolicyStatement) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "resources")?)
+    }
+    /// Reads `effect`; by default the library's implementation (`super`).
+    fn effect(&self, this: &PolicyStatement) -> rt::R<crate::aws_iam::Effect> {
+        rt::from_wire(rt::get(&this.0, "effect")?)
+    }
+    /// Writes `effect`; by default the library's implementation (`super`).
+    fn set_effect(&self, this: &PolicyStatement, value: crate::aws_iam::Effect) -> rt::R<()> {
+        rt::set(&this.0, "effect", rt::to_wire(&value))
+    }
+    /// Reads `sid`; by default the library's implementation (`super`).
+    fn sid(&self, this: &PolicyStatement) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "sid")?)
+    }
+    /// Writes `sid`; by default the library's implementation (`super`).
+    fn set_sid(&self, this: &PolicyStatement, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "sid", rt::to_wire(&value))
+    }
+    /// `addAccountCondition`: by default the library's implementation (`super`).
+    fn add_account_condition(&self, this: &PolicyStatement, account_id: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addAccountCondition", vec![rt::to_wire(&account_id)])?)
+    }
+    /// `addAccountRootPrincipal`: by default the library's implementation (`super`).
+    fn add_account_root_principal(&self, this: &PolicyStatement) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addAccountRootPrincipal", vec![])?)
+    }
+    /// `addActions`: by default the library's implementation (`super`).
+    fn add_actions(&self, this: &PolicyStatement, actions: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addActions", rt::args_variadic(vec![], &actions))?)
+    }
+    /// `addAllResources`: by default the library's implementation (`super`).
+    fn add_all_resources(&self, this: &PolicyStatement) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addAllResources", vec![])?)
+    }
+    /// `addAnyPrincipal`: by default the library's implementation (`super`).
+    fn add_any_principal(&self, this: &PolicyStatement) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addAnyPrincipal", vec![])?)
+    }
+    /// `addArnPrincipal`: by default the library's implementation (`super`).
+    fn add_arn_principal(&self, this: &PolicyStatement, arn: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addArnPrincipal", vec![rt::to_wire(&arn)])?)
+    }
+    /// `addAwsAccountPrincipal`: by default the library's implementation (`super`).
+    fn add_aws_account_principal(&self, this: &PolicyStatement, account_id: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addAwsAccountPrincipal", vec![rt::to_wire(&account_id)])?)
+    }
+    /// `addCanonicalUserPrincipal`: by default the library's implementation (`super`).
+    fn add_canonical_user_principal(&self, this: &PolicyStatement, canonical_user_id: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addCanonicalUserPrincipal", vec![rt::to_wire(&canonical_user_id)])?)
+    }
+    /// `addCondition`: by default the library's implementation (`super`).
+    fn add_condition(&self, this: &PolicyStatement, key: rt::String, value: rt::Value) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addCondition", vec![rt::to_wire(&key), rt::to_wire(&value)])?)
+    }
+    /// `addConditions`: by default the library's implementation (`super`).
+    fn add_conditions(&self, this: &PolicyStatement, conditions: rt::Map<rt::String, rt::Value>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addConditions", vec![rt::to_wire(&conditions)])?)
+    }
+    /// `addFederatedPrincipal`: by default the library's implementation (`super`).
+    fn add_federated_principal(&self, this: &PolicyStatement, federated: rt::Value, conditions: rt::Map<rt::String, rt::Value>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addFederatedPrincipal", vec![rt::to_wire(&federated), rt::to_wire(&conditions)])?)
+    }
+    /// `addNotActions`: by default the library's implementation (`super`).
+    fn add_not_actions(&self, this: &PolicyStatement, not_actions: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addNotActions", rt::args_variadic(vec![], &not_actions))?)
+    }
+    /// `addNotPrincipals`: by default the library's implementation (`super`).
+    fn add_not_principals(&self, this: &PolicyStatement, not_principals: rt::Vec<crate::aws_iam::IPrincipal>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addNotPrincipals", rt::args_variadic(vec![], &not_principals))?)
+    }
+    /// `addNotResources`: by default the library's implementation (`super`).
+    fn add_not_resources(&self, this: &PolicyStatement, arns: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addNotResources", rt::args_variadic(vec![], &arns))?)
+    }
+    /// `addPrincipals`: by default the library's implementation (`super`).
+    fn add_principals(&self, this: &PolicyStatement, principals: rt::Vec<crate::aws_iam::IPrincipal>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addPrincipals", rt::args_variadic(vec![], &principals))?)
+    }
+    /// `addResources`: by default the library's implementation (`super`).
+    fn add_resources(&self, this: &PolicyStatement, arns: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addResources", rt::args_variadic(vec![], &arns))?)
+    }
+    /// `addServicePrincipal`: by default the library's implementation (`super`).
+    fn add_service_principal(&self, this: &PolicyStatement, service: rt::String, opts: rt::Option<crate::aws_iam::ServicePrincipalOpts>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addServicePrincipal", vec![rt::to_wire(&service), rt::to_wire(&opts)])?)
+    }
+    /// `addSourceAccountCondition`: by default the library's implementation (`super`).
+    fn add_source_account_condition(&self, this: &PolicyStatement, account_id: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addSourceAccountCondition", vec![rt::to_wire(&account_id)])?)
+    }
+    /// `addSourceArnCondition`: by default the library's implementation (`super`).
+    fn add_source_arn_condition(&self, this: &PolicyStatement, arn: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addSourceArnCondition", vec![rt::to_wire(&arn)])?)
+    }
+    /// `copy`: by default the library's implementation (`super`).
+    fn copy(&self, this: &PolicyStatement, overrides: rt::Option<crate::aws_iam::PolicyStatementProps>) -> rt::R<crate::aws_iam::PolicyStatement> {
+        rt::from_wire(rt::invoke(&this.0, "copy", vec![rt::to_wire(&overrides)])?)
+    }
+    /// `freeze`: by default the library's implementation (`super`).
+    fn freeze(&self, this: &PolicyStatement) -> rt::R<crate::aws_iam::PolicyStatement> {
+        rt::from_wire(rt::invoke(&this.0, "freeze", vec![])?)
+    }
+    /// `toJSON`: by default the library's implementation (`super`).
+    fn to_json(&self, this: &PolicyStatement) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "toJSON", vec![])?)
+    }
+    /// `toStatementJson`: by default the library's implementation (`super`).
+    fn to_statement_json(&self, this: &PolicyStatement) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "toStatementJson", vec![])?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &PolicyStatement) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+    /// `validateForAnyPolicy`: by default the library's implementation (`super`).
+    fn validate_for_any_policy(&self, this: &PolicyStatement) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "validateForAnyPolicy", vec![])?)
+    }
+    /// `validateForIdentityPolicy`: by default the library's implementation (`super`).
+    fn validate_for_identity_policy(&self, this: &PolicyStatement) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "validateForIdentityPolicy", vec![])?)
+    }
+    /// `validateForResourcePolicy`: by default the library's implementation (`super`).
+    fn validate_for_resource_policy(&self, this: &PolicyStatement, options: rt::Option<crate::aws_iam::ResourcePolicyValidationOptions>) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "validateForResourcePolicy", vec![rt::to_wire(&options)])?)
+    }
+    /// `validateForTrustPolicy`: by default the library's implementation (`super`).
+    fn validate_for_trust_policy(&self, this: &PolicyStatement) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "validateForTrustPolicy", vec![])?)
+    }
+}
+impl PolicyStatement {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PolicyStatementOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PolicyStatementOverrides>::OVERRIDES {
+            out.push(match *name {
+                "actions" => rt::Override::property("actions"),
+                "conditions" => rt::Override::property("conditions"),
+                "frozen" => rt::Override::property("frozen"),
+                "has_principal" => rt::Override::property("hasPrincipal"),
+                "has_resource" => rt::Override::property("hasResource"),
+                "not_actions" => rt::Override::property("notActions"),
+                "not_principals" => rt::Override::property("notPrincipals"),
+                "not_resources" => rt::Override::property("notResources"),
+                "principals" => rt::Override::property("principals"),
+                "resources" => rt::Override::property("resources"),
+                "effect" | "set_effect" => rt::Override::property("effect"),
+                "sid" | "set_sid" => rt::Override::property("sid"),
+                "add_account_condition" => rt::Override::method("addAccountCondition"),
+                "add_account_root_principal" => rt::Override::method("addAccountRootPrincipal"),
+                "add_actions" => rt::Override::method("addActions"),
+                "add_all_resources" => rt::Override::method("addAllResources"),
+                "add_any_principal" => rt::Override::method("addAnyPrincipal"),
+                "add_arn_principal" => rt::Override::method("addArnPrincipal"),
+                "add_aws_account_principal" => rt::Override::method("addAwsAccountPrincipal"),
+                "add_canonical_user_principal" => rt::Override::method("addCanonicalUserPrincipal"),
+                "add_condition" => rt::Override::method("addCondition"),
+                "add_conditions" => rt::Override::method("addConditions"),
+                "add_federated_principal" => rt::Override::method("addFederatedPrincipal"),
+                "add_not_actions" => rt::Override::method("addNotActions"),
+                "add_not_principals" => rt::Override::method("addNotPrincipals"),
+                "add_not_resources" => rt::Override::method("addNotResources"),
+                "add_principals" => rt::Override::method("addPrincipals"),
+                "add_resources" => rt::Override::method("addResources"),
+                "add_service_principal" => rt::Override::method("addServicePrincipal"),
+                "add_source_account_condition" => rt::Override::method("addSourceAccountCondition"),
+                "add_source_arn_condition" => rt::Override::method("addSourceArnCondition"),
+                "copy" => rt::Override::method("copy"),
+                "freeze" => rt::Override::method("freeze"),
+                "to_json" => rt::Override::method("toJSON"),
+                "to_statement_json" => rt::Override::method("toStatementJson"),
+                "to_string" => rt::Override::method("toString"),
+                "validate_for_any_policy" => rt::Override::method("validateForAnyPolicy"),
+                "validate_for_identity_policy" => rt::Override::method("validateForIdentityPolicy"),
+                "validate_for_resource_policy" => rt::Override::method("validateForResourcePolicy"),
+                "validate_for_trust_policy" => rt::Override::method("validateForTrustPolicy"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PolicyStatementOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("actions") => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::actions(imp, &Self(this.clone()))?)),
+            rt::Call::Get("conditions") => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::conditions(imp, &Self(this.clone()))?)),
+            rt::Call::Get("frozen") => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::frozen(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hasPrincipal") => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::has_principal(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hasResource") => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::has_resource(imp, &Self(this.clone()))?)),
+            rt::Call::Get("notActions") => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::not_actions(imp, &Self(this.clone()))?)),
+            rt::Call::Get("notPrincipals") => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::not_principals(imp, &Self(this.clone()))?)),
+            rt::Call::Get("notResources") => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::not_resources(imp, &Self(this.clone()))?)),
+            rt::Call::Get("principals") => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::principals(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resources") => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::resources(imp, &Self(this.clone()))?)),
+            rt::Call::Get("effect") => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::effect(imp, &Self(this.clone()))?)),
+            rt::Call::Set("effect", value) => {
+                <T as PolicyStatementOverrides>::set_effect(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("sid") => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::sid(imp, &Self(this.clone()))?)),
+            rt::Call::Set("sid", value) => {
+                <T as PolicyStatementOverrides>::set_sid(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("addAccountCondition", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_account_condition(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addAccountRootPrincipal", _) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_account_root_principal(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addActions", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_actions(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("addAllResources", _) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_all_resources(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addAnyPrincipal", _) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_any_principal(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addArnPrincipal", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_arn_principal(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addAwsAccountPrincipal", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_aws_account_principal(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addCanonicalUserPrincipal", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_canonical_user_principal(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addCondition", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_condition(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addConditions", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_conditions(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addFederatedPrincipal", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_federated_principal(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addNotActions", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_not_actions(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("addNotPrincipals", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_not_principals(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("addNotResources", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_not_resources(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("addPrincipals", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_principals(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("addResources", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_resources(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("addServicePrincipal", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_service_principal(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addSourceAccountCondition", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_source_account_condition(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addSourceArnCondition", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::add_source_arn_condition(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("copy", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::copy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("freeze", _) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::freeze(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toJSON", _) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::to_json(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toStatementJson", _) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::to_statement_json(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::to_string(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("validateForAnyPolicy", _) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::validate_for_any_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("validateForIdentityPolicy", _) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::validate_for_identity_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("validateForResourcePolicy", mut args) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::validate_for_resource_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("validateForTrustPolicy", _) => Ok(rt::to_wire(&<T as PolicyStatementOverrides>::validate_for_trust_policy(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `PolicyStatement` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PolicyStatementOverrides>(overrides: T, props: rt::Option<&crate::aws_iam::PolicyStatementProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Interface for creating a policy statement.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyStatementProps {
@@ -8172,6 +12013,116 @@ pub trait PrincipalBaseExt: rt::IsA<PrincipalBase> {
 }
 impl<O: rt::IsA<PrincipalBase> + ?Sized> PrincipalBaseExt for O {}
 
+/// The members of [`PrincipalBase`] a Rust type can override; [`PrincipalBase::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PrincipalBaseOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `assumeRoleAction`; by default the library's implementation (`super`).
+    fn assume_role_action(&self, this: &PrincipalBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "assumeRoleAction")?)
+    }
+    /// Reads `grantPrincipal`; by default the library's implementation (`super`).
+    fn grant_principal(&self, this: &PrincipalBase) -> rt::R<crate::aws_iam::IPrincipal> {
+        rt::from_wire(rt::get(&this.0, "grantPrincipal")?)
+    }
+    /// Reads `policyFragment`; by default the library's implementation (`super`).
+    fn policy_fragment(&self, this: &PrincipalBase) -> rt::R<crate::aws_iam::PrincipalPolicyFragment> {
+        rt::from_wire(rt::get(&this.0, "policyFragment")?)
+    }
+    /// Reads `principalAccount`; by default the library's implementation (`super`).
+    fn principal_account(&self, this: &PrincipalBase) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "principalAccount")?)
+    }
+    /// `addToAssumeRolePolicy`: by default the library's implementation (`super`).
+    fn add_to_assume_role_policy(&self, this: &PrincipalBase, document: crate::aws_iam::PolicyDocument) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addToAssumeRolePolicy", vec![rt::to_wire(&document)])?)
+    }
+    /// `addToPolicy`: by default the library's implementation (`super`).
+    fn add_to_policy(&self, this: &PrincipalBase, statement: crate::aws_iam::PolicyStatement) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "addToPolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `addToPrincipalPolicy`: by default the library's implementation (`super`).
+    fn add_to_principal_policy(&self, this: &PrincipalBase, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToPrincipalPolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToPrincipalPolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `dedupeString`: by default the library's implementation (`super`).
+    fn dedupe_string(&self, this: &PrincipalBase) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "dedupeString", vec![])?)
+    }
+    /// `toJSON`: by default the library's implementation (`super`).
+    fn to_json(&self, this: &PrincipalBase) -> rt::R<rt::Map<rt::String, rt::Vec<rt::String>>> {
+        rt::from_wire(rt::invoke(&this.0, "toJSON", vec![])?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &PrincipalBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+    /// `withConditions`: by default the library's implementation (`super`).
+    fn with_conditions(&self, this: &PrincipalBase, conditions: rt::Map<rt::String, rt::Value>) -> rt::R<crate::aws_iam::PrincipalBase> {
+        rt::from_wire(rt::invoke(&this.0, "withConditions", vec![rt::to_wire(&conditions)])?)
+    }
+    /// `withSessionTags`: by default the library's implementation (`super`).
+    fn with_session_tags(&self, this: &PrincipalBase) -> rt::R<crate::aws_iam::PrincipalBase> {
+        rt::from_wire(rt::invoke(&this.0, "withSessionTags", vec![])?)
+    }
+}
+impl PrincipalBase {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PrincipalBaseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PrincipalBaseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "assume_role_action" => rt::Override::property("assumeRoleAction"),
+                "grant_principal" => rt::Override::property("grantPrincipal"),
+                "policy_fragment" => rt::Override::property("policyFragment"),
+                "principal_account" => rt::Override::property("principalAccount"),
+                "add_to_assume_role_policy" => rt::Override::method("addToAssumeRolePolicy"),
+                "add_to_policy" => rt::Override::method("addToPolicy"),
+                "add_to_principal_policy" => rt::Override::method("addToPrincipalPolicy"),
+                "dedupe_string" => rt::Override::method("dedupeString"),
+                "to_json" => rt::Override::method("toJSON"),
+                "to_string" => rt::Override::method("toString"),
+                "with_conditions" => rt::Override::method("withConditions"),
+                "with_session_tags" => rt::Override::method("withSessionTags"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PrincipalBaseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("assumeRoleAction") => Ok(rt::to_wire(&<T as PrincipalBaseOverrides>::assume_role_action(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grantPrincipal") => Ok(rt::to_wire(&<T as PrincipalBaseOverrides>::grant_principal(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyFragment") => Ok(rt::to_wire(&<T as PrincipalBaseOverrides>::policy_fragment(imp, &Self(this.clone()))?)),
+            rt::Call::Get("principalAccount") => Ok(rt::to_wire(&<T as PrincipalBaseOverrides>::principal_account(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addToAssumeRolePolicy", mut args) => Ok(rt::to_wire(&<T as PrincipalBaseOverrides>::add_to_assume_role_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToPolicy", mut args) => Ok(rt::to_wire(&<T as PrincipalBaseOverrides>::add_to_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToPrincipalPolicy", mut args) => Ok(rt::to_wire(&<T as PrincipalBaseOverrides>::add_to_principal_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("dedupeString", _) => Ok(rt::to_wire(&<T as PrincipalBaseOverrides>::dedupe_string(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toJSON", _) => Ok(rt::to_wire(&<T as PrincipalBaseOverrides>::to_json(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as PrincipalBaseOverrides>::to_string(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("withConditions", mut args) => Ok(rt::to_wire(&<T as PrincipalBaseOverrides>::with_conditions(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("withSessionTags", _) => Ok(rt::to_wire(&<T as PrincipalBaseOverrides>::with_session_tags(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `PrincipalBase` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PrincipalBaseOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("policyFragment", "policy_fragment"), ("dedupeString", "dedupe_string")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A collection of the fields in a PolicyStatement that can be used to identify a principal.
 ///
 /// This consists of the JSON used in the "Principal" field, and optionally a
@@ -8210,6 +12161,55 @@ pub trait PrincipalPolicyFragmentExt: rt::IsA<PrincipalPolicyFragment> {
 }
 impl<O: rt::IsA<PrincipalPolicyFragment> + ?Sized> PrincipalPolicyFragmentExt for O {}
 
+/// The members of [`PrincipalPolicyFragment`] a Rust type can override; [`PrincipalPolicyFragment::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PrincipalPolicyFragmentOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `conditions`; by default the library's implementation (`super`).
+    fn conditions(&self, this: &PrincipalPolicyFragment) -> rt::R<rt::Map<rt::String, rt::Value>> {
+        rt::from_wire(rt::get(&this.0, "conditions")?)
+    }
+    /// Reads `principalJson`; by default the library's implementation (`super`).
+    fn principal_json(&self, this: &PrincipalPolicyFragment) -> rt::R<rt::Map<rt::String, rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "principalJson")?)
+    }
+}
+impl PrincipalPolicyFragment {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PrincipalPolicyFragmentOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PrincipalPolicyFragmentOverrides>::OVERRIDES {
+            out.push(match *name {
+                "conditions" => rt::Override::property("conditions"),
+                "principal_json" => rt::Override::property("principalJson"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PrincipalPolicyFragmentOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("conditions") => Ok(rt::to_wire(&<T as PrincipalPolicyFragmentOverrides>::conditions(imp, &Self(this.clone()))?)),
+            rt::Call::Get("principalJson") => Ok(rt::to_wire(&<T as PrincipalPolicyFragmentOverrides>::principal_json(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `PrincipalPolicyFragment` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PrincipalPolicyFragmentOverrides>(overrides: T, principal_json: &rt::Map<rt::String, rt::Vec<rt::String>>, conditions: rt::Option<&rt::Map<rt::String, rt::Value>>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&principal_json), rt::to_wire(&conditions)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// An IAM principal with additional conditions specifying when the policy is in effect.
 ///
 /// For more information about conditions, see:
@@ -8247,8 +12247,77 @@ pub trait PrincipalWithConditionsExt: rt::IsA<PrincipalWithConditions> {
     fn add_conditions(&self, conditions: &rt::Map<rt::String, rt::Value>) -> rt::R<()> {
         rt::void(rt::invoke(self.jsii_ref(), "addConditions", vec![rt::to_wire(&conditions)])?)
     }
+    /// Append the given string to the wrapped principal's dedupe string (if available).
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn append_dedupe(&self, append: &str) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "appendDedupe", vec![rt::to_wire(&append)])?)
+    }
 }
 impl<O: rt::IsA<PrincipalWithConditions> + ?Sized> PrincipalWithConditionsExt for O {}
+
+/// The members of [`PrincipalWithConditions`] a Rust type can override; [`PrincipalWithConditions::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::PrincipalBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait PrincipalWithConditionsOverrides: crate::aws_iam::PrincipalBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `conditions`; by default the library's implementation (`super`).
+    fn conditions(&self, this: &PrincipalWithConditions) -> rt::R<rt::Map<rt::String, rt::Value>> {
+        rt::from_wire(rt::get(&this.0, "conditions")?)
+    }
+    /// `addCondition`: by default the library's implementation (`super`).
+    fn add_condition(&self, this: &PrincipalWithConditions, key: rt::String, value: rt::Value) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addCondition", vec![rt::to_wire(&key), rt::to_wire(&value)])?)
+    }
+    /// `addConditions`: by default the library's implementation (`super`).
+    fn add_conditions(&self, this: &PrincipalWithConditions, conditions: rt::Map<rt::String, rt::Value>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addConditions", vec![rt::to_wire(&conditions)])?)
+    }
+    /// `appendDedupe`: by default the library's implementation (`super`).
+    fn append_dedupe(&self, this: &PrincipalWithConditions, append: rt::String) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "appendDedupe", vec![rt::to_wire(&append)])?)
+    }
+}
+impl PrincipalWithConditions {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PrincipalWithConditionsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PrincipalWithConditionsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "conditions" => rt::Override::property("conditions"),
+                "add_condition" => rt::Override::method("addCondition"),
+                "add_conditions" => rt::Override::method("addConditions"),
+                "append_dedupe" => rt::Override::method("appendDedupe"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_iam::PrincipalBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PrincipalWithConditionsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("conditions") => Ok(rt::to_wire(&<T as PrincipalWithConditionsOverrides>::conditions(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addCondition", mut args) => Ok(rt::to_wire(&<T as PrincipalWithConditionsOverrides>::add_condition(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addConditions", mut args) => Ok(rt::to_wire(&<T as PrincipalWithConditionsOverrides>::add_conditions(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("appendDedupe", mut args) => Ok(rt::to_wire(&<T as PrincipalWithConditionsOverrides>::append_dedupe(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::aws_iam::PrincipalBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `PrincipalWithConditions` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PrincipalWithConditionsOverrides>(overrides: T, principal: &dyn rt::IsA<crate::aws_iam::IPrincipal>, conditions: &rt::Map<rt::String, rt::Value>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&principal), rt::to_wire(&conditions)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options for resource-based policy validation.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -8305,6 +12374,41 @@ impl ResourceWithPolicies {
 pub trait ResourceWithPoliciesExt: rt::IsA<ResourceWithPolicies> {
 }
 impl<O: rt::IsA<ResourceWithPolicies> + ?Sized> ResourceWithPoliciesExt for O {}
+
+/// The members of [`ResourceWithPolicies`] a Rust type can override; [`ResourceWithPolicies::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ResourceWithPoliciesOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl ResourceWithPolicies {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ResourceWithPoliciesOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ResourceWithPoliciesOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ResourceWithPoliciesOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ResourceWithPolicies` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ResourceWithPoliciesOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// IAM Role.
 ///
@@ -8435,6 +12539,159 @@ pub trait RoleExt: rt::IsA<Role> {
 }
 impl<O: rt::IsA<Role> + ?Sized> RoleExt for O {}
 
+/// The members of [`Role`] a Rust type can override; [`Role::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait RoleOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `assumeRoleAction`; by default the library's implementation (`super`).
+    fn assume_role_action(&self, this: &Role) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "assumeRoleAction")?)
+    }
+    /// Reads `grantPrincipal`; by default the library's implementation (`super`).
+    fn grant_principal(&self, this: &Role) -> rt::R<crate::aws_iam::IPrincipal> {
+        rt::from_wire(rt::get(&this.0, "grantPrincipal")?)
+    }
+    /// Reads `grants`; by default the library's implementation (`super`).
+    fn grants(&self, this: &Role) -> rt::R<crate::aws_iam::RoleGrants> {
+        rt::from_wire(rt::get(&this.0, "grants")?)
+    }
+    /// Reads `policyFragment`; by default the library's implementation (`super`).
+    fn policy_fragment(&self, this: &Role) -> rt::R<crate::aws_iam::PrincipalPolicyFragment> {
+        rt::from_wire(rt::get(&this.0, "policyFragment")?)
+    }
+    /// Reads `roleArn`; by default the library's implementation (`super`).
+    fn role_arn(&self, this: &Role) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "roleArn")?)
+    }
+    /// Reads `roleId`; by default the library's implementation (`super`).
+    fn role_id(&self, this: &Role) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "roleId")?)
+    }
+    /// Reads `roleName`; by default the library's implementation (`super`).
+    fn role_name(&self, this: &Role) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "roleName")?)
+    }
+    /// Reads `roleRef`; by default the library's implementation (`super`).
+    fn role_ref(&self, this: &Role) -> rt::R<crate::interfaces::aws_iam::RoleReference> {
+        rt::from_wire(rt::get(&this.0, "roleRef")?)
+    }
+    /// Reads `assumeRolePolicy`; by default the library's implementation (`super`).
+    fn assume_role_policy(&self, this: &Role) -> rt::R<rt::Option<crate::aws_iam::PolicyDocument>> {
+        rt::from_wire(rt::get(&this.0, "assumeRolePolicy")?)
+    }
+    /// Reads `permissionsBoundary`; by default the library's implementation (`super`).
+    fn permissions_boundary(&self, this: &Role) -> rt::R<rt::Option<crate::aws_iam::IManagedPolicy>> {
+        rt::from_wire(rt::get(&this.0, "permissionsBoundary")?)
+    }
+    /// Reads `principalAccount`; by default the library's implementation (`super`).
+    fn principal_account(&self, this: &Role) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "principalAccount")?)
+    }
+    /// `addManagedPolicy`: by default the library's implementation (`super`).
+    fn add_managed_policy(&self, this: &Role, policy: crate::aws_iam::IManagedPolicy) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addManagedPolicy", vec![rt::to_wire(&policy)])?)
+    }
+    /// `addToPolicy`: by default the library's implementation (`super`).
+    fn add_to_policy(&self, this: &Role, statement: crate::aws_iam::PolicyStatement) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "addToPolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `addToPrincipalPolicy`: by default the library's implementation (`super`).
+    fn add_to_principal_policy(&self, this: &Role, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToPrincipalPolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToPrincipalPolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `attachInlinePolicy`: by default the library's implementation (`super`).
+    fn attach_inline_policy(&self, this: &Role, policy: crate::aws_iam::Policy) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "attachInlinePolicy", vec![rt::to_wire(&policy)])?)
+    }
+    /// `grant`: by default the library's implementation (`super`).
+    fn grant(&self, this: &Role, grantee: crate::aws_iam::IPrincipal, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grant", rt::args_variadic(vec![rt::to_wire(&grantee)], &actions))?)
+    }
+    /// `grantAssumeRole`: by default the library's implementation (`super`).
+    fn grant_assume_role(&self, this: &Role, identity: crate::aws_iam::IPrincipal) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantAssumeRole", vec![rt::to_wire(&identity)])?)
+    }
+    /// `grantPassRole`: by default the library's implementation (`super`).
+    fn grant_pass_role(&self, this: &Role, identity: crate::aws_iam::IPrincipal) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantPassRole", vec![rt::to_wire(&identity)])?)
+    }
+    /// `withoutPolicyUpdates`: by default the library's implementation (`super`).
+    fn without_policy_updates(&self, this: &Role, options: rt::Option<crate::aws_iam::WithoutPolicyUpdatesOptions>) -> rt::R<crate::aws_iam::IRole> {
+        rt::from_wire(rt::invoke(&this.0, "withoutPolicyUpdates", vec![rt::to_wire(&options)])?)
+    }
+}
+impl Role {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RoleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RoleOverrides>::OVERRIDES {
+            out.push(match *name {
+                "assume_role_action" => rt::Override::property("assumeRoleAction"),
+                "grant_principal" => rt::Override::property("grantPrincipal"),
+                "grants" => rt::Override::property("grants"),
+                "policy_fragment" => rt::Override::property("policyFragment"),
+                "role_arn" => rt::Override::property("roleArn"),
+                "role_id" => rt::Override::property("roleId"),
+                "role_name" => rt::Override::property("roleName"),
+                "role_ref" => rt::Override::property("roleRef"),
+                "assume_role_policy" => rt::Override::property("assumeRolePolicy"),
+                "permissions_boundary" => rt::Override::property("permissionsBoundary"),
+                "principal_account" => rt::Override::property("principalAccount"),
+                "add_managed_policy" => rt::Override::method("addManagedPolicy"),
+                "add_to_policy" => rt::Override::method("addToPolicy"),
+                "add_to_principal_policy" => rt::Override::method("addToPrincipalPolicy"),
+                "attach_inline_policy" => rt::Override::method("attachInlinePolicy"),
+                "grant" => rt::Override::method("grant"),
+                "grant_assume_role" => rt::Override::method("grantAssumeRole"),
+                "grant_pass_role" => rt::Override::method("grantPassRole"),
+                "without_policy_updates" => rt::Override::method("withoutPolicyUpdates"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RoleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("assumeRoleAction") => Ok(rt::to_wire(&<T as RoleOverrides>::assume_role_action(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grantPrincipal") => Ok(rt::to_wire(&<T as RoleOverrides>::grant_principal(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grants") => Ok(rt::to_wire(&<T as RoleOverrides>::grants(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyFragment") => Ok(rt::to_wire(&<T as RoleOverrides>::policy_fragment(imp, &Self(this.clone()))?)),
+            rt::Call::Get("roleArn") => Ok(rt::to_wire(&<T as RoleOverrides>::role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("roleId") => Ok(rt::to_wire(&<T as RoleOverrides>::role_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("roleName") => Ok(rt::to_wire(&<T as RoleOverrides>::role_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("roleRef") => Ok(rt::to_wire(&<T as RoleOverrides>::role_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("assumeRolePolicy") => Ok(rt::to_wire(&<T as RoleOverrides>::assume_role_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Get("permissionsBoundary") => Ok(rt::to_wire(&<T as RoleOverrides>::permissions_boundary(imp, &Self(this.clone()))?)),
+            rt::Call::Get("principalAccount") => Ok(rt::to_wire(&<T as RoleOverrides>::principal_account(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addManagedPolicy", mut args) => Ok(rt::to_wire(&<T as RoleOverrides>::add_managed_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToPolicy", mut args) => Ok(rt::to_wire(&<T as RoleOverrides>::add_to_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToPrincipalPolicy", mut args) => Ok(rt::to_wire(&<T as RoleOverrides>::add_to_principal_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("attachInlinePolicy", mut args) => Ok(rt::to_wire(&<T as RoleOverrides>::attach_inline_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grant", mut args) => Ok(rt::to_wire(&<T as RoleOverrides>::grant(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("grantAssumeRole", mut args) => Ok(rt::to_wire(&<T as RoleOverrides>::grant_assume_role(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantPassRole", mut args) => Ok(rt::to_wire(&<T as RoleOverrides>::grant_pass_role(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("withoutPolicyUpdates", mut args) => Ok(rt::to_wire(&<T as RoleOverrides>::without_policy_updates(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Role` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RoleOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::RoleProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Collection of grant methods for a IRoleRef.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RoleGrants(rt::ObjRef);
@@ -8458,6 +12715,48 @@ pub trait RoleGrantsExt: rt::IsA<RoleGrants> {
     }
 }
 impl<O: rt::IsA<RoleGrants> + ?Sized> RoleGrantsExt for O {}
+
+/// The members of [`RoleGrants`] a Rust type can override; [`RoleGrants::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait RoleGrantsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `assumeRole`: by default the library's implementation (`super`).
+    fn assume_role(&self, this: &RoleGrants, identity: crate::aws_iam::IPrincipal) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "assumeRole", vec![rt::to_wire(&identity)])?)
+    }
+    /// `passRole`: by default the library's implementation (`super`).
+    fn pass_role(&self, this: &RoleGrants, identity: crate::aws_iam::IPrincipal) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "passRole", vec![rt::to_wire(&identity)])?)
+    }
+}
+impl RoleGrants {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RoleGrantsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RoleGrantsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "assume_role" => rt::Override::method("assumeRole"),
+                "pass_role" => rt::Override::method("passRole"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RoleGrantsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("assumeRole", mut args) => Ok(rt::to_wire(&<T as RoleGrantsOverrides>::assume_role(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("passRole", mut args) => Ok(rt::to_wire(&<T as RoleGrantsOverrides>::pass_role(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Properties for looking up an existing Role.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -8669,6 +12968,43 @@ pub trait SamlConsolePrincipalExt: rt::IsA<SamlConsolePrincipal> {
 }
 impl<O: rt::IsA<SamlConsolePrincipal> + ?Sized> SamlConsolePrincipalExt for O {}
 
+/// The members of [`SamlConsolePrincipal`] a Rust type can override; [`SamlConsolePrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::SamlPrincipalOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SamlConsolePrincipalOverrides: crate::aws_iam::SamlPrincipalOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl SamlConsolePrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SamlConsolePrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as SamlConsolePrincipalOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_iam::SamlPrincipal::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SamlConsolePrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_iam::SamlPrincipal::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `SamlConsolePrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SamlConsolePrincipalOverrides>(overrides: T, saml_provider: &dyn rt::IsA<crate::aws_iam::ISamlProvider>, conditions: rt::Option<&rt::Map<rt::String, rt::Value>>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&saml_provider), rt::to_wire(&conditions)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A SAML metadata document.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SamlMetadataDocument(rt::ObjRef);
@@ -8693,6 +13029,50 @@ pub trait SamlMetadataDocumentExt: rt::IsA<SamlMetadataDocument> {
 }
 impl<O: rt::IsA<SamlMetadataDocument> + ?Sized> SamlMetadataDocumentExt for O {}
 
+/// The members of [`SamlMetadataDocument`] a Rust type can override; [`SamlMetadataDocument::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SamlMetadataDocumentOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `xml`; by default the library's implementation (`super`).
+    fn xml(&self, this: &SamlMetadataDocument) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "xml")?)
+    }
+}
+impl SamlMetadataDocument {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SamlMetadataDocumentOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SamlMetadataDocumentOverrides>::OVERRIDES {
+            out.push(match *name {
+                "xml" => rt::Override::property("xml"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SamlMetadataDocumentOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("xml") => Ok(rt::to_wire(&<T as SamlMetadataDocumentOverrides>::xml(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `SamlMetadataDocument` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SamlMetadataDocumentOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("xml", "xml")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Principal entity that represents a SAML federated identity provider.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SamlPrincipal(rt::ObjRef);
@@ -8713,6 +13093,43 @@ impl SamlPrincipal {
 pub trait SamlPrincipalExt: rt::IsA<SamlPrincipal> {
 }
 impl<O: rt::IsA<SamlPrincipal> + ?Sized> SamlPrincipalExt for O {}
+
+/// The members of [`SamlPrincipal`] a Rust type can override; [`SamlPrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::FederatedPrincipalOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SamlPrincipalOverrides: crate::aws_iam::FederatedPrincipalOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl SamlPrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SamlPrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as SamlPrincipalOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_iam::FederatedPrincipal::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SamlPrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_iam::FederatedPrincipal::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `SamlPrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SamlPrincipalOverrides>(overrides: T, saml_provider: &dyn rt::IsA<crate::interfaces::aws_iam::ISAMLProviderRef>, conditions: &rt::Map<rt::String, rt::Value>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&saml_provider), rt::to_wire(&conditions)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A SAML provider.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -8744,6 +13161,57 @@ impl SamlProvider {
 pub trait SamlProviderExt: rt::IsA<SamlProvider> {
 }
 impl<O: rt::IsA<SamlProvider> + ?Sized> SamlProviderExt for O {}
+
+/// The members of [`SamlProvider`] a Rust type can override; [`SamlProvider::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SamlProviderOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `samlProviderArn`; by default the library's implementation (`super`).
+    fn saml_provider_arn(&self, this: &SamlProvider) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "samlProviderArn")?)
+    }
+    /// Reads `samlProviderRef`; by default the library's implementation (`super`).
+    fn saml_provider_ref(&self, this: &SamlProvider) -> rt::R<crate::interfaces::aws_iam::SAMLProviderReference> {
+        rt::from_wire(rt::get(&this.0, "samlProviderRef")?)
+    }
+}
+impl SamlProvider {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SamlProviderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SamlProviderOverrides>::OVERRIDES {
+            out.push(match *name {
+                "saml_provider_arn" => rt::Override::property("samlProviderArn"),
+                "saml_provider_ref" => rt::Override::property("samlProviderRef"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SamlProviderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("samlProviderArn") => Ok(rt::to_wire(&<T as SamlProviderOverrides>::saml_provider_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("samlProviderRef") => Ok(rt::to_wire(&<T as SamlProviderOverrides>::saml_provider_ref(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `SamlProvider` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SamlProviderOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_iam::SamlProviderProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for a SAML provider.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -8834,6 +13302,51 @@ pub trait ServicePrincipalExt: rt::IsA<ServicePrincipal> {
 }
 impl<O: rt::IsA<ServicePrincipal> + ?Sized> ServicePrincipalExt for O {}
 
+/// The members of [`ServicePrincipal`] a Rust type can override; [`ServicePrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::PrincipalBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ServicePrincipalOverrides: crate::aws_iam::PrincipalBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `service`; by default the library's implementation (`super`).
+    fn service(&self, this: &ServicePrincipal) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "service")?)
+    }
+}
+impl ServicePrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ServicePrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ServicePrincipalOverrides>::OVERRIDES {
+            out.push(match *name {
+                "service" => rt::Override::property("service"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_iam::PrincipalBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ServicePrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("service") => Ok(rt::to_wire(&<T as ServicePrincipalOverrides>::service(imp, &Self(this.clone()))?)),
+            call => crate::aws_iam::PrincipalBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `ServicePrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ServicePrincipalOverrides>(overrides: T, service: &str, opts: rt::Option<&crate::aws_iam::ServicePrincipalOpts>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&service), rt::to_wire(&opts)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Options for a service principal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServicePrincipalOpts {
@@ -8907,8 +13420,59 @@ impl SessionTagsPrincipal {
 
 /// The members of [`SessionTagsPrincipal`], for it and every type that is one.
 pub trait SessionTagsPrincipalExt: rt::IsA<SessionTagsPrincipal> {
+    /// Append the given string to the wrapped principal's dedupe string (if available).
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn append_dedupe(&self, append: &str) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "appendDedupe", vec![rt::to_wire(&append)])?)
+    }
 }
 impl<O: rt::IsA<SessionTagsPrincipal> + ?Sized> SessionTagsPrincipalExt for O {}
+
+/// The members of [`SessionTagsPrincipal`] a Rust type can override; [`SessionTagsPrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::PrincipalBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SessionTagsPrincipalOverrides: crate::aws_iam::PrincipalBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `appendDedupe`: by default the library's implementation (`super`).
+    fn append_dedupe(&self, this: &SessionTagsPrincipal, append: rt::String) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "appendDedupe", vec![rt::to_wire(&append)])?)
+    }
+}
+impl SessionTagsPrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SessionTagsPrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SessionTagsPrincipalOverrides>::OVERRIDES {
+            out.push(match *name {
+                "append_dedupe" => rt::Override::method("appendDedupe"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_iam::PrincipalBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SessionTagsPrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("appendDedupe", mut args) => Ok(rt::to_wire(&<T as SessionTagsPrincipalOverrides>::append_dedupe(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::aws_iam::PrincipalBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `SessionTagsPrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SessionTagsPrincipalOverrides>(overrides: T, principal: &dyn rt::IsA<crate::aws_iam::IPrincipal>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&principal)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A principal that uses a literal '*' in the IAM JSON language.
 ///
@@ -8935,6 +13499,43 @@ impl StarPrincipal {
 pub trait StarPrincipalExt: rt::IsA<StarPrincipal> {
 }
 impl<O: rt::IsA<StarPrincipal> + ?Sized> StarPrincipalExt for O {}
+
+/// The members of [`StarPrincipal`] a Rust type can override; [`StarPrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::PrincipalBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait StarPrincipalOverrides: crate::aws_iam::PrincipalBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl StarPrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StarPrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as StarPrincipalOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_iam::PrincipalBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StarPrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_iam::PrincipalBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `StarPrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StarPrincipalOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A principal for use in resources that need to have a role but it's unknown.
 ///
@@ -8964,6 +13565,73 @@ pub trait UnknownPrincipalExt: rt::IsA<UnknownPrincipal> {
     }
 }
 impl<O: rt::IsA<UnknownPrincipal> + ?Sized> UnknownPrincipalExt for O {}
+
+/// The members of [`UnknownPrincipal`] a Rust type can override; [`UnknownPrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait UnknownPrincipalOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `assumeRoleAction`; by default the library's implementation (`super`).
+    fn assume_role_action(&self, this: &UnknownPrincipal) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "assumeRoleAction")?)
+    }
+    /// Reads `grantPrincipal`; by default the library's implementation (`super`).
+    fn grant_principal(&self, this: &UnknownPrincipal) -> rt::R<crate::aws_iam::IPrincipal> {
+        rt::from_wire(rt::get(&this.0, "grantPrincipal")?)
+    }
+    /// Reads `policyFragment`; by default the library's implementation (`super`).
+    fn policy_fragment(&self, this: &UnknownPrincipal) -> rt::R<crate::aws_iam::PrincipalPolicyFragment> {
+        rt::from_wire(rt::get(&this.0, "policyFragment")?)
+    }
+    /// `addToPolicy`: by default the library's implementation (`super`).
+    fn add_to_policy(&self, this: &UnknownPrincipal, statement: crate::aws_iam::PolicyStatement) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "addToPolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `addToPrincipalPolicy`: by default the library's implementation (`super`).
+    fn add_to_principal_policy(&self, this: &UnknownPrincipal, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToPrincipalPolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToPrincipalPolicy", vec![rt::to_wire(&statement)])?)
+    }
+}
+impl UnknownPrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: UnknownPrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as UnknownPrincipalOverrides>::OVERRIDES {
+            out.push(match *name {
+                "assume_role_action" => rt::Override::property("assumeRoleAction"),
+                "grant_principal" => rt::Override::property("grantPrincipal"),
+                "policy_fragment" => rt::Override::property("policyFragment"),
+                "add_to_policy" => rt::Override::method("addToPolicy"),
+                "add_to_principal_policy" => rt::Override::method("addToPrincipalPolicy"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: UnknownPrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("assumeRoleAction") => Ok(rt::to_wire(&<T as UnknownPrincipalOverrides>::assume_role_action(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grantPrincipal") => Ok(rt::to_wire(&<T as UnknownPrincipalOverrides>::grant_principal(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyFragment") => Ok(rt::to_wire(&<T as UnknownPrincipalOverrides>::policy_fragment(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addToPolicy", mut args) => Ok(rt::to_wire(&<T as UnknownPrincipalOverrides>::add_to_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToPrincipalPolicy", mut args) => Ok(rt::to_wire(&<T as UnknownPrincipalOverrides>::add_to_principal_policy(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `UnknownPrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: UnknownPrincipalOverrides>(overrides: T, props: &crate::aws_iam::UnknownPrincipalProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for an UnknownPrincipal.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -9066,6 +13734,123 @@ pub trait UserExt: rt::IsA<User> {
     }
 }
 impl<O: rt::IsA<User> + ?Sized> UserExt for O {}
+
+/// The members of [`User`] a Rust type can override; [`User::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait UserOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `assumeRoleAction`; by default the library's implementation (`super`).
+    fn assume_role_action(&self, this: &User) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "assumeRoleAction")?)
+    }
+    /// Reads `grantPrincipal`; by default the library's implementation (`super`).
+    fn grant_principal(&self, this: &User) -> rt::R<crate::aws_iam::IPrincipal> {
+        rt::from_wire(rt::get(&this.0, "grantPrincipal")?)
+    }
+    /// Reads `policyFragment`; by default the library's implementation (`super`).
+    fn policy_fragment(&self, this: &User) -> rt::R<crate::aws_iam::PrincipalPolicyFragment> {
+        rt::from_wire(rt::get(&this.0, "policyFragment")?)
+    }
+    /// Reads `userArn`; by default the library's implementation (`super`).
+    fn user_arn(&self, this: &User) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "userArn")?)
+    }
+    /// Reads `userName`; by default the library's implementation (`super`).
+    fn user_name(&self, this: &User) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "userName")?)
+    }
+    /// Reads `userRef`; by default the library's implementation (`super`).
+    fn user_ref(&self, this: &User) -> rt::R<crate::interfaces::aws_iam::UserReference> {
+        rt::from_wire(rt::get(&this.0, "userRef")?)
+    }
+    /// Reads `permissionsBoundary`; by default the library's implementation (`super`).
+    fn permissions_boundary(&self, this: &User) -> rt::R<rt::Option<crate::aws_iam::IManagedPolicy>> {
+        rt::from_wire(rt::get(&this.0, "permissionsBoundary")?)
+    }
+    /// Reads `principalAccount`; by default the library's implementation (`super`).
+    fn principal_account(&self, this: &User) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "principalAccount")?)
+    }
+    /// `addManagedPolicy`: by default the library's implementation (`super`).
+    fn add_managed_policy(&self, this: &User, policy: crate::aws_iam::IManagedPolicy) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addManagedPolicy", vec![rt::to_wire(&policy)])?)
+    }
+    /// `addToGroup`: by default the library's implementation (`super`).
+    fn add_to_group(&self, this: &User, group: crate::aws_iam::IGroup) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addToGroup", vec![rt::to_wire(&group)])?)
+    }
+    /// `addToPolicy`: by default the library's implementation (`super`).
+    fn add_to_policy(&self, this: &User, statement: crate::aws_iam::PolicyStatement) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "addToPolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `addToPrincipalPolicy`: by default the library's implementation (`super`).
+    fn add_to_principal_policy(&self, this: &User, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToPrincipalPolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToPrincipalPolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `attachInlinePolicy`: by default the library's implementation (`super`).
+    fn attach_inline_policy(&self, this: &User, policy: crate::aws_iam::Policy) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "attachInlinePolicy", vec![rt::to_wire(&policy)])?)
+    }
+}
+impl User {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: UserOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as UserOverrides>::OVERRIDES {
+            out.push(match *name {
+                "assume_role_action" => rt::Override::property("assumeRoleAction"),
+                "grant_principal" => rt::Override::property("grantPrincipal"),
+                "policy_fragment" => rt::Override::property("policyFragment"),
+                "user_arn" => rt::Override::property("userArn"),
+                "user_name" => rt::Override::property("userName"),
+                "user_ref" => rt::Override::property("userRef"),
+                "permissions_boundary" => rt::Override::property("permissionsBoundary"),
+                "principal_account" => rt::Override::property("principalAccount"),
+                "add_managed_policy" => rt::Override::method("addManagedPolicy"),
+                "add_to_group" => rt::Override::method("addToGroup"),
+                "add_to_policy" => rt::Override::method("addToPolicy"),
+                "add_to_principal_policy" => rt::Override::method("addToPrincipalPolicy"),
+                "attach_inline_policy" => rt::Override::method("attachInlinePolicy"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: UserOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("assumeRoleAction") => Ok(rt::to_wire(&<T as UserOverrides>::assume_role_action(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grantPrincipal") => Ok(rt::to_wire(&<T as UserOverrides>::grant_principal(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyFragment") => Ok(rt::to_wire(&<T as UserOverrides>::policy_fragment(imp, &Self(this.clone()))?)),
+            rt::Call::Get("userArn") => Ok(rt::to_wire(&<T as UserOverrides>::user_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("userName") => Ok(rt::to_wire(&<T as UserOverrides>::user_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("userRef") => Ok(rt::to_wire(&<T as UserOverrides>::user_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("permissionsBoundary") => Ok(rt::to_wire(&<T as UserOverrides>::permissions_boundary(imp, &Self(this.clone()))?)),
+            rt::Call::Get("principalAccount") => Ok(rt::to_wire(&<T as UserOverrides>::principal_account(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addManagedPolicy", mut args) => Ok(rt::to_wire(&<T as UserOverrides>::add_managed_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToGroup", mut args) => Ok(rt::to_wire(&<T as UserOverrides>::add_to_group(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToPolicy", mut args) => Ok(rt::to_wire(&<T as UserOverrides>::add_to_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToPrincipalPolicy", mut args) => Ok(rt::to_wire(&<T as UserOverrides>::add_to_principal_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("attachInlinePolicy", mut args) => Ok(rt::to_wire(&<T as UserOverrides>::attach_inline_policy(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `User` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: UserOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_iam::UserProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Represents a user defined outside of this stack.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -9217,6 +14002,43 @@ impl WebIdentityPrincipal {
 pub trait WebIdentityPrincipalExt: rt::IsA<WebIdentityPrincipal> {
 }
 impl<O: rt::IsA<WebIdentityPrincipal> + ?Sized> WebIdentityPrincipalExt for O {}
+
+/// The members of [`WebIdentityPrincipal`] a Rust type can override; [`WebIdentityPrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::FederatedPrincipalOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait WebIdentityPrincipalOverrides: crate::aws_iam::FederatedPrincipalOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl WebIdentityPrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: WebIdentityPrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as WebIdentityPrincipalOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_iam::FederatedPrincipal::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: WebIdentityPrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_iam::FederatedPrincipal::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `WebIdentityPrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: WebIdentityPrincipalOverrides>(overrides: T, identity_provider: &str, conditions: rt::Option<&rt::Map<rt::String, rt::Value>>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&identity_provider), rt::to_wire(&conditions)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options for the `withoutPolicyUpdates()` modifier of a Role.
 #[derive(Clone, Debug, Default, PartialEq)]

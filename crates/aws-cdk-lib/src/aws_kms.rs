@@ -71,6 +71,153 @@ pub trait AliasExt: rt::IsA<Alias> {
 }
 impl<O: rt::IsA<Alias> + ?Sized> AliasExt for O {}
 
+/// The members of [`Alias`] a Rust type can override; [`Alias::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AliasOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `aliasArn`; by default the library's implementation (`super`).
+    fn alias_arn(&self, this: &Alias) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "aliasArn")?)
+    }
+    /// Reads `aliasName`; by default the library's implementation (`super`).
+    fn alias_name(&self, this: &Alias) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "aliasName")?)
+    }
+    /// Reads `aliasRef`; by default the library's implementation (`super`).
+    fn alias_ref(&self, this: &Alias) -> rt::R<crate::interfaces::aws_kms::AliasReference> {
+        rt::from_wire(rt::get(&this.0, "aliasRef")?)
+    }
+    /// Reads `aliasTargetKey`; by default the library's implementation (`super`).
+    fn alias_target_key(&self, this: &Alias) -> rt::R<crate::aws_kms::IKey> {
+        rt::from_wire(rt::get(&this.0, "aliasTargetKey")?)
+    }
+    /// Reads `keyArn`; by default the library's implementation (`super`).
+    fn key_arn(&self, this: &Alias) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "keyArn")?)
+    }
+    /// Reads `keyId`; by default the library's implementation (`super`).
+    fn key_id(&self, this: &Alias) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "keyId")?)
+    }
+    /// Reads `keyRef`; by default the library's implementation (`super`).
+    fn key_ref(&self, this: &Alias) -> rt::R<crate::interfaces::aws_kms::KeyReference> {
+        rt::from_wire(rt::get(&this.0, "keyRef")?)
+    }
+    /// `addAlias`: by default the library's implementation (`super`).
+    fn add_alias(&self, this: &Alias, alias: rt::String) -> rt::R<crate::aws_kms::Alias> {
+        rt::from_wire(rt::invoke(&this.0, "addAlias", vec![rt::to_wire(&alias)])?)
+    }
+    /// `addToResourcePolicy`: by default the library's implementation (`super`).
+    fn add_to_resource_policy(&self, this: &Alias, statement: crate::aws_iam::PolicyStatement, allow_no_op: rt::Option<bool>) -> rt::R<crate::aws_iam::AddToResourcePolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToResourcePolicy", vec![rt::to_wire(&statement), rt::to_wire(&allow_no_op)])?)
+    }
+    /// `grant`: by default the library's implementation (`super`).
+    fn grant(&self, this: &Alias, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grant", rt::args_variadic(vec![rt::to_wire(&grantee)], &actions))?)
+    }
+    /// `grantDecrypt`: by default the library's implementation (`super`).
+    fn grant_decrypt(&self, this: &Alias, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantDecrypt", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantEncrypt`: by default the library's implementation (`super`).
+    fn grant_encrypt(&self, this: &Alias, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantEncrypt", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantEncryptDecrypt`: by default the library's implementation (`super`).
+    fn grant_encrypt_decrypt(&self, this: &Alias, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantEncryptDecrypt", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantGenerateMac`: by default the library's implementation (`super`).
+    fn grant_generate_mac(&self, this: &Alias, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantGenerateMac", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantSign`: by default the library's implementation (`super`).
+    fn grant_sign(&self, this: &Alias, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantSign", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantSignVerify`: by default the library's implementation (`super`).
+    fn grant_sign_verify(&self, this: &Alias, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantSignVerify", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantVerify`: by default the library's implementation (`super`).
+    fn grant_verify(&self, this: &Alias, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantVerify", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantVerifyMac`: by default the library's implementation (`super`).
+    fn grant_verify_mac(&self, this: &Alias, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantVerifyMac", vec![rt::to_wire(&grantee)])?)
+    }
+}
+impl Alias {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AliasOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AliasOverrides>::OVERRIDES {
+            out.push(match *name {
+                "alias_arn" => rt::Override::property("aliasArn"),
+                "alias_name" => rt::Override::property("aliasName"),
+                "alias_ref" => rt::Override::property("aliasRef"),
+                "alias_target_key" => rt::Override::property("aliasTargetKey"),
+                "key_arn" => rt::Override::property("keyArn"),
+                "key_id" => rt::Override::property("keyId"),
+                "key_ref" => rt::Override::property("keyRef"),
+                "add_alias" => rt::Override::method("addAlias"),
+                "add_to_resource_policy" => rt::Override::method("addToResourcePolicy"),
+                "grant" => rt::Override::method("grant"),
+                "grant_decrypt" => rt::Override::method("grantDecrypt"),
+                "grant_encrypt" => rt::Override::method("grantEncrypt"),
+                "grant_encrypt_decrypt" => rt::Override::method("grantEncryptDecrypt"),
+                "grant_generate_mac" => rt::Override::method("grantGenerateMac"),
+                "grant_sign" => rt::Override::method("grantSign"),
+                "grant_sign_verify" => rt::Override::method("grantSignVerify"),
+                "grant_verify" => rt::Override::method("grantVerify"),
+                "grant_verify_mac" => rt::Override::method("grantVerifyMac"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AliasOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("aliasArn") => Ok(rt::to_wire(&<T as AliasOverrides>::alias_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("aliasName") => Ok(rt::to_wire(&<T as AliasOverrides>::alias_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("aliasRef") => Ok(rt::to_wire(&<T as AliasOverrides>::alias_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("aliasTargetKey") => Ok(rt::to_wire(&<T as AliasOverrides>::alias_target_key(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keyArn") => Ok(rt::to_wire(&<T as AliasOverrides>::key_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keyId") => Ok(rt::to_wire(&<T as AliasOverrides>::key_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keyRef") => Ok(rt::to_wire(&<T as AliasOverrides>::key_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addAlias", mut args) => Ok(rt::to_wire(&<T as AliasOverrides>::add_alias(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToResourcePolicy", mut args) => Ok(rt::to_wire(&<T as AliasOverrides>::add_to_resource_policy(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("grant", mut args) => Ok(rt::to_wire(&<T as AliasOverrides>::grant(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("grantDecrypt", mut args) => Ok(rt::to_wire(&<T as AliasOverrides>::grant_decrypt(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantEncrypt", mut args) => Ok(rt::to_wire(&<T as AliasOverrides>::grant_encrypt(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantEncryptDecrypt", mut args) => Ok(rt::to_wire(&<T as AliasOverrides>::grant_encrypt_decrypt(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantGenerateMac", mut args) => Ok(rt::to_wire(&<T as AliasOverrides>::grant_generate_mac(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantSign", mut args) => Ok(rt::to_wire(&<T as AliasOverrides>::grant_sign(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantSignVerify", mut args) => Ok(rt::to_wire(&<T as AliasOverrides>::grant_sign_verify(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantVerify", mut args) => Ok(rt::to_wire(&<T as AliasOverrides>::grant_verify(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantVerifyMac", mut args) => Ok(rt::to_wire(&<T as AliasOverrides>::grant_verify_mac(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Alias` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AliasOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_kms::AliasProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties of a reference to an existing KMS Alias.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AliasAttributes {
@@ -228,6 +375,85 @@ pub trait CfnAliasExt: rt::IsA<CfnAlias> {
     }
 }
 impl<O: rt::IsA<CfnAlias> + ?Sized> CfnAliasExt for O {}
+
+/// The members of [`CfnAlias`] a Rust type can override; [`CfnAlias::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnAliasOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `aliasRef`; by default the library's implementation (`super`).
+    fn alias_ref(&self, this: &CfnAlias) -> rt::R<crate::interfaces::aws_kms::AliasReference> {
+        rt::from_wire(rt::get(&this.0, "aliasRef")?)
+    }
+    /// Reads `aliasName`; by default the library's implementation (`super`).
+    fn alias_name(&self, this: &CfnAlias) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "aliasName")?)
+    }
+    /// Writes `aliasName`; by default the library's implementation (`super`).
+    fn set_alias_name(&self, this: &CfnAlias, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "aliasName", rt::to_wire(&value))
+    }
+    /// Reads `targetKeyId`; by default the library's implementation (`super`).
+    fn target_key_id(&self, this: &CfnAlias) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "targetKeyId")?)
+    }
+    /// Writes `targetKeyId`; by default the library's implementation (`super`).
+    fn set_target_key_id(&self, this: &CfnAlias, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "targetKeyId", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnAlias, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnAlias {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnAliasOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnAliasOverrides>::OVERRIDES {
+            out.push(match *name {
+                "alias_ref" => rt::Override::property("aliasRef"),
+                "alias_name" | "set_alias_name" => rt::Override::property("aliasName"),
+                "target_key_id" | "set_target_key_id" => rt::Override::property("targetKeyId"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnAliasOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("aliasRef") => Ok(rt::to_wire(&<T as CfnAliasOverrides>::alias_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("aliasName") => Ok(rt::to_wire(&<T as CfnAliasOverrides>::alias_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("aliasName", value) => {
+                <T as CfnAliasOverrides>::set_alias_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("targetKeyId") => Ok(rt::to_wire(&<T as CfnAliasOverrides>::target_key_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("targetKeyId", value) => {
+                <T as CfnAliasOverrides>::set_target_key_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnAliasOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnAlias` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnAliasOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_kms::CfnAliasProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnAlias`.
 ///
@@ -497,6 +723,243 @@ pub trait CfnKeyExt: rt::IsA<CfnKey> {
     }
 }
 impl<O: rt::IsA<CfnKey> + ?Sized> CfnKeyExt for O {}
+
+/// The members of [`CfnKey`] a Rust type can override; [`CfnKey::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnKeyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrKeyId`; by default the library's implementation (`super`).
+    fn attr_key_id(&self, this: &CfnKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrKeyId")?)
+    }
+    /// Reads `keyRef`; by default the library's implementation (`super`).
+    fn key_ref(&self, this: &CfnKey) -> rt::R<crate::interfaces::aws_kms::KeyReference> {
+        rt::from_wire(rt::get(&this.0, "keyRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnKey) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `keyPolicy`; by default the library's implementation (`super`).
+    fn key_policy(&self, this: &CfnKey) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "keyPolicy")?)
+    }
+    /// Writes `keyPolicy`; by default the library's implementation (`super`).
+    fn set_key_policy(&self, this: &CfnKey, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "keyPolicy", rt::to_wire(&value))
+    }
+    /// Reads `bypassPolicyLockoutSafetyCheck`; by default the library's implementation (`super`).
+    fn bypass_policy_lockout_safety_check(&self, this: &CfnKey) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "bypassPolicyLockoutSafetyCheck")?)
+    }
+    /// Writes `bypassPolicyLockoutSafetyCheck`; by default the library's implementation (`super`).
+    fn set_bypass_policy_lockout_safety_check(&self, this: &CfnKey, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "bypassPolicyLockoutSafetyCheck", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnKey) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnKey, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `enabled`; by default the library's implementation (`super`).
+    fn enabled(&self, this: &CfnKey) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "enabled")?)
+    }
+    /// Writes `enabled`; by default the library's implementation (`super`).
+    fn set_enabled(&self, this: &CfnKey, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "enabled", rt::to_wire(&value))
+    }
+    /// Reads `enableKeyRotation`; by default the library's implementation (`super`).
+    fn enable_key_rotation(&self, this: &CfnKey) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "enableKeyRotation")?)
+    }
+    /// Writes `enableKeyRotation`; by default the library's implementation (`super`).
+    fn set_enable_key_rotation(&self, this: &CfnKey, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "enableKeyRotation", rt::to_wire(&value))
+    }
+    /// Reads `keySpec`; by default the library's implementation (`super`).
+    fn key_spec(&self, this: &CfnKey) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "keySpec")?)
+    }
+    /// Writes `keySpec`; by default the library's implementation (`super`).
+    fn set_key_spec(&self, this: &CfnKey, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "keySpec", rt::to_wire(&value))
+    }
+    /// Reads `keyUsage`; by default the library's implementation (`super`).
+    fn key_usage(&self, this: &CfnKey) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "keyUsage")?)
+    }
+    /// Writes `keyUsage`; by default the library's implementation (`super`).
+    fn set_key_usage(&self, this: &CfnKey, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "keyUsage", rt::to_wire(&value))
+    }
+    /// Reads `multiRegion`; by default the library's implementation (`super`).
+    fn multi_region(&self, this: &CfnKey) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "multiRegion")?)
+    }
+    /// Writes `multiRegion`; by default the library's implementation (`super`).
+    fn set_multi_region(&self, this: &CfnKey, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "multiRegion", rt::to_wire(&value))
+    }
+    /// Reads `origin`; by default the library's implementation (`super`).
+    fn origin(&self, this: &CfnKey) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "origin")?)
+    }
+    /// Writes `origin`; by default the library's implementation (`super`).
+    fn set_origin(&self, this: &CfnKey, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "origin", rt::to_wire(&value))
+    }
+    /// Reads `pendingWindowInDays`; by default the library's implementation (`super`).
+    fn pending_window_in_days(&self, this: &CfnKey) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "pendingWindowInDays")?)
+    }
+    /// Writes `pendingWindowInDays`; by default the library's implementation (`super`).
+    fn set_pending_window_in_days(&self, this: &CfnKey, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "pendingWindowInDays", rt::to_wire(&value))
+    }
+    /// Reads `rotationPeriodInDays`; by default the library's implementation (`super`).
+    fn rotation_period_in_days(&self, this: &CfnKey) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "rotationPeriodInDays")?)
+    }
+    /// Writes `rotationPeriodInDays`; by default the library's implementation (`super`).
+    fn set_rotation_period_in_days(&self, this: &CfnKey, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "rotationPeriodInDays", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnKey) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnKey, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnKey, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnKey {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnKeyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnKeyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_key_id" => rt::Override::property("attrKeyId"),
+                "key_ref" => rt::Override::property("keyRef"),
+                "tags" => rt::Override::property("tags"),
+                "key_policy" | "set_key_policy" => rt::Override::property("keyPolicy"),
+                "bypass_policy_lockout_safety_check" | "set_bypass_policy_lockout_safety_check" => rt::Override::property("bypassPolicyLockoutSafetyCheck"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "enabled" | "set_enabled" => rt::Override::property("enabled"),
+                "enable_key_rotation" | "set_enable_key_rotation" => rt::Override::property("enableKeyRotation"),
+                "key_spec" | "set_key_spec" => rt::Override::property("keySpec"),
+                "key_usage" | "set_key_usage" => rt::Override::property("keyUsage"),
+                "multi_region" | "set_multi_region" => rt::Override::property("multiRegion"),
+                "origin" | "set_origin" => rt::Override::property("origin"),
+                "pending_window_in_days" | "set_pending_window_in_days" => rt::Override::property("pendingWindowInDays"),
+                "rotation_period_in_days" | "set_rotation_period_in_days" => rt::Override::property("rotationPeriodInDays"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnKeyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrKeyId") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::attr_key_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keyRef") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::key_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keyPolicy") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::key_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("keyPolicy", value) => {
+                <T as CfnKeyOverrides>::set_key_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("bypassPolicyLockoutSafetyCheck") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::bypass_policy_lockout_safety_check(imp, &Self(this.clone()))?)),
+            rt::Call::Set("bypassPolicyLockoutSafetyCheck", value) => {
+                <T as CfnKeyOverrides>::set_bypass_policy_lockout_safety_check(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnKeyOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("enabled") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::enabled(imp, &Self(this.clone()))?)),
+            rt::Call::Set("enabled", value) => {
+                <T as CfnKeyOverrides>::set_enabled(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("enableKeyRotation") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::enable_key_rotation(imp, &Self(this.clone()))?)),
+            rt::Call::Set("enableKeyRotation", value) => {
+                <T as CfnKeyOverrides>::set_enable_key_rotation(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("keySpec") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::key_spec(imp, &Self(this.clone()))?)),
+            rt::Call::Set("keySpec", value) => {
+                <T as CfnKeyOverrides>::set_key_spec(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("keyUsage") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::key_usage(imp, &Self(this.clone()))?)),
+            rt::Call::Set("keyUsage", value) => {
+                <T as CfnKeyOverrides>::set_key_usage(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("multiRegion") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::multi_region(imp, &Self(this.clone()))?)),
+            rt::Call::Set("multiRegion", value) => {
+                <T as CfnKeyOverrides>::set_multi_region(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("origin") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::origin(imp, &Self(this.clone()))?)),
+            rt::Call::Set("origin", value) => {
+                <T as CfnKeyOverrides>::set_origin(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("pendingWindowInDays") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::pending_window_in_days(imp, &Self(this.clone()))?)),
+            rt::Call::Set("pendingWindowInDays", value) => {
+                <T as CfnKeyOverrides>::set_pending_window_in_days(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("rotationPeriodInDays") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::rotation_period_in_days(imp, &Self(this.clone()))?)),
+            rt::Call::Set("rotationPeriodInDays", value) => {
+                <T as CfnKeyOverrides>::set_rotation_period_in_days(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnKeyOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnKeyOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnKeyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnKey` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnKeyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_kms::CfnKeyProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnKey`.
 ///
@@ -883,6 +1346,159 @@ pub trait CfnReplicaKeyExt: rt::IsA<CfnReplicaKey> {
     }
 }
 impl<O: rt::IsA<CfnReplicaKey> + ?Sized> CfnReplicaKeyExt for O {}
+
+/// The members of [`CfnReplicaKey`] a Rust type can override; [`CfnReplicaKey::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnReplicaKeyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnReplicaKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrKeyId`; by default the library's implementation (`super`).
+    fn attr_key_id(&self, this: &CfnReplicaKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrKeyId")?)
+    }
+    /// Reads `replicaKeyRef`; by default the library's implementation (`super`).
+    fn replica_key_ref(&self, this: &CfnReplicaKey) -> rt::R<crate::interfaces::aws_kms::ReplicaKeyReference> {
+        rt::from_wire(rt::get(&this.0, "replicaKeyRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnReplicaKey) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `keyPolicy`; by default the library's implementation (`super`).
+    fn key_policy(&self, this: &CfnReplicaKey) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "keyPolicy")?)
+    }
+    /// Writes `keyPolicy`; by default the library's implementation (`super`).
+    fn set_key_policy(&self, this: &CfnReplicaKey, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "keyPolicy", rt::to_wire(&value))
+    }
+    /// Reads `primaryKeyArn`; by default the library's implementation (`super`).
+    fn primary_key_arn(&self, this: &CfnReplicaKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "primaryKeyArn")?)
+    }
+    /// Writes `primaryKeyArn`; by default the library's implementation (`super`).
+    fn set_primary_key_arn(&self, this: &CfnReplicaKey, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "primaryKeyArn", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnReplicaKey) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnReplicaKey, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `enabled`; by default the library's implementation (`super`).
+    fn enabled(&self, this: &CfnReplicaKey) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "enabled")?)
+    }
+    /// Writes `enabled`; by default the library's implementation (`super`).
+    fn set_enabled(&self, this: &CfnReplicaKey, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "enabled", rt::to_wire(&value))
+    }
+    /// Reads `pendingWindowInDays`; by default the library's implementation (`super`).
+    fn pending_window_in_days(&self, this: &CfnReplicaKey) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "pendingWindowInDays")?)
+    }
+    /// Writes `pendingWindowInDays`; by default the library's implementation (`super`).
+    fn set_pending_window_in_days(&self, this: &CfnReplicaKey, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "pendingWindowInDays", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnReplicaKey) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnReplicaKey, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnReplicaKey, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnReplicaKey {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnReplicaKeyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnReplicaKeyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_key_id" => rt::Override::property("attrKeyId"),
+                "replica_key_ref" => rt::Override::property("replicaKeyRef"),
+                "tags" => rt::Override::property("tags"),
+                "key_policy" | "set_key_policy" => rt::Override::property("keyPolicy"),
+                "primary_key_arn" | "set_primary_key_arn" => rt::Override::property("primaryKeyArn"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "enabled" | "set_enabled" => rt::Override::property("enabled"),
+                "pending_window_in_days" | "set_pending_window_in_days" => rt::Override::property("pendingWindowInDays"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnReplicaKeyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnReplicaKeyOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrKeyId") => Ok(rt::to_wire(&<T as CfnReplicaKeyOverrides>::attr_key_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("replicaKeyRef") => Ok(rt::to_wire(&<T as CfnReplicaKeyOverrides>::replica_key_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnReplicaKeyOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keyPolicy") => Ok(rt::to_wire(&<T as CfnReplicaKeyOverrides>::key_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("keyPolicy", value) => {
+                <T as CfnReplicaKeyOverrides>::set_key_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("primaryKeyArn") => Ok(rt::to_wire(&<T as CfnReplicaKeyOverrides>::primary_key_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("primaryKeyArn", value) => {
+                <T as CfnReplicaKeyOverrides>::set_primary_key_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnReplicaKeyOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnReplicaKeyOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("enabled") => Ok(rt::to_wire(&<T as CfnReplicaKeyOverrides>::enabled(imp, &Self(this.clone()))?)),
+            rt::Call::Set("enabled", value) => {
+                <T as CfnReplicaKeyOverrides>::set_enabled(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("pendingWindowInDays") => Ok(rt::to_wire(&<T as CfnReplicaKeyOverrides>::pending_window_in_days(imp, &Self(this.clone()))?)),
+            rt::Call::Set("pendingWindowInDays", value) => {
+                <T as CfnReplicaKeyOverrides>::set_pending_window_in_days(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnReplicaKeyOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnReplicaKeyOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnReplicaKeyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnReplicaKey` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnReplicaKeyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_kms::CfnReplicaKeyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnReplicaKey`.
 ///
@@ -1496,6 +2112,25 @@ pub trait KeyExt: rt::IsA<Key> {
     fn grants(&self) -> rt::R<crate::aws_kms::KeyGrants> {
         rt::from_wire(rt::get(self.jsii_ref(), "grants")?)
     }
+    /// Optional property to control trusting account identities.
+    ///
+    /// If specified, grants will default identity policies instead of to both
+    /// resource and identity policies. This matches the default behavior when creating
+    /// KMS keys via the API or console.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn trust_account_identities(&self) -> rt::R<bool> {
+        rt::from_wire(rt::get(self.jsii_ref(), "trustAccountIdentities")?)
+    }
+    /// Optional policy document that represents the resource policy of this key.
+    ///
+    /// If specified, addToResourcePolicy can be used to edit this policy.
+    /// Otherwise this method will no-op.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn policy(&self) -> rt::R<rt::Option<crate::aws_iam::PolicyDocument>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "policy")?)
+    }
     /// Grant admins permissions using this key to the given principal.
     ///
     /// Key administrators have permissions to manage the key (e.g., change permissions, revoke), but do not have permissions
@@ -1507,6 +2142,153 @@ pub trait KeyExt: rt::IsA<Key> {
     }
 }
 impl<O: rt::IsA<Key> + ?Sized> KeyExt for O {}
+
+/// The members of [`Key`] a Rust type can override; [`Key::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait KeyOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `grants`; by default the library's implementation (`super`).
+    fn grants(&self, this: &Key) -> rt::R<crate::aws_kms::KeyGrants> {
+        rt::from_wire(rt::get(&this.0, "grants")?)
+    }
+    /// Reads `keyArn`; by default the library's implementation (`super`).
+    fn key_arn(&self, this: &Key) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "keyArn")?)
+    }
+    /// Reads `keyId`; by default the library's implementation (`super`).
+    fn key_id(&self, this: &Key) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "keyId")?)
+    }
+    /// Reads `keyRef`; by default the library's implementation (`super`).
+    fn key_ref(&self, this: &Key) -> rt::R<crate::interfaces::aws_kms::KeyReference> {
+        rt::from_wire(rt::get(&this.0, "keyRef")?)
+    }
+    /// Reads `trustAccountIdentities`; by default the library's implementation (`super`).
+    fn trust_account_identities(&self, this: &Key) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "trustAccountIdentities")?)
+    }
+    /// Reads `policy`; by default the library's implementation (`super`).
+    fn policy(&self, this: &Key) -> rt::R<rt::Option<crate::aws_iam::PolicyDocument>> {
+        rt::from_wire(rt::get(&this.0, "policy")?)
+    }
+    /// `addAlias`: by default the library's implementation (`super`).
+    fn add_alias(&self, this: &Key, alias_name: rt::String) -> rt::R<crate::aws_kms::Alias> {
+        rt::from_wire(rt::invoke(&this.0, "addAlias", vec![rt::to_wire(&alias_name)])?)
+    }
+    /// `addToResourcePolicy`: by default the library's implementation (`super`).
+    fn add_to_resource_policy(&self, this: &Key, statement: crate::aws_iam::PolicyStatement, allow_no_op: rt::Option<bool>) -> rt::R<crate::aws_iam::AddToResourcePolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToResourcePolicy", vec![rt::to_wire(&statement), rt::to_wire(&allow_no_op)])?)
+    }
+    /// `grant`: by default the library's implementation (`super`).
+    fn grant(&self, this: &Key, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grant", rt::args_variadic(vec![rt::to_wire(&grantee)], &actions))?)
+    }
+    /// `grantAdmin`: by default the library's implementation (`super`).
+    fn grant_admin(&self, this: &Key, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantAdmin", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantDecrypt`: by default the library's implementation (`super`).
+    fn grant_decrypt(&self, this: &Key, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantDecrypt", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantEncrypt`: by default the library's implementation (`super`).
+    fn grant_encrypt(&self, this: &Key, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantEncrypt", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantEncryptDecrypt`: by default the library's implementation (`super`).
+    fn grant_encrypt_decrypt(&self, this: &Key, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantEncryptDecrypt", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantGenerateMac`: by default the library's implementation (`super`).
+    fn grant_generate_mac(&self, this: &Key, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantGenerateMac", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantSign`: by default the library's implementation (`super`).
+    fn grant_sign(&self, this: &Key, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantSign", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantSignVerify`: by default the library's implementation (`super`).
+    fn grant_sign_verify(&self, this: &Key, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantSignVerify", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantVerify`: by default the library's implementation (`super`).
+    fn grant_verify(&self, this: &Key, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantVerify", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantVerifyMac`: by default the library's implementation (`super`).
+    fn grant_verify_mac(&self, this: &Key, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantVerifyMac", vec![rt::to_wire(&grantee)])?)
+    }
+}
+impl Key {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: KeyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as KeyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "grants" => rt::Override::property("grants"),
+                "key_arn" => rt::Override::property("keyArn"),
+                "key_id" => rt::Override::property("keyId"),
+                "key_ref" => rt::Override::property("keyRef"),
+                "trust_account_identities" => rt::Override::property("trustAccountIdentities"),
+                "policy" => rt::Override::property("policy"),
+                "add_alias" => rt::Override::method("addAlias"),
+                "add_to_resource_policy" => rt::Override::method("addToResourcePolicy"),
+                "grant" => rt::Override::method("grant"),
+                "grant_admin" => rt::Override::method("grantAdmin"),
+                "grant_decrypt" => rt::Override::method("grantDecrypt"),
+                "grant_encrypt" => rt::Override::method("grantEncrypt"),
+                "grant_encrypt_decrypt" => rt::Override::method("grantEncryptDecrypt"),
+                "grant_generate_mac" => rt::Override::method("grantGenerateMac"),
+                "grant_sign" => rt::Override::method("grantSign"),
+                "grant_sign_verify" => rt::Override::method("grantSignVerify"),
+                "grant_verify" => rt::Override::method("grantVerify"),
+                "grant_verify_mac" => rt::Override::method("grantVerifyMac"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: KeyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("grants") => Ok(rt::to_wire(&<T as KeyOverrides>::grants(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keyArn") => Ok(rt::to_wire(&<T as KeyOverrides>::key_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keyId") => Ok(rt::to_wire(&<T as KeyOverrides>::key_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keyRef") => Ok(rt::to_wire(&<T as KeyOverrides>::key_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("trustAccountIdentities") => Ok(rt::to_wire(&<T as KeyOverrides>::trust_account_identities(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policy") => Ok(rt::to_wire(&<T as KeyOverrides>::policy(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addAlias", mut args) => Ok(rt::to_wire(&<T as KeyOverrides>::add_alias(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToResourcePolicy", mut args) => Ok(rt::to_wire(&<T as KeyOverrides>::add_to_resource_policy(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("grant", mut args) => Ok(rt::to_wire(&<T as KeyOverrides>::grant(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("grantAdmin", mut args) => Ok(rt::to_wire(&<T as KeyOverrides>::grant_admin(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantDecrypt", mut args) => Ok(rt::to_wire(&<T as KeyOverrides>::grant_decrypt(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantEncrypt", mut args) => Ok(rt::to_wire(&<T as KeyOverrides>::grant_encrypt(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantEncryptDecrypt", mut args) => Ok(rt::to_wire(&<T as KeyOverrides>::grant_encrypt_decrypt(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantGenerateMac", mut args) => Ok(rt::to_wire(&<T as KeyOverrides>::grant_generate_mac(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantSign", mut args) => Ok(rt::to_wire(&<T as KeyOverrides>::grant_sign(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantSignVerify", mut args) => Ok(rt::to_wire(&<T as KeyOverrides>::grant_sign_verify(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantVerify", mut args) => Ok(rt::to_wire(&<T as KeyOverrides>::grant_verify(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantVerifyMac", mut args) => Ok(rt::to_wire(&<T as KeyOverrides>::grant_verify_mac(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Key` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: KeyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_kms::KeyProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Collection of grant methods for an IKey.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -1521,6 +2303,10 @@ impl KeyGrants {
 
 /// The members of [`KeyGrants`], for it and every type that is one.
 pub trait KeyGrantsExt: rt::IsA<KeyGrants> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn resource(&self) -> rt::R<crate::interfaces::aws_kms::IKeyRef> {
+        rt::from_wire(rt::get(self.jsii_ref(), "resource")?)
+    }
     /// Grant the indicated permissions on this key to the given principal.
     ///
     /// This modifies both the principal's policy as well as the resource policy,
@@ -1570,6 +2356,102 @@ pub trait KeyGrantsExt: rt::IsA<KeyGrants> {
     }
 }
 impl<O: rt::IsA<KeyGrants> + ?Sized> KeyGrantsExt for O {}
+
+/// The members of [`KeyGrants`] a Rust type can override; [`KeyGrants::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait KeyGrantsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `resource`; by default the library's implementation (`super`).
+    fn resource(&self, this: &KeyGrants) -> rt::R<crate::interfaces::aws_kms::IKeyRef> {
+        rt::from_wire(rt::get(&this.0, "resource")?)
+    }
+    /// `actions`: by default the library's implementation (`super`).
+    fn actions(&self, this: &KeyGrants, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "actions", rt::args_variadic(vec![rt::to_wire(&grantee)], &actions))?)
+    }
+    /// `admin`: by default the library's implementation (`super`).
+    fn admin(&self, this: &KeyGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "admin", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `decrypt`: by default the library's implementation (`super`).
+    fn decrypt(&self, this: &KeyGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "decrypt", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `encrypt`: by default the library's implementation (`super`).
+    fn encrypt(&self, this: &KeyGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "encrypt", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `encryptDecrypt`: by default the library's implementation (`super`).
+    fn encrypt_decrypt(&self, this: &KeyGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "encryptDecrypt", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `generateMac`: by default the library's implementation (`super`).
+    fn generate_mac(&self, this: &KeyGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "generateMac", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `sign`: by default the library's implementation (`super`).
+    fn sign(&self, this: &KeyGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "sign", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `signVerify`: by default the library's implementation (`super`).
+    fn sign_verify(&self, this: &KeyGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "signVerify", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `verify`: by default the library's implementation (`super`).
+    fn verify(&self, this: &KeyGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "verify", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `verifyMac`: by default the library's implementation (`super`).
+    fn verify_mac(&self, this: &KeyGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "verifyMac", vec![rt::to_wire(&grantee)])?)
+    }
+}
+impl KeyGrants {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: KeyGrantsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as KeyGrantsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "resource" => rt::Override::property("resource"),
+                "actions" => rt::Override::method("actions"),
+                "admin" => rt::Override::method("admin"),
+                "decrypt" => rt::Override::method("decrypt"),
+                "encrypt" => rt::Override::method("encrypt"),
+                "encrypt_decrypt" => rt::Override::method("encryptDecrypt"),
+                "generate_mac" => rt::Override::method("generateMac"),
+                "sign" => rt::Override::method("sign"),
+                "sign_verify" => rt::Override::method("signVerify"),
+                "verify" => rt::Override::method("verify"),
+                "verify_mac" => rt::Override::method("verifyMac"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: KeyGrantsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("resource") => Ok(rt::to_wire(&<T as KeyGrantsOverrides>::resource(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("actions", mut args) => Ok(rt::to_wire(&<T as KeyGrantsOverrides>::actions(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("admin", mut args) => Ok(rt::to_wire(&<T as KeyGrantsOverrides>::admin(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("decrypt", mut args) => Ok(rt::to_wire(&<T as KeyGrantsOverrides>::decrypt(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("encrypt", mut args) => Ok(rt::to_wire(&<T as KeyGrantsOverrides>::encrypt(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("encryptDecrypt", mut args) => Ok(rt::to_wire(&<T as KeyGrantsOverrides>::encrypt_decrypt(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("generateMac", mut args) => Ok(rt::to_wire(&<T as KeyGrantsOverrides>::generate_mac(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("sign", mut args) => Ok(rt::to_wire(&<T as KeyGrantsOverrides>::sign(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("signVerify", mut args) => Ok(rt::to_wire(&<T as KeyGrantsOverrides>::sign_verify(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("verify", mut args) => Ok(rt::to_wire(&<T as KeyGrantsOverrides>::verify(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("verifyMac", mut args) => Ok(rt::to_wire(&<T as KeyGrantsOverrides>::verify_mac(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Properties for looking up an existing Key.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1936,6 +2818,43 @@ impl ViaServicePrincipal {
 pub trait ViaServicePrincipalExt: rt::IsA<ViaServicePrincipal> {
 }
 impl<O: rt::IsA<ViaServicePrincipal> + ?Sized> ViaServicePrincipalExt for O {}
+
+/// The members of [`ViaServicePrincipal`] a Rust type can override; [`ViaServicePrincipal::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_iam::PrincipalBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ViaServicePrincipalOverrides: crate::aws_iam::PrincipalBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl ViaServicePrincipal {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ViaServicePrincipalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ViaServicePrincipalOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_iam::PrincipalBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ViaServicePrincipalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_iam::PrincipalBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `ViaServicePrincipal` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ViaServicePrincipalOverrides>(overrides: T, service_name: &str, base_principal: rt::Option<&dyn rt::IsA<crate::aws_iam::IPrincipal>>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&service_name), rt::to_wire(&base_principal)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// One of the types a jsii union allows.
 #[derive(Clone, Debug, PartialEq)]

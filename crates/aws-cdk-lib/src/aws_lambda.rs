@@ -139,6 +139,10 @@ impl AdotLambdaLayerGenericVersion {
 
 /// The members of [`AdotLambdaLayerGenericVersion`], for it and every type that is one.
 pub trait AdotLambdaLayerGenericVersionExt: rt::IsA<AdotLambdaLayerGenericVersion> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn layer_version(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(self.jsii_ref(), "layerVersion")?)
+    }
     /// The ARN of the Lambda layer.
     ///
     /// # Arguments
@@ -150,6 +154,48 @@ pub trait AdotLambdaLayerGenericVersionExt: rt::IsA<AdotLambdaLayerGenericVersio
     }
 }
 impl<O: rt::IsA<AdotLambdaLayerGenericVersion> + ?Sized> AdotLambdaLayerGenericVersionExt for O {}
+
+/// The members of [`AdotLambdaLayerGenericVersion`] a Rust type can override; [`AdotLambdaLayerGenericVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AdotLambdaLayerGenericVersionOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `layerVersion`; by default the library's implementation (`super`).
+    fn layer_version(&self, this: &AdotLambdaLayerGenericVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "layerVersion")?)
+    }
+    /// `layerArn`: by default the library's implementation (`super`).
+    fn layer_arn(&self, this: &AdotLambdaLayerGenericVersion, scope: crate::constructs::IConstruct, architecture: crate::aws_lambda::Architecture) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "layerArn", vec![rt::to_wire(&scope), rt::to_wire(&architecture)])?)
+    }
+}
+impl AdotLambdaLayerGenericVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AdotLambdaLayerGenericVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AdotLambdaLayerGenericVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "layer_version" => rt::Override::property("layerVersion"),
+                "layer_arn" => rt::Override::method("layerArn"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AdotLambdaLayerGenericVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("layerVersion") => Ok(rt::to_wire(&<T as AdotLambdaLayerGenericVersionOverrides>::layer_version(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("layerArn", mut args) => Ok(rt::to_wire(&<T as AdotLambdaLayerGenericVersionOverrides>::layer_arn(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// The collection of versions of the ADOT Lambda Layer for Java auto-instrumentation.
 ///
@@ -193,6 +239,10 @@ impl AdotLambdaLayerJavaAutoInstrumentationVersion {
 
 /// The members of [`AdotLambdaLayerJavaAutoInstrumentationVersion`], for it and every type that is one.
 pub trait AdotLambdaLayerJavaAutoInstrumentationVersionExt: rt::IsA<AdotLambdaLayerJavaAutoInstrumentationVersion> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn layer_version(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(self.jsii_ref(), "layerVersion")?)
+    }
     /// The ARN of the Lambda layer.
     ///
     /// # Arguments
@@ -204,6 +254,48 @@ pub trait AdotLambdaLayerJavaAutoInstrumentationVersionExt: rt::IsA<AdotLambdaLa
     }
 }
 impl<O: rt::IsA<AdotLambdaLayerJavaAutoInstrumentationVersion> + ?Sized> AdotLambdaLayerJavaAutoInstrumentationVersionExt for O {}
+
+/// The members of [`AdotLambdaLayerJavaAutoInstrumentationVersion`] a Rust type can override; [`AdotLambdaLayerJavaAutoInstrumentationVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AdotLambdaLayerJavaAutoInstrumentationVersionOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `layerVersion`; by default the library's implementation (`super`).
+    fn layer_version(&self, this: &AdotLambdaLayerJavaAutoInstrumentationVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "layerVersion")?)
+    }
+    /// `layerArn`: by default the library's implementation (`super`).
+    fn layer_arn(&self, this: &AdotLambdaLayerJavaAutoInstrumentationVersion, scope: crate::constructs::IConstruct, architecture: crate::aws_lambda::Architecture) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "layerArn", vec![rt::to_wire(&scope), rt::to_wire(&architecture)])?)
+    }
+}
+impl AdotLambdaLayerJavaAutoInstrumentationVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AdotLambdaLayerJavaAutoInstrumentationVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AdotLambdaLayerJavaAutoInstrumentationVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "layer_version" => rt::Override::property("layerVersion"),
+                "layer_arn" => rt::Override::method("layerArn"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AdotLambdaLayerJavaAutoInstrumentationVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("layerVersion") => Ok(rt::to_wire(&<T as AdotLambdaLayerJavaAutoInstrumentationVersionOverrides>::layer_version(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("layerArn", mut args) => Ok(rt::to_wire(&<T as AdotLambdaLayerJavaAutoInstrumentationVersionOverrides>::layer_arn(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// The collection of versions of the ADOT Lambda Layer for JavaScript SDK.
 ///
@@ -247,6 +339,10 @@ impl AdotLambdaLayerJavaScriptSdkVersion {
 
 /// The members of [`AdotLambdaLayerJavaScriptSdkVersion`], for it and every type that is one.
 pub trait AdotLambdaLayerJavaScriptSdkVersionExt: rt::IsA<AdotLambdaLayerJavaScriptSdkVersion> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn layer_version(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(self.jsii_ref(), "layerVersion")?)
+    }
     /// The ARN of the Lambda layer.
     ///
     /// # Arguments
@@ -258,6 +354,48 @@ pub trait AdotLambdaLayerJavaScriptSdkVersionExt: rt::IsA<AdotLambdaLayerJavaScr
     }
 }
 impl<O: rt::IsA<AdotLambdaLayerJavaScriptSdkVersion> + ?Sized> AdotLambdaLayerJavaScriptSdkVersionExt for O {}
+
+/// The members of [`AdotLambdaLayerJavaScriptSdkVersion`] a Rust type can override; [`AdotLambdaLayerJavaScriptSdkVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AdotLambdaLayerJavaScriptSdkVersionOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `layerVersion`; by default the library's implementation (`super`).
+    fn layer_version(&self, this: &AdotLambdaLayerJavaScriptSdkVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "layerVersion")?)
+    }
+    /// `layerArn`: by default the library's implementation (`super`).
+    fn layer_arn(&self, this: &AdotLambdaLayerJavaScriptSdkVersion, scope: crate::constructs::IConstruct, architecture: crate::aws_lambda::Architecture) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "layerArn", vec![rt::to_wire(&scope), rt::to_wire(&architecture)])?)
+    }
+}
+impl AdotLambdaLayerJavaScriptSdkVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AdotLambdaLayerJavaScriptSdkVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AdotLambdaLayerJavaScriptSdkVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "layer_version" => rt::Override::property("layerVersion"),
+                "layer_arn" => rt::Override::method("layerArn"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AdotLambdaLayerJavaScriptSdkVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("layerVersion") => Ok(rt::to_wire(&<T as AdotLambdaLayerJavaScriptSdkVersionOverrides>::layer_version(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("layerArn", mut args) => Ok(rt::to_wire(&<T as AdotLambdaLayerJavaScriptSdkVersionOverrides>::layer_arn(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// The collection of versions of the ADOT Lambda Layer for Java SDK.
 ///
@@ -301,6 +439,10 @@ impl AdotLambdaLayerJavaSdkVersion {
 
 /// The members of [`AdotLambdaLayerJavaSdkVersion`], for it and every type that is one.
 pub trait AdotLambdaLayerJavaSdkVersionExt: rt::IsA<AdotLambdaLayerJavaSdkVersion> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn layer_version(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(self.jsii_ref(), "layerVersion")?)
+    }
     /// The ARN of the Lambda layer.
     ///
     /// # Arguments
@@ -312,6 +454,48 @@ pub trait AdotLambdaLayerJavaSdkVersionExt: rt::IsA<AdotLambdaLayerJavaSdkVersio
     }
 }
 impl<O: rt::IsA<AdotLambdaLayerJavaSdkVersion> + ?Sized> AdotLambdaLayerJavaSdkVersionExt for O {}
+
+/// The members of [`AdotLambdaLayerJavaSdkVersion`] a Rust type can override; [`AdotLambdaLayerJavaSdkVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AdotLambdaLayerJavaSdkVersionOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `layerVersion`; by default the library's implementation (`super`).
+    fn layer_version(&self, this: &AdotLambdaLayerJavaSdkVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "layerVersion")?)
+    }
+    /// `layerArn`: by default the library's implementation (`super`).
+    fn layer_arn(&self, this: &AdotLambdaLayerJavaSdkVersion, scope: crate::constructs::IConstruct, architecture: crate::aws_lambda::Architecture) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "layerArn", vec![rt::to_wire(&scope), rt::to_wire(&architecture)])?)
+    }
+}
+impl AdotLambdaLayerJavaSdkVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AdotLambdaLayerJavaSdkVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AdotLambdaLayerJavaSdkVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "layer_version" => rt::Override::property("layerVersion"),
+                "layer_arn" => rt::Override::method("layerArn"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AdotLambdaLayerJavaSdkVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("layerVersion") => Ok(rt::to_wire(&<T as AdotLambdaLayerJavaSdkVersionOverrides>::layer_version(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("layerArn", mut args) => Ok(rt::to_wire(&<T as AdotLambdaLayerJavaSdkVersionOverrides>::layer_arn(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// The collection of versions of the ADOT Lambda Layer for Python SDK.
 ///
@@ -383,6 +567,10 @@ impl AdotLambdaLayerPythonSdkVersion {
 
 /// The members of [`AdotLambdaLayerPythonSdkVersion`], for it and every type that is one.
 pub trait AdotLambdaLayerPythonSdkVersionExt: rt::IsA<AdotLambdaLayerPythonSdkVersion> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn layer_version(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(self.jsii_ref(), "layerVersion")?)
+    }
     /// The ARN of the Lambda layer.
     ///
     /// # Arguments
@@ -394,6 +582,48 @@ pub trait AdotLambdaLayerPythonSdkVersionExt: rt::IsA<AdotLambdaLayerPythonSdkVe
     }
 }
 impl<O: rt::IsA<AdotLambdaLayerPythonSdkVersion> + ?Sized> AdotLambdaLayerPythonSdkVersionExt for O {}
+
+/// The members of [`AdotLambdaLayerPythonSdkVersion`] a Rust type can override; [`AdotLambdaLayerPythonSdkVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AdotLambdaLayerPythonSdkVersionOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `layerVersion`; by default the library's implementation (`super`).
+    fn layer_version(&self, this: &AdotLambdaLayerPythonSdkVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "layerVersion")?)
+    }
+    /// `layerArn`: by default the library's implementation (`super`).
+    fn layer_arn(&self, this: &AdotLambdaLayerPythonSdkVersion, scope: crate::constructs::IConstruct, architecture: crate::aws_lambda::Architecture) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "layerArn", vec![rt::to_wire(&scope), rt::to_wire(&architecture)])?)
+    }
+}
+impl AdotLambdaLayerPythonSdkVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AdotLambdaLayerPythonSdkVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AdotLambdaLayerPythonSdkVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "layer_version" => rt::Override::property("layerVersion"),
+                "layer_arn" => rt::Override::method("layerArn"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AdotLambdaLayerPythonSdkVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("layerVersion") => Ok(rt::to_wire(&<T as AdotLambdaLayerPythonSdkVersionOverrides>::layer_version(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("layerArn", mut args) => Ok(rt::to_wire(&<T as AdotLambdaLayerPythonSdkVersionOverrides>::layer_arn(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// An ADOT Lambda layer version that's specific to a lambda layer type and an architecture.
 ///
@@ -451,6 +681,41 @@ pub trait AdotLayerVersionExt: rt::IsA<AdotLayerVersion> {
 }
 impl<O: rt::IsA<AdotLayerVersion> + ?Sized> AdotLayerVersionExt for O {}
 
+/// The members of [`AdotLayerVersion`] a Rust type can override; [`AdotLayerVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AdotLayerVersionOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl AdotLayerVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AdotLayerVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AdotLayerVersionOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AdotLayerVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `AdotLayerVersion` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AdotLayerVersionOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A new alias to a particular version of a Lambda function.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Alias(rt::ObjRef);
@@ -498,6 +763,69 @@ pub trait AliasExt: rt::IsA<Alias> {
     }
 }
 impl<O: rt::IsA<Alias> + ?Sized> AliasExt for O {}
+
+/// The members of [`Alias`] a Rust type can override; [`Alias::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda::QualifiedFunctionBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AliasOverrides: crate::aws_lambda::QualifiedFunctionBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `aliasName`; by default the library's implementation (`super`).
+    fn alias_name(&self, this: &Alias) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "aliasName")?)
+    }
+    /// Reads `aliasRef`; by default the library's implementation (`super`).
+    fn alias_ref(&self, this: &Alias) -> rt::R<crate::interfaces::aws_lambda::AliasReference> {
+        rt::from_wire(rt::get(&this.0, "aliasRef")?)
+    }
+    /// Reads `version`; by default the library's implementation (`super`).
+    fn version(&self, this: &Alias) -> rt::R<crate::aws_lambda::IVersion> {
+        rt::from_wire(rt::get(&this.0, "version")?)
+    }
+    /// `addAutoScaling`: by default the library's implementation (`super`).
+    fn add_auto_scaling(&self, this: &Alias, options: crate::aws_lambda::AutoScalingOptions) -> rt::R<crate::aws_lambda::IScalableFunctionAttribute> {
+        rt::from_wire(rt::invoke(&this.0, "addAutoScaling", vec![rt::to_wire(&options)])?)
+    }
+}
+impl Alias {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AliasOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AliasOverrides>::OVERRIDES {
+            out.push(match *name {
+                "alias_name" => rt::Override::property("aliasName"),
+                "alias_ref" => rt::Override::property("aliasRef"),
+                "version" => rt::Override::property("version"),
+                "add_auto_scaling" => rt::Override::method("addAutoScaling"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda::QualifiedFunctionBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AliasOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("aliasName") => Ok(rt::to_wire(&<T as AliasOverrides>::alias_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("aliasRef") => Ok(rt::to_wire(&<T as AliasOverrides>::alias_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("version") => Ok(rt::to_wire(&<T as AliasOverrides>::version(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addAutoScaling", mut args) => Ok(rt::to_wire(&<T as AliasOverrides>::add_auto_scaling(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::aws_lambda::QualifiedFunctionBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Alias` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AliasOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::AliasProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AliasAttributes {
@@ -801,6 +1129,54 @@ pub trait ArchitectureExt: rt::IsA<Architecture> {
 }
 impl<O: rt::IsA<Architecture> + ?Sized> ArchitectureExt for O {}
 
+/// The members of [`Architecture`] a Rust type can override; [`Architecture::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ArchitectureOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `dockerPlatform`; by default the library's implementation (`super`).
+    fn docker_platform(&self, this: &Architecture) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "dockerPlatform")?)
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &Architecture) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &Architecture) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+}
+impl Architecture {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ArchitectureOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ArchitectureOverrides>::OVERRIDES {
+            out.push(match *name {
+                "docker_platform" => rt::Override::property("dockerPlatform"),
+                "name" => rt::Override::property("name"),
+                "to_string" => rt::Override::method("toString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ArchitectureOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("dockerPlatform") => Ok(rt::to_wire(&<T as ArchitectureOverrides>::docker_platform(imp, &Self(this.clone()))?)),
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as ArchitectureOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as ArchitectureOverrides>::to_string(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Lambda code from a local directory.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AssetCode(rt::ObjRef);
@@ -819,6 +1195,50 @@ pub trait AssetCodeExt: rt::IsA<AssetCode> {
     }
 }
 impl<O: rt::IsA<AssetCode> + ?Sized> AssetCodeExt for O {}
+
+/// The members of [`AssetCode`] a Rust type can override; [`AssetCode::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda::CodeOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AssetCodeOverrides: crate::aws_lambda::CodeOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `isInline`; by default the library's implementation (`super`).
+    fn is_inline(&self, this: &AssetCode) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "isInline")?)
+    }
+    /// Reads `path`; by default the library's implementation (`super`).
+    fn path(&self, this: &AssetCode) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "path")?)
+    }
+}
+impl AssetCode {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AssetCodeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AssetCodeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "is_inline" => rt::Override::property("isInline"),
+                "path" => rt::Override::property("path"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda::Code::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AssetCodeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("isInline") => Ok(rt::to_wire(&<T as AssetCodeOverrides>::is_inline(imp, &Self(this.clone()))?)),
+            rt::Call::Get("path") => Ok(rt::to_wire(&<T as AssetCodeOverrides>::path(imp, &Self(this.clone()))?)),
+            call => crate::aws_lambda::Code::__jsii_dispatch(imp, this, call),
+        }
+    }
+}
 
 /// Represents an ECR image that will be constructed from the specified asset and can be bound as Lambda code.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -839,6 +1259,51 @@ pub trait AssetImageCodeExt: rt::IsA<AssetImageCode> {
     }
 }
 impl<O: rt::IsA<AssetImageCode> + ?Sized> AssetImageCodeExt for O {}
+
+/// The members of [`AssetImageCode`] a Rust type can override; [`AssetImageCode::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda::CodeOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AssetImageCodeOverrides: crate::aws_lambda::CodeOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `isInline`; by default the library's implementation (`super`).
+    fn is_inline(&self, this: &AssetImageCode) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "isInline")?)
+    }
+}
+impl AssetImageCode {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AssetImageCodeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AssetImageCodeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "is_inline" => rt::Override::property("isInline"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda::Code::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AssetImageCodeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("isInline") => Ok(rt::to_wire(&<T as AssetImageCodeOverrides>::is_inline(imp, &Self(this.clone()))?)),
+            call => crate::aws_lambda::Code::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `AssetImageCode` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AssetImageCodeOverrides>(overrides: T, directory: &str, props: &crate::aws_lambda::AssetImageCodeProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&directory), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties to initialize a new AssetImage.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1160,6 +1625,69 @@ pub trait CapacityProviderExt: rt::IsA<CapacityProvider> {
 }
 impl<O: rt::IsA<CapacityProvider> + ?Sized> CapacityProviderExt for O {}
 
+/// The members of [`CapacityProvider`] a Rust type can override; [`CapacityProvider::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CapacityProviderOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `capacityProviderArn`; by default the library's implementation (`super`).
+    fn capacity_provider_arn(&self, this: &CapacityProvider) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "capacityProviderArn")?)
+    }
+    /// Reads `capacityProviderName`; by default the library's implementation (`super`).
+    fn capacity_provider_name(&self, this: &CapacityProvider) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "capacityProviderName")?)
+    }
+    /// Reads `capacityProviderRef`; by default the library's implementation (`super`).
+    fn capacity_provider_ref(&self, this: &CapacityProvider) -> rt::R<crate::interfaces::aws_lambda::CapacityProviderReference> {
+        rt::from_wire(rt::get(&this.0, "capacityProviderRef")?)
+    }
+    /// `addFunction`: by default the library's implementation (`super`).
+    fn add_function(&self, this: &CapacityProvider, func: crate::aws_lambda::IFunction, options: rt::Option<crate::aws_lambda::CapacityProviderFunctionOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addFunction", vec![rt::to_wire(&func), rt::to_wire(&options)])?)
+    }
+}
+impl CapacityProvider {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CapacityProviderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CapacityProviderOverrides>::OVERRIDES {
+            out.push(match *name {
+                "capacity_provider_arn" => rt::Override::property("capacityProviderArn"),
+                "capacity_provider_name" => rt::Override::property("capacityProviderName"),
+                "capacity_provider_ref" => rt::Override::property("capacityProviderRef"),
+                "add_function" => rt::Override::method("addFunction"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CapacityProviderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("capacityProviderArn") => Ok(rt::to_wire(&<T as CapacityProviderOverrides>::capacity_provider_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("capacityProviderName") => Ok(rt::to_wire(&<T as CapacityProviderOverrides>::capacity_provider_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("capacityProviderRef") => Ok(rt::to_wire(&<T as CapacityProviderOverrides>::capacity_provider_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addFunction", mut args) => Ok(rt::to_wire(&<T as CapacityProviderOverrides>::add_function(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CapacityProvider` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CapacityProviderOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CapacityProviderProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Attributes for importing an existing Lambda capacity provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProviderAttributes {
@@ -1461,6 +1989,147 @@ pub trait CfnAliasExt: rt::IsA<CfnAlias> {
     }
 }
 impl<O: rt::IsA<CfnAlias> + ?Sized> CfnAliasExt for O {}
+
+/// The members of [`CfnAlias`] a Rust type can override; [`CfnAlias::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnAliasOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `aliasRef`; by default the library's implementation (`super`).
+    fn alias_ref(&self, this: &CfnAlias) -> rt::R<crate::interfaces::aws_lambda::AliasReference> {
+        rt::from_wire(rt::get(&this.0, "aliasRef")?)
+    }
+    /// Reads `attrAliasArn`; by default the library's implementation (`super`).
+    fn attr_alias_arn(&self, this: &CfnAlias) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrAliasArn")?)
+    }
+    /// Reads `functionName`; by default the library's implementation (`super`).
+    fn function_name(&self, this: &CfnAlias) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "functionName")?)
+    }
+    /// Writes `functionName`; by default the library's implementation (`super`).
+    fn set_function_name(&self, this: &CfnAlias, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "functionName", rt::to_wire(&value))
+    }
+    /// Reads `functionVersion`; by default the library's implementation (`super`).
+    fn function_version(&self, this: &CfnAlias) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "functionVersion")?)
+    }
+    /// Writes `functionVersion`; by default the library's implementation (`super`).
+    fn set_function_version(&self, this: &CfnAlias, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "functionVersion", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnAlias) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnAlias, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnAlias) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnAlias, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `provisionedConcurrencyConfig`; by default the library's implementation (`super`).
+    fn provisioned_concurrency_config(&self, this: &CfnAlias) -> rt::R<rt::Option<IResolvableOrCfnAliasProvisionedConcurrencyConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "provisionedConcurrencyConfig")?)
+    }
+    /// Writes `provisionedConcurrencyConfig`; by default the library's implementation (`super`).
+    fn set_provisioned_concurrency_config(&self, this: &CfnAlias, value: rt::Option<IResolvableOrCfnAliasProvisionedConcurrencyConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "provisionedConcurrencyConfig", rt::to_wire(&value))
+    }
+    /// Reads `routingConfig`; by default the library's implementation (`super`).
+    fn routing_config(&self, this: &CfnAlias) -> rt::R<rt::Option<IResolvableOrCfnAliasAliasRoutingConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "routingConfig")?)
+    }
+    /// Writes `routingConfig`; by default the library's implementation (`super`).
+    fn set_routing_config(&self, this: &CfnAlias, value: rt::Option<IResolvableOrCfnAliasAliasRoutingConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "routingConfig", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnAlias, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnAlias {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnAliasOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnAliasOverrides>::OVERRIDES {
+            out.push(match *name {
+                "alias_ref" => rt::Override::property("aliasRef"),
+                "attr_alias_arn" => rt::Override::property("attrAliasArn"),
+                "function_name" | "set_function_name" => rt::Override::property("functionName"),
+                "function_version" | "set_function_version" => rt::Override::property("functionVersion"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "provisioned_concurrency_config" | "set_provisioned_concurrency_config" => rt::Override::property("provisionedConcurrencyConfig"),
+                "routing_config" | "set_routing_config" => rt::Override::property("routingConfig"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnAliasOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("aliasRef") => Ok(rt::to_wire(&<T as CfnAliasOverrides>::alias_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrAliasArn") => Ok(rt::to_wire(&<T as CfnAliasOverrides>::attr_alias_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("functionName") => Ok(rt::to_wire(&<T as CfnAliasOverrides>::function_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("functionName", value) => {
+                <T as CfnAliasOverrides>::set_function_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("functionVersion") => Ok(rt::to_wire(&<T as CfnAliasOverrides>::function_version(imp, &Self(this.clone()))?)),
+            rt::Call::Set("functionVersion", value) => {
+                <T as CfnAliasOverrides>::set_function_version(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnAliasOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnAliasOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnAliasOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnAliasOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("provisionedConcurrencyConfig") => Ok(rt::to_wire(&<T as CfnAliasOverrides>::provisioned_concurrency_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("provisionedConcurrencyConfig", value) => {
+                <T as CfnAliasOverrides>::set_provisioned_concurrency_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("routingConfig") => Ok(rt::to_wire(&<T as CfnAliasOverrides>::routing_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("routingConfig", value) => {
+                <T as CfnAliasOverrides>::set_routing_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnAliasOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnAlias` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnAliasOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnAliasProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The [traffic-shifting](https://docs.aws.amazon.com/lambda/latest/dg/lambda-traffic-shifting-using-aliases.html) configuration of a Lambda function alias.
 ///
@@ -1787,6 +2456,201 @@ pub trait CfnCapacityProviderExt: rt::IsA<CfnCapacityProvider> {
     }
 }
 impl<O: rt::IsA<CfnCapacityProvider> + ?Sized> CfnCapacityProviderExt for O {}
+
+/// The members of [`CfnCapacityProvider`] a Rust type can override; [`CfnCapacityProvider::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnCapacityProviderOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnCapacityProvider) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrState`; by default the library's implementation (`super`).
+    fn attr_state(&self, this: &CfnCapacityProvider) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrState")?)
+    }
+    /// Reads `capacityProviderRef`; by default the library's implementation (`super`).
+    fn capacity_provider_ref(&self, this: &CfnCapacityProvider) -> rt::R<crate::interfaces::aws_lambda::CapacityProviderReference> {
+        rt::from_wire(rt::get(&this.0, "capacityProviderRef")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnCapacityProvider) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `permissionsConfig`; by default the library's implementation (`super`).
+    fn permissions_config(&self, this: &CfnCapacityProvider) -> rt::R<IResolvableOrCfnCapacityProviderCapacityProviderPermissionsConfigProperty> {
+        rt::from_wire(rt::get(&this.0, "permissionsConfig")?)
+    }
+    /// Writes `permissionsConfig`; by default the library's implementation (`super`).
+    fn set_permissions_config(&self, this: &CfnCapacityProvider, value: IResolvableOrCfnCapacityProviderCapacityProviderPermissionsConfigProperty) -> rt::R<()> {
+        rt::set(&this.0, "permissionsConfig", rt::to_wire(&value))
+    }
+    /// Reads `vpcConfig`; by default the library's implementation (`super`).
+    fn vpc_config(&self, this: &CfnCapacityProvider) -> rt::R<IResolvableOrCfnCapacityProviderCapacityProviderVpcConfigProperty> {
+        rt::from_wire(rt::get(&this.0, "vpcConfig")?)
+    }
+    /// Writes `vpcConfig`; by default the library's implementation (`super`).
+    fn set_vpc_config(&self, this: &CfnCapacityProvider, value: IResolvableOrCfnCapacityProviderCapacityProviderVpcConfigProperty) -> rt::R<()> {
+        rt::set(&this.0, "vpcConfig", rt::to_wire(&value))
+    }
+    /// Reads `capacityProviderName`; by default the library's implementation (`super`).
+    fn capacity_provider_name(&self, this: &CfnCapacityProvider) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "capacityProviderName")?)
+    }
+    /// Writes `capacityProviderName`; by default the library's implementation (`super`).
+    fn set_capacity_provider_name(&self, this: &CfnCapacityProvider, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "capacityProviderName", rt::to_wire(&value))
+    }
+    /// Reads `capacityProviderScalingConfig`; by default the library's implementation (`super`).
+    fn capacity_provider_scaling_config(&self, this: &CfnCapacityProvider) -> rt::R<rt::Option<IResolvableOrCfnCapacityProviderCapacityProviderScalingConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "capacityProviderScalingConfig")?)
+    }
+    /// Writes `capacityProviderScalingConfig`; by default the library's implementation (`super`).
+    fn set_capacity_provider_scaling_config(&self, this: &CfnCapacityProvider, value: rt::Option<IResolvableOrCfnCapacityProviderCapacityProviderScalingConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "capacityProviderScalingConfig", rt::to_wire(&value))
+    }
+    /// Reads `instanceRequirements`; by default the library's implementation (`super`).
+    fn instance_requirements(&self, this: &CfnCapacityProvider) -> rt::R<rt::Option<IResolvableOrCfnCapacityProviderInstanceRequirementsProperty>> {
+        rt::from_wire(rt::get(&this.0, "instanceRequirements")?)
+    }
+    /// Writes `instanceRequirements`; by default the library's implementation (`super`).
+    fn set_instance_requirements(&self, this: &CfnCapacityProvider, value: rt::Option<IResolvableOrCfnCapacityProviderInstanceRequirementsProperty>) -> rt::R<()> {
+        rt::set(&this.0, "instanceRequirements", rt::to_wire(&value))
+    }
+    /// Reads `kmsKeyArn`; by default the library's implementation (`super`).
+    fn kms_key_arn(&self, this: &CfnCapacityProvider) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "kmsKeyArn")?)
+    }
+    /// Writes `kmsKeyArn`; by default the library's implementation (`super`).
+    fn set_kms_key_arn(&self, this: &CfnCapacityProvider, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "kmsKeyArn", rt::to_wire(&value))
+    }
+    /// Reads `propagateTags`; by default the library's implementation (`super`).
+    fn propagate_tags(&self, this: &CfnCapacityProvider) -> rt::R<rt::Option<IResolvableOrCfnCapacityProviderPropagateTagsConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "propagateTags")?)
+    }
+    /// Writes `propagateTags`; by default the library's implementation (`super`).
+    fn set_propagate_tags(&self, this: &CfnCapacityProvider, value: rt::Option<IResolvableOrCfnCapacityProviderPropagateTagsConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "propagateTags", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnCapacityProvider) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnCapacityProvider, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// Reads `telemetryConfig`; by default the library's implementation (`super`).
+    fn telemetry_config(&self, this: &CfnCapacityProvider) -> rt::R<rt::Option<IResolvableOrCfnCapacityProviderCapacityProviderTelemetryConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "telemetryConfig")?)
+    }
+    /// Writes `telemetryConfig`; by default the library's implementation (`super`).
+    fn set_telemetry_config(&self, this: &CfnCapacityProvider, value: rt::Option<IResolvableOrCfnCapacityProviderCapacityProviderTelemetryConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "telemetryConfig", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnCapacityProvider, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnCapacityProvider {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnCapacityProviderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnCapacityProviderOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_state" => rt::Override::property("attrState"),
+                "capacity_provider_ref" => rt::Override::property("capacityProviderRef"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "permissions_config" | "set_permissions_config" => rt::Override::property("permissionsConfig"),
+                "vpc_config" | "set_vpc_config" => rt::Override::property("vpcConfig"),
+                "capacity_provider_name" | "set_capacity_provider_name" => rt::Override::property("capacityProviderName"),
+                "capacity_provider_scaling_config" | "set_capacity_provider_scaling_config" => rt::Override::property("capacityProviderScalingConfig"),
+                "instance_requirements" | "set_instance_requirements" => rt::Override::property("instanceRequirements"),
+                "kms_key_arn" | "set_kms_key_arn" => rt::Override::property("kmsKeyArn"),
+                "propagate_tags" | "set_propagate_tags" => rt::Override::property("propagateTags"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "telemetry_config" | "set_telemetry_config" => rt::Override::property("telemetryConfig"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnCapacityProviderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnCapacityProviderOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrState") => Ok(rt::to_wire(&<T as CfnCapacityProviderOverrides>::attr_state(imp, &Self(this.clone()))?)),
+            rt::Call::Get("capacityProviderRef") => Ok(rt::to_wire(&<T as CfnCapacityProviderOverrides>::capacity_provider_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnCapacityProviderOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("permissionsConfig") => Ok(rt::to_wire(&<T as CfnCapacityProviderOverrides>::permissions_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("permissionsConfig", value) => {
+                <T as CfnCapacityProviderOverrides>::set_permissions_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("vpcConfig") => Ok(rt::to_wire(&<T as CfnCapacityProviderOverrides>::vpc_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("vpcConfig", value) => {
+                <T as CfnCapacityProviderOverrides>::set_vpc_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("capacityProviderName") => Ok(rt::to_wire(&<T as CfnCapacityProviderOverrides>::capacity_provider_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("capacityProviderName", value) => {
+                <T as CfnCapacityProviderOverrides>::set_capacity_provider_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("capacityProviderScalingConfig") => Ok(rt::to_wire(&<T as CfnCapacityProviderOverrides>::capacity_provider_scaling_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("capacityProviderScalingConfig", value) => {
+                <T as CfnCapacityProviderOverrides>::set_capacity_provider_scaling_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("instanceRequirements") => Ok(rt::to_wire(&<T as CfnCapacityProviderOverrides>::instance_requirements(imp, &Self(this.clone()))?)),
+            rt::Call::Set("instanceRequirements", value) => {
+                <T as CfnCapacityProviderOverrides>::set_instance_requirements(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("kmsKeyArn") => Ok(rt::to_wire(&<T as CfnCapacityProviderOverrides>::kms_key_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("kmsKeyArn", value) => {
+                <T as CfnCapacityProviderOverrides>::set_kms_key_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("propagateTags") => Ok(rt::to_wire(&<T as CfnCapacityProviderOverrides>::propagate_tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("propagateTags", value) => {
+                <T as CfnCapacityProviderOverrides>::set_propagate_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnCapacityProviderOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnCapacityProviderOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("telemetryConfig") => Ok(rt::to_wire(&<T as CfnCapacityProviderOverrides>::telemetry_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("telemetryConfig", value) => {
+                <T as CfnCapacityProviderOverrides>::set_telemetry_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnCapacityProviderOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnCapacityProvider` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnCapacityProviderOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnCapacityProviderProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The capacity provider's Amazon CloudWatch Logs configuration settings.
 ///
@@ -2278,6 +3142,131 @@ pub trait CfnCodeSigningConfigExt: rt::IsA<CfnCodeSigningConfig> {
 }
 impl<O: rt::IsA<CfnCodeSigningConfig> + ?Sized> CfnCodeSigningConfigExt for O {}
 
+/// The members of [`CfnCodeSigningConfig`] a Rust type can override; [`CfnCodeSigningConfig::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnCodeSigningConfigOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrCodeSigningConfigArn`; by default the library's implementation (`super`).
+    fn attr_code_signing_config_arn(&self, this: &CfnCodeSigningConfig) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCodeSigningConfigArn")?)
+    }
+    /// Reads `attrCodeSigningConfigId`; by default the library's implementation (`super`).
+    fn attr_code_signing_config_id(&self, this: &CfnCodeSigningConfig) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCodeSigningConfigId")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnCodeSigningConfig) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `codeSigningConfigRef`; by default the library's implementation (`super`).
+    fn code_signing_config_ref(&self, this: &CfnCodeSigningConfig) -> rt::R<crate::interfaces::aws_lambda::CodeSigningConfigReference> {
+        rt::from_wire(rt::get(&this.0, "codeSigningConfigRef")?)
+    }
+    /// Reads `allowedPublishers`; by default the library's implementation (`super`).
+    fn allowed_publishers(&self, this: &CfnCodeSigningConfig) -> rt::R<IResolvableOrCfnCodeSigningConfigAllowedPublishersProperty> {
+        rt::from_wire(rt::get(&this.0, "allowedPublishers")?)
+    }
+    /// Writes `allowedPublishers`; by default the library's implementation (`super`).
+    fn set_allowed_publishers(&self, this: &CfnCodeSigningConfig, value: IResolvableOrCfnCodeSigningConfigAllowedPublishersProperty) -> rt::R<()> {
+        rt::set(&this.0, "allowedPublishers", rt::to_wire(&value))
+    }
+    /// Reads `codeSigningPolicies`; by default the library's implementation (`super`).
+    fn code_signing_policies(&self, this: &CfnCodeSigningConfig) -> rt::R<rt::Option<IResolvableOrCfnCodeSigningConfigCodeSigningPoliciesProperty>> {
+        rt::from_wire(rt::get(&this.0, "codeSigningPolicies")?)
+    }
+    /// Writes `codeSigningPolicies`; by default the library's implementation (`super`).
+    fn set_code_signing_policies(&self, this: &CfnCodeSigningConfig, value: rt::Option<IResolvableOrCfnCodeSigningConfigCodeSigningPoliciesProperty>) -> rt::R<()> {
+        rt::set(&this.0, "codeSigningPolicies", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnCodeSigningConfig) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnCodeSigningConfig, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnCodeSigningConfig) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnCodeSigningConfig, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnCodeSigningConfig, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnCodeSigningConfig {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnCodeSigningConfigOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnCodeSigningConfigOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_code_signing_config_arn" => rt::Override::property("attrCodeSigningConfigArn"),
+                "attr_code_signing_config_id" => rt::Override::property("attrCodeSigningConfigId"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "code_signing_config_ref" => rt::Override::property("codeSigningConfigRef"),
+                "allowed_publishers" | "set_allowed_publishers" => rt::Override::property("allowedPublishers"),
+                "code_signing_policies" | "set_code_signing_policies" => rt::Override::property("codeSigningPolicies"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnCodeSigningConfigOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrCodeSigningConfigArn") => Ok(rt::to_wire(&<T as CfnCodeSigningConfigOverrides>::attr_code_signing_config_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCodeSigningConfigId") => Ok(rt::to_wire(&<T as CfnCodeSigningConfigOverrides>::attr_code_signing_config_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnCodeSigningConfigOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("codeSigningConfigRef") => Ok(rt::to_wire(&<T as CfnCodeSigningConfigOverrides>::code_signing_config_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("allowedPublishers") => Ok(rt::to_wire(&<T as CfnCodeSigningConfigOverrides>::allowed_publishers(imp, &Self(this.clone()))?)),
+            rt::Call::Set("allowedPublishers", value) => {
+                <T as CfnCodeSigningConfigOverrides>::set_allowed_publishers(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("codeSigningPolicies") => Ok(rt::to_wire(&<T as CfnCodeSigningConfigOverrides>::code_signing_policies(imp, &Self(this.clone()))?)),
+            rt::Call::Set("codeSigningPolicies", value) => {
+                <T as CfnCodeSigningConfigOverrides>::set_code_signing_policies(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnCodeSigningConfigOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnCodeSigningConfigOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnCodeSigningConfigOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnCodeSigningConfigOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnCodeSigningConfigOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnCodeSigningConfig` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnCodeSigningConfigOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnCodeSigningConfigProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// List of signing profiles that can sign a code package.
 ///
 /// Stability: external.
@@ -2494,6 +3483,127 @@ pub trait CfnEventInvokeConfigExt: rt::IsA<CfnEventInvokeConfig> {
     }
 }
 impl<O: rt::IsA<CfnEventInvokeConfig> + ?Sized> CfnEventInvokeConfigExt for O {}
+
+/// The members of [`CfnEventInvokeConfig`] a Rust type can override; [`CfnEventInvokeConfig::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnEventInvokeConfigOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `eventInvokeConfigRef`; by default the library's implementation (`super`).
+    fn event_invoke_config_ref(&self, this: &CfnEventInvokeConfig) -> rt::R<crate::interfaces::aws_lambda::EventInvokeConfigReference> {
+        rt::from_wire(rt::get(&this.0, "eventInvokeConfigRef")?)
+    }
+    /// Reads `functionName`; by default the library's implementation (`super`).
+    fn function_name(&self, this: &CfnEventInvokeConfig) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "functionName")?)
+    }
+    /// Writes `functionName`; by default the library's implementation (`super`).
+    fn set_function_name(&self, this: &CfnEventInvokeConfig, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "functionName", rt::to_wire(&value))
+    }
+    /// Reads `qualifier`; by default the library's implementation (`super`).
+    fn qualifier(&self, this: &CfnEventInvokeConfig) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "qualifier")?)
+    }
+    /// Writes `qualifier`; by default the library's implementation (`super`).
+    fn set_qualifier(&self, this: &CfnEventInvokeConfig, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "qualifier", rt::to_wire(&value))
+    }
+    /// Reads `destinationConfig`; by default the library's implementation (`super`).
+    fn destination_config(&self, this: &CfnEventInvokeConfig) -> rt::R<rt::Option<IResolvableOrCfnEventInvokeConfigDestinationConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "destinationConfig")?)
+    }
+    /// Writes `destinationConfig`; by default the library's implementation (`super`).
+    fn set_destination_config(&self, this: &CfnEventInvokeConfig, value: rt::Option<IResolvableOrCfnEventInvokeConfigDestinationConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "destinationConfig", rt::to_wire(&value))
+    }
+    /// Reads `maximumEventAgeInSeconds`; by default the library's implementation (`super`).
+    fn maximum_event_age_in_seconds(&self, this: &CfnEventInvokeConfig) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "maximumEventAgeInSeconds")?)
+    }
+    /// Writes `maximumEventAgeInSeconds`; by default the library's implementation (`super`).
+    fn set_maximum_event_age_in_seconds(&self, this: &CfnEventInvokeConfig, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "maximumEventAgeInSeconds", rt::to_wire(&value))
+    }
+    /// Reads `maximumRetryAttempts`; by default the library's implementation (`super`).
+    fn maximum_retry_attempts(&self, this: &CfnEventInvokeConfig) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "maximumRetryAttempts")?)
+    }
+    /// Writes `maximumRetryAttempts`; by default the library's implementation (`super`).
+    fn set_maximum_retry_attempts(&self, this: &CfnEventInvokeConfig, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "maximumRetryAttempts", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnEventInvokeConfig, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnEventInvokeConfig {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnEventInvokeConfigOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnEventInvokeConfigOverrides>::OVERRIDES {
+            out.push(match *name {
+                "event_invoke_config_ref" => rt::Override::property("eventInvokeConfigRef"),
+                "function_name" | "set_function_name" => rt::Override::property("functionName"),
+                "qualifier" | "set_qualifier" => rt::Override::property("qualifier"),
+                "destination_config" | "set_destination_config" => rt::Override::property("destinationConfig"),
+                "maximum_event_age_in_seconds" | "set_maximum_event_age_in_seconds" => rt::Override::property("maximumEventAgeInSeconds"),
+                "maximum_retry_attempts" | "set_maximum_retry_attempts" => rt::Override::property("maximumRetryAttempts"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnEventInvokeConfigOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("eventInvokeConfigRef") => Ok(rt::to_wire(&<T as CfnEventInvokeConfigOverrides>::event_invoke_config_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("functionName") => Ok(rt::to_wire(&<T as CfnEventInvokeConfigOverrides>::function_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("functionName", value) => {
+                <T as CfnEventInvokeConfigOverrides>::set_function_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("qualifier") => Ok(rt::to_wire(&<T as CfnEventInvokeConfigOverrides>::qualifier(imp, &Self(this.clone()))?)),
+            rt::Call::Set("qualifier", value) => {
+                <T as CfnEventInvokeConfigOverrides>::set_qualifier(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("destinationConfig") => Ok(rt::to_wire(&<T as CfnEventInvokeConfigOverrides>::destination_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("destinationConfig", value) => {
+                <T as CfnEventInvokeConfigOverrides>::set_destination_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("maximumEventAgeInSeconds") => Ok(rt::to_wire(&<T as CfnEventInvokeConfigOverrides>::maximum_event_age_in_seconds(imp, &Self(this.clone()))?)),
+            rt::Call::Set("maximumEventAgeInSeconds", value) => {
+                <T as CfnEventInvokeConfigOverrides>::set_maximum_event_age_in_seconds(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("maximumRetryAttempts") => Ok(rt::to_wire(&<T as CfnEventInvokeConfigOverrides>::maximum_retry_attempts(imp, &Self(this.clone()))?)),
+            rt::Call::Set("maximumRetryAttempts", value) => {
+                <T as CfnEventInvokeConfigOverrides>::set_maximum_retry_attempts(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnEventInvokeConfigOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnEventInvokeConfig` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnEventInvokeConfigOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnEventInvokeConfigProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A configuration object that specifies the destination of an event after Lambda processes it.
 ///
@@ -3044,6 +4154,467 @@ pub trait CfnEventSourceMappingExt: rt::IsA<CfnEventSourceMapping> {
     }
 }
 impl<O: rt::IsA<CfnEventSourceMapping> + ?Sized> CfnEventSourceMappingExt for O {}
+
+/// The members of [`CfnEventSourceMapping`] a Rust type can override; [`CfnEventSourceMapping::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnEventSourceMappingOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrEventSourceMappingArn`; by default the library's implementation (`super`).
+    fn attr_event_source_mapping_arn(&self, this: &CfnEventSourceMapping) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrEventSourceMappingArn")?)
+    }
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnEventSourceMapping) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnEventSourceMapping) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `eventSourceMappingRef`; by default the library's implementation (`super`).
+    fn event_source_mapping_ref(&self, this: &CfnEventSourceMapping) -> rt::R<crate::interfaces::aws_lambda::EventSourceMappingReference> {
+        rt::from_wire(rt::get(&this.0, "eventSourceMappingRef")?)
+    }
+    /// Reads `functionName`; by default the library's implementation (`super`).
+    fn function_name(&self, this: &CfnEventSourceMapping) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "functionName")?)
+    }
+    /// Writes `functionName`; by default the library's implementation (`super`).
+    fn set_function_name(&self, this: &CfnEventSourceMapping, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "functionName", rt::to_wire(&value))
+    }
+    /// Reads `amazonManagedKafkaEventSourceConfig`; by default the library's implementation (`super`).
+    fn amazon_managed_kafka_event_source_config(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<IResolvableOrCfnEventSourceMappingAmazonManagedKafkaEventSourceConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "amazonManagedKafkaEventSourceConfig")?)
+    }
+    /// Writes `amazonManagedKafkaEventSourceConfig`; by default the library's implementation (`super`).
+    fn set_amazon_managed_kafka_event_source_config(&self, this: &CfnEventSourceMapping, value: rt::Option<IResolvableOrCfnEventSourceMappingAmazonManagedKafkaEventSourceConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "amazonManagedKafkaEventSourceConfig", rt::to_wire(&value))
+    }
+    /// Reads `batchSize`; by default the library's implementation (`super`).
+    fn batch_size(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "batchSize")?)
+    }
+    /// Writes `batchSize`; by default the library's implementation (`super`).
+    fn set_batch_size(&self, this: &CfnEventSourceMapping, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "batchSize", rt::to_wire(&value))
+    }
+    /// Reads `bisectBatchOnFunctionError`; by default the library's implementation (`super`).
+    fn bisect_batch_on_function_error(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "bisectBatchOnFunctionError")?)
+    }
+    /// Writes `bisectBatchOnFunctionError`; by default the library's implementation (`super`).
+    fn set_bisect_batch_on_function_error(&self, this: &CfnEventSourceMapping, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "bisectBatchOnFunctionError", rt::to_wire(&value))
+    }
+    /// Reads `destinationConfig`; by default the library's implementation (`super`).
+    fn destination_config(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<IResolvableOrCfnEventSourceMappingDestinationConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "destinationConfig")?)
+    }
+    /// Writes `destinationConfig`; by default the library's implementation (`super`).
+    fn set_destination_config(&self, this: &CfnEventSourceMapping, value: rt::Option<IResolvableOrCfnEventSourceMappingDestinationConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "destinationConfig", rt::to_wire(&value))
+    }
+    /// Reads `documentDbEventSourceConfig`; by default the library's implementation (`super`).
+    fn document_db_event_source_config(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<IResolvableOrCfnEventSourceMappingDocumentDBEventSourceConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "documentDbEventSourceConfig")?)
+    }
+    /// Writes `documentDbEventSourceConfig`; by default the library's implementation (`super`).
+    fn set_document_db_event_source_config(&self, this: &CfnEventSourceMapping, value: rt::Option<IResolvableOrCfnEventSourceMappingDocumentDBEventSourceConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "documentDbEventSourceConfig", rt::to_wire(&value))
+    }
+    /// Reads `enabled`; by default the library's implementation (`super`).
+    fn enabled(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "enabled")?)
+    }
+    /// Writes `enabled`; by default the library's implementation (`super`).
+    fn set_enabled(&self, this: &CfnEventSourceMapping, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "enabled", rt::to_wire(&value))
+    }
+    /// Reads `eventSourceArn`; by default the library's implementation (`super`).
+    fn event_source_arn(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "eventSourceArn")?)
+    }
+    /// Writes `eventSourceArn`; by default the library's implementation (`super`).
+    fn set_event_source_arn(&self, this: &CfnEventSourceMapping, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "eventSourceArn", rt::to_wire(&value))
+    }
+    /// Reads `filterCriteria`; by default the library's implementation (`super`).
+    fn filter_criteria(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<IResolvableOrCfnEventSourceMappingFilterCriteriaProperty>> {
+        rt::from_wire(rt::get(&this.0, "filterCriteria")?)
+    }
+    /// Writes `filterCriteria`; by default the library's implementation (`super`).
+    fn set_filter_criteria(&self, this: &CfnEventSourceMapping, value: rt::Option<IResolvableOrCfnEventSourceMappingFilterCriteriaProperty>) -> rt::R<()> {
+        rt::set(&this.0, "filterCriteria", rt::to_wire(&value))
+    }
+    /// Reads `functionResponseTypes`; by default the library's implementation (`super`).
+    fn function_response_types(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "functionResponseTypes")?)
+    }
+    /// Writes `functionResponseTypes`; by default the library's implementation (`super`).
+    fn set_function_response_types(&self, this: &CfnEventSourceMapping, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "functionResponseTypes", rt::to_wire(&value))
+    }
+    /// Reads `kmsKeyArn`; by default the library's implementation (`super`).
+    fn kms_key_arn(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "kmsKeyArn")?)
+    }
+    /// Writes `kmsKeyArn`; by default the library's implementation (`super`).
+    fn set_kms_key_arn(&self, this: &CfnEventSourceMapping, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "kmsKeyArn", rt::to_wire(&value))
+    }
+    /// Reads `loggingConfig`; by default the library's implementation (`super`).
+    fn logging_config(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<IResolvableOrCfnEventSourceMappingLoggingConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "loggingConfig")?)
+    }
+    /// Writes `loggingConfig`; by default the library's implementation (`super`).
+    fn set_logging_config(&self, this: &CfnEventSourceMapping, value: rt::Option<IResolvableOrCfnEventSourceMappingLoggingConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "loggingConfig", rt::to_wire(&value))
+    }
+    /// Reads `maximumBatchingWindowInSeconds`; by default the library's implementation (`super`).
+    fn maximum_batching_window_in_seconds(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "maximumBatchingWindowInSeconds")?)
+    }
+    /// Writes `maximumBatchingWindowInSeconds`; by default the library's implementation (`super`).
+    fn set_maximum_batching_window_in_seconds(&self, this: &CfnEventSourceMapping, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "maximumBatchingWindowInSeconds", rt::to_wire(&value))
+    }
+    /// Reads `maximumRecordAgeInSeconds`; by default the library's implementation (`super`).
+    fn maximum_record_age_in_seconds(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "maximumRecordAgeInSeconds")?)
+    }
+    /// Writes `maximumRecordAgeInSeconds`; by default the library's implementation (`super`).
+    fn set_maximum_record_age_in_seconds(&self, this: &CfnEventSourceMapping, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "maximumRecordAgeInSeconds", rt::to_wire(&value))
+    }
+    /// Reads `maximumRetryAttempts`; by default the library's implementation (`super`).
+    fn maximum_retry_attempts(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "maximumRetryAttempts")?)
+    }
+    /// Writes `maximumRetryAttempts`; by default the library's implementation (`super`).
+    fn set_maximum_retry_attempts(&self, this: &CfnEventSourceMapping, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "maximumRetryAttempts", rt::to_wire(&value))
+    }
+    /// Reads `metricsConfig`; by default the library's implementation (`super`).
+    fn metrics_config(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<IResolvableOrCfnEventSourceMappingMetricsConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "metricsConfig")?)
+    }
+    /// Writes `metricsConfig`; by default the library's implementation (`super`).
+    fn set_metrics_config(&self, this: &CfnEventSourceMapping, value: rt::Option<IResolvableOrCfnEventSourceMappingMetricsConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "metricsConfig", rt::to_wire(&value))
+    }
+    /// Reads `parallelizationFactor`; by default the library's implementation (`super`).
+    fn parallelization_factor(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "parallelizationFactor")?)
+    }
+    /// Writes `parallelizationFactor`; by default the library's implementation (`super`).
+    fn set_parallelization_factor(&self, this: &CfnEventSourceMapping, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "parallelizationFactor", rt::to_wire(&value))
+    }
+    /// Reads `provisionedPollerConfig`; by default the library's implementation (`super`).
+    fn provisioned_poller_config(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<IResolvableOrCfnEventSourceMappingProvisionedPollerConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "provisionedPollerConfig")?)
+    }
+    /// Writes `provisionedPollerConfig`; by default the library's implementation (`super`).
+    fn set_provisioned_poller_config(&self, this: &CfnEventSourceMapping, value: rt::Option<IResolvableOrCfnEventSourceMappingProvisionedPollerConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "provisionedPollerConfig", rt::to_wire(&value))
+    }
+    /// Reads `queues`; by default the library's implementation (`super`).
+    fn queues(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "queues")?)
+    }
+    /// Writes `queues`; by default the library's implementation (`super`).
+    fn set_queues(&self, this: &CfnEventSourceMapping, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "queues", rt::to_wire(&value))
+    }
+    /// Reads `scalingConfig`; by default the library's implementation (`super`).
+    fn scaling_config(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<IResolvableOrCfnEventSourceMappingScalingConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "scalingConfig")?)
+    }
+    /// Writes `scalingConfig`; by default the library's implementation (`super`).
+    fn set_scaling_config(&self, this: &CfnEventSourceMapping, value: rt::Option<IResolvableOrCfnEventSourceMappingScalingConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "scalingConfig", rt::to_wire(&value))
+    }
+    /// Reads `selfManagedEventSource`; by default the library's implementation (`super`).
+    fn self_managed_event_source(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<IResolvableOrCfnEventSourceMappingSelfManagedEventSourceProperty>> {
+        rt::from_wire(rt::get(&this.0, "selfManagedEventSource")?)
+    }
+    /// Writes `selfManagedEventSource`; by default the library's implementation (`super`).
+    fn set_self_managed_event_source(&self, this: &CfnEventSourceMapping, value: rt::Option<IResolvableOrCfnEventSourceMappingSelfManagedEventSourceProperty>) -> rt::R<()> {
+        rt::set(&this.0, "selfManagedEventSource", rt::to_wire(&value))
+    }
+    /// Reads `selfManagedKafkaEventSourceConfig`; by default the library's implementation (`super`).
+    fn self_managed_kafka_event_source_config(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<IResolvableOrCfnEventSourceMappingSelfManagedKafkaEventSourceConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "selfManagedKafkaEventSourceConfig")?)
+    }
+    /// Writes `selfManagedKafkaEventSourceConfig`; by default the library's implementation (`super`).
+    fn set_self_managed_kafka_event_source_config(&self, this: &CfnEventSourceMapping, value: rt::Option<IResolvableOrCfnEventSourceMappingSelfManagedKafkaEventSourceConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "selfManagedKafkaEventSourceConfig", rt::to_wire(&value))
+    }
+    /// Reads `sourceAccessConfigurations`; by default the library's implementation (`super`).
+    fn source_access_configurations(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<IResolvableOrMore33>> {
+        rt::from_wire(rt::get(&this.0, "sourceAccessConfigurations")?)
+    }
+    /// Writes `sourceAccessConfigurations`; by default the library's implementation (`super`).
+    fn set_source_access_configurations(&self, this: &CfnEventSourceMapping, value: rt::Option<IResolvableOrMore33>) -> rt::R<()> {
+        rt::set(&this.0, "sourceAccessConfigurations", rt::to_wire(&value))
+    }
+    /// Reads `startingPosition`; by default the library's implementation (`super`).
+    fn starting_position(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "startingPosition")?)
+    }
+    /// Writes `startingPosition`; by default the library's implementation (`super`).
+    fn set_starting_position(&self, this: &CfnEventSourceMapping, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "startingPosition", rt::to_wire(&value))
+    }
+    /// Reads `startingPositionTimestamp`; by default the library's implementation (`super`).
+    fn starting_position_timestamp(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "startingPositionTimestamp")?)
+    }
+    /// Writes `startingPositionTimestamp`; by default the library's implementation (`super`).
+    fn set_starting_position_timestamp(&self, this: &CfnEventSourceMapping, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "startingPositionTimestamp", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnEventSourceMapping, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// Reads `topics`; by default the library's implementation (`super`).
+    fn topics(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "topics")?)
+    }
+    /// Writes `topics`; by default the library's implementation (`super`).
+    fn set_topics(&self, this: &CfnEventSourceMapping, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "topics", rt::to_wire(&value))
+    }
+    /// Reads `tumblingWindowInSeconds`; by default the library's implementation (`super`).
+    fn tumbling_window_in_seconds(&self, this: &CfnEventSourceMapping) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "tumblingWindowInSeconds")?)
+    }
+    /// Writes `tumblingWindowInSeconds`; by default the library's implementation (`super`).
+    fn set_tumbling_window_in_seconds(&self, this: &CfnEventSourceMapping, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "tumblingWindowInSeconds", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnEventSourceMapping, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnEventSourceMapping {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnEventSourceMappingOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnEventSourceMappingOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_event_source_mapping_arn" => rt::Override::property("attrEventSourceMappingArn"),
+                "attr_id" => rt::Override::property("attrId"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "event_source_mapping_ref" => rt::Override::property("eventSourceMappingRef"),
+                "function_name" | "set_function_name" => rt::Override::property("functionName"),
+                "amazon_managed_kafka_event_source_config" | "set_amazon_managed_kafka_event_source_config" => rt::Override::property("amazonManagedKafkaEventSourceConfig"),
+                "batch_size" | "set_batch_size" => rt::Override::property("batchSize"),
+                "bisect_batch_on_function_error" | "set_bisect_batch_on_function_error" => rt::Override::property("bisectBatchOnFunctionError"),
+                "destination_config" | "set_destination_config" => rt::Override::property("destinationConfig"),
+                "document_db_event_source_config" | "set_document_db_event_source_config" => rt::Override::property("documentDbEventSourceConfig"),
+                "enabled" | "set_enabled" => rt::Override::property("enabled"),
+                "event_source_arn" | "set_event_source_arn" => rt::Override::property("eventSourceArn"),
+                "filter_criteria" | "set_filter_criteria" => rt::Override::property("filterCriteria"),
+                "function_response_types" | "set_function_response_types" => rt::Override::property("functionResponseTypes"),
+                "kms_key_arn" | "set_kms_key_arn" => rt::Override::property("kmsKeyArn"),
+                "logging_config" | "set_logging_config" => rt::Override::property("loggingConfig"),
+                "maximum_batching_window_in_seconds" | "set_maximum_batching_window_in_seconds" => rt::Override::property("maximumBatchingWindowInSeconds"),
+                "maximum_record_age_in_seconds" | "set_maximum_record_age_in_seconds" => rt::Override::property("maximumRecordAgeInSeconds"),
+                "maximum_retry_attempts" | "set_maximum_retry_attempts" => rt::Override::property("maximumRetryAttempts"),
+                "metrics_config" | "set_metrics_config" => rt::Override::property("metricsConfig"),
+                "parallelization_factor" | "set_parallelization_factor" => rt::Override::property("parallelizationFactor"),
+                "provisioned_poller_config" | "set_provisioned_poller_config" => rt::Override::property("provisionedPollerConfig"),
+                "queues" | "set_queues" => rt::Override::property("queues"),
+                "scaling_config" | "set_scaling_config" => rt::Override::property("scalingConfig"),
+                "self_managed_event_source" | "set_self_managed_event_source" => rt::Override::property("selfManagedEventSource"),
+                "self_managed_kafka_event_source_config" | "set_self_managed_kafka_event_source_config" => rt::Override::property("selfManagedKafkaEventSourceConfig"),
+                "source_access_configurations" | "set_source_access_configurations" => rt::Override::property("sourceAccessConfigurations"),
+                "starting_position" | "set_starting_position" => rt::Override::property("startingPosition"),
+                "starting_position_timestamp" | "set_starting_position_timestamp" => rt::Override::property("startingPositionTimestamp"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "topics" | "set_topics" => rt::Override::property("topics"),
+                "tumbling_window_in_seconds" | "set_tumbling_window_in_seconds" => rt::Override::property("tumblingWindowInSeconds"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnEventSourceMappingOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrEventSourceMappingArn") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::attr_event_source_mapping_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventSourceMappingRef") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::event_source_mapping_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("functionName") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::function_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("functionName", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_function_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("amazonManagedKafkaEventSourceConfig") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::amazon_managed_kafka_event_source_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("amazonManagedKafkaEventSourceConfig", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_amazon_managed_kafka_event_source_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("batchSize") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::batch_size(imp, &Self(this.clone()))?)),
+            rt::Call::Set("batchSize", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_batch_size(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("bisectBatchOnFunctionError") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::bisect_batch_on_function_error(imp, &Self(this.clone()))?)),
+            rt::Call::Set("bisectBatchOnFunctionError", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_bisect_batch_on_function_error(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("destinationConfig") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::destination_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("destinationConfig", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_destination_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("documentDbEventSourceConfig") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::document_db_event_source_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("documentDbEventSourceConfig", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_document_db_event_source_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("enabled") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::enabled(imp, &Self(this.clone()))?)),
+            rt::Call::Set("enabled", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_enabled(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("eventSourceArn") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::event_source_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("eventSourceArn", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_event_source_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("filterCriteria") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::filter_criteria(imp, &Self(this.clone()))?)),
+            rt::Call::Set("filterCriteria", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_filter_criteria(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("functionResponseTypes") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::function_response_types(imp, &Self(this.clone()))?)),
+            rt::Call::Set("functionResponseTypes", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_function_response_types(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("kmsKeyArn") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::kms_key_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("kmsKeyArn", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_kms_key_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("loggingConfig") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::logging_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("loggingConfig", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_logging_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("maximumBatchingWindowInSeconds") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::maximum_batching_window_in_seconds(imp, &Self(this.clone()))?)),
+            rt::Call::Set("maximumBatchingWindowInSeconds", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_maximum_batching_window_in_seconds(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("maximumRecordAgeInSeconds") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::maximum_record_age_in_seconds(imp, &Self(this.clone()))?)),
+            rt::Call::Set("maximumRecordAgeInSeconds", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_maximum_record_age_in_seconds(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("maximumRetryAttempts") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::maximum_retry_attempts(imp, &Self(this.clone()))?)),
+            rt::Call::Set("maximumRetryAttempts", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_maximum_retry_attempts(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("metricsConfig") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::metrics_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("metricsConfig", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_metrics_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("parallelizationFactor") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::parallelization_factor(imp, &Self(this.clone()))?)),
+            rt::Call::Set("parallelizationFactor", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_parallelization_factor(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("provisionedPollerConfig") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::provisioned_poller_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("provisionedPollerConfig", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_provisioned_poller_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("queues") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::queues(imp, &Self(this.clone()))?)),
+            rt::Call::Set("queues", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_queues(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("scalingConfig") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::scaling_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("scalingConfig", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_scaling_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("selfManagedEventSource") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::self_managed_event_source(imp, &Self(this.clone()))?)),
+            rt::Call::Set("selfManagedEventSource", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_self_managed_event_source(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("selfManagedKafkaEventSourceConfig") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::self_managed_kafka_event_source_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("selfManagedKafkaEventSourceConfig", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_self_managed_kafka_event_source_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("sourceAccessConfigurations") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::source_access_configurations(imp, &Self(this.clone()))?)),
+            rt::Call::Set("sourceAccessConfigurations", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_source_access_configurations(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("startingPosition") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::starting_position(imp, &Self(this.clone()))?)),
+            rt::Call::Set("startingPosition", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_starting_position(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("startingPositionTimestamp") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::starting_position_timestamp(imp, &Self(this.clone()))?)),
+            rt::Call::Set("startingPositionTimestamp", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_starting_position_timestamp(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("topics") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::topics(imp, &Self(this.clone()))?)),
+            rt::Call::Set("topics", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_topics(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tumblingWindowInSeconds") => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::tumbling_window_in_seconds(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tumblingWindowInSeconds", value) => {
+                <T as CfnEventSourceMappingOverrides>::set_tumbling_window_in_seconds(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnEventSourceMappingOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnEventSourceMapping` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnEventSourceMappingOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnEventSourceMappingProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Specific configuration settings for an Amazon Managed Streaming for Apache Kafka (Amazon MSK) event source.
 ///
@@ -4374,6 +5945,521 @@ pub trait CfnFunctionExt: rt::IsA<CfnFunction> {
 }
 impl<O: rt::IsA<CfnFunction> + ?Sized> CfnFunctionExt for O {}
 
+/// The members of [`CfnFunction`] a Rust type can override; [`CfnFunction::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnFunctionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnFunction) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrSnapStartResponse`; by default the library's implementation (`super`).
+    fn attr_snap_start_response(&self, this: &CfnFunction) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "attrSnapStartResponse")?)
+    }
+    /// Reads `attrSnapStartResponseApplyOn`; by default the library's implementation (`super`).
+    fn attr_snap_start_response_apply_on(&self, this: &CfnFunction) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrSnapStartResponseApplyOn")?)
+    }
+    /// Reads `attrSnapStartResponseOptimizationStatus`; by default the library's implementation (`super`).
+    fn attr_snap_start_response_optimization_status(&self, this: &CfnFunction) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrSnapStartResponseOptimizationStatus")?)
+    }
+    /// Reads `functionRef`; by default the library's implementation (`super`).
+    fn function_ref(&self, this: &CfnFunction) -> rt::R<crate::interfaces::aws_lambda::FunctionReference> {
+        rt::from_wire(rt::get(&this.0, "functionRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnFunction) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `code`; by default the library's implementation (`super`).
+    fn code(&self, this: &CfnFunction) -> rt::R<IResolvableOrCfnFunctionCodeProperty> {
+        rt::from_wire(rt::get(&this.0, "code")?)
+    }
+    /// Writes `code`; by default the library's implementation (`super`).
+    fn set_code(&self, this: &CfnFunction, value: IResolvableOrCfnFunctionCodeProperty) -> rt::R<()> {
+        rt::set(&this.0, "code", rt::to_wire(&value))
+    }
+    /// Reads `role`; by default the library's implementation (`super`).
+    fn role(&self, this: &CfnFunction) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "role")?)
+    }
+    /// Writes `role`; by default the library's implementation (`super`).
+    fn set_role(&self, this: &CfnFunction, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "role", rt::to_wire(&value))
+    }
+    /// Reads `architectures`; by default the library's implementation (`super`).
+    fn architectures(&self, this: &CfnFunction) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "architectures")?)
+    }
+    /// Writes `architectures`; by default the library's implementation (`super`).
+    fn set_architectures(&self, this: &CfnFunction, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "architectures", rt::to_wire(&value))
+    }
+    /// Reads `capacityProviderConfig`; by default the library's implementation (`super`).
+    fn capacity_provider_config(&self, this: &CfnFunction) -> rt::R<rt::Option<IResolvableOrCfnFunctionCapacityProviderConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "capacityProviderConfig")?)
+    }
+    /// Writes `capacityProviderConfig`; by default the library's implementation (`super`).
+    fn set_capacity_provider_config(&self, this: &CfnFunction, value: rt::Option<IResolvableOrCfnFunctionCapacityProviderConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "capacityProviderConfig", rt::to_wire(&value))
+    }
+    /// Reads `codeSigningConfigArn`; by default the library's implementation (`super`).
+    fn code_signing_config_arn(&self, this: &CfnFunction) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "codeSigningConfigArn")?)
+    }
+    /// Writes `codeSigningConfigArn`; by default the library's implementation (`super`).
+    fn set_code_signing_config_arn(&self, this: &CfnFunction, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "codeSigningConfigArn", rt::to_wire(&value))
+    }
+    /// Reads `deadLetterConfig`; by default the library's implementation (`super`).
+    fn dead_letter_config(&self, this: &CfnFunction) -> rt::R<rt::Option<IResolvableOrCfnFunctionDeadLetterConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "deadLetterConfig")?)
+    }
+    /// Writes `deadLetterConfig`; by default the library's implementation (`super`).
+    fn set_dead_letter_config(&self, this: &CfnFunction, value: rt::Option<IResolvableOrCfnFunctionDeadLetterConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "deadLetterConfig", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnFunction) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnFunction, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `durableConfig`; by default the library's implementation (`super`).
+    fn durable_config(&self, this: &CfnFunction) -> rt::R<rt::Option<IResolvableOrCfnFunctionDurableConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "durableConfig")?)
+    }
+    /// Writes `durableConfig`; by default the library's implementation (`super`).
+    fn set_durable_config(&self, this: &CfnFunction, value: rt::Option<IResolvableOrCfnFunctionDurableConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "durableConfig", rt::to_wire(&value))
+    }
+    /// Reads `environment`; by default the library's implementation (`super`).
+    fn environment(&self, this: &CfnFunction) -> rt::R<rt::Option<IResolvableOrCfnFunctionEnvironmentProperty>> {
+        rt::from_wire(rt::get(&this.0, "environment")?)
+    }
+    /// Writes `environment`; by default the library's implementation (`super`).
+    fn set_environment(&self, this: &CfnFunction, value: rt::Option<IResolvableOrCfnFunctionEnvironmentProperty>) -> rt::R<()> {
+        rt::set(&this.0, "environment", rt::to_wire(&value))
+    }
+    /// Reads `ephemeralStorage`; by default the library's implementation (`super`).
+    fn ephemeral_storage(&self, this: &CfnFunction) -> rt::R<rt::Option<IResolvableOrCfnFunctionEphemeralStorageProperty>> {
+        rt::from_wire(rt::get(&this.0, "ephemeralStorage")?)
+    }
+    /// Writes `ephemeralStorage`; by default the library's implementation (`super`).
+    fn set_ephemeral_storage(&self, this: &CfnFunction, value: rt::Option<IResolvableOrCfnFunctionEphemeralStorageProperty>) -> rt::R<()> {
+        rt::set(&this.0, "ephemeralStorage", rt::to_wire(&value))
+    }
+    /// Reads `fileSystemConfigs`; by default the library's implementation (`super`).
+    fn file_system_configs(&self, this: &CfnFunction) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnFunctionFileSystemConfigPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "fileSystemConfigs")?)
+    }
+    /// Writes `fileSystemConfigs`; by default the library's implementation (`super`).
+    fn set_file_system_configs(&self, this: &CfnFunction, value: rt::Option<IResolvableOrIResolvableOrCfnFunctionFileSystemConfigPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "fileSystemConfigs", rt::to_wire(&value))
+    }
+    /// Reads `functionName`; by default the library's implementation (`super`).
+    fn function_name(&self, this: &CfnFunction) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "functionName")?)
+    }
+    /// Writes `functionName`; by default the library's implementation (`super`).
+    fn set_function_name(&self, this: &CfnFunction, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "functionName", rt::to_wire(&value))
+    }
+    /// Reads `functionScalingConfig`; by default the library's implementation (`super`).
+    fn function_scaling_config(&self, this: &CfnFunction) -> rt::R<rt::Option<IResolvableOrCfnFunctionFunctionScalingConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "functionScalingConfig")?)
+    }
+    /// Writes `functionScalingConfig`; by default the library's implementation (`super`).
+    fn set_function_scaling_config(&self, this: &CfnFunction, value: rt::Option<IResolvableOrCfnFunctionFunctionScalingConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "functionScalingConfig", rt::to_wire(&value))
+    }
+    /// Reads `handler`; by default the library's implementation (`super`).
+    fn handler(&self, this: &CfnFunction) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "handler")?)
+    }
+    /// Writes `handler`; by default the library's implementation (`super`).
+    fn set_handler(&self, this: &CfnFunction, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "handler", rt::to_wire(&value))
+    }
+    /// Reads `imageConfig`; by default the library's implementation (`super`).
+    fn image_config(&self, this: &CfnFunction) -> rt::R<rt::Option<IResolvableOrCfnFunctionImageConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "imageConfig")?)
+    }
+    /// Writes `imageConfig`; by default the library's implementation (`super`).
+    fn set_image_config(&self, this: &CfnFunction, value: rt::Option<IResolvableOrCfnFunctionImageConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "imageConfig", rt::to_wire(&value))
+    }
+    /// Reads `kmsKeyArn`; by default the library's implementation (`super`).
+    fn kms_key_arn(&self, this: &CfnFunction) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "kmsKeyArn")?)
+    }
+    /// Writes `kmsKeyArn`; by default the library's implementation (`super`).
+    fn set_kms_key_arn(&self, this: &CfnFunction, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "kmsKeyArn", rt::to_wire(&value))
+    }
+    /// Reads `layers`; by default the library's implementation (`super`).
+    fn layers(&self, this: &CfnFunction) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "layers")?)
+    }
+    /// Writes `layers`; by default the library's implementation (`super`).
+    fn set_layers(&self, this: &CfnFunction, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "layers", rt::to_wire(&value))
+    }
+    /// Reads `loggingConfig`; by default the library's implementation (`super`).
+    fn logging_config(&self, this: &CfnFunction) -> rt::R<rt::Option<IResolvableOrCfnFunctionLoggingConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "loggingConfig")?)
+    }
+    /// Writes `loggingConfig`; by default the library's implementation (`super`).
+    fn set_logging_config(&self, this: &CfnFunction, value: rt::Option<IResolvableOrCfnFunctionLoggingConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "loggingConfig", rt::to_wire(&value))
+    }
+    /// Reads `memorySize`; by default the library's implementation (`super`).
+    fn memory_size(&self, this: &CfnFunction) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "memorySize")?)
+    }
+    /// Writes `memorySize`; by default the library's implementation (`super`).
+    fn set_memory_size(&self, this: &CfnFunction, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "memorySize", rt::to_wire(&value))
+    }
+    /// Reads `packageType`; by default the library's implementation (`super`).
+    fn package_type(&self, this: &CfnFunction) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "packageType")?)
+    }
+    /// Writes `packageType`; by default the library's implementation (`super`).
+    fn set_package_type(&self, this: &CfnFunction, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "packageType", rt::to_wire(&value))
+    }
+    /// Reads `publishToLatestPublished`; by default the library's implementation (`super`).
+    fn publish_to_latest_published(&self, this: &CfnFunction) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "publishToLatestPublished")?)
+    }
+    /// Writes `publishToLatestPublished`; by default the library's implementation (`super`).
+    fn set_publish_to_latest_published(&self, this: &CfnFunction, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "publishToLatestPublished", rt::to_wire(&value))
+    }
+    /// Reads `recursiveLoop`; by default the library's implementation (`super`).
+    fn recursive_loop(&self, this: &CfnFunction) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "recursiveLoop")?)
+    }
+    /// Writes `recursiveLoop`; by default the library's implementation (`super`).
+    fn set_recursive_loop(&self, this: &CfnFunction, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "recursiveLoop", rt::to_wire(&value))
+    }
+    /// Reads `reservedConcurrentExecutions`; by default the library's implementation (`super`).
+    fn reserved_concurrent_executions(&self, this: &CfnFunction) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "reservedConcurrentExecutions")?)
+    }
+    /// Writes `reservedConcurrentExecutions`; by default the library's implementation (`super`).
+    fn set_reserved_concurrent_executions(&self, this: &CfnFunction, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "reservedConcurrentExecutions", rt::to_wire(&value))
+    }
+    /// Reads `runtime`; by default the library's implementation (`super`).
+    fn runtime(&self, this: &CfnFunction) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "runtime")?)
+    }
+    /// Writes `runtime`; by default the library's implementation (`super`).
+    fn set_runtime(&self, this: &CfnFunction, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "runtime", rt::to_wire(&value))
+    }
+    /// Reads `runtimeManagementConfig`; by default the library's implementation (`super`).
+    fn runtime_management_config(&self, this: &CfnFunction) -> rt::R<rt::Option<IResolvableOrCfnFunctionRuntimeManagementConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "runtimeManagementConfig")?)
+    }
+    /// Writes `runtimeManagementConfig`; by default the library's implementation (`super`).
+    fn set_runtime_management_config(&self, this: &CfnFunction, value: rt::Option<IResolvableOrCfnFunctionRuntimeManagementConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "runtimeManagementConfig", rt::to_wire(&value))
+    }
+    /// Reads `snapStart`; by default the library's implementation (`super`).
+    fn snap_start(&self, this: &CfnFunction) -> rt::R<rt::Option<IResolvableOrCfnFunctionSnapStartProperty>> {
+        rt::from_wire(rt::get(&this.0, "snapStart")?)
+    }
+    /// Writes `snapStart`; by default the library's implementation (`super`).
+    fn set_snap_start(&self, this: &CfnFunction, value: rt::Option<IResolvableOrCfnFunctionSnapStartProperty>) -> rt::R<()> {
+        rt::set(&this.0, "snapStart", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnFunction) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnFunction, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// Reads `tenancyConfig`; by default the library's implementation (`super`).
+    fn tenancy_config(&self, this: &CfnFunction) -> rt::R<rt::Option<IResolvableOrCfnFunctionTenancyConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "tenancyConfig")?)
+    }
+    /// Writes `tenancyConfig`; by default the library's implementation (`super`).
+    fn set_tenancy_config(&self, this: &CfnFunction, value: rt::Option<IResolvableOrCfnFunctionTenancyConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "tenancyConfig", rt::to_wire(&value))
+    }
+    /// Reads `timeout`; by default the library's implementation (`super`).
+    fn timeout(&self, this: &CfnFunction) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "timeout")?)
+    }
+    /// Writes `timeout`; by default the library's implementation (`super`).
+    fn set_timeout(&self, this: &CfnFunction, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "timeout", rt::to_wire(&value))
+    }
+    /// Reads `tracingConfig`; by default the library's implementation (`super`).
+    fn tracing_config(&self, this: &CfnFunction) -> rt::R<rt::Option<IResolvableOrCfnFunctionTracingConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "tracingConfig")?)
+    }
+    /// Writes `tracingConfig`; by default the library's implementation (`super`).
+    fn set_tracing_config(&self, this: &CfnFunction, value: rt::Option<IResolvableOrCfnFunctionTracingConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "tracingConfig", rt::to_wire(&value))
+    }
+    /// Reads `vpcConfig`; by default the library's implementation (`super`).
+    fn vpc_config(&self, this: &CfnFunction) -> rt::R<rt::Option<IResolvableOrCfnFunctionVpcConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "vpcConfig")?)
+    }
+    /// Writes `vpcConfig`; by default the library's implementation (`super`).
+    fn set_vpc_config(&self, this: &CfnFunction, value: rt::Option<IResolvableOrCfnFunctionVpcConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "vpcConfig", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnFunction, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnFunction {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnFunctionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnFunctionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_snap_start_response" => rt::Override::property("attrSnapStartResponse"),
+                "attr_snap_start_response_apply_on" => rt::Override::property("attrSnapStartResponseApplyOn"),
+                "attr_snap_start_response_optimization_status" => rt::Override::property("attrSnapStartResponseOptimizationStatus"),
+                "function_ref" => rt::Override::property("functionRef"),
+                "tags" => rt::Override::property("tags"),
+                "code" | "set_code" => rt::Override::property("code"),
+                "role" | "set_role" => rt::Override::property("role"),
+                "architectures" | "set_architectures" => rt::Override::property("architectures"),
+                "capacity_provider_config" | "set_capacity_provider_config" => rt::Override::property("capacityProviderConfig"),
+                "code_signing_config_arn" | "set_code_signing_config_arn" => rt::Override::property("codeSigningConfigArn"),
+                "dead_letter_config" | "set_dead_letter_config" => rt::Override::property("deadLetterConfig"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "durable_config" | "set_durable_config" => rt::Override::property("durableConfig"),
+                "environment" | "set_environment" => rt::Override::property("environment"),
+                "ephemeral_storage" | "set_ephemeral_storage" => rt::Override::property("ephemeralStorage"),
+                "file_system_configs" | "set_file_system_configs" => rt::Override::property("fileSystemConfigs"),
+                "function_name" | "set_function_name" => rt::Override::property("functionName"),
+                "function_scaling_config" | "set_function_scaling_config" => rt::Override::property("functionScalingConfig"),
+                "handler" | "set_handler" => rt::Override::property("handler"),
+                "image_config" | "set_image_config" => rt::Override::property("imageConfig"),
+                "kms_key_arn" | "set_kms_key_arn" => rt::Override::property("kmsKeyArn"),
+                "layers" | "set_layers" => rt::Override::property("layers"),
+                "logging_config" | "set_logging_config" => rt::Override::property("loggingConfig"),
+                "memory_size" | "set_memory_size" => rt::Override::property("memorySize"),
+                "package_type" | "set_package_type" => rt::Override::property("packageType"),
+                "publish_to_latest_published" | "set_publish_to_latest_published" => rt::Override::property("publishToLatestPublished"),
+                "recursive_loop" | "set_recursive_loop" => rt::Override::property("recursiveLoop"),
+                "reserved_concurrent_executions" | "set_reserved_concurrent_executions" => rt::Override::property("reservedConcurrentExecutions"),
+                "runtime" | "set_runtime" => rt::Override::property("runtime"),
+                "runtime_management_config" | "set_runtime_management_config" => rt::Override::property("runtimeManagementConfig"),
+                "snap_start" | "set_snap_start" => rt::Override::property("snapStart"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "tenancy_config" | "set_tenancy_config" => rt::Override::property("tenancyConfig"),
+                "timeout" | "set_timeout" => rt::Override::property("timeout"),
+                "tracing_config" | "set_tracing_config" => rt::Override::property("tracingConfig"),
+                "vpc_config" | "set_vpc_config" => rt::Override::property("vpcConfig"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnFunctionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrSnapStartResponse") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::attr_snap_start_response(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrSnapStartResponseApplyOn") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::attr_snap_start_response_apply_on(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrSnapStartResponseOptimizationStatus") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::attr_snap_start_response_optimization_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("functionRef") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::function_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("code") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::code(imp, &Self(this.clone()))?)),
+            rt::Call::Set("code", value) => {
+                <T as CfnFunctionOverrides>::set_code(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("role") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::role(imp, &Self(this.clone()))?)),
+            rt::Call::Set("role", value) => {
+                <T as CfnFunctionOverrides>::set_role(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("architectures") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::architectures(imp, &Self(this.clone()))?)),
+            rt::Call::Set("architectures", value) => {
+                <T as CfnFunctionOverrides>::set_architectures(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("capacityProviderConfig") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::capacity_provider_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("capacityProviderConfig", value) => {
+                <T as CfnFunctionOverrides>::set_capacity_provider_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("codeSigningConfigArn") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::code_signing_config_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("codeSigningConfigArn", value) => {
+                <T as CfnFunctionOverrides>::set_code_signing_config_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("deadLetterConfig") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::dead_letter_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("deadLetterConfig", value) => {
+                <T as CfnFunctionOverrides>::set_dead_letter_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnFunctionOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("durableConfig") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::durable_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("durableConfig", value) => {
+                <T as CfnFunctionOverrides>::set_durable_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("environment") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::environment(imp, &Self(this.clone()))?)),
+            rt::Call::Set("environment", value) => {
+                <T as CfnFunctionOverrides>::set_environment(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("ephemeralStorage") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::ephemeral_storage(imp, &Self(this.clone()))?)),
+            rt::Call::Set("ephemeralStorage", value) => {
+                <T as CfnFunctionOverrides>::set_ephemeral_storage(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("fileSystemConfigs") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::file_system_configs(imp, &Self(this.clone()))?)),
+            rt::Call::Set("fileSystemConfigs", value) => {
+                <T as CfnFunctionOverrides>::set_file_system_configs(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("functionName") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::function_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("functionName", value) => {
+                <T as CfnFunctionOverrides>::set_function_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("functionScalingConfig") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::function_scaling_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("functionScalingConfig", value) => {
+                <T as CfnFunctionOverrides>::set_function_scaling_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("handler") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::handler(imp, &Self(this.clone()))?)),
+            rt::Call::Set("handler", value) => {
+                <T as CfnFunctionOverrides>::set_handler(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("imageConfig") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::image_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("imageConfig", value) => {
+                <T as CfnFunctionOverrides>::set_image_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("kmsKeyArn") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::kms_key_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("kmsKeyArn", value) => {
+                <T as CfnFunctionOverrides>::set_kms_key_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("layers") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::layers(imp, &Self(this.clone()))?)),
+            rt::Call::Set("layers", value) => {
+                <T as CfnFunctionOverrides>::set_layers(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("loggingConfig") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::logging_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("loggingConfig", value) => {
+                <T as CfnFunctionOverrides>::set_logging_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("memorySize") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::memory_size(imp, &Self(this.clone()))?)),
+            rt::Call::Set("memorySize", value) => {
+                <T as CfnFunctionOverrides>::set_memory_size(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("packageType") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::package_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("packageType", value) => {
+                <T as CfnFunctionOverrides>::set_package_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("publishToLatestPublished") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::publish_to_latest_published(imp, &Self(this.clone()))?)),
+            rt::Call::Set("publishToLatestPublished", value) => {
+                <T as CfnFunctionOverrides>::set_publish_to_latest_published(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("recursiveLoop") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::recursive_loop(imp, &Self(this.clone()))?)),
+            rt::Call::Set("recursiveLoop", value) => {
+                <T as CfnFunctionOverrides>::set_recursive_loop(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("reservedConcurrentExecutions") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::reserved_concurrent_executions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("reservedConcurrentExecutions", value) => {
+                <T as CfnFunctionOverrides>::set_reserved_concurrent_executions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("runtime") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::runtime(imp, &Self(this.clone()))?)),
+            rt::Call::Set("runtime", value) => {
+                <T as CfnFunctionOverrides>::set_runtime(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("runtimeManagementConfig") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::runtime_management_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("runtimeManagementConfig", value) => {
+                <T as CfnFunctionOverrides>::set_runtime_management_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("snapStart") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::snap_start(imp, &Self(this.clone()))?)),
+            rt::Call::Set("snapStart", value) => {
+                <T as CfnFunctionOverrides>::set_snap_start(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnFunctionOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tenancyConfig") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::tenancy_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tenancyConfig", value) => {
+                <T as CfnFunctionOverrides>::set_tenancy_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("timeout") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::timeout(imp, &Self(this.clone()))?)),
+            rt::Call::Set("timeout", value) => {
+                <T as CfnFunctionOverrides>::set_timeout(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tracingConfig") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::tracing_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tracingConfig", value) => {
+                <T as CfnFunctionOverrides>::set_tracing_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("vpcConfig") => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::vpc_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("vpcConfig", value) => {
+                <T as CfnFunctionOverrides>::set_vpc_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnFunctionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnFunction` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnFunctionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnFunctionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Configuration for the capacity provider that manages compute resources for Lambda functions.
 ///
 /// Stability: external.
@@ -5529,6 +7615,147 @@ pub trait CfnLayerVersionExt: rt::IsA<CfnLayerVersion> {
 }
 impl<O: rt::IsA<CfnLayerVersion> + ?Sized> CfnLayerVersionExt for O {}
 
+/// The members of [`CfnLayerVersion`] a Rust type can override; [`CfnLayerVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnLayerVersionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrLayerVersionArn`; by default the library's implementation (`super`).
+    fn attr_layer_version_arn(&self, this: &CfnLayerVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrLayerVersionArn")?)
+    }
+    /// Reads `layerVersionRef`; by default the library's implementation (`super`).
+    fn layer_version_ref(&self, this: &CfnLayerVersion) -> rt::R<crate::interfaces::aws_lambda::LayerVersionReference> {
+        rt::from_wire(rt::get(&this.0, "layerVersionRef")?)
+    }
+    /// Reads `content`; by default the library's implementation (`super`).
+    fn content(&self, this: &CfnLayerVersion) -> rt::R<IResolvableOrCfnLayerVersionContentProperty> {
+        rt::from_wire(rt::get(&this.0, "content")?)
+    }
+    /// Writes `content`; by default the library's implementation (`super`).
+    fn set_content(&self, this: &CfnLayerVersion, value: IResolvableOrCfnLayerVersionContentProperty) -> rt::R<()> {
+        rt::set(&this.0, "content", rt::to_wire(&value))
+    }
+    /// Reads `compatibleArchitectures`; by default the library's implementation (`super`).
+    fn compatible_architectures(&self, this: &CfnLayerVersion) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "compatibleArchitectures")?)
+    }
+    /// Writes `compatibleArchitectures`; by default the library's implementation (`super`).
+    fn set_compatible_architectures(&self, this: &CfnLayerVersion, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "compatibleArchitectures", rt::to_wire(&value))
+    }
+    /// Reads `compatibleRuntimes`; by default the library's implementation (`super`).
+    fn compatible_runtimes(&self, this: &CfnLayerVersion) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "compatibleRuntimes")?)
+    }
+    /// Writes `compatibleRuntimes`; by default the library's implementation (`super`).
+    fn set_compatible_runtimes(&self, this: &CfnLayerVersion, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "compatibleRuntimes", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnLayerVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnLayerVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `layerName`; by default the library's implementation (`super`).
+    fn layer_name(&self, this: &CfnLayerVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "layerName")?)
+    }
+    /// Writes `layerName`; by default the library's implementation (`super`).
+    fn set_layer_name(&self, this: &CfnLayerVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "layerName", rt::to_wire(&value))
+    }
+    /// Reads `licenseInfo`; by default the library's implementation (`super`).
+    fn license_info(&self, this: &CfnLayerVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "licenseInfo")?)
+    }
+    /// Writes `licenseInfo`; by default the library's implementation (`super`).
+    fn set_license_info(&self, this: &CfnLayerVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "licenseInfo", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnLayerVersion, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnLayerVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnLayerVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnLayerVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_layer_version_arn" => rt::Override::property("attrLayerVersionArn"),
+                "layer_version_ref" => rt::Override::property("layerVersionRef"),
+                "content" | "set_content" => rt::Override::property("content"),
+                "compatible_architectures" | "set_compatible_architectures" => rt::Override::property("compatibleArchitectures"),
+                "compatible_runtimes" | "set_compatible_runtimes" => rt::Override::property("compatibleRuntimes"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "layer_name" | "set_layer_name" => rt::Override::property("layerName"),
+                "license_info" | "set_license_info" => rt::Override::property("licenseInfo"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnLayerVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrLayerVersionArn") => Ok(rt::to_wire(&<T as CfnLayerVersionOverrides>::attr_layer_version_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("layerVersionRef") => Ok(rt::to_wire(&<T as CfnLayerVersionOverrides>::layer_version_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("content") => Ok(rt::to_wire(&<T as CfnLayerVersionOverrides>::content(imp, &Self(this.clone()))?)),
+            rt::Call::Set("content", value) => {
+                <T as CfnLayerVersionOverrides>::set_content(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("compatibleArchitectures") => Ok(rt::to_wire(&<T as CfnLayerVersionOverrides>::compatible_architectures(imp, &Self(this.clone()))?)),
+            rt::Call::Set("compatibleArchitectures", value) => {
+                <T as CfnLayerVersionOverrides>::set_compatible_architectures(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("compatibleRuntimes") => Ok(rt::to_wire(&<T as CfnLayerVersionOverrides>::compatible_runtimes(imp, &Self(this.clone()))?)),
+            rt::Call::Set("compatibleRuntimes", value) => {
+                <T as CfnLayerVersionOverrides>::set_compatible_runtimes(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnLayerVersionOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnLayerVersionOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("layerName") => Ok(rt::to_wire(&<T as CfnLayerVersionOverrides>::layer_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("layerName", value) => {
+                <T as CfnLayerVersionOverrides>::set_layer_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("licenseInfo") => Ok(rt::to_wire(&<T as CfnLayerVersionOverrides>::license_info(imp, &Self(this.clone()))?)),
+            rt::Call::Set("licenseInfo", value) => {
+                <T as CfnLayerVersionOverrides>::set_license_info(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnLayerVersionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnLayerVersion` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnLayerVersionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnLayerVersionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A ZIP archive that contains the contents of an [Lambda layer](https://docs.aws.amazon.com/lambda/latest/dg/configuration-layers.html) .
 ///
 /// Stability: external.
@@ -5667,6 +7894,119 @@ pub trait CfnLayerVersionPermissionExt: rt::IsA<CfnLayerVersionPermission> {
     }
 }
 impl<O: rt::IsA<CfnLayerVersionPermission> + ?Sized> CfnLayerVersionPermissionExt for O {}
+
+/// The members of [`CfnLayerVersionPermission`] a Rust type can override; [`CfnLayerVersionPermission::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnLayerVersionPermissionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnLayerVersionPermission) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `layerVersionPermissionRef`; by default the library's implementation (`super`).
+    fn layer_version_permission_ref(&self, this: &CfnLayerVersionPermission) -> rt::R<crate::interfaces::aws_lambda::LayerVersionPermissionReference> {
+        rt::from_wire(rt::get(&this.0, "layerVersionPermissionRef")?)
+    }
+    /// Reads `action`; by default the library's implementation (`super`).
+    fn action(&self, this: &CfnLayerVersionPermission) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "action")?)
+    }
+    /// Writes `action`; by default the library's implementation (`super`).
+    fn set_action(&self, this: &CfnLayerVersionPermission, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "action", rt::to_wire(&value))
+    }
+    /// Reads `layerVersionArn`; by default the library's implementation (`super`).
+    fn layer_version_arn(&self, this: &CfnLayerVersionPermission) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "layerVersionArn")?)
+    }
+    /// Writes `layerVersionArn`; by default the library's implementation (`super`).
+    fn set_layer_version_arn(&self, this: &CfnLayerVersionPermission, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "layerVersionArn", rt::to_wire(&value))
+    }
+    /// Reads `principal`; by default the library's implementation (`super`).
+    fn principal(&self, this: &CfnLayerVersionPermission) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "principal")?)
+    }
+    /// Writes `principal`; by default the library's implementation (`super`).
+    fn set_principal(&self, this: &CfnLayerVersionPermission, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "principal", rt::to_wire(&value))
+    }
+    /// Reads `organizationId`; by default the library's implementation (`super`).
+    fn organization_id(&self, this: &CfnLayerVersionPermission) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "organizationId")?)
+    }
+    /// Writes `organizationId`; by default the library's implementation (`super`).
+    fn set_organization_id(&self, this: &CfnLayerVersionPermission, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "organizationId", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnLayerVersionPermission, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnLayerVersionPermission {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnLayerVersionPermissionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnLayerVersionPermissionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "layer_version_permission_ref" => rt::Override::property("layerVersionPermissionRef"),
+                "action" | "set_action" => rt::Override::property("action"),
+                "layer_version_arn" | "set_layer_version_arn" => rt::Override::property("layerVersionArn"),
+                "principal" | "set_principal" => rt::Override::property("principal"),
+                "organization_id" | "set_organization_id" => rt::Override::property("organizationId"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnLayerVersionPermissionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnLayerVersionPermissionOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("layerVersionPermissionRef") => Ok(rt::to_wire(&<T as CfnLayerVersionPermissionOverrides>::layer_version_permission_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("action") => Ok(rt::to_wire(&<T as CfnLayerVersionPermissionOverrides>::action(imp, &Self(this.clone()))?)),
+            rt::Call::Set("action", value) => {
+                <T as CfnLayerVersionPermissionOverrides>::set_action(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("layerVersionArn") => Ok(rt::to_wire(&<T as CfnLayerVersionPermissionOverrides>::layer_version_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("layerVersionArn", value) => {
+                <T as CfnLayerVersionPermissionOverrides>::set_layer_version_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("principal") => Ok(rt::to_wire(&<T as CfnLayerVersionPermissionOverrides>::principal(imp, &Self(this.clone()))?)),
+            rt::Call::Set("principal", value) => {
+                <T as CfnLayerVersionPermissionOverrides>::set_principal(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("organizationId") => Ok(rt::to_wire(&<T as CfnLayerVersionPermissionOverrides>::organization_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("organizationId", value) => {
+                <T as CfnLayerVersionPermissionOverrides>::set_organization_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnLayerVersionPermissionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnLayerVersionPermission` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnLayerVersionPermissionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnLayerVersionPermissionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnLayerVersionPermission`.
 ///
@@ -5999,6 +8339,309 @@ pub trait CfnMicrovmImageExt: rt::IsA<CfnMicrovmImage> {
     }
 }
 impl<O: rt::IsA<CfnMicrovmImage> + ?Sized> CfnMicrovmImageExt for O {}
+
+/// The members of [`CfnMicrovmImage`] a Rust type can override; [`CfnMicrovmImage::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnMicrovmImageOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrCreatedAt`; by default the library's implementation (`super`).
+    fn attr_created_at(&self, this: &CfnMicrovmImage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedAt")?)
+    }
+    /// Reads `attrImageArn`; by default the library's implementation (`super`).
+    fn attr_image_arn(&self, this: &CfnMicrovmImage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrImageArn")?)
+    }
+    /// Reads `attrLatestActiveImageVersion`; by default the library's implementation (`super`).
+    fn attr_latest_active_image_version(&self, this: &CfnMicrovmImage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrLatestActiveImageVersion")?)
+    }
+    /// Reads `attrLatestFailedImageVersion`; by default the library's implementation (`super`).
+    fn attr_latest_failed_image_version(&self, this: &CfnMicrovmImage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrLatestFailedImageVersion")?)
+    }
+    /// Reads `attrState`; by default the library's implementation (`super`).
+    fn attr_state(&self, this: &CfnMicrovmImage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrState")?)
+    }
+    /// Reads `attrUpdatedAt`; by default the library's implementation (`super`).
+    fn attr_updated_at(&self, this: &CfnMicrovmImage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdatedAt")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnMicrovmImage) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `microvmImageRef`; by default the library's implementation (`super`).
+    fn microvm_image_ref(&self, this: &CfnMicrovmImage) -> rt::R<crate::interfaces::aws_lambda::MicrovmImageReference> {
+        rt::from_wire(rt::get(&this.0, "microvmImageRef")?)
+    }
+    /// Reads `additionalOsCapabilities`; by default the library's implementation (`super`).
+    fn additional_os_capabilities(&self, this: &CfnMicrovmImage) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "additionalOsCapabilities")?)
+    }
+    /// Writes `additionalOsCapabilities`; by default the library's implementation (`super`).
+    fn set_additional_os_capabilities(&self, this: &CfnMicrovmImage, value: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "additionalOsCapabilities", rt::to_wire(&value))
+    }
+    /// Reads `baseImageArn`; by default the library's implementation (`super`).
+    fn base_image_arn(&self, this: &CfnMicrovmImage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "baseImageArn")?)
+    }
+    /// Writes `baseImageArn`; by default the library's implementation (`super`).
+    fn set_base_image_arn(&self, this: &CfnMicrovmImage, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "baseImageArn", rt::to_wire(&value))
+    }
+    /// Reads `baseImageVersion`; by default the library's implementation (`super`).
+    fn base_image_version(&self, this: &CfnMicrovmImage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "baseImageVersion")?)
+    }
+    /// Writes `baseImageVersion`; by default the library's implementation (`super`).
+    fn set_base_image_version(&self, this: &CfnMicrovmImage, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "baseImageVersion", rt::to_wire(&value))
+    }
+    /// Reads `buildRoleArn`; by default the library's implementation (`super`).
+    fn build_role_arn(&self, this: &CfnMicrovmImage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "buildRoleArn")?)
+    }
+    /// Writes `buildRoleArn`; by default the library's implementation (`super`).
+    fn set_build_role_arn(&self, this: &CfnMicrovmImage, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "buildRoleArn", rt::to_wire(&value))
+    }
+    /// Reads `codeArtifact`; by default the library's implementation (`super`).
+    fn code_artifact(&self, this: &CfnMicrovmImage) -> rt::R<IResolvableOrCfnMicrovmImageCodeArtifactProperty> {
+        rt::from_wire(rt::get(&this.0, "codeArtifact")?)
+    }
+    /// Writes `codeArtifact`; by default the library's implementation (`super`).
+    fn set_code_artifact(&self, this: &CfnMicrovmImage, value: IResolvableOrCfnMicrovmImageCodeArtifactProperty) -> rt::R<()> {
+        rt::set(&this.0, "codeArtifact", rt::to_wire(&value))
+    }
+    /// Reads `cpuConfigurations`; by default the library's implementation (`super`).
+    fn cpu_configurations(&self, this: &CfnMicrovmImage) -> rt::R<IResolvableOrIResolvableOrCfnMicrovmImageCpuConfigurationPropertyList> {
+        rt::from_wire(rt::get(&this.0, "cpuConfigurations")?)
+    }
+    /// Writes `cpuConfigurations`; by default the library's implementation (`super`).
+    fn set_cpu_configurations(&self, this: &CfnMicrovmImage, value: IResolvableOrIResolvableOrCfnMicrovmImageCpuConfigurationPropertyList) -> rt::R<()> {
+        rt::set(&this.0, "cpuConfigurations", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnMicrovmImage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnMicrovmImage, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `egressNetworkConnectors`; by default the library's implementation (`super`).
+    fn egress_network_connectors(&self, this: &CfnMicrovmImage) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "egressNetworkConnectors")?)
+    }
+    /// Writes `egressNetworkConnectors`; by default the library's implementation (`super`).
+    fn set_egress_network_connectors(&self, this: &CfnMicrovmImage, value: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "egressNetworkConnectors", rt::to_wire(&value))
+    }
+    /// Reads `environmentVariables`; by default the library's implementation (`super`).
+    fn environment_variables(&self, this: &CfnMicrovmImage) -> rt::R<IResolvableOrIResolvableOrCfnMicrovmImageEnvironmentVariablePropertyList> {
+        rt::from_wire(rt::get(&this.0, "environmentVariables")?)
+    }
+    /// Writes `environmentVariables`; by default the library's implementation (`super`).
+    fn set_environment_variables(&self, this: &CfnMicrovmImage, value: IResolvableOrIResolvableOrCfnMicrovmImageEnvironmentVariablePropertyList) -> rt::R<()> {
+        rt::set(&this.0, "environmentVariables", rt::to_wire(&value))
+    }
+    /// Reads `hooks`; by default the library's implementation (`super`).
+    fn hooks(&self, this: &CfnMicrovmImage) -> rt::R<IResolvableOrCfnMicrovmImageHooksProperty> {
+        rt::from_wire(rt::get(&this.0, "hooks")?)
+    }
+    /// Writes `hooks`; by default the library's implementation (`super`).
+    fn set_hooks(&self, this: &CfnMicrovmImage, value: IResolvableOrCfnMicrovmImageHooksProperty) -> rt::R<()> {
+        rt::set(&this.0, "hooks", rt::to_wire(&value))
+    }
+    /// Reads `logging`; by default the library's implementation (`super`).
+    fn logging(&self, this: &CfnMicrovmImage) -> rt::R<IResolvableOrCfnMicrovmImageLoggingProperty> {
+        rt::from_wire(rt::get(&this.0, "logging")?)
+    }
+    /// Writes `logging`; by default the library's implementation (`super`).
+    fn set_logging(&self, this: &CfnMicrovmImage, value: IResolvableOrCfnMicrovmImageLoggingProperty) -> rt::R<()> {
+        rt::set(&this.0, "logging", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnMicrovmImage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnMicrovmImage, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `resources`; by default the library's implementation (`super`).
+    fn resources(&self, this: &CfnMicrovmImage) -> rt::R<IResolvableOrIResolvableOrCfnMicrovmImageResourcesPropertyList> {
+        rt::from_wire(rt::get(&this.0, "resources")?)
+    }
+    /// Writes `resources`; by default the library's implementation (`super`).
+    fn set_resources(&self, this: &CfnMicrovmImage, value: IResolvableOrIResolvableOrCfnMicrovmImageResourcesPropertyList) -> rt::R<()> {
+        rt::set(&this.0, "resources", rt::to_wire(&value))
+    }
+    /// Reads `kmsKeyIdentifier`; by default the library's implementation (`super`).
+    fn kms_key_identifier(&self, this: &CfnMicrovmImage) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "kmsKeyIdentifier")?)
+    }
+    /// Writes `kmsKeyIdentifier`; by default the library's implementation (`super`).
+    fn set_kms_key_identifier(&self, this: &CfnMicrovmImage, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "kmsKeyIdentifier", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnMicrovmImage) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnMicrovmImage, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnMicrovmImage, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnMicrovmImage {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnMicrovmImageOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnMicrovmImageOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_created_at" => rt::Override::property("attrCreatedAt"),
+                "attr_image_arn" => rt::Override::property("attrImageArn"),
+                "attr_latest_active_image_version" => rt::Override::property("attrLatestActiveImageVersion"),
+                "attr_latest_failed_image_version" => rt::Override::property("attrLatestFailedImageVersion"),
+                "attr_state" => rt::Override::property("attrState"),
+                "attr_updated_at" => rt::Override::property("attrUpdatedAt"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "microvm_image_ref" => rt::Override::property("microvmImageRef"),
+                "additional_os_capabilities" | "set_additional_os_capabilities" => rt::Override::property("additionalOsCapabilities"),
+                "base_image_arn" | "set_base_image_arn" => rt::Override::property("baseImageArn"),
+                "base_image_version" | "set_base_image_version" => rt::Override::property("baseImageVersion"),
+                "build_role_arn" | "set_build_role_arn" => rt::Override::property("buildRoleArn"),
+                "code_artifact" | "set_code_artifact" => rt::Override::property("codeArtifact"),
+                "cpu_configurations" | "set_cpu_configurations" => rt::Override::property("cpuConfigurations"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "egress_network_connectors" | "set_egress_network_connectors" => rt::Override::property("egressNetworkConnectors"),
+                "environment_variables" | "set_environment_variables" => rt::Override::property("environmentVariables"),
+                "hooks" | "set_hooks" => rt::Override::property("hooks"),
+                "logging" | "set_logging" => rt::Override::property("logging"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "resources" | "set_resources" => rt::Override::property("resources"),
+                "kms_key_identifier" | "set_kms_key_identifier" => rt::Override::property("kmsKeyIdentifier"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnMicrovmImageOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrCreatedAt") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::attr_created_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrImageArn") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::attr_image_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrLatestActiveImageVersion") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::attr_latest_active_image_version(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrLatestFailedImageVersion") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::attr_latest_failed_image_version(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrState") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::attr_state(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdatedAt") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::attr_updated_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("microvmImageRef") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::microvm_image_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("additionalOsCapabilities") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::additional_os_capabilities(imp, &Self(this.clone()))?)),
+            rt::Call::Set("additionalOsCapabilities", value) => {
+                <T as CfnMicrovmImageOverrides>::set_additional_os_capabilities(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("baseImageArn") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::base_image_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("baseImageArn", value) => {
+                <T as CfnMicrovmImageOverrides>::set_base_image_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("baseImageVersion") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::base_image_version(imp, &Self(this.clone()))?)),
+            rt::Call::Set("baseImageVersion", value) => {
+                <T as CfnMicrovmImageOverrides>::set_base_image_version(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("buildRoleArn") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::build_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("buildRoleArn", value) => {
+                <T as CfnMicrovmImageOverrides>::set_build_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("codeArtifact") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::code_artifact(imp, &Self(this.clone()))?)),
+            rt::Call::Set("codeArtifact", value) => {
+                <T as CfnMicrovmImageOverrides>::set_code_artifact(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("cpuConfigurations") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::cpu_configurations(imp, &Self(this.clone()))?)),
+            rt::Call::Set("cpuConfigurations", value) => {
+                <T as CfnMicrovmImageOverrides>::set_cpu_configurations(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnMicrovmImageOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("egressNetworkConnectors") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::egress_network_connectors(imp, &Self(this.clone()))?)),
+            rt::Call::Set("egressNetworkConnectors", value) => {
+                <T as CfnMicrovmImageOverrides>::set_egress_network_connectors(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("environmentVariables") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::environment_variables(imp, &Self(this.clone()))?)),
+            rt::Call::Set("environmentVariables", value) => {
+                <T as CfnMicrovmImageOverrides>::set_environment_variables(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("hooks") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::hooks(imp, &Self(this.clone()))?)),
+            rt::Call::Set("hooks", value) => {
+                <T as CfnMicrovmImageOverrides>::set_hooks(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("logging") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::logging(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logging", value) => {
+                <T as CfnMicrovmImageOverrides>::set_logging(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnMicrovmImageOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("resources") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::resources(imp, &Self(this.clone()))?)),
+            rt::Call::Set("resources", value) => {
+                <T as CfnMicrovmImageOverrides>::set_resources(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("kmsKeyIdentifier") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::kms_key_identifier(imp, &Self(this.clone()))?)),
+            rt::Call::Set("kmsKeyIdentifier", value) => {
+                <T as CfnMicrovmImageOverrides>::set_kms_key_identifier(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnMicrovmImageOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnMicrovmImageOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnMicrovmImage` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnMicrovmImageOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnMicrovmImageProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Stability: external.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -6556,6 +9199,143 @@ pub trait CfnNetworkConnectorExt: rt::IsA<CfnNetworkConnector> {
 }
 impl<O: rt::IsA<CfnNetworkConnector> + ?Sized> CfnNetworkConnectorExt for O {}
 
+/// The members of [`CfnNetworkConnector`] a Rust type can override; [`CfnNetworkConnector::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnNetworkConnectorOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnNetworkConnector) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrLatestVersion`; by default the library's implementation (`super`).
+    fn attr_latest_version(&self, this: &CfnNetworkConnector) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "attrLatestVersion")?)
+    }
+    /// Reads `attrLatestVersionArn`; by default the library's implementation (`super`).
+    fn attr_latest_version_arn(&self, this: &CfnNetworkConnector) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrLatestVersionArn")?)
+    }
+    /// Reads `attrState`; by default the library's implementation (`super`).
+    fn attr_state(&self, this: &CfnNetworkConnector) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrState")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnNetworkConnector) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `networkConnectorRef`; by default the library's implementation (`super`).
+    fn network_connector_ref(&self, this: &CfnNetworkConnector) -> rt::R<crate::interfaces::aws_lambda::NetworkConnectorReference> {
+        rt::from_wire(rt::get(&this.0, "networkConnectorRef")?)
+    }
+    /// Reads `configuration`; by default the library's implementation (`super`).
+    fn configuration(&self, this: &CfnNetworkConnector) -> rt::R<IResolvableOrCfnNetworkConnectorConfigProperty> {
+        rt::from_wire(rt::get(&this.0, "configuration")?)
+    }
+    /// Writes `configuration`; by default the library's implementation (`super`).
+    fn set_configuration(&self, this: &CfnNetworkConnector, value: IResolvableOrCfnNetworkConnectorConfigProperty) -> rt::R<()> {
+        rt::set(&this.0, "configuration", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnNetworkConnector) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnNetworkConnector, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `operatorRole`; by default the library's implementation (`super`).
+    fn operator_role(&self, this: &CfnNetworkConnector) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "operatorRole")?)
+    }
+    /// Writes `operatorRole`; by default the library's implementation (`super`).
+    fn set_operator_role(&self, this: &CfnNetworkConnector, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "operatorRole", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnNetworkConnector) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnNetworkConnector, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnNetworkConnector, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnNetworkConnector {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnNetworkConnectorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnNetworkConnectorOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_latest_version" => rt::Override::property("attrLatestVersion"),
+                "attr_latest_version_arn" => rt::Override::property("attrLatestVersionArn"),
+                "attr_state" => rt::Override::property("attrState"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "network_connector_ref" => rt::Override::property("networkConnectorRef"),
+                "configuration" | "set_configuration" => rt::Override::property("configuration"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "operator_role" | "set_operator_role" => rt::Override::property("operatorRole"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnNetworkConnectorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnNetworkConnectorOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrLatestVersion") => Ok(rt::to_wire(&<T as CfnNetworkConnectorOverrides>::attr_latest_version(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrLatestVersionArn") => Ok(rt::to_wire(&<T as CfnNetworkConnectorOverrides>::attr_latest_version_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrState") => Ok(rt::to_wire(&<T as CfnNetworkConnectorOverrides>::attr_state(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnNetworkConnectorOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("networkConnectorRef") => Ok(rt::to_wire(&<T as CfnNetworkConnectorOverrides>::network_connector_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("configuration") => Ok(rt::to_wire(&<T as CfnNetworkConnectorOverrides>::configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("configuration", value) => {
+                <T as CfnNetworkConnectorOverrides>::set_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnNetworkConnectorOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnNetworkConnectorOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("operatorRole") => Ok(rt::to_wire(&<T as CfnNetworkConnectorOverrides>::operator_role(imp, &Self(this.clone()))?)),
+            rt::Call::Set("operatorRole", value) => {
+                <T as CfnNetworkConnectorOverrides>::set_operator_role(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnNetworkConnectorOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnNetworkConnectorOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnNetworkConnectorOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnNetworkConnector` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnNetworkConnectorOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnNetworkConnectorProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The network configuration for the connector.
 ///
 /// Specify a VpcEgressConfiguration to enable outbound traffic routing through your VPC.
@@ -6743,6 +9523,63 @@ pub trait CfnParametersCodeExt: rt::IsA<CfnParametersCode> {
     }
 }
 impl<O: rt::IsA<CfnParametersCode> + ?Sized> CfnParametersCodeExt for O {}
+
+/// The members of [`CfnParametersCode`] a Rust type can override; [`CfnParametersCode::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda::CodeOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnParametersCodeOverrides: crate::aws_lambda::CodeOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `bucketNameParam`; by default the library's implementation (`super`).
+    fn bucket_name_param(&self, this: &CfnParametersCode) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "bucketNameParam")?)
+    }
+    /// Reads `isInline`; by default the library's implementation (`super`).
+    fn is_inline(&self, this: &CfnParametersCode) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "isInline")?)
+    }
+    /// Reads `objectKeyParam`; by default the library's implementation (`super`).
+    fn object_key_param(&self, this: &CfnParametersCode) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "objectKeyParam")?)
+    }
+}
+impl CfnParametersCode {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnParametersCodeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnParametersCodeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bucket_name_param" => rt::Override::property("bucketNameParam"),
+                "is_inline" => rt::Override::property("isInline"),
+                "object_key_param" => rt::Override::property("objectKeyParam"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda::Code::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnParametersCodeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("bucketNameParam") => Ok(rt::to_wire(&<T as CfnParametersCodeOverrides>::bucket_name_param(imp, &Self(this.clone()))?)),
+            rt::Call::Get("isInline") => Ok(rt::to_wire(&<T as CfnParametersCodeOverrides>::is_inline(imp, &Self(this.clone()))?)),
+            rt::Call::Get("objectKeyParam") => Ok(rt::to_wire(&<T as CfnParametersCodeOverrides>::object_key_param(imp, &Self(this.clone()))?)),
+            call => crate::aws_lambda::Code::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnParametersCode` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnParametersCodeOverrides>(overrides: T, props: rt::Option<&crate::aws_lambda::CfnParametersCodeProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for `CfnParametersCode`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -6938,6 +9775,189 @@ pub trait CfnPermissionExt: rt::IsA<CfnPermission> {
 }
 impl<O: rt::IsA<CfnPermission> + ?Sized> CfnPermissionExt for O {}
 
+/// The members of [`CfnPermission`] a Rust type can override; [`CfnPermission::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnPermissionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnPermission) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `permissionRef`; by default the library's implementation (`super`).
+    fn permission_ref(&self, this: &CfnPermission) -> rt::R<crate::interfaces::aws_lambda::PermissionReference> {
+        rt::from_wire(rt::get(&this.0, "permissionRef")?)
+    }
+    /// Reads `action`; by default the library's implementation (`super`).
+    fn action(&self, this: &CfnPermission) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "action")?)
+    }
+    /// Writes `action`; by default the library's implementation (`super`).
+    fn set_action(&self, this: &CfnPermission, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "action", rt::to_wire(&value))
+    }
+    /// Reads `functionName`; by default the library's implementation (`super`).
+    fn function_name(&self, this: &CfnPermission) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "functionName")?)
+    }
+    /// Writes `functionName`; by default the library's implementation (`super`).
+    fn set_function_name(&self, this: &CfnPermission, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "functionName", rt::to_wire(&value))
+    }
+    /// Reads `principal`; by default the library's implementation (`super`).
+    fn principal(&self, this: &CfnPermission) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "principal")?)
+    }
+    /// Writes `principal`; by default the library's implementation (`super`).
+    fn set_principal(&self, this: &CfnPermission, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "principal", rt::to_wire(&value))
+    }
+    /// Reads `eventSourceToken`; by default the library's implementation (`super`).
+    fn event_source_token(&self, this: &CfnPermission) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "eventSourceToken")?)
+    }
+    /// Writes `eventSourceToken`; by default the library's implementation (`super`).
+    fn set_event_source_token(&self, this: &CfnPermission, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "eventSourceToken", rt::to_wire(&value))
+    }
+    /// Reads `functionUrlAuthType`; by default the library's implementation (`super`).
+    fn function_url_auth_type(&self, this: &CfnPermission) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "functionUrlAuthType")?)
+    }
+    /// Writes `functionUrlAuthType`; by default the library's implementation (`super`).
+    fn set_function_url_auth_type(&self, this: &CfnPermission, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "functionUrlAuthType", rt::to_wire(&value))
+    }
+    /// Reads `invokedViaFunctionUrl`; by default the library's implementation (`super`).
+    fn invoked_via_function_url(&self, this: &CfnPermission) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "invokedViaFunctionUrl")?)
+    }
+    /// Writes `invokedViaFunctionUrl`; by default the library's implementation (`super`).
+    fn set_invoked_via_function_url(&self, this: &CfnPermission, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "invokedViaFunctionUrl", rt::to_wire(&value))
+    }
+    /// Reads `principalOrgId`; by default the library's implementation (`super`).
+    fn principal_org_id(&self, this: &CfnPermission) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "principalOrgId")?)
+    }
+    /// Writes `principalOrgId`; by default the library's implementation (`super`).
+    fn set_principal_org_id(&self, this: &CfnPermission, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "principalOrgId", rt::to_wire(&value))
+    }
+    /// Reads `sourceAccount`; by default the library's implementation (`super`).
+    fn source_account(&self, this: &CfnPermission) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "sourceAccount")?)
+    }
+    /// Writes `sourceAccount`; by default the library's implementation (`super`).
+    fn set_source_account(&self, this: &CfnPermission, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "sourceAccount", rt::to_wire(&value))
+    }
+    /// Reads `sourceArn`; by default the library's implementation (`super`).
+    fn source_arn(&self, this: &CfnPermission) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "sourceArn")?)
+    }
+    /// Writes `sourceArn`; by default the library's implementation (`super`).
+    fn set_source_arn(&self, this: &CfnPermission, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "sourceArn", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnPermission, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnPermission {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnPermissionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnPermissionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "permission_ref" => rt::Override::property("permissionRef"),
+                "action" | "set_action" => rt::Override::property("action"),
+                "function_name" | "set_function_name" => rt::Override::property("functionName"),
+                "principal" | "set_principal" => rt::Override::property("principal"),
+                "event_source_token" | "set_event_source_token" => rt::Override::property("eventSourceToken"),
+                "function_url_auth_type" | "set_function_url_auth_type" => rt::Override::property("functionUrlAuthType"),
+                "invoked_via_function_url" | "set_invoked_via_function_url" => rt::Override::property("invokedViaFunctionUrl"),
+                "principal_org_id" | "set_principal_org_id" => rt::Override::property("principalOrgId"),
+                "source_account" | "set_source_account" => rt::Override::property("sourceAccount"),
+                "source_arn" | "set_source_arn" => rt::Override::property("sourceArn"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnPermissionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnPermissionOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("permissionRef") => Ok(rt::to_wire(&<T as CfnPermissionOverrides>::permission_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("action") => Ok(rt::to_wire(&<T as CfnPermissionOverrides>::action(imp, &Self(this.clone()))?)),
+            rt::Call::Set("action", value) => {
+                <T as CfnPermissionOverrides>::set_action(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("functionName") => Ok(rt::to_wire(&<T as CfnPermissionOverrides>::function_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("functionName", value) => {
+                <T as CfnPermissionOverrides>::set_function_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("principal") => Ok(rt::to_wire(&<T as CfnPermissionOverrides>::principal(imp, &Self(this.clone()))?)),
+            rt::Call::Set("principal", value) => {
+                <T as CfnPermissionOverrides>::set_principal(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("eventSourceToken") => Ok(rt::to_wire(&<T as CfnPermissionOverrides>::event_source_token(imp, &Self(this.clone()))?)),
+            rt::Call::Set("eventSourceToken", value) => {
+                <T as CfnPermissionOverrides>::set_event_source_token(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("functionUrlAuthType") => Ok(rt::to_wire(&<T as CfnPermissionOverrides>::function_url_auth_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("functionUrlAuthType", value) => {
+                <T as CfnPermissionOverrides>::set_function_url_auth_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("invokedViaFunctionUrl") => Ok(rt::to_wire(&<T as CfnPermissionOverrides>::invoked_via_function_url(imp, &Self(this.clone()))?)),
+            rt::Call::Set("invokedViaFunctionUrl", value) => {
+                <T as CfnPermissionOverrides>::set_invoked_via_function_url(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("principalOrgId") => Ok(rt::to_wire(&<T as CfnPermissionOverrides>::principal_org_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("principalOrgId", value) => {
+                <T as CfnPermissionOverrides>::set_principal_org_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("sourceAccount") => Ok(rt::to_wire(&<T as CfnPermissionOverrides>::source_account(imp, &Self(this.clone()))?)),
+            rt::Call::Set("sourceAccount", value) => {
+                <T as CfnPermissionOverrides>::set_source_account(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("sourceArn") => Ok(rt::to_wire(&<T as CfnPermissionOverrides>::source_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("sourceArn", value) => {
+                <T as CfnPermissionOverrides>::set_source_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnPermissionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnPermission` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnPermissionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnPermissionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnPermission`.
 ///
 /// Stability: external.
@@ -7101,6 +10121,85 @@ pub trait CfnResourcePolicyExt: rt::IsA<CfnResourcePolicy> {
 }
 impl<O: rt::IsA<CfnResourcePolicy> + ?Sized> CfnResourcePolicyExt for O {}
 
+/// The members of [`CfnResourcePolicy`] a Rust type can override; [`CfnResourcePolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnResourcePolicyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `resourcePolicyRef`; by default the library's implementation (`super`).
+    fn resource_policy_ref(&self, this: &CfnResourcePolicy) -> rt::R<crate::interfaces::aws_lambda::ResourcePolicyReference> {
+        rt::from_wire(rt::get(&this.0, "resourcePolicyRef")?)
+    }
+    /// Reads `policyDocument`; by default the library's implementation (`super`).
+    fn policy_document(&self, this: &CfnResourcePolicy) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "policyDocument")?)
+    }
+    /// Writes `policyDocument`; by default the library's implementation (`super`).
+    fn set_policy_document(&self, this: &CfnResourcePolicy, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "policyDocument", rt::to_wire(&value))
+    }
+    /// Reads `resourceArn`; by default the library's implementation (`super`).
+    fn resource_arn(&self, this: &CfnResourcePolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "resourceArn")?)
+    }
+    /// Writes `resourceArn`; by default the library's implementation (`super`).
+    fn set_resource_arn(&self, this: &CfnResourcePolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "resourceArn", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnResourcePolicy, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnResourcePolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnResourcePolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnResourcePolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "resource_policy_ref" => rt::Override::property("resourcePolicyRef"),
+                "policy_document" | "set_policy_document" => rt::Override::property("policyDocument"),
+                "resource_arn" | "set_resource_arn" => rt::Override::property("resourceArn"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnResourcePolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("resourcePolicyRef") => Ok(rt::to_wire(&<T as CfnResourcePolicyOverrides>::resource_policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyDocument") => Ok(rt::to_wire(&<T as CfnResourcePolicyOverrides>::policy_document(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyDocument", value) => {
+                <T as CfnResourcePolicyOverrides>::set_policy_document(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("resourceArn") => Ok(rt::to_wire(&<T as CfnResourcePolicyOverrides>::resource_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("resourceArn", value) => {
+                <T as CfnResourcePolicyOverrides>::set_resource_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnResourcePolicyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnResourcePolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnResourcePolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnResourcePolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnResourcePolicy`.
 ///
 /// Stability: external.
@@ -7246,6 +10345,139 @@ pub trait CfnUrlExt: rt::IsA<CfnUrl> {
     }
 }
 impl<O: rt::IsA<CfnUrl> + ?Sized> CfnUrlExt for O {}
+
+/// The members of [`CfnUrl`] a Rust type can override; [`CfnUrl::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnUrlOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrFunctionArn`; by default the library's implementation (`super`).
+    fn attr_function_arn(&self, this: &CfnUrl) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrFunctionArn")?)
+    }
+    /// Reads `attrFunctionUrl`; by default the library's implementation (`super`).
+    fn attr_function_url(&self, this: &CfnUrl) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrFunctionUrl")?)
+    }
+    /// Reads `urlRef`; by default the library's implementation (`super`).
+    fn url_ref(&self, this: &CfnUrl) -> rt::R<crate::interfaces::aws_lambda::UrlReference> {
+        rt::from_wire(rt::get(&this.0, "urlRef")?)
+    }
+    /// Reads `authType`; by default the library's implementation (`super`).
+    fn auth_type(&self, this: &CfnUrl) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "authType")?)
+    }
+    /// Writes `authType`; by default the library's implementation (`super`).
+    fn set_auth_type(&self, this: &CfnUrl, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "authType", rt::to_wire(&value))
+    }
+    /// Reads `targetFunctionArn`; by default the library's implementation (`super`).
+    fn target_function_arn(&self, this: &CfnUrl) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "targetFunctionArn")?)
+    }
+    /// Writes `targetFunctionArn`; by default the library's implementation (`super`).
+    fn set_target_function_arn(&self, this: &CfnUrl, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "targetFunctionArn", rt::to_wire(&value))
+    }
+    /// Reads `cors`; by default the library's implementation (`super`).
+    fn cors(&self, this: &CfnUrl) -> rt::R<rt::Option<IResolvableOrCfnUrlCorsProperty>> {
+        rt::from_wire(rt::get(&this.0, "cors")?)
+    }
+    /// Writes `cors`; by default the library's implementation (`super`).
+    fn set_cors(&self, this: &CfnUrl, value: rt::Option<IResolvableOrCfnUrlCorsProperty>) -> rt::R<()> {
+        rt::set(&this.0, "cors", rt::to_wire(&value))
+    }
+    /// Reads `invokeMode`; by default the library's implementation (`super`).
+    fn invoke_mode(&self, this: &CfnUrl) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "invokeMode")?)
+    }
+    /// Writes `invokeMode`; by default the library's implementation (`super`).
+    fn set_invoke_mode(&self, this: &CfnUrl, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "invokeMode", rt::to_wire(&value))
+    }
+    /// Reads `qualifier`; by default the library's implementation (`super`).
+    fn qualifier(&self, this: &CfnUrl) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "qualifier")?)
+    }
+    /// Writes `qualifier`; by default the library's implementation (`super`).
+    fn set_qualifier(&self, this: &CfnUrl, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "qualifier", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnUrl, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnUrl {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnUrlOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnUrlOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_function_arn" => rt::Override::property("attrFunctionArn"),
+                "attr_function_url" => rt::Override::property("attrFunctionUrl"),
+                "url_ref" => rt::Override::property("urlRef"),
+                "auth_type" | "set_auth_type" => rt::Override::property("authType"),
+                "target_function_arn" | "set_target_function_arn" => rt::Override::property("targetFunctionArn"),
+                "cors" | "set_cors" => rt::Override::property("cors"),
+                "invoke_mode" | "set_invoke_mode" => rt::Override::property("invokeMode"),
+                "qualifier" | "set_qualifier" => rt::Override::property("qualifier"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnUrlOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrFunctionArn") => Ok(rt::to_wire(&<T as CfnUrlOverrides>::attr_function_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrFunctionUrl") => Ok(rt::to_wire(&<T as CfnUrlOverrides>::attr_function_url(imp, &Self(this.clone()))?)),
+            rt::Call::Get("urlRef") => Ok(rt::to_wire(&<T as CfnUrlOverrides>::url_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("authType") => Ok(rt::to_wire(&<T as CfnUrlOverrides>::auth_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("authType", value) => {
+                <T as CfnUrlOverrides>::set_auth_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("targetFunctionArn") => Ok(rt::to_wire(&<T as CfnUrlOverrides>::target_function_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("targetFunctionArn", value) => {
+                <T as CfnUrlOverrides>::set_target_function_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("cors") => Ok(rt::to_wire(&<T as CfnUrlOverrides>::cors(imp, &Self(this.clone()))?)),
+            rt::Call::Set("cors", value) => {
+                <T as CfnUrlOverrides>::set_cors(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("invokeMode") => Ok(rt::to_wire(&<T as CfnUrlOverrides>::invoke_mode(imp, &Self(this.clone()))?)),
+            rt::Call::Set("invokeMode", value) => {
+                <T as CfnUrlOverrides>::set_invoke_mode(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("qualifier") => Ok(rt::to_wire(&<T as CfnUrlOverrides>::qualifier(imp, &Self(this.clone()))?)),
+            rt::Call::Set("qualifier", value) => {
+                <T as CfnUrlOverrides>::set_qualifier(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnUrlOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnUrl` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnUrlOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnUrlProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The [Cross-Origin Resource Sharing (CORS)](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS) settings for your function URL. Use CORS to grant access to your function URL from any origin. You can also use CORS to control access for specific HTTP headers and methods in requests to your function URL.
 ///
@@ -7502,6 +10734,153 @@ pub trait CfnVersionExt: rt::IsA<CfnVersion> {
     }
 }
 impl<O: rt::IsA<CfnVersion> + ?Sized> CfnVersionExt for O {}
+
+/// The members of [`CfnVersion`] a Rust type can override; [`CfnVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnVersionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrFunctionArn`; by default the library's implementation (`super`).
+    fn attr_function_arn(&self, this: &CfnVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrFunctionArn")?)
+    }
+    /// Reads `attrVersion`; by default the library's implementation (`super`).
+    fn attr_version(&self, this: &CfnVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrVersion")?)
+    }
+    /// Reads `versionRef`; by default the library's implementation (`super`).
+    fn version_ref(&self, this: &CfnVersion) -> rt::R<crate::interfaces::aws_lambda::VersionReference> {
+        rt::from_wire(rt::get(&this.0, "versionRef")?)
+    }
+    /// Reads `functionName`; by default the library's implementation (`super`).
+    fn function_name(&self, this: &CfnVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "functionName")?)
+    }
+    /// Writes `functionName`; by default the library's implementation (`super`).
+    fn set_function_name(&self, this: &CfnVersion, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "functionName", rt::to_wire(&value))
+    }
+    /// Reads `codeSha256`; by default the library's implementation (`super`).
+    fn code_sha256(&self, this: &CfnVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "codeSha256")?)
+    }
+    /// Writes `codeSha256`; by default the library's implementation (`super`).
+    fn set_code_sha256(&self, this: &CfnVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "codeSha256", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `functionScalingConfig`; by default the library's implementation (`super`).
+    fn function_scaling_config(&self, this: &CfnVersion) -> rt::R<rt::Option<IResolvableOrCfnVersionFunctionScalingConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "functionScalingConfig")?)
+    }
+    /// Writes `functionScalingConfig`; by default the library's implementation (`super`).
+    fn set_function_scaling_config(&self, this: &CfnVersion, value: rt::Option<IResolvableOrCfnVersionFunctionScalingConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "functionScalingConfig", rt::to_wire(&value))
+    }
+    /// Reads `provisionedConcurrencyConfig`; by default the library's implementation (`super`).
+    fn provisioned_concurrency_config(&self, this: &CfnVersion) -> rt::R<rt::Option<IResolvableOrCfnVersionProvisionedConcurrencyConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "provisionedConcurrencyConfig")?)
+    }
+    /// Writes `provisionedConcurrencyConfig`; by default the library's implementation (`super`).
+    fn set_provisioned_concurrency_config(&self, this: &CfnVersion, value: rt::Option<IResolvableOrCfnVersionProvisionedConcurrencyConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "provisionedConcurrencyConfig", rt::to_wire(&value))
+    }
+    /// Reads `runtimePolicy`; by default the library's implementation (`super`).
+    fn runtime_policy(&self, this: &CfnVersion) -> rt::R<rt::Option<IResolvableOrCfnVersionRuntimePolicyProperty>> {
+        rt::from_wire(rt::get(&this.0, "runtimePolicy")?)
+    }
+    /// Writes `runtimePolicy`; by default the library's implementation (`super`).
+    fn set_runtime_policy(&self, this: &CfnVersion, value: rt::Option<IResolvableOrCfnVersionRuntimePolicyProperty>) -> rt::R<()> {
+        rt::set(&this.0, "runtimePolicy", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnVersion, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_function_arn" => rt::Override::property("attrFunctionArn"),
+                "attr_version" => rt::Override::property("attrVersion"),
+                "version_ref" => rt::Override::property("versionRef"),
+                "function_name" | "set_function_name" => rt::Override::property("functionName"),
+                "code_sha256" | "set_code_sha256" => rt::Override::property("codeSha256"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "function_scaling_config" | "set_function_scaling_config" => rt::Override::property("functionScalingConfig"),
+                "provisioned_concurrency_config" | "set_provisioned_concurrency_config" => rt::Override::property("provisionedConcurrencyConfig"),
+                "runtime_policy" | "set_runtime_policy" => rt::Override::property("runtimePolicy"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrFunctionArn") => Ok(rt::to_wire(&<T as CfnVersionOverrides>::attr_function_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrVersion") => Ok(rt::to_wire(&<T as CfnVersionOverrides>::attr_version(imp, &Self(this.clone()))?)),
+            rt::Call::Get("versionRef") => Ok(rt::to_wire(&<T as CfnVersionOverrides>::version_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("functionName") => Ok(rt::to_wire(&<T as CfnVersionOverrides>::function_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("functionName", value) => {
+                <T as CfnVersionOverrides>::set_function_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("codeSha256") => Ok(rt::to_wire(&<T as CfnVersionOverrides>::code_sha256(imp, &Self(this.clone()))?)),
+            rt::Call::Set("codeSha256", value) => {
+                <T as CfnVersionOverrides>::set_code_sha256(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnVersionOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnVersionOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("functionScalingConfig") => Ok(rt::to_wire(&<T as CfnVersionOverrides>::function_scaling_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("functionScalingConfig", value) => {
+                <T as CfnVersionOverrides>::set_function_scaling_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("provisionedConcurrencyConfig") => Ok(rt::to_wire(&<T as CfnVersionOverrides>::provisioned_concurrency_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("provisionedConcurrencyConfig", value) => {
+                <T as CfnVersionOverrides>::set_provisioned_concurrency_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("runtimePolicy") => Ok(rt::to_wire(&<T as CfnVersionOverrides>::runtime_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("runtimePolicy", value) => {
+                <T as CfnVersionOverrides>::set_runtime_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnVersionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnVersion` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnVersionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnVersionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Configuration that defines the scaling behavior for a Lambda Managed Instances function, including the minimum and maximum number of execution environments that can be provisioned.
 ///
@@ -7799,6 +11178,121 @@ pub trait CfnWebFunctionExt: rt::IsA<CfnWebFunction> {
 }
 impl<O: rt::IsA<CfnWebFunction> + ?Sized> CfnWebFunctionExt for O {}
 
+/// The members of [`CfnWebFunction`] a Rust type can override; [`CfnWebFunction::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnWebFunctionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrCreatedAt`; by default the library's implementation (`super`).
+    fn attr_created_at(&self, this: &CfnWebFunction) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedAt")?)
+    }
+    /// Reads `attrFunctionArn`; by default the library's implementation (`super`).
+    fn attr_function_arn(&self, this: &CfnWebFunction) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrFunctionArn")?)
+    }
+    /// Reads `attrState`; by default the library's implementation (`super`).
+    fn attr_state(&self, this: &CfnWebFunction) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrState")?)
+    }
+    /// Reads `attrStateReason`; by default the library's implementation (`super`).
+    fn attr_state_reason(&self, this: &CfnWebFunction) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStateReason")?)
+    }
+    /// Reads `attrUpdatedAt`; by default the library's implementation (`super`).
+    fn attr_updated_at(&self, this: &CfnWebFunction) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdatedAt")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnWebFunction) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `webFunctionRef`; by default the library's implementation (`super`).
+    fn web_function_ref(&self, this: &CfnWebFunction) -> rt::R<crate::interfaces::aws_lambda::WebFunctionReference> {
+        rt::from_wire(rt::get(&this.0, "webFunctionRef")?)
+    }
+    /// Reads `functionName`; by default the library's implementation (`super`).
+    fn function_name(&self, this: &CfnWebFunction) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "functionName")?)
+    }
+    /// Writes `functionName`; by default the library's implementation (`super`).
+    fn set_function_name(&self, this: &CfnWebFunction, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "functionName", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnWebFunction) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnWebFunction, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnWebFunction, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnWebFunction {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnWebFunctionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnWebFunctionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_created_at" => rt::Override::property("attrCreatedAt"),
+                "attr_function_arn" => rt::Override::property("attrFunctionArn"),
+                "attr_state" => rt::Override::property("attrState"),
+                "attr_state_reason" => rt::Override::property("attrStateReason"),
+                "attr_updated_at" => rt::Override::property("attrUpdatedAt"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "web_function_ref" => rt::Override::property("webFunctionRef"),
+                "function_name" | "set_function_name" => rt::Override::property("functionName"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnWebFunctionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrCreatedAt") => Ok(rt::to_wire(&<T as CfnWebFunctionOverrides>::attr_created_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrFunctionArn") => Ok(rt::to_wire(&<T as CfnWebFunctionOverrides>::attr_function_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrState") => Ok(rt::to_wire(&<T as CfnWebFunctionOverrides>::attr_state(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStateReason") => Ok(rt::to_wire(&<T as CfnWebFunctionOverrides>::attr_state_reason(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdatedAt") => Ok(rt::to_wire(&<T as CfnWebFunctionOverrides>::attr_updated_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnWebFunctionOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("webFunctionRef") => Ok(rt::to_wire(&<T as CfnWebFunctionOverrides>::web_function_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("functionName") => Ok(rt::to_wire(&<T as CfnWebFunctionOverrides>::function_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("functionName", value) => {
+                <T as CfnWebFunctionOverrides>::set_function_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnWebFunctionOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnWebFunctionOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnWebFunctionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnWebFunction` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnWebFunctionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnWebFunctionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Resource Type definition for AWS::Lambda::WebFunctionEndpoint.
 ///
 /// An endpoint exposes a Lambda web function over HTTPS and routes traffic to one or more revisions. The endpoint type determines how traffic is served and routed across Regions.
@@ -7991,6 +11485,243 @@ pub trait CfnWebFunctionEndpointExt: rt::IsA<CfnWebFunctionEndpoint> {
     }
 }
 impl<O: rt::IsA<CfnWebFunctionEndpoint> + ?Sized> CfnWebFunctionEndpointExt for O {}
+
+/// The members of [`CfnWebFunctionEndpoint`] a Rust type can override; [`CfnWebFunctionEndpoint::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnWebFunctionEndpointOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrCreatedAt`; by default the library's implementation (`super`).
+    fn attr_created_at(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedAt")?)
+    }
+    /// Reads `attrDomainName`; by default the library's implementation (`super`).
+    fn attr_domain_name(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDomainName")?)
+    }
+    /// Reads `attrEndpointArn`; by default the library's implementation (`super`).
+    fn attr_endpoint_arn(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrEndpointArn")?)
+    }
+    /// Reads `attrFunctionArn`; by default the library's implementation (`super`).
+    fn attr_function_arn(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrFunctionArn")?)
+    }
+    /// Reads `attrRegionalEndpoints`; by default the library's implementation (`super`).
+    fn attr_regional_endpoints(&self, this: &CfnWebFunctionEndpoint) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "attrRegionalEndpoints")?)
+    }
+    /// Reads `attrState`; by default the library's implementation (`super`).
+    fn attr_state(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrState")?)
+    }
+    /// Reads `attrStateReason`; by default the library's implementation (`super`).
+    fn attr_state_reason(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStateReason")?)
+    }
+    /// Reads `attrUpdatedAt`; by default the library's implementation (`super`).
+    fn attr_updated_at(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdatedAt")?)
+    }
+    /// Reads `attrUpdateStatus`; by default the library's implementation (`super`).
+    fn attr_update_status(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdateStatus")?)
+    }
+    /// Reads `attrUpdateStatusReason`; by default the library's implementation (`super`).
+    fn attr_update_status_reason(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrUpdateStatusReason")?)
+    }
+    /// Reads `webFunctionEndpointRef`; by default the library's implementation (`super`).
+    fn web_function_endpoint_ref(&self, this: &CfnWebFunctionEndpoint) -> rt::R<crate::interfaces::aws_lambda::WebFunctionEndpointReference> {
+        rt::from_wire(rt::get(&this.0, "webFunctionEndpointRef")?)
+    }
+    /// Reads `authType`; by default the library's implementation (`super`).
+    fn auth_type(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "authType")?)
+    }
+    /// Writes `authType`; by default the library's implementation (`super`).
+    fn set_auth_type(&self, this: &CfnWebFunctionEndpoint, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "authType", rt::to_wire(&value))
+    }
+    /// Reads `endpointName`; by default the library's implementation (`super`).
+    fn endpoint_name(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "endpointName")?)
+    }
+    /// Writes `endpointName`; by default the library's implementation (`super`).
+    fn set_endpoint_name(&self, this: &CfnWebFunctionEndpoint, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "endpointName", rt::to_wire(&value))
+    }
+    /// Reads `endpointType`; by default the library's implementation (`super`).
+    fn endpoint_type(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "endpointType")?)
+    }
+    /// Writes `endpointType`; by default the library's implementation (`super`).
+    fn set_endpoint_type(&self, this: &CfnWebFunctionEndpoint, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "endpointType", rt::to_wire(&value))
+    }
+    /// Reads `functionName`; by default the library's implementation (`super`).
+    fn function_name(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "functionName")?)
+    }
+    /// Writes `functionName`; by default the library's implementation (`super`).
+    fn set_function_name(&self, this: &CfnWebFunctionEndpoint, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "functionName", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnWebFunctionEndpoint, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `regions`; by default the library's implementation (`super`).
+    fn regions(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "regions")?)
+    }
+    /// Writes `regions`; by default the library's implementation (`super`).
+    fn set_regions(&self, this: &CfnWebFunctionEndpoint, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "regions", rt::to_wire(&value))
+    }
+    /// Reads `revisionWeights`; by default the library's implementation (`super`).
+    fn revision_weights(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnWebFunctionEndpointRevisionWeightPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "revisionWeights")?)
+    }
+    /// Writes `revisionWeights`; by default the library's implementation (`super`).
+    fn set_revision_weights(&self, this: &CfnWebFunctionEndpoint, value: rt::Option<IResolvableOrIResolvableOrCfnWebFunctionEndpointRevisionWeightPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "revisionWeights", rt::to_wire(&value))
+    }
+    /// Reads `scalingConfig`; by default the library's implementation (`super`).
+    fn scaling_config(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::Option<IResolvableOrCfnWebFunctionEndpointScalingConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "scalingConfig")?)
+    }
+    /// Writes `scalingConfig`; by default the library's implementation (`super`).
+    fn set_scaling_config(&self, this: &CfnWebFunctionEndpoint, value: rt::Option<IResolvableOrCfnWebFunctionEndpointScalingConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "scalingConfig", rt::to_wire(&value))
+    }
+    /// Reads `throttleConfig`; by default the library's implementation (`super`).
+    fn throttle_config(&self, this: &CfnWebFunctionEndpoint) -> rt::R<rt::Option<IResolvableOrCfnWebFunctionEndpointThrottleConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "throttleConfig")?)
+    }
+    /// Writes `throttleConfig`; by default the library's implementation (`super`).
+    fn set_throttle_config(&self, this: &CfnWebFunctionEndpoint, value: rt::Option<IResolvableOrCfnWebFunctionEndpointThrottleConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "throttleConfig", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnWebFunctionEndpoint, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnWebFunctionEndpoint {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnWebFunctionEndpointOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnWebFunctionEndpointOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_created_at" => rt::Override::property("attrCreatedAt"),
+                "attr_domain_name" => rt::Override::property("attrDomainName"),
+                "attr_endpoint_arn" => rt::Override::property("attrEndpointArn"),
+                "attr_function_arn" => rt::Override::property("attrFunctionArn"),
+                "attr_regional_endpoints" => rt::Override::property("attrRegionalEndpoints"),
+                "attr_state" => rt::Override::property("attrState"),
+                "attr_state_reason" => rt::Override::property("attrStateReason"),
+                "attr_updated_at" => rt::Override::property("attrUpdatedAt"),
+                "attr_update_status" => rt::Override::property("attrUpdateStatus"),
+                "attr_update_status_reason" => rt::Override::property("attrUpdateStatusReason"),
+                "web_function_endpoint_ref" => rt::Override::property("webFunctionEndpointRef"),
+                "auth_type" | "set_auth_type" => rt::Override::property("authType"),
+                "endpoint_name" | "set_endpoint_name" => rt::Override::property("endpointName"),
+                "endpoint_type" | "set_endpoint_type" => rt::Override::property("endpointType"),
+                "function_name" | "set_function_name" => rt::Override::property("functionName"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "regions" | "set_regions" => rt::Override::property("regions"),
+                "revision_weights" | "set_revision_weights" => rt::Override::property("revisionWeights"),
+                "scaling_config" | "set_scaling_config" => rt::Override::property("scalingConfig"),
+                "throttle_config" | "set_throttle_config" => rt::Override::property("throttleConfig"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnWebFunctionEndpointOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrCreatedAt") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::attr_created_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrDomainName") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::attr_domain_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrEndpointArn") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::attr_endpoint_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrFunctionArn") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::attr_function_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrRegionalEndpoints") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::attr_regional_endpoints(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrState") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::attr_state(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStateReason") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::attr_state_reason(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdatedAt") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::attr_updated_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdateStatus") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::attr_update_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrUpdateStatusReason") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::attr_update_status_reason(imp, &Self(this.clone()))?)),
+            rt::Call::Get("webFunctionEndpointRef") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::web_function_endpoint_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("authType") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::auth_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("authType", value) => {
+                <T as CfnWebFunctionEndpointOverrides>::set_auth_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("endpointName") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::endpoint_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("endpointName", value) => {
+                <T as CfnWebFunctionEndpointOverrides>::set_endpoint_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("endpointType") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::endpoint_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("endpointType", value) => {
+                <T as CfnWebFunctionEndpointOverrides>::set_endpoint_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("functionName") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::function_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("functionName", value) => {
+                <T as CfnWebFunctionEndpointOverrides>::set_function_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnWebFunctionEndpointOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("regions") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::regions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("regions", value) => {
+                <T as CfnWebFunctionEndpointOverrides>::set_regions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("revisionWeights") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::revision_weights(imp, &Self(this.clone()))?)),
+            rt::Call::Set("revisionWeights", value) => {
+                <T as CfnWebFunctionEndpointOverrides>::set_revision_weights(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("scalingConfig") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::scaling_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("scalingConfig", value) => {
+                <T as CfnWebFunctionEndpointOverrides>::set_scaling_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("throttleConfig") => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::throttle_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("throttleConfig", value) => {
+                <T as CfnWebFunctionEndpointOverrides>::set_throttle_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnWebFunctionEndpointOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnWebFunctionEndpoint` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnWebFunctionEndpointOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnWebFunctionEndpointProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Per-region endpoint information.
 ///
@@ -8443,6 +12174,163 @@ pub trait CfnWebFunctionRevisionExt: rt::IsA<CfnWebFunctionRevision> {
 }
 impl<O: rt::IsA<CfnWebFunctionRevision> + ?Sized> CfnWebFunctionRevisionExt for O {}
 
+/// The members of [`CfnWebFunctionRevision`] a Rust type can override; [`CfnWebFunctionRevision::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnWebFunctionRevisionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrCreatedAt`; by default the library's implementation (`super`).
+    fn attr_created_at(&self, this: &CfnWebFunctionRevision) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreatedAt")?)
+    }
+    /// Reads `attrFunctionArn`; by default the library's implementation (`super`).
+    fn attr_function_arn(&self, this: &CfnWebFunctionRevision) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrFunctionArn")?)
+    }
+    /// Reads `attrRevisionArn`; by default the library's implementation (`super`).
+    fn attr_revision_arn(&self, this: &CfnWebFunctionRevision) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrRevisionArn")?)
+    }
+    /// Reads `attrRevisionId`; by default the library's implementation (`super`).
+    fn attr_revision_id(&self, this: &CfnWebFunctionRevision) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrRevisionId")?)
+    }
+    /// Reads `attrState`; by default the library's implementation (`super`).
+    fn attr_state(&self, this: &CfnWebFunctionRevision) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrState")?)
+    }
+    /// Reads `attrStateReason`; by default the library's implementation (`super`).
+    fn attr_state_reason(&self, this: &CfnWebFunctionRevision) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStateReason")?)
+    }
+    /// Reads `webFunctionRevisionRef`; by default the library's implementation (`super`).
+    fn web_function_revision_ref(&self, this: &CfnWebFunctionRevision) -> rt::R<crate::interfaces::aws_lambda::WebFunctionRevisionReference> {
+        rt::from_wire(rt::get(&this.0, "webFunctionRevisionRef")?)
+    }
+    /// Reads `buildConfig`; by default the library's implementation (`super`).
+    fn build_config(&self, this: &CfnWebFunctionRevision) -> rt::R<IResolvableOrCfnWebFunctionRevisionBuildConfigProperty> {
+        rt::from_wire(rt::get(&this.0, "buildConfig")?)
+    }
+    /// Writes `buildConfig`; by default the library's implementation (`super`).
+    fn set_build_config(&self, this: &CfnWebFunctionRevision, value: IResolvableOrCfnWebFunctionRevisionBuildConfigProperty) -> rt::R<()> {
+        rt::set(&this.0, "buildConfig", rt::to_wire(&value))
+    }
+    /// Reads `functionName`; by default the library's implementation (`super`).
+    fn function_name(&self, this: &CfnWebFunctionRevision) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "functionName")?)
+    }
+    /// Writes `functionName`; by default the library's implementation (`super`).
+    fn set_function_name(&self, this: &CfnWebFunctionRevision, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "functionName", rt::to_wire(&value))
+    }
+    /// Reads `serviceConfig`; by default the library's implementation (`super`).
+    fn service_config(&self, this: &CfnWebFunctionRevision) -> rt::R<IResolvableOrCfnWebFunctionRevisionServiceConfigProperty> {
+        rt::from_wire(rt::get(&this.0, "serviceConfig")?)
+    }
+    /// Writes `serviceConfig`; by default the library's implementation (`super`).
+    fn set_service_config(&self, this: &CfnWebFunctionRevision, value: IResolvableOrCfnWebFunctionRevisionServiceConfigProperty) -> rt::R<()> {
+        rt::set(&this.0, "serviceConfig", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnWebFunctionRevision) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnWebFunctionRevision, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `kmsKeyArn`; by default the library's implementation (`super`).
+    fn kms_key_arn(&self, this: &CfnWebFunctionRevision) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "kmsKeyArn")?)
+    }
+    /// Writes `kmsKeyArn`; by default the library's implementation (`super`).
+    fn set_kms_key_arn(&self, this: &CfnWebFunctionRevision, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "kmsKeyArn", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnWebFunctionRevision, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnWebFunctionRevision {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnWebFunctionRevisionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnWebFunctionRevisionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_created_at" => rt::Override::property("attrCreatedAt"),
+                "attr_function_arn" => rt::Override::property("attrFunctionArn"),
+                "attr_revision_arn" => rt::Override::property("attrRevisionArn"),
+                "attr_revision_id" => rt::Override::property("attrRevisionId"),
+                "attr_state" => rt::Override::property("attrState"),
+                "attr_state_reason" => rt::Override::property("attrStateReason"),
+                "web_function_revision_ref" => rt::Override::property("webFunctionRevisionRef"),
+                "build_config" | "set_build_config" => rt::Override::property("buildConfig"),
+                "function_name" | "set_function_name" => rt::Override::property("functionName"),
+                "service_config" | "set_service_config" => rt::Override::property("serviceConfig"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "kms_key_arn" | "set_kms_key_arn" => rt::Override::property("kmsKeyArn"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnWebFunctionRevisionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrCreatedAt") => Ok(rt::to_wire(&<T as CfnWebFunctionRevisionOverrides>::attr_created_at(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrFunctionArn") => Ok(rt::to_wire(&<T as CfnWebFunctionRevisionOverrides>::attr_function_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrRevisionArn") => Ok(rt::to_wire(&<T as CfnWebFunctionRevisionOverrides>::attr_revision_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrRevisionId") => Ok(rt::to_wire(&<T as CfnWebFunctionRevisionOverrides>::attr_revision_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrState") => Ok(rt::to_wire(&<T as CfnWebFunctionRevisionOverrides>::attr_state(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStateReason") => Ok(rt::to_wire(&<T as CfnWebFunctionRevisionOverrides>::attr_state_reason(imp, &Self(this.clone()))?)),
+            rt::Call::Get("webFunctionRevisionRef") => Ok(rt::to_wire(&<T as CfnWebFunctionRevisionOverrides>::web_function_revision_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("buildConfig") => Ok(rt::to_wire(&<T as CfnWebFunctionRevisionOverrides>::build_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("buildConfig", value) => {
+                <T as CfnWebFunctionRevisionOverrides>::set_build_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("functionName") => Ok(rt::to_wire(&<T as CfnWebFunctionRevisionOverrides>::function_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("functionName", value) => {
+                <T as CfnWebFunctionRevisionOverrides>::set_function_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("serviceConfig") => Ok(rt::to_wire(&<T as CfnWebFunctionRevisionOverrides>::service_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("serviceConfig", value) => {
+                <T as CfnWebFunctionRevisionOverrides>::set_service_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnWebFunctionRevisionOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnWebFunctionRevisionOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("kmsKeyArn") => Ok(rt::to_wire(&<T as CfnWebFunctionRevisionOverrides>::kms_key_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("kmsKeyArn", value) => {
+                <T as CfnWebFunctionRevisionOverrides>::set_kms_key_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnWebFunctionRevisionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnWebFunctionRevision` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnWebFunctionRevisionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CfnWebFunctionRevisionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The build configuration for the revision.
 ///
 /// Stability: external.
@@ -8859,6 +12747,56 @@ pub trait CodeExt: rt::IsA<Code> {
 }
 impl<O: rt::IsA<Code> + ?Sized> CodeExt for O {}
 
+/// The members of [`Code`] a Rust type can override; [`Code::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait CodeOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &Code, scope: crate::constructs::Construct) -> rt::R<crate::aws_lambda::CodeConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&scope)])?)
+    }
+    /// `bindToResource`: by default the library's implementation (`super`).
+    fn bind_to_resource(&self, this: &Code, resource: crate::CfnResource, options: rt::Option<crate::aws_lambda::ResourceBindOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "bindToResource", vec![rt::to_wire(&resource), rt::to_wire(&options)])?)
+    }
+}
+impl Code {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CodeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CodeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                "bind_to_resource" => rt::Override::method("bindToResource"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CodeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as CodeOverrides>::bind(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("bindToResource", mut args) => Ok(rt::to_wire(&<T as CodeOverrides>::bind_to_resource(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Code` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CodeOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("bind", "bind")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Result of binding `Code` into a `Function`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeConfig {
@@ -8998,6 +12936,63 @@ impl CodeSigningConfig {
 pub trait CodeSigningConfigExt: rt::IsA<CodeSigningConfig> {
 }
 impl<O: rt::IsA<CodeSigningConfig> + ?Sized> CodeSigningConfigExt for O {}
+
+/// The members of [`CodeSigningConfig`] a Rust type can override; [`CodeSigningConfig::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CodeSigningConfigOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `codeSigningConfigArn`; by default the library's implementation (`super`).
+    fn code_signing_config_arn(&self, this: &CodeSigningConfig) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "codeSigningConfigArn")?)
+    }
+    /// Reads `codeSigningConfigId`; by default the library's implementation (`super`).
+    fn code_signing_config_id(&self, this: &CodeSigningConfig) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "codeSigningConfigId")?)
+    }
+    /// Reads `codeSigningConfigRef`; by default the library's implementation (`super`).
+    fn code_signing_config_ref(&self, this: &CodeSigningConfig) -> rt::R<crate::interfaces::aws_lambda::CodeSigningConfigReference> {
+        rt::from_wire(rt::get(&this.0, "codeSigningConfigRef")?)
+    }
+}
+impl CodeSigningConfig {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CodeSigningConfigOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CodeSigningConfigOverrides>::OVERRIDES {
+            out.push(match *name {
+                "code_signing_config_arn" => rt::Override::property("codeSigningConfigArn"),
+                "code_signing_config_id" => rt::Override::property("codeSigningConfigId"),
+                "code_signing_config_ref" => rt::Override::property("codeSigningConfigRef"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CodeSigningConfigOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("codeSigningConfigArn") => Ok(rt::to_wire(&<T as CodeSigningConfigOverrides>::code_signing_config_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("codeSigningConfigId") => Ok(rt::to_wire(&<T as CodeSigningConfigOverrides>::code_signing_config_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("codeSigningConfigRef") => Ok(rt::to_wire(&<T as CodeSigningConfigOverrides>::code_signing_config_ref(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CodeSigningConfig` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CodeSigningConfigOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::CodeSigningConfigProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for a Code Signing Config object.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -9324,6 +13319,34 @@ pub trait DirectS3ReadExt: rt::IsA<DirectS3Read> {
 }
 impl<O: rt::IsA<DirectS3Read> + ?Sized> DirectS3ReadExt for O {}
 
+/// The members of [`DirectS3Read`] a Rust type can override; [`DirectS3Read::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DirectS3ReadOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl DirectS3Read {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DirectS3ReadOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as DirectS3ReadOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DirectS3ReadOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// A destination configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DlqDestinationConfig {
@@ -9471,6 +13494,41 @@ pub trait DockerImageCodeExt: rt::IsA<DockerImageCode> {
 }
 impl<O: rt::IsA<DockerImageCode> + ?Sized> DockerImageCodeExt for O {}
 
+/// The members of [`DockerImageCode`] a Rust type can override; [`DockerImageCode::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DockerImageCodeOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl DockerImageCode {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DockerImageCodeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as DockerImageCodeOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DockerImageCodeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `DockerImageCode` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DockerImageCodeOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Create a lambda function where the handler is a docker image.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DockerImageFunction(rt::ObjRef);
@@ -9502,6 +13560,43 @@ impl DockerImageFunction {
 pub trait DockerImageFunctionExt: rt::IsA<DockerImageFunction> {
 }
 impl<O: rt::IsA<DockerImageFunction> + ?Sized> DockerImageFunctionExt for O {}
+
+/// The members of [`DockerImageFunction`] a Rust type can override; [`DockerImageFunction::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda::FunctionOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait DockerImageFunctionOverrides: crate::aws_lambda::FunctionOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl DockerImageFunction {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DockerImageFunctionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as DockerImageFunctionOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_lambda::Function::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DockerImageFunctionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_lambda::Function::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `DockerImageFunction` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DockerImageFunctionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::DockerImageFunctionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties to configure a new DockerImageFunction construct.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -10039,6 +14134,44 @@ pub trait EcrImageCodeExt: rt::IsA<EcrImageCode> {
 }
 impl<O: rt::IsA<EcrImageCode> + ?Sized> EcrImageCodeExt for O {}
 
+/// The members of [`EcrImageCode`] a Rust type can override; [`EcrImageCode::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda::CodeOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait EcrImageCodeOverrides: crate::aws_lambda::CodeOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `isInline`; by default the library's implementation (`super`).
+    fn is_inline(&self, this: &EcrImageCode) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "isInline")?)
+    }
+}
+impl EcrImageCode {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: EcrImageCodeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as EcrImageCodeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "is_inline" => rt::Override::property("isInline"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda::Code::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: EcrImageCodeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("isInline") => Ok(rt::to_wire(&<T as EcrImageCodeOverrides>::is_inline(imp, &Self(this.clone()))?)),
+            call => crate::aws_lambda::Code::__jsii_dispatch(imp, this, call),
+        }
+    }
+}
+
 /// Properties to initialize a new EcrImageCode.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcrImageCodeProps {
@@ -10164,6 +14297,43 @@ impl EventInvokeConfig {
 pub trait EventInvokeConfigExt: rt::IsA<EventInvokeConfig> {
 }
 impl<O: rt::IsA<EventInvokeConfig> + ?Sized> EventInvokeConfigExt for O {}
+
+/// The members of [`EventInvokeConfig`] a Rust type can override; [`EventInvokeConfig::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait EventInvokeConfigOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl EventInvokeConfig {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: EventInvokeConfigOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as EventInvokeConfigOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: EventInvokeConfigOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `EventInvokeConfig` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: EventInvokeConfigOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::EventInvokeConfigProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options to add an EventInvokeConfig to a function.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -10311,6 +14481,42 @@ pub trait EventRecordFormatExt: rt::IsA<EventRecordFormat> {
 }
 impl<O: rt::IsA<EventRecordFormat> + ?Sized> EventRecordFormatExt for O {}
 
+/// The members of [`EventRecordFormat`] a Rust type can override; [`EventRecordFormat::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait EventRecordFormatOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `value`; by default the library's implementation (`super`).
+    fn value(&self, this: &EventRecordFormat) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "value")?)
+    }
+}
+impl EventRecordFormat {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: EventRecordFormatOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as EventRecordFormatOverrides>::OVERRIDES {
+            out.push(match *name {
+                "value" => rt::Override::property("value"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: EventRecordFormatOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("value") => Ok(rt::to_wire(&<T as EventRecordFormatOverrides>::value(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Defines a Lambda EventSourceMapping resource.
 ///
 /// Usually, you won't need to define the mapping yourself. This will usually be done by
@@ -10357,6 +14563,63 @@ impl EventSourceMapping {
 pub trait EventSourceMappingExt: rt::IsA<EventSourceMapping> {
 }
 impl<O: rt::IsA<EventSourceMapping> + ?Sized> EventSourceMappingExt for O {}
+
+/// The members of [`EventSourceMapping`] a Rust type can override; [`EventSourceMapping::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait EventSourceMappingOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `eventSourceMappingArn`; by default the library's implementation (`super`).
+    fn event_source_mapping_arn(&self, this: &EventSourceMapping) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "eventSourceMappingArn")?)
+    }
+    /// Reads `eventSourceMappingId`; by default the library's implementation (`super`).
+    fn event_source_mapping_id(&self, this: &EventSourceMapping) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "eventSourceMappingId")?)
+    }
+    /// Reads `eventSourceMappingRef`; by default the library's implementation (`super`).
+    fn event_source_mapping_ref(&self, this: &EventSourceMapping) -> rt::R<crate::interfaces::aws_lambda::EventSourceMappingReference> {
+        rt::from_wire(rt::get(&this.0, "eventSourceMappingRef")?)
+    }
+}
+impl EventSourceMapping {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: EventSourceMappingOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as EventSourceMappingOverrides>::OVERRIDES {
+            out.push(match *name {
+                "event_source_mapping_arn" => rt::Override::property("eventSourceMappingArn"),
+                "event_source_mapping_id" => rt::Override::property("eventSourceMappingId"),
+                "event_source_mapping_ref" => rt::Override::property("eventSourceMappingRef"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: EventSourceMappingOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("eventSourceMappingArn") => Ok(rt::to_wire(&<T as EventSourceMappingOverrides>::event_source_mapping_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventSourceMappingId") => Ok(rt::to_wire(&<T as EventSourceMappingOverrides>::event_source_mapping_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventSourceMappingRef") => Ok(rt::to_wire(&<T as EventSourceMappingOverrides>::event_source_mapping_ref(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `EventSourceMapping` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: EventSourceMappingOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::EventSourceMappingProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The log level for the event source mapping poller.
 ///
@@ -10868,6 +15131,49 @@ pub trait FileSystemExt: rt::IsA<FileSystem> {
 }
 impl<O: rt::IsA<FileSystem> + ?Sized> FileSystemExt for O {}
 
+/// The members of [`FileSystem`] a Rust type can override; [`FileSystem::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait FileSystemOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `config`; by default the library's implementation (`super`).
+    fn config(&self, this: &FileSystem) -> rt::R<crate::aws_lambda::FileSystemConfig> {
+        rt::from_wire(rt::get(&this.0, "config")?)
+    }
+}
+impl FileSystem {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FileSystemOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as FileSystemOverrides>::OVERRIDES {
+            out.push(match *name {
+                "config" => rt::Override::property("config"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FileSystemOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("config") => Ok(rt::to_wire(&<T as FileSystemOverrides>::config(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `FileSystem` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: FileSystemOverrides>(overrides: T, config: &crate::aws_lambda::FileSystemConfig) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&config)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// FileSystem configurations for the Lambda function.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileSystemConfig {
@@ -10937,6 +15243,41 @@ pub trait FilterCriteriaExt: rt::IsA<FilterCriteria> {
 }
 impl<O: rt::IsA<FilterCriteria> + ?Sized> FilterCriteriaExt for O {}
 
+/// The members of [`FilterCriteria`] a Rust type can override; [`FilterCriteria::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait FilterCriteriaOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl FilterCriteria {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FilterCriteriaOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as FilterCriteriaOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FilterCriteriaOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `FilterCriteria` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: FilterCriteriaOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Filter rules for Lambda event filtering.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FilterRule(rt::ObjRef);
@@ -10987,6 +15328,41 @@ impl FilterRule {
 pub trait FilterRuleExt: rt::IsA<FilterRule> {
 }
 impl<O: rt::IsA<FilterRule> + ?Sized> FilterRuleExt for O {}
+
+/// The members of [`FilterRule`] a Rust type can override; [`FilterRule::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait FilterRuleOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl FilterRule {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FilterRuleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as FilterRuleOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FilterRuleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `FilterRule` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: FilterRuleOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// This construct does not yet reproduce all features from the underlying resource library.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -11197,6 +15573,105 @@ pub trait FunctionExt: rt::IsA<Function> {
 }
 impl<O: rt::IsA<Function> + ?Sized> FunctionExt for O {}
 
+/// The members of [`Function`] a Rust type can override; [`Function::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda::FunctionBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait FunctionOverrides: crate::aws_lambda::FunctionBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `currentVersion`; by default the library's implementation (`super`).
+    fn current_version(&self, this: &Function) -> rt::R<crate::aws_lambda::Version> {
+        rt::from_wire(rt::get(&this.0, "currentVersion")?)
+    }
+    #[cfg(feature = "aws_logs")]
+    /// Reads `logGroup`; by default the library's implementation (`super`).
+    fn log_group(&self, this: &Function) -> rt::R<crate::aws_logs::ILogGroup> {
+        rt::from_wire(rt::get(&this.0, "logGroup")?)
+    }
+    /// Reads `runtime`; by default the library's implementation (`super`).
+    fn runtime(&self, this: &Function) -> rt::R<crate::aws_lambda::Runtime> {
+        rt::from_wire(rt::get(&this.0, "runtime")?)
+    }
+    #[cfg(feature = "aws_sqs")]
+    /// Reads `deadLetterQueue`; by default the library's implementation (`super`).
+    fn dead_letter_queue(&self, this: &Function) -> rt::R<rt::Option<crate::aws_sqs::IQueue>> {
+        rt::from_wire(rt::get(&this.0, "deadLetterQueue")?)
+    }
+    /// Reads `timeout`; by default the library's implementation (`super`).
+    fn timeout(&self, this: &Function) -> rt::R<rt::Option<crate::Duration>> {
+        rt::from_wire(rt::get(&this.0, "timeout")?)
+    }
+    /// `addAlias`: by default the library's implementation (`super`).
+    fn add_alias(&self, this: &Function, alias_name: rt::String, options: rt::Option<crate::aws_lambda::AliasOptions>) -> rt::R<crate::aws_lambda::Alias> {
+        rt::from_wire(rt::invoke(&this.0, "addAlias", vec![rt::to_wire(&alias_name), rt::to_wire(&options)])?)
+    }
+    /// `addEnvironment`: by default the library's implementation (`super`).
+    fn add_environment(&self, this: &Function, key: rt::String, value: rt::String, options: rt::Option<crate::aws_lambda::EnvironmentOptions>) -> rt::R<crate::aws_lambda::Function> {
+        rt::from_wire(rt::invoke(&this.0, "addEnvironment", vec![rt::to_wire(&key), rt::to_wire(&value), rt::to_wire(&options)])?)
+    }
+    /// `addLayers`: by default the library's implementation (`super`).
+    fn add_layers(&self, this: &Function, layers: rt::Vec<crate::aws_lambda::ILayerVersion>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addLayers", rt::args_variadic(vec![], &layers))?)
+    }
+    /// `invalidateVersionBasedOn`: by default the library's implementation (`super`).
+    fn invalidate_version_based_on(&self, this: &Function, x: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "invalidateVersionBasedOn", vec![rt::to_wire(&x)])?)
+    }
+}
+impl Function {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FunctionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as FunctionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "current_version" => rt::Override::property("currentVersion"),
+                #[cfg(feature = "aws_logs")]
+                "log_group" => rt::Override::property("logGroup"),
+                "runtime" => rt::Override::property("runtime"),
+                #[cfg(feature = "aws_sqs")]
+                "dead_letter_queue" => rt::Override::property("deadLetterQueue"),
+                "timeout" => rt::Override::property("timeout"),
+                "add_alias" => rt::Override::method("addAlias"),
+                "add_environment" => rt::Override::method("addEnvironment"),
+                "add_layers" => rt::Override::method("addLayers"),
+                "invalidate_version_based_on" => rt::Override::method("invalidateVersionBasedOn"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda::FunctionBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FunctionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("currentVersion") => Ok(rt::to_wire(&<T as FunctionOverrides>::current_version(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "aws_logs")]
+            rt::Call::Get("logGroup") => Ok(rt::to_wire(&<T as FunctionOverrides>::log_group(imp, &Self(this.clone()))?)),
+            rt::Call::Get("runtime") => Ok(rt::to_wire(&<T as FunctionOverrides>::runtime(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "aws_sqs")]
+            rt::Call::Get("deadLetterQueue") => Ok(rt::to_wire(&<T as FunctionOverrides>::dead_letter_queue(imp, &Self(this.clone()))?)),
+            rt::Call::Get("timeout") => Ok(rt::to_wire(&<T as FunctionOverrides>::timeout(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addAlias", mut args) => Ok(rt::to_wire(&<T as FunctionOverrides>::add_alias(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addEnvironment", mut args) => Ok(rt::to_wire(&<T as FunctionOverrides>::add_environment(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addLayers", mut args) => Ok(rt::to_wire(&<T as FunctionOverrides>::add_layers(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("invalidateVersionBasedOn", mut args) => Ok(rt::to_wire(&<T as FunctionOverrides>::invalidate_version_based_on(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::aws_lambda::FunctionBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Function` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: FunctionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::FunctionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Represents a Lambda function defined outside of this stack.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionAttributes {
@@ -11297,6 +15772,15 @@ impl rt::IsA<crate::constructs::IDependable> for FunctionBase {}
 
 /// The members of [`FunctionBase`], for it and every type that is one.
 pub trait FunctionBaseExt: rt::IsA<FunctionBase> {
+    /// Whether the addPermission() call adds any permissions.
+    ///
+    /// True for new Lambdas, false for version $LATEST and imported Lambdas
+    /// from different accounts.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn can_create_permissions(&self) -> rt::R<bool> {
+        rt::from_wire(rt::get(self.jsii_ref(), "canCreatePermissions")?)
+    }
     /// A warning will be added to functions under the following conditions: - permissions that include `lambda:InvokeFunction` are added to the unqualified function.
     ///
     /// - function.currentVersion is invoked before or after the permission is created.
@@ -11306,8 +15790,253 @@ pub trait FunctionBaseExt: rt::IsA<FunctionBase> {
     fn consider_warning_on_invoke_function_permissions(&self, scope: &dyn rt::IsA<crate::constructs::Construct>, action: &str) -> rt::R<()> {
         rt::void(rt::invoke(self.jsii_ref(), "considerWarningOnInvokeFunctionPermissions", vec![rt::to_wire(&scope), rt::to_wire(&action)])?)
     }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn warn_invoke_function_permissions(&self, scope: &dyn rt::IsA<crate::constructs::Construct>) -> rt::R<()> {
+        rt::void(rt::invoke(self.jsii_ref(), "warnInvokeFunctionPermissions", vec![rt::to_wire(&scope)])?)
+    }
 }
 impl<O: rt::IsA<FunctionBase> + ?Sized> FunctionBaseExt for O {}
+
+/// The members of [`FunctionBase`] a Rust type can override; [`FunctionBase::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait FunctionBaseOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `architecture`; by default the library's implementation (`super`).
+    fn architecture(&self, this: &FunctionBase) -> rt::R<crate::aws_lambda::Architecture> {
+        rt::from_wire(rt::get(&this.0, "architecture")?)
+    }
+    /// Reads `canCreatePermissions`; by default the library's implementation (`super`).
+    fn can_create_permissions(&self, this: &FunctionBase) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "canCreatePermissions")?)
+    }
+    /// Reads `connections`; by default the library's implementation (`super`).
+    fn connections(&self, this: &FunctionBase) -> rt::R<crate::aws_ec2::Connections> {
+        rt::from_wire(rt::get(&this.0, "connections")?)
+    }
+    /// Reads `functionArn`; by default the library's implementation (`super`).
+    fn function_arn(&self, this: &FunctionBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "functionArn")?)
+    }
+    /// Reads `functionName`; by default the library's implementation (`super`).
+    fn function_name(&self, this: &FunctionBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "functionName")?)
+    }
+    /// Reads `functionRef`; by default the library's implementation (`super`).
+    fn function_ref(&self, this: &FunctionBase) -> rt::R<crate::interfaces::aws_lambda::FunctionReference> {
+        rt::from_wire(rt::get(&this.0, "functionRef")?)
+    }
+    /// Reads `grantPrincipal`; by default the library's implementation (`super`).
+    fn grant_principal(&self, this: &FunctionBase) -> rt::R<crate::aws_iam::IPrincipal> {
+        rt::from_wire(rt::get(&this.0, "grantPrincipal")?)
+    }
+    /// Reads `isBoundToVpc`; by default the library's implementation (`super`).
+    fn is_bound_to_vpc(&self, this: &FunctionBase) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "isBoundToVpc")?)
+    }
+    /// Reads `latestVersion`; by default the library's implementation (`super`).
+    fn latest_version(&self, this: &FunctionBase) -> rt::R<crate::aws_lambda::IVersion> {
+        rt::from_wire(rt::get(&this.0, "latestVersion")?)
+    }
+    /// Reads `permissionsNode`; by default the library's implementation (`super`).
+    fn permissions_node(&self, this: &FunctionBase) -> rt::R<crate::constructs::Node> {
+        rt::from_wire(rt::get(&this.0, "permissionsNode")?)
+    }
+    /// Reads `resourceArnsForGrantInvoke`; by default the library's implementation (`super`).
+    fn resource_arns_for_grant_invoke(&self, this: &FunctionBase) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "resourceArnsForGrantInvoke")?)
+    }
+    /// Reads `role`; by default the library's implementation (`super`).
+    fn role(&self, this: &FunctionBase) -> rt::R<rt::Option<crate::aws_iam::IRole>> {
+        rt::from_wire(rt::get(&this.0, "role")?)
+    }
+    /// Reads `tenancyConfig`; by default the library's implementation (`super`).
+    fn tenancy_config(&self, this: &FunctionBase) -> rt::R<rt::Option<crate::aws_lambda::TenancyConfig>> {
+        rt::from_wire(rt::get(&this.0, "tenancyConfig")?)
+    }
+    /// `addEventSource`: by default the library's implementation (`super`).
+    fn add_event_source(&self, this: &FunctionBase, source: crate::aws_lambda::IEventSource) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addEventSource", vec![rt::to_wire(&source)])?)
+    }
+    /// `addEventSourceMapping`: by default the library's implementation (`super`).
+    fn add_event_source_mapping(&self, this: &FunctionBase, id: rt::String, options: crate::aws_lambda::EventSourceMappingOptions) -> rt::R<crate::aws_lambda::EventSourceMapping> {
+        rt::from_wire(rt::invoke(&this.0, "addEventSourceMapping", vec![rt::to_wire(&id), rt::to_wire(&options)])?)
+    }
+    /// `addFunctionUrl`: by default the library's implementation (`super`).
+    fn add_function_url(&self, this: &FunctionBase, options: rt::Option<crate::aws_lambda::FunctionUrlOptions>) -> rt::R<crate::aws_lambda::FunctionUrl> {
+        rt::from_wire(rt::invoke(&this.0, "addFunctionUrl", vec![rt::to_wire(&options)])?)
+    }
+    /// `addPermission`: by default the library's implementation (`super`).
+    fn add_permission(&self, this: &FunctionBase, id: rt::String, permission: crate::aws_lambda::Permission) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addPermission", vec![rt::to_wire(&id), rt::to_wire(&permission)])?)
+    }
+    /// `addToRolePolicy`: by default the library's implementation (`super`).
+    fn add_to_role_policy(&self, this: &FunctionBase, statement: crate::aws_iam::PolicyStatement) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addToRolePolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `configureAsyncInvoke`: by default the library's implementation (`super`).
+    fn configure_async_invoke(&self, this: &FunctionBase, options: crate::aws_lambda::EventInvokeConfigOptions) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "configureAsyncInvoke", vec![rt::to_wire(&options)])?)
+    }
+    /// `considerWarningOnInvokeFunctionPermissions`: by default the library's implementation (`super`).
+    fn consider_warning_on_invoke_function_permissions(&self, this: &FunctionBase, scope: crate::constructs::Construct, action: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "considerWarningOnInvokeFunctionPermissions", vec![rt::to_wire(&scope), rt::to_wire(&action)])?)
+    }
+    /// `grantInvoke`: by default the library's implementation (`super`).
+    fn grant_invoke(&self, this: &FunctionBase, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantInvoke", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantInvokeCompositePrincipal`: by default the library's implementation (`super`).
+    fn grant_invoke_composite_principal(&self, this: &FunctionBase, composite_principal: crate::aws_iam::CompositePrincipal) -> rt::R<rt::Vec<crate::aws_iam::Grant>> {
+        rt::from_wire(rt::invoke(&this.0, "grantInvokeCompositePrincipal", vec![rt::to_wire(&composite_principal)])?)
+    }
+    /// `grantInvokeLatestVersion`: by default the library's implementation (`super`).
+    fn grant_invoke_latest_version(&self, this: &FunctionBase, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantInvokeLatestVersion", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantInvokeUrl`: by default the library's implementation (`super`).
+    fn grant_invoke_url(&self, this: &FunctionBase, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantInvokeUrl", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantInvokeVersion`: by default the library's implementation (`super`).
+    fn grant_invoke_version(&self, this: &FunctionBase, grantee: crate::aws_iam::IGrantable, version: crate::aws_lambda::IVersion) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantInvokeVersion", vec![rt::to_wire(&grantee), rt::to_wire(&version)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metric`: by default the library's implementation (`super`).
+    fn metric(&self, this: &FunctionBase, metric_name: rt::String, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metric", vec![rt::to_wire(&metric_name), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricDuration`: by default the library's implementation (`super`).
+    fn metric_duration(&self, this: &FunctionBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricDuration", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricErrors`: by default the library's implementation (`super`).
+    fn metric_errors(&self, this: &FunctionBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricErrors", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricInvocations`: by default the library's implementation (`super`).
+    fn metric_invocations(&self, this: &FunctionBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricInvocations", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricThrottles`: by default the library's implementation (`super`).
+    fn metric_throttles(&self, this: &FunctionBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricThrottles", vec![rt::to_wire(&props)])?)
+    }
+    /// `warnInvokeFunctionPermissions`: by default the library's implementation (`super`).
+    fn warn_invoke_function_permissions(&self, this: &FunctionBase, scope: crate::constructs::Construct) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "warnInvokeFunctionPermissions", vec![rt::to_wire(&scope)])?)
+    }
+}
+impl FunctionBase {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FunctionBaseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as FunctionBaseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "architecture" => rt::Override::property("architecture"),
+                "can_create_permissions" => rt::Override::property("canCreatePermissions"),
+                "connections" => rt::Override::property("connections"),
+                "function_arn" => rt::Override::property("functionArn"),
+                "function_name" => rt::Override::property("functionName"),
+                "function_ref" => rt::Override::property("functionRef"),
+                "grant_principal" => rt::Override::property("grantPrincipal"),
+                "is_bound_to_vpc" => rt::Override::property("isBoundToVpc"),
+                "latest_version" => rt::Override::property("latestVersion"),
+                "permissions_node" => rt::Override::property("permissionsNode"),
+                "resource_arns_for_grant_invoke" => rt::Override::property("resourceArnsForGrantInvoke"),
+                "role" => rt::Override::property("role"),
+                "tenancy_config" => rt::Override::property("tenancyConfig"),
+                "add_event_source" => rt::Override::method("addEventSource"),
+                "add_event_source_mapping" => rt::Override::method("addEventSourceMapping"),
+                "add_function_url" => rt::Override::method("addFunctionUrl"),
+                "add_permission" => rt::Override::method("addPermission"),
+                "add_to_role_policy" => rt::Override::method("addToRolePolicy"),
+                "configure_async_invoke" => rt::Override::method("configureAsyncInvoke"),
+                "consider_warning_on_invoke_function_permissions" => rt::Override::method("considerWarningOnInvokeFunctionPermissions"),
+                "grant_invoke" => rt::Override::method("grantInvoke"),
+                "grant_invoke_composite_principal" => rt::Override::method("grantInvokeCompositePrincipal"),
+                "grant_invoke_latest_version" => rt::Override::method("grantInvokeLatestVersion"),
+                "grant_invoke_url" => rt::Override::method("grantInvokeUrl"),
+                "grant_invoke_version" => rt::Override::method("grantInvokeVersion"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric" => rt::Override::method("metric"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_duration" => rt::Override::method("metricDuration"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_errors" => rt::Override::method("metricErrors"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_invocations" => rt::Override::method("metricInvocations"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_throttles" => rt::Override::method("metricThrottles"),
+                "warn_invoke_function_permissions" => rt::Override::method("warnInvokeFunctionPermissions"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FunctionBaseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("architecture") => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::architecture(imp, &Self(this.clone()))?)),
+            rt::Call::Get("canCreatePermissions") => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::can_create_permissions(imp, &Self(this.clone()))?)),
+            rt::Call::Get("connections") => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::connections(imp, &Self(this.clone()))?)),
+            rt::Call::Get("functionArn") => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::function_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("functionName") => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::function_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("functionRef") => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::function_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grantPrincipal") => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::grant_principal(imp, &Self(this.clone()))?)),
+            rt::Call::Get("isBoundToVpc") => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::is_bound_to_vpc(imp, &Self(this.clone()))?)),
+            rt::Call::Get("latestVersion") => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::latest_version(imp, &Self(this.clone()))?)),
+            rt::Call::Get("permissionsNode") => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::permissions_node(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resourceArnsForGrantInvoke") => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::resource_arns_for_grant_invoke(imp, &Self(this.clone()))?)),
+            rt::Call::Get("role") => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::role(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tenancyConfig") => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::tenancy_config(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addEventSource", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::add_event_source(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addEventSourceMapping", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::add_event_source_mapping(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addFunctionUrl", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::add_function_url(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addPermission", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::add_permission(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addToRolePolicy", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::add_to_role_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("configureAsyncInvoke", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::configure_async_invoke(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("considerWarningOnInvokeFunctionPermissions", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::consider_warning_on_invoke_function_permissions(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("grantInvoke", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::grant_invoke(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantInvokeCompositePrincipal", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::grant_invoke_composite_principal(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantInvokeLatestVersion", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::grant_invoke_latest_version(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantInvokeUrl", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::grant_invoke_url(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantInvokeVersion", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::grant_invoke_version(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metric", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::metric(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricDuration", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::metric_duration(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricErrors", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::metric_errors(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricInvocations", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::metric_invocations(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricThrottles", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::metric_throttles(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("warnInvokeFunctionPermissions", mut args) => Ok(rt::to_wire(&<T as FunctionBaseOverrides>::warn_invoke_function_permissions(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `FunctionBase` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: FunctionBaseOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::ResourceProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("architecture", "architecture"), ("canCreatePermissions", "can_create_permissions"), ("functionArn", "function_arn"), ("functionName", "function_name"), ("grantPrincipal", "grant_principal"), ("permissionsNode", "permissions_node"), ("resourceArnsForGrantInvoke", "resource_arns_for_grant_invoke"), ("role", "role"), ("tenancyConfig", "tenancy_config")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Non runtime options.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -12306,6 +17035,75 @@ pub trait FunctionUrlExt: rt::IsA<FunctionUrl> {
 }
 impl<O: rt::IsA<FunctionUrl> + ?Sized> FunctionUrlExt for O {}
 
+/// The members of [`FunctionUrl`] a Rust type can override; [`FunctionUrl::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait FunctionUrlOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `authType`; by default the library's implementation (`super`).
+    fn auth_type(&self, this: &FunctionUrl) -> rt::R<crate::aws_lambda::FunctionUrlAuthType> {
+        rt::from_wire(rt::get(&this.0, "authType")?)
+    }
+    /// Reads `functionArn`; by default the library's implementation (`super`).
+    fn function_arn(&self, this: &FunctionUrl) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "functionArn")?)
+    }
+    /// Reads `url`; by default the library's implementation (`super`).
+    fn url(&self, this: &FunctionUrl) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "url")?)
+    }
+    /// Reads `urlRef`; by default the library's implementation (`super`).
+    fn url_ref(&self, this: &FunctionUrl) -> rt::R<crate::interfaces::aws_lambda::UrlReference> {
+        rt::from_wire(rt::get(&this.0, "urlRef")?)
+    }
+    /// `grantInvokeUrl`: by default the library's implementation (`super`).
+    fn grant_invoke_url(&self, this: &FunctionUrl, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantInvokeUrl", vec![rt::to_wire(&grantee)])?)
+    }
+}
+impl FunctionUrl {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FunctionUrlOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as FunctionUrlOverrides>::OVERRIDES {
+            out.push(match *name {
+                "auth_type" => rt::Override::property("authType"),
+                "function_arn" => rt::Override::property("functionArn"),
+                "url" => rt::Override::property("url"),
+                "url_ref" => rt::Override::property("urlRef"),
+                "grant_invoke_url" => rt::Override::method("grantInvokeUrl"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FunctionUrlOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("authType") => Ok(rt::to_wire(&<T as FunctionUrlOverrides>::auth_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("functionArn") => Ok(rt::to_wire(&<T as FunctionUrlOverrides>::function_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("url") => Ok(rt::to_wire(&<T as FunctionUrlOverrides>::url(imp, &Self(this.clone()))?)),
+            rt::Call::Get("urlRef") => Ok(rt::to_wire(&<T as FunctionUrlOverrides>::url_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("grantInvokeUrl", mut args) => Ok(rt::to_wire(&<T as FunctionUrlOverrides>::grant_invoke_url(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `FunctionUrl` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: FunctionUrlOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::FunctionUrlProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The auth types for a function url.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FunctionUrlAuthType {
@@ -12511,6 +17309,49 @@ pub trait FunctionVersionUpgradeExt: rt::IsA<FunctionVersionUpgrade> {
 }
 impl<O: rt::IsA<FunctionVersionUpgrade> + ?Sized> FunctionVersionUpgradeExt for O {}
 
+/// The members of [`FunctionVersionUpgrade`] a Rust type can override; [`FunctionVersionUpgrade::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait FunctionVersionUpgradeOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `visit`: by default the library's implementation (`super`).
+    fn visit(&self, this: &FunctionVersionUpgrade, node: crate::constructs::IConstruct) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "visit", vec![rt::to_wire(&node)])?)
+    }
+}
+impl FunctionVersionUpgrade {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FunctionVersionUpgradeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as FunctionVersionUpgradeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "visit" => rt::Override::method("visit"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FunctionVersionUpgradeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("visit", mut args) => Ok(rt::to_wire(&<T as FunctionVersionUpgradeOverrides>::visit(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `FunctionVersionUpgrade` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: FunctionVersionUpgradeOverrides>(overrides: T, feature_flag: &str, enabled: rt::Option<bool>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&feature_flag), rt::to_wire(&enabled)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Lambda function handler.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Handler(rt::ObjRef);
@@ -12526,6 +17367,34 @@ impl Handler {
 pub trait HandlerExt: rt::IsA<Handler> {
 }
 impl<O: rt::IsA<Handler> + ?Sized> HandlerExt for O {}
+
+/// The members of [`Handler`] a Rust type can override; [`Handler::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait HandlerOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Handler {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: HandlerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as HandlerOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: HandlerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// All http request methods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -14978,6 +19847,51 @@ pub trait InlineCodeExt: rt::IsA<InlineCode> {
 }
 impl<O: rt::IsA<InlineCode> + ?Sized> InlineCodeExt for O {}
 
+/// The members of [`InlineCode`] a Rust type can override; [`InlineCode::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda::CodeOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait InlineCodeOverrides: crate::aws_lambda::CodeOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `isInline`; by default the library's implementation (`super`).
+    fn is_inline(&self, this: &InlineCode) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "isInline")?)
+    }
+}
+impl InlineCode {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: InlineCodeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as InlineCodeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "is_inline" => rt::Override::property("isInline"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda::Code::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: InlineCodeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("isInline") => Ok(rt::to_wire(&<T as InlineCodeOverrides>::is_inline(imp, &Self(this.clone()))?)),
+            call => crate::aws_lambda::Code::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `InlineCode` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: InlineCodeOverrides>(overrides: T, code: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&code)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Configuration for filtering instance types that a capacity provider can use.
 ///
 /// Instances types can either be allowed or excluded, not both.
@@ -15015,6 +19929,48 @@ pub trait InstanceTypeFilterExt: rt::IsA<InstanceTypeFilter> {
     }
 }
 impl<O: rt::IsA<InstanceTypeFilter> + ?Sized> InstanceTypeFilterExt for O {}
+
+/// The members of [`InstanceTypeFilter`] a Rust type can override; [`InstanceTypeFilter::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait InstanceTypeFilterOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `allowedInstanceTypes`; by default the library's implementation (`super`).
+    fn allowed_instance_types(&self, this: &InstanceTypeFilter) -> rt::R<rt::Option<rt::Vec<crate::aws_ec2::InstanceType>>> {
+        rt::from_wire(rt::get(&this.0, "allowedInstanceTypes")?)
+    }
+    /// Reads `excludedInstanceTypes`; by default the library's implementation (`super`).
+    fn excluded_instance_types(&self, this: &InstanceTypeFilter) -> rt::R<rt::Option<rt::Vec<crate::aws_ec2::InstanceType>>> {
+        rt::from_wire(rt::get(&this.0, "excludedInstanceTypes")?)
+    }
+}
+impl InstanceTypeFilter {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: InstanceTypeFilterOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as InstanceTypeFilterOverrides>::OVERRIDES {
+            out.push(match *name {
+                "allowed_instance_types" => rt::Override::property("allowedInstanceTypes"),
+                "excluded_instance_types" => rt::Override::property("excludedInstanceTypes"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: InstanceTypeFilterOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("allowedInstanceTypes") => Ok(rt::to_wire(&<T as InstanceTypeFilterOverrides>::allowed_instance_types(imp, &Self(this.clone()))?)),
+            rt::Call::Get("excludedInstanceTypes") => Ok(rt::to_wire(&<T as InstanceTypeFilterOverrides>::excluded_instance_types(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// The invoke modes for a Lambda function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -15149,6 +20105,42 @@ pub trait KafkaSchemaRegistryAccessConfigTypeExt: rt::IsA<KafkaSchemaRegistryAcc
 }
 impl<O: rt::IsA<KafkaSchemaRegistryAccessConfigType> + ?Sized> KafkaSchemaRegistryAccessConfigTypeExt for O {}
 
+/// The members of [`KafkaSchemaRegistryAccessConfigType`] a Rust type can override; [`KafkaSchemaRegistryAccessConfigType::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait KafkaSchemaRegistryAccessConfigTypeOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `type`; by default the library's implementation (`super`).
+    fn r#type(&self, this: &KafkaSchemaRegistryAccessConfigType) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "type")?)
+    }
+}
+impl KafkaSchemaRegistryAccessConfigType {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: KafkaSchemaRegistryAccessConfigTypeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as KafkaSchemaRegistryAccessConfigTypeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "type" => rt::Override::property("type"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: KafkaSchemaRegistryAccessConfigTypeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("type") => Ok(rt::to_wire(&<T as KafkaSchemaRegistryAccessConfigTypeOverrides>::r#type(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// (Amazon MSK and self-managed Apache Kafka only) Specific configuration settings for a Kafka schema registry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaSchemaRegistryConfig {
@@ -15229,6 +20221,42 @@ pub trait KafkaSchemaValidationAttributeExt: rt::IsA<KafkaSchemaValidationAttrib
     }
 }
 impl<O: rt::IsA<KafkaSchemaValidationAttribute> + ?Sized> KafkaSchemaValidationAttributeExt for O {}
+
+/// The members of [`KafkaSchemaValidationAttribute`] a Rust type can override; [`KafkaSchemaValidationAttribute::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait KafkaSchemaValidationAttributeOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `value`; by default the library's implementation (`super`).
+    fn value(&self, this: &KafkaSchemaValidationAttribute) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "value")?)
+    }
+}
+impl KafkaSchemaValidationAttribute {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: KafkaSchemaValidationAttributeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as KafkaSchemaValidationAttributeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "value" => rt::Override::property("value"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: KafkaSchemaValidationAttributeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("value") => Ok(rt::to_wire(&<T as KafkaSchemaValidationAttributeOverrides>::value(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Specific schema validation configuration settings that tell Lambda the message attributes you want to validate and filter using your schema registry.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -15350,6 +20378,49 @@ pub trait LambdaInsightsVersionExt: rt::IsA<LambdaInsightsVersion> {
     }
 }
 impl<O: rt::IsA<LambdaInsightsVersion> + ?Sized> LambdaInsightsVersionExt for O {}
+
+/// The members of [`LambdaInsightsVersion`] a Rust type can override; [`LambdaInsightsVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait LambdaInsightsVersionOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `layerVersionArn`; by default the library's implementation (`super`).
+    fn layer_version_arn(&self, this: &LambdaInsightsVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "layerVersionArn")?)
+    }
+}
+impl LambdaInsightsVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LambdaInsightsVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as LambdaInsightsVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "layer_version_arn" => rt::Override::property("layerVersionArn"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LambdaInsightsVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("layerVersionArn") => Ok(rt::to_wire(&<T as LambdaInsightsVersionOverrides>::layer_version_arn(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `LambdaInsightsVersion` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: LambdaInsightsVersionOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaRuntimeProps {
@@ -15488,6 +20559,69 @@ impl LayerVersion {
 pub trait LayerVersionExt: rt::IsA<LayerVersion> {
 }
 impl<O: rt::IsA<LayerVersion> + ?Sized> LayerVersionExt for O {}
+
+/// The members of [`LayerVersion`] a Rust type can override; [`LayerVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait LayerVersionOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `layerVersionArn`; by default the library's implementation (`super`).
+    fn layer_version_arn(&self, this: &LayerVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "layerVersionArn")?)
+    }
+    /// Reads `layerVersionRef`; by default the library's implementation (`super`).
+    fn layer_version_ref(&self, this: &LayerVersion) -> rt::R<crate::interfaces::aws_lambda::LayerVersionReference> {
+        rt::from_wire(rt::get(&this.0, "layerVersionRef")?)
+    }
+    /// Reads `compatibleRuntimes`; by default the library's implementation (`super`).
+    fn compatible_runtimes(&self, this: &LayerVersion) -> rt::R<rt::Option<rt::Vec<crate::aws_lambda::Runtime>>> {
+        rt::from_wire(rt::get(&this.0, "compatibleRuntimes")?)
+    }
+    /// `addPermission`: by default the library's implementation (`super`).
+    fn add_permission(&self, this: &LayerVersion, id: rt::String, permission: crate::aws_lambda::LayerVersionPermission) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addPermission", vec![rt::to_wire(&id), rt::to_wire(&permission)])?)
+    }
+}
+impl LayerVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LayerVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as LayerVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "layer_version_arn" => rt::Override::property("layerVersionArn"),
+                "layer_version_ref" => rt::Override::property("layerVersionRef"),
+                "compatible_runtimes" => rt::Override::property("compatibleRuntimes"),
+                "add_permission" => rt::Override::method("addPermission"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LayerVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("layerVersionArn") => Ok(rt::to_wire(&<T as LayerVersionOverrides>::layer_version_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("layerVersionRef") => Ok(rt::to_wire(&<T as LayerVersionOverrides>::layer_version_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("compatibleRuntimes") => Ok(rt::to_wire(&<T as LayerVersionOverrides>::compatible_runtimes(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addPermission", mut args) => Ok(rt::to_wire(&<T as LayerVersionOverrides>::add_permission(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `LayerVersion` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: LayerVersionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::LayerVersionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties necessary to import a LayerVersion.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -15943,6 +21077,75 @@ pub trait NetworkConnectorExt: rt::IsA<NetworkConnector> {
 }
 impl<O: rt::IsA<NetworkConnector> + ?Sized> NetworkConnectorExt for O {}
 
+/// The members of [`NetworkConnector`] a Rust type can override; [`NetworkConnector::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait NetworkConnectorOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `latestVersionArn`; by default the library's implementation (`super`).
+    fn latest_version_arn(&self, this: &NetworkConnector) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "latestVersionArn")?)
+    }
+    /// Reads `networkConnectorArn`; by default the library's implementation (`super`).
+    fn network_connector_arn(&self, this: &NetworkConnector) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "networkConnectorArn")?)
+    }
+    /// Reads `networkConnectorRef`; by default the library's implementation (`super`).
+    fn network_connector_ref(&self, this: &NetworkConnector) -> rt::R<crate::interfaces::aws_lambda::NetworkConnectorReference> {
+        rt::from_wire(rt::get(&this.0, "networkConnectorRef")?)
+    }
+    /// Reads `operatorRole`; by default the library's implementation (`super`).
+    fn operator_role(&self, this: &NetworkConnector) -> rt::R<crate::interfaces::aws_iam::IRoleRef> {
+        rt::from_wire(rt::get(&this.0, "operatorRole")?)
+    }
+    /// Reads `resource`; by default the library's implementation (`super`).
+    fn resource(&self, this: &NetworkConnector) -> rt::R<crate::aws_lambda::CfnNetworkConnector> {
+        rt::from_wire(rt::get(&this.0, "resource")?)
+    }
+}
+impl NetworkConnector {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: NetworkConnectorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as NetworkConnectorOverrides>::OVERRIDES {
+            out.push(match *name {
+                "latest_version_arn" => rt::Override::property("latestVersionArn"),
+                "network_connector_arn" => rt::Override::property("networkConnectorArn"),
+                "network_connector_ref" => rt::Override::property("networkConnectorRef"),
+                "operator_role" => rt::Override::property("operatorRole"),
+                "resource" => rt::Override::property("resource"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: NetworkConnectorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("latestVersionArn") => Ok(rt::to_wire(&<T as NetworkConnectorOverrides>::latest_version_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("networkConnectorArn") => Ok(rt::to_wire(&<T as NetworkConnectorOverrides>::network_connector_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("networkConnectorRef") => Ok(rt::to_wire(&<T as NetworkConnectorOverrides>::network_connector_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("operatorRole") => Ok(rt::to_wire(&<T as NetworkConnectorOverrides>::operator_role(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resource") => Ok(rt::to_wire(&<T as NetworkConnectorOverrides>::resource(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `NetworkConnector` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: NetworkConnectorOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::NetworkConnectorProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Attributes of an existing network connector, for importing it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConnectorAttributes {
@@ -16032,6 +21235,41 @@ impl NetworkConnectorConfiguration {
 pub trait NetworkConnectorConfigurationExt: rt::IsA<NetworkConnectorConfiguration> {
 }
 impl<O: rt::IsA<NetworkConnectorConfiguration> + ?Sized> NetworkConnectorConfigurationExt for O {}
+
+/// The members of [`NetworkConnectorConfiguration`] a Rust type can override; [`NetworkConnectorConfiguration::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait NetworkConnectorConfigurationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl NetworkConnectorConfiguration {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: NetworkConnectorConfigurationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as NetworkConnectorConfigurationOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: NetworkConnectorConfigurationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `NetworkConnectorConfiguration` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: NetworkConnectorConfigurationOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for a network connector.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16148,6 +21386,34 @@ impl ParamsAndSecretsLayerVersion {
 pub trait ParamsAndSecretsLayerVersionExt: rt::IsA<ParamsAndSecretsLayerVersion> {
 }
 impl<O: rt::IsA<ParamsAndSecretsLayerVersion> + ?Sized> ParamsAndSecretsLayerVersionExt for O {}
+
+/// The members of [`ParamsAndSecretsLayerVersion`] a Rust type can override; [`ParamsAndSecretsLayerVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ParamsAndSecretsLayerVersionOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl ParamsAndSecretsLayerVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ParamsAndSecretsLayerVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ParamsAndSecretsLayerVersionOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ParamsAndSecretsLayerVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Logging levels for the Parametes and Secrets Extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -16490,6 +21756,48 @@ pub trait PropagateTagsExt: rt::IsA<PropagateTags> {
 }
 impl<O: rt::IsA<PropagateTags> + ?Sized> PropagateTagsExt for O {}
 
+/// The members of [`PropagateTags`] a Rust type can override; [`PropagateTags::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PropagateTagsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `mode`; by default the library's implementation (`super`).
+    fn mode(&self, this: &PropagateTags) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "mode")?)
+    }
+    /// Reads `explicitTags`; by default the library's implementation (`super`).
+    fn explicit_tags(&self, this: &PropagateTags) -> rt::R<rt::Option<rt::Map<rt::String, rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "explicitTags")?)
+    }
+}
+impl PropagateTags {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PropagateTagsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PropagateTagsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "mode" => rt::Override::property("mode"),
+                "explicit_tags" => rt::Override::property("explicitTags"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PropagateTagsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("mode") => Ok(rt::to_wire(&<T as PropagateTagsOverrides>::mode(imp, &Self(this.clone()))?)),
+            rt::Call::Get("explicitTags") => Ok(rt::to_wire(&<T as PropagateTagsOverrides>::explicit_tags(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// (Amazon MSK and self-managed Apache Kafka only) The provisioned mode configuration for the event source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisionedPollerConfig {
@@ -16565,8 +21873,68 @@ pub trait QualifiedFunctionBaseExt: rt::IsA<QualifiedFunctionBase> {
     fn lambda(&self) -> rt::R<crate::aws_lambda::IFunction> {
         rt::from_wire(rt::get(self.jsii_ref(), "lambda")?)
     }
+    /// The qualifier of the version or alias of this function.
+    ///
+    /// A qualifier is the identifier that's appended to a version or alias ARN.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn qualifier(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(self.jsii_ref(), "qualifier")?)
+    }
 }
 impl<O: rt::IsA<QualifiedFunctionBase> + ?Sized> QualifiedFunctionBaseExt for O {}
+
+/// The members of [`QualifiedFunctionBase`] a Rust type can override; [`QualifiedFunctionBase::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda::FunctionBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait QualifiedFunctionBaseOverrides: crate::aws_lambda::FunctionBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `lambda`; by default the library's implementation (`super`).
+    fn lambda(&self, this: &QualifiedFunctionBase) -> rt::R<crate::aws_lambda::IFunction> {
+        rt::from_wire(rt::get(&this.0, "lambda")?)
+    }
+    /// Reads `qualifier`; by default the library's implementation (`super`).
+    fn qualifier(&self, this: &QualifiedFunctionBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "qualifier")?)
+    }
+}
+impl QualifiedFunctionBase {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: QualifiedFunctionBaseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as QualifiedFunctionBaseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "lambda" => rt::Override::property("lambda"),
+                "qualifier" => rt::Override::property("qualifier"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda::FunctionBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: QualifiedFunctionBaseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("lambda") => Ok(rt::to_wire(&<T as QualifiedFunctionBaseOverrides>::lambda(imp, &Self(this.clone()))?)),
+            rt::Call::Get("qualifier") => Ok(rt::to_wire(&<T as QualifiedFunctionBaseOverrides>::qualifier(imp, &Self(this.clone()))?)),
+            call => crate::aws_lambda::FunctionBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `QualifiedFunctionBase` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: QualifiedFunctionBaseOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::ResourceProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("lambda", "lambda"), ("qualifier", "qualifier"), ("architecture", "architecture"), ("canCreatePermissions", "can_create_permissions"), ("functionArn", "function_arn"), ("functionName", "function_name"), ("grantPrincipal", "grant_principal"), ("role", "role")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecursiveLoop {
@@ -16975,6 +22343,97 @@ pub trait RuntimeExt: rt::IsA<Runtime> {
 }
 impl<O: rt::IsA<Runtime> + ?Sized> RuntimeExt for O {}
 
+/// The members of [`Runtime`] a Rust type can override; [`Runtime::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait RuntimeOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `bundlingImage`; by default the library's implementation (`super`).
+    fn bundling_image(&self, this: &Runtime) -> rt::R<crate::DockerImage> {
+        rt::from_wire(rt::get(&this.0, "bundlingImage")?)
+    }
+    /// Reads `isVariable`; by default the library's implementation (`super`).
+    fn is_variable(&self, this: &Runtime) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "isVariable")?)
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &Runtime) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Reads `supportsCodeGuruProfiling`; by default the library's implementation (`super`).
+    fn supports_code_guru_profiling(&self, this: &Runtime) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "supportsCodeGuruProfiling")?)
+    }
+    /// Reads `supportsInlineCode`; by default the library's implementation (`super`).
+    fn supports_inline_code(&self, this: &Runtime) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "supportsInlineCode")?)
+    }
+    /// Reads `supportsSnapStart`; by default the library's implementation (`super`).
+    fn supports_snap_start(&self, this: &Runtime) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "supportsSnapStart")?)
+    }
+    /// Reads `family`; by default the library's implementation (`super`).
+    fn family(&self, this: &Runtime) -> rt::R<rt::Option<crate::aws_lambda::RuntimeFamily>> {
+        rt::from_wire(rt::get(&this.0, "family")?)
+    }
+    /// `runtimeEquals`: by default the library's implementation (`super`).
+    fn runtime_equals(&self, this: &Runtime, other: crate::aws_lambda::Runtime) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "runtimeEquals", vec![rt::to_wire(&other)])?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &Runtime) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+}
+impl Runtime {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RuntimeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RuntimeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bundling_image" => rt::Override::property("bundlingImage"),
+                "is_variable" => rt::Override::property("isVariable"),
+                "name" => rt::Override::property("name"),
+                "supports_code_guru_profiling" => rt::Override::property("supportsCodeGuruProfiling"),
+                "supports_inline_code" => rt::Override::property("supportsInlineCode"),
+                "supports_snap_start" => rt::Override::property("supportsSnapStart"),
+                "family" => rt::Override::property("family"),
+                "runtime_equals" => rt::Override::method("runtimeEquals"),
+                "to_string" => rt::Override::method("toString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RuntimeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("bundlingImage") => Ok(rt::to_wire(&<T as RuntimeOverrides>::bundling_image(imp, &Self(this.clone()))?)),
+            rt::Call::Get("isVariable") => Ok(rt::to_wire(&<T as RuntimeOverrides>::is_variable(imp, &Self(this.clone()))?)),
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as RuntimeOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("supportsCodeGuruProfiling") => Ok(rt::to_wire(&<T as RuntimeOverrides>::supports_code_guru_profiling(imp, &Self(this.clone()))?)),
+            rt::Call::Get("supportsInlineCode") => Ok(rt::to_wire(&<T as RuntimeOverrides>::supports_inline_code(imp, &Self(this.clone()))?)),
+            rt::Call::Get("supportsSnapStart") => Ok(rt::to_wire(&<T as RuntimeOverrides>::supports_snap_start(imp, &Self(this.clone()))?)),
+            rt::Call::Get("family") => Ok(rt::to_wire(&<T as RuntimeOverrides>::family(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("runtimeEquals", mut args) => Ok(rt::to_wire(&<T as RuntimeOverrides>::runtime_equals(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as RuntimeOverrides>::to_string(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Runtime` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RuntimeOverrides>(overrides: T, name: &str, family: rt::Option<crate::aws_lambda::RuntimeFamily>, props: rt::Option<&crate::aws_lambda::LambdaRuntimeProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&name), rt::to_wire(&family), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RuntimeFamily {
     Nodejs,
@@ -17066,6 +22525,61 @@ pub trait RuntimeManagementModeExt: rt::IsA<RuntimeManagementMode> {
 }
 impl<O: rt::IsA<RuntimeManagementMode> + ?Sized> RuntimeManagementModeExt for O {}
 
+/// The members of [`RuntimeManagementMode`] a Rust type can override; [`RuntimeManagementMode::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait RuntimeManagementModeOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `mode`; by default the library's implementation (`super`).
+    fn mode(&self, this: &RuntimeManagementMode) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "mode")?)
+    }
+    /// Reads `runtimeManagementConfig`; by default the library's implementation (`super`).
+    fn runtime_management_config(&self, this: &RuntimeManagementMode) -> rt::R<crate::aws_lambda::CfnFunctionRuntimeManagementConfigProperty> {
+        rt::from_wire(rt::get(&this.0, "runtimeManagementConfig")?)
+    }
+    /// Reads `arn`; by default the library's implementation (`super`).
+    fn arn(&self, this: &RuntimeManagementMode) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "arn")?)
+    }
+}
+impl RuntimeManagementMode {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RuntimeManagementModeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RuntimeManagementModeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "mode" => rt::Override::property("mode"),
+                "runtime_management_config" => rt::Override::property("runtimeManagementConfig"),
+                "arn" => rt::Override::property("arn"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RuntimeManagementModeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("mode") => Ok(rt::to_wire(&<T as RuntimeManagementModeOverrides>::mode(imp, &Self(this.clone()))?)),
+            rt::Call::Get("runtimeManagementConfig") => Ok(rt::to_wire(&<T as RuntimeManagementModeOverrides>::runtime_management_config(imp, &Self(this.clone()))?)),
+            rt::Call::Get("arn") => Ok(rt::to_wire(&<T as RuntimeManagementModeOverrides>::arn(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `RuntimeManagementMode` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RuntimeManagementModeOverrides>(overrides: T, mode: &str, arn: rt::Option<&str>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&mode), rt::to_wire(&arn)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Lambda code from an S3 archive.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct S3Code(rt::ObjRef);
@@ -17080,6 +22594,44 @@ pub trait S3CodeExt: rt::IsA<S3Code> {
     }
 }
 impl<O: rt::IsA<S3Code> + ?Sized> S3CodeExt for O {}
+
+/// The members of [`S3Code`] a Rust type can override; [`S3Code::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda::CodeOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait S3CodeOverrides: crate::aws_lambda::CodeOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `isInline`; by default the library's implementation (`super`).
+    fn is_inline(&self, this: &S3Code) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "isInline")?)
+    }
+}
+impl S3Code {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: S3CodeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as S3CodeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "is_inline" => rt::Override::property("isInline"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda::Code::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: S3CodeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("isInline") => Ok(rt::to_wire(&<T as S3CodeOverrides>::is_inline(imp, &Self(this.clone()))?)),
+            call => crate::aws_lambda::Code::__jsii_dispatch(imp, this, call),
+        }
+    }
+}
 
 /// Lambda code from an S3 archive.
 ///
@@ -17097,6 +22649,44 @@ pub trait S3CodeV2Ext: rt::IsA<S3CodeV2> {
     }
 }
 impl<O: rt::IsA<S3CodeV2> + ?Sized> S3CodeV2Ext for O {}
+
+/// The members of [`S3CodeV2`] a Rust type can override; [`S3CodeV2::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda::CodeOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait S3CodeV2Overrides: crate::aws_lambda::CodeOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `isInline`; by default the library's implementation (`super`).
+    fn is_inline(&self, this: &S3CodeV2) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "isInline")?)
+    }
+}
+impl S3CodeV2 {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: S3CodeV2Overrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as S3CodeV2Overrides>::OVERRIDES {
+            out.push(match *name {
+                "is_inline" => rt::Override::property("isInline"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda::Code::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: S3CodeV2Overrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("isInline") => Ok(rt::to_wire(&<T as S3CodeV2Overrides>::is_inline(imp, &Self(this.clone()))?)),
+            call => crate::aws_lambda::Code::__jsii_dispatch(imp, this, call),
+        }
+    }
+}
 
 /// Options for mounting an S3 Files filesystem.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17199,6 +22789,48 @@ pub trait ScalingOptionsExt: rt::IsA<ScalingOptions> {
     }
 }
 impl<O: rt::IsA<ScalingOptions> + ?Sized> ScalingOptionsExt for O {}
+
+/// The members of [`ScalingOptions`] a Rust type can override; [`ScalingOptions::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ScalingOptionsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `scalingMode`; by default the library's implementation (`super`).
+    fn scaling_mode(&self, this: &ScalingOptions) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "scalingMode")?)
+    }
+    /// Reads `scalingPolicies`; by default the library's implementation (`super`).
+    fn scaling_policies(&self, this: &ScalingOptions) -> rt::R<rt::Option<rt::Vec<crate::aws_lambda::TargetTrackingScalingPolicy>>> {
+        rt::from_wire(rt::get(&this.0, "scalingPolicies")?)
+    }
+}
+impl ScalingOptions {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ScalingOptionsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ScalingOptionsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "scaling_mode" => rt::Override::property("scalingMode"),
+                "scaling_policies" => rt::Override::property("scalingPolicies"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ScalingOptionsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("scalingMode") => Ok(rt::to_wire(&<T as ScalingOptionsOverrides>::scaling_mode(imp, &Self(this.clone()))?)),
+            rt::Call::Get("scalingPolicies") => Ok(rt::to_wire(&<T as ScalingOptionsOverrides>::scaling_policies(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Properties for schema registry configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17337,6 +22969,102 @@ pub trait SingletonFunctionExt: rt::IsA<SingletonFunction> {
     }
 }
 impl<O: rt::IsA<SingletonFunction> + ?Sized> SingletonFunctionExt for O {}
+
+/// The members of [`SingletonFunction`] a Rust type can override; [`SingletonFunction::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda::FunctionBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SingletonFunctionOverrides: crate::aws_lambda::FunctionBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `constructName`; by default the library's implementation (`super`).
+    fn construct_name(&self, this: &SingletonFunction) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "constructName")?)
+    }
+    /// Reads `currentVersion`; by default the library's implementation (`super`).
+    fn current_version(&self, this: &SingletonFunction) -> rt::R<crate::aws_lambda::Version> {
+        rt::from_wire(rt::get(&this.0, "currentVersion")?)
+    }
+    #[cfg(feature = "aws_logs")]
+    /// Reads `logGroup`; by default the library's implementation (`super`).
+    fn log_group(&self, this: &SingletonFunction) -> rt::R<crate::aws_logs::ILogGroup> {
+        rt::from_wire(rt::get(&this.0, "logGroup")?)
+    }
+    /// Reads `runtime`; by default the library's implementation (`super`).
+    fn runtime(&self, this: &SingletonFunction) -> rt::R<crate::aws_lambda::Runtime> {
+        rt::from_wire(rt::get(&this.0, "runtime")?)
+    }
+    /// `addDependency`: by default the library's implementation (`super`).
+    fn add_dependency(&self, this: &SingletonFunction, up: rt::Vec<crate::constructs::IDependable>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addDependency", rt::args_variadic(vec![], &up))?)
+    }
+    /// `addEnvironment`: by default the library's implementation (`super`).
+    fn add_environment(&self, this: &SingletonFunction, key: rt::String, value: rt::String, options: rt::Option<crate::aws_lambda::EnvironmentOptions>) -> rt::R<crate::aws_lambda::Function> {
+        rt::from_wire(rt::invoke(&this.0, "addEnvironment", vec![rt::to_wire(&key), rt::to_wire(&value), rt::to_wire(&options)])?)
+    }
+    /// `addLayers`: by default the library's implementation (`super`).
+    fn add_layers(&self, this: &SingletonFunction, layers: rt::Vec<crate::aws_lambda::ILayerVersion>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addLayers", rt::args_variadic(vec![], &layers))?)
+    }
+    /// `addMetadata`: by default the library's implementation (`super`).
+    fn add_metadata(&self, this: &SingletonFunction, r#type: rt::String, data: rt::Value, options: rt::Option<crate::constructs::MetadataOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addMetadata", vec![rt::to_wire(&r#type), rt::to_wire(&data), rt::to_wire(&options)])?)
+    }
+    /// `dependOn`: by default the library's implementation (`super`).
+    fn depend_on(&self, this: &SingletonFunction, down: crate::constructs::IConstruct) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "dependOn", vec![rt::to_wire(&down)])?)
+    }
+}
+impl SingletonFunction {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SingletonFunctionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SingletonFunctionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "construct_name" => rt::Override::property("constructName"),
+                "current_version" => rt::Override::property("currentVersion"),
+                #[cfg(feature = "aws_logs")]
+                "log_group" => rt::Override::property("logGroup"),
+                "runtime" => rt::Override::property("runtime"),
+                "add_dependency" => rt::Override::method("addDependency"),
+                "add_environment" => rt::Override::method("addEnvironment"),
+                "add_layers" => rt::Override::method("addLayers"),
+                "add_metadata" => rt::Override::method("addMetadata"),
+                "depend_on" => rt::Override::method("dependOn"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda::FunctionBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SingletonFunctionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("constructName") => Ok(rt::to_wire(&<T as SingletonFunctionOverrides>::construct_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("currentVersion") => Ok(rt::to_wire(&<T as SingletonFunctionOverrides>::current_version(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "aws_logs")]
+            rt::Call::Get("logGroup") => Ok(rt::to_wire(&<T as SingletonFunctionOverrides>::log_group(imp, &Self(this.clone()))?)),
+            rt::Call::Get("runtime") => Ok(rt::to_wire(&<T as SingletonFunctionOverrides>::runtime(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addDependency", mut args) => Ok(rt::to_wire(&<T as SingletonFunctionOverrides>::add_dependency(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("addEnvironment", mut args) => Ok(rt::to_wire(&<T as SingletonFunctionOverrides>::add_environment(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addLayers", mut args) => Ok(rt::to_wire(&<T as SingletonFunctionOverrides>::add_layers(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("addMetadata", mut args) => Ok(rt::to_wire(&<T as SingletonFunctionOverrides>::add_metadata(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("dependOn", mut args) => Ok(rt::to_wire(&<T as SingletonFunctionOverrides>::depend_on(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::aws_lambda::FunctionBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `SingletonFunction` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SingletonFunctionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::SingletonFunctionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for a newly created singleton Lambda.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17870,6 +23598,41 @@ pub trait SnapStartConfExt: rt::IsA<SnapStartConf> {
 }
 impl<O: rt::IsA<SnapStartConf> + ?Sized> SnapStartConfExt for O {}
 
+/// The members of [`SnapStartConf`] a Rust type can override; [`SnapStartConf::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SnapStartConfOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl SnapStartConf {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SnapStartConfOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as SnapStartConfOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SnapStartConfOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `SnapStartConf` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SnapStartConfOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Specific settings like the authentication protocol or the VPC components to secure access to your event source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceAccessConfiguration {
@@ -17962,6 +23725,42 @@ pub trait SourceAccessConfigurationTypeExt: rt::IsA<SourceAccessConfigurationTyp
     }
 }
 impl<O: rt::IsA<SourceAccessConfigurationType> + ?Sized> SourceAccessConfigurationTypeExt for O {}
+
+/// The members of [`SourceAccessConfigurationType`] a Rust type can override; [`SourceAccessConfigurationType::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SourceAccessConfigurationTypeOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `type`; by default the library's implementation (`super`).
+    fn r#type(&self, this: &SourceAccessConfigurationType) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "type")?)
+    }
+}
+impl SourceAccessConfigurationType {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SourceAccessConfigurationTypeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SourceAccessConfigurationTypeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "type" => rt::Override::property("type"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SourceAccessConfigurationTypeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("type") => Ok(rt::to_wire(&<T as SourceAccessConfigurationTypeOverrides>::r#type(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// The position in the DynamoDB, Kinesis or MSK stream where AWS Lambda should start reading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18080,6 +23879,60 @@ pub trait TargetTrackingScalingPolicyExt: rt::IsA<TargetTrackingScalingPolicy> {
 }
 impl<O: rt::IsA<TargetTrackingScalingPolicy> + ?Sized> TargetTrackingScalingPolicyExt for O {}
 
+/// The members of [`TargetTrackingScalingPolicy`] a Rust type can override; [`TargetTrackingScalingPolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait TargetTrackingScalingPolicyOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `metricType`; by default the library's implementation (`super`).
+    fn metric_type(&self, this: &TargetTrackingScalingPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "metricType")?)
+    }
+    /// Reads `predefinedMetricType`; by default the library's implementation (`super`).
+    fn predefined_metric_type(&self, this: &TargetTrackingScalingPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "predefinedMetricType")?)
+    }
+    /// Reads `targetValue`; by default the library's implementation (`super`).
+    fn target_value(&self, this: &TargetTrackingScalingPolicy) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "targetValue")?)
+    }
+    /// Reads `value`; by default the library's implementation (`super`).
+    fn value(&self, this: &TargetTrackingScalingPolicy) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "value")?)
+    }
+}
+impl TargetTrackingScalingPolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TargetTrackingScalingPolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TargetTrackingScalingPolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "metric_type" => rt::Override::property("metricType"),
+                "predefined_metric_type" => rt::Override::property("predefinedMetricType"),
+                "target_value" => rt::Override::property("targetValue"),
+                "value" => rt::Override::property("value"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TargetTrackingScalingPolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("metricType") => Ok(rt::to_wire(&<T as TargetTrackingScalingPolicyOverrides>::metric_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("predefinedMetricType") => Ok(rt::to_wire(&<T as TargetTrackingScalingPolicyOverrides>::predefined_metric_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("targetValue") => Ok(rt::to_wire(&<T as TargetTrackingScalingPolicyOverrides>::target_value(imp, &Self(this.clone()))?)),
+            rt::Call::Get("value") => Ok(rt::to_wire(&<T as TargetTrackingScalingPolicyOverrides>::value(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Specify the tenant isolation mode for Lambda functions.
 ///
 /// This is incompatible with:
@@ -18108,6 +23961,49 @@ pub trait TenancyConfigExt: rt::IsA<TenancyConfig> {
     }
 }
 impl<O: rt::IsA<TenancyConfig> + ?Sized> TenancyConfigExt for O {}
+
+/// The members of [`TenancyConfig`] a Rust type can override; [`TenancyConfig::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait TenancyConfigOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `tenancyConfigProperty`; by default the library's implementation (`super`).
+    fn tenancy_config_property(&self, this: &TenancyConfig) -> rt::R<crate::aws_lambda::CfnFunctionTenancyConfigProperty> {
+        rt::from_wire(rt::get(&this.0, "tenancyConfigProperty")?)
+    }
+}
+impl TenancyConfig {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TenancyConfigOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TenancyConfigOverrides>::OVERRIDES {
+            out.push(match *name {
+                "tenancy_config_property" => rt::Override::property("tenancyConfigProperty"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TenancyConfigOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("tenancyConfigProperty") => Ok(rt::to_wire(&<T as TenancyConfigOverrides>::tenancy_config_property(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `TenancyConfig` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TenancyConfigOverrides>(overrides: T, mode: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&mode)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// X-Ray Tracing Modes (https://docs.aws.amazon.com/lambda/latest/dg/API_TracingConfig.html).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18314,6 +24210,69 @@ impl Version {
 pub trait VersionExt: rt::IsA<Version> {
 }
 impl<O: rt::IsA<Version> + ?Sized> VersionExt for O {}
+
+/// The members of [`Version`] a Rust type can override; [`Version::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda::QualifiedFunctionBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait VersionOverrides: crate::aws_lambda::QualifiedFunctionBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `edgeArn`; by default the library's implementation (`super`).
+    fn edge_arn(&self, this: &Version) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "edgeArn")?)
+    }
+    /// Reads `version`; by default the library's implementation (`super`).
+    fn version(&self, this: &Version) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "version")?)
+    }
+    /// Reads `versionRef`; by default the library's implementation (`super`).
+    fn version_ref(&self, this: &Version) -> rt::R<crate::interfaces::aws_lambda::VersionReference> {
+        rt::from_wire(rt::get(&this.0, "versionRef")?)
+    }
+    /// `addAlias`: by default the library's implementation (`super`).
+    fn add_alias(&self, this: &Version, alias_name: rt::String, options: rt::Option<crate::aws_lambda::AliasOptions>) -> rt::R<crate::aws_lambda::Alias> {
+        rt::from_wire(rt::invoke(&this.0, "addAlias", vec![rt::to_wire(&alias_name), rt::to_wire(&options)])?)
+    }
+}
+impl Version {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: VersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as VersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "edge_arn" => rt::Override::property("edgeArn"),
+                "version" => rt::Override::property("version"),
+                "version_ref" => rt::Override::property("versionRef"),
+                "add_alias" => rt::Override::method("addAlias"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda::QualifiedFunctionBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: VersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("edgeArn") => Ok(rt::to_wire(&<T as VersionOverrides>::edge_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("version") => Ok(rt::to_wire(&<T as VersionOverrides>::version(imp, &Self(this.clone()))?)),
+            rt::Call::Get("versionRef") => Ok(rt::to_wire(&<T as VersionOverrides>::version_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addAlias", mut args) => Ok(rt::to_wire(&<T as VersionOverrides>::add_alias(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => crate::aws_lambda::QualifiedFunctionBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Version` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: VersionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::VersionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VersionAttributes {
@@ -18720,6 +24679,90 @@ pub trait WebFunctionExt: rt::IsA<WebFunction> {
 }
 impl<O: rt::IsA<WebFunction> + ?Sized> WebFunctionExt for O {}
 
+/// The members of [`WebFunction`] a Rust type can override; [`WebFunction::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda::WebFunctionBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait WebFunctionOverrides: crate::aws_lambda::WebFunctionBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `endpoint`; by default the library's implementation (`super`).
+    fn endpoint(&self, this: &WebFunction) -> rt::R<crate::aws_lambda::WebFunctionEndpoint> {
+        rt::from_wire(rt::get(&this.0, "endpoint")?)
+    }
+    #[cfg(feature = "interfaces__aws_logs")]
+    /// Reads `logGroup`; by default the library's implementation (`super`).
+    fn log_group(&self, this: &WebFunction) -> rt::R<crate::interfaces::aws_logs::ILogGroupRef> {
+        rt::from_wire(rt::get(&this.0, "logGroup")?)
+    }
+    /// Reads `resource`; by default the library's implementation (`super`).
+    fn resource(&self, this: &WebFunction) -> rt::R<crate::aws_lambda::CfnWebFunction> {
+        rt::from_wire(rt::get(&this.0, "resource")?)
+    }
+    /// Reads `resourceRevision`; by default the library's implementation (`super`).
+    fn resource_revision(&self, this: &WebFunction) -> rt::R<crate::aws_lambda::CfnWebFunctionRevision> {
+        rt::from_wire(rt::get(&this.0, "resourceRevision")?)
+    }
+    /// Reads `revisionArn`; by default the library's implementation (`super`).
+    fn revision_arn(&self, this: &WebFunction) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "revisionArn")?)
+    }
+    /// Reads `revisionId`; by default the library's implementation (`super`).
+    fn revision_id(&self, this: &WebFunction) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "revisionId")?)
+    }
+    /// `addEndpoint`: by default the library's implementation (`super`).
+    fn add_endpoint(&self, this: &WebFunction, id: rt::String, options: crate::aws_lambda::WebFunctionEndpointOptions) -> rt::R<crate::aws_lambda::WebFunctionEndpoint> {
+        rt::from_wire(rt::invoke(&this.0, "addEndpoint", vec![rt::to_wire(&id), rt::to_wire(&options)])?)
+    }
+}
+impl WebFunction {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: WebFunctionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as WebFunctionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "endpoint" => rt::Override::property("endpoint"),
+                #[cfg(feature = "interfaces__aws_logs")]
+                "log_group" => rt::Override::property("logGroup"),
+                "resource" => rt::Override::property("resource"),
+                "resource_revision" => rt::Override::property("resourceRevision"),
+                "revision_arn" => rt::Override::property("revisionArn"),
+                "revision_id" => rt::Override::property("revisionId"),
+                "add_endpoint" => rt::Override::method("addEndpoint"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda::WebFunctionBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: WebFunctionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("endpoint") => Ok(rt::to_wire(&<T as WebFunctionOverrides>::endpoint(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "interfaces__aws_logs")]
+            rt::Call::Get("logGroup") => Ok(rt::to_wire(&<T as WebFunctionOverrides>::log_group(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resource") => Ok(rt::to_wire(&<T as WebFunctionOverrides>::resource(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resourceRevision") => Ok(rt::to_wire(&<T as WebFunctionOverrides>::resource_revision(imp, &Self(this.clone()))?)),
+            rt::Call::Get("revisionArn") => Ok(rt::to_wire(&<T as WebFunctionOverrides>::revision_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("revisionId") => Ok(rt::to_wire(&<T as WebFunctionOverrides>::revision_id(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addEndpoint", mut args) => Ok(rt::to_wire(&<T as WebFunctionOverrides>::add_endpoint(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => crate::aws_lambda::WebFunctionBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `WebFunction` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: WebFunctionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::WebFunctionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Options common to the asset-based factories.
 ///
 /// The asset is a staging copy in the CDK asset bucket; the function serves the object the copy
@@ -18955,8 +24998,105 @@ impl rt::IsA<crate::constructs::IDependable> for WebFunctionBase {}
 
 /// The members of [`WebFunctionBase`], for it and every type that is one.
 pub trait WebFunctionBaseExt: rt::IsA<WebFunctionBase> {
+    /// Whether this construct owns the WebFunction's resource-based policy.
+    ///
+    /// A web function has one policy, and `AWS::Lambda::ResourcePolicy` replaces all of it, so only
+    /// the construct that defines the function can add to it.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn can_create_resource_policy(&self) -> rt::R<bool> {
+        rt::from_wire(rt::get(self.jsii_ref(), "canCreateResourcePolicy")?)
+    }
 }
 impl<O: rt::IsA<WebFunctionBase> + ?Sized> WebFunctionBaseExt for O {}
+
+/// The members of [`WebFunctionBase`] a Rust type can override; [`WebFunctionBase::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait WebFunctionBaseOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `canCreateResourcePolicy`; by default the library's implementation (`super`).
+    fn can_create_resource_policy(&self, this: &WebFunctionBase) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "canCreateResourcePolicy")?)
+    }
+    /// Reads `grantPrincipal`; by default the library's implementation (`super`).
+    fn grant_principal(&self, this: &WebFunctionBase) -> rt::R<crate::aws_iam::IPrincipal> {
+        rt::from_wire(rt::get(&this.0, "grantPrincipal")?)
+    }
+    /// Reads `webFunctionArn`; by default the library's implementation (`super`).
+    fn web_function_arn(&self, this: &WebFunctionBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "webFunctionArn")?)
+    }
+    /// Reads `webFunctionName`; by default the library's implementation (`super`).
+    fn web_function_name(&self, this: &WebFunctionBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "webFunctionName")?)
+    }
+    /// Reads `webFunctionRef`; by default the library's implementation (`super`).
+    fn web_function_ref(&self, this: &WebFunctionBase) -> rt::R<crate::interfaces::aws_lambda::WebFunctionReference> {
+        rt::from_wire(rt::get(&this.0, "webFunctionRef")?)
+    }
+    /// Reads `role`; by default the library's implementation (`super`).
+    fn role(&self, this: &WebFunctionBase) -> rt::R<rt::Option<crate::interfaces::aws_iam::IRoleRef>> {
+        rt::from_wire(rt::get(&this.0, "role")?)
+    }
+    /// `addToResourcePolicy`: by default the library's implementation (`super`).
+    fn add_to_resource_policy(&self, this: &WebFunctionBase, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToResourcePolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToResourcePolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `addToRolePolicy`: by default the library's implementation (`super`).
+    fn add_to_role_policy(&self, this: &WebFunctionBase, statement: crate::aws_iam::PolicyStatement) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addToRolePolicy", vec![rt::to_wire(&statement)])?)
+    }
+}
+impl WebFunctionBase {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: WebFunctionBaseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as WebFunctionBaseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "can_create_resource_policy" => rt::Override::property("canCreateResourcePolicy"),
+                "grant_principal" => rt::Override::property("grantPrincipal"),
+                "web_function_arn" => rt::Override::property("webFunctionArn"),
+                "web_function_name" => rt::Override::property("webFunctionName"),
+                "web_function_ref" => rt::Override::property("webFunctionRef"),
+                "role" => rt::Override::property("role"),
+                "add_to_resource_policy" => rt::Override::method("addToResourcePolicy"),
+                "add_to_role_policy" => rt::Override::method("addToRolePolicy"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: WebFunctionBaseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("canCreateResourcePolicy") => Ok(rt::to_wire(&<T as WebFunctionBaseOverrides>::can_create_resource_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grantPrincipal") => Ok(rt::to_wire(&<T as WebFunctionBaseOverrides>::grant_principal(imp, &Self(this.clone()))?)),
+            rt::Call::Get("webFunctionArn") => Ok(rt::to_wire(&<T as WebFunctionBaseOverrides>::web_function_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("webFunctionName") => Ok(rt::to_wire(&<T as WebFunctionBaseOverrides>::web_function_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("webFunctionRef") => Ok(rt::to_wire(&<T as WebFunctionBaseOverrides>::web_function_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("role") => Ok(rt::to_wire(&<T as WebFunctionBaseOverrides>::role(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addToResourcePolicy", mut args) => Ok(rt::to_wire(&<T as WebFunctionBaseOverrides>::add_to_resource_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToRolePolicy", mut args) => Ok(rt::to_wire(&<T as WebFunctionBaseOverrides>::add_to_role_policy(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `WebFunctionBase` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: WebFunctionBaseOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::ResourceProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("canCreateResourcePolicy", "can_create_resource_policy"), ("grantPrincipal", "grant_principal"), ("webFunctionArn", "web_function_arn"), ("webFunctionName", "web_function_name"), ("role", "role")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Code for a `WebFunction`.
 ///
@@ -19027,6 +25167,56 @@ pub trait WebFunctionCodeExt: rt::IsA<WebFunctionCode> {
     }
 }
 impl<O: rt::IsA<WebFunctionCode> + ?Sized> WebFunctionCodeExt for O {}
+
+/// The members of [`WebFunctionCode`] a Rust type can override; [`WebFunctionCode::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait WebFunctionCodeOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &WebFunctionCode, scope: crate::constructs::Construct, options: crate::aws_lambda::WebFunctionCodeBindOptions) -> rt::R<crate::aws_lambda::WebFunctionCodeConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&scope), rt::to_wire(&options)])?)
+    }
+    /// `bindToResource`: by default the library's implementation (`super`).
+    fn bind_to_resource(&self, this: &WebFunctionCode, resource: crate::CfnResource) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "bindToResource", vec![rt::to_wire(&resource)])?)
+    }
+}
+impl WebFunctionCode {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: WebFunctionCodeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as WebFunctionCodeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                "bind_to_resource" => rt::Override::method("bindToResource"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: WebFunctionCodeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as WebFunctionCodeOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("bindToResource", mut args) => Ok(rt::to_wire(&<T as WebFunctionCodeOverrides>::bind_to_resource(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `WebFunctionCode` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: WebFunctionCodeOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("bind", "bind")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options passed by `WebFunction` when binding code.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19287,6 +25477,51 @@ pub trait WebFunctionEndpointExt: rt::IsA<WebFunctionEndpoint> {
 }
 impl<O: rt::IsA<WebFunctionEndpoint> + ?Sized> WebFunctionEndpointExt for O {}
 
+/// The members of [`WebFunctionEndpoint`] a Rust type can override; [`WebFunctionEndpoint::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda::WebFunctionEndpointBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait WebFunctionEndpointOverrides: crate::aws_lambda::WebFunctionEndpointBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `resource`; by default the library's implementation (`super`).
+    fn resource(&self, this: &WebFunctionEndpoint) -> rt::R<crate::aws_lambda::CfnWebFunctionEndpoint> {
+        rt::from_wire(rt::get(&this.0, "resource")?)
+    }
+}
+impl WebFunctionEndpoint {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: WebFunctionEndpointOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as WebFunctionEndpointOverrides>::OVERRIDES {
+            out.push(match *name {
+                "resource" => rt::Override::property("resource"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda::WebFunctionEndpointBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: WebFunctionEndpointOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("resource") => Ok(rt::to_wire(&<T as WebFunctionEndpointOverrides>::resource(imp, &Self(this.clone()))?)),
+            call => crate::aws_lambda::WebFunctionEndpointBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `WebFunctionEndpoint` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: WebFunctionEndpointOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_lambda::WebFunctionEndpointProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Attributes for importing an existing WebFunction endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionEndpointAttributes {
@@ -19352,6 +25587,94 @@ pub trait WebFunctionEndpointBaseExt: rt::IsA<WebFunctionEndpointBase> {
 }
 impl<O: rt::IsA<WebFunctionEndpointBase> + ?Sized> WebFunctionEndpointBaseExt for O {}
 
+/// The members of [`WebFunctionEndpointBase`] a Rust type can override; [`WebFunctionEndpointBase::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait WebFunctionEndpointBaseOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `authType`; by default the library's implementation (`super`).
+    fn auth_type(&self, this: &WebFunctionEndpointBase) -> rt::R<crate::aws_lambda::WebFunctionAuthType> {
+        rt::from_wire(rt::get(&this.0, "authType")?)
+    }
+    /// Reads `domainName`; by default the library's implementation (`super`).
+    fn domain_name(&self, this: &WebFunctionEndpointBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "domainName")?)
+    }
+    /// Reads `endpointArn`; by default the library's implementation (`super`).
+    fn endpoint_arn(&self, this: &WebFunctionEndpointBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "endpointArn")?)
+    }
+    /// Reads `endpointType`; by default the library's implementation (`super`).
+    fn endpoint_type(&self, this: &WebFunctionEndpointBase) -> rt::R<crate::aws_lambda::WebFunctionEndpointType> {
+        rt::from_wire(rt::get(&this.0, "endpointType")?)
+    }
+    /// Reads `grants`; by default the library's implementation (`super`).
+    fn grants(&self, this: &WebFunctionEndpointBase) -> rt::R<crate::aws_lambda::WebFunctionEndpointGrants> {
+        rt::from_wire(rt::get(&this.0, "grants")?)
+    }
+    /// Reads `webFunctionArn`; by default the library's implementation (`super`).
+    fn web_function_arn(&self, this: &WebFunctionEndpointBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "webFunctionArn")?)
+    }
+    /// Reads `webFunctionEndpointRef`; by default the library's implementation (`super`).
+    fn web_function_endpoint_ref(&self, this: &WebFunctionEndpointBase) -> rt::R<crate::interfaces::aws_lambda::WebFunctionEndpointReference> {
+        rt::from_wire(rt::get(&this.0, "webFunctionEndpointRef")?)
+    }
+    /// `addToResourcePolicy`: by default the library's implementation (`super`).
+    fn add_to_resource_policy(&self, this: &WebFunctionEndpointBase, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToResourcePolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToResourcePolicy", vec![rt::to_wire(&statement)])?)
+    }
+}
+impl WebFunctionEndpointBase {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: WebFunctionEndpointBaseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as WebFunctionEndpointBaseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "auth_type" => rt::Override::property("authType"),
+                "domain_name" => rt::Override::property("domainName"),
+                "endpoint_arn" => rt::Override::property("endpointArn"),
+                "endpoint_type" => rt::Override::property("endpointType"),
+                "grants" => rt::Override::property("grants"),
+                "web_function_arn" => rt::Override::property("webFunctionArn"),
+                "web_function_endpoint_ref" => rt::Override::property("webFunctionEndpointRef"),
+                "add_to_resource_policy" => rt::Override::method("addToResourcePolicy"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: WebFunctionEndpointBaseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("authType") => Ok(rt::to_wire(&<T as WebFunctionEndpointBaseOverrides>::auth_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("domainName") => Ok(rt::to_wire(&<T as WebFunctionEndpointBaseOverrides>::domain_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("endpointArn") => Ok(rt::to_wire(&<T as WebFunctionEndpointBaseOverrides>::endpoint_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("endpointType") => Ok(rt::to_wire(&<T as WebFunctionEndpointBaseOverrides>::endpoint_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grants") => Ok(rt::to_wire(&<T as WebFunctionEndpointBaseOverrides>::grants(imp, &Self(this.clone()))?)),
+            rt::Call::Get("webFunctionArn") => Ok(rt::to_wire(&<T as WebFunctionEndpointBaseOverrides>::web_function_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("webFunctionEndpointRef") => Ok(rt::to_wire(&<T as WebFunctionEndpointBaseOverrides>::web_function_endpoint_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addToResourcePolicy", mut args) => Ok(rt::to_wire(&<T as WebFunctionEndpointBaseOverrides>::add_to_resource_policy(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `WebFunctionEndpointBase` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: WebFunctionEndpointBaseOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::ResourceProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("authType", "auth_type"), ("domainName", "domain_name"), ("endpointArn", "endpoint_arn"), ("endpointType", "endpoint_type"), ("webFunctionArn", "web_function_arn")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Collection of grant methods for a WebFunction endpoint.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WebFunctionEndpointGrants(rt::ObjRef);
@@ -19378,6 +25701,42 @@ pub trait WebFunctionEndpointGrantsExt: rt::IsA<WebFunctionEndpointGrants> {
     }
 }
 impl<O: rt::IsA<WebFunctionEndpointGrants> + ?Sized> WebFunctionEndpointGrantsExt for O {}
+
+/// The members of [`WebFunctionEndpointGrants`] a Rust type can override; [`WebFunctionEndpointGrants::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait WebFunctionEndpointGrantsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `invoke`: by default the library's implementation (`super`).
+    fn invoke(&self, this: &WebFunctionEndpointGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "invoke", vec![rt::to_wire(&grantee)])?)
+    }
+}
+impl WebFunctionEndpointGrants {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: WebFunctionEndpointGrantsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as WebFunctionEndpointGrantsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "invoke" => rt::Override::method("invoke"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: WebFunctionEndpointGrantsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("invoke", mut args) => Ok(rt::to_wire(&<T as WebFunctionEndpointGrantsOverrides>::invoke(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Where a WebFunction endpoint serves traffic.
 ///
@@ -19425,6 +25784,48 @@ pub trait WebFunctionEndpointLocationExt: rt::IsA<WebFunctionEndpointLocation> {
     }
 }
 impl<O: rt::IsA<WebFunctionEndpointLocation> + ?Sized> WebFunctionEndpointLocationExt for O {}
+
+/// The members of [`WebFunctionEndpointLocation`] a Rust type can override; [`WebFunctionEndpointLocation::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait WebFunctionEndpointLocationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `endpointType`; by default the library's implementation (`super`).
+    fn endpoint_type(&self, this: &WebFunctionEndpointLocation) -> rt::R<crate::aws_lambda::WebFunctionEndpointType> {
+        rt::from_wire(rt::get(&this.0, "endpointType")?)
+    }
+    /// Reads `replicaRegions`; by default the library's implementation (`super`).
+    fn replica_regions(&self, this: &WebFunctionEndpointLocation) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "replicaRegions")?)
+    }
+}
+impl WebFunctionEndpointLocation {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: WebFunctionEndpointLocationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as WebFunctionEndpointLocationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "endpoint_type" => rt::Override::property("endpointType"),
+                "replica_regions" => rt::Override::property("replicaRegions"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: WebFunctionEndpointLocationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("endpointType") => Ok(rt::to_wire(&<T as WebFunctionEndpointLocationOverrides>::endpoint_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("replicaRegions") => Ok(rt::to_wire(&<T as WebFunctionEndpointLocationOverrides>::replica_regions(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Settings of a WebFunction endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -20201,6 +26602,48 @@ pub trait WebFunctionRuntimeExt: rt::IsA<WebFunctionRuntime> {
 }
 impl<O: rt::IsA<WebFunctionRuntime> + ?Sized> WebFunctionRuntimeExt for O {}
 
+/// The members of [`WebFunctionRuntime`] a Rust type can override; [`WebFunctionRuntime::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait WebFunctionRuntimeOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &WebFunctionRuntime) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &WebFunctionRuntime) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+}
+impl WebFunctionRuntime {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: WebFunctionRuntimeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as WebFunctionRuntimeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "name" => rt::Override::property("name"),
+                "to_string" => rt::Override::method("toString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: WebFunctionRuntimeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as WebFunctionRuntimeOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as WebFunctionRuntimeOverrides>::to_string(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// S3 location for WebFunction code.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebFunctionS3Location {
@@ -20258,6 +26701,34 @@ impl WebFunctionTraffic {
 pub trait WebFunctionTrafficExt: rt::IsA<WebFunctionTraffic> {
 }
 impl<O: rt::IsA<WebFunctionTraffic> + ?Sized> WebFunctionTrafficExt for O {}
+
+/// The members of [`WebFunctionTraffic`] a Rust type can override; [`WebFunctionTraffic::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait WebFunctionTrafficOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl WebFunctionTraffic {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: WebFunctionTrafficOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as WebFunctionTrafficOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: WebFunctionTrafficOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// One of the types a jsii union allows.
 #[derive(Clone, Debug, PartialEq)]

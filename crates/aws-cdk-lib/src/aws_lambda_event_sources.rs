@@ -18,6 +18,50 @@ pub trait ApiEventSourceExt: rt::IsA<ApiEventSource> {
 }
 impl<O: rt::IsA<ApiEventSource> + ?Sized> ApiEventSourceExt for O {}
 
+/// The members of [`ApiEventSource`] a Rust type can override; [`ApiEventSource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ApiEventSourceOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &ApiEventSource, target: crate::aws_lambda::IFunction) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "bind", vec![rt::to_wire(&target)])?)
+    }
+}
+impl ApiEventSource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ApiEventSourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ApiEventSourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ApiEventSourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as ApiEventSourceOverrides>::bind(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    #[cfg(feature = "aws_apigateway")]
+    /// A `ApiEventSource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ApiEventSourceOverrides>(overrides: T, method: &str, path: &str, options: rt::Option<&crate::aws_apigateway::MethodOptions>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&method), rt::to_wire(&path), rt::to_wire(&options)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The authentication method to use with SelfManagedKafkaEventSource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AuthenticationMethod {
@@ -142,6 +186,49 @@ pub trait ConfluentSchemaRegistryExt: rt::IsA<ConfluentSchemaRegistry> {
 }
 impl<O: rt::IsA<ConfluentSchemaRegistry> + ?Sized> ConfluentSchemaRegistryExt for O {}
 
+/// The members of [`ConfluentSchemaRegistry`] a Rust type can override; [`ConfluentSchemaRegistry::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ConfluentSchemaRegistryOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &ConfluentSchemaRegistry, target: crate::aws_lambda::IEventSourceMapping, target_handler: crate::aws_lambda::IFunction) -> rt::R<crate::aws_lambda::KafkaSchemaRegistryConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&target), rt::to_wire(&target_handler)])?)
+    }
+}
+impl ConfluentSchemaRegistry {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ConfluentSchemaRegistryOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ConfluentSchemaRegistryOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ConfluentSchemaRegistryOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as ConfluentSchemaRegistryOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ConfluentSchemaRegistry` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ConfluentSchemaRegistryOverrides>(overrides: T, props: &crate::aws_lambda_event_sources::ConfluentSchemaRegistryProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for confluent schema registry configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfluentSchemaRegistryProps {
@@ -227,6 +314,58 @@ pub trait DynamoEventSourceExt: rt::IsA<DynamoEventSource> {
     }
 }
 impl<O: rt::IsA<DynamoEventSource> + ?Sized> DynamoEventSourceExt for O {}
+
+/// The members of [`DynamoEventSource`] a Rust type can override; [`DynamoEventSource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda_event_sources::StreamEventSourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait DynamoEventSourceOverrides: crate::aws_lambda_event_sources::StreamEventSourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `eventSourceMappingArn`; by default the library's implementation (`super`).
+    fn event_source_mapping_arn(&self, this: &DynamoEventSource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "eventSourceMappingArn")?)
+    }
+    /// Reads `eventSourceMappingId`; by default the library's implementation (`super`).
+    fn event_source_mapping_id(&self, this: &DynamoEventSource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "eventSourceMappingId")?)
+    }
+}
+impl DynamoEventSource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DynamoEventSourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DynamoEventSourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "event_source_mapping_arn" => rt::Override::property("eventSourceMappingArn"),
+                "event_source_mapping_id" => rt::Override::property("eventSourceMappingId"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda_event_sources::StreamEventSource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DynamoEventSourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("eventSourceMappingArn") => Ok(rt::to_wire(&<T as DynamoEventSourceOverrides>::event_source_mapping_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventSourceMappingId") => Ok(rt::to_wire(&<T as DynamoEventSourceOverrides>::event_source_mapping_id(imp, &Self(this.clone()))?)),
+            call => crate::aws_lambda_event_sources::StreamEventSource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    #[cfg(feature = "aws_dynamodb")]
+    /// A `DynamoEventSource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DynamoEventSourceOverrides>(overrides: T, table: &dyn rt::IsA<crate::aws_dynamodb::ITable>, props: &crate::aws_lambda_event_sources::DynamoEventSourceProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&table), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamoEventSourceProps {
@@ -388,6 +527,49 @@ pub trait GlueSchemaRegistryExt: rt::IsA<GlueSchemaRegistry> {
 }
 impl<O: rt::IsA<GlueSchemaRegistry> + ?Sized> GlueSchemaRegistryExt for O {}
 
+/// The members of [`GlueSchemaRegistry`] a Rust type can override; [`GlueSchemaRegistry::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait GlueSchemaRegistryOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &GlueSchemaRegistry, target: crate::aws_lambda::IEventSourceMapping, target_handler: crate::aws_lambda::IFunction) -> rt::R<crate::aws_lambda::KafkaSchemaRegistryConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&target), rt::to_wire(&target_handler)])?)
+    }
+}
+impl GlueSchemaRegistry {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: GlueSchemaRegistryOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as GlueSchemaRegistryOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: GlueSchemaRegistryOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as GlueSchemaRegistryOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `GlueSchemaRegistry` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: GlueSchemaRegistryOverrides>(overrides: T, props: &crate::aws_lambda_event_sources::GlueSchemaRegistryProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for glue schema registry configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlueSchemaRegistryProps {
@@ -463,6 +645,49 @@ impl KafkaDlq {
 pub trait KafkaDlqExt: rt::IsA<KafkaDlq> {
 }
 impl<O: rt::IsA<KafkaDlq> + ?Sized> KafkaDlqExt for O {}
+
+/// The members of [`KafkaDlq`] a Rust type can override; [`KafkaDlq::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait KafkaDlqOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &KafkaDlq, target: crate::aws_lambda::IEventSourceMapping, target_handler: crate::aws_lambda::IFunction) -> rt::R<crate::aws_lambda::DlqDestinationConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&target), rt::to_wire(&target_handler)])?)
+    }
+}
+impl KafkaDlq {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: KafkaDlqOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as KafkaDlqOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: KafkaDlqOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as KafkaDlqOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `KafkaDlq` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: KafkaDlqOverrides>(overrides: T, topic_name: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&topic_name)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for a Kafka event source.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -652,6 +877,50 @@ pub trait KinesisConsumerEventSourceExt: rt::IsA<KinesisConsumerEventSource> {
 }
 impl<O: rt::IsA<KinesisConsumerEventSource> + ?Sized> KinesisConsumerEventSourceExt for O {}
 
+/// The members of [`KinesisConsumerEventSource`] a Rust type can override; [`KinesisConsumerEventSource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda_event_sources::StreamEventSourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait KinesisConsumerEventSourceOverrides: crate::aws_lambda_event_sources::StreamEventSourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `eventSourceMappingArn`; by default the library's implementation (`super`).
+    fn event_source_mapping_arn(&self, this: &KinesisConsumerEventSource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "eventSourceMappingArn")?)
+    }
+    /// Reads `eventSourceMappingId`; by default the library's implementation (`super`).
+    fn event_source_mapping_id(&self, this: &KinesisConsumerEventSource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "eventSourceMappingId")?)
+    }
+}
+impl KinesisConsumerEventSource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: KinesisConsumerEventSourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as KinesisConsumerEventSourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "event_source_mapping_arn" => rt::Override::property("eventSourceMappingArn"),
+                "event_source_mapping_id" => rt::Override::property("eventSourceMappingId"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda_event_sources::StreamEventSource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: KinesisConsumerEventSourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("eventSourceMappingArn") => Ok(rt::to_wire(&<T as KinesisConsumerEventSourceOverrides>::event_source_mapping_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventSourceMappingId") => Ok(rt::to_wire(&<T as KinesisConsumerEventSourceOverrides>::event_source_mapping_id(imp, &Self(this.clone()))?)),
+            call => crate::aws_lambda_event_sources::StreamEventSource::__jsii_dispatch(imp, this, call),
+        }
+    }
+}
+
 /// Use an Amazon Kinesis stream as an event source for AWS Lambda.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KinesisEventSource(rt::ObjRef);
@@ -671,6 +940,50 @@ pub trait KinesisEventSourceExt: rt::IsA<KinesisEventSource> {
     }
 }
 impl<O: rt::IsA<KinesisEventSource> + ?Sized> KinesisEventSourceExt for O {}
+
+/// The members of [`KinesisEventSource`] a Rust type can override; [`KinesisEventSource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda_event_sources::StreamEventSourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait KinesisEventSourceOverrides: crate::aws_lambda_event_sources::StreamEventSourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `eventSourceMappingArn`; by default the library's implementation (`super`).
+    fn event_source_mapping_arn(&self, this: &KinesisEventSource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "eventSourceMappingArn")?)
+    }
+    /// Reads `eventSourceMappingId`; by default the library's implementation (`super`).
+    fn event_source_mapping_id(&self, this: &KinesisEventSource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "eventSourceMappingId")?)
+    }
+}
+impl KinesisEventSource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: KinesisEventSourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as KinesisEventSourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "event_source_mapping_arn" => rt::Override::property("eventSourceMappingArn"),
+                "event_source_mapping_id" => rt::Override::property("eventSourceMappingId"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda_event_sources::StreamEventSource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: KinesisEventSourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("eventSourceMappingArn") => Ok(rt::to_wire(&<T as KinesisEventSourceOverrides>::event_source_mapping_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventSourceMappingId") => Ok(rt::to_wire(&<T as KinesisEventSourceOverrides>::event_source_mapping_id(imp, &Self(this.clone()))?)),
+            call => crate::aws_lambda_event_sources::StreamEventSource::__jsii_dispatch(imp, this, call),
+        }
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisEventSourceProps {
@@ -846,6 +1159,57 @@ pub trait ManagedKafkaEventSourceExt: rt::IsA<ManagedKafkaEventSource> {
     }
 }
 impl<O: rt::IsA<ManagedKafkaEventSource> + ?Sized> ManagedKafkaEventSourceExt for O {}
+
+/// The members of [`ManagedKafkaEventSource`] a Rust type can override; [`ManagedKafkaEventSource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda_event_sources::StreamEventSourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ManagedKafkaEventSourceOverrides: crate::aws_lambda_event_sources::StreamEventSourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `eventSourceMappingArn`; by default the library's implementation (`super`).
+    fn event_source_mapping_arn(&self, this: &ManagedKafkaEventSource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "eventSourceMappingArn")?)
+    }
+    /// Reads `eventSourceMappingId`; by default the library's implementation (`super`).
+    fn event_source_mapping_id(&self, this: &ManagedKafkaEventSource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "eventSourceMappingId")?)
+    }
+}
+impl ManagedKafkaEventSource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ManagedKafkaEventSourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ManagedKafkaEventSourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "event_source_mapping_arn" => rt::Override::property("eventSourceMappingArn"),
+                "event_source_mapping_id" => rt::Override::property("eventSourceMappingId"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_lambda_event_sources::StreamEventSource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ManagedKafkaEventSourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("eventSourceMappingArn") => Ok(rt::to_wire(&<T as ManagedKafkaEventSourceOverrides>::event_source_mapping_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventSourceMappingId") => Ok(rt::to_wire(&<T as ManagedKafkaEventSourceOverrides>::event_source_mapping_id(imp, &Self(this.clone()))?)),
+            call => crate::aws_lambda_event_sources::StreamEventSource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `ManagedKafkaEventSource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ManagedKafkaEventSourceOverrides>(overrides: T, props: &crate::aws_lambda_event_sources::ManagedKafkaEventSourceProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for a MSK event source.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1079,6 +1443,42 @@ pub trait S3EventSourceExt: rt::IsA<S3EventSource> {
 }
 impl<O: rt::IsA<S3EventSource> + ?Sized> S3EventSourceExt for O {}
 
+/// The members of [`S3EventSource`] a Rust type can override; [`S3EventSource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait S3EventSourceOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &S3EventSource, target: crate::aws_lambda::IFunction) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "bind", vec![rt::to_wire(&target)])?)
+    }
+}
+impl S3EventSource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: S3EventSourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as S3EventSourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: S3EventSourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as S3EventSourceOverrides>::bind(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3EventSourceProps {
 }
@@ -1113,6 +1513,42 @@ pub trait S3EventSourceV2Ext: rt::IsA<S3EventSourceV2> {
 }
 impl<O: rt::IsA<S3EventSourceV2> + ?Sized> S3EventSourceV2Ext for O {}
 
+/// The members of [`S3EventSourceV2`] a Rust type can override; [`S3EventSourceV2::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait S3EventSourceV2Overrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &S3EventSourceV2, target: crate::aws_lambda::IFunction) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "bind", vec![rt::to_wire(&target)])?)
+    }
+}
+impl S3EventSourceV2 {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: S3EventSourceV2Overrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as S3EventSourceV2Overrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: S3EventSourceV2Overrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as S3EventSourceV2Overrides>::bind(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// An S3 dead letter bucket destination configuration for a Lambda event source.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct S3OnFailureDestination(rt::ObjRef);
@@ -1123,6 +1559,42 @@ impl rt::IsA<crate::aws_lambda::IEventSourceDlq> for S3OnFailureDestination {}
 pub trait S3OnFailureDestinationExt: rt::IsA<S3OnFailureDestination> {
 }
 impl<O: rt::IsA<S3OnFailureDestination> + ?Sized> S3OnFailureDestinationExt for O {}
+
+/// The members of [`S3OnFailureDestination`] a Rust type can override; [`S3OnFailureDestination::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait S3OnFailureDestinationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &S3OnFailureDestination, target: crate::aws_lambda::IEventSourceMapping, target_handler: crate::aws_lambda::IFunction) -> rt::R<crate::aws_lambda::DlqDestinationConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&target), rt::to_wire(&target_handler)])?)
+    }
+}
+impl S3OnFailureDestination {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: S3OnFailureDestinationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as S3OnFailureDestinationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: S3OnFailureDestinationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as S3OnFailureDestinationOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Use a self hosted Kafka installation as a streaming source for AWS Lambda.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -1140,6 +1612,43 @@ impl SelfManagedKafkaEventSource {
 pub trait SelfManagedKafkaEventSourceExt: rt::IsA<SelfManagedKafkaEventSource> {
 }
 impl<O: rt::IsA<SelfManagedKafkaEventSource> + ?Sized> SelfManagedKafkaEventSourceExt for O {}
+
+/// The members of [`SelfManagedKafkaEventSource`] a Rust type can override; [`SelfManagedKafkaEventSource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_lambda_event_sources::StreamEventSourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SelfManagedKafkaEventSourceOverrides: crate::aws_lambda_event_sources::StreamEventSourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl SelfManagedKafkaEventSource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SelfManagedKafkaEventSourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as SelfManagedKafkaEventSourceOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_lambda_event_sources::StreamEventSource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SelfManagedKafkaEventSourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_lambda_event_sources::StreamEventSource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `SelfManagedKafkaEventSource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SelfManagedKafkaEventSourceOverrides>(overrides: T, props: &crate::aws_lambda_event_sources::SelfManagedKafkaEventSourceProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for a self managed Kafka cluster event source.
 ///
@@ -1361,6 +1870,42 @@ pub trait SnsDlqExt: rt::IsA<SnsDlq> {
 }
 impl<O: rt::IsA<SnsDlq> + ?Sized> SnsDlqExt for O {}
 
+/// The members of [`SnsDlq`] a Rust type can override; [`SnsDlq::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SnsDlqOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &SnsDlq, target: crate::aws_lambda::IEventSourceMapping, target_handler: crate::aws_lambda::IFunction) -> rt::R<crate::aws_lambda::DlqDestinationConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&target), rt::to_wire(&target_handler)])?)
+    }
+}
+impl SnsDlq {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SnsDlqOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SnsDlqOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SnsDlqOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as SnsDlqOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Use an Amazon SNS topic as an event source for AWS Lambda.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SnsEventSource(rt::ObjRef);
@@ -1371,6 +1916,42 @@ impl rt::IsA<crate::aws_lambda::IEventSource> for SnsEventSource {}
 pub trait SnsEventSourceExt: rt::IsA<SnsEventSource> {
 }
 impl<O: rt::IsA<SnsEventSource> + ?Sized> SnsEventSourceExt for O {}
+
+/// The members of [`SnsEventSource`] a Rust type can override; [`SnsEventSource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SnsEventSourceOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &SnsEventSource, target: crate::aws_lambda::IFunction) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "bind", vec![rt::to_wire(&target)])?)
+    }
+}
+impl SnsEventSource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SnsEventSourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SnsEventSourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SnsEventSourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as SnsEventSourceOverrides>::bind(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Properties forwarded to the Lambda Subscription.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1424,6 +2005,50 @@ pub trait SqsDlqExt: rt::IsA<SqsDlq> {
 }
 impl<O: rt::IsA<SqsDlq> + ?Sized> SqsDlqExt for O {}
 
+/// The members of [`SqsDlq`] a Rust type can override; [`SqsDlq::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SqsDlqOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &SqsDlq, target: crate::aws_lambda::IEventSourceMapping, target_handler: crate::aws_lambda::IFunction) -> rt::R<crate::aws_lambda::DlqDestinationConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&target), rt::to_wire(&target_handler)])?)
+    }
+}
+impl SqsDlq {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SqsDlqOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SqsDlqOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SqsDlqOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as SqsDlqOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    #[cfg(feature = "aws_sqs")]
+    /// A `SqsDlq` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SqsDlqOverrides>(overrides: T, queue: &dyn rt::IsA<crate::aws_sqs::IQueue>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&queue)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Use an Amazon SQS queue as an event source for AWS Lambda.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SqsEventSource(rt::ObjRef);
@@ -1452,6 +2077,71 @@ pub trait SqsEventSourceExt: rt::IsA<SqsEventSource> {
     }
 }
 impl<O: rt::IsA<SqsEventSource> + ?Sized> SqsEventSourceExt for O {}
+
+/// The members of [`SqsEventSource`] a Rust type can override; [`SqsEventSource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SqsEventSourceOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `eventSourceMappingArn`; by default the library's implementation (`super`).
+    fn event_source_mapping_arn(&self, this: &SqsEventSource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "eventSourceMappingArn")?)
+    }
+    /// Reads `eventSourceMappingId`; by default the library's implementation (`super`).
+    fn event_source_mapping_id(&self, this: &SqsEventSource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "eventSourceMappingId")?)
+    }
+    #[cfg(feature = "aws_sqs")]
+    /// Reads `queue`; by default the library's implementation (`super`).
+    fn queue(&self, this: &SqsEventSource) -> rt::R<crate::aws_sqs::IQueue> {
+        rt::from_wire(rt::get(&this.0, "queue")?)
+    }
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &SqsEventSource, target: crate::aws_lambda::IFunction) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "bind", vec![rt::to_wire(&target)])?)
+    }
+}
+impl SqsEventSource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SqsEventSourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SqsEventSourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "event_source_mapping_arn" => rt::Override::property("eventSourceMappingArn"),
+                "event_source_mapping_id" => rt::Override::property("eventSourceMappingId"),
+                #[cfg(feature = "aws_sqs")]
+                "queue" => rt::Override::property("queue"),
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SqsEventSourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("eventSourceMappingArn") => Ok(rt::to_wire(&<T as SqsEventSourceOverrides>::event_source_mapping_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("eventSourceMappingId") => Ok(rt::to_wire(&<T as SqsEventSourceOverrides>::event_source_mapping_id(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "aws_sqs")]
+            rt::Call::Get("queue") => Ok(rt::to_wire(&<T as SqsEventSourceOverrides>::queue(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as SqsEventSourceOverrides>::bind(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    #[cfg(feature = "aws_sqs")]
+    /// A `SqsEventSource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SqsEventSourceOverrides>(overrides: T, queue: &dyn rt::IsA<crate::aws_sqs::IQueue>, props: rt::Option<&crate::aws_lambda_event_sources::SqsEventSourceProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&queue), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SqsEventSourceProps {
@@ -1552,8 +2242,72 @@ impl rt::IsA<crate::aws_lambda::IEventSource> for StreamEventSource {}
 
 /// The members of [`StreamEventSource`], for it and every type that is one.
 pub trait StreamEventSourceExt: rt::IsA<StreamEventSource> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn props(&self) -> rt::R<crate::aws_lambda_event_sources::StreamEventSourceProps> {
+        rt::from_wire(rt::get(self.jsii_ref(), "props")?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn enrich_mapping_options(&self, options: &crate::aws_lambda::EventSourceMappingOptions) -> rt::R<crate::aws_lambda::EventSourceMappingOptions> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "enrichMappingOptions", vec![rt::to_wire(&options)])?)
+    }
 }
 impl<O: rt::IsA<StreamEventSource> + ?Sized> StreamEventSourceExt for O {}
+
+/// The members of [`StreamEventSource`] a Rust type can override; [`StreamEventSource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait StreamEventSourceOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `props`; by default the library's implementation (`super`).
+    fn props(&self, this: &StreamEventSource) -> rt::R<crate::aws_lambda_event_sources::StreamEventSourceProps> {
+        rt::from_wire(rt::get(&this.0, "props")?)
+    }
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &StreamEventSource, target: crate::aws_lambda::IFunction) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "bind", vec![rt::to_wire(&target)])?)
+    }
+    /// `enrichMappingOptions`: by default the library's implementation (`super`).
+    fn enrich_mapping_options(&self, this: &StreamEventSource, options: crate::aws_lambda::EventSourceMappingOptions) -> rt::R<crate::aws_lambda::EventSourceMappingOptions> {
+        rt::from_wire(rt::invoke(&this.0, "enrichMappingOptions", vec![rt::to_wire(&options)])?)
+    }
+}
+impl StreamEventSource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StreamEventSourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as StreamEventSourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "props" => rt::Override::property("props"),
+                "bind" => rt::Override::method("bind"),
+                "enrich_mapping_options" => rt::Override::method("enrichMappingOptions"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StreamEventSourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("props") => Ok(rt::to_wire(&<T as StreamEventSourceOverrides>::props(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as StreamEventSourceOverrides>::bind(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("enrichMappingOptions", mut args) => Ok(rt::to_wire(&<T as StreamEventSourceOverrides>::enrich_mapping_options(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `StreamEventSource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StreamEventSourceOverrides>(overrides: T, props: &crate::aws_lambda_event_sources::StreamEventSourceProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("bind", "bind")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The set of properties for streaming event sources shared by Dynamo and Kinesis.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -248,6 +248,133 @@ pub trait CfnAccountPolicyExt: rt::IsA<CfnAccountPolicy> {
 }
 impl<O: rt::IsA<CfnAccountPolicy> + ?Sized> CfnAccountPolicyExt for O {}
 
+/// The members of [`CfnAccountPolicy`] a Rust type can override; [`CfnAccountPolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnAccountPolicyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `accountPolicyRef`; by default the library's implementation (`super`).
+    fn account_policy_ref(&self, this: &CfnAccountPolicy) -> rt::R<crate::interfaces::aws_logs::AccountPolicyReference> {
+        rt::from_wire(rt::get(&this.0, "accountPolicyRef")?)
+    }
+    /// Reads `attrAccountId`; by default the library's implementation (`super`).
+    fn attr_account_id(&self, this: &CfnAccountPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrAccountId")?)
+    }
+    /// Reads `policyDocument`; by default the library's implementation (`super`).
+    fn policy_document(&self, this: &CfnAccountPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "policyDocument")?)
+    }
+    /// Writes `policyDocument`; by default the library's implementation (`super`).
+    fn set_policy_document(&self, this: &CfnAccountPolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "policyDocument", rt::to_wire(&value))
+    }
+    /// Reads `policyName`; by default the library's implementation (`super`).
+    fn policy_name(&self, this: &CfnAccountPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "policyName")?)
+    }
+    /// Writes `policyName`; by default the library's implementation (`super`).
+    fn set_policy_name(&self, this: &CfnAccountPolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "policyName", rt::to_wire(&value))
+    }
+    /// Reads `policyType`; by default the library's implementation (`super`).
+    fn policy_type(&self, this: &CfnAccountPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "policyType")?)
+    }
+    /// Writes `policyType`; by default the library's implementation (`super`).
+    fn set_policy_type(&self, this: &CfnAccountPolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "policyType", rt::to_wire(&value))
+    }
+    /// Reads `scope`; by default the library's implementation (`super`).
+    fn scope(&self, this: &CfnAccountPolicy) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "scope")?)
+    }
+    /// Writes `scope`; by default the library's implementation (`super`).
+    fn set_scope(&self, this: &CfnAccountPolicy, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "scope", rt::to_wire(&value))
+    }
+    /// Reads `selectionCriteria`; by default the library's implementation (`super`).
+    fn selection_criteria(&self, this: &CfnAccountPolicy) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "selectionCriteria")?)
+    }
+    /// Writes `selectionCriteria`; by default the library's implementation (`super`).
+    fn set_selection_criteria(&self, this: &CfnAccountPolicy, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "selectionCriteria", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnAccountPolicy, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnAccountPolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnAccountPolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnAccountPolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "account_policy_ref" => rt::Override::property("accountPolicyRef"),
+                "attr_account_id" => rt::Override::property("attrAccountId"),
+                "policy_document" | "set_policy_document" => rt::Override::property("policyDocument"),
+                "policy_name" | "set_policy_name" => rt::Override::property("policyName"),
+                "policy_type" | "set_policy_type" => rt::Override::property("policyType"),
+                "scope" | "set_scope" => rt::Override::property("scope"),
+                "selection_criteria" | "set_selection_criteria" => rt::Override::property("selectionCriteria"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnAccountPolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("accountPolicyRef") => Ok(rt::to_wire(&<T as CfnAccountPolicyOverrides>::account_policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrAccountId") => Ok(rt::to_wire(&<T as CfnAccountPolicyOverrides>::attr_account_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyDocument") => Ok(rt::to_wire(&<T as CfnAccountPolicyOverrides>::policy_document(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyDocument", value) => {
+                <T as CfnAccountPolicyOverrides>::set_policy_document(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("policyName") => Ok(rt::to_wire(&<T as CfnAccountPolicyOverrides>::policy_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyName", value) => {
+                <T as CfnAccountPolicyOverrides>::set_policy_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("policyType") => Ok(rt::to_wire(&<T as CfnAccountPolicyOverrides>::policy_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyType", value) => {
+                <T as CfnAccountPolicyOverrides>::set_policy_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("scope") => Ok(rt::to_wire(&<T as CfnAccountPolicyOverrides>::scope(imp, &Self(this.clone()))?)),
+            rt::Call::Set("scope", value) => {
+                <T as CfnAccountPolicyOverrides>::set_scope(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("selectionCriteria") => Ok(rt::to_wire(&<T as CfnAccountPolicyOverrides>::selection_criteria(imp, &Self(this.clone()))?)),
+            rt::Call::Set("selectionCriteria", value) => {
+                <T as CfnAccountPolicyOverrides>::set_selection_criteria(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnAccountPolicyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnAccountPolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnAccountPolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::CfnAccountPolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnAccountPolicy`.
 ///
 /// Stability: external.
@@ -503,6 +630,179 @@ pub trait CfnDeliveryExt: rt::IsA<CfnDelivery> {
 }
 impl<O: rt::IsA<CfnDelivery> + ?Sized> CfnDeliveryExt for O {}
 
+/// The members of [`CfnDelivery`] a Rust type can override; [`CfnDelivery::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDeliveryOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnDelivery) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrDeliveryDestinationType`; by default the library's implementation (`super`).
+    fn attr_delivery_destination_type(&self, this: &CfnDelivery) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDeliveryDestinationType")?)
+    }
+    /// Reads `attrDeliveryId`; by default the library's implementation (`super`).
+    fn attr_delivery_id(&self, this: &CfnDelivery) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDeliveryId")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnDelivery) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `deliveryRef`; by default the library's implementation (`super`).
+    fn delivery_ref(&self, this: &CfnDelivery) -> rt::R<crate::interfaces::aws_logs::DeliveryReference> {
+        rt::from_wire(rt::get(&this.0, "deliveryRef")?)
+    }
+    /// Reads `deliveryDestinationArn`; by default the library's implementation (`super`).
+    fn delivery_destination_arn(&self, this: &CfnDelivery) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "deliveryDestinationArn")?)
+    }
+    /// Writes `deliveryDestinationArn`; by default the library's implementation (`super`).
+    fn set_delivery_destination_arn(&self, this: &CfnDelivery, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "deliveryDestinationArn", rt::to_wire(&value))
+    }
+    /// Reads `deliverySourceName`; by default the library's implementation (`super`).
+    fn delivery_source_name(&self, this: &CfnDelivery) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "deliverySourceName")?)
+    }
+    /// Writes `deliverySourceName`; by default the library's implementation (`super`).
+    fn set_delivery_source_name(&self, this: &CfnDelivery, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "deliverySourceName", rt::to_wire(&value))
+    }
+    /// Reads `fieldDelimiter`; by default the library's implementation (`super`).
+    fn field_delimiter(&self, this: &CfnDelivery) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "fieldDelimiter")?)
+    }
+    /// Writes `fieldDelimiter`; by default the library's implementation (`super`).
+    fn set_field_delimiter(&self, this: &CfnDelivery, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "fieldDelimiter", rt::to_wire(&value))
+    }
+    /// Reads `recordFields`; by default the library's implementation (`super`).
+    fn record_fields(&self, this: &CfnDelivery) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "recordFields")?)
+    }
+    /// Writes `recordFields`; by default the library's implementation (`super`).
+    fn set_record_fields(&self, this: &CfnDelivery, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "recordFields", rt::to_wire(&value))
+    }
+    /// Reads `s3EnableHiveCompatiblePath`; by default the library's implementation (`super`).
+    fn s3_enable_hive_compatible_path(&self, this: &CfnDelivery) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "s3EnableHiveCompatiblePath")?)
+    }
+    /// Writes `s3EnableHiveCompatiblePath`; by default the library's implementation (`super`).
+    fn set_s3_enable_hive_compatible_path(&self, this: &CfnDelivery, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "s3EnableHiveCompatiblePath", rt::to_wire(&value))
+    }
+    /// Reads `s3SuffixPath`; by default the library's implementation (`super`).
+    fn s3_suffix_path(&self, this: &CfnDelivery) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "s3SuffixPath")?)
+    }
+    /// Writes `s3SuffixPath`; by default the library's implementation (`super`).
+    fn set_s3_suffix_path(&self, this: &CfnDelivery, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "s3SuffixPath", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnDelivery) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnDelivery, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDelivery, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDelivery {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDeliveryOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDeliveryOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_delivery_destination_type" => rt::Override::property("attrDeliveryDestinationType"),
+                "attr_delivery_id" => rt::Override::property("attrDeliveryId"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "delivery_ref" => rt::Override::property("deliveryRef"),
+                "delivery_destination_arn" | "set_delivery_destination_arn" => rt::Override::property("deliveryDestinationArn"),
+                "delivery_source_name" | "set_delivery_source_name" => rt::Override::property("deliverySourceName"),
+                "field_delimiter" | "set_field_delimiter" => rt::Override::property("fieldDelimiter"),
+                "record_fields" | "set_record_fields" => rt::Override::property("recordFields"),
+                "s3_enable_hive_compatible_path" | "set_s3_enable_hive_compatible_path" => rt::Override::property("s3EnableHiveCompatiblePath"),
+                "s3_suffix_path" | "set_s3_suffix_path" => rt::Override::property("s3SuffixPath"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDeliveryOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnDeliveryOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrDeliveryDestinationType") => Ok(rt::to_wire(&<T as CfnDeliveryOverrides>::attr_delivery_destination_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrDeliveryId") => Ok(rt::to_wire(&<T as CfnDeliveryOverrides>::attr_delivery_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnDeliveryOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("deliveryRef") => Ok(rt::to_wire(&<T as CfnDeliveryOverrides>::delivery_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("deliveryDestinationArn") => Ok(rt::to_wire(&<T as CfnDeliveryOverrides>::delivery_destination_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("deliveryDestinationArn", value) => {
+                <T as CfnDeliveryOverrides>::set_delivery_destination_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("deliverySourceName") => Ok(rt::to_wire(&<T as CfnDeliveryOverrides>::delivery_source_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("deliverySourceName", value) => {
+                <T as CfnDeliveryOverrides>::set_delivery_source_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("fieldDelimiter") => Ok(rt::to_wire(&<T as CfnDeliveryOverrides>::field_delimiter(imp, &Self(this.clone()))?)),
+            rt::Call::Set("fieldDelimiter", value) => {
+                <T as CfnDeliveryOverrides>::set_field_delimiter(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("recordFields") => Ok(rt::to_wire(&<T as CfnDeliveryOverrides>::record_fields(imp, &Self(this.clone()))?)),
+            rt::Call::Set("recordFields", value) => {
+                <T as CfnDeliveryOverrides>::set_record_fields(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("s3EnableHiveCompatiblePath") => Ok(rt::to_wire(&<T as CfnDeliveryOverrides>::s3_enable_hive_compatible_path(imp, &Self(this.clone()))?)),
+            rt::Call::Set("s3EnableHiveCompatiblePath", value) => {
+                <T as CfnDeliveryOverrides>::set_s3_enable_hive_compatible_path(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("s3SuffixPath") => Ok(rt::to_wire(&<T as CfnDeliveryOverrides>::s3_suffix_path(imp, &Self(this.clone()))?)),
+            rt::Call::Set("s3SuffixPath", value) => {
+                <T as CfnDeliveryOverrides>::set_s3_suffix_path(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnDeliveryOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnDeliveryOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDeliveryOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDelivery` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDeliveryOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::CfnDeliveryProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// This structure contains information about one *delivery destination* in your account.
 ///
 /// A delivery destination is an AWS resource that represents an AWS service that logs can be sent to. CloudWatch Logs, Amazon S3, Firehose, and X-Ray are supported as delivery destinations.
@@ -637,6 +937,153 @@ pub trait CfnDeliveryDestinationExt: rt::IsA<CfnDeliveryDestination> {
     }
 }
 impl<O: rt::IsA<CfnDeliveryDestination> + ?Sized> CfnDeliveryDestinationExt for O {}
+
+/// The members of [`CfnDeliveryDestination`] a Rust type can override; [`CfnDeliveryDestination::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDeliveryDestinationOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnDeliveryDestination) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnDeliveryDestination) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `deliveryDestinationRef`; by default the library's implementation (`super`).
+    fn delivery_destination_ref(&self, this: &CfnDeliveryDestination) -> rt::R<crate::interfaces::aws_logs::DeliveryDestinationReference> {
+        rt::from_wire(rt::get(&this.0, "deliveryDestinationRef")?)
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnDeliveryDestination) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnDeliveryDestination, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `deliveryDestinationPolicy`; by default the library's implementation (`super`).
+    fn delivery_destination_policy(&self, this: &CfnDeliveryDestination) -> rt::R<rt::Option<IResolvableOrCfnDeliveryDestinationDestinationPolicyProperty>> {
+        rt::from_wire(rt::get(&this.0, "deliveryDestinationPolicy")?)
+    }
+    /// Writes `deliveryDestinationPolicy`; by default the library's implementation (`super`).
+    fn set_delivery_destination_policy(&self, this: &CfnDeliveryDestination, value: rt::Option<IResolvableOrCfnDeliveryDestinationDestinationPolicyProperty>) -> rt::R<()> {
+        rt::set(&this.0, "deliveryDestinationPolicy", rt::to_wire(&value))
+    }
+    /// Reads `deliveryDestinationType`; by default the library's implementation (`super`).
+    fn delivery_destination_type(&self, this: &CfnDeliveryDestination) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "deliveryDestinationType")?)
+    }
+    /// Writes `deliveryDestinationType`; by default the library's implementation (`super`).
+    fn set_delivery_destination_type(&self, this: &CfnDeliveryDestination, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "deliveryDestinationType", rt::to_wire(&value))
+    }
+    /// Reads `destinationResourceArn`; by default the library's implementation (`super`).
+    fn destination_resource_arn(&self, this: &CfnDeliveryDestination) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "destinationResourceArn")?)
+    }
+    /// Writes `destinationResourceArn`; by default the library's implementation (`super`).
+    fn set_destination_resource_arn(&self, this: &CfnDeliveryDestination, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "destinationResourceArn", rt::to_wire(&value))
+    }
+    /// Reads `outputFormat`; by default the library's implementation (`super`).
+    fn output_format(&self, this: &CfnDeliveryDestination) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "outputFormat")?)
+    }
+    /// Writes `outputFormat`; by default the library's implementation (`super`).
+    fn set_output_format(&self, this: &CfnDeliveryDestination, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "outputFormat", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnDeliveryDestination) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnDeliveryDestination, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDeliveryDestination, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDeliveryDestination {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDeliveryDestinationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDeliveryDestinationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "delivery_destination_ref" => rt::Override::property("deliveryDestinationRef"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "delivery_destination_policy" | "set_delivery_destination_policy" => rt::Override::property("deliveryDestinationPolicy"),
+                "delivery_destination_type" | "set_delivery_destination_type" => rt::Override::property("deliveryDestinationType"),
+                "destination_resource_arn" | "set_destination_resource_arn" => rt::Override::property("destinationResourceArn"),
+                "output_format" | "set_output_format" => rt::Override::property("outputFormat"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDeliveryDestinationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnDeliveryDestinationOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnDeliveryDestinationOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("deliveryDestinationRef") => Ok(rt::to_wire(&<T as CfnDeliveryDestinationOverrides>::delivery_destination_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnDeliveryDestinationOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnDeliveryDestinationOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("deliveryDestinationPolicy") => Ok(rt::to_wire(&<T as CfnDeliveryDestinationOverrides>::delivery_destination_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("deliveryDestinationPolicy", value) => {
+                <T as CfnDeliveryDestinationOverrides>::set_delivery_destination_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("deliveryDestinationType") => Ok(rt::to_wire(&<T as CfnDeliveryDestinationOverrides>::delivery_destination_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("deliveryDestinationType", value) => {
+                <T as CfnDeliveryDestinationOverrides>::set_delivery_destination_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("destinationResourceArn") => Ok(rt::to_wire(&<T as CfnDeliveryDestinationOverrides>::destination_resource_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("destinationResourceArn", value) => {
+                <T as CfnDeliveryDestinationOverrides>::set_destination_resource_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("outputFormat") => Ok(rt::to_wire(&<T as CfnDeliveryDestinationOverrides>::output_format(imp, &Self(this.clone()))?)),
+            rt::Call::Set("outputFormat", value) => {
+                <T as CfnDeliveryDestinationOverrides>::set_output_format(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnDeliveryDestinationOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnDeliveryDestinationOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDeliveryDestinationOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDeliveryDestination` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDeliveryDestinationOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::CfnDeliveryDestinationProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// An IAM policy that grants permissions to CloudWatch Logs to deliver logs cross-account to a specified destination in this account.
 ///
@@ -974,6 +1421,163 @@ pub trait CfnDeliverySourceExt: rt::IsA<CfnDeliverySource> {
 }
 impl<O: rt::IsA<CfnDeliverySource> + ?Sized> CfnDeliverySourceExt for O {}
 
+/// The members of [`CfnDeliverySource`] a Rust type can override; [`CfnDeliverySource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDeliverySourceOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnDeliverySource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrResourceArns`; by default the library's implementation (`super`).
+    fn attr_resource_arns(&self, this: &CfnDeliverySource) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "attrResourceArns")?)
+    }
+    /// Reads `attrService`; by default the library's implementation (`super`).
+    fn attr_service(&self, this: &CfnDeliverySource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrService")?)
+    }
+    /// Reads `attrStatus`; by default the library's implementation (`super`).
+    fn attr_status(&self, this: &CfnDeliverySource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStatus")?)
+    }
+    /// Reads `attrStatusReason`; by default the library's implementation (`super`).
+    fn attr_status_reason(&self, this: &CfnDeliverySource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStatusReason")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnDeliverySource) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `deliverySourceRef`; by default the library's implementation (`super`).
+    fn delivery_source_ref(&self, this: &CfnDeliverySource) -> rt::R<crate::interfaces::aws_logs::DeliverySourceReference> {
+        rt::from_wire(rt::get(&this.0, "deliverySourceRef")?)
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnDeliverySource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnDeliverySource, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `deliverySourceConfiguration`; by default the library's implementation (`super`).
+    fn delivery_source_configuration(&self, this: &CfnDeliverySource) -> rt::R<rt::Option<IResolvableOrStringMap>> {
+        rt::from_wire(rt::get(&this.0, "deliverySourceConfiguration")?)
+    }
+    /// Writes `deliverySourceConfiguration`; by default the library's implementation (`super`).
+    fn set_delivery_source_configuration(&self, this: &CfnDeliverySource, value: rt::Option<IResolvableOrStringMap>) -> rt::R<()> {
+        rt::set(&this.0, "deliverySourceConfiguration", rt::to_wire(&value))
+    }
+    /// Reads `logType`; by default the library's implementation (`super`).
+    fn log_type(&self, this: &CfnDeliverySource) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "logType")?)
+    }
+    /// Writes `logType`; by default the library's implementation (`super`).
+    fn set_log_type(&self, this: &CfnDeliverySource, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "logType", rt::to_wire(&value))
+    }
+    /// Reads `resourceArn`; by default the library's implementation (`super`).
+    fn resource_arn(&self, this: &CfnDeliverySource) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "resourceArn")?)
+    }
+    /// Writes `resourceArn`; by default the library's implementation (`super`).
+    fn set_resource_arn(&self, this: &CfnDeliverySource, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "resourceArn", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnDeliverySource) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnDeliverySource, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDeliverySource, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDeliverySource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDeliverySourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDeliverySourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_resource_arns" => rt::Override::property("attrResourceArns"),
+                "attr_service" => rt::Override::property("attrService"),
+                "attr_status" => rt::Override::property("attrStatus"),
+                "attr_status_reason" => rt::Override::property("attrStatusReason"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "delivery_source_ref" => rt::Override::property("deliverySourceRef"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "delivery_source_configuration" | "set_delivery_source_configuration" => rt::Override::property("deliverySourceConfiguration"),
+                "log_type" | "set_log_type" => rt::Override::property("logType"),
+                "resource_arn" | "set_resource_arn" => rt::Override::property("resourceArn"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDeliverySourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnDeliverySourceOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrResourceArns") => Ok(rt::to_wire(&<T as CfnDeliverySourceOverrides>::attr_resource_arns(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrService") => Ok(rt::to_wire(&<T as CfnDeliverySourceOverrides>::attr_service(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStatus") => Ok(rt::to_wire(&<T as CfnDeliverySourceOverrides>::attr_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStatusReason") => Ok(rt::to_wire(&<T as CfnDeliverySourceOverrides>::attr_status_reason(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnDeliverySourceOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("deliverySourceRef") => Ok(rt::to_wire(&<T as CfnDeliverySourceOverrides>::delivery_source_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnDeliverySourceOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnDeliverySourceOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("deliverySourceConfiguration") => Ok(rt::to_wire(&<T as CfnDeliverySourceOverrides>::delivery_source_configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("deliverySourceConfiguration", value) => {
+                <T as CfnDeliverySourceOverrides>::set_delivery_source_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("logType") => Ok(rt::to_wire(&<T as CfnDeliverySourceOverrides>::log_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logType", value) => {
+                <T as CfnDeliverySourceOverrides>::set_log_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("resourceArn") => Ok(rt::to_wire(&<T as CfnDeliverySourceOverrides>::resource_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("resourceArn", value) => {
+                <T as CfnDeliverySourceOverrides>::set_resource_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnDeliverySourceOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnDeliverySourceOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDeliverySourceOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDeliverySource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDeliverySourceOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::CfnDeliverySourceProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnDeliverySource`.
 ///
 /// Stability: external.
@@ -1154,6 +1758,139 @@ pub trait CfnDestinationExt: rt::IsA<CfnDestination> {
 }
 impl<O: rt::IsA<CfnDestination> + ?Sized> CfnDestinationExt for O {}
 
+/// The members of [`CfnDestination`] a Rust type can override; [`CfnDestination::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDestinationOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnDestination) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnDestination) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `destinationRef`; by default the library's implementation (`super`).
+    fn destination_ref(&self, this: &CfnDestination) -> rt::R<crate::interfaces::aws_logs::DestinationReference> {
+        rt::from_wire(rt::get(&this.0, "destinationRef")?)
+    }
+    /// Reads `destinationName`; by default the library's implementation (`super`).
+    fn destination_name(&self, this: &CfnDestination) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "destinationName")?)
+    }
+    /// Writes `destinationName`; by default the library's implementation (`super`).
+    fn set_destination_name(&self, this: &CfnDestination, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "destinationName", rt::to_wire(&value))
+    }
+    /// Reads `roleArn`; by default the library's implementation (`super`).
+    fn role_arn(&self, this: &CfnDestination) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "roleArn")?)
+    }
+    /// Writes `roleArn`; by default the library's implementation (`super`).
+    fn set_role_arn(&self, this: &CfnDestination, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "roleArn", rt::to_wire(&value))
+    }
+    /// Reads `targetArn`; by default the library's implementation (`super`).
+    fn target_arn(&self, this: &CfnDestination) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "targetArn")?)
+    }
+    /// Writes `targetArn`; by default the library's implementation (`super`).
+    fn set_target_arn(&self, this: &CfnDestination, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "targetArn", rt::to_wire(&value))
+    }
+    /// Reads `destinationPolicy`; by default the library's implementation (`super`).
+    fn destination_policy(&self, this: &CfnDestination) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "destinationPolicy")?)
+    }
+    /// Writes `destinationPolicy`; by default the library's implementation (`super`).
+    fn set_destination_policy(&self, this: &CfnDestination, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "destinationPolicy", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnDestination) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnDestination, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDestination, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDestination {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDestinationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDestinationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "destination_ref" => rt::Override::property("destinationRef"),
+                "destination_name" | "set_destination_name" => rt::Override::property("destinationName"),
+                "role_arn" | "set_role_arn" => rt::Override::property("roleArn"),
+                "target_arn" | "set_target_arn" => rt::Override::property("targetArn"),
+                "destination_policy" | "set_destination_policy" => rt::Override::property("destinationPolicy"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDestinationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnDestinationOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnDestinationOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("destinationRef") => Ok(rt::to_wire(&<T as CfnDestinationOverrides>::destination_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("destinationName") => Ok(rt::to_wire(&<T as CfnDestinationOverrides>::destination_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("destinationName", value) => {
+                <T as CfnDestinationOverrides>::set_destination_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("roleArn") => Ok(rt::to_wire(&<T as CfnDestinationOverrides>::role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("roleArn", value) => {
+                <T as CfnDestinationOverrides>::set_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("targetArn") => Ok(rt::to_wire(&<T as CfnDestinationOverrides>::target_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("targetArn", value) => {
+                <T as CfnDestinationOverrides>::set_target_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("destinationPolicy") => Ok(rt::to_wire(&<T as CfnDestinationOverrides>::destination_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("destinationPolicy", value) => {
+                <T as CfnDestinationOverrides>::set_destination_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnDestinationOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnDestinationOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDestinationOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDestination` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDestinationOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::CfnDestinationProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnDestination`.
 ///
 /// Stability: external.
@@ -1286,6 +2023,105 @@ pub trait CfnIntegrationExt: rt::IsA<CfnIntegration> {
     }
 }
 impl<O: rt::IsA<CfnIntegration> + ?Sized> CfnIntegrationExt for O {}
+
+/// The members of [`CfnIntegration`] a Rust type can override; [`CfnIntegration::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnIntegrationOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrIntegrationStatus`; by default the library's implementation (`super`).
+    fn attr_integration_status(&self, this: &CfnIntegration) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrIntegrationStatus")?)
+    }
+    /// Reads `integrationRef`; by default the library's implementation (`super`).
+    fn integration_ref(&self, this: &CfnIntegration) -> rt::R<crate::interfaces::aws_logs::IntegrationReference> {
+        rt::from_wire(rt::get(&this.0, "integrationRef")?)
+    }
+    /// Reads `integrationName`; by default the library's implementation (`super`).
+    fn integration_name(&self, this: &CfnIntegration) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "integrationName")?)
+    }
+    /// Writes `integrationName`; by default the library's implementation (`super`).
+    fn set_integration_name(&self, this: &CfnIntegration, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "integrationName", rt::to_wire(&value))
+    }
+    /// Reads `integrationType`; by default the library's implementation (`super`).
+    fn integration_type(&self, this: &CfnIntegration) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "integrationType")?)
+    }
+    /// Writes `integrationType`; by default the library's implementation (`super`).
+    fn set_integration_type(&self, this: &CfnIntegration, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "integrationType", rt::to_wire(&value))
+    }
+    /// Reads `resourceConfig`; by default the library's implementation (`super`).
+    fn resource_config(&self, this: &CfnIntegration) -> rt::R<IResolvableOrCfnIntegrationResourceConfigProperty> {
+        rt::from_wire(rt::get(&this.0, "resourceConfig")?)
+    }
+    /// Writes `resourceConfig`; by default the library's implementation (`super`).
+    fn set_resource_config(&self, this: &CfnIntegration, value: IResolvableOrCfnIntegrationResourceConfigProperty) -> rt::R<()> {
+        rt::set(&this.0, "resourceConfig", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnIntegration, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnIntegration {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnIntegrationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnIntegrationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_integration_status" => rt::Override::property("attrIntegrationStatus"),
+                "integration_ref" => rt::Override::property("integrationRef"),
+                "integration_name" | "set_integration_name" => rt::Override::property("integrationName"),
+                "integration_type" | "set_integration_type" => rt::Override::property("integrationType"),
+                "resource_config" | "set_resource_config" => rt::Override::property("resourceConfig"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnIntegrationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrIntegrationStatus") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::attr_integration_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("integrationRef") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::integration_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("integrationName") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::integration_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("integrationName", value) => {
+                <T as CfnIntegrationOverrides>::set_integration_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("integrationType") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::integration_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("integrationType", value) => {
+                <T as CfnIntegrationOverrides>::set_integration_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("resourceConfig") => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::resource_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("resourceConfig", value) => {
+                <T as CfnIntegrationOverrides>::set_resource_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnIntegrationOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnIntegration` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnIntegrationOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::CfnIntegrationProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// This structure contains configuration details about an integration between CloudWatch Logs and OpenSearch Service.
 ///
@@ -1572,6 +2408,179 @@ pub trait CfnLogAnomalyDetectorExt: rt::IsA<CfnLogAnomalyDetector> {
 }
 impl<O: rt::IsA<CfnLogAnomalyDetector> + ?Sized> CfnLogAnomalyDetectorExt for O {}
 
+/// The members of [`CfnLogAnomalyDetector`] a Rust type can override; [`CfnLogAnomalyDetector::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnLogAnomalyDetectorOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrAnomalyDetectorArn`; by default the library's implementation (`super`).
+    fn attr_anomaly_detector_arn(&self, this: &CfnLogAnomalyDetector) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrAnomalyDetectorArn")?)
+    }
+    /// Reads `attrAnomalyDetectorStatus`; by default the library's implementation (`super`).
+    fn attr_anomaly_detector_status(&self, this: &CfnLogAnomalyDetector) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrAnomalyDetectorStatus")?)
+    }
+    /// Reads `attrCreationTimeStamp`; by default the library's implementation (`super`).
+    fn attr_creation_time_stamp(&self, this: &CfnLogAnomalyDetector) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "attrCreationTimeStamp")?)
+    }
+    /// Reads `attrLastModifiedTimeStamp`; by default the library's implementation (`super`).
+    fn attr_last_modified_time_stamp(&self, this: &CfnLogAnomalyDetector) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "attrLastModifiedTimeStamp")?)
+    }
+    /// Reads `logAnomalyDetectorRef`; by default the library's implementation (`super`).
+    fn log_anomaly_detector_ref(&self, this: &CfnLogAnomalyDetector) -> rt::R<crate::interfaces::aws_logs::LogAnomalyDetectorReference> {
+        rt::from_wire(rt::get(&this.0, "logAnomalyDetectorRef")?)
+    }
+    /// Reads `accountId`; by default the library's implementation (`super`).
+    fn account_id(&self, this: &CfnLogAnomalyDetector) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "accountId")?)
+    }
+    /// Writes `accountId`; by default the library's implementation (`super`).
+    fn set_account_id(&self, this: &CfnLogAnomalyDetector, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "accountId", rt::to_wire(&value))
+    }
+    /// Reads `anomalyVisibilityTime`; by default the library's implementation (`super`).
+    fn anomaly_visibility_time(&self, this: &CfnLogAnomalyDetector) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "anomalyVisibilityTime")?)
+    }
+    /// Writes `anomalyVisibilityTime`; by default the library's implementation (`super`).
+    fn set_anomaly_visibility_time(&self, this: &CfnLogAnomalyDetector, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "anomalyVisibilityTime", rt::to_wire(&value))
+    }
+    /// Reads `detectorName`; by default the library's implementation (`super`).
+    fn detector_name(&self, this: &CfnLogAnomalyDetector) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "detectorName")?)
+    }
+    /// Writes `detectorName`; by default the library's implementation (`super`).
+    fn set_detector_name(&self, this: &CfnLogAnomalyDetector, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "detectorName", rt::to_wire(&value))
+    }
+    /// Reads `evaluationFrequency`; by default the library's implementation (`super`).
+    fn evaluation_frequency(&self, this: &CfnLogAnomalyDetector) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "evaluationFrequency")?)
+    }
+    /// Writes `evaluationFrequency`; by default the library's implementation (`super`).
+    fn set_evaluation_frequency(&self, this: &CfnLogAnomalyDetector, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "evaluationFrequency", rt::to_wire(&value))
+    }
+    /// Reads `filterPattern`; by default the library's implementation (`super`).
+    fn filter_pattern(&self, this: &CfnLogAnomalyDetector) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "filterPattern")?)
+    }
+    /// Writes `filterPattern`; by default the library's implementation (`super`).
+    fn set_filter_pattern(&self, this: &CfnLogAnomalyDetector, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "filterPattern", rt::to_wire(&value))
+    }
+    /// Reads `kmsKeyId`; by default the library's implementation (`super`).
+    fn kms_key_id(&self, this: &CfnLogAnomalyDetector) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "kmsKeyId")?)
+    }
+    /// Writes `kmsKeyId`; by default the library's implementation (`super`).
+    fn set_kms_key_id(&self, this: &CfnLogAnomalyDetector, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "kmsKeyId", rt::to_wire(&value))
+    }
+    /// Reads `logGroupArnList`; by default the library's implementation (`super`).
+    fn log_group_arn_list(&self, this: &CfnLogAnomalyDetector) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "logGroupArnList")?)
+    }
+    /// Writes `logGroupArnList`; by default the library's implementation (`super`).
+    fn set_log_group_arn_list(&self, this: &CfnLogAnomalyDetector, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "logGroupArnList", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnLogAnomalyDetector, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnLogAnomalyDetector {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnLogAnomalyDetectorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnLogAnomalyDetectorOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_anomaly_detector_arn" => rt::Override::property("attrAnomalyDetectorArn"),
+                "attr_anomaly_detector_status" => rt::Override::property("attrAnomalyDetectorStatus"),
+                "attr_creation_time_stamp" => rt::Override::property("attrCreationTimeStamp"),
+                "attr_last_modified_time_stamp" => rt::Override::property("attrLastModifiedTimeStamp"),
+                "log_anomaly_detector_ref" => rt::Override::property("logAnomalyDetectorRef"),
+                "account_id" | "set_account_id" => rt::Override::property("accountId"),
+                "anomaly_visibility_time" | "set_anomaly_visibility_time" => rt::Override::property("anomalyVisibilityTime"),
+                "detector_name" | "set_detector_name" => rt::Override::property("detectorName"),
+                "evaluation_frequency" | "set_evaluation_frequency" => rt::Override::property("evaluationFrequency"),
+                "filter_pattern" | "set_filter_pattern" => rt::Override::property("filterPattern"),
+                "kms_key_id" | "set_kms_key_id" => rt::Override::property("kmsKeyId"),
+                "log_group_arn_list" | "set_log_group_arn_list" => rt::Override::property("logGroupArnList"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnLogAnomalyDetectorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrAnomalyDetectorArn") => Ok(rt::to_wire(&<T as CfnLogAnomalyDetectorOverrides>::attr_anomaly_detector_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrAnomalyDetectorStatus") => Ok(rt::to_wire(&<T as CfnLogAnomalyDetectorOverrides>::attr_anomaly_detector_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreationTimeStamp") => Ok(rt::to_wire(&<T as CfnLogAnomalyDetectorOverrides>::attr_creation_time_stamp(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrLastModifiedTimeStamp") => Ok(rt::to_wire(&<T as CfnLogAnomalyDetectorOverrides>::attr_last_modified_time_stamp(imp, &Self(this.clone()))?)),
+            rt::Call::Get("logAnomalyDetectorRef") => Ok(rt::to_wire(&<T as CfnLogAnomalyDetectorOverrides>::log_anomaly_detector_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("accountId") => Ok(rt::to_wire(&<T as CfnLogAnomalyDetectorOverrides>::account_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("accountId", value) => {
+                <T as CfnLogAnomalyDetectorOverrides>::set_account_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("anomalyVisibilityTime") => Ok(rt::to_wire(&<T as CfnLogAnomalyDetectorOverrides>::anomaly_visibility_time(imp, &Self(this.clone()))?)),
+            rt::Call::Set("anomalyVisibilityTime", value) => {
+                <T as CfnLogAnomalyDetectorOverrides>::set_anomaly_visibility_time(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("detectorName") => Ok(rt::to_wire(&<T as CfnLogAnomalyDetectorOverrides>::detector_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("detectorName", value) => {
+                <T as CfnLogAnomalyDetectorOverrides>::set_detector_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("evaluationFrequency") => Ok(rt::to_wire(&<T as CfnLogAnomalyDetectorOverrides>::evaluation_frequency(imp, &Self(this.clone()))?)),
+            rt::Call::Set("evaluationFrequency", value) => {
+                <T as CfnLogAnomalyDetectorOverrides>::set_evaluation_frequency(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("filterPattern") => Ok(rt::to_wire(&<T as CfnLogAnomalyDetectorOverrides>::filter_pattern(imp, &Self(this.clone()))?)),
+            rt::Call::Set("filterPattern", value) => {
+                <T as CfnLogAnomalyDetectorOverrides>::set_filter_pattern(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("kmsKeyId") => Ok(rt::to_wire(&<T as CfnLogAnomalyDetectorOverrides>::kms_key_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("kmsKeyId", value) => {
+                <T as CfnLogAnomalyDetectorOverrides>::set_kms_key_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("logGroupArnList") => Ok(rt::to_wire(&<T as CfnLogAnomalyDetectorOverrides>::log_group_arn_list(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logGroupArnList", value) => {
+                <T as CfnLogAnomalyDetectorOverrides>::set_log_group_arn_list(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnLogAnomalyDetectorOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnLogAnomalyDetector` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnLogAnomalyDetectorOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_logs::CfnLogAnomalyDetectorProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnLogAnomalyDetector`.
 ///
 /// Stability: external.
@@ -1826,6 +2835,209 @@ pub trait CfnLogGroupExt: rt::IsA<CfnLogGroup> {
 }
 impl<O: rt::IsA<CfnLogGroup> + ?Sized> CfnLogGroupExt for O {}
 
+/// The members of [`CfnLogGroup`] a Rust type can override; [`CfnLogGroup::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnLogGroupOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnLogGroup) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `logGroupRef`; by default the library's implementation (`super`).
+    fn log_group_ref(&self, this: &CfnLogGroup) -> rt::R<crate::interfaces::aws_logs::LogGroupReference> {
+        rt::from_wire(rt::get(&this.0, "logGroupRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnLogGroup) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `dataProtectionPolicy`; by default the library's implementation (`super`).
+    fn data_protection_policy(&self, this: &CfnLogGroup) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "dataProtectionPolicy")?)
+    }
+    /// Writes `dataProtectionPolicy`; by default the library's implementation (`super`).
+    fn set_data_protection_policy(&self, this: &CfnLogGroup, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "dataProtectionPolicy", rt::to_wire(&value))
+    }
+    /// Reads `resourcePolicyDocument`; by default the library's implementation (`super`).
+    fn resource_policy_document(&self, this: &CfnLogGroup) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "resourcePolicyDocument")?)
+    }
+    /// Writes `resourcePolicyDocument`; by default the library's implementation (`super`).
+    fn set_resource_policy_document(&self, this: &CfnLogGroup, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "resourcePolicyDocument", rt::to_wire(&value))
+    }
+    /// Reads `bearerTokenAuthenticationEnabled`; by default the library's implementation (`super`).
+    fn bearer_token_authentication_enabled(&self, this: &CfnLogGroup) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "bearerTokenAuthenticationEnabled")?)
+    }
+    /// Writes `bearerTokenAuthenticationEnabled`; by default the library's implementation (`super`).
+    fn set_bearer_token_authentication_enabled(&self, this: &CfnLogGroup, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "bearerTokenAuthenticationEnabled", rt::to_wire(&value))
+    }
+    /// Reads `deletionProtectionEnabled`; by default the library's implementation (`super`).
+    fn deletion_protection_enabled(&self, this: &CfnLogGroup) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "deletionProtectionEnabled")?)
+    }
+    /// Writes `deletionProtectionEnabled`; by default the library's implementation (`super`).
+    fn set_deletion_protection_enabled(&self, this: &CfnLogGroup, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "deletionProtectionEnabled", rt::to_wire(&value))
+    }
+    /// Reads `fieldIndexPolicies`; by default the library's implementation (`super`).
+    fn field_index_policies(&self, this: &CfnLogGroup) -> rt::R<rt::Option<AnyListOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "fieldIndexPolicies")?)
+    }
+    /// Writes `fieldIndexPolicies`; by default the library's implementation (`super`).
+    fn set_field_index_policies(&self, this: &CfnLogGroup, value: rt::Option<AnyListOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "fieldIndexPolicies", rt::to_wire(&value))
+    }
+    /// Reads `kmsKeyId`; by default the library's implementation (`super`).
+    fn kms_key_id(&self, this: &CfnLogGroup) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "kmsKeyId")?)
+    }
+    /// Writes `kmsKeyId`; by default the library's implementation (`super`).
+    fn set_kms_key_id(&self, this: &CfnLogGroup, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "kmsKeyId", rt::to_wire(&value))
+    }
+    /// Reads `logGroupClass`; by default the library's implementation (`super`).
+    fn log_group_class(&self, this: &CfnLogGroup) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "logGroupClass")?)
+    }
+    /// Writes `logGroupClass`; by default the library's implementation (`super`).
+    fn set_log_group_class(&self, this: &CfnLogGroup, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "logGroupClass", rt::to_wire(&value))
+    }
+    /// Reads `logGroupName`; by default the library's implementation (`super`).
+    fn log_group_name(&self, this: &CfnLogGroup) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "logGroupName")?)
+    }
+    /// Writes `logGroupName`; by default the library's implementation (`super`).
+    fn set_log_group_name(&self, this: &CfnLogGroup, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "logGroupName", rt::to_wire(&value))
+    }
+    /// Reads `retentionInDays`; by default the library's implementation (`super`).
+    fn retention_in_days(&self, this: &CfnLogGroup) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "retentionInDays")?)
+    }
+    /// Writes `retentionInDays`; by default the library's implementation (`super`).
+    fn set_retention_in_days(&self, this: &CfnLogGroup, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "retentionInDays", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnLogGroup) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnLogGroup, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnLogGroup, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnLogGroup {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnLogGroupOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnLogGroupOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "log_group_ref" => rt::Override::property("logGroupRef"),
+                "tags" => rt::Override::property("tags"),
+                "data_protection_policy" | "set_data_protection_policy" => rt::Override::property("dataProtectionPolicy"),
+                "resource_policy_document" | "set_resource_policy_document" => rt::Override::property("resourcePolicyDocument"),
+                "bearer_token_authentication_enabled" | "set_bearer_token_authentication_enabled" => rt::Override::property("bearerTokenAuthenticationEnabled"),
+                "deletion_protection_enabled" | "set_deletion_protection_enabled" => rt::Override::property("deletionProtectionEnabled"),
+                "field_index_policies" | "set_field_index_policies" => rt::Override::property("fieldIndexPolicies"),
+                "kms_key_id" | "set_kms_key_id" => rt::Override::property("kmsKeyId"),
+                "log_group_class" | "set_log_group_class" => rt::Override::property("logGroupClass"),
+                "log_group_name" | "set_log_group_name" => rt::Override::property("logGroupName"),
+                "retention_in_days" | "set_retention_in_days" => rt::Override::property("retentionInDays"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnLogGroupOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnLogGroupOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("logGroupRef") => Ok(rt::to_wire(&<T as CfnLogGroupOverrides>::log_group_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnLogGroupOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("dataProtectionPolicy") => Ok(rt::to_wire(&<T as CfnLogGroupOverrides>::data_protection_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("dataProtectionPolicy", value) => {
+                <T as CfnLogGroupOverrides>::set_data_protection_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("resourcePolicyDocument") => Ok(rt::to_wire(&<T as CfnLogGroupOverrides>::resource_policy_document(imp, &Self(this.clone()))?)),
+            rt::Call::Set("resourcePolicyDocument", value) => {
+                <T as CfnLogGroupOverrides>::set_resource_policy_document(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("bearerTokenAuthenticationEnabled") => Ok(rt::to_wire(&<T as CfnLogGroupOverrides>::bearer_token_authentication_enabled(imp, &Self(this.clone()))?)),
+            rt::Call::Set("bearerTokenAuthenticationEnabled", value) => {
+                <T as CfnLogGroupOverrides>::set_bearer_token_authentication_enabled(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("deletionProtectionEnabled") => Ok(rt::to_wire(&<T as CfnLogGroupOverrides>::deletion_protection_enabled(imp, &Self(this.clone()))?)),
+            rt::Call::Set("deletionProtectionEnabled", value) => {
+                <T as CfnLogGroupOverrides>::set_deletion_protection_enabled(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("fieldIndexPolicies") => Ok(rt::to_wire(&<T as CfnLogGroupOverrides>::field_index_policies(imp, &Self(this.clone()))?)),
+            rt::Call::Set("fieldIndexPolicies", value) => {
+                <T as CfnLogGroupOverrides>::set_field_index_policies(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("kmsKeyId") => Ok(rt::to_wire(&<T as CfnLogGroupOverrides>::kms_key_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("kmsKeyId", value) => {
+                <T as CfnLogGroupOverrides>::set_kms_key_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("logGroupClass") => Ok(rt::to_wire(&<T as CfnLogGroupOverrides>::log_group_class(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logGroupClass", value) => {
+                <T as CfnLogGroupOverrides>::set_log_group_class(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("logGroupName") => Ok(rt::to_wire(&<T as CfnLogGroupOverrides>::log_group_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logGroupName", value) => {
+                <T as CfnLogGroupOverrides>::set_log_group_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("retentionInDays") => Ok(rt::to_wire(&<T as CfnLogGroupOverrides>::retention_in_days(imp, &Self(this.clone()))?)),
+            rt::Call::Set("retentionInDays", value) => {
+                <T as CfnLogGroupOverrides>::set_retention_in_days(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnLogGroupOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnLogGroupOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnLogGroupOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnLogGroup` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnLogGroupOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_logs::CfnLogGroupProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnLogGroup`.
 ///
 /// Stability: external.
@@ -2028,6 +3240,85 @@ pub trait CfnLogStreamExt: rt::IsA<CfnLogStream> {
 }
 impl<O: rt::IsA<CfnLogStream> + ?Sized> CfnLogStreamExt for O {}
 
+/// The members of [`CfnLogStream`] a Rust type can override; [`CfnLogStream::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnLogStreamOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `logStreamRef`; by default the library's implementation (`super`).
+    fn log_stream_ref(&self, this: &CfnLogStream) -> rt::R<crate::interfaces::aws_logs::LogStreamReference> {
+        rt::from_wire(rt::get(&this.0, "logStreamRef")?)
+    }
+    /// Reads `logGroupName`; by default the library's implementation (`super`).
+    fn log_group_name(&self, this: &CfnLogStream) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "logGroupName")?)
+    }
+    /// Writes `logGroupName`; by default the library's implementation (`super`).
+    fn set_log_group_name(&self, this: &CfnLogStream, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "logGroupName", rt::to_wire(&value))
+    }
+    /// Reads `logStreamName`; by default the library's implementation (`super`).
+    fn log_stream_name(&self, this: &CfnLogStream) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "logStreamName")?)
+    }
+    /// Writes `logStreamName`; by default the library's implementation (`super`).
+    fn set_log_stream_name(&self, this: &CfnLogStream, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "logStreamName", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnLogStream, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnLogStream {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnLogStreamOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnLogStreamOverrides>::OVERRIDES {
+            out.push(match *name {
+                "log_stream_ref" => rt::Override::property("logStreamRef"),
+                "log_group_name" | "set_log_group_name" => rt::Override::property("logGroupName"),
+                "log_stream_name" | "set_log_stream_name" => rt::Override::property("logStreamName"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnLogStreamOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("logStreamRef") => Ok(rt::to_wire(&<T as CfnLogStreamOverrides>::log_stream_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("logGroupName") => Ok(rt::to_wire(&<T as CfnLogStreamOverrides>::log_group_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logGroupName", value) => {
+                <T as CfnLogStreamOverrides>::set_log_group_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("logStreamName") => Ok(rt::to_wire(&<T as CfnLogStreamOverrides>::log_stream_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logStreamName", value) => {
+                <T as CfnLogStreamOverrides>::set_log_stream_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnLogStreamOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnLogStream` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnLogStreamOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::CfnLogStreamProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnLogStream`.
 ///
 /// Stability: external.
@@ -2182,6 +3473,155 @@ pub trait CfnMetricFilterExt: rt::IsA<CfnMetricFilter> {
     }
 }
 impl<O: rt::IsA<CfnMetricFilter> + ?Sized> CfnMetricFilterExt for O {}
+
+/// The members of [`CfnMetricFilter`] a Rust type can override; [`CfnMetricFilter::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnMetricFilterOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `metricFilterRef`; by default the library's implementation (`super`).
+    fn metric_filter_ref(&self, this: &CfnMetricFilter) -> rt::R<crate::interfaces::aws_logs::MetricFilterReference> {
+        rt::from_wire(rt::get(&this.0, "metricFilterRef")?)
+    }
+    /// Reads `filterPattern`; by default the library's implementation (`super`).
+    fn filter_pattern(&self, this: &CfnMetricFilter) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "filterPattern")?)
+    }
+    /// Writes `filterPattern`; by default the library's implementation (`super`).
+    fn set_filter_pattern(&self, this: &CfnMetricFilter, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "filterPattern", rt::to_wire(&value))
+    }
+    /// Reads `logGroupName`; by default the library's implementation (`super`).
+    fn log_group_name(&self, this: &CfnMetricFilter) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "logGroupName")?)
+    }
+    /// Writes `logGroupName`; by default the library's implementation (`super`).
+    fn set_log_group_name(&self, this: &CfnMetricFilter, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "logGroupName", rt::to_wire(&value))
+    }
+    /// Reads `metricTransformations`; by default the library's implementation (`super`).
+    fn metric_transformations(&self, this: &CfnMetricFilter) -> rt::R<IResolvableOrIResolvableOrCfnMetricFilterMetricTransformationPropertyList> {
+        rt::from_wire(rt::get(&this.0, "metricTransformations")?)
+    }
+    /// Writes `metricTransformations`; by default the library's implementation (`super`).
+    fn set_metric_transformations(&self, this: &CfnMetricFilter, value: IResolvableOrIResolvableOrCfnMetricFilterMetricTransformationPropertyList) -> rt::R<()> {
+        rt::set(&this.0, "metricTransformations", rt::to_wire(&value))
+    }
+    /// Reads `applyOnTransformedLogs`; by default the library's implementation (`super`).
+    fn apply_on_transformed_logs(&self, this: &CfnMetricFilter) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "applyOnTransformedLogs")?)
+    }
+    /// Writes `applyOnTransformedLogs`; by default the library's implementation (`super`).
+    fn set_apply_on_transformed_logs(&self, this: &CfnMetricFilter, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "applyOnTransformedLogs", rt::to_wire(&value))
+    }
+    /// Reads `emitSystemFieldDimensions`; by default the library's implementation (`super`).
+    fn emit_system_field_dimensions(&self, this: &CfnMetricFilter) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "emitSystemFieldDimensions")?)
+    }
+    /// Writes `emitSystemFieldDimensions`; by default the library's implementation (`super`).
+    fn set_emit_system_field_dimensions(&self, this: &CfnMetricFilter, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "emitSystemFieldDimensions", rt::to_wire(&value))
+    }
+    /// Reads `fieldSelectionCriteria`; by default the library's implementation (`super`).
+    fn field_selection_criteria(&self, this: &CfnMetricFilter) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "fieldSelectionCriteria")?)
+    }
+    /// Writes `fieldSelectionCriteria`; by default the library's implementation (`super`).
+    fn set_field_selection_criteria(&self, this: &CfnMetricFilter, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "fieldSelectionCriteria", rt::to_wire(&value))
+    }
+    /// Reads `filterName`; by default the library's implementation (`super`).
+    fn filter_name(&self, this: &CfnMetricFilter) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "filterName")?)
+    }
+    /// Writes `filterName`; by default the library's implementation (`super`).
+    fn set_filter_name(&self, this: &CfnMetricFilter, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "filterName", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnMetricFilter, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnMetricFilter {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnMetricFilterOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnMetricFilterOverrides>::OVERRIDES {
+            out.push(match *name {
+                "metric_filter_ref" => rt::Override::property("metricFilterRef"),
+                "filter_pattern" | "set_filter_pattern" => rt::Override::property("filterPattern"),
+                "log_group_name" | "set_log_group_name" => rt::Override::property("logGroupName"),
+                "metric_transformations" | "set_metric_transformations" => rt::Override::property("metricTransformations"),
+                "apply_on_transformed_logs" | "set_apply_on_transformed_logs" => rt::Override::property("applyOnTransformedLogs"),
+                "emit_system_field_dimensions" | "set_emit_system_field_dimensions" => rt::Override::property("emitSystemFieldDimensions"),
+                "field_selection_criteria" | "set_field_selection_criteria" => rt::Override::property("fieldSelectionCriteria"),
+                "filter_name" | "set_filter_name" => rt::Override::property("filterName"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnMetricFilterOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("metricFilterRef") => Ok(rt::to_wire(&<T as CfnMetricFilterOverrides>::metric_filter_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("filterPattern") => Ok(rt::to_wire(&<T as CfnMetricFilterOverrides>::filter_pattern(imp, &Self(this.clone()))?)),
+            rt::Call::Set("filterPattern", value) => {
+                <T as CfnMetricFilterOverrides>::set_filter_pattern(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("logGroupName") => Ok(rt::to_wire(&<T as CfnMetricFilterOverrides>::log_group_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logGroupName", value) => {
+                <T as CfnMetricFilterOverrides>::set_log_group_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("metricTransformations") => Ok(rt::to_wire(&<T as CfnMetricFilterOverrides>::metric_transformations(imp, &Self(this.clone()))?)),
+            rt::Call::Set("metricTransformations", value) => {
+                <T as CfnMetricFilterOverrides>::set_metric_transformations(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("applyOnTransformedLogs") => Ok(rt::to_wire(&<T as CfnMetricFilterOverrides>::apply_on_transformed_logs(imp, &Self(this.clone()))?)),
+            rt::Call::Set("applyOnTransformedLogs", value) => {
+                <T as CfnMetricFilterOverrides>::set_apply_on_transformed_logs(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("emitSystemFieldDimensions") => Ok(rt::to_wire(&<T as CfnMetricFilterOverrides>::emit_system_field_dimensions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("emitSystemFieldDimensions", value) => {
+                <T as CfnMetricFilterOverrides>::set_emit_system_field_dimensions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("fieldSelectionCriteria") => Ok(rt::to_wire(&<T as CfnMetricFilterOverrides>::field_selection_criteria(imp, &Self(this.clone()))?)),
+            rt::Call::Set("fieldSelectionCriteria", value) => {
+                <T as CfnMetricFilterOverrides>::set_field_selection_criteria(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("filterName") => Ok(rt::to_wire(&<T as CfnMetricFilterOverrides>::filter_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("filterName", value) => {
+                <T as CfnMetricFilterOverrides>::set_filter_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnMetricFilterOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnMetricFilter` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnMetricFilterOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::CfnMetricFilterProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Specifies the CloudWatch metric dimensions to publish with this metric.
 ///
@@ -2488,6 +3928,133 @@ pub trait CfnQueryDefinitionExt: rt::IsA<CfnQueryDefinition> {
 }
 impl<O: rt::IsA<CfnQueryDefinition> + ?Sized> CfnQueryDefinitionExt for O {}
 
+/// The members of [`CfnQueryDefinition`] a Rust type can override; [`CfnQueryDefinition::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnQueryDefinitionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrQueryDefinitionId`; by default the library's implementation (`super`).
+    fn attr_query_definition_id(&self, this: &CfnQueryDefinition) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrQueryDefinitionId")?)
+    }
+    /// Reads `queryDefinitionRef`; by default the library's implementation (`super`).
+    fn query_definition_ref(&self, this: &CfnQueryDefinition) -> rt::R<crate::interfaces::aws_logs::QueryDefinitionReference> {
+        rt::from_wire(rt::get(&this.0, "queryDefinitionRef")?)
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnQueryDefinition) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnQueryDefinition, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `queryString`; by default the library's implementation (`super`).
+    fn query_string(&self, this: &CfnQueryDefinition) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "queryString")?)
+    }
+    /// Writes `queryString`; by default the library's implementation (`super`).
+    fn set_query_string(&self, this: &CfnQueryDefinition, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "queryString", rt::to_wire(&value))
+    }
+    /// Reads `logGroupNames`; by default the library's implementation (`super`).
+    fn log_group_names(&self, this: &CfnQueryDefinition) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "logGroupNames")?)
+    }
+    /// Writes `logGroupNames`; by default the library's implementation (`super`).
+    fn set_log_group_names(&self, this: &CfnQueryDefinition, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "logGroupNames", rt::to_wire(&value))
+    }
+    /// Reads `parameters`; by default the library's implementation (`super`).
+    fn parameters(&self, this: &CfnQueryDefinition) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnQueryDefinitionQueryParameterPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "parameters")?)
+    }
+    /// Writes `parameters`; by default the library's implementation (`super`).
+    fn set_parameters(&self, this: &CfnQueryDefinition, value: rt::Option<IResolvableOrIResolvableOrCfnQueryDefinitionQueryParameterPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "parameters", rt::to_wire(&value))
+    }
+    /// Reads `queryLanguage`; by default the library's implementation (`super`).
+    fn query_language(&self, this: &CfnQueryDefinition) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "queryLanguage")?)
+    }
+    /// Writes `queryLanguage`; by default the library's implementation (`super`).
+    fn set_query_language(&self, this: &CfnQueryDefinition, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "queryLanguage", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnQueryDefinition, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnQueryDefinition {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnQueryDefinitionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnQueryDefinitionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_query_definition_id" => rt::Override::property("attrQueryDefinitionId"),
+                "query_definition_ref" => rt::Override::property("queryDefinitionRef"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "query_string" | "set_query_string" => rt::Override::property("queryString"),
+                "log_group_names" | "set_log_group_names" => rt::Override::property("logGroupNames"),
+                "parameters" | "set_parameters" => rt::Override::property("parameters"),
+                "query_language" | "set_query_language" => rt::Override::property("queryLanguage"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnQueryDefinitionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrQueryDefinitionId") => Ok(rt::to_wire(&<T as CfnQueryDefinitionOverrides>::attr_query_definition_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("queryDefinitionRef") => Ok(rt::to_wire(&<T as CfnQueryDefinitionOverrides>::query_definition_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnQueryDefinitionOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnQueryDefinitionOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("queryString") => Ok(rt::to_wire(&<T as CfnQueryDefinitionOverrides>::query_string(imp, &Self(this.clone()))?)),
+            rt::Call::Set("queryString", value) => {
+                <T as CfnQueryDefinitionOverrides>::set_query_string(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("logGroupNames") => Ok(rt::to_wire(&<T as CfnQueryDefinitionOverrides>::log_group_names(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logGroupNames", value) => {
+                <T as CfnQueryDefinitionOverrides>::set_log_group_names(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("parameters") => Ok(rt::to_wire(&<T as CfnQueryDefinitionOverrides>::parameters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("parameters", value) => {
+                <T as CfnQueryDefinitionOverrides>::set_parameters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("queryLanguage") => Ok(rt::to_wire(&<T as CfnQueryDefinitionOverrides>::query_language(imp, &Self(this.clone()))?)),
+            rt::Call::Set("queryLanguage", value) => {
+                <T as CfnQueryDefinitionOverrides>::set_query_language(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnQueryDefinitionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnQueryDefinition` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnQueryDefinitionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::CfnQueryDefinitionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// This structure defines a query parameter for a saved CloudWatch Logs Insights query definition.
 ///
 /// Query parameters are supported only for Logs Insights QL queries. They are placeholder variables that you can reference in a query string using the {{parameterName}} syntax. Each parameter can include a default value and a description.
@@ -2664,6 +4231,85 @@ pub trait CfnResourcePolicyExt: rt::IsA<CfnResourcePolicy> {
     }
 }
 impl<O: rt::IsA<CfnResourcePolicy> + ?Sized> CfnResourcePolicyExt for O {}
+
+/// The members of [`CfnResourcePolicy`] a Rust type can override; [`CfnResourcePolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnResourcePolicyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `resourcePolicyRef`; by default the library's implementation (`super`).
+    fn resource_policy_ref(&self, this: &CfnResourcePolicy) -> rt::R<crate::interfaces::aws_logs::ResourcePolicyReference> {
+        rt::from_wire(rt::get(&this.0, "resourcePolicyRef")?)
+    }
+    /// Reads `policyDocument`; by default the library's implementation (`super`).
+    fn policy_document(&self, this: &CfnResourcePolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "policyDocument")?)
+    }
+    /// Writes `policyDocument`; by default the library's implementation (`super`).
+    fn set_policy_document(&self, this: &CfnResourcePolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "policyDocument", rt::to_wire(&value))
+    }
+    /// Reads `policyName`; by default the library's implementation (`super`).
+    fn policy_name(&self, this: &CfnResourcePolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "policyName")?)
+    }
+    /// Writes `policyName`; by default the library's implementation (`super`).
+    fn set_policy_name(&self, this: &CfnResourcePolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "policyName", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnResourcePolicy, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnResourcePolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnResourcePolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnResourcePolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "resource_policy_ref" => rt::Override::property("resourcePolicyRef"),
+                "policy_document" | "set_policy_document" => rt::Override::property("policyDocument"),
+                "policy_name" | "set_policy_name" => rt::Override::property("policyName"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnResourcePolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("resourcePolicyRef") => Ok(rt::to_wire(&<T as CfnResourcePolicyOverrides>::resource_policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyDocument") => Ok(rt::to_wire(&<T as CfnResourcePolicyOverrides>::policy_document(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyDocument", value) => {
+                <T as CfnResourcePolicyOverrides>::set_policy_document(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("policyName") => Ok(rt::to_wire(&<T as CfnResourcePolicyOverrides>::policy_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyName", value) => {
+                <T as CfnResourcePolicyOverrides>::set_policy_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnResourcePolicyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnResourcePolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnResourcePolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::CfnResourcePolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnResourcePolicy`.
 ///
@@ -2882,6 +4528,289 @@ pub trait CfnScheduledQueryExt: rt::IsA<CfnScheduledQuery> {
     }
 }
 impl<O: rt::IsA<CfnScheduledQuery> + ?Sized> CfnScheduledQueryExt for O {}
+
+/// The members of [`CfnScheduledQuery`] a Rust type can override; [`CfnScheduledQuery::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnScheduledQueryOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrCreationTime`; by default the library's implementation (`super`).
+    fn attr_creation_time(&self, this: &CfnScheduledQuery) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "attrCreationTime")?)
+    }
+    /// Reads `attrLastExecutionStatus`; by default the library's implementation (`super`).
+    fn attr_last_execution_status(&self, this: &CfnScheduledQuery) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrLastExecutionStatus")?)
+    }
+    /// Reads `attrLastTriggeredTime`; by default the library's implementation (`super`).
+    fn attr_last_triggered_time(&self, this: &CfnScheduledQuery) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "attrLastTriggeredTime")?)
+    }
+    /// Reads `attrLastUpdatedTime`; by default the library's implementation (`super`).
+    fn attr_last_updated_time(&self, this: &CfnScheduledQuery) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "attrLastUpdatedTime")?)
+    }
+    /// Reads `attrScheduledQueryArn`; by default the library's implementation (`super`).
+    fn attr_scheduled_query_arn(&self, this: &CfnScheduledQuery) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrScheduledQueryArn")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnScheduledQuery) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `scheduledQueryRef`; by default the library's implementation (`super`).
+    fn scheduled_query_ref(&self, this: &CfnScheduledQuery) -> rt::R<crate::interfaces::aws_logs::ScheduledQueryReference> {
+        rt::from_wire(rt::get(&this.0, "scheduledQueryRef")?)
+    }
+    /// Reads `executionRoleArn`; by default the library's implementation (`super`).
+    fn execution_role_arn(&self, this: &CfnScheduledQuery) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "executionRoleArn")?)
+    }
+    /// Writes `executionRoleArn`; by default the library's implementation (`super`).
+    fn set_execution_role_arn(&self, this: &CfnScheduledQuery, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "executionRoleArn", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnScheduledQuery) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnScheduledQuery, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `queryLanguage`; by default the library's implementation (`super`).
+    fn query_language(&self, this: &CfnScheduledQuery) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "queryLanguage")?)
+    }
+    /// Writes `queryLanguage`; by default the library's implementation (`super`).
+    fn set_query_language(&self, this: &CfnScheduledQuery, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "queryLanguage", rt::to_wire(&value))
+    }
+    /// Reads `queryString`; by default the library's implementation (`super`).
+    fn query_string(&self, this: &CfnScheduledQuery) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "queryString")?)
+    }
+    /// Writes `queryString`; by default the library's implementation (`super`).
+    fn set_query_string(&self, this: &CfnScheduledQuery, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "queryString", rt::to_wire(&value))
+    }
+    /// Reads `scheduleExpression`; by default the library's implementation (`super`).
+    fn schedule_expression(&self, this: &CfnScheduledQuery) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "scheduleExpression")?)
+    }
+    /// Writes `scheduleExpression`; by default the library's implementation (`super`).
+    fn set_schedule_expression(&self, this: &CfnScheduledQuery, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "scheduleExpression", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnScheduledQuery) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnScheduledQuery, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `destinationConfiguration`; by default the library's implementation (`super`).
+    fn destination_configuration(&self, this: &CfnScheduledQuery) -> rt::R<rt::Option<IResolvableOrCfnScheduledQueryDestinationConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "destinationConfiguration")?)
+    }
+    /// Writes `destinationConfiguration`; by default the library's implementation (`super`).
+    fn set_destination_configuration(&self, this: &CfnScheduledQuery, value: rt::Option<IResolvableOrCfnScheduledQueryDestinationConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "destinationConfiguration", rt::to_wire(&value))
+    }
+    /// Reads `logGroupIdentifiers`; by default the library's implementation (`super`).
+    fn log_group_identifiers(&self, this: &CfnScheduledQuery) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "logGroupIdentifiers")?)
+    }
+    /// Writes `logGroupIdentifiers`; by default the library's implementation (`super`).
+    fn set_log_group_identifiers(&self, this: &CfnScheduledQuery, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "logGroupIdentifiers", rt::to_wire(&value))
+    }
+    /// Reads `scheduleEndTime`; by default the library's implementation (`super`).
+    fn schedule_end_time(&self, this: &CfnScheduledQuery) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "scheduleEndTime")?)
+    }
+    /// Writes `scheduleEndTime`; by default the library's implementation (`super`).
+    fn set_schedule_end_time(&self, this: &CfnScheduledQuery, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "scheduleEndTime", rt::to_wire(&value))
+    }
+    /// Reads `scheduleStartTime`; by default the library's implementation (`super`).
+    fn schedule_start_time(&self, this: &CfnScheduledQuery) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "scheduleStartTime")?)
+    }
+    /// Writes `scheduleStartTime`; by default the library's implementation (`super`).
+    fn set_schedule_start_time(&self, this: &CfnScheduledQuery, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "scheduleStartTime", rt::to_wire(&value))
+    }
+    /// Reads `startTimeOffset`; by default the library's implementation (`super`).
+    fn start_time_offset(&self, this: &CfnScheduledQuery) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "startTimeOffset")?)
+    }
+    /// Writes `startTimeOffset`; by default the library's implementation (`super`).
+    fn set_start_time_offset(&self, this: &CfnScheduledQuery, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "startTimeOffset", rt::to_wire(&value))
+    }
+    /// Reads `state`; by default the library's implementation (`super`).
+    fn state(&self, this: &CfnScheduledQuery) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "state")?)
+    }
+    /// Writes `state`; by default the library's implementation (`super`).
+    fn set_state(&self, this: &CfnScheduledQuery, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "state", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnScheduledQuery) -> rt::R<rt::Option<rt::Vec<crate::aws_logs::CfnScheduledQueryTagsItemsProperty>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnScheduledQuery, value: rt::Option<rt::Vec<crate::aws_logs::CfnScheduledQueryTagsItemsProperty>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// Reads `timezone`; by default the library's implementation (`super`).
+    fn timezone(&self, this: &CfnScheduledQuery) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "timezone")?)
+    }
+    /// Writes `timezone`; by default the library's implementation (`super`).
+    fn set_timezone(&self, this: &CfnScheduledQuery, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "timezone", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnScheduledQuery, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnScheduledQuery {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnScheduledQueryOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnScheduledQueryOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_creation_time" => rt::Override::property("attrCreationTime"),
+                "attr_last_execution_status" => rt::Override::property("attrLastExecutionStatus"),
+                "attr_last_triggered_time" => rt::Override::property("attrLastTriggeredTime"),
+                "attr_last_updated_time" => rt::Override::property("attrLastUpdatedTime"),
+                "attr_scheduled_query_arn" => rt::Override::property("attrScheduledQueryArn"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "scheduled_query_ref" => rt::Override::property("scheduledQueryRef"),
+                "execution_role_arn" | "set_execution_role_arn" => rt::Override::property("executionRoleArn"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "query_language" | "set_query_language" => rt::Override::property("queryLanguage"),
+                "query_string" | "set_query_string" => rt::Override::property("queryString"),
+                "schedule_expression" | "set_schedule_expression" => rt::Override::property("scheduleExpression"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "destination_configuration" | "set_destination_configuration" => rt::Override::property("destinationConfiguration"),
+                "log_group_identifiers" | "set_log_group_identifiers" => rt::Override::property("logGroupIdentifiers"),
+                "schedule_end_time" | "set_schedule_end_time" => rt::Override::property("scheduleEndTime"),
+                "schedule_start_time" | "set_schedule_start_time" => rt::Override::property("scheduleStartTime"),
+                "start_time_offset" | "set_start_time_offset" => rt::Override::property("startTimeOffset"),
+                "state" | "set_state" => rt::Override::property("state"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "timezone" | "set_timezone" => rt::Override::property("timezone"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnScheduledQueryOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrCreationTime") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::attr_creation_time(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrLastExecutionStatus") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::attr_last_execution_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrLastTriggeredTime") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::attr_last_triggered_time(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrLastUpdatedTime") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::attr_last_updated_time(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrScheduledQueryArn") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::attr_scheduled_query_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("scheduledQueryRef") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::scheduled_query_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("executionRoleArn") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::execution_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("executionRoleArn", value) => {
+                <T as CfnScheduledQueryOverrides>::set_execution_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnScheduledQueryOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("queryLanguage") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::query_language(imp, &Self(this.clone()))?)),
+            rt::Call::Set("queryLanguage", value) => {
+                <T as CfnScheduledQueryOverrides>::set_query_language(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("queryString") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::query_string(imp, &Self(this.clone()))?)),
+            rt::Call::Set("queryString", value) => {
+                <T as CfnScheduledQueryOverrides>::set_query_string(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("scheduleExpression") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::schedule_expression(imp, &Self(this.clone()))?)),
+            rt::Call::Set("scheduleExpression", value) => {
+                <T as CfnScheduledQueryOverrides>::set_schedule_expression(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnScheduledQueryOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("destinationConfiguration") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::destination_configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("destinationConfiguration", value) => {
+                <T as CfnScheduledQueryOverrides>::set_destination_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("logGroupIdentifiers") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::log_group_identifiers(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logGroupIdentifiers", value) => {
+                <T as CfnScheduledQueryOverrides>::set_log_group_identifiers(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("scheduleEndTime") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::schedule_end_time(imp, &Self(this.clone()))?)),
+            rt::Call::Set("scheduleEndTime", value) => {
+                <T as CfnScheduledQueryOverrides>::set_schedule_end_time(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("scheduleStartTime") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::schedule_start_time(imp, &Self(this.clone()))?)),
+            rt::Call::Set("scheduleStartTime", value) => {
+                <T as CfnScheduledQueryOverrides>::set_schedule_start_time(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("startTimeOffset") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::start_time_offset(imp, &Self(this.clone()))?)),
+            rt::Call::Set("startTimeOffset", value) => {
+                <T as CfnScheduledQueryOverrides>::set_start_time_offset(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("state") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::state(imp, &Self(this.clone()))?)),
+            rt::Call::Set("state", value) => {
+                <T as CfnScheduledQueryOverrides>::set_state(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnScheduledQueryOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("timezone") => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::timezone(imp, &Self(this.clone()))?)),
+            rt::Call::Set("timezone", value) => {
+                <T as CfnScheduledQueryOverrides>::set_timezone(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnScheduledQueryOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnScheduledQuery` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnScheduledQueryOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::CfnScheduledQueryProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Stability: external.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -3140,6 +5069,83 @@ pub trait CfnStorageTierPolicyExt: rt::IsA<CfnStorageTierPolicy> {
 }
 impl<O: rt::IsA<CfnStorageTierPolicy> + ?Sized> CfnStorageTierPolicyExt for O {}
 
+/// The members of [`CfnStorageTierPolicy`] a Rust type can override; [`CfnStorageTierPolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnStorageTierPolicyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrAccountId`; by default the library's implementation (`super`).
+    fn attr_account_id(&self, this: &CfnStorageTierPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrAccountId")?)
+    }
+    /// Reads `attrLastUpdatedTime`; by default the library's implementation (`super`).
+    fn attr_last_updated_time(&self, this: &CfnStorageTierPolicy) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "attrLastUpdatedTime")?)
+    }
+    /// Reads `storageTierPolicyRef`; by default the library's implementation (`super`).
+    fn storage_tier_policy_ref(&self, this: &CfnStorageTierPolicy) -> rt::R<crate::interfaces::aws_logs::StorageTierPolicyReference> {
+        rt::from_wire(rt::get(&this.0, "storageTierPolicyRef")?)
+    }
+    /// Reads `storageTier`; by default the library's implementation (`super`).
+    fn storage_tier(&self, this: &CfnStorageTierPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "storageTier")?)
+    }
+    /// Writes `storageTier`; by default the library's implementation (`super`).
+    fn set_storage_tier(&self, this: &CfnStorageTierPolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "storageTier", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnStorageTierPolicy, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnStorageTierPolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnStorageTierPolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnStorageTierPolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_account_id" => rt::Override::property("attrAccountId"),
+                "attr_last_updated_time" => rt::Override::property("attrLastUpdatedTime"),
+                "storage_tier_policy_ref" => rt::Override::property("storageTierPolicyRef"),
+                "storage_tier" | "set_storage_tier" => rt::Override::property("storageTier"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnStorageTierPolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrAccountId") => Ok(rt::to_wire(&<T as CfnStorageTierPolicyOverrides>::attr_account_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrLastUpdatedTime") => Ok(rt::to_wire(&<T as CfnStorageTierPolicyOverrides>::attr_last_updated_time(imp, &Self(this.clone()))?)),
+            rt::Call::Get("storageTierPolicyRef") => Ok(rt::to_wire(&<T as CfnStorageTierPolicyOverrides>::storage_tier_policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("storageTier") => Ok(rt::to_wire(&<T as CfnStorageTierPolicyOverrides>::storage_tier(imp, &Self(this.clone()))?)),
+            rt::Call::Set("storageTier", value) => {
+                <T as CfnStorageTierPolicyOverrides>::set_storage_tier(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnStorageTierPolicyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnStorageTierPolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnStorageTierPolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::CfnStorageTierPolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnStorageTierPolicy`.
 ///
 /// Stability: external.
@@ -3314,6 +5320,183 @@ pub trait CfnSubscriptionFilterExt: rt::IsA<CfnSubscriptionFilter> {
 }
 impl<O: rt::IsA<CfnSubscriptionFilter> + ?Sized> CfnSubscriptionFilterExt for O {}
 
+/// The members of [`CfnSubscriptionFilter`] a Rust type can override; [`CfnSubscriptionFilter::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnSubscriptionFilterOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `subscriptionFilterRef`; by default the library's implementation (`super`).
+    fn subscription_filter_ref(&self, this: &CfnSubscriptionFilter) -> rt::R<crate::interfaces::aws_logs::SubscriptionFilterReference> {
+        rt::from_wire(rt::get(&this.0, "subscriptionFilterRef")?)
+    }
+    /// Reads `destinationArn`; by default the library's implementation (`super`).
+    fn destination_arn(&self, this: &CfnSubscriptionFilter) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "destinationArn")?)
+    }
+    /// Writes `destinationArn`; by default the library's implementation (`super`).
+    fn set_destination_arn(&self, this: &CfnSubscriptionFilter, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "destinationArn", rt::to_wire(&value))
+    }
+    /// Reads `filterPattern`; by default the library's implementation (`super`).
+    fn filter_pattern(&self, this: &CfnSubscriptionFilter) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "filterPattern")?)
+    }
+    /// Writes `filterPattern`; by default the library's implementation (`super`).
+    fn set_filter_pattern(&self, this: &CfnSubscriptionFilter, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "filterPattern", rt::to_wire(&value))
+    }
+    /// Reads `logGroupName`; by default the library's implementation (`super`).
+    fn log_group_name(&self, this: &CfnSubscriptionFilter) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "logGroupName")?)
+    }
+    /// Writes `logGroupName`; by default the library's implementation (`super`).
+    fn set_log_group_name(&self, this: &CfnSubscriptionFilter, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "logGroupName", rt::to_wire(&value))
+    }
+    /// Reads `applyOnTransformedLogs`; by default the library's implementation (`super`).
+    fn apply_on_transformed_logs(&self, this: &CfnSubscriptionFilter) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "applyOnTransformedLogs")?)
+    }
+    /// Writes `applyOnTransformedLogs`; by default the library's implementation (`super`).
+    fn set_apply_on_transformed_logs(&self, this: &CfnSubscriptionFilter, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "applyOnTransformedLogs", rt::to_wire(&value))
+    }
+    /// Reads `distribution`; by default the library's implementation (`super`).
+    fn distribution(&self, this: &CfnSubscriptionFilter) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "distribution")?)
+    }
+    /// Writes `distribution`; by default the library's implementation (`super`).
+    fn set_distribution(&self, this: &CfnSubscriptionFilter, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "distribution", rt::to_wire(&value))
+    }
+    /// Reads `emitSystemFields`; by default the library's implementation (`super`).
+    fn emit_system_fields(&self, this: &CfnSubscriptionFilter) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "emitSystemFields")?)
+    }
+    /// Writes `emitSystemFields`; by default the library's implementation (`super`).
+    fn set_emit_system_fields(&self, this: &CfnSubscriptionFilter, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "emitSystemFields", rt::to_wire(&value))
+    }
+    /// Reads `fieldSelectionCriteria`; by default the library's implementation (`super`).
+    fn field_selection_criteria(&self, this: &CfnSubscriptionFilter) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "fieldSelectionCriteria")?)
+    }
+    /// Writes `fieldSelectionCriteria`; by default the library's implementation (`super`).
+    fn set_field_selection_criteria(&self, this: &CfnSubscriptionFilter, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "fieldSelectionCriteria", rt::to_wire(&value))
+    }
+    /// Reads `filterName`; by default the library's implementation (`super`).
+    fn filter_name(&self, this: &CfnSubscriptionFilter) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "filterName")?)
+    }
+    /// Writes `filterName`; by default the library's implementation (`super`).
+    fn set_filter_name(&self, this: &CfnSubscriptionFilter, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "filterName", rt::to_wire(&value))
+    }
+    /// Reads `roleArn`; by default the library's implementation (`super`).
+    fn role_arn(&self, this: &CfnSubscriptionFilter) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "roleArn")?)
+    }
+    /// Writes `roleArn`; by default the library's implementation (`super`).
+    fn set_role_arn(&self, this: &CfnSubscriptionFilter, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "roleArn", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnSubscriptionFilter, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnSubscriptionFilter {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnSubscriptionFilterOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnSubscriptionFilterOverrides>::OVERRIDES {
+            out.push(match *name {
+                "subscription_filter_ref" => rt::Override::property("subscriptionFilterRef"),
+                "destination_arn" | "set_destination_arn" => rt::Override::property("destinationArn"),
+                "filter_pattern" | "set_filter_pattern" => rt::Override::property("filterPattern"),
+                "log_group_name" | "set_log_group_name" => rt::Override::property("logGroupName"),
+                "apply_on_transformed_logs" | "set_apply_on_transformed_logs" => rt::Override::property("applyOnTransformedLogs"),
+                "distribution" | "set_distribution" => rt::Override::property("distribution"),
+                "emit_system_fields" | "set_emit_system_fields" => rt::Override::property("emitSystemFields"),
+                "field_selection_criteria" | "set_field_selection_criteria" => rt::Override::property("fieldSelectionCriteria"),
+                "filter_name" | "set_filter_name" => rt::Override::property("filterName"),
+                "role_arn" | "set_role_arn" => rt::Override::property("roleArn"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnSubscriptionFilterOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("subscriptionFilterRef") => Ok(rt::to_wire(&<T as CfnSubscriptionFilterOverrides>::subscription_filter_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("destinationArn") => Ok(rt::to_wire(&<T as CfnSubscriptionFilterOverrides>::destination_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("destinationArn", value) => {
+                <T as CfnSubscriptionFilterOverrides>::set_destination_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("filterPattern") => Ok(rt::to_wire(&<T as CfnSubscriptionFilterOverrides>::filter_pattern(imp, &Self(this.clone()))?)),
+            rt::Call::Set("filterPattern", value) => {
+                <T as CfnSubscriptionFilterOverrides>::set_filter_pattern(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("logGroupName") => Ok(rt::to_wire(&<T as CfnSubscriptionFilterOverrides>::log_group_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logGroupName", value) => {
+                <T as CfnSubscriptionFilterOverrides>::set_log_group_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("applyOnTransformedLogs") => Ok(rt::to_wire(&<T as CfnSubscriptionFilterOverrides>::apply_on_transformed_logs(imp, &Self(this.clone()))?)),
+            rt::Call::Set("applyOnTransformedLogs", value) => {
+                <T as CfnSubscriptionFilterOverrides>::set_apply_on_transformed_logs(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("distribution") => Ok(rt::to_wire(&<T as CfnSubscriptionFilterOverrides>::distribution(imp, &Self(this.clone()))?)),
+            rt::Call::Set("distribution", value) => {
+                <T as CfnSubscriptionFilterOverrides>::set_distribution(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("emitSystemFields") => Ok(rt::to_wire(&<T as CfnSubscriptionFilterOverrides>::emit_system_fields(imp, &Self(this.clone()))?)),
+            rt::Call::Set("emitSystemFields", value) => {
+                <T as CfnSubscriptionFilterOverrides>::set_emit_system_fields(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("fieldSelectionCriteria") => Ok(rt::to_wire(&<T as CfnSubscriptionFilterOverrides>::field_selection_criteria(imp, &Self(this.clone()))?)),
+            rt::Call::Set("fieldSelectionCriteria", value) => {
+                <T as CfnSubscriptionFilterOverrides>::set_field_selection_criteria(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("filterName") => Ok(rt::to_wire(&<T as CfnSubscriptionFilterOverrides>::filter_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("filterName", value) => {
+                <T as CfnSubscriptionFilterOverrides>::set_filter_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("roleArn") => Ok(rt::to_wire(&<T as CfnSubscriptionFilterOverrides>::role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("roleArn", value) => {
+                <T as CfnSubscriptionFilterOverrides>::set_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnSubscriptionFilterOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnSubscriptionFilter` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnSubscriptionFilterOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::CfnSubscriptionFilterProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnSubscriptionFilter`.
 ///
 /// Stability: external.
@@ -3476,6 +5659,85 @@ pub trait CfnTransformerExt: rt::IsA<CfnTransformer> {
     }
 }
 impl<O: rt::IsA<CfnTransformer> + ?Sized> CfnTransformerExt for O {}
+
+/// The members of [`CfnTransformer`] a Rust type can override; [`CfnTransformer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnTransformerOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `transformerRef`; by default the library's implementation (`super`).
+    fn transformer_ref(&self, this: &CfnTransformer) -> rt::R<crate::interfaces::aws_logs::TransformerReference> {
+        rt::from_wire(rt::get(&this.0, "transformerRef")?)
+    }
+    /// Reads `logGroupIdentifier`; by default the library's implementation (`super`).
+    fn log_group_identifier(&self, this: &CfnTransformer) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "logGroupIdentifier")?)
+    }
+    /// Writes `logGroupIdentifier`; by default the library's implementation (`super`).
+    fn set_log_group_identifier(&self, this: &CfnTransformer, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "logGroupIdentifier", rt::to_wire(&value))
+    }
+    /// Reads `transformerConfig`; by default the library's implementation (`super`).
+    fn transformer_config(&self, this: &CfnTransformer) -> rt::R<IResolvableOrIResolvableOrCfnTransformerProcessorPropertyList> {
+        rt::from_wire(rt::get(&this.0, "transformerConfig")?)
+    }
+    /// Writes `transformerConfig`; by default the library's implementation (`super`).
+    fn set_transformer_config(&self, this: &CfnTransformer, value: IResolvableOrIResolvableOrCfnTransformerProcessorPropertyList) -> rt::R<()> {
+        rt::set(&this.0, "transformerConfig", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnTransformer, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnTransformer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnTransformerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnTransformerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "transformer_ref" => rt::Override::property("transformerRef"),
+                "log_group_identifier" | "set_log_group_identifier" => rt::Override::property("logGroupIdentifier"),
+                "transformer_config" | "set_transformer_config" => rt::Override::property("transformerConfig"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnTransformerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("transformerRef") => Ok(rt::to_wire(&<T as CfnTransformerOverrides>::transformer_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("logGroupIdentifier") => Ok(rt::to_wire(&<T as CfnTransformerOverrides>::log_group_identifier(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logGroupIdentifier", value) => {
+                <T as CfnTransformerOverrides>::set_log_group_identifier(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("transformerConfig") => Ok(rt::to_wire(&<T as CfnTransformerOverrides>::transformer_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("transformerConfig", value) => {
+                <T as CfnTransformerOverrides>::set_transformer_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnTransformerOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnTransformer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnTransformerOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::CfnTransformerProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// This object defines one key that will be added with the [addKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-addKey) processor.
 ///
@@ -5170,6 +7432,75 @@ pub trait CrossAccountDestinationExt: rt::IsA<CrossAccountDestination> {
 }
 impl<O: rt::IsA<CrossAccountDestination> + ?Sized> CrossAccountDestinationExt for O {}
 
+/// The members of [`CrossAccountDestination`] a Rust type can override; [`CrossAccountDestination::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CrossAccountDestinationOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `destinationArn`; by default the library's implementation (`super`).
+    fn destination_arn(&self, this: &CrossAccountDestination) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "destinationArn")?)
+    }
+    /// Reads `destinationName`; by default the library's implementation (`super`).
+    fn destination_name(&self, this: &CrossAccountDestination) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "destinationName")?)
+    }
+    /// Reads `policyDocument`; by default the library's implementation (`super`).
+    fn policy_document(&self, this: &CrossAccountDestination) -> rt::R<crate::aws_iam::PolicyDocument> {
+        rt::from_wire(rt::get(&this.0, "policyDocument")?)
+    }
+    /// `addToPolicy`: by default the library's implementation (`super`).
+    fn add_to_policy(&self, this: &CrossAccountDestination, statement: crate::aws_iam::PolicyStatement) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addToPolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &CrossAccountDestination, scope: crate::constructs::Construct, source_log_group: crate::interfaces::aws_logs::ILogGroupRef) -> rt::R<crate::aws_logs::LogSubscriptionDestinationConfig> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&scope), rt::to_wire(&source_log_group)])?)
+    }
+}
+impl CrossAccountDestination {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CrossAccountDestinationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CrossAccountDestinationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "destination_arn" => rt::Override::property("destinationArn"),
+                "destination_name" => rt::Override::property("destinationName"),
+                "policy_document" => rt::Override::property("policyDocument"),
+                "add_to_policy" => rt::Override::method("addToPolicy"),
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CrossAccountDestinationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("destinationArn") => Ok(rt::to_wire(&<T as CrossAccountDestinationOverrides>::destination_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("destinationName") => Ok(rt::to_wire(&<T as CrossAccountDestinationOverrides>::destination_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyDocument") => Ok(rt::to_wire(&<T as CrossAccountDestinationOverrides>::policy_document(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addToPolicy", mut args) => Ok(rt::to_wire(&<T as CrossAccountDestinationOverrides>::add_to_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as CrossAccountDestinationOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CrossAccountDestination` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CrossAccountDestinationOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::CrossAccountDestinationProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for a CrossAccountDestination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrossAccountDestinationProps {
@@ -5283,6 +7614,51 @@ pub trait CustomDataIdentifierExt: rt::IsA<CustomDataIdentifier> {
 }
 impl<O: rt::IsA<CustomDataIdentifier> + ?Sized> CustomDataIdentifierExt for O {}
 
+/// The members of [`CustomDataIdentifier`] a Rust type can override; [`CustomDataIdentifier::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_logs::DataIdentifierOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CustomDataIdentifierOverrides: crate::aws_logs::DataIdentifierOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `regex`; by default the library's implementation (`super`).
+    fn regex(&self, this: &CustomDataIdentifier) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "regex")?)
+    }
+}
+impl CustomDataIdentifier {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CustomDataIdentifierOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CustomDataIdentifierOverrides>::OVERRIDES {
+            out.push(match *name {
+                "regex" => rt::Override::property("regex"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_logs::DataIdentifier::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CustomDataIdentifierOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("regex") => Ok(rt::to_wire(&<T as CustomDataIdentifierOverrides>::regex(imp, &Self(this.clone()))?)),
+            call => crate::aws_logs::DataIdentifier::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CustomDataIdentifier` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CustomDataIdentifierOverrides>(overrides: T, name: &str, regex: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&name), rt::to_wire(&regex)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Processor for data conversion operations.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DataConverterProcessor(rt::ObjRef);
@@ -5307,6 +7683,57 @@ pub trait DataConverterProcessorExt: rt::IsA<DataConverterProcessor> {
     }
 }
 impl<O: rt::IsA<DataConverterProcessor> + ?Sized> DataConverterProcessorExt for O {}
+
+/// The members of [`DataConverterProcessor`] a Rust type can override; [`DataConverterProcessor::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DataConverterProcessorOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `type`; by default the library's implementation (`super`).
+    fn r#type(&self, this: &DataConverterProcessor) -> rt::R<crate::aws_logs::DataConverterType> {
+        rt::from_wire(rt::get(&this.0, "type")?)
+    }
+    /// Writes `type`; by default the library's implementation (`super`).
+    fn set_type(&self, this: &DataConverterProcessor, value: crate::aws_logs::DataConverterType) -> rt::R<()> {
+        rt::set(&this.0, "type", rt::to_wire(&value))
+    }
+}
+impl DataConverterProcessor {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DataConverterProcessorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DataConverterProcessorOverrides>::OVERRIDES {
+            out.push(match *name {
+                "type" | "set_type" => rt::Override::property("type"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DataConverterProcessorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("type") => Ok(rt::to_wire(&<T as DataConverterProcessorOverrides>::r#type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("type", value) => {
+                <T as DataConverterProcessorOverrides>::set_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `DataConverterProcessor` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DataConverterProcessorOverrides>(overrides: T, props: &crate::aws_logs::DataConverterProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for creating data converter processors.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -5709,6 +8136,55 @@ pub trait DataIdentifierExt: rt::IsA<DataIdentifier> {
 }
 impl<O: rt::IsA<DataIdentifier> + ?Sized> DataIdentifierExt for O {}
 
+/// The members of [`DataIdentifier`] a Rust type can override; [`DataIdentifier::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DataIdentifierOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &DataIdentifier) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &DataIdentifier) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+}
+impl DataIdentifier {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DataIdentifierOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DataIdentifierOverrides>::OVERRIDES {
+            out.push(match *name {
+                "name" => rt::Override::property("name"),
+                "to_string" => rt::Override::method("toString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DataIdentifierOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as DataIdentifierOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as DataIdentifierOverrides>::to_string(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `DataIdentifier` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DataIdentifierOverrides>(overrides: T, name: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&name)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Creates a data protection policy for CloudWatch Logs log groups.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DataProtectionPolicy(rt::ObjRef);
@@ -5723,6 +8199,41 @@ impl DataProtectionPolicy {
 pub trait DataProtectionPolicyExt: rt::IsA<DataProtectionPolicy> {
 }
 impl<O: rt::IsA<DataProtectionPolicy> + ?Sized> DataProtectionPolicyExt for O {}
+
+/// The members of [`DataProtectionPolicy`] a Rust type can override; [`DataProtectionPolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DataProtectionPolicyOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl DataProtectionPolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DataProtectionPolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as DataProtectionPolicyOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DataProtectionPolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `DataProtectionPolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DataProtectionPolicyOverrides>(overrides: T, props: &crate::aws_logs::DataProtectionPolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for creating a data protection policy.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -5980,6 +8491,41 @@ pub trait FieldIndexPolicyExt: rt::IsA<FieldIndexPolicy> {
 }
 impl<O: rt::IsA<FieldIndexPolicy> + ?Sized> FieldIndexPolicyExt for O {}
 
+/// The members of [`FieldIndexPolicy`] a Rust type can override; [`FieldIndexPolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait FieldIndexPolicyOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl FieldIndexPolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FieldIndexPolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as FieldIndexPolicyOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FieldIndexPolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `FieldIndexPolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: FieldIndexPolicyOverrides>(overrides: T, props: &crate::aws_logs::FieldIndexPolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for creating field index policies.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldIndexPolicyProps {
@@ -6186,6 +8732,41 @@ impl FilterPattern {
 pub trait FilterPatternExt: rt::IsA<FilterPattern> {
 }
 impl<O: rt::IsA<FilterPattern> + ?Sized> FilterPatternExt for O {}
+
+/// The members of [`FilterPattern`] a Rust type can override; [`FilterPattern::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait FilterPatternOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl FilterPattern {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FilterPatternOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as FilterPatternOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FilterPatternOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `FilterPattern` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: FilterPatternOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// This processor uses pattern matching to parse and structure unstructured data.
 ///
@@ -6873,6 +9454,57 @@ pub trait JsonMutatorProcessorExt: rt::IsA<JsonMutatorProcessor> {
 }
 impl<O: rt::IsA<JsonMutatorProcessor> + ?Sized> JsonMutatorProcessorExt for O {}
 
+/// The members of [`JsonMutatorProcessor`] a Rust type can override; [`JsonMutatorProcessor::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait JsonMutatorProcessorOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `type`; by default the library's implementation (`super`).
+    fn r#type(&self, this: &JsonMutatorProcessor) -> rt::R<crate::aws_logs::JsonMutatorType> {
+        rt::from_wire(rt::get(&this.0, "type")?)
+    }
+    /// Writes `type`; by default the library's implementation (`super`).
+    fn set_type(&self, this: &JsonMutatorProcessor, value: crate::aws_logs::JsonMutatorType) -> rt::R<()> {
+        rt::set(&this.0, "type", rt::to_wire(&value))
+    }
+}
+impl JsonMutatorProcessor {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: JsonMutatorProcessorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as JsonMutatorProcessorOverrides>::OVERRIDES {
+            out.push(match *name {
+                "type" | "set_type" => rt::Override::property("type"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: JsonMutatorProcessorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("type") => Ok(rt::to_wire(&<T as JsonMutatorProcessorOverrides>::r#type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("type", value) => {
+                <T as JsonMutatorProcessorOverrides>::set_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `JsonMutatorProcessor` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: JsonMutatorProcessorOverrides>(overrides: T, props: &crate::aws_logs::JsonMutatorProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for creating JSON mutator processors.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonMutatorProps {
@@ -7014,6 +9646,55 @@ pub trait JsonPatternExt: rt::IsA<JsonPattern> {
     }
 }
 impl<O: rt::IsA<JsonPattern> + ?Sized> JsonPatternExt for O {}
+
+/// The members of [`JsonPattern`] a Rust type can override; [`JsonPattern::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait JsonPatternOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `jsonPatternString`; by default the library's implementation (`super`).
+    fn json_pattern_string(&self, this: &JsonPattern) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "jsonPatternString")?)
+    }
+    /// Reads `logPatternString`; by default the library's implementation (`super`).
+    fn log_pattern_string(&self, this: &JsonPattern) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "logPatternString")?)
+    }
+}
+impl JsonPattern {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: JsonPatternOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as JsonPatternOverrides>::OVERRIDES {
+            out.push(match *name {
+                "json_pattern_string" => rt::Override::property("jsonPatternString"),
+                "log_pattern_string" => rt::Override::property("logPatternString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: JsonPatternOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("jsonPatternString") => Ok(rt::to_wire(&<T as JsonPatternOverrides>::json_pattern_string(imp, &Self(this.clone()))?)),
+            rt::Call::Get("logPatternString") => Ok(rt::to_wire(&<T as JsonPatternOverrides>::log_pattern_string(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `JsonPattern` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: JsonPatternOverrides>(overrides: T, json_pattern_string: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&json_pattern_string)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Valid key-value delimiters for ParseKeyValue processor.
 ///
@@ -7196,6 +9877,159 @@ pub trait LogGroupExt: rt::IsA<LogGroup> {
 }
 impl<O: rt::IsA<LogGroup> + ?Sized> LogGroupExt for O {}
 
+/// The members of [`LogGroup`] a Rust type can override; [`LogGroup::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait LogGroupOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `grants`; by default the library's implementation (`super`).
+    fn grants(&self, this: &LogGroup) -> rt::R<crate::aws_logs::LogGroupGrants> {
+        rt::from_wire(rt::get(&this.0, "grants")?)
+    }
+    /// Reads `logGroupArn`; by default the library's implementation (`super`).
+    fn log_group_arn(&self, this: &LogGroup) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "logGroupArn")?)
+    }
+    /// Reads `logGroupName`; by default the library's implementation (`super`).
+    fn log_group_name(&self, this: &LogGroup) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "logGroupName")?)
+    }
+    /// Reads `logGroupRef`; by default the library's implementation (`super`).
+    fn log_group_ref(&self, this: &LogGroup) -> rt::R<crate::interfaces::aws_logs::LogGroupReference> {
+        rt::from_wire(rt::get(&this.0, "logGroupRef")?)
+    }
+    /// `addMetricFilter`: by default the library's implementation (`super`).
+    fn add_metric_filter(&self, this: &LogGroup, id: rt::String, props: crate::aws_logs::MetricFilterOptions) -> rt::R<crate::aws_logs::MetricFilter> {
+        rt::from_wire(rt::invoke(&this.0, "addMetricFilter", vec![rt::to_wire(&id), rt::to_wire(&props)])?)
+    }
+    /// `addStream`: by default the library's implementation (`super`).
+    fn add_stream(&self, this: &LogGroup, id: rt::String, props: rt::Option<crate::aws_logs::StreamOptions>) -> rt::R<crate::aws_logs::LogStream> {
+        rt::from_wire(rt::invoke(&this.0, "addStream", vec![rt::to_wire(&id), rt::to_wire(&props)])?)
+    }
+    /// `addSubscriptionFilter`: by default the library's implementation (`super`).
+    fn add_subscription_filter(&self, this: &LogGroup, id: rt::String, props: crate::aws_logs::SubscriptionFilterOptions) -> rt::R<crate::aws_logs::SubscriptionFilter> {
+        rt::from_wire(rt::invoke(&this.0, "addSubscriptionFilter", vec![rt::to_wire(&id), rt::to_wire(&props)])?)
+    }
+    /// `addToResourcePolicy`: by default the library's implementation (`super`).
+    fn add_to_resource_policy(&self, this: &LogGroup, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToResourcePolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToResourcePolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `addTransformer`: by default the library's implementation (`super`).
+    fn add_transformer(&self, this: &LogGroup, id: rt::String, props: crate::aws_logs::TransformerOptions) -> rt::R<crate::aws_logs::Transformer> {
+        rt::from_wire(rt::invoke(&this.0, "addTransformer", vec![rt::to_wire(&id), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `extractMetric`: by default the library's implementation (`super`).
+    fn extract_metric(&self, this: &LogGroup, json_field: rt::String, metric_namespace: rt::String, metric_name: rt::String) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "extractMetric", vec![rt::to_wire(&json_field), rt::to_wire(&metric_namespace), rt::to_wire(&metric_name)])?)
+    }
+    /// `grant`: by default the library's implementation (`super`).
+    fn grant(&self, this: &LogGroup, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grant", rt::args_variadic(vec![rt::to_wire(&grantee)], &actions))?)
+    }
+    /// `grantRead`: by default the library's implementation (`super`).
+    fn grant_read(&self, this: &LogGroup, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantRead", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantWrite`: by default the library's implementation (`super`).
+    fn grant_write(&self, this: &LogGroup, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantWrite", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `logGroupPhysicalName`: by default the library's implementation (`super`).
+    fn log_group_physical_name(&self, this: &LogGroup) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "logGroupPhysicalName", vec![])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metric`: by default the library's implementation (`super`).
+    fn metric(&self, this: &LogGroup, metric_name: rt::String, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metric", vec![rt::to_wire(&metric_name), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricIncomingBytes`: by default the library's implementation (`super`).
+    fn metric_incoming_bytes(&self, this: &LogGroup, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricIncomingBytes", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricIncomingLogEvents`: by default the library's implementation (`super`).
+    fn metric_incoming_log_events(&self, this: &LogGroup, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricIncomingLogEvents", vec![rt::to_wire(&props)])?)
+    }
+}
+impl LogGroup {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LogGroupOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as LogGroupOverrides>::OVERRIDES {
+            out.push(match *name {
+                "grants" => rt::Override::property("grants"),
+                "log_group_arn" => rt::Override::property("logGroupArn"),
+                "log_group_name" => rt::Override::property("logGroupName"),
+                "log_group_ref" => rt::Override::property("logGroupRef"),
+                "add_metric_filter" => rt::Override::method("addMetricFilter"),
+                "add_stream" => rt::Override::method("addStream"),
+                "add_subscription_filter" => rt::Override::method("addSubscriptionFilter"),
+                "add_to_resource_policy" => rt::Override::method("addToResourcePolicy"),
+                "add_transformer" => rt::Override::method("addTransformer"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "extract_metric" => rt::Override::method("extractMetric"),
+                "grant" => rt::Override::method("grant"),
+                "grant_read" => rt::Override::method("grantRead"),
+                "grant_write" => rt::Override::method("grantWrite"),
+                "log_group_physical_name" => rt::Override::method("logGroupPhysicalName"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric" => rt::Override::method("metric"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_incoming_bytes" => rt::Override::method("metricIncomingBytes"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_incoming_log_events" => rt::Override::method("metricIncomingLogEvents"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LogGroupOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("grants") => Ok(rt::to_wire(&<T as LogGroupOverrides>::grants(imp, &Self(this.clone()))?)),
+            rt::Call::Get("logGroupArn") => Ok(rt::to_wire(&<T as LogGroupOverrides>::log_group_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("logGroupName") => Ok(rt::to_wire(&<T as LogGroupOverrides>::log_group_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("logGroupRef") => Ok(rt::to_wire(&<T as LogGroupOverrides>::log_group_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addMetricFilter", mut args) => Ok(rt::to_wire(&<T as LogGroupOverrides>::add_metric_filter(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addStream", mut args) => Ok(rt::to_wire(&<T as LogGroupOverrides>::add_stream(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addSubscriptionFilter", mut args) => Ok(rt::to_wire(&<T as LogGroupOverrides>::add_subscription_filter(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addToResourcePolicy", mut args) => Ok(rt::to_wire(&<T as LogGroupOverrides>::add_to_resource_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addTransformer", mut args) => Ok(rt::to_wire(&<T as LogGroupOverrides>::add_transformer(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("extractMetric", mut args) => Ok(rt::to_wire(&<T as LogGroupOverrides>::extract_metric(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("grant", mut args) => Ok(rt::to_wire(&<T as LogGroupOverrides>::grant(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("grantRead", mut args) => Ok(rt::to_wire(&<T as LogGroupOverrides>::grant_read(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantWrite", mut args) => Ok(rt::to_wire(&<T as LogGroupOverrides>::grant_write(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("logGroupPhysicalName", _) => Ok(rt::to_wire(&<T as LogGroupOverrides>::log_group_physical_name(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metric", mut args) => Ok(rt::to_wire(&<T as LogGroupOverrides>::metric(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricIncomingBytes", mut args) => Ok(rt::to_wire(&<T as LogGroupOverrides>::metric_incoming_bytes(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricIncomingLogEvents", mut args) => Ok(rt::to_wire(&<T as LogGroupOverrides>::metric_incoming_log_events(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `LogGroup` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: LogGroupOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_logs::LogGroupProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Class of Log Group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LogGroupClass {
@@ -7247,6 +10081,14 @@ impl LogGroupGrants {
 
 /// The members of [`LogGroupGrants`], for it and every type that is one.
 pub trait LogGroupGrantsExt: rt::IsA<LogGroupGrants> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn resource(&self) -> rt::R<crate::interfaces::aws_logs::ILogGroupRef> {
+        rt::from_wire(rt::get(self.jsii_ref(), "resource")?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn policy_resource(&self) -> rt::R<rt::Option<crate::aws_iam::IResourceWithPolicyV2>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "policyResource")?)
+    }
     /// Grant the given identity custom permissions.
     fn actions(&self, grantee: &dyn rt::IsA<crate::aws_iam::IGrantable>, actions: &[rt::String], options: rt::Option<&crate::PermissionsOptions>) -> rt::R<crate::aws_iam::Grant> {
         rt::from_wire(rt::invoke(self.jsii_ref(), "actions", vec![rt::to_wire(&grantee), rt::to_wire(&actions), rt::to_wire(&options)])?)
@@ -7261,6 +10103,66 @@ pub trait LogGroupGrantsExt: rt::IsA<LogGroupGrants> {
     }
 }
 impl<O: rt::IsA<LogGroupGrants> + ?Sized> LogGroupGrantsExt for O {}
+
+/// The members of [`LogGroupGrants`] a Rust type can override; [`LogGroupGrants::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait LogGroupGrantsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `resource`; by default the library's implementation (`super`).
+    fn resource(&self, this: &LogGroupGrants) -> rt::R<crate::interfaces::aws_logs::ILogGroupRef> {
+        rt::from_wire(rt::get(&this.0, "resource")?)
+    }
+    /// Reads `policyResource`; by default the library's implementation (`super`).
+    fn policy_resource(&self, this: &LogGroupGrants) -> rt::R<rt::Option<crate::aws_iam::IResourceWithPolicyV2>> {
+        rt::from_wire(rt::get(&this.0, "policyResource")?)
+    }
+    /// `actions`: by default the library's implementation (`super`).
+    fn actions(&self, this: &LogGroupGrants, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>, options: rt::Option<crate::PermissionsOptions>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "actions", vec![rt::to_wire(&grantee), rt::to_wire(&actions), rt::to_wire(&options)])?)
+    }
+    /// `read`: by default the library's implementation (`super`).
+    fn read(&self, this: &LogGroupGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "read", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `write`: by default the library's implementation (`super`).
+    fn write(&self, this: &LogGroupGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "write", vec![rt::to_wire(&grantee)])?)
+    }
+}
+impl LogGroupGrants {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LogGroupGrantsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as LogGroupGrantsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "resource" => rt::Override::property("resource"),
+                "policy_resource" => rt::Override::property("policyResource"),
+                "actions" => rt::Override::method("actions"),
+                "read" => rt::Override::method("read"),
+                "write" => rt::Override::method("write"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LogGroupGrantsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("resource") => Ok(rt::to_wire(&<T as LogGroupGrantsOverrides>::resource(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyResource") => Ok(rt::to_wire(&<T as LogGroupGrantsOverrides>::policy_resource(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("actions", mut args) => Ok(rt::to_wire(&<T as LogGroupGrantsOverrides>::actions(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("read", mut args) => Ok(rt::to_wire(&<T as LogGroupGrantsOverrides>::read(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("write", mut args) => Ok(rt::to_wire(&<T as LogGroupGrantsOverrides>::write(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Properties for a LogGroup.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -7387,6 +10289,51 @@ pub trait LogRetentionExt: rt::IsA<LogRetention> {
     }
 }
 impl<O: rt::IsA<LogRetention> + ?Sized> LogRetentionExt for O {}
+
+/// The members of [`LogRetention`] a Rust type can override; [`LogRetention::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::constructs::ConstructOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait LogRetentionOverrides: crate::constructs::ConstructOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `logGroupArn`; by default the library's implementation (`super`).
+    fn log_group_arn(&self, this: &LogRetention) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "logGroupArn")?)
+    }
+}
+impl LogRetention {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LogRetentionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as LogRetentionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "log_group_arn" => rt::Override::property("logGroupArn"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::constructs::Construct::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LogRetentionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("logGroupArn") => Ok(rt::to_wire(&<T as LogRetentionOverrides>::log_group_arn(imp, &Self(this.clone()))?)),
+            call => crate::constructs::Construct::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `LogRetention` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: LogRetentionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::LogRetentionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for a LogRetention.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -7517,6 +10464,57 @@ impl LogStream {
 pub trait LogStreamExt: rt::IsA<LogStream> {
 }
 impl<O: rt::IsA<LogStream> + ?Sized> LogStreamExt for O {}
+
+/// The members of [`LogStream`] a Rust type can override; [`LogStream::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait LogStreamOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `logStreamName`; by default the library's implementation (`super`).
+    fn log_stream_name(&self, this: &LogStream) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "logStreamName")?)
+    }
+    /// Reads `logStreamRef`; by default the library's implementation (`super`).
+    fn log_stream_ref(&self, this: &LogStream) -> rt::R<crate::interfaces::aws_logs::LogStreamReference> {
+        rt::from_wire(rt::get(&this.0, "logStreamRef")?)
+    }
+}
+impl LogStream {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LogStreamOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as LogStreamOverrides>::OVERRIDES {
+            out.push(match *name {
+                "log_stream_name" => rt::Override::property("logStreamName"),
+                "log_stream_ref" => rt::Override::property("logStreamRef"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LogStreamOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("logStreamName") => Ok(rt::to_wire(&<T as LogStreamOverrides>::log_stream_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("logStreamRef") => Ok(rt::to_wire(&<T as LogStreamOverrides>::log_stream_ref(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `LogStream` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: LogStreamOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::LogStreamProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Attributes for importing a LogStream.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -7665,6 +10663,54 @@ pub trait MetricFilterExt: rt::IsA<MetricFilter> {
     }
 }
 impl<O: rt::IsA<MetricFilter> + ?Sized> MetricFilterExt for O {}
+
+/// The members of [`MetricFilter`] a Rust type can override; [`MetricFilter::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait MetricFilterOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metric`: by default the library's implementation (`super`).
+    fn metric(&self, this: &MetricFilter, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metric", vec![rt::to_wire(&props)])?)
+    }
+}
+impl MetricFilter {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: MetricFilterOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as MetricFilterOverrides>::OVERRIDES {
+            out.push(match *name {
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric" => rt::Override::method("metric"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: MetricFilterOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metric", mut args) => Ok(rt::to_wire(&<T as MetricFilterOverrides>::metric(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `MetricFilter` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: MetricFilterOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::MetricFilterProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for a MetricFilter created from a LogGroup.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -8174,6 +11220,57 @@ pub trait ParserProcessorExt: rt::IsA<ParserProcessor> {
 }
 impl<O: rt::IsA<ParserProcessor> + ?Sized> ParserProcessorExt for O {}
 
+/// The members of [`ParserProcessor`] a Rust type can override; [`ParserProcessor::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ParserProcessorOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `type`; by default the library's implementation (`super`).
+    fn r#type(&self, this: &ParserProcessor) -> rt::R<crate::aws_logs::ParserProcessorType> {
+        rt::from_wire(rt::get(&this.0, "type")?)
+    }
+    /// Writes `type`; by default the library's implementation (`super`).
+    fn set_type(&self, this: &ParserProcessor, value: crate::aws_logs::ParserProcessorType) -> rt::R<()> {
+        rt::set(&this.0, "type", rt::to_wire(&value))
+    }
+}
+impl ParserProcessor {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ParserProcessorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ParserProcessorOverrides>::OVERRIDES {
+            out.push(match *name {
+                "type" | "set_type" => rt::Override::property("type"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ParserProcessorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("type") => Ok(rt::to_wire(&<T as ParserProcessorOverrides>::r#type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("type", value) => {
+                <T as ParserProcessorOverrides>::set_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ParserProcessor` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ParserProcessorOverrides>(overrides: T, props: &crate::aws_logs::ParserProcessorProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for creating configurable parser processors.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParserProcessorProps {
@@ -8349,6 +11446,51 @@ pub trait QueryDefinitionExt: rt::IsA<QueryDefinition> {
 }
 impl<O: rt::IsA<QueryDefinition> + ?Sized> QueryDefinitionExt for O {}
 
+/// The members of [`QueryDefinition`] a Rust type can override; [`QueryDefinition::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait QueryDefinitionOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `queryDefinitionId`; by default the library's implementation (`super`).
+    fn query_definition_id(&self, this: &QueryDefinition) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "queryDefinitionId")?)
+    }
+}
+impl QueryDefinition {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: QueryDefinitionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as QueryDefinitionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "query_definition_id" => rt::Override::property("queryDefinitionId"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: QueryDefinitionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("queryDefinitionId") => Ok(rt::to_wire(&<T as QueryDefinitionOverrides>::query_definition_id(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `QueryDefinition` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: QueryDefinitionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::QueryDefinitionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for a QueryDefinition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryDefinitionProps {
@@ -8413,6 +11555,61 @@ pub trait QueryStringExt: rt::IsA<QueryString> {
     }
 }
 impl<O: rt::IsA<QueryString> + ?Sized> QueryStringExt for O {}
+
+/// The members of [`QueryString`] a Rust type can override; [`QueryString::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait QueryStringOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `hasStatsAndStatsStatements`; by default the library's implementation (`super`).
+    fn has_stats_and_stats_statements(&self, this: &QueryString) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "hasStatsAndStatsStatements")?)
+    }
+    /// Reads `statsStatementsLength`; by default the library's implementation (`super`).
+    fn stats_statements_length(&self, this: &QueryString) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "statsStatementsLength")?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &QueryString) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+}
+impl QueryString {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: QueryStringOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as QueryStringOverrides>::OVERRIDES {
+            out.push(match *name {
+                "has_stats_and_stats_statements" => rt::Override::property("hasStatsAndStatsStatements"),
+                "stats_statements_length" => rt::Override::property("statsStatementsLength"),
+                "to_string" => rt::Override::method("toString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: QueryStringOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("hasStatsAndStatsStatements") => Ok(rt::to_wire(&<T as QueryStringOverrides>::has_stats_and_stats_statements(imp, &Self(this.clone()))?)),
+            rt::Call::Get("statsStatementsLength") => Ok(rt::to_wire(&<T as QueryStringOverrides>::stats_statements_length(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as QueryStringOverrides>::to_string(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `QueryString` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: QueryStringOverrides>(overrides: T, props: rt::Option<&crate::aws_logs::QueryStringProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for a QueryString.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -8665,6 +11862,51 @@ pub trait ResourcePolicyExt: rt::IsA<ResourcePolicy> {
 }
 impl<O: rt::IsA<ResourcePolicy> + ?Sized> ResourcePolicyExt for O {}
 
+/// The members of [`ResourcePolicy`] a Rust type can override; [`ResourcePolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ResourcePolicyOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `document`; by default the library's implementation (`super`).
+    fn document(&self, this: &ResourcePolicy) -> rt::R<crate::aws_iam::PolicyDocument> {
+        rt::from_wire(rt::get(&this.0, "document")?)
+    }
+}
+impl ResourcePolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ResourcePolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ResourcePolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "document" => rt::Override::property("document"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ResourcePolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("document") => Ok(rt::to_wire(&<T as ResourcePolicyOverrides>::document(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `ResourcePolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ResourcePolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_logs::ResourcePolicyProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties to define Cloudwatch log group resource policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicyProps {
@@ -8850,6 +12092,61 @@ pub trait SpaceDelimitedTextPatternExt: rt::IsA<SpaceDelimitedTextPattern> {
 }
 impl<O: rt::IsA<SpaceDelimitedTextPattern> + ?Sized> SpaceDelimitedTextPatternExt for O {}
 
+/// The members of [`SpaceDelimitedTextPattern`] a Rust type can override; [`SpaceDelimitedTextPattern::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SpaceDelimitedTextPatternOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `logPatternString`; by default the library's implementation (`super`).
+    fn log_pattern_string(&self, this: &SpaceDelimitedTextPattern) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "logPatternString")?)
+    }
+    /// `whereNumber`: by default the library's implementation (`super`).
+    fn where_number(&self, this: &SpaceDelimitedTextPattern, column_name: rt::String, comparison: rt::String, value: f64) -> rt::R<crate::aws_logs::SpaceDelimitedTextPattern> {
+        rt::from_wire(rt::invoke(&this.0, "whereNumber", vec![rt::to_wire(&column_name), rt::to_wire(&comparison), rt::to_wire(&value)])?)
+    }
+    /// `whereString`: by default the library's implementation (`super`).
+    fn where_string(&self, this: &SpaceDelimitedTextPattern, column_name: rt::String, comparison: rt::String, value: rt::String) -> rt::R<crate::aws_logs::SpaceDelimitedTextPattern> {
+        rt::from_wire(rt::invoke(&this.0, "whereString", vec![rt::to_wire(&column_name), rt::to_wire(&comparison), rt::to_wire(&value)])?)
+    }
+}
+impl SpaceDelimitedTextPattern {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SpaceDelimitedTextPatternOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SpaceDelimitedTextPatternOverrides>::OVERRIDES {
+            out.push(match *name {
+                "log_pattern_string" => rt::Override::property("logPatternString"),
+                "where_number" => rt::Override::method("whereNumber"),
+                "where_string" => rt::Override::method("whereString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SpaceDelimitedTextPatternOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("logPatternString") => Ok(rt::to_wire(&<T as SpaceDelimitedTextPatternOverrides>::log_pattern_string(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("whereNumber", mut args) => Ok(rt::to_wire(&<T as SpaceDelimitedTextPatternOverrides>::where_number(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("whereString", mut args) => Ok(rt::to_wire(&<T as SpaceDelimitedTextPatternOverrides>::where_string(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `SpaceDelimitedTextPattern` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SpaceDelimitedTextPatternOverrides>(overrides: T, columns: &[rt::String], restrictions: &rt::Map<rt::String, rt::Vec<crate::aws_logs::ColumnRestriction>>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&columns), rt::to_wire(&restrictions)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// This object defines one log field that will be split with the splitString processor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SplitStringEntryProperty {
@@ -8968,6 +12265,57 @@ pub trait StringMutatorProcessorExt: rt::IsA<StringMutatorProcessor> {
     }
 }
 impl<O: rt::IsA<StringMutatorProcessor> + ?Sized> StringMutatorProcessorExt for O {}
+
+/// The members of [`StringMutatorProcessor`] a Rust type can override; [`StringMutatorProcessor::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait StringMutatorProcessorOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `type`; by default the library's implementation (`super`).
+    fn r#type(&self, this: &StringMutatorProcessor) -> rt::R<crate::aws_logs::StringMutatorType> {
+        rt::from_wire(rt::get(&this.0, "type")?)
+    }
+    /// Writes `type`; by default the library's implementation (`super`).
+    fn set_type(&self, this: &StringMutatorProcessor, value: crate::aws_logs::StringMutatorType) -> rt::R<()> {
+        rt::set(&this.0, "type", rt::to_wire(&value))
+    }
+}
+impl StringMutatorProcessor {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StringMutatorProcessorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as StringMutatorProcessorOverrides>::OVERRIDES {
+            out.push(match *name {
+                "type" | "set_type" => rt::Override::property("type"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StringMutatorProcessorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("type") => Ok(rt::to_wire(&<T as StringMutatorProcessorOverrides>::r#type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("type", value) => {
+                <T as StringMutatorProcessorOverrides>::set_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `StringMutatorProcessor` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StringMutatorProcessorOverrides>(overrides: T, props: &crate::aws_logs::StringMutatorProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for creating string mutator processors.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -9109,6 +12457,43 @@ impl SubscriptionFilter {
 pub trait SubscriptionFilterExt: rt::IsA<SubscriptionFilter> {
 }
 impl<O: rt::IsA<SubscriptionFilter> + ?Sized> SubscriptionFilterExt for O {}
+
+/// The members of [`SubscriptionFilter`] a Rust type can override; [`SubscriptionFilter::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SubscriptionFilterOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl SubscriptionFilter {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SubscriptionFilterOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as SubscriptionFilterOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SubscriptionFilterOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `SubscriptionFilter` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SubscriptionFilterOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::SubscriptionFilterProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for a new SubscriptionFilter created from a LogGroup.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -9303,6 +12688,43 @@ impl Transformer {
 pub trait TransformerExt: rt::IsA<Transformer> {
 }
 impl<O: rt::IsA<Transformer> + ?Sized> TransformerExt for O {}
+
+/// The members of [`Transformer`] a Rust type can override; [`Transformer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait TransformerOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Transformer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TransformerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as TransformerOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TransformerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Transformer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TransformerOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_logs::TransformerProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for Transformer created from LogGroup.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -9506,6 +12928,57 @@ pub trait VendedLogParserExt: rt::IsA<VendedLogParser> {
     }
 }
 impl<O: rt::IsA<VendedLogParser> + ?Sized> VendedLogParserExt for O {}
+
+/// The members of [`VendedLogParser`] a Rust type can override; [`VendedLogParser::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait VendedLogParserOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `logType`; by default the library's implementation (`super`).
+    fn log_type(&self, this: &VendedLogParser) -> rt::R<crate::aws_logs::VendedLogType> {
+        rt::from_wire(rt::get(&this.0, "logType")?)
+    }
+    /// Writes `logType`; by default the library's implementation (`super`).
+    fn set_log_type(&self, this: &VendedLogParser, value: crate::aws_logs::VendedLogType) -> rt::R<()> {
+        rt::set(&this.0, "logType", rt::to_wire(&value))
+    }
+}
+impl VendedLogParser {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: VendedLogParserOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as VendedLogParserOverrides>::OVERRIDES {
+            out.push(match *name {
+                "log_type" | "set_log_type" => rt::Override::property("logType"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: VendedLogParserOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("logType") => Ok(rt::to_wire(&<T as VendedLogParserOverrides>::log_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logType", value) => {
+                <T as VendedLogParserOverrides>::set_log_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `VendedLogParser` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: VendedLogParserOverrides>(overrides: T, props: &crate::aws_logs::VendedLogParserProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for creating AWS vended log parsers.
 #[derive(Clone, Debug, Default, PartialEq)]

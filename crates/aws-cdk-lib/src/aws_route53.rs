@@ -43,6 +43,43 @@ pub trait ARecordExt: rt::IsA<ARecord> {
 }
 impl<O: rt::IsA<ARecord> + ?Sized> ARecordExt for O {}
 
+/// The members of [`ARecord`] a Rust type can override; [`ARecord::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_route53::RecordSetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ARecordOverrides: crate::aws_route53::RecordSetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl ARecord {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ARecordOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ARecordOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_route53::RecordSet::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ARecordOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_route53::RecordSet::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `ARecord` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ARecordOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::ARecordProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Construction properties to import existing ARecord as target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ARecordAttrs {
@@ -363,6 +400,43 @@ pub trait AaaaRecordExt: rt::IsA<AaaaRecord> {
 }
 impl<O: rt::IsA<AaaaRecord> + ?Sized> AaaaRecordExt for O {}
 
+/// The members of [`AaaaRecord`] a Rust type can override; [`AaaaRecord::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_route53::RecordSetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AaaaRecordOverrides: crate::aws_route53::RecordSetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl AaaaRecord {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AaaaRecordOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AaaaRecordOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_route53::RecordSet::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AaaaRecordOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_route53::RecordSet::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `AaaaRecord` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AaaaRecordOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::AaaaRecordProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Construction properties for a AaaaRecord.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AaaaRecordProps {
@@ -615,6 +689,42 @@ pub trait AlpnExt: rt::IsA<Alpn> {
 }
 impl<O: rt::IsA<Alpn> + ?Sized> AlpnExt for O {}
 
+/// The members of [`Alpn`] a Rust type can override; [`Alpn::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AlpnOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `protocol`; by default the library's implementation (`super`).
+    fn protocol(&self, this: &Alpn) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "protocol")?)
+    }
+}
+impl Alpn {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AlpnOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AlpnOverrides>::OVERRIDES {
+            out.push(match *name {
+                "protocol" => rt::Override::property("protocol"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AlpnOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("protocol") => Ok(rt::to_wire(&<T as AlpnOverrides>::protocol(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// A DNS Amazon CAA record.
 ///
 /// A CAA record to restrict certificate authorities allowed
@@ -646,6 +756,43 @@ impl CaaAmazonRecord {
 pub trait CaaAmazonRecordExt: rt::IsA<CaaAmazonRecord> {
 }
 impl<O: rt::IsA<CaaAmazonRecord> + ?Sized> CaaAmazonRecordExt for O {}
+
+/// The members of [`CaaAmazonRecord`] a Rust type can override; [`CaaAmazonRecord::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_route53::CaaRecordOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CaaAmazonRecordOverrides: crate::aws_route53::CaaRecordOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl CaaAmazonRecord {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CaaAmazonRecordOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as CaaAmazonRecordOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_route53::CaaRecord::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CaaAmazonRecordOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_route53::CaaRecord::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CaaAmazonRecord` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CaaAmazonRecordOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::CaaAmazonRecordProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for a CaaAmazonRecord.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -816,6 +963,43 @@ impl CaaRecord {
 pub trait CaaRecordExt: rt::IsA<CaaRecord> {
 }
 impl<O: rt::IsA<CaaRecord> + ?Sized> CaaRecordExt for O {}
+
+/// The members of [`CaaRecord`] a Rust type can override; [`CaaRecord::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_route53::RecordSetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CaaRecordOverrides: crate::aws_route53::RecordSetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl CaaRecord {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CaaRecordOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as CaaRecordOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_route53::RecordSet::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CaaRecordOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_route53::RecordSet::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CaaRecord` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CaaRecordOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::CaaRecordProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for a CaaRecord.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1114,6 +1298,97 @@ pub trait CfnCidrCollectionExt: rt::IsA<CfnCidrCollection> {
 }
 impl<O: rt::IsA<CfnCidrCollection> + ?Sized> CfnCidrCollectionExt for O {}
 
+/// The members of [`CfnCidrCollection`] a Rust type can override; [`CfnCidrCollection::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnCidrCollectionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnCidrCollection) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnCidrCollection) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `cidrCollectionRef`; by default the library's implementation (`super`).
+    fn cidr_collection_ref(&self, this: &CfnCidrCollection) -> rt::R<crate::interfaces::aws_route53::CidrCollectionReference> {
+        rt::from_wire(rt::get(&this.0, "cidrCollectionRef")?)
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnCidrCollection) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnCidrCollection, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `locations`; by default the library's implementation (`super`).
+    fn locations(&self, this: &CfnCidrCollection) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnCidrCollectionLocationPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "locations")?)
+    }
+    /// Writes `locations`; by default the library's implementation (`super`).
+    fn set_locations(&self, this: &CfnCidrCollection, value: rt::Option<IResolvableOrIResolvableOrCfnCidrCollectionLocationPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "locations", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnCidrCollection, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnCidrCollection {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnCidrCollectionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnCidrCollectionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_id" => rt::Override::property("attrId"),
+                "cidr_collection_ref" => rt::Override::property("cidrCollectionRef"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "locations" | "set_locations" => rt::Override::property("locations"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnCidrCollectionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnCidrCollectionOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnCidrCollectionOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cidrCollectionRef") => Ok(rt::to_wire(&<T as CfnCidrCollectionOverrides>::cidr_collection_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnCidrCollectionOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnCidrCollectionOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("locations") => Ok(rt::to_wire(&<T as CfnCidrCollectionOverrides>::locations(imp, &Self(this.clone()))?)),
+            rt::Call::Set("locations", value) => {
+                <T as CfnCidrCollectionOverrides>::set_locations(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnCidrCollectionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnCidrCollection` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnCidrCollectionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::CfnCidrCollectionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Specifies the list of CIDR blocks for a CIDR location.
 ///
 /// Stability: external.
@@ -1241,6 +1516,71 @@ pub trait CfnDNSSECExt: rt::IsA<CfnDNSSEC> {
 }
 impl<O: rt::IsA<CfnDNSSEC> + ?Sized> CfnDNSSECExt for O {}
 
+/// The members of [`CfnDNSSEC`] a Rust type can override; [`CfnDNSSEC::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDNSSECOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `dnssecRef`; by default the library's implementation (`super`).
+    fn dnssec_ref(&self, this: &CfnDNSSEC) -> rt::R<crate::interfaces::aws_route53::DNSSECReference> {
+        rt::from_wire(rt::get(&this.0, "dnssecRef")?)
+    }
+    /// Reads `hostedZoneId`; by default the library's implementation (`super`).
+    fn hosted_zone_id(&self, this: &CfnDNSSEC) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneId")?)
+    }
+    /// Writes `hostedZoneId`; by default the library's implementation (`super`).
+    fn set_hosted_zone_id(&self, this: &CfnDNSSEC, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "hostedZoneId", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDNSSEC, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDNSSEC {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDNSSECOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDNSSECOverrides>::OVERRIDES {
+            out.push(match *name {
+                "dnssec_ref" => rt::Override::property("dnssecRef"),
+                "hosted_zone_id" | "set_hosted_zone_id" => rt::Override::property("hostedZoneId"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDNSSECOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("dnssecRef") => Ok(rt::to_wire(&<T as CfnDNSSECOverrides>::dnssec_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hostedZoneId") => Ok(rt::to_wire(&<T as CfnDNSSECOverrides>::hosted_zone_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("hostedZoneId", value) => {
+                <T as CfnDNSSECOverrides>::set_hosted_zone_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDNSSECOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDNSSEC` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDNSSECOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::CfnDNSSECProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnDNSSEC`.
 ///
 /// Stability: external.
@@ -1345,6 +1685,81 @@ pub trait CfnDelegationSetExt: rt::IsA<CfnDelegationSet> {
     }
 }
 impl<O: rt::IsA<CfnDelegationSet> + ?Sized> CfnDelegationSetExt for O {}
+
+/// The members of [`CfnDelegationSet`] a Rust type can override; [`CfnDelegationSet::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDelegationSetOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnDelegationSet) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrCallerReference`; by default the library's implementation (`super`).
+    fn attr_caller_reference(&self, this: &CfnDelegationSet) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCallerReference")?)
+    }
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnDelegationSet) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `attrNameServers`; by default the library's implementation (`super`).
+    fn attr_name_servers(&self, this: &CfnDelegationSet) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "attrNameServers")?)
+    }
+    /// Reads `delegationSetRef`; by default the library's implementation (`super`).
+    fn delegation_set_ref(&self, this: &CfnDelegationSet) -> rt::R<crate::interfaces::aws_route53::DelegationSetReference> {
+        rt::from_wire(rt::get(&this.0, "delegationSetRef")?)
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnDelegationSet, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnDelegationSet {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDelegationSetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnDelegationSetOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_caller_reference" => rt::Override::property("attrCallerReference"),
+                "attr_id" => rt::Override::property("attrId"),
+                "attr_name_servers" => rt::Override::property("attrNameServers"),
+                "delegation_set_ref" => rt::Override::property("delegationSetRef"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDelegationSetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnDelegationSetOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCallerReference") => Ok(rt::to_wire(&<T as CfnDelegationSetOverrides>::attr_caller_reference(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnDelegationSetOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrNameServers") => Ok(rt::to_wire(&<T as CfnDelegationSetOverrides>::attr_name_servers(imp, &Self(this.clone()))?)),
+            rt::Call::Get("delegationSetRef") => Ok(rt::to_wire(&<T as CfnDelegationSetOverrides>::delegation_set_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnDelegationSetOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDelegationSet` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDelegationSetOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_route53::CfnDelegationSetProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnDelegationSet`.
 ///
@@ -1461,6 +1876,97 @@ pub trait CfnHealthCheckExt: rt::IsA<CfnHealthCheck> {
     }
 }
 impl<O: rt::IsA<CfnHealthCheck> + ?Sized> CfnHealthCheckExt for O {}
+
+/// The members of [`CfnHealthCheck`] a Rust type can override; [`CfnHealthCheck::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnHealthCheckOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrHealthCheckId`; by default the library's implementation (`super`).
+    fn attr_health_check_id(&self, this: &CfnHealthCheck) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrHealthCheckId")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnHealthCheck) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `healthCheckRef`; by default the library's implementation (`super`).
+    fn health_check_ref(&self, this: &CfnHealthCheck) -> rt::R<crate::interfaces::aws_route53::HealthCheckReference> {
+        rt::from_wire(rt::get(&this.0, "healthCheckRef")?)
+    }
+    /// Reads `healthCheckConfig`; by default the library's implementation (`super`).
+    fn health_check_config(&self, this: &CfnHealthCheck) -> rt::R<IResolvableOrCfnHealthCheckHealthCheckConfigProperty> {
+        rt::from_wire(rt::get(&this.0, "healthCheckConfig")?)
+    }
+    /// Writes `healthCheckConfig`; by default the library's implementation (`super`).
+    fn set_health_check_config(&self, this: &CfnHealthCheck, value: IResolvableOrCfnHealthCheckHealthCheckConfigProperty) -> rt::R<()> {
+        rt::set(&this.0, "healthCheckConfig", rt::to_wire(&value))
+    }
+    /// Reads `healthCheckTags`; by default the library's implementation (`super`).
+    fn health_check_tags(&self, this: &CfnHealthCheck) -> rt::R<rt::Option<rt::Vec<crate::aws_route53::CfnHealthCheckHealthCheckTagProperty>>> {
+        rt::from_wire(rt::get(&this.0, "healthCheckTags")?)
+    }
+    /// Writes `healthCheckTags`; by default the library's implementation (`super`).
+    fn set_health_check_tags(&self, this: &CfnHealthCheck, value: rt::Option<rt::Vec<crate::aws_route53::CfnHealthCheckHealthCheckTagProperty>>) -> rt::R<()> {
+        rt::set(&this.0, "healthCheckTags", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnHealthCheck, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnHealthCheck {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnHealthCheckOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnHealthCheckOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_health_check_id" => rt::Override::property("attrHealthCheckId"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "health_check_ref" => rt::Override::property("healthCheckRef"),
+                "health_check_config" | "set_health_check_config" => rt::Override::property("healthCheckConfig"),
+                "health_check_tags" | "set_health_check_tags" => rt::Override::property("healthCheckTags"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnHealthCheckOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrHealthCheckId") => Ok(rt::to_wire(&<T as CfnHealthCheckOverrides>::attr_health_check_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnHealthCheckOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("healthCheckRef") => Ok(rt::to_wire(&<T as CfnHealthCheckOverrides>::health_check_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("healthCheckConfig") => Ok(rt::to_wire(&<T as CfnHealthCheckOverrides>::health_check_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("healthCheckConfig", value) => {
+                <T as CfnHealthCheckOverrides>::set_health_check_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("healthCheckTags") => Ok(rt::to_wire(&<T as CfnHealthCheckOverrides>::health_check_tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("healthCheckTags", value) => {
+                <T as CfnHealthCheckOverrides>::set_health_check_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnHealthCheckOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnHealthCheck` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnHealthCheckOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::CfnHealthCheckProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A complex type that identifies the CloudWatch alarm that you want Amazon Route 53 health checkers to use to determine whether the specified health check is healthy.
 ///
@@ -1987,6 +2493,173 @@ pub trait CfnHostedZoneExt: rt::IsA<CfnHostedZone> {
 }
 impl<O: rt::IsA<CfnHostedZone> + ?Sized> CfnHostedZoneExt for O {}
 
+/// The members of [`CfnHostedZone`] a Rust type can override; [`CfnHostedZone::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnHostedZoneOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnHostedZone) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `attrNameServers`; by default the library's implementation (`super`).
+    fn attr_name_servers(&self, this: &CfnHostedZone) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "attrNameServers")?)
+    }
+    /// Reads `hostedZoneRef`; by default the library's implementation (`super`).
+    fn hosted_zone_ref(&self, this: &CfnHostedZone) -> rt::R<crate::interfaces::aws_route53::HostedZoneReference> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnHostedZone) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `delegationSetId`; by default the library's implementation (`super`).
+    fn delegation_set_id(&self, this: &CfnHostedZone) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "delegationSetId")?)
+    }
+    /// Writes `delegationSetId`; by default the library's implementation (`super`).
+    fn set_delegation_set_id(&self, this: &CfnHostedZone, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "delegationSetId", rt::to_wire(&value))
+    }
+    /// Reads `hostedZoneConfig`; by default the library's implementation (`super`).
+    fn hosted_zone_config(&self, this: &CfnHostedZone) -> rt::R<rt::Option<IResolvableOrCfnHostedZoneHostedZoneConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneConfig")?)
+    }
+    /// Writes `hostedZoneConfig`; by default the library's implementation (`super`).
+    fn set_hosted_zone_config(&self, this: &CfnHostedZone, value: rt::Option<IResolvableOrCfnHostedZoneHostedZoneConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "hostedZoneConfig", rt::to_wire(&value))
+    }
+    /// Reads `hostedZoneFeatures`; by default the library's implementation (`super`).
+    fn hosted_zone_features(&self, this: &CfnHostedZone) -> rt::R<rt::Option<IResolvableOrCfnHostedZoneHostedZoneFeaturesProperty>> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneFeatures")?)
+    }
+    /// Writes `hostedZoneFeatures`; by default the library's implementation (`super`).
+    fn set_hosted_zone_features(&self, this: &CfnHostedZone, value: rt::Option<IResolvableOrCfnHostedZoneHostedZoneFeaturesProperty>) -> rt::R<()> {
+        rt::set(&this.0, "hostedZoneFeatures", rt::to_wire(&value))
+    }
+    /// Reads `hostedZoneTagsRaw`; by default the library's implementation (`super`).
+    fn hosted_zone_tags_raw(&self, this: &CfnHostedZone) -> rt::R<rt::Option<rt::Vec<crate::aws_route53::CfnHostedZoneHostedZoneTagProperty>>> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneTagsRaw")?)
+    }
+    /// Writes `hostedZoneTagsRaw`; by default the library's implementation (`super`).
+    fn set_hosted_zone_tags_raw(&self, this: &CfnHostedZone, value: rt::Option<rt::Vec<crate::aws_route53::CfnHostedZoneHostedZoneTagProperty>>) -> rt::R<()> {
+        rt::set(&this.0, "hostedZoneTagsRaw", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnHostedZone) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnHostedZone, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `queryLoggingConfig`; by default the library's implementation (`super`).
+    fn query_logging_config(&self, this: &CfnHostedZone) -> rt::R<rt::Option<IResolvableOrCfnHostedZoneQueryLoggingConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "queryLoggingConfig")?)
+    }
+    /// Writes `queryLoggingConfig`; by default the library's implementation (`super`).
+    fn set_query_logging_config(&self, this: &CfnHostedZone, value: rt::Option<IResolvableOrCfnHostedZoneQueryLoggingConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "queryLoggingConfig", rt::to_wire(&value))
+    }
+    /// Reads `vpcs`; by default the library's implementation (`super`).
+    fn vpcs(&self, this: &CfnHostedZone) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnHostedZoneVPCPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "vpcs")?)
+    }
+    /// Writes `vpcs`; by default the library's implementation (`super`).
+    fn set_vpcs(&self, this: &CfnHostedZone, value: rt::Option<IResolvableOrIResolvableOrCfnHostedZoneVPCPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "vpcs", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnHostedZone, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnHostedZone {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnHostedZoneOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnHostedZoneOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "attr_name_servers" => rt::Override::property("attrNameServers"),
+                "hosted_zone_ref" => rt::Override::property("hostedZoneRef"),
+                "tags" => rt::Override::property("tags"),
+                "delegation_set_id" | "set_delegation_set_id" => rt::Override::property("delegationSetId"),
+                "hosted_zone_config" | "set_hosted_zone_config" => rt::Override::property("hostedZoneConfig"),
+                "hosted_zone_features" | "set_hosted_zone_features" => rt::Override::property("hostedZoneFeatures"),
+                "hosted_zone_tags_raw" | "set_hosted_zone_tags_raw" => rt::Override::property("hostedZoneTagsRaw"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "query_logging_config" | "set_query_logging_config" => rt::Override::property("queryLoggingConfig"),
+                "vpcs" | "set_vpcs" => rt::Override::property("vpcs"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnHostedZoneOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnHostedZoneOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrNameServers") => Ok(rt::to_wire(&<T as CfnHostedZoneOverrides>::attr_name_servers(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hostedZoneRef") => Ok(rt::to_wire(&<T as CfnHostedZoneOverrides>::hosted_zone_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnHostedZoneOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("delegationSetId") => Ok(rt::to_wire(&<T as CfnHostedZoneOverrides>::delegation_set_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("delegationSetId", value) => {
+                <T as CfnHostedZoneOverrides>::set_delegation_set_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("hostedZoneConfig") => Ok(rt::to_wire(&<T as CfnHostedZoneOverrides>::hosted_zone_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("hostedZoneConfig", value) => {
+                <T as CfnHostedZoneOverrides>::set_hosted_zone_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("hostedZoneFeatures") => Ok(rt::to_wire(&<T as CfnHostedZoneOverrides>::hosted_zone_features(imp, &Self(this.clone()))?)),
+            rt::Call::Set("hostedZoneFeatures", value) => {
+                <T as CfnHostedZoneOverrides>::set_hosted_zone_features(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("hostedZoneTagsRaw") => Ok(rt::to_wire(&<T as CfnHostedZoneOverrides>::hosted_zone_tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("hostedZoneTagsRaw", value) => {
+                <T as CfnHostedZoneOverrides>::set_hosted_zone_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnHostedZoneOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnHostedZoneOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("queryLoggingConfig") => Ok(rt::to_wire(&<T as CfnHostedZoneOverrides>::query_logging_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("queryLoggingConfig", value) => {
+                <T as CfnHostedZoneOverrides>::set_query_logging_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("vpcs") => Ok(rt::to_wire(&<T as CfnHostedZoneOverrides>::vpcs(imp, &Self(this.clone()))?)),
+            rt::Call::Set("vpcs", value) => {
+                <T as CfnHostedZoneOverrides>::set_vpcs(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnHostedZoneOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnHostedZone` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnHostedZoneOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_route53::CfnHostedZoneProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A complex type that contains an optional comment about your hosted zone.
 ///
 /// If you don't want to specify a comment, omit both the `HostedZoneConfig` and `Comment` elements.
@@ -2383,6 +3056,113 @@ pub trait CfnKeySigningKeyExt: rt::IsA<CfnKeySigningKey> {
 }
 impl<O: rt::IsA<CfnKeySigningKey> + ?Sized> CfnKeySigningKeyExt for O {}
 
+/// The members of [`CfnKeySigningKey`] a Rust type can override; [`CfnKeySigningKey::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnKeySigningKeyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `keySigningKeyRef`; by default the library's implementation (`super`).
+    fn key_signing_key_ref(&self, this: &CfnKeySigningKey) -> rt::R<crate::interfaces::aws_route53::KeySigningKeyReference> {
+        rt::from_wire(rt::get(&this.0, "keySigningKeyRef")?)
+    }
+    /// Reads `hostedZoneId`; by default the library's implementation (`super`).
+    fn hosted_zone_id(&self, this: &CfnKeySigningKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneId")?)
+    }
+    /// Writes `hostedZoneId`; by default the library's implementation (`super`).
+    fn set_hosted_zone_id(&self, this: &CfnKeySigningKey, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "hostedZoneId", rt::to_wire(&value))
+    }
+    /// Reads `keyManagementServiceArn`; by default the library's implementation (`super`).
+    fn key_management_service_arn(&self, this: &CfnKeySigningKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "keyManagementServiceArn")?)
+    }
+    /// Writes `keyManagementServiceArn`; by default the library's implementation (`super`).
+    fn set_key_management_service_arn(&self, this: &CfnKeySigningKey, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "keyManagementServiceArn", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnKeySigningKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnKeySigningKey, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `status`; by default the library's implementation (`super`).
+    fn status(&self, this: &CfnKeySigningKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "status")?)
+    }
+    /// Writes `status`; by default the library's implementation (`super`).
+    fn set_status(&self, this: &CfnKeySigningKey, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "status", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnKeySigningKey, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnKeySigningKey {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnKeySigningKeyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnKeySigningKeyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "key_signing_key_ref" => rt::Override::property("keySigningKeyRef"),
+                "hosted_zone_id" | "set_hosted_zone_id" => rt::Override::property("hostedZoneId"),
+                "key_management_service_arn" | "set_key_management_service_arn" => rt::Override::property("keyManagementServiceArn"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "status" | "set_status" => rt::Override::property("status"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnKeySigningKeyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("keySigningKeyRef") => Ok(rt::to_wire(&<T as CfnKeySigningKeyOverrides>::key_signing_key_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hostedZoneId") => Ok(rt::to_wire(&<T as CfnKeySigningKeyOverrides>::hosted_zone_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("hostedZoneId", value) => {
+                <T as CfnKeySigningKeyOverrides>::set_hosted_zone_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("keyManagementServiceArn") => Ok(rt::to_wire(&<T as CfnKeySigningKeyOverrides>::key_management_service_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("keyManagementServiceArn", value) => {
+                <T as CfnKeySigningKeyOverrides>::set_key_management_service_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnKeySigningKeyOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnKeySigningKeyOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("status") => Ok(rt::to_wire(&<T as CfnKeySigningKeyOverrides>::status(imp, &Self(this.clone()))?)),
+            rt::Call::Set("status", value) => {
+                <T as CfnKeySigningKeyOverrides>::set_status(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnKeySigningKeyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnKeySigningKey` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnKeySigningKeyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::CfnKeySigningKeyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnKeySigningKey`.
 ///
 /// Stability: external.
@@ -2525,6 +3305,97 @@ pub trait CfnQueryLoggingConfigExt: rt::IsA<CfnQueryLoggingConfig> {
     }
 }
 impl<O: rt::IsA<CfnQueryLoggingConfig> + ?Sized> CfnQueryLoggingConfigExt for O {}
+
+/// The members of [`CfnQueryLoggingConfig`] a Rust type can override; [`CfnQueryLoggingConfig::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnQueryLoggingConfigOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnQueryLoggingConfig) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnQueryLoggingConfig) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `queryLoggingConfigRef`; by default the library's implementation (`super`).
+    fn query_logging_config_ref(&self, this: &CfnQueryLoggingConfig) -> rt::R<crate::interfaces::aws_route53::QueryLoggingConfigReference> {
+        rt::from_wire(rt::get(&this.0, "queryLoggingConfigRef")?)
+    }
+    /// Reads `cloudWatchLogsLogGroupArn`; by default the library's implementation (`super`).
+    fn cloud_watch_logs_log_group_arn(&self, this: &CfnQueryLoggingConfig) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "cloudWatchLogsLogGroupArn")?)
+    }
+    /// Writes `cloudWatchLogsLogGroupArn`; by default the library's implementation (`super`).
+    fn set_cloud_watch_logs_log_group_arn(&self, this: &CfnQueryLoggingConfig, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "cloudWatchLogsLogGroupArn", rt::to_wire(&value))
+    }
+    /// Reads `hostedZoneId`; by default the library's implementation (`super`).
+    fn hosted_zone_id(&self, this: &CfnQueryLoggingConfig) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneId")?)
+    }
+    /// Writes `hostedZoneId`; by default the library's implementation (`super`).
+    fn set_hosted_zone_id(&self, this: &CfnQueryLoggingConfig, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "hostedZoneId", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnQueryLoggingConfig, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnQueryLoggingConfig {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnQueryLoggingConfigOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnQueryLoggingConfigOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_id" => rt::Override::property("attrId"),
+                "query_logging_config_ref" => rt::Override::property("queryLoggingConfigRef"),
+                "cloud_watch_logs_log_group_arn" | "set_cloud_watch_logs_log_group_arn" => rt::Override::property("cloudWatchLogsLogGroupArn"),
+                "hosted_zone_id" | "set_hosted_zone_id" => rt::Override::property("hostedZoneId"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnQueryLoggingConfigOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnQueryLoggingConfigOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnQueryLoggingConfigOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("queryLoggingConfigRef") => Ok(rt::to_wire(&<T as CfnQueryLoggingConfigOverrides>::query_logging_config_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cloudWatchLogsLogGroupArn") => Ok(rt::to_wire(&<T as CfnQueryLoggingConfigOverrides>::cloud_watch_logs_log_group_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("cloudWatchLogsLogGroupArn", value) => {
+                <T as CfnQueryLoggingConfigOverrides>::set_cloud_watch_logs_log_group_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("hostedZoneId") => Ok(rt::to_wire(&<T as CfnQueryLoggingConfigOverrides>::hosted_zone_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("hostedZoneId", value) => {
+                <T as CfnQueryLoggingConfigOverrides>::set_hosted_zone_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnQueryLoggingConfigOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnQueryLoggingConfig` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnQueryLoggingConfigOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::CfnQueryLoggingConfigProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnQueryLoggingConfig`.
 ///
@@ -2770,6 +3641,281 @@ pub trait CfnRecordSetExt: rt::IsA<CfnRecordSet> {
     }
 }
 impl<O: rt::IsA<CfnRecordSet> + ?Sized> CfnRecordSetExt for O {}
+
+/// The members of [`CfnRecordSet`] a Rust type can override; [`CfnRecordSet::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnRecordSetOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `recordSetRef`; by default the library's implementation (`super`).
+    fn record_set_ref(&self, this: &CfnRecordSet) -> rt::R<crate::interfaces::aws_route53::RecordSetReference> {
+        rt::from_wire(rt::get(&this.0, "recordSetRef")?)
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnRecordSet) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnRecordSet, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `type`; by default the library's implementation (`super`).
+    fn r#type(&self, this: &CfnRecordSet) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "type")?)
+    }
+    /// Writes `type`; by default the library's implementation (`super`).
+    fn set_type(&self, this: &CfnRecordSet, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "type", rt::to_wire(&value))
+    }
+    /// Reads `aliasTarget`; by default the library's implementation (`super`).
+    fn alias_target(&self, this: &CfnRecordSet) -> rt::R<rt::Option<IResolvableOrCfnRecordSetAliasTargetProperty>> {
+        rt::from_wire(rt::get(&this.0, "aliasTarget")?)
+    }
+    /// Writes `aliasTarget`; by default the library's implementation (`super`).
+    fn set_alias_target(&self, this: &CfnRecordSet, value: rt::Option<IResolvableOrCfnRecordSetAliasTargetProperty>) -> rt::R<()> {
+        rt::set(&this.0, "aliasTarget", rt::to_wire(&value))
+    }
+    /// Reads `cidrRoutingConfig`; by default the library's implementation (`super`).
+    fn cidr_routing_config(&self, this: &CfnRecordSet) -> rt::R<rt::Option<IResolvableOrCfnRecordSetCidrRoutingConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "cidrRoutingConfig")?)
+    }
+    /// Writes `cidrRoutingConfig`; by default the library's implementation (`super`).
+    fn set_cidr_routing_config(&self, this: &CfnRecordSet, value: rt::Option<IResolvableOrCfnRecordSetCidrRoutingConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "cidrRoutingConfig", rt::to_wire(&value))
+    }
+    /// Reads `comment`; by default the library's implementation (`super`).
+    fn comment(&self, this: &CfnRecordSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "comment")?)
+    }
+    /// Writes `comment`; by default the library's implementation (`super`).
+    fn set_comment(&self, this: &CfnRecordSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "comment", rt::to_wire(&value))
+    }
+    /// Reads `failover`; by default the library's implementation (`super`).
+    fn failover(&self, this: &CfnRecordSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "failover")?)
+    }
+    /// Writes `failover`; by default the library's implementation (`super`).
+    fn set_failover(&self, this: &CfnRecordSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "failover", rt::to_wire(&value))
+    }
+    /// Reads `geoLocation`; by default the library's implementation (`super`).
+    fn geo_location(&self, this: &CfnRecordSet) -> rt::R<rt::Option<IResolvableOrCfnRecordSetGeoLocationProperty>> {
+        rt::from_wire(rt::get(&this.0, "geoLocation")?)
+    }
+    /// Writes `geoLocation`; by default the library's implementation (`super`).
+    fn set_geo_location(&self, this: &CfnRecordSet, value: rt::Option<IResolvableOrCfnRecordSetGeoLocationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "geoLocation", rt::to_wire(&value))
+    }
+    /// Reads `healthCheckId`; by default the library's implementation (`super`).
+    fn health_check_id(&self, this: &CfnRecordSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "healthCheckId")?)
+    }
+    /// Writes `healthCheckId`; by default the library's implementation (`super`).
+    fn set_health_check_id(&self, this: &CfnRecordSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "healthCheckId", rt::to_wire(&value))
+    }
+    /// Reads `hostedZoneId`; by default the library's implementation (`super`).
+    fn hosted_zone_id(&self, this: &CfnRecordSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneId")?)
+    }
+    /// Writes `hostedZoneId`; by default the library's implementation (`super`).
+    fn set_hosted_zone_id(&self, this: &CfnRecordSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "hostedZoneId", rt::to_wire(&value))
+    }
+    /// Reads `hostedZoneName`; by default the library's implementation (`super`).
+    fn hosted_zone_name(&self, this: &CfnRecordSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneName")?)
+    }
+    /// Writes `hostedZoneName`; by default the library's implementation (`super`).
+    fn set_hosted_zone_name(&self, this: &CfnRecordSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "hostedZoneName", rt::to_wire(&value))
+    }
+    /// Reads `multiValueAnswer`; by default the library's implementation (`super`).
+    fn multi_value_answer(&self, this: &CfnRecordSet) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "multiValueAnswer")?)
+    }
+    /// Writes `multiValueAnswer`; by default the library's implementation (`super`).
+    fn set_multi_value_answer(&self, this: &CfnRecordSet, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "multiValueAnswer", rt::to_wire(&value))
+    }
+    /// Reads `region`; by default the library's implementation (`super`).
+    fn region(&self, this: &CfnRecordSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "region")?)
+    }
+    /// Writes `region`; by default the library's implementation (`super`).
+    fn set_region(&self, this: &CfnRecordSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "region", rt::to_wire(&value))
+    }
+    /// Reads `resourceRecords`; by default the library's implementation (`super`).
+    fn resource_records(&self, this: &CfnRecordSet) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "resourceRecords")?)
+    }
+    /// Writes `resourceRecords`; by default the library's implementation (`super`).
+    fn set_resource_records(&self, this: &CfnRecordSet, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "resourceRecords", rt::to_wire(&value))
+    }
+    /// Reads `setIdentifier`; by default the library's implementation (`super`).
+    fn set_identifier(&self, this: &CfnRecordSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "setIdentifier")?)
+    }
+    /// Writes `setIdentifier`; by default the library's implementation (`super`).
+    fn set_set_identifier(&self, this: &CfnRecordSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "setIdentifier", rt::to_wire(&value))
+    }
+    /// Reads `ttl`; by default the library's implementation (`super`).
+    fn ttl(&self, this: &CfnRecordSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "ttl")?)
+    }
+    /// Writes `ttl`; by default the library's implementation (`super`).
+    fn set_ttl(&self, this: &CfnRecordSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "ttl", rt::to_wire(&value))
+    }
+    /// Reads `weight`; by default the library's implementation (`super`).
+    fn weight(&self, this: &CfnRecordSet) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "weight")?)
+    }
+    /// Writes `weight`; by default the library's implementation (`super`).
+    fn set_weight(&self, this: &CfnRecordSet, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "weight", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnRecordSet, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnRecordSet {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnRecordSetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnRecordSetOverrides>::OVERRIDES {
+            out.push(match *name {
+                "record_set_ref" => rt::Override::property("recordSetRef"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "type" | "set_type" => rt::Override::property("type"),
+                "alias_target" | "set_alias_target" => rt::Override::property("aliasTarget"),
+                "cidr_routing_config" | "set_cidr_routing_config" => rt::Override::property("cidrRoutingConfig"),
+                "comment" | "set_comment" => rt::Override::property("comment"),
+                "failover" | "set_failover" => rt::Override::property("failover"),
+                "geo_location" | "set_geo_location" => rt::Override::property("geoLocation"),
+                "health_check_id" | "set_health_check_id" => rt::Override::property("healthCheckId"),
+                "hosted_zone_id" | "set_hosted_zone_id" => rt::Override::property("hostedZoneId"),
+                "hosted_zone_name" | "set_hosted_zone_name" => rt::Override::property("hostedZoneName"),
+                "multi_value_answer" | "set_multi_value_answer" => rt::Override::property("multiValueAnswer"),
+                "region" | "set_region" => rt::Override::property("region"),
+                "resource_records" | "set_resource_records" => rt::Override::property("resourceRecords"),
+                "set_identifier" | "set_set_identifier" => rt::Override::property("setIdentifier"),
+                "ttl" | "set_ttl" => rt::Override::property("ttl"),
+                "weight" | "set_weight" => rt::Override::property("weight"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnRecordSetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("recordSetRef") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::record_set_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnRecordSetOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("type") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::r#type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("type", value) => {
+                <T as CfnRecordSetOverrides>::set_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("aliasTarget") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::alias_target(imp, &Self(this.clone()))?)),
+            rt::Call::Set("aliasTarget", value) => {
+                <T as CfnRecordSetOverrides>::set_alias_target(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("cidrRoutingConfig") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::cidr_routing_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("cidrRoutingConfig", value) => {
+                <T as CfnRecordSetOverrides>::set_cidr_routing_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("comment") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::comment(imp, &Self(this.clone()))?)),
+            rt::Call::Set("comment", value) => {
+                <T as CfnRecordSetOverrides>::set_comment(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("failover") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::failover(imp, &Self(this.clone()))?)),
+            rt::Call::Set("failover", value) => {
+                <T as CfnRecordSetOverrides>::set_failover(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("geoLocation") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::geo_location(imp, &Self(this.clone()))?)),
+            rt::Call::Set("geoLocation", value) => {
+                <T as CfnRecordSetOverrides>::set_geo_location(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("healthCheckId") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::health_check_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("healthCheckId", value) => {
+                <T as CfnRecordSetOverrides>::set_health_check_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("hostedZoneId") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::hosted_zone_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("hostedZoneId", value) => {
+                <T as CfnRecordSetOverrides>::set_hosted_zone_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("hostedZoneName") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::hosted_zone_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("hostedZoneName", value) => {
+                <T as CfnRecordSetOverrides>::set_hosted_zone_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("multiValueAnswer") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::multi_value_answer(imp, &Self(this.clone()))?)),
+            rt::Call::Set("multiValueAnswer", value) => {
+                <T as CfnRecordSetOverrides>::set_multi_value_answer(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("region") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::region(imp, &Self(this.clone()))?)),
+            rt::Call::Set("region", value) => {
+                <T as CfnRecordSetOverrides>::set_region(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("resourceRecords") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::resource_records(imp, &Self(this.clone()))?)),
+            rt::Call::Set("resourceRecords", value) => {
+                <T as CfnRecordSetOverrides>::set_resource_records(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("setIdentifier") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::set_identifier(imp, &Self(this.clone()))?)),
+            rt::Call::Set("setIdentifier", value) => {
+                <T as CfnRecordSetOverrides>::set_set_identifier(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("ttl") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::ttl(imp, &Self(this.clone()))?)),
+            rt::Call::Set("ttl", value) => {
+                <T as CfnRecordSetOverrides>::set_ttl(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("weight") => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::weight(imp, &Self(this.clone()))?)),
+            rt::Call::Set("weight", value) => {
+                <T as CfnRecordSetOverrides>::set_weight(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnRecordSetOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnRecordSet` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnRecordSetOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::CfnRecordSetProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// *Alias records only:* Information about the AWS resource, such as a CloudFront distribution or an Amazon S3 bucket, that you want to route traffic to.
 ///
@@ -3110,6 +4256,119 @@ pub trait CfnRecordSetGroupExt: rt::IsA<CfnRecordSetGroup> {
     }
 }
 impl<O: rt::IsA<CfnRecordSetGroup> + ?Sized> CfnRecordSetGroupExt for O {}
+
+/// The members of [`CfnRecordSetGroup`] a Rust type can override; [`CfnRecordSetGroup::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnRecordSetGroupOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnRecordSetGroup) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `recordSetGroupRef`; by default the library's implementation (`super`).
+    fn record_set_group_ref(&self, this: &CfnRecordSetGroup) -> rt::R<crate::interfaces::aws_route53::RecordSetGroupReference> {
+        rt::from_wire(rt::get(&this.0, "recordSetGroupRef")?)
+    }
+    /// Reads `comment`; by default the library's implementation (`super`).
+    fn comment(&self, this: &CfnRecordSetGroup) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "comment")?)
+    }
+    /// Writes `comment`; by default the library's implementation (`super`).
+    fn set_comment(&self, this: &CfnRecordSetGroup, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "comment", rt::to_wire(&value))
+    }
+    /// Reads `hostedZoneId`; by default the library's implementation (`super`).
+    fn hosted_zone_id(&self, this: &CfnRecordSetGroup) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneId")?)
+    }
+    /// Writes `hostedZoneId`; by default the library's implementation (`super`).
+    fn set_hosted_zone_id(&self, this: &CfnRecordSetGroup, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "hostedZoneId", rt::to_wire(&value))
+    }
+    /// Reads `hostedZoneName`; by default the library's implementation (`super`).
+    fn hosted_zone_name(&self, this: &CfnRecordSetGroup) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneName")?)
+    }
+    /// Writes `hostedZoneName`; by default the library's implementation (`super`).
+    fn set_hosted_zone_name(&self, this: &CfnRecordSetGroup, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "hostedZoneName", rt::to_wire(&value))
+    }
+    /// Reads `recordSets`; by default the library's implementation (`super`).
+    fn record_sets(&self, this: &CfnRecordSetGroup) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnRecordSetGroupRecordSetPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "recordSets")?)
+    }
+    /// Writes `recordSets`; by default the library's implementation (`super`).
+    fn set_record_sets(&self, this: &CfnRecordSetGroup, value: rt::Option<IResolvableOrIResolvableOrCfnRecordSetGroupRecordSetPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "recordSets", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnRecordSetGroup, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnRecordSetGroup {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnRecordSetGroupOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnRecordSetGroupOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "record_set_group_ref" => rt::Override::property("recordSetGroupRef"),
+                "comment" | "set_comment" => rt::Override::property("comment"),
+                "hosted_zone_id" | "set_hosted_zone_id" => rt::Override::property("hostedZoneId"),
+                "hosted_zone_name" | "set_hosted_zone_name" => rt::Override::property("hostedZoneName"),
+                "record_sets" | "set_record_sets" => rt::Override::property("recordSets"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnRecordSetGroupOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnRecordSetGroupOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("recordSetGroupRef") => Ok(rt::to_wire(&<T as CfnRecordSetGroupOverrides>::record_set_group_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("comment") => Ok(rt::to_wire(&<T as CfnRecordSetGroupOverrides>::comment(imp, &Self(this.clone()))?)),
+            rt::Call::Set("comment", value) => {
+                <T as CfnRecordSetGroupOverrides>::set_comment(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("hostedZoneId") => Ok(rt::to_wire(&<T as CfnRecordSetGroupOverrides>::hosted_zone_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("hostedZoneId", value) => {
+                <T as CfnRecordSetGroupOverrides>::set_hosted_zone_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("hostedZoneName") => Ok(rt::to_wire(&<T as CfnRecordSetGroupOverrides>::hosted_zone_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("hostedZoneName", value) => {
+                <T as CfnRecordSetGroupOverrides>::set_hosted_zone_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("recordSets") => Ok(rt::to_wire(&<T as CfnRecordSetGroupOverrides>::record_sets(imp, &Self(this.clone()))?)),
+            rt::Call::Set("recordSets", value) => {
+                <T as CfnRecordSetGroupOverrides>::set_record_sets(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnRecordSetGroupOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnRecordSetGroup` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnRecordSetGroupOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_route53::CfnRecordSetGroupProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// *Alias records only:* Information about the AWS resource, such as a CloudFront distribution or an Amazon S3 bucket, that you want to route traffic to.
 ///
@@ -4220,6 +5479,123 @@ pub trait CfnTrafficPolicyExt: rt::IsA<CfnTrafficPolicy> {
 }
 impl<O: rt::IsA<CfnTrafficPolicy> + ?Sized> CfnTrafficPolicyExt for O {}
 
+/// The members of [`CfnTrafficPolicy`] a Rust type can override; [`CfnTrafficPolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnTrafficPolicyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnTrafficPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnTrafficPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `attrType`; by default the library's implementation (`super`).
+    fn attr_type(&self, this: &CfnTrafficPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrType")?)
+    }
+    /// Reads `attrVersion`; by default the library's implementation (`super`).
+    fn attr_version(&self, this: &CfnTrafficPolicy) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "attrVersion")?)
+    }
+    /// Reads `trafficPolicyRef`; by default the library's implementation (`super`).
+    fn traffic_policy_ref(&self, this: &CfnTrafficPolicy) -> rt::R<crate::interfaces::aws_route53::TrafficPolicyReference> {
+        rt::from_wire(rt::get(&this.0, "trafficPolicyRef")?)
+    }
+    /// Reads `document`; by default the library's implementation (`super`).
+    fn document(&self, this: &CfnTrafficPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "document")?)
+    }
+    /// Writes `document`; by default the library's implementation (`super`).
+    fn set_document(&self, this: &CfnTrafficPolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "document", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnTrafficPolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnTrafficPolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `comment`; by default the library's implementation (`super`).
+    fn comment(&self, this: &CfnTrafficPolicy) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "comment")?)
+    }
+    /// Writes `comment`; by default the library's implementation (`super`).
+    fn set_comment(&self, this: &CfnTrafficPolicy, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "comment", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnTrafficPolicy, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnTrafficPolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnTrafficPolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnTrafficPolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_id" => rt::Override::property("attrId"),
+                "attr_type" => rt::Override::property("attrType"),
+                "attr_version" => rt::Override::property("attrVersion"),
+                "traffic_policy_ref" => rt::Override::property("trafficPolicyRef"),
+                "document" | "set_document" => rt::Override::property("document"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "comment" | "set_comment" => rt::Override::property("comment"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnTrafficPolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnTrafficPolicyOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnTrafficPolicyOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrType") => Ok(rt::to_wire(&<T as CfnTrafficPolicyOverrides>::attr_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrVersion") => Ok(rt::to_wire(&<T as CfnTrafficPolicyOverrides>::attr_version(imp, &Self(this.clone()))?)),
+            rt::Call::Get("trafficPolicyRef") => Ok(rt::to_wire(&<T as CfnTrafficPolicyOverrides>::traffic_policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("document") => Ok(rt::to_wire(&<T as CfnTrafficPolicyOverrides>::document(imp, &Self(this.clone()))?)),
+            rt::Call::Set("document", value) => {
+                <T as CfnTrafficPolicyOverrides>::set_document(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnTrafficPolicyOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnTrafficPolicyOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("comment") => Ok(rt::to_wire(&<T as CfnTrafficPolicyOverrides>::comment(imp, &Self(this.clone()))?)),
+            rt::Call::Set("comment", value) => {
+                <T as CfnTrafficPolicyOverrides>::set_comment(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnTrafficPolicyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnTrafficPolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnTrafficPolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::CfnTrafficPolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Resource Type definition for AWS::Route53::TrafficPolicyInstance.
 ///
 /// Applies a version of a Route 53 traffic policy to a DNS name in a public hosted zone, and Route 53 creates and owns the resource record sets that answer queries for that name.
@@ -4344,6 +5720,151 @@ pub trait CfnTrafficPolicyInstanceExt: rt::IsA<CfnTrafficPolicyInstance> {
     }
 }
 impl<O: rt::IsA<CfnTrafficPolicyInstance> + ?Sized> CfnTrafficPolicyInstanceExt for O {}
+
+/// The members of [`CfnTrafficPolicyInstance`] a Rust type can override; [`CfnTrafficPolicyInstance::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnTrafficPolicyInstanceOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnTrafficPolicyInstance) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnTrafficPolicyInstance) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `attrState`; by default the library's implementation (`super`).
+    fn attr_state(&self, this: &CfnTrafficPolicyInstance) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrState")?)
+    }
+    /// Reads `attrTrafficPolicyType`; by default the library's implementation (`super`).
+    fn attr_traffic_policy_type(&self, this: &CfnTrafficPolicyInstance) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrTrafficPolicyType")?)
+    }
+    /// Reads `trafficPolicyInstanceRef`; by default the library's implementation (`super`).
+    fn traffic_policy_instance_ref(&self, this: &CfnTrafficPolicyInstance) -> rt::R<crate::interfaces::aws_route53::TrafficPolicyInstanceReference> {
+        rt::from_wire(rt::get(&this.0, "trafficPolicyInstanceRef")?)
+    }
+    /// Reads `hostedZoneId`; by default the library's implementation (`super`).
+    fn hosted_zone_id(&self, this: &CfnTrafficPolicyInstance) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneId")?)
+    }
+    /// Writes `hostedZoneId`; by default the library's implementation (`super`).
+    fn set_hosted_zone_id(&self, this: &CfnTrafficPolicyInstance, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "hostedZoneId", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnTrafficPolicyInstance) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnTrafficPolicyInstance, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `trafficPolicyId`; by default the library's implementation (`super`).
+    fn traffic_policy_id(&self, this: &CfnTrafficPolicyInstance) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "trafficPolicyId")?)
+    }
+    /// Writes `trafficPolicyId`; by default the library's implementation (`super`).
+    fn set_traffic_policy_id(&self, this: &CfnTrafficPolicyInstance, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "trafficPolicyId", rt::to_wire(&value))
+    }
+    /// Reads `trafficPolicyVersion`; by default the library's implementation (`super`).
+    fn traffic_policy_version(&self, this: &CfnTrafficPolicyInstance) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "trafficPolicyVersion")?)
+    }
+    /// Writes `trafficPolicyVersion`; by default the library's implementation (`super`).
+    fn set_traffic_policy_version(&self, this: &CfnTrafficPolicyInstance, value: f64) -> rt::R<()> {
+        rt::set(&this.0, "trafficPolicyVersion", rt::to_wire(&value))
+    }
+    /// Reads `ttl`; by default the library's implementation (`super`).
+    fn ttl(&self, this: &CfnTrafficPolicyInstance) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "ttl")?)
+    }
+    /// Writes `ttl`; by default the library's implementation (`super`).
+    fn set_ttl(&self, this: &CfnTrafficPolicyInstance, value: f64) -> rt::R<()> {
+        rt::set(&this.0, "ttl", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnTrafficPolicyInstance, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnTrafficPolicyInstance {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnTrafficPolicyInstanceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnTrafficPolicyInstanceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_id" => rt::Override::property("attrId"),
+                "attr_state" => rt::Override::property("attrState"),
+                "attr_traffic_policy_type" => rt::Override::property("attrTrafficPolicyType"),
+                "traffic_policy_instance_ref" => rt::Override::property("trafficPolicyInstanceRef"),
+                "hosted_zone_id" | "set_hosted_zone_id" => rt::Override::property("hostedZoneId"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "traffic_policy_id" | "set_traffic_policy_id" => rt::Override::property("trafficPolicyId"),
+                "traffic_policy_version" | "set_traffic_policy_version" => rt::Override::property("trafficPolicyVersion"),
+                "ttl" | "set_ttl" => rt::Override::property("ttl"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnTrafficPolicyInstanceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnTrafficPolicyInstanceOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnTrafficPolicyInstanceOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrState") => Ok(rt::to_wire(&<T as CfnTrafficPolicyInstanceOverrides>::attr_state(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrTrafficPolicyType") => Ok(rt::to_wire(&<T as CfnTrafficPolicyInstanceOverrides>::attr_traffic_policy_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("trafficPolicyInstanceRef") => Ok(rt::to_wire(&<T as CfnTrafficPolicyInstanceOverrides>::traffic_policy_instance_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hostedZoneId") => Ok(rt::to_wire(&<T as CfnTrafficPolicyInstanceOverrides>::hosted_zone_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("hostedZoneId", value) => {
+                <T as CfnTrafficPolicyInstanceOverrides>::set_hosted_zone_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnTrafficPolicyInstanceOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnTrafficPolicyInstanceOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("trafficPolicyId") => Ok(rt::to_wire(&<T as CfnTrafficPolicyInstanceOverrides>::traffic_policy_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("trafficPolicyId", value) => {
+                <T as CfnTrafficPolicyInstanceOverrides>::set_traffic_policy_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("trafficPolicyVersion") => Ok(rt::to_wire(&<T as CfnTrafficPolicyInstanceOverrides>::traffic_policy_version(imp, &Self(this.clone()))?)),
+            rt::Call::Set("trafficPolicyVersion", value) => {
+                <T as CfnTrafficPolicyInstanceOverrides>::set_traffic_policy_version(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("ttl") => Ok(rt::to_wire(&<T as CfnTrafficPolicyInstanceOverrides>::ttl(imp, &Self(this.clone()))?)),
+            rt::Call::Set("ttl", value) => {
+                <T as CfnTrafficPolicyInstanceOverrides>::set_ttl(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnTrafficPolicyInstanceOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnTrafficPolicyInstance` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnTrafficPolicyInstanceOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::CfnTrafficPolicyInstanceProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnTrafficPolicyInstance`.
 ///
@@ -4485,6 +6006,48 @@ pub trait CidrRoutingConfigExt: rt::IsA<CidrRoutingConfig> {
 }
 impl<O: rt::IsA<CidrRoutingConfig> + ?Sized> CidrRoutingConfigExt for O {}
 
+/// The members of [`CidrRoutingConfig`] a Rust type can override; [`CidrRoutingConfig::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait CidrRoutingConfigOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `collectionId`; by default the library's implementation (`super`).
+    fn collection_id(&self, this: &CidrRoutingConfig) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "collectionId")?)
+    }
+    /// Reads `locationName`; by default the library's implementation (`super`).
+    fn location_name(&self, this: &CidrRoutingConfig) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "locationName")?)
+    }
+}
+impl CidrRoutingConfig {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CidrRoutingConfigOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CidrRoutingConfigOverrides>::OVERRIDES {
+            out.push(match *name {
+                "collection_id" => rt::Override::property("collectionId"),
+                "location_name" => rt::Override::property("locationName"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CidrRoutingConfigOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("collectionId") => Ok(rt::to_wire(&<T as CidrRoutingConfigOverrides>::collection_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("locationName") => Ok(rt::to_wire(&<T as CidrRoutingConfigOverrides>::location_name(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Properties for configuring CIDR routing in Route 53 resource record set objects.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CidrRoutingConfigProps {
@@ -4546,6 +6109,43 @@ impl CnameRecord {
 pub trait CnameRecordExt: rt::IsA<CnameRecord> {
 }
 impl<O: rt::IsA<CnameRecord> + ?Sized> CnameRecordExt for O {}
+
+/// The members of [`CnameRecord`] a Rust type can override; [`CnameRecord::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_route53::RecordSetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CnameRecordOverrides: crate::aws_route53::RecordSetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl CnameRecord {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CnameRecordOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as CnameRecordOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_route53::RecordSet::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CnameRecordOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_route53::RecordSet::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CnameRecord` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CnameRecordOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::CnameRecordProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for a CnameRecord.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -4820,6 +6420,43 @@ pub trait CrossAccountZoneDelegationRecordExt: rt::IsA<CrossAccountZoneDelegatio
 }
 impl<O: rt::IsA<CrossAccountZoneDelegationRecord> + ?Sized> CrossAccountZoneDelegationRecordExt for O {}
 
+/// The members of [`CrossAccountZoneDelegationRecord`] a Rust type can override; [`CrossAccountZoneDelegationRecord::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::constructs::ConstructOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CrossAccountZoneDelegationRecordOverrides: crate::constructs::ConstructOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl CrossAccountZoneDelegationRecord {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CrossAccountZoneDelegationRecordOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as CrossAccountZoneDelegationRecordOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::constructs::Construct::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CrossAccountZoneDelegationRecordOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::constructs::Construct::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CrossAccountZoneDelegationRecord` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CrossAccountZoneDelegationRecordOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::CrossAccountZoneDelegationRecordProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Construction properties for a CrossAccountZoneDelegationRecord.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrossAccountZoneDelegationRecordProps {
@@ -4912,6 +6549,43 @@ impl DsRecord {
 pub trait DsRecordExt: rt::IsA<DsRecord> {
 }
 impl<O: rt::IsA<DsRecord> + ?Sized> DsRecordExt for O {}
+
+/// The members of [`DsRecord`] a Rust type can override; [`DsRecord::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_route53::RecordSetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait DsRecordOverrides: crate::aws_route53::RecordSetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl DsRecord {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DsRecordOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as DsRecordOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_route53::RecordSet::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DsRecordOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_route53::RecordSet::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `DsRecord` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DsRecordOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::DsRecordProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for a DSRecord.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -5143,6 +6817,54 @@ pub trait GeoLocationExt: rt::IsA<GeoLocation> {
 }
 impl<O: rt::IsA<GeoLocation> + ?Sized> GeoLocationExt for O {}
 
+/// The members of [`GeoLocation`] a Rust type can override; [`GeoLocation::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait GeoLocationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `continentCode`; by default the library's implementation (`super`).
+    fn continent_code(&self, this: &GeoLocation) -> rt::R<rt::Option<crate::aws_route53::Continent>> {
+        rt::from_wire(rt::get(&this.0, "continentCode")?)
+    }
+    /// Reads `countryCode`; by default the library's implementation (`super`).
+    fn country_code(&self, this: &GeoLocation) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "countryCode")?)
+    }
+    /// Reads `subdivisionCode`; by default the library's implementation (`super`).
+    fn subdivision_code(&self, this: &GeoLocation) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "subdivisionCode")?)
+    }
+}
+impl GeoLocation {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: GeoLocationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as GeoLocationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "continent_code" => rt::Override::property("continentCode"),
+                "country_code" => rt::Override::property("countryCode"),
+                "subdivision_code" => rt::Override::property("subdivisionCode"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: GeoLocationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("continentCode") => Ok(rt::to_wire(&<T as GeoLocationOverrides>::continent_code(imp, &Self(this.clone()))?)),
+            rt::Call::Get("countryCode") => Ok(rt::to_wire(&<T as GeoLocationOverrides>::country_code(imp, &Self(this.clone()))?)),
+            rt::Call::Get("subdivisionCode") => Ok(rt::to_wire(&<T as GeoLocationOverrides>::subdivision_code(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Options for the delegation permissions granted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrantDelegationOptions {
@@ -5224,6 +6946,57 @@ impl HealthCheck {
 pub trait HealthCheckExt: rt::IsA<HealthCheck> {
 }
 impl<O: rt::IsA<HealthCheck> + ?Sized> HealthCheckExt for O {}
+
+/// The members of [`HealthCheck`] a Rust type can override; [`HealthCheck::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait HealthCheckOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `healthCheckId`; by default the library's implementation (`super`).
+    fn health_check_id(&self, this: &HealthCheck) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "healthCheckId")?)
+    }
+    /// Reads `healthCheckRef`; by default the library's implementation (`super`).
+    fn health_check_ref(&self, this: &HealthCheck) -> rt::R<crate::interfaces::aws_route53::HealthCheckReference> {
+        rt::from_wire(rt::get(&this.0, "healthCheckRef")?)
+    }
+}
+impl HealthCheck {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: HealthCheckOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as HealthCheckOverrides>::OVERRIDES {
+            out.push(match *name {
+                "health_check_id" => rt::Override::property("healthCheckId"),
+                "health_check_ref" => rt::Override::property("healthCheckRef"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: HealthCheckOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("healthCheckId") => Ok(rt::to_wire(&<T as HealthCheckOverrides>::health_check_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("healthCheckRef") => Ok(rt::to_wire(&<T as HealthCheckOverrides>::health_check_ref(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `HealthCheck` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: HealthCheckOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::HealthCheckProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for a new health check.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -5522,6 +7295,10 @@ pub trait HostedZoneExt: rt::IsA<HostedZone> {
     fn grants(&self) -> rt::R<crate::aws_route53::HostedZoneGrants> {
         rt::from_wire(rt::get(self.jsii_ref(), "grants")?)
     }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn vpcs(&self) -> rt::R<rt::Vec<crate::aws_route53::CfnHostedZoneVPCProperty>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "vpcs")?)
+    }
     /// Add another VPC to this private hosted zone.
     ///
     /// # Arguments
@@ -5540,6 +7317,117 @@ pub trait HostedZoneExt: rt::IsA<HostedZone> {
     }
 }
 impl<O: rt::IsA<HostedZone> + ?Sized> HostedZoneExt for O {}
+
+/// The members of [`HostedZone`] a Rust type can override; [`HostedZone::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait HostedZoneOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `grants`; by default the library's implementation (`super`).
+    fn grants(&self, this: &HostedZone) -> rt::R<crate::aws_route53::HostedZoneGrants> {
+        rt::from_wire(rt::get(&this.0, "grants")?)
+    }
+    /// Reads `hostedZoneArn`; by default the library's implementation (`super`).
+    fn hosted_zone_arn(&self, this: &HostedZone) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneArn")?)
+    }
+    /// Reads `hostedZoneId`; by default the library's implementation (`super`).
+    fn hosted_zone_id(&self, this: &HostedZone) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneId")?)
+    }
+    /// Reads `hostedZoneRef`; by default the library's implementation (`super`).
+    fn hosted_zone_ref(&self, this: &HostedZone) -> rt::R<crate::interfaces::aws_route53::HostedZoneReference> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneRef")?)
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &HostedZone) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Reads `vpcs`; by default the library's implementation (`super`).
+    fn vpcs(&self, this: &HostedZone) -> rt::R<rt::Vec<crate::aws_route53::CfnHostedZoneVPCProperty>> {
+        rt::from_wire(rt::get(&this.0, "vpcs")?)
+    }
+    /// Reads `zoneName`; by default the library's implementation (`super`).
+    fn zone_name(&self, this: &HostedZone) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "zoneName")?)
+    }
+    /// Reads `hostedZoneNameServers`; by default the library's implementation (`super`).
+    fn hosted_zone_name_servers(&self, this: &HostedZone) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "hostedZoneNameServers")?)
+    }
+    #[cfg(feature = "aws_ec2")]
+    /// `addVpc`: by default the library's implementation (`super`).
+    fn add_vpc(&self, this: &HostedZone, vpc: crate::aws_ec2::IVpc) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addVpc", vec![rt::to_wire(&vpc)])?)
+    }
+    /// `enableDnssec`: by default the library's implementation (`super`).
+    fn enable_dnssec(&self, this: &HostedZone, options: crate::aws_route53::ZoneSigningOptions) -> rt::R<crate::aws_route53::IKeySigningKey> {
+        rt::from_wire(rt::invoke(&this.0, "enableDnssec", vec![rt::to_wire(&options)])?)
+    }
+    #[cfg(feature = "aws_iam")]
+    /// `grantDelegation`: by default the library's implementation (`super`).
+    fn grant_delegation(&self, this: &HostedZone, grantee: crate::aws_iam::IGrantable, options: rt::Option<crate::aws_route53::GrantDelegationOptions>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantDelegation", vec![rt::to_wire(&grantee), rt::to_wire(&options)])?)
+    }
+}
+impl HostedZone {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: HostedZoneOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as HostedZoneOverrides>::OVERRIDES {
+            out.push(match *name {
+                "grants" => rt::Override::property("grants"),
+                "hosted_zone_arn" => rt::Override::property("hostedZoneArn"),
+                "hosted_zone_id" => rt::Override::property("hostedZoneId"),
+                "hosted_zone_ref" => rt::Override::property("hostedZoneRef"),
+                "name" => rt::Override::property("name"),
+                "vpcs" => rt::Override::property("vpcs"),
+                "zone_name" => rt::Override::property("zoneName"),
+                "hosted_zone_name_servers" => rt::Override::property("hostedZoneNameServers"),
+                #[cfg(feature = "aws_ec2")]
+                "add_vpc" => rt::Override::method("addVpc"),
+                "enable_dnssec" => rt::Override::method("enableDnssec"),
+                #[cfg(feature = "aws_iam")]
+                "grant_delegation" => rt::Override::method("grantDelegation"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: HostedZoneOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("grants") => Ok(rt::to_wire(&<T as HostedZoneOverrides>::grants(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hostedZoneArn") => Ok(rt::to_wire(&<T as HostedZoneOverrides>::hosted_zone_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hostedZoneId") => Ok(rt::to_wire(&<T as HostedZoneOverrides>::hosted_zone_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hostedZoneRef") => Ok(rt::to_wire(&<T as HostedZoneOverrides>::hosted_zone_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as HostedZoneOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("vpcs") => Ok(rt::to_wire(&<T as HostedZoneOverrides>::vpcs(imp, &Self(this.clone()))?)),
+            rt::Call::Get("zoneName") => Ok(rt::to_wire(&<T as HostedZoneOverrides>::zone_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hostedZoneNameServers") => Ok(rt::to_wire(&<T as HostedZoneOverrides>::hosted_zone_name_servers(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "aws_ec2")]
+            rt::Call::Invoke("addVpc", mut args) => Ok(rt::to_wire(&<T as HostedZoneOverrides>::add_vpc(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("enableDnssec", mut args) => Ok(rt::to_wire(&<T as HostedZoneOverrides>::enable_dnssec(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_iam")]
+            rt::Call::Invoke("grantDelegation", mut args) => Ok(rt::to_wire(&<T as HostedZoneOverrides>::grant_delegation(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `HostedZone` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: HostedZoneOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::HostedZoneProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Reference to a hosted zone.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -5593,6 +7481,45 @@ pub trait HostedZoneGrantsExt: rt::IsA<HostedZoneGrants> {
     }
 }
 impl<O: rt::IsA<HostedZoneGrants> + ?Sized> HostedZoneGrantsExt for O {}
+
+/// The members of [`HostedZoneGrants`] a Rust type can override; [`HostedZoneGrants::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait HostedZoneGrantsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    #[cfg(feature = "aws_iam")]
+    /// `delegation`: by default the library's implementation (`super`).
+    fn delegation(&self, this: &HostedZoneGrants, grantee: crate::aws_iam::IGrantable, delegation_options: rt::Option<crate::aws_route53::GrantDelegationOptions>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "delegation", vec![rt::to_wire(&grantee), rt::to_wire(&delegation_options)])?)
+    }
+}
+impl HostedZoneGrants {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: HostedZoneGrantsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as HostedZoneGrantsOverrides>::OVERRIDES {
+            out.push(match *name {
+                #[cfg(feature = "aws_iam")]
+                "delegation" => rt::Override::method("delegation"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: HostedZoneGrantsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            #[cfg(feature = "aws_iam")]
+            rt::Call::Invoke("delegation", mut args) => Ok(rt::to_wire(&<T as HostedZoneGrantsOverrides>::delegation(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Properties of a new hosted zone.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -5727,6 +7654,43 @@ impl HttpsRecord {
 pub trait HttpsRecordExt: rt::IsA<HttpsRecord> {
 }
 impl<O: rt::IsA<HttpsRecord> + ?Sized> HttpsRecordExt for O {}
+
+/// The members of [`HttpsRecord`] a Rust type can override; [`HttpsRecord::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_route53::RecordSetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait HttpsRecordOverrides: crate::aws_route53::RecordSetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl HttpsRecord {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: HttpsRecordOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as HttpsRecordOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_route53::RecordSet::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: HttpsRecordOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_route53::RecordSet::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `HttpsRecord` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: HttpsRecordOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::HttpsRecordProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for an HttpsRecord.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -5983,6 +7947,42 @@ pub trait HttpsRecordValueExt: rt::IsA<HttpsRecordValue> {
     }
 }
 impl<O: rt::IsA<HttpsRecordValue> + ?Sized> HttpsRecordValueExt for O {}
+
+/// The members of [`HttpsRecordValue`] a Rust type can override; [`HttpsRecordValue::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait HttpsRecordValueOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &HttpsRecordValue) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+}
+impl HttpsRecordValue {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: HttpsRecordValueOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as HttpsRecordValueOverrides>::OVERRIDES {
+            out.push(match *name {
+                "to_string" => rt::Override::method("toString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: HttpsRecordValueOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as HttpsRecordValueOverrides>::to_string(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Classes that are valid alias record targets, like CloudFront distributions and load balancers, should implement this interface.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -6963,6 +8963,69 @@ pub trait KeySigningKeyExt: rt::IsA<KeySigningKey> {
 }
 impl<O: rt::IsA<KeySigningKey> + ?Sized> KeySigningKeyExt for O {}
 
+/// The members of [`KeySigningKey`] a Rust type can override; [`KeySigningKey::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait KeySigningKeyOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `hostedZone`; by default the library's implementation (`super`).
+    fn hosted_zone(&self, this: &KeySigningKey) -> rt::R<crate::aws_route53::IHostedZone> {
+        rt::from_wire(rt::get(&this.0, "hostedZone")?)
+    }
+    /// Reads `keySigningKeyId`; by default the library's implementation (`super`).
+    fn key_signing_key_id(&self, this: &KeySigningKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "keySigningKeyId")?)
+    }
+    /// Reads `keySigningKeyName`; by default the library's implementation (`super`).
+    fn key_signing_key_name(&self, this: &KeySigningKey) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "keySigningKeyName")?)
+    }
+    /// Reads `keySigningKeyRef`; by default the library's implementation (`super`).
+    fn key_signing_key_ref(&self, this: &KeySigningKey) -> rt::R<crate::interfaces::aws_route53::KeySigningKeyReference> {
+        rt::from_wire(rt::get(&this.0, "keySigningKeyRef")?)
+    }
+}
+impl KeySigningKey {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: KeySigningKeyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as KeySigningKeyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "hosted_zone" => rt::Override::property("hostedZone"),
+                "key_signing_key_id" => rt::Override::property("keySigningKeyId"),
+                "key_signing_key_name" => rt::Override::property("keySigningKeyName"),
+                "key_signing_key_ref" => rt::Override::property("keySigningKeyRef"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: KeySigningKeyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("hostedZone") => Ok(rt::to_wire(&<T as KeySigningKeyOverrides>::hosted_zone(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keySigningKeyId") => Ok(rt::to_wire(&<T as KeySigningKeyOverrides>::key_signing_key_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keySigningKeyName") => Ok(rt::to_wire(&<T as KeySigningKeyOverrides>::key_signing_key_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("keySigningKeyRef") => Ok(rt::to_wire(&<T as KeySigningKeyOverrides>::key_signing_key_ref(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `KeySigningKey` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: KeySigningKeyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::KeySigningKeyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The attributes of a key signing key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeySigningKeyAttributes {
@@ -7108,6 +9171,43 @@ impl MxRecord {
 pub trait MxRecordExt: rt::IsA<MxRecord> {
 }
 impl<O: rt::IsA<MxRecord> + ?Sized> MxRecordExt for O {}
+
+/// The members of [`MxRecord`] a Rust type can override; [`MxRecord::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_route53::RecordSetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait MxRecordOverrides: crate::aws_route53::RecordSetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl MxRecord {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: MxRecordOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as MxRecordOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_route53::RecordSet::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: MxRecordOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_route53::RecordSet::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `MxRecord` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: MxRecordOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::MxRecordProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for a MxRecord.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -7315,6 +9415,43 @@ pub trait NsRecordExt: rt::IsA<NsRecord> {
 }
 impl<O: rt::IsA<NsRecord> + ?Sized> NsRecordExt for O {}
 
+/// The members of [`NsRecord`] a Rust type can override; [`NsRecord::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_route53::RecordSetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait NsRecordOverrides: crate::aws_route53::RecordSetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl NsRecord {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: NsRecordOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as NsRecordOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_route53::RecordSet::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: NsRecordOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_route53::RecordSet::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `NsRecord` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: NsRecordOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::NsRecordProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Construction properties for a NSRecord.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NsRecordProps {
@@ -7519,6 +9656,43 @@ pub trait PrivateHostedZoneExt: rt::IsA<PrivateHostedZone> {
 }
 impl<O: rt::IsA<PrivateHostedZone> + ?Sized> PrivateHostedZoneExt for O {}
 
+/// The members of [`PrivateHostedZone`] a Rust type can override; [`PrivateHostedZone::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_route53::HostedZoneOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait PrivateHostedZoneOverrides: crate::aws_route53::HostedZoneOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl PrivateHostedZone {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PrivateHostedZoneOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as PrivateHostedZoneOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_route53::HostedZone::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PrivateHostedZoneOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_route53::HostedZone::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `PrivateHostedZone` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PrivateHostedZoneOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::PrivateHostedZoneProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Reference to a private hosted zone.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateHostedZoneAttributes {
@@ -7679,6 +9853,60 @@ pub trait PublicHostedZoneExt: rt::IsA<PublicHostedZone> {
 }
 impl<O: rt::IsA<PublicHostedZone> + ?Sized> PublicHostedZoneExt for O {}
 
+/// The members of [`PublicHostedZone`] a Rust type can override; [`PublicHostedZone::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_route53::HostedZoneOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait PublicHostedZoneOverrides: crate::aws_route53::HostedZoneOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    #[cfg(feature = "aws_iam")]
+    /// Reads `crossAccountZoneDelegationRole`; by default the library's implementation (`super`).
+    fn cross_account_zone_delegation_role(&self, this: &PublicHostedZone) -> rt::R<rt::Option<crate::aws_iam::Role>> {
+        rt::from_wire(rt::get(&this.0, "crossAccountZoneDelegationRole")?)
+    }
+    /// `addDelegation`: by default the library's implementation (`super`).
+    fn add_delegation(&self, this: &PublicHostedZone, delegate: crate::aws_route53::IPublicHostedZone, opts: rt::Option<crate::aws_route53::ZoneDelegationOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addDelegation", vec![rt::to_wire(&delegate), rt::to_wire(&opts)])?)
+    }
+}
+impl PublicHostedZone {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PublicHostedZoneOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PublicHostedZoneOverrides>::OVERRIDES {
+            out.push(match *name {
+                #[cfg(feature = "aws_iam")]
+                "cross_account_zone_delegation_role" => rt::Override::property("crossAccountZoneDelegationRole"),
+                "add_delegation" => rt::Override::method("addDelegation"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_route53::HostedZone::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PublicHostedZoneOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            #[cfg(feature = "aws_iam")]
+            rt::Call::Get("crossAccountZoneDelegationRole") => Ok(rt::to_wire(&<T as PublicHostedZoneOverrides>::cross_account_zone_delegation_role(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addDelegation", mut args) => Ok(rt::to_wire(&<T as PublicHostedZoneOverrides>::add_delegation(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => crate::aws_route53::HostedZone::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `PublicHostedZone` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PublicHostedZoneOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::PublicHostedZoneProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Reference to a public hosted zone.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicHostedZoneAttributes {
@@ -7836,6 +10064,57 @@ impl RecordSet {
 pub trait RecordSetExt: rt::IsA<RecordSet> {
 }
 impl<O: rt::IsA<RecordSet> + ?Sized> RecordSetExt for O {}
+
+/// The members of [`RecordSet`] a Rust type can override; [`RecordSet::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait RecordSetOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `domainName`; by default the library's implementation (`super`).
+    fn domain_name(&self, this: &RecordSet) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "domainName")?)
+    }
+    /// Reads `recordSetRef`; by default the library's implementation (`super`).
+    fn record_set_ref(&self, this: &RecordSet) -> rt::R<crate::interfaces::aws_route53::RecordSetReference> {
+        rt::from_wire(rt::get(&this.0, "recordSetRef")?)
+    }
+}
+impl RecordSet {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RecordSetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RecordSetOverrides>::OVERRIDES {
+            out.push(match *name {
+                "domain_name" => rt::Override::property("domainName"),
+                "record_set_ref" => rt::Override::property("recordSetRef"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RecordSetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("domainName") => Ok(rt::to_wire(&<T as RecordSetOverrides>::domain_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("recordSetRef") => Ok(rt::to_wire(&<T as RecordSetOverrides>::record_set_ref(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `RecordSet` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RecordSetOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::RecordSetProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options for a RecordSet.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -8161,6 +10440,55 @@ pub trait RecordTargetExt: rt::IsA<RecordTarget> {
 }
 impl<O: rt::IsA<RecordTarget> + ?Sized> RecordTargetExt for O {}
 
+/// The members of [`RecordTarget`] a Rust type can override; [`RecordTarget::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait RecordTargetOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `aliasTarget`; by default the library's implementation (`super`).
+    fn alias_target(&self, this: &RecordTarget) -> rt::R<rt::Option<crate::aws_route53::IAliasRecordTarget>> {
+        rt::from_wire(rt::get(&this.0, "aliasTarget")?)
+    }
+    /// Reads `values`; by default the library's implementation (`super`).
+    fn values(&self, this: &RecordTarget) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "values")?)
+    }
+}
+impl RecordTarget {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RecordTargetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RecordTargetOverrides>::OVERRIDES {
+            out.push(match *name {
+                "alias_target" => rt::Override::property("aliasTarget"),
+                "values" => rt::Override::property("values"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RecordTargetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("aliasTarget") => Ok(rt::to_wire(&<T as RecordTargetOverrides>::alias_target(imp, &Self(this.clone()))?)),
+            rt::Call::Get("values") => Ok(rt::to_wire(&<T as RecordTargetOverrides>::values(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `RecordTarget` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RecordTargetOverrides>(overrides: T, values: rt::Option<&[rt::String]>, alias_target: rt::Option<&dyn rt::IsA<crate::aws_route53::IAliasRecordTarget>>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&values), rt::to_wire(&alias_target)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The record type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecordType {
@@ -8297,6 +10625,43 @@ impl SrvRecord {
 pub trait SrvRecordExt: rt::IsA<SrvRecord> {
 }
 impl<O: rt::IsA<SrvRecord> + ?Sized> SrvRecordExt for O {}
+
+/// The members of [`SrvRecord`] a Rust type can override; [`SrvRecord::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_route53::RecordSetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SrvRecordOverrides: crate::aws_route53::RecordSetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl SrvRecord {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SrvRecordOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as SrvRecordOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_route53::RecordSet::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SrvRecordOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_route53::RecordSet::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `SrvRecord` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SrvRecordOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::SrvRecordProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for a SrvRecord.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -8511,6 +10876,43 @@ impl SvcbRecord {
 pub trait SvcbRecordExt: rt::IsA<SvcbRecord> {
 }
 impl<O: rt::IsA<SvcbRecord> + ?Sized> SvcbRecordExt for O {}
+
+/// The members of [`SvcbRecord`] a Rust type can override; [`SvcbRecord::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_route53::RecordSetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SvcbRecordOverrides: crate::aws_route53::RecordSetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl SvcbRecord {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SvcbRecordOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as SvcbRecordOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_route53::RecordSet::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SvcbRecordOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_route53::RecordSet::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `SvcbRecord` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SvcbRecordOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::SvcbRecordProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for an SvcbRecord.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -8760,6 +11162,42 @@ pub trait SvcbRecordValueExt: rt::IsA<SvcbRecordValue> {
 }
 impl<O: rt::IsA<SvcbRecordValue> + ?Sized> SvcbRecordValueExt for O {}
 
+/// The members of [`SvcbRecordValue`] a Rust type can override; [`SvcbRecordValue::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SvcbRecordValueOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &SvcbRecordValue) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+}
+impl SvcbRecordValue {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SvcbRecordValueOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SvcbRecordValueOverrides>::OVERRIDES {
+            out.push(match *name {
+                "to_string" => rt::Override::method("toString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SvcbRecordValueOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as SvcbRecordValueOverrides>::to_string(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// A DNS TXT record.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TxtRecord(rt::ObjRef);
@@ -8787,6 +11225,43 @@ impl TxtRecord {
 pub trait TxtRecordExt: rt::IsA<TxtRecord> {
 }
 impl<O: rt::IsA<TxtRecord> + ?Sized> TxtRecordExt for O {}
+
+/// The members of [`TxtRecord`] a Rust type can override; [`TxtRecord::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_route53::RecordSetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait TxtRecordOverrides: crate::aws_route53::RecordSetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl TxtRecord {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TxtRecordOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as TxtRecordOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_route53::RecordSet::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TxtRecordOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_route53::RecordSet::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `TxtRecord` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TxtRecordOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::TxtRecordProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for a TxtRecord.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -8960,6 +11435,59 @@ pub trait VpcEndpointServiceDomainNameExt: rt::IsA<VpcEndpointServiceDomainName>
 }
 impl<O: rt::IsA<VpcEndpointServiceDomainName> + ?Sized> VpcEndpointServiceDomainNameExt for O {}
 
+/// The members of [`VpcEndpointServiceDomainName`] a Rust type can override; [`VpcEndpointServiceDomainName::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::constructs::ConstructOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait VpcEndpointServiceDomainNameOverrides: crate::constructs::ConstructOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `domainName`; by default the library's implementation (`super`).
+    fn domain_name(&self, this: &VpcEndpointServiceDomainName) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "domainName")?)
+    }
+    /// Writes `domainName`; by default the library's implementation (`super`).
+    fn set_domain_name(&self, this: &VpcEndpointServiceDomainName, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "domainName", rt::to_wire(&value))
+    }
+}
+impl VpcEndpointServiceDomainName {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: VpcEndpointServiceDomainNameOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as VpcEndpointServiceDomainNameOverrides>::OVERRIDES {
+            out.push(match *name {
+                "domain_name" | "set_domain_name" => rt::Override::property("domainName"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::constructs::Construct::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: VpcEndpointServiceDomainNameOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("domainName") => Ok(rt::to_wire(&<T as VpcEndpointServiceDomainNameOverrides>::domain_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("domainName", value) => {
+                <T as VpcEndpointServiceDomainNameOverrides>::set_domain_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            call => crate::constructs::Construct::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `VpcEndpointServiceDomainName` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: VpcEndpointServiceDomainNameOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::VpcEndpointServiceDomainNameProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties to configure a VPC Endpoint Service domain name.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcEndpointServiceDomainNameProps {
@@ -9066,6 +11594,43 @@ impl ZoneDelegationRecord {
 pub trait ZoneDelegationRecordExt: rt::IsA<ZoneDelegationRecord> {
 }
 impl<O: rt::IsA<ZoneDelegationRecord> + ?Sized> ZoneDelegationRecordExt for O {}
+
+/// The members of [`ZoneDelegationRecord`] a Rust type can override; [`ZoneDelegationRecord::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_route53::RecordSetOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ZoneDelegationRecordOverrides: crate::aws_route53::RecordSetOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl ZoneDelegationRecord {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ZoneDelegationRecordOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ZoneDelegationRecordOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::aws_route53::RecordSet::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ZoneDelegationRecordOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::aws_route53::RecordSet::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `ZoneDelegationRecord` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ZoneDelegationRecordOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_route53::ZoneDelegationRecordProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for a ZoneDelegationRecord.
 #[derive(Clone, Debug, Default, PartialEq)]

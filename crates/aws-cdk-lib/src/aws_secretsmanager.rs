@@ -161,6 +161,105 @@ pub trait CfnResourcePolicyExt: rt::IsA<CfnResourcePolicy> {
 }
 impl<O: rt::IsA<CfnResourcePolicy> + ?Sized> CfnResourcePolicyExt for O {}
 
+/// The members of [`CfnResourcePolicy`] a Rust type can override; [`CfnResourcePolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnResourcePolicyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnResourcePolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `resourcePolicyRef`; by default the library's implementation (`super`).
+    fn resource_policy_ref(&self, this: &CfnResourcePolicy) -> rt::R<crate::interfaces::aws_secretsmanager::ResourcePolicyReference> {
+        rt::from_wire(rt::get(&this.0, "resourcePolicyRef")?)
+    }
+    /// Reads `resourcePolicy`; by default the library's implementation (`super`).
+    fn resource_policy(&self, this: &CfnResourcePolicy) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "resourcePolicy")?)
+    }
+    /// Writes `resourcePolicy`; by default the library's implementation (`super`).
+    fn set_resource_policy(&self, this: &CfnResourcePolicy, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "resourcePolicy", rt::to_wire(&value))
+    }
+    /// Reads `secretId`; by default the library's implementation (`super`).
+    fn secret_id(&self, this: &CfnResourcePolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "secretId")?)
+    }
+    /// Writes `secretId`; by default the library's implementation (`super`).
+    fn set_secret_id(&self, this: &CfnResourcePolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "secretId", rt::to_wire(&value))
+    }
+    /// Reads `blockPublicPolicy`; by default the library's implementation (`super`).
+    fn block_public_policy(&self, this: &CfnResourcePolicy) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "blockPublicPolicy")?)
+    }
+    /// Writes `blockPublicPolicy`; by default the library's implementation (`super`).
+    fn set_block_public_policy(&self, this: &CfnResourcePolicy, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "blockPublicPolicy", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnResourcePolicy, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnResourcePolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnResourcePolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnResourcePolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "resource_policy_ref" => rt::Override::property("resourcePolicyRef"),
+                "resource_policy" | "set_resource_policy" => rt::Override::property("resourcePolicy"),
+                "secret_id" | "set_secret_id" => rt::Override::property("secretId"),
+                "block_public_policy" | "set_block_public_policy" => rt::Override::property("blockPublicPolicy"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnResourcePolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnResourcePolicyOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resourcePolicyRef") => Ok(rt::to_wire(&<T as CfnResourcePolicyOverrides>::resource_policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resourcePolicy") => Ok(rt::to_wire(&<T as CfnResourcePolicyOverrides>::resource_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("resourcePolicy", value) => {
+                <T as CfnResourcePolicyOverrides>::set_resource_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("secretId") => Ok(rt::to_wire(&<T as CfnResourcePolicyOverrides>::secret_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("secretId", value) => {
+                <T as CfnResourcePolicyOverrides>::set_secret_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("blockPublicPolicy") => Ok(rt::to_wire(&<T as CfnResourcePolicyOverrides>::block_public_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("blockPublicPolicy", value) => {
+                <T as CfnResourcePolicyOverrides>::set_block_public_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnResourcePolicyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnResourcePolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnResourcePolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_secretsmanager::CfnResourcePolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnResourcePolicy`.
 ///
 /// Stability: external.
@@ -344,6 +443,161 @@ pub trait CfnRotationScheduleExt: rt::IsA<CfnRotationSchedule> {
     }
 }
 impl<O: rt::IsA<CfnRotationSchedule> + ?Sized> CfnRotationScheduleExt for O {}
+
+/// The members of [`CfnRotationSchedule`] a Rust type can override; [`CfnRotationSchedule::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnRotationScheduleOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnRotationSchedule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `rotationScheduleRef`; by default the library's implementation (`super`).
+    fn rotation_schedule_ref(&self, this: &CfnRotationSchedule) -> rt::R<crate::interfaces::aws_secretsmanager::RotationScheduleReference> {
+        rt::from_wire(rt::get(&this.0, "rotationScheduleRef")?)
+    }
+    /// Reads `secretId`; by default the library's implementation (`super`).
+    fn secret_id(&self, this: &CfnRotationSchedule) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "secretId")?)
+    }
+    /// Writes `secretId`; by default the library's implementation (`super`).
+    fn set_secret_id(&self, this: &CfnRotationSchedule, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "secretId", rt::to_wire(&value))
+    }
+    /// Reads `externalSecretRotationMetadata`; by default the library's implementation (`super`).
+    fn external_secret_rotation_metadata(&self, this: &CfnRotationSchedule) -> rt::R<rt::Option<IResolvableOrMore3>> {
+        rt::from_wire(rt::get(&this.0, "externalSecretRotationMetadata")?)
+    }
+    /// Writes `externalSecretRotationMetadata`; by default the library's implementation (`super`).
+    fn set_external_secret_rotation_metadata(&self, this: &CfnRotationSchedule, value: rt::Option<IResolvableOrMore3>) -> rt::R<()> {
+        rt::set(&this.0, "externalSecretRotationMetadata", rt::to_wire(&value))
+    }
+    /// Reads `externalSecretRotationRoleArn`; by default the library's implementation (`super`).
+    fn external_secret_rotation_role_arn(&self, this: &CfnRotationSchedule) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "externalSecretRotationRoleArn")?)
+    }
+    /// Writes `externalSecretRotationRoleArn`; by default the library's implementation (`super`).
+    fn set_external_secret_rotation_role_arn(&self, this: &CfnRotationSchedule, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "externalSecretRotationRoleArn", rt::to_wire(&value))
+    }
+    /// Reads `hostedRotationLambda`; by default the library's implementation (`super`).
+    fn hosted_rotation_lambda(&self, this: &CfnRotationSchedule) -> rt::R<rt::Option<IResolvableOrCfnRotationScheduleHostedRotationLambdaProperty>> {
+        rt::from_wire(rt::get(&this.0, "hostedRotationLambda")?)
+    }
+    /// Writes `hostedRotationLambda`; by default the library's implementation (`super`).
+    fn set_hosted_rotation_lambda(&self, this: &CfnRotationSchedule, value: rt::Option<IResolvableOrCfnRotationScheduleHostedRotationLambdaProperty>) -> rt::R<()> {
+        rt::set(&this.0, "hostedRotationLambda", rt::to_wire(&value))
+    }
+    /// Reads `rotateImmediatelyOnUpdate`; by default the library's implementation (`super`).
+    fn rotate_immediately_on_update(&self, this: &CfnRotationSchedule) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "rotateImmediatelyOnUpdate")?)
+    }
+    /// Writes `rotateImmediatelyOnUpdate`; by default the library's implementation (`super`).
+    fn set_rotate_immediately_on_update(&self, this: &CfnRotationSchedule, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "rotateImmediatelyOnUpdate", rt::to_wire(&value))
+    }
+    /// Reads `rotationLambdaArn`; by default the library's implementation (`super`).
+    fn rotation_lambda_arn(&self, this: &CfnRotationSchedule) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "rotationLambdaArn")?)
+    }
+    /// Writes `rotationLambdaArn`; by default the library's implementation (`super`).
+    fn set_rotation_lambda_arn(&self, this: &CfnRotationSchedule, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "rotationLambdaArn", rt::to_wire(&value))
+    }
+    /// Reads `rotationRules`; by default the library's implementation (`super`).
+    fn rotation_rules(&self, this: &CfnRotationSchedule) -> rt::R<rt::Option<IResolvableOrCfnRotationScheduleRotationRulesProperty>> {
+        rt::from_wire(rt::get(&this.0, "rotationRules")?)
+    }
+    /// Writes `rotationRules`; by default the library's implementation (`super`).
+    fn set_rotation_rules(&self, this: &CfnRotationSchedule, value: rt::Option<IResolvableOrCfnRotationScheduleRotationRulesProperty>) -> rt::R<()> {
+        rt::set(&this.0, "rotationRules", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnRotationSchedule, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnRotationSchedule {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnRotationScheduleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnRotationScheduleOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "rotation_schedule_ref" => rt::Override::property("rotationScheduleRef"),
+                "secret_id" | "set_secret_id" => rt::Override::property("secretId"),
+                "external_secret_rotation_metadata" | "set_external_secret_rotation_metadata" => rt::Override::property("externalSecretRotationMetadata"),
+                "external_secret_rotation_role_arn" | "set_external_secret_rotation_role_arn" => rt::Override::property("externalSecretRotationRoleArn"),
+                "hosted_rotation_lambda" | "set_hosted_rotation_lambda" => rt::Override::property("hostedRotationLambda"),
+                "rotate_immediately_on_update" | "set_rotate_immediately_on_update" => rt::Override::property("rotateImmediatelyOnUpdate"),
+                "rotation_lambda_arn" | "set_rotation_lambda_arn" => rt::Override::property("rotationLambdaArn"),
+                "rotation_rules" | "set_rotation_rules" => rt::Override::property("rotationRules"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnRotationScheduleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnRotationScheduleOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("rotationScheduleRef") => Ok(rt::to_wire(&<T as CfnRotationScheduleOverrides>::rotation_schedule_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretId") => Ok(rt::to_wire(&<T as CfnRotationScheduleOverrides>::secret_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("secretId", value) => {
+                <T as CfnRotationScheduleOverrides>::set_secret_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("externalSecretRotationMetadata") => Ok(rt::to_wire(&<T as CfnRotationScheduleOverrides>::external_secret_rotation_metadata(imp, &Self(this.clone()))?)),
+            rt::Call::Set("externalSecretRotationMetadata", value) => {
+                <T as CfnRotationScheduleOverrides>::set_external_secret_rotation_metadata(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("externalSecretRotationRoleArn") => Ok(rt::to_wire(&<T as CfnRotationScheduleOverrides>::external_secret_rotation_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("externalSecretRotationRoleArn", value) => {
+                <T as CfnRotationScheduleOverrides>::set_external_secret_rotation_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("hostedRotationLambda") => Ok(rt::to_wire(&<T as CfnRotationScheduleOverrides>::hosted_rotation_lambda(imp, &Self(this.clone()))?)),
+            rt::Call::Set("hostedRotationLambda", value) => {
+                <T as CfnRotationScheduleOverrides>::set_hosted_rotation_lambda(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("rotateImmediatelyOnUpdate") => Ok(rt::to_wire(&<T as CfnRotationScheduleOverrides>::rotate_immediately_on_update(imp, &Self(this.clone()))?)),
+            rt::Call::Set("rotateImmediatelyOnUpdate", value) => {
+                <T as CfnRotationScheduleOverrides>::set_rotate_immediately_on_update(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("rotationLambdaArn") => Ok(rt::to_wire(&<T as CfnRotationScheduleOverrides>::rotation_lambda_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("rotationLambdaArn", value) => {
+                <T as CfnRotationScheduleOverrides>::set_rotation_lambda_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("rotationRules") => Ok(rt::to_wire(&<T as CfnRotationScheduleOverrides>::rotation_rules(imp, &Self(this.clone()))?)),
+            rt::Call::Set("rotationRules", value) => {
+                <T as CfnRotationScheduleOverrides>::set_rotation_rules(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnRotationScheduleOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnRotationSchedule` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnRotationScheduleOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_secretsmanager::CfnRotationScheduleProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The metadata needed to successfully rotate a managed external secret.
 ///
@@ -846,6 +1100,181 @@ pub trait CfnSecretExt: rt::IsA<CfnSecret> {
 }
 impl<O: rt::IsA<CfnSecret> + ?Sized> CfnSecretExt for O {}
 
+/// The members of [`CfnSecret`] a Rust type can override; [`CfnSecret::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnSecretOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnSecret) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `secretRef`; by default the library's implementation (`super`).
+    fn secret_ref(&self, this: &CfnSecret) -> rt::R<crate::interfaces::aws_secretsmanager::SecretReference> {
+        rt::from_wire(rt::get(&this.0, "secretRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnSecret) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnSecret) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnSecret, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `generateSecretString`; by default the library's implementation (`super`).
+    fn generate_secret_string(&self, this: &CfnSecret) -> rt::R<rt::Option<IResolvableOrCfnSecretGenerateSecretStringProperty>> {
+        rt::from_wire(rt::get(&this.0, "generateSecretString")?)
+    }
+    /// Writes `generateSecretString`; by default the library's implementation (`super`).
+    fn set_generate_secret_string(&self, this: &CfnSecret, value: rt::Option<IResolvableOrCfnSecretGenerateSecretStringProperty>) -> rt::R<()> {
+        rt::set(&this.0, "generateSecretString", rt::to_wire(&value))
+    }
+    /// Reads `kmsKeyId`; by default the library's implementation (`super`).
+    fn kms_key_id(&self, this: &CfnSecret) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "kmsKeyId")?)
+    }
+    /// Writes `kmsKeyId`; by default the library's implementation (`super`).
+    fn set_kms_key_id(&self, this: &CfnSecret, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "kmsKeyId", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnSecret) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnSecret, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `replicaRegions`; by default the library's implementation (`super`).
+    fn replica_regions(&self, this: &CfnSecret) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnSecretReplicaRegionPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "replicaRegions")?)
+    }
+    /// Writes `replicaRegions`; by default the library's implementation (`super`).
+    fn set_replica_regions(&self, this: &CfnSecret, value: rt::Option<IResolvableOrIResolvableOrCfnSecretReplicaRegionPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "replicaRegions", rt::to_wire(&value))
+    }
+    /// Reads `secretString`; by default the library's implementation (`super`).
+    fn secret_string(&self, this: &CfnSecret) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "secretString")?)
+    }
+    /// Writes `secretString`; by default the library's implementation (`super`).
+    fn set_secret_string(&self, this: &CfnSecret, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "secretString", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnSecret) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnSecret, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// Reads `type`; by default the library's implementation (`super`).
+    fn r#type(&self, this: &CfnSecret) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "type")?)
+    }
+    /// Writes `type`; by default the library's implementation (`super`).
+    fn set_type(&self, this: &CfnSecret, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "type", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnSecret, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnSecret {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnSecretOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnSecretOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "secret_ref" => rt::Override::property("secretRef"),
+                "tags" => rt::Override::property("tags"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "generate_secret_string" | "set_generate_secret_string" => rt::Override::property("generateSecretString"),
+                "kms_key_id" | "set_kms_key_id" => rt::Override::property("kmsKeyId"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "replica_regions" | "set_replica_regions" => rt::Override::property("replicaRegions"),
+                "secret_string" | "set_secret_string" => rt::Override::property("secretString"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "type" | "set_type" => rt::Override::property("type"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnSecretOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnSecretOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretRef") => Ok(rt::to_wire(&<T as CfnSecretOverrides>::secret_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnSecretOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnSecretOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnSecretOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("generateSecretString") => Ok(rt::to_wire(&<T as CfnSecretOverrides>::generate_secret_string(imp, &Self(this.clone()))?)),
+            rt::Call::Set("generateSecretString", value) => {
+                <T as CfnSecretOverrides>::set_generate_secret_string(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("kmsKeyId") => Ok(rt::to_wire(&<T as CfnSecretOverrides>::kms_key_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("kmsKeyId", value) => {
+                <T as CfnSecretOverrides>::set_kms_key_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnSecretOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnSecretOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("replicaRegions") => Ok(rt::to_wire(&<T as CfnSecretOverrides>::replica_regions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("replicaRegions", value) => {
+                <T as CfnSecretOverrides>::set_replica_regions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("secretString") => Ok(rt::to_wire(&<T as CfnSecretOverrides>::secret_string(imp, &Self(this.clone()))?)),
+            rt::Call::Set("secretString", value) => {
+                <T as CfnSecretOverrides>::set_secret_string(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnSecretOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnSecretOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("type") => Ok(rt::to_wire(&<T as CfnSecretOverrides>::r#type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("type", value) => {
+                <T as CfnSecretOverrides>::set_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnSecretOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnSecret` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnSecretOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_secretsmanager::CfnSecretProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Generates a random password.
 ///
 /// We recommend that you specify the maximum length and include every character type that the system you are generating a password for can support.
@@ -1197,6 +1626,105 @@ pub trait CfnSecretTargetAttachmentExt: rt::IsA<CfnSecretTargetAttachment> {
 }
 impl<O: rt::IsA<CfnSecretTargetAttachment> + ?Sized> CfnSecretTargetAttachmentExt for O {}
 
+/// The members of [`CfnSecretTargetAttachment`] a Rust type can override; [`CfnSecretTargetAttachment::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnSecretTargetAttachmentOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnSecretTargetAttachment) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `secretTargetAttachmentRef`; by default the library's implementation (`super`).
+    fn secret_target_attachment_ref(&self, this: &CfnSecretTargetAttachment) -> rt::R<crate::interfaces::aws_secretsmanager::SecretTargetAttachmentReference> {
+        rt::from_wire(rt::get(&this.0, "secretTargetAttachmentRef")?)
+    }
+    /// Reads `secretId`; by default the library's implementation (`super`).
+    fn secret_id(&self, this: &CfnSecretTargetAttachment) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "secretId")?)
+    }
+    /// Writes `secretId`; by default the library's implementation (`super`).
+    fn set_secret_id(&self, this: &CfnSecretTargetAttachment, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "secretId", rt::to_wire(&value))
+    }
+    /// Reads `targetId`; by default the library's implementation (`super`).
+    fn target_id(&self, this: &CfnSecretTargetAttachment) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "targetId")?)
+    }
+    /// Writes `targetId`; by default the library's implementation (`super`).
+    fn set_target_id(&self, this: &CfnSecretTargetAttachment, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "targetId", rt::to_wire(&value))
+    }
+    /// Reads `targetType`; by default the library's implementation (`super`).
+    fn target_type(&self, this: &CfnSecretTargetAttachment) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "targetType")?)
+    }
+    /// Writes `targetType`; by default the library's implementation (`super`).
+    fn set_target_type(&self, this: &CfnSecretTargetAttachment, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "targetType", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnSecretTargetAttachment, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnSecretTargetAttachment {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnSecretTargetAttachmentOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnSecretTargetAttachmentOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "secret_target_attachment_ref" => rt::Override::property("secretTargetAttachmentRef"),
+                "secret_id" | "set_secret_id" => rt::Override::property("secretId"),
+                "target_id" | "set_target_id" => rt::Override::property("targetId"),
+                "target_type" | "set_target_type" => rt::Override::property("targetType"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnSecretTargetAttachmentOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnSecretTargetAttachmentOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretTargetAttachmentRef") => Ok(rt::to_wire(&<T as CfnSecretTargetAttachmentOverrides>::secret_target_attachment_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretId") => Ok(rt::to_wire(&<T as CfnSecretTargetAttachmentOverrides>::secret_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("secretId", value) => {
+                <T as CfnSecretTargetAttachmentOverrides>::set_secret_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("targetId") => Ok(rt::to_wire(&<T as CfnSecretTargetAttachmentOverrides>::target_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("targetId", value) => {
+                <T as CfnSecretTargetAttachmentOverrides>::set_target_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("targetType") => Ok(rt::to_wire(&<T as CfnSecretTargetAttachmentOverrides>::target_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("targetType", value) => {
+                <T as CfnSecretTargetAttachmentOverrides>::set_target_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnSecretTargetAttachmentOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnSecretTargetAttachment` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnSecretTargetAttachmentOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_secretsmanager::CfnSecretTargetAttachmentProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnSecretTargetAttachment`.
 ///
 /// Stability: external.
@@ -1326,6 +1854,48 @@ pub trait HostedRotationExt: rt::IsA<HostedRotation> {
 }
 impl<O: rt::IsA<HostedRotation> + ?Sized> HostedRotationExt for O {}
 
+/// The members of [`HostedRotation`] a Rust type can override; [`HostedRotation::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait HostedRotationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `connections`; by default the library's implementation (`super`).
+    fn connections(&self, this: &HostedRotation) -> rt::R<crate::aws_ec2::Connections> {
+        rt::from_wire(rt::get(&this.0, "connections")?)
+    }
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &HostedRotation, secret: crate::aws_secretsmanager::ISecret, scope: crate::constructs::Construct) -> rt::R<crate::aws_secretsmanager::CfnRotationScheduleHostedRotationLambdaProperty> {
+        rt::from_wire(rt::invoke(&this.0, "bind", vec![rt::to_wire(&secret), rt::to_wire(&scope)])?)
+    }
+}
+impl HostedRotation {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: HostedRotationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as HostedRotationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "connections" => rt::Override::property("connections"),
+                "bind" => rt::Override::method("bind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: HostedRotationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("connections") => Ok(rt::to_wire(&<T as HostedRotationOverrides>::connections(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as HostedRotationOverrides>::bind(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Hosted rotation type.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HostedRotationType(rt::ObjRef);
@@ -1401,6 +1971,48 @@ pub trait HostedRotationTypeExt: rt::IsA<HostedRotationType> {
     }
 }
 impl<O: rt::IsA<HostedRotationType> + ?Sized> HostedRotationTypeExt for O {}
+
+/// The members of [`HostedRotationType`] a Rust type can override; [`HostedRotationType::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait HostedRotationTypeOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &HostedRotationType) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Reads `isMultiUser`; by default the library's implementation (`super`).
+    fn is_multi_user(&self, this: &HostedRotationType) -> rt::R<rt::Option<bool>> {
+        rt::from_wire(rt::get(&this.0, "isMultiUser")?)
+    }
+}
+impl HostedRotationType {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: HostedRotationTypeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as HostedRotationTypeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "name" => rt::Override::property("name"),
+                "is_multi_user" => rt::Override::property("isMultiUser"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: HostedRotationTypeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as HostedRotationTypeOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("isMultiUser") => Ok(rt::to_wire(&<T as HostedRotationTypeOverrides>::is_multi_user(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// A secret in AWS Secrets Manager.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -2072,6 +2684,51 @@ pub trait ResourcePolicyExt: rt::IsA<ResourcePolicy> {
 }
 impl<O: rt::IsA<ResourcePolicy> + ?Sized> ResourcePolicyExt for O {}
 
+/// The members of [`ResourcePolicy`] a Rust type can override; [`ResourcePolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ResourcePolicyOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `document`; by default the library's implementation (`super`).
+    fn document(&self, this: &ResourcePolicy) -> rt::R<crate::aws_iam::PolicyDocument> {
+        rt::from_wire(rt::get(&this.0, "document")?)
+    }
+}
+impl ResourcePolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ResourcePolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ResourcePolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "document" => rt::Override::property("document"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ResourcePolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("document") => Ok(rt::to_wire(&<T as ResourcePolicyOverrides>::document(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `ResourcePolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ResourcePolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_secretsmanager::ResourcePolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Construction properties for a ResourcePolicy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicyProps {
@@ -2124,6 +2781,43 @@ impl RotationSchedule {
 pub trait RotationScheduleExt: rt::IsA<RotationSchedule> {
 }
 impl<O: rt::IsA<RotationSchedule> + ?Sized> RotationScheduleExt for O {}
+
+/// The members of [`RotationSchedule`] a Rust type can override; [`RotationSchedule::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait RotationScheduleOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl RotationSchedule {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RotationScheduleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as RotationScheduleOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RotationScheduleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `RotationSchedule` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RotationScheduleOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_secretsmanager::RotationScheduleProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options to add a rotation schedule to a secret.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -2318,6 +3012,20 @@ impl Secret {
 
 /// The members of [`Secret`], for it and every type that is one.
 pub trait SecretExt: rt::IsA<Secret> {
+    /// Provides an identifier for this secret for use in IAM policies.
+    ///
+    /// If there is a full ARN, this is just the ARN;
+    /// if we have a partial ARN -- due to either importing by secret name or partial ARN --
+    /// then we need to add a suffix to capture the full ARN's format.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn arn_for_policies(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(self.jsii_ref(), "arnForPolicies")?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn auto_create_policy(&self) -> rt::R<bool> {
+        rt::from_wire(rt::get(self.jsii_ref(), "autoCreatePolicy")?)
+    }
     /// The string of the characters that are excluded in this secret when it is generated.
     fn exclude_characters(&self) -> rt::R<rt::Option<rt::String>> {
         rt::from_wire(rt::get(self.jsii_ref(), "excludeCharacters")?)
@@ -2334,6 +3042,159 @@ pub trait SecretExt: rt::IsA<Secret> {
     }
 }
 impl<O: rt::IsA<Secret> + ?Sized> SecretExt for O {}
+
+/// The members of [`Secret`] a Rust type can override; [`Secret::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SecretOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `arnForPolicies`; by default the library's implementation (`super`).
+    fn arn_for_policies(&self, this: &Secret) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "arnForPolicies")?)
+    }
+    /// Reads `autoCreatePolicy`; by default the library's implementation (`super`).
+    fn auto_create_policy(&self, this: &Secret) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "autoCreatePolicy")?)
+    }
+    /// Reads `secretArn`; by default the library's implementation (`super`).
+    fn secret_arn(&self, this: &Secret) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "secretArn")?)
+    }
+    /// Reads `secretName`; by default the library's implementation (`super`).
+    fn secret_name(&self, this: &Secret) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "secretName")?)
+    }
+    /// Reads `secretRef`; by default the library's implementation (`super`).
+    fn secret_ref(&self, this: &Secret) -> rt::R<crate::interfaces::aws_secretsmanager::SecretReference> {
+        rt::from_wire(rt::get(&this.0, "secretRef")?)
+    }
+    /// Reads `secretValue`; by default the library's implementation (`super`).
+    fn secret_value(&self, this: &Secret) -> rt::R<crate::SecretValue> {
+        rt::from_wire(rt::get(&this.0, "secretValue")?)
+    }
+    #[cfg(feature = "aws_kms")]
+    /// Reads `encryptionKey`; by default the library's implementation (`super`).
+    fn encryption_key(&self, this: &Secret) -> rt::R<rt::Option<crate::aws_kms::IKey>> {
+        rt::from_wire(rt::get(&this.0, "encryptionKey")?)
+    }
+    /// Reads `excludeCharacters`; by default the library's implementation (`super`).
+    fn exclude_characters(&self, this: &Secret) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "excludeCharacters")?)
+    }
+    /// Reads `secretFullArn`; by default the library's implementation (`super`).
+    fn secret_full_arn(&self, this: &Secret) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "secretFullArn")?)
+    }
+    #[cfg(feature = "interfaces__aws_kms")]
+    /// `addReplicaRegion`: by default the library's implementation (`super`).
+    fn add_replica_region(&self, this: &Secret, region: rt::String, encryption_key: rt::Option<crate::interfaces::aws_kms::IKeyRef>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addReplicaRegion", vec![rt::to_wire(&region), rt::to_wire(&encryption_key)])?)
+    }
+    /// `addRotationSchedule`: by default the library's implementation (`super`).
+    fn add_rotation_schedule(&self, this: &Secret, id: rt::String, options: crate::aws_secretsmanager::RotationScheduleOptions) -> rt::R<crate::aws_secretsmanager::RotationSchedule> {
+        rt::from_wire(rt::invoke(&this.0, "addRotationSchedule", vec![rt::to_wire(&id), rt::to_wire(&options)])?)
+    }
+    /// `addToResourcePolicy`: by default the library's implementation (`super`).
+    fn add_to_resource_policy(&self, this: &Secret, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToResourcePolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToResourcePolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `attach`: by default the library's implementation (`super`).
+    fn attach(&self, this: &Secret, target: crate::aws_secretsmanager::ISecretAttachmentTarget) -> rt::R<crate::aws_secretsmanager::ISecret> {
+        rt::from_wire(rt::invoke(&this.0, "attach", vec![rt::to_wire(&target)])?)
+    }
+    /// `cfnDynamicReferenceKey`: by default the library's implementation (`super`).
+    fn cfn_dynamic_reference_key(&self, this: &Secret, options: rt::Option<crate::SecretsManagerSecretOptions>) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "cfnDynamicReferenceKey", vec![rt::to_wire(&options)])?)
+    }
+    /// `denyAccountRootDelete`: by default the library's implementation (`super`).
+    fn deny_account_root_delete(&self, this: &Secret) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "denyAccountRootDelete", vec![])?)
+    }
+    /// `grantRead`: by default the library's implementation (`super`).
+    fn grant_read(&self, this: &Secret, grantee: crate::aws_iam::IGrantable, version_stages: rt::Option<rt::Vec<rt::String>>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantRead", vec![rt::to_wire(&grantee), rt::to_wire(&version_stages)])?)
+    }
+    /// `grantWrite`: by default the library's implementation (`super`).
+    fn grant_write(&self, this: &Secret, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantWrite", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `secretValueFromJson`: by default the library's implementation (`super`).
+    fn secret_value_from_json(&self, this: &Secret, json_field: rt::String) -> rt::R<crate::SecretValue> {
+        rt::from_wire(rt::invoke(&this.0, "secretValueFromJson", vec![rt::to_wire(&json_field)])?)
+    }
+}
+impl Secret {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SecretOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SecretOverrides>::OVERRIDES {
+            out.push(match *name {
+                "arn_for_policies" => rt::Override::property("arnForPolicies"),
+                "auto_create_policy" => rt::Override::property("autoCreatePolicy"),
+                "secret_arn" => rt::Override::property("secretArn"),
+                "secret_name" => rt::Override::property("secretName"),
+                "secret_ref" => rt::Override::property("secretRef"),
+                "secret_value" => rt::Override::property("secretValue"),
+                #[cfg(feature = "aws_kms")]
+                "encryption_key" => rt::Override::property("encryptionKey"),
+                "exclude_characters" => rt::Override::property("excludeCharacters"),
+                "secret_full_arn" => rt::Override::property("secretFullArn"),
+                #[cfg(feature = "interfaces__aws_kms")]
+                "add_replica_region" => rt::Override::method("addReplicaRegion"),
+                "add_rotation_schedule" => rt::Override::method("addRotationSchedule"),
+                "add_to_resource_policy" => rt::Override::method("addToResourcePolicy"),
+                "attach" => rt::Override::method("attach"),
+                "cfn_dynamic_reference_key" => rt::Override::method("cfnDynamicReferenceKey"),
+                "deny_account_root_delete" => rt::Override::method("denyAccountRootDelete"),
+                "grant_read" => rt::Override::method("grantRead"),
+                "grant_write" => rt::Override::method("grantWrite"),
+                "secret_value_from_json" => rt::Override::method("secretValueFromJson"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SecretOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("arnForPolicies") => Ok(rt::to_wire(&<T as SecretOverrides>::arn_for_policies(imp, &Self(this.clone()))?)),
+            rt::Call::Get("autoCreatePolicy") => Ok(rt::to_wire(&<T as SecretOverrides>::auto_create_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretArn") => Ok(rt::to_wire(&<T as SecretOverrides>::secret_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretName") => Ok(rt::to_wire(&<T as SecretOverrides>::secret_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretRef") => Ok(rt::to_wire(&<T as SecretOverrides>::secret_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretValue") => Ok(rt::to_wire(&<T as SecretOverrides>::secret_value(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "aws_kms")]
+            rt::Call::Get("encryptionKey") => Ok(rt::to_wire(&<T as SecretOverrides>::encryption_key(imp, &Self(this.clone()))?)),
+            rt::Call::Get("excludeCharacters") => Ok(rt::to_wire(&<T as SecretOverrides>::exclude_characters(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretFullArn") => Ok(rt::to_wire(&<T as SecretOverrides>::secret_full_arn(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "interfaces__aws_kms")]
+            rt::Call::Invoke("addReplicaRegion", mut args) => Ok(rt::to_wire(&<T as SecretOverrides>::add_replica_region(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addRotationSchedule", mut args) => Ok(rt::to_wire(&<T as SecretOverrides>::add_rotation_schedule(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addToResourcePolicy", mut args) => Ok(rt::to_wire(&<T as SecretOverrides>::add_to_resource_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("attach", mut args) => Ok(rt::to_wire(&<T as SecretOverrides>::attach(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("cfnDynamicReferenceKey", mut args) => Ok(rt::to_wire(&<T as SecretOverrides>::cfn_dynamic_reference_key(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("denyAccountRootDelete", _) => Ok(rt::to_wire(&<T as SecretOverrides>::deny_account_root_delete(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("grantRead", mut args) => Ok(rt::to_wire(&<T as SecretOverrides>::grant_read(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("grantWrite", mut args) => Ok(rt::to_wire(&<T as SecretOverrides>::grant_write(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("secretValueFromJson", mut args) => Ok(rt::to_wire(&<T as SecretOverrides>::secret_value_from_json(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Secret` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SecretOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_secretsmanager::SecretProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Attachment target specifications.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -2555,6 +3416,43 @@ pub trait SecretRotationExt: rt::IsA<SecretRotation> {
 }
 impl<O: rt::IsA<SecretRotation> + ?Sized> SecretRotationExt for O {}
 
+/// The members of [`SecretRotation`] a Rust type can override; [`SecretRotation::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::constructs::ConstructOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SecretRotationOverrides: crate::constructs::ConstructOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl SecretRotation {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SecretRotationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as SecretRotationOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::constructs::Construct::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SecretRotationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::constructs::Construct::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `SecretRotation` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SecretRotationOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_secretsmanager::SecretRotationProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A secret rotation serverless application.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SecretRotationApplication(rt::ObjRef);
@@ -2649,6 +3547,61 @@ pub trait SecretRotationApplicationExt: rt::IsA<SecretRotationApplication> {
     }
 }
 impl<O: rt::IsA<SecretRotationApplication> + ?Sized> SecretRotationApplicationExt for O {}
+
+/// The members of [`SecretRotationApplication`] a Rust type can override; [`SecretRotationApplication::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SecretRotationApplicationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `isMultiUser`; by default the library's implementation (`super`).
+    fn is_multi_user(&self, this: &SecretRotationApplication) -> rt::R<rt::Option<bool>> {
+        rt::from_wire(rt::get(&this.0, "isMultiUser")?)
+    }
+    /// `applicationArnForPartition`: by default the library's implementation (`super`).
+    fn application_arn_for_partition(&self, this: &SecretRotationApplication, partition: rt::String) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "applicationArnForPartition", vec![rt::to_wire(&partition)])?)
+    }
+    /// `semanticVersionForPartition`: by default the library's implementation (`super`).
+    fn semantic_version_for_partition(&self, this: &SecretRotationApplication, partition: rt::String) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "semanticVersionForPartition", vec![rt::to_wire(&partition)])?)
+    }
+}
+impl SecretRotationApplication {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SecretRotationApplicationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SecretRotationApplicationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "is_multi_user" => rt::Override::property("isMultiUser"),
+                "application_arn_for_partition" => rt::Override::method("applicationArnForPartition"),
+                "semantic_version_for_partition" => rt::Override::method("semanticVersionForPartition"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SecretRotationApplicationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("isMultiUser") => Ok(rt::to_wire(&<T as SecretRotationApplicationOverrides>::is_multi_user(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("applicationArnForPartition", mut args) => Ok(rt::to_wire(&<T as SecretRotationApplicationOverrides>::application_arn_for_partition(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("semanticVersionForPartition", mut args) => Ok(rt::to_wire(&<T as SecretRotationApplicationOverrides>::semantic_version_for_partition(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `SecretRotationApplication` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SecretRotationApplicationOverrides>(overrides: T, application_name: &str, aws_semantic_version: &str, options: rt::Option<&crate::aws_secretsmanager::SecretRotationApplicationOptions>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&application_name), rt::to_wire(&aws_semantic_version), rt::to_wire(&options)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options for a SecretRotationApplication.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -2956,6 +3909,42 @@ pub trait SecretStringValueBeta1Ext: rt::IsA<SecretStringValueBeta1> {
 }
 impl<O: rt::IsA<SecretStringValueBeta1> + ?Sized> SecretStringValueBeta1Ext for O {}
 
+/// The members of [`SecretStringValueBeta1`] a Rust type can override; [`SecretStringValueBeta1::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SecretStringValueBeta1Overrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `secretValue`: by default the library's implementation (`super`).
+    fn secret_value(&self, this: &SecretStringValueBeta1) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "secretValue", vec![])?)
+    }
+}
+impl SecretStringValueBeta1 {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SecretStringValueBeta1Overrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SecretStringValueBeta1Overrides>::OVERRIDES {
+            out.push(match *name {
+                "secret_value" => rt::Override::method("secretValue"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SecretStringValueBeta1Overrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("secretValue", _) => Ok(rt::to_wire(&<T as SecretStringValueBeta1Overrides>::secret_value(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// An attached secret.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SecretTargetAttachment(rt::ObjRef);
@@ -2985,8 +3974,172 @@ impl SecretTargetAttachment {
 
 /// The members of [`SecretTargetAttachment`], for it and every type that is one.
 pub trait SecretTargetAttachmentExt: rt::IsA<SecretTargetAttachment> {
+    /// Provides an identifier for this secret for use in IAM policies.
+    ///
+    /// If there is a full ARN, this is just the ARN;
+    /// if we have a partial ARN -- due to either importing by secret name or partial ARN --
+    /// then we need to add a suffix to capture the full ARN's format.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn arn_for_policies(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(self.jsii_ref(), "arnForPolicies")?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn auto_create_policy(&self) -> rt::R<bool> {
+        rt::from_wire(rt::get(self.jsii_ref(), "autoCreatePolicy")?)
+    }
 }
 impl<O: rt::IsA<SecretTargetAttachment> + ?Sized> SecretTargetAttachmentExt for O {}
+
+/// The members of [`SecretTargetAttachment`] a Rust type can override; [`SecretTargetAttachment::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SecretTargetAttachmentOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `arnForPolicies`; by default the library's implementation (`super`).
+    fn arn_for_policies(&self, this: &SecretTargetAttachment) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "arnForPolicies")?)
+    }
+    /// Reads `autoCreatePolicy`; by default the library's implementation (`super`).
+    fn auto_create_policy(&self, this: &SecretTargetAttachment) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "autoCreatePolicy")?)
+    }
+    /// Reads `secretArn`; by default the library's implementation (`super`).
+    fn secret_arn(&self, this: &SecretTargetAttachment) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "secretArn")?)
+    }
+    /// Reads `secretName`; by default the library's implementation (`super`).
+    fn secret_name(&self, this: &SecretTargetAttachment) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "secretName")?)
+    }
+    /// Reads `secretRef`; by default the library's implementation (`super`).
+    fn secret_ref(&self, this: &SecretTargetAttachment) -> rt::R<crate::interfaces::aws_secretsmanager::SecretReference> {
+        rt::from_wire(rt::get(&this.0, "secretRef")?)
+    }
+    /// Reads `secretTargetAttachmentRef`; by default the library's implementation (`super`).
+    fn secret_target_attachment_ref(&self, this: &SecretTargetAttachment) -> rt::R<crate::interfaces::aws_secretsmanager::SecretTargetAttachmentReference> {
+        rt::from_wire(rt::get(&this.0, "secretTargetAttachmentRef")?)
+    }
+    /// Reads `secretTargetAttachmentSecretArn`; by default the library's implementation (`super`).
+    fn secret_target_attachment_secret_arn(&self, this: &SecretTargetAttachment) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "secretTargetAttachmentSecretArn")?)
+    }
+    /// Reads `secretValue`; by default the library's implementation (`super`).
+    fn secret_value(&self, this: &SecretTargetAttachment) -> rt::R<crate::SecretValue> {
+        rt::from_wire(rt::get(&this.0, "secretValue")?)
+    }
+    #[cfg(feature = "aws_kms")]
+    /// Reads `encryptionKey`; by default the library's implementation (`super`).
+    fn encryption_key(&self, this: &SecretTargetAttachment) -> rt::R<rt::Option<crate::aws_kms::IKey>> {
+        rt::from_wire(rt::get(&this.0, "encryptionKey")?)
+    }
+    /// Reads `secretFullArn`; by default the library's implementation (`super`).
+    fn secret_full_arn(&self, this: &SecretTargetAttachment) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "secretFullArn")?)
+    }
+    /// `addRotationSchedule`: by default the library's implementation (`super`).
+    fn add_rotation_schedule(&self, this: &SecretTargetAttachment, id: rt::String, options: crate::aws_secretsmanager::RotationScheduleOptions) -> rt::R<crate::aws_secretsmanager::RotationSchedule> {
+        rt::from_wire(rt::invoke(&this.0, "addRotationSchedule", vec![rt::to_wire(&id), rt::to_wire(&options)])?)
+    }
+    /// `addToResourcePolicy`: by default the library's implementation (`super`).
+    fn add_to_resource_policy(&self, this: &SecretTargetAttachment, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToResourcePolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToResourcePolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `attach`: by default the library's implementation (`super`).
+    fn attach(&self, this: &SecretTargetAttachment, target: crate::aws_secretsmanager::ISecretAttachmentTarget) -> rt::R<crate::aws_secretsmanager::ISecret> {
+        rt::from_wire(rt::invoke(&this.0, "attach", vec![rt::to_wire(&target)])?)
+    }
+    /// `cfnDynamicReferenceKey`: by default the library's implementation (`super`).
+    fn cfn_dynamic_reference_key(&self, this: &SecretTargetAttachment, options: rt::Option<crate::SecretsManagerSecretOptions>) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "cfnDynamicReferenceKey", vec![rt::to_wire(&options)])?)
+    }
+    /// `denyAccountRootDelete`: by default the library's implementation (`super`).
+    fn deny_account_root_delete(&self, this: &SecretTargetAttachment) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "denyAccountRootDelete", vec![])?)
+    }
+    /// `grantRead`: by default the library's implementation (`super`).
+    fn grant_read(&self, this: &SecretTargetAttachment, grantee: crate::aws_iam::IGrantable, version_stages: rt::Option<rt::Vec<rt::String>>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantRead", vec![rt::to_wire(&grantee), rt::to_wire(&version_stages)])?)
+    }
+    /// `grantWrite`: by default the library's implementation (`super`).
+    fn grant_write(&self, this: &SecretTargetAttachment, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantWrite", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `secretValueFromJson`: by default the library's implementation (`super`).
+    fn secret_value_from_json(&self, this: &SecretTargetAttachment, json_field: rt::String) -> rt::R<crate::SecretValue> {
+        rt::from_wire(rt::invoke(&this.0, "secretValueFromJson", vec![rt::to_wire(&json_field)])?)
+    }
+}
+impl SecretTargetAttachment {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SecretTargetAttachmentOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SecretTargetAttachmentOverrides>::OVERRIDES {
+            out.push(match *name {
+                "arn_for_policies" => rt::Override::property("arnForPolicies"),
+                "auto_create_policy" => rt::Override::property("autoCreatePolicy"),
+                "secret_arn" => rt::Override::property("secretArn"),
+                "secret_name" => rt::Override::property("secretName"),
+                "secret_ref" => rt::Override::property("secretRef"),
+                "secret_target_attachment_ref" => rt::Override::property("secretTargetAttachmentRef"),
+                "secret_target_attachment_secret_arn" => rt::Override::property("secretTargetAttachmentSecretArn"),
+                "secret_value" => rt::Override::property("secretValue"),
+                #[cfg(feature = "aws_kms")]
+                "encryption_key" => rt::Override::property("encryptionKey"),
+                "secret_full_arn" => rt::Override::property("secretFullArn"),
+                "add_rotation_schedule" => rt::Override::method("addRotationSchedule"),
+                "add_to_resource_policy" => rt::Override::method("addToResourcePolicy"),
+                "attach" => rt::Override::method("attach"),
+                "cfn_dynamic_reference_key" => rt::Override::method("cfnDynamicReferenceKey"),
+                "deny_account_root_delete" => rt::Override::method("denyAccountRootDelete"),
+                "grant_read" => rt::Override::method("grantRead"),
+                "grant_write" => rt::Override::method("grantWrite"),
+                "secret_value_from_json" => rt::Override::method("secretValueFromJson"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SecretTargetAttachmentOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("arnForPolicies") => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::arn_for_policies(imp, &Self(this.clone()))?)),
+            rt::Call::Get("autoCreatePolicy") => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::auto_create_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretArn") => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::secret_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretName") => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::secret_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretRef") => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::secret_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretTargetAttachmentRef") => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::secret_target_attachment_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretTargetAttachmentSecretArn") => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::secret_target_attachment_secret_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretValue") => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::secret_value(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "aws_kms")]
+            rt::Call::Get("encryptionKey") => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::encryption_key(imp, &Self(this.clone()))?)),
+            rt::Call::Get("secretFullArn") => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::secret_full_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addRotationSchedule", mut args) => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::add_rotation_schedule(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addToResourcePolicy", mut args) => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::add_to_resource_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("attach", mut args) => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::attach(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("cfnDynamicReferenceKey", mut args) => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::cfn_dynamic_reference_key(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("denyAccountRootDelete", _) => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::deny_account_root_delete(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("grantRead", mut args) => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::grant_read(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("grantWrite", mut args) => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::grant_write(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("secretValueFromJson", mut args) => Ok(rt::to_wire(&<T as SecretTargetAttachmentOverrides>::secret_value_from_json(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `SecretTargetAttachment` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SecretTargetAttachmentOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_secretsmanager::SecretTargetAttachmentProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for an AttachedSecret.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -241,6 +241,305 @@ pub trait CfnQueueExt: rt::IsA<CfnQueue> {
 }
 impl<O: rt::IsA<CfnQueue> + ?Sized> CfnQueueExt for O {}
 
+/// The members of [`CfnQueue`] a Rust type can override; [`CfnQueue::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnQueueOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnQueue) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrQueueName`; by default the library's implementation (`super`).
+    fn attr_queue_name(&self, this: &CfnQueue) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrQueueName")?)
+    }
+    /// Reads `attrQueueUrl`; by default the library's implementation (`super`).
+    fn attr_queue_url(&self, this: &CfnQueue) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrQueueUrl")?)
+    }
+    /// Reads `queueRef`; by default the library's implementation (`super`).
+    fn queue_ref(&self, this: &CfnQueue) -> rt::R<crate::interfaces::aws_sqs::QueueReference> {
+        rt::from_wire(rt::get(&this.0, "queueRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnQueue) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `redriveAllowPolicy`; by default the library's implementation (`super`).
+    fn redrive_allow_policy(&self, this: &CfnQueue) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "redriveAllowPolicy")?)
+    }
+    /// Writes `redriveAllowPolicy`; by default the library's implementation (`super`).
+    fn set_redrive_allow_policy(&self, this: &CfnQueue, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "redriveAllowPolicy", rt::to_wire(&value))
+    }
+    /// Reads `redrivePolicy`; by default the library's implementation (`super`).
+    fn redrive_policy(&self, this: &CfnQueue) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "redrivePolicy")?)
+    }
+    /// Writes `redrivePolicy`; by default the library's implementation (`super`).
+    fn set_redrive_policy(&self, this: &CfnQueue, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "redrivePolicy", rt::to_wire(&value))
+    }
+    /// Reads `contentBasedDeduplication`; by default the library's implementation (`super`).
+    fn content_based_deduplication(&self, this: &CfnQueue) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "contentBasedDeduplication")?)
+    }
+    /// Writes `contentBasedDeduplication`; by default the library's implementation (`super`).
+    fn set_content_based_deduplication(&self, this: &CfnQueue, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "contentBasedDeduplication", rt::to_wire(&value))
+    }
+    /// Reads `deduplicationScope`; by default the library's implementation (`super`).
+    fn deduplication_scope(&self, this: &CfnQueue) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "deduplicationScope")?)
+    }
+    /// Writes `deduplicationScope`; by default the library's implementation (`super`).
+    fn set_deduplication_scope(&self, this: &CfnQueue, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "deduplicationScope", rt::to_wire(&value))
+    }
+    /// Reads `delaySeconds`; by default the library's implementation (`super`).
+    fn delay_seconds(&self, this: &CfnQueue) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "delaySeconds")?)
+    }
+    /// Writes `delaySeconds`; by default the library's implementation (`super`).
+    fn set_delay_seconds(&self, this: &CfnQueue, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "delaySeconds", rt::to_wire(&value))
+    }
+    /// Reads `fifoQueue`; by default the library's implementation (`super`).
+    fn fifo_queue(&self, this: &CfnQueue) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "fifoQueue")?)
+    }
+    /// Writes `fifoQueue`; by default the library's implementation (`super`).
+    fn set_fifo_queue(&self, this: &CfnQueue, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "fifoQueue", rt::to_wire(&value))
+    }
+    /// Reads `fifoThroughputLimit`; by default the library's implementation (`super`).
+    fn fifo_throughput_limit(&self, this: &CfnQueue) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "fifoThroughputLimit")?)
+    }
+    /// Writes `fifoThroughputLimit`; by default the library's implementation (`super`).
+    fn set_fifo_throughput_limit(&self, this: &CfnQueue, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "fifoThroughputLimit", rt::to_wire(&value))
+    }
+    /// Reads `kmsDataKeyReusePeriodSeconds`; by default the library's implementation (`super`).
+    fn kms_data_key_reuse_period_seconds(&self, this: &CfnQueue) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "kmsDataKeyReusePeriodSeconds")?)
+    }
+    /// Writes `kmsDataKeyReusePeriodSeconds`; by default the library's implementation (`super`).
+    fn set_kms_data_key_reuse_period_seconds(&self, this: &CfnQueue, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "kmsDataKeyReusePeriodSeconds", rt::to_wire(&value))
+    }
+    /// Reads `kmsMasterKeyId`; by default the library's implementation (`super`).
+    fn kms_master_key_id(&self, this: &CfnQueue) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "kmsMasterKeyId")?)
+    }
+    /// Writes `kmsMasterKeyId`; by default the library's implementation (`super`).
+    fn set_kms_master_key_id(&self, this: &CfnQueue, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "kmsMasterKeyId", rt::to_wire(&value))
+    }
+    /// Reads `maximumMessageSize`; by default the library's implementation (`super`).
+    fn maximum_message_size(&self, this: &CfnQueue) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "maximumMessageSize")?)
+    }
+    /// Writes `maximumMessageSize`; by default the library's implementation (`super`).
+    fn set_maximum_message_size(&self, this: &CfnQueue, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "maximumMessageSize", rt::to_wire(&value))
+    }
+    /// Reads `messageRetentionPeriod`; by default the library's implementation (`super`).
+    fn message_retention_period(&self, this: &CfnQueue) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "messageRetentionPeriod")?)
+    }
+    /// Writes `messageRetentionPeriod`; by default the library's implementation (`super`).
+    fn set_message_retention_period(&self, this: &CfnQueue, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "messageRetentionPeriod", rt::to_wire(&value))
+    }
+    /// Reads `queueName`; by default the library's implementation (`super`).
+    fn queue_name(&self, this: &CfnQueue) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "queueName")?)
+    }
+    /// Writes `queueName`; by default the library's implementation (`super`).
+    fn set_queue_name(&self, this: &CfnQueue, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "queueName", rt::to_wire(&value))
+    }
+    /// Reads `receiveMessageWaitTimeSeconds`; by default the library's implementation (`super`).
+    fn receive_message_wait_time_seconds(&self, this: &CfnQueue) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "receiveMessageWaitTimeSeconds")?)
+    }
+    /// Writes `receiveMessageWaitTimeSeconds`; by default the library's implementation (`super`).
+    fn set_receive_message_wait_time_seconds(&self, this: &CfnQueue, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "receiveMessageWaitTimeSeconds", rt::to_wire(&value))
+    }
+    /// Reads `sqsManagedSseEnabled`; by default the library's implementation (`super`).
+    fn sqs_managed_sse_enabled(&self, this: &CfnQueue) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "sqsManagedSseEnabled")?)
+    }
+    /// Writes `sqsManagedSseEnabled`; by default the library's implementation (`super`).
+    fn set_sqs_managed_sse_enabled(&self, this: &CfnQueue, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "sqsManagedSseEnabled", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnQueue) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnQueue, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// Reads `visibilityTimeout`; by default the library's implementation (`super`).
+    fn visibility_timeout(&self, this: &CfnQueue) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "visibilityTimeout")?)
+    }
+    /// Writes `visibilityTimeout`; by default the library's implementation (`super`).
+    fn set_visibility_timeout(&self, this: &CfnQueue, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "visibilityTimeout", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnQueue, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnQueue {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnQueueOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnQueueOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_queue_name" => rt::Override::property("attrQueueName"),
+                "attr_queue_url" => rt::Override::property("attrQueueUrl"),
+                "queue_ref" => rt::Override::property("queueRef"),
+                "tags" => rt::Override::property("tags"),
+                "redrive_allow_policy" | "set_redrive_allow_policy" => rt::Override::property("redriveAllowPolicy"),
+                "redrive_policy" | "set_redrive_policy" => rt::Override::property("redrivePolicy"),
+                "content_based_deduplication" | "set_content_based_deduplication" => rt::Override::property("contentBasedDeduplication"),
+                "deduplication_scope" | "set_deduplication_scope" => rt::Override::property("deduplicationScope"),
+                "delay_seconds" | "set_delay_seconds" => rt::Override::property("delaySeconds"),
+                "fifo_queue" | "set_fifo_queue" => rt::Override::property("fifoQueue"),
+                "fifo_throughput_limit" | "set_fifo_throughput_limit" => rt::Override::property("fifoThroughputLimit"),
+                "kms_data_key_reuse_period_seconds" | "set_kms_data_key_reuse_period_seconds" => rt::Override::property("kmsDataKeyReusePeriodSeconds"),
+                "kms_master_key_id" | "set_kms_master_key_id" => rt::Override::property("kmsMasterKeyId"),
+                "maximum_message_size" | "set_maximum_message_size" => rt::Override::property("maximumMessageSize"),
+                "message_retention_period" | "set_message_retention_period" => rt::Override::property("messageRetentionPeriod"),
+                "queue_name" | "set_queue_name" => rt::Override::property("queueName"),
+                "receive_message_wait_time_seconds" | "set_receive_message_wait_time_seconds" => rt::Override::property("receiveMessageWaitTimeSeconds"),
+                "sqs_managed_sse_enabled" | "set_sqs_managed_sse_enabled" => rt::Override::property("sqsManagedSseEnabled"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "visibility_timeout" | "set_visibility_timeout" => rt::Override::property("visibilityTimeout"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnQueueOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrQueueName") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::attr_queue_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrQueueUrl") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::attr_queue_url(imp, &Self(this.clone()))?)),
+            rt::Call::Get("queueRef") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::queue_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("redriveAllowPolicy") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::redrive_allow_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("redriveAllowPolicy", value) => {
+                <T as CfnQueueOverrides>::set_redrive_allow_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("redrivePolicy") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::redrive_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Set("redrivePolicy", value) => {
+                <T as CfnQueueOverrides>::set_redrive_policy(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("contentBasedDeduplication") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::content_based_deduplication(imp, &Self(this.clone()))?)),
+            rt::Call::Set("contentBasedDeduplication", value) => {
+                <T as CfnQueueOverrides>::set_content_based_deduplication(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("deduplicationScope") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::deduplication_scope(imp, &Self(this.clone()))?)),
+            rt::Call::Set("deduplicationScope", value) => {
+                <T as CfnQueueOverrides>::set_deduplication_scope(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("delaySeconds") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::delay_seconds(imp, &Self(this.clone()))?)),
+            rt::Call::Set("delaySeconds", value) => {
+                <T as CfnQueueOverrides>::set_delay_seconds(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("fifoQueue") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::fifo_queue(imp, &Self(this.clone()))?)),
+            rt::Call::Set("fifoQueue", value) => {
+                <T as CfnQueueOverrides>::set_fifo_queue(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("fifoThroughputLimit") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::fifo_throughput_limit(imp, &Self(this.clone()))?)),
+            rt::Call::Set("fifoThroughputLimit", value) => {
+                <T as CfnQueueOverrides>::set_fifo_throughput_limit(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("kmsDataKeyReusePeriodSeconds") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::kms_data_key_reuse_period_seconds(imp, &Self(this.clone()))?)),
+            rt::Call::Set("kmsDataKeyReusePeriodSeconds", value) => {
+                <T as CfnQueueOverrides>::set_kms_data_key_reuse_period_seconds(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("kmsMasterKeyId") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::kms_master_key_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("kmsMasterKeyId", value) => {
+                <T as CfnQueueOverrides>::set_kms_master_key_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("maximumMessageSize") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::maximum_message_size(imp, &Self(this.clone()))?)),
+            rt::Call::Set("maximumMessageSize", value) => {
+                <T as CfnQueueOverrides>::set_maximum_message_size(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("messageRetentionPeriod") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::message_retention_period(imp, &Self(this.clone()))?)),
+            rt::Call::Set("messageRetentionPeriod", value) => {
+                <T as CfnQueueOverrides>::set_message_retention_period(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("queueName") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::queue_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("queueName", value) => {
+                <T as CfnQueueOverrides>::set_queue_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("receiveMessageWaitTimeSeconds") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::receive_message_wait_time_seconds(imp, &Self(this.clone()))?)),
+            rt::Call::Set("receiveMessageWaitTimeSeconds", value) => {
+                <T as CfnQueueOverrides>::set_receive_message_wait_time_seconds(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("sqsManagedSseEnabled") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::sqs_managed_sse_enabled(imp, &Self(this.clone()))?)),
+            rt::Call::Set("sqsManagedSseEnabled", value) => {
+                <T as CfnQueueOverrides>::set_sqs_managed_sse_enabled(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnQueueOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("visibilityTimeout") => Ok(rt::to_wire(&<T as CfnQueueOverrides>::visibility_timeout(imp, &Self(this.clone()))?)),
+            rt::Call::Set("visibilityTimeout", value) => {
+                <T as CfnQueueOverrides>::set_visibility_timeout(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnQueueOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnQueue` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnQueueOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_sqs::CfnQueueProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The `AWS::SQS::QueueInlinePolicy` resource associates one Amazon SQS queue with one policy.
 ///
 /// Stability: external.
@@ -301,6 +600,85 @@ pub trait CfnQueueInlinePolicyExt: rt::IsA<CfnQueueInlinePolicy> {
     }
 }
 impl<O: rt::IsA<CfnQueueInlinePolicy> + ?Sized> CfnQueueInlinePolicyExt for O {}
+
+/// The members of [`CfnQueueInlinePolicy`] a Rust type can override; [`CfnQueueInlinePolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnQueueInlinePolicyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `queueInlinePolicyRef`; by default the library's implementation (`super`).
+    fn queue_inline_policy_ref(&self, this: &CfnQueueInlinePolicy) -> rt::R<crate::interfaces::aws_sqs::QueueInlinePolicyReference> {
+        rt::from_wire(rt::get(&this.0, "queueInlinePolicyRef")?)
+    }
+    /// Reads `policyDocument`; by default the library's implementation (`super`).
+    fn policy_document(&self, this: &CfnQueueInlinePolicy) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "policyDocument")?)
+    }
+    /// Writes `policyDocument`; by default the library's implementation (`super`).
+    fn set_policy_document(&self, this: &CfnQueueInlinePolicy, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "policyDocument", rt::to_wire(&value))
+    }
+    /// Reads `queue`; by default the library's implementation (`super`).
+    fn queue(&self, this: &CfnQueueInlinePolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "queue")?)
+    }
+    /// Writes `queue`; by default the library's implementation (`super`).
+    fn set_queue(&self, this: &CfnQueueInlinePolicy, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "queue", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnQueueInlinePolicy, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnQueueInlinePolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnQueueInlinePolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnQueueInlinePolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "queue_inline_policy_ref" => rt::Override::property("queueInlinePolicyRef"),
+                "policy_document" | "set_policy_document" => rt::Override::property("policyDocument"),
+                "queue" | "set_queue" => rt::Override::property("queue"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnQueueInlinePolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("queueInlinePolicyRef") => Ok(rt::to_wire(&<T as CfnQueueInlinePolicyOverrides>::queue_inline_policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyDocument") => Ok(rt::to_wire(&<T as CfnQueueInlinePolicyOverrides>::policy_document(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyDocument", value) => {
+                <T as CfnQueueInlinePolicyOverrides>::set_policy_document(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("queue") => Ok(rt::to_wire(&<T as CfnQueueInlinePolicyOverrides>::queue(imp, &Self(this.clone()))?)),
+            rt::Call::Set("queue", value) => {
+                <T as CfnQueueInlinePolicyOverrides>::set_queue(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnQueueInlinePolicyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnQueueInlinePolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnQueueInlinePolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_sqs::CfnQueueInlinePolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnQueueInlinePolicy`.
 ///
@@ -412,6 +790,91 @@ pub trait CfnQueuePolicyExt: rt::IsA<CfnQueuePolicy> {
     }
 }
 impl<O: rt::IsA<CfnQueuePolicy> + ?Sized> CfnQueuePolicyExt for O {}
+
+/// The members of [`CfnQueuePolicy`] a Rust type can override; [`CfnQueuePolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnQueuePolicyOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnQueuePolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `queuePolicyRef`; by default the library's implementation (`super`).
+    fn queue_policy_ref(&self, this: &CfnQueuePolicy) -> rt::R<crate::interfaces::aws_sqs::QueuePolicyReference> {
+        rt::from_wire(rt::get(&this.0, "queuePolicyRef")?)
+    }
+    /// Reads `policyDocument`; by default the library's implementation (`super`).
+    fn policy_document(&self, this: &CfnQueuePolicy) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "policyDocument")?)
+    }
+    /// Writes `policyDocument`; by default the library's implementation (`super`).
+    fn set_policy_document(&self, this: &CfnQueuePolicy, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "policyDocument", rt::to_wire(&value))
+    }
+    /// Reads `queues`; by default the library's implementation (`super`).
+    fn queues(&self, this: &CfnQueuePolicy) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "queues")?)
+    }
+    /// Writes `queues`; by default the library's implementation (`super`).
+    fn set_queues(&self, this: &CfnQueuePolicy, value: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "queues", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnQueuePolicy, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnQueuePolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnQueuePolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnQueuePolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "queue_policy_ref" => rt::Override::property("queuePolicyRef"),
+                "policy_document" | "set_policy_document" => rt::Override::property("policyDocument"),
+                "queues" | "set_queues" => rt::Override::property("queues"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnQueuePolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnQueuePolicyOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("queuePolicyRef") => Ok(rt::to_wire(&<T as CfnQueuePolicyOverrides>::queue_policy_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyDocument") => Ok(rt::to_wire(&<T as CfnQueuePolicyOverrides>::policy_document(imp, &Self(this.clone()))?)),
+            rt::Call::Set("policyDocument", value) => {
+                <T as CfnQueuePolicyOverrides>::set_policy_document(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("queues") => Ok(rt::to_wire(&<T as CfnQueuePolicyOverrides>::queues(imp, &Self(this.clone()))?)),
+            rt::Call::Set("queues", value) => {
+                <T as CfnQueuePolicyOverrides>::set_queues(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnQueuePolicyOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnQueuePolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnQueuePolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_sqs::CfnQueuePolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnQueuePolicy`.
 ///
@@ -1269,6 +1732,51 @@ pub trait QueueExt: rt::IsA<Queue> {
 }
 impl<O: rt::IsA<Queue> + ?Sized> QueueExt for O {}
 
+/// The members of [`Queue`] a Rust type can override; [`Queue::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::aws_sqs::QueueBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait QueueOverrides: crate::aws_sqs::QueueBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `deadLetterQueue`; by default the library's implementation (`super`).
+    fn dead_letter_queue(&self, this: &Queue) -> rt::R<rt::Option<crate::aws_sqs::DeadLetterQueue>> {
+        rt::from_wire(rt::get(&this.0, "deadLetterQueue")?)
+    }
+}
+impl Queue {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: QueueOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as QueueOverrides>::OVERRIDES {
+            out.push(match *name {
+                "dead_letter_queue" => rt::Override::property("deadLetterQueue"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::aws_sqs::QueueBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: QueueOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("deadLetterQueue") => Ok(rt::to_wire(&<T as QueueOverrides>::dead_letter_queue(imp, &Self(this.clone()))?)),
+            call => crate::aws_sqs::QueueBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Queue` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: QueueOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::aws_sqs::QueueProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Reference to a queue.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueAttributes {
@@ -1339,12 +1847,252 @@ impl rt::IsA<crate::constructs::IDependable> for QueueBase {}
 
 /// The members of [`QueueBase`], for it and every type that is one.
 pub trait QueueBaseExt: rt::IsA<QueueBase> {
+    /// Controls automatic creation of policy objects.
+    ///
+    /// Set by subclasses.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn auto_create_policy(&self) -> rt::R<bool> {
+        rt::from_wire(rt::get(self.jsii_ref(), "autoCreatePolicy")?)
+    }
     /// Collection of grant methods for a Queue.
     fn grants(&self) -> rt::R<crate::aws_sqs::QueueGrants> {
         rt::from_wire(rt::get(self.jsii_ref(), "grants")?)
     }
 }
 impl<O: rt::IsA<QueueBase> + ?Sized> QueueBaseExt for O {}
+
+/// The members of [`QueueBase`] a Rust type can override; [`QueueBase::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait QueueBaseOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `autoCreatePolicy`; by default the library's implementation (`super`).
+    fn auto_create_policy(&self, this: &QueueBase) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "autoCreatePolicy")?)
+    }
+    /// Reads `fifo`; by default the library's implementation (`super`).
+    fn fifo(&self, this: &QueueBase) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "fifo")?)
+    }
+    /// Reads `grants`; by default the library's implementation (`super`).
+    fn grants(&self, this: &QueueBase) -> rt::R<crate::aws_sqs::QueueGrants> {
+        rt::from_wire(rt::get(&this.0, "grants")?)
+    }
+    /// Reads `queueArn`; by default the library's implementation (`super`).
+    fn queue_arn(&self, this: &QueueBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "queueArn")?)
+    }
+    /// Reads `queueName`; by default the library's implementation (`super`).
+    fn queue_name(&self, this: &QueueBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "queueName")?)
+    }
+    /// Reads `queueRef`; by default the library's implementation (`super`).
+    fn queue_ref(&self, this: &QueueBase) -> rt::R<crate::interfaces::aws_sqs::QueueReference> {
+        rt::from_wire(rt::get(&this.0, "queueRef")?)
+    }
+    /// Reads `queueUrl`; by default the library's implementation (`super`).
+    fn queue_url(&self, this: &QueueBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "queueUrl")?)
+    }
+    #[cfg(feature = "aws_kms")]
+    /// Reads `encryptionMasterKey`; by default the library's implementation (`super`).
+    fn encryption_master_key(&self, this: &QueueBase) -> rt::R<rt::Option<crate::aws_kms::IKey>> {
+        rt::from_wire(rt::get(&this.0, "encryptionMasterKey")?)
+    }
+    /// Reads `encryptionType`; by default the library's implementation (`super`).
+    fn encryption_type(&self, this: &QueueBase) -> rt::R<rt::Option<crate::aws_sqs::QueueEncryption>> {
+        rt::from_wire(rt::get(&this.0, "encryptionType")?)
+    }
+    /// `addToResourcePolicy`: by default the library's implementation (`super`).
+    fn add_to_resource_policy(&self, this: &QueueBase, statement: crate::aws_iam::PolicyStatement) -> rt::R<crate::aws_iam::AddToResourcePolicyResult> {
+        rt::from_wire(rt::invoke(&this.0, "addToResourcePolicy", vec![rt::to_wire(&statement)])?)
+    }
+    /// `grant`: by default the library's implementation (`super`).
+    fn grant(&self, this: &QueueBase, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grant", rt::args_variadic(vec![rt::to_wire(&grantee)], &actions))?)
+    }
+    /// `grantConsumeMessages`: by default the library's implementation (`super`).
+    fn grant_consume_messages(&self, this: &QueueBase, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantConsumeMessages", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantOnKey`: by default the library's implementation (`super`).
+    fn grant_on_key(&self, this: &QueueBase, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>) -> rt::R<crate::aws_iam::GrantOnKeyResult> {
+        rt::from_wire(rt::invoke(&this.0, "grantOnKey", rt::args_variadic(vec![rt::to_wire(&grantee)], &actions))?)
+    }
+    /// `grantPurge`: by default the library's implementation (`super`).
+    fn grant_purge(&self, this: &QueueBase, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantPurge", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `grantSendMessages`: by default the library's implementation (`super`).
+    fn grant_send_messages(&self, this: &QueueBase, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "grantSendMessages", vec![rt::to_wire(&grantee)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metric`: by default the library's implementation (`super`).
+    fn metric(&self, this: &QueueBase, metric_name: rt::String, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metric", vec![rt::to_wire(&metric_name), rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricApproximateAgeOfOldestMessage`: by default the library's implementation (`super`).
+    fn metric_approximate_age_of_oldest_message(&self, this: &QueueBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricApproximateAgeOfOldestMessage", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricApproximateNumberOfMessagesDelayed`: by default the library's implementation (`super`).
+    fn metric_approximate_number_of_messages_delayed(&self, this: &QueueBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricApproximateNumberOfMessagesDelayed", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricApproximateNumberOfMessagesNotVisible`: by default the library's implementation (`super`).
+    fn metric_approximate_number_of_messages_not_visible(&self, this: &QueueBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricApproximateNumberOfMessagesNotVisible", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricApproximateNumberOfMessagesOutstanding`: by default the library's implementation (`super`).
+    fn metric_approximate_number_of_messages_outstanding(&self, this: &QueueBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::MathExpression> {
+        rt::from_wire(rt::invoke(&this.0, "metricApproximateNumberOfMessagesOutstanding", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricApproximateNumberOfMessagesVisible`: by default the library's implementation (`super`).
+    fn metric_approximate_number_of_messages_visible(&self, this: &QueueBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricApproximateNumberOfMessagesVisible", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricNumberOfEmptyReceives`: by default the library's implementation (`super`).
+    fn metric_number_of_empty_receives(&self, this: &QueueBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricNumberOfEmptyReceives", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricNumberOfMessagesDeleted`: by default the library's implementation (`super`).
+    fn metric_number_of_messages_deleted(&self, this: &QueueBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricNumberOfMessagesDeleted", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricNumberOfMessagesReceived`: by default the library's implementation (`super`).
+    fn metric_number_of_messages_received(&self, this: &QueueBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricNumberOfMessagesReceived", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricNumberOfMessagesSent`: by default the library's implementation (`super`).
+    fn metric_number_of_messages_sent(&self, this: &QueueBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricNumberOfMessagesSent", vec![rt::to_wire(&props)])?)
+    }
+    #[cfg(feature = "aws_cloudwatch")]
+    /// `metricSentMessageSize`: by default the library's implementation (`super`).
+    fn metric_sent_message_size(&self, this: &QueueBase, props: rt::Option<crate::aws_cloudwatch::MetricOptions>) -> rt::R<crate::aws_cloudwatch::Metric> {
+        rt::from_wire(rt::invoke(&this.0, "metricSentMessageSize", vec![rt::to_wire(&props)])?)
+    }
+}
+impl QueueBase {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: QueueBaseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as QueueBaseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "auto_create_policy" => rt::Override::property("autoCreatePolicy"),
+                "fifo" => rt::Override::property("fifo"),
+                "grants" => rt::Override::property("grants"),
+                "queue_arn" => rt::Override::property("queueArn"),
+                "queue_name" => rt::Override::property("queueName"),
+                "queue_ref" => rt::Override::property("queueRef"),
+                "queue_url" => rt::Override::property("queueUrl"),
+                #[cfg(feature = "aws_kms")]
+                "encryption_master_key" => rt::Override::property("encryptionMasterKey"),
+                "encryption_type" => rt::Override::property("encryptionType"),
+                "add_to_resource_policy" => rt::Override::method("addToResourcePolicy"),
+                "grant" => rt::Override::method("grant"),
+                "grant_consume_messages" => rt::Override::method("grantConsumeMessages"),
+                "grant_on_key" => rt::Override::method("grantOnKey"),
+                "grant_purge" => rt::Override::method("grantPurge"),
+                "grant_send_messages" => rt::Override::method("grantSendMessages"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric" => rt::Override::method("metric"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_approximate_age_of_oldest_message" => rt::Override::method("metricApproximateAgeOfOldestMessage"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_approximate_number_of_messages_delayed" => rt::Override::method("metricApproximateNumberOfMessagesDelayed"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_approximate_number_of_messages_not_visible" => rt::Override::method("metricApproximateNumberOfMessagesNotVisible"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_approximate_number_of_messages_outstanding" => rt::Override::method("metricApproximateNumberOfMessagesOutstanding"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_approximate_number_of_messages_visible" => rt::Override::method("metricApproximateNumberOfMessagesVisible"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_number_of_empty_receives" => rt::Override::method("metricNumberOfEmptyReceives"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_number_of_messages_deleted" => rt::Override::method("metricNumberOfMessagesDeleted"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_number_of_messages_received" => rt::Override::method("metricNumberOfMessagesReceived"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_number_of_messages_sent" => rt::Override::method("metricNumberOfMessagesSent"),
+                #[cfg(feature = "aws_cloudwatch")]
+                "metric_sent_message_size" => rt::Override::method("metricSentMessageSize"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: QueueBaseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("autoCreatePolicy") => Ok(rt::to_wire(&<T as QueueBaseOverrides>::auto_create_policy(imp, &Self(this.clone()))?)),
+            rt::Call::Get("fifo") => Ok(rt::to_wire(&<T as QueueBaseOverrides>::fifo(imp, &Self(this.clone()))?)),
+            rt::Call::Get("grants") => Ok(rt::to_wire(&<T as QueueBaseOverrides>::grants(imp, &Self(this.clone()))?)),
+            rt::Call::Get("queueArn") => Ok(rt::to_wire(&<T as QueueBaseOverrides>::queue_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("queueName") => Ok(rt::to_wire(&<T as QueueBaseOverrides>::queue_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("queueRef") => Ok(rt::to_wire(&<T as QueueBaseOverrides>::queue_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("queueUrl") => Ok(rt::to_wire(&<T as QueueBaseOverrides>::queue_url(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "aws_kms")]
+            rt::Call::Get("encryptionMasterKey") => Ok(rt::to_wire(&<T as QueueBaseOverrides>::encryption_master_key(imp, &Self(this.clone()))?)),
+            rt::Call::Get("encryptionType") => Ok(rt::to_wire(&<T as QueueBaseOverrides>::encryption_type(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addToResourcePolicy", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::add_to_resource_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grant", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::grant(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("grantConsumeMessages", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::grant_consume_messages(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantOnKey", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::grant_on_key(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            rt::Call::Invoke("grantPurge", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::grant_purge(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("grantSendMessages", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::grant_send_messages(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metric", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::metric(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricApproximateAgeOfOldestMessage", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::metric_approximate_age_of_oldest_message(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricApproximateNumberOfMessagesDelayed", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::metric_approximate_number_of_messages_delayed(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricApproximateNumberOfMessagesNotVisible", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::metric_approximate_number_of_messages_not_visible(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricApproximateNumberOfMessagesOutstanding", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::metric_approximate_number_of_messages_outstanding(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricApproximateNumberOfMessagesVisible", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::metric_approximate_number_of_messages_visible(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricNumberOfEmptyReceives", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::metric_number_of_empty_receives(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricNumberOfMessagesDeleted", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::metric_number_of_messages_deleted(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricNumberOfMessagesReceived", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::metric_number_of_messages_received(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricNumberOfMessagesSent", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::metric_number_of_messages_sent(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "aws_cloudwatch")]
+            rt::Call::Invoke("metricSentMessageSize", mut args) => Ok(rt::to_wire(&<T as QueueBaseOverrides>::metric_sent_message_size(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `QueueBase` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: QueueBaseOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::ResourceProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("autoCreatePolicy", "auto_create_policy"), ("fifo", "fifo"), ("queueArn", "queue_arn"), ("queueName", "queue_name"), ("queueUrl", "queue_url"), ("encryptionMasterKey", "encryption_master_key"), ("encryptionType", "encryption_type")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// What kind of encryption to apply to this queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1406,6 +2154,18 @@ impl QueueGrants {
 
 /// The members of [`QueueGrants`], for it and every type that is one.
 pub trait QueueGrantsExt: rt::IsA<QueueGrants> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn resource(&self) -> rt::R<crate::interfaces::aws_sqs::IQueueRef> {
+        rt::from_wire(rt::get(self.jsii_ref(), "resource")?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn encrypted_resource(&self) -> rt::R<rt::Option<crate::aws_iam::IEncryptedResource>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "encryptedResource")?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn policy_resource(&self) -> rt::R<rt::Option<crate::aws_iam::IResourceWithPolicyV2>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "policyResource")?)
+    }
     /// Grant the given identity custom permissions.
     fn actions(&self, grantee: &dyn rt::IsA<crate::aws_iam::IGrantable>, actions: &[rt::String], options: rt::Option<&crate::EncryptedPermissionsOptions>) -> rt::R<crate::aws_iam::Grant> {
         rt::from_wire(rt::invoke(self.jsii_ref(), "actions", vec![rt::to_wire(&grantee), rt::to_wire(&actions), rt::to_wire(&options)])?)
@@ -1454,6 +2214,78 @@ pub trait QueueGrantsExt: rt::IsA<QueueGrants> {
 }
 impl<O: rt::IsA<QueueGrants> + ?Sized> QueueGrantsExt for O {}
 
+/// The members of [`QueueGrants`] a Rust type can override; [`QueueGrants::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait QueueGrantsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `resource`; by default the library's implementation (`super`).
+    fn resource(&self, this: &QueueGrants) -> rt::R<crate::interfaces::aws_sqs::IQueueRef> {
+        rt::from_wire(rt::get(&this.0, "resource")?)
+    }
+    /// Reads `encryptedResource`; by default the library's implementation (`super`).
+    fn encrypted_resource(&self, this: &QueueGrants) -> rt::R<rt::Option<crate::aws_iam::IEncryptedResource>> {
+        rt::from_wire(rt::get(&this.0, "encryptedResource")?)
+    }
+    /// Reads `policyResource`; by default the library's implementation (`super`).
+    fn policy_resource(&self, this: &QueueGrants) -> rt::R<rt::Option<crate::aws_iam::IResourceWithPolicyV2>> {
+        rt::from_wire(rt::get(&this.0, "policyResource")?)
+    }
+    /// `actions`: by default the library's implementation (`super`).
+    fn actions(&self, this: &QueueGrants, grantee: crate::aws_iam::IGrantable, actions: rt::Vec<rt::String>, options: rt::Option<crate::EncryptedPermissionsOptions>) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "actions", vec![rt::to_wire(&grantee), rt::to_wire(&actions), rt::to_wire(&options)])?)
+    }
+    /// `consumeMessages`: by default the library's implementation (`super`).
+    fn consume_messages(&self, this: &QueueGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "consumeMessages", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `purge`: by default the library's implementation (`super`).
+    fn purge(&self, this: &QueueGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "purge", vec![rt::to_wire(&grantee)])?)
+    }
+    /// `sendMessages`: by default the library's implementation (`super`).
+    fn send_messages(&self, this: &QueueGrants, grantee: crate::aws_iam::IGrantable) -> rt::R<crate::aws_iam::Grant> {
+        rt::from_wire(rt::invoke(&this.0, "sendMessages", vec![rt::to_wire(&grantee)])?)
+    }
+}
+impl QueueGrants {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: QueueGrantsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as QueueGrantsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "resource" => rt::Override::property("resource"),
+                "encrypted_resource" => rt::Override::property("encryptedResource"),
+                "policy_resource" => rt::Override::property("policyResource"),
+                "actions" => rt::Override::method("actions"),
+                "consume_messages" => rt::Override::method("consumeMessages"),
+                "purge" => rt::Override::method("purge"),
+                "send_messages" => rt::Override::method("sendMessages"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: QueueGrantsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("resource") => Ok(rt::to_wire(&<T as QueueGrantsOverrides>::resource(imp, &Self(this.clone()))?)),
+            rt::Call::Get("encryptedResource") => Ok(rt::to_wire(&<T as QueueGrantsOverrides>::encrypted_resource(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyResource") => Ok(rt::to_wire(&<T as QueueGrantsOverrides>::policy_resource(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("actions", mut args) => Ok(rt::to_wire(&<T as QueueGrantsOverrides>::actions(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("consumeMessages", mut args) => Ok(rt::to_wire(&<T as QueueGrantsOverrides>::consume_messages(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("purge", mut args) => Ok(rt::to_wire(&<T as QueueGrantsOverrides>::purge(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("sendMessages", mut args) => Ok(rt::to_wire(&<T as QueueGrantsOverrides>::send_messages(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// The policy for an SQS Queue.
 ///
 /// Policies define the operations that are allowed on this resource.
@@ -1499,6 +2331,57 @@ pub trait QueuePolicyExt: rt::IsA<QueuePolicy> {
     }
 }
 impl<O: rt::IsA<QueuePolicy> + ?Sized> QueuePolicyExt for O {}
+
+/// The members of [`QueuePolicy`] a Rust type can override; [`QueuePolicy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait QueuePolicyOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `document`; by default the library's implementation (`super`).
+    fn document(&self, this: &QueuePolicy) -> rt::R<crate::aws_iam::PolicyDocument> {
+        rt::from_wire(rt::get(&this.0, "document")?)
+    }
+    /// Reads `queuePolicyId`; by default the library's implementation (`super`).
+    fn queue_policy_id(&self, this: &QueuePolicy) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "queuePolicyId")?)
+    }
+}
+impl QueuePolicy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: QueuePolicyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as QueuePolicyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "document" => rt::Override::property("document"),
+                "queue_policy_id" => rt::Override::property("queuePolicyId"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: QueuePolicyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("document") => Ok(rt::to_wire(&<T as QueuePolicyOverrides>::document(imp, &Self(this.clone()))?)),
+            rt::Call::Get("queuePolicyId") => Ok(rt::to_wire(&<T as QueuePolicyOverrides>::queue_policy_id(imp, &Self(this.clone()))?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `QueuePolicy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: QueuePolicyOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::aws_sqs::QueuePolicyProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties to associate SQS queues with a policy.
 #[derive(Clone, Debug, Default, PartialEq)]

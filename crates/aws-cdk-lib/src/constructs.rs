@@ -49,6 +49,61 @@ pub trait ConstructExt: rt::IsA<Construct> {
 }
 impl<O: rt::IsA<Construct> + ?Sized> ConstructExt for O {}
 
+/// The members of [`Construct`] a Rust type can override; [`Construct::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ConstructOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `node`; by default the library's implementation (`super`).
+    fn node(&self, this: &Construct) -> rt::R<crate::constructs::Node> {
+        rt::from_wire(rt::get(&this.0, "node")?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &Construct) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+    /// `with`: by default the library's implementation (`super`).
+    fn with(&self, this: &Construct, mixins: rt::Vec<crate::constructs::IMixin>) -> rt::R<crate::constructs::IConstruct> {
+        rt::from_wire(rt::invoke(&this.0, "with", rt::args_variadic(vec![], &mixins))?)
+    }
+}
+impl Construct {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ConstructOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ConstructOverrides>::OVERRIDES {
+            out.push(match *name {
+                "node" => rt::Override::property("node"),
+                "to_string" => rt::Override::method("toString"),
+                "with" => rt::Override::method("with"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ConstructOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("node") => Ok(rt::to_wire(&<T as ConstructOverrides>::node(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as ConstructOverrides>::to_string(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("with", mut args) => Ok(rt::to_wire(&<T as ConstructOverrides>::with(imp, &Self(this.clone()), args.rest()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Construct` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ConstructOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// In what order to return constructs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConstructOrder {
@@ -123,6 +178,50 @@ pub trait DependableExt: rt::IsA<Dependable> {
 }
 impl<O: rt::IsA<Dependable> + ?Sized> DependableExt for O {}
 
+/// The members of [`Dependable`] a Rust type can override; [`Dependable::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DependableOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `dependencyRoots`; by default the library's implementation (`super`).
+    fn dependency_roots(&self, this: &Dependable) -> rt::R<rt::Vec<crate::constructs::IConstruct>> {
+        rt::from_wire(rt::get(&this.0, "dependencyRoots")?)
+    }
+}
+impl Dependable {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DependableOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DependableOverrides>::OVERRIDES {
+            out.push(match *name {
+                "dependency_roots" => rt::Override::property("dependencyRoots"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DependableOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("dependencyRoots") => Ok(rt::to_wire(&<T as DependableOverrides>::dependency_roots(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Dependable` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DependableOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("dependencyRoots", "dependency_roots")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A set of constructs to be used as a dependable.
 ///
 /// This class can be used when a set of constructs which are disjoint in the
@@ -145,6 +244,49 @@ pub trait DependencyGroupExt: rt::IsA<DependencyGroup> {
     }
 }
 impl<O: rt::IsA<DependencyGroup> + ?Sized> DependencyGroupExt for O {}
+
+/// The members of [`DependencyGroup`] a Rust type can override; [`DependencyGroup::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DependencyGroupOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `add`: by default the library's implementation (`super`).
+    fn add(&self, this: &DependencyGroup, scopes: rt::Vec<crate::constructs::IDependable>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "add", rt::args_variadic(vec![], &scopes))?)
+    }
+}
+impl DependencyGroup {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DependencyGroupOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DependencyGroupOverrides>::OVERRIDES {
+            out.push(match *name {
+                "add" => rt::Override::method("add"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DependencyGroupOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("add", mut args) => Ok(rt::to_wire(&<T as DependencyGroupOverrides>::add(imp, &Self(this.clone()), args.rest()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `DependencyGroup` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DependencyGroupOverrides>(overrides: T, deps: &[crate::constructs::IDependable]) -> rt::R<Self> {
+        let args = rt::args_variadic(vec![], deps);
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Represents a construct.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -762,6 +904,207 @@ pub trait NodeExt: rt::IsA<Node> {
 }
 impl<O: rt::IsA<Node> + ?Sized> NodeExt for O {}
 
+/// The members of [`Node`] a Rust type can override; [`Node::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait NodeOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `addr`; by default the library's implementation (`super`).
+    fn addr(&self, this: &Node) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "addr")?)
+    }
+    /// Reads `children`; by default the library's implementation (`super`).
+    fn children(&self, this: &Node) -> rt::R<rt::Vec<crate::constructs::IConstruct>> {
+        rt::from_wire(rt::get(&this.0, "children")?)
+    }
+    /// Reads `dependencies`; by default the library's implementation (`super`).
+    fn dependencies(&self, this: &Node) -> rt::R<rt::Vec<crate::constructs::IConstruct>> {
+        rt::from_wire(rt::get(&this.0, "dependencies")?)
+    }
+    /// Reads `id`; by default the library's implementation (`super`).
+    fn id(&self, this: &Node) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "id")?)
+    }
+    /// Reads `locked`; by default the library's implementation (`super`).
+    fn locked(&self, this: &Node) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "locked")?)
+    }
+    /// Reads `metadata`; by default the library's implementation (`super`).
+    fn metadata(&self, this: &Node) -> rt::R<rt::Vec<crate::constructs::MetadataEntry>> {
+        rt::from_wire(rt::get(&this.0, "metadata")?)
+    }
+    /// Reads `path`; by default the library's implementation (`super`).
+    fn path(&self, this: &Node) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "path")?)
+    }
+    /// Reads `root`; by default the library's implementation (`super`).
+    fn root(&self, this: &Node) -> rt::R<crate::constructs::IConstruct> {
+        rt::from_wire(rt::get(&this.0, "root")?)
+    }
+    /// Reads `scopes`; by default the library's implementation (`super`).
+    fn scopes(&self, this: &Node) -> rt::R<rt::Vec<crate::constructs::IConstruct>> {
+        rt::from_wire(rt::get(&this.0, "scopes")?)
+    }
+    /// Reads `scope`; by default the library's implementation (`super`).
+    fn scope(&self, this: &Node) -> rt::R<rt::Option<crate::constructs::IConstruct>> {
+        rt::from_wire(rt::get(&this.0, "scope")?)
+    }
+    /// Reads `defaultChild`; by default the library's implementation (`super`).
+    fn default_child(&self, this: &Node) -> rt::R<rt::Option<crate::constructs::IConstruct>> {
+        rt::from_wire(rt::get(&this.0, "defaultChild")?)
+    }
+    /// Writes `defaultChild`; by default the library's implementation (`super`).
+    fn set_default_child(&self, this: &Node, value: rt::Option<crate::constructs::IConstruct>) -> rt::R<()> {
+        rt::set(&this.0, "defaultChild", rt::to_wire(&value))
+    }
+    /// `addDependency`: by default the library's implementation (`super`).
+    fn add_dependency(&self, this: &Node, deps: rt::Vec<crate::constructs::IDependable>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addDependency", rt::args_variadic(vec![], &deps))?)
+    }
+    /// `addMetadata`: by default the library's implementation (`super`).
+    fn add_metadata(&self, this: &Node, r#type: rt::String, data: rt::Value, options: rt::Option<crate::constructs::MetadataOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addMetadata", vec![rt::to_wire(&r#type), rt::to_wire(&data), rt::to_wire(&options)])?)
+    }
+    /// `addValidation`: by default the library's implementation (`super`).
+    fn add_validation(&self, this: &Node, validation: crate::constructs::IValidation) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addValidation", vec![rt::to_wire(&validation)])?)
+    }
+    /// `findAll`: by default the library's implementation (`super`).
+    fn find_all(&self, this: &Node, order: rt::Option<crate::constructs::ConstructOrder>) -> rt::R<rt::Vec<crate::constructs::IConstruct>> {
+        rt::from_wire(rt::invoke(&this.0, "findAll", vec![rt::to_wire(&order)])?)
+    }
+    /// `findChild`: by default the library's implementation (`super`).
+    fn find_child(&self, this: &Node, id: rt::String) -> rt::R<crate::constructs::IConstruct> {
+        rt::from_wire(rt::invoke(&this.0, "findChild", vec![rt::to_wire(&id)])?)
+    }
+    /// `getAllContext`: by default the library's implementation (`super`).
+    fn get_all_context(&self, this: &Node, defaults: rt::Option<rt::Value>) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "getAllContext", vec![rt::to_wire(&defaults)])?)
+    }
+    /// `getContext`: by default the library's implementation (`super`).
+    fn get_context(&self, this: &Node, key: rt::String) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "getContext", vec![rt::to_wire(&key)])?)
+    }
+    /// `lock`: by default the library's implementation (`super`).
+    fn lock(&self, this: &Node) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "lock", vec![])?)
+    }
+    /// `removeDependency`: by default the library's implementation (`super`).
+    fn remove_dependency(&self, this: &Node, deps: rt::Vec<crate::constructs::IDependable>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "removeDependency", rt::args_variadic(vec![], &deps))?)
+    }
+    /// `setContext`: by default the library's implementation (`super`).
+    fn set_context(&self, this: &Node, key: rt::String, value: rt::Value) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "setContext", vec![rt::to_wire(&key), rt::to_wire(&value)])?)
+    }
+    /// `tryFindChild`: by default the library's implementation (`super`).
+    fn try_find_child(&self, this: &Node, id: rt::String) -> rt::R<rt::Option<crate::constructs::IConstruct>> {
+        rt::from_wire(rt::invoke(&this.0, "tryFindChild", vec![rt::to_wire(&id)])?)
+    }
+    /// `tryGetContext`: by default the library's implementation (`super`).
+    fn try_get_context(&self, this: &Node, key: rt::String) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "tryGetContext", vec![rt::to_wire(&key)])?)
+    }
+    /// `tryRemoveChild`: by default the library's implementation (`super`).
+    fn try_remove_child(&self, this: &Node, child_name: rt::String) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "tryRemoveChild", vec![rt::to_wire(&child_name)])?)
+    }
+    /// `validate`: by default the library's implementation (`super`).
+    fn validate(&self, this: &Node) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "validate", vec![])?)
+    }
+    /// `with`: by default the library's implementation (`super`).
+    fn with(&self, this: &Node, mixins: rt::Vec<crate::constructs::IMixin>) -> rt::R<crate::constructs::IConstruct> {
+        rt::from_wire(rt::invoke(&this.0, "with", rt::args_variadic(vec![], &mixins))?)
+    }
+}
+impl Node {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: NodeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as NodeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "addr" => rt::Override::property("addr"),
+                "children" => rt::Override::property("children"),
+                "dependencies" => rt::Override::property("dependencies"),
+                "id" => rt::Override::property("id"),
+                "locked" => rt::Override::property("locked"),
+                "metadata" => rt::Override::property("metadata"),
+                "path" => rt::Override::property("path"),
+                "root" => rt::Override::property("root"),
+                "scopes" => rt::Override::property("scopes"),
+                "scope" => rt::Override::property("scope"),
+                "default_child" | "set_default_child" => rt::Override::property("defaultChild"),
+                "add_dependency" => rt::Override::method("addDependency"),
+                "add_metadata" => rt::Override::method("addMetadata"),
+                "add_validation" => rt::Override::method("addValidation"),
+                "find_all" => rt::Override::method("findAll"),
+                "find_child" => rt::Override::method("findChild"),
+                "get_all_context" => rt::Override::method("getAllContext"),
+                "get_context" => rt::Override::method("getContext"),
+                "lock" => rt::Override::method("lock"),
+                "remove_dependency" => rt::Override::method("removeDependency"),
+                "set_context" => rt::Override::method("setContext"),
+                "try_find_child" => rt::Override::method("tryFindChild"),
+                "try_get_context" => rt::Override::method("tryGetContext"),
+                "try_remove_child" => rt::Override::method("tryRemoveChild"),
+                "validate" => rt::Override::method("validate"),
+                "with" => rt::Override::method("with"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: NodeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("addr") => Ok(rt::to_wire(&<T as NodeOverrides>::addr(imp, &Self(this.clone()))?)),
+            rt::Call::Get("children") => Ok(rt::to_wire(&<T as NodeOverrides>::children(imp, &Self(this.clone()))?)),
+            rt::Call::Get("dependencies") => Ok(rt::to_wire(&<T as NodeOverrides>::dependencies(imp, &Self(this.clone()))?)),
+            rt::Call::Get("id") => Ok(rt::to_wire(&<T as NodeOverrides>::id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("locked") => Ok(rt::to_wire(&<T as NodeOverrides>::locked(imp, &Self(this.clone()))?)),
+            rt::Call::Get("metadata") => Ok(rt::to_wire(&<T as NodeOverrides>::metadata(imp, &Self(this.clone()))?)),
+            rt::Call::Get("path") => Ok(rt::to_wire(&<T as NodeOverrides>::path(imp, &Self(this.clone()))?)),
+            rt::Call::Get("root") => Ok(rt::to_wire(&<T as NodeOverrides>::root(imp, &Self(this.clone()))?)),
+            rt::Call::Get("scopes") => Ok(rt::to_wire(&<T as NodeOverrides>::scopes(imp, &Self(this.clone()))?)),
+            rt::Call::Get("scope") => Ok(rt::to_wire(&<T as NodeOverrides>::scope(imp, &Self(this.clone()))?)),
+            rt::Call::Get("defaultChild") => Ok(rt::to_wire(&<T as NodeOverrides>::default_child(imp, &Self(this.clone()))?)),
+            rt::Call::Set("defaultChild", value) => {
+                <T as NodeOverrides>::set_default_child(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("addDependency", mut args) => Ok(rt::to_wire(&<T as NodeOverrides>::add_dependency(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("addMetadata", mut args) => Ok(rt::to_wire(&<T as NodeOverrides>::add_metadata(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addValidation", mut args) => Ok(rt::to_wire(&<T as NodeOverrides>::add_validation(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("findAll", mut args) => Ok(rt::to_wire(&<T as NodeOverrides>::find_all(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("findChild", mut args) => Ok(rt::to_wire(&<T as NodeOverrides>::find_child(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("getAllContext", mut args) => Ok(rt::to_wire(&<T as NodeOverrides>::get_all_context(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("getContext", mut args) => Ok(rt::to_wire(&<T as NodeOverrides>::get_context(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("lock", _) => Ok(rt::to_wire(&<T as NodeOverrides>::lock(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("removeDependency", mut args) => Ok(rt::to_wire(&<T as NodeOverrides>::remove_dependency(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("setContext", mut args) => Ok(rt::to_wire(&<T as NodeOverrides>::set_context(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("tryFindChild", mut args) => Ok(rt::to_wire(&<T as NodeOverrides>::try_find_child(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("tryGetContext", mut args) => Ok(rt::to_wire(&<T as NodeOverrides>::try_get_context(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("tryRemoveChild", mut args) => Ok(rt::to_wire(&<T as NodeOverrides>::try_remove_child(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("validate", _) => Ok(rt::to_wire(&<T as NodeOverrides>::validate(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("with", mut args) => Ok(rt::to_wire(&<T as NodeOverrides>::with(imp, &Self(this.clone()), args.rest()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Node` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: NodeOverrides>(overrides: T, host: &dyn rt::IsA<crate::constructs::Construct>, scope: &dyn rt::IsA<crate::constructs::IConstruct>, id: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&host), rt::to_wire(&scope), rt::to_wire(&id)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Creates a new root construct node.
 ///
 /// The root construct represents the top of the construct tree and is not contained within a parent scope itself.
@@ -783,6 +1126,43 @@ impl RootConstruct {
 pub trait RootConstructExt: rt::IsA<RootConstruct> {
 }
 impl<O: rt::IsA<RootConstruct> + ?Sized> RootConstructExt for O {}
+
+/// The members of [`RootConstruct`] a Rust type can override; [`RootConstruct::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::constructs::ConstructOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait RootConstructOverrides: crate::constructs::ConstructOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl RootConstruct {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RootConstructOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as RootConstructOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::constructs::Construct::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RootConstructOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::constructs::Construct::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `RootConstruct` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RootConstructOverrides>(overrides: T, id: rt::Option<&str>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&id)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Every extension trait of this module, to glob-import.
 pub mod prelude {

@@ -77,6 +77,69 @@ pub trait AssetManifestArtifactExt: rt::IsA<AssetManifestArtifact> {
 }
 impl<O: rt::IsA<AssetManifestArtifact> + ?Sized> AssetManifestArtifactExt for O {}
 
+/// The members of [`AssetManifestArtifact`] a Rust type can override; [`AssetManifestArtifact::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::cx_api::CloudArtifactOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AssetManifestArtifactOverrides: crate::cx_api::CloudArtifactOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `contents`; by default the library's implementation (`super`).
+    fn contents(&self, this: &AssetManifestArtifact) -> rt::R<crate::cloud_assembly_schema::AssetManifest> {
+        rt::from_wire(rt::get(&this.0, "contents")?)
+    }
+    /// Reads `file`; by default the library's implementation (`super`).
+    fn file(&self, this: &AssetManifestArtifact) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "file")?)
+    }
+    /// Reads `bootstrapStackVersionSsmParameter`; by default the library's implementation (`super`).
+    fn bootstrap_stack_version_ssm_parameter(&self, this: &AssetManifestArtifact) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "bootstrapStackVersionSsmParameter")?)
+    }
+    /// Reads `requiresBootstrapStackVersion`; by default the library's implementation (`super`).
+    fn requires_bootstrap_stack_version(&self, this: &AssetManifestArtifact) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "requiresBootstrapStackVersion")?)
+    }
+}
+impl AssetManifestArtifact {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AssetManifestArtifactOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AssetManifestArtifactOverrides>::OVERRIDES {
+            out.push(match *name {
+                "contents" => rt::Override::property("contents"),
+                "file" => rt::Override::property("file"),
+                "bootstrap_stack_version_ssm_parameter" => rt::Override::property("bootstrapStackVersionSsmParameter"),
+                "requires_bootstrap_stack_version" => rt::Override::property("requiresBootstrapStackVersion"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::cx_api::CloudArtifact::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AssetManifestArtifactOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("contents") => Ok(rt::to_wire(&<T as AssetManifestArtifactOverrides>::contents(imp, &Self(this.clone()))?)),
+            rt::Call::Get("file") => Ok(rt::to_wire(&<T as AssetManifestArtifactOverrides>::file(imp, &Self(this.clone()))?)),
+            rt::Call::Get("bootstrapStackVersionSsmParameter") => Ok(rt::to_wire(&<T as AssetManifestArtifactOverrides>::bootstrap_stack_version_ssm_parameter(imp, &Self(this.clone()))?)),
+            rt::Call::Get("requiresBootstrapStackVersion") => Ok(rt::to_wire(&<T as AssetManifestArtifactOverrides>::requires_bootstrap_stack_version(imp, &Self(this.clone()))?)),
+            call => crate::cx_api::CloudArtifact::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `AssetManifestArtifact` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AssetManifestArtifactOverrides>(overrides: T, assembly: &dyn rt::IsA<crate::cx_api::CloudAssembly>, name: &str, artifact: &crate::cloud_assembly_schema::ArtifactManifest) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&assembly), rt::to_wire(&name), rt::to_wire(&artifact)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Artifact properties for CloudFormation stacks.
 ///
 /// Stability: deprecated.
@@ -185,6 +248,91 @@ pub trait CloudArtifactExt: rt::IsA<CloudArtifact> {
     }
 }
 impl<O: rt::IsA<CloudArtifact> + ?Sized> CloudArtifactExt for O {}
+
+/// The members of [`CloudArtifact`] a Rust type can override; [`CloudArtifact::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait CloudArtifactOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `assembly`; by default the library's implementation (`super`).
+    fn assembly(&self, this: &CloudArtifact) -> rt::R<crate::cx_api::CloudAssembly> {
+        rt::from_wire(rt::get(&this.0, "assembly")?)
+    }
+    /// Reads `dependencies`; by default the library's implementation (`super`).
+    fn dependencies(&self, this: &CloudArtifact) -> rt::R<rt::Vec<crate::cx_api::CloudArtifact>> {
+        rt::from_wire(rt::get(&this.0, "dependencies")?)
+    }
+    /// Reads `hierarchicalId`; by default the library's implementation (`super`).
+    fn hierarchical_id(&self, this: &CloudArtifact) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "hierarchicalId")?)
+    }
+    /// Reads `id`; by default the library's implementation (`super`).
+    fn id(&self, this: &CloudArtifact) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "id")?)
+    }
+    /// Reads `manifest`; by default the library's implementation (`super`).
+    fn manifest(&self, this: &CloudArtifact) -> rt::R<crate::cloud_assembly_schema::ArtifactManifest> {
+        rt::from_wire(rt::get(&this.0, "manifest")?)
+    }
+    /// Reads `messages`; by default the library's implementation (`super`).
+    fn messages(&self, this: &CloudArtifact) -> rt::R<rt::Vec<crate::cx_api::SynthesisMessage>> {
+        rt::from_wire(rt::get(&this.0, "messages")?)
+    }
+    /// Reads `metadata`; by default the library's implementation (`super`).
+    fn metadata(&self, this: &CloudArtifact) -> rt::R<rt::Map<rt::String, rt::Vec<crate::cloud_assembly_schema::MetadataEntry>>> {
+        rt::from_wire(rt::get(&this.0, "metadata")?)
+    }
+    /// `findMetadataByType`: by default the library's implementation (`super`).
+    fn find_metadata_by_type(&self, this: &CloudArtifact, r#type: rt::String) -> rt::R<rt::Vec<crate::cx_api::MetadataEntryResult>> {
+        rt::from_wire(rt::invoke(&this.0, "findMetadataByType", vec![rt::to_wire(&r#type)])?)
+    }
+}
+impl CloudArtifact {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CloudArtifactOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CloudArtifactOverrides>::OVERRIDES {
+            out.push(match *name {
+                "assembly" => rt::Override::property("assembly"),
+                "dependencies" => rt::Override::property("dependencies"),
+                "hierarchical_id" => rt::Override::property("hierarchicalId"),
+                "id" => rt::Override::property("id"),
+                "manifest" => rt::Override::property("manifest"),
+                "messages" => rt::Override::property("messages"),
+                "metadata" => rt::Override::property("metadata"),
+                "find_metadata_by_type" => rt::Override::method("findMetadataByType"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CloudArtifactOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("assembly") => Ok(rt::to_wire(&<T as CloudArtifactOverrides>::assembly(imp, &Self(this.clone()))?)),
+            rt::Call::Get("dependencies") => Ok(rt::to_wire(&<T as CloudArtifactOverrides>::dependencies(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hierarchicalId") => Ok(rt::to_wire(&<T as CloudArtifactOverrides>::hierarchical_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("id") => Ok(rt::to_wire(&<T as CloudArtifactOverrides>::id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("manifest") => Ok(rt::to_wire(&<T as CloudArtifactOverrides>::manifest(imp, &Self(this.clone()))?)),
+            rt::Call::Get("messages") => Ok(rt::to_wire(&<T as CloudArtifactOverrides>::messages(imp, &Self(this.clone()))?)),
+            rt::Call::Get("metadata") => Ok(rt::to_wire(&<T as CloudArtifactOverrides>::metadata(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("findMetadataByType", mut args) => Ok(rt::to_wire(&<T as CloudArtifactOverrides>::find_metadata_by_type(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `CloudArtifact` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CloudArtifactOverrides>(overrides: T, assembly: &dyn rt::IsA<crate::cx_api::CloudAssembly>, id: &str, manifest: &crate::cloud_assembly_schema::ArtifactManifest) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&assembly), rt::to_wire(&id), rt::to_wire(&manifest)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Represents a deployable cloud application.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -323,6 +471,127 @@ pub trait CloudAssemblyExt: rt::IsA<CloudAssembly> {
 }
 impl<O: rt::IsA<CloudAssembly> + ?Sized> CloudAssemblyExt for O {}
 
+/// The members of [`CloudAssembly`] a Rust type can override; [`CloudAssembly::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait CloudAssemblyOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `artifacts`; by default the library's implementation (`super`).
+    fn artifacts(&self, this: &CloudAssembly) -> rt::R<rt::Vec<crate::cx_api::CloudArtifact>> {
+        rt::from_wire(rt::get(&this.0, "artifacts")?)
+    }
+    /// Reads `directory`; by default the library's implementation (`super`).
+    fn directory(&self, this: &CloudAssembly) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "directory")?)
+    }
+    /// Reads `manifest`; by default the library's implementation (`super`).
+    fn manifest(&self, this: &CloudAssembly) -> rt::R<crate::cloud_assembly_schema::AssemblyManifest> {
+        rt::from_wire(rt::get(&this.0, "manifest")?)
+    }
+    /// Reads `nestedAssemblies`; by default the library's implementation (`super`).
+    fn nested_assemblies(&self, this: &CloudAssembly) -> rt::R<rt::Vec<crate::cx_api::NestedCloudAssemblyArtifact>> {
+        rt::from_wire(rt::get(&this.0, "nestedAssemblies")?)
+    }
+    /// Reads `runtime`; by default the library's implementation (`super`).
+    fn runtime(&self, this: &CloudAssembly) -> rt::R<crate::cloud_assembly_schema::RuntimeInfo> {
+        rt::from_wire(rt::get(&this.0, "runtime")?)
+    }
+    /// Reads `stacks`; by default the library's implementation (`super`).
+    fn stacks(&self, this: &CloudAssembly) -> rt::R<rt::Vec<crate::cx_api::CloudFormationStackArtifact>> {
+        rt::from_wire(rt::get(&this.0, "stacks")?)
+    }
+    /// Reads `stacksRecursively`; by default the library's implementation (`super`).
+    fn stacks_recursively(&self, this: &CloudAssembly) -> rt::R<rt::Vec<crate::cx_api::CloudFormationStackArtifact>> {
+        rt::from_wire(rt::get(&this.0, "stacksRecursively")?)
+    }
+    /// Reads `version`; by default the library's implementation (`super`).
+    fn version(&self, this: &CloudAssembly) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "version")?)
+    }
+    /// `getNestedAssembly`: by default the library's implementation (`super`).
+    fn get_nested_assembly(&self, this: &CloudAssembly, artifact_id: rt::String) -> rt::R<crate::cx_api::CloudAssembly> {
+        rt::from_wire(rt::invoke(&this.0, "getNestedAssembly", vec![rt::to_wire(&artifact_id)])?)
+    }
+    /// `getNestedAssemblyArtifact`: by default the library's implementation (`super`).
+    fn get_nested_assembly_artifact(&self, this: &CloudAssembly, artifact_id: rt::String) -> rt::R<crate::cx_api::NestedCloudAssemblyArtifact> {
+        rt::from_wire(rt::invoke(&this.0, "getNestedAssemblyArtifact", vec![rt::to_wire(&artifact_id)])?)
+    }
+    /// `getStackArtifact`: by default the library's implementation (`super`).
+    fn get_stack_artifact(&self, this: &CloudAssembly, artifact_id: rt::String) -> rt::R<crate::cx_api::CloudFormationStackArtifact> {
+        rt::from_wire(rt::invoke(&this.0, "getStackArtifact", vec![rt::to_wire(&artifact_id)])?)
+    }
+    /// `getStackByName`: by default the library's implementation (`super`).
+    fn get_stack_by_name(&self, this: &CloudAssembly, stack_name: rt::String) -> rt::R<crate::cx_api::CloudFormationStackArtifact> {
+        rt::from_wire(rt::invoke(&this.0, "getStackByName", vec![rt::to_wire(&stack_name)])?)
+    }
+    /// `tree`: by default the library's implementation (`super`).
+    fn tree(&self, this: &CloudAssembly) -> rt::R<rt::Option<crate::cx_api::TreeCloudArtifact>> {
+        rt::from_wire(rt::invoke(&this.0, "tree", vec![])?)
+    }
+    /// `tryGetArtifact`: by default the library's implementation (`super`).
+    fn try_get_artifact(&self, this: &CloudAssembly, id: rt::String) -> rt::R<rt::Option<crate::cx_api::CloudArtifact>> {
+        rt::from_wire(rt::invoke(&this.0, "tryGetArtifact", vec![rt::to_wire(&id)])?)
+    }
+}
+impl CloudAssembly {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CloudAssemblyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CloudAssemblyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "artifacts" => rt::Override::property("artifacts"),
+                "directory" => rt::Override::property("directory"),
+                "manifest" => rt::Override::property("manifest"),
+                "nested_assemblies" => rt::Override::property("nestedAssemblies"),
+                "runtime" => rt::Override::property("runtime"),
+                "stacks" => rt::Override::property("stacks"),
+                "stacks_recursively" => rt::Override::property("stacksRecursively"),
+                "version" => rt::Override::property("version"),
+                "get_nested_assembly" => rt::Override::method("getNestedAssembly"),
+                "get_nested_assembly_artifact" => rt::Override::method("getNestedAssemblyArtifact"),
+                "get_stack_artifact" => rt::Override::method("getStackArtifact"),
+                "get_stack_by_name" => rt::Override::method("getStackByName"),
+                "tree" => rt::Override::method("tree"),
+                "try_get_artifact" => rt::Override::method("tryGetArtifact"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CloudAssemblyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("artifacts") => Ok(rt::to_wire(&<T as CloudAssemblyOverrides>::artifacts(imp, &Self(this.clone()))?)),
+            rt::Call::Get("directory") => Ok(rt::to_wire(&<T as CloudAssemblyOverrides>::directory(imp, &Self(this.clone()))?)),
+            rt::Call::Get("manifest") => Ok(rt::to_wire(&<T as CloudAssemblyOverrides>::manifest(imp, &Self(this.clone()))?)),
+            rt::Call::Get("nestedAssemblies") => Ok(rt::to_wire(&<T as CloudAssemblyOverrides>::nested_assemblies(imp, &Self(this.clone()))?)),
+            rt::Call::Get("runtime") => Ok(rt::to_wire(&<T as CloudAssemblyOverrides>::runtime(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stacks") => Ok(rt::to_wire(&<T as CloudAssemblyOverrides>::stacks(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stacksRecursively") => Ok(rt::to_wire(&<T as CloudAssemblyOverrides>::stacks_recursively(imp, &Self(this.clone()))?)),
+            rt::Call::Get("version") => Ok(rt::to_wire(&<T as CloudAssemblyOverrides>::version(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("getNestedAssembly", mut args) => Ok(rt::to_wire(&<T as CloudAssemblyOverrides>::get_nested_assembly(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("getNestedAssemblyArtifact", mut args) => Ok(rt::to_wire(&<T as CloudAssemblyOverrides>::get_nested_assembly_artifact(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("getStackArtifact", mut args) => Ok(rt::to_wire(&<T as CloudAssemblyOverrides>::get_stack_artifact(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("getStackByName", mut args) => Ok(rt::to_wire(&<T as CloudAssemblyOverrides>::get_stack_by_name(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("tree", _) => Ok(rt::to_wire(&<T as CloudAssemblyOverrides>::tree(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("tryGetArtifact", mut args) => Ok(rt::to_wire(&<T as CloudAssemblyOverrides>::try_get_artifact(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `CloudAssembly` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CloudAssemblyOverrides>(overrides: T, directory: &str, load_options: rt::Option<&crate::cloud_assembly_schema::LoadManifestOptions>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&directory), rt::to_wire(&load_options)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Can be used to build a cloud assembly.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CloudAssemblyBuilder(rt::ObjRef);
@@ -375,6 +644,85 @@ pub trait CloudAssemblyBuilderExt: rt::IsA<CloudAssemblyBuilder> {
     }
 }
 impl<O: rt::IsA<CloudAssemblyBuilder> + ?Sized> CloudAssemblyBuilderExt for O {}
+
+/// The members of [`CloudAssemblyBuilder`] a Rust type can override; [`CloudAssemblyBuilder::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait CloudAssemblyBuilderOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `assetOutdir`; by default the library's implementation (`super`).
+    fn asset_outdir(&self, this: &CloudAssemblyBuilder) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "assetOutdir")?)
+    }
+    /// Reads `outdir`; by default the library's implementation (`super`).
+    fn outdir(&self, this: &CloudAssemblyBuilder) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "outdir")?)
+    }
+    /// `addArtifact`: by default the library's implementation (`super`).
+    fn add_artifact(&self, this: &CloudAssemblyBuilder, id: rt::String, manifest: crate::cloud_assembly_schema::ArtifactManifest) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addArtifact", vec![rt::to_wire(&id), rt::to_wire(&manifest)])?)
+    }
+    /// `addMissing`: by default the library's implementation (`super`).
+    fn add_missing(&self, this: &CloudAssemblyBuilder, missing: crate::cloud_assembly_schema::MissingContext) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addMissing", vec![rt::to_wire(&missing)])?)
+    }
+    /// `buildAssembly`: by default the library's implementation (`super`).
+    fn build_assembly(&self, this: &CloudAssemblyBuilder, options: rt::Option<crate::cx_api::AssemblyBuildOptions>) -> rt::R<crate::cx_api::CloudAssembly> {
+        rt::from_wire(rt::invoke(&this.0, "buildAssembly", vec![rt::to_wire(&options)])?)
+    }
+    /// `createNestedAssembly`: by default the library's implementation (`super`).
+    fn create_nested_assembly(&self, this: &CloudAssemblyBuilder, artifact_id: rt::String, display_name: rt::String) -> rt::R<crate::cx_api::CloudAssemblyBuilder> {
+        rt::from_wire(rt::invoke(&this.0, "createNestedAssembly", vec![rt::to_wire(&artifact_id), rt::to_wire(&display_name)])?)
+    }
+    /// `delete`: by default the library's implementation (`super`).
+    fn delete(&self, this: &CloudAssemblyBuilder) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "delete", vec![])?)
+    }
+}
+impl CloudAssemblyBuilder {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CloudAssemblyBuilderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CloudAssemblyBuilderOverrides>::OVERRIDES {
+            out.push(match *name {
+                "asset_outdir" => rt::Override::property("assetOutdir"),
+                "outdir" => rt::Override::property("outdir"),
+                "add_artifact" => rt::Override::method("addArtifact"),
+                "add_missing" => rt::Override::method("addMissing"),
+                "build_assembly" => rt::Override::method("buildAssembly"),
+                "create_nested_assembly" => rt::Override::method("createNestedAssembly"),
+                "delete" => rt::Override::method("delete"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CloudAssemblyBuilderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("assetOutdir") => Ok(rt::to_wire(&<T as CloudAssemblyBuilderOverrides>::asset_outdir(imp, &Self(this.clone()))?)),
+            rt::Call::Get("outdir") => Ok(rt::to_wire(&<T as CloudAssemblyBuilderOverrides>::outdir(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addArtifact", mut args) => Ok(rt::to_wire(&<T as CloudAssemblyBuilderOverrides>::add_artifact(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addMissing", mut args) => Ok(rt::to_wire(&<T as CloudAssemblyBuilderOverrides>::add_missing(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("buildAssembly", mut args) => Ok(rt::to_wire(&<T as CloudAssemblyBuilderOverrides>::build_assembly(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("createNestedAssembly", mut args) => Ok(rt::to_wire(&<T as CloudAssemblyBuilderOverrides>::create_nested_assembly(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("delete", _) => Ok(rt::to_wire(&<T as CloudAssemblyBuilderOverrides>::delete(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `CloudAssemblyBuilder` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CloudAssemblyBuilderOverrides>(overrides: T, outdir: rt::Option<&str>, props: rt::Option<&crate::cx_api::CloudAssemblyBuilderProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&outdir), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for CloudAssemblyBuilder.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -555,6 +903,171 @@ pub trait CloudFormationStackArtifactExt: rt::IsA<CloudFormationStackArtifact> {
     }
 }
 impl<O: rt::IsA<CloudFormationStackArtifact> + ?Sized> CloudFormationStackArtifactExt for O {}
+
+/// The members of [`CloudFormationStackArtifact`] a Rust type can override; [`CloudFormationStackArtifact::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::cx_api::CloudArtifactOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CloudFormationStackArtifactOverrides: crate::cx_api::CloudArtifactOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `assets`; by default the library's implementation (`super`).
+    fn assets(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::Vec<FileAssetMetadataEntryOrContainerImageAssetMetadataEntry>> {
+        rt::from_wire(rt::get(&this.0, "assets")?)
+    }
+    /// Reads `displayName`; by default the library's implementation (`super`).
+    fn display_name(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "displayName")?)
+    }
+    /// Reads `environment`; by default the library's implementation (`super`).
+    fn environment(&self, this: &CloudFormationStackArtifact) -> rt::R<crate::cx_api::Environment> {
+        rt::from_wire(rt::get(&this.0, "environment")?)
+    }
+    /// Reads `originalName`; by default the library's implementation (`super`).
+    fn original_name(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "originalName")?)
+    }
+    /// Reads `parameters`; by default the library's implementation (`super`).
+    fn parameters(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::Map<rt::String, rt::String>> {
+        rt::from_wire(rt::get(&this.0, "parameters")?)
+    }
+    /// Reads `stackName`; by default the library's implementation (`super`).
+    fn stack_name(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "stackName")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::Map<rt::String, rt::String>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `template`; by default the library's implementation (`super`).
+    fn template(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "template")?)
+    }
+    /// Reads `templateFile`; by default the library's implementation (`super`).
+    fn template_file(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "templateFile")?)
+    }
+    /// Reads `templateFullPath`; by default the library's implementation (`super`).
+    fn template_full_path(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "templateFullPath")?)
+    }
+    /// Reads `assumeRoleAdditionalOptions`; by default the library's implementation (`super`).
+    fn assume_role_additional_options(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::Option<rt::Map<rt::String, rt::Value>>> {
+        rt::from_wire(rt::get(&this.0, "assumeRoleAdditionalOptions")?)
+    }
+    /// Reads `assumeRoleArn`; by default the library's implementation (`super`).
+    fn assume_role_arn(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "assumeRoleArn")?)
+    }
+    /// Reads `assumeRoleExternalId`; by default the library's implementation (`super`).
+    fn assume_role_external_id(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "assumeRoleExternalId")?)
+    }
+    /// Reads `bootstrapStackVersionSsmParameter`; by default the library's implementation (`super`).
+    fn bootstrap_stack_version_ssm_parameter(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "bootstrapStackVersionSsmParameter")?)
+    }
+    /// Reads `cloudFormationExecutionRoleArn`; by default the library's implementation (`super`).
+    fn cloud_formation_execution_role_arn(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "cloudFormationExecutionRoleArn")?)
+    }
+    /// Reads `lookupRole`; by default the library's implementation (`super`).
+    fn lookup_role(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::Option<crate::cloud_assembly_schema::BootstrapRole>> {
+        rt::from_wire(rt::get(&this.0, "lookupRole")?)
+    }
+    /// Reads `notificationArns`; by default the library's implementation (`super`).
+    fn notification_arns(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "notificationArns")?)
+    }
+    /// Reads `requiresBootstrapStackVersion`; by default the library's implementation (`super`).
+    fn requires_bootstrap_stack_version(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "requiresBootstrapStackVersion")?)
+    }
+    /// Reads `stackTemplateAssetObjectUrl`; by default the library's implementation (`super`).
+    fn stack_template_asset_object_url(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "stackTemplateAssetObjectUrl")?)
+    }
+    /// Reads `terminationProtection`; by default the library's implementation (`super`).
+    fn termination_protection(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::Option<bool>> {
+        rt::from_wire(rt::get(&this.0, "terminationProtection")?)
+    }
+    /// Reads `validateOnSynth`; by default the library's implementation (`super`).
+    fn validate_on_synth(&self, this: &CloudFormationStackArtifact) -> rt::R<rt::Option<bool>> {
+        rt::from_wire(rt::get(&this.0, "validateOnSynth")?)
+    }
+}
+impl CloudFormationStackArtifact {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CloudFormationStackArtifactOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CloudFormationStackArtifactOverrides>::OVERRIDES {
+            out.push(match *name {
+                "assets" => rt::Override::property("assets"),
+                "display_name" => rt::Override::property("displayName"),
+                "environment" => rt::Override::property("environment"),
+                "original_name" => rt::Override::property("originalName"),
+                "parameters" => rt::Override::property("parameters"),
+                "stack_name" => rt::Override::property("stackName"),
+                "tags" => rt::Override::property("tags"),
+                "template" => rt::Override::property("template"),
+                "template_file" => rt::Override::property("templateFile"),
+                "template_full_path" => rt::Override::property("templateFullPath"),
+                "assume_role_additional_options" => rt::Override::property("assumeRoleAdditionalOptions"),
+                "assume_role_arn" => rt::Override::property("assumeRoleArn"),
+                "assume_role_external_id" => rt::Override::property("assumeRoleExternalId"),
+                "bootstrap_stack_version_ssm_parameter" => rt::Override::property("bootstrapStackVersionSsmParameter"),
+                "cloud_formation_execution_role_arn" => rt::Override::property("cloudFormationExecutionRoleArn"),
+                "lookup_role" => rt::Override::property("lookupRole"),
+                "notification_arns" => rt::Override::property("notificationArns"),
+                "requires_bootstrap_stack_version" => rt::Override::property("requiresBootstrapStackVersion"),
+                "stack_template_asset_object_url" => rt::Override::property("stackTemplateAssetObjectUrl"),
+                "termination_protection" => rt::Override::property("terminationProtection"),
+                "validate_on_synth" => rt::Override::property("validateOnSynth"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::cx_api::CloudArtifact::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CloudFormationStackArtifactOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("assets") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::assets(imp, &Self(this.clone()))?)),
+            rt::Call::Get("displayName") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::display_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("environment") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::environment(imp, &Self(this.clone()))?)),
+            rt::Call::Get("originalName") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::original_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("parameters") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::parameters(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stackName") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::stack_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("template") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::template(imp, &Self(this.clone()))?)),
+            rt::Call::Get("templateFile") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::template_file(imp, &Self(this.clone()))?)),
+            rt::Call::Get("templateFullPath") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::template_full_path(imp, &Self(this.clone()))?)),
+            rt::Call::Get("assumeRoleAdditionalOptions") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::assume_role_additional_options(imp, &Self(this.clone()))?)),
+            rt::Call::Get("assumeRoleArn") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::assume_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("assumeRoleExternalId") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::assume_role_external_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("bootstrapStackVersionSsmParameter") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::bootstrap_stack_version_ssm_parameter(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cloudFormationExecutionRoleArn") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::cloud_formation_execution_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("lookupRole") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::lookup_role(imp, &Self(this.clone()))?)),
+            rt::Call::Get("notificationArns") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::notification_arns(imp, &Self(this.clone()))?)),
+            rt::Call::Get("requiresBootstrapStackVersion") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::requires_bootstrap_stack_version(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stackTemplateAssetObjectUrl") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::stack_template_asset_object_url(imp, &Self(this.clone()))?)),
+            rt::Call::Get("terminationProtection") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::termination_protection(imp, &Self(this.clone()))?)),
+            rt::Call::Get("validateOnSynth") => Ok(rt::to_wire(&<T as CloudFormationStackArtifactOverrides>::validate_on_synth(imp, &Self(this.clone()))?)),
+            call => crate::cx_api::CloudArtifact::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CloudFormationStackArtifact` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CloudFormationStackArtifactOverrides>(overrides: T, assembly: &dyn rt::IsA<crate::cx_api::CloudAssembly>, artifact_id: &str, artifact: &crate::cloud_assembly_schema::ArtifactManifest) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&assembly), rt::to_wire(&artifact_id), rt::to_wire(&artifact)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Query to hosted zone context provider.
 ///
@@ -739,6 +1252,41 @@ pub trait EnvironmentPlaceholdersExt: rt::IsA<EnvironmentPlaceholders> {
 }
 impl<O: rt::IsA<EnvironmentPlaceholders> + ?Sized> EnvironmentPlaceholdersExt for O {}
 
+/// The members of [`EnvironmentPlaceholders`] a Rust type can override; [`EnvironmentPlaceholders::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait EnvironmentPlaceholdersOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl EnvironmentPlaceholders {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: EnvironmentPlaceholdersOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as EnvironmentPlaceholdersOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: EnvironmentPlaceholdersOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `EnvironmentPlaceholders` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: EnvironmentPlaceholdersOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Stability: deprecated.
 #[deprecated(note = "The definition of this type has moved to `@aws-cdk/cloud-assembly-api`.")]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -770,6 +1318,41 @@ impl EnvironmentUtils {
 pub trait EnvironmentUtilsExt: rt::IsA<EnvironmentUtils> {
 }
 impl<O: rt::IsA<EnvironmentUtils> + ?Sized> EnvironmentUtilsExt for O {}
+
+/// The members of [`EnvironmentUtils`] a Rust type can override; [`EnvironmentUtils::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait EnvironmentUtilsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl EnvironmentUtils {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: EnvironmentUtilsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as EnvironmentUtilsOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: EnvironmentUtilsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `EnvironmentUtils` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: EnvironmentUtilsOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Return the appropriate values for the environment placeholders.
 ///
@@ -1093,6 +1676,69 @@ pub trait NestedCloudAssemblyArtifactExt: rt::IsA<NestedCloudAssemblyArtifact> {
 }
 impl<O: rt::IsA<NestedCloudAssemblyArtifact> + ?Sized> NestedCloudAssemblyArtifactExt for O {}
 
+/// The members of [`NestedCloudAssemblyArtifact`] a Rust type can override; [`NestedCloudAssemblyArtifact::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::cx_api::CloudArtifactOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait NestedCloudAssemblyArtifactOverrides: crate::cx_api::CloudArtifactOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `directoryName`; by default the library's implementation (`super`).
+    fn directory_name(&self, this: &NestedCloudAssemblyArtifact) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "directoryName")?)
+    }
+    /// Reads `displayName`; by default the library's implementation (`super`).
+    fn display_name(&self, this: &NestedCloudAssemblyArtifact) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "displayName")?)
+    }
+    /// Reads `fullPath`; by default the library's implementation (`super`).
+    fn full_path(&self, this: &NestedCloudAssemblyArtifact) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "fullPath")?)
+    }
+    /// Reads `nestedAssembly`; by default the library's implementation (`super`).
+    fn nested_assembly(&self, this: &NestedCloudAssemblyArtifact) -> rt::R<crate::cx_api::CloudAssembly> {
+        rt::from_wire(rt::get(&this.0, "nestedAssembly")?)
+    }
+}
+impl NestedCloudAssemblyArtifact {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: NestedCloudAssemblyArtifactOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as NestedCloudAssemblyArtifactOverrides>::OVERRIDES {
+            out.push(match *name {
+                "directory_name" => rt::Override::property("directoryName"),
+                "display_name" => rt::Override::property("displayName"),
+                "full_path" => rt::Override::property("fullPath"),
+                "nested_assembly" => rt::Override::property("nestedAssembly"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::cx_api::CloudArtifact::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: NestedCloudAssemblyArtifactOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("directoryName") => Ok(rt::to_wire(&<T as NestedCloudAssemblyArtifactOverrides>::directory_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("displayName") => Ok(rt::to_wire(&<T as NestedCloudAssemblyArtifactOverrides>::display_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("fullPath") => Ok(rt::to_wire(&<T as NestedCloudAssemblyArtifactOverrides>::full_path(imp, &Self(this.clone()))?)),
+            rt::Call::Get("nestedAssembly") => Ok(rt::to_wire(&<T as NestedCloudAssemblyArtifactOverrides>::nested_assembly(imp, &Self(this.clone()))?)),
+            call => crate::cx_api::CloudArtifact::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `NestedCloudAssemblyArtifact` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: NestedCloudAssemblyArtifactOverrides>(overrides: T, assembly: &dyn rt::IsA<crate::cx_api::CloudAssembly>, name: &str, artifact: &crate::cloud_assembly_schema::ArtifactManifest) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&assembly), rt::to_wire(&name), rt::to_wire(&artifact)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties of a discovered SecurityGroup.
 ///
 /// Stability: deprecated.
@@ -1253,6 +1899,51 @@ pub trait TreeCloudArtifactExt: rt::IsA<TreeCloudArtifact> {
     }
 }
 impl<O: rt::IsA<TreeCloudArtifact> + ?Sized> TreeCloudArtifactExt for O {}
+
+/// The members of [`TreeCloudArtifact`] a Rust type can override; [`TreeCloudArtifact::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::cx_api::CloudArtifactOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait TreeCloudArtifactOverrides: crate::cx_api::CloudArtifactOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `file`; by default the library's implementation (`super`).
+    fn file(&self, this: &TreeCloudArtifact) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "file")?)
+    }
+}
+impl TreeCloudArtifact {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TreeCloudArtifactOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TreeCloudArtifactOverrides>::OVERRIDES {
+            out.push(match *name {
+                "file" => rt::Override::property("file"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::cx_api::CloudArtifact::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TreeCloudArtifactOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("file") => Ok(rt::to_wire(&<T as TreeCloudArtifactOverrides>::file(imp, &Self(this.clone()))?)),
+            call => crate::cx_api::CloudArtifact::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `TreeCloudArtifact` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TreeCloudArtifactOverrides>(overrides: T, assembly: &dyn rt::IsA<crate::cx_api::CloudAssembly>, name: &str, artifact: &crate::cloud_assembly_schema::ArtifactManifest) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&assembly), rt::to_wire(&name), rt::to_wire(&artifact)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties of a discovered VPC.
 ///

@@ -291,6 +291,84 @@ pub trait AnnotationsExt: rt::IsA<Annotations> {
 }
 impl<O: rt::IsA<Annotations> + ?Sized> AnnotationsExt for O {}
 
+/// The members of [`Annotations`] a Rust type can override; [`Annotations::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AnnotationsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `acknowledgeInfo`: by default the library's implementation (`super`).
+    fn acknowledge_info(&self, this: &Annotations, id: rt::String, message: rt::Option<rt::String>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "acknowledgeInfo", vec![rt::to_wire(&id), rt::to_wire(&message)])?)
+    }
+    /// `acknowledgeWarning`: by default the library's implementation (`super`).
+    fn acknowledge_warning(&self, this: &Annotations, id: rt::String, message: rt::Option<rt::String>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "acknowledgeWarning", vec![rt::to_wire(&id), rt::to_wire(&message)])?)
+    }
+    /// `addDeprecation`: by default the library's implementation (`super`).
+    fn add_deprecation(&self, this: &Annotations, api: rt::String, message: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addDeprecation", vec![rt::to_wire(&api), rt::to_wire(&message)])?)
+    }
+    /// `addError`: by default the library's implementation (`super`).
+    fn add_error(&self, this: &Annotations, message: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addError", vec![rt::to_wire(&message)])?)
+    }
+    /// `addInfo`: by default the library's implementation (`super`).
+    fn add_info(&self, this: &Annotations, message: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addInfo", vec![rt::to_wire(&message)])?)
+    }
+    /// `addInfoV2`: by default the library's implementation (`super`).
+    fn add_info_v2(&self, this: &Annotations, id: rt::String, message: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addInfoV2", vec![rt::to_wire(&id), rt::to_wire(&message)])?)
+    }
+    /// `addWarning`: by default the library's implementation (`super`).
+    fn add_warning(&self, this: &Annotations, message: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addWarning", vec![rt::to_wire(&message)])?)
+    }
+    /// `addWarningV2`: by default the library's implementation (`super`).
+    fn add_warning_v2(&self, this: &Annotations, id: rt::String, message: rt::String, options: rt::Option<crate::WarningOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addWarningV2", vec![rt::to_wire(&id), rt::to_wire(&message), rt::to_wire(&options)])?)
+    }
+}
+impl Annotations {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AnnotationsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AnnotationsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "acknowledge_info" => rt::Override::method("acknowledgeInfo"),
+                "acknowledge_warning" => rt::Override::method("acknowledgeWarning"),
+                "add_deprecation" => rt::Override::method("addDeprecation"),
+                "add_error" => rt::Override::method("addError"),
+                "add_info" => rt::Override::method("addInfo"),
+                "add_info_v2" => rt::Override::method("addInfoV2"),
+                "add_warning" => rt::Override::method("addWarning"),
+                "add_warning_v2" => rt::Override::method("addWarningV2"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AnnotationsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("acknowledgeInfo", mut args) => Ok(rt::to_wire(&<T as AnnotationsOverrides>::acknowledge_info(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("acknowledgeWarning", mut args) => Ok(rt::to_wire(&<T as AnnotationsOverrides>::acknowledge_warning(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addDeprecation", mut args) => Ok(rt::to_wire(&<T as AnnotationsOverrides>::add_deprecation(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addError", mut args) => Ok(rt::to_wire(&<T as AnnotationsOverrides>::add_error(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addInfo", mut args) => Ok(rt::to_wire(&<T as AnnotationsOverrides>::add_info(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addInfoV2", mut args) => Ok(rt::to_wire(&<T as AnnotationsOverrides>::add_info_v2(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addWarning", mut args) => Ok(rt::to_wire(&<T as AnnotationsOverrides>::add_warning(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addWarningV2", mut args) => Ok(rt::to_wire(&<T as AnnotationsOverrides>::add_warning_v2(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// A construct which represents an entire CDK app. This construct is normally the root of the construct tree.
 ///
 /// You would normally define an `App` instance in your program's entrypoint,
@@ -331,6 +409,43 @@ impl App {
 pub trait AppExt: rt::IsA<App> {
 }
 impl<O: rt::IsA<App> + ?Sized> AppExt for O {}
+
+/// The members of [`App`] a Rust type can override; [`App::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::StageOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AppOverrides: crate::StageOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl App {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AppOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AppOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::Stage::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AppOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::Stage::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `App` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AppOverrides>(overrides: T, props: rt::Option<&crate::AppProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Initialization props for apps.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -557,6 +672,34 @@ pub trait ArnExt: rt::IsA<Arn> {
 }
 impl<O: rt::IsA<Arn> + ?Sized> ArnExt for O {}
 
+/// The members of [`Arn`] a Rust type can override; [`Arn::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ArnOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Arn {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ArnOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ArnOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ArnOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArnComponents {
     /// Required. Resource type (e.g. "table", "autoScalingGroup", "certificate"). For some resource types, e.g. S3 buckets, this field defines the bucket name.
@@ -735,6 +878,34 @@ pub trait ArrayMergeStrategyExt: rt::IsA<ArrayMergeStrategy> {
 }
 impl<O: rt::IsA<ArrayMergeStrategy> + ?Sized> ArrayMergeStrategyExt for O {}
 
+/// The members of [`ArrayMergeStrategy`] a Rust type can override; [`ArrayMergeStrategy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ArrayMergeStrategyOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl ArrayMergeStrategy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ArrayMergeStrategyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ArrayMergeStrategyOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ArrayMergeStrategyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Object respresenting an Aspect application.
 ///
 /// Stores the Aspect, the pointer to the construct it was applied
@@ -771,6 +942,69 @@ pub trait AspectApplicationExt: rt::IsA<AspectApplication> {
     }
 }
 impl<O: rt::IsA<AspectApplication> + ?Sized> AspectApplicationExt for O {}
+
+/// The members of [`AspectApplication`] a Rust type can override; [`AspectApplication::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AspectApplicationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `aspect`; by default the library's implementation (`super`).
+    fn aspect(&self, this: &AspectApplication) -> rt::R<crate::IAspect> {
+        rt::from_wire(rt::get(&this.0, "aspect")?)
+    }
+    /// Reads `construct`; by default the library's implementation (`super`).
+    fn construct(&self, this: &AspectApplication) -> rt::R<crate::constructs::IConstruct> {
+        rt::from_wire(rt::get(&this.0, "construct")?)
+    }
+    /// Reads `priority`; by default the library's implementation (`super`).
+    fn priority(&self, this: &AspectApplication) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "priority")?)
+    }
+    /// Writes `priority`; by default the library's implementation (`super`).
+    fn set_priority(&self, this: &AspectApplication, value: f64) -> rt::R<()> {
+        rt::set(&this.0, "priority", rt::to_wire(&value))
+    }
+}
+impl AspectApplication {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AspectApplicationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AspectApplicationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "aspect" => rt::Override::property("aspect"),
+                "construct" => rt::Override::property("construct"),
+                "priority" | "set_priority" => rt::Override::property("priority"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AspectApplicationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("aspect") => Ok(rt::to_wire(&<T as AspectApplicationOverrides>::aspect(imp, &Self(this.clone()))?)),
+            rt::Call::Get("construct") => Ok(rt::to_wire(&<T as AspectApplicationOverrides>::construct(imp, &Self(this.clone()))?)),
+            rt::Call::Get("priority") => Ok(rt::to_wire(&<T as AspectApplicationOverrides>::priority(imp, &Self(this.clone()))?)),
+            rt::Call::Set("priority", value) => {
+                <T as AspectApplicationOverrides>::set_priority(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `AspectApplication` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AspectApplicationOverrides>(overrides: T, construct: &dyn rt::IsA<crate::constructs::IConstruct>, aspect: &dyn rt::IsA<crate::IAspect>, priority: f64) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&construct), rt::to_wire(&aspect), rt::to_wire(&priority)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options when Applying an Aspect.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -832,6 +1066,41 @@ pub trait AspectPriorityExt: rt::IsA<AspectPriority> {
 }
 impl<O: rt::IsA<AspectPriority> + ?Sized> AspectPriorityExt for O {}
 
+/// The members of [`AspectPriority`] a Rust type can override; [`AspectPriority::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AspectPriorityOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl AspectPriority {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AspectPriorityOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AspectPriorityOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AspectPriorityOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `AspectPriority` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AspectPriorityOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Aspects can be applied to CDK tree scopes and can operate on the tree before synthesis.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Aspects(rt::ObjRef);
@@ -870,6 +1139,54 @@ pub trait AspectsExt: rt::IsA<Aspects> {
     }
 }
 impl<O: rt::IsA<Aspects> + ?Sized> AspectsExt for O {}
+
+/// The members of [`Aspects`] a Rust type can override; [`Aspects::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AspectsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `all`; by default the library's implementation (`super`).
+    fn all(&self, this: &Aspects) -> rt::R<rt::Vec<crate::IAspect>> {
+        rt::from_wire(rt::get(&this.0, "all")?)
+    }
+    /// Reads `applied`; by default the library's implementation (`super`).
+    fn applied(&self, this: &Aspects) -> rt::R<rt::Vec<crate::AspectApplication>> {
+        rt::from_wire(rt::get(&this.0, "applied")?)
+    }
+    /// `add`: by default the library's implementation (`super`).
+    fn add(&self, this: &Aspects, aspect: crate::IAspect, options: rt::Option<crate::AspectOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "add", vec![rt::to_wire(&aspect), rt::to_wire(&options)])?)
+    }
+}
+impl Aspects {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AspectsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AspectsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "all" => rt::Override::property("all"),
+                "applied" => rt::Override::property("applied"),
+                "add" => rt::Override::method("add"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AspectsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("all") => Ok(rt::to_wire(&<T as AspectsOverrides>::all(imp, &Self(this.clone()))?)),
+            rt::Call::Get("applied") => Ok(rt::to_wire(&<T as AspectsOverrides>::applied(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("add", mut args) => Ok(rt::to_wire(&<T as AspectsOverrides>::add(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// The type of asset hash.
 ///
@@ -976,6 +1293,94 @@ pub trait AssetManifestBuilderExt: rt::IsA<AssetManifestBuilder> {
     }
 }
 impl<O: rt::IsA<AssetManifestBuilder> + ?Sized> AssetManifestBuilderExt for O {}
+
+/// The members of [`AssetManifestBuilder`] a Rust type can override; [`AssetManifestBuilder::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AssetManifestBuilderOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `hasAssets`; by default the library's implementation (`super`).
+    fn has_assets(&self, this: &AssetManifestBuilder) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "hasAssets")?)
+    }
+    #[cfg(feature = "cloud_assembly_schema")]
+    /// `addDockerImageAsset`: by default the library's implementation (`super`).
+    fn add_docker_image_asset(&self, this: &AssetManifestBuilder, stack: crate::Stack, source_hash: rt::String, source: crate::cloud_assembly_schema::DockerImageSource, dest: crate::cloud_assembly_schema::DockerImageDestination, options: rt::Option<crate::AddDockerImageAssetOptions>) -> rt::R<crate::cloud_assembly_schema::DockerImageDestination> {
+        rt::from_wire(rt::invoke(&this.0, "addDockerImageAsset", vec![rt::to_wire(&stack), rt::to_wire(&source_hash), rt::to_wire(&source), rt::to_wire(&dest), rt::to_wire(&options)])?)
+    }
+    #[cfg(feature = "cloud_assembly_schema")]
+    /// `addFileAsset`: by default the library's implementation (`super`).
+    fn add_file_asset(&self, this: &AssetManifestBuilder, stack: crate::Stack, source_hash: rt::String, source: crate::cloud_assembly_schema::FileSource, dest: crate::cloud_assembly_schema::FileDestination, options: rt::Option<crate::AddFileAssetOptions>) -> rt::R<crate::cloud_assembly_schema::FileDestination> {
+        rt::from_wire(rt::invoke(&this.0, "addFileAsset", vec![rt::to_wire(&stack), rt::to_wire(&source_hash), rt::to_wire(&source), rt::to_wire(&dest), rt::to_wire(&options)])?)
+    }
+    #[cfg(feature = "cloud_assembly_schema")]
+    /// `defaultAddDockerImageAsset`: by default the library's implementation (`super`).
+    fn default_add_docker_image_asset(&self, this: &AssetManifestBuilder, stack: crate::Stack, asset: crate::DockerImageAssetSource, target: crate::AssetManifestDockerImageDestination, options: rt::Option<crate::AddDockerImageAssetOptions>) -> rt::R<crate::cloud_assembly_schema::DockerImageDestination> {
+        rt::from_wire(rt::invoke(&this.0, "defaultAddDockerImageAsset", vec![rt::to_wire(&stack), rt::to_wire(&asset), rt::to_wire(&target), rt::to_wire(&options)])?)
+    }
+    #[cfg(feature = "cloud_assembly_schema")]
+    /// `defaultAddFileAsset`: by default the library's implementation (`super`).
+    fn default_add_file_asset(&self, this: &AssetManifestBuilder, stack: crate::Stack, asset: crate::FileAssetSource, target: crate::AssetManifestFileDestination, options: rt::Option<crate::AddFileAssetOptions>) -> rt::R<crate::cloud_assembly_schema::FileDestination> {
+        rt::from_wire(rt::invoke(&this.0, "defaultAddFileAsset", vec![rt::to_wire(&stack), rt::to_wire(&asset), rt::to_wire(&target), rt::to_wire(&options)])?)
+    }
+    #[cfg(feature = "cloud_assembly_schema")]
+    /// `emitManifest`: by default the library's implementation (`super`).
+    fn emit_manifest(&self, this: &AssetManifestBuilder, stack: crate::Stack, session: crate::ISynthesisSession, options: rt::Option<crate::cloud_assembly_schema::AssetManifestOptions>, dependencies: rt::Option<rt::Vec<rt::String>>) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "emitManifest", vec![rt::to_wire(&stack), rt::to_wire(&session), rt::to_wire(&options), rt::to_wire(&dependencies)])?)
+    }
+}
+impl AssetManifestBuilder {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AssetManifestBuilderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AssetManifestBuilderOverrides>::OVERRIDES {
+            out.push(match *name {
+                "has_assets" => rt::Override::property("hasAssets"),
+                #[cfg(feature = "cloud_assembly_schema")]
+                "add_docker_image_asset" => rt::Override::method("addDockerImageAsset"),
+                #[cfg(feature = "cloud_assembly_schema")]
+                "add_file_asset" => rt::Override::method("addFileAsset"),
+                #[cfg(feature = "cloud_assembly_schema")]
+                "default_add_docker_image_asset" => rt::Override::method("defaultAddDockerImageAsset"),
+                #[cfg(feature = "cloud_assembly_schema")]
+                "default_add_file_asset" => rt::Override::method("defaultAddFileAsset"),
+                #[cfg(feature = "cloud_assembly_schema")]
+                "emit_manifest" => rt::Override::method("emitManifest"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AssetManifestBuilderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("hasAssets") => Ok(rt::to_wire(&<T as AssetManifestBuilderOverrides>::has_assets(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "cloud_assembly_schema")]
+            rt::Call::Invoke("addDockerImageAsset", mut args) => Ok(rt::to_wire(&<T as AssetManifestBuilderOverrides>::add_docker_image_asset(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?, args.next()?, args.next()?)?)),
+            #[cfg(feature = "cloud_assembly_schema")]
+            rt::Call::Invoke("addFileAsset", mut args) => Ok(rt::to_wire(&<T as AssetManifestBuilderOverrides>::add_file_asset(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?, args.next()?, args.next()?)?)),
+            #[cfg(feature = "cloud_assembly_schema")]
+            rt::Call::Invoke("defaultAddDockerImageAsset", mut args) => Ok(rt::to_wire(&<T as AssetManifestBuilderOverrides>::default_add_docker_image_asset(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?, args.next()?)?)),
+            #[cfg(feature = "cloud_assembly_schema")]
+            rt::Call::Invoke("defaultAddFileAsset", mut args) => Ok(rt::to_wire(&<T as AssetManifestBuilderOverrides>::default_add_file_asset(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?, args.next()?)?)),
+            #[cfg(feature = "cloud_assembly_schema")]
+            rt::Call::Invoke("emitManifest", mut args) => Ok(rt::to_wire(&<T as AssetManifestBuilderOverrides>::emit_manifest(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `AssetManifestBuilder` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AssetManifestBuilderOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The destination for a docker image asset, when it is given to the AssetManifestBuilder.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1215,6 +1620,81 @@ pub trait AssetStagingExt: rt::IsA<AssetStaging> {
 }
 impl<O: rt::IsA<AssetStaging> + ?Sized> AssetStagingExt for O {}
 
+/// The members of [`AssetStaging`] a Rust type can override; [`AssetStaging::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::constructs::ConstructOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait AssetStagingOverrides: crate::constructs::ConstructOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `absoluteStagedPath`; by default the library's implementation (`super`).
+    fn absolute_staged_path(&self, this: &AssetStaging) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "absoluteStagedPath")?)
+    }
+    /// Reads `assetHash`; by default the library's implementation (`super`).
+    fn asset_hash(&self, this: &AssetStaging) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "assetHash")?)
+    }
+    /// Reads `isArchive`; by default the library's implementation (`super`).
+    fn is_archive(&self, this: &AssetStaging) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "isArchive")?)
+    }
+    /// Reads `packaging`; by default the library's implementation (`super`).
+    fn packaging(&self, this: &AssetStaging) -> rt::R<crate::FileAssetPackaging> {
+        rt::from_wire(rt::get(&this.0, "packaging")?)
+    }
+    /// Reads `sourcePath`; by default the library's implementation (`super`).
+    fn source_path(&self, this: &AssetStaging) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "sourcePath")?)
+    }
+    /// `relativeStagedPath`: by default the library's implementation (`super`).
+    fn relative_staged_path(&self, this: &AssetStaging, stack: crate::Stack) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "relativeStagedPath", vec![rt::to_wire(&stack)])?)
+    }
+}
+impl AssetStaging {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AssetStagingOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AssetStagingOverrides>::OVERRIDES {
+            out.push(match *name {
+                "absolute_staged_path" => rt::Override::property("absoluteStagedPath"),
+                "asset_hash" => rt::Override::property("assetHash"),
+                "is_archive" => rt::Override::property("isArchive"),
+                "packaging" => rt::Override::property("packaging"),
+                "source_path" => rt::Override::property("sourcePath"),
+                "relative_staged_path" => rt::Override::method("relativeStagedPath"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::constructs::Construct::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AssetStagingOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("absoluteStagedPath") => Ok(rt::to_wire(&<T as AssetStagingOverrides>::absolute_staged_path(imp, &Self(this.clone()))?)),
+            rt::Call::Get("assetHash") => Ok(rt::to_wire(&<T as AssetStagingOverrides>::asset_hash(imp, &Self(this.clone()))?)),
+            rt::Call::Get("isArchive") => Ok(rt::to_wire(&<T as AssetStagingOverrides>::is_archive(imp, &Self(this.clone()))?)),
+            rt::Call::Get("packaging") => Ok(rt::to_wire(&<T as AssetStagingOverrides>::packaging(imp, &Self(this.clone()))?)),
+            rt::Call::Get("sourcePath") => Ok(rt::to_wire(&<T as AssetStagingOverrides>::source_path(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("relativeStagedPath", mut args) => Ok(rt::to_wire(&<T as AssetStagingOverrides>::relative_staged_path(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::constructs::Construct::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `AssetStaging` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AssetStagingOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::AssetStagingProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Initialization properties for `AssetStaging`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetStagingProps {
@@ -1349,6 +1829,34 @@ pub trait AwsExt: rt::IsA<Aws> {
 }
 impl<O: rt::IsA<Aws> + ?Sized> AwsExt for O {}
 
+/// The members of [`Aws`] a Rust type can override; [`Aws::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AwsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Aws {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AwsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as AwsOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AwsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Represents a bitrate value.
 ///
 /// The amount can be specified either as a literal value (e.g: `10`) which
@@ -1418,6 +1926,66 @@ pub trait BitrateExt: rt::IsA<Bitrate> {
 }
 impl<O: rt::IsA<Bitrate> + ?Sized> BitrateExt for O {}
 
+/// The members of [`Bitrate`] a Rust type can override; [`Bitrate::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait BitrateOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `isUnresolved`: by default the library's implementation (`super`).
+    fn is_unresolved(&self, this: &Bitrate) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "isUnresolved", vec![])?)
+    }
+    /// `toBps`: by default the library's implementation (`super`).
+    fn to_bps(&self, this: &Bitrate) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toBps", vec![])?)
+    }
+    /// `toGbps`: by default the library's implementation (`super`).
+    fn to_gbps(&self, this: &Bitrate) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toGbps", vec![])?)
+    }
+    /// `toKbps`: by default the library's implementation (`super`).
+    fn to_kbps(&self, this: &Bitrate) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toKbps", vec![])?)
+    }
+    /// `toMbps`: by default the library's implementation (`super`).
+    fn to_mbps(&self, this: &Bitrate) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toMbps", vec![])?)
+    }
+}
+impl Bitrate {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: BitrateOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as BitrateOverrides>::OVERRIDES {
+            out.push(match *name {
+                "is_unresolved" => rt::Override::method("isUnresolved"),
+                "to_bps" => rt::Override::method("toBps"),
+                "to_gbps" => rt::Override::method("toGbps"),
+                "to_kbps" => rt::Override::method("toKbps"),
+                "to_mbps" => rt::Override::method("toMbps"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: BitrateOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("isUnresolved", _) => Ok(rt::to_wire(&<T as BitrateOverrides>::is_unresolved(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toBps", _) => Ok(rt::to_wire(&<T as BitrateOverrides>::to_bps(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toGbps", _) => Ok(rt::to_wire(&<T as BitrateOverrides>::to_gbps(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toKbps", _) => Ok(rt::to_wire(&<T as BitrateOverrides>::to_kbps(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toMbps", _) => Ok(rt::to_wire(&<T as BitrateOverrides>::to_mbps(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Synthesizer that reuses bootstrap roles from a different region.
 ///
 /// A special synthesizer that behaves similarly to `DefaultStackSynthesizer`,
@@ -1452,6 +2020,43 @@ impl BootstraplessSynthesizer {
 pub trait BootstraplessSynthesizerExt: rt::IsA<BootstraplessSynthesizer> {
 }
 impl<O: rt::IsA<BootstraplessSynthesizer> + ?Sized> BootstraplessSynthesizerExt for O {}
+
+/// The members of [`BootstraplessSynthesizer`] a Rust type can override; [`BootstraplessSynthesizer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::DefaultStackSynthesizerOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait BootstraplessSynthesizerOverrides: crate::DefaultStackSynthesizerOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl BootstraplessSynthesizer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: BootstraplessSynthesizerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as BootstraplessSynthesizerOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::DefaultStackSynthesizer::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: BootstraplessSynthesizerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::DefaultStackSynthesizer::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `BootstraplessSynthesizer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: BootstraplessSynthesizerOverrides>(overrides: T, props: rt::Option<&crate::BootstraplessSynthesizerProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties of `BootstraplessSynthesizer`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -2292,6 +2897,291 @@ pub trait CfnChangeSetExt: rt::IsA<CfnChangeSet> {
 }
 impl<O: rt::IsA<CfnChangeSet> + ?Sized> CfnChangeSetExt for O {}
 
+/// The members of [`CfnChangeSet`] a Rust type can override; [`CfnChangeSet::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnChangeSetOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrChangeSetId`; by default the library's implementation (`super`).
+    fn attr_change_set_id(&self, this: &CfnChangeSet) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrChangeSetId")?)
+    }
+    /// Reads `attrCreationTime`; by default the library's implementation (`super`).
+    fn attr_creation_time(&self, this: &CfnChangeSet) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreationTime")?)
+    }
+    /// Reads `attrStackId`; by default the library's implementation (`super`).
+    fn attr_stack_id(&self, this: &CfnChangeSet) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStackId")?)
+    }
+    /// Reads `cdkTagManager`; by default the library's implementation (`super`).
+    fn cdk_tag_manager(&self, this: &CfnChangeSet) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "cdkTagManager")?)
+    }
+    /// Reads `changeSetRef`; by default the library's implementation (`super`).
+    fn change_set_ref(&self, this: &CfnChangeSet) -> rt::R<crate::interfaces::aws_cloudformation::ChangeSetReference> {
+        rt::from_wire(rt::get(&this.0, "changeSetRef")?)
+    }
+    /// Reads `changeSetName`; by default the library's implementation (`super`).
+    fn change_set_name(&self, this: &CfnChangeSet) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "changeSetName")?)
+    }
+    /// Writes `changeSetName`; by default the library's implementation (`super`).
+    fn set_change_set_name(&self, this: &CfnChangeSet, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "changeSetName", rt::to_wire(&value))
+    }
+    /// Reads `stackName`; by default the library's implementation (`super`).
+    fn stack_name(&self, this: &CfnChangeSet) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "stackName")?)
+    }
+    /// Writes `stackName`; by default the library's implementation (`super`).
+    fn set_stack_name(&self, this: &CfnChangeSet, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "stackName", rt::to_wire(&value))
+    }
+    /// Reads `capabilities`; by default the library's implementation (`super`).
+    fn capabilities(&self, this: &CfnChangeSet) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "capabilities")?)
+    }
+    /// Writes `capabilities`; by default the library's implementation (`super`).
+    fn set_capabilities(&self, this: &CfnChangeSet, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "capabilities", rt::to_wire(&value))
+    }
+    /// Reads `changeSetType`; by default the library's implementation (`super`).
+    fn change_set_type(&self, this: &CfnChangeSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "changeSetType")?)
+    }
+    /// Writes `changeSetType`; by default the library's implementation (`super`).
+    fn set_change_set_type(&self, this: &CfnChangeSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "changeSetType", rt::to_wire(&value))
+    }
+    /// Reads `deploymentMode`; by default the library's implementation (`super`).
+    fn deployment_mode(&self, this: &CfnChangeSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "deploymentMode")?)
+    }
+    /// Writes `deploymentMode`; by default the library's implementation (`super`).
+    fn set_deployment_mode(&self, this: &CfnChangeSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "deploymentMode", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnChangeSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnChangeSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `importExistingResources`; by default the library's implementation (`super`).
+    fn import_existing_resources(&self, this: &CfnChangeSet) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "importExistingResources")?)
+    }
+    /// Writes `importExistingResources`; by default the library's implementation (`super`).
+    fn set_import_existing_resources(&self, this: &CfnChangeSet, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "importExistingResources", rt::to_wire(&value))
+    }
+    /// Reads `includeNestedStacks`; by default the library's implementation (`super`).
+    fn include_nested_stacks(&self, this: &CfnChangeSet) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "includeNestedStacks")?)
+    }
+    /// Writes `includeNestedStacks`; by default the library's implementation (`super`).
+    fn set_include_nested_stacks(&self, this: &CfnChangeSet, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "includeNestedStacks", rt::to_wire(&value))
+    }
+    /// Reads `notificationArns`; by default the library's implementation (`super`).
+    fn notification_arns(&self, this: &CfnChangeSet) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "notificationArns")?)
+    }
+    /// Writes `notificationArns`; by default the library's implementation (`super`).
+    fn set_notification_arns(&self, this: &CfnChangeSet, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "notificationArns", rt::to_wire(&value))
+    }
+    /// Reads `onStackFailure`; by default the library's implementation (`super`).
+    fn on_stack_failure(&self, this: &CfnChangeSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "onStackFailure")?)
+    }
+    /// Writes `onStackFailure`; by default the library's implementation (`super`).
+    fn set_on_stack_failure(&self, this: &CfnChangeSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "onStackFailure", rt::to_wire(&value))
+    }
+    /// Reads `roleArn`; by default the library's implementation (`super`).
+    fn role_arn(&self, this: &CfnChangeSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "roleArn")?)
+    }
+    /// Writes `roleArn`; by default the library's implementation (`super`).
+    fn set_role_arn(&self, this: &CfnChangeSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "roleArn", rt::to_wire(&value))
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnChangeSet) -> rt::R<rt::Option<rt::Vec<crate::CfnChangeSetTagsItemsProperty>>> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Writes `tags`; by default the library's implementation (`super`).
+    fn set_tags(&self, this: &CfnChangeSet, value: rt::Option<rt::Vec<crate::CfnChangeSetTagsItemsProperty>>) -> rt::R<()> {
+        rt::set(&this.0, "tags", rt::to_wire(&value))
+    }
+    /// Reads `templateBody`; by default the library's implementation (`super`).
+    fn template_body(&self, this: &CfnChangeSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "templateBody")?)
+    }
+    /// Writes `templateBody`; by default the library's implementation (`super`).
+    fn set_template_body(&self, this: &CfnChangeSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "templateBody", rt::to_wire(&value))
+    }
+    /// Reads `templateUrl`; by default the library's implementation (`super`).
+    fn template_url(&self, this: &CfnChangeSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "templateUrl")?)
+    }
+    /// Writes `templateUrl`; by default the library's implementation (`super`).
+    fn set_template_url(&self, this: &CfnChangeSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "templateUrl", rt::to_wire(&value))
+    }
+    /// Reads `usePreviousTemplate`; by default the library's implementation (`super`).
+    fn use_previous_template(&self, this: &CfnChangeSet) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "usePreviousTemplate")?)
+    }
+    /// Writes `usePreviousTemplate`; by default the library's implementation (`super`).
+    fn set_use_previous_template(&self, this: &CfnChangeSet, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "usePreviousTemplate", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnChangeSet, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnChangeSet {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnChangeSetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnChangeSetOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_change_set_id" => rt::Override::property("attrChangeSetId"),
+                "attr_creation_time" => rt::Override::property("attrCreationTime"),
+                "attr_stack_id" => rt::Override::property("attrStackId"),
+                "cdk_tag_manager" => rt::Override::property("cdkTagManager"),
+                "change_set_ref" => rt::Override::property("changeSetRef"),
+                "change_set_name" | "set_change_set_name" => rt::Override::property("changeSetName"),
+                "stack_name" | "set_stack_name" => rt::Override::property("stackName"),
+                "capabilities" | "set_capabilities" => rt::Override::property("capabilities"),
+                "change_set_type" | "set_change_set_type" => rt::Override::property("changeSetType"),
+                "deployment_mode" | "set_deployment_mode" => rt::Override::property("deploymentMode"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "import_existing_resources" | "set_import_existing_resources" => rt::Override::property("importExistingResources"),
+                "include_nested_stacks" | "set_include_nested_stacks" => rt::Override::property("includeNestedStacks"),
+                "notification_arns" | "set_notification_arns" => rt::Override::property("notificationArns"),
+                "on_stack_failure" | "set_on_stack_failure" => rt::Override::property("onStackFailure"),
+                "role_arn" | "set_role_arn" => rt::Override::property("roleArn"),
+                "tags" | "set_tags" => rt::Override::property("tags"),
+                "template_body" | "set_template_body" => rt::Override::property("templateBody"),
+                "template_url" | "set_template_url" => rt::Override::property("templateUrl"),
+                "use_previous_template" | "set_use_previous_template" => rt::Override::property("usePreviousTemplate"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnChangeSetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrChangeSetId") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::attr_change_set_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreationTime") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::attr_creation_time(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStackId") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::attr_stack_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cdkTagManager") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::cdk_tag_manager(imp, &Self(this.clone()))?)),
+            rt::Call::Get("changeSetRef") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::change_set_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("changeSetName") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::change_set_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("changeSetName", value) => {
+                <T as CfnChangeSetOverrides>::set_change_set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("stackName") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::stack_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("stackName", value) => {
+                <T as CfnChangeSetOverrides>::set_stack_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("capabilities") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::capabilities(imp, &Self(this.clone()))?)),
+            rt::Call::Set("capabilities", value) => {
+                <T as CfnChangeSetOverrides>::set_capabilities(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("changeSetType") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::change_set_type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("changeSetType", value) => {
+                <T as CfnChangeSetOverrides>::set_change_set_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("deploymentMode") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::deployment_mode(imp, &Self(this.clone()))?)),
+            rt::Call::Set("deploymentMode", value) => {
+                <T as CfnChangeSetOverrides>::set_deployment_mode(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnChangeSetOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("importExistingResources") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::import_existing_resources(imp, &Self(this.clone()))?)),
+            rt::Call::Set("importExistingResources", value) => {
+                <T as CfnChangeSetOverrides>::set_import_existing_resources(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("includeNestedStacks") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::include_nested_stacks(imp, &Self(this.clone()))?)),
+            rt::Call::Set("includeNestedStacks", value) => {
+                <T as CfnChangeSetOverrides>::set_include_nested_stacks(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("notificationArns") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::notification_arns(imp, &Self(this.clone()))?)),
+            rt::Call::Set("notificationArns", value) => {
+                <T as CfnChangeSetOverrides>::set_notification_arns(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("onStackFailure") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::on_stack_failure(imp, &Self(this.clone()))?)),
+            rt::Call::Set("onStackFailure", value) => {
+                <T as CfnChangeSetOverrides>::set_on_stack_failure(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("roleArn") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("roleArn", value) => {
+                <T as CfnChangeSetOverrides>::set_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tags", value) => {
+                <T as CfnChangeSetOverrides>::set_tags(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("templateBody") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::template_body(imp, &Self(this.clone()))?)),
+            rt::Call::Set("templateBody", value) => {
+                <T as CfnChangeSetOverrides>::set_template_body(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("templateUrl") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::template_url(imp, &Self(this.clone()))?)),
+            rt::Call::Set("templateUrl", value) => {
+                <T as CfnChangeSetOverrides>::set_template_url(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("usePreviousTemplate") => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::use_previous_template(imp, &Self(this.clone()))?)),
+            rt::Call::Set("usePreviousTemplate", value) => {
+                <T as CfnChangeSetOverrides>::set_use_previous_template(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnChangeSetOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnChangeSet` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnChangeSetOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnChangeSetProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Stability: external.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnChangeSetTagsItemsProperty {
@@ -2656,6 +3546,115 @@ pub trait CfnCodeDeployBlueGreenHookExt: rt::IsA<CfnCodeDeployBlueGreenHook> {
 }
 impl<O: rt::IsA<CfnCodeDeployBlueGreenHook> + ?Sized> CfnCodeDeployBlueGreenHookExt for O {}
 
+/// The members of [`CfnCodeDeployBlueGreenHook`] a Rust type can override; [`CfnCodeDeployBlueGreenHook::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnHookOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnCodeDeployBlueGreenHookOverrides: crate::CfnHookOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `applications`; by default the library's implementation (`super`).
+    fn applications(&self, this: &CfnCodeDeployBlueGreenHook) -> rt::R<rt::Vec<crate::CfnCodeDeployBlueGreenApplication>> {
+        rt::from_wire(rt::get(&this.0, "applications")?)
+    }
+    /// Writes `applications`; by default the library's implementation (`super`).
+    fn set_applications(&self, this: &CfnCodeDeployBlueGreenHook, value: rt::Vec<crate::CfnCodeDeployBlueGreenApplication>) -> rt::R<()> {
+        rt::set(&this.0, "applications", rt::to_wire(&value))
+    }
+    /// Reads `serviceRole`; by default the library's implementation (`super`).
+    fn service_role(&self, this: &CfnCodeDeployBlueGreenHook) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "serviceRole")?)
+    }
+    /// Writes `serviceRole`; by default the library's implementation (`super`).
+    fn set_service_role(&self, this: &CfnCodeDeployBlueGreenHook, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "serviceRole", rt::to_wire(&value))
+    }
+    /// Reads `additionalOptions`; by default the library's implementation (`super`).
+    fn additional_options(&self, this: &CfnCodeDeployBlueGreenHook) -> rt::R<rt::Option<crate::CfnCodeDeployBlueGreenAdditionalOptions>> {
+        rt::from_wire(rt::get(&this.0, "additionalOptions")?)
+    }
+    /// Writes `additionalOptions`; by default the library's implementation (`super`).
+    fn set_additional_options(&self, this: &CfnCodeDeployBlueGreenHook, value: rt::Option<crate::CfnCodeDeployBlueGreenAdditionalOptions>) -> rt::R<()> {
+        rt::set(&this.0, "additionalOptions", rt::to_wire(&value))
+    }
+    /// Reads `lifecycleEventHooks`; by default the library's implementation (`super`).
+    fn lifecycle_event_hooks(&self, this: &CfnCodeDeployBlueGreenHook) -> rt::R<rt::Option<crate::CfnCodeDeployBlueGreenLifecycleEventHooks>> {
+        rt::from_wire(rt::get(&this.0, "lifecycleEventHooks")?)
+    }
+    /// Writes `lifecycleEventHooks`; by default the library's implementation (`super`).
+    fn set_lifecycle_event_hooks(&self, this: &CfnCodeDeployBlueGreenHook, value: rt::Option<crate::CfnCodeDeployBlueGreenLifecycleEventHooks>) -> rt::R<()> {
+        rt::set(&this.0, "lifecycleEventHooks", rt::to_wire(&value))
+    }
+    /// Reads `trafficRoutingConfig`; by default the library's implementation (`super`).
+    fn traffic_routing_config(&self, this: &CfnCodeDeployBlueGreenHook) -> rt::R<rt::Option<crate::CfnTrafficRoutingConfig>> {
+        rt::from_wire(rt::get(&this.0, "trafficRoutingConfig")?)
+    }
+    /// Writes `trafficRoutingConfig`; by default the library's implementation (`super`).
+    fn set_traffic_routing_config(&self, this: &CfnCodeDeployBlueGreenHook, value: rt::Option<crate::CfnTrafficRoutingConfig>) -> rt::R<()> {
+        rt::set(&this.0, "trafficRoutingConfig", rt::to_wire(&value))
+    }
+}
+impl CfnCodeDeployBlueGreenHook {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnCodeDeployBlueGreenHookOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnCodeDeployBlueGreenHookOverrides>::OVERRIDES {
+            out.push(match *name {
+                "applications" | "set_applications" => rt::Override::property("applications"),
+                "service_role" | "set_service_role" => rt::Override::property("serviceRole"),
+                "additional_options" | "set_additional_options" => rt::Override::property("additionalOptions"),
+                "lifecycle_event_hooks" | "set_lifecycle_event_hooks" => rt::Override::property("lifecycleEventHooks"),
+                "traffic_routing_config" | "set_traffic_routing_config" => rt::Override::property("trafficRoutingConfig"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnHook::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnCodeDeployBlueGreenHookOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("applications") => Ok(rt::to_wire(&<T as CfnCodeDeployBlueGreenHookOverrides>::applications(imp, &Self(this.clone()))?)),
+            rt::Call::Set("applications", value) => {
+                <T as CfnCodeDeployBlueGreenHookOverrides>::set_applications(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("serviceRole") => Ok(rt::to_wire(&<T as CfnCodeDeployBlueGreenHookOverrides>::service_role(imp, &Self(this.clone()))?)),
+            rt::Call::Set("serviceRole", value) => {
+                <T as CfnCodeDeployBlueGreenHookOverrides>::set_service_role(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("additionalOptions") => Ok(rt::to_wire(&<T as CfnCodeDeployBlueGreenHookOverrides>::additional_options(imp, &Self(this.clone()))?)),
+            rt::Call::Set("additionalOptions", value) => {
+                <T as CfnCodeDeployBlueGreenHookOverrides>::set_additional_options(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("lifecycleEventHooks") => Ok(rt::to_wire(&<T as CfnCodeDeployBlueGreenHookOverrides>::lifecycle_event_hooks(imp, &Self(this.clone()))?)),
+            rt::Call::Set("lifecycleEventHooks", value) => {
+                <T as CfnCodeDeployBlueGreenHookOverrides>::set_lifecycle_event_hooks(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("trafficRoutingConfig") => Ok(rt::to_wire(&<T as CfnCodeDeployBlueGreenHookOverrides>::traffic_routing_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("trafficRoutingConfig", value) => {
+                <T as CfnCodeDeployBlueGreenHookOverrides>::set_traffic_routing_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            call => crate::CfnHook::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnCodeDeployBlueGreenHook` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnCodeDeployBlueGreenHookOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnCodeDeployBlueGreenHookProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Construction properties of `CfnCodeDeployBlueGreenHook`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnCodeDeployBlueGreenHookProps {
@@ -2842,6 +3841,65 @@ pub trait CfnConditionExt: rt::IsA<CfnCondition> {
 }
 impl<O: rt::IsA<CfnCondition> + ?Sized> CfnConditionExt for O {}
 
+/// The members of [`CfnCondition`] a Rust type can override; [`CfnCondition::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnElementOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnConditionOverrides: crate::CfnElementOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `expression`; by default the library's implementation (`super`).
+    fn expression(&self, this: &CfnCondition) -> rt::R<rt::Option<crate::ICfnConditionExpression>> {
+        rt::from_wire(rt::get(&this.0, "expression")?)
+    }
+    /// Writes `expression`; by default the library's implementation (`super`).
+    fn set_expression(&self, this: &CfnCondition, value: rt::Option<crate::ICfnConditionExpression>) -> rt::R<()> {
+        rt::set(&this.0, "expression", rt::to_wire(&value))
+    }
+    /// `resolve`: by default the library's implementation (`super`).
+    fn resolve(&self, this: &CfnCondition, context: crate::IResolveContext) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "resolve", vec![rt::to_wire(&context)])?)
+    }
+}
+impl CfnCondition {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnConditionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnConditionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "expression" | "set_expression" => rt::Override::property("expression"),
+                "resolve" => rt::Override::method("resolve"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnElement::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnConditionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("expression") => Ok(rt::to_wire(&<T as CfnConditionOverrides>::expression(imp, &Self(this.clone()))?)),
+            rt::Call::Set("expression", value) => {
+                <T as CfnConditionOverrides>::set_expression(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("resolve", mut args) => Ok(rt::to_wire(&<T as CfnConditionOverrides>::resolve(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnElement::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnCondition` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnConditionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::CfnConditionProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnConditionProps {
     /// The expression that the condition will evaluate.
@@ -2992,6 +4050,91 @@ pub trait CfnCustomResourceExt: rt::IsA<CfnCustomResource> {
 }
 impl<O: rt::IsA<CfnCustomResource> + ?Sized> CfnCustomResourceExt for O {}
 
+/// The members of [`CfnCustomResource`] a Rust type can override; [`CfnCustomResource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnCustomResourceOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnCustomResource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `customResourceRef`; by default the library's implementation (`super`).
+    fn custom_resource_ref(&self, this: &CfnCustomResource) -> rt::R<crate::interfaces::aws_cloudformation::CustomResourceReference> {
+        rt::from_wire(rt::get(&this.0, "customResourceRef")?)
+    }
+    /// Reads `serviceToken`; by default the library's implementation (`super`).
+    fn service_token(&self, this: &CfnCustomResource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "serviceToken")?)
+    }
+    /// Writes `serviceToken`; by default the library's implementation (`super`).
+    fn set_service_token(&self, this: &CfnCustomResource, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "serviceToken", rt::to_wire(&value))
+    }
+    /// Reads `serviceTimeout`; by default the library's implementation (`super`).
+    fn service_timeout(&self, this: &CfnCustomResource) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "serviceTimeout")?)
+    }
+    /// Writes `serviceTimeout`; by default the library's implementation (`super`).
+    fn set_service_timeout(&self, this: &CfnCustomResource, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "serviceTimeout", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnCustomResource, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnCustomResource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnCustomResourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnCustomResourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "custom_resource_ref" => rt::Override::property("customResourceRef"),
+                "service_token" | "set_service_token" => rt::Override::property("serviceToken"),
+                "service_timeout" | "set_service_timeout" => rt::Override::property("serviceTimeout"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnCustomResourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnCustomResourceOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("customResourceRef") => Ok(rt::to_wire(&<T as CfnCustomResourceOverrides>::custom_resource_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("serviceToken") => Ok(rt::to_wire(&<T as CfnCustomResourceOverrides>::service_token(imp, &Self(this.clone()))?)),
+            rt::Call::Set("serviceToken", value) => {
+                <T as CfnCustomResourceOverrides>::set_service_token(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("serviceTimeout") => Ok(rt::to_wire(&<T as CfnCustomResourceOverrides>::service_timeout(imp, &Self(this.clone()))?)),
+            rt::Call::Set("serviceTimeout", value) => {
+                <T as CfnCustomResourceOverrides>::set_service_timeout(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnCustomResourceOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnCustomResource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnCustomResourceOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnCustomResourceProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnCustomResource`.
 ///
 /// Stability: external.
@@ -3118,6 +4261,43 @@ pub trait CfnDynamicReferenceExt: rt::IsA<CfnDynamicReference> {
 }
 impl<O: rt::IsA<CfnDynamicReference> + ?Sized> CfnDynamicReferenceExt for O {}
 
+/// The members of [`CfnDynamicReference`] a Rust type can override; [`CfnDynamicReference::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::IntrinsicOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnDynamicReferenceOverrides: crate::IntrinsicOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl CfnDynamicReference {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnDynamicReferenceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as CfnDynamicReferenceOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::Intrinsic::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnDynamicReferenceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::Intrinsic::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnDynamicReference` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnDynamicReferenceOverrides>(overrides: T, service: crate::CfnDynamicReferenceService, key: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&service), rt::to_wire(&key)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for a Dynamic Reference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDynamicReferenceProps {
@@ -3236,6 +4416,69 @@ pub trait CfnElementExt: rt::IsA<CfnElement> {
 }
 impl<O: rt::IsA<CfnElement> + ?Sized> CfnElementExt for O {}
 
+/// The members of [`CfnElement`] a Rust type can override; [`CfnElement::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::constructs::ConstructOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnElementOverrides: crate::constructs::ConstructOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `creationStack`; by default the library's implementation (`super`).
+    fn creation_stack(&self, this: &CfnElement) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "creationStack")?)
+    }
+    /// Reads `logicalId`; by default the library's implementation (`super`).
+    fn logical_id(&self, this: &CfnElement) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "logicalId")?)
+    }
+    /// Reads `stack`; by default the library's implementation (`super`).
+    fn stack(&self, this: &CfnElement) -> rt::R<crate::Stack> {
+        rt::from_wire(rt::get(&this.0, "stack")?)
+    }
+    /// `overrideLogicalId`: by default the library's implementation (`super`).
+    fn override_logical_id(&self, this: &CfnElement, new_logical_id: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "overrideLogicalId", vec![rt::to_wire(&new_logical_id)])?)
+    }
+}
+impl CfnElement {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnElementOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnElementOverrides>::OVERRIDES {
+            out.push(match *name {
+                "creation_stack" => rt::Override::property("creationStack"),
+                "logical_id" => rt::Override::property("logicalId"),
+                "stack" => rt::Override::property("stack"),
+                "override_logical_id" => rt::Override::method("overrideLogicalId"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::constructs::Construct::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnElementOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("creationStack") => Ok(rt::to_wire(&<T as CfnElementOverrides>::creation_stack(imp, &Self(this.clone()))?)),
+            rt::Call::Get("logicalId") => Ok(rt::to_wire(&<T as CfnElementOverrides>::logical_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stack") => Ok(rt::to_wire(&<T as CfnElementOverrides>::stack(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("overrideLogicalId", mut args) => Ok(rt::to_wire(&<T as CfnElementOverrides>::override_logical_id(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::constructs::Construct::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnElement` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnElementOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Creates a generated template from existing resources using the CloudFormation IaC Generator.
 ///
 /// Stability: external.
@@ -3336,6 +4579,121 @@ pub trait CfnGeneratedTemplateExt: rt::IsA<CfnGeneratedTemplate> {
     }
 }
 impl<O: rt::IsA<CfnGeneratedTemplate> + ?Sized> CfnGeneratedTemplateExt for O {}
+
+/// The members of [`CfnGeneratedTemplate`] a Rust type can override; [`CfnGeneratedTemplate::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnGeneratedTemplateOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrCreationTime`; by default the library's implementation (`super`).
+    fn attr_creation_time(&self, this: &CfnGeneratedTemplate) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreationTime")?)
+    }
+    /// Reads `attrGeneratedTemplateId`; by default the library's implementation (`super`).
+    fn attr_generated_template_id(&self, this: &CfnGeneratedTemplate) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrGeneratedTemplateId")?)
+    }
+    /// Reads `attrLastUpdatedTime`; by default the library's implementation (`super`).
+    fn attr_last_updated_time(&self, this: &CfnGeneratedTemplate) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrLastUpdatedTime")?)
+    }
+    /// Reads `attrProgress`; by default the library's implementation (`super`).
+    fn attr_progress(&self, this: &CfnGeneratedTemplate) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "attrProgress")?)
+    }
+    /// Reads `attrStatus`; by default the library's implementation (`super`).
+    fn attr_status(&self, this: &CfnGeneratedTemplate) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStatus")?)
+    }
+    /// Reads `attrTotalWarnings`; by default the library's implementation (`super`).
+    fn attr_total_warnings(&self, this: &CfnGeneratedTemplate) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "attrTotalWarnings")?)
+    }
+    /// Reads `generatedTemplateRef`; by default the library's implementation (`super`).
+    fn generated_template_ref(&self, this: &CfnGeneratedTemplate) -> rt::R<crate::interfaces::aws_cloudformation::GeneratedTemplateReference> {
+        rt::from_wire(rt::get(&this.0, "generatedTemplateRef")?)
+    }
+    /// Reads `generatedTemplateName`; by default the library's implementation (`super`).
+    fn generated_template_name(&self, this: &CfnGeneratedTemplate) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "generatedTemplateName")?)
+    }
+    /// Writes `generatedTemplateName`; by default the library's implementation (`super`).
+    fn set_generated_template_name(&self, this: &CfnGeneratedTemplate, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "generatedTemplateName", rt::to_wire(&value))
+    }
+    /// Reads `templateConfiguration`; by default the library's implementation (`super`).
+    fn template_configuration(&self, this: &CfnGeneratedTemplate) -> rt::R<rt::Option<IResolvableOrCfnGeneratedTemplateTemplateConfigurationProperty>> {
+        rt::from_wire(rt::get(&this.0, "templateConfiguration")?)
+    }
+    /// Writes `templateConfiguration`; by default the library's implementation (`super`).
+    fn set_template_configuration(&self, this: &CfnGeneratedTemplate, value: rt::Option<IResolvableOrCfnGeneratedTemplateTemplateConfigurationProperty>) -> rt::R<()> {
+        rt::set(&this.0, "templateConfiguration", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnGeneratedTemplate, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnGeneratedTemplate {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnGeneratedTemplateOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnGeneratedTemplateOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_creation_time" => rt::Override::property("attrCreationTime"),
+                "attr_generated_template_id" => rt::Override::property("attrGeneratedTemplateId"),
+                "attr_last_updated_time" => rt::Override::property("attrLastUpdatedTime"),
+                "attr_progress" => rt::Override::property("attrProgress"),
+                "attr_status" => rt::Override::property("attrStatus"),
+                "attr_total_warnings" => rt::Override::property("attrTotalWarnings"),
+                "generated_template_ref" => rt::Override::property("generatedTemplateRef"),
+                "generated_template_name" | "set_generated_template_name" => rt::Override::property("generatedTemplateName"),
+                "template_configuration" | "set_template_configuration" => rt::Override::property("templateConfiguration"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnGeneratedTemplateOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrCreationTime") => Ok(rt::to_wire(&<T as CfnGeneratedTemplateOverrides>::attr_creation_time(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrGeneratedTemplateId") => Ok(rt::to_wire(&<T as CfnGeneratedTemplateOverrides>::attr_generated_template_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrLastUpdatedTime") => Ok(rt::to_wire(&<T as CfnGeneratedTemplateOverrides>::attr_last_updated_time(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrProgress") => Ok(rt::to_wire(&<T as CfnGeneratedTemplateOverrides>::attr_progress(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStatus") => Ok(rt::to_wire(&<T as CfnGeneratedTemplateOverrides>::attr_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrTotalWarnings") => Ok(rt::to_wire(&<T as CfnGeneratedTemplateOverrides>::attr_total_warnings(imp, &Self(this.clone()))?)),
+            rt::Call::Get("generatedTemplateRef") => Ok(rt::to_wire(&<T as CfnGeneratedTemplateOverrides>::generated_template_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("generatedTemplateName") => Ok(rt::to_wire(&<T as CfnGeneratedTemplateOverrides>::generated_template_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("generatedTemplateName", value) => {
+                <T as CfnGeneratedTemplateOverrides>::set_generated_template_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("templateConfiguration") => Ok(rt::to_wire(&<T as CfnGeneratedTemplateOverrides>::template_configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("templateConfiguration", value) => {
+                <T as CfnGeneratedTemplateOverrides>::set_template_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnGeneratedTemplateOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnGeneratedTemplate` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnGeneratedTemplateOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnGeneratedTemplateProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The configuration details of the generated template.
 ///
@@ -3615,6 +4973,203 @@ pub trait CfnGuardHookExt: rt::IsA<CfnGuardHook> {
     }
 }
 impl<O: rt::IsA<CfnGuardHook> + ?Sized> CfnGuardHookExt for O {}
+
+/// The members of [`CfnGuardHook`] a Rust type can override; [`CfnGuardHook::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnGuardHookOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrHookArn`; by default the library's implementation (`super`).
+    fn attr_hook_arn(&self, this: &CfnGuardHook) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrHookArn")?)
+    }
+    /// Reads `guardHookRef`; by default the library's implementation (`super`).
+    fn guard_hook_ref(&self, this: &CfnGuardHook) -> rt::R<crate::interfaces::aws_cloudformation::GuardHookReference> {
+        rt::from_wire(rt::get(&this.0, "guardHookRef")?)
+    }
+    /// Reads `alias`; by default the library's implementation (`super`).
+    fn alias(&self, this: &CfnGuardHook) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "alias")?)
+    }
+    /// Writes `alias`; by default the library's implementation (`super`).
+    fn set_alias(&self, this: &CfnGuardHook, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "alias", rt::to_wire(&value))
+    }
+    /// Reads `executionRole`; by default the library's implementation (`super`).
+    fn execution_role(&self, this: &CfnGuardHook) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "executionRole")?)
+    }
+    /// Writes `executionRole`; by default the library's implementation (`super`).
+    fn set_execution_role(&self, this: &CfnGuardHook, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "executionRole", rt::to_wire(&value))
+    }
+    /// Reads `failureMode`; by default the library's implementation (`super`).
+    fn failure_mode(&self, this: &CfnGuardHook) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "failureMode")?)
+    }
+    /// Writes `failureMode`; by default the library's implementation (`super`).
+    fn set_failure_mode(&self, this: &CfnGuardHook, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "failureMode", rt::to_wire(&value))
+    }
+    /// Reads `hookStatus`; by default the library's implementation (`super`).
+    fn hook_status(&self, this: &CfnGuardHook) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "hookStatus")?)
+    }
+    /// Writes `hookStatus`; by default the library's implementation (`super`).
+    fn set_hook_status(&self, this: &CfnGuardHook, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "hookStatus", rt::to_wire(&value))
+    }
+    /// Reads `ruleLocation`; by default the library's implementation (`super`).
+    fn rule_location(&self, this: &CfnGuardHook) -> rt::R<IResolvableOrCfnGuardHookS3LocationProperty> {
+        rt::from_wire(rt::get(&this.0, "ruleLocation")?)
+    }
+    /// Writes `ruleLocation`; by default the library's implementation (`super`).
+    fn set_rule_location(&self, this: &CfnGuardHook, value: IResolvableOrCfnGuardHookS3LocationProperty) -> rt::R<()> {
+        rt::set(&this.0, "ruleLocation", rt::to_wire(&value))
+    }
+    /// Reads `targetOperations`; by default the library's implementation (`super`).
+    fn target_operations(&self, this: &CfnGuardHook) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "targetOperations")?)
+    }
+    /// Writes `targetOperations`; by default the library's implementation (`super`).
+    fn set_target_operations(&self, this: &CfnGuardHook, value: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "targetOperations", rt::to_wire(&value))
+    }
+    /// Reads `logBucket`; by default the library's implementation (`super`).
+    fn log_bucket(&self, this: &CfnGuardHook) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "logBucket")?)
+    }
+    /// Writes `logBucket`; by default the library's implementation (`super`).
+    fn set_log_bucket(&self, this: &CfnGuardHook, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "logBucket", rt::to_wire(&value))
+    }
+    /// Reads `options`; by default the library's implementation (`super`).
+    fn options(&self, this: &CfnGuardHook) -> rt::R<rt::Option<IResolvableOrCfnGuardHookOptionsProperty>> {
+        rt::from_wire(rt::get(&this.0, "options")?)
+    }
+    /// Writes `options`; by default the library's implementation (`super`).
+    fn set_options(&self, this: &CfnGuardHook, value: rt::Option<IResolvableOrCfnGuardHookOptionsProperty>) -> rt::R<()> {
+        rt::set(&this.0, "options", rt::to_wire(&value))
+    }
+    /// Reads `stackFilters`; by default the library's implementation (`super`).
+    fn stack_filters(&self, this: &CfnGuardHook) -> rt::R<rt::Option<IResolvableOrCfnGuardHookStackFiltersProperty>> {
+        rt::from_wire(rt::get(&this.0, "stackFilters")?)
+    }
+    /// Writes `stackFilters`; by default the library's implementation (`super`).
+    fn set_stack_filters(&self, this: &CfnGuardHook, value: rt::Option<IResolvableOrCfnGuardHookStackFiltersProperty>) -> rt::R<()> {
+        rt::set(&this.0, "stackFilters", rt::to_wire(&value))
+    }
+    /// Reads `targetFilters`; by default the library's implementation (`super`).
+    fn target_filters(&self, this: &CfnGuardHook) -> rt::R<rt::Option<IResolvableOrCfnGuardHookTargetFiltersProperty>> {
+        rt::from_wire(rt::get(&this.0, "targetFilters")?)
+    }
+    /// Writes `targetFilters`; by default the library's implementation (`super`).
+    fn set_target_filters(&self, this: &CfnGuardHook, value: rt::Option<IResolvableOrCfnGuardHookTargetFiltersProperty>) -> rt::R<()> {
+        rt::set(&this.0, "targetFilters", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnGuardHook, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnGuardHook {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnGuardHookOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnGuardHookOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_hook_arn" => rt::Override::property("attrHookArn"),
+                "guard_hook_ref" => rt::Override::property("guardHookRef"),
+                "alias" | "set_alias" => rt::Override::property("alias"),
+                "execution_role" | "set_execution_role" => rt::Override::property("executionRole"),
+                "failure_mode" | "set_failure_mode" => rt::Override::property("failureMode"),
+                "hook_status" | "set_hook_status" => rt::Override::property("hookStatus"),
+                "rule_location" | "set_rule_location" => rt::Override::property("ruleLocation"),
+                "target_operations" | "set_target_operations" => rt::Override::property("targetOperations"),
+                "log_bucket" | "set_log_bucket" => rt::Override::property("logBucket"),
+                "options" | "set_options" => rt::Override::property("options"),
+                "stack_filters" | "set_stack_filters" => rt::Override::property("stackFilters"),
+                "target_filters" | "set_target_filters" => rt::Override::property("targetFilters"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnGuardHookOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrHookArn") => Ok(rt::to_wire(&<T as CfnGuardHookOverrides>::attr_hook_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("guardHookRef") => Ok(rt::to_wire(&<T as CfnGuardHookOverrides>::guard_hook_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("alias") => Ok(rt::to_wire(&<T as CfnGuardHookOverrides>::alias(imp, &Self(this.clone()))?)),
+            rt::Call::Set("alias", value) => {
+                <T as CfnGuardHookOverrides>::set_alias(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("executionRole") => Ok(rt::to_wire(&<T as CfnGuardHookOverrides>::execution_role(imp, &Self(this.clone()))?)),
+            rt::Call::Set("executionRole", value) => {
+                <T as CfnGuardHookOverrides>::set_execution_role(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("failureMode") => Ok(rt::to_wire(&<T as CfnGuardHookOverrides>::failure_mode(imp, &Self(this.clone()))?)),
+            rt::Call::Set("failureMode", value) => {
+                <T as CfnGuardHookOverrides>::set_failure_mode(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("hookStatus") => Ok(rt::to_wire(&<T as CfnGuardHookOverrides>::hook_status(imp, &Self(this.clone()))?)),
+            rt::Call::Set("hookStatus", value) => {
+                <T as CfnGuardHookOverrides>::set_hook_status(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("ruleLocation") => Ok(rt::to_wire(&<T as CfnGuardHookOverrides>::rule_location(imp, &Self(this.clone()))?)),
+            rt::Call::Set("ruleLocation", value) => {
+                <T as CfnGuardHookOverrides>::set_rule_location(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("targetOperations") => Ok(rt::to_wire(&<T as CfnGuardHookOverrides>::target_operations(imp, &Self(this.clone()))?)),
+            rt::Call::Set("targetOperations", value) => {
+                <T as CfnGuardHookOverrides>::set_target_operations(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("logBucket") => Ok(rt::to_wire(&<T as CfnGuardHookOverrides>::log_bucket(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logBucket", value) => {
+                <T as CfnGuardHookOverrides>::set_log_bucket(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("options") => Ok(rt::to_wire(&<T as CfnGuardHookOverrides>::options(imp, &Self(this.clone()))?)),
+            rt::Call::Set("options", value) => {
+                <T as CfnGuardHookOverrides>::set_options(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("stackFilters") => Ok(rt::to_wire(&<T as CfnGuardHookOverrides>::stack_filters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("stackFilters", value) => {
+                <T as CfnGuardHookOverrides>::set_stack_filters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("targetFilters") => Ok(rt::to_wire(&<T as CfnGuardHookOverrides>::target_filters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("targetFilters", value) => {
+                <T as CfnGuardHookOverrides>::set_target_filters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnGuardHookOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnGuardHook` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnGuardHookOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnGuardHookProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Hook targets are the destination where hooks will be invoked against.
 ///
@@ -4069,8 +5624,63 @@ pub trait CfnHookExt: rt::IsA<CfnHook> {
     fn r#type(&self) -> rt::R<rt::String> {
         rt::from_wire(rt::get(self.jsii_ref(), "type")?)
     }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn render_properties(&self, props: rt::Option<&rt::Map<rt::String, rt::Value>>) -> rt::R<rt::Option<rt::Map<rt::String, rt::Value>>> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "renderProperties", vec![rt::to_wire(&props)])?)
+    }
 }
 impl<O: rt::IsA<CfnHook> + ?Sized> CfnHookExt for O {}
+
+/// The members of [`CfnHook`] a Rust type can override; [`CfnHook::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnElementOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnHookOverrides: crate::CfnElementOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `type`; by default the library's implementation (`super`).
+    fn r#type(&self, this: &CfnHook) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "type")?)
+    }
+    /// `renderProperties`: by default the library's implementation (`super`).
+    fn render_properties(&self, this: &CfnHook, props: rt::Option<rt::Map<rt::String, rt::Value>>) -> rt::R<rt::Option<rt::Map<rt::String, rt::Value>>> {
+        rt::from_wire(rt::invoke(&this.0, "renderProperties", vec![rt::to_wire(&props)])?)
+    }
+}
+impl CfnHook {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnHookOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnHookOverrides>::OVERRIDES {
+            out.push(match *name {
+                "type" => rt::Override::property("type"),
+                "render_properties" => rt::Override::method("renderProperties"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnElement::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnHookOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("type") => Ok(rt::to_wire(&<T as CfnHookOverrides>::r#type(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("renderProperties", mut args) => Ok(rt::to_wire(&<T as CfnHookOverrides>::render_properties(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnElement::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnHook` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnHookOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnHookProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The `AWS::CloudFormation::HookDefaultVersion` resource specifies the default version of a Hook.
 ///
@@ -4158,6 +5768,105 @@ pub trait CfnHookDefaultVersionExt: rt::IsA<CfnHookDefaultVersion> {
     }
 }
 impl<O: rt::IsA<CfnHookDefaultVersion> + ?Sized> CfnHookDefaultVersionExt for O {}
+
+/// The members of [`CfnHookDefaultVersion`] a Rust type can override; [`CfnHookDefaultVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnHookDefaultVersionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnHookDefaultVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `hookDefaultVersionRef`; by default the library's implementation (`super`).
+    fn hook_default_version_ref(&self, this: &CfnHookDefaultVersion) -> rt::R<crate::interfaces::aws_cloudformation::HookDefaultVersionReference> {
+        rt::from_wire(rt::get(&this.0, "hookDefaultVersionRef")?)
+    }
+    /// Reads `typeName`; by default the library's implementation (`super`).
+    fn type_name(&self, this: &CfnHookDefaultVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "typeName")?)
+    }
+    /// Writes `typeName`; by default the library's implementation (`super`).
+    fn set_type_name(&self, this: &CfnHookDefaultVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "typeName", rt::to_wire(&value))
+    }
+    /// Reads `typeVersionArn`; by default the library's implementation (`super`).
+    fn type_version_arn(&self, this: &CfnHookDefaultVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "typeVersionArn")?)
+    }
+    /// Writes `typeVersionArn`; by default the library's implementation (`super`).
+    fn set_type_version_arn(&self, this: &CfnHookDefaultVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "typeVersionArn", rt::to_wire(&value))
+    }
+    /// Reads `versionId`; by default the library's implementation (`super`).
+    fn version_id(&self, this: &CfnHookDefaultVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "versionId")?)
+    }
+    /// Writes `versionId`; by default the library's implementation (`super`).
+    fn set_version_id(&self, this: &CfnHookDefaultVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "versionId", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnHookDefaultVersion, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnHookDefaultVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnHookDefaultVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnHookDefaultVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "hook_default_version_ref" => rt::Override::property("hookDefaultVersionRef"),
+                "type_name" | "set_type_name" => rt::Override::property("typeName"),
+                "type_version_arn" | "set_type_version_arn" => rt::Override::property("typeVersionArn"),
+                "version_id" | "set_version_id" => rt::Override::property("versionId"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnHookDefaultVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnHookDefaultVersionOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hookDefaultVersionRef") => Ok(rt::to_wire(&<T as CfnHookDefaultVersionOverrides>::hook_default_version_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("typeName") => Ok(rt::to_wire(&<T as CfnHookDefaultVersionOverrides>::type_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("typeName", value) => {
+                <T as CfnHookDefaultVersionOverrides>::set_type_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("typeVersionArn") => Ok(rt::to_wire(&<T as CfnHookDefaultVersionOverrides>::type_version_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("typeVersionArn", value) => {
+                <T as CfnHookDefaultVersionOverrides>::set_type_version_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("versionId") => Ok(rt::to_wire(&<T as CfnHookDefaultVersionOverrides>::version_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("versionId", value) => {
+                <T as CfnHookDefaultVersionOverrides>::set_version_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnHookDefaultVersionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnHookDefaultVersion` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnHookDefaultVersionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::CfnHookDefaultVersionProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnHookDefaultVersion`.
 ///
@@ -4331,6 +6040,119 @@ pub trait CfnHookTypeConfigExt: rt::IsA<CfnHookTypeConfig> {
     }
 }
 impl<O: rt::IsA<CfnHookTypeConfig> + ?Sized> CfnHookTypeConfigExt for O {}
+
+/// The members of [`CfnHookTypeConfig`] a Rust type can override; [`CfnHookTypeConfig::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnHookTypeConfigOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrConfigurationArn`; by default the library's implementation (`super`).
+    fn attr_configuration_arn(&self, this: &CfnHookTypeConfig) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrConfigurationArn")?)
+    }
+    /// Reads `hookTypeConfigRef`; by default the library's implementation (`super`).
+    fn hook_type_config_ref(&self, this: &CfnHookTypeConfig) -> rt::R<crate::interfaces::aws_cloudformation::HookTypeConfigReference> {
+        rt::from_wire(rt::get(&this.0, "hookTypeConfigRef")?)
+    }
+    /// Reads `configuration`; by default the library's implementation (`super`).
+    fn configuration(&self, this: &CfnHookTypeConfig) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "configuration")?)
+    }
+    /// Writes `configuration`; by default the library's implementation (`super`).
+    fn set_configuration(&self, this: &CfnHookTypeConfig, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "configuration", rt::to_wire(&value))
+    }
+    /// Reads `configurationAlias`; by default the library's implementation (`super`).
+    fn configuration_alias(&self, this: &CfnHookTypeConfig) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "configurationAlias")?)
+    }
+    /// Writes `configurationAlias`; by default the library's implementation (`super`).
+    fn set_configuration_alias(&self, this: &CfnHookTypeConfig, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "configurationAlias", rt::to_wire(&value))
+    }
+    /// Reads `typeArn`; by default the library's implementation (`super`).
+    fn type_arn(&self, this: &CfnHookTypeConfig) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "typeArn")?)
+    }
+    /// Writes `typeArn`; by default the library's implementation (`super`).
+    fn set_type_arn(&self, this: &CfnHookTypeConfig, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "typeArn", rt::to_wire(&value))
+    }
+    /// Reads `typeName`; by default the library's implementation (`super`).
+    fn type_name(&self, this: &CfnHookTypeConfig) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "typeName")?)
+    }
+    /// Writes `typeName`; by default the library's implementation (`super`).
+    fn set_type_name(&self, this: &CfnHookTypeConfig, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "typeName", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnHookTypeConfig, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnHookTypeConfig {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnHookTypeConfigOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnHookTypeConfigOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_configuration_arn" => rt::Override::property("attrConfigurationArn"),
+                "hook_type_config_ref" => rt::Override::property("hookTypeConfigRef"),
+                "configuration" | "set_configuration" => rt::Override::property("configuration"),
+                "configuration_alias" | "set_configuration_alias" => rt::Override::property("configurationAlias"),
+                "type_arn" | "set_type_arn" => rt::Override::property("typeArn"),
+                "type_name" | "set_type_name" => rt::Override::property("typeName"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnHookTypeConfigOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrConfigurationArn") => Ok(rt::to_wire(&<T as CfnHookTypeConfigOverrides>::attr_configuration_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hookTypeConfigRef") => Ok(rt::to_wire(&<T as CfnHookTypeConfigOverrides>::hook_type_config_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("configuration") => Ok(rt::to_wire(&<T as CfnHookTypeConfigOverrides>::configuration(imp, &Self(this.clone()))?)),
+            rt::Call::Set("configuration", value) => {
+                <T as CfnHookTypeConfigOverrides>::set_configuration(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("configurationAlias") => Ok(rt::to_wire(&<T as CfnHookTypeConfigOverrides>::configuration_alias(imp, &Self(this.clone()))?)),
+            rt::Call::Set("configurationAlias", value) => {
+                <T as CfnHookTypeConfigOverrides>::set_configuration_alias(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("typeArn") => Ok(rt::to_wire(&<T as CfnHookTypeConfigOverrides>::type_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("typeArn", value) => {
+                <T as CfnHookTypeConfigOverrides>::set_type_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("typeName") => Ok(rt::to_wire(&<T as CfnHookTypeConfigOverrides>::type_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("typeName", value) => {
+                <T as CfnHookTypeConfigOverrides>::set_type_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnHookTypeConfigOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnHookTypeConfig` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnHookTypeConfigOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnHookTypeConfigProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnHookTypeConfig`.
 ///
@@ -4516,6 +6338,143 @@ pub trait CfnHookVersionExt: rt::IsA<CfnHookVersion> {
 }
 impl<O: rt::IsA<CfnHookVersion> + ?Sized> CfnHookVersionExt for O {}
 
+/// The members of [`CfnHookVersion`] a Rust type can override; [`CfnHookVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnHookVersionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnHookVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrIsDefaultVersion`; by default the library's implementation (`super`).
+    fn attr_is_default_version(&self, this: &CfnHookVersion) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "attrIsDefaultVersion")?)
+    }
+    /// Reads `attrTypeArn`; by default the library's implementation (`super`).
+    fn attr_type_arn(&self, this: &CfnHookVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrTypeArn")?)
+    }
+    /// Reads `attrVersionId`; by default the library's implementation (`super`).
+    fn attr_version_id(&self, this: &CfnHookVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrVersionId")?)
+    }
+    /// Reads `attrVisibility`; by default the library's implementation (`super`).
+    fn attr_visibility(&self, this: &CfnHookVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrVisibility")?)
+    }
+    /// Reads `hookVersionRef`; by default the library's implementation (`super`).
+    fn hook_version_ref(&self, this: &CfnHookVersion) -> rt::R<crate::interfaces::aws_cloudformation::HookVersionReference> {
+        rt::from_wire(rt::get(&this.0, "hookVersionRef")?)
+    }
+    /// Reads `schemaHandlerPackage`; by default the library's implementation (`super`).
+    fn schema_handler_package(&self, this: &CfnHookVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "schemaHandlerPackage")?)
+    }
+    /// Writes `schemaHandlerPackage`; by default the library's implementation (`super`).
+    fn set_schema_handler_package(&self, this: &CfnHookVersion, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "schemaHandlerPackage", rt::to_wire(&value))
+    }
+    /// Reads `typeName`; by default the library's implementation (`super`).
+    fn type_name(&self, this: &CfnHookVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "typeName")?)
+    }
+    /// Writes `typeName`; by default the library's implementation (`super`).
+    fn set_type_name(&self, this: &CfnHookVersion, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "typeName", rt::to_wire(&value))
+    }
+    /// Reads `executionRoleArn`; by default the library's implementation (`super`).
+    fn execution_role_arn(&self, this: &CfnHookVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "executionRoleArn")?)
+    }
+    /// Writes `executionRoleArn`; by default the library's implementation (`super`).
+    fn set_execution_role_arn(&self, this: &CfnHookVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "executionRoleArn", rt::to_wire(&value))
+    }
+    /// Reads `loggingConfig`; by default the library's implementation (`super`).
+    fn logging_config(&self, this: &CfnHookVersion) -> rt::R<rt::Option<IResolvableOrCfnHookVersionLoggingConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "loggingConfig")?)
+    }
+    /// Writes `loggingConfig`; by default the library's implementation (`super`).
+    fn set_logging_config(&self, this: &CfnHookVersion, value: rt::Option<IResolvableOrCfnHookVersionLoggingConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "loggingConfig", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnHookVersion, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnHookVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnHookVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnHookVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_is_default_version" => rt::Override::property("attrIsDefaultVersion"),
+                "attr_type_arn" => rt::Override::property("attrTypeArn"),
+                "attr_version_id" => rt::Override::property("attrVersionId"),
+                "attr_visibility" => rt::Override::property("attrVisibility"),
+                "hook_version_ref" => rt::Override::property("hookVersionRef"),
+                "schema_handler_package" | "set_schema_handler_package" => rt::Override::property("schemaHandlerPackage"),
+                "type_name" | "set_type_name" => rt::Override::property("typeName"),
+                "execution_role_arn" | "set_execution_role_arn" => rt::Override::property("executionRoleArn"),
+                "logging_config" | "set_logging_config" => rt::Override::property("loggingConfig"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnHookVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnHookVersionOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrIsDefaultVersion") => Ok(rt::to_wire(&<T as CfnHookVersionOverrides>::attr_is_default_version(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrTypeArn") => Ok(rt::to_wire(&<T as CfnHookVersionOverrides>::attr_type_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrVersionId") => Ok(rt::to_wire(&<T as CfnHookVersionOverrides>::attr_version_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrVisibility") => Ok(rt::to_wire(&<T as CfnHookVersionOverrides>::attr_visibility(imp, &Self(this.clone()))?)),
+            rt::Call::Get("hookVersionRef") => Ok(rt::to_wire(&<T as CfnHookVersionOverrides>::hook_version_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("schemaHandlerPackage") => Ok(rt::to_wire(&<T as CfnHookVersionOverrides>::schema_handler_package(imp, &Self(this.clone()))?)),
+            rt::Call::Set("schemaHandlerPackage", value) => {
+                <T as CfnHookVersionOverrides>::set_schema_handler_package(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("typeName") => Ok(rt::to_wire(&<T as CfnHookVersionOverrides>::type_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("typeName", value) => {
+                <T as CfnHookVersionOverrides>::set_type_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("executionRoleArn") => Ok(rt::to_wire(&<T as CfnHookVersionOverrides>::execution_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("executionRoleArn", value) => {
+                <T as CfnHookVersionOverrides>::set_execution_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("loggingConfig") => Ok(rt::to_wire(&<T as CfnHookVersionOverrides>::logging_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("loggingConfig", value) => {
+                <T as CfnHookVersionOverrides>::set_logging_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnHookVersionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnHookVersion` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnHookVersionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnHookVersionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The `LoggingConfig` property type specifies logging configuration information for an extension.
 ///
 /// Stability: external.
@@ -4659,6 +6618,69 @@ pub trait CfnJsonExt: rt::IsA<CfnJson> {
     }
 }
 impl<O: rt::IsA<CfnJson> + ?Sized> CfnJsonExt for O {}
+
+/// The members of [`CfnJson`] a Rust type can override; [`CfnJson::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::constructs::ConstructOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnJsonOverrides: crate::constructs::ConstructOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `creationStack`; by default the library's implementation (`super`).
+    fn creation_stack(&self, this: &CfnJson) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "creationStack")?)
+    }
+    /// Reads `value`; by default the library's implementation (`super`).
+    fn value(&self, this: &CfnJson) -> rt::R<crate::Reference> {
+        rt::from_wire(rt::get(&this.0, "value")?)
+    }
+    /// `resolve`: by default the library's implementation (`super`).
+    fn resolve(&self, this: &CfnJson, context: crate::IResolveContext) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "resolve", vec![rt::to_wire(&context)])?)
+    }
+    /// `toJSON`: by default the library's implementation (`super`).
+    fn to_json(&self, this: &CfnJson) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toJSON", vec![])?)
+    }
+}
+impl CfnJson {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnJsonOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnJsonOverrides>::OVERRIDES {
+            out.push(match *name {
+                "creation_stack" => rt::Override::property("creationStack"),
+                "value" => rt::Override::property("value"),
+                "resolve" => rt::Override::method("resolve"),
+                "to_json" => rt::Override::method("toJSON"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::constructs::Construct::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnJsonOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("creationStack") => Ok(rt::to_wire(&<T as CfnJsonOverrides>::creation_stack(imp, &Self(this.clone()))?)),
+            rt::Call::Get("value") => Ok(rt::to_wire(&<T as CfnJsonOverrides>::value(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("resolve", mut args) => Ok(rt::to_wire(&<T as CfnJsonOverrides>::resolve(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toJSON", _) => Ok(rt::to_wire(&<T as CfnJsonOverrides>::to_json(imp, &Self(this.clone()))?)),
+            call => crate::constructs::Construct::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnJson` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnJsonOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnJsonProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnJsonProps {
@@ -4844,6 +6866,203 @@ pub trait CfnLambdaHookExt: rt::IsA<CfnLambdaHook> {
     }
 }
 impl<O: rt::IsA<CfnLambdaHook> + ?Sized> CfnLambdaHookExt for O {}
+
+/// The members of [`CfnLambdaHook`] a Rust type can override; [`CfnLambdaHook::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnLambdaHookOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrHookArn`; by default the library's implementation (`super`).
+    fn attr_hook_arn(&self, this: &CfnLambdaHook) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrHookArn")?)
+    }
+    /// Reads `lambdaHookRef`; by default the library's implementation (`super`).
+    fn lambda_hook_ref(&self, this: &CfnLambdaHook) -> rt::R<crate::interfaces::aws_cloudformation::LambdaHookReference> {
+        rt::from_wire(rt::get(&this.0, "lambdaHookRef")?)
+    }
+    /// Reads `alias`; by default the library's implementation (`super`).
+    fn alias(&self, this: &CfnLambdaHook) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "alias")?)
+    }
+    /// Writes `alias`; by default the library's implementation (`super`).
+    fn set_alias(&self, this: &CfnLambdaHook, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "alias", rt::to_wire(&value))
+    }
+    /// Reads `executionRole`; by default the library's implementation (`super`).
+    fn execution_role(&self, this: &CfnLambdaHook) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "executionRole")?)
+    }
+    /// Writes `executionRole`; by default the library's implementation (`super`).
+    fn set_execution_role(&self, this: &CfnLambdaHook, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "executionRole", rt::to_wire(&value))
+    }
+    /// Reads `failureMode`; by default the library's implementation (`super`).
+    fn failure_mode(&self, this: &CfnLambdaHook) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "failureMode")?)
+    }
+    /// Writes `failureMode`; by default the library's implementation (`super`).
+    fn set_failure_mode(&self, this: &CfnLambdaHook, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "failureMode", rt::to_wire(&value))
+    }
+    /// Reads `hookStatus`; by default the library's implementation (`super`).
+    fn hook_status(&self, this: &CfnLambdaHook) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "hookStatus")?)
+    }
+    /// Writes `hookStatus`; by default the library's implementation (`super`).
+    fn set_hook_status(&self, this: &CfnLambdaHook, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "hookStatus", rt::to_wire(&value))
+    }
+    /// Reads `lambdaFunction`; by default the library's implementation (`super`).
+    fn lambda_function(&self, this: &CfnLambdaHook) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "lambdaFunction")?)
+    }
+    /// Writes `lambdaFunction`; by default the library's implementation (`super`).
+    fn set_lambda_function(&self, this: &CfnLambdaHook, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "lambdaFunction", rt::to_wire(&value))
+    }
+    /// Reads `targetOperations`; by default the library's implementation (`super`).
+    fn target_operations(&self, this: &CfnLambdaHook) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "targetOperations")?)
+    }
+    /// Writes `targetOperations`; by default the library's implementation (`super`).
+    fn set_target_operations(&self, this: &CfnLambdaHook, value: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "targetOperations", rt::to_wire(&value))
+    }
+    /// Reads `autoUpdate`; by default the library's implementation (`super`).
+    fn auto_update(&self, this: &CfnLambdaHook) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "autoUpdate")?)
+    }
+    /// Writes `autoUpdate`; by default the library's implementation (`super`).
+    fn set_auto_update(&self, this: &CfnLambdaHook, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "autoUpdate", rt::to_wire(&value))
+    }
+    /// Reads `loggingConfig`; by default the library's implementation (`super`).
+    fn logging_config(&self, this: &CfnLambdaHook) -> rt::R<rt::Option<IResolvableOrCfnLambdaHookLoggingConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "loggingConfig")?)
+    }
+    /// Writes `loggingConfig`; by default the library's implementation (`super`).
+    fn set_logging_config(&self, this: &CfnLambdaHook, value: rt::Option<IResolvableOrCfnLambdaHookLoggingConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "loggingConfig", rt::to_wire(&value))
+    }
+    /// Reads `stackFilters`; by default the library's implementation (`super`).
+    fn stack_filters(&self, this: &CfnLambdaHook) -> rt::R<rt::Option<IResolvableOrCfnLambdaHookStackFiltersProperty>> {
+        rt::from_wire(rt::get(&this.0, "stackFilters")?)
+    }
+    /// Writes `stackFilters`; by default the library's implementation (`super`).
+    fn set_stack_filters(&self, this: &CfnLambdaHook, value: rt::Option<IResolvableOrCfnLambdaHookStackFiltersProperty>) -> rt::R<()> {
+        rt::set(&this.0, "stackFilters", rt::to_wire(&value))
+    }
+    /// Reads `targetFilters`; by default the library's implementation (`super`).
+    fn target_filters(&self, this: &CfnLambdaHook) -> rt::R<rt::Option<IResolvableOrCfnLambdaHookTargetFiltersProperty>> {
+        rt::from_wire(rt::get(&this.0, "targetFilters")?)
+    }
+    /// Writes `targetFilters`; by default the library's implementation (`super`).
+    fn set_target_filters(&self, this: &CfnLambdaHook, value: rt::Option<IResolvableOrCfnLambdaHookTargetFiltersProperty>) -> rt::R<()> {
+        rt::set(&this.0, "targetFilters", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnLambdaHook, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnLambdaHook {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnLambdaHookOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnLambdaHookOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_hook_arn" => rt::Override::property("attrHookArn"),
+                "lambda_hook_ref" => rt::Override::property("lambdaHookRef"),
+                "alias" | "set_alias" => rt::Override::property("alias"),
+                "execution_role" | "set_execution_role" => rt::Override::property("executionRole"),
+                "failure_mode" | "set_failure_mode" => rt::Override::property("failureMode"),
+                "hook_status" | "set_hook_status" => rt::Override::property("hookStatus"),
+                "lambda_function" | "set_lambda_function" => rt::Override::property("lambdaFunction"),
+                "target_operations" | "set_target_operations" => rt::Override::property("targetOperations"),
+                "auto_update" | "set_auto_update" => rt::Override::property("autoUpdate"),
+                "logging_config" | "set_logging_config" => rt::Override::property("loggingConfig"),
+                "stack_filters" | "set_stack_filters" => rt::Override::property("stackFilters"),
+                "target_filters" | "set_target_filters" => rt::Override::property("targetFilters"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnLambdaHookOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrHookArn") => Ok(rt::to_wire(&<T as CfnLambdaHookOverrides>::attr_hook_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("lambdaHookRef") => Ok(rt::to_wire(&<T as CfnLambdaHookOverrides>::lambda_hook_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("alias") => Ok(rt::to_wire(&<T as CfnLambdaHookOverrides>::alias(imp, &Self(this.clone()))?)),
+            rt::Call::Set("alias", value) => {
+                <T as CfnLambdaHookOverrides>::set_alias(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("executionRole") => Ok(rt::to_wire(&<T as CfnLambdaHookOverrides>::execution_role(imp, &Self(this.clone()))?)),
+            rt::Call::Set("executionRole", value) => {
+                <T as CfnLambdaHookOverrides>::set_execution_role(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("failureMode") => Ok(rt::to_wire(&<T as CfnLambdaHookOverrides>::failure_mode(imp, &Self(this.clone()))?)),
+            rt::Call::Set("failureMode", value) => {
+                <T as CfnLambdaHookOverrides>::set_failure_mode(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("hookStatus") => Ok(rt::to_wire(&<T as CfnLambdaHookOverrides>::hook_status(imp, &Self(this.clone()))?)),
+            rt::Call::Set("hookStatus", value) => {
+                <T as CfnLambdaHookOverrides>::set_hook_status(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("lambdaFunction") => Ok(rt::to_wire(&<T as CfnLambdaHookOverrides>::lambda_function(imp, &Self(this.clone()))?)),
+            rt::Call::Set("lambdaFunction", value) => {
+                <T as CfnLambdaHookOverrides>::set_lambda_function(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("targetOperations") => Ok(rt::to_wire(&<T as CfnLambdaHookOverrides>::target_operations(imp, &Self(this.clone()))?)),
+            rt::Call::Set("targetOperations", value) => {
+                <T as CfnLambdaHookOverrides>::set_target_operations(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("autoUpdate") => Ok(rt::to_wire(&<T as CfnLambdaHookOverrides>::auto_update(imp, &Self(this.clone()))?)),
+            rt::Call::Set("autoUpdate", value) => {
+                <T as CfnLambdaHookOverrides>::set_auto_update(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("loggingConfig") => Ok(rt::to_wire(&<T as CfnLambdaHookOverrides>::logging_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("loggingConfig", value) => {
+                <T as CfnLambdaHookOverrides>::set_logging_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("stackFilters") => Ok(rt::to_wire(&<T as CfnLambdaHookOverrides>::stack_filters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("stackFilters", value) => {
+                <T as CfnLambdaHookOverrides>::set_stack_filters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("targetFilters") => Ok(rt::to_wire(&<T as CfnLambdaHookOverrides>::target_filters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("targetFilters", value) => {
+                <T as CfnLambdaHookOverrides>::set_target_filters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnLambdaHookOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnLambdaHook` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnLambdaHookOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnLambdaHookProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Hook targets are the destination where hooks will be invoked against.
 ///
@@ -5339,6 +7558,133 @@ pub trait CfnMacroExt: rt::IsA<CfnMacro> {
 }
 impl<O: rt::IsA<CfnMacro> + ?Sized> CfnMacroExt for O {}
 
+/// The members of [`CfnMacro`] a Rust type can override; [`CfnMacro::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnMacroOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnMacro) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `macroRef`; by default the library's implementation (`super`).
+    fn macro_ref(&self, this: &CfnMacro) -> rt::R<crate::interfaces::aws_cloudformation::MacroReference> {
+        rt::from_wire(rt::get(&this.0, "macroRef")?)
+    }
+    /// Reads `functionName`; by default the library's implementation (`super`).
+    fn function_name(&self, this: &CfnMacro) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "functionName")?)
+    }
+    /// Writes `functionName`; by default the library's implementation (`super`).
+    fn set_function_name(&self, this: &CfnMacro, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "functionName", rt::to_wire(&value))
+    }
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CfnMacro) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Writes `name`; by default the library's implementation (`super`).
+    fn set_name(&self, this: &CfnMacro, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "name", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnMacro) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnMacro, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `logGroupName`; by default the library's implementation (`super`).
+    fn log_group_name(&self, this: &CfnMacro) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "logGroupName")?)
+    }
+    /// Writes `logGroupName`; by default the library's implementation (`super`).
+    fn set_log_group_name(&self, this: &CfnMacro, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "logGroupName", rt::to_wire(&value))
+    }
+    /// Reads `logRoleArn`; by default the library's implementation (`super`).
+    fn log_role_arn(&self, this: &CfnMacro) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "logRoleArn")?)
+    }
+    /// Writes `logRoleArn`; by default the library's implementation (`super`).
+    fn set_log_role_arn(&self, this: &CfnMacro, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "logRoleArn", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnMacro, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnMacro {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnMacroOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnMacroOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "macro_ref" => rt::Override::property("macroRef"),
+                "function_name" | "set_function_name" => rt::Override::property("functionName"),
+                "name" | "set_name" => rt::Override::property("name"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "log_group_name" | "set_log_group_name" => rt::Override::property("logGroupName"),
+                "log_role_arn" | "set_log_role_arn" => rt::Override::property("logRoleArn"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnMacroOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnMacroOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("macroRef") => Ok(rt::to_wire(&<T as CfnMacroOverrides>::macro_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("functionName") => Ok(rt::to_wire(&<T as CfnMacroOverrides>::function_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("functionName", value) => {
+                <T as CfnMacroOverrides>::set_function_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CfnMacroOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("name", value) => {
+                <T as CfnMacroOverrides>::set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnMacroOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnMacroOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("logGroupName") => Ok(rt::to_wire(&<T as CfnMacroOverrides>::log_group_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logGroupName", value) => {
+                <T as CfnMacroOverrides>::set_log_group_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("logRoleArn") => Ok(rt::to_wire(&<T as CfnMacroOverrides>::log_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logRoleArn", value) => {
+                <T as CfnMacroOverrides>::set_log_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnMacroOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnMacro` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnMacroOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnMacroProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnMacro`.
 ///
 /// Stability: external.
@@ -5425,6 +7771,57 @@ pub trait CfnMappingExt: rt::IsA<CfnMapping> {
     }
 }
 impl<O: rt::IsA<CfnMapping> + ?Sized> CfnMappingExt for O {}
+
+/// The members of [`CfnMapping`] a Rust type can override; [`CfnMapping::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnRefElementOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnMappingOverrides: crate::CfnRefElementOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `findInMap`: by default the library's implementation (`super`).
+    fn find_in_map(&self, this: &CfnMapping, key1: rt::String, key2: rt::String, default_value: rt::Option<rt::String>) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "findInMap", vec![rt::to_wire(&key1), rt::to_wire(&key2), rt::to_wire(&default_value)])?)
+    }
+    /// `setValue`: by default the library's implementation (`super`).
+    fn set_value(&self, this: &CfnMapping, key1: rt::String, key2: rt::String, value: rt::Value) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "setValue", vec![rt::to_wire(&key1), rt::to_wire(&key2), rt::to_wire(&value)])?)
+    }
+}
+impl CfnMapping {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnMappingOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnMappingOverrides>::OVERRIDES {
+            out.push(match *name {
+                "find_in_map" => rt::Override::method("findInMap"),
+                "set_value" => rt::Override::method("setValue"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnRefElement::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnMappingOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("findInMap", mut args) => Ok(rt::to_wire(&<T as CfnMappingOverrides>::find_in_map(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("setValue", mut args) => Ok(rt::to_wire(&<T as CfnMappingOverrides>::set_value(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            call => crate::CfnRefElement::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnMapping` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnMappingOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::CfnMappingProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMappingProps {
@@ -5540,6 +7937,99 @@ pub trait CfnModuleDefaultVersionExt: rt::IsA<CfnModuleDefaultVersion> {
     }
 }
 impl<O: rt::IsA<CfnModuleDefaultVersion> + ?Sized> CfnModuleDefaultVersionExt for O {}
+
+/// The members of [`CfnModuleDefaultVersion`] a Rust type can override; [`CfnModuleDefaultVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnModuleDefaultVersionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `moduleDefaultVersionRef`; by default the library's implementation (`super`).
+    fn module_default_version_ref(&self, this: &CfnModuleDefaultVersion) -> rt::R<crate::interfaces::aws_cloudformation::ModuleDefaultVersionReference> {
+        rt::from_wire(rt::get(&this.0, "moduleDefaultVersionRef")?)
+    }
+    /// Reads `arn`; by default the library's implementation (`super`).
+    fn arn(&self, this: &CfnModuleDefaultVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "arn")?)
+    }
+    /// Writes `arn`; by default the library's implementation (`super`).
+    fn set_arn(&self, this: &CfnModuleDefaultVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "arn", rt::to_wire(&value))
+    }
+    /// Reads `moduleName`; by default the library's implementation (`super`).
+    fn module_name(&self, this: &CfnModuleDefaultVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "moduleName")?)
+    }
+    /// Writes `moduleName`; by default the library's implementation (`super`).
+    fn set_module_name(&self, this: &CfnModuleDefaultVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "moduleName", rt::to_wire(&value))
+    }
+    /// Reads `versionId`; by default the library's implementation (`super`).
+    fn version_id(&self, this: &CfnModuleDefaultVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "versionId")?)
+    }
+    /// Writes `versionId`; by default the library's implementation (`super`).
+    fn set_version_id(&self, this: &CfnModuleDefaultVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "versionId", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnModuleDefaultVersion, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnModuleDefaultVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnModuleDefaultVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnModuleDefaultVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "module_default_version_ref" => rt::Override::property("moduleDefaultVersionRef"),
+                "arn" | "set_arn" => rt::Override::property("arn"),
+                "module_name" | "set_module_name" => rt::Override::property("moduleName"),
+                "version_id" | "set_version_id" => rt::Override::property("versionId"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnModuleDefaultVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("moduleDefaultVersionRef") => Ok(rt::to_wire(&<T as CfnModuleDefaultVersionOverrides>::module_default_version_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("arn") => Ok(rt::to_wire(&<T as CfnModuleDefaultVersionOverrides>::arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("arn", value) => {
+                <T as CfnModuleDefaultVersionOverrides>::set_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("moduleName") => Ok(rt::to_wire(&<T as CfnModuleDefaultVersionOverrides>::module_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("moduleName", value) => {
+                <T as CfnModuleDefaultVersionOverrides>::set_module_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("versionId") => Ok(rt::to_wire(&<T as CfnModuleDefaultVersionOverrides>::version_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("versionId", value) => {
+                <T as CfnModuleDefaultVersionOverrides>::set_version_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnModuleDefaultVersionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnModuleDefaultVersion` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnModuleDefaultVersionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::CfnModuleDefaultVersionProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnModuleDefaultVersion`.
 ///
@@ -5715,6 +8205,133 @@ pub trait CfnModuleVersionExt: rt::IsA<CfnModuleVersion> {
 }
 impl<O: rt::IsA<CfnModuleVersion> + ?Sized> CfnModuleVersionExt for O {}
 
+/// The members of [`CfnModuleVersion`] a Rust type can override; [`CfnModuleVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnModuleVersionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnModuleVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrDescription`; by default the library's implementation (`super`).
+    fn attr_description(&self, this: &CfnModuleVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDescription")?)
+    }
+    /// Reads `attrDocumentationUrl`; by default the library's implementation (`super`).
+    fn attr_documentation_url(&self, this: &CfnModuleVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrDocumentationUrl")?)
+    }
+    /// Reads `attrIsDefaultVersion`; by default the library's implementation (`super`).
+    fn attr_is_default_version(&self, this: &CfnModuleVersion) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "attrIsDefaultVersion")?)
+    }
+    /// Reads `attrSchema`; by default the library's implementation (`super`).
+    fn attr_schema(&self, this: &CfnModuleVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrSchema")?)
+    }
+    /// Reads `attrTimeCreated`; by default the library's implementation (`super`).
+    fn attr_time_created(&self, this: &CfnModuleVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrTimeCreated")?)
+    }
+    /// Reads `attrVersionId`; by default the library's implementation (`super`).
+    fn attr_version_id(&self, this: &CfnModuleVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrVersionId")?)
+    }
+    /// Reads `attrVisibility`; by default the library's implementation (`super`).
+    fn attr_visibility(&self, this: &CfnModuleVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrVisibility")?)
+    }
+    /// Reads `moduleVersionRef`; by default the library's implementation (`super`).
+    fn module_version_ref(&self, this: &CfnModuleVersion) -> rt::R<crate::interfaces::aws_cloudformation::ModuleVersionReference> {
+        rt::from_wire(rt::get(&this.0, "moduleVersionRef")?)
+    }
+    /// Reads `moduleName`; by default the library's implementation (`super`).
+    fn module_name(&self, this: &CfnModuleVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "moduleName")?)
+    }
+    /// Writes `moduleName`; by default the library's implementation (`super`).
+    fn set_module_name(&self, this: &CfnModuleVersion, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "moduleName", rt::to_wire(&value))
+    }
+    /// Reads `modulePackage`; by default the library's implementation (`super`).
+    fn module_package(&self, this: &CfnModuleVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "modulePackage")?)
+    }
+    /// Writes `modulePackage`; by default the library's implementation (`super`).
+    fn set_module_package(&self, this: &CfnModuleVersion, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "modulePackage", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnModuleVersion, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnModuleVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnModuleVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnModuleVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_description" => rt::Override::property("attrDescription"),
+                "attr_documentation_url" => rt::Override::property("attrDocumentationUrl"),
+                "attr_is_default_version" => rt::Override::property("attrIsDefaultVersion"),
+                "attr_schema" => rt::Override::property("attrSchema"),
+                "attr_time_created" => rt::Override::property("attrTimeCreated"),
+                "attr_version_id" => rt::Override::property("attrVersionId"),
+                "attr_visibility" => rt::Override::property("attrVisibility"),
+                "module_version_ref" => rt::Override::property("moduleVersionRef"),
+                "module_name" | "set_module_name" => rt::Override::property("moduleName"),
+                "module_package" | "set_module_package" => rt::Override::property("modulePackage"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnModuleVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnModuleVersionOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrDescription") => Ok(rt::to_wire(&<T as CfnModuleVersionOverrides>::attr_description(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrDocumentationUrl") => Ok(rt::to_wire(&<T as CfnModuleVersionOverrides>::attr_documentation_url(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrIsDefaultVersion") => Ok(rt::to_wire(&<T as CfnModuleVersionOverrides>::attr_is_default_version(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrSchema") => Ok(rt::to_wire(&<T as CfnModuleVersionOverrides>::attr_schema(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrTimeCreated") => Ok(rt::to_wire(&<T as CfnModuleVersionOverrides>::attr_time_created(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrVersionId") => Ok(rt::to_wire(&<T as CfnModuleVersionOverrides>::attr_version_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrVisibility") => Ok(rt::to_wire(&<T as CfnModuleVersionOverrides>::attr_visibility(imp, &Self(this.clone()))?)),
+            rt::Call::Get("moduleVersionRef") => Ok(rt::to_wire(&<T as CfnModuleVersionOverrides>::module_version_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("moduleName") => Ok(rt::to_wire(&<T as CfnModuleVersionOverrides>::module_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("moduleName", value) => {
+                <T as CfnModuleVersionOverrides>::set_module_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("modulePackage") => Ok(rt::to_wire(&<T as CfnModuleVersionOverrides>::module_package(imp, &Self(this.clone()))?)),
+            rt::Call::Set("modulePackage", value) => {
+                <T as CfnModuleVersionOverrides>::set_module_package(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnModuleVersionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnModuleVersion` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnModuleVersionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnModuleVersionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnModuleVersion`.
 ///
 /// Stability: external.
@@ -5841,6 +8458,107 @@ pub trait CfnOutputExt: rt::IsA<CfnOutput> {
     }
 }
 impl<O: rt::IsA<CfnOutput> + ?Sized> CfnOutputExt for O {}
+
+/// The members of [`CfnOutput`] a Rust type can override; [`CfnOutput::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnElementOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnOutputOverrides: crate::CfnElementOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `importValue`; by default the library's implementation (`super`).
+    fn import_value(&self, this: &CfnOutput) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "importValue")?)
+    }
+    /// Reads `value`; by default the library's implementation (`super`).
+    fn value(&self, this: &CfnOutput) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "value")?)
+    }
+    /// Writes `value`; by default the library's implementation (`super`).
+    fn set_value(&self, this: &CfnOutput, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "value", rt::to_wire(&value))
+    }
+    /// Reads `condition`; by default the library's implementation (`super`).
+    fn condition(&self, this: &CfnOutput) -> rt::R<rt::Option<crate::CfnCondition>> {
+        rt::from_wire(rt::get(&this.0, "condition")?)
+    }
+    /// Writes `condition`; by default the library's implementation (`super`).
+    fn set_condition(&self, this: &CfnOutput, value: rt::Option<crate::CfnCondition>) -> rt::R<()> {
+        rt::set(&this.0, "condition", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnOutput) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnOutput, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `exportName`; by default the library's implementation (`super`).
+    fn export_name(&self, this: &CfnOutput) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "exportName")?)
+    }
+    /// Writes `exportName`; by default the library's implementation (`super`).
+    fn set_export_name(&self, this: &CfnOutput, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "exportName", rt::to_wire(&value))
+    }
+}
+impl CfnOutput {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnOutputOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnOutputOverrides>::OVERRIDES {
+            out.push(match *name {
+                "import_value" => rt::Override::property("importValue"),
+                "value" | "set_value" => rt::Override::property("value"),
+                "condition" | "set_condition" => rt::Override::property("condition"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "export_name" | "set_export_name" => rt::Override::property("exportName"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnElement::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnOutputOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("importValue") => Ok(rt::to_wire(&<T as CfnOutputOverrides>::import_value(imp, &Self(this.clone()))?)),
+            rt::Call::Get("value") => Ok(rt::to_wire(&<T as CfnOutputOverrides>::value(imp, &Self(this.clone()))?)),
+            rt::Call::Set("value", value) => {
+                <T as CfnOutputOverrides>::set_value(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("condition") => Ok(rt::to_wire(&<T as CfnOutputOverrides>::condition(imp, &Self(this.clone()))?)),
+            rt::Call::Set("condition", value) => {
+                <T as CfnOutputOverrides>::set_condition(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnOutputOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnOutputOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("exportName") => Ok(rt::to_wire(&<T as CfnOutputOverrides>::export_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("exportName", value) => {
+                <T as CfnOutputOverrides>::set_export_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            call => crate::CfnElement::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnOutput` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnOutputOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnOutputProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnOutputProps {
@@ -6061,6 +8779,229 @@ pub trait CfnParameterExt: rt::IsA<CfnParameter> {
     }
 }
 impl<O: rt::IsA<CfnParameter> + ?Sized> CfnParameterExt for O {}
+
+/// The members of [`CfnParameter`] a Rust type can override; [`CfnParameter::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnElementOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnParameterOverrides: crate::CfnElementOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `value`; by default the library's implementation (`super`).
+    fn value(&self, this: &CfnParameter) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "value")?)
+    }
+    /// Reads `valueAsList`; by default the library's implementation (`super`).
+    fn value_as_list(&self, this: &CfnParameter) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "valueAsList")?)
+    }
+    /// Reads `valueAsNumber`; by default the library's implementation (`super`).
+    fn value_as_number(&self, this: &CfnParameter) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "valueAsNumber")?)
+    }
+    /// Reads `valueAsString`; by default the library's implementation (`super`).
+    fn value_as_string(&self, this: &CfnParameter) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "valueAsString")?)
+    }
+    /// Reads `default`; by default the library's implementation (`super`).
+    fn default(&self, this: &CfnParameter) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "default")?)
+    }
+    /// Writes `default`; by default the library's implementation (`super`).
+    fn set_default(&self, this: &CfnParameter, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "default", rt::to_wire(&value))
+    }
+    /// Reads `noEcho`; by default the library's implementation (`super`).
+    fn no_echo(&self, this: &CfnParameter) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "noEcho")?)
+    }
+    /// Writes `noEcho`; by default the library's implementation (`super`).
+    fn set_no_echo(&self, this: &CfnParameter, value: bool) -> rt::R<()> {
+        rt::set(&this.0, "noEcho", rt::to_wire(&value))
+    }
+    /// Reads `type`; by default the library's implementation (`super`).
+    fn r#type(&self, this: &CfnParameter) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "type")?)
+    }
+    /// Writes `type`; by default the library's implementation (`super`).
+    fn set_type(&self, this: &CfnParameter, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "type", rt::to_wire(&value))
+    }
+    /// Reads `allowedPattern`; by default the library's implementation (`super`).
+    fn allowed_pattern(&self, this: &CfnParameter) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "allowedPattern")?)
+    }
+    /// Writes `allowedPattern`; by default the library's implementation (`super`).
+    fn set_allowed_pattern(&self, this: &CfnParameter, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "allowedPattern", rt::to_wire(&value))
+    }
+    /// Reads `allowedValues`; by default the library's implementation (`super`).
+    fn allowed_values(&self, this: &CfnParameter) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "allowedValues")?)
+    }
+    /// Writes `allowedValues`; by default the library's implementation (`super`).
+    fn set_allowed_values(&self, this: &CfnParameter, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "allowedValues", rt::to_wire(&value))
+    }
+    /// Reads `constraintDescription`; by default the library's implementation (`super`).
+    fn constraint_description(&self, this: &CfnParameter) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "constraintDescription")?)
+    }
+    /// Writes `constraintDescription`; by default the library's implementation (`super`).
+    fn set_constraint_description(&self, this: &CfnParameter, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "constraintDescription", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnParameter) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnParameter, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `maxLength`; by default the library's implementation (`super`).
+    fn max_length(&self, this: &CfnParameter) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "maxLength")?)
+    }
+    /// Writes `maxLength`; by default the library's implementation (`super`).
+    fn set_max_length(&self, this: &CfnParameter, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "maxLength", rt::to_wire(&value))
+    }
+    /// Reads `maxValue`; by default the library's implementation (`super`).
+    fn max_value(&self, this: &CfnParameter) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "maxValue")?)
+    }
+    /// Writes `maxValue`; by default the library's implementation (`super`).
+    fn set_max_value(&self, this: &CfnParameter, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "maxValue", rt::to_wire(&value))
+    }
+    /// Reads `minLength`; by default the library's implementation (`super`).
+    fn min_length(&self, this: &CfnParameter) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "minLength")?)
+    }
+    /// Writes `minLength`; by default the library's implementation (`super`).
+    fn set_min_length(&self, this: &CfnParameter, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "minLength", rt::to_wire(&value))
+    }
+    /// Reads `minValue`; by default the library's implementation (`super`).
+    fn min_value(&self, this: &CfnParameter) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "minValue")?)
+    }
+    /// Writes `minValue`; by default the library's implementation (`super`).
+    fn set_min_value(&self, this: &CfnParameter, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "minValue", rt::to_wire(&value))
+    }
+    /// `resolve`: by default the library's implementation (`super`).
+    fn resolve(&self, this: &CfnParameter, context: crate::IResolveContext) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "resolve", vec![rt::to_wire(&context)])?)
+    }
+}
+impl CfnParameter {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnParameterOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnParameterOverrides>::OVERRIDES {
+            out.push(match *name {
+                "value" => rt::Override::property("value"),
+                "value_as_list" => rt::Override::property("valueAsList"),
+                "value_as_number" => rt::Override::property("valueAsNumber"),
+                "value_as_string" => rt::Override::property("valueAsString"),
+                "default" | "set_default" => rt::Override::property("default"),
+                "no_echo" | "set_no_echo" => rt::Override::property("noEcho"),
+                "type" | "set_type" => rt::Override::property("type"),
+                "allowed_pattern" | "set_allowed_pattern" => rt::Override::property("allowedPattern"),
+                "allowed_values" | "set_allowed_values" => rt::Override::property("allowedValues"),
+                "constraint_description" | "set_constraint_description" => rt::Override::property("constraintDescription"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "max_length" | "set_max_length" => rt::Override::property("maxLength"),
+                "max_value" | "set_max_value" => rt::Override::property("maxValue"),
+                "min_length" | "set_min_length" => rt::Override::property("minLength"),
+                "min_value" | "set_min_value" => rt::Override::property("minValue"),
+                "resolve" => rt::Override::method("resolve"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnElement::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnParameterOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("value") => Ok(rt::to_wire(&<T as CfnParameterOverrides>::value(imp, &Self(this.clone()))?)),
+            rt::Call::Get("valueAsList") => Ok(rt::to_wire(&<T as CfnParameterOverrides>::value_as_list(imp, &Self(this.clone()))?)),
+            rt::Call::Get("valueAsNumber") => Ok(rt::to_wire(&<T as CfnParameterOverrides>::value_as_number(imp, &Self(this.clone()))?)),
+            rt::Call::Get("valueAsString") => Ok(rt::to_wire(&<T as CfnParameterOverrides>::value_as_string(imp, &Self(this.clone()))?)),
+            rt::Call::Get("default") => Ok(rt::to_wire(&<T as CfnParameterOverrides>::default(imp, &Self(this.clone()))?)),
+            rt::Call::Set("default", value) => {
+                <T as CfnParameterOverrides>::set_default(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("noEcho") => Ok(rt::to_wire(&<T as CfnParameterOverrides>::no_echo(imp, &Self(this.clone()))?)),
+            rt::Call::Set("noEcho", value) => {
+                <T as CfnParameterOverrides>::set_no_echo(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("type") => Ok(rt::to_wire(&<T as CfnParameterOverrides>::r#type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("type", value) => {
+                <T as CfnParameterOverrides>::set_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("allowedPattern") => Ok(rt::to_wire(&<T as CfnParameterOverrides>::allowed_pattern(imp, &Self(this.clone()))?)),
+            rt::Call::Set("allowedPattern", value) => {
+                <T as CfnParameterOverrides>::set_allowed_pattern(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("allowedValues") => Ok(rt::to_wire(&<T as CfnParameterOverrides>::allowed_values(imp, &Self(this.clone()))?)),
+            rt::Call::Set("allowedValues", value) => {
+                <T as CfnParameterOverrides>::set_allowed_values(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("constraintDescription") => Ok(rt::to_wire(&<T as CfnParameterOverrides>::constraint_description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("constraintDescription", value) => {
+                <T as CfnParameterOverrides>::set_constraint_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnParameterOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnParameterOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("maxLength") => Ok(rt::to_wire(&<T as CfnParameterOverrides>::max_length(imp, &Self(this.clone()))?)),
+            rt::Call::Set("maxLength", value) => {
+                <T as CfnParameterOverrides>::set_max_length(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("maxValue") => Ok(rt::to_wire(&<T as CfnParameterOverrides>::max_value(imp, &Self(this.clone()))?)),
+            rt::Call::Set("maxValue", value) => {
+                <T as CfnParameterOverrides>::set_max_value(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("minLength") => Ok(rt::to_wire(&<T as CfnParameterOverrides>::min_length(imp, &Self(this.clone()))?)),
+            rt::Call::Set("minLength", value) => {
+                <T as CfnParameterOverrides>::set_min_length(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("minValue") => Ok(rt::to_wire(&<T as CfnParameterOverrides>::min_value(imp, &Self(this.clone()))?)),
+            rt::Call::Set("minValue", value) => {
+                <T as CfnParameterOverrides>::set_min_value(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("resolve", mut args) => Ok(rt::to_wire(&<T as CfnParameterOverrides>::resolve(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnElement::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnParameter` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnParameterOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::CfnParameterProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnParameterProps {
@@ -6284,6 +9225,145 @@ pub trait CfnPublicTypeVersionExt: rt::IsA<CfnPublicTypeVersion> {
 }
 impl<O: rt::IsA<CfnPublicTypeVersion> + ?Sized> CfnPublicTypeVersionExt for O {}
 
+/// The members of [`CfnPublicTypeVersion`] a Rust type can override; [`CfnPublicTypeVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnPublicTypeVersionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrPublicTypeArn`; by default the library's implementation (`super`).
+    fn attr_public_type_arn(&self, this: &CfnPublicTypeVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrPublicTypeArn")?)
+    }
+    /// Reads `attrPublisherId`; by default the library's implementation (`super`).
+    fn attr_publisher_id(&self, this: &CfnPublicTypeVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrPublisherId")?)
+    }
+    /// Reads `attrTypeVersionArn`; by default the library's implementation (`super`).
+    fn attr_type_version_arn(&self, this: &CfnPublicTypeVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrTypeVersionArn")?)
+    }
+    /// Reads `publicTypeVersionRef`; by default the library's implementation (`super`).
+    fn public_type_version_ref(&self, this: &CfnPublicTypeVersion) -> rt::R<crate::interfaces::aws_cloudformation::PublicTypeVersionReference> {
+        rt::from_wire(rt::get(&this.0, "publicTypeVersionRef")?)
+    }
+    /// Reads `arn`; by default the library's implementation (`super`).
+    fn arn(&self, this: &CfnPublicTypeVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "arn")?)
+    }
+    /// Writes `arn`; by default the library's implementation (`super`).
+    fn set_arn(&self, this: &CfnPublicTypeVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "arn", rt::to_wire(&value))
+    }
+    /// Reads `logDeliveryBucket`; by default the library's implementation (`super`).
+    fn log_delivery_bucket(&self, this: &CfnPublicTypeVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "logDeliveryBucket")?)
+    }
+    /// Writes `logDeliveryBucket`; by default the library's implementation (`super`).
+    fn set_log_delivery_bucket(&self, this: &CfnPublicTypeVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "logDeliveryBucket", rt::to_wire(&value))
+    }
+    /// Reads `publicVersionNumber`; by default the library's implementation (`super`).
+    fn public_version_number(&self, this: &CfnPublicTypeVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "publicVersionNumber")?)
+    }
+    /// Writes `publicVersionNumber`; by default the library's implementation (`super`).
+    fn set_public_version_number(&self, this: &CfnPublicTypeVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "publicVersionNumber", rt::to_wire(&value))
+    }
+    /// Reads `type`; by default the library's implementation (`super`).
+    fn r#type(&self, this: &CfnPublicTypeVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "type")?)
+    }
+    /// Writes `type`; by default the library's implementation (`super`).
+    fn set_type(&self, this: &CfnPublicTypeVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "type", rt::to_wire(&value))
+    }
+    /// Reads `typeName`; by default the library's implementation (`super`).
+    fn type_name(&self, this: &CfnPublicTypeVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "typeName")?)
+    }
+    /// Writes `typeName`; by default the library's implementation (`super`).
+    fn set_type_name(&self, this: &CfnPublicTypeVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "typeName", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnPublicTypeVersion, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnPublicTypeVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnPublicTypeVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnPublicTypeVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_public_type_arn" => rt::Override::property("attrPublicTypeArn"),
+                "attr_publisher_id" => rt::Override::property("attrPublisherId"),
+                "attr_type_version_arn" => rt::Override::property("attrTypeVersionArn"),
+                "public_type_version_ref" => rt::Override::property("publicTypeVersionRef"),
+                "arn" | "set_arn" => rt::Override::property("arn"),
+                "log_delivery_bucket" | "set_log_delivery_bucket" => rt::Override::property("logDeliveryBucket"),
+                "public_version_number" | "set_public_version_number" => rt::Override::property("publicVersionNumber"),
+                "type" | "set_type" => rt::Override::property("type"),
+                "type_name" | "set_type_name" => rt::Override::property("typeName"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnPublicTypeVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrPublicTypeArn") => Ok(rt::to_wire(&<T as CfnPublicTypeVersionOverrides>::attr_public_type_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrPublisherId") => Ok(rt::to_wire(&<T as CfnPublicTypeVersionOverrides>::attr_publisher_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrTypeVersionArn") => Ok(rt::to_wire(&<T as CfnPublicTypeVersionOverrides>::attr_type_version_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("publicTypeVersionRef") => Ok(rt::to_wire(&<T as CfnPublicTypeVersionOverrides>::public_type_version_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("arn") => Ok(rt::to_wire(&<T as CfnPublicTypeVersionOverrides>::arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("arn", value) => {
+                <T as CfnPublicTypeVersionOverrides>::set_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("logDeliveryBucket") => Ok(rt::to_wire(&<T as CfnPublicTypeVersionOverrides>::log_delivery_bucket(imp, &Self(this.clone()))?)),
+            rt::Call::Set("logDeliveryBucket", value) => {
+                <T as CfnPublicTypeVersionOverrides>::set_log_delivery_bucket(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("publicVersionNumber") => Ok(rt::to_wire(&<T as CfnPublicTypeVersionOverrides>::public_version_number(imp, &Self(this.clone()))?)),
+            rt::Call::Set("publicVersionNumber", value) => {
+                <T as CfnPublicTypeVersionOverrides>::set_public_version_number(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("type") => Ok(rt::to_wire(&<T as CfnPublicTypeVersionOverrides>::r#type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("type", value) => {
+                <T as CfnPublicTypeVersionOverrides>::set_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("typeName") => Ok(rt::to_wire(&<T as CfnPublicTypeVersionOverrides>::type_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("typeName", value) => {
+                <T as CfnPublicTypeVersionOverrides>::set_type_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnPublicTypeVersionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnPublicTypeVersion` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnPublicTypeVersionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::CfnPublicTypeVersionProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnPublicTypeVersion`.
 ///
 /// Stability: external.
@@ -6454,6 +9534,109 @@ pub trait CfnPublisherExt: rt::IsA<CfnPublisher> {
 }
 impl<O: rt::IsA<CfnPublisher> + ?Sized> CfnPublisherExt for O {}
 
+/// The members of [`CfnPublisher`] a Rust type can override; [`CfnPublisher::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnPublisherOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrIdentityProvider`; by default the library's implementation (`super`).
+    fn attr_identity_provider(&self, this: &CfnPublisher) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrIdentityProvider")?)
+    }
+    /// Reads `attrPublisherId`; by default the library's implementation (`super`).
+    fn attr_publisher_id(&self, this: &CfnPublisher) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrPublisherId")?)
+    }
+    /// Reads `attrPublisherProfile`; by default the library's implementation (`super`).
+    fn attr_publisher_profile(&self, this: &CfnPublisher) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrPublisherProfile")?)
+    }
+    /// Reads `attrPublisherStatus`; by default the library's implementation (`super`).
+    fn attr_publisher_status(&self, this: &CfnPublisher) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrPublisherStatus")?)
+    }
+    /// Reads `publisherRef`; by default the library's implementation (`super`).
+    fn publisher_ref(&self, this: &CfnPublisher) -> rt::R<crate::interfaces::aws_cloudformation::PublisherReference> {
+        rt::from_wire(rt::get(&this.0, "publisherRef")?)
+    }
+    /// Reads `acceptTermsAndConditions`; by default the library's implementation (`super`).
+    fn accept_terms_and_conditions(&self, this: &CfnPublisher) -> rt::R<BoolOrIResolvable> {
+        rt::from_wire(rt::get(&this.0, "acceptTermsAndConditions")?)
+    }
+    /// Writes `acceptTermsAndConditions`; by default the library's implementation (`super`).
+    fn set_accept_terms_and_conditions(&self, this: &CfnPublisher, value: BoolOrIResolvable) -> rt::R<()> {
+        rt::set(&this.0, "acceptTermsAndConditions", rt::to_wire(&value))
+    }
+    /// Reads `connectionArn`; by default the library's implementation (`super`).
+    fn connection_arn(&self, this: &CfnPublisher) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "connectionArn")?)
+    }
+    /// Writes `connectionArn`; by default the library's implementation (`super`).
+    fn set_connection_arn(&self, this: &CfnPublisher, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "connectionArn", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnPublisher, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnPublisher {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnPublisherOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnPublisherOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_identity_provider" => rt::Override::property("attrIdentityProvider"),
+                "attr_publisher_id" => rt::Override::property("attrPublisherId"),
+                "attr_publisher_profile" => rt::Override::property("attrPublisherProfile"),
+                "attr_publisher_status" => rt::Override::property("attrPublisherStatus"),
+                "publisher_ref" => rt::Override::property("publisherRef"),
+                "accept_terms_and_conditions" | "set_accept_terms_and_conditions" => rt::Override::property("acceptTermsAndConditions"),
+                "connection_arn" | "set_connection_arn" => rt::Override::property("connectionArn"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnPublisherOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrIdentityProvider") => Ok(rt::to_wire(&<T as CfnPublisherOverrides>::attr_identity_provider(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrPublisherId") => Ok(rt::to_wire(&<T as CfnPublisherOverrides>::attr_publisher_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrPublisherProfile") => Ok(rt::to_wire(&<T as CfnPublisherOverrides>::attr_publisher_profile(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrPublisherStatus") => Ok(rt::to_wire(&<T as CfnPublisherOverrides>::attr_publisher_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("publisherRef") => Ok(rt::to_wire(&<T as CfnPublisherOverrides>::publisher_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("acceptTermsAndConditions") => Ok(rt::to_wire(&<T as CfnPublisherOverrides>::accept_terms_and_conditions(imp, &Self(this.clone()))?)),
+            rt::Call::Set("acceptTermsAndConditions", value) => {
+                <T as CfnPublisherOverrides>::set_accept_terms_and_conditions(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("connectionArn") => Ok(rt::to_wire(&<T as CfnPublisherOverrides>::connection_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("connectionArn", value) => {
+                <T as CfnPublisherOverrides>::set_connection_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnPublisherOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnPublisher` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnPublisherOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnPublisherProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for defining a `CfnPublisher`.
 ///
 /// Stability: external.
@@ -6524,6 +9707,51 @@ pub trait CfnRefElementExt: rt::IsA<CfnRefElement> {
 }
 impl<O: rt::IsA<CfnRefElement> + ?Sized> CfnRefElementExt for O {}
 
+/// The members of [`CfnRefElement`] a Rust type can override; [`CfnRefElement::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnElementOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnRefElementOverrides: crate::CfnElementOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `ref`; by default the library's implementation (`super`).
+    fn r#ref(&self, this: &CfnRefElement) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "ref")?)
+    }
+}
+impl CfnRefElement {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnRefElementOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnRefElementOverrides>::OVERRIDES {
+            out.push(match *name {
+                "ref" => rt::Override::property("ref"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnElement::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnRefElementOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("ref") => Ok(rt::to_wire(&<T as CfnRefElementOverrides>::r#ref(imp, &Self(this.clone()))?)),
+            call => crate::CfnElement::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnRefElement` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnRefElementOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Represents a CloudFormation resource.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CfnResource(rt::ObjRef);
@@ -6550,12 +9778,38 @@ pub trait CfnResourceExt: rt::IsA<CfnResource> {
     fn cfn_options(&self) -> rt::R<crate::ICfnResourceOptions> {
         rt::from_wire(rt::get(self.jsii_ref(), "cfnOptions")?)
     }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn cfn_properties(&self) -> rt::R<rt::Map<rt::String, rt::Value>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "cfnProperties")?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn cfn_property_names(&self) -> rt::R<rt::Map<rt::String, rt::String>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "cfnPropertyNames")?)
+    }
     /// AWS resource type.
     fn cfn_resource_type(&self) -> rt::R<rt::String> {
         rt::from_wire(rt::get(self.jsii_ref(), "cfnResourceType")?)
     }
     fn env(&self) -> rt::R<crate::interfaces::ResourceEnvironment> {
         rt::from_wire(rt::get(self.jsii_ref(), "env")?)
+    }
+    /// Deprecated.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    ///
+    /// Stability: deprecated.
+    #[deprecated(note = "use `updatedProperties`\n\nReturn properties modified after initiation\n\nResources that expose mutable properties should override this function to\ncollect and return the properties object for this resource.")]
+    fn updated_properites(&self) -> rt::R<rt::Map<rt::String, rt::Value>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "updatedProperites")?)
+    }
+    /// Return properties modified after initiation.
+    ///
+    /// Resources that expose mutable properties should override this function to
+    /// collect and return the properties object for this resource.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn updated_properties(&self) -> rt::R<rt::Map<rt::String, rt::Value>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "updatedProperties")?)
     }
     /// Syntactic sugar for `addOverride(path, undefined)`.
     ///
@@ -6744,6 +9998,10 @@ pub trait CfnResourceExt: rt::IsA<CfnResource> {
     fn remove_resource_dependency(&self, target: &dyn rt::IsA<crate::CfnResource>) -> rt::R<()> {
         rt::void(rt::invoke(self.jsii_ref(), "removeResourceDependency", vec![rt::to_wire(&target)])?)
     }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn render_properties(&self, props: &rt::Map<rt::String, rt::Value>) -> rt::R<rt::Map<rt::String, rt::Value>> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "renderProperties", vec![rt::to_wire(&props)])?)
+    }
     /// Replaces one dependency with another.
     ///
     /// # Arguments
@@ -6753,8 +10011,219 @@ pub trait CfnResourceExt: rt::IsA<CfnResource> {
     fn replace_dependency(&self, target: &dyn rt::IsA<crate::CfnResource>, new_target: &dyn rt::IsA<crate::CfnResource>) -> rt::R<()> {
         rt::void(rt::invoke(self.jsii_ref(), "replaceDependency", vec![rt::to_wire(&target), rt::to_wire(&new_target)])?)
     }
+    /// Can be overridden by subclasses to determine if this resource will be rendered into the cloudformation template.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn should_synthesize(&self) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "shouldSynthesize", vec![])?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn validate_properties(&self, properties: &rt::Value) -> rt::R<()> {
+        rt::void(rt::invoke(self.jsii_ref(), "validateProperties", vec![rt::to_wire(&properties)])?)
+    }
 }
 impl<O: rt::IsA<CfnResource> + ?Sized> CfnResourceExt for O {}
+
+/// The members of [`CfnResource`] a Rust type can override; [`CfnResource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnRefElementOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnResourceOverrides: crate::CfnRefElementOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `cfnOptions`; by default the library's implementation (`super`).
+    fn cfn_options(&self, this: &CfnResource) -> rt::R<crate::ICfnResourceOptions> {
+        rt::from_wire(rt::get(&this.0, "cfnOptions")?)
+    }
+    /// Reads `cfnProperties`; by default the library's implementation (`super`).
+    fn cfn_properties(&self, this: &CfnResource) -> rt::R<rt::Map<rt::String, rt::Value>> {
+        rt::from_wire(rt::get(&this.0, "cfnProperties")?)
+    }
+    /// Reads `cfnPropertyNames`; by default the library's implementation (`super`).
+    fn cfn_property_names(&self, this: &CfnResource) -> rt::R<rt::Map<rt::String, rt::String>> {
+        rt::from_wire(rt::get(&this.0, "cfnPropertyNames")?)
+    }
+    /// Reads `cfnResourceType`; by default the library's implementation (`super`).
+    fn cfn_resource_type(&self, this: &CfnResource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "cfnResourceType")?)
+    }
+    /// Reads `env`; by default the library's implementation (`super`).
+    fn env(&self, this: &CfnResource) -> rt::R<crate::interfaces::ResourceEnvironment> {
+        rt::from_wire(rt::get(&this.0, "env")?)
+    }
+    /// Reads `updatedProperites`; by default the library's implementation (`super`).
+    fn updated_properites(&self, this: &CfnResource) -> rt::R<rt::Map<rt::String, rt::Value>> {
+        rt::from_wire(rt::get(&this.0, "updatedProperites")?)
+    }
+    /// Reads `updatedProperties`; by default the library's implementation (`super`).
+    fn updated_properties(&self, this: &CfnResource) -> rt::R<rt::Map<rt::String, rt::Value>> {
+        rt::from_wire(rt::get(&this.0, "updatedProperties")?)
+    }
+    /// `addDeletionOverride`: by default the library's implementation (`super`).
+    fn add_deletion_override(&self, this: &CfnResource, path: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addDeletionOverride", vec![rt::to_wire(&path)])?)
+    }
+    /// `addDependency`: by default the library's implementation (`super`).
+    fn add_dependency(&self, this: &CfnResource, target: crate::CfnResource) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addDependency", vec![rt::to_wire(&target)])?)
+    }
+    /// `addDependsOn`: by default the library's implementation (`super`).
+    fn add_depends_on(&self, this: &CfnResource, target: crate::CfnResource) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addDependsOn", vec![rt::to_wire(&target)])?)
+    }
+    /// `addMetadata`: by default the library's implementation (`super`).
+    fn add_metadata(&self, this: &CfnResource, key: rt::String, value: rt::Value) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addMetadata", vec![rt::to_wire(&key), rt::to_wire(&value)])?)
+    }
+    /// `addOverride`: by default the library's implementation (`super`).
+    fn add_override(&self, this: &CfnResource, path: rt::String, value: rt::Value) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addOverride", vec![rt::to_wire(&path), rt::to_wire(&value)])?)
+    }
+    /// `addPropertyDeletionOverride`: by default the library's implementation (`super`).
+    fn add_property_deletion_override(&self, this: &CfnResource, property_path: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addPropertyDeletionOverride", vec![rt::to_wire(&property_path)])?)
+    }
+    /// `addPropertyOverride`: by default the library's implementation (`super`).
+    fn add_property_override(&self, this: &CfnResource, property_path: rt::String, value: rt::Value) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addPropertyOverride", vec![rt::to_wire(&property_path), rt::to_wire(&value)])?)
+    }
+    /// `addResourceDependency`: by default the library's implementation (`super`).
+    fn add_resource_dependency(&self, this: &CfnResource, target: crate::CfnResource, reason: rt::Option<rt::String>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addResourceDependency", vec![rt::to_wire(&target), rt::to_wire(&reason)])?)
+    }
+    /// `applyCrossStackReferenceStrength`: by default the library's implementation (`super`).
+    fn apply_cross_stack_reference_strength(&self, this: &CfnResource, strength: crate::ReferenceStrength) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "applyCrossStackReferenceStrength", vec![rt::to_wire(&strength)])?)
+    }
+    /// `applyRemovalPolicy`: by default the library's implementation (`super`).
+    fn apply_removal_policy(&self, this: &CfnResource, policy: rt::Option<crate::RemovalPolicy>, options: rt::Option<crate::RemovalPolicyOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "applyRemovalPolicy", vec![rt::to_wire(&policy), rt::to_wire(&options)])?)
+    }
+    /// `cfnPropertyName`: by default the library's implementation (`super`).
+    fn cfn_property_name(&self, this: &CfnResource, cdk_property_name: rt::String) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "cfnPropertyName", vec![rt::to_wire(&cdk_property_name)])?)
+    }
+    /// `getAtt`: by default the library's implementation (`super`).
+    fn get_att(&self, this: &CfnResource, attribute_name: rt::String, type_hint: rt::Option<crate::ResolutionTypeHint>) -> rt::R<crate::Reference> {
+        rt::from_wire(rt::invoke(&this.0, "getAtt", vec![rt::to_wire(&attribute_name), rt::to_wire(&type_hint)])?)
+    }
+    /// `getMetadata`: by default the library's implementation (`super`).
+    fn get_metadata(&self, this: &CfnResource, key: rt::String) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "getMetadata", vec![rt::to_wire(&key)])?)
+    }
+    /// `obtainDependencies`: by default the library's implementation (`super`).
+    fn obtain_dependencies(&self, this: &CfnResource) -> rt::R<rt::Vec<StackOrCfnResource>> {
+        rt::from_wire(rt::invoke(&this.0, "obtainDependencies", vec![])?)
+    }
+    /// `removeDependency`: by default the library's implementation (`super`).
+    fn remove_dependency(&self, this: &CfnResource, target: crate::CfnResource) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "removeDependency", vec![rt::to_wire(&target)])?)
+    }
+    /// `removeResourceDependency`: by default the library's implementation (`super`).
+    fn remove_resource_dependency(&self, this: &CfnResource, target: crate::CfnResource) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "removeResourceDependency", vec![rt::to_wire(&target)])?)
+    }
+    /// `renderProperties`: by default the library's implementation (`super`).
+    fn render_properties(&self, this: &CfnResource, props: rt::Map<rt::String, rt::Value>) -> rt::R<rt::Map<rt::String, rt::Value>> {
+        rt::from_wire(rt::invoke(&this.0, "renderProperties", vec![rt::to_wire(&props)])?)
+    }
+    /// `replaceDependency`: by default the library's implementation (`super`).
+    fn replace_dependency(&self, this: &CfnResource, target: crate::CfnResource, new_target: crate::CfnResource) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "replaceDependency", vec![rt::to_wire(&target), rt::to_wire(&new_target)])?)
+    }
+    /// `shouldSynthesize`: by default the library's implementation (`super`).
+    fn should_synthesize(&self, this: &CfnResource) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "shouldSynthesize", vec![])?)
+    }
+    /// `validateProperties`: by default the library's implementation (`super`).
+    fn validate_properties(&self, this: &CfnResource, properties: rt::Value) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "validateProperties", vec![rt::to_wire(&properties)])?)
+    }
+}
+impl CfnResource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnResourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnResourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "cfn_options" => rt::Override::property("cfnOptions"),
+                "cfn_properties" => rt::Override::property("cfnProperties"),
+                "cfn_property_names" => rt::Override::property("cfnPropertyNames"),
+                "cfn_resource_type" => rt::Override::property("cfnResourceType"),
+                "env" => rt::Override::property("env"),
+                "updated_properites" => rt::Override::property("updatedProperites"),
+                "updated_properties" => rt::Override::property("updatedProperties"),
+                "add_deletion_override" => rt::Override::method("addDeletionOverride"),
+                "add_dependency" => rt::Override::method("addDependency"),
+                "add_depends_on" => rt::Override::method("addDependsOn"),
+                "add_metadata" => rt::Override::method("addMetadata"),
+                "add_override" => rt::Override::method("addOverride"),
+                "add_property_deletion_override" => rt::Override::method("addPropertyDeletionOverride"),
+                "add_property_override" => rt::Override::method("addPropertyOverride"),
+                "add_resource_dependency" => rt::Override::method("addResourceDependency"),
+                "apply_cross_stack_reference_strength" => rt::Override::method("applyCrossStackReferenceStrength"),
+                "apply_removal_policy" => rt::Override::method("applyRemovalPolicy"),
+                "cfn_property_name" => rt::Override::method("cfnPropertyName"),
+                "get_att" => rt::Override::method("getAtt"),
+                "get_metadata" => rt::Override::method("getMetadata"),
+                "obtain_dependencies" => rt::Override::method("obtainDependencies"),
+                "remove_dependency" => rt::Override::method("removeDependency"),
+                "remove_resource_dependency" => rt::Override::method("removeResourceDependency"),
+                "render_properties" => rt::Override::method("renderProperties"),
+                "replace_dependency" => rt::Override::method("replaceDependency"),
+                "should_synthesize" => rt::Override::method("shouldSynthesize"),
+                "validate_properties" => rt::Override::method("validateProperties"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnRefElement::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnResourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("cfnOptions") => Ok(rt::to_wire(&<T as CfnResourceOverrides>::cfn_options(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cfnProperties") => Ok(rt::to_wire(&<T as CfnResourceOverrides>::cfn_properties(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cfnPropertyNames") => Ok(rt::to_wire(&<T as CfnResourceOverrides>::cfn_property_names(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cfnResourceType") => Ok(rt::to_wire(&<T as CfnResourceOverrides>::cfn_resource_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("env") => Ok(rt::to_wire(&<T as CfnResourceOverrides>::env(imp, &Self(this.clone()))?)),
+            rt::Call::Get("updatedProperites") => Ok(rt::to_wire(&<T as CfnResourceOverrides>::updated_properites(imp, &Self(this.clone()))?)),
+            rt::Call::Get("updatedProperties") => Ok(rt::to_wire(&<T as CfnResourceOverrides>::updated_properties(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addDeletionOverride", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::add_deletion_override(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addDependency", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::add_dependency(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addDependsOn", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::add_depends_on(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addMetadata", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::add_metadata(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addOverride", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::add_override(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addPropertyDeletionOverride", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::add_property_deletion_override(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addPropertyOverride", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::add_property_override(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addResourceDependency", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::add_resource_dependency(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("applyCrossStackReferenceStrength", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::apply_cross_stack_reference_strength(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("applyRemovalPolicy", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::apply_removal_policy(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("cfnPropertyName", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::cfn_property_name(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("getAtt", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::get_att(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("getMetadata", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::get_metadata(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("obtainDependencies", _) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::obtain_dependencies(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("removeDependency", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::remove_dependency(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("removeResourceDependency", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::remove_resource_dependency(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("renderProperties", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::render_properties(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("replaceDependency", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::replace_dependency(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("shouldSynthesize", _) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::should_synthesize(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("validateProperties", mut args) => Ok(rt::to_wire(&<T as CfnResourceOverrides>::validate_properties(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnRefElement::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnResource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnResourceOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnResourceProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// For an Auto Scaling group replacement update, specifies how many instances must signal success for the update to succeed.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -6873,6 +10342,105 @@ pub trait CfnResourceDefaultVersionExt: rt::IsA<CfnResourceDefaultVersion> {
     }
 }
 impl<O: rt::IsA<CfnResourceDefaultVersion> + ?Sized> CfnResourceDefaultVersionExt for O {}
+
+/// The members of [`CfnResourceDefaultVersion`] a Rust type can override; [`CfnResourceDefaultVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnResourceDefaultVersionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnResourceDefaultVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `resourceDefaultVersionRef`; by default the library's implementation (`super`).
+    fn resource_default_version_ref(&self, this: &CfnResourceDefaultVersion) -> rt::R<crate::interfaces::aws_cloudformation::ResourceDefaultVersionReference> {
+        rt::from_wire(rt::get(&this.0, "resourceDefaultVersionRef")?)
+    }
+    /// Reads `typeName`; by default the library's implementation (`super`).
+    fn type_name(&self, this: &CfnResourceDefaultVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "typeName")?)
+    }
+    /// Writes `typeName`; by default the library's implementation (`super`).
+    fn set_type_name(&self, this: &CfnResourceDefaultVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "typeName", rt::to_wire(&value))
+    }
+    /// Reads `typeVersionArn`; by default the library's implementation (`super`).
+    fn type_version_arn(&self, this: &CfnResourceDefaultVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "typeVersionArn")?)
+    }
+    /// Writes `typeVersionArn`; by default the library's implementation (`super`).
+    fn set_type_version_arn(&self, this: &CfnResourceDefaultVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "typeVersionArn", rt::to_wire(&value))
+    }
+    /// Reads `versionId`; by default the library's implementation (`super`).
+    fn version_id(&self, this: &CfnResourceDefaultVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "versionId")?)
+    }
+    /// Writes `versionId`; by default the library's implementation (`super`).
+    fn set_version_id(&self, this: &CfnResourceDefaultVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "versionId", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnResourceDefaultVersion, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnResourceDefaultVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnResourceDefaultVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnResourceDefaultVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "resource_default_version_ref" => rt::Override::property("resourceDefaultVersionRef"),
+                "type_name" | "set_type_name" => rt::Override::property("typeName"),
+                "type_version_arn" | "set_type_version_arn" => rt::Override::property("typeVersionArn"),
+                "version_id" | "set_version_id" => rt::Override::property("versionId"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnResourceDefaultVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnResourceDefaultVersionOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resourceDefaultVersionRef") => Ok(rt::to_wire(&<T as CfnResourceDefaultVersionOverrides>::resource_default_version_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("typeName") => Ok(rt::to_wire(&<T as CfnResourceDefaultVersionOverrides>::type_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("typeName", value) => {
+                <T as CfnResourceDefaultVersionOverrides>::set_type_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("typeVersionArn") => Ok(rt::to_wire(&<T as CfnResourceDefaultVersionOverrides>::type_version_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("typeVersionArn", value) => {
+                <T as CfnResourceDefaultVersionOverrides>::set_type_version_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("versionId") => Ok(rt::to_wire(&<T as CfnResourceDefaultVersionOverrides>::version_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("versionId", value) => {
+                <T as CfnResourceDefaultVersionOverrides>::set_version_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnResourceDefaultVersionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnResourceDefaultVersion` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnResourceDefaultVersionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::CfnResourceDefaultVersionProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnResourceDefaultVersion`.
 ///
@@ -7147,6 +10715,149 @@ pub trait CfnResourceVersionExt: rt::IsA<CfnResourceVersion> {
 }
 impl<O: rt::IsA<CfnResourceVersion> + ?Sized> CfnResourceVersionExt for O {}
 
+/// The members of [`CfnResourceVersion`] a Rust type can override; [`CfnResourceVersion::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnResourceVersionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnResourceVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `attrIsDefaultVersion`; by default the library's implementation (`super`).
+    fn attr_is_default_version(&self, this: &CfnResourceVersion) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "attrIsDefaultVersion")?)
+    }
+    /// Reads `attrProvisioningType`; by default the library's implementation (`super`).
+    fn attr_provisioning_type(&self, this: &CfnResourceVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrProvisioningType")?)
+    }
+    /// Reads `attrTypeArn`; by default the library's implementation (`super`).
+    fn attr_type_arn(&self, this: &CfnResourceVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrTypeArn")?)
+    }
+    /// Reads `attrVersionId`; by default the library's implementation (`super`).
+    fn attr_version_id(&self, this: &CfnResourceVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrVersionId")?)
+    }
+    /// Reads `attrVisibility`; by default the library's implementation (`super`).
+    fn attr_visibility(&self, this: &CfnResourceVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrVisibility")?)
+    }
+    /// Reads `resourceVersionRef`; by default the library's implementation (`super`).
+    fn resource_version_ref(&self, this: &CfnResourceVersion) -> rt::R<crate::interfaces::aws_cloudformation::ResourceVersionReference> {
+        rt::from_wire(rt::get(&this.0, "resourceVersionRef")?)
+    }
+    /// Reads `schemaHandlerPackage`; by default the library's implementation (`super`).
+    fn schema_handler_package(&self, this: &CfnResourceVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "schemaHandlerPackage")?)
+    }
+    /// Writes `schemaHandlerPackage`; by default the library's implementation (`super`).
+    fn set_schema_handler_package(&self, this: &CfnResourceVersion, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "schemaHandlerPackage", rt::to_wire(&value))
+    }
+    /// Reads `typeName`; by default the library's implementation (`super`).
+    fn type_name(&self, this: &CfnResourceVersion) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "typeName")?)
+    }
+    /// Writes `typeName`; by default the library's implementation (`super`).
+    fn set_type_name(&self, this: &CfnResourceVersion, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "typeName", rt::to_wire(&value))
+    }
+    /// Reads `executionRoleArn`; by default the library's implementation (`super`).
+    fn execution_role_arn(&self, this: &CfnResourceVersion) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "executionRoleArn")?)
+    }
+    /// Writes `executionRoleArn`; by default the library's implementation (`super`).
+    fn set_execution_role_arn(&self, this: &CfnResourceVersion, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "executionRoleArn", rt::to_wire(&value))
+    }
+    /// Reads `loggingConfig`; by default the library's implementation (`super`).
+    fn logging_config(&self, this: &CfnResourceVersion) -> rt::R<rt::Option<IResolvableOrCfnResourceVersionLoggingConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "loggingConfig")?)
+    }
+    /// Writes `loggingConfig`; by default the library's implementation (`super`).
+    fn set_logging_config(&self, this: &CfnResourceVersion, value: rt::Option<IResolvableOrCfnResourceVersionLoggingConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "loggingConfig", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnResourceVersion, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnResourceVersion {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnResourceVersionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnResourceVersionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "attr_is_default_version" => rt::Override::property("attrIsDefaultVersion"),
+                "attr_provisioning_type" => rt::Override::property("attrProvisioningType"),
+                "attr_type_arn" => rt::Override::property("attrTypeArn"),
+                "attr_version_id" => rt::Override::property("attrVersionId"),
+                "attr_visibility" => rt::Override::property("attrVisibility"),
+                "resource_version_ref" => rt::Override::property("resourceVersionRef"),
+                "schema_handler_package" | "set_schema_handler_package" => rt::Override::property("schemaHandlerPackage"),
+                "type_name" | "set_type_name" => rt::Override::property("typeName"),
+                "execution_role_arn" | "set_execution_role_arn" => rt::Override::property("executionRoleArn"),
+                "logging_config" | "set_logging_config" => rt::Override::property("loggingConfig"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnResourceVersionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnResourceVersionOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrIsDefaultVersion") => Ok(rt::to_wire(&<T as CfnResourceVersionOverrides>::attr_is_default_version(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrProvisioningType") => Ok(rt::to_wire(&<T as CfnResourceVersionOverrides>::attr_provisioning_type(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrTypeArn") => Ok(rt::to_wire(&<T as CfnResourceVersionOverrides>::attr_type_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrVersionId") => Ok(rt::to_wire(&<T as CfnResourceVersionOverrides>::attr_version_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrVisibility") => Ok(rt::to_wire(&<T as CfnResourceVersionOverrides>::attr_visibility(imp, &Self(this.clone()))?)),
+            rt::Call::Get("resourceVersionRef") => Ok(rt::to_wire(&<T as CfnResourceVersionOverrides>::resource_version_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("schemaHandlerPackage") => Ok(rt::to_wire(&<T as CfnResourceVersionOverrides>::schema_handler_package(imp, &Self(this.clone()))?)),
+            rt::Call::Set("schemaHandlerPackage", value) => {
+                <T as CfnResourceVersionOverrides>::set_schema_handler_package(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("typeName") => Ok(rt::to_wire(&<T as CfnResourceVersionOverrides>::type_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("typeName", value) => {
+                <T as CfnResourceVersionOverrides>::set_type_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("executionRoleArn") => Ok(rt::to_wire(&<T as CfnResourceVersionOverrides>::execution_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("executionRoleArn", value) => {
+                <T as CfnResourceVersionOverrides>::set_execution_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("loggingConfig") => Ok(rt::to_wire(&<T as CfnResourceVersionOverrides>::logging_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("loggingConfig", value) => {
+                <T as CfnResourceVersionOverrides>::set_logging_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnResourceVersionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnResourceVersion` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnResourceVersionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnResourceVersionProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Logging configuration information for a resource.
 ///
 /// Stability: external.
@@ -7291,6 +11002,51 @@ pub trait CfnRuleExt: rt::IsA<CfnRule> {
     }
 }
 impl<O: rt::IsA<CfnRule> + ?Sized> CfnRuleExt for O {}
+
+/// The members of [`CfnRule`] a Rust type can override; [`CfnRule::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnRefElementOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnRuleOverrides: crate::CfnRefElementOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `addAssertion`: by default the library's implementation (`super`).
+    fn add_assertion(&self, this: &CfnRule, condition: crate::ICfnConditionExpression, description: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addAssertion", vec![rt::to_wire(&condition), rt::to_wire(&description)])?)
+    }
+}
+impl CfnRule {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnRuleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnRuleOverrides>::OVERRIDES {
+            out.push(match *name {
+                "add_assertion" => rt::Override::method("addAssertion"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnRefElement::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnRuleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("addAssertion", mut args) => Ok(rt::to_wire(&<T as CfnRuleOverrides>::add_assertion(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => crate::CfnRefElement::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnRule` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnRuleOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::CfnRuleProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A rule assertion.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -7568,6 +11324,181 @@ pub trait CfnStackExt: rt::IsA<CfnStack> {
     }
 }
 impl<O: rt::IsA<CfnStack> + ?Sized> CfnStackExt for O {}
+
+/// The members of [`CfnStack`] a Rust type can override; [`CfnStack::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnStackOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrChangeSetId`; by default the library's implementation (`super`).
+    fn attr_change_set_id(&self, this: &CfnStack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrChangeSetId")?)
+    }
+    /// Reads `attrCreationTime`; by default the library's implementation (`super`).
+    fn attr_creation_time(&self, this: &CfnStack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrCreationTime")?)
+    }
+    /// Reads `attrLastUpdateTime`; by default the library's implementation (`super`).
+    fn attr_last_update_time(&self, this: &CfnStack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrLastUpdateTime")?)
+    }
+    /// Reads `attrOutputs`; by default the library's implementation (`super`).
+    fn attr_outputs(&self, this: &CfnStack) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "attrOutputs")?)
+    }
+    /// Reads `attrParentId`; by default the library's implementation (`super`).
+    fn attr_parent_id(&self, this: &CfnStack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrParentId")?)
+    }
+    /// Reads `attrRootId`; by default the library's implementation (`super`).
+    fn attr_root_id(&self, this: &CfnStack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrRootId")?)
+    }
+    /// Reads `attrStackId`; by default the library's implementation (`super`).
+    fn attr_stack_id(&self, this: &CfnStack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStackId")?)
+    }
+    /// Reads `attrStackStatus`; by default the library's implementation (`super`).
+    fn attr_stack_status(&self, this: &CfnStack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStackStatus")?)
+    }
+    /// Reads `stackRef`; by default the library's implementation (`super`).
+    fn stack_ref(&self, this: &CfnStack) -> rt::R<crate::interfaces::aws_cloudformation::StackReference> {
+        rt::from_wire(rt::get(&this.0, "stackRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnStack) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `notificationArns`; by default the library's implementation (`super`).
+    fn notification_arns(&self, this: &CfnStack) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "notificationArns")?)
+    }
+    /// Writes `notificationArns`; by default the library's implementation (`super`).
+    fn set_notification_arns(&self, this: &CfnStack, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "notificationArns", rt::to_wire(&value))
+    }
+    /// Reads `parameters`; by default the library's implementation (`super`).
+    fn parameters(&self, this: &CfnStack) -> rt::R<rt::Option<IResolvableOrStringMap>> {
+        rt::from_wire(rt::get(&this.0, "parameters")?)
+    }
+    /// Writes `parameters`; by default the library's implementation (`super`).
+    fn set_parameters(&self, this: &CfnStack, value: rt::Option<IResolvableOrStringMap>) -> rt::R<()> {
+        rt::set(&this.0, "parameters", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnStack) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnStack, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// Reads `templateUrl`; by default the library's implementation (`super`).
+    fn template_url(&self, this: &CfnStack) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "templateUrl")?)
+    }
+    /// Writes `templateUrl`; by default the library's implementation (`super`).
+    fn set_template_url(&self, this: &CfnStack, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "templateUrl", rt::to_wire(&value))
+    }
+    /// Reads `timeoutInMinutes`; by default the library's implementation (`super`).
+    fn timeout_in_minutes(&self, this: &CfnStack) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "timeoutInMinutes")?)
+    }
+    /// Writes `timeoutInMinutes`; by default the library's implementation (`super`).
+    fn set_timeout_in_minutes(&self, this: &CfnStack, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "timeoutInMinutes", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnStack, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnStack {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnStackOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnStackOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_change_set_id" => rt::Override::property("attrChangeSetId"),
+                "attr_creation_time" => rt::Override::property("attrCreationTime"),
+                "attr_last_update_time" => rt::Override::property("attrLastUpdateTime"),
+                "attr_outputs" => rt::Override::property("attrOutputs"),
+                "attr_parent_id" => rt::Override::property("attrParentId"),
+                "attr_root_id" => rt::Override::property("attrRootId"),
+                "attr_stack_id" => rt::Override::property("attrStackId"),
+                "attr_stack_status" => rt::Override::property("attrStackStatus"),
+                "stack_ref" => rt::Override::property("stackRef"),
+                "tags" => rt::Override::property("tags"),
+                "notification_arns" | "set_notification_arns" => rt::Override::property("notificationArns"),
+                "parameters" | "set_parameters" => rt::Override::property("parameters"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "template_url" | "set_template_url" => rt::Override::property("templateUrl"),
+                "timeout_in_minutes" | "set_timeout_in_minutes" => rt::Override::property("timeoutInMinutes"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnStackOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrChangeSetId") => Ok(rt::to_wire(&<T as CfnStackOverrides>::attr_change_set_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrCreationTime") => Ok(rt::to_wire(&<T as CfnStackOverrides>::attr_creation_time(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrLastUpdateTime") => Ok(rt::to_wire(&<T as CfnStackOverrides>::attr_last_update_time(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrOutputs") => Ok(rt::to_wire(&<T as CfnStackOverrides>::attr_outputs(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrParentId") => Ok(rt::to_wire(&<T as CfnStackOverrides>::attr_parent_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrRootId") => Ok(rt::to_wire(&<T as CfnStackOverrides>::attr_root_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStackId") => Ok(rt::to_wire(&<T as CfnStackOverrides>::attr_stack_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrStackStatus") => Ok(rt::to_wire(&<T as CfnStackOverrides>::attr_stack_status(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stackRef") => Ok(rt::to_wire(&<T as CfnStackOverrides>::stack_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnStackOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("notificationArns") => Ok(rt::to_wire(&<T as CfnStackOverrides>::notification_arns(imp, &Self(this.clone()))?)),
+            rt::Call::Set("notificationArns", value) => {
+                <T as CfnStackOverrides>::set_notification_arns(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("parameters") => Ok(rt::to_wire(&<T as CfnStackOverrides>::parameters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("parameters", value) => {
+                <T as CfnStackOverrides>::set_parameters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnStackOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnStackOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("templateUrl") => Ok(rt::to_wire(&<T as CfnStackOverrides>::template_url(imp, &Self(this.clone()))?)),
+            rt::Call::Set("templateUrl", value) => {
+                <T as CfnStackOverrides>::set_template_url(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("timeoutInMinutes") => Ok(rt::to_wire(&<T as CfnStackOverrides>::timeout_in_minutes(imp, &Self(this.clone()))?)),
+            rt::Call::Set("timeoutInMinutes", value) => {
+                <T as CfnStackOverrides>::set_timeout_in_minutes(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnStackOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnStack` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnStackOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::CfnStackProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The `Output` data type.
 ///
@@ -7896,6 +11827,279 @@ pub trait CfnStackSetExt: rt::IsA<CfnStackSet> {
     }
 }
 impl<O: rt::IsA<CfnStackSet> + ?Sized> CfnStackSetExt for O {}
+
+/// The members of [`CfnStackSet`] a Rust type can override; [`CfnStackSet::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnStackSetOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrStackSetId`; by default the library's implementation (`super`).
+    fn attr_stack_set_id(&self, this: &CfnStackSet) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrStackSetId")?)
+    }
+    /// Reads `stackSetRef`; by default the library's implementation (`super`).
+    fn stack_set_ref(&self, this: &CfnStackSet) -> rt::R<crate::interfaces::aws_cloudformation::StackSetReference> {
+        rt::from_wire(rt::get(&this.0, "stackSetRef")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &CfnStackSet) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `managedExecution`; by default the library's implementation (`super`).
+    fn managed_execution(&self, this: &CfnStackSet) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "managedExecution")?)
+    }
+    /// Writes `managedExecution`; by default the library's implementation (`super`).
+    fn set_managed_execution(&self, this: &CfnStackSet, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "managedExecution", rt::to_wire(&value))
+    }
+    /// Reads `permissionModel`; by default the library's implementation (`super`).
+    fn permission_model(&self, this: &CfnStackSet) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "permissionModel")?)
+    }
+    /// Writes `permissionModel`; by default the library's implementation (`super`).
+    fn set_permission_model(&self, this: &CfnStackSet, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "permissionModel", rt::to_wire(&value))
+    }
+    /// Reads `stackSetName`; by default the library's implementation (`super`).
+    fn stack_set_name(&self, this: &CfnStackSet) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "stackSetName")?)
+    }
+    /// Writes `stackSetName`; by default the library's implementation (`super`).
+    fn set_stack_set_name(&self, this: &CfnStackSet, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "stackSetName", rt::to_wire(&value))
+    }
+    /// Reads `administrationRoleArn`; by default the library's implementation (`super`).
+    fn administration_role_arn(&self, this: &CfnStackSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "administrationRoleArn")?)
+    }
+    /// Writes `administrationRoleArn`; by default the library's implementation (`super`).
+    fn set_administration_role_arn(&self, this: &CfnStackSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "administrationRoleArn", rt::to_wire(&value))
+    }
+    /// Reads `autoDeployment`; by default the library's implementation (`super`).
+    fn auto_deployment(&self, this: &CfnStackSet) -> rt::R<rt::Option<IResolvableOrCfnStackSetAutoDeploymentProperty>> {
+        rt::from_wire(rt::get(&this.0, "autoDeployment")?)
+    }
+    /// Writes `autoDeployment`; by default the library's implementation (`super`).
+    fn set_auto_deployment(&self, this: &CfnStackSet, value: rt::Option<IResolvableOrCfnStackSetAutoDeploymentProperty>) -> rt::R<()> {
+        rt::set(&this.0, "autoDeployment", rt::to_wire(&value))
+    }
+    /// Reads `callAs`; by default the library's implementation (`super`).
+    fn call_as(&self, this: &CfnStackSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "callAs")?)
+    }
+    /// Writes `callAs`; by default the library's implementation (`super`).
+    fn set_call_as(&self, this: &CfnStackSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "callAs", rt::to_wire(&value))
+    }
+    /// Reads `capabilities`; by default the library's implementation (`super`).
+    fn capabilities(&self, this: &CfnStackSet) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "capabilities")?)
+    }
+    /// Writes `capabilities`; by default the library's implementation (`super`).
+    fn set_capabilities(&self, this: &CfnStackSet, value: rt::Option<rt::Vec<rt::String>>) -> rt::R<()> {
+        rt::set(&this.0, "capabilities", rt::to_wire(&value))
+    }
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &CfnStackSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+    /// Writes `description`; by default the library's implementation (`super`).
+    fn set_description(&self, this: &CfnStackSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "description", rt::to_wire(&value))
+    }
+    /// Reads `executionRoleName`; by default the library's implementation (`super`).
+    fn execution_role_name(&self, this: &CfnStackSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "executionRoleName")?)
+    }
+    /// Writes `executionRoleName`; by default the library's implementation (`super`).
+    fn set_execution_role_name(&self, this: &CfnStackSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "executionRoleName", rt::to_wire(&value))
+    }
+    /// Reads `operationPreferences`; by default the library's implementation (`super`).
+    fn operation_preferences(&self, this: &CfnStackSet) -> rt::R<rt::Option<IResolvableOrCfnStackSetOperationPreferencesProperty>> {
+        rt::from_wire(rt::get(&this.0, "operationPreferences")?)
+    }
+    /// Writes `operationPreferences`; by default the library's implementation (`super`).
+    fn set_operation_preferences(&self, this: &CfnStackSet, value: rt::Option<IResolvableOrCfnStackSetOperationPreferencesProperty>) -> rt::R<()> {
+        rt::set(&this.0, "operationPreferences", rt::to_wire(&value))
+    }
+    /// Reads `parameters`; by default the library's implementation (`super`).
+    fn parameters(&self, this: &CfnStackSet) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnStackSetParameterPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "parameters")?)
+    }
+    /// Writes `parameters`; by default the library's implementation (`super`).
+    fn set_parameters(&self, this: &CfnStackSet, value: rt::Option<IResolvableOrIResolvableOrCfnStackSetParameterPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "parameters", rt::to_wire(&value))
+    }
+    /// Reads `stackInstancesGroup`; by default the library's implementation (`super`).
+    fn stack_instances_group(&self, this: &CfnStackSet) -> rt::R<rt::Option<IResolvableOrIResolvableOrCfnStackSetStackInstancesPropertyList>> {
+        rt::from_wire(rt::get(&this.0, "stackInstancesGroup")?)
+    }
+    /// Writes `stackInstancesGroup`; by default the library's implementation (`super`).
+    fn set_stack_instances_group(&self, this: &CfnStackSet, value: rt::Option<IResolvableOrIResolvableOrCfnStackSetStackInstancesPropertyList>) -> rt::R<()> {
+        rt::set(&this.0, "stackInstancesGroup", rt::to_wire(&value))
+    }
+    /// Reads `tagsRaw`; by default the library's implementation (`super`).
+    fn tags_raw(&self, this: &CfnStackSet) -> rt::R<rt::Option<rt::Vec<crate::CfnTag>>> {
+        rt::from_wire(rt::get(&this.0, "tagsRaw")?)
+    }
+    /// Writes `tagsRaw`; by default the library's implementation (`super`).
+    fn set_tags_raw(&self, this: &CfnStackSet, value: rt::Option<rt::Vec<crate::CfnTag>>) -> rt::R<()> {
+        rt::set(&this.0, "tagsRaw", rt::to_wire(&value))
+    }
+    /// Reads `templateBody`; by default the library's implementation (`super`).
+    fn template_body(&self, this: &CfnStackSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "templateBody")?)
+    }
+    /// Writes `templateBody`; by default the library's implementation (`super`).
+    fn set_template_body(&self, this: &CfnStackSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "templateBody", rt::to_wire(&value))
+    }
+    /// Reads `templateUrl`; by default the library's implementation (`super`).
+    fn template_url(&self, this: &CfnStackSet) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "templateUrl")?)
+    }
+    /// Writes `templateUrl`; by default the library's implementation (`super`).
+    fn set_template_url(&self, this: &CfnStackSet, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "templateUrl", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnStackSet, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnStackSet {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnStackSetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnStackSetOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_stack_set_id" => rt::Override::property("attrStackSetId"),
+                "stack_set_ref" => rt::Override::property("stackSetRef"),
+                "tags" => rt::Override::property("tags"),
+                "managed_execution" | "set_managed_execution" => rt::Override::property("managedExecution"),
+                "permission_model" | "set_permission_model" => rt::Override::property("permissionModel"),
+                "stack_set_name" | "set_stack_set_name" => rt::Override::property("stackSetName"),
+                "administration_role_arn" | "set_administration_role_arn" => rt::Override::property("administrationRoleArn"),
+                "auto_deployment" | "set_auto_deployment" => rt::Override::property("autoDeployment"),
+                "call_as" | "set_call_as" => rt::Override::property("callAs"),
+                "capabilities" | "set_capabilities" => rt::Override::property("capabilities"),
+                "description" | "set_description" => rt::Override::property("description"),
+                "execution_role_name" | "set_execution_role_name" => rt::Override::property("executionRoleName"),
+                "operation_preferences" | "set_operation_preferences" => rt::Override::property("operationPreferences"),
+                "parameters" | "set_parameters" => rt::Override::property("parameters"),
+                "stack_instances_group" | "set_stack_instances_group" => rt::Override::property("stackInstancesGroup"),
+                "tags_raw" | "set_tags_raw" => rt::Override::property("tagsRaw"),
+                "template_body" | "set_template_body" => rt::Override::property("templateBody"),
+                "template_url" | "set_template_url" => rt::Override::property("templateUrl"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnStackSetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrStackSetId") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::attr_stack_set_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stackSetRef") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::stack_set_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("managedExecution") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::managed_execution(imp, &Self(this.clone()))?)),
+            rt::Call::Set("managedExecution", value) => {
+                <T as CfnStackSetOverrides>::set_managed_execution(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("permissionModel") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::permission_model(imp, &Self(this.clone()))?)),
+            rt::Call::Set("permissionModel", value) => {
+                <T as CfnStackSetOverrides>::set_permission_model(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("stackSetName") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::stack_set_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("stackSetName", value) => {
+                <T as CfnStackSetOverrides>::set_stack_set_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("administrationRoleArn") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::administration_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("administrationRoleArn", value) => {
+                <T as CfnStackSetOverrides>::set_administration_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("autoDeployment") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::auto_deployment(imp, &Self(this.clone()))?)),
+            rt::Call::Set("autoDeployment", value) => {
+                <T as CfnStackSetOverrides>::set_auto_deployment(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("callAs") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::call_as(imp, &Self(this.clone()))?)),
+            rt::Call::Set("callAs", value) => {
+                <T as CfnStackSetOverrides>::set_call_as(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("capabilities") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::capabilities(imp, &Self(this.clone()))?)),
+            rt::Call::Set("capabilities", value) => {
+                <T as CfnStackSetOverrides>::set_capabilities(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::description(imp, &Self(this.clone()))?)),
+            rt::Call::Set("description", value) => {
+                <T as CfnStackSetOverrides>::set_description(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("executionRoleName") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::execution_role_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("executionRoleName", value) => {
+                <T as CfnStackSetOverrides>::set_execution_role_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("operationPreferences") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::operation_preferences(imp, &Self(this.clone()))?)),
+            rt::Call::Set("operationPreferences", value) => {
+                <T as CfnStackSetOverrides>::set_operation_preferences(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("parameters") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::parameters(imp, &Self(this.clone()))?)),
+            rt::Call::Set("parameters", value) => {
+                <T as CfnStackSetOverrides>::set_parameters(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("stackInstancesGroup") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::stack_instances_group(imp, &Self(this.clone()))?)),
+            rt::Call::Set("stackInstancesGroup", value) => {
+                <T as CfnStackSetOverrides>::set_stack_instances_group(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("tagsRaw") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::tags_raw(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tagsRaw", value) => {
+                <T as CfnStackSetOverrides>::set_tags_raw(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("templateBody") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::template_body(imp, &Self(this.clone()))?)),
+            rt::Call::Set("templateBody", value) => {
+                <T as CfnStackSetOverrides>::set_template_body(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("templateUrl") => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::template_url(imp, &Self(this.clone()))?)),
+            rt::Call::Set("templateUrl", value) => {
+                <T as CfnStackSetOverrides>::set_template_url(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnStackSetOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnStackSet` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnStackSetOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CfnStackSetProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Describes whether StackSets automatically deploys to AWS Organizations accounts that are added to a target organization or organizational unit (OU).
 ///
@@ -8831,6 +13035,203 @@ pub trait CfnTypeActivationExt: rt::IsA<CfnTypeActivation> {
 }
 impl<O: rt::IsA<CfnTypeActivation> + ?Sized> CfnTypeActivationExt for O {}
 
+/// The members of [`CfnTypeActivation`] a Rust type can override; [`CfnTypeActivation::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnTypeActivationOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrArn`; by default the library's implementation (`super`).
+    fn attr_arn(&self, this: &CfnTypeActivation) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrArn")?)
+    }
+    /// Reads `typeActivationRef`; by default the library's implementation (`super`).
+    fn type_activation_ref(&self, this: &CfnTypeActivation) -> rt::R<crate::interfaces::aws_cloudformation::TypeActivationReference> {
+        rt::from_wire(rt::get(&this.0, "typeActivationRef")?)
+    }
+    /// Reads `autoUpdate`; by default the library's implementation (`super`).
+    fn auto_update(&self, this: &CfnTypeActivation) -> rt::R<rt::Option<BoolOrIResolvable>> {
+        rt::from_wire(rt::get(&this.0, "autoUpdate")?)
+    }
+    /// Writes `autoUpdate`; by default the library's implementation (`super`).
+    fn set_auto_update(&self, this: &CfnTypeActivation, value: rt::Option<BoolOrIResolvable>) -> rt::R<()> {
+        rt::set(&this.0, "autoUpdate", rt::to_wire(&value))
+    }
+    /// Reads `executionRoleArn`; by default the library's implementation (`super`).
+    fn execution_role_arn(&self, this: &CfnTypeActivation) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "executionRoleArn")?)
+    }
+    /// Writes `executionRoleArn`; by default the library's implementation (`super`).
+    fn set_execution_role_arn(&self, this: &CfnTypeActivation, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "executionRoleArn", rt::to_wire(&value))
+    }
+    /// Reads `loggingConfig`; by default the library's implementation (`super`).
+    fn logging_config(&self, this: &CfnTypeActivation) -> rt::R<rt::Option<IResolvableOrCfnTypeActivationLoggingConfigProperty>> {
+        rt::from_wire(rt::get(&this.0, "loggingConfig")?)
+    }
+    /// Writes `loggingConfig`; by default the library's implementation (`super`).
+    fn set_logging_config(&self, this: &CfnTypeActivation, value: rt::Option<IResolvableOrCfnTypeActivationLoggingConfigProperty>) -> rt::R<()> {
+        rt::set(&this.0, "loggingConfig", rt::to_wire(&value))
+    }
+    /// Reads `majorVersion`; by default the library's implementation (`super`).
+    fn major_version(&self, this: &CfnTypeActivation) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "majorVersion")?)
+    }
+    /// Writes `majorVersion`; by default the library's implementation (`super`).
+    fn set_major_version(&self, this: &CfnTypeActivation, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "majorVersion", rt::to_wire(&value))
+    }
+    /// Reads `publicTypeArn`; by default the library's implementation (`super`).
+    fn public_type_arn(&self, this: &CfnTypeActivation) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "publicTypeArn")?)
+    }
+    /// Writes `publicTypeArn`; by default the library's implementation (`super`).
+    fn set_public_type_arn(&self, this: &CfnTypeActivation, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "publicTypeArn", rt::to_wire(&value))
+    }
+    /// Reads `publisherId`; by default the library's implementation (`super`).
+    fn publisher_id(&self, this: &CfnTypeActivation) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "publisherId")?)
+    }
+    /// Writes `publisherId`; by default the library's implementation (`super`).
+    fn set_publisher_id(&self, this: &CfnTypeActivation, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "publisherId", rt::to_wire(&value))
+    }
+    /// Reads `type`; by default the library's implementation (`super`).
+    fn r#type(&self, this: &CfnTypeActivation) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "type")?)
+    }
+    /// Writes `type`; by default the library's implementation (`super`).
+    fn set_type(&self, this: &CfnTypeActivation, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "type", rt::to_wire(&value))
+    }
+    /// Reads `typeName`; by default the library's implementation (`super`).
+    fn type_name(&self, this: &CfnTypeActivation) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "typeName")?)
+    }
+    /// Writes `typeName`; by default the library's implementation (`super`).
+    fn set_type_name(&self, this: &CfnTypeActivation, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "typeName", rt::to_wire(&value))
+    }
+    /// Reads `typeNameAlias`; by default the library's implementation (`super`).
+    fn type_name_alias(&self, this: &CfnTypeActivation) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "typeNameAlias")?)
+    }
+    /// Writes `typeNameAlias`; by default the library's implementation (`super`).
+    fn set_type_name_alias(&self, this: &CfnTypeActivation, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "typeNameAlias", rt::to_wire(&value))
+    }
+    /// Reads `versionBump`; by default the library's implementation (`super`).
+    fn version_bump(&self, this: &CfnTypeActivation) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "versionBump")?)
+    }
+    /// Writes `versionBump`; by default the library's implementation (`super`).
+    fn set_version_bump(&self, this: &CfnTypeActivation, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "versionBump", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnTypeActivation, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnTypeActivation {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnTypeActivationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnTypeActivationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_arn" => rt::Override::property("attrArn"),
+                "type_activation_ref" => rt::Override::property("typeActivationRef"),
+                "auto_update" | "set_auto_update" => rt::Override::property("autoUpdate"),
+                "execution_role_arn" | "set_execution_role_arn" => rt::Override::property("executionRoleArn"),
+                "logging_config" | "set_logging_config" => rt::Override::property("loggingConfig"),
+                "major_version" | "set_major_version" => rt::Override::property("majorVersion"),
+                "public_type_arn" | "set_public_type_arn" => rt::Override::property("publicTypeArn"),
+                "publisher_id" | "set_publisher_id" => rt::Override::property("publisherId"),
+                "type" | "set_type" => rt::Override::property("type"),
+                "type_name" | "set_type_name" => rt::Override::property("typeName"),
+                "type_name_alias" | "set_type_name_alias" => rt::Override::property("typeNameAlias"),
+                "version_bump" | "set_version_bump" => rt::Override::property("versionBump"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnTypeActivationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrArn") => Ok(rt::to_wire(&<T as CfnTypeActivationOverrides>::attr_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("typeActivationRef") => Ok(rt::to_wire(&<T as CfnTypeActivationOverrides>::type_activation_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("autoUpdate") => Ok(rt::to_wire(&<T as CfnTypeActivationOverrides>::auto_update(imp, &Self(this.clone()))?)),
+            rt::Call::Set("autoUpdate", value) => {
+                <T as CfnTypeActivationOverrides>::set_auto_update(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("executionRoleArn") => Ok(rt::to_wire(&<T as CfnTypeActivationOverrides>::execution_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("executionRoleArn", value) => {
+                <T as CfnTypeActivationOverrides>::set_execution_role_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("loggingConfig") => Ok(rt::to_wire(&<T as CfnTypeActivationOverrides>::logging_config(imp, &Self(this.clone()))?)),
+            rt::Call::Set("loggingConfig", value) => {
+                <T as CfnTypeActivationOverrides>::set_logging_config(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("majorVersion") => Ok(rt::to_wire(&<T as CfnTypeActivationOverrides>::major_version(imp, &Self(this.clone()))?)),
+            rt::Call::Set("majorVersion", value) => {
+                <T as CfnTypeActivationOverrides>::set_major_version(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("publicTypeArn") => Ok(rt::to_wire(&<T as CfnTypeActivationOverrides>::public_type_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Set("publicTypeArn", value) => {
+                <T as CfnTypeActivationOverrides>::set_public_type_arn(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("publisherId") => Ok(rt::to_wire(&<T as CfnTypeActivationOverrides>::publisher_id(imp, &Self(this.clone()))?)),
+            rt::Call::Set("publisherId", value) => {
+                <T as CfnTypeActivationOverrides>::set_publisher_id(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("type") => Ok(rt::to_wire(&<T as CfnTypeActivationOverrides>::r#type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("type", value) => {
+                <T as CfnTypeActivationOverrides>::set_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("typeName") => Ok(rt::to_wire(&<T as CfnTypeActivationOverrides>::type_name(imp, &Self(this.clone()))?)),
+            rt::Call::Set("typeName", value) => {
+                <T as CfnTypeActivationOverrides>::set_type_name(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("typeNameAlias") => Ok(rt::to_wire(&<T as CfnTypeActivationOverrides>::type_name_alias(imp, &Self(this.clone()))?)),
+            rt::Call::Set("typeNameAlias", value) => {
+                <T as CfnTypeActivationOverrides>::set_type_name_alias(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("versionBump") => Ok(rt::to_wire(&<T as CfnTypeActivationOverrides>::version_bump(imp, &Self(this.clone()))?)),
+            rt::Call::Set("versionBump", value) => {
+                <T as CfnTypeActivationOverrides>::set_version_bump(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnTypeActivationOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnTypeActivation` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnTypeActivationOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::CfnTypeActivationProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Contains logging configuration information for an extension.
 ///
 /// Stability: external.
@@ -9131,6 +13532,111 @@ pub trait CfnWaitConditionExt: rt::IsA<CfnWaitCondition> {
 }
 impl<O: rt::IsA<CfnWaitCondition> + ?Sized> CfnWaitConditionExt for O {}
 
+/// The members of [`CfnWaitCondition`] a Rust type can override; [`CfnWaitCondition::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnWaitConditionOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrData`; by default the library's implementation (`super`).
+    fn attr_data(&self, this: &CfnWaitCondition) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "attrData")?)
+    }
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnWaitCondition) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `waitConditionRef`; by default the library's implementation (`super`).
+    fn wait_condition_ref(&self, this: &CfnWaitCondition) -> rt::R<crate::interfaces::aws_cloudformation::WaitConditionReference> {
+        rt::from_wire(rt::get(&this.0, "waitConditionRef")?)
+    }
+    /// Reads `count`; by default the library's implementation (`super`).
+    fn count(&self, this: &CfnWaitCondition) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "count")?)
+    }
+    /// Writes `count`; by default the library's implementation (`super`).
+    fn set_count(&self, this: &CfnWaitCondition, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "count", rt::to_wire(&value))
+    }
+    /// Reads `handle`; by default the library's implementation (`super`).
+    fn handle(&self, this: &CfnWaitCondition) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "handle")?)
+    }
+    /// Writes `handle`; by default the library's implementation (`super`).
+    fn set_handle(&self, this: &CfnWaitCondition, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "handle", rt::to_wire(&value))
+    }
+    /// Reads `timeout`; by default the library's implementation (`super`).
+    fn timeout(&self, this: &CfnWaitCondition) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "timeout")?)
+    }
+    /// Writes `timeout`; by default the library's implementation (`super`).
+    fn set_timeout(&self, this: &CfnWaitCondition, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "timeout", rt::to_wire(&value))
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnWaitCondition, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnWaitCondition {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnWaitConditionOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnWaitConditionOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_data" => rt::Override::property("attrData"),
+                "attr_id" => rt::Override::property("attrId"),
+                "wait_condition_ref" => rt::Override::property("waitConditionRef"),
+                "count" | "set_count" => rt::Override::property("count"),
+                "handle" | "set_handle" => rt::Override::property("handle"),
+                "timeout" | "set_timeout" => rt::Override::property("timeout"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnWaitConditionOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrData") => Ok(rt::to_wire(&<T as CfnWaitConditionOverrides>::attr_data(imp, &Self(this.clone()))?)),
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnWaitConditionOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("waitConditionRef") => Ok(rt::to_wire(&<T as CfnWaitConditionOverrides>::wait_condition_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Get("count") => Ok(rt::to_wire(&<T as CfnWaitConditionOverrides>::count(imp, &Self(this.clone()))?)),
+            rt::Call::Set("count", value) => {
+                <T as CfnWaitConditionOverrides>::set_count(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("handle") => Ok(rt::to_wire(&<T as CfnWaitConditionOverrides>::handle(imp, &Self(this.clone()))?)),
+            rt::Call::Set("handle", value) => {
+                <T as CfnWaitConditionOverrides>::set_handle(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("timeout") => Ok(rt::to_wire(&<T as CfnWaitConditionOverrides>::timeout(imp, &Self(this.clone()))?)),
+            rt::Call::Set("timeout", value) => {
+                <T as CfnWaitConditionOverrides>::set_timeout(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnWaitConditionOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnWaitCondition` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnWaitConditionOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::CfnWaitConditionProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The `AWS::CloudFormation::WaitConditionHandle` type has no properties.
 ///
 /// When you reference the `WaitConditionHandle` resource by using the `Ref` function, CloudFormation returns a presigned URL. You pass this URL to applications or scripts that are running on your Amazon EC2 instances to send signals to that URL. An associated `AWS::CloudFormation::WaitCondition` resource checks the URL for the required number of success signals or for a failure signal.
@@ -9185,6 +13691,63 @@ pub trait CfnWaitConditionHandleExt: rt::IsA<CfnWaitConditionHandle> {
     }
 }
 impl<O: rt::IsA<CfnWaitConditionHandle> + ?Sized> CfnWaitConditionHandleExt for O {}
+
+/// The members of [`CfnWaitConditionHandle`] a Rust type can override; [`CfnWaitConditionHandle::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CfnResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CfnWaitConditionHandleOverrides: crate::CfnResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attrId`; by default the library's implementation (`super`).
+    fn attr_id(&self, this: &CfnWaitConditionHandle) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "attrId")?)
+    }
+    /// Reads `waitConditionHandleRef`; by default the library's implementation (`super`).
+    fn wait_condition_handle_ref(&self, this: &CfnWaitConditionHandle) -> rt::R<crate::interfaces::aws_cloudformation::WaitConditionHandleReference> {
+        rt::from_wire(rt::get(&this.0, "waitConditionHandleRef")?)
+    }
+    /// `inspect`: by default the library's implementation (`super`).
+    fn inspect(&self, this: &CfnWaitConditionHandle, inspector: crate::TreeInspector) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "inspect", vec![rt::to_wire(&inspector)])?)
+    }
+}
+impl CfnWaitConditionHandle {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CfnWaitConditionHandleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CfnWaitConditionHandleOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attr_id" => rt::Override::property("attrId"),
+                "wait_condition_handle_ref" => rt::Override::property("waitConditionHandleRef"),
+                "inspect" => rt::Override::method("inspect"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::CfnResource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CfnWaitConditionHandleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attrId") => Ok(rt::to_wire(&<T as CfnWaitConditionHandleOverrides>::attr_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("waitConditionHandleRef") => Ok(rt::to_wire(&<T as CfnWaitConditionHandleOverrides>::wait_condition_handle_ref(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("inspect", mut args) => Ok(rt::to_wire(&<T as CfnWaitConditionHandleOverrides>::inspect(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::CfnResource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CfnWaitConditionHandle` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CfnWaitConditionHandleOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::CfnWaitConditionHandleProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for defining a `CfnWaitConditionHandle`.
 ///
@@ -9306,6 +13869,51 @@ pub trait CliCredentialsStackSynthesizerExt: rt::IsA<CliCredentialsStackSynthesi
 }
 impl<O: rt::IsA<CliCredentialsStackSynthesizer> + ?Sized> CliCredentialsStackSynthesizerExt for O {}
 
+/// The members of [`CliCredentialsStackSynthesizer`] a Rust type can override; [`CliCredentialsStackSynthesizer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::StackSynthesizerOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CliCredentialsStackSynthesizerOverrides: crate::StackSynthesizerOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `reusableBind`: by default the library's implementation (`super`).
+    fn reusable_bind(&self, this: &CliCredentialsStackSynthesizer, stack: crate::Stack) -> rt::R<crate::IBoundStackSynthesizer> {
+        rt::from_wire(rt::invoke(&this.0, "reusableBind", vec![rt::to_wire(&stack)])?)
+    }
+}
+impl CliCredentialsStackSynthesizer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CliCredentialsStackSynthesizerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CliCredentialsStackSynthesizerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "reusable_bind" => rt::Override::method("reusableBind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::StackSynthesizer::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CliCredentialsStackSynthesizerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("reusableBind", mut args) => Ok(rt::to_wire(&<T as CliCredentialsStackSynthesizerOverrides>::reusable_bind(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::StackSynthesizer::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CliCredentialsStackSynthesizer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CliCredentialsStackSynthesizerOverrides>(overrides: T, props: rt::Option<&crate::CliCredentialsStackSynthesizerProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Properties for the CliCredentialsStackSynthesizer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CliCredentialsStackSynthesizerProps {
@@ -9397,6 +14005,67 @@ impl CloudFormationValidatePlugin {
 pub trait CloudFormationValidatePluginExt: rt::IsA<CloudFormationValidatePlugin> {
 }
 impl<O: rt::IsA<CloudFormationValidatePlugin> + ?Sized> CloudFormationValidatePluginExt for O {}
+
+/// The members of [`CloudFormationValidatePlugin`] a Rust type can override; [`CloudFormationValidatePlugin::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait CloudFormationValidatePluginOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `name`; by default the library's implementation (`super`).
+    fn name(&self, this: &CloudFormationValidatePlugin) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "name")?)
+    }
+    /// Reads `ruleIds`; by default the library's implementation (`super`).
+    fn rule_ids(&self, this: &CloudFormationValidatePlugin) -> rt::R<rt::Option<rt::Vec<rt::String>>> {
+        rt::from_wire(rt::get(&this.0, "ruleIds")?)
+    }
+    /// Reads `version`; by default the library's implementation (`super`).
+    fn version(&self, this: &CloudFormationValidatePlugin) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "version")?)
+    }
+    /// `validate`: by default the library's implementation (`super`).
+    fn validate(&self, this: &CloudFormationValidatePlugin, context: crate::IPolicyValidationContext) -> rt::R<crate::PolicyValidationPluginReport> {
+        rt::from_wire(rt::invoke(&this.0, "validate", vec![rt::to_wire(&context)])?)
+    }
+}
+impl CloudFormationValidatePlugin {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CloudFormationValidatePluginOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CloudFormationValidatePluginOverrides>::OVERRIDES {
+            out.push(match *name {
+                "name" => rt::Override::property("name"),
+                "rule_ids" => rt::Override::property("ruleIds"),
+                "version" => rt::Override::property("version"),
+                "validate" => rt::Override::method("validate"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CloudFormationValidatePluginOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("name") => Ok(rt::to_wire(&<T as CloudFormationValidatePluginOverrides>::name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("ruleIds") => Ok(rt::to_wire(&<T as CloudFormationValidatePluginOverrides>::rule_ids(imp, &Self(this.clone()))?)),
+            rt::Call::Get("version") => Ok(rt::to_wire(&<T as CloudFormationValidatePluginOverrides>::version(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("validate", mut args) => Ok(rt::to_wire(&<T as CloudFormationValidatePluginOverrides>::validate(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `CloudFormationValidatePlugin` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CloudFormationValidatePluginOverrides>(overrides: T, props: rt::Option<&crate::CloudFormationValidatePluginProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties for configuring the CloudFormationValidatePlugin.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -9518,6 +14187,41 @@ pub trait ConstructSelectorExt: rt::IsA<ConstructSelector> {
 }
 impl<O: rt::IsA<ConstructSelector> + ?Sized> ConstructSelectorExt for O {}
 
+/// The members of [`ConstructSelector`] a Rust type can override; [`ConstructSelector::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ConstructSelectorOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl ConstructSelector {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ConstructSelectorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ConstructSelectorOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ConstructSelectorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ConstructSelector` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ConstructSelectorOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Base class for the model side of context providers.
 ///
 /// Instances of this class communicate with context provider plugins in the 'cdk
@@ -9541,6 +14245,34 @@ impl ContextProvider {
 pub trait ContextProviderExt: rt::IsA<ContextProvider> {
 }
 impl<O: rt::IsA<ContextProvider> + ?Sized> ContextProviderExt for O {}
+
+/// The members of [`ContextProvider`] a Rust type can override; [`ContextProvider::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ContextProviderOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl ContextProvider {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ContextProviderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ContextProviderOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ContextProviderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Options applied when copying directories.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -9633,6 +14365,48 @@ pub trait CrossStackReferencesExt: rt::IsA<CrossStackReferences> {
 }
 impl<O: rt::IsA<CrossStackReferences> + ?Sized> CrossStackReferencesExt for O {}
 
+/// The members of [`CrossStackReferences`] a Rust type can override; [`CrossStackReferences::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait CrossStackReferencesOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `consume`: by default the library's implementation (`super`).
+    fn consume(&self, this: &CrossStackReferences, strength: crate::ReferenceStrength) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "consume", vec![rt::to_wire(&strength)])?)
+    }
+    /// `produce`: by default the library's implementation (`super`).
+    fn produce(&self, this: &CrossStackReferences, strength: crate::ReferenceStrength) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "produce", vec![rt::to_wire(&strength)])?)
+    }
+}
+impl CrossStackReferences {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CrossStackReferencesOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CrossStackReferencesOverrides>::OVERRIDES {
+            out.push(match *name {
+                "consume" => rt::Override::method("consume"),
+                "produce" => rt::Override::method("produce"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CrossStackReferencesOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("consume", mut args) => Ok(rt::to_wire(&<T as CrossStackReferencesOverrides>::consume(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("produce", mut args) => Ok(rt::to_wire(&<T as CrossStackReferencesOverrides>::produce(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Instantiation of a custom resource, whose implementation is provided a Provider.
 ///
 /// This class is intended to be used by construct library authors. Application
@@ -9701,6 +14475,63 @@ pub trait CustomResourceExt: rt::IsA<CustomResource> {
     }
 }
 impl<O: rt::IsA<CustomResource> + ?Sized> CustomResourceExt for O {}
+
+/// The members of [`CustomResource`] a Rust type can override; [`CustomResource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::ResourceOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CustomResourceOverrides: crate::ResourceOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `ref`; by default the library's implementation (`super`).
+    fn r#ref(&self, this: &CustomResource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "ref")?)
+    }
+    /// `getAtt`: by default the library's implementation (`super`).
+    fn get_att(&self, this: &CustomResource, attribute_name: rt::String) -> rt::R<crate::Reference> {
+        rt::from_wire(rt::invoke(&this.0, "getAtt", vec![rt::to_wire(&attribute_name)])?)
+    }
+    /// `getAttString`: by default the library's implementation (`super`).
+    fn get_att_string(&self, this: &CustomResource, attribute_name: rt::String) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "getAttString", vec![rt::to_wire(&attribute_name)])?)
+    }
+}
+impl CustomResource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CustomResourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CustomResourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "ref" => rt::Override::property("ref"),
+                "get_att" => rt::Override::method("getAtt"),
+                "get_att_string" => rt::Override::method("getAttString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Resource::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CustomResourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("ref") => Ok(rt::to_wire(&<T as CustomResourceOverrides>::r#ref(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("getAtt", mut args) => Ok(rt::to_wire(&<T as CustomResourceOverrides>::get_att(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("getAttString", mut args) => Ok(rt::to_wire(&<T as CustomResourceOverrides>::get_att_string(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::Resource::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CustomResource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CustomResourceOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CustomResourceProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties to provide a Lambda-backed custom resource.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -9883,6 +14714,43 @@ pub trait CustomResourceProviderExt: rt::IsA<CustomResourceProvider> {
 }
 impl<O: rt::IsA<CustomResourceProvider> + ?Sized> CustomResourceProviderExt for O {}
 
+/// The members of [`CustomResourceProvider`] a Rust type can override; [`CustomResourceProvider::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::CustomResourceProviderBaseOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CustomResourceProviderOverrides: crate::CustomResourceProviderBaseOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl CustomResourceProvider {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CustomResourceProviderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as CustomResourceProviderOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::CustomResourceProviderBase::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CustomResourceProviderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::CustomResourceProviderBase::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CustomResourceProvider` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CustomResourceProviderOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CustomResourceProviderProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Base class for creating a custom resource provider.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CustomResourceProviderBase(rt::ObjRef);
@@ -9917,6 +14785,69 @@ pub trait CustomResourceProviderBaseExt: rt::IsA<CustomResourceProviderBase> {
     }
 }
 impl<O: rt::IsA<CustomResourceProviderBase> + ?Sized> CustomResourceProviderBaseExt for O {}
+
+/// The members of [`CustomResourceProviderBase`] a Rust type can override; [`CustomResourceProviderBase::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::constructs::ConstructOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait CustomResourceProviderBaseOverrides: crate::constructs::ConstructOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `codeHash`; by default the library's implementation (`super`).
+    fn code_hash(&self, this: &CustomResourceProviderBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "codeHash")?)
+    }
+    /// Reads `roleArn`; by default the library's implementation (`super`).
+    fn role_arn(&self, this: &CustomResourceProviderBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "roleArn")?)
+    }
+    /// Reads `serviceToken`; by default the library's implementation (`super`).
+    fn service_token(&self, this: &CustomResourceProviderBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "serviceToken")?)
+    }
+    /// `addToRolePolicy`: by default the library's implementation (`super`).
+    fn add_to_role_policy(&self, this: &CustomResourceProviderBase, statement: rt::Value) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addToRolePolicy", vec![rt::to_wire(&statement)])?)
+    }
+}
+impl CustomResourceProviderBase {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CustomResourceProviderBaseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CustomResourceProviderBaseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "code_hash" => rt::Override::property("codeHash"),
+                "role_arn" => rt::Override::property("roleArn"),
+                "service_token" => rt::Override::property("serviceToken"),
+                "add_to_role_policy" => rt::Override::method("addToRolePolicy"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::constructs::Construct::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CustomResourceProviderBaseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("codeHash") => Ok(rt::to_wire(&<T as CustomResourceProviderBaseOverrides>::code_hash(imp, &Self(this.clone()))?)),
+            rt::Call::Get("roleArn") => Ok(rt::to_wire(&<T as CustomResourceProviderBaseOverrides>::role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("serviceToken") => Ok(rt::to_wire(&<T as CustomResourceProviderBaseOverrides>::service_token(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addToRolePolicy", mut args) => Ok(rt::to_wire(&<T as CustomResourceProviderBaseOverrides>::add_to_role_policy(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::constructs::Construct::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `CustomResourceProviderBase` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CustomResourceProviderBaseOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: &crate::CustomResourceProviderBaseProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Initialization properties for `CustomResourceProviderBase`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -10291,8 +15222,80 @@ pub trait DefaultStackSynthesizerExt: rt::IsA<DefaultStackSynthesizer> {
     fn deploy_role_arn(&self) -> rt::R<rt::String> {
         rt::from_wire(rt::get(self.jsii_ref(), "deployRoleArn")?)
     }
+    /// Return the currently bound stack.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    ///
+    /// Stability: deprecated.
+    #[deprecated(note = "Use `boundStack` instead.")]
+    fn stack(&self) -> rt::R<rt::Option<crate::Stack>> {
+        rt::from_wire(rt::get(self.jsii_ref(), "stack")?)
+    }
 }
 impl<O: rt::IsA<DefaultStackSynthesizer> + ?Sized> DefaultStackSynthesizerExt for O {}
+
+/// The members of [`DefaultStackSynthesizer`] a Rust type can override; [`DefaultStackSynthesizer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::StackSynthesizerOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait DefaultStackSynthesizerOverrides: crate::StackSynthesizerOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `cloudFormationExecutionRoleArn`; by default the library's implementation (`super`).
+    fn cloud_formation_execution_role_arn(&self, this: &DefaultStackSynthesizer) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "cloudFormationExecutionRoleArn")?)
+    }
+    /// Reads `deployRoleArn`; by default the library's implementation (`super`).
+    fn deploy_role_arn(&self, this: &DefaultStackSynthesizer) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "deployRoleArn")?)
+    }
+    /// Reads `stack`; by default the library's implementation (`super`).
+    fn stack(&self, this: &DefaultStackSynthesizer) -> rt::R<rt::Option<crate::Stack>> {
+        rt::from_wire(rt::get(&this.0, "stack")?)
+    }
+    /// `reusableBind`: by default the library's implementation (`super`).
+    fn reusable_bind(&self, this: &DefaultStackSynthesizer, stack: crate::Stack) -> rt::R<crate::IBoundStackSynthesizer> {
+        rt::from_wire(rt::invoke(&this.0, "reusableBind", vec![rt::to_wire(&stack)])?)
+    }
+}
+impl DefaultStackSynthesizer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DefaultStackSynthesizerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DefaultStackSynthesizerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "cloud_formation_execution_role_arn" => rt::Override::property("cloudFormationExecutionRoleArn"),
+                "deploy_role_arn" => rt::Override::property("deployRoleArn"),
+                "stack" => rt::Override::property("stack"),
+                "reusable_bind" => rt::Override::method("reusableBind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::StackSynthesizer::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DefaultStackSynthesizerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("cloudFormationExecutionRoleArn") => Ok(rt::to_wire(&<T as DefaultStackSynthesizerOverrides>::cloud_formation_execution_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("deployRoleArn") => Ok(rt::to_wire(&<T as DefaultStackSynthesizerOverrides>::deploy_role_arn(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stack") => Ok(rt::to_wire(&<T as DefaultStackSynthesizerOverrides>::stack(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("reusableBind", mut args) => Ok(rt::to_wire(&<T as DefaultStackSynthesizerOverrides>::reusable_bind(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::StackSynthesizer::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `DefaultStackSynthesizer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DefaultStackSynthesizerOverrides>(overrides: T, props: rt::Option<&crate::DefaultStackSynthesizerProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Configuration properties for DefaultStackSynthesizer.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -10528,6 +15531,61 @@ pub trait DefaultTokenResolverExt: rt::IsA<DefaultTokenResolver> {
 }
 impl<O: rt::IsA<DefaultTokenResolver> + ?Sized> DefaultTokenResolverExt for O {}
 
+/// The members of [`DefaultTokenResolver`] a Rust type can override; [`DefaultTokenResolver::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DefaultTokenResolverOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `resolveList`: by default the library's implementation (`super`).
+    fn resolve_list(&self, this: &DefaultTokenResolver, xs: rt::Vec<rt::String>, context: crate::IResolveContext) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "resolveList", vec![rt::to_wire(&xs), rt::to_wire(&context)])?)
+    }
+    /// `resolveString`: by default the library's implementation (`super`).
+    fn resolve_string(&self, this: &DefaultTokenResolver, fragments: crate::TokenizedStringFragments, context: crate::IResolveContext) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "resolveString", vec![rt::to_wire(&fragments), rt::to_wire(&context)])?)
+    }
+    /// `resolveToken`: by default the library's implementation (`super`).
+    fn resolve_token(&self, this: &DefaultTokenResolver, t: crate::IResolvable, context: crate::IResolveContext, post_processor: crate::IPostProcessor) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "resolveToken", vec![rt::to_wire(&t), rt::to_wire(&context), rt::to_wire(&post_processor)])?)
+    }
+}
+impl DefaultTokenResolver {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DefaultTokenResolverOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DefaultTokenResolverOverrides>::OVERRIDES {
+            out.push(match *name {
+                "resolve_list" => rt::Override::method("resolveList"),
+                "resolve_string" => rt::Override::method("resolveString"),
+                "resolve_token" => rt::Override::method("resolveToken"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DefaultTokenResolverOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("resolveList", mut args) => Ok(rt::to_wire(&<T as DefaultTokenResolverOverrides>::resolve_list(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("resolveString", mut args) => Ok(rt::to_wire(&<T as DefaultTokenResolverOverrides>::resolve_string(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("resolveToken", mut args) => Ok(rt::to_wire(&<T as DefaultTokenResolverOverrides>::resolve_token(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `DefaultTokenResolver` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DefaultTokenResolverOverrides>(overrides: T, concat: &dyn rt::IsA<crate::IFragmentConcatenator>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&concat)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Docker build options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerBuildOptions {
@@ -10639,6 +15697,41 @@ pub trait DockerBuildSecretExt: rt::IsA<DockerBuildSecret> {
 }
 impl<O: rt::IsA<DockerBuildSecret> + ?Sized> DockerBuildSecretExt for O {}
 
+/// The members of [`DockerBuildSecret`] a Rust type can override; [`DockerBuildSecret::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DockerBuildSecretOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl DockerBuildSecret {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DockerBuildSecretOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as DockerBuildSecretOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DockerBuildSecretOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `DockerBuildSecret` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DockerBuildSecretOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Options for configuring the Docker cache backend.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerCacheOption {
@@ -10695,6 +15788,43 @@ pub trait DockerIgnoreStrategyExt: rt::IsA<DockerIgnoreStrategy> {
 }
 impl<O: rt::IsA<DockerIgnoreStrategy> + ?Sized> DockerIgnoreStrategyExt for O {}
 
+/// The members of [`DockerIgnoreStrategy`] a Rust type can override; [`DockerIgnoreStrategy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::IgnoreStrategyOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait DockerIgnoreStrategyOverrides: crate::IgnoreStrategyOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl DockerIgnoreStrategy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DockerIgnoreStrategyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as DockerIgnoreStrategyOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::IgnoreStrategy::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DockerIgnoreStrategyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::IgnoreStrategy::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `DockerIgnoreStrategy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DockerIgnoreStrategyOverrides>(overrides: T, absolute_root_path: &str, patterns: &[rt::String]) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&absolute_root_path), rt::to_wire(&patterns)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A Docker image.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DockerImage(rt::ObjRef);
@@ -10749,6 +15879,67 @@ pub trait DockerImageExt: rt::IsA<DockerImage> {
     }
 }
 impl<O: rt::IsA<DockerImage> + ?Sized> DockerImageExt for O {}
+
+/// The members of [`DockerImage`] a Rust type can override; [`DockerImage::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DockerImageOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `image`; by default the library's implementation (`super`).
+    fn image(&self, this: &DockerImage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "image")?)
+    }
+    /// `cp`: by default the library's implementation (`super`).
+    fn cp(&self, this: &DockerImage, image_path: rt::String, output_path: rt::Option<rt::String>) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "cp", vec![rt::to_wire(&image_path), rt::to_wire(&output_path)])?)
+    }
+    /// `run`: by default the library's implementation (`super`).
+    fn run(&self, this: &DockerImage, options: rt::Option<crate::DockerRunOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "run", vec![rt::to_wire(&options)])?)
+    }
+    /// `toJSON`: by default the library's implementation (`super`).
+    fn to_json(&self, this: &DockerImage) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toJSON", vec![])?)
+    }
+}
+impl DockerImage {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DockerImageOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DockerImageOverrides>::OVERRIDES {
+            out.push(match *name {
+                "image" => rt::Override::property("image"),
+                "cp" => rt::Override::method("cp"),
+                "run" => rt::Override::method("run"),
+                "to_json" => rt::Override::method("toJSON"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DockerImageOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("image") => Ok(rt::to_wire(&<T as DockerImageOverrides>::image(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("cp", mut args) => Ok(rt::to_wire(&<T as DockerImageOverrides>::cp(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("run", mut args) => Ok(rt::to_wire(&<T as DockerImageOverrides>::run(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toJSON", _) => Ok(rt::to_wire(&<T as DockerImageOverrides>::to_json(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `DockerImage` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DockerImageOverrides>(overrides: T, image: &str, image_hash: rt::Option<&str>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&image), rt::to_wire(&image_hash)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// The location of the published docker image.
 ///
@@ -11243,6 +16434,114 @@ pub trait DurationExt: rt::IsA<Duration> {
 }
 impl<O: rt::IsA<Duration> + ?Sized> DurationExt for O {}
 
+/// The members of [`Duration`] a Rust type can override; [`Duration::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DurationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `formatTokenToNumber`: by default the library's implementation (`super`).
+    fn format_token_to_number(&self, this: &Duration) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "formatTokenToNumber", vec![])?)
+    }
+    /// `isUnresolved`: by default the library's implementation (`super`).
+    fn is_unresolved(&self, this: &Duration) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "isUnresolved", vec![])?)
+    }
+    /// `minus`: by default the library's implementation (`super`).
+    fn minus(&self, this: &Duration, rhs: crate::Duration) -> rt::R<crate::Duration> {
+        rt::from_wire(rt::invoke(&this.0, "minus", vec![rt::to_wire(&rhs)])?)
+    }
+    /// `plus`: by default the library's implementation (`super`).
+    fn plus(&self, this: &Duration, rhs: crate::Duration) -> rt::R<crate::Duration> {
+        rt::from_wire(rt::invoke(&this.0, "plus", vec![rt::to_wire(&rhs)])?)
+    }
+    /// `toDays`: by default the library's implementation (`super`).
+    fn to_days(&self, this: &Duration, opts: rt::Option<crate::TimeConversionOptions>) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toDays", vec![rt::to_wire(&opts)])?)
+    }
+    /// `toHours`: by default the library's implementation (`super`).
+    fn to_hours(&self, this: &Duration, opts: rt::Option<crate::TimeConversionOptions>) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toHours", vec![rt::to_wire(&opts)])?)
+    }
+    /// `toHumanString`: by default the library's implementation (`super`).
+    fn to_human_string(&self, this: &Duration) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toHumanString", vec![])?)
+    }
+    /// `toIsoString`: by default the library's implementation (`super`).
+    fn to_iso_string(&self, this: &Duration) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toIsoString", vec![])?)
+    }
+    /// `toMilliseconds`: by default the library's implementation (`super`).
+    fn to_milliseconds(&self, this: &Duration, opts: rt::Option<crate::TimeConversionOptions>) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toMilliseconds", vec![rt::to_wire(&opts)])?)
+    }
+    /// `toMinutes`: by default the library's implementation (`super`).
+    fn to_minutes(&self, this: &Duration, opts: rt::Option<crate::TimeConversionOptions>) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toMinutes", vec![rt::to_wire(&opts)])?)
+    }
+    /// `toSeconds`: by default the library's implementation (`super`).
+    fn to_seconds(&self, this: &Duration, opts: rt::Option<crate::TimeConversionOptions>) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toSeconds", vec![rt::to_wire(&opts)])?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &Duration) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+    /// `unitLabel`: by default the library's implementation (`super`).
+    fn unit_label(&self, this: &Duration) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "unitLabel", vec![])?)
+    }
+}
+impl Duration {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DurationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DurationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "format_token_to_number" => rt::Override::method("formatTokenToNumber"),
+                "is_unresolved" => rt::Override::method("isUnresolved"),
+                "minus" => rt::Override::method("minus"),
+                "plus" => rt::Override::method("plus"),
+                "to_days" => rt::Override::method("toDays"),
+                "to_hours" => rt::Override::method("toHours"),
+                "to_human_string" => rt::Override::method("toHumanString"),
+                "to_iso_string" => rt::Override::method("toIsoString"),
+                "to_milliseconds" => rt::Override::method("toMilliseconds"),
+                "to_minutes" => rt::Override::method("toMinutes"),
+                "to_seconds" => rt::Override::method("toSeconds"),
+                "to_string" => rt::Override::method("toString"),
+                "unit_label" => rt::Override::method("unitLabel"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DurationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("formatTokenToNumber", _) => Ok(rt::to_wire(&<T as DurationOverrides>::format_token_to_number(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("isUnresolved", _) => Ok(rt::to_wire(&<T as DurationOverrides>::is_unresolved(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("minus", mut args) => Ok(rt::to_wire(&<T as DurationOverrides>::minus(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("plus", mut args) => Ok(rt::to_wire(&<T as DurationOverrides>::plus(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toDays", mut args) => Ok(rt::to_wire(&<T as DurationOverrides>::to_days(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toHours", mut args) => Ok(rt::to_wire(&<T as DurationOverrides>::to_hours(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toHumanString", _) => Ok(rt::to_wire(&<T as DurationOverrides>::to_human_string(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toIsoString", _) => Ok(rt::to_wire(&<T as DurationOverrides>::to_iso_string(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toMilliseconds", mut args) => Ok(rt::to_wire(&<T as DurationOverrides>::to_milliseconds(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toMinutes", mut args) => Ok(rt::to_wire(&<T as DurationOverrides>::to_minutes(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toSeconds", mut args) => Ok(rt::to_wire(&<T as DurationOverrides>::to_seconds(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as DurationOverrides>::to_string(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("unitLabel", _) => Ok(rt::to_wire(&<T as DurationOverrides>::unit_label(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Properties to string encodings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncodingOptions {
@@ -11411,6 +16710,41 @@ pub trait ErrorsExt: rt::IsA<Errors> {
 }
 impl<O: rt::IsA<Errors> + ?Sized> ErrorsExt for O {}
 
+/// The members of [`Errors`] a Rust type can override; [`Errors::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ErrorsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Errors {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ErrorsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ErrorsOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ErrorsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Errors` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ErrorsOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Represents a date of expiration.
 ///
 /// The amount can be specified either as a Date object, timestamp, Duration or string.
@@ -11481,6 +16815,60 @@ pub trait ExpirationExt: rt::IsA<Expiration> {
 }
 impl<O: rt::IsA<Expiration> + ?Sized> ExpirationExt for O {}
 
+/// The members of [`Expiration`] a Rust type can override; [`Expiration::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ExpirationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `date`; by default the library's implementation (`super`).
+    fn date(&self, this: &Expiration) -> rt::R<rt::Date> {
+        rt::from_wire(rt::get(&this.0, "date")?)
+    }
+    /// `isAfter`: by default the library's implementation (`super`).
+    fn is_after(&self, this: &Expiration, t: crate::Duration) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "isAfter", vec![rt::to_wire(&t)])?)
+    }
+    /// `isBefore`: by default the library's implementation (`super`).
+    fn is_before(&self, this: &Expiration, t: crate::Duration) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "isBefore", vec![rt::to_wire(&t)])?)
+    }
+    /// `toEpoch`: by default the library's implementation (`super`).
+    fn to_epoch(&self, this: &Expiration) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toEpoch", vec![])?)
+    }
+}
+impl Expiration {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ExpirationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ExpirationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "date" => rt::Override::property("date"),
+                "is_after" => rt::Override::method("isAfter"),
+                "is_before" => rt::Override::method("isBefore"),
+                "to_epoch" => rt::Override::method("toEpoch"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ExpirationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("date") => Ok(rt::to_wire(&<T as ExpirationOverrides>::date(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("isAfter", mut args) => Ok(rt::to_wire(&<T as ExpirationOverrides>::is_after(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("isBefore", mut args) => Ok(rt::to_wire(&<T as ExpirationOverrides>::is_before(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toEpoch", _) => Ok(rt::to_wire(&<T as ExpirationOverrides>::to_epoch(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Options for the `stack.exportValue()` method.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExportValueOptions {
@@ -11545,6 +16933,42 @@ pub trait FeatureFlagsExt: rt::IsA<FeatureFlags> {
     }
 }
 impl<O: rt::IsA<FeatureFlags> + ?Sized> FeatureFlagsExt for O {}
+
+/// The members of [`FeatureFlags`] a Rust type can override; [`FeatureFlags::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait FeatureFlagsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `isEnabled`: by default the library's implementation (`super`).
+    fn is_enabled(&self, this: &FeatureFlags, feature_flag: rt::String) -> rt::R<rt::Option<bool>> {
+        rt::from_wire(rt::invoke(&this.0, "isEnabled", vec![rt::to_wire(&feature_flag)])?)
+    }
+}
+impl FeatureFlags {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FeatureFlagsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as FeatureFlagsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "is_enabled" => rt::Override::method("isEnabled"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FeatureFlagsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("isEnabled", mut args) => Ok(rt::to_wire(&<T as FeatureFlagsOverrides>::is_enabled(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// The location of the published file asset.
 ///
@@ -11893,6 +17317,41 @@ impl FileSystem {
 pub trait FileSystemExt: rt::IsA<FileSystem> {
 }
 impl<O: rt::IsA<FileSystem> + ?Sized> FileSystemExt for O {}
+
+/// The members of [`FileSystem`] a Rust type can override; [`FileSystem::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait FileSystemOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl FileSystem {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FileSystemOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as FileSystemOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FileSystemOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `FileSystem` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: FileSystemOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options related to calculating source hash.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -12286,6 +17745,34 @@ pub trait FnExt: rt::IsA<Fn> {
 }
 impl<O: rt::IsA<Fn> + ?Sized> FnExt for O {}
 
+/// The members of [`Fn`] a Rust type can override; [`Fn::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait FnOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Fn {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FnOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as FnOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FnOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GetContextKeyOptions {
     /// Required. The context provider to query.
@@ -12512,6 +17999,43 @@ pub trait GitIgnoreStrategyExt: rt::IsA<GitIgnoreStrategy> {
 }
 impl<O: rt::IsA<GitIgnoreStrategy> + ?Sized> GitIgnoreStrategyExt for O {}
 
+/// The members of [`GitIgnoreStrategy`] a Rust type can override; [`GitIgnoreStrategy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::IgnoreStrategyOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait GitIgnoreStrategyOverrides: crate::IgnoreStrategyOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl GitIgnoreStrategy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: GitIgnoreStrategyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as GitIgnoreStrategyOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::IgnoreStrategy::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: GitIgnoreStrategyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::IgnoreStrategy::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `GitIgnoreStrategy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: GitIgnoreStrategyOverrides>(overrides: T, absolute_root_path: &str, patterns: &[rt::String]) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&absolute_root_path), rt::to_wire(&patterns)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Ignores file paths based on simple glob patterns.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GlobIgnoreStrategy(rt::ObjRef);
@@ -12527,6 +18051,43 @@ impl GlobIgnoreStrategy {
 pub trait GlobIgnoreStrategyExt: rt::IsA<GlobIgnoreStrategy> {
 }
 impl<O: rt::IsA<GlobIgnoreStrategy> + ?Sized> GlobIgnoreStrategyExt for O {}
+
+/// The members of [`GlobIgnoreStrategy`] a Rust type can override; [`GlobIgnoreStrategy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::IgnoreStrategyOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait GlobIgnoreStrategyOverrides: crate::IgnoreStrategyOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl GlobIgnoreStrategy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: GlobIgnoreStrategyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as GlobIgnoreStrategyOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::IgnoreStrategy::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: GlobIgnoreStrategyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::IgnoreStrategy::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `GlobIgnoreStrategy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: GlobIgnoreStrategyOverrides>(overrides: T, absolute_root_path: &str, patterns: &[rt::String]) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&absolute_root_path), rt::to_wire(&patterns)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Interface for lazy untyped value producers.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -15662,6 +21223,62 @@ pub trait IgnoreStrategyExt: rt::IsA<IgnoreStrategy> {
 }
 impl<O: rt::IsA<IgnoreStrategy> + ?Sized> IgnoreStrategyExt for O {}
 
+/// The members of [`IgnoreStrategy`] a Rust type can override; [`IgnoreStrategy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait IgnoreStrategyOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `add`: by default the library's implementation (`super`).
+    fn add(&self, this: &IgnoreStrategy, pattern: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "add", vec![rt::to_wire(&pattern)])?)
+    }
+    /// `completelyIgnores`: by default the library's implementation (`super`).
+    fn completely_ignores(&self, this: &IgnoreStrategy, absolute_directory_path: rt::String) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "completelyIgnores", vec![rt::to_wire(&absolute_directory_path)])?)
+    }
+    /// `ignores`: by default the library's implementation (`super`).
+    fn ignores(&self, this: &IgnoreStrategy, absolute_file_path: rt::String) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "ignores", vec![rt::to_wire(&absolute_file_path)])?)
+    }
+}
+impl IgnoreStrategy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: IgnoreStrategyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as IgnoreStrategyOverrides>::OVERRIDES {
+            out.push(match *name {
+                "add" => rt::Override::method("add"),
+                "completely_ignores" => rt::Override::method("completelyIgnores"),
+                "ignores" => rt::Override::method("ignores"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: IgnoreStrategyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("add", mut args) => Ok(rt::to_wire(&<T as IgnoreStrategyOverrides>::add(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("completelyIgnores", mut args) => Ok(rt::to_wire(&<T as IgnoreStrategyOverrides>::completely_ignores(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("ignores", mut args) => Ok(rt::to_wire(&<T as IgnoreStrategyOverrides>::ignores(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `IgnoreStrategy` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: IgnoreStrategyOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("add", "add"), ("ignores", "ignores")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// This defines the values needed for Injection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InjectionContext {
@@ -15712,6 +21329,16 @@ impl Intrinsic {
 
 /// The members of [`Intrinsic`], for it and every type that is one.
 pub trait IntrinsicExt: rt::IsA<Intrinsic> {
+    /// Creates a throwable Error object that contains the token creation stack trace.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    ///
+    /// # Arguments
+    ///
+    /// - `message`: Error message.
+    fn new_error(&self, message: &str) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "newError", vec![rt::to_wire(&message)])?)
+    }
     /// Turn this Token into JSON.
     ///
     /// Called automatically when JSON.stringify() is called on a Token.
@@ -15728,6 +21355,85 @@ pub trait IntrinsicExt: rt::IsA<Intrinsic> {
     }
 }
 impl<O: rt::IsA<Intrinsic> + ?Sized> IntrinsicExt for O {}
+
+/// The members of [`Intrinsic`] a Rust type can override; [`Intrinsic::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait IntrinsicOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `creationStack`; by default the library's implementation (`super`).
+    fn creation_stack(&self, this: &Intrinsic) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "creationStack")?)
+    }
+    /// Reads `typeHint`; by default the library's implementation (`super`).
+    fn type_hint(&self, this: &Intrinsic) -> rt::R<rt::Option<crate::ResolutionTypeHint>> {
+        rt::from_wire(rt::get(&this.0, "typeHint")?)
+    }
+    /// `newError`: by default the library's implementation (`super`).
+    fn new_error(&self, this: &Intrinsic, message: rt::String) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "newError", vec![rt::to_wire(&message)])?)
+    }
+    /// `resolve`: by default the library's implementation (`super`).
+    fn resolve(&self, this: &Intrinsic, context: crate::IResolveContext) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "resolve", vec![rt::to_wire(&context)])?)
+    }
+    /// `toJSON`: by default the library's implementation (`super`).
+    fn to_json(&self, this: &Intrinsic) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "toJSON", vec![])?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &Intrinsic) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+    /// `toStringList`: by default the library's implementation (`super`).
+    fn to_string_list(&self, this: &Intrinsic) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "toStringList", vec![])?)
+    }
+}
+impl Intrinsic {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: IntrinsicOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as IntrinsicOverrides>::OVERRIDES {
+            out.push(match *name {
+                "creation_stack" => rt::Override::property("creationStack"),
+                "type_hint" => rt::Override::property("typeHint"),
+                "new_error" => rt::Override::method("newError"),
+                "resolve" => rt::Override::method("resolve"),
+                "to_json" => rt::Override::method("toJSON"),
+                "to_string" => rt::Override::method("toString"),
+                "to_string_list" => rt::Override::method("toStringList"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: IntrinsicOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("creationStack") => Ok(rt::to_wire(&<T as IntrinsicOverrides>::creation_stack(imp, &Self(this.clone()))?)),
+            rt::Call::Get("typeHint") => Ok(rt::to_wire(&<T as IntrinsicOverrides>::type_hint(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("newError", mut args) => Ok(rt::to_wire(&<T as IntrinsicOverrides>::new_error(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("resolve", mut args) => Ok(rt::to_wire(&<T as IntrinsicOverrides>::resolve(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toJSON", _) => Ok(rt::to_wire(&<T as IntrinsicOverrides>::to_json(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as IntrinsicOverrides>::to_string(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toStringList", _) => Ok(rt::to_wire(&<T as IntrinsicOverrides>::to_string_list(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Intrinsic` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: IntrinsicOverrides>(overrides: T, value: &rt::Value, options: rt::Option<&crate::IntrinsicProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&value), rt::to_wire(&options)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Customization properties for an Intrinsic token.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -15785,6 +21491,60 @@ pub trait JsonNullExt: rt::IsA<JsonNull> {
     }
 }
 impl<O: rt::IsA<JsonNull> + ?Sized> JsonNullExt for O {}
+
+/// The members of [`JsonNull`] a Rust type can override; [`JsonNull::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait JsonNullOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `creationStack`; by default the library's implementation (`super`).
+    fn creation_stack(&self, this: &JsonNull) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "creationStack")?)
+    }
+    /// `resolve`: by default the library's implementation (`super`).
+    fn resolve(&self, this: &JsonNull, ctx: crate::IResolveContext) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "resolve", vec![rt::to_wire(&ctx)])?)
+    }
+    /// `toJSON`: by default the library's implementation (`super`).
+    fn to_json(&self, this: &JsonNull) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "toJSON", vec![])?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &JsonNull) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+}
+impl JsonNull {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: JsonNullOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as JsonNullOverrides>::OVERRIDES {
+            out.push(match *name {
+                "creation_stack" => rt::Override::property("creationStack"),
+                "resolve" => rt::Override::method("resolve"),
+                "to_json" => rt::Override::method("toJSON"),
+                "to_string" => rt::Override::method("toString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: JsonNullOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("creationStack") => Ok(rt::to_wire(&<T as JsonNullOverrides>::creation_stack(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("resolve", mut args) => Ok(rt::to_wire(&<T as JsonNullOverrides>::resolve(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toJSON", _) => Ok(rt::to_wire(&<T as JsonNullOverrides>::to_json(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as JsonNullOverrides>::to_string(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Lazily produce a value.
 ///
@@ -15901,6 +21661,34 @@ impl Lazy {
 pub trait LazyExt: rt::IsA<Lazy> {
 }
 impl<O: rt::IsA<Lazy> + ?Sized> LazyExt for O {}
+
+/// The members of [`Lazy`] a Rust type can override; [`Lazy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait LazyOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Lazy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LazyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as LazyOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LazyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Options for creating lazy untyped tokens.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16041,6 +21829,51 @@ pub trait LegacyStackSynthesizerExt: rt::IsA<LegacyStackSynthesizer> {
 }
 impl<O: rt::IsA<LegacyStackSynthesizer> + ?Sized> LegacyStackSynthesizerExt for O {}
 
+/// The members of [`LegacyStackSynthesizer`] a Rust type can override; [`LegacyStackSynthesizer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::StackSynthesizerOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait LegacyStackSynthesizerOverrides: crate::StackSynthesizerOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `reusableBind`: by default the library's implementation (`super`).
+    fn reusable_bind(&self, this: &LegacyStackSynthesizer, stack: crate::Stack) -> rt::R<crate::IBoundStackSynthesizer> {
+        rt::from_wire(rt::invoke(&this.0, "reusableBind", vec![rt::to_wire(&stack)])?)
+    }
+}
+impl LegacyStackSynthesizer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LegacyStackSynthesizerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as LegacyStackSynthesizerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "reusable_bind" => rt::Override::method("reusableBind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::StackSynthesizer::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LegacyStackSynthesizerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("reusableBind", mut args) => Ok(rt::to_wire(&<T as LegacyStackSynthesizerOverrides>::reusable_bind(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::StackSynthesizer::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `LegacyStackSynthesizer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: LegacyStackSynthesizerOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Manages removal policies for resources without existing policies within a construct scope.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MissingRemovalPolicies(rt::ObjRef);
@@ -16102,6 +21935,66 @@ pub trait MissingRemovalPoliciesExt: rt::IsA<MissingRemovalPolicies> {
 }
 impl<O: rt::IsA<MissingRemovalPolicies> + ?Sized> MissingRemovalPoliciesExt for O {}
 
+/// The members of [`MissingRemovalPolicies`] a Rust type can override; [`MissingRemovalPolicies::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait MissingRemovalPoliciesOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `apply`: by default the library's implementation (`super`).
+    fn apply(&self, this: &MissingRemovalPolicies, policy: crate::RemovalPolicy, props: rt::Option<crate::RemovalPolicyProps>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "apply", vec![rt::to_wire(&policy), rt::to_wire(&props)])?)
+    }
+    /// `destroy`: by default the library's implementation (`super`).
+    fn destroy(&self, this: &MissingRemovalPolicies, props: rt::Option<crate::RemovalPolicyProps>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "destroy", vec![rt::to_wire(&props)])?)
+    }
+    /// `retain`: by default the library's implementation (`super`).
+    fn retain(&self, this: &MissingRemovalPolicies, props: rt::Option<crate::RemovalPolicyProps>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "retain", vec![rt::to_wire(&props)])?)
+    }
+    /// `retainOnUpdateOrDelete`: by default the library's implementation (`super`).
+    fn retain_on_update_or_delete(&self, this: &MissingRemovalPolicies, props: rt::Option<crate::RemovalPolicyProps>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "retainOnUpdateOrDelete", vec![rt::to_wire(&props)])?)
+    }
+    /// `snapshot`: by default the library's implementation (`super`).
+    fn snapshot(&self, this: &MissingRemovalPolicies, props: rt::Option<crate::RemovalPolicyProps>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "snapshot", vec![rt::to_wire(&props)])?)
+    }
+}
+impl MissingRemovalPolicies {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: MissingRemovalPoliciesOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as MissingRemovalPoliciesOverrides>::OVERRIDES {
+            out.push(match *name {
+                "apply" => rt::Override::method("apply"),
+                "destroy" => rt::Override::method("destroy"),
+                "retain" => rt::Override::method("retain"),
+                "retain_on_update_or_delete" => rt::Override::method("retainOnUpdateOrDelete"),
+                "snapshot" => rt::Override::method("snapshot"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: MissingRemovalPoliciesOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("apply", mut args) => Ok(rt::to_wire(&<T as MissingRemovalPoliciesOverrides>::apply(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("destroy", mut args) => Ok(rt::to_wire(&<T as MissingRemovalPoliciesOverrides>::destroy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("retain", mut args) => Ok(rt::to_wire(&<T as MissingRemovalPoliciesOverrides>::retain(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("retainOnUpdateOrDelete", mut args) => Ok(rt::to_wire(&<T as MissingRemovalPoliciesOverrides>::retain_on_update_or_delete(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("snapshot", mut args) => Ok(rt::to_wire(&<T as MissingRemovalPoliciesOverrides>::snapshot(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Abstract base class for mixins that provides default implementations.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Mixin(rt::ObjRef);
@@ -16122,6 +22015,56 @@ impl Mixin {
 pub trait MixinExt: rt::IsA<Mixin> {
 }
 impl<O: rt::IsA<Mixin> + ?Sized> MixinExt for O {}
+
+/// The members of [`Mixin`] a Rust type can override; [`Mixin::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait MixinOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `applyTo`: by default the library's implementation (`super`).
+    fn apply_to(&self, this: &Mixin, construct: crate::constructs::IConstruct) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "applyTo", vec![rt::to_wire(&construct)])?)
+    }
+    /// `supports`: by default the library's implementation (`super`).
+    fn supports(&self, this: &Mixin, construct: crate::constructs::IConstruct) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "supports", vec![rt::to_wire(&construct)])?)
+    }
+}
+impl Mixin {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: MixinOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as MixinOverrides>::OVERRIDES {
+            out.push(match *name {
+                "apply_to" => rt::Override::method("applyTo"),
+                "supports" => rt::Override::method("supports"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: MixinOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("applyTo", mut args) => Ok(rt::to_wire(&<T as MixinOverrides>::apply_to(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("supports", mut args) => Ok(rt::to_wire(&<T as MixinOverrides>::supports(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Mixin` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: MixinOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("applyTo", "apply_to")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Represents a successful mixin application.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16196,6 +22139,73 @@ pub trait MixinApplicatorExt: rt::IsA<MixinApplicator> {
 }
 impl<O: rt::IsA<MixinApplicator> + ?Sized> MixinApplicatorExt for O {}
 
+/// The members of [`MixinApplicator`] a Rust type can override; [`MixinApplicator::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait MixinApplicatorOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `report`; by default the library's implementation (`super`).
+    fn report(&self, this: &MixinApplicator) -> rt::R<rt::Vec<crate::MixinApplication>> {
+        rt::from_wire(rt::get(&this.0, "report")?)
+    }
+    /// Reads `selectedConstructs`; by default the library's implementation (`super`).
+    fn selected_constructs(&self, this: &MixinApplicator) -> rt::R<rt::Vec<crate::constructs::IConstruct>> {
+        rt::from_wire(rt::get(&this.0, "selectedConstructs")?)
+    }
+    /// `apply`: by default the library's implementation (`super`).
+    fn apply(&self, this: &MixinApplicator, mixins: rt::Vec<crate::constructs::IMixin>) -> rt::R<crate::MixinApplicator> {
+        rt::from_wire(rt::invoke(&this.0, "apply", rt::args_variadic(vec![], &mixins))?)
+    }
+    /// `requireAll`: by default the library's implementation (`super`).
+    fn require_all(&self, this: &MixinApplicator) -> rt::R<crate::MixinApplicator> {
+        rt::from_wire(rt::invoke(&this.0, "requireAll", vec![])?)
+    }
+    /// `requireAny`: by default the library's implementation (`super`).
+    fn require_any(&self, this: &MixinApplicator) -> rt::R<crate::MixinApplicator> {
+        rt::from_wire(rt::invoke(&this.0, "requireAny", vec![])?)
+    }
+}
+impl MixinApplicator {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: MixinApplicatorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as MixinApplicatorOverrides>::OVERRIDES {
+            out.push(match *name {
+                "report" => rt::Override::property("report"),
+                "selected_constructs" => rt::Override::property("selectedConstructs"),
+                "apply" => rt::Override::method("apply"),
+                "require_all" => rt::Override::method("requireAll"),
+                "require_any" => rt::Override::method("requireAny"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: MixinApplicatorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("report") => Ok(rt::to_wire(&<T as MixinApplicatorOverrides>::report(imp, &Self(this.clone()))?)),
+            rt::Call::Get("selectedConstructs") => Ok(rt::to_wire(&<T as MixinApplicatorOverrides>::selected_constructs(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("apply", mut args) => Ok(rt::to_wire(&<T as MixinApplicatorOverrides>::apply(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("requireAll", _) => Ok(rt::to_wire(&<T as MixinApplicatorOverrides>::require_all(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("requireAny", _) => Ok(rt::to_wire(&<T as MixinApplicatorOverrides>::require_any(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `MixinApplicator` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: MixinApplicatorOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::IConstruct>, selector: rt::Option<&dyn rt::IsA<crate::IConstructSelector>>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&selector)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Main entry point for applying mixins.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Mixins(rt::ObjRef);
@@ -16214,6 +22224,41 @@ impl Mixins {
 pub trait MixinsExt: rt::IsA<Mixins> {
 }
 impl<O: rt::IsA<Mixins> + ?Sized> MixinsExt for O {}
+
+/// The members of [`Mixins`] a Rust type can override; [`Mixins::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait MixinsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Mixins {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: MixinsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as MixinsOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: MixinsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Mixins` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: MixinsOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Functions for devising unique names for constructs.
 ///
@@ -16279,6 +22324,34 @@ pub trait NamesExt: rt::IsA<Names> {
 }
 impl<O: rt::IsA<Names> + ?Sized> NamesExt for O {}
 
+/// The members of [`Names`] a Rust type can override; [`Names::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait NamesOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Names {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: NamesOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as NamesOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: NamesOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// A CloudFormation nested stack.
 ///
 /// When you apply template changes to update a top-level stack, CloudFormation
@@ -16324,6 +22397,51 @@ pub trait NestedStackExt: rt::IsA<NestedStack> {
     }
 }
 impl<O: rt::IsA<NestedStack> + ?Sized> NestedStackExt for O {}
+
+/// The members of [`NestedStack`] a Rust type can override; [`NestedStack::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::StackOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait NestedStackOverrides: crate::StackOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `setParameter`: by default the library's implementation (`super`).
+    fn set_parameter(&self, this: &NestedStack, name: rt::String, value: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "setParameter", vec![rt::to_wire(&name), rt::to_wire(&value)])?)
+    }
+}
+impl NestedStack {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: NestedStackOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as NestedStackOverrides>::OVERRIDES {
+            out.push(match *name {
+                "set_parameter" => rt::Override::method("setParameter"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Stack::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: NestedStackOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("setParameter", mut args) => Ok(rt::to_wire(&<T as NestedStackOverrides>::set_parameter(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => crate::Stack::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `NestedStack` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: NestedStackOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::NestedStackProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Initialization props for the `NestedStack` construct.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16429,6 +22547,43 @@ pub trait NestedStackSynthesizerExt: rt::IsA<NestedStackSynthesizer> {
 }
 impl<O: rt::IsA<NestedStackSynthesizer> + ?Sized> NestedStackSynthesizerExt for O {}
 
+/// The members of [`NestedStackSynthesizer`] a Rust type can override; [`NestedStackSynthesizer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::StackSynthesizerOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait NestedStackSynthesizerOverrides: crate::StackSynthesizerOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl NestedStackSynthesizer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: NestedStackSynthesizerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as NestedStackSynthesizerOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::StackSynthesizer::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: NestedStackSynthesizerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::StackSynthesizer::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `NestedStackSynthesizer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: NestedStackSynthesizerOverrides>(overrides: T, parent_deployment: &dyn rt::IsA<crate::IStackSynthesizer>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&parent_deployment)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Apply a permissions boundary to all IAM Roles and Users within a specific scope.
 ///
 /// A permissions boundary is typically applied at the `Stage` scope.
@@ -16485,6 +22640,34 @@ impl PermissionsBoundary {
 pub trait PermissionsBoundaryExt: rt::IsA<PermissionsBoundary> {
 }
 impl<O: rt::IsA<PermissionsBoundary> + ?Sized> PermissionsBoundaryExt for O {}
+
+/// The members of [`PermissionsBoundary`] a Rust type can override; [`PermissionsBoundary::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PermissionsBoundaryOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl PermissionsBoundary {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PermissionsBoundaryOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as PermissionsBoundaryOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PermissionsBoundaryOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Options for binding a Permissions Boundary to a construct scope.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16562,6 +22745,34 @@ impl PhysicalName {
 pub trait PhysicalNameExt: rt::IsA<PhysicalName> {
 }
 impl<O: rt::IsA<PhysicalName> + ?Sized> PhysicalNameExt for O {}
+
+/// The members of [`PhysicalName`] a Rust type can override; [`PhysicalName::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PhysicalNameOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl PhysicalName {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PhysicalNameOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as PhysicalNameOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PhysicalNameOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// The report emitted by the plugin after evaluation.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17077,6 +23288,60 @@ pub trait PropertyInjectorsExt: rt::IsA<PropertyInjectors> {
 }
 impl<O: rt::IsA<PropertyInjectors> + ?Sized> PropertyInjectorsExt for O {}
 
+/// The members of [`PropertyInjectors`] a Rust type can override; [`PropertyInjectors::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PropertyInjectorsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `scope`; by default the library's implementation (`super`).
+    fn scope(&self, this: &PropertyInjectors) -> rt::R<crate::constructs::IConstruct> {
+        rt::from_wire(rt::get(&this.0, "scope")?)
+    }
+    /// `add`: by default the library's implementation (`super`).
+    fn add(&self, this: &PropertyInjectors, props_injectors: rt::Vec<crate::IPropertyInjector>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "add", rt::args_variadic(vec![], &props_injectors))?)
+    }
+    /// `for`: by default the library's implementation (`super`).
+    fn r#for(&self, this: &PropertyInjectors, unique_id: rt::String) -> rt::R<rt::Option<crate::IPropertyInjector>> {
+        rt::from_wire(rt::invoke(&this.0, "for", vec![rt::to_wire(&unique_id)])?)
+    }
+    /// `supportedClasses`: by default the library's implementation (`super`).
+    fn supported_classes(&self, this: &PropertyInjectors) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "supportedClasses", vec![])?)
+    }
+}
+impl PropertyInjectors {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PropertyInjectorsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PropertyInjectorsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "scope" => rt::Override::property("scope"),
+                "add" => rt::Override::method("add"),
+                "for" => rt::Override::method("for"),
+                "supported_classes" => rt::Override::method("supportedClasses"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PropertyInjectorsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("scope") => Ok(rt::to_wire(&<T as PropertyInjectorsOverrides>::scope(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("add", mut args) => Ok(rt::to_wire(&<T as PropertyInjectorsOverrides>::add(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("for", mut args) => Ok(rt::to_wire(&<T as PropertyInjectorsOverrides>::r#for(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("supportedClasses", _) => Ok(rt::to_wire(&<T as PropertyInjectorsOverrides>::supported_classes(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Strategy for handling nested properties in L1 property mixins.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PropertyMergeStrategy(rt::ObjRef);
@@ -17107,6 +23372,34 @@ pub trait PropertyMergeStrategyExt: rt::IsA<PropertyMergeStrategy> {
 }
 impl<O: rt::IsA<PropertyMergeStrategy> + ?Sized> PropertyMergeStrategyExt for O {}
 
+/// The members of [`PropertyMergeStrategy`] a Rust type can override; [`PropertyMergeStrategy::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PropertyMergeStrategyOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl PropertyMergeStrategy {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PropertyMergeStrategyOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as PropertyMergeStrategyOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PropertyMergeStrategyOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// An intrinsic Token that represents a reference to a construct.
 ///
 /// References are recorded.
@@ -17132,6 +23425,57 @@ pub trait ReferenceExt: rt::IsA<Reference> {
     }
 }
 impl<O: rt::IsA<Reference> + ?Sized> ReferenceExt for O {}
+
+/// The members of [`Reference`] a Rust type can override; [`Reference::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::IntrinsicOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ReferenceOverrides: crate::IntrinsicOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `displayName`; by default the library's implementation (`super`).
+    fn display_name(&self, this: &Reference) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "displayName")?)
+    }
+    /// Reads `target`; by default the library's implementation (`super`).
+    fn target(&self, this: &Reference) -> rt::R<crate::constructs::IConstruct> {
+        rt::from_wire(rt::get(&this.0, "target")?)
+    }
+}
+impl Reference {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ReferenceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ReferenceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "display_name" => rt::Override::property("displayName"),
+                "target" => rt::Override::property("target"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Intrinsic::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ReferenceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("displayName") => Ok(rt::to_wire(&<T as ReferenceOverrides>::display_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("target") => Ok(rt::to_wire(&<T as ReferenceOverrides>::target(imp, &Self(this.clone()))?)),
+            call => crate::Intrinsic::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Reference` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ReferenceOverrides>(overrides: T, value: &rt::Value, target: &dyn rt::IsA<crate::constructs::IConstruct>, display_name: rt::Option<&str>, type_hint: rt::Option<crate::ResolutionTypeHint>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&value), rt::to_wire(&target), rt::to_wire(&display_name), rt::to_wire(&type_hint)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Controls how cross-stack references to a resource are resolved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -17244,6 +23588,66 @@ pub trait RemovalPoliciesExt: rt::IsA<RemovalPolicies> {
     }
 }
 impl<O: rt::IsA<RemovalPolicies> + ?Sized> RemovalPoliciesExt for O {}
+
+/// The members of [`RemovalPolicies`] a Rust type can override; [`RemovalPolicies::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait RemovalPoliciesOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `apply`: by default the library's implementation (`super`).
+    fn apply(&self, this: &RemovalPolicies, policy: crate::RemovalPolicy, props: rt::Option<crate::RemovalPolicyProps>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "apply", vec![rt::to_wire(&policy), rt::to_wire(&props)])?)
+    }
+    /// `destroy`: by default the library's implementation (`super`).
+    fn destroy(&self, this: &RemovalPolicies, props: rt::Option<crate::RemovalPolicyProps>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "destroy", vec![rt::to_wire(&props)])?)
+    }
+    /// `retain`: by default the library's implementation (`super`).
+    fn retain(&self, this: &RemovalPolicies, props: rt::Option<crate::RemovalPolicyProps>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "retain", vec![rt::to_wire(&props)])?)
+    }
+    /// `retainOnUpdateOrDelete`: by default the library's implementation (`super`).
+    fn retain_on_update_or_delete(&self, this: &RemovalPolicies, props: rt::Option<crate::RemovalPolicyProps>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "retainOnUpdateOrDelete", vec![rt::to_wire(&props)])?)
+    }
+    /// `snapshot`: by default the library's implementation (`super`).
+    fn snapshot(&self, this: &RemovalPolicies, props: rt::Option<crate::RemovalPolicyProps>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "snapshot", vec![rt::to_wire(&props)])?)
+    }
+}
+impl RemovalPolicies {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RemovalPoliciesOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RemovalPoliciesOverrides>::OVERRIDES {
+            out.push(match *name {
+                "apply" => rt::Override::method("apply"),
+                "destroy" => rt::Override::method("destroy"),
+                "retain" => rt::Override::method("retain"),
+                "retain_on_update_or_delete" => rt::Override::method("retainOnUpdateOrDelete"),
+                "snapshot" => rt::Override::method("snapshot"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RemovalPoliciesOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("apply", mut args) => Ok(rt::to_wire(&<T as RemovalPoliciesOverrides>::apply(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("destroy", mut args) => Ok(rt::to_wire(&<T as RemovalPoliciesOverrides>::destroy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("retain", mut args) => Ok(rt::to_wire(&<T as RemovalPoliciesOverrides>::retain(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("retainOnUpdateOrDelete", mut args) => Ok(rt::to_wire(&<T as RemovalPoliciesOverrides>::retain_on_update_or_delete(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("snapshot", mut args) => Ok(rt::to_wire(&<T as RemovalPoliciesOverrides>::snapshot(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Possible values for a resource's Removal Policy.
 ///
@@ -17430,8 +23834,87 @@ pub trait RemoveTagExt: rt::IsA<RemoveTag> {
     fn key(&self) -> rt::R<rt::String> {
         rt::from_wire(rt::get(self.jsii_ref(), "key")?)
     }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn props(&self) -> rt::R<crate::TagProps> {
+        rt::from_wire(rt::get(self.jsii_ref(), "props")?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn apply_tag(&self, resource: &dyn rt::IsA<crate::ITaggable>) -> rt::R<()> {
+        rt::void(rt::invoke(self.jsii_ref(), "applyTag", vec![rt::to_wire(&resource)])?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn apply_tag_v2(&self, resource: &dyn rt::IsA<crate::ITaggableV2>) -> rt::R<()> {
+        rt::void(rt::invoke(self.jsii_ref(), "applyTagV2", vec![rt::to_wire(&resource)])?)
+    }
 }
 impl<O: rt::IsA<RemoveTag> + ?Sized> RemoveTagExt for O {}
+
+/// The members of [`RemoveTag`] a Rust type can override; [`RemoveTag::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait RemoveTagOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `key`; by default the library's implementation (`super`).
+    fn key(&self, this: &RemoveTag) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "key")?)
+    }
+    /// Reads `props`; by default the library's implementation (`super`).
+    fn props(&self, this: &RemoveTag) -> rt::R<crate::TagProps> {
+        rt::from_wire(rt::get(&this.0, "props")?)
+    }
+    /// `applyTag`: by default the library's implementation (`super`).
+    fn apply_tag(&self, this: &RemoveTag, resource: crate::ITaggable) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "applyTag", vec![rt::to_wire(&resource)])?)
+    }
+    /// `applyTagV2`: by default the library's implementation (`super`).
+    fn apply_tag_v2(&self, this: &RemoveTag, resource: crate::ITaggableV2) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "applyTagV2", vec![rt::to_wire(&resource)])?)
+    }
+    /// `visit`: by default the library's implementation (`super`).
+    fn visit(&self, this: &RemoveTag, construct: crate::constructs::IConstruct) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "visit", vec![rt::to_wire(&construct)])?)
+    }
+}
+impl RemoveTag {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: RemoveTagOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as RemoveTagOverrides>::OVERRIDES {
+            out.push(match *name {
+                "key" => rt::Override::property("key"),
+                "props" => rt::Override::property("props"),
+                "apply_tag" => rt::Override::method("applyTag"),
+                "apply_tag_v2" => rt::Override::method("applyTagV2"),
+                "visit" => rt::Override::method("visit"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: RemoveTagOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("key") => Ok(rt::to_wire(&<T as RemoveTagOverrides>::key(imp, &Self(this.clone()))?)),
+            rt::Call::Get("props") => Ok(rt::to_wire(&<T as RemoveTagOverrides>::props(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("applyTag", mut args) => Ok(rt::to_wire(&<T as RemoveTagOverrides>::apply_tag(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("applyTagV2", mut args) => Ok(rt::to_wire(&<T as RemoveTagOverrides>::apply_tag_v2(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("visit", mut args) => Ok(rt::to_wire(&<T as RemoveTagOverrides>::visit(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `RemoveTag` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: RemoveTagOverrides>(overrides: T, key: &str, props: rt::Option<&crate::TagProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&key), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Type hints for resolved values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -17578,6 +24061,18 @@ impl Resource {
 
 /// The members of [`Resource`], for it and every type that is one.
 pub trait ResourceExt: rt::IsA<Resource> {
+    /// Returns a string-encoded token that resolves to the physical name that should be passed to the CloudFormation resource.
+    ///
+    /// This value will resolve to one of the following:
+    /// - a concrete value (e.g. `"my-awesome-bucket"`)
+    /// - `undefined`, when a name should be generated by CloudFormation
+    /// - a concrete name generated automatically during synthesis, in
+    ///   cross-environment scenarios.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn physical_name(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(self.jsii_ref(), "physicalName")?)
+    }
     /// Override the cross-stack reference strength for this resource.
     ///
     /// When set, any cross-stack reference to this resource will use the specified
@@ -17592,8 +24087,129 @@ pub trait ResourceExt: rt::IsA<Resource> {
     fn apply_cross_stack_reference_strength(&self, strength: crate::ReferenceStrength) -> rt::R<()> {
         rt::void(rt::invoke(self.jsii_ref(), "applyCrossStackReferenceStrength", vec![rt::to_wire(&strength)])?)
     }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn generate_physical_name(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "generatePhysicalName", vec![])?)
+    }
+    /// Returns an environment-sensitive token that should be used for the resource's "ARN" attribute (e.g. `bucket.bucketArn`).
+    ///
+    /// Normally, this token will resolve to `arnAttr`, but if the resource is
+    /// referenced across environments, `arnComponents` will be used to synthesize
+    /// a concrete ARN with the resource's physical name. Make sure to reference
+    /// `this.physicalName` in `arnComponents`.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    ///
+    /// # Arguments
+    ///
+    /// - `arn_attr`: The CFN attribute which resolves to the ARN of the resource.
+    /// - `arn_components`: The format of the ARN of this resource.
+    fn get_resource_arn_attribute(&self, arn_attr: &str, arn_components: &crate::ArnComponents) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "getResourceArnAttribute", vec![rt::to_wire(&arn_attr), rt::to_wire(&arn_components)])?)
+    }
+    /// Returns an environment-sensitive token that should be used for the resource's "name" attribute (e.g. `bucket.bucketName`).
+    ///
+    /// Normally, this token will resolve to `nameAttr`, but if the resource is
+    /// referenced across environments, it will be resolved to `this.physicalName`,
+    /// which will be a concrete name.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    ///
+    /// # Arguments
+    ///
+    /// - `name_attr`: The CFN attribute which resolves to the resource's name.
+    fn get_resource_name_attribute(&self, name_attr: &str) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "getResourceNameAttribute", vec![rt::to_wire(&name_attr)])?)
+    }
 }
 impl<O: rt::IsA<Resource> + ?Sized> ResourceExt for O {}
+
+/// The members of [`Resource`] a Rust type can override; [`Resource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::constructs::ConstructOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ResourceOverrides: crate::constructs::ConstructOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `env`; by default the library's implementation (`super`).
+    fn env(&self, this: &Resource) -> rt::R<crate::interfaces::ResourceEnvironment> {
+        rt::from_wire(rt::get(&this.0, "env")?)
+    }
+    /// Reads `physicalName`; by default the library's implementation (`super`).
+    fn physical_name(&self, this: &Resource) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "physicalName")?)
+    }
+    /// Reads `stack`; by default the library's implementation (`super`).
+    fn stack(&self, this: &Resource) -> rt::R<crate::Stack> {
+        rt::from_wire(rt::get(&this.0, "stack")?)
+    }
+    /// `applyCrossStackReferenceStrength`: by default the library's implementation (`super`).
+    fn apply_cross_stack_reference_strength(&self, this: &Resource, strength: crate::ReferenceStrength) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "applyCrossStackReferenceStrength", vec![rt::to_wire(&strength)])?)
+    }
+    /// `applyRemovalPolicy`: by default the library's implementation (`super`).
+    fn apply_removal_policy(&self, this: &Resource, policy: crate::RemovalPolicy) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "applyRemovalPolicy", vec![rt::to_wire(&policy)])?)
+    }
+    /// `generatePhysicalName`: by default the library's implementation (`super`).
+    fn generate_physical_name(&self, this: &Resource) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "generatePhysicalName", vec![])?)
+    }
+    /// `getResourceArnAttribute`: by default the library's implementation (`super`).
+    fn get_resource_arn_attribute(&self, this: &Resource, arn_attr: rt::String, arn_components: crate::ArnComponents) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "getResourceArnAttribute", vec![rt::to_wire(&arn_attr), rt::to_wire(&arn_components)])?)
+    }
+    /// `getResourceNameAttribute`: by default the library's implementation (`super`).
+    fn get_resource_name_attribute(&self, this: &Resource, name_attr: rt::String) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "getResourceNameAttribute", vec![rt::to_wire(&name_attr)])?)
+    }
+}
+impl Resource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ResourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ResourceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "env" => rt::Override::property("env"),
+                "physical_name" => rt::Override::property("physicalName"),
+                "stack" => rt::Override::property("stack"),
+                "apply_cross_stack_reference_strength" => rt::Override::method("applyCrossStackReferenceStrength"),
+                "apply_removal_policy" => rt::Override::method("applyRemovalPolicy"),
+                "generate_physical_name" => rt::Override::method("generatePhysicalName"),
+                "get_resource_arn_attribute" => rt::Override::method("getResourceArnAttribute"),
+                "get_resource_name_attribute" => rt::Override::method("getResourceNameAttribute"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::constructs::Construct::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ResourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("env") => Ok(rt::to_wire(&<T as ResourceOverrides>::env(imp, &Self(this.clone()))?)),
+            rt::Call::Get("physicalName") => Ok(rt::to_wire(&<T as ResourceOverrides>::physical_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stack") => Ok(rt::to_wire(&<T as ResourceOverrides>::stack(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("applyCrossStackReferenceStrength", mut args) => Ok(rt::to_wire(&<T as ResourceOverrides>::apply_cross_stack_reference_strength(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("applyRemovalPolicy", mut args) => Ok(rt::to_wire(&<T as ResourceOverrides>::apply_removal_policy(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("generatePhysicalName", _) => Ok(rt::to_wire(&<T as ResourceOverrides>::generate_physical_name(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("getResourceArnAttribute", mut args) => Ok(rt::to_wire(&<T as ResourceOverrides>::get_resource_arn_attribute(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("getResourceNameAttribute", mut args) => Ok(rt::to_wire(&<T as ResourceOverrides>::get_resource_name_attribute(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::constructs::Construct::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Resource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ResourceOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::ResourceProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Construction properties for `Resource`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17769,6 +24385,85 @@ pub trait ScopedAwsExt: rt::IsA<ScopedAws> {
 }
 impl<O: rt::IsA<ScopedAws> + ?Sized> ScopedAwsExt for O {}
 
+/// The members of [`ScopedAws`] a Rust type can override; [`ScopedAws::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ScopedAwsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `accountId`; by default the library's implementation (`super`).
+    fn account_id(&self, this: &ScopedAws) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "accountId")?)
+    }
+    /// Reads `notificationArns`; by default the library's implementation (`super`).
+    fn notification_arns(&self, this: &ScopedAws) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "notificationArns")?)
+    }
+    /// Reads `partition`; by default the library's implementation (`super`).
+    fn partition(&self, this: &ScopedAws) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "partition")?)
+    }
+    /// Reads `region`; by default the library's implementation (`super`).
+    fn region(&self, this: &ScopedAws) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "region")?)
+    }
+    /// Reads `stackId`; by default the library's implementation (`super`).
+    fn stack_id(&self, this: &ScopedAws) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "stackId")?)
+    }
+    /// Reads `stackName`; by default the library's implementation (`super`).
+    fn stack_name(&self, this: &ScopedAws) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "stackName")?)
+    }
+    /// Reads `urlSuffix`; by default the library's implementation (`super`).
+    fn url_suffix(&self, this: &ScopedAws) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "urlSuffix")?)
+    }
+}
+impl ScopedAws {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ScopedAwsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ScopedAwsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "account_id" => rt::Override::property("accountId"),
+                "notification_arns" => rt::Override::property("notificationArns"),
+                "partition" => rt::Override::property("partition"),
+                "region" => rt::Override::property("region"),
+                "stack_id" => rt::Override::property("stackId"),
+                "stack_name" => rt::Override::property("stackName"),
+                "url_suffix" => rt::Override::property("urlSuffix"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ScopedAwsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("accountId") => Ok(rt::to_wire(&<T as ScopedAwsOverrides>::account_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("notificationArns") => Ok(rt::to_wire(&<T as ScopedAwsOverrides>::notification_arns(imp, &Self(this.clone()))?)),
+            rt::Call::Get("partition") => Ok(rt::to_wire(&<T as ScopedAwsOverrides>::partition(imp, &Self(this.clone()))?)),
+            rt::Call::Get("region") => Ok(rt::to_wire(&<T as ScopedAwsOverrides>::region(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stackId") => Ok(rt::to_wire(&<T as ScopedAwsOverrides>::stack_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stackName") => Ok(rt::to_wire(&<T as ScopedAwsOverrides>::stack_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("urlSuffix") => Ok(rt::to_wire(&<T as ScopedAwsOverrides>::url_suffix(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ScopedAws` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ScopedAwsOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Work with secret values in the CDK.
 ///
 /// Constructs that need secrets will declare parameters of type `SecretValue`.
@@ -17924,6 +24619,51 @@ pub trait SecretValueExt: rt::IsA<SecretValue> {
 }
 impl<O: rt::IsA<SecretValue> + ?Sized> SecretValueExt for O {}
 
+/// The members of [`SecretValue`] a Rust type can override; [`SecretValue::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::IntrinsicOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait SecretValueOverrides: crate::IntrinsicOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `unsafeUnwrap`: by default the library's implementation (`super`).
+    fn unsafe_unwrap(&self, this: &SecretValue) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "unsafeUnwrap", vec![])?)
+    }
+}
+impl SecretValue {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SecretValueOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SecretValueOverrides>::OVERRIDES {
+            out.push(match *name {
+                "unsafe_unwrap" => rt::Override::method("unsafeUnwrap"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::Intrinsic::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SecretValueOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("unsafeUnwrap", _) => Ok(rt::to_wire(&<T as SecretValueOverrides>::unsafe_unwrap(imp, &Self(this.clone()))?)),
+            call => crate::Intrinsic::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `SecretValue` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SecretValueOverrides>(overrides: T, protected_value: &rt::Value, options: rt::Option<&crate::IntrinsicProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&protected_value), rt::to_wire(&options)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Options for referencing a secret value from Secrets Manager.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretsManagerSecretOptions {
@@ -18010,6 +24750,34 @@ impl Shims {
 pub trait ShimsExt: rt::IsA<Shims> {
 }
 impl<O: rt::IsA<Shims> + ?Sized> ShimsExt for O {}
+
+/// The members of [`Shims`] a Rust type can override; [`Shims::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ShimsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Shims {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ShimsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ShimsOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ShimsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Represents the amount of digital storage.
 ///
@@ -18145,6 +24913,90 @@ pub trait SizeExt: rt::IsA<Size> {
     }
 }
 impl<O: rt::IsA<Size> + ?Sized> SizeExt for O {}
+
+/// The members of [`Size`] a Rust type can override; [`Size::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SizeOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `isUnresolved`: by default the library's implementation (`super`).
+    fn is_unresolved(&self, this: &Size) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "isUnresolved", vec![])?)
+    }
+    /// `toBytes`: by default the library's implementation (`super`).
+    fn to_bytes(&self, this: &Size, opts: rt::Option<crate::SizeConversionOptions>) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toBytes", vec![rt::to_wire(&opts)])?)
+    }
+    /// `toGibibytes`: by default the library's implementation (`super`).
+    fn to_gibibytes(&self, this: &Size, opts: rt::Option<crate::SizeConversionOptions>) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toGibibytes", vec![rt::to_wire(&opts)])?)
+    }
+    /// `toHumanString`: by default the library's implementation (`super`).
+    fn to_human_string(&self, this: &Size) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toHumanString", vec![])?)
+    }
+    /// `toKibibytes`: by default the library's implementation (`super`).
+    fn to_kibibytes(&self, this: &Size, opts: rt::Option<crate::SizeConversionOptions>) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toKibibytes", vec![rt::to_wire(&opts)])?)
+    }
+    /// `toMebibytes`: by default the library's implementation (`super`).
+    fn to_mebibytes(&self, this: &Size, opts: rt::Option<crate::SizeConversionOptions>) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toMebibytes", vec![rt::to_wire(&opts)])?)
+    }
+    /// `toPebibytes`: by default the library's implementation (`super`).
+    fn to_pebibytes(&self, this: &Size, opts: rt::Option<crate::SizeConversionOptions>) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toPebibytes", vec![rt::to_wire(&opts)])?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &Size) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+    /// `toTebibytes`: by default the library's implementation (`super`).
+    fn to_tebibytes(&self, this: &Size, opts: rt::Option<crate::SizeConversionOptions>) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "toTebibytes", vec![rt::to_wire(&opts)])?)
+    }
+}
+impl Size {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SizeOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SizeOverrides>::OVERRIDES {
+            out.push(match *name {
+                "is_unresolved" => rt::Override::method("isUnresolved"),
+                "to_bytes" => rt::Override::method("toBytes"),
+                "to_gibibytes" => rt::Override::method("toGibibytes"),
+                "to_human_string" => rt::Override::method("toHumanString"),
+                "to_kibibytes" => rt::Override::method("toKibibytes"),
+                "to_mebibytes" => rt::Override::method("toMebibytes"),
+                "to_pebibytes" => rt::Override::method("toPebibytes"),
+                "to_string" => rt::Override::method("toString"),
+                "to_tebibytes" => rt::Override::method("toTebibytes"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SizeOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("isUnresolved", _) => Ok(rt::to_wire(&<T as SizeOverrides>::is_unresolved(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toBytes", mut args) => Ok(rt::to_wire(&<T as SizeOverrides>::to_bytes(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toGibibytes", mut args) => Ok(rt::to_wire(&<T as SizeOverrides>::to_gibibytes(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toHumanString", _) => Ok(rt::to_wire(&<T as SizeOverrides>::to_human_string(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toKibibytes", mut args) => Ok(rt::to_wire(&<T as SizeOverrides>::to_kibibytes(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toMebibytes", mut args) => Ok(rt::to_wire(&<T as SizeOverrides>::to_mebibytes(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toPebibytes", mut args) => Ok(rt::to_wire(&<T as SizeOverrides>::to_pebibytes(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as SizeOverrides>::to_string(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toTebibytes", mut args) => Ok(rt::to_wire(&<T as SizeOverrides>::to_tebibytes(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Options for how to convert time to a different unit.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18495,6 +25347,53 @@ pub trait StackExt: rt::IsA<Stack> {
     fn add_transform(&self, transform: &str) -> rt::R<()> {
         rt::void(rt::invoke(self.jsii_ref(), "addTransform", vec![rt::to_wire(&transform)])?)
     }
+    /// Returns the naming scheme used to allocate logical IDs.
+    ///
+    /// By default, uses
+    /// the `HashedAddressingScheme` but this method can be overridden to customize
+    /// this behavior.
+    ///
+    /// In order to make sure logical IDs are unique and stable, we hash the resource
+    /// construct tree path (i.e. toplevel/secondlevel/.../myresource) and add it as
+    /// a suffix to the path components joined without a separator (CloudFormation
+    /// IDs only allow alphanumeric characters).
+    ///
+    /// The result will be:
+    ///
+    ///   <path.join('')><md5(path.join('/')>
+    ///     "human"      "hash"
+    ///
+    /// If the "human" part of the ID exceeds 240 characters, we simply trim it so
+    /// the total ID doesn't exceed CloudFormation's 255 character limit.
+    ///
+    /// We only take 8 characters from the md5 hash (0.000005 chance of collision).
+    ///
+    /// Special cases:
+    ///
+    /// - If the path only contains a single component (i.e. it's a top-level
+    ///   resource), we won't add the hash to it. The hash is not needed for
+    ///   disambiguation and also, it allows for a more straightforward migration an
+    ///   existing CloudFormation template to a CDK stack without logical ID changes
+    ///   (or renames).
+    /// - For aesthetic reasons, if the last components of the path are the same
+    ///   (i.e. `L1/L2/Pipeline/Pipeline`), they will be de-duplicated to make the
+    ///   resulting human portion of the ID more pleasing: `L1L2Pipeline<HASH>`
+    ///   instead of `L1L2PipelinePipeline<HASH>`
+    /// - If a component is named "Default" it will be omitted from the path. This
+    ///   allows refactoring higher level abstractions around constructs without affecting
+    ///   the IDs of already deployed resources.
+    /// - If a component is named "Resource" it will be omitted from the user-visible
+    ///   path, but included in the hash. This reduces visual noise in the human readable
+    ///   part of the identifier.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    ///
+    /// # Arguments
+    ///
+    /// - `cfn_element`: The element for which the logical ID is allocated.
+    fn allocate_logical_id(&self, cfn_element: &dyn rt::IsA<crate::CfnElement>) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "allocateLogicalId", vec![rt::to_wire(&cfn_element)])?)
+    }
     /// Create a CloudFormation Export for a string list value.
     ///
     /// Returns a string list representing the corresponding `Fn.importValue()`
@@ -18670,6 +25569,290 @@ pub trait StackExt: rt::IsA<Stack> {
 }
 impl<O: rt::IsA<Stack> + ?Sized> StackExt for O {}
 
+/// The members of [`Stack`] a Rust type can override; [`Stack::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::constructs::ConstructOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait StackOverrides: crate::constructs::ConstructOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `account`; by default the library's implementation (`super`).
+    fn account(&self, this: &Stack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "account")?)
+    }
+    /// Reads `artifactId`; by default the library's implementation (`super`).
+    fn artifact_id(&self, this: &Stack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "artifactId")?)
+    }
+    /// Reads `availabilityZones`; by default the library's implementation (`super`).
+    fn availability_zones(&self, this: &Stack) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "availabilityZones")?)
+    }
+    /// Reads `bundlingRequired`; by default the library's implementation (`super`).
+    fn bundling_required(&self, this: &Stack) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "bundlingRequired")?)
+    }
+    /// Reads `dependencies`; by default the library's implementation (`super`).
+    fn dependencies(&self, this: &Stack) -> rt::R<rt::Vec<crate::Stack>> {
+        rt::from_wire(rt::get(&this.0, "dependencies")?)
+    }
+    /// Reads `env`; by default the library's implementation (`super`).
+    fn env(&self, this: &Stack) -> rt::R<crate::interfaces::ResourceEnvironment> {
+        rt::from_wire(rt::get(&this.0, "env")?)
+    }
+    /// Reads `environment`; by default the library's implementation (`super`).
+    fn environment(&self, this: &Stack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "environment")?)
+    }
+    /// Reads `nested`; by default the library's implementation (`super`).
+    fn nested(&self, this: &Stack) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "nested")?)
+    }
+    /// Reads `notificationArns`; by default the library's implementation (`super`).
+    fn notification_arns(&self, this: &Stack) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "notificationArns")?)
+    }
+    /// Reads `partition`; by default the library's implementation (`super`).
+    fn partition(&self, this: &Stack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "partition")?)
+    }
+    /// Reads `region`; by default the library's implementation (`super`).
+    fn region(&self, this: &Stack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "region")?)
+    }
+    /// Reads `stackId`; by default the library's implementation (`super`).
+    fn stack_id(&self, this: &Stack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "stackId")?)
+    }
+    /// Reads `stackName`; by default the library's implementation (`super`).
+    fn stack_name(&self, this: &Stack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "stackName")?)
+    }
+    /// Reads `synthesizer`; by default the library's implementation (`super`).
+    fn synthesizer(&self, this: &Stack) -> rt::R<crate::IStackSynthesizer> {
+        rt::from_wire(rt::get(&this.0, "synthesizer")?)
+    }
+    /// Reads `tags`; by default the library's implementation (`super`).
+    fn tags(&self, this: &Stack) -> rt::R<crate::TagManager> {
+        rt::from_wire(rt::get(&this.0, "tags")?)
+    }
+    /// Reads `templateFile`; by default the library's implementation (`super`).
+    fn template_file(&self, this: &Stack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "templateFile")?)
+    }
+    /// Reads `templateOptions`; by default the library's implementation (`super`).
+    fn template_options(&self, this: &Stack) -> rt::R<crate::ITemplateOptions> {
+        rt::from_wire(rt::get(&this.0, "templateOptions")?)
+    }
+    /// Reads `urlSuffix`; by default the library's implementation (`super`).
+    fn url_suffix(&self, this: &Stack) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "urlSuffix")?)
+    }
+    /// Reads `nestedStackParent`; by default the library's implementation (`super`).
+    fn nested_stack_parent(&self, this: &Stack) -> rt::R<rt::Option<crate::Stack>> {
+        rt::from_wire(rt::get(&this.0, "nestedStackParent")?)
+    }
+    /// Reads `nestedStackResource`; by default the library's implementation (`super`).
+    fn nested_stack_resource(&self, this: &Stack) -> rt::R<rt::Option<crate::CfnResource>> {
+        rt::from_wire(rt::get(&this.0, "nestedStackResource")?)
+    }
+    /// Reads `terminationProtection`; by default the library's implementation (`super`).
+    fn termination_protection(&self, this: &Stack) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "terminationProtection")?)
+    }
+    /// Writes `terminationProtection`; by default the library's implementation (`super`).
+    fn set_termination_protection(&self, this: &Stack, value: bool) -> rt::R<()> {
+        rt::set(&this.0, "terminationProtection", rt::to_wire(&value))
+    }
+    /// `addDependency`: by default the library's implementation (`super`).
+    fn add_dependency(&self, this: &Stack, target: crate::Stack, reason: rt::Option<rt::String>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addDependency", vec![rt::to_wire(&target), rt::to_wire(&reason)])?)
+    }
+    /// `addMetadata`: by default the library's implementation (`super`).
+    fn add_metadata(&self, this: &Stack, key: rt::String, value: rt::Value) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addMetadata", vec![rt::to_wire(&key), rt::to_wire(&value)])?)
+    }
+    /// `addStackDependency`: by default the library's implementation (`super`).
+    fn add_stack_dependency(&self, this: &Stack, target: crate::Stack, reason: rt::Option<rt::String>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addStackDependency", vec![rt::to_wire(&target), rt::to_wire(&reason)])?)
+    }
+    /// `addStackTag`: by default the library's implementation (`super`).
+    fn add_stack_tag(&self, this: &Stack, tag_name: rt::String, tag_value: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addStackTag", vec![rt::to_wire(&tag_name), rt::to_wire(&tag_value)])?)
+    }
+    /// `addTransform`: by default the library's implementation (`super`).
+    fn add_transform(&self, this: &Stack, transform: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addTransform", vec![rt::to_wire(&transform)])?)
+    }
+    /// `allocateLogicalId`: by default the library's implementation (`super`).
+    fn allocate_logical_id(&self, this: &Stack, cfn_element: crate::CfnElement) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "allocateLogicalId", vec![rt::to_wire(&cfn_element)])?)
+    }
+    /// `exportStringListValue`: by default the library's implementation (`super`).
+    fn export_string_list_value(&self, this: &Stack, exported_value: rt::Value, options: rt::Option<crate::ExportValueOptions>) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "exportStringListValue", vec![rt::to_wire(&exported_value), rt::to_wire(&options)])?)
+    }
+    /// `exportValue`: by default the library's implementation (`super`).
+    fn export_value(&self, this: &Stack, exported_value: rt::Value, options: rt::Option<crate::ExportValueOptions>) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "exportValue", vec![rt::to_wire(&exported_value), rt::to_wire(&options)])?)
+    }
+    /// `formatArn`: by default the library's implementation (`super`).
+    fn format_arn(&self, this: &Stack, components: crate::ArnComponents) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "formatArn", vec![rt::to_wire(&components)])?)
+    }
+    /// `getLogicalId`: by default the library's implementation (`super`).
+    fn get_logical_id(&self, this: &Stack, element: crate::CfnElement) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "getLogicalId", vec![rt::to_wire(&element)])?)
+    }
+    /// `regionalFact`: by default the library's implementation (`super`).
+    fn regional_fact(&self, this: &Stack, fact_name: rt::String, default_value: rt::Option<rt::String>) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "regionalFact", vec![rt::to_wire(&fact_name), rt::to_wire(&default_value)])?)
+    }
+    /// `removeStackTag`: by default the library's implementation (`super`).
+    fn remove_stack_tag(&self, this: &Stack, tag_name: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "removeStackTag", vec![rt::to_wire(&tag_name)])?)
+    }
+    /// `renameLogicalId`: by default the library's implementation (`super`).
+    fn rename_logical_id(&self, this: &Stack, old_id: rt::String, new_id: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "renameLogicalId", vec![rt::to_wire(&old_id), rt::to_wire(&new_id)])?)
+    }
+    #[cfg(feature = "cloud_assembly_schema")]
+    /// `reportMissingContextKey`: by default the library's implementation (`super`).
+    fn report_missing_context_key(&self, this: &Stack, report: crate::cloud_assembly_schema::MissingContext) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "reportMissingContextKey", vec![rt::to_wire(&report)])?)
+    }
+    /// `resolve`: by default the library's implementation (`super`).
+    fn resolve(&self, this: &Stack, obj: rt::Value) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "resolve", vec![rt::to_wire(&obj)])?)
+    }
+    /// `splitArn`: by default the library's implementation (`super`).
+    fn split_arn(&self, this: &Stack, arn: rt::String, arn_format: crate::ArnFormat) -> rt::R<crate::ArnComponents> {
+        rt::from_wire(rt::invoke(&this.0, "splitArn", vec![rt::to_wire(&arn), rt::to_wire(&arn_format)])?)
+    }
+    /// `toJsonString`: by default the library's implementation (`super`).
+    fn to_json_string(&self, this: &Stack, obj: rt::Value, space: rt::Option<f64>) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toJsonString", vec![rt::to_wire(&obj), rt::to_wire(&space)])?)
+    }
+    /// `toYamlString`: by default the library's implementation (`super`).
+    fn to_yaml_string(&self, this: &Stack, obj: rt::Value) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toYamlString", vec![rt::to_wire(&obj)])?)
+    }
+}
+impl Stack {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StackOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as StackOverrides>::OVERRIDES {
+            out.push(match *name {
+                "account" => rt::Override::property("account"),
+                "artifact_id" => rt::Override::property("artifactId"),
+                "availability_zones" => rt::Override::property("availabilityZones"),
+                "bundling_required" => rt::Override::property("bundlingRequired"),
+                "dependencies" => rt::Override::property("dependencies"),
+                "env" => rt::Override::property("env"),
+                "environment" => rt::Override::property("environment"),
+                "nested" => rt::Override::property("nested"),
+                "notification_arns" => rt::Override::property("notificationArns"),
+                "partition" => rt::Override::property("partition"),
+                "region" => rt::Override::property("region"),
+                "stack_id" => rt::Override::property("stackId"),
+                "stack_name" => rt::Override::property("stackName"),
+                "synthesizer" => rt::Override::property("synthesizer"),
+                "tags" => rt::Override::property("tags"),
+                "template_file" => rt::Override::property("templateFile"),
+                "template_options" => rt::Override::property("templateOptions"),
+                "url_suffix" => rt::Override::property("urlSuffix"),
+                "nested_stack_parent" => rt::Override::property("nestedStackParent"),
+                "nested_stack_resource" => rt::Override::property("nestedStackResource"),
+                "termination_protection" | "set_termination_protection" => rt::Override::property("terminationProtection"),
+                "add_dependency" => rt::Override::method("addDependency"),
+                "add_metadata" => rt::Override::method("addMetadata"),
+                "add_stack_dependency" => rt::Override::method("addStackDependency"),
+                "add_stack_tag" => rt::Override::method("addStackTag"),
+                "add_transform" => rt::Override::method("addTransform"),
+                "allocate_logical_id" => rt::Override::method("allocateLogicalId"),
+                "export_string_list_value" => rt::Override::method("exportStringListValue"),
+                "export_value" => rt::Override::method("exportValue"),
+                "format_arn" => rt::Override::method("formatArn"),
+                "get_logical_id" => rt::Override::method("getLogicalId"),
+                "regional_fact" => rt::Override::method("regionalFact"),
+                "remove_stack_tag" => rt::Override::method("removeStackTag"),
+                "rename_logical_id" => rt::Override::method("renameLogicalId"),
+                #[cfg(feature = "cloud_assembly_schema")]
+                "report_missing_context_key" => rt::Override::method("reportMissingContextKey"),
+                "resolve" => rt::Override::method("resolve"),
+                "split_arn" => rt::Override::method("splitArn"),
+                "to_json_string" => rt::Override::method("toJsonString"),
+                "to_yaml_string" => rt::Override::method("toYamlString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::constructs::Construct::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StackOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("account") => Ok(rt::to_wire(&<T as StackOverrides>::account(imp, &Self(this.clone()))?)),
+            rt::Call::Get("artifactId") => Ok(rt::to_wire(&<T as StackOverrides>::artifact_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("availabilityZones") => Ok(rt::to_wire(&<T as StackOverrides>::availability_zones(imp, &Self(this.clone()))?)),
+            rt::Call::Get("bundlingRequired") => Ok(rt::to_wire(&<T as StackOverrides>::bundling_required(imp, &Self(this.clone()))?)),
+            rt::Call::Get("dependencies") => Ok(rt::to_wire(&<T as StackOverrides>::dependencies(imp, &Self(this.clone()))?)),
+            rt::Call::Get("env") => Ok(rt::to_wire(&<T as StackOverrides>::env(imp, &Self(this.clone()))?)),
+            rt::Call::Get("environment") => Ok(rt::to_wire(&<T as StackOverrides>::environment(imp, &Self(this.clone()))?)),
+            rt::Call::Get("nested") => Ok(rt::to_wire(&<T as StackOverrides>::nested(imp, &Self(this.clone()))?)),
+            rt::Call::Get("notificationArns") => Ok(rt::to_wire(&<T as StackOverrides>::notification_arns(imp, &Self(this.clone()))?)),
+            rt::Call::Get("partition") => Ok(rt::to_wire(&<T as StackOverrides>::partition(imp, &Self(this.clone()))?)),
+            rt::Call::Get("region") => Ok(rt::to_wire(&<T as StackOverrides>::region(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stackId") => Ok(rt::to_wire(&<T as StackOverrides>::stack_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stackName") => Ok(rt::to_wire(&<T as StackOverrides>::stack_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("synthesizer") => Ok(rt::to_wire(&<T as StackOverrides>::synthesizer(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tags") => Ok(rt::to_wire(&<T as StackOverrides>::tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("templateFile") => Ok(rt::to_wire(&<T as StackOverrides>::template_file(imp, &Self(this.clone()))?)),
+            rt::Call::Get("templateOptions") => Ok(rt::to_wire(&<T as StackOverrides>::template_options(imp, &Self(this.clone()))?)),
+            rt::Call::Get("urlSuffix") => Ok(rt::to_wire(&<T as StackOverrides>::url_suffix(imp, &Self(this.clone()))?)),
+            rt::Call::Get("nestedStackParent") => Ok(rt::to_wire(&<T as StackOverrides>::nested_stack_parent(imp, &Self(this.clone()))?)),
+            rt::Call::Get("nestedStackResource") => Ok(rt::to_wire(&<T as StackOverrides>::nested_stack_resource(imp, &Self(this.clone()))?)),
+            rt::Call::Get("terminationProtection") => Ok(rt::to_wire(&<T as StackOverrides>::termination_protection(imp, &Self(this.clone()))?)),
+            rt::Call::Set("terminationProtection", value) => {
+                <T as StackOverrides>::set_termination_protection(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("addDependency", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::add_dependency(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addMetadata", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::add_metadata(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addStackDependency", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::add_stack_dependency(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addStackTag", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::add_stack_tag(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addTransform", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::add_transform(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("allocateLogicalId", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::allocate_logical_id(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("exportStringListValue", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::export_string_list_value(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("exportValue", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::export_value(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("formatArn", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::format_arn(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("getLogicalId", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::get_logical_id(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("regionalFact", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::regional_fact(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("removeStackTag", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::remove_stack_tag(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("renameLogicalId", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::rename_logical_id(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            #[cfg(feature = "cloud_assembly_schema")]
+            rt::Call::Invoke("reportMissingContextKey", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::report_missing_context_key(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("resolve", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::resolve(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("splitArn", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::split_arn(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("toJsonString", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::to_json_string(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("toYamlString", mut args) => Ok(rt::to_wire(&<T as StackOverrides>::to_yaml_string(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::constructs::Construct::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Stack` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StackOverrides>(overrides: T, scope: rt::Option<&dyn rt::IsA<crate::constructs::Construct>>, id: rt::Option<&str>, props: rt::Option<&crate::StackProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackProps {
     /// Include runtime versioning information in this Stack.
@@ -18825,8 +26008,227 @@ impl rt::IsA<crate::IStackSynthesizer> for StackSynthesizer {}
 
 /// The members of [`StackSynthesizer`], for it and every type that is one.
 pub trait StackSynthesizerExt: rt::IsA<StackSynthesizer> {
+    /// Retrieve the bound stack.
+    ///
+    /// Fails if the stack hasn't been bound yet.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn bound_stack(&self) -> rt::R<crate::Stack> {
+        rt::from_wire(rt::get(self.jsii_ref(), "boundStack")?)
+    }
+    /// Add a CfnRule to the bound stack that checks whether an SSM parameter exceeds a given version.
+    ///
+    /// This will modify the template, so must be called before the stack is synthesized.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn add_bootstrap_version_rule(&self, required_version: f64, bootstrap_stack_version_ssm_parameter: &str) -> rt::R<()> {
+        rt::void(rt::invoke(self.jsii_ref(), "addBootstrapVersionRule", vec![rt::to_wire(&required_version), rt::to_wire(&bootstrap_stack_version_ssm_parameter)])?)
+    }
+    /// Turn a docker asset location into a CloudFormation representation of that location.
+    ///
+    /// If any of the fields contain placeholders, the result will be wrapped in a `Fn.sub`.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    #[cfg(feature = "cloud_assembly_schema")]
+    fn cloud_formation_location_from_docker_image_asset(&self, dest: &crate::cloud_assembly_schema::DockerImageDestination) -> rt::R<crate::DockerImageAssetLocation> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "cloudFormationLocationFromDockerImageAsset", vec![rt::to_wire(&dest)])?)
+    }
+    /// Turn a file asset location into a CloudFormation representation of that location.
+    ///
+    /// If any of the fields contain placeholders, the result will be wrapped in a `Fn.sub`.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    #[cfg(feature = "cloud_assembly_schema")]
+    fn cloud_formation_location_from_file_asset(&self, location: &crate::cloud_assembly_schema::FileDestination) -> rt::R<crate::FileAssetLocation> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "cloudFormationLocationFromFileAsset", vec![rt::to_wire(&location)])?)
+    }
+    /// Write the CloudFormation stack artifact to the session.
+    ///
+    /// Use default settings to add a CloudFormationStackArtifact artifact to
+    /// the given synthesis session. The Stack artifact will control the settings for the
+    /// CloudFormation deployment.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn emit_artifact(&self, session: &dyn rt::IsA<crate::ISynthesisSession>, options: rt::Option<&crate::SynthesizeStackArtifactOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(self.jsii_ref(), "emitArtifact", vec![rt::to_wire(&session), rt::to_wire(&options)])?)
+    }
+    /// Write the stack artifact to the session.
+    ///
+    /// Use default settings to add a CloudFormationStackArtifact artifact to
+    /// the given synthesis session.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    ///
+    /// Stability: deprecated.
+    #[deprecated(note = "Use `emitArtifact` instead")]
+    fn emit_stack_artifact(&self, stack: &dyn rt::IsA<crate::Stack>, session: &dyn rt::IsA<crate::ISynthesisSession>, options: rt::Option<&crate::SynthesizeStackArtifactOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(self.jsii_ref(), "emitStackArtifact", vec![rt::to_wire(&stack), rt::to_wire(&session), rt::to_wire(&options)])?)
+    }
+    /// Have the stack write out its template.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    ///
+    /// Stability: deprecated.
+    #[deprecated(note = "Use `synthesizeTemplate` instead")]
+    fn synthesize_stack_template(&self, stack: &dyn rt::IsA<crate::Stack>, session: &dyn rt::IsA<crate::ISynthesisSession>) -> rt::R<()> {
+        rt::void(rt::invoke(self.jsii_ref(), "synthesizeStackTemplate", vec![rt::to_wire(&stack), rt::to_wire(&session)])?)
+    }
+    /// Write the stack template to the given session.
+    ///
+    /// Return a descriptor that represents the stack template as a file asset
+    /// source, for adding to an asset manifest (if desired). This can be used to
+    /// have the asset manifest system (`cdk-assets`) upload the template to S3
+    /// using the appropriate role, so that afterwards only a CloudFormation
+    /// deployment is necessary.
+    ///
+    /// If the template is uploaded as an asset, the `stackTemplateAssetObjectUrl`
+    /// property should be set when calling `emitArtifact.`
+    ///
+    /// If the template is *NOT* uploaded as an asset first and the template turns
+    /// out to be >50KB, it will need to be uploaded to S3 anyway. At that point
+    /// the credentials will be the same identity that is doing the `UpdateStack`
+    /// call, which may not have the right permissions to write to S3.
+    ///
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn synthesize_template(&self, session: &dyn rt::IsA<crate::ISynthesisSession>, lookup_role_arn: rt::Option<&str>, lookup_role_external_id: rt::Option<&str>, lookup_role_additional_options: rt::Option<&rt::Map<rt::String, rt::Value>>) -> rt::R<crate::FileAssetSource> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "synthesizeTemplate", vec![rt::to_wire(&session), rt::to_wire(&lookup_role_arn), rt::to_wire(&lookup_role_external_id), rt::to_wire(&lookup_role_additional_options)])?)
+    }
 }
 impl<O: rt::IsA<StackSynthesizer> + ?Sized> StackSynthesizerExt for O {}
+
+/// The members of [`StackSynthesizer`] a Rust type can override; [`StackSynthesizer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait StackSynthesizerOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `boundStack`; by default the library's implementation (`super`).
+    fn bound_stack(&self, this: &StackSynthesizer) -> rt::R<crate::Stack> {
+        rt::from_wire(rt::get(&this.0, "boundStack")?)
+    }
+    /// Reads `bootstrapQualifier`; by default the library's implementation (`super`).
+    fn bootstrap_qualifier(&self, this: &StackSynthesizer) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "bootstrapQualifier")?)
+    }
+    /// Reads `cloudFormationExecutionRole`; by default the library's implementation (`super`).
+    fn cloud_formation_execution_role(&self, this: &StackSynthesizer) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "cloudFormationExecutionRole")?)
+    }
+    /// Reads `lookupRole`; by default the library's implementation (`super`).
+    fn lookup_role(&self, this: &StackSynthesizer) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "lookupRole")?)
+    }
+    /// `addBootstrapVersionRule`: by default the library's implementation (`super`).
+    fn add_bootstrap_version_rule(&self, this: &StackSynthesizer, required_version: f64, bootstrap_stack_version_ssm_parameter: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addBootstrapVersionRule", vec![rt::to_wire(&required_version), rt::to_wire(&bootstrap_stack_version_ssm_parameter)])?)
+    }
+    /// `addDockerImageAsset`: by default the library's implementation (`super`).
+    fn add_docker_image_asset(&self, this: &StackSynthesizer, asset: crate::DockerImageAssetSource) -> rt::R<crate::DockerImageAssetLocation> {
+        rt::from_wire(rt::invoke(&this.0, "addDockerImageAsset", vec![rt::to_wire(&asset)])?)
+    }
+    /// `addFileAsset`: by default the library's implementation (`super`).
+    fn add_file_asset(&self, this: &StackSynthesizer, asset: crate::FileAssetSource) -> rt::R<crate::FileAssetLocation> {
+        rt::from_wire(rt::invoke(&this.0, "addFileAsset", vec![rt::to_wire(&asset)])?)
+    }
+    /// `bind`: by default the library's implementation (`super`).
+    fn bind(&self, this: &StackSynthesizer, stack: crate::Stack) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "bind", vec![rt::to_wire(&stack)])?)
+    }
+    #[cfg(feature = "cloud_assembly_schema")]
+    /// `cloudFormationLocationFromDockerImageAsset`: by default the library's implementation (`super`).
+    fn cloud_formation_location_from_docker_image_asset(&self, this: &StackSynthesizer, dest: crate::cloud_assembly_schema::DockerImageDestination) -> rt::R<crate::DockerImageAssetLocation> {
+        rt::from_wire(rt::invoke(&this.0, "cloudFormationLocationFromDockerImageAsset", vec![rt::to_wire(&dest)])?)
+    }
+    #[cfg(feature = "cloud_assembly_schema")]
+    /// `cloudFormationLocationFromFileAsset`: by default the library's implementation (`super`).
+    fn cloud_formation_location_from_file_asset(&self, this: &StackSynthesizer, location: crate::cloud_assembly_schema::FileDestination) -> rt::R<crate::FileAssetLocation> {
+        rt::from_wire(rt::invoke(&this.0, "cloudFormationLocationFromFileAsset", vec![rt::to_wire(&location)])?)
+    }
+    /// `emitArtifact`: by default the library's implementation (`super`).
+    fn emit_artifact(&self, this: &StackSynthesizer, session: crate::ISynthesisSession, options: rt::Option<crate::SynthesizeStackArtifactOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "emitArtifact", vec![rt::to_wire(&session), rt::to_wire(&options)])?)
+    }
+    /// `emitStackArtifact`: by default the library's implementation (`super`).
+    fn emit_stack_artifact(&self, this: &StackSynthesizer, stack: crate::Stack, session: crate::ISynthesisSession, options: rt::Option<crate::SynthesizeStackArtifactOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "emitStackArtifact", vec![rt::to_wire(&stack), rt::to_wire(&session), rt::to_wire(&options)])?)
+    }
+    /// `synthesize`: by default the library's implementation (`super`).
+    fn synthesize(&self, this: &StackSynthesizer, session: crate::ISynthesisSession) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "synthesize", vec![rt::to_wire(&session)])?)
+    }
+    /// `synthesizeStackTemplate`: by default the library's implementation (`super`).
+    fn synthesize_stack_template(&self, this: &StackSynthesizer, stack: crate::Stack, session: crate::ISynthesisSession) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "synthesizeStackTemplate", vec![rt::to_wire(&stack), rt::to_wire(&session)])?)
+    }
+    /// `synthesizeTemplate`: by default the library's implementation (`super`).
+    fn synthesize_template(&self, this: &StackSynthesizer, session: crate::ISynthesisSession, lookup_role_arn: rt::Option<rt::String>, lookup_role_external_id: rt::Option<rt::String>, lookup_role_additional_options: rt::Option<rt::Map<rt::String, rt::Value>>) -> rt::R<crate::FileAssetSource> {
+        rt::from_wire(rt::invoke(&this.0, "synthesizeTemplate", vec![rt::to_wire(&session), rt::to_wire(&lookup_role_arn), rt::to_wire(&lookup_role_external_id), rt::to_wire(&lookup_role_additional_options)])?)
+    }
+}
+impl StackSynthesizer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StackSynthesizerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as StackSynthesizerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "bound_stack" => rt::Override::property("boundStack"),
+                "bootstrap_qualifier" => rt::Override::property("bootstrapQualifier"),
+                "cloud_formation_execution_role" => rt::Override::property("cloudFormationExecutionRole"),
+                "lookup_role" => rt::Override::property("lookupRole"),
+                "add_bootstrap_version_rule" => rt::Override::method("addBootstrapVersionRule"),
+                "add_docker_image_asset" => rt::Override::method("addDockerImageAsset"),
+                "add_file_asset" => rt::Override::method("addFileAsset"),
+                "bind" => rt::Override::method("bind"),
+                #[cfg(feature = "cloud_assembly_schema")]
+                "cloud_formation_location_from_docker_image_asset" => rt::Override::method("cloudFormationLocationFromDockerImageAsset"),
+                #[cfg(feature = "cloud_assembly_schema")]
+                "cloud_formation_location_from_file_asset" => rt::Override::method("cloudFormationLocationFromFileAsset"),
+                "emit_artifact" => rt::Override::method("emitArtifact"),
+                "emit_stack_artifact" => rt::Override::method("emitStackArtifact"),
+                "synthesize" => rt::Override::method("synthesize"),
+                "synthesize_stack_template" => rt::Override::method("synthesizeStackTemplate"),
+                "synthesize_template" => rt::Override::method("synthesizeTemplate"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StackSynthesizerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("boundStack") => Ok(rt::to_wire(&<T as StackSynthesizerOverrides>::bound_stack(imp, &Self(this.clone()))?)),
+            rt::Call::Get("bootstrapQualifier") => Ok(rt::to_wire(&<T as StackSynthesizerOverrides>::bootstrap_qualifier(imp, &Self(this.clone()))?)),
+            rt::Call::Get("cloudFormationExecutionRole") => Ok(rt::to_wire(&<T as StackSynthesizerOverrides>::cloud_formation_execution_role(imp, &Self(this.clone()))?)),
+            rt::Call::Get("lookupRole") => Ok(rt::to_wire(&<T as StackSynthesizerOverrides>::lookup_role(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addBootstrapVersionRule", mut args) => Ok(rt::to_wire(&<T as StackSynthesizerOverrides>::add_bootstrap_version_rule(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addDockerImageAsset", mut args) => Ok(rt::to_wire(&<T as StackSynthesizerOverrides>::add_docker_image_asset(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addFileAsset", mut args) => Ok(rt::to_wire(&<T as StackSynthesizerOverrides>::add_file_asset(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("bind", mut args) => Ok(rt::to_wire(&<T as StackSynthesizerOverrides>::bind(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "cloud_assembly_schema")]
+            rt::Call::Invoke("cloudFormationLocationFromDockerImageAsset", mut args) => Ok(rt::to_wire(&<T as StackSynthesizerOverrides>::cloud_formation_location_from_docker_image_asset(imp, &Self(this.clone()), args.next()?)?)),
+            #[cfg(feature = "cloud_assembly_schema")]
+            rt::Call::Invoke("cloudFormationLocationFromFileAsset", mut args) => Ok(rt::to_wire(&<T as StackSynthesizerOverrides>::cloud_formation_location_from_file_asset(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("emitArtifact", mut args) => Ok(rt::to_wire(&<T as StackSynthesizerOverrides>::emit_artifact(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("emitStackArtifact", mut args) => Ok(rt::to_wire(&<T as StackSynthesizerOverrides>::emit_stack_artifact(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("synthesize", mut args) => Ok(rt::to_wire(&<T as StackSynthesizerOverrides>::synthesize(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("synthesizeStackTemplate", mut args) => Ok(rt::to_wire(&<T as StackSynthesizerOverrides>::synthesize_stack_template(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("synthesizeTemplate", mut args) => Ok(rt::to_wire(&<T as StackSynthesizerOverrides>::synthesize_template(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `StackSynthesizer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StackSynthesizerOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("addDockerImageAsset", "add_docker_image_asset"), ("addFileAsset", "add_file_asset"), ("synthesize", "synthesize")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// An abstract application modeling unit consisting of Stacks that should be deployed together.
 ///
@@ -18918,6 +26320,102 @@ pub trait StageExt: rt::IsA<Stage> {
     }
 }
 impl<O: rt::IsA<Stage> + ?Sized> StageExt for O {}
+
+/// The members of [`Stage`] a Rust type can override; [`Stage::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::constructs::ConstructOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait StageOverrides: crate::constructs::ConstructOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `artifactId`; by default the library's implementation (`super`).
+    fn artifact_id(&self, this: &Stage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "artifactId")?)
+    }
+    /// Reads `assetOutdir`; by default the library's implementation (`super`).
+    fn asset_outdir(&self, this: &Stage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "assetOutdir")?)
+    }
+    /// Reads `outdir`; by default the library's implementation (`super`).
+    fn outdir(&self, this: &Stage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "outdir")?)
+    }
+    /// Reads `policyValidationBeta1`; by default the library's implementation (`super`).
+    fn policy_validation_beta1(&self, this: &Stage) -> rt::R<rt::Vec<crate::IPolicyValidationPluginBeta1>> {
+        rt::from_wire(rt::get(&this.0, "policyValidationBeta1")?)
+    }
+    /// Reads `stageName`; by default the library's implementation (`super`).
+    fn stage_name(&self, this: &Stage) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "stageName")?)
+    }
+    /// Reads `account`; by default the library's implementation (`super`).
+    fn account(&self, this: &Stage) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "account")?)
+    }
+    /// Reads `parentStage`; by default the library's implementation (`super`).
+    fn parent_stage(&self, this: &Stage) -> rt::R<rt::Option<crate::Stage>> {
+        rt::from_wire(rt::get(&this.0, "parentStage")?)
+    }
+    /// Reads `region`; by default the library's implementation (`super`).
+    fn region(&self, this: &Stage) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "region")?)
+    }
+    #[cfg(feature = "cx_api")]
+    /// `synth`: by default the library's implementation (`super`).
+    fn synth(&self, this: &Stage, options: rt::Option<crate::StageSynthesisOptions>) -> rt::R<crate::cx_api::CloudAssembly> {
+        rt::from_wire(rt::invoke(&this.0, "synth", vec![rt::to_wire(&options)])?)
+    }
+}
+impl Stage {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StageOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as StageOverrides>::OVERRIDES {
+            out.push(match *name {
+                "artifact_id" => rt::Override::property("artifactId"),
+                "asset_outdir" => rt::Override::property("assetOutdir"),
+                "outdir" => rt::Override::property("outdir"),
+                "policy_validation_beta1" => rt::Override::property("policyValidationBeta1"),
+                "stage_name" => rt::Override::property("stageName"),
+                "account" => rt::Override::property("account"),
+                "parent_stage" => rt::Override::property("parentStage"),
+                "region" => rt::Override::property("region"),
+                #[cfg(feature = "cx_api")]
+                "synth" => rt::Override::method("synth"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::constructs::Construct::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StageOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("artifactId") => Ok(rt::to_wire(&<T as StageOverrides>::artifact_id(imp, &Self(this.clone()))?)),
+            rt::Call::Get("assetOutdir") => Ok(rt::to_wire(&<T as StageOverrides>::asset_outdir(imp, &Self(this.clone()))?)),
+            rt::Call::Get("outdir") => Ok(rt::to_wire(&<T as StageOverrides>::outdir(imp, &Self(this.clone()))?)),
+            rt::Call::Get("policyValidationBeta1") => Ok(rt::to_wire(&<T as StageOverrides>::policy_validation_beta1(imp, &Self(this.clone()))?)),
+            rt::Call::Get("stageName") => Ok(rt::to_wire(&<T as StageOverrides>::stage_name(imp, &Self(this.clone()))?)),
+            rt::Call::Get("account") => Ok(rt::to_wire(&<T as StageOverrides>::account(imp, &Self(this.clone()))?)),
+            rt::Call::Get("parentStage") => Ok(rt::to_wire(&<T as StageOverrides>::parent_stage(imp, &Self(this.clone()))?)),
+            rt::Call::Get("region") => Ok(rt::to_wire(&<T as StageOverrides>::region(imp, &Self(this.clone()))?)),
+            #[cfg(feature = "cx_api")]
+            rt::Call::Invoke("synth", mut args) => Ok(rt::to_wire(&<T as StageOverrides>::synth(imp, &Self(this.clone()), args.next()?)?)),
+            call => crate::constructs::Construct::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Stage` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StageOverrides>(overrides: T, scope: &dyn rt::IsA<crate::constructs::Construct>, id: &str, props: rt::Option<&crate::StageProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&id), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Initialization props for a stage.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19097,6 +26595,49 @@ impl StringConcat {
 pub trait StringConcatExt: rt::IsA<StringConcat> {
 }
 impl<O: rt::IsA<StringConcat> + ?Sized> StringConcatExt for O {}
+
+/// The members of [`StringConcat`] a Rust type can override; [`StringConcat::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait StringConcatOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `join`: by default the library's implementation (`super`).
+    fn join(&self, this: &StringConcat, left: rt::Value, right: rt::Value) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "join", vec![rt::to_wire(&left), rt::to_wire(&right)])?)
+    }
+}
+impl StringConcat {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StringConcatOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as StringConcatOverrides>::OVERRIDES {
+            out.push(match *name {
+                "join" => rt::Override::method("join"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StringConcatOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("join", mut args) => Ok(rt::to_wire(&<T as StringConcatOverrides>::join(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `StringConcat` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StringConcatOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Determines how symlinks are followed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -19278,12 +26819,97 @@ pub trait TagExt: rt::IsA<Tag> {
     fn key(&self) -> rt::R<rt::String> {
         rt::from_wire(rt::get(self.jsii_ref(), "key")?)
     }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn props(&self) -> rt::R<crate::TagProps> {
+        rt::from_wire(rt::get(self.jsii_ref(), "props")?)
+    }
     /// The string value of the tag.
     fn value(&self) -> rt::R<rt::String> {
         rt::from_wire(rt::get(self.jsii_ref(), "value")?)
     }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn apply_tag(&self, resource: &dyn rt::IsA<crate::ITaggable>) -> rt::R<()> {
+        rt::void(rt::invoke(self.jsii_ref(), "applyTag", vec![rt::to_wire(&resource)])?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn apply_tag_v2(&self, resource: &dyn rt::IsA<crate::ITaggableV2>) -> rt::R<()> {
+        rt::void(rt::invoke(self.jsii_ref(), "applyTagV2", vec![rt::to_wire(&resource)])?)
+    }
 }
 impl<O: rt::IsA<Tag> + ?Sized> TagExt for O {}
+
+/// The members of [`Tag`] a Rust type can override; [`Tag::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait TagOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `key`; by default the library's implementation (`super`).
+    fn key(&self, this: &Tag) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "key")?)
+    }
+    /// Reads `props`; by default the library's implementation (`super`).
+    fn props(&self, this: &Tag) -> rt::R<crate::TagProps> {
+        rt::from_wire(rt::get(&this.0, "props")?)
+    }
+    /// Reads `value`; by default the library's implementation (`super`).
+    fn value(&self, this: &Tag) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "value")?)
+    }
+    /// `applyTag`: by default the library's implementation (`super`).
+    fn apply_tag(&self, this: &Tag, resource: crate::ITaggable) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "applyTag", vec![rt::to_wire(&resource)])?)
+    }
+    /// `applyTagV2`: by default the library's implementation (`super`).
+    fn apply_tag_v2(&self, this: &Tag, resource: crate::ITaggableV2) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "applyTagV2", vec![rt::to_wire(&resource)])?)
+    }
+    /// `visit`: by default the library's implementation (`super`).
+    fn visit(&self, this: &Tag, construct: crate::constructs::IConstruct) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "visit", vec![rt::to_wire(&construct)])?)
+    }
+}
+impl Tag {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TagOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TagOverrides>::OVERRIDES {
+            out.push(match *name {
+                "key" => rt::Override::property("key"),
+                "props" => rt::Override::property("props"),
+                "value" => rt::Override::property("value"),
+                "apply_tag" => rt::Override::method("applyTag"),
+                "apply_tag_v2" => rt::Override::method("applyTagV2"),
+                "visit" => rt::Override::method("visit"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TagOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("key") => Ok(rt::to_wire(&<T as TagOverrides>::key(imp, &Self(this.clone()))?)),
+            rt::Call::Get("props") => Ok(rt::to_wire(&<T as TagOverrides>::props(imp, &Self(this.clone()))?)),
+            rt::Call::Get("value") => Ok(rt::to_wire(&<T as TagOverrides>::value(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("applyTag", mut args) => Ok(rt::to_wire(&<T as TagOverrides>::apply_tag(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("applyTagV2", mut args) => Ok(rt::to_wire(&<T as TagOverrides>::apply_tag_v2(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("visit", mut args) => Ok(rt::to_wire(&<T as TagOverrides>::visit(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Tag` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TagOverrides>(overrides: T, key: &str, value: &str, props: rt::Option<&crate::TagProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&key), rt::to_wire(&value), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// TagManager facilitates a common implementation of tagging for Constructs.
 ///
@@ -19367,6 +26993,91 @@ pub trait TagManagerExt: rt::IsA<TagManager> {
     }
 }
 impl<O: rt::IsA<TagManager> + ?Sized> TagManagerExt for O {}
+
+/// The members of [`TagManager`] a Rust type can override; [`TagManager::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait TagManagerOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `renderedTags`; by default the library's implementation (`super`).
+    fn rendered_tags(&self, this: &TagManager) -> rt::R<crate::IResolvable> {
+        rt::from_wire(rt::get(&this.0, "renderedTags")?)
+    }
+    /// Reads `tagPropertyName`; by default the library's implementation (`super`).
+    fn tag_property_name(&self, this: &TagManager) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "tagPropertyName")?)
+    }
+    /// `applyTagAspectHere`: by default the library's implementation (`super`).
+    fn apply_tag_aspect_here(&self, this: &TagManager, include: rt::Option<rt::Vec<rt::String>>, exclude: rt::Option<rt::Vec<rt::String>>) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "applyTagAspectHere", vec![rt::to_wire(&include), rt::to_wire(&exclude)])?)
+    }
+    /// `hasTags`: by default the library's implementation (`super`).
+    fn has_tags(&self, this: &TagManager) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "hasTags", vec![])?)
+    }
+    /// `removeTag`: by default the library's implementation (`super`).
+    fn remove_tag(&self, this: &TagManager, key: rt::String, priority: f64) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "removeTag", vec![rt::to_wire(&key), rt::to_wire(&priority)])?)
+    }
+    /// `renderTags`: by default the library's implementation (`super`).
+    fn render_tags(&self, this: &TagManager, combine_with_tags: rt::Option<rt::Value>) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "renderTags", vec![rt::to_wire(&combine_with_tags)])?)
+    }
+    /// `setTag`: by default the library's implementation (`super`).
+    fn set_tag(&self, this: &TagManager, key: rt::String, value: rt::String, priority: rt::Option<f64>, apply_to_launched_instances: rt::Option<bool>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "setTag", vec![rt::to_wire(&key), rt::to_wire(&value), rt::to_wire(&priority), rt::to_wire(&apply_to_launched_instances)])?)
+    }
+    /// `tagValues`: by default the library's implementation (`super`).
+    fn tag_values(&self, this: &TagManager) -> rt::R<rt::Map<rt::String, rt::String>> {
+        rt::from_wire(rt::invoke(&this.0, "tagValues", vec![])?)
+    }
+}
+impl TagManager {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TagManagerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TagManagerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "rendered_tags" => rt::Override::property("renderedTags"),
+                "tag_property_name" => rt::Override::property("tagPropertyName"),
+                "apply_tag_aspect_here" => rt::Override::method("applyTagAspectHere"),
+                "has_tags" => rt::Override::method("hasTags"),
+                "remove_tag" => rt::Override::method("removeTag"),
+                "render_tags" => rt::Override::method("renderTags"),
+                "set_tag" => rt::Override::method("setTag"),
+                "tag_values" => rt::Override::method("tagValues"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TagManagerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("renderedTags") => Ok(rt::to_wire(&<T as TagManagerOverrides>::rendered_tags(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tagPropertyName") => Ok(rt::to_wire(&<T as TagManagerOverrides>::tag_property_name(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("applyTagAspectHere", mut args) => Ok(rt::to_wire(&<T as TagManagerOverrides>::apply_tag_aspect_here(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("hasTags", _) => Ok(rt::to_wire(&<T as TagManagerOverrides>::has_tags(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("removeTag", mut args) => Ok(rt::to_wire(&<T as TagManagerOverrides>::remove_tag(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("renderTags", mut args) => Ok(rt::to_wire(&<T as TagManagerOverrides>::render_tags(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("setTag", mut args) => Ok(rt::to_wire(&<T as TagManagerOverrides>::set_tag(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("tagValues", _) => Ok(rt::to_wire(&<T as TagManagerOverrides>::tag_values(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `TagManager` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TagManagerOverrides>(overrides: T, tag_type: crate::TagType, resource_type_name: &str, initial_tags: rt::Option<&rt::Value>, options: rt::Option<&crate::TagManagerOptions>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&tag_type), rt::to_wire(&resource_type_name), rt::to_wire(&initial_tags), rt::to_wire(&options)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options to configure TagManager behavior.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19549,6 +27260,48 @@ pub trait TagsExt: rt::IsA<Tags> {
     }
 }
 impl<O: rt::IsA<Tags> + ?Sized> TagsExt for O {}
+
+/// The members of [`Tags`] a Rust type can override; [`Tags::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait TagsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `add`: by default the library's implementation (`super`).
+    fn add(&self, this: &Tags, key: rt::String, value: rt::String, props: rt::Option<crate::TagProps>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "add", vec![rt::to_wire(&key), rt::to_wire(&value), rt::to_wire(&props)])?)
+    }
+    /// `remove`: by default the library's implementation (`super`).
+    fn remove(&self, this: &Tags, key: rt::String, props: rt::Option<crate::TagProps>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "remove", vec![rt::to_wire(&key), rt::to_wire(&props)])?)
+    }
+}
+impl Tags {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TagsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TagsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "add" => rt::Override::method("add"),
+                "remove" => rt::Override::method("remove"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TagsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("add", mut args) => Ok(rt::to_wire(&<T as TagsOverrides>::add(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            rt::Call::Invoke("remove", mut args) => Ok(rt::to_wire(&<T as TagsOverrides>::remove(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Options for how to convert time to a different unit.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -21718,6 +29471,42 @@ pub trait TimeZoneExt: rt::IsA<TimeZone> {
 }
 impl<O: rt::IsA<TimeZone> + ?Sized> TimeZoneExt for O {}
 
+/// The members of [`TimeZone`] a Rust type can override; [`TimeZone::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait TimeZoneOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `timezoneName`; by default the library's implementation (`super`).
+    fn timezone_name(&self, this: &TimeZone) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "timezoneName")?)
+    }
+}
+impl TimeZone {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TimeZoneOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TimeZoneOverrides>::OVERRIDES {
+            out.push(match *name {
+                "timezone_name" => rt::Override::property("timezoneName"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TimeZoneOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("timezoneName") => Ok(rt::to_wire(&<T as TimeZoneOverrides>::timezone_name(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Represents a special or lazily-evaluated value.
 ///
 /// Can be used to delay evaluation of a certain value in case, for example,
@@ -21790,6 +29579,34 @@ pub trait TokenExt: rt::IsA<Token> {
 }
 impl<O: rt::IsA<Token> + ?Sized> TokenExt for O {}
 
+/// The members of [`Token`] a Rust type can override; [`Token::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait TokenOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Token {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TokenOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as TokenOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TokenOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// An enum-like class that represents the result of comparing two Tokens.
 ///
 /// The return type of `Token.compareStrings`.
@@ -21819,6 +29636,34 @@ impl TokenComparison {
 pub trait TokenComparisonExt: rt::IsA<TokenComparison> {
 }
 impl<O: rt::IsA<TokenComparison> + ?Sized> TokenComparisonExt for O {}
+
+/// The members of [`TokenComparison`] a Rust type can override; [`TokenComparison::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait TokenComparisonOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl TokenComparison {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TokenComparisonOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as TokenComparisonOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TokenComparisonOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Less oft-needed functions to manipulate Tokens.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -21881,6 +29726,34 @@ pub trait TokenizationExt: rt::IsA<Tokenization> {
 }
 impl<O: rt::IsA<Tokenization> + ?Sized> TokenizationExt for O {}
 
+/// The members of [`Tokenization`] a Rust type can override; [`Tokenization::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait TokenizationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Tokenization {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TokenizationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as TokenizationOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TokenizationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// Fragments of a concatenated string containing stringified Tokens.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TokenizedStringFragments(rt::ObjRef);
@@ -21928,6 +29801,97 @@ pub trait TokenizedStringFragmentsExt: rt::IsA<TokenizedStringFragments> {
 }
 impl<O: rt::IsA<TokenizedStringFragments> + ?Sized> TokenizedStringFragmentsExt for O {}
 
+/// The members of [`TokenizedStringFragments`] a Rust type can override; [`TokenizedStringFragments::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait TokenizedStringFragmentsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `firstValue`; by default the library's implementation (`super`).
+    fn first_value(&self, this: &TokenizedStringFragments) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "firstValue")?)
+    }
+    /// Reads `length`; by default the library's implementation (`super`).
+    fn length(&self, this: &TokenizedStringFragments) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "length")?)
+    }
+    /// Reads `tokens`; by default the library's implementation (`super`).
+    fn tokens(&self, this: &TokenizedStringFragments) -> rt::R<rt::Vec<crate::IResolvable>> {
+        rt::from_wire(rt::get(&this.0, "tokens")?)
+    }
+    /// Reads `firstToken`; by default the library's implementation (`super`).
+    fn first_token(&self, this: &TokenizedStringFragments) -> rt::R<rt::Option<crate::IResolvable>> {
+        rt::from_wire(rt::get(&this.0, "firstToken")?)
+    }
+    /// `addIntrinsic`: by default the library's implementation (`super`).
+    fn add_intrinsic(&self, this: &TokenizedStringFragments, value: rt::Value) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addIntrinsic", vec![rt::to_wire(&value)])?)
+    }
+    /// `addLiteral`: by default the library's implementation (`super`).
+    fn add_literal(&self, this: &TokenizedStringFragments, lit: rt::Value) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addLiteral", vec![rt::to_wire(&lit)])?)
+    }
+    /// `addToken`: by default the library's implementation (`super`).
+    fn add_token(&self, this: &TokenizedStringFragments, token: crate::IResolvable) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addToken", vec![rt::to_wire(&token)])?)
+    }
+    /// `join`: by default the library's implementation (`super`).
+    fn join(&self, this: &TokenizedStringFragments, concat: crate::IFragmentConcatenator) -> rt::R<rt::Value> {
+        rt::from_wire(rt::invoke(&this.0, "join", vec![rt::to_wire(&concat)])?)
+    }
+    /// `mapTokens`: by default the library's implementation (`super`).
+    fn map_tokens(&self, this: &TokenizedStringFragments, mapper: crate::ITokenMapper) -> rt::R<crate::TokenizedStringFragments> {
+        rt::from_wire(rt::invoke(&this.0, "mapTokens", vec![rt::to_wire(&mapper)])?)
+    }
+}
+impl TokenizedStringFragments {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TokenizedStringFragmentsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TokenizedStringFragmentsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "first_value" => rt::Override::property("firstValue"),
+                "length" => rt::Override::property("length"),
+                "tokens" => rt::Override::property("tokens"),
+                "first_token" => rt::Override::property("firstToken"),
+                "add_intrinsic" => rt::Override::method("addIntrinsic"),
+                "add_literal" => rt::Override::method("addLiteral"),
+                "add_token" => rt::Override::method("addToken"),
+                "join" => rt::Override::method("join"),
+                "map_tokens" => rt::Override::method("mapTokens"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TokenizedStringFragmentsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("firstValue") => Ok(rt::to_wire(&<T as TokenizedStringFragmentsOverrides>::first_value(imp, &Self(this.clone()))?)),
+            rt::Call::Get("length") => Ok(rt::to_wire(&<T as TokenizedStringFragmentsOverrides>::length(imp, &Self(this.clone()))?)),
+            rt::Call::Get("tokens") => Ok(rt::to_wire(&<T as TokenizedStringFragmentsOverrides>::tokens(imp, &Self(this.clone()))?)),
+            rt::Call::Get("firstToken") => Ok(rt::to_wire(&<T as TokenizedStringFragmentsOverrides>::first_token(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addIntrinsic", mut args) => Ok(rt::to_wire(&<T as TokenizedStringFragmentsOverrides>::add_intrinsic(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addLiteral", mut args) => Ok(rt::to_wire(&<T as TokenizedStringFragmentsOverrides>::add_literal(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("addToken", mut args) => Ok(rt::to_wire(&<T as TokenizedStringFragmentsOverrides>::add_token(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("join", mut args) => Ok(rt::to_wire(&<T as TokenizedStringFragmentsOverrides>::join(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("mapTokens", mut args) => Ok(rt::to_wire(&<T as TokenizedStringFragmentsOverrides>::map_tokens(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `TokenizedStringFragments` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TokenizedStringFragmentsOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Inspector that maintains an attribute bag.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TreeInspector(rt::ObjRef);
@@ -21958,6 +29922,55 @@ pub trait TreeInspectorExt: rt::IsA<TreeInspector> {
     }
 }
 impl<O: rt::IsA<TreeInspector> + ?Sized> TreeInspectorExt for O {}
+
+/// The members of [`TreeInspector`] a Rust type can override; [`TreeInspector::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait TreeInspectorOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `attributes`; by default the library's implementation (`super`).
+    fn attributes(&self, this: &TreeInspector) -> rt::R<rt::Map<rt::String, rt::Value>> {
+        rt::from_wire(rt::get(&this.0, "attributes")?)
+    }
+    /// `addAttribute`: by default the library's implementation (`super`).
+    fn add_attribute(&self, this: &TreeInspector, key: rt::String, value: rt::Value) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addAttribute", vec![rt::to_wire(&key), rt::to_wire(&value)])?)
+    }
+}
+impl TreeInspector {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TreeInspectorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TreeInspectorOverrides>::OVERRIDES {
+            out.push(match *name {
+                "attributes" => rt::Override::property("attributes"),
+                "add_attribute" => rt::Override::method("addAttribute"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TreeInspectorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("attributes") => Ok(rt::to_wire(&<T as TreeInspectorOverrides>::attributes(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("addAttribute", mut args) => Ok(rt::to_wire(&<T as TreeInspectorOverrides>::add_attribute(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `TreeInspector` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TreeInspectorOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options for creating a unique resource name.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -22040,6 +30053,79 @@ pub trait ValidationResultExt: rt::IsA<ValidationResult> {
 }
 impl<O: rt::IsA<ValidationResult> + ?Sized> ValidationResultExt for O {}
 
+/// The members of [`ValidationResult`] a Rust type can override; [`ValidationResult::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ValidationResultOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `errorMessage`; by default the library's implementation (`super`).
+    fn error_message(&self, this: &ValidationResult) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "errorMessage")?)
+    }
+    /// Reads `isSuccess`; by default the library's implementation (`super`).
+    fn is_success(&self, this: &ValidationResult) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "isSuccess")?)
+    }
+    /// Reads `results`; by default the library's implementation (`super`).
+    fn results(&self, this: &ValidationResult) -> rt::R<crate::ValidationResults> {
+        rt::from_wire(rt::get(&this.0, "results")?)
+    }
+    /// `assertSuccess`: by default the library's implementation (`super`).
+    fn assert_success(&self, this: &ValidationResult) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "assertSuccess", vec![])?)
+    }
+    /// `errorTree`: by default the library's implementation (`super`).
+    fn error_tree(&self, this: &ValidationResult) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "errorTree", vec![])?)
+    }
+    /// `prefix`: by default the library's implementation (`super`).
+    fn prefix(&self, this: &ValidationResult, message: rt::String) -> rt::R<crate::ValidationResult> {
+        rt::from_wire(rt::invoke(&this.0, "prefix", vec![rt::to_wire(&message)])?)
+    }
+}
+impl ValidationResult {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ValidationResultOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ValidationResultOverrides>::OVERRIDES {
+            out.push(match *name {
+                "error_message" => rt::Override::property("errorMessage"),
+                "is_success" => rt::Override::property("isSuccess"),
+                "results" => rt::Override::property("results"),
+                "assert_success" => rt::Override::method("assertSuccess"),
+                "error_tree" => rt::Override::method("errorTree"),
+                "prefix" => rt::Override::method("prefix"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ValidationResultOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("errorMessage") => Ok(rt::to_wire(&<T as ValidationResultOverrides>::error_message(imp, &Self(this.clone()))?)),
+            rt::Call::Get("isSuccess") => Ok(rt::to_wire(&<T as ValidationResultOverrides>::is_success(imp, &Self(this.clone()))?)),
+            rt::Call::Get("results") => Ok(rt::to_wire(&<T as ValidationResultOverrides>::results(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("assertSuccess", _) => Ok(rt::to_wire(&<T as ValidationResultOverrides>::assert_success(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("errorTree", _) => Ok(rt::to_wire(&<T as ValidationResultOverrides>::error_tree(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("prefix", mut args) => Ok(rt::to_wire(&<T as ValidationResultOverrides>::prefix(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ValidationResult` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ValidationResultOverrides>(overrides: T, error_message: rt::Option<&str>, results: rt::Option<&dyn rt::IsA<crate::ValidationResults>>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&error_message), rt::to_wire(&results)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A collection of validation results.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ValidationResults(rt::ObjRef);
@@ -22077,6 +30163,81 @@ pub trait ValidationResultsExt: rt::IsA<ValidationResults> {
     }
 }
 impl<O: rt::IsA<ValidationResults> + ?Sized> ValidationResultsExt for O {}
+
+/// The members of [`ValidationResults`] a Rust type can override; [`ValidationResults::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ValidationResultsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `isSuccess`; by default the library's implementation (`super`).
+    fn is_success(&self, this: &ValidationResults) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "isSuccess")?)
+    }
+    /// Reads `results`; by default the library's implementation (`super`).
+    fn results(&self, this: &ValidationResults) -> rt::R<rt::Vec<crate::ValidationResult>> {
+        rt::from_wire(rt::get(&this.0, "results")?)
+    }
+    /// Writes `results`; by default the library's implementation (`super`).
+    fn set_results(&self, this: &ValidationResults, value: rt::Vec<crate::ValidationResult>) -> rt::R<()> {
+        rt::set(&this.0, "results", rt::to_wire(&value))
+    }
+    /// `collect`: by default the library's implementation (`super`).
+    fn collect(&self, this: &ValidationResults, result: crate::ValidationResult) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "collect", vec![rt::to_wire(&result)])?)
+    }
+    /// `errorTreeList`: by default the library's implementation (`super`).
+    fn error_tree_list(&self, this: &ValidationResults) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "errorTreeList", vec![])?)
+    }
+    /// `wrap`: by default the library's implementation (`super`).
+    fn wrap(&self, this: &ValidationResults, message: rt::String) -> rt::R<crate::ValidationResult> {
+        rt::from_wire(rt::invoke(&this.0, "wrap", vec![rt::to_wire(&message)])?)
+    }
+}
+impl ValidationResults {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ValidationResultsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ValidationResultsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "is_success" => rt::Override::property("isSuccess"),
+                "results" | "set_results" => rt::Override::property("results"),
+                "collect" => rt::Override::method("collect"),
+                "error_tree_list" => rt::Override::method("errorTreeList"),
+                "wrap" => rt::Override::method("wrap"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ValidationResultsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("isSuccess") => Ok(rt::to_wire(&<T as ValidationResultsOverrides>::is_success(imp, &Self(this.clone()))?)),
+            rt::Call::Get("results") => Ok(rt::to_wire(&<T as ValidationResultsOverrides>::results(imp, &Self(this.clone()))?)),
+            rt::Call::Set("results", value) => {
+                <T as ValidationResultsOverrides>::set_results(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("collect", mut args) => Ok(rt::to_wire(&<T as ValidationResultsOverrides>::collect(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("errorTreeList", _) => Ok(rt::to_wire(&<T as ValidationResultsOverrides>::error_tree_list(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("wrap", mut args) => Ok(rt::to_wire(&<T as ValidationResultsOverrides>::wrap(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ValidationResults` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ValidationResultsOverrides>(overrides: T, results: rt::Option<&[crate::ValidationResult]>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&results)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A custom rule source for the validation engine.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -22196,6 +30357,60 @@ pub trait ValidationsExt: rt::IsA<Validations> {
     }
 }
 impl<O: rt::IsA<Validations> + ?Sized> ValidationsExt for O {}
+
+/// The members of [`Validations`] a Rust type can override; [`Validations::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ValidationsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `acknowledge`: by default the library's implementation (`super`).
+    fn acknowledge(&self, this: &Validations, rules: rt::Vec<crate::Acknowledgment>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "acknowledge", rt::args_variadic(vec![], &rules))?)
+    }
+    /// `addError`: by default the library's implementation (`super`).
+    fn add_error(&self, this: &Validations, id: rt::String, message: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addError", vec![rt::to_wire(&id), rt::to_wire(&message)])?)
+    }
+    /// `addPlugins`: by default the library's implementation (`super`).
+    fn add_plugins(&self, this: &Validations, plugins: rt::Vec<crate::IPolicyValidationPlugin>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addPlugins", rt::args_variadic(vec![], &plugins))?)
+    }
+    /// `addWarning`: by default the library's implementation (`super`).
+    fn add_warning(&self, this: &Validations, id: rt::String, message: rt::String, options: rt::Option<crate::WarningOptions>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "addWarning", vec![rt::to_wire(&id), rt::to_wire(&message), rt::to_wire(&options)])?)
+    }
+}
+impl Validations {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ValidationsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ValidationsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "acknowledge" => rt::Override::method("acknowledge"),
+                "add_error" => rt::Override::method("addError"),
+                "add_plugins" => rt::Override::method("addPlugins"),
+                "add_warning" => rt::Override::method("addWarning"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ValidationsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("acknowledge", mut args) => Ok(rt::to_wire(&<T as ValidationsOverrides>::acknowledge(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("addError", mut args) => Ok(rt::to_wire(&<T as ValidationsOverrides>::add_error(imp, &Self(this.clone()), args.next()?, args.next()?)?)),
+            rt::Call::Invoke("addPlugins", mut args) => Ok(rt::to_wire(&<T as ValidationsOverrides>::add_plugins(imp, &Self(this.clone()), args.rest()?)?)),
+            rt::Call::Invoke("addWarning", mut args) => Ok(rt::to_wire(&<T as ValidationsOverrides>::add_warning(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
 
 /// Options for adding an acknowledgeable warning via `Annotations.addWarningV2` or `Validations.addWarning`.
 #[derive(Clone, Debug, Default, PartialEq)]

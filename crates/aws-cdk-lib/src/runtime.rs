@@ -498,6 +498,127 @@ pub fn host_object<H: HostObject>(
     kernel()?.create_with("Object", vec![], options)
 }
 
+// ------------------------------------------------------------------- subclasses
+
+pub use jsii::CallbackError;
+pub use jsii::Override;
+
+/// A member access the kernel routes to a Rust subclass (an overridden member was used).
+pub enum Call<'a> {
+    /// A method call, with its arguments.
+    Invoke(&'a str, Args),
+    /// A property read.
+    Get(&'a str),
+    /// A property write.
+    Set(&'a str, Value),
+}
+
+impl Call<'_> {
+    /// The error for a member no `...Overrides` trait of `fqn`'s class chain declares.
+    pub fn unknown(self, fqn: &str) -> Error {
+        let member = match self {
+            Call::Invoke(m, _) | Call::Get(m) | Call::Set(m, _) => m,
+        };
+        no_such_member(fqn, member)
+    }
+}
+
+/// Routes one call to the overrides trait implementation `T` (generated per class).
+pub type Dispatch<T> = fn(&T, &ObjRef, Call<'_>) -> R<Value>;
+
+struct Subclass<T> {
+    imp: T,
+    dispatch: Dispatch<T>,
+}
+
+impl<T: Send + Sync + 'static> jsii::HostObject for Subclass<T> {
+    fn invoke(
+        &self,
+        cx: &jsii::CallContext<'_>,
+        method: &str,
+        args: Vec<Value>,
+    ) -> Result<Value, jsii::CallbackError> {
+        Ok((self.dispatch)(
+            &self.imp,
+            cx.this,
+            Call::Invoke(method, Args::new(args)),
+        )?)
+    }
+    fn get(
+        &self,
+        cx: &jsii::CallContext<'_>,
+        property: &str,
+    ) -> Result<Value, jsii::CallbackError> {
+        Ok((self.dispatch)(&self.imp, cx.this, Call::Get(property))?)
+    }
+    fn set(
+        &self,
+        cx: &jsii::CallContext<'_>,
+        property: &str,
+        value: Value,
+    ) -> Result<(), jsii::CallbackError> {
+        (self.dispatch)(&self.imp, cx.this, Call::Set(property, value))?;
+        Ok(())
+    }
+}
+
+/// `new fqn(...args)` where the `overrides` are served by `imp` through `dispatch`.
+///
+/// Always pinned: the Rust value stays registered for the kernel's life anyway (see
+/// `jsii::HostObject`), and JavaScript typically keeps the object and hands it back.
+pub fn subclass<T: Send + Sync + 'static>(
+    fqn: &str,
+    args: Vec<Value>,
+    overrides: Vec<Override>,
+    imp: T,
+    dispatch: Dispatch<T>,
+) -> R<ObjRef> {
+    // A property listed by both its getter and its setter is one override.
+    let mut unique: Vec<Override> = Vec::with_capacity(overrides.len());
+    for o in overrides {
+        if !unique.contains(&o) {
+            unique.push(o);
+        }
+    }
+    let options = jsii::CreateOptions {
+        interfaces: vec![],
+        overrides: unique,
+        host: Some(Arc::new(Subclass { imp, dispatch })),
+    };
+    let obj = kernel()?.create_with(fqn, args, options)?;
+    obj.pin();
+    Ok(obj)
+}
+
+/// A name in an `OVERRIDES` list that is no member of the trait it was listed in.
+pub fn not_overridable(fqn: &str, name: &str) -> Error {
+    Error::Usage(format!(
+        "`{name}` is listed in OVERRIDES but is no overridable member of {fqn} (list the \
+         Rust names of the trait's methods; a property by its getter or setter)"
+    ))
+}
+
+/// Fails unless every abstract member (`(jsii name, Rust name)`) is among `overrides`: the
+/// library has no implementation to fall back to.
+pub fn require_overrides(fqn: &str, overrides: &[Override], abstracts: &[(&str, &str)]) -> R<()> {
+    let missing: Vec<&str> = abstracts
+        .iter()
+        .filter(|(jsii, _)| {
+            !overrides.iter().any(|o| match o {
+                Override::Method(n) | Override::Property(n) => n == jsii,
+            })
+        })
+        .map(|(_, rust)| *rust)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{fqn} is abstract: implement and list in OVERRIDES {}",
+        missing.join(", ")
+    )))
+}
+
 /// The arguments of a callback, decoded one by one in parameter order.
 pub struct Args(std::vec::IntoIter<Value>);
 

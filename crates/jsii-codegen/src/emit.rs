@@ -641,6 +641,7 @@ impl<'a> Generator<'a> {
                 (Type::Class(c), _) => {
                     self.emit_handle(&mut out, m, fqn, &name, &c.docs, Some(c));
                     self.emit_ext(&mut out, m, &name, &c.methods, &c.properties, true);
+                    self.emit_overrides(&mut out, m, &name, c);
                     exts.push(name.clone());
                 }
             }
@@ -853,7 +854,7 @@ impl<'a> Generator<'a> {
             return;
         };
         let mut body = String::new();
-        let mut taken: BTreeSet<String> = ["new".to_string()].into();
+        let mut taken: BTreeSet<String> = ["new".to_string(), "new_subclass".to_string()].into();
         if let (Some(init), false) = (&c.initializer, c.is_abstract)
             && !init.protected
             && let Some((sig, args, gate)) = self.signature(m, &init.parameters)
@@ -992,7 +993,7 @@ impl<'a> Generator<'a> {
         let mut taken = BTreeSet::new();
         for p in props
             .iter()
-            .filter(|p| !p.is_static && !p.protected && p.overrides.is_none())
+            .filter(|p| !p.is_static && p.overrides.is_none())
         {
             let mut used = Used::new();
             let Some(ty) = self.owned(m, &p.type_ref, &mut used) else {
@@ -1006,7 +1007,7 @@ impl<'a> Generator<'a> {
             };
             let gate = self.gate(m, &used);
             let fname = unique(&mut taken, snake(&p.name));
-            docs(&mut body, "    ", &p.docs);
+            docs(&mut body, "    ", &protected_note(&p.docs, p.protected));
             let _ = write!(body, "{}", indent(&gate, "    "));
             let _ = writeln!(
                 body,
@@ -1025,14 +1026,14 @@ impl<'a> Generator<'a> {
         }
         for meth in methods
             .iter()
-            .filter(|x| !x.is_static && !x.protected && x.overrides.is_none())
+            .filter(|x| !x.is_static && x.overrides.is_none())
         {
             let Some((sig, args, ret, conv, gate)) = self.method_parts(m, meth) else {
                 self.skipped.push(format!("{name}.{}", meth.name));
                 continue;
             };
             let fname = unique(&mut taken, snake(&meth.name));
-            let mut d = meth.docs.clone();
+            let mut d = protected_note(&meth.docs, meth.protected);
             // Async methods run to completion (kernel `begin` + `end`) before returning.
             let call = if meth.is_async {
                 let note =
@@ -1235,6 +1236,280 @@ impl<'a> Generator<'a> {
         );
     }
 
+    /// The generated base class of `c` (its `...Overrides` trait is the supertrait).
+    fn base_class(&self, c: &ClassType) -> Option<(&'a ClassType, String)> {
+        let base = c.base.as_ref()?;
+        match self.info(base)? {
+            TypeInfo {
+                ty: Type::Class(b), ..
+            } => Some((b, self.path_of(self.info(base)?))),
+            _ => None,
+        }
+    }
+
+    /// `(jsii name, Rust name)` of the members left abstract in `c` (declared abstract in it or
+    /// a base class and implemented by no class in between): a subclass must override them.
+    fn abstract_members(&self, c: &'a ClassType) -> Vec<(String, String)> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        let mut cur = Some(c);
+        while let Some(k) = cur {
+            let members = k
+                .properties
+                .iter()
+                .filter(|p| !p.is_static)
+                .map(|p| (&p.name, p.is_abstract))
+                .chain(
+                    k.methods
+                        .iter()
+                        .filter(|x| !x.is_static)
+                        .map(|x| (&x.name, x.is_abstract)),
+                );
+            for (name, is_abstract) in members {
+                if seen.insert(name.clone()) && is_abstract {
+                    out.push((name.clone(), bare(&snake(name)).to_string()));
+                }
+            }
+            cur = self.base_class(k).map(|(b, _)| b);
+        }
+        out
+    }
+
+    /// A class's `...Overrides` trait (its own overridable members, with the base class's trait
+    /// as supertrait, as GObject subclassing does in gtk-rs), `new_subclass`, and the two hidden
+    /// functions that map `OVERRIDES` to the kernel's override list and route callbacks.
+    fn emit_overrides(&mut self, out: &mut String, m: usize, name: &str, c: &'a ClassType) {
+        // Members a base class declares live in that class's trait (one method per member in
+        // the whole chain, so a call in the dispatch is never ambiguous).
+        let mut inherited = BTreeSet::new();
+        let mut chain = self.base_class(c);
+        while let Some((b, _)) = chain {
+            inherited.extend(
+                b.properties
+                    .iter()
+                    .filter(|p| !p.is_static)
+                    .map(|p| &p.name),
+            );
+            inherited.extend(b.methods.iter().filter(|x| !x.is_static).map(|x| &x.name));
+            chain = self.base_class(b);
+        }
+        let base = self.base_class(c).map(|(_, path)| path);
+        let tr = format!("{name}Overrides");
+        let mut body = String::new();
+        let mut dispatch = String::new();
+        let mut names = String::new();
+        let mut taken = BTreeSet::new();
+        for p in c
+            .properties
+            .iter()
+            .filter(|p| !p.is_static && !inherited.contains(&p.name))
+        {
+            let mut used = Used::new();
+            let Some(ty) = self.owned(m, &p.type_ref, &mut used) else {
+                continue;
+            };
+            let ty = if p.optional {
+                format!("rt::Option<{ty}>")
+            } else {
+                ty
+            };
+            let gate = self.gate(m, &used);
+            let fname = unique(&mut taken, snake(&p.name));
+            let pn = &p.name;
+            let _ = write!(body, "{}", indent(&gate, "    "));
+            let _ = writeln!(
+                body,
+                "    /// Reads `{pn}`; by default the library's implementation (`super`).\n    fn {fname}(&self, this: &{name}) -> rt::R<{ty}> {{\n        rt::from_wire(rt::get(&this.0, \"{pn}\")?)\n    }}"
+            );
+            let _ = write!(dispatch, "{}", indent(&gate, "            "));
+            let _ = writeln!(
+                dispatch,
+                "            rt::Call::Get(\"{pn}\") => Ok(rt::to_wire(&<T as {tr}>::{fname}(imp, &Self(this.clone()))?)),"
+            );
+            let mut listed = format!("\"{}\"", bare(&fname));
+            if !p.immutable {
+                let sname = unique(&mut taken, format!("set_{}", setter_stem(&fname)));
+                let _ = write!(body, "{}", indent(&gate, "    "));
+                let _ = writeln!(
+                    body,
+                    "    /// Writes `{pn}`; by default the library's implementation (`super`).\n    fn {sname}(&self, this: &{name}, value: {ty}) -> rt::R<()> {{\n        rt::set(&this.0, \"{pn}\", rt::to_wire(&value))\n    }}"
+                );
+                let _ = write!(dispatch, "{}", indent(&gate, "            "));
+                let _ = writeln!(
+                    dispatch,
+                    "            rt::Call::Set(\"{pn}\", value) => {{\n                <T as {tr}>::{sname}(imp, &Self(this.clone()), rt::from_wire(value)?)?;\n                Ok(rt::Value::Null)\n            }}"
+                );
+                let _ = write!(listed, " | \"{}\"", bare(&sname));
+            }
+            let _ = write!(names, "{}", indent(&gate, "                "));
+            let _ = writeln!(
+                names,
+                "                {listed} => rt::Override::property(\"{pn}\"),"
+            );
+        }
+        for meth in c
+            .methods
+            .iter()
+            .filter(|x| !x.is_static && !inherited.contains(&x.name))
+        {
+            let mut used = Used::new();
+            let mut sig = Vec::new();
+            let mut decode = Vec::new();
+            let mut wire = Vec::new();
+            let mut rest = None;
+            let mut ptaken: BTreeSet<String> = ["this".to_string()].into();
+            let mut ok = true;
+            for p in &meth.parameters {
+                let Some(ty) = self.owned(m, &p.type_ref, &mut used) else {
+                    ok = false;
+                    break;
+                };
+                let ty = if p.variadic {
+                    format!("rt::Vec<{ty}>")
+                } else if p.optional {
+                    format!("rt::Option<{ty}>")
+                } else {
+                    ty
+                };
+                let n = unique(&mut ptaken, snake(&p.name));
+                sig.push(format!(", {n}: {ty}"));
+                if p.variadic {
+                    decode.push(", args.rest()?".to_string());
+                    rest = Some(n);
+                } else {
+                    decode.push(", args.next()?".to_string());
+                    wire.push(format!("rt::to_wire(&{n})"));
+                }
+            }
+            let ret = match (&meth.returns, ok) {
+                (_, false) => None,
+                (None, true) => Some("()".to_string()),
+                (Some(r), true) => self.owned(m, &r.type_ref, &mut used).map(|ty| {
+                    if r.optional {
+                        format!("rt::Option<{ty}>")
+                    } else {
+                        ty
+                    }
+                }),
+            };
+            let Some(ret) = ret else {
+                continue;
+            };
+            let args = match rest {
+                Some(v) => format!("rt::args_variadic(vec![{}], &{v})", wire.join(", ")),
+                None if wire.is_empty() => "vec![]".to_string(),
+                None => format!("vec![{}]", wire.join(", ")),
+            };
+            let conv = if meth.returns.is_some() {
+                "rt::from_wire("
+            } else {
+                "rt::void("
+            };
+            let (call, what) = if meth.is_async {
+                ("rt::invoke_async", "an async method, called blocking")
+            } else {
+                (
+                    "rt::invoke",
+                    "by default the library's implementation (`super`)",
+                )
+            };
+            let gate = self.gate(m, &used);
+            let fname = unique(&mut taken, snake(&meth.name));
+            let mn = &meth.name;
+            let _ = write!(body, "{}", indent(&gate, "    "));
+            let _ = writeln!(
+                body,
+                "    /// `{mn}`: {what}.\n    fn {fname}(&self, this: &{name}{}) -> rt::R<{ret}> {{\n        {conv}{call}(&this.0, \"{mn}\", {args})?)\n    }}",
+                sig.concat()
+            );
+            let _ = write!(dispatch, "{}", indent(&gate, "            "));
+            let _ = writeln!(
+                dispatch,
+                "            rt::Call::Invoke(\"{mn}\", {}) => Ok(rt::to_wire(&<T as {tr}>::{fname}(imp, &Self(this.clone()){})?)),",
+                if decode.is_empty() { "_" } else { "mut args" },
+                decode.concat()
+            );
+            let _ = write!(names, "{}", indent(&gate, "                "));
+            let _ = writeln!(
+                names,
+                "                \"{}\" => rt::Override::method(\"{mn}\"),",
+                bare(&fname)
+            );
+        }
+        let (supertrait, inherited_doc) = match &base {
+            Some(b) => (
+                format!("{b}Overrides"),
+                format!(
+                    "\n///\n/// Inherited members are overridden through [`{b}Overrides`] (implement it too, empty if\n/// nothing there is overridden)."
+                ),
+            ),
+            None => ("Send + Sync + 'static".to_string(), String::new()),
+        };
+        let _ = writeln!(
+            out,
+            "/// The members of [`{name}`] a Rust type can override; [`{name}::new_subclass`] makes the object.\n///\n/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's\n/// implementation. A default body is that implementation (`super`), and so is calling a member\n/// on `this` (a handle's members always run the library's code).{inherited_doc}\npub trait {tr}: {supertrait} {{\n    /// The overridden members, by their Rust names here (without `r#`; a property by its getter\n    /// or setter name).\n    const OVERRIDES: &'static [&'static str] = &[];\n{body}}}"
+        );
+        // The override list: this trait's names, then the base class's.
+        let mut imp = String::new();
+        let _ = writeln!(
+            imp,
+            "    #[doc(hidden)]\n    pub fn __jsii_overrides<T: {tr} + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {{"
+        );
+        if names.is_empty() {
+            let _ = writeln!(
+                imp,
+                "        if let Some(name) = <T as {tr}>::OVERRIDES.first() {{\n            return Err(rt::not_overridable(Self::FQN, name));\n        }}"
+            );
+        } else {
+            let _ = writeln!(
+                imp,
+                "        for name in <T as {tr}>::OVERRIDES {{\n            out.push(match *name {{\n{names}                other => return Err(rt::not_overridable(Self::FQN, other)),\n            }});\n        }}"
+            );
+        }
+        let _ = match &base {
+            Some(b) => writeln!(imp, "        {b}::__jsii_overrides::<T>(out)\n    }}"),
+            None => writeln!(imp, "        let _ = out;\n        Ok(())\n    }}"),
+        };
+        let fallback = match &base {
+            Some(b) => format!("{b}::__jsii_dispatch(imp, this, call)"),
+            None => "Err(call.unknown(Self::FQN))".to_string(),
+        };
+        let _ = writeln!(
+            imp,
+            "    #[doc(hidden)]\n    #[allow(unused_variables)]\n    pub fn __jsii_dispatch<T: {tr} + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {{\n        match call {{\n{dispatch}            call => {fallback},\n        }}\n    }}"
+        );
+        if let Some(init) = &c.initializer
+            && let Some((sig, args, gate)) = self.signature(m, &init.parameters)
+        {
+            let taken_by_ctor = |n: &str| sig.split(", ").any(|p| p.starts_with(&format!("{n}:")));
+            let own = if taken_by_ctor("overrides") {
+                "overrides_"
+            } else {
+                "overrides"
+            };
+            let sep = if sig.is_empty() { "" } else { ", " };
+            let abstracts = self.abstract_members(c);
+            let check = if abstracts.is_empty() {
+                String::new()
+            } else {
+                let list: Vec<String> = abstracts
+                    .iter()
+                    .map(|(j, r)| format!("(\"{j}\", \"{r}\")"))
+                    .collect();
+                format!(
+                    "        rt::require_overrides(Self::FQN, &members, &[{}])?;\n",
+                    list.join(", ")
+                )
+            };
+            let _ = write!(imp, "{}", indent(&gate, "    "));
+            let _ = writeln!(
+                imp,
+                "    /// A `{name}` whose members listed in `{own}`'s `OVERRIDES` run in Rust (a subclass).\n    pub fn new_subclass<T: {tr}>({own}: T{sep}{sig}) -> rt::R<Self> {{\n        let args = {args};\n        let mut members = rt::Vec::new();\n        Self::__jsii_overrides::<T>(&mut members)?;\n{check}        rt::subclass(Self::FQN, args, members, {own}, Self::__jsii_dispatch::<T>).map(Self)\n    }}"
+            );
+        }
+        let _ = writeln!(out, "impl {name} {{\n{imp}}}\n");
+    }
+
     fn emit_union(&self, out: &mut String, def: &UnionDef) {
         let name = &def.name;
         let rows = &def.variants;
@@ -1434,4 +1709,22 @@ pub(crate) fn docs(out: &mut String, pad: &str, d: &Docs) {
 /// `r#type` -> `type`, `self_` -> `self`: a getter's name without its escape, for `set_<name>`.
 fn setter_stem(getter: &str) -> &str {
     getter.trim_start_matches("r#").trim_end_matches('_')
+}
+
+/// Docs of a protected member, which the bindings expose for overrides to call.
+fn protected_note(d: &Docs, protected: bool) -> Docs {
+    let mut d = d.clone();
+    if protected {
+        let note = "Protected in the library: meant for subclasses (see the class's `...Overrides` trait).";
+        d.remarks = Some(match d.remarks.take() {
+            Some(r) => format!("{r}\n\n{note}"),
+            None => note.to_string(),
+        });
+    }
+    d
+}
+
+/// An identifier as a user spells it in a string: `type` for `r#type`.
+fn bare(ident: &str) -> &str {
+    ident.trim_start_matches("r#")
 }

@@ -293,3 +293,82 @@ fn bad_assemblies_are_errors_naming_the_field() {
     .to_string();
     assert!(err.contains("unsupported jsii schema"), "{err}");
 }
+
+#[test]
+fn classes_get_overrides_traits_chained_through_their_bases() {
+    let num = json!({"primitive": "number"});
+    let g = gen_from(
+        json!({
+            "calc.Base": {"kind": "class", "fqn": "calc.Base", "name": "Base", "abstract": true,
+                "initializer": {},
+                "properties": [{"name": "value", "type": num, "abstract": true, "immutable": true}],
+                "methods": [{"name": "hook", "protected": true, "returns": {"type": string()}}]},
+            "calc.Leaf": {"kind": "class", "fqn": "calc.Leaf", "name": "Leaf", "base": "calc.Base",
+                "initializer": {"parameters": [{"name": "start", "type": num}]},
+                "properties": [
+                    {"name": "value", "type": num, "immutable": true, "overrides": "calc.Base"},
+                    {"name": "label", "type": string()}],
+                "methods": [
+                    {"name": "compute", "async": true, "parameters": [{"name": "n", "type": num}], "returns": {"type": num}},
+                    {"name": "make", "static": true}]},
+        }),
+        json!({}),
+    );
+    let src = lib(&g);
+    let leaf = &src[src.find("pub trait LeafOverrides").unwrap()..];
+    let leaf = &leaf[..leaf.find("\n}\n").unwrap()];
+    // The base class's trait is the supertrait; inherited members live only there.
+    assert!(
+        leaf.starts_with("pub trait LeafOverrides: crate::BaseOverrides {"),
+        "{leaf}"
+    );
+    assert!(!leaf.contains("fn value("), "{leaf}");
+    assert!(
+        !leaf.contains("fn make("),
+        "statics are not overridable: {leaf}"
+    );
+    // Defaults are the library's implementation; async members block on begin/end.
+    assert!(
+        leaf.contains("fn label(&self, this: &Leaf) -> rt::R<rt::String> {\n        rt::from_wire(rt::get(&this.0, \"label\")?)"),
+        "{leaf}"
+    );
+    assert!(
+        leaf.contains("fn set_label(&self, this: &Leaf, value: rt::String) -> rt::R<()>"),
+        "{leaf}"
+    );
+    assert!(
+        leaf.contains("rt::invoke_async(&this.0, \"compute\", vec![rt::to_wire(&n)])"),
+        "{leaf}"
+    );
+    // OVERRIDES names map to the kernel's override list; unknown ones are errors; the rest
+    // is the base class's.
+    assert!(src.contains("\"label\" | \"set_label\" => rt::Override::property(\"label\"),"));
+    assert!(src.contains("\"compute\" => rt::Override::method(\"compute\"),"));
+    assert!(src.contains("other => return Err(rt::not_overridable(Self::FQN, other)),"));
+    assert!(src.contains("crate::Base::__jsii_overrides::<T>(out)"));
+    assert!(src.contains("call => crate::Base::__jsii_dispatch(imp, this, call),"));
+    // The subclass constructor; the abstract base's requires its abstract property.
+    assert!(
+        src.contains(
+            "pub fn new_subclass<T: LeafOverrides>(overrides: T, start: f64) -> rt::R<Self>"
+        ),
+        "{src}"
+    );
+    let base = &src[src.find("pub fn new_subclass<T: BaseOverrides>").unwrap()..];
+    assert!(
+        base.contains("rt::require_overrides(Self::FQN, &members, &[(\"value\", \"value\")])?;"),
+        "{base}"
+    );
+    assert!(
+        src.contains("pub fn new(start: f64) -> rt::R<Self>"),
+        "Leaf is concrete"
+    );
+    assert!(
+        !src.contains("pub fn new() -> rt::R<Self>"),
+        "Base is abstract: {src}"
+    );
+    // Protected members are reachable from Rust (for overrides calling `super`).
+    let ext = &src[src.find("pub trait BaseExt").unwrap()..];
+    assert!(ext.contains("fn hook(&self) -> rt::R<rt::String>"), "{ext}");
+    assert!(ext.contains("Protected in the library"), "{ext}");
+}

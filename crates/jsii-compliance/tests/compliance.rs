@@ -42,11 +42,9 @@ enum Entry {
 
 use Entry::{Binding, NotApplicable, Pending, Typed, Wire};
 
-const NEEDS_OVERRIDES: &str = "jsii-bindgen generates no way for a Rust type to subclass a \
-     jsii class and override its members (no override traits; only interfaces get `...Impl` \
-     traits)";
-const NEEDS_ASYNC_OVERRIDES: &str = "the bindings call async methods (blocking) but generate \
-     no override traits, so Rust cannot override one";
+const NEEDS_EXTRA_INTERFACES: &str = "a Rust subclass has its class's interfaces only: \
+     `new_subclass` cannot add a jsii interface (here IStructReturningDelegate) and route its \
+     members to the interface's `...Impl` trait";
 
 const IMMUTABLE: &str = "Rust returns collections as owned values (Vec, BTreeMap): the caller's \
      copy, mutable only through a `mut` binding and never aliasing the kernel's, so there is no \
@@ -248,7 +246,7 @@ fn cases() -> Vec<(&'static str, Entry)> {
             NotApplicable(HASH),
         ),
         // references
-        ("subclassing", Binding(subclassing, NEEDS_OVERRIDES)),
+        ("subclassing", Typed(typed::subclassing)),
         (
             "creationOfNativeObjectsFromJavaScriptObjects",
             Binding(
@@ -318,7 +316,7 @@ fn cases() -> Vec<(&'static str, Entry)> {
             "interfacesCanBeUsedTransparently_WhenAddedToJsiiType",
             Binding(
                 interfaces_can_be_used_transparently_when_added_to_jsii_type,
-                NEEDS_OVERRIDES,
+                NEEDS_EXTRA_INTERFACES,
             ),
         ),
         (
@@ -352,33 +350,30 @@ fn cases() -> Vec<(&'static str, Entry)> {
         ("exceptions", Typed(typed::exceptions)),
         ("exceptionMessage", Typed(typed::exception_message)),
         // sync overrides
-        (
-            "syncOverrides",
-            Binding(sync_overrides_case, NEEDS_OVERRIDES),
-        ),
+        ("syncOverrides", Typed(typed::sync_overrides_case)),
         (
             "syncOverrides_callsSuper",
-            Binding(sync_overrides_calls_super, NEEDS_OVERRIDES),
+            Typed(typed::sync_overrides_calls_super),
         ),
         (
             "propertyOverrides_get_set",
-            Binding(property_overrides_get_set, NEEDS_OVERRIDES),
+            Typed(typed::property_overrides_get_set),
         ),
         (
             "propertyOverrides_get_calls_super",
-            Binding(property_overrides_get_calls_super, NEEDS_OVERRIDES),
+            Typed(typed::property_overrides_get_calls_super),
         ),
         (
             "propertyOverrides_set_calls_super",
-            Binding(property_overrides_set_calls_super, NEEDS_OVERRIDES),
+            Typed(typed::property_overrides_set_calls_super),
         ),
         (
             "propertyOverrides_get_throws",
-            Binding(property_overrides_get_throws, NEEDS_OVERRIDES),
+            Typed(typed::property_overrides_get_throws),
         ),
         (
             "propertyOverrides_set_throws",
-            Binding(property_overrides_set_throws, NEEDS_OVERRIDES),
+            Typed(typed::property_overrides_set_throws),
         ),
         (
             "propertyOverrides_interfaces",
@@ -386,47 +381,47 @@ fn cases() -> Vec<(&'static str, Entry)> {
         ),
         (
             "canOverrideProtectedMethod",
-            Binding(can_override_protected_method, NEEDS_OVERRIDES),
+            Typed(typed::can_override_protected_method),
         ),
         (
             "canOverrideProtectedGetter",
-            Binding(can_override_protected_getter, NEEDS_OVERRIDES),
+            Typed(typed::can_override_protected_getter),
         ),
         (
             "canOverrideProtectedSetter",
-            Binding(can_override_protected_setter, NEEDS_OVERRIDES),
+            Typed(typed::can_override_protected_setter),
         ),
         (
             "abstractMembersAreCorrectlyHandled",
-            Binding(abstract_members_are_correctly_handled, NEEDS_OVERRIDES),
+            Typed(typed::abstract_members_are_correctly_handled),
         ),
         (
             "callbacksCorrectlyDeserializeArguments",
-            Binding(callbacks_correctly_deserialize_arguments, NEEDS_OVERRIDES),
+            Typed(typed::callbacks_correctly_deserialize_arguments),
         ),
         (
             "doNotOverridePrivates_method_private",
-            Binding(do_not_override_privates_method, NEEDS_OVERRIDES),
+            Typed(typed::do_not_override_privates_method_private),
         ),
         (
             "doNotOverridePrivates_method_public",
-            Binding(do_not_override_privates_method, NEEDS_OVERRIDES),
+            Typed(typed::do_not_override_privates_method_public),
         ),
         (
             "doNotOverridePrivates_property_getter_private",
-            Binding(do_not_override_privates_property, NEEDS_OVERRIDES),
+            Typed(typed::do_not_override_privates_property_getter_private),
         ),
         (
             "doNotOverridePrivates_property_getter_public",
-            Binding(do_not_override_privates_property, NEEDS_OVERRIDES),
+            Typed(typed::do_not_override_privates_property_getter_public),
         ),
         (
             "doNotOverridePrivates_property_by_name_private",
-            Binding(do_not_override_privates_property, NEEDS_OVERRIDES),
+            Typed(typed::do_not_override_privates_property_by_name_private),
         ),
         (
             "doNotOverridePrivates_property_by_name_public",
-            Binding(do_not_override_privates_property, NEEDS_OVERRIDES),
+            Typed(typed::do_not_override_privates_property_by_name_public),
         ),
         (
             "fail_syncOverrides_callsDoubleAsync_method",
@@ -447,26 +442,23 @@ fn cases() -> Vec<(&'static str, Entry)> {
         ),
         (
             "asyncOverrides_overrideAsyncMethod",
-            Binding(async_overrides_override_async_method, NEEDS_ASYNC_OVERRIDES),
+            Typed(typed::async_overrides_override_async_method),
         ),
         (
             "asyncOverrides_overrideAsyncMethodByParentClass",
-            Binding(
-                async_overrides_override_async_method_by_parent_class,
-                NEEDS_ASYNC_OVERRIDES,
-            ),
+            Typed(typed::async_overrides_override_async_method_by_parent_class),
         ),
         (
             "asyncOverrides_overrideCallsSuper",
-            Binding(async_overrides_override_calls_super, NEEDS_ASYNC_OVERRIDES),
+            Typed(typed::async_overrides_override_calls_super),
         ),
         (
             "asyncOverrides_twoOverrides",
-            Binding(async_overrides_two_overrides, NEEDS_ASYNC_OVERRIDES),
+            Typed(typed::async_overrides_two_overrides),
         ),
         (
             "asyncOverrides_overrideThrows",
-            Binding(async_overrides_override_throws, NEEDS_ASYNC_OVERRIDES),
+            Typed(typed::async_overrides_override_throws),
         ),
         ("voidReturningAsync", Typed(typed::void_returning_async)),
         // naming

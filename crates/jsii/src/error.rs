@@ -53,6 +53,10 @@ pub enum Error {
     /// An object handle of one kernel was passed to another.
     #[error("object {0} belongs to another kernel")]
     ForeignObject(String),
+    /// Raised by Rust code the kernel called back (an override or a host-implemented
+    /// interface): returned from a callback, it becomes the JavaScript exception's message.
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
 }
 
 fn stderr_suffix(tail: &str) -> String {
@@ -139,7 +143,10 @@ impl CallbackError {
 /// Lets a callback propagate a nested kernel call's failure with `?`.
 impl From<Error> for CallbackError {
     fn from(e: Error) -> Self {
-        Self::new(e.to_string())
+        match e {
+            Error::Callback(e) => e,
+            other => Self::new(other.to_string()),
+        }
     }
 }
 

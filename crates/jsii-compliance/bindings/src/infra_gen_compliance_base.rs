@@ -18,6 +18,49 @@ pub trait FixedRandomExt: rt::IsA<FixedRandom> {
 }
 impl<O: rt::IsA<FixedRandom> + ?Sized> FixedRandomExt for O {}
 
+/// The members of [`FixedRandom`] a Rust type can override; [`FixedRandom::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait FixedRandomOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `next`: by default the library's implementation (`super`).
+    fn next(&self, this: &FixedRandom) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "next", vec![])?)
+    }
+}
+impl FixedRandom {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: FixedRandomOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as FixedRandomOverrides>::OVERRIDES {
+            out.push(match *name {
+                "next" => rt::Override::method("next"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: FixedRandomOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("next", _) => Ok(rt::to_wire(&<T as FixedRandomOverrides>::next(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `FixedRandom` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: FixedRandomOverrides>(overrides: T, answer: f64) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&answer)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Something that greets.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IGreeter(rt::ObjRef);
@@ -186,6 +229,51 @@ pub trait NumExt: rt::IsA<Num> {
 }
 impl<O: rt::IsA<Num> + ?Sized> NumExt for O {}
 
+/// The members of [`Num`] a Rust type can override; [`Num::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::infra_gen_compliance_base::ValueOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait NumOverrides: crate::infra_gen_compliance_base::ValueOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `doubled`; by default the library's implementation (`super`).
+    fn doubled(&self, this: &Num) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "doubled")?)
+    }
+}
+impl Num {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: NumOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as NumOverrides>::OVERRIDES {
+            out.push(match *name {
+                "doubled" => rt::Override::property("doubled"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::infra_gen_compliance_base::Value::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: NumOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("doubled") => Ok(rt::to_wire(&<T as NumOverrides>::doubled(imp, &Self(this.clone()))?)),
+            call => crate::infra_gen_compliance_base::Value::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Num` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: NumOverrides>(overrides: T, value: f64) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&value)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A struct whose fields are all optional.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnlyOptionals {
@@ -271,6 +359,56 @@ pub trait ValueExt: rt::IsA<Value> {
     }
 }
 impl<O: rt::IsA<Value> + ?Sized> ValueExt for O {}
+
+/// The members of [`Value`] a Rust type can override; [`Value::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ValueOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `value`; by default the library's implementation (`super`).
+    fn value(&self, this: &Value) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "value")?)
+    }
+    /// `toString`: by default the library's implementation (`super`).
+    fn to_string(&self, this: &Value) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "toString", vec![])?)
+    }
+}
+impl Value {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ValueOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ValueOverrides>::OVERRIDES {
+            out.push(match *name {
+                "value" => rt::Override::property("value"),
+                "to_string" => rt::Override::method("toString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ValueOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("value") => Ok(rt::to_wire(&<T as ValueOverrides>::value(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("toString", _) => Ok(rt::to_wire(&<T as ValueOverrides>::to_string(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Value` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ValueOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("value", "value")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Every extension trait of this module, to glob-import.
 pub mod prelude {

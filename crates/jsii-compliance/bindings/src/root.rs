@@ -22,6 +22,68 @@ pub trait AbstractBaseExt: rt::IsA<AbstractBase> {
 }
 impl<O: rt::IsA<AbstractBase> + ?Sized> AbstractBaseExt for O {}
 
+/// The members of [`AbstractBase`] a Rust type can override; [`AbstractBase::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AbstractBaseOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `abstractProperty`; by default the library's implementation (`super`).
+    fn abstract_property(&self, this: &AbstractBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "abstractProperty")?)
+    }
+    /// Reads `propFromInterface`; by default the library's implementation (`super`).
+    fn prop_from_interface(&self, this: &AbstractBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "propFromInterface")?)
+    }
+    /// `abstractMethod`: by default the library's implementation (`super`).
+    fn abstract_method(&self, this: &AbstractBase, name: rt::String) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "abstractMethod", vec![rt::to_wire(&name)])?)
+    }
+    /// `nonAbstractMethod`: by default the library's implementation (`super`).
+    fn non_abstract_method(&self, this: &AbstractBase) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "nonAbstractMethod", vec![])?)
+    }
+}
+impl AbstractBase {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AbstractBaseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AbstractBaseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "abstract_property" => rt::Override::property("abstractProperty"),
+                "prop_from_interface" => rt::Override::property("propFromInterface"),
+                "abstract_method" => rt::Override::method("abstractMethod"),
+                "non_abstract_method" => rt::Override::method("nonAbstractMethod"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AbstractBaseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("abstractProperty") => Ok(rt::to_wire(&<T as AbstractBaseOverrides>::abstract_property(imp, &Self(this.clone()))?)),
+            rt::Call::Get("propFromInterface") => Ok(rt::to_wire(&<T as AbstractBaseOverrides>::prop_from_interface(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("abstractMethod", mut args) => Ok(rt::to_wire(&<T as AbstractBaseOverrides>::abstract_method(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("nonAbstractMethod", _) => Ok(rt::to_wire(&<T as AbstractBaseOverrides>::non_abstract_method(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `AbstractBase` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AbstractBaseOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("abstractProperty", "abstract_property"), ("abstractMethod", "abstract_method")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Returns abstract types.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AbstractReturner(rt::ObjRef);
@@ -46,6 +108,61 @@ pub trait AbstractReturnerExt: rt::IsA<AbstractReturner> {
 }
 impl<O: rt::IsA<AbstractReturner> + ?Sized> AbstractReturnerExt for O {}
 
+/// The members of [`AbstractReturner`] a Rust type can override; [`AbstractReturner::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AbstractReturnerOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `returnAbstractFromProperty`; by default the library's implementation (`super`).
+    fn return_abstract_from_property(&self, this: &AbstractReturner) -> rt::R<crate::AbstractBase> {
+        rt::from_wire(rt::get(&this.0, "returnAbstractFromProperty")?)
+    }
+    /// `giveMeAbstract`: by default the library's implementation (`super`).
+    fn give_me_abstract(&self, this: &AbstractReturner) -> rt::R<crate::AbstractBase> {
+        rt::from_wire(rt::invoke(&this.0, "giveMeAbstract", vec![])?)
+    }
+    /// `giveMeInterface`: by default the library's implementation (`super`).
+    fn give_me_interface(&self, this: &AbstractReturner) -> rt::R<crate::IPropFromInterface> {
+        rt::from_wire(rt::invoke(&this.0, "giveMeInterface", vec![])?)
+    }
+}
+impl AbstractReturner {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AbstractReturnerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AbstractReturnerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "return_abstract_from_property" => rt::Override::property("returnAbstractFromProperty"),
+                "give_me_abstract" => rt::Override::method("giveMeAbstract"),
+                "give_me_interface" => rt::Override::method("giveMeInterface"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AbstractReturnerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("returnAbstractFromProperty") => Ok(rt::to_wire(&<T as AbstractReturnerOverrides>::return_abstract_from_property(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("giveMeAbstract", _) => Ok(rt::to_wire(&<T as AbstractReturnerOverrides>::give_me_abstract(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("giveMeInterface", _) => Ok(rt::to_wire(&<T as AbstractReturnerOverrides>::give_me_interface(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `AbstractReturner` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AbstractReturnerOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Abstract members the host implements.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AbstractSuite(rt::ObjRef);
@@ -53,11 +170,87 @@ rt::handle!(AbstractSuite, "infra-gen-compliance-fixture.AbstractSuite");
 
 /// The members of [`AbstractSuite`], for it and every type that is one.
 pub trait AbstractSuiteExt: rt::IsA<AbstractSuite> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn property(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(self.jsii_ref(), "property")?)
+    }
+    /// Sets `property`.
+    fn set_property(&self, value: rt::String) -> rt::R<()> {
+        rt::set(self.jsii_ref(), "property", rt::to_wire(&value))
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn some_method(&self, str: &str) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "someMethod", vec![rt::to_wire(&str)])?)
+    }
     fn work_it_all(&self, seed: &str) -> rt::R<rt::String> {
         rt::from_wire(rt::invoke(self.jsii_ref(), "workItAll", vec![rt::to_wire(&seed)])?)
     }
 }
 impl<O: rt::IsA<AbstractSuite> + ?Sized> AbstractSuiteExt for O {}
+
+/// The members of [`AbstractSuite`] a Rust type can override; [`AbstractSuite::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AbstractSuiteOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `property`; by default the library's implementation (`super`).
+    fn property(&self, this: &AbstractSuite) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "property")?)
+    }
+    /// Writes `property`; by default the library's implementation (`super`).
+    fn set_property(&self, this: &AbstractSuite, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "property", rt::to_wire(&value))
+    }
+    /// `someMethod`: by default the library's implementation (`super`).
+    fn some_method(&self, this: &AbstractSuite, str: rt::String) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "someMethod", vec![rt::to_wire(&str)])?)
+    }
+    /// `workItAll`: by default the library's implementation (`super`).
+    fn work_it_all(&self, this: &AbstractSuite, seed: rt::String) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "workItAll", vec![rt::to_wire(&seed)])?)
+    }
+}
+impl AbstractSuite {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AbstractSuiteOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AbstractSuiteOverrides>::OVERRIDES {
+            out.push(match *name {
+                "property" | "set_property" => rt::Override::property("property"),
+                "some_method" => rt::Override::method("someMethod"),
+                "work_it_all" => rt::Override::method("workItAll"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AbstractSuiteOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("property") => Ok(rt::to_wire(&<T as AbstractSuiteOverrides>::property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("property", value) => {
+                <T as AbstractSuiteOverrides>::set_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("someMethod", mut args) => Ok(rt::to_wire(&<T as AbstractSuiteOverrides>::some_method(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("workItAll", mut args) => Ok(rt::to_wire(&<T as AbstractSuiteOverrides>::work_it_all(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `AbstractSuite` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AbstractSuiteOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("property", "property"), ("someMethod", "some_method")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A stateful calculator: methods that mutate, an abstract-typed property, a union property.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -140,6 +333,147 @@ pub trait AccumulatorExt: rt::IsA<Accumulator> {
 }
 impl<O: rt::IsA<Accumulator> + ?Sized> AccumulatorExt for O {}
 
+/// The members of [`Accumulator`] a Rust type can override; [`Accumulator::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AccumulatorOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `operationsLog`; by default the library's implementation (`super`).
+    fn operations_log(&self, this: &Accumulator) -> rt::R<rt::Map<rt::String, rt::Vec<crate::infra_gen_compliance_base::Value>>> {
+        rt::from_wire(rt::get(&this.0, "operationsLog")?)
+    }
+    /// Reads `value`; by default the library's implementation (`super`).
+    fn value(&self, this: &Accumulator) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "value")?)
+    }
+    /// Reads `curr`; by default the library's implementation (`super`).
+    fn curr(&self, this: &Accumulator) -> rt::R<crate::infra_gen_compliance_base::Value> {
+        rt::from_wire(rt::get(&this.0, "curr")?)
+    }
+    /// Writes `curr`; by default the library's implementation (`super`).
+    fn set_curr(&self, this: &Accumulator, value: crate::infra_gen_compliance_base::Value) -> rt::R<()> {
+        rt::set(&this.0, "curr", rt::to_wire(&value))
+    }
+    /// Reads `style`; by default the library's implementation (`super`).
+    fn style(&self, this: &Accumulator) -> rt::R<crate::RenderStyle> {
+        rt::from_wire(rt::get(&this.0, "style")?)
+    }
+    /// Writes `style`; by default the library's implementation (`super`).
+    fn set_style(&self, this: &Accumulator, value: crate::RenderStyle) -> rt::R<()> {
+        rt::set(&this.0, "style", rt::to_wire(&value))
+    }
+    /// Reads `maxValue`; by default the library's implementation (`super`).
+    fn max_value(&self, this: &Accumulator) -> rt::R<rt::Option<f64>> {
+        rt::from_wire(rt::get(&this.0, "maxValue")?)
+    }
+    /// Writes `maxValue`; by default the library's implementation (`super`).
+    fn set_max_value(&self, this: &Accumulator, value: rt::Option<f64>) -> rt::R<()> {
+        rt::set(&this.0, "maxValue", rt::to_wire(&value))
+    }
+    /// Reads `unionProperty`; by default the library's implementation (`super`).
+    fn union_property(&self, this: &Accumulator) -> rt::R<rt::Option<ProductOrPower>> {
+        rt::from_wire(rt::get(&this.0, "unionProperty")?)
+    }
+    /// Writes `unionProperty`; by default the library's implementation (`super`).
+    fn set_union_property(&self, this: &Accumulator, value: rt::Option<ProductOrPower>) -> rt::R<()> {
+        rt::set(&this.0, "unionProperty", rt::to_wire(&value))
+    }
+    /// `add`: by default the library's implementation (`super`).
+    fn add(&self, this: &Accumulator, n: f64) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "add", vec![rt::to_wire(&n)])?)
+    }
+    /// `mul`: by default the library's implementation (`super`).
+    fn mul(&self, this: &Accumulator, n: f64) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "mul", vec![rt::to_wire(&n)])?)
+    }
+    /// `neg`: by default the library's implementation (`super`).
+    fn neg(&self, this: &Accumulator) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "neg", vec![])?)
+    }
+    /// `pow`: by default the library's implementation (`super`).
+    fn pow(&self, this: &Accumulator, n: f64) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "pow", vec![rt::to_wire(&n)])?)
+    }
+    /// `readUnionValue`: by default the library's implementation (`super`).
+    fn read_union_value(&self, this: &Accumulator) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "readUnionValue", vec![])?)
+    }
+    /// `render`: by default the library's implementation (`super`).
+    fn render(&self, this: &Accumulator) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "render", vec![])?)
+    }
+}
+impl Accumulator {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AccumulatorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AccumulatorOverrides>::OVERRIDES {
+            out.push(match *name {
+                "operations_log" => rt::Override::property("operationsLog"),
+                "value" => rt::Override::property("value"),
+                "curr" | "set_curr" => rt::Override::property("curr"),
+                "style" | "set_style" => rt::Override::property("style"),
+                "max_value" | "set_max_value" => rt::Override::property("maxValue"),
+                "union_property" | "set_union_property" => rt::Override::property("unionProperty"),
+                "add" => rt::Override::method("add"),
+                "mul" => rt::Override::method("mul"),
+                "neg" => rt::Override::method("neg"),
+                "pow" => rt::Override::method("pow"),
+                "read_union_value" => rt::Override::method("readUnionValue"),
+                "render" => rt::Override::method("render"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AccumulatorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("operationsLog") => Ok(rt::to_wire(&<T as AccumulatorOverrides>::operations_log(imp, &Self(this.clone()))?)),
+            rt::Call::Get("value") => Ok(rt::to_wire(&<T as AccumulatorOverrides>::value(imp, &Self(this.clone()))?)),
+            rt::Call::Get("curr") => Ok(rt::to_wire(&<T as AccumulatorOverrides>::curr(imp, &Self(this.clone()))?)),
+            rt::Call::Set("curr", value) => {
+                <T as AccumulatorOverrides>::set_curr(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("style") => Ok(rt::to_wire(&<T as AccumulatorOverrides>::style(imp, &Self(this.clone()))?)),
+            rt::Call::Set("style", value) => {
+                <T as AccumulatorOverrides>::set_style(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("maxValue") => Ok(rt::to_wire(&<T as AccumulatorOverrides>::max_value(imp, &Self(this.clone()))?)),
+            rt::Call::Set("maxValue", value) => {
+                <T as AccumulatorOverrides>::set_max_value(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("unionProperty") => Ok(rt::to_wire(&<T as AccumulatorOverrides>::union_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("unionProperty", value) => {
+                <T as AccumulatorOverrides>::set_union_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("add", mut args) => Ok(rt::to_wire(&<T as AccumulatorOverrides>::add(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("mul", mut args) => Ok(rt::to_wire(&<T as AccumulatorOverrides>::mul(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("neg", _) => Ok(rt::to_wire(&<T as AccumulatorOverrides>::neg(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("pow", mut args) => Ok(rt::to_wire(&<T as AccumulatorOverrides>::pow(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("readUnionValue", _) => Ok(rt::to_wire(&<T as AccumulatorOverrides>::read_union_value(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("render", _) => Ok(rt::to_wire(&<T as AccumulatorOverrides>::render(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Accumulator` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AccumulatorOverrides>(overrides: T, props: rt::Option<&crate::AccumulatorProps>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Options of an accumulator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccumulatorProps {
@@ -193,6 +527,55 @@ pub trait AmbiguousExt: rt::IsA<Ambiguous> {
 }
 impl<O: rt::IsA<Ambiguous> + ?Sized> AmbiguousExt for O {}
 
+/// The members of [`Ambiguous`] a Rust type can override; [`Ambiguous::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AmbiguousOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `props`; by default the library's implementation (`super`).
+    fn props(&self, this: &Ambiguous) -> rt::R<crate::ScopeProps> {
+        rt::from_wire(rt::get(&this.0, "props")?)
+    }
+    /// Reads `scope`; by default the library's implementation (`super`).
+    fn scope(&self, this: &Ambiguous) -> rt::R<crate::IBell> {
+        rt::from_wire(rt::get(&this.0, "scope")?)
+    }
+}
+impl Ambiguous {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AmbiguousOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AmbiguousOverrides>::OVERRIDES {
+            out.push(match *name {
+                "props" => rt::Override::property("props"),
+                "scope" => rt::Override::property("scope"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AmbiguousOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("props") => Ok(rt::to_wire(&<T as AmbiguousOverrides>::props(imp, &Self(this.clone()))?)),
+            rt::Call::Get("scope") => Ok(rt::to_wire(&<T as AmbiguousOverrides>::scope(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Ambiguous` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AmbiguousOverrides>(overrides: T, scope: &dyn rt::IsA<crate::IBell>, props: &crate::ScopeProps) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&scope), rt::to_wire(&props)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Provides one object as a class and as an interface.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AnonymousProvider(rt::ObjRef);
@@ -213,6 +596,55 @@ pub trait AnonymousProviderExt: rt::IsA<AnonymousProvider> {
     }
 }
 impl<O: rt::IsA<AnonymousProvider> + ?Sized> AnonymousProviderExt for O {}
+
+/// The members of [`AnonymousProvider`] a Rust type can override; [`AnonymousProvider::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AnonymousProviderOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `provideAsClass`: by default the library's implementation (`super`).
+    fn provide_as_class(&self, this: &AnonymousProvider) -> rt::R<crate::Implementation> {
+        rt::from_wire(rt::invoke(&this.0, "provideAsClass", vec![])?)
+    }
+    /// `provideAsInterface`: by default the library's implementation (`super`).
+    fn provide_as_interface(&self, this: &AnonymousProvider) -> rt::R<crate::IAnonymouslyImplementMe> {
+        rt::from_wire(rt::invoke(&this.0, "provideAsInterface", vec![])?)
+    }
+}
+impl AnonymousProvider {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AnonymousProviderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AnonymousProviderOverrides>::OVERRIDES {
+            out.push(match *name {
+                "provide_as_class" => rt::Override::method("provideAsClass"),
+                "provide_as_interface" => rt::Override::method("provideAsInterface"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AnonymousProviderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("provideAsClass", _) => Ok(rt::to_wire(&<T as AnonymousProviderOverrides>::provide_as_class(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("provideAsInterface", _) => Ok(rt::to_wire(&<T as AnonymousProviderOverrides>::provide_as_interface(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `AnonymousProvider` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AnonymousProviderOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// An async method that returns a default.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -236,6 +668,55 @@ pub trait AsyncDefaultsExt: rt::IsA<AsyncDefaults> {
     }
 }
 impl<O: rt::IsA<AsyncDefaults> + ?Sized> AsyncDefaultsExt for O {}
+
+/// The members of [`AsyncDefaults`] a Rust type can override; [`AsyncDefaults::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AsyncDefaultsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `callMe`: an async method, called blocking.
+    fn call_me(&self, this: &AsyncDefaults) -> rt::R<f64> {
+        rt::from_wire(rt::invoke_async(&this.0, "callMe", vec![])?)
+    }
+    /// `overrideMe`: an async method, called blocking.
+    fn override_me(&self, this: &AsyncDefaults, mult: f64) -> rt::R<f64> {
+        rt::from_wire(rt::invoke_async(&this.0, "overrideMe", vec![rt::to_wire(&mult)])?)
+    }
+}
+impl AsyncDefaults {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AsyncDefaultsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AsyncDefaultsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "call_me" => rt::Override::method("callMe"),
+                "override_me" => rt::Override::method("overrideMe"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AsyncDefaultsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("callMe", _) => Ok(rt::to_wire(&<T as AsyncDefaultsOverrides>::call_me(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("overrideMe", mut args) => Ok(rt::to_wire(&<T as AsyncDefaultsOverrides>::override_me(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `AsyncDefaults` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AsyncDefaultsOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Async virtual methods.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -279,6 +760,79 @@ pub trait AsyncVirtualExt: rt::IsA<AsyncVirtual> {
 }
 impl<O: rt::IsA<AsyncVirtual> + ?Sized> AsyncVirtualExt for O {}
 
+/// The members of [`AsyncVirtual`] a Rust type can override; [`AsyncVirtual::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait AsyncVirtualOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `callMe`: an async method, called blocking.
+    fn call_me(&self, this: &AsyncVirtual) -> rt::R<f64> {
+        rt::from_wire(rt::invoke_async(&this.0, "callMe", vec![])?)
+    }
+    /// `callMeDoubleAsync`: an async method, called blocking.
+    fn call_me_double_async(&self, this: &AsyncVirtual) -> rt::R<f64> {
+        rt::from_wire(rt::invoke_async(&this.0, "callMeDoubleAsync", vec![])?)
+    }
+    /// `doNothing`: an async method, called blocking.
+    fn do_nothing(&self, this: &AsyncVirtual) -> rt::R<()> {
+        rt::void(rt::invoke_async(&this.0, "doNothing", vec![])?)
+    }
+    /// `dontOverrideMe`: by default the library's implementation (`super`).
+    fn dont_override_me(&self, this: &AsyncVirtual) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "dontOverrideMe", vec![])?)
+    }
+    /// `overrideMe`: an async method, called blocking.
+    fn override_me(&self, this: &AsyncVirtual, mult: f64) -> rt::R<f64> {
+        rt::from_wire(rt::invoke_async(&this.0, "overrideMe", vec![rt::to_wire(&mult)])?)
+    }
+    /// `overrideMeToo`: an async method, called blocking.
+    fn override_me_too(&self, this: &AsyncVirtual) -> rt::R<f64> {
+        rt::from_wire(rt::invoke_async(&this.0, "overrideMeToo", vec![])?)
+    }
+}
+impl AsyncVirtual {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: AsyncVirtualOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as AsyncVirtualOverrides>::OVERRIDES {
+            out.push(match *name {
+                "call_me" => rt::Override::method("callMe"),
+                "call_me_double_async" => rt::Override::method("callMeDoubleAsync"),
+                "do_nothing" => rt::Override::method("doNothing"),
+                "dont_override_me" => rt::Override::method("dontOverrideMe"),
+                "override_me" => rt::Override::method("overrideMe"),
+                "override_me_too" => rt::Override::method("overrideMeToo"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: AsyncVirtualOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("callMe", _) => Ok(rt::to_wire(&<T as AsyncVirtualOverrides>::call_me(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("callMeDoubleAsync", _) => Ok(rt::to_wire(&<T as AsyncVirtualOverrides>::call_me_double_async(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("doNothing", _) => Ok(rt::to_wire(&<T as AsyncVirtualOverrides>::do_nothing(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("dontOverrideMe", _) => Ok(rt::to_wire(&<T as AsyncVirtualOverrides>::dont_override_me(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("overrideMe", mut args) => Ok(rt::to_wire(&<T as AsyncVirtualOverrides>::override_me(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("overrideMeToo", _) => Ok(rt::to_wire(&<T as AsyncVirtualOverrides>::override_me_too(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `AsyncVirtual` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: AsyncVirtualOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A base class.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BaseClass(rt::ObjRef);
@@ -297,6 +851,49 @@ pub trait BaseClassExt: rt::IsA<BaseClass> {
 }
 impl<O: rt::IsA<BaseClass> + ?Sized> BaseClassExt for O {}
 
+/// The members of [`BaseClass`] a Rust type can override; [`BaseClass::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait BaseClassOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `kind`; by default the library's implementation (`super`).
+    fn kind(&self, this: &BaseClass) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "kind")?)
+    }
+}
+impl BaseClass {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: BaseClassOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as BaseClassOverrides>::OVERRIDES {
+            out.push(match *name {
+                "kind" => rt::Override::property("kind"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: BaseClassOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("kind") => Ok(rt::to_wire(&<T as BaseClassOverrides>::kind(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `BaseClass` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: BaseClassOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A binary operation over two values.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BinaryOp(rt::ObjRef);
@@ -314,6 +911,64 @@ pub trait BinaryOpExt: rt::IsA<BinaryOp> {
     }
 }
 impl<O: rt::IsA<BinaryOp> + ?Sized> BinaryOpExt for O {}
+
+/// The members of [`BinaryOp`] a Rust type can override; [`BinaryOp::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::infra_gen_compliance_base::ValueOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait BinaryOpOverrides: crate::infra_gen_compliance_base::ValueOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `lhs`; by default the library's implementation (`super`).
+    fn lhs(&self, this: &BinaryOp) -> rt::R<crate::infra_gen_compliance_base::Value> {
+        rt::from_wire(rt::get(&this.0, "lhs")?)
+    }
+    /// Reads `rhs`; by default the library's implementation (`super`).
+    fn rhs(&self, this: &BinaryOp) -> rt::R<crate::infra_gen_compliance_base::Value> {
+        rt::from_wire(rt::get(&this.0, "rhs")?)
+    }
+    /// `hello`: by default the library's implementation (`super`).
+    fn hello(&self, this: &BinaryOp) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "hello", vec![])?)
+    }
+}
+impl BinaryOp {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: BinaryOpOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as BinaryOpOverrides>::OVERRIDES {
+            out.push(match *name {
+                "lhs" => rt::Override::property("lhs"),
+                "rhs" => rt::Override::property("rhs"),
+                "hello" => rt::Override::method("hello"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::infra_gen_compliance_base::Value::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: BinaryOpOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("lhs") => Ok(rt::to_wire(&<T as BinaryOpOverrides>::lhs(imp, &Self(this.clone()))?)),
+            rt::Call::Get("rhs") => Ok(rt::to_wire(&<T as BinaryOpOverrides>::rhs(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("hello", _) => Ok(rt::to_wire(&<T as BinaryOpOverrides>::hello(imp, &Self(this.clone()))?)),
+            call => crate::infra_gen_compliance_base::Value::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `BinaryOp` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: BinaryOpOverrides>(overrides: T, lhs: &dyn rt::IsA<crate::infra_gen_compliance_base::Value>, rhs: &dyn rt::IsA<crate::infra_gen_compliance_base::Value>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&lhs), rt::to_wire(&rhs)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("value", "value")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A child struct.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -365,6 +1020,49 @@ pub trait ClockReaderExt: rt::IsA<ClockReader> {
 }
 impl<O: rt::IsA<ClockReader> + ?Sized> ClockReaderExt for O {}
 
+/// The members of [`ClockReader`] a Rust type can override; [`ClockReader::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ClockReaderOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `read`: by default the library's implementation (`super`).
+    fn read(&self, this: &ClockReader) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "read", vec![])?)
+    }
+}
+impl ClockReader {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ClockReaderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ClockReaderOverrides>::OVERRIDES {
+            out.push(match *name {
+                "read" => rt::Override::method("read"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ClockReaderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("read", _) => Ok(rt::to_wire(&<T as ClockReaderOverrides>::read(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ClockReader` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ClockReaderOverrides>(overrides: T, clock: &dyn rt::IsA<crate::IClock>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&clock)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Collections in properties, statics and method results.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Collections(rt::ObjRef);
@@ -414,6 +1112,71 @@ pub trait CollectionsExt: rt::IsA<Collections> {
 }
 impl<O: rt::IsA<Collections> + ?Sized> CollectionsExt for O {}
 
+/// The members of [`Collections`] a Rust type can override; [`Collections::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait CollectionsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `array`; by default the library's implementation (`super`).
+    fn array(&self, this: &Collections) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "array")?)
+    }
+    /// Writes `array`; by default the library's implementation (`super`).
+    fn set_array(&self, this: &Collections, value: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "array", rt::to_wire(&value))
+    }
+    /// Reads `map`; by default the library's implementation (`super`).
+    fn map(&self, this: &Collections) -> rt::R<rt::Map<rt::String, rt::String>> {
+        rt::from_wire(rt::get(&this.0, "map")?)
+    }
+    /// Writes `map`; by default the library's implementation (`super`).
+    fn set_map(&self, this: &Collections, value: rt::Map<rt::String, rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "map", rt::to_wire(&value))
+    }
+}
+impl Collections {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: CollectionsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as CollectionsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "array" | "set_array" => rt::Override::property("array"),
+                "map" | "set_map" => rt::Override::property("map"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: CollectionsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("array") => Ok(rt::to_wire(&<T as CollectionsOverrides>::array(imp, &Self(this.clone()))?)),
+            rt::Call::Set("array", value) => {
+                <T as CollectionsOverrides>::set_array(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("map") => Ok(rt::to_wire(&<T as CollectionsOverrides>::map(imp, &Self(this.clone()))?)),
+            rt::Call::Set("map", value) => {
+                <T as CollectionsOverrides>::set_map(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Collections` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: CollectionsOverrides>(overrides: T, map: &rt::Map<rt::String, rt::String>, array: &[rt::String]) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&map), rt::to_wire(&array)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A class with a settable union of an interface and a list.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ConfusingSetter(rt::ObjRef);
@@ -441,6 +1204,57 @@ pub trait ConfusingSetterExt: rt::IsA<ConfusingSetter> {
     }
 }
 impl<O: rt::IsA<ConfusingSetter> + ?Sized> ConfusingSetterExt for O {}
+
+/// The members of [`ConfusingSetter`] a Rust type can override; [`ConfusingSetter::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ConfusingSetterOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `unionProperty`; by default the library's implementation (`super`).
+    fn union_property(&self, this: &ConfusingSetter) -> rt::R<rt::Option<IGreeterOrStringOrNumList>> {
+        rt::from_wire(rt::get(&this.0, "unionProperty")?)
+    }
+    /// Writes `unionProperty`; by default the library's implementation (`super`).
+    fn set_union_property(&self, this: &ConfusingSetter, value: rt::Option<IGreeterOrStringOrNumList>) -> rt::R<()> {
+        rt::set(&this.0, "unionProperty", rt::to_wire(&value))
+    }
+}
+impl ConfusingSetter {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ConfusingSetterOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ConfusingSetterOverrides>::OVERRIDES {
+            out.push(match *name {
+                "union_property" | "set_union_property" => rt::Override::property("unionProperty"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ConfusingSetterOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("unionProperty") => Ok(rt::to_wire(&<T as ConfusingSetterOverrides>::union_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("unionProperty", value) => {
+                <T as ConfusingSetterOverrides>::set_union_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ConfusingSetter` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ConfusingSetterOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A struct with a union field.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -484,6 +1298,41 @@ pub trait ConstructorPassesThisOutExt: rt::IsA<ConstructorPassesThisOut> {
 }
 impl<O: rt::IsA<ConstructorPassesThisOut> + ?Sized> ConstructorPassesThisOutExt for O {}
 
+/// The members of [`ConstructorPassesThisOut`] a Rust type can override; [`ConstructorPassesThisOut::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ConstructorPassesThisOutOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl ConstructorPassesThisOut {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ConstructorPassesThisOutOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ConstructorPassesThisOutOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ConstructorPassesThisOutOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ConstructorPassesThisOut` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ConstructorPassesThisOutOverrides>(overrides: T, consumer: &dyn rt::IsA<crate::PartialThisConsumer>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&consumer)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Calls a delegate.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ConsumePureInterface(rt::ObjRef);
@@ -501,6 +1350,49 @@ pub trait ConsumePureInterfaceExt: rt::IsA<ConsumePureInterface> {
     }
 }
 impl<O: rt::IsA<ConsumePureInterface> + ?Sized> ConsumePureInterfaceExt for O {}
+
+/// The members of [`ConsumePureInterface`] a Rust type can override; [`ConsumePureInterface::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ConsumePureInterfaceOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `workItBaby`: by default the library's implementation (`super`).
+    fn work_it_baby(&self, this: &ConsumePureInterface) -> rt::R<crate::StructB> {
+        rt::from_wire(rt::invoke(&this.0, "workItBaby", vec![])?)
+    }
+}
+impl ConsumePureInterface {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ConsumePureInterfaceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ConsumePureInterfaceOverrides>::OVERRIDES {
+            out.push(match *name {
+                "work_it_baby" => rt::Override::method("workItBaby"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ConsumePureInterfaceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("workItBaby", _) => Ok(rt::to_wire(&<T as ConsumePureInterfaceOverrides>::work_it_baby(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ConsumePureInterface` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ConsumePureInterfaceOverrides>(overrides: T, delegate: &dyn rt::IsA<crate::IStructReturningDelegate>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&delegate)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Hands a host ringer bells of three kinds.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -526,6 +1418,41 @@ pub trait ConsumerCanRingBellExt: rt::IsA<ConsumerCanRingBell> {
 }
 impl<O: rt::IsA<ConsumerCanRingBell> + ?Sized> ConsumerCanRingBellExt for O {}
 
+/// The members of [`ConsumerCanRingBell`] a Rust type can override; [`ConsumerCanRingBell::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ConsumerCanRingBellOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl ConsumerCanRingBell {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ConsumerCanRingBellOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ConsumerCanRingBellOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ConsumerCanRingBellOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ConsumerCanRingBell` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ConsumerCanRingBellOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Calls an overridable method with a map built from a struct.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DataRenderer(rt::ObjRef);
@@ -546,6 +1473,55 @@ pub trait DataRendererExt: rt::IsA<DataRenderer> {
     }
 }
 impl<O: rt::IsA<DataRenderer> + ?Sized> DataRendererExt for O {}
+
+/// The members of [`DataRenderer`] a Rust type can override; [`DataRenderer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DataRendererOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `render`: by default the library's implementation (`super`).
+    fn render(&self, this: &DataRenderer, data: crate::infra_gen_compliance_base::Measure) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "render", vec![rt::to_wire(&data)])?)
+    }
+    /// `renderMap`: by default the library's implementation (`super`).
+    fn render_map(&self, this: &DataRenderer, map: rt::Map<rt::String, rt::Value>) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "renderMap", vec![rt::to_wire(&map)])?)
+    }
+}
+impl DataRenderer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DataRendererOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DataRendererOverrides>::OVERRIDES {
+            out.push(match *name {
+                "render" => rt::Override::method("render"),
+                "render_map" => rt::Override::method("renderMap"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DataRendererOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("render", mut args) => Ok(rt::to_wire(&<T as DataRendererOverrides>::render(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("renderMap", mut args) => Ok(rt::to_wire(&<T as DataRendererOverrides>::render_map(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `DataRenderer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DataRendererOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A struct deriving from the dependency's Measure, with a reference and a date.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -716,6 +1692,41 @@ pub trait DiamondReaderExt: rt::IsA<DiamondReader> {
 }
 impl<O: rt::IsA<DiamondReader> + ?Sized> DiamondReaderExt for O {}
 
+/// The members of [`DiamondReader`] a Rust type can override; [`DiamondReader::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DiamondReaderOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl DiamondReader {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DiamondReaderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as DiamondReaderOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DiamondReaderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `DiamondReader` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DiamondReaderOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The other side.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DiamondRight {
@@ -769,6 +1780,41 @@ pub trait DisappointingExt: rt::IsA<Disappointing> {
 }
 impl<O: rt::IsA<Disappointing> + ?Sized> DisappointingExt for O {}
 
+/// The members of [`Disappointing`] a Rust type can override; [`Disappointing::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DisappointingOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Disappointing {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DisappointingOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as DisappointingOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DisappointingOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Disappointing` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DisappointingOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Private members a host must not override.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DoNotOverridePrivates(rt::ObjRef);
@@ -793,6 +1839,61 @@ pub trait DoNotOverridePrivatesExt: rt::IsA<DoNotOverridePrivates> {
 }
 impl<O: rt::IsA<DoNotOverridePrivates> + ?Sized> DoNotOverridePrivatesExt for O {}
 
+/// The members of [`DoNotOverridePrivates`] a Rust type can override; [`DoNotOverridePrivates::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DoNotOverridePrivatesOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `changePrivatePropertyValue`: by default the library's implementation (`super`).
+    fn change_private_property_value(&self, this: &DoNotOverridePrivates, value: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "changePrivatePropertyValue", vec![rt::to_wire(&value)])?)
+    }
+    /// `privateMethodValue`: by default the library's implementation (`super`).
+    fn private_method_value(&self, this: &DoNotOverridePrivates) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "privateMethodValue", vec![])?)
+    }
+    /// `privatePropertyValue`: by default the library's implementation (`super`).
+    fn private_property_value(&self, this: &DoNotOverridePrivates) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "privatePropertyValue", vec![])?)
+    }
+}
+impl DoNotOverridePrivates {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DoNotOverridePrivatesOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DoNotOverridePrivatesOverrides>::OVERRIDES {
+            out.push(match *name {
+                "change_private_property_value" => rt::Override::method("changePrivatePropertyValue"),
+                "private_method_value" => rt::Override::method("privateMethodValue"),
+                "private_property_value" => rt::Override::method("privatePropertyValue"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DoNotOverridePrivatesOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("changePrivatePropertyValue", mut args) => Ok(rt::to_wire(&<T as DoNotOverridePrivatesOverrides>::change_private_property_value(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("privateMethodValue", _) => Ok(rt::to_wire(&<T as DoNotOverridePrivatesOverrides>::private_method_value(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("privatePropertyValue", _) => Ok(rt::to_wire(&<T as DoNotOverridePrivatesOverrides>::private_property_value(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `DoNotOverridePrivates` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DoNotOverridePrivatesOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A greeter and random source in one.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DoubleTrouble(rt::ObjRef);
@@ -810,6 +1911,55 @@ impl DoubleTrouble {
 pub trait DoubleTroubleExt: rt::IsA<DoubleTrouble> {
 }
 impl<O: rt::IsA<DoubleTrouble> + ?Sized> DoubleTroubleExt for O {}
+
+/// The members of [`DoubleTrouble`] a Rust type can override; [`DoubleTrouble::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait DoubleTroubleOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `hello`: by default the library's implementation (`super`).
+    fn hello(&self, this: &DoubleTrouble) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "hello", vec![])?)
+    }
+    /// `next`: by default the library's implementation (`super`).
+    fn next(&self, this: &DoubleTrouble) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "next", vec![])?)
+    }
+}
+impl DoubleTrouble {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: DoubleTroubleOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as DoubleTroubleOverrides>::OVERRIDES {
+            out.push(match *name {
+                "hello" => rt::Override::method("hello"),
+                "next" => rt::Override::method("next"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: DoubleTroubleOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("hello", _) => Ok(rt::to_wire(&<T as DoubleTroubleOverrides>::hello(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("next", _) => Ok(rt::to_wire(&<T as DoubleTroubleOverrides>::next(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `DoubleTrouble` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: DoubleTroubleOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Hands out enum values.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -831,6 +1981,41 @@ impl EnumSource {
 pub trait EnumSourceExt: rt::IsA<EnumSource> {
 }
 impl<O: rt::IsA<EnumSource> + ?Sized> EnumSourceExt for O {}
+
+/// The members of [`EnumSource`] a Rust type can override; [`EnumSource::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait EnumSourceOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl EnumSource {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: EnumSourceOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as EnumSourceOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: EnumSourceOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `EnumSource` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: EnumSourceOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Options some of which are unset.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -886,6 +2071,41 @@ pub trait EraseUnsetExt: rt::IsA<EraseUnset> {
 }
 impl<O: rt::IsA<EraseUnset> + ?Sized> EraseUnsetExt for O {}
 
+/// The members of [`EraseUnset`] a Rust type can override; [`EraseUnset::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait EraseUnsetOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl EraseUnset {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: EraseUnsetOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as EraseUnsetOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: EraseUnsetOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `EraseUnset` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: EraseUnsetOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Improves greetings.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GreetingAugmenter(rt::ObjRef);
@@ -903,6 +2123,49 @@ pub trait GreetingAugmenterExt: rt::IsA<GreetingAugmenter> {
     }
 }
 impl<O: rt::IsA<GreetingAugmenter> + ?Sized> GreetingAugmenterExt for O {}
+
+/// The members of [`GreetingAugmenter`] a Rust type can override; [`GreetingAugmenter::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait GreetingAugmenterOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `betterGreeting`: by default the library's implementation (`super`).
+    fn better_greeting(&self, this: &GreetingAugmenter, greeter: crate::infra_gen_compliance_base::IGreeter) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "betterGreeting", vec![rt::to_wire(&greeter)])?)
+    }
+}
+impl GreetingAugmenter {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: GreetingAugmenterOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as GreetingAugmenterOverrides>::OVERRIDES {
+            out.push(match *name {
+                "better_greeting" => rt::Override::method("betterGreeting"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: GreetingAugmenterOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("betterGreeting", mut args) => Ok(rt::to_wire(&<T as GreetingAugmenterOverrides>::better_greeting(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `GreetingAugmenter` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: GreetingAugmenterOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Implemented anonymously.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -1729,6 +2992,49 @@ pub trait ImplementationExt: rt::IsA<Implementation> {
 }
 impl<O: rt::IsA<Implementation> + ?Sized> ImplementationExt for O {}
 
+/// The members of [`Implementation`] a Rust type can override; [`Implementation::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ImplementationOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `value`; by default the library's implementation (`super`).
+    fn value(&self, this: &Implementation) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "value")?)
+    }
+}
+impl Implementation {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ImplementationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ImplementationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "value" => rt::Override::property("value"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ImplementationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("value") => Ok(rt::to_wire(&<T as ImplementationOverrides>::value(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Implementation` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ImplementationOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Created by Outer's constructor.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Inner(rt::ObjRef);
@@ -1746,6 +3052,49 @@ pub trait InnerExt: rt::IsA<Inner> {
     }
 }
 impl<O: rt::IsA<Inner> + ?Sized> InnerExt for O {}
+
+/// The members of [`Inner`] a Rust type can override; [`Inner::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait InnerOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `outer`; by default the library's implementation (`super`).
+    fn outer(&self, this: &Inner) -> rt::R<crate::Outer> {
+        rt::from_wire(rt::get(&this.0, "outer")?)
+    }
+}
+impl Inner {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: InnerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as InnerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "outer" => rt::Override::property("outer"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: InnerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("outer") => Ok(rt::to_wire(&<T as InnerOverrides>::outer(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Inner` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: InnerOverrides>(overrides: T, outer: &dyn rt::IsA<crate::Outer>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&outer)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// An enum whose values are numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1806,6 +3155,41 @@ pub trait InterfaceCollectionsExt: rt::IsA<InterfaceCollections> {
 }
 impl<O: rt::IsA<InterfaceCollections> + ?Sized> InterfaceCollectionsExt for O {}
 
+/// The members of [`InterfaceCollections`] a Rust type can override; [`InterfaceCollections::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait InterfaceCollectionsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl InterfaceCollections {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: InterfaceCollectionsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as InterfaceCollectionsOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: InterfaceCollectionsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `InterfaceCollections` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: InterfaceCollectionsOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The JSII_AGENT the host set.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct JsiiAgent(rt::ObjRef);
@@ -1824,6 +3208,41 @@ pub trait JsiiAgentExt: rt::IsA<JsiiAgent> {
 }
 impl<O: rt::IsA<JsiiAgent> + ?Sized> JsiiAgentExt for O {}
 
+/// The members of [`JsiiAgent`] a Rust type can override; [`JsiiAgent::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait JsiiAgentOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl JsiiAgent {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: JsiiAgentOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as JsiiAgentOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: JsiiAgentOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `JsiiAgent` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: JsiiAgentOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Turns anything into its JSON text, so a test sees what the library received.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct JsonFormatter(rt::ObjRef);
@@ -1841,6 +3260,41 @@ impl JsonFormatter {
 pub trait JsonFormatterExt: rt::IsA<JsonFormatter> {
 }
 impl<O: rt::IsA<JsonFormatter> + ?Sized> JsonFormatterExt for O {}
+
+/// The members of [`JsonFormatter`] a Rust type can override; [`JsonFormatter::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait JsonFormatterOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl JsonFormatter {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: JsonFormatterOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as JsonFormatterOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: JsonFormatterOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `JsonFormatter` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: JsonFormatterOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Struct fields named after Rust keywords.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1929,6 +3383,109 @@ pub trait KeywordsExt: rt::IsA<Keywords> {
     }
 }
 impl<O: rt::IsA<Keywords> + ?Sized> KeywordsExt for O {}
+
+/// The members of [`Keywords`] a Rust type can override; [`Keywords::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait KeywordsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `loop`; by default the library's implementation (`super`).
+    fn r#loop(&self, this: &Keywords) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "loop")?)
+    }
+    /// Writes `loop`; by default the library's implementation (`super`).
+    fn set_loop(&self, this: &Keywords, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "loop", rt::to_wire(&value))
+    }
+    /// Reads `ref`; by default the library's implementation (`super`).
+    fn r#ref(&self, this: &Keywords) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "ref")?)
+    }
+    /// Writes `ref`; by default the library's implementation (`super`).
+    fn set_ref(&self, this: &Keywords, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "ref", rt::to_wire(&value))
+    }
+    /// Reads `type`; by default the library's implementation (`super`).
+    fn r#type(&self, this: &Keywords) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "type")?)
+    }
+    /// Writes `type`; by default the library's implementation (`super`).
+    fn set_type(&self, this: &Keywords, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "type", rt::to_wire(&value))
+    }
+    /// `fn`: by default the library's implementation (`super`).
+    fn r#fn(&self, this: &Keywords) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "fn", vec![])?)
+    }
+    /// `impl`: by default the library's implementation (`super`).
+    fn r#impl(&self, this: &Keywords) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "impl", vec![])?)
+    }
+    /// `match`: by default the library's implementation (`super`).
+    fn r#match(&self, this: &Keywords) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "match", vec![])?)
+    }
+    /// `self`: by default the library's implementation (`super`).
+    fn self_(&self, this: &Keywords) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "self", vec![])?)
+    }
+}
+impl Keywords {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: KeywordsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as KeywordsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "loop" | "set_loop" => rt::Override::property("loop"),
+                "ref" | "set_ref" => rt::Override::property("ref"),
+                "type" | "set_type" => rt::Override::property("type"),
+                "fn" => rt::Override::method("fn"),
+                "impl" => rt::Override::method("impl"),
+                "match" => rt::Override::method("match"),
+                "self_" => rt::Override::method("self"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: KeywordsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("loop") => Ok(rt::to_wire(&<T as KeywordsOverrides>::r#loop(imp, &Self(this.clone()))?)),
+            rt::Call::Set("loop", value) => {
+                <T as KeywordsOverrides>::set_loop(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("ref") => Ok(rt::to_wire(&<T as KeywordsOverrides>::r#ref(imp, &Self(this.clone()))?)),
+            rt::Call::Set("ref", value) => {
+                <T as KeywordsOverrides>::set_ref(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("type") => Ok(rt::to_wire(&<T as KeywordsOverrides>::r#type(imp, &Self(this.clone()))?)),
+            rt::Call::Set("type", value) => {
+                <T as KeywordsOverrides>::set_type(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("fn", _) => Ok(rt::to_wire(&<T as KeywordsOverrides>::r#fn(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("impl", _) => Ok(rt::to_wire(&<T as KeywordsOverrides>::r#impl(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("match", _) => Ok(rt::to_wire(&<T as KeywordsOverrides>::r#match(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("self", _) => Ok(rt::to_wire(&<T as KeywordsOverrides>::self_(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Keywords` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: KeywordsOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Properties of every type the type system has.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -2047,6 +3604,245 @@ pub trait KitchenSinkExt: rt::IsA<KitchenSink> {
 }
 impl<O: rt::IsA<KitchenSink> + ?Sized> KitchenSinkExt for O {}
 
+/// The members of [`KitchenSink`] a Rust type can override; [`KitchenSink::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait KitchenSinkOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `anyProperty`; by default the library's implementation (`super`).
+    fn any_property(&self, this: &KitchenSink) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "anyProperty")?)
+    }
+    /// Writes `anyProperty`; by default the library's implementation (`super`).
+    fn set_any_property(&self, this: &KitchenSink, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "anyProperty", rt::to_wire(&value))
+    }
+    /// Reads `arrayProperty`; by default the library's implementation (`super`).
+    fn array_property(&self, this: &KitchenSink) -> rt::R<rt::Vec<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "arrayProperty")?)
+    }
+    /// Writes `arrayProperty`; by default the library's implementation (`super`).
+    fn set_array_property(&self, this: &KitchenSink, value: rt::Vec<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "arrayProperty", rt::to_wire(&value))
+    }
+    /// Reads `booleanProperty`; by default the library's implementation (`super`).
+    fn boolean_property(&self, this: &KitchenSink) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "booleanProperty")?)
+    }
+    /// Writes `booleanProperty`; by default the library's implementation (`super`).
+    fn set_boolean_property(&self, this: &KitchenSink, value: bool) -> rt::R<()> {
+        rt::set(&this.0, "booleanProperty", rt::to_wire(&value))
+    }
+    /// Reads `dateProperty`; by default the library's implementation (`super`).
+    fn date_property(&self, this: &KitchenSink) -> rt::R<rt::Date> {
+        rt::from_wire(rt::get(&this.0, "dateProperty")?)
+    }
+    /// Writes `dateProperty`; by default the library's implementation (`super`).
+    fn set_date_property(&self, this: &KitchenSink, value: rt::Date) -> rt::R<()> {
+        rt::set(&this.0, "dateProperty", rt::to_wire(&value))
+    }
+    /// Reads `enumProperty`; by default the library's implementation (`super`).
+    fn enum_property(&self, this: &KitchenSink) -> rt::R<crate::StringLike> {
+        rt::from_wire(rt::get(&this.0, "enumProperty")?)
+    }
+    /// Writes `enumProperty`; by default the library's implementation (`super`).
+    fn set_enum_property(&self, this: &KitchenSink, value: crate::StringLike) -> rt::R<()> {
+        rt::set(&this.0, "enumProperty", rt::to_wire(&value))
+    }
+    /// Reads `jsonProperty`; by default the library's implementation (`super`).
+    fn json_property(&self, this: &KitchenSink) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "jsonProperty")?)
+    }
+    /// Writes `jsonProperty`; by default the library's implementation (`super`).
+    fn set_json_property(&self, this: &KitchenSink, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "jsonProperty", rt::to_wire(&value))
+    }
+    /// Reads `mapProperty`; by default the library's implementation (`super`).
+    fn map_property(&self, this: &KitchenSink) -> rt::R<rt::Map<rt::String, crate::infra_gen_compliance_base::Num>> {
+        rt::from_wire(rt::get(&this.0, "mapProperty")?)
+    }
+    /// Writes `mapProperty`; by default the library's implementation (`super`).
+    fn set_map_property(&self, this: &KitchenSink, value: rt::Map<rt::String, crate::infra_gen_compliance_base::Num>) -> rt::R<()> {
+        rt::set(&this.0, "mapProperty", rt::to_wire(&value))
+    }
+    /// Reads `numberProperty`; by default the library's implementation (`super`).
+    fn number_property(&self, this: &KitchenSink) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "numberProperty")?)
+    }
+    /// Writes `numberProperty`; by default the library's implementation (`super`).
+    fn set_number_property(&self, this: &KitchenSink, value: f64) -> rt::R<()> {
+        rt::set(&this.0, "numberProperty", rt::to_wire(&value))
+    }
+    /// Reads `stringProperty`; by default the library's implementation (`super`).
+    fn string_property(&self, this: &KitchenSink) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "stringProperty")?)
+    }
+    /// Writes `stringProperty`; by default the library's implementation (`super`).
+    fn set_string_property(&self, this: &KitchenSink, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "stringProperty", rt::to_wire(&value))
+    }
+    /// Reads `unionArrayProperty`; by default the library's implementation (`super`).
+    fn union_array_property(&self, this: &KitchenSink) -> rt::R<rt::Vec<NumberOrValue>> {
+        rt::from_wire(rt::get(&this.0, "unionArrayProperty")?)
+    }
+    /// Writes `unionArrayProperty`; by default the library's implementation (`super`).
+    fn set_union_array_property(&self, this: &KitchenSink, value: rt::Vec<NumberOrValue>) -> rt::R<()> {
+        rt::set(&this.0, "unionArrayProperty", rt::to_wire(&value))
+    }
+    /// Reads `unionMapProperty`; by default the library's implementation (`super`).
+    fn union_map_property(&self, this: &KitchenSink) -> rt::R<rt::Map<rt::String, StringOrNumberOrNum>> {
+        rt::from_wire(rt::get(&this.0, "unionMapProperty")?)
+    }
+    /// Writes `unionMapProperty`; by default the library's implementation (`super`).
+    fn set_union_map_property(&self, this: &KitchenSink, value: rt::Map<rt::String, StringOrNumberOrNum>) -> rt::R<()> {
+        rt::set(&this.0, "unionMapProperty", rt::to_wire(&value))
+    }
+    /// Reads `unionProperty`; by default the library's implementation (`super`).
+    fn union_property(&self, this: &KitchenSink) -> rt::R<StringOrNumberOrProduct> {
+        rt::from_wire(rt::get(&this.0, "unionProperty")?)
+    }
+    /// Writes `unionProperty`; by default the library's implementation (`super`).
+    fn set_union_property(&self, this: &KitchenSink, value: StringOrNumberOrProduct) -> rt::R<()> {
+        rt::set(&this.0, "unionProperty", rt::to_wire(&value))
+    }
+    /// Reads `unknownProperty`; by default the library's implementation (`super`).
+    fn unknown_property(&self, this: &KitchenSink) -> rt::R<rt::Value> {
+        rt::from_wire(rt::get(&this.0, "unknownProperty")?)
+    }
+    /// Writes `unknownProperty`; by default the library's implementation (`super`).
+    fn set_unknown_property(&self, this: &KitchenSink, value: rt::Value) -> rt::R<()> {
+        rt::set(&this.0, "unknownProperty", rt::to_wire(&value))
+    }
+    /// Reads `optionalProperty`; by default the library's implementation (`super`).
+    fn optional_property(&self, this: &KitchenSink) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "optionalProperty")?)
+    }
+    /// Writes `optionalProperty`; by default the library's implementation (`super`).
+    fn set_optional_property(&self, this: &KitchenSink, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "optionalProperty", rt::to_wire(&value))
+    }
+    /// `anyIsDate`: by default the library's implementation (`super`).
+    fn any_is_date(&self, this: &KitchenSink) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "anyIsDate", vec![])?)
+    }
+}
+impl KitchenSink {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: KitchenSinkOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as KitchenSinkOverrides>::OVERRIDES {
+            out.push(match *name {
+                "any_property" | "set_any_property" => rt::Override::property("anyProperty"),
+                "array_property" | "set_array_property" => rt::Override::property("arrayProperty"),
+                "boolean_property" | "set_boolean_property" => rt::Override::property("booleanProperty"),
+                "date_property" | "set_date_property" => rt::Override::property("dateProperty"),
+                "enum_property" | "set_enum_property" => rt::Override::property("enumProperty"),
+                "json_property" | "set_json_property" => rt::Override::property("jsonProperty"),
+                "map_property" | "set_map_property" => rt::Override::property("mapProperty"),
+                "number_property" | "set_number_property" => rt::Override::property("numberProperty"),
+                "string_property" | "set_string_property" => rt::Override::property("stringProperty"),
+                "union_array_property" | "set_union_array_property" => rt::Override::property("unionArrayProperty"),
+                "union_map_property" | "set_union_map_property" => rt::Override::property("unionMapProperty"),
+                "union_property" | "set_union_property" => rt::Override::property("unionProperty"),
+                "unknown_property" | "set_unknown_property" => rt::Override::property("unknownProperty"),
+                "optional_property" | "set_optional_property" => rt::Override::property("optionalProperty"),
+                "any_is_date" => rt::Override::method("anyIsDate"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: KitchenSinkOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("anyProperty") => Ok(rt::to_wire(&<T as KitchenSinkOverrides>::any_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("anyProperty", value) => {
+                <T as KitchenSinkOverrides>::set_any_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("arrayProperty") => Ok(rt::to_wire(&<T as KitchenSinkOverrides>::array_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("arrayProperty", value) => {
+                <T as KitchenSinkOverrides>::set_array_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("booleanProperty") => Ok(rt::to_wire(&<T as KitchenSinkOverrides>::boolean_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("booleanProperty", value) => {
+                <T as KitchenSinkOverrides>::set_boolean_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("dateProperty") => Ok(rt::to_wire(&<T as KitchenSinkOverrides>::date_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("dateProperty", value) => {
+                <T as KitchenSinkOverrides>::set_date_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("enumProperty") => Ok(rt::to_wire(&<T as KitchenSinkOverrides>::enum_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("enumProperty", value) => {
+                <T as KitchenSinkOverrides>::set_enum_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("jsonProperty") => Ok(rt::to_wire(&<T as KitchenSinkOverrides>::json_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("jsonProperty", value) => {
+                <T as KitchenSinkOverrides>::set_json_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("mapProperty") => Ok(rt::to_wire(&<T as KitchenSinkOverrides>::map_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("mapProperty", value) => {
+                <T as KitchenSinkOverrides>::set_map_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("numberProperty") => Ok(rt::to_wire(&<T as KitchenSinkOverrides>::number_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("numberProperty", value) => {
+                <T as KitchenSinkOverrides>::set_number_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("stringProperty") => Ok(rt::to_wire(&<T as KitchenSinkOverrides>::string_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("stringProperty", value) => {
+                <T as KitchenSinkOverrides>::set_string_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("unionArrayProperty") => Ok(rt::to_wire(&<T as KitchenSinkOverrides>::union_array_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("unionArrayProperty", value) => {
+                <T as KitchenSinkOverrides>::set_union_array_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("unionMapProperty") => Ok(rt::to_wire(&<T as KitchenSinkOverrides>::union_map_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("unionMapProperty", value) => {
+                <T as KitchenSinkOverrides>::set_union_map_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("unionProperty") => Ok(rt::to_wire(&<T as KitchenSinkOverrides>::union_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("unionProperty", value) => {
+                <T as KitchenSinkOverrides>::set_union_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("unknownProperty") => Ok(rt::to_wire(&<T as KitchenSinkOverrides>::unknown_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("unknownProperty", value) => {
+                <T as KitchenSinkOverrides>::set_unknown_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("optionalProperty") => Ok(rt::to_wire(&<T as KitchenSinkOverrides>::optional_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("optionalProperty", value) => {
+                <T as KitchenSinkOverrides>::set_optional_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("anyIsDate", _) => Ok(rt::to_wire(&<T as KitchenSinkOverrides>::any_is_date(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `KitchenSink` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: KitchenSinkOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// KitchenSink with nothing added: its inherited properties are set through it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KitchenSinkChild(rt::ObjRef);
@@ -2062,6 +3858,43 @@ impl KitchenSinkChild {
 pub trait KitchenSinkChildExt: rt::IsA<KitchenSinkChild> {
 }
 impl<O: rt::IsA<KitchenSinkChild> + ?Sized> KitchenSinkChildExt for O {}
+
+/// The members of [`KitchenSinkChild`] a Rust type can override; [`KitchenSinkChild::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::KitchenSinkOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait KitchenSinkChildOverrides: crate::KitchenSinkOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl KitchenSinkChild {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: KitchenSinkChildOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as KitchenSinkChildOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::KitchenSink::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: KitchenSinkChildOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::KitchenSink::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `KitchenSinkChild` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: KitchenSinkChildOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Returns object literals where classes and interfaces are declared.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -2087,6 +3920,61 @@ pub trait LiteralMakerExt: rt::IsA<LiteralMaker> {
 }
 impl<O: rt::IsA<LiteralMaker> + ?Sized> LiteralMakerExt for O {}
 
+/// The members of [`LiteralMaker`] a Rust type can override; [`LiteralMaker::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait LiteralMakerOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `giveMeGreeter`: by default the library's implementation (`super`).
+    fn give_me_greeter(&self, this: &LiteralMaker) -> rt::R<crate::infra_gen_compliance_base::IGreeter> {
+        rt::from_wire(rt::invoke(&this.0, "giveMeGreeter", vec![])?)
+    }
+    /// `giveMeGreetingRandom`: by default the library's implementation (`super`).
+    fn give_me_greeting_random(&self, this: &LiteralMaker) -> rt::R<crate::IGreetingRandom> {
+        rt::from_wire(rt::invoke(&this.0, "giveMeGreetingRandom", vec![])?)
+    }
+    /// `returnLiteral`: by default the library's implementation (`super`).
+    fn return_literal(&self, this: &LiteralMaker) -> rt::R<crate::LiteralShaped> {
+        rt::from_wire(rt::invoke(&this.0, "returnLiteral", vec![])?)
+    }
+}
+impl LiteralMaker {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LiteralMakerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as LiteralMakerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "give_me_greeter" => rt::Override::method("giveMeGreeter"),
+                "give_me_greeting_random" => rt::Override::method("giveMeGreetingRandom"),
+                "return_literal" => rt::Override::method("returnLiteral"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LiteralMakerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("giveMeGreeter", _) => Ok(rt::to_wire(&<T as LiteralMakerOverrides>::give_me_greeter(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("giveMeGreetingRandom", _) => Ok(rt::to_wire(&<T as LiteralMakerOverrides>::give_me_greeting_random(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("returnLiteral", _) => Ok(rt::to_wire(&<T as LiteralMakerOverrides>::return_literal(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `LiteralMaker` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: LiteralMakerOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A class instantiated from an object literal.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LiteralShaped(rt::ObjRef);
@@ -2107,6 +3995,55 @@ pub trait LiteralShapedExt: rt::IsA<LiteralShaped> {
     }
 }
 impl<O: rt::IsA<LiteralShaped> + ?Sized> LiteralShapedExt for O {}
+
+/// The members of [`LiteralShaped`] a Rust type can override; [`LiteralShaped::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait LiteralShapedOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `propA`; by default the library's implementation (`super`).
+    fn prop_a(&self, this: &LiteralShaped) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "propA")?)
+    }
+    /// Reads `propB`; by default the library's implementation (`super`).
+    fn prop_b(&self, this: &LiteralShaped) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "propB")?)
+    }
+}
+impl LiteralShaped {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: LiteralShapedOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as LiteralShapedOverrides>::OVERRIDES {
+            out.push(match *name {
+                "prop_a" => rt::Override::property("propA"),
+                "prop_b" => rt::Override::property("propB"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: LiteralShapedOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("propA") => Ok(rt::to_wire(&<T as LiteralShapedOverrides>::prop_a(imp, &Self(this.clone()))?)),
+            rt::Call::Get("propB") => Ok(rt::to_wire(&<T as LiteralShapedOverrides>::prop_b(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `LiteralShaped` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: LiteralShapedOverrides>(overrides: T, prop_a: &str, prop_b: f64) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&prop_a), rt::to_wire(&prop_b)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Returns objects typed less precisely than they are.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -2129,6 +4066,41 @@ pub trait MakersExt: rt::IsA<Makers> {
 }
 impl<O: rt::IsA<Makers> + ?Sized> MakersExt for O {}
 
+/// The members of [`Makers`] a Rust type can override; [`Makers::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait MakersOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Makers {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: MakersOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as MakersOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: MakersOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Makers` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: MakersOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Between base and the most derived.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MidClass(rt::ObjRef);
@@ -2148,6 +4120,51 @@ pub trait MidClassExt: rt::IsA<MidClass> {
 }
 impl<O: rt::IsA<MidClass> + ?Sized> MidClassExt for O {}
 
+/// The members of [`MidClass`] a Rust type can override; [`MidClass::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::BaseClassOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait MidClassOverrides: crate::BaseClassOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `mid`; by default the library's implementation (`super`).
+    fn mid(&self, this: &MidClass) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "mid")?)
+    }
+}
+impl MidClass {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: MidClassOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as MidClassOverrides>::OVERRIDES {
+            out.push(match *name {
+                "mid" => rt::Override::property("mid"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::BaseClass::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: MidClassOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("mid") => Ok(rt::to_wire(&<T as MidClassOverrides>::mid(imp, &Self(this.clone()))?)),
+            call => crate::BaseClass::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `MidClass` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: MidClassOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Returns an instance of a class that --strip-deprecated removed from the assembly.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ModernFactory(rt::ObjRef);
@@ -2165,6 +4182,41 @@ impl ModernFactory {
 pub trait ModernFactoryExt: rt::IsA<ModernFactory> {
 }
 impl<O: rt::IsA<ModernFactory> + ?Sized> ModernFactoryExt for O {}
+
+/// The members of [`ModernFactory`] a Rust type can override; [`ModernFactory::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ModernFactoryOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl ModernFactory {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ModernFactoryOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ModernFactoryOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ModernFactoryOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ModernFactory` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ModernFactoryOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// -operand.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -2185,6 +4237,51 @@ pub trait NegationExt: rt::IsA<Negation> {
 }
 impl<O: rt::IsA<Negation> + ?Sized> NegationExt for O {}
 
+/// The members of [`Negation`] a Rust type can override; [`Negation::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::infra_gen_compliance_base::ValueOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait NegationOverrides: crate::infra_gen_compliance_base::ValueOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `operand`; by default the library's implementation (`super`).
+    fn operand(&self, this: &Negation) -> rt::R<crate::infra_gen_compliance_base::Value> {
+        rt::from_wire(rt::get(&this.0, "operand")?)
+    }
+}
+impl Negation {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: NegationOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as NegationOverrides>::OVERRIDES {
+            out.push(match *name {
+                "operand" => rt::Override::property("operand"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::infra_gen_compliance_base::Value::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: NegationOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("operand") => Ok(rt::to_wire(&<T as NegationOverrides>::operand(imp, &Self(this.clone()))?)),
+            call => crate::infra_gen_compliance_base::Value::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Negation` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: NegationOverrides>(overrides: T, operand: &dyn rt::IsA<crate::infra_gen_compliance_base::Value>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&operand)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A class with a struct nested in its namespace.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Nesting(rt::ObjRef);
@@ -2203,6 +4300,41 @@ impl Nesting {
 pub trait NestingExt: rt::IsA<Nesting> {
 }
 impl<O: rt::IsA<Nesting> + ?Sized> NestingExt for O {}
+
+/// The members of [`Nesting`] a Rust type can override; [`Nesting::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait NestingOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Nesting {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: NestingOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as NestingOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: NestingOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Nesting` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: NestingOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A struct declared inside a class's namespace.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -2263,6 +4395,67 @@ pub trait NodeStandardLibraryExt: rt::IsA<NodeStandardLibrary> {
 }
 impl<O: rt::IsA<NodeStandardLibrary> + ?Sized> NodeStandardLibraryExt for O {}
 
+/// The members of [`NodeStandardLibrary`] a Rust type can override; [`NodeStandardLibrary::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait NodeStandardLibraryOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `cryptoSha256`: by default the library's implementation (`super`).
+    fn crypto_sha256(&self, this: &NodeStandardLibrary) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "cryptoSha256", vec![])?)
+    }
+    /// `fsRoundTrip`: an async method, called blocking.
+    fn fs_round_trip(&self, this: &NodeStandardLibrary) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke_async(&this.0, "fsRoundTrip", vec![])?)
+    }
+    /// `fsRoundTripSync`: by default the library's implementation (`super`).
+    fn fs_round_trip_sync(&self, this: &NodeStandardLibrary) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "fsRoundTripSync", vec![])?)
+    }
+    /// `osPlatform`: by default the library's implementation (`super`).
+    fn os_platform(&self, this: &NodeStandardLibrary) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "osPlatform", vec![])?)
+    }
+}
+impl NodeStandardLibrary {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: NodeStandardLibraryOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as NodeStandardLibraryOverrides>::OVERRIDES {
+            out.push(match *name {
+                "crypto_sha256" => rt::Override::method("cryptoSha256"),
+                "fs_round_trip" => rt::Override::method("fsRoundTrip"),
+                "fs_round_trip_sync" => rt::Override::method("fsRoundTripSync"),
+                "os_platform" => rt::Override::method("osPlatform"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: NodeStandardLibraryOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("cryptoSha256", _) => Ok(rt::to_wire(&<T as NodeStandardLibraryOverrides>::crypto_sha256(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("fsRoundTrip", _) => Ok(rt::to_wire(&<T as NodeStandardLibraryOverrides>::fs_round_trip(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("fsRoundTripSync", _) => Ok(rt::to_wire(&<T as NodeStandardLibraryOverrides>::fs_round_trip_sync(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("osPlatform", _) => Ok(rt::to_wire(&<T as NodeStandardLibraryOverrides>::os_platform(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `NodeStandardLibrary` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: NodeStandardLibraryOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Verifies that null from the host arrives as undefined.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NullAsUndefined(rt::ObjRef);
@@ -2293,6 +4486,75 @@ pub trait NullAsUndefinedExt: rt::IsA<NullAsUndefined> {
     }
 }
 impl<O: rt::IsA<NullAsUndefined> + ?Sized> NullAsUndefinedExt for O {}
+
+/// The members of [`NullAsUndefined`] a Rust type can override; [`NullAsUndefined::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait NullAsUndefinedOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `changeMeToUndefined`; by default the library's implementation (`super`).
+    fn change_me_to_undefined(&self, this: &NullAsUndefined) -> rt::R<rt::Option<rt::String>> {
+        rt::from_wire(rt::get(&this.0, "changeMeToUndefined")?)
+    }
+    /// Writes `changeMeToUndefined`; by default the library's implementation (`super`).
+    fn set_change_me_to_undefined(&self, this: &NullAsUndefined, value: rt::Option<rt::String>) -> rt::R<()> {
+        rt::set(&this.0, "changeMeToUndefined", rt::to_wire(&value))
+    }
+    /// `giveMeUndefined`: by default the library's implementation (`super`).
+    fn give_me_undefined(&self, this: &NullAsUndefined, value: rt::Option<rt::Value>) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "giveMeUndefined", vec![rt::to_wire(&value)])?)
+    }
+    /// `giveMeUndefinedInsideAnObject`: by default the library's implementation (`super`).
+    fn give_me_undefined_inside_an_object(&self, this: &NullAsUndefined, input: crate::NullData) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "giveMeUndefinedInsideAnObject", vec![rt::to_wire(&input)])?)
+    }
+    /// `verifyPropertyIsUndefined`: by default the library's implementation (`super`).
+    fn verify_property_is_undefined(&self, this: &NullAsUndefined) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "verifyPropertyIsUndefined", vec![])?)
+    }
+}
+impl NullAsUndefined {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: NullAsUndefinedOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as NullAsUndefinedOverrides>::OVERRIDES {
+            out.push(match *name {
+                "change_me_to_undefined" | "set_change_me_to_undefined" => rt::Override::property("changeMeToUndefined"),
+                "give_me_undefined" => rt::Override::method("giveMeUndefined"),
+                "give_me_undefined_inside_an_object" => rt::Override::method("giveMeUndefinedInsideAnObject"),
+                "verify_property_is_undefined" => rt::Override::method("verifyPropertyIsUndefined"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: NullAsUndefinedOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("changeMeToUndefined") => Ok(rt::to_wire(&<T as NullAsUndefinedOverrides>::change_me_to_undefined(imp, &Self(this.clone()))?)),
+            rt::Call::Set("changeMeToUndefined", value) => {
+                <T as NullAsUndefinedOverrides>::set_change_me_to_undefined(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("giveMeUndefined", mut args) => Ok(rt::to_wire(&<T as NullAsUndefinedOverrides>::give_me_undefined(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("giveMeUndefinedInsideAnObject", mut args) => Ok(rt::to_wire(&<T as NullAsUndefinedOverrides>::give_me_undefined_inside_an_object(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("verifyPropertyIsUndefined", _) => Ok(rt::to_wire(&<T as NullAsUndefinedOverrides>::verify_property_is_undefined(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `NullAsUndefined` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: NullAsUndefinedOverrides>(overrides: T, param1: &str, optional: rt::Option<&rt::Value>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&param1), rt::to_wire(&optional)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Data whose unset fields must arrive as undefined.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -2353,6 +4615,69 @@ pub trait NumberGeneratorExt: rt::IsA<NumberGenerator> {
 }
 impl<O: rt::IsA<NumberGenerator> + ?Sized> NumberGeneratorExt for O {}
 
+/// The members of [`NumberGenerator`] a Rust type can override; [`NumberGenerator::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait NumberGeneratorOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `generator`; by default the library's implementation (`super`).
+    fn generator(&self, this: &NumberGenerator) -> rt::R<crate::infra_gen_compliance_base::IRandom> {
+        rt::from_wire(rt::get(&this.0, "generator")?)
+    }
+    /// Writes `generator`; by default the library's implementation (`super`).
+    fn set_generator(&self, this: &NumberGenerator, value: crate::infra_gen_compliance_base::IRandom) -> rt::R<()> {
+        rt::set(&this.0, "generator", rt::to_wire(&value))
+    }
+    /// `isSameGenerator`: by default the library's implementation (`super`).
+    fn is_same_generator(&self, this: &NumberGenerator, r#gen: crate::infra_gen_compliance_base::IRandom) -> rt::R<bool> {
+        rt::from_wire(rt::invoke(&this.0, "isSameGenerator", vec![rt::to_wire(&r#gen)])?)
+    }
+    /// `nextTimes100`: by default the library's implementation (`super`).
+    fn next_times100(&self, this: &NumberGenerator) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "nextTimes100", vec![])?)
+    }
+}
+impl NumberGenerator {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: NumberGeneratorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as NumberGeneratorOverrides>::OVERRIDES {
+            out.push(match *name {
+                "generator" | "set_generator" => rt::Override::property("generator"),
+                "is_same_generator" => rt::Override::method("isSameGenerator"),
+                "next_times100" => rt::Override::method("nextTimes100"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: NumberGeneratorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("generator") => Ok(rt::to_wire(&<T as NumberGeneratorOverrides>::generator(imp, &Self(this.clone()))?)),
+            rt::Call::Set("generator", value) => {
+                <T as NumberGeneratorOverrides>::set_generator(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("isSameGenerator", mut args) => Ok(rt::to_wire(&<T as NumberGeneratorOverrides>::is_same_generator(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("nextTimes100", _) => Ok(rt::to_wire(&<T as NumberGeneratorOverrides>::next_times100(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `NumberGenerator` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: NumberGeneratorOverrides>(overrides: T, generator: &dyn rt::IsA<crate::infra_gen_compliance_base::IRandom>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&generator)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A class whose constructor takes an optional argument.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Optionals(rt::ObjRef);
@@ -2370,6 +4695,49 @@ pub trait OptionalsExt: rt::IsA<Optionals> {
     }
 }
 impl<O: rt::IsA<Optionals> + ?Sized> OptionalsExt for O {}
+
+/// The members of [`Optionals`] a Rust type can override; [`Optionals::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait OptionalsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `description`; by default the library's implementation (`super`).
+    fn description(&self, this: &Optionals) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "description")?)
+    }
+}
+impl Optionals {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: OptionalsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as OptionalsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "description" => rt::Override::property("description"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: OptionalsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("description") => Ok(rt::to_wire(&<T as OptionalsOverrides>::description(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Optionals` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: OptionalsOverrides>(overrides: T, first: &str, second: rt::Option<f64>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&first), rt::to_wire(&second)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A class that references another during its initialisation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -2389,6 +4757,49 @@ pub trait OuterExt: rt::IsA<Outer> {
 }
 impl<O: rt::IsA<Outer> + ?Sized> OuterExt for O {}
 
+/// The members of [`Outer`] a Rust type can override; [`Outer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait OuterOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `inner`; by default the library's implementation (`super`).
+    fn inner(&self, this: &Outer) -> rt::R<crate::Inner> {
+        rt::from_wire(rt::get(&this.0, "inner")?)
+    }
+}
+impl Outer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: OuterOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as OuterOverrides>::OVERRIDES {
+            out.push(match *name {
+                "inner" => rt::Override::property("inner"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: OuterOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("inner") => Ok(rt::to_wire(&<T as OuterOverrides>::inner(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Outer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: OuterOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Protected members the host overrides.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OverridableProtected(rt::ObjRef);
@@ -2401,6 +4812,22 @@ impl OverridableProtected {
 
 /// The members of [`OverridableProtected`], for it and every type that is one.
 pub trait OverridableProtectedExt: rt::IsA<OverridableProtected> {
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn override_read_only(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(self.jsii_ref(), "overrideReadOnly")?)
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn override_read_write(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(self.jsii_ref(), "overrideReadWrite")?)
+    }
+    /// Sets `overrideReadWrite`.
+    fn set_override_read_write(&self, value: rt::String) -> rt::R<()> {
+        rt::set(self.jsii_ref(), "overrideReadWrite", rt::to_wire(&value))
+    }
+    /// Protected in the library: meant for subclasses (see the class's `...Overrides` trait).
+    fn override_me(&self) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(self.jsii_ref(), "overrideMe", vec![])?)
+    }
     /// Writes the protected read-write property.
     fn switch_modes(&self) -> rt::R<()> {
         rt::void(rt::invoke(self.jsii_ref(), "switchModes", vec![])?)
@@ -2411,6 +4838,81 @@ pub trait OverridableProtectedExt: rt::IsA<OverridableProtected> {
     }
 }
 impl<O: rt::IsA<OverridableProtected> + ?Sized> OverridableProtectedExt for O {}
+
+/// The members of [`OverridableProtected`] a Rust type can override; [`OverridableProtected::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait OverridableProtectedOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `overrideReadOnly`; by default the library's implementation (`super`).
+    fn override_read_only(&self, this: &OverridableProtected) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "overrideReadOnly")?)
+    }
+    /// Reads `overrideReadWrite`; by default the library's implementation (`super`).
+    fn override_read_write(&self, this: &OverridableProtected) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "overrideReadWrite")?)
+    }
+    /// Writes `overrideReadWrite`; by default the library's implementation (`super`).
+    fn set_override_read_write(&self, this: &OverridableProtected, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "overrideReadWrite", rt::to_wire(&value))
+    }
+    /// `overrideMe`: by default the library's implementation (`super`).
+    fn override_me(&self, this: &OverridableProtected) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "overrideMe", vec![])?)
+    }
+    /// `switchModes`: by default the library's implementation (`super`).
+    fn switch_modes(&self, this: &OverridableProtected) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "switchModes", vec![])?)
+    }
+    /// `valueFromProtected`: by default the library's implementation (`super`).
+    fn value_from_protected(&self, this: &OverridableProtected) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "valueFromProtected", vec![])?)
+    }
+}
+impl OverridableProtected {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: OverridableProtectedOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as OverridableProtectedOverrides>::OVERRIDES {
+            out.push(match *name {
+                "override_read_only" => rt::Override::property("overrideReadOnly"),
+                "override_read_write" | "set_override_read_write" => rt::Override::property("overrideReadWrite"),
+                "override_me" => rt::Override::method("overrideMe"),
+                "switch_modes" => rt::Override::method("switchModes"),
+                "value_from_protected" => rt::Override::method("valueFromProtected"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: OverridableProtectedOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("overrideReadOnly") => Ok(rt::to_wire(&<T as OverridableProtectedOverrides>::override_read_only(imp, &Self(this.clone()))?)),
+            rt::Call::Get("overrideReadWrite") => Ok(rt::to_wire(&<T as OverridableProtectedOverrides>::override_read_write(imp, &Self(this.clone()))?)),
+            rt::Call::Set("overrideReadWrite", value) => {
+                <T as OverridableProtectedOverrides>::set_override_read_write(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("overrideMe", _) => Ok(rt::to_wire(&<T as OverridableProtectedOverrides>::override_me(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("switchModes", _) => Ok(rt::to_wire(&<T as OverridableProtectedOverrides>::switch_modes(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("valueFromProtected", _) => Ok(rt::to_wire(&<T as OverridableProtectedOverrides>::value_from_protected(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `OverridableProtected` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: OverridableProtectedOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A parent struct.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -2453,6 +4955,50 @@ pub trait PartialThisConsumerExt: rt::IsA<PartialThisConsumer> {
 }
 impl<O: rt::IsA<PartialThisConsumer> + ?Sized> PartialThisConsumerExt for O {}
 
+/// The members of [`PartialThisConsumer`] a Rust type can override; [`PartialThisConsumer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PartialThisConsumerOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `consumePartiallyInitializedThis`: by default the library's implementation (`super`).
+    fn consume_partially_initialized_this(&self, this: &PartialThisConsumer, obj: crate::ConstructorPassesThisOut, when: rt::Date, style: crate::RenderStyle) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "consumePartiallyInitializedThis", vec![rt::to_wire(&obj), rt::to_wire(&when), rt::to_wire(&style)])?)
+    }
+}
+impl PartialThisConsumer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PartialThisConsumerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PartialThisConsumerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "consume_partially_initialized_this" => rt::Override::method("consumePartiallyInitializedThis"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PartialThisConsumerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("consumePartiallyInitializedThis", mut args) => Ok(rt::to_wire(&<T as PartialThisConsumerOverrides>::consume_partially_initialized_this(imp, &Self(this.clone()), args.next()?, args.next()?, args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `PartialThisConsumer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PartialThisConsumerOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("consumePartiallyInitializedThis", "consume_partially_initialized_this")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// lhs + rhs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Plus(rt::ObjRef);
@@ -2471,6 +5017,43 @@ pub trait PlusExt: rt::IsA<Plus> {
 }
 impl<O: rt::IsA<Plus> + ?Sized> PlusExt for O {}
 
+/// The members of [`Plus`] a Rust type can override; [`Plus::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::BinaryOpOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait PlusOverrides: crate::BinaryOpOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Plus {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PlusOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as PlusOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        crate::BinaryOp::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PlusOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => crate::BinaryOp::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Plus` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PlusOverrides>(overrides: T, lhs: &dyn rt::IsA<crate::infra_gen_compliance_base::Value>, rhs: &dyn rt::IsA<crate::infra_gen_compliance_base::Value>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&lhs), rt::to_wire(&rhs)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Says hello through any greeter.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Polymorphism(rt::ObjRef);
@@ -2488,6 +5071,49 @@ pub trait PolymorphismExt: rt::IsA<Polymorphism> {
     }
 }
 impl<O: rt::IsA<Polymorphism> + ?Sized> PolymorphismExt for O {}
+
+/// The members of [`Polymorphism`] a Rust type can override; [`Polymorphism::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PolymorphismOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `sayHello`: by default the library's implementation (`super`).
+    fn say_hello(&self, this: &Polymorphism, greeter: crate::infra_gen_compliance_base::IGreeter) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "sayHello", vec![rt::to_wire(&greeter)])?)
+    }
+}
+impl Polymorphism {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PolymorphismOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PolymorphismOverrides>::OVERRIDES {
+            out.push(match *name {
+                "say_hello" => rt::Override::method("sayHello"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PolymorphismOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("sayHello", mut args) => Ok(rt::to_wire(&<T as PolymorphismOverrides>::say_hello(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Polymorphism` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PolymorphismOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// base ** exponent.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -2510,6 +5136,57 @@ pub trait PowerExt: rt::IsA<Power> {
     }
 }
 impl<O: rt::IsA<Power> + ?Sized> PowerExt for O {}
+
+/// The members of [`Power`] a Rust type can override; [`Power::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::infra_gen_compliance_base::ValueOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait PowerOverrides: crate::infra_gen_compliance_base::ValueOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `base`; by default the library's implementation (`super`).
+    fn base(&self, this: &Power) -> rt::R<crate::infra_gen_compliance_base::Value> {
+        rt::from_wire(rt::get(&this.0, "base")?)
+    }
+    /// Reads `exponent`; by default the library's implementation (`super`).
+    fn exponent(&self, this: &Power) -> rt::R<crate::infra_gen_compliance_base::Value> {
+        rt::from_wire(rt::get(&this.0, "exponent")?)
+    }
+}
+impl Power {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PowerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PowerOverrides>::OVERRIDES {
+            out.push(match *name {
+                "base" => rt::Override::property("base"),
+                "exponent" => rt::Override::property("exponent"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::infra_gen_compliance_base::Value::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PowerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("base") => Ok(rt::to_wire(&<T as PowerOverrides>::base(imp, &Self(this.clone()))?)),
+            rt::Call::Get("exponent") => Ok(rt::to_wire(&<T as PowerOverrides>::exponent(imp, &Self(this.clone()))?)),
+            call => crate::infra_gen_compliance_base::Value::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Power` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PowerOverrides>(overrides: T, base: &dyn rt::IsA<crate::infra_gen_compliance_base::Value>, exponent: &dyn rt::IsA<crate::infra_gen_compliance_base::Value>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&base), rt::to_wire(&exponent)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Only a static factory creates it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -2536,6 +5213,56 @@ pub trait PrivateCtorExt: rt::IsA<PrivateCtor> {
 }
 impl<O: rt::IsA<PrivateCtor> + ?Sized> PrivateCtorExt for O {}
 
+/// The members of [`PrivateCtor`] a Rust type can override; [`PrivateCtor::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PrivateCtorOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `readOnlyString`; by default the library's implementation (`super`).
+    fn read_only_string(&self, this: &PrivateCtor) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "readOnlyString")?)
+    }
+    /// Reads `readWriteString`; by default the library's implementation (`super`).
+    fn read_write_string(&self, this: &PrivateCtor) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "readWriteString")?)
+    }
+    /// Writes `readWriteString`; by default the library's implementation (`super`).
+    fn set_read_write_string(&self, this: &PrivateCtor, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "readWriteString", rt::to_wire(&value))
+    }
+}
+impl PrivateCtor {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PrivateCtorOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PrivateCtorOverrides>::OVERRIDES {
+            out.push(match *name {
+                "read_only_string" => rt::Override::property("readOnlyString"),
+                "read_write_string" | "set_read_write_string" => rt::Override::property("readWriteString"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PrivateCtorOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("readOnlyString") => Ok(rt::to_wire(&<T as PrivateCtorOverrides>::read_only_string(imp, &Self(this.clone()))?)),
+            rt::Call::Get("readWriteString") => Ok(rt::to_wire(&<T as PrivateCtorOverrides>::read_write_string(imp, &Self(this.clone()))?)),
+            rt::Call::Set("readWriteString", value) => {
+                <T as PrivateCtorOverrides>::set_read_write_string(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+}
+
 /// lhs * rhs;
 ///
 /// also a greeter and a random source.
@@ -2558,6 +5285,57 @@ pub trait ProductExt: rt::IsA<Product> {
 }
 impl<O: rt::IsA<Product> + ?Sized> ProductExt for O {}
 
+/// The members of [`Product`] a Rust type can override; [`Product::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::BinaryOpOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait ProductOverrides: crate::BinaryOpOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `goodbye`: by default the library's implementation (`super`).
+    fn goodbye(&self, this: &Product) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "goodbye", vec![])?)
+    }
+    /// `next`: by default the library's implementation (`super`).
+    fn next(&self, this: &Product) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "next", vec![])?)
+    }
+}
+impl Product {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ProductOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ProductOverrides>::OVERRIDES {
+            out.push(match *name {
+                "goodbye" => rt::Override::method("goodbye"),
+                "next" => rt::Override::method("next"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::BinaryOp::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ProductOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("goodbye", _) => Ok(rt::to_wire(&<T as ProductOverrides>::goodbye(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("next", _) => Ok(rt::to_wire(&<T as ProductOverrides>::next(imp, &Self(this.clone()))?)),
+            call => crate::BinaryOp::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Product` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ProductOverrides>(overrides: T, lhs: &dyn rt::IsA<crate::infra_gen_compliance_base::Value>, rhs: &dyn rt::IsA<crate::infra_gen_compliance_base::Value>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&lhs), rt::to_wire(&rhs)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Hands out an object with a settable property.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PropertyProvider(rt::ObjRef);
@@ -2576,6 +5354,41 @@ pub trait PropertyProviderExt: rt::IsA<PropertyProvider> {
 }
 impl<O: rt::IsA<PropertyProvider> + ?Sized> PropertyProviderExt for O {}
 
+/// The members of [`PropertyProvider`] a Rust type can override; [`PropertyProvider::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PropertyProviderOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl PropertyProvider {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PropertyProviderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as PropertyProviderOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PropertyProviderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `PropertyProvider` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PropertyProviderOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// A public class.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PublicBase(rt::ObjRef);
@@ -2593,6 +5406,49 @@ pub trait PublicBaseExt: rt::IsA<PublicBase> {
     }
 }
 impl<O: rt::IsA<PublicBase> + ?Sized> PublicBaseExt for O {}
+
+/// The members of [`PublicBase`] a Rust type can override; [`PublicBase::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PublicBaseOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `ciao`: by default the library's implementation (`super`).
+    fn ciao(&self, this: &PublicBase) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "ciao", vec![])?)
+    }
+}
+impl PublicBase {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PublicBaseOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PublicBaseOverrides>::OVERRIDES {
+            out.push(match *name {
+                "ciao" => rt::Override::method("ciao"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PublicBaseOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("ciao", _) => Ok(rt::to_wire(&<T as PublicBaseOverrides>::ciao(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `PublicBase` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PublicBaseOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A public bell.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -2616,6 +5472,63 @@ pub trait PublicBellExt: rt::IsA<PublicBell> {
     }
 }
 impl<O: rt::IsA<PublicBell> + ?Sized> PublicBellExt for O {}
+
+/// The members of [`PublicBell`] a Rust type can override; [`PublicBell::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait PublicBellOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `rung`; by default the library's implementation (`super`).
+    fn rung(&self, this: &PublicBell) -> rt::R<bool> {
+        rt::from_wire(rt::get(&this.0, "rung")?)
+    }
+    /// Writes `rung`; by default the library's implementation (`super`).
+    fn set_rung(&self, this: &PublicBell, value: bool) -> rt::R<()> {
+        rt::set(&this.0, "rung", rt::to_wire(&value))
+    }
+    /// `ring`: by default the library's implementation (`super`).
+    fn ring(&self, this: &PublicBell) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "ring", vec![])?)
+    }
+}
+impl PublicBell {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: PublicBellOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as PublicBellOverrides>::OVERRIDES {
+            out.push(match *name {
+                "rung" | "set_rung" => rt::Override::property("rung"),
+                "ring" => rt::Override::method("ring"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: PublicBellOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("rung") => Ok(rt::to_wire(&<T as PublicBellOverrides>::rung(imp, &Self(this.clone()))?)),
+            rt::Call::Set("rung", value) => {
+                <T as PublicBellOverrides>::set_rung(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("ring", _) => Ok(rt::to_wire(&<T as PublicBellOverrides>::ring(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `PublicBell` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: PublicBellOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// How an accumulator renders itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -2666,6 +5579,49 @@ pub trait ReturnsPrivateExt: rt::IsA<ReturnsPrivate> {
     }
 }
 impl<O: rt::IsA<ReturnsPrivate> + ?Sized> ReturnsPrivateExt for O {}
+
+/// The members of [`ReturnsPrivate`] a Rust type can override; [`ReturnsPrivate::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ReturnsPrivateOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `privateImplementation`; by default the library's implementation (`super`).
+    fn private_implementation(&self, this: &ReturnsPrivate) -> rt::R<crate::IPrivatelyImplemented> {
+        rt::from_wire(rt::get(&this.0, "privateImplementation")?)
+    }
+}
+impl ReturnsPrivate {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ReturnsPrivateOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ReturnsPrivateOverrides>::OVERRIDES {
+            out.push(match *name {
+                "private_implementation" => rt::Override::property("privateImplementation"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ReturnsPrivateOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("privateImplementation") => Ok(rt::to_wire(&<T as ReturnsPrivateOverrides>::private_implementation(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ReturnsPrivate` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ReturnsPrivateOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A struct whose field shares its name with a positional parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -2786,6 +5742,49 @@ pub trait StaticsExt: rt::IsA<Statics> {
     }
 }
 impl<O: rt::IsA<Statics> + ?Sized> StaticsExt for O {}
+
+/// The members of [`Statics`] a Rust type can override; [`Statics::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait StaticsOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `value`; by default the library's implementation (`super`).
+    fn value(&self, this: &Statics) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "value")?)
+    }
+}
+impl Statics {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StaticsOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as StaticsOverrides>::OVERRIDES {
+            out.push(match *name {
+                "value" => rt::Override::property("value"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StaticsOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("value") => Ok(rt::to_wire(&<T as StaticsOverrides>::value(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Statics` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StaticsOverrides>(overrides: T, value: &str) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&value)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// An enum whose values are strings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -2908,6 +5907,41 @@ pub trait StructDowncastExt: rt::IsA<StructDowncast> {
 }
 impl<O: rt::IsA<StructDowncast> + ?Sized> StructDowncastExt for O {}
 
+/// The members of [`StructDowncast`] a Rust type can override; [`StructDowncast::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait StructDowncastOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl StructDowncast {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StructDowncastOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as StructDowncastOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StructDowncastOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `StructDowncast` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StructDowncastOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Reads structs and returns a literal.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StructReader(rt::ObjRef);
@@ -2934,6 +5968,67 @@ pub trait StructReaderExt: rt::IsA<StructReader> {
     }
 }
 impl<O: rt::IsA<StructReader> + ?Sized> StructReaderExt for O {}
+
+/// The members of [`StructReader`] a Rust type can override; [`StructReader::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait StructReaderOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `readCount`: by default the library's implementation (`super`).
+    fn read_count(&self, this: &StructReader, measure: crate::infra_gen_compliance_base::Measure) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "readCount", vec![rt::to_wire(&measure)])?)
+    }
+    /// `readDerivedNonPrimitive`: by default the library's implementation (`super`).
+    fn read_derived_non_primitive(&self, this: &StructReader, derived: crate::DerivedMeasure) -> rt::R<crate::DoubleTrouble> {
+        rt::from_wire(rt::invoke(&this.0, "readDerivedNonPrimitive", vec![rt::to_wire(&derived)])?)
+    }
+    /// `readDerivedTime`: by default the library's implementation (`super`).
+    fn read_derived_time(&self, this: &StructReader, derived: crate::DerivedMeasure) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "readDerivedTime", vec![rt::to_wire(&derived)])?)
+    }
+    /// `structLiteral`: by default the library's implementation (`super`).
+    fn struct_literal(&self, this: &StructReader) -> rt::R<crate::infra_gen_compliance_base::OnlyOptionals> {
+        rt::from_wire(rt::invoke(&this.0, "structLiteral", vec![])?)
+    }
+}
+impl StructReader {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StructReaderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as StructReaderOverrides>::OVERRIDES {
+            out.push(match *name {
+                "read_count" => rt::Override::method("readCount"),
+                "read_derived_non_primitive" => rt::Override::method("readDerivedNonPrimitive"),
+                "read_derived_time" => rt::Override::method("readDerivedTime"),
+                "struct_literal" => rt::Override::method("structLiteral"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StructReaderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("readCount", mut args) => Ok(rt::to_wire(&<T as StructReaderOverrides>::read_count(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("readDerivedNonPrimitive", mut args) => Ok(rt::to_wire(&<T as StructReaderOverrides>::read_derived_non_primitive(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("readDerivedTime", mut args) => Ok(rt::to_wire(&<T as StructReaderOverrides>::read_derived_time(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("structLiteral", _) => Ok(rt::to_wire(&<T as StructReaderOverrides>::struct_literal(imp, &Self(this.clone()))?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `StructReader` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StructReaderOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Reports which member of a union of structs it received, and returns either.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -2962,6 +6057,41 @@ pub trait StructUnionConsumerExt: rt::IsA<StructUnionConsumer> {
 }
 impl<O: rt::IsA<StructUnionConsumer> + ?Sized> StructUnionConsumerExt for O {}
 
+/// The members of [`StructUnionConsumer`] a Rust type can override; [`StructUnionConsumer::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait StructUnionConsumerOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl StructUnionConsumer {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: StructUnionConsumerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as StructUnionConsumerOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: StructUnionConsumerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `StructUnionConsumer` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: StructUnionConsumerOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Returns a non-exported subclass as an interface, and an object as any.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SubclassReturner(rt::ObjRef);
@@ -2982,6 +6112,41 @@ impl SubclassReturner {
 pub trait SubclassReturnerExt: rt::IsA<SubclassReturner> {
 }
 impl<O: rt::IsA<SubclassReturner> + ?Sized> SubclassReturnerExt for O {}
+
+/// The members of [`SubclassReturner`] a Rust type can override; [`SubclassReturner::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SubclassReturnerOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl SubclassReturner {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SubclassReturnerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as SubclassReturnerOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SubclassReturnerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `SubclassReturner` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SubclassReturnerOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Virtual members the host overrides.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -3037,6 +6202,115 @@ pub trait SyncVirtualExt: rt::IsA<SyncVirtual> {
 }
 impl<O: rt::IsA<SyncVirtual> + ?Sized> SyncVirtualExt for O {}
 
+/// The members of [`SyncVirtual`] a Rust type can override; [`SyncVirtual::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait SyncVirtualOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `callerIsProperty`; by default the library's implementation (`super`).
+    fn caller_is_property(&self, this: &SyncVirtual) -> rt::R<f64> {
+        rt::from_wire(rt::get(&this.0, "callerIsProperty")?)
+    }
+    /// Writes `callerIsProperty`; by default the library's implementation (`super`).
+    fn set_caller_is_property(&self, this: &SyncVirtual, value: f64) -> rt::R<()> {
+        rt::set(&this.0, "callerIsProperty", rt::to_wire(&value))
+    }
+    /// Reads `theProperty`; by default the library's implementation (`super`).
+    fn the_property(&self, this: &SyncVirtual) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "theProperty")?)
+    }
+    /// Writes `theProperty`; by default the library's implementation (`super`).
+    fn set_the_property(&self, this: &SyncVirtual, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "theProperty", rt::to_wire(&value))
+    }
+    /// Reads `valueOfOtherProperty`; by default the library's implementation (`super`).
+    fn value_of_other_property(&self, this: &SyncVirtual) -> rt::R<rt::String> {
+        rt::from_wire(rt::get(&this.0, "valueOfOtherProperty")?)
+    }
+    /// Writes `valueOfOtherProperty`; by default the library's implementation (`super`).
+    fn set_value_of_other_property(&self, this: &SyncVirtual, value: rt::String) -> rt::R<()> {
+        rt::set(&this.0, "valueOfOtherProperty", rt::to_wire(&value))
+    }
+    /// `callerIsAsync`: an async method, called blocking.
+    fn caller_is_async(&self, this: &SyncVirtual) -> rt::R<f64> {
+        rt::from_wire(rt::invoke_async(&this.0, "callerIsAsync", vec![])?)
+    }
+    /// `callerIsMethod`: by default the library's implementation (`super`).
+    fn caller_is_method(&self, this: &SyncVirtual) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "callerIsMethod", vec![])?)
+    }
+    /// `modifyValueOfTheProperty`: by default the library's implementation (`super`).
+    fn modify_value_of_the_property(&self, this: &SyncVirtual, value: rt::String) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "modifyValueOfTheProperty", vec![rt::to_wire(&value)])?)
+    }
+    /// `retrieveValueOfTheProperty`: by default the library's implementation (`super`).
+    fn retrieve_value_of_the_property(&self, this: &SyncVirtual) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "retrieveValueOfTheProperty", vec![])?)
+    }
+    /// `virtualMethod`: by default the library's implementation (`super`).
+    fn virtual_method(&self, this: &SyncVirtual, n: f64) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "virtualMethod", vec![rt::to_wire(&n)])?)
+    }
+}
+impl SyncVirtual {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: SyncVirtualOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as SyncVirtualOverrides>::OVERRIDES {
+            out.push(match *name {
+                "caller_is_property" | "set_caller_is_property" => rt::Override::property("callerIsProperty"),
+                "the_property" | "set_the_property" => rt::Override::property("theProperty"),
+                "value_of_other_property" | "set_value_of_other_property" => rt::Override::property("valueOfOtherProperty"),
+                "caller_is_async" => rt::Override::method("callerIsAsync"),
+                "caller_is_method" => rt::Override::method("callerIsMethod"),
+                "modify_value_of_the_property" => rt::Override::method("modifyValueOfTheProperty"),
+                "retrieve_value_of_the_property" => rt::Override::method("retrieveValueOfTheProperty"),
+                "virtual_method" => rt::Override::method("virtualMethod"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: SyncVirtualOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("callerIsProperty") => Ok(rt::to_wire(&<T as SyncVirtualOverrides>::caller_is_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("callerIsProperty", value) => {
+                <T as SyncVirtualOverrides>::set_caller_is_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("theProperty") => Ok(rt::to_wire(&<T as SyncVirtualOverrides>::the_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("theProperty", value) => {
+                <T as SyncVirtualOverrides>::set_the_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Get("valueOfOtherProperty") => Ok(rt::to_wire(&<T as SyncVirtualOverrides>::value_of_other_property(imp, &Self(this.clone()))?)),
+            rt::Call::Set("valueOfOtherProperty", value) => {
+                <T as SyncVirtualOverrides>::set_value_of_other_property(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("callerIsAsync", _) => Ok(rt::to_wire(&<T as SyncVirtualOverrides>::caller_is_async(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("callerIsMethod", _) => Ok(rt::to_wire(&<T as SyncVirtualOverrides>::caller_is_method(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("modifyValueOfTheProperty", mut args) => Ok(rt::to_wire(&<T as SyncVirtualOverrides>::modify_value_of_the_property(imp, &Self(this.clone()), args.next()?)?)),
+            rt::Call::Invoke("retrieveValueOfTheProperty", _) => Ok(rt::to_wire(&<T as SyncVirtualOverrides>::retrieve_value_of_the_property(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("virtualMethod", mut args) => Ok(rt::to_wire(&<T as SyncVirtualOverrides>::virtual_method(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `SyncVirtual` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: SyncVirtualOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Raises errors the host must see as errors.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Thrower(rt::ObjRef);
@@ -3055,6 +6329,41 @@ impl Thrower {
 pub trait ThrowerExt: rt::IsA<Thrower> {
 }
 impl<O: rt::IsA<Thrower> + ?Sized> ThrowerExt for O {}
+
+/// The members of [`Thrower`] a Rust type can override; [`Thrower::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ThrowerOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+}
+impl Thrower {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ThrowerOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        if let Some(name) = <T as ThrowerOverrides>::OVERRIDES.first() {
+            return Err(rt::not_overridable(Self::FQN, name));
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ThrowerOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Thrower` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ThrowerOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// Uses the enum of the dependency module.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -3084,6 +6393,69 @@ pub trait ToneHolderExt: rt::IsA<ToneHolder> {
 }
 impl<O: rt::IsA<ToneHolder> + ?Sized> ToneHolderExt for O {}
 
+/// The members of [`ToneHolder`] a Rust type can override; [`ToneHolder::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait ToneHolderOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `tone`; by default the library's implementation (`super`).
+    fn tone(&self, this: &ToneHolder) -> rt::R<crate::infra_gen_compliance_base::Tone> {
+        rt::from_wire(rt::get(&this.0, "tone")?)
+    }
+    /// Writes `tone`; by default the library's implementation (`super`).
+    fn set_tone(&self, this: &ToneHolder, value: crate::infra_gen_compliance_base::Tone) -> rt::R<()> {
+        rt::set(&this.0, "tone", rt::to_wire(&value))
+    }
+    /// `loadTone`: by default the library's implementation (`super`).
+    fn load_tone(&self, this: &ToneHolder) -> rt::R<crate::infra_gen_compliance_base::Tone> {
+        rt::from_wire(rt::invoke(&this.0, "loadTone", vec![])?)
+    }
+    /// `saveTone`: by default the library's implementation (`super`).
+    fn save_tone(&self, this: &ToneHolder, tone: crate::infra_gen_compliance_base::Tone) -> rt::R<()> {
+        rt::void(rt::invoke(&this.0, "saveTone", vec![rt::to_wire(&tone)])?)
+    }
+}
+impl ToneHolder {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: ToneHolderOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as ToneHolderOverrides>::OVERRIDES {
+            out.push(match *name {
+                "tone" | "set_tone" => rt::Override::property("tone"),
+                "load_tone" => rt::Override::method("loadTone"),
+                "save_tone" => rt::Override::method("saveTone"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: ToneHolderOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("tone") => Ok(rt::to_wire(&<T as ToneHolderOverrides>::tone(imp, &Self(this.clone()))?)),
+            rt::Call::Set("tone", value) => {
+                <T as ToneHolderOverrides>::set_tone(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            rt::Call::Invoke("loadTone", _) => Ok(rt::to_wire(&<T as ToneHolderOverrides>::load_tone(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("saveTone", mut args) => Ok(rt::to_wire(&<T as ToneHolderOverrides>::save_tone(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `ToneHolder` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: ToneHolderOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// The sum of a list of values.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Total(rt::ObjRef);
@@ -3107,6 +6479,59 @@ pub trait TotalExt: rt::IsA<Total> {
     }
 }
 impl<O: rt::IsA<Total> + ?Sized> TotalExt for O {}
+
+/// The members of [`Total`] a Rust type can override; [`Total::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+///
+/// Inherited members are overridden through [`crate::infra_gen_compliance_base::ValueOverrides`] (implement it too, empty if
+/// nothing there is overridden).
+pub trait TotalOverrides: crate::infra_gen_compliance_base::ValueOverrides {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// Reads `parts`; by default the library's implementation (`super`).
+    fn parts(&self, this: &Total) -> rt::R<rt::Vec<crate::infra_gen_compliance_base::Value>> {
+        rt::from_wire(rt::get(&this.0, "parts")?)
+    }
+    /// Writes `parts`; by default the library's implementation (`super`).
+    fn set_parts(&self, this: &Total, value: rt::Vec<crate::infra_gen_compliance_base::Value>) -> rt::R<()> {
+        rt::set(&this.0, "parts", rt::to_wire(&value))
+    }
+}
+impl Total {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: TotalOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as TotalOverrides>::OVERRIDES {
+            out.push(match *name {
+                "parts" | "set_parts" => rt::Override::property("parts"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        crate::infra_gen_compliance_base::Value::__jsii_overrides::<T>(out)
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: TotalOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Get("parts") => Ok(rt::to_wire(&<T as TotalOverrides>::parts(imp, &Self(this.clone()))?)),
+            rt::Call::Set("parts", value) => {
+                <T as TotalOverrides>::set_parts(imp, &Self(this.clone()), rt::from_wire(value)?)?;
+                Ok(rt::Value::Null)
+            }
+            call => crate::infra_gen_compliance_base::Value::__jsii_dispatch(imp, this, call),
+        }
+    }
+    /// A `Total` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: TotalOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// A struct with union-typed fields.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -3155,6 +6580,56 @@ pub trait UnwrapperExt: rt::IsA<Unwrapper> {
 }
 impl<O: rt::IsA<Unwrapper> + ?Sized> UnwrapperExt for O {}
 
+/// The members of [`Unwrapper`] a Rust type can override; [`Unwrapper::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait UnwrapperOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `test`: by default the library's implementation (`super`).
+    fn test(&self, this: &Unwrapper) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "test", vec![])?)
+    }
+    /// `unwrap`: by default the library's implementation (`super`).
+    fn unwrap(&self, this: &Unwrapper, rng: crate::infra_gen_compliance_base::IRandom) -> rt::R<f64> {
+        rt::from_wire(rt::invoke(&this.0, "unwrap", vec![rt::to_wire(&rng)])?)
+    }
+}
+impl Unwrapper {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: UnwrapperOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as UnwrapperOverrides>::OVERRIDES {
+            out.push(match *name {
+                "test" => rt::Override::method("test"),
+                "unwrap" => rt::Override::method("unwrap"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: UnwrapperOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("test", _) => Ok(rt::to_wire(&<T as UnwrapperOverrides>::test(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("unwrap", mut args) => Ok(rt::to_wire(&<T as UnwrapperOverrides>::unwrap(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Unwrapper` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: UnwrapperOverrides>(overrides: T) -> rt::R<Self> {
+        let args = vec![];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::require_overrides(Self::FQN, &members, &[("unwrap", "unwrap")])?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Reads and writes a host object's properties.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UsesInterfaceWithProperties(rt::ObjRef);
@@ -3176,6 +6651,55 @@ pub trait UsesInterfaceWithPropertiesExt: rt::IsA<UsesInterfaceWithProperties> {
 }
 impl<O: rt::IsA<UsesInterfaceWithProperties> + ?Sized> UsesInterfaceWithPropertiesExt for O {}
 
+/// The members of [`UsesInterfaceWithProperties`] a Rust type can override; [`UsesInterfaceWithProperties::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait UsesInterfaceWithPropertiesOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `justRead`: by default the library's implementation (`super`).
+    fn just_read(&self, this: &UsesInterfaceWithProperties) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "justRead", vec![])?)
+    }
+    /// `writeAndRead`: by default the library's implementation (`super`).
+    fn write_and_read(&self, this: &UsesInterfaceWithProperties, value: rt::String) -> rt::R<rt::String> {
+        rt::from_wire(rt::invoke(&this.0, "writeAndRead", vec![rt::to_wire(&value)])?)
+    }
+}
+impl UsesInterfaceWithProperties {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: UsesInterfaceWithPropertiesOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as UsesInterfaceWithPropertiesOverrides>::OVERRIDES {
+            out.push(match *name {
+                "just_read" => rt::Override::method("justRead"),
+                "write_and_read" => rt::Override::method("writeAndRead"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: UsesInterfaceWithPropertiesOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("justRead", _) => Ok(rt::to_wire(&<T as UsesInterfaceWithPropertiesOverrides>::just_read(imp, &Self(this.clone()))?)),
+            rt::Call::Invoke("writeAndRead", mut args) => Ok(rt::to_wire(&<T as UsesInterfaceWithPropertiesOverrides>::write_and_read(imp, &Self(this.clone()), args.next()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `UsesInterfaceWithProperties` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: UsesInterfaceWithPropertiesOverrides>(overrides: T, obj: &dyn rt::IsA<crate::IInterfaceWithProperties>) -> rt::R<Self> {
+        let args = vec![rt::to_wire(&obj)];
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
+
 /// Variadic parameters.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Variadic(rt::ObjRef);
@@ -3193,6 +6717,49 @@ pub trait VariadicExt: rt::IsA<Variadic> {
     }
 }
 impl<O: rt::IsA<Variadic> + ?Sized> VariadicExt for O {}
+
+/// The members of [`Variadic`] a Rust type can override; [`Variadic::new_subclass`] makes the object.
+///
+/// Only the members listed in `OVERRIDES` are routed to Rust; the others keep the library's
+/// implementation. A default body is that implementation (`super`), and so is calling a member
+/// on `this` (a handle's members always run the library's code).
+pub trait VariadicOverrides: Send + Sync + 'static {
+    /// The overridden members, by their Rust names here (without `r#`; a property by its getter
+    /// or setter name).
+    const OVERRIDES: &'static [&'static str] = &[];
+    /// `asArray`: by default the library's implementation (`super`).
+    fn as_array(&self, this: &Variadic, first: f64, others: rt::Vec<f64>) -> rt::R<rt::Vec<f64>> {
+        rt::from_wire(rt::invoke(&this.0, "asArray", rt::args_variadic(vec![rt::to_wire(&first)], &others))?)
+    }
+}
+impl Variadic {
+    #[doc(hidden)]
+    pub fn __jsii_overrides<T: VariadicOverrides + ?Sized>(out: &mut rt::Vec<rt::Override>) -> rt::R<()> {
+        for name in <T as VariadicOverrides>::OVERRIDES {
+            out.push(match *name {
+                "as_array" => rt::Override::method("asArray"),
+                other => return Err(rt::not_overridable(Self::FQN, other)),
+            });
+        }
+        let _ = out;
+        Ok(())
+    }
+    #[doc(hidden)]
+    #[allow(unused_variables)]
+    pub fn __jsii_dispatch<T: VariadicOverrides + ?Sized>(imp: &T, this: &rt::ObjRef, call: rt::Call<'_>) -> rt::R<rt::Value> {
+        match call {
+            rt::Call::Invoke("asArray", mut args) => Ok(rt::to_wire(&<T as VariadicOverrides>::as_array(imp, &Self(this.clone()), args.next()?, args.rest()?)?)),
+            call => Err(call.unknown(Self::FQN)),
+        }
+    }
+    /// A `Variadic` whose members listed in `overrides`'s `OVERRIDES` run in Rust (a subclass).
+    pub fn new_subclass<T: VariadicOverrides>(overrides: T, prefix: &[f64]) -> rt::R<Self> {
+        let args = rt::args_variadic(vec![], prefix);
+        let mut members = rt::Vec::new();
+        Self::__jsii_overrides::<T>(&mut members)?;
+        rt::subclass(Self::FQN, args, members, overrides, Self::__jsii_dispatch::<T>).map(Self)
+    }
+}
 
 /// One of the types a jsii union allows.
 #[derive(Clone, Debug, PartialEq)]

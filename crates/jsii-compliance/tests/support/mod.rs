@@ -174,15 +174,12 @@ impl Cx {
 
 type MethodFn =
     dyn Fn(&CallContext<'_>, Vec<Value>) -> Result<Value, CallbackError> + Send + Sync + 'static;
-type GetFn = dyn Fn(&CallContext<'_>) -> Result<Value, CallbackError> + Send + Sync + 'static;
-type SetFn = dyn Fn(&CallContext<'_>, Value) -> Result<(), CallbackError> + Send + Sync + 'static;
 
-/// A host object assembled from closures: each member it has is an override.
+/// A host object assembled from closures: each method it has is an override. (Property
+/// overrides are exercised through the generated `...Overrides` traits.)
 #[derive(Default)]
 pub struct Native {
     methods: HashMap<String, Box<MethodFn>>,
-    getters: HashMap<String, Box<GetFn>>,
-    setters: HashMap<String, Box<SetFn>>,
 }
 
 impl Native {
@@ -199,32 +196,10 @@ impl Native {
         self
     }
 
-    pub fn getter(
-        mut self,
-        name: &str,
-        f: impl Fn(&CallContext<'_>) -> Result<Value, CallbackError> + Send + Sync + 'static,
-    ) -> Self {
-        self.getters.insert(name.to_owned(), Box::new(f));
-        self
-    }
-
-    pub fn setter(
-        mut self,
-        name: &str,
-        f: impl Fn(&CallContext<'_>, Value) -> Result<(), CallbackError> + Send + Sync + 'static,
-    ) -> Self {
-        self.setters.insert(name.to_owned(), Box::new(f));
-        self
-    }
-
     fn overrides(&self) -> Vec<Override> {
-        let mut props: Vec<&String> = self.getters.keys().chain(self.setters.keys()).collect();
-        props.sort();
-        props.dedup();
-        let mut out: Vec<Override> = self.methods.keys().map(Override::method).collect();
-        out.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
-        out.extend(props.into_iter().map(Override::property));
-        out
+        let mut names: Vec<&String> = self.methods.keys().collect();
+        names.sort();
+        names.into_iter().map(Override::method).collect()
     }
 }
 
@@ -240,31 +215,4 @@ impl HostObject for Native {
             None => Err(CallbackError::new(format!("no host method {method}"))),
         }
     }
-
-    fn get(&self, cx: &CallContext<'_>, property: &str) -> Result<Value, CallbackError> {
-        match self.getters.get(property) {
-            Some(f) => f(cx),
-            // A property overridden for its setter only reads through to JavaScript (`super`).
-            None => Ok(cx.kernel.get(cx.this, property)?),
-        }
-    }
-
-    fn set(&self, cx: &CallContext<'_>, property: &str, value: Value) -> Result<(), CallbackError> {
-        match self.setters.get(property) {
-            Some(f) => f(cx, value),
-            None => Ok(cx.kernel.set(cx.this, property, value)?),
-        }
-    }
-}
-
-/// The number a wire value holds.
-pub fn num(v: &Value) -> Result<f64> {
-    v.as_f64().with_context(|| format!("not a number: {v}"))
-}
-
-/// The string a wire value holds.
-pub fn text(v: &Value) -> Result<String> {
-    v.as_str()
-        .map(str::to_owned)
-        .with_context(|| format!("not a string: {v}"))
 }

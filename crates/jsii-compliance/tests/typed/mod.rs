@@ -1247,3 +1247,519 @@ pub fn void_returning_async(cx: &mut Cx) -> Result<()> {
     // The promise settled without a value, and the object is still usable afterwards.
     cx.eq("dontOverrideMe after doNothing", o.dont_override_me()?, 8.0)
 }
+
+// ---- overrides (Rust subclasses through the generated `...Overrides` traits) ---------------
+
+/// An error raised by Rust override code (the kernel rethrows it in JavaScript).
+fn thrown(message: &str) -> jsii::Error {
+    jsii::CallbackError::new(message).into()
+}
+
+/// A Num whose `value` (declared by its base class Value) is ten more than the library's.
+struct AddTen;
+impl base::ValueOverrides for AddTen {
+    const OVERRIDES: &'static [&'static str] = &["value"];
+    fn value(&self, this: &base::Value) -> rt::R<f64> {
+        // The handle's member is the library's implementation: `super.value`.
+        Ok(base::ValueExt::value(this)? + 10.0)
+    }
+}
+impl base::NumOverrides for AddTen {}
+
+pub fn subclassing(cx: &mut Cx) -> Result<()> {
+    let add_ten = base::Num::new_subclass(AddTen, 33.0)?;
+    let acc = fx::Accumulator::new(None)?;
+    acc.set_curr(add_ten.upcast())?;
+    acc.neg()?;
+    cx.eq("value", acc.value()?, -43.0)
+}
+
+struct SyncOverrides {
+    multiplier: std::sync::Arc<AtomicUsize>,
+    return_super: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+impl fx::SyncVirtualOverrides for SyncOverrides {
+    const OVERRIDES: &'static [&'static str] = &["virtual_method"];
+    fn virtual_method(&self, this: &fx::SyncVirtual, n: f64) -> rt::R<f64> {
+        if self.return_super.load(Ordering::SeqCst) {
+            return this.virtual_method(n);
+        }
+        Ok(n * 5.0 * self.multiplier.load(Ordering::SeqCst) as f64)
+    }
+}
+
+fn sync_overrides() -> Result<(fx::SyncVirtual, SyncOverridesControl)> {
+    let control = SyncOverridesControl {
+        multiplier: std::sync::Arc::new(AtomicUsize::new(1)),
+        return_super: Default::default(),
+    };
+    let o = fx::SyncVirtual::new_subclass(SyncOverrides {
+        multiplier: control.multiplier.clone(),
+        return_super: control.return_super.clone(),
+    })?;
+    Ok((o, control))
+}
+
+struct SyncOverridesControl {
+    multiplier: std::sync::Arc<AtomicUsize>,
+    return_super: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+pub fn sync_overrides_case(cx: &mut Cx) -> Result<()> {
+    let (o, control) = sync_overrides()?;
+    cx.eq("callerIsMethod", o.caller_is_method()?, 50.0)?;
+    control.multiplier.store(5, Ordering::SeqCst);
+    cx.eq("multiplier 5", o.caller_is_method()?, 250.0)?;
+    cx.eq("callerIsProperty", o.caller_is_property()?, 250.0)?;
+    control.multiplier.store(3, Ordering::SeqCst);
+    cx.eq("from an async method", o.caller_is_async()?, 150.0)
+}
+
+pub fn sync_overrides_calls_super(cx: &mut Cx) -> Result<()> {
+    let (o, control) = sync_overrides()?;
+    cx.eq("override", o.caller_is_property()?, 50.0)?;
+    control.return_super.store(true, Ordering::SeqCst);
+    cx.eq("super", o.caller_is_property()?, 20.0)
+}
+
+/// Overrides SyncVirtual.theProperty with the given getter and setter.
+struct TheProperty<G, S> {
+    get: G,
+    set: S,
+}
+impl<G, S> fx::SyncVirtualOverrides for TheProperty<G, S>
+where
+    G: Fn(&fx::SyncVirtual) -> rt::R<String> + Send + Sync + 'static,
+    S: Fn(&fx::SyncVirtual, String) -> rt::R<()> + Send + Sync + 'static,
+{
+    const OVERRIDES: &'static [&'static str] = &["the_property", "set_the_property"];
+    fn the_property(&self, this: &fx::SyncVirtual) -> rt::R<String> {
+        (self.get)(this)
+    }
+    fn set_the_property(&self, this: &fx::SyncVirtual, value: String) -> rt::R<()> {
+        (self.set)(this, value)
+    }
+}
+
+fn the_property<G, S>(get: G, set: S) -> Result<fx::SyncVirtual>
+where
+    G: Fn(&fx::SyncVirtual) -> rt::R<String> + Send + Sync + 'static,
+    S: Fn(&fx::SyncVirtual, String) -> rt::R<()> + Send + Sync + 'static,
+{
+    Ok(fx::SyncVirtual::new_subclass(TheProperty { get, set })?)
+}
+
+/// The library's getter and setter (`super`): a handle's members run the library's code.
+fn super_get(this: &fx::SyncVirtual) -> rt::R<String> {
+    this.the_property()
+}
+fn super_set(this: &fx::SyncVirtual, value: String) -> rt::R<()> {
+    this.set_the_property(value)
+}
+
+pub fn property_overrides_get_set(cx: &mut Cx) -> Result<()> {
+    let store = std::sync::Arc::new(Mutex::new(String::from("I am an override!")));
+    let (g, s) = (store.clone(), store.clone());
+    let o = the_property(
+        move |_| Ok(g.lock().expect("not poisoned").clone()),
+        move |_, v| {
+            *s.lock().expect("not poisoned") = v;
+            Ok(())
+        },
+    )?;
+    cx.eq(
+        "retrieve",
+        o.retrieve_value_of_the_property()?,
+        "I am an override!".to_owned(),
+    )?;
+    o.modify_value_of_the_property("New Value")?;
+    cx.eq(
+        "the override saw the write",
+        store.lock().expect("not poisoned").clone(),
+        "New Value".to_owned(),
+    )
+}
+
+pub fn property_overrides_get_calls_super(cx: &mut Cx) -> Result<()> {
+    let o = the_property(|this| Ok(format!("super:{}", super_get(this)?)), super_set)?;
+    cx.eq(
+        "retrieve",
+        o.retrieve_value_of_the_property()?,
+        "super:initial value".to_owned(),
+    )?;
+    // From Rust, the handle's getter is the library's (the override is the Rust value's).
+    cx.eq("handle get", o.the_property()?, "initial value".to_owned())
+}
+
+pub fn property_overrides_set_calls_super(cx: &mut Cx) -> Result<()> {
+    let o = the_property(super_get, |this, v| {
+        super_set(this, format!("{v}:by override"))
+    })?;
+    o.modify_value_of_the_property("New Value")?;
+    cx.eq(
+        "value",
+        o.retrieve_value_of_the_property()?,
+        "New Value:by override".to_owned(),
+    )
+}
+
+pub fn property_overrides_get_throws(cx: &mut Cx) -> Result<()> {
+    let o = the_property(|_| Err(thrown("Oh no, this is bad")), super_set)?;
+    let msg = cx.fails("retrieve", o.retrieve_value_of_the_property())?;
+    cx.check(
+        &format!("message: {msg}"),
+        msg.contains("Oh no, this is bad"),
+    )
+}
+
+pub fn property_overrides_set_throws(cx: &mut Cx) -> Result<()> {
+    let o = the_property(super_get, |_, _| {
+        Err(thrown("Exception from overloaded setter"))
+    })?;
+    let msg = cx.fails("modify", o.modify_value_of_the_property("Hii"))?;
+    cx.check(
+        &format!("message: {msg}"),
+        msg.contains("Exception from overloaded setter"),
+    )
+}
+
+pub fn can_override_protected_method(cx: &mut Cx) -> Result<()> {
+    struct Cthulhu;
+    impl fx::OverridableProtectedOverrides for Cthulhu {
+        const OVERRIDES: &'static [&'static str] = &["override_me"];
+        fn override_me(&self, _: &fx::OverridableProtected) -> rt::R<String> {
+            Ok("Cthulhu Fhtagn!".into())
+        }
+    }
+    let o = fx::OverridableProtected::new_subclass(Cthulhu)?;
+    cx.eq(
+        "valueFromProtected",
+        o.value_from_protected()?,
+        "Cthulhu Fhtagn!".to_owned(),
+    )
+}
+
+pub fn can_override_protected_getter(cx: &mut Cx) -> Result<()> {
+    struct Getters;
+    impl fx::OverridableProtectedOverrides for Getters {
+        const OVERRIDES: &'static [&'static str] = &["override_read_only", "override_read_write"];
+        fn override_read_only(&self, _: &fx::OverridableProtected) -> rt::R<String> {
+            Ok("Cthulhu ".into())
+        }
+        fn override_read_write(&self, _: &fx::OverridableProtected) -> rt::R<String> {
+            Ok("Fhtagn!".into())
+        }
+    }
+    let o = fx::OverridableProtected::new_subclass(Getters)?;
+    cx.eq(
+        "valueFromProtected",
+        o.value_from_protected()?,
+        "Cthulhu Fhtagn!".to_owned(),
+    )
+}
+
+pub fn can_override_protected_setter(cx: &mut Cx) -> Result<()> {
+    struct Setter;
+    impl fx::OverridableProtectedOverrides for Setter {
+        const OVERRIDES: &'static [&'static str] = &["set_override_read_write"];
+        fn set_override_read_write(
+            &self,
+            this: &fx::OverridableProtected,
+            value: String,
+        ) -> rt::R<()> {
+            // The protected setter of the library (`super`), exposed on the handle for overrides.
+            this.set_override_read_write(format!("zzz{value}"))
+        }
+    }
+    let o = fx::OverridableProtected::new_subclass(Setter)?;
+    o.switch_modes()?;
+    cx.eq(
+        "valueFromProtected",
+        o.value_from_protected()?,
+        "Bazzzzaar...".to_owned(),
+    )
+}
+
+pub fn abstract_members_are_correctly_handled(cx: &mut Cx) -> Result<()> {
+    struct Suite(Mutex<String>);
+    impl fx::AbstractSuiteOverrides for Suite {
+        const OVERRIDES: &'static [&'static str] = &["some_method", "property"];
+        fn some_method(&self, _: &fx::AbstractSuite, s: String) -> rt::R<String> {
+            Ok(format!("Wrapped<{s}>"))
+        }
+        fn property(&self, _: &fx::AbstractSuite) -> rt::R<String> {
+            Ok(self.0.lock().expect("not poisoned").clone())
+        }
+        fn set_property(&self, _: &fx::AbstractSuite, value: String) -> rt::R<()> {
+            *self.0.lock().expect("not poisoned") = format!("String<{value}>");
+            Ok(())
+        }
+    }
+    let o = fx::AbstractSuite::new_subclass(Suite(Mutex::new(String::new())))?;
+    cx.eq(
+        "workItAll",
+        o.work_it_all("Oomf!")?,
+        "Wrapped<String<Oomf!>>".to_owned(),
+    )?;
+    // Leaving an abstract member to the library, which has no implementation, is refused.
+    struct Incomplete;
+    impl fx::AbstractSuiteOverrides for Incomplete {
+        const OVERRIDES: &'static [&'static str] = &["some_method"];
+    }
+    let msg = cx.fails(
+        "abstract property not overridden",
+        fx::AbstractSuite::new_subclass(Incomplete),
+    )?;
+    cx.check(&format!("names it: {msg}"), msg.contains("property"))
+}
+
+pub fn callbacks_correctly_deserialize_arguments(cx: &mut Cx) -> Result<()> {
+    struct Renderer;
+    impl fx::DataRendererOverrides for Renderer {
+        const OVERRIDES: &'static [&'static str] = &["render_map"];
+        fn render_map(
+            &self,
+            this: &fx::DataRenderer,
+            mut map: rt::Map<String, rt::Value>,
+        ) -> rt::R<String> {
+            map.insert("custom".into(), serde_json::json!("value"));
+            this.render_map(&map)
+        }
+    }
+    let o = fx::DataRenderer::new_subclass(Renderer)?;
+    let got = o.render(&base::Measure {
+        label: Some("50".into()),
+        count: Some(50.0),
+        tags: None,
+    })?;
+    cx.eq(
+        "render",
+        got.as_str(),
+        "{\n  \"count\": 50,\n  \"custom\": \"value\",\n  \"label\": \"50\"\n}",
+    )
+}
+
+/// A DoNotOverridePrivates subclass: the library's private members are in no trait, so
+/// whatever the Rust type calls `private_method` / `private_property` is never routed.
+fn do_not_override_privates<T: fx::DoNotOverridePrivatesOverrides>(
+    cx: &mut Cx,
+    imp: T,
+    member: &str,
+) -> Result<fx::DoNotOverridePrivates> {
+    struct Listed;
+    impl fx::DoNotOverridePrivatesOverrides for Listed {
+        const OVERRIDES: &'static [&'static str] = &["private_method", "private_property"];
+    }
+    let msg = cx.fails(
+        "listing a private member",
+        fx::DoNotOverridePrivates::new_subclass(Listed),
+    )?;
+    cx.check(
+        &format!("{member} is not overridable: {msg}"),
+        msg.contains("no overridable member"),
+    )?;
+    Ok(fx::DoNotOverridePrivates::new_subclass(imp)?)
+}
+
+fn private_method_not_overridden(
+    cx: &mut Cx,
+    o: &fx::DoNotOverridePrivates,
+    rust: String,
+) -> Result<()> {
+    cx.check("the Rust method differs", rust != "privateMethod")?;
+    cx.eq(
+        "privateMethodValue",
+        o.private_method_value()?,
+        "privateMethod".to_owned(),
+    )
+}
+
+fn private_property_not_overridden(
+    cx: &mut Cx,
+    o: &fx::DoNotOverridePrivates,
+    rust: String,
+) -> Result<()> {
+    cx.check("the Rust property differs", rust != "privateProperty")?;
+    cx.eq(
+        "privatePropertyValue",
+        o.private_property_value()?,
+        "privateProperty".to_owned(),
+    )?;
+    o.change_private_property_value("MyNewValue")?;
+    cx.eq(
+        "after change",
+        o.private_property_value()?,
+        "MyNewValue".to_owned(),
+    )
+}
+
+pub fn do_not_override_privates_method_public(cx: &mut Cx) -> Result<()> {
+    #[derive(Clone, Copy)]
+    struct Public;
+    impl Public {
+        pub fn private_method(&self) -> String {
+            "privateMethod-Override".into()
+        }
+    }
+    impl fx::DoNotOverridePrivatesOverrides for Public {}
+    let o = do_not_override_privates(cx, Public, "private_method")?;
+    private_method_not_overridden(cx, &o, Public.private_method())
+}
+
+pub fn do_not_override_privates_method_private(cx: &mut Cx) -> Result<()> {
+    #[derive(Clone, Copy)]
+    struct Private;
+    impl Private {
+        fn private_method(&self) -> String {
+            "privateMethod-Override".into()
+        }
+    }
+    impl fx::DoNotOverridePrivatesOverrides for Private {}
+    let o = do_not_override_privates(cx, Private, "private_method")?;
+    private_method_not_overridden(cx, &o, Private.private_method())
+}
+
+pub fn do_not_override_privates_property_getter_public(cx: &mut Cx) -> Result<()> {
+    #[derive(Clone, Copy)]
+    struct Public;
+    impl Public {
+        pub fn private_property(&self) -> String {
+            "privateProperty-Override".into()
+        }
+        pub fn set_private_property(&self, _: String) -> rt::R<()> {
+            Err(thrown("Boom"))
+        }
+    }
+    impl fx::DoNotOverridePrivatesOverrides for Public {}
+    let o = do_not_override_privates(cx, Public, "private_property")?;
+    cx.check(
+        "the Rust setter would fail",
+        Public.set_private_property("x".into()).is_err(),
+    )?;
+    private_property_not_overridden(cx, &o, Public.private_property())
+}
+
+pub fn do_not_override_privates_property_getter_private(cx: &mut Cx) -> Result<()> {
+    #[derive(Clone, Copy)]
+    struct Private;
+    impl Private {
+        fn private_property(&self) -> String {
+            "privateProperty-Override".into()
+        }
+    }
+    impl fx::DoNotOverridePrivatesOverrides for Private {}
+    let o = do_not_override_privates(cx, Private, "private_property")?;
+    private_property_not_overridden(cx, &o, Private.private_property())
+}
+
+pub fn do_not_override_privates_property_by_name_public(cx: &mut Cx) -> Result<()> {
+    #[derive(Clone)]
+    struct Public {
+        pub private_property: String,
+    }
+    impl fx::DoNotOverridePrivatesOverrides for Public {}
+    let imp = Public {
+        private_property: "privateProperty-Override".into(),
+    };
+    let o = do_not_override_privates(cx, imp.clone(), "private_property")?;
+    private_property_not_overridden(cx, &o, imp.private_property)
+}
+
+pub fn do_not_override_privates_property_by_name_private(cx: &mut Cx) -> Result<()> {
+    #[derive(Clone)]
+    struct Private {
+        private_property: String,
+    }
+    impl fx::DoNotOverridePrivatesOverrides for Private {}
+    let imp = Private {
+        private_property: "privateProperty-Override".into(),
+    };
+    let o = do_not_override_privates(cx, imp.clone(), "private_property")?;
+    private_property_not_overridden(cx, &o, imp.private_property)
+}
+
+/// AsyncVirtual.overrideMe multiplied by `factor`, and overrideMeToo when `too` is set.
+struct AsyncOverrides {
+    factor: f64,
+    too: Option<f64>,
+}
+impl fx::AsyncVirtualOverrides for AsyncOverrides {
+    const OVERRIDES: &'static [&'static str] = &["override_me", "override_me_too"];
+    fn override_me(&self, _: &fx::AsyncVirtual, mult: f64) -> rt::R<f64> {
+        Ok(mult * self.factor)
+    }
+    fn override_me_too(&self, this: &fx::AsyncVirtual) -> rt::R<f64> {
+        match self.too {
+            Some(v) => Ok(v),
+            None => this.override_me_too(),
+        }
+    }
+}
+
+pub fn async_overrides_override_async_method(cx: &mut Cx) -> Result<()> {
+    let o = fx::AsyncVirtual::new_subclass(AsyncOverrides {
+        factor: 2.0,
+        too: None,
+    })?;
+    cx.eq("callMe", o.call_me()?, 28.0)
+}
+
+/// The Rust counterpart of inheriting an override from a host base class: the override is
+/// implemented once, for every type that provides `foo` (a "parent" trait).
+trait OverridesByParent: Send + Sync + 'static {
+    fn foo(&self) -> f64 {
+        222.0
+    }
+}
+struct Inherits<T>(T);
+impl<T: OverridesByParent> fx::AsyncVirtualOverrides for Inherits<T> {
+    const OVERRIDES: &'static [&'static str] = &["override_me"];
+    fn override_me(&self, _: &fx::AsyncVirtual, _mult: f64) -> rt::R<f64> {
+        Ok(self.0.foo() * 2.0)
+    }
+}
+struct ByParent;
+impl OverridesByParent for ByParent {}
+
+pub fn async_overrides_override_async_method_by_parent_class(cx: &mut Cx) -> Result<()> {
+    let o = fx::AsyncVirtual::new_subclass(Inherits(ByParent))?;
+    cx.eq("callMe", o.call_me()?, 452.0)?;
+    cx.eq("callMeDoubleAsync", o.call_me_double_async()?, 904.0)
+}
+
+pub fn async_overrides_override_calls_super(cx: &mut Cx) -> Result<()> {
+    struct CallsSuper;
+    impl fx::AsyncDefaultsOverrides for CallsSuper {
+        const OVERRIDES: &'static [&'static str] = &["override_me"];
+        fn override_me(&self, this: &fx::AsyncDefaults, mult: f64) -> rt::R<f64> {
+            Ok(this.override_me(mult)? * 10.0 + 1.0)
+        }
+    }
+    let o = fx::AsyncDefaults::new_subclass(CallsSuper)?;
+    // callMe awaits the override (1321 from the library's 132), then adds one.
+    cx.eq("callMe", o.call_me()?, 1322.0)
+}
+
+pub fn async_overrides_two_overrides(cx: &mut Cx) -> Result<()> {
+    let o = fx::AsyncVirtual::new_subclass(AsyncOverrides {
+        factor: 4.0,
+        too: Some(666.0),
+    })?;
+    cx.eq("callMe", o.call_me()?, 714.0)
+}
+
+pub fn async_overrides_override_throws(cx: &mut Cx) -> Result<()> {
+    struct Throws;
+    impl fx::AsyncVirtualOverrides for Throws {
+        const OVERRIDES: &'static [&'static str] = &["override_me"];
+        fn override_me(&self, _: &fx::AsyncVirtual, _: f64) -> rt::R<f64> {
+            Err(thrown("Thrown by native code"))
+        }
+    }
+    let o = fx::AsyncVirtual::new_subclass(Throws)?;
+    let msg = cx.fails("callMe", o.call_me())?;
+    cx.check(
+        &format!("message: {msg}"),
+        msg.contains("Thrown by native code"),
+    )
+}
