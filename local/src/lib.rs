@@ -22,8 +22,9 @@
 //! let platform = Platform::start(options).await?;
 //! let west = platform.region("us-west-2")?.clone();
 //! let aws = platform.endpoints().aws.clone(); // AWS_ENDPOINT_URL for SDK clients
-//! feed::put_event(&aws, "us-west-2", &west.bus_name, "test", "event.ingested",
-//!     &serde_json::json!({"schemaVersion": 1})).await?;
+//! feed::put_event(&aws, "us-west-2", &west.bus_name, "test", "OrderCreated",
+//!     &serde_json::json!({"orderId": "o-1", "customerId": "c-1", "amount": 1, "currency": "EUR"}))
+//!     .await?;
 //! let token = platform.token("tester")?;
 //! // GET {west.api}/health with `Authorization: Bearer {token}` ...
 //! platform.take_down("us-east-1").await?; // functions, API front, consumer stop; its AWS 503s

@@ -60,10 +60,14 @@ enum Feed {
         at: At,
         #[arg(long, default_value = "local.feed")]
         source: String,
-        #[arg(long, default_value = "event.ingested")]
+        /// Defaults to an event the transform rule routes and the transformer's schema accepts.
+        #[arg(long, default_value = "OrderCreated")]
         detail_type: String,
         /// The detail, JSON.
-        #[arg(long, default_value = r#"{"schemaVersion":1}"#)]
+        #[arg(
+            long,
+            default_value = r#"{"orderId":"o-1","customerId":"c-1","amount":1,"currency":"EUR"}"#
+        )]
         detail: String,
     },
     /// Qlik INSERTs of `count` rows into the first topic the consumer reads (or `--topic`).

@@ -4,11 +4,10 @@
 //! on a panic. One platform serves journeys a-c; d starts the binary itself. The two tests
 //! take turns (a lock), so at most one platform runs at a time on the 2-core machines.
 //!
-//! The spec is `environments/` with two changes to `dev`, in a temporary directory that the
-//! platform synthesises: the transform rule routes `OrderCreated` (the transformer's schemas
-//! are `OrderCreated` and `CustomerUpdated`; dev's `routing.detail_types` name none of them,
-//! so dev dead-letters every event it transforms), and us-east-1's consumer publishes CDC
-//! events (so journey b sees both settings of `consumer.publish_cdc_events`).
+//! The spec is `environments/` with one change to `dev`, in a temporary directory that the
+//! platform synthesises: us-east-1's consumer publishes CDC events (so journey b sees both
+//! settings of `consumer.publish_cdc_events`). The transform rule routes what dev routes
+//! (`routing.detail_types`: the transformer's schema'd `OrderCreated` and `CustomerUpdated`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -17,6 +16,7 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use local_platform::{Options, Platform, feed};
 use platform_aws::http::HttpClient;
+use platform_events::keys::EventsTableKey;
 use serde_json::{Value, json};
 use test_support::aws::Emulator;
 
@@ -48,17 +48,12 @@ fn journey_specs() -> tempfile::TempDir {
     )
     .unwrap();
     let dev = std::fs::read_to_string(source.join("dev.yaml")).unwrap();
-    assert!(
-        !dev.contains("\nrouting:"),
-        "dev.yaml now sets routing: update this test"
-    );
     let anchor = "      eks_cluster_name: dev-use1\n";
     assert!(
         dev.contains(anchor),
         "dev.yaml's us-east-1 consumer block moved"
     );
-    let dev = dev.replace(anchor, &format!("{anchor}      publish_cdc_events: true\n"))
-        + "routing:\n  detail_types: [OrderCreated, CustomerUpdated]\n";
+    let dev = dev.replace(anchor, &format!("{anchor}      publish_cdc_events: true\n"));
     std::fs::write(dir.path().join("dev.yaml"), dev).unwrap();
     dir
 }
@@ -142,22 +137,23 @@ async fn journeys_through_both_regions() {
     platform.shutdown().await;
 }
 
-/// a, first leg: an event put on us-west-2's bus is validated and enriched, stored, read
-/// from the stream and published as a CDC event (and the health status is stored).
+/// a, first leg: an `OrderCreated` event put on us-west-2's bus (a detail-type dev routes to
+/// the transformer) is validated and enriched, stored under its full key (`pk` and `sk`, as
+/// infra-gen's events table declares them), read from the stream and published as a CDC
+/// event; the transformer's own forwarded copy is not delivered back to it (nothing is
+/// dead-lettered, and it runs once); and the health status is stored under its full key.
 ///
-/// Ignored until the defect it found is fixed: the event-transformer (`pk = event#<id>`) and
-/// the health-checker (`pk = health#<region>`) write items with `pk` only, but infra-gen's
-/// events table is keyed `pk` + `sk`, so every PutItem fails with `ValidationException:
-/// Missing the key sk in the item` (the transformer's invocation fails and is retried, then
-/// dead-lettered; the health-checker logs a warning). Run with
-/// `cargo test -p local-platform --test journeys -- --ignored`.
+/// This journey found two defects, both fixed: the transformer and the health-checker wrote
+/// `pk` only, so every PutItem failed with `Missing the key sk in the item`; and dev's
+/// `routing.detail_types` named types the transformer has no schema for, so every event it
+/// received was dead-lettered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "defect: the transformer and health-checker write the events table without its sort key sk"]
 async fn an_event_is_transformed_stored_and_streamed() {
     let Some(tools_bin) = tools() else { return };
     let _one = ONE_PLATFORM.lock().await;
     let specs = journey_specs();
     let platform = start(specs.path(), tools_bin).await;
+    let started = Instant::now();
     let aws = &platform.endpoints().aws;
     let west = platform.region("us-west-2").unwrap();
     let west_aws = Emulator::connect(aws, "us-west-2").await;
@@ -181,7 +177,8 @@ async fn an_event_is_transformed_stored_and_streamed() {
     )
     .await
     .unwrap();
-    let pk = format!("event#{id}");
+    let key = EventsTableKey::event(&id);
+    let pk = key.pk.clone();
     let stored = eventually(30, "the transformed event in us-west-2's table", || {
         let (client, table, pk) = (
             west_aws.dynamodb.clone(),
@@ -191,6 +188,7 @@ async fn an_event_is_transformed_stored_and_streamed() {
         async move { item(&client, &table, &pk).await }
     })
     .await;
+    assert_eq!(stored["sk"], key.sk.as_str(), "stored under its full key");
     let stored_text = Value::Object(stored.clone()).to_string();
     assert!(
         stored_text.contains("journey-a"),
@@ -210,20 +208,47 @@ async fn an_event_is_transformed_stored_and_streamed() {
         .find(|e| e.to_string().contains(&pk))
         .unwrap_or_else(|| panic!("no CDC event for {pk}: {published:?}"));
     assert_eq!(insert["detail-type"], "CdcInsert", "{insert}");
+    // The transformer forwarded the event with its detail-type (OrderCreated) and its own
+    // source; the transform rule excludes that source, so the copy is not delivered back to
+    // the transformer (which would dead-letter it as its own output).
+    let dead_letters = west_aws.receive_polling(&west.events_dlq_url, 1, 3).await;
+    assert!(
+        dead_letters.is_empty(),
+        "nothing is dead-lettered: {dead_letters:?}\nevent-transformer log:\n{}",
+        log_tail(&west.logs.join("event-transformer.log"))
+    );
+    let transformer_log =
+        std::fs::read_to_string(west.logs.join("event-transformer.log")).unwrap_or_default();
+    let invocations = transformer_log
+        .lines()
+        .filter(|l| l.contains(r#""lambda_invocations_total""#) && l.contains(r#""_aws""#))
+        .count();
+    assert_eq!(
+        invocations,
+        1,
+        "the transformer ran once, for the fed event only:\n{}",
+        log_tail(&west.logs.join("event-transformer.log"))
+    );
 
     let token = platform.token("journey-a").unwrap();
     let (status, _) = get(&format!("{}/health", west.api), Some(&token)).await;
     assert_eq!(status, 200);
-    let health_pk = "health#us-west-2".to_string();
-    eventually(10, "the health status in us-west-2's table", || {
+    let health_key = EventsTableKey::health("us-west-2");
+    let health = eventually(10, "the health status in us-west-2's table", || {
         let (client, table, pk) = (
             west_aws.dynamodb.clone(),
             west.events_table.clone(),
-            health_pk.clone(),
+            health_key.pk.clone(),
         );
         async move { item(&client, &table, &pk).await }
     })
     .await;
+    assert_eq!(health["sk"], health_key.sk.as_str(), "{health:?}");
+    assert_eq!(health["region"], "us-west-2", "{health:?}");
+    eprintln!(
+        "journey a, first leg: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     platform.shutdown().await;
 }
 
