@@ -11,6 +11,9 @@ pub mod assets;
 pub mod construct;
 pub mod cost;
 pub mod diff;
+/// Engines besides the native one: `engine::cdk` (feature `cdk`), the platform through aws-cdk-lib.
+#[cfg(feature = "cdk")]
+pub mod engine;
 pub mod output;
 pub mod package;
 pub mod platform;

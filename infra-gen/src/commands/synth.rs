@@ -10,8 +10,25 @@ use infra_gen::{assets, output, platform};
 
 use super::{EXIT_INVALID, EXIT_USAGE, under_root};
 
+/// Which engine builds the CloudFormation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Engine {
+    /// infra-gen's own construct tree: every format, written to `generated/`.
+    #[default]
+    Native,
+    /// The real aws-cdk-lib through the jsii kernel: CDK's own cloud assembly only (needs a
+    /// build with the `cdk` feature, Node.js and the installed aws-cdk-lib).
+    Cdk,
+}
+
 #[derive(Debug, Args)]
 pub struct SynthArgs {
+    /// The engine: `native` (default) or `cdk`.
+    #[arg(long, value_enum, default_value_t = Engine::Native)]
+    engine: Engine,
+    /// With `--engine cdk`: the function zips `infra-gen package` wrote (the CDK stages them).
+    #[arg(long, value_name = "DIR", default_value = infra_gen::package::ASSET_DIR)]
+    assets: PathBuf,
     /// Only these environments (repeatable); default: all.
     #[arg(long = "env", value_name = "NAME")]
     envs: Vec<String>,
@@ -21,9 +38,10 @@ pub struct SynthArgs {
     /// Only these formats (repeatable); default: all.
     #[arg(long = "format", value_enum, value_name = "FORMAT")]
     formats: Vec<Format>,
-    /// Output directory, relative to the root.
-    #[arg(long, default_value = "generated")]
-    out: PathBuf,
+    /// Output directory, relative to the root; default: `generated` (native) or
+    /// `target/cdk.out` (cdk: the CDK engine's output is not committed).
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Where the repository-level files (.github/workflows/, .octopus/) go; default: the root.
     #[arg(long, value_name = "DIR")]
     repo_out: Option<PathBuf>,
@@ -67,6 +85,9 @@ pub fn run(root: &Path, specs_dir: &Path, args: &SynthArgs) -> anyhow::Result<Ex
         }
         envs.retain(|e| !e.regions.is_empty());
     }
+    if args.engine == Engine::Cdk {
+        return cdk(root, &envs, args);
+    }
     let formats = if args.formats.is_empty() {
         Format::ALL.to_vec()
     } else {
@@ -79,7 +100,7 @@ pub fn run(root: &Path, specs_dir: &Path, args: &SynthArgs) -> anyhow::Result<Ex
     let files = render::render(&app, &envs, &formats, &hashes);
     // Workflows and the Octopus process span every environment, whatever --env narrows.
     let repo_files = render::render_repository(&all_envs, &formats);
-    let out = under_root(root, &args.out);
+    let out = under_root(root, args.out.as_deref().unwrap_or(Path::new("generated")));
     let repo_out = args
         .repo_out
         .as_deref()
@@ -115,4 +136,49 @@ pub fn run(root: &Path, specs_dir: &Path, args: &SynthArgs) -> anyhow::Result<Ex
         repo_out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--engine cdk`: the specs were resolved above (their errors reported before any kernel
+/// starts); the assets are checked next, then the kernel builds and synthesises.
+#[cfg(feature = "cdk")]
+fn cdk(
+    root: &Path,
+    envs: &[infra_gen::spec::Environment],
+    args: &SynthArgs,
+) -> anyhow::Result<ExitCode> {
+    use infra_gen::engine::cdk;
+    if args.check || !args.formats.is_empty() || args.repo_out.is_some() {
+        eprintln!("error: --check, --format and --repo-out apply to the native engine only");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    let hashes = assets::source_hashes(root)
+        .with_context(|| format!("hashing the sources under {}", root.display()))?;
+    let asset_dir = under_root(root, &args.assets);
+    if let Err(e) = cdk::check_assets(envs, &hashes, &asset_dir) {
+        eprintln!("error: {e}");
+        return Ok(ExitCode::from(EXIT_INVALID));
+    }
+    let out = under_root(
+        root,
+        args.out.as_deref().unwrap_or(Path::new("target/cdk.out")),
+    );
+    let done = cdk::synth(envs, &hashes, &asset_dir, &out);
+    // The kernel is a child process: stop it whatever the outcome.
+    jsii::shutdown_global();
+    let done = done?;
+    println!(
+        "synthesised {} stack(s) through aws-cdk-lib into {}",
+        done.stacks.len(),
+        done.outdir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "cdk"))]
+fn cdk(_: &Path, _: &[infra_gen::spec::Environment], _: &SynthArgs) -> anyhow::Result<ExitCode> {
+    eprintln!(
+        "error: this infra-gen was built without the CDK engine: \
+         cargo run -p infra-gen --features cdk -- synth --engine cdk"
+    );
+    Ok(ExitCode::from(EXIT_USAGE))
 }

@@ -1,0 +1,65 @@
+//! The KMS data key and its alias (native: `platform/key.rs`). The L2 `Key` adds the account
+//! administration statement itself (`kms:*` for the account root, the default key policy of
+//! CDK v2); the two service statements are ours.
+
+use aws_cdk_lib::Stack;
+use aws_cdk_lib::aws_iam::{PolicyDocument, PolicyDocumentProps, PolicyStatementProps};
+use aws_cdk_lib::aws_kms::{Key, KeyProps};
+use serde_json::json;
+
+use super::{removal, service, statement};
+use crate::platform::PREFIX;
+use crate::spec::RegionalSpec;
+
+pub fn data_key(stack: &Stack, rs: &RegionalSpec) -> jsii::Result<Key> {
+    let (env, region, account) = (&rs.env, &rs.region, &rs.spec.account);
+    let policy = PolicyDocument::new(Some(&PolicyDocumentProps {
+        statements: Some(vec![
+            statement(&PolicyStatementProps {
+                sid: Some("EventBridgeWritesEncryptedDlq".into()),
+                principals: Some(vec![service("events.amazonaws.com")?]),
+                actions: Some(vec!["kms:Decrypt".into(), "kms:GenerateDataKey".into()]),
+                resources: Some(vec!["*".into()]),
+                ..Default::default()
+            })?,
+            statement(&PolicyStatementProps {
+                sid: Some("CloudWatchLogsEncryptsLogGroups".into()),
+                principals: Some(vec![service(&format!("logs.{region}.amazonaws.com"))?]),
+                actions: Some(
+                    [
+                        "kms:Decrypt",
+                        "kms:Encrypt",
+                        "kms:GenerateDataKey*",
+                        "kms:ReEncrypt*",
+                        "kms:DescribeKey",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                ),
+                resources: Some(vec!["*".into()]),
+                conditions: Some(
+                    [(
+                        "ArnLike".to_string(),
+                        json!({ "kms:EncryptionContext:aws:logs:arn":
+                            format!("arn:aws:logs:{region}:{account}:log-group:*") }),
+                    )]
+                    .into(),
+                ),
+                ..Default::default()
+            })?,
+        ]),
+        ..Default::default()
+    }))?;
+    Key::new(
+        stack,
+        "DataKey",
+        Some(&KeyProps {
+            description: Some(format!("{PREFIX} {env} data key ({region})")),
+            enable_key_rotation: Some(true),
+            policy: Some(policy),
+            alias: Some(format!("alias/{PREFIX}-{env}-data")),
+            removal_policy: Some(removal(rs)),
+            ..Default::default()
+        }),
+    )
+}
