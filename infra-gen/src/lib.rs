@@ -11,8 +11,7 @@ pub mod assets;
 pub mod construct;
 pub mod cost;
 pub mod diff;
-/// Engines besides the native one: `engine::cdk` (feature `cdk`), the platform through aws-cdk-lib.
-#[cfg(feature = "cdk")]
+/// Engines besides the native one (`engine::cdk`, feature `cdk`) and the oracle comparing them.
 pub mod engine;
 pub mod output;
 pub mod package;

@@ -1,4 +1,7 @@
-//! Engines other than the native construct tree (`crate::platform`). Only one so far: `cdk`,
-//! the same platform built through the real aws-cdk-lib (behind the `cdk` cargo feature).
+//! Engines other than the native construct tree (`crate::platform`), and the oracle that
+//! compares them: `cdk` (feature `cdk`) builds the same platform through the real aws-cdk-lib;
+//! `oracle` (pure, always built) reduces two engines' templates to their differences.
 
+#[cfg(feature = "cdk")]
 pub mod cdk;
+pub mod oracle;

@@ -209,14 +209,18 @@ fn add_function(
             tracing: Some(Tracing::Active),
             logging_format: Some(LoggingFormat::Json),
             log_group: Some(log_group.upcast()),
-            // The L2 grants the role `sqs:SendMessage` (and the key) on it: native's
-            // explicit `grant_send` has no separate step here.
             dead_letter_queue: async_invoked.then(|| deps.dlqs.events.upcast()),
             ..Default::default()
         },
     )?;
     // The environment is encrypted with the data key; the L2 does not grant its use.
     deps.key.grant_decrypt(&function)?;
+    if async_invoked {
+        // The L2's DLQ grant is `sqs:SendMessage` alone, but the queue is KMS-encrypted:
+        // without the key, Lambda cannot deliver a failed event (the oracle found this).
+        // `grantSendMessages` adds the key, as native's `grant_send` does.
+        deps.dlqs.events.grant_send_messages(&function)?;
+    }
     if settings.provisioned_concurrency > 0 {
         let version = Version::new(
             stack,

@@ -1,10 +1,14 @@
-//! The KMS data key and its alias (native: `platform/key.rs`). The L2 `Key` adds the account
-//! administration statement itself (`kms:*` for the account root, the default key policy of
-//! CDK v2); the two service statements are ours.
+//! The KMS data key and its alias (native: `platform/key.rs`). The policy is ours, all three
+//! statements: the L2 adds its default (account administration) statement only when no policy
+//! is given, and a key policy without it would lock the account out of the key (the oracle
+//! found this: KMS refuses such a policy).
 
 use aws_cdk_lib::Stack;
-use aws_cdk_lib::aws_iam::{PolicyDocument, PolicyDocumentProps, PolicyStatementProps};
+use aws_cdk_lib::aws_iam::{
+    AccountRootPrincipal, PolicyDocument, PolicyDocumentProps, PolicyStatementProps,
+};
 use aws_cdk_lib::aws_kms::{Key, KeyProps};
+use aws_cdk_lib::runtime::Upcast as _;
 use serde_json::json;
 
 use super::{removal, service, statement};
@@ -15,6 +19,13 @@ pub fn data_key(stack: &Stack, rs: &RegionalSpec) -> jsii::Result<Key> {
     let (env, region, account) = (&rs.env, &rs.region, &rs.spec.account);
     let policy = PolicyDocument::new(Some(&PolicyDocumentProps {
         statements: Some(vec![
+            statement(&PolicyStatementProps {
+                sid: Some("AccountAdministersKey".into()),
+                principals: Some(vec![AccountRootPrincipal::new()?.upcast()]),
+                actions: Some(vec!["kms:*".into()]),
+                resources: Some(vec!["*".into()]),
+                ..Default::default()
+            })?,
             statement(&PolicyStatementProps {
                 sid: Some("EventBridgeWritesEncryptedDlq".into()),
                 principals: Some(vec![service("events.amazonaws.com")?]),

@@ -5,8 +5,8 @@ use aws_cdk_lib::aws_iam::{AnyPrincipal, Effect, PolicyStatementProps};
 use aws_cdk_lib::aws_kms::Key;
 use aws_cdk_lib::aws_lambda::Function;
 use aws_cdk_lib::aws_secretsmanager::{Secret, SecretProps, SecretStringGenerator};
-use aws_cdk_lib::runtime::Upcast as _;
-use aws_cdk_lib::{Stack, prelude::*};
+use aws_cdk_lib::runtime::{FromObjRef as _, JsiiObject as _, Upcast as _};
+use aws_cdk_lib::{CfnResource, Stack, prelude::*};
 use serde_json::json;
 
 use super::{removal, statement};
@@ -68,6 +68,21 @@ impl SigningKey {
             ..Default::default()
         })?;
         self.secret.add_to_resource_policy(&deny)?;
+        // Override: the L2 `ResourcePolicy` has no `BlockPublicPolicy`, which native sets so
+        // that Secrets Manager refuses any later policy granting the secret broadly. The
+        // escape hatch is the policy construct's `CfnResourcePolicy` (child `Policy`, its
+        // default child `Resource`).
+        let policy = self
+            .secret
+            .node()?
+            .try_find_child("Policy")?
+            .expect("add_to_resource_policy created the secret's Policy");
+        let resource = policy
+            .node()?
+            .default_child()?
+            .expect("a ResourcePolicy has its CfnResourcePolicy");
+        CfnResource::from_obj_ref(resource.jsii_ref().clone())
+            .add_property_override("BlockPublicPolicy", &json!(true))?;
         Ok(())
     }
 }
