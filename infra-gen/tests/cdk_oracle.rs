@@ -16,6 +16,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::Path;
+use std::process::Command;
 
 use common::repo_root;
 use infra_gen::engine::{cdk, oracle};
@@ -29,8 +30,11 @@ const REGENERATE: &str =
     "INFRA_GEN_ORACLE_BLESS=1 cargo test -p infra-gen --features cdk --test cdk_oracle";
 
 /// The installer's jsii manifest, or `None` (skipped outside the suite; a failure inside it).
+/// The validators are needed too: their verdicts are part of the report.
 fn manifest() -> Option<Manifest> {
     test_support::tool("cdk")?;
+    test_support::tool("cfn-lint")?;
+    test_support::tool("checkov")?;
     Some(
         Manifest::discover()
             .expect("the jsii manifest is readable")
@@ -51,6 +55,111 @@ fn write_placeholder_zip(path: &Path) {
 fn read_json(path: &Path) -> Value {
     let text = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// cfn-lint's findings on the templates in `dir`, by level and rule: `0 errors, 30 warnings
+/// (W3005 x30)`.
+fn cfn_lint(dir: &Path) -> String {
+    let tool = test_support::tool("cfn-lint").unwrap();
+    let templates: Vec<_> = templates_in(dir);
+    let out = Command::new(tool)
+        .args(["--format", "parseable"])
+        .args(&templates)
+        .output()
+        .unwrap();
+    // parseable: file:line:column:end-line:end-column:rule:message
+    let mut rules: BTreeMap<String, usize> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let rule = line
+            .split(':')
+            .nth(5)
+            .unwrap_or_else(|| panic!("cfn-lint: {line}"));
+        *rules.entry(rule.to_string()).or_default() += 1;
+    }
+    let level = |prefix: char| -> usize {
+        rules
+            .iter()
+            .filter(|(r, _)| r.starts_with(prefix))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let detail: Vec<String> = rules.iter().map(|(r, n)| format!("{r} x{n}")).collect();
+    format!(
+        "{} errors, {} warnings, {} informational{}",
+        level('E'),
+        level('W'),
+        level('I'),
+        if detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", detail.join(", "))
+        }
+    )
+}
+
+/// checkov's CloudFormation verdict on the templates in `dir`: passed, failed and the failed
+/// checks by id.
+fn checkov(dir: &Path) -> String {
+    let tool = test_support::tool("checkov").unwrap();
+    let out = Command::new(tool)
+        .args([
+            "--skip-download",
+            "--quiet",
+            "--compact",
+            "-o",
+            "json",
+            "--framework",
+            "cloudformation",
+            "-d",
+        ])
+        .arg(dir)
+        .env("BC_SKIP_MAPPING", "TRUE")
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "checkov output is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let reports = match json {
+        Value::Array(a) => a,
+        one => vec![one],
+    };
+    let (mut passed, mut failed) = (0, 0);
+    let mut checks: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &reports {
+        passed += r["summary"]["passed"].as_u64().unwrap_or(0);
+        failed += r["summary"]["failed"].as_u64().unwrap_or(0);
+        for c in r["results"]["failed_checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            *checks
+                .entry(c["check_id"].as_str().unwrap_or("?").to_string())
+                .or_default() += 1;
+        }
+    }
+    let detail: Vec<String> = checks.iter().map(|(c, n)| format!("{c} x{n}")).collect();
+    format!(
+        "{passed} passed, {failed} failed{}",
+        if detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", detail.join(", "))
+        }
+    )
+}
+
+fn templates_in(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".template.json"))
+        .collect();
+    found.sort();
+    found
 }
 
 #[test]
@@ -83,6 +192,39 @@ fn the_native_engine_differs_from_aws_cdk_lib_only_as_the_report_justifies() {
     jsii::shutdown_global();
     let done = done.unwrap();
     assert_eq!(done.stacks.len(), 6, "{:?}", done.stacks);
+
+    // Both engines' templates alone in a directory each, for the validators (the CDK
+    // assembly also holds its staged zips and tree.json).
+    let validated = tempfile::tempdir().unwrap();
+    let (native_dir, cdk_dir) = (
+        validated.path().join("native"),
+        validated.path().join("cdk"),
+    );
+    std::fs::create_dir_all(&native_dir).unwrap();
+    std::fs::create_dir_all(&cdk_dir).unwrap();
+    for (path, bytes) in native.files() {
+        if path.ends_with(".template.json") {
+            let name = Path::new(path).file_name().unwrap();
+            std::fs::write(native_dir.join(name), bytes).unwrap();
+        }
+    }
+    for template in templates_in(out.path()) {
+        std::fs::copy(&template, cdk_dir.join(template.file_name().unwrap())).unwrap();
+    }
+    assert_eq!(templates_in(&native_dir).len(), 6);
+    assert_eq!(templates_in(&cdk_dir).len(), 6);
+    let validations = [
+        oracle::Validation {
+            tool: "cfn-lint".into(),
+            native: cfn_lint(&native_dir),
+            cdk: cfn_lint(&cdk_dir),
+        },
+        oracle::Validation {
+            tool: "checkov (cloudformation)".into(),
+            native: checkov(&native_dir),
+            cdk: checkov(&cdk_dir),
+        },
+    ];
 
     let mut counts = Vec::new();
     let mut differences = Vec::new();
@@ -122,6 +264,7 @@ fn the_native_engine_differs_from_aws_cdk_lib_only_as_the_report_justifies() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     let fresh = oracle::report(
         &counts,
+        &validations,
         &differences,
         &oracle::justifications(&committed),
         REGENERATE,

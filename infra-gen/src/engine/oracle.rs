@@ -954,10 +954,19 @@ fn split_cells(line: &str) -> Vec<String> {
     cells
 }
 
-/// The report: counts per stack, then every difference with its justification (kept from
-/// `previous` by key; new ones are [`UNJUSTIFIED`]).
+/// One validator's verdict on each engine's six templates (the report's validator table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    pub tool: String,
+    pub native: String,
+    pub cdk: String,
+}
+
+/// The report: counts per stack, the validators' verdicts, then every difference with its
+/// justification (kept from `previous` by key; new ones are [`UNJUSTIFIED`]).
 pub fn report(
     counts: &[(String, Counts)],
+    validations: &[Validation],
     differences: &[Difference],
     previous: &BTreeMap<String, String>,
     regenerate: &str,
@@ -983,6 +992,17 @@ pub fn report(
             c.native_permissions,
             c.cdk_permissions
         ));
+    }
+    if !validations.is_empty() {
+        s.push_str("\n## Validators on both engines' six templates\n\n| validator | native | cdk |\n|---|---|---|\n");
+        for v in validations {
+            s.push_str(&format!(
+                "| {} | {} | {} |\n",
+                cell(&v.tool),
+                cell(&v.native),
+                cell(&v.cdk)
+            ));
+        }
     }
     let grouped = group(differences);
     s.push_str(&format!(
@@ -1134,12 +1154,12 @@ mod tests {
             cdk: "-".into(),
         };
         let counts = vec![("s".to_string(), Counts::default())];
-        let first = report(&counts, &[d("k1")], &BTreeMap::new(), "cmd");
+        let first = report(&counts, &[], &[d("k1")], &BTreeMap::new(), "cmd");
         assert!(first.contains(UNJUSTIFIED));
         let justified = first.replace(UNJUSTIFIED, "because");
         let kept = justifications(&justified);
         assert_eq!(kept.get("k1").map(String::as_str), Some("because"));
-        let second = report(&counts, &[d("k1"), d("k2")], &kept, "cmd");
+        let second = report(&counts, &[], &[d("k1"), d("k2")], &kept, "cmd");
         assert_eq!(
             justifications(&second).get("k2").map(String::as_str),
             Some(UNJUSTIFIED)
