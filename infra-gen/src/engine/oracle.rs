@@ -14,9 +14,13 @@
 //!   kind by a rule stated where it is applied: a role's `AWS::IAM::Policy` is the native role's
 //!   inline policy (its statements are compared as permissions); CDK's `BootstrapVersion`
 //!   parameter and rule are reported as template differences.
-//! - **properties**: every property of matched resources, leaf by leaf, except the policy
-//!   documents (compared as permissions) and resource `Tags` equal to the stack's tags (native
-//!   tags the stack, CloudFormation propagates them; CDK writes them on each resource too).
+//! - **properties**: every property of matched resources, leaf by leaf, and their deletion and
+//!   replacement policies, except the policy documents (compared as permissions) and resource
+//!   `Tags` equal to the stack's tags (native tags the stack, CloudFormation propagates them;
+//!   CDK writes them on each resource too). `Metadata` is not compared here: CDK's is its
+//!   construct path, native's the checkov skips with their reasons, whose effect the report
+//!   shows as the two engines' checkov verdicts. `DependsOn` neither: CloudFormation orders
+//!   by references first, and the deploy test shows both orders work.
 //! - **permissions**: per principal (a role by name, a service, `*`), the set of allowed (action,
 //!   resource, condition) triples from identity policies, resource policies (queues, key,
 //!   secret) and Lambda permissions, both ways.
@@ -138,7 +142,10 @@ pub fn compare(pair: &StackPair<'_>) -> (Counts, Vec<Difference>) {
         let (n, c) = (&native.resources[native_id], &cdk.resources[cdk_id]);
         let mut paths = BTreeMap::new();
         leaf_differences("", &n.compared(pair), &c.compared(pair), &mut paths);
-        for (key, value) in [("DeletionPolicy", (&n.deletion, &c.deletion))] {
+        for (key, value) in [
+            ("DeletionPolicy", (&n.deletion, &c.deletion)),
+            ("UpdateReplacePolicy", (&n.replace, &c.replace)),
+        ] {
             if value.0 != value.1 {
                 paths.insert(key.to_string(), (show(value.0), show(value.1)));
             }
@@ -251,6 +258,7 @@ struct Resource {
     /// Properties with every intrinsic resolved.
     properties: Map<String, Value>,
     deletion: Option<String>,
+    replace: Option<String>,
 }
 
 impl Resource {
@@ -314,6 +322,7 @@ impl Resolved {
                     identity: ctx.identity(id),
                     properties,
                     deletion: r["DeletionPolicy"].as_str().map(String::from),
+                    replace: r["UpdateReplacePolicy"].as_str().map(String::from),
                 };
                 (id.clone(), resource)
             })
