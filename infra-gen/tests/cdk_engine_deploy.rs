@@ -1,7 +1,8 @@
-//! The CDK engine's output deployed by the real AWS CDK CLI: `engine::cdk` synthesises every
-//! environment (one assembly per environment, since `scripts/ops/deploy-emulator` serves one
-//! account per assembly) and the CLI deploys all six stacks to the AWS API emulator, one
-//! emulator per account, as `cdk_cli_deploy.rs` does for the native engine's assemblies.
+//! The CDK engine's output deployed by the real AWS CDK CLI: `infra-gen synth --engine cdk
+//! --env <env>` writes each environment's assembly (one per environment, since
+//! `scripts/ops/deploy-emulator` serves one account per assembly) and the CLI deploys all six
+//! stacks to the AWS API emulator, one emulator per account, as `cdk_cli_deploy.rs` does for
+//! the native engine's assemblies.
 //!
 //! What it proves, per stack: CREATE_COMPLETE, and each of the five functions exists with its
 //! code read from the bootstrap bucket, byte for byte the zip `infra_gen::package` wrote (CDK
@@ -18,10 +19,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use common::repo_root;
-use infra_gen::engine::cdk;
 use infra_gen::package::{self, Builder, Packaged};
 use infra_gen::{assets, spec};
-use jsii::{KernelConfig, Manifest};
+use jsii::Manifest;
 use serde_json::Value;
 use test_support::moto::AccountEmulator;
 
@@ -50,7 +50,8 @@ fn the_cdk_engine_s_six_stacks_deploy_with_the_cdk_cli() {
     ) else {
         return;
     };
-    let manifest = Manifest::discover()
+    // The command's kernel finds the installed runtime itself; without it, fail here, clearly.
+    Manifest::discover()
         .expect("the jsii manifest is readable")
         .expect("scripts/tools/ensure.sh installs the jsii runtime");
     let root = repo_root();
@@ -68,21 +69,40 @@ fn the_cdk_engine_s_six_stacks_deploy_with_the_cdk_cli() {
             .map(|p| (p.file.clone(), p))
             .collect();
 
-    // One assembly per environment (one account each).
-    jsii::global_with(KernelConfig::from_manifest(manifest).with_env("CDK_VALIDATION", "false"))
-        .unwrap();
+    // One assembly per environment (one account each), written by the command itself:
+    // `infra-gen synth --engine cdk --env <env>`.
     let out = tempfile::tempdir().unwrap();
     let mut assemblies = Vec::new();
     for env in &envs {
         let dir = out.path().join(&env.name);
-        let done = cdk::synth(std::slice::from_ref(env), &hashes, staged.path(), &dir);
-        if done.is_err() {
-            jsii::shutdown_global();
-        }
-        assert_eq!(done.unwrap().stacks.len(), 2, "{}", env.name);
+        let synth = Command::new(env!("CARGO_BIN_EXE_infra-gen"))
+            .arg("--root")
+            .arg(&root)
+            .args(["synth", "--engine", "cdk", "--env", &env.name, "--assets"])
+            .arg(staged.path())
+            .arg("--out")
+            .arg(&dir)
+            // CDK's validation plugins cost seconds and check nothing deployed here.
+            .env("CDK_VALIDATION", "false")
+            .output()
+            .unwrap();
+        assert!(
+            synth.status.success(),
+            "synth --engine cdk --env {}: {}",
+            env.name,
+            String::from_utf8_lossy(&synth.stderr)
+        );
+        let manifest: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        let stacks = manifest["artifacts"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|a| a["type"] == "aws:cloudformation:stack")
+            .count();
+        assert_eq!(stacks, 2, "{}", env.name);
         assemblies.push(dir);
     }
-    jsii::shutdown_global();
 
     let accounts: BTreeSet<&str> = envs
         .iter()
