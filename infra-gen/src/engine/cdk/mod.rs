@@ -77,6 +77,13 @@ pub enum CdkError {
         #[source]
         source: jsii::Error,
     },
+    /// aws-cdk-lib's recommended feature flags could not be read.
+    #[error("reading aws-cdk-lib's recommended feature flags ({what})")]
+    FeatureFlags {
+        what: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// The native stack the dashboard body comes from could not be built.
     #[error("{stack}: building the native stack for the dashboard body")]
     Native {
@@ -127,6 +134,7 @@ pub fn synth(
     let app = App::new(Some(&AppProps {
         outdir: Some(outdir.to_string_lossy().into_owned()),
         analytics_reporting: Some(false),
+        context: Some(recommended_flags()?),
         ..Default::default()
     }))
     .map_err(|source| CdkError::Synth {
@@ -146,6 +154,28 @@ pub fn synth(
         outdir: outdir.to_owned(),
         stacks,
     })
+}
+
+/// The feature flags `cdk init` writes into a new app's `cdk.json`: aws-cdk-lib's own
+/// `recommended-feature-flags.json`, read from the installed package (the jsii bindings do not
+/// expose `cx_api.CURRENTLY_RECOMMENDED_FLAGS`, a module constant). Without them CDK keeps the
+/// old behaviour of every flag introduced since v2.0, and the oracle would compare the native
+/// engine with CDK's past rather than with what it recommends now (the reference app sets them
+/// too).
+fn recommended_flags() -> Result<std::collections::BTreeMap<String, serde_json::Value>, CdkError> {
+    let error = |what: String, source: Option<Box<dyn std::error::Error + Send + Sync>>| {
+        CdkError::FeatureFlags { what, source }
+    };
+    let manifest = jsii::Manifest::discover()
+        .map_err(|e| error("the jsii manifest".into(), Some(Box::new(e))))?
+        .ok_or_else(|| error("no jsii manifest: run scripts/tools/ensure.sh".into(), None))?;
+    let path = manifest
+        .node_modules
+        .ok_or_else(|| error("the jsii manifest names no node_modules".into(), None))?
+        .join("aws-cdk-lib/recommended-feature-flags.json");
+    let text =
+        std::fs::read(&path).map_err(|e| error(path.display().to_string(), Some(Box::new(e))))?;
+    serde_json::from_slice(&text).map_err(|e| error(path.display().to_string(), Some(Box::new(e))))
 }
 
 /// One environment in one region: the constructs in the native engine's order.
