@@ -331,7 +331,8 @@ fn removal(rs: &RegionalSpec) -> RemovalPolicy {
 }
 
 /// CloudWatch Logs' retention values; the spec validates `log_retention_days` against the
-/// same list, so any other value is a bug upstream, reported as "never expire" would hide it.
+/// same list, so any other value is a bug upstream: it panics rather than silently becoming
+/// "never expire".
 fn retention(days: u32) -> RetentionDays {
     match days {
         1 => RetentionDays::OneDay,

@@ -3,6 +3,7 @@
 //! target that dead-letters into `EventsDlq` adds its own `sqs:SendMessage` statement (CDK's
 //! `addToDeadLetterQueueResourcePolicy`), so there is no `add_policies` step.
 
+use aws_cdk_lib::aws_kms::Key;
 use aws_cdk_lib::aws_sqs::{Queue, QueueEncryption, QueueProps};
 use aws_cdk_lib::runtime::Upcast as _;
 use aws_cdk_lib::{Duration, Stack};
@@ -10,7 +11,6 @@ use aws_cdk_lib::{Duration, Stack};
 use super::removal;
 use crate::platform::Names;
 use crate::spec::RegionalSpec;
-use aws_cdk_lib::aws_kms::Key;
 
 /// Same as native: two weeks, SQS's maximum.
 const RETENTION_DAYS: f64 = 14.0;
