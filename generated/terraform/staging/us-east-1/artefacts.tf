@@ -71,10 +71,10 @@ resource "aws_s3_bucket_lifecycle_configuration" "artefacts" {
 
 resource "aws_s3_object" "event_router_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "event-router-d1e52e3453c8a181ff5f33f64629806c3dd0b931a36ab1cc8664f8646cfef351.zip"
+  key    = "event-router-e04b91781249392cc29dbab209ae63a5b62430432aebe38a2c489310c86e29b1.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/event-router-d1e52e3453c8a181ff5f33f64629806c3dd0b931a36ab1cc8664f8646cfef351.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-router-d1e52e3453c8a181ff5f33f64629806c3dd0b931a36ab1cc8664f8646cfef351.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/event-router-e04b91781249392cc29dbab209ae63a5b62430432aebe38a2c489310c86e29b1.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-router-e04b91781249392cc29dbab209ae63a5b62430432aebe38a2c489310c86e29b1.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -82,10 +82,10 @@ resource "aws_s3_object" "event_router_code" {
 
 resource "aws_s3_object" "stream_processor_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "stream-processor-36b70f3de6d56888ec949dd2adebbe462faaf6c0798aae38fecb5efa774b737c.zip"
+  key    = "stream-processor-2bc1024ea5d1bf5d2453398498f703f6dec5f3f59877e3fe1710cd5cef390928.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/stream-processor-36b70f3de6d56888ec949dd2adebbe462faaf6c0798aae38fecb5efa774b737c.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/stream-processor-36b70f3de6d56888ec949dd2adebbe462faaf6c0798aae38fecb5efa774b737c.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/stream-processor-2bc1024ea5d1bf5d2453398498f703f6dec5f3f59877e3fe1710cd5cef390928.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/stream-processor-2bc1024ea5d1bf5d2453398498f703f6dec5f3f59877e3fe1710cd5cef390928.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -93,10 +93,10 @@ resource "aws_s3_object" "stream_processor_code" {
 
 resource "aws_s3_object" "event_transformer_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "event-transformer-908908ef948f6042d85bdc8fbeddd65d639001dbdef817201881ea07a6514a0a.zip"
+  key    = "event-transformer-9785142c0a252c8e3d753e62b4fcfa8dba484ec3ea393bae0c9b72684f24ce86.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/event-transformer-908908ef948f6042d85bdc8fbeddd65d639001dbdef817201881ea07a6514a0a.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-transformer-908908ef948f6042d85bdc8fbeddd65d639001dbdef817201881ea07a6514a0a.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/event-transformer-9785142c0a252c8e3d753e62b4fcfa8dba484ec3ea393bae0c9b72684f24ce86.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-transformer-9785142c0a252c8e3d753e62b4fcfa8dba484ec3ea393bae0c9b72684f24ce86.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -104,10 +104,10 @@ resource "aws_s3_object" "event_transformer_code" {
 
 resource "aws_s3_object" "health_checker_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "health-checker-f8941b0f961d7d76f58fb0ddb004bdbfe1f724f8ac75aeb4d0695d5ff7794136.zip"
+  key    = "health-checker-8b74c18303bd4798668151ca36594bb51f43615ab62fa3f0d35c25a5e49fd585.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/health-checker-f8941b0f961d7d76f58fb0ddb004bdbfe1f724f8ac75aeb4d0695d5ff7794136.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/health-checker-f8941b0f961d7d76f58fb0ddb004bdbfe1f724f8ac75aeb4d0695d5ff7794136.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/health-checker-8b74c18303bd4798668151ca36594bb51f43615ab62fa3f0d35c25a5e49fd585.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/health-checker-8b74c18303bd4798668151ca36594bb51f43615ab62fa3f0d35c25a5e49fd585.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -115,10 +115,10 @@ resource "aws_s3_object" "health_checker_code" {
 
 resource "aws_s3_object" "authorizer_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "authorizer-47da8b1062bf08ec5da3f3543775cea2acb1a7b4e25cf97c3537149416746c8e.zip"
+  key    = "authorizer-3bc0a6cc62b8fc8d0d6854294eb91a2680012b9ae02677761cb7733712c9c2f6.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/authorizer-47da8b1062bf08ec5da3f3543775cea2acb1a7b4e25cf97c3537149416746c8e.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/authorizer-47da8b1062bf08ec5da3f3543775cea2acb1a7b4e25cf97c3537149416746c8e.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/authorizer-3bc0a6cc62b8fc8d0d6854294eb91a2680012b9ae02677761cb7733712c9c2f6.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/authorizer-3bc0a6cc62b8fc8d0d6854294eb91a2680012b9ae02677761cb7733712c9c2f6.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
