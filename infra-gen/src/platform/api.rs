@@ -102,7 +102,8 @@ impl Api {
             ResourceKind::LambdaPermission(LambdaPermission {
                 function: functions.health_checker.id.clone(),
                 principal: "apigateway.amazonaws.com".into(),
-                source_arn: self.execute_api_arn(rs, &format!("/{}/GET/health", rs.env)),
+                source_arn: self
+                    .execute_api_arn(rs, [Value::str(format!("/{}/GET/health", rs.env))]),
             }),
             false,
         )?;
@@ -111,7 +112,14 @@ impl Api {
             ResourceKind::LambdaPermission(LambdaPermission {
                 function: functions.authorizer.id.clone(),
                 principal: "apigateway.amazonaws.com".into(),
-                source_arn: self.execute_api_arn(rs, "/authorizers/*"),
+                // This authorizer only, as CDK's TokenAuthorizer scopes it (not `authorizers/*`).
+                source_arn: self.execute_api_arn(
+                    rs,
+                    [
+                        Value::str("/authorizers/"),
+                        Value::attr(&authorizer, Attr::Name),
+                    ],
+                ),
             }),
             false,
         )?;
@@ -151,7 +159,8 @@ impl Api {
             ResourceKind::LambdaPermission(LambdaPermission {
                 function: functions.health_checker.id.clone(),
                 principal: "apigateway.amazonaws.com".into(),
-                source_arn: self.execute_api_arn(rs, &format!("/{}/GET/{path}", rs.env)),
+                source_arn: self
+                    .execute_api_arn(rs, [Value::str(format!("/{}/GET/{path}", rs.env))]),
             }),
             false,
         )?;
@@ -214,15 +223,18 @@ impl Api {
     }
 
     /// The ARN API Gateway invokes a function with, for `suffix` (`/<stage>/<method>/<path>`
-    /// or `/authorizers/*`).
-    fn execute_api_arn(&self, rs: &RegionalSpec, suffix: &str) -> Value {
-        Value::join([
-            Value::str("arn:"),
-            Value::Pseudo(Pseudo::Partition),
-            Value::str(format!(":execute-api:{}:{}:", rs.region, rs.spec.account)),
-            Value::attr(&self.id, Attr::Name),
-            Value::str(suffix.to_string()),
-        ])
+    /// or `/authorizers/<id>`).
+    fn execute_api_arn(&self, rs: &RegionalSpec, suffix: impl IntoIterator<Item = Value>) -> Value {
+        Value::join(
+            [
+                Value::str("arn:"),
+                Value::Pseudo(Pseudo::Partition),
+                Value::str(format!(":execute-api:{}:{}:", rs.region, rs.spec.account)),
+                Value::attr(&self.id, Attr::Name),
+            ]
+            .into_iter()
+            .chain(suffix),
+        )
     }
 
     /// The base URL of the stage (a stack output).

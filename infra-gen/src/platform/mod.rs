@@ -355,4 +355,46 @@ mod tests {
             );
         }
     }
+    #[test]
+    fn api_gateway_may_invoke_a_function_only_from_the_authorizer_or_method_that_calls_it() {
+        let app = build_app(&environments(), &SourceHashes::default()).unwrap();
+        for stack in app.stacks() {
+            for r in &stack.resources {
+                let ResourceKind::LambdaPermission(p) = &r.kind else {
+                    continue;
+                };
+                if p.principal != "apigateway.amazonaws.com" {
+                    continue;
+                }
+                let Value::Join(parts) = &p.source_arn else {
+                    panic!(
+                        "{}: source ARN {:?} is not an execute-api ARN",
+                        r.id, p.source_arn
+                    );
+                };
+                let text: String = parts
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Str(s) => Some(s.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                assert!(!text.contains('*'), "{}: wildcard source ARN {text}", r.id);
+                let invoker = stack.resources.iter().find(|other| match &other.kind {
+                    ResourceKind::ApiAuthorizer(a) => {
+                        a.function == p.function
+                            && parts.contains(&Value::attr(&other.id, Attr::Name))
+                    }
+                    ResourceKind::ApiMethod(m) => m.function == p.function,
+                    _ => false,
+                });
+                assert!(
+                    invoker.is_some(),
+                    "{}: no authorizer or method of the stack invokes {} from {text}",
+                    r.id,
+                    p.function
+                );
+            }
+        }
+    }
 }

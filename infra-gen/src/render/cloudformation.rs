@@ -550,7 +550,18 @@ impl Resolver<'_> {
                 "DeploymentId": reference(&s.deployment),
                 "TracingEnabled": true,
                 "AccessLogSetting": {
-                    "DestinationArn": get_att(&s.access_log_group, "Arn"),
+                    // The group's ARN without the `:*` its `Arn` attribute ends in: API Gateway
+                    // stores it so, and drift detection would otherwise always see a change.
+                    "DestinationArn": self.value(&Value::join([
+                        Value::str("arn:"),
+                        Value::Pseudo(Pseudo::Partition),
+                        Value::str(":logs:"),
+                        Value::Pseudo(Pseudo::Region),
+                        Value::str(":"),
+                        Value::Pseudo(Pseudo::AccountId),
+                        Value::str(":log-group:"),
+                        Value::attr(&s.access_log_group, Attr::Name),
+                    ])),
                     "Format": ACCESS_LOG_FORMAT,
                 },
                 "MethodSettings": std::iter::once(json!({
@@ -561,8 +572,9 @@ impl Resolver<'_> {
                     "ThrottlingRateLimit": s.throttle_rate_limit,
                     "ThrottlingBurstLimit": s.throttle_burst_limit,
                 })).chain(s.method_throttles.iter().map(|t| json!({
-                    // API Gateway escapes the path's slashes as `~1`.
-                    "ResourcePath": format!("/{}", t.path.replace('/', "~1")),
+                    // CloudFormation wants the path's slashes, the first one included, as
+                    // `~1` after a leading `/` (`live` is `/~1live`).
+                    "ResourcePath": format!("/~1{}", t.path.replace('/', "~1")),
                     "HttpMethod": t.http_method,
                     "MetricsEnabled": true,
                     "LoggingLevel": EXECUTION_LOG_LEVEL,

@@ -1130,7 +1130,7 @@ resource "aws_lambda_permission" "token_authorizer_permission" {
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.authorizer.arn
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "arn:${data.aws_partition.current.partition}:execute-api:us-east-1:333333333333:${aws_api_gateway_rest_api.api.id}/authorizers/*"
+  source_arn    = "arn:${data.aws_partition.current.partition}:execute-api:us-east-1:333333333333:${aws_api_gateway_rest_api.api.id}/authorizers/${aws_api_gateway_authorizer.token_authorizer.id}"
 }
 
 resource "aws_api_gateway_resource" "api_live" {
