@@ -225,6 +225,23 @@ impl Kernel {
         if let Some(cache) = &config.package_cache {
             cmd.env("JSII_RUNTIME_PACKAGE_CACHE_ROOT", cache);
         }
+        if let Some(node_modules) = config
+            .manifest
+            .as_ref()
+            .and_then(|m| m.node_modules.as_ref())
+        {
+            // Where the library's `require` finds the packages `require` does not load.
+            let inherited = std::env::var_os("NODE_PATH").unwrap_or_default();
+            let paths =
+                std::iter::once(node_modules.clone()).chain(std::env::split_paths(&inherited));
+            cmd.env(
+                "NODE_PATH",
+                std::env::join_paths(paths).map_err(|e| Error::Spawn {
+                    program: config.node.display().to_string(),
+                    source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
+                })?,
+            );
+        }
         for (k, v) in &config.env {
             cmd.env(k, v);
         }
@@ -379,8 +396,9 @@ impl Kernel {
     }
 
     /// Loads the package `name` of the configured manifest and everything it depends on,
-    /// dependencies first; already loaded ones are skipped. Generated bindings call this before
-    /// their first request.
+    /// dependencies first; already loaded ones are skipped, and so are type-less ones the
+    /// manifest's `node_modules` provides ([`Manifest::requireable_without_load`]). Generated
+    /// bindings call this before their first request.
     pub fn require(&self, name: &str) -> Result<()> {
         if self.shared.required.lock().contains(name) {
             return Ok(());
@@ -390,7 +408,12 @@ impl Kernel {
             .manifest
             .as_ref()
             .ok_or_else(|| Error::UnknownAssembly(name.to_owned()))?;
-        self.load_all(manifest.closure(name)?)?;
+        let closure = manifest.closure(name)?;
+        self.load_all(
+            closure
+                .into_iter()
+                .filter(|p| !manifest.requireable_without_load(p)),
+        )?;
         self.shared.required.lock().insert(name.to_owned());
         Ok(())
     }

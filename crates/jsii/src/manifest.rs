@@ -53,6 +53,10 @@ pub struct Package {
     /// Names of the jsii packages it depends on (all of them listed earlier in the manifest).
     #[serde(default)]
     pub dependencies: Vec<String>,
+    /// How many jsii types the assembly declares, as the kernel counted them when the
+    /// installer warmed its cache; `None` when not recorded.
+    #[serde(default)]
+    pub types: Option<u64>,
 }
 
 /// The whole manifest.
@@ -66,6 +70,8 @@ pub struct Manifest {
     pub assemblies: BTreeMap<String, PathBuf>,
     /// The closure as plain Node.js packages (links into the kernel's package cache), for
     /// running the same library from JavaScript: `node --preserve-symlinks` with `NODE_PATH`.
+    /// Kernels started from the manifest get it on their `NODE_PATH` too: see
+    /// [`Manifest::requireable_without_load`].
     #[serde(default)]
     pub node_modules: Option<PathBuf>,
 }
@@ -125,6 +131,19 @@ impl Manifest {
     /// The package named `name`.
     pub fn package(&self, name: &str) -> Option<&Package> {
         self.packages.iter().find(|p| p.name == name)
+    }
+
+    /// True when `package` need not be `load`ed for the library to run: it declares no jsii
+    /// types (aws-cdk-lib's asset packages, which only hand the library a bundled file such as
+    /// the AWS CLI layer's zip), so `load` would only make it requireable, and `node_modules`
+    /// already does that. Skipping it spares the kernel hashing its tarball (21 MB for the
+    /// CLI layer) to find the cache entry. A dangling link (a pruned cache entry) means load.
+    pub fn requireable_without_load(&self, package: &Package) -> bool {
+        package.types == Some(0)
+            && self
+                .node_modules
+                .as_ref()
+                .is_some_and(|n| n.join(&package.name).join("package.json").is_file())
     }
 
     /// `name` and everything it depends on, dependencies first (the order to load them in).
@@ -221,5 +240,31 @@ mod tests {
         assert!(e.contains("lib depends on constructs"), "{e}");
         let bad = write(dir.path(), "{");
         assert!(matches!(Manifest::read(&bad), Err(Error::Manifest { .. })));
+    }
+    #[test]
+    fn only_type_less_packages_present_in_node_modules_skip_the_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            r#"{"runtime": {"version": "1", "dir": "r"},
+                "packages": [{"name": "@s/asset", "version": "1", "tarball": "a.tgz", "types": 0},
+                             {"name": "@s/pruned", "version": "1", "tarball": "p.tgz", "types": 0},
+                             {"name": "unknown", "version": "1", "tarball": "u.tgz"},
+                             {"name": "lib", "version": "2", "tarball": "l.tgz", "types": 3}],
+                "node_modules": "nm"}"#,
+        );
+        for name in ["@s/asset", "unknown", "lib"] {
+            let pkg = dir.path().join("nm").join(name);
+            std::fs::create_dir_all(&pkg).unwrap();
+            std::fs::write(pkg.join("package.json"), "{}").unwrap();
+        }
+        let m = Manifest::read(&p).unwrap();
+        let skipped: Vec<&str> = m
+            .packages
+            .iter()
+            .filter(|p| m.requireable_without_load(p))
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(skipped, ["@s/asset"]);
     }
 }

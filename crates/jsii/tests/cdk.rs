@@ -237,3 +237,49 @@ fn library_errors_come_back_typed_with_message_and_stack() {
     assert!(e.stack.as_deref().unwrap_or_default().contains("    at "));
     assert!(kernel.naming("aws-cdk-lib").unwrap().is_object());
 }
+
+#[test]
+fn type_less_packages_are_required_through_node_modules_not_loaded() {
+    let Some(kernel) = common::kernel() else {
+        return;
+    };
+    kernel.require("aws-cdk-lib").unwrap();
+    // Not loaded: the kernel has no naming for an assembly it was never given ...
+    let manifest = kernel.manifest().unwrap();
+    let asset = manifest.package("@aws-cdk/asset-awscli-v1").unwrap();
+    assert!(manifest.requireable_without_load(asset));
+    assert!(kernel.naming(&asset.name).is_err());
+    // ... yet the library finds it: the AWS CLI layer's construct requires it for its zip.
+    let app = kernel
+        .create(
+            "aws-cdk-lib.App",
+            vec![json!({"analyticsReporting": false})],
+        )
+        .unwrap();
+    let stack = kernel
+        .create("aws-cdk-lib.Stack", vec![app.to_wire(), json!(STACK)])
+        .unwrap();
+    kernel
+        .create(
+            "aws-cdk-lib.lambda_layer_awscli.AwsCliLayer",
+            vec![stack.to_wire(), json!("Cli")],
+        )
+        .expect("the library requires @aws-cdk/asset-awscli-v1 from node_modules");
+    let assembly = kernel.adopt(&app.invoke("synth", vec![]).unwrap()).unwrap();
+    let artifact = kernel
+        .adopt(
+            &assembly
+                .invoke("getStackByName", vec![json!(STACK)])
+                .unwrap(),
+        )
+        .unwrap();
+    let template = artifact.get("template").unwrap();
+    let layers: Vec<&str> = template["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|r| r["Type"].as_str())
+        .filter(|t| *t == "AWS::Lambda::LayerVersion")
+        .collect();
+    assert_eq!(layers.len(), 1, "{template}");
+}

@@ -14,8 +14,10 @@ integrity checked against the pinned one. Into DEST it writes:
   package-cache/               the kernel's extracted-tarball cache, warmed once here
   node_modules/<name>          links into that cache: the closure as plain Node.js packages
                                (run with `node --preserve-symlinks`, NODE_PATH=node_modules),
-                               for JavaScript apps compared with the Rust ones
-  manifest.json                the above with the load order; read by crates/jsii
+                               for JavaScript apps compared with the Rust ones, and on
+                               the Rust host's kernel NODE_PATH for type-less packages
+  manifest.json                the above with the load order and each package's type
+                               count; read by crates/jsii
 
 Idempotent: a tarball whose integrity already matches is not fetched again.
 """
@@ -168,6 +170,8 @@ def warm_cache(dest, manifest):
                     continue
                 if "ok" not in reply:
                     sys.exit(f"warming the kernel's package cache: loading {p['name']}: {line}")
+                # crates/jsii leaves type-less packages to node_modules instead of loading them.
+                p["types"] = reply["ok"].get("types")
                 break
         # The index worker runs while the kernel lives: wait for every package's index.
         pending = [os.path.join(cache, p["name"], p["version"]) for p in manifest["packages"]]
