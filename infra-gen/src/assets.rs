@@ -1,15 +1,17 @@
 //! Content hashes of the code `infra-gen` deploys, derived from sources rather than from built
 //! artefacts, so synth never compiles and `generated/` is reproducible without a build.
 //!
-//! A function's source hash covers its crate, the shared crates under `crates/` (except
-//! test-only ones), the workspace `Cargo.toml` and `Cargo.lock`; tests, benches and docs are
-//! left out because they do not change the binary. The asset hash adds the build settings
+//! A function's source hash covers its crate, the workspace crates it is built from (its path
+//! dependencies, transitively, read from the `Cargo.toml`s), the workspace `Cargo.toml` and
+//! `Cargo.lock`; dev-dependencies, tests, benches and docs are left out because they do not
+//! change the binary, and so are the other crates under `crates/` (the jsii host, the
+//! bindings): a change there must not redeploy functions that do not contain it. The asset hash adds the build settings
 //! (profile, target, architecture). `infra-gen package` checks that what it built carries
 //! the same hash.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
-use std::path::Path;
+use std::path::{Component, Path};
 
 use platform_contract::FUNCTION_NAMES;
 use sha2::{Digest, Sha256};
@@ -53,10 +55,8 @@ pub fn source_hashes(root: &Path) -> io::Result<SourceHashes> {
     for file in ["Cargo.toml", "Cargo.lock"] {
         hash_file(root, file, &mut shared)?;
     }
-    hash_tree(root, "crates", &mut shared, &|rel| {
-        !rel.starts_with("crates/test-support")
-    })?;
     let shared = shared.finalize();
+    let workspace_paths = workspace_dependency_paths(root)?;
     let mut out = BTreeMap::new();
     for (name, dir) in FUNCTION_NAMES
         .iter()
@@ -65,10 +65,107 @@ pub fn source_hashes(root: &Path) -> io::Result<SourceHashes> {
     {
         let mut h = Sha256::new();
         h.update(shared);
-        hash_tree(root, &dir, &mut h, &|_| true)?;
+        for crate_dir in build_closure(root, &dir, &workspace_paths)? {
+            hash_tree(root, &crate_dir, &mut h, &|_| true)?;
+        }
         out.insert(name, hex(&h.finalize()));
     }
     Ok(SourceHashes(out))
+}
+
+/// The crate at `dir` and the workspace crates its binary is built from: path dependencies
+/// (normal and build, by `path` or through `workspace = true`), transitively, as
+/// repository-relative directories. Optional ones count: a feature may enable them.
+fn build_closure(
+    root: &Path,
+    dir: &str,
+    workspace_paths: &BTreeMap<String, String>,
+) -> io::Result<BTreeSet<String>> {
+    let mut closure = BTreeSet::new();
+    let mut pending = vec![dir.to_string()];
+    while let Some(dir) = pending.pop() {
+        if !closure.insert(dir.clone()) {
+            continue;
+        }
+        let Some(manifest) = read_manifest(root, &format!("{dir}/Cargo.toml"))? else {
+            continue;
+        };
+        for (name, dep) in dependency_entries(&manifest) {
+            if let Some(path) = dep.get("path").and_then(|p| p.as_str()) {
+                pending.push(normalise(&Path::new(&dir).join(path)));
+            } else if dep.get("workspace").and_then(|w| w.as_bool()) == Some(true)
+                && let Some(path) = workspace_paths.get(name)
+            {
+                pending.push(path.clone());
+            }
+        }
+    }
+    Ok(closure)
+}
+
+/// `[workspace.dependencies]` entries with a `path`: name to repository-relative directory.
+fn workspace_dependency_paths(root: &Path) -> io::Result<BTreeMap<String, String>> {
+    let Some(manifest) = read_manifest(root, "Cargo.toml")? else {
+        return Ok(BTreeMap::new());
+    };
+    let deps = manifest
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"))
+        .and_then(|d| d.as_table_like());
+    Ok(deps
+        .into_iter()
+        .flat_map(|t| t.iter())
+        .filter_map(|(name, dep)| {
+            let path = dep.as_table_like()?.get("path")?.as_str()?;
+            Some((name.to_string(), normalise(Path::new(path))))
+        })
+        .collect())
+}
+
+/// Every entry of the dependency tables that build the binary: `[dependencies]`,
+/// `[build-dependencies]` and their `[target.<cfg>.…]` forms; entries that are only a version
+/// string are left out (they are not workspace crates).
+fn dependency_entries(manifest: &toml_edit::DocumentMut) -> Vec<(&str, &dyn toml_edit::TableLike)> {
+    let tables = ["dependencies", "build-dependencies"];
+    let top = tables.iter().filter_map(|t| manifest.get(t));
+    let per_target = manifest
+        .get("target")
+        .and_then(|t| t.as_table_like())
+        .into_iter()
+        .flat_map(|t| t.iter())
+        .flat_map(|(_, cfg)| tables.iter().filter_map(move |t| cfg.get(t)));
+    top.chain(per_target)
+        .filter_map(|table| table.as_table_like())
+        .flat_map(|table| table.iter())
+        .filter_map(|(name, dep)| Some((name, dep.as_table_like()?)))
+        .collect()
+}
+
+/// Parses `root/rel`; `None` when it does not exist (a checkout without that crate).
+fn read_manifest(root: &Path, rel: &str) -> io::Result<Option<toml_edit::DocumentMut>> {
+    let text = match std::fs::read_to_string(root.join(rel)) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    text.parse()
+        .map(Some)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{rel}: {e}")))
+}
+
+/// `functions/x/../../crates/aws` as `crates/aws`, with `/` separators on every platform.
+fn normalise(path: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                parts.pop();
+            }
+            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            _ => {}
+        }
+    }
+    parts.join("/")
 }
 
 fn hash_file(root: &Path, rel: &str, h: &mut Sha256) -> io::Result<()> {
@@ -156,5 +253,75 @@ mod tests {
         );
         std::fs::write(b.path().join("functions/authorizer/README.md"), "docs").unwrap();
         assert_eq!(hb, source_hashes(b.path()).unwrap());
+    }
+    #[test]
+    fn hashes_cover_the_crates_a_binary_is_built_from_and_no_others() {
+        let root = tempfile::tempdir().unwrap();
+        let write = |rel: &str, text: &str| {
+            let path = root.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "Cargo.toml",
+            "[workspace.dependencies]\nshared = { path = \"crates/shared\" }\n",
+        );
+        write(
+            "functions/authorizer/Cargo.toml",
+            "[dependencies]\nshared.workspace = true\n\
+             [target.'cfg(unix)'.dependencies]\nunixy = { path = \"../../crates/unixy\" }\n\
+             [dev-dependencies]\ntesty = { path = \"../../crates/testy\" }\n",
+        );
+        write(
+            "crates/shared/Cargo.toml",
+            "[dependencies]\ndeep = { path = \"../deep\" }\n",
+        );
+        for krate in ["shared", "deep", "unixy", "testy", "unrelated"] {
+            write(&format!("crates/{krate}/src/lib.rs"), "");
+        }
+        let authorizer = || source_hashes(root.path()).unwrap().0["authorizer"].clone();
+        let changed = |krate: &str| {
+            let before = authorizer();
+            write(
+                &format!("crates/{krate}/src/lib.rs"),
+                &format!("// {krate}"),
+            );
+            authorizer() != before
+        };
+        assert!(!changed("testy"), "a dev-dependency is not in the binary");
+        assert!(
+            !changed("unrelated"),
+            "nor is a crate it does not depend on"
+        );
+        assert!(changed("unixy"), "a target-specific dependency is");
+        assert!(changed("deep"), "so is a dependency of a dependency");
+        assert!(changed("shared"), "and one named through the workspace");
+    }
+    #[test]
+    fn the_deployables_of_this_repository_are_built_from_the_platform_crates_only() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let workspace = workspace_dependency_paths(root).unwrap();
+        let consumer = build_closure(root, "consumer", &workspace).unwrap();
+        assert_eq!(
+            consumer.iter().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "consumer",
+                "crates/aws",
+                "crates/events",
+                "crates/platform-contract",
+                "crates/telemetry"
+            ]
+        );
+        for function in FUNCTION_NAMES {
+            let closure =
+                build_closure(root, &format!("functions/{function}"), &workspace).unwrap();
+            assert!(closure.contains("crates/platform-contract"), "{closure:?}");
+            assert!(
+                closure
+                    .iter()
+                    .all(|c| c == &format!("functions/{function}") || consumer.contains(c)),
+                "{function}: {closure:?}"
+            );
+        }
     }
 }

@@ -71,10 +71,10 @@ resource "aws_s3_bucket_lifecycle_configuration" "artefacts" {
 
 resource "aws_s3_object" "event_router_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "event-router-e04b91781249392cc29dbab209ae63a5b62430432aebe38a2c489310c86e29b1.zip"
+  key    = "event-router-c1e3678722edf00f7dced4226ee920c26a2c41aabccb87bace51710d316a4641.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/event-router-e04b91781249392cc29dbab209ae63a5b62430432aebe38a2c489310c86e29b1.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-router-e04b91781249392cc29dbab209ae63a5b62430432aebe38a2c489310c86e29b1.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/event-router-c1e3678722edf00f7dced4226ee920c26a2c41aabccb87bace51710d316a4641.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-router-c1e3678722edf00f7dced4226ee920c26a2c41aabccb87bace51710d316a4641.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -82,10 +82,10 @@ resource "aws_s3_object" "event_router_code" {
 
 resource "aws_s3_object" "stream_processor_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "stream-processor-2bc1024ea5d1bf5d2453398498f703f6dec5f3f59877e3fe1710cd5cef390928.zip"
+  key    = "stream-processor-5fbfc9431547f617715e9aaa9d8e2b74ed0aaaf691ed74fd7189dacb5959368f.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/stream-processor-2bc1024ea5d1bf5d2453398498f703f6dec5f3f59877e3fe1710cd5cef390928.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/stream-processor-2bc1024ea5d1bf5d2453398498f703f6dec5f3f59877e3fe1710cd5cef390928.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/stream-processor-5fbfc9431547f617715e9aaa9d8e2b74ed0aaaf691ed74fd7189dacb5959368f.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/stream-processor-5fbfc9431547f617715e9aaa9d8e2b74ed0aaaf691ed74fd7189dacb5959368f.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -93,10 +93,10 @@ resource "aws_s3_object" "stream_processor_code" {
 
 resource "aws_s3_object" "event_transformer_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "event-transformer-9785142c0a252c8e3d753e62b4fcfa8dba484ec3ea393bae0c9b72684f24ce86.zip"
+  key    = "event-transformer-78b86d14526fa8ae03d6552e92c9de99b2ae3c064ad5033ba30df315d4adc498.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/event-transformer-9785142c0a252c8e3d753e62b4fcfa8dba484ec3ea393bae0c9b72684f24ce86.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-transformer-9785142c0a252c8e3d753e62b4fcfa8dba484ec3ea393bae0c9b72684f24ce86.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/event-transformer-78b86d14526fa8ae03d6552e92c9de99b2ae3c064ad5033ba30df315d4adc498.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/event-transformer-78b86d14526fa8ae03d6552e92c9de99b2ae3c064ad5033ba30df315d4adc498.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -104,10 +104,10 @@ resource "aws_s3_object" "event_transformer_code" {
 
 resource "aws_s3_object" "health_checker_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "health-checker-8b74c18303bd4798668151ca36594bb51f43615ab62fa3f0d35c25a5e49fd585.zip"
+  key    = "health-checker-8c7d76d0a299c329a33db60546ba1619e9a0bce57ff480fc21e0d4a69acee2b3.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/health-checker-8b74c18303bd4798668151ca36594bb51f43615ab62fa3f0d35c25a5e49fd585.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/health-checker-8b74c18303bd4798668151ca36594bb51f43615ab62fa3f0d35c25a5e49fd585.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/health-checker-8c7d76d0a299c329a33db60546ba1619e9a0bce57ff480fc21e0d4a69acee2b3.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/health-checker-8c7d76d0a299c329a33db60546ba1619e9a0bce57ff480fc21e0d4a69acee2b3.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
@@ -115,10 +115,10 @@ resource "aws_s3_object" "health_checker_code" {
 
 resource "aws_s3_object" "authorizer_code" {
   bucket = aws_s3_bucket.artefacts.id
-  key    = "authorizer-3bc0a6cc62b8fc8d0d6854294eb91a2680012b9ae02677761cb7733712c9c2f6.zip"
+  key    = "authorizer-ede69421bdddd5c190052f0627c5c90ef676d5a03b7dc0740e72cc6c5a3f250f.zip"
   # Written by `infra-gen package`; run it before `terraform plan`.
-  source                 = "${path.module}/../../../../target/lambda-assets/authorizer-3bc0a6cc62b8fc8d0d6854294eb91a2680012b9ae02677761cb7733712c9c2f6.zip"
-  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/authorizer-3bc0a6cc62b8fc8d0d6854294eb91a2680012b9ae02677761cb7733712c9c2f6.zip")
+  source                 = "${path.module}/../../../../target/lambda-assets/authorizer-ede69421bdddd5c190052f0627c5c90ef676d5a03b7dc0740e72cc6c5a3f250f.zip"
+  source_hash            = filemd5("${path.module}/../../../../target/lambda-assets/authorizer-ede69421bdddd5c190052f0627c5c90ef676d5a03b7dc0740e72cc6c5a3f250f.zip")
   server_side_encryption = "aws:kms"
   kms_key_id             = aws_kms_key.data_key.arn
   depends_on             = [aws_s3_bucket_versioning.artefacts, aws_s3_bucket_policy.artefacts]
