@@ -241,6 +241,7 @@ mod tests {
         let bad = write(dir.path(), "{");
         assert!(matches!(Manifest::read(&bad), Err(Error::Manifest { .. })));
     }
+
     #[test]
     fn only_type_less_packages_present_in_node_modules_skip_the_load() {
         let dir = tempfile::tempdir().unwrap();

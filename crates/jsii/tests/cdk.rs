@@ -60,6 +60,18 @@ impl HostObject for PrefixedLogicalIds {
     }
 }
 
+/// The template of [`STACK`] in a synthesised cloud assembly.
+fn stack_template(kernel: &jsii::Kernel, assembly: &ObjRef) -> Value {
+    let artifact = kernel
+        .adopt(
+            &assembly
+                .invoke("getStackByName", vec![json!(STACK)])
+                .unwrap(),
+        )
+        .unwrap();
+    artifact.get("template").unwrap()
+}
+
 fn paths_of(kernel: &jsii::Kernel, constructs: &Value) -> BTreeSet<String> {
     constructs
         .as_array()
@@ -172,14 +184,7 @@ fn an_l2_app_with_a_rust_aspect_and_override_synthesises() {
         assert!(all.contains(path), "{path} not in {all:?}");
     }
 
-    let artifact = kernel
-        .adopt(
-            &assembly
-                .invoke("getStackByName", vec![json!(STACK)])
-                .unwrap(),
-        )
-        .unwrap();
-    let template = artifact.get("template").unwrap();
+    let template = stack_template(&kernel, &assembly);
     let resources = template["Resources"].as_object().unwrap();
     assert!(
         resources.keys().all(|k| k.starts_with("Rs")),
@@ -266,14 +271,7 @@ fn type_less_packages_are_required_through_node_modules_not_loaded() {
         )
         .expect("the library requires @aws-cdk/asset-awscli-v1 from node_modules");
     let assembly = kernel.adopt(&app.invoke("synth", vec![]).unwrap()).unwrap();
-    let artifact = kernel
-        .adopt(
-            &assembly
-                .invoke("getStackByName", vec![json!(STACK)])
-                .unwrap(),
-        )
-        .unwrap();
-    let template = artifact.get("template").unwrap();
+    let template = stack_template(&kernel, &assembly);
     let layers: Vec<&str> = template["Resources"]
         .as_object()
         .unwrap()
