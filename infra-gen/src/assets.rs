@@ -51,12 +51,14 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Hashes the sources under `root` (the repository). Missing crates hash as empty, so a
 /// checkout without `functions/` still synthesises.
 pub fn source_hashes(root: &Path) -> io::Result<SourceHashes> {
-    let mut shared = Sha256::new();
+    let mut shared = Vec::new();
     for file in ["Cargo.toml", "Cargo.lock"] {
-        hash_file(root, file, &mut shared)?;
+        append_file(root, file, &mut shared)?;
     }
-    let shared = shared.finalize();
+    let shared = Sha256::digest(&shared);
     let workspace_paths = workspace_dependency_paths(root)?;
+    // Each crate's files are read once, however many deployables are built from it.
+    let mut trees: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut out = BTreeMap::new();
     for (name, dir) in FUNCTION_NAMES
         .iter()
@@ -66,7 +68,12 @@ pub fn source_hashes(root: &Path) -> io::Result<SourceHashes> {
         let mut h = Sha256::new();
         h.update(shared);
         for crate_dir in build_closure(root, &dir, &workspace_paths)? {
-            hash_tree(root, &crate_dir, &mut h, &|_| true)?;
+            if !trees.contains_key(&crate_dir) {
+                let mut bytes = Vec::new();
+                append_tree(root, &crate_dir, &mut bytes)?;
+                trees.insert(crate_dir.clone(), bytes);
+            }
+            h.update(&trees[&crate_dir]);
         }
         out.insert(name, hex(&h.finalize()));
     }
@@ -168,13 +175,14 @@ fn normalise(path: &Path) -> String {
     parts.join("/")
 }
 
-fn hash_file(root: &Path, rel: &str, h: &mut Sha256) -> io::Result<()> {
+/// Appends what the hash reads of a file: its path, length and bytes.
+fn append_file(root: &Path, rel: &str, out: &mut Vec<u8>) -> io::Result<()> {
     match std::fs::read(root.join(rel)) {
         Ok(bytes) => {
-            h.update(rel.as_bytes());
-            h.update([0]);
-            h.update((bytes.len() as u64).to_le_bytes());
-            h.update(&bytes);
+            out.extend_from_slice(rel.as_bytes());
+            out.push(0);
+            out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            out.extend_from_slice(&bytes);
             Ok(())
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -182,13 +190,8 @@ fn hash_file(root: &Path, rel: &str, h: &mut Sha256) -> io::Result<()> {
     }
 }
 
-/// Hashes every build-relevant file under `root/rel`, in sorted relative-path order.
-fn hash_tree(
-    root: &Path,
-    rel: &str,
-    h: &mut Sha256,
-    keep: &dyn Fn(&str) -> bool,
-) -> io::Result<()> {
+/// Appends every build-relevant file under `root/rel`, in sorted relative-path order.
+fn append_tree(root: &Path, rel: &str, out: &mut Vec<u8>) -> io::Result<()> {
     let mut files = Vec::new();
     let mut dirs = vec![rel.to_string()];
     while let Some(dir) = dirs.pop() {
@@ -201,7 +204,7 @@ fn hash_tree(
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let child = format!("{dir}/{name}");
-            if !keep(&child) || name.starts_with('.') {
+            if name.starts_with('.') {
                 continue;
             }
             if entry.file_type()?.is_dir() {
@@ -215,7 +218,7 @@ fn hash_tree(
     }
     files.sort();
     for f in files {
-        hash_file(root, &f, h)?;
+        append_file(root, &f, out)?;
     }
     Ok(())
 }
